@@ -1,0 +1,61 @@
+# Two commands do everything: `make run` (set up, index seeds/, serve the chat) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: help setup index run serve test lint typecheck pytest system-deps clean
+
+help:
+	@echo "make run   - set up, build the index from seeds/ if needed, serve http://127.0.0.1:7860"
+	@echo "make test  - set up, then ruff, mypy and the whole pytest suite"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# torch first: 2.13.0 is the CPU build on this machine's disk (a bare `torch` pulls CUDA).
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP)
+
+# Incremental: unchanged files are skipped, so this is quick when the index is current.
+index: setup
+	$(BIN)/assistant ingest
+
+run: index
+	$(BIN)/assistant serve
+
+serve: setup
+	$(BIN)/assistant serve
+
+# Debian's Chromium for the browser tests (never `playwright install`).
+system-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y chromium; \
+	fi
+
+lint: setup
+	$(BIN)/ruff check assistant tests benchmarks
+	$(BIN)/ruff format --check assistant tests benchmarks
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup system-deps
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

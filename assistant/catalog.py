@@ -1,0 +1,352 @@
+"""The catalog: one SQLite file with documents, chunks, the BM25 (FTS5) index and a write journal.
+
+SQLite gives the atomicity the vector store lacks: a document's text, chunks and lexical terms
+change in one transaction, and the journal (`pending`, `garbage`) records vector writes that
+are not yet matched by a committed catalog state, so an interrupted ingest can be repaired.
+Readers use WAL mode and never block the writer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.text import terms
+from assistant.types import Chunk, Document, Heading
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    format TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    chunks INTEGER NOT NULL,
+    ingested_at REAL NOT NULL,
+    text TEXT NOT NULL,
+    headings TEXT NOT NULL,
+    page_starts TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,
+    chunk_id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    sentence_spans BLOB NOT NULL,
+    sentence_vectors BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = 'unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vocab USING fts5vocab(chunk_terms, 'row');
+CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, vector_ids TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS garbage (vector_id TEXT PRIMARY KEY);
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the catalog knows about one indexed document."""
+
+    doc_id: str
+    path: str
+    source: str
+    title: str
+    format: str
+    content_hash: str
+    size: int
+    chunks: int
+    ingested_at: float
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A chunk as stored, with its document's locating structure."""
+
+    chunk_id: str
+    doc_id: str
+    source: str
+    title: str
+    start: int
+    end: int
+    text: str
+    headings: tuple[Heading, ...]
+    page_starts: tuple[int, ...]
+    sentence_spans: tuple[tuple[int, int], ...]
+    sentence_vectors: np.ndarray
+
+
+@dataclass(frozen=True)
+class ChunkWrite:
+    """A chunk to store: its span, its vector id and its sentence vectors."""
+
+    chunk: Chunk
+    vector_id: str
+    sentence_spans: Sequence[tuple[int, int]]
+    sentence_vectors: np.ndarray
+
+
+class Catalog:
+    """Access to the catalog file; one connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._structure_cache: dict[str, tuple[str, tuple[Heading, ...], tuple[int, ...]]] = {}
+
+    def exists(self) -> bool:
+        """Whether the catalog file is there."""
+        return self.path.exists()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection, created with the schema on first use."""
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.executescript(_SCHEMA)
+            self._local.connection = connection
+        return connection
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    # -- metadata -------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        """A stored metadata value."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a metadata value."""
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- documents ------------------------------------------------------------------------
+    def documents(self) -> dict[str, DocumentRecord]:
+        """Every indexed document by absolute path."""
+        rows = self.db.execute(
+            "SELECT doc_id, path, source, title, format, content_hash, size, chunks, ingested_at "
+            "FROM documents ORDER BY source"
+        ).fetchall()
+        return {row[1]: DocumentRecord(*row) for row in rows}
+
+    def document_structure(self, doc_id: str) -> tuple[str, tuple[Heading, ...], tuple[int, ...]]:
+        """A document's extracted text, headings and page starts."""
+        cached = self._structure_cache.get(doc_id)
+        if cached is not None:
+            return cached
+        row = self.db.execute(
+            "SELECT text, headings, page_starts FROM documents WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(doc_id)
+        structure = (
+            str(row[0]),
+            tuple(Heading(offset, title, kind) for offset, title, kind in json.loads(row[1])),
+            tuple(json.loads(row[2])),
+        )
+        if len(self._structure_cache) > 256:
+            self._structure_cache.clear()
+        self._structure_cache[doc_id] = structure
+        return structure
+
+    def vector_ids(self, doc_id: str) -> list[str]:
+        """Vector ids of a document's chunks."""
+        rows = self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))
+        return [str(row[0]) for row in rows]
+
+    def chunk_count(self) -> int:
+        """Number of chunks in the index."""
+        return int(self.db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    # -- the write journal ----------------------------------------------------------------
+    def begin_document(self, doc_id: str, vector_ids: Sequence[str]) -> None:
+        """Record vectors about to be written for a document that is not committed yet."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO pending VALUES (?, ?)", (doc_id, json.dumps(list(vector_ids)))
+        )
+
+    def commit_document(
+        self, doc_id: str, path: str, document: Document, writes: Sequence[ChunkWrite]
+    ) -> None:
+        """Make a document version visible, atomically replacing any earlier version."""
+        with self._transaction() as db:
+            self._delete_document_rows(db, doc_id)
+            db.execute(
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    doc_id,
+                    path,
+                    document.source,
+                    document.title,
+                    document.format,
+                    document.content_hash,
+                    document.size,
+                    len(writes),
+                    time.time(),
+                    document.text,
+                    json.dumps([(h.offset, h.title, h.kind) for h in document.headings]),
+                    json.dumps(list(document.page_starts)),
+                ),
+            )
+            for write in writes:
+                chunk = write.chunk
+                cursor = db.execute(
+                    "INSERT INTO chunks (chunk_id, doc_id, ordinal, start, end, sentence_spans, "
+                    "sentence_vectors) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        write.vector_id,
+                        doc_id,
+                        chunk.ordinal,
+                        chunk.start,
+                        chunk.end,
+                        np.asarray(write.sentence_spans, dtype=np.int32).tobytes(),
+                        np.asarray(write.sentence_vectors, dtype=np.float16).tobytes(),
+                    ),
+                )
+                heading_context = " ".join([document.title, document.section_at(chunk.start) or ""])
+                db.execute(
+                    "INSERT INTO chunk_terms (rowid, terms) VALUES (?, ?)",
+                    (cursor.lastrowid, " ".join(terms(heading_context + "\n" + chunk.text))),
+                )
+            db.execute("DELETE FROM pending WHERE doc_id = ?", (doc_id,))
+        self._structure_cache.pop(doc_id, None)
+
+    def remove_document(self, doc_id: str) -> None:
+        """Remove a document; its vectors are queued for deletion."""
+        with self._transaction() as db:
+            self._delete_document_rows(db, doc_id)
+        self._structure_cache.pop(doc_id, None)
+
+    def _delete_document_rows(self, db: sqlite3.Connection, doc_id: str) -> None:
+        rows = db.execute("SELECT id, chunk_id FROM chunks WHERE doc_id = ?", (doc_id,)).fetchall()
+        db.executemany("INSERT OR IGNORE INTO garbage VALUES (?)", [(row[1],) for row in rows])
+        db.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(row[0],) for row in rows])
+        db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+
+    def pending(self) -> dict[str, list[str]]:
+        """Vector writes of documents that were never committed."""
+        rows = self.db.execute("SELECT doc_id, vector_ids FROM pending").fetchall()
+        return {str(row[0]): json.loads(row[1]) for row in rows}
+
+    def clear_pending(self, doc_id: str) -> None:
+        """Forget a pending write (after its vectors were deleted)."""
+        self.db.execute("DELETE FROM pending WHERE doc_id = ?", (doc_id,))
+
+    def garbage(self) -> list[str]:
+        """Vector ids that no committed chunk uses any more."""
+        live = "SELECT 1 FROM chunks WHERE chunks.chunk_id = garbage.vector_id"
+        rows = self.db.execute(f"SELECT vector_id FROM garbage WHERE NOT EXISTS ({live})")
+        return [str(row[0]) for row in rows]
+
+    def clear_garbage(self, vector_ids: Iterable[str]) -> None:
+        """Forget garbage whose vectors were deleted."""
+        self.db.executemany("DELETE FROM garbage WHERE vector_id = ?", [(v,) for v in vector_ids])
+
+    def reset(self) -> None:
+        """Delete every document and journal entry."""
+        with self._transaction() as db:
+            for table in ("chunk_terms", "chunks", "documents", "pending", "garbage"):
+                db.execute(f"DELETE FROM {table}")
+        self._structure_cache.clear()
+
+    # -- reading --------------------------------------------------------------------------
+    def chunks(self, vector_ids: Sequence[str]) -> dict[str, ChunkRow]:
+        """Committed chunks by vector id; ids without a committed chunk are left out."""
+        if not vector_ids:
+            return {}
+        marks = ",".join("?" * len(vector_ids))
+        rows = self.db.execute(
+            "SELECT c.chunk_id, c.doc_id, d.source, d.title, c.start, c.end, c.sentence_spans, "
+            f"c.sentence_vectors FROM chunks c JOIN documents d USING (doc_id) "
+            f"WHERE c.chunk_id IN ({marks})",
+            list(vector_ids),
+        ).fetchall()
+        result = {}
+        for chunk_id, doc_id, source, title, start, end, spans, vectors in rows:
+            text, headings, page_starts = self.document_structure(doc_id)
+            span_array = np.frombuffer(spans, dtype=np.int32).reshape(-1, 2)
+            result[chunk_id] = ChunkRow(
+                chunk_id=chunk_id,
+                doc_id=doc_id,
+                source=source,
+                title=title,
+                start=start,
+                end=end,
+                text=text[start:end],
+                headings=headings,
+                page_starts=page_starts,
+                sentence_spans=tuple((int(s), int(e)) for s, e in span_array),
+                sentence_vectors=np.frombuffer(vectors, dtype=np.float16).reshape(
+                    len(span_array), -1
+                ),
+            )
+        return result
+
+    def lexical_search(self, query_terms: Sequence[str], limit: int) -> list[tuple[str, float]]:
+        """BM25 ranking of chunks containing any of the terms, best first."""
+        if not query_terms:
+            return []
+        expression = " OR ".join('"' + term.replace('"', '""') + '"' for term in query_terms)
+        rows = self.db.execute(
+            "SELECT c.chunk_id, -bm25(chunk_terms) AS score FROM chunk_terms "
+            "JOIN chunks c ON c.id = chunk_terms.rowid "
+            "WHERE chunk_terms MATCH ? ORDER BY rank LIMIT ?",
+            (expression, limit),
+        ).fetchall()
+        return [(str(row[0]), float(row[1])) for row in rows]
+
+    def idf(self, query_terms: Sequence[str]) -> dict[str, float]:
+        """BM25-style inverse document frequency of each term over chunks (unseen terms: max)."""
+        total = self.chunk_count()
+        frequencies = {term: 0 for term in query_terms}
+        if query_terms:
+            marks = ",".join("?" * len(frequencies))
+            for term, count in self.db.execute(
+                f"SELECT term, doc FROM chunk_vocab WHERE term IN ({marks})", list(frequencies)
+            ):
+                frequencies[str(term)] = int(count)
+        return {
+            term: math.log(1 + (total - count + 0.5) / (count + 0.5))
+            for term, count in frequencies.items()
+        }
+
+    # -- helpers --------------------------------------------------------------------------
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self.db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

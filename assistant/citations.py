@@ -1,0 +1,33 @@
+"""Citations: build them from passage spans, number them, and place [n] markers in answer text."""
+
+from __future__ import annotations
+
+from assistant.types import Citation, Passage, page_at, section_at
+
+REFUSAL_TEXT = "The documents don't answer this."
+
+
+def citation_for(number: int, passage: Passage, start: int, end: int, score: float) -> Citation:
+    """A citation of document span [start, end) inside a retrieved passage."""
+    if not passage.start <= start < end <= passage.end:
+        raise ValueError("a citation must lie inside its passage")
+    return Citation(
+        id=number,
+        source=passage.source,
+        start=start,
+        end=end,
+        quote=passage.sentence_text(start, end),
+        score=round(float(score), 4),
+        page=page_at(passage.page_starts, start),
+        section=section_at(passage.headings, start),
+        title=passage.title,
+        doc_id=passage.doc_id,
+    )
+
+
+def with_marker(sentence: str, number: int) -> str:
+    """The sentence with ` [n]` before its closing punctuation (or at its end)."""
+    stripped = sentence.rstrip()
+    if stripped and stripped[-1] in ".!?":
+        return f"{stripped[:-1]} [{number}]{stripped[-1]}"
+    return f"{stripped} [{number}]"

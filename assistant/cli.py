@@ -1,0 +1,174 @@
+"""The `assistant` command: ingest documents, ask questions, serve the web chat."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
+from assistant.errors import AssistantError, BadQuestionError, IndexMissingError
+from assistant.settings import Settings
+from assistant.types import Answer, IngestReport
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="Answer questions from your documents, offline, with exact citations.",
+        epilog="Settings also come from ASSISTANT_* environment variables and assistant.toml.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = commands.add_parser(
+        "ingest",
+        help="index documents (incremental)",
+        description="Index .txt, .md, .html, .pdf and .docx files. Unchanged files are skipped, "
+        "changed ones replaced, deleted ones removed; bad files are reported and skipped.",
+    )
+    ingest.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="files or folders (default: settings.sources, i.e. seeds/)",
+    )
+    ingest.add_argument(
+        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
+    )
+    ingest.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
+    ingest.add_argument("--json", action="store_true", help="print one JSON report object")
+
+    ask = commands.add_parser(
+        "ask",
+        help="answer one question",
+        description="Answer a question from the index with numbered citations, or refuse when "
+        "the documents don't answer it.",
+    )
+    ask.add_argument("question", help="the question (quote it)")
+    ask.add_argument("--index", type=Path, metavar="DIR", help="index directory (default: index/)")
+    ask.add_argument("--k", type=int, metavar="N", help="passages to retrieve (default: 5)")
+    ask.add_argument("--answerer", metavar="NAME", help="answerer backend (default: extractive)")
+    ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+
+    serve = commands.add_parser(
+        "serve", help="serve the web chat", description="Serve the Gradio web chat."
+    )
+    serve.add_argument("--host", help="interface to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: 7860)")
+    serve.add_argument(
+        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings().with_overrides(
+            index_dir=getattr(args, "index", None),
+            top_k=getattr(args, "k", None),
+            answerer=getattr(args, "answerer", None),
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return _fail(f"invalid setting {where}: {first['msg']}", EXIT_USAGE)
+    except SettingsError as exc:
+        return _fail(f"invalid settings: {exc}", EXIT_USAGE)
+    try:
+        if args.command == "ingest":
+            return _ingest(settings, args)
+        if args.command == "ask":
+            return _ask(settings, args)
+        return _serve(settings)
+    except (BadQuestionError, IndexMissingError) as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except AssistantError as exc:
+        return _fail(str(exc), EXIT_FAILURE)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+def _ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.core import Assistant
+
+    assistant = Assistant(settings)
+    report = assistant.ingest(args.paths or None, rebuild=args.rebuild, progress=None)
+    if args.json:
+        print(json.dumps(report.to_json_dict(), ensure_ascii=False))
+    else:
+        print(_format_report(report))
+    return EXIT_OK
+
+
+def _ask(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.core import Assistant
+
+    assistant = Assistant(settings)
+    question = assistant.prepare_question(args.question)  # fail fast, before loading models
+    answer = assistant.ask(question.text)
+    if args.json:
+        print(json.dumps(answer.to_json_dict(), ensure_ascii=False))
+    else:
+        print(format_answer(answer))
+    return EXIT_OK
+
+
+def _serve(settings: Settings) -> int:
+    from assistant.ui.app import serve
+
+    serve(settings)
+    return EXIT_OK
+
+
+def format_answer(answer: Answer) -> str:
+    """The answer and a numbered source list, for a terminal."""
+    lines = [textwrap.fill(answer.text, width=100)]
+    if answer.notice:
+        lines += ["", f"Note: {answer.notice}"]
+    if answer.citations:
+        lines += ["", "Sources:"]
+        for citation in answer.citations:
+            where = [f"chars {citation.start}-{citation.end}"]
+            if citation.page is not None:
+                where.insert(0, f"page {citation.page}")
+            if citation.section:
+                where.insert(0, f"section “{citation.section}”")
+            lines.append(f"  [{citation.id}] {citation.source} ({', '.join(where)})")
+            quote = " ".join(citation.quote.split())
+            lines.append(textwrap.indent(textwrap.fill(f"“{quote}”", width=94), "      "))
+    return "\n".join(lines)
+
+
+def _format_report(report: IngestReport) -> str:
+    lines = [
+        f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"deleted {report.deleted}, failed {len(report.failed)}; "
+        f"{report.chunks} chunks in the index ({report.seconds:.1f} s)"
+    ]
+    lines += [f"  skipped {item.source}: {item.error}" for item in report.failed]
+    return "\n".join(lines)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"assistant: error: {message}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

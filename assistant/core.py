@@ -1,0 +1,174 @@
+"""The Assistant: the Python API that ties the pipeline stages together."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from assistant.answerers import Answerer, Question, StreamingAnswerer, create_answerer
+from assistant.catalog import Catalog, DocumentRecord
+from assistant.condense import condense
+from assistant.embedding import Embedder
+from assistant.errors import BadQuestionError, IndexMissingError
+from assistant.ingest import Ingestor
+from assistant.retrieval import HybridRetriever, Retrieval
+from assistant.settings import Settings
+from assistant.types import Answer, IngestReport, Message
+
+_CONTROL = str.maketrans({code: " " for code in [*range(0, 9), 11, 12, *range(14, 32), 127]})
+
+HistoryLike = Sequence[Message | dict[str, str] | tuple[str, str]]
+
+
+class Assistant:
+    """Ask questions of a document index; ingest documents into it.
+
+    Construction is cheap: the embedding model, Chroma and the catalog open on first use.
+    """
+
+    def __init__(self, settings: Settings | None = None, **overrides: object) -> None:
+        base = settings if settings is not None else Settings()
+        self.settings = base.with_overrides(**overrides) if overrides else base
+        self.catalog = Catalog(self.settings.index_dir / "catalog.sqlite3")
+        self.embedder = Embedder(self.settings.embedding_model, self.settings.embed_batch_size)
+        from assistant.vectorstore import VectorStore
+
+        self.store = VectorStore(self.settings)
+        self.retriever = HybridRetriever(
+            self.catalog,
+            self.store,
+            self.embedder,
+            candidates=self.settings.candidates,
+            rrf_k=self.settings.rrf_k,
+        )
+        self._answerer: Answerer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def answerer(self) -> Answerer:
+        """The configured answerer backend."""
+        with self._lock:
+            if self._answerer is None:
+                self._answerer = create_answerer(self.settings.answerer, self.settings)
+            return self._answerer
+
+    # -- ingestion ------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Sequence[str | Path] | None = None,
+        rebuild: bool = False,
+        progress: bool | None = False,
+    ) -> IngestReport:
+        """Bring the index in line with files or folders (default: settings.sources)."""
+        targets = [Path(p) for p in paths] if paths else list(self.settings.sources)
+        ingestor = Ingestor(self.settings, self.catalog, self.store, self.embedder)
+        return ingestor.run(targets, rebuild=rebuild, progress=progress)
+
+    def documents(self) -> list[DocumentRecord]:
+        """The indexed documents."""
+        if not self.catalog.exists():
+            return []
+        return list(self.catalog.documents().values())
+
+    # -- asking ---------------------------------------------------------------------------
+    def ask(self, question: str, history: HistoryLike | None = None) -> Answer:
+        """Answer a question from the indexed documents, with citations, or refuse."""
+        started = time.perf_counter()
+        prepared = self.prepare_question(question, history)
+        retrieval = self.retrieve(prepared.standalone)
+        clock = time.perf_counter()
+        answer = self.answerer.answer(prepared, retrieval)
+        return self._finish(answer, prepared, retrieval, clock, started)
+
+    def _finish(
+        self,
+        answer: Answer,
+        prepared: Question,
+        retrieval: Retrieval,
+        answer_started: float,
+        started: float,
+    ) -> Answer:
+        timings = dict(retrieval.timings_ms)
+        timings.update(answer.timings_ms)
+        timings["answer"] = (time.perf_counter() - answer_started) * 1000
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return answer.model_copy(
+            update={
+                "question": prepared.text,
+                "standalone_question": prepared.standalone if prepared.is_followup else None,
+                "timings_ms": timings,
+            }
+        )
+
+    def stream(self, question: str, history: HistoryLike | None = None) -> Iterator[str | Answer]:
+        """Answer incrementally: text pieces as they are produced, then the final Answer.
+
+        The final Answer is authoritative (citations checked); its text may differ from the
+        concatenated pieces when unsupported sentences were removed.
+        """
+        started = time.perf_counter()
+        prepared = self.prepare_question(question, history)
+        retrieval = self.retrieve(prepared.standalone)
+        clock = time.perf_counter()
+        answerer = self.answerer
+        final: Answer | None = None
+        if isinstance(answerer, StreamingAnswerer):
+            for event in answerer.stream(prepared, retrieval):
+                if isinstance(event, Answer):
+                    final = event
+                else:
+                    yield event
+        else:
+            final = answerer.answer(prepared, retrieval)
+            yield from _pieces(final.text)
+        if final is None:
+            raise RuntimeError(f"answerer {answerer.name!r} ended its stream without an answer")
+        yield self._finish(final, prepared, retrieval, clock, started)
+
+    def prepare_question(self, question: str, history: HistoryLike | None = None) -> Question:
+        """Validate and clean the question, and make it standalone using the history."""
+        if not isinstance(question, str):
+            raise BadQuestionError("the question must be text")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise BadQuestionError(
+                f"the question is too long ({len(question)} characters; the limit is {limit})"
+            )
+        cleaned = " ".join(question.translate(_CONTROL).split())
+        if not cleaned:
+            raise BadQuestionError("the question is empty")
+        messages = tuple(_message(item) for item in history or ())
+        return Question(cleaned, condense(cleaned, messages), messages)
+
+    def retrieve(self, query: str, k: int | None = None) -> Retrieval:
+        """The top passages for a (standalone) query."""
+        self._require_index()
+        return self.retriever.retrieve(query, k or self.settings.top_k)
+
+    def _require_index(self) -> None:
+        if not self.catalog.exists() or self.catalog.chunk_count() == 0:
+            raise IndexMissingError(
+                f"no index at {self.settings.index_dir}: run `assistant ingest` first"
+            )
+
+    def close(self) -> None:
+        """Release this thread's catalog connection."""
+        self.catalog.close()
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """Split text into word-sized pieces that concatenate back to it."""
+    for match in re.finditer(r"\S+\s*|\s+", text):
+        yield match.group()
+
+
+def _message(item: Message | dict[str, str] | tuple[str, str]) -> Message:
+    if isinstance(item, Message):
+        return item
+    if isinstance(item, tuple):
+        role, content = item
+        return Message.model_validate({"role": role, "content": content})
+    return Message.model_validate(item)

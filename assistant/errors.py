@@ -1,0 +1,23 @@
+"""Errors with a message fit to show a user as one line."""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base class for errors the assistant reports to its user."""
+
+
+class BadQuestionError(AssistantError, ValueError):
+    """The question is empty, too long or otherwise unusable."""
+
+
+class IndexMissingError(AssistantError):
+    """No index exists yet at the configured place."""
+
+
+class LoadError(AssistantError):
+    """A document could not be loaded; the message says why."""
+
+
+class IndexBusyError(AssistantError):
+    """Another process is writing to the index."""

@@ -1,0 +1,308 @@
+"""Ingestion: find files, skip unchanged ones, load -> chunk -> embed -> store, remove deleted ones.
+
+Crash safety: vectors of a new document version are journalled (`pending`) before they are
+written, the catalog switches versions in one transaction, and replaced vectors are queued as
+garbage. The next run deletes whatever a killed run left half-done, so the index always equals a
+clean build of the files it has committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from filelock import FileLock, Timeout
+from tqdm import tqdm
+
+from assistant.catalog import SCHEMA_VERSION, Catalog, ChunkWrite
+from assistant.chunking import Chunker
+from assistant.embedding import Embedder
+from assistant.errors import IndexBusyError, LoadError
+from assistant.loaders import content_hash, document_from_bytes, is_supported, read_file
+from assistant.settings import Settings
+from assistant.text import sentence_spans
+from assistant.types import Chunk, Document, FailedFile, IngestReport
+from assistant.vectorstore import VectorStore
+
+_EMBED_GROUP = 256  # chunks gathered across small documents before one embedding call
+_PREFIX_CHARS = 120
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file found for ingestion: absolute path and the name shown to users."""
+
+    path: Path
+    source: str
+
+
+@dataclass
+class _Prepared:
+    file: SourceFile
+    document: Document
+    chunks: list[Chunk]
+    replaces: bool
+
+
+def doc_id_for(path: Path) -> str:
+    """Stable catalog id of the document at an absolute path."""
+    return hashlib.sha1(str(path).encode()).hexdigest()[:20]
+
+
+def display_source(path: Path, base: Path) -> str:
+    """The path relative to `base` when inside it, else absolute."""
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def discover(
+    paths: Sequence[Path], base: Path
+) -> tuple[list[SourceFile], list[FailedFile], list[Path]]:
+    """Supported files under the given paths (hidden files and symlink loops skipped).
+
+    Returns the files, explicit paths that cannot be ingested, and the absolute roots.
+    """
+    files: dict[Path, SourceFile] = {}
+    seen_real: set[Path] = set()
+    failed: list[FailedFile] = []
+    roots: list[Path] = []
+    for given in paths:
+        root = Path(os.path.abspath(given))
+        roots.append(root)
+        if root.is_dir():
+            for path in _walk(root):
+                real = path.resolve()
+                if real not in seen_real:
+                    seen_real.add(real)
+                    files[path] = SourceFile(path, display_source(path, base))
+        elif root.is_file():
+            if is_supported(root):
+                if root.resolve() not in seen_real:
+                    seen_real.add(root.resolve())
+                    files[root] = SourceFile(root, display_source(root, base))
+            else:
+                failed.append(
+                    FailedFile(
+                        source=display_source(root, base),
+                        error=f"unsupported file type {root.suffix or '(none)'!r}",
+                    )
+                )
+        else:
+            failed.append(FailedFile(source=str(given), error="no such file or directory"))
+    return sorted(files.values(), key=lambda f: f.source), failed, roots
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    visited: set[tuple[int, int]] = set()
+    for directory, subdirs, names in os.walk(root, followlinks=True):
+        stat = os.stat(directory)
+        key = (stat.st_dev, stat.st_ino)
+        if key in visited:  # a symlink loop or a second link to a walked folder
+            subdirs[:] = []
+            continue
+        visited.add(key)
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+        for name in sorted(names):
+            path = Path(directory) / name
+            if not name.startswith(".") and is_supported(path) and path.is_file():
+                yield path
+
+
+class Ingestor:
+    """Brings the index in line with a set of files."""
+
+    def __init__(
+        self, settings: Settings, catalog: Catalog, store: VectorStore, embedder: Embedder
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.store = store
+        self.embedder = embedder
+        self._chunker: Chunker | None = None
+
+    @property
+    def chunker(self) -> Chunker:
+        """The chunker, sized in the embedding model's word pieces."""
+        if self._chunker is None:
+            self._chunker = Chunker(
+                self.settings.chunk_size, self.settings.chunk_overlap, self.embedder.tokenize_ids
+            )
+        return self._chunker
+
+    def fingerprint(self) -> str:
+        """What the stored vectors and chunks depend on; a change forces a rebuild."""
+        settings = self.settings
+        return "|".join(
+            [
+                SCHEMA_VERSION,
+                f"{self.embedder.model_path.parent.name}/{self.embedder.model_path.name}",
+                str(settings.chunk_size),
+                str(settings.chunk_overlap),
+            ]
+        )
+
+    def run(
+        self,
+        paths: Sequence[Path],
+        rebuild: bool = False,
+        progress: bool | None = None,
+        base: Path | None = None,
+    ) -> IngestReport:
+        """Ingest `paths` (files or folders); see the module docstring for the guarantees."""
+        started = time.perf_counter()
+        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.settings.index_dir / "ingest.lock"))
+        try:
+            lock.acquire(timeout=self.settings.ingest_lock_timeout)
+        except Timeout as exc:
+            raise IndexBusyError(
+                f"another ingest is writing to {self.settings.index_dir}; try again when it ends"
+            ) from exc
+        try:
+            return self._run(paths, rebuild, progress, base or Path.cwd(), started)
+        finally:
+            lock.release()
+
+    def _run(
+        self,
+        paths: Sequence[Path],
+        rebuild: bool,
+        progress: bool | None,
+        base: Path,
+        started: float,
+    ) -> IngestReport:
+        self.recover()
+        fingerprint = self.fingerprint()
+        if rebuild or self.catalog.get_meta("fingerprint") not in (None, fingerprint):
+            self.catalog.reset()
+            self.store.reset()
+        self.catalog.set_meta("fingerprint", fingerprint)
+
+        files, failed, roots = discover(paths, base)
+        known = self.catalog.documents()
+        known_hashes = {record.content_hash: record for record in known.values()}
+        counts = {"added": 0, "updated": 0, "unchanged": 0, "deleted": 0}
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        show = sys.stderr.isatty() if progress is None else progress
+        batch: list[_Prepared] = []
+        seen_hashes: dict[str, str] = {}
+        for file in tqdm(files, desc="ingest", unit="file", disable=not show, file=sys.stderr):
+            record = known.get(str(file.path))
+            try:
+                data = read_file(file.path, max_bytes)
+                digest = content_hash(data)
+                if record is not None and record.content_hash == digest:
+                    counts["unchanged"] += 1
+                    seen_hashes[digest] = file.source
+                    continue
+                duplicate = seen_hashes.get(digest)
+                twin = known_hashes.get(digest)
+                if duplicate is None and twin is not None and twin.path != str(file.path):
+                    # A moved file is not a duplicate: its old path is gone.
+                    duplicate = twin.source if Path(twin.path).exists() else None
+                if duplicate is not None:
+                    raise LoadError(f"duplicate of {duplicate}")
+                seen_hashes[digest] = file.source
+                document = document_from_bytes(
+                    data, file.path.suffix.lower(), file.source, file.path.stem
+                )
+                chunks = self.chunker.chunk(doc_id_for(file.path), document.text)
+            except LoadError as exc:
+                failed.append(FailedFile(source=file.source, error=str(exc)))
+                continue
+            batch.append(_Prepared(file, document, chunks, record is not None))
+            if sum(len(item.chunks) for item in batch) >= _EMBED_GROUP:
+                self._write(batch, counts)
+                batch = []
+        self._write(batch, counts)
+
+        present = {str(file.path) for file in files}
+        for path, record in known.items():
+            if path not in present and _under_any(Path(path), roots) and not Path(path).exists():
+                self.catalog.remove_document(record.doc_id)
+                counts["deleted"] += 1
+        self._collect_garbage()
+        return IngestReport(
+            **counts,
+            failed=tuple(failed),
+            chunks=self.catalog.chunk_count(),
+            seconds=time.perf_counter() - started,
+        )
+
+    def _write(self, batch: list[_Prepared], counts: dict[str, int]) -> None:
+        if not batch:
+            return
+        texts: list[str] = []
+        prefixes: list[str] = []
+        spans: list[list[tuple[int, int]]] = []
+        for item in batch:
+            for chunk in item.chunks:
+                texts.append(chunk.text)
+                prefixes.append(_context_prefix(item.document, chunk))
+                spans.append(
+                    [
+                        (s - chunk.start, e - chunk.start)
+                        for s, e in sentence_spans(item.document.text, chunk.start, chunk.end)
+                    ]
+                )
+        embedded = iter(self.embedder.embed_chunks(texts, spans, prefixes))
+        for item in batch:
+            doc_id = doc_id_for(item.file.path)
+            version = item.document.content_hash[:12]
+            writes = []
+            vectors = []
+            for chunk in item.chunks:
+                result = next(embedded)
+                vectors.append(result.vector)
+                writes.append(
+                    ChunkWrite(
+                        chunk=chunk,
+                        vector_id=f"{doc_id}:{version}:{chunk.ordinal}",
+                        sentence_spans=[
+                            (s + chunk.start, e + chunk.start) for s, e in result.sentences
+                        ],
+                        sentence_vectors=result.sentence_vectors,
+                    )
+                )
+            vector_ids = [write.vector_id for write in writes]
+            self.catalog.begin_document(doc_id, vector_ids)
+            self.store.add(vector_ids, np.stack(vectors), [doc_id] * len(vector_ids))
+            self.catalog.commit_document(doc_id, str(item.file.path), item.document, writes)
+            counts["updated" if item.replaces else "added"] += 1
+
+    def recover(self) -> None:
+        """Undo the vector writes of an interrupted run and drop vectors nothing uses."""
+        for doc_id, vector_ids in self.catalog.pending().items():
+            self.store.delete(vector_ids)
+            self.catalog.clear_pending(doc_id)
+        self._collect_garbage()
+
+    def _collect_garbage(self) -> None:
+        garbage = self.catalog.garbage()
+        if garbage:
+            self.store.delete(garbage)
+            self.catalog.clear_garbage(garbage)
+
+
+def _context_prefix(document: Document, chunk: Chunk) -> str:
+    """Title and section, embedded before the chunk text so retrieval knows the context."""
+    parts = [document.title]
+    section = document.section_at(chunk.start)
+    if section and section != document.title:
+        parts.append(section)
+    prefix = " — ".join(part for part in parts if part)[:_PREFIX_CHARS]
+    if not prefix or chunk.text.lstrip().startswith(prefix):
+        return ""
+    return prefix + "\n"
+
+
+def _under_any(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)

@@ -1,0 +1,83 @@
+"""Load a file into one extracted text plus the structure needed to locate spans in it.
+
+One module per format; each exposes `extract(data: bytes) -> Extracted`. Adding a format is one
+file plus one line in `EXTRACTORS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.errors import LoadError
+from assistant.loaders import docx, html, pdf, plain
+from assistant.loaders.base import Extracted
+from assistant.types import Document
+
+EXTRACTORS: dict[str, Callable[[bytes], Extracted]] = {
+    ".txt": plain.extract_text,
+    ".text": plain.extract_text,
+    ".md": plain.extract_markdown,
+    ".markdown": plain.extract_markdown,
+    ".html": html.extract,
+    ".htm": html.extract,
+    ".pdf": pdf.extract,
+    ".docx": docx.extract,
+}
+
+SUPPORTED_SUFFIXES = frozenset(EXTRACTORS)
+
+
+def is_supported(path: Path) -> bool:
+    """Whether a file has a format the assistant can read."""
+    return path.suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def content_hash(data: bytes) -> str:
+    """The hash that identifies a document version."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a file, refusing files over the size limit."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise LoadError(f"file too large ({size / 1e6:.1f} MB, limit {max_bytes / 1e6:.1f} MB)")
+        return path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def load_document(path: Path, source: str, max_bytes: int) -> Document:
+    """Read and extract one file; raise LoadError with a one-line reason when it is unusable."""
+    data = read_file(path, max_bytes)
+    return document_from_bytes(data, path.suffix.lower(), source, fallback_title=path.stem)
+
+
+def document_from_bytes(data: bytes, suffix: str, source: str, fallback_title: str) -> Document:
+    """Extract a document from raw bytes of the given format."""
+    if not data.strip():
+        raise LoadError("empty file")
+    extractor = EXTRACTORS.get(suffix)
+    if extractor is None:
+        raise LoadError(f"unsupported file type {suffix or '(none)'!r}")
+    try:
+        extracted = extractor(data)
+    except LoadError:
+        raise
+    except Exception as exc:  # parsers raise many kinds of errors on corrupt input
+        raise LoadError(f"cannot parse {suffix[1:]} file: {type(exc).__name__}: {exc}") from exc
+    if not extracted.text.strip():
+        raise LoadError("no extractable text")
+    return Document(
+        source=source,
+        title=(extracted.title or fallback_title).strip()[:300],
+        text=extracted.text,
+        content_hash=content_hash(data),
+        format=suffix.lstrip("."),
+        size=len(data),
+        headings=extracted.headings,
+        page_starts=extracted.page_starts,
+    )

@@ -1,0 +1,83 @@
+"""Plain text and Markdown: the extracted text is the file's own text."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.loaders.base import Extracted, decode_text
+from assistant.types import Heading
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_TERMINAL = ".!?:;,)]\"'”’"
+
+
+def extract_text(data: bytes) -> Extracted:
+    """A .txt file: its text, the first line as title when it looks like one, heading-like lines."""
+    text = decode_text(data)
+    lines = _lines(text)
+    title = None
+    headings = []
+    for index, (offset, line) in enumerate(lines):
+        if index == 0:
+            if _looks_like_heading(line, max_words=24):
+                title = line.strip()
+                headings.append(Heading(offset, title))
+            continue
+        following = lines[index + 1][1] if index + 1 < len(lines) else ""
+        if _looks_like_heading(line, max_words=12) and len(following.split()) > len(line.split()):
+            headings.append(Heading(offset, line.strip()))
+    return Extracted(text=text, title=title, headings=tuple(headings))
+
+
+def extract_markdown(data: bytes) -> Extracted:
+    """A Markdown file: its text, ATX and setext headings (not in code fences), H1 as title."""
+    text = decode_text(data)
+    headings: list[Heading] = []
+    title = None
+    in_fence = False
+    previous: tuple[int, str] | None = None
+    for offset, line in _lines(text, keep_blank=True):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            previous = None
+            continue
+        if in_fence:
+            continue
+        atx = _ATX.match(line)
+        if atx:
+            headings.append(Heading(offset, atx.group(2).strip()))
+            if title is None and len(atx.group(1)) == 1:
+                title = atx.group(2).strip()
+        elif _SETEXT.match(line) and previous is not None and previous[1].strip():
+            headings.append(Heading(previous[0], previous[1].strip()))
+            if title is None and line.strip().startswith("="):
+                title = previous[1].strip()
+        previous = (offset, line) if line.strip() else None
+    headings.sort(key=lambda heading: heading.offset)
+    if title is None and headings:
+        title = headings[0].title
+    return Extracted(text=text, title=title, headings=tuple(headings))
+
+
+def _lines(text: str, keep_blank: bool = False) -> list[tuple[int, str]]:
+    result = []
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.rstrip("\r\n")
+        if keep_blank or stripped.strip():
+            result.append((offset + len(stripped) - len(stripped.lstrip()), stripped.strip()))
+        offset += len(line)
+    return result
+
+
+def _looks_like_heading(line: str, max_words: int) -> bool:
+    stripped = line.strip()
+    n_words = len(stripped.split())
+    return (
+        0 < n_words <= max_words
+        and stripped[0].isupper()
+        and stripped[-1] not in _TERMINAL
+        and not stripped.startswith(("-", "*", "•"))
+    )

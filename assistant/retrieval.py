@@ -1,0 +1,114 @@
+"""Hybrid retrieval: dense top-k from the vector store fused with BM25 by reciprocal rank fusion."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.catalog import Catalog
+from assistant.embedding import Embedder, Vector
+from assistant.text import content_terms
+from assistant.types import Passage
+from assistant.vectorstore import VectorStore
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Passages retrieved for a query, with what the answerer needs to score them."""
+
+    query: str
+    query_vector: Vector = field(repr=False)
+    passages: tuple[Passage, ...]
+    timings_ms: dict[str, float]
+    idf: dict[str, float] = field(default_factory=dict)
+
+
+class HybridRetriever:
+    """Dense + lexical retrieval over the catalog and the vector store."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: VectorStore,
+        embedder: Embedder,
+        candidates: int = 30,
+        rrf_k: int = 60,
+    ) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.embedder = embedder
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+
+    def retrieve(self, query: str, k: int) -> Retrieval:
+        """The k best passages for `query`."""
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        query_vector = self.embedder.embed_query(query)
+        timings["embed"] = _ms(clock)
+
+        clock = time.perf_counter()
+        dense = self.store.query(query_vector, self.candidates)
+        timings["dense"] = _ms(clock)
+
+        clock = time.perf_counter()
+        query_terms = content_terms(query)
+        lexical = self.catalog.lexical_search(query_terms, self.candidates)
+        idf = self.catalog.idf(query_terms)
+        timings["lexical"] = _ms(clock)
+
+        clock = time.perf_counter()
+        fused = reciprocal_rank_fusion([dense, lexical], self.rrf_k)
+        # Ask for more than k: dense hits of uncommitted or removed chunks are dropped here.
+        wanted = [chunk_id for chunk_id, _ in fused[: k * 2]]
+        rows = self.catalog.chunks(wanted)
+        passages: list[Passage] = []
+        for chunk_id, score in fused:
+            row = rows.get(chunk_id)
+            if row is None:
+                continue
+            passages.append(
+                Passage(
+                    chunk_id=row.chunk_id,
+                    doc_id=row.doc_id,
+                    source=row.source,
+                    title=row.title,
+                    text=row.text,
+                    start=row.start,
+                    end=row.end,
+                    score=score,
+                    rank=len(passages),
+                    page_starts=row.page_starts,
+                    headings=row.headings,
+                    sentence_spans=row.sentence_spans,
+                    sentence_vectors=row.sentence_vectors,
+                )
+            )
+            if len(passages) == k:
+                break
+        timings["fuse"] = _ms(clock)
+        return Retrieval(query, query_vector, tuple(passages), timings, idf)
+
+
+def reciprocal_rank_fusion(
+    rankings: list[list[tuple[str, float]]], rrf_k: int
+) -> list[tuple[str, float]]:
+    """Fuse ranked lists: each item scores the sum of 1 / (rrf_k + rank) over the lists."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, (item, _) in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (rrf_k + rank)
+    return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000.0
+
+
+def cosine_rows(matrix: np.ndarray, vector: Vector) -> np.ndarray:
+    """Dot products of unit rows with a unit vector (float16 rows are widened)."""
+    if matrix is None or len(matrix) == 0:
+        return np.zeros(0, dtype=np.float32)
+    return np.asarray(matrix, dtype=np.float32) @ vector

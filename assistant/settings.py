@@ -1,0 +1,118 @@
+"""The one settings object: environment (ASSISTANT_*), an optional TOML file, then defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE_ENV = "ASSISTANT_CONFIG"
+DEFAULT_CONFIG_FILE = "assistant.toml"
+
+
+class Settings(BaseSettings):
+    """Every tunable of the assistant; read once at the edge (CLI, UI, API) and passed down."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_",
+        extra="forbid",
+        frozen=True,
+        toml_file=DEFAULT_CONFIG_FILE,
+    )
+
+    # Where things live.
+    index_dir: Path = Field(Path("index"), description="On-disk index: Chroma store and catalog.")
+    data_dir: Path = Field(Path("data"), description="User-written data such as feedback.")
+    sources: Annotated[list[Path], NoDecode] = Field(
+        default_factory=lambda: [Path("seeds")],
+        description="Default documents or folders to ingest.",
+    )
+
+    # Embedding and chunking.
+    embedding_model: Path | None = Field(
+        None, description="Directory of a sentence-transformers model; default: bundled MiniLM."
+    )
+    chunk_size: int = Field(200, ge=32, le=250, description="Chunk size in model word pieces.")
+    chunk_overlap: int = Field(40, ge=0, le=120, description="Overlap between chunks.")
+    embed_batch_size: int = Field(32, ge=1, le=512)
+
+    # Retrieval.
+    top_k: int = Field(5, ge=1, le=50, description="Passages handed to the answerer.")
+    candidates: int = Field(30, ge=1, le=500, description="Candidates per retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+
+    # Answering.
+    answerer: str = Field("extractive", description="Answerer backend by name.")
+    refusal_threshold: float = Field(
+        0.70,
+        ge=0.0,
+        le=1.0,
+        description="Minimum answer confidence, calibrated on golden sets (docs/evaluation.md).",
+    )
+    max_answer_sentences: int = Field(2, ge=1, le=5)
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are rejected.")
+
+    # Ingestion limits.
+    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped.")
+    ingest_lock_timeout: float = Field(
+        60.0, ge=0, description="Seconds to wait for another ingest of the same index."
+    )
+
+    # Vector store.
+    chroma_mode: Literal["embedded", "http"] = "embedded"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = 8000
+    chroma_token: SecretStr | None = None
+    collection: str = "assistant"
+
+    # Serving.
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _split_sources(cls, value: Any) -> Any:
+        """Accept a comma-separated string for ASSISTANT_SOURCES."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _overlap_below_size(cls, value: int, info: Any) -> int:
+        size = info.data.get("chunk_size", 200)
+        if value >= size:
+            raise ValueError(f"chunk_overlap ({value}) must be smaller than chunk_size ({size})")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Precedence: explicit arguments, environment, TOML file, defaults."""
+        toml_path = os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE)
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields replaced (None values are ignored), validated again."""
+        data = self.model_dump()
+        data.update({key: value for key, value in changes.items() if value is not None})
+        return type(self).model_validate(data)

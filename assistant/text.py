@@ -1,0 +1,108 @@
+"""Text analysis shared by the lexical index and the answerers: terms and sentence spans."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from nltk.stem.snowball import SnowballStemmer
+from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+# A compact English stop list: function words plus question words, which carry no topic.
+STOPWORDS = frozenset(
+    """
+    a about above after again against all also am an and any are aren't as at be because been
+    before being below between both but by can cannot could couldn't did didn't do does doesn't
+    doing don't down during each either else ever few for from further get gets got had hadn't
+    has hasn't have haven't having he her here hers herself him himself his how however i if in
+    into is isn't it it's its itself just let's like may me might more most much must mustn't
+    my myself neither no nor not now of off on once only or other ought our ours ourselves out
+    over own per please same shall shan't she should shouldn't so some such than that that's
+    the their theirs them themselves then there there's these they this those through thus to
+    too under until up upon us very via was wasn't we were weren't what what's whatever when
+    where whereas whether which while who whom whose why will with within without won't would
+    wouldn't yet you your yours yourself yourselves tell explain describe say says said
+    according one ones s t
+    """.split()  # noqa: SIM905
+)
+
+QUESTION_WORDS = frozenset(["who", "whom", "whose", "what", "which", "when", "where", "why", "how"])
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_STEMMER = SnowballStemmer("english")
+
+# Abbreviations after which a period does not end a sentence.
+_ABBREVIATIONS = {
+    "u.s", "u.k", "u.n", "e.u", "dr", "mr", "mrs", "ms", "prof", "sr", "jr", "st", "vs", "etc",
+    "e.g", "i.e", "cf", "inc", "ltd", "co", "corp", "no", "nos", "fig", "figs", "approx", "pct",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt",
+    "gen", "gov", "sen", "rep", "dept", "est", "vol", "p", "pp", "al", "a.m", "p.m", "ph.d",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The Snowball stem of a lower-cased word (cached: vocabularies are small)."""
+    return str(_STEMMER.stem(word))
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens; apostrophe suffixes such as ’s are dropped."""
+    tokens = []
+    for match in _WORD.finditer(text.lower()):
+        token = re.split(r"['’]", match.group())[0]
+        if token:
+            tokens.append(token)
+    return tokens
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content terms (stop words removed), in order, with repeats."""
+    return [stem(word) for word in words(text) if word not in STOPWORDS]
+
+
+def content_terms(text: str) -> list[str]:
+    """Distinct stemmed content terms in first-seen order."""
+    return list(dict.fromkeys(terms(text)))
+
+
+@lru_cache(maxsize=1)
+def _sentence_tokenizer() -> PunktSentenceTokenizer:
+    params = PunktParameters()
+    params.abbrev_types = set(_ABBREVIATIONS)
+    return PunktSentenceTokenizer(params)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans (absolute offsets) in text[start:end], trimmed of surrounding whitespace.
+
+    Line breaks always end a sentence, so headings and list items stand alone.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for line_start, line_end in _lines(text, start, end):
+        line = text[line_start:line_end]
+        for s, e in _sentence_tokenizer().span_tokenize(line):
+            s, e = _trim(line, s, e)
+            if e > s:
+                spans.append((line_start + s, line_start + e))
+    return spans
+
+
+def _lines(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    position = start
+    while position < end:
+        newline = text.find("\n", position, end)
+        stop = end if newline < 0 else newline
+        if text[position:stop].strip():
+            yield position, stop
+        position = stop + 1
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

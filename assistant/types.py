@@ -1,0 +1,201 @@
+"""Typed, immutable value objects shared by the pipeline, API, CLI, UI and evaluator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading (or a defined term, e.g. an API signature) at `offset` in the text."""
+
+    offset: int
+    title: str
+    kind: Literal["heading", "term"] = "heading"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One loaded document: its extracted text plus what is needed to locate a span in it."""
+
+    source: str
+    title: str
+    text: str
+    content_hash: str
+    format: str
+    size: int = 0  # bytes of the source file
+    headings: tuple[Heading, ...] = ()
+    page_starts: tuple[int, ...] = ()  # offset of each page's first character (PDF)
+
+    def section_at(self, offset: int) -> str | None:
+        """The nearest heading at or before `offset`, if any."""
+        return section_at(self.headings, offset)
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding `offset` (PDF only)."""
+        return page_at(self.page_starts, offset)
+
+
+def section_at(headings: tuple[Heading, ...], offset: int) -> str | None:
+    """The title of the last heading starting at or before `offset`."""
+    heading = heading_at(headings, offset)
+    return None if heading is None else heading.title
+
+
+def heading_at(headings: tuple[Heading, ...], offset: int) -> Heading | None:
+    """The last heading starting at or before `offset`."""
+    current = None
+    for heading in headings:
+        if heading.offset > offset:
+            break
+        current = heading
+    return current
+
+
+def page_at(page_starts: tuple[int, ...], offset: int) -> int | None:
+    """The 1-based page number whose text holds `offset`, or None without pages."""
+    if not page_starts:
+        return None
+    page = 1
+    for number, start in enumerate(page_starts, start=1):
+        if start > offset:
+            break
+        page = number
+    return page
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of a document's extracted text: text == document.text[start:end]."""
+
+    doc_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+    @property
+    def chunk_id(self) -> str:
+        """Stable id of this chunk within its document version."""
+        return f"{self.doc_id}:{self.ordinal}"
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with where it came from and how it ranked."""
+
+    chunk_id: str
+    doc_id: str
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float
+    rank: int = 0
+    page_starts: tuple[int, ...] = field(default=(), repr=False)
+    headings: tuple[Heading, ...] = field(default=(), repr=False)
+    # Sentence spans (absolute offsets) and their unit vectors, one row per span.
+    sentence_spans: tuple[tuple[int, int], ...] = field(default=(), repr=False)
+    sentence_vectors: Any = field(default=None, repr=False, compare=False)
+
+    def sentence_text(self, start: int, end: int) -> str:
+        """Text of a span inside this passage, by absolute document offsets."""
+        return self.text[start - self.start : end - self.start]
+
+
+class Message(BaseModel):
+    """One turn of a conversation."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: Role
+    content: str
+
+
+class Citation(BaseModel):
+    """A numbered pointer to the exact span that supports part of an answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int = Field(description="The number used as [n] in the answer text.")
+    source: str = Field(description="Document path as ingested.")
+    start: int = Field(description="Start offset of the quote in the document's extracted text.")
+    end: int = Field(description="End offset (exclusive).")
+    quote: str = Field(description="Exactly the extracted text between start and end.")
+    score: float = Field(description="How strongly the span supports the answer, 0..1.")
+    page: int | None = Field(None, description="1-based page (PDF).")
+    section: str | None = Field(None, description="Nearest section heading.")
+    title: str | None = Field(None, description="Document title.")
+    doc_id: str | None = Field(None, description="Catalog id of the document.")
+
+
+class Answer(BaseModel):
+    """The assistant's reply: text with [n] markers and its citations, or a refusal."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...] = ()
+    refused: bool = False
+    confidence: float = 0.0
+    standalone_question: str | None = Field(
+        None, description="The follow-up rewritten as a self-contained question, if it was one."
+    )
+    notice: str | None = Field(None, description="A message for the user, e.g. a fallback.")
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+    def to_json_dict(self) -> dict[str, object]:
+        """The documented `--json` shape."""
+        return {
+            "answer": self.text,
+            "refused": self.refused,
+            "confidence": round(self.confidence, 4),
+            "standalone_question": self.standalone_question,
+            "notice": self.notice,
+            "citations": [citation.model_dump() for citation in self.citations],
+            "timings_ms": {key: round(value, 2) for key, value in self.timings_ms.items()},
+        }
+
+
+class FailedFile(BaseModel):
+    """A file that could not be ingested and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    error: str
+
+
+class IngestReport(BaseModel):
+    """What an ingest run did."""
+
+    model_config = ConfigDict(frozen=True)
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: tuple[FailedFile, ...] = ()
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def to_json_dict(self) -> dict[str, object]:
+        """The documented `--json` shape."""
+        return {
+            "documents": {
+                "added": self.added,
+                "updated": self.updated,
+                "unchanged": self.unchanged,
+                "deleted": self.deleted,
+                "failed": [item.model_dump() for item in self.failed],
+            },
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 3),
+        }

@@ -1,0 +1,132 @@
+"""Chunk vectors in Chroma: embedded (PersistentClient, default) or a Chroma server (HttpClient).
+
+Only ids, vectors and the owning document id live here; texts and offsets live in the catalog.
+Chroma never embeds anything itself (no default embedding function) and telemetry is off.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+
+_ADD_BATCH = 1000
+
+
+class VectorStoreError(AssistantError):
+    """The vector store is unreachable or failed."""
+
+
+class VectorStore:
+    """A cosine-distance Chroma collection of chunk vectors."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._collection: Any = None
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def path(self) -> Path:
+        """Where the embedded store keeps its files."""
+        return self._settings.index_dir / "chroma"
+
+    @property
+    def collection(self) -> Any:
+        """The Chroma collection, connected on first use."""
+        with self._lock:
+            if self._collection is None:
+                self._client = self._connect()
+                self._collection = self._client.get_or_create_collection(
+                    self._settings.collection,
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+            return self._collection
+
+    def _connect(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        settings = self._settings
+        if settings.chroma_mode == "http":
+            headers = {}
+            if settings.chroma_token is not None:
+                headers["Authorization"] = f"Bearer {settings.chroma_token.get_secret_value()}"
+            try:
+                return chromadb.HttpClient(
+                    host=settings.chroma_host,
+                    port=settings.chroma_port,
+                    headers=headers,
+                    settings=ChromaSettings(anonymized_telemetry=False),
+                )
+            except Exception as exc:
+                raise VectorStoreError(
+                    f"cannot reach the Chroma server at {settings.chroma_host}:"
+                    f"{settings.chroma_port} ({type(exc).__name__})"
+                ) from exc
+        self.path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(
+            path=str(self.path), settings=ChromaSettings(anonymized_telemetry=False)
+        )
+
+    def add(
+        self,
+        ids: Sequence[str],
+        vectors: npt.NDArray[np.float32],
+        doc_ids: Sequence[str],
+    ) -> None:
+        """Insert or replace vectors."""
+        for begin in range(0, len(ids), _ADD_BATCH):
+            stop = begin + _ADD_BATCH
+            self.collection.upsert(
+                ids=list(ids[begin:stop]),
+                embeddings=vectors[begin:stop],
+                metadatas=[{"doc_id": doc_id} for doc_id in doc_ids[begin:stop]],
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Delete vectors by id (unknown ids are ignored)."""
+        for begin in range(0, len(ids), _ADD_BATCH):
+            self.collection.delete(ids=list(ids[begin : begin + _ADD_BATCH]))
+
+    def query(self, vector: npt.NDArray[np.float32], limit: int) -> list[tuple[str, float]]:
+        """Nearest vectors as (id, cosine similarity), best first."""
+        count = self.count()
+        if count == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector], n_results=min(limit, count), include=["distances"]
+        )
+        ids = result["ids"][0]
+        distances = result["distances"][0]
+        return [(str(i), 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
+
+    def count(self) -> int:
+        """Number of stored vectors."""
+        return int(self.collection.count())
+
+    def all_ids(self) -> set[str]:
+        """Every stored id (for consistency checks)."""
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            page = self.collection.get(include=[], limit=10_000, offset=offset)["ids"]
+            ids.update(page)
+            if len(page) < 10_000:
+                return ids
+            offset += len(page)
+
+    def reset(self) -> None:
+        """Drop and recreate the collection."""
+        collection = self.collection
+        with self._lock:
+            self._client.delete_collection(collection.name)
+            self._collection = None

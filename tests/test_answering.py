@@ -1,0 +1,123 @@
+"""End to end on seeds/: cited answers whose quotes are the exact source text, and refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Answer, Assistant, BadQuestionError, IndexMissingError, Message
+from assistant.answerers.extractive import answer_type, looks_like_code
+from tests.conftest import SEED_FILE, make_settings
+
+SEED_TEXT = SEED_FILE.read_text(encoding="utf-8")
+
+
+def assert_citations_exact(answer: Answer) -> None:
+    """Every [n] has a citation and every quote is the seed text at [start:end]."""
+    for citation in answer.citations:
+        assert citation.source.endswith(SEED_FILE.name)
+        assert SEED_TEXT[citation.start : citation.end] == citation.quote
+        assert f"[{citation.id}]" in answer.text
+        assert 0.0 <= citation.score <= 1.0
+
+
+def test_flagship_question_names_both_companies(seed_assistant: Assistant) -> None:
+    answer = seed_assistant.ask("Which companies had to halt their stablecoin plans in Hong Kong?")
+    assert not answer.refused
+    assert "Ant Group" in answer.text
+    assert "JD.com" in answer.text
+    assert answer.citations
+    assert_citations_exact(answer)
+    assert any("Ant Group" in c.quote for c in answer.citations)
+    assert set(answer.timings_ms) >= {"embed", "dense", "lexical", "answer", "total"}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What is the central concern for authorities in Beijing?", "monetary sovereignty"),
+        ("What does the Web3 decentralization ideal fundamentally contradict?", "centralization"),
+        ("What drives demand for Bitcoin and other hard-money assets?", "Geopolitical tensions"),
+    ],
+)
+def test_answers_quote_the_supporting_sentence(
+    seed_assistant: Assistant, question: str, expected: str
+) -> None:
+    answer = seed_assistant.ask(question)
+    assert not answer.refused
+    assert expected in answer.text
+    assert_citations_exact(answer)
+    assert all(c.section for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the capital city of Canada?", "Who wrote the novel Pride and Prejudice?"],
+)
+def test_unanswerable_questions_are_refused(seed_assistant: Assistant, question: str) -> None:
+    answer = seed_assistant.ask(question)
+    assert answer.refused
+    assert answer.text == "The documents don't answer this."
+    assert answer.citations == ()
+
+
+def test_follow_up_uses_the_history(seed_assistant: Assistant) -> None:
+    history = [
+        Message(role="user", content="What is the name of China's state-backed digital currency?"),
+        Message(role="assistant", content="The digital yuan (e-CNY) [1]."),
+    ]
+    answer = seed_assistant.ask("How many users is it being tested with?", history=history)
+    assert answer.standalone_question is not None
+    assert "digital currency" in answer.standalone_question
+    assert "hundreds of millions" in answer.text
+    assert_citations_exact(answer)
+
+
+def test_history_accepts_plain_dicts(seed_assistant: Assistant) -> None:
+    answer = seed_assistant.ask(
+        "And who reported it first?",
+        history=[{"role": "user", "content": "Which companies had to halt stablecoin plans?"}],
+    )
+    assert answer.standalone_question is not None
+
+
+def test_stream_yields_text_then_the_final_answer(seed_assistant: Assistant) -> None:
+    events = list(seed_assistant.stream("What is the central concern for authorities in Beijing?"))
+    final = events[-1]
+    assert isinstance(final, Answer)
+    pieces = events[:-1]
+    assert len(pieces) > 3
+    assert all(isinstance(p, str) for p in pieces)
+    assert "".join(pieces) == final.text  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [("", "empty"), ("   \n\t ", "empty"), ("\x00\x01\x02", "empty"), ("x" * 2001, "too long")],
+)
+def test_bad_questions_get_a_clear_error(
+    seed_assistant: Assistant, question: str, message: str
+) -> None:
+    with pytest.raises(BadQuestionError, match=message):
+        seed_assistant.ask(question)
+
+
+def test_control_characters_are_cleaned(seed_assistant: Assistant) -> None:
+    answer = seed_assistant.ask("What is the central\x00 concern\x07 for authorities in Beijing?")
+    assert answer.question == "What is the central concern for authorities in Beijing?"
+
+
+def test_missing_index_says_to_ingest(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assistant = Assistant(make_settings(tmp_path / "nothing-here"))
+    with pytest.raises(IndexMissingError, match="assistant ingest"):
+        assistant.ask("Anything?")
+
+
+def test_answer_types_and_code_lines() -> None:
+    assert answer_type("Who first reported the move?") == "person"
+    assert answer_type("When did it start?") == "date"
+    assert answer_type("How many users test it?") == "number"
+    assert answer_type("Which companies had to halt?") == "entity"
+    assert answer_type("Why does Beijing care?") is None
+    assert looks_like_code(">>> print(json.dumps({'a': 1}))")
+    assert looks_like_code("shutil.rmtree(path, ignore_errors=False, onerror=None)")
+    assert not looks_like_code("Return the greatest common divisor of the arguments.")

@@ -1,0 +1,118 @@
+"""The `assistant` command, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SEED_FILE, SEEDS
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
+
+
+def test_ingest_and_ask_json(tmp_path: Path) -> None:
+    index = tmp_path / "idx"
+    ingested = run("ingest", str(SEEDS), "--index", str(index), "--json")
+    assert ingested.returncode == 0, ingested.stderr
+    report = json.loads(ingested.stdout)
+    assert report["documents"] == {
+        "added": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "deleted": 0,
+        "failed": [],
+    }
+    assert report["chunks"] > 0
+    assert report["seconds"] > 0
+
+    asked = run(
+        "ask",
+        "--json",
+        "--index",
+        str(index),
+        "Which companies had to halt their stablecoin plans in Hong Kong?",
+    )
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert set(answer) >= {"answer", "refused", "citations", "timings_ms"}
+    assert "Ant Group" in answer["answer"]
+    assert "JD.com" in answer["answer"]
+    assert not answer["refused"]
+    text = SEED_FILE.read_text(encoding="utf-8")
+    for citation in answer["citations"]:
+        assert set(citation) >= {
+            "id",
+            "source",
+            "start",
+            "end",
+            "quote",
+            "score",
+            "page",
+            "section",
+        }
+        assert text[citation["start"] : citation["end"]] == citation["quote"]
+
+    human = run("ask", "--index", str(index), "What is the capital city of Canada?")
+    assert human.returncode == 0
+    assert "The documents don't answer this." in human.stdout
+
+
+def test_default_paths_and_settings_from_env(tmp_path: Path) -> None:
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "a.md").write_text("# Kitchen\n\nThe kettle is descaled on Fridays.\n")
+    ingested = run("ingest", "--json", cwd=tmp_path, env={"ASSISTANT_INDEX_DIR": "myindex"})
+    assert ingested.returncode == 0, ingested.stderr
+    assert json.loads(ingested.stdout)["documents"]["added"] == 1
+    assert (tmp_path / "myindex" / "catalog.sqlite3").exists()
+    text = run("ingest", cwd=tmp_path, env={"ASSISTANT_INDEX_DIR": "myindex"})
+    assert "unchanged 1" in text.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", ""], "the question is empty"),
+        (["ask", "   "], "the question is empty"),
+        (["ask", "y" * 5000], "too long"),
+    ],
+)
+def test_bad_questions_exit_2_with_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    result = run(*args, "--index", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert message in result.stderr
+
+
+def test_missing_index_exits_2(tmp_path: Path) -> None:
+    result = run("ask", "--index", str(tmp_path / "none"), "Is there an index?")
+    assert result.returncode == 2
+    assert "run `assistant ingest`" in result.stderr
+
+
+def test_invalid_setting_exits_2(tmp_path: Path) -> None:
+    result = run("ask", "hello?", env={"ASSISTANT_TOP_K": "zero"})
+    assert result.returncode == 2
+    assert "invalid setting top_k" in result.stderr
+
+
+def test_help_lists_commands() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("ingest", "ask", "serve"):
+        assert command in result.stdout

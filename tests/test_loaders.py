@@ -1,0 +1,177 @@
+"""Loaders: extracted text, title, headings, pages, and clear errors for bad files."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import LoadError
+from assistant.loaders import document_from_bytes, load_document
+from tests.conftest import SEED_FILE
+
+MB = 1_000_000
+
+
+def load(data: bytes, suffix: str):  # type: ignore[no-untyped-def]
+    return document_from_bytes(data, suffix, f"doc{suffix}", fallback_title="fallback")
+
+
+def test_txt_text_is_the_file_text_with_title_and_headings() -> None:
+    document = load_document(SEED_FILE, "seed.txt", 50 * MB)
+    assert document.text == SEED_FILE.read_text(encoding="utf-8")
+    assert document.title.startswith("Beijing’s Crypto Crackdown")
+    titles = [h.title for h in document.headings]
+    assert "Stablecoin Shutdown" in titles
+    offset = document.text.index("The forced suspension")
+    assert document.section_at(offset) == "Stablecoin Shutdown"
+
+
+def test_markdown_headings_ignore_code_fences() -> None:
+    data = b"# Guide\n\nIntro text.\n\n```\n# not a heading\n```\n\n## Install\n\nRun it.\n"
+    document = load(data, ".md")
+    assert document.title == "Guide"
+    assert [h.title for h in document.headings] == ["Guide", "Install"]
+    assert document.section_at(document.text.index("Run it")) == "Install"
+    assert document.text == data.decode()
+
+
+def test_html_keeps_main_content_headings_and_terms() -> None:
+    data = b"""<html><head><title>Page &amp; Title</title><script>var x = 1;</script></head>
+    <body><nav>Home | About</nav><main>
+    <h1>Main heading</h1><p>First   paragraph
+    with <b>bold</b> words.</p>
+    <dl><dt>math.gcd(*integers)<a class="headerlink">\xc2\xb6</a></dt>
+    <dd><p>Return the greatest common divisor.</p></dd></dl>
+    <table><tr><td>cell one</td><td>cell two</td></tr></table>
+    </main><footer class="footer">copyright</footer></body></html>"""
+    document = load(data, ".html")
+    assert document.title == "Page & Title"
+    assert "First paragraph with bold words." in document.text
+    assert "var x" not in document.text
+    assert "Home | About" not in document.text
+    assert "¶" not in document.text
+    assert "copyright" not in document.text
+    assert "cell one" in document.text
+    assert "cell two" in document.text
+    kinds = {h.title: h.kind for h in document.headings}
+    assert kinds == {"Main heading": "heading", "math.gcd(*integers)": "term"}
+    offset = document.text.index("Return the greatest")
+    assert document.section_at(offset) == "math.gcd(*integers)"
+
+
+def _pdf(pages: list[str], justified: bool = False, password: str | None = None) -> bytes:
+    from reportlab.lib.enums import TA_JUSTIFY
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
+
+    buffer = io.BytesIO()
+    encrypt = None
+    if password:
+        from reportlab.lib import pdfencrypt
+
+        encrypt = pdfencrypt.StandardEncryption(password, canPrint=0)
+    document = SimpleDocTemplate(buffer, pagesize=A4, title="Test PDF", encrypt=encrypt)
+    style = getSampleStyleSheet()["BodyText"]
+    if justified:
+        style.alignment = TA_JUSTIFY
+    story = []
+    for number, text in enumerate(pages):
+        if number:
+            story.append(PageBreak())
+        story.append(Paragraph(text, style))
+    document.build(story)
+    return buffer.getvalue()
+
+
+def test_pdf_pages_and_offsets() -> None:
+    data = _pdf(["Alpha page text about apples.", "Beta page text about bananas."])
+    document = load(data, ".pdf")
+    assert document.title == "Test PDF"
+    assert len(document.page_starts) == 2
+    assert document.page_at(document.text.index("Alpha")) == 1
+    assert document.page_at(document.text.index("bananas")) == 2
+
+
+def test_pdf_justified_lines_keep_spaces_between_words() -> None:
+    sentence = (
+        "Tightly justified lines in narrow columns stretch the spacing between words so "
+        "that extraction must not glue neighbouring words together into one token. "
+    )
+    document = load(_pdf([sentence * 6], justified=True), ".pdf")
+    extracted = set(document.text.replace("-\n", "").split())
+    expected = set(sentence.split())
+    assert expected <= extracted, f"glued or lost words: {sorted(expected - extracted)}"
+
+
+def test_encrypted_pdf_is_refused_with_reason() -> None:
+    with pytest.raises(LoadError, match="encrypted"):
+        load(_pdf(["secret"], password="pw"), ".pdf")
+
+
+def test_corrupt_pdf_is_refused_with_reason() -> None:
+    with pytest.raises(LoadError, match="PDF"):
+        load(b"%PDF-1.4\n garbage garbage", ".pdf")
+
+
+def _docx() -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = "Policy"
+    document.add_heading("Travel", level=1)
+    document.add_paragraph("Book flights two weeks ahead.")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "Economy"
+    table.rows[0].cells[1].text = "Under 6 hours"
+    document.add_heading("Expenses", level=1)
+    document.add_paragraph("Submit receipts within 30 days.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_docx_paragraphs_tables_and_headings() -> None:
+    document = load(_docx(), ".docx")
+    assert document.title == "Policy"
+    assert [h.title for h in document.headings] == ["Travel", "Expenses"]
+    assert "Economy" in document.text
+    assert "Under 6 hours" in document.text
+    assert document.section_at(document.text.index("Submit receipts")) == "Expenses"
+
+
+def test_corrupt_docx_is_refused() -> None:
+    with pytest.raises(LoadError, match="docx"):
+        load(b"this is not a zip file at all", ".docx")
+
+
+@pytest.mark.parametrize(
+    ("data", "suffix", "reason"),
+    [
+        (b"", ".txt", "empty"),
+        (b"   \n\t ", ".md", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", ".txt", "binary"),
+        (bytes(range(1, 9)) * 50, ".txt", "binary"),
+        (b"<html><body><script>x()</script></body></html>", ".html", "no extractable text"),
+    ],
+)
+def test_bad_files_raise_load_error(data: bytes, suffix: str, reason: str) -> None:
+    with pytest.raises(LoadError, match=reason):
+        load(data, suffix)
+
+
+def test_non_utf8_text_is_decoded() -> None:
+    text = "Café crème brûlée à la carte, naïve façade.\n" * 3
+    document = load(text.encode("cp1252"), ".txt")
+    assert "Café crème brûlée" in document.text
+    utf16 = load(text.encode("utf-16"), ".txt")
+    assert utf16.text.startswith("Café")
+
+
+def test_oversized_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"word " * 300_000)
+    with pytest.raises(LoadError, match="too large"):
+        load_document(path, "big.txt", max_bytes=MB)

@@ -1,0 +1,33 @@
+"""The README's Python example runs as written (in a scratch folder with seeds/)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, SEEDS
+
+
+def test_readme_python_example_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```python\n(.*?)```", readme, re.DOTALL)
+    assert block is not None
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block.group(1), "README.md", "exec"), {})
+    output = capsys.readouterr().out
+    assert "Ant Group" in output
+    assert "seeds/000_4f69a52559980107.txt" in output
+
+
+def test_readme_quickstart_is_two_commands() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    quickstart = readme.split("## Quickstart", 1)[1].split("##", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", quickstart, re.DOTALL)
+    assert block is not None
+    assert block.group(1).split("\n")[:2] == ["make run", "make test"]

@@ -1,0 +1,64 @@
+"""The one settings object: defaults, environment, TOML file, overrides, validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from assistant import Settings
+
+
+def test_defaults() -> None:
+    settings = Settings()
+    assert settings.index_dir == Path("index")
+    assert settings.sources == [Path("seeds")]
+    assert settings.host == "127.0.0.1"
+    assert settings.port == 7860
+    assert settings.answerer == "extractive"
+
+
+def test_environment_overrides_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "assistant.toml"
+    config.write_text('top_k = 7\nindex_dir = "from-toml"\nsources = ["a", "b"]\n')
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
+    monkeypatch.setenv("ASSISTANT_TOP_K", "9")
+    settings = Settings()
+    assert settings.top_k == 9
+    assert settings.index_dir == Path("from-toml")
+    assert settings.sources == [Path("a"), Path("b")]
+
+
+def test_comma_separated_sources_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_SOURCES", "docs, more-docs")
+    assert Settings().sources == [Path("docs"), Path("more-docs")]
+
+
+def test_invalid_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_CHUNK_OVERLAP", "500")
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+def test_unknown_keys_are_rejected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "assistant.toml"
+    config.write_text("top_kk = 3\n")
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+def test_with_overrides_validates_and_ignores_none() -> None:
+    settings = Settings().with_overrides(top_k=3, index_dir=None)
+    assert settings.top_k == 3
+    assert settings.index_dir == Path("index")
+    with pytest.raises(ValidationError):
+        Settings().with_overrides(top_k=0)
+
+
+def test_secret_token_never_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_CHROMA_TOKEN", "s3cr3t-token")
+    settings = Settings()
+    assert "s3cr3t-token" not in repr(settings)
+    assert "s3cr3t-token" not in str(settings)
