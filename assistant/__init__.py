@@ -3,10 +3,11 @@
 from assistant.core import Assistant
 from assistant.errors import AssistantError, BadQuestionError, IndexMissingError, LoadError
 from assistant.settings import Settings
-from assistant.types import Answer, Citation, IngestReport, Message
+from assistant.types import Answer, AnswerSentence, Citation, IngestReport, Message
 
 __all__ = [
     "Answer",
+    "AnswerSentence",
     "Assistant",
     "AssistantError",
     "BadQuestionError",

@@ -13,7 +13,7 @@ from assistant.catalog import Catalog, DocumentRecord
 from assistant.condense import condense
 from assistant.embedding import Embedder
 from assistant.errors import BadQuestionError, IndexMissingError
-from assistant.ingest import Ingestor
+from assistant.ingest import Ingestor, ProgressCallback
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.settings import Settings
 from assistant.types import Answer, IngestReport, Message
@@ -61,11 +61,16 @@ class Assistant:
         paths: Sequence[str | Path] | None = None,
         rebuild: bool = False,
         progress: bool | None = False,
+        on_progress: ProgressCallback | None = None,
     ) -> IngestReport:
-        """Bring the index in line with files or folders (default: settings.sources)."""
+        """Bring the index in line with files or folders (default: settings.sources).
+
+        `progress` shows a terminal bar (None: when stderr is a terminal); `on_progress` is
+        called with (files done, files in all, current file).
+        """
         targets = [Path(p) for p in paths] if paths else list(self.settings.sources)
         ingestor = Ingestor(self.settings, self.catalog, self.store, self.embedder)
-        return ingestor.run(targets, rebuild=rebuild, progress=progress)
+        return ingestor.run(targets, rebuild=rebuild, progress=progress, on_progress=on_progress)
 
     def documents(self) -> list[DocumentRecord]:
         """The indexed documents."""

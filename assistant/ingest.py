@@ -12,7 +12,7 @@ import hashlib
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +29,9 @@ from assistant.settings import Settings
 from assistant.text import sentence_spans
 from assistant.types import Chunk, Document, FailedFile, IngestReport
 from assistant.vectorstore import VectorStore
+
+# Called with (files done, files in all, the file being read) as ingestion advances.
+ProgressCallback = Callable[[int, int, str], None]
 
 _EMBED_GROUP = 256  # chunks gathered across small documents before one embedding call
 _PREFIX_CHARS = 120
@@ -155,6 +158,7 @@ class Ingestor:
         rebuild: bool = False,
         progress: bool | None = None,
         base: Path | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> IngestReport:
         """Ingest `paths` (files or folders); see the module docstring for the guarantees."""
         started = time.perf_counter()
@@ -167,7 +171,7 @@ class Ingestor:
                 f"another ingest is writing to {self.settings.index_dir}; try again when it ends"
             ) from exc
         try:
-            return self._run(paths, rebuild, progress, base or Path.cwd(), started)
+            return self._run(paths, rebuild, progress, base or Path.cwd(), started, on_progress)
         finally:
             lock.release()
 
@@ -178,6 +182,7 @@ class Ingestor:
         progress: bool | None,
         base: Path,
         started: float,
+        on_progress: ProgressCallback | None,
     ) -> IngestReport:
         self.recover()
         fingerprint = self.fingerprint()
@@ -194,7 +199,10 @@ class Ingestor:
         show = sys.stderr.isatty() if progress is None else progress
         batch: list[_Prepared] = []
         seen_hashes: dict[str, str] = {}
-        for file in tqdm(files, desc="ingest", unit="file", disable=not show, file=sys.stderr):
+        bar = tqdm(files, desc="ingest", unit="file", disable=not show, file=sys.stderr)
+        for done, file in enumerate(bar):
+            if on_progress is not None:
+                on_progress(done, len(files), file.source)
             record = known.get(str(file.path))
             try:
                 data = read_file(file.path, max_bytes)
@@ -223,6 +231,8 @@ class Ingestor:
                 self._write(batch, counts)
                 batch = []
         self._write(batch, counts)
+        if on_progress is not None:
+            on_progress(len(files), len(files), "")
 
         present = {str(file.path) for file in files}
         for path, record in known.items():

@@ -135,6 +135,17 @@ class Citation(BaseModel):
     doc_id: str | None = Field(None, description="Catalog id of the document.")
 
 
+class AnswerSentence(BaseModel):
+    """One sentence of an answer, the citations it carries, and whether a passage supports it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    citations: tuple[int, ...] = ()
+    supported: bool = True
+    support: float = Field(0.0, description="How strongly the cited spans support it, 0..1.")
+
+
 class Answer(BaseModel):
     """The assistant's reply: text with [n] markers and its citations, or a refusal."""
 
@@ -145,6 +156,12 @@ class Answer(BaseModel):
     citations: tuple[Citation, ...] = ()
     refused: bool = False
     confidence: float = 0.0
+    sentences: tuple[AnswerSentence, ...] = Field(
+        (), description="The answer split into sentences with their support (empty if refused)."
+    )
+    support: float | None = Field(
+        None, description="Share of the answer's sentences supported by their citations, 0..1."
+    )
     standalone_question: str | None = Field(
         None, description="The follow-up rewritten as a self-contained question, if it was one."
     )
@@ -157,6 +174,8 @@ class Answer(BaseModel):
             "answer": self.text,
             "refused": self.refused,
             "confidence": round(self.confidence, 4),
+            "support": None if self.support is None else round(self.support, 4),
+            "unsupported_sentences": [s.text for s in self.sentences if not s.supported],
             "standalone_question": self.standalone_question,
             "notice": self.notice,
             "citations": [citation.model_dump() for citation in self.citations],

@@ -22,7 +22,7 @@ from assistant.citations import REFUSAL_TEXT, citation_for, with_marker
 from assistant.retrieval import Retrieval, cosine_rows
 from assistant.settings import Settings
 from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, words
-from assistant.types import Answer, Citation, Passage, heading_at
+from assistant.types import Answer, AnswerSentence, Citation, Passage, heading_at
 
 # Ranking weights (sentence choice) and the confidence model, fitted on the golden sets.
 RANK_WEIGHTS = {
@@ -142,18 +142,25 @@ class ExtractiveAnswerer:
         if len({c.passage.doc_id for c in chosen}) == 1:  # read in document order
             chosen.sort(key=lambda c: c.start)
         citations: list[Citation] = []
-        parts = []
+        sentences: list[AnswerSentence] = []
         for number, candidate in enumerate(chosen, start=1):
             start, text = _with_defined_term(candidate)
             citations.append(
                 citation_for(number, candidate.passage, start, candidate.end, candidate.confidence)
             )
-            parts.append(with_marker(text, number))
+            # A verbatim quote is supported by its own span by construction.
+            sentences.append(
+                AnswerSentence(
+                    text=with_marker(text, number), citations=(number,), supported=True, support=1.0
+                )
+            )
         return Answer(
             question=question.text,
-            text=" ".join(parts),
+            text=" ".join(sentence.text for sentence in sentences),
             citations=tuple(citations),
             confidence=confidence,
+            sentences=tuple(sentences),
+            support=1.0,
         )
 
 
