@@ -14,6 +14,7 @@ from pydantic_settings import SettingsError
 
 from assistant.errors import AssistantError, BadQuestionError, IndexMissingError
 from assistant.evaluation.config import EvalInputError
+from assistant.evaluation.metrics import METRICS
 from assistant.settings import Settings
 from assistant.types import Answer, IngestReport
 
@@ -84,11 +85,9 @@ def _add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "charts to the report directory; exits 1 when a threshold is not met. Defaults come "
         "from [tool.assistant.eval] in the nearest pyproject.toml. To draft golden questions "
         "from the index: assistant eval generate --help.",
-        epilog="Metrics for --min/--max: accuracy, pass_rate, exact_match, f1, "
-        "key_term_hit_rate, hit_at_k, recall_at_k, mrr, ndcg_at_10, evidence_at_k, "
-        "citation_precision, citation_recall, valid_citation_rate, source_citation_rate, "
-        "faithfulness, refusal_precision, refusal_recall, refusal_accuracy, false_refusal_rate, "
-        "latency_<stage>_p50_ms, latency_<stage>_p95_ms (stage: retrieve, answer, total, ...).",
+        epilog="Metrics for --min/--max: "
+        + ", ".join(METRICS)
+        + ", latency_<stage>_p50_ms, latency_<stage>_p95_ms (stage: retrieve, answer, total, ...).",
     )
     evaluate.add_argument(
         "golden",
@@ -135,8 +134,8 @@ def build_generate_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant eval generate",
         description="Draft golden questions from the indexed documents without an LLM (defined "
-        "terms, definitions, numbers), each with its source quote and key terms, marked "
-        "`draft: true` for a person to review.",
+        "terms, definitions, sentences opening with a name, numbers), each with its source "
+        "quote and key terms, marked `draft: true` for a person to review.",
     )
     parser.add_argument("--index", type=Path, metavar="DIR", help="index directory")
     parser.add_argument(

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from assistant.evaluation.compare import compare
-from assistant.evaluation.results import METRICS, load_run
+from assistant.evaluation.metrics import METRICS
+from assistant.evaluation.results import load_run
 from tests.conftest import GOLDEN, SEED_FILE, EvalRunOutput, run_cli
 
 Runs = tuple[EvalRunOutput, EvalRunOutput]

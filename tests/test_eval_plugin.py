@@ -131,6 +131,14 @@ def test_thresholds_fail_the_session_when_questions_only_xfail(pytester: pytest.
     only.assert_outcomes(skipped=1, deselected=4)
 
 
+def test_a_missing_index_fails_each_question_with_one_line(pytester: pytest.Pytester) -> None:
+    team_project(pytester, 'index = "no-such-index"\n')
+    result = pytester.runpytest("-k", "q-halt")
+    result.assert_outcomes(failed=1, deselected=3)
+    result.stdout.fnmatch_lines(["assistant eval: no index at *no-such-index*"])
+    assert "Traceback" not in result.stdout.str()
+
+
 def test_bad_configuration_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyprojecttoml("[tool.assistant.eval]\ngolden = ['qa.jsonl']\nmin_bogus = 1\n")
     result = pytester.runpytest()

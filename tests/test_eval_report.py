@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 
-from assistant.evaluation.results import METRICS
+from assistant.evaluation.metrics import METRICS
 from tests.conftest import EvalRunOutput
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]

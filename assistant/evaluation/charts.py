@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from assistant.evaluation.results import METRICS
+from assistant.evaluation.metrics import METRICS
 
 FONT = "font-family='system-ui, -apple-system, Segoe UI, sans-serif' font-size='12'"
 GROUP_COLOURS = {

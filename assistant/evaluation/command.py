@@ -20,7 +20,8 @@ from assistant.evaluation.config import (
     merge_thresholds,
 )
 from assistant.evaluation.golden import GoldenItem
-from assistant.evaluation.results import METRICS, EvalRun
+from assistant.evaluation.metrics import METRICS
+from assistant.evaluation.results import EvalRun
 from assistant.settings import Settings
 
 EXIT_OK = 0

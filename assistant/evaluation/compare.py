@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.evaluation.results import METRICS, EvalRun, higher_is_better
+from assistant.evaluation.metrics import METRICS, higher_is_better
+from assistant.evaluation.results import EvalRun
 
 QUALITY_TOLERANCE = 0.001  # result files round to 4 decimals
 LATENCY_RATIO = 1.2  # timings are noisy: flag only a >20 % and >5 ms change

@@ -85,7 +85,7 @@ def parse_threshold(text: str, bound: Bound) -> Threshold:
 
 def make_threshold(metric: str, bound: Bound, value: object) -> Threshold:
     """A validated threshold on a known metric."""
-    from assistant.evaluation.results import METRICS, is_known_metric
+    from assistant.evaluation.metrics import METRICS, is_known_metric
 
     if not is_known_metric(metric):
         known = ", ".join(METRICS)

@@ -7,7 +7,8 @@ from typing import Any
 
 from assistant.evaluation.charts import latency_histogram, metric_bars, stage_bars
 from assistant.evaluation.config import describe_check
-from assistant.evaluation.results import METRICS, EvalRun
+from assistant.evaluation.metrics import METRICS
+from assistant.evaluation.results import EvalRun
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2329;

@@ -163,11 +163,14 @@ class _ExplainedItem(pytest.Item):
     def repr_failure(
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
     ) -> str | Any:
-        """The readable explanation of a wrong answer or unmet threshold."""
+        """The readable explanation of a wrong answer, an unmet threshold or a setup error."""
+        from assistant.errors import AssistantError
         from assistant.evaluation.session import GoldenFailure
 
         if isinstance(excinfo.value, GoldenFailure | ThresholdsNotMet):
             return str(excinfo.value)
+        if isinstance(excinfo.value, AssistantError):  # e.g. no index: one line, no traceback
+            return f"assistant eval: {excinfo.value}"
         return super().repr_failure(excinfo, style)
 
 

@@ -6,88 +6,17 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from assistant.evaluation import metrics as m
 from assistant.evaluation.config import EvalInputError
+from assistant.evaluation.metrics import latency_metric
 from assistant.evaluation.runner import ItemResult
 
 SCHEMA = "assistant-eval/1"
-Group = Literal["answers", "retrieval", "citations", "refusals"]
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A named metric: its label, group, which direction is better, and what it measures."""
-
-    name: str
-    label: str
-    group: Group
-    description: str
-    higher_is_better: bool = True
-
-
-METRICS: dict[str, Metric] = {
-    metric.name: metric
-    for metric in [
-        Metric("accuracy", "Accuracy", "answers", "answerable: answered with a key term; "
-               "unanswerable: refused"),
-        Metric("pass_rate", "Pass rate", "answers", "correct, citing an expected source, every "
-               "citation valid (what the pytest plugin checks per question)"),
-        Metric("exact_match", "Exact match", "answers", "answer equals an acceptable answer "
-               "after SQuAD normalisation (answerable questions)"),
-        Metric("f1", "Token F1", "answers", "best SQuAD token F1 against the acceptable answers "
-               "(answerable questions)"),
-        Metric("key_term_hit_rate", "Key-term hits", "answers", "answer holds a key term "
-               "(answerable questions; a refusal holds none)"),
-        Metric("hit_at_k", "Hit@k", "retrieval", "an expected source among the top k passages"),
-        Metric("recall_at_k", "Recall@k", "retrieval", "share of expected sources in the top k"),
-        Metric("mrr", "MRR", "retrieval", "1 / rank of the first passage from an expected source"),
-        Metric("ndcg_at_10", "nDCG@10", "retrieval", "binary-gain nDCG of the first 10 distinct "
-               "sources"),
-        Metric("evidence_at_k", "Evidence@k", "retrieval", "an expected quote lies inside a top-k "
-               "passage"),
-        Metric("citation_precision", "Citation precision", "citations", "citations whose quote "
-               "supports the citing sentence or holds the expected evidence (ALCE)"),
-        Metric("citation_recall", "Citation recall", "citations", "sentences supported by their "
-               "citations or citing the expected evidence (ALCE)"),
-        Metric("valid_citation_rate", "≥1 valid citation", "citations", "answers with at least "
-               "one valid citation"),
-        Metric("source_citation_rate", "Cites expected source", "citations", "answered "
-               "answerable questions citing an expected source"),
-        Metric("faithfulness", "Faithfulness", "citations", "answer sentences supported by "
-               "their cited spans"),
-        Metric("refusal_precision", "Refusal precision", "refusals", "refusals that were of "
-               "unanswerable questions"),
-        Metric("refusal_recall", "Refusal recall", "refusals", "unanswerable questions refused"),
-        Metric("refusal_accuracy", "Refusal accuracy", "refusals", "refused exactly when "
-               "unanswerable (all questions)"),
-        Metric("false_refusal_rate", "False refusals", "refusals", "answerable questions "
-               "refused", higher_is_better=False),
-    ]
-}  # fmt: skip
-
 # Stages reported first, in pipeline order; any other timing key follows alphabetically.
 STAGE_ORDER = ("retrieve", "embed", "dense", "lexical", "fuse", "answer", "generate", "verify")
 RETRIEVE_PARTS = ("embed", "dense", "lexical", "fuse")
-
-
-def latency_metric(stage: str, percentile: int) -> str:
-    """Name of a latency metric, e.g. latency_total_p95_ms."""
-    return f"latency_{stage}_p{percentile}_ms"
-
-
-def is_known_metric(name: str) -> bool:
-    """Whether `name` is a quality metric or a well-formed latency metric."""
-    parts = name.split("_")
-    latency = len(parts) >= 4 and parts[0] == "latency" and parts[-1] == "ms"
-    return name in METRICS or (latency and parts[-2] in ("p50", "p95"))
-
-
-def higher_is_better(name: str) -> bool:
-    """Direction of a metric (latencies: lower is better)."""
-    metric = METRICS.get(name)
-    return metric.higher_is_better if metric is not None else False
 
 
 def stage_timings(timings: dict[str, float]) -> dict[str, float]:
