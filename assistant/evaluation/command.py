@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from assistant.evaluation.config import (
-    EvalConfig,
     EvalConfigError,
     Threshold,
     describe_check,
@@ -45,10 +44,9 @@ class EvalOptions:
     pyproject: Path | None = None
     read_pyproject: bool = True  # False: ignore any pyproject.toml (for scripts and tests)
     progress: bool | None = None  # None: when stderr is a terminal
-    extra_meta: dict[str, Any] = field(default_factory=dict)
 
 
-def resolve(options: EvalOptions, settings: Settings) -> tuple[EvalConfig, Settings, EvalOptions]:
+def resolve(options: EvalOptions, settings: Settings) -> tuple[Settings, EvalOptions]:
     """Merge the command line over `[tool.assistant.eval]` over settings."""
     pyproject = options.pyproject or find_pyproject(Path.cwd())
     config = load_config(pyproject if options.read_pyproject else None)
@@ -74,9 +72,8 @@ def resolve(options: EvalOptions, settings: Settings) -> tuple[EvalConfig, Setti
         include_drafts=options.include_drafts or config.include_drafts,
         pyproject=config.source,
         progress=options.progress,
-        extra_meta=options.extra_meta,
     )
-    return config, settings, merged
+    return settings, merged
 
 
 def check_answerer(settings: Settings) -> None:
@@ -132,7 +129,7 @@ def eval_command(settings: Settings, options: EvalOptions, out: TextIO = sys.std
     from assistant.evaluation.golden import load_golden_files
     from assistant.evaluation.results import load_run
 
-    _config, settings, options = resolve(options, settings)
+    settings, options = resolve(options, settings)
     check_answerer(settings)
     old = load_run(options.compare) if options.compare else None  # fail before the long run
     items = load_golden_files(list(options.golden))
@@ -147,7 +144,6 @@ def eval_command(settings: Settings, options: EvalOptions, out: TextIO = sys.std
     meta = {
         "golden": [str(path) for path in options.golden],
         "skipped_drafts": 0 if options.include_drafts else len(drafts),
-        **options.extra_meta,
     }
     run = run_evaluation(settings, items, meta, options.progress)
     run = run.with_(checks=[threshold.check(run.metrics) for threshold in options.thresholds])
@@ -184,10 +180,8 @@ def write_report(run: EvalRun, directory: Path) -> dict[str, Path]:
     }
     run.write(paths["json"])
     paths["html"].write_text(render_report(run), "utf-8")
-    old = {r["metric"]: r["old"] for r in run.comparison["metrics"]} if run.comparison else None
-    paths["metrics"].write_text(metric_bars(run.metrics, old), "utf-8")
-    totals = [i["timings_ms"]["total"] for i in run.items if "total" in i["timings_ms"]]
-    paths["latency"].write_text(latency_histogram(totals), "utf-8")
+    paths["metrics"].write_text(metric_bars(run.metrics, run.compared_metrics()), "utf-8")
+    paths["latency"].write_text(latency_histogram(run.total_latencies()), "utf-8")
     paths["stages"].write_text(stage_bars(run.latency), "utf-8")
     return paths
 

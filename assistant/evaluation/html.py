@@ -50,14 +50,6 @@ _SCRIPT = """
 
 def render_report(run: EvalRun) -> str:
     """The report page as one HTML string."""
-    old = None
-    if run.comparison:
-        old = {row["metric"]: row["old"] for row in run.comparison["metrics"]}
-    totals = [
-        item["timings_ms"]["total"]
-        for item in run.items
-        if item["error"] is None and "total" in item["timings_ms"]
-    ]
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width,initial-scale=1'>",
@@ -65,7 +57,7 @@ def render_report(run: EvalRun) -> str:
         f"<style>{_CSS}</style></head><body><main>",
         _header(run),
         "<h2>Metrics</h2><div class='card charts' id='metric-chart'>",
-        metric_bars(run.metrics, old),
+        metric_bars(run.metrics, run.compared_metrics()),
         "</div>",
         _metric_table(run),
     ]
@@ -73,7 +65,7 @@ def render_report(run: EvalRun) -> str:
         parts.append(_comparison(run.comparison))
     parts += [
         "<h2>Latency</h2><div class='card charts' id='latency-charts'>",
-        latency_histogram(totals),
+        latency_histogram(run.total_latencies()),
         stage_bars(run.latency),
         "</div>",
         _questions(run),

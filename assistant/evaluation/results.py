@@ -125,6 +125,16 @@ class EvalRun:
             values[latency_metric(stage, 95)] = row["p95"]
         return cls(meta, values, counts, table, [item_record(r) for r in results])
 
+    def total_latencies(self) -> list[float]:
+        """Total milliseconds of every answered (not errored) question."""
+        return [item["timings_ms"]["total"] for item in self.items if "total" in item["timings_ms"]]
+
+    def compared_metrics(self) -> dict[str, float | None] | None:
+        """The compared run's metric values, if this run was compared."""
+        if not self.comparison:
+            return None
+        return {row["metric"]: row["old"] for row in self.comparison["metrics"]}
+
     @property
     def passed(self) -> bool:
         """Whether every threshold check passed."""
