@@ -28,6 +28,7 @@ from assistant.ui.render import render_answer, render_error, render_streaming
 from assistant.ui.viewer import SourceRef, render_empty, render_problem, render_source
 
 ASSETS = Path(__file__).parent / "assets"
+QUESTION_HINT = "Ask a question about the documents…"
 _STREAM_INTERVAL = 0.05  # seconds between streamed updates sent to the browser
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 render_empty(),
                 js_on_load=(ASSETS / "viewer.js").read_text(encoding="utf-8"),
                 elem_id="qa-viewer",
+                question_hint=QUESTION_HINT,
             )
         header = gr.HTML(_header(settings.ui_title, summary(assistant)), elem_id="qa-header")
         with gr.Tabs(elem_id="qa-tabs"):
@@ -125,7 +127,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     placeholder=_placeholder(bool(examples)),
                 )
                 textbox = gr.Textbox(
-                    placeholder="Ask a question about the documents…",
+                    placeholder=QUESTION_HINT,
                     show_label=False,
                     lines=1,
                     max_lines=6,

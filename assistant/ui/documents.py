@@ -59,12 +59,11 @@ def summary(assistant: Assistant) -> str:
 
 def safe_filename(name: str) -> str:
     """A plain file name for an upload: no folders, no hidden or odd characters."""
-    base = re.split(r"[\\/]", unicodedata.normalize("NFC", name))[-1]
-    base = _UNSAFE.sub("_", base).strip(" .")
+    base = _UNSAFE.sub("_", re.split(r"[\\/]", unicodedata.normalize("NFC", name))[-1])
     stem, dot, suffix = base.rpartition(".")
-    if not dot:
+    if not dot or not suffix.isalnum():
         stem, suffix = base, ""
-    stem = stem[:120] or "upload"
+    stem = stem.strip(" .")[:120] or "upload"
     return f"{stem}.{suffix.lower()}" if suffix else stem
 
 
@@ -191,7 +190,7 @@ def build_documents_tab(assistant: Assistant) -> DocumentsTab:
                 variant="primary",
                 size="md",
                 scale=0,
-                min_width=170,
+                min_width=200,
                 elem_id="qa-upload",
             )
         if settings.ui_allow_reindex:

@@ -67,6 +67,18 @@ if (!window.__qaWired) {
     },
     true,
   );
+
+  // Gradio's ChatInterface blanks the question box's placeholder while it answers and never
+  // restores it; put it back whenever that happens.
+  const hint = props.question_hint || "";
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      const box = change.target;
+      if (hint && box.matches("#qa-question textarea") && !box.getAttribute("placeholder")) {
+        box.setAttribute("placeholder", hint);
+      }
+    }
+  }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["placeholder"] });
 }
 watch("value", () => {
   const mark = element.querySelector("mark.qa-quote");
