@@ -68,8 +68,16 @@ def start_server(root: Path, seed_index: Path, **settings: str) -> Server:
     log = root / "serve.log"
     with log.open("wb") as handle:
         process = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)]
-            + ["--index", str(index_dir)],
+            [
+                sys.executable,
+                "-m",
+                "assistant.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--index",
+                str(index_dir),
+            ],
             stdout=handle,
             stderr=subprocess.STDOUT,
             env=env,

@@ -38,7 +38,8 @@ def test_ask_returns_the_answer_and_exact_citations(client: Any, ui_server: Serv
 def test_ask_understands_a_follow_up_with_history(client: Any) -> None:
     history = [{"role": "user", "content": QUESTION}]
     reply = client.predict("And who reported it first?", history, api_name="/ask")
-    assert reply["standalone_question"] and QUESTION in reply["standalone_question"]
+    assert reply["standalone_question"]
+    assert QUESTION in reply["standalone_question"]
     assert "Financial Times" in reply["answer"]
 
 

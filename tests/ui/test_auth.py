@@ -110,7 +110,9 @@ def test_loopback_detection(host: str, loopback: bool) -> None:
 
 def test_open_bind_warning_is_loud() -> None:
     warning = open_bind_warning("0.0.0.0")
-    assert "WARNING" in warning and "0.0.0.0" in warning and "NO LOGIN" in warning
+    assert "WARNING" in warning
+    assert "0.0.0.0" in warning
+    assert "NO LOGIN" in warning
     assert warning.splitlines()[0] == "!" * len(warning.splitlines()[0])
 
 

@@ -63,9 +63,7 @@ def records(path: Path, count: int) -> list[dict[str, Any]]:
     raise AssertionError(f"{path} never held {count} records")
 
 
-def test_answer_streams_and_citation_opens_the_quoted_passage(
-    page: Any, ui_server: Server
-) -> None:
+def test_answer_streams_and_citation_opens_the_quoted_passage(page: Any, ui_server: Server) -> None:
     page.evaluate(
         """() => { window.__sawStreaming = false;
         new MutationObserver(() => { if (document.querySelector('.qa-streaming'))
@@ -108,7 +106,8 @@ def test_answer_streams_and_citation_opens_the_quoted_passage(
     message.locator("a.qa-copy").click()
     page.wait_for_selector("a.qa-copy.qa-copied")
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith("Beijing’s Crypto Crackdown") and "\n\nSources:\n[1] " in copied
+    assert copied.startswith("Beijing’s Crypto Crackdown")
+    assert "\n\nSources:\n[1] " in copied
 
 
 def test_follow_up_shows_what_was_searched(page: Any) -> None:
@@ -147,7 +146,8 @@ def test_thumbs_up_writes_a_feedback_record(page: Any, ui_server: Server) -> Non
     assert record["rating"] == "up"
     assert record["question"] == QUESTION
     assert record["refused"] is False
-    assert record["citations"] and record["citations"][0]["quote"]
+    assert record["citations"]
+    assert record["citations"][0]["quote"]
     assert record["answer"].split(" [1]")[0] in answer_text
     assert record["settings"]["answerer"] == "extractive"
 
@@ -186,7 +186,8 @@ def test_bad_uploads_get_clear_errors(page: Any, tmp_path: Path) -> None:
     upload(page, broken)
     error = page.locator("#qa-ingest-status .qa-status-error")
     error.wait_for()
-    assert "minutes.pdf" in error.inner_text() and "PDF" in error.inner_text()
+    assert "minutes.pdf" in error.inner_text()
+    assert "PDF" in error.inner_text()
 
     tool = tmp_path / "tool.exe"
     tool.write_bytes(b"MZ\x00")
@@ -217,7 +218,8 @@ def test_document_markup_cannot_run(page: Any, tmp_path: Path) -> None:
 @pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}])
 def test_phone_width_layout(page: Any, viewport: dict[str, int]) -> None:
     box = page.locator("#qa-question textarea").bounding_box()
-    assert 0 <= box["x"] and box["x"] + box["width"] <= 390
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= 390
     message = ask(page, QUESTION)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     message.locator(".qa-text a.qa-cite").first.click()
@@ -237,8 +239,6 @@ def test_page_loads_only_from_this_machine(page: Any, page_log: PageLog) -> None
     page.get_by_role("tab", name="Chat").click()
     assert page_log.hosts == {"127.0.0.1"}
     assert page_log.errors == []
-    assert page.evaluate("document.fonts.check('12px system-ui')")
-    assert not page.evaluate(
-        "[...document.querySelectorAll('link[href], script[src]')]"
-        ".some(el => /^https?:/.test(el.href || el.src) && !(el.href || el.src).includes('127.0.0.1'))"
-    )
+    # The theme uses the system's fonts rather than Gradio's default web font.
+    font = page.evaluate("getComputedStyle(document.querySelector('#qa-chat')).fontFamily")
+    assert font.startswith("system-ui")

@@ -21,12 +21,16 @@ def test_stream_then_final_answer_and_turns(seed_assistant: Assistant) -> None:
     updates = list(answer_stream(seed_assistant, QUESTION, [], {}))
     assert "qa-streaming" in updates[0][0]
     html, turns = updates[-1]
-    assert "qa-streaming" not in html and 'class="qa-cite"' in html
+    assert "qa-streaming" not in html
+    assert 'class="qa-cite"' in html
     assert list(turns) == [1]  # the answer is chat message 1, after the question
-    assert turns[1].question == QUESTION and turns[1].answer.citations
+    assert turns[1].question == QUESTION
+    assert turns[1].answer.citations
 
     history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": html}]
-    html2, turns2 = list(answer_stream(seed_assistant, "And who reported it first?", history, turns))[-1]
+    html2, turns2 = list(
+        answer_stream(seed_assistant, "And who reported it first?", history, turns)
+    )[-1]
     assert 'class="qa-searched"' in html2
     assert turns2[3].answer.standalone_question
     assert "Financial Times" in turns2[3].answer.text
@@ -44,14 +48,16 @@ def test_retry_and_undo_drop_the_turns_they_removed(seed_assistant: Assistant) -
 
 def test_bad_question_is_an_error_message(seed_assistant: Assistant) -> None:
     html, turns = list(answer_stream(seed_assistant, "   ", [], {}))[-1]
-    assert 'class="qa-msg qa-error"' in html and "empty" in html
+    assert 'class="qa-msg qa-error"' in html
+    assert "empty" in html
     assert turns == {}
 
 
 def test_missing_index_is_an_error_message(tmp_path: Path) -> None:
     assistant = Assistant(make_settings(tmp_path / "none"))
     html, _ = list(answer_stream(assistant, QUESTION, [], {}))[-1]
-    assert "qa-error" in html and "assistant ingest" in html
+    assert "qa-error" in html
+    assert "assistant ingest" in html
 
 
 @pytest.fixture
@@ -66,14 +72,16 @@ def test_serve_warns_when_open_without_logins(
 ) -> None:
     app.serve(make_settings(seed_index, host="0.0.0.0", max_upload_mb=3))
     err = capsys.readouterr().err
-    assert "WARNING" in err and "NO LOGIN" in err
+    assert "WARNING" in err
+    assert "NO LOGIN" in err
     (launch,) = launches
     assert launch["auth"] is None
     assert launch["server_name"] == "0.0.0.0"
     assert launch["max_file_size"] == 3_000_000
     assert launch["footer_links"] == []
     fonts = [*launch["theme"].font, *launch["theme"].font_mono]
-    assert fonts and not any(isinstance(font, gr.themes.GoogleFont) for font in fonts)
+    assert fonts
+    assert not any(isinstance(font, gr.themes.GoogleFont) for font in fonts)
 
 
 def test_serve_with_logins_is_quiet(
@@ -83,4 +91,5 @@ def test_serve_with_logins_is_quiet(
     app.serve(make_settings(seed_index, host="0.0.0.0", auth_users={"ann": encoded}))
     assert "WARNING" not in capsys.readouterr().err
     (launch,) = launches
-    assert launch["auth"]("ann", "pw") and not launch["auth"]("ann", "nope")
+    assert launch["auth"]("ann", "pw")
+    assert not launch["auth"]("ann", "nope")

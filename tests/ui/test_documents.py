@@ -69,7 +69,8 @@ def test_bad_uploads_are_refused_with_reasons(tmp_path: Path, incoming: Path) ->
     assert "too large (1.5 MB; the limit is 1 MB)" in reasons["big.txt"]
     assert sorted(p.name for p in settings.uploads_dir.iterdir()) == ["policy.md"]
     html = report_html(None, rejected)
-    assert "4 files were not indexed" in html and "tool.exe" in html
+    assert "4 files were not indexed" in html
+    assert "tool.exe" in html
 
 
 def test_upload_is_indexed_and_listed(tmp_path: Path, incoming: Path, seed_index: Path) -> None:
@@ -81,7 +82,9 @@ def test_upload_is_indexed_and_listed(tmp_path: Path, incoming: Path, seed_index
         assistant, [incoming / "policy.md"], lambda *a: progress.append(a)
     )
     assert not rejected
-    assert report is not None and report.added == 1 and not report.failed
+    assert report is not None
+    assert report.added == 1
+    assert not report.failed
     assert progress[-1][:2] == (1, 1)
     titles = [row[0] for row in document_rows(assistant)]
     assert titles[0] == "Leave policy"  # newest first
@@ -104,7 +107,8 @@ def test_upload_is_indexed_and_listed(tmp_path: Path, incoming: Path, seed_index
     newer.parent.mkdir()
     newer.write_text("# Leave policy\n\nStaff get 30 days of annual leave from 2027.\n")
     report, _ = ingest_uploads(assistant, [newer])
-    assert report is not None and (report.added, report.updated) == (0, 1)
+    assert report is not None
+    assert (report.added, report.updated) == (0, 1)
     assert "30 days" in assistant.ask("How many days of annual leave do staff get?").text
 
     targets = reindex_targets(assistant.settings)

@@ -24,7 +24,9 @@ def test_record_holds_question_answer_citations_and_settings(seed_assistant: Ass
     assert record["settings"]["index_dir"] == str(seed_assistant.settings.index_dir)
     assert record["timestamp"].endswith("+00:00")
     again = feedback_record(answer, None, seed_assistant.settings, feedback_id=record["id"])
-    assert again["id"] == record["id"] and again["rating"] is None and again["comment"] is None
+    assert again["id"] == record["id"]
+    assert again["rating"] is None
+    assert again["comment"] is None
 
 
 def test_append_creates_a_private_file(tmp_path: Path) -> None:

@@ -58,7 +58,9 @@ def test_real_answer_links_every_marker_to_its_citation(seed_assistant: Assistan
     assert markers, answer.text
     by_id = {c.id: c for c in answer.citations}
     # Each marker in the text and each source in the list links to exactly its citation.
-    expected = [cite_href(by_id[int(n)]) for n in markers] + [cite_href(c) for c in answer.citations]
+    expected = [cite_href(by_id[int(n)]) for n in markers] + [
+        cite_href(c) for c in answer.citations
+    ]
     assert hrefs == expected
     first = answer.citations[0]
     assert cite_href(first) == (
@@ -131,7 +133,9 @@ def test_sentence_missing_from_text_is_still_shown_flagged() -> None:
 
 def test_unknown_marker_numbers_stay_text() -> None:
     answer = Answer(
-        question="q", text="A [1] and [7] and [1, 2].", citations=(citation(1, "A"), citation(2, "B"))
+        question="q",
+        text="A [1] and [7] and [1, 2].",
+        citations=(citation(1, "A"), citation(2, "B")),
     )
     html = render_answer(answer)
     assert "[7]" in html
