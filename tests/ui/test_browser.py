@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from assistant.catalog import Catalog
 from tests.ui.conftest import TIMEOUT_MS, PageLog, Server, screenshot
@@ -171,8 +172,10 @@ def test_uploaded_document_is_indexed_and_answers(
     status = page.locator("#qa-ingest-status .qa-status-ok")
     status.wait_for()
     assert "Added 1" in status.inner_text()
-    assert "Parking policy" in page.locator("#qa-documents").inner_text()
-    assert "2 documents" in page.locator("#qa-header").inner_text()
+    expect(page.locator("#qa-documents")).to_contain_text("Parking policy", timeout=TIMEOUT_MS)
+    expect(page.locator("#qa-header")).to_contain_text(
+        "2 documents", timeout=TIMEOUT_MS
+    )  # updated after the upload
     screenshot(page, "documents")
     page.get_by_role("tab", name="Chat").click()
     answer = ask(page, "Where are staff parking permits issued?")
