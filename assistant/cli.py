@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 import textwrap
@@ -64,12 +65,27 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
 
     serve = commands.add_parser(
-        "serve", help="serve the web chat", description="Serve the Gradio web chat."
+        "serve",
+        help="serve the web chat",
+        description="Serve the web chat: answers with clickable citations, a source panel, "
+        "feedback and a Documents tab. Logins, uploads and re-indexing are configured in "
+        "settings (see docs/ui.md); binding beyond 127.0.0.1 without logins prints a warning.",
     )
     serve.add_argument("--host", help="interface to bind (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: 7860)")
     serve.add_argument(
         "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
+    )
+
+    hash_password = commands.add_parser(
+        "hash-password",
+        help="make a password hash for a web chat login",
+        description="Print a scrypt hash of a password for the auth_users setting or an "
+        "auth_file line (see docs/ui.md). The password is read from the terminal without "
+        "echo (asked twice), or as one line from standard input when piped.",
+    )
+    hash_password.add_argument(
+        "--username", metavar="NAME", help="print a `NAME:hash` line ready for auth_file"
     )
     _add_eval_parser(commands)
     return parser
@@ -179,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ingest(settings, args)
         if args.command == "ask":
             return _ask(settings, args)
+        if args.command == "hash-password":
+            return _hash_password(args)
         if args.command == "eval":
             return _eval(settings, args)
         if args.command == "eval-generate":
@@ -254,6 +272,22 @@ def _serve(settings: Settings) -> int:
     from assistant.ui.app import serve
 
     serve(settings)
+    return EXIT_OK
+
+
+def _hash_password(args: argparse.Namespace) -> int:
+    from assistant.ui.auth import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat it: ") != password:
+            return _fail("the passwords differ", EXIT_USAGE)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        return _fail("the password is empty", EXIT_USAGE)
+    encoded = hash_password(password)
+    print(f"{args.username}:{encoded}" if args.username else encoded)
     return EXIT_OK
 
 

@@ -116,3 +116,27 @@ class Settings(BaseSettings):
         data = self.model_dump()
         data.update({key: value for key, value in changes.items() if value is not None})
         return type(self).model_validate(data)
+
+    # -- Web UI (`assistant serve`; docs/ui.md) ------------------------------------------
+    ui_title: str = Field("Document assistant", description="Title shown on the web chat.")
+    ui_allow_upload: bool = Field(True, description="Let web users upload documents to index.")
+    ui_allow_reindex: bool = Field(True, description="Let web users re-index the sources.")
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest file the web UI accepts.")
+    ui_examples: int = Field(4, ge=0, le=12, description="Example questions on the empty chat.")
+    auth_users: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Web UI logins: username -> password hash from `assistant hash-password`.",
+    )
+    auth_file: Path | None = Field(
+        None, description="File of `username:hash` lines (more web UI logins)."
+    )
+
+    @property
+    def feedback_path(self) -> Path:
+        """Where the web UI appends answer feedback (JSON lines)."""
+        return self.data_dir / "feedback.jsonl"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where the web UI saves uploaded documents before indexing them."""
+        return self.data_dir / "uploads"

@@ -23,6 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 SEED_FILE = SEEDS / "000_4f69a52559980107.txt"
 GOLDEN = REPO / "tests" / "golden"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -59,6 +61,21 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def seed_assistant(seed_index: Path) -> Assistant:
     """An Assistant over the seed index."""
     return Assistant(make_settings(seed_index))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

@@ -1,78 +1,329 @@
-"""A Gradio chat over the Assistant: answers with their numbered sources."""
+"""The staff web chat: layout and wiring of the Gradio app, the `ask` API, and `serve`."""
 
 from __future__ import annotations
 
-import html
+import logging
 import os
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
 from typing import Any
+
+import gradio as gr
+from gradio.events import api
 
 from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.settings import Settings
-from assistant.types import Answer
+from assistant.types import Answer, Message
+from assistant.ui.auth import is_loopback, load_users, make_auth, open_bind_warning
+from assistant.ui.documents import build_documents_tab, summary
+from assistant.ui.examples import example_questions
+from assistant.ui.feedback import Rating, append_jsonl, feedback_record
+from assistant.ui.render import render_answer, render_error, render_streaming
+from assistant.ui.viewer import SourceRef, render_empty, render_problem, render_source
+
+ASSETS = Path(__file__).parent / "assets"
+QUESTION_HINT = "Ask a question about the documents…"
+_STREAM_INTERVAL = 0.05  # seconds between streamed updates sent to the browser
+log = logging.getLogger(__name__)
 
 
-def render_answer(answer: Answer) -> str:
-    """Markdown for one answer: the text, then the sources it cites."""
-    if answer.refused:
-        hint = "Try rephrasing, or ask about something the documents cover."
-        return f"**{html.escape(answer.text)}** {hint}"
-    lines = [html.escape(answer.text)]
-    if answer.notice:
-        lines.append(f"\n_{html.escape(answer.notice)}_")
-    if answer.citations:
-        lines.append("\n**Sources**")
-        for citation in answer.citations:
-            where = f" — {html.escape(citation.section)}" if citation.section else ""
-            quote = html.escape(" ".join(citation.quote.split()))
-            lines.append(f"{citation.id}. `{html.escape(citation.source)}`{where}: “{quote}”")
-    return "\n".join(lines)
+@dataclass(frozen=True)
+class Turn:
+    """One answered question of a conversation."""
+
+    question: str
+    answer: Answer
 
 
-def build_app(assistant: Assistant) -> Any:
-    """The Gradio Blocks app."""
-    import gradio as gr
-
-    def respond(message: str, history: list[dict[str, Any]]) -> str:
-        turns = [
-            {"role": turn["role"], "content": _text(turn["content"])}
-            for turn in history
-            if turn.get("role") in ("user", "assistant")
-        ]
-        try:
-            return render_answer(assistant.ask(message, history=turns))
-        except AssistantError as exc:
-            return f"⚠️ {html.escape(str(exc))}"
-
-    theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["monospace"])
-    return gr.ChatInterface(
-        respond,
-        title="Document assistant",
-        description="Answers come only from the indexed documents, with numbered sources.",
-        analytics_enabled=False,
-        api_name="ask",
-    ), theme
+# A session's answered turns by the chat position of the answer message. Keyed by position so
+# that retry, undo and clear (which shorten the chat) drop exactly the turns they removed.
+Turns = dict[int, Turn]
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(_text(part) for part in content)
-    if isinstance(content, dict):
-        return str(content.get("text", ""))
-    return str(content)
+def conversation(turns: Turns) -> list[Message]:
+    """The plain-text history the assistant needs to understand follow-up questions."""
+    messages = []
+    for position in sorted(turns):
+        turn = turns[position]
+        messages.append(Message(role="user", content=turn.question))
+        messages.append(Message(role="assistant", content=turn.answer.text))
+    return messages
+
+
+def answer_stream(
+    assistant: Assistant, message: str, history: list[dict[str, Any]], turns: Turns
+) -> Iterator[tuple[str, Turns]]:
+    """The chat function: streamed HTML of the answer, then the final answer and the turns."""
+    kept = {position: turn for position, turn in turns.items() if position < len(history)}
+    past = conversation(kept)
+    yield render_streaming(""), kept
+    text, final, shown = "", None, 0.0
+    try:
+        for event in assistant.stream(message, past):
+            if isinstance(event, Answer):
+                final = event
+                continue
+            text += event
+            if time.monotonic() - shown >= _STREAM_INTERVAL:
+                shown = time.monotonic()
+                yield render_streaming(text), kept
+    except AssistantError as exc:
+        yield render_error(str(exc)), kept
+        return
+    except Exception:  # a bug must not leave the user staring at a spinner
+        log.exception("answering %r failed", message)
+        yield render_error("Something went wrong on the server; the error was logged."), kept
+        return
+    if final is None:
+        yield render_error("The answerer stopped without an answer."), kept
+        return
+    # The answer message sits after this question's user message: position len(history) + 1.
+    yield render_answer(final), {**kept, len(history) + 1: Turn(message, final)}
+
+
+def build_app(assistant: Assistant) -> gr.Blocks:
+    """The Gradio Blocks app: chat, source panel, feedback, Documents tab and the `ask` API."""
+    settings = assistant.settings
+    examples = example_questions(assistant.catalog, settings.ui_examples)
+
+    def respond(
+        message: str, history: list[dict[str, Any]], state: Turns
+    ) -> Iterator[tuple[str, Turns]]:
+        yield from answer_stream(assistant, message, history, state)
+
+    demo: gr.Blocks
+    with gr.Blocks(title=settings.ui_title, analytics_enabled=False, fill_height=True) as demo:
+        turns = gr.State({})
+        pending_feedback = gr.State(None)
+        vote_ids = gr.State({})  # answer position -> feedback id, so a changed vote keeps it
+        with gr.Sidebar(
+            label="Source", position="right", open=False, width=440, elem_id="qa-sidebar"
+        ) as sidebar:
+            viewer = gr.HTML(
+                render_empty(),
+                js_on_load=(ASSETS / "viewer.js").read_text(encoding="utf-8"),
+                elem_id="qa-viewer",
+                question_hint=QUESTION_HINT,
+            )
+        header = gr.HTML(_header(settings.ui_title, summary(assistant)), elem_id="qa-header")
+        with gr.Tabs(elem_id="qa-tabs"):
+            with gr.Tab("Chat", id="chat", elem_id="qa-chat-tab"):
+                chatbot = gr.Chatbot(
+                    elem_id="qa-chat",
+                    show_label=False,
+                    height="62vh",
+                    min_height=320,
+                    layout="panel",
+                    sanitize_html=True,
+                    latex_delimiters=[],
+                    buttons=[],
+                    feedback_options=("Like", "Dislike"),
+                    placeholder=_placeholder(bool(examples)),
+                )
+                textbox = gr.Textbox(
+                    placeholder=QUESTION_HINT,
+                    show_label=False,
+                    lines=1,
+                    max_lines=6,
+                    max_length=settings.max_question_chars,
+                    submit_btn="Ask",
+                    stop_btn="Stop",
+                    autofocus=True,
+                    elem_id="qa-question",
+                )
+                gr.ChatInterface(
+                    respond,
+                    chatbot=chatbot,
+                    textbox=textbox,
+                    additional_inputs=[turns],
+                    additional_outputs=[turns],
+                    examples=[[question, None] for question in examples] or None,
+                    run_examples_on_click=True,
+                    cache_examples=False,
+                    fill_height=False,
+                    analytics_enabled=False,
+                    api_visibility="private",
+                )
+                with gr.Row(visible=False, elem_id="qa-comment-row") as comment_row:
+                    comment = gr.Textbox(
+                        show_label=False,
+                        placeholder="Thanks! Add a comment (optional): what was right or wrong?",
+                        scale=6,
+                        max_length=2000,
+                        elem_id="qa-comment",
+                    )
+                    send_comment = gr.Button("Send", scale=1, min_width=80, elem_id="qa-send")
+                    skip_comment = gr.Button("Skip", scale=1, min_width=80, variant="secondary")
+            with gr.Tab("Documents", id="documents", elem_id="qa-documents-tab"):
+                documents = build_documents_tab(assistant)
+
+        def show_source(evt: gr.EventData) -> tuple[str, Any]:
+            try:
+                ref = SourceRef.from_event(getattr(evt, "_data", None) or {})
+            except ValueError:
+                return render_problem("That citation link is not valid."), gr.Sidebar(open=True)
+            return render_source(assistant.catalog, ref), gr.Sidebar(open=True)
+
+        viewer.cite(show_source, None, [viewer, sidebar], api_visibility="private")
+
+        def on_like(
+            data: gr.LikeData, state: Turns, votes: dict[int, str], request: gr.Request
+        ) -> tuple[Any, ...]:
+            index = data.index if isinstance(data.index, int) else data.index[0]
+            turn = state.get(index)
+            if turn is None:
+                return gr.Row(visible=False), None, "", votes
+            # Gradio sends True (like), False (dislike) or "" (the vote was taken back).
+            rating: Rating | None = None
+            if data.liked is True or data.liked is False:
+                rating = "up" if data.liked else "down"
+            feedback_id = votes.get(index) or uuid.uuid4().hex  # a changed vote keeps its id
+            record = feedback_record(
+                turn.answer, rating, settings, user=_user(request), feedback_id=feedback_id
+            )
+            append_jsonl(settings.feedback_path, record)
+            votes = {**votes, index: feedback_id}
+            if rating is None:
+                return gr.Row(visible=False), None, "", votes
+            pending = {"id": feedback_id, "index": index, "rating": rating}
+            return gr.Row(visible=True), pending, "", votes
+
+        chatbot.like(
+            on_like,
+            [turns, vote_ids],
+            [comment_row, pending_feedback, comment, vote_ids],
+            api_visibility="private",
+        )
+
+        def on_comment(
+            text: str, pending: dict[str, Any] | None, state: Turns, request: gr.Request
+        ) -> tuple[Any, ...]:
+            turn = state.get(pending["index"]) if pending else None
+            if pending is not None and turn is not None and text.strip():
+                record = feedback_record(
+                    turn.answer,
+                    pending["rating"],
+                    settings,
+                    comment=text,
+                    user=_user(request),
+                    feedback_id=pending["id"],
+                )
+                append_jsonl(settings.feedback_path, record)
+                gr.Info("Thank you: your comment was saved.")
+            return gr.Row(visible=False), None, ""
+
+        comment_outputs = [comment_row, pending_feedback, comment]
+        for trigger in (send_comment.click, comment.submit):
+            trigger(
+                on_comment,
+                [comment, pending_feedback, turns],
+                comment_outputs,
+                api_visibility="private",
+            )
+        skip_comment.click(
+            lambda: (gr.Row(visible=False), None, ""),
+            None,
+            comment_outputs,
+            api_visibility="private",
+        )
+
+        def on_load() -> tuple[Any, ...]:
+            return (_header(settings.ui_title, summary(assistant)), *documents.refresh())
+
+        demo.load(on_load, None, [header, *documents.outputs], api_visibility="private")
+        for change in documents.changes:
+            change.then(
+                lambda: _header(settings.ui_title, summary(assistant)),
+                None,
+                header,
+                api_visibility="private",
+            )
+
+        def ask(question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
+            """Answer a question from the indexed documents: the answer and its citations."""
+            try:
+                return assistant.ask(question, history or None).to_json_dict()
+            except AssistantError as exc:
+                raise gr.Error(str(exc)) from exc
+            except ValueError as exc:  # a malformed history entry
+                raise gr.Error(f"bad history: {exc}") from exc
+
+        api(ask, api_name="ask")
+    return demo
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's default theme with system fonts: the page must not fetch web fonts."""
+    return gr.themes.Default(
+        primary_hue="blue",
+        font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
+    )
+
+
+def _header(title: str, counts: str) -> str:
+    return (
+        f"<h1>{escape(title)}</h1><p>Answers come only from the indexed documents "
+        f"({escape(counts)}); every claim links to the passage it quotes.</p>"
+    )
+
+
+def _placeholder(has_examples: bool) -> str:
+    lines = [
+        "### Ask a question about your documents",
+        "Answers quote the documents. Click a number such as **[1]** to read the passage.",
+    ]
+    if not has_examples:
+        lines.append("No documents are indexed yet: add some in the **Documents** tab.")
+    return "\n\n".join(lines)
+
+
+def _user(request: gr.Request | None) -> str | None:
+    return getattr(request, "username", None) if request is not None else None
+
+
+def warm_up(assistant: Assistant) -> None:
+    """Load the embedding model, open the store and build the answerer before serving."""
+    started = time.perf_counter()
+    try:
+        assistant.retrieve("warm up", k=1)
+        answerer = assistant.answerer
+        prepare = getattr(answerer, "warm_up", None)
+        if callable(prepare):  # e.g. an LLM answerer loading its model file
+            prepare()
+    except AssistantError as exc:
+        print(f"assistant: {exc}", file=sys.stderr)
+    print(f"assistant: ready in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
 def serve(settings: Settings) -> None:
-    """Build the index if needed and serve the chat until interrupted."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    """Serve the web chat until interrupted (logins and the open-bind warning from settings)."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    users = load_users(settings)
+    if not users and not is_loopback(settings.host):
+        print(open_bind_warning(settings.host), file=sys.stderr, flush=True)
     assistant = Assistant(settings)
-    try:  # load the model and open the store now, not on the first question
-        assistant.retrieve("warm up", k=1)
-    except AssistantError as exc:
-        print(f"assistant: {exc}")
-    app, theme = build_app(assistant)
-    app.queue().launch(
-        server_name=settings.host, server_port=settings.port, theme=theme, footer_links=[]
+    warm_up(assistant)
+    demo = build_app(assistant)
+    demo.queue(default_concurrency_limit=1).launch(
+        server_name=settings.host,
+        server_port=settings.port,
+        auth=make_auth(users),
+        auth_message="Sign in to ask the document assistant." if users else None,
+        theme=theme(),
+        css_paths=[ASSETS / "style.css"],
+        footer_links=[],
+        max_file_size=int(settings.max_upload_mb * 1_000_000),
+        enable_monitoring=False,
+        run_history=False,
+        ssr_mode=False,
+        pwa=False,
+        mcp_server=False,
+        show_error=True,
     )

@@ -1,0 +1,86 @@
+// Runs when the source panel mounts (Gradio gr.HTML js_on_load provides `element`, `trigger`
+// and `watch`). One capturing click listener on the document handles citation links anywhere
+// in the chat, the panel's own links and the copy-answer links. The chat's sanitizer strips
+// data attributes, so links carry what they name in the fragment:
+//   #cite-<doc id>-<start>-<end>-<n>-<quote key>   (passage view; "#whole-..." whole document)
+window.__qaTrigger = trigger;
+if (!window.__qaWired) {
+  window.__qaWired = true;
+  const REF = /^#(cite|whole)-([0-9a-f]+)-(\d+)-(\d+)-(\d*)-([0-9a-f]*)$/;
+
+  const answerText = (message) => {
+    const body = message.querySelector(".qa-text");
+    const clone = body ? body.cloneNode(true) : null;
+    if (clone) clone.querySelectorAll(".qa-flag").forEach((flag) => flag.remove());
+    const text = clone ? clone.textContent.replace(/\s+/g, " ").trim() : "";
+    const sources = [...message.querySelectorAll(".qa-source")].map((item) => {
+      const part = (selector) => (item.querySelector(selector)?.textContent || "").trim();
+      const where = part(".qa-source-where");
+      return `${part(".qa-cite")} ${part(".qa-source-title")}${where ? " — " + where : ""}\n    ${part(".qa-source-quote")}`;
+    });
+    return sources.length ? `${text}\n\nSources:\n${sources.join("\n")}` : text;
+  };
+
+  const copyText = async (text, link) => {
+    let done = false;
+    try {
+      await navigator.clipboard.writeText(text);
+      done = true;
+    } catch (error) {
+      const area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      done = document.execCommand("copy");
+      area.remove();
+    }
+    link.textContent = done ? "Copied" : "Copy failed";
+    link.classList.add("qa-copied");
+    setTimeout(() => {
+      link.textContent = "Copy answer";
+      link.classList.remove("qa-copied");
+    }, 1600);
+  };
+
+  document.addEventListener(
+    "click",
+    (event) => {
+      const target = event.target instanceof Element ? event.target : null;
+      const link = target ? target.closest("a.qa-cite, a.qa-open, a.qa-copy") : null;
+      if (!link) return;
+      event.preventDefault();
+      event.stopPropagation();
+      if (link.matches("a.qa-copy")) {
+        const message = link.closest(".qa-answer");
+        if (message) copyText(answerText(message), link);
+        return;
+      }
+      const match = REF.exec(link.getAttribute("href") || "");
+      if (!match) return;
+      document.querySelectorAll("a.qa-cite.qa-active").forEach((a) => a.classList.remove("qa-active"));
+      if (link.matches("a.qa-cite")) link.classList.add("qa-active");
+      const [, view, doc, start, end, n, q] = match;
+      window.__qaTrigger("cite", { doc, start, end, n, q, view: view === "whole" ? "document" : "passage" });
+    },
+    true,
+  );
+
+  // Gradio's ChatInterface blanks the question box's placeholder while it answers and never
+  // restores it; put it back whenever that happens.
+  const hint = props.question_hint || "";
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      const box = change.target;
+      if (hint && box.matches("#qa-question textarea") && !box.getAttribute("placeholder")) {
+        box.setAttribute("placeholder", hint);
+      }
+    }
+  }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["placeholder"] });
+}
+watch("value", () => {
+  const mark = element.querySelector("mark.qa-quote");
+  if (mark) mark.scrollIntoView({ block: "center" });
+});

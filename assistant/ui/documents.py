@@ -1,0 +1,265 @@
+"""The Documents tab: what is indexed, uploading new files and re-indexing, with progress."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.core import Assistant
+from assistant.errors import AssistantError, LoadError
+from assistant.ingest import ProgressCallback
+from assistant.loaders import SUPPORTED_SUFFIXES, load_document
+from assistant.settings import Settings
+from assistant.types import FailedFile, IngestReport
+
+_PROGRESS = gr.Progress()  # Gradio swaps in a per-call tracker for a Progress default
+COLUMNS = ["Title", "Source", "Type", "Chunks", "Size", "Last indexed"]
+_UNSAFE = re.compile(r"[^\w.\- ()+,]+")
+
+
+def allowed_suffixes() -> list[str]:
+    """File name endings an upload may have (those with a loader)."""
+    return sorted(SUPPORTED_SUFFIXES)
+
+
+def document_rows(assistant: Assistant) -> list[list[Any]]:
+    """One table row per indexed document, newest first."""
+    records = sorted(assistant.documents(), key=lambda r: r.ingested_at, reverse=True)
+    return [
+        [
+            record.title,
+            record.source,
+            record.format,
+            record.chunks,
+            _size(record.size),
+            datetime.fromtimestamp(record.ingested_at).strftime("%Y-%m-%d %H:%M"),
+        ]
+        for record in records
+    ]
+
+
+def summary(assistant: Assistant) -> str:
+    """A one-line count of what is indexed."""
+    records = assistant.documents()
+    chunks = sum(record.chunks for record in records)
+    noun = "document" if len(records) == 1 else "documents"
+    return f"{len(records)} {noun}, {chunks} passages indexed"
+
+
+def safe_filename(name: str) -> str:
+    """A plain file name for an upload: no folders, no hidden or odd characters."""
+    base = _UNSAFE.sub("_", re.split(r"[\\/]", unicodedata.normalize("NFC", name))[-1])
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or not suffix.isalnum():
+        stem, suffix = base, ""
+    stem = stem.strip(" .")[:120] or "upload"
+    return f"{stem}.{suffix.lower()}" if suffix else stem
+
+
+def check_upload(path: Path, settings: Settings) -> None:
+    """Raise LoadError with a user-facing reason when an uploaded file cannot be indexed."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        allowed = ", ".join(allowed_suffixes())
+        raise LoadError(f"unsupported file type {suffix or '(none)'!r}; allowed: {allowed}")
+    size = path.stat().st_size
+    limit = settings.max_upload_mb
+    if size > limit * 1_000_000:
+        raise LoadError(f"too large ({size / 1e6:.1f} MB; the limit is {limit:g} MB)")
+    # Parse it now, so a broken file is refused before it lands in the uploads folder.
+    load_document(path, path.name, max_bytes=int(limit * 1_000_000))
+
+
+def save_uploads(
+    uploaded: Sequence[str | Path], settings: Settings
+) -> tuple[list[Path], list[FailedFile]]:
+    """Check each upload and move the good ones into the uploads folder (atomically)."""
+    target_dir = settings.uploads_dir
+    saved: list[Path] = []
+    rejected: list[FailedFile] = []
+    for item in uploaded:
+        source = Path(item)
+        name = safe_filename(source.name)
+        try:
+            check_upload(source, settings)
+        except (LoadError, OSError) as exc:
+            rejected.append(FailedFile(source=name, error=str(exc)))
+            continue
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / name
+        with (
+            source.open("rb") as handle,
+            tempfile.NamedTemporaryFile(dir=target_dir, prefix=".upload-", delete=False) as tmp,
+        ):
+            shutil.copyfileobj(handle, tmp)
+        os.replace(tmp.name, target)
+        saved.append(target)
+    return saved, rejected
+
+
+def ingest_uploads(
+    assistant: Assistant,
+    uploaded: Sequence[str | Path],
+    on_progress: ProgressCallback | None = None,
+) -> tuple[IngestReport | None, list[FailedFile]]:
+    """Save and index uploaded files; returns the ingest report and files refused before it."""
+    existing = _existing(assistant.settings.uploads_dir)
+    saved, rejected = save_uploads(uploaded, assistant.settings)
+    if not saved:
+        return None, rejected
+    report = assistant.ingest(saved, on_progress=on_progress)
+    failed = {item.source for item in report.failed}
+    for path in saved:  # a new file the index refused (e.g. a duplicate) is not kept
+        if path.name not in existing and any(Path(source).name == path.name for source in failed):
+            path.unlink(missing_ok=True)
+    return report, rejected
+
+
+def reindex_targets(settings: Settings) -> list[Path]:
+    """What a re-index reads: the configured sources and the uploads folder."""
+    targets = list(settings.sources)
+    if settings.uploads_dir.is_dir():
+        targets.append(settings.uploads_dir)
+    return targets
+
+
+def report_html(report: IngestReport | None, rejected: Sequence[FailedFile] = ()) -> str:
+    """What an upload or re-index did, problems first and each with its reason."""
+    problems = [*rejected, *(report.failed if report else ())]
+    parts = []
+    if problems:
+        items = "".join(
+            f"<li><b>{escape(item.source)}</b>: {escape(item.error)}</li>" for item in problems
+        )
+        noun = "file was" if len(problems) == 1 else "files were"
+        parts.append(
+            f'<div class="qa-status qa-status-error" role="alert">{len(problems)} {noun} '
+            f"not indexed:<ul>{items}</ul></div>"
+        )
+    if report is not None:
+        parts.append(
+            '<div class="qa-status qa-status-ok" role="status">'
+            f"Added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+            f"removed {report.deleted}; {report.chunks} passages in the index "
+            f"({report.seconds:.1f} s).</div>"
+        )
+    return "".join(parts)
+
+
+def error_html(exc: AssistantError) -> str:
+    """A failed operation, e.g. another ingest holding the index."""
+    return f'<div class="qa-status qa-status-error" role="alert">{escape(str(exc))}</div>'
+
+
+@dataclass
+class DocumentsTab:
+    """The tab's components that others update, and the events that change the index."""
+
+    outputs: list[Any]
+    refresh: Callable[[], tuple[Any, ...]]
+    changes: list[Any] = field(default_factory=list)
+
+
+def build_documents_tab(assistant: Assistant) -> DocumentsTab:
+    """Lay out the tab inside the current Blocks context and wire its events."""
+    settings = assistant.settings
+
+    def refresh() -> tuple[Any, ...]:
+        return document_rows(assistant), summary(assistant), ""
+
+    rows, counts, _ = refresh()
+    with gr.Row(equal_height=True, elem_classes=["qa-doc-bar"]):
+        count = gr.Markdown(counts, elem_id="qa-doc-count")
+        upload = reindex = None
+        if settings.ui_allow_upload:
+            upload = gr.UploadButton(
+                "Upload documents",
+                file_count="multiple",
+                file_types=allowed_suffixes(),
+                variant="primary",
+                size="md",
+                scale=0,
+                min_width=200,
+                elem_id="qa-upload",
+            )
+        if settings.ui_allow_reindex:
+            reindex = gr.Button("Re-index", size="md", scale=0, min_width=110, elem_id="qa-reindex")
+        reload = gr.Button("Refresh", size="md", scale=0, min_width=100, elem_id="qa-refresh")
+    gr.Markdown(_notes(settings, upload is not None, reindex is not None), elem_id="qa-doc-notes")
+    status = gr.HTML(elem_id="qa-ingest-status")
+    table = gr.Dataframe(
+        value=rows,
+        headers=COLUMNS,
+        datatype=["str", "str", "str", "number", "str", "str"],
+        column_widths=["32%", "30%", "8%", "9%", "9%", "12%"],
+        interactive=False,
+        wrap=True,
+        max_height=560,
+        elem_id="qa-documents",
+        show_label=False,
+    )
+
+    def on_upload(files: list[str] | None, progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
+        try:
+            report, rejected = ingest_uploads(assistant, files or [], _progress(progress))
+            return (*refresh()[:2], report_html(report, rejected))
+        except AssistantError as exc:
+            return (*refresh()[:2], error_html(exc))
+
+    def on_reindex(progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
+        try:
+            report = assistant.ingest(reindex_targets(settings), on_progress=_progress(progress))
+            return (*refresh()[:2], report_html(report))
+        except AssistantError as exc:
+            return (*refresh()[:2], error_html(exc))
+
+    tab = DocumentsTab(outputs=[table, count, status], refresh=refresh)
+    if upload is not None:
+        tab.changes.append(upload.upload(on_upload, upload, tab.outputs, api_visibility="private"))
+    if reindex is not None:
+        tab.changes.append(reindex.click(on_reindex, None, tab.outputs, api_visibility="private"))
+    tab.changes.append(reload.click(refresh, None, tab.outputs, api_visibility="private"))
+    return tab
+
+
+def _notes(settings: Settings, upload: bool, reindex: bool) -> str:
+    notes = []
+    if upload:
+        notes.append(
+            f"Upload {', '.join(allowed_suffixes())} files of up to {settings.max_upload_mb:g} MB "
+            "each; they are saved on the server and indexed at once."
+        )
+    if reindex:
+        notes.append("Re-index brings the index in line with the source folders and uploads.")
+    if not upload and not reindex:
+        notes.append("This server is read-only: uploading and re-indexing are switched off.")
+    return " ".join(notes)
+
+
+def _progress(progress: gr.Progress) -> ProgressCallback:
+    def update(done: int, total: int, current: str) -> None:
+        label = f"Indexing {current}" if current else "Finishing"
+        progress((done, max(total, 1)), desc=label, unit="files")
+
+    return update
+
+
+def _existing(folder: Path) -> set[str]:
+    return {path.name for path in folder.iterdir()} if folder.is_dir() else set()
+
+
+def _size(size: int) -> str:
+    if size >= 1_000_000:
+        return f"{size / 1e6:.1f} MB"
+    return f"{max(size, 1) / 1e3:.1f} kB"

@@ -1,0 +1,235 @@
+"""HTML for chat messages: answers with clickable [n] citations, refusals, errors, streaming text.
+
+Every piece of answer or document text is HTML-escaped here: documents are untrusted input.
+Each message is one `<div>` without blank lines, so the chat's Markdown renderer passes it
+through as a raw HTML block instead of reading Markdown syntax inside document text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from html import escape
+
+from assistant.types import Answer, AnswerSentence, Citation
+
+_MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_QUOTE_PREVIEW = 240
+REPHRASE_HINT = (
+    "Try rephrasing with the words your documents use, name the document or topic, "
+    "or ask about something they cover."
+)
+
+
+def quote_key(quote: str) -> str:
+    """A short fingerprint of a quote, so the viewer can tell if a document changed since."""
+    return hashlib.sha1(quote.encode("utf-8")).hexdigest()[:12]
+
+
+def render_answer(answer: Answer) -> str:
+    """The final answer: searched-for line, notice, text with [n] links, sources, actions."""
+    if answer.refused:
+        return render_refusal(answer)
+    citations = {citation.id: citation for citation in answer.citations}
+    body = _render_body(answer, citations)
+    unsupported = any(not sentence.supported for sentence in answer.sentences)
+    parts = [
+        '<div class="qa-msg qa-answer">',
+        _searched_for(answer.standalone_question),
+        _notice(answer.notice),
+        f'<div class="qa-text">{body}</div>',
+    ]
+    if unsupported:
+        parts.append(
+            '<div class="qa-legend"><span class="qa-flag">unsupported</span> '
+            "No cited passage supports the marked sentence; check it before relying on it.</div>"
+        )
+    parts.append(_sources(answer.citations))
+    parts.append(_actions())
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def render_refusal(answer: Answer) -> str:
+    """A refusal: styled apart from answers, with a hint on how to rephrase."""
+    return "".join(
+        [
+            '<div class="qa-msg qa-refusal" role="note">',
+            _searched_for(answer.standalone_question),
+            '<div class="qa-refusal-title">Not found in the documents</div>',
+            f'<div class="qa-text">{_text(answer.text)}</div>',
+            f'<div class="qa-hint">{escape(REPHRASE_HINT)}</div>',
+            _notice(answer.notice),
+            "</div>",
+        ]
+    )
+
+
+def render_streaming(text: str, searched_for: str | None = None) -> str:
+    """An answer still being written: plain escaped text and a caret."""
+    if not text.strip():
+        status = '<span class="qa-working">Searching the documents…</span>'
+    else:
+        status = f'{_text(text)}<span class="qa-caret" aria-hidden="true"></span>'
+    return "".join(
+        [
+            '<div class="qa-msg qa-answer qa-streaming" aria-busy="true">',
+            _searched_for(searched_for),
+            f'<div class="qa-text">{status}</div>',
+            "</div>",
+        ]
+    )
+
+
+def render_error(message: str) -> str:
+    """A problem that stopped the answer (e.g. no index yet, a question too long)."""
+    return (
+        '<div class="qa-msg qa-error" role="alert">'
+        f'<div class="qa-refusal-title">Could not answer</div>{_text(message)}</div>'
+    )
+
+
+def render_question(question: str) -> str:
+    """The user's own message, shown as typed (escaped)."""
+    return f'<div class="qa-msg qa-question">{_text(question)}</div>'
+
+
+def _render_body(answer: Answer, citations: dict[int, Citation]) -> str:
+    """The answer text with each sentence wrapped, unsupported ones flagged."""
+    if not answer.sentences:
+        return _linked(answer.text, citations)
+    out: list[str] = []
+    cursor = 0
+    for sentence, start in _locate(answer.text, answer.sentences):
+        if start < 0:  # not found verbatim in the text: show it flagged at the end
+            out.append(" " + _sentence_html(sentence, citations))
+            continue
+        out.append(_linked(answer.text[cursor:start], citations))
+        out.append(_sentence_html(sentence, citations))
+        cursor = start + len(sentence.text)
+    out.append(_linked(answer.text[cursor:], citations))
+    return "".join(out)
+
+
+def _locate(text: str, sentences: Iterable[AnswerSentence]) -> Iterable[tuple[AnswerSentence, int]]:
+    cursor = 0
+    for sentence in sentences:
+        start = text.find(sentence.text, cursor) if sentence.text else -1
+        if start >= 0:
+            cursor = start + len(sentence.text)
+        yield sentence, start
+
+
+def _sentence_html(sentence: AnswerSentence, citations: dict[int, Citation]) -> str:
+    inner = _linked(sentence.text, citations)
+    if sentence.supported:
+        return f'<span class="qa-sentence">{inner}</span>'
+    return (
+        '<span class="qa-sentence qa-unsupported" '
+        'title="No cited passage supports this sentence">'
+        f'{inner} <span class="qa-flag">unsupported</span></span>'
+    )
+
+
+def _linked(text: str, citations: dict[int, Citation]) -> str:
+    """Escaped text whose [n] markers become citation links (unknown numbers stay text)."""
+    out: list[str] = []
+    cursor = 0
+    for match in _MARKERS.finditer(text):
+        numbers = [int(part) for part in match.group(1).split(",")]
+        if not all(number in citations for number in numbers):
+            continue
+        out.append(_text(text[cursor : match.start()]))
+        out.append("".join(cite_link(citations[number]) for number in numbers))
+        cursor = match.end()
+    out.append(_text(text[cursor:]))
+    return "".join(out)
+
+
+def cite_link(citation: Citation, label: str | None = None) -> str:
+    """A clickable `[n]` that opens the cited passage in the side panel.
+
+    The chat's sanitizer drops data attributes, so the reference travels in the fragment:
+    `#cite-<doc_id>-<start>-<end>-<n>-<quote key>` (read by assets/viewer.js).
+    """
+    text = label if label is not None else f"[{citation.id}]"
+    return (
+        f'<a class="qa-cite" href="{cite_href(citation)}" role="button"'
+        f' title="{escape(_where(citation))}">{escape(text)}</a>'
+    )
+
+
+def cite_href(citation: Citation) -> str:
+    """The fragment link that names a citation's span."""
+    return (
+        f"#cite-{escape(citation.doc_id or '')}-{citation.start}-{citation.end}"
+        f"-{citation.id}-{quote_key(citation.quote)}"
+    )
+
+
+def _sources(citations: Iterable[Citation]) -> str:
+    items = []
+    for citation in citations:
+        quote = " ".join(citation.quote.split())
+        if len(quote) > _QUOTE_PREVIEW:
+            quote = quote[:_QUOTE_PREVIEW].rsplit(" ", 1)[0] + "…"
+        items.append(
+            f'<li class="qa-source">{cite_link(citation)} '
+            f'<span class="qa-source-title">{escape(citation.title or citation.source)}</span>'
+            f'<span class="qa-source-where">{escape(_location(citation))}</span>'
+            f'<span class="qa-source-quote">“{escape(quote)}”</span></li>'
+        )
+    if not items:
+        return ""
+    return (
+        '<details class="qa-sources" open><summary>Sources</summary>'
+        f"<ol>{''.join(items)}</ol></details>"
+    )
+
+
+def _actions() -> str:
+    # An <a>, not a <button>: the chat's sanitizer removes buttons. assets/viewer.js copies
+    # the answer text and sources from the message itself.
+    return (
+        '<div class="qa-actions">'
+        '<a class="qa-copy" href="#copy" role="button">Copy answer</a></div>'
+    )
+
+
+def _searched_for(standalone: str | None) -> str:
+    if not standalone:
+        return ""
+    return f'<div class="qa-searched">Searched for: <q>{escape(standalone)}</q></div>'
+
+
+def _notice(notice: str | None) -> str:
+    if not notice:
+        return ""
+    return f'<div class="qa-notice" role="status">{escape(notice)}</div>'
+
+
+def _location(citation: Citation) -> str:
+    parts = []
+    if citation.section and citation.section != citation.title:
+        parts.append(f"§ {citation.section}")
+    if citation.page is not None:
+        parts.append(f"p. {citation.page}")
+    parts.append(citation.source)
+    return " · ".join(parts)
+
+
+def _where(citation: Citation, *, with_source: bool = False) -> str:
+    parts = [citation.title or citation.source]
+    if citation.section and citation.section != citation.title:
+        parts.append(citation.section)
+    if citation.page is not None:
+        parts.append(f"page {citation.page}")
+    if with_source and citation.title:
+        parts.append(citation.source)
+    return " — ".join(parts)
+
+
+def _text(text: str) -> str:
+    """Escaped text; line breaks kept as <br> (never blank lines, see the module docstring)."""
+    return "<br>".join(escape(line) for line in text.replace("\r\n", "\n").split("\n"))

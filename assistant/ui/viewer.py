@@ -1,0 +1,198 @@
+"""The side panel: a cited passage in its context, or the whole document, quote highlighted.
+
+Text comes only from the catalog's extracted text of an indexed document, looked up by its id;
+nothing here reads a path the browser names. All of it is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from assistant.catalog import Catalog, DocumentRecord
+from assistant.types import Heading, page_at, section_at
+from assistant.ui.render import quote_key
+
+CONTEXT_CHARS = 700  # shown on each side of the quote, cut back to a paragraph or sentence
+WHOLE_DOCUMENT_CHARS = 200_000  # larger documents show this much around the quote
+_DOC_ID = re.compile(r"[0-9a-f]{6,64}")
+_QUOTE_KEY = re.compile(r"[0-9a-f]{12}")
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """What a clicked citation names: a span of an indexed document."""
+
+    doc_id: str
+    start: int
+    end: int
+    number: int | None = None
+    quote_key: str | None = None
+    whole: bool = False
+
+    @classmethod
+    def from_event(cls, data: Mapping[str, Any]) -> SourceRef:
+        """Validate the data a browser sent (untrusted) into a reference."""
+        doc_id = str(data.get("doc", ""))
+        if not _DOC_ID.fullmatch(doc_id):
+            raise ValueError("bad document id")
+        start, end = _integer(data.get("start")), _integer(data.get("end"))
+        if not 0 <= start <= end:
+            raise ValueError("bad span")
+        number = data.get("n")
+        key = str(data.get("q") or "")
+        return cls(
+            doc_id=doc_id,
+            start=start,
+            end=end,
+            number=_integer(number) if number not in (None, "") else None,
+            quote_key=key if _QUOTE_KEY.fullmatch(key) else None,
+            whole=data.get("view") == "document",
+        )
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit() and len(value) < 12:
+        return int(value)
+    raise ValueError("not a number")
+
+
+def render_empty() -> str:
+    """The panel before any citation was clicked."""
+    return (
+        '<div class="qa-viewer qa-viewer-empty">Click a numbered citation such as '
+        '<span class="qa-cite-sample">[1]</span> in an answer to read the passage here.</div>'
+    )
+
+
+def render_problem(message: str) -> str:
+    """The panel when a citation cannot be shown."""
+    return f'<div class="qa-viewer"><div class="qa-viewer-warning">{escape(message)}</div></div>'
+
+
+def render_source(catalog: Catalog, ref: SourceRef) -> str:
+    """The cited passage in context (or the whole document) with the quote marked."""
+    record = find_document(catalog, ref.doc_id)
+    if record is None:
+        return render_problem("This document is no longer in the index.")
+    text, headings, page_starts = catalog.document_structure(ref.doc_id)
+    if ref.end > len(text):
+        return render_problem("This document changed since the answer; re-ask the question.")
+    warning = ""
+    if ref.quote_key and quote_key(text[ref.start : ref.end]) != ref.quote_key:
+        warning = (
+            '<div class="qa-viewer-warning">This document changed since the answer was written;'
+            " the highlighted text may differ from the quote.</div>"
+        )
+    if ref.whole:
+        lo, hi = _window(len(text), ref.start, ref.end, WHOLE_DOCUMENT_CHARS)
+    else:
+        lo, hi = context_bounds(text, ref.start, ref.end)
+    body = _highlighted(text, lo, hi, ref.start, ref.end, headings if ref.whole else ())
+    section = section_at(headings, ref.start)
+    page = page_at(page_starts, ref.start)
+    meta = [f"§ {section}"] if section and section != record.title else []
+    if page is not None:
+        meta.append(f"page {page}")
+    meta.append(f"{record.source} ({record.format})")
+    label = f"[{ref.number}] " if ref.number is not None else ""
+    clipped = ""
+    if ref.whole and (lo > 0 or hi < len(text)):
+        clipped = (
+            f'<div class="qa-viewer-note">Showing characters {lo:,}–{hi:,} of {len(text):,}.</div>'
+        )
+    return "".join(
+        [
+            f'<div class="qa-viewer" data-view="{"document" if ref.whole else "passage"}">',
+            '<div class="qa-viewer-head">',
+            f'<div class="qa-viewer-title">{escape(label)}{escape(record.title)}</div>',
+            f'<div class="qa-viewer-meta">{escape(" · ".join(meta))}</div>',
+            "</div>",
+            warning,
+            clipped,
+            f'<div class="qa-passage">{"" if lo == 0 else "… "}{body}'
+            f"{'' if hi == len(text) else ' …'}</div>",
+            _toggle(ref),
+            "</div>",
+        ]
+    )
+
+
+def find_document(catalog: Catalog, doc_id: str) -> DocumentRecord | None:
+    """The catalog record of a document id, if it is indexed."""
+    if not catalog.exists():
+        return None
+    for record in catalog.documents().values():
+        if record.doc_id == doc_id:
+            return record
+    return None
+
+
+def context_bounds(text: str, start: int, end: int, radius: int = CONTEXT_CHARS) -> tuple[int, int]:
+    """A window around [start, end) cut back to paragraph (else sentence) boundaries."""
+    lo, hi = max(0, start - radius), min(len(text), end + radius)
+    if lo > 0:
+        cut = _first_boundary(text, lo, start)
+        lo = cut if cut is not None else lo
+    if hi < len(text):
+        cut = _last_boundary(text, end, hi)
+        hi = cut if cut is not None else hi
+    return lo, hi
+
+
+def _first_boundary(text: str, lo: int, limit: int) -> int | None:
+    for pattern in ("\n", ". "):
+        found = text.find(pattern, lo, limit)
+        if found >= 0:
+            return found + len(pattern)
+    return None
+
+
+def _last_boundary(text: str, limit: int, hi: int) -> int | None:
+    for pattern in ("\n", ". "):
+        found = text.rfind(pattern, limit, hi)
+        if found >= 0:
+            return found + (1 if pattern == ". " else 0)
+    return None
+
+
+def _window(length: int, start: int, end: int, size: int) -> tuple[int, int]:
+    if length <= size:
+        return 0, length
+    lo = max(0, min(start - size // 2, length - size))
+    return lo, min(length, max(lo + size, end))
+
+
+def _highlighted(
+    text: str, lo: int, hi: int, start: int, end: int, headings: tuple[Heading, ...]
+) -> str:
+    """Escaped text[lo:hi] with the quote in <mark> and (whole view) headings emphasised."""
+    spans = [(start, end, '<mark class="qa-quote">', "</mark>")]
+    for heading in headings:
+        h_end = heading.offset + len(heading.title)
+        inside = lo <= heading.offset and h_end <= hi
+        apart = h_end <= start or heading.offset >= end
+        if inside and apart and text[heading.offset : h_end] == heading.title:
+            spans.append((heading.offset, h_end, '<strong class="qa-heading">', "</strong>"))
+    out, cursor = [], lo
+    for s, e, open_tag, close_tag in sorted(spans):
+        out += [escape(text[cursor:s]), open_tag, escape(text[s:e]), close_tag]
+        cursor = e
+    out.append(escape(text[cursor:hi]))
+    return "".join(out)
+
+
+def _toggle(ref: SourceRef) -> str:
+    view, label = ("cite", "Show passage only") if ref.whole else ("whole", "Open whole document")
+    href = f"#{view}-{ref.doc_id}-{ref.start}-{ref.end}-{ref.number or ''}-{ref.quote_key or ''}"
+    return (
+        f'<div class="qa-viewer-actions"><a class="qa-open" href="{escape(href)}" role="button">'
+        f"{label}</a></div>"
+    )

@@ -1,0 +1,247 @@
+"""The web chat in headless Chromium against a real `assistant serve`."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from assistant.catalog import Catalog
+from tests.ui.conftest import TIMEOUT_MS, PageLog, Server, screenshot
+
+pytestmark = pytest.mark.browser
+
+QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
+FINAL = ".qa-answer:not(.qa-streaming), .qa-refusal, .qa-error"
+HREF = re.compile(r"#cite-([0-9a-f]+)-(\d+)-(\d+)-(\d+)-[0-9a-f]+")
+
+
+def ask(page: Any, question: str) -> Any:
+    """Type a question, press Enter, and return the final message it produced."""
+    before = page.locator(FINAL).count()
+    page.fill("#qa-question textarea", question)
+    page.press("#qa-question textarea", "Enter")
+    page.wait_for_function(
+        f"document.querySelectorAll({FINAL!r}).length > {before}", timeout=TIMEOUT_MS
+    )
+    return page.locator(FINAL).nth(before)
+
+
+def cited_text(server: Server, href: str) -> str:
+    """What the document's extracted text holds at a citation link's offsets."""
+    match = HREF.fullmatch(href)
+    assert match, href
+    doc_id, start, end = match.group(1), int(match.group(2)), int(match.group(3))
+    catalog = Catalog(server.index_dir / "catalog.sqlite3")
+    try:
+        return catalog.document_structure(doc_id)[0][start:end]
+    finally:
+        catalog.close()
+
+
+def upload(page: Any, *paths: Path) -> None:
+    """Choose files with the Documents tab's upload button, as a user does."""
+    page.get_by_role("tab", name="Documents").click()
+    with page.expect_file_chooser() as chooser:
+        page.click("#qa-upload")
+    chooser.value.set_files([str(path) for path in paths])
+
+
+def records(path: Path, count: int) -> list[dict[str, Any]]:
+    """The feedback file's records once it holds `count` of them."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if path.exists():
+            lines = [json.loads(line) for line in path.read_text().splitlines() if line]
+            if len(lines) >= count:
+                return lines
+        time.sleep(0.2)
+    raise AssertionError(f"{path} never held {count} records")
+
+
+def test_answer_streams_and_citation_opens_the_quoted_passage(page: Any, ui_server: Server) -> None:
+    page.evaluate(
+        """() => { window.__sawStreaming = false;
+        new MutationObserver(() => { if (document.querySelector('.qa-streaming'))
+          window.__sawStreaming = true; }).observe(document.body, {subtree: true, childList: true});
+        }"""
+    )
+    message = ask(page, QUESTION)
+    assert page.evaluate("window.__sawStreaming"), "the answer never showed as streaming"
+    assert "Ant Group" in message.locator(".qa-text").inner_text()
+    assert message.locator(".qa-sources .qa-source").count() >= 1
+
+    first = message.locator(".qa-text a.qa-cite").first
+    assert first.inner_text() == "[1]"
+    href = first.get_attribute("href")
+    first.click()
+    mark = page.locator("#qa-viewer mark.qa-quote")
+    mark.wait_for()
+    assert mark.text_content() == cited_text(ui_server, href)
+    assert mark.is_visible()
+    assert "seeds/000_4f69a52559980107.txt" in page.locator(".qa-viewer-meta").inner_text()
+
+    # At 1280x800 the open panel ends up beside the chat, not over it (it slides in), and the
+    # page never scrolls sideways.
+    page.wait_for_function(
+        """() => {
+          const chat = document.querySelector('#qa-chat').getBoundingClientRect();
+          const panel = document.querySelector('#qa-viewer').getBoundingClientRect();
+          return chat.right <= panel.left && panel.right <= window.innerWidth;
+        }"""
+    )
+    page.wait_for_timeout(400)  # let the slide finish for the screenshot
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    screenshot(page, "chat-citation")
+
+    page.click("#qa-viewer a.qa-open")
+    page.wait_for_selector("#qa-viewer .qa-viewer[data-view=document]")
+    assert page.locator("#qa-viewer mark.qa-quote").text_content() == cited_text(ui_server, href)
+    screenshot(page, "whole-document")
+
+    message.locator("a.qa-copy").click()
+    page.wait_for_selector("a.qa-copy.qa-copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("Beijing’s Crypto Crackdown")
+    assert "\n\nSources:\n[1] " in copied
+
+
+def test_follow_up_shows_what_was_searched(page: Any) -> None:
+    ask(page, QUESTION)
+    follow_up = ask(page, "And who reported it first?")
+    searched = follow_up.locator(".qa-searched")
+    assert QUESTION in searched.inner_text()
+    assert "Financial Times" in follow_up.locator(".qa-text").inner_text()
+
+
+def test_unanswerable_question_is_a_refusal(page: Any) -> None:
+    refusal = ask(page, "What is the boiling point of mercury on Mars?")
+    assert "qa-refusal" in (refusal.get_attribute("class") or "")
+    assert "Not found in the documents" in refusal.inner_text()
+    assert "rephras" in refusal.locator(".qa-hint").inner_text()
+    assert refusal.locator("a.qa-cite").count() == 0
+    assert refusal.evaluate("el => getComputedStyle(el).borderTopStyle") == "dashed"
+    screenshot(page, "refusal")
+
+
+def test_example_questions_come_from_the_corpus_and_run(page: Any) -> None:
+    examples = page.locator("#qa-chat .examples button, #qa-chat button.example")
+    assert examples.count() >= 2
+    text = examples.first.inner_text()
+    assert "Regulatory Hammer Drops" in text  # the seed document's first section heading
+    examples.first.click()
+    page.wait_for_selector(FINAL)
+
+
+def test_thumbs_up_writes_a_feedback_record(page: Any, ui_server: Server) -> None:
+    already = len(records(ui_server.feedback, 0)) if ui_server.feedback.exists() else 0
+    message = ask(page, QUESTION)
+    answer_text = message.locator(".qa-text").inner_text()
+    page.locator("#qa-chat button[aria-label='Like']").last.click()
+    record = records(ui_server.feedback, already + 1)[-1]
+    assert record["rating"] == "up"
+    assert record["question"] == QUESTION
+    assert record["refused"] is False
+    assert record["citations"]
+    assert record["citations"][0]["quote"]
+    assert record["answer"].split(" [1]")[0] in answer_text
+    assert record["settings"]["answerer"] == "extractive"
+
+    page.fill("#qa-comment textarea", "Exactly what I needed")
+    page.click("#qa-send")
+    commented = records(ui_server.feedback, already + 2)[-1]
+    assert commented["id"] == record["id"]
+    assert commented["comment"] == "Exactly what I needed"
+    page.wait_for_selector("#qa-comment-row", state="hidden")
+
+
+def test_uploaded_document_is_indexed_and_answers(
+    page: Any, ui_server: Server, tmp_path: Path
+) -> None:
+    doc = tmp_path / "parking.md"
+    doc.write_text(
+        "# Parking policy\n\nStaff parking permits are issued by the facilities desk on the "
+        "second floor.\n\nVisitors register their car at reception.\n"
+    )
+    upload(page, doc)
+    status = page.locator("#qa-ingest-status .qa-status-ok")
+    status.wait_for()
+    assert "Added 1" in status.inner_text()
+    expect(page.locator("#qa-documents")).to_contain_text("Parking policy", timeout=TIMEOUT_MS)
+    expect(page.locator("#qa-header")).to_contain_text(
+        "2 documents", timeout=TIMEOUT_MS
+    )  # updated after the upload
+    screenshot(page, "documents")
+    page.get_by_role("tab", name="Chat").click()
+    answer = ask(page, "Where are staff parking permits issued?")
+    assert "facilities desk" in answer.locator(".qa-text").inner_text()
+    assert "Parking policy" in answer.locator(".qa-source-title").first.inner_text()
+
+
+def test_bad_uploads_get_clear_errors(page: Any, tmp_path: Path) -> None:
+    broken = tmp_path / "minutes.pdf"
+    broken.write_bytes(b"%PDF-1.7 not really a pdf")
+    upload(page, broken)
+    error = page.locator("#qa-ingest-status .qa-status-error")
+    error.wait_for()
+    assert "minutes.pdf" in error.inner_text()
+    assert "PDF" in error.inner_text()
+
+    tool = tmp_path / "tool.exe"
+    tool.write_bytes(b"MZ\x00")
+    upload(page, tool)
+    toast = page.get_by_text(re.compile(r"Invalid file type.*tool\.exe"))
+    toast.wait_for()
+
+
+def test_document_markup_cannot_run(page: Any, tmp_path: Path) -> None:
+    doc = tmp_path / "canary.txt"
+    doc.write_text(
+        "Drill notes.\nThe canary code for the fire drill is 4711 "
+        "<img src=x onerror=\"window.__pwned='img'\"><script>window.__pwned='script'</script>.\n"
+    )
+    upload(page, doc)
+    page.locator("#qa-ingest-status .qa-status-ok").wait_for()
+    page.get_by_role("tab", name="Chat").click()
+    answer = ask(page, "What is the canary code for the fire drill?")
+    assert "<script>" in answer.locator(".qa-text").inner_text()  # shown as text
+    answer.locator(".qa-text a.qa-cite").first.click()
+    page.locator("#qa-viewer mark.qa-quote").wait_for()
+    assert "<img src=x" in page.locator("#qa-viewer").inner_text()
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("img[src=x], #qa-chat script, #qa-viewer script").count() == 0
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}])
+def test_phone_width_layout(page: Any, viewport: dict[str, int]) -> None:
+    box = page.locator("#qa-question textarea").bounding_box()
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= 390
+    message = ask(page, QUESTION)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    message.locator(".qa-text a.qa-cite").first.click()
+    page.locator("#qa-viewer mark.qa-quote").wait_for()
+    # The panel slides over the chat and the quote ends up on screen.
+    page.wait_for_function(
+        """() => { const r = document.querySelector('#qa-viewer mark.qa-quote')
+          .getBoundingClientRect(); return r.left >= 0 && r.right <= 390 && r.top >= 0
+          && r.bottom <= 844; }"""
+    )
+    screenshot(page, "phone-citation")
+
+
+def test_page_loads_only_from_this_machine(page: Any, page_log: PageLog) -> None:
+    page.get_by_role("tab", name="Documents").click()
+    page.wait_for_selector("#qa-documents")
+    page.get_by_role("tab", name="Chat").click()
+    assert page_log.hosts == {"127.0.0.1"}
+    assert page_log.errors == []
+    # The theme uses the system's fonts rather than Gradio's default web font.
+    font = page.evaluate("getComputedStyle(document.querySelector('#qa-chat')).fontFamily")
+    assert font.startswith("system-ui")

@@ -1,0 +1,95 @@
+"""The chat function and `serve`'s wiring, without a browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pytest
+
+from assistant import Assistant
+from assistant.ui import app
+from assistant.ui.app import Turn, answer_stream, conversation
+from assistant.ui.auth import hash_password
+from tests.conftest import make_settings
+
+QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
+
+
+def test_stream_then_final_answer_and_turns(seed_assistant: Assistant) -> None:
+    updates = list(answer_stream(seed_assistant, QUESTION, [], {}))
+    assert "qa-streaming" in updates[0][0]
+    html, turns = updates[-1]
+    assert "qa-streaming" not in html
+    assert 'class="qa-cite"' in html
+    assert list(turns) == [1]  # the answer is chat message 1, after the question
+    assert turns[1].question == QUESTION
+    assert turns[1].answer.citations
+
+    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": html}]
+    html2, turns2 = list(
+        answer_stream(seed_assistant, "And who reported it first?", history, turns)
+    )[-1]
+    assert 'class="qa-searched"' in html2
+    assert turns2[3].answer.standalone_question
+    assert "Financial Times" in turns2[3].answer.text
+    assert [m.role for m in conversation(turns2)] == ["user", "assistant"] * 2
+
+
+def test_retry_and_undo_drop_the_turns_they_removed(seed_assistant: Assistant) -> None:
+    old = list(answer_stream(seed_assistant, QUESTION, [], {}))[-1][1]
+    stale = {**old, 3: Turn("removed", old[1].answer)}
+    # The chat now holds only the first exchange (two messages); turn 3 was undone.
+    _, turns = list(answer_stream(seed_assistant, QUESTION, [{}, {}], stale))[-1]
+    assert sorted(turns) == [1, 3]
+    assert turns[3].question == QUESTION
+
+
+def test_bad_question_is_an_error_message(seed_assistant: Assistant) -> None:
+    html, turns = list(answer_stream(seed_assistant, "   ", [], {}))[-1]
+    assert 'class="qa-msg qa-error"' in html
+    assert "empty" in html
+    assert turns == {}
+
+
+def test_missing_index_is_an_error_message(tmp_path: Path) -> None:
+    assistant = Assistant(make_settings(tmp_path / "none"))
+    html, _ = list(answer_stream(assistant, QUESTION, [], {}))[-1]
+    assert "qa-error" in html
+    assert "assistant ingest" in html
+
+
+@pytest.fixture
+def launches(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: calls.append(kw))
+    return calls
+
+
+def test_serve_warns_when_open_without_logins(
+    seed_index: Path, launches: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    app.serve(make_settings(seed_index, host="0.0.0.0", max_upload_mb=3))
+    err = capsys.readouterr().err
+    assert "WARNING" in err
+    assert "NO LOGIN" in err
+    (launch,) = launches
+    assert launch["auth"] is None
+    assert launch["server_name"] == "0.0.0.0"
+    assert launch["max_file_size"] == 3_000_000
+    assert launch["footer_links"] == []
+    fonts = [*launch["theme"].font, *launch["theme"].font_mono]
+    assert fonts
+    assert not any(isinstance(font, gr.themes.GoogleFont) for font in fonts)
+
+
+def test_serve_with_logins_is_quiet(
+    seed_index: Path, launches: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    encoded = hash_password("pw")
+    app.serve(make_settings(seed_index, host="0.0.0.0", auth_users={"ann": encoded}))
+    assert "WARNING" not in capsys.readouterr().err
+    (launch,) = launches
+    assert launch["auth"]("ann", "pw")
+    assert not launch["auth"]("ann", "nope")

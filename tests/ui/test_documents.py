@@ -1,0 +1,119 @@
+"""The Documents tab's logic: checking, saving and indexing uploads, re-index targets."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.ui.documents import (
+    allowed_suffixes,
+    document_rows,
+    ingest_uploads,
+    reindex_targets,
+    report_html,
+    safe_filename,
+    save_uploads,
+    summary,
+)
+from tests.conftest import make_settings
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("notes.md", "notes.md"),
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("C:\\Users\\me\\Report FINAL.PDF", "Report FINAL.pdf"),
+        (".hidden.txt", "hidden.txt"),
+        ("a<b>|c?.txt", "a_b_c_.txt"),
+        ("....txt", "upload.txt"),
+        ("x" * 300 + ".md", "x" * 120 + ".md"),
+    ],
+)
+def test_safe_filename(given: str, expected: str) -> None:
+    assert safe_filename(given) == expected
+
+
+def test_allowed_suffixes_are_the_loaders() -> None:
+    assert {".md", ".txt", ".pdf", ".docx", ".html"} <= set(allowed_suffixes())
+    assert ".exe" not in allowed_suffixes()
+
+
+@pytest.fixture
+def incoming(tmp_path: Path) -> Path:
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    (folder / "policy.md").write_text("# Leave policy\n\nStaff get 28 days of annual leave.\n")
+    (folder / "tool.exe").write_bytes(b"MZ\x00\x01")
+    (folder / "empty.txt").write_text("")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7 this is not really a pdf")
+    (folder / "big.txt").write_text("word " * 300_000)  # 1.5 MB
+    return folder
+
+
+def test_bad_uploads_are_refused_with_reasons(tmp_path: Path, incoming: Path) -> None:
+    settings = make_settings(tmp_path / "index", data_dir=tmp_path / "data", max_upload_mb=1)
+    files = sorted(incoming.iterdir())
+    saved, rejected = save_uploads(files, settings)
+    assert [path.name for path in saved] == ["policy.md"]
+    assert saved[0].parent == settings.uploads_dir
+    assert saved[0].read_text() == (incoming / "policy.md").read_text()
+    reasons = {item.source: item.error for item in rejected}
+    assert "unsupported file type '.exe'" in reasons["tool.exe"]
+    assert ".md" in reasons["tool.exe"]  # says what is allowed
+    assert reasons["empty.txt"] == "empty file"
+    assert "corrupt or unreadable PDF" in reasons["broken.pdf"]
+    assert "too large (1.5 MB; the limit is 1 MB)" in reasons["big.txt"]
+    assert sorted(p.name for p in settings.uploads_dir.iterdir()) == ["policy.md"]
+    html = report_html(None, rejected)
+    assert "4 files were not indexed" in html
+    assert "tool.exe" in html
+
+
+def test_upload_is_indexed_and_listed(tmp_path: Path, incoming: Path, seed_index: Path) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index)
+    assistant = Assistant(make_settings(index, data_dir=tmp_path / "data"))
+    progress: list[tuple[int, int, str]] = []
+    report, rejected = ingest_uploads(
+        assistant, [incoming / "policy.md"], lambda *a: progress.append(a)
+    )
+    assert not rejected
+    assert report is not None
+    assert report.added == 1
+    assert not report.failed
+    assert progress[-1][:2] == (1, 1)
+    titles = [row[0] for row in document_rows(assistant)]
+    assert titles[0] == "Leave policy"  # newest first
+    assert summary(assistant).startswith("2 documents")
+    answer = assistant.ask("How many days of annual leave do staff get?")
+    assert not answer.refused
+    assert answer.citations[0].source.endswith("uploads/policy.md")
+
+    # The same content under a new name is a duplicate: refused, and not left behind.
+    twin = tmp_path / "twin.md"
+    shutil.copy(incoming / "policy.md", twin)
+    report, _ = ingest_uploads(assistant, [twin])
+    assert report is not None
+    assert [f.error for f in report.failed] == ["duplicate of " + saved_source(assistant)]
+    assert not (assistant.settings.uploads_dir / "twin.md").exists()
+    assert (assistant.settings.uploads_dir / "policy.md").exists()
+
+    # An upload with an earlier upload's name is a new version of that document.
+    newer = tmp_path / "v2" / "policy.md"
+    newer.parent.mkdir()
+    newer.write_text("# Leave policy\n\nStaff get 30 days of annual leave from 2027.\n")
+    report, _ = ingest_uploads(assistant, [newer])
+    assert report is not None
+    assert (report.added, report.updated) == (0, 1)
+    assert "30 days" in assistant.ask("How many days of annual leave do staff get?").text
+
+    targets = reindex_targets(assistant.settings)
+    assert targets == [*assistant.settings.sources, assistant.settings.uploads_dir]
+
+
+def saved_source(assistant: Assistant) -> str:
+    return next(r.source for r in assistant.documents() if r.title == "Leave policy")

@@ -1,0 +1,160 @@
+"""Chat message HTML: escaping, citation links, unsupported sentences, refusals."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from assistant import Answer, AnswerSentence, Assistant, Citation
+from assistant.ui.render import (
+    REPHRASE_HINT,
+    cite_href,
+    quote_key,
+    render_answer,
+    render_error,
+    render_streaming,
+)
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> **bold** $$x$$'
+
+
+class Tags(HTMLParser):
+    """Collects the tags and attributes of an HTML fragment."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+def citation(number: int, quote: str, **changes: object) -> Citation:
+    data: dict[str, object] = {
+        "id": number,
+        "source": "docs/a.txt",
+        "start": 10 * number,
+        "end": 10 * number + len(quote),
+        "quote": quote,
+        "score": 0.9,
+        "title": "A",
+        "doc_id": "0123456789abcdef0123",
+    }
+    data.update(changes)
+    return Citation.model_validate(data)
+
+
+def test_real_answer_links_every_marker_to_its_citation(seed_assistant: Assistant) -> None:
+    answer = seed_assistant.ask("Which companies had to halt their stablecoin plans in Hong Kong?")
+    html = render_answer(answer)
+    hrefs = [attrs["href"] for tag, attrs in tags(html) if attrs.get("class") == "qa-cite"]
+    markers = re.findall(r"\[(\d+)\]", answer.text)
+    assert markers, answer.text
+    by_id = {c.id: c for c in answer.citations}
+    # Each marker in the text and each source in the list links to exactly its citation.
+    expected = [cite_href(by_id[int(n)]) for n in markers] + [
+        cite_href(c) for c in answer.citations
+    ]
+    assert hrefs == expected
+    first = answer.citations[0]
+    assert cite_href(first) == (
+        f"#cite-{first.doc_id}-{first.start}-{first.end}-{first.id}-{quote_key(first.quote)}"
+    )
+
+
+def test_document_text_is_escaped_everywhere() -> None:
+    answer = Answer(
+        question=HOSTILE,
+        text=f"{HOSTILE} [1].",
+        citations=(citation(1, HOSTILE, title=HOSTILE, section=HOSTILE, source=HOSTILE),),
+        sentences=(AnswerSentence(text=f"{HOSTILE} [1].", citations=(1,)),),
+        standalone_question=HOSTILE,
+        notice=HOSTILE,
+        confidence=0.9,
+    )
+    assert 'class="qa-notice"' in render_answer(answer)
+    for html in (render_answer(answer), render_streaming(HOSTILE), render_error(HOSTILE)):
+        found = {tag for tag, _ in tags(html)}
+        assert not found & {"script", "img"}
+        assert not any(name.startswith("on") for _, attrs in tags(html) for name in attrs)
+        assert "&lt;script&gt;" in html
+
+
+def test_messages_have_no_blank_lines() -> None:
+    """A blank line would end the raw HTML block and let Markdown parse document text."""
+    text = "First line.\n\nSecond paragraph [1].\r\n\r\nThird."
+    answer = Answer(
+        question="q",
+        text=text,
+        citations=(citation(1, "Second paragraph"),),
+        confidence=0.9,
+    )
+    for html in (render_answer(answer), render_streaming(text)):
+        assert "\n" not in html
+        assert "<br><br>" in html
+
+
+def test_unsupported_sentences_are_marked() -> None:
+    answer = Answer(
+        question="q",
+        text="Supported claim [1]. Invented claim.",
+        citations=(citation(1, "Supported claim"),),
+        sentences=(
+            AnswerSentence(text="Supported claim [1].", citations=(1,), support=0.9),
+            AnswerSentence(text="Invented claim.", supported=False, support=0.1),
+        ),
+        confidence=0.8,
+    )
+    html = render_answer(answer)
+    flagged = re.findall(r'<span class="qa-sentence qa-unsupported"[^>]*>(.*?)<span', html)
+    assert flagged == ["Invented claim. "]
+    assert html.count("qa-unsupported") == 1
+    assert "qa-legend" in html
+
+
+def test_sentence_missing_from_text_is_still_shown_flagged() -> None:
+    answer = Answer(
+        question="q",
+        text="Claim [1].",
+        citations=(citation(1, "Claim"),),
+        sentences=(AnswerSentence(text="Removed sentence.", supported=False),),
+        confidence=0.8,
+    )
+    html = render_answer(answer)
+    assert "Removed sentence." in html
+    assert "qa-unsupported" in html
+
+
+def test_unknown_marker_numbers_stay_text() -> None:
+    answer = Answer(
+        question="q",
+        text="A [1] and [7] and [1, 2].",
+        citations=(citation(1, "A"), citation(2, "B")),
+    )
+    html = render_answer(answer)
+    assert "[7]" in html
+    assert html.count('class="qa-cite"') == 3 + 2  # [1] and [1, 2] in the text, two sources
+
+
+def test_refusal_looks_like_a_refusal(seed_assistant: Assistant) -> None:
+    answer = seed_assistant.ask("What is the boiling point of mercury on Mars?")
+    assert answer.refused
+    html = render_answer(answer)
+    assert 'class="qa-msg qa-refusal"' in html
+    assert "qa-cite" not in html
+    assert REPHRASE_HINT in html
+
+
+def test_follow_up_shows_what_was_searched(seed_assistant: Assistant) -> None:
+    history = [{"role": "user", "content": "Which companies had to halt stablecoin plans?"}]
+    answer = seed_assistant.ask("And who reported it first?", history=history)
+    assert answer.standalone_question
+    html = render_answer(answer)
+    assert 'class="qa-searched"' in html
+    assert "Which companies had to halt stablecoin plans?" in html
