@@ -22,7 +22,7 @@ $(BIN)/python:
 # torch first: 2.13.0 is the CPU build on this machine's disk (a bare `torch` pulls CUDA).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,llm]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
