@@ -4,7 +4,8 @@ A claim (one answer sentence) is aligned to a passage by, in order: an exact quo
 and case aside), a fuzzy quote (RapidFuzz ratio over sentences and sentence pairs), else
 semantic similarity with the bundled embedder blended with the share of the claim's content
 terms the span holds. Numbers in the claim that the span lacks cap the score: a wrong figure is
-never "supported"; so do names the passage never mentions.
+never "supported"; so do names the passage never mentions, and a span holding less than
+`RECALL_MIN` of the claim's content terms (same topic, different claim).
 
 `Verifier.check` does this for a whole generated answer: it splits the answer into sentences,
 reads the [n] markers each carries, aligns the sentence to the sources it cites and, when those
@@ -25,7 +26,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from assistant.embedding import Embedder
-from assistant.injection import looks_like_instruction
+from assistant.injection import instruction_spans
 from assistant.text import STOPWORDS, content_terms, sentence_spans
 from assistant.types import Passage
 
@@ -38,6 +39,8 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"[^\W\d_][\w.’'-]*")
 FUZZY_MIN = 85.0  # RapidFuzz ratio (0..100) from which a span counts as quoted
 SUPPORTED_MIN = 0.6  # score from which a claim counts as supported
+SEMANTIC_CANDIDATES = 4  # spans per passage compared by embedding
+RECALL_MIN = 0.6  # share of a claim's content terms a span must hold to support it
 
 
 @dataclass(frozen=True)
@@ -152,10 +155,13 @@ class Verifier:
         if ratios[best] >= FUZZY_MIN:
             score = _cap_numbers(claim, texts[best], ratios[best] / 100.0)
             return Alignment(*spans[best], score, "fuzzy")
-        scores = self._semantic_scores(claim, texts, vectors)
-        best = int(np.argmax(scores))
-        score = _cap_names(claim, passage.text, float(scores[best]))
-        return Alignment(*spans[best], score, "semantic")
+        # Only the spans sharing most words with the claim are embedded: with little overlap
+        # the blended score cannot reach the bar anyway, and embedding every span is slow.
+        shortlist = _lexical_shortlist(claim, texts, SEMANTIC_CANDIDATES)
+        scores = self._semantic_scores(claim, [texts[i] for i in shortlist], vectors)
+        pick = int(np.argmax(scores))
+        score = _cap_names(claim, passage.text, float(scores[pick]))
+        return Alignment(*spans[shortlist[pick]], score, "semantic")
 
     def check(self, answer: str, passages: Sequence[Passage]) -> list[CheckedClaim]:
         """Verify every sentence of a generated answer against the numbered passages (from 1)."""
@@ -192,8 +198,9 @@ class Verifier:
     ) -> Alignment:
         """`align`, except that an instruction-like span (an injection) supports nothing."""
         alignment = self.align(claim, passage, vectors)
-        if looks_like_instruction(passage.sentence_text(alignment.start, alignment.end)):
-            return Alignment(alignment.start, alignment.end, 0.0, "none")
+        for start, end in instruction_spans(passage.text):
+            if passage.start + start < alignment.end and alignment.start < passage.start + end:
+                return Alignment(alignment.start, alignment.end, 0.0, "none")
         return alignment
 
     def support(self, claim: str, text: str) -> float:
@@ -222,7 +229,10 @@ class Verifier:
         for text, similarity in zip(texts, similarities, strict=True):
             found = set(content_terms(text))
             recall = len(claim_terms & found) / len(claim_terms) if claim_terms else 0.0
-            scores.append(_cap_numbers(claim, text, 0.6 * float(similarity) + 0.4 * recall))
+            score = 0.6 * float(similarity) + 0.4 * recall
+            if recall < RECALL_MIN:  # mostly words the span lacks: similar topic, other claim
+                score = min(score, 0.5)
+            scores.append(_cap_numbers(claim, text, score))
         return np.array(scores)
 
 
@@ -234,6 +244,13 @@ def _find_loosely(claim: str, text: str) -> tuple[int, int] | None:
     pattern = r"\s+".join(re.escape(word) for word in words)
     match = re.search(pattern, text, re.IGNORECASE)
     return None if match is None else (match.start(), match.end())
+
+
+def _lexical_shortlist(claim: str, texts: Sequence[str], size: int) -> list[int]:
+    """Indices of the `size` texts holding the largest share of the claim's content terms."""
+    claim_terms = set(content_terms(claim))
+    overlap = [len(claim_terms & set(content_terms(text))) for text in texts]
+    return sorted(range(len(texts)), key=lambda i: (-overlap[i], i))[:size]
 
 
 def _candidate_spans(passage: Passage) -> list[tuple[int, int]]:

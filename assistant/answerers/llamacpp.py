@@ -7,6 +7,7 @@ with a hand-written prompt format (and it downloads a model when given no path).
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import threading
 from pathlib import Path
@@ -33,6 +34,15 @@ REPEAT_PENALTY = 1.1  # tiny models loop on a phrase without it
 
 _MODELS: dict[tuple[str, int, int | None], tuple[Any, threading.Lock]] = {}
 _MODELS_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free the models before interpreter teardown (llama.cpp's finaliser fails late in it)."""
+    with _MODELS_LOCK:
+        for model, _ in _MODELS.values():
+            model.close()
+        _MODELS.clear()
 
 
 def bundled_model_path() -> Path:
