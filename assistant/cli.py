@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import re
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -163,8 +164,9 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
             streamed.append(event)
             print(event, end="", flush=True)
     print()
-    if final is not None:
-        print(format_answer(final, streamed="".join(streamed)))
+    rest = "" if final is None else format_answer(final, streamed="".join(streamed))
+    if rest.strip():
+        print(rest)
     return EXIT_OK
 
 
@@ -200,7 +202,7 @@ def format_answer(answer: Answer, streamed: str | None = None) -> str:
     lines: list[str] = []
     if streamed is None:
         lines.append(textwrap.fill(answer.text, width=100))
-    elif " ".join(streamed.split()) != " ".join(answer.text.split()):
+    elif _comparable(streamed) != _comparable(answer.text):
         lines += ["", "Checked answer:", textwrap.fill(answer.text, width=100)]
     unsupported = [s.text for s in answer.sentences if not s.supported]
     if unsupported:
@@ -220,6 +222,11 @@ def format_answer(answer: Answer, streamed: str | None = None) -> str:
             quote = " ".join(citation.quote.split())
             lines.append(textwrap.indent(textwrap.fill(f"“{quote}”", width=94), "      "))
     return "\n".join(lines)
+
+
+def _comparable(text: str) -> str:
+    """Text without spacing and end punctuation: "stop. [1]" and "stop [1]." say the same."""
+    return re.sub(r"[\s.!?]+", "", text)
 
 
 def _format_report(report: IngestReport) -> str:
