@@ -25,7 +25,7 @@ from llama_index.core.bridge.pydantic import PrivateAttr
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.custom import CustomLLM
 
-from assistant.answerers.generative import GenerativeAnswerer
+from assistant.answerers.generative import GenerativeAnswerer, chat_stream
 from assistant.text import sentence_spans
 
 _FIRST_SOURCE = re.compile(r'<source id="1"[^>]*>\n(.*?)\n</source>', re.DOTALL)
@@ -80,16 +80,7 @@ class FakeLLM(CustomLLM):
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         """The next reply, a word at a time."""
         text = self._reply_to(messages)
-
-        def generate() -> ChatResponseGen:
-            so_far = ""
-            for piece in re.findall(r"\S+\s*|\s+", text):
-                so_far += piece
-                yield ChatResponse(
-                    message=ChatMessage(role=MessageRole.ASSISTANT, content=so_far), delta=piece
-                )
-
-        return generate()
+        return chat_stream(re.findall(r"\S+\s*|\s+", text))
 
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:

@@ -21,7 +21,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.answerers.base import Question
@@ -38,7 +38,7 @@ from assistant.types import Answer, AnswerSentence, Citation, Message, Passage
 from assistant.verify import CheckedClaim, Verifier
 
 if TYPE_CHECKING:
-    from llama_index.core.base.llms.types import ChatMessage
+    from llama_index.core.base.llms.types import ChatMessage, ChatResponseGen
     from llama_index.core.llms import LLM
 
 log = logging.getLogger(__name__)
@@ -219,6 +219,17 @@ class GenerativeAnswerer:
         answer = self.fallback.answer(question, retrieval)
         notice = f"The language model was unavailable ({reason}); showing quoted sentences instead."
         return answer.model_copy(update={"notice": notice, "timings_ms": timings})
+
+
+def chat_stream(deltas: Iterable[str]) -> ChatResponseGen:
+    """llama-index chat responses from text pieces (for the LLM adapters of the backends)."""
+    from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole
+
+    text = ""
+    for delta in deltas:
+        text += delta
+        message = ChatMessage(role=MessageRole.ASSISTANT, content=text)
+        yield ChatResponse(message=message, delta=delta)
 
 
 def _cite(

