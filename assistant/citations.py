@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from assistant.types import Citation, Passage, page_at, section_at
 
 REFUSAL_TEXT = "The documents don't answer this."
@@ -27,7 +29,15 @@ def citation_for(number: int, passage: Passage, start: int, end: int, score: flo
 
 def with_marker(sentence: str, number: int) -> str:
     """The sentence with ` [n]` before its closing punctuation (or at its end)."""
+    return with_markers(sentence, [number])
+
+
+def with_markers(sentence: str, numbers: Sequence[int]) -> str:
+    """The sentence with ` [n][m]` before its closing punctuation (or at its end)."""
     stripped = sentence.rstrip()
+    if not numbers:
+        return stripped
+    marks = "".join(f"[{number}]" for number in numbers)
     if stripped and stripped[-1] in ".!?":
-        return f"{stripped[:-1]} [{number}]{stripped[-1]}"
-    return f"{stripped} [{number}]"
+        return f"{stripped[:-1]} {marks}{stripped[-1]}"
+    return f"{stripped} {marks}"

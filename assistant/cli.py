@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import re
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -56,12 +57,22 @@ def build_parser() -> argparse.ArgumentParser:
         "ask",
         help="answer one question",
         description="Answer a question from the index with numbered citations, or refuse when "
-        "the documents don't answer it.",
+        "the documents don't answer it. With an LLM answerer (llamacpp, openai) the answer is "
+        "printed as it is written, then checked: every sentence is aligned to the exact source "
+        "span it rests on, unsupported sentences are left out, and the checked answer follows "
+        "when it differs. If the model fails, the quoted (extractive) answer is shown with a note.",
     )
     ask.add_argument("question", help="the question (quote it)")
     ask.add_argument("--index", type=Path, metavar="DIR", help="index directory (default: index/)")
     ask.add_argument("--k", type=int, metavar="N", help="passages to retrieve (default: 5)")
-    ask.add_argument("--answerer", metavar="NAME", help="answerer backend (default: extractive)")
+    ask.add_argument(
+        "--answerer",
+        metavar="NAME",
+        help="answerer backend: extractive (default), llamacpp, openai or fake",
+    )
+    ask.add_argument(
+        "--model", type=Path, metavar="GGUF", help="model file for the llamacpp answerer"
+    )
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
 
     serve = commands.add_parser(
@@ -181,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             index_dir=getattr(args, "index", None),
             top_k=getattr(args, "k", None),
             answerer=getattr(args, "answerer", None),
+            llm_model_path=getattr(args, "model", None),
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
         )
@@ -227,11 +239,22 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
 
     assistant = Assistant(settings)
     question = assistant.prepare_question(args.question)  # fail fast, before loading models
-    answer = assistant.ask(question.text)
     if args.json:
+        answer = assistant.ask(question.text)
         print(json.dumps(answer.to_json_dict(), ensure_ascii=False))
-    else:
-        print(format_answer(answer))
+        return EXIT_OK
+    streamed: list[str] = []
+    final: Answer | None = None
+    for event in assistant.stream(question.text):
+        if isinstance(event, Answer):
+            final = event
+        else:
+            streamed.append(event)
+            print(event, end="", flush=True)
+    print()
+    rest = "" if final is None else format_answer(final, streamed="".join(streamed))
+    if rest.strip():
+        print(rest)
     return EXIT_OK
 
 
@@ -291,9 +314,21 @@ def _hash_password(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def format_answer(answer: Answer) -> str:
-    """The answer and a numbered source list, for a terminal."""
-    lines = [textwrap.fill(answer.text, width=100)]
+def format_answer(answer: Answer, streamed: str | None = None) -> str:
+    """The answer and a numbered source list, for a terminal.
+
+    With `streamed` (the text already printed as it was generated) the answer is repeated only
+    when checking changed it.
+    """
+    lines: list[str] = []
+    if streamed is None:
+        lines.append(textwrap.fill(answer.text, width=100))
+    elif _comparable(streamed) != _comparable(answer.text):
+        lines += ["", "Checked answer:", textwrap.fill(answer.text, width=100)]
+    unsupported = [s.text for s in answer.sentences if not s.supported]
+    if unsupported:
+        lines += ["", "Not supported by the documents (left out):"]
+        lines += [textwrap.fill(f"- {s}", width=100, subsequent_indent="  ") for s in unsupported]
     if answer.notice:
         lines += ["", f"Note: {answer.notice}"]
     if answer.citations:
@@ -308,6 +343,11 @@ def format_answer(answer: Answer) -> str:
             quote = " ".join(citation.quote.split())
             lines.append(textwrap.indent(textwrap.fill(f"“{quote}”", width=94), "      "))
     return "\n".join(lines)
+
+
+def _comparable(text: str) -> str:
+    """Text without spacing and end punctuation: "stop. [1]" and "stop [1]." say the same."""
+    return re.sub(r"[\s.!?]+", "", text)
 
 
 def _format_report(report: IngestReport) -> str:

@@ -8,7 +8,13 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from assistant.answerers import Answerer, Question, StreamingAnswerer, create_answerer
+from assistant.answerers import (
+    Answerer,
+    Condenser,
+    Question,
+    StreamingAnswerer,
+    create_answerer,
+)
 from assistant.catalog import Catalog, DocumentRecord
 from assistant.condense import condense
 from assistant.embedding import Embedder
@@ -146,6 +152,8 @@ class Assistant:
         if not cleaned:
             raise BadQuestionError("the question is empty")
         messages = tuple(_message(item) for item in history or ())
+        if messages and isinstance(self.answerer, Condenser):  # an LLM rewrites follow-ups
+            return Question(cleaned, self.answerer.condense(cleaned, messages), messages)
         return Question(cleaned, condense(cleaned, messages), messages)
 
     def retrieve(self, query: str, k: int | None = None) -> Retrieval:

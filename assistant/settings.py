@@ -78,6 +78,45 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
 
+    # Generative answerers (llamacpp, openai): model, endpoint, generation and verification.
+    llm_model_path: Path | None = Field(
+        None, description="GGUF file for `llamacpp`; default: bundled SmolLM2-135M-Instruct."
+    )
+    llm_base_url: str = Field(
+        "http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint for `openai`."
+    )
+    llm_model: str = Field("default", description="Model name sent to the `openai` endpoint.")
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key for the `openai` endpoint (never logged)."
+    )
+    llm_timeout: float = Field(
+        120.0, gt=0, description="Seconds a generation may take before the extractive fallback."
+    )
+    llm_retries: int = Field(1, ge=0, le=10, description="Retries of a failed endpoint request.")
+    llm_max_tokens: int = Field(160, ge=8, le=4096, description="Tokens generated at most.")
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 = greedy, repeatable.")
+    llm_context_window: int = Field(
+        4096, ge=512, le=262144, description="Context tokens of the in-process model."
+    )
+    llm_threads: int | None = Field(
+        None, ge=1, le=256, description="CPU threads of the in-process model; default: all."
+    )
+    llm_gate_threshold: float = Field(
+        0.70,
+        ge=0.0,
+        le=1.0,
+        description="Retrieval confidence below which an LLM answerer refuses without generating.",
+    )
+    min_support: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Share of an LLM answer's sentences the sources must support, else refusal.",
+    )
+    prompts_dir: Path | None = Field(
+        None, description="Directory of the prompt files; default: the repository's prompts/."
+    )
+
     @field_validator("sources", mode="before")
     @classmethod
     def _split_sources(cls, value: Any) -> Any:

@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 SEED_FILE = SEEDS / "000_4f69a52559980107.txt"
 GOLDEN = REPO / "tests" / "golden"
+INJECTION_FILE = REPO / "tests" / "corpus" / "injection.txt"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -61,6 +62,15 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def seed_assistant(seed_index: Path) -> Assistant:
     """An Assistant over the seed index."""
     return Assistant(make_settings(seed_index))
+
+
+@pytest.fixture(scope="session")
+def injection_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of seeds/ plus a document that tries a prompt injection (read-only for tests)."""
+    index_dir = tmp_path_factory.mktemp("injection-index")
+    report = Assistant(make_settings(index_dir)).ingest([SEEDS, INJECTION_FILE])
+    assert report.added == 2
+    return index_dir
 
 
 @pytest.fixture(scope="session")

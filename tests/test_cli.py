@@ -116,3 +116,35 @@ def test_help_lists_commands() -> None:
     assert result.returncode == 0
     for command in ("ingest", "ask", "serve"):
         assert command in result.stdout
+
+
+def test_ask_streams_then_lists_the_checked_sources(seed_index: Path) -> None:
+    result = run(
+        "ask",
+        "--index",
+        str(seed_index),
+        "--answerer",
+        "fake",
+        "What is the central concern for authorities in Beijing?",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[1]" in result.stdout
+    assert "Sources:" in result.stdout
+    assert "Checked answer:" not in result.stdout  # the fake quotes its source: nothing changed
+
+
+def test_ask_with_an_unusable_model_shows_the_fallback_note(seed_index: Path) -> None:
+    result = run(
+        "ask",
+        "--index",
+        str(seed_index),
+        "--answerer",
+        "llamacpp",
+        "--model",
+        "/nonexistent/model.gguf",
+        "Which companies had to halt their stablecoin plans in Hong Kong?",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Note: The language model was unavailable (no model file at" in result.stdout
+    assert "Ant Group" in result.stdout
+    assert "Traceback" not in result.stderr

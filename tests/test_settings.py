@@ -62,3 +62,19 @@ def test_secret_token_never_prints(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings()
     assert "s3cr3t-token" not in repr(settings)
     assert "s3cr3t-token" not in str(settings)
+
+
+def test_llm_api_key_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_LLM_API_KEY", "sk-very-secret")
+    settings = Settings().with_overrides(top_k=3)
+    assert settings.llm_api_key is not None
+    assert settings.llm_api_key.get_secret_value() == "sk-very-secret"
+    assert "sk-very-secret" not in repr(settings)
+    assert "sk-very-secret" not in settings.model_dump_json()
+
+
+def test_unknown_answerer_is_named(tmp_path: Path) -> None:
+    from assistant.answerers import create_answerer
+
+    with pytest.raises(ValueError, match="known: extractive, fake, llamacpp, openai"):
+        create_answerer("gpt", Settings(index_dir=tmp_path))

@@ -8,13 +8,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from assistant.answerers.base import Answerer, Question, StreamingAnswerer
+from assistant.answerers.base import Answerer, Condenser, Question, StreamingAnswerer
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
 
 REGISTRY: dict[str, str] = {
     "extractive": "assistant.answerers.extractive:ExtractiveAnswerer",
+    "llamacpp": "assistant.answerers.llamacpp:LlamaCppAnswerer",
+    "openai": "assistant.answerers.openai_api:OpenAIAnswerer",
+    "fake": "assistant.answerers.fake:FakeAnswerer",
 }
 
 
@@ -31,4 +34,11 @@ def create_answerer(name: str, settings: Settings) -> Answerer:
     return answerer
 
 
-__all__ = ["REGISTRY", "Answerer", "Question", "StreamingAnswerer", "create_answerer"]
+__all__ = [
+    "REGISTRY",
+    "Answerer",
+    "Condenser",
+    "Question",
+    "StreamingAnswerer",
+    "create_answerer",
+]

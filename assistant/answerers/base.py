@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -44,4 +44,13 @@ class StreamingAnswerer(Answerer, Protocol):
 
     def stream(self, question: Question, retrieval: Retrieval) -> Iterator[str | Answer]:
         """Text pieces as they are produced, then the final Answer."""
+        ...
+
+
+@runtime_checkable
+class Condenser(Protocol):
+    """An answerer that rewrites follow-ups itself (e.g. with its LLM)."""
+
+    def condense(self, question: str, history: Sequence[Message]) -> str:
+        """A self-contained form of `question` given the conversation so far."""
         ...
