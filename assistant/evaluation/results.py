@@ -15,7 +15,9 @@ from assistant.evaluation.runner import ItemResult
 
 SCHEMA = "assistant-eval/1"
 # Stages reported first, in pipeline order; any other timing key follows alphabetically.
-STAGE_ORDER = ("retrieve", "embed", "dense", "lexical", "fuse", "answer", "generate", "verify")
+STAGE_ORDER = (
+    "retrieve", "embed", "dense", "lexical", "fuse", "answer", "gate", "generate", "verify"
+)  # fmt: skip
 RETRIEVE_PARTS = ("embed", "dense", "lexical", "fuse")
 
 
