@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -55,8 +56,11 @@ class HybridRetriever:
 
         clock = time.perf_counter()
         query_terms = content_terms(query)
-        lexical = self.catalog.lexical_search(query_terms, self.candidates)
         idf = self.catalog.idf(query_terms)
+        lexical = self.catalog.lexical_search(
+            selective_terms(idf) if self.catalog.chunk_count() >= LARGE_INDEX else query_terms,
+            self.candidates,
+        )
         timings["lexical"] = _ms(clock)
 
         clock = time.perf_counter()
@@ -90,6 +94,20 @@ class HybridRetriever:
                 break
         timings["fuse"] = _ms(clock)
         return Retrieval(query, query_vector, tuple(passages), timings, idf)
+
+
+# From this many chunks on, very common query terms are left out of the BM25 lookup.
+LARGE_INDEX = 1000
+# Terms in more chunks than this share barely move BM25 but make FTS5 score every such chunk.
+COMMON_TERM_SHARE = 0.2
+_COMMON_IDF = math.log(1 + (1 - COMMON_TERM_SHARE) / COMMON_TERM_SHARE)
+
+
+def selective_terms(idf: dict[str, float], keep_at_least: int = 3) -> list[str]:
+    """The query terms worth a BM25 lookup: all but the very common ones (the rarest stay)."""
+    ranked = sorted(idf, key=lambda term: -idf[term])
+    selective = [term for term in ranked if idf[term] >= _COMMON_IDF]
+    return selective if len(selective) >= keep_at_least else ranked[:keep_at_least]
 
 
 def reciprocal_rank_fusion(
