@@ -43,6 +43,23 @@ def stopwatch() -> Iterator[Callable[[], float]]:
     yield lambda: time.perf_counter() - start
 
 
+def cpu_seconds() -> float:
+    """CPU time used by this process (all threads) so far: user + system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@contextmanager
+def cpu_stopwatch() -> Iterator[Callable[[], tuple[float, float]]]:
+    """Yields a function returning (wall seconds, CPU seconds) since entering.
+
+    On a shared machine CPU seconds move far less with other load than wall time does.
+    """
+    wall = time.perf_counter()
+    cpu = cpu_seconds()
+    yield lambda: (time.perf_counter() - wall, cpu_seconds() - cpu)
+
+
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile (0..100) by linear interpolation."""
     if not values:

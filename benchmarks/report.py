@@ -33,40 +33,53 @@ def ingest_section(data: dict[str, Any]) -> list[str]:
     llama = data["llama_index_default"]
     _bar_plot(
         {
-            "assistant ingest": data["ingest"]["chunks_per_s"],
-            "bare encoder\n(the limit)": data["bare_encoder"]["chunks_per_s"],
-            "llama-index\ndefault": data["llama_index_default"]["chunks_per_s"],
+            "assistant ingest": data["ingest"]["chunks_per_cpu_s"],
+            "bare encoder\n(the limit)": data["bare_encoder"]["chunks_per_cpu_s"],
+            "llama-index\ndefault": llama["chunks_per_cpu_s"],
         },
-        "chunks per second (higher is better)",
+        "chunks per CPU-second (higher is better)",
         DOCS / "bench-ingest.png",
     )
+
+    def row(label: str, item: dict[str, Any]) -> str:
+        return (
+            f"| {label} | {item['seconds']} | {item['cpu_seconds']} | {item['chunks_per_s']} | "
+            f"{item['chunks_per_cpu_s']} |"
+        )
+
     return [
         "## Ingest throughput",
         "",
         f"Corpus: {corpus['files']} pages of the Python 3.11 docs (Debian `python3.11-doc`), "
         f"{corpus['megabytes']} MB of HTML, {corpus['chunks']} chunks. Embedding backend: "
-        f"`{data['embedding_backend']}`. Load average during the run: "
-        f"{data['machine']['load_average_1m']} on {data['machine']['cpus']} cores.",
+        f"`{data['embedding_backend']}`. Load average at the end of the run: "
+        f"{data['machine']['load_average_1m']} on {data['machine']['cpus']} cores. The steps ran "
+        "minutes apart on a shared machine, so the ratios are taken per CPU-second of this "
+        "process (wall-clock ratios are listed too).",
         "",
-        "| pipeline | seconds | chunks/s |",
-        "|---|---|---|",
-        f"| `assistant ingest` (parse, chunk, embed, store) | {data['ingest']['seconds']} | "
-        f"{data['ingest']['chunks_per_s']} |",
-        f"| bare `SentenceTransformer.encode` of the same inputs (the limit) | "
-        f"{data['bare_encoder']['seconds']} | {data['bare_encoder']['chunks_per_s']} |",
-        f"| our encoder alone on the same inputs | {data['our_encoder_alone']['seconds']} | "
-        f"{data['our_encoder_alone']['chunks_per_s']} |",
-        f"| llama-index `VectorStoreIndex.from_documents` into Chroma, same model and chunk "
-        f"sizes ({llama['nodes']} nodes) | {llama['seconds']} | {llama['chunks_per_s']} |",
-        f"| no-op re-ingest (nothing changed) | {data['noop_reingest']['seconds']} | |",
+        "| pipeline | wall s | CPU s | chunks/s | chunks/CPU-s |",
+        "|---|---|---|---|---|",
+        row("`assistant ingest` (parse, chunk, embed, store)", data["ingest"]),
+        row(
+            "bare `SentenceTransformer.encode` of the same inputs (the limit)", data["bare_encoder"]
+        ),
+        row("our encoder alone on the same inputs", data["our_encoder_alone"]),
+        row(
+            f"llama-index `VectorStoreIndex.from_documents` into Chroma, same model and chunk "
+            f"sizes ({llama['nodes']} nodes)",
+            llama,
+        ),
+        f"| no-op re-ingest (nothing changed) | {data['noop_reingest']['seconds']} | | | |",
         "",
-        "| ratio | measured | target | |",
-        "|---|---|---|---|",
-        f"| ingest / bare encoder | {ratios['ingest_vs_bare_encoder']}x | >= 0.85x | "
+        "| ratio | per CPU-second | wall clock | target | |",
+        "|---|---|---|---|---|",
+        f"| ingest / bare encoder | {ratios['ingest_vs_bare_encoder']}x | "
+        f"{ratios['wall_ingest_vs_bare_encoder']}x | >= 0.85x | "
         f"{verdict(ratios['ingest_vs_bare_encoder'], 0.85)} |",
-        f"| ingest / llama-index default | {ratios['ingest_vs_llama_index']}x | >= 1.3x | "
+        f"| ingest / llama-index default | {ratios['ingest_vs_llama_index']}x | "
+        f"{ratios['wall_ingest_vs_llama_index']}x | >= 1.3x | "
         f"{verdict(ratios['ingest_vs_llama_index'], 1.3)} |",
-        f"| no-op re-ingest / full ingest | {100 * ratios['noop_vs_full']:.2f} % | <= 3 % | "
+        f"| no-op re-ingest / full ingest | | {100 * ratios['noop_vs_full']:.2f} % | <= 3 % | "
         f"{verdict(ratios['noop_vs_full'], 0.03, higher_is_better=False)} |",
         "",
         "![ingest throughput](bench-ingest.png)",
