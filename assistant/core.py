@@ -39,7 +39,12 @@ class Assistant:
         base = settings if settings is not None else Settings()
         self.settings = base.with_overrides(**overrides) if overrides else base
         self.catalog = Catalog(self.settings.index_dir / "catalog.sqlite3")
-        self.embedder = Embedder(self.settings.embedding_model, self.settings.embed_batch_size)
+        self.embedder = Embedder(
+            self.settings.embedding_model,
+            self.settings.embed_batch_size,
+            backend=self.settings.embedding_backend,
+            cache_dir=self.settings.model_cache_dir,
+        )
         from assistant.vectorstore import VectorStore
 
         self.store = VectorStore(self.settings)

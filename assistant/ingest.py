@@ -256,7 +256,7 @@ class Ingestor:
         for item in batch:
             for chunk in item.chunks:
                 texts.append(chunk.text)
-                prefixes.append(_context_prefix(item.document, chunk))
+                prefixes.append(context_prefix(item.document, chunk))
                 spans.append(
                     [
                         (s - chunk.start, e - chunk.start)
@@ -302,7 +302,7 @@ class Ingestor:
             self.catalog.clear_garbage(garbage)
 
 
-def _context_prefix(document: Document, chunk: Chunk) -> str:
+def context_prefix(document: Document, chunk: Chunk) -> str:
     """Title and section, embedded before the chunk text so retrieval knows the context."""
     parts = [document.title]
     section = document.section_at(chunk.start)

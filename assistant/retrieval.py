@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,6 +47,9 @@ class HybridRetriever:
     def retrieve(self, query: str, k: int) -> Retrieval:
         """The k best passages for `query`."""
         timings: dict[str, float] = {}
+        # The BM25 lookup needs no query vector: it runs beside the embedding and the vector
+        # search (SQLite and ONNX Runtime release the GIL), so the slower of the two sets the pace.
+        lexical_job = _LEXICAL_POOL.submit(self._lexical, query)
         clock = time.perf_counter()
         query_vector = self.embedder.embed_query(query)
         timings["embed"] = _ms(clock)
@@ -54,10 +59,8 @@ class HybridRetriever:
         timings["dense"] = _ms(clock)
 
         clock = time.perf_counter()
-        query_terms = content_terms(query)
-        lexical = self.catalog.lexical_search(query_terms, self.candidates)
-        idf = self.catalog.idf(query_terms)
-        timings["lexical"] = _ms(clock)
+        lexical, idf, timings["lexical"] = lexical_job.result()
+        timings["lexical_wait"] = _ms(clock)
 
         clock = time.perf_counter()
         fused = reciprocal_rank_fusion([dense, lexical], self.rrf_k)
@@ -90,6 +93,34 @@ class HybridRetriever:
                 break
         timings["fuse"] = _ms(clock)
         return Retrieval(query, query_vector, tuple(passages), timings, idf)
+
+    def _lexical(self, query: str) -> tuple[list[tuple[str, float]], dict[str, float], float]:
+        """BM25 hits, the query terms' IDF, and the milliseconds it took."""
+        clock = time.perf_counter()
+        query_terms = content_terms(query)
+        idf = self.catalog.idf(query_terms)
+        large = self.catalog.chunk_count() >= LARGE_INDEX
+        hits = self.catalog.lexical_search(
+            selective_terms(idf) if large else query_terms, self.candidates
+        )
+        return hits, idf, _ms(clock)
+
+
+_LEXICAL_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")
+
+
+# From this many chunks on, very common query terms are left out of the BM25 lookup.
+LARGE_INDEX = 1000
+# Terms in more chunks than this share barely move BM25 but make FTS5 score every such chunk.
+COMMON_TERM_SHARE = 0.05
+_COMMON_IDF = math.log(1 + (1 - COMMON_TERM_SHARE) / COMMON_TERM_SHARE)
+
+
+def selective_terms(idf: dict[str, float], keep_at_least: int = 3) -> list[str]:
+    """The query terms worth a BM25 lookup: all but the very common ones (the rarest stay)."""
+    ranked = sorted(idf, key=lambda term: -idf[term])
+    selective = [term for term in ranked if idf[term] >= _COMMON_IDF]
+    return selective if len(selective) >= keep_at_least else ranked[:keep_at_least]
 
 
 def reciprocal_rank_fusion(

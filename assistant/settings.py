@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     chunk_size: int = Field(200, ge=32, le=250, description="Chunk size in model word pieces.")
     chunk_overlap: int = Field(40, ge=0, le=120, description="Overlap between chunks.")
     embed_batch_size: int = Field(32, ge=1, le=512)
+    embedding_backend: Literal["auto", "onnx", "torch"] = Field(
+        "auto",
+        description="onnx: ONNX Runtime on a graph exported once from the model (faster, same "
+        "vectors); torch: sentence-transformers; auto: onnx when available.",
+    )
+    model_cache_dir: Path | None = Field(
+        None, description="Where the exported ONNX graph is cached (default ~/.cache/assistant)."
+    )
 
     # Retrieval.
     top_k: int = Field(5, ge=1, le=50, description="Passages handed to the answerer.")

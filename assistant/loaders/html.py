@@ -23,9 +23,21 @@ _BOILERPLATE_CLASSES = {"sphinxsidebar", "related", "footer", "headerlink", "nav
                         "breadcrumbs", "toctree-wrapper", "mobile-nav", "sidebar"}  # fmt: skip
 
 
+def _parser() -> str:
+    try:
+        import lxml  # noqa: F401  # installed with python-docx; parses about 1.4x faster
+
+        return "lxml"
+    except ImportError:
+        return "html.parser"
+
+
+_PARSER = _parser()
+
+
 def extract(data: bytes) -> Extracted:
     """Extract title, text and headings from an HTML page."""
-    soup = BeautifulSoup(decode_text(data), "html.parser")
+    soup = BeautifulSoup(decode_text(data), _PARSER)
     title_tag = soup.find("title")
     page_title = collapse_spaces(title_tag.get_text()).strip() if title_tag else None
     root = soup.find("main") or soup.find(None, {"role": "main"}) or soup.find("article")

@@ -1,0 +1,98 @@
+"""Cold start: from launching `assistant serve` until the page loads and the chat answers.
+
+    python -m benchmarks.bench_coldstart [--runs 3]
+
+The seed index is built first (not timed). Each run starts a fresh server process on a free
+loopback port and records: the page answering HTTP 200, and the first question answered through
+the `ask` endpoint with gradio_client. For scale, `assistant ask` as a fresh process (model load
+included) is timed too. Writes benchmarks/results/coldstart.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from assistant import Assistant, Settings
+from benchmarks.common import REPO, save, stopwatch, summary_ms
+
+QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def one_run(index_dir: Path) -> tuple[float, float]:
+    """Seconds until the page loads and until the first answer."""
+    from gradio_client import Client
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    command = [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port),
+               "--index", str(index_dir)]  # fmt: skip
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError("the server exited")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.05)
+        page = time.perf_counter() - started
+        Client(url, verbose=False).predict(QUESTION, api_name="/ask")
+        answered = time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return page, answered
+
+
+def main() -> None:
+    """Measure and save."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    index_dir = Path(tempfile.mkdtemp(prefix="bench-cold-")) / "index"
+    Assistant(Settings.model_validate({"index_dir": index_dir})).ingest([REPO / "seeds"])
+    pages, answers, cli = [], [], []
+    for _ in range(args.runs):
+        page, answered = one_run(index_dir)
+        pages.append(page * 1000)
+        answers.append(answered * 1000)
+        with stopwatch() as elapsed:
+            subprocess.run(
+                [sys.executable, "-m", "assistant.cli", "ask", "--index", str(index_dir), QUESTION],
+                check=True,
+                capture_output=True,
+            )
+        cli.append(elapsed() * 1000)
+    result = {
+        "serve_page_ms": summary_ms(pages),
+        "serve_first_answer_ms": summary_ms(answers),
+        "cli_ask_ms": summary_ms(cli),
+        "runs": args.runs,
+    }
+    save("coldstart", result)
+    print(
+        f"serve: page after {result['serve_page_ms']['p50'] / 1000:.1f} s, first answer after "
+        f"{result['serve_first_answer_ms']['p50'] / 1000:.1f} s; "
+        f"`assistant ask` cold {result['cli_ask_ms']['p50'] / 1000:.1f} s (p50 of {args.runs})"
+    )
+
+
+if __name__ == "__main__":
+    main()

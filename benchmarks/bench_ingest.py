@@ -1,0 +1,162 @@
+"""Ingest throughput on the real corpus against the limit (the bare encoder) and a peer.
+
+    python -m benchmarks.bench_ingest
+
+In one run, on the 53 pages of the Python docs listed in tests/golden/pydocs_corpus.txt:
+1. `Assistant.ingest` into a fresh index (model already loaded): chunks/s;
+2. the same ingest again with nothing changed (the no-op re-ingest);
+3. the limit: bare `SentenceTransformer.encode` of exactly the texts our ingest embeds;
+4. the peer: llama-index's default pipeline, `VectorStoreIndex.from_documents` into Chroma with
+   the same model (HuggingFaceEmbedding) and the same chunk sizes, from the same extracted
+   texts (so it is spared the HTML parsing our timing includes).
+Each step records wall time and this process's CPU time. The machines are shared: wall-clock
+ratios between steps that ran minutes apart move with other jobs' load, CPU-time ratios much
+less, so the targets are judged on CPU time (both are reported).
+Prints the ratios and writes benchmarks/results/ingest.json.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from assistant import Assistant, Settings
+from assistant.chunking import Chunker
+from assistant.embedding import _sentence_transformer
+from assistant.ingest import context_prefix
+from assistant.loaders import load_document
+from assistant.types import Document
+from benchmarks.common import cpu_stopwatch, pydocs_files, save
+
+
+def embedded_inputs(assistant: Assistant, documents: list[Document]) -> list[str]:
+    """Exactly what ingest embeds: each chunk's context prefix and text."""
+    settings = assistant.settings
+    chunker = Chunker(settings.chunk_size, settings.chunk_overlap, assistant.embedder.tokenize_ids)
+    inputs = []
+    for document in documents:
+        for chunk in chunker.chunk(document.source, document.text):
+            inputs.append(context_prefix(document, chunk) + chunk.text)
+    return inputs
+
+
+def llama_index_default(documents: list[Document], workdir: Path, assistant: Assistant) -> int:
+    """llama-index's default ingestion into Chroma; returns the number of nodes."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+    from llama_index.core import Document as LlamaDocument
+    from llama_index.core import Settings as LlamaSettings
+    from llama_index.core import StorageContext, VectorStoreIndex
+    from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    LlamaSettings.llm = None
+    client = chromadb.PersistentClient(
+        path=str(workdir / "llama-chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    collection = client.create_collection("llamaindex", embedding_function=None)
+    embed_model = HuggingFaceEmbedding(model_name=str(assistant.embedder.model_path), device="cpu")
+    embed_model.get_text_embedding("warm up")
+    splitter = SentenceSplitter(
+        chunk_size=assistant.settings.chunk_size,
+        chunk_overlap=assistant.settings.chunk_overlap,
+        tokenizer=assistant.embedder.tokenize_ids,
+    )
+    index = VectorStoreIndex.from_documents(
+        [LlamaDocument(text=d.text, metadata={"source": d.source}) for d in documents],
+        storage_context=StorageContext.from_defaults(
+            vector_store=ChromaVectorStore(chroma_collection=collection)
+        ),
+        embed_model=embed_model,
+        transformations=[splitter],
+    )
+    return len(index.index_struct.nodes_dict) or collection.count()
+
+
+def main() -> None:
+    """Run the ingest benchmark and print its ratios."""
+    files = pydocs_files()
+    size_mb = sum(path.stat().st_size for path in files) / 1e6
+    workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    settings = Settings.model_validate(
+        {"index_dir": workdir / "index", "data_dir": workdir / "data"}
+    )
+    assistant = Assistant(settings)
+    assistant.embedder.embed_texts(["load the model before timing"])
+
+    with cpu_stopwatch() as elapsed:
+        report = assistant.ingest(files)
+    full = elapsed()
+    chunks = report.chunks
+    assert report.added == len(files), report
+    assert not report.failed, report
+
+    with cpu_stopwatch() as elapsed:
+        noop = assistant.ingest(files)
+    noop_s = elapsed()[0]
+    assert noop.unchanged == len(files), noop
+
+    documents = [load_document(path, path.name, 50_000_000) for path in files]
+    inputs = embedded_inputs(assistant, documents)
+    assert len(inputs) == chunks, (len(inputs), chunks)
+    model = _sentence_transformer(str(assistant.embedder.model_path))
+    model.encode(inputs[:32], batch_size=32)
+    with cpu_stopwatch() as elapsed:
+        model.encode(inputs, batch_size=32)
+    bare = elapsed()
+    with cpu_stopwatch() as elapsed:
+        assistant.embedder.embed_texts(inputs)
+    encoder = elapsed()
+
+    with cpu_stopwatch() as elapsed:
+        llama_nodes = llama_index_default(documents, workdir, assistant)
+    llama = elapsed()
+
+    def rates(seconds: tuple[float, float], count: int) -> dict[str, float]:
+        wall, cpu = seconds
+        return {
+            "seconds": round(wall, 2),
+            "cpu_seconds": round(cpu, 2),
+            "chunks_per_s": round(count / wall, 2),
+            "chunks_per_cpu_s": round(count / cpu, 2),
+        }
+
+    ours, limit, peer = rates(full, chunks), rates(bare, chunks), rates(llama, llama_nodes)
+    result = {
+        "corpus": {"files": len(files), "megabytes": round(size_mb, 2), "chunks": chunks},
+        "embedding_backend": assistant.embedder.backend_name,
+        "ingest": ours,
+        "noop_reingest": {"seconds": round(noop_s, 3), "share_of_full": round(noop_s / full[0], 4)},
+        "bare_encoder": limit,
+        "our_encoder_alone": rates(encoder, chunks),
+        "llama_index_default": {"nodes": llama_nodes, **peer},
+        "ratios": {
+            "ingest_vs_bare_encoder": round(
+                ours["chunks_per_cpu_s"] / limit["chunks_per_cpu_s"], 3
+            ),
+            "ingest_vs_llama_index": round(ours["chunks_per_cpu_s"] / peer["chunks_per_cpu_s"], 3),
+            "noop_vs_full": round(noop_s / full[0], 4),
+            "wall_ingest_vs_bare_encoder": round(ours["chunks_per_s"] / limit["chunks_per_s"], 3),
+            "wall_ingest_vs_llama_index": round(ours["chunks_per_s"] / peer["chunks_per_s"], 3),
+        },
+        "targets": {
+            "ingest_vs_bare_encoder": 0.85,
+            "ingest_vs_llama_index": 1.3,
+            "noop_vs_full": 0.03,
+        },
+    }
+    save("ingest", result)
+    ratios = result["ratios"]
+    print(
+        f"per CPU-second: ingest {ours['chunks_per_cpu_s']} chunks | bare encoder "
+        f"{limit['chunks_per_cpu_s']} | llama-index {peer['chunks_per_cpu_s']} | ratio vs bare "
+        f"{ratios['ingest_vs_bare_encoder']} (target >= 0.85) | vs llama-index "
+        f"{ratios['ingest_vs_llama_index']} (target >= 1.3) | no-op {noop_s:.2f} s = "
+        f"{100 * ratios['noop_vs_full']:.2f} % of full (target <= 3 %); wall ratios "
+        f"{ratios['wall_ingest_vs_bare_encoder']} and {ratios['wall_ingest_vs_llama_index']}"
+    )
+
+
+if __name__ == "__main__":
+    main()

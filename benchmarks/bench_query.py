@@ -1,0 +1,184 @@
+"""Warm query latency by stage at about 1k, 10k, 100k and 1M chunks, with memory.
+
+    python -m benchmarks.bench_query [--sizes 1000,10000,100000,1000000] [--queries 98]
+
+The real corpus (the Python docs pages) is ingested once (~2.3k chunks). Larger indexes are
+synthetic: the real documents copied under new names until the size is reached, each copy's
+chunk vectors the real ones plus Gaussian noise (cosine ~0.9 to the original, so the vector
+index holds distinct points), its texts, sentence vectors and BM25 terms those of the original.
+The 98 golden questions are asked with the extractive answerer, after 10 warm-up questions; the
+floor is one query embedding plus the vector search, measured alone in the same run.
+Writes benchmarks/results/query.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from assistant import Assistant, Settings
+from assistant.evaluation import load_golden
+from benchmarks.common import (
+    PYDOCS_GOLDEN,
+    current_rss_mb,
+    pydocs_files,
+    save,
+    stopwatch,
+    summary_ms,
+)
+
+STAGES = ("embed", "dense", "lexical", "fuse", "answer", "total")
+NOISE = 0.025  # per-dimension sigma of the synthetic copies' vectors
+
+
+def settings_for(index_dir: Path) -> Settings:
+    """Benchmark settings: the defaults, on `index_dir`."""
+    return Settings.model_validate({"index_dir": index_dir, "data_dir": index_dir / "data"})
+
+
+def build_real(index_dir: Path) -> Assistant:
+    """Ingest the real corpus."""
+    assistant = Assistant(settings_for(index_dir))
+    report = assistant.ingest(pydocs_files())
+    assert not report.failed, report.failed
+    return assistant
+
+
+def build_scaled(real: Assistant, index_dir: Path, size: int, seed: int = 0) -> Assistant:
+    """An index of about `size` chunks made of noisy copies of the real documents."""
+    import shutil
+
+    shutil.copytree(real.settings.index_dir, index_dir)
+    assistant = Assistant(settings_for(index_dir))
+    db = sqlite3.connect(index_dir / "catalog.sqlite3", isolation_level=None)
+    documents = db.execute("SELECT * FROM documents").fetchall()
+    per_copy = {row[0]: db.execute("SELECT * FROM chunks WHERE doc_id = ?", (row[0],)).fetchall()
+                for row in documents}  # fmt: skip
+    terms = dict(db.execute("SELECT rowid, terms FROM chunk_terms").fetchall())
+    real_ids = [row[1] for rows in per_copy.values() for row in rows]
+    vectors = dict(zip(real_ids, _vectors(real, real_ids), strict=True))
+    rng = np.random.default_rng(seed)
+    count = sum(len(rows) for rows in per_copy.values())
+    copy = 0
+    while count < size:
+        copy += 1
+        db.execute("BEGIN")
+        new_ids: list[str] = []
+        new_vectors: list[np.ndarray] = []
+        new_docs: list[str] = []
+        for document in documents:
+            if count >= size:
+                break
+            doc_id = f"{document[0][:12]}c{copy}"
+            db.execute(
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (doc_id, f"/synthetic/{copy}{document[1]}", f"synthetic/{copy}/{document[2]}",
+                 *document[3:]),
+            )  # fmt: skip
+            for row in per_copy[document[0]]:
+                chunk_id = f"{doc_id}:{row[1].split(':', 1)[1]}"
+                cursor = db.execute(
+                    "INSERT INTO chunks (chunk_id, doc_id, ordinal, start, end, sentence_spans, "
+                    "sentence_vectors) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (chunk_id, doc_id, *row[3:]),
+                )
+                db.execute(
+                    "INSERT INTO chunk_terms (rowid, terms) VALUES (?, ?)",
+                    (cursor.lastrowid, terms[row[0]]),
+                )
+                noisy = vectors[row[1]] + rng.normal(0, NOISE, vectors[row[1]].shape)
+                new_ids.append(chunk_id)
+                new_vectors.append((noisy / np.linalg.norm(noisy)).astype(np.float32))
+                new_docs.append(doc_id)
+                count += 1
+        db.execute("COMMIT")
+        assistant.store.add(new_ids, np.stack(new_vectors), new_docs)
+    db.close()
+    return Assistant(settings_for(index_dir))
+
+
+def _vectors(assistant: Assistant, ids: list[str]) -> list[np.ndarray]:
+    found: dict[str, np.ndarray] = {}
+    for begin in range(0, len(ids), 1000):
+        batch = assistant.store.collection.get(
+            ids=ids[begin : begin + 1000], include=["embeddings"]
+        )
+        found.update(zip(batch["ids"], np.asarray(batch["embeddings"]), strict=True))
+    return [found[i] for i in ids]
+
+
+def measure(assistant: Assistant, questions: list[str]) -> dict[str, object]:
+    """Per-stage latency of asking every question once (after a warm-up), and memory."""
+    for question in questions[:10]:
+        assistant.ask(question)
+    timings: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    for question in questions:
+        answer = assistant.ask(question)
+        for stage in STAGES:
+            timings[stage].append(answer.timings_ms.get(stage, 0.0))
+    floor = []
+    for question in questions:
+        with stopwatch() as elapsed:
+            vector = assistant.embedder.embed_query(question)
+            assistant.store.query(vector, assistant.settings.candidates)
+        floor.append(elapsed() * 1000)
+    return {
+        "chunks": assistant.catalog.chunk_count(),
+        "stages_ms": {stage: summary_ms(values) for stage, values in timings.items()},
+        "floor_ms": summary_ms(floor),
+        "rss_mb": round(current_rss_mb(), 1),
+    }
+
+
+def main() -> None:
+    """Build each size, measure it, print and save the results."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000,1000000")
+    parser.add_argument("--queries", type=int, default=98)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    questions = [item.question for item in load_golden(PYDOCS_GOLDEN)][: args.queries]
+    workdir = Path(tempfile.mkdtemp(prefix="bench-query-"))
+    with stopwatch() as elapsed:
+        real = build_real(workdir / "real")
+    print(f"real corpus: {real.catalog.chunk_count()} chunks in {elapsed():.0f} s")
+    results = []
+    for size in sizes:
+        with stopwatch() as elapsed:
+            if size <= real.catalog.chunk_count():
+                assistant = _subset(real, workdir / f"n{size}", size)
+            else:
+                assistant = build_scaled(real, workdir / f"n{size}", size)
+        built = elapsed()
+        result = {"target": size, "build_s": round(built, 1), **measure(assistant, questions)}
+        results.append(result)
+        stages = result["stages_ms"]
+        print(json.dumps({"chunks": result["chunks"], "total": stages["total"],  # type: ignore[index]
+                          "floor": result["floor_ms"], "rss_mb": result["rss_mb"]}))  # fmt: skip
+        assistant.close()
+    save("query", {"sizes": results, "targets_at_10k_ms": {"p50": 40, "p95": 80}})
+
+
+def _subset(real: Assistant, index_dir: Path, size: int) -> Assistant:
+    """A real index of the first documents holding about `size` chunks."""
+    assistant = Assistant(settings_for(index_dir))
+    chosen: list[Path] = []
+    total = 0
+    records = real.catalog.documents()
+    for path in pydocs_files():
+        record = records[str(path)]
+        if total >= size:
+            break
+        chosen.append(path)
+        total += record.chunks
+    assistant.ingest(chosen)
+    return assistant
+
+
+if __name__ == "__main__":
+    main()

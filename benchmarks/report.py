@@ -1,0 +1,229 @@
+"""Write docs/benchmarks.md and its plots from benchmarks/results/*.json.
+
+python -m benchmarks.report
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import REPO, RESULTS
+
+DOCS = REPO / "docs"
+
+
+def load(name: str) -> dict[str, Any] | None:
+    """A saved result, if that benchmark ran."""
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def verdict(value: float, target: float, higher_is_better: bool = True) -> str:
+    """'met' or 'missed' for a measured value against its target."""
+    ok = value >= target if higher_is_better else value <= target
+    return "met" if ok else "**missed**"
+
+
+def ingest_section(data: dict[str, Any]) -> list[str]:
+    """Markdown for the ingest benchmark, and its plot."""
+    ratios = data["ratios"]
+    corpus = data["corpus"]
+    llama = data["llama_index_default"]
+    _bar_plot(
+        {
+            "assistant ingest": data["ingest"]["chunks_per_cpu_s"],
+            "bare encoder\n(the limit)": data["bare_encoder"]["chunks_per_cpu_s"],
+            "llama-index\ndefault": llama["chunks_per_cpu_s"],
+        },
+        "chunks per CPU-second (higher is better)",
+        DOCS / "bench-ingest.png",
+    )
+
+    def row(label: str, item: dict[str, Any]) -> str:
+        return (
+            f"| {label} | {item['seconds']} | {item['cpu_seconds']} | {item['chunks_per_s']} | "
+            f"{item['chunks_per_cpu_s']} |"
+        )
+
+    return [
+        "## Ingest throughput",
+        "",
+        f"Corpus: {corpus['files']} pages of the Python 3.11 docs (Debian `python3.11-doc`), "
+        f"{corpus['megabytes']} MB of HTML, {corpus['chunks']} chunks. Embedding backend: "
+        f"`{data['embedding_backend']}`. Load average at the end of the run: "
+        f"{data['machine']['load_average_1m']} on {data['machine']['cpus']} cores. The steps ran "
+        "minutes apart on a shared machine, so the ratios are taken per CPU-second of this "
+        "process (wall-clock ratios are listed too).",
+        "",
+        "| pipeline | wall s | CPU s | chunks/s | chunks/CPU-s |",
+        "|---|---|---|---|---|",
+        row("`assistant ingest` (parse, chunk, embed, store)", data["ingest"]),
+        row(
+            "bare `SentenceTransformer.encode` of the same inputs (the limit)", data["bare_encoder"]
+        ),
+        row("our encoder alone on the same inputs", data["our_encoder_alone"]),
+        row(
+            f"llama-index `VectorStoreIndex.from_documents` into Chroma, same model and chunk "
+            f"sizes ({llama['nodes']} nodes)",
+            llama,
+        ),
+        f"| no-op re-ingest (nothing changed) | {data['noop_reingest']['seconds']} | | | |",
+        "",
+        "| ratio | per CPU-second | wall clock | target | |",
+        "|---|---|---|---|---|",
+        f"| ingest / bare encoder | {ratios['ingest_vs_bare_encoder']}x | "
+        f"{ratios['wall_ingest_vs_bare_encoder']}x | >= 0.85x | "
+        f"{verdict(ratios['ingest_vs_bare_encoder'], 0.85)} |",
+        f"| ingest / llama-index default | {ratios['ingest_vs_llama_index']}x | "
+        f"{ratios['wall_ingest_vs_llama_index']}x | >= 1.3x | "
+        f"{verdict(ratios['ingest_vs_llama_index'], 1.3)} |",
+        f"| no-op re-ingest / full ingest | | {100 * ratios['noop_vs_full']:.2f} % | <= 3 % | "
+        f"{verdict(ratios['noop_vs_full'], 0.03, higher_is_better=False)} |",
+        "",
+        "![ingest throughput](bench-ingest.png)",
+        "",
+    ]
+
+
+def query_section(data: dict[str, Any]) -> list[str]:
+    """Markdown for the query-latency benchmark, and its plot."""
+    rows = data["sizes"]
+    lines = [
+        "## Query latency (warm, extractive answerer)",
+        "",
+        "98 golden questions after 10 warm-up ones. Sizes beyond the real corpus (~2.3k chunks) "
+        "are noisy copies of it (see `benchmarks/bench_query.py`). The floor is one query "
+        "embedding plus the vector search, measured in the same run. The BM25 lookup (lexical) "
+        "runs in a thread beside the embedding and the vector search, so the total is not the "
+        "sum of the stages. RSS is the benchmark process's memory while serving that index "
+        "(model, catalog connection and the Chroma client with its HNSW index).",
+        "",
+        "| chunks | p50 total | p95 total | embed p50 | dense p50 | lexical p50 | fuse p50 "
+        "| answer p50 | floor p50 | RSS MB | build s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        stages = row["stages_ms"]
+        lines.append(
+            f"| {row['chunks']:,} | {stages['total']['p50']} | {stages['total']['p95']} | "
+            f"{stages['embed']['p50']} | {stages['dense']['p50']} | {stages['lexical']['p50']} | "
+            f"{stages['fuse']['p50']} | {stages['answer']['p50']} | {row['floor_ms']['p50']} | "
+            f"{row['rss_mb']} | {row['build_s']} |"
+        )
+    ten_k = min(rows, key=lambda row: abs(row["chunks"] - 10_000))
+    p50 = ten_k["stages_ms"]["total"]["p50"]
+    p95 = ten_k["stages_ms"]["total"]["p95"]
+    lines += [
+        "",
+        f"At {ten_k['chunks']:,} chunks: p50 {p50} ms (target <= 40 ms: {verdict(p50, 40, False)}),"
+        f" p95 {p95} ms (target <= 80 ms: {verdict(p95, 80, False)}).",
+        "",
+        "![query latency](bench-query.png)",
+        "",
+    ]
+    _latency_plot(rows, DOCS / "bench-query.png")
+    return lines
+
+
+def coldstart_section(data: dict[str, Any]) -> list[str]:
+    """Markdown for the cold-start benchmark."""
+    return [
+        "## Cold start",
+        "",
+        f"p50 of {data['runs']} runs, seed index: `assistant serve` serves the page after "
+        f"{data['serve_page_ms']['p50'] / 1000:.1f} s and answers its first question after "
+        f"{data['serve_first_answer_ms']['p50'] / 1000:.1f} s; a one-shot `assistant ask` "
+        f"process takes {data['cli_ask_ms']['p50'] / 1000:.1f} s (model load included).",
+        "",
+    ]
+
+
+def generative_section(data: dict[str, Any]) -> list[str]:
+    """Markdown for the generative-latency benchmark."""
+    ratio = data["full_answer_ms"]["p50"] / data["extractive_full_answer_ms"]["p50"]
+    return [
+        "## Generative latency (SmolLM2-135M via llama.cpp)",
+        "",
+        f"{data['model']}; {data['questions']} answerable seed questions, streamed, the "
+        "retrieval gate opened so that every question generates.",
+        "",
+        "| | p50 ms | p95 ms |",
+        "|---|---|---|",
+        _p50_p95_row("time to first token", data["first_token_ms"]),
+        _p50_p95_row("full verified answer", data["full_answer_ms"]),
+        _p50_p95_row(
+            "extractive answer (baseline, same questions)", data["extractive_full_answer_ms"]
+        ),
+        "",
+        f"A generated answer takes {ratio:.0f}x the extractive one at p50.",
+        "",
+    ]
+
+
+def _p50_p95_row(label: str, values: dict[str, float]) -> str:
+    return f"| {label} | {values['p50']} | {values['p95']} |"
+
+
+def _bar_plot(values: dict[str, float], label: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 3))
+    axis.barh(list(values), list(values.values()), color=["#2b6cb0", "#718096", "#c05621"])
+    axis.set_xlabel(label)
+    axis.invert_yaxis()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def _latency_plot(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [row["chunks"] for row in rows]
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    for stage in ("total", "embed", "dense", "lexical", "answer"):
+        axis.plot(sizes, [row["stages_ms"][stage]["p50"] for row in rows], marker="o", label=stage)
+    axis.plot(sizes, [row["stages_ms"]["total"]["p95"] for row in rows], "k--", label="total p95")
+    axis.set_xscale("log")
+    axis.set_xlabel("chunks in the index")
+    axis.set_ylabel("ms (p50 unless noted)")
+    axis.legend(fontsize=8)
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def main() -> None:
+    """Regenerate docs/benchmarks.md."""
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench` (`python -m benchmarks.report` from "
+        "`benchmarks/results/*.json`); every ratio compares against a baseline measured in the "
+        "same run on the same machine (2 cores, shared: absolute numbers move with load).",
+        "",
+    ]
+    for name, section in (
+        ("ingest", ingest_section),
+        ("query", query_section),
+        ("generative", generative_section),
+        ("coldstart", coldstart_section),
+    ):
+        data = load(name)
+        if data is not None:
+            lines += section(data)
+    (DOCS / "benchmarks.md").write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {DOCS / 'benchmarks.md'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Both embedding backends give SentenceTransformer.encode's vectors; late chunking is sound."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.embedding import Embedder, _sentence_transformer, default_model_path
+from assistant.text import sentence_spans
+from tests.conftest import SEED_FILE
+
+TEXTS = [
+    SEED_FILE.read_text(encoding="utf-8")[:1200],
+    "Which companies had to halt their stablecoin plans?",
+    "  leading spaces and Ünïcödé — façade",
+    "word " * 400,  # longer than the model window: truncated the same way
+]
+
+
+@pytest.fixture(scope="module")
+def reference() -> np.ndarray:
+    model = _sentence_transformer(str(default_model_path()))
+    return np.asarray(model.encode(TEXTS, normalize_embeddings=True))
+
+
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
+def test_backends_match_sentence_transformers(
+    backend: str, reference: np.ndarray, tmp_path: Path
+) -> None:
+    embedder = Embedder(backend=backend, cache_dir=tmp_path if backend == "onnx" else None)  # type: ignore[arg-type]
+    vectors = embedder.embed_texts(TEXTS)
+    assert embedder.backend_name == backend
+    assert vectors.shape == (len(TEXTS), 384)
+    assert np.allclose((vectors * reference).sum(axis=1), 1.0, atol=1e-4)
+    assert np.allclose(embedder.embed_query(TEXTS[1]), vectors[1], atol=1e-5)
+
+
+def test_sentence_vectors_point_at_their_own_sentence() -> None:
+    embedder = Embedder()
+    text = SEED_FILE.read_text(encoding="utf-8")[:900]  # fits the 256-piece window
+    spans = sentence_spans(text)
+    [chunk] = embedder.embed_chunks([text], [spans], prefixes=["A title\n"])
+    assert chunk.sentence_vectors.shape == (len(spans), 384)
+    norms = np.linalg.norm(chunk.sentence_vectors.astype(np.float32), axis=1)
+    assert np.allclose(norms, 1.0, atol=1e-2)
+    # Each sentence's pooled vector ranks its own separately embedded text first or second
+    # among the chunk's sentences: context bleeds in, but sentences stay distinguishable.
+    separate = embedder.embed_texts([text[s:e] for s, e in spans])
+    similarity = chunk.sentence_vectors.astype(np.float32) @ separate.T
+    for index, row in enumerate(similarity):
+        assert int((row > row[index]).sum()) <= 1, index
+        assert row[index] > np.median(row) + 0.05, index
+
+
+def test_empty_input() -> None:
+    assert Embedder().embed_texts([]).shape == (0, 384)
