@@ -31,11 +31,15 @@ RANK_WEIGHTS = {
     "passage_lexical": 0.25,
     "code": -0.2,
     "short": -0.1,
+    "named_section": 0.25,
 }
 # A sentence without a name cannot answer "who" or "which companies".
 NAME_MISSING_FACTOR = 0.7
 CONFIDENCE_WEIGHTS = {"semantic": 10.546, "passage_lexical": 1.47, "missing": -0.633}
 CONFIDENCE_BIAS = -4.635
+# A question that names a section ("Tell me about the Regulatory Hammer Drops") is answered
+# from it: the corpus demonstrably covers the topic the question asks about.
+NAMED_SECTION_CONFIDENCE = 0.9
 SECOND_SENTENCE_RATIO = 0.92
 
 _YEAR = r"\b(1[5-9]\d\d|20\d\d)s?\b"
@@ -78,6 +82,7 @@ class Candidate:
     code: bool
     short: bool
     wants_name: bool = False
+    named_section: bool = False  # the sentence is in the section the question names
 
     def features(self) -> dict[str, float]:
         """The features as numbers."""
@@ -89,6 +94,7 @@ class Candidate:
             "type_ok": float(self.type_ok),
             "code": float(self.code),
             "short": float(self.short),
+            "named_section": float(self.named_section),
         }
 
     @property
@@ -107,7 +113,8 @@ class Candidate:
         z = CONFIDENCE_BIAS + sum(
             weight * features[name] for name, weight in CONFIDENCE_WEIGHTS.items()
         )
-        return 1.0 / (1.0 + math.exp(-z))
+        probability = 1.0 / (1.0 + math.exp(-z))
+        return max(probability, NAMED_SECTION_CONFIDENCE) if self.named_section else probability
 
     @property
     def text(self) -> str:
@@ -170,6 +177,7 @@ def score_candidates(question: Question, retrieval: Retrieval) -> list[Candidate
     weights = {term: retrieval.idf.get(term, 1.0) for term in focus}
     total_weight = sum(weights.values())
     expected = answer_type(question.text)
+    asked = set(content_terms(question.standalone))
     seen: dict[tuple[str, int, int], Candidate] = {}
     for passage in retrieval.passages:
         if not passage.sentence_spans:
@@ -187,18 +195,23 @@ def score_candidates(question: Question, retrieval: Retrieval) -> list[Candidate
             if key in seen:
                 continue
             sentence = passage.sentence_text(start, end)
+            sentence_terms = set(content_terms(sentence))
+            if not sentence_terms - asked:
+                continue  # it only repeats the question (e.g. the heading it names)
+            section = heading_at(passage.headings, start)
             seen[key] = Candidate(
                 passage=passage,
                 start=start,
                 end=end,
                 semantic=float(np.clip(similarity, 0.0, 1.0)),
-                lexical=_coverage(set(content_terms(sentence)), weights, total_weight),
+                lexical=_coverage(sentence_terms, weights, total_weight),
                 passage_lexical=passage_lexical,
                 missing=missing,
                 type_ok=_has_type(sentence, expected, question.text),
                 code=looks_like_code(sentence),
                 short=len(sentence.split()) < 5,
                 wants_name=expected in ("person", "entity"),
+                named_section=section is not None and _names(asked, section.title),
             )
     return sorted(seen.values(), key=lambda c: -c.rank_score)
 
@@ -269,6 +282,12 @@ def _with_defined_term(candidate: Candidate) -> tuple[int, str]:
     if between.strip() or heading.offset == candidate.start:
         return candidate.start, candidate.text
     return heading.offset, f"{heading.title}: {candidate.text}"
+
+
+def _names(asked: set[str], heading: str) -> bool:
+    """Whether the question names this heading ("Tell me about Stablecoin Shutdown")."""
+    heading_terms = set(content_terms(heading))
+    return len(heading_terms) >= 2 and heading_terms <= asked
 
 
 def _coverage(found: set[str], weights: dict[str, float], total: float) -> float:
