@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
+from fastapi.routing import APIRoute
+from starlette.routing import Match, Route
+from starlette.types import Receive, Scope, Send
 
 from assistant.api.auth import ApiKeys, key_dependency
 from assistant.api.chat import SSE_HEADERS, completion, conversation, prompt_tokens, stream_events
@@ -133,7 +137,6 @@ def create_app(assistant: Assistant) -> FastAPI:
         return ModelList(data=[ModelInfo(id=name, answerer=names[name]) for name in names])
 
     app.include_router(router)
-    _add_fallback(app, router)
 
     @app.get("/healthz", response_model=Health, summary="Whether the server can answer")
     def healthz() -> Health:
@@ -149,32 +152,54 @@ def create_app(assistant: Assistant) -> FastAPI:
             version=_version(),
         )
 
+    paths: dict[str, set[str]] = {}
+    for route in [*router.routes, *app.routes]:
+        if isinstance(route, APIRoute):
+            paths.setdefault(route.path, set()).update(route.methods or ())
+    _add_fallback(app, paths)
     _register_schema(app, ChatCompletionChunk)
     return app
 
 
-def _add_fallback(app: FastAPI, router: APIRouter) -> None:
-    """JSON 404 and 405 under /v1, where the mounted web chat would answer otherwise."""
-    known = {
-        getattr(route, "path", ""): sorted(getattr(route, "methods", ()) or ())
-        for route in router.routes
-    }
+def _add_fallback(app: FastAPI, paths: dict[str, set[str]]) -> None:
+    """JSON 405 for other methods on the API's paths, and 404 for unknown paths under /v1.
 
-    @app.api_route(
-        API_PREFIX + "/{rest:path}",
-        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        include_in_schema=False,
-    )
-    def unknown(request: Request) -> None:
-        allowed = known.get(request.url.path)
-        if allowed:
-            raise ApiError(
-                405,
-                f"{request.method} is not allowed here; use {', '.join(allowed)}",
-                code="method_not_allowed",
-                headers={"Allow": ", ".join(allowed)},
-            )
+    Without these the request would reach the web chat mounted at `/`, which answers in its
+    own shape.
+    """
+    for path, methods in paths.items():
+        allowed = sorted(methods)
+        app.router.routes.append(_AnyMethod(path, _method_not_allowed(allowed)))
+
+    def unknown(request: Request) -> Response:
         raise ApiError(404, f"no endpoint {request.url.path}", code="not_found")
+
+    app.router.routes.append(_AnyMethod(API_PREFIX + "/{rest:path}", unknown))
+
+
+class _AnyMethod(Route):
+    """A route that takes every HTTP method, even ones Starlette does not list."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """A full match whenever the path matches."""
+        match, child = super().matches(scope)
+        return (Match.FULL if match is Match.PARTIAL else match), child
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The endpoint, whatever the method."""
+        await self.app(scope, receive, send)
+
+
+def _method_not_allowed(allowed: list[str]) -> Callable[[Request], Response]:
+    def refuse(request: Request) -> Response:
+        raise ApiError(
+            405,
+            f"{request.method} is not allowed here; use {', '.join(allowed)}",
+            code="method_not_allowed",
+            headers={"Allow": ", ".join(allowed)},
+        )
+
+    return refuse
 
 
 def _register_schema(app: FastAPI, model: type[ChatCompletionChunk]) -> None:

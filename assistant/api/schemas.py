@@ -206,7 +206,9 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(description="The question (at most `max_question_chars` characters).")
+    question: str = Field(
+        min_length=1, description="The question (at most `max_question_chars` characters)."
+    )
     history: list[Message] = Field(
         default_factory=list, description="Earlier turns, oldest first, for follow-up questions."
     )
