@@ -39,7 +39,7 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def conversation(messages: Sequence[ChatMessage]) -> tuple[str, list[Message]]:
-    """The question (the last message, a user's) and its history (earlier user/assistant turns).
+    """The question (the last user/assistant message: a user's) and its history (the earlier ones).
 
     System and developer messages are ignored: how the assistant answers (from the documents,
     with citations, or refusing) is not the client's to change.

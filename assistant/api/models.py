@@ -8,11 +8,16 @@ from collections import OrderedDict
 from assistant.answerers import REGISTRY, Answerer, create_answerer
 from assistant.api.errors import ApiError
 from assistant.core import Assistant
+from assistant.errors import AssistantError
 
 DEFAULT_ALIAS = "default"
 # Generation limits the LLM answerers accept (the bounds of the llm_max_tokens setting).
 MIN_TOKENS, MAX_TOKENS = 8, 4096
 _CACHED_VARIANTS = 16
+
+
+class ModelConfigError(AssistantError):
+    """A setting names an answerer that is not registered."""
 
 
 class Models:
@@ -30,7 +35,7 @@ class Models:
         for setting, name in (("answerer", settings.answerer), ("api_default_model", self.default)):
             if name not in REGISTRY:
                 known = ", ".join(sorted(REGISTRY))
-                raise ValueError(f"{setting}: unknown answerer {name!r} (known: {known})")
+                raise ModelConfigError(f"{setting}: unknown answerer {name!r} (known: {known})")
         self._answerers: OrderedDict[tuple[str, int | None, float | None], Answerer] = OrderedDict()
         self._lock = threading.Lock()
 

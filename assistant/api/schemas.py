@@ -132,8 +132,8 @@ class Usage(BaseModel):
     total_tokens: int
 
 
-class ChatCompletion(AnswerExtras):
-    """OpenAI's chat completion, plus the answer's citations and refusal flag."""
+class OpenAICompletion(BaseModel):
+    """OpenAI's chat completion fields."""
 
     id: str
     object: Literal["chat.completion"] = "chat.completion"
@@ -141,6 +141,11 @@ class ChatCompletion(AnswerExtras):
     model: str = Field(description="The answerer that answered.")
     choices: list[Choice]
     usage: Usage
+
+
+# Pydantic puts the fields of later bases first: OpenAI's fields lead in the JSON.
+class ChatCompletion(AnswerExtras, OpenAICompletion):
+    """OpenAI's chat completion, plus the answer's citations and refusal flag."""
 
 
 class ChunkDelta(BaseModel):
