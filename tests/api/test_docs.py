@@ -94,3 +94,21 @@ def test_python_examples_run_in_order(api_server: Server, monkeypatch: pytest.Mo
     assert "searched for: And who reported it first?" in output
     client = namespace["client"]
     client.close()  # type: ignore[attr-defined]
+
+
+def test_readme_api_example_runs(api_server: Server) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The HTTP API", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    code = on(api_server, block.group(1))
+    assert '"qa-..."' in code
+    code = code.replace('"qa-..."', repr(API_KEY))
+    namespace: dict[str, object] = {}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, "README.md", "exec"), namespace)
+    output = printed.getvalue()
+    assert "Ant Group" in output
+    assert f"1 seeds/{SEED_FILE.name} 0 95 " in output
+    namespace["client"].close()  # type: ignore[attr-defined]
