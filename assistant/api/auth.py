@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assistant.api.errors import AUTHENTICATION, ApiError
@@ -88,7 +88,6 @@ def key_dependency(keys: ApiKeys) -> Callable[..., str]:
     """A FastAPI dependency that admits a request only with a valid bearer key."""
 
     def require_api_key(
-        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
     ) -> str:
         if credentials is None or not credentials.credentials:
@@ -108,7 +107,6 @@ def key_dependency(keys: ApiKeys) -> Callable[..., str]:
                 kind=AUTHENTICATION,
                 headers=_CHALLENGE,
             )
-        request.state.api_client = name  # the key's name, for logs; never the key
-        return name
+        return name  # the key's name (never the key itself)
 
     return require_api_key
