@@ -10,12 +10,13 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: help setup setup-llm index run serve test lint typecheck pytest system-deps clean
+.PHONY: help setup setup-llm index run serve test lint typecheck pytest system-deps eval-benchmark clean
 
 help:
 	@echo "make run   - set up, build the index from seeds/ if needed, serve the chat at http://127.0.0.1:7860 and the API under /v1"
 	@echo "make test  - set up (with the [llm] extra), then ruff, mypy and the whole pytest suite"
 	@echo "make setup-llm - add the LLM answerers (llama.cpp, SmolLM2, OpenAI-compatible client)"
+	@echo "make eval-benchmark - evaluate on both golden sets, refresh docs/evaluation charts"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,11 +49,15 @@ run: index
 serve: setup
 	$(BIN)/assistant serve
 
-# Debian's Chromium for the browser tests (never `playwright install`).
+# Debian's Chromium for the browser tests (never `playwright install`), and the Python 3.11
+# HTML docs: the real corpus of the evaluation tests (tests/golden/pydocs_corpus.txt).
 system-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -d /usr/share/doc/python3.11/html ] || missing="$$missing python3.11-doc"; \
+	if [ -n "$$missing" ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update && $$SUDO apt-get install -y chromium; \
+		$$SUDO apt-get update && $$SUDO apt-get install -y $$missing; \
 	fi
 
 lint: setup-llm
@@ -67,5 +72,9 @@ pytest: setup-llm system-deps
 
 test: lint typecheck pytest
 
+# Refresh the numbers and charts of docs/evaluation.md (both corpora; several minutes).
+eval-benchmark: setup system-deps
+	$(BIN)/python -m benchmarks.eval_corpora --work .eval-work
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .eval-work

@@ -1,9 +1,31 @@
 """Offline document question answering with span-exact citations."""
 
-from assistant.core import Assistant
-from assistant.errors import AssistantError, BadQuestionError, IndexMissingError, LoadError
-from assistant.settings import Settings
-from assistant.types import Answer, AnswerSentence, Citation, IngestReport, Message
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assistant.core import Assistant
+    from assistant.errors import AssistantError, BadQuestionError, IndexMissingError, LoadError
+    from assistant.settings import Settings
+    from assistant.types import Answer, AnswerSentence, Citation, IngestReport, Message
+
+# Names resolve on first use, so importing a light submodule (e.g. the pytest plugin, or the
+# CLI's --help) does not load the pipeline and its heavy dependencies.
+_EXPORTS = {
+    "Answer": "assistant.types",
+    "AnswerSentence": "assistant.types",
+    "Assistant": "assistant.core",
+    "AssistantError": "assistant.errors",
+    "BadQuestionError": "assistant.errors",
+    "Citation": "assistant.types",
+    "IndexMissingError": "assistant.errors",
+    "IngestReport": "assistant.types",
+    "LoadError": "assistant.errors",
+    "Message": "assistant.types",
+    "Settings": "assistant.settings",
+}
 
 __all__ = [
     "Answer",
@@ -18,3 +40,13 @@ __all__ = [
     "Message",
     "Settings",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import an exported name on first access."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'assistant' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,4 +1,4 @@
-"""The `assistant` command: ingest documents, ask questions, serve the web chat."""
+"""The `assistant` command: ingest documents, ask questions, serve the web chat, evaluate."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from assistant.errors import AssistantError, BadQuestionError, IndexMissingError
+from assistant.evaluation.config import EvalInputError
+from assistant.evaluation.metrics import METRICS
 from assistant.settings import Settings
 from assistant.types import Answer, IngestReport
 
@@ -124,13 +126,95 @@ def build_parser() -> argparse.ArgumentParser:
     hash_api_key.add_argument(
         "--stdin", action="store_true", help="hash a key from standard input (20+ characters)"
     )
+    _add_eval_parser(commands)
+    return parser
+
+
+def _add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    evaluate = commands.add_parser(
+        "eval",
+        help="measure answer quality on golden questions",
+        description="Ask every golden question and score retrieval (hit@k, recall@k, MRR, "
+        "nDCG@10), answers (exact match, token F1, key terms), citations (ALCE precision and "
+        "recall, faithfulness), refusals and latency. Writes result.json, report.html and SVG "
+        "charts to the report directory; exits 1 when a threshold is not met. Defaults come "
+        "from [tool.assistant.eval] in the nearest pyproject.toml. To draft golden questions "
+        "from the index: assistant eval generate --help.",
+        epilog="Metrics for --min/--max: "
+        + ", ".join(METRICS)
+        + ", latency_<stage>_p50_ms, latency_<stage>_p95_ms (stage: retrieve, answer, total, ...).",
+    )
+    evaluate.add_argument(
+        "golden",
+        nargs="*",
+        type=Path,
+        metavar="GOLDEN",
+        help="golden files (.jsonl, .yaml); default: golden in [tool.assistant.eval]",
+    )
+    evaluate.add_argument("--index", type=Path, metavar="DIR", help="index directory")
+    evaluate.add_argument("--answerer", metavar="NAME", help="answerer backend")
+    evaluate.add_argument("--k", type=int, metavar="N", help="passages per question (hit@k, ...)")
+    evaluate.add_argument(
+        "--report", type=Path, metavar="DIR", help="output directory (default: eval-report/)"
+    )
+    evaluate.add_argument(
+        "--compare", type=Path, metavar="OLD.json", help="an earlier result.json to diff against"
+    )
+    evaluate.add_argument(
+        "--min", action="append", default=[], metavar="METRIC=VALUE", help="fail below VALUE"
+    )
+    evaluate.add_argument(
+        "--max", action="append", default=[], metavar="METRIC=VALUE", help="fail above VALUE"
+    )
+    for metric in ("accuracy", "citation_precision", "refusal_accuracy"):
+        evaluate.add_argument(
+            f"--min-{metric.replace('_', '-')}",
+            type=float,
+            metavar="X",
+            help=f"same as --min {metric}=X",
+        )
+    evaluate.add_argument(
+        "--calibrate", action="store_true", help="also print the best refusal threshold"
+    )
+    evaluate.add_argument(
+        "--include-drafts", action="store_true", help="also ask unreviewed draft questions"
+    )
+    evaluate.add_argument(
+        "--pyproject", type=Path, metavar="FILE", help="read [tool.assistant.eval] from FILE"
+    )
+
+
+def build_generate_parser() -> argparse.ArgumentParser:
+    """The parser of `assistant eval generate`."""
+    parser = argparse.ArgumentParser(
+        prog="assistant eval generate",
+        description="Draft golden questions from the indexed documents without an LLM (defined "
+        "terms, definitions, sentences opening with a name, numbers), each with its source "
+        "quote and key terms, marked `draft: true` for a person to review.",
+    )
+    parser.add_argument("--index", type=Path, metavar="DIR", help="index directory")
+    parser.add_argument(
+        "--out", type=Path, metavar="FILE", help=".jsonl or .yaml file (default: print JSONL)"
+    )
+    parser.add_argument("-n", type=int, default=20, metavar="N", help="drafts (default: 20)")
+    parser.add_argument(
+        "--answerer",
+        metavar="NAME",
+        help="also ask each draft with this answerer and keep its cited answer as a candidate",
+    )
+    parser.add_argument("--append", action="store_true", help="add to an existing --out file")
+    parser.add_argument("--seed", type=int, default=0, help="vary which sentences are drafted")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:2] == ["eval", "generate"]:
+        args = build_generate_parser().parse_args(arguments[2:])
+        args.command = "eval-generate"
+    else:
+        args = build_parser().parse_args(arguments)
     try:
         settings = Settings().with_overrides(
             index_dir=getattr(args, "index", None),
@@ -157,8 +241,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _hash_password(args)
         if args.command == "hash-api-key":
             return _hash_api_key(args)
+        if args.command == "eval":
+            return _eval(settings, args)
+        if args.command == "eval-generate":
+            return _generate(settings, args)
         return _serve(settings, args)
-    except (BadQuestionError, IndexMissingError, UsageError) as exc:
+    except (BadQuestionError, IndexMissingError, EvalInputError, UsageError) as exc:
         return _fail(str(exc), EXIT_USAGE)
     except AssistantError as exc:
         return _fail(str(exc), EXIT_FAILURE)
@@ -200,6 +288,39 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     if rest.strip():
         print(rest)
     return EXIT_OK
+
+
+def _eval(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.evaluation.command import EvalOptions, eval_command
+    from assistant.evaluation.config import make_threshold, parse_threshold
+
+    thresholds = [parse_threshold(text, "min") for text in args.min]
+    thresholds += [parse_threshold(text, "max") for text in args.max]
+    for metric in ("accuracy", "citation_precision", "refusal_accuracy"):
+        value = getattr(args, f"min_{metric}")
+        if value is not None:
+            thresholds.append(make_threshold(metric, "min", value))
+    options = EvalOptions(
+        golden=tuple(args.golden),
+        index=args.index,
+        answerer=args.answerer,
+        k=args.k,
+        report=args.report,
+        compare=args.compare,
+        thresholds=tuple(thresholds),
+        calibrate=args.calibrate,
+        include_drafts=args.include_drafts,
+        pyproject=args.pyproject,
+    )
+    return eval_command(settings, options)
+
+
+def _generate(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.evaluation.command import generate_command
+
+    if args.n < 1:
+        raise BadQuestionError("-n must be at least 1")
+    return generate_command(settings, args.out, args.n, args.answerer, args.append, args.seed)
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

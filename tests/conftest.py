@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from assistant import Assistant, Settings
+from assistant.evaluation.golden import load_golden, write_golden
+
+pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 SEED_FILE = SEEDS / "000_4f69a52559980107.txt"
 GOLDEN = REPO / "tests" / "golden"
 INJECTION_FILE = REPO / "tests" / "corpus" / "injection.txt"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -63,6 +73,21 @@ def injection_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return index_dir
 
 
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     """A writable copy of seeds/ for tests that change files."""
@@ -76,3 +101,80 @@ def fresh_index(tmp_path: Path) -> Iterator[Path]:
     """An empty index directory."""
     index_dir = tmp_path / "index"
     return index_dir
+
+
+@dataclass(frozen=True)
+class EvalRunOutput:
+    """A finished `assistant eval` subprocess: exit code, output and its report directory."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    report: Path
+
+    @property
+    def result(self) -> dict[str, Any]:
+        """The parsed result.json."""
+        return dict(json.loads((self.report / "result.json").read_text("utf-8")))
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m assistant.cli ARGS` as a subprocess (the real console entry point)."""
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=cwd,
+    )
+
+
+@pytest.fixture(scope="session")
+def seed_eval_runs(
+    seed_index: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[EvalRunOutput, EvalRunOutput]:
+    """Two `assistant eval` runs on the seed index, shared by the CLI and browser tests.
+
+    The first takes everything from a team's pyproject.toml (8 questions, an impossible
+    latency bound); the second runs the whole seed set with thresholds on the command line
+    and compares itself with the first.
+    """
+    team = tmp_path_factory.mktemp("team")
+    write_golden(load_golden(GOLDEN / "seed_qa.jsonl")[:8], team / "subset.jsonl")
+    (team / "pyproject.toml").write_text(
+        "[tool.assistant.eval]\n"
+        'golden = ["subset.jsonl"]\n'
+        f"index = {json.dumps(str(seed_index))}\n"
+        'report = "old-report"\n'
+        "min_accuracy = 0.5\n"
+        "max_latency_total_p95_ms = 0.001\n",
+        "utf-8",
+    )
+    first = run_cli("eval", cwd=team)
+    old = EvalRunOutput(first.returncode, first.stdout, first.stderr, team / "old-report")
+    new_report = tmp_path_factory.mktemp("seed-eval") / "report"
+    second = run_cli(
+        "eval",
+        str(GOLDEN / "seed_qa.jsonl"),
+        "--index",
+        str(seed_index),
+        "--report",
+        str(new_report),
+        "--compare",
+        str(old.report / "result.json"),
+        # Measured 0.70 / 1.00 / 0.80 / 0.19 / 1.00 (docs/evaluation.md); a drop fails.
+        "--min-accuracy",
+        "0.66",
+        "--min-citation-precision",
+        "0.95",
+        "--min-refusal-accuracy",
+        "0.74",
+        "--max",
+        "false_refusal_rate=0.3",
+        "--min",
+        "hit_at_k=0.95",
+        "--calibrate",
+        cwd=new_report.parent,
+    )
+    new = EvalRunOutput(second.returncode, second.stdout, second.stderr, new_report)
+    return old, new

@@ -1,48 +1,135 @@
-"""Accuracy and refusal thresholds on the seed golden set (measured: docs/evaluation.md)."""
+"""The golden-set format: JSONL and YAML, clear errors, and writing it back."""
 
 from __future__ import annotations
 
-from assistant import Assistant
-from assistant.evaluation import evaluate, load_golden
-from tests.conftest import GOLDEN
+from pathlib import Path
 
-# Measured 0.70 / 0.67 / 0.79 with the calibrated defaults; a drop below these fails.
-MIN_ACCURACY = 0.66
-MIN_ANSWERED_CORRECTLY = 0.60
-MIN_REFUSAL_RECALL = 0.70
-MAX_FALSE_REFUSALS = 0.40
+import pytest
+
+from assistant.evaluation.golden import (
+    GoldenFormatError,
+    dumps_golden,
+    load_golden,
+    load_golden_files,
+    write_golden,
+)
+from tests.conftest import GOLDEN, SEED_FILE
+
+YAML_SET = """\
+# A team's golden set, written by hand.
+- id: leave-1
+  question: How many days of annual leave do staff get?
+  kind: numeric
+  answers: ["25 days"]
+  must_contain_any: ["25"]
+  sources:
+    - source: handbook/leave.md
+      quote: Staff get 25 days of annual leave.
+- id: leave-2
+  question: And can they carry it over?
+  kind: followup
+  history:
+    - role: user
+      content: How many days of annual leave do staff get?
+    - role: assistant
+      content: 25 days.
+  must_contain_any: [carry over, five days]
+  sources: [{source: handbook/leave.md}]
+- id: leave-3
+  question: What is the CEO's salary?
+  kind: unanswerable
+"""
 
 
-def test_golden_set_is_well_formed() -> None:
-    items = load_golden(GOLDEN / "seed_qa.jsonl")
-    assert len(items) >= 25
-    assert sum(not item.answerable for item in items) >= 5
-    seed_text = (GOLDEN.parents[1] / "seeds" / "000_4f69a52559980107.txt").read_text("utf-8")
-    for item in items:
+def test_shipped_golden_sets_are_well_formed() -> None:
+    seed = load_golden(GOLDEN / "seed_qa.jsonl")
+    pydocs = load_golden(GOLDEN / "pydocs_qa.jsonl")
+    assert len(seed) == 50
+    assert len(pydocs) >= 60
+    for items in (seed, pydocs):
+        assert sum(not item.answerable for item in items) >= 5
+        assert not any(item.draft for item in items)
+        assert all(item.sources for item in items if item.answerable)
+    seed_text = SEED_FILE.read_text("utf-8")
+    for item in seed:
         for source in item.sources:
             assert source.quote is None or source.quote in seed_text, item.id
 
 
-def test_seed_golden_set_meets_thresholds(seed_assistant: Assistant) -> None:
-    items = load_golden(GOLDEN / "seed_qa.jsonl")
-    results = evaluate(seed_assistant, items)
-    answerable = [r for r in results if r.item.answerable]
-    unanswerable = [r for r in results if not r.item.answerable]
-    accuracy = sum(r.correct for r in results) / len(results)
-    answered = sum(r.correct for r in answerable) / len(answerable)
-    refusal_recall = sum(r.answer.refused for r in unanswerable) / len(unanswerable)
-    false_refusals = sum(r.answer.refused for r in answerable) / len(answerable)
-    failures = [
-        f"{r.item.id}: {r.item.question} -> {r.answer.text[:80]}" for r in results if not r.correct
-    ]
-    summary = (
-        f"accuracy={accuracy:.2f} answered={answered:.2f} refusal_recall={refusal_recall:.2f} "
-        f"false_refusals={false_refusals:.2f}\n" + "\n".join(failures)
-    )
-    assert accuracy >= MIN_ACCURACY, summary
-    assert answered >= MIN_ANSWERED_CORRECTLY, summary
-    assert refusal_recall >= MIN_REFUSAL_RECALL, summary
-    assert false_refusals <= MAX_FALSE_REFUSALS, summary
-    for result in answerable:
-        if not result.answer.refused:
-            assert result.cited_expected_source, result.item.id
+def test_yaml_and_jsonl_hold_the_same_items(tmp_path: Path) -> None:
+    yaml_file = tmp_path / "set.yaml"
+    yaml_file.write_text(YAML_SET, "utf-8")
+    items = load_golden(yaml_file)
+    assert [item.id for item in items] == ["leave-1", "leave-2", "leave-3"]
+    assert items[1].history[1].role == "assistant"
+    assert items[1].sources[0].quote is None
+    assert not items[2].answerable
+    jsonl_file = tmp_path / "set.jsonl"
+    write_golden(items, jsonl_file)
+    assert load_golden(jsonl_file) == items
+    write_golden(items, tmp_path / "again.yml")
+    assert load_golden(tmp_path / "again.yml") == items
+    # Defaults stay out of the written records; id, question and kind always lead.
+    first_line = dumps_golden(items).splitlines()[2]
+    assert first_line.startswith('{"id": "leave-3", "question": "What is the CEO')
+    assert "draft" not in first_line
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "bad.jsonl",
+            '{"id": "a", "question": "Q?"}\n\n{"id": "b", "question": }\n',
+            "bad.jsonl:3: invalid JSON",
+        ),
+        (
+            "extra.jsonl",
+            '{"id": "a", "question": "Q?", "colour": "red"}\n',
+            "item 1: colour: Extra inputs",
+        ),
+        (
+            "blank.jsonl",
+            '{"id": "a", "question": "   "}\n',
+            "item 1: question: Value error, must not be empty",
+        ),
+        ("kind.jsonl", '{"id": "a", "question": "Q?", "kind": "riddle"}\n', "item 1: kind:"),
+        (
+            "dupe.jsonl",
+            '{"id": "a", "question": "Q?"}\n{"id": "a", "question": "R?"}\n',
+            "duplicate ids ['a']",
+        ),
+        ("map.yaml", "id: a\nquestion: Q?\n", "expected a list of questions"),
+        ("broken.yaml", "- id: a\n  question: [Q?\n", "broken.yaml: invalid YAML at line 2"),
+    ],
+)
+def test_bad_golden_files_get_one_clear_error(
+    tmp_path: Path, name: str, content: str, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content, "utf-8")
+    with pytest.raises(GoldenFormatError) as error:
+        load_golden(path)
+    assert message in str(error.value)
+    assert str(path) in str(error.value)
+
+
+def test_missing_file_and_ids_repeated_across_files(tmp_path: Path) -> None:
+    with pytest.raises(GoldenFormatError, match="cannot read golden file"):
+        load_golden(tmp_path / "none.jsonl")
+    (tmp_path / "a.jsonl").write_text('{"id": "x", "question": "Q?"}\n', "utf-8")
+    (tmp_path / "b.jsonl").write_text('{"id": "x", "question": "R?"}\n', "utf-8")
+    with pytest.raises(GoldenFormatError, match="id 'x' is also used in"):
+        load_golden_files([tmp_path / "a.jsonl", tmp_path / "b.jsonl"])
+
+
+def test_calibration_script_still_fits_the_confidence_model(
+    seed_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.evaluation import calibrate
+
+    assert calibrate.main([str(seed_index), str(GOLDEN / "seed_qa.jsonl")]) == 0
+    output = capsys.readouterr().out
+    assert "CONFIDENCE_WEIGHTS = {'semantic':" in output
+    assert "refusal_threshold = " in output
+    assert "pooled: accuracy=" in output

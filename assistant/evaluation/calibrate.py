@@ -19,7 +19,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from assistant.answerers.extractive import ExtractiveAnswerer, score_candidates
+from assistant.answerers.extractive import (
+    CONFIDENCE_BIAS,
+    CONFIDENCE_WEIGHTS,
+    ExtractiveAnswerer,
+    score_candidates,
+)
 from assistant.core import Assistant
 from assistant.evaluation.golden import GoldenItem, load_golden
 from assistant.evaluation.runner import contains_key_term
@@ -98,6 +103,51 @@ def best_threshold(
     top = max(scores)
     plateau = [t for t, s in zip(grid, scores, strict=True) if s >= top - 1e-9]
     return float(plateau[len(plateau) // 2])
+
+
+@dataclass(frozen=True)
+class ThresholdFit:
+    """The best refusal threshold for a golden set under the shipped confidence model."""
+
+    threshold: float
+    accuracy: dict[str, float]  # at the best threshold
+    current_threshold: float
+    current_accuracy: dict[str, float]
+    questions: int
+
+    def describe(self) -> str:
+        """One paragraph for a terminal."""
+        best, now = self.accuracy, self.current_accuracy
+        return (
+            f"calibration on {self.questions} questions (extractive confidence model): "
+            f"best refusal_threshold = {self.threshold:.2f} (accuracy {best['accuracy']:.3f}, "
+            f"answered correctly {best['answered_correctly']:.3f}, refusal recall "
+            f"{best['refusal_recall']:.3f}); the current {self.current_threshold:.2f} gives "
+            f"accuracy {now['accuracy']:.3f}. Set it with ASSISTANT_REFUSAL_THRESHOLD or "
+            "refusal_threshold in assistant.toml."
+        )
+
+
+def shipped_confidence(observations: Sequence[Observation]) -> npt.NDArray[np.float64]:
+    """The extractive answerer's confidence for each observation, as shipped."""
+    weights = np.array([CONFIDENCE_WEIGHTS.get(name, 0.0) for name in FEATURES])
+    features = np.array([o.features for o in observations], dtype=np.float64).reshape(-1, 3)
+    return np.asarray(1.0 / (1.0 + np.exp(-(features @ weights + CONFIDENCE_BIAS))))
+
+
+def fit_threshold(assistant: Assistant, items: Sequence[GoldenItem]) -> ThresholdFit:
+    """The accuracy-maximising refusal threshold on these items, with the shipped weights."""
+    observations = observe(assistant, items)
+    probabilities = shipped_confidence(observations)
+    threshold = best_threshold(probabilities, observations)
+    current = assistant.settings.refusal_threshold
+    return ThresholdFit(
+        threshold=threshold,
+        accuracy=accuracy(probabilities, observations, threshold),
+        current_threshold=current,
+        current_accuracy=accuracy(probabilities, observations, current),
+        questions=len(observations),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

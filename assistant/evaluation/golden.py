@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from assistant.errors import AssistantError
+from assistant.evaluation.config import EvalInputError
 from assistant.types import Message
 
 Kind = Literal["factual", "list", "numeric", "date", "who", "followup", "unanswerable", "draft"]
@@ -42,6 +42,14 @@ class GoldenItem(BaseModel):
     must_contain_any: tuple[str, ...] = ()
     sources: tuple[ExpectedSource, ...] = ()
     draft: bool = Field(False, description="Generated, not yet reviewed by a person.")
+    note: str | None = Field(None, description="Free text for reviewers; ignored when scoring.")
+
+    @field_validator("id", "question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
 
     @property
     def answerable(self) -> bool:
@@ -49,18 +57,27 @@ class GoldenItem(BaseModel):
         return self.kind != "unanswerable"
 
 
-class GoldenFormatError(AssistantError):
+class GoldenFormatError(EvalInputError):
     """A golden file is not in the documented format."""
 
 
 def load_golden(path: Path) -> list[GoldenItem]:
     """Read a golden set from .jsonl (one object per line) or .yaml/.yml (a list)."""
     raw: list[object]
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GoldenFormatError(f"cannot read golden file {path}: {exc}") from exc
     if path.suffix.lower() in {".yaml", ".yml"}:
         import yaml
 
-        loaded = yaml.safe_load(text) or []
+        try:
+            loaded = yaml.safe_load(text) or []
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or "not YAML"
+            raise GoldenFormatError(f"{path}: invalid YAML{where}: {problem}") from exc
         if not isinstance(loaded, list):
             raise GoldenFormatError(f"{path}: expected a list of questions")
         raw = loaded
@@ -85,3 +102,40 @@ def load_golden(path: Path) -> list[GoldenItem]:
     if duplicates:
         raise GoldenFormatError(f"{path}: duplicate ids {sorted(duplicates)}")
     return items
+
+
+def load_golden_files(paths: list[Path]) -> list[GoldenItem]:
+    """Several golden files as one set; ids must be unique across them."""
+    items: list[GoldenItem] = []
+    origin: dict[str, Path] = {}
+    for path in paths:
+        for item in load_golden(path):
+            if item.id in origin:
+                raise GoldenFormatError(f"{path}: id {item.id!r} is also used in {origin[item.id]}")
+            origin[item.id] = path
+            items.append(item)
+    return items
+
+
+def golden_record(item: GoldenItem) -> dict[str, object]:
+    """An item as the documented JSON object (fields left at their defaults omitted)."""
+    record: dict[str, object] = {"id": item.id, "question": item.question, "kind": item.kind}
+    record.update(item.model_dump(mode="json", exclude_defaults=True))
+    return record
+
+
+def dumps_golden(items: list[GoldenItem], yaml_format: bool = False) -> str:
+    """A golden set as JSONL text (one object per line) or as a YAML list."""
+    records = [golden_record(item) for item in items]
+    if yaml_format:
+        import yaml
+
+        return str(yaml.safe_dump(records, allow_unicode=True, sort_keys=False, width=100))
+    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+
+
+def write_golden(items: list[GoldenItem], path: Path) -> None:
+    """Write a golden set; the format follows the suffix (.yaml/.yml, else JSONL)."""
+    yaml_format = path.suffix.lower() in {".yaml", ".yml"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dumps_golden(items, yaml_format), encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Run a golden set through an Assistant and judge each answer."""
+"""Run a golden set through an Assistant and judge each answer, its citations and retrieval."""
 
 from __future__ import annotations
 
@@ -7,8 +7,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.core import Assistant
+from assistant.errors import BadQuestionError
+from assistant.evaluation import metrics
+from assistant.evaluation.attribution import Attribution, Support, attribute, normalize_quote
 from assistant.evaluation.golden import GoldenItem
+from assistant.retrieval import Retrieval
 from assistant.types import Answer
+from assistant.verify import SUPPORTED_MIN, Verifier
+
+NDCG_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class RetrievalVerdict:
+    """How the retrieved ranking of one question scores against its expected sources."""
+
+    ranked_sources: tuple[str, ...]  # source of each retrieved passage, best first
+    hit_at_k: float
+    recall_at_k: float
+    reciprocal_rank: float
+    ndcg_at_10: float
+    evidence_at_k: float | None  # an expected quote lies inside a top-k passage
 
 
 @dataclass(frozen=True)
@@ -19,13 +38,49 @@ class ItemResult:
     answer: Answer
     key_term_hit: bool
     cited_expected_source: bool
+    exact_match: float = 0.0
+    f1: float = 0.0
+    retrieval: RetrievalVerdict | None = None
+    attribution: Attribution | None = None
+    error: str | None = None
 
     @property
     def correct(self) -> bool:
         """Answerable: answered with a key term. Unanswerable: refused."""
+        if self.error is not None:
+            return False
         if not self.item.answerable:
             return self.answer.refused
         return not self.answer.refused and self.key_term_hit
+
+    @property
+    def failures(self) -> list[str]:
+        """Why this question fails, in words (empty when it passes)."""
+        if self.error is not None:
+            return [f"error: {self.error}"]
+        reasons = []
+        if not self.item.answerable and not self.answer.refused:
+            reasons.append("answered a question the documents do not answer")
+        elif self.item.answerable and self.answer.refused:
+            reasons.append("refused a question the documents answer")
+        elif self.item.answerable and not self.key_term_hit:
+            terms = self.item.must_contain_any or self.item.answers
+            reasons.append("the answer holds none of the key terms: " + ", ".join(terms))
+        answered_answerable = self.item.answerable and not self.answer.refused
+        if answered_answerable and self.item.sources and not self.cited_expected_source:
+            expected = ", ".join(source.source for source in self.item.sources)
+            reasons.append(f"no citation of an expected source ({expected})")
+        if self.attribution is not None:
+            invalid = self.attribution.invalid_ids()
+            if invalid:
+                numbers = ", ".join(f"[{n}]" for n in invalid)
+                reasons.append(f"citation {numbers} does not support the sentence citing it")
+        return reasons
+
+    @property
+    def passed(self) -> bool:
+        """Correct, citing an expected source, and every citation valid."""
+        return not self.failures
 
 
 def contains_key_term(text: str, terms: Sequence[str]) -> bool:
@@ -37,18 +92,62 @@ def contains_key_term(text: str, terms: Sequence[str]) -> bool:
     )
 
 
-def judge(item: GoldenItem, answer: Answer) -> ItemResult:
-    """Verdicts on one answer."""
+def judge(
+    item: GoldenItem,
+    answer: Answer,
+    retrieval: RetrievalVerdict | None = None,
+    support: Support | None = None,
+    support_bar: float = SUPPORTED_MIN,
+) -> ItemResult:
+    """Verdicts on one answer; citations are judged when a `support` function is given."""
     cited = any(
         expected.matches(citation.source)
         for expected in item.sources
         for citation in answer.citations
     )
+    given = "" if answer.refused else answer.text
+    answers = item.answers or item.must_contain_any
     return ItemResult(
         item=item,
         answer=answer,
-        key_term_hit=contains_key_term(answer.text, item.must_contain_any or item.answers),
+        key_term_hit=contains_key_term(given, item.must_contain_any or item.answers),
         cited_expected_source=cited,
+        exact_match=metrics.exact_match(given, answers) if answers else 0.0,
+        f1=metrics.token_f1(given, answers) if answers else 0.0,
+        retrieval=retrieval,
+        attribution=(
+            None if support is None else attribute(answer, item.sources, support, support_bar)
+        ),
+    )
+
+
+def judge_retrieval(item: GoldenItem, retrieval: Retrieval, k: int) -> RetrievalVerdict | None:
+    """Ranking scores by expected source (None when the item names no source)."""
+    if not item.sources:
+        return None
+    sources = tuple(passage.source for passage in retrieval.passages)
+    relevant = [any(e.matches(source) for e in item.sources) for source in sources]
+    wanted = {e.source for e in item.sources}
+    found = {e.source for e in item.sources if any(e.matches(s) for s in sources[:k])}
+    # nDCG over distinct documents: a source's first passage is its rank.
+    distinct: list[bool] = []
+    seen: set[str] = set()
+    for source, hit in zip(sources, relevant, strict=True):
+        if source not in seen:
+            seen.add(source)
+            distinct.append(hit)
+    quotes = [normalize_quote(e.quote) for e in item.sources if e.quote]
+    top_text = [normalize_quote(passage.text) for passage in retrieval.passages[:k]]
+    evidence = (
+        float(any(quote in text for quote in quotes for text in top_text)) if quotes else None
+    )
+    return RetrievalVerdict(
+        ranked_sources=sources,
+        hit_at_k=metrics.hit_at(relevant, k),
+        recall_at_k=len(found) / len(wanted),
+        reciprocal_rank=metrics.reciprocal_rank(relevant),
+        ndcg_at_10=metrics.ndcg_at(distinct, NDCG_DEPTH, len(wanted)),
+        evidence_at_k=evidence,
     )
 
 
@@ -56,13 +155,32 @@ def evaluate(
     assistant: Assistant,
     items: Sequence[GoldenItem],
     on_result: Callable[[ItemResult], None] | None = None,
+    k: int | None = None,
 ) -> list[ItemResult]:
-    """Ask every golden question (with its history) and judge the answers."""
+    """Ask every golden question (with its history) and judge answers, citations and retrieval.
+
+    Retrieval is scored on a separate ranking of depth max(k, 10) for the same standalone
+    question; the answer comes from `Assistant.ask`, so its timings are the real ones.
+    Citations are judged with the verifier on the assistant's own embedder.
+    """
+    depth = k or assistant.settings.top_k
+    support = Verifier(assistant.embedder).support
     results = []
     for item in items:
-        answer = assistant.ask(item.question, history=item.history)
-        result = judge(item, answer)
+        result = evaluate_item(assistant, item, depth, support)
         results.append(result)
         if on_result is not None:
             on_result(result)
     return results
+
+
+def evaluate_item(assistant: Assistant, item: GoldenItem, k: int, support: Support) -> ItemResult:
+    """Ask one golden question and judge the answer, its citations and the retrieval."""
+    try:
+        question = assistant.prepare_question(item.question, item.history)
+    except BadQuestionError as exc:
+        refusal = Answer(question=item.question, text="", refused=True)
+        return ItemResult(item, refusal, False, False, error=str(exc))
+    ranking = assistant.retrieve(question.standalone, max(k, NDCG_DEPTH))
+    answer = assistant.ask(item.question, history=item.history)
+    return judge(item, answer, judge_retrieval(item, ranking, k), support)

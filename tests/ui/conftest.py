@@ -15,8 +15,6 @@ from tests.conftest import REPO
 from tests.servers import Server, start_server, stop_server
 
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 90_000  # answers and ingests on a busy 2-core machine
 
 
@@ -26,21 +24,6 @@ def ui_server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     server = start_server(tmp_path_factory.mktemp("ui-server"), seed_index)
     yield server
     stop_server(server)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @dataclass

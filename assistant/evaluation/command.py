@@ -1,0 +1,257 @@
+"""`assistant eval` and `assistant eval generate`: run a golden set, write the report, check it."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from assistant.evaluation.config import (
+    EvalConfigError,
+    Threshold,
+    describe_check,
+    find_pyproject,
+    load_config,
+    merge_thresholds,
+)
+from assistant.evaluation.golden import GoldenItem
+from assistant.evaluation.metrics import METRICS
+from assistant.evaluation.results import EvalRun
+from assistant.settings import Settings
+
+EXIT_OK = 0
+EXIT_THRESHOLDS = 1
+DEFAULT_REPORT = Path("eval-report")
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """What the command line asked for (None: take it from pyproject.toml or settings)."""
+
+    golden: tuple[Path, ...] = ()
+    index: Path | None = None
+    answerer: str | None = None
+    k: int | None = None
+    report: Path | None = None
+    compare: Path | None = None
+    thresholds: tuple[Threshold, ...] = ()
+    calibrate: bool = False
+    include_drafts: bool = False
+    pyproject: Path | None = None
+    read_pyproject: bool = True  # False: ignore any pyproject.toml (for scripts and tests)
+    progress: bool | None = None  # None: when stderr is a terminal
+
+
+def resolve(options: EvalOptions, settings: Settings) -> tuple[Settings, EvalOptions]:
+    """Merge the command line over `[tool.assistant.eval]` over settings."""
+    pyproject = options.pyproject or find_pyproject(Path.cwd())
+    config = load_config(pyproject if options.read_pyproject else None)
+    golden = options.golden or config.golden
+    if not golden:
+        raise EvalConfigError(
+            "give a golden file (assistant eval GOLDEN) or set golden in [tool.assistant.eval]"
+        )
+    settings = settings.with_overrides(
+        index_dir=options.index or config.index,
+        answerer=options.answerer or config.answerer,
+        top_k=options.k or config.k,
+    )
+    merged = EvalOptions(
+        golden=tuple(golden),
+        index=settings.index_dir,
+        answerer=settings.answerer,
+        k=settings.top_k,
+        report=options.report or config.report or DEFAULT_REPORT,
+        compare=options.compare,
+        thresholds=merge_thresholds(config.thresholds, list(options.thresholds)),
+        calibrate=options.calibrate,
+        include_drafts=options.include_drafts or config.include_drafts,
+        pyproject=config.source,
+        progress=options.progress,
+    )
+    return settings, merged
+
+
+def check_answerer(settings: Settings) -> None:
+    """A clear error for an unknown answerer name, before any work."""
+    from assistant.answerers import create_answerer
+
+    try:
+        create_answerer(settings.answerer, settings)
+    except ValueError as exc:
+        raise EvalConfigError(str(exc)) from None
+
+
+def run_evaluation(
+    settings: Settings,
+    items: Sequence[GoldenItem],
+    meta: dict[str, Any],
+    progress: bool | None = None,
+) -> EvalRun:
+    """Evaluate items with a fresh Assistant (a progress bar on a terminal)."""
+    from tqdm import tqdm
+
+    from assistant.core import Assistant
+    from assistant.evaluation.runner import evaluate
+
+    assistant = Assistant(settings)
+    show = sys.stderr.isatty() if progress is None else progress
+    started = time.perf_counter()
+    with tqdm(total=len(items), desc="eval", unit="q", disable=not show, file=sys.stderr) as bar:
+        tally = [0, 0]  # questions judged, correct
+
+        def advance(result: Any) -> None:
+            tally[0] += 1
+            tally[1] += result.correct
+            bar.update(1)
+            bar.set_postfix(accuracy=f"{tally[1] / tally[0]:.2f}")
+
+        results = evaluate(assistant, items, on_result=advance, k=settings.top_k)
+    meta = {
+        **meta,
+        "index": str(settings.index_dir),
+        "answerer": settings.answerer,
+        "k": settings.top_k,
+        "refusal_threshold": settings.refusal_threshold,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    return EvalRun.from_results(results, meta)
+
+
+def eval_command(settings: Settings, options: EvalOptions, out: TextIO = sys.stdout) -> int:
+    """Run `assistant eval`; returns 0, or 1 when a threshold is not met."""
+    from assistant.evaluation.compare import compare, format_comparison
+    from assistant.evaluation.golden import load_golden_files
+    from assistant.evaluation.results import load_run
+
+    settings, options = resolve(options, settings)
+    check_answerer(settings)
+    old = load_run(options.compare) if options.compare else None  # fail before the long run
+    items = load_golden_files(list(options.golden))
+    drafts = [item for item in items if item.draft]
+    if not options.include_drafts:
+        items = [item for item in items if not item.draft]
+    if not items:
+        raise EvalConfigError(
+            f"nothing to evaluate: all {len(drafts)} questions are unreviewed drafts "
+            "(review them and drop `draft: true`, or pass --include-drafts)"
+        )
+    meta = {
+        "golden": [str(path) for path in options.golden],
+        "skipped_drafts": 0 if options.include_drafts else len(drafts),
+    }
+    run = run_evaluation(settings, items, meta, options.progress)
+    run = run.with_(checks=[threshold.check(run.metrics) for threshold in options.thresholds])
+    if old is not None:
+        run = run.with_(comparison=compare(run, old, str(options.compare)))
+    report = options.report or DEFAULT_REPORT
+    paths = write_report(run, report)
+    print("\n".join(format_summary(run)), file=out)
+    if run.comparison:
+        print("\n".join(format_comparison(run.comparison)), file=out)
+    if options.calibrate:
+        from assistant.core import Assistant
+        from assistant.evaluation.calibrate import fit_threshold
+
+        if settings.answerer != "extractive":
+            print("note: --calibrate fits the extractive answerer's refusal_threshold", file=out)
+        print(fit_threshold(Assistant(settings), items).describe(), file=out)
+    print(f"report: {paths['html']}  result: {paths['json']}", file=out)
+    return EXIT_OK if run.passed else EXIT_THRESHOLDS
+
+
+def write_report(run: EvalRun, directory: Path) -> dict[str, Path]:
+    """Write result.json, report.html and the charts as SVG files into `directory`."""
+    from assistant.evaluation.charts import latency_histogram, metric_bars, stage_bars
+    from assistant.evaluation.html import render_report
+
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "json": directory / "result.json",
+        "html": directory / "report.html",
+        "metrics": directory / "metrics.svg",
+        "latency": directory / "latency.svg",
+        "stages": directory / "stages.svg",
+    }
+    run.write(paths["json"])
+    paths["html"].write_text(render_report(run), "utf-8")
+    paths["metrics"].write_text(metric_bars(run.metrics, run.compared_metrics()), "utf-8")
+    paths["latency"].write_text(latency_histogram(run.total_latencies()), "utf-8")
+    paths["stages"].write_text(stage_bars(run.latency), "utf-8")
+    return paths
+
+
+def format_summary(run: EvalRun) -> list[str]:
+    """The metrics by group, latency, and the threshold checks, for a terminal."""
+    counts = run.counts
+    lines = [
+        f"{counts['questions']} questions ({counts['unanswerable']} unanswerable): "
+        f"{counts['answered']} answered, {counts['refused']} refused, {counts['errors']} errors"
+    ]
+    if run.meta.get("skipped_drafts"):
+        lines.append(f"skipped {run.meta['skipped_drafts']} unreviewed draft question(s)")
+    groups: dict[str, list[str]] = {}
+    for metric in METRICS.values():
+        value = run.metrics.get(metric.name)
+        shown = "n/a" if value is None else f"{value:.3f}"
+        groups.setdefault(metric.group, []).append(f"{metric.name} {shown}")
+    lines += [f"{group:>10}: " + ", ".join(values) for group, values in groups.items()]
+    latency = ", ".join(
+        f"{stage} {row['p50']:.0f}/{row['p95']:.0f}" for stage, row in run.latency.items()
+    )
+    lines.append(f"{'latency':>10}: p50/p95 ms: {latency}")
+    failing = [item for item in run.items if not item["verdict"]["passed"]]
+    lines.append(f"{len(failing)} of {len(run.items)} questions fail:")
+    lines += [f"  {item['id']}: {'; '.join(item['verdict']['failures'])}" for item in failing[:10]]
+    if len(failing) > 10:
+        lines.append(f"  ... and {len(failing) - 10} more (see the report)")
+    lines += [("  " if check["ok"] else "! ") + describe_check(check) for check in run.checks]
+    return lines
+
+
+def generate_command(
+    settings: Settings,
+    out_path: Path | None,
+    n: int,
+    answerer: str | None,
+    append: bool,
+    seed: int = 0,
+    out: TextIO = sys.stdout,
+) -> int:
+    """Run `assistant eval generate`: draft questions into a golden file (or stdout)."""
+    from assistant.core import Assistant
+    from assistant.evaluation.generate import draft_items, draft_questions
+    from assistant.evaluation.golden import dumps_golden, load_golden, write_golden
+
+    existing: list[GoldenItem] = []
+    if out_path is not None and out_path.exists():
+        if not append:
+            raise EvalConfigError(f"{out_path} exists: pass --append to add drafts to it")
+        existing = load_golden(out_path)
+    assistant = Assistant(settings)
+    assistant.retrieve("index check", 1)  # a clear error when there is no index
+    ask = None
+    if answerer is not None:
+        check_answerer(settings.with_overrides(answerer=answerer))
+        asking = Assistant(settings.with_overrides(answerer=answerer))
+
+        def ask(question: str) -> tuple[str, list[str]] | None:
+            reply = asking.ask(question)
+            return None if reply.refused else (reply.text, [c.source for c in reply.citations])
+
+    known_quotes = frozenset(s.quote for item in existing for s in item.sources if s.quote)
+    numbers = [int(i.id[6:]) for i in existing if i.id[:6] == "draft-" and i.id[6:].isdigit()]
+    start = max(numbers, default=0) + 1
+    drafts = draft_items(draft_questions(assistant, n, seed, known_quotes), start, ask)
+    if out_path is None:
+        out.write(dumps_golden(drafts))
+    else:
+        write_golden(existing + drafts, out_path)
+        print(f"wrote {len(drafts)} draft question(s) to {out_path}; review each and drop "
+              "`draft: true` to include it in `assistant eval`", file=sys.stderr)  # fmt: skip
+    return EXIT_OK

@@ -1,0 +1,137 @@
+"""`assistant eval` end to end on the seed index: thresholds, exit codes, result file, compare."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluation.compare import compare
+from assistant.evaluation.metrics import METRICS
+from assistant.evaluation.results import load_run
+from tests.conftest import GOLDEN, SEED_FILE, EvalRunOutput, run_cli
+
+Runs = tuple[EvalRunOutput, EvalRunOutput]
+
+
+def test_thresholds_from_a_teams_pyproject_fail_with_exit_1(seed_eval_runs: Runs) -> None:
+    old, _ = seed_eval_runs
+    assert old.returncode == 1, old.stderr
+    assert "8 questions" in old.stdout
+    assert "latency_total_p95_ms" in old.stdout
+    assert "FAILED" in old.stdout
+    checks = {check["metric"]: check for check in old.result["checks"]}
+    assert checks["accuracy"]["ok"]
+    assert not checks["latency_total_p95_ms"]["ok"]
+    assert (old.report / "report.html").is_file()
+
+
+def test_seed_golden_set_meets_its_thresholds(seed_eval_runs: Runs) -> None:
+    _, new = seed_eval_runs
+    assert new.returncode == 0, new.stdout + new.stderr
+    result = new.result
+    assert result["schema"] == "assistant-eval/1"
+    assert result["counts"]["questions"] == 50
+    assert result["counts"]["unanswerable"] == 14
+    assert set(METRICS) <= set(result["metrics"])
+    assert all(check["ok"] for check in result["checks"])
+    assert {c["metric"] for c in result["checks"]} == {
+        "accuracy", "citation_precision", "refusal_accuracy", "false_refusal_rate", "hit_at_k"
+    }  # fmt: skip
+    for stage in ("retrieve", "embed", "answer", "total"):
+        assert result["latency_ms"][stage]["p95"] >= result["latency_ms"][stage]["p50"] > 0
+        assert f"latency_{stage}_p95_ms" in result["metrics"]
+    assert "best refusal_threshold = " in new.stdout
+    for name in ("report.html", "metrics.svg", "latency.svg", "stages.svg"):
+        assert (new.report / name).stat().st_size > 500
+
+
+def test_every_question_is_recorded_with_exact_citations(seed_eval_runs: Runs) -> None:
+    _, new = seed_eval_runs
+    items = new.result["items"]
+    assert len(items) == 50
+    text = SEED_FILE.read_text("utf-8")
+    for item in items:
+        verdict = item["verdict"]
+        assert verdict["passed"] == (not verdict["failures"])
+        if item["refused"]:
+            assert not item["citations"]
+        for citation in item["citations"]:
+            assert text[citation["start"] : citation["end"]] == citation["quote"]
+            assert citation["valid"] is True  # the extractive answerer quotes verbatim
+    accuracy = sum(item["verdict"]["correct"] for item in items) / len(items)
+    assert new.result["metrics"]["accuracy"] == pytest.approx(accuracy, abs=1e-4)
+
+
+def test_compare_lists_metric_changes_and_question_changes(seed_eval_runs: Runs) -> None:
+    old, new = seed_eval_runs
+    comparison = new.result["comparison"]
+    assert comparison["against"].endswith("result.json")
+    assert sum(q["change"] == "new" for q in comparison["questions"]) == 42
+    assert "compared with" in new.stdout
+    # Flip one question of the old run to passing and make its accuracy perfect: comparing the
+    # new run against it must report that question as broken and accuracy as a regression.
+    doctored = old.result
+    failing = next((i for i in new.result["items"][:8] if not i["verdict"]["passed"]), None)
+    assert failing is not None, "the first 8 seed questions all pass; pick another subset"
+    for item in doctored["items"]:
+        if item["id"] == failing["id"]:
+            item["verdict"]["passed"] = True
+    doctored["metrics"]["accuracy"] = 1.0
+    path = old.report.parent / "doctored.json"
+    path.write_text(json.dumps(doctored), "utf-8")
+    diff = compare(load_run(new.report / "result.json"), load_run(path))
+    rows = {row["metric"]: row for row in diff["metrics"]}
+    assert rows["accuracy"]["change"] == "regression"
+    assert {"id": failing["id"], "change": "broke"}.items() <= diff["questions"][0].items()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--min", "bogus=1"], "unknown metric 'bogus'"),
+        (["--min", "accuracy"], "expects NAME=VALUE"),
+        (["--max", "accuracy=high"], "must be a number"),
+        (["--compare", "nowhere.json"], "cannot read result file"),
+        (["--answerer", "oracle"], "unknown answerer 'oracle'"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(
+    args: list[str], message: str, tmp_path: Path, seed_index: Path
+) -> None:
+    result = run_cli(
+        "eval", str(GOLDEN / "seed_qa.jsonl"), "--index", str(seed_index), *args, cwd=tmp_path
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+
+
+def test_missing_golden_file_or_index_exit_2(tmp_path: Path) -> None:
+    nothing = run_cli("eval", cwd=tmp_path)
+    assert nothing.returncode == 2
+    assert "give a golden file" in nothing.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a"}\n', "utf-8")
+    broken = run_cli("eval", str(bad), cwd=tmp_path)
+    assert broken.returncode == 2
+    assert "item 1: question: Field required" in broken.stderr
+    no_index = run_cli("eval", str(GOLDEN / "seed_qa.jsonl"), "--index", "none", cwd=tmp_path)
+    assert no_index.returncode == 2
+    assert "run `assistant ingest`" in no_index.stderr
+
+
+def test_an_llm_answerers_stages_are_timed(seed_index: Path) -> None:
+    """The `fake` LLM goes through the generative path: gate, generate and verify are timed."""
+    from assistant.evaluation.command import run_evaluation
+    from assistant.evaluation.golden import load_golden
+    from tests.conftest import make_settings
+
+    items = load_golden(GOLDEN / "seed_qa.jsonl")[:4]
+    run = run_evaluation(make_settings(seed_index, answerer="fake"), items, {}, progress=False)
+    assert {"generate", "verify", "retrieve", "total"} <= set(run.latency)
+    assert list(run.latency)[-1] == "total"
+    assert run.metrics["latency_generate_p95_ms"] is not None
+    assert run.meta["answerer"] == "fake"
+    assert run.counts["answered"] + run.counts["refused"] == 4

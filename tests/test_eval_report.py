@@ -1,0 +1,56 @@
+"""The HTML report renders in the real browser: self-contained, charts drawn, failures first."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser
+
+from assistant.evaluation.metrics import METRICS
+from tests.conftest import EvalRunOutput
+
+
+@pytest.mark.browser
+def test_report_renders_offline_with_charts_and_failures_first(
+    browser: Browser, seed_eval_runs: tuple[EvalRunOutput, EvalRunOutput]
+) -> None:
+    _, run = seed_eval_runs
+    items = run.result["items"]
+    failing = sum(not item["verdict"]["passed"] for item in items)
+    page = browser.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto((run.report / "report.html").as_uri())
+
+    assert requests == [(run.report / "report.html").as_uri()]  # nothing else is fetched
+    assert "All thresholds met" in page.locator("#verdict").inner_text()
+    assert page.locator("#checks li").count() == 5
+    bars = page.locator("#metric-chart svg g.metric")
+    assert bars.count() == len(METRICS)
+    box = page.locator("#metric-chart svg").bounding_box()
+    assert box is not None
+    assert box["width"] > 400
+    assert box["height"] > 300
+    assert page.locator("#latency-charts svg rect.bin").count() == 20
+    assert page.locator("#latency-charts svg g.stage").count() >= 4
+    assert page.locator("#comparison").is_visible()
+
+    rows = page.locator("#questions tbody tr")
+    assert rows.count() == 50
+    flags = rows.evaluate_all("rows => rows.map(r => r.dataset.passed)")
+    assert flags == ["false"] * failing + ["true"] * (50 - failing)
+    first = rows.first.inner_text()
+    assert "fail" in first
+    assert rows.first.locator(".reasons li").count() >= 1
+
+    page.locator("#failures-only").check()
+    assert page.locator("#questions tbody tr:visible").count() == failing
+    page.locator("#failures-only").uncheck()
+    page.locator("#find").fill("Ant Group")
+    visible = page.locator("#questions tbody tr:visible")
+    assert 0 < visible.count() < 50
+    assert all("ant group" in text.lower() for text in visible.all_inner_texts())
+    assert errors == []
+    page.close()
