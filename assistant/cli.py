@@ -334,7 +334,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _hash_password(args: argparse.Namespace) -> int:
-    from assistant.ui.auth import hash_password
+    from assistant.security import hash_password
 
     if sys.stdin.isatty():
         password = getpass.getpass("Password: ")

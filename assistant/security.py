@@ -8,6 +8,7 @@ import hmac
 import ipaddress
 import os
 import secrets
+from collections.abc import Mapping
 
 from assistant.errors import AssistantError
 
@@ -54,6 +55,17 @@ def parse_hash(encoded: str) -> tuple[int, int, int, bytes, bytes]:
     if n < 2 or n & (n - 1) or not 1 <= r <= 64 or not 1 <= p <= 16 or 128 * n * r > _MAX_MEMORY:
         raise AuthConfigError("hash parameters out of range")
     return n, r, p, salt, key
+
+
+def check_hashes(hashes: Mapping[str, str], kind: str) -> None:
+    """Raise AuthConfigError naming the entry when a name is empty or a hash malformed."""
+    for name, encoded in hashes.items():
+        if not name.strip():
+            raise AuthConfigError(f"a {kind} has an empty name")
+        try:
+            parse_hash(encoded)
+        except AuthConfigError as exc:
+            raise AuthConfigError(f"{kind} {name!r}: {exc}") from None
 
 
 def new_api_key() -> str:

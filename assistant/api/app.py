@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -113,19 +112,7 @@ def create_app(assistant: Assistant) -> FastAPI:
     def documents() -> DocumentList:
         """Every indexed document with its passage count and index time."""
         records = sorted(assistant.documents(), key=lambda record: record.source)
-        listed = [
-            DocumentInfo(
-                doc_id=r.doc_id,
-                source=r.source,
-                title=r.title,
-                format=r.format,
-                size=r.size,
-                chunks=r.chunks,
-                content_hash=r.content_hash,
-                ingested_at=datetime.fromtimestamp(r.ingested_at, UTC),
-            )
-            for r in records
-        ]
+        listed = [DocumentInfo.model_validate(record, from_attributes=True) for record in records]
         return DocumentList(
             documents=listed, count=len(listed), chunks=sum(r.chunks for r in records)
         )

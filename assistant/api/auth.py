@@ -19,7 +19,7 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assistant.api.errors import AUTHENTICATION, ApiError
-from assistant.security import AuthConfigError, parse_hash, verify_password
+from assistant.security import check_hashes, verify_password
 from assistant.settings import Settings
 
 _REMEMBERED_WRONG_KEYS = 1024
@@ -30,13 +30,7 @@ class ApiKeys:
     """The configured API keys (name -> scrypt hash) and the check of a presented token."""
 
     def __init__(self, hashes: Mapping[str, str]) -> None:
-        for name, encoded in hashes.items():
-            if not name.strip():
-                raise AuthConfigError("an API key has an empty name")
-            try:
-                parse_hash(encoded)
-            except AuthConfigError as exc:
-                raise AuthConfigError(f"API key {name!r}: {exc}") from None
+        check_hashes(hashes, "API key")
         self._hashes = dict(hashes)
         self._verified: list[tuple[bytes, str]] = []  # digest of a good token, its key's name
         self._wrong: OrderedDict[bytes, None] = OrderedDict()

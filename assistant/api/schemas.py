@@ -239,7 +239,9 @@ class AskResponse(BaseModel):
 
 
 class DocumentInfo(BaseModel):
-    """One indexed document."""
+    """One indexed document (read from the catalog's record)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     doc_id: str
     source: str = Field(description="The path as ingested; citations name it too.")
@@ -248,7 +250,7 @@ class DocumentInfo(BaseModel):
     size: int = Field(description="Bytes of the source file.")
     chunks: int = Field(description="Passages the document was split into.")
     content_hash: str
-    ingested_at: datetime = Field(description="When it was last indexed (UTC).")
+    ingested_at: datetime = Field(description="When it was last indexed (UTC; from Unix time).")
 
 
 class DocumentList(BaseModel):

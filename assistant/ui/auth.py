@@ -8,9 +8,9 @@ from pathlib import Path
 from assistant.security import (
     SALT_BYTES,
     AuthConfigError,
+    check_hashes,
     hash_password,
     is_loopback,
-    parse_hash,
     verify_password,
 )
 from assistant.settings import Settings
@@ -31,13 +31,7 @@ def load_users(settings: Settings) -> dict[str, str]:
     users = {name: secret.get_secret_value() for name, secret in settings.auth_users.items()}
     if settings.auth_file is not None:
         users.update(_read_auth_file(settings.auth_file))
-    for name, encoded in users.items():
-        if not name.strip():
-            raise AuthConfigError("a login has an empty username")
-        try:
-            parse_hash(encoded)
-        except AuthConfigError as exc:
-            raise AuthConfigError(f"login {name!r}: {exc}") from None
+    check_hashes(users, "login")
     return users
 
 
