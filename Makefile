@@ -13,7 +13,7 @@ export ANONYMIZED_TELEMETRY := False
 .PHONY: help setup setup-llm index run serve test lint typecheck pytest system-deps eval-benchmark bench clean
 
 help:
-	@echo "make run   - set up, build the index from seeds/ if needed, serve http://127.0.0.1:7860"
+	@echo "make run   - set up, build the index from seeds/ if needed, serve the chat at http://127.0.0.1:7860 and the API under /v1"
 	@echo "make test  - set up (with the [llm] extra), then ruff, mypy and the whole pytest suite"
 	@echo "make setup-llm - add the LLM answerers (llama.cpp, SmolLM2, OpenAI-compatible client)"
 	@echo "make eval-benchmark - evaluate on both golden sets, refresh docs/evaluation charts"

@@ -23,6 +23,11 @@ from assistant.types import Answer, IngestReport
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+MIN_API_KEY_CHARS = 20
+
+
+class UsageError(AssistantError):
+    """The command cannot run as configured; exit 2 with the message."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,15 +82,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve",
-        help="serve the web chat",
-        description="Serve the web chat: answers with clickable citations, a source panel, "
-        "feedback and a Documents tab. Logins, uploads and re-indexing are configured in "
-        "settings (see docs/ui.md); binding beyond 127.0.0.1 without logins prints a warning.",
+        help="serve the web chat and the HTTP API",
+        description="Serve the web chat at / (answers with clickable citations, a source panel, "
+        "feedback and a Documents tab; docs/ui.md) and the HTTP API under /v1 (OpenAI-compatible "
+        "chat completions with citations, ask, documents, models) with /healthz (docs/api.md). "
+        "Binding beyond 127.0.0.1 without logins prints a warning; without API keys "
+        "(api_keys setting) the server refuses to start there unless --ui-only or "
+        "--allow-unauthenticated-remote is given.",
     )
     serve.add_argument("--host", help="interface to bind (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: 7860)")
     serve.add_argument(
         "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
+    )
+    only = serve.add_mutually_exclusive_group()
+    only.add_argument("--api-only", action="store_true", help="serve the API without the chat")
+    only.add_argument("--ui-only", action="store_true", help="serve the chat without the API")
+    serve.add_argument(
+        "--allow-unauthenticated-remote",
+        action="store_true",
+        help="serve the API without keys on a non-loopback address (anyone there can query it)",
     )
 
     hash_password = commands.add_parser(
@@ -97,6 +113,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     hash_password.add_argument(
         "--username", metavar="NAME", help="print a `NAME:hash` line ready for auth_file"
+    )
+
+    hash_api_key = commands.add_parser(
+        "hash-api-key",
+        help="make an API key and its hash for the api_keys setting",
+        description="Print a new random API key (give it to the client; it is shown only "
+        "once) and its scrypt hash (put that in the api_keys setting under a name of your "
+        "choice; see docs/api.md). With --stdin, hash a key read as one line from standard "
+        "input instead and print only the hash.",
+    )
+    hash_api_key.add_argument(
+        "--stdin", action="store_true", help="hash a key from standard input (20+ characters)"
     )
     _add_eval_parser(commands)
     return parser
@@ -195,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             llm_model_path=getattr(args, "model", None),
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
+            api_allow_unauthenticated_remote=getattr(args, "allow_unauthenticated_remote", None)
+            or None,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -209,12 +239,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ask(settings, args)
         if args.command == "hash-password":
             return _hash_password(args)
+        if args.command == "hash-api-key":
+            return _hash_api_key(args)
         if args.command == "eval":
             return _eval(settings, args)
         if args.command == "eval-generate":
             return _generate(settings, args)
-        return _serve(settings)
-    except (BadQuestionError, IndexMissingError, EvalInputError) as exc:
+        return _serve(settings, args)
+    except (BadQuestionError, IndexMissingError, EvalInputError, UsageError) as exc:
         return _fail(str(exc), EXIT_USAGE)
     except AssistantError as exc:
         return _fail(str(exc), EXIT_FAILURE)
@@ -291,15 +323,18 @@ def _generate(settings: Settings, args: argparse.Namespace) -> int:
     return generate_command(settings, args.out, args.n, args.answerer, args.append, args.seed)
 
 
-def _serve(settings: Settings) -> int:
-    from assistant.ui.app import serve
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.api.server import UnsafeBindError, serve
 
-    serve(settings)
+    try:
+        serve(settings, api=not args.ui_only, ui=not args.api_only)
+    except UnsafeBindError as exc:
+        raise UsageError(str(exc)) from exc
     return EXIT_OK
 
 
 def _hash_password(args: argparse.Namespace) -> int:
-    from assistant.ui.auth import hash_password
+    from assistant.security import hash_password
 
     if sys.stdin.isatty():
         password = getpass.getpass("Password: ")
@@ -311,6 +346,25 @@ def _hash_password(args: argparse.Namespace) -> int:
         return _fail("the password is empty", EXIT_USAGE)
     encoded = hash_password(password)
     print(f"{args.username}:{encoded}" if args.username else encoded)
+    return EXIT_OK
+
+
+def _hash_api_key(args: argparse.Namespace) -> int:
+    from assistant.security import hash_password, new_api_key
+
+    if not args.stdin:
+        key = new_api_key()
+        print(f"key:  {key}")
+        print(f"hash: {hash_password(key)}")
+        return EXIT_OK
+    key = sys.stdin.readline().strip()
+    if len(key) < MIN_API_KEY_CHARS:
+        return _fail(
+            f"an API key needs at least {MIN_API_KEY_CHARS} characters; "
+            "leave out --stdin to make a random one",
+            EXIT_USAGE,
+        )
+    print(hash_password(key))
     return EXIT_OK
 
 

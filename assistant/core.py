@@ -90,13 +90,25 @@ class Assistant:
         return list(self.catalog.documents().values())
 
     # -- asking ---------------------------------------------------------------------------
-    def ask(self, question: str, history: HistoryLike | None = None) -> Answer:
-        """Answer a question from the indexed documents, with citations, or refuse."""
+    def ask(
+        self,
+        question: str,
+        history: HistoryLike | None = None,
+        *,
+        k: int | None = None,
+        answerer: Answerer | None = None,
+    ) -> Answer:
+        """Answer a question from the indexed documents, with citations, or refuse.
+
+        `k` overrides the passages retrieved and `answerer` the configured backend, for this
+        question only.
+        """
         started = time.perf_counter()
-        prepared = self.prepare_question(question, history)
-        retrieval = self.retrieve(prepared.standalone)
+        chosen = answerer or self.answerer
+        prepared = self.prepare_question(question, history, answerer=chosen)
+        retrieval = self.retrieve(prepared.standalone, k)
         clock = time.perf_counter()
-        answer = self.answerer.answer(prepared, retrieval)
+        answer = chosen.answer(prepared, retrieval)
         return self._finish(answer, prepared, retrieval, clock, started)
 
     def _finish(
@@ -119,17 +131,24 @@ class Assistant:
             }
         )
 
-    def stream(self, question: str, history: HistoryLike | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self,
+        question: str,
+        history: HistoryLike | None = None,
+        *,
+        k: int | None = None,
+        answerer: Answerer | None = None,
+    ) -> Iterator[str | Answer]:
         """Answer incrementally: text pieces as they are produced, then the final Answer.
 
         The final Answer is authoritative (citations checked); its text may differ from the
         concatenated pieces when unsupported sentences were removed.
         """
         started = time.perf_counter()
-        prepared = self.prepare_question(question, history)
-        retrieval = self.retrieve(prepared.standalone)
+        answerer = answerer or self.answerer
+        prepared = self.prepare_question(question, history, answerer=answerer)
+        retrieval = self.retrieve(prepared.standalone, k)
         clock = time.perf_counter()
-        answerer = self.answerer
         final: Answer | None = None
         if isinstance(answerer, StreamingAnswerer):
             for event in answerer.stream(prepared, retrieval):
@@ -139,13 +158,21 @@ class Assistant:
                     yield event
         else:
             final = answerer.answer(prepared, retrieval)
-            yield from _pieces(final.text)
+            yield from text_pieces(final.text)
         if final is None:
             raise RuntimeError(f"answerer {answerer.name!r} ended its stream without an answer")
         yield self._finish(final, prepared, retrieval, clock, started)
 
-    def prepare_question(self, question: str, history: HistoryLike | None = None) -> Question:
-        """Validate and clean the question, and make it standalone using the history."""
+    def prepare_question(
+        self,
+        question: str,
+        history: HistoryLike | None = None,
+        answerer: Answerer | None = None,
+    ) -> Question:
+        """Validate and clean the question, and make it standalone using the history.
+
+        An LLM `answerer` (default: the configured one) rewrites follow-ups itself.
+        """
         if not isinstance(question, str):
             raise BadQuestionError("the question must be text")
         limit = self.settings.max_question_chars
@@ -157,16 +184,18 @@ class Assistant:
         if not cleaned:
             raise BadQuestionError("the question is empty")
         messages = tuple(_message(item) for item in history or ())
-        if messages and isinstance(self.answerer, Condenser):  # an LLM rewrites follow-ups
-            return Question(cleaned, self.answerer.condense(cleaned, messages), messages)
+        condenser = (answerer or self.answerer) if messages else None
+        if isinstance(condenser, Condenser):  # an LLM rewrites follow-ups
+            return Question(cleaned, condenser.condense(cleaned, messages), messages)
         return Question(cleaned, condense(cleaned, messages), messages)
 
     def retrieve(self, query: str, k: int | None = None) -> Retrieval:
         """The top passages for a (standalone) query."""
-        self._require_index()
+        self.require_index()
         return self.retriever.retrieve(query, k or self.settings.top_k)
 
-    def _require_index(self) -> None:
+    def require_index(self) -> None:
+        """Raise IndexMissingError unless an index with passages exists."""
         if not self.catalog.exists() or self.catalog.chunk_count() == 0:
             raise IndexMissingError(
                 f"no index at {self.settings.index_dir}: run `assistant ingest` first"
@@ -177,7 +206,7 @@ class Assistant:
         self.catalog.close()
 
 
-def _pieces(text: str) -> Iterator[str]:
+def text_pieces(text: str) -> Iterator[str]:
     """Split text into word-sized pieces that concatenate back to it."""
     for match in re.finditer(r"\S+\s*|\s+", text):
         yield match.group()

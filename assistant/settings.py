@@ -187,3 +187,21 @@ class Settings(BaseSettings):
     def uploads_dir(self) -> Path:
         """Where the web UI saves uploaded documents before indexing them."""
         return self.data_dir / "uploads"
+
+    # -- HTTP API (`assistant serve`: /v1 and /healthz; docs/api.md) -----------------------
+    api_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="API clients: name -> key hash from `assistant hash-api-key`. When set, "
+        "every /v1 request needs one of the keys as a bearer token.",
+    )
+    api_allow_unauthenticated_remote: bool = Field(
+        False,
+        description="Serve the API without keys on a non-loopback address (else serve refuses).",
+    )
+    max_request_bytes: int = Field(
+        1_000_000, ge=1024, le=100_000_000, description="Largest API request body (else 413)."
+    )
+    api_default_model: str | None = Field(
+        None,
+        description="Answerer behind the API model name `default`; None: the `answerer` setting.",
+    )

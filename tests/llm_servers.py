@@ -14,16 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from assistant.answerers.llamacpp import bundled_model_path
+from tests.servers import free_port
+
+__all__ = ["SERVER_KEY", "SERVER_MODEL", "free_port", "llama_server", "silent_server"]
 
 SERVER_MODEL = "smollm2"
 SERVER_KEY = "test-key-5f3a9c"  # the server demands it: proves the key is sent
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (right now)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

@@ -121,3 +121,23 @@ def test_answer_types_and_code_lines() -> None:
     assert looks_like_code(">>> print(json.dumps({'a': 1}))")
     assert looks_like_code("shutil.rmtree(path, ignore_errors=False, onerror=None)")
     assert not looks_like_code("Return the greatest common divisor of the arguments.")
+
+
+def test_k_and_answerer_can_be_chosen_per_question(seed_assistant: Assistant) -> None:
+    from assistant.answerers import create_answerer
+    from assistant.answerers.fake import FakeAnswerer
+
+    fake = create_answerer("fake", seed_assistant.settings)
+    assert isinstance(fake, FakeAnswerer)
+    question = "Which companies had to halt their stablecoin plans in Hong Kong?"
+    events = list(seed_assistant.stream(question, answerer=fake, k=1))
+    assert isinstance(events[-1], Answer)
+    prompt = fake.llm.calls[-1][-1].content or ""
+    assert '<source id="1"' in prompt
+    assert '<source id="2"' not in prompt
+    answer = seed_assistant.ask(question, answerer=fake, k=3)
+    assert_citations_exact(answer)
+    prompt = fake.llm.calls[-1][-1].content or ""
+    assert '<source id="3"' in prompt
+    assert '<source id="4"' not in prompt
+    assert seed_assistant.answerer.name == "extractive"  # the configured one is untouched

@@ -1,26 +1,24 @@
-"""The staff web chat: layout and wiring of the Gradio app, the `ask` API, and `serve`."""
+"""The staff web chat: layout and wiring of the Gradio app, its `ask` API, and its mounting."""
 
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from fastapi import FastAPI
 from gradio.events import api
 
 from assistant.core import Assistant
 from assistant.errors import AssistantError
-from assistant.settings import Settings
 from assistant.types import Answer, Message
-from assistant.ui.auth import is_loopback, load_users, make_auth, open_bind_warning
+from assistant.ui.auth import make_auth
 from assistant.ui.documents import build_documents_tab, summary
 from assistant.ui.examples import example_questions
 from assistant.ui.feedback import Rating, append_jsonl, feedback_record
@@ -288,30 +286,15 @@ def _user(request: gr.Request | None) -> str | None:
     return getattr(request, "username", None) if request is not None else None
 
 
-def warm_up(assistant: Assistant) -> None:
-    """Load the embedding model, open the store and build the answerer before serving."""
-    started = time.perf_counter()
-    try:
-        assistant.retrieve("warm up", k=1)
-        answerer = assistant.answerer
-        prepare = getattr(answerer, "warm_up", None)
-        if callable(prepare):  # e.g. an LLM answerer loading its model file
-            prepare()
-    except AssistantError as exc:
-        print(f"assistant: {exc}", file=sys.stderr)
-    print(f"assistant: ready in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-
-
-def serve(settings: Settings) -> None:
-    """Serve the web chat until interrupted (logins and the open-bind warning from settings)."""
-    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    users = load_users(settings)
-    if not users and not is_loopback(settings.host):
-        print(open_bind_warning(settings.host), file=sys.stderr, flush=True)
-    assistant = Assistant(settings)
-    warm_up(assistant)
+def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr.Blocks:
+    """Mount the web chat at `/` of `app` (after the app's own routes), with logins if any."""
+    settings = assistant.settings
     demo = build_app(assistant)
-    demo.queue(default_concurrency_limit=1).launch(
+    demo.queue(default_concurrency_limit=1)
+    gr.mount_gradio_app(
+        app,
+        demo,
+        path="/",
         server_name=settings.host,
         server_port=settings.port,
         auth=make_auth(users),
@@ -327,3 +310,4 @@ def serve(settings: Settings) -> None:
         mcp_server=False,
         show_error=True,
     )
+    return demo

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from assistant.ui.auth import hash_password
-from tests.ui.conftest import Server, screenshot, start_server, stop_server
+from tests.servers import Server, start_server, stop_server
+from tests.ui.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

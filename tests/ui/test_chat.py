@@ -1,4 +1,4 @@
-"""The chat function and `serve`'s wiring, without a browser."""
+"""The chat function and how `serve` mounts it, without a browser."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import gradio as gr
 import pytest
 
 from assistant import Assistant
-from assistant.ui import app
+from assistant.api.server import serve
 from assistant.ui.app import Turn, answer_stream, conversation
 from assistant.ui.auth import hash_password
 from tests.conftest import make_settings
@@ -61,35 +61,52 @@ def test_missing_index_is_an_error_message(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def launches(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: calls.append(kw))
+def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]:
+    """What `serve` hands uvicorn (instead of serving)."""
+    import uvicorn
+
+    calls: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
     return calls
 
 
+def mounted_blocks(asgi_app: Any) -> gr.Blocks:
+    """The Gradio Blocks mounted at `/` of the served app."""
+    (mount,) = [route for route in asgi_app.routes if getattr(route, "path", None) == ""]
+    blocks: gr.Blocks = mount.app.get_blocks()
+    return blocks
+
+
 def test_serve_warns_when_open_without_logins(
-    seed_index: Path, launches: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+    seed_index: Path, served: list[Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    app.serve(make_settings(seed_index, host="0.0.0.0", max_upload_mb=3))
+    settings = make_settings(seed_index, host="0.0.0.0", max_upload_mb=3)
+    serve(settings, api=False)
     err = capsys.readouterr().err
     assert "WARNING" in err
     assert "NO LOGIN" in err
-    (launch,) = launches
-    assert launch["auth"] is None
-    assert launch["server_name"] == "0.0.0.0"
-    assert launch["max_file_size"] == 3_000_000
-    assert launch["footer_links"] == []
-    fonts = [*launch["theme"].font, *launch["theme"].font_mono]
+    ((asgi_app, options),) = served
+    assert options["host"] == "0.0.0.0"
+    blocks = mounted_blocks(asgi_app)
+    assert blocks.auth is None
+    assert blocks.max_file_size == 3_000_000
+    assert blocks.footer_links == []
+    fonts = [*blocks.theme.font, *blocks.theme.font_mono]
     assert fonts
     assert not any(isinstance(font, gr.themes.GoogleFont) for font in fonts)
 
 
 def test_serve_with_logins_is_quiet(
-    seed_index: Path, launches: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+    seed_index: Path, served: list[Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     encoded = hash_password("pw")
-    app.serve(make_settings(seed_index, host="0.0.0.0", auth_users={"ann": encoded}))
+    settings = make_settings(
+        seed_index, host="0.0.0.0", auth_users={"ann": encoded}, api_keys={"bot": encoded}
+    )
+    serve(settings)
     assert "WARNING" not in capsys.readouterr().err
-    (launch,) = launches
-    assert launch["auth"]("ann", "pw")
-    assert not launch["auth"]("ann", "nope")
+    ((asgi_app, _),) = served
+    check = mounted_blocks(asgi_app).auth
+    assert check("ann", "pw")
+    assert not check("ann", "nope")
+    assert "/v1/chat/completions" in asgi_app.openapi()["paths"]

@@ -1,0 +1,214 @@
+"""The FastAPI app: OpenAI-compatible chat completions, ask, documents, models and health."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import Response, StreamingResponse
+from fastapi.routing import APIRoute
+from starlette.routing import Match, Route
+from starlette.types import Receive, Scope, Send
+
+from assistant.api.auth import ApiKeys, key_dependency
+from assistant.api.chat import SSE_HEADERS, completion, conversation, prompt_tokens, stream_events
+from assistant.api.errors import ERROR_RESPONSES, ApiError, install_error_handlers
+from assistant.api.limits import BodyLimitMiddleware
+from assistant.api.models import Models
+from assistant.api.schemas import (
+    AskRequest,
+    AskResponse,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    DocumentInfo,
+    DocumentList,
+    Health,
+    ModelInfo,
+    ModelList,
+)
+from assistant.core import Assistant
+
+API_PREFIX = "/v1"
+# FastAPI's own OpenTelemetry hooks, off: nothing of a request leaves the machine.
+_NO_TELEMETRY: Any = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+    "auto_configure": False,
+}
+_DESCRIPTION = (
+    "Answers from the indexed documents with numbered citations of exact source spans, or a "
+    "refusal. `/v1/chat/completions` speaks OpenAI's chat API (the `openai` clients work "
+    "unchanged) and adds `citations` and `refused`; `/v1/ask` returns the JSON of "
+    "`assistant ask --json`. See docs/api.md."
+)
+_STREAM_DOC = (
+    "The completion (application/json), or with `stream: true` server-sent events "
+    "(text/event-stream): one `data: {json}` line per "
+    "ChatCompletionChunk (the last one with `finish_reason` carries `citations` and "
+    "`refused`), `: keep-alive` comments while the answer is prepared, then `data: [DONE]`."
+)
+
+
+def create_app(assistant: Assistant) -> FastAPI:
+    """The API over one (shared) Assistant; keys, limits and models come from its settings."""
+    settings = assistant.settings
+    keys = ApiKeys.from_settings(settings)
+    models = Models(assistant)
+    app = FastAPI(
+        title="Document assistant API",
+        version=_version(),
+        description=_DESCRIPTION,
+        docs_url=None,  # the Swagger and ReDoc pages would load scripts from a CDN
+        redoc_url=None,
+        telemetry=_NO_TELEMETRY,
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, prefix=API_PREFIX)
+    guard = [Depends(key_dependency(keys))] if keys.required else []
+    router = APIRouter(prefix=API_PREFIX, dependencies=guard, responses=ERROR_RESPONSES)
+
+    @router.post(
+        "/chat/completions",
+        response_model=ChatCompletion,
+        summary="Answer the last user message (OpenAI chat completions)",
+        responses={
+            200: {
+                "description": _STREAM_DOC,
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            }
+        },
+        openapi_extra={"x-stream-chunk": {"$ref": "#/components/schemas/ChatCompletionChunk"}},
+    )
+    def chat_completions(body: ChatCompletionRequest) -> Any:
+        """An answer in OpenAI's chat completion shape, with `citations` and `refused` added."""
+        question, history = conversation(body.messages)
+        max_tokens = body.max_completion_tokens or body.max_tokens
+        answerer = models.answerer(body.model, max_tokens, body.temperature)
+        name = models.resolve(body.model)
+        prompt = prompt_tokens(body.messages)
+        if not body.stream:
+            return completion(assistant.ask(question, history, answerer=answerer), name, prompt)
+        assistant.prepare_question(question)  # a bad question or no index: an HTTP error, now
+        assistant.require_index()
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        events = stream_events(
+            lambda: assistant.ask(question, history, answerer=answerer), name, prompt, include_usage
+        )
+        return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
+
+    @router.post("/ask", response_model=AskResponse, summary="Answer a question (CLI JSON)")
+    def ask(body: AskRequest) -> AskResponse:
+        """The answer as `assistant ask --json` prints it."""
+        answerer = models.answerer(body.model)
+        answer = assistant.ask(body.question, body.history, k=body.k, answerer=answerer)
+        return AskResponse.model_validate(answer.to_json_dict())
+
+    @router.get("/documents", response_model=DocumentList, summary="The indexed documents")
+    def documents() -> DocumentList:
+        """Every indexed document with its passage count and index time."""
+        records = sorted(assistant.documents(), key=lambda record: record.source)
+        listed = [DocumentInfo.model_validate(record, from_attributes=True) for record in records]
+        return DocumentList(
+            documents=listed, count=len(listed), chunks=sum(r.chunks for r in records)
+        )
+
+    @router.get("/models", response_model=ModelList, summary="The model names accepted")
+    def list_models() -> ModelList:
+        """`default` and every answerer (OpenAI's model list shape)."""
+        names = models.names()
+        return ModelList(data=[ModelInfo(id=name, answerer=names[name]) for name in names])
+
+    app.include_router(router)
+
+    @app.get("/healthz", response_model=Health, summary="Whether the server can answer")
+    def healthz() -> Health:
+        """Index presence and size and the default answerer (no key needed)."""
+        records = assistant.documents()
+        chunks = assistant.catalog.chunk_count() if records else 0
+        return Health(
+            status="ok" if chunks else "no_index",
+            index_ready=bool(chunks),
+            documents=len(records),
+            chunks=chunks,
+            answerer=models.default,
+            version=_version(),
+        )
+
+    paths: dict[str, set[str]] = {}
+    for route in [*router.routes, *app.routes]:
+        if isinstance(route, APIRoute):
+            paths.setdefault(route.path, set()).update(route.methods or ())
+    _add_fallback(app, paths)
+    _register_schema(app, ChatCompletionChunk)
+    return app
+
+
+def _add_fallback(app: FastAPI, paths: dict[str, set[str]]) -> None:
+    """JSON 405 for other methods on the API's paths, and 404 for unknown paths under /v1.
+
+    Without these the request would reach the web chat mounted at `/`, which answers in its
+    own shape.
+    """
+    for path, methods in paths.items():
+        allowed = sorted(methods)
+        app.router.routes.append(_AnyMethod(path, _method_not_allowed(allowed)))
+
+    def unknown(request: Request) -> Response:
+        raise ApiError(404, f"no endpoint {request.url.path}", code="not_found")
+
+    app.router.routes.append(_AnyMethod(API_PREFIX + "/{rest:path}", unknown))
+
+
+class _AnyMethod(Route):
+    """A route that takes every HTTP method, even ones Starlette does not list."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """A full match whenever the path matches."""
+        match, child = super().matches(scope)
+        return (Match.FULL if match is Match.PARTIAL else match), child
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The endpoint, whatever the method."""
+        await self.app(scope, receive, send)
+
+
+def _method_not_allowed(allowed: list[str]) -> Callable[[Request], Response]:
+    def refuse(request: Request) -> Response:
+        raise ApiError(
+            405,
+            f"{request.method} is not allowed here; use {', '.join(allowed)}",
+            code="method_not_allowed",
+            headers={"Allow": ", ".join(allowed)},
+        )
+
+    return refuse
+
+
+def _register_schema(app: FastAPI, model: type[ChatCompletionChunk]) -> None:
+    """Put a model only named in a description (the stream chunk) into the OpenAPI components."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, nested in definition.pop("$defs", {}).items():
+                components.setdefault(name, nested)
+            components[model.__name__] = definition
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _version() -> str:
+    try:
+        return version("assistant")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"

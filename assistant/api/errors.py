@@ -1,0 +1,129 @@
+"""API errors: every 4xx and 5xx is JSON in OpenAI's `{"error": {message, type, code, param}}`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.api.schemas import ErrorResponse
+from assistant.errors import AssistantError, BadQuestionError, IndexMissingError
+
+log = logging.getLogger(__name__)
+
+INVALID_REQUEST = "invalid_request_error"
+AUTHENTICATION = "authentication_error"
+SERVER = "server_error"
+
+# Documented on every /v1 operation, so the OpenAPI schema lists what the server can answer.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "Bad request: invalid JSON or question."},
+    401: {"model": ErrorResponse, "description": "Missing or wrong API key."},
+    404: {"model": ErrorResponse, "description": "Unknown model or endpoint."},
+    413: {"model": ErrorResponse, "description": "Request body over `max_request_bytes`."},
+    422: {"model": ErrorResponse, "description": "The body does not match the schema."},
+    500: {"model": ErrorResponse, "description": "A bug; the server logged it."},
+    503: {"model": ErrorResponse, "description": "No index yet: run `assistant ingest`."},
+}
+_STATUS_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+
+
+class ApiError(Exception):
+    """An error the API answers with a status and an OpenAI-shaped JSON body."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        kind: str = INVALID_REQUEST,
+        param: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.kind = kind
+        self.param = param
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body."""
+        return error_body(self.message, kind=self.kind, code=self.code, param=self.param)
+
+    def response(self) -> JSONResponse:
+        """The whole HTTP response."""
+        return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
+
+
+def error_body(
+    message: str, *, kind: str = INVALID_REQUEST, code: str | None = None, param: str | None = None
+) -> dict[str, Any]:
+    """`{"error": {...}}` as sent."""
+    return {"error": {"message": message, "type": kind, "code": code, "param": param}}
+
+
+def api_error_for(exc: Exception) -> ApiError:
+    """The API error for an exception raised while answering."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, BadQuestionError):
+        return ApiError(400, str(exc), code="invalid_question")
+    if isinstance(exc, IndexMissingError):
+        return ApiError(503, str(exc), code="index_missing", kind=SERVER)
+    if isinstance(exc, AssistantError):
+        return ApiError(500, str(exc), code="assistant_error", kind=SERVER)
+    log.error("the API failed", exc_info=exc)
+    return ApiError(500, "the server failed; the error was logged", code="internal", kind=SERVER)
+
+
+def validation_error(exc: RequestValidationError) -> ApiError:
+    """400 for a body that is not JSON, 422 (naming the field) for one that breaks the schema."""
+    errors = list(exc.errors())
+    first = errors[0] if errors else {}
+    if first.get("type") == "json_invalid":
+        detail = (first.get("ctx") or {}).get("error", "")
+        return ApiError(
+            400, f"the body is not valid JSON{': ' + detail if detail else ''}", code="invalid_json"
+        )
+    location = [str(part) for part in first.get("loc", ()) if part != "body"]
+    param = ".".join(location) or None
+    message = str(first.get("msg", "invalid request"))
+    if not location:  # the body as a whole: absent, or not a JSON object
+        message = "the body must be a JSON object, sent as Content-Type: application/json"
+    elif param:
+        message = f"{param}: {message}"
+    more = len(errors) - 1
+    if more > 0:
+        message += f" (and {more} more {'problem' if more == 1 else 'problems'})"
+    return ApiError(422, message, code="invalid_body", param=param)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every error of `app` (not of a mounted app) an OpenAI-shaped JSON response."""
+
+    async def on_api_error(request: Request, exc: Exception) -> JSONResponse:
+        return api_error_for(exc).response()
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return validation_error(exc).response()
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        code = _STATUS_CODES.get(exc.status_code)
+        return ApiError(exc.status_code, message, code=code, headers=exc.headers).response()
+
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(AssistantError, on_api_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_api_error)

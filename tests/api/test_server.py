@@ -1,0 +1,116 @@
+"""`assistant serve`: the open-bind refusal, the API alone, an empty index, settings files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from assistant import Assistant, Settings
+from assistant.api.server import UnsafeBindError, build_server, check_bind
+from assistant.security import hash_password
+from tests.conftest import make_settings
+from tests.servers import free_port, server_env
+
+QUESTION = {"messages": [{"role": "user", "content": "Who halted their plans?"}]}
+
+
+@contextmanager
+def running(app: FastAPI) -> Iterator[str]:
+    """`app` served by uvicorn on a free loopback port in this process; yields its URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive(), "uvicorn stopped"
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("host", "changes", "api", "refused"),
+    [
+        ("127.0.0.1", {}, True, False),
+        ("localhost", {}, True, False),
+        ("0.0.0.0", {}, True, True),
+        ("192.168.1.20", {}, True, True),
+        ("0.0.0.0", {}, False, False),  # the chat alone: its own login warning applies
+        ("0.0.0.0", {"api_allow_unauthenticated_remote": True}, True, False),
+        ("0.0.0.0", {"api_keys": {"bot": "scrypt$..."}}, True, False),
+    ],
+)
+def test_the_api_is_never_open_to_the_network_by_accident(
+    tmp_path: Path, host: str, changes: dict[str, object], api: bool, refused: bool
+) -> None:
+    settings = make_settings(tmp_path, host=host, **changes)
+    if refused:
+        with pytest.raises(UnsafeBindError, match="without API keys"):
+            check_bind(settings, api)
+    else:
+        check_bind(settings, api)
+
+
+def test_serve_refuses_an_open_bind_at_once(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "assistant.cli", "serve", "--host", "0.0.0.0"]
+    result = subprocess.run(
+        [*command, "--index", str(tmp_path / "index"), "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        env=server_env(tmp_path, tmp_path / "data"),
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "refusing to serve the API on 0.0.0.0 without API keys" in result.stderr
+    for remedy in ("hash-api-key", "--ui-only", "--allow-unauthenticated-remote", "127.0.0.1"):
+        assert remedy in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_api_alone_without_an_index_says_so(tmp_path: Path) -> None:
+    """No keys on loopback: open. No index: health says so and questions get 503."""
+    app = build_server(Assistant(make_settings(tmp_path / "none")), ui=False)
+    with running(app) as url:
+        health = httpx.get(f"{url}/healthz", timeout=60).json()
+        assert (health["status"], health["index_ready"], health["chunks"]) == ("no_index", False, 0)
+        for body in (QUESTION, {**QUESTION, "stream": True}):
+            response = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=60)
+            assert response.status_code == 503
+            assert response.json()["error"]["code"] == "index_missing"
+            assert "assistant ingest" in response.json()["error"]["message"]
+        ask = httpx.post(f"{url}/v1/ask", json={"question": "Who?"}, timeout=60)
+        assert ask.status_code == 503
+        documents = httpx.get(f"{url}/v1/documents", timeout=60).json()
+        assert documents == {"documents": [], "count": 0, "chunks": 0}
+        root = httpx.get(f"{url}/", timeout=60)  # no chat in API-only mode
+        assert root.status_code == 404
+        assert root.json()["error"]["code"] == "not_found"
+        schema = httpx.get(f"{url}/openapi.json", timeout=60).json()
+        assert "security" not in schema["paths"]["/v1/ask"]["post"]  # no keys: none documented
+
+
+def test_api_keys_from_a_toml_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    encoded = hash_password("qa-toml-key-00000000000000")
+    config = tmp_path / "assistant.toml"
+    config.write_text(
+        f'max_request_bytes = 4096\napi_default_model = "fake"\n\n[api_keys]\nbot = "{encoded}"\n'
+    )
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
+    settings = Settings()
+    assert settings.api_keys["bot"].get_secret_value() == encoded
+    assert (settings.max_request_bytes, settings.api_default_model) == (4096, "fake")
