@@ -44,26 +44,40 @@ def running(app: FastAPI) -> Iterator[str]:
 
 
 @pytest.mark.parametrize(
-    ("host", "changes", "api", "refused"),
+    ("host", "changes", "parts", "logins", "refused"),
     [
-        ("127.0.0.1", {}, True, False),
-        ("localhost", {}, True, False),
-        ("0.0.0.0", {}, True, True),
-        ("192.168.1.20", {}, True, True),
-        ("0.0.0.0", {}, False, False),  # the chat alone: its own login warning applies
-        ("0.0.0.0", {"api_allow_unauthenticated_remote": True}, True, False),
-        ("0.0.0.0", {"api_keys": {"bot": "scrypt$..."}}, True, False),
+        ("127.0.0.1", {}, ("api", "ui"), False, None),
+        ("localhost", {}, ("api", "ui"), False, None),
+        ("::1", {}, ("api", "ui"), False, None),
+        ("0.0.0.0", {}, ("api", "ui"), False, "the web chat and the API"),
+        ("192.168.1.20", {}, ("api",), False, "the API"),
+        ("0.0.0.0", {}, ("ui",), False, "the web chat"),
+        ("0.0.0.0", {}, ("ui",), True, None),
+        ("0.0.0.0", {}, ("api", "ui"), True, "the API"),
+        ("0.0.0.0", {"api_keys": {"bot": "scrypt$..."}}, ("api", "ui"), False, "the web chat"),
+        ("0.0.0.0", {"api_keys": {"bot": "scrypt$..."}}, ("api", "ui"), True, None),
+        ("0.0.0.0", {"api_keys": {"bot": "scrypt$..."}}, ("api",), False, None),
     ],
 )
-def test_the_api_is_never_open_to_the_network_by_accident(
-    tmp_path: Path, host: str, changes: dict[str, object], api: bool, refused: bool
+def test_nothing_is_open_to_the_network_by_accident(
+    tmp_path: Path,
+    host: str,
+    changes: dict[str, object],
+    parts: tuple[str, ...],
+    logins: bool,
+    refused: str | None,
 ) -> None:
     settings = make_settings(tmp_path, host=host, **changes)
-    if refused:
-        with pytest.raises(UnsafeBindError, match="without API keys"):
-            check_bind(settings, api)
-    else:
-        check_bind(settings, api)
+    where = {"api": "api" in parts, "ui": "ui" in parts, "has_logins": logins}
+    if refused is None:
+        assert check_bind(settings, **where) is None
+        return
+    with pytest.raises(UnsafeBindError, match=f"^refusing to serve {refused} on {host} "):
+        check_bind(settings, **where)
+    allowed = settings.with_overrides(allow_unauthenticated_remote=True)
+    warning = check_bind(allowed, **where)
+    assert warning is not None
+    assert f"NO LOGIN for {refused}" in warning
 
 
 def test_serve_refuses_an_open_bind_at_once(tmp_path: Path) -> None:
@@ -76,8 +90,11 @@ def test_serve_refuses_an_open_bind_at_once(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 2
-    assert "refusing to serve the API on 0.0.0.0 without API keys" in result.stderr
-    for remedy in ("hash-api-key", "--ui-only", "--allow-unauthenticated-remote", "127.0.0.1"):
+    assert (
+        "refusing to serve the web chat and the API on 0.0.0.0 without logins and API keys"
+        in result.stderr
+    )
+    for remedy in ("hash-api-key", "hash-password", "--allow-unauthenticated-remote", "127.0.0.1"):
         assert remedy in result.stderr
     assert "Traceback" not in result.stderr
 
