@@ -1,9 +1,7 @@
-"""`assistant serve`: the open-bind refusal, the API alone, an empty index, settings files."""
+"""`assistant serve`: the API alone, an empty index, settings files (binding: tests/security)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,10 +14,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from assistant import Assistant, Settings
-from assistant.api.server import UnsafeBindError, build_server, check_bind
+from assistant.api.server import build_server
 from assistant.security import hash_password
 from tests.conftest import make_settings
-from tests.servers import free_port, server_env
+from tests.servers import free_port
 
 QUESTION = {"messages": [{"role": "user", "content": "Who halted their plans?"}]}
 
@@ -41,62 +39,6 @@ def running(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
-
-
-@pytest.mark.parametrize(
-    ("host", "changes", "parts", "logins", "refused"),
-    [
-        ("127.0.0.1", {}, ("api", "ui"), False, None),
-        ("localhost", {}, ("api", "ui"), False, None),
-        ("::1", {}, ("api", "ui"), False, None),
-        ("0.0.0.0", {}, ("api", "ui"), False, "the web chat and the API"),
-        ("192.168.1.20", {}, ("api",), False, "the API"),
-        ("0.0.0.0", {}, ("ui",), False, "the web chat"),
-        ("0.0.0.0", {}, ("ui",), True, None),
-        ("0.0.0.0", {}, ("api", "ui"), True, "the API"),
-        ("0.0.0.0", {"api_keys": {"bot": "scrypt$..."}}, ("api", "ui"), False, "the web chat"),
-        ("0.0.0.0", {"api_keys": {"bot": "scrypt$..."}}, ("api", "ui"), True, None),
-        ("0.0.0.0", {"api_keys": {"bot": "scrypt$..."}}, ("api",), False, None),
-    ],
-)
-def test_nothing_is_open_to_the_network_by_accident(
-    tmp_path: Path,
-    host: str,
-    changes: dict[str, object],
-    parts: tuple[str, ...],
-    logins: bool,
-    refused: str | None,
-) -> None:
-    settings = make_settings(tmp_path, host=host, **changes)
-    where = {"api": "api" in parts, "ui": "ui" in parts, "has_logins": logins}
-    if refused is None:
-        assert check_bind(settings, **where) is None
-        return
-    with pytest.raises(UnsafeBindError, match=f"^refusing to serve {refused} on {host} "):
-        check_bind(settings, **where)
-    allowed = settings.with_overrides(allow_unauthenticated_remote=True)
-    warning = check_bind(allowed, **where)
-    assert warning is not None
-    assert f"NO LOGIN for {refused}" in warning
-
-
-def test_serve_refuses_an_open_bind_at_once(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "assistant.cli", "serve", "--host", "0.0.0.0"]
-    result = subprocess.run(
-        [*command, "--index", str(tmp_path / "index"), "--port", str(free_port())],
-        capture_output=True,
-        text=True,
-        env=server_env(tmp_path, tmp_path / "data"),
-        timeout=120,
-    )
-    assert result.returncode == 2
-    assert (
-        "refusing to serve the web chat and the API on 0.0.0.0 without logins and API keys"
-        in result.stderr
-    )
-    for remedy in ("hash-api-key", "hash-password", "--allow-unauthenticated-remote", "127.0.0.1"):
-        assert remedy in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 def test_api_alone_without_an_index_says_so(tmp_path: Path) -> None:

@@ -12,7 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from assistant.api.server import UnsafeBindError, check_bind
 from assistant.security import hash_password
+from tests.conftest import make_settings
 from tests.servers import Server, free_port, server_env, start_server, stop_server
 
 pytestmark = pytest.mark.integration
@@ -56,6 +58,43 @@ def test_serve_listens_on_loopback_only_by_default(default_server: Server) -> No
     assert "WARNING" not in default_server.log.read_text()
 
 
+@pytest.mark.parametrize(
+    ("host", "changes", "parts", "logins", "refused"),
+    [
+        ("127.0.0.1", {}, ("api", "ui"), False, None),
+        ("localhost", {}, ("api", "ui"), False, None),
+        ("::1", {}, ("api", "ui"), False, None),
+        ("0.0.0.0", {}, ("api", "ui"), False, "the web chat and the API"),
+        ("192.168.1.20", {}, ("api",), False, "the API"),
+        ("0.0.0.0", {}, ("ui",), False, "the web chat"),
+        ("0.0.0.0", {}, ("ui",), True, None),
+        ("0.0.0.0", {}, ("api", "ui"), True, "the API"),
+        ("0.0.0.0", {"api_keys": {"bot": "scrypt$..."}}, ("api", "ui"), False, "the web chat"),
+        ("0.0.0.0", {"api_keys": {"bot": "scrypt$..."}}, ("api", "ui"), True, None),
+        ("0.0.0.0", {"api_keys": {"bot": "scrypt$..."}}, ("api",), False, None),
+    ],
+)
+def test_nothing_is_open_to_the_network_by_accident(
+    tmp_path: Path,
+    host: str,
+    changes: dict[str, object],
+    parts: tuple[str, ...],
+    logins: bool,
+    refused: str | None,
+) -> None:
+    settings = make_settings(tmp_path, host=host, **changes)
+    where = {"api": "api" in parts, "ui": "ui" in parts, "has_logins": logins}
+    if refused is None:
+        assert check_bind(settings, **where) is None
+        return
+    with pytest.raises(UnsafeBindError, match=f"^refusing to serve {refused} on {host} "):
+        check_bind(settings, **where)
+    allowed = settings.with_overrides(allow_unauthenticated_remote=True)
+    warning = check_bind(allowed, **where)
+    assert warning is not None
+    assert f"NO LOGIN for {refused}" in warning
+
+
 def serve_at(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "assistant.cli", "serve", "--port", str(free_port())]
     return subprocess.run(
@@ -84,7 +123,10 @@ def test_an_open_address_without_guards_is_refused(
     result = serve_at(tmp_path, *args, **settings)
     assert result.returncode == 2, result.stderr
     assert f"assistant: error: refusing to serve {refused}" in result.stderr
-    assert "--allow-unauthenticated-remote" in result.stderr
+    for remedy in ("--allow-unauthenticated-remote", "127.0.0.1", "docs/security.md"):
+        assert remedy in result.stderr
+    assert ("hash-password" in result.stderr) == ("web chat" in refused)
+    assert ("hash-api-key" in result.stderr) == ("API" in refused)
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "index").exists()  # refused before anything was loaded
 
