@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,7 @@ def test_uploads_through_the_page_stay_inside_and_respect_limits(
         {"name": "fake.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 not a pdf"},
     ]
     too_big = [{"name": "big.txt", "mimeType": "text/plain", "buffer": b"word " * 300_000}]
+    started = time.time() - 1
     context = browser.new_context()
     try:
         page = context.new_page()
@@ -180,6 +182,15 @@ def test_uploads_through_the_page_stay_inside_and_respect_limits(
     assert "fake.pdf" in status
     assert "corrupt or unreadable PDF" in status
     assert "Added 3" in status
+    leftovers = [
+        path
+        for path in Path("/tmp/gradio").rglob("*")
+        if path.is_file()
+        and path.stat().st_size < 10_000
+        and path.stat().st_mtime >= started
+        and b"Nebula parking" in path.read_bytes()
+    ]
+    assert leftovers == []  # Gradio's temporary copies are gone
     assert "exceed the maximum allowed size" in big_status
     assert "big.txt" in big_status
 
