@@ -206,3 +206,9 @@ class Settings(BaseSettings):
         None,
         description="Answerer behind the API model name `default`; None: the `answerer` setting.",
     )
+
+    # -- Security (docs/security.md) ---------------------------------------------------------
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "warning",
+        description="Log level of `assistant serve` (debug logs every request; never a secret).",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -97,6 +98,9 @@ def serve(settings: Settings, *, api: bool = True, ui: bool = True) -> None:
     import uvicorn
 
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     from assistant.ui.auth import load_users
 
     has_logins = ui and bool(load_users(settings))
@@ -110,7 +114,7 @@ def serve(settings: Settings, *, api: bool = True, ui: bool = True) -> None:
     offered = [f"the chat at {base}/"] if ui else []
     offered += [f"the API at {base}/v1 (docs/api.md)"] if api else []
     print(f"assistant: serving {' and '.join(offered)}", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
 
 
 def _url_host(host: str) -> str:
