@@ -13,6 +13,8 @@ from assistant import Assistant
 from assistant.answerers.prompting import format_sources
 from assistant.citations import without_document_markers
 from assistant.injection import PLACEHOLDER, instruction_spans, looks_like_instruction
+from assistant.loaders import load_document
+from benchmarks.corpora import PYDOCS_ROOT, pydocs_files
 from tests.conftest import SEED_FILE, make_settings
 from tests.security.conftest import assert_honest_citations
 from tests.servers import Server
@@ -67,8 +69,18 @@ def test_ordinary_sentences_do_not(text: str) -> None:
     assert not looks_like_instruction(text)
 
 
-def test_no_seed_sentence_is_taken_for_an_injection() -> None:
+def test_no_real_document_is_taken_for_an_injection() -> None:
+    """No false alarms on the seed and the 53 Python documentation pages of the evaluation."""
     assert instruction_spans(SEED_FILE.read_text(encoding="utf-8")) == []
+    if not PYDOCS_ROOT.is_dir():
+        pytest.fail(f"{PYDOCS_ROOT} is missing: run `make system-deps` (apt python3.11-doc)")
+    pages = pydocs_files()
+    assert len(pages) == 53
+    flagged = []
+    for page in pages:
+        text = load_document(page, page.name, max_bytes=10**8).text
+        flagged += [text[start:end] for start, end in instruction_spans(text)]
+    assert flagged == []
 
 
 @pytest.mark.parametrize(
