@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +54,17 @@ def assert_honest_citations(answer: Answer | dict[str, Any], catalog: Catalog) -
         assert text[citation["start"] : citation["end"]] == citation["quote"]
         for start, end in instruction_spans(text):
             assert citation["end"] <= start or citation["start"] >= end, citation["quote"]
+
+
+@contextmanager
+def chat_page(browser: Any, server: Server) -> Iterator[Any]:
+    """A fresh browser page on the server's chat, closed afterwards."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(server.url)
+        page.wait_for_selector("#qa-chat")
+        yield page
+    finally:
+        context.close()

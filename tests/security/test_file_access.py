@@ -16,6 +16,7 @@ import pytest
 
 from assistant.ui.documents import save_uploads
 from tests.conftest import SEED_FILE, make_settings
+from tests.security.conftest import chat_page
 from tests.servers import Server
 
 pytestmark = pytest.mark.integration
@@ -159,16 +160,9 @@ def test_uploads_through_the_page_stay_inside_and_respect_limits(
     ]
     too_big = [{"name": "big.txt", "mimeType": "text/plain", "buffer": b"word " * 300_000}]
     started = time.time() - 1
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.set_default_timeout(120_000)
-        page.goto(hostile_server.url)
-        page.wait_for_selector("#qa-chat")
+    with chat_page(browser, hostile_server) as page:
         status = upload_in_browser(page, hostile, "#qa-ingest-status .qa-status-ok")
         big_status = upload_in_browser(page, too_big, ".toast-body:has-text('big.txt')")
-    finally:
-        context.close()
     uploads = hostile_server.data_dir / "uploads"
     saved = sorted(path.name for path in uploads.iterdir())
     assert saved == ["qa-escape-abs.txt", "qa-escape-up.txt", "qa-escape-win.md"], saved
@@ -210,19 +204,11 @@ def test_the_viewer_shows_only_indexed_text(
     browser: Any, hostile_server: Server, data: dict[str, Any]
 ) -> None:
     """A client sending its own reference to the source panel gets a warning, nothing else."""
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        page.goto(hostile_server.url)
-        page.wait_for_selector("#qa-chat")
+    with chat_page(browser, hostile_server) as page:
         page.wait_for_function("typeof window.__qaTrigger === 'function'")
         page.evaluate("data => window.__qaTrigger('cite', data)", data)
-        warning = page.locator("#qa-viewer .qa-viewer-warning")
-        warning.wait_for()
+        page.locator("#qa-viewer .qa-viewer-warning").wait_for()
         shown = str(page.locator("#qa-viewer").inner_text())
-    finally:
-        context.close()
     assert any(
         reason in shown
         for reason in ("not valid", "no longer in the index", "changed since the answer")
