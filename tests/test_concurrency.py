@@ -28,9 +28,9 @@ def _ingest(index: Path, *paths: Path, lock_timeout: float | None = None) -> sub
     env = dict(os.environ)
     if lock_timeout is not None:
         env["ASSISTANT_INGEST_LOCK_TIMEOUT"] = str(lock_timeout)
+    command = [sys.executable, "-m", "assistant.cli", "ingest", *map(str, paths)]
     return subprocess.Popen(
-        [sys.executable, "-m", "assistant.cli", "ingest", *map(str, paths), "--index", str(index)]
-        + ["--verbose", "--json"],
+        [*command, "--index", str(index), "--verbose", "--json"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -193,8 +193,13 @@ def test_failed_write_leaves_the_old_file(tmp_path: Path) -> None:
 
     path = tmp_path / "result.json"
     write_text_atomic(path, "old")
-    with pytest.raises(RuntimeError), atomic_writer(path) as handle:
-        handle.write(b"half of the new")
-        raise RuntimeError("disk full")
+
+    def fail_half_way() -> None:
+        with atomic_writer(path) as handle:
+            handle.write(b"half of the new")
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        fail_half_way()
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["result.json"]
