@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,19 @@ def _mkdirs_deep(top: Path, levels: int) -> int:
     return descriptor
 
 
+def _remove_deep(top: Path) -> None:
+    """Remove the chain of folders below `top` one level at a time: pytest's own clean-up of
+    old temporary folders (shutil.rmtree) recurses and would fail on it in later sessions."""
+    while (top / "d").is_dir():
+        inner = top / "d" / "d"
+        if inner.is_dir():
+            os.rename(inner, top / "d-inner")
+        shutil.rmtree(top / "d")
+        if not (top / "d-inner").is_dir():
+            return
+        os.rename(top / "d-inner", top / "d")
+
+
 def _write_at(descriptor: int, name: str, data: bytes) -> None:
     handle = os.open(name, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=descriptor)
     os.write(handle, data)
@@ -51,7 +65,7 @@ def _write_at(descriptor: int, name: str, data: bytes) -> None:
 
 
 @pytest.fixture(scope="module")
-def messy(tmp_path_factory: pytest.TempPathFactory) -> Messy:
+def messy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Messy]:
     """seeds/ indexed, then a folder of awkward files ingested on top (max_file_mb=0.2)."""
     root = tmp_path_factory.mktemp("messy")
     corpus = root / "corpus"
@@ -93,8 +107,11 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> Messy:
     os.symlink(corpus, corpus / "links" / "loop")
     _write_at(_mkdirs_deep(corpus, DEEP), "deep.txt", b"The deepest file mentions walruses.\n")
     (corpus / "kept.md").write_bytes(b"\x00\x01\x02 now a broken file \xff\xfe" * 20)
-    report = assistant.ingest([corpus])
-    return Messy(corpus, assistant, report)
+    try:
+        report = assistant.ingest([corpus])
+        yield Messy(corpus, assistant, report)
+    finally:
+        _remove_deep(corpus)
 
 
 def _reasons(messy: Messy) -> dict[str, str]:
@@ -163,7 +180,10 @@ def test_a_folder_too_deep_for_the_system_is_reported(tmp_path: Path, fresh_inde
     (tmp_path / "corpus" / "top.txt").write_text("The top file mentions otters.", "utf-8")
     # 2100 nested "d" folders: paths longer than PATH_MAX (4096) cannot be opened at all.
     _write_at(_mkdirs_deep(tmp_path / "corpus", 2100), "lost.txt", b"Never reached.\n")
-    report = Assistant(make_settings(fresh_index)).ingest([tmp_path / "corpus"])
+    try:
+        report = Assistant(make_settings(fresh_index)).ingest([tmp_path / "corpus"])
+    finally:
+        _remove_deep(tmp_path / "corpus")
     assert report.added == 1
     assert [item.error for item in report.failed] == ["cannot read folder: File name too long"]
 

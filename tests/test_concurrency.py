@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,27 @@ def _ingest(index: Path, *paths: Path, lock_timeout: float | None = None) -> sub
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+class _Thread(threading.Thread):
+    """A thread running `work`, whose `wait` returns 0 on success like a process."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        super().__init__(target=self._run, args=(work,))
+        self.failure: BaseException | None = None
+        self.start()
+
+    def _run(self, work: Callable[[], object]) -> None:
+        try:
+            work()
+        except BaseException as exc:
+            self.failure = exc
+
+    def wait(self, timeout: float) -> int:
+        self.join(timeout)
+        if self.failure is not None:
+            raise self.failure
+        return 0
 
 
 def _docs_corpus(target: Path) -> Path:
@@ -92,16 +114,24 @@ def test_second_ingest_fails_clearly_or_waits(tmp_path: Path) -> None:
     assert assistant.store.all_ids() == chunk_ids
 
 
-def test_questions_are_answered_during_an_ingest(seed_index: Path, tmp_path: Path) -> None:
-    """Readers in this process keep getting cited answers while another process ingests."""
+@pytest.mark.parametrize("writer_kind", ["process", "thread"])
+def test_questions_are_answered_during_an_ingest(
+    seed_index: Path, tmp_path: Path, writer_kind: str
+) -> None:
+    """Readers keep getting cited answers while another process (the CLI) or a thread of the
+    same Assistant (the web UI's upload and re-index) ingests."""
     index = tmp_path / "index"
     shutil.copytree(seed_index, index)
     assistant = Assistant(make_settings(index))
     baseline = assistant.ask(QUESTION)
     assert not baseline.refused
     corpus = _docs_corpus(tmp_path / "docs")
-    writer = _ingest(index, SEEDS, corpus)
-    _wait_for_log(writer, "read ")
+    writer: subprocess.Popen[str] | _Thread
+    if writer_kind == "process":
+        writer = _ingest(index, SEEDS, corpus)
+        _wait_for_log(writer, "read ")
+    else:
+        writer = _Thread(lambda: assistant.ingest([SEEDS, corpus]))
     answers = []
     errors: list[BaseException] = []
     stop = threading.Event()
@@ -139,6 +169,7 @@ def test_questions_are_answered_during_an_ingest(seed_index: Path, tmp_path: Pat
 
 _WRITER = """
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from assistant.ui.feedback import append_jsonl
 path, worker = Path(sys.argv[1]), int(sys.argv[2])
@@ -163,6 +194,7 @@ def test_feedback_from_many_processes_is_never_torn_or_lost(tmp_path: Path) -> N
 
 _REPLACER = """
 import json, sys
+from collections.abc import Callable
 from pathlib import Path
 from assistant.atomic import write_text_atomic
 path, worker = Path(sys.argv[1]), int(sys.argv[2])
