@@ -253,7 +253,7 @@ class Ingestor:
                     # A moved file is not a duplicate: its old path is gone.
                     duplicate = twin.source if Path(twin.path).exists() else None
                 if duplicate is not None:
-                    raise LoadError(f"duplicate of {duplicate} (same content; indexed once)")
+                    raise LoadError(f"duplicate of {duplicate}")
                 document = document_from_bytes(
                     data, file.path.suffix.lower(), file.source, file.path.stem
                 )
