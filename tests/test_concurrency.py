@@ -162,7 +162,8 @@ def test_questions_are_answered_during_an_ingest(
         for citation in answer.citations:
             text, _, _ = assistant.catalog.document_structure(citation.doc_id or "")
             assert text[citation.start : citation.end] == citation.quote
-    # The reader sees what the writer committed, without reopening anything.
+    # The reader finds what the writer committed without reopening anything (through BM25 at
+    # least: another process's embedded Chroma keeps its vector index; docs/reliability.md).
     passages = assistant.retrieve("How is the evaluation report generated?", k=10).passages
     assert any(p.source.endswith("evaluation.md") for p in passages)
 
