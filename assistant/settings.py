@@ -205,3 +205,12 @@ class Settings(BaseSettings):
         None,
         description="Answerer behind the API model name `default`; None: the `answerer` setting.",
     )
+
+    # -- Reliability (issue 7: crash-safe ingestion, docs/reliability.md) ------------------
+    ingest_group_chunks: int = Field(
+        256,
+        ge=1,
+        le=100_000,
+        description="Chunks embedded together before their documents are committed; smaller "
+        "loses less work to a crash and shows documents sooner, larger writes less often.",
+    )
