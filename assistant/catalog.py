@@ -142,6 +142,10 @@ class Catalog:
         """Store a metadata value."""
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
+    def delete_meta(self, key: str) -> None:
+        """Forget a metadata value."""
+        self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
+
     # -- documents ------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentRecord]:
         """Every indexed document by absolute path."""

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from assistant.types import Citation, Passage, page_at, section_at
 
 REFUSAL_TEXT = "The documents don't answer this."
-# "[7]", "[1][3]" or "[2, 5]" standing alone in quoted text, where a reader would take it for a
+# "[7]", "[1][3]", "[2, 5]" (or the forms verify.py also reads as markers: "[ 7 ]", "[[7]]",
+# "【7】") standing alone in quoted text, where a reader or a model would take it for a
 # citation; an index such as `items[1]` is attached to a word and stays.
 _LOOSE_MARKERS = re.compile(
-    r"(?:^|[ \t]+)(?:\[\d+(?:\s*[,;]\s*\d+)*\])+(?=[\s.!?,;:)]|$)", re.MULTILINE
+    r"(?:^|[ \t]+)(?:[\[【]+\s*\d+(?:\s*[,;]\s*\d+)*\s*[\]】]+)+(?=[\s.!?,;:)]|$)", re.MULTILINE
 )
 
 

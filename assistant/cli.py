@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import re
 import sys
 import textwrap
@@ -57,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
     ingest.add_argument("--json", action="store_true", help="print one JSON report object")
+    ingest.add_argument(
+        "--verbose",
+        action="store_true",
+        help="log each step (file read, embedding, write, commit, removal) to stderr",
+    )
 
     ask = commands.add_parser(
         "ask",
@@ -258,8 +264,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _ingest(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.core import Assistant
 
+    if args.verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        logger = logging.getLogger("assistant")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
     assistant = Assistant(settings)
-    report = assistant.ingest(args.paths or None, rebuild=args.rebuild, progress=None)
+    report = assistant.ingest(
+        args.paths or None, rebuild=args.rebuild, progress=False if args.verbose else None
+    )
     if args.json:
         print(json.dumps(report.to_json_dict(), ensure_ascii=False))
     else:

@@ -9,6 +9,7 @@ clean build of the files it has committed.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sys
 import time
@@ -30,11 +31,13 @@ from assistant.text import sentence_spans
 from assistant.types import Chunk, Document, FailedFile, IngestReport
 from assistant.vectorstore import VectorStore
 
+log = logging.getLogger(__name__)
+
 # Called with (files done, files in all, the file being read) as ingestion advances.
 ProgressCallback = Callable[[int, int, str], None]
 
-_EMBED_GROUP = 256  # chunks gathered across small documents before one embedding call
 _PREFIX_CHARS = 120
+_REBUILDING = "rebuilding"  # catalog meta key set while a reset of catalog and store is under way
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,10 @@ def display_source(path: Path, base: Path) -> str:
 def discover(
     paths: Sequence[Path], base: Path
 ) -> tuple[list[SourceFile], list[FailedFile], list[Path]]:
-    """Supported files under the given paths (hidden files and symlink loops skipped).
+    """Supported files under the given paths (hidden files, repeats and symlink loops skipped).
 
-    Returns the files, explicit paths that cannot be ingested, and the absolute roots.
+    Returns the files, paths that cannot be ingested (with the reason), and the absolute roots.
+    Inside a folder, a symbolic link leading out of that folder is not followed (reported).
     """
     files: dict[Path, SourceFile] = {}
     seen_real: set[Path] = set()
@@ -81,7 +85,7 @@ def discover(
         root = Path(os.path.abspath(given))
         roots.append(root)
         if root.is_dir():
-            for path in _walk(root):
+            for path in _walk(root, base, failed):
                 real = path.resolve()
                 if real not in seen_real:
                     seen_real.add(real)
@@ -103,20 +107,52 @@ def discover(
     return sorted(files.values(), key=lambda f: f.source), failed, roots
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _walk(root: Path, base: Path, failed: list[FailedFile]) -> Iterator[Path]:
+    """Supported files under `root`, at any depth (an explicit stack: no recursion limit)."""
+    real_root = root.resolve()
     visited: set[tuple[int, int]] = set()
-    for directory, subdirs, names in os.walk(root, followlinks=True):
-        stat = os.stat(directory)
-        key = (stat.st_dev, stat.st_ino)
-        if key in visited:  # a symlink loop or a second link to a walked folder
-            subdirs[:] = []
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        try:
+            stat = directory.stat()
+            if (stat.st_dev, stat.st_ino) in visited:  # a symlink loop or a second link
+                continue
+            visited.add((stat.st_dev, stat.st_ino))
+            with os.scandir(directory) as found:
+                entries = sorted(found, key=lambda entry: entry.name)
+        except OSError as exc:
+            reason = f"cannot read folder: {exc.strerror or exc}"
+            failed.append(FailedFile(source=display_source(directory, base), error=reason))
             continue
-        visited.add(key)
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-        for name in sorted(names):
-            path = Path(directory) / name
-            if not name.startswith(".") and is_supported(path) and path.is_file():
+        subdirs = []
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir()
+                if not is_dir and not (is_supported(path) and entry.is_file()):
+                    continue
+                if entry.is_symlink() and not path.resolve().is_relative_to(real_root):
+                    # Whoever can write into a shared folder must not pull in files from
+                    # elsewhere on the server (e.g. a link named notes.txt to a secret).
+                    failed.append(
+                        FailedFile(
+                            source=display_source(path, base),
+                            error=f"symbolic link out of {display_source(root, base)} "
+                            "(not followed)",
+                        )
+                    )
+                    continue
+            except (OSError, RuntimeError) as exc:  # RuntimeError: Path.resolve on a loop
+                failed.append(FailedFile(source=display_source(path, base), error=str(exc)))
+                continue
+            if is_dir:
+                subdirs.append(path)
+            else:
                 yield path
+        stack.extend(reversed(subdirs))
 
 
 class Ingestor:
@@ -186,9 +222,9 @@ class Ingestor:
     ) -> IngestReport:
         self.recover()
         fingerprint = self.fingerprint()
-        if rebuild or self.catalog.get_meta("fingerprint") not in (None, fingerprint):
-            self.catalog.reset()
-            self.store.reset()
+        stale = self.catalog.get_meta("fingerprint") not in (None, fingerprint)
+        if rebuild or stale or self.catalog.get_meta(_REBUILDING):
+            self.reset()
         self.catalog.set_meta("fingerprint", fingerprint)
 
         files, failed, roots = discover(paths, base)
@@ -218,16 +254,21 @@ class Ingestor:
                     duplicate = twin.source if Path(twin.path).exists() else None
                 if duplicate is not None:
                     raise LoadError(f"duplicate of {duplicate}")
-                seen_hashes[digest] = file.source
                 document = document_from_bytes(
                     data, file.path.suffix.lower(), file.source, file.path.stem
                 )
                 chunks = self.chunker.chunk(doc_id_for(file.path), document.text)
             except LoadError as exc:
-                failed.append(FailedFile(source=file.source, error=str(exc)))
+                error = str(exc)
+                if record is not None:  # nothing lost: the last good version stays searchable
+                    error += "; the previously indexed version is kept"
+                failed.append(FailedFile(source=file.source, error=error))
+                log.info("skipped %s: %s", file.source, error)
                 continue
+            seen_hashes[digest] = file.source
+            log.info("read %s: %d chunks", file.source, len(chunks))
             batch.append(_Prepared(file, document, chunks, record is not None))
-            if sum(len(item.chunks) for item in batch) >= _EMBED_GROUP:
+            if sum(len(item.chunks) for item in batch) >= self.settings.ingest_group_chunks:
                 self._write(batch, counts)
                 batch = []
         self._write(batch, counts)
@@ -238,6 +279,7 @@ class Ingestor:
         for path, record in known.items():
             if path not in present and _under_any(Path(path), roots) and not Path(path).exists():
                 self.catalog.remove_document(record.doc_id)
+                log.info("removed %s", record.source)
                 counts["deleted"] += 1
         self._collect_garbage()
         return IngestReport(
@@ -263,6 +305,7 @@ class Ingestor:
                         for s, e in sentence_spans(item.document.text, chunk.start, chunk.end)
                     ]
                 )
+        log.info("embedding %d chunks of %d documents", len(texts), len(batch))
         embedded = iter(self.embedder.embed_chunks(texts, spans, prefixes))
         for item in batch:
             doc_id = doc_id_for(item.file.path)
@@ -283,21 +326,36 @@ class Ingestor:
                     )
                 )
             vector_ids = [write.vector_id for write in writes]
+            log.info("writing %s: %d vectors", item.file.source, len(vector_ids))
             self.catalog.begin_document(doc_id, vector_ids)
             self.store.add(vector_ids, np.stack(vectors), [doc_id] * len(vector_ids))
             self.catalog.commit_document(doc_id, str(item.file.path), item.document, writes)
+            log.info("committed %s", item.file.source)
             counts["updated" if item.replaces else "added"] += 1
 
     def recover(self) -> None:
         """Undo the vector writes of an interrupted run and drop vectors nothing uses."""
-        for doc_id, vector_ids in self.catalog.pending().items():
+        pending = self.catalog.pending()
+        if pending:
+            log.info("recovering: undoing the vector writes of %d documents", len(pending))
+        for doc_id, vector_ids in pending.items():
             self.store.delete(vector_ids)
             self.catalog.clear_pending(doc_id)
         self._collect_garbage()
 
+    def reset(self) -> None:
+        """Empty the catalog and the store; a run killed half-way redoes it on the next run."""
+        log.info("resetting the index")
+        # Marked first: a store left full behind an emptied catalog would keep orphan vectors.
+        self.catalog.set_meta(_REBUILDING, "1")
+        self.store.reset()
+        self.catalog.reset()
+        self.catalog.delete_meta(_REBUILDING)
+
     def _collect_garbage(self) -> None:
         garbage = self.catalog.garbage()
         if garbage:
+            log.info("deleting %d replaced vectors", len(garbage))
             self.store.delete(garbage)
             self.catalog.clear_garbage(garbage)
 

@@ -207,6 +207,15 @@ class Settings(BaseSettings):
         description="Answerer behind the API model name `default`; None: the `answerer` setting.",
     )
 
+    # -- Reliability (issue 7: crash-safe ingestion, docs/reliability.md) ------------------
+    ingest_group_chunks: int = Field(
+        256,
+        ge=1,
+        le=100_000,
+        description="Chunks embedded together before their documents are committed; smaller "
+        "loses less work to a crash and shows documents sooner, larger writes less often.",
+    )
+
     # -- Security (docs/security.md) ---------------------------------------------------------
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "warning",

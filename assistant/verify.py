@@ -32,8 +32,9 @@ from assistant.types import Passage
 
 Method = Literal["exact", "fuzzy", "semantic", "none"]
 
-_MARKER = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
-_MARKER_NUMBERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# [n], [n, m] and [n; m], also as models mangle them: [ 1 ], [[1]], 【1】, full-width digits.
+_MARKER = re.compile(r"\s*[\[【]+\s*\d+(?:\s*[,;]\s*\d+)*\s*[\]】]+")
+_MARKER_NUMBERS = re.compile(r"[\[【]+\s*(\d+(?:\s*[,;]\s*\d+)*)\s*[\]】]+")
 _LIST_PREFIX = re.compile(r"^[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+", re.MULTILINE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"[^\W\d_][\w.’'-]*")

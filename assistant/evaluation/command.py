@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from assistant.atomic import write_text_atomic
 from assistant.evaluation.config import (
     EvalConfigError,
     Threshold,
@@ -179,10 +180,10 @@ def write_report(run: EvalRun, directory: Path) -> dict[str, Path]:
         "stages": directory / "stages.svg",
     }
     run.write(paths["json"])
-    paths["html"].write_text(render_report(run), "utf-8")
-    paths["metrics"].write_text(metric_bars(run.metrics, run.compared_metrics()), "utf-8")
-    paths["latency"].write_text(latency_histogram(run.total_latencies()), "utf-8")
-    paths["stages"].write_text(stage_bars(run.latency), "utf-8")
+    write_text_atomic(paths["html"], render_report(run))
+    write_text_atomic(paths["metrics"], metric_bars(run.metrics, run.compared_metrics()))
+    write_text_atomic(paths["latency"], latency_histogram(run.total_latencies()))
+    write_text_atomic(paths["stages"], stage_bars(run.latency))
     return paths
 
 

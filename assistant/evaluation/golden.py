@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from assistant.atomic import write_text_atomic
 from assistant.evaluation.config import EvalInputError
 from assistant.types import Message
 
@@ -137,5 +138,4 @@ def dumps_golden(items: list[GoldenItem], yaml_format: bool = False) -> str:
 def write_golden(items: list[GoldenItem], path: Path) -> None:
     """Write a golden set; the format follows the suffix (.yaml/.yml, else JSONL)."""
     yaml_format = path.suffix.lower() in {".yaml", ".yml"}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dumps_golden(items, yaml_format), encoding="utf-8")
+    write_text_atomic(path, dumps_golden(items, yaml_format))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from assistant.atomic import write_text_atomic
 from assistant.evaluation import metrics as m
 from assistant.evaluation.config import EvalInputError
 from assistant.evaluation.metrics import latency_metric
@@ -161,8 +162,7 @@ class EvalRun:
 
     def write(self, path: Path) -> None:
         """Write the result file (UTF-8 JSON)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1), "utf-8")
+        write_text_atomic(path, json.dumps(self.to_json(), ensure_ascii=False, indent=1))
 
 
 class ResultFileError(EvalInputError):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import charset_normalizer
@@ -23,6 +25,10 @@ _SINGLE_BYTE_LATIN = {
     "iso8859_13", "iso8859_16", "mac_latin2", "mac_roman", "cp850", "cp437",
 }  # fmt: skip
 
+# Characters real text rarely holds but wrong decodings produce: C1 controls, half-width
+# katakana, Arabic presentation forms, CJK extension planes.
+_MOJIBAKE = re.compile("[\x80-\x9f\uff61-\uff9f\ufb50-\ufdff\ufe70-\ufeff\U00020000-\U0003ffff]")
+
 # C0 controls other than tab, newline, carriage return and form feed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
@@ -38,9 +44,10 @@ class Extracted:
 
 
 def decode_text(data: bytes) -> str:
-    """Decode bytes of a text file: UTF-8 (or a BOM's encoding), else the best detected one.
+    """Decode bytes of a text file: a BOM's encoding, UTF-16 by its NUL pattern, UTF-8, else a
+    legacy encoding charset-normalizer detects and that decodes to plausible text.
 
-    Raises LoadError for binary data or bytes no encoding explains.
+    Raises LoadError for binary data or bytes no encoding explains (rather than index mojibake).
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -48,22 +55,56 @@ def decode_text(data: bytes) -> str:
                 return _reject_binary(data.decode(encoding))
             except UnicodeDecodeError as exc:
                 raise LoadError(f"invalid {encoding} text: {exc.reason}") from exc
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return _reject_binary(utf16)
     if b"\x00" in data:
         raise LoadError("binary content (NUL bytes), not a text file")
     try:
         return _reject_binary(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(data).best()
-    if best is None or best.chaos > 0.2:
+    matches = list(charset_normalizer.from_bytes(data))
+    if not matches or matches[0].chaos > 0.2:
         raise LoadError("cannot decode text: not UTF-8 and no other encoding fits")
-    if best.encoding in _SINGLE_BYTE_LATIN:
+    near = [m for m in matches if m.chaos <= matches[0].chaos + 0.05]
+    candidates = [str(m) for m in near]
+    if any(m.encoding in _SINGLE_BYTE_LATIN for m in near):
         # Short texts cannot tell these apart; Windows-1252 is by far the most common.
-        try:
-            return _reject_binary(data.decode("cp1252"))
-        except UnicodeDecodeError:
-            pass
-    return _reject_binary(str(best))
+        with contextlib.suppress(UnicodeDecodeError):
+            candidates.insert(0, data.decode("cp1252"))
+    for text in candidates:
+        if _plausible(text):
+            return _reject_binary(text)
+    raise LoadError(
+        "cannot tell the text encoding (not UTF-8; a guess gave garbled text): "
+        "save the file as UTF-8"
+    )
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text without a BOM, told by NUL bytes on one side of every ASCII character."""
+    half = len(data) // 2
+    if half < 4 or len(data) % 2:
+        return None
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    if odd > 0.3 * half and even == 0:
+        encoding = "utf-16-le"
+    elif even > 0.3 * half and odd == 0:
+        encoding = "utf-16-be"
+    else:
+        return None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def _plausible(text: str) -> bool:
+    """Whether decoded text looks like writing rather than a wrong guess at its encoding."""
+    unusual = [c for c in text if ord(c) > 0x7F]
+    odd = sum(1 for c in unusual if _MOJIBAKE.match(c) or unicodedata.category(c) in ("Co", "Cn"))
+    return odd <= len(unusual) // 20
 
 
 def _reject_binary(text: str) -> str:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.atomic import atomic_writer
 from assistant.core import Assistant
 from assistant.errors import AssistantError, LoadError
 from assistant.ingest import ProgressCallback
@@ -98,12 +97,9 @@ def save_uploads(
             continue
         target_dir.mkdir(parents=True, exist_ok=True)
         target = target_dir / name
-        with (
-            source.open("rb") as handle,
-            tempfile.NamedTemporaryFile(dir=target_dir, prefix=".upload-", delete=False) as tmp,
-        ):
+        # A temporary file renamed into place: an ingest never reads a half-copied upload.
+        with source.open("rb") as handle, atomic_writer(target, mode=0o600) as tmp:
             shutil.copyfileobj(handle, tmp)
-        os.replace(tmp.name, target)
         saved.append(target)
     return saved, rejected
 

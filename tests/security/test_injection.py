@@ -96,6 +96,7 @@ def test_no_real_document_is_taken_for_an_injection() -> None:
         ),
         ("See [2, 5] for the rules.", "See for the rules."),
         ("[4] Receipts go to finance.", "Receipts go to finance."),
+        ("Taxis are refunded 【7】 and [ 3 ] and [[2]].", "Taxis are refunded and and."),
         ("Use items[1] for the second item.", "Use items[1] for the second item."),
     ],
 )
