@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from assistant.types import Citation, Passage, page_at, section_at
 
 REFUSAL_TEXT = "The documents don't answer this."
+# "[7]", "[1][3]", "[2, 5]" (or the forms verify.py also reads as markers: "[ 7 ]", "[[7]]",
+# "【7】") standing alone in quoted text, where a reader or a model would take it for a
+# citation; an index such as `items[1]` is attached to a word and stays.
+_LOOSE_MARKERS = re.compile(
+    r"(?:^|[ \t]+)(?:[\[【]+\s*\d+(?:\s*[,;]\s*\d+)*\s*[\]】]+)+(?=[\s.!?,;:)]|$)", re.MULTILINE
+)
 
 
 def citation_for(number: int, passage: Passage, start: int, end: int, score: float) -> Citation:
@@ -25,6 +32,11 @@ def citation_for(number: int, passage: Passage, start: int, end: int, score: flo
         title=passage.title,
         doc_id=passage.doc_id,
     )
+
+
+def without_document_markers(text: str) -> str:
+    """Quoted document text without stand-alone bracketed numbers that would pose as citations."""
+    return _LOOSE_MARKERS.sub("", text).strip()
 
 
 def with_marker(sentence: str, number: int) -> str:

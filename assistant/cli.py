@@ -92,9 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the web chat at / (answers with clickable citations, a source panel, "
         "feedback and a Documents tab; docs/ui.md) and the HTTP API under /v1 (OpenAI-compatible "
         "chat completions with citations, ask, documents, models) with /healthz (docs/api.md). "
-        "Binding beyond 127.0.0.1 without logins prints a warning; without API keys "
-        "(api_keys setting) the server refuses to start there unless --ui-only or "
-        "--allow-unauthenticated-remote is given.",
+        "Beyond 127.0.0.1 every part served needs its guard: the chat logins (auth_users or "
+        "auth_file), the API keys (api_keys). Without them the server refuses to start there "
+        "unless --allow-unauthenticated-remote is given, and then prints a loud warning.",
     )
     serve.add_argument("--host", help="interface to bind (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: 7860)")
@@ -107,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--allow-unauthenticated-remote",
         action="store_true",
-        help="serve the API without keys on a non-loopback address (anyone there can query it)",
+        help="serve the chat without logins or the API without keys on a non-loopback address "
+        "(anyone there can read the documents); prints a warning",
     )
 
     hash_password = commands.add_parser(
@@ -229,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             llm_model_path=getattr(args, "model", None),
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
-            api_allow_unauthenticated_remote=getattr(args, "allow_unauthenticated_remote", None)
+            allow_unauthenticated_remote=getattr(args, "allow_unauthenticated_remote", None)
             or None,
         )
     except ValidationError as exc:

@@ -22,8 +22,15 @@ _PATTERNS = [
     r"\byou are now\b|\bfrom now on,? you\b|\bnew instructions?\s*:",
     r"\b(respond|reply|answer|say|output|print)\b[^.!?\n]{0,30}\bonly (with|the word)\b",
     r"\bas an? (ai|language model|assistant)\b[^.!?\n]{0,40}\b(must|should|will)\b",
+    # "ignore the documents", "disregard the sources above"
+    r"\b(ignore|disregard)\b[^.!?\n]{0,20}\b(documents?|sources?|passages?|context)\b",
+    # Chat-template and role markers copied into a document to fake a system turn:
+    # "<|im_start|>system", "<|system|>", "[INST]", "<<SYS>>", "### System:", "SYSTEM:".
+    r"<\|\s*(im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id)\s*\|>",
+    r"\[/?(inst|sys|system)\]|<</?sys>>",
+    r"(?:^|\n)[ \t]*(?:#{1,6}[ \t]*)?(system|developer|assistant)(?: prompt| message)?[ \t]*:",
 ]
-_INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
+_INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE | re.MULTILINE)
 
 
 def looks_like_instruction(text: str) -> bool:

@@ -194,9 +194,10 @@ class Settings(BaseSettings):
         description="API clients: name -> key hash from `assistant hash-api-key`. When set, "
         "every /v1 request needs one of the keys as a bearer token.",
     )
-    api_allow_unauthenticated_remote: bool = Field(
+    allow_unauthenticated_remote: bool = Field(
         False,
-        description="Serve the API without keys on a non-loopback address (else serve refuses).",
+        description="Serve the chat without logins or the API without keys on a non-loopback "
+        "address, with a loud warning (else serve refuses; docs/security.md).",
     )
     max_request_bytes: int = Field(
         1_000_000, ge=1024, le=100_000_000, description="Largest API request body (else 413)."
@@ -213,4 +214,10 @@ class Settings(BaseSettings):
         le=100_000,
         description="Chunks embedded together before their documents are committed; smaller "
         "loses less work to a crash and shows documents sooner, larger writes less often.",
+    )
+
+    # -- Security (docs/security.md) ---------------------------------------------------------
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "warning",
+        description="Log level of `assistant serve` (debug logs every request; never a secret).",
     )

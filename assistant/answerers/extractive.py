@@ -18,7 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answerers.base import Question
-from assistant.citations import REFUSAL_TEXT, citation_for, with_marker
+from assistant.citations import (
+    REFUSAL_TEXT,
+    citation_for,
+    with_marker,
+    without_document_markers,
+)
+from assistant.injection import looks_like_instruction
 from assistant.retrieval import Retrieval, cosine_rows
 from assistant.settings import Settings
 from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, words
@@ -155,10 +161,15 @@ class ExtractiveAnswerer:
             citations.append(
                 citation_for(number, candidate.passage, start, candidate.end, candidate.confidence)
             )
-            # A verbatim quote is supported by its own span by construction.
+            # A verbatim quote is supported by its own span by construction. Bracketed numbers
+            # in the document ("[7]") are left out of the answer text, where they would pose
+            # as citations; the citation's quote keeps the exact document text.
             sentences.append(
                 AnswerSentence(
-                    text=with_marker(text, number), citations=(number,), supported=True, support=1.0
+                    text=with_marker(without_document_markers(text), number),
+                    citations=(number,),
+                    supported=True,
+                    support=1.0,
                 )
             )
         return Answer(
@@ -198,6 +209,8 @@ def score_candidates(question: Question, retrieval: Retrieval) -> list[Candidate
             sentence_terms = set(content_terms(sentence))
             if not sentence_terms - asked:
                 continue  # it only repeats the question (e.g. the heading it names)
+            if looks_like_instruction(sentence):
+                continue  # a prompt injection is never quoted as an answer (injection.py)
             section = heading_at(passage.headings, start)
             seen[key] = Candidate(
                 passage=passage,

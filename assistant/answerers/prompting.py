@@ -10,6 +10,7 @@ from string import Template
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
+from assistant.citations import without_document_markers
 from assistant.errors import AssistantError
 from assistant.injection import neutralize
 from assistant.types import Message, Passage
@@ -77,7 +78,8 @@ def format_sources(passages: Sequence[Passage]) -> str:
     blocks = []
     for number, passage in enumerate(passages, start=1):
         title = " ".join(passage.title.replace('"', "'").split())
-        # A document must not be able to close its fence and speak outside it.
-        text = _FENCE.sub("(source", neutralize(passage.text))
+        # A document must not be able to close its fence and speak outside it, nor show the
+        # model bracketed numbers ("[7]") that look like the source numbers it cites by.
+        text = _FENCE.sub("(source", without_document_markers(neutralize(passage.text)))
         blocks.append(f'<source id="{number}" title="{title}">\n{text.strip()}\n</source>')
     return "\n\n".join(blocks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -15,20 +16,50 @@ from assistant.settings import Settings
 
 
 class UnsafeBindError(AssistantError):
-    """The API would be open to the network without keys."""
+    """The server would be open to the network without logins or keys."""
 
 
-def check_bind(settings: Settings, api: bool) -> None:
-    """Refuse to serve the API beyond this machine without keys, unless explicitly allowed."""
-    if not api or is_loopback(settings.host) or settings.api_keys:
-        return
-    if settings.api_allow_unauthenticated_remote:
-        return
+def unguarded_parts(settings: Settings, *, api: bool, ui: bool, has_logins: bool) -> list[str]:
+    """What would be served beyond this machine without a login: the web chat, the API."""
+    if is_loopback(settings.host):
+        return []
+    parts = ["the web chat"] if ui and not has_logins else []
+    return parts + (["the API"] if api and not settings.api_keys else [])
+
+
+def check_bind(
+    settings: Settings, *, api: bool = True, ui: bool = True, has_logins: bool = False
+) -> str | None:
+    """One rule for `serve`: beyond loopback, every part served needs its login (chat) or keys
+    (API). Otherwise refuse, unless explicitly allowed; then return the warning to print."""
+    unguarded = unguarded_parts(settings, api=api, ui=ui, has_logins=has_logins)
+    if not unguarded:
+        return None
+    if settings.allow_unauthenticated_remote:
+        from assistant.ui.auth import open_bind_warning
+
+        return open_bind_warning(settings.host, unguarded)
+    remedies = []
+    if "the web chat" in unguarded:
+        remedies.append(
+            "add web chat logins (`assistant hash-password`, then auth_users or auth_file; "
+            "docs/ui.md)"
+        )
+    if "the API" in unguarded:
+        remedies.append(
+            "add API keys (`assistant hash-api-key`, then the api_keys setting; docs/api.md)"
+            + (" or serve the chat alone (--ui-only)" if len(unguarded) == 1 else "")
+        )
+    missing = " and ".join(
+        need
+        for part, need in (("the web chat", "logins"), ("the API", "API keys"))
+        if part in unguarded
+    )
     raise UnsafeBindError(
-        f"refusing to serve the API on {settings.host} without API keys: anyone who can reach "
-        "it could query every document. Add a key (`assistant hash-api-key`, then the api_keys "
-        "setting; see docs/api.md), bind to 127.0.0.1, serve the chat alone (--ui-only), or "
-        "allow it with --allow-unauthenticated-remote"
+        f"refusing to serve {' and '.join(unguarded)} on {settings.host} without {missing}: "
+        f"anyone who can reach it could read every document. To fix: {'; '.join(remedies)}; "
+        "or bind to 127.0.0.1; or allow it with --allow-unauthenticated-remote "
+        "(docs/security.md)"
     )
 
 
@@ -42,12 +73,9 @@ def build_server(assistant: Assistant, *, api: bool = True, ui: bool = True) -> 
         app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     if ui:
         from assistant.ui.app import mount_ui
-        from assistant.ui.auth import load_users, open_bind_warning
+        from assistant.ui.auth import load_users
 
-        users = load_users(assistant.settings)
-        if not users and not is_loopback(assistant.settings.host):
-            print(open_bind_warning(assistant.settings.host), file=sys.stderr, flush=True)
-        mount_ui(app, assistant, users)
+        mount_ui(app, assistant, load_users(assistant.settings))
     return app
 
 
@@ -70,7 +98,15 @@ def serve(settings: Settings, *, api: bool = True, ui: bool = True) -> None:
     import uvicorn
 
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    check_bind(settings, api)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    from assistant.ui.auth import load_users
+
+    has_logins = ui and bool(load_users(settings))
+    warning = check_bind(settings, api=api, ui=ui, has_logins=has_logins)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     assistant = Assistant(settings)
     app = build_server(assistant, api=api, ui=ui)  # checks logins and key hashes
     warm_up(assistant)
@@ -78,7 +114,7 @@ def serve(settings: Settings, *, api: bool = True, ui: bool = True) -> None:
     offered = [f"the chat at {base}/"] if ui else []
     offered += [f"the API at {base}/v1 (docs/api.md)"] if api else []
     print(f"assistant: serving {' and '.join(offered)}", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
 
 
 def _url_host(host: str) -> str:

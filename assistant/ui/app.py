@@ -22,6 +22,7 @@ from assistant.ui.auth import make_auth
 from assistant.ui.documents import build_documents_tab, summary
 from assistant.ui.examples import example_questions
 from assistant.ui.feedback import Rating, append_jsonl, feedback_record
+from assistant.ui.guard import NoRemoteFiles, SecurityHeaders, blocked_paths
 from assistant.ui.render import render_answer, render_error, render_streaming
 from assistant.ui.viewer import SourceRef, render_empty, render_problem, render_source
 
@@ -119,6 +120,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     min_height=320,
                     layout="panel",
                     sanitize_html=True,
+                    allow_tags=False,  # no custom tags from a question survive sanitizing
                     latex_delimiters=[],
                     buttons=[],
                     feedback_options=("Like", "Dislike"),
@@ -303,6 +305,8 @@ def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr
         css_paths=[ASSETS / "style.css"],
         footer_links=[],
         max_file_size=int(settings.max_upload_mb * 1_000_000),
+        allowed_paths=[],  # Gradio serves its own upload folder only
+        blocked_paths=blocked_paths(settings),
         enable_monitoring=False,
         run_history=False,
         ssr_mode=False,
@@ -310,4 +314,6 @@ def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr
         mcp_server=False,
         show_error=True,
     )
+    app.add_middleware(NoRemoteFiles)  # before Gradio's file route can fetch a URL
+    app.add_middleware(SecurityHeaders)
     return demo

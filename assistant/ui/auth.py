@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from assistant.security import (
@@ -68,14 +68,16 @@ def make_auth(users: Mapping[str, str]) -> Callable[[str, str], bool] | None:
     return check
 
 
-def open_bind_warning(host: str) -> str:
-    """The loud warning printed when serving beyond this machine without logins."""
+def open_bind_warning(host: str, unguarded: Sequence[str] = ("the web chat",)) -> str:
+    """The loud warning printed when serving beyond this machine without logins or keys."""
+    what = " and ".join(unguarded)
     lines = [
-        "WARNING: the web chat is listening on "
-        f"{host}, which other machines can reach, and NO LOGIN is configured.",
+        f"WARNING: serving on {host}, which other machines can reach, with NO LOGIN "
+        f"for {what} (--allow-unauthenticated-remote).",
         "Anyone on the network can read every indexed document"
         " and, unless switched off, upload files.",
-        "Set logins (ASSISTANT_AUTH_USERS or auth_file; see docs/ui.md) or bind to 127.0.0.1.",
+        "Set logins (auth_users or auth_file; docs/ui.md) and API keys (api_keys; docs/api.md),",
+        "or bind to 127.0.0.1. docs/security.md explains the policy.",
     ]
     width = max(len(line) for line in lines)
     bar = "!" * (width + 4)

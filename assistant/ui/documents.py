@@ -212,6 +212,11 @@ def build_documents_tab(assistant: Assistant) -> DocumentsTab:
             return (*refresh()[:2], report_html(report, rejected))
         except AssistantError as exc:
             return (*refresh()[:2], error_html(exc))
+        finally:
+            # Gradio's temporary copies (in its upload folder, which its file route serves):
+            # a kept document lives on in the uploads folder, a refused one should not linger.
+            for name in files or []:
+                Path(name).unlink(missing_ok=True)
 
     def on_reindex(progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
         try:

@@ -14,7 +14,7 @@ from html import escape
 
 from assistant.types import Answer, AnswerSentence, Citation
 
-_MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_MARKERS = re.compile(r"(?<!\w)\[(\d+(?:\s*,\s*\d+)*)\]")  # `items[1]` is no citation
 _QUOTE_PREVIEW = 240
 REPHRASE_HINT = (
     "Try rephrasing with the words your documents use, name the document or topic, "

@@ -1,9 +1,7 @@
-"""`assistant serve`: the open-bind refusal, the API alone, an empty index, settings files."""
+"""`assistant serve`: the API alone, an empty index, settings files (binding: tests/security)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,10 +14,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from assistant import Assistant, Settings
-from assistant.api.server import UnsafeBindError, build_server, check_bind
+from assistant.api.server import build_server
 from assistant.security import hash_password
 from tests.conftest import make_settings
-from tests.servers import free_port, server_env
+from tests.servers import free_port
 
 QUESTION = {"messages": [{"role": "user", "content": "Who halted their plans?"}]}
 
@@ -41,45 +39,6 @@ def running(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
-
-
-@pytest.mark.parametrize(
-    ("host", "changes", "api", "refused"),
-    [
-        ("127.0.0.1", {}, True, False),
-        ("localhost", {}, True, False),
-        ("0.0.0.0", {}, True, True),
-        ("192.168.1.20", {}, True, True),
-        ("0.0.0.0", {}, False, False),  # the chat alone: its own login warning applies
-        ("0.0.0.0", {"api_allow_unauthenticated_remote": True}, True, False),
-        ("0.0.0.0", {"api_keys": {"bot": "scrypt$..."}}, True, False),
-    ],
-)
-def test_the_api_is_never_open_to_the_network_by_accident(
-    tmp_path: Path, host: str, changes: dict[str, object], api: bool, refused: bool
-) -> None:
-    settings = make_settings(tmp_path, host=host, **changes)
-    if refused:
-        with pytest.raises(UnsafeBindError, match="without API keys"):
-            check_bind(settings, api)
-    else:
-        check_bind(settings, api)
-
-
-def test_serve_refuses_an_open_bind_at_once(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "assistant.cli", "serve", "--host", "0.0.0.0"]
-    result = subprocess.run(
-        [*command, "--index", str(tmp_path / "index"), "--port", str(free_port())],
-        capture_output=True,
-        text=True,
-        env=server_env(tmp_path, tmp_path / "data"),
-        timeout=120,
-    )
-    assert result.returncode == 2
-    assert "refusing to serve the API on 0.0.0.0 without API keys" in result.stderr
-    for remedy in ("hash-api-key", "--ui-only", "--allow-unauthenticated-remote", "127.0.0.1"):
-        assert remedy in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 def test_api_alone_without_an_index_says_so(tmp_path: Path) -> None:

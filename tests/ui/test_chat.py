@@ -80,11 +80,13 @@ def mounted_blocks(asgi_app: Any) -> gr.Blocks:
 def test_serve_warns_when_open_without_logins(
     seed_index: Path, served: list[Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = make_settings(seed_index, host="0.0.0.0", max_upload_mb=3)
+    settings = make_settings(
+        seed_index, host="0.0.0.0", max_upload_mb=3, allow_unauthenticated_remote=True
+    )
     serve(settings, api=False)
     err = capsys.readouterr().err
     assert "WARNING" in err
-    assert "NO LOGIN" in err
+    assert "NO LOGIN for the web chat" in err
     ((asgi_app, options),) = served
     assert options["host"] == "0.0.0.0"
     blocks = mounted_blocks(asgi_app)
