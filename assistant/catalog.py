@@ -100,6 +100,19 @@ class ChunkWrite:
     sentence_vectors: np.ndarray
 
 
+_GENERATION = "generation"
+
+
+def _bump_generation(db: sqlite3.Connection) -> None:
+    # In the same transaction as the change it announces, so readers never see one without
+    # the other.
+    db.execute(
+        "INSERT INTO meta VALUES (?, '1') "
+        "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        (_GENERATION,),
+    )
+
+
 class Catalog:
     """Access to the catalog file; one connection per thread."""
 
@@ -133,6 +146,11 @@ class Catalog:
             self._local.connection = None
 
     # -- metadata -------------------------------------------------------------------------
+    def generation(self) -> int:
+        """A number that grows with every committed change to the indexed documents."""
+        value = self.get_meta(_GENERATION)
+        return int(value) if value is not None else 0
+
     def get_meta(self, key: str) -> str | None:
         """A stored metadata value."""
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -204,6 +222,7 @@ class Catalog:
         """Make a document version visible, atomically replacing any earlier version."""
         with self._transaction() as db:
             self._delete_document_rows(db, doc_id)
+            _bump_generation(db)
             db.execute(
                 "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -248,6 +267,7 @@ class Catalog:
         """Remove a document; its vectors are queued for deletion."""
         with self._transaction() as db:
             self._delete_document_rows(db, doc_id)
+            _bump_generation(db)
         self._structure_cache.pop(doc_id, None)
 
     def _delete_document_rows(self, db: sqlite3.Connection, doc_id: str) -> None:
@@ -281,6 +301,7 @@ class Catalog:
         with self._transaction() as db:
             for table in ("chunk_terms", "chunks", "documents", "pending", "garbage"):
                 db.execute(f"DELETE FROM {table}")
+            _bump_generation(db)
         self._structure_cache.clear()
 
     # -- reading --------------------------------------------------------------------------

@@ -24,6 +24,9 @@ from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.settings import Settings
 from assistant.types import Answer, IngestReport, Message
 
+# An embedded vector store is reloaded from disk at most this often after another process
+# changed the index.
+REOPEN_INTERVAL_S = 5.0
 _CONTROL = str.maketrans({code: " " for code in [*range(0, 9), 11, 12, *range(14, 32), 127]})
 
 HistoryLike = Sequence[Message | dict[str, str] | tuple[str, str]]
@@ -57,6 +60,9 @@ class Assistant:
         )
         self._answerer: Answerer | None = None
         self._lock = threading.Lock()
+        self._ingesting = 0  # ingests running in this process
+        self._vectors_seen: int | None = None  # catalog generation the vector reader has
+        self._reopened_at = -REOPEN_INTERVAL_S
 
     @property
     def answerer(self) -> Answerer:
@@ -81,7 +87,18 @@ class Assistant:
         """
         targets = [Path(p) for p in paths] if paths else list(self.settings.sources)
         ingestor = Ingestor(self.settings, self.catalog, self.store, self.embedder)
-        return ingestor.run(targets, rebuild=rebuild, progress=progress, on_progress=on_progress)
+        with self._lock:
+            self._ingesting += 1
+        try:
+            return ingestor.run(
+                targets, rebuild=rebuild, progress=progress, on_progress=on_progress
+            )
+        finally:
+            # Our own writes are already visible to our vector reader.
+            generation = self.catalog.generation() if self.catalog.exists() else None
+            with self._lock:
+                self._ingesting -= 1
+                self._vectors_seen = generation
 
     def documents(self) -> list[DocumentRecord]:
         """The indexed documents."""
@@ -192,7 +209,26 @@ class Assistant:
     def retrieve(self, query: str, k: int | None = None) -> Retrieval:
         """The top passages for a (standalone) query."""
         self.require_index()
+        self._follow_other_writers()
         return self.retriever.retrieve(query, k or self.settings.top_k)
+
+    def _follow_other_writers(self) -> None:
+        """Reopen the embedded vector store once another process has changed the index."""
+        if self.settings.chroma_mode == "http":
+            return  # every process talks to the same server
+        generation = self.catalog.generation()
+        with self._lock:
+            if self._ingesting or generation == self._vectors_seen:
+                return
+            stale = self._vectors_seen is not None or self.store.is_open
+            now = time.monotonic()
+            if stale and now - self._reopened_at < REOPEN_INTERVAL_S:
+                return  # a long foreign ingest commits often; reloading per question would thrash
+            self._vectors_seen = generation
+            if stale:
+                self._reopened_at = now
+        if stale:
+            self.store.refresh()
 
     def require_index(self) -> None:
         """Raise IndexMissingError unless an index with passages exists."""
