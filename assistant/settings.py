@@ -19,6 +19,11 @@ CONFIG_FILE_ENV = "ASSISTANT_CONFIG"
 DEFAULT_CONFIG_FILE = "assistant.toml"
 
 
+def config_path() -> Path:
+    """The TOML settings file read: $ASSISTANT_CONFIG, else ./assistant.toml."""
+    return Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+
+
 class Settings(BaseSettings):
     """Every tunable of the assistant; read once at the edge (CLI, UI, API) and passed down."""
 
@@ -78,13 +83,13 @@ class Settings(BaseSettings):
     # Vector store.
     chroma_mode: Literal["embedded", "http"] = "embedded"
     chroma_host: str = "127.0.0.1"
-    chroma_port: int = 8000
+    chroma_port: int = Field(8000, ge=1, le=65535)
     chroma_token: SecretStr | None = None
     collection: str = "assistant"
 
     # Serving.
     host: str = "127.0.0.1"
-    port: int = 7860
+    port: int = Field(7860, ge=1, le=65535)
 
     # Generative answerers (llamacpp, openai): model, endpoint, generation and verification.
     llm_model_path: Path | None = Field(
@@ -151,11 +156,10 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Precedence: explicit arguments, environment, TOML file, defaults."""
-        toml_path = os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE)
         return (
             init_settings,
             env_settings,
-            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+            TomlConfigSettingsSource(settings_cls, toml_file=config_path()),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -78,3 +78,20 @@ def test_unknown_answerer_is_named(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="known: extractive, fake, llamacpp, openai"):
         create_answerer("gpt", Settings(index_dir=tmp_path))
+
+
+@pytest.mark.parametrize("field", ["port", "chroma_port"])
+@pytest.mark.parametrize("value", [0, -5, 65536])
+def test_ports_outside_the_tcp_range_are_refused(field: str, value: int) -> None:
+    with pytest.raises(ValidationError, match=field):
+        Settings.model_validate({field: value})
+
+
+def test_the_settings_file_in_use_is_kept_from_gradio(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from assistant.ui.guard import blocked_paths
+
+    config = tmp_path / "elsewhere" / "prod.toml"
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
+    assert str(config.resolve()) in blocked_paths(Settings(index_dir=tmp_path / "index"))

@@ -11,11 +11,10 @@ folders are put on its block-list as well.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.settings import DEFAULT_CONFIG_FILE, Settings
+from assistant.settings import Settings, config_path
 
 # `/file=URL`, `/file/URL` and the same under `/gradio_api`, for any scheme (http:, file:, ...).
 _REMOTE = re.compile(r"^(?:/gradio_api)?/file(?:=|/)[a-z][a-z0-9+.\-]*:", re.IGNORECASE)
@@ -96,6 +95,6 @@ class SecurityHeaders:
 
 
 def blocked_paths(settings: Settings) -> list[str]:
-    """Folders and files Gradio must never serve: index, data, sources, ./assistant.toml."""
-    paths = [settings.index_dir, settings.data_dir, *settings.sources, Path(DEFAULT_CONFIG_FILE)]
+    """Folders and files Gradio must never serve: index, data, sources, the settings file."""
+    paths = [settings.index_dir, settings.data_dir, *settings.sources, config_path()]
     return [str(path.resolve()) for path in paths]
