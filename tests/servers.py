@@ -121,20 +121,20 @@ def stop_server(server: Server) -> None:
 
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
-    """An ASGI `app` under uvicorn on a free loopback port in a thread; yields its base URL."""
+    """An ASGI `app` under uvicorn on a free loopback port in this process; yields its URL."""
     import uvicorn
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while not server.started:
-        if time.monotonic() > deadline:
-            raise TimeoutError("uvicorn did not start")
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}/"
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=30)
