@@ -11,12 +11,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant import Assistant
 from tests.conftest import SEEDS
 
 
@@ -138,3 +139,27 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+class Gate:
+    """Holds every answer of an Assistant until opened (the server's work made observable)."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.entered = threading.Event()
+        self.opened = threading.Event()
+        real = assistant.ask
+
+        def ask(*args: Any, **kwargs: Any) -> Any:
+            self.entered.set()
+            assert self.opened.wait(60), "the test never opened the gate"
+            return real(*args, **kwargs)
+
+        assistant.ask = ask  # type: ignore[method-assign]
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    """Poll `condition` until it holds (or fail after 30 s naming `what`)."""
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
