@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         "span it rests on, unsupported sentences are left out, and the checked answer follows "
         "when it differs. If the model fails, the quoted (extractive) answer is shown with a note.",
     )
-    ask.add_argument("question", help="the question (quote it)")
+    ask.add_argument("question", help="the question (quote it), or - to read it from stdin")
     ask.add_argument("--index", type=Path, metavar="DIR", help="index directory (default: index/)")
     ask.add_argument("--k", type=int, metavar="N", help="passages to retrieve (default: 5)")
     ask.add_argument(
@@ -285,7 +285,8 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.core import Assistant
 
     assistant = Assistant(settings)
-    question = assistant.prepare_question(args.question)  # fail fast, before loading models
+    text = sys.stdin.read() if args.question == "-" else args.question
+    question = assistant.prepare_question(text)  # fail fast, before loading models
     if args.json:
         answer = assistant.ask(question.text)
         print(json.dumps(answer.to_json_dict(), ensure_ascii=False))

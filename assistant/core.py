@@ -27,7 +27,18 @@ from assistant.types import Answer, IngestReport, Message
 # An embedded vector store is reloaded from disk at most this often after another process
 # changed the index.
 REOPEN_INTERVAL_S = 5.0
-_CONTROL = str.maketrans({code: " " for code in [*range(0, 9), 11, 12, *range(14, 32), 127]})
+
+# What a question never needs and a terminal or page may act on. Terminal escape sequences
+# (ESC or the one-byte CSI, then their parameters) go whole, as do bidi embeddings, overrides
+# and isolates (they make text read differently from what it is), the byte-order mark and lone
+# surrogates (not encodable as UTF-8: any output would fail); other controls become spaces.
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, screen clears
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC: window titles, links
+    r"|\x1b[@-Z\\-_]"  # other two-character escapes
+)
+_INVISIBLE = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 HistoryLike = Sequence[Message | dict[str, str] | tuple[str, str]]
 
@@ -197,10 +208,10 @@ class Assistant:
             raise BadQuestionError(
                 f"the question is too long ({len(question)} characters; the limit is {limit})"
             )
-        cleaned = " ".join(question.translate(_CONTROL).split())
+        cleaned = clean_text(question)
         if not cleaned:
             raise BadQuestionError("the question is empty")
-        messages = tuple(_message(item) for item in history or ())
+        messages = tuple(_clean_message(_message(item)) for item in history or ())
         condenser = (answerer or self.answerer) if messages else None
         if isinstance(condenser, Condenser):  # an LLM rewrites follow-ups
             return Question(cleaned, condenser.condense(cleaned, messages), messages)
@@ -242,10 +253,20 @@ class Assistant:
         self.catalog.close()
 
 
+def clean_text(text: str) -> str:
+    """Text with control, bidi-override and unencodable characters removed and spaces collapsed."""
+    text = _INVISIBLE.sub("", _ESCAPE_SEQUENCE.sub("", text))
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
 def text_pieces(text: str) -> Iterator[str]:
     """Split text into word-sized pieces that concatenate back to it."""
     for match in re.finditer(r"\S+\s*|\s+", text):
         yield match.group()
+
+
+def _clean_message(message: Message) -> Message:
+    return message.model_copy(update={"content": clean_text(message.content)})
 
 
 def _message(item: Message | dict[str, str] | tuple[str, str]) -> Message:

@@ -21,3 +21,7 @@ class LoadError(AssistantError):
 
 class IndexBusyError(AssistantError):
     """Another process is writing to the index."""
+
+
+class VectorStoreError(AssistantError):
+    """The vector store is unreachable or failed; the message names where it is."""

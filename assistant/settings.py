@@ -225,3 +225,35 @@ class Settings(BaseSettings):
         "warning",
         description="Log level of `assistant serve` (debug logs every request; never a secret).",
     )
+
+    # -- Concurrency and load (`assistant serve`; docs/deployment.md "Concurrency and load") --
+    # Sized for 2 cores: an extractive answer is ~10 ms of CPU, so a few at once keep both
+    # cores busy while one waits on SQLite or Chroma; more would only add context switches.
+    # An in-process LLM answers one question at a time whatever these say (its model lock).
+    ui_concurrency: int = Field(
+        4, ge=1, le=64, description="Web chat answers worked on at once (Gradio queue workers)."
+    )
+    ui_queue_size: int = Field(
+        256,
+        ge=1,
+        le=100_000,
+        description="Web chat requests waiting for a worker; beyond this users are told the "
+        "server is busy and to retry.",
+    )
+    api_concurrency: int = Field(
+        4, ge=1, le=64, description="API answers computed at once (the rest wait their turn)."
+    )
+    api_queue_size: int = Field(
+        256,
+        ge=0,
+        le=100_000,
+        description="API requests waiting for an answer slot; beyond this: 429 with Retry-After.",
+    )
+    api_queue_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds an API request waits for an answer slot; then 503 with Retry-After.",
+    )
+    busy_retry_after: int = Field(
+        5, ge=1, le=3600, description="Seconds a busy server asks clients to wait (Retry-After)."
+    )

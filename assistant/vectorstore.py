@@ -7,21 +7,21 @@ Chroma never embeds anything itself (no default embedding function) and telemetr
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from assistant.errors import AssistantError
+from assistant.errors import VectorStoreError
 from assistant.settings import Settings
 
 _ADD_BATCH = 1000
+T = TypeVar("T")
 
-
-class VectorStoreError(AssistantError):
-    """The vector store is unreachable or failed."""
+__all__ = ["VectorStore", "VectorStoreError"]
 
 
 class VectorStore:
@@ -40,16 +40,50 @@ class VectorStore:
 
     @property
     def collection(self) -> Any:
-        """The Chroma collection, connected on first use."""
+        """The Chroma collection, connected on first use (and again after a server failure)."""
         with self._lock:
             if self._collection is None:
-                self._client = self._connect()
-                self._collection = self._client.get_or_create_collection(
-                    self._settings.collection,
-                    embedding_function=None,
-                    configuration={"hnsw": {"space": "cosine"}},
+                client = self._connect()
+                self._collection = self._guarded(
+                    "open the collection",
+                    lambda: client.get_or_create_collection(
+                        self._settings.collection,
+                        embedding_function=None,
+                        configuration={"hnsw": {"space": "cosine"}},
+                    ),
                 )
+                self._client = client
             return self._collection
+
+    @property
+    def where(self) -> str:
+        """The store's location for messages: host:port of a server, or the directory."""
+        settings = self._settings
+        if settings.chroma_mode == "http":
+            return f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+        return f"the vector store in {self.path}"
+
+    def _guarded(self, action: str, call: Callable[[], T]) -> T:
+        """Run a Chroma call; a server failure becomes VectorStoreError and a later reconnect."""
+        try:
+            return call()
+        except VectorStoreError:
+            raise
+        except Exception as exc:
+            if self._settings.chroma_mode != "http":
+                raise  # an embedded store has no connection to lose: a real bug, shown as such
+            # Forget the client: the next call reconnects, so a restarted server is picked up
+            # without restarting the assistant.
+            self._collection = None
+            self._client = None
+            raise VectorStoreError(
+                f"cannot reach {self.where} to {action} ({type(exc).__name__}); "
+                "check that it is running, then retry"
+            ) from exc
+
+    def _use(self, action: str, call: Callable[[Any], T]) -> T:
+        collection = self.collection
+        return self._guarded(action, lambda: call(collection))
 
     def _connect(self) -> Any:
         import chromadb
@@ -60,18 +94,15 @@ class VectorStore:
             headers = {}
             if settings.chroma_token is not None:
                 headers["Authorization"] = f"Bearer {settings.chroma_token.get_secret_value()}"
-            try:
-                return chromadb.HttpClient(
+            return self._guarded(
+                "connect",
+                lambda: chromadb.HttpClient(
                     host=settings.chroma_host,
                     port=settings.chroma_port,
                     headers=headers,
                     settings=ChromaSettings(anonymized_telemetry=False),
-                )
-            except Exception as exc:
-                raise VectorStoreError(
-                    f"cannot reach the Chroma server at {settings.chroma_host}:"
-                    f"{settings.chroma_port} ({type(exc).__name__})"
-                ) from exc
+                ),
+            )
         self.path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(
             path=str(self.path), settings=ChromaSettings(anonymized_telemetry=False)
@@ -85,24 +116,25 @@ class VectorStore:
     ) -> None:
         """Insert or replace vectors."""
         for begin in range(0, len(ids), _ADD_BATCH):
-            stop = begin + _ADD_BATCH
-            self.collection.upsert(
-                ids=list(ids[begin:stop]),
-                embeddings=vectors[begin:stop],
-                metadatas=[{"doc_id": doc_id} for doc_id in doc_ids[begin:stop]],
+            batch = slice(begin, begin + _ADD_BATCH)
+            metadatas = [{"doc_id": doc_id} for doc_id in doc_ids[batch]]
+            self._use(
+                "store vectors",
+                partial(_upsert, ids=list(ids[batch]), vectors=vectors[batch], metadatas=metadatas),
             )
 
     def delete(self, ids: Sequence[str]) -> None:
         """Delete vectors by id (unknown ids are ignored)."""
         for begin in range(0, len(ids), _ADD_BATCH):
-            self.collection.delete(ids=list(ids[begin : begin + _ADD_BATCH]))
+            self._use("delete vectors", partial(_delete, ids=list(ids[begin : begin + _ADD_BATCH])))
 
     def query(self, vector: npt.NDArray[np.float32], limit: int) -> list[tuple[str, float]]:
         """Nearest vectors as (id, cosine similarity), best first."""
         # No count() first: Chroma returns fewer hits when it has fewer, and counting a
         # million vectors costs ~50 ms while the search itself takes under a millisecond.
-        result = self.collection.query(
-            query_embeddings=[vector], n_results=limit, include=["distances"]
+        result = self._use(
+            "search",
+            lambda c: c.query(query_embeddings=[vector], n_results=limit, include=["distances"]),
         )
         ids = result["ids"][0]
         distances = result["distances"][0]
@@ -110,14 +142,14 @@ class VectorStore:
 
     def count(self) -> int:
         """Number of stored vectors."""
-        return int(self.collection.count())
+        return int(self._use("count vectors", lambda c: c.count()))
 
     def all_ids(self) -> set[str]:
         """Every stored id (for consistency checks)."""
         ids: set[str] = set()
         offset = 0
         while True:
-            page = self.collection.get(include=[], limit=10_000, offset=offset)["ids"]
+            page = self._use("list vectors", partial(_ids_page, offset=offset))
             ids.update(page)
             if len(page) < 10_000:
                 return ids
@@ -127,7 +159,8 @@ class VectorStore:
         """Drop and recreate the collection."""
         collection = self.collection
         with self._lock:
-            self._client.delete_collection(collection.name)
+            client = self._client
+            self._guarded("drop the collection", lambda: client.delete_collection(collection.name))
             self._collection = None
 
     @property
@@ -153,3 +186,15 @@ class VectorStore:
                 SharedSystemClient._identifier_to_refcount.pop(key, None)
             self._client = None
             self._collection = None
+
+
+def _upsert(collection: Any, ids: list[str], vectors: Any, metadatas: list[Any]) -> None:
+    collection.upsert(ids=ids, embeddings=vectors, metadatas=metadatas)
+
+
+def _delete(collection: Any, ids: list[str]) -> None:
+    collection.delete(ids=ids)
+
+
+def _ids_page(collection: Any, offset: int) -> list[str]:
+    return list(collection.get(include=[], limit=10_000, offset=offset)["ids"])

@@ -7,12 +7,17 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from assistant import Assistant
 from tests.conftest import SEEDS
 
 
@@ -113,3 +118,48 @@ def stop_server(server: Server) -> None:
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait(timeout=30)
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """An ASGI `app` under uvicorn on a free loopback port in this process; yields its URL."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+class Gate:
+    """Holds every answer of an Assistant until opened (the server's work made observable)."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.entered = threading.Event()
+        self.opened = threading.Event()
+        real = assistant.ask
+
+        def ask(*args: Any, **kwargs: Any) -> Any:
+            self.entered.set()
+            assert self.opened.wait(60), "the test never opened the gate"
+            return real(*args, **kwargs)
+
+        assistant.ask = ask  # type: ignore[method-assign]
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    """Poll `condition` until it holds (or fail after 30 s naming `what`)."""
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)

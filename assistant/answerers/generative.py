@@ -127,6 +127,8 @@ class GenerativeAnswerer:
             for delta in self.generate(messages):
                 pieces.append(delta)
                 yield delta
+            if not "".join(pieces).strip():  # e.g. `choices: []`: nothing to check, no refusal
+                raise LLMUnavailableError("the model returned no text")
         except LLMUnavailableError as exc:
             log.warning("%s answerer fell back to extractive: %s", self.name, exc.reason)
             fallback = self._fallback(question, retrieval, exc.reason, timings)

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
@@ -29,7 +30,9 @@ from assistant.api.schemas import (
     ModelInfo,
     ModelList,
 )
+from assistant.api.slots import AnswerSlots
 from assistant.core import Assistant
+from assistant.types import Answer
 
 API_PREFIX = "/v1"
 # FastAPI's own OpenTelemetry hooks, off: nothing of a request leaves the machine.
@@ -59,6 +62,7 @@ def create_app(assistant: Assistant) -> FastAPI:
     settings = assistant.settings
     keys = ApiKeys.from_settings(settings)
     models = Models(assistant)
+    slots = AnswerSlots.from_settings(settings)
     app = FastAPI(
         title="Document assistant API",
         version=_version(),
@@ -68,6 +72,7 @@ def create_app(assistant: Assistant) -> FastAPI:
         telemetry=_NO_TELEMETRY,
     )
     install_error_handlers(app)
+    app.state.answer_slots = slots  # observable by operators' tooling and the tests
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, prefix=API_PREFIX)
     guard = [Depends(key_dependency(keys))] if keys.required else []
     router = APIRouter(prefix=API_PREFIX, dependencies=guard, responses=ERROR_RESPONSES)
@@ -84,28 +89,35 @@ def create_app(assistant: Assistant) -> FastAPI:
         },
         openapi_extra={"x-stream-chunk": {"$ref": "#/components/schemas/ChatCompletionChunk"}},
     )
-    def chat_completions(body: ChatCompletionRequest) -> Any:
+    async def chat_completions(body: ChatCompletionRequest) -> Any:
         """An answer in OpenAI's chat completion shape, with `citations` and `refused` added."""
         question, history = conversation(body.messages)
         max_tokens = body.max_completion_tokens or body.max_tokens
         answerer = models.answerer(body.model, max_tokens, body.temperature)
         name = models.resolve(body.model)
         prompt = prompt_tokens(body.messages)
+
+        def answer() -> Answer:
+            return assistant.ask(question, history, answerer=answerer)
+
         if not body.stream:
-            return completion(assistant.ask(question, history, answerer=answerer), name, prompt)
-        assistant.prepare_question(question)  # a bad question or no index: an HTTP error, now
-        assistant.require_index()
+            async with slots.hold():
+                return completion(await run_in_threadpool(answer), name, prompt)
+        # A bad question, no index or a full queue: an HTTP error now, before the stream starts.
+        await run_in_threadpool(_check_question, assistant, question)
+        slots.admit()
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        events = stream_events(
-            lambda: assistant.ask(question, history, answerer=answerer), name, prompt, include_usage
-        )
+        events = stream_events(answer, name, prompt, include_usage, slots)
         return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
 
     @router.post("/ask", response_model=AskResponse, summary="Answer a question (CLI JSON)")
-    def ask(body: AskRequest) -> AskResponse:
+    async def ask(body: AskRequest) -> AskResponse:
         """The answer as `assistant ask --json` prints it."""
         answerer = models.answerer(body.model)
-        answer = assistant.ask(body.question, body.history, k=body.k, answerer=answerer)
+        async with slots.hold():
+            answer = await run_in_threadpool(
+                assistant.ask, body.question, body.history, k=body.k, answerer=answerer
+            )
         return AskResponse.model_validate(answer.to_json_dict())
 
     @router.get("/documents", response_model=DocumentList, summary="The indexed documents")
@@ -146,6 +158,11 @@ def create_app(assistant: Assistant) -> FastAPI:
     _add_fallback(app, paths)
     _register_schema(app, ChatCompletionChunk)
     return app
+
+
+def _check_question(assistant: Assistant, question: str) -> None:
+    assistant.prepare_question(question)
+    assistant.require_index()
 
 
 def _add_fallback(app: FastAPI, paths: dict[str, set[str]]) -> None:

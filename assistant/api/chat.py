@@ -29,6 +29,7 @@ from assistant.api.schemas import (
     Choice,
     Usage,
 )
+from assistant.api.slots import AnswerSlots
 from assistant.core import text_pieces
 from assistant.types import Answer, Message
 
@@ -120,9 +121,17 @@ def completion(answer: Answer, model: str, prompt: int) -> ChatCompletion:
 
 
 async def stream_events(
-    answer: Callable[[], Answer], model: str, prompt: int, include_usage: bool
+    answer: Callable[[], Answer],
+    model: str,
+    prompt: int,
+    include_usage: bool,
+    slots: AnswerSlots | None = None,
 ) -> AsyncIterator[str]:
-    """Server-sent events of a streamed completion, ending with `data: [DONE]`."""
+    """Server-sent events of a streamed completion, ending with `data: [DONE]`.
+
+    `answer` runs in a worker thread once one of `slots` is free; keep-alive comments flow
+    while it waits and works.
+    """
     ident, created = _completion_id(), int(time.time())
 
     def chunk(choices: list[dict[str, Any]], **more: Any) -> str:
@@ -133,7 +142,7 @@ async def stream_events(
         return {"index": 0, "delta": delta, "finish_reason": finish_reason}
 
     yield chunk([choice({"role": "assistant", "content": ""})])
-    task = asyncio.ensure_future(run_in_threadpool(answer))
+    task = asyncio.ensure_future(_in_slot(answer, slots))
     try:
         while not task.done():
             await asyncio.wait({task}, timeout=KEEPALIVE_SECONDS)
@@ -153,6 +162,13 @@ async def stream_events(
     if include_usage:
         yield chunk([], usage=usage(prompt, final).model_dump())
     yield "data: [DONE]\n\n"
+
+
+async def _in_slot(answer: Callable[[], Answer], slots: AnswerSlots | None) -> Answer:
+    if slots is None:
+        return await run_in_threadpool(answer)
+    async with slots.hold():
+        return await run_in_threadpool(answer)
 
 
 def _event(data: dict[str, Any]) -> str:

@@ -12,7 +12,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api.schemas import ErrorResponse
-from assistant.errors import AssistantError, BadQuestionError, IndexMissingError
+from assistant.errors import (
+    AssistantError,
+    BadQuestionError,
+    IndexMissingError,
+    VectorStoreError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +32,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "Unknown model or endpoint."},
     413: {"model": ErrorResponse, "description": "Request body over `max_request_bytes`."},
     422: {"model": ErrorResponse, "description": "The body does not match the schema."},
+    429: {"model": ErrorResponse, "description": "Busy: too many waiting; see Retry-After."},
     500: {"model": ErrorResponse, "description": "A bug; the server logged it."},
-    503: {"model": ErrorResponse, "description": "No index yet: run `assistant ingest`."},
+    503: {
+        "model": ErrorResponse,
+        "description": "No index yet, the vector store is unreachable, or busy (Retry-After).",
+    },
 }
+_RETRY_SOON = {"Retry-After": "5"}  # a restarting vector store is back within seconds
 _STATUS_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
 
 
@@ -78,6 +88,10 @@ def api_error_for(exc: Exception) -> ApiError:
         return ApiError(400, str(exc), code="invalid_question")
     if isinstance(exc, IndexMissingError):
         return ApiError(503, str(exc), code="index_missing", kind=SERVER)
+    if isinstance(exc, VectorStoreError):
+        return ApiError(
+            503, str(exc), code="vector_store_unavailable", kind=SERVER, headers=_RETRY_SOON
+        )
     if isinstance(exc, AssistantError):
         return ApiError(500, str(exc), code="assistant_error", kind=SERVER)
     log.error("the API failed", exc_info=exc)

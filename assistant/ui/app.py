@@ -292,7 +292,9 @@ def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr
     """Mount the web chat at `/` of `app` (after the app's own routes), with logins if any."""
     settings = assistant.settings
     demo = build_app(assistant)
-    demo.queue(default_concurrency_limit=1)
+    # Bounded both ways (docs/deployment.md): a few answers at once on two cores, and a full
+    # queue tells the user the server is busy instead of making them wait without end.
+    demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
     gr.mount_gradio_app(
         app,
         demo,

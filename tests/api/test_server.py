@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from assistant import Assistant, Settings
 from assistant.api.server import build_server
 from assistant.security import hash_password
 from tests.conftest import make_settings
-from tests.servers import free_port
+from tests.servers import serving as running
 
 QUESTION = {"messages": [{"role": "user", "content": "Who halted their plans?"}]}
-
-
-@contextmanager
-def running(app: FastAPI) -> Iterator[str]:
-    """`app` served by uvicorn on a free loopback port in this process; yields its URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped"
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def test_api_alone_without_an_index_says_so(tmp_path: Path) -> None:

@@ -1,0 +1,60 @@
+"""A busy API says so: 429 or 503 with Retry-After, never a hang; and it answers normally again
+once the work is done (the web chat's full queue: tests/ui/test_busy.py)."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant import Assistant
+from tests.conftest import make_settings
+from tests.servers import Gate, serving, wait_for
+
+pytestmark = pytest.mark.integration
+
+QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
+
+
+def test_api_refuses_with_retry_after_when_busy_and_recovers(seed_index: Path) -> None:
+    from assistant.api.app import create_app
+
+    settings = make_settings(
+        seed_index, api_concurrency=1, api_queue_size=1, api_queue_timeout=1.5, busy_retry_after=7
+    )
+    assistant = Assistant(settings)
+    gate = Gate(assistant)
+    app = create_app(assistant)
+    slots = app.state.answer_slots
+    body = {"messages": [{"role": "user", "content": QUESTION}]}
+    with serving(app) as url, httpx.Client(base_url=url, timeout=60) as http:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            first: Future[httpx.Response] = pool.submit(http.post, "v1/chat/completions", json=body)
+            assert gate.entered.wait(30)  # the only slot is taken
+            waiting = pool.submit(http.post, "v1/ask", json={"question": QUESTION})
+            wait_for(lambda: slots.waiting == 1, "the second request to wait")
+
+            for streamed in (False, True):  # the waiting room is full: 429 at once
+                refused = http.post("v1/chat/completions", json={**body, "stream": streamed})
+                assert refused.status_code == 429
+                assert refused.headers["Retry-After"] == "7"
+                error = refused.json()["error"]
+                assert error["code"] == "server_busy"
+                assert "busy" in error["message"]
+                assert "retry" in error["message"]
+
+            timed_out = waiting.result(timeout=30)  # waited 1.5 s for a slot: 503
+            assert timed_out.status_code == 503
+            assert timed_out.headers["Retry-After"] == "7"
+            assert "no answer slot came free within 1.5 s" in timed_out.json()["error"]["message"]
+
+            gate.opened.set()
+            answered = first.result(timeout=60)
+        assert answered.status_code == 200
+        assert "Ant Group" in answered.json()["choices"][0]["message"]["content"]
+        again = http.post("v1/chat/completions", json={**body, "stream": True})
+        assert again.status_code == 200
+        assert again.text.rstrip().endswith("data: [DONE]")
+        assert slots.running == slots.waiting == 0
