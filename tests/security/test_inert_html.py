@@ -100,7 +100,9 @@ def test_payloads_stay_text_everywhere(browser: Any, hostile_server: Server) -> 
             message.hover()
             message.locator(".qa-text a.qa-cite").first.click()
             viewer = page.locator("#qa-viewer")
-            viewer.locator("mark.qa-quote").wait_for()
+            # The panel still shows the previous citation until the click's update lands.
+            passage = viewer.locator("[data-view='passage']", has_text=payload)
+            passage.locator("mark.qa-quote").wait_for()
             assert payload in viewer.inner_text()
             viewer.locator("a.qa-open").click()  # the whole document
             page.wait_for_selector("#qa-viewer [data-view='document'] mark.qa-quote")
