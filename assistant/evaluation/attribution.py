@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.evaluation.golden import ExpectedSource
+from assistant.evaluation.metrics import rate
 from assistant.text import sentence_spans
 from assistant.types import Answer, Citation
 
@@ -58,23 +59,17 @@ class Attribution:
     @property
     def citation_recall(self) -> float | None:
         """Share of sentences covered by their citations."""
-        if not self.sentences:
-            return None
-        return sum(s.covered for s in self.sentences) / len(self.sentences)
+        return rate([s.covered for s in self.sentences])
 
     @property
     def citation_precision(self) -> float | None:
         """Share of citation uses that are valid (None when nothing is cited)."""
-        if not self.citations:
-            return None
-        return sum(c.valid for c in self.citations) / len(self.citations)
+        return rate([c.valid for c in self.citations])
 
     @property
     def faithfulness(self) -> float | None:
         """Share of sentences supported by their cited spans."""
-        if not self.sentences:
-            return None
-        return sum(s.supported for s in self.sentences) / len(self.sentences)
+        return rate([s.supported for s in self.sentences])
 
     @property
     def has_valid_citation(self) -> bool:
