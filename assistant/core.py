@@ -19,14 +19,10 @@ from assistant.catalog import Catalog, DocumentRecord
 from assistant.condense import condense
 from assistant.embedding import Embedder
 from assistant.errors import BadQuestionError, IndexMissingError
-from assistant.ingest import Ingestor, ProgressCallback
+from assistant.ingest import Ingestor, ProgressCallback, ingest_running
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.settings import Settings
 from assistant.types import Answer, IngestReport, Message
-
-# An embedded vector store is reloaded from disk at most this often after another process
-# changed the index.
-REOPEN_INTERVAL_S = 5.0
 
 # What a question never needs and a terminal or page may act on. Terminal escape sequences
 # (ESC or the one-byte CSI, then their parameters) go whole, as do bidi embeddings, overrides
@@ -73,7 +69,6 @@ class Assistant:
         self._lock = threading.Lock()
         self._ingesting = 0  # ingests running in this process
         self._vectors_seen: int | None = None  # catalog generation the vector reader has
-        self._reopened_at = -REOPEN_INTERVAL_S
 
     @property
     def answerer(self) -> Answerer:
@@ -231,13 +226,11 @@ class Assistant:
         with self._lock:
             if self._ingesting or generation == self._vectors_seen:
                 return
+        if ingest_running(self.settings.index_dir):
+            return  # reload once when that ingest ends, not on each of its commits
+        with self._lock:
             stale = self._vectors_seen is not None or self.store.is_open
-            now = time.monotonic()
-            if stale and now - self._reopened_at < REOPEN_INTERVAL_S:
-                return  # a long foreign ingest commits often; reloading per question would thrash
             self._vectors_seen = generation
-            if stale:
-                self._reopened_at = now
         if stale:
             self.store.refresh()
 

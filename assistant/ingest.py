@@ -155,6 +155,23 @@ def _walk(root: Path, base: Path, failed: list[FailedFile]) -> Iterator[Path]:
         stack.extend(reversed(subdirs))
 
 
+LOCK_FILE = "ingest.lock"
+
+
+def ingest_running(index_dir: Path) -> bool:
+    """Whether an ingest, in this process or another, holds the index's lock right now."""
+    path = index_dir / LOCK_FILE
+    if not path.exists():
+        return False
+    probe = FileLock(str(path))
+    try:
+        probe.acquire(timeout=0)
+    except Timeout:
+        return True
+    probe.release()
+    return False
+
+
 class Ingestor:
     """Brings the index in line with a set of files."""
 
@@ -199,7 +216,7 @@ class Ingestor:
         """Ingest `paths` (files or folders); see the module docstring for the guarantees."""
         started = time.perf_counter()
         self.settings.index_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.settings.index_dir / "ingest.lock"))
+        lock = FileLock(str(self.settings.index_dir / LOCK_FILE))
         try:
             lock.acquire(timeout=self.settings.ingest_lock_timeout)
         except Timeout as exc:
