@@ -350,25 +350,32 @@ class Catalog:
         ).fetchall()
         return [(str(row[0]), float(row[1])) for row in rows]
 
+    def term_counts(self, query_terms: Sequence[str]) -> dict[str, int]:
+        """How many chunks hold each term (0 for a term the corpus never uses)."""
+        counts = {term: 0 for term in query_terms}
+        if query_terms:
+            marks = ",".join("?" * len(counts))
+            for term, count in self.db.execute(
+                f"SELECT term, doc FROM chunk_vocab WHERE term IN ({marks})", list(counts)
+            ):
+                counts[str(term)] = int(count)
+        return counts
+
     def idf(self, query_terms: Sequence[str]) -> dict[str, float]:
         """BM25-style inverse document frequency of each term over chunks (unseen terms: max)."""
-        total = self.chunk_count()
-        frequencies = {term: 0 for term in query_terms}
-        if query_terms:
-            marks = ",".join("?" * len(frequencies))
-            for term, count in self.db.execute(
-                f"SELECT term, doc FROM chunk_vocab WHERE term IN ({marks})", list(frequencies)
-            ):
-                frequencies[str(term)] = int(count)
-        return {
-            term: math.log(1 + (total - count + 0.5) / (count + 0.5))
-            for term, count in frequencies.items()
-        }
+        return idf_from_counts(self.term_counts(query_terms), self.chunk_count())
 
     # -- helpers --------------------------------------------------------------------------
     def _transaction(self) -> _Transaction:
         self._local.count = None
         return _Transaction(self.db)
+
+
+def idf_from_counts(counts: dict[str, int], total: int) -> dict[str, float]:
+    """BM25-style inverse document frequency from chunk counts."""
+    return {
+        term: math.log(1 + (total - count + 0.5) / (count + 0.5)) for term, count in counts.items()
+    }
 
 
 class _Transaction:

@@ -1,8 +1,18 @@
 """Turn a follow-up question into a self-contained one using the conversation (no LLM needed).
 
-A follow-up that leans on earlier turns (pronouns such as "it" or "they", a leading "and", or
-too few words of its own) is completed with the previous standalone user question, so that
-retrieval sees the topic the user is still talking about.
+A question that stands on its own is left exactly as asked. A follow-up is rewritten in one of
+two ways:
+
+- its reference ("they", "it", "that", "there", ...) is replaced by the thing the previous turn
+  was about, and "do it" / "do that" by what the previous question asked about: "Why did they
+  do it?" after "Which companies had to halt their stablecoin plans?" becomes "Why did the
+  companies had to halt their stablecoin plans?" (not always grammatical, but it holds the
+  words retrieval needs and nothing unrelated);
+- an elliptical follow-up ("And on a replica?", "What about Windows?") is merged into the
+  previous question: "How do I raise the connection limit on a replica?".
+
+The thing a turn is about is its most specific phrase: a run of content words, names and
+code-like tokens, preferring names and longer runs.
 """
 
 from __future__ import annotations
@@ -10,38 +20,206 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.text import content_terms
+from assistant.text import STOPWORDS, content_terms, sentence_spans
 from assistant.types import Message
 
-_ANAPHORA = re.compile(
-    r"\b(it|its|they|them|their|theirs|this|that|these|those|he|him|his|she|her|hers|"
-    r"there|then|such|the same|the other|one|ones)\b",
+# Pronouns that always point back; demonstratives only when they stand alone ("does that
+# apply", "why is this"), not as determiners or relative pronouns ("the setting that limits").
+_PRONOUN = re.compile(
+    r"\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|there)\b", re.IGNORECASE
+)
+_DEMONSTRATIVE = re.compile(r"\b(this|that|these|those)\b(?=\s*(?:[?.!,;:]|$|\s+(\w+)))", re.I)
+# "those pilots", "this setting", "that directive" (but not "the setting that controls").
+_NOT_STOPWORD = r"(?!(?:" + "|".join(sorted(STOPWORDS)) + r")\b)([a-z][\w-]*)"
+_DETERMINER = re.compile(
+    r"\b(?:these|those|this)\s+"
+    + _NOT_STOPWORD
+    + r"|\bthat\s+"
+    + _NOT_STOPWORD
+    + r"(?=\s*(?:[?.!,;:]|$|\s+(?:to|for|in|on|do|does|did|is|are|was|were|need|needs)\b))",
     re.IGNORECASE,
 )
-_CONTINUATION = re.compile(r"^\s*(and|but|also|so|what about|how about|or|then)\b", re.IGNORECASE)
+_CONTINUATION = re.compile(
+    r"^\s*(and|but|also|so|or|then|what about|how about|same for|what if)\b[\s,]*", re.IGNORECASE
+)
+_TOKEN = re.compile(r"[\w][\w.'’/-]*\w|\w")
+# A scenario question has its own topic: this many content terms, or several sentences,
+# pronouns or not ("Our app writes while the export runs and it fails: which mode helps?").
+SELF_CONTAINED_TERMS = 6
+# A follow-up this short (in content terms) that opens with "and", "what about", ... is a
+# fragment to merge into the previous question.
+FRAGMENT_TERMS = 3
+MAX_PHRASE_WORDS = 6
 
 
 def needs_context(question: str) -> bool:
     """Whether the question probably refers back to earlier turns."""
-    return (
-        bool(_CONTINUATION.search(question))
-        or bool(_ANAPHORA.search(question))
-        or len(content_terms(question)) < 2
-    )
+    own_terms = len(content_terms(question))
+    if own_terms < 2 or _CONTINUATION.search(question):
+        return True
+    scenario = own_terms >= SELF_CONTAINED_TERMS or len(sentence_spans(question)) > 1
+    return not scenario and _refers_back(question)
+
+
+def _refers_back(question: str) -> bool:
+    if _PRONOUN.search(question) or _DETERMINER.search(question):
+        return True
+    for match in _DEMONSTRATIVE.finditer(question):
+        following = match.group(2)
+        if following is None or following.lower() in STOPWORDS:
+            return True
+    return False
 
 
 def condense(question: str, history: Sequence[Message]) -> str:
-    """A standalone form of `question`: itself, or itself plus the topic of the conversation.
-
-    The topic is the latest user question that stood on its own.
-    """
+    """A standalone form of `question`: itself, or rewritten with the previous turns' topic."""
+    question = question.strip()
     if not needs_context(question):
         return question
-    topic = None
-    for message in history:
-        text = message.content.strip()
-        if message.role == "user" and text and (topic is None or not needs_context(text)):
-            topic = text
-    if topic is None:
+    previous = _previous_question(history)
+    if previous is None:
         return question
-    return f"{question.strip()} (context: {topic})"
+    fragment = _CONTINUATION.sub("", question, count=1).strip()
+    if not content_terms(fragment) and not _refers_back(fragment):
+        # "Why?", "How?": the same question, asked another way.
+        asked = fragment.rstrip("?.! ").strip() or question.rstrip("?.! ").strip()
+        return f"{asked}: {previous}"
+    elliptical = len(content_terms(fragment)) <= FRAGMENT_TERMS and not _refers_back(fragment)
+    if _CONTINUATION.search(question) and elliptical:
+        return _merge(previous, fragment)
+    subject, predicate = _subject_and_predicate(previous)
+    phrase = subject or topic_phrase(previous) or topic_phrase(_previous_answer(history) or "")
+    if not phrase:
+        return _merge(previous, fragment or question)
+    if predicate:
+        question = _DO_IT.sub(predicate, question, count=1)
+    rewritten, count = _replace_reference(question, phrase)
+    if count == 0 and rewritten == question and not predicate:
+        return _merge(previous, fragment or question)
+    return rewritten
+
+
+# "do it", "did that", "do so": the action the previous question asked about.
+_DO_IT = re.compile(
+    r"(?<=\w\s)(?:do|does|did|doing)\s+(?:it|that|this|so)\b"
+    r"(?=\s*(?:[?.!,;:]|$|\s+(?:for|to|in|on|at|with|because|first|again|anyway|then)\b))",
+    re.IGNORECASE,
+)
+_WH_NOUN = re.compile(
+    r"^\s*(?:which|what)\s+((?:[\w.’'-]+\s+){0,3}?[\w.’'-]+?)\s+"
+    r"(do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|must)\b\s*(.*)$",
+    re.IGNORECASE,
+)
+
+
+# "Which regulator told brokers to stop?": the noun is the subject, the rest the predicate.
+_WH_SUBJECT = re.compile(r"^\s*(?:which|what)\s+([\w.’'-]+)\s+(\w+)\b\s*(.*)$", re.IGNORECASE)
+
+
+def _subject_and_predicate(previous: str) -> tuple[str, str]:
+    """'Which companies had to halt X?' -> ('the companies', 'had to halt X')."""
+    match = _WH_NOUN.match(previous.rstrip("?.! "))
+    if match is None:
+        subject = _WH_SUBJECT.match(previous.rstrip("?.! "))
+        if subject is None or not content_terms(subject.group(1)):
+            return "", ""
+        return f"the {subject.group(1)}", f"{subject.group(2)} {subject.group(3)}".strip()
+    noun = match.group(1).strip()
+    if not content_terms(noun):
+        return "", ""
+    # "do it" stands for the verb phrase: drop an auxiliary that the follow-up has already.
+    auxiliary, rest = match.group(2).lower(), match.group(3).strip()
+    predicate = rest if auxiliary in {"do", "does", "did"} else f"{match.group(2)} {rest}"
+    return f"the {noun}", predicate.strip()
+
+
+def _previous_question(history: Sequence[Message]) -> str | None:
+    """The latest user turn, completed with its own predecessor if it was a follow-up."""
+    users = [m.content.strip() for m in history if m.role == "user" and m.content.strip()]
+    if not users:
+        return None
+    latest = users[-1]
+    if len(users) > 1 and needs_context(latest):
+        earlier = [Message(role="user", content=text) for text in users[:-1]]
+        return condense(latest, earlier)
+    return latest
+
+
+def _previous_answer(history: Sequence[Message]) -> str | None:
+    for message in reversed(history):
+        if message.role == "assistant" and message.content.strip():
+            return message.content
+    return None
+
+
+def topic_phrase(text: str) -> str:
+    """The most specific phrase of a text: the best run of content words, names or code."""
+    best, best_score = "", 0.0
+    run: list[str] = []
+
+    def close() -> None:
+        nonlocal best, best_score, run
+        words = run[:MAX_PHRASE_WORDS]
+        run = []
+        if not words:
+            return
+        names = sum(_is_name(w, i) for i, w in enumerate(words))
+        score = len(words) + 1.5 * names
+        if score > best_score:
+            best, best_score = " ".join(words), score
+
+    sentence_start = True
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        lowered = token.lower()
+        if lowered in STOPWORDS or (lowered.isdigit() and len(lowered) < 2):
+            close()
+        else:
+            run.append(token if not sentence_start else token[0].lower() + token[1:])
+            if not content_terms(token):
+                close()
+        between = text[match.end() : match.end() + 2]
+        sentence_start = bool(re.match(r"[.?!:]", between))
+    close()
+    return best
+
+
+def _is_name(word: str, position: int) -> bool:
+    """A capitalised word (not first), or a code-like token (with _ . / or digits)."""
+    return (position > 0 and word[:1].isupper()) or bool(re.search(r"[_./]|\d", word))
+
+
+def _replace_reference(question: str, phrase: str) -> tuple[str, int]:
+    """Replace the first back-reference of the question with the phrase."""
+    match = _PRONOUN.search(question)
+    determiner = _DETERMINER.search(question)
+    if determiner is not None and (match is None or determiner.start() < match.start()):
+        noun = determiner.group(1) or determiner.group(2)
+        bare = phrase[4:] if phrase.lower().startswith("the ") else phrase
+        rewritten = f"the {noun} of the {bare}" if bare != noun else f"the {noun}"
+        return question[: determiner.start()] + rewritten + question[determiner.end() :], 1
+    if match is None:
+        for candidate in _DEMONSTRATIVE.finditer(question):
+            following = candidate.group(2)
+            if following is None or following.lower() in STOPWORDS:
+                match = candidate
+                break
+    if match is None:
+        return question, 0
+    word = match.group(1).lower()
+    possessive = f"{phrase}'" if phrase.endswith("s") else f"{phrase}'s"
+    replacement = possessive if word in {"its", "their", "theirs", "his", "hers"} else phrase
+    if word == "there":
+        replacement = f"in {phrase}"
+    if word == "her":  # object or possessive: read it as the object
+        replacement = phrase
+    return question[: match.start()] + replacement + question[match.end() :], 1
+
+
+def _merge(previous: str, fragment: str) -> str:
+    """The previous question with the fragment's new focus added: 'How do I X ... on a replica?'"""
+    base = previous.rstrip().rstrip("?.!").rstrip()
+    addition = fragment.strip().rstrip("?.!").strip()
+    if not addition:
+        return previous
+    return f"{base}, {addition}?"

@@ -64,6 +64,7 @@ class Assistant:
             self.embedder,
             candidates=self.settings.candidates,
             rrf_k=self.settings.rrf_k,
+            rerank_depth=self.settings.rerank_depth,
         )
         self._answerer: Answerer | None = None
         self._lock = threading.Lock()

@@ -5,15 +5,22 @@ from __future__ import annotations
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from assistant.catalog import Catalog
+from assistant.catalog import Catalog, idf_from_counts
 from assistant.embedding import Embedder, Vector
+from assistant.interpret import focus_clause
 from assistant.text import content_terms
 from assistant.types import Passage
 from assistant.vectorstore import VectorStore
+
+# Second stage: the fused top passages are re-scored by their best sentence's similarity to the
+# question (or its asking clause), using the sentence vectors stored at ingest. The weight is
+# fitted on the tuning corpora (`python -m benchmarks.tune_retrieval`).
+RERANK_DEPTH = 20
+RERANK_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,10 @@ class Retrieval:
     passages: tuple[Passage, ...]
     timings_ms: dict[str, float]
     idf: dict[str, float] = field(default_factory=dict)
+    # How many chunks hold each query term: 0 means the corpus never uses it.
+    term_counts: dict[str, int] = field(default_factory=dict)
+    # The vector of the question's asking clause, when it differs from the whole question.
+    focus_vector: Vector | None = field(default=None, repr=False)
 
 
 class HybridRetriever:
@@ -37,12 +48,16 @@ class HybridRetriever:
         embedder: Embedder,
         candidates: int = 30,
         rrf_k: int = 60,
+        rerank_depth: int = RERANK_DEPTH,
+        rerank_weight: float = RERANK_WEIGHT,
     ) -> None:
         self.catalog = catalog
         self.store = store
         self.embedder = embedder
         self.candidates = candidates
         self.rrf_k = rrf_k
+        self.rerank_depth = rerank_depth
+        self.rerank_weight = rerank_weight
 
     def retrieve(self, query: str, k: int) -> Retrieval:
         """The k best passages for `query`."""
@@ -52,6 +67,8 @@ class HybridRetriever:
         lexical_job = _LEXICAL_POOL.submit(self._lexical, query)
         clock = time.perf_counter()
         query_vector = self.embedder.embed_query(query)
+        focus = focus_clause(query)
+        focus_vector = None if focus == query.strip() else self.embedder.embed_query(focus)
         timings["embed"] = _ms(clock)
 
         clock = time.perf_counter()
@@ -59,20 +76,23 @@ class HybridRetriever:
         timings["dense"] = _ms(clock)
 
         clock = time.perf_counter()
-        lexical, idf, timings["lexical"] = lexical_job.result()
+        lexical, counts, timings["lexical"] = lexical_job.result()
+        idf = idf_from_counts(counts, self.catalog.chunk_count())
         timings["lexical_wait"] = _ms(clock)
 
         clock = time.perf_counter()
         fused = reciprocal_rank_fusion([dense, lexical], self.rrf_k)
-        # Ask for more than k: dense hits of uncommitted or removed chunks are dropped here.
-        wanted = [chunk_id for chunk_id, _ in fused[: k * 2]]
+        reranking = self.rerank_weight > 0 and self.rerank_depth > 0
+        depth = max(k, self.rerank_depth) if reranking else k
+        # Ask for more than needed: dense hits of uncommitted or removed chunks are dropped here.
+        wanted = [chunk_id for chunk_id, _ in fused[: depth * 2]]
         rows = self.catalog.chunks(wanted)
-        passages: list[Passage] = []
+        pool: list[Passage] = []
         for chunk_id, score in fused:
             row = rows.get(chunk_id)
             if row is None:
                 continue
-            passages.append(
+            pool.append(
                 Passage(
                     chunk_id=row.chunk_id,
                     doc_id=row.doc_id,
@@ -82,28 +102,30 @@ class HybridRetriever:
                     start=row.start,
                     end=row.end,
                     score=score,
-                    rank=len(passages),
                     page_starts=row.page_starts,
                     headings=row.headings,
                     sentence_spans=row.sentence_spans,
                     sentence_vectors=row.sentence_vectors,
                 )
             )
-            if len(passages) == k:
+            if len(pool) == depth:
                 break
+        ranked = rerank(pool, query_vector, focus_vector, self.rerank_weight if reranking else 0)
+        passages = [replace(p, rank=rank) for rank, p in enumerate(ranked[:k])]
         timings["fuse"] = _ms(clock)
-        return Retrieval(query, query_vector, tuple(passages), timings, idf)
+        return Retrieval(query, query_vector, tuple(passages), timings, idf, counts, focus_vector)
 
-    def _lexical(self, query: str) -> tuple[list[tuple[str, float]], dict[str, float], float]:
-        """BM25 hits, the query terms' IDF, and the milliseconds it took."""
+    def _lexical(self, query: str) -> tuple[list[tuple[str, float]], dict[str, int], float]:
+        """BM25 hits, the query terms' chunk counts, and the milliseconds it took."""
         clock = time.perf_counter()
         query_terms = content_terms(query)
-        idf = self.catalog.idf(query_terms)
+        counts = self.catalog.term_counts(query_terms)
+        idf = idf_from_counts(counts, self.catalog.chunk_count())
         large = self.catalog.chunk_count() >= LARGE_INDEX
         hits = self.catalog.lexical_search(
             selective_terms(idf) if large else query_terms, self.candidates
         )
-        return hits, idf, _ms(clock)
+        return hits, counts, _ms(clock)
 
 
 _LEXICAL_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")
@@ -121,6 +143,24 @@ def selective_terms(idf: dict[str, float], keep_at_least: int = 3) -> list[str]:
     ranked = sorted(idf, key=lambda term: -idf[term])
     selective = [term for term in ranked if idf[term] >= _COMMON_IDF]
     return selective if len(selective) >= keep_at_least else ranked[:keep_at_least]
+
+
+def rerank(
+    passages: list[Passage], query: Vector, focus: Vector | None, weight: float
+) -> list[Passage]:
+    """Passages ordered by (1 - weight) * fused score (scaled to the best) + weight * max-sim."""
+    if weight <= 0 or not passages:
+        return passages
+    top = max(p.score for p in passages) or 1.0
+    scored = []
+    for passage in passages:
+        similarity = float(np.max(cosine_rows(passage.sentence_vectors, query), initial=0.0))
+        if focus is not None:
+            focus_similarity = cosine_rows(passage.sentence_vectors, focus)
+            similarity = max(similarity, float(np.max(focus_similarity, initial=0.0)))
+        combined = (1 - weight) * passage.score / top + weight * similarity
+        scored.append(replace(passage, score=combined))
+    return sorted(scored, key=lambda p: -p.score)
 
 
 def reciprocal_rank_fusion(

@@ -62,16 +62,29 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, description="Passages handed to the answerer.")
     candidates: int = Field(30, ge=1, le=500, description="Candidates per retriever before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    rerank_depth: int = Field(
+        20,
+        ge=0,
+        le=200,
+        description="Fused passages re-scored by their best sentence before the top-k cut "
+        "(0: no rerank).",
+    )
 
     # Answering.
     answerer: str = Field("extractive", description="Answerer backend by name.")
-    refusal_threshold: float = Field(
-        0.70,
+    refusal_threshold: float | None = Field(
+        None,
         ge=0.0,
         le=1.0,
-        description="Minimum answer confidence, calibrated on golden sets (docs/evaluation.md).",
+        description="Minimum answer confidence; default: the threshold fitted with the "
+        "extractive model on the tuning corpora (docs/evaluation.md).",
     )
-    max_answer_sentences: int = Field(2, ge=1, le=5)
+    extractive_model: Path | None = Field(
+        None,
+        description="Model file of the extractive answerer (from `python -m "
+        "assistant.evaluation.calibrate --out`); default: the one shipped, fitted on the "
+        "tuning corpora.",
+    )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are rejected.")
 
     # Ingestion limits.
@@ -114,11 +127,12 @@ class Settings(BaseSettings):
     llm_threads: int | None = Field(
         None, ge=1, le=256, description="CPU threads of the in-process model; default: all."
     )
-    llm_gate_threshold: float = Field(
-        0.70,
+    llm_gate_threshold: float | None = Field(
+        None,
         ge=0.0,
         le=1.0,
-        description="Retrieval confidence below which an LLM answerer refuses without generating.",
+        description="Retrieval confidence below which an LLM answerer refuses without "
+        "generating; default: the extractive answerer's refusal threshold.",
     )
     min_support: float = Field(
         0.5,

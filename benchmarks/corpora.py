@@ -1,22 +1,90 @@
-"""The evaluation corpora: the seed article and 53 pages of Debian's python3.11-doc."""
+"""The evaluation corpora, their golden sets, and which are tuning and which are held out.
+
+Each corpus but the seed article is listed in `tests/golden/NAME_corpus.txt`: a first comment
+line naming the root ("# files relative to ROOT (...)"), then one path per line. The golden set
+is `tests/golden/NAME_qa.jsonl`. Weights, thresholds and rules are fitted on the tuning corpora
+only; the held-out ones are run only to report (docs/evaluation.md).
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden"
 SEEDS = REPO / "seeds"
 PYDOCS_ROOT = Path("/usr/share/doc/python3.11/html")
 
+Role = Literal["tuning", "held-out"]
+# Decided before any answer on the new corpora was looked at (issue 12's protocol).
+ROLES: dict[str, Role] = {
+    "seed": "tuning",
+    "pydocs": "tuning",
+    "pgadmin": "tuning",
+    "gnuplot": "tuning",
+    "sqlite": "held-out",
+    "radmin": "held-out",
+    "npmdocs": "held-out",
+}
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A corpus: its files, its golden set and its role."""
+
+    name: str
+    paths: tuple[Path, ...]
+    golden: Path
+    role: Role
+
+    @property
+    def available(self) -> bool:
+        """Whether every file is on this machine (Debian packages, `make corpora`)."""
+        return bool(self.paths) and all(path.exists() for path in self.paths)
+
+    @property
+    def missing(self) -> list[Path]:
+        """Files not on this machine."""
+        return [path for path in self.paths if not path.exists()]
+
+
+def listed_files(listing: Path) -> list[Path]:
+    """The files a corpus listing names, resolved against the root its first line gives."""
+    lines = listing.read_text("utf-8").splitlines()
+    match = re.search(r"relative to (\S+)", lines[0]) if lines else None
+    if match is None:
+        raise ValueError(f"{listing}: the first line must say 'relative to ROOT'")
+    root = Path(match.group(1))
+    root = root if root.is_absolute() else REPO / root
+    return [root / line.strip() for line in lines[1:] if line.strip() and line[0] != "#"]
+
 
 def pydocs_files() -> list[Path]:
     """The pages listed in tests/golden/pydocs_corpus.txt (relative to PYDOCS_ROOT)."""
-    listing = (GOLDEN / "pydocs_corpus.txt").read_text("utf-8").splitlines()
-    return [PYDOCS_ROOT / line.strip() for line in listing if line.strip() and line[0] != "#"]
+    return listed_files(GOLDEN / "pydocs_corpus.txt")
 
 
-CORPORA: dict[str, tuple[list[Path], Path]] = {
-    "seed": ([SEEDS], GOLDEN / "seed_qa.jsonl"),
-    "pydocs": (pydocs_files(), GOLDEN / "pydocs_qa.jsonl"),
-}
+def corpus(name: str) -> Corpus:
+    """One corpus by name."""
+    if name == "seed":
+        return Corpus(name, (SEEDS,), GOLDEN / "seed_qa.jsonl", ROLES[name])
+    return Corpus(
+        name,
+        tuple(listed_files(GOLDEN / f"{name}_corpus.txt")),
+        GOLDEN / f"{name}_qa.jsonl",
+        ROLES[name],
+    )
+
+
+def all_corpora() -> dict[str, Corpus]:
+    """Every corpus whose listing and golden set exist in the repository."""
+    names = [
+        name
+        for name in ROLES
+        if name == "seed"
+        or ((GOLDEN / f"{name}_corpus.txt").exists() and (GOLDEN / f"{name}_qa.jsonl").exists())
+    ]
+    return {name: corpus(name) for name in names}

@@ -1,15 +1,22 @@
-"""Evaluate the assistant on both corpora and refresh the numbers and charts of docs/evaluation.md.
+"""Evaluate on every golden corpus with the tuning / held-out protocol; refresh docs numbers.
 
-    python -m benchmarks.eval_corpora [--work DIR] [--charts docs/evaluation] [--answerer NAME]
+    python -m benchmarks.eval_corpora [--work DIR] [--charts DIR] [--fit] [--only NAME ...]
 
-Indexes each corpus into WORK (incremental: a second run only re-reads changed files), runs
-`assistant eval` on its golden set, copies the charts (SVG) next to the docs and prints a
-Markdown table of every metric. Timings depend on the machine and its load.
+1. Indexes each corpus into WORK (incremental: a second run only re-reads changed files).
+2. `--fit`: fits the extractive answerer's models on all tuning corpora
+   (`assistant.evaluation.calibrate`) and writes the shipped model file.
+3. Leave-one-corpus-out: each tuning corpus is evaluated with a model fitted on the other
+   tuning corpora; each held-out corpus with the shipped model (fitted on all tuning corpora,
+   never on it).
+4. Prints the table of docs/evaluation.md and copies each corpus's charts next to the docs.
+
+Timings depend on the machine and its load.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -17,64 +24,137 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from assistant.answerers.extractive import MODEL_FILE
 from assistant.core import Assistant
+from assistant.evaluation.calibrate import Observation, fit, observe
 from assistant.evaluation.command import EvalOptions, eval_command
-from assistant.evaluation.metrics import METRICS
+from assistant.evaluation.golden import load_golden
 from assistant.evaluation.results import EvalRun, load_run
 from assistant.settings import Settings
-from benchmarks.corpora import CORPORA, PYDOCS_ROOT, REPO
+from benchmarks.corpora import REPO, Corpus, all_corpora
+
+SHIPPED_MODEL = REPO / "assistant" / "answerers" / MODEL_FILE
+
+# The columns of the held-out table: (metric or label, heading).
+COLUMNS = (
+    ("hit_at_k", "right document in top-5"),
+    ("key_term_at_k", "key fact in top-5"),
+    ("key_term_hit_rate", "answer holds the key fact"),
+    ("source_citation_rate", "answer cites the right document"),
+    ("page_citation_rate", "PDF: cites the right page"),
+    ("false_refusal_rate", "answerable refused"),
+    ("refusal_recall", "unanswerable refused"),
+    ("followup", "follow-ups correct"),
+    ("answer_chars_p50", "median answer (chars)"),
+    ("accuracy", "accuracy"),
+)
 
 
-def evaluate_corpus(name: str, work: Path, charts: Path, answerer: str | None) -> EvalRun:
-    """Index one corpus, evaluate its golden set and copy its charts."""
-    paths, golden = CORPORA[name]
-    settings = Settings().with_overrides(index_dir=work / f"{name}-index", answerer=answerer)
+def index_corpus(corpus: Corpus, work: Path) -> Settings:
+    """Index one corpus (incrementally) and return settings pointing at its index."""
+    settings = Settings().with_overrides(index_dir=work / f"{corpus.name}-index")
     started = time.perf_counter()
-    report = Assistant(settings).ingest(paths, progress=None)
+    report = Assistant(settings).ingest(list(corpus.paths), progress=None)
     if report.failed:
-        raise SystemExit(f"{name}: could not index {[f.source for f in report.failed]}")
-    print(f"{name}: {report.chunks} chunks, indexed in {time.perf_counter() - started:.0f} s")
-    out = work / f"{name}-report"
-    eval_command(settings, EvalOptions(golden=(golden,), report=out, read_pyproject=False))
-    charts.mkdir(parents=True, exist_ok=True)
-    for chart in ("metrics", "latency", "stages"):
-        shutil.copy(out / f"{chart}.svg", charts / f"{name}-{chart}.svg")
+        raise SystemExit(f"{corpus.name}: could not index {[f.source for f in report.failed]}")
+    seconds = time.perf_counter() - started
+    print(f"{corpus.name}: {report.chunks} chunks ({seconds:.0f} s)", file=sys.stderr)
+    return settings
+
+
+def evaluate(
+    corpus: Corpus, settings: Settings, model: Path, work: Path, charts: Path | None
+) -> EvalRun:
+    """`assistant eval` of one corpus's golden set with the given model file."""
+    out = work / f"{corpus.name}-report"
+    eval_command(
+        settings.with_overrides(extractive_model=model),
+        EvalOptions(golden=(corpus.golden,), report=out, read_pyproject=False, progress=False),
+        out=open("/dev/null", "w"),  # noqa: SIM115 - the summary goes to the table instead
+    )
+    if charts is not None:
+        charts.mkdir(parents=True, exist_ok=True)
+        for chart in ("metrics", "latency", "stages"):
+            shutil.copy(out / f"{chart}.svg", charts / f"{corpus.name}-{chart}.svg")
     return load_run(out / "result.json")
 
 
-def markdown_table(runs: dict[str, EvalRun]) -> str:
-    """Every metric of every run, one column per corpus."""
-    names = list(runs)
-    lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    for metric in METRICS.values():
-        values = [runs[name].metrics.get(metric.name) for name in names]
-        shown = ["n/a" if v is None else f"{v:.3f}" for v in values]
-        lines.append(f"| {metric.label} | " + " | ".join(shown) + " |")
-    for stage in ("retrieve", "answer", "total"):
-        shown = [
-            f"{runs[n].latency[stage]['p50']:.0f} / {runs[n].latency[stage]['p95']:.0f}"
-            if stage in runs[n].latency
-            else "n/a"
-            for n in names
-        ]
-        lines.append(f"| {stage} p50 / p95 (ms) | " + " | ".join(shown) + " |")
+def cell(run: EvalRun, column: str) -> str:
+    """One table cell: a metric, or the accuracy of follow-up questions."""
+    if column == "followup":
+        row = run.by_label().get("followup")
+        return "-" if row is None else f"{row['accuracy']:.2f} ({row['questions']:.0f})"
+    value = run.metrics.get(column)
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if column == "answer_chars_p50" else f"{value:.2f}"
+
+
+def table(runs: dict[str, EvalRun], corpora: dict[str, Corpus]) -> str:
+    """The Markdown table of docs/evaluation.md: one row per corpus."""
+    head = "| corpus | role | questions | " + " | ".join(h for _, h in COLUMNS) + " | p95 ms |"
+    lines = [head, "|" + "---|" * (len(COLUMNS) + 4)]
+    for name, run in runs.items():
+        role = corpora[name].role
+        p95 = run.latency.get("total", {}).get("p95")
+        lines.append(
+            f"| {name} | {role} | {run.counts['questions']} | "
+            + " | ".join(cell(run, c) for c, _ in COLUMNS)
+            + f" | {'-' if p95 is None else f'{p95:.0f}'} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run both corpora and print the table."""
+    """Index, optionally fit, evaluate leave-one-corpus-out, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, help="where indexes and reports go (default: tmp)")
     parser.add_argument("--charts", type=Path, default=REPO / "docs" / "evaluation")
-    parser.add_argument("--answerer", help="answerer backend (default: settings)")
+    parser.add_argument("--fit", action="store_true", help="refit the shipped model first")
+    parser.add_argument("--only", nargs="*", help="evaluate only these corpora")
+    parser.add_argument("--json", type=Path, help="also write the runs' metrics here")
     args = parser.parse_args(argv)
-    if not PYDOCS_ROOT.is_dir():
-        print(f"{PYDOCS_ROOT} is missing: run `make system-deps`", file=sys.stderr)
+    corpora = all_corpora()
+    missing = {name: c.missing[:3] for name, c in corpora.items() if not c.available}
+    if missing:
+        for name, paths in missing.items():
+            print(f"{name}: missing {paths}: run `make corpora`", file=sys.stderr)
         return 2
     work = args.work or Path(tempfile.mkdtemp(prefix="assistant-eval-"))
-    runs = {name: evaluate_corpus(name, work, args.charts, args.answerer) for name in CORPORA}
-    print(markdown_table(runs))
-    print(f"reports: {work}/*-report/report.html")
+    work.mkdir(parents=True, exist_ok=True)
+    settings = {name: index_corpus(c, work) for name, c in corpora.items()}
+    tuning = [name for name, c in corpora.items() if c.role == "tuning"]
+
+    observations: dict[str, list[Observation]] = {}
+    for name in tuning:
+        assistant = Assistant(settings[name])
+        observations[name] = observe(assistant, load_golden(corpora[name].golden), name)
+    if args.fit:
+        model = fit([o for name in tuning for o in observations[name]])
+        SHIPPED_MODEL.write_text(json.dumps(model.to_json(), indent=1) + "\n", "utf-8")
+        print(f"fitted on {', '.join(tuning)}: {SHIPPED_MODEL}", file=sys.stderr)
+
+    runs: dict[str, EvalRun] = {}
+    for name, corpus in corpora.items():
+        if args.only and name not in args.only:
+            continue
+        if corpus.role == "tuning":  # leave this corpus out of the fit
+            others = [o for other in tuning if other != name for o in observations[other]]
+            model_path = work / f"model-without-{name}.json"
+            model_path.write_text(json.dumps(fit(others).to_json(), indent=1), "utf-8")
+        else:
+            model_path = SHIPPED_MODEL
+        runs[name] = evaluate(corpus, settings[name], model_path, work, args.charts)
+    print(table(runs, corpora))
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {n: {"metrics": r.metrics, "by_label": r.by_label()} for n, r in runs.items()},
+                indent=1,
+            ),
+            "utf-8",
+        )
+    print(f"reports: {work}/*-report/report.html", file=sys.stderr)
     return 0
 
 

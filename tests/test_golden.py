@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from assistant.evaluation.golden import (
     load_golden_files,
     write_golden,
 )
-from tests.conftest import GOLDEN, SEED_FILE
+from tests.conftest import GOLDEN, SEED_FILE, make_settings
 
 YAML_SET = """\
 # A team's golden set, written by hand.
@@ -93,7 +94,7 @@ def test_yaml_and_jsonl_hold_the_same_items(tmp_path: Path) -> None:
             '{"id": "a", "question": "   "}\n',
             "item 1: question: Value error, must not be empty",
         ),
-        ("kind.jsonl", '{"id": "a", "question": "Q?", "kind": "riddle"}\n', "item 1: kind:"),
+        ("kind.jsonl", '{"id": "a", "question": "Q?", "kind": "two words"}\n', "item 1: kind:"),
         (
             "dupe.jsonl",
             '{"id": "a", "question": "Q?"}\n{"id": "a", "question": "R?"}\n',
@@ -123,13 +124,34 @@ def test_missing_file_and_ids_repeated_across_files(tmp_path: Path) -> None:
         load_golden_files([tmp_path / "a.jsonl", tmp_path / "b.jsonl"])
 
 
-def test_calibration_script_still_fits_the_confidence_model(
-    seed_index: Path, capsys: pytest.CaptureFixture[str]
+def test_any_label_is_a_kind_and_only_unanswerable_means_refusal(tmp_path: Path) -> None:
+    path = tmp_path / "labels.jsonl"
+    path.write_text(
+        '{"id": "a", "question": "Q?", "kind": "Procedural"}\n'
+        '{"id": "b", "question": "R?", "kind": "two-part"}\n'
+        '{"id": "c", "question": "S?", "kind": "unanswerable"}\n'
+        '{"id": "d", "question": "T?", "sources": [{"source": "m.pdf", "page": 3}]}\n',
+        "utf-8",
+    )
+    items = load_golden(path)
+    assert [item.kind for item in items] == ["procedural", "two-part", "unanswerable", "factual"]
+    assert [item.answerable for item in items] == [True, True, False, True]
+    assert items[3].sources[0].page == 3
+
+
+def test_calibration_fits_a_model_the_answerer_can_load(
+    seed_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from assistant.answerers.extractive import RANK_FEATURES, ExtractiveAnswerer
     from assistant.evaluation import calibrate
 
-    assert calibrate.main([str(seed_index), str(GOLDEN / "seed_qa.jsonl")]) == 0
-    output = capsys.readouterr().out
-    assert "CONFIDENCE_WEIGHTS = {'semantic':" in output
-    assert "refusal_threshold = " in output
-    assert "pooled: accuracy=" in output
+    out = tmp_path / "model.json"
+    assert calibrate.main([str(seed_index), str(GOLDEN / "seed_qa.jsonl"), "--out", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed["rank"]["weights"]) == set(RANK_FEATURES)
+    assert 0.0 < printed["threshold"] < 1.0
+    assert printed["fitted_on"] == ["seed_qa"]
+    settings = make_settings(seed_index, extractive_model=out)
+    answerer = ExtractiveAnswerer(settings)
+    assert answerer.model.to_json() == printed
+    assert answerer.threshold == printed["threshold"]

@@ -1,180 +1,229 @@
-"""The default answerer, no LLM: quote the sentence(s) of the passages that answer the question.
+"""The default answerer, no LLM: quote the evidence windows of the passages that answer.
 
-Each candidate sentence is described by features that need no model call at query time: its
-late-chunked vector against the query vector, the IDF-weighted share of the question's terms it
-holds, whether it holds the kind of answer asked for (a name, a date, a number), whether it is a
-line of code, and how much of the question the whole passage covers. A linear score ranks the
-sentences; a logistic model of the best one's features gives the answer's confidence, and below
-the calibrated threshold the answerer refuses. Weights and threshold were fitted on the golden
-sets (see docs/evaluation.md and `python -m assistant.evaluation.calibrate`).
+Every sentence of the retrieved passages is grown into an evidence window (`evidence.py`: the
+sentence plus the list, command or term it introduces or belongs to) and described by features
+that need no model call beyond one embedding of the question's asking clause: its sentence
+vector against the question and against that clause, the IDF-weighted share of the question's
+terms it holds, what it adds beyond the question, whether it holds the kind of answer asked for,
+and how its passage ranked. Two logistic models, fitted by `python -m
+assistant.evaluation.calibrate` on the tuning corpora only and shipped in `extractive_model.json`,
+turn these into a ranking of windows and a confidence that the documents answer at all; below
+the fitted threshold the answerer refuses. The answer leads with the best window and adds at
+most two more from other passages when they come close and add a fact.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
 from assistant.answerers.base import Question
-from assistant.citations import (
-    REFUSAL_TEXT,
-    citation_for,
-    with_marker,
-    without_document_markers,
-)
+from assistant.citations import REFUSAL_TEXT, citation_for, with_marker, without_document_markers
+from assistant.evidence import Window, window_for
 from assistant.injection import looks_like_instruction
+from assistant.interpret import Ask, analyse
 from assistant.retrieval import Retrieval, cosine_rows
 from assistant.settings import Settings
-from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, words
+from assistant.text import content_terms, words
 from assistant.types import Answer, AnswerSentence, Citation, Passage, heading_at
 
-# Ranking weights (sentence choice) and the confidence model, fitted on the golden sets.
-RANK_WEIGHTS = {
-    "semantic": 0.75,
-    "lexical": 0.25,
-    "passage_lexical": 0.25,
-    "code": -0.2,
-    "short": -0.1,
-    "named_section": 0.25,
-}
-# A sentence without a name cannot answer "who" or "which companies".
-NAME_MISSING_FACTOR = 0.7
-CONFIDENCE_WEIGHTS = {"semantic": 10.546, "passage_lexical": 1.47, "missing": -0.633}
-CONFIDENCE_BIAS = -4.635
-# A question that names a section ("Tell me about the Regulatory Hammer Drops") is answered
-# from it: the corpus demonstrably covers the topic the question asks about.
-NAMED_SECTION_CONFIDENCE = 0.9
-SECOND_SENTENCE_RATIO = 0.92
+MODEL_FILE = "extractive_model.json"
+# An answer stays short: windows are added while the text stays under this many characters.
+MAX_ANSWER_CHARS = 600
 
-_YEAR = r"\b(1[5-9]\d\d|20\d\d)s?\b"
-_MONTH = (
-    r"\b(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?"
-    r"|oct(ober)?|nov(ember)?|dec(ember)?)\b"
-)
+RANK_FEATURES = (
+    "semantic", "semantic_focus", "lexical", "lexical_focus", "novelty", "type_ok",
+    "type_missing", "passage_rank", "passage_lexical", "code", "short", "expanded", "dangling",
+)  # fmt: skip
+CONFIDENCE_FEATURES = (
+    "best", "semantic", "semantic_focus", "passage_lexical", "missing", "specific_absent_corpus",
+    "specific_absent_evidence",
+)  # fmt: skip
+
 _DATE = re.compile(
-    rf"{_YEAR}|{_MONTH}|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b|\b(yesterday|today|since|"
-    r"decade|century|week|month|year)s?\b",
+    r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|"
+    r"aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?)\b|\b\d{1,2}[/.-]\d{1,2}"
+    r"[/.-]\d{2,4}\b|\b(yesterday|today|since|decade|century|week|month|year|version|release)s?\b",
     re.IGNORECASE,
 )
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|percent|half|double|triple|"
-    r"once|twice|single|none|zero|several|many|few|all)\b",
+    r"hundreds?|thousands?|millions?|billions?|dozens?|percent|half|double|twice|once|"
+    r"unlimited|infinite|no limit|zero|none)\b",
     re.IGNORECASE,
 )
+_REASON = re.compile(
+    r"\b(because|since|so that|in order to|due to|owing to|reason|therefore|thus|hence|"
+    r"otherwise|to avoid|to prevent|to ensure|as a result|which means|would|could|risk)\b",
+    re.IGNORECASE,
+)
+_IMPERATIVE_OR_CODE = re.compile(
+    r"^\s*([A-Z][a-z]+\s)|[`$=/_(]|\b(use|run|set|add|call|specify|enable|disable|install|"
+    r"configure|type|pass|create|edit|change|give|put|write|select|choose)\b",
+    re.IGNORECASE,
+)
+_NAME_TOKEN = re.compile(r"[^\W_][\w.’'-]*")
+_CODE_TOKEN = re.compile(r"\w[_.]\w|\w\(|^-")
 _CODE_START = re.compile(r"^\s*(>>>|\.\.\.|\$ |#!|class |def |import |from \S+ import|@\w)")
 _SYMBOLS = set("()[]{}=_<>:*;\\|/'\"`")
-_ENTITY_WORDS = {
-    "company", "companies", "firm", "firms", "organisation", "organization", "regulator",
-    "agency", "newspaper", "outlet", "person", "people", "author", "authors", "country",
-    "countries", "city", "group", "bank", "module", "function", "class", "library", "tool",
-}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LogisticModel:
+    """A fitted logistic model: weights per named feature and a bias."""
+
+    weights: dict[str, float]
+    bias: float
+
+    def probability(self, features: dict[str, float]) -> float:
+        """P(positive | features)."""
+        z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+
+@dataclass(frozen=True)
+class ExtractiveModel:
+    """The ranking and confidence models, the refusal threshold, and how they were fitted."""
+
+    rank: LogisticModel
+    confidence: LogisticModel
+    threshold: float
+    second_window_ratio: float
+    fitted_on: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> ExtractiveModel:
+        """The model from its JSON form (the shipped file, or a calibration's output)."""
+        rank = data["rank"]
+        confidence = data["confidence"]
+        if not isinstance(rank, dict) or not isinstance(confidence, dict):
+            raise ValueError("`rank` and `confidence` must be objects")
+        return cls(
+            rank=LogisticModel(dict(rank["weights"]), float(rank["bias"])),
+            confidence=LogisticModel(dict(confidence["weights"]), float(confidence["bias"])),
+            threshold=float(data["threshold"]),  # type: ignore[arg-type]
+            second_window_ratio=float(data["second_window_ratio"]),  # type: ignore[arg-type]
+            fitted_on=tuple(data.get("fitted_on", ())),  # type: ignore[arg-type]
+        )
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON form written by the calibration."""
+        return {
+            "rank": {"weights": self.rank.weights, "bias": self.rank.bias},
+            "confidence": {"weights": self.confidence.weights, "bias": self.confidence.bias},
+            "threshold": self.threshold,
+            "second_window_ratio": self.second_window_ratio,
+            "fitted_on": list(self.fitted_on),
+        }
+
+
+class ModelFileError(ValueError):
+    """A model file is missing or not in the calibration's format."""
+
+
+def load_model(path: Path) -> ExtractiveModel:
+    """A model file written by `python -m assistant.evaluation.calibrate --out`."""
+    try:
+        return ExtractiveModel.from_json(json.loads(path.read_text("utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelFileError(f"cannot read the extractive model file {path}: {exc}") from exc
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> ExtractiveModel:
+    """The model fitted on the tuning corpora and shipped with the package (read once)."""
+    text = resources.files("assistant.answerers").joinpath(MODEL_FILE).read_text("utf-8")
+    return ExtractiveModel.from_json(json.loads(text))
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A sentence of a retrieved passage and the features it is judged by."""
+    """An evidence window of a retrieved passage and the features it is judged by."""
 
-    passage: Passage
-    start: int
-    end: int
-    semantic: float
-    lexical: float
-    passage_lexical: float
-    missing: float
-    type_ok: bool
-    code: bool
-    short: bool
-    wants_name: bool = False
-    named_section: bool = False  # the sentence is in the section the question names
-
-    def features(self) -> dict[str, float]:
-        """The features as numbers."""
-        return {
-            "semantic": self.semantic,
-            "lexical": self.lexical,
-            "passage_lexical": self.passage_lexical,
-            "missing": self.missing,
-            "type_ok": float(self.type_ok),
-            "code": float(self.code),
-            "short": float(self.short),
-            "named_section": float(self.named_section),
-        }
+    window: Window
+    features: dict[str, float]
+    score: float = 0.0  # the ranking model's probability that the window answers
 
     @property
-    def rank_score(self) -> float:
-        """How well this sentence answers the question, for choosing among sentences."""
-        features = self.features()
-        score = sum(weight * features[name] for name, weight in RANK_WEIGHTS.items())
-        if self.wants_name and not self.type_ok:
-            score *= NAME_MISSING_FACTOR
-        return score
-
-    @property
-    def confidence(self) -> float:
-        """Estimated probability that an answer built on this sentence is right."""
-        features = self.features()
-        z = CONFIDENCE_BIAS + sum(
-            weight * features[name] for name, weight in CONFIDENCE_WEIGHTS.items()
-        )
-        probability = 1.0 / (1.0 + math.exp(-z))
-        return max(probability, NAMED_SECTION_CONFIDENCE) if self.named_section else probability
+    def passage(self) -> Passage:
+        """The passage the window lies in."""
+        return self.window.passage
 
     @property
     def text(self) -> str:
-        """The sentence itself."""
-        return self.passage.sentence_text(self.start, self.end)
+        """The window's text."""
+        return self.window.text
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Every candidate window, best first, and the confidence that the documents answer."""
+
+    candidates: tuple[Candidate, ...]
+    confidence: float
+    confidence_features: dict[str, float] = field(default_factory=dict)
 
 
 class ExtractiveAnswerer:
-    """Answers with verbatim sentences from the passages, or refuses when none is good enough."""
+    """Answers with verbatim evidence windows from the passages, or refuses."""
 
     name = "extractive"
 
-    def __init__(self, settings: Settings) -> None:
-        self.threshold = settings.refusal_threshold
-        self.max_sentences = settings.max_answer_sentences
+    def __init__(self, settings: Settings, model: ExtractiveModel | None = None) -> None:
+        if model is None and settings.extractive_model is not None:
+            model = load_model(settings.extractive_model)
+        self._model = model
+        self._threshold = settings.refusal_threshold
+
+    @property
+    def model(self) -> ExtractiveModel:
+        """The fitted model in use (the shipped one unless another was given)."""
+        return self._model or shipped_model()
+
+    @property
+    def threshold(self) -> float:
+        """The refusal threshold: the setting when given, else the fitted one."""
+        return self.model.threshold if self._threshold is None else self._threshold
 
     def answer(self, question: Question, retrieval: Retrieval) -> Answer:
-        """Quote the best sentences with [n] markers, or refuse."""
-        candidates = score_candidates(question, retrieval)
-        confidence = candidates[0].confidence if candidates else 0.0
-        if not candidates or confidence < self.threshold:
+        """Quote the best windows with [n] markers, or refuse."""
+        assessment = assess(question, retrieval, self.model)
+        confidence = assessment.confidence
+        if not assessment.candidates or confidence < self.threshold:
             return Answer(
                 question=question.text, text=REFUSAL_TEXT, refused=True, confidence=confidence
             )
-        chosen = [candidates[0]]
-        for candidate in candidates[1 : 2 * self.max_sentences]:
-            if len(chosen) >= self.max_sentences:
-                break
-            good_enough = candidate.rank_score >= SECOND_SENTENCE_RATIO * chosen[0].rank_score
-            if good_enough and not any(_overlaps(candidate, other) for other in chosen):
-                chosen.append(candidate)
-        if len({c.passage.doc_id for c in chosen}) == 1:  # read in document order
-            chosen.sort(key=lambda c: c.start)
+        chosen = compose(assessment.candidates, self.model.second_window_ratio)
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         for number, candidate in enumerate(chosen, start=1):
-            start, text = _with_defined_term(candidate)
+            window = candidate.window
             citations.append(
-                citation_for(number, candidate.passage, start, candidate.end, candidate.confidence)
+                citation_for(number, window.passage, window.start, window.end, candidate.score)
             )
             # A verbatim quote is supported by its own span by construction. Bracketed numbers
             # in the document ("[7]") are left out of the answer text, where they would pose
             # as citations; the citation's quote keeps the exact document text.
             sentences.append(
                 AnswerSentence(
-                    text=with_marker(without_document_markers(text), number),
+                    text=with_marker(without_document_markers(window.text.strip()), number),
                     citations=(number,),
                     supported=True,
                     support=1.0,
                 )
             )
+        joiner = "\n\n" if any(c.window.multiline for c in chosen) else " "
         return Answer(
             question=question.text,
-            text=" ".join(sentence.text for sentence in sentences),
+            text=joiner.join(sentence.text for sentence in sentences),
             citations=tuple(citations),
             confidence=confidence,
             sentences=tuple(sentences),
@@ -182,68 +231,183 @@ class ExtractiveAnswerer:
         )
 
 
-def score_candidates(question: Question, retrieval: Retrieval) -> list[Candidate]:
-    """Every distinct sentence of the retrieved passages, best first."""
-    focus = content_terms(question.text) or content_terms(question.standalone)
-    weights = {term: retrieval.idf.get(term, 1.0) for term in focus}
-    total_weight = sum(weights.values())
-    expected = answer_type(question.text)
+def compose(candidates: Sequence[Candidate], ratio: float) -> list[Candidate]:
+    """The lead window, then up to two more from other passages that come close and add facts."""
+    lead = candidates[0]
+    chosen = [lead]
+    covered = set(content_terms(lead.text))
+    length = len(lead.text)
+    for candidate in candidates[1:12]:
+        if len(chosen) == 3:
+            break
+        if candidate.score < ratio * lead.score:
+            break
+        if any(candidate.passage.chunk_id == c.passage.chunk_id for c in chosen):
+            continue
+        if any(_overlaps(candidate.window, c.window) for c in chosen):
+            continue
+        new_terms = set(content_terms(candidate.text)) - covered
+        if len(new_terms) < 2 or length + len(candidate.text) > MAX_ANSWER_CHARS:
+            continue
+        chosen.append(candidate)
+        covered |= new_terms
+        length += len(candidate.text)
+    if len({c.passage.doc_id for c in chosen}) == 1:  # read in document order
+        chosen.sort(key=lambda c: c.window.start)
+    return chosen
+
+
+def assess(
+    question: Question,
+    retrieval: Retrieval,
+    model: ExtractiveModel | None = None,
+    embed_focus: Callable[[str], np.ndarray] | None = None,
+) -> Assessment:
+    """Rank every candidate window and estimate the confidence that the documents answer."""
+    model = model or shipped_model()
+    features = candidate_features(question, retrieval, embed_focus)
+    ranked = sorted(
+        (Candidate(w, f, model.rank.probability(f)) for w, f in features),
+        key=lambda c: (-c.score, c.window.passage.rank, c.window.start),
+    )
+    if not ranked:
+        return Assessment((), 0.0)
+    summary = confidence_features(question, retrieval, ranked)
+    return Assessment(tuple(ranked), model.confidence.probability(summary), summary)
+
+
+def confidence_features(
+    question: Question, retrieval: Retrieval, ranked: Sequence[Candidate]
+) -> dict[str, float]:
+    """Question-level features: how good the best window is and what the evidence lacks."""
+    best = ranked[0]
+    ask = analyse(question.standalone)
+    evidence_terms: set[str] = set()
+    for passage in retrieval.passages:
+        evidence_terms |= set(content_terms(passage.title + "\n" + passage.text))
+    specific = ask.specific_terms
+    absent_corpus = [t for t in specific if retrieval.term_counts.get(t, 1) == 0]
+    absent_evidence = [t for t in specific if t not in evidence_terms]
+    return {
+        "best": best.score,
+        "semantic": max(c.features["semantic"] for c in ranked),
+        "semantic_focus": max(c.features["semantic_focus"] for c in ranked),
+        "passage_lexical": max(c.features["passage_lexical"] for c in ranked),
+        "missing": best.features.get("missing", 0.0),
+        "specific_absent_corpus": len(absent_corpus) / max(1, len(specific)),
+        "specific_absent_evidence": len(absent_evidence) / max(1, len(specific)),
+    }
+
+
+def candidate_features(
+    question: Question,
+    retrieval: Retrieval,
+    embed_focus: Callable[[str], np.ndarray] | None = None,
+) -> list[tuple[Window, dict[str, float]]]:
+    """Every distinct evidence window of the retrieved passages with its features."""
+    ask = analyse(question.text if not question.is_followup else question.standalone)
     asked = set(content_terms(question.standalone))
-    seen: dict[tuple[str, int, int], Candidate] = {}
+    weights = {term: retrieval.idf.get(term, 1.0) for term in asked}
+    focus_terms = set(content_terms(ask.focus)) or asked
+    focus_weights = {term: weights.get(term, retrieval.idf.get(term, 1.0)) for term in focus_terms}
+    focus_vector = retrieval.focus_vector
+    if focus_vector is None and embed_focus is not None and ask.focus != question.standalone:
+        focus_vector = embed_focus(ask.focus)
+    said_before = _previous_answer_text(question)
+    seen: set[tuple[str, int, int]] = set()
+    result: list[tuple[Window, dict[str, float]]] = []
     for passage in retrieval.passages:
         if not passage.sentence_spans:
             continue
         similarities = cosine_rows(passage.sentence_vectors, retrieval.query_vector)
+        focus_similarities = (
+            similarities
+            if focus_vector is None
+            else cosine_rows(passage.sentence_vectors, focus_vector)
+        )
         heading = heading_at(passage.headings, passage.start)
         context_terms = set(
             content_terms(" ".join([passage.title, heading.title if heading else "", passage.text]))
         )
-        passage_lexical = _coverage(context_terms, weights, total_weight)
+        passage_lexical = _coverage(context_terms, weights)
+        top_weight = max(weights.values(), default=1.0) or 1.0
         missing = max((w for t, w in weights.items() if t not in context_terms), default=0.0)
-        missing /= max(weights.values(), default=1.0) or 1.0
-        for (start, end), similarity in zip(passage.sentence_spans, similarities, strict=True):
-            key = (passage.doc_id, start, end)
+        for index, (start, end) in enumerate(passage.sentence_spans):
+            if _is_heading(passage, start, end):
+                continue  # a heading names a topic; it does not answer
+            window = window_for(passage, start, end)
+            key = (passage.doc_id, window.start, window.end)
             if key in seen:
                 continue
+            text = window.text
             sentence = passage.sentence_text(start, end)
-            sentence_terms = set(content_terms(sentence))
-            if not sentence_terms - asked:
-                continue  # it only repeats the question (e.g. the heading it names)
+            window_terms = set(content_terms(text))
+            if not window_terms - asked:
+                continue  # it only repeats the question
             if looks_like_instruction(sentence):
                 continue  # a prompt injection is never quoted as an answer (injection.py)
+            if said_before and " ".join(sentence.split()) in said_before:
+                continue  # a follow-up wants something new, not the last answer again
+            seen.add(key)
+            novel = window_terms - asked
             section = heading_at(passage.headings, start)
-            seen[key] = Candidate(
-                passage=passage,
-                start=start,
-                end=end,
-                semantic=float(np.clip(similarity, 0.0, 1.0)),
-                lexical=_coverage(sentence_terms, weights, total_weight),
-                passage_lexical=passage_lexical,
-                missing=missing,
-                type_ok=_has_type(sentence, expected, question.text),
-                code=looks_like_code(sentence),
-                short=len(sentence.split()) < 5,
-                wants_name=expected in ("person", "entity"),
-                named_section=section is not None and _names(asked, section.title),
+            section_terms = set(content_terms(section.title)) if section else set()
+            result.append(
+                (
+                    window,
+                    {
+                        "semantic": float(np.clip(similarities[index], 0.0, 1.0)),
+                        "semantic_focus": float(np.clip(focus_similarities[index], 0.0, 1.0)),
+                        "lexical": _coverage(window_terms | section_terms, weights),
+                        "lexical_focus": _coverage(window_terms | section_terms, focus_weights),
+                        "novelty": min(1.0, len(novel) / 8.0),
+                        "type_ok": float(ask.answer_type is not None and _has_type(text, ask)),
+                        "type_missing": float(
+                            ask.answer_type is not None and not _has_type(text, ask)
+                        ),
+                        "passage_rank": 1.0 / (1.0 + passage.rank),
+                        "passage_lexical": passage_lexical,
+                        "code": float(looks_like_code(sentence)),
+                        "short": float(len(words(text)) < 5),
+                        "expanded": float(window.expanded),
+                        "dangling": float(window.dangling),
+                        "missing": missing / top_weight,
+                    },
+                )
             )
-    return sorted(seen.values(), key=lambda c: -c.rank_score)
+    return result
 
 
-def answer_type(question: str) -> str | None:
-    """The kind of answer asked for: 'person', 'entity', 'date', 'number' or None."""
-    tokens = words(question)
-    head = tokens[:4]
-    if "how" in head:
-        after = tokens[tokens.index("how") + 1 : tokens.index("how") + 2]
-        if after and after[0] in {"many", "much", "long", "old", "often", "far"}:
-            return "number"
-    if "when" in head or ("what" in head and {"year", "date", "month"} & set(tokens)):
-        return "date"
-    if {"who", "whom", "whose"} & set(head):
-        return "person"
-    if {"which", "what"} & set(head) and _ENTITY_WORDS & set(tokens[:6]):
-        return "entity"
-    return None
+def _previous_answer_text(question: Question) -> str:
+    for message in reversed(question.history):
+        if message.role == "assistant":
+            return " ".join(message.content.split())
+    return ""
+
+
+def _is_heading(passage: Passage, start: int, end: int) -> bool:
+    return any(h.offset == start and h.kind == "heading" for h in passage.headings)
+
+
+def _has_type(text: str, ask: Ask) -> bool:
+    kind = ask.answer_type
+    if kind == "date":
+        return bool(_DATE.search(text))
+    if kind == "number":
+        return bool(_NUMBER.search(text))
+    if kind == "reason":
+        return bool(_REASON.search(text))
+    if kind == "procedure":
+        return bool(_IMPERATIVE_OR_CODE.search(text))
+    if kind in ("person", "name"):
+        asked = {_bare(word) for word in _NAME_TOKEN.findall(ask.text)}
+        originals = _NAME_TOKEN.findall(text)
+        return any(
+            (original[0].isupper() or (kind == "name" and _CODE_TOKEN.search(original)))
+            and _bare(original) not in asked
+            for original in originals[1:]
+        )
+    return True
 
 
 def looks_like_code(sentence: str) -> bool:
@@ -254,60 +418,17 @@ def looks_like_code(sentence: str) -> bool:
     return symbols / max(1, len(sentence)) > 0.08
 
 
-def _has_type(sentence: str, expected: str | None, question: str) -> bool:
-    if expected is None:
-        return True
-    if expected == "date":
-        return bool(_DATE.search(sentence))
-    if expected == "number":
-        return bool(_NUMBER.search(sentence))
-    # A name: a capitalised or code-like word (not sentence-initial) the question lacks.
-    asked = {_bare(word) for word in _NAME_TOKEN.findall(question)}
-    tokens = [_bare(token) for token in _NAME_TOKEN.findall(sentence)]
-    originals = _NAME_TOKEN.findall(sentence)
-    return any(
-        (original[0].isupper() or "_" in original or "." in original.strip("."))
-        and token not in asked
-        and token not in STOPWORDS
-        and token not in QUESTION_WORDS
-        for original, token in zip(originals[1:], tokens[1:], strict=True)
-    )
-
-
-_NAME_TOKEN = re.compile(r"[^\W_][\w.’'-]*")
-
-
 def _bare(token: str) -> str:
     """Lower-cased, without possessive 's and trailing punctuation."""
     return re.sub(r"['’]s?$", "", token.lower().rstrip(".-")).rstrip(".-")
 
 
-def _with_defined_term(candidate: Candidate) -> tuple[int, str]:
-    """Start the quote at the defined term (e.g. an API signature) the sentence describes.
-
-    "Return the greatest common divisor ..." says little without "math.gcd(*integers)" above it.
-    """
-    passage = candidate.passage
-    heading = heading_at(passage.headings, candidate.start)
-    if heading is None or heading.kind != "term" or heading.offset < passage.start:
-        return candidate.start, candidate.text
-    between = passage.sentence_text(heading.offset + len(heading.title), candidate.start)
-    if between.strip() or heading.offset == candidate.start:
-        return candidate.start, candidate.text
-    return heading.offset, f"{heading.title}: {candidate.text}"
-
-
-def _names(asked: set[str], heading: str) -> bool:
-    """Whether the question names this heading ("Tell me about Stablecoin Shutdown")."""
-    heading_terms = set(content_terms(heading))
-    return len(heading_terms) >= 2 and heading_terms <= asked
-
-
-def _coverage(found: set[str], weights: dict[str, float], total: float) -> float:
+def _coverage(found: set[str], weights: dict[str, float]) -> float:
+    total = sum(weights.values())
     if total <= 0:
         return 0.0
     return sum(weight for term, weight in weights.items() if term in found) / total
 
 
-def _overlaps(a: Candidate, b: Candidate) -> bool:
+def _overlaps(a: Window, b: Window) -> bool:
     return a.passage.doc_id == b.passage.doc_id and a.start < b.end and b.start < a.end

@@ -6,7 +6,8 @@ to build its llama-index `LLM`. For each question:
 1. Gate: the extractive answerer's calibrated confidence on the same retrieval; below
    `llm_gate_threshold` the answer is a refusal and the model is not called (small models
    invent answers to questions the documents don't answer).
-2. Generate: the prompt files' system and answer messages with the passages fenced as numbered
+2. Generate: the prompt files' system and answer messages with the best evidence windows (the
+   extractive ranking's, `evidence.py`) fenced as numbered
    data; tokens are streamed as they come. A failure, a timeout or an unreachable endpoint gives
    the extractive answer with a notice instead, never an exception.
 3. Verify: the text is split into sentences, each aligned to a span of a source it cites (else
@@ -25,12 +26,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.answerers.base import Question
-from assistant.answerers.extractive import ExtractiveAnswerer, score_candidates
+from assistant.answerers.extractive import Candidate, ExtractiveAnswerer, assess
 from assistant.answerers.prompting import Prompts
 from assistant.citations import REFUSAL_TEXT, citation_for, with_markers
 from assistant.condense import condense as condense_by_rules
 from assistant.condense import needs_context
 from assistant.embedding import Embedder
+from assistant.evidence import as_passage
 from assistant.retrieval import Retrieval
 from assistant.settings import Settings
 from assistant.text import content_terms
@@ -95,6 +97,12 @@ class GenerativeAnswerer:
                 self._llm = self.create_llm()
             return self._llm
 
+    @property
+    def gate_threshold(self) -> float:
+        """Confidence below which the model is not asked: the setting, else the fitted one."""
+        gate = self.settings.llm_gate_threshold
+        return self.fallback.threshold if gate is None else gate
+
     # -- answering ------------------------------------------------------------------------
     def answer(self, question: Question, retrieval: Retrieval) -> Answer:
         """The verified answer (the last event of `stream`)."""
@@ -110,16 +118,16 @@ class GenerativeAnswerer:
         """Tokens as the model writes them, then the verified Answer."""
         timings: dict[str, float] = {}
         clock = time.perf_counter()
-        candidates = score_candidates(question, retrieval)
-        confidence = candidates[0].confidence if candidates else 0.0
+        assessment = assess(question, retrieval, self.fallback.model)
+        confidence = assessment.confidence
         timings["gate"] = _ms(clock)
-        if not retrieval.passages or confidence < self.settings.llm_gate_threshold:
+        if not retrieval.passages or confidence < self.gate_threshold:
             refusal = _refusal(question, confidence, timings)
             yield refusal.text
             yield refusal
             return
 
-        passages = retrieval.passages
+        passages = evidence_passages(assessment.candidates)
         messages = self.prompts.answer_messages(question.standalone, passages)
         pieces: list[str] = []
         clock = time.perf_counter()
@@ -291,6 +299,28 @@ def _refusal(question: Question, confidence: float, timings: dict[str, float]) -
         confidence=confidence,
         timings_ms=dict(timings),
     )
+
+
+# The LLM reads the best evidence windows (the extractive ranking's), not whole chunks.
+EVIDENCE_WINDOWS = 5
+
+
+def evidence_passages(candidates: Sequence[Candidate]) -> list[Passage]:
+    """The best distinct, non-overlapping evidence windows as numbered sources."""
+    chosen: list[Candidate] = []
+    for candidate in candidates:
+        window = candidate.window
+        overlapping = any(
+            c.window.passage.doc_id == window.passage.doc_id
+            and c.window.start < window.end
+            and window.start < c.window.end
+            for c in chosen
+        )
+        if not overlapping:
+            chosen.append(candidate)
+        if len(chosen) == EVIDENCE_WINDOWS:
+            break
+    return [as_passage(c.window) for c in chosen]
 
 
 def _clean_condensed(reply: str) -> str:

@@ -1,16 +1,25 @@
-"""Calibrate the extractive answerer's confidence model and refusal threshold on golden sets.
+"""Fit the extractive answerer's models and refusal threshold on tuning golden sets.
 
-    python -m assistant.evaluation.calibrate INDEX_DIR GOLDEN [INDEX_DIR GOLDEN ...]
+    python -m assistant.evaluation.calibrate INDEX_DIR GOLDEN [INDEX_DIR GOLDEN ...] [--out FILE]
 
-For every golden question it takes the features of the best-ranked sentence, fits a logistic
-model of "the documents answer this question", and picks the threshold that maximises accuracy
-(answered with a key term, or refused when unanswerable). It prints the fitted weights, the
-threshold and the per-set metrics; the answerer's constants come from this output.
+1. Every candidate window of every answerable question is labelled "answers" when it holds a
+   key term (and comes from an expected document); a logistic regression (scikit-learn) of the
+   window features is the ranking model.
+2. With that ranking, each question's confidence features (best window, what the evidence
+   lacks) are labelled by whether the documents answer the question; a second logistic
+   regression is the confidence model.
+3. The refusal threshold maximises balanced accuracy (answerable answered, unanswerable
+   refused) on the pooled tuning questions; the ratio for adding a second and third window is
+   the one with the most key-term hits while the median answer stays short.
+
+Fit only on tuning corpora; report on held-out ones (docs/evaluation.md). `--out` writes the
+model file the answerer ships (`assistant/answerers/extractive_model.json`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,167 +28,214 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from assistant.answerers.base import Question
 from assistant.answerers.extractive import (
-    CONFIDENCE_BIAS,
-    CONFIDENCE_WEIGHTS,
-    ExtractiveAnswerer,
-    score_candidates,
+    CONFIDENCE_FEATURES,
+    RANK_FEATURES,
+    Candidate,
+    ExtractiveModel,
+    LogisticModel,
+    candidate_features,
+    compose,
+    confidence_features,
+    shipped_model,
 )
 from assistant.core import Assistant
 from assistant.evaluation.golden import GoldenItem, load_golden
 from assistant.evaluation.runner import contains_key_term
+from assistant.retrieval import Retrieval
 
-FEATURES = ("semantic", "passage_lexical", "missing")
+# The median answer the window ratio may reach on tuning sets (the product's goal is 600).
+MEDIAN_ANSWER_BUDGET = 450
+RATIO_GRID = (0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.01)
 
 
 @dataclass(frozen=True)
 class Observation:
-    """One golden question: the best sentence's features and whether answering was right."""
+    """One golden question: its retrieval, candidate windows with features and labels."""
 
-    item_id: str
-    features: tuple[float, ...]
-    answerable: bool
-    hit: bool  # the answer given without a threshold holds a key term
+    item: GoldenItem
+    corpus: str
+    question: Question
+    retrieval: Retrieval
+    candidates: tuple[Candidate, ...]
+    labels: tuple[bool, ...]  # per candidate: the window holds a key term from an expected doc
 
 
-def observe(assistant: Assistant, items: Sequence[GoldenItem]) -> list[Observation]:
-    """Features and outcomes for each golden question (the answerer never refuses here)."""
-    answerer = ExtractiveAnswerer(assistant.settings.with_overrides(refusal_threshold=0.0))
+def observe(assistant: Assistant, items: Sequence[GoldenItem], corpus: str) -> list[Observation]:
+    """Retrieve for every golden question and describe its candidate windows."""
     observations = []
     for item in items:
         question = assistant.prepare_question(item.question, item.history)
         retrieval = assistant.retrieve(question.standalone)
-        candidates = score_candidates(question, retrieval)
-        features = candidates[0].features() if candidates else {}
-        answer = answerer.answer(question, retrieval)
-        observations.append(
-            Observation(
-                item.id,
-                tuple(features.get(name, 0.0) for name in FEATURES),
-                item.answerable,
-                item.answerable and contains_key_term(answer.text, item.must_contain_any),
-            )
-        )
+        features = candidate_features(question, retrieval)
+        candidates = tuple(Candidate(window, values) for window, values in features)
+        labels = tuple(_answers(item, candidate) for candidate in candidates)
+        observations.append(Observation(item, corpus, question, retrieval, candidates, labels))
     return observations
 
 
-def fit_logistic(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], l2: float = 0.01, steps: int = 50
-) -> tuple[npt.NDArray[np.float64], float]:
-    """L2-regularised logistic regression by Newton's method: (weights, bias)."""
-    design = np.hstack([x, np.ones((len(x), 1))])
-    theta = np.zeros(design.shape[1])
-    penalty = np.eye(design.shape[1]) * l2
-    penalty[-1, -1] = 0.0  # the bias is not shrunk
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-design @ theta))
-        gradient = design.T @ (p - y) + penalty @ theta
-        hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty
-        theta -= np.linalg.solve(hessian, gradient)
-    return theta[:-1], float(theta[-1])
+def _answers(item: GoldenItem, candidate: Candidate) -> bool:
+    if not item.answerable:
+        return False
+    terms = item.must_contain_any or item.answers
+    if not contains_key_term(candidate.text, terms):
+        return False
+    return not item.sources or any(s.matches(candidate.passage.source) for s in item.sources)
 
 
-def accuracy(
-    probabilities: npt.NDArray[np.float64], observations: Sequence[Observation], threshold: float
-) -> dict[str, float]:
-    """Overall accuracy, share of answerable answered correctly, and refusal recall."""
-    answered = probabilities >= threshold
-    answerable = np.array([o.answerable for o in observations])
-    hit = np.array([o.hit for o in observations])
-    right = (answerable & answered & hit) | (~answerable & ~answered)
-    return {
-        "accuracy": float(right.mean()),
-        "answered_correctly": float((answered & hit)[answerable].mean()) if answerable.any() else 0,
-        "refusal_recall": float((~answered)[~answerable].mean()) if (~answerable).any() else 0,
-    }
+def _logistic(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.bool_], names: Sequence[str], c: float
+) -> LogisticModel:
+    from sklearn.linear_model import LogisticRegression
+
+    fitted = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(x, y)
+    weights = {n: round(float(w), 4) for n, w in zip(names, fitted.coef_[0], strict=True)}
+    return LogisticModel(weights, round(float(fitted.intercept_[0]), 4))
+
+
+def rank(observation: Observation, model: LogisticModel) -> list[Candidate]:
+    """The observation's candidates scored by a ranking model, best first."""
+    scored = [
+        Candidate(c.window, c.features, model.probability(c.features))
+        for c in observation.candidates
+    ]
+    return sorted(scored, key=lambda c: (-c.score, c.window.passage.rank, c.window.start))
+
+
+def fit(observations: Sequence[Observation]) -> ExtractiveModel:
+    """Ranking model, confidence model, threshold and window ratio from tuning observations."""
+    rows = [
+        ([c.features[n] for n in RANK_FEATURES], label)
+        for o in observations
+        if o.item.answerable
+        for c, label in zip(o.candidates, o.labels, strict=True)
+    ]
+    x = np.array([r[0] for r in rows], dtype=np.float64)
+    y = np.array([r[1] for r in rows], dtype=bool)
+    rank_model = _logistic(x, y, RANK_FEATURES, c=1.0)
+
+    ranked = [rank(o, rank_model) for o in observations]
+    usable = [(o, r) for o, r in zip(observations, ranked, strict=True) if r]
+    summaries = [confidence_features(o.question, o.retrieval, r) for o, r in usable]
+    cx = np.array([[s[n] for n in CONFIDENCE_FEATURES] for s in summaries], dtype=np.float64)
+    cy = np.array([o.item.answerable for o, _ in usable], dtype=bool)
+    confidence_model = _logistic(cx, cy, CONFIDENCE_FEATURES, c=1.0)
+    probabilities = np.array([confidence_model.probability(s) for s in summaries])
+    threshold = best_threshold(probabilities, cy)
+    ratio = best_ratio([(o, r) for o, r in usable if o.item.answerable])
+    return ExtractiveModel(
+        rank=rank_model,
+        confidence=confidence_model,
+        threshold=threshold,
+        second_window_ratio=ratio,
+        fitted_on=tuple(sorted({o.corpus for o in observations})),
+    )
 
 
 def best_threshold(
-    probabilities: npt.NDArray[np.float64], observations: Sequence[Observation]
+    probabilities: npt.NDArray[np.float64], answerable: npt.NDArray[np.bool_]
 ) -> float:
-    """The threshold with the highest accuracy (the middle of the best plateau)."""
+    """The threshold with the best balanced accuracy (the middle of the best plateau)."""
     grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
-    scores = [accuracy(probabilities, observations, t)["accuracy"] for t in grid]
+    scores = [balanced_accuracy(probabilities >= t, answerable) for t in grid]
     top = max(scores)
     plateau = [t for t, s in zip(grid, scores, strict=True) if s >= top - 1e-9]
     return float(plateau[len(plateau) // 2])
 
 
+def balanced_accuracy(answered: npt.NDArray[np.bool_], answerable: npt.NDArray[np.bool_]) -> float:
+    """Mean of: answerable questions answered, unanswerable questions refused."""
+    parts = []
+    if answerable.any():
+        parts.append(float(answered[answerable].mean()))
+    if (~answerable).any():
+        parts.append(float((~answered[~answerable]).mean()))
+    return sum(parts) / len(parts) if parts else 0.0
+
+
+def best_ratio(answerable: Sequence[tuple[Observation, list[Candidate]]]) -> float:
+    """The window ratio with the most key-term hits while the median answer stays in budget."""
+    best, best_hits = RATIO_GRID[-1], -1.0
+    for ratio in RATIO_GRID:
+        hits, lengths = [], []
+        for observation, ranked in answerable:
+            chosen = compose(ranked, ratio)
+            text = " ".join(c.text for c in chosen)
+            terms = observation.item.must_contain_any or observation.item.answers
+            hits.append(contains_key_term(text, terms))
+            lengths.append(len(text))
+        if lengths and float(np.median(lengths)) > MEDIAN_ANSWER_BUDGET:
+            continue
+        rate = float(np.mean(hits)) if hits else 0.0
+        if rate > best_hits + 1e-9:
+            best, best_hits = ratio, rate
+    return best
+
+
 @dataclass(frozen=True)
 class ThresholdFit:
-    """The best refusal threshold for a golden set under the shipped confidence model."""
+    """The best refusal threshold for a golden set under the shipped models."""
 
     threshold: float
-    accuracy: dict[str, float]  # at the best threshold
+    balanced_accuracy: float
     current_threshold: float
-    current_accuracy: dict[str, float]
+    current_balanced_accuracy: float
     questions: int
 
     def describe(self) -> str:
         """One paragraph for a terminal."""
-        best, now = self.accuracy, self.current_accuracy
         return (
             f"calibration on {self.questions} questions (extractive confidence model): "
-            f"best refusal_threshold = {self.threshold:.2f} (accuracy {best['accuracy']:.3f}, "
-            f"answered correctly {best['answered_correctly']:.3f}, refusal recall "
-            f"{best['refusal_recall']:.3f}); the current {self.current_threshold:.2f} gives "
-            f"accuracy {now['accuracy']:.3f}. Set it with ASSISTANT_REFUSAL_THRESHOLD or "
+            f"best refusal_threshold = {self.threshold:.2f} (balanced accuracy "
+            f"{self.balanced_accuracy:.3f}); the current {self.current_threshold:.2f} gives "
+            f"{self.current_balanced_accuracy:.3f}. Set it with ASSISTANT_REFUSAL_THRESHOLD or "
             "refusal_threshold in assistant.toml."
         )
 
 
-def shipped_confidence(observations: Sequence[Observation]) -> npt.NDArray[np.float64]:
-    """The extractive answerer's confidence for each observation, as shipped."""
-    weights = np.array([CONFIDENCE_WEIGHTS.get(name, 0.0) for name in FEATURES])
-    features = np.array([o.features for o in observations], dtype=np.float64).reshape(-1, 3)
-    return np.asarray(1.0 / (1.0 + np.exp(-(features @ weights + CONFIDENCE_BIAS))))
-
-
 def fit_threshold(assistant: Assistant, items: Sequence[GoldenItem]) -> ThresholdFit:
-    """The accuracy-maximising refusal threshold on these items, with the shipped weights."""
-    observations = observe(assistant, items)
-    probabilities = shipped_confidence(observations)
-    threshold = best_threshold(probabilities, observations)
+    """The balanced-accuracy-maximising refusal threshold on these items, shipped models."""
+    model = shipped_model()
+    observations = observe(assistant, items, "eval")
+    usable = [(o, rank(o, model.rank)) for o in observations]
+    usable = [(o, r) for o, r in usable if r]
+    probabilities = np.array(
+        [
+            model.confidence.probability(confidence_features(o.question, o.retrieval, r))
+            for o, r in usable
+        ]
+    )
+    answerable = np.array([o.item.answerable for o, _ in usable], dtype=bool)
+    threshold = best_threshold(probabilities, answerable) if len(usable) else model.threshold
     current = assistant.settings.refusal_threshold
+    current = model.threshold if current is None else current
     return ThresholdFit(
         threshold=threshold,
-        accuracy=accuracy(probabilities, observations, threshold),
+        balanced_accuracy=balanced_accuracy(probabilities >= threshold, answerable),
         current_threshold=current,
-        current_accuracy=accuracy(probabilities, observations, current),
-        questions=len(observations),
+        current_balanced_accuracy=balanced_accuracy(probabilities >= current, answerable),
+        questions=len(usable),
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Fit on the given (index, golden set) pairs and print the result."""
+    """Fit on the given (index, golden set) pairs, print the model, optionally write it."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("pairs", nargs="+", help="INDEX_DIR GOLDEN_FILE, repeated")
+    parser.add_argument("--out", type=Path, help="write the fitted model file here")
     args = parser.parse_args(argv)
     if len(args.pairs) % 2:
         parser.error("give pairs of INDEX_DIR GOLDEN_FILE")
-    sets: dict[str, list[Observation]] = {}
+    observations: list[Observation] = []
     for index_dir, golden in zip(args.pairs[::2], args.pairs[1::2], strict=True):
         assistant = Assistant(index_dir=Path(index_dir))
-        sets[golden] = observe(assistant, load_golden(Path(golden)))
-    pooled = [o for observations in sets.values() for o in observations]
-    x = np.array([o.features for o in pooled], dtype=np.float64)
-    y = np.array([o.answerable for o in pooled], dtype=np.float64)
-    weights, bias = fit_logistic(x, y)
-
-    def predict(observations: Sequence[Observation]) -> npt.NDArray[np.float64]:
-        features = np.array([o.features for o in observations], dtype=np.float64)
-        return np.asarray(1.0 / (1.0 + np.exp(-(features @ weights + bias))))
-
-    threshold = best_threshold(predict(pooled), pooled)
-    print(
-        "CONFIDENCE_WEIGHTS =",
-        {n: round(float(w), 3) for n, w in zip(FEATURES, weights, strict=True)},
-    )
-    print("CONFIDENCE_BIAS =", round(bias, 3))
-    print("refusal_threshold =", threshold)
-    for name, observations in {**sets, "pooled": pooled}.items():
-        metrics = accuracy(predict(observations), observations, threshold)
-        print(f"{name}: " + ", ".join(f"{k}={v:.3f}" for k, v in metrics.items()))
+        observations += observe(assistant, load_golden(Path(golden)), Path(golden).stem)
+    model = fit(observations)
+    text = json.dumps(model.to_json(), indent=1)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
     return 0
 
 

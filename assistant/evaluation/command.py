@@ -202,6 +202,11 @@ def format_summary(run: EvalRun) -> list[str]:
         shown = "n/a" if value is None else f"{value:.3f}"
         groups.setdefault(metric.group, []).append(f"{metric.name} {shown}")
     lines += [f"{group:>10}: " + ", ".join(values) for group, values in groups.items()]
+    labels = ", ".join(
+        f"{label} {row['correct']:.0f}/{row['questions']:.0f}"
+        for label, row in run.by_label().items()
+    )
+    lines.append(f"{'by label':>10}: correct/questions: {labels}")
     latency = ", ".join(
         f"{stage} {row['p50']:.0f}/{row['p95']:.0f}" for stage, row in run.latency.items()
     )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -12,7 +12,11 @@ from assistant.atomic import write_text_atomic
 from assistant.evaluation.config import EvalInputError
 from assistant.types import Message
 
-Kind = Literal["factual", "list", "numeric", "date", "who", "followup", "unanswerable", "draft"]
+# A question's label. Teams choose their own ("procedural", "why", "two-part", ...); reports
+# group by it. Only `unanswerable` means something to the scorer: the right answer is a refusal.
+Kind = str
+UNANSWERABLE = "unanswerable"
+_LABEL = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 
 class ExpectedSource(BaseModel):
@@ -22,6 +26,7 @@ class ExpectedSource(BaseModel):
 
     source: str
     quote: str | None = None
+    page: int | None = Field(None, ge=1, description="1-based page holding the quote (PDF).")
 
     def matches(self, cited_source: str) -> bool:
         """Whether a cited path is this source (same path, or ends with it at a '/')."""
@@ -52,10 +57,21 @@ class GoldenItem(BaseModel):
             raise ValueError("must not be empty")
         return value
 
+    @field_validator("kind")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        label = value.strip().lower()
+        if not _LABEL.fullmatch(label):
+            raise ValueError(
+                "a label of lower-case letters, digits, '-' or '_' (at most 40), "
+                f"e.g. factual, procedural, unanswerable; got {value!r}"
+            )
+        return label
+
     @property
     def answerable(self) -> bool:
         """Whether the documents hold the answer."""
-        return self.kind != "unanswerable"
+        return self.kind != UNANSWERABLE
 
 
 class GoldenFormatError(EvalInputError):

@@ -60,6 +60,7 @@ def render_report(run: EvalRun) -> str:
         metric_bars(run.metrics, run.compared_metrics()),
         "</div>",
         _metric_table(run),
+        _label_table(run),
     ]
     if run.comparison:
         parts.append(_comparison(run.comparison))
@@ -123,6 +124,19 @@ def _metric_table(run: EvalRun) -> str:
         "<th>value</th><th>what it measures</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table></div>"
+    )
+
+
+def _label_table(run: EvalRun) -> str:
+    rows = "".join(
+        f"<tr data-label='{escape(label)}'><td>{escape(label)}</td>"
+        f"<td class='num'>{row['questions']:.0f}</td><td class='num'>{row['correct']:.0f}</td>"
+        f"<td class='num'>{row['accuracy']:.3f}</td></tr>"
+        for label, row in run.by_label().items()
+    )
+    return (
+        "<div class='card'><table id='labels'><thead><tr><th>label</th><th>questions</th>"
+        "<th>correct</th><th>accuracy</th></tr></thead><tbody>" + rows + "</tbody></table></div>"
     )
 
 

@@ -35,6 +35,8 @@ METRICS: dict[str, Metric] = {
                "after SQuAD normalisation (answerable questions)"),
         Metric("f1", "Token F1", "answers", "best SQuAD token F1 against the acceptable answers "
                "(answerable questions)"),
+        Metric("answer_chars_p50", "Answer length p50", "answers", "median characters of the "
+               "answers given (refusals excluded)", higher_is_better=False),
         Metric("key_term_hit_rate", "Key-term hits", "answers", "answer holds a key term "
                "(answerable questions; a refusal holds none)"),
         Metric("hit_at_k", "Hit@k", "retrieval", "an expected source among the top k passages"),
@@ -44,6 +46,8 @@ METRICS: dict[str, Metric] = {
                "sources"),
         Metric("evidence_at_k", "Evidence@k", "retrieval", "an expected quote lies inside a top-k "
                "passage"),
+        Metric("key_term_at_k", "Key fact@k", "retrieval", "a key term lies inside a top-k "
+               "passage of an expected source"),
         Metric("citation_precision", "Citation precision", "citations", "citations whose quote "
                "supports the citing sentence or holds the expected evidence (ALCE)"),
         Metric("citation_recall", "Citation recall", "citations", "sentences supported by their "
@@ -52,6 +56,8 @@ METRICS: dict[str, Metric] = {
                "one valid citation"),
         Metric("source_citation_rate", "Cites expected source", "citations", "answered "
                "answerable questions citing an expected source"),
+        Metric("page_citation_rate", "Cites expected page", "citations", "answered "
+               "answerable questions whose expected source names a page citing that page"),
         Metric("faithfulness", "Faithfulness", "citations", "answer sentences supported by "
                "their cited spans"),
         Metric("refusal_precision", "Refusal precision", "refusals", "refusals that were of "

@@ -44,6 +44,11 @@ def summarize(results: Sequence[ItemResult]) -> tuple[dict[str, float | None], d
     cites_source = [
         r.cited_expected_source for r in answered if r.item.answerable and r.item.sources
     ]
+    cites_page = [
+        r.cited_expected_page
+        for r in answered
+        if r.item.answerable and r.cited_expected_page is not None
+    ]
     refused = [r.answer.refused for r in ok]
     unanswerable = [not r.item.answerable for r in ok]
     refusal_precision, refusal_recall = m.precision_recall(refused, unanswerable)
@@ -52,17 +57,22 @@ def summarize(results: Sequence[ItemResult]) -> tuple[dict[str, float | None], d
         "pass_rate": m.rate([r.passed for r in results]),
         "exact_match": m.mean([r.exact_match for r in with_answers]),
         "f1": m.mean([r.f1 for r in with_answers]),
+        "answer_chars_p50": m.percentile([float(len(r.answer.text)) for r in answered], 50),
         "key_term_hit_rate": m.rate([r.key_term_hit for r in answerable]),
         "hit_at_k": m.mean([v.hit_at_k for v in retrieval]),
         "recall_at_k": m.mean([v.recall_at_k for v in retrieval]),
         "mrr": m.mean([v.reciprocal_rank for v in retrieval]),
         "ndcg_at_10": m.mean([v.ndcg_at_10 for v in retrieval]),
         "evidence_at_k": m.mean(evidence),
+        "key_term_at_k": m.mean(
+            [v.key_term_at_k for v in retrieval if v.key_term_at_k is not None]
+        ),
         # ALCE: an answer with no citation at all scores 0 precision.
         "citation_precision": m.mean([a.citation_precision or 0.0 for a in judged]),
         "citation_recall": m.mean([a.citation_recall or 0.0 for a in judged]),
         "valid_citation_rate": m.rate([a.has_valid_citation for a in judged]),
         "source_citation_rate": m.rate(cites_source),
+        "page_citation_rate": m.rate(cites_page),
         "faithfulness": m.rate([s.supported for s in sentences]),
         "refusal_precision": refusal_precision,
         "refusal_recall": refusal_recall,
@@ -127,6 +137,17 @@ class EvalRun:
             values[latency_metric(stage, 50)] = row["p50"]
             values[latency_metric(stage, 95)] = row["p95"]
         return cls(meta, values, counts, table, [item_record(r) for r in results])
+
+    def by_label(self) -> dict[str, dict[str, float]]:
+        """Per question label (`kind`): how many questions, how many correct, the accuracy."""
+        table: dict[str, dict[str, float]] = {}
+        for item in self.items:
+            row = table.setdefault(item["kind"], {"questions": 0, "correct": 0})
+            row["questions"] += 1
+            row["correct"] += bool(item["verdict"]["correct"])
+        for row in table.values():
+            row["accuracy"] = row["correct"] / row["questions"]
+        return dict(sorted(table.items()))
 
     def total_latencies(self) -> list[float]:
         """Total milliseconds of every answered (not errored) question."""
@@ -250,6 +271,7 @@ def item_record(result: ItemResult) -> dict[str, Any]:
                 "reciprocal_rank": round(retrieval.reciprocal_rank, 4),
                 "ndcg_at_10": round(retrieval.ndcg_at_10, 4),
                 "evidence_at_k": retrieval.evidence_at_k,
+                "key_term_at_k": retrieval.key_term_at_k,
             },
         },
         "error": result.error,

@@ -28,6 +28,7 @@ class RetrievalVerdict:
     reciprocal_rank: float
     ndcg_at_10: float
     evidence_at_k: float | None  # an expected quote lies inside a top-k passage
+    key_term_at_k: float | None = None  # a key term lies in a top-k passage of an expected source
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class ItemResult:
     retrieval: RetrievalVerdict | None = None
     attribution: Attribution | None = None
     error: str | None = None
+    cited_expected_page: bool | None = None  # None: no expected source names a page
 
     @property
     def correct(self) -> bool:
@@ -105,6 +107,16 @@ def judge(
         for expected in item.sources
         for citation in answer.citations
     )
+    paged = [expected for expected in item.sources if expected.page is not None]
+    cited_page = (
+        any(
+            expected.matches(citation.source) and citation.page == expected.page
+            for expected in paged
+            for citation in answer.citations
+        )
+        if paged
+        else None
+    )
     given = "" if answer.refused else answer.text
     answers = item.answers or item.must_contain_any
     return ItemResult(
@@ -118,6 +130,7 @@ def judge(
         attribution=(
             None if support is None else attribute(answer, item.sources, support, support_bar)
         ),
+        cited_expected_page=cited_page,
     )
 
 
@@ -141,7 +154,20 @@ def judge_retrieval(item: GoldenItem, retrieval: Retrieval, k: int) -> Retrieval
     evidence = (
         float(any(quote in text for quote in quotes for text in top_text)) if quotes else None
     )
+    terms = item.must_contain_any or item.answers
+    key_term = (
+        float(
+            any(
+                contains_key_term(passage.text, terms)
+                for passage in retrieval.passages[:k]
+                if any(e.matches(passage.source) for e in item.sources)
+            )
+        )
+        if terms
+        else None
+    )
     return RetrievalVerdict(
+        key_term_at_k=key_term,
         ranked_sources=sources,
         hit_at_k=metrics.hit_at(relevant, k),
         recall_at_k=len(found) / len(wanted),

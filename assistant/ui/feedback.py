@@ -21,7 +21,7 @@ _SETTINGS_RECORDED = (
     "top_k",
     "candidates",
     "refusal_threshold",
-    "max_answer_sentences",
+    "extractive_model",
     "chunk_size",
     "chunk_overlap",
     "embedding_model",

@@ -197,10 +197,20 @@ def _actions() -> str:
     )
 
 
+# The "searched for" line shows a rewritten follow-up; a long one is cut at a word.
+SEARCHED_FOR_CHARS = 160
+
+
+def _cut(text: str) -> str:
+    head = text[:SEARCHED_FOR_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:")
+    return head + " …"
+
+
 def _searched_for(standalone: str | None) -> str:
     if not standalone:
         return ""
-    return f'<div class="qa-searched">Searched for: <q>{escape(standalone)}</q></div>'
+    shown = standalone if len(standalone) <= SEARCHED_FOR_CHARS else _cut(standalone)
+    return f'<div class="qa-searched">Searched for: <q>{escape(shown)}</q></div>'
 
 
 def _notice(notice: str | None) -> str:

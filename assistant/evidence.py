@@ -1,0 +1,204 @@
+"""Evidence windows: the sentence that answers plus what it introduces or belongs to.
+
+A sentence alone often says too little: "You can check this with the following command:"
+without the command, a list item without the sentence that says what the list is, an API
+description without the signature above it. A window is an exact span of the document text,
+`text[start:end]`, grown from one sentence by structure alone (line breaks, a closing colon,
+list markers, code lines, headings), never by the words of one corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from assistant.types import Heading, Passage, heading_at
+
+# How far a window may grow past its sentence.
+MAX_FOLLOWING_LINES = 8
+MAX_WINDOW_CHARS = 520
+
+_INTRODUCES = re.compile(
+    r"(:|\bfollowing\b[^.!?]{0,40}[.:]?|\bas follows\b[.:]?|\bbelow\b[.:]?)\s*$", re.I
+)
+_ITEM = re.compile(r"^\s*([-*•◦▪‣–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|[ivx]{1,4}[.)])\s+")
+_CODE_LINE = re.compile(r"^(\$ |# |>>> |\.\.\. )|[{};]\s*$|^[\w.-]+\s*=\s*\S|^\w+\(.*\)$")
+
+
+@dataclass(frozen=True)
+class Window:
+    """An exact span of a passage's document text around one answering sentence."""
+
+    passage: Passage
+    start: int  # absolute offsets into the document text
+    end: int
+    sentence_start: int  # the sentence the window grew from
+    sentence_end: int
+    expanded: bool = False  # it holds more than the sentence (items, code, a lead-in, a term)
+    dangling: bool = False  # the sentence announces something the passage does not hold
+
+    @property
+    def text(self) -> str:
+        """The window's text, exactly as in the document."""
+        return self.passage.sentence_text(self.start, self.end)
+
+    @property
+    def multiline(self) -> bool:
+        """Whether the window spans several lines (a list or code keeps its line breaks)."""
+        return "\n" in self.text.strip()
+
+
+def as_passage(window: Window) -> Passage:
+    """The window as a passage of its own (for an LLM's numbered sources): same document,
+    the window's span, and the sentences (with their vectors) that lie inside it."""
+    passage = window.passage
+    inside = [
+        i
+        for i, (s, e) in enumerate(passage.sentence_spans)
+        if s >= window.start and e <= window.end
+    ]
+    vectors = passage.sentence_vectors
+    return replace(
+        passage,
+        chunk_id=f"{passage.chunk_id}@{window.start}",
+        text=window.text,
+        start=window.start,
+        end=window.end,
+        sentence_spans=tuple(passage.sentence_spans[i] for i in inside),
+        sentence_vectors=None if vectors is None else vectors[inside],
+    )
+
+
+def window_for(passage: Passage, start: int, end: int) -> Window:
+    """The evidence window of the sentence at [start, end) of a passage."""
+    lines = _line_spans(passage)
+    index = next((i for i, (s, e) in enumerate(lines) if s <= start < e + 1), None)
+    if index is None:
+        return Window(passage, start, end, start, end)
+    line_start, line_end = lines[index]
+    window_start, window_end = start, end
+    expanded = dangling = False
+    sentence = passage.sentence_text(start, end)
+
+    # Forward: the sentence ends its line and announces what follows.
+    if end >= line_end - 1 and _INTRODUCES.search(sentence):
+        following = _following_lines(passage, lines, index)
+        if following:
+            window_end = following[-1][1]
+            expanded = True
+        else:
+            dangling = True
+
+    # Backward: an item or a code line belongs to the sentence that introduced it.
+    line_text = passage.sentence_text(line_start, line_end)
+    if start == line_start and (
+        _ITEM.match(line_text) or _is_code_at(passage, (line_start, line_end))
+    ):
+        lead = _lead_in(passage, lines, index)
+        if lead is not None:
+            window_start = lead
+            expanded = True
+
+    # A description starts at the term it defines (an API signature above it).
+    term = _defined_term(passage.headings, passage, window_start)
+    if term is not None:
+        window_start = term
+        expanded = True
+
+    if window_end - window_start > MAX_WINDOW_CHARS:
+        window_end = max(end, _cut_at_line(passage, window_start, window_start + MAX_WINDOW_CHARS))
+    return Window(passage, window_start, window_end, start, end, expanded, dangling)
+
+
+def _line_spans(passage: Passage) -> list[tuple[int, int]]:
+    """Absolute (start, end) of every non-blank line of the passage, trimmed."""
+    spans = []
+    offset = passage.start
+    for raw in passage.text.split("\n"):
+        stripped = raw.strip()
+        if stripped:
+            lead = len(raw) - len(raw.lstrip())
+            spans.append((offset + lead, offset + lead + len(stripped)))
+        offset += len(raw) + 1
+    return spans
+
+
+def _is_heading_line(passage: Passage, span: tuple[int, int]) -> bool:
+    return any(h.offset == span[0] and h.kind == "heading" for h in passage.headings)
+
+
+def _following_lines(
+    passage: Passage, lines: list[tuple[int, int]], index: int
+) -> list[tuple[int, int]]:
+    """The lines a lead-in introduces: its items or code lines, or one line of prose, up to the
+    next heading or the size limit."""
+    taken: list[tuple[int, int]] = []
+    size = 0
+    for span in lines[index + 1 : index + 1 + MAX_FOLLOWING_LINES]:
+        if _is_heading_line(passage, span):
+            break
+        text = passage.sentence_text(*span)
+        is_item = bool(_ITEM.match(text)) or _is_code_at(passage, span) or not _is_prose(text)
+        if taken and not is_item:
+            break  # prose after the items is the next topic
+        if taken and size + len(text) > MAX_WINDOW_CHARS:
+            break
+        taken.append(span)
+        size += len(text)
+        if not is_item:
+            break  # one line of prose after a colon is what it announced
+    return taken
+
+
+def _lead_in(passage: Passage, lines: list[tuple[int, int]], index: int) -> int | None:
+    """Start of the line that introduces the item or code at `index`, if within reach."""
+    for back in range(index - 1, max(-1, index - 1 - MAX_FOLLOWING_LINES), -1):
+        span = lines[back]
+        text = passage.sentence_text(*span)
+        if _is_heading_line(passage, span):
+            return None
+        if _INTRODUCES.search(text):
+            if lines[index][1] - span[0] > MAX_WINDOW_CHARS:
+                return None
+            return _last_sentence_start(text, span[0])
+        if not (_ITEM.match(text) or _is_code_at(passage, span)):
+            return None
+    return None
+
+
+def _last_sentence_start(line: str, offset: int) -> int:
+    """Where the last sentence of a line starts (the lead-in is its last sentence)."""
+    from assistant.text import sentence_spans
+
+    spans = sentence_spans(line)
+    return offset + spans[-1][0] if spans else offset
+
+
+def _defined_term(headings: tuple[Heading, ...], passage: Passage, start: int) -> int | None:
+    heading = heading_at(headings, start)
+    if heading is None or heading.kind != "term" or heading.offset < passage.start:
+        return None
+    if heading.offset >= start:
+        return None
+    between = passage.sentence_text(heading.offset + len(heading.title), start)
+    return None if between.strip() else heading.offset
+
+
+def _is_prose(text: str) -> bool:
+    return len(text) > 60 and text[:1].isupper() and text.rstrip()[-1:] in ".!?"
+
+
+def _is_code_at(passage: Passage, span: tuple[int, int]) -> bool:
+    """A code line: indented by two or more spaces, or shaped like a command or statement."""
+    line_head = passage.text[: span[0] - passage.start].rsplit("\n", 1)[-1]
+    indented = len(line_head) >= 2 and not line_head.strip()
+    return indented or bool(_CODE_LINE.search(passage.sentence_text(*span)))
+
+
+def _cut_at_line(passage: Passage, start: int, limit: int) -> int:
+    """The end of the last whole line before `limit` (at least one line)."""
+    text = passage.sentence_text(start, min(limit, passage.end))
+    newline = text.rfind("\n")
+    if newline <= 0:
+        return min(limit, passage.end)
+    return start + len(text[:newline].rstrip())

@@ -1,0 +1,111 @@
+"""What a question asks: its interrogative clause, the kind of answer, and its specific things.
+
+Staff ask in scenarios: "We moved the wiki to a new host and every old link gives a 404. What
+do I set so the old URLs keep working?" Retrieval uses every content word; the answer is typed
+and focused by the clause that asks ("What do I set so the old URLs keep working?"). The
+question's specific things (names, commands, numbers, code) are what the corpus must mention
+for the question to be answerable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from assistant.text import QUESTION_WORDS, content_terms, sentence_spans, words
+
+AnswerType = Literal["number", "date", "person", "reason", "procedure", "name"]
+
+# Where a clause that asks can start inside a sentence.
+_CLAUSE_BREAK = re.compile(
+    r"[,;:—–-]\s+|\s+(?:and|but|so)\s+(?=(?:" + "|".join(sorted(QUESTION_WORDS)) + r")\b)"
+)
+_AUXILIARIES = {"do", "does", "did", "can", "could", "should", "would", "is", "are", "was",
+                "were", "will", "has", "have", "may", "might", "must", "shall"}  # fmt: skip
+_NUMBER_HOW = {"many", "much", "long", "often", "far", "big", "large", "old", "high", "low",
+               "small", "fast", "soon"}  # fmt: skip
+_DATE_NOUNS = {"year", "date", "month", "day", "time"}
+_TOKEN = re.compile(r"[`'\"“‘]?([\w][\w.:/+#@-]*[\w+#]|\w)[`'\"”’]?")
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A question broken down for answering."""
+
+    text: str
+    focus: str  # the clause that asks: the whole question when it is one plain question
+    answer_type: AnswerType | None
+    specific_terms: tuple[str, ...]  # stemmed terms of names, code and numbers in the question
+
+
+def analyse(question: str) -> Ask:
+    """The interrogative clause, the answer type and the specific terms of a question."""
+    focus = focus_clause(question)
+    return Ask(
+        text=question,
+        focus=focus,
+        answer_type=answer_type(focus),
+        specific_terms=tuple(specific_terms(question)),
+    )
+
+
+def focus_clause(question: str) -> str:
+    """The part of a (scenario) question that asks: its last asking sentence or clause."""
+    text = question.strip()
+    spans = sentence_spans(text)
+    sentences = [text[s:e] for s, e in spans] or [text]
+    asking = [s for s in sentences if s.rstrip().endswith("?")] or [sentences[-1]]
+    sentence = asking[-1]
+    # Inside the sentence, the clause from the last question word that opens a clause.
+    best = 0
+    for match in _CLAUSE_BREAK.finditer(sentence):
+        tail = words(sentence[match.end() :])
+        if tail and (tail[0] in QUESTION_WORDS or tail[0] in _AUXILIARIES):
+            best = match.end()
+    clause = sentence[best:].strip()
+    return clause if len(content_terms(clause)) >= 1 else sentence.strip()
+
+
+def answer_type(focus: str) -> AnswerType | None:
+    """The kind of answer the asking clause wants, from its question words alone."""
+    tokens = words(focus)
+    head = tokens[:6]
+    if "how" in head:
+        after = tokens[tokens.index("how") + 1 : tokens.index("how") + 2]
+        if after and after[0] in _NUMBER_HOW:
+            return "number"
+        if after and (after[0] in _AUXILIARIES or after[0] == "to"):
+            return "procedure"
+    if "when" in head[:3] or ({"what", "which"} & set(head[:2]) and _DATE_NOUNS & set(head[:3])):
+        return "date"
+    if {"who", "whom", "whose"} & set(head[:3]):
+        return "person"
+    if "why" in head[:3]:
+        return "reason"
+    if head[:1] == ["which"] or head[:2] == ["and", "which"]:
+        return "name"  # "which module", "which regulator": a name the question lacks
+    return None
+
+
+def specific_terms(question: str) -> list[str]:
+    """Stemmed terms of the question's specific things: names, acronyms, code, numbers.
+
+    A capitalised word counts unless it opens a sentence; "I" never does.
+    """
+    found: list[str] = []
+    for s, e in sentence_spans(question) or [(0, len(question))]:
+        sentence = question[s:e]
+        for index, match in enumerate(_TOKEN.finditer(sentence)):
+            token = match.group(1)
+            raw = match.group(0)
+            quoted = raw[:1] in "`'\"“‘" and raw[-1:] in "`'\"”’"
+            code = bool(re.search(r"[_./:+#@]|\d", token)) or (
+                "-" in token and token.lower() == token
+            )
+            capital = token[:1].isupper() and index > 0 and token != "I"
+            acronym = len(token) >= 2 and token.isupper()
+            if quoted or code or capital or acronym:
+                # A bare number is usually the asker's own figure ("150 connections").
+                found.extend(t for t in content_terms(token) if re.search(r"[^\W\d]", t))
+    return list(dict.fromkeys(found))

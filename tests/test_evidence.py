@@ -1,0 +1,167 @@
+"""Evidence windows, question analysis and follow-up rewriting: pure logic on fixed texts."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.condense import condense, needs_context
+from assistant.evidence import window_for
+from assistant.interpret import analyse, focus_clause, specific_terms
+from assistant.text import sentence_spans
+from assistant.types import Heading, Message, Passage
+
+
+def passage_of(text: str, headings: tuple[Heading, ...] = (), offset: int = 0) -> Passage:
+    """A passage over `text` placed at `offset` of its document, with sentence spans."""
+    spans = tuple((s + offset, e + offset) for s, e in sentence_spans(text))
+    return Passage(
+        chunk_id="d:0",
+        doc_id="d",
+        source="doc.txt",
+        title="Doc",
+        text=text,
+        start=offset,
+        end=offset + len(text),
+        score=1.0,
+        headings=tuple(Heading(h.offset + offset, h.title, h.kind) for h in headings),
+        sentence_spans=spans,
+    )
+
+
+def window_text(passage: Passage, sentence: str) -> str:
+    start = passage.text.index(sentence) + passage.start
+    window = window_for(passage, start, start + len(sentence))
+    assert window.text == passage.text[window.start - passage.start : window.end - passage.start]
+    return window.text
+
+
+def test_a_lead_in_keeps_the_command_it_announces() -> None:
+    text = (
+        "Backups\n"
+        "You can check the archive with the following command:\n"
+        "  tar -tzf backup.tar.gz\n"
+        "Restoring is described later in this chapter, which covers every case in detail.\n"
+    )
+    passage = passage_of(text, (Heading(0, "Backups"),), offset=100)
+    shown = window_text(passage, "You can check the archive with the following command:")
+    assert shown.endswith("tar -tzf backup.tar.gz")
+    assert "Restoring" not in shown
+
+
+def test_a_list_after_a_colon_stays_with_it_and_an_item_finds_its_lead() -> None:
+    text = (
+        "The field can hold exactly one of the following three items:\n"
+        "- a host name\n"
+        "- an IP address\n"
+        "- the keyword all\n"
+        "\n"
+        "Other fields follow the same rules and are described in the next section of this page.\n"
+    )
+    passage = passage_of(text)
+    whole = window_text(passage, "The field can hold exactly one of the following three items:")
+    assert whole.splitlines()[1:] == ["- a host name", "- an IP address", "- the keyword all"]
+    item = window_text(passage, "- an IP address")
+    assert item.startswith("The field can hold exactly one")
+    assert item.endswith("- an IP address")
+
+
+def test_a_lead_in_with_nothing_after_it_is_dangling() -> None:
+    text = "Intro sentence here.\nYou can check this with the tool by the following:"
+    passage = passage_of(text)
+    start = text.index("You can")
+    window = window_for(passage, start, len(text))
+    assert window.dangling
+    assert not window.expanded
+
+
+def test_a_description_starts_at_the_term_it_defines() -> None:
+    text = "math.gcd(*integers)\nReturn the greatest common divisor of the arguments."
+    passage = passage_of(text, (Heading(0, "math.gcd(*integers)", "term"),))
+    shown = window_text(passage, "Return the greatest common divisor of the arguments.")
+    assert shown.startswith("math.gcd(*integers)")
+
+
+def test_a_plain_sentence_is_its_own_window() -> None:
+    text = "First sentence is here. The answer is forty-two. Another one follows."
+    passage = passage_of(text)
+    assert window_text(passage, "The answer is forty-two.") == "The answer is forty-two."
+
+
+@pytest.mark.parametrize(
+    ("question", "focus", "kind"),
+    [
+        (
+            "We moved the wiki to a new host and every old link gives a 404. "
+            "What do I set so the old URLs keep working?",
+            "What do I set so the old URLs keep working?",
+            None,
+        ),
+        (
+            "The app pool opens 150 connections, how many does the server allow by default?",
+            "how many does the server allow by default?",
+            "number",
+        ),
+        ("How do I make the chart read dates?", "How do I make the chart read dates?", "procedure"),
+        ("Why did the regulator step in?", "Why did the regulator step in?", "reason"),
+        ("Who first reported the move?", "Who first reported the move?", "person"),
+        ("When was the ban announced?", "When was the ban announced?", "date"),
+    ],
+)
+def test_the_asking_clause_and_the_answer_type(question: str, focus: str, kind: str | None) -> None:
+    ask = analyse(question)
+    assert ask.focus == focus == focus_clause(question)
+    assert ask.answer_type == kind
+
+
+def test_specific_terms_are_names_and_code_not_the_askers_numbers() -> None:
+    assert specific_terms("Which OAuth scopes does the admin console need?") == ["oauth"]
+    assert "work" in specific_terms("Should I raise `work_mem` for 150 sorts?")
+    assert specific_terms("The pool opens 150 connections. What is the limit?") == []
+
+
+HISTORY = [
+    Message(role="user", content="Which companies had to halt their stablecoin plans?"),
+    Message(role="assistant", content="Ant Group and JD.com [1]."),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "standalone"),
+    [
+        ("Why did they do it?", "Why did the companies had to halt their stablecoin plans?"),
+        ("What was their reason?", "What was the companies' reason?"),
+        ("What about Singapore?", "Which companies had to halt their stablecoin plans, Singapore?"),
+        ("Why?", "Why: Which companies had to halt their stablecoin plans?"),
+    ],
+)
+def test_follow_ups_resolve_their_reference_without_a_glued_context(
+    question: str, standalone: str
+) -> None:
+    rewritten = condense(question, HISTORY)
+    assert rewritten == standalone
+    assert "context:" not in rewritten
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who first reported the move by the Hong Kong regulator?",
+        "What is the setting that controls the cache size of the server?",
+        "Our export runs while users write and it fails with a lock error; which mode helps?",
+    ],
+)
+def test_a_self_contained_question_is_left_alone(question: str) -> None:
+    assert not needs_context(question)
+    assert condense(question, HISTORY) == question
+
+
+def test_a_follow_up_of_a_follow_up_keeps_the_first_topic() -> None:
+    history = [
+        Message(role="user", content="How do I raise the connection limit on the primary?"),
+        Message(role="assistant", content="Set max_connections [1]."),
+        Message(role="user", content="And on a replica?"),
+        Message(role="assistant", content="It must be at least the primary's value [1]."),
+    ]
+    rewritten = condense("Does it need a restart?", history)
+    assert "connection limit" in rewritten
+    assert rewritten.endswith("need a restart?")
