@@ -1,59 +1,222 @@
-"""Sentence-aware chunking that keeps each chunk's exact offsets into the document text."""
+"""Chunks built on offsets: sentence spans packed into windows of the embedding model's size.
+
+The text is cut into units by the one sentence splitter the answerers use too
+(`assistant.text.sentence_spans`: a line break always ends a sentence); any visible text a
+sentence span misses becomes a unit of its own, and a unit longer than the model's window is cut
+at word boundaries (a word longer than the window, at characters). Units that belong together are
+glued: a heading-like line to what follows it, a line ending with a colon to the list items or
+code lines it introduces, an item to the next item. Glued runs are packed whole into chunks of at
+most `size` word pieces where they fit, preferring to cut at paragraph breaks; consecutive chunks
+share about `overlap` word pieces of whole sentences. Every chunk is `text[start:end]` by
+construction (no searching for text), and every visible character lies in some chunk.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from llama_index.core.node_parser import SentenceSplitter
-from llama_index.core.schema import Document as LlamaDocument
-
+from assistant.text import sentence_spans
 from assistant.types import Chunk
 
 Tokenize = Callable[[str], Sequence[int]]
+
+# Part of the ingest fingerprint: a new version re-chunks existing indexes once.
+CHUNKER_VERSION = "spans-2"
+# When a chunk is this full, a paragraph break is where it ends.
+PARAGRAPH_CUT_FILL = 0.7
+_ITEM = re.compile(r"^\s*([-*•◦▪‣–]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class _Unit:
+    start: int
+    end: int
+    tokens: int
+    glue_next: bool = False  # this unit belongs with the next one
+    paragraph_start: bool = False  # a blank line comes before it
 
 
 class Chunker:
     """Splits documents into chunks of at most `size` tokens (of the embedding model)."""
 
     def __init__(self, size: int, overlap: int, tokenize: Tokenize) -> None:
-        self._splitter = SentenceSplitter(
-            chunk_size=size,
-            chunk_overlap=overlap,
-            tokenizer=tokenize,
-            paragraph_separator="\n\n",
-            include_metadata=False,
-            include_prev_next_rel=False,
-        )
+        if size < 8:
+            raise ValueError("chunk size must be at least 8 word pieces")
+        self.size = size
+        self.overlap = max(0, min(overlap, size // 2))
+        self._tokenize = tokenize
 
     def chunk(self, doc_id: str, text: str) -> list[Chunk]:
-        """Chunks covering the text, each with text == text[start:end]."""
-        nodes = self._splitter.get_nodes_from_documents([LlamaDocument(text=text)])
+        """Chunks covering every visible character, each with text == text[start:end]."""
+        units = self._units(text)
         chunks: list[Chunk] = []
-        cursor = 0
-        for node in nodes:
-            content = node.get_content()
-            start, end = _locate(text, content, getattr(node, "start_char_idx", None), cursor)
-            if end <= start:
-                continue
+        for start, end in self._pack(units):
             chunks.append(Chunk(doc_id, len(chunks), start, end, text[start:end]))
-            cursor = start + 1
         return chunks
 
+    # -- units ----------------------------------------------------------------------------
+    def _count(self, piece: str) -> int:
+        return len(self._tokenize(piece))
 
-def _locate(text: str, content: str, hint: int | None, cursor: int) -> tuple[int, int]:
-    """Where `content` lies in `text`: the splitter's offset when exact, else a search."""
-    if hint is not None and text.startswith(content, hint):
-        return hint, hint + len(content)
-    found = text.find(content, cursor)
-    if found >= 0:
-        return found, found + len(content)
-    # The splitter may have normalised whitespace; match the words with any whitespace between.
-    pieces = content.split()
-    if not pieces:
-        return 0, 0
-    pattern = r"\s+".join(re.escape(piece) for piece in pieces)
-    match = re.compile(pattern).search(text, cursor)
-    if match is None:
-        raise ValueError("chunk text not found in document text")
-    return match.start(), match.end()
+    def _units(self, text: str) -> list[_Unit]:
+        spans = _covering_spans(text)
+        units: list[_Unit] = []
+        for index, (start, end) in enumerate(spans):
+            piece = text[start:end]
+            tokens = self._count(piece)
+            paragraph = (
+                "\n\n" in text[spans[index - 1][1] : start].replace("\r", "") if index else True
+            )
+            if tokens > self.size:
+                for s, e, t in self._split_long(text, start, end):
+                    units.append(_Unit(s, e, t, paragraph_start=paragraph and s == start))
+                continue
+            nxt = spans[index + 1] if index + 1 < len(spans) else None
+            glue = nxt is not None and _belongs_with_next(text, (start, end), nxt)
+            units.append(_Unit(start, end, tokens, glue, paragraph))
+        return units
+
+    def _split_long(self, text: str, start: int, end: int) -> list[tuple[int, int, int]]:
+        """A unit longer than the window, cut at words (or characters) into fitting pieces."""
+        pieces: list[tuple[int, int, int]] = []
+        words = [(m.start() + start, m.end() + start) for m in _WORD.finditer(text[start:end])]
+        current_start, current_end, current_tokens = -1, -1, 0
+        for ws, we in words:
+            tokens = self._count(text[ws:we])
+            if tokens > self.size:  # one "word" longer than the window: cut by characters
+                if current_start >= 0:
+                    pieces.append((current_start, current_end, current_tokens))
+                    current_start, current_tokens = -1, 0
+                pieces.extend(self._split_chars(text, ws, we))
+                continue
+            if current_start >= 0 and current_tokens + tokens > self.size:
+                pieces.append((current_start, current_end, current_tokens))
+                current_start, current_tokens = -1, 0
+            if current_start < 0:
+                current_start = ws
+            current_end, current_tokens = we, current_tokens + tokens
+        if current_start >= 0:
+            pieces.append((current_start, current_end, current_tokens))
+        return pieces
+
+    def _split_chars(self, text: str, start: int, end: int) -> list[tuple[int, int, int]]:
+        pieces = []
+        position = start
+        while position < end:
+            length = min(end - position, self.size * 2)
+            while length > 1 and self._count(text[position : position + length]) > self.size:
+                length = max(1, length * 3 // 4)
+            stop = position + length
+            # Never split a surrogate-free code point sequence mid-combining mark: extend over
+            # combining characters so a grapheme stays whole where it can.
+            while stop < end and _is_combining(text[stop]) and stop - position < self.size * 4:
+                stop += 1
+            pieces.append((position, stop, self._count(text[position:stop])))
+            position = stop
+        return pieces
+
+    # -- packing --------------------------------------------------------------------------
+    def _pack(self, units: list[_Unit]) -> list[tuple[int, int]]:
+        blocks = _glued_blocks(units)
+        windows: list[list[_Unit]] = []
+        current: list[_Unit] = []
+        tokens = 0
+        for block in blocks:
+            block_tokens = sum(u.tokens for u in block)
+            if block_tokens > self.size:  # too big to keep whole: its units go one by one
+                parts: list[list[_Unit]] = [[u] for u in block]
+            else:
+                parts = [block]
+            for part in parts:
+                part_tokens = sum(u.tokens for u in part)
+                full = tokens >= PARAGRAPH_CUT_FILL * self.size and part[0].paragraph_start
+                if current and (tokens + part_tokens > self.size or full):
+                    windows.append(current)
+                    current = self._overlap_tail(current, part_tokens)
+                    tokens = sum(u.tokens for u in current)
+                current.extend(part)
+                tokens += part_tokens
+        if current:
+            windows.append(current)
+        return [(window[0].start, window[-1].end) for window in windows]
+
+    def _overlap_tail(self, window: list[_Unit], incoming: int) -> list[_Unit]:
+        """The last whole sentences of a window (about `overlap` pieces) to repeat next."""
+        tail: list[_Unit] = []
+        tokens = 0
+        for unit in reversed(window[1:]):  # never the first unit: chunks must move forward
+            if tokens + unit.tokens > self.overlap or tokens + unit.tokens + incoming > self.size:
+                break
+            tail.insert(0, unit)
+            tokens += unit.tokens
+        return tail
+
+
+def _covering_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence spans, plus any visible text between them as spans of its own."""
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for start, end in sentence_spans(text):
+        if start > cursor:
+            spans.extend(_visible_runs(text, cursor, start))
+        spans.append((start, end))
+        cursor = end
+    spans.extend(_visible_runs(text, cursor, len(text)))
+    return spans
+
+
+def _visible_runs(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Maximal runs of text[start:end] that are not all whitespace, trimmed."""
+    piece = text[start:end]
+    if not piece.strip():
+        return []
+    left = len(piece) - len(piece.lstrip())
+    right = len(piece.rstrip())
+    return [(start + left, start + right)]
+
+
+def _line_of(text: str, span: tuple[int, int]) -> tuple[str, bool, bool]:
+    """The span's text, whether it starts its line and whether it ends it."""
+    start, end = span
+    before = text[text.rfind("\n", 0, start) + 1 : start]
+    after_end = text.find("\n", end)
+    after = text[end : len(text) if after_end < 0 else after_end]
+    return text[start:end], not before.strip(), not after.strip()
+
+
+def _belongs_with_next(text: str, span: tuple[int, int], following: tuple[int, int]) -> bool:
+    """Whether a unit should stay in the chunk of the unit after it."""
+    piece, starts_line, ends_line = _line_of(text, span)
+    nxt, next_starts_line, _ = _line_of(text, following)
+    stripped = piece.rstrip()
+    if ends_line and stripped.endswith(":"):
+        return True  # a lead-in and what it introduces
+    heading_like = (
+        starts_line and ends_line and len(stripped) <= 80 and stripped[-1:] not in ".!?;,:"
+    )
+    if heading_like and next_starts_line:
+        return True  # a heading never ends a chunk
+    is_item = bool(_ITEM.match(piece)) and starts_line
+    return is_item and next_starts_line and bool(_ITEM.match(nxt))
+
+
+def _glued_blocks(units: list[_Unit]) -> list[list[_Unit]]:
+    blocks: list[list[_Unit]] = []
+    current: list[_Unit] = []
+    for unit in units:
+        current.append(unit)
+        if not unit.glue_next:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _is_combining(character: str) -> bool:
+    import unicodedata
+
+    return unicodedata.combining(character) > 0 or character in "\u200d\ufe0f"

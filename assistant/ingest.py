@@ -22,7 +22,7 @@ from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 from assistant.catalog import SCHEMA_VERSION, Catalog, ChunkWrite
-from assistant.chunking import Chunker
+from assistant.chunking import CHUNKER_VERSION, Chunker
 from assistant.embedding import Embedder
 from assistant.errors import IndexBusyError, LoadError
 from assistant.loaders import content_hash, document_from_bytes, is_supported, read_file
@@ -199,6 +199,7 @@ class Ingestor:
         return "|".join(
             [
                 SCHEMA_VERSION,
+                CHUNKER_VERSION,
                 f"{self.embedder.model_path.parent.name}/{self.embedder.model_path.name}",
                 str(settings.chunk_size),
                 str(settings.chunk_overlap),

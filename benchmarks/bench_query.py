@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant import Assistant, Settings
-from assistant.evaluation import load_golden
+from assistant.evaluation.golden import load_golden
 from benchmarks.common import (
     PYDOCS_GOLDEN,
     current_rss_mb,

@@ -40,3 +40,48 @@ def test_repeated_text_gets_distinct_offsets() -> None:
     assert len(set(starts)) == len(starts)
     for chunk in chunks:
         assert chunk.text == text[chunk.start : chunk.end]
+
+
+def test_repeated_text_is_covered_everywhere_and_cited_where_it_is() -> None:
+    embedder = Embedder()
+    text = "Alpha beta. " * 400 + "End."
+    chunks = Chunker(64, 12, embedder.tokenize_ids).chunk("doc", text)
+    covered = bytearray(len(text))
+    for chunk in chunks:
+        assert chunk.text == text[chunk.start : chunk.end]
+        covered[chunk.start : chunk.end] = b"\x01" * (chunk.end - chunk.start)
+    assert all(covered[i] for i, c in enumerate(text) if not c.isspace())
+    paragraph = "A paragraph that repeats word for word in this document."
+    twice = f"Intro.\n\n{paragraph}\n\nMiddle part of the text.\n\n{paragraph}\n\nOutro."
+    second = twice.rindex(paragraph)
+    pieces = Chunker(16, 0, embedder.tokenize_ids).chunk("doc", twice)
+    assert any(c.start <= second < c.end for c in pieces)
+    assert [c.start for c in pieces] == sorted({c.start for c in pieces})
+
+
+def test_a_lead_in_a_list_and_a_heading_stay_with_what_they_introduce() -> None:
+    embedder = Embedder()
+    filler = "This sentence only fills the chunk so that a cut has to happen somewhere. " * 3
+    text = (
+        f"{filler}\n\nInstalling\nRun the following commands:\n- apt-get update\n"
+        f"- apt-get install postgresql\n\n{filler}"
+    )
+    chunks = Chunker(60, 0, embedder.tokenize_ids).chunk("doc", text)
+    holder = [c for c in chunks if "Run the following commands:" in c.text]
+    assert len(holder) == 1
+    assert "- apt-get install postgresql" in holder[0].text
+    assert holder[0].text.startswith("Installing")
+    for chunk in chunks:
+        assert not chunk.text.rstrip().endswith("Installing")
+
+
+def test_odd_texts_are_covered() -> None:
+    embedder = Embedder()
+    for text in ["x" * 3000, "word " * 500, "line one\r\nline two\r\n\r\nline three", "🙂" * 600]:
+        chunks = Chunker(64, 12, embedder.tokenize_ids).chunk("doc", text)
+        covered = bytearray(len(text))
+        for chunk in chunks:
+            assert chunk.text == text[chunk.start : chunk.end]
+            assert len(embedder.tokenize_ids(chunk.text)) <= 64
+            covered[chunk.start : chunk.end] = b"\x01" * (chunk.end - chunk.start)
+        assert all(covered[i] for i, c in enumerate(text) if not c.isspace())

