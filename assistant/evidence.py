@@ -92,8 +92,10 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
     # Backward: an item or a code line belongs to the sentence that introduced it.
     line_text = passage.sentence_text(line_start, line_end)
     is_term = any(h.offset == line_start and h.kind == "term" for h in passage.headings)
-    if start == line_start and not is_term and (
-        _ITEM.match(line_text) or _is_code_at(passage, (line_start, line_end))
+    if (
+        start == line_start
+        and not is_term
+        and (_ITEM.match(line_text) or _is_code_at(passage, (line_start, line_end)))
     ):
         lead = _lead_in(passage, lines, index)
         if lead is not None:

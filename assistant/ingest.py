@@ -25,7 +25,13 @@ from assistant.catalog import SCHEMA_VERSION, Catalog, ChunkWrite
 from assistant.chunking import CHUNKER_VERSION, Chunker
 from assistant.embedding import Embedder
 from assistant.errors import IndexBusyError, LoadError
-from assistant.loaders import content_hash, document_from_bytes, is_supported, read_file
+from assistant.loaders import (
+    EXTRACTION_VERSION,
+    content_hash,
+    document_from_bytes,
+    is_supported,
+    read_file,
+)
 from assistant.settings import Settings
 from assistant.text import sentence_spans
 from assistant.types import Chunk, Document, FailedFile, IngestReport
@@ -200,6 +206,7 @@ class Ingestor:
             [
                 SCHEMA_VERSION,
                 CHUNKER_VERSION,
+                f"x{EXTRACTION_VERSION}",
                 f"{self.embedder.model_path.parent.name}/{self.embedder.model_path.name}",
                 str(settings.chunk_size),
                 str(settings.chunk_overlap),

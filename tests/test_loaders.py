@@ -175,3 +175,35 @@ def test_oversized_file_is_refused(tmp_path: Path) -> None:
     path.write_bytes(b"word " * 300_000)
     with pytest.raises(LoadError, match="too large"):
         load_document(path, "big.txt", max_bytes=MB)
+
+
+DOCBOOK_PAGE = b"""<html><head><title>18.4. Kernel Resources</title></head><body>
+<div class="navheader"><table summary="Navigation header">
+<tr><th colspan="3">18.4. Kernel Resources</th></tr>
+<tr><td><a accesskey="p" href="a.html">Prev</a></td><th>Chapter 18. Server Setup</th>
+<td><a accesskey="n" href="c.html">Next</a></td></tr></table><hr/></div>
+<div class="sect1"><h2>18.4. Kernel Resources</h2>
+<p>The server needs shared memory for its buffers.</p>
+<div class="sidebar"><p>Linux overcommits memory unless told otherwise.</p></div>
+<div class="note"><h3>Note</h3><p>Set vm.overcommit_memory to 2 on dedicated hosts.</p></div>
+<div class="tip"><p>Huge pages reduce page table overhead.</p></div>
+<div class="caution"><p>Never run the server as root.</p></div>
+<ul class="links"><li><a href="x">One</a></li><li><a href="y">Two</a></li>
+<li><a href="z">Three</a></li><li><a href="w">Four</a></li></ul>
+</div>
+<footer>Copyright 2024 The Group</footer>
+<div class="navfooter"><a rel="prev" href="a.html">Prev</a> <a rel="up" href="b.html">Up</a>
+<a rel="next" href="c.html">Next</a></div>
+</body></html>"""
+
+
+def test_boilerplate_is_found_by_structure_and_boxed_content_is_kept() -> None:
+    from assistant.loaders.html import extract
+
+    text = extract(DOCBOOK_PAGE).text
+    for kept in ["shared memory", "overcommits memory", "vm.overcommit_memory", "Huge pages",
+                 "Never run the server as root", "Note"]:  # fmt: skip
+        assert kept in text
+    for dropped in ["Prev", "Next", "Chapter 18. Server Setup", "Copyright", "One\nTwo"]:
+        assert dropped not in text
+    assert text.startswith("18.4. Kernel Resources")

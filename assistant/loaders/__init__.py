@@ -15,6 +15,10 @@ from assistant.loaders import docx, html, pdf, plain
 from assistant.loaders.base import Extracted
 from assistant.types import Document
 
+# Part of the ingest fingerprint: bump it when an extractor's output changes, so existing
+# indexes re-extract their documents once.
+EXTRACTION_VERSION = "2"
+
 EXTRACTORS: dict[str, Callable[[bytes], Extracted]] = {
     ".txt": plain.extract_text,
     ".text": plain.extract_text,

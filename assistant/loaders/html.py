@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import warnings
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction, Tag
 
 from assistant.loaders.base import Extracted, collapse_spaces, decode_text
@@ -12,15 +13,28 @@ from assistant.types import Heading
 
 _DROP = {"script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "head",
          "nav", "form", "button", "select", "input", "textarea"}  # fmt: skip
+# Boilerplate is found by structure, never by one generator's class names: navigation and
+# page-level banner/footer landmarks, blocks of links that step between pages (rel or accesskey,
+# as DocBook, Texinfo and Javadoc write them), link lists with hardly a word of their own, and
+# permalink anchors ("¶").
+_LANDMARK_ROLES = {"navigation", "banner", "contentinfo", "search"}
+_STEP_RELS = {"prev", "previous", "next", "up", "start", "home", "contents", "index", "first",
+              "last"}  # fmt: skip
+_CONTENT_CONTAINERS = ["article", "main", "section"]
+# A block around page-stepping links is navigation while its own words stay this few.
+NAV_BLOCK_WORDS = 40
+# A list of links is navigation when links hold this share of its words ...
+LINK_DENSITY = 0.8
+# ... and it has at least this many links and at most this many words outside them.
+LINK_LIST_MIN_LINKS = 4
+LINK_LIST_OWN_WORDS = 10
+_PERMALINK = {"¶", "#", "§", "🔗"}
 _BLOCK = {"p", "div", "section", "article", "main", "aside", "header", "footer", "li", "ul",
           "ol", "dl", "dd", "table", "thead", "tbody", "tfoot", "tr", "blockquote", "figure",
           "figcaption", "address", "details", "summary", "hr", "caption", "body",
           "html"}  # fmt: skip
 _CELLS = {"td", "th"}
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-# Boilerplate around the content of generated documentation sites (Sphinx and the like).
-_BOILERPLATE_CLASSES = {"sphinxsidebar", "related", "footer", "headerlink", "navigation",
-                        "breadcrumbs", "toctree-wrapper", "mobile-nav", "sidebar"}  # fmt: skip
 
 
 def _parser() -> str:
@@ -37,17 +51,68 @@ _PARSER = _parser()
 
 def extract(data: bytes) -> Extracted:
     """Extract title, text and headings from an HTML page."""
-    soup = BeautifulSoup(decode_text(data), _PARSER)
+    with warnings.catch_warnings():  # XHTML pages (DocBook output) parse fine as HTML
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(decode_text(data), _PARSER)
     title_tag = soup.find("title")
     page_title = collapse_spaces(title_tag.get_text()).strip() if title_tag else None
     root = soup.find("main") or soup.find(None, {"role": "main"}) or soup.find("article")
     if not isinstance(root, Tag):
         root = soup.body or soup
+    drop_navigation(root)
     builder = _TextBuilder()
     builder.walk(root)
     text, headings = builder.result()
     first_h1 = next((h.title for h in headings if h.kind == "heading"), None)
     return Extracted(text=text, title=page_title or first_h1, headings=tuple(headings))
+
+
+def drop_navigation(root: Tag) -> None:
+    """Remove navigation found by structure from the tree under `root`."""
+    doomed: list[Tag] = []
+    for tag in root.find_all(["header", "footer"]):
+        if tag.find_parent(_CONTENT_CONTAINERS) is None:
+            doomed.append(tag)  # the page's banner and footer, not an article's own
+    for link in root.find_all("a"):
+        text = link.get_text().strip()
+        if text in _PERMALINK:
+            doomed.append(link)
+            continue
+        rel = {str(r).lower() for r in (link.get("rel") or [])}
+        if rel & _STEP_RELS or link.get("accesskey") is not None:
+            block = _navigation_block(link, root)
+            if block is not None:
+                doomed.append(block)
+    for block in root.find_all(["ul", "ol", "dl", "div", "table", "p"]):
+        if _is_link_list(block):
+            doomed.append(block)
+    for tag in doomed:
+        if tag.parent is not None:  # not inside an element removed already
+            tag.decompose()
+
+
+def _navigation_block(link: Tag, root: Tag) -> Tag | None:
+    """The largest block around a page-stepping link that holds few words of its own."""
+    best = None
+    for parent in link.parents:
+        if parent is root or parent.name in ("body", "html", *_CONTENT_CONTAINERS):
+            break
+        if parent.find(_HEADINGS) is not None:
+            break
+        if len(parent.get_text(" ").split()) > NAV_BLOCK_WORDS:
+            break
+        best = parent
+    return best
+
+
+def _is_link_list(block: Tag) -> bool:
+    links = block.find_all("a")
+    if len(links) < LINK_LIST_MIN_LINKS:
+        return False
+    words = len(block.get_text(" ").split())
+    link_words = sum(len(link.get_text(" ").split()) for link in links)
+    own_words = words - link_words
+    return words > 0 and link_words / words >= LINK_DENSITY and own_words <= LINK_LIST_OWN_WORDS
 
 
 class _TextBuilder:
@@ -69,8 +134,7 @@ class _TextBuilder:
 
     def _tag(self, tag: Tag) -> None:
         name = tag.name.lower()
-        classes = set(tag.get("class") or [])
-        if name in _DROP or classes & _BOILERPLATE_CLASSES or tag.get("role") == "navigation":
+        if name in _DROP or tag.get("role") in _LANDMARK_ROLES:
             return
         if tag.get("hidden") is not None or tag.get("aria-hidden") == "true":
             return
