@@ -1,0 +1,142 @@
+"""How much of each document's visible text the loaders keep: word-token recall per corpus.
+
+    python -m benchmarks.extraction_recall [CORPUS ...] [--json FILE]
+
+CORPUS names a golden corpus (`benchmarks/corpora.py`; default: all available). For every
+document, the loader's extracted text is compared with an independent reference:
+
+- HTML: the text of `<body>` (or of the element the page marks as main) as lxml sees it (scripts, styles and `<nav>` removed), minus the
+  site's chrome, found without the loader's rules: text nodes that recur on at least half of the
+  corpus's pages ("Prev", "Next", "Home", a copyright line) and text nodes that are another
+  page's title (links to the neighbouring pages);
+- PDF: `pdftotext` (poppler-utils);
+- Markdown and plain text: the file itself.
+
+Recall is the multiset overlap of lower-cased word tokens divided by the reference's tokens,
+token-weighted over the corpus. The goal is >= 0.99 on every corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks.corpora import Corpus, all_corpora
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+CHROME_SHARE = 0.5
+
+
+def tokens(text: str) -> Counter[str]:
+    """Lower-cased word tokens with counts."""
+    return Counter(_WORD.findall(text.lower()))
+
+
+def recall(extracted: Counter[str], reference: Counter[str]) -> float:
+    """Share of the reference's tokens found in the extracted text (multiset)."""
+    total = sum(reference.values())
+    if total == 0:
+        return 1.0
+    return sum(min(count, extracted[word]) for word, count in reference.items()) / total
+
+
+def html_title(path: Path) -> str:
+    """The page's <title>."""
+    import lxml.html
+
+    titles = lxml.html.fromstring(path.read_bytes()).xpath("//title")
+    return " ".join(titles[0].text_content().split()) if titles else ""
+
+
+def html_text_nodes(path: Path) -> list[str]:
+    """The visible text nodes of a page's body, by lxml (not the loader's code)."""
+    import lxml.html
+
+    tree = lxml.html.fromstring(path.read_bytes())
+    for bad in tree.xpath("//script|//style|//noscript|//template|//nav|//head"):
+        bad.drop_tree()
+    # A page that marks its main content (ARIA role or HTML element) says where it is.
+    marked = tree.xpath("//main|//*[@role='main']|//article")
+    body = tree.find("body")
+    root = marked[0] if marked else body if body is not None else tree
+    return [" ".join(t.split()) for t in root.itertext() if t.strip()]
+
+
+def references(corpus: Corpus) -> dict[Path, Counter[str]]:
+    """The reference tokens of every document of a corpus."""
+    files = [p for p in corpus.paths if p.is_file()] or sorted(
+        f for p in corpus.paths for f in p.rglob("*") if f.is_file()
+    )
+    pages = {p: html_text_nodes(p) for p in files if p.suffix.lower() in (".html", ".htm")}
+    recurring: Counter[str] = Counter()
+    for nodes in pages.values():
+        recurring.update(set(nodes))
+    chrome = {t for t, n in recurring.items() if len(pages) >= 4 and n >= CHROME_SHARE * len(pages)}
+    titles = {p: html_title(p) for p in pages}
+    result: dict[Path, Counter[str]] = {}
+    for path in files:
+        suffix = path.suffix.lower()
+        if path in pages:
+            # Links to the neighbouring pages name them by their titles: site navigation.
+            others = {t for p, t in titles.items() if p != path and t}
+            kept = [t for t in pages[path] if t not in chrome and t not in others]
+            result[path] = tokens(" ".join(kept))
+        elif suffix == ".pdf":
+            text = subprocess.run(
+                ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+            ).stdout
+            result[path] = tokens(text)
+        else:
+            result[path] = tokens(path.read_text("utf-8", errors="replace"))
+    return result
+
+
+def measure(corpus: Corpus) -> dict[str, object]:
+    """Per-corpus recall (token-weighted) and the five worst documents."""
+    from assistant.loaders import load_document
+
+    per_document = []
+    found = total = 0
+    for path, reference in references(corpus).items():
+        document = load_document(path, str(path), 200 * 1024 * 1024)
+        extracted = tokens(document.text)
+        size = sum(reference.values())
+        value = recall(extracted, reference)
+        found += value * size
+        total += size
+        per_document.append((value, str(path)))
+    per_document.sort()
+    return {
+        "recall": found / total if total else 1.0,
+        "documents": len(per_document),
+        "worst": [{"source": s, "recall": round(v, 4)} for v, s in per_document[:5]],
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the recall of every chosen corpus."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpora", nargs="*", help="corpus names (default: all available)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    corpora = all_corpora()
+    names = args.corpora or [n for n, c in corpora.items() if c.available]
+    results = {name: measure(corpora[name]) for name in names}
+    for name, result in results.items():
+        worst = ", ".join(f"{Path(w['source']).name} {w['recall']:.3f}" for w in result["worst"])  # type: ignore[attr-defined]
+        print(
+            f"{name}: recall {result['recall']:.4f} over {result['documents']} documents; worst: {worst}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1), "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
