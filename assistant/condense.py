@@ -20,8 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.interpret import focus_clause
 from assistant.text import STOPWORDS, content_terms, sentence_spans
 from assistant.types import Message
+
+_AUXILIARIES = {"do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "can",
+                "could", "will", "would", "should", "must", "may", "might"}  # fmt: skip
 
 # Pronouns that always point back; demonstratives only when they stand alone ("does that
 # apply", "why is this"), not as determiners or relative pronouns ("the setting that limits").
@@ -87,8 +91,15 @@ def condense(question: str, history: Sequence[Message]) -> str:
     elliptical = len(content_terms(fragment)) <= FRAGMENT_TERMS and not _refers_back(fragment)
     if _CONTINUATION.search(question) and elliptical:
         return _merge(previous, fragment)
-    subject, predicate = _subject_and_predicate(previous)
-    phrase = subject or topic_phrase(previous) or topic_phrase(_previous_answer(history) or "")
+    asked = focus_clause(previous)
+    subject, predicate = _subject_and_predicate(asked)
+    phrase = (
+        _code_name(asked)
+        or _code_name(_previous_answer(history) or "", exclude=previous)
+        or subject
+        or topic_phrase(asked)
+        or topic_phrase(_previous_answer(history) or "")
+    )
     if not phrase:
         return _merge(previous, fragment or question)
     if predicate:
@@ -116,12 +127,30 @@ _WH_NOUN = re.compile(
 _WH_SUBJECT = re.compile(r"^\s*(?:which|what)\s+([\w.’'-]+)\s+(\w+)\b\s*(.*)$", re.IGNORECASE)
 
 
+_CODE_NAME = re.compile(r"[A-Za-z_][\w]*(?:[._][\w]+)+(?:\(\))?|\b[a-z]+_[a-z_]+\b")
+
+
+def _code_name(text: str, exclude: str = "") -> str:
+    """The first code-like name in a text (heapq.heappop, max_wal_size), unless in `exclude`."""
+    for match in _CODE_NAME.finditer(text):
+        name = match.group().rstrip(".")
+        # Lower-case dotted or snake_case names are code; "JD.com" is a company.
+        code = "_" in name or ("." in name and name[0].islower())
+        if code and name.lower() not in exclude.lower():
+            return name
+    return ""
+
+
 def _subject_and_predicate(previous: str) -> tuple[str, str]:
     """'Which companies had to halt X?' -> ('the companies', 'had to halt X')."""
     match = _WH_NOUN.match(previous.rstrip("?.! "))
+    if match is not None and match.group(1).split()[0].lower() in _AUXILIARIES:
+        match = None  # "What does X return": no noun after the question word
     if match is None:
         subject = _WH_SUBJECT.match(previous.rstrip("?.! "))
-        if subject is None or not content_terms(subject.group(1)):
+        if subject is None or subject.group(1).lower() in _AUXILIARIES:
+            return "", ""
+        if not content_terms(subject.group(1)):
             return "", ""
         return f"the {subject.group(1)}", f"{subject.group(2)} {subject.group(3)}".strip()
     noun = match.group(1).strip()

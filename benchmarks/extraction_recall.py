@@ -5,7 +5,8 @@
 CORPUS names a golden corpus (`benchmarks/corpora.py`; default: all available). For every
 document, the loader's extracted text is compared with an independent reference:
 
-- HTML: the text of `<body>` (or of the element the page marks as main) as lxml sees it (scripts, styles and `<nav>` removed), minus the
+- HTML: the text of `<body>` (or of the element the page marks as main) as lxml sees it
+  (scripts, styles and `<nav>` removed), minus the
   site's chrome, found without the loader's rules: text nodes that recur on at least half of the
   corpus's pages ("Prev", "Next", "Home", a copyright line) and text nodes that are another
   page's title (links to the neighbouring pages);
@@ -129,10 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = args.corpora or [n for n, c in corpora.items() if c.available]
     results = {name: measure(corpora[name]) for name in names}
     for name, result in results.items():
-        worst = ", ".join(f"{Path(w['source']).name} {w['recall']:.3f}" for w in result["worst"])  # type: ignore[attr-defined]
-        print(
-            f"{name}: recall {result['recall']:.4f} over {result['documents']} documents; worst: {worst}"
-        )
+        shown = result["worst"]
+        assert isinstance(shown, list)
+        worst = ", ".join(f"{Path(w['source']).name} {w['recall']:.3f}" for w in shown)
+        print(f"{name}: recall {result['recall']:.4f} ({result['documents']} docs); worst: {worst}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1), "utf-8")
     return 0

@@ -165,3 +165,12 @@ def test_a_follow_up_of_a_follow_up_keeps_the_first_topic() -> None:
     rewritten = condense("Does it need a restart?", history)
     assert "connection limit" in rewritten
     assert rewritten.endswith("need a restart?")
+
+
+def test_it_refers_to_the_setting_the_previous_answer_named() -> None:
+    history = [
+        Message(role="user", content="Index builds crawl. Which memory setting do they use?"),
+        Message(role="assistant", content="maintenance_work_mem sets that memory [1]."),
+    ]
+    rewritten = condense("And what is it set to by default?", history)
+    assert rewritten == "And what is maintenance_work_mem set to by default?"

@@ -40,7 +40,8 @@ MODEL_FILE = "extractive_model.json"
 MAX_ANSWER_CHARS = 600
 
 RANK_FEATURES = (
-    "semantic", "semantic_focus", "semantic_rel", "lexical", "lexical_focus", "lexical_rel",
+    "semantic", "semantic_focus", "semantic_rel", "section_semantic", "lexical",
+    "lexical_focus", "lexical_rel", "section_lexical",
     "novelty", "type_ok",
     "type_missing", "passage_rank", "passage_lexical", "code", "short", "expanded", "dangling",
 )  # fmt: skip
@@ -343,6 +344,25 @@ def candidate_features(
             content_terms(" ".join([passage.title, heading.title if heading else "", passage.text]))
         )
         passage_lexical = _coverage(context_terms, weights)
+        # A sentence inherits what its section (the description under a heading or a defined
+        # term) says: "The default is five minutes." answers only because of where it stands.
+        sections: dict[int, list[int]] = {}
+        for index, (start, _) in enumerate(passage.sentence_spans):
+            owner = heading_at(passage.headings, start)
+            sections.setdefault(-1 if owner is None else owner.offset, []).append(index)
+        section_of = {i: key for key, members in sections.items() for i in members}
+        section_similarity = {
+            key: float(max(max(similarities[i], focus_similarities[i]) for i in members))
+            for key, members in sections.items()
+        }
+        section_terms_of = {
+            key: set(
+                content_terms(
+                    " ".join(passage.sentence_text(*passage.sentence_spans[i]) for i in members)
+                )
+            )
+            for key, members in sections.items()
+        }
         top_weight = max(weights.values(), default=1.0) or 1.0
         missing = max((w for t, w in weights.items() if t not in context_terms), default=0.0)
         for index, (start, end) in enumerate(passage.sentence_spans):
@@ -365,12 +385,19 @@ def candidate_features(
             novel = window_terms - asked
             section = heading_at(passage.headings, start)
             section_terms = set(content_terms(section.title)) if section else set()
+            key_of_section = section_of[index]
             result.append(
                 (
                     window,
                     {
                         "semantic": float(np.clip(similarities[index], 0.0, 1.0)),
                         "semantic_focus": float(np.clip(focus_similarities[index], 0.0, 1.0)),
+                        "section_semantic": float(
+                            np.clip(section_similarity[key_of_section], 0.0, 1.0)
+                        ),
+                        "section_lexical": _coverage(
+                            section_terms | section_terms_of[key_of_section], focus_weights
+                        ),
                         "lexical": _coverage(window_terms | section_terms, weights),
                         "lexical_focus": _coverage(window_terms | section_terms, focus_weights),
                         "novelty": min(1.0, len(novel) / 8.0),
