@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from assistant.text import QUESTION_WORDS, content_terms, sentence_spans, words
+from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, words
 
 AnswerType = Literal["number", "date", "person", "reason", "procedure", "name"]
 
@@ -37,6 +37,9 @@ class Ask:
     focus: str  # the clause that asks: the whole question when it is one plain question
     answer_type: AnswerType | None
     specific_terms: tuple[str, ...]  # stemmed terms of names, code and numbers in the question
+    # The noun a "which X" / "what X" question asks for ("companies", "setting"): it names the
+    # kind of answer, so a sentence repeating it is no evidence.
+    answer_noun: str | None = None
 
 
 def analyse(question: str) -> Ask:
@@ -47,7 +50,24 @@ def analyse(question: str) -> Ask:
         focus=focus,
         answer_type=answer_type(focus),
         specific_terms=tuple(specific_terms(question)),
+        answer_noun=answer_noun(focus),
     )
+
+
+def answer_noun(focus: str) -> str | None:
+    """The stemmed head noun after a leading "which" or "what" (at most two words on)."""
+    tokens = words(focus)
+    if tokens[:1] == ["and"]:
+        tokens = tokens[1:]
+    if tokens[:1] not in (["which"], ["what"]):
+        return None
+    head = None
+    for token in tokens[1:3]:
+        if token in _AUXILIARIES or token in STOPWORDS:
+            break
+        head = token
+    terms = content_terms(head) if head else []
+    return terms[0] if terms else None
 
 
 def focus_clause(question: str) -> str:

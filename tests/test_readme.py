@@ -21,8 +21,14 @@ def test_readme_python_example_runs(
     monkeypatch.chdir(tmp_path)
     exec(compile(block.group(1), "README.md", "exec"), {})
     output = capsys.readouterr().out
-    assert "Ant Group" in output
-    assert "seeds/000_4f69a52559980107.txt" in output
+    first_answer = output.splitlines()[0]
+    assert first_answer != "The documents don't answer this."
+    assert "[1]" in first_answer
+    seed_text = (SEEDS / "000_4f69a52559980107.txt").read_text("utf-8")
+    cited = [line for line in output.splitlines() if line.startswith("1 seeds/")]
+    assert cited, output
+    _, _, start, end, quote = cited[0].split(" ", 4)
+    assert seed_text[int(start) : int(end)] == quote
 
 
 def test_readme_quickstart_is_two_commands() -> None:

@@ -38,6 +38,8 @@ from assistant.types import Answer, AnswerSentence, Citation, Passage, heading_a
 MODEL_FILE = "extractive_model.json"
 # An answer stays short: windows are added while the text stays under this many characters.
 MAX_ANSWER_CHARS = 600
+# A window that holds the kind of answer the lead lacks joins it if it scores this share of it.
+TYPED_WINDOW_RATIO = 0.5
 
 RANK_FEATURES = (
     "semantic", "semantic_focus", "semantic_rel", "section_semantic", "lexical",
@@ -240,9 +242,28 @@ def compose(candidates: Sequence[Candidate], ratio: float) -> list[Candidate]:
     chosen = [lead]
     covered = set(content_terms(lead.text))
     length = len(lead.text)
+    if lead.features.get("type_missing"):
+        # The question asks for a name, number, date, reason or procedure the lead lacks:
+        # the best window that has one supplies it.
+        typed = next(
+            (
+                c
+                for c in candidates[1:12]
+                if c.features.get("type_ok")
+                and c.score >= TYPED_WINDOW_RATIO * lead.score
+                and not _overlaps(c.window, lead.window)
+            ),
+            None,
+        )
+        if typed is not None:
+            chosen.append(typed)
+            covered |= set(content_terms(typed.text))
+            length += len(typed.text)
     for candidate in candidates[1:12]:
         if len(chosen) == 3:
             break
+        if candidate in chosen:
+            continue
         if candidate.score < ratio * lead.score:
             break
         if any(candidate.passage.chunk_id == c.passage.chunk_id for c in chosen):
@@ -289,7 +310,7 @@ def confidence_features(
     for passage in retrieval.passages:
         evidence_terms |= set(content_terms(passage.title + "\n" + passage.text))
     specific = ask.specific_terms
-    weights = {t: retrieval.idf.get(t, 1.0) for t in content_terms(question.standalone)}
+    weights = {t: term_weight(retrieval, t) for t in content_terms(question.standalone)}
     total = sum(weights.values()) or 1.0
     absent_corpus = [t for t in specific if retrieval.term_counts.get(t, 1) == 0]
     absent_evidence = [t for t in specific if t not in evidence_terms]
@@ -321,9 +342,9 @@ def candidate_features(
     """Every distinct evidence window of the retrieved passages with its features."""
     ask = analyse(question.text if not question.is_followup else question.standalone)
     asked = set(content_terms(question.standalone))
-    weights = {term: retrieval.idf.get(term, 1.0) for term in asked}
-    focus_terms = set(content_terms(ask.focus)) or asked
-    focus_weights = {term: weights.get(term, retrieval.idf.get(term, 1.0)) for term in focus_terms}
+    weights = {term: term_weight(retrieval, term) for term in asked if term != ask.answer_noun}
+    focus_terms = (set(content_terms(ask.focus)) or asked) - {ask.answer_noun}
+    focus_weights = {term: weights.get(term, term_weight(retrieval, term)) for term in focus_terms}
     focus_vector = retrieval.focus_vector
     if focus_vector is None and embed_focus is not None and ask.focus != question.standalone:
         focus_vector = embed_focus(ask.focus)
@@ -423,6 +444,16 @@ def candidate_features(
             values["semantic_rel"] = values["semantic"] - best_semantic
             values["lexical_rel"] = values["lexical_focus"] - best_lexical
     return result
+
+
+# Added to every term's IDF: in a small corpus a term found in every chunk has an IDF near 0,
+# and coverage would hang on the one or two rarer words of the question.
+TERM_WEIGHT_FLOOR = 1.0
+
+
+def term_weight(retrieval: Retrieval, term: str) -> float:
+    """How much a question term counts in coverage: its IDF plus a floor."""
+    return retrieval.idf.get(term, 1.0) + TERM_WEIGHT_FLOOR
 
 
 def _previous_answer_text(question: Question) -> str:

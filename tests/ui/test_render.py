@@ -157,4 +157,15 @@ def test_follow_up_shows_what_was_searched(seed_assistant: Assistant) -> None:
     assert answer.standalone_question
     html = render_answer(answer)
     assert 'class="qa-searched"' in html
-    assert "Which companies had to halt stablecoin plans?" in html
+    assert answer.standalone_question in html
+    assert "context:" not in html
+
+
+def test_a_long_rewritten_question_is_cut_at_a_word() -> None:
+    long = "How do I raise the limit " + "of the connection pool " * 12 + "on a replica?"
+    answer = Answer(question="And on a replica?", text="x [1].", standalone_question=long)
+    html = render_answer(answer)
+    shown = html.split("<q>")[1].split("</q>")[0]
+    assert shown.endswith(" …")
+    assert len(shown) <= 162
+    assert long.startswith(shown[:-2])
