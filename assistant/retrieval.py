@@ -17,8 +17,10 @@ from assistant.types import Passage
 from assistant.vectorstore import VectorStore
 
 # Second stage: the fused top passages are re-scored by their best sentence's similarity to the
-# question (or its asking clause), using the sentence vectors stored at ingest. The weight is
-# fitted on the tuning corpora (`python -m benchmarks.tune_retrieval`).
+# question (or its asking clause), using the sentence vectors stored at ingest.
+# `python -m benchmarks.tune_retrieval` on the tuning corpora: weights up to 0.5 leave the set
+# of top-5 passages as it was (key fact@5 0.972 / 0.940 / 0.857) and only reorder it; 0.75
+# loses facts. The answerer's models were fitted on this order (passage rank is a feature).
 RERANK_DEPTH = 20
 RERANK_WEIGHT = 0.5
 
