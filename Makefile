@@ -10,11 +10,12 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: help setup setup-llm index run serve test lint typecheck pytest system-deps corpora eval-benchmark fit bench clean
+.PHONY: help setup setup-llm index run serve test check lint typecheck pytest system-deps corpora eval-benchmark fit bench clean
 
 help:
 	@echo "make run   - set up, build the index from seeds/ if needed, serve the chat at http://127.0.0.1:7860 and the API under /v1"
 	@echo "make test  - set up (with the [llm] extra), then ruff, mypy and the whole pytest suite"
+	@echo "make check - ruff, mypy and the fast test tier (no servers, browser or llama.cpp)"
 	@echo "make setup-llm - add the LLM answerers (llama.cpp, SmolLM2, OpenAI-compatible client)"
 	@echo "make eval-benchmark - evaluate on every golden corpus (tuning leave-one-out, held-out), refresh docs/evaluation"
 	@echo "make fit   - refit the extractive answerer's models on the tuning corpora, then evaluate"
@@ -73,6 +74,13 @@ pytest: setup-llm system-deps
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# The loop you live in: lint, types and the fast tier (no servers, browser or llama.cpp).
+check: setup
+	$(BIN)/ruff check assistant tests benchmarks
+	$(BIN)/ruff format --check assistant tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/pytest -m fast -q
 
 # The golden corpora beyond seeds/ and the Python docs (docs/evaluation.md): Debian's PostgreSQL,
 # SQLite, gnuplot and R manuals, and the Markdown docs inside the npm CLI's own package.

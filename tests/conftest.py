@@ -178,3 +178,33 @@ def seed_eval_runs(
     )
     new = EvalRunOutput(second.returncode, second.stdout, second.stderr, new_report)
     return old, new
+
+
+# -- tiers ------------------------------------------------------------------------------------
+# Assigned from what a test uses, never by hand: `make check` runs the `fast` tier only.
+_BROWSER_FIXTURES = {"browser", "page", "chat_page", "screenshot", "page_log", "viewport"}
+_SUBPROCESS_FIXTURES = {"run_cli", "seed_eval_runs", "pytester"}
+# Modules that start servers, subprocesses or llama.cpp in their own bodies (no fixture says so).
+_SERVER_MODULES = {"test_store_outage", "test_store_contract", "test_concurrency",
+                   "test_crash_safety", "test_cli", "test_eval_pydocs"}  # fmt: skip
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with its tier: browser, server, llm or fast."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        module = item.path.stem
+        if fixtures & _BROWSER_FIXTURES or "browser" in item.keywords:
+            tier = "browser"
+        elif "llm" in module or any("llm" in name for name in fixtures):
+            tier = "llm"
+        elif (
+            any("server" in name for name in fixtures)
+            or fixtures & _SUBPROCESS_FIXTURES
+            or module in _SERVER_MODULES
+            or item.path.parent.name in ("api", "security")
+        ):
+            tier = "server"
+        else:
+            tier = "fast"
+        item.add_marker(getattr(pytest.mark, tier))
