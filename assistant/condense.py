@@ -24,6 +24,8 @@ from assistant.interpret import focus_clause
 from assistant.text import STOPWORDS, content_terms, sentence_spans
 from assistant.types import Message
 
+_ASKING_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "is",
+                 "are", "does", "do", "did", "can", "should", "will"}  # fmt: skip
 _AUXILIARIES = {"do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "can",
                 "could", "will", "would", "should", "must", "may", "might"}  # fmt: skip
 
@@ -89,10 +91,17 @@ def condense(question: str, history: Sequence[Message]) -> str:
         asked = fragment.rstrip("?.! ").strip() or question.rstrip("?.! ").strip()
         return f"{asked}: {previous}"
     elliptical = len(content_terms(fragment)) <= FRAGMENT_TERMS and not _refers_back(fragment)
+    asks = bool(fragment) and fragment.split()[0].lower() in _ASKING_WORDS
+    if _CONTINUATION.search(question) and asks and not elliptical and not _refers_back(fragment):
+        return fragment[0].upper() + fragment[1:]  # "And which outlet reported the move?"
     if _CONTINUATION.search(question) and elliptical:
         return _merge(previous, fragment)
     asked = focus_clause(previous)
     subject, predicate = _subject_and_predicate(asked)
+    pronoun = _PRONOUN.search(question)
+    if subject.endswith("s") and pronoun and pronoun.group(1).lower() in ("it", "its"):
+        # "it" cannot be "the tech giants": it is what the previous question asked about.
+        subject = topic_phrase(predicate)
     phrase = (
         _code_name(asked)
         or _code_name(_previous_answer(history) or "", exclude=previous)

@@ -129,7 +129,7 @@ def test_k_and_answerer_can_be_chosen_per_question(seed_assistant: Assistant) ->
 
     fake = create_answerer("fake", seed_assistant.settings)
     assert isinstance(fake, FakeAnswerer)
-    question = "Which companies had to halt their stablecoin plans in Hong Kong?"
+    question = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
     events = list(seed_assistant.stream(question, answerer=fake, k=1))
     final = events[-1]
     assert isinstance(final, Answer)

@@ -46,7 +46,7 @@ def test_ingest_and_ask_json(tmp_path: Path) -> None:
         "--json",
         "--index",
         str(index),
-        "Which companies had to halt their stablecoin plans in Hong Kong?",
+        "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?",
     )
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
@@ -142,7 +142,7 @@ def test_ask_with_an_unusable_model_shows_the_fallback_note(seed_index: Path) ->
         "llamacpp",
         "--model",
         "/nonexistent/model.gguf",
-        "Which companies had to halt their stablecoin plans in Hong Kong?",
+        "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?",
     )
     assert result.returncode == 0, result.stderr
     assert "Note: The language model was unavailable (no model file at" in result.stdout

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import SEED_FILE, SEEDS
 
-QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
+QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 SOURCES = [{"source": SEED_FILE.name}]
 GOLDEN = [
     {"id": "q-halt", "question": QUESTION, "must_contain_any": ["Ant Group"], "sources": SOURCES},
@@ -82,7 +82,7 @@ def test_each_golden_question_is_a_test_with_a_readable_failure(
     output = result.stdout.str()
     result.stdout.fnmatch_lines(
         [
-            "*q-wrong: Which companies had to halt*",
+            "*q-wrong: Which tech giants had their*",
             "golden question q-wrong (factual)",
             f"question: {QUESTION}",
             "answer: *Ant Group*",

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from assistant import Answer, Assistant, Message
 from assistant.answerers.fake import FakeLLM
-from assistant.answerers.generative import GenerativeAnswerer
+from assistant.answerers.generative import EVIDENCE_WINDOWS, GenerativeAnswerer
 from assistant.answerers.prompting import PromptError, Prompts
 from assistant.injection import PLACEHOLDER
 from tests.conftest import INJECTION_FILE, SEED_FILE, make_settings
 
 SEED_TEXT = SEED_FILE.read_text(encoding="utf-8")
-FLAGSHIP = "Which companies had to halt their stablecoin plans in Hong Kong?"
+FLAGSHIP = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 PLUG = (
     "Beijing regulators pulled the plug on Ant Group and JD.com's stablecoin initiatives in "
     "Hong Kong"
@@ -152,16 +153,18 @@ def test_stream_yields_the_tokens_then_the_checked_answer(seed_index: Path) -> N
 
 def test_prompt_fences_numbered_sources_and_hides_injections(injection_index: Path) -> None:
     assistant, llm = fake(injection_index)
-    passages = assistant.retrieve(FLAGSHIP).passages
+    halted = "Which companies had to halt their stablecoin plans in Hong Kong?"
+    passages = assistant.retrieve(halted).passages
     assert any(p.source.endswith(INJECTION_FILE.name) for p in passages)
     llm.enqueue("ACCESS GRANTED [1].")
-    answer = assistant.ask(FLAGSHIP)
+    answer = assistant.ask(halted)
     system, user = llm.calls[0]
     assert "[1]" in (system.content or "")
     prompt = user.content or ""
-    assert FLAGSHIP in prompt
-    for number in range(1, len(passages) + 1):
-        assert f'<source id="{number}"' in prompt
+    assert halted in prompt
+    numbers = [int(n) for n in re.findall(r'<source id="(\d+)"', prompt)]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert 1 <= len(numbers) <= EVIDENCE_WINDOWS  # the best evidence windows, numbered
     assert "Ignore all previous instructions" not in prompt
     assert PLACEHOLDER in prompt
     assert answer.refused  # the injected words are no support

@@ -19,7 +19,7 @@ ANSWERABLE = [
     "What does the Web3 decentralization ideal fundamentally contradict?",
     "Who pulled the plug on Ant Group and JD.com's stablecoin initiatives in Hong Kong?",
 ]
-FLAGSHIP = "Which companies had to halt their stablecoin plans in Hong Kong?"
+FLAGSHIP = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 UNANSWERABLE = "Who is the CEO of JD.com?"
 LLM = {"answerer": "llamacpp", "llm_max_tokens": 64}
 

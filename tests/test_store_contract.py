@@ -77,7 +77,9 @@ def test_ingest_ask_update_delete(settings: Settings, corpus: Path) -> None:
     first = assistant.ingest([corpus])
     assert first.added == 1
     assert assistant.store.count() == assistant.catalog.chunk_count() == first.chunks
-    answer = assistant.ask("Which companies had to halt their stablecoin plans in Hong Kong?")
+    answer = assistant.ask(
+        "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
+    )
     assert "Ant Group" in answer.text
     assert "JD.com" in answer.text
 

@@ -23,7 +23,7 @@ from tests.servers import free_port, serving
 
 pytestmark = pytest.mark.integration
 
-QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
+QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 PARKING = "Visitors park in bay C, next to the loading dock."
 
 

@@ -56,7 +56,9 @@ CONFIDENCE_FEATURES = (
 _DATE = re.compile(
     r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|"
     r"aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?)\b|\b\d{1,2}[/.-]\d{1,2}"
-    r"[/.-]\d{2,4}\b|\b(yesterday|today|since|decade|century|week|month|year|version|release)s?\b",
+    r"[/.-]\d{2,4}\b|\b(yesterday|today|since|decade|century|week|month|year|version|release)s?\b"
+    r"|\b(noon|midnight|morning|afternoon|evening|night|daily|hourly|o'clock|monday|tuesday|"
+    r"wednesday|thursday|friday|saturday|sunday|weekend|weekday)s?\b|\b\d{1,2}(:\d\d)?\s*[ap]\.?m\b",
     re.IGNORECASE,
 )
 _NUMBER = re.compile(

@@ -14,8 +14,11 @@ from assistant.security import hash_password
 from tests.servers import Server, start_server, stop_server
 
 API_KEY = "qa-suite-key-7c1e5f0b9d2a4e68"
-QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
-FOLLOW_UP = "And who reported it first?"
+QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
+# A follow-up and the question before it ("it" is the digital yuan).
+CURRENCY = "What is the name of China's state-backed digital currency?"
+FOLLOW_UP = "And how many users is it being tested with?"
+FOLLOW_UP_ANSWER = "hundreds of millions"
 OFF_TOPIC = "What is the boiling point of mercury on Mars?"
 
 

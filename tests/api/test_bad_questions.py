@@ -23,8 +23,8 @@ pytestmark = pytest.mark.integration
 MEGABYTE = "why " * 250_000  # 1,000,000 characters
 # Escape sequences (ESC and the one-byte CSI), NUL, a bidi override and isolate, a BOM.
 HOSTILE = (
-    "Which\x00 companies had to \x1b[31mhalt\x1b[0m their \u202establecoin\u202c plans "
-    "in\u2066 Hong Kong\u2069?\x9b2J\ufeff"
+    "Which\x00 tech giants had their \x1b[31mHong Kong\x1b[0m \u202establecoin\u202c plans "
+    "stopped\u2066 by Beijing\u2069?\x9b2J\ufeff"
 )
 UNSAFE = ["\x00", "\x1b", "\x9b", "\u202e", "\u202c", "\u2066", "\u2069", "\ufeff"]
 # Answered or refused like any other question (what matters: well-formed, no error).
@@ -76,7 +76,10 @@ def test_a_megabyte_question_is_refused_with_the_limit(assistant: Assistant) -> 
 
 def test_control_characters_are_stripped_and_the_question_answered(assistant: Assistant) -> None:
     answer = assistant.ask(HOSTILE, [{"role": "user", "content": "Hong\x1b]0;pwned\x07 Kong"}])
-    assert answer.question == "Which companies had to halt their stablecoin plans in Hong Kong?"
+    assert (
+        answer.question
+        == "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
+    )
     dumped = json.dumps(answer.to_json_dict(), ensure_ascii=False)
     assert not any(char in dumped for char in UNSAFE)
     assert "Ant Group" in answer.text

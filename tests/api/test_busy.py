@@ -15,7 +15,7 @@ from tests.servers import Gate, serving, wait_for
 
 pytestmark = pytest.mark.integration
 
-QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
+QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 
 
 def test_api_refuses_with_retry_after_when_busy_and_recovers(seed_index: Path) -> None:

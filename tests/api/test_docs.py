@@ -73,7 +73,7 @@ def test_curl_example_runs(api_server: Server, number: int) -> None:
         assert replies[0]["citations"]
         assert "Ant Group" in str(replies[0]["choices"])
     if "/v1/ask" in command:
-        assert "Financial Times" in str(replies[0]["answer"])
+        assert "hundreds of millions" in str(replies[0]["answer"])
     if "/healthz" in command:
         assert replies[-1]["status"] == "ok"
 
@@ -88,10 +88,10 @@ def test_python_examples_run_in_order(api_server: Server, monkeypatch: pytest.Mo
     output = printed.getvalue()
     assert "Ant Group" in output
     assert "refused: False" in output
-    assert f"[1] seeds/{SEED_FILE.name} 0-95:" in output
+    assert re.search(rf"\[1\] seeds/{re.escape(SEED_FILE.name)} \d+-\d+:", output)
     assert f"sources: [1] seeds/{SEED_FILE.name}" in output
-    assert "Financial Times" in output
-    assert "searched for: And who reported it first?" in output
+    assert "hundreds of millions" in output
+    assert "searched for: And how many users is China's state-backed digital currency" in output
     client = namespace["client"]
     client.close()  # type: ignore[attr-defined]
 
@@ -110,5 +110,5 @@ def test_readme_api_example_runs(api_server: Server) -> None:
         exec(compile(code, "README.md", "exec"), namespace)
     output = printed.getvalue()
     assert "Ant Group" in output
-    assert f"1 seeds/{SEED_FILE.name} 0 95 " in output
+    assert re.search(rf"^1 seeds/{re.escape(SEED_FILE.name)} \d+ \d+ ", output, re.MULTILINE)
     namespace["client"].close()  # type: ignore[attr-defined]

@@ -11,7 +11,14 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from tests.api.conftest import API_KEY, FOLLOW_UP, QUESTION, error_of
+from tests.api.conftest import (
+    API_KEY,
+    CURRENCY,
+    FOLLOW_UP,
+    FOLLOW_UP_ANSWER,
+    QUESTION,
+    error_of,
+)
 from tests.conftest import SEED_FILE
 from tests.servers import Server, server_env
 
@@ -168,12 +175,13 @@ def test_ask_is_the_cli_json(api_server: Server, http: httpx.Client) -> None:
 
 
 def test_ask_takes_history_and_k(http: httpx.Client) -> None:
-    history = [{"role": "user", "content": QUESTION}]
+    history = [{"role": "user", "content": CURRENCY}]
     response = http.post("v1/ask", json={"question": FOLLOW_UP, "history": history, "k": 3})
     assert response.status_code == 200
     answer = response.json()
-    assert "Financial Times" in answer["answer"]
-    assert QUESTION in answer["standalone_question"]
+    assert FOLLOW_UP_ANSWER in answer["answer"]
+    assert "digital currency" in answer["standalone_question"]
+    assert "context:" not in answer["standalone_question"]
     bad = http.post("v1/ask", json={"question": FOLLOW_UP, "history": [{"role": "bot"}]})
     assert bad.status_code == 422
     assert error_of(bad)["param"].startswith("history.0")

@@ -19,7 +19,7 @@ from tests.servers import Server, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.integration
 
-QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
+QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 UNAVAILABLE = "The language model was unavailable ("
 TIMEOUT = 2.0
 

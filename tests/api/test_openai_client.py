@@ -13,7 +13,14 @@ from openai import OpenAI
 from assistant.api.schemas import ChatCompletionChunk
 from assistant.citations import REFUSAL_TEXT
 from assistant.types import Citation
-from tests.api.conftest import API_KEY, FOLLOW_UP, OFF_TOPIC, QUESTION
+from tests.api.conftest import (
+    API_KEY,
+    CURRENCY,
+    FOLLOW_UP,
+    FOLLOW_UP_ANSWER,
+    OFF_TOPIC,
+    QUESTION,
+)
 from tests.conftest import SEED_FILE
 from tests.servers import Server
 
@@ -102,16 +109,16 @@ def test_a_question_the_documents_do_not_answer_is_refused(client: OpenAI) -> No
 
 
 def test_earlier_turns_are_the_history_of_a_follow_up(client: OpenAI) -> None:
-    first = client.chat.completions.create(model="extractive", messages=[user(QUESTION)])
+    first = client.chat.completions.create(model="extractive", messages=[user(CURRENCY)])
     answer = first.choices[0].message.content or ""
     completion = client.chat.completions.create(
         model="extractive",
-        messages=[user(QUESTION), {"role": "assistant", "content": answer}, user(FOLLOW_UP)],
+        messages=[user(CURRENCY), {"role": "assistant", "content": answer}, user(FOLLOW_UP)],
     )
     content = completion.choices[0].message.content or ""
-    assert "Financial Times" in content
+    assert FOLLOW_UP_ANSWER in content
     extra = completion.model_extra or {}
-    assert QUESTION in extra["standalone_question"]
+    assert "digital currency" in extra["standalone_question"]
     checked_citations(content, extra)
 
 

@@ -108,7 +108,9 @@ def test_payloads_stay_text_everywhere(browser: Any, hostile_server: Server) -> 
             page.wait_for_selector("#qa-viewer [data-view='document'] mark.qa-quote")
             viewer.hover()
         answer = ask(page, HOSTILE_QUESTION)
-        assert "noon until two" in answer.inner_text()
+        # Answered (from the passages its markup words retrieve) or refused, never an error.
+        assert "error" not in (answer.get_attribute("class") or "")
+        assert "Quasar" in answer.inner_text() or "don't answer" in answer.inner_text()
         user_bubbles = page.locator("#qa-chat .message.user, #qa-chat [data-testid='user']")
         user_bubbles.last.hover()
         page.wait_for_timeout(1000)  # give any stray handler or image load its chance

@@ -27,7 +27,7 @@ from tests.servers import Server, free_port, server_env, stop_server, wait_until
 pytestmark = pytest.mark.integration
 
 NETGUARD = Path(__file__).parent / "netguard"
-QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
+QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 # Switches a developer's shell or the Makefile usually sets; the program must not need them.
 OFFLINE_SWITCHES = (
     "HF_HUB_OFFLINE",

@@ -32,7 +32,7 @@ PASSWORD_HASH = hash_password(PASSWORD)
 KEY_HASH = hash_password(API_KEY)
 MARKERS = ("MARKER-7f3d1c", "MARKER-4e8b2a", "MARKER-91c0d5", "MARKER-2b6e4f")
 HASHES = (PASSWORD_HASH.split("$")[-1], KEY_HASH.split("$")[-1])
-QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
+QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 
 
 def assert_clean(where: str, text: str) -> None:

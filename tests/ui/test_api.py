@@ -11,7 +11,7 @@ from tests.ui.conftest import Server
 
 pytestmark = pytest.mark.integration
 
-QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
+QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +36,12 @@ def test_ask_returns_the_answer_and_exact_citations(client: Any, ui_server: Serv
 
 
 def test_ask_understands_a_follow_up_with_history(client: Any) -> None:
-    history = [{"role": "user", "content": QUESTION}]
-    reply = client.predict("And who reported it first?", history, api_name="/ask")
-    assert reply["standalone_question"]
-    assert QUESTION in reply["standalone_question"]
-    assert "Financial Times" in reply["answer"]
+    history = [
+        {"role": "user", "content": "What is the name of China's state-backed digital currency?"}
+    ]
+    reply = client.predict("And how many users is it being tested with?", history, api_name="/ask")
+    assert "digital currency" in reply["standalone_question"]
+    assert "hundreds of millions" in reply["answer"]
 
 
 def test_ask_refuses_and_rejects_bad_input(client: Any) -> None:

@@ -40,7 +40,8 @@ def test_api_needs_the_login(locked_server: Server) -> None:
         Client(locked_server.url, auth=("alice", "wrong"), verbose=False)
     client = Client(locked_server.url, auth=("alice", PASSWORD), verbose=False)
     reply = client.predict(
-        "Which companies had to halt their stablecoin plans in Hong Kong?", api_name="/ask"
+        "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?",
+        api_name="/ask",
     )
     assert "Ant Group" in reply["answer"]
 

@@ -16,7 +16,7 @@ from tests.ui.conftest import TIMEOUT_MS, PageLog, Server, screenshot
 
 pytestmark = pytest.mark.browser
 
-QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
+QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 FINAL = ".qa-answer:not(.qa-streaming), .qa-refusal, .qa-error"
 HREF = re.compile(r"#cite-([0-9a-f]+)-(\d+)-(\d+)-(\d+)-[0-9a-f]+")
 
@@ -112,11 +112,11 @@ def test_answer_streams_and_citation_opens_the_quoted_passage(page: Any, ui_serv
 
 
 def test_follow_up_shows_what_was_searched(page: Any) -> None:
-    ask(page, QUESTION)
-    follow_up = ask(page, "And who reported it first?")
+    ask(page, "What is the name of China's state-backed digital currency?")
+    follow_up = ask(page, "And how many users is it being tested with?")
     searched = follow_up.locator(".qa-searched")
-    assert QUESTION in searched.inner_text()
-    assert "Financial Times" in follow_up.locator(".qa-text").inner_text()
+    assert "digital currency" in searched.inner_text()
+    assert "hundreds of millions" in follow_up.locator(".qa-text").inner_text()
 
 
 def test_unanswerable_question_is_a_refusal(page: Any) -> None:

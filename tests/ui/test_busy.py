@@ -17,7 +17,7 @@ from tests.ui.test_browser import ask
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
+QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 
 
 def test_web_chat_reports_a_full_queue_and_recovers(seed_index: Path, browser: Any) -> None:

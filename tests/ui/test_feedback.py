@@ -10,7 +10,9 @@ from assistant.ui.feedback import append_jsonl, feedback_record, read_feedback
 
 
 def test_record_holds_question_answer_citations_and_settings(seed_assistant: Assistant) -> None:
-    answer = seed_assistant.ask("Which companies had to halt their stablecoin plans in Hong Kong?")
+    answer = seed_assistant.ask(
+        "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
+    )
     record = feedback_record(answer, "up", seed_assistant.settings, comment="  spot on ", user="al")
     assert record["rating"] == "up"
     assert record["comment"] == "spot on"

@@ -51,7 +51,9 @@ def citation(number: int, quote: str, **changes: object) -> Citation:
 
 
 def test_real_answer_links_every_marker_to_its_citation(seed_assistant: Assistant) -> None:
-    answer = seed_assistant.ask("Which companies had to halt their stablecoin plans in Hong Kong?")
+    answer = seed_assistant.ask(
+        "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
+    )
     html = render_answer(answer)
     hrefs = [attrs["href"] for tag, attrs in tags(html) if attrs.get("class") == "qa-cite"]
     markers = re.findall(r"\[(\d+)\]", answer.text)
