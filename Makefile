@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: help setup setup-llm index run serve test check lint typecheck pytest system-deps corpora eval-benchmark fit bench clean
+.PHONY: help setup setup-llm index run serve test check fuzz lint typecheck pytest system-deps corpora eval-benchmark fit bench clean
 
 help:
 	@echo "make run   - set up, build the index from seeds/ if needed, serve the chat at http://127.0.0.1:7860 and the API under /v1"
@@ -74,6 +74,10 @@ pytest: setup-llm system-deps
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# Random, longer hypothesis runs (the default profile is derandomised); not part of CI.
+fuzz: setup
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -m fast -q tests/test_properties.py
 
 # The loop you live in: lint, types and the fast tier (no servers, browser or llama.cpp).
 check: setup

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from assistant import Assistant, Settings
 from assistant.evaluation.golden import load_golden, write_golden
@@ -31,6 +32,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+# Hypothesis: derandomised by default so `make check`/`make test`/CI never flake on a new
+# random example; `make fuzz` (HYPOTHESIS_PROFILE=fuzz) explores randomly and for longer.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+hypothesis_settings.register_profile("fuzz", max_examples=2000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)
@@ -97,7 +104,7 @@ def corpus(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def fresh_index(tmp_path: Path) -> Iterator[Path]:
+def fresh_index(tmp_path: Path) -> Path:
     """An empty index directory."""
     index_dir = tmp_path / "index"
     return index_dir
