@@ -18,13 +18,15 @@ GOLDEN = REPO / "tests" / "golden"
 SEEDS = REPO / "seeds"
 PYDOCS_ROOT = Path("/usr/share/doc/python3.11/html")
 
-Role = Literal["tuning", "held-out"]
+# "pending": a set that arrived after the last fit; evaluated and fitted on only once its role
+# is decided (a gnuplot PDF set, written as a tuning set).
+Role = Literal["tuning", "held-out", "pending"]
 # Decided before any answer on the new corpora was looked at (issue 12's protocol).
 ROLES: dict[str, Role] = {
     "seed": "tuning",
     "pydocs": "tuning",
     "pgadmin": "tuning",
-    "gnuplot": "tuning",
+    "gnuplot": "pending",
     "sqlite": "held-out",
     "radmin": "held-out",
     "npmdocs": "held-out",
@@ -81,9 +83,10 @@ def corpus(name: str) -> Corpus:
 
 def all_corpora() -> dict[str, Corpus]:
     """Every corpus whose listing and golden set exist in the repository."""
+    names = [name for name in ROLES if ROLES[name] != "pending"]
     names = [
         name
-        for name in ROLES
+        for name in names
         if name == "seed"
         or ((GOLDEN / f"{name}_corpus.txt").exists() and (GOLDEN / f"{name}_qa.jsonl").exists())
     ]
