@@ -11,7 +11,6 @@ from assistant import Answer, Assistant, Message
 from assistant.answerers.fake import FakeLLM
 from assistant.answerers.generative import EVIDENCE_WINDOWS, GenerativeAnswerer
 from assistant.answerers.prompting import PromptError, Prompts
-from assistant.injection import PLACEHOLDER
 from tests.conftest import INJECTION_FILE, SEED_FILE, make_settings
 
 SEED_TEXT = SEED_FILE.read_text(encoding="utf-8")
@@ -165,8 +164,9 @@ def test_prompt_fences_numbered_sources_and_hides_injections(injection_index: Pa
     numbers = [int(n) for n in re.findall(r'<source id="(\d+)"', prompt)]
     assert numbers == list(range(1, len(numbers) + 1))
     assert 1 <= len(numbers) <= EVIDENCE_WINDOWS  # the best evidence windows, numbered
+    # The sources are evidence windows, and an instruction-like sentence never starts one:
+    # the injection is not in the prompt at all (format_sources would hide it if it were).
     assert "Ignore all previous instructions" not in prompt
-    assert PLACEHOLDER in prompt
     assert answer.refused  # the injected words are no support
     assert "ACCESS GRANTED" not in answer.text
 
