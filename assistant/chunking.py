@@ -14,6 +14,7 @@ construction (no searching for text), and every visible character lies in some c
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -217,6 +218,4 @@ def _glued_blocks(units: list[_Unit]) -> list[list[_Unit]]:
 
 
 def _is_combining(character: str) -> bool:
-    import unicodedata
-
     return unicodedata.combining(character) > 0 or character in "\u200d\ufe0f"

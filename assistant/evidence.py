@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
+from assistant.text import sentence_spans
 from assistant.types import Heading, Passage, heading_at
 
 # How far a window may grow past its sentence.
@@ -71,7 +73,7 @@ def as_passage(window: Window) -> Passage:
 
 def window_for(passage: Passage, start: int, end: int) -> Window:
     """The evidence window of the sentence at [start, end) of a passage."""
-    lines = _line_spans(passage)
+    lines = _line_spans(passage.text, passage.start)
     index = next((i for i, (s, e) in enumerate(lines) if s <= start < e + 1), None)
     if index is None:
         return Window(passage, start, end, start, end)
@@ -113,32 +115,36 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
     return Window(passage, window_start, window_end, start, end, expanded, dangling)
 
 
-def _line_spans(passage: Passage) -> list[tuple[int, int]]:
-    """Absolute (start, end) of every non-blank line of the passage, trimmed."""
+@lru_cache(maxsize=64)
+def _line_spans(text: str, offset: int) -> tuple[tuple[int, int], ...]:
+    """Absolute (start, end) of every non-blank line of a passage's text, trimmed.
+
+    Cached: every sentence of a passage asks for the same lines.
+    """
     spans = []
-    offset = passage.start
-    for raw in passage.text.split("\n"):
+    for raw in text.split("\n"):
         stripped = raw.strip()
         if stripped:
             lead = len(raw) - len(raw.lstrip())
             spans.append((offset + lead, offset + lead + len(stripped)))
         offset += len(raw) + 1
-    return spans
+    return tuple(spans)
 
 
-def _is_heading_line(passage: Passage, span: tuple[int, int]) -> bool:
-    return any(h.offset == span[0] and h.kind == "heading" for h in passage.headings)
+def is_heading_at(passage: Passage, offset: int) -> bool:
+    """Whether a section heading (not a defined term) starts at `offset` of the passage."""
+    return any(h.offset == offset and h.kind == "heading" for h in passage.headings)
 
 
 def _following_lines(
-    passage: Passage, lines: list[tuple[int, int]], index: int
+    passage: Passage, lines: tuple[tuple[int, int], ...], index: int
 ) -> list[tuple[int, int]]:
     """The lines a lead-in introduces: its items or code lines, or one line of prose, up to the
     next heading or the size limit."""
     taken: list[tuple[int, int]] = []
     size = 0
     for span in lines[index + 1 : index + 1 + MAX_FOLLOWING_LINES]:
-        if _is_heading_line(passage, span):
+        if is_heading_at(passage, span[0]):
             break
         text = passage.sentence_text(*span)
         is_item = bool(_ITEM.match(text)) or _is_code_at(passage, span) or not _is_prose(text)
@@ -153,12 +159,12 @@ def _following_lines(
     return taken
 
 
-def _lead_in(passage: Passage, lines: list[tuple[int, int]], index: int) -> int | None:
+def _lead_in(passage: Passage, lines: tuple[tuple[int, int], ...], index: int) -> int | None:
     """Start of the line that introduces the item or code at `index`, if within reach."""
     for back in range(index - 1, max(-1, index - 1 - MAX_FOLLOWING_LINES), -1):
         span = lines[back]
         text = passage.sentence_text(*span)
-        if _is_heading_line(passage, span):
+        if is_heading_at(passage, span[0]):
             return None
         if _INTRODUCES.search(text):
             if lines[index][1] - span[0] > MAX_WINDOW_CHARS:
@@ -171,8 +177,6 @@ def _lead_in(passage: Passage, lines: list[tuple[int, int]], index: int) -> int 
 
 def _last_sentence_start(line: str, offset: int) -> int:
     """Where the last sentence of a line starts (the lead-in is its last sentence)."""
-    from assistant.text import sentence_spans
-
     spans = sentence_spans(line)
     return offset + spans[-1][0] if spans else offset
 

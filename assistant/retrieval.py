@@ -78,8 +78,7 @@ class HybridRetriever:
         timings["dense"] = _ms(clock)
 
         clock = time.perf_counter()
-        lexical, counts, timings["lexical"] = lexical_job.result()
-        idf = idf_from_counts(counts, self.catalog.chunk_count())
+        lexical, counts, idf, timings["lexical"] = lexical_job.result()
         timings["lexical_wait"] = _ms(clock)
 
         clock = time.perf_counter()
@@ -117,17 +116,20 @@ class HybridRetriever:
         timings["fuse"] = _ms(clock)
         return Retrieval(query, query_vector, tuple(passages), timings, idf, counts, focus_vector)
 
-    def _lexical(self, query: str) -> tuple[list[tuple[str, float]], dict[str, int], float]:
-        """BM25 hits, the query terms' chunk counts, and the milliseconds it took."""
+    def _lexical(
+        self, query: str
+    ) -> tuple[list[tuple[str, float]], dict[str, int], dict[str, float], float]:
+        """BM25 hits, the query terms' chunk counts and IDF, and the milliseconds it took."""
         clock = time.perf_counter()
         query_terms = content_terms(query)
         counts = self.catalog.term_counts(query_terms)
-        idf = idf_from_counts(counts, self.catalog.chunk_count())
-        large = self.catalog.chunk_count() >= LARGE_INDEX
+        total = self.catalog.chunk_count()
+        idf = idf_from_counts(counts, total)
+        large = total >= LARGE_INDEX
         hits = self.catalog.lexical_search(
             selective_terms(idf) if large else query_terms, self.candidates
         )
-        return hits, counts, _ms(clock)
+        return hits, counts, idf, _ms(clock)
 
 
 _LEXICAL_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")

@@ -82,12 +82,13 @@ def corpus(name: str) -> Corpus:
 
 
 def all_corpora() -> dict[str, Corpus]:
-    """Every corpus whose listing and golden set exist in the repository."""
-    names = [name for name in ROLES if ROLES[name] != "pending"]
-    names = [
-        name
-        for name in names
-        if name == "seed"
-        or ((GOLDEN / f"{name}_corpus.txt").exists() and (GOLDEN / f"{name}_qa.jsonl").exists())
-    ]
-    return {name: corpus(name) for name in names}
+    """Every corpus with a decided role whose listing and golden set exist in the repository."""
+    return {
+        name: corpus(name)
+        for name, role in ROLES.items()
+        if role != "pending"
+        and (name == "seed" or all((GOLDEN / f"{name}{s}").exists() for s in _FILES))
+    }
+
+
+_FILES = ("_corpus.txt", "_qa.jsonl")

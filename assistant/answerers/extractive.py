@@ -27,7 +27,7 @@ import numpy as np
 
 from assistant.answerers.base import Question
 from assistant.citations import REFUSAL_TEXT, citation_for, with_marker, without_document_markers
-from assistant.evidence import Window, window_for
+from assistant.evidence import Window, is_heading_at, window_for
 from assistant.injection import looks_like_instruction
 from assistant.interpret import Ask, analyse
 from assistant.retrieval import Retrieval, cosine_rows
@@ -389,7 +389,7 @@ def candidate_features(
         top_weight = max(weights.values(), default=1.0) or 1.0
         missing = max((w for t, w in weights.items() if t not in context_terms), default=0.0)
         for index, (start, end) in enumerate(passage.sentence_spans):
-            if _is_heading(passage, start, end):
+            if is_heading_at(passage, start):
                 continue  # a heading names a topic; it does not answer
             window = window_for(passage, start, end)
             key = (passage.doc_id, window.start, window.end)
@@ -463,10 +463,6 @@ def _previous_answer_text(question: Question) -> str:
         if message.role == "assistant":
             return " ".join(message.content.split())
     return ""
-
-
-def _is_heading(passage: Passage, start: int, end: int) -> bool:
-    return any(h.offset == start and h.kind == "heading" for h in passage.headings)
 
 
 def _has_type(text: str, ask: Ask) -> bool:
