@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.interpret import focus_clause
-from assistant.text import STOPWORDS, content_terms, sentence_spans
+from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, words
 from assistant.types import Message
 
 _ASKING_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "is",
@@ -49,22 +49,40 @@ _CONTINUATION = re.compile(
     r"^\s*(and|but|also|so|or|then|what about|how about|same for|what if)\b[\s,]*", re.IGNORECASE
 )
 _TOKEN = re.compile(r"[\w][\w.'’/-]*\w|\w")
+# Words with which a fragment points back at the previous question ("Same thing?", "That too?").
+_POINTING_BACK = {"same", "too", "also", "either", "again", "likewise", "that", "this", "it"}
 # A scenario question has its own topic: this many content terms, or several sentences,
 # pronouns or not ("Our app writes while the export runs and it fails: which mode helps?").
 SELF_CONTAINED_TERMS = 6
 # A follow-up this short (in content terms) that opens with "and", "what about", ... is a
 # fragment to merge into the previous question.
 FRAGMENT_TERMS = 3
+# A scenario's asking sentence this short, without a question word, asks nothing of its own.
+ELLIPTICAL_ASK_WORDS = 3
 MAX_PHRASE_WORDS = 6
 
 
 def needs_context(question: str) -> bool:
     """Whether the question probably refers back to earlier turns."""
     own_terms = len(content_terms(question))
-    if own_terms < 2 or _CONTINUATION.search(question):
+    if own_terms < 2 or _CONTINUATION.search(question) or _elliptical_ask(question):
         return True
     scenario = own_terms >= SELF_CONTAINED_TERMS or len(sentence_spans(question)) > 1
     return not scenario and _refers_back(question)
+
+
+def _elliptical_ask(question: str) -> bool:
+    """A scenario whose asking sentence is a bare fragment pointing back: "Our other office
+    uses semicolons. Same thing?" (a few words, no question word, not a yes/no question)."""
+    if len(sentence_spans(question)) < 2:
+        return False
+    tokens = words(focus_clause(question))
+    return (
+        0 < len(tokens) <= ELLIPTICAL_ASK_WORDS
+        and not set(tokens) & QUESTION_WORDS
+        and tokens[0] not in _AUXILIARIES
+        and bool(set(tokens) & _POINTING_BACK)
+    )
 
 
 def _refers_back(question: str) -> bool:
@@ -85,6 +103,11 @@ def condense(question: str, history: Sequence[Message]) -> str:
     previous = _previous_question(history)
     if previous is None:
         return question
+    if _elliptical_ask(question):
+        # The new situation, then the previous question asked again about it.
+        ask = focus_clause(question)
+        situation = question[: question.rfind(ask)].strip()
+        return f"{situation} {previous}"
     fragment = _CONTINUATION.sub("", question, count=1).strip()
     if not content_terms(fragment) and not _refers_back(fragment):
         # "Why?", "How?": the same question, asked another way.
@@ -111,10 +134,13 @@ def condense(question: str, history: Sequence[Message]) -> str:
     )
     if not phrase:
         return _merge(previous, fragment or question)
+    as_asked = question
     if predicate:
         question = _DO_IT.sub(predicate, question, count=1)
     rewritten, count = _replace_reference(question, phrase)
-    if count == 0 and rewritten == question and not predicate:
+    if count == 0 and rewritten == as_asked:
+        # Nothing to resolve ("And if I switch to pdfcairo?"): a new condition on the
+        # previous question.
         return _merge(previous, fragment or question)
     return rewritten
 

@@ -26,6 +26,17 @@ _AUXILIARIES = {"do", "does", "did", "can", "could", "should", "would", "is", "a
 _NUMBER_HOW = {"many", "much", "long", "often", "far", "big", "large", "old", "high", "low",
                "small", "fast", "soon"}  # fmt: skip
 _DATE_NOUNS = {"year", "date", "month", "day", "time"}
+# A question about what holds when nobody sets anything: "by default", "out of the box", "if we
+# never touch it", "unless told otherwise". Everyday English for a default, in any manual.
+_DEFAULT_ASK = re.compile(
+    r"\bdefaults?\b|\bout of the box\b|\bunless\b[^?]*\botherwise\b"
+    r"|\bunless (?:we|i|you|they|someone|anyone) (?:change|set|configure|touch|specify|give|tell)"
+    r"|\bif (?:we|i|you|they|nobody|no one) (?:don'?t|do not|didn'?t|did not|never|leave)\b"
+    r"|\b(?:nobody|no one|never) (?:ever )?(?:changed|touched|set|configured|touch|change)\b"
+    r"|\b(?:left|leave) (?:it |them |the \w+ )?(?:alone|unset|as is)\b|\buntouched\b"
+    r"|\bwithout (?:setting|changing|configuring|specifying|giving)\b",
+    re.IGNORECASE,
+)
 _TOKEN = re.compile(r"[`'\"“‘]?([\w][\w.:/+#@-]*[\w+#]|\w)[`'\"”’]?")
 
 
@@ -40,6 +51,8 @@ class Ask:
     # The noun a "which X" / "what X" question asks for ("companies", "setting"): it names the
     # kind of answer, so a sentence repeating it is no evidence.
     answer_noun: str | None = None
+    # Whether it asks what holds when nothing is set (a default value or behaviour).
+    asks_default: bool = False
 
 
 def analyse(question: str) -> Ask:
@@ -51,6 +64,7 @@ def analyse(question: str) -> Ask:
         answer_type=answer_type(focus),
         specific_terms=tuple(specific_terms(question)),
         answer_noun=answer_noun(focus),
+        asks_default=bool(_DEFAULT_ASK.search(question)),
     )
 
 

@@ -38,6 +38,9 @@ class Retrieval:
     term_counts: dict[str, int] = field(default_factory=dict)
     # The vector of the question's asking clause, when it differs from the whole question.
     focus_vector: Vector | None = field(default=None, repr=False)
+    # How many chunks the index holds: a term missing from 2,000 chunks says more than one
+    # missing from 20.
+    chunk_count: int = 0
 
 
 class HybridRetriever:
@@ -78,7 +81,7 @@ class HybridRetriever:
         timings["dense"] = _ms(clock)
 
         clock = time.perf_counter()
-        lexical, counts, idf, timings["lexical"] = lexical_job.result()
+        lexical, counts, idf, total, timings["lexical"] = lexical_job.result()
         timings["lexical_wait"] = _ms(clock)
 
         clock = time.perf_counter()
@@ -114,12 +117,14 @@ class HybridRetriever:
         ranked = rerank(pool, query_vector, focus_vector, self.rerank_weight if reranking else 0)
         passages = [replace(p, rank=rank) for rank, p in enumerate(ranked[:k])]
         timings["fuse"] = _ms(clock)
-        return Retrieval(query, query_vector, tuple(passages), timings, idf, counts, focus_vector)
+        return Retrieval(
+            query, query_vector, tuple(passages), timings, idf, counts, focus_vector, total
+        )
 
     def _lexical(
         self, query: str
-    ) -> tuple[list[tuple[str, float]], dict[str, int], dict[str, float], float]:
-        """BM25 hits, the query terms' chunk counts and IDF, and the milliseconds it took."""
+    ) -> tuple[list[tuple[str, float]], dict[str, int], dict[str, float], int, float]:
+        """BM25 hits, the query terms' chunk counts and IDF, the chunk count, milliseconds."""
         clock = time.perf_counter()
         query_terms = content_terms(query)
         counts = self.catalog.term_counts(query_terms)
@@ -129,7 +134,7 @@ class HybridRetriever:
         hits = self.catalog.lexical_search(
             selective_terms(idf) if large else query_terms, self.candidates
         )
-        return hits, counts, idf, _ms(clock)
+        return hits, counts, idf, total, _ms(clock)
 
 
 _LEXICAL_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")

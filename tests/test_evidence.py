@@ -174,3 +174,59 @@ def test_it_refers_to_the_setting_the_previous_answer_named() -> None:
     ]
     rewritten = condense("And what is it set to by default?", history)
     assert rewritten == "And what is maintenance_work_mem set to by default?"
+
+
+def one_turn(question: str, answer: str) -> list[Message]:
+    return [Message(role="user", content=question), Message(role="assistant", content=answer)]
+
+
+def test_a_new_condition_on_the_previous_question_is_merged_into_it() -> None:
+    history = one_turn("What page size does the report use by default?", "A4 [1].")
+    rewritten = condense("And if I switch to the landscape printer?", history)
+    assert rewritten == (
+        "What page size does the report use by default, if I switch to the landscape printer?"
+    )
+
+
+def test_a_new_situation_with_a_bare_same_thing_asks_the_previous_question_again() -> None:
+    history = one_turn("Our export uses commas between fields. What do I set?", "Set it [1].")
+    rewritten = condense("The other office sends tab-separated files. Same thing?", history)
+    assert rewritten == (
+        "The other office sends tab-separated files. Our export uses commas between fields. "
+        "What do I set?"
+    )
+    # A yes/no question or a fragment that does not point back stays as asked.
+    for question in (
+        "A colleague says the limit is 100. Is that right?",
+        "Exports fail. Any idea?",
+    ):
+        assert condense(question, history) == question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What does the scheduler use by default?",
+        "How many retries happen out of the box?",
+        "Nobody ever touched the timeout. How long is it?",
+        "Which cipher is used unless we change the cipher list?",
+        "What format does it write if I don't name one?",
+        "What is the page size if we leave the setting alone?",
+        "Which port does it listen on unless told otherwise?",
+    ],
+)
+def test_questions_about_what_holds_when_nothing_is_set(question: str) -> None:
+    assert analyse(question).asks_default
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do I change the timeout?",
+        "If we change the cipher list, do clients reconnect?",
+        "Which port should the proxy use?",
+        "Why does the nightly job never finish?",
+    ],
+)
+def test_other_questions_do_not_ask_for_a_default(question: str) -> None:
+    assert not analyse(question).asks_default

@@ -9,6 +9,8 @@ import pytest
 
 from assistant.errors import LoadError
 from assistant.loaders import document_from_bytes, load_document
+from assistant.loaders.reflow import unwrap_printed
+from assistant.text import sentence_spans
 from tests.conftest import SEED_FILE
 
 MB = 1_000_000
@@ -207,3 +209,65 @@ def test_boilerplate_is_found_by_structure_and_boxed_content_is_kept() -> None:
     for dropped in ["Prev", "Next", "Chapter 18. Server Setup", "Copyright", "One\nTwo"]:
         assert dropped not in text
     assert text.startswith("18.4. Kernel Resources")
+
+
+# Soft line wraps (loaders/reflow.py): a printed paragraph's lines are one paragraph again.
+
+
+def test_pdf_paragraph_wrapped_over_lines_reads_as_whole_sentences() -> None:
+    sentence = (
+        "When reading two-digit years the values from sixty-nine to ninety-nine refer to the "
+        "twentieth century while the values below refer to the twenty-first century. "
+    )
+    story = ["Reading dates", sentence * 3, "Another heading", "A short closing line."]
+    document = load(_pdf(story), ".pdf")
+    text = document.text
+    start = text.index("When reading")
+    spans = sentence_spans(text, start, text.index("Another heading"))
+    assert len(spans) == 3  # three sentences, not one per printed line
+    assert text[spans[0][0] : spans[0][1]] == sentence.strip()
+    # A short line (a heading) keeps its own line, and pages keep their offsets.
+    assert "\nAnother heading\n" in text
+    assert document.page_at(text.index("A short closing")) == 4
+
+
+def test_pdf_list_lines_and_prompts_are_not_joined() -> None:
+    assert (
+        unwrap_printed(
+            "Gnuplot accepts the following options on the command line with these settings\n"
+            "-V, --version\n"
+            "-p --persist keeps the plot window open after the program exits, which some users\n"
+            "> plot sin(x)\n",
+            width=80,
+        ).count("\n")
+        == 4
+    )
+
+
+def test_hard_wrapped_text_file_is_unwrapped_in_place() -> None:
+    paragraph = (
+        "The archive keeps every version of a record for seven years, after which the\n"
+        "oldest versions are removed by the nightly job unless a legal hold applies to\n"
+        "the record in question.\n"
+    )
+    data = ("Retention\n\n" + paragraph * 4 + "\nDeletion\n\n" + paragraph * 2).encode()
+    document = load(data, ".txt")
+    assert len(document.text) == len(data.decode())  # offsets unchanged
+    assert "applies to the record" in document.text
+    assert "\nDeletion\n" in document.text
+    assert [h.title for h in document.headings][:2] == ["Retention", "Deletion"]
+
+
+def test_markdown_paragraphs_join_but_code_lists_and_tables_stay() -> None:
+    data = (
+        "# Guide\n\nA paragraph that\nwraps over lines.\n\n- item one\n  continues\n- item two\n\n"
+        "    indented code\n    second code line\n\n```\nfenced\ncode\n```\n\n"
+        "| a | b |\n| - | - |\n"
+    )
+    text = load(data.encode(), ".md").text
+    assert len(text) == len(data)
+    assert "A paragraph that wraps over lines." in text
+    assert "- item one   continues\n- item two" in text
+    assert "indented code\n    second code line" in text
+    assert "```\nfenced\ncode\n```" in text
+    assert "| a | b |\n| - | - |" in text

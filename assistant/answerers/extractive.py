@@ -40,17 +40,19 @@ MODEL_FILE = "extractive_model.json"
 MAX_ANSWER_CHARS = 600
 # A window that holds the kind of answer the lead lacks joins it if it scores this share of it.
 TYPED_WINDOW_RATIO = 0.5
+# A term's absence counts fully from 10**ABSENCE_FULL_AT chunks on (less in smaller corpora).
+ABSENCE_FULL_AT = 3.0
+# The confidence looks at the coverage of the best few windows, not only the first.
+TOP_WINDOWS = 5
 
 RANK_FEATURES = (
     "semantic", "semantic_focus", "semantic_rel", "section_semantic", "lexical",
     "lexical_focus", "lexical_rel", "section_lexical",
-    "novelty", "type_ok",
-    "type_missing", "passage_rank", "passage_lexical", "code", "short", "expanded", "dangling",
+    "novelty", "type_ok", "type_missing", "default_ok",
+    "passage_rank", "passage_lexical", "code", "short", "expanded", "dangling",
 )  # fmt: skip
 CONFIDENCE_FEATURES = (
-    "best", "semantic", "semantic_focus", "semantic_contrast", "passage_lexical",
-    "lexical_focus", "missing", "specific_absent_corpus", "specific_absent_evidence",
-    "absent_corpus", "absent_evidence",
+    "semantic", "lexical_focus", "specific_absent_evidence", "focus_absent_corpus",
 )  # fmt: skip
 
 _DATE = re.compile(
@@ -75,6 +77,11 @@ _REASON = re.compile(
 _IMPERATIVE_OR_CODE = re.compile(
     r"^\s*([A-Z][a-z]+\s)|[`$=/_(]|\b(use|run|set|add|call|specify|enable|disable|install|"
     r"configure|type|pass|create|edit|change|give|put|write|select|choose)\b",
+    re.IGNORECASE,
+)
+# A window that says what holds when nothing is set.
+_STATES_DEFAULT = re.compile(
+    r"\bdefault|\bif (?:omitted|unset|not (?:given|specified|set))\b|\bunspecified\b",
     re.IGNORECASE,
 )
 _NAME_TOKEN = re.compile(r"[^\W_][\w.’'-]*")
@@ -244,20 +251,26 @@ def compose(candidates: Sequence[Candidate], ratio: float) -> list[Candidate]:
     chosen = [lead]
     covered = set(content_terms(lead.text))
     length = len(lead.text)
-    if lead.features.get("type_missing"):
-        # The question asks for a name, number, date, reason or procedure the lead lacks:
-        # the best window that has one supplies it.
+    # The question asks for a name, number, date, reason, procedure or default the lead lacks:
+    # the best window that has one supplies it.
+    wanted = [
+        ok
+        for ok, missing in (("type_ok", "type_missing"), ("default_ok", "asks_default"))
+        if lead.features.get(missing) and not lead.features.get(ok)
+    ]
+    for ok in wanted:
         typed = next(
             (
                 c
                 for c in candidates[1:12]
-                if c.features.get("type_ok")
+                if c.features.get(ok)
+                and c not in chosen
                 and c.score >= TYPED_WINDOW_RATIO * lead.score
-                and not _overlaps(c.window, lead.window)
+                and not any(_overlaps(c.window, o.window) for o in chosen)
             ),
             None,
         )
-        if typed is not None:
+        if typed is not None and length + len(typed.text) <= MAX_ANSWER_CHARS:
             chosen.append(typed)
             covered |= set(content_terms(typed.text))
             length += len(typed.text)
@@ -305,34 +318,32 @@ def assess(
 def confidence_features(
     question: Question, retrieval: Retrieval, ranked: Sequence[Candidate]
 ) -> dict[str, float]:
-    """Question-level features: how good the best window is and what the evidence lacks."""
-    best = ranked[0]
+    """Question-level features: how well the evidence matches the ask, and what it lacks.
+
+    Four, each with the sign one expects (more similar and more covered: answerable; specific
+    things missing: not). Models with more features fitted the tuning corpora better and
+    transferred worse between them (leave-one-corpus-out, docs/evaluation.md).
+    """
     ask = analyse(question.standalone)
     evidence_terms: set[str] = set()
     for passage in retrieval.passages:
         evidence_terms |= set(content_terms(passage.title + "\n" + passage.text))
-    specific = ask.specific_terms
-    weights = {t: term_weight(retrieval, t) for t in content_terms(question.standalone)}
-    total = sum(weights.values()) or 1.0
-    absent_corpus = [t for t in specific if retrieval.term_counts.get(t, 1) == 0]
-    absent_evidence = [t for t in specific if t not in evidence_terms]
-    semantics = [c.features["semantic"] for c in ranked]
+    # What the question asks about is its asking clause: a scenario's own names ("the Paris
+    # office", "over SSH") need not be in the documents; the ask's ("export to MP4") must.
+    focus_terms = content_terms(ask.focus)
+    specific = [t for t in ask.specific_terms if t in set(focus_terms)]
+    focus = {t: term_weight(retrieval, t) for t in focus_terms}
+    absent = sum(w for t, w in focus.items() if retrieval.term_counts.get(t, 1) == 0)
+    # Absence from a large corpus is strong evidence, from a handful of chunks weak.
+    strength = min(1.0, math.log10(1 + retrieval.chunk_count) / ABSENCE_FULL_AT)
     return {
-        "best": best.score,
-        # How far the best sentence stands out from the rest: comparable across corpora,
-        # whose typical similarities differ.
-        "semantic_contrast": max(semantics) - float(np.median(semantics)),
-        "lexical_focus": best.features["lexical_focus"],
-        "semantic": max(semantics),
-        "semantic_focus": max(c.features["semantic_focus"] for c in ranked),
-        "passage_lexical": max(c.features["passage_lexical"] for c in ranked),
-        "missing": best.features.get("missing", 0.0),
-        "specific_absent_corpus": len(absent_corpus) / max(1, len(specific)),
-        "specific_absent_evidence": len(absent_evidence) / max(1, len(specific)),
-        # IDF-weighted share of the question's terms the corpus never uses / the evidence lacks.
-        "absent_corpus": sum(w for t, w in weights.items() if retrieval.term_counts.get(t, 1) == 0)
-        / total,
-        "absent_evidence": sum(w for t, w in weights.items() if t not in evidence_terms) / total,
+        "semantic": max(c.features["semantic"] for c in ranked),
+        "lexical_focus": max(c.features["lexical_focus"] for c in ranked[:TOP_WINDOWS]),
+        # The share of the ask's names, code and quoted terms no retrieved passage holds.
+        "specific_absent_evidence": sum(t not in evidence_terms for t in specific)
+        / max(1, len(specific)),
+        # The IDF-weighted share of the ask's terms the corpus never uses.
+        "focus_absent_corpus": strength * absent / (sum(focus.values()) or 1.0),
     }
 
 
@@ -386,8 +397,6 @@ def candidate_features(
             )
             for key, members in sections.items()
         }
-        top_weight = max(weights.values(), default=1.0) or 1.0
-        missing = max((w for t, w in weights.items() if t not in context_terms), default=0.0)
         for index, (start, end) in enumerate(passage.sentence_spans):
             if is_heading_at(passage, start):
                 continue  # a heading names a topic; it does not answer
@@ -428,13 +437,16 @@ def candidate_features(
                         "type_missing": float(
                             ask.answer_type is not None and not _has_type(text, ask)
                         ),
+                        "default_ok": float(
+                            ask.asks_default and bool(_STATES_DEFAULT.search(text))
+                        ),
+                        "asks_default": float(ask.asks_default),
                         "passage_rank": 1.0 / (1.0 + passage.rank),
                         "passage_lexical": passage_lexical,
                         "code": float(looks_like_code(sentence)),
                         "short": float(len(words(text)) < 5),
                         "expanded": float(window.expanded),
                         "dangling": float(window.dangling),
-                        "missing": missing / top_weight,
                     },
                 )
             )

@@ -3,14 +3,15 @@
     python -m assistant.evaluation.calibrate INDEX_DIR GOLDEN [INDEX_DIR GOLDEN ...] [--out FILE]
 
 1. Every candidate window of every answerable question is labelled "answers" when it holds a
-   key term (and comes from an expected document); a logistic regression (scikit-learn) of the
-   window features is the ranking model.
+   key term (and comes from an expected document); a pairwise logistic regression
+   (scikit-learn) of the window features, calibrated to a probability, is the ranking model.
 2. With that ranking, each question's confidence features (best window, what the evidence
    lacks) are labelled by whether the documents answer the question; a second logistic
    regression is the confidence model.
 3. The refusal threshold maximises balanced accuracy (answerable answered, unanswerable
-   refused) on the pooled tuning questions; the ratio for adding a second and third window is
-   the one with the most key-term hits while the median answer stays short.
+   refused) averaged over the tuning corpora (each counts the same); the ratio for adding a
+   second and third window is the one with the most key-term hits while the median answer
+   stays short.
 
 Fit only on tuning corpora; report on held-out ones (docs/evaluation.md). `--out` writes the
 model file the answerer ships (`assistant/answerers/extractive_model.json`).
@@ -94,6 +95,52 @@ def _logistic(
     return LogisticModel(weights, round(float(fitted.intercept_[0]), 4))
 
 
+def fit_ranking(observations: Sequence[Observation]) -> LogisticModel:
+    """The window ranking: pairwise within each question, then calibrated to a probability.
+
+    Each answerable question contributes the differences between its answering windows and
+    the others, weighted so that every question counts the same: the model learns what puts
+    the answer above its neighbours, not what makes a question easy. A one-feature logistic
+    regression of the resulting score against the labels turns it into a probability (the
+    order stays), which the composition's ratios and the confidence model read.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    differences, weights = [], []
+    for o in observations:
+        if not o.item.answerable:
+            continue
+        rows = np.array([[c.features[n] for n in RANK_FEATURES] for c in o.candidates])
+        labels = np.array(o.labels, dtype=bool)
+        if not labels.any() or labels.all():
+            continue
+        pairs = (rows[labels][:, None, :] - rows[~labels][None, :, :]).reshape(-1, rows.shape[1])
+        differences.append(pairs)
+        weights.append(np.full(len(pairs), 1.0 / len(pairs)))
+    x = np.vstack(differences)
+    w = np.concatenate(weights)
+    pairwise = LogisticRegression(C=1.0, fit_intercept=False, max_iter=5000).fit(
+        np.vstack([x, -x]),
+        np.concatenate([np.ones(len(x)), np.zeros(len(x))]),
+        np.concatenate([w, w]),
+    )
+    direction = pairwise.coef_[0]
+    scores, labels_all = [], []
+    for o in observations:
+        if o.item.answerable:
+            for c, label in zip(o.candidates, o.labels, strict=True):
+                scores.append(float(np.dot(direction, [c.features[n] for n in RANK_FEATURES])))
+                labels_all.append(label)
+    scale = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(
+        np.array(scores)[:, None], np.array(labels_all, dtype=bool)
+    )
+    a, b = float(scale.coef_[0][0]), float(scale.intercept_[0])
+    return LogisticModel(
+        {n: round(a * float(v), 4) for n, v in zip(RANK_FEATURES, direction, strict=True)},
+        round(b, 4),
+    )
+
+
 def rank(observation: Observation, model: LogisticModel) -> list[Candidate]:
     """The observation's candidates scored by a ranking model, best first."""
     scored = [
@@ -105,16 +152,7 @@ def rank(observation: Observation, model: LogisticModel) -> list[Candidate]:
 
 def fit(observations: Sequence[Observation]) -> ExtractiveModel:
     """Ranking model, confidence model, threshold and window ratio from tuning observations."""
-    rows = [
-        ([c.features[n] for n in RANK_FEATURES], label)
-        for o in observations
-        if o.item.answerable
-        for c, label in zip(o.candidates, o.labels, strict=True)
-    ]
-    x = np.array([r[0] for r in rows], dtype=np.float64)
-    y = np.array([r[1] for r in rows], dtype=bool)
-    rank_model = _logistic(x, y, RANK_FEATURES, c=1.0)
-
+    rank_model = fit_ranking(observations)
     ranked = [rank(o, rank_model) for o in observations]
     usable = [(o, r) for o, r in zip(observations, ranked, strict=True) if r]
     summaries = [confidence_features(o.question, o.retrieval, r) for o, r in usable]
@@ -122,7 +160,8 @@ def fit(observations: Sequence[Observation]) -> ExtractiveModel:
     cy = np.array([o.item.answerable for o, _ in usable], dtype=bool)
     confidence_model = _logistic(cx, cy, CONFIDENCE_FEATURES, c=1.0)
     probabilities = np.array([confidence_model.probability(s) for s in summaries])
-    threshold = best_threshold(probabilities, cy)
+    corpora = np.array([o.corpus for o, _ in usable])
+    threshold = best_threshold(probabilities, cy, corpora)
     ratio = best_ratio([(o, r) for o, r in usable if o.item.answerable])
     return ExtractiveModel(
         rank=rank_model,
@@ -134,11 +173,26 @@ def fit(observations: Sequence[Observation]) -> ExtractiveModel:
 
 
 def best_threshold(
-    probabilities: npt.NDArray[np.float64], answerable: npt.NDArray[np.bool_]
+    probabilities: npt.NDArray[np.float64],
+    answerable: npt.NDArray[np.bool_],
+    groups: npt.NDArray[np.str_] | None = None,
 ) -> float:
-    """The threshold with the best balanced accuracy (the middle of the best plateau)."""
+    """The threshold with the best balanced accuracy (the middle of the best plateau).
+
+    With `groups` (the corpus of each question), the mean of the corpora's balanced
+    accuracies: every corpus counts the same, however many questions it brings.
+    """
     grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
-    scores = [balanced_accuracy(probabilities >= t, answerable) for t in grid]
+    keys = [None] if groups is None else sorted(set(groups.tolist()))
+
+    def score(t: float) -> float:
+        parts = []
+        for key in keys:
+            mask = np.ones(len(answerable), bool) if key is None else groups == key
+            parts.append(balanced_accuracy(probabilities[mask] >= t, answerable[mask]))
+        return float(np.mean(parts))
+
+    scores = [score(t) for t in grid]
     top = max(scores)
     plateau = [t for t, s in zip(grid, scores, strict=True) if s >= top - 1e-9]
     return float(plateau[len(plateau) // 2])

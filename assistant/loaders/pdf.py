@@ -8,6 +8,7 @@ import pypdfium2 as pdfium
 
 from assistant.errors import LoadError
 from assistant.loaders.base import Extracted
+from assistant.loaders.reflow import full_width, unwrap_printed
 
 _PAGE_BREAK = "\n\n"
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
@@ -35,6 +36,9 @@ def extract(data: bytes) -> Extracted:
         title = (document.get_metadata_dict().get("Title") or "").strip() or None
     finally:
         document.close()
+    # Printed lines end at the margin: a paragraph's lines are joined (one space for one break).
+    width = full_width([line for page_text in pages for line in page_text.split("\n")])
+    pages = [unwrap_printed(page_text, width) for page_text in pages]
     starts = []
     position = 0
     for page_text in pages:

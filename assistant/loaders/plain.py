@@ -1,10 +1,14 @@
-"""Plain text and Markdown: the extracted text is the file's own text."""
+"""Plain text and Markdown: the file's own text, with a paragraph's soft line breaks as spaces.
+
+One space replaces one line break (`reflow.py`), so offsets into the file's text hold.
+"""
 
 from __future__ import annotations
 
 import re
 
 from assistant.loaders.base import Extracted, decode_text
+from assistant.loaders.reflow import is_hard_wrapped, unwrap_markdown, unwrap_printed
 from assistant.types import Heading
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
@@ -28,6 +32,8 @@ def extract_text(data: bytes) -> Extracted:
         following = lines[index + 1][1] if index + 1 < len(lines) else ""
         if _looks_like_heading(line, max_words=12) and len(following.split()) > len(line.split()):
             headings.append(Heading(offset, line.strip()))
+    if is_hard_wrapped(text):
+        text = unwrap_printed(text)  # offsets unchanged: one space for one line break
     return Extracted(text=text, title=title, headings=tuple(headings))
 
 
@@ -58,7 +64,8 @@ def extract_markdown(data: bytes) -> Extracted:
     headings.sort(key=lambda heading: heading.offset)
     if title is None and headings:
         title = headings[0].title
-    return Extracted(text=text, title=title, headings=tuple(headings))
+    # Offsets unchanged: a paragraph's soft line breaks become spaces, one for one.
+    return Extracted(text=unwrap_markdown(text), title=title, headings=tuple(headings))
 
 
 def _lines(text: str, keep_blank: bool = False) -> list[tuple[int, str]]:

@@ -1,0 +1,130 @@
+"""Soft line wraps: line breaks inside a paragraph that only say where a printed line was full.
+
+A PDF's text, a hard-wrapped text file and a Markdown source end every printed line with a line
+break. Read as they are, every line would be a sentence of its own (line breaks end sentences,
+so that headings, list items and code lines stand alone): "values 00-68 refer to the" would be
+one answer and "21st century." the next. The loaders turn such a break into a space, one
+character for one, so every offset the extractor computed (pages, headings) stays true.
+
+Which breaks are soft is read from the layout, never from the words:
+- printed text (PDF, hard-wrapped .txt): the line reaches the text's usual full width, and the
+  next line continues the paragraph (it does not open a list item, a prompt or a code line);
+- Markdown: both lines belong to one paragraph by the syntax (no blank line, heading, list
+  item, quote, table row, fence or indented code in between).
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+import numpy as np
+
+# A line that opens a list item, a prompt or a code/markup line: never the middle of a sentence.
+_BLOCK_START = re.compile(
+    r"^\s*(?:[-*+•–—▪◦·>$#|]|\d{1,3}[.)]\s|\(?[a-zA-Z0-9]{1,3}\)\s|[{}\[\]<@%;=])"
+)
+# Markdown: a line that opens a block of its own (never a paragraph's continuation), and a line
+# that ends one on the spot (a heading, a table row, a rule).
+_MD_OPENS = re.compile(
+    r"^\s*(?:[-*+]\s|\d{1,9}[.)]\s|>)"
+    r"|^\s{0,3}(?:#{1,6}(?:\s|$)|\||```|~~~|[-=]{2,}\s*$|<\w|[-*_](?:\s*[-*_]){2,}\s*$)"
+)
+_MD_STANDS_ALONE = re.compile(
+    r"^\s{0,3}(?:#{1,6}(?:\s|$)|\||```|~~~|<\w|[-*_](?:\s*[-*_]){2,}\s*$)"
+)
+# A table-of-contents entry: dot leaders, then a page number.
+_LEADERS = re.compile(r"(?:\.\s?){4,}\s*\S*\d+\s*$")
+_MD_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+# A line this long relative to the text's full width was ended by the margin, not the writer.
+FULL_LINE = 0.75
+# Printed text is taken as hard-wrapped when nearly all its lines fit this width.
+WRAP_WIDTH = 110
+
+
+def unwrap_printed(text: str, width: float | None = None) -> str:
+    """Join the lines of printed paragraphs (PDF text, a hard-wrapped text file)."""
+    lines = text.split("\n")
+    if width is None:
+        width = full_width(lines)
+    if width <= 0:
+        return text
+    out = list(text)
+    position = 0
+    for line, following in pairwise(lines):
+        position += len(line)
+        body = line.rstrip("\r")
+        if (
+            len(body.strip()) >= FULL_LINE * width
+            and following.strip()
+            and not body.rstrip().endswith(":")
+            and not _LEADERS.search(body)
+            and not _BLOCK_START.match(following)
+            and not _heading_after_sentence(body, following, width)
+        ):
+            out[position] = " "
+            if body != line:  # "\r\n": both characters become spaces
+                out[position - 1] = " "
+        position += 1
+    return "".join(out)
+
+
+def _heading_after_sentence(line: str, following: str, width: float) -> bool:
+    """A finished sentence, then a short line that ends without punctuation: a heading."""
+    after = following.strip()
+    return (
+        line.rstrip()[-1:] in ".!?"
+        and len(after) < FULL_LINE * width
+        and (after[:1].isupper() or after[:1].isdigit())
+        and after[-1:] not in ".!?,;:"
+    )
+
+
+def full_width(lines: list[str]) -> float:
+    """The usual length of a full line: the 90th percentile of the non-blank lines' lengths."""
+    lengths = [len(line.strip()) for line in lines if line.strip()]
+    if len(lengths) < 3:
+        return 0.0
+    return float(np.percentile(lengths, 90))
+
+
+def is_hard_wrapped(text: str) -> bool:
+    """Whether a text file was wrapped by hand or by a tool: its lines share a narrow width."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    if len(lines) < 5:
+        return False
+    width = full_width(lines)
+    longest = max(len(line.rstrip()) for line in lines)
+    return width <= WRAP_WIDTH and longest <= WRAP_WIDTH * 1.2
+
+
+def unwrap_markdown(text: str) -> str:
+    """Join the lines of Markdown paragraphs and list items; code, quotes, tables, headings stay."""
+    lines = text.split("\n")
+    out = list(text)
+    position = 0
+    in_fence = in_code = False
+    previous_blank = True
+    for line, following in pairwise(lines):
+        position += len(line)
+        body = line.rstrip("\r")
+        if _MD_FENCE.match(body):
+            in_fence = not in_fence
+        elif not in_fence:
+            # Indented code starts after a blank line (it cannot interrupt a paragraph).
+            indented = body.startswith(("    ", "\t"))
+            in_code = indented and (previous_blank or in_code) and bool(body.strip())
+            if (
+                not in_code
+                and body.strip()
+                and following.strip()
+                and not _MD_STANDS_ALONE.match(body)
+                and not _MD_OPENS.match(following)
+                and not body.endswith(("  ", "\\"))  # a hard line break
+            ):
+                out[position] = " "
+                if body != line:
+                    out[position - 1] = " "
+        previous_blank = not body.strip()
+        position += 1
+    return "".join(out)

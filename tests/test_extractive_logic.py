@@ -1,0 +1,122 @@
+"""The extractive answerer's logic on fixed passages: composition and refusal features.
+
+No model is involved: windows come from `evidence.window_for` over hand-written passages,
+and scores are given, so each test pins one rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.answerers.base import Question
+from assistant.answerers.extractive import (
+    Candidate,
+    candidate_features,
+    compose,
+    confidence_features,
+)
+from assistant.evidence import window_for
+from assistant.retrieval import Retrieval
+from assistant.text import content_terms, sentence_spans
+from assistant.types import Passage
+
+DIMENSION = 4
+
+
+def passage_of(text: str, chunk: str = "d:0") -> Passage:
+    spans = tuple(sentence_spans(text))
+    return Passage(
+        chunk_id=chunk,
+        doc_id="d",
+        source="manual.txt",
+        title="Manual",
+        text=text,
+        start=0,
+        end=len(text),
+        score=1.0,
+        sentence_spans=spans,
+        sentence_vectors=np.zeros((len(spans), DIMENSION), dtype=np.float16),
+    )
+
+
+def candidate(passage: Passage, sentence: str, score: float, **features: float) -> Candidate:
+    start = passage.text.index(sentence)
+    return Candidate(window_for(passage, start, start + len(sentence)), dict(features), score)
+
+
+def test_a_lead_without_the_default_asked_for_is_joined_by_the_window_stating_it() -> None:
+    passage = passage_of(
+        "max_workers sets how many worker processes may run at once. "
+        "Raising it needs more memory. "
+        "The default is three."
+    )
+    lead = candidate(passage, "max_workers sets how many worker processes may run at once.", 0.9,
+                     asks_default=1.0)  # fmt: skip
+    other = candidate(passage, "Raising it needs more memory.", 0.85, asks_default=1.0)
+    default = candidate(passage, "The default is three.", 0.6, asks_default=1.0, default_ok=1.0)
+    chosen = compose([lead, other, default], ratio=1.01)
+    assert [c.text for c in chosen] == [lead.text, default.text]
+
+
+def test_no_default_window_is_added_when_the_question_does_not_ask_for_one() -> None:
+    passage = passage_of("Workers run in parallel. The default is three.")
+    lead = candidate(passage, "Workers run in parallel.", 0.9)
+    default = candidate(passage, "The default is three.", 0.6)
+    assert compose([lead, default], ratio=1.01) == [lead]
+
+
+def retrieval_for(question: str, passage: Passage, counts: dict[str, int]) -> Retrieval:
+    terms = content_terms(question)
+    return Retrieval(
+        query=question,
+        query_vector=np.zeros(DIMENSION, dtype=np.float32),
+        passages=(passage,),
+        timings_ms={},
+        idf={t: 1.0 for t in terms},
+        term_counts={t: counts.get(t, 5) for t in terms},
+        chunk_count=2000,
+    )
+
+
+def refusal_features(question: str, absent: set[str]) -> dict[str, float]:
+    passage = passage_of(
+        "The datafile separator command sets the character between fields. "
+        "Use set datafile separator comma to read comma-separated files."
+    )
+    counts = {t: 0 for t in absent}
+    retrieval = retrieval_for(question, passage, counts)
+    asked = Question(question, question)
+    ranked = [Candidate(w, f, 0.5) for w, f in candidate_features(asked, retrieval)]
+    return confidence_features(asked, retrieval, ranked)
+
+
+def test_a_scenarios_own_names_do_not_count_as_missing_from_the_documents() -> None:
+    features = refusal_features(
+        "The Munich office sends files with commas between fields. Which separator setting "
+        "reads them?",
+        absent={"munich"},
+    )
+    assert features["specific_absent_evidence"] == 0.0
+    assert features["focus_absent_corpus"] == 0.0
+
+
+def test_a_thing_the_ask_names_and_the_documents_lack_counts_fully_in_a_large_corpus() -> None:
+    features = refusal_features("Can it read Parquet files directly?", absent={"parquet"})
+    assert features["specific_absent_evidence"] == 1.0
+    # One of the ask's four terms (read, parquet, file, direct), all weighted alike here.
+    assert features["focus_absent_corpus"] == pytest.approx(0.25)
+
+
+def test_absence_from_a_small_corpus_counts_less() -> None:
+    question = "Can it read Parquet files directly?"
+    passage = passage_of("The reader takes comma-separated files.")
+    asked = Question(question, question)
+    shares = []
+    for chunks in (2000, 9):
+        retrieval = retrieval_for(question, passage, {"parquet": 0})
+        retrieval = Retrieval(**{**retrieval.__dict__, "chunk_count": chunks})
+        ranked = [Candidate(w, f, 0.5) for w, f in candidate_features(asked, retrieval)]
+        shares.append(confidence_features(asked, retrieval, ranked)["focus_absent_corpus"])
+    assert shares[0] == pytest.approx(0.25)
+    assert 0 < shares[1] < shares[0] / 2
