@@ -19,6 +19,8 @@ from assistant.types import Heading, Passage, heading_at
 # How far a window may grow past its sentence.
 MAX_FOLLOWING_LINES = 8
 MAX_WINDOW_CHARS = 520
+# A defined term's entry this short is quoted whole (the signature, what it does, its default).
+ENTRY_CHARS = 400
 
 _INTRODUCES = re.compile(
     r"(:|\bfollowing\b[^.!?]{0,40}[.:]?|\bas follows\b[.:]?|\bbelow\b[.:]?)\s*$", re.I
@@ -104,10 +106,15 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
             window_start = lead
             expanded = True
 
-    # A description starts at the term it defines (an API signature above it).
+    # A description starts at the term it defines (an API signature above it); a short entry
+    # (term and description) is one window, whichever of its sentences answers.
     term = _defined_term(passage.headings, passage, window_start)
     if term is not None:
         window_start = term
+        expanded = True
+    entry = _short_entry(passage, start)
+    if entry is not None:
+        window_start, window_end = min(window_start, entry[0]), max(window_end, entry[1])
         expanded = True
 
     if window_end - window_start > MAX_WINDOW_CHARS:
@@ -189,6 +196,21 @@ def _defined_term(headings: tuple[Heading, ...], passage: Passage, start: int) -
         return None
     between = passage.sentence_text(heading.offset + len(heading.title), start)
     return None if between.strip() else heading.offset
+
+
+def _short_entry(passage: Passage, start: int) -> tuple[int, int] | None:
+    """The span of the defined term's entry holding `start`, when it is short and whole here."""
+    heading = heading_at(passage.headings, start)
+    if heading is None or heading.kind != "term" or heading.offset < passage.start:
+        return None
+    following = [h.offset for h in passage.headings if h.offset > heading.offset]
+    end = min(following, default=passage.end)
+    if end > passage.end:
+        return None
+    text = passage.sentence_text(heading.offset, end).rstrip()
+    if len(text) > ENTRY_CHARS:
+        return None
+    return heading.offset, heading.offset + len(text)
 
 
 def _is_prose(text: str) -> bool:

@@ -81,6 +81,22 @@ def test_a_description_starts_at_the_term_it_defines() -> None:
     assert shown.startswith("math.gcd(*integers)")
 
 
+def test_a_short_entry_is_quoted_whole_whichever_sentence_answers() -> None:
+    text = (
+        "max_workers (integer)\n"
+        "Sets how many worker processes may run at once. The default is three.\n"
+        "min_idle (integer)\n"
+        + "Sets how many idle connections are kept open for later requests. " * 8
+        + "The default is one.\n"
+    )
+    second = text.index("min_idle")
+    passage = passage_of(text, (Heading(0, "max_workers (integer)", "term"),
+                                Heading(second, "min_idle (integer)", "term")))  # fmt: skip
+    assert window_text(passage, "The default is three.") == text[: second - 1]
+    # A long entry keeps the sentence (after its term only when it follows it directly).
+    assert window_text(passage, "The default is one.") == "The default is one."
+
+
 def test_a_plain_sentence_is_its_own_window() -> None:
     text = "First sentence is here. The answer is forty-two. Another one follows."
     passage = passage_of(text)

@@ -271,3 +271,28 @@ def test_markdown_paragraphs_join_but_code_lists_and_tables_stay() -> None:
     assert "indented code\n    second code line" in text
     assert "```\nfenced\ncode\n```" in text
     assert "| a | b |\n| - | - |" in text
+
+
+def test_pdf_outline_entries_become_headings_on_the_pages_they_point_to() -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pages = [
+        ("Introduction", "1 Introduction", "The tool plots data from files and functions."),
+        ("Reading dates", "2.1 Reading dates", "Two-digit years below 69 are in this century."),
+    ]
+    for number, (outline_title, heading, body) in enumerate(pages):
+        pdf.bookmarkPage(f"p{number}")
+        pdf.addOutlineEntry(outline_title, f"p{number}", level=0)
+        pdf.drawString(72, 760, "Reading dates is covered on page two")  # not the heading
+        pdf.drawString(72, 720, heading)
+        pdf.drawString(72, 700, body)
+        pdf.showPage()
+    pdf.save()
+    document = load(buffer.getvalue(), ".pdf")
+    assert [h.title for h in document.headings] == ["1 Introduction", "2.1 Reading dates"]
+    offset = document.text.index("Two-digit years")
+    assert document.section_at(offset) == "2.1 Reading dates"
+    assert document.page_at(document.headings[1].offset) == 2

@@ -1,4 +1,5 @@
-"""PDF: page texts from PDFium (keeps inter-word spaces on justified lines), with page offsets."""
+"""PDF: page texts from PDFium (keeps inter-word spaces on justified lines), with page offsets
+and the headings of the document's outline (bookmarks), found on the pages they point to."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ import pypdfium2 as pdfium
 from assistant.errors import LoadError
 from assistant.loaders.base import Extracted
 from assistant.loaders.reflow import full_width, unwrap_printed
+from assistant.types import Heading
 
 _PAGE_BREAK = "\n\n"
+MAX_OUTLINE_DEPTH = 8
+# A heading line may put a section number before the outline's title ("5.7.2 ", "A.1 ").
+MAX_NUMBER_CHARS = 12
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 
 
@@ -34,17 +39,77 @@ def extract(data: bytes) -> Extracted:
                 textpage.close()
                 page.close()
         title = (document.get_metadata_dict().get("Title") or "").strip() or None
+        outline = _outline(document, len(pages))
     finally:
         document.close()
-    # Printed lines end at the margin: a paragraph's lines are joined (one space for one break).
+    # Printed lines end at the margin: a paragraph's lines are joined (one space for one break),
+    # but never into a heading the outline names.
     width = full_width([line for page_text in pages for line in page_text.split("\n")])
-    pages = [unwrap_printed(page_text, width) for page_text in pages]
+    found = [
+        _heading_lines(page_text, outline.get(index, [])) for index, page_text in enumerate(pages)
+    ]
+    pages = [
+        _keep_breaks(unwrap_printed(page_text, width), [offset for offset, _ in lines])
+        for page_text, lines in zip(pages, found, strict=True)
+    ]
     starts = []
     position = 0
     for page_text in pages:
         starts.append(position)
         position += len(page_text) + len(_PAGE_BREAK)
-    return Extracted(text=_PAGE_BREAK.join(pages), title=title, page_starts=tuple(starts))
+    headings = tuple(
+        Heading(start + offset, line)
+        for start, lines in zip(starts, found, strict=True)
+        for offset, line in lines
+    )
+    return Extracted(
+        text=_PAGE_BREAK.join(pages), title=title, headings=headings, page_starts=tuple(starts)
+    )
+
+
+def _outline(document: pdfium.PdfDocument, page_count: int) -> dict[int, list[str]]:
+    """Outline titles by the (0-based) page they point to; a broken outline is no outline."""
+    titles: dict[int, list[str]] = {}
+    try:
+        for item in document.get_toc(max_depth=MAX_OUTLINE_DEPTH):
+            destination = item.get_dest()
+            index = destination.get_index() if destination is not None else None
+            title = " ".join((item.get_title() or "").split())
+            if title and index is not None and 0 <= index < page_count:
+                titles.setdefault(index, []).append(title)
+    except (pdfium.PdfiumError, ValueError):
+        return {}
+    return titles
+
+
+def _heading_lines(page_text: str, titles: list[str]) -> list[tuple[int, str]]:
+    """(offset, line) of each outline title's line on its page: the line is the title, maybe
+    after a section number ("5.7.2 Linear equations"); the first such line wins."""
+    found: dict[int, str] = {}
+    for title in titles:
+        wanted = title.casefold()
+        offset = 0
+        for line in page_text.split("\n"):
+            text = " ".join(line.split())
+            lead = len(line) - len(line.lstrip())
+            if (
+                text.casefold().endswith(wanted)
+                and len(text) - len(wanted) <= MAX_NUMBER_CHARS
+                and not re.search(r"[^\W\d_]", text[: len(text) - len(wanted)])
+            ):
+                found.setdefault(offset + lead, text)
+                break
+            offset += len(line) + 1
+    return sorted(found.items())
+
+
+def _keep_breaks(text: str, offsets: list[int]) -> str:
+    """The line break before each heading, restored where unwrapping took it (same length)."""
+    characters = list(text)
+    for offset in offsets:
+        if offset > 0 and characters[offset - 1] == " ":
+            characters[offset - 1] = "\n"
+    return "".join(characters)
 
 
 def _clean(text: str) -> str:
