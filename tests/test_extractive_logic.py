@@ -12,6 +12,7 @@ import pytest
 from assistant.answerers.base import Question
 from assistant.answerers.extractive import (
     Candidate,
+    assess,
     candidate_features,
     compose,
     confidence_features,
@@ -120,3 +121,11 @@ def test_absence_from_a_small_corpus_counts_less() -> None:
         shares.append(confidence_features(asked, retrieval, ranked)["focus_absent_corpus"])
     assert shares[0] == pytest.approx(0.25)
     assert 0 < shares[1] < shares[0] / 2
+
+
+def test_a_question_without_a_word_is_refused_before_any_scoring() -> None:
+    passage = passage_of("Section 1 lists the defaults. The default is three.")
+    for question in ("[1]", "1 2 3?", "?"):
+        retrieval = retrieval_for(question, passage, {})
+        assessment = assess(Question(question, question), retrieval)
+        assert (assessment.candidates, assessment.confidence) == ((), 0.0)

@@ -84,6 +84,7 @@ _STATES_DEFAULT = re.compile(
     r"\bdefault|\bif (?:omitted|unset|not (?:given|specified|set))\b|\bunspecified\b",
     re.IGNORECASE,
 )
+_LETTER = re.compile(r"[^\W\d_]")
 _NAME_TOKEN = re.compile(r"[^\W_][\w.’'-]*")
 _CODE_TOKEN = re.compile(r"\w[_.]\w|\w\(|^-")
 _CODE_START = re.compile(r"^\s*(>>>|\.\.\.|\$ |#!|class |def |import |from \S+ import|@\w)")
@@ -304,6 +305,8 @@ def assess(
 ) -> Assessment:
     """Rank every candidate window and estimate the confidence that the documents answer."""
     model = model or shipped_model()
+    if not any(_LETTER.search(term) for term in content_terms(question.standalone)):
+        return Assessment((), 0.0)  # "[1]", "?": a question about nothing has no answer
     features = candidate_features(question, retrieval, embed_focus)
     ranked = sorted(
         (Candidate(w, f, model.rank.probability(f)) for w, f in features),
