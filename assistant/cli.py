@@ -15,7 +15,13 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from assistant.errors import AssistantError, BadQuestionError, IndexMissingError
+from assistant.answerers import answerer_names
+from assistant.errors import (
+    AssistantError,
+    BadQuestionError,
+    IndexMissingError,
+    UnknownAnswererError,
+)
 from assistant.evaluation.config import EvalInputError
 from assistant.evaluation.metrics import METRICS
 from assistant.settings import Settings
@@ -79,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--answerer",
         metavar="NAME",
-        help="answerer backend: extractive (default), llamacpp, openai or fake",
+        help=f"answerer backend: {', '.join(answerer_names())} (default: extractive)",
     )
     ask.add_argument(
         "--model", type=Path, metavar="GGUF", help="model file for the llamacpp answerer"
@@ -253,7 +259,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "eval-generate":
             return _generate(settings, args)
         return _serve(settings, args)
-    except (BadQuestionError, IndexMissingError, EvalInputError, UsageError) as exc:
+    except (
+        BadQuestionError,
+        IndexMissingError,
+        EvalInputError,
+        UnknownAnswererError,
+        UsageError,
+    ) as exc:
         return _fail(str(exc), EXIT_USAGE)
     except AssistantError as exc:
         return _fail(str(exc), EXIT_FAILURE)

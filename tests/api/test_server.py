@@ -42,9 +42,10 @@ def test_api_keys_from_a_toml_file(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     encoded = hash_password("qa-toml-key-00000000000000")
     config = tmp_path / "assistant.toml"
     config.write_text(
-        f'max_request_bytes = 4096\napi_default_model = "fake"\n\n[api_keys]\nbot = "{encoded}"\n'
+        'max_request_bytes = 4096\napi_default_model = "llamacpp"\n\n'
+        f'[api_keys]\nbot = "{encoded}"\n'
     )
     monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
     settings = Settings()
     assert settings.api_keys["bot"].get_secret_value() == encoded
-    assert (settings.max_request_bytes, settings.api_default_model) == (4096, "fake")
+    assert (settings.max_request_bytes, settings.api_default_model) == (4096, "llamacpp")
