@@ -132,9 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
         "hash-api-key",
         help="make an API key and its hash for the api_keys setting",
         description="Print a new random API key (give it to the client; it is shown only "
-        "once) and its scrypt hash (put that in the api_keys setting under a name of your "
-        "choice; see docs/api.md). With --stdin, hash a key read as one line from standard "
-        "input instead and print only the hash.",
+        "once) and its SHA-256 hash, sha256$<hex> (put that in the api_keys setting under a "
+        "name of your choice; see docs/api.md). With --stdin, hash a key read as one line from "
+        "standard input instead and print only the hash: the way to re-hash a key whose "
+        "setting still holds a deprecated scrypt$ hash.",
     )
     hash_api_key.add_argument(
         "--stdin", action="store_true", help="hash a key from standard input (20+ characters)"
@@ -378,12 +379,12 @@ def _hash_password(args: argparse.Namespace) -> int:
 
 
 def _hash_api_key(args: argparse.Namespace) -> int:
-    from assistant.security import hash_password, new_api_key
+    from assistant.security import hash_api_key, new_api_key
 
     if not args.stdin:
         key = new_api_key()
         print(f"key:  {key}")
-        print(f"hash: {hash_password(key)}")
+        print(f"hash: {hash_api_key(key)}")
         return EXIT_OK
     key = sys.stdin.readline().strip()
     if len(key) < MIN_API_KEY_CHARS:
@@ -392,7 +393,7 @@ def _hash_api_key(args: argparse.Namespace) -> int:
             "leave out --stdin to make a random one",
             EXIT_USAGE,
         )
-    print(hash_password(key))
+    print(hash_api_key(key))
     return EXIT_OK
 
 
