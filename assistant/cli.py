@@ -15,7 +15,13 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from assistant.errors import AssistantError, BadQuestionError, IndexMissingError
+from assistant.answerers import answerer_names
+from assistant.errors import (
+    AssistantError,
+    BadQuestionError,
+    IndexMissingError,
+    UnknownAnswererError,
+)
 from assistant.evaluation.config import EvalInputError
 from assistant.evaluation.metrics import METRICS
 from assistant.settings import Settings
@@ -79,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--answerer",
         metavar="NAME",
-        help="answerer backend: extractive (default), llamacpp, openai or fake",
+        help=f"answerer backend: {', '.join(answerer_names())} (default: extractive)",
     )
     ask.add_argument(
         "--model", type=Path, metavar="GGUF", help="model file for the llamacpp answerer"
@@ -126,9 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
         "hash-api-key",
         help="make an API key and its hash for the api_keys setting",
         description="Print a new random API key (give it to the client; it is shown only "
-        "once) and its scrypt hash (put that in the api_keys setting under a name of your "
-        "choice; see docs/api.md). With --stdin, hash a key read as one line from standard "
-        "input instead and print only the hash.",
+        "once) and its SHA-256 hash, sha256$<hex> (put that in the api_keys setting under a "
+        "name of your choice; see docs/api.md). With --stdin, hash a key read as one line from "
+        "standard input instead and print only the hash: the way to re-hash a key whose "
+        "setting still holds a deprecated scrypt$ hash.",
     )
     hash_api_key.add_argument(
         "--stdin", action="store_true", help="hash a key from standard input (20+ characters)"
@@ -253,7 +260,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "eval-generate":
             return _generate(settings, args)
         return _serve(settings, args)
-    except (BadQuestionError, IndexMissingError, EvalInputError, UsageError) as exc:
+    except (
+        BadQuestionError,
+        IndexMissingError,
+        EvalInputError,
+        UnknownAnswererError,
+        UsageError,
+    ) as exc:
         return _fail(str(exc), EXIT_USAGE)
     except AssistantError as exc:
         return _fail(str(exc), EXIT_FAILURE)
@@ -366,12 +379,12 @@ def _hash_password(args: argparse.Namespace) -> int:
 
 
 def _hash_api_key(args: argparse.Namespace) -> int:
-    from assistant.security import hash_password, new_api_key
+    from assistant.security import hash_api_key, new_api_key
 
     if not args.stdin:
         key = new_api_key()
         print(f"key:  {key}")
-        print(f"hash: {hash_password(key)}")
+        print(f"hash: {hash_api_key(key)}")
         return EXIT_OK
     key = sys.stdin.readline().strip()
     if len(key) < MIN_API_KEY_CHARS:
@@ -380,7 +393,7 @@ def _hash_api_key(args: argparse.Namespace) -> int:
             "leave out --stdin to make a random one",
             EXIT_USAGE,
         )
-    print(hash_password(key))
+    print(hash_api_key(key))
     return EXIT_OK
 
 

@@ -25,3 +25,7 @@ class IndexBusyError(AssistantError):
 
 class VectorStoreError(AssistantError):
     """The vector store is unreachable or failed; the message names where it is."""
+
+
+class UnknownAnswererError(AssistantError, ValueError):
+    """No answerer is registered under the name asked for; the message lists the known ones."""

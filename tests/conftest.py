@@ -16,7 +16,9 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from assistant import Assistant, Settings
+from assistant.answerers import register_answerer, unregister_answerer
 from assistant.evaluation.golden import load_golden, write_golden
+from tests.fake_answerer import FAKE, FakeAnswerer
 
 pytest_plugins = ["pytester"]
 
@@ -78,6 +80,15 @@ def injection_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report = Assistant(make_settings(index_dir)).ingest([SEEDS, INJECTION_FILE])
     assert report.added == 2
     return index_dir
+
+
+@pytest.fixture
+def fake_answerer() -> Iterator[str]:
+    """The scriptable `fake` answerer (tests/fake_answerer.py), selectable by the name this
+    yields for the one test: registered as a plugin would be, removed afterwards."""
+    register_answerer(FAKE, FakeAnswerer)
+    yield FAKE
+    unregister_answerer(FAKE)
 
 
 @pytest.fixture(scope="session")

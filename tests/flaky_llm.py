@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from llama_index.core.base.llms.types import ChatMessage
 
-from assistant.answerers.fake import _quote_first_source
+from tests.fake_answerer import quote_first_source
 
 Mode = Literal[
     "healthy",
@@ -61,7 +61,7 @@ class _Handler(BaseHTTPRequestHandler):
         state.requests += 1
         mode = state.mode
         messages = [ChatMessage(content=m.get("content") or "") for m in request["messages"]]
-        reply = _quote_first_source(messages) or "The documents don't answer this."
+        reply = quote_first_source(messages) or "The documents don't answer this."
         if mode == "http_500":
             self._json(500, {"error": {"message": "model crashed", "type": "server_error"}})
         elif not request.get("stream"):

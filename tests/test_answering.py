@@ -124,11 +124,9 @@ def test_code_lines() -> None:
 
 
 def test_k_and_answerer_can_be_chosen_per_question(seed_assistant: Assistant) -> None:
-    from assistant.answerers import create_answerer
-    from assistant.answerers.fake import FakeAnswerer
+    from tests.fake_answerer import FakeAnswerer
 
-    fake = create_answerer("fake", seed_assistant.settings)
-    assert isinstance(fake, FakeAnswerer)
+    fake = FakeAnswerer(seed_assistant.settings)  # an instance: no registration needed
     question = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
     events = list(seed_assistant.stream(question, answerer=fake, k=1))
     final = events[-1]

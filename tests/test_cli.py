@@ -1,4 +1,4 @@
-"""The `assistant` command, run as a real subprocess."""
+"""The `assistant` command, run as a real subprocess (in process where a test double answers)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.cli import main
 from tests.conftest import SEED_FILE, SEEDS
 
 
@@ -118,19 +119,28 @@ def test_help_lists_commands() -> None:
         assert command in result.stdout
 
 
-def test_ask_streams_then_lists_the_checked_sources(seed_index: Path) -> None:
-    result = run(
-        "ask",
-        "--index",
-        str(seed_index),
-        "--answerer",
-        "fake",
-        "What is the central concern for authorities in Beijing?",
+def test_ask_streams_then_lists_the_checked_sources(
+    seed_index: Path, fake_answerer: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In process: the `fake` test double is registered in this process only."""
+    question = "What is the central concern for authorities in Beijing?"
+    code = main(["ask", "--index", str(seed_index), "--answerer", fake_answerer, question])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "[1]" in out
+    assert "Sources:" in out
+    assert "Checked answer:" not in out  # the fake quotes its source: nothing changed
+
+
+def test_the_test_double_is_not_offered(seed_index: Path) -> None:
+    help_text = run("ask", "--help").stdout
+    assert "extractive, llamacpp, openai (default: extractive)" in " ".join(help_text.split())
+    assert "fake" not in help_text
+    result = run("ask", "--index", str(seed_index), "--answerer", "fake", "Who reported it?")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "assistant: error: unknown answerer 'fake' (known: extractive, llamacpp, openai)\n"
     )
-    assert result.returncode == 0, result.stderr
-    assert "[1]" in result.stdout
-    assert "Sources:" in result.stdout
-    assert "Checked answer:" not in result.stdout  # the fake quotes its source: nothing changed
 
 
 def test_ask_with_an_unusable_model_shows_the_fallback_note(seed_index: Path) -> None:

@@ -122,16 +122,18 @@ def test_missing_golden_file_or_index_exit_2(tmp_path: Path) -> None:
     assert "run `assistant ingest`" in no_index.stderr
 
 
-def test_an_llm_answerers_stages_are_timed(seed_index: Path) -> None:
+def test_an_llm_answerers_stages_are_timed(seed_index: Path, fake_answerer: str) -> None:
     """The `fake` LLM goes through the generative path: gate, generate and verify are timed."""
     from assistant.evaluation.command import run_evaluation
     from assistant.evaluation.golden import load_golden
     from tests.conftest import make_settings
 
     items = load_golden(GOLDEN / "seed_qa.jsonl")[:4]
-    run = run_evaluation(make_settings(seed_index, answerer="fake"), items, {}, progress=False)
+    run = run_evaluation(
+        make_settings(seed_index, answerer=fake_answerer), items, {}, progress=False
+    )
     assert {"generate", "verify", "retrieve", "total"} <= set(run.latency)
     assert list(run.latency)[-1] == "total"
     assert run.metrics["latency_generate_p95_ms"] is not None
-    assert run.meta["answerer"] == "fake"
+    assert run.meta["answerer"] == fake_answerer
     assert run.counts["answered"] + run.counts["refused"] == 4

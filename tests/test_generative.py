@@ -1,4 +1,5 @@
-"""The generative answerer's logic, driven by the scriptable `fake` LLM on the real seed index."""
+"""The generative answerer's logic, driven by the scriptable `fake` LLM (tests/fake_answerer.py)
+on the real seed index."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from assistant import Answer, Assistant, Message
-from assistant.answerers.fake import FakeLLM
 from assistant.answerers.generative import EVIDENCE_WINDOWS, GenerativeAnswerer
 from assistant.answerers.prompting import PromptError, Prompts
 from tests.conftest import INJECTION_FILE, SEED_FILE, make_settings
+from tests.fake_answerer import FAKE, FakeLLM
+
+pytestmark = pytest.mark.usefixtures("fake_answerer")
 
 SEED_TEXT = SEED_FILE.read_text(encoding="utf-8")
 FLAGSHIP = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
@@ -24,7 +27,7 @@ CEO = "The CEO of JD.com is Richard Liu."
 
 def fake(index: Path, **changes: object) -> tuple[Assistant, FakeLLM]:
     """An Assistant on `index` whose answerer is the fake LLM, and that LLM."""
-    assistant = Assistant(make_settings(index, answerer="fake", **changes))
+    assistant = Assistant(make_settings(index, answerer=FAKE, **changes))
     answerer = assistant.answerer
     assert isinstance(answerer, GenerativeAnswerer)
     llm = answerer.llm

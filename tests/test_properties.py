@@ -17,12 +17,12 @@ from pydantic import ValidationError
 
 from assistant import Assistant, Settings
 from assistant.answerers.base import Question
-from assistant.answerers.fake import FakeAnswerer
 from assistant.chunking import Chunker
 from assistant.cli import main
 from assistant.embedding import Embedder
 from assistant.verify import split_claims, strip_markers
 from tests.conftest import SEED_FILE, make_settings
+from tests.fake_answerer import FakeAnswerer
 
 BOUNDED = settings(
     max_examples=40,

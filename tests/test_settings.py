@@ -75,9 +75,14 @@ def test_llm_api_key_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_unknown_answerer_is_named(tmp_path: Path) -> None:
     from assistant.answerers import create_answerer
+    from assistant.errors import UnknownAnswererError
 
-    with pytest.raises(ValueError, match="known: extractive, fake, llamacpp, openai"):
+    with pytest.raises(
+        UnknownAnswererError, match=r"'gpt' \(known: extractive, llamacpp, openai\)"
+    ):
         create_answerer("gpt", Settings(index_dir=tmp_path))
+    with pytest.raises(UnknownAnswererError, match="unknown answerer 'fake'"):
+        create_answerer("fake", Settings(index_dir=tmp_path))  # a test double, not a product one
 
 
 @pytest.mark.parametrize("field", ["port", "chroma_port"])

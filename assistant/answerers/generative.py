@@ -1,7 +1,7 @@
 """Generative answers: an LLM writes from numbered sources, then every citation is verified.
 
-The shared logic of every LLM backend (`llamacpp`, `openai`, `fake`); a backend only says how
-to build its llama-index `LLM`. For each question:
+The shared logic of every LLM backend (`llamacpp`, `openai`; the tests' `fake` double too); a
+backend only says how to build its llama-index `LLM`. For each question:
 
 1. Gate: the extractive answerer's calibrated confidence on the same retrieval; below
    `llm_gate_threshold` the answer is a refusal and the model is not called (small models

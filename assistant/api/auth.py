@@ -1,17 +1,20 @@
-"""API keys: bearer tokens checked against scrypt hashes from settings, in constant time.
+"""API keys: bearer tokens checked against the SHA-256 hashes in settings, in constant time.
 
-A key is verified with scrypt (~0.1 s) the first time it is seen; after that its SHA-256 digest
-is remembered in memory, so a client pays the slow hash once per server run, not per request.
-Wrong keys are remembered the same way (a bounded number), so a client repeating a wrong key
-does not cost a hash each time. Keys are never logged, stored or echoed.
+A presented token is hashed once with SHA-256 and compared with every configured digest
+(`hmac.compare_digest`, no early exit), so a check takes microseconds and its time does not
+depend on which key matched. Keys are never logged, stored or echoed.
+
+Keys hashed with scrypt by earlier versions (`scrypt$...`) are still accepted: such a key is
+checked with scrypt (about 0.3 s) until it is first presented, then its SHA-256 digest takes the
+scrypt hash's place for the rest of the run. Start-up logs one warning naming those keys (never
+a key or a hash); docs/api.md says how to re-hash them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
+import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Annotated
 
@@ -19,22 +22,33 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assistant.api.errors import AUTHENTICATION, ApiError
-from assistant.security import check_hashes, verify_password
+from assistant.security import api_key_digest, check_hashes, parse_api_key_hash, verify_password
 from assistant.settings import Settings
 
-_REMEMBERED_WRONG_KEYS = 1024
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
+_log = logging.getLogger(__name__)
 
 
 class ApiKeys:
-    """The configured API keys (name -> scrypt hash) and the check of a presented token."""
+    """The configured API keys (name -> hash) and the check of a presented token."""
 
     def __init__(self, hashes: Mapping[str, str]) -> None:
-        check_hashes(hashes, "API key")
-        self._hashes = dict(hashes)
-        self._verified: list[tuple[bytes, str]] = []  # digest of a good token, its key's name
-        self._wrong: OrderedDict[bytes, None] = OrderedDict()
+        check_hashes(hashes, "API key", parse_api_key_hash)
+        self._digests: dict[str, bytes] = {}
+        self._scrypt: dict[str, str] = {}  # hashed before SHA-256; until first presented
+        for name, encoded in hashes.items():
+            digest = parse_api_key_hash(encoded)
+            if digest is None:
+                self._scrypt[name] = encoded
+            else:
+                self._digests[name] = digest
         self._lock = threading.Lock()
+        if self._scrypt:
+            _log.warning(
+                "API keys with a deprecated scrypt hash: %s; re-hash each with "
+                "`assistant hash-api-key --stdin`, or replace it (docs/api.md)",
+                ", ".join(sorted(self._scrypt)),
+            )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ApiKeys:
@@ -44,30 +58,33 @@ class ApiKeys:
     @property
     def required(self) -> bool:
         """Whether any key is configured (then every /v1 request needs one)."""
-        return bool(self._hashes)
+        return bool(self._digests or self._scrypt)
+
+    @property
+    def scrypt_hashed(self) -> list[str]:
+        """The names of the keys still checked with scrypt (not presented yet), sorted."""
+        with self._lock:
+            return sorted(self._scrypt)
 
     def check(self, token: str) -> str | None:
         """The name of the key `token` is, or None."""
-        digest = hashlib.sha256(token.encode("utf-8")).digest()
+        digest = api_key_digest(token)
         with self._lock:
-            verified = list(self._verified)
-            wrong = digest in self._wrong
+            digests = list(self._digests.items())
+            scrypt = list(self._scrypt.items())
         found = None
-        for known, name in verified:  # no early exit: the time does not depend on the match
+        for name, known in digests:  # no early exit: the time does not depend on the match
             if hmac.compare_digest(known, digest):
                 found = name
-        if found is not None or wrong:
+        if found is not None or not scrypt:
             return found
-        for name, encoded in self._hashes.items():
+        for name, encoded in scrypt:
             if verify_password(token, encoded):
                 found = name
-        with self._lock:
-            if found is not None:
-                self._verified.append((digest, found))
-            else:
-                self._wrong[digest] = None
-                while len(self._wrong) > _REMEMBERED_WRONG_KEYS:
-                    self._wrong.popitem(last=False)
+        if found is not None:
+            with self._lock:  # from now on this key is checked by its digest
+                if self._scrypt.pop(found, None) is not None:
+                    self._digests[found] = digest
         return found
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from assistant.answerers import REGISTRY, Answerer, create_answerer
+from assistant.answerers import Answerer, answerer_names, create_answerer
 from assistant.api.errors import ApiError
 from assistant.core import Assistant
 from assistant.errors import AssistantError
@@ -32,22 +32,23 @@ class Models:
         self.assistant = assistant
         settings = assistant.settings
         self.default = settings.api_default_model or settings.answerer
+        known_names = answerer_names()
         for setting, name in (("answerer", settings.answerer), ("api_default_model", self.default)):
-            if name not in REGISTRY:
-                known = ", ".join(sorted(REGISTRY))
+            if name not in known_names:
+                known = ", ".join(known_names)
                 raise ModelConfigError(f"{setting}: unknown answerer {name!r} (known: {known})")
         self._answerers: OrderedDict[tuple[str, int | None, float | None], Answerer] = OrderedDict()
         self._lock = threading.Lock()
 
     def names(self) -> dict[str, str]:
         """Every accepted model name and the answerer it stands for."""
-        return {DEFAULT_ALIAS: self.default, **{name: name for name in sorted(REGISTRY)}}
+        return {DEFAULT_ALIAS: self.default, **{name: name for name in answerer_names()}}
 
     def resolve(self, model: str | None) -> str:
         """The answerer a model name stands for; 404 for an unknown name."""
         if model is None or model == DEFAULT_ALIAS:
             return self.default
-        if model not in REGISTRY:
+        if model not in answerer_names():
             known = ", ".join(self.names())
             raise ApiError(
                 404,

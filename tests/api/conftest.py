@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from assistant.security import hash_password
+from assistant.security import hash_api_key
 from tests.servers import Server, start_server, stop_server
 
 API_KEY = "qa-suite-key-7c1e5f0b9d2a4e68"
@@ -28,7 +28,7 @@ def api_server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     server = start_server(
         tmp_path_factory.mktemp("api-server"),
         seed_index,
-        api_keys=json.dumps({"tests": hash_password(API_KEY)}),
+        api_keys=json.dumps({"tests": hash_api_key(API_KEY)}),
     )
     yield server
     stop_server(server)

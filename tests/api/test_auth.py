@@ -1,18 +1,19 @@
-"""API keys: the check against scrypt hashes, its memory, and `assistant hash-api-key`."""
+"""API keys: SHA-256 hashes checked in constant time, older scrypt hashes still accepted, and
+`assistant hash-api-key`."""
 
 from __future__ import annotations
 
 import io
+import logging
 import sys
 from pathlib import Path
 
 import pytest
 
 from assistant import Settings, security
-from assistant.api import auth
 from assistant.api.auth import ApiKeys
 from assistant.cli import main
-from assistant.security import AuthConfigError, hash_password, verify_password
+from assistant.security import AuthConfigError, hash_api_key, hash_password
 from tests.conftest import make_settings
 
 KEY = "qa-unit-key-3b9f1c7e2a6d4058"
@@ -21,55 +22,88 @@ OTHER = "qa-other-key-9e2d4c6b8a0f1357"
 
 @pytest.fixture(scope="module")
 def keys() -> dict[str, str]:
-    return {"bot": hash_password(KEY), "widget": hash_password(OTHER)}
+    return {"bot": hash_api_key(KEY), "widget": hash_api_key(OTHER)}
 
 
-@pytest.fixture
-def hashings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every scrypt check the API key check makes, by the key's hash."""
-    calls: list[str] = []
-
-    def counted(token: str, encoded: str) -> bool:
-        calls.append(encoded)
-        return verify_password(token, encoded)
-
-    monkeypatch.setattr(auth, "verify_password", counted)
-    return calls
+@pytest.fixture(scope="module")
+def scrypt_hash() -> str:
+    """KEY hashed as `hash-api-key` did before SHA-256."""
+    return hash_password(KEY)
 
 
-def test_a_key_is_known_by_its_name(keys: dict[str, str], hashings: list[str]) -> None:
+def test_a_key_is_known_by_its_name(keys: dict[str, str]) -> None:
     api_keys = ApiKeys(keys)
     assert api_keys.required
     assert api_keys.check(KEY) == "bot"
     assert api_keys.check(OTHER) == "widget"
     assert api_keys.check(KEY[:-1]) is None
+    assert api_keys.check(KEY + " ") is None
     assert api_keys.check("") is None
+    assert api_keys.scrypt_hashed == []
     assert not ApiKeys({}).required
 
 
-def test_each_key_costs_one_round_of_scrypt_per_run(
-    keys: dict[str, str], hashings: list[str]
+def test_the_stored_form_is_a_self_describing_sha256_digest() -> None:
+    encoded = hash_api_key(KEY)
+    scheme, digest = encoded.split("$")
+    assert scheme == "sha256"
+    assert len(digest) == 64
+    assert int(digest, 16) >= 0  # hex
+    assert KEY not in encoded
+    assert hash_api_key(KEY) == encoded  # a random key needs no salt: the same key, the same hash
+    assert hash_api_key(OTHER) != encoded
+    assert ApiKeys({"bot": f"sha256${digest.upper()}"}).check(KEY) == "bot"
+    with pytest.raises(ValueError, match="empty"):
+        hash_api_key("")
+
+
+def test_scrypt_hashed_keys_still_work_and_move_to_sha256_when_first_used(
+    scrypt_hash: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    api_keys = ApiKeys(keys)
-    for _ in range(3):
-        assert api_keys.check(KEY) == "bot"
-        assert api_keys.check("qa-wrong") is None
-    assert len(hashings) == 2 * len(keys)  # the first good and the first wrong check only
+    with caplog.at_level(logging.WARNING, logger="assistant.api.auth"):
+        api_keys = ApiKeys({"old": scrypt_hash, "new": hash_api_key(OTHER)})
+    (record,) = caplog.records
+    notice = record.getMessage()
+    assert "deprecated scrypt hash: old;" in notice
+    assert "assistant hash-api-key --stdin" in notice
+    assert "\n" not in notice
+    for secret in (KEY, scrypt_hash, *scrypt_hash.split("$")[4:]):
+        assert secret not in notice
+    assert api_keys.scrypt_hashed == ["old"]
+    assert api_keys.check(OTHER) == "new"
+    assert api_keys.check("qa-wrong-key-0000000000000") is None
+    assert api_keys.scrypt_hashed == ["old"]  # only the key itself moves it
+    assert api_keys.check(KEY) == "old"
+    assert api_keys.scrypt_hashed == []  # checked by its SHA-256 digest from now on
+    assert api_keys.check(KEY) == "old"
+    assert api_keys.check(KEY[:-1]) is None
 
 
-def test_wrong_keys_are_remembered_within_a_bound(
-    keys: dict[str, str], hashings: list[str], monkeypatch: pytest.MonkeyPatch
+def test_keys_hashed_with_sha256_log_nothing(
+    keys: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(auth, "_REMEMBERED_WRONG_KEYS", 2)
-    api_keys = ApiKeys(keys)
-    for wrong in ("w1", "w2", "w3", "w1"):  # w1 was forgotten when w3 came
-        assert api_keys.check(wrong) is None
-    assert len(hashings) == 4 * len(keys)
+    with caplog.at_level(logging.DEBUG, logger="assistant.api.auth"):
+        ApiKeys(keys).check(KEY)
+    assert caplog.records == []
 
 
-def test_malformed_hashes_and_names_stop_the_server(keys: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        "not-a-hash",
+        "sha256$abc",  # too short
+        "sha256$" + "g" * 64,  # not hex
+        "sha256$" + "a" * 65,
+        "md5$" + "a" * 32,
+        "scrypt$16384$8$1$c2FsdA==",  # a scrypt hash missing its key
+    ],
+)
+def test_malformed_hashes_stop_the_server(encoded: str) -> None:
     with pytest.raises(AuthConfigError, match="API key 'bot'"):
-        ApiKeys({"bot": "not-a-hash"})
+        ApiKeys({"bot": encoded})
+
+
+def test_an_empty_name_stops_the_server(keys: dict[str, str]) -> None:
     with pytest.raises(AuthConfigError, match="empty name"):
         ApiKeys({" ": keys["bot"]})
 
@@ -91,18 +125,19 @@ def test_hash_api_key_makes_a_new_key(capsys: pytest.CaptureFixture[str]) -> Non
     key, encoded = lines["key:"], lines["hash:"]
     assert key.startswith(security.API_KEY_PREFIX)
     assert len(key) >= 40
-    assert verify_password(key, encoded)
+    assert encoded.startswith("sha256$")
+    assert ApiKeys({"client": encoded}).check(key) == "client"
     assert main(["hash-api-key"]) == 0
     assert key not in capsys.readouterr().out  # a new one each time
 
 
-def test_hash_api_key_hashes_a_given_key(
+def test_hash_api_key_rehashes_a_given_key(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(KEY + "\n"))
     assert main(["hash-api-key", "--stdin"]) == 0
     out, err = capsys.readouterr()
-    assert verify_password(KEY, out.strip())
+    assert out == hash_api_key(KEY) + "\n"  # the migration of a scrypt-hashed key
     assert KEY not in out + err
     monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
     assert main(["hash-api-key", "--stdin"]) == 2

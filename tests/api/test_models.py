@@ -1,4 +1,5 @@
-"""Model names: the answerers, the `default` alias, and per-request generation options."""
+"""Model names: the answerers, the `default` alias, and per-request generation options (LLM
+answerers here are the `fake` test double, registered by the `fake_answerer` fixture)."""
 
 from __future__ import annotations
 
@@ -25,10 +26,21 @@ def test_names_are_the_registry_and_default(assistant: Assistant) -> None:
     names = models.names()
     assert names["default"] == "extractive"
     assert set(names) == {"default", *REGISTRY}
+    assert set(names) == {"default", "extractive", "llamacpp", "openai"}
     assert models.resolve(None) == models.resolve("default") == "extractive"
     with pytest.raises(ApiError) as unknown:
         models.resolve("gpt-4o")
     assert (unknown.value.status, unknown.value.code) == (404, "model_not_found")
+
+
+def test_the_test_double_is_no_model(tmp_path: Path, assistant: Assistant) -> None:
+    with pytest.raises(ApiError) as unknown:
+        Models(assistant).resolve("fake")
+    assert (unknown.value.status, unknown.value.code) == (404, "model_not_found")
+    assert "known: default, extractive, llamacpp, openai" in unknown.value.message
+    for setting in ("answerer", "api_default_model"):
+        with pytest.raises(ModelConfigError, match=f"{setting}: unknown answerer 'fake'"):
+            Models(Assistant(make_settings(tmp_path, **{setting: "fake"})))
 
 
 def test_the_configured_answerer_is_the_one_the_chat_uses(assistant: Assistant) -> None:
@@ -37,6 +49,7 @@ def test_the_configured_answerer_is_the_one_the_chat_uses(assistant: Assistant) 
     assert models.answerer("extractive", 50, 1.0) is assistant.answerer  # it generates nothing
 
 
+@pytest.mark.usefixtures("fake_answerer")
 def test_llm_answerers_get_the_request_options(assistant: Assistant) -> None:
     models = Models(assistant)
     plain = models.answerer("fake")
@@ -53,6 +66,7 @@ def test_llm_answerers_get_the_request_options(assistant: Assistant) -> None:
     assert (small.settings.llm_max_tokens, big.settings.llm_max_tokens) == (8, 4096)
 
 
+@pytest.mark.usefixtures("fake_answerer")
 def test_variants_are_kept_within_a_bound(
     assistant: Assistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -64,6 +78,7 @@ def test_variants_are_kept_within_a_bound(
     assert models.answerer("fake", 20) is not first  # evicted, built again
 
 
+@pytest.mark.usefixtures("fake_answerer")
 def test_default_model_setting(tmp_path: Path) -> None:
     models = Models(Assistant(make_settings(tmp_path, api_default_model="fake")))
     assert models.resolve("default") == "fake"

@@ -136,8 +136,16 @@ def test_system_messages_are_ignored(client: OpenAI) -> None:
 
 def test_models_are_the_answerers(client: OpenAI) -> None:
     models = {model.id: (model.model_extra or {})["answerer"] for model in client.models.list()}
-    assert models["default"] == "extractive"
-    assert {"extractive", "llamacpp", "openai"} <= set(models)
+    assert models == {
+        "default": "extractive",
+        "extractive": "extractive",
+        "llamacpp": "llamacpp",
+        "openai": "openai",
+    }  # the tests' `fake` double is no model of the product
+    with pytest.raises(openai.NotFoundError) as missing:
+        client.chat.completions.create(model="fake", messages=[user(QUESTION)])
+    assert missing.value.code == "model_not_found"
+    assert "'fake' does not exist" in missing.value.message
 
 
 def test_unknown_model_and_wrong_key_are_openai_errors(client: OpenAI, api_server: Server) -> None:

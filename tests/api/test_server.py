@@ -9,7 +9,7 @@ import pytest
 
 from assistant import Assistant, Settings
 from assistant.api.server import build_server
-from assistant.security import hash_password
+from assistant.security import hash_api_key
 from tests.conftest import make_settings
 from tests.servers import serving as running
 
@@ -39,12 +39,13 @@ def test_api_alone_without_an_index_says_so(tmp_path: Path) -> None:
 
 
 def test_api_keys_from_a_toml_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    encoded = hash_password("qa-toml-key-00000000000000")
+    encoded = hash_api_key("qa-toml-key-00000000000000")
     config = tmp_path / "assistant.toml"
     config.write_text(
-        f'max_request_bytes = 4096\napi_default_model = "fake"\n\n[api_keys]\nbot = "{encoded}"\n'
+        'max_request_bytes = 4096\napi_default_model = "llamacpp"\n\n'
+        f'[api_keys]\nbot = "{encoded}"\n'
     )
     monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
     settings = Settings()
     assert settings.api_keys["bot"].get_secret_value() == encoded
-    assert (settings.max_request_bytes, settings.api_default_model) == (4096, "fake")
+    assert (settings.max_request_bytes, settings.api_default_model) == (4096, "llamacpp")

@@ -13,14 +13,14 @@ import httpx
 import pytest
 
 from assistant.api.server import UnsafeBindError, check_bind
-from assistant.security import hash_password
+from assistant.security import hash_api_key, hash_password
 from tests.conftest import make_settings
 from tests.servers import Server, free_port, server_env, start_server, stop_server
 
 pytestmark = pytest.mark.integration
 
 LOGINS = json.dumps({"alice": hash_password("bind test passphrase")})
-KEYS = json.dumps({"bot": hash_password("qa-bind-test-key-000000000000")})
+KEYS = json.dumps({"bot": hash_api_key("qa-bind-test-key-000000000000")})
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -69,9 +69,9 @@ def test_serve_listens_on_loopback_only_by_default(default_server: Server) -> No
         ("0.0.0.0", {}, ("ui",), False, "the web chat"),
         ("0.0.0.0", {}, ("ui",), True, None),
         ("0.0.0.0", {}, ("api", "ui"), True, "the API"),
-        ("0.0.0.0", {"api_keys": {"bot": "scrypt$..."}}, ("api", "ui"), False, "the web chat"),
-        ("0.0.0.0", {"api_keys": {"bot": "scrypt$..."}}, ("api", "ui"), True, None),
-        ("0.0.0.0", {"api_keys": {"bot": "scrypt$..."}}, ("api",), False, None),
+        ("0.0.0.0", {"api_keys": {"bot": "sha256$..."}}, ("api", "ui"), False, "the web chat"),
+        ("0.0.0.0", {"api_keys": {"bot": "sha256$..."}}, ("api", "ui"), True, None),
+        ("0.0.0.0", {"api_keys": {"bot": "sha256$..."}}, ("api",), False, None),
     ],
 )
 def test_nothing_is_open_to_the_network_by_accident(

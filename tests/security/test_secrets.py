@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from assistant import Answer, Settings
-from assistant.security import hash_password
+from assistant.security import hash_api_key, hash_password
 from assistant.ui.feedback import feedback_record
 from tests.conftest import GOLDEN, SEEDS
 from tests.servers import Server, free_port, server_env, start_server, stop_server
@@ -26,12 +26,14 @@ pytestmark = pytest.mark.integration
 
 PASSWORD = "pw-MARKER-7f3d1c-correct-horse"
 API_KEY = "qa-MARKER-4e8b2a-api-key-000000000000"
+OLD_KEY = "qa-MARKER-6a1f9e-scrypt-hashed-key-0000"  # hashed before API keys used SHA-256
 LLM_KEY = "sk-MARKER-91c0d5-llm-endpoint-key"
 CHROMA_TOKEN = "chroma-MARKER-2b6e4f-token"
 PASSWORD_HASH = hash_password(PASSWORD)
-KEY_HASH = hash_password(API_KEY)
-MARKERS = ("MARKER-7f3d1c", "MARKER-4e8b2a", "MARKER-91c0d5", "MARKER-2b6e4f")
-HASHES = (PASSWORD_HASH.split("$")[-1], KEY_HASH.split("$")[-1])
+KEY_HASH = hash_api_key(API_KEY)
+OLD_KEY_HASH = hash_password(OLD_KEY)
+MARKERS = ("MARKER-7f3d1c", "MARKER-4e8b2a", "MARKER-6a1f9e", "MARKER-91c0d5", "MARKER-2b6e4f")
+HASHES = tuple(encoded.split("$")[-1] for encoded in (PASSWORD_HASH, KEY_HASH, OLD_KEY_HASH))
 QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 
 
@@ -77,7 +79,7 @@ def secret_settings(llm_url: str) -> dict[str, str]:
     """Every secret set, as a deployment would in the environment."""
     return {
         "auth_users": json.dumps({"alice": PASSWORD_HASH}),
-        "api_keys": json.dumps({"bot": KEY_HASH}),
+        "api_keys": json.dumps({"bot": KEY_HASH, "old-bot": OLD_KEY_HASH}),
         "answerer": "openai",
         "llm_base_url": llm_url,
         "llm_api_key": LLM_KEY,
@@ -145,6 +147,9 @@ def test_a_served_session_leaks_nothing(secret_server: Server) -> None:
             assert refused.status_code == 401
             seen[f"401 {key}"] = refused.text + str(refused.headers)
         seen["models"] = http.get("/v1/models", headers=bearer).text
+        old = http.get("/v1/documents", headers={"Authorization": f"Bearer {OLD_KEY}"})
+        assert old.status_code == 200  # a key hashed with scrypt before SHA-256 still works
+        seen["scrypt-hashed key"] = old.text
         seen["documents"] = http.get("/v1/documents", headers=bearer).text
         asked = http.post("/v1/ask", json={"question": QUESTION}, headers=bearer)
         assert asked.status_code == 200
@@ -167,6 +172,7 @@ def test_a_served_session_leaks_nothing(secret_server: Server) -> None:
     seen["server log"] = secret_server.log.read_text()
     assert "DEBUG" in seen["server log"]  # it did log at debug level
     assert "HTTP 401" in seen["server log"]  # and logged the failure, without the key
+    assert "deprecated scrypt hash: old-bot;" in seen["server log"]  # the one-line notice
     for where, text in seen.items():
         assert_clean(where, text)
 

@@ -10,6 +10,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.api.server import serve
+from assistant.security import hash_api_key
 from assistant.ui.app import Turn, answer_stream, conversation
 from assistant.ui.auth import hash_password
 from tests.conftest import make_settings
@@ -101,9 +102,11 @@ def test_serve_warns_when_open_without_logins(
 def test_serve_with_logins_is_quiet(
     seed_index: Path, served: list[Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    encoded = hash_password("pw")
     settings = make_settings(
-        seed_index, host="0.0.0.0", auth_users={"ann": encoded}, api_keys={"bot": encoded}
+        seed_index,
+        host="0.0.0.0",
+        auth_users={"ann": hash_password("pw")},
+        api_keys={"bot": hash_api_key("qa-chat-test-key-0000000000")},
     )
     serve(settings)
     assert "WARNING" not in capsys.readouterr().err

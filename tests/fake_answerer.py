@@ -1,5 +1,9 @@
 """`fake`: a deterministic, scriptable LLM for testing the generative logic without a model.
 
+A test double, not a product answerer: tests select it by name through the `fake_answerer`
+fixture (tests/conftest.py), which registers it with `register_answerer` for one test, the way a
+plugin would; or construct `FakeAnswerer(settings)` and pass it to `Assistant.ask`/`stream`.
+
 Queue replies (text, or an exception to raise) with `FakeLLM.enqueue`; every message list the
 answerer sends is recorded in `FakeLLM.calls`. With nothing queued it quotes the first sentence
 of source [1], so the `fake` answerer also works end to end (e.g. in contract tests).
@@ -28,6 +32,7 @@ from llama_index.core.llms.custom import CustomLLM
 from assistant.answerers.generative import GenerativeAnswerer, chat_stream
 from assistant.text import sentence_spans
 
+FAKE = "fake"  # the name the `fake_answerer` fixture registers it under
 _FIRST_SOURCE = re.compile(r'<source id="1"[^>]*>\n(.*?)\n</source>', re.DOTALL)
 
 
@@ -68,7 +73,7 @@ class FakeLLM(CustomLLM):
             if isinstance(reply, BaseException):
                 raise reply
             return reply
-        return _quote_first_source(messages)
+        return quote_first_source(messages)
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
@@ -100,7 +105,7 @@ class FakeLLM(CustomLLM):
         return generate()
 
 
-def _quote_first_source(messages: Sequence[ChatMessage]) -> str:
+def quote_first_source(messages: Sequence[ChatMessage]) -> str:
     """The first sentence of source 1 with [1], or nothing when the prompt has no sources."""
     match = _FIRST_SOURCE.search(messages[-1].content or "") if messages else None
     if match is None:
@@ -116,7 +121,7 @@ def _quote_first_source(messages: Sequence[ChatMessage]) -> str:
 class FakeAnswerer(GenerativeAnswerer):
     """The generative answerer over a FakeLLM (see `llm` to script it)."""
 
-    name = "fake"
+    name = FAKE
 
     def create_llm(self) -> FakeLLM:
         """A fresh FakeLLM with an empty queue."""
