@@ -6,6 +6,7 @@ import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -69,7 +70,7 @@ class HybridRetriever:
         timings: dict[str, float] = {}
         # The BM25 lookup needs no query vector: it runs beside the embedding and the vector
         # search (SQLite and ONNX Runtime release the GIL), so the slower of the two sets the pace.
-        lexical_job = _LEXICAL_POOL.submit(self._lexical, query)
+        lexical_job = lexical_pool().submit(self._lexical, query)
         clock = time.perf_counter()
         query_vector = self.embedder.embed_query(query)
         focus = focus_clause(query)
@@ -137,7 +138,11 @@ class HybridRetriever:
         return hits, counts, idf, total, _ms(clock)
 
 
-_LEXICAL_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")
+@lru_cache(maxsize=1)
+def lexical_pool() -> ThreadPoolExecutor:
+    """The threads that run BM25 lookups beside the embedding: made on the first query, not at
+    import (importing the package starts no thread)."""
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")
 
 
 # From this many chunks on, very common query terms are left out of the BM25 lookup.
