@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import re
 import sys
 import textwrap
@@ -172,7 +173,22 @@ def _add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "--report", type=Path, metavar="DIR", help="output directory (default: eval-report/)"
     )
     evaluate.add_argument(
-        "--compare", type=Path, metavar="OLD.json", help="an earlier result.json to diff against"
+        "--compare",
+        type=Path,
+        metavar="BASELINE.json",
+        help="an earlier result.json to diff against (metrics, questions, index and settings)",
+    )
+    evaluate.add_argument(
+        "--fail-on-regression",
+        action="store_true",
+        help="exit 1 when a question that passed in the baseline fails, or a quality metric "
+        "got worse by more than --tolerance (needs --compare)",
+    )
+    evaluate.add_argument(
+        "--tolerance",
+        type=float,
+        metavar="X",
+        help="how much a quality metric may drop before --fail-on-regression fails (default 0)",
     )
     evaluate.add_argument(
         "--min", action="append", default=[], metavar="METRIC=VALUE", help="fail below VALUE"
@@ -336,6 +352,8 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         k=args.k,
         report=args.report,
         compare=args.compare,
+        fail_on_regression=args.fail_on_regression,
+        tolerance=args.tolerance,
         thresholds=tuple(thresholds),
         calibrate=args.calibrate,
         include_drafts=args.include_drafts,
@@ -440,7 +458,26 @@ def _format_report(report: IngestReport) -> str:
         f"{report.chunks} chunks in the index ({report.seconds:.1f} s)"
     ]
     lines += [f"  skipped {item.source}: {item.error}" for item in report.failed]
+    if report.rebuilt_because:
+        lines.append(
+            f"rebuilt the index ({'; '.join(report.rebuilt_because)} changed): answers may "
+            f"differ, so re-run your golden sets: {_golden_hint()}"
+        )
     return "\n".join(lines)
+
+
+def _golden_hint() -> str:
+    """The golden files a team configured for `assistant eval`, or how to configure them."""
+    from assistant.evaluation.config import EvalConfigError, find_pyproject, load_config
+
+    try:
+        config = load_config(find_pyproject(Path.cwd()))
+    except EvalConfigError:
+        config = None
+    if config is None or not config.golden:
+        return "assistant eval GOLDEN --compare BASELINE.json"
+    names = " ".join(os.path.relpath(path) for path in config.golden)
+    return f"assistant eval {names}"
 
 
 def _fail(message: str, code: int) -> int:

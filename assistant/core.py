@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
@@ -22,7 +23,7 @@ from assistant.errors import BadQuestionError, IndexMissingError
 from assistant.ingest import Ingestor, ProgressCallback, ingest_running
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.settings import Settings
-from assistant.types import Answer, IngestReport, Message
+from assistant.types import Answer, IndexFingerprint, IngestReport, Message
 
 # What a question never needs and a terminal or page may act on. Terminal escape sequences
 # (ESC or the one-byte CSI, then their parameters) go whole, as do bidi embeddings, overrides
@@ -112,6 +113,21 @@ class Assistant:
         if not self.catalog.exists():
             return []
         return list(self.catalog.documents().values())
+
+    def index_fingerprint(self) -> IndexFingerprint | None:
+        """How the index was built and a digest of the documents it holds (None: no index)."""
+        if not self.catalog.exists():
+            return None
+        records = sorted(self.catalog.documents().values(), key=lambda r: r.source)
+        digest = hashlib.sha256()
+        for record in records:
+            digest.update(f"{record.source}\0{record.content_hash}\n".encode())
+        return IndexFingerprint(
+            build=self.catalog.get_meta("fingerprint") or "",
+            documents=digest.hexdigest()[:16],
+            document_count=len(records),
+            chunk_count=self.catalog.chunk_count(),
+        )
 
     # -- asking ---------------------------------------------------------------------------
     def ask(

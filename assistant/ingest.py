@@ -75,6 +75,31 @@ def display_source(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
+# The parts of the ingest fingerprint, in order, as a person would name what changed.
+_FINGERPRINT_PARTS = (
+    "the index format",
+    "the chunker",
+    "the text extraction",
+    "the embedding model",
+    "chunk_size",
+    "chunk_overlap",
+)
+
+
+def rebuild_reasons(before: str | None, after: str) -> tuple[str, ...]:
+    """What changed between two ingest fingerprints, e.g. ("chunk_size 256 -> 200",)."""
+    if before is None:
+        return ()
+    old, new = before.split("|"), after.split("|")
+    if len(old) != len(new):
+        return ("the index format",)
+    reasons = []
+    for name, a, b in zip(_FINGERPRINT_PARTS, old, new, strict=False):
+        if a != b:
+            reasons.append(f"{name} {a} -> {b}" if name.startswith("chunk_") else name)
+    return tuple(reasons)
+
+
 def discover(
     paths: Sequence[Path], base: Path
 ) -> tuple[list[SourceFile], list[FailedFile], list[Path]]:
@@ -247,7 +272,9 @@ class Ingestor:
     ) -> IngestReport:
         self.recover()
         fingerprint = self.fingerprint()
-        stale = self.catalog.get_meta("fingerprint") not in (None, fingerprint)
+        before = self.catalog.get_meta("fingerprint")
+        stale = before not in (None, fingerprint)
+        rebuilt_because = rebuild_reasons(before, fingerprint) if stale else ()
         if rebuild or stale or self.catalog.get_meta(_REBUILDING):
             self.reset()
         self.catalog.set_meta("fingerprint", fingerprint)
@@ -309,6 +336,7 @@ class Ingestor:
         self._collect_garbage()
         return IngestReport(
             **counts,
+            rebuilt_because=rebuilt_because,
             failed=tuple(failed),
             chunks=self.catalog.chunk_count(),
             seconds=time.perf_counter() - started,

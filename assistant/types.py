@@ -192,6 +192,29 @@ class FailedFile(BaseModel):
     error: str
 
 
+@dataclass(frozen=True)
+class IndexFingerprint:
+    """What an index's answers depend on: how it was built and which documents it holds.
+
+    `build` changes with the chunker, the extraction, the embedding model and the chunk
+    settings; `documents` with any document added, changed, renamed or removed.
+    """
+
+    build: str
+    documents: str
+    document_count: int
+    chunk_count: int
+
+    def to_json(self) -> dict[str, object]:
+        """The shape stored in evaluation results."""
+        return {
+            "build": self.build,
+            "documents": self.documents,
+            "document_count": self.document_count,
+            "chunk_count": self.chunk_count,
+        }
+
+
 class IngestReport(BaseModel):
     """What an ingest run did."""
 
@@ -201,6 +224,9 @@ class IngestReport(BaseModel):
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    # What changed since the index was built (chunker, model, chunk settings ...), when that
+    # made this run rebuild it: answers may differ, so golden sets are worth re-running.
+    rebuilt_because: tuple[str, ...] = ()
     failed: tuple[FailedFile, ...] = ()
     chunks: int = 0
     seconds: float = 0.0
@@ -216,5 +242,6 @@ class IngestReport(BaseModel):
                 "failed": [item.model_dump() for item in self.failed],
             },
             "chunks": self.chunks,
+            "rebuilt_because": list(self.rebuilt_because),
             "seconds": round(self.seconds, 3),
         }

@@ -137,3 +137,43 @@ def test_an_llm_answerers_stages_are_timed(seed_index: Path, fake_answerer: str)
     assert run.metrics["latency_generate_p95_ms"] is not None
     assert run.meta["answerer"] == fake_answerer
     assert run.counts["answered"] + run.counts["refused"] == 4
+
+
+def test_regression_gate_passes_on_the_baseline_and_fails_on_a_planted_regression(
+    seed_eval_runs: Runs, seed_index: Path, tmp_path: Path
+) -> None:
+    """A team's CI gate: the same index and settings pass; `--k 1` (fewer passages) fails."""
+    _, baseline = seed_eval_runs
+    base = ["eval", str(GOLDEN / "seed_qa.jsonl"), "--index", str(seed_index)]
+    gate = ["--compare", str(baseline.report / "result.json"), "--fail-on-regression"]
+    same = run_cli(*base, *gate, "--report", str(tmp_path / "same"))
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "no regression against the baseline (tolerance 0)" in same.stdout
+    assert json.loads((tmp_path / "same" / "result.json").read_text())["comparison"]["notes"] == []
+
+    worse = run_cli(*base, *gate, "--k", "1", "--report", str(tmp_path / "worse"))
+    assert worse.returncode == 1, worse.stdout + worse.stderr
+    result = json.loads((tmp_path / "worse" / "result.json").read_text("utf-8"))
+    verdict = result["comparison"]["gate"]
+    assert verdict["failed"]
+    assert verdict["reasons"]
+    broke = [q for q in result["comparison"]["questions"] if q["change"] == "broke"]
+    assert broke, "k=1 was expected to break at least one seed question"
+    lines = worse.stdout.splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("compared with")))
+    # New failures come first and each one is named with its question.
+    for offset, row in enumerate(broke, start=1):
+        assert lines[start + offset] == f"  broke: {row['id']} {row['question']}"
+    assert "REGRESSION" in worse.stdout
+    assert "note: k differs: 5 -> 1" in worse.stdout
+    assert "Regression gate failed" in (tmp_path / "worse" / "report.html").read_text("utf-8")
+
+
+def test_the_gate_needs_a_baseline_and_a_sane_tolerance(seed_index: Path) -> None:
+    golden = str(GOLDEN / "seed_qa.jsonl")
+    missing = run_cli("eval", golden, "--index", str(seed_index), "--fail-on-regression")
+    assert missing.returncode == 2
+    assert "--fail-on-regression needs a baseline" in missing.stderr
+    negative = run_cli("eval", golden, "--index", str(seed_index), "--tolerance", "-1")
+    assert negative.returncode == 2
+    assert "tolerance must be 0 or more" in negative.stderr

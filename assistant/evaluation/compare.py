@@ -1,4 +1,10 @@
-"""Compare a run with an earlier result: regressions and improvements per metric and question."""
+"""Compare a run with an earlier result: regressions and improvements per metric and question.
+
+`gate` turns a comparison into a pass/fail verdict for a team's CI (`assistant eval --compare
+BASELINE.json --fail-on-regression`): a quality metric that got worse by more than the tolerance,
+or a question that passed in the baseline and fails now, fails the run. Latency is reported but
+never gates: timings depend on the machine and its load.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from assistant.evaluation.metrics import METRICS, higher_is_better
 from assistant.evaluation.results import EvalRun
 
 QUALITY_TOLERANCE = 0.001  # result files round to 4 decimals
+DEFAULT_GATE_TOLERANCE = 0.0  # the gate's default: any drop of a quality metric fails
 LATENCY_RATIO = 1.2  # timings are noisy: flag only a >20 % and >5 ms change
 LATENCY_FLOOR_MS = 5.0
 
@@ -81,6 +88,7 @@ def compare(new: EvalRun, old: EvalRun, old_label: str = "") -> dict[str, Any]:
     return {
         "against": old_label,
         "old_meta": old.meta,
+        "notes": comparability(new.meta, old.meta),
         "metrics": metric_rows,
         "questions": question_rows,
         "summary": {
@@ -90,20 +98,77 @@ def compare(new: EvalRun, old: EvalRun, old_label: str = "") -> dict[str, Any]:
     }
 
 
+# What an answer depends on besides the golden questions, as recorded in a run's meta.
+_SETTINGS = (("answerer", "answerer"), ("k", "k"), ("refusal_threshold", "refusal threshold"))
+
+
+def comparability(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
+    """Why two runs may differ for reasons other than the code: another index or settings."""
+    notes = []
+    before, after = old.get("index_fingerprint"), new.get("index_fingerprint")
+    if not before or not after:
+        notes.append("the baseline records no index fingerprint: it may come from another index")
+    else:
+        if before.get("build") != after.get("build"):
+            notes.append(
+                "the index was built differently (chunker, extraction, embedding model or chunk "
+                f"settings): {before.get('build')} -> {after.get('build')}"
+            )
+        if before.get("documents") != after.get("documents"):
+            notes.append(
+                "the index holds other documents: "
+                f"{before.get('document_count')} -> {after.get('document_count')} documents, "
+                f"{before.get('chunk_count')} -> {after.get('chunk_count')} passages"
+            )
+    for key, label in _SETTINGS:
+        if key in old and old.get(key) != new.get(key):
+            notes.append(f"{label} differs: {old.get(key)} -> {new.get(key)}")
+    return notes
+
+
+def gate(comparison: dict[str, Any], tolerance: float = DEFAULT_GATE_TOLERANCE) -> dict[str, Any]:
+    """The regression gate's verdict: what got worse by more than `tolerance`, and what broke."""
+    if tolerance < 0:
+        raise ValueError("the tolerance is a non-negative number")
+    reasons = [
+        f"{row['id']} passed in the baseline and fails now: {row['question']}"
+        for row in comparison["questions"]
+        if row["change"] == "broke"
+    ]
+    for row in comparison["metrics"]:
+        name, before, after = row["metric"], row["old"], row["new"]
+        if name not in METRICS or before is None or after is None:
+            continue
+        worse = before - after if higher_is_better(name) else after - before
+        if round(worse, 4) > tolerance:  # result files keep 4 decimals
+            reasons.append(
+                f"{name} got worse: {before:.3f} -> {after:.3f} (tolerance {tolerance:g})"
+            )
+    return {"tolerance": tolerance, "failed": bool(reasons), "reasons": reasons}
+
+
 def format_comparison(comparison: dict[str, Any]) -> list[str]:
-    """Terminal lines: changed metrics, then questions that broke or were fixed."""
+    """Terminal lines: new failures first, then changed metrics, fixed questions and notes."""
     lines = [f"compared with {comparison['against']}:"]
+    rows = comparison["questions"]
+    lines += [f"  broke: {r['id']} {r['question']}" for r in rows if r["change"] == "broke"]
     changed = [
         row for row in comparison["metrics"] if row["change"] in ("regression", "improvement")
     ]
-    for row in changed:
+    for row in sorted(changed, key=lambda r: r["change"] != "regression"):
         arrow = "▼" if row["change"] == "regression" else "▲"
         lines.append(
             f"  {arrow} {row['metric']}: {row['old']:.3f} -> {row['new']:.3f} ({row['change']})"
         )
-    for row in comparison["questions"]:
-        if row["change"] in ("broke", "fixed"):
-            lines.append(f"  {row['change']}: {row['id']} {row['question']}")
+    lines += [f"  fixed: {r['id']} {r['question']}" for r in rows if r["change"] == "fixed"]
     if len(lines) == 1:
         lines.append("  no metric or question changed")
+    lines += [f"  note: {note}" for note in comparison.get("notes", [])]
+    verdict = comparison.get("gate")
+    if verdict is not None:
+        if verdict["failed"]:
+            lines.append(f"REGRESSION ({len(verdict['reasons'])}):")
+            lines += [f"! {reason}" for reason in verdict["reasons"]]
+        else:
+            lines.append(f"no regression against the baseline (tolerance {verdict['tolerance']:g})")
     return lines

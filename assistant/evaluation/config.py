@@ -9,6 +9,9 @@ answerer = "extractive"
 k = 5
 report = "eval-report"                     # where `assistant eval` writes JSON + HTML
 question_failures = "fail"                 # or "xfail": only the thresholds fail the session
+compare = "baseline/result.json"           # `assistant eval` compares with this run, and
+fail_on_regression = true                  # fails when a question broke or a metric dropped
+tolerance = 0.02                           # by more than this
 min_accuracy = 0.8                         # min_<metric> / max_<metric> thresholds
 min_citation_precision = 0.9
 max_false_refusal_rate = 0.2
@@ -28,7 +31,7 @@ from assistant.errors import AssistantError
 Bound = Literal["min", "max"]
 _KNOWN_KEYS = {
     "golden", "index", "documents", "answerer", "k", "report", "question_failures",
-    "include_drafts",
+    "include_drafts", "compare", "fail_on_regression", "tolerance",
 }  # fmt: skip
 
 
@@ -112,6 +115,9 @@ class EvalConfig:
     report: Path | None = None
     question_failures: Literal["fail", "xfail"] = "fail"
     include_drafts: bool = False
+    compare: Path | None = None
+    fail_on_regression: bool = False
+    tolerance: float | None = None
     thresholds: tuple[Threshold, ...] = ()
     source: Path | None = field(default=None, compare=False)  # the pyproject.toml read
 
@@ -180,6 +186,12 @@ def _parse(section: dict[str, Any], pyproject: Path) -> EvalConfig:
         raise EvalConfigError(f"{where}: question_failures must be 'fail' or 'xfail'")
     index = optional("index", str)
     report = optional("report", str)
+    baseline = optional("compare", str)
+    tolerance = section.get("tolerance")
+    if tolerance is not None and (
+        isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0
+    ):
+        raise EvalConfigError(f"{where}: tolerance must be a number of 0 or more")
     return EvalConfig(
         golden=paths("golden"),
         index=None if index is None else (base / index).resolve(),
@@ -189,6 +201,9 @@ def _parse(section: dict[str, Any], pyproject: Path) -> EvalConfig:
         report=None if report is None else (base / report).resolve(),
         question_failures=failures,
         include_drafts=bool(optional("include_drafts", bool)),
+        compare=None if baseline is None else (base / baseline).resolve(),
+        fail_on_regression=bool(optional("fail_on_regression", bool)),
+        tolerance=None if tolerance is None else float(tolerance),
         thresholds=tuple(thresholds),
         source=pyproject,
     )

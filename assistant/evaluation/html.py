@@ -157,10 +157,25 @@ def _comparison(comparison: dict[str, Any]) -> str:
         f"<td>{escape(q['new_answer'] or '')}</td></tr>"
         for q in comparison["questions"]
     )
+    notes = "".join(
+        f"<p class='meta'>note: {escape(note)}</p>" for note in comparison.get("notes", [])
+    )
+    verdict = comparison.get("gate")
+    if verdict is None:
+        gate = ""
+    elif verdict["failed"]:
+        items = "".join(f"<li>{escape(reason)}</li>" for reason in verdict["reasons"])
+        gate = f"<p class='verdict bad' id='gate'>Regression gate failed:</p><ul>{items}</ul>"
+    else:
+        gate = (
+            f"<p class='verdict ok' id='gate'>No regression (tolerance "
+            f"{verdict['tolerance']:g}).</p>"
+        )
     return (
         f"<h2>Compared with {escape(comparison['against'])}</h2><div class='card' id='comparison'>"
-        f"<p>{summary['regression']} metric regression(s), {summary['improvement']} "
+        f"{gate}<p>{summary['regression']} metric regression(s), {summary['improvement']} "
         f"improvement(s); {summary['broke']} question(s) broke, {summary['fixed']} fixed.</p>"
+        f"{notes}"
         "<table><thead><tr><th>metric</th><th>before</th><th>now</th><th>change</th><th></th>"
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         "<table><thead><tr><th>id</th><th>change</th><th>question</th><th>answer before</th>"

@@ -161,8 +161,9 @@ class EvalRun:
 
     @property
     def passed(self) -> bool:
-        """Whether every threshold check passed."""
-        return all(check["ok"] for check in self.checks)
+        """Whether every threshold check passed and the regression gate, if asked for, too."""
+        gate = (self.comparison or {}).get("gate")
+        return all(check["ok"] for check in self.checks) and not (gate and gate["failed"])
 
     def with_(self, **changes: Any) -> EvalRun:
         """A copy with some fields replaced."""

@@ -1,0 +1,107 @@
+"""The regression gate and the comparability notes, on hand-made runs (no index needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.evaluation.compare import comparability, compare, format_comparison, gate
+from assistant.evaluation.config import EvalConfigError, load_config
+from assistant.evaluation.results import EvalRun
+
+FINGERPRINT = {"build": "b1", "documents": "d1", "document_count": 3, "chunk_count": 40}
+
+
+def run(passed: dict[str, bool], accuracy: float, **meta: Any) -> EvalRun:
+    items = [
+        {"id": key, "question": f"question {key}?", "answer": "a", "verdict": {"passed": ok,
+         "failures": [] if ok else ["no key term"]}}
+        for key, ok in passed.items()
+    ]  # fmt: skip
+    metrics: dict[str, float | None] = {
+        "accuracy": accuracy,
+        "false_refusal_rate": 0.10,
+        "latency_total_p95_ms": 20.0,
+    }
+    base = {"index_fingerprint": FINGERPRINT, "answerer": "extractive", "k": 5}
+    return EvalRun({**base, **meta}, metrics, {}, {}, items)
+
+
+def test_a_question_that_broke_fails_the_gate_even_when_the_metrics_hold() -> None:
+    old = run({"q1": True, "q2": False}, 0.5)
+    new = run({"q1": False, "q2": True}, 0.5)
+    verdict = gate(compare(new, old, "base.json"))
+    assert verdict["failed"]
+    assert verdict["reasons"] == ["q1 passed in the baseline and fails now: question q1?"]
+
+
+def test_metric_drops_fail_beyond_the_tolerance_only() -> None:
+    old = run({"q1": True}, 0.80)
+    new = run({"q1": True}, 0.78)
+    comparison = compare(new, old)
+    assert gate(comparison, tolerance=0.0)["failed"]
+    assert gate(comparison, tolerance=0.0)["reasons"] == [
+        "accuracy got worse: 0.800 -> 0.780 (tolerance 0)"
+    ]
+    assert not gate(comparison, tolerance=0.02)["failed"]
+    with pytest.raises(ValueError, match="non-negative"):
+        gate(comparison, tolerance=-0.1)
+
+
+def test_lower_is_better_metrics_fail_when_they_rise_and_latency_never_gates() -> None:
+    old = run({"q1": True}, 0.8)
+    new = run({"q1": True}, 0.8)
+    new.metrics["false_refusal_rate"] = 0.2
+    new.metrics["latency_total_p95_ms"] = 400.0
+    reasons = gate(compare(new, old))["reasons"]
+    assert reasons == ["false_refusal_rate got worse: 0.100 -> 0.200 (tolerance 0)"]
+
+
+def test_runs_on_other_indexes_or_settings_say_so() -> None:
+    old = run({"q1": True}, 0.8)
+    rebuilt = {**FINGERPRINT, "build": "b2", "documents": "d2", "document_count": 4}
+    new = run({"q1": True}, 0.8, index_fingerprint=rebuilt, k=1)
+    notes = comparability(new.meta, old.meta)
+    assert notes[0].startswith("the index was built differently")
+    assert notes[1] == "the index holds other documents: 3 -> 4 documents, 40 -> 40 passages"
+    assert notes[2] == "k differs: 5 -> 1"
+    assert comparability(old.meta, {"k": 5})[0].startswith("the baseline records no index")
+    assert comparability(old.meta, old.meta) == []
+
+
+def test_the_terminal_report_lists_new_failures_first() -> None:
+    old = run({"q1": True, "q2": False, "q3": True}, 0.9)
+    new = run({"q1": True, "q2": True, "q3": False}, 0.5)
+    comparison = compare(new, old, "base.json")
+    comparison["gate"] = gate(comparison)
+    lines = format_comparison(comparison)
+    assert lines[:3] == [
+        "compared with base.json:",
+        "  broke: q3 question q3?",
+        "  ▼ accuracy: 0.900 -> 0.500 (regression)",
+    ]
+    assert "  fixed: q2 question q2?" in lines
+    assert lines[-3:] == [
+        "REGRESSION (2):",
+        "! q3 passed in the baseline and fails now: question q3?",
+        "! accuracy got worse: 0.900 -> 0.500 (tolerance 0)",
+    ]
+
+
+def test_a_teams_pyproject_can_switch_the_gate_on(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[tool.assistant.eval]\ngolden = ["g.jsonl"]\ncompare = "base/result.json"\n'
+        "fail_on_regression = true\ntolerance = 0.02\n",
+        "utf-8",
+    )
+    config = load_config(pyproject)
+    assert config.compare == (tmp_path / "base" / "result.json").resolve()
+    assert config.fail_on_regression
+    assert config.tolerance == 0.02
+    for bad in ("-0.1", '"a lot"', "true"):
+        pyproject.write_text(f"[tool.assistant.eval]\ntolerance = {bad}\n", "utf-8")
+        with pytest.raises(EvalConfigError, match="tolerance must be a number of 0 or more"):
+            load_config(pyproject)
