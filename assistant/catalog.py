@@ -13,12 +13,13 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from assistant.collections import DEFAULT_COLLECTION
 from assistant.text import terms
 from assistant.types import Chunk, Document, Heading
 
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS documents (
     ingested_at REAL NOT NULL,
     text TEXT NOT NULL,
     headings TEXT NOT NULL,
-    page_starts TEXT NOT NULL
+    page_starts TEXT NOT NULL,
+    collection TEXT NOT NULL DEFAULT 'default'
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY,
@@ -71,6 +73,7 @@ class DocumentRecord:
     size: int
     chunks: int
     ingested_at: float
+    collection: str = DEFAULT_COLLECTION
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,22 @@ class ChunkWrite:
 
 
 _GENERATION = "generation"
+# Set once every vector in the store carries its document's collection in its metadata.
+VECTOR_COLLECTIONS = "vector_collections"
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a catalog written by an earlier release up to this schema (idempotent)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(documents)")}
+    if "collection" not in columns:  # before collections: every document in `default`
+        try:
+            db.execute(
+                "ALTER TABLE documents ADD COLUMN collection TEXT NOT NULL DEFAULT 'default'"
+            )
+        except sqlite3.OperationalError as exc:  # another connection migrated first
+            if "duplicate column" not in str(exc):
+                raise
+    db.execute("CREATE INDEX IF NOT EXISTS documents_by_collection ON documents(collection)")
 
 
 def _bump_generation(db: sqlite3.Connection) -> None:
@@ -135,6 +154,7 @@ class Catalog:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.executescript(_SCHEMA)
+            _migrate(connection)
             self._local.connection = connection
         return connection
 
@@ -168,8 +188,8 @@ class Catalog:
     def documents(self) -> dict[str, DocumentRecord]:
         """Every indexed document by absolute path."""
         rows = self.db.execute(
-            "SELECT doc_id, path, source, title, format, content_hash, size, chunks, ingested_at "
-            "FROM documents ORDER BY source"
+            "SELECT doc_id, path, source, title, format, content_hash, size, chunks, ingested_at, "
+            "collection FROM documents ORDER BY source"
         ).fetchall()
         return {row[1]: DocumentRecord(*row) for row in rows}
 
@@ -198,16 +218,51 @@ class Catalog:
         rows = self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))
         return [str(row[0]) for row in rows]
 
-    def chunk_count(self) -> int:
-        """Number of chunks in the index (cached until the database changes)."""
+    def chunk_count(self, collections: Sequence[str] | None = None) -> int:
+        """Number of chunks in the index, or in some collections (cached until it changes)."""
         # data_version moves when another connection commits; our own writes clear the cache.
         version = self.db.execute("PRAGMA data_version").fetchone()[0]
-        cached: tuple[int, int] | None = getattr(self._local, "count", None)
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        count = int(self.db.execute("SELECT count(*) FROM chunks").fetchone()[0])
-        self._local.count = (version, count)
+        key = None if collections is None else tuple(sorted(collections))
+        cached: tuple[int, dict[object, int]] | None = getattr(self._local, "count", None)
+        if cached is None or cached[0] != version:
+            cached = (version, {})
+            self._local.count = cached
+        if key in cached[1]:
+            return cached[1][key]
+        if key is None:
+            count = int(self.db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+        else:
+            count = int(
+                self.db.execute(
+                    "SELECT coalesce(sum(chunks), 0) FROM documents "
+                    f"WHERE collection IN ({_marks(key)})",
+                    key,
+                ).fetchone()[0]
+            )
+        cached[1][key] = count
         return count
+
+    def collections(self) -> dict[str, tuple[int, int]]:
+        """Every collection with documents: name -> (documents, chunks)."""
+        rows = self.db.execute(
+            "SELECT collection, count(*), coalesce(sum(chunks), 0) FROM documents "
+            "GROUP BY collection ORDER BY collection"
+        )
+        return {str(name): (int(docs), int(chunks)) for name, docs, chunks in rows}
+
+    def doc_ids(self, collections: Sequence[str]) -> list[str]:
+        """The documents of some collections."""
+        rows = self.db.execute(
+            f"SELECT doc_id FROM documents WHERE collection IN ({_marks(collections)})",
+            list(collections),
+        )
+        return [str(row[0]) for row in rows]
+
+    def set_collection(self, doc_id: str, collection: str) -> None:
+        """Move a document to another collection (its vectors' metadata is the caller's)."""
+        with self._transaction() as db:
+            db.execute("UPDATE documents SET collection = ? WHERE doc_id = ?", (collection, doc_id))
+            _bump_generation(db)
 
     # -- the write journal ----------------------------------------------------------------
     def begin_document(self, doc_id: str, vector_ids: Sequence[str]) -> None:
@@ -217,14 +272,21 @@ class Catalog:
         )
 
     def commit_document(
-        self, doc_id: str, path: str, document: Document, writes: Sequence[ChunkWrite]
+        self,
+        doc_id: str,
+        path: str,
+        document: Document,
+        writes: Sequence[ChunkWrite],
+        collection: str = DEFAULT_COLLECTION,
     ) -> None:
         """Make a document version visible, atomically replacing any earlier version."""
         with self._transaction() as db:
             self._delete_document_rows(db, doc_id)
             _bump_generation(db)
             db.execute(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO documents (doc_id, path, source, title, format, content_hash, size, "
+                "chunks, ingested_at, text, headings, page_starts, collection) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     doc_id,
                     path,
@@ -238,6 +300,7 @@ class Catalog:
                     document.text,
                     json.dumps([(h.offset, h.title, h.kind) for h in document.headings]),
                     json.dumps(list(document.page_starts)),
+                    collection,
                 ),
             )
             for write in writes:
@@ -337,28 +400,64 @@ class Catalog:
             )
         return result
 
-    def lexical_search(self, query_terms: Sequence[str], limit: int) -> list[tuple[str, float]]:
-        """BM25 ranking of chunks containing any of the terms, best first."""
+    def lexical_search(
+        self, query_terms: Sequence[str], limit: int, collections: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """BM25 ranking of chunks containing any of the terms, best first.
+
+        With `collections`, only their chunks are ranked and cut to `limit` (the filter runs
+        inside the query, before the cut).
+        """
         if not query_terms:
             return []
-        expression = " OR ".join('"' + term.replace('"', '""') + '"' for term in query_terms)
-        rows = self.db.execute(
-            "SELECT c.chunk_id, -bm25(chunk_terms) AS score FROM chunk_terms "
-            "JOIN chunks c ON c.id = chunk_terms.rowid "
-            "WHERE chunk_terms MATCH ? ORDER BY rank LIMIT ?",
-            (expression, limit),
-        ).fetchall()
+        if collections is not None and not collections:
+            return []
+        expression = " OR ".join(_phrase(term) for term in query_terms)
+        if collections is None:
+            rows = self.db.execute(
+                "SELECT c.chunk_id, -bm25(chunk_terms) AS score FROM chunk_terms "
+                "JOIN chunks c ON c.id = chunk_terms.rowid "
+                "WHERE chunk_terms MATCH ? ORDER BY rank LIMIT ?",
+                (expression, limit),
+            ).fetchall()
+        else:
+            rows = self.db.execute(
+                "SELECT c.chunk_id, -bm25(chunk_terms) AS score FROM chunk_terms "
+                "JOIN chunks c ON c.id = chunk_terms.rowid JOIN documents d USING (doc_id) "
+                f"WHERE chunk_terms MATCH ? AND d.collection IN ({_marks(collections)}) "
+                "ORDER BY rank LIMIT ?",
+                (expression, *collections, limit),
+            ).fetchall()
         return [(str(row[0]), float(row[1])) for row in rows]
 
-    def term_counts(self, query_terms: Sequence[str]) -> dict[str, int]:
-        """How many chunks hold each term (0 for a term the corpus never uses)."""
+    def term_counts(
+        self, query_terms: Sequence[str], collections: Sequence[str] | None = None
+    ) -> dict[str, int]:
+        """How many chunks hold each term (0 for a term the corpus never uses).
+
+        With `collections`, counted over their chunks only: what other collections hold
+        leaves no trace in what a restricted question sees.
+        """
         counts = {term: 0 for term in query_terms}
-        if query_terms:
-            marks = ",".join("?" * len(counts))
+        if not query_terms:
+            return counts
+        if collections is None:
             for term, count in self.db.execute(
-                f"SELECT term, doc FROM chunk_vocab WHERE term IN ({marks})", list(counts)
+                f"SELECT term, doc FROM chunk_vocab WHERE term IN ({_marks(counts)})", list(counts)
             ):
                 counts[str(term)] = int(count)
+            return counts
+        for term in counts:
+            if not collections:
+                break
+            counts[term] = int(
+                self.db.execute(
+                    "SELECT count(*) FROM chunk_terms JOIN chunks c ON c.id = chunk_terms.rowid "
+                    "JOIN documents d USING (doc_id) WHERE chunk_terms MATCH ? "
+                    f"AND d.collection IN ({_marks(collections)})",
+                    (_phrase(term), *collections),
+                ).fetchone()[0]
+            )
         return counts
 
     def idf(self, query_terms: Sequence[str]) -> dict[str, float]:
@@ -369,6 +468,15 @@ class Catalog:
     def _transaction(self) -> _Transaction:
         self._local.count = None
         return _Transaction(self.db)
+
+
+def _marks(values: Sized) -> str:
+    return ",".join("?" * len(values))
+
+
+def _phrase(term: str) -> str:
+    """An FTS5 string literal matching exactly one term."""
+    return '"' + term.replace('"', '""') + '"'
 
 
 def idf_from_counts(counts: dict[str, int], total: int) -> dict[str, float]:

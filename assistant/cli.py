@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from assistant.answerers import answerer_names
+from assistant.collections import CollectionError
 from assistant.errors import (
     AssistantError,
     BadQuestionError,
@@ -64,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
     )
     ingest.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
+    ingest.add_argument(
+        "--collection",
+        metavar="NAME",
+        help="put these files into collection NAME (default: collection_folders, else where "
+        "each file already is, else `default`)",
+    )
     ingest.add_argument("--json", action="store_true", help="print one JSON report object")
     ingest.add_argument(
         "--verbose",
@@ -91,7 +98,27 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--model", type=Path, metavar="GGUF", help="model file for the llamacpp answerer"
     )
+    ask.add_argument(
+        "--collection",
+        action="append",
+        metavar="NAME",
+        dest="collections",
+        help="answer only from this collection (repeat for several; default: all)",
+    )
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+
+    collections = commands.add_parser(
+        "collections",
+        help="list the index's collections",
+        description="List the collections of the index with their documents and passages. "
+        "Files go into a collection with `assistant ingest PATH --collection NAME` or the "
+        "collection_folders setting; questions can be limited to collections (ask, eval, the "
+        "chat, the HTTP API).",
+    )
+    collections.add_argument(
+        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
+    )
+    collections.add_argument("--json", action="store_true", help="print one JSON array")
 
     serve = commands.add_parser(
         "serve",
@@ -169,6 +196,13 @@ def _add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     evaluate.add_argument("--index", type=Path, metavar="DIR", help="index directory")
     evaluate.add_argument("--answerer", metavar="NAME", help="answerer backend")
     evaluate.add_argument("--k", type=int, metavar="N", help="passages per question (hit@k, ...)")
+    evaluate.add_argument(
+        "--collection",
+        action="append",
+        metavar="NAME",
+        dest="collections",
+        help="ask every question of this collection only (repeat for several; default: all)",
+    )
     evaluate.add_argument(
         "--report", type=Path, metavar="DIR", help="output directory (default: eval-report/)"
     )
@@ -267,6 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ingest(settings, args)
         if args.command == "ask":
             return _ask(settings, args)
+        if args.command == "collections":
+            return _collections(settings, args)
         if args.command == "hash-password":
             return _hash_password(args)
         if args.command == "hash-api-key":
@@ -281,6 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         IndexMissingError,
         EvalInputError,
         UnknownAnswererError,
+        CollectionError,
         UsageError,
     ) as exc:
         return _fail(str(exc), EXIT_USAGE)
@@ -301,7 +338,10 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
         logger.setLevel(logging.INFO)
     assistant = Assistant(settings)
     report = assistant.ingest(
-        args.paths or None, rebuild=args.rebuild, progress=False if args.verbose else None
+        args.paths or None,
+        rebuild=args.rebuild,
+        progress=False if args.verbose else None,
+        collection=args.collection,
     )
     if args.json:
         print(json.dumps(report.to_json_dict(), ensure_ascii=False))
@@ -317,12 +357,12 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.question == "-" else args.question
     question = assistant.prepare_question(text)  # fail fast, before loading models
     if args.json:
-        answer = assistant.ask(question.text)
+        answer = assistant.ask(question.text, collections=args.collections)
         print(json.dumps(answer.to_json_dict(), ensure_ascii=False))
         return EXIT_OK
     streamed: list[str] = []
     final: Answer | None = None
-    for event in assistant.stream(question.text):
+    for event in assistant.stream(question.text, collections=args.collections):
         if isinstance(event, Answer):
             final = event
         else:
@@ -332,6 +372,22 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     rest = "" if final is None else format_answer(final, streamed="".join(streamed))
     if rest.strip():
         print(rest)
+    return EXIT_OK
+
+
+def _collections(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.core import Assistant
+
+    found = Assistant(settings).collections()
+    if args.json:
+        rows = [{"name": c.name, "documents": c.documents, "passages": c.chunks} for c in found]
+        print(json.dumps(rows, ensure_ascii=False))
+    elif not found:
+        print(f"no documents indexed in {settings.index_dir}")
+    else:
+        width = max(len(c.name) for c in found)
+        for c in found:
+            print(f"{c.name:<{width}}  {c.documents} documents, {c.chunks} passages")
     return EXIT_OK
 
 
@@ -350,6 +406,7 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         index=args.index,
         answerer=args.answerer,
         k=args.k,
+        collections=None if args.collections is None else tuple(args.collections),
         report=args.report,
         compare=args.compare,
         fail_on_regression=args.fail_on_regression,

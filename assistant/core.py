@@ -17,6 +17,7 @@ from assistant.answerers import (
     create_answerer,
 )
 from assistant.catalog import Catalog, DocumentRecord
+from assistant.collections import CollectionInfo, restrict
 from assistant.condense import condense
 from assistant.embedding import Embedder
 from assistant.errors import BadQuestionError, IndexMissingError
@@ -87,11 +88,14 @@ class Assistant:
         rebuild: bool = False,
         progress: bool | None = False,
         on_progress: ProgressCallback | None = None,
+        collection: str | None = None,
     ) -> IngestReport:
         """Bring the index in line with files or folders (default: settings.sources).
 
         `progress` shows a terminal bar (None: when stderr is a terminal); `on_progress` is
-        called with (files done, files in all, current file).
+        called with (files done, files in all, current file). `collection` puts every file
+        of this run into that collection (default: the settings' `collection_folders`, else
+        where each file already is, else `default`).
         """
         targets = [Path(p) for p in paths] if paths else list(self.settings.sources)
         ingestor = Ingestor(self.settings, self.catalog, self.store, self.embedder)
@@ -99,7 +103,11 @@ class Assistant:
             self._ingesting += 1
         try:
             return ingestor.run(
-                targets, rebuild=rebuild, progress=progress, on_progress=on_progress
+                targets,
+                rebuild=rebuild,
+                progress=progress,
+                on_progress=on_progress,
+                collection=collection,
             )
         finally:
             # Our own writes are already visible to our vector reader.
@@ -137,16 +145,17 @@ class Assistant:
         *,
         k: int | None = None,
         answerer: Answerer | None = None,
+        collections: Sequence[str] | None = None,
     ) -> Answer:
         """Answer a question from the indexed documents, with citations, or refuse.
 
         `k` overrides the passages retrieved and `answerer` the configured backend, for this
-        question only.
+        question only; `collections` limits the documents it may be answered from (None: all).
         """
         started = time.perf_counter()
         chosen = answerer or self.answerer
         prepared = self.prepare_question(question, history, answerer=chosen)
-        retrieval = self.retrieve(prepared.standalone, k)
+        retrieval = self.retrieve(prepared.standalone, k, collections=collections)
         clock = time.perf_counter()
         answer = chosen.answer(prepared, retrieval)
         return self._finish(answer, prepared, retrieval, clock, started)
@@ -178,16 +187,18 @@ class Assistant:
         *,
         k: int | None = None,
         answerer: Answerer | None = None,
+        collections: Sequence[str] | None = None,
     ) -> Iterator[str | Answer]:
         """Answer incrementally: text pieces as they are produced, then the final Answer.
 
         The final Answer is authoritative (citations checked); its text may differ from the
-        concatenated pieces when unsupported sentences were removed.
+        concatenated pieces when unsupported sentences were removed. `k`, `answerer` and
+        `collections` as for `ask`.
         """
         started = time.perf_counter()
         answerer = answerer or self.answerer
         prepared = self.prepare_question(question, history, answerer=answerer)
-        retrieval = self.retrieve(prepared.standalone, k)
+        retrieval = self.retrieve(prepared.standalone, k, collections=collections)
         clock = time.perf_counter()
         final: Answer | None = None
         if isinstance(answerer, StreamingAnswerer):
@@ -229,11 +240,33 @@ class Assistant:
             return Question(cleaned, condenser.condense(cleaned, messages), messages)
         return Question(cleaned, condense(cleaned, messages), messages)
 
-    def retrieve(self, query: str, k: int | None = None) -> Retrieval:
-        """The top passages for a (standalone) query."""
+    def retrieve(
+        self, query: str, k: int | None = None, *, collections: Sequence[str] | None = None
+    ) -> Retrieval:
+        """The top passages for a (standalone) query, from all or only the given collections.
+
+        Raises CollectionError for a malformed or unknown collection name.
+        """
         self.require_index()
+        allowed = self.check_collections(collections)
         self._follow_other_writers()
-        return self.retriever.retrieve(query, k or self.settings.top_k)
+        return self.retriever.retrieve(query, k or self.settings.top_k, allowed)
+
+    def check_collections(self, collections: Sequence[str] | None) -> tuple[str, ...] | None:
+        """The collections a question may search (None: all); CollectionError if one is
+        malformed or unknown."""
+        if collections is None:
+            return None
+        return restrict(collections, self.catalog.collections() if self.catalog.exists() else {})
+
+    def collections(self) -> list[CollectionInfo]:
+        """The index's collections with their document and passage counts."""
+        if not self.catalog.exists():
+            return []
+        return [
+            CollectionInfo(name, documents, chunks)
+            for name, (documents, chunks) in self.catalog.collections().items()
+        ]
 
     def _follow_other_writers(self) -> None:
         """Reopen the embedded vector store once another process has changed the index."""

@@ -21,8 +21,9 @@ import numpy as np
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
-from assistant.catalog import SCHEMA_VERSION, Catalog, ChunkWrite
+from assistant.catalog import SCHEMA_VERSION, VECTOR_COLLECTIONS, Catalog, ChunkWrite
 from assistant.chunking import CHUNKER_VERSION, Chunker
+from assistant.collections import check_name, collection_for
 from assistant.embedding import Embedder
 from assistant.errors import IndexBusyError, LoadError
 from assistant.loaders import (
@@ -60,6 +61,7 @@ class _Prepared:
     document: Document
     chunks: list[Chunk]
     replaces: bool
+    collection: str
 
 
 def doc_id_for(path: Path) -> str:
@@ -245,8 +247,17 @@ class Ingestor:
         progress: bool | None = None,
         base: Path | None = None,
         on_progress: ProgressCallback | None = None,
+        collection: str | None = None,
     ) -> IngestReport:
-        """Ingest `paths` (files or folders); see the module docstring for the guarantees."""
+        """Ingest `paths` (files or folders); see the module docstring for the guarantees.
+
+        Each file goes to `collection` when given, else to the collection its folder is mapped
+        to in `settings.collection_folders`, else it stays where it is (new files: `default`);
+        a file already indexed in another collection moves (its vectors are re-tagged, not
+        re-embedded).
+        """
+        if collection is not None:
+            check_name(collection)
         started = time.perf_counter()
         self.settings.index_dir.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.settings.index_dir / LOCK_FILE))
@@ -257,7 +268,9 @@ class Ingestor:
                 f"another ingest is writing to {self.settings.index_dir}; try again when it ends"
             ) from exc
         try:
-            return self._run(paths, rebuild, progress, base or Path.cwd(), started, on_progress)
+            return self._run(
+                paths, rebuild, progress, base or Path.cwd(), started, on_progress, collection
+            )
         finally:
             lock.release()
 
@@ -269,6 +282,7 @@ class Ingestor:
         base: Path,
         started: float,
         on_progress: ProgressCallback | None,
+        collection: str | None,
     ) -> IngestReport:
         self.recover()
         fingerprint = self.fingerprint()
@@ -278,6 +292,7 @@ class Ingestor:
         if rebuild or stale or self.catalog.get_meta(_REBUILDING):
             self.reset()
         self.catalog.set_meta("fingerprint", fingerprint)
+        self._tag_collections()
 
         files, failed, roots = discover(paths, base)
         known = self.catalog.documents()
@@ -292,12 +307,23 @@ class Ingestor:
             if on_progress is not None:
                 on_progress(done, len(files), file.source)
             record = known.get(str(file.path))
+            wanted = collection_for(
+                file.path,
+                self.settings.collection_folders,
+                collection,
+                None if record is None else record.collection,
+            )
             try:
                 data = read_file(file.path, max_bytes)
                 digest = content_hash(data)
                 if record is not None and record.content_hash == digest:
-                    counts["unchanged"] += 1
                     seen_hashes[digest] = file.source
+                    if record.collection == wanted:
+                        counts["unchanged"] += 1
+                    else:
+                        self._move(record.doc_id, wanted)
+                        log.info("moved %s to collection %s", file.source, wanted)
+                        counts["updated"] += 1
                     continue
                 duplicate = seen_hashes.get(digest)
                 twin = known_hashes.get(digest)
@@ -319,7 +345,7 @@ class Ingestor:
                 continue
             seen_hashes[digest] = file.source
             log.info("read %s: %d chunks", file.source, len(chunks))
-            batch.append(_Prepared(file, document, chunks, record is not None))
+            batch.append(_Prepared(file, document, chunks, record is not None, wanted))
             if sum(len(item.chunks) for item in batch) >= self.settings.ingest_group_chunks:
                 self._write(batch, counts)
                 batch = []
@@ -341,6 +367,21 @@ class Ingestor:
             chunks=self.catalog.chunk_count(),
             seconds=time.perf_counter() - started,
         )
+
+    def _move(self, doc_id: str, collection: str) -> None:
+        # Vectors first: a crash in between leaves the catalog saying the old collection, and
+        # the next ingest moves the document again (re-tagging is idempotent).
+        self.store.set_collection(self.catalog.vector_ids(doc_id), doc_id, collection)
+        self.catalog.set_collection(doc_id, collection)
+
+    def _tag_collections(self) -> None:
+        """Once per index: tag vectors stored before collections existed with `default`."""
+        if self.catalog.get_meta(VECTOR_COLLECTIONS):
+            return
+        for record in self.catalog.documents().values():
+            ids = self.catalog.vector_ids(record.doc_id)
+            self.store.set_collection(ids, record.doc_id, record.collection)
+        self.catalog.set_meta(VECTOR_COLLECTIONS, "1")
 
     def _write(self, batch: list[_Prepared], counts: dict[str, int]) -> None:
         if not batch:
@@ -381,8 +422,15 @@ class Ingestor:
             vector_ids = [write.vector_id for write in writes]
             log.info("writing %s: %d vectors", item.file.source, len(vector_ids))
             self.catalog.begin_document(doc_id, vector_ids)
-            self.store.add(vector_ids, np.stack(vectors), [doc_id] * len(vector_ids))
-            self.catalog.commit_document(doc_id, str(item.file.path), item.document, writes)
+            self.store.add(
+                vector_ids,
+                np.stack(vectors),
+                [doc_id] * len(vector_ids),
+                [item.collection] * len(vector_ids),
+            )
+            self.catalog.commit_document(
+                doc_id, str(item.file.path), item.document, writes, item.collection
+            )
             log.info("committed %s", item.file.source)
             counts["updated" if item.replaces else "added"] += 1
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
 
-from assistant.catalog import Catalog, idf_from_counts
+from assistant.catalog import VECTOR_COLLECTIONS, Catalog, idf_from_counts
 from assistant.embedding import Embedder, Vector
 from assistant.interpret import focus_clause
 from assistant.text import content_terms
 from assistant.types import Passage
-from assistant.vectorstore import VectorStore
+from assistant.vectorstore import VectorStore, in_collections, of_documents
 
 # Second stage: the fused top passages are re-scored by their best sentence's similarity to the
 # question (or its asking clause), using the sentence vectors stored at ingest.
@@ -65,12 +66,17 @@ class HybridRetriever:
         self.rerank_depth = rerank_depth
         self.rerank_weight = rerank_weight
 
-    def retrieve(self, query: str, k: int) -> Retrieval:
-        """The k best passages for `query`."""
+    def retrieve(self, query: str, k: int, collections: Sequence[str] | None = None) -> Retrieval:
+        """The k best passages for `query`, from every collection or only the given ones.
+
+        A restriction runs inside both searches, before fusion and the top-k cut, and the
+        corpus statistics the answerer reads (term counts, chunk count) cover only the allowed
+        collections: a restricted question sees the index as if it held nothing else.
+        """
         timings: dict[str, float] = {}
         # The BM25 lookup needs no query vector: it runs beside the embedding and the vector
         # search (SQLite and ONNX Runtime release the GIL), so the slower of the two sets the pace.
-        lexical_job = lexical_pool().submit(self._lexical, query)
+        lexical_job = lexical_pool().submit(self._lexical, query, collections)
         clock = time.perf_counter()
         query_vector = self.embedder.embed_query(query)
         focus = focus_clause(query)
@@ -78,7 +84,7 @@ class HybridRetriever:
         timings["embed"] = _ms(clock)
 
         clock = time.perf_counter()
-        dense = self.store.query(query_vector, self.candidates)
+        dense = self._dense(query_vector, collections)
         timings["dense"] = _ms(clock)
 
         clock = time.perf_counter()
@@ -122,18 +128,32 @@ class HybridRetriever:
             query, query_vector, tuple(passages), timings, idf, counts, focus_vector, total
         )
 
+    def _dense(
+        self, query_vector: Vector, collections: Sequence[str] | None
+    ) -> list[tuple[str, float]]:
+        if collections is None:
+            return self.store.query(query_vector, self.candidates)
+        if self.catalog.get_meta(VECTOR_COLLECTIONS):
+            where = in_collections(collections)
+        else:  # vectors stored before collections existed carry only their document id
+            doc_ids = self.catalog.doc_ids(collections)
+            if not doc_ids:
+                return []
+            where = of_documents(doc_ids)
+        return self.store.query(query_vector, self.candidates, where)
+
     def _lexical(
-        self, query: str
+        self, query: str, collections: Sequence[str] | None = None
     ) -> tuple[list[tuple[str, float]], dict[str, int], dict[str, float], int, float]:
         """BM25 hits, the query terms' chunk counts and IDF, the chunk count, milliseconds."""
         clock = time.perf_counter()
         query_terms = content_terms(query)
-        counts = self.catalog.term_counts(query_terms)
-        total = self.catalog.chunk_count()
+        counts = self.catalog.term_counts(query_terms, collections)
+        total = self.catalog.chunk_count(collections)
         idf = idf_from_counts(counts, total)
         large = total >= LARGE_INDEX
         hits = self.catalog.lexical_search(
-            selective_terms(idf) if large else query_terms, self.candidates
+            selective_terms(idf) if large else query_terms, self.candidates, collections
         )
         return hits, counts, idf, total, _ms(clock)
 

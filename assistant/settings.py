@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         default_factory=lambda: [Path("seeds")],
         description="Default documents or folders to ingest.",
     )
+    collection_folders: dict[Path, str] = Field(
+        default_factory=dict,
+        description="Folder -> collection: files under a folder are indexed into its collection "
+        "(the deepest folder wins; `ingest --collection` overrides).",
+    )
 
     # Embedding and chunking.
     embedding_model: Path | None = Field(
@@ -150,6 +155,15 @@ class Settings(BaseSettings):
         """Accept a comma-separated string for ASSISTANT_SOURCES."""
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("collection_folders")
+    @classmethod
+    def _collection_names(cls, value: dict[Path, str]) -> dict[Path, str]:
+        from assistant.collections import check_name
+
+        for name in value.values():
+            check_name(name)
         return value
 
     @field_validator("chunk_overlap")

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from assistant.collections import DEFAULT_COLLECTION
 from assistant.errors import VectorStoreError
 from assistant.settings import Settings
 
@@ -113,28 +114,50 @@ class VectorStore:
         ids: Sequence[str],
         vectors: npt.NDArray[np.float32],
         doc_ids: Sequence[str],
+        collections: Sequence[str] | None = None,
     ) -> None:
-        """Insert or replace vectors."""
+        """Insert or replace vectors, each tagged with its document and collection."""
+        tags = collections if collections is not None else [DEFAULT_COLLECTION] * len(ids)
         for begin in range(0, len(ids), _ADD_BATCH):
             batch = slice(begin, begin + _ADD_BATCH)
-            metadatas = [{"doc_id": doc_id} for doc_id in doc_ids[batch]]
+            metadatas = [
+                {"doc_id": doc_id, "collection": name}
+                for doc_id, name in zip(doc_ids[batch], tags[batch], strict=True)
+            ]
             self._use(
                 "store vectors",
                 partial(_upsert, ids=list(ids[batch]), vectors=vectors[batch], metadatas=metadatas),
             )
+
+    def set_collection(self, ids: Sequence[str], doc_id: str, collection: str) -> None:
+        """Tag a document's stored vectors with a (new) collection; no vector is re-embedded."""
+        for begin in range(0, len(ids), _ADD_BATCH):
+            batch = list(ids[begin : begin + _ADD_BATCH])
+            metadatas = [{"doc_id": doc_id, "collection": collection}] * len(batch)
+            self._use("tag vectors", partial(_update, ids=batch, metadatas=metadatas))
 
     def delete(self, ids: Sequence[str]) -> None:
         """Delete vectors by id (unknown ids are ignored)."""
         for begin in range(0, len(ids), _ADD_BATCH):
             self._use("delete vectors", partial(_delete, ids=list(ids[begin : begin + _ADD_BATCH])))
 
-    def query(self, vector: npt.NDArray[np.float32], limit: int) -> list[tuple[str, float]]:
-        """Nearest vectors as (id, cosine similarity), best first."""
+    def query(
+        self,
+        vector: npt.NDArray[np.float32],
+        limit: int,
+        where: dict[str, Any] | None = None,
+    ) -> list[tuple[str, float]]:
+        """Nearest vectors as (id, cosine similarity), best first, among those `where` admits.
+
+        The filter runs inside the search (Chroma's metadata `where`), before the `limit` cut.
+        """
         # No count() first: Chroma returns fewer hits when it has fewer, and counting a
         # million vectors costs ~50 ms while the search itself takes under a millisecond.
         result = self._use(
             "search",
-            lambda c: c.query(query_embeddings=[vector], n_results=limit, include=["distances"]),
+            lambda c: c.query(
+                query_embeddings=[vector], n_results=limit, where=where, include=["distances"]
+            ),
         )
         ids = result["ids"][0]
         distances = result["distances"][0]
@@ -190,6 +213,25 @@ class VectorStore:
 
 def _upsert(collection: Any, ids: list[str], vectors: Any, metadatas: list[Any]) -> None:
     collection.upsert(ids=ids, embeddings=vectors, metadatas=metadatas)
+
+
+def _update(collection: Any, ids: list[str], metadatas: list[Any]) -> None:
+    collection.update(ids=ids, metadatas=metadatas)
+
+
+def in_collections(names: Sequence[str]) -> dict[str, Any]:
+    """The `where` filter admitting the vectors of some collections."""
+    if len(names) == 1:
+        return {"collection": names[0]}
+    return {"collection": {"$in": list(names)}}
+
+
+def of_documents(doc_ids: Sequence[str]) -> dict[str, Any]:
+    """The `where` filter admitting the vectors of some documents (indexes tagged before
+    collections existed carry only their document)."""
+    if len(doc_ids) == 1:
+        return {"doc_id": doc_ids[0]}
+    return {"doc_id": {"$in": list(doc_ids)}}
 
 
 def _delete(collection: Any, ids: list[str]) -> None:

@@ -17,6 +17,21 @@ GOLDEN = [
     {"id": "q-wrong", "question": QUESTION, "must_contain_any": ["zebra"], "sources": SOURCES},
     {"id": "q-draft", "question": "Who wrote it?", "draft": True},
 ]
+
+
+@pytest.fixture(autouse=True)
+def _one_encoder_for_the_inner_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytester's in-process runs get a fresh HOME and drop the modules they imported when they
+    end. With their own (empty) model cache, each would export the ONNX graph again, importing
+    torch anew, which cannot be loaded twice in one process. They share this process's cache
+    and its encoder, loaded here, outside any inner run."""
+    from assistant.embedding import Embedder, default_cache_dir
+
+    cache = default_cache_dir()
+    monkeypatch.setenv("ASSISTANT_MODEL_CACHE_DIR", str(cache))
+    assert Embedder(cache_dir=cache).encoder is not None
+
+
 FIXTURE_TESTS = f"""
 import pytest
 from assistant.evaluation.session import GoldenFailure

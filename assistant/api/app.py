@@ -24,6 +24,8 @@ from assistant.api.schemas import (
     ChatCompletion,
     ChatCompletionChunk,
     ChatCompletionRequest,
+    CollectionInfo,
+    CollectionList,
     DocumentInfo,
     DocumentList,
     Health,
@@ -98,13 +100,13 @@ def create_app(assistant: Assistant) -> FastAPI:
         prompt = prompt_tokens(body.messages)
 
         def answer() -> Answer:
-            return assistant.ask(question, history, answerer=answerer)
+            return assistant.ask(question, history, answerer=answerer, collections=body.collections)
 
         if not body.stream:
             async with slots.hold():
                 return completion(await run_in_threadpool(answer), name, prompt)
         # A bad question, no index or a full queue: an HTTP error now, before the stream starts.
-        await run_in_threadpool(_check_question, assistant, question)
+        await run_in_threadpool(_check_question, assistant, question, body.collections)
         slots.admit()
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         events = stream_events(answer, name, prompt, include_usage, slots)
@@ -116,7 +118,12 @@ def create_app(assistant: Assistant) -> FastAPI:
         answerer = models.answerer(body.model)
         async with slots.hold():
             answer = await run_in_threadpool(
-                assistant.ask, body.question, body.history, k=body.k, answerer=answerer
+                assistant.ask,
+                body.question,
+                body.history,
+                k=body.k,
+                answerer=answerer,
+                collections=body.collections,
             )
         return AskResponse.model_validate(answer.to_json_dict())
 
@@ -127,6 +134,14 @@ def create_app(assistant: Assistant) -> FastAPI:
         listed = [DocumentInfo.model_validate(record, from_attributes=True) for record in records]
         return DocumentList(
             documents=listed, count=len(listed), chunks=sum(r.chunks for r in records)
+        )
+
+    @router.get("/collections", response_model=CollectionList, summary="The collections")
+    def collections() -> CollectionList:
+        """Every collection with its document and passage counts."""
+        found = assistant.collections()
+        return CollectionList(
+            collections=[CollectionInfo.model_validate(c, from_attributes=True) for c in found]
         )
 
     @router.get("/models", response_model=ModelList, summary="The model names accepted")
@@ -160,9 +175,12 @@ def create_app(assistant: Assistant) -> FastAPI:
     return app
 
 
-def _check_question(assistant: Assistant, question: str) -> None:
+def _check_question(
+    assistant: Assistant, question: str, collections: list[str] | None = None
+) -> None:
     assistant.prepare_question(question)
     assistant.require_index()
+    assistant.check_collections(collections)
 
 
 def _add_fallback(app: FastAPI, paths: dict[str, set[str]]) -> None:

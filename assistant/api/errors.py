@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api.schemas import ErrorResponse
+from assistant.collections import CollectionError
 from assistant.errors import (
     AssistantError,
     BadQuestionError,
@@ -86,6 +87,8 @@ def api_error_for(exc: Exception) -> ApiError:
         return exc
     if isinstance(exc, BadQuestionError):
         return ApiError(400, str(exc), code="invalid_question")
+    if isinstance(exc, CollectionError):
+        return ApiError(400, str(exc), code="invalid_collection", param="collections")
     if isinstance(exc, IndexMissingError):
         return ApiError(503, str(exc), code="index_missing", kind=SERVER)
     if isinstance(exc, VectorStoreError):

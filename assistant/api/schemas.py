@@ -91,6 +91,10 @@ class ChatCompletionRequest(BaseModel):
         None, ge=0.0, le=2.0, description="Sampling temperature of LLM answerers."
     )
     n: int = Field(1, ge=1, le=1, description="Number of choices: only 1 is supported.")
+    collections: list[str] | None = Field(
+        None,
+        description="Answer only from these collections (default: all); see GET /v1/collections.",
+    )
 
 
 class AnswerExtras(BaseModel):
@@ -219,6 +223,10 @@ class AskRequest(BaseModel):
     )
     k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default 5).")
     model: str | None = Field(None, description="The answerer, as in /v1/models.")
+    collections: list[str] | None = Field(
+        None,
+        description="Answer only from these collections (default: all); see GET /v1/collections.",
+    )
 
 
 class AskResponse(BaseModel):
@@ -251,6 +259,23 @@ class DocumentInfo(BaseModel):
     chunks: int = Field(description="Passages the document was split into.")
     content_hash: str
     ingested_at: datetime = Field(description="When it was last indexed (UTC; from Unix time).")
+    collection: str = Field(description="The collection the document belongs to.")
+
+
+class CollectionInfo(BaseModel):
+    """One collection of the index."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    documents: int
+    chunks: int = Field(description="Passages of its documents.")
+
+
+class CollectionList(BaseModel):
+    """The index's collections, by name."""
+
+    collections: list[CollectionInfo]
 
 
 class DocumentList(BaseModel):

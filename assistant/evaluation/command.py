@@ -37,6 +37,7 @@ class EvalOptions:
     index: Path | None = None
     answerer: str | None = None
     k: int | None = None
+    collections: tuple[str, ...] | None = None  # None: every collection
     report: Path | None = None
     compare: Path | None = None
     fail_on_regression: bool = False
@@ -68,6 +69,7 @@ def resolve(options: EvalOptions, settings: Settings) -> tuple[Settings, EvalOpt
         index=settings.index_dir,
         answerer=settings.answerer,
         k=settings.top_k,
+        collections=options.collections,
         report=options.report or config.report or DEFAULT_REPORT,
         compare=options.compare or config.compare,
         fail_on_regression=options.fail_on_regression or config.fail_on_regression,
@@ -96,6 +98,7 @@ def run_evaluation(
     items: Sequence[GoldenItem],
     meta: dict[str, Any],
     progress: bool | None = None,
+    collections: Sequence[str] | None = None,
 ) -> EvalRun:
     """Evaluate items with a fresh Assistant (a progress bar on a terminal)."""
     from tqdm import tqdm
@@ -116,13 +119,16 @@ def run_evaluation(
             bar.update(1)
             bar.set_postfix(accuracy=f"{tally[1] / tally[0]:.2f}")
 
-        results = evaluate(assistant, items, on_result=advance, k=settings.top_k)
+        results = evaluate(
+            assistant, items, on_result=advance, k=settings.top_k, collections=collections
+        )
     meta = {
         **meta,
         "index": str(settings.index_dir),
         "index_fingerprint": None if fingerprint is None else fingerprint.to_json(),
         "answerer": settings.answerer,
         "k": settings.top_k,
+        "collections": None if collections is None else list(collections),
         "refusal_threshold": settings.refusal_threshold,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 2),
@@ -161,7 +167,11 @@ def eval_command(settings: Settings, options: EvalOptions, out: TextIO = sys.std
         "golden": [str(path) for path in options.golden],
         "skipped_drafts": 0 if options.include_drafts else len(drafts),
     }
-    run = run_evaluation(settings, items, meta, options.progress)
+    if options.collections is not None:
+        from assistant.core import Assistant
+
+        Assistant(settings).check_collections(options.collections)
+    run = run_evaluation(settings, items, meta, options.progress, options.collections)
     run = run.with_(checks=[threshold.check(run.metrics) for threshold in options.thresholds])
     if old is not None:
         comparison = compare(run, old, str(options.compare))

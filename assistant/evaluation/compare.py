@@ -99,7 +99,12 @@ def compare(new: EvalRun, old: EvalRun, old_label: str = "") -> dict[str, Any]:
 
 
 # What an answer depends on besides the golden questions, as recorded in a run's meta.
-_SETTINGS = (("answerer", "answerer"), ("k", "k"), ("refusal_threshold", "refusal threshold"))
+_SETTINGS = (
+    ("answerer", "answerer"),
+    ("k", "k"),
+    ("refusal_threshold", "refusal threshold"),
+    ("collections", "collections"),
+)
 
 
 def comparability(new: dict[str, Any], old: dict[str, Any]) -> list[str]:

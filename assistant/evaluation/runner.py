@@ -182,31 +182,39 @@ def evaluate(
     items: Sequence[GoldenItem],
     on_result: Callable[[ItemResult], None] | None = None,
     k: int | None = None,
+    collections: Sequence[str] | None = None,
 ) -> list[ItemResult]:
     """Ask every golden question (with its history) and judge answers, citations and retrieval.
 
     Retrieval is scored on a separate ranking of depth max(k, 10) for the same standalone
     question; the answer comes from `Assistant.ask`, so its timings are the real ones.
-    Citations are judged with the verifier on the assistant's own embedder.
+    Citations are judged with the verifier on the assistant's own embedder. `collections`
+    limits every question to those collections, as `Assistant.ask` does.
     """
     depth = k or assistant.settings.top_k
     support = Verifier(assistant.embedder).support
     results = []
     for item in items:
-        result = evaluate_item(assistant, item, depth, support)
+        result = evaluate_item(assistant, item, depth, support, collections)
         results.append(result)
         if on_result is not None:
             on_result(result)
     return results
 
 
-def evaluate_item(assistant: Assistant, item: GoldenItem, k: int, support: Support) -> ItemResult:
+def evaluate_item(
+    assistant: Assistant,
+    item: GoldenItem,
+    k: int,
+    support: Support,
+    collections: Sequence[str] | None = None,
+) -> ItemResult:
     """Ask one golden question and judge the answer, its citations and the retrieval."""
     try:
         question = assistant.prepare_question(item.question, item.history)
     except BadQuestionError as exc:
         refusal = Answer(question=item.question, text="", refused=True)
         return ItemResult(item, refusal, False, False, error=str(exc))
-    ranking = assistant.retrieve(question.standalone, max(k, NDCG_DEPTH))
-    answer = assistant.ask(item.question, history=item.history)
+    ranking = assistant.retrieve(question.standalone, max(k, NDCG_DEPTH), collections=collections)
+    answer = assistant.ask(item.question, history=item.history, collections=collections)
     return judge(item, answer, judge_retrieval(item, ranking, k), support)
