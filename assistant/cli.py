@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser(
         "ingest",
         help="index documents (incremental)",
-        description="Index .txt, .md, .html, .pdf and .docx files. Unchanged files are skipped, "
+        description="Index .txt, .md, .html, .pdf and .docx files, and scans and images (.png, "
+        ".jpg, .tiff ...) through Tesseract OCR. Unchanged files are skipped, "
         "changed ones replaced, deleted ones removed; bad files are reported and skipped.",
     )
     ingest.add_argument(

@@ -300,6 +300,7 @@ class Ingestor:
         counts = {"added": 0, "updated": 0, "unchanged": 0, "deleted": 0}
         max_bytes = int(self.settings.max_file_mb * 1_000_000)
         show = sys.stderr.isatty() if progress is None else progress
+        ocr = self.settings.reader_ocr
         batch: list[_Prepared] = []
         seen_hashes: dict[str, str] = {}
         bar = tqdm(files, desc="ingest", unit="file", disable=not show, file=sys.stderr)
@@ -333,7 +334,7 @@ class Ingestor:
                 if duplicate is not None:
                     raise LoadError(f"duplicate of {duplicate}")
                 document = document_from_bytes(
-                    data, file.path.suffix.lower(), file.source, file.path.stem
+                    data, file.path.suffix.lower(), file.source, file.path.stem, ocr
                 )
                 chunks = self.chunker.chunk(doc_id_for(file.path), document.text)
             except LoadError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -16,6 +16,9 @@ from pydantic_settings import (
 )
 
 CONFIG_FILE_ENV = "ASSISTANT_CONFIG"
+if TYPE_CHECKING:
+    from assistant.loaders.ocr import Ocr
+
 DEFAULT_CONFIG_FILE = "assistant.toml"
 
 
@@ -40,6 +43,15 @@ class Settings(BaseSettings):
     sources: Annotated[list[Path], NoDecode] = Field(
         default_factory=lambda: [Path("seeds")],
         description="Default documents or folders to ingest.",
+    )
+    ocr: bool = Field(
+        True,
+        description="Read scanned PDF pages and images with Tesseract OCR (tesseract-ocr).",
+    )
+    ocr_languages: str = Field(
+        "eng",
+        pattern=r"^[A-Za-z_]{3,}(\+[A-Za-z_]{3,})*$",
+        description="Tesseract languages, e.g. eng or eng+deu (their data must be installed).",
     )
     collection_folders: dict[Path, str] = Field(
         default_factory=dict,
@@ -156,6 +168,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def reader_ocr(self) -> Ocr | None:
+        """The OCR documents are read with (None: switched off)."""
+        from assistant.loaders.ocr import Ocr
+
+        return Ocr(self.ocr_languages, self.index_dir / "ocr-cache") if self.ocr else None
 
     @field_validator("collection_folders")
     @classmethod

@@ -11,15 +11,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import LoadError
-from assistant.loaders import docx, html, pdf, plain
+from assistant.loaders import docx, html, image, pdf, plain
 from assistant.loaders.base import Extracted
+from assistant.loaders.ocr import NeedsOcrError, Ocr
 from assistant.types import Document
 
 # Part of the ingest fingerprint: bump it when an extractor's output changes, so existing
 # indexes re-extract their documents once.
-EXTRACTION_VERSION = "4"
+EXTRACTION_VERSION = "5"
 
-EXTRACTORS: dict[str, Callable[[bytes], Extracted]] = {
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
+EXTRACTORS: dict[str, Callable[..., Extracted]] = {
     ".txt": plain.extract_text,
     ".text": plain.extract_text,
     ".md": plain.extract_markdown,
@@ -28,7 +30,10 @@ EXTRACTORS: dict[str, Callable[[bytes], Extracted]] = {
     ".htm": html.extract,
     ".pdf": pdf.extract,
     ".docx": docx.extract,
+    **{suffix: image.extract for suffix in IMAGE_SUFFIXES},
 }
+# Formats whose extractor takes the OCR to use (None: recognition off) as a second argument.
+OCR_SUFFIXES = frozenset({".pdf", *IMAGE_SUFFIXES})
 
 SUPPORTED_SUFFIXES = frozenset(EXTRACTORS)
 
@@ -54,26 +59,30 @@ def read_file(path: Path, max_bytes: int) -> bytes:
         raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
 
 
-def load_document(path: Path, source: str, max_bytes: int) -> Document:
+def load_document(path: Path, source: str, max_bytes: int, ocr: Ocr | None = None) -> Document:
     """Read and extract one file; raise LoadError with a one-line reason when it is unusable."""
     data = read_file(path, max_bytes)
-    return document_from_bytes(data, path.suffix.lower(), source, fallback_title=path.stem)
+    return document_from_bytes(data, path.suffix.lower(), source, path.stem, ocr)
 
 
-def document_from_bytes(data: bytes, suffix: str, source: str, fallback_title: str) -> Document:
-    """Extract a document from raw bytes of the given format."""
+def document_from_bytes(
+    data: bytes, suffix: str, source: str, fallback_title: str, ocr: Ocr | None = None
+) -> Document:
+    """Extract a document from raw bytes of the given format (scans and images read by `ocr`)."""
     if not data.strip():
         raise LoadError("empty file")
     extractor = EXTRACTORS.get(suffix)
     if extractor is None:
         raise LoadError(f"unsupported file type {suffix or '(none)'!r}")
     try:
-        extracted = extractor(data)
+        extracted = extractor(data, ocr) if suffix in OCR_SUFFIXES else extractor(data)
     except LoadError:
         raise
     except Exception as exc:  # parsers raise many kinds of errors on corrupt input
         raise LoadError(f"cannot parse {suffix[1:]} file: {type(exc).__name__}: {exc}") from exc
     if not extracted.text.strip():
+        if ocr is None and suffix in OCR_SUFFIXES:
+            raise NeedsOcrError("no text layer; it needs OCR, which is switched off (setting ocr)")
         raise LoadError("no extractable text")
     return Document(
         source=source,

@@ -1,5 +1,8 @@
 """PDF: page texts from PDFium (keeps inter-word spaces on justified lines), with page offsets
-and the headings of the document's outline (bookmarks), found on the pages they point to."""
+and the headings of the document's outline (bookmarks), found on the pages they point to.
+
+A page without a usable text layer (a scan) is rendered and read by OCR (`ocr.py`) when OCR is
+on; pages that have text keep it, so a PDF mixing text and scanned pages loses neither."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import pypdfium2 as pdfium
 
 from assistant.errors import LoadError
 from assistant.loaders.base import Extracted
+from assistant.loaders.ocr import RENDER_DPI, Ocr, has_text_layer
 from assistant.loaders.reflow import full_width, unwrap_printed
 from assistant.types import Heading
 
@@ -19,8 +23,11 @@ MAX_NUMBER_CHARS = 12
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 
 
-def extract(data: bytes) -> Extracted:
-    """Extract the text of every page; page_starts gives where each page begins."""
+def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
+    """Extract the text of every page; page_starts gives where each page begins.
+
+    With `ocr`, pages without a usable text layer are recognised from their rendered image.
+    """
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -34,7 +41,11 @@ def extract(data: bytes) -> Extracted:
             page = document[index]
             textpage = page.get_textpage()
             try:
-                pages.append(_clean(textpage.get_text_range()))
+                text = _clean(textpage.get_text_range())
+                if ocr is not None and not has_text_layer(text):
+                    image = page.render(scale=RENDER_DPI / 72).to_pil()
+                    text = _clean(ocr.read(image)) or text
+                pages.append(text)
             finally:
                 textpage.close()
                 page.close()

@@ -19,6 +19,7 @@ from assistant.core import Assistant
 from assistant.errors import AssistantError, LoadError
 from assistant.ingest import ProgressCallback
 from assistant.loaders import SUPPORTED_SUFFIXES, load_document
+from assistant.loaders.ocr import NeedsOcrError
 from assistant.settings import Settings
 from assistant.types import FailedFile, IngestReport
 
@@ -76,8 +77,13 @@ def check_upload(path: Path, settings: Settings) -> None:
     limit = settings.max_upload_mb
     if size > limit * 1_000_000:
         raise LoadError(f"too large ({size / 1e6:.1f} MB; the limit is {limit:g} MB)")
-    # Parse it now, so a broken file is refused before it lands in the uploads folder.
-    load_document(path, path.name, max_bytes=int(limit * 1_000_000))
+    # Parse it now, so a broken file is refused before it lands in the uploads folder. OCR
+    # waits for the ingest (it is slow): a scan whose container opens is accepted here.
+    try:
+        load_document(path, path.name, max_bytes=int(limit * 1_000_000))
+    except NeedsOcrError:
+        if not settings.ocr:
+            raise
 
 
 def save_uploads(
