@@ -149,11 +149,7 @@ class Catalog:
         """This thread's connection, created with the schema on first use."""
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.executescript(_SCHEMA)
+            connection = connect(self.path, _SCHEMA)
             _migrate(connection)
             self._local.connection = connection
         return connection
@@ -465,9 +461,9 @@ class Catalog:
         return idf_from_counts(self.term_counts(query_terms), self.chunk_count())
 
     # -- helpers --------------------------------------------------------------------------
-    def _transaction(self) -> _Transaction:
+    def _transaction(self) -> Transaction:
         self._local.count = None
-        return _Transaction(self.db)
+        return Transaction(self.db)
 
 
 def _marks(values: Sized) -> str:
@@ -486,7 +482,19 @@ def idf_from_counts(counts: dict[str, int], total: int) -> dict[str, float]:
     }
 
 
-class _Transaction:
+def connect(path: Path, schema: str, foreign_keys: bool = False) -> sqlite3.Connection:
+    """A connection to a SQLite file beside the index (WAL, autocommit), with `schema` applied."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    if foreign_keys:
+        connection.execute("PRAGMA foreign_keys=ON")
+    connection.executescript(schema)
+    return connection
+
+
+class Transaction:
     """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error."""
 
     def __init__(self, db: sqlite3.Connection) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from assistant.accounts import AccountError
 from assistant.answerers import answerer_names
 from assistant.collections import CollectionError
 from assistant.errors import (
@@ -110,16 +111,59 @@ def build_parser() -> argparse.ArgumentParser:
 
     collections = commands.add_parser(
         "collections",
-        help="list the index's collections",
-        description="List the collections of the index with their documents and passages. "
-        "Files go into a collection with `assistant ingest PATH --collection NAME` or the "
-        "collection_folders setting; questions can be limited to collections (ask, eval, the "
-        "chat, the HTTP API).",
+        help="list collections; grant or revoke reading them",
+        description="List the collections of the index with their documents, passages and "
+        "grants, or grant (revoke) reading one to a group or a user (docs/teams.md). Files go "
+        "into a collection with `assistant ingest PATH --collection NAME` or the "
+        "collection_folders setting. Grants apply from the next question on.",
     )
+    collections.add_argument(
+        "action", nargs="?", default="list", choices=("list", "grant", "revoke")
+    )
+    collections.add_argument("name", nargs="?", metavar="NAME", help="the collection")
+    who = collections.add_mutually_exclusive_group()
+    who.add_argument("--group", metavar="G", help="grant to (revoke from) this group")
+    who.add_argument("--user", metavar="U", help="grant to (revoke from) this user")
     collections.add_argument(
         "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
     )
     collections.add_argument("--json", action="store_true", help="print one JSON array")
+
+    users = commands.add_parser(
+        "users",
+        help="manage users and their groups",
+        description="Users sign in to the web chat and own personal API keys; an admin reads "
+        "every collection, a member the collections granted to their groups or to them "
+        "(docs/teams.md). The password is asked twice on a terminal, or read as one line from "
+        "standard input with --password-stdin.",
+    )
+    users.add_argument("action", choices=("add", "list", "remove", "set-groups"))
+    users.add_argument("name", nargs="?", metavar="NAME", help="the user")
+    users.add_argument(
+        "--group", action="append", default=[], metavar="G", help="a group (repeat for several)"
+    )
+    users.add_argument("--admin", action="store_true", help="make the user an admin")
+    users.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    users.add_argument(
+        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
+    )
+    users.add_argument("--json", action="store_true", help="list as one JSON array")
+
+    api_keys = commands.add_parser(
+        "api-keys",
+        help="personal API keys of users",
+        description="Create a key for a user (printed once; requests with it read what the "
+        "user may read), list keys (ids and owners, never the keys) or revoke one by id. "
+        "Keys of the api_keys setting stay service keys that read everything.",
+    )
+    api_keys.add_argument("action", choices=("create", "list", "revoke"))
+    api_keys.add_argument("key_id", nargs="?", metavar="ID", help="the key to revoke")
+    api_keys.add_argument("--user", metavar="NAME", help="the key's owner (create)")
+    api_keys.add_argument(
+        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
+    )
 
     serve = commands.add_parser(
         "serve",
@@ -304,6 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ask(settings, args)
         if args.command == "collections":
             return _collections(settings, args)
+        if args.command == "users":
+            return _users(settings, args)
+        if args.command == "api-keys":
+            return _api_keys(settings, args)
         if args.command == "hash-password":
             return _hash_password(args)
         if args.command == "hash-api-key":
@@ -319,6 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         EvalInputError,
         UnknownAnswererError,
         CollectionError,
+        AccountError,
         UsageError,
     ) as exc:
         return _fail(str(exc), EXIT_USAGE)
@@ -377,18 +426,99 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _collections(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.accounts import Accounts
+
+    accounts = Accounts(settings.index_dir / "catalog.sqlite3")
+    if args.action in ("grant", "revoke"):
+        if not args.name or not (args.group or args.user):
+            raise UsageError(
+                f"usage: assistant collections {args.action} NAME --group G | --user U"
+            )
+        change = accounts.grant if args.action == "grant" else accounts.revoke
+        change(args.name, group=args.group, user=args.user)
+        whom = f"group {args.group}" if args.group else f"user {args.user}"
+        verb = "may now read" if args.action == "grant" else "may no longer read"
+        print(f"{whom} {verb} collection {args.name}")
+        return EXIT_OK
     from assistant.core import Assistant
 
     found = Assistant(settings).collections()
+    grants: dict[str, list[str]] = {}
+    for grant in accounts.grants():
+        grants.setdefault(grant.collection, []).append(f"{grant.kind} {grant.principal}")
     if args.json:
-        rows = [{"name": c.name, "documents": c.documents, "passages": c.chunks} for c in found]
+        rows = [
+            {"name": c.name, "documents": c.documents, "passages": c.chunks,
+             "grants": grants.get(c.name, [])}
+            for c in found
+        ]  # fmt: skip
         print(json.dumps(rows, ensure_ascii=False))
     elif not found:
         print(f"no documents indexed in {settings.index_dir}")
     else:
         width = max(len(c.name) for c in found)
         for c in found:
-            print(f"{c.name:<{width}}  {c.documents} documents, {c.chunks} passages")
+            readers = ", ".join(grants.get(c.name, [])) or "admins only"
+            print(f"{c.name:<{width}}  {c.documents} documents, {c.chunks} passages; {readers}")
+    return EXIT_OK
+
+
+def _read_new_password(from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat it: ") != password:
+        raise UsageError("the passwords differ")
+    return password
+
+
+def _users(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.accounts import Accounts
+
+    accounts = Accounts(settings.index_dir / "catalog.sqlite3")
+    if args.action == "list":
+        found = accounts.users()
+        if args.json:
+            rows = [{"name": u.name, "role": u.role, "groups": list(u.groups)} for u in found]
+            print(json.dumps(rows, ensure_ascii=False))
+        for user in [] if args.json else found:
+            print(f"{user.name}  {user.role}  groups: {', '.join(user.groups) or '-'}")
+        return EXIT_OK
+    if not args.name:
+        raise UsageError(f"usage: assistant users {args.action} NAME")
+    if args.action == "add":
+        user = accounts.add_user(
+            args.name, _read_new_password(args.password_stdin), args.group, args.admin
+        )
+        print(f"added {user.role} {user.name} (groups: {', '.join(user.groups) or '-'})")
+    elif args.action == "remove":
+        accounts.remove_user(args.name)
+        print(f"removed {args.name} with their API keys and personal grants")
+    else:
+        user = accounts.set_groups(args.name, args.group)
+        print(f"{user.name} is now in: {', '.join(user.groups) or 'no group'}")
+    return EXIT_OK
+
+
+def _api_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.accounts import Accounts
+
+    accounts = Accounts(settings.index_dir / "catalog.sqlite3")
+    if args.action == "create":
+        if not args.user:
+            raise UsageError("usage: assistant api-keys create --user NAME")
+        key_id, key = accounts.create_api_key(args.user)
+        print(f"id:  {key_id}")
+        print(f"key: {key}")
+        print("the key is shown only this once: give it to its user now", file=sys.stderr)
+    elif args.action == "list":
+        for info in accounts.api_keys():
+            print(f"{info.key_id}  {info.user}")
+    else:
+        if not args.key_id:
+            raise UsageError("usage: assistant api-keys revoke ID")
+        accounts.revoke_api_key(args.key_id)
+        print(f"revoked {args.key_id}")
     return EXIT_OK
 
 

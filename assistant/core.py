@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from assistant.accounts import Accounts, User, visible
 from assistant.answerers import (
     Answerer,
     Condenser,
@@ -51,6 +52,7 @@ class Assistant:
         base = settings if settings is not None else Settings()
         self.settings = base.with_overrides(**overrides) if overrides else base
         self.catalog = Catalog(self.settings.index_dir / "catalog.sqlite3")
+        self.accounts = Accounts(self.settings.index_dir / "catalog.sqlite3")
         self.embedder = Embedder(
             self.settings.embedding_model,
             self.settings.embed_batch_size,
@@ -116,11 +118,16 @@ class Assistant:
                 self._ingesting -= 1
                 self._vectors_seen = generation
 
-    def documents(self) -> list[DocumentRecord]:
-        """The indexed documents."""
+    def documents(self, user: User | None = None) -> list[DocumentRecord]:
+        """The indexed documents (those `user` may read)."""
         if not self.catalog.exists():
             return []
-        return list(self.catalog.documents().values())
+        readable = None if user is None else self.accounts.readable(user)
+        return [
+            record
+            for record in self.catalog.documents().values()
+            if readable is None or record.collection in readable
+        ]
 
     def index_fingerprint(self) -> IndexFingerprint | None:
         """How the index was built and a digest of the documents it holds (None: no index)."""
@@ -146,16 +153,18 @@ class Assistant:
         k: int | None = None,
         answerer: Answerer | None = None,
         collections: Sequence[str] | None = None,
+        user: User | None = None,
     ) -> Answer:
         """Answer a question from the indexed documents, with citations, or refuse.
 
         `k` overrides the passages retrieved and `answerer` the configured backend, for this
-        question only; `collections` limits the documents it may be answered from (None: all).
+        question only; `collections` limits the documents it may be answered from (None: all);
+        `user` limits them to what that user may read (None: a trusted caller, no limit).
         """
         started = time.perf_counter()
         chosen = answerer or self.answerer
         prepared = self.prepare_question(question, history, answerer=chosen)
-        retrieval = self.retrieve(prepared.standalone, k, collections=collections)
+        retrieval = self.retrieve(prepared.standalone, k, collections=collections, user=user)
         clock = time.perf_counter()
         answer = chosen.answer(prepared, retrieval)
         return self._finish(answer, prepared, retrieval, clock, started)
@@ -188,17 +197,18 @@ class Assistant:
         k: int | None = None,
         answerer: Answerer | None = None,
         collections: Sequence[str] | None = None,
+        user: User | None = None,
     ) -> Iterator[str | Answer]:
         """Answer incrementally: text pieces as they are produced, then the final Answer.
 
         The final Answer is authoritative (citations checked); its text may differ from the
-        concatenated pieces when unsupported sentences were removed. `k`, `answerer` and
-        `collections` as for `ask`.
+        concatenated pieces when unsupported sentences were removed. `k`, `answerer`,
+        `collections` and `user` as for `ask`.
         """
         started = time.perf_counter()
         answerer = answerer or self.answerer
         prepared = self.prepare_question(question, history, answerer=answerer)
-        retrieval = self.retrieve(prepared.standalone, k, collections=collections)
+        retrieval = self.retrieve(prepared.standalone, k, collections=collections, user=user)
         clock = time.perf_counter()
         final: Answer | None = None
         if isinstance(answerer, StreamingAnswerer):
@@ -241,31 +251,45 @@ class Assistant:
         return Question(cleaned, condense(cleaned, messages), messages)
 
     def retrieve(
-        self, query: str, k: int | None = None, *, collections: Sequence[str] | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        collections: Sequence[str] | None = None,
+        user: User | None = None,
     ) -> Retrieval:
-        """The top passages for a (standalone) query, from all or only the given collections.
+        """The top passages for a (standalone) query, from all or only the given collections,
+        and only from those `user` may read.
 
-        Raises CollectionError for a malformed or unknown collection name.
+        Raises CollectionError for a malformed or unknown collection name (a collection the
+        user may not read is unknown to them).
         """
         self.require_index()
-        allowed = self.check_collections(collections)
+        allowed = self.check_collections(collections, user)
         self._follow_other_writers()
         return self.retriever.retrieve(query, k or self.settings.top_k, allowed)
 
-    def check_collections(self, collections: Sequence[str] | None) -> tuple[str, ...] | None:
+    def check_collections(
+        self, collections: Sequence[str] | None, user: User | None = None
+    ) -> tuple[str, ...] | None:
         """The collections a question may search (None: all); CollectionError if one is
-        malformed or unknown."""
-        if collections is None:
-            return None
-        return restrict(collections, self.catalog.collections() if self.catalog.exists() else {})
+        malformed or unknown to the user (a forbidden collection reads as an unknown one)."""
+        existing = list(self.catalog.collections()) if self.catalog.exists() else []
+        readable = None if user is None else self.accounts.readable(user)
+        if readable is None:
+            return None if collections is None else restrict(collections, existing)
+        mine = visible(readable, existing)
+        return tuple(mine) if collections is None else restrict(collections, mine)
 
-    def collections(self) -> list[CollectionInfo]:
-        """The index's collections with their document and passage counts."""
+    def collections(self, user: User | None = None) -> list[CollectionInfo]:
+        """The index's collections (those `user` may read) with document and passage counts."""
         if not self.catalog.exists():
             return []
+        readable = None if user is None else self.accounts.readable(user)
         return [
             CollectionInfo(name, documents, chunks)
             for name, (documents, chunks) in self.catalog.collections().items()
+            if readable is None or name in readable
         ]
 
     def _follow_other_writers(self) -> None:

@@ -133,6 +133,8 @@ class HybridRetriever:
     ) -> list[tuple[str, float]]:
         if collections is None:
             return self.store.query(query_vector, self.candidates)
+        if not collections:
+            return []  # a user who may read nothing finds nothing
         if self.catalog.get_meta(VECTOR_COLLECTIONS):
             where = in_collections(collections)
         else:  # vectors stored before collections existed carry only their document id

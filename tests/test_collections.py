@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -236,7 +237,9 @@ def test_the_command_line_ingests_lists_and_restricts(docs: Path, tmp_path: Path
     assert ingest.returncode == 0, ingest.stderr
     listed = run_cli("collections", "--index", index, "--json")
     assert listed.returncode == 0, listed.stderr
-    assert listed.stdout.strip() == '[{"name": "hr", "documents": 2, "passages": 2}]'
+    assert json.loads(listed.stdout) == [
+        {"name": "hr", "documents": 2, "passages": 2, "grants": []}
+    ]
     refused = run_cli("ask", SALARY, "--index", index, "--collection", "sales")
     assert refused.returncode == 2
     assert refused.stderr.strip().endswith("unknown collection 'sales' (known: hr)")

@@ -57,11 +57,15 @@ def test_bad_files_are_reported_and_the_index_survives(corpus: Path, fresh_index
     (corpus / "binary.txt").write_bytes(bytes(range(256)) * 20)
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.7 this is not really a pdf")
     (corpus / "broken.docx").write_bytes(b"PK\x03\x04 not a real archive")
-    (corpus / "image.png").write_bytes(b"\x89PNG")  # unsupported: ignored in folders
+    (corpus / "image.png").write_bytes(b"\x89PNG")  # an image read by OCR, but corrupt
+    (corpus / "bundle.zip").write_bytes(b"PK\x03\x04")  # unsupported: ignored in folders
     (corpus / "copy.txt").write_bytes(SEED_FILE.read_bytes())
     report = assistant.ingest([corpus])
     reasons = {Path(item.source).name: item.error for item in report.failed}
-    assert set(reasons) == {"empty.txt", "binary.txt", "broken.pdf", "broken.docx", "copy.txt"}
+    assert set(reasons) == {
+        "empty.txt", "binary.txt", "broken.pdf", "broken.docx", "copy.txt", "image.png"
+    }  # fmt: skip
+    assert "corrupt or unreadable image" in reasons["image.png"]
     assert "empty" in reasons["empty.txt"]
     assert "binary" in reasons["binary.txt"]
     assert "duplicate" in reasons["copy.txt"]
@@ -73,12 +77,12 @@ def test_bad_files_are_reported_and_the_index_survives(corpus: Path, fresh_index
 def test_explicit_missing_or_unsupported_paths_are_reported(
     tmp_path: Path, fresh_index: Path
 ) -> None:
-    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (tmp_path / "bundle.zip").write_bytes(b"PK\x03\x04")
     report = Assistant(make_settings(fresh_index)).ingest(
-        [tmp_path / "nope", tmp_path / "photo.jpg"]
+        [tmp_path / "nope", tmp_path / "bundle.zip"]
     )
     errors = sorted(item.error for item in report.failed)
-    assert errors == ["no such file or directory", "unsupported file type '.jpg'"]
+    assert errors == ["no such file or directory", "unsupported file type '.zip'"]
 
 
 def test_moved_file_is_not_a_duplicate(corpus: Path, fresh_index: Path) -> None:

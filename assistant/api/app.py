@@ -13,7 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
-from assistant.api.auth import ApiKeys, key_dependency
+from assistant.accounts import User
+from assistant.api.auth import ApiKeys, Caller, key_dependency
 from assistant.api.chat import SSE_HEADERS, completion, conversation, prompt_tokens, stream_events
 from assistant.api.errors import ERROR_RESPONSES, ApiError, install_error_handlers
 from assistant.api.limits import BodyLimitMiddleware
@@ -76,8 +77,12 @@ def create_app(assistant: Assistant) -> FastAPI:
     install_error_handlers(app)
     app.state.answer_slots = slots  # observable by operators' tooling and the tests
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, prefix=API_PREFIX)
-    guard = [Depends(key_dependency(keys))] if keys.required else []
-    router = APIRouter(prefix=API_PREFIX, dependencies=guard, responses=ERROR_RESPONSES)
+    require = key_dependency(keys, assistant.accounts)
+    router = APIRouter(
+        prefix=API_PREFIX, dependencies=[Depends(require)], responses=ERROR_RESPONSES
+    )
+    # Endpoints that need the caller ask for the same dependency: FastAPI computes it once.
+    called = Depends(require)
 
     @router.post(
         "/chat/completions",
@@ -91,7 +96,7 @@ def create_app(assistant: Assistant) -> FastAPI:
         },
         openapi_extra={"x-stream-chunk": {"$ref": "#/components/schemas/ChatCompletionChunk"}},
     )
-    async def chat_completions(body: ChatCompletionRequest) -> Any:
+    async def chat_completions(body: ChatCompletionRequest, caller: Caller = called) -> Any:
         """An answer in OpenAI's chat completion shape, with `citations` and `refused` added."""
         question, history = conversation(body.messages)
         max_tokens = body.max_completion_tokens or body.max_tokens
@@ -100,20 +105,22 @@ def create_app(assistant: Assistant) -> FastAPI:
         prompt = prompt_tokens(body.messages)
 
         def answer() -> Answer:
-            return assistant.ask(question, history, answerer=answerer, collections=body.collections)
+            return assistant.ask(
+                question, history, answerer=answerer, collections=body.collections, user=caller.user
+            )
 
         if not body.stream:
             async with slots.hold():
                 return completion(await run_in_threadpool(answer), name, prompt)
         # A bad question, no index or a full queue: an HTTP error now, before the stream starts.
-        await run_in_threadpool(_check_question, assistant, question, body.collections)
+        await run_in_threadpool(_check_question, assistant, question, body.collections, caller.user)
         slots.admit()
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         events = stream_events(answer, name, prompt, include_usage, slots)
         return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
 
     @router.post("/ask", response_model=AskResponse, summary="Answer a question (CLI JSON)")
-    async def ask(body: AskRequest) -> AskResponse:
+    async def ask(body: AskRequest, caller: Caller = called) -> AskResponse:
         """The answer as `assistant ask --json` prints it."""
         answerer = models.answerer(body.model)
         async with slots.hold():
@@ -124,22 +131,23 @@ def create_app(assistant: Assistant) -> FastAPI:
                 k=body.k,
                 answerer=answerer,
                 collections=body.collections,
+                user=caller.user,
             )
         return AskResponse.model_validate(answer.to_json_dict())
 
     @router.get("/documents", response_model=DocumentList, summary="The indexed documents")
-    def documents() -> DocumentList:
-        """Every indexed document with its passage count and index time."""
-        records = sorted(assistant.documents(), key=lambda record: record.source)
+    def documents(caller: Caller = called) -> DocumentList:
+        """Every indexed document the caller may read, with its passage count and index time."""
+        records = sorted(assistant.documents(caller.user), key=lambda record: record.source)
         listed = [DocumentInfo.model_validate(record, from_attributes=True) for record in records]
         return DocumentList(
             documents=listed, count=len(listed), chunks=sum(r.chunks for r in records)
         )
 
     @router.get("/collections", response_model=CollectionList, summary="The collections")
-    def collections() -> CollectionList:
-        """Every collection with its document and passage counts."""
-        found = assistant.collections()
+    def collections(caller: Caller = called) -> CollectionList:
+        """Every collection the caller may read, with its document and passage counts."""
+        found = assistant.collections(caller.user)
         return CollectionList(
             collections=[CollectionInfo.model_validate(c, from_attributes=True) for c in found]
         )
@@ -176,11 +184,14 @@ def create_app(assistant: Assistant) -> FastAPI:
 
 
 def _check_question(
-    assistant: Assistant, question: str, collections: list[str] | None = None
+    assistant: Assistant,
+    question: str,
+    collections: list[str] | None = None,
+    user: User | None = None,
 ) -> None:
     assistant.prepare_question(question)
     assistant.require_index()
-    assistant.check_collections(collections)
+    assistant.check_collections(collections, user)
 
 
 def _add_fallback(app: FastAPI, paths: dict[str, set[str]]) -> None:

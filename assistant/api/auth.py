@@ -16,11 +16,13 @@ import hmac
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from assistant.accounts import Accounts, User
 from assistant.api.errors import AUTHENTICATION, ApiError
 from assistant.security import api_key_digest, check_hashes, parse_api_key_hash, verify_password
 from assistant.settings import Settings
@@ -95,13 +97,27 @@ _BEARER = HTTPBearer(
 )
 
 
-def key_dependency(keys: ApiKeys) -> Callable[..., str]:
-    """A FastAPI dependency that admits a request only with a valid bearer key."""
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a request: a service key of the settings (reads everything), a user's personal
+    key (reads what the user may read), or nobody on an API without keys."""
+
+    key_name: str | None = None
+    user: User | None = None
+
+
+def key_dependency(keys: ApiKeys, accounts: Accounts) -> Callable[..., Caller]:
+    """A FastAPI dependency naming the caller; it admits a request without a valid key only
+    when no key is configured and no user exists (checked per request: adding the first user
+    closes the API at once)."""
 
     def require_api_key(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
-    ) -> str:
+    ) -> Caller:
+        needed = keys.required or accounts.any_users()
         if credentials is None or not credentials.credentials:
+            if not needed:
+                return Caller()
             raise ApiError(
                 401,
                 "missing API key: send the header `Authorization: Bearer <key>`",
@@ -109,15 +125,17 @@ def key_dependency(keys: ApiKeys) -> Callable[..., str]:
                 kind=AUTHENTICATION,
                 headers=_CHALLENGE,
             )
-        name = keys.check(credentials.credentials)
-        if name is None:
-            raise ApiError(
-                401,
-                "invalid API key",
-                code="invalid_api_key",
-                kind=AUTHENTICATION,
-                headers=_CHALLENGE,
-            )
-        return name  # the key's name (never the key itself)
+        token = credentials.credentials
+        name = keys.check(token) if keys.required else None
+        if name is not None:
+            return Caller(key_name=name)  # the key's name (never the key itself)
+        user = accounts.user_for_key(token)
+        if user is not None:
+            return Caller(user=user)
+        if not needed:
+            return Caller()
+        raise ApiError(
+            401, "invalid API key", code="invalid_api_key", kind=AUTHENTICATION, headers=_CHALLENGE
+        )
 
     return require_api_key

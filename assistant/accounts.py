@@ -1,0 +1,297 @@
+"""Users, groups, grants and personal API keys, kept in the catalog file beside the index.
+
+A user is an `admin` (reads every collection, manages the rest) or a `member` (reads the
+collections granted to one of their groups or to them by name). Grants change what the next
+question may read: nothing is cached across questions. Passwords are stored as scrypt hashes,
+API keys as SHA-256 digests (`security.py`); neither is ever logged or shown again.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from assistant.catalog import Transaction, connect
+from assistant.collections import check_name
+from assistant.errors import AssistantError
+from assistant.security import api_key_digest, hash_password, new_api_key, verify_password
+
+Role = Literal["admin", "member"]
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'member')),
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS user_groups (
+    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    grp TEXT NOT NULL,
+    PRIMARY KEY (user, grp)
+);
+CREATE TABLE IF NOT EXISTS grants (
+    collection TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('group', 'user')),
+    principal TEXT NOT NULL,
+    PRIMARY KEY (collection, kind, principal)
+);
+CREATE TABLE IF NOT EXISTS user_api_keys (
+    key_id TEXT PRIMARY KEY,
+    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    digest BLOB NOT NULL,
+    created REAL NOT NULL
+);
+"""
+
+
+class AccountError(AssistantError, ValueError):
+    """A user, group, grant or key operation that cannot be done as asked."""
+
+
+@dataclass(frozen=True)
+class User:
+    """Someone who signs in (or whose API key is used): their role and groups."""
+
+    name: str
+    role: Role = "member"
+    groups: tuple[str, ...] = ()
+
+    @property
+    def admin(self) -> bool:
+        """Whether the user may read everything and manage users, grants and documents."""
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A collection readable by a group or a user."""
+
+    collection: str
+    kind: Literal["group", "user"]
+    principal: str
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    """A personal API key as listed (never the key itself)."""
+
+    key_id: str
+    user: str
+    created: float
+
+
+def check_account_name(name: str, what: str = "user") -> str:
+    """A valid user or group name (letters, digits, `_ . @ -`; at most 64)."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise AccountError(f"bad {what} name {name!r}: use letters, digits, '_', '.', '@' or '-'")
+    return name
+
+
+class Accounts:
+    """The users, groups, grants and personal keys of one index (one connection per thread)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection, with the schema."""
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = connect(self.path, _SCHEMA, foreign_keys=True)
+            self._local.connection = connection
+        return connection
+
+    def any_users(self) -> bool:
+        """Whether any user exists (then the API asks every request for a key)."""
+        if not self.path.exists():
+            return False
+        return self.db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+
+    # -- users ----------------------------------------------------------------------------
+    def add_user(
+        self, name: str, password: str, groups: Iterable[str] = (), admin: bool = False
+    ) -> User:
+        """Create a user; AccountError if the name is taken or the password too short."""
+        check_account_name(name)
+        if len(password) < 8:
+            raise AccountError("the password needs at least 8 characters")
+        wanted = _groups(groups)
+        try:
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT INTO users VALUES (?, ?, ?, ?)",
+                    (name, hash_password(password), "admin" if admin else "member", time.time()),
+                )
+                db.executemany("INSERT INTO user_groups VALUES (?, ?)", [(name, g) for g in wanted])
+        except sqlite3.IntegrityError:
+            raise AccountError(f"user {name!r} exists already") from None
+        return User(name, "admin" if admin else "member", wanted)
+
+    def remove_user(self, name: str) -> None:
+        """Delete a user with their groups, personal grants and API keys."""
+        with self._transaction() as db:
+            if db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
+                raise AccountError(f"no user {name!r}")
+            db.execute("DELETE FROM grants WHERE kind = 'user' AND principal = ?", (name,))
+
+    def set_groups(self, name: str, groups: Iterable[str]) -> User:
+        """Replace a user's groups."""
+        wanted = _groups(groups)
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone() is None:
+                raise AccountError(f"no user {name!r}")
+            db.execute("DELETE FROM user_groups WHERE user = ?", (name,))
+            db.executemany("INSERT INTO user_groups VALUES (?, ?)", [(name, g) for g in wanted])
+        found = self.user(name)
+        assert found is not None
+        return found
+
+    def user(self, name: str) -> User | None:
+        """A user by name."""
+        if not self.path.exists():
+            return None
+        row = self.db.execute("SELECT role FROM users WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return None
+        groups = self.db.execute(
+            "SELECT grp FROM user_groups WHERE user = ? ORDER BY grp", (name,)
+        ).fetchall()
+        return User(name, row[0], tuple(g for (g,) in groups))
+
+    def users(self) -> list[User]:
+        """Every user, by name."""
+        if not self.path.exists():
+            return []
+        names = [n for (n,) in self.db.execute("SELECT name FROM users ORDER BY name")]
+        return [u for u in (self.user(n) for n in names) if u is not None]
+
+    def verify(self, name: str, password: str) -> User | None:
+        """The user when the password is theirs, else None (same work for an unknown name)."""
+        row = None
+        if self.path.exists():
+            row = self.db.execute(
+                "SELECT password_hash FROM users WHERE name = ?", (name,)
+            ).fetchone()
+        encoded = row[0] if row else _dummy_hash()
+        ok = verify_password(password, encoded)
+        return self.user(name) if ok and row else None
+
+    # -- grants ---------------------------------------------------------------------------
+    def grant(self, collection: str, *, group: str | None = None, user: str | None = None) -> Grant:
+        """Let a group or a user read a collection (idempotent)."""
+        grant = _grant(collection, group, user)
+        if grant.kind == "user" and self.user(grant.principal) is None:
+            raise AccountError(f"no user {grant.principal!r}")
+        self.db.execute(
+            "INSERT OR IGNORE INTO grants VALUES (?, ?, ?)",
+            (grant.collection, grant.kind, grant.principal),
+        )
+        return grant
+
+    def revoke(self, collection: str, *, group: str | None = None, user: str | None = None) -> None:
+        """Take a grant back; AccountError if there was none."""
+        grant = _grant(collection, group, user)
+        removed = self.db.execute(
+            "DELETE FROM grants WHERE collection = ? AND kind = ? AND principal = ?",
+            (grant.collection, grant.kind, grant.principal),
+        ).rowcount
+        if not removed:
+            raise AccountError(f"no grant of {collection!r} to {grant.kind} {grant.principal!r}")
+
+    def grants(self) -> list[Grant]:
+        """Every grant, by collection."""
+        if not self.path.exists():
+            return []
+        rows = self.db.execute("SELECT * FROM grants ORDER BY collection, kind, principal")
+        return [Grant(c, k, p) for c, k, p in rows]
+
+    def readable(self, user: User) -> frozenset[str] | None:
+        """The collections a user may read now (None: every collection, for admins)."""
+        current = self.user(user.name)
+        if current is None:
+            return frozenset()  # removed since they signed in: nothing
+        if current.admin:
+            return None
+        marks = ",".join("?" * len(current.groups))
+        rows = self.db.execute(
+            "SELECT collection FROM grants WHERE (kind = 'user' AND principal = ?)"
+            + (f" OR (kind = 'group' AND principal IN ({marks}))" if current.groups else ""),
+            (current.name, *current.groups),
+        )
+        return frozenset(c for (c,) in rows)
+
+    # -- personal API keys ----------------------------------------------------------------
+    def create_api_key(self, user: str) -> tuple[str, str]:
+        """A new key for a user: (key id, key). The key is shown once and stored as a digest."""
+        if self.user(user) is None:
+            raise AccountError(f"no user {user!r}")
+        key = new_api_key()
+        key_id = secrets.token_hex(4)
+        self.db.execute(
+            "INSERT INTO user_api_keys VALUES (?, ?, ?, ?)",
+            (key_id, user, api_key_digest(key), time.time()),
+        )
+        return key_id, key
+
+    def api_keys(self) -> list[ApiKeyInfo]:
+        """Every personal key (ids, owners and times only)."""
+        if not self.path.exists():
+            return []
+        rows = self.db.execute("SELECT key_id, user, created FROM user_api_keys ORDER BY user")
+        return [ApiKeyInfo(k, u, c) for k, u, c in rows]
+
+    def revoke_api_key(self, key_id: str) -> None:
+        """Delete a personal key."""
+        if not self.db.execute("DELETE FROM user_api_keys WHERE key_id = ?", (key_id,)).rowcount:
+            raise AccountError(f"no API key {key_id!r}")
+
+    def user_for_key(self, token: str) -> User | None:
+        """The owner of a personal key (constant-time compare against every stored digest)."""
+        if not self.path.exists():
+            return None
+        digest = api_key_digest(token)
+        found = None
+        for user, stored in self.db.execute("SELECT user, digest FROM user_api_keys"):
+            if hmac.compare_digest(bytes(stored), digest):
+                found = user
+        return None if found is None else self.user(found)
+
+    def _transaction(self) -> Transaction:
+        return Transaction(self.db)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against for unknown names, so that they take as long as known ones."""
+    return hash_password("not a password of anyone", salt=b"0" * 16)
+
+
+def _groups(groups: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({check_account_name(g, "group") for g in groups}))
+
+
+def _grant(collection: str, group: str | None, user: str | None) -> Grant:
+    check_name(collection)
+    if (group is None) == (user is None):
+        raise AccountError("grant to exactly one of a group or a user")
+    if group is not None:
+        return Grant(collection, "group", check_account_name(group, "group"))
+    assert user is not None
+    return Grant(collection, "user", check_account_name(user))
+
+
+def visible(readable: frozenset[str] | None, existing: Sequence[str]) -> list[str]:
+    """The existing collections a user may know about."""
+    return [c for c in existing if readable is None or c in readable]

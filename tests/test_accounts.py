@@ -1,0 +1,191 @@
+"""Users, groups and grants: a member reads only what is granted, at every Python door."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assistant.accounts import AccountError, Accounts, User
+from assistant.collections import CollectionError
+from assistant.core import Assistant
+from tests.conftest import make_settings
+from tests.test_collections import QUESTIONS, SALARY, write_docs
+
+DEPLOY = "How do I deploy the billing service?"
+
+
+@pytest.fixture(scope="module")
+def company(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    """hr and legal in their own collections, eng in `default`; four users."""
+    docs = write_docs(tmp_path_factory.mktemp("company-docs"))
+    assistant = Assistant(make_settings(tmp_path_factory.mktemp("company-index")))
+    assistant.ingest([docs / "hr"], collection="hr")
+    assistant.ingest([docs / "legal"], collection="legal")
+    assistant.ingest([docs / "eng"])
+    accounts = assistant.accounts
+    accounts.add_user("alice", "alice-password", ["people"])
+    accounts.add_user("bob", "bob-password", ["engineering"])
+    accounts.add_user("carol", "carol-password")
+    accounts.add_user("dave", "dave-password", admin=True)
+    accounts.grant("hr", group="people")
+    accounts.grant("default", group="engineering")
+    accounts.grant("legal", user="bob")
+    return assistant
+
+
+def member(assistant: Assistant, name: str) -> User:
+    found = assistant.accounts.user(name)
+    assert found is not None
+    return found
+
+
+def test_the_store_keeps_users_groups_grants_and_keys(tmp_path: Path) -> None:
+    accounts = Accounts(tmp_path / "catalog.sqlite3")
+    alice = accounts.add_user("alice", "a long password", ["people", "people", "ops"])
+    assert alice == User("alice", "member", ("ops", "people"))
+    with pytest.raises(AccountError, match="exists already"):
+        accounts.add_user("alice", "another password")
+    with pytest.raises(AccountError, match="at least 8"):
+        accounts.add_user("eve", "short")
+    with pytest.raises(AccountError, match="bad user name"):
+        accounts.add_user("eve; drop", "a long password")
+    assert accounts.verify("alice", "a long password") == alice
+    assert accounts.verify("alice", "wrong password") is None
+    assert accounts.verify("nobody", "a long password") is None
+    assert accounts.set_groups("alice", ["ops"]).groups == ("ops",)
+    accounts.grant("hr", group="ops")
+    accounts.grant("hr", group="ops")  # idempotent
+    accounts.grant("legal", user="alice")
+    assert accounts.readable(accounts.user("alice") or alice) == frozenset({"hr", "legal"})
+    with pytest.raises(AccountError, match="exactly one"):
+        accounts.grant("hr")
+    with pytest.raises(AccountError, match="no user 'zed'"):
+        accounts.grant("hr", user="zed")
+    with pytest.raises(AccountError, match="no grant"):
+        accounts.revoke("hr", group="people")
+    key_id, key = accounts.create_api_key("alice")
+    assert accounts.user_for_key(key) == accounts.user("alice")
+    assert accounts.user_for_key(key + "x") is None
+    assert [k.key_id for k in accounts.api_keys()] == [key_id]
+    accounts.remove_user("alice")
+    assert accounts.user_for_key(key) is None  # the key went with its owner
+    assert accounts.api_keys() == []
+    assert all(g.kind == "group" for g in accounts.grants())  # and the personal grant
+    assert accounts.readable(alice) == frozenset()  # removed since signing in: nothing
+
+
+def test_a_member_is_answered_only_from_granted_collections(company: Assistant) -> None:
+    alice, bob = member(company, "alice"), member(company, "bob")
+    assert "95,000" in company.ask(SALARY, user=alice).text
+    refused = company.ask(SALARY, user=bob)
+    assert refused.refused
+    assert not refused.citations
+    assert not company.ask(DEPLOY, user=bob).refused
+    assert company.ask(DEPLOY, user=alice).refused
+    assert [c.name for c in company.collections(alice)] == ["hr"]
+    assert [c.name for c in company.collections(bob)] == ["default", "legal"]
+    assert {d.collection for d in company.documents(alice)} == {"hr"}
+
+
+def test_a_forbidden_collection_reads_as_an_unknown_one(company: Assistant) -> None:
+    alice = member(company, "alice")
+    with pytest.raises(CollectionError, match=r"unknown collection 'legal' \(known: hr\)$"):
+        company.ask(SALARY, collections=["legal"], user=alice)
+    with pytest.raises(CollectionError, match=r"unknown collection 'nope' \(known: hr\)$"):
+        company.ask(SALARY, collections=["nope"], user=alice)
+
+
+def test_without_grants_nothing_is_read_and_admins_read_everything(company: Assistant) -> None:
+    carol, dave = member(company, "carol"), member(company, "dave")
+    for question in QUESTIONS:
+        answer = company.ask(question, user=carol)
+        assert answer.refused
+        assert not answer.citations
+    assert company.collections(carol) == []
+    assert company.documents(carol) == []
+    assert "95,000" in company.ask(SALARY, user=dave).text
+    assert len(company.collections(dave)) == 3
+
+
+def test_a_revoked_grant_takes_effect_on_the_next_question(company: Assistant) -> None:
+    alice = member(company, "alice")
+    assert not company.ask(SALARY, user=alice).refused
+    company.accounts.revoke("hr", group="people")
+    try:
+        assert company.ask(SALARY, user=alice).refused
+    finally:
+        company.accounts.grant("hr", group="people")
+    assert not company.ask(SALARY, user=alice).refused
+
+
+@settings(
+    max_examples=15,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    granted=st.sets(st.sampled_from(["hr", "legal", "default"])),
+    question=st.sampled_from(QUESTIONS),
+    follow_up=st.booleans(),
+)
+def test_no_citation_ever_names_a_collection_the_member_may_not_read(
+    company: Assistant, granted: set[str], question: str, follow_up: bool
+) -> None:
+    accounts = company.accounts
+    accounts.set_groups("carol", ["probe"])
+    for grant in [g for g in accounts.grants() if g.principal == "probe"]:
+        accounts.revoke(grant.collection, group="probe")
+    for collection in granted:
+        accounts.grant(collection, group="probe")
+    carol = member(company, "carol")
+    # A history that quotes a forbidden document pulls nothing of it into the answer.
+    history = (
+        [{"role": "user", "content": SALARY},
+         {"role": "assistant", "content": "The salary band is 95,000 to 120,000 euros [1]."}]
+        if follow_up else []
+    )  # fmt: skip
+    answer = company.ask(question, history=history, user=carol)
+    by_source = {d.source: d.collection for d in company.documents()}
+    assert all(by_source[c.source] in granted for c in answer.citations)
+    retrieval = company.retrieve(question, 10, user=carol)
+    assert all(by_source[p.source] in granted for p in retrieval.passages)
+
+
+def test_the_command_line_manages_users_grants_and_keys(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    index = str(tmp_path / "index")
+
+    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "assistant.cli", *args, "--index", index]
+        return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=300)
+
+    added = cli(
+        "users", "add", "alice", "--group", "people", "--password-stdin", stdin="pw-of-alice\n"
+    )
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.strip() == "added member alice (groups: people)"
+    assert cli("users", "add", "alice", "--password-stdin", stdin="another-pw\n").returncode == 2
+    assert cli("users", "set-groups", "alice", "--group", "ops").returncode == 0
+    listed = json.loads(cli("users", "list", "--json").stdout)
+    assert listed == [{"name": "alice", "role": "member", "groups": ["ops"]}]
+    granted = cli("collections", "grant", "hr", "--group", "ops")
+    assert granted.stdout.strip() == "group ops may now read collection hr"
+    missing = cli("collections", "grant", "hr")
+    assert missing.returncode == 2
+    assert "--group G | --user U" in missing.stderr
+    created = cli("api-keys", "create", "--user", "alice")
+    assert created.returncode == 0, created.stderr
+    key_id = created.stdout.split()[1]
+    assert created.stdout.split()[3].startswith("qa-")
+    assert "shown only this once" in created.stderr
+    assert cli("api-keys", "list").stdout.split() == [key_id, "alice"]
+    assert cli("api-keys", "revoke", key_id).returncode == 0
+    assert cli("api-keys", "revoke", key_id).returncode == 2
+    assert Accounts(tmp_path / "index" / "catalog.sqlite3").verify("alice", "pw-of-alice")
