@@ -32,6 +32,7 @@ from assistant.types import Answer, Conversation, ConversationSummary, Conversat
 # Step i brings a file from version i to version i + 1. Append steps; never edit one.
 MIGRATIONS: tuple[str, ...] = (
     """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE conversations (
         id TEXT PRIMARY KEY,
         owner TEXT NOT NULL,
@@ -251,6 +252,14 @@ class ConversationStore:
             (conversation_id, _owner(owner)),
         )
         return self._summary(owner, conversation_id)
+
+    def secret(self, name: str) -> str:
+        """A random secret made on first use and kept in the file (e.g. the key that protects
+        the chat's browser ids in the browser's storage, stable across restarts)."""
+        candidate = secrets.token_urlsafe(32)
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (f"secret:{name}", candidate))
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (f"secret:{name}",))
+        return str(row.fetchone()[0])
 
     def apply_retention(self) -> int:
         """Remove conversations idle longer than the retention, and deletes past their undo
