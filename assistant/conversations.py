@@ -248,8 +248,8 @@ class ConversationStore:
         self._maybe_sweep()
         self._db.execute(
             "UPDATE conversations SET deleted_at = NULL WHERE id = ? AND owner = ? "
-            "AND deleted_at IS NOT NULL",
-            (conversation_id, _owner(owner)),
+            "AND deleted_at >= ?",
+            (conversation_id, _owner(owner), self._clock() - UNDO_SECONDS),
         )
         return self._summary(owner, conversation_id)
 

@@ -152,8 +152,11 @@ def test_delete_then_undo_then_gone(
     # ...and only within the undo window.
     store.delete("b:1", b.id)
     clock.now += UNDO_SECONDS + 1
-    store.apply_retention()
     assert store.restore("b:1", b.id) is None
+    store.apply_retention()
+    with sqlite3.connect(store.path) as db:  # gone from the file, not only hidden
+        assert db.execute("SELECT count(*) FROM conversations").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM turns").fetchone()[0] == 0
     assert store.list_conversations("b:1") == []
 
 
