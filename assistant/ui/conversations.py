@@ -65,10 +65,13 @@ def export_file(conversation: Conversation, folder: Path) -> Path:
     """Write the conversation's Markdown to a file named after its title, under `folder`."""
     slug = _SLUG.sub("-", conversation.title.lower()).strip("-")[:60] or "conversation"
     target = folder / conversation.id / f"{slug}.md"
+    text = conversation_markdown(conversation)
+    if target.exists() and target.read_text(encoding="utf-8") == text:
+        return target  # unchanged (e.g. the sidebar was only searched)
     target.parent.mkdir(parents=True, exist_ok=True)
     for old in target.parent.glob("*.md"):
         old.unlink()
-    target.write_text(conversation_markdown(conversation), encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
     return target
 
 
@@ -134,7 +137,11 @@ def build_sidebar(secret: str) -> ConversationSidebar:
         listing = gr.Radio(
             choices=[], label="Conversations", show_label=False, elem_id="qa-conversations"
         )
-        note = gr.HTML("", elem_id="qa-history-note")
+        note = gr.HTML(
+            "",
+            js_on_load=(Path(__file__).parent / "assets" / "history.js").read_text("utf-8"),
+            elem_id="qa-history-note",
+        )
         with gr.Column(visible=False, elem_id="qa-undo-row") as undo_row:
             undo_text = gr.HTML("")
             undo = gr.Button("Undo", size="sm", elem_id="qa-undo")

@@ -5,6 +5,7 @@ confirmation and undo, search, and the Markdown export."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -288,3 +289,26 @@ def test_titles_are_text_not_markup(page: Any) -> None:
     expect(page.locator(LISTED)).to_have_count(1)
     assert titles(page) == ["What does <b>bold</b> & <i>this</i> mean?"]
     assert page.locator("#qa-conversations b, #qa-conversations i").count() == 0
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}])
+def test_phone_width_conversations(page: Any, viewport: dict[str, int]) -> None:
+    history = page.locator("#qa-history")
+    expect(history).not_to_have_class(re.compile(r"\bopen\b"))  # the chat is not covered
+    ask(page, QUESTION)
+    toggle = history.locator(".toggle-button").first
+    toggle.click()
+    new_chat(page)
+    expect(history).not_to_have_class(re.compile(r"\bopen\b"))  # closed for the new chat
+    toggle.click()
+    expect(history).to_have_class(re.compile(r"\bopen\b"))
+    expect(page.locator(LISTED)).to_have_count(1)
+    page.wait_for_function(  # slid in: the list is on screen
+        "document.querySelector('#qa-conversations').getBoundingClientRect().left >= 0"
+    )
+    screenshot(page, "phone-conversations")
+    open_conversation(page, "Which tech giants")
+    expect(history).not_to_have_class(re.compile(r"\bopen\b"))  # closed again on a pick
+    page.locator("#qa-chat .qa-answer .qa-text a.qa-cite").first.click()
+    page.locator("#qa-viewer mark.qa-quote").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
