@@ -258,7 +258,7 @@ def _user(request: gr.Request | None) -> str | None:
 def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr.Blocks:
     """Mount the web chat at `/` of `app` (after the app's own routes), with logins if any."""
     settings = assistant.settings
-    assistant.conversations.apply_retention()  # on start; then daily, as the store is used
+    sidebar_ui.apply_retention_daily(assistant.conversations)
     demo = build_app(assistant)
     # Bounded both ways (docs/deployment.md): a few answers at once on two cores, and a full
     # queue tells the user the server is busy instead of making them wait without end.

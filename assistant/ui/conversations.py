@@ -10,9 +10,12 @@ ever names a conversation id.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import tempfile
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
@@ -21,13 +24,14 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.conversations import conversation_markdown
+from assistant.conversations import SWEEP_SECONDS, ConversationStore, conversation_markdown
 from assistant.core import Assistant
 from assistant.types import Conversation
 from assistant.ui.chat import Turn, Turns
 from assistant.ui.render import render_answer
 
 BROWSER_STORAGE_KEY = "qa-browser"
+log = logging.getLogger(__name__)
 _BROWSER_ID = re.compile(r"[0-9a-f]{32}")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -73,6 +77,23 @@ def export_file(conversation: Conversation, folder: Path) -> Path:
         old.unlink()
     target.write_text(text, encoding="utf-8")
     return target
+
+
+def apply_retention_daily(store: ConversationStore) -> threading.Thread:
+    """Apply the retention now, then once a day in a daemon thread, so conversations past it
+    leave the file even while nobody uses the chat (the store also sweeps when used)."""
+
+    def sweep() -> None:
+        while True:
+            try:
+                store.apply_retention()
+            except Exception:  # a locked or broken file must not end the sweeps
+                log.exception("applying the conversation retention failed")
+            time.sleep(SWEEP_SECONDS)
+
+    thread = threading.Thread(target=sweep, name="conversation-retention", daemon=True)
+    thread.start()
+    return thread
 
 
 def _request_user(request: gr.Request | None) -> str | None:

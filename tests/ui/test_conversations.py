@@ -4,15 +4,24 @@ a stored conversation back as chat messages with working citation links."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from assistant import Assistant
+from assistant.conversations import ConversationStore
 from assistant.ui.chat import Saved, answer_and_save
-from assistant.ui.conversations import chat_messages, export_file, owner_of, with_browser_id
+from assistant.ui.conversations import (
+    apply_retention_daily,
+    chat_messages,
+    export_file,
+    owner_of,
+    with_browser_id,
+)
 from assistant.ui.render import cite_href
 from tests.conftest import make_settings
+from tests.servers import wait_for
 
 QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 FOLLOW_UP = "And who first reported the move?"
@@ -82,3 +91,22 @@ def test_export_file_is_named_after_the_title(assistant: Assistant, tmp_path: Pa
     path = export_file(conversation, tmp_path / "exports")
     assert path.name == "which-tech-giants-had-their-hong-kong-stablecoin-plans.md"
     assert path.read_text(encoding="utf-8").startswith("# Which tech giants")
+
+
+def test_serving_applies_the_retention_at_start(assistant: Assistant, tmp_path: Path) -> None:
+    answer = assistant.ask(QUESTION)
+    path = tmp_path / "conversations.sqlite3"
+    now = [1_800_000_000.0]
+    ConversationStore(path, clock=lambda: now[0]).save_turn("user:alice", None, 0, QUESTION, answer)
+    now[0] += 31 * 86400
+    # A store nobody uses: only the serving side's sweep can remove the old conversation.
+    store = ConversationStore(path, retention_days=30, clock=lambda: now[0])
+    thread = apply_retention_daily(store)
+    assert thread.daemon
+    wait_for(lambda: count_rows(path) == 0, "the retention sweep")
+
+
+def count_rows(path: Path) -> int:
+    """Conversations in the file, whoever owns them."""
+    with sqlite3.connect(path) as db:
+        return int(db.execute("SELECT count(*) FROM conversations").fetchone()[0])
