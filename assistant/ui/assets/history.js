@@ -9,6 +9,24 @@ if (!window.__qaHistoryWired) {
     if (toggle) toggle.click();
   };
   if (narrow()) close();
+
+  // Below this width the chat between two open sidebars would be a narrow strip: opening the
+  // source panel closes the conversations (their arrow brings them back).
+  const CROWDED = 1400;
+  const watchPanel = (tries) => {
+    const panel = document.querySelector("#qa-sidebar");
+    if (!panel) {
+      if (tries > 0) requestAnimationFrame(() => watchPanel(tries - 1));
+      return;
+    }
+    let wasOpen = panel.classList.contains("open");
+    new MutationObserver(() => {
+      const open = panel.classList.contains("open");
+      if (open && !wasOpen && window.innerWidth < CROWDED) close();
+      wasOpen = open;
+    }).observe(panel, { attributes: true, attributeFilter: ["class"] });
+  };
+  watchPanel(600);
   document.addEventListener(
     "click",
     (event) => {
