@@ -217,6 +217,19 @@ class ConversationStore:
         assert summary is not None  # written in the transaction above
         return summary
 
+    def truncate(self, owner: str, conversation_id: str, keep: int) -> ConversationSummary | None:
+        """Keep only the first `keep` answered questions of one of the owner's conversations
+        (the chat's undo of its last question); the conversation itself stays."""
+        self._maybe_sweep()
+        if self._summary(owner, conversation_id) is None:
+            return None
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM turns WHERE conversation_id = ? AND ordinal >= ?",
+                (conversation_id, max(0, keep)),
+            )
+        return self._summary(owner, conversation_id)
+
     def rename(self, owner: str, conversation_id: str, title: str) -> ConversationSummary | None:
         """Give one of the owner's conversations a new title (blank titles are refused)."""
         self._maybe_sweep()

@@ -131,6 +131,22 @@ def test_retried_question_replaces_what_followed(
     assert [t.question for t in conversation.turns] == [QUESTION, "Who reported it?"]
 
 
+def test_truncate_keeps_the_first_turns_and_the_conversation(
+    store: ConversationStore, answers: tuple[Answer, Answer]
+) -> None:
+    first, second = answers
+    summary = store.save_turn("b:1", None, 0, QUESTION, first)
+    store.save_turn("b:1", summary.id, 1, FOLLOW_UP, second)
+    assert store.truncate("b:2", summary.id, 0) is None  # not theirs
+    kept = store.truncate("b:1", summary.id, 1)
+    assert kept is not None
+    assert kept.turns == 1
+    emptied = store.truncate("b:1", summary.id, 0)
+    assert emptied is not None
+    assert emptied.turns == 0
+    assert emptied.title == summary.title
+
+
 def test_delete_then_undo_then_gone(
     store: ConversationStore, clock: Clock, answers: tuple[Answer, Answer]
 ) -> None:

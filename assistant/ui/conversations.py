@@ -307,6 +307,17 @@ def wire(
     ) -> tuple[Any, ...]:
         return view(owner(browser, request), active, query)
 
+    def on_chat_undo(
+        data: gr.UndoData, turns: Turns, active: str | None, browser: dict[str, Any],
+        query: str, request: gr.Request,
+    ) -> tuple[Any, ...]:  # fmt: skip
+        # The chat's undo removes its last question and what followed; so does the store.
+        who = owner(browser, request)
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        if who and active:
+            store.truncate(who, active, sum(1 for position in turns if position < index))
+        return view(who, active, query)
+
     switch_outputs = [s.active, *chat_outputs, *s.view_outputs]
     demo.load(on_load, [s.browser], [s.browser, *switch_outputs], **private)
     # Remember the open conversation in the browser, so a reload reopens it.
@@ -317,6 +328,12 @@ def wire(
         **private,
     )
     s.listing.input(on_open, [s.listing, s.browser, s.search], switch_outputs, **private)
+    chatbot.undo(
+        on_chat_undo,
+        [chat_outputs[1], s.active, s.browser, s.search],
+        s.view_outputs,
+        **private,
+    )
     for trigger in (s.new_chat.click, chatbot.clear):
         trigger(on_new_chat, [s.browser, s.search], switch_outputs, **private)
     s.search.change(on_refresh, [s.active, s.browser, s.search], s.view_outputs, **private)

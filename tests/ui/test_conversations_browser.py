@@ -127,6 +127,16 @@ def test_reload_brings_back_the_conversation_and_its_citations(
     assert len(titles(page)) == 1
 
 
+def test_the_chats_undo_is_kept_too(page: Any, streams: EventStreams) -> None:
+    ask(page, QUESTION)
+    ask(page, FOLLOW_UP)
+    page.locator("#qa-chat button[aria-label='Undo']").last.click()
+    expect(page.locator(ANSWERS)).to_have_count(1)
+    reload(page, streams)
+    expect(page.locator(ANSWERS)).to_have_count(1)  # the undone question stays undone
+    assert "Ant Group" in page.locator("#qa-chat .qa-answer .qa-text").first.inner_text()
+
+
 def test_the_bin_icon_is_gone_and_new_chat_keeps_the_old_one(page: Any) -> None:
     ask(page, QUESTION)
     expect(page.locator(LISTED)).to_have_count(1)
