@@ -203,14 +203,14 @@ def wire(
     private: dict[str, Any] = {"api_visibility": "private"}
 
     def view(
-        owner: str | None,
+        who: str | None,
         active: str | None,
         query: str = "",
         deleted_title: str | None = None,
     ) -> tuple[Any, ...]:
         """The sidebar as it should look now (see ConversationSidebar.view_outputs)."""
-        items = store.list_conversations(owner, query) if owner else []
-        conversation = store.get(owner, active) if owner and active else None
+        items = store.list_conversations(who, query) if who else []
+        conversation = store.get(who, active) if who and active else None
         choices = [(item.title, item.id) for item in items]
         if not items:
             note = "No matching conversations." if query.strip() else "No conversations yet."
@@ -235,30 +235,30 @@ def wire(
 
     def on_load(browser: dict[str, Any] | None, request: gr.Request) -> tuple[Any, ...]:
         state = with_browser_id(browser)
-        owner = owner_of(_request_user(request), state)
+        who = owner_of(_request_user(request), state)
         last = state.get("active")
-        conversation = store.get(owner, last) if owner and isinstance(last, str) else None
+        conversation = store.get(who, last) if who and isinstance(last, str) else None
         active = conversation.id if conversation else None
-        return (state, active, *chat_for(conversation), *view(owner, active))
+        return (state, active, *chat_for(conversation), *view(who, active))
 
-    def owner(browser: dict[str, Any] | None, request: gr.Request) -> str | None:
+    def owner_for(browser: dict[str, Any] | None, request: gr.Request) -> str | None:
         return owner_of(_request_user(request), browser)
 
     def on_open(
         chosen: str | None, browser: dict[str, Any], query: str, request: gr.Request
     ) -> tuple[Any, ...]:
-        who = owner(browser, request)
+        who = owner_for(browser, request)
         conversation = store.get(who, chosen) if who and chosen else None
         active = conversation.id if conversation else None
         return (active, *chat_for(conversation), *view(who, active, query))
 
     def on_new_chat(browser: dict[str, Any], query: str, request: gr.Request) -> tuple[Any, ...]:
-        return (None, *chat_for(None), *view(owner(browser, request), None, query))
+        return (None, *chat_for(None), *view(owner_for(browser, request), None, query))
 
     def on_rename(
         title: str, active: str | None, browser: dict[str, Any], query: str, request: gr.Request
     ) -> tuple[Any, ...]:
-        who = owner(browser, request)
+        who = owner_for(browser, request)
         if who and active:
             try:
                 store.rename(who, active, title)
@@ -267,7 +267,7 @@ def wire(
         return view(who, active, query)
 
     def on_delete(active: str | None, browser: dict[str, Any], request: gr.Request) -> Any:
-        who = owner(browser, request)
+        who = owner_for(browser, request)
         conversation = store.get(who, active) if who and active else None
         if conversation is None:
             return gr.Column(visible=False), ""
@@ -280,7 +280,7 @@ def wire(
     def on_confirm(
         active: str | None, browser: dict[str, Any], query: str, request: gr.Request
     ) -> tuple[Any, ...]:
-        who = owner(browser, request)
+        who = owner_for(browser, request)
         conversation = store.get(who, active) if who and active else None
         if who is None or conversation is None or not store.delete(who, conversation.id):
             return (None, active, *[gr.skip()] * len(chat_outputs), *view(who, active, query))
@@ -294,7 +294,7 @@ def wire(
     def on_undo(
         deleted: str | None, browser: dict[str, Any], query: str, request: gr.Request
     ) -> tuple[Any, ...]:
-        who = owner(browser, request)
+        who = owner_for(browser, request)
         restored = store.restore(who, deleted) if who and deleted else None
         conversation = store.get(who, restored.id) if who and restored else None
         if conversation is None:
@@ -305,14 +305,14 @@ def wire(
     def on_refresh(
         active: str | None, browser: dict[str, Any], query: str, request: gr.Request
     ) -> tuple[Any, ...]:
-        return view(owner(browser, request), active, query)
+        return view(owner_for(browser, request), active, query)
 
     def on_chat_undo(
         data: gr.UndoData, turns: Turns, active: str | None, browser: dict[str, Any],
         query: str, request: gr.Request,
     ) -> tuple[Any, ...]:  # fmt: skip
         # The chat's undo removes its last question and what followed; so does the store.
-        who = owner(browser, request)
+        who = owner_for(browser, request)
         index = data.index if isinstance(data.index, int) else data.index[0]
         if who and active:
             store.truncate(who, active, sum(1 for position in turns if position < index))
