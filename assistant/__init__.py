@@ -6,10 +6,20 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from assistant.conversations import conversation_markdown
     from assistant.core import Assistant
     from assistant.errors import AssistantError, BadQuestionError, IndexMissingError, LoadError
     from assistant.settings import Settings
-    from assistant.types import Answer, AnswerSentence, Citation, IngestReport, Message
+    from assistant.types import (
+        Answer,
+        AnswerSentence,
+        Citation,
+        Conversation,
+        ConversationSummary,
+        ConversationTurn,
+        IngestReport,
+        Message,
+    )
 
 # Names resolve on first use, so importing a light submodule (e.g. the pytest plugin, or the
 # CLI's --help) does not load the pipeline and its heavy dependencies.
@@ -20,11 +30,15 @@ _EXPORTS = {
     "AssistantError": "assistant.errors",
     "BadQuestionError": "assistant.errors",
     "Citation": "assistant.types",
+    "Conversation": "assistant.types",
+    "ConversationSummary": "assistant.types",
+    "ConversationTurn": "assistant.types",
     "IndexMissingError": "assistant.errors",
     "IngestReport": "assistant.types",
     "LoadError": "assistant.errors",
     "Message": "assistant.types",
     "Settings": "assistant.settings",
+    "conversation_markdown": "assistant.conversations",
 }
 
 __all__ = [
@@ -34,11 +48,15 @@ __all__ = [
     "AssistantError",
     "BadQuestionError",
     "Citation",
+    "Conversation",
+    "ConversationSummary",
+    "ConversationTurn",
     "IndexMissingError",
     "IngestReport",
     "LoadError",
     "Message",
     "Settings",
+    "conversation_markdown",
 ]
 
 

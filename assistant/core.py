@@ -20,6 +20,7 @@ from assistant.answerers import (
 from assistant.catalog import Catalog, DocumentRecord
 from assistant.collections import CollectionInfo, restrict
 from assistant.condense import condense
+from assistant.conversations import ConversationStore
 from assistant.embedding import Embedder
 from assistant.errors import BadQuestionError, IndexMissingError
 from assistant.ingest import Ingestor, ProgressCallback, ingest_running
@@ -46,6 +47,7 @@ class Assistant:
     """Ask questions of a document index; ingest documents into it.
 
     Construction is cheap: the embedding model, Chroma and the catalog open on first use.
+    `conversations` is the store of the web chat's conversations (assistant.conversations).
     """
 
     def __init__(self, settings: Settings | None = None, **overrides: object) -> None:
@@ -69,6 +71,9 @@ class Assistant:
             candidates=self.settings.candidates,
             rrf_k=self.settings.rrf_k,
             rerank_depth=self.settings.rerank_depth,
+        )
+        self.conversations = ConversationStore(
+            self.settings.conversations_path, self.settings.conversation_retention_days
         )
         self._answerer: Answerer | None = None
         self._lock = threading.Lock()
@@ -316,8 +321,9 @@ class Assistant:
             )
 
     def close(self) -> None:
-        """Release this thread's catalog connection."""
+        """Release this thread's catalog and conversation connections."""
         self.catalog.close()
+        self.conversations.close()
 
 
 def clean_text(text: str) -> str:

@@ -229,6 +229,19 @@ class Settings(BaseSettings):
         None, description="File of `username:hash` lines (more web UI logins)."
     )
 
+    conversation_retention_days: float = Field(
+        0,
+        ge=0,
+        le=36500,
+        description="Days a web chat conversation is kept after its last question; 0: forever. "
+        "Applied when the server starts and then daily.",
+    )
+
+    @property
+    def conversations_path(self) -> Path:
+        """The web chat's stored conversations (SQLite, beside the index)."""
+        return self.index_dir / "conversations.sqlite3"
+
     @property
     def feedback_path(self) -> Path:
         """Where the web UI appends answer feedback (JSON lines)."""

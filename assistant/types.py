@@ -134,6 +134,16 @@ class Citation(BaseModel):
     title: str | None = Field(None, description="Document title.")
     doc_id: str | None = Field(None, description="Catalog id of the document.")
 
+    def location(self) -> str:
+        """Where the quote is, as shown under an answer: section, page and file."""
+        parts = []
+        if self.section and self.section != self.title:
+            parts.append(f"§ {self.section}")
+        if self.page is not None:
+            parts.append(f"p. {self.page}")
+        parts.append(self.source)
+        return " · ".join(parts)
+
 
 class AnswerSentence(BaseModel):
     """One sentence of an answer, the citations it carries, and whether a passage supports it."""
@@ -245,3 +255,47 @@ class IngestReport(BaseModel):
             "rebuilt_because": list(self.rebuilt_because),
             "seconds": round(self.seconds, 3),
         }
+
+
+class ConversationTurn(BaseModel):
+    """One answered question of a stored conversation, with the answer's citations."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str
+    answer: Answer
+    asked_at: float = Field(description="Unix time the answer was stored.")
+
+
+class ConversationSummary(BaseModel):
+    """A stored conversation as listed: its id, title, times and size."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    created_at: float
+    updated_at: float
+    turns: int = 0
+
+
+class Conversation(BaseModel):
+    """A stored conversation with all its answered questions, oldest first."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    created_at: float
+    updated_at: float
+    turns: tuple[ConversationTurn, ...] = ()
+
+    def summary(self) -> ConversationSummary:
+        """The list entry of this conversation."""
+        return ConversationSummary(
+            id=self.id,
+            title=self.title,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            turns=len(self.turns),
+        )

@@ -29,6 +29,9 @@ def test_readme_python_example_runs(
     assert cited, output
     _, _, start, end, quote = cited[0].split(" ", 4)
     assert seed_text[int(start) : int(end)] == quote
+    # The exported conversation: its title, the question, and the numbered sources.
+    assert "\n# Which tech giants had their Hong Kong stablecoin plans…\n" in output
+    assert "\nSources:\n\n[1] **" in output
 
 
 def test_readme_quickstart_is_two_commands() -> None:

@@ -100,3 +100,19 @@ def test_the_settings_file_in_use_is_kept_from_gradio(
     config = tmp_path / "elsewhere" / "prod.toml"
     monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
     assert str(config.resolve()) in blocked_paths(Settings(index_dir=tmp_path / "index"))
+
+
+def test_conversation_retention_from_env_and_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Settings().conversation_retention_days == 0  # keep forever
+    config = tmp_path / "assistant.toml"
+    config.write_text("conversation_retention_days = 90\n")
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
+    assert Settings().conversation_retention_days == 90
+    monkeypatch.setenv("ASSISTANT_CONVERSATION_RETENTION_DAYS", "30")
+    assert Settings().conversation_retention_days == 30
+    assert Settings().conversations_path == Path("index") / "conversations.sqlite3"
+    monkeypatch.setenv("ASSISTANT_CONVERSATION_RETENTION_DAYS", "-1")
+    with pytest.raises(ValidationError):
+        Settings()

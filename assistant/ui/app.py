@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -17,73 +15,19 @@ from gradio.events import api
 
 from assistant.core import Assistant
 from assistant.errors import AssistantError
-from assistant.types import Answer, Message
+from assistant.ui import conversations as sidebar_ui
 from assistant.ui.auth import make_auth
+from assistant.ui.chat import Turn, Turns, answer_and_save, answer_stream, conversation
 from assistant.ui.documents import build_documents_tab, summary
 from assistant.ui.examples import example_questions
 from assistant.ui.feedback import Rating, append_jsonl, feedback_record
 from assistant.ui.guard import NoRemoteFiles, SecurityHeaders, blocked_paths
-from assistant.ui.render import render_answer, render_error, render_streaming
 from assistant.ui.viewer import SourceRef, render_empty, render_problem, render_source
 
 ASSETS = Path(__file__).parent / "assets"
 QUESTION_HINT = "Ask a question about the documents…"
-_STREAM_INTERVAL = 0.05  # seconds between streamed updates sent to the browser
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One answered question of a conversation."""
-
-    question: str
-    answer: Answer
-
-
-# A session's answered turns by the chat position of the answer message. Keyed by position so
-# that retry, undo and clear (which shorten the chat) drop exactly the turns they removed.
-Turns = dict[int, Turn]
-
-
-def conversation(turns: Turns) -> list[Message]:
-    """The plain-text history the assistant needs to understand follow-up questions."""
-    messages = []
-    for position in sorted(turns):
-        turn = turns[position]
-        messages.append(Message(role="user", content=turn.question))
-        messages.append(Message(role="assistant", content=turn.answer.text))
-    return messages
-
-
-def answer_stream(
-    assistant: Assistant, message: str, history: list[dict[str, Any]], turns: Turns
-) -> Iterator[tuple[str, Turns]]:
-    """The chat function: streamed HTML of the answer, then the final answer and the turns."""
-    kept = {position: turn for position, turn in turns.items() if position < len(history)}
-    past = conversation(kept)
-    yield render_streaming(""), kept
-    text, final, shown = "", None, 0.0
-    try:
-        for event in assistant.stream(message, past):
-            if isinstance(event, Answer):
-                final = event
-                continue
-            text += event
-            if time.monotonic() - shown >= _STREAM_INTERVAL:
-                shown = time.monotonic()
-                yield render_streaming(text), kept
-    except AssistantError as exc:
-        yield render_error(str(exc)), kept
-        return
-    except Exception:  # a bug must not leave the user staring at a spinner
-        log.exception("answering %r failed", message)
-        yield render_error("Something went wrong on the server; the error was logged."), kept
-        return
-    if final is None:
-        yield render_error("The answerer stopped without an answer."), kept
-        return
-    # The answer message sits after this question's user message: position len(history) + 1.
-    yield render_answer(final), {**kept, len(history) + 1: Turn(message, final)}
+__all__ = ["Turn", "Turns", "answer_stream", "build_app", "conversation", "mount_ui", "theme"]
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
@@ -92,12 +36,31 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     examples = example_questions(assistant.catalog, settings.ui_examples)
 
     def respond(
-        message: str, history: list[dict[str, Any]], state: Turns
-    ) -> Iterator[tuple[str, Turns]]:
-        yield from answer_stream(assistant, message, history, state)
+        message: str,
+        history: list[dict[str, Any]],
+        state: Turns,
+        active: str | None,
+        browser: dict[str, Any] | None,
+        request: gr.Request,
+    ) -> Iterator[tuple[Any, ...]]:
+        owner = sidebar_ui.owner_of(_user(request), browser)
+        for html, new_turns, conversation_id, saved in answer_and_save(
+            assistant, message, history, state, owner, active
+        ):
+            if saved is None:
+                yield html, new_turns, gr.skip(), gr.skip()
+            else:
+                yield html, new_turns, conversation_id, saved
 
     demo: gr.Blocks
-    with gr.Blocks(title=settings.ui_title, analytics_enabled=False, fill_height=True) as demo:
+    # Old export files and uploads leave Gradio's cache after a day.
+    with gr.Blocks(
+        title=settings.ui_title,
+        analytics_enabled=False,
+        fill_height=True,
+        delete_cache=(3600, 86400),
+    ) as demo:
+        history = sidebar_ui.build_sidebar(assistant.conversations.secret("browser-state"))
         turns = gr.State({})
         pending_feedback = gr.State(None)
         vote_ids = gr.State({})  # answer position -> feedback id, so a changed vote keeps it
@@ -137,12 +100,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     autofocus=True,
                     elem_id="qa-question",
                 )
-                gr.ChatInterface(
+                chat = gr.ChatInterface(
                     respond,
                     chatbot=chatbot,
                     textbox=textbox,
-                    additional_inputs=[turns],
-                    additional_outputs=[turns],
+                    additional_inputs=[turns, history.active, history.browser],
+                    additional_outputs=[turns, history.active, history.saved],
                     examples=[[question, None] for question in examples] or None,
                     run_examples_on_click=True,
                     cache_examples=False,
@@ -233,6 +196,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             api_visibility="private",
         )
 
+        sidebar_ui.wire(
+            history, assistant, demo, chatbot, [chat.chatbot_value, turns, vote_ids, comment_row]
+        )
+
         def on_load() -> tuple[Any, ...]:
             return (_header(settings.ui_title, summary(assistant)), *documents.refresh())
 
@@ -291,6 +258,7 @@ def _user(request: gr.Request | None) -> str | None:
 def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr.Blocks:
     """Mount the web chat at `/` of `app` (after the app's own routes), with logins if any."""
     settings = assistant.settings
+    sidebar_ui.apply_retention_daily(assistant.conversations)
     demo = build_app(assistant)
     # Bounded both ways (docs/deployment.md): a few answers at once on two cores, and a full
     # queue tells the user the server is busy instead of making them wait without end.

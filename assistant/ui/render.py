@@ -177,7 +177,7 @@ def _sources(citations: Iterable[Citation]) -> str:
         items.append(
             f'<li class="qa-source">{cite_link(citation)} '
             f'<span class="qa-source-title">{escape(citation.title or citation.source)}</span>'
-            f'<span class="qa-source-where">{escape(_location(citation))}</span>'
+            f'<span class="qa-source-where">{escape(citation.location())}</span>'
             f'<span class="qa-source-quote">“{escape(quote)}”</span></li>'
         )
     if not items:
@@ -217,16 +217,6 @@ def _notice(notice: str | None) -> str:
     if not notice:
         return ""
     return f'<div class="qa-notice" role="status">{escape(notice)}</div>'
-
-
-def _location(citation: Citation) -> str:
-    parts = []
-    if citation.section and citation.section != citation.title:
-        parts.append(f"§ {citation.section}")
-    if citation.page is not None:
-        parts.append(f"p. {citation.page}")
-    parts.append(citation.source)
-    return " · ".join(parts)
 
 
 def _where(citation: Citation, *, with_source: bool = False) -> str:

@@ -1,0 +1,348 @@
+"""The conversations sidebar: the user's stored conversations, newest first, to reopen, search,
+rename, delete (confirmed, with undo) and export as Markdown.
+
+Whose conversations they are: the signed-in user's when logins are on; otherwise this
+browser's, named by a random id kept in its local storage (encrypted with a secret kept in the
+conversation file, so it survives a restart). Every change goes through
+`Assistant.conversations`, which checks the owner on each read and write; the browser only
+ever names a conversation id.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.conversations import SWEEP_SECONDS, ConversationStore, conversation_markdown
+from assistant.core import Assistant
+from assistant.types import Conversation
+from assistant.ui.chat import Turn, Turns
+from assistant.ui.render import render_answer
+
+BROWSER_STORAGE_KEY = "qa-browser"
+log = logging.getLogger(__name__)
+_BROWSER_ID = re.compile(r"[0-9a-f]{32}")
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def owner_of(username: str | None, browser: Mapping[str, Any] | None) -> str | None:
+    """Whose conversations these are: `user:NAME` behind a login, else `browser:ID`."""
+    if username:
+        return f"user:{username}"
+    browser_id = (browser or {}).get("id")
+    if isinstance(browser_id, str) and _BROWSER_ID.fullmatch(browser_id):
+        return f"browser:{browser_id}"
+    return None
+
+
+def with_browser_id(browser: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The browser's stored state, given a random id on its first visit."""
+    state = dict(browser or {})
+    if not (isinstance(state.get("id"), str) and _BROWSER_ID.fullmatch(state["id"])):
+        state["id"] = secrets.token_hex(16)
+    return state
+
+
+def chat_messages(conversation: Conversation) -> tuple[list[dict[str, str]], Turns]:
+    """The chat's messages and answered turns for a stored conversation."""
+    messages: list[dict[str, str]] = []
+    turns: Turns = {}
+    for turn in conversation.turns:
+        messages.append({"role": "user", "content": turn.question})
+        turns[len(messages)] = Turn(turn.question, turn.answer)
+        messages.append({"role": "assistant", "content": render_answer(turn.answer)})
+    return messages, turns
+
+
+def export_file(conversation: Conversation, folder: Path) -> Path:
+    """Write the conversation's Markdown to a file named after its title, under `folder`."""
+    slug = _SLUG.sub("-", conversation.title.lower()).strip("-")[:60] or "conversation"
+    target = folder / conversation.id / f"{slug}.md"
+    text = conversation_markdown(conversation)
+    if target.exists() and target.read_text(encoding="utf-8") == text:
+        return target  # unchanged (e.g. the sidebar was only searched)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for old in target.parent.glob("*.md"):
+        old.unlink()
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def apply_retention_daily(store: ConversationStore) -> threading.Thread:
+    """Apply the retention now, then once a day in a daemon thread, so conversations past it
+    leave the file even while nobody uses the chat (the store also sweeps when used)."""
+
+    def sweep() -> None:
+        while True:
+            try:
+                store.apply_retention()
+            except Exception:  # a locked or broken file must not end the sweeps
+                log.exception("applying the conversation retention failed")
+            time.sleep(SWEEP_SECONDS)
+
+    thread = threading.Thread(target=sweep, name="conversation-retention", daemon=True)
+    thread.start()
+    return thread
+
+
+def _request_user(request: gr.Request | None) -> str | None:
+    return getattr(request, "username", None) if request is not None else None
+
+
+@dataclass
+class ConversationSidebar:
+    """The sidebar's components; `wire` connects them to the chat."""
+
+    browser: gr.BrowserState
+    active: gr.State
+    saved: gr.State
+    deleted: gr.State
+    new_chat: gr.Button
+    search: gr.Textbox
+    listing: gr.Radio
+    note: gr.HTML
+    actions: gr.Column
+    title: gr.Textbox
+    rename: gr.Button
+    export: gr.DownloadButton
+    delete: gr.Button
+    confirm_row: gr.Column
+    confirm_text: gr.HTML
+    confirm: gr.Button
+    cancel: gr.Button
+    undo_row: gr.Column
+    undo_text: gr.HTML
+    undo: gr.Button
+
+    @property
+    def view_outputs(self) -> list[Any]:
+        """What `view` returns, in order."""
+        return [
+            self.listing,
+            self.note,
+            self.actions,
+            self.title,
+            self.export,
+            self.confirm_row,
+            self.undo_row,
+            self.undo_text,
+        ]
+
+
+def build_sidebar(secret: str) -> ConversationSidebar:
+    """The left sidebar's components (inside the Blocks being built)."""
+    browser = gr.BrowserState({}, storage_key=BROWSER_STORAGE_KEY, secret=secret)
+    active, saved, deleted = gr.State(None), gr.State(None), gr.State(None)
+    with gr.Sidebar(
+        label="Conversations", position="left", open=True, width=300, elem_id="qa-history"
+    ):
+        new_chat = gr.Button("New chat", variant="primary", size="sm", elem_id="qa-new-chat")
+        search = gr.Textbox(
+            label="Search conversations",
+            placeholder="Search titles and text",
+            show_label=False,
+            max_length=200,
+            elem_id="qa-search",
+        )
+        listing = gr.Radio(
+            choices=[], label="Conversations", show_label=False, elem_id="qa-conversations"
+        )
+        note = gr.HTML(
+            "",
+            js_on_load=(Path(__file__).parent / "assets" / "history.js").read_text("utf-8"),
+            elem_id="qa-history-note",
+        )
+        with gr.Column(visible=False, elem_id="qa-undo-row") as undo_row:
+            undo_text = gr.HTML("")
+            undo = gr.Button("Undo", size="sm", elem_id="qa-undo")
+        with gr.Column(visible=False, elem_id="qa-conversation-actions") as actions:
+            title = gr.Textbox(label="Title", max_length=120, elem_id="qa-title")
+            with gr.Row():
+                rename = gr.Button("Rename", size="sm", min_width=60, elem_id="qa-rename")
+                export = gr.DownloadButton("Export", size="sm", min_width=60, elem_id="qa-export")
+                delete = gr.Button(
+                    "Delete", size="sm", variant="stop", min_width=60, elem_id="qa-delete"
+                )
+        with gr.Column(visible=False, elem_id="qa-confirm-row") as confirm_row:
+            confirm_text = gr.HTML("")
+            with gr.Row():
+                confirm = gr.Button(
+                    "Delete", size="sm", variant="stop", min_width=60, elem_id="qa-confirm-delete"
+                )
+                cancel = gr.Button("Cancel", size="sm", min_width=60, elem_id="qa-cancel-delete")
+    return ConversationSidebar(
+        browser, active, saved, deleted, new_chat, search, listing, note, actions, title,
+        rename, export, delete, confirm_row, confirm_text, confirm, cancel, undo_row,
+        undo_text, undo,
+    )  # fmt: skip
+
+
+def wire(
+    sidebar: ConversationSidebar,
+    assistant: Assistant,
+    demo: gr.Blocks,
+    chatbot: gr.Chatbot,
+    chat_outputs: list[Any],
+) -> None:
+    """Connect the sidebar: `chat_outputs` are the chat's messages (ChatInterface's
+    `chatbot_value`), its answered turns, the vote ids and the feedback comment row."""
+    store = assistant.conversations
+    exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
+    s = sidebar
+    private: dict[str, Any] = {"api_visibility": "private"}
+
+    def view(
+        who: str | None,
+        active: str | None,
+        query: str = "",
+        deleted_title: str | None = None,
+    ) -> tuple[Any, ...]:
+        """The sidebar as it should look now (see ConversationSidebar.view_outputs)."""
+        items = store.list_conversations(who, query) if who else []
+        conversation = store.get(who, active) if who and active else None
+        choices = [(item.title, item.id) for item in items]
+        if not items:
+            note = "No matching conversations." if query.strip() else "No conversations yet."
+        else:
+            note = ""
+        shown = active if any(item.id == active for item in items) else None
+        undo_text = f"Deleted “{escape(deleted_title)}”." if deleted_title else ""
+        return (
+            gr.Radio(choices=choices, value=shown),
+            f'<p class="qa-history-note">{note}</p>' if note else "",
+            gr.Column(visible=conversation is not None),
+            conversation.title if conversation else "",
+            str(export_file(conversation, exports)) if conversation else None,
+            gr.Column(visible=False),
+            gr.Column(visible=deleted_title is not None),
+            undo_text,
+        )
+
+    def chat_for(conversation: Conversation | None) -> tuple[Any, ...]:
+        messages, turns = chat_messages(conversation) if conversation else ([], {})
+        return messages, turns, {}, gr.Row(visible=False)
+
+    def on_load(browser: dict[str, Any] | None, request: gr.Request) -> tuple[Any, ...]:
+        state = with_browser_id(browser)
+        who = owner_of(_request_user(request), state)
+        last = state.get("active")
+        conversation = store.get(who, last) if who and isinstance(last, str) else None
+        active = conversation.id if conversation else None
+        return (state, active, *chat_for(conversation), *view(who, active))
+
+    def owner_for(browser: dict[str, Any] | None, request: gr.Request) -> str | None:
+        return owner_of(_request_user(request), browser)
+
+    def on_open(
+        chosen: str | None, browser: dict[str, Any], query: str, request: gr.Request
+    ) -> tuple[Any, ...]:
+        who = owner_for(browser, request)
+        conversation = store.get(who, chosen) if who and chosen else None
+        active = conversation.id if conversation else None
+        return (active, *chat_for(conversation), *view(who, active, query))
+
+    def on_new_chat(browser: dict[str, Any], query: str, request: gr.Request) -> tuple[Any, ...]:
+        return (None, *chat_for(None), *view(owner_for(browser, request), None, query))
+
+    def on_rename(
+        title: str, active: str | None, browser: dict[str, Any], query: str, request: gr.Request
+    ) -> tuple[Any, ...]:
+        who = owner_for(browser, request)
+        if who and active:
+            try:
+                store.rename(who, active, title)
+            except ValueError:
+                gr.Warning("A title cannot be blank.")
+        return view(who, active, query)
+
+    def on_delete(active: str | None, browser: dict[str, Any], request: gr.Request) -> Any:
+        who = owner_for(browser, request)
+        conversation = store.get(who, active) if who and active else None
+        if conversation is None:
+            return gr.Column(visible=False), ""
+        text = (
+            f"<p>Delete “{escape(conversation.title)}” and its {len(conversation.turns)} "
+            "answered question(s)?</p>"
+        )
+        return gr.Column(visible=True), text
+
+    def on_confirm(
+        active: str | None, browser: dict[str, Any], query: str, request: gr.Request
+    ) -> tuple[Any, ...]:
+        who = owner_for(browser, request)
+        conversation = store.get(who, active) if who and active else None
+        if who is None or conversation is None or not store.delete(who, conversation.id):
+            return (None, active, *[gr.skip()] * len(chat_outputs), *view(who, active, query))
+        return (
+            conversation.id,
+            None,
+            *chat_for(None),
+            *view(who, None, query, deleted_title=conversation.title),
+        )
+
+    def on_undo(
+        deleted: str | None, browser: dict[str, Any], query: str, request: gr.Request
+    ) -> tuple[Any, ...]:
+        who = owner_for(browser, request)
+        restored = store.restore(who, deleted) if who and deleted else None
+        conversation = store.get(who, restored.id) if who and restored else None
+        if conversation is None:
+            gr.Warning("That conversation can no longer be restored.")
+        active = conversation.id if conversation else None
+        return (None, active, *chat_for(conversation), *view(who, active, query))
+
+    def on_refresh(
+        active: str | None, browser: dict[str, Any], query: str, request: gr.Request
+    ) -> tuple[Any, ...]:
+        return view(owner_for(browser, request), active, query)
+
+    def on_chat_undo(
+        data: gr.UndoData, turns: Turns, active: str | None, browser: dict[str, Any],
+        query: str, request: gr.Request,
+    ) -> tuple[Any, ...]:  # fmt: skip
+        # The chat's undo removes its last question and what followed; so does the store.
+        who = owner_for(browser, request)
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        if who and active:
+            store.truncate(who, active, sum(1 for position in turns if position < index))
+        return view(who, active, query)
+
+    switch_outputs = [s.active, *chat_outputs, *s.view_outputs]
+    demo.load(on_load, [s.browser], [s.browser, *switch_outputs], **private)
+    # Remember the open conversation in the browser, so a reload reopens it.
+    s.active.change(
+        lambda active, browser: {**(browser or {}), "active": active},
+        [s.active, s.browser],
+        s.browser,
+        **private,
+    )
+    s.listing.input(on_open, [s.listing, s.browser, s.search], switch_outputs, **private)
+    chatbot.undo(
+        on_chat_undo,
+        [chat_outputs[1], s.active, s.browser, s.search],
+        s.view_outputs,
+        **private,
+    )
+    for trigger in (s.new_chat.click, chatbot.clear):
+        trigger(on_new_chat, [s.browser, s.search], switch_outputs, **private)
+    s.search.change(on_refresh, [s.active, s.browser, s.search], s.view_outputs, **private)
+    s.saved.change(on_refresh, [s.active, s.browser, s.search], s.view_outputs, **private)
+    for trigger in (s.rename.click, s.title.submit):
+        trigger(on_rename, [s.title, s.active, s.browser, s.search], s.view_outputs, **private)
+    s.delete.click(on_delete, [s.active, s.browser], [s.confirm_row, s.confirm_text], **private)
+    s.cancel.click(lambda: gr.Column(visible=False), None, s.confirm_row, **private)
+    s.confirm.click(
+        on_confirm, [s.active, s.browser, s.search], [s.deleted, *switch_outputs], **private
+    )
+    s.undo.click(on_undo, [s.deleted, s.browser, s.search], [s.deleted, *switch_outputs], **private)

@@ -1,0 +1,327 @@
+"""Conversations kept on the server, in headless Chromium against a real `assistant serve`:
+reload, restart, a second browser of the same user, another user, rename, delete with
+confirmation and undo, search, and the Markdown export."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from assistant.ui.auth import hash_password
+from tests.servers import Server, start_server, stop_server
+from tests.ui.conftest import TIMEOUT_MS, screenshot
+from tests.ui.test_browser import QUESTION, ask, cited_text
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "long enough passphrase"
+FOLLOW_UP = "And who first reported the move?"
+OTHER = "What is the name of China's state-backed digital currency?"
+LISTED = "#qa-conversations label"
+ANSWERS = "#qa-chat .qa-answer, #qa-chat .qa-refusal"
+
+
+def titles(page: Any) -> list[str]:
+    """The conversation titles in the sidebar, top to bottom."""
+    return [text.strip() for text in page.locator(LISTED).all_inner_texts()]
+
+
+def open_conversation(page: Any, title: str) -> None:
+    """Click a conversation in the sidebar (titled after its first question) and wait for it."""
+    page.locator(LISTED, has_text=title).click()
+    expect(page.locator("#qa-chat [data-testid=user]").first).to_contain_text(title)
+    page.locator("#qa-chat .qa-answer").first.wait_for()
+
+
+class EventStreams:
+    """The page's open Gradio event streams (`/queue/data`): one is open while an event runs."""
+
+    def __init__(self, page: Any) -> None:
+        self.open: set[str] = set()  # "<id> <url>" of each open stream
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _started(self, request: Any) -> None:
+        if "/queue/data" in request.url:
+            self.open.add(f"{id(request)} {request.url}")
+
+    def _ended(self, request: Any) -> None:
+        self.open.discard(f"{id(request)} {request.url}")
+
+    def wait_until_idle(self, page: Any) -> None:
+        """Wait until no event has run for a few polls (the answer stored, the sidebar and the
+        browser's storage updated: the events an update sets off start within one poll)."""
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        quiet = 0
+        while quiet < 5:
+            assert time.monotonic() < deadline, f"still running: {sorted(self.open)}"
+            quiet = 0 if self.open else quiet + 1
+            page.wait_for_timeout(60)
+
+
+@pytest.fixture
+def streams(page: Any) -> EventStreams:
+    return EventStreams(page)
+
+
+def reload(page: Any, streams: EventStreams) -> None:
+    """Reload the page as a user does (F5) once nothing is running, so no request is cut off
+    (Chromium would log the cut as a console error, which the `page` fixture fails on)."""
+    streams.wait_until_idle(page)
+    page.reload()
+    page.wait_for_selector("#qa-chat")
+
+
+def new_chat(page: Any) -> None:
+    """Start a new chat and wait for the empty chat."""
+    page.click("#qa-new-chat")
+    expect(page.locator(ANSWERS)).to_have_count(0)
+
+
+def check_first_citation(page: Any, server: Server) -> None:
+    """The first answer's [1] opens the passage whose text the catalog holds at its offsets."""
+    first = page.locator("#qa-chat .qa-answer .qa-text a.qa-cite").first
+    href = first.get_attribute("href")
+    first.click()
+    mark = page.locator("#qa-viewer mark.qa-quote")
+    mark.wait_for()
+    assert mark.text_content() == cited_text(server, href)
+
+
+def test_reload_brings_back_the_conversation_and_its_citations(
+    page: Any, ui_server: Server, streams: EventStreams
+) -> None:
+    expect(page.locator("#qa-history-note")).to_contain_text("No conversations yet")
+    answer = ask(page, QUESTION)
+    shown = answer.locator(".qa-text").inner_text()
+    expect(page.locator(LISTED)).to_have_count(1)
+    assert titles(page) == ["Which tech giants had their Hong Kong stablecoin plans…"]
+    ask(page, FOLLOW_UP)
+
+    reload(page, streams)
+    expect(page.locator("#qa-chat .qa-answer")).to_have_count(2)  # the open chat is back
+    assert page.locator("#qa-chat .qa-answer .qa-text").first.inner_text() == shown
+    expect(page.locator("#qa-chat [data-testid=user]")).to_have_count(2)
+    assert QUESTION in page.locator("#qa-chat [data-testid=user]").first.inner_text()
+    assert titles(page) == ["Which tech giants had their Hong Kong stablecoin plans…"]
+    screenshot(page, "conversations")
+    check_first_citation(page, ui_server)
+    # At this width the chat between two open sidebars would be a strip: the list makes room.
+    expect(page.locator("#qa-history")).not_to_have_class(re.compile(r"\bopen\b"))
+    screenshot(page, "conversation-reloaded")
+
+    # A follow-up after the reload continues the same conversation.
+    follow = ask(page, "And how many users does it have?")
+    assert follow.locator(".qa-searched").count() == 1
+    reload(page, streams)
+    expect(page.locator(ANSWERS)).to_have_count(3)  # answers and refusals alike
+    assert "how many users" in page.locator("#qa-chat [data-testid=user]").last.inner_text()
+    assert len(titles(page)) == 1
+
+
+def test_the_chats_undo_is_kept_too(page: Any, streams: EventStreams) -> None:
+    ask(page, QUESTION)
+    ask(page, FOLLOW_UP)
+    page.locator("#qa-chat button[aria-label='Undo']").last.click()
+    expect(page.locator(ANSWERS)).to_have_count(1)
+    reload(page, streams)
+    expect(page.locator(ANSWERS)).to_have_count(1)  # the undone question stays undone
+    assert "Ant Group" in page.locator("#qa-chat .qa-answer .qa-text").first.inner_text()
+
+
+def test_the_bin_icon_is_gone_and_new_chat_keeps_the_old_one(page: Any) -> None:
+    ask(page, QUESTION)
+    expect(page.locator(LISTED)).to_have_count(1)
+    assert page.locator("#qa-chat button[aria-label='Clear']").filter(visible=True).count() == 0
+    new_chat(page)
+    ask(page, OTHER)
+    expect(page.locator(LISTED)).to_have_count(2)
+    assert titles(page)[0].startswith("What is the name of China")  # newest first
+    open_conversation(page, "Which tech giants")
+    assert "Ant Group" in page.locator("#qa-chat .qa-answer .qa-text").first.inner_text()
+
+
+def test_rename_search_delete_with_confirmation_and_undo(page: Any, streams: EventStreams) -> None:
+    ask(page, QUESTION)
+    new_chat(page)
+    ask(page, OTHER)
+    expect(page.locator(LISTED)).to_have_count(2)
+
+    page.fill("#qa-title input, #qa-title textarea", "Digital yuan notes")
+    page.click("#qa-rename")
+    expect(page.locator(LISTED).first).to_have_text("Digital yuan notes")
+
+    # Search finds titles and the text of questions and answers.
+    page.fill("#qa-search input, #qa-search textarea", "tech giants")
+    expect(page.locator(LISTED)).to_have_count(1)
+    assert titles(page) == ["Which tech giants had their Hong Kong stablecoin plans…"]
+    page.fill("#qa-search input, #qa-search textarea", "no such words here")
+    expect(page.locator(LISTED)).to_have_count(0)
+    expect(page.locator("#qa-history-note")).to_contain_text("No matching conversations")
+    page.fill("#qa-search input, #qa-search textarea", "")
+    expect(page.locator(LISTED)).to_have_count(2)
+
+    # Delete asks first; Cancel keeps everything.
+    page.click("#qa-delete")
+    confirm = page.locator("#qa-confirm-row")
+    expect(confirm).to_contain_text("Delete “Digital yuan notes”")
+    screenshot(page, "conversation-delete-confirm")
+    page.click("#qa-cancel-delete")
+    expect(confirm).to_be_hidden()
+    expect(page.locator(LISTED)).to_have_count(2)
+
+    page.click("#qa-delete")
+    page.click("#qa-confirm-delete")
+    expect(page.locator(LISTED)).to_have_count(1)
+    expect(page.locator("#qa-chat .qa-answer")).to_have_count(0)
+    expect(page.locator("#qa-undo-row")).to_contain_text("Deleted “Digital yuan notes”")
+    page.click("#qa-undo")
+    expect(page.locator(LISTED)).to_have_count(2)
+    expect(page.locator("#qa-undo-row")).to_be_hidden()
+    expect(page.locator("#qa-chat .qa-answer")).to_have_count(1)  # reopened
+    assert "Digital yuan notes" in titles(page)
+
+    page.click("#qa-delete")
+    page.click("#qa-confirm-delete")
+    expect(page.locator(LISTED)).to_have_count(1)
+    reload(page, streams)
+    expect(page.locator(LISTED)).to_have_count(1)  # deleted for good once undo is gone
+    assert titles(page) == ["Which tech giants had their Hong Kong stablecoin plans…"]
+
+
+def test_export_matches_the_answers_and_sources_on_screen(page: Any) -> None:
+    answer = ask(page, QUESTION)
+    expect(page.locator("#qa-export")).to_be_visible()
+    with page.expect_download() as download:
+        page.click("#qa-export")
+    path = download.value.path()
+    assert download.value.suggested_filename.endswith(".md")
+    markdown = Path(path).read_text(encoding="utf-8")
+
+    assert markdown.startswith("# Which tech giants had their Hong Kong stablecoin plans…\n")
+    assert f"## {QUESTION}\n" in markdown
+    shown = " ".join(answer.locator(".qa-text").inner_text().split())
+    exported = markdown.split(f"## {QUESTION}\n\n", 1)[1].split("\n\nSources:", 1)[0]
+    assert " ".join(exported.split()) == shown
+    sources = answer.locator(".qa-source")
+    assert sources.count() >= 1
+    for index in range(sources.count()):
+        item = sources.nth(index)
+        number = item.locator(".qa-cite").inner_text()
+        title = item.locator(".qa-source-title").inner_text()
+        where = item.locator(".qa-source-where").inner_text()
+        assert f"{number} **{title}** — {where}\n" in markdown
+        quote = item.locator(".qa-source-quote").inner_text().strip("“”…")
+        flat = " ".join(markdown.replace("\n> ", " ").split())
+        assert " ".join(quote.split()) in flat
+
+
+# -- the same user in two browsers; another user; a restart -------------------------------------
+@pytest.fixture(scope="module")
+def login_server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(
+        tmp_path_factory.mktemp("login-server"),
+        seed_index,
+        auth_users=json.dumps(
+            {"alice": hash_password(PASSWORD), "bob": hash_password(PASSWORD + " bob")}
+        ),
+    )
+    yield server
+    stop_server(server)
+
+
+def signed_in(browser: Any, server: Server, user: str, password: str) -> tuple[Any, Any]:
+    """A new browser context signed in as `user`, and its page on the chat."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server.url)
+    page.get_by_label("username").fill(user)
+    page.get_by_label("password").fill(password)
+    page.get_by_role("button", name="Login").click()
+    page.wait_for_selector("#qa-chat")
+    return context, page
+
+
+def test_same_user_elsewhere_sees_it_another_user_does_not_and_a_restart_keeps_it(
+    browser: Any, login_server: Server, tmp_path: Path
+) -> None:
+    laptop, page = signed_in(browser, login_server, "alice", PASSWORD)
+    try:
+        ask(page, QUESTION)
+        expect(page.locator(LISTED)).to_have_count(1)
+    finally:
+        laptop.close()
+
+    desk, other = signed_in(browser, login_server, "alice", PASSWORD)
+    try:
+        expect(other.locator(LISTED)).to_have_count(1)  # another browser, no local state
+        expect(other.locator("#qa-chat .qa-answer")).to_have_count(0)  # a new chat is open
+        open_conversation(other, "Which tech giants")
+        check_first_citation(other, login_server)
+    finally:
+        desk.close()
+
+    bobs, bob = signed_in(browser, login_server, "bob", PASSWORD + " bob")
+    try:
+        expect(bob.locator("#qa-history-note")).to_contain_text("No conversations yet")
+        assert bob.locator(LISTED).count() == 0
+        assert bob.locator("#qa-chat .qa-answer").count() == 0
+    finally:
+        bobs.close()
+
+    # A restart: a new server process on the same index files.
+    restarted = start_server(
+        tmp_path,
+        login_server.index_dir,
+        auth_users=json.dumps({"alice": hash_password(PASSWORD)}),
+    )
+    try:
+        again, page = signed_in(browser, restarted, "alice", PASSWORD)
+        try:
+            expect(page.locator(LISTED)).to_have_count(1)
+            open_conversation(page, "Which tech giants")
+            check_first_citation(page, restarted)
+            screenshot(page, "conversation-after-restart")
+        finally:
+            again.close()
+    finally:
+        stop_server(restarted)
+
+
+def test_titles_are_text_not_markup(page: Any) -> None:
+    ask(page, "What does <b>bold</b> & <i>this</i> mean?")
+    expect(page.locator(LISTED)).to_have_count(1)
+    assert titles(page) == ["What does <b>bold</b> & <i>this</i> mean?"]
+    assert page.locator("#qa-conversations b, #qa-conversations i").count() == 0
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}])
+def test_phone_width_conversations(page: Any, viewport: dict[str, int]) -> None:
+    history = page.locator("#qa-history")
+    expect(history).not_to_have_class(re.compile(r"\bopen\b"))  # the chat is not covered
+    ask(page, QUESTION)
+    toggle = history.locator(".toggle-button").first
+    toggle.click()
+    new_chat(page)
+    expect(history).not_to_have_class(re.compile(r"\bopen\b"))  # closed for the new chat
+    toggle.click()
+    expect(history).to_have_class(re.compile(r"\bopen\b"))
+    expect(page.locator(LISTED)).to_have_count(1)
+    page.wait_for_function(  # slid in: the list is on screen
+        "document.querySelector('#qa-conversations').getBoundingClientRect().left >= 0"
+    )
+    screenshot(page, "phone-conversations")
+    open_conversation(page, "Which tech giants")
+    expect(history).not_to_have_class(re.compile(r"\bopen\b"))  # closed again on a pick
+    page.locator("#qa-chat .qa-answer .qa-text a.qa-cite").first.click()
+    page.locator("#qa-viewer mark.qa-quote").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
