@@ -17,7 +17,7 @@ from assistant.types import Document
 
 # Part of the ingest fingerprint: bump it when an extractor's output changes, so existing
 # indexes re-extract their documents once.
-EXTRACTION_VERSION = "4"
+EXTRACTION_VERSION = "5"
 
 EXTRACTORS: dict[str, Callable[[bytes], Extracted]] = {
     ".txt": plain.extract_text,
