@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import LoadError
-from assistant.loaders import docx, html, pdf, plain
+from assistant.loaders import csv, docx, eml, html, pdf, plain, pptx, xlsx
 from assistant.loaders.base import Extracted
 from assistant.types import Document
 
@@ -28,6 +28,11 @@ EXTRACTORS: dict[str, Callable[[bytes], Extracted]] = {
     ".htm": html.extract,
     ".pdf": pdf.extract,
     ".docx": docx.extract,
+    ".pptx": pptx.extract,
+    ".xlsx": xlsx.extract,
+    ".csv": csv.extract,
+    ".tsv": csv.extract,
+    ".eml": eml.extract,
 }
 
 SUPPORTED_SUFFIXES = frozenset(EXTRACTORS)
