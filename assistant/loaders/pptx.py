@@ -26,7 +26,10 @@ def extract(data: bytes) -> Extracted:
     """Extract every slide's text and notes; page_starts gives where each slide begins."""
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise LoadError("not a valid .pptx file (not a ZIP package)")
-    presentation = pptx.Presentation(io.BytesIO(data))
+    try:
+        presentation = pptx.Presentation(io.BytesIO(data))
+    except ValueError as exc:  # python-pptx names the package's real type, and a BytesIO repr
+        raise LoadError("not a valid .pptx file (a ZIP package, but not a slide deck)") from exc
     slides: list[tuple[str, list[str], list[str]]] = []
     for slide in presentation.slides:
         title_shape = _title_shape(slide.shapes)
