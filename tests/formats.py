@@ -152,3 +152,55 @@ HTML_WITH_TABLE = b"""<html><head><title>Data retention</title></head><body><mai
 <tr><td>Visitor logs</td><td>30 days</td><td>Facilities</td></tr>
 </tbody></table>
 </main></body></html>"""
+
+
+def odt_bytes() -> bytes:
+    """An OpenDocument text: title, headings, a paragraph, a list, a table with a header row."""
+    from odf.dc import Title
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
+    from odf.text import H, List, ListItem, P
+
+    document = OpenDocumentText()
+    document.meta.addElement(Title(text="Travel policy"))
+    document.text.addElement(H(outlinelevel=1, text="Travel policy"))
+    document.text.addElement(P(text="Book trips through the travel desk."))
+    items = List()
+    for entry in ("Economy class on flights under six hours", "Rail for trips under 500 km"):
+        item = ListItem()
+        item.addElement(P(text=entry))
+        items.addElement(item)
+    document.text.addElement(items)
+    document.text.addElement(H(outlinelevel=2, text="Daily allowances"))
+    table = Table(name="Allowances")
+    table.addElement(TableColumn(numbercolumnsrepeated=3))
+    rows = [["City", "Hotel cap", "Meals"], ["Berlin", "160 EUR", "45 EUR"],
+            ["Madrid", "140 EUR", "40 EUR"]]  # fmt: skip
+    header = TableHeaderRows()
+    table.addElement(header)
+    for index, values in enumerate(rows):
+        row = TableRow()
+        for value in values:
+            cell = TableCell(valuetype="string")
+            cell.addElement(P(text=value))
+            row.addElement(cell)
+        (header if index == 0 else table).addElement(row)
+    document.text.addElement(table)
+    buffer = io.BytesIO()
+    document.write(buffer)
+    return buffer.getvalue()
+
+
+# RTF as a word processor saves it (Windows-1252 escapes, an \\info title, a two-row table).
+RTF_BYTES = rb"""{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0 Times New Roman;}}
+{\info{\title Canteen rules}}
+{\pard\s1\b\fs32 Canteen rules\par}
+{\pard Lunch is served from 12:00 to 14:00 and the caf\'e9 opens at 8:00.\par}
+\trowd\cellx2000\cellx4000\cellx6000
+\intbl Day\cell Dish\cell Price\cell\row
+\trowd\cellx2000\cellx4000\cellx6000
+\intbl Thursday\cell Pierogi\cell 6.50 EUR\cell\row
+\trowd\cellx2000\cellx4000\cellx6000
+\intbl Friday\cell Fish soup\cell 5.80 EUR\cell\row
+{\pard Ask the kitchen about allergens.\par}
+}"""

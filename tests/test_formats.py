@@ -20,9 +20,11 @@ from tests.formats import (
     HTML_WITH_TABLE,
     PARKING_ROWS,
     REVENUE_ROWS,
+    RTF_BYTES,
     csv_bytes,
     docx_with_table,
     eml_bytes,
+    odt_bytes,
     pptx_bytes,
     xlsx_bytes,
 )
@@ -155,6 +157,28 @@ def test_html_merged_cells_and_layout_tables() -> None:
     assert [h.title for h in document.headings] == ["Layout"]
 
 
+def test_odt_headings_lists_and_header_rows() -> None:
+    document = load(odt_bytes(), ".odt")
+    assert document.title == "Travel policy"
+    assert [h.title for h in document.headings] == ["Travel policy", "Daily allowances"]
+    assert "Rail for trips under 500 km" in document.text.split("\n")
+    madrid = document.text.index("City: Madrid | Hotel cap: 140 EUR | Meals: 40 EUR")
+    assert document.section_at(madrid) == "Daily allowances"
+
+
+def test_rtf_text_title_escapes_and_table_rows() -> None:
+    document = load(RTF_BYTES, ".rtf")
+    assert document.title == "Canteen rules"
+    assert document.text.split("\n") == [
+        "Canteen rules",
+        "Lunch is served from 12:00 to 14:00 and the café opens at 8:00.",
+        "Day: Thursday | Dish: Pierogi | Price: 6.50 EUR",
+        "Day: Friday | Dish: Fish soup | Price: 5.80 EUR",
+        "Ask the kitchen about allergens.",
+    ]
+    assert [h.title for h in document.headings] == ["Canteen rules"]
+
+
 def test_table_helpers() -> None:
     grid = spread([[("a", 2, 1), ("b", 1, 2)], [("c", 1, 1), ("d", 1, 1)]])
     assert grid == [["a", "b", "b"], ["a", "c", "d"]]
@@ -178,6 +202,8 @@ def test_table_helpers() -> None:
         (".csv", b",,,\n,,\n", "no extractable text"),
         (".eml", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not an e-mail message"),
         (".eml", b"just a sentence, no headers\n", "not an e-mail message"),
+        (".odt", b"PK\x03\x04 not a real document", "not a valid .odt file"),
+        (".rtf", b"%PDF-1.4 not rich text", "not a valid .rtf file"),
     ],
 )
 def test_broken_files_of_the_new_formats_get_one_line_reasons(
@@ -194,10 +220,12 @@ def test_a_zip_that_is_not_the_format_says_so() -> None:
         load(docx_with_table(), ".xlsx")
     with pytest.raises(LoadError, match=r"\.pptx file \(a ZIP package, but not a slide deck"):
         load(xlsx_bytes(), ".pptx")
+    with pytest.raises(LoadError, match="ZIP package, but not an OpenDocument text"):
+        load(docx_with_table(), ".odt")
 
 
 def test_every_new_suffix_is_accepted() -> None:
-    assert {".csv", ".tsv", ".xlsx", ".pptx", ".eml"} <= SUPPORTED_SUFFIXES
+    assert {".csv", ".tsv", ".xlsx", ".pptx", ".eml", ".odt", ".rtf"} <= SUPPORTED_SUFFIXES
 
 
 # --- the real pipeline: ingest, ask, cite -----------------------------------------------------
@@ -223,6 +251,8 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Office:
         "office-move.eml": eml_bytes(attachment=("parking.csv", csv_bytes(PARKING_ROWS))),
         "benefits.docx": docx_with_table(),
         "retention.html": HTML_WITH_TABLE,
+        "travel.odt": odt_bytes(),
+        "canteen.rtf": RTF_BYTES,
     }
     for name, data in files.items():
         (corpus / name).write_bytes(data)
@@ -287,6 +317,20 @@ def _cited(office: Office, answer: Answer, source: str) -> Citation:
             "benefits.docx",
             ["Benefit: Gym membership", "Allowance: 35 EUR per month"],
             "Staff benefits",
+            None,
+        ),
+        (
+            "What is the hotel cap in Madrid?",
+            "travel.odt",
+            ["City: Madrid", "Hotel cap: 140 EUR"],
+            "Daily allowances",
+            None,
+        ),
+        (
+            "How much do the pierogi cost on Thursday?",
+            "canteen.rtf",
+            ["Day: Thursday", "Dish: Pierogi", "Price: 6.50 EUR"],
+            "Canteen rules",
             None,
         ),
         (

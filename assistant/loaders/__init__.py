@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import LoadError
-from assistant.loaders import csv, docx, eml, html, pdf, plain, pptx, xlsx
+from assistant.loaders import csv, docx, eml, html, odt, pdf, plain, pptx, rtf, xlsx
 from assistant.loaders.base import Extracted
 from assistant.types import Document
 
@@ -33,6 +33,8 @@ EXTRACTORS: dict[str, Callable[[bytes], Extracted]] = {
     ".csv": csv.extract,
     ".tsv": csv.extract,
     ".eml": eml.extract,
+    ".odt": odt.extract,
+    ".rtf": rtf.extract,
 }
 
 SUPPORTED_SUFFIXES = frozenset(EXTRACTORS)
