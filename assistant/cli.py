@@ -49,9 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser(
         "ingest",
         help="index documents (incremental)",
-        description="Index .txt, .md, .html, .pdf, .docx, .pptx, .xlsx, .csv/.tsv, .eml, .odt and "
-        ".rtf files (docs/formats.md). Unchanged files are skipped, changed ones replaced, "
-        "deleted ones removed; bad files are reported and skipped.",
+        description="Index .txt, .md, .html, .pdf, .docx, .pptx, .xlsx, .csv/.tsv, .eml, .odt, "
+        ".rtf and .epub files (docs/formats.md). Unchanged files are skipped, changed ones "
+        "replaced, deleted ones removed; bad files are reported and skipped.",
     )
     ingest.add_argument(
         "paths",

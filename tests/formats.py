@@ -204,3 +204,31 @@ RTF_BYTES = rb"""{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0 Times New Roman;}}
 \intbl Friday\cell Fish soup\cell 5.80 EUR\cell\row
 {\pard Ask the kitchen about allergens.\par}
 }"""
+
+
+def epub_bytes() -> bytes:
+    """A two-chapter e-book (ebooklib): the second chapter holds a table."""
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    book.set_identifier("field-guide-1")
+    book.set_title("Field guide")
+    book.set_language("en")
+    birds = epub.EpubHtml(title="Birds", file_name="birds.xhtml", lang="en")
+    birds.content = "<h1>Birds</h1><p>The robin sings at dawn in every season.</p>"
+    trees = epub.EpubHtml(title="Trees", file_name="trees.xhtml", lang="en")
+    trees.content = (
+        "<h1>Trees</h1><p>Trees of the northern forest.</p><table>"
+        "<tr><th>Tree</th><th>Typical height</th><th>Lifespan</th></tr>"
+        "<tr><td>Oak</td><td>40 m</td><td>1000 years</td></tr>"
+        "<tr><td>Birch</td><td>25 m</td><td>100 years</td></tr></table>"
+    )
+    for chapter in (birds, trees):
+        book.add_item(chapter)
+    book.toc = (birds, trees)
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    book.spine = ["nav", birds, trees]
+    buffer = io.BytesIO()
+    epub.write_epub(buffer, book, {})
+    return buffer.getvalue()

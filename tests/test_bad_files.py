@@ -16,7 +16,7 @@ from assistant.errors import LoadError
 from assistant.loaders.base import decode_text
 from assistant.types import IngestReport
 from tests.conftest import SEEDS, make_settings
-from tests.formats import odt_bytes, pptx_bytes, xlsx_bytes
+from tests.formats import epub_bytes, odt_bytes, pptx_bytes, xlsx_bytes
 from tests.test_loaders import _docx, _pdf
 
 FRENCH = "Le comité a approuvé la crème brûlée du réfectoire. Où est le café ? Très bien.\n"
@@ -99,6 +99,7 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Messy]:
         "bad/binary.csv": bytes(range(256)) * 4,
         "bad/truncated.odt": (odt := odt_bytes())[: len(odt) // 2],
         "bad/pdf-renamed.rtf": b"%PDF-1.7\n" + bytes(range(256)) * 2,
+        "bad/truncated.epub": (book := epub_bytes())[: len(book) // 2],
         "bad/image.eml": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
         "dup/copy-of-seed.txt": next(SEEDS.iterdir()).read_bytes(),
     }
@@ -146,6 +147,7 @@ def _reasons(messy: Messy) -> dict[str, str]:
         ("bad/binary.csv", "binary content"),
         ("bad/truncated.odt", "not a valid .odt file (not a ZIP package)"),
         ("bad/pdf-renamed.rtf", "not a valid .rtf file (no RTF header)"),
+        ("bad/truncated.epub", "not a valid .epub file (not a ZIP package)"),
         ("bad/image.eml", "not an e-mail message"),
         ("dup/copy-of-seed.txt", "duplicate of {corpus}/000_4f69a52559980107.txt"),
         ("links/notes.txt", "symbolic link out of {corpus} (not followed)"),
@@ -159,7 +161,7 @@ def test_bad_file_is_skipped_with_its_reason(messy: Messy, name: str, reason: st
 
 def test_nothing_else_failed_and_the_rest_is_indexed(messy: Messy) -> None:
     assistant, report = messy.assistant, messy.report
-    assert len(report.failed) == 19, _reasons(messy)
+    assert len(report.failed) == 20, _reasons(messy)
     assert (report.added, report.unchanged, report.deleted) == (8, 1, 0)
     relative = {
         r.source: Path(r.source).relative_to(messy.corpus).as_posix() for r in assistant.documents()

@@ -24,6 +24,7 @@ from tests.formats import (
     csv_bytes,
     docx_with_table,
     eml_bytes,
+    epub_bytes,
     odt_bytes,
     pptx_bytes,
     xlsx_bytes,
@@ -179,6 +180,16 @@ def test_rtf_text_title_escapes_and_table_rows() -> None:
     assert [h.title for h in document.headings] == ["Canteen rules"]
 
 
+def test_epub_chapters_in_reading_order_without_the_table_of_contents() -> None:
+    document = load(epub_bytes(), ".epub")
+    assert document.title == "Field guide"
+    assert [h.title for h in document.headings] == ["Birds", "Trees"]
+    assert document.text.count("Birds") == 1  # the navigation document is not read
+    birch = document.text.index("Tree: Birch | Typical height: 25 m | Lifespan: 100 years")
+    assert document.section_at(birch) == "Trees"
+    assert document.text.index("robin") < birch
+
+
 def test_table_helpers() -> None:
     grid = spread([[("a", 2, 1), ("b", 1, 2)], [("c", 1, 1), ("d", 1, 1)]])
     assert grid == [["a", "b", "b"], ["a", "c", "d"]]
@@ -204,6 +215,7 @@ def test_table_helpers() -> None:
         (".eml", b"just a sentence, no headers\n", "not an e-mail message"),
         (".odt", b"PK\x03\x04 not a real document", "not a valid .odt file"),
         (".rtf", b"%PDF-1.4 not rich text", "not a valid .rtf file"),
+        (".epub", b"PK\x03\x04 not a real book", "not a valid .epub file"),
     ],
 )
 def test_broken_files_of_the_new_formats_get_one_line_reasons(
@@ -222,10 +234,12 @@ def test_a_zip_that_is_not_the_format_says_so() -> None:
         load(xlsx_bytes(), ".pptx")
     with pytest.raises(LoadError, match="ZIP package, but not an OpenDocument text"):
         load(docx_with_table(), ".odt")
+    with pytest.raises(LoadError, match="ZIP package, but not an e-book"):
+        load(docx_with_table(), ".epub")
 
 
 def test_every_new_suffix_is_accepted() -> None:
-    assert {".csv", ".tsv", ".xlsx", ".pptx", ".eml", ".odt", ".rtf"} <= SUPPORTED_SUFFIXES
+    assert {".csv", ".tsv", ".xlsx", ".pptx", ".eml", ".odt", ".rtf", ".epub"} <= SUPPORTED_SUFFIXES
 
 
 # --- the real pipeline: ingest, ask, cite -----------------------------------------------------
@@ -253,6 +267,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Office:
         "retention.html": HTML_WITH_TABLE,
         "travel.odt": odt_bytes(),
         "canteen.rtf": RTF_BYTES,
+        "field-guide.epub": epub_bytes(),
     }
     for name, data in files.items():
         (corpus / name).write_bytes(data)
@@ -331,6 +346,13 @@ def _cited(office: Office, answer: Answer, source: str) -> Citation:
             "canteen.rtf",
             ["Day: Thursday", "Dish: Pierogi", "Price: 6.50 EUR"],
             "Canteen rules",
+            None,
+        ),
+        (
+            "How long does a birch tree live?",
+            "field-guide.epub",
+            ["Tree: Birch", "Lifespan: 100 years"],
+            "Trees",
             None,
         ),
         (

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import LoadError
-from assistant.loaders import csv, docx, eml, html, odt, pdf, plain, pptx, rtf, xlsx
+from assistant.loaders import csv, docx, eml, epub, html, odt, pdf, plain, pptx, rtf, xlsx
 from assistant.loaders.base import Extracted
 from assistant.types import Document
 
@@ -35,6 +35,7 @@ EXTRACTORS: dict[str, Callable[[bytes], Extracted]] = {
     ".eml": eml.extract,
     ".odt": odt.extract,
     ".rtf": rtf.extract,
+    ".epub": epub.extract,
 }
 
 SUPPORTED_SUFFIXES = frozenset(EXTRACTORS)
