@@ -158,6 +158,19 @@ def test_html_merged_cells_and_layout_tables() -> None:
     assert [h.title for h in document.headings] == ["Layout"]
 
 
+def test_html_row_headers_are_not_taken_for_a_header_row() -> None:
+    data = b"""<html><body><table>
+    <tr><th>Name</th><td>Alice Moreau</td></tr>
+    <tr><th>Age</th><td>42</td></tr></table>
+    <table><tr><td>Item</td><td>Price</td></tr><tr><td>Tea</td><td>2.50</td></tr></table>
+    </body></html>"""
+    assert load(data, ".html").text.split("\n") == [
+        "Name | Alice Moreau",
+        "Age | 42",
+        "Item: Tea | Price: 2.50",  # no markup: a first row of words over numbers is the header
+    ]
+
+
 def test_odt_headings_lists_and_header_rows() -> None:
     document = load(odt_bytes(), ".odt")
     assert document.title == "Travel policy"

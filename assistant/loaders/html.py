@@ -217,7 +217,10 @@ class _TextBuilder:
                 marked_header += 1
             rows.append([(_cell_text(c), _span(c, "rowspan"), _span(c, "colspan")) for c in cells])
         grid = spread(rows)
-        header_rows = marked_header or header_rows_by_content(grid)
+        # A table that marks header cells anywhere (row headers in a <th> column included) is
+        # taken at its word; only a table of <td> cells alone has its header guessed.
+        marked = marked_header or table.find("th") is not None or table.find("thead") is not None
+        header_rows = marked_header if marked else header_rows_by_content(grid)
         self.lines.extend(table_lines(grid, header_rows))
 
     def _joined(self) -> str:
