@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from assistant import Assistant
 from assistant.errors import LoadError
@@ -63,6 +65,32 @@ def test_csv_quoted_cells_empty_cells_and_a_header_only_file() -> None:
     assert document.text == "Row 2: Name: Ana | Note: Line one line two, with comma"
     assert load(b"Name,Note\n", ".csv").text == "Name | Note"
     assert load(csv_bytes(REVENUE_ROWS, "\t"), ".tsv").text.startswith("Row 2: Region: EMEA")
+
+
+_CELL = st.text(alphabet="abcXYZ019 .,;:\"'|\t\n-", max_size=12)
+
+
+@given(
+    rows=st.integers(2, 4).flatmap(
+        lambda n: st.lists(st.lists(_CELL, min_size=n, max_size=n), min_size=1, max_size=6)
+    ),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+)
+@example(rows=[["", ""], ["''", ""]], delimiter=",")  # csv.Sniffer took ' for the quote
+@example(rows=[["1,5", "2,5"]], delimiter=";")  # decimal commas in a semicolon file
+@example(rows=[['say "hi", then', "x"]], delimiter=",")
+def test_every_csv_cell_is_extracted_with_its_header(rows: list[list[str]], delimiter: str) -> None:
+    """Whatever the cells hold (delimiters, quotes, line breaks), each lands after its header."""
+    header = [f"H{i}" for i in range(len(rows[0]))]
+    data = csv_bytes([header, *rows], delimiter)
+    cells = [(i, " ".join(cell.split())) for row in rows for i, cell in enumerate(row)]
+    if not any(text for _, text in cells):
+        assert load(data, ".csv").text == " | ".join(header)
+        return
+    text = load(data, ".csv").text
+    for index, cell in cells:
+        if cell:
+            assert f"H{index}: {cell}" in text
 
 
 def test_xlsx_sheets_are_headings_and_rows_keep_their_sheet_row_numbers() -> None:

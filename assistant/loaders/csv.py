@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 
 from assistant.errors import LoadError
 from assistant.loaders.base import Extracted, decode_text
@@ -21,7 +22,7 @@ csv.field_size_limit(1_000_000)
 
 
 def extract(data: bytes) -> Extracted:
-    """Extract the records of a CSV file (dialect and encoding sniffed), header carried along."""
+    """Extract the records of a CSV file (delimiter and encoding sniffed), header carried along."""
     text = decode_text(data)
     records = list(csv.reader(io.StringIO(text, newline=""), _dialect(text)))
     rows = [[cell_text(cell) for cell in record] for record in records]
@@ -44,11 +45,44 @@ def row_label(number: int) -> str:
     return f"Row {number}: "
 
 
-def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+def _dialect(text: str) -> type[csv.Dialect]:
+    """The delimiter that splits the first records into the most consistent number of fields
+    (csv.Sniffer also guesses the quote character, and guesses it wrong on cells such as "''").
+    """
     sample = text[:SNIFF_CHARS]
-    if "\n" in sample[:-1]:
-        sample = sample[: sample.rfind("\n")]  # never sniff a cut-off last record
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS)
-    except csv.Error:
-        return csv.excel_tab if sample.count("\t") > sample.count(",") else csv.excel
+    if "\n" in sample[:-1] and len(text) > SNIFF_CHARS:
+        sample = sample[: sample.rfind("\n")]  # never judge by a cut-off last record
+    best, best_score = ",", (0.0, 0)
+    for delimiter in _DELIMITERS:
+        try:
+            counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        common = Counter(counts).most_common(1)[0][0]
+        if common < 2:
+            continue
+        score = (sum(1 for count in counts if count == common) / len(counts), common)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return _DIALECTS[best]
+
+
+class _Comma(csv.excel):
+    delimiter = ","
+
+
+class _Semicolon(csv.excel):
+    delimiter = ";"
+
+
+class _Tab(csv.excel):
+    delimiter = "\t"
+
+
+class _Pipe(csv.excel):
+    delimiter = "|"
+
+
+_DIALECTS: dict[str, type[csv.Dialect]] = {",": _Comma, ";": _Semicolon, "\t": _Tab, "|": _Pipe}
