@@ -38,7 +38,7 @@ _CELLS = {"td", "th"}
 # A table whose cells hold these is page layout, not data: its cells are read as blocks.
 _LAYOUT_INSIDE = ["table", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "dl", "ul", "ol",
                   "blockquote", "form"]  # fmt: skip
-# ... as is one whose cells hold more than this many paragraphs or divisions in all.
+# ... as is one with a cell holding more than this many paragraphs or divisions.
 LAYOUT_BLOCKS = 2
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 
@@ -117,7 +117,11 @@ def _is_data_table(table: Tag) -> bool:
         return False
     if table.find(_LAYOUT_INSIDE) is not None:
         return False
-    return len(table.find_all(["p", "div"])) <= LAYOUT_BLOCKS * max(1, len(_own_rows(table)))
+    return all(
+        len(cell.find_all(["p", "div"])) <= LAYOUT_BLOCKS
+        for row in _own_rows(table)
+        for cell in row.find_all(_CELLS, recursive=False)
+    )
 
 
 def _own_rows(table: Tag) -> list[Tag]:
