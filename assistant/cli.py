@@ -52,9 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser(
         "ingest",
         help="index documents (incremental)",
-        description="Index .txt, .md, .html, .pdf and .docx files, and scans and images (.png, "
-        ".jpg, .tiff ...) through Tesseract OCR. Unchanged files are skipped, "
-        "changed ones replaced, deleted ones removed; bad files are reported and skipped.",
+        description="Index .txt, .md, .html, .pdf, .docx, .pptx, .xlsx, .csv/.tsv, .eml, .odt, "
+        ".rtf and .epub files (docs/formats.md), and scans and images (.png, .jpg, .tiff ...) "
+        "through Tesseract OCR. Unchanged files are skipped, changed ones replaced, deleted "
+        "ones removed; bad files are reported and skipped.",
     )
     ingest.add_argument(
         "paths",

@@ -30,14 +30,14 @@ class Document:
     format: str
     size: int = 0  # bytes of the source file
     headings: tuple[Heading, ...] = ()
-    page_starts: tuple[int, ...] = ()  # offset of each page's first character (PDF)
+    page_starts: tuple[int, ...] = ()  # where each page (PDF) or slide (PPTX) starts
 
     def section_at(self, offset: int) -> str | None:
         """The nearest heading at or before `offset`, if any."""
         return section_at(self.headings, offset)
 
     def page_at(self, offset: int) -> int | None:
-        """The 1-based page holding `offset` (PDF only)."""
+        """The 1-based page (PDF) or slide (PPTX) holding `offset`."""
         return page_at(self.page_starts, offset)
 
 
@@ -129,7 +129,7 @@ class Citation(BaseModel):
     end: int = Field(description="End offset (exclusive).")
     quote: str = Field(description="Exactly the extracted text between start and end.")
     score: float = Field(description="How strongly the span supports the answer, 0..1.")
-    page: int | None = Field(None, description="1-based page (PDF).")
+    page: int | None = Field(None, description="1-based page (PDF) or slide number (PPTX).")
     section: str | None = Field(None, description="Nearest section heading.")
     title: str | None = Field(None, description="Document title.")
     doc_id: str | None = Field(None, description="Catalog id of the document.")

@@ -16,7 +16,8 @@ from assistant.errors import LoadError
 from assistant.loaders.base import decode_text
 from assistant.types import IngestReport
 from tests.conftest import SEEDS, make_settings
-from tests.test_loaders import _pdf
+from tests.formats import epub_bytes, odt_bytes, pptx_bytes, xlsx_bytes
+from tests.test_loaders import _docx, _pdf
 
 FRENCH = "Le comité a approuvé la crème brûlée du réfectoire. Où est le café ? Très bien.\n"
 JAPANESE = "社員食堂は木曜日にカレーを出します。東京本社の会議室は三階にあります。\n"
@@ -92,6 +93,14 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Messy]:
         "bad/truncated.pdf": (pdf := _pdf(["Truncated PDF text. " * 40]))[: len(pdf) // 2],
         "bad/encrypted.pdf": _pdf(["Secret salaries."], password="hunter2"),
         "bad/huge.txt": b"Many words here. " * 15_000,  # 255 kB > 0.2 MB
+        "bad/truncated.xlsx": (xlsx := xlsx_bytes())[: len(xlsx) // 2],
+        "bad/docx-renamed.xlsx": _docx(),
+        "bad/truncated.pptx": (deck := pptx_bytes())[: len(deck) // 2],
+        "bad/binary.csv": bytes(range(256)) * 4,
+        "bad/truncated.odt": (odt := odt_bytes())[: len(odt) // 2],
+        "bad/pdf-renamed.rtf": b"%PDF-1.7\n" + bytes(range(256)) * 2,
+        "bad/truncated.epub": (book := epub_bytes())[: len(book) // 2],
+        "bad/image.eml": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
         "dup/copy-of-seed.txt": next(SEEDS.iterdir()).read_bytes(),
     }
     for name, data in files.items():
@@ -132,6 +141,14 @@ def _reasons(messy: Messy) -> dict[str, str]:
         ("bad/truncated.pdf", "corrupt or unreadable PDF"),
         ("bad/encrypted.pdf", "encrypted PDF (password required)"),
         ("bad/huge.txt", "file too large (0.3 MB, limit 0.2 MB)"),
+        ("bad/truncated.xlsx", "not a valid .xlsx file (not a ZIP package)"),
+        ("bad/docx-renamed.xlsx", "cannot parse xlsx file: OSError: File contains no valid"),
+        ("bad/truncated.pptx", "not a valid .pptx file (not a ZIP package)"),
+        ("bad/binary.csv", "binary content"),
+        ("bad/truncated.odt", "not a valid .odt file (not a ZIP package)"),
+        ("bad/pdf-renamed.rtf", "not a valid .rtf file (no RTF header)"),
+        ("bad/truncated.epub", "not a valid .epub file (not a ZIP package)"),
+        ("bad/image.eml", "not an e-mail message"),
         ("dup/copy-of-seed.txt", "duplicate of {corpus}/000_4f69a52559980107.txt"),
         ("links/notes.txt", "symbolic link out of {corpus} (not followed)"),
         ("links/elsewhere", "symbolic link out of {corpus} (not followed)"),
@@ -144,7 +161,7 @@ def test_bad_file_is_skipped_with_its_reason(messy: Messy, name: str, reason: st
 
 def test_nothing_else_failed_and_the_rest_is_indexed(messy: Messy) -> None:
     assistant, report = messy.assistant, messy.report
-    assert len(report.failed) == 12, _reasons(messy)
+    assert len(report.failed) == 20, _reasons(messy)
     assert (report.added, report.unchanged, report.deleted) == (8, 1, 0)
     relative = {
         r.source: Path(r.source).relative_to(messy.corpus).as_posix() for r in assistant.documents()

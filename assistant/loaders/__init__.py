@@ -11,14 +11,27 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import LoadError
-from assistant.loaders import docx, html, image, pdf, plain
+from assistant.loaders import (
+    csv,
+    docx,
+    eml,
+    epub,
+    html,
+    image,
+    odt,
+    pdf,
+    plain,
+    pptx,
+    rtf,
+    xlsx,
+)
 from assistant.loaders.base import Extracted
 from assistant.loaders.ocr import NeedsOcrError, Ocr
 from assistant.types import Document
 
 # Part of the ingest fingerprint: bump it when an extractor's output changes, so existing
 # indexes re-extract their documents once.
-EXTRACTION_VERSION = "5"
+EXTRACTION_VERSION = "6"
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 EXTRACTORS: dict[str, Callable[..., Extracted]] = {
@@ -30,6 +43,14 @@ EXTRACTORS: dict[str, Callable[..., Extracted]] = {
     ".htm": html.extract,
     ".pdf": pdf.extract,
     ".docx": docx.extract,
+    ".pptx": pptx.extract,
+    ".xlsx": xlsx.extract,
+    ".csv": csv.extract,
+    ".tsv": csv.extract,
+    ".eml": eml.extract,
+    ".odt": odt.extract,
+    ".rtf": rtf.extract,
+    ".epub": epub.extract,
     **{suffix: image.extract for suffix in IMAGE_SUFFIXES},
 }
 # Formats whose extractor takes the OCR to use (None: recognition off) as a second argument.

@@ -1,4 +1,8 @@
-"""DOCX: paragraphs and table rows in document order, with Heading/Title styles as headings."""
+"""DOCX: paragraphs and table rows in document order, with Heading/Title styles as headings.
+
+A table row is one line, each cell with its column header ("Region: EMEA | Q3: 4.2 M"): the
+header is the rows marked "repeat as header row", else a first row that reads as one.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ import io
 import zipfile
 
 import docx
-from docx.table import Table
+from docx.oxml.ns import qn
+from docx.table import Table, _Row
 from docx.text.paragraph import Paragraph
 
 from assistant.errors import LoadError
 from assistant.loaders.base import Extracted
+from assistant.loaders.tables import cell_text, header_rows_by_content, table_lines
 from assistant.types import Heading
 
 
@@ -41,12 +47,29 @@ def _block_lines(block: Paragraph | Table) -> list[tuple[str, bool]]:
         style = (block.style.name if block.style is not None else "") or ""
         heading = style.startswith("Heading") or style == "Title"
         return [(block.text.strip(), heading)]
-    rows = []
+    grid: list[list[str]] = []
+    repeats: list[list[bool]] = []  # a horizontally merged cell, again in a later grid column
+    marked_header = 0
     for row in block.rows:
-        cells: list[str] = []
+        seen: list[object] = []
+        grid.append([])
+        repeats.append([])
         for cell in row.cells:
-            text = " ".join(cell.text.split())
-            if text and (not cells or cells[-1] != text):  # merged cells repeat their text
-                cells.append(text)
-        rows.append((" \t ".join(cells), False))
-    return rows
+            grid[-1].append(cell_text(cell.text))
+            repeats[-1].append(cell._tc in seen)
+            seen.append(cell._tc)
+        if _repeats_as_header(row) and marked_header == len(grid) - 1:
+            marked_header += 1
+    header_rows = marked_header or header_rows_by_content(grid)
+    # A merged header names every column it spans; a merged body cell is said once.
+    body = [
+        [("" if again else text) for text, again in zip(cells, flags, strict=True)]
+        for cells, flags in zip(grid[header_rows:], repeats[header_rows:], strict=True)
+    ]
+    return [(line, False) for line in table_lines(grid[:header_rows] + body, header_rows)]
+
+
+def _repeats_as_header(row: _Row) -> bool:
+    """Whether Word marks the row to repeat at the top of each page (its header row)."""
+    properties = row._tr.trPr
+    return properties is not None and bool(properties.findall(qn("w:tblHeader")))

@@ -9,6 +9,7 @@ from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction, Tag
 
 from assistant.loaders.base import Extracted, collapse_spaces, decode_text
+from assistant.loaders.tables import cell_text, header_rows_by_content, spread, table_lines
 from assistant.types import Heading
 
 _DROP = {"script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "head",
@@ -34,6 +35,11 @@ _BLOCK = {"p", "div", "section", "article", "main", "aside", "header", "footer",
           "figcaption", "address", "details", "summary", "hr", "caption", "body",
           "html"}  # fmt: skip
 _CELLS = {"td", "th"}
+# A table whose cells hold these is page layout, not data: its cells are read as blocks.
+_LAYOUT_INSIDE = ["table", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "dl", "ul", "ol",
+                  "blockquote", "form"]  # fmt: skip
+# ... as is one with a cell holding more than this many paragraphs or divisions.
+LAYOUT_BLOCKS = 2
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 
 
@@ -105,6 +111,37 @@ def _navigation_block(link: Tag, root: Tag) -> Tag | None:
     return best
 
 
+def _is_data_table(table: Tag) -> bool:
+    """Whether a table holds data (rows of cells) rather than laying out a page's blocks."""
+    if table.get("role") in ("presentation", "none"):
+        return False
+    if table.find(_LAYOUT_INSIDE) is not None:
+        return False
+    return all(
+        len(cell.find_all(["p", "div"])) <= LAYOUT_BLOCKS
+        for row in _own_rows(table)
+        for cell in row.find_all(_CELLS, recursive=False)
+    )
+
+
+def _own_rows(table: Tag) -> list[Tag]:
+    """The rows of this table (in <thead>, <tbody>, <tfoot> or directly), not a nested one's."""
+    return [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
+
+
+def _cell_text(cell: Tag) -> str:
+    builder = _TextBuilder()
+    builder.walk(cell)
+    return cell_text(builder.result()[0])
+
+
+def _span(cell: Tag, attribute: str) -> int:
+    try:
+        return max(1, int(str(cell.get(attribute) or 1)))
+    except ValueError:
+        return 1
+
+
 def _is_link_list(block: Tag) -> bool:
     links = block.find_all("a")
     if len(links) < LINK_LIST_MIN_LINKS:
@@ -154,6 +191,9 @@ class _TextBuilder:
             if title:
                 kind = "term" if name == "dt" else "heading"
                 self.headings.append((len(self.lines) - 1, title, kind))
+        elif name == "table" and _is_data_table(tag):
+            self.flush()
+            self._table(tag)
         elif name in _CELLS:
             self.walk(tag)
             self.current.append(" \t ")
@@ -163,6 +203,29 @@ class _TextBuilder:
             self.flush()
         else:
             self.walk(tag)
+
+    def _table(self, table: Tag) -> None:
+        """A data table: its caption, then one line per body row, cells with their headers."""
+        caption = table.find("caption", recursive=False)
+        if isinstance(caption, Tag):
+            self.walk(caption)
+            self.flush()
+        rows: list[list[tuple[str, int, int]]] = []
+        marked_header = 0  # leading rows in <thead> or made of <th> cells only
+        for tr in _own_rows(table):
+            cells = [c for c in tr.find_all(_CELLS, recursive=False) if isinstance(c, Tag)]
+            if not cells:
+                continue
+            header_like = tr.find_parent("thead") is not None or all(c.name == "th" for c in cells)
+            if header_like and marked_header == len(rows):
+                marked_header += 1
+            rows.append([(_cell_text(c), _span(c, "rowspan"), _span(c, "colspan")) for c in cells])
+        grid = spread(rows)
+        # A table that marks header cells anywhere (row headers in a <th> column included) is
+        # taken at its word; only a table of <td> cells alone has its header guessed.
+        marked = marked_header or table.find("th") is not None or table.find("thead") is not None
+        header_rows = marked_header if marked else header_rows_by_content(grid)
+        self.lines.extend(table_lines(grid, header_rows))
 
     def _joined(self) -> str:
         return re.sub(r" {2,}", " ", "".join(self.current))

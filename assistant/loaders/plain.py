@@ -25,12 +25,12 @@ def extract_text(data: bytes) -> Extracted:
     headings = []
     for index, (offset, line) in enumerate(lines):
         if index == 0:
-            if _looks_like_heading(line, max_words=24):
+            if looks_like_heading(line, max_words=24):
                 title = line.strip()
                 headings.append(Heading(offset, title))
             continue
         following = lines[index + 1][1] if index + 1 < len(lines) else ""
-        if _looks_like_heading(line, max_words=12) and len(following.split()) > len(line.split()):
+        if looks_like_heading(line, max_words=12) and len(following.split()) > len(line.split()):
             headings.append(Heading(offset, line.strip()))
     if is_hard_wrapped(text):
         text = unwrap_printed(text)  # offsets unchanged: one space for one line break
@@ -79,7 +79,8 @@ def _lines(text: str, keep_blank: bool = False) -> list[tuple[int, str]]:
     return result
 
 
-def _looks_like_heading(line: str, max_words: int) -> bool:
+def looks_like_heading(line: str, max_words: int) -> bool:
+    """Whether a line reads as a title: few words, a capital first, no closing punctuation."""
     stripped = line.strip()
     n_words = len(stripped.split())
     return (

@@ -39,6 +39,7 @@ def test_safe_filename(given: str, expected: str) -> None:
 
 def test_allowed_suffixes_are_the_loaders() -> None:
     assert {".md", ".txt", ".pdf", ".docx", ".html"} <= set(allowed_suffixes())
+    assert {".pptx", ".xlsx", ".csv", ".tsv", ".eml"} <= set(allowed_suffixes())
     assert ".exe" not in allowed_suffixes()
 
 

@@ -1,0 +1,102 @@
+"""XLSX: each worksheet a heading ("Sheet: Revenue"), each row a line named by its row number,
+its cells carrying their column headers (the sheet's first non-empty row).
+
+Values are the ones Excel last calculated and saved (formulas are not evaluated here).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Iterable
+
+import openpyxl
+
+from assistant.errors import LoadError
+from assistant.loaders.base import Extracted
+from assistant.loaders.csv import row_label
+from assistant.loaders.tables import cell_text, row_line
+from assistant.types import Heading
+
+_SHEET_BREAK = "\n\n"
+
+
+def extract(data: bytes) -> Extracted:
+    """Extract every worksheet of a workbook, in tab order."""
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise LoadError("not a valid .xlsx file (not a ZIP package)")
+    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        title = (workbook.properties.title or "").strip() or None
+        sheets = [
+            (sheet.title, _sheet_lines(sheet.iter_rows()))
+            for sheet in workbook.worksheets
+            if hasattr(sheet, "iter_rows")  # chart sheets hold no cells
+        ]
+    finally:
+        workbook.close()
+    parts: list[str] = []
+    headings: list[Heading] = []
+    position = 0
+    for name, lines in sheets:
+        if not lines:
+            continue
+        heading = sheet_heading(name)
+        headings.append(Heading(position, heading))
+        part = "\n".join([heading, *lines])
+        parts.append(part)
+        position += len(part) + len(_SHEET_BREAK)
+    return Extracted(text=_SHEET_BREAK.join(parts), title=title, headings=tuple(headings))
+
+
+def sheet_heading(name: str) -> str:
+    """The heading line that names a worksheet."""
+    return f"Sheet: {name}"
+
+
+def _sheet_lines(rows: Iterable[tuple[object, ...]]) -> list[str]:
+    header: list[str] | None = None
+    lines = []
+    for row in rows:
+        cells = [_value_text(cell) for cell in row]
+        if not any(cells):
+            continue
+        number = next(getattr(cell, "row", None) for cell in row if hasattr(cell, "row"))
+        if header is None:
+            header = cells
+            continue
+        line = row_line(header, cells)
+        if line:
+            lines.append(row_label(int(number or 0)) + line)
+    if header is not None and not lines:  # a sheet that is one row: that row is its text
+        lines.append(" | ".join(cell for cell in header if cell))
+    return lines
+
+
+def _value_text(cell: object) -> str:
+    value = getattr(cell, "value", None)
+    if value is None:
+        return ""
+    number_format = str(getattr(cell, "number_format", "") or "")
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        if "%" in number_format:
+            return f"{_number(value * 100)}%"
+        return _number(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return cell_text(str(value))
+
+
+def _number(value: float) -> str:
+    """A number as a person would type it: 4.2, 1200, 0.125 (no float noise, no ".0")."""
+    rounded = round(float(value), 10)
+    if rounded == int(rounded) and abs(rounded) < 1e15:
+        return str(int(rounded))
+    return f"{rounded:.10g}"

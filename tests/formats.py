@@ -1,0 +1,234 @@
+"""Real files of the office formats, built by the libraries that write them (not fixtures on disk).
+
+Each builder returns the file's bytes; what they hold is what tests/test_formats.py asks about.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+
+def csv_bytes(rows: list[list[str]], delimiter: str = ",", encoding: str = "utf-8") -> bytes:
+    """A CSV file of these rows (the first is the header)."""
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, delimiter=delimiter).writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+REVENUE_ROWS = [
+    ["Region", "Q3 revenue", "Manager"],
+    ["EMEA", "4.2 M", "Amara Okafor"],
+    ["APAC", "3.1 M", "Kenji Watanabe"],
+    ["Nordics", "1.7 M", "Ingrid Solberg"],
+    ["LATAM", "2.4 M", "Lucía Fernández"],
+]
+
+
+def xlsx_bytes() -> bytes:
+    """A two-sheet workbook: a budget summary, then office headcount (the second sheet)."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    summary = workbook.active
+    summary.title = "Budget"
+    summary.append(["Department", "Budget 2025", "Share"])
+    summary.append(["Marketing", 250000, 0.125])
+    summary.append(["Research", 1200000, 0.6])
+    summary["C2"].number_format = "0.0%"
+    summary["C3"].number_format = "0%"
+    headcount = workbook.create_sheet("Headcount")
+    headcount.append([])  # the table starts on row 2: rows keep the sheet's own numbers
+    headcount.append(["Office", "Engineers", "Opened"])
+    headcount.append(["Porto", 18, datetime(2016, 9, 1)])
+    headcount.append(["Lisbon", 42, datetime(2019, 4, 15)])
+    headcount.append(["Tallinn", 7, datetime(2022, 1, 10)])
+    workbook.properties.title = "Operations workbook"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def pptx_bytes() -> bytes:
+    """A three-slide deck: a title slide, a slide with speaker notes, a slide with a table."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    first = deck.slides.add_slide(deck.slide_layouts[0])
+    first.shapes.title.text = "Customer programme 2025"
+    first.placeholders[1].text = "Sales kick-off"
+    second = deck.slides.add_slide(deck.slide_layouts[1])
+    second.shapes.title.text = "Pricing roadmap"
+    second.placeholders[1].text_frame.text = "Simplify the price list"
+    second.placeholders[1].text_frame.add_paragraph().text = "Retire legacy bundles"
+    second.notes_slide.notes_text_frame.text = (
+        "Remind the audience that the loyalty discount ends on 31 March 2025."
+    )
+    third = deck.slides.add_slide(deck.slide_layouts[5])
+    third.shapes.title.text = "Support plans"
+    table = third.shapes.add_table(3, 3, Inches(1), Inches(2), Inches(8), Inches(2)).table
+    plans = [["Plan", "Response time", "Price"], ["Silver", "8 hours", "400 EUR"]]
+    plans.append(["Gold", "1 hour", "900 EUR"])
+    for row, values in enumerate(plans):
+        for column, value in enumerate(values):
+            table.cell(row, column).text = value
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()
+
+
+def eml_bytes(html_body: bool = False, attachment: tuple[str, bytes] | None = None) -> bytes:
+    """A saved e-mail about an office move, plain text (or HTML only), with an attachment."""
+    message = EmailMessage()
+    message["Subject"] = "Office move on Friday"
+    message["From"] = "Facilities Team <facilities@example.com>"
+    message["To"] = "All Staff <staff@example.com>"
+    message["Date"] = format_datetime(datetime(2025, 3, 3, 9, 30, tzinfo=UTC))
+    body = (
+        "Hello all,\n\nThe Lisbon team moves to the fourth floor on Friday. "
+        "Please pack your desks by Thursday evening.\n\nFacilities"
+    )
+    if html_body:
+        paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n\n"))
+        message.set_content(f"<html><body>{paragraphs}</body></html>", subtype="html")
+    else:
+        message.set_content(body)
+    if attachment is not None:
+        name, data = attachment
+        maintype, subtype = _content_type(name).split("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return bytes(message)
+
+
+PARKING_ROWS = [
+    ["Car park", "Spaces", "Opening hours"],
+    ["North", "120", "06:00-22:00"],
+    ["River", "45", "07:00-19:00"],
+]
+
+
+def _content_type(name: str) -> str:
+    if name.endswith(".csv"):
+        return "text/csv"
+    return "application/octet-stream"
+
+
+def docx_with_table() -> bytes:
+    """A Word document whose answer is one cell of a table with a header row."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Staff benefits", level=1)
+    document.add_paragraph("Benefits are reviewed every January by the people team.")
+    rows = [
+        ["Benefit", "Allowance", "Eligible after"],
+        ["Gym membership", "35 EUR per month", "3 months"],
+        ["Home office kit", "600 EUR once", "Probation"],
+        ["Language lessons", "90 EUR per month", "6 months"],
+    ]
+    table = document.add_table(rows=len(rows), cols=3)
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value
+    document.add_paragraph("Claims go through the expenses portal.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+HTML_WITH_TABLE = b"""<html><head><title>Data retention</title></head><body><main>
+<h1>Data retention</h1>
+<p>Records are deleted when their retention period ends.</p>
+<table>
+<caption>Retention periods</caption>
+<thead><tr><th>Record type</th><th>Retention period</th><th>Owner</th></tr></thead>
+<tbody>
+<tr><td>Payroll records</td><td>7 years</td><td>Finance</td></tr>
+<tr><td>Job applications</td><td>6 months</td><td>Recruiting</td></tr>
+<tr><td>Visitor logs</td><td>30 days</td><td>Facilities</td></tr>
+</tbody></table>
+</main></body></html>"""
+
+
+def odt_bytes() -> bytes:
+    """An OpenDocument text: title, headings, a paragraph, a list, a table with a header row."""
+    from odf.dc import Title
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
+    from odf.text import H, List, ListItem, P
+
+    document = OpenDocumentText()
+    document.meta.addElement(Title(text="Travel policy"))
+    document.text.addElement(H(outlinelevel=1, text="Travel policy"))
+    document.text.addElement(P(text="Book trips through the travel desk."))
+    items = List()
+    for entry in ("Economy class on flights under six hours", "Rail for trips under 500 km"):
+        item = ListItem()
+        item.addElement(P(text=entry))
+        items.addElement(item)
+    document.text.addElement(items)
+    document.text.addElement(H(outlinelevel=2, text="Daily allowances"))
+    table = Table(name="Allowances")
+    table.addElement(TableColumn(numbercolumnsrepeated=3))
+    rows = [["City", "Hotel cap", "Meals"], ["Berlin", "160 EUR", "45 EUR"],
+            ["Madrid", "140 EUR", "40 EUR"]]  # fmt: skip
+    header = TableHeaderRows()
+    table.addElement(header)
+    for index, values in enumerate(rows):
+        row = TableRow()
+        for value in values:
+            cell = TableCell(valuetype="string")
+            cell.addElement(P(text=value))
+            row.addElement(cell)
+        (header if index == 0 else table).addElement(row)
+    document.text.addElement(table)
+    buffer = io.BytesIO()
+    document.write(buffer)
+    return buffer.getvalue()
+
+
+# RTF as a word processor saves it (Windows-1252 escapes, an \\info title, a two-row table).
+RTF_BYTES = rb"""{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0 Times New Roman;}}
+{\info{\title Canteen rules}}
+{\pard\s1\b\fs32 Canteen rules\par}
+{\pard Lunch is served from 12:00 to 14:00 and the caf\'e9 opens at 8:00.\par}
+\trowd\cellx2000\cellx4000\cellx6000
+\intbl Day\cell Dish\cell Price\cell\row
+\trowd\cellx2000\cellx4000\cellx6000
+\intbl Thursday\cell Pierogi\cell 6.50 EUR\cell\row
+\trowd\cellx2000\cellx4000\cellx6000
+\intbl Friday\cell Fish soup\cell 5.80 EUR\cell\row
+{\pard Ask the kitchen about allergens.\par}
+}"""
+
+
+def epub_bytes() -> bytes:
+    """A two-chapter e-book (ebooklib): the second chapter holds a table."""
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    book.set_identifier("field-guide-1")
+    book.set_title("Field guide")
+    book.set_language("en")
+    birds = epub.EpubHtml(title="Birds", file_name="birds.xhtml", lang="en")
+    birds.content = "<h1>Birds</h1><p>The robin sings at dawn in every season.</p>"
+    trees = epub.EpubHtml(title="Trees", file_name="trees.xhtml", lang="en")
+    trees.content = (
+        "<h1>Trees</h1><p>Trees of the northern forest.</p><table>"
+        "<tr><th>Tree</th><th>Typical height</th><th>Lifespan</th></tr>"
+        "<tr><td>Oak</td><td>40 m</td><td>1000 years</td></tr>"
+        "<tr><td>Birch</td><td>25 m</td><td>100 years</td></tr></table>"
+    )
+    for chapter in (birds, trees):
+        book.add_item(chapter)
+    book.toc = (birds, trees)
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    book.spine = ["nav", birds, trees]
+    buffer = io.BytesIO()
+    epub.write_epub(buffer, book, {})
+    return buffer.getvalue()

@@ -1,0 +1,428 @@
+"""Office formats (CSV, XLSX, PPTX, EML) and tables: real files built here, extracted, ingested
+with the real pipeline, and asked about the one cell, note or attachment that holds the answer.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from assistant import Assistant
+from assistant.errors import LoadError
+from assistant.loaders import SUPPORTED_SUFFIXES, document_from_bytes
+from assistant.loaders.tables import header_rows_by_content, spread, table_lines
+from assistant.types import Answer, Citation, Document
+from tests.conftest import SEEDS, make_settings
+from tests.formats import (
+    HTML_WITH_TABLE,
+    PARKING_ROWS,
+    REVENUE_ROWS,
+    RTF_BYTES,
+    csv_bytes,
+    docx_with_table,
+    eml_bytes,
+    epub_bytes,
+    odt_bytes,
+    pptx_bytes,
+    xlsx_bytes,
+)
+
+
+def load(data: bytes, suffix: str) -> Document:
+    return document_from_bytes(data, suffix, f"doc{suffix}", fallback_title="fallback")
+
+
+def line_of(document: Document, needle: str) -> str:
+    (line,) = [line for line in document.text.split("\n") if needle in line]
+    return line
+
+
+# --- extraction -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "encoding"), [(",", "utf-8"), (";", "cp1252"), ("\t", "utf-16"), ("|", "utf-8")]
+)
+def test_csv_rows_carry_their_header_and_row_number(delimiter: str, encoding: str) -> None:
+    document = load(csv_bytes(REVENUE_ROWS, delimiter, encoding), ".csv")
+    assert document.text.split("\n") == [
+        "Row 2: Region: EMEA | Q3 revenue: 4.2 M | Manager: Amara Okafor",
+        "Row 3: Region: APAC | Q3 revenue: 3.1 M | Manager: Kenji Watanabe",
+        "Row 4: Region: Nordics | Q3 revenue: 1.7 M | Manager: Ingrid Solberg",
+        "Row 5: Region: LATAM | Q3 revenue: 2.4 M | Manager: Lucía Fernández",
+    ]
+    assert document.title == "fallback"  # a CSV has no title of its own: the file name
+
+
+def test_csv_quoted_cells_empty_cells_and_a_header_only_file() -> None:
+    rows = [["Name", "Note", "Phone"], ["Ana", "Line one\nline two, with comma", ""], ["", "", ""]]
+    document = load(csv_bytes(rows), ".csv")
+    assert document.text == "Row 2: Name: Ana | Note: Line one line two, with comma"
+    assert load(b"Name,Note\n", ".csv").text == "Name | Note"
+    assert load(csv_bytes(REVENUE_ROWS, "\t"), ".tsv").text.startswith("Row 2: Region: EMEA")
+
+
+_CELL = st.text(alphabet="abcXYZ019 .,;:\"'|\t\n-", max_size=12)
+
+
+@given(
+    rows=st.integers(2, 4).flatmap(
+        lambda n: st.lists(st.lists(_CELL, min_size=n, max_size=n), min_size=1, max_size=6)
+    ),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+)
+@example(rows=[["", ""], ["''", ""]], delimiter=",")  # csv.Sniffer took ' for the quote
+@example(rows=[["1,5", "2,5"]], delimiter=";")  # decimal commas in a semicolon file
+@example(rows=[['say "hi", then', "x"]], delimiter=",")
+def test_every_csv_cell_is_extracted_with_its_header(rows: list[list[str]], delimiter: str) -> None:
+    """Whatever the cells hold (delimiters, quotes, line breaks), each lands after its header."""
+    header = [f"H{i}" for i in range(len(rows[0]))]
+    data = csv_bytes([header, *rows], delimiter)
+    cells = [(i, " ".join(cell.split())) for row in rows for i, cell in enumerate(row)]
+    if not any(text for _, text in cells):
+        assert load(data, ".csv").text == " | ".join(header)
+        return
+    text = load(data, ".csv").text
+    for index, cell in cells:
+        if cell:
+            assert f"H{index}: {cell}" in text
+
+
+def test_xlsx_sheets_are_headings_and_rows_keep_their_sheet_row_numbers() -> None:
+    document = load(xlsx_bytes(), ".xlsx")
+    assert document.title == "Operations workbook"
+    assert [h.title for h in document.headings] == ["Sheet: Budget", "Sheet: Headcount"]
+    lisbon = "Row 4: Office: Lisbon | Engineers: 42 | Opened: 2019-04-15"
+    assert line_of(document, "Lisbon") == lisbon
+    assert line_of(document, "Marketing") == (
+        "Row 2: Department: Marketing | Budget 2025: 250000 | Share: 12.5%"
+    )
+    assert document.section_at(document.text.index("Lisbon")) == "Sheet: Headcount"
+    assert document.section_at(document.text.index("Marketing")) == "Sheet: Budget"
+
+
+def test_pptx_slides_are_pages_with_titles_notes_and_tables() -> None:
+    document = load(pptx_bytes(), ".pptx")
+    assert document.title == "Customer programme 2025"
+    assert [h.title for h in document.headings] == [
+        "Slide 1: Customer programme 2025",
+        "Slide 2: Pricing roadmap",
+        "Speaker notes (slide 2)",
+        "Slide 3: Support plans",
+    ]
+    notes = document.text.index("Remind the audience")
+    assert document.page_at(notes) == 2
+    assert document.section_at(notes) == "Speaker notes (slide 2)"
+    assert document.page_at(document.text.index("Retire legacy bundles")) == 2
+    gold = line_of(document, "Gold")
+    assert gold == "Plan: Gold | Response time: 1 hour | Price: 900 EUR"
+    assert document.page_at(document.text.index(gold)) == 3
+    assert document.page_at(0) == 1
+
+
+def test_eml_headers_body_and_attachment_under_its_own_heading() -> None:
+    data = eml_bytes(attachment=("parking.csv", csv_bytes(PARKING_ROWS)))
+    document = load(data, ".eml")
+    assert document.title == "Office move on Friday"
+    lines = document.text.split("\n")
+    assert lines[:4] == [
+        "Office move on Friday",
+        "From: Facilities Team <facilities@example.com>",
+        "To: All Staff <staff@example.com>",
+        "Date: Mon, 03 Mar 2025 09:30:00 +0000",
+    ]
+    assert "The Lisbon team moves to the fourth floor on Friday." in document.text
+    north = document.text.index("Row 2: Car park: North | Spaces: 120")
+    assert document.section_at(north) == "Attachment: parking.csv"
+
+
+def test_eml_html_body_and_unreadable_attachments_are_listed() -> None:
+    document = load(eml_bytes(html_body=True, attachment=("photo.jpg", b"\xff\xd8\xff")), ".eml")
+    assert "<p>" not in document.text
+    assert "The Lisbon team moves to the fourth floor on Friday." in document.text
+    assert document.text.endswith("Attachments not read: photo.jpg")
+    broken = load(eml_bytes(attachment=("notes.docx", b"PK\x03\x04 broken")), ".eml")
+    assert broken.text.endswith("Attachments not read: notes.docx")
+
+
+def test_docx_table_rows_keep_their_header_cells() -> None:
+    document = load(docx_with_table(), ".docx")
+    assert line_of(document, "Gym") == (
+        "Benefit: Gym membership | Allowance: 35 EUR per month | Eligible after: 3 months"
+    )
+    assert "Benefit | Allowance" not in document.text  # the header is not a line of its own
+    assert document.section_at(document.text.index("Gym")) == "Staff benefits"
+
+
+def test_html_table_rows_keep_their_header_cells() -> None:
+    document = load(HTML_WITH_TABLE, ".html")
+    assert line_of(document, "Job applications") == (
+        "Record type: Job applications | Retention period: 6 months | Owner: Recruiting"
+    )
+    assert "Retention periods" in document.text.split("\n")  # the caption, a line of its own
+
+
+def test_html_merged_cells_and_layout_tables() -> None:
+    data = b"""<html><body><table>
+    <tr><th rowspan="2">Region</th><th colspan="2">Revenue</th></tr>
+    <tr><th>Q3</th><th>Q4</th></tr>
+    <tr><td rowspan="2">EMEA</td><td>4.2</td><td>4.8</td></tr>
+    <tr><td>3.9</td><td>4.1</td></tr>
+    </table>
+    <table><tr><td><h2>Layout</h2><p>First block of a page laid out by a table.</p>
+    <p>Second block.</p></td></tr></table></body></html>"""
+    document = load(data, ".html")
+    lines = document.text.split("\n")
+    assert lines[:2] == [
+        "Region: EMEA | Revenue Q3: 4.2 | Revenue Q4: 4.8",
+        "Region: EMEA | Revenue Q3: 3.9 | Revenue Q4: 4.1",
+    ]
+    assert lines[2:] == ["Layout", "First block of a page laid out by a table.", "Second block."]
+    assert [h.title for h in document.headings] == ["Layout"]
+
+
+def test_html_row_headers_are_not_taken_for_a_header_row() -> None:
+    data = b"""<html><body><table>
+    <tr><th>Name</th><td>Alice Moreau</td></tr>
+    <tr><th>Age</th><td>42</td></tr></table>
+    <table><tr><td>Item</td><td>Price</td></tr><tr><td>Tea</td><td>2.50</td></tr></table>
+    </body></html>"""
+    assert load(data, ".html").text.split("\n") == [
+        "Name | Alice Moreau",
+        "Age | 42",
+        "Item: Tea | Price: 2.50",  # no markup: a first row of words over numbers is the header
+    ]
+
+
+def test_odt_headings_lists_and_header_rows() -> None:
+    document = load(odt_bytes(), ".odt")
+    assert document.title == "Travel policy"
+    assert [h.title for h in document.headings] == ["Travel policy", "Daily allowances"]
+    assert "Rail for trips under 500 km" in document.text.split("\n")
+    madrid = document.text.index("City: Madrid | Hotel cap: 140 EUR | Meals: 40 EUR")
+    assert document.section_at(madrid) == "Daily allowances"
+
+
+def test_rtf_text_title_escapes_and_table_rows() -> None:
+    document = load(RTF_BYTES, ".rtf")
+    assert document.title == "Canteen rules"
+    assert document.text.split("\n") == [
+        "Canteen rules",
+        "Lunch is served from 12:00 to 14:00 and the café opens at 8:00.",
+        "Day: Thursday | Dish: Pierogi | Price: 6.50 EUR",
+        "Day: Friday | Dish: Fish soup | Price: 5.80 EUR",
+        "Ask the kitchen about allergens.",
+    ]
+    assert [h.title for h in document.headings] == ["Canteen rules"]
+
+
+def test_epub_chapters_in_reading_order_without_the_table_of_contents() -> None:
+    document = load(epub_bytes(), ".epub")
+    assert document.title == "Field guide"
+    assert [h.title for h in document.headings] == ["Birds", "Trees"]
+    assert document.text.count("Birds") == 1  # the navigation document is not read
+    birch = document.text.index("Tree: Birch | Typical height: 25 m | Lifespan: 100 years")
+    assert document.section_at(birch) == "Trees"
+    assert document.text.index("robin") < birch
+
+
+def test_table_helpers() -> None:
+    grid = spread([[("a", 2, 1), ("b", 1, 2)], [("c", 1, 1), ("d", 1, 1)]])
+    assert grid == [["a", "b", "b"], ["a", "c", "d"]]
+    # Two columns of words only: terms and descriptions, not a header over rows.
+    assert header_rows_by_content([["Owner", "People team"], ["Review", "Yearly"]]) == 0
+    assert header_rows_by_content([["Item", "Price"], ["Tea", "2.50"]]) == 1
+    assert header_rows_by_content([["1", "2", "3"], ["a", "b", "c"]]) == 0
+    assert table_lines([["Item", "Price"], ["Item", "Price"], ["Tea", "2.50"]], 1) == [
+        "Item: Tea | Price: 2.50"  # a header repeated inside the table is not a row
+    ]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "data", "reason"),
+    [
+        (".xlsx", b"PK\x03\x04 not a real workbook", "not a valid .xlsx file"),
+        (".xlsx", b"plain words, not a workbook", "not a valid .xlsx file"),
+        (".pptx", b"PK\x03\x04 not a real deck", "not a valid .pptx file"),
+        (".pptx", b"plain words, not a deck", "not a valid .pptx file"),
+        (".csv", b"\x00\x01\x02\x03" * 64, "binary content"),
+        (".csv", b",,,\n,,\n", "no extractable text"),
+        (".eml", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not an e-mail message"),
+        (".eml", b"just a sentence, no headers\n", "not an e-mail message"),
+        (".odt", b"PK\x03\x04 not a real document", "not a valid .odt file"),
+        (".rtf", b"%PDF-1.4 not rich text", "not a valid .rtf file"),
+        (".epub", b"PK\x03\x04 not a real book", "not a valid .epub file"),
+    ],
+)
+def test_broken_files_of_the_new_formats_get_one_line_reasons(
+    suffix: str, data: bytes, reason: str
+) -> None:
+    with pytest.raises(LoadError, match=reason) as raised:
+        load(data, suffix)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_zip_that_is_not_the_format_says_so() -> None:
+    """A docx renamed to .xlsx (a ZIP, but not a workbook) is refused with the parser's reason."""
+    with pytest.raises(LoadError, match="cannot parse xlsx file"):
+        load(docx_with_table(), ".xlsx")
+    with pytest.raises(LoadError, match=r"\.pptx file \(a ZIP package, but not a slide deck"):
+        load(xlsx_bytes(), ".pptx")
+    with pytest.raises(LoadError, match="ZIP package, but not an OpenDocument text"):
+        load(docx_with_table(), ".odt")
+    with pytest.raises(LoadError, match="ZIP package, but not an e-book"):
+        load(docx_with_table(), ".epub")
+
+
+def test_every_new_suffix_is_accepted() -> None:
+    assert {".csv", ".tsv", ".xlsx", ".pptx", ".eml", ".odt", ".rtf", ".epub"} <= SUPPORTED_SUFFIXES
+
+
+# --- the real pipeline: ingest, ask, cite -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Office:
+    """The seed corpus plus one file of every office format, indexed."""
+
+    corpus: Path
+    assistant: Assistant
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory: pytest.TempPathFactory) -> Office:
+    root = tmp_path_factory.mktemp("office")
+    corpus = root / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    files = {
+        "revenue.csv": csv_bytes(REVENUE_ROWS),
+        "operations.xlsx": xlsx_bytes(),
+        "kickoff.pptx": pptx_bytes(),
+        "office-move.eml": eml_bytes(attachment=("parking.csv", csv_bytes(PARKING_ROWS))),
+        "benefits.docx": docx_with_table(),
+        "retention.html": HTML_WITH_TABLE,
+        "travel.odt": odt_bytes(),
+        "canteen.rtf": RTF_BYTES,
+        "field-guide.epub": epub_bytes(),
+    }
+    for name, data in files.items():
+        (corpus / name).write_bytes(data)
+    assistant = Assistant(make_settings(root / "index"))
+    report = assistant.ingest([corpus])
+    assert not report.failed, report.failed
+    return Office(corpus, assistant)
+
+
+def _cited(office: Office, answer: Answer, source: str) -> Citation:
+    """The first citation of `source`; its quote is exactly the document's extracted span."""
+    assert not answer.refused, answer.text
+    cited = [c for c in answer.citations if Path(c.source).name == source]
+    assert cited, [(c.source, c.quote) for c in answer.citations]
+    citation = cited[0]
+    record = next(r for r in office.assistant.documents() if r.source == citation.source)
+    text = office.assistant.catalog.document_structure(record.doc_id)[0]
+    assert citation.quote == text[citation.start : citation.end]
+    return citation
+
+
+@pytest.mark.parametrize(
+    ("question", "source", "quoted", "section", "page"),
+    [
+        (
+            "What was the Q3 revenue of the Nordics region?",
+            "revenue.csv",
+            ["Region: Nordics", "Q3 revenue: 1.7 M"],
+            None,
+            None,
+        ),
+        (
+            "How many engineers work in the Lisbon office?",
+            "operations.xlsx",
+            ["Office: Lisbon", "Engineers: 42"],
+            "Sheet: Headcount",
+            None,
+        ),
+        (
+            "When does the loyalty discount end?",
+            "kickoff.pptx",
+            ["loyalty discount ends on 31 March 2025"],
+            "Speaker notes (slide 2)",
+            2,
+        ),
+        (
+            "What is the price of the Gold support plan?",
+            "kickoff.pptx",
+            ["Plan: Gold", "Price: 900 EUR"],
+            "Slide 3: Support plans",
+            3,
+        ),
+        (
+            "How many spaces does the North car park have?",
+            "office-move.eml",
+            ["Car park: North", "Spaces: 120"],
+            "Attachment: parking.csv",
+            None,
+        ),
+        (
+            "What is the allowance for a gym membership?",
+            "benefits.docx",
+            ["Benefit: Gym membership", "Allowance: 35 EUR per month"],
+            "Staff benefits",
+            None,
+        ),
+        (
+            "What is the hotel cap in Madrid?",
+            "travel.odt",
+            ["City: Madrid", "Hotel cap: 140 EUR"],
+            "Daily allowances",
+            None,
+        ),
+        (
+            "How much do the pierogi cost on Thursday?",
+            "canteen.rtf",
+            ["Day: Thursday", "Dish: Pierogi", "Price: 6.50 EUR"],
+            "Canteen rules",
+            None,
+        ),
+        (
+            "How long does a birch tree live?",
+            "field-guide.epub",
+            ["Tree: Birch", "Lifespan: 100 years"],
+            "Trees",
+            None,
+        ),
+        (
+            "How long are job applications retained?",
+            "retention.html",
+            ["Record type: Job applications", "Retention period: 6 months"],
+            "Data retention",
+            None,
+        ),
+    ],
+)
+def test_a_question_about_one_cell_or_note_cites_its_row_and_location(
+    office: Office,
+    question: str,
+    source: str,
+    quoted: list[str],
+    section: str | None,
+    page: int | None,
+) -> None:
+    answer = office.assistant.ask(question)
+    citation = _cited(office, answer, source)
+    for part in quoted:
+        assert part in citation.quote, citation.quote
+    assert citation.section == section
+    assert citation.page == page
+
+
+def test_csv_row_number_is_in_the_quote(office: Office) -> None:
+    answer = office.assistant.ask("Who manages the APAC region?")
+    citation = _cited(office, answer, "revenue.csv")
+    assert citation.quote.startswith("Row 3: Region: APAC")
+    assert "Kenji Watanabe" in answer.text
