@@ -5,6 +5,7 @@ of the ways real endpoints fail."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -155,9 +156,15 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def flaky_llm(port: int = 0) -> Iterator[FlakyLLM]:
-    """The endpoint on loopback `port` (0: a free one), healthy to begin with."""
-    server = _Server(("127.0.0.1", port), _Handler)
+def flaky_llm(bound: socket.socket | None = None) -> Iterator[FlakyLLM]:
+    """The endpoint on a free loopback port, healthy to begin with; or on `bound`, a socket
+    bound but not yet listening (a port that refused connections until now)."""
+    server = _Server(("127.0.0.1", 0), _Handler, bind_and_activate=bound is None)
+    if bound is not None:
+        server.socket.close()
+        server.socket = bound
+        server.server_address = bound.getsockname()
+        server.server_activate()
     server.state = FlakyLLM(f"http://127.0.0.1:{server.server_address[1]}/v1")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

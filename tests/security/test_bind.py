@@ -15,7 +15,7 @@ import pytest
 from assistant.api.server import UnsafeBindError, check_bind
 from assistant.security import hash_api_key, hash_password
 from tests.conftest import make_settings
-from tests.servers import Server, free_port, server_env, start_server, stop_server
+from tests.servers import Server, server_env, start_server, stop_server
 
 pytestmark = pytest.mark.integration
 
@@ -96,7 +96,7 @@ def test_nothing_is_open_to_the_network_by_accident(
 
 
 def serve_at(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "assistant.cli", "serve", "--port", str(free_port())]
+    command = [sys.executable, "-m", "assistant.cli", "serve", "--port", "0"]
     return subprocess.run(
         [*command, "--index", str(tmp_path / "index"), *args],
         capture_output=True,
