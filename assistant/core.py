@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.answerers import (
     Answerer,
@@ -19,10 +20,13 @@ from assistant.catalog import Catalog, DocumentRecord
 from assistant.condense import condense
 from assistant.embedding import Embedder
 from assistant.errors import BadQuestionError, IndexMissingError
-from assistant.ingest import Ingestor, ProgressCallback, ingest_running
+from assistant.indexlock import ingest_running
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.settings import Settings
 from assistant.types import Answer, IngestReport, Message
+
+if TYPE_CHECKING:  # ingest (and every loader) is imported by the first ingest, not by a question
+    from assistant.ingest import ProgressCallback
 
 # What a question never needs and a terminal or page may act on. Terminal escape sequences
 # (ESC or the one-byte CSI, then their parameters) go whole, as do bidi embeddings, overrides
@@ -92,6 +96,8 @@ class Assistant:
         `progress` shows a terminal bar (None: when stderr is a terminal); `on_progress` is
         called with (files done, files in all, current file).
         """
+        from assistant.ingest import Ingestor
+
         targets = [Path(p) for p in paths] if paths else list(self.settings.sources)
         ingestor = Ingestor(self.settings, self.catalog, self.store, self.embedder)
         with self._lock:

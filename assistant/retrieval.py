@@ -71,6 +71,10 @@ class HybridRetriever:
         # The BM25 lookup needs no query vector: it runs beside the embedding and the vector
         # search (SQLite and ONNX Runtime release the GIL), so the slower of the two sets the pace.
         lexical_job = lexical_pool().submit(self._lexical, query)
+        # The first query of a process also opens the vector store beside the embedding (the
+        # model loads in ONNX Runtime without the GIL while Chroma imports): a cold `ask` waits
+        # for the slower of the two, not for both.
+        opening = None if self.store.is_open else lexical_pool().submit(_open, self.store)
         clock = time.perf_counter()
         query_vector = self.embedder.embed_query(query)
         focus = focus_clause(query)
@@ -78,6 +82,8 @@ class HybridRetriever:
         timings["embed"] = _ms(clock)
 
         clock = time.perf_counter()
+        if opening is not None:
+            opening.result()  # a store that cannot open raises here, as the query would
         dense = self.store.query(query_vector, self.candidates)
         timings["dense"] = _ms(clock)
 
@@ -138,10 +144,14 @@ class HybridRetriever:
         return hits, counts, idf, total, _ms(clock)
 
 
+def _open(store: VectorStore) -> None:
+    store.collection  # noqa: B018  # connects on first use
+
+
 @lru_cache(maxsize=1)
 def lexical_pool() -> ThreadPoolExecutor:
-    """The threads that run BM25 lookups beside the embedding: made on the first query, not at
-    import (importing the package starts no thread)."""
+    """The threads that run BM25 lookups (and a first store opening) beside the embedding: made
+    on the first query, not at import (importing the package starts no thread)."""
     return ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")
 
 
