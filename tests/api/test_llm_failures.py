@@ -21,7 +21,9 @@ pytestmark = pytest.mark.integration
 
 QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 UNAVAILABLE = "The language model was unavailable ("
-TIMEOUT = 2.0
+# Only a stalled endpoint (silent until the test ends) runs into it; a healthy reply from this
+# loopback endpoint takes milliseconds, so even a loaded machine stays far inside it.
+TIMEOUT = 5.0
 
 
 @pytest.fixture(scope="module")
