@@ -140,6 +140,43 @@ def coldstart_section(data: dict[str, Any]) -> list[str]:
     ]
 
 
+def startup_section(data: dict[str, Any]) -> list[str]:
+    """Markdown for the start-up benchmark (fresh processes, interleaved rounds, medians)."""
+    labels = {"ask": "cold `assistant ask`", "noop_ingest": "no-op `assistant ingest`",
+              "help": "`assistant --help`"}  # fmt: skip
+    after, before, targets = data["commands"], data.get("before"), data["targets_s"]
+    header = "| command | before s | after s | target s | |" if before else "| command | s | |"
+    lines = [
+        "## Start-up",
+        "",
+        f"`python -m benchmarks.bench_startup --rounds {data['rounds']}"
+        + (" --before DIR`" if before else "`")
+        + f": each command as a fresh process on the seed index, {data['rounds']} interleaved "
+        "rounds, median wall-clock seconds (model and store opening included; file cache warm). "
+        + (
+            "Before: the package of the commit given as DIR (`git archive`), measured in the "
+            "same rounds. "
+            if before
+            else ""
+        )
+        + f"Load average at the end: {data['machine']['load_average_1m']} on "
+        f"{data['machine']['cpus']} cores.",
+        "",
+        header,
+        "|---|---|---|---|---|" if before else "|---|---|---|",
+    ]
+    for name, label in labels.items():
+        now = after[name]["median_s"]
+        target = targets.get(name)
+        judged = verdict(now, target, higher_is_better=False) if target else ""
+        if before:
+            was = before[name]["median_s"]
+            lines.append(f"| {label} | {was} | {now} | {target or ''} | {judged} |")
+        else:
+            lines.append(f"| {label} | {now} | {judged} |")
+    return [*lines, ""]
+
+
 def generative_section(data: dict[str, Any]) -> list[str]:
     """Markdown for the generative-latency benchmark."""
     ratio = data["full_answer_ms"]["p50"] / data["extractive_full_answer_ms"]["p50"]
@@ -217,6 +254,7 @@ def main() -> None:
         ("query", query_section),
         ("generative", generative_section),
         ("coldstart", coldstart_section),
+        ("startup", startup_section),
     ):
         data = load(name)
         if data is not None:
