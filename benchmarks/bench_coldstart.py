@@ -1,11 +1,12 @@
 """Cold start: from launching `assistant serve` until the page loads and the chat answers.
 
-    python -m benchmarks.bench_coldstart [--runs 3]
+    python -m benchmarks.bench_coldstart [--runs 3] [--out DIR]
 
 The seed index is built first (not timed). Each run starts a fresh server process on port 0 (it
 prints the port it bound) and records: the page answering HTTP 200, and the first question
 answered through the `ask` endpoint with gradio_client. For scale, `assistant ask` as a fresh
-process (model load included) is timed too. Writes benchmarks/results/coldstart.json.
+process (model load included) is timed too. Writes benchmarks/results/coldstart.json (or
+DIR/coldstart.json with --out DIR).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 from assistant import Assistant, Settings
-from benchmarks.common import REPO, save, stopwatch, summary_ms
+from benchmarks.common import REPO, RESULTS, save, stopwatch, summary_ms
 
 QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
 
@@ -67,11 +69,12 @@ def one_run(index_dir: Path) -> tuple[float, float]:
     return page, answered
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     """Measure and save."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where coldstart.json goes")
+    args = parser.parse_args(argv)
     index_dir = Path(tempfile.mkdtemp(prefix="bench-cold-")) / "index"
     Assistant(Settings.model_validate({"index_dir": index_dir})).ingest([REPO / "seeds"])
     pages, answers, cli = [], [], []
@@ -92,13 +95,14 @@ def main() -> None:
         "cli_ask_ms": summary_ms(cli),
         "runs": args.runs,
     }
-    save("coldstart", result)
+    save("coldstart", result, args.out)
     print(
         f"serve: page after {result['serve_page_ms']['p50'] / 1000:.1f} s, first answer after "
         f"{result['serve_first_answer_ms']['p50'] / 1000:.1f} s; "
         f"`assistant ask` cold {result['cli_ask_ms']['p50'] / 1000:.1f} s (p50 of {args.runs})"
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
