@@ -70,7 +70,9 @@ class HybridRetriever:
         timings: dict[str, float] = {}
         # The BM25 lookup needs no query vector: it runs beside the embedding and the vector
         # search (SQLite and ONNX Runtime release the GIL), so the slower of the two sets the pace.
-        lexical_job = lexical_pool().submit(self._lexical, query)
+        # Stemmed here, not in the pool: the process's first stem imports nltk (assistant.text),
+        # which must not run beside another thread's imports.
+        lexical_job = lexical_pool().submit(self._lexical, content_terms(query))
         # The first query of a process also opens the vector store beside the embedding (the
         # model loads in ONNX Runtime without the GIL while Chroma imports): a cold `ask` waits
         # for the slower of the two, not for both.
@@ -129,11 +131,10 @@ class HybridRetriever:
         )
 
     def _lexical(
-        self, query: str
+        self, query_terms: list[str]
     ) -> tuple[list[tuple[str, float]], dict[str, int], dict[str, float], int, float]:
         """BM25 hits, the query terms' chunk counts and IDF, the chunk count, milliseconds."""
         clock = time.perf_counter()
-        query_terms = content_terms(query)
         counts = self.catalog.term_counts(query_terms)
         total = self.catalog.chunk_count()
         idf = idf_from_counts(counts, total)

@@ -53,7 +53,8 @@ _nltk_lock = threading.Lock()
 def _import_nltk() -> None:
     """Import nltk once, on first use, hiding scipy and scikit-learn while it loads (if they are
     not loaded already). First used by the first stem or sentence split: a no-op ingest never
-    loads it, and `serve` loads it while warming up, on the main thread, before serving."""
+    loads it; `ask` and `serve` (warming up, before serving) load it on the main thread while
+    no other thread imports: one importing scipy or scikit-learn meanwhile would not find it."""
     with _nltk_lock:
         if "nltk.tokenize.punkt" in sys.modules:
             return
