@@ -36,14 +36,27 @@ def test_benchmark_module_imports_and_its_main_parses_help(
     assert "usage:" in capsys.readouterr().out
 
 
+# What the real runs write: results, the docs' numbers and charts, the shipped model.
+WRITTEN_BY_REAL_RUNS = (
+    *RESULTS.glob("*.json"),
+    *(REPO / "docs" / "evaluation").glob("*"),
+    REPO / "docs" / "benchmarks.md",
+    REPO / "assistant" / "answerers" / "extractive_model.json",
+)
+
+
 def results_digest() -> dict[str, str]:
-    """The committed results files, by content."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in RESULTS.glob("*.json")}
+    """The committed outputs of the benchmarks, by content."""
+    return {
+        str(path): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in WRITTEN_BY_REAL_RUNS
+        if path.is_file()
+    }
 
 
 @pytest.fixture
 def results_untouched() -> Iterator[None]:
-    """A tiny run must never write over the real results in benchmarks/results/."""
+    """A tiny run must never write over the real results, docs or model in the repository."""
     before = results_digest()
     yield
     assert results_digest() == before
@@ -109,3 +122,16 @@ def test_retrieval_sweep_and_extraction_recall_on_the_seed_corpus(
     assert "| seed |" in capsys.readouterr().out
     run("extraction_recall", "seed", "--json", str(tmp_path / "recall.json"))
     assert written(tmp_path / "recall.json")["seed"]["recall"] > 0.9  # type: ignore[index]
+
+
+@pytest.mark.usefixtures("results_untouched")
+def test_evaluation_protocol_on_the_seed_corpus_alone(tmp_path: Path) -> None:
+    run(
+        "eval_corpora",
+        *("--corpora", "seed", "--work", str(tmp_path / "w"), "--charts", str(tmp_path / "c")),
+        *("--json", str(tmp_path / "eval.json")),
+    )
+    seed = written(tmp_path / "eval.json")["seed"]
+    assert 0 < seed["metrics"]["accuracy"] <= 1  # type: ignore[index]
+    assert "followup" in seed["by_label"]  # type: ignore[operator]
+    assert (tmp_path / "c" / "seed-metrics.svg").exists()
