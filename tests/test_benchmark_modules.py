@@ -95,12 +95,17 @@ def test_ingest_throughput_on_seeds(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("results_untouched")
-def test_start_up_of_fresh_processes(tmp_path: Path) -> None:
+def test_start_up_of_fresh_processes_and_its_report(tmp_path: Path) -> None:
     run("bench_startup", "--rounds", "1", "--out", str(tmp_path))
     commands = written(tmp_path / "startup.json")["commands"]
     assert isinstance(commands, dict)
     assert set(commands) == {"ask", "noop_ingest", "help"}
     assert all(item["median_s"] > 0 for item in commands.values())
+    # The report renders it (the ingest and query sections also draw plots: the [bench] extra).
+    run("report", "--results", str(tmp_path), "--docs", str(tmp_path / "docs"))
+    page = (tmp_path / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    assert "## Start-up" in page
+    assert "| cold `assistant ask` |" in page
 
 
 @pytest.mark.usefixtures("results_untouched")
