@@ -4,6 +4,7 @@ network address without logins and keys, and starts there only with the explicit
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -154,3 +155,16 @@ def test_the_override_starts_with_a_loud_warning(
     assert "WARNING: serving on 0.0.0.0" in log
     assert "NO LOGIN for the web chat" in log
     assert log.index("WARNING") < log.index("assistant: serving")
+
+
+def test_a_port_in_use_fails_at_once_with_a_clear_message(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = serve_at(tmp_path, "--port", str(port))
+    assert result.returncode == 1, result.stderr
+    assert f"assistant: error: cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "--port (0 picks a free one)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "index").exists()  # failed before anything was loaded
