@@ -6,9 +6,10 @@ An index of seeds/ is built first in a temporary folder (not timed). Then each r
 three commands once, each as a fresh process (`python -m assistant.cli ...`: imports, model and
 store opening included; the operating system's file cache is warm), one after the other, so
 that load from other jobs on a shared machine falls on all three alike. Reported: the median
-wall-clock time of each command over the rounds (and the spread). `--before DIR` also measures
-the `assistant` package of another checkout (e.g. `git archive` of an older commit), its runs
-interleaved with this checkout's in the same rounds, for a fair before/after. Writes
+wall-clock time of each command over the rounds (and the spread), and the median CPU time
+(user + system) of its process, which moves less with the machine's load. `--before DIR` also
+measures the `assistant` package of another checkout (e.g. `git archive` of an older commit),
+its runs interleaved with this checkout's in the same rounds, for a fair before/after. Writes
 benchmarks/results/startup.json (or DIR/startup.json with --out).
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -56,14 +58,17 @@ def environment(checkout: Path, root: Path) -> dict[str, str]:
     return env
 
 
-def timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
-    """Wall-clock seconds of one run of `command`, which must succeed."""
+def timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system) of one run of `command`, which must succeed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command[2:4])} failed: {result.stderr[-2000:]}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def measure(checkouts: dict[str, Path], rounds: int) -> dict[str, dict[str, Any]]:
@@ -75,7 +80,7 @@ def measure(checkouts: dict[str, Path], rounds: int) -> dict[str, dict[str, Any]
         todo = commands(root / "index")
         timed(todo["noop_ingest"], env, root)  # the first ingest builds the index
         plans[label] = (env, root, todo)
-    seconds: dict[str, dict[str, list[float]]] = {
+    seconds: dict[str, dict[str, list[tuple[float, float]]]] = {
         label: {name: [] for name in todo} for label, (_, _, todo) in plans.items()
     }
     for _ in range(rounds):
@@ -85,11 +90,12 @@ def measure(checkouts: dict[str, Path], rounds: int) -> dict[str, dict[str, Any]
     return {
         label: {
             name: {
-                "median_s": round(statistics.median(values), 3),
-                "min_s": round(min(values), 3),
-                "max_s": round(max(values), 3),
+                "median_s": round(statistics.median(wall for wall, _ in runs), 3),
+                "min_s": round(min(wall for wall, _ in runs), 3),
+                "max_s": round(max(wall for wall, _ in runs), 3),
+                "median_cpu_s": round(statistics.median(cpu for _, cpu in runs), 3),
             }
-            for name, values in timings.items()
+            for name, runs in timings.items()
         }
         for label, timings in seconds.items()
     }

@@ -147,14 +147,19 @@ def startup_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
     labels = {"ask": "cold `assistant ask`", "noop_ingest": "no-op `assistant ingest`",
               "help": "`assistant --help`"}  # fmt: skip
     after, before, targets = data["commands"], data.get("before"), data["targets_s"]
-    header = "| command | before s | after s | target s | |" if before else "| command | s | |"
+    header = (
+        "| command | before s | after s | target s | | before CPU s | after CPU s |"
+        if before
+        else "| command | s | | CPU s |"
+    )
     lines = [
         "## Start-up",
         "",
         f"`python -m benchmarks.bench_startup --rounds {data['rounds']}"
         + (" --before DIR`" if before else "`")
         + f": each command as a fresh process on the seed index, {data['rounds']} interleaved "
-        "rounds, median wall-clock seconds (model and store opening included; file cache warm). "
+        "rounds, median wall-clock seconds (model and store opening included; file cache warm; "
+        "judged against the target) and median CPU seconds of the process. "
         + (
             "Before: the package of the commit given as DIR (`git archive`), measured in the "
             "same rounds. "
@@ -165,17 +170,20 @@ def startup_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
         f"{data['machine']['cpus']} cores.",
         "",
         header,
-        "|---|---|---|---|---|" if before else "|---|---|---|",
+        "|---|---|---|---|---|---|---|" if before else "|---|---|---|---|",
     ]
     for name, label in labels.items():
         now = after[name]["median_s"]
         target = targets.get(name)
         judged = verdict(now, target, higher_is_better=False) if target else ""
+        cpu = after[name].get("median_cpu_s", "")
         if before:
-            was = before[name]["median_s"]
-            lines.append(f"| {label} | {was} | {now} | {target or ''} | {judged} |")
+            was, was_cpu = before[name]["median_s"], before[name].get("median_cpu_s", "")
+            lines.append(
+                f"| {label} | {was} | {now} | {target or ''} | {judged} | {was_cpu} | {cpu} |"
+            )
         else:
-            lines.append(f"| {label} | {now} | {judged} |")
+            lines.append(f"| {label} | {now} | {judged} | {cpu} |")
     return [*lines, ""]
 
 
