@@ -1,6 +1,6 @@
 """Start-up: a cold `assistant ask`, a no-op `assistant ingest` and `assistant --help`.
 
-    python -m benchmarks.bench_startup [--rounds 7] [--before DIR] [--out DIR]
+    python -m benchmarks.bench_startup [--rounds 7] [--before DIR [--before-name C]] [--out DIR]
 
 An index of seeds/ is built first in a temporary folder (not timed). Then each round runs the
 three commands once, each as a fresh process (`python -m assistant.cli ...`: imports, model and
@@ -108,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--before", type=Path, help="another checkout to measure in the same rounds (before)"
     )
+    parser.add_argument("--before-name", help="what --before is, for the report (a commit)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where startup.json goes")
     args = parser.parse_args(argv)
     checkouts = {"after": REPO} if args.before is None else {"before": args.before, "after": REPO}
@@ -115,6 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     data = {"rounds": args.rounds, "targets_s": TARGETS_S, "commands": result["after"]}
     if "before" in result:
         data["before"] = result["before"]
+        data["before_name"] = args.before_name or args.before.name
     path = save("startup", data, args.out)
     for label, timings in result.items():
         medians = ", ".join(f"{name} {item['median_s']:.2f} s" for name, item in timings.items())

@@ -161,8 +161,8 @@ def startup_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
         "rounds, median wall-clock seconds (model and store opening included; file cache warm; "
         "judged against the target) and median CPU seconds of the process. "
         + (
-            "Before: the package of the commit given as DIR (`git archive`), measured in the "
-            "same rounds. "
+            f"Before: the package of {data.get('before_name', 'an older commit')} (`git archive` "
+            "of it into DIR), measured in the same rounds. "
             if before
             else ""
         )
