@@ -120,12 +120,14 @@ $(BENCH_STAMP): $(LLM_STAMP)
 	$(BIN)/pip install --quiet -e '.[test,llm,bench]'
 	touch $@
 
-# Speed: ingest, query latency up to 1M chunks, SmolLM2 generation, cold start.
+# Speed: ingest, query latency up to 1M chunks, SmolLM2 generation, cold start of the server,
+# start-up of the command line (ask, no-op ingest, --help).
 bench: $(BENCH_STAMP) system-deps
 	$(BIN)/python -m benchmarks.bench_ingest
 	$(BIN)/python -m benchmarks.bench_query
 	$(BIN)/python -m benchmarks.bench_generative
 	$(BIN)/python -m benchmarks.bench_coldstart
+	$(BIN)/python -m benchmarks.bench_startup
 	$(BIN)/python -m benchmarks.report
 
 clean:

@@ -177,7 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
         "unless --allow-unauthenticated-remote is given, and then prints a loud warning.",
     )
     serve.add_argument("--host", help="interface to bind (default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default: 7860)")
+    serve.add_argument(
+        "--port", type=int, help="port (default: 7860; 0: any free port, the URL is printed)"
+    )
     serve.add_argument(
         "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
     )

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.accounts import Accounts, User, visible
 from assistant.answerers import (
@@ -23,10 +24,13 @@ from assistant.condense import condense
 from assistant.conversations import ConversationStore
 from assistant.embedding import Embedder
 from assistant.errors import BadQuestionError, IndexMissingError
-from assistant.ingest import Ingestor, ProgressCallback, ingest_running
+from assistant.indexlock import ingest_running
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.settings import Settings
 from assistant.types import Answer, IndexFingerprint, IngestReport, Message
+
+if TYPE_CHECKING:  # ingest (and every loader) is imported by the first ingest, not by a question
+    from assistant.ingest import ProgressCallback
 
 # What a question never needs and a terminal or page may act on. Terminal escape sequences
 # (ESC or the one-byte CSI, then their parameters) go whole, as do bidi embeddings, overrides
@@ -104,6 +108,8 @@ class Assistant:
         of this run into that collection (default: the settings' `collection_folders`, else
         where each file already is, else `default`).
         """
+        from assistant.ingest import Ingestor
+
         targets = [Path(p) for p in paths] if paths else list(self.settings.sources)
         ingestor = Ingestor(self.settings, self.catalog, self.store, self.embedder)
         with self._lock:

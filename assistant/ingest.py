@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from filelock import FileLock, Timeout
+from filelock import Timeout
 from tqdm import tqdm
 
 from assistant.catalog import SCHEMA_VERSION, VECTOR_COLLECTIONS, Catalog, ChunkWrite
@@ -26,6 +26,7 @@ from assistant.chunking import CHUNKER_VERSION, Chunker
 from assistant.collections import check_name, collection_for
 from assistant.embedding import Embedder
 from assistant.errors import IndexBusyError, LoadError
+from assistant.indexlock import writer_lock
 from assistant.loaders import (
     EXTRACTION_VERSION,
     content_hash,
@@ -188,23 +189,6 @@ def _walk(root: Path, base: Path, failed: list[FailedFile]) -> Iterator[Path]:
         stack.extend(reversed(subdirs))
 
 
-LOCK_FILE = "ingest.lock"
-
-
-def ingest_running(index_dir: Path) -> bool:
-    """Whether an ingest, in this process or another, holds the index's lock right now."""
-    path = index_dir / LOCK_FILE
-    if not path.exists():
-        return False
-    probe = FileLock(str(path))
-    try:
-        probe.acquire(timeout=0)
-    except Timeout:
-        return True
-    probe.release()
-    return False
-
-
 class Ingestor:
     """Brings the index in line with a set of files."""
 
@@ -260,7 +244,7 @@ class Ingestor:
             check_name(collection)
         started = time.perf_counter()
         self.settings.index_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.settings.index_dir / LOCK_FILE))
+        lock = writer_lock(self.settings.index_dir)
         try:
             lock.acquire(timeout=self.settings.ingest_lock_timeout)
         except Timeout as exc:

@@ -76,7 +76,13 @@ class HybridRetriever:
         timings: dict[str, float] = {}
         # The BM25 lookup needs no query vector: it runs beside the embedding and the vector
         # search (SQLite and ONNX Runtime release the GIL), so the slower of the two sets the pace.
-        lexical_job = lexical_pool().submit(self._lexical, query, collections)
+        # Stemmed here, not in the pool: the process's first stem imports nltk (assistant.text),
+        # which must not run beside another thread's imports.
+        lexical_job = lexical_pool().submit(self._lexical, content_terms(query), collections)
+        # The first query of a process also opens the vector store beside the embedding (the
+        # model loads in ONNX Runtime without the GIL while Chroma imports): a cold `ask` waits
+        # for the slower of the two, not for both.
+        opening = None if self.store.is_open else lexical_pool().submit(_open, self.store)
         clock = time.perf_counter()
         query_vector = self.embedder.embed_query(query)
         focus = focus_clause(query)
@@ -84,6 +90,8 @@ class HybridRetriever:
         timings["embed"] = _ms(clock)
 
         clock = time.perf_counter()
+        if opening is not None:
+            opening.result()  # a store that cannot open raises here, as the query would
         dense = self._dense(query_vector, collections)
         timings["dense"] = _ms(clock)
 
@@ -145,11 +153,10 @@ class HybridRetriever:
         return self.store.query(query_vector, self.candidates, where)
 
     def _lexical(
-        self, query: str, collections: Sequence[str] | None = None
+        self, query_terms: list[str], collections: Sequence[str] | None = None
     ) -> tuple[list[tuple[str, float]], dict[str, int], dict[str, float], int, float]:
         """BM25 hits, the query terms' chunk counts and IDF, the chunk count, milliseconds."""
         clock = time.perf_counter()
-        query_terms = content_terms(query)
         counts = self.catalog.term_counts(query_terms, collections)
         total = self.catalog.chunk_count(collections)
         idf = idf_from_counts(counts, total)
@@ -160,10 +167,14 @@ class HybridRetriever:
         return hits, counts, idf, total, _ms(clock)
 
 
+def _open(store: VectorStore) -> None:
+    store.collection  # noqa: B018  # connects on first use
+
+
 @lru_cache(maxsize=1)
 def lexical_pool() -> ThreadPoolExecutor:
-    """The threads that run BM25 lookups beside the embedding: made on the first query, not at
-    import (importing the package starts no thread)."""
+    """The threads that run BM25 lookups (and a first store opening) beside the embedding: made
+    on the first query, not at import (importing the package starts no thread)."""
     return ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")
 
 

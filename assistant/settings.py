@@ -119,7 +119,9 @@ class Settings(BaseSettings):
 
     # Serving.
     host: str = "127.0.0.1"
-    port: int = Field(7860, ge=1, le=65535)
+    port: int = Field(
+        7860, ge=0, le=65535, description="0: any free port (`serve` prints the URL it bound)."
+    )
 
     # Generative answerers (llamacpp, openai): model, endpoint, generation and verification.
     llm_model_path: Path | None = Field(

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import sys
+import threading
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from nltk.stem.snowball import SnowballStemmer
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+if TYPE_CHECKING:
+    from nltk.stem.snowball import SnowballStemmer
+    from nltk.tokenize.punkt import PunktSentenceTokenizer
 
 # A compact English stop list: function words plus question words, which carry no topic.
 STOPWORDS = frozenset(
@@ -30,7 +34,6 @@ STOPWORDS = frozenset(
 QUESTION_WORDS = frozenset(["who", "whom", "whose", "what", "which", "when", "where", "why", "how"])
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
-_STEMMER = SnowballStemmer("english")
 
 # Abbreviations after which a period does not end a sentence.
 _ABBREVIATIONS = {
@@ -41,10 +44,44 @@ _ABBREVIATIONS = {
 }  # fmt: skip
 
 
+# nltk treats these as optional (ImportError: a stub that raises) and the stemmer and Punkt never
+# use them, but nltk's package __init__ imports them when present: 1.3 s of its 1.6 s on 2 cores.
+_UNUSED_BY_NLTK_TEXT = ("scipy", "sklearn")
+_nltk_lock = threading.Lock()
+
+
+def _import_nltk() -> None:
+    """Import nltk once, on first use, hiding scipy and scikit-learn while it loads (if they are
+    not loaded already). First used by the first stem or sentence split: a no-op ingest never
+    loads it; `ask` and `serve` (warming up, before serving) load it on the main thread while
+    no other thread imports: one importing scipy or scikit-learn meanwhile would not find it."""
+    with _nltk_lock:
+        if "nltk.tokenize.punkt" in sys.modules:
+            return
+        hidden = [name for name in _UNUSED_BY_NLTK_TEXT if name not in sys.modules]
+        for name in hidden:
+            sys.modules[name] = None  # type: ignore[assignment]  # import -> ImportError
+        try:
+            import nltk.stem.snowball
+            import nltk.tokenize.punkt  # noqa: F401
+        finally:
+            for name in hidden:
+                if name in sys.modules and sys.modules[name] is None:
+                    del sys.modules[name]
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> SnowballStemmer:
+    _import_nltk()
+    from nltk.stem.snowball import SnowballStemmer
+
+    return SnowballStemmer("english")
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """The Snowball stem of a lower-cased word (cached: vocabularies are small)."""
-    return str(_STEMMER.stem(word))
+    return str(_stemmer().stem(word))
 
 
 def words(text: str) -> list[str]:
@@ -69,6 +106,9 @@ def content_terms(text: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _sentence_tokenizer() -> PunktSentenceTokenizer:
+    _import_nltk()
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
     params = PunktParameters()
     params.abbrev_types = set(_ABBREVIATIONS)
     return PunktSentenceTokenizer(params)

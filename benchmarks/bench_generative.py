@@ -1,11 +1,12 @@
 """Generative latency: SmolLM2-135M-Instruct through in-process llama.cpp, streamed.
 
-    python -m benchmarks.bench_generative [--questions 12]
+    python -m benchmarks.bench_generative [--questions 12] [--out DIR]
 
 Answerable seed golden questions go through `Assistant.stream` with the `llamacpp` answerer and
 its retrieval gate opened (so every question generates). For each: the time to the first
 streamed token and to the final, verified answer; the extractive answerer's full answer time on
-the same questions is the baseline. Writes benchmarks/results/generative.json.
+the same questions is the baseline. Writes benchmarks/results/generative.json (or
+DIR/generative.json with --out DIR).
 """
 
 from __future__ import annotations
@@ -13,18 +14,20 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from assistant import Answer, Assistant, Settings
 from assistant.evaluation.golden import load_golden
-from benchmarks.common import REPO, save, summary_ms
+from benchmarks.common import REPO, RESULTS, save, summary_ms
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     """Measure and save."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", type=int, default=12)
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where generative.json goes")
+    args = parser.parse_args(argv)
     items = load_golden(REPO / "tests" / "golden" / "seed_qa.jsonl")
     questions = [item.question for item in items if item.answerable and not item.history]
     questions = questions[: args.questions]
@@ -63,14 +66,15 @@ def main() -> None:
         "extractive_full_answer_ms": summary_ms(baseline),
         "streamed_pieces_mean": round(sum(tokens) / len(tokens), 1),
     }
-    save("generative", result)
+    save("generative", result, args.out)
     print(
         f"SmolLM2: first token p50 {result['first_token_ms']['p50']:.0f} ms, full answer p50 "
         f"{result['full_answer_ms']['p50']:.0f} ms; extractive p50 "
         f"{result['extractive_full_answer_ms']['p50']:.1f} ms "
         f"({result['full_answer_ms']['p50'] / result['extractive_full_answer_ms']['p50']:.0f}x)"
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -18,7 +18,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,7 +226,7 @@ def run_load(url: str, sessions: int, turns: int, api_key: str | None = None) ->
     return result
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the load against a server and save benchmarks/results/load.json."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", required=True, help="the server's base URL, ending with /")
@@ -234,7 +234,7 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=10)
     parser.add_argument("--api-key", help="an API key when the server requires one")
     parser.add_argument("--out", type=Path, help="write the JSON here instead of results/")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     summary = run_load(args.url, args.sessions, args.turns, args.api_key).summary()
     data = {"sessions": args.sessions, "turns": args.turns, **summary}
     print(json.dumps(data, indent=2))
@@ -242,7 +242,8 @@ def main() -> None:
         args.out.write_text(json.dumps({**data, "machine": machine()}, indent=2) + "\n", "utf-8")
     else:
         save("load", data)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,6 +1,7 @@
 """Warm query latency by stage at about 1k, 10k, 100k and 1M chunks, with memory.
 
     python -m benchmarks.bench_query [--sizes 1000,10000,100000,1000000] [--queries 98]
+    python -m benchmarks.bench_query --tiny --out DIR   # seeds/ at 3 and 20 chunks: seconds
 
 The real corpus (the Python docs pages) is ingested once (~2.3k chunks). Larger indexes are
 synthetic: the real documents copied under new names until the size is reached, each copy's
@@ -8,7 +9,8 @@ chunk vectors the real ones plus Gaussian noise (cosine ~0.9 to the original, so
 index holds distinct points), its texts, sentence vectors and BM25 terms those of the original.
 The 98 golden questions are asked with the extractive answerer, after 10 warm-up questions; the
 floor is one query embedding plus the vector search, measured alone in the same run.
-Writes benchmarks/results/query.json.
+Writes benchmarks/results/query.json (or DIR/query.json with --out). `--tiny` runs the same
+steps on seeds/ and its golden questions, to check that the benchmark still works.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import json
 import sqlite3
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +28,12 @@ from assistant import Assistant, Settings
 from assistant.evaluation.golden import load_golden
 from benchmarks.common import (
     PYDOCS_GOLDEN,
+    RESULTS,
+    SEED_GOLDEN,
     current_rss_mb,
     pydocs_files,
     save,
+    seed_files,
     stopwatch,
     summary_ms,
 )
@@ -41,10 +47,10 @@ def settings_for(index_dir: Path) -> Settings:
     return Settings.model_validate({"index_dir": index_dir, "data_dir": index_dir / "data"})
 
 
-def build_real(index_dir: Path) -> Assistant:
+def build_real(index_dir: Path, files: list[Path]) -> Assistant:
     """Ingest the real corpus."""
     assistant = Assistant(settings_for(index_dir))
-    report = assistant.ingest(pydocs_files())
+    report = assistant.ingest(files)
     assert not report.failed, report.failed
     return assistant
 
@@ -135,23 +141,28 @@ def measure(assistant: Assistant, questions: list[str]) -> dict[str, object]:
     }
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     """Build each size, measure it, print and save the results."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,10000,100000,1000000")
+    parser.add_argument("--sizes", help="chunk counts (default 1000,10000,100000,1000000)")
     parser.add_argument("--queries", type=int, default=98)
-    args = parser.parse_args()
-    sizes = [int(size) for size in args.sizes.split(",")]
-    questions = [item.question for item in load_golden(PYDOCS_GOLDEN)][: args.queries]
+    parser.add_argument("--tiny", action="store_true", help="seeds/ at 3 and 20 chunks")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where query.json goes")
+    args = parser.parse_args(argv)
+    default_sizes = "3,20" if args.tiny else "1000,10000,100000,1000000"
+    sizes = [int(size) for size in (args.sizes or default_sizes).split(",")]
+    files = seed_files() if args.tiny else pydocs_files()
+    golden = load_golden(SEED_GOLDEN if args.tiny else PYDOCS_GOLDEN)
+    questions = [item.question for item in golden][: args.queries]
     workdir = Path(tempfile.mkdtemp(prefix="bench-query-"))
     with stopwatch() as elapsed:
-        real = build_real(workdir / "real")
+        real = build_real(workdir / "real", files)
     print(f"real corpus: {real.catalog.chunk_count()} chunks in {elapsed():.0f} s")
     results = []
     for size in sizes:
         with stopwatch() as elapsed:
             if size <= real.catalog.chunk_count():
-                assistant = _subset(real, workdir / f"n{size}", size)
+                assistant = _subset(real, workdir / f"n{size}", size, files)
             else:
                 assistant = build_scaled(real, workdir / f"n{size}", size)
         built = elapsed()
@@ -161,16 +172,17 @@ def main() -> None:
         print(json.dumps({"chunks": result["chunks"], "total": stages["total"],  # type: ignore[index]
                           "floor": result["floor_ms"], "rss_mb": result["rss_mb"]}))  # fmt: skip
         assistant.close()
-    save("query", {"sizes": results, "targets_at_10k_ms": {"p50": 40, "p95": 80}})
+    save("query", {"sizes": results, "targets_at_10k_ms": {"p50": 40, "p95": 80}}, args.out)
+    return 0
 
 
-def _subset(real: Assistant, index_dir: Path, size: int) -> Assistant:
+def _subset(real: Assistant, index_dir: Path, size: int, files: list[Path]) -> Assistant:
     """A real index of the first documents holding about `size` chunks."""
     assistant = Assistant(settings_for(index_dir))
     chosen: list[Path] = []
     total = 0
     records = real.catalog.documents()
-    for path in pydocs_files():
+    for path in files:
         record = records[str(path)]
         if total >= size:
             break
@@ -181,4 +193,4 @@ def _subset(real: Assistant, index_dir: Path, size: int) -> Assistant:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

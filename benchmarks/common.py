@@ -17,6 +17,7 @@ RESULTS = REPO / "benchmarks" / "results"
 PYDOCS_ROOT = Path("/usr/share/doc/python3.11/html")
 PYDOCS_LIST = REPO / "tests" / "golden" / "pydocs_corpus.txt"
 PYDOCS_GOLDEN = REPO / "tests" / "golden" / "pydocs_qa.jsonl"
+SEED_GOLDEN = REPO / "tests" / "golden" / "seed_qa.jsonl"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -34,6 +35,11 @@ def pydocs_files() -> list[Path]:
     return [
         PYDOCS_ROOT / line.strip() for line in lines if line.strip() and not line.startswith("#")
     ]
+
+
+def seed_files() -> list[Path]:
+    """The tiny corpus of `--tiny` runs (seeds/): a benchmark end to end in seconds."""
+    return sorted(path for path in (REPO / "seeds").iterdir() if path.is_file())
 
 
 @contextmanager
@@ -100,10 +106,10 @@ def machine() -> dict[str, Any]:
     return {"cpus": os.cpu_count(), "load_average_1m": round(load[0], 2)}
 
 
-def save(name: str, data: dict[str, Any]) -> Path:
-    """Write a benchmark's results as JSON under benchmarks/results/."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
+def save(name: str, data: dict[str, Any], results: Path = RESULTS) -> Path:
+    """Write a benchmark's results as JSON under benchmarks/results/ (or `results`)."""
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / f"{name}.json"
     data = {"benchmark": name, "machine": machine(), **data}
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return path

@@ -1,11 +1,13 @@
 """Write docs/benchmarks.md and its plots from benchmarks/results/*.json.
 
-python -m benchmarks.report
+python -m benchmarks.report [--results DIR] [--docs DIR]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,9 @@ from benchmarks.common import REPO, RESULTS
 DOCS = REPO / "docs"
 
 
-def load(name: str) -> dict[str, Any] | None:
+def load(name: str, results: Path = RESULTS) -> dict[str, Any] | None:
     """A saved result, if that benchmark ran."""
-    path = RESULTS / f"{name}.json"
+    path = results / f"{name}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
@@ -26,7 +28,7 @@ def verdict(value: float, target: float, higher_is_better: bool = True) -> str:
     return "met" if ok else "**missed**"
 
 
-def ingest_section(data: dict[str, Any]) -> list[str]:
+def ingest_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
     """Markdown for the ingest benchmark, and its plot."""
     ratios = data["ratios"]
     corpus = data["corpus"]
@@ -38,7 +40,7 @@ def ingest_section(data: dict[str, Any]) -> list[str]:
             "llama-index\ndefault": llama["chunks_per_cpu_s"],
         },
         "chunks per CPU-second (higher is better)",
-        DOCS / "bench-ingest.png",
+        docs / "bench-ingest.png",
     )
 
     def row(label: str, item: dict[str, Any]) -> str:
@@ -87,7 +89,7 @@ def ingest_section(data: dict[str, Any]) -> list[str]:
     ]
 
 
-def query_section(data: dict[str, Any]) -> list[str]:
+def query_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
     """Markdown for the query-latency benchmark, and its plot."""
     rows = data["sizes"]
     lines = [
@@ -123,11 +125,11 @@ def query_section(data: dict[str, Any]) -> list[str]:
         "![query latency](bench-query.png)",
         "",
     ]
-    _latency_plot(rows, DOCS / "bench-query.png")
+    _latency_plot(rows, docs / "bench-query.png")
     return lines
 
 
-def coldstart_section(data: dict[str, Any]) -> list[str]:
+def coldstart_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
     """Markdown for the cold-start benchmark."""
     return [
         "## Cold start",
@@ -140,7 +142,52 @@ def coldstart_section(data: dict[str, Any]) -> list[str]:
     ]
 
 
-def generative_section(data: dict[str, Any]) -> list[str]:
+def startup_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
+    """Markdown for the start-up benchmark (fresh processes, interleaved rounds, medians)."""
+    labels = {"ask": "cold `assistant ask`", "noop_ingest": "no-op `assistant ingest`",
+              "help": "`assistant --help`"}  # fmt: skip
+    after, before, targets = data["commands"], data.get("before"), data["targets_s"]
+    header = (
+        "| command | before s | after s | target s | | before CPU s | after CPU s |"
+        if before
+        else "| command | s | | CPU s |"
+    )
+    lines = [
+        "## Start-up",
+        "",
+        f"`python -m benchmarks.bench_startup --rounds {data['rounds']}"
+        + (" --before DIR`" if before else "`")
+        + f": each command as a fresh process on the seed index, {data['rounds']} interleaved "
+        "rounds, median wall-clock seconds (model and store opening included; file cache warm; "
+        "judged against the target) and median CPU seconds of the process. "
+        + (
+            f"Before: the package of {data.get('before_name', 'an older commit')} (`git archive` "
+            "of it into DIR), measured in the same rounds. "
+            if before
+            else ""
+        )
+        + f"Load average at the end: {data['machine']['load_average_1m']} on "
+        f"{data['machine']['cpus']} cores.",
+        "",
+        header,
+        "|---|---|---|---|---|---|---|" if before else "|---|---|---|---|",
+    ]
+    for name, label in labels.items():
+        now = after[name]["median_s"]
+        target = targets.get(name)
+        judged = verdict(now, target, higher_is_better=False) if target else ""
+        cpu = after[name].get("median_cpu_s", "")
+        if before:
+            was, was_cpu = before[name]["median_s"], before[name].get("median_cpu_s", "")
+            lines.append(
+                f"| {label} | {was} | {now} | {target or ''} | {judged} | {was_cpu} | {cpu} |"
+            )
+        else:
+            lines.append(f"| {label} | {now} | {judged} | {cpu} |")
+    return [*lines, ""]
+
+
+def generative_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
     """Markdown for the generative-latency benchmark."""
     ratio = data["full_answer_ms"]["p50"] / data["extractive_full_answer_ms"]["p50"]
     return [
@@ -202,8 +249,12 @@ def _latency_plot(rows: list[dict[str, Any]], path: Path) -> None:
     plt.close(figure)
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     """Regenerate docs/benchmarks.md."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the results to report")
+    parser.add_argument("--docs", type=Path, default=DOCS, help="where benchmarks.md goes")
+    args = parser.parse_args(argv)
     lines = [
         "# Benchmarks",
         "",
@@ -217,13 +268,16 @@ def main() -> None:
         ("query", query_section),
         ("generative", generative_section),
         ("coldstart", coldstart_section),
+        ("startup", startup_section),
     ):
-        data = load(name)
+        data = load(name, args.results)
         if data is not None:
-            lines += section(data)
-    (DOCS / "benchmarks.md").write_text("\n".join(lines), encoding="utf-8")
-    print(f"wrote {DOCS / 'benchmarks.md'}")
+            lines += section(data, args.docs)
+    args.docs.mkdir(parents=True, exist_ok=True)
+    (args.docs / "benchmarks.md").write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {args.docs / 'benchmarks.md'}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,6 +1,7 @@
 """Sweep the rerank weight on the tuning corpora: key fact and right document in the top k.
 
     python -m benchmarks.tune_retrieval [--work DIR] [--weights 0,0.25,0.5,0.75] [--k 5]
+                                        [--corpora NAME ...]
 
 Indexes each tuning corpus into WORK (incremental, shared with `benchmarks.eval_corpora`) and,
 for every weight, retrieves each answerable golden question's standalone form and reports the
@@ -30,10 +31,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="where the indexes go (default: tmp)")
     parser.add_argument("--weights", default="0,0.25,0.5,0.75")
     parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--corpora", nargs="*", help="only these tuning corpora (default: all)")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="assistant-tune-"))
     weights = [float(w) for w in args.weights.split(",")]
-    tuning = {n: c for n, c in all_corpora().items() if c.role == "tuning" and c.available}
+    tuning = {
+        n: c
+        for n, c in all_corpora().items()
+        if c.role == "tuning" and c.available and (not args.corpora or n in args.corpora)
+    }
     print("| corpus | " + " | ".join(f"w={w:g} key fact / hit" for w in weights) + " |")
     print("|---|" + "---|" * len(weights))
     means = {w: 0.0 for w in weights}

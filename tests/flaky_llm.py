@@ -5,8 +5,8 @@ of the ways real endpoints fail."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +23,7 @@ Mode = Literal[
     "empty_choices",  # `choices: []` in every chunk: no text at all
     "http_500",
     "cut_mid_stream",  # a few words, then the connection drops without the end of the body
-    "stalled",  # a few words, then nothing until the client gives up
+    "stalled",  # a few words, then nothing: only the client's own timeout ends the wait
 ]
 FAILURES: tuple[Mode, ...] = (
     "malformed_json",
@@ -107,7 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.close()  # no final chunk, no [DONE]: the body is truncated
                 return
             if index == 2 and mode == "stalled":
-                time.sleep(30)  # longer than the client's timeout
+                self.server.closing.wait()  # silent for as long as the endpoint runs
                 return
         self._event(_chunk_of([{"index": 0, "delta": {}, "finish_reason": "stop"}]))
         self._chunk(b"data: [DONE]\n\n")
@@ -149,20 +149,29 @@ def _chunk_of(choices: list[dict[str, Any]]) -> dict[str, Any]:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     state: FlakyLLM
+    closing: threading.Event
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Quiet: clients that give up on a stalled reply reset their connection."""
 
 
 @contextmanager
-def flaky_llm(port: int = 0) -> Iterator[FlakyLLM]:
-    """The endpoint on loopback `port` (0: a free one), healthy to begin with."""
-    server = _Server(("127.0.0.1", port), _Handler)
+def flaky_llm(bound: socket.socket | None = None) -> Iterator[FlakyLLM]:
+    """The endpoint on a free loopback port, healthy to begin with; or on `bound`, a socket
+    bound but not yet listening (a port that refused connections until now)."""
+    server = _Server(("127.0.0.1", 0), _Handler, bind_and_activate=bound is None)
+    if bound is not None:
+        server.socket.close()
+        server.socket = bound
+        server.server_address = bound.getsockname()
+        server.server_activate()
     server.state = FlakyLLM(f"http://127.0.0.1:{server.server_address[1]}/v1")
+    server.closing = threading.Event()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield server.state
     finally:
+        server.closing.set()  # ends the stalled replies
         server.shutdown()
         server.server_close()

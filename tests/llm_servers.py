@@ -3,6 +3,7 @@ loopback ports that refuse or never answer."""
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -14,9 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from assistant.answerers.llamacpp import bundled_model_path
-from tests.servers import free_port
 
-__all__ = ["SERVER_KEY", "SERVER_MODEL", "free_port", "llama_server", "silent_server"]
+__all__ = ["SERVER_KEY", "SERVER_MODEL", "llama_server", "silent_server"]
 
 SERVER_MODEL = "smollm2"
 SERVER_KEY = "test-key-5f3a9c"  # the server demands it: proves the key is sent
@@ -24,8 +24,8 @@ SERVER_KEY = "test-key-5f3a9c"  # the server demands it: proves the key is sent
 
 @contextmanager
 def llama_server(log_file: Path, startup_seconds: float = 180.0) -> Iterator[str]:
-    """`python -m llama_cpp.server` with the bundled SmolLM2 on a free port; yields its /v1 URL."""
-    port = free_port()
+    """`python -m llama_cpp.server` with the bundled SmolLM2 on port 0; yields its /v1 URL (the
+    port read back from the "Uvicorn running on" line it logs once bound)."""
     command = [
         sys.executable,
         "-m",
@@ -37,7 +37,7 @@ def llama_server(log_file: Path, startup_seconds: float = 180.0) -> Iterator[str
         "--host",
         "127.0.0.1",
         "--port",
-        str(port),
+        "0",
         "--n_ctx",
         "4096",
         "--api_key",
@@ -46,6 +46,7 @@ def llama_server(log_file: Path, startup_seconds: float = 180.0) -> Iterator[str
     with log_file.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         try:
+            port = _wait_for_port(process, startup_seconds, log_file)
             base_url = f"http://127.0.0.1:{port}/v1"
             _wait_until_up(base_url, process, startup_seconds, log_file)
             yield base_url
@@ -56,6 +57,22 @@ def llama_server(log_file: Path, startup_seconds: float = 180.0) -> Iterator[str
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=20)
+
+
+RUNNING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+
+
+def _wait_for_port(process: subprocess.Popen[bytes], seconds: float, log_file: Path) -> int:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = RUNNING.search(log_file.read_text(errors="replace"))
+        if found:
+            return int(found.group(1))
+        if process.poll() is not None:
+            tail = log_file.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"llama_cpp.server exited with {process.returncode}:\n{tail}")
+        time.sleep(0.3)
+    raise RuntimeError(f"llama_cpp.server did not bind a port within {seconds:g} s")
 
 
 def _wait_until_up(

@@ -1,10 +1,16 @@
-"""Every benchmark module imports, and the ones that take arguments answer --help: a renamed
-function breaks `make check`, not the next `make bench` an hour in."""
+"""Every benchmark module imports, the ones that take arguments answer --help, and every
+benchmark runs end to end on a tiny size, writing only under a temporary folder: a renamed
+function breaks `make check`, not the next `make bench` an hour in. (The benchmarks that need a
+server or llama.cpp run in tests/test_benchmark_serving.py and tests/test_benchmark_llm.py.)"""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
+import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +19,7 @@ from tests.conftest import REPO
 MODULES = sorted(
     path.stem for path in (REPO / "benchmarks").glob("*.py") if path.stem != "__init__"
 )
+RESULTS = REPO / "benchmarks" / "results"
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -27,3 +34,109 @@ def test_benchmark_module_imports_and_its_main_parses_help(
         main(["--help"])
     assert exited.value.code == 0
     assert "usage:" in capsys.readouterr().out
+
+
+# What the real runs write: results, the docs' numbers and charts, the shipped model.
+WRITTEN_BY_REAL_RUNS = (
+    *RESULTS.glob("*.json"),
+    *(REPO / "docs" / "evaluation").glob("*"),
+    REPO / "docs" / "benchmarks.md",
+    REPO / "assistant" / "answerers" / "extractive_model.json",
+)
+
+
+def results_digest() -> dict[str, str]:
+    """The committed outputs of the benchmarks, by content."""
+    return {
+        str(path): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in WRITTEN_BY_REAL_RUNS
+        if path.is_file()
+    }
+
+
+@pytest.fixture
+def results_untouched() -> Iterator[None]:
+    """A tiny run must never write over the real results, docs or model in the repository."""
+    before = results_digest()
+    yield
+    assert results_digest() == before
+
+
+def run(name: str, *argv: str) -> None:
+    """`python -m benchmarks.NAME ARGV`, in this process (the model is already loaded)."""
+    main = importlib.import_module(f"benchmarks.{name}").main
+    assert main(list(argv)) in (0, None)
+
+
+def written(path: Path) -> dict[str, object]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.mark.usefixtures("results_untouched")
+def test_query_latency_on_a_tiny_index(tmp_path: Path) -> None:
+    run("bench_query", "--tiny", "--queries", "3", "--out", str(tmp_path))
+    sizes = written(tmp_path / "query.json")["sizes"]
+    assert isinstance(sizes, list)
+    assert [size["target"] for size in sizes] == [3, 20]
+    assert sizes[1]["chunks"] >= 20  # the synthetic copies were made
+    assert all(size["stages_ms"]["total"]["p50"] > 0 for size in sizes)
+
+
+@pytest.mark.usefixtures("results_untouched")
+def test_ingest_throughput_on_seeds(tmp_path: Path) -> None:
+    run("bench_ingest", "--tiny", "--out", str(tmp_path))
+    data = written(tmp_path / "ingest.json")
+    assert data["corpus"]["files"] == 1  # type: ignore[index]
+    assert data["ingest"]["chunks_per_s"] > 0  # type: ignore[index]
+    assert data["bare_encoder"]["chunks_per_s"] > 0  # type: ignore[index]
+    assert data["noop_reingest"]["seconds"] < data["ingest"]["seconds"]  # type: ignore[index]
+
+
+@pytest.mark.usefixtures("results_untouched")
+def test_start_up_of_fresh_processes_and_its_report(tmp_path: Path) -> None:
+    run("bench_startup", "--rounds", "1", "--out", str(tmp_path))
+    commands = written(tmp_path / "startup.json")["commands"]
+    assert isinstance(commands, dict)
+    assert set(commands) == {"ask", "noop_ingest", "help"}
+    assert all(item["median_s"] > 0 for item in commands.values())
+    # The report renders it (the ingest and query sections also draw plots: the [bench] extra).
+    run("report", "--results", str(tmp_path), "--docs", str(tmp_path / "docs"))
+    page = (tmp_path / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    assert "## Start-up" in page
+    assert "| cold `assistant ask` |" in page
+
+
+@pytest.mark.usefixtures("results_untouched")
+def test_answerers_comparison_on_two_seed_questions(tmp_path: Path) -> None:
+    out = tmp_path / "answerers.json"
+    run(
+        "answerers", "--set", "seed", "--limit", "2", "--answerer", "extractive", "--json", str(out)
+    )
+    runs = written(out)["runs"]
+    assert isinstance(runs, list)
+    assert [len(item["answers"]) for item in runs] == [2]
+
+
+@pytest.mark.usefixtures("results_untouched")
+def test_retrieval_sweep_and_extraction_recall_on_the_seed_corpus(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run("tune_retrieval", "--corpora", "seed", "--weights", "0", "--work", str(tmp_path / "w"))
+    assert "| seed |" in capsys.readouterr().out
+    run("extraction_recall", "seed", "--json", str(tmp_path / "recall.json"))
+    assert written(tmp_path / "recall.json")["seed"]["recall"] > 0.9  # type: ignore[index]
+
+
+@pytest.mark.usefixtures("results_untouched")
+def test_evaluation_protocol_on_the_seed_corpus_alone(tmp_path: Path) -> None:
+    run(
+        "eval_corpora",
+        *("--corpora", "seed", "--work", str(tmp_path / "w"), "--charts", str(tmp_path / "c")),
+        *("--json", str(tmp_path / "eval.json")),
+    )
+    seed = written(tmp_path / "eval.json")["seed"]
+    assert 0 < seed["metrics"]["accuracy"] <= 1  # type: ignore[index]
+    assert "followup" in seed["by_label"]  # type: ignore[operator]
+    assert (tmp_path / "c" / "seed-metrics.svg").exists()

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from assistant import Assistant
 from assistant.atomic import write_text_atomic
 from assistant.ui.feedback import read_feedback
 from tests.conftest import REPO, SEEDS, make_settings
+from tests.servers import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -149,13 +149,13 @@ def test_questions_are_answered_during_an_ingest(
         reader.start()
     try:
         assert writer.wait(timeout=600) == 0
+        finished = len(answers)  # then a few more questions against the finished index
+        wait_for(lambda: len(answers) >= finished + 2 or bool(errors), "two more answers")
     finally:
-        time.sleep(1.0)  # a few more questions against the finished index
         stop.set()
         for reader in readers:
             reader.join(timeout=120)
     assert errors == []
-    assert len(answers) >= 4
     for answer in answers:
         assert not answer.refused
         assert answer.citations

@@ -1,13 +1,16 @@
-"""SIGKILL `assistant ingest` at random moments; the next run must equal a clean build.
+"""SIGKILL `assistant ingest` at many moments; the next run must equal a clean build.
 
 Scenarios on one corpus (real files, real Chroma, the real embedding model): the first build,
 a re-ingest of changed and added files, a re-ingest after deletions, and a `--rebuild`. Each
-is killed several times in a row at random offsets spread over the length of an uninterrupted
-run (plus once right as a document write or removal starts), then run to completion; the
-index must hold the same documents, chunks, offsets, lexical rows and vectors as a clean build
-of the same files, with nothing pending and no orphan or missing vector.
+is killed several times in a row, then run to completion: once as each of its named steps
+starts (reading files, embedding, writing vectors, committing, removing, resetting: the
+ingest's own log says when), and at offsets drawn from a seeded
+generator over the length of an uninterrupted run. The index must hold the same documents,
+chunks, offsets, lexical rows and vectors as a clean build of the same files, with nothing
+pending and no orphan or missing vector. Only that outcome is asserted: where an offset kill
+lands depends on the machine's speed, so it is reported, never checked.
 
-The random seed is printed; `KILL_TEST_SEED=n` repeats a run.
+`KILL_TEST_SEED=n` draws other offsets (the default seed is fixed).
 """
 
 from __future__ import annotations
@@ -244,12 +247,12 @@ def torture(
     start: Path | None,
     clean: tuple[dict[str, Any], Timing],
     kills: int,
-    trigger: str | None,
+    triggers: tuple[str, ...],
     args: tuple[str, ...] = (),
 ) -> Path:
-    """Kill ingests of `corpus` over the index `start` (None: empty) `kills` times in a row at
-    random offsets (and once at `trigger`), then complete; assert it equals the clean build.
-
+    """Kill ingests of `corpus` over the index `start` (None: empty): once as each of
+    `triggers` is logged, then `kills` times at seeded offsets; complete; assert it equals the
+    clean build.
 
     Offsets are spread over an uninterrupted run of the same scenario (the clean build when
     the scenario is one, else measured here): every other one over the whole run, the others
@@ -269,8 +272,7 @@ def torture(
         index = fresh()
         measured = _complete(index, corpus)  # an uninterrupted run: its length, and a check
         assert_same_index(snapshot(index, corpus), expected, f"{name} uninterrupted")
-    plan: list[str | None] = [trigger] if trigger else []
-    plan += [None] * kills
+    plan: list[str | None] = [*triggers, *[None] * kills]
     index = fresh()
     while plan:
         step = plan[0]
@@ -278,6 +280,7 @@ def torture(
         span = measured.total - measured.startup if in_work else measured.total
         delay = None if step else trials.rng.uniform(0.02, 0.9) * span
         killed, elapsed, stage = _kill_at(index, corpus, delay, step, args, in_work)
+        assert killed or step is None, f"{name}: the ingest finished without logging {step!r}"
         if killed:
             plan.pop(0)
             trials.kills.append((name, round(elapsed, 2), stage))
@@ -291,7 +294,7 @@ def torture(
 
 
 def test_killed_ingests_end_identical_to_a_clean_build(tmp_path: Path) -> None:
-    seed = int(os.environ.get("KILL_TEST_SEED", random.SystemRandom().randrange(10**6)))
+    seed = int(os.environ.get("KILL_TEST_SEED", "16"))
     print(f"KILL_TEST_SEED={seed}")
     trials = Trials(random.Random(seed))
     started = time.monotonic()
@@ -304,7 +307,9 @@ def test_killed_ingests_end_identical_to_a_clean_build(tmp_path: Path) -> None:
 
     # 1. The first build.
     clean0 = clean_build("initial")
-    first = torture("initial", trials, tmp_path, corpus, None, clean0, 4, "writing")
+    # Each named kill comes early in its run, so the later steps still have work to log.
+    steps = ("read", "embedding", "writing", "committed")
+    first = torture("initial", trials, tmp_path, corpus, None, clean0, 4, steps)
 
     # 2. Changed and added files: old versions are replaced, their vectors become garbage.
     readme = corpus / "README.md"
@@ -315,16 +320,18 @@ def test_killed_ingests_end_identical_to_a_clean_build(tmp_path: Path) -> None:
         "# Canteen\n\nThe staff canteen serves pierogi every Thursday.\n", "utf-8"
     )
     clean1 = clean_build("changed")
-    changed = torture("changed", trials, tmp_path, corpus, first, clean1, 3, "writing")
+    steps = ("embedding", "writing")  # before any of the three changed files is committed
+    changed = torture("changed", trials, tmp_path, corpus, first, clean1, 3, steps)
 
     # 3. Deleted files: their documents are removed and their vectors collected.
     for path in (corpus / "guides" / "ui.md", corpus / "policy.docx", corpus / "page.html"):
         path.unlink()
     clean2 = clean_build("deleted")
-    deleted = torture("deleted", trials, tmp_path, corpus, changed, clean2, 2, "removed")
+    deleted = torture("deleted", trials, tmp_path, corpus, changed, clean2, 2, ("removed",))
 
     # 4. --rebuild: the index is emptied and rebuilt; completing without --rebuild suffices.
-    torture("rebuild", trials, tmp_path, corpus, deleted, clean2, 1, "resetting", ("--rebuild",))
+    rebuild = ("resetting",)
+    torture("rebuild", trials, tmp_path, corpus, deleted, clean2, 1, rebuild, ("--rebuild",))
 
     stages = Counter(stage for _, _, stage in trials.kills)
     summary = {
@@ -335,7 +342,5 @@ def test_killed_ingests_end_identical_to_a_clean_build(tmp_path: Path) -> None:
         "seconds": round(time.monotonic() - started, 1),
         "trials": trials.kills,
     }
-    print(json.dumps(summary, indent=1))
-    assert len(trials.kills) >= 14
-    assert {"embedding", "writing vectors to Chroma"} <= set(stages)
-    assert len(stages) >= 4, "the kills should land in several stages"
+    print(json.dumps(summary, indent=1))  # where the offset kills landed: reported, not checked
+    assert len(trials.kills) == (4 + 4) + (2 + 3) + (1 + 2) + (1 + 1)  # every planned kill

@@ -1,9 +1,37 @@
-"""Importing the package has no side effects a caller could notice: no thread is started."""
+"""Importing the package has no side effects a caller could notice (no thread is started), and
+each command imports only what its work uses: the heavy libraries are loaded lazily, so a
+question or a no-op ingest starts fast (benchmarks/bench_startup.py measures how fast)."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+
+from tests.conftest import SEEDS
+
+QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
+# Never needed by the command line's ask or ingest (the UI, the API, the torch backend, the
+# benchmarks), or imported by nltk although its stemmer and Punkt do not use them.
+NEVER = {"torch", "sentence_transformers", "llama_index", "gradio", "fastapi", "uvicorn",
+         "scipy", "sklearn", "transformers"}  # fmt: skip
+
+
+def loaded_after(code: str, cwd: Path | None = None) -> set[str]:
+    """The top-level packages and assistant modules imported after running `code` afresh."""
+    script = f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))\n"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    names = json.loads(result.stdout.strip().splitlines()[-1])
+    return {name if name.startswith("assistant.") else name.split(".")[0] for name in names}
 
 
 def test_importing_the_package_starts_no_thread() -> None:
@@ -16,3 +44,39 @@ def test_importing_the_package_starts_no_thread() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.strip() == "['MainThread']"
+
+
+def test_the_command_line_imports_no_heavy_library() -> None:
+    loaded = loaded_after("import assistant.cli")
+    heavy = NEVER | {"chromadb", "onnxruntime", "tokenizers", "nltk", "numpy"}
+    assert not loaded & heavy
+
+
+def test_a_question_imports_what_it_uses_and_nothing_more(seed_index: Path) -> None:
+    code = (
+        "from assistant.cli import main\n"
+        f"assert main(['ask', {QUESTION!r}, '--index', {str(seed_index)!r}]) == 0\n"
+    )
+    loaded = loaded_after(code)
+    assert {"chromadb", "onnxruntime", "nltk"} <= loaded  # it did search and answer
+    assert not loaded & NEVER
+    assert "assistant.ingest" not in loaded  # nor the ingest and its loaders
+    assert "assistant.loaders" not in loaded
+
+
+def test_a_no_op_ingest_loads_neither_the_model_nor_chroma(
+    seed_index: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index)
+    code = (
+        "import contextlib, io, json\n"
+        "from assistant.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    assert main(['ingest', {str(SEEDS)!r}, '--index', {str(index)!r}, '--json']) == 0\n"
+        "report = json.loads(out.getvalue())['documents']\n"
+        "assert (report['unchanged'], report['added'], report['updated']) == (1, 0, 0), report\n"
+    )
+    loaded = loaded_after(code)
+    assert not loaded & (NEVER | {"chromadb", "onnxruntime", "tokenizers", "nltk"})

@@ -11,7 +11,8 @@ import pytest
 
 from assistant import Answer, Assistant
 from tests.conftest import INJECTION_FILE, SEED_FILE, make_settings
-from tests.llm_servers import SERVER_KEY, SERVER_MODEL, free_port, llama_server, silent_server
+from tests.llm_servers import SERVER_KEY, SERVER_MODEL, llama_server, silent_server
+from tests.servers import refused_port
 from tests.test_llm import ANSWERABLE, FLAGSHIP, UNANSWERABLE, assert_verified, stream_answer
 
 pytestmark = pytest.mark.integration
@@ -88,8 +89,9 @@ def test_wrong_key_falls_back_and_is_never_shown(
 
 
 def test_server_that_is_down_gives_quotes_and_a_notice(seed_index: Path) -> None:
-    url = f"http://127.0.0.1:{free_port()}/v1"
-    answer = ask(seed_index, url, FLAGSHIP, llm_retries=1)
+    with refused_port() as port:
+        url = f"http://127.0.0.1:{port}/v1"
+        answer = ask(seed_index, url, FLAGSHIP, llm_retries=1)
     assert answer.notice == (
         f"The language model was unavailable (cannot connect to {url}); "
         "showing quoted sentences instead."

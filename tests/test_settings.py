@@ -85,11 +85,23 @@ def test_unknown_answerer_is_named(tmp_path: Path) -> None:
         create_answerer("fake", Settings(index_dir=tmp_path))  # a test double, not a product one
 
 
-@pytest.mark.parametrize("field", ["port", "chroma_port"])
-@pytest.mark.parametrize("value", [0, -5, 65536])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("port", -5),
+        ("port", 65536),
+        ("chroma_port", 0),
+        ("chroma_port", -5),
+        ("chroma_port", 65536),
+    ],
+)
 def test_ports_outside_the_tcp_range_are_refused(field: str, value: int) -> None:
     with pytest.raises(ValidationError, match=field):
         Settings.model_validate({field: value})
+
+
+def test_port_zero_serves_on_any_free_port() -> None:
+    assert Settings.model_validate({"port": 0}).port == 0  # `serve` prints the port it bound
 
 
 def test_the_settings_file_in_use_is_kept_from_gradio(

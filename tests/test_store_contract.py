@@ -5,10 +5,8 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,46 +14,21 @@ import pytest
 
 from assistant import Assistant, Settings
 from tests.conftest import SEED_FILE, make_settings
+from tests.servers import refused_port, start_chroma, start_with_port_retries, stop_process
 
 _collections = itertools.count()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A real Chroma server on a free loopback port for the whole session."""
-    chroma = Path(sys.executable).with_name("chroma")
-    port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
-    log = (path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [str(chroma), "run", "--path", str(path / "data"), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError as exc:
-            if process.poll() is not None:
-                log_text = (path / "server.log").read_text()
-                raise RuntimeError(f"chroma run exited: {log_text}") from exc
-            time.sleep(0.3)
-    else:
-        raise TimeoutError("chroma run did not start")
+    # `chroma run` cannot report a port it picked: a port taken before it binds is retried.
+    port, process = start_with_port_retries(
+        lambda port: (port, start_chroma(port, path / "data", path / "server.log"))
+    )
     yield port
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
+    stop_process(process)
 
 
 @pytest.fixture(params=["embedded", "http"])
@@ -135,6 +108,7 @@ def test_unreachable_server_is_a_clear_error(mode: str, tmp_path: Path) -> None:
     from assistant.vectorstore import VectorStoreError
 
     shutil.rmtree(tmp_path / "index", ignore_errors=True)
-    settings = make_settings(tmp_path / "index", chroma_mode=mode, chroma_port=free_port())
-    with pytest.raises(VectorStoreError, match="cannot reach the Chroma server"):
-        Assistant(settings).store.count()
+    with refused_port() as port:
+        settings = make_settings(tmp_path / "index", chroma_mode=mode, chroma_port=port)
+        with pytest.raises(VectorStoreError, match="cannot reach the Chroma server"):
+            Assistant(settings).store.count()

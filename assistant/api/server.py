@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 import time
 
@@ -17,6 +18,26 @@ from assistant.settings import Settings
 
 class UnsafeBindError(AssistantError):
     """The server would be open to the network without logins or keys."""
+
+
+class PortInUseError(AssistantError):
+    """The address to serve on cannot be bound (taken, or not this machine's)."""
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """A socket bound to `host:port` (port 0: any free port, read it back with getsockname)."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host.strip("[]"), port))
+    except OSError as exc:
+        listener.close()
+        raise PortInUseError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
+            "choose another --port (0 picks a free one)"
+        ) from exc
+    return listener
 
 
 def unguarded_parts(settings: Settings, *, api: bool, ui: bool, has_logins: bool) -> list[str]:
@@ -107,6 +128,10 @@ def serve(settings: Settings, *, api: bool = True, ui: bool = True) -> None:
     warning = check_bind(settings, api=api, ui=ui, has_logins=has_logins)
     if warning:
         print(warning, file=sys.stderr, flush=True)
+    # Bound before anything loads: a taken port fails at once, and port 0 becomes the real port
+    # the chat, the API and the printed URL all use.
+    listener = bind_listener(settings.host, settings.port)
+    settings = settings.with_overrides(port=listener.getsockname()[1])
     assistant = Assistant(settings)
     app = build_server(assistant, api=api, ui=ui)  # checks logins and key hashes
     warm_up(assistant)
@@ -114,7 +139,8 @@ def serve(settings: Settings, *, api: bool = True, ui: bool = True) -> None:
     offered = [f"the chat at {base}/"] if ui else []
     offered += [f"the API at {base}/v1 (docs/api.md)"] if api else []
     print(f"assistant: serving {' and '.join(offered)}", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    config = uvicorn.Config(app, log_level=settings.log_level)
+    uvicorn.Server(config).run(sockets=[listener])
 
 
 def _url_host(host: str) -> str:

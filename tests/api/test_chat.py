@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -115,11 +115,20 @@ def test_a_failure_after_the_stream_started_is_an_error_event() -> None:
 
 def test_a_slow_answer_keeps_the_connection_alive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(chat, "KEEPALIVE_SECONDS", 0.01)
+    kept_alive = threading.Event()
 
-    def slow() -> Answer:
-        time.sleep(0.5)
+    def slow() -> Answer:  # pending until the stream has sent a keep-alive, however long that is
+        assert kept_alive.wait(60), "no keep-alive while the answer was pending"
         return ANSWER
 
-    events = events_of(slow)
+    async def collect() -> list[str]:
+        events = []
+        async for event in chat.stream_events(slow, "m", 3, False):
+            events.append(event)
+            if event == ": keep-alive\n\n":
+                kept_alive.set()
+        return events
+
+    events = asyncio.run(collect())
     assert ": keep-alive\n\n" in events
     assert events.index(": keep-alive\n\n") == 1  # after the role, before any text

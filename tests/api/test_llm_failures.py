@@ -15,13 +15,15 @@ from assistant.ui.app import answer_stream
 from benchmarks.bench_load import Reply, check_reply
 from tests.conftest import make_settings
 from tests.flaky_llm import FAILURES, FlakyLLM, Mode, flaky_llm
-from tests.servers import Server, free_port, start_server, stop_server
+from tests.servers import Server, refusing_socket, start_server, stop_server
 
 pytestmark = pytest.mark.integration
 
 QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 UNAVAILABLE = "The language model was unavailable ("
-TIMEOUT = 2.0
+# Only a stalled endpoint (silent until the test ends) runs into it; a healthy reply from this
+# loopback endpoint takes milliseconds, so even a loaded machine stays far inside it.
+TIMEOUT = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -89,15 +91,15 @@ def test_a_failing_endpoint_gives_quotes_with_a_notice_then_recovers(
 
 
 def test_an_endpoint_that_is_down_and_comes_back(seed_index: Path) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/v1"
-    down = Assistant(make_settings(seed_index, **llm_settings(url)))
-    answer = down.ask(QUESTION)
-    assert_fallback(answer)
-    assert f"cannot connect to {url}" in (answer.notice or "")
-    with flaky_llm(port) as llm:  # the endpoint starts: the same Assistant uses it again
-        assert llm.url == url
-        assert_from_the_llm(down.ask(QUESTION))
+    with refusing_socket() as held:  # refuses until the endpoint listens on it
+        url = f"http://127.0.0.1:{held.getsockname()[1]}/v1"
+        down = Assistant(make_settings(seed_index, **llm_settings(url)))
+        answer = down.ask(QUESTION)
+        assert_fallback(answer)
+        assert f"cannot connect to {url}" in (answer.notice or "")
+        with flaky_llm(held) as llm:  # the endpoint starts: the same Assistant uses it again
+            assert llm.url == url
+            assert_from_the_llm(down.ask(QUESTION))
 
 
 def test_the_web_chat_shows_the_notice(assistant: Assistant, healthy_afterwards: FlakyLLM) -> None:

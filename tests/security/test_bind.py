@@ -4,6 +4,7 @@ network address without logins and keys, and starts there only with the explicit
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import pytest
 from assistant.api.server import UnsafeBindError, check_bind
 from assistant.security import hash_api_key, hash_password
 from tests.conftest import make_settings
-from tests.servers import Server, free_port, server_env, start_server, stop_server
+from tests.servers import Server, server_env, start_server, stop_server
 
 pytestmark = pytest.mark.integration
 
@@ -96,7 +97,7 @@ def test_nothing_is_open_to_the_network_by_accident(
 
 
 def serve_at(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "assistant.cli", "serve", "--port", str(free_port())]
+    command = [sys.executable, "-m", "assistant.cli", "serve", "--port", "0"]
     return subprocess.run(
         [*command, "--index", str(tmp_path / "index"), *args],
         capture_output=True,
@@ -154,3 +155,16 @@ def test_the_override_starts_with_a_loud_warning(
     assert "WARNING: serving on 0.0.0.0" in log
     assert "NO LOGIN for the web chat" in log
     assert log.index("WARNING") < log.index("assistant: serving")
+
+
+def test_a_port_in_use_fails_at_once_with_a_clear_message(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = serve_at(tmp_path, "--port", str(port))
+    assert result.returncode == 1, result.stderr
+    assert f"assistant: error: cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "--port (0 picks a free one)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "index").exists()  # failed before anything was loaded

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from tests.conftest import SEEDS
-from tests.servers import Server, free_port, server_env, stop_server, wait_until_up
+from tests.servers import Server, launch_server, server_env, stop_server
 
 pytestmark = pytest.mark.integration
 
@@ -142,23 +142,14 @@ def guarded_server(guarded: Guarded) -> Iterator[Server]:
     index = guarded.root / "index"
     if not index.exists():
         assert guarded.run("ingest", str(SEEDS), "--index", str(index)).returncode == 0
-    port = free_port()
-    log = guarded.root / "serve.log"
-    command = [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)]
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            [*command, "--index", str(index)],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            env=guarded.env,
-            cwd=guarded.root,
-        )
-    server = Server(f"http://127.0.0.1:{port}/", index, guarded.root / "data", log, process)
-    try:
-        wait_until_up(server, "healthz")
-    except BaseException:
-        stop_server(server)
-        raise
+    server = launch_server(
+        [sys.executable, "-m", "assistant.cli", "serve", "--index", str(index)],
+        guarded.root,
+        index,
+        guarded.root / "data",
+        guarded.env,
+        "healthz",
+    )
     yield server
     stop_server(server)
 

@@ -20,7 +20,7 @@ from assistant import Answer, Settings
 from assistant.security import hash_api_key, hash_password
 from assistant.ui.feedback import feedback_record
 from tests.conftest import GOLDEN, SEEDS
-from tests.servers import Server, free_port, server_env, start_server, stop_server
+from tests.servers import Server, refused_port, server_env, start_server, stop_server
 
 pytestmark = pytest.mark.integration
 
@@ -211,11 +211,13 @@ def test_the_command_line_leaks_nothing(
     )
     assert (report / "result.json").exists(), evaluated.stderr
     # Chroma as a server that is not there, with its token: a clear error, not the token.
-    dead_chroma = {**settings, "chroma_mode": "http", "chroma_port": str(free_port())}
-    no_store = run_cli(tmp_path, dead_chroma, "ingest", str(SEEDS), "--index", str(tmp_path / "i"))
-    assert no_store.returncode != 0
-    assert "Traceback" not in no_store.stderr
-    no_store_ask = run_cli(tmp_path, dead_chroma, "ask", QUESTION, "--index", str(seed_index))
+    with refused_port() as port:
+        dead_chroma = {**settings, "chroma_mode": "http", "chroma_port": str(port)}
+        index = str(tmp_path / "i")
+        no_store = run_cli(tmp_path, dead_chroma, "ingest", str(SEEDS), "--index", index)
+        assert no_store.returncode != 0
+        assert "Traceback" not in no_store.stderr
+        no_store_ask = run_cli(tmp_path, dead_chroma, "ask", QUESTION, "--index", str(seed_index))
     outputs = {
         "ask --json": asked.stdout + asked.stderr,
         "ask": streamed.stdout + streamed.stderr,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +64,22 @@ def test_missing_index_is_an_error_message(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]:
-    """What `serve` hands uvicorn (instead of serving)."""
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[Any, dict[str, Any]]]]:
+    """What `serve` hands uvicorn (instead of serving): the app, and where it is bound."""
     import uvicorn
 
     calls: list[tuple[Any, dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
-    return calls
+    listeners: list[socket.socket] = []
+
+    def run(server: uvicorn.Server, sockets: list[socket.socket]) -> None:
+        listeners.extend(sockets)
+        host, port = sockets[0].getsockname()[:2]
+        calls.append((server.config.app, {"host": host, "port": port}))
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    yield calls
+    for listener in listeners:
+        listener.close()
 
 
 def mounted_blocks(asgi_app: Any) -> gr.Blocks:
@@ -82,7 +93,7 @@ def test_serve_warns_when_open_without_logins(
     seed_index: Path, served: list[Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = make_settings(
-        seed_index, host="0.0.0.0", max_upload_mb=3, allow_unauthenticated_remote=True
+        seed_index, host="0.0.0.0", port=0, max_upload_mb=3, allow_unauthenticated_remote=True
     )
     serve(settings, api=False)
     err = capsys.readouterr().err
@@ -90,6 +101,7 @@ def test_serve_warns_when_open_without_logins(
     assert "NO LOGIN for the web chat" in err
     ((asgi_app, options),) = served
     assert options["host"] == "0.0.0.0"
+    assert options["port"] > 0  # port 0: the one the system gave
     blocks = mounted_blocks(asgi_app)
     assert blocks.auth is None
     assert blocks.max_file_size == 3_000_000
@@ -105,6 +117,7 @@ def test_serve_with_logins_is_quiet(
     settings = make_settings(
         seed_index,
         host="0.0.0.0",
+        port=0,
         auth_users={"ann": hash_password("pw")},
         api_keys={"bot": hash_api_key("qa-chat-test-key-0000000000")},
     )
