@@ -22,7 +22,7 @@ from typing import Literal
 
 from assistant.catalog import Transaction, connect
 from assistant.collections import check_name
-from assistant.errors import AssistantError
+from assistant.errors import AccountError
 from assistant.security import api_key_digest, hash_password, new_api_key, verify_password
 
 Role = Literal["admin", "member"]
@@ -52,10 +52,6 @@ CREATE TABLE IF NOT EXISTS user_api_keys (
     created REAL NOT NULL
 );
 """
-
-
-class AccountError(AssistantError, ValueError):
-    """A user, group, grant or key operation that cannot be done as asked."""
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from assistant.accounts import AccountError
 from assistant.answerers import answerer_names
 from assistant.collections import CollectionError
 from assistant.errors import (
+    AccountError,
     AssistantError,
     BadQuestionError,
     IndexMissingError,

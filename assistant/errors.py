@@ -29,3 +29,7 @@ class VectorStoreError(AssistantError):
 
 class UnknownAnswererError(AssistantError, ValueError):
     """No answerer is registered under the name asked for; the message lists the known ones."""
+
+
+class AccountError(AssistantError, ValueError):
+    """A user, group, grant or key operation that cannot be done as asked."""
