@@ -1,30 +1,17 @@
 """Load a file into one extracted text plus the structure needed to locate spans in it.
 
-One module per format; each exposes `extract(data: bytes) -> Extracted`. Adding a format is one
-file plus one line in `EXTRACTORS`.
+One module per format; each exposes `extract(data: bytes) -> Extracted` (`extract(data, ocr)`
+for the formats OCR may read). Adding a format is one file plus one line in `EXTRACTORS`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import LoadError
-from assistant.loaders import (
-    csv,
-    docx,
-    eml,
-    epub,
-    html,
-    image,
-    odt,
-    pdf,
-    plain,
-    pptx,
-    rtf,
-    xlsx,
-)
 from assistant.loaders.base import Extracted
 from assistant.loaders.ocr import NeedsOcrError, Ocr
 from assistant.types import Document
@@ -34,24 +21,26 @@ from assistant.types import Document
 EXTRACTION_VERSION = "6"
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
-EXTRACTORS: dict[str, Callable[..., Extracted]] = {
-    ".txt": plain.extract_text,
-    ".text": plain.extract_text,
-    ".md": plain.extract_markdown,
-    ".markdown": plain.extract_markdown,
-    ".html": html.extract,
-    ".htm": html.extract,
-    ".pdf": pdf.extract,
-    ".docx": docx.extract,
-    ".pptx": pptx.extract,
-    ".xlsx": xlsx.extract,
-    ".csv": csv.extract,
-    ".tsv": csv.extract,
-    ".eml": eml.extract,
-    ".odt": odt.extract,
-    ".rtf": rtf.extract,
-    ".epub": epub.extract,
-    **{suffix: image.extract for suffix in IMAGE_SUFFIXES},
+# Suffix -> "module:function" of its extractor in this package, imported on first use (a
+# command that reads no file of a format never pays for its parser's import).
+EXTRACTORS: dict[str, str] = {
+    ".txt": "plain:extract_text",
+    ".text": "plain:extract_text",
+    ".md": "plain:extract_markdown",
+    ".markdown": "plain:extract_markdown",
+    ".html": "html:extract",
+    ".htm": "html:extract",
+    ".pdf": "pdf:extract",
+    ".docx": "docx:extract",
+    ".pptx": "pptx:extract",
+    ".xlsx": "xlsx:extract",
+    ".csv": "csv:extract",
+    ".tsv": "csv:extract",
+    ".eml": "eml:extract",
+    ".odt": "odt:extract",
+    ".rtf": "rtf:extract",
+    ".epub": "epub:extract",
+    **{suffix: "image:extract" for suffix in IMAGE_SUFFIXES},
 }
 # Formats whose extractor takes the OCR to use (None: recognition off) as a second argument.
 OCR_SUFFIXES = frozenset({".pdf", *IMAGE_SUFFIXES})
@@ -92,7 +81,7 @@ def document_from_bytes(
     """Extract a document from raw bytes of the given format (scans and images read by `ocr`)."""
     if not data.strip():
         raise LoadError("empty file")
-    extractor = EXTRACTORS.get(suffix)
+    extractor = extractor_for(suffix)
     if extractor is None:
         raise LoadError(f"unsupported file type {suffix or '(none)'!r}")
     try:
@@ -115,3 +104,15 @@ def document_from_bytes(
         headings=extracted.headings,
         page_starts=extracted.page_starts,
     )
+
+
+def extractor_for(suffix: str) -> Callable[..., Extracted] | None:
+    """The extractor of a suffix (its module imported now), or None for an unsupported one."""
+    target = EXTRACTORS.get(suffix)
+    if target is None:
+        return None
+    module, _, function = target.partition(":")
+    extractor: Callable[..., Extracted] = getattr(
+        importlib.import_module(f"assistant.loaders.{module}"), function
+    )
+    return extractor

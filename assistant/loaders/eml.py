@@ -112,13 +112,13 @@ def _attachment_name(part: EmailMessage) -> str:
 
 def _attachment_text(part: EmailMessage, name: str) -> Extracted | None:
     """An attachment's extracted text, or None when it is not a format read here (or broken)."""
-    from assistant.loaders import EXTRACTORS  # the registry imports this module
+    from assistant.loaders import extractor_for  # the registry names this module
 
     if part.get_content_type() == "message/rfc822":
         inner = part.get_payload()
         inner = inner[0] if isinstance(inner, list) and inner else inner
         return _message(inner) if isinstance(inner, EmailMessage) else None
-    extractor = EXTRACTORS.get(PurePath(name).suffix.lower())
+    extractor = extractor_for(PurePath(name).suffix.lower())
     payload = part.get_payload(decode=True)
     if extractor is None or not isinstance(payload, bytes) or not payload.strip():
         return None
