@@ -82,7 +82,7 @@ def build_scaled(real: Assistant, index_dir: Path, size: int, seed: int = 0) -> 
                 break
             doc_id = f"{document[0][:12]}c{copy}"
             db.execute(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO documents VALUES ({', '.join('?' * len(document))})",
                 (doc_id, f"/synthetic/{copy}{document[1]}", f"synthetic/{copy}/{document[2]}",
                  *document[3:]),
             )  # fmt: skip
