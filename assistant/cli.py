@@ -252,6 +252,11 @@ def _add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         help="ask every question of this collection only (repeat for several; default: all)",
     )
     evaluate.add_argument(
+        "--user",
+        metavar="NAME",
+        help="ask as this user: only the collections granted to them (docs/teams.md)",
+    )
+    evaluate.add_argument(
         "--report", type=Path, metavar="DIR", help="output directory (default: eval-report/)"
     )
     evaluate.add_argument(
@@ -541,6 +546,7 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
         answerer=args.answerer,
         k=args.k,
         collections=None if args.collections is None else tuple(args.collections),
+        user=args.user,
         report=args.report,
         compare=args.compare,
         fail_on_regression=args.fail_on_regression,

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.accounts import AccountError, Accounts, User
+from assistant.accounts import Accounts, User
 from assistant.collections import CollectionError
 from assistant.core import Assistant
+from assistant.errors import AccountError
 from tests.conftest import make_settings
 from tests.test_collections import QUESTIONS, SALARY, write_docs
 
@@ -189,3 +190,31 @@ def test_the_command_line_manages_users_grants_and_keys(tmp_path: Path) -> None:
     assert cli("api-keys", "revoke", key_id).returncode == 0
     assert cli("api-keys", "revoke", key_id).returncode == 2
     assert Accounts(tmp_path / "index" / "catalog.sqlite3").verify("alice", "pw-of-alice")
+
+
+def test_an_evaluation_runs_as_a_named_user(company: Assistant, tmp_path: Path) -> None:
+    import io
+    import json
+
+    from assistant.evaluation.command import EvalOptions, eval_command
+    from assistant.evaluation.config import EvalConfigError
+
+    golden = tmp_path / "hr.jsonl"
+    item = {"id": "salary", "question": SALARY, "must_contain_any": ["95,000"]}
+    golden.write_text(json.dumps(item) + "\n", "utf-8")
+
+    def run_as(user: str) -> dict[str, object]:
+        options = EvalOptions(
+            golden=(golden,), user=user, report=tmp_path / user, read_pyproject=False
+        )
+        assert eval_command(company.settings, options, out=io.StringIO()) == 0
+        result: dict[str, object] = json.loads((tmp_path / user / "result.json").read_text())
+        return result
+
+    alice, bob = run_as("alice"), run_as("bob")
+    assert alice["metrics"]["accuracy"] == 1.0  # type: ignore[index]
+    assert bob["metrics"]["accuracy"] == 0.0  # type: ignore[index]
+    assert bob["meta"]["user"] == "bob"  # type: ignore[index]
+    missing = EvalOptions(golden=(golden,), user="zed", report=tmp_path / "z", read_pyproject=False)
+    with pytest.raises(EvalConfigError, match="no user 'zed'"):
+        eval_command(company.settings, missing, out=io.StringIO())

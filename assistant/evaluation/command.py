@@ -38,6 +38,7 @@ class EvalOptions:
     answerer: str | None = None
     k: int | None = None
     collections: tuple[str, ...] | None = None  # None: every collection
+    user: str | None = None  # ask as this user (reads only what they may); None: unrestricted
     report: Path | None = None
     compare: Path | None = None
     fail_on_regression: bool = False
@@ -70,6 +71,7 @@ def resolve(options: EvalOptions, settings: Settings) -> tuple[Settings, EvalOpt
         answerer=settings.answerer,
         k=settings.top_k,
         collections=options.collections,
+        user=options.user,
         report=options.report or config.report or DEFAULT_REPORT,
         compare=options.compare or config.compare,
         fail_on_regression=options.fail_on_regression or config.fail_on_regression,
@@ -99,6 +101,7 @@ def run_evaluation(
     meta: dict[str, Any],
     progress: bool | None = None,
     collections: Sequence[str] | None = None,
+    user: str | None = None,
 ) -> EvalRun:
     """Evaluate items with a fresh Assistant (a progress bar on a terminal)."""
     from tqdm import tqdm
@@ -108,6 +111,9 @@ def run_evaluation(
 
     assistant = Assistant(settings)
     fingerprint = assistant.index_fingerprint()
+    member = None if user is None else assistant.accounts.user(user)
+    if user is not None and member is None:
+        raise EvalConfigError(f"no user {user!r} in {settings.index_dir} (assistant users list)")
     show = sys.stderr.isatty() if progress is None else progress
     started = time.perf_counter()
     with tqdm(total=len(items), desc="eval", unit="q", disable=not show, file=sys.stderr) as bar:
@@ -120,7 +126,12 @@ def run_evaluation(
             bar.set_postfix(accuracy=f"{tally[1] / tally[0]:.2f}")
 
         results = evaluate(
-            assistant, items, on_result=advance, k=settings.top_k, collections=collections
+            assistant,
+            items,
+            on_result=advance,
+            k=settings.top_k,
+            collections=collections,
+            user=member,
         )
     meta = {
         **meta,
@@ -129,6 +140,7 @@ def run_evaluation(
         "answerer": settings.answerer,
         "k": settings.top_k,
         "collections": None if collections is None else list(collections),
+        "user": user,
         "refusal_threshold": settings.refusal_threshold,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 2),
@@ -167,11 +179,15 @@ def eval_command(settings: Settings, options: EvalOptions, out: TextIO = sys.std
         "golden": [str(path) for path in options.golden],
         "skipped_drafts": 0 if options.include_drafts else len(drafts),
     }
-    if options.collections is not None:
+    if options.collections is not None or options.user is not None:
         from assistant.core import Assistant
 
-        Assistant(settings).check_collections(options.collections)
-    run = run_evaluation(settings, items, meta, options.progress, options.collections)
+        checking = Assistant(settings)
+        member = None if options.user is None else checking.accounts.user(options.user)
+        if options.user is not None and member is None:
+            raise EvalConfigError(f"no user {options.user!r} (assistant users list)")
+        checking.check_collections(options.collections, member)  # before the long run
+    run = run_evaluation(settings, items, meta, options.progress, options.collections, options.user)
     run = run.with_(checks=[threshold.check(run.metrics) for threshold in options.thresholds])
     if old is not None:
         comparison = compare(run, old, str(options.compare))

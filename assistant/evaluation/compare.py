@@ -104,6 +104,7 @@ _SETTINGS = (
     ("k", "k"),
     ("refusal_threshold", "refusal threshold"),
     ("collections", "collections"),
+    ("user", "user"),
 )
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from assistant.accounts import User
 from assistant.core import Assistant
 from assistant.errors import BadQuestionError
 from assistant.evaluation import metrics
@@ -183,19 +184,21 @@ def evaluate(
     on_result: Callable[[ItemResult], None] | None = None,
     k: int | None = None,
     collections: Sequence[str] | None = None,
+    user: User | None = None,
 ) -> list[ItemResult]:
     """Ask every golden question (with its history) and judge answers, citations and retrieval.
 
     Retrieval is scored on a separate ranking of depth max(k, 10) for the same standalone
     question; the answer comes from `Assistant.ask`, so its timings are the real ones.
     Citations are judged with the verifier on the assistant's own embedder. `collections`
-    limits every question to those collections, as `Assistant.ask` does.
+    limits every question to those collections and `user` to what that user may read, as
+    `Assistant.ask` does.
     """
     depth = k or assistant.settings.top_k
     support = Verifier(assistant.embedder).support
     results = []
     for item in items:
-        result = evaluate_item(assistant, item, depth, support, collections)
+        result = evaluate_item(assistant, item, depth, support, collections, user)
         results.append(result)
         if on_result is not None:
             on_result(result)
@@ -208,6 +211,7 @@ def evaluate_item(
     k: int,
     support: Support,
     collections: Sequence[str] | None = None,
+    user: User | None = None,
 ) -> ItemResult:
     """Ask one golden question and judge the answer, its citations and the retrieval."""
     try:
@@ -215,6 +219,8 @@ def evaluate_item(
     except BadQuestionError as exc:
         refusal = Answer(question=item.question, text="", refused=True)
         return ItemResult(item, refusal, False, False, error=str(exc))
-    ranking = assistant.retrieve(question.standalone, max(k, NDCG_DEPTH), collections=collections)
-    answer = assistant.ask(item.question, history=item.history, collections=collections)
+    ranking = assistant.retrieve(
+        question.standalone, max(k, NDCG_DEPTH), collections=collections, user=user
+    )
+    answer = assistant.ask(item.question, history=item.history, collections=collections, user=user)
     return judge(item, answer, judge_retrieval(item, ranking, k), support)
