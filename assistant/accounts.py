@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from assistant.catalog import Transaction, connect
 from assistant.collections import check_name
 from assistant.errors import AccountError
 from assistant.security import api_key_digest, hash_password, new_api_key, verify_password
+from assistant.sqlite import Transaction, connect
 
 Role = Literal["admin", "member"]
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")

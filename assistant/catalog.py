@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.collections import DEFAULT_COLLECTION
+from assistant.sqlite import Transaction, connect
 from assistant.text import terms
 from assistant.types import Chunk, Document, Heading
 
@@ -480,29 +481,3 @@ def idf_from_counts(counts: dict[str, int], total: int) -> dict[str, float]:
     return {
         term: math.log(1 + (total - count + 0.5) / (count + 0.5)) for term, count in counts.items()
     }
-
-
-def connect(path: Path, schema: str, foreign_keys: bool = False) -> sqlite3.Connection:
-    """A connection to a SQLite file beside the index (WAL, autocommit), with `schema` applied."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
-    if foreign_keys:
-        connection.execute("PRAGMA foreign_keys=ON")
-    connection.executescript(schema)
-    return connection
-
-
-class Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
-        return self.db
-
-    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.errors import AssistantError
+from assistant.sqlite import Transaction, connect
 from assistant.types import Answer, Conversation, ConversationSummary, ConversationTurn
 
 # Step i brings a file from version i to version i + 1. Append steps; never edit one.
@@ -301,16 +302,13 @@ class ConversationStore:
     def _db(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
+            connection = connect(self.path)
             migrate(connection)
             self._local.connection = connection
         return connection
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+    def _transaction(self) -> Transaction:
+        return Transaction(self._db)
 
     def _summary(self, owner: str, conversation_id: str) -> ConversationSummary | None:
         row = self._db.execute(
@@ -340,7 +338,7 @@ class ConversationStore:
 
 def migrate(db: sqlite3.Connection) -> int:
     """Bring a conversation file to SCHEMA_VERSION in one transaction; returns the old version."""
-    with _Transaction(db):
+    with Transaction(db):
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
         if version > SCHEMA_VERSION:
             raise ConversationStoreError(
@@ -398,17 +396,3 @@ def conversation_markdown(conversation: Conversation) -> str:
 
 def _date(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
-        return self.db
-
-    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
