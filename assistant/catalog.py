@@ -25,6 +25,10 @@ from assistant.text import terms
 from assistant.types import Chunk, Document, Heading
 
 SCHEMA_VERSION = "1"
+# The documents columns a DocumentRecord is made of, in its field order.
+_RECORD_COLUMNS = (
+    "doc_id, path, source, title, format, content_hash, size, chunks, ingested_at, collection"
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -75,6 +79,16 @@ class DocumentRecord:
     chunks: int
     ingested_at: float
     collection: str = DEFAULT_COLLECTION
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """An indexed document's record with its extracted text, headings and page starts."""
+
+    record: DocumentRecord
+    text: str
+    headings: tuple[Heading, ...]
+    page_starts: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -185,10 +199,17 @@ class Catalog:
     def documents(self) -> dict[str, DocumentRecord]:
         """Every indexed document by absolute path."""
         rows = self.db.execute(
-            "SELECT doc_id, path, source, title, format, content_hash, size, chunks, ingested_at, "
-            "collection FROM documents ORDER BY source"
+            f"SELECT {_RECORD_COLUMNS} FROM documents ORDER BY source"
         ).fetchall()
         return {row[1]: DocumentRecord(*row) for row in rows}
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        """One indexed document's record by its id."""
+        row = self.db.execute(
+            f"SELECT {_RECORD_COLUMNS} FROM documents WHERE doc_id = ?",
+            (doc_id,),
+        ).fetchone()
+        return None if row is None else DocumentRecord(*row)
 
     def document_structure(self, doc_id: str) -> tuple[str, tuple[Heading, ...], tuple[int, ...]]:
         """A document's extracted text, headings and page starts."""

@@ -22,7 +22,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -362,6 +362,21 @@ def _owner(owner: str) -> str:
     if not owner or not isinstance(owner, str):
         raise ValueError("a conversation needs an owner")
     return owner
+
+
+WITHHELD = "This answer quoted a document you may not read now, so it is not shown."
+
+
+def withhold_unreadable(conversation: Conversation, readable: Collection[str]) -> Conversation:
+    """The conversation with each answer that cites a document outside `readable` (catalog
+    ids) replaced by a note: what a user's grants no longer cover is not shown again."""
+    turns = tuple(
+        turn
+        if all(citation.doc_id in readable for citation in turn.answer.citations)
+        else turn.model_copy(update={"answer": Answer(question=turn.question, text=WITHHELD)})
+        for turn in conversation.turns
+    )
+    return conversation.model_copy(update={"turns": turns})
 
 
 def conversation_markdown(conversation: Conversation) -> str:

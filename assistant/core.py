@@ -18,16 +18,16 @@ from assistant.answerers import (
     StreamingAnswerer,
     create_answerer,
 )
-from assistant.catalog import Catalog, DocumentRecord
+from assistant.catalog import Catalog, DocumentRecord, DocumentText
 from assistant.collections import CollectionInfo, restrict
 from assistant.condense import condense
-from assistant.conversations import ConversationStore
+from assistant.conversations import ConversationStore, withhold_unreadable
 from assistant.embedding import Embedder
 from assistant.errors import BadQuestionError, IndexMissingError
 from assistant.indexlock import ingest_running
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.settings import Settings
-from assistant.types import Answer, IndexFingerprint, IngestReport, Message
+from assistant.types import Answer, Conversation, IndexFingerprint, IngestReport, Message
 
 if TYPE_CHECKING:  # ingest (and every loader) is imported by the first ingest, not by a question
     from assistant.ingest import ProgressCallback
@@ -139,6 +139,32 @@ class Assistant:
             for record in self.catalog.documents().values()
             if readable is None or record.collection in readable
         ]
+
+    def document_text(self, doc_id: str, user: User | None = None) -> DocumentText | None:
+        """An indexed document's text by catalog id, if `user` may read it (None: the id is
+        unknown or the document forbidden to the user, alike)."""
+        if not self.catalog.exists():
+            return None
+        found = self.catalog.document(doc_id)
+        readable = None if user is None else self.accounts.readable(user)
+        if found is None or (readable is not None and found.collection not in readable):
+            return None
+        try:
+            text, headings, page_starts = self.catalog.document_structure(doc_id)
+        except KeyError:  # removed since it was listed
+            return None
+        return DocumentText(found, text, headings, page_starts)
+
+    def conversation(
+        self, owner: str, conversation_id: str, user: User | None = None
+    ) -> Conversation | None:
+        """A stored conversation of `owner` as `user` may read it now: an answer citing a
+        document outside what the user may read (their grants changed, or it left the index)
+        is withheld (None: no such conversation of that owner)."""
+        found = self.conversations.get(owner, conversation_id)
+        if found is None or user is None:
+            return found
+        return withhold_unreadable(found, {record.doc_id for record in self.documents(user)})
 
     def index_fingerprint(self) -> IndexFingerprint | None:
         """How the index was built and a digest of the documents it holds (None: no index)."""

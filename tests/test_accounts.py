@@ -111,6 +111,48 @@ def test_without_grants_nothing_is_read_and_admins_read_everything(company: Assi
     assert len(company.collections(dave)) == 3
 
 
+def test_a_forbidden_document_reads_as_a_missing_one(company: Assistant) -> None:
+    """`document_text`: the text of a document the user may read; None for one they may not
+    read, exactly as for an id that does not exist."""
+    by_name = {Path(r.source).name: r.doc_id for r in company.documents()}
+    bob, alice = member(company, "bob"), member(company, "alice")
+    salaries = by_name["salaries.md"]
+    found = company.document_text(salaries, alice)
+    assert found is not None
+    assert "95,000" in found.text
+    assert found.record.collection == "hr"
+    assert company.document_text(salaries, bob) is None
+    assert company.document_text("f" * 20, bob) is None
+    assert company.document_text(salaries) == found  # a trusted caller
+    assert company.document_text(salaries, member(company, "dave")) == found
+
+
+def test_a_stored_answer_is_withheld_once_its_grant_is_revoked(company: Assistant) -> None:
+    """`conversation(owner, id, user)`: an answer citing what the user may no longer read is
+    replaced by a note; the rest of the conversation stays."""
+    company.accounts.grant("hr", user="bob")
+    try:
+        bob = member(company, "bob")
+        salary = company.ask(SALARY, user=bob)
+        assert "95,000" in salary.text
+        deploy = company.ask(DEPLOY, user=bob)
+        saved = company.conversations.save_turn("user:bob", None, 0, SALARY, salary)
+        company.conversations.save_turn("user:bob", saved.id, 1, DEPLOY, deploy)
+        assert company.conversation("user:bob", saved.id, bob) == company.conversations.get(
+            "user:bob", saved.id
+        )
+    finally:
+        company.accounts.revoke("hr", user="bob")
+    shown = company.conversation("user:bob", saved.id, bob)
+    assert shown is not None
+    assert [turn.question for turn in shown.turns] == [SALARY, DEPLOY]
+    assert "95,000" not in shown.model_dump_json()
+    assert "may not read now" in shown.turns[0].answer.text
+    assert not shown.turns[0].answer.citations
+    assert shown.turns[1].answer == deploy
+    assert company.conversation("user:alice", saved.id, member(company, "alice")) is None
+
+
 def test_a_revoked_grant_takes_effect_on_the_next_question(company: Assistant) -> None:
     alice = member(company, "alice")
     assert not company.ask(SALARY, user=alice).refused
