@@ -63,8 +63,8 @@ def check_bind(
     remedies = []
     if "the web chat" in unguarded:
         remedies.append(
-            "add web chat logins (`assistant hash-password`, then auth_users or auth_file; "
-            "docs/ui.md)"
+            "add web chat logins (`assistant users add`, docs/teams.md; or `assistant "
+            "hash-password`, then auth_users or auth_file; docs/ui.md)"
         )
     if "the API" in unguarded:
         remedies.append(
@@ -122,9 +122,12 @@ def serve(settings: Settings, *, api: bool = True, ui: bool = True) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from assistant.accounts import Accounts
     from assistant.ui.auth import load_users
 
-    has_logins = ui and bool(load_users(settings))
+    # The chat asks for a login when the settings have logins or the catalog has users.
+    users = Accounts(settings.index_dir / "catalog.sqlite3").any_users()
+    has_logins = ui and (bool(load_users(settings)) or users)
     warning = check_bind(settings, api=api, ui=ui, has_logins=has_logins)
     if warning:
         print(warning, file=sys.stderr, flush=True)

@@ -16,24 +16,35 @@ from gradio.events import api
 from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.ui import conversations as sidebar_ui
-from assistant.ui.auth import make_auth
+from assistant.ui.auth import WebLogins, username_of
 from assistant.ui.chat import Turn, Turns, answer_and_save, answer_stream, conversation
 from assistant.ui.documents import build_documents_tab, summary
 from assistant.ui.examples import example_questions
 from assistant.ui.feedback import Rating, append_jsonl, feedback_record
 from assistant.ui.guard import NoRemoteFiles, SecurityHeaders, blocked_paths
+from assistant.ui.login import LoginPage, login_message
 from assistant.ui.viewer import SourceRef, render_empty, render_problem, render_source
 
 ASSETS = Path(__file__).parent / "assets"
 QUESTION_HINT = "Ask a question about the documents…"
+EXAMPLES_PENDING = "…"
 log = logging.getLogger(__name__)
 __all__ = ["Turn", "Turns", "answer_stream", "build_app", "conversation", "mount_ui", "theme"]
 
 
-def build_app(assistant: Assistant) -> gr.Blocks:
-    """The Gradio Blocks app: chat, source panel, feedback, Documents tab and the `ask` API."""
+def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Blocks:
+    """The Gradio Blocks app: chat, source panel, feedback, Documents tab and the `ask` API.
+
+    Every handler reads as the signed-in user (`logins.reader`): answers, passages, example
+    questions, the documents listed and stored conversations hold only what they may read.
+    Nothing drawn from the documents is in the page's static config: the header's counts, the
+    example questions and the documents table are filled in when the page loads.
+    """
     settings = assistant.settings
-    examples = example_questions(assistant.catalog, settings.ui_examples)
+    logins = logins or WebLogins(assistant.accounts)
+
+    def reader(request: gr.Request | None) -> Any:
+        return logins.reader(username_of(request))
 
     def respond(
         message: str,
@@ -43,9 +54,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         browser: dict[str, Any] | None,
         request: gr.Request,
     ) -> Iterator[tuple[Any, ...]]:
-        owner = sidebar_ui.owner_of(_user(request), browser)
+        owner = sidebar_ui.owner_of(username_of(request), browser)
         for html, new_turns, conversation_id, saved in answer_and_save(
-            assistant, message, history, state, owner, active
+            assistant, message, history, state, owner, active, reader(request)
         ):
             if saved is None:
                 yield html, new_turns, gr.skip(), gr.skip()
@@ -73,7 +84,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 elem_id="qa-viewer",
                 question_hint=QUESTION_HINT,
             )
-        header = gr.HTML(_header(settings.ui_title, summary(assistant)), elem_id="qa-header")
+        header = gr.HTML(_header(settings.ui_title, None), elem_id="qa-header")
         with gr.Tabs(elem_id="qa-tabs"):
             with gr.Tab("Chat", id="chat", elem_id="qa-chat-tab"):
                 chatbot = gr.Chatbot(
@@ -87,7 +98,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     latex_delimiters=[],
                     buttons=[],
                     feedback_options=("Like", "Dislike"),
-                    placeholder=_placeholder(bool(examples)),
+                    placeholder=_placeholder(True),
                 )
                 textbox = gr.Textbox(
                     placeholder=QUESTION_HINT,
@@ -106,13 +117,16 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     textbox=textbox,
                     additional_inputs=[turns, history.active, history.browser],
                     additional_outputs=[turns, history.active, history.saved],
-                    examples=[[question, None] for question in examples] or None,
+                    # Only so that ChatInterface wires clicks on examples to asking: each user's
+                    # own examples (from what they may read) are set when the page loads.
+                    examples=[[EXAMPLES_PENDING, None]] if settings.ui_examples > 0 else None,
                     run_examples_on_click=True,
                     cache_examples=False,
                     fill_height=False,
                     analytics_enabled=False,
                     api_visibility="private",
                 )
+                chatbot.examples = None  # none in the page's static config
                 with gr.Row(visible=False, elem_id="qa-comment-row") as comment_row:
                     comment = gr.Textbox(
                         show_label=False,
@@ -124,14 +138,15 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     send_comment = gr.Button("Send", scale=1, min_width=80, elem_id="qa-send")
                     skip_comment = gr.Button("Skip", scale=1, min_width=80, variant="secondary")
             with gr.Tab("Documents", id="documents", elem_id="qa-documents-tab"):
-                documents = build_documents_tab(assistant)
+                documents = build_documents_tab(assistant, logins)
 
-        def show_source(evt: gr.EventData) -> tuple[str, Any]:
+        def show_source(evt: gr.EventData, request: gr.Request) -> tuple[str, Any]:
             try:
                 ref = SourceRef.from_event(getattr(evt, "_data", None) or {})
             except ValueError:
                 return render_problem("That citation link is not valid."), gr.Sidebar(open=True)
-            return render_source(assistant.catalog, ref), gr.Sidebar(open=True)
+            document = assistant.document_text(ref.doc_id, reader(request))
+            return render_source(document, ref), gr.Sidebar(open=True)
 
         viewer.cite(show_source, None, [viewer, sidebar], api_visibility="private")
 
@@ -148,7 +163,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 rating = "up" if data.liked else "down"
             feedback_id = votes.get(index) or uuid.uuid4().hex  # a changed vote keeps its id
             record = feedback_record(
-                turn.answer, rating, settings, user=_user(request), feedback_id=feedback_id
+                turn.answer, rating, settings, user=username_of(request), feedback_id=feedback_id
             )
             append_jsonl(settings.feedback_path, record)
             votes = {**votes, index: feedback_id}
@@ -174,7 +189,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     pending["rating"],
                     settings,
                     comment=text,
-                    user=_user(request),
+                    user=username_of(request),
                     feedback_id=pending["id"],
                 )
                 append_jsonl(settings.feedback_path, record)
@@ -197,25 +212,49 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         )
 
         sidebar_ui.wire(
-            history, assistant, demo, chatbot, [chat.chatbot_value, turns, vote_ids, comment_row]
+            history,
+            assistant,
+            demo,
+            chatbot,
+            [chat.chatbot_value, turns, vote_ids, comment_row],
+            logins,
         )
 
-        def on_load() -> tuple[Any, ...]:
-            return (_header(settings.ui_title, summary(assistant)), *documents.refresh())
+        def header_for(request: gr.Request) -> str:
+            username = username_of(request)
+            counts = summary(assistant, logins.reader(username))
+            return _header(settings.ui_title, counts, username)
 
-        demo.load(on_load, None, [header, *documents.outputs], api_visibility="private")
-        for change in documents.changes:
-            change.then(
-                lambda: _header(settings.ui_title, summary(assistant)),
-                None,
-                header,
-                api_visibility="private",
+        def on_load(request: gr.Request) -> tuple[Any, ...]:
+            username = username_of(request)
+            user = logins.reader(username)
+            examples = example_questions(assistant, settings.ui_examples, user)
+            chatbot_update = gr.Chatbot(
+                examples=[{"text": question} for question in examples],
+                placeholder=_placeholder(bool(examples), logins.may_change_index(username)),
+            )
+            return (
+                header_for(request),
+                chatbot_update,
+                *documents.refresh(username),
+                *documents.controls(username),
             )
 
-        def ask(question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
+        demo.load(
+            on_load,
+            None,
+            [header, chatbot, *documents.outputs, *documents.control_outputs],
+            api_visibility="private",
+        )
+        for change in documents.changes:
+            change.then(header_for, None, header, api_visibility="private")
+
+        def ask(
+            question: str, request: gr.Request, history: list[dict[str, str]] | None = None
+        ) -> dict[str, Any]:
             """Answer a question from the indexed documents: the answer and its citations."""
             try:
-                return assistant.ask(question, history or None).to_json_dict()
+                return assistant.ask(question, history or None, user=reader(request)).to_json_dict()
             except AssistantError as exc:
                 raise gr.Error(str(exc)) from exc
             except ValueError as exc:  # a malformed history entry
@@ -234,32 +273,41 @@ def theme() -> gr.themes.Base:
     )
 
 
-def _header(title: str, counts: str) -> str:
+def _header(title: str, counts: str | None, username: str | None = None) -> str:
+    """The page's title line; `counts` (None until the page loads) and who is signed in."""
+    shown = f" ({escape(counts)})" if counts else ""
+    signed_in = ""
+    if username:  # Gradio's /logout ends the login and returns to the login page
+        signed_in = (
+            f'<p class="qa-signed-in">Signed in as <b>{escape(username)}</b> · '
+            '<a href="logout" id="qa-logout">Sign out</a></p>'
+        )
     return (
-        f"<h1>{escape(title)}</h1><p>Answers come only from the indexed documents "
-        f"({escape(counts)}); every claim links to the passage it quotes.</p>"
+        f"<h1>{escape(title)}</h1>{signed_in}<p>Answers come only from the indexed documents"
+        f"{shown}; every claim links to the passage it quotes.</p>"
     )
 
 
-def _placeholder(has_examples: bool) -> str:
+def _placeholder(has_examples: bool, may_upload: bool = True) -> str:
     lines = [
         "### Ask a question about your documents",
         "Answers quote the documents. Click a number such as **[1]** to read the passage.",
     ]
-    if not has_examples:
+    if not has_examples and may_upload:
         lines.append("No documents are indexed yet: add some in the **Documents** tab.")
+    elif not has_examples:
+        lines.append("No documents you may read are indexed yet: ask an administrator.")
     return "\n\n".join(lines)
 
 
-def _user(request: gr.Request | None) -> str | None:
-    return getattr(request, "username", None) if request is not None else None
-
-
 def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr.Blocks:
-    """Mount the web chat at `/` of `app` (after the app's own routes), with logins if any."""
+    """Mount the web chat at `/` of `app` (after the app's own routes), behind a login when
+    the catalog has users or the settings have logins (`users`)."""
     settings = assistant.settings
     sidebar_ui.apply_retention_daily(assistant.conversations)
-    demo = build_app(assistant)
+    logins = WebLogins(assistant.accounts, users)
+    required = logins.required
+    demo = build_app(assistant, logins)
     # Bounded both ways (docs/deployment.md): a few answers at once on two cores, and a full
     # queue tells the user the server is busy instead of making them wait without end.
     demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
@@ -269,8 +317,8 @@ def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr
         path="/",
         server_name=settings.host,
         server_port=settings.port,
-        auth=make_auth(users),
-        auth_message="Sign in to ask the document assistant." if users else None,
+        auth=logins.check if required else None,
+        auth_message=login_message(settings.ui_title) if required else None,
         theme=theme(),
         css_paths=[ASSETS / "style.css"],
         footer_links=[],
@@ -285,5 +333,6 @@ def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr
         show_error=True,
     )
     app.add_middleware(NoRemoteFiles)  # before Gradio's file route can fetch a URL
+    app.add_middleware(LoginPage, title=settings.ui_title)
     app.add_middleware(SecurityHeaders)
     return demo

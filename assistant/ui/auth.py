@@ -1,12 +1,21 @@
-"""Web UI logins: the users from settings, the Gradio auth check, and the open-bind warning."""
+"""Web UI logins: the catalog's users and the settings' logins, the Gradio auth check, who a
+signed-in name reads as, and the open-bind warning.
+
+A name in the catalog (`assistant users add`) is always that catalog user: their password,
+their grants. The settings' logins (`auth_users`, `auth_file`) are the operator's own and read
+every collection, like the API's service keys; a settings login whose name is also a catalog
+user's is that user. Who a name reads as is looked up on every request, so grants, removals and
+new users apply without a restart.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.accounts import Accounts, User
 from assistant.security import (
-    SALT_BYTES,
     AuthConfigError,
     check_hashes,
     hash_password,
@@ -16,12 +25,14 @@ from assistant.security import (
 from assistant.settings import Settings
 
 __all__ = [
+    "NOBODY",
     "AuthConfigError",
+    "WebLogins",
     "hash_password",
     "is_loopback",
     "load_users",
-    "make_auth",
     "open_bind_warning",
+    "username_of",
     "verify_password",
 ]
 
@@ -52,20 +63,52 @@ def _read_auth_file(path: Path) -> dict[str, str]:
     return users
 
 
-def make_auth(users: Mapping[str, str]) -> Callable[[str, str], bool] | None:
-    """The `auth` callable for Gradio's launch(), or None when no logins are configured."""
-    if not users:
-        return None
-    table = dict(users)
-    # Unknown usernames still pay for one hash so timing does not reveal valid names.
-    decoy = hash_password("decoy", salt=b"\0" * SALT_BYTES)
+# Reads nothing: no catalog user has this name, so `Accounts.readable` grants it no collection.
+NOBODY = User(name="", role="member")
 
-    def check(username: str, password: str) -> bool:
-        encoded = table.get(username)
-        matched = verify_password(password, encoded or decoy)
-        return encoded is not None and matched
 
-    return check
+@dataclass(frozen=True)
+class WebLogins:
+    """Who may sign in to the web chat, and what a signed-in name reads."""
+
+    accounts: Accounts
+    logins: Mapping[str, str] = field(default_factory=dict)  # the settings' name -> hash
+
+    @property
+    def required(self) -> bool:
+        """Whether the chat asks for a login (decided when it is mounted)."""
+        return bool(self.logins) or self.accounts.any_users()
+
+    def check(self, username: str, password: str) -> bool:
+        """Gradio's login check: one scrypt hash per attempt, whoever the name is (an unknown
+        name is checked against a decoy), so timing does not tell which names exist."""
+        encoded = self.logins.get(username)
+        if encoded is not None and self.accounts.user(username) is None:
+            return verify_password(password, encoded)
+        return self.accounts.verify(username, password) is not None
+
+    def reader(self, username: str | None) -> User | None:
+        """Who a request reads as: a catalog user, None (everything: a settings login, or a
+        chat without logins on an index without users), or NOBODY (a removed user; anyone on
+        a chat mounted without logins once users exist)."""
+        if not username:
+            return NOBODY if self.accounts.any_users() else None
+        user = self.accounts.user(username)
+        if user is not None:
+            return user
+        return None if username in self.logins else NOBODY
+
+    def may_change_index(self, username: str | None) -> bool:
+        """Whether this name may upload and re-index: whoever reads everything (admins, the
+        settings' logins, anyone on an open chat without users), never a member."""
+        reader = self.reader(username)
+        return reader is None or reader.admin
+
+
+def username_of(request: object) -> str | None:
+    """The signed-in name of a Gradio request (None without logins)."""
+    name = getattr(request, "username", None)
+    return name if isinstance(name, str) and name else None
 
 
 def open_bind_warning(host: str, unguarded: Sequence[str] = ("the web chat",)) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.accounts import User
 from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.types import Answer, Message
@@ -41,15 +42,20 @@ def conversation(turns: Turns) -> list[Message]:
 
 
 def answer_stream(
-    assistant: Assistant, message: str, history: list[dict[str, Any]], turns: Turns
+    assistant: Assistant,
+    message: str,
+    history: list[dict[str, Any]],
+    turns: Turns,
+    user: User | None = None,
 ) -> Iterator[tuple[str, Turns]]:
-    """The chat function: streamed HTML of the answer, then the final answer and the turns."""
+    """The chat function: streamed HTML of the answer (from what `user` may read; None: all),
+    then the final answer and the turns."""
     kept = {position: turn for position, turn in turns.items() if position < len(history)}
     past = conversation(kept)
     yield render_streaming(""), kept
     text, final, shown = "", None, 0.0
     try:
-        for event in assistant.stream(message, past):
+        for event in assistant.stream(message, past, user=user):
             if isinstance(event, Answer):
                 final = event
                 continue
@@ -86,6 +92,7 @@ def answer_and_save(
     turns: Turns,
     owner: str | None,
     conversation_id: str | None,
+    user: User | None = None,
 ) -> Iterator[tuple[str, Turns, str | None, Saved | None]]:
     """`answer_stream`, then the answered turn stored in the owner's conversation (a new one
     when `conversation_id` is None): the last update carries the conversation id and a `Saved`
@@ -93,7 +100,7 @@ def answer_and_save(
     # One update behind, so the final answer reaches the browser only once it is stored (a
     # reload right after it then finds it).
     last: tuple[str, Turns] | None = None
-    for html, new_turns in answer_stream(assistant, message, history, turns):
+    for html, new_turns in answer_stream(assistant, message, history, turns, user):
         if last is not None:
             yield last[0], last[1], conversation_id, None
         last = (html, new_turns)

@@ -27,6 +27,7 @@ import gradio as gr
 from assistant.conversations import SWEEP_SECONDS, ConversationStore, conversation_markdown
 from assistant.core import Assistant
 from assistant.types import Conversation
+from assistant.ui.auth import WebLogins, username_of
 from assistant.ui.chat import Turn, Turns
 from assistant.ui.render import render_answer
 
@@ -94,10 +95,6 @@ def apply_retention_daily(store: ConversationStore) -> threading.Thread:
     thread = threading.Thread(target=sweep, name="conversation-retention", daemon=True)
     thread.start()
     return thread
-
-
-def _request_user(request: gr.Request | None) -> str | None:
-    return getattr(request, "username", None) if request is not None else None
 
 
 @dataclass
@@ -194,23 +191,33 @@ def wire(
     demo: gr.Blocks,
     chatbot: gr.Chatbot,
     chat_outputs: list[Any],
+    logins: WebLogins,
 ) -> None:
     """Connect the sidebar: `chat_outputs` are the chat's messages (ChatInterface's
-    `chatbot_value`), its answered turns, the vote ids and the feedback comment row."""
+    `chatbot_value`), its answered turns, the vote ids and the feedback comment row. A
+    conversation is read through `Assistant.conversation` as the signed-in user, so an answer
+    citing what they may no longer read is withheld (also from the export)."""
     store = assistant.conversations
     exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
     s = sidebar
     private: dict[str, Any] = {"api_visibility": "private"}
 
+    def get(who: str | None, chosen: str | None, request: gr.Request) -> Conversation | None:
+        """The owner's conversation as the signed-in user may read it now."""
+        if not who or not chosen:
+            return None
+        return assistant.conversation(who, chosen, logins.reader(username_of(request)))
+
     def view(
         who: str | None,
         active: str | None,
+        request: gr.Request,
         query: str = "",
         deleted_title: str | None = None,
     ) -> tuple[Any, ...]:
         """The sidebar as it should look now (see ConversationSidebar.view_outputs)."""
         items = store.list_conversations(who, query) if who else []
-        conversation = store.get(who, active) if who and active else None
+        conversation = get(who, active, request)
         choices = [(item.title, item.id) for item in items]
         if not items:
             note = "No matching conversations." if query.strip() else "No conversations yet."
@@ -235,25 +242,25 @@ def wire(
 
     def on_load(browser: dict[str, Any] | None, request: gr.Request) -> tuple[Any, ...]:
         state = with_browser_id(browser)
-        who = owner_of(_request_user(request), state)
+        who = owner_of(username_of(request), state)
         last = state.get("active")
-        conversation = store.get(who, last) if who and isinstance(last, str) else None
+        conversation = get(who, last if isinstance(last, str) else None, request)
         active = conversation.id if conversation else None
-        return (state, active, *chat_for(conversation), *view(who, active))
+        return (state, active, *chat_for(conversation), *view(who, active, request))
 
     def owner_for(browser: dict[str, Any] | None, request: gr.Request) -> str | None:
-        return owner_of(_request_user(request), browser)
+        return owner_of(username_of(request), browser)
 
     def on_open(
         chosen: str | None, browser: dict[str, Any], query: str, request: gr.Request
     ) -> tuple[Any, ...]:
         who = owner_for(browser, request)
-        conversation = store.get(who, chosen) if who and chosen else None
+        conversation = get(who, chosen, request)
         active = conversation.id if conversation else None
-        return (active, *chat_for(conversation), *view(who, active, query))
+        return (active, *chat_for(conversation), *view(who, active, request, query))
 
     def on_new_chat(browser: dict[str, Any], query: str, request: gr.Request) -> tuple[Any, ...]:
-        return (None, *chat_for(None), *view(owner_for(browser, request), None, query))
+        return (None, *chat_for(None), *view(owner_for(browser, request), None, request, query))
 
     def on_rename(
         title: str, active: str | None, browser: dict[str, Any], query: str, request: gr.Request
@@ -264,11 +271,11 @@ def wire(
                 store.rename(who, active, title)
             except ValueError:
                 gr.Warning("A title cannot be blank.")
-        return view(who, active, query)
+        return view(who, active, request, query)
 
     def on_delete(active: str | None, browser: dict[str, Any], request: gr.Request) -> Any:
         who = owner_for(browser, request)
-        conversation = store.get(who, active) if who and active else None
+        conversation = get(who, active, request)
         if conversation is None:
             return gr.Column(visible=False), ""
         text = (
@@ -281,14 +288,19 @@ def wire(
         active: str | None, browser: dict[str, Any], query: str, request: gr.Request
     ) -> tuple[Any, ...]:
         who = owner_for(browser, request)
-        conversation = store.get(who, active) if who and active else None
+        conversation = get(who, active, request)
         if who is None or conversation is None or not store.delete(who, conversation.id):
-            return (None, active, *[gr.skip()] * len(chat_outputs), *view(who, active, query))
+            return (
+                None,
+                active,
+                *[gr.skip()] * len(chat_outputs),
+                *view(who, active, request, query),
+            )
         return (
             conversation.id,
             None,
             *chat_for(None),
-            *view(who, None, query, deleted_title=conversation.title),
+            *view(who, None, request, query, deleted_title=conversation.title),
         )
 
     def on_undo(
@@ -296,16 +308,16 @@ def wire(
     ) -> tuple[Any, ...]:
         who = owner_for(browser, request)
         restored = store.restore(who, deleted) if who and deleted else None
-        conversation = store.get(who, restored.id) if who and restored else None
+        conversation = get(who, restored.id if restored else None, request)
         if conversation is None:
             gr.Warning("That conversation can no longer be restored.")
         active = conversation.id if conversation else None
-        return (None, active, *chat_for(conversation), *view(who, active, query))
+        return (None, active, *chat_for(conversation), *view(who, active, request, query))
 
     def on_refresh(
         active: str | None, browser: dict[str, Any], query: str, request: gr.Request
     ) -> tuple[Any, ...]:
-        return view(owner_for(browser, request), active, query)
+        return view(owner_for(browser, request), active, request, query)
 
     def on_chat_undo(
         data: gr.UndoData, turns: Turns, active: str | None, browser: dict[str, Any],
@@ -316,7 +328,7 @@ def wire(
         index = data.index if isinstance(data.index, int) else data.index[0]
         if who and active:
             store.truncate(who, active, sum(1 for position in turns if position < index))
-        return view(who, active, query)
+        return view(who, active, request, query)
 
     switch_outputs = [s.active, *chat_outputs, *s.view_outputs]
     demo.load(on_load, [s.browser], [s.browser, *switch_outputs], **private)

@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.accounts import User
 from assistant.atomic import atomic_writer
 from assistant.core import Assistant
 from assistant.errors import AssistantError, LoadError
@@ -22,6 +23,7 @@ from assistant.loaders import SUPPORTED_SUFFIXES, load_document
 from assistant.loaders.ocr import NeedsOcrError
 from assistant.settings import Settings
 from assistant.types import FailedFile, IngestReport
+from assistant.ui.auth import WebLogins, username_of
 
 _PROGRESS = gr.Progress()  # Gradio swaps in a per-call tracker for a Progress default
 COLUMNS = ["Title", "Source", "Type", "Chunks", "Size", "Last indexed"]
@@ -33,9 +35,9 @@ def allowed_suffixes() -> list[str]:
     return sorted(SUPPORTED_SUFFIXES)
 
 
-def document_rows(assistant: Assistant) -> list[list[Any]]:
-    """One table row per indexed document, newest first."""
-    records = sorted(assistant.documents(), key=lambda r: r.ingested_at, reverse=True)
+def document_rows(assistant: Assistant, user: User | None = None) -> list[list[Any]]:
+    """One table row per indexed document `user` may read, newest first."""
+    records = sorted(assistant.documents(user), key=lambda r: r.ingested_at, reverse=True)
     return [
         [
             record.title,
@@ -49,9 +51,9 @@ def document_rows(assistant: Assistant) -> list[list[Any]]:
     ]
 
 
-def summary(assistant: Assistant) -> str:
-    """A one-line count of what is indexed."""
-    records = assistant.documents()
+def summary(assistant: Assistant, user: User | None = None) -> str:
+    """A one-line count of what is indexed (of what `user` may read)."""
+    records = assistant.documents(user)
     chunks = sum(record.chunks for record in records)
     noun = "document" if len(records) == 1 else "documents"
     return f"{len(records)} {noun}, {chunks} passages indexed"
@@ -166,23 +168,36 @@ def error_html(exc: AssistantError) -> str:
 
 @dataclass
 class DocumentsTab:
-    """The tab's components that others update, and the events that change the index."""
+    """The tab's components that others update, and the events that change the index.
+
+    `refresh(username)` gives the `outputs` (table, count, status) for that user and
+    `controls(username)` the `control_outputs` (upload and re-index shown or hidden, the notes).
+    """
 
     outputs: list[Any]
-    refresh: Callable[[], tuple[Any, ...]]
+    refresh: Callable[[str | None], tuple[Any, ...]]
+    control_outputs: list[Any]
+    controls: Callable[[str | None], tuple[Any, ...]]
     changes: list[Any] = field(default_factory=list)
 
 
-def build_documents_tab(assistant: Assistant) -> DocumentsTab:
-    """Lay out the tab inside the current Blocks context and wire its events."""
+def build_documents_tab(assistant: Assistant, logins: WebLogins) -> DocumentsTab:
+    """Lay out the tab inside the current Blocks context and wire its events.
+
+    Everyone sees the documents they may read, filled in when the page loads (nothing about
+    the documents is in the page's static config). Uploading and re-indexing change what
+    everyone reads: they are for whoever reads everything (`WebLogins.may_change_index`);
+    members see the list only, and the handlers refuse them too.
+    """
     settings = assistant.settings
 
-    def refresh() -> tuple[Any, ...]:
-        return document_rows(assistant), summary(assistant), ""
+    def refresh(username: str | None) -> tuple[Any, ...]:
+        user = logins.reader(username)
+        return document_rows(assistant, user), summary(assistant, user), ""
 
-    rows, counts, _ = refresh()
+    open_to_all = not logins.required  # the build-time state, until the page loads
     with gr.Row(equal_height=True, elem_classes=["qa-doc-bar"]):
-        count = gr.Markdown(counts, elem_id="qa-doc-count")
+        count = gr.Markdown("", elem_id="qa-doc-count")
         upload = reindex = None
         if settings.ui_allow_upload:
             upload = gr.UploadButton(
@@ -194,14 +209,24 @@ def build_documents_tab(assistant: Assistant) -> DocumentsTab:
                 scale=0,
                 min_width=200,
                 elem_id="qa-upload",
+                visible=open_to_all,
             )
         if settings.ui_allow_reindex:
-            reindex = gr.Button("Re-index", size="md", scale=0, min_width=110, elem_id="qa-reindex")
+            reindex = gr.Button(
+                "Re-index",
+                size="md",
+                scale=0,
+                min_width=110,
+                elem_id="qa-reindex",
+                visible=open_to_all,
+            )
         reload = gr.Button("Refresh", size="md", scale=0, min_width=100, elem_id="qa-refresh")
-    gr.Markdown(_notes(settings, upload is not None, reindex is not None), elem_id="qa-doc-notes")
+    notes = gr.Markdown(
+        _notes(settings, upload is not None, reindex is not None), elem_id="qa-doc-notes"
+    )
     status = gr.HTML(elem_id="qa-ingest-status")
     table = gr.Dataframe(
-        value=rows,
+        value=[],
         headers=COLUMNS,
         datatype=["str", "str", "str", "number", "str", "str"],
         column_widths=["32%", "30%", "8%", "9%", "9%", "12%"],
@@ -211,33 +236,55 @@ def build_documents_tab(assistant: Assistant) -> DocumentsTab:
         elem_id="qa-documents",
         show_label=False,
     )
+    buttons = [button for button in (upload, reindex) if button is not None]
 
-    def on_upload(files: list[str] | None, progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
+    def controls(username: str | None) -> tuple[Any, ...]:
+        allowed = logins.may_change_index(username)
+        note = _notes(settings, upload is not None, reindex is not None)
+        if buttons and not allowed:
+            note = "Only administrators upload and re-index documents."
+        return (*(gr.update(visible=allowed) for _ in buttons), note)
+
+    def on_upload(
+        files: list[str] | None, request: gr.Request, progress: gr.Progress = _PROGRESS
+    ) -> tuple[Any, ...]:
+        username = username_of(request)
         try:
+            if not logins.may_change_index(username):
+                return (*refresh(username)[:2], error_html(_NOT_ALLOWED))
             report, rejected = ingest_uploads(assistant, files or [], _progress(progress))
-            return (*refresh()[:2], report_html(report, rejected))
+            return (*refresh(username)[:2], report_html(report, rejected))
         except AssistantError as exc:
-            return (*refresh()[:2], error_html(exc))
+            return (*refresh(username)[:2], error_html(exc))
         finally:
             # Gradio's temporary copies (in its upload folder, which its file route serves):
             # a kept document lives on in the uploads folder, a refused one should not linger.
             for name in files or []:
                 Path(name).unlink(missing_ok=True)
 
-    def on_reindex(progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
+    def on_reindex(request: gr.Request, progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
+        username = username_of(request)
         try:
+            if not logins.may_change_index(username):
+                return (*refresh(username)[:2], error_html(_NOT_ALLOWED))
             report = assistant.ingest(reindex_targets(settings), on_progress=_progress(progress))
-            return (*refresh()[:2], report_html(report))
+            return (*refresh(username)[:2], report_html(report))
         except AssistantError as exc:
-            return (*refresh()[:2], error_html(exc))
+            return (*refresh(username)[:2], error_html(exc))
 
-    tab = DocumentsTab(outputs=[table, count, status], refresh=refresh)
+    def on_refresh(request: gr.Request) -> tuple[Any, ...]:
+        return refresh(username_of(request))
+
+    tab = DocumentsTab([table, count, status], refresh, [*buttons, notes], controls)
     if upload is not None:
         tab.changes.append(upload.upload(on_upload, upload, tab.outputs, api_visibility="private"))
     if reindex is not None:
         tab.changes.append(reindex.click(on_reindex, None, tab.outputs, api_visibility="private"))
-    tab.changes.append(reload.click(refresh, None, tab.outputs, api_visibility="private"))
+    tab.changes.append(reload.click(on_refresh, None, tab.outputs, api_visibility="private"))
     return tab
+
+
+_NOT_ALLOWED = AssistantError("only administrators upload and re-index documents")
 
 
 def _notes(settings: Settings, upload: bool, reindex: bool) -> str:

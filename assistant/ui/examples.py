@@ -5,18 +5,22 @@ from __future__ import annotations
 import re
 from itertools import zip_longest
 
-from assistant.catalog import Catalog
+from assistant.accounts import User
+from assistant.core import Assistant
 
 _MAX_WORDS = 12
 _SIGNATURE = re.compile(r"^([\w.]+)\(")
 
 
-def example_questions(catalog: Catalog, limit: int) -> list[str]:
-    """Up to `limit` questions, taking turns across documents so each gets a voice."""
-    if limit <= 0 or not catalog.exists():
+def example_questions(assistant: Assistant, limit: int, user: User | None = None) -> list[str]:
+    """Up to `limit` questions from the documents `user` may read (None: all), taking turns
+    across documents so each gets a voice."""
+    if limit <= 0:
         return []
-    records = sorted(catalog.documents().values(), key=lambda r: (-r.chunks, r.source))
-    per_document = [_candidates(catalog, record.doc_id, record.title) for record in records[:50]]
+    records = sorted(assistant.documents(user), key=lambda r: (-r.chunks, r.source))
+    per_document = [
+        _candidates(assistant, record.doc_id, record.title, user) for record in records[:50]
+    ]
     questions: list[str] = []
     seen: set[str] = set()
     for round_ in zip_longest(*per_document):
@@ -29,11 +33,11 @@ def example_questions(catalog: Catalog, limit: int) -> list[str]:
     return questions
 
 
-def _candidates(catalog: Catalog, doc_id: str, title: str) -> list[str]:
+def _candidates(assistant: Assistant, doc_id: str, title: str, user: User | None) -> list[str]:
     """Questions about one document: its section headings first, then its title."""
-    _, headings, _ = catalog.document_structure(doc_id)
+    document = assistant.document_text(doc_id, user)
     questions = []
-    for heading in headings:
+    for heading in document.headings if document else ():
         text = " ".join(heading.title.split())
         if heading.kind == "heading" and (text == title or not 1 < len(text.split()) <= _MAX_WORDS):
             continue

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from assistant.catalog import Catalog, DocumentRecord
+from assistant.catalog import DocumentText
 from assistant.types import Heading, page_at, section_at
 from assistant.ui.render import quote_key
 
@@ -77,12 +77,15 @@ def render_problem(message: str) -> str:
     return f'<div class="qa-viewer"><div class="qa-viewer-warning">{escape(message)}</div></div>'
 
 
-def render_source(catalog: Catalog, ref: SourceRef) -> str:
-    """The cited passage in context (or the whole document) with the quote marked."""
-    record = find_document(catalog, ref.doc_id)
-    if record is None:
+def render_source(document: DocumentText | None, ref: SourceRef) -> str:
+    """The cited passage in context (or the whole document) with the quote marked.
+
+    `document` is what `Assistant.document_text` gave for the reader: None when the document
+    left the index or is not theirs to read, which look the same."""
+    if document is None:
         return render_problem("This document is no longer in the index.")
-    text, headings, page_starts = catalog.document_structure(ref.doc_id)
+    record, text = document.record, document.text
+    headings, page_starts = document.headings, document.page_starts
     if ref.end > len(text):
         return render_problem("This document changed since the answer; re-ask the question.")
     warning = ""
@@ -123,16 +126,6 @@ def render_source(catalog: Catalog, ref: SourceRef) -> str:
             "</div>",
         ]
     )
-
-
-def find_document(catalog: Catalog, doc_id: str) -> DocumentRecord | None:
-    """The catalog record of a document id, if it is indexed."""
-    if not catalog.exists():
-        return None
-    for record in catalog.documents().values():
-        if record.doc_id == doc_id:
-            return record
-    return None
 
 
 def context_bounds(text: str, start: int, end: int, radius: int = CONTEXT_CHARS) -> tuple[int, int]:

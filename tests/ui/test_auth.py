@@ -9,13 +9,15 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from assistant.accounts import Accounts
 from assistant.cli import main
 from assistant.ui.auth import (
+    NOBODY,
     AuthConfigError,
+    WebLogins,
     hash_password,
     is_loopback,
     load_users,
-    make_auth,
     open_bind_warning,
     verify_password,
 )
@@ -52,13 +54,97 @@ def test_malformed_hashes_are_refused(encoded: str) -> None:
         verify_password("x", encoded)
 
 
-def test_auth_check(alice_hash: str) -> None:
-    check = make_auth({"alice": alice_hash})
-    assert check is not None
-    assert check("alice", "correct horse")
-    assert not check("alice", "wrong")
-    assert not check("bob", "correct horse")
-    assert make_auth({}) is None
+def test_auth_check(alice_hash: str, tmp_path: Path) -> None:
+    logins = WebLogins(Accounts(tmp_path / "catalog.sqlite3"), {"alice": alice_hash})
+    assert logins.required
+    assert logins.check("alice", "correct horse")
+    assert not logins.check("alice", "wrong")
+    assert not logins.check("bob", "correct horse")
+    assert not WebLogins(Accounts(tmp_path / "other.sqlite3")).required
+
+
+@pytest.fixture
+def team_logins(tmp_path: Path, alice_hash: str) -> WebLogins:
+    """Catalog users alice (member of `people`) and dave (admin); the settings' logins `ops`,
+    and an `alice` whose settings password ("correct horse") the catalog's alice overrides."""
+    accounts = Accounts(tmp_path / "catalog.sqlite3")
+    accounts.add_user("alice", "alice-password", ["people"])
+    accounts.add_user("dave", "dave-password", admin=True)
+    accounts.grant("hr", group="people")
+    return WebLogins(accounts, {"ops": hash_password("ops-password"), "alice": alice_hash})
+
+
+def test_catalog_users_sign_in_with_their_own_password(team_logins: WebLogins) -> None:
+    assert team_logins.check("alice", "alice-password")
+    assert not team_logins.check("alice", "correct horse")  # the catalog's alice decides
+    assert team_logins.check("dave", "dave-password")
+    assert team_logins.check("ops", "ops-password")
+    assert not team_logins.check("ops", "dave-password")
+    assert not team_logins.check("nobody", "alice-password")
+    assert not team_logins.check("", "")
+
+
+def test_every_login_attempt_costs_one_hash(
+    team_logins: WebLogins, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Known and unknown names, catalog users and settings logins: one scrypt each, so the
+    time of a wrong try does not tell which names exist."""
+    import hashlib
+
+    calls: list[str] = []
+    scrypt = hashlib.scrypt
+
+    def counted(*args: object, **kwargs: object) -> bytes:
+        calls.append("scrypt")
+        return scrypt(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hashlib, "scrypt", counted)
+    for name, password in [
+        ("alice", "wrong"),
+        ("alice", "alice-password"),
+        ("ops", "wrong"),
+        ("nobody", "wrong"),
+        ("dave", "dave-password"),
+    ]:
+        calls.clear()
+        team_logins.check(name, password)
+        assert calls == ["scrypt"], name
+
+
+def test_who_a_signed_in_name_reads_as(team_logins: WebLogins) -> None:
+    accounts = team_logins.accounts
+    alice = team_logins.reader("alice")
+    assert alice == accounts.user("alice")
+    assert alice is not None
+    assert accounts.readable(alice) == frozenset({"hr"})
+    dave = team_logins.reader("dave")
+    assert dave == accounts.user("dave")
+    assert dave is not None
+    assert dave.admin
+    assert team_logins.reader("ops") is None  # a settings login reads everything
+    # A user removed while signed in, and anyone on a chat mounted before users existed.
+    assert team_logins.reader("gone") is NOBODY
+    assert team_logins.reader(None) is NOBODY
+    assert accounts.readable(NOBODY) == frozenset()
+    assert [team_logins.may_change_index(n) for n in ("alice", "dave", "ops", "gone", None)] == [
+        False,
+        True,
+        True,
+        False,
+        False,
+    ]
+    # A catalog user added while the server runs is that user from their next request.
+    accounts.add_user("ops", "ops-new-password")
+    assert not team_logins.check("ops", "ops-password")
+    assert team_logins.reader("ops") == accounts.user("ops")
+    assert not team_logins.may_change_index("ops")
+
+
+def test_without_users_or_logins_everyone_reads_everything(tmp_path: Path) -> None:
+    open_chat = WebLogins(Accounts(tmp_path / "catalog.sqlite3"))
+    assert not open_chat.required
+    assert open_chat.reader(None) is None
+    assert open_chat.may_change_index(None)
 
 
 def test_users_from_settings_and_file(tmp_path: Path, alice_hash: str) -> None:

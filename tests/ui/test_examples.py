@@ -15,13 +15,13 @@ def test_examples_come_from_the_seed_headings(seed_assistant: Assistant) -> None
     catalog = seed_assistant.catalog
     record = seed_assistant.documents()[0]
     _, headings, _ = catalog.document_structure(record.doc_id)
-    examples = example_questions(catalog, 4)
+    examples = example_questions(seed_assistant, 4)
     assert len(examples) == 4
     topics = [h.title for h in headings if h.title != record.title]
     for example in examples:
         assert any(topic.lower() in example.lower() for topic in topics), example
-    assert example_questions(catalog, 2) == examples[:2]
-    assert example_questions(catalog, 0) == []
+    assert example_questions(seed_assistant, 2) == examples[:2]
+    assert example_questions(seed_assistant, 0) == []
 
 
 def test_examples_take_turns_across_documents(tmp_path: Path) -> None:
@@ -32,9 +32,9 @@ def test_examples_take_turns_across_documents(tmp_path: Path) -> None:
         )
     assistant = Assistant(make_settings(tmp_path / "index"))
     assistant.ingest([tmp_path / "a.md", tmp_path / "b.md"])
-    examples = example_questions(assistant.catalog, 2)
+    examples = example_questions(assistant, 2)
     assert sorted(e.split()[3] for e in examples) == ["Holidays", "Parking"]
-    assert example_questions(Assistant(make_settings(tmp_path / "none")).catalog, 3) == []
+    assert example_questions(Assistant(make_settings(tmp_path / "none")), 3) == []
 
 
 @pytest.mark.parametrize(
