@@ -57,6 +57,7 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 TITLE_CHARS = 60  # a new conversation's title: its first question, cut at a word
 MAX_TITLE_CHARS = 120
+SEARCH_WORDS = 8  # a search uses its first words only
 UNDO_SECONDS = 3600.0  # a deleted conversation can be restored this long (unless replaced)
 SWEEP_SECONDS = 86400.0  # retention is applied on first use, then at most this often
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -114,7 +115,7 @@ class ConversationStore:
             " FROM conversations c WHERE c.owner = ? AND c.deleted_at IS NULL",
         ]
         params: list[object] = [_owner(owner)]
-        for word in query.split()[:8]:
+        for word in query.split()[:SEARCH_WORDS]:
             pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             sql.append(
                 " AND (c.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM turns t WHERE"
@@ -377,6 +378,16 @@ def withhold_unreadable(conversation: Conversation, readable: Collection[str]) -
         for turn in conversation.turns
     )
     return conversation.model_copy(update={"turns": turns})
+
+
+def mentions_all(conversation: Conversation, query: str) -> bool:
+    """Whether every word of `query` (as `list_conversations` takes them) occurs in the title,
+    a question or an answer, ignoring case."""
+    parts = [conversation.title]
+    for turn in conversation.turns:
+        parts += [turn.question, turn.answer.text]
+    text = "\n".join(parts).casefold()
+    return all(word.casefold() in text for word in query.split()[:SEARCH_WORDS])
 
 
 def conversation_markdown(conversation: Conversation) -> str:

@@ -21,13 +21,20 @@ from assistant.answerers import (
 from assistant.catalog import Catalog, DocumentRecord, DocumentText
 from assistant.collections import CollectionInfo, restrict
 from assistant.condense import condense
-from assistant.conversations import ConversationStore, withhold_unreadable
+from assistant.conversations import ConversationStore, mentions_all, withhold_unreadable
 from assistant.embedding import Embedder
 from assistant.errors import BadQuestionError, IndexMissingError
 from assistant.indexlock import ingest_running
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.settings import Settings
-from assistant.types import Answer, Conversation, IndexFingerprint, IngestReport, Message
+from assistant.types import (
+    Answer,
+    Conversation,
+    ConversationSummary,
+    IndexFingerprint,
+    IngestReport,
+    Message,
+)
 
 if TYPE_CHECKING:  # ingest (and every loader) is imported by the first ingest, not by a question
     from assistant.ingest import ProgressCallback
@@ -165,6 +172,23 @@ class Assistant:
         if found is None or user is None:
             return found
         return withhold_unreadable(found, {record.doc_id for record in self.documents(user)})
+
+    def find_conversations(
+        self, owner: str, query: str = "", user: User | None = None
+    ) -> list[ConversationSummary]:
+        """The owner's conversations, newest first, whose title, questions or answers hold
+        every word of `query`: for `user`, only in what `conversation` shows them (a withheld
+        answer is not searched)."""
+        found = self.conversations.list_conversations(owner, query)
+        if user is None or not query.split():
+            return found
+        readable = {record.doc_id for record in self.documents(user)}
+        kept = []
+        for summary in found:
+            conversation = self.conversations.get(owner, summary.id)
+            if conversation and mentions_all(withhold_unreadable(conversation, readable), query):
+                kept.append(summary)
+        return kept
 
     def index_fingerprint(self) -> IndexFingerprint | None:
         """How the index was built and a digest of the documents it holds (None: no index)."""

@@ -151,6 +151,12 @@ def test_a_stored_answer_is_withheld_once_its_grant_is_revoked(company: Assistan
     assert not shown.turns[0].answer.citations
     assert shown.turns[1].answer == deploy
     assert company.conversation("user:alice", saved.id, member(company, "alice")) is None
+    # Searching finds it by what is shown, never by the withheld answer's words.
+    assert company.find_conversations("user:bob", "95,000", bob) == []
+    assert [c.id for c in company.find_conversations("user:bob", "engineer EARN", bob)] == [
+        saved.id
+    ]
+    assert [c.id for c in company.find_conversations("user:bob", "95,000")] == [saved.id]
 
 
 def test_a_revoked_grant_takes_effect_on_the_next_question(company: Assistant) -> None:

@@ -216,7 +216,8 @@ def wire(
         deleted_title: str | None = None,
     ) -> tuple[Any, ...]:
         """The sidebar as it should look now (see ConversationSidebar.view_outputs)."""
-        items = store.list_conversations(who, query) if who else []
+        user = logins.reader(username_of(request))
+        items = assistant.find_conversations(who, query, user) if who else []
         conversation = get(who, active, request)
         choices = [(item.title, item.id) for item in items]
         if not items:

@@ -233,7 +233,8 @@ def test_a_conversation_forgets_what_a_revoked_grant_let_it_read(
     browser: Any, team_chat: Team
 ) -> None:
     """alice reads `board` while it is granted to her; once revoked, her stored conversation
-    reopens with that answer withheld, and its export holds none of it."""
+    reopens with that answer withheld, its export holds none of it, and a search does not
+    find it by that answer's words."""
     server, _ = team_chat
     accounts = Accounts(server.index_dir / "catalog.sqlite3")
     accounts.grant("board", user="alice")
@@ -255,5 +256,13 @@ def test_a_conversation_forgets_what_a_revoked_grant_let_it_read(
         assert BOARD_QUESTION in exported
         assert SECRET not in exported
         assert SECRET_FILE not in exported
+        # Nor does searching the conversations find it by the withheld answer's words.
+        search = "#qa-search input, #qa-search textarea"
+        listed = page.locator("#qa-conversations label")
+        page.fill(search, SECRET)
+        expect(page.locator("#qa-history-note")).to_contain_text("No matching conversations")
+        expect(listed).to_have_count(0)
+        page.fill(search, "acquisition")  # a word of her own question
+        expect(listed).to_have_count(1)
     finally:
         page.context.close()
