@@ -4,6 +4,7 @@ network address without logins and keys, and starts there only with the explicit
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from assistant.accounts import Accounts
 from assistant.api.server import UnsafeBindError, check_bind
 from assistant.security import hash_api_key, hash_password
 from tests.conftest import make_settings
@@ -155,6 +157,29 @@ def test_the_override_starts_with_a_loud_warning(
     assert "WARNING: serving on 0.0.0.0" in log
     assert "NO LOGIN for the web chat" in log
     assert log.index("WARNING") < log.index("assistant: serving")
+
+
+def test_users_in_the_catalog_are_the_chats_logins(
+    seed_index: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """With a catalog user and no settings logins, the chat alone starts on an open address,
+    behind its login page, without a warning."""
+    built = tmp_path_factory.mktemp("users-bind") / "index"
+    shutil.copytree(seed_index, built)
+    Accounts(built / "catalog.sqlite3").add_user("alice", "alice-password")
+    server = start_server(
+        tmp_path_factory.mktemp("users-bind-serve"),
+        built,
+        "--host",
+        "0.0.0.0",
+        "--ui-only",
+        ready="config",
+    )
+    try:
+        assert httpx.get(server.url + "config", timeout=60).status_code == 401
+    finally:
+        stop_server(server)
+    assert "WARNING" not in server.log.read_text()
 
 
 def test_a_port_in_use_fails_at_once_with_a_clear_message(tmp_path: Path) -> None:
