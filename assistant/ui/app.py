@@ -13,6 +13,7 @@ import gradio as gr
 from fastapi import FastAPI
 from gradio.events import api
 
+from assistant.accounts import User
 from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.ui import conversations as sidebar_ui
@@ -43,7 +44,7 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
     settings = assistant.settings
     logins = logins or WebLogins(assistant.accounts)
 
-    def reader(request: gr.Request | None) -> Any:
+    def reader(request: gr.Request | None) -> User | None:
         return logins.reader(username_of(request))
 
     def respond(
