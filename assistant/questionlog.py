@@ -12,6 +12,7 @@ removed on first use and then daily; `question_log_days = 0` keeps no log at all
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -40,6 +41,7 @@ CREATE TABLE IF NOT EXISTS questions (
 CREATE INDEX IF NOT EXISTS questions_by_time ON questions(asked_at);
 """
 SWEEP_SECONDS = 86400.0
+logger = logging.getLogger(__name__)
 DAY_SECONDS = 86400.0
 
 
@@ -69,6 +71,7 @@ class QuestionLog:
         self.retention_days = retention_days
         self._local = threading.local()
         self._swept_at = 0.0
+        self._warned = False
 
     @property
     def enabled(self) -> bool:
@@ -84,10 +87,22 @@ class QuestionLog:
         return connection
 
     def record(self, entry: LoggedQuestion) -> None:
-        """Append one answered question (nothing when the log is off)."""
+        """Append one answered question (nothing when the log is off).
+
+        A log that cannot be written (a read-only index folder, a full disk) never costs the
+        person their answer: the failure is logged once and the question goes unrecorded.
+        """
         if not self.enabled:
             return
-        self._sweep()
+        try:
+            self._sweep()
+            self._insert(entry)
+        except (sqlite3.Error, OSError) as exc:
+            if not self._warned:
+                self._warned = True
+                logger.warning("question log %s not written: %s", self.path, exc)
+
+    def _insert(self, entry: LoggedQuestion) -> None:
         with Transaction(self.db) as db:
             db.execute(
                 "INSERT INTO questions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",

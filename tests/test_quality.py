@@ -220,3 +220,17 @@ def test_the_quality_command_reports_and_promotes(team: Assistant, tmp_path: Pat
     assert bad.returncode == 2
     assert "not a date" in bad.stderr
     assert read_feedback(team.settings.feedback_path)  # nothing was consumed
+
+
+def test_a_log_that_cannot_be_written_never_costs_the_answer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    assistant = Assistant(make_settings(tmp_path / "index"))
+    assistant.ingest([write_docs(tmp_path / "docs") / "eng"])
+    assistant.settings.questions_path.mkdir()  # a directory where the file should be
+    answer = assistant.ask(HANDOVER)
+    again = assistant.ask(HANDOVER)
+    assert "Monday" in answer.text
+    assert again.text == answer.text
+    warnings = [r for r in caplog.records if "question log" in r.getMessage()]
+    assert len(warnings) == 1  # said once, not on every question
