@@ -125,6 +125,7 @@ $(BENCH_STAMP): $(LLM_STAMP)
 bench: $(BENCH_STAMP) system-deps
 	$(BIN)/python -m benchmarks.bench_ingest
 	$(BIN)/python -m benchmarks.bench_query
+	$(BIN)/python -m benchmarks.bench_restricted
 	$(BIN)/python -m benchmarks.bench_generative
 	$(BIN)/python -m benchmarks.bench_coldstart
 	$(BIN)/python -m benchmarks.bench_startup

@@ -10,8 +10,10 @@ import os
 import re
 import sys
 import textwrap
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
@@ -23,12 +25,16 @@ from assistant.errors import (
     AssistantError,
     BadQuestionError,
     IndexMissingError,
+    QualityError,
     UnknownAnswererError,
 )
 from assistant.evaluation.config import EvalInputError
 from assistant.evaluation.metrics import METRICS
 from assistant.settings import Settings
 from assistant.types import Answer, IngestReport
+
+if TYPE_CHECKING:
+    from assistant.quality import QualityReport
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -163,6 +169,63 @@ def build_parser() -> argparse.ArgumentParser:
     api_keys.add_argument("key_id", nargs="?", metavar="ID", help="the key to revoke")
     api_keys.add_argument("--user", metavar="NAME", help="the key's owner (create)")
     api_keys.add_argument(
+        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
+    )
+
+    quality = commands.add_parser(
+        "quality",
+        help="what staff asked and reported; a reported answer to a golden question",
+        description="From the question log and the web chat's feedback: questions per day, "
+        "refusals, thumbs, the slowest answers and every thumbs-down answer "
+        "(docs/evaluation.md). `promote FEEDBACK_ID --golden FILE --expect TERM` appends the "
+        "reported question to a golden file with what a right answer holds, ready for "
+        "`assistant eval`.",
+    )
+    quality.add_argument("action", nargs="?", default="report", choices=("report", "promote"))
+    quality.add_argument(
+        "feedback_id", nargs="?", metavar="FEEDBACK_ID", help="promote: a reported answer's id"
+    )
+    quality.add_argument(
+        "--since",
+        metavar="DATE",
+        help="report from this day (YYYY-MM-DD, UTC; default: 30 days ago)",
+    )
+    quality.add_argument("--until", metavar="DATE", help="report up to this day (exclusive)")
+    quality.add_argument("--group", metavar="G", help="report: only questions of this group")
+    quality.add_argument(
+        "--collection", metavar="NAME", help="report: only answers citing this collection"
+    )
+    quality.add_argument("--json", action="store_true", help="report: print one JSON object")
+    quality.add_argument(
+        "--golden",
+        type=Path,
+        metavar="FILE",
+        help="promote: the golden file to add to (.jsonl or .yaml; created when missing)",
+    )
+    quality.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        metavar="TERM",
+        help="promote: a key term every right answer holds (repeat for alternatives)",
+    )
+    quality.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="DOC",
+        help="promote: the indexed document that holds the answer (repeat)",
+    )
+    quality.add_argument("--answer", metavar="TEXT", help="promote: the right answer in words")
+    quality.add_argument(
+        "--unanswerable",
+        action="store_true",
+        help="promote: the documents do not hold the answer, so a refusal is right",
+    )
+    quality.add_argument(
+        "--id", metavar="ID", help="promote: the new question's id (default: reported-NNN)"
+    )
+    quality.add_argument(
         "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
     )
 
@@ -360,6 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _users(settings, args)
         if args.command == "api-keys":
             return _api_keys(settings, args)
+        if args.command == "quality":
+            return _quality(settings, args)
         if args.command == "hash-password":
             return _hash_password(args)
         if args.command == "hash-api-key":
@@ -376,6 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         UnknownAnswererError,
         CollectionError,
         AccountError,
+        QualityError,
         UsageError,
     ) as exc:
         return _fail(str(exc), EXIT_USAGE)
@@ -469,6 +535,74 @@ def _collections(settings: Settings, args: argparse.Namespace) -> int:
             readers = ", ".join(grants.get(c.name, [])) or "admins only"
             print(f"{c.name:<{width}}  {c.documents} documents, {c.chunks} passages; {readers}")
     return EXIT_OK
+
+
+def _quality(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.core import Assistant
+    from assistant.quality import parse_when
+
+    assistant = Assistant(settings)
+    if args.action == "promote":
+        if not args.feedback_id or args.golden is None:
+            raise UsageError(
+                "usage: assistant quality promote FEEDBACK_ID --golden FILE "
+                "(--expect TERM ... | --source DOC ... | --unanswerable)"
+            )
+        item = assistant.promote_feedback(
+            args.feedback_id,
+            args.golden,
+            key_terms=args.expect,
+            sources=args.source,
+            answer=args.answer,
+            unanswerable=args.unanswerable,
+            question_id=args.id,
+        )
+        print(f"added {item.id} to {args.golden}: {item.question}")
+        return EXIT_OK
+    since = parse_when(args.since) if args.since else time.time() - 30 * 86400
+    until = parse_when(args.until) if args.until else None
+    report = assistant.quality(since, until, group=args.group, collection=args.collection)
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+        return EXIT_OK
+    print(quality_text(report))
+    return EXIT_OK
+
+
+def quality_text(report: QualityReport) -> str:
+    """The quality report as the terminal shows it."""
+    data = report.to_json()
+    period = f"{(data['since'] or 'the start')[:10]} to {(data['until'] or 'now')[:10]}"
+    lines = [f"Questions from {period}: {report.questions}"]
+    if report.questions:
+        lines[0] += f", refused {report.refused} ({report.refusal_rate or 0:.1%})"
+        lines.append("Per day: " + ", ".join(f"{d} {n}" for d, n in report.per_day))
+    votes = report.thumbs_up + report.thumbs_down
+    lines.append(
+        f"Thumbs: {report.thumbs_up} up, {report.thumbs_down} down"
+        + (f" ({report.thumbs_down_rate or 0:.0%} down)" if votes else "")
+    )
+    if report.slowest:
+        lines.append("Slowest answers:")
+        lines += [f"  {e.total_ms:7.0f} ms  {_one_line(e.question)}" for e in report.slowest]
+    lines.append(f"Reported answers ({len(report.reported)}):")
+    for item in report.reported:
+        what = "should have been answered" if item.should_have_answered else "thumbs down"
+        lines.append(f"  {item.feedback_id}  {item.reported_at[:10]}  {item.user or '-'}: {what}")
+        lines.append(f"    question: {_one_line(item.standalone_question or item.question)}")
+        lines.append(f"    answer:   {_one_line(item.answer)}")
+        if item.comment:
+            lines.append(f"    comment:  {_one_line(item.comment)}")
+        for citation in item.citations:
+            page = f" p. {citation['page']}" if citation.get("page") else ""
+            lines.append(f"    [{citation.get('id')}] {citation.get('source')}{page}")
+    lines += [f"note: {note}" for note in report.notes]
+    return "\n".join(lines)
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _read_new_password(from_stdin: bool) -> str:

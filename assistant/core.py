@@ -23,8 +23,9 @@ from assistant.collections import CollectionInfo, restrict
 from assistant.condense import condense
 from assistant.conversations import ConversationStore, mentions_all, withhold_unreadable
 from assistant.embedding import Embedder
-from assistant.errors import BadQuestionError, IndexMissingError
+from assistant.errors import BadQuestionError, IndexMissingError, QualityError
 from assistant.indexlock import ingest_running
+from assistant.questionlog import QuestionLog, new_entry
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.settings import Settings
 from assistant.types import (
@@ -37,7 +38,9 @@ from assistant.types import (
 )
 
 if TYPE_CHECKING:  # ingest (and every loader) is imported by the first ingest, not by a question
+    from assistant.evaluation.golden import GoldenItem
     from assistant.ingest import ProgressCallback
+    from assistant.quality import QualityReport
 
 # What a question never needs and a terminal or page may act on. Terminal escape sequences
 # (ESC or the one-byte CSI, then their parameters) go whole, as do bidi embeddings, overrides
@@ -86,6 +89,7 @@ class Assistant:
         self.conversations = ConversationStore(
             self.settings.conversations_path, self.settings.conversation_retention_days
         )
+        self.questions = QuestionLog(self.settings.questions_path, self.settings.question_log_days)
         self._answerer: Answerer | None = None
         self._lock = threading.Lock()
         self._ingesting = 0  # ingests running in this process
@@ -228,7 +232,7 @@ class Assistant:
         retrieval = self.retrieve(prepared.standalone, k, collections=collections, user=user)
         clock = time.perf_counter()
         answer = chosen.answer(prepared, retrieval)
-        return self._finish(answer, prepared, retrieval, clock, started)
+        return self._finish(answer, prepared, retrieval, clock, started, collections, user)
 
     def _finish(
         self,
@@ -237,18 +241,35 @@ class Assistant:
         retrieval: Retrieval,
         answer_started: float,
         started: float,
+        collections: Sequence[str] | None,
+        user: User | None,
     ) -> Answer:
         timings = dict(retrieval.timings_ms)
         timings.update(answer.timings_ms)
         timings["answer"] = (time.perf_counter() - answer_started) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
-        return answer.model_copy(
+        answer = answer.model_copy(
             update={
                 "question": prepared.text,
                 "standalone_question": prepared.standalone if prepared.is_followup else None,
                 "timings_ms": timings,
             }
         )
+        self.questions.record(
+            new_entry(
+                answer.question,
+                answer.standalone_question,
+                user=None if user is None else user.name,
+                groups=() if user is None else user.groups,
+                collections=collections,
+                refused=answer.refused,
+                confidence=answer.confidence,
+                total_ms=timings["total"],
+                answer_chars=len(answer.text),
+                sources=[citation.source for citation in answer.citations],
+            )
+        )
+        return answer
 
     def stream(
         self,
@@ -283,7 +304,7 @@ class Assistant:
             yield from text_pieces(final.text)
         if final is None:
             raise RuntimeError(f"answerer {answerer.name!r} ended its stream without an answer")
-        yield self._finish(final, prepared, retrieval, clock, started)
+        yield self._finish(final, prepared, retrieval, clock, started, collections, user)
 
     def prepare_question(
         self,
@@ -353,6 +374,89 @@ class Assistant:
             if readable is None or name in readable
         ]
 
+    # -- quality ----------------------------------------------------------------------------
+    def quality(
+        self,
+        since: float | None = None,
+        until: float | None = None,
+        *,
+        group: str | None = None,
+        collection: str | None = None,
+    ) -> QualityReport:
+        """What staff asked in [since, until) (seconds since the epoch; None: open) and what
+        they reported: questions per day, refusals, thumbs, the slowest answers, and every
+        thumbs-down answer (assistant.quality). `group` keeps the questions of that group's
+        members, `collection` the answers citing its documents. For admins: it shows
+        questions and answers of every user.
+        """
+        from assistant.quality import build_report
+        from assistant.ui.feedback import read_feedback
+
+        asker = None
+        if group is not None:
+            members = {u.name for u in self.accounts.users() if group in u.groups}
+
+            def asker(user: str | None, groups: Sequence[str]) -> bool:
+                return group in groups or user in members
+
+        cites = None
+        if collection is not None:
+            self.check_collections([collection])
+            held = {r.source for r in self.documents() if r.collection == collection}
+
+            def cites(sources: Sequence[str]) -> bool:
+                return any(source in held for source in sources)
+
+        return build_report(
+            self.questions.entries(since, until),
+            read_feedback(self.settings.feedback_path),
+            since=since,
+            until=until,
+            asker=asker,
+            cites=cites,
+        )
+
+    def promote_feedback(
+        self,
+        feedback_id: str,
+        golden: Path,
+        *,
+        key_terms: Sequence[str] = (),
+        sources: Sequence[str] = (),
+        answer: str | None = None,
+        unanswerable: bool = False,
+        question_id: str | None = None,
+    ) -> GoldenItem:
+        """Turn a reported answer into a golden question appended to `golden` (created when
+        missing): the question that was searched, what a right answer holds (key terms, the
+        indexed documents that hold it, or unanswerable) and where it came from."""
+        from assistant.evaluation.golden import ExpectedSource
+        from assistant.quality import (
+            append_golden,
+            golden_from_feedback,
+            latest_feedback,
+            next_question_id,
+        )
+        from assistant.ui.feedback import read_feedback
+
+        record = latest_feedback(read_feedback(self.settings.feedback_path)).get(feedback_id)
+        if record is None:
+            raise QualityError(f"no feedback with id {feedback_id!r} (see assistant quality)")
+        indexed = [record.source for record in self.documents()]
+        for source in sources:
+            if not any(ExpectedSource(source=source).matches(path) for path in indexed):
+                raise QualityError(f"{source!r} is not an indexed document")
+        item = golden_from_feedback(
+            record,
+            question_id=question_id or next_question_id(golden),
+            key_terms=key_terms,
+            sources=sources,
+            answer=answer,
+            unanswerable=unanswerable,
+        )
+        append_golden(item, golden)
+        return item
+
     def _follow_other_writers(self) -> None:
         """Reopen the embedded vector store once another process has changed the index."""
         if self.settings.chroma_mode == "http":
@@ -377,9 +481,10 @@ class Assistant:
             )
 
     def close(self) -> None:
-        """Release this thread's catalog and conversation connections."""
+        """Release this thread's catalog, conversation and question log connections."""
         self.catalog.close()
         self.conversations.close()
+        self.questions.close()
 
 
 def clean_text(text: str) -> str:

@@ -33,3 +33,7 @@ class UnknownAnswererError(AssistantError, ValueError):
 
 class AccountError(AssistantError, ValueError):
     """A user, group, grant or key operation that cannot be done as asked."""
+
+
+class QualityError(AssistantError):
+    """A quality command cannot do what was asked (unknown feedback id, bad expectation)."""

@@ -239,6 +239,20 @@ class Settings(BaseSettings):
         "Applied when the server starts and then daily.",
     )
 
+    question_log_days: float = Field(
+        90,
+        ge=0,
+        le=36500,
+        description="Days each answered question (who, when, what, refused, cited documents) is "
+        "kept in the question log beside the index, for `assistant quality` and audits; "
+        "0: no log.",
+    )
+
+    @property
+    def questions_path(self) -> Path:
+        """The question log (SQLite, beside the index; assistant.questionlog)."""
+        return self.index_dir / "questions.sqlite3"
+
     @property
     def conversations_path(self) -> Path:
         """The web chat's stored conversations (SQLite, beside the index)."""

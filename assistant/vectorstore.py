@@ -195,18 +195,16 @@ class VectorStore:
         """Reopen an embedded store so that vectors another process wrote become searchable.
 
         Chroma keeps one system per directory per process, and its in-memory HNSW reader never
-        sees another process's writes. Dropping that cache entry makes the next client load the
-        index afresh; collection handles already in use by other threads keep working.
+        sees another process's writes. Its public `clear_system_cache` (of the client API) lets
+        the next client load the index afresh; collection handles already in use by other
+        threads keep working.
         """
         if self._settings.chroma_mode == "http":
             return  # a server holds the one shared index
-        from chromadb.api.shared_system_client import SharedSystemClient
+        from chromadb.api.client import Client
 
         with self._lock:
-            key = str(self.path)
-            with SharedSystemClient._refcount_lock:
-                SharedSystemClient._identifier_to_system.pop(key, None)
-                SharedSystemClient._identifier_to_refcount.pop(key, None)
+            Client.clear_system_cache()
             self._client = None
             self._collection = None
 

@@ -187,6 +187,35 @@ def startup_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
     return [*lines, ""]
 
 
+def restricted_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
+    """Markdown for the restricted-question benchmark (collections and grants)."""
+    totals, ratios = data["total_ms"], data["ratio_to_unrestricted"]
+    labels = {
+        "unrestricted": "unrestricted (trusted caller)",
+        "one_collection": "one collection (`collections=[...]`)",
+        "member_granted": f"a member granted {data['granted_to_member']} collections",
+    }
+    lines = [
+        "## Restricted questions (collections and grants)",
+        "",
+        f"`python -m benchmarks.bench_restricted`: {data['chunks']} chunks dealt into "
+        f"{data['collections']} collections; {data['questions']} golden questions asked "
+        f"{data['rounds']} times per variant, interleaved; whole-question latency. Goal: a "
+        f"restricted p95 at most {data['goal_p95_ratio']}x the unrestricted one.",
+        "",
+        "| question | p50 ms | p95 ms | p95 ratio | |",
+        "|---|---|---|---|---|",
+    ]
+    for name, label in labels.items():
+        ratio = ratios.get(name, {}).get("p95")
+        judged = "" if ratio is None else verdict(ratio, data["goal_p95_ratio"], False)
+        shown = "1.00" if ratio is None else f"{ratio:.2f}"
+        lines.append(
+            f"| {label} | {totals[name]['p50']} | {totals[name]['p95']} | {shown} | {judged} |"
+        )
+    return [*lines, ""]
+
+
 def generative_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
     """Markdown for the generative-latency benchmark."""
     ratio = data["full_answer_ms"]["p50"] / data["extractive_full_answer_ms"]["p50"]
@@ -266,6 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, section in (
         ("ingest", ingest_section),
         ("query", query_section),
+        ("restricted", restricted_section),
         ("generative", generative_section),
         ("coldstart", coldstart_section),
         ("startup", startup_section),

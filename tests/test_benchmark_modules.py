@@ -85,6 +85,17 @@ def test_query_latency_on_a_tiny_index(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("results_untouched")
+def test_restricted_questions_on_a_tiny_index_in_two_collections(tmp_path: Path) -> None:
+    run("bench_restricted", "--tiny", "--queries", "3", "--out", str(tmp_path))
+    data = written(tmp_path / "restricted.json")
+    assert data["collections"] == 2
+    assert data["chunks"] >= 20  # type: ignore[operator]
+    ratios = data["ratio_to_unrestricted"]
+    assert set(ratios) == {"one_collection", "member_granted"}  # type: ignore[arg-type]
+    assert all(r["p95"] > 0 for r in ratios.values())  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("results_untouched")
 def test_ingest_throughput_on_seeds(tmp_path: Path) -> None:
     run("bench_ingest", "--tiny", "--out", str(tmp_path))
     data = written(tmp_path / "ingest.json")

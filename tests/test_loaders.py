@@ -296,3 +296,24 @@ def test_pdf_outline_entries_become_headings_on_the_pages_they_point_to() -> Non
     offset = document.text.index("Two-digit years")
     assert document.section_at(offset) == "2.1 Reading dates"
     assert document.page_at(document.headings[1].offset) == 2
+
+
+def test_pdf_run_in_headings_and_underscored_outline_titles_become_headings() -> None:
+    """A heading that opens a line the paragraph continues on ("Using examples This creates")
+    is a heading of its own, and an outline title written with underscores still matches."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pdf.bookmarkPage("p0")
+    pdf.addOutlineEntry("Using_examples", "p0", level=0)
+    pdf.drawString(72, 760, "Quotes must be double quotes rather than single quotes.")
+    pdf.drawString(72, 740, "Using examples This plots the sum of two columns against the first.")
+    pdf.showPage()
+    pdf.save()
+    document = load(buffer.getvalue(), ".pdf")
+    assert [h.title for h in document.headings] == ["Using examples"]
+    assert "\nUsing examples\nThis plots the sum" in document.text
+    offset = document.text.index("This plots")
+    assert document.section_at(offset) == "Using examples"

@@ -283,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give pairs of INDEX_DIR GOLDEN_FILE")
     observations: list[Observation] = []
     for index_dir, golden in zip(args.pairs[::2], args.pairs[1::2], strict=True):
-        assistant = Assistant(index_dir=Path(index_dir))
+        assistant = Assistant(index_dir=Path(index_dir), question_log_days=0)
         observations += observe(assistant, load_golden(Path(golden)), Path(golden).stem)
     model = fit(observations)
     text = json.dumps(model.to_json(), indent=1)

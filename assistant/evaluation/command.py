@@ -64,6 +64,7 @@ def resolve(options: EvalOptions, settings: Settings) -> tuple[Settings, EvalOpt
         index_dir=options.index or config.index,
         answerer=options.answerer or config.answerer,
         top_k=options.k or config.k,
+        question_log_days=0,  # golden questions are not what staff asked: not in the log
     )
     merged = EvalOptions(
         golden=tuple(golden),

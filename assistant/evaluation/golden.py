@@ -49,6 +49,9 @@ class GoldenItem(BaseModel):
     sources: tuple[ExpectedSource, ...] = ()
     draft: bool = Field(False, description="Generated, not yet reviewed by a person.")
     note: str | None = Field(None, description="Free text for reviewers; ignored when scoring.")
+    origin: str | None = Field(
+        None, description="Where the question came from, e.g. the feedback it was made from."
+    )
 
     @field_validator("id", "question")
     @classmethod

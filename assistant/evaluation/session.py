@@ -44,7 +44,8 @@ class EvalSession:
             if self._assistant is None:
                 from assistant.core import Assistant
 
-                self._assistant = Assistant(self.settings)
+                # Golden questions are not what staff asked: keep them out of the question log.
+                self._assistant = Assistant(self.settings, question_log_days=0)
             return self._assistant
 
     def ask(self, question: str, history: Sequence[Any] = ()) -> Answer:

@@ -60,7 +60,7 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
         _heading_lines(page_text, outline.get(index, [])) for index, page_text in enumerate(pages)
     ]
     pages = [
-        _keep_breaks(unwrap_printed(page_text, width), [offset for offset, _ in lines])
+        _keep_breaks(unwrap_printed(page_text, width), lines)
         for page_text, lines in zip(pages, found, strict=True)
     ]
     starts = []
@@ -71,7 +71,7 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
     headings = tuple(
         Heading(start + offset, line)
         for start, lines in zip(starts, found, strict=True)
-        for offset, line in lines
+        for offset, line, _ in lines
     )
     return Extracted(
         text=_PAGE_BREAK.join(pages), title=title, headings=headings, page_starts=tuple(starts)
@@ -93,12 +93,18 @@ def _outline(document: pdfium.PdfDocument, page_count: int) -> dict[int, list[st
     return titles
 
 
-def _heading_lines(page_text: str, titles: list[str]) -> list[tuple[int, str]]:
-    """(offset, line) of each outline title's line on its page: the line is the title, maybe
-    after a section number ("5.7.2 Linear equations"); the first such line wins."""
-    found: dict[int, str] = {}
+def _heading_lines(page_text: str, titles: list[str]) -> list[tuple[int, str, bool]]:
+    """(offset, heading, run_in) of each outline title on its page, the first match winning.
+
+    A heading line is the title, maybe after a section number ("5.7.2 Linear equations"). A
+    run-in heading opens a line and the paragraph goes on after it on the same line ("Using
+    examples This creates a plot..."): only the title is the heading, and the text after it
+    is a sentence of its own. Outlines written by some tools join a title's words with
+    underscores ("Using_examples"); the page has spaces.
+    """
+    found: dict[int, tuple[str, bool]] = {}
     for title in titles:
-        wanted = title.casefold()
+        wanted = " ".join(title.replace("_", " ").split()).casefold()
         offset = 0
         for line in page_text.split("\n"):
             text = " ".join(line.split())
@@ -108,18 +114,26 @@ def _heading_lines(page_text: str, titles: list[str]) -> list[tuple[int, str]]:
                 and len(text) - len(wanted) <= MAX_NUMBER_CHARS
                 and not re.search(r"[^\W\d_]", text[: len(text) - len(wanted)])
             ):
-                found.setdefault(offset + lead, text)
+                found.setdefault(offset + lead, (text, False))
+                break
+            opening = line[lead : lead + len(wanted)]
+            rest = line[lead + len(wanted) :]
+            if opening.casefold() == wanted and rest[:1] == " " and rest[1:2].isupper():
+                found.setdefault(offset + lead, (opening, True))
                 break
             offset += len(line) + 1
-    return sorted(found.items())
+    return sorted((offset, text, run_in) for offset, (text, run_in) in found.items())
 
 
-def _keep_breaks(text: str, offsets: list[int]) -> str:
-    """The line break before each heading, restored where unwrapping took it (same length)."""
+def _keep_breaks(text: str, headings: list[tuple[int, str, bool]]) -> str:
+    """A line break before each heading, restored where unwrapping took it, and after a run-in
+    heading (one character for one, so offsets stay true)."""
     characters = list(text)
-    for offset in offsets:
+    for offset, title, run_in in headings:
         if offset > 0 and characters[offset - 1] == " ":
             characters[offset - 1] = "\n"
+        if run_in:
+            characters[offset + len(title)] = "\n"
     return "".join(characters)
 
 
