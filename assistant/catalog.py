@@ -137,6 +137,10 @@ def _migrate(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS documents_by_collection ON documents(collection)")
 
 
+# Sets of allowed full-text rows kept (distinct grants x collections asked for, per generation).
+_ROWS_CACHE_ENTRIES = 64
+
+
 def _bump_generation(db: sqlite3.Connection) -> None:
     # In the same transaction as the change it announces, so readers never see one without
     # the other.
@@ -154,6 +158,7 @@ class Catalog:
         self.path = path
         self._local = threading.local()
         self._structure_cache: dict[str, tuple[str, tuple[Heading, ...], tuple[int, ...]]] = {}
+        self._rows_cache: dict[tuple[int, tuple[str, ...]], frozenset[int]] = {}
 
     def exists(self) -> bool:
         """Whether the catalog file is there."""
@@ -465,18 +470,35 @@ class Catalog:
             ):
                 counts[str(term)] = int(count)
             return counts
+        if not collections:
+            return counts
+        # Each term's chunks from the full-text index alone (no join per row), kept when they
+        # belong to the allowed collections: one set per index state and collections.
+        allowed = self._rows_of(collections)
         for term in counts:
-            if not collections:
-                break
-            counts[term] = int(
-                self.db.execute(
-                    "SELECT count(*) FROM chunk_terms JOIN chunks c ON c.id = chunk_terms.rowid "
-                    "JOIN documents d USING (doc_id) WHERE chunk_terms MATCH ? "
-                    f"AND d.collection IN ({_marks(collections)})",
-                    (_phrase(term), *collections),
-                ).fetchone()[0]
+            rows = self.db.execute(
+                "SELECT rowid FROM chunk_terms WHERE chunk_terms MATCH ?", (_phrase(term),)
             )
+            counts[term] = sum(1 for (rowid,) in rows if rowid in allowed)
         return counts
+
+    def _rows_of(self, collections: Sequence[str]) -> frozenset[int]:
+        """The full-text rows (chunk ids) of some collections' chunks, cached per generation."""
+        key = (self.generation(), tuple(sorted(set(collections))))
+        found = self._rows_cache.get(key)
+        if found is None:
+            found = frozenset(
+                int(row[0])
+                for row in self.db.execute(
+                    "SELECT c.id FROM chunks c JOIN documents d USING (doc_id) "
+                    f"WHERE d.collection IN ({_marks(collections)})",
+                    list(collections),
+                )
+            )
+            if len(self._rows_cache) >= _ROWS_CACHE_ENTRIES:
+                self._rows_cache.clear()
+            self._rows_cache[key] = found
+        return found
 
     def idf(self, query_terms: Sequence[str]) -> dict[str, float]:
         """BM25-style inverse document frequency of each term over chunks (unseen terms: max)."""

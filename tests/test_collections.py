@@ -246,3 +246,18 @@ def test_the_command_line_ingests_lists_and_restricts(docs: Path, tmp_path: Path
     bad = run_cli("ingest", str(docs / "eng"), "--index", index, "--collection", "Eng Team")
     assert bad.returncode == 2
     assert "bad collection name 'Eng Team'" in bad.stderr
+
+
+def test_restricted_term_counts_follow_a_document_that_moves(tmp_path: Path) -> None:
+    """The allowed rows are cached per index state: a move is seen by the next question."""
+    docs = write_docs(tmp_path / "docs")
+    assistant = Assistant(make_settings(tmp_path / "index"))
+    assistant.ingest([docs / "hr"], collection="hr")
+    assistant.ingest([docs / "legal"], collection="legal")
+    catalog = assistant.catalog
+    assert catalog.term_counts(["bonus"], ["hr"]) == {"bonus": 1}
+    assert catalog.term_counts(["bonus"], ["legal"]) == {"bonus": 0}
+    assistant.ingest([docs / "hr" / "salaries.md"], collection="legal")
+    assert catalog.term_counts(["bonus"], ["hr"]) == {"bonus": 0}
+    assert catalog.term_counts(["bonus"], ["legal"]) == {"bonus": 1}
+    assert catalog.term_counts(["bonus"], ["hr", "legal"]) == {"bonus": 1}
