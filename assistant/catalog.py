@@ -137,8 +137,16 @@ def _migrate(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS documents_by_collection ON documents(collection)")
 
 
-# Sets of allowed full-text rows kept (distinct grants x collections asked for, per generation).
-_ROWS_CACHE_ENTRIES = 64
+# Chunk sets of collections kept (distinct grants x collections asked for, per generation).
+_MEMBERS_CACHE_ENTRIES = 64
+
+
+@dataclass(frozen=True)
+class _Members:
+    """The chunks of some collections: full-text rows and vector ids."""
+
+    rows: frozenset[int]
+    chunk_ids: frozenset[str]
 
 
 def _bump_generation(db: sqlite3.Connection) -> None:
@@ -158,7 +166,7 @@ class Catalog:
         self.path = path
         self._local = threading.local()
         self._structure_cache: dict[str, tuple[str, tuple[Heading, ...], tuple[int, ...]]] = {}
-        self._rows_cache: dict[tuple[int, tuple[str, ...]], frozenset[int]] = {}
+        self._members_cache: dict[tuple[int, tuple[str, ...]], _Members] = {}
 
     def exists(self) -> bool:
         """Whether the catalog file is there."""
@@ -444,13 +452,28 @@ class Catalog:
                 (expression, limit),
             ).fetchall()
         else:
-            rows = self.db.execute(
-                "SELECT c.chunk_id, -bm25(chunk_terms) AS score FROM chunk_terms "
-                "JOIN chunks c ON c.id = chunk_terms.rowid JOIN documents d USING (doc_id) "
-                f"WHERE chunk_terms MATCH ? AND d.collection IN ({_marks(collections)}) "
-                "ORDER BY rank LIMIT ?",
-                (expression, *collections, limit),
-            ).fetchall()
+            # Best first over the whole full-text index (no join per row), keeping the allowed
+            # collections' rows until `limit` of them are found: the filter before the cut.
+            allowed = self._rows_of(collections)
+            kept: list[tuple[int, float]] = []
+            for rowid, score in self.db.execute(
+                "SELECT rowid, -bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ? "
+                "ORDER BY rank",
+                (expression,),
+            ):
+                if rowid in allowed:
+                    kept.append((int(rowid), float(score)))
+                    if len(kept) == limit:
+                        break
+            if not kept:
+                return []
+            ids = dict(
+                self.db.execute(
+                    f"SELECT id, chunk_id FROM chunks WHERE id IN ({_marks(kept)})",
+                    [rowid for rowid, _ in kept],
+                ).fetchall()
+            )
+            rows = [(ids[rowid], score) for rowid, score in kept if rowid in ids]
         return [(str(row[0]), float(row[1])) for row in rows]
 
     def term_counts(
@@ -483,21 +506,29 @@ class Catalog:
         return counts
 
     def _rows_of(self, collections: Sequence[str]) -> frozenset[int]:
-        """The full-text rows (chunk ids) of some collections' chunks, cached per generation."""
+        """The full-text rows of some collections' chunks."""
+        return self._members(collections).rows
+
+    def chunk_ids_of(self, collections: Sequence[str]) -> frozenset[str]:
+        """The ids of some collections' chunks (their vectors' ids)."""
+        return self._members(collections).chunk_ids
+
+    def _members(self, collections: Sequence[str]) -> _Members:
+        """Some collections' chunks, cached per generation (a change bumps it)."""
         key = (self.generation(), tuple(sorted(set(collections))))
-        found = self._rows_cache.get(key)
+        found = self._members_cache.get(key)
         if found is None:
-            found = frozenset(
-                int(row[0])
-                for row in self.db.execute(
-                    "SELECT c.id FROM chunks c JOIN documents d USING (doc_id) "
-                    f"WHERE d.collection IN ({_marks(collections)})",
-                    list(collections),
-                )
+            rows = self.db.execute(
+                "SELECT c.id, c.chunk_id FROM chunks c JOIN documents d USING (doc_id) "
+                f"WHERE d.collection IN ({_marks(collections)})",
+                list(collections),
+            ).fetchall()
+            found = _Members(
+                frozenset(int(row[0]) for row in rows), frozenset(str(row[1]) for row in rows)
             )
-            if len(self._rows_cache) >= _ROWS_CACHE_ENTRIES:
-                self._rows_cache.clear()
-            self._rows_cache[key] = found
+            if len(self._members_cache) >= _MEMBERS_CACHE_ENTRIES:
+                self._members_cache.clear()
+            self._members_cache[key] = found
         return found
 
     def idf(self, query_terms: Sequence[str]) -> dict[str, float]:

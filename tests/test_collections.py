@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from assistant.catalog import VECTOR_COLLECTIONS, Catalog
 from assistant.collections import CollectionError, collection_for, restrict
 from assistant.core import Assistant
+from assistant.vectorstore import in_collections
 from tests.conftest import make_settings, run_cli
 
 DOCS = {
@@ -261,3 +262,32 @@ def test_restricted_term_counts_follow_a_document_that_moves(tmp_path: Path) -> 
     assert catalog.term_counts(["bonus"], ["hr"]) == {"bonus": 0}
     assert catalog.term_counts(["bonus"], ["legal"]) == {"bonus": 1}
     assert catalog.term_counts(["bonus"], ["hr", "legal"]) == {"bonus": 1}
+
+
+def test_the_overfetched_dense_search_finds_what_the_filtered_one_finds(tmp_path: Path) -> None:
+    """A restricted dense search from one unfiltered search of more candidates returns the same
+    nearest allowed vectors as Chroma's filtered search, or defers to it when it cannot."""
+    topics = ["invoices", "holidays", "laptops", "parking", "travel", "security", "payroll",
+              "printers", "badges", "meetings"]  # fmt: skip
+    for team in ("north", "south"):
+        for number in range(40):
+            topic = topics[number % len(topics)]
+            path = tmp_path / team / f"{topic}-{number}.md"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"# {topic} note {number}\n\nThe {team} office rule {number} on "
+                            f"{topic}: ask the {team} desk before day {number}.\n")  # fmt: skip
+    small = tmp_path / "small" / "kitchen.md"
+    small.parent.mkdir()
+    small.write_text("# Kitchen\n\nThe kitchen closes at six.\n")
+    assistant = Assistant(make_settings(tmp_path / "index"))
+    for team in ("north", "south", "small"):
+        assistant.ingest([tmp_path / team], collection=team)
+    retriever = assistant.retriever
+    for question in ("Who approves travel?", "When does parking close?", "printer rules"):
+        vector = assistant.embedder.embed_query(question)
+        for allowed in (["north"], ["south"], ["north", "small"]):
+            fast = retriever._dense_overfetched(vector, allowed)
+            filtered = assistant.store.query(vector, retriever.candidates, in_collections(allowed))
+            assert fast is not None
+            assert [hit for hit, _ in fast] == [hit for hit, _ in filtered]
+        assert retriever._dense_overfetched(vector, ["small"]) is None  # 1 of 81: filtered
