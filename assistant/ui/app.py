@@ -24,6 +24,7 @@ from assistant.ui.examples import example_questions
 from assistant.ui.feedback import Rating, append_jsonl, feedback_record
 from assistant.ui.guard import NoRemoteFiles, SecurityHeaders, blocked_paths
 from assistant.ui.login import LoginPage, login_message
+from assistant.ui.quality import build_quality_tab
 from assistant.ui.viewer import SourceRef, render_empty, render_problem, render_source
 
 ASSETS = Path(__file__).parent / "assets"
@@ -140,6 +141,7 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
                     skip_comment = gr.Button("Skip", scale=1, min_width=80, variant="secondary")
             with gr.Tab("Documents", id="documents", elem_id="qa-documents-tab"):
                 documents = build_documents_tab(assistant, logins)
+            quality = build_quality_tab(assistant, logins)
 
         def show_source(evt: gr.EventData, request: gr.Request) -> tuple[str, Any]:
             try:
@@ -247,6 +249,8 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
             [header, chatbot, *documents.outputs, *documents.control_outputs],
             api_visibility="private",
         )
+        assert quality.on_load is not None
+        demo.load(quality.on_load, None, [quality.tab, *quality.outputs], api_visibility="private")
         for change in documents.changes:
             change.then(header_for, None, header, api_visibility="private")
 
