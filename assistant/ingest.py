@@ -21,7 +21,13 @@ import numpy as np
 from filelock import Timeout
 from tqdm import tqdm
 
-from assistant.catalog import SCHEMA_VERSION, VECTOR_COLLECTIONS, Catalog, ChunkWrite
+from assistant.catalog import (
+    SCHEMA_VERSION,
+    VECTOR_COLLECTIONS,
+    Catalog,
+    ChunkWrite,
+    DocumentRecord,
+)
 from assistant.chunking import CHUNKER_VERSION, Chunker
 from assistant.collections import check_name, collection_for
 from assistant.embedding import Embedder
@@ -281,12 +287,13 @@ class Ingestor:
         files, failed, roots = discover(paths, base)
         known = self.catalog.documents()
         known_hashes = {record.content_hash: record for record in known.values()}
-        counts = {"added": 0, "updated": 0, "unchanged": 0, "deleted": 0}
+        counts = {"added": 0, "updated": 0, "unchanged": 0, "deleted": 0, "renamed": 0}
         max_bytes = int(self.settings.max_file_mb * 1_000_000)
         show = sys.stderr.isatty() if progress is None else progress
         ocr = self.settings.reader_ocr
         batch: list[_Prepared] = []
         seen_hashes: dict[str, str] = {}
+        moved_away: set[str] = set()  # old paths of renamed documents: not deleted below
         bar = tqdm(files, desc="ingest", unit="file", disable=not show, file=sys.stderr)
         for done, file in enumerate(bar):
             if on_progress is not None:
@@ -312,14 +319,24 @@ class Ingestor:
                     continue
                 duplicate = seen_hashes.get(digest)
                 twin = known_hashes.get(digest)
+                moved = None
                 if duplicate is None and twin is not None and twin.path != str(file.path):
-                    # A moved file is not a duplicate: its old path is gone.
-                    duplicate = twin.source if Path(twin.path).exists() else None
+                    if not Path(twin.path).exists():
+                        # A moved file is not a duplicate: its old path is gone.
+                        moved = None if twin.path in moved_away else twin
+                    elif _holds(Path(twin.path), digest, max_bytes):
+                        duplicate = twin.source  # (not when the twin itself changed since)
                 if duplicate is not None:
                     raise LoadError(f"duplicate of {duplicate}")
                 document = document_from_bytes(
                     data, file.path.suffix.lower(), file.source, file.path.stem, ocr
                 )
+                if moved is not None and self._rename(moved, file, document, wanted):
+                    moved_away.add(moved.path)
+                    seen_hashes[digest] = file.source
+                    log.info("renamed %s to %s", moved.source, file.source)
+                    counts["renamed"] += 1
+                    continue
                 chunks = self.chunker.chunk(doc_id_for(file.path), document.text)
             except LoadError as exc:
                 error = str(exc)
@@ -340,7 +357,9 @@ class Ingestor:
 
         present = {str(file.path) for file in files}
         for path, record in known.items():
-            if path not in present and _under_any(Path(path), roots) and not Path(path).exists():
+            if path in present or path in moved_away or not _under_any(Path(path), roots):
+                continue
+            if not Path(path).exists():
                 self.catalog.remove_document(record.doc_id)
                 log.info("removed %s", record.source)
                 counts["deleted"] += 1
@@ -352,6 +371,42 @@ class Ingestor:
             chunks=self.catalog.chunk_count(),
             seconds=time.perf_counter() - started,
         )
+
+    def _rename(
+        self, record: DocumentRecord, file: SourceFile, document: Document, collection: str
+    ) -> bool:
+        """Move a document to the path it was renamed to, copying its vectors; False when the
+        new path reads differently (a title from the file name, another format): re-embed."""
+        text, headings, page_starts = self.catalog.document_structure(record.doc_id)
+        stored = (record.title, record.format, text, headings, page_starts)
+        found = (
+            document.title,
+            document.format,
+            document.text,
+            document.headings,
+            document.page_starts,
+        )
+        if found != stored:
+            return False
+        old_ids = self.catalog.vector_ids(record.doc_id)
+        vectors = self.store.vectors(old_ids)
+        if len(vectors) != len(old_ids):
+            return False  # vectors missing from the store: embed anew
+        doc_id = doc_id_for(file.path)
+        # Vector ids start with their document's id (see _write); the copy gets the new one.
+        new_ids = {old: doc_id + old[len(record.doc_id) :] for old in old_ids}
+        self.catalog.begin_document(doc_id, list(new_ids.values()))
+        if old_ids:
+            self.store.add(
+                list(new_ids.values()),
+                np.stack([vectors[old] for old in old_ids]),
+                [doc_id] * len(old_ids),
+                [collection] * len(old_ids),
+            )
+        self.catalog.rename_document(
+            record.doc_id, doc_id, str(file.path), file.source, collection, new_ids
+        )
+        return True
 
     def _move(self, doc_id: str, collection: str) -> None:
         # Vectors first: a crash in between leaves the catalog saying the old collection, and
@@ -456,6 +511,14 @@ def context_prefix(document: Document, chunk: Chunk) -> str:
     if not prefix or chunk.text.lstrip().startswith(prefix):
         return ""
     return prefix + "\n"
+
+
+def _holds(path: Path, digest: str, max_bytes: int) -> bool:
+    """Whether the file at `path` still has the content hashed as `digest`."""
+    try:
+        return content_hash(read_file(path, max_bytes)) == digest
+    except LoadError:
+        return False
 
 
 def _under_any(path: Path, roots: Sequence[Path]) -> bool:

@@ -37,6 +37,7 @@ def test_ingest_and_ask_json(tmp_path: Path) -> None:
         "updated": 0,
         "unchanged": 0,
         "deleted": 0,
+        "renamed": 0,
         "failed": [],
     }
     assert report["chunks"] > 0
