@@ -225,3 +225,16 @@ def test_watcher_ignores_hidden_unsupported_and_its_own_files(tmp_path: Path) ->
     assert not watcher.wanted(None, str(folder / ".git" / "x.txt"))
     assert not watcher.wanted(None, str(index / "catalog.sqlite3"))
     assert os.path.isabs(str(watcher.folders[0]))
+
+
+def test_documents_tab_tells_the_last_sync_and_what_fails(corpus: Path, fresh_index: Path) -> None:
+    from assistant.ui.documents import summary
+
+    assistant = Assistant(make_settings(fresh_index, sources=[corpus]))
+    counts = f"1 document, {assistant.ingest([corpus]).chunks} passages indexed"
+    assert summary(assistant) == counts
+    (corpus / "empty.txt").write_bytes(b"")
+    assistant.sync()
+    line = summary(assistant)
+    assert line.startswith(f"{counts}; last sync ")
+    assert line.endswith(f"; not indexed: {corpus / 'empty.txt'}")
