@@ -58,14 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Index .txt, .md, .html, .pdf, .docx, .pptx, .xlsx, .csv/.tsv, .eml, .odt, "
         ".rtf and .epub files (docs/formats.md), and scans and images (.png, .jpg, .tiff ...) "
         "through Tesseract OCR. Unchanged files are skipped, changed ones replaced, deleted "
-        "ones removed; bad files are reported and skipped.",
+        "ones removed, renamed ones moved (not re-embedded when they read the same); bad files "
+        "are reported and skipped.",
     )
     ingest.add_argument(
         "paths",
         nargs="*",
         type=Path,
         metavar="PATH",
-        help="files or folders (default: settings.sources, i.e. seeds/)",
+        help="files or folders (default: the document folders: settings.sources, i.e. seeds/, "
+        "then collection_folders)",
     )
     ingest.add_argument(
         "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
