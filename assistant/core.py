@@ -149,6 +149,10 @@ class Assistant:
 
         roots = [Path(p) for p in folders] if folders else self.settings.document_folders
         paths = None if changed is None else [Path(p) for p in changed]
+        if self.catalog.exists():
+            # A long-running watcher must see vectors another writer stored (a rename copies
+            # them) before it writes.
+            self._follow_other_writers()
         return run_sync(self, roots, paths, progress=progress, on_progress=on_progress)
 
     def sync_status(self) -> SyncStatus | None:

@@ -174,9 +174,7 @@ def run_sync(
     # A changed path that vanished before the sync read it is a deletion, not a failure.
     failed += [item for item in report.failed if _absolute(item.source) not in gone]
     result = SyncReport.from_ingest(report, roots, failed)
-    _record(
-        assistant.catalog, result, [str(target) for target in targets] + [str(m) for m in missing]
-    )
+    _record(assistant.catalog, result, [str(target) for target in targets], roots)
     return result
 
 
@@ -191,12 +189,19 @@ def _wanted_changes(catalog: Catalog, changed: Sequence[Path]) -> list[Path]:
     return existing + [Path(target) for target in gone]
 
 
-def _record(catalog: Catalog, report: SyncReport, covered: Sequence[str]) -> None:
+def _record(
+    catalog: Catalog, report: SyncReport, covered: Sequence[str], roots: Sequence[Path]
+) -> None:
+    """Store the report; earlier failures stay unless this sync read their paths again, the
+    file is gone, or it was a folder of this sync (checked on every sync)."""
     before = read_status(catalog) or SyncStatus()
+    folders = {str(root) for root in roots}
     kept = [
         failure
         for failure in before.failed
-        if os.path.exists(failure.path) and not any(_covers(t, failure.path) for t in covered)
+        if os.path.exists(failure.path)
+        and failure.path not in folders
+        and not any(_covers(target, failure.path) for target in covered)
     ]
     new = [
         SyncFailure(source=f.source, error=f.error, path=_absolute(f.source)) for f in report.failed

@@ -140,8 +140,8 @@ def ingest_uploads(
 
 
 def reindex_targets(settings: Settings) -> list[Path]:
-    """What a re-index reads: the configured sources and the uploads folder."""
-    targets = list(settings.sources)
+    """What a re-index reads: the document folders (as `assistant sync`) and the uploads."""
+    targets = list(settings.document_folders)
     if settings.uploads_dir.is_dir():
         targets.append(settings.uploads_dir)
     return targets
