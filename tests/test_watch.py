@@ -126,8 +126,8 @@ def test_the_index_follows_creates_edits_renames_deletes_and_a_burst(
     notes.write_text("The staff canteen serves borscht every Thursday.\n", "utf-8")
     watching.wait_for(has("notes.txt", notes.read_text("utf-8")), "an edited file re-read")
 
-    # Moved to another folder: it reads the same there (a plain text file's title is its
-    # name), so its vectors are copied, not embedded again.
+    # Moved to another folder: it reads the same there (without a title line, its title is
+    # its file name), so its vectors are copied, not embedded again.
     (folder / "archive").mkdir()
     notes.rename(folder / "archive" / "notes.txt")
     watching.wait_for(
