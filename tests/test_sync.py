@@ -15,7 +15,7 @@ from assistant.api.app import create_app
 from assistant.cli import EXIT_BUSY, EXIT_OK, EXIT_PARTIAL, main
 from assistant.indexlock import writer_lock
 from assistant.ingest import doc_id_for
-from tests.conftest import make_settings
+from tests.conftest import SEED_FILE, make_settings
 
 CANTEEN = "What does the staff canteen serve on Thursdays?"
 
@@ -82,6 +82,32 @@ def test_sync_follows_adds_changes_renames_and_deletes(corpus: Path, fresh_index
     assert status is not None
     assert status.state == "ok"
     assert status.last_success_at == status.last_sync_at == removed.finished_at
+
+
+def test_a_rename_cut_off_before_its_commit_is_undone_then_redone(
+    corpus: Path, fresh_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assistant = Assistant(make_settings(fresh_index, sources=[corpus]))
+    assistant.sync()
+    (corpus / "moved").mkdir()
+    (corpus / SEED_FILE.name).rename(corpus / "moved" / SEED_FILE.name)
+
+    def crash(*args: object) -> None:  # the process dies after the vector copy is stored
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(assistant.catalog, "rename_document", crash)
+    with pytest.raises(SystemExit):
+        assistant.sync()
+    assert assistant.catalog.pending()  # the copied vectors are journalled
+    monkeypatch.undo()
+
+    report = Assistant(make_settings(fresh_index, sources=[corpus])).sync()
+    assert report is not None
+    assert (report.renamed, report.added, report.removed) == (1, 0, 0)
+    assert assistant.catalog.pending() == {}
+    assert consistent(assistant)
+    (record,) = assistant.documents()
+    assert record.source.endswith(f"moved/{SEED_FILE.name}")
 
 
 def test_a_rename_that_reads_differently_is_embedded_anew(corpus: Path, fresh_index: Path) -> None:
