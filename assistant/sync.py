@@ -159,14 +159,18 @@ def run_sync(
         FailedFile(source=str(root), error="folder not found; its indexed documents are kept")
         for root in missing
     ]
+    present = [root for root in roots if root not in missing]
     if changed is None:
-        targets = [root for root in roots if root not in missing]
+        targets = present
     else:
-        targets = _wanted_changes(assistant.catalog, changed)
+        targets = _wanted_changes(assistant.catalog, changed, present)
         if not targets:
             return None
     try:
-        report = assistant.ingest(targets, progress=progress, on_progress=on_progress)
+        if targets:
+            report = assistant.ingest(targets, progress=progress, on_progress=on_progress)
+        else:  # every folder is missing: nothing to read, and nothing may be removed
+            report = IngestReport(chunks=assistant.catalog.chunk_count())
     except Exception as exc:  # (not a stop request: the next sync simply carries on)
         _record_error(assistant.catalog, exc)
         raise
@@ -178,10 +182,22 @@ def run_sync(
     return result
 
 
-def _wanted_changes(catalog: Catalog, changed: Sequence[Path]) -> list[Path]:
-    """The changed paths worth an ingest: those that exist, and gone ones that held documents."""
+def _wanted_changes(catalog: Catalog, changed: Sequence[Path], roots: Sequence[Path]) -> list[Path]:
+    """The changed paths worth an ingest: those that exist, and gone ones that held documents.
+
+    A path that leads out of its folder through a symbolic link is replaced by that folder:
+    reading the whole folder reports the link and does not follow it (ingest.discover).
+    """
     paths = sorted({Path(os.path.abspath(path)) for path in changed})
-    existing = [path for path in paths if path.exists()]
+    existing: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            continue
+        root = next((r for r in roots if r == path or r in path.parents), None)
+        if root is not None and not path.resolve().is_relative_to(root.resolve()):
+            path = root
+        if path not in existing:
+            existing.append(path)
     gone = [str(path) for path in paths if not path.exists()]
     if gone:
         indexed = list(catalog.documents()) if catalog.exists() else []

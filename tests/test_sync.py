@@ -264,3 +264,32 @@ def test_documents_tab_tells_the_last_sync_and_what_fails(corpus: Path, fresh_in
     line = summary(assistant)
     assert line.startswith(f"{counts}; last sync ")
     assert line.endswith(f"; not indexed: {corpus / 'empty.txt'}")
+
+
+def test_a_sync_whose_every_folder_is_missing_removes_nothing(
+    corpus: Path, tmp_path: Path, fresh_index: Path
+) -> None:
+    assistant = Assistant(make_settings(fresh_index, sources=[corpus]))
+    assistant.sync()
+    corpus.rename(tmp_path / "unmounted")
+    report = assistant.sync()
+    assert report is not None
+    assert (report.removed, len(report.failed)) == (0, 1)
+    assert len(assistant.documents()) == 1
+
+
+def test_a_changed_link_out_of_the_folder_is_not_followed(
+    corpus: Path, tmp_path: Path, fresh_index: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("The vault code is 4711 and nobody may know it.\n", "utf-8")
+    assistant = Assistant(make_settings(fresh_index, sources=[corpus]))
+    assistant.sync()
+    link = corpus / "notes.txt"
+    link.symlink_to(secret)
+    report = assistant.sync(changed=[link])  # as the watcher reports it
+    assert report is not None
+    assert [item.error for item in report.failed] == [
+        f"symbolic link out of {corpus} (not followed)"
+    ]
+    assert [record.source for record in assistant.documents()] == [str(corpus / SEED_FILE.name)]
