@@ -236,7 +236,8 @@ def _add_sync_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "sync",
         help="bring the index in line with its document folders (for cron or CI)",
         description="Add new files, re-read changed ones, remove deleted ones and move renamed "
-        "ones (same content at a new path: nothing re-embedded), under the index lock. A "
+        "ones (same content at a new path: vectors copied, not re-embedded, when the file reads "
+        "the same there), under the index lock. A "
         "missing folder is reported and its documents are kept. The outcome is recorded for "
         "/healthz and the Documents tab.",
         epilog=f"Exit codes: {EXIT_OK} in sync; {EXIT_PARTIAL} in sync except the files (or "

@@ -396,6 +396,7 @@ class Ingestor:
         # Vector ids start with their document's id (see _write); the copy gets the new one.
         new_ids = {old: doc_id + old[len(record.doc_id) :] for old in old_ids}
         self.catalog.begin_document(doc_id, list(new_ids.values()))
+        log.info("copying %d vectors of %s for %s", len(old_ids), record.source, file.source)
         if old_ids:
             self.store.add(
                 list(new_ids.values()),
