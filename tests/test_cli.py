@@ -116,7 +116,7 @@ def test_invalid_setting_exits_2(tmp_path: Path) -> None:
 def test_help_lists_commands() -> None:
     result = run("--help")
     assert result.returncode == 0
-    for command in ("ingest", "ask", "serve"):
+    for command in ("ingest", "sync", "watch", "ask", "serve"):
         assert command in result.stdout
 
 
