@@ -356,4 +356,6 @@ def test_killed_ingests_end_identical_to_a_clean_build(tmp_path: Path) -> None:
         "trials": trials.kills,
     }
     print(json.dumps(summary, indent=1))  # where the offset kills landed: reported, not checked
-    assert len(trials.kills) == (4 + 4) + (2 + 3) + (1 + 2) + (1 + 1)  # every planned kill
+    assert len(trials.kills) == (4 + 4) + (2 + 3) + (1 + 2) + (2 + 2) + (
+        1 + 1
+    )  # every planned kill
