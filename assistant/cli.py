@@ -256,7 +256,8 @@ def _add_sync_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPars
         description="Sync the folders once (catching up on changes made while not watching), "
         "then watch them for file-system events and sync what changed after each quiet spell: "
         "a burst such as an unpacked archive becomes a few syncs. Logs one line per sync to "
-        "stderr; a failed sync is retried. Stops cleanly on SIGINT or SIGTERM.",
+        "stderr; a failed sync is retried; a folder that goes away keeps its documents and is "
+        "watched again once back. Stops cleanly on SIGINT or SIGTERM (exit 0).",
     )
     watch.add_argument("paths", nargs="*", type=Path, metavar="FOLDER", help=folders_help)
     watch.add_argument(

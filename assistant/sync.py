@@ -151,7 +151,7 @@ def run_sync(
     """Bring the index in line with `folders`, or only with the `changed` paths inside them.
 
     Returns None when nothing is to be done (changed paths that are gone and were never
-    indexed). Any error is recorded in the sync status and raised again.
+    indexed, and no folder missing). Any error is recorded in the sync status and raised again.
     """
     roots = [Path(os.path.abspath(folder)) for folder in folders]
     missing = [root for root in roots if not root.is_dir()]
@@ -163,8 +163,10 @@ def run_sync(
     if changed is None:
         targets = present
     else:
-        targets = _wanted_changes(assistant.catalog, changed, present)
-        if not targets:
+        # Nothing under a missing folder is read (or removed): it may be unmounted.
+        inside = [path for path in changed if not any(_covers(str(m), str(path)) for m in missing)]
+        targets = _wanted_changes(assistant.catalog, inside, present)
+        if not targets and not missing:
             return None
     try:
         if targets:

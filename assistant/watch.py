@@ -69,7 +69,19 @@ class Watcher:
         return candidate.is_dir() or is_supported(candidate)
 
     def run(self) -> None:
-        """Watch until `stop` is set: a full sync first, then one sync per burst of changes."""
+        """Watch until `stop` is set: a full sync first, then one sync per burst of changes.
+
+        A folder that disappears (deleted, unmounted) keeps its documents: the watcher waits
+        for it to come back, then watches again, starting with a full sync.
+        """
+        while not self.stop.is_set():
+            if all(folder.is_dir() for folder in self.folders):
+                self._watch()
+            else:
+                self.stop.wait(self.retry)
+
+    def _watch(self) -> None:
+        """One watch of the folders; returns when stopped or when a folder is gone."""
         from watchfiles import watch
 
         pending: set[Path] = set()
@@ -86,24 +98,37 @@ class Watcher:
             raise_interrupt=False,
         ):
             pending.update(Path(path) for _, path in changes)
-            if self.stop.is_set() or not (full or pending) or time.monotonic() < retry_at:
+            gone = [str(folder) for folder in self.folders if not folder.is_dir()]
+            if self.stop.is_set() or not (full or pending or gone):
                 continue
-            batch = None if full else sorted(pending)
-            try:
-                report = self.assistant.sync(
-                    self.folders, changed=batch, on_progress=self._check_stop
-                )
-            except WatchStopped:
-                log.info("stopped during a sync; the next start catches up")
+            if time.monotonic() >= retry_at:
+                batch = None if full else sorted(pending)
+                synced = self._sync(batch)
+                if synced is None:
+                    return  # stopped
+                if synced:
+                    full = False
+                    pending.difference_update(batch or ())
+                else:
+                    retry_at = time.monotonic() + self.retry
+            if gone:
+                log.info("%s gone: its documents are kept; watching again once it is back",
+                         ", ".join(gone))  # fmt: skip
                 return
-            except AssistantError as exc:
-                retry_at = time.monotonic() + self.retry
-                log.info("sync failed: %s; retrying in %g s", exc, self.retry)
-                continue
-            full = False
-            pending.difference_update(batch or ())
-            if report is not None:
-                log.info("%s", _line(report, batch))
+
+    def _sync(self, batch: list[Path] | None) -> bool | None:
+        """Sync `batch` (None: everything); whether it completed (None: a stop cut it short)."""
+        try:
+            report = self.assistant.sync(self.folders, changed=batch, on_progress=self._check_stop)
+        except WatchStopped:
+            log.info("stopped during a sync; the next start catches up")
+            return None
+        except AssistantError as exc:
+            log.info("sync failed: %s; retrying in %g s", exc, self.retry)
+            return False
+        if report is not None:
+            log.info("%s", _line(report, batch))
+        return True
 
     def _check_stop(self, done: int, total: int, current: str) -> None:
         if self.stop.is_set():

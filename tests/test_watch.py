@@ -207,3 +207,26 @@ def test_a_killed_or_stopped_watcher_catches_up_on_restart(folder: Path, tmp_pat
         assert third.stop(signal.SIGINT) == 0
     print(third.log.read_text("utf-8"))  # shown with -s: one line per sync
     assert consistent(tmp_path / "index")
+
+
+def test_a_folder_that_goes_away_keeps_its_documents_until_it_is_back(
+    watching: Watch, folder: Path, tmp_path: Path
+) -> None:
+    watching.wait_for(has(SEED_FILE.name), "the first sync of the folder")
+    away = folder.rename(tmp_path / "unmounted")
+    watching.wait_until(lambda: "gone: its documents are kept" in watching.log.read_text(), "gone")
+    status = Assistant(make_settings(tmp_path / "index")).sync_status()
+    assert status is not None
+    assert status.state == "partial"
+    assert [failure.error for failure in status.failed] == [
+        "folder not found; its indexed documents are kept"
+    ]
+    assert list(watching.documents()) == [f"docs/{SEED_FILE.name}"]
+
+    (away / "late.txt").write_text("The late delivery arrives on Friday at noon.\n", "utf-8")
+    away.rename(folder)  # back: watched again, from a full sync
+    watching.wait_for(has("late.txt"), "the folder watched again")
+    assert SEED_FILE.name in " ".join(watching.documents())
+    (folder / "later.txt").write_text("The later delivery arrives on Monday.\n", "utf-8")
+    watching.wait_for(has("later.txt"), "a change seen after the return")
+    assert watching.stop() == 0
