@@ -275,6 +275,10 @@ def test_a_sync_whose_every_folder_is_missing_removes_nothing(
     report = assistant.sync()
     assert report is not None
     assert (report.removed, len(report.failed)) == (0, 1)
+    # Nor does a sync of what the watcher saw go (an unmount looks like a deletion).
+    report = assistant.sync([corpus], changed=[corpus, corpus / SEED_FILE.name])
+    assert report is not None
+    assert (report.removed, len(report.failed)) == (0, 1)
     assert len(assistant.documents()) == 1
 
 
