@@ -33,3 +33,7 @@ class UnknownAnswererError(AssistantError, ValueError):
 
 class AccountError(AssistantError, ValueError):
     """A user, group, grant or key operation that cannot be done as asked."""
+
+
+class UsageError(AssistantError):
+    """A command cannot run as configured or asked; the CLI exits 2 with the message."""

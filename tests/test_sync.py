@@ -12,9 +12,10 @@ from fastapi.testclient import TestClient
 
 from assistant import Assistant
 from assistant.api.app import create_app
-from assistant.cli import EXIT_BUSY, EXIT_OK, EXIT_PARTIAL, main
+from assistant.cli import EXIT_OK, main
 from assistant.indexlock import writer_lock
 from assistant.ingest import doc_id_for
+from assistant.sync_command import EXIT_BUSY, EXIT_PARTIAL
 from tests.conftest import SEED_FILE, make_settings
 
 CANTEEN = "What does the staff canteen serve on Thursdays?"
