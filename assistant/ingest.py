@@ -62,6 +62,16 @@ class SourceFile:
     source: str
 
 
+@dataclass(frozen=True)
+class _Move:
+    """A document found at a new path, reading the same there: moved without embedding."""
+
+    record: DocumentRecord
+    file: SourceFile
+    document: Document
+    collection: str
+
+
 @dataclass
 class _Prepared:
     file: SourceFile
@@ -294,6 +304,7 @@ class Ingestor:
         batch: list[_Prepared] = []
         seen_hashes: dict[str, str] = {}
         moved_away: set[str] = set()  # old paths of renamed documents: not deleted below
+        moves: list[_Move] = []
         bar = tqdm(files, desc="ingest", unit="file", disable=not show, file=sys.stderr)
         for done, file in enumerate(bar):
             if on_progress is not None:
@@ -331,11 +342,16 @@ class Ingestor:
                 document = document_from_bytes(
                     data, file.path.suffix.lower(), file.source, file.path.stem, ocr
                 )
-                if moved is not None and self._rename(moved, file, document, wanted):
+                if moved is not None and self._reads_the_same(moved, document):
                     moved_away.add(moved.path)
                     seen_hashes[digest] = file.source
-                    log.info("renamed %s to %s", moved.source, file.source)
-                    counts["renamed"] += 1
+                    moves.append(_Move(moved, file, document, wanted))
+                    if (
+                        sum(move.record.chunks for move in moves)
+                        >= self.settings.ingest_group_chunks
+                    ):
+                        self._move_all(moves, counts)
+                        moves = []
                     continue
                 chunks = self.chunker.chunk(doc_id_for(file.path), document.text)
             except LoadError as exc:
@@ -352,6 +368,7 @@ class Ingestor:
                 self._write(batch, counts)
                 batch = []
         self._write(batch, counts)
+        self._move_all(moves, counts)
         if on_progress is not None:
             on_progress(len(files), len(files), "")
 
@@ -372,11 +389,9 @@ class Ingestor:
             seconds=time.perf_counter() - started,
         )
 
-    def _rename(
-        self, record: DocumentRecord, file: SourceFile, document: Document, collection: str
-    ) -> bool:
-        """Move a document to the path it was renamed to, copying its vectors; False when the
-        new path reads differently (a title from the file name, another format): re-embed."""
+    def _reads_the_same(self, record: DocumentRecord, document: Document) -> bool:
+        """Whether a document read at its new path equals what the catalog holds (else, e.g.
+        a title taken from the file name or another format, it is embedded anew)."""
         text, headings, page_starts = self.catalog.document_structure(record.doc_id)
         stored = (record.title, record.format, text, headings, page_starts)
         found = (
@@ -386,28 +401,54 @@ class Ingestor:
             document.headings,
             document.page_starts,
         )
-        if found != stored:
-            return False
-        old_ids = self.catalog.vector_ids(record.doc_id)
-        vectors = self.store.vectors(old_ids)
-        if len(vectors) != len(old_ids):
-            return False  # vectors missing from the store: embed anew
-        doc_id = doc_id_for(file.path)
-        # Vector ids start with their document's id (see _write); the copy gets the new one.
-        new_ids = {old: doc_id + old[len(record.doc_id) :] for old in old_ids}
-        self.catalog.begin_document(doc_id, list(new_ids.values()))
-        log.info("copying %d vectors of %s for %s", len(old_ids), record.source, file.source)
-        if old_ids:
-            self.store.add(
-                list(new_ids.values()),
-                np.stack([vectors[old] for old in old_ids]),
-                [doc_id] * len(old_ids),
-                [collection] * len(old_ids),
+        return found == stored
+
+    def _move_all(self, moves: list[_Move], counts: dict[str, int]) -> None:
+        """Move documents to their new paths: their stored vectors are copied to the new
+        paths' ids (journalled as pending first), then each move is one catalog commit."""
+        if not moves:
+            return
+        old_ids = {move.file.path: self.catalog.vector_ids(move.record.doc_id) for move in moves}
+        vectors = self.store.vectors([i for ids in old_ids.values() for i in ids])
+        renamed: dict[Path, dict[str, str]] = {}  # new path -> {old vector id: new vector id}
+        ids: list[str] = []
+        doc_ids: list[str] = []
+        collections: list[str] = []
+        for move in moves:
+            if not all(old in vectors for old in old_ids[move.file.path]):
+                continue  # vectors missing from the store (never expected): embedded below
+            doc_id = doc_id_for(move.file.path)
+            # Vector ids start with their document's id (see _write); copies get the new one.
+            prefix = len(move.record.doc_id)
+            mapping = {old: doc_id + old[prefix:] for old in old_ids[move.file.path]}
+            self.catalog.begin_document(doc_id, list(mapping.values()))
+            renamed[move.file.path] = mapping
+            ids += mapping.values()
+            doc_ids += [doc_id] * len(mapping)
+            collections += [move.collection] * len(mapping)
+        log.info("copying %d vectors of %d moved documents", len(ids), len(renamed))
+        if ids:
+            copied = [vectors[old] for mapping in renamed.values() for old in mapping]
+            self.store.add(ids, np.stack(copied), doc_ids, collections)
+        for move in moves:
+            copied_ids = renamed.get(move.file.path)
+            if copied_ids is None:
+                chunks = self.chunker.chunk(doc_id_for(move.file.path), move.document.text)
+                self._write(
+                    [_Prepared(move.file, move.document, chunks, False, move.collection)], counts
+                )
+                self.catalog.remove_document(move.record.doc_id)
+                continue
+            self.catalog.rename_document(
+                move.record.doc_id,
+                doc_id_for(move.file.path),
+                str(move.file.path),
+                move.file.source,
+                move.collection,
+                copied_ids,
             )
-        self.catalog.rename_document(
-            record.doc_id, doc_id, str(file.path), file.source, collection, new_ids
-        )
-        return True
+            log.info("renamed %s to %s", move.record.source, move.file.source)
+            counts["renamed"] += 1
 
     def _move(self, doc_id: str, collection: str) -> None:
         # Vectors first: a crash in between leaves the catalog saying the old collection, and
