@@ -357,6 +357,42 @@ class Catalog:
             db.execute("DELETE FROM pending WHERE doc_id = ?", (doc_id,))
         self._structure_cache.pop(doc_id, None)
 
+    def rename_document(
+        self,
+        doc_id: str,
+        new_doc_id: str,
+        path: str,
+        source: str,
+        collection: str,
+        vector_ids: dict[str, str],
+    ) -> None:
+        """Move a document to another path, keeping its text, chunks and BM25 rows.
+
+        `vector_ids` maps each chunk's vector id to the id its copied vector has under the new
+        document (journalled with `begin_document`); the old ids are queued as garbage. A
+        document already at the new path is replaced.
+        """
+        with self._transaction() as db:
+            if new_doc_id != doc_id:
+                self._delete_document_rows(db, new_doc_id)
+            db.executemany(
+                "UPDATE chunks SET chunk_id = ?, doc_id = ? WHERE chunk_id = ?",
+                [(new, new_doc_id, old) for old, new in vector_ids.items()],
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO garbage VALUES (?)",
+                [(old,) for old, new in vector_ids.items() if old != new],
+            )
+            db.execute(
+                "UPDATE documents SET doc_id = ?, path = ?, source = ?, collection = ? "
+                "WHERE doc_id = ?",
+                (new_doc_id, path, source, collection, doc_id),
+            )
+            db.execute("DELETE FROM pending WHERE doc_id = ?", (new_doc_id,))
+            _bump_generation(db)
+        self._structure_cache.pop(doc_id, None)
+        self._structure_cache.pop(new_doc_id, None)
+
     def remove_document(self, doc_id: str) -> None:
         """Remove a document; its vectors are queued for deletion."""
         with self._transaction() as db:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import logging
 import os
 import re
 import sys
@@ -27,10 +26,12 @@ from assistant.errors import (
     IndexMissingError,
     QualityError,
     UnknownAnswererError,
+    UsageError,
 )
 from assistant.evaluation.config import EvalInputError
 from assistant.evaluation.metrics import METRICS
 from assistant.settings import Settings
+from assistant.sync_command import add_sync_parsers, log_to_stderr, sync_command, watch_command
 from assistant.types import Answer, IngestReport
 
 if TYPE_CHECKING:
@@ -40,10 +41,6 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 MIN_API_KEY_CHARS = 20
-
-
-class UsageError(AssistantError):
-    """The command cannot run as configured; exit 2 with the message."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,14 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Index .txt, .md, .html, .pdf, .docx, .pptx, .xlsx, .csv/.tsv, .eml, .odt, "
         ".rtf and .epub files (docs/formats.md), and scans and images (.png, .jpg, .tiff ...) "
         "through Tesseract OCR. Unchanged files are skipped, changed ones replaced, deleted "
-        "ones removed; bad files are reported and skipped.",
+        "ones removed, renamed ones moved (not re-embedded when they read the same); bad files "
+        "are reported and skipped.",
     )
     ingest.add_argument(
         "paths",
         nargs="*",
         type=Path,
         metavar="PATH",
-        help="files or folders (default: settings.sources, i.e. seeds/)",
+        help="files or folders (default: the document folders: settings.sources, i.e. seeds/, "
+        "then collection_folders)",
     )
     ingest.add_argument(
         "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
@@ -86,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="log each step (file read, embedding, write, commit, removal) to stderr",
     )
+
+    add_sync_parsers(commands)
 
     ask = commands.add_parser(
         "ask",
@@ -417,6 +418,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ingest(settings, args)
         if args.command == "ask":
             return _ask(settings, args)
+        if args.command == "sync":
+            return sync_command(settings, args)
+        if args.command == "watch":
+            return watch_command(settings, args)
         if args.command == "collections":
             return _collections(settings, args)
         if args.command == "users":
@@ -455,11 +460,7 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.core import Assistant
 
     if args.verbose:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-        logger = logging.getLogger("assistant")
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+        log_to_stderr()
     assistant = Assistant(settings)
     report = assistant.ingest(
         args.paths or None,
@@ -785,7 +786,7 @@ def _comparable(text: str) -> str:
 def _format_report(report: IngestReport) -> str:
     lines = [
         f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
-        f"deleted {report.deleted}, failed {len(report.failed)}; "
+        f"deleted {report.deleted}, renamed {report.renamed}, failed {len(report.failed)}; "
         f"{report.chunks} chunks in the index ({report.seconds:.1f} s)"
     ]
     lines += [f"  skipped {item.source}: {item.error}" for item in report.failed]

@@ -28,6 +28,7 @@ from assistant.indexlock import ingest_running
 from assistant.questionlog import QuestionLog, new_entry
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.settings import Settings
+from assistant.sync import SyncReport, SyncStatus, read_status
 from assistant.types import (
     Answer,
     Conversation,
@@ -112,7 +113,7 @@ class Assistant:
         on_progress: ProgressCallback | None = None,
         collection: str | None = None,
     ) -> IngestReport:
-        """Bring the index in line with files or folders (default: settings.sources).
+        """Bring the index in line with files or folders (default: settings.document_folders).
 
         `progress` shows a terminal bar (None: when stderr is a terminal); `on_progress` is
         called with (files done, files in all, current file). `collection` puts every file
@@ -121,7 +122,7 @@ class Assistant:
         """
         from assistant.ingest import Ingestor
 
-        targets = [Path(p) for p in paths] if paths else list(self.settings.sources)
+        targets = [Path(p) for p in paths] if paths else self.settings.document_folders
         ingestor = Ingestor(self.settings, self.catalog, self.store, self.embedder)
         with self._lock:
             self._ingesting += 1
@@ -139,6 +140,36 @@ class Assistant:
             with self._lock:
                 self._ingesting -= 1
                 self._vectors_seen = generation
+
+    def sync(
+        self,
+        folders: Sequence[str | Path] | None = None,
+        *,
+        changed: Sequence[str | Path] | None = None,
+        progress: bool | None = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> SyncReport | None:
+        """Bring the index in line with document folders (default: settings.document_folders)
+        and record the outcome for `sync_status`.
+
+        With `changed` (what the watcher saw change inside `folders`), only those paths are
+        read; None is returned when none of them needs work. A missing folder is reported as a
+        failure and its documents are kept. Errors are recorded, then raised.
+        """
+        from assistant.sync import run_sync
+
+        roots = [Path(p) for p in folders] if folders else self.settings.document_folders
+        paths = None if changed is None else [Path(p) for p in changed]
+        if self.catalog.exists():
+            # A long-running watcher must see vectors another writer stored (a rename copies
+            # them) before it writes.
+            self._follow_other_writers()
+        return run_sync(self, roots, paths, progress=progress, on_progress=on_progress)
+
+    def sync_status(self) -> SyncStatus | None:
+        """The last sync (`assistant sync` or `assistant watch`) and the files that fail (None:
+        never synced)."""
+        return read_status(self.catalog)
 
     def documents(self, user: User | None = None) -> list[DocumentRecord]:
         """The indexed documents (those `user` may read)."""

@@ -37,3 +37,7 @@ class AccountError(AssistantError, ValueError):
 
 class QualityError(AssistantError):
     """A quality command cannot do what was asked (unknown feedback id, bad expectation)."""
+
+
+class UsageError(AssistantError):
+    """A command cannot run as configured or asked; the CLI exits 2 with the message."""

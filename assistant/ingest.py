@@ -21,7 +21,13 @@ import numpy as np
 from filelock import Timeout
 from tqdm import tqdm
 
-from assistant.catalog import SCHEMA_VERSION, VECTOR_COLLECTIONS, Catalog, ChunkWrite
+from assistant.catalog import (
+    SCHEMA_VERSION,
+    VECTOR_COLLECTIONS,
+    Catalog,
+    ChunkWrite,
+    DocumentRecord,
+)
 from assistant.chunking import CHUNKER_VERSION, Chunker
 from assistant.collections import check_name, collection_for
 from assistant.embedding import Embedder
@@ -54,6 +60,16 @@ class SourceFile:
 
     path: Path
     source: str
+
+
+@dataclass(frozen=True)
+class _Move:
+    """A document found at a new path, reading the same there: moved without embedding."""
+
+    record: DocumentRecord
+    file: SourceFile
+    document: Document
+    collection: str
 
 
 @dataclass
@@ -281,12 +297,14 @@ class Ingestor:
         files, failed, roots = discover(paths, base)
         known = self.catalog.documents()
         known_hashes = {record.content_hash: record for record in known.values()}
-        counts = {"added": 0, "updated": 0, "unchanged": 0, "deleted": 0}
+        counts = {"added": 0, "updated": 0, "unchanged": 0, "deleted": 0, "renamed": 0}
         max_bytes = int(self.settings.max_file_mb * 1_000_000)
         show = sys.stderr.isatty() if progress is None else progress
         ocr = self.settings.reader_ocr
         batch: list[_Prepared] = []
         seen_hashes: dict[str, str] = {}
+        moved_away: set[str] = set()  # old paths of renamed documents: not deleted below
+        moves: list[_Move] = []
         bar = tqdm(files, desc="ingest", unit="file", disable=not show, file=sys.stderr)
         for done, file in enumerate(bar):
             if on_progress is not None:
@@ -312,14 +330,29 @@ class Ingestor:
                     continue
                 duplicate = seen_hashes.get(digest)
                 twin = known_hashes.get(digest)
+                moved = None
                 if duplicate is None and twin is not None and twin.path != str(file.path):
-                    # A moved file is not a duplicate: its old path is gone.
-                    duplicate = twin.source if Path(twin.path).exists() else None
+                    if not Path(twin.path).exists():
+                        # A moved file is not a duplicate: its old path is gone.
+                        moved = None if twin.path in moved_away else twin
+                    elif _holds(Path(twin.path), digest, max_bytes):
+                        duplicate = twin.source  # (not when the twin itself changed since)
                 if duplicate is not None:
                     raise LoadError(f"duplicate of {duplicate}")
                 document = document_from_bytes(
                     data, file.path.suffix.lower(), file.source, file.path.stem, ocr
                 )
+                if moved is not None and self._reads_the_same(moved, document):
+                    moved_away.add(moved.path)
+                    seen_hashes[digest] = file.source
+                    moves.append(_Move(moved, file, document, wanted))
+                    if (
+                        sum(move.record.chunks for move in moves)
+                        >= self.settings.ingest_group_chunks
+                    ):
+                        self._move_all(moves, counts)
+                        moves = []
+                    continue
                 chunks = self.chunker.chunk(doc_id_for(file.path), document.text)
             except LoadError as exc:
                 error = str(exc)
@@ -335,12 +368,15 @@ class Ingestor:
                 self._write(batch, counts)
                 batch = []
         self._write(batch, counts)
+        self._move_all(moves, counts)
         if on_progress is not None:
             on_progress(len(files), len(files), "")
 
         present = {str(file.path) for file in files}
         for path, record in known.items():
-            if path not in present and _under_any(Path(path), roots) and not Path(path).exists():
+            if path in present or path in moved_away or not _under_any(Path(path), roots):
+                continue
+            if not Path(path).exists():
                 self.catalog.remove_document(record.doc_id)
                 log.info("removed %s", record.source)
                 counts["deleted"] += 1
@@ -352,6 +388,67 @@ class Ingestor:
             chunks=self.catalog.chunk_count(),
             seconds=time.perf_counter() - started,
         )
+
+    def _reads_the_same(self, record: DocumentRecord, document: Document) -> bool:
+        """Whether a document read at its new path equals what the catalog holds (else, e.g.
+        a title taken from the file name or another format, it is embedded anew)."""
+        text, headings, page_starts = self.catalog.document_structure(record.doc_id)
+        stored = (record.title, record.format, text, headings, page_starts)
+        found = (
+            document.title,
+            document.format,
+            document.text,
+            document.headings,
+            document.page_starts,
+        )
+        return found == stored
+
+    def _move_all(self, moves: list[_Move], counts: dict[str, int]) -> None:
+        """Move documents to their new paths: their stored vectors are copied to the new
+        paths' ids (journalled as pending first), then each move is one catalog commit."""
+        if not moves:
+            return
+        old_ids = {move.file.path: self.catalog.vector_ids(move.record.doc_id) for move in moves}
+        vectors = self.store.vectors([i for ids in old_ids.values() for i in ids])
+        renamed: dict[Path, dict[str, str]] = {}  # new path -> {old vector id: new vector id}
+        ids: list[str] = []
+        doc_ids: list[str] = []
+        collections: list[str] = []
+        for move in moves:
+            if not all(old in vectors for old in old_ids[move.file.path]):
+                continue  # vectors missing from the store (never expected): embedded below
+            doc_id = doc_id_for(move.file.path)
+            # Vector ids start with their document's id (see _write); copies get the new one.
+            prefix = len(move.record.doc_id)
+            mapping = {old: doc_id + old[prefix:] for old in old_ids[move.file.path]}
+            self.catalog.begin_document(doc_id, list(mapping.values()))
+            renamed[move.file.path] = mapping
+            ids += mapping.values()
+            doc_ids += [doc_id] * len(mapping)
+            collections += [move.collection] * len(mapping)
+        log.info("copying %d vectors of %d moved documents", len(ids), len(renamed))
+        if ids:
+            copied = [vectors[old] for mapping in renamed.values() for old in mapping]
+            self.store.add(ids, np.stack(copied), doc_ids, collections)
+        for move in moves:
+            copied_ids = renamed.get(move.file.path)
+            if copied_ids is None:
+                chunks = self.chunker.chunk(doc_id_for(move.file.path), move.document.text)
+                self._write(
+                    [_Prepared(move.file, move.document, chunks, False, move.collection)], counts
+                )
+                self.catalog.remove_document(move.record.doc_id)
+                continue
+            self.catalog.rename_document(
+                move.record.doc_id,
+                doc_id_for(move.file.path),
+                str(move.file.path),
+                move.file.source,
+                move.collection,
+                copied_ids,
+            )
+            log.info("renamed %s to %s", move.record.source, move.file.source)
+            counts["renamed"] += 1
 
     def _move(self, doc_id: str, collection: str) -> None:
         # Vectors first: a crash in between leaves the catalog saying the old collection, and
@@ -456,6 +553,14 @@ def context_prefix(document: Document, chunk: Chunk) -> str:
     if not prefix or chunk.text.lstrip().startswith(prefix):
         return ""
     return prefix + "\n"
+
+
+def _holds(path: Path, digest: str, max_bytes: int) -> bool:
+    """Whether the file at `path` still has the content hashed as `digest`."""
+    try:
+        return content_hash(read_file(path, max_bytes)) == digest
+    except LoadError:
+        return False
 
 
 def _under_any(path: Path, roots: Sequence[Path]) -> bool:

@@ -172,6 +172,20 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def document_folders(self) -> list[Path]:
+        """What `ingest` and `sync` read by default: `sources`, then each `collection_folders`
+        folder not already inside one of them."""
+        folders = list(dict.fromkeys(self.sources))
+        for folder in self.collection_folders:
+            inside = any(
+                folder == source or Path(source).resolve() in Path(folder).resolve().parents
+                for source in folders
+            )
+            if not inside:
+                folders.append(folder)
+        return folders
+
+    @property
     def reader_ocr(self) -> Ocr | None:
         """The OCR documents are read with (None: switched off)."""
         from assistant.loaders.ocr import Ocr

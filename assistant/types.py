@@ -234,6 +234,9 @@ class IngestReport(BaseModel):
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    # Files found at a new path with the content of a document whose path is gone: moved in
+    # the catalog, their vectors copied, nothing re-embedded.
+    renamed: int = 0
     # What changed since the index was built (chunker, model, chunk settings ...), when that
     # made this run rebuild it: answers may differ, so golden sets are worth re-running.
     rebuilt_because: tuple[str, ...] = ()
@@ -249,6 +252,7 @@ class IngestReport(BaseModel):
                 "updated": self.updated,
                 "unchanged": self.unchanged,
                 "deleted": self.deleted,
+                "renamed": self.renamed,
                 "failed": [item.model_dump() for item in self.failed],
             },
             "chunks": self.chunks,

@@ -136,6 +136,15 @@ class VectorStore:
             metadatas = [{"doc_id": doc_id, "collection": collection}] * len(batch)
             self._use("tag vectors", partial(_update, ids=batch, metadatas=metadatas))
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
+        """Stored vectors by id (unknown ids are left out), to copy them without re-embedding."""
+        found: dict[str, npt.NDArray[np.float32]] = {}
+        for begin in range(0, len(ids), _ADD_BATCH):
+            batch = list(ids[begin : begin + _ADD_BATCH])
+            page = self._use("read vectors", partial(_vectors_page, ids=batch))
+            found.update(zip(page["ids"], np.asarray(page["embeddings"], np.float32), strict=True))
+        return found
+
     def delete(self, ids: Sequence[str]) -> None:
         """Delete vectors by id (unknown ids are ignored)."""
         for begin in range(0, len(ids), _ADD_BATCH):
@@ -234,6 +243,10 @@ def of_documents(doc_ids: Sequence[str]) -> dict[str, Any]:
 
 def _delete(collection: Any, ids: list[str]) -> None:
     collection.delete(ids=ids)
+
+
+def _vectors_page(collection: Any, ids: list[str]) -> Any:
+    return collection.get(ids=ids, include=["embeddings"])
 
 
 def _ids_page(collection: Any, offset: int) -> list[str]:

@@ -37,6 +37,7 @@ def test_ingest_and_ask_json(tmp_path: Path) -> None:
         "updated": 0,
         "unchanged": 0,
         "deleted": 0,
+        "renamed": 0,
         "failed": [],
     }
     assert report["chunks"] > 0
@@ -115,7 +116,7 @@ def test_invalid_setting_exits_2(tmp_path: Path) -> None:
 def test_help_lists_commands() -> None:
     result = run("--help")
     assert result.returncode == 0
-    for command in ("ingest", "ask", "serve"):
+    for command in ("ingest", "sync", "watch", "ask", "serve"):
         assert command in result.stdout
 
 

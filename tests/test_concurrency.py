@@ -107,6 +107,7 @@ def test_second_ingest_fails_clearly_or_waits(tmp_path: Path) -> None:
         "updated": 0,
         "unchanged": added,
         "deleted": 0,
+        "renamed": 0,
         "failed": [],
     }
     assistant = Assistant(make_settings(index))

@@ -1,7 +1,8 @@
 """SIGKILL `assistant ingest` at many moments; the next run must equal a clean build.
 
 Scenarios on one corpus (real files, real Chroma, the real embedding model): the first build,
-a re-ingest of changed and added files, a re-ingest after deletions, and a `--rebuild`. Each
+a re-ingest of changed and added files, a re-ingest after deletions, one after moves (vectors
+copied, not re-embedded), and a `--rebuild`. Each
 is killed several times in a row, then run to completion: once as each of its named steps
 starts (reading files, embedding, writing vectors, committing, removing, resetting: the
 ingest's own log says when), and at offsets drawn from a seeded
@@ -48,6 +49,8 @@ STAGES = {  # first word of an `ingest --verbose` log line -> the stage it start
     "writing": "writing vectors to Chroma",
     "committed": "catalog commit done",
     "removed": "deleting documents",
+    "copying": "copying vectors of renamed documents",
+    "renamed": "catalog commit done",
     "deleting": "deleting replaced vectors",
 }
 
@@ -329,9 +332,19 @@ def test_killed_ingests_end_identical_to_a_clean_build(tmp_path: Path) -> None:
     clean2 = clean_build("deleted")
     deleted = torture("deleted", trials, tmp_path, corpus, changed, clean2, 2, ("removed",))
 
-    # 4. --rebuild: the index is emptied and rebuilt; completing without --rebuild suffices.
+    # 4. Moved files: each reads the same at its new path, so it is moved in the catalog and
+    # its vectors are copied to the new ids, never embedded again; that too must end equal to
+    # a clean build.
+    (corpus / "moved").mkdir()
+    for path in (readme, seed_file):
+        path.rename(corpus / "moved" / path.name)
+    clean3 = clean_build("renamed")
+    steps = ("copying", "renamed")  # between the vector copy and its commit; after the first
+    renamed = torture("renamed", trials, tmp_path, corpus, deleted, clean3, 2, steps)
+
+    # 5. --rebuild: the index is emptied and rebuilt; completing without --rebuild suffices.
     rebuild = ("resetting",)
-    torture("rebuild", trials, tmp_path, corpus, deleted, clean2, 1, rebuild, ("--rebuild",))
+    torture("rebuild", trials, tmp_path, corpus, renamed, clean3, 1, rebuild, ("--rebuild",))
 
     stages = Counter(stage for _, _, stage in trials.kills)
     summary = {
@@ -343,4 +356,6 @@ def test_killed_ingests_end_identical_to_a_clean_build(tmp_path: Path) -> None:
         "trials": trials.kills,
     }
     print(json.dumps(summary, indent=1))  # where the offset kills landed: reported, not checked
-    assert len(trials.kills) == (4 + 4) + (2 + 3) + (1 + 2) + (1 + 1)  # every planned kill
+    assert len(trials.kills) == (4 + 4) + (2 + 3) + (1 + 2) + (2 + 2) + (
+        1 + 1
+    )  # every planned kill

@@ -73,6 +73,16 @@ def test_ingest_ask_update_delete(settings: Settings, corpus: Path) -> None:
     assert removed.deleted == 1
     assert assistant.store.count() == assistant.catalog.chunk_count()
 
+    # A move copies the stored vectors (read back from the store) to the new path's ids.
+    (corpus / "moved").mkdir()
+    seed.rename(corpus / "moved" / seed.name)
+    moved = assistant.ingest([corpus])
+    assert (moved.renamed, moved.added, moved.deleted) == (1, 0, 0)
+    chunk_ids = {row[0] for row in assistant.catalog.db.execute("SELECT chunk_id FROM chunks")}
+    assert assistant.store.all_ids() == chunk_ids
+    answer = assistant.ask("Which publication first reported the move?")
+    assert answer.citations[0].source.endswith(f"moved/{seed.name}")
+
 
 def test_two_processes_share_one_index(settings: Settings, corpus: Path, tmp_path: Path) -> None:
     """A second process (another replica) answers from the same catalog and vector store."""

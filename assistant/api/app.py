@@ -32,6 +32,7 @@ from assistant.api.schemas import (
     Health,
     ModelInfo,
     ModelList,
+    SyncHealth,
 )
 from assistant.api.slots import AnswerSlots
 from assistant.core import Assistant
@@ -162,10 +163,19 @@ def create_app(assistant: Assistant) -> FastAPI:
 
     @app.get("/healthz", response_model=Health, summary="Whether the server can answer")
     def healthz() -> Health:
-        """Index presence and size and the default answerer (no key needed)."""
+        """Index presence and size, the default answerer and the last sync (no key needed)."""
         records = assistant.documents()
         chunks = assistant.catalog.chunk_count() if records else 0
+        synced = assistant.sync_status()
         return Health(
+            sync=None
+            if synced is None
+            else SyncHealth(
+                status=synced.state,
+                last_sync_at=synced.last_sync_at,
+                last_success_at=synced.last_success_at,
+                failed_files=len(synced.failed),
+            ),
             status="ok" if chunks else "no_index",
             index_ready=bool(chunks),
             documents=len(records),

@@ -286,6 +286,19 @@ class DocumentList(BaseModel):
     chunks: int = Field(description="Passages in the whole index.")
 
 
+class SyncHealth(BaseModel):
+    """The last `assistant sync` or `assistant watch` sync (file names and reasons: the
+    Documents tab and `assistant sync`, never this keyless endpoint)."""
+
+    status: Literal["ok", "partial", "failed"] = Field(
+        description="ok: the last sync completed and no file fails; partial: it completed "
+        "but some files fail; failed: the last sync did not complete."
+    )
+    last_sync_at: datetime = Field(description="When the last sync ended (UTC).")
+    last_success_at: datetime | None = Field(description="When a sync last completed (UTC).")
+    failed_files: int = Field(description="Files (or folders) that failed in their last sync.")
+
+
 class Health(BaseModel):
     """Whether the server can answer (no secrets, no paths)."""
 
@@ -295,3 +308,4 @@ class Health(BaseModel):
     chunks: int
     answerer: str = Field(description="The answerer behind the model name `default`.")
     version: str
+    sync: SyncHealth | None = Field(None, description="The last sync; null: never synced.")

@@ -56,7 +56,18 @@ def summary(assistant: Assistant, user: User | None = None) -> str:
     records = assistant.documents(user)
     chunks = sum(record.chunks for record in records)
     noun = "document" if len(records) == 1 else "documents"
-    return f"{len(records)} {noun}, {chunks} passages indexed"
+    line = f"{len(records)} {noun}, {chunks} passages indexed"
+    synced = assistant.sync_status()  # `assistant sync` / `assistant watch`, when they run
+    if synced is not None:
+        when = datetime.fromtimestamp(synced.last_sync_at).strftime("%Y-%m-%d %H:%M")
+        line += f"; last sync {when}"
+        if synced.error is not None:
+            line += f" did not complete ({escape(synced.error)})"
+        if synced.failed:
+            names = ", ".join(escape(item.source) for item in synced.failed[:3])
+            more = f" and {len(synced.failed) - 3} more" if len(synced.failed) > 3 else ""
+            line += f"; not indexed: {names}{more}"
+    return line
 
 
 def safe_filename(name: str) -> str:
@@ -131,8 +142,8 @@ def ingest_uploads(
 
 
 def reindex_targets(settings: Settings) -> list[Path]:
-    """What a re-index reads: the configured sources and the uploads folder."""
-    targets = list(settings.sources)
+    """What a re-index reads: the document folders (as `assistant sync`) and the uploads."""
+    targets = list(settings.document_folders)
     if settings.uploads_dir.is_dir():
         targets.append(settings.uploads_dir)
     return targets
