@@ -22,6 +22,7 @@ from assistant.ui.documents import build_documents_tab, summary
 from assistant.ui.examples import example_questions
 from assistant.ui.feedback import Rating, append_jsonl, feedback_record
 from assistant.ui.guard import NoRemoteFiles, SecurityHeaders, blocked_paths
+from assistant.ui.names import SourceNames
 from assistant.ui.viewer import SourceRef, render_empty, render_problem, render_source
 
 ASSETS = Path(__file__).parent / "assets"
@@ -34,6 +35,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     """The Gradio Blocks app: chat, source panel, feedback, Documents tab and the `ask` API."""
     settings = assistant.settings
     examples = example_questions(assistant.catalog, settings.ui_examples)
+    names = SourceNames(settings)
 
     def respond(
         message: str,
@@ -89,12 +91,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     feedback_options=("Like", "Dislike"),
                     placeholder=_placeholder(bool(examples)),
                 )
+                # No max_length: the browser would cut a long question silently. The counter
+                # below says the limit and holds back a question over it (assets/input.js).
                 textbox = gr.Textbox(
+                    label="Question",
                     placeholder=QUESTION_HINT,
                     show_label=False,
                     lines=1,
                     max_lines=6,
-                    max_length=settings.max_question_chars,
                     submit_btn="Ask",
                     stop_btn="Stop",
                     autofocus=True,
@@ -112,6 +116,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     fill_height=False,
                     analytics_enabled=False,
                     api_visibility="private",
+                )
+                gr.HTML(
+                    '<div class="qa-counter" aria-live="polite"></div>',
+                    js_on_load=(ASSETS / "input.js").read_text(encoding="utf-8"),
+                    elem_id="qa-counter",
+                    limit=settings.max_question_chars,
                 )
                 with gr.Row(visible=False, elem_id="qa-comment-row") as comment_row:
                     comment = gr.Textbox(
@@ -131,7 +141,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 ref = SourceRef.from_event(getattr(evt, "_data", None) or {})
             except ValueError:
                 return render_problem("That citation link is not valid."), gr.Sidebar(open=True)
-            return render_source(assistant.catalog, ref), gr.Sidebar(open=True)
+            return render_source(assistant.catalog, ref, names), gr.Sidebar(open=True)
 
         viewer.cite(show_source, None, [viewer, sidebar], api_visibility="private")
 

@@ -22,6 +22,7 @@ from assistant.loaders import SUPPORTED_SUFFIXES, load_document
 from assistant.loaders.ocr import NeedsOcrError
 from assistant.settings import Settings
 from assistant.types import FailedFile, IngestReport
+from assistant.ui.names import SourceNames
 
 _PROGRESS = gr.Progress()  # Gradio swaps in a per-call tracker for a Progress default
 COLUMNS = ["Title", "Source", "Type", "Chunks", "Size", "Last indexed"]
@@ -36,10 +37,11 @@ def allowed_suffixes() -> list[str]:
 def document_rows(assistant: Assistant) -> list[list[Any]]:
     """One table row per indexed document, newest first."""
     records = sorted(assistant.documents(), key=lambda r: r.ingested_at, reverse=True)
+    names = SourceNames(assistant.settings)
     return [
         [
             record.title,
-            record.source,
+            names(record.source),
             record.format,
             record.chunks,
             _size(record.size),
@@ -136,13 +138,17 @@ def reindex_targets(settings: Settings) -> list[Path]:
     return targets
 
 
-def report_html(report: IngestReport | None, rejected: Sequence[FailedFile] = ()) -> str:
-    """What an upload or re-index did, problems first and each with its reason."""
+def report_html(
+    report: IngestReport | None, names: SourceNames, rejected: Sequence[FailedFile] = ()
+) -> str:
+    """What an upload or re-index did, problems first and each with its reason (files named
+    by `names`)."""
     problems = [*rejected, *(report.failed if report else ())]
     parts = []
     if problems:
         items = "".join(
-            f"<li><b>{escape(item.source)}</b>: {escape(item.error)}</li>" for item in problems
+            f"<li><b>{escape(names(item.source))}</b>: {escape(item.error)}</li>"
+            for item in problems
         )
         noun = "file was" if len(problems) == 1 else "files were"
         parts.append(
@@ -176,6 +182,7 @@ class DocumentsTab:
 def build_documents_tab(assistant: Assistant) -> DocumentsTab:
     """Lay out the tab inside the current Blocks context and wire its events."""
     settings = assistant.settings
+    names = SourceNames(settings)
 
     def refresh() -> tuple[Any, ...]:
         return document_rows(assistant), summary(assistant), ""
@@ -214,8 +221,8 @@ def build_documents_tab(assistant: Assistant) -> DocumentsTab:
 
     def on_upload(files: list[str] | None, progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
         try:
-            report, rejected = ingest_uploads(assistant, files or [], _progress(progress))
-            return (*refresh()[:2], report_html(report, rejected))
+            report, rejected = ingest_uploads(assistant, files or [], _progress(progress, names))
+            return (*refresh()[:2], report_html(report, names, rejected))
         except AssistantError as exc:
             return (*refresh()[:2], error_html(exc))
         finally:
@@ -226,8 +233,10 @@ def build_documents_tab(assistant: Assistant) -> DocumentsTab:
 
     def on_reindex(progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
         try:
-            report = assistant.ingest(reindex_targets(settings), on_progress=_progress(progress))
-            return (*refresh()[:2], report_html(report))
+            report = assistant.ingest(
+                reindex_targets(settings), on_progress=_progress(progress, names)
+            )
+            return (*refresh()[:2], report_html(report, names))
         except AssistantError as exc:
             return (*refresh()[:2], error_html(exc))
 
@@ -254,9 +263,9 @@ def _notes(settings: Settings, upload: bool, reindex: bool) -> str:
     return " ".join(notes)
 
 
-def _progress(progress: gr.Progress) -> ProgressCallback:
+def _progress(progress: gr.Progress, names: SourceNames) -> ProgressCallback:
     def update(done: int, total: int, current: str) -> None:
-        label = f"Indexing {current}" if current else "Finishing"
+        label = f"Indexing {names(current)}" if current else "Finishing"
         progress((done, max(total, 1)), desc=label, unit="files")
 
     return update

@@ -14,6 +14,7 @@ from typing import Any
 
 from assistant.catalog import Catalog, DocumentRecord
 from assistant.types import Heading, page_at, section_at
+from assistant.ui.names import SourceNames
 from assistant.ui.render import quote_key
 
 CONTEXT_CHARS = 700  # shown on each side of the quote, cut back to a paragraph or sentence
@@ -77,8 +78,9 @@ def render_problem(message: str) -> str:
     return f'<div class="qa-viewer"><div class="qa-viewer-warning">{escape(message)}</div></div>'
 
 
-def render_source(catalog: Catalog, ref: SourceRef) -> str:
-    """The cited passage in context (or the whole document) with the quote marked."""
+def render_source(catalog: Catalog, ref: SourceRef, names: SourceNames) -> str:
+    """The cited passage in context (or the whole document) with the quote marked, its file
+    named by `names`."""
     record = find_document(catalog, ref.doc_id)
     if record is None:
         return render_problem("This document is no longer in the index.")
@@ -101,7 +103,7 @@ def render_source(catalog: Catalog, ref: SourceRef) -> str:
     meta = [f"§ {section}"] if section and section != record.title else []
     if page is not None:
         meta.append(f"page {page}")
-    meta.append(f"{record.source} ({record.format})")
+    meta.append(f"{names(record.source)} ({record.format})")
     label = f"[{ref.number}] " if ref.number is not None else ""
     clipped = ""
     if ref.whole and (lo > 0 or hi < len(text)):

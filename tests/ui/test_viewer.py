@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
+from assistant.ui.names import SourceNames
 from assistant.ui.render import quote_key
 from assistant.ui.viewer import SourceRef, context_bounds, render_source
 from tests.conftest import make_settings
@@ -35,7 +36,7 @@ def cited(seed_assistant: Assistant) -> tuple[Assistant, SourceRef, str]:
 
 def test_passage_view_highlights_exactly_the_quote(cited: tuple[Assistant, SourceRef, str]) -> None:
     assistant, ref, quote = cited
-    html = render_source(assistant.catalog, ref)
+    html = render_source(assistant.catalog, ref, SourceNames(assistant.settings))
     assert [unescape(m) for m in MARK.findall(html)] == [quote]
     assert re.search(r"§ (The Regulatory Hammer Drops|Currency Sovereignty Trumps)", html)
     assert "seeds/000_4f69a52559980107.txt" in html
@@ -46,7 +47,7 @@ def test_passage_view_highlights_exactly_the_quote(cited: tuple[Assistant, Sourc
 def test_whole_document_view_shows_all_text(cited: tuple[Assistant, SourceRef, str]) -> None:
     assistant, ref, quote = cited
     whole = SourceRef.from_event(ref_data(ref.doc_id, ref.start, ref.end, view="document"))
-    html = render_source(assistant.catalog, whole)
+    html = render_source(assistant.catalog, whole, SourceNames(assistant.settings))
     text, headings, _ = assistant.catalog.document_structure(ref.doc_id)
     plain = unescape(re.sub(r"<[^>]+>", "", html))
     assert text.strip()[-80:] in plain
@@ -59,11 +60,17 @@ def test_whole_document_view_shows_all_text(cited: tuple[Assistant, SourceRef, s
 def test_a_changed_document_is_flagged(cited: tuple[Assistant, SourceRef, str]) -> None:
     assistant, ref, _ = cited
     stale = SourceRef.from_event(ref_data(ref.doc_id, ref.start, ref.end, q="0" * 12))
-    assert "changed since" in render_source(assistant.catalog, stale)
+    assert "changed since" in render_source(
+        assistant.catalog, stale, SourceNames(assistant.settings)
+    )
     beyond = SourceRef.from_event(ref_data(ref.doc_id, 10**8, 10**8 + 5))
-    assert "changed since" in render_source(assistant.catalog, beyond)
+    assert "changed since" in render_source(
+        assistant.catalog, beyond, SourceNames(assistant.settings)
+    )
     gone = SourceRef.from_event(ref_data("f" * 20, 0, 5))
-    assert "no longer in the index" in render_source(assistant.catalog, gone)
+    assert "no longer in the index" in render_source(
+        assistant.catalog, gone, SourceNames(assistant.settings)
+    )
 
 
 @pytest.mark.parametrize(
@@ -96,7 +103,9 @@ def test_document_markup_is_shown_as_text(tmp_path: Path) -> None:
     text, _, _ = assistant.catalog.document_structure(record.doc_id)
     start = text.index("The canary")
     end = text.index("drill.") + len("drill.")
-    html = render_source(assistant.catalog, SourceRef(record.doc_id, start, end))
+    html = render_source(
+        assistant.catalog, SourceRef(record.doc_id, start, end), SourceNames(assistant.settings)
+    )
     assert "<script" not in html
     assert "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
