@@ -1,8 +1,8 @@
 """What a person sees of a document's file: its path inside a configured document folder (or
 the uploads folder), never where the server keeps it.
 
-The catalog records a source as ingested: relative to the server's working folder when inside
-it, else absolute (an upload: `/srv/assistant/data/uploads/report.pdf`). Every page of the web
+The catalog records a source as ingested: relative to the working folder of the ingest when
+inside it (shown as is), else absolute (an upload: `/srv/assistant/data/uploads/report.pdf`). Every page of the web
 chat names files through `SourceNames`: `uploads/report.pdf`, `policies/hr/leave.md` (the
 folder's own name, then the path inside it), or the bare file name when the file lies in no
 configured folder. The stored records keep the full path; feedback records too.
@@ -28,7 +28,12 @@ class SourceNames:
 
     def __call__(self, source: str) -> str:
         """The shown name of `source` (a path as the catalog records it)."""
-        path = _absolute(Path(source))
+        given = Path(source)
+        if not given.is_absolute():
+            # Recorded relative to the folder the ingest ran in (unknown here): it names no
+            # server folder above that, so it is shown as is, unless it climbs out of it.
+            return given.as_posix() if ".." not in given.parts else given.name
+        path = _absolute(given)
         for folder, label in self._folders:
             if path == folder:
                 return path.name

@@ -21,6 +21,8 @@ def test_names_are_relative_to_the_configured_folders(tmp_path: Path) -> None:
     assert names(str(tmp_path / "x.md")) == "x.md"  # a configured file
     assert names(str(tmp_path / "elsewhere" / "secret" / "notes.txt")) == "notes.txt"
     assert names(str(docs / ".." / "data" / "uploads" / "a.txt")) == "uploads/a.txt"
+    assert names("seeds/000.txt") == "seeds/000.txt"  # relative to where the ingest ran
+    assert names("../../etc/notes.txt") == "notes.txt"
     for shown in (names(str(uploads / "r.pdf")), names(str(docs / "a.md"))):
         assert str(tmp_path) not in shown
 
