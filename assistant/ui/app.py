@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator, Mapping
 from html import escape
 from pathlib import Path
@@ -20,7 +19,7 @@ from assistant.ui.auth import make_auth
 from assistant.ui.chat import Turn, Turns, answer_and_save, answer_stream, conversation
 from assistant.ui.documents import build_documents_tab, summary
 from assistant.ui.examples import example_questions
-from assistant.ui.feedback import Rating, append_jsonl, feedback_record
+from assistant.ui.feedback import build_feedback_row, wire_feedback
 from assistant.ui.guard import NoRemoteFiles, SecurityHeaders, blocked_paths
 from assistant.ui.names import SourceNames
 from assistant.ui.viewer import SourceRef, render_empty, render_problem, render_source
@@ -64,8 +63,6 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     ) as demo:
         history = sidebar_ui.build_sidebar(assistant.conversations.secret("browser-state"))
         turns = gr.State({})
-        pending_feedback = gr.State(None)
-        vote_ids = gr.State({})  # answer position -> feedback id, so a changed vote keeps it
         with gr.Sidebar(
             label="Source", position="right", open=False, width=440, elem_id="qa-sidebar"
         ) as sidebar:
@@ -119,20 +116,11 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 )
                 gr.HTML(
                     '<div class="qa-counter" aria-live="polite"></div>',
-                    js_on_load=(ASSETS / "input.js").read_text(encoding="utf-8"),
+                    js_on_load=_scripts("input.js", "feedback.js"),
                     elem_id="qa-counter",
                     limit=settings.max_question_chars,
                 )
-                with gr.Row(visible=False, elem_id="qa-comment-row") as comment_row:
-                    comment = gr.Textbox(
-                        show_label=False,
-                        placeholder="Thanks! Add a comment (optional): what was right or wrong?",
-                        scale=6,
-                        max_length=2000,
-                        elem_id="qa-comment",
-                    )
-                    send_comment = gr.Button("Send", scale=1, min_width=80, elem_id="qa-send")
-                    skip_comment = gr.Button("Skip", scale=1, min_width=80, variant="secondary")
+                feedback = build_feedback_row()
             with gr.Tab("Documents", id="documents", elem_id="qa-documents-tab"):
                 documents = build_documents_tab(assistant)
 
@@ -145,69 +133,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
         viewer.cite(show_source, None, [viewer, sidebar], api_visibility="private")
 
-        def on_like(
-            data: gr.LikeData, state: Turns, votes: dict[int, str], request: gr.Request
-        ) -> tuple[Any, ...]:
-            index = data.index if isinstance(data.index, int) else data.index[0]
-            turn = state.get(index)
-            if turn is None:
-                return gr.Row(visible=False), None, "", votes
-            # Gradio sends True (like), False (dislike) or "" (the vote was taken back).
-            rating: Rating | None = None
-            if data.liked is True or data.liked is False:
-                rating = "up" if data.liked else "down"
-            feedback_id = votes.get(index) or uuid.uuid4().hex  # a changed vote keeps its id
-            record = feedback_record(
-                turn.answer, rating, settings, user=_user(request), feedback_id=feedback_id
-            )
-            append_jsonl(settings.feedback_path, record)
-            votes = {**votes, index: feedback_id}
-            if rating is None:
-                return gr.Row(visible=False), None, "", votes
-            pending = {"id": feedback_id, "index": index, "rating": rating}
-            return gr.Row(visible=True), pending, "", votes
-
-        chatbot.like(
-            on_like,
-            [turns, vote_ids],
-            [comment_row, pending_feedback, comment, vote_ids],
-            api_visibility="private",
-        )
-
-        def on_comment(
-            text: str, pending: dict[str, Any] | None, state: Turns, request: gr.Request
-        ) -> tuple[Any, ...]:
-            turn = state.get(pending["index"]) if pending else None
-            if pending is not None and turn is not None and text.strip():
-                record = feedback_record(
-                    turn.answer,
-                    pending["rating"],
-                    settings,
-                    comment=text,
-                    user=_user(request),
-                    feedback_id=pending["id"],
-                )
-                append_jsonl(settings.feedback_path, record)
-                gr.Info("Thank you: your comment was saved.")
-            return gr.Row(visible=False), None, ""
-
-        comment_outputs = [comment_row, pending_feedback, comment]
-        for trigger in (send_comment.click, comment.submit):
-            trigger(
-                on_comment,
-                [comment, pending_feedback, turns],
-                comment_outputs,
-                api_visibility="private",
-            )
-        skip_comment.click(
-            lambda: (gr.Row(visible=False), None, ""),
-            None,
-            comment_outputs,
-            api_visibility="private",
-        )
+        wire_feedback(feedback, chatbot, turns, settings)
 
         sidebar_ui.wire(
-            history, assistant, demo, chatbot, [chat.chatbot_value, turns, vote_ids, comment_row]
+            history,
+            assistant,
+            demo,
+            chatbot,
+            [chat.chatbot_value, turns, feedback.vote_ids, feedback.row],
         )
 
         def on_load() -> tuple[Any, ...]:
@@ -259,6 +192,11 @@ def _placeholder(has_examples: bool) -> str:
     if not has_examples:
         lines.append("No documents are indexed yet: add some in the **Documents** tab.")
     return "\n\n".join(lines)
+
+
+def _scripts(*names: str) -> str:
+    """The page's own scripts from assets/, run once the chat has mounted."""
+    return "\n".join((ASSETS / name).read_text(encoding="utf-8") for name in names)
 
 
 def _user(request: gr.Request | None) -> str | None:

@@ -28,6 +28,7 @@ from assistant.conversations import SWEEP_SECONDS, ConversationStore, conversati
 from assistant.core import Assistant
 from assistant.types import Conversation
 from assistant.ui.chat import Turn, Turns
+from assistant.ui.feedback import closed_row
 from assistant.ui.names import SourceNames
 from assistant.ui.render import render_answer
 
@@ -238,7 +239,7 @@ def wire(
 
     def chat_for(conversation: Conversation | None) -> tuple[Any, ...]:
         messages, turns = chat_messages(conversation, names) if conversation else ([], {})
-        return messages, turns, {}, gr.Row(visible=False)
+        return messages, turns, {}, closed_row()
 
     def on_load(browser: dict[str, Any] | None, request: gr.Request) -> tuple[Any, ...]:
         state = with_browser_id(browser)

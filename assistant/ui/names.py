@@ -2,10 +2,11 @@
 the uploads folder), never where the server keeps it.
 
 The catalog records a source as ingested: relative to the working folder of the ingest when
-inside it (shown as is), else absolute (an upload: `/srv/assistant/data/uploads/report.pdf`). Every page of the web
-chat names files through `SourceNames`: `uploads/report.pdf`, `policies/hr/leave.md` (the
-folder's own name, then the path inside it), or the bare file name when the file lies in no
-configured folder. The stored records keep the full path; feedback records too.
+inside it (shown as is), else absolute (an upload: `/srv/assistant/data/uploads/report.pdf`).
+Every page of the web chat names files through `SourceNames`: `uploads/report.pdf`,
+`policies/hr/leave.md` (the folder's own name, then the path inside it), or the bare file
+name when the file lies in no configured folder. The stored records (and feedback) keep the
+full path.
 """
 
 from __future__ import annotations
