@@ -116,7 +116,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 )
                 gr.HTML(
                     '<div class="qa-counter" aria-live="polite"></div>',
-                    js_on_load=_scripts("input.js", "feedback.js"),
+                    js_on_load=_scripts("input.js", "feedback.js", "a11y.js"),
                     elem_id="qa-counter",
                     limit=settings.max_question_chars,
                 )
@@ -169,11 +169,21 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
 
 def theme() -> gr.themes.Base:
-    """Gradio's default theme with system fonts: the page must not fetch web fonts."""
+    """Gradio's default theme with system fonts (the page must not fetch web fonts) and primary
+    buttons dark enough for their white text."""
     return gr.themes.Default(
         primary_hue="blue",
         font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "sans-serif"],
         font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
+    ).set(
+        # White on blue-500 is 3.7:1; blue-600 makes 5.2:1 (WCAG AA for small text).
+        button_primary_background_fill="*primary_600",
+        button_primary_background_fill_hover="*primary_700",
+        # The same for "stop" buttons (Delete): white on red-500 is 3.8:1, on red-700 6.5:1.
+        button_cancel_background_fill="#b91c1c",
+        button_cancel_background_fill_hover="#991b1b",
+        button_cancel_background_fill_dark="#b91c1c",
+        button_cancel_background_fill_hover_dark="#991b1b",
     )
 
 

@@ -159,7 +159,10 @@ def wire_feedback(
 ) -> None:
     """Record votes and comments on the chat's answers."""
     private: dict[str, Any] = {"api_visibility": "private"}
-    hidden = (closed_row(), None, gr.Textbox(value=""), "")
+
+    def hidden() -> tuple[Any, ...]:
+        # Made when an event runs: a component made while the Blocks are built would be drawn.
+        return closed_row(), None, gr.Textbox(value=""), ""
 
     def on_like(
         data: gr.LikeData, state: Turns, votes: dict[int, str], request: gr.Request
@@ -167,7 +170,7 @@ def wire_feedback(
         index = data.index if isinstance(data.index, int) else data.index[0]
         turn = state.get(index)
         if turn is None:  # not an answer (an error message): nothing to record
-            return (*hidden, votes)
+            return (*hidden(), votes)
         # Gradio sends True (like), False (dislike) or "" (the vote was taken back).
         rating: Rating | None = None
         if data.liked is True or data.liked is False:
@@ -178,7 +181,7 @@ def wire_feedback(
         append_jsonl(settings.feedback_path, record)
         votes = {**votes, index: feedback_id}
         if rating is None:
-            return (*hidden, votes)
+            return (*hidden(), votes)
         said, hint = comment_prompt(turn.answer, rating)
         pending = {"id": feedback_id, "index": index, "rating": rating}
         note = f'<p class="qa-comment-note" role="status">{said}</p>'
@@ -207,9 +210,9 @@ def wire_feedback(
             )
             append_jsonl(settings.feedback_path, record)
             gr.Info("Thank you: your comment was saved.")
-        return hidden
+        return hidden()
 
     outputs = [box.row, box.pending, box.comment, box.note]
     for trigger in (box.send.click, box.comment.submit):
         trigger(on_comment, [box.comment, box.pending, turns], outputs, **private)
-    box.skip.click(lambda: hidden, None, outputs, **private)
+    box.skip.click(hidden, None, outputs, **private)

@@ -60,16 +60,16 @@ def viewport() -> dict[str, int]:
 
 @contextmanager
 def chat_page(
-    browser: Any, server: Server, page_log: PageLog, viewport: dict[str, int]
+    browser: Any, server: Server, page_log: PageLog, viewport: dict[str, int], query: str = ""
 ) -> Iterator[Any]:
-    """A fresh page of a server's chat; afterwards, no console error and no request off
-    127.0.0.1."""
+    """A fresh page of a server's chat (`query`: e.g. "?__theme=dark"); afterwards, no console
+    error and no request off 127.0.0.1."""
     context = browser.new_context(viewport=viewport)
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page_log.attach(page)
-    page.goto(server.url)
+    page.goto(server.url + query)
     page.wait_for_selector("#qa-chat")
     yield page
     errors, hosts = list(page_log.errors), set(page_log.hosts)  # closing aborts live streams
