@@ -221,7 +221,9 @@ def build_documents_tab(assistant: Assistant) -> DocumentsTab:
 
     def on_upload(files: list[str] | None, progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
         try:
-            report, rejected = ingest_uploads(assistant, files or [], _progress(progress, names))
+            report, rejected = ingest_uploads(
+                assistant, files or [], ingest_progress(progress, names)
+            )
             return (*refresh()[:2], report_html(report, names, rejected))
         except AssistantError as exc:
             return (*refresh()[:2], error_html(exc))
@@ -234,7 +236,7 @@ def build_documents_tab(assistant: Assistant) -> DocumentsTab:
     def on_reindex(progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
         try:
             report = assistant.ingest(
-                reindex_targets(settings), on_progress=_progress(progress, names)
+                reindex_targets(settings), on_progress=ingest_progress(progress, names)
             )
             return (*refresh()[:2], report_html(report, names))
         except AssistantError as exc:
@@ -263,7 +265,9 @@ def _notes(settings: Settings, upload: bool, reindex: bool) -> str:
     return " ".join(notes)
 
 
-def _progress(progress: gr.Progress, names: SourceNames) -> ProgressCallback:
+def ingest_progress(progress: gr.Progress, names: SourceNames) -> ProgressCallback:
+    """An ingest's progress callback that moves Gradio's bar, naming files by `names`."""
+
     def update(done: int, total: int, current: str) -> None:
         label = f"Indexing {names(current)}" if current else "Finishing"
         progress((done, max(total, 1)), desc=label, unit="files")

@@ -2,7 +2,7 @@
 the uploads folder), never where the server keeps it.
 
 The catalog records a source as ingested: relative to the working folder of the ingest when
-inside it (shown as is), else absolute (an upload: `/srv/assistant/data/uploads/report.pdf`).
+inside it, else absolute (an upload: `/srv/assistant/data/uploads/report.pdf`).
 Every page of the web chat names files through `SourceNames`: `uploads/report.pdf`,
 `policies/hr/leave.md` (the folder's own name, then the path inside it), or the bare file
 name when the file lies in no configured folder. The stored records (and feedback) keep the
@@ -30,16 +30,15 @@ class SourceNames:
     def __call__(self, source: str) -> str:
         """The shown name of `source` (a path as the catalog records it)."""
         given = Path(source)
-        if not given.is_absolute():
-            # Recorded relative to the folder the ingest ran in (unknown here): it names no
-            # server folder above that, so it is shown as is, unless it climbs out of it.
-            return given.as_posix() if ".." not in given.parts else given.name
-        path = _absolute(given)
+        path = _absolute(given)  # a relative one as if the ingest ran in this folder
         for folder, label in self._folders:
             if path == folder:
                 return path.name
             if path.is_relative_to(folder):
                 return f"{label}/{path.relative_to(folder).as_posix()}"
+        if not given.is_absolute() and ".." not in given.parts:
+            # Relative to the folder some ingest ran in: it names no server folder above it.
+            return given.as_posix()
         return path.name
 
     def answer(self, answer: Answer) -> Answer:

@@ -131,7 +131,7 @@ def test_files_are_named_inside_the_document_folders(
     documents = page.locator("#qa-documents")
     expect(documents).to_contain_text("uploads/parking.txt")
     expect(documents).to_contain_text("handbook/it/printing.md")
-    assert any("Indexing uploads/parking.txt" in text for text in page.evaluate("window.__texts"))
+    # (What the progress says is in test_names.py: a fast upload may never show it.)
     assert not any(server_root in text for text in page.evaluate("window.__texts"))
 
     page.get_by_role("tab", name="Chat").click()

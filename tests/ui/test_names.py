@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from assistant import Answer, Citation
+from assistant.ui.documents import ingest_progress
 from assistant.ui.names import SourceNames
 from tests.conftest import make_settings
 
@@ -21,7 +23,9 @@ def test_names_are_relative_to_the_configured_folders(tmp_path: Path) -> None:
     assert names(str(tmp_path / "x.md")) == "x.md"  # a configured file
     assert names(str(tmp_path / "elsewhere" / "secret" / "notes.txt")) == "notes.txt"
     assert names(str(docs / ".." / "data" / "uploads" / "a.txt")) == "uploads/a.txt"
-    assert names("seeds/000.txt") == "seeds/000.txt"  # relative to where the ingest ran
+    assert names("seeds/000.txt") == "seeds/000.txt"  # relative to where some ingest ran
+    uploaded = Path(os.path.relpath(uploads / "r.pdf"))  # an upload, ingested in this folder
+    assert names(str(uploaded)) == "uploads/r.pdf"
     assert names("../../etc/notes.txt") == "notes.txt"
     for shown in (names(str(uploads / "r.pdf")), names(str(docs / "a.md"))):
         assert str(tmp_path) not in shown
@@ -36,3 +40,16 @@ def test_an_answer_and_its_citations_are_renamed_not_changed(tmp_path: Path) -> 
     assert shown.citations[0].source == "uploads/parking.md"
     assert shown.citations[0].location() == "uploads/parking.md"
     assert answer.citations[0].source == source  # the record keeps the full path
+
+
+def test_upload_progress_names_the_file_inside_uploads(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "index", data_dir=tmp_path / "data")
+    said: list[str] = []
+
+    def progress(fraction: tuple[int, int], desc: str, unit: str) -> None:
+        said.append(desc)
+
+    update = ingest_progress(progress, SourceNames(settings))  # type: ignore[arg-type]
+    update(0, 1, str(settings.uploads_dir / "parking.txt"))
+    update(1, 1, "")
+    assert said == ["Indexing uploads/parking.txt", "Finishing"]
