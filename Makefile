@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: help setup setup-llm index run serve test check fuzz lint typecheck pytest system-deps corpora eval-benchmark fit bench clean
+.PHONY: help setup setup-llm index run serve test check fuzz lint typecheck pytest system-deps axe corpora eval-benchmark fit bench clean
 
 help:
 	@echo "make run   - set up, build the index from seeds/ if needed, serve the chat at http://127.0.0.1:7860 and the API under /v1"
@@ -60,10 +60,22 @@ system-deps:
 	[ -d /usr/share/doc/python3.11/html ] || missing="$$missing python3.11-doc"; \
 	[ -x /usr/bin/tesseract ] || missing="$$missing tesseract-ocr"; \
 	[ -f /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ] || missing="$$missing tesseract-ocr-eng"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update && $$SUDO apt-get install -y $$missing; \
 	fi
+
+# axe-core, injected by the browser tests into the chat to check accessibility
+# (tests/ui/test_accessibility_browser.py): installed from npm into tests/ui/.axe once, pinned,
+# never fetched while the tests run.
+AXE_VERSION := 4.14.1
+AXE := tests/ui/.axe/node_modules/axe-core/axe.min.js
+
+$(AXE): | system-deps
+	npm install --prefix tests/ui/.axe --no-audit --no-fund --save-exact axe-core@$(AXE_VERSION)
+
+axe: $(AXE)
 
 lint: setup-llm
 	$(BIN)/ruff check assistant tests benchmarks
@@ -72,7 +84,7 @@ lint: setup-llm
 typecheck: setup-llm
 	$(BIN)/mypy
 
-pytest: setup-llm system-deps
+pytest: setup-llm system-deps $(AXE)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -132,4 +144,4 @@ bench: $(BENCH_STAMP) system-deps
 	$(BIN)/python -m benchmarks.report
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .eval-work .corpora
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .eval-work .corpora tests/ui/.axe

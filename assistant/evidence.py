@@ -25,8 +25,8 @@ ENTRY_CHARS = 400
 _INTRODUCES = re.compile(
     r"(:|\bfollowing\b[^.!?]{0,40}[.:]?|\bas follows\b[.:]?|\bbelow\b[.:]?)\s*$", re.I
 )
-_ITEM = re.compile(r"^\s*([-*•◦▪‣–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|[ivx]{1,4}[.)])\s+")
-_CODE_LINE = re.compile(r"^(\$ |# |>>> |\.\.\. )|[{};]\s*$|^[\w.-]+\s*=\s*\S|^\w+\(.*\)$")
+LIST_ITEM = re.compile(r"^\s*([-*•◦▪‣–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|[ivx]{1,4}[.)])\s+")
+CODE_LINE = re.compile(r"^(\$ |# |>>> |\.\.\. )|[{};]\s*$|^[\w.-]+\s*=\s*\S|^\w+\(.*\)$")
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
     if (
         start == line_start
         and not is_term
-        and (_ITEM.match(line_text) or _is_code_at(passage, (line_start, line_end)))
+        and (LIST_ITEM.match(line_text) or _is_code_at(passage, (line_start, line_end)))
     ):
         lead = _lead_in(passage, lines, index)
         if lead is not None:
@@ -154,7 +154,7 @@ def _following_lines(
         if is_heading_at(passage, span[0]):
             break
         text = passage.sentence_text(*span)
-        is_item = bool(_ITEM.match(text)) or _is_code_at(passage, span) or not _is_prose(text)
+        is_item = bool(LIST_ITEM.match(text)) or _is_code_at(passage, span) or not _is_prose(text)
         if taken and not is_item:
             break  # prose after the items is the next topic
         if taken and size + len(text) > MAX_WINDOW_CHARS:
@@ -177,7 +177,7 @@ def _lead_in(passage: Passage, lines: tuple[tuple[int, int], ...], index: int) -
             if lines[index][1] - span[0] > MAX_WINDOW_CHARS:
                 return None
             return _last_sentence_start(text, span[0])
-        if not (_ITEM.match(text) or _is_code_at(passage, span)):
+        if not (LIST_ITEM.match(text) or _is_code_at(passage, span)):
             return None
     return None
 
@@ -221,7 +221,7 @@ def _is_code_at(passage: Passage, span: tuple[int, int]) -> bool:
     """A code line: indented by two or more spaces, or shaped like a command or statement."""
     line_head = passage.text[: span[0] - passage.start].rsplit("\n", 1)[-1]
     indented = len(line_head) >= 2 and not line_head.strip()
-    return indented or bool(_CODE_LINE.search(passage.sentence_text(*span)))
+    return indented or bool(CODE_LINE.search(passage.sentence_text(*span)))
 
 
 def _cut_at_line(passage: Passage, start: int, limit: int) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator, Mapping
 from html import escape
 from pathlib import Path
@@ -21,9 +20,10 @@ from assistant.ui.auth import WebLogins, username_of
 from assistant.ui.chat import Turn, Turns, answer_and_save, answer_stream, conversation
 from assistant.ui.documents import build_documents_tab, summary
 from assistant.ui.examples import example_questions
-from assistant.ui.feedback import Rating, append_jsonl, feedback_record
+from assistant.ui.feedback import build_feedback_row, wire_feedback
 from assistant.ui.guard import NoRemoteFiles, SecurityHeaders, blocked_paths
 from assistant.ui.login import LoginPage, login_message
+from assistant.ui.names import SourceNames
 from assistant.ui.quality import build_quality_tab
 from assistant.ui.viewer import SourceRef, render_empty, render_problem, render_source
 
@@ -47,6 +47,8 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
 
     def reader(request: gr.Request | None) -> User | None:
         return logins.reader(username_of(request))
+
+    names = SourceNames(settings)
 
     def respond(
         message: str,
@@ -75,8 +77,6 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
     ) as demo:
         history = sidebar_ui.build_sidebar(assistant.conversations.secret("browser-state"))
         turns = gr.State({})
-        pending_feedback = gr.State(None)
-        vote_ids = gr.State({})  # answer position -> feedback id, so a changed vote keeps it
         with gr.Sidebar(
             label="Source", position="right", open=False, width=440, elem_id="qa-sidebar"
         ) as sidebar:
@@ -102,12 +102,14 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
                     feedback_options=("Like", "Dislike"),
                     placeholder=_placeholder(True),
                 )
+                # No max_length: the browser would cut a long question silently. The counter
+                # below says the limit and holds back a question over it (assets/input.js).
                 textbox = gr.Textbox(
+                    label="Question",
                     placeholder=QUESTION_HINT,
                     show_label=False,
                     lines=1,
                     max_lines=6,
-                    max_length=settings.max_question_chars,
                     submit_btn="Ask",
                     stop_btn="Stop",
                     autofocus=True,
@@ -129,16 +131,13 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
                     api_visibility="private",
                 )
                 chatbot.examples = None  # none in the page's static config
-                with gr.Row(visible=False, elem_id="qa-comment-row") as comment_row:
-                    comment = gr.Textbox(
-                        show_label=False,
-                        placeholder="Thanks! Add a comment (optional): what was right or wrong?",
-                        scale=6,
-                        max_length=2000,
-                        elem_id="qa-comment",
-                    )
-                    send_comment = gr.Button("Send", scale=1, min_width=80, elem_id="qa-send")
-                    skip_comment = gr.Button("Skip", scale=1, min_width=80, variant="secondary")
+                gr.HTML(
+                    '<div class="qa-counter" aria-live="polite"></div>',
+                    js_on_load=_scripts("input.js", "feedback.js", "a11y.js"),
+                    elem_id="qa-counter",
+                    limit=settings.max_question_chars,
+                )
+                feedback = build_feedback_row()
             with gr.Tab("Documents", id="documents", elem_id="qa-documents-tab"):
                 documents = build_documents_tab(assistant, logins)
             quality = build_quality_tab(assistant, logins)
@@ -149,77 +148,18 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
             except ValueError:
                 return render_problem("That citation link is not valid."), gr.Sidebar(open=True)
             document = assistant.document_text(ref.doc_id, reader(request))
-            return render_source(document, ref), gr.Sidebar(open=True)
+            return render_source(document, ref, names), gr.Sidebar(open=True)
 
         viewer.cite(show_source, None, [viewer, sidebar], api_visibility="private")
 
-        def on_like(
-            data: gr.LikeData, state: Turns, votes: dict[int, str], request: gr.Request
-        ) -> tuple[Any, ...]:
-            index = data.index if isinstance(data.index, int) else data.index[0]
-            turn = state.get(index)
-            if turn is None:
-                return gr.Row(visible=False), None, "", votes
-            # Gradio sends True (like), False (dislike) or "" (the vote was taken back).
-            rating: Rating | None = None
-            if data.liked is True or data.liked is False:
-                rating = "up" if data.liked else "down"
-            feedback_id = votes.get(index) or uuid.uuid4().hex  # a changed vote keeps its id
-            record = feedback_record(
-                turn.answer, rating, settings, user=username_of(request), feedback_id=feedback_id
-            )
-            append_jsonl(settings.feedback_path, record)
-            votes = {**votes, index: feedback_id}
-            if rating is None:
-                return gr.Row(visible=False), None, "", votes
-            pending = {"id": feedback_id, "index": index, "rating": rating}
-            return gr.Row(visible=True), pending, "", votes
-
-        chatbot.like(
-            on_like,
-            [turns, vote_ids],
-            [comment_row, pending_feedback, comment, vote_ids],
-            api_visibility="private",
-        )
-
-        def on_comment(
-            text: str, pending: dict[str, Any] | None, state: Turns, request: gr.Request
-        ) -> tuple[Any, ...]:
-            turn = state.get(pending["index"]) if pending else None
-            if pending is not None and turn is not None and text.strip():
-                record = feedback_record(
-                    turn.answer,
-                    pending["rating"],
-                    settings,
-                    comment=text,
-                    user=username_of(request),
-                    feedback_id=pending["id"],
-                )
-                append_jsonl(settings.feedback_path, record)
-                gr.Info("Thank you: your comment was saved.")
-            return gr.Row(visible=False), None, ""
-
-        comment_outputs = [comment_row, pending_feedback, comment]
-        for trigger in (send_comment.click, comment.submit):
-            trigger(
-                on_comment,
-                [comment, pending_feedback, turns],
-                comment_outputs,
-                api_visibility="private",
-            )
-        skip_comment.click(
-            lambda: (gr.Row(visible=False), None, ""),
-            None,
-            comment_outputs,
-            api_visibility="private",
-        )
+        wire_feedback(feedback, chatbot, turns, settings)
 
         sidebar_ui.wire(
             history,
             assistant,
             demo,
             chatbot,
-            [chat.chatbot_value, turns, vote_ids, comment_row],
+            [chat.chatbot_value, turns, feedback.vote_ids, feedback.row],
             logins,
         )
 
@@ -270,11 +210,21 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
 
 
 def theme() -> gr.themes.Base:
-    """Gradio's default theme with system fonts: the page must not fetch web fonts."""
+    """Gradio's default theme with system fonts (the page must not fetch web fonts) and primary
+    buttons dark enough for their white text."""
     return gr.themes.Default(
         primary_hue="blue",
         font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "sans-serif"],
         font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
+    ).set(
+        # White on blue-500 is 3.7:1; blue-600 makes 5.2:1 (WCAG AA for small text).
+        button_primary_background_fill="*primary_600",
+        button_primary_background_fill_hover="*primary_700",
+        # The same for "stop" buttons (Delete): white on red-500 is 3.8:1, on red-700 6.5:1.
+        button_cancel_background_fill="#b91c1c",
+        button_cancel_background_fill_hover="#991b1b",
+        button_cancel_background_fill_dark="#b91c1c",
+        button_cancel_background_fill_hover_dark="#991b1b",
     )
 
 
@@ -303,6 +253,11 @@ def _placeholder(has_examples: bool, may_upload: bool = True) -> str:
     elif not has_examples:
         lines.append("No documents you may read are indexed yet: ask an administrator.")
     return "\n\n".join(lines)
+
+
+def _scripts(*names: str) -> str:
+    """The page's own scripts from assets/, run once the chat has mounted."""
+    return "\n".join((ASSETS / name).read_text(encoding="utf-8") for name in names)
 
 
 def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr.Blocks:

@@ -12,6 +12,7 @@ from assistant.accounts import User
 from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.types import Answer, Message
+from assistant.ui.names import SourceNames
 from assistant.ui.render import render_answer, render_error, render_streaming
 
 _STREAM_INTERVAL = 0.05  # seconds between streamed updates sent to the browser
@@ -74,7 +75,8 @@ def answer_stream(
         yield render_error("The answerer stopped without an answer."), kept
         return
     # The answer message sits after this question's user message: position len(history) + 1.
-    yield render_answer(final), {**kept, len(history) + 1: Turn(message, final)}
+    named = SourceNames(assistant.settings).answer(final)
+    yield render_answer(named), {**kept, len(history) + 1: Turn(message, final)}
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ from assistant.core import Assistant
 from assistant.types import Conversation
 from assistant.ui.auth import WebLogins, username_of
 from assistant.ui.chat import Turn, Turns
+from assistant.ui.feedback import closed_row
+from assistant.ui.names import SourceNames
 from assistant.ui.render import render_answer
 
 BROWSER_STORAGE_KEY = "qa-browser"
@@ -55,19 +57,24 @@ def with_browser_id(browser: Mapping[str, Any] | None) -> dict[str, Any]:
     return state
 
 
-def chat_messages(conversation: Conversation) -> tuple[list[dict[str, str]], Turns]:
-    """The chat's messages and answered turns for a stored conversation."""
+def chat_messages(
+    conversation: Conversation, names: SourceNames
+) -> tuple[list[dict[str, str]], Turns]:
+    """The chat's messages and answered turns for a stored conversation (files named by
+    `names`)."""
     messages: list[dict[str, str]] = []
     turns: Turns = {}
     for turn in conversation.turns:
         messages.append({"role": "user", "content": turn.question})
         turns[len(messages)] = Turn(turn.question, turn.answer)
-        messages.append({"role": "assistant", "content": render_answer(turn.answer)})
+        content = render_answer(names.answer(turn.answer))
+        messages.append({"role": "assistant", "content": content})
     return messages, turns
 
 
 def export_file(conversation: Conversation, folder: Path) -> Path:
-    """Write the conversation's Markdown to a file named after its title, under `folder`."""
+    """Write the conversation's Markdown to a file named after its title, under `folder`
+    (name its files with `SourceNames.conversation` first)."""
     slug = _SLUG.sub("-", conversation.title.lower()).strip("-")[:60] or "conversation"
     target = folder / conversation.id / f"{slug}.md"
     text = conversation_markdown(conversation)
@@ -198,6 +205,7 @@ def wire(
     conversation is read through `Assistant.conversation` as the signed-in user, so an answer
     citing what they may no longer read is withheld (also from the export)."""
     store = assistant.conversations
+    names = SourceNames(assistant.settings)
     exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
     s = sidebar
     private: dict[str, Any] = {"api_visibility": "private"}
@@ -231,15 +239,15 @@ def wire(
             f'<p class="qa-history-note">{note}</p>' if note else "",
             gr.Column(visible=conversation is not None),
             conversation.title if conversation else "",
-            str(export_file(conversation, exports)) if conversation else None,
+            str(export_file(names.conversation(conversation), exports)) if conversation else None,
             gr.Column(visible=False),
             gr.Column(visible=deleted_title is not None),
             undo_text,
         )
 
     def chat_for(conversation: Conversation | None) -> tuple[Any, ...]:
-        messages, turns = chat_messages(conversation) if conversation else ([], {})
-        return messages, turns, {}, gr.Row(visible=False)
+        messages, turns = chat_messages(conversation, names) if conversation else ([], {})
+        return messages, turns, {}, closed_row()
 
     def on_load(browser: dict[str, Any] | None, request: gr.Request) -> tuple[Any, ...]:
         state = with_browser_id(browser)

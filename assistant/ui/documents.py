@@ -24,6 +24,7 @@ from assistant.loaders.ocr import NeedsOcrError
 from assistant.settings import Settings
 from assistant.types import FailedFile, IngestReport
 from assistant.ui.auth import WebLogins, username_of
+from assistant.ui.names import SourceNames
 
 _PROGRESS = gr.Progress()  # Gradio swaps in a per-call tracker for a Progress default
 COLUMNS = ["Title", "Source", "Type", "Chunks", "Size", "Last indexed"]
@@ -38,10 +39,11 @@ def allowed_suffixes() -> list[str]:
 def document_rows(assistant: Assistant, user: User | None = None) -> list[list[Any]]:
     """One table row per indexed document `user` may read, newest first."""
     records = sorted(assistant.documents(user), key=lambda r: r.ingested_at, reverse=True)
+    names = SourceNames(assistant.settings)
     return [
         [
             record.title,
-            record.source,
+            names(record.source),
             record.format,
             record.chunks,
             _size(record.size),
@@ -149,13 +151,17 @@ def reindex_targets(settings: Settings) -> list[Path]:
     return targets
 
 
-def report_html(report: IngestReport | None, rejected: Sequence[FailedFile] = ()) -> str:
-    """What an upload or re-index did, problems first and each with its reason."""
+def report_html(
+    report: IngestReport | None, names: SourceNames, rejected: Sequence[FailedFile] = ()
+) -> str:
+    """What an upload or re-index did, problems first and each with its reason (files named
+    by `names`)."""
     problems = [*rejected, *(report.failed if report else ())]
     parts = []
     if problems:
         items = "".join(
-            f"<li><b>{escape(item.source)}</b>: {escape(item.error)}</li>" for item in problems
+            f"<li><b>{escape(names(item.source))}</b>: {escape(item.error)}</li>"
+            for item in problems
         )
         noun = "file was" if len(problems) == 1 else "files were"
         parts.append(
@@ -201,6 +207,7 @@ def build_documents_tab(assistant: Assistant, logins: WebLogins) -> DocumentsTab
     members see the list only, and the handlers refuse them too.
     """
     settings = assistant.settings
+    names = SourceNames(settings)
 
     def refresh(username: str | None) -> tuple[Any, ...]:
         user = logins.reader(username)
@@ -263,8 +270,10 @@ def build_documents_tab(assistant: Assistant, logins: WebLogins) -> DocumentsTab
         try:
             if not logins.may_change_index(username):
                 return (*refresh(username)[:2], error_html(_NOT_ALLOWED))
-            report, rejected = ingest_uploads(assistant, files or [], _progress(progress))
-            return (*refresh(username)[:2], report_html(report, rejected))
+            report, rejected = ingest_uploads(
+                assistant, files or [], ingest_progress(progress, names)
+            )
+            return (*refresh(username)[:2], report_html(report, names, rejected))
         except AssistantError as exc:
             return (*refresh(username)[:2], error_html(exc))
         finally:
@@ -278,8 +287,10 @@ def build_documents_tab(assistant: Assistant, logins: WebLogins) -> DocumentsTab
         try:
             if not logins.may_change_index(username):
                 return (*refresh(username)[:2], error_html(_NOT_ALLOWED))
-            report = assistant.ingest(reindex_targets(settings), on_progress=_progress(progress))
-            return (*refresh(username)[:2], report_html(report))
+            report = assistant.ingest(
+                reindex_targets(settings), on_progress=ingest_progress(progress, names)
+            )
+            return (*refresh(username)[:2], report_html(report, names))
         except AssistantError as exc:
             return (*refresh(username)[:2], error_html(exc))
 
@@ -312,9 +323,11 @@ def _notes(settings: Settings, upload: bool, reindex: bool) -> str:
     return " ".join(notes)
 
 
-def _progress(progress: gr.Progress) -> ProgressCallback:
+def ingest_progress(progress: gr.Progress, names: SourceNames) -> ProgressCallback:
+    """An ingest's progress callback that moves Gradio's bar, naming files by `names`."""
+
     def update(done: int, total: int, current: str) -> None:
-        label = f"Indexing {current}" if current else "Finishing"
+        label = f"Indexing {names(current)}" if current else "Finishing"
         progress((done, max(total, 1)), desc=label, unit="files")
 
     return update

@@ -23,6 +23,7 @@ from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.quality import QualityReport, ReportedAnswer
 from assistant.ui.auth import WebLogins, username_of
+from assistant.ui.names import SourceNames
 
 PERIODS = {"last 7 days": 7, "last 30 days": 30, "last 90 days": 90, "last year": 365}
 PASSAGES_SHOWN = 3
@@ -187,17 +188,19 @@ def summary_html(report: QualityReport) -> str:
 
 
 def reported_html(assistant: Assistant, report: QualityReport) -> str:
-    """Every reported answer with its comment, citations and the passages retrieved now."""
+    """Every reported answer with its comment, citations and the passages retrieved now (files
+    named as the chat names them, never by their server path)."""
     if not report.reported:
         return "<p>No thumbs-down in this period.</p>"
-    return "".join(_card(assistant, item) for item in report.reported)
+    names = SourceNames(assistant.settings)
+    return "".join(_card(assistant, item, names) for item in report.reported)
 
 
-def _card(assistant: Assistant, item: ReportedAnswer) -> str:
+def _card(assistant: Assistant, item: ReportedAnswer, names: SourceNames) -> str:
     asked = item.standalone_question or item.question
     what = "should have been answered" if item.should_have_answered else "thumbs down"
     cited = "".join(
-        f"<li>[{escape(str(c.get('id')))}] {escape(str(c.get('source')))}"
+        f"<li>[{escape(str(c.get('id')))}] {escape(names(str(c.get('source'))))}"
         + (f" p. {escape(str(c['page']))}" if c.get("page") else "")
         + "</li>"
         for c in item.citations
@@ -207,7 +210,7 @@ def _card(assistant: Assistant, item: ReportedAnswer) -> str:
     except AssistantError:
         passages = ()
     retrieved = "".join(
-        f"<li>{escape(p.source)}: {escape(_short(p.text, 240))}</li>" for p in passages
+        f"<li>{escape(names(p.source))}: {escape(_short(p.text, 240))}</li>" for p in passages
     )
     return (
         f'<article class="qa-q-card" data-feedback-id="{escape(item.feedback_id)}">'

@@ -8,13 +8,12 @@ through as a raw HTML block instead of reading Markdown syntax inside document t
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from html import escape
 
 from assistant.types import Answer, AnswerSentence, Citation
+from assistant.ui.markdown import ChipMaker, Unsupported, render_blocks
 
-_MARKERS = re.compile(r"(?<!\w)\[(\d+(?:\s*,\s*\d+)*)\]")  # `items[1]` is no citation
 _QUOTE_PREVIEW = 240
 REPHRASE_HINT = (
     "Try rephrasing with the words your documents use, name the document or topic, "
@@ -58,7 +57,7 @@ def render_refusal(answer: Answer) -> str:
             '<div class="qa-msg qa-refusal" role="note">',
             _searched_for(answer.standalone_question),
             '<div class="qa-refusal-title">Not found in the documents</div>',
-            f'<div class="qa-text">{_text(answer.text)}</div>',
+            f'<div class="qa-text">{render_blocks(answer.text, _no_links)}</div>',
             f'<div class="qa-hint">{escape(REPHRASE_HINT)}</div>',
             _notice(answer.notice),
             "</div>",
@@ -67,11 +66,13 @@ def render_refusal(answer: Answer) -> str:
 
 
 def render_streaming(text: str, searched_for: str | None = None) -> str:
-    """An answer still being written: plain escaped text and a caret."""
+    """An answer still being written, drawn as the final one will be (blocks, [n] chips not
+    yet links), and a caret."""
     if not text.strip():
         status = '<span class="qa-working">Searching the documents…</span>'
     else:
-        status = f'{_text(text)}<span class="qa-caret" aria-hidden="true"></span>'
+        caret = '<span class="qa-caret" aria-hidden="true"></span>'
+        status = render_blocks(text, _pending, closed=False) + caret
     return "".join(
         [
             '<div class="qa-msg qa-answer qa-streaming" aria-busy="true">',
@@ -96,20 +97,19 @@ def render_question(question: str) -> str:
 
 
 def _render_body(answer: Answer, citations: dict[int, Citation]) -> str:
-    """The answer text with each sentence wrapped, unsupported ones flagged."""
-    if not answer.sentences:
-        return _linked(answer.text, citations)
-    out: list[str] = []
-    cursor = 0
-    for sentence, start in _locate(answer.text, answer.sentences):
+    """The answer text as blocks with [n] links, unsupported sentences flagged."""
+    located = list(_locate(answer.text, answer.sentences))
+    spans = [
+        Unsupported(start, start + len(sentence.text))
+        for sentence, start in located
+        if start >= 0 and not sentence.supported
+    ]
+    body = render_blocks(answer.text, _links(citations), spans)
+    for sentence, start in located:
         if start < 0:  # not found verbatim in the text: show it flagged at the end
-            out.append(" " + _sentence_html(sentence, citations))
-            continue
-        out.append(_linked(answer.text[cursor:start], citations))
-        out.append(_sentence_html(sentence, citations))
-        cursor = start + len(sentence.text)
-    out.append(_linked(answer.text[cursor:], citations))
-    return "".join(out)
+            whole = [Unsupported(0, len(sentence.text))] if not sentence.supported else []
+            body += render_blocks(sentence.text, _links(citations), whole)
+    return body
 
 
 def _locate(text: str, sentences: Iterable[AnswerSentence]) -> Iterable[tuple[AnswerSentence, int]]:
@@ -121,30 +121,24 @@ def _locate(text: str, sentences: Iterable[AnswerSentence]) -> Iterable[tuple[An
         yield sentence, start
 
 
-def _sentence_html(sentence: AnswerSentence, citations: dict[int, Citation]) -> str:
-    inner = _linked(sentence.text, citations)
-    if sentence.supported:
-        return f'<span class="qa-sentence">{inner}</span>'
-    return (
-        '<span class="qa-sentence qa-unsupported" '
-        'title="No cited passage supports this sentence">'
-        f'{inner} <span class="qa-flag">unsupported</span></span>'
-    )
+def _links(citations: dict[int, Citation]) -> ChipMaker:
+    """Citation links for markers naming known citations (unknown numbers stay text)."""
 
-
-def _linked(text: str, citations: dict[int, Citation]) -> str:
-    """Escaped text whose [n] markers become citation links (unknown numbers stay text)."""
-    out: list[str] = []
-    cursor = 0
-    for match in _MARKERS.finditer(text):
-        numbers = [int(part) for part in match.group(1).split(",")]
+    def chips(numbers: Sequence[int]) -> str | None:
         if not all(number in citations for number in numbers):
-            continue
-        out.append(_text(text[cursor : match.start()]))
-        out.append("".join(cite_link(citations[number]) for number in numbers))
-        cursor = match.end()
-    out.append(_text(text[cursor:]))
-    return "".join(out)
+            return None
+        return "".join(cite_link(citations[number]) for number in numbers)
+
+    return chips
+
+
+def _pending(numbers: Sequence[int]) -> str:
+    """A marker in text still streaming: the chip's look, not yet a link (not yet checked)."""
+    return "".join(f'<span class="qa-cite qa-cite-pending">[{number}]</span>' for number in numbers)
+
+
+def _no_links(numbers: Sequence[int]) -> None:
+    return None
 
 
 def cite_link(citation: Citation, label: str | None = None) -> str:

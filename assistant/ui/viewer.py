@@ -14,6 +14,7 @@ from typing import Any
 
 from assistant.catalog import DocumentText
 from assistant.types import Heading, page_at, section_at
+from assistant.ui.names import SourceNames
 from assistant.ui.render import quote_key
 
 CONTEXT_CHARS = 700  # shown on each side of the quote, cut back to a paragraph or sentence
@@ -77,8 +78,9 @@ def render_problem(message: str) -> str:
     return f'<div class="qa-viewer"><div class="qa-viewer-warning">{escape(message)}</div></div>'
 
 
-def render_source(document: DocumentText | None, ref: SourceRef) -> str:
-    """The cited passage in context (or the whole document) with the quote marked.
+def render_source(document: DocumentText | None, ref: SourceRef, names: SourceNames) -> str:
+    """The cited passage in context (or the whole document) with the quote marked, its file
+    named by `names`.
 
     `document` is what `Assistant.document_text` gave for the reader: None when the document
     left the index or is not theirs to read, which look the same."""
@@ -104,7 +106,7 @@ def render_source(document: DocumentText | None, ref: SourceRef) -> str:
     meta = [f"§ {section}"] if section and section != record.title else []
     if page is not None:
         meta.append(f"page {page}")
-    meta.append(f"{record.source} ({record.format})")
+    meta.append(f"{names(record.source)} ({record.format})")
     label = f"[{ref.number}] " if ref.number is not None else ""
     clipped = ""
     if ref.whole and (lo > 0 or hi < len(text)):

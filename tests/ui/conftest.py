@@ -4,6 +4,7 @@ every console message and every request host."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,23 +58,33 @@ def viewport() -> dict[str, int]:
     return {"width": 1280, "height": 800}
 
 
-@pytest.fixture
-def page(
-    browser: Any, ui_server: Server, page_log: PageLog, viewport: dict[str, int]
+@contextmanager
+def chat_page(
+    browser: Any, server: Server, page_log: PageLog, viewport: dict[str, int], query: str = ""
 ) -> Iterator[Any]:
-    """A fresh page of the chat; afterwards, no console error and no request off 127.0.0.1."""
+    """A fresh page of a server's chat (`query`: e.g. "?__theme=dark"); afterwards, no console
+    error and no request off 127.0.0.1."""
     context = browser.new_context(viewport=viewport)
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page_log.attach(page)
-    page.goto(ui_server.url)
+    page.goto(server.url + query)
     page.wait_for_selector("#qa-chat")
     yield page
     errors, hosts = list(page_log.errors), set(page_log.hosts)  # closing aborts live streams
     context.close()
     assert errors == []
     assert hosts <= {"127.0.0.1"}
+
+
+@pytest.fixture
+def page(
+    browser: Any, ui_server: Server, page_log: PageLog, viewport: dict[str, int]
+) -> Iterator[Any]:
+    """A fresh page of the chat (see `chat_page`)."""
+    with chat_page(browser, ui_server, page_log, viewport) as page:
+        yield page
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -19,6 +19,7 @@ from assistant.ui.conversations import (
     owner_of,
     with_browser_id,
 )
+from assistant.ui.names import SourceNames
 from assistant.ui.render import cite_href
 from tests.conftest import make_settings
 from tests.servers import wait_for
@@ -53,7 +54,7 @@ def test_answers_are_kept_in_one_conversation(assistant: Assistant) -> None:
     assert stored.turns[1].answer == turns2[3].answer
 
     # Reopened: the same messages, and citation links naming the same spans.
-    messages, reopened = chat_messages(stored)
+    messages, reopened = chat_messages(stored, SourceNames(assistant.settings))
     assert [m["role"] for m in messages] == ["user", "assistant"] * 2
     assert sorted(reopened) == [1, 3]
     first = stored.turns[0].answer.citations[0]

@@ -18,6 +18,7 @@ from assistant.ui.documents import (
     save_uploads,
     summary,
 )
+from assistant.ui.names import SourceNames
 from tests.conftest import make_settings
 
 
@@ -69,7 +70,7 @@ def test_bad_uploads_are_refused_with_reasons(tmp_path: Path, incoming: Path) ->
     assert "corrupt or unreadable PDF" in reasons["broken.pdf"]
     assert "too large (1.5 MB; the limit is 1 MB)" in reasons["big.txt"]
     assert sorted(p.name for p in settings.uploads_dir.iterdir()) == ["policy.md"]
-    html = report_html(None, rejected)
+    html = report_html(None, SourceNames(settings), rejected)
     assert "4 files were not indexed" in html
     assert "tool.exe" in html
 

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from assistant import Assistant
-from assistant.ui.feedback import append_jsonl, feedback_record, read_feedback
+from assistant.ui.feedback import append_jsonl, comment_prompt, feedback_record, read_feedback
 
 
 def test_record_holds_question_answer_citations_and_settings(seed_assistant: Assistant) -> None:
@@ -53,3 +53,18 @@ def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
     assert len(records) == 240
     assert {(r["worker"], r["n"]) for r in records} == {(w, n) for w in range(6) for n in range(40)}
     assert all(len(r["pad"]) == 200_000 for r in records)
+
+
+def test_a_thumbs_down_on_a_refusal_says_it_should_have_been_answered(
+    seed_assistant: Assistant,
+) -> None:
+    refusal = seed_assistant.ask("What is the boiling point of mercury on Mars?")
+    assert refusal.refused
+    settings = seed_assistant.settings
+    assert feedback_record(refusal, "down", settings)["should_have_been_answered"] is True
+    assert feedback_record(refusal, "up", settings)["should_have_been_answered"] is False
+    assert feedback_record(refusal, None, settings)["should_have_been_answered"] is None
+    assert comment_prompt(refusal, "down")[0] == "Recorded: this should have been answered."
+    answer = seed_assistant.ask("What is the name of China's state-backed digital currency?")
+    assert feedback_record(answer, "down", settings)["should_have_been_answered"] is None
+    assert comment_prompt(answer, "down")[0] == "Recorded as not helpful."

@@ -99,7 +99,7 @@ def test_messages_have_no_blank_lines() -> None:
     )
     for html in (render_answer(answer), render_streaming(text)):
         assert "\n" not in html
-        assert "<br><br>" in html
+        assert "<p>First line.</p><p>Second paragraph" in html
 
 
 def test_unsupported_sentences_are_marked() -> None:
@@ -114,9 +114,10 @@ def test_unsupported_sentences_are_marked() -> None:
         confidence=0.8,
     )
     html = render_answer(answer)
-    flagged = re.findall(r'<span class="qa-sentence qa-unsupported"[^>]*>(.*?)<span', html)
-    assert flagged == ["Invented claim. "]
-    assert html.count("qa-unsupported") == 1
+    flagged = re.findall(r'<span class="qa-unsupported"[^>]*>(.*?)</span>', html)
+    assert flagged == ["Invented claim."]
+    assert html.count('class="qa-unsupported"') == 1
+    assert html.count('<span class="qa-flag">unsupported</span>') == 2  # the sentence, the legend
     assert "qa-legend" in html
 
 
@@ -171,3 +172,74 @@ def test_a_long_rewritten_question_is_cut_at_a_word() -> None:
     assert shown.endswith(" …")
     assert len(shown) <= 162
     assert long.startswith(shown[:-2])
+
+
+def blocks(html: str) -> list[str]:
+    """The block tags of a message's text, in order."""
+    body = html.split('<div class="qa-text">', 1)[1].split("</div>", 1)[0]
+    return [tag for tag, _ in tags(body) if tag in {"h4", "p", "ul", "ol", "li", "pre"}]
+
+
+STRUCTURED = (
+    "Installing the client\n"
+    "Run the installer from the shared drive [1].\n\n"
+    "Check the index with the following command:\n"
+    "$ assistant ingest --rebuild [2]\n\n"
+    "Before you start:\n"
+    "- close the old client\n"
+    "- save your work [3]."
+)
+
+
+def structured_answer() -> Answer:
+    return Answer(
+        question="q",
+        text=STRUCTURED,
+        citations=(citation(1, "a"), citation(2, "b"), citation(3, "c")),
+        confidence=0.9,
+    )
+
+
+def test_headings_lists_and_code_are_blocks() -> None:
+    html = render_answer(structured_answer())
+    assert blocks(html) == ["h4", "p", "p", "pre", "p", "p", "ul", "li", "li"]
+    # The heading does not run into the sentence after it.
+    assert '<h4 class="qa-h">Installing the client</h4><p>Run the installer' in html
+    # The command is code, verbatim; its citation chip goes below the block.
+    assert '<pre class="qa-code"><code>$ assistant ingest --rebuild</code></pre>' in html
+    assert re.search(r'</pre><p class="qa-code-cite"> <a class="qa-cite"[^>]*>\[2\]</a>', html)
+    assert "<li>close the old client</li><li>save your work <a" in html
+
+
+def test_streamed_text_is_drawn_like_the_final_answer() -> None:
+    final = render_answer(structured_answer())
+    streamed = render_streaming(STRUCTURED)
+    assert blocks(streamed) == blocks(final)
+    # Markers are chips while streaming too, links only once the answer is checked.
+    assert streamed.count('class="qa-cite qa-cite-pending"') == 3
+    assert "href" not in streamed
+
+
+def test_markdown_syntax_and_markup_in_every_block_stay_text() -> None:
+    text = (
+        f"# {HOSTILE}\n{HOSTILE}\n\n- {HOSTILE}\n1. {HOSTILE}\n\n```\n{HOSTILE}\n\n```\n"
+        f"`<b>code</b>` and **<i>bold</i>** [1]."
+    )
+    answer = Answer(question="q", text=text, citations=(citation(1, "a"),), confidence=0.9)
+    for html in (render_answer(answer), render_streaming(text)):
+        assert "\n" not in html
+        found = {tag for tag, _ in tags(html)}
+        assert not found & {"script", "img", "b", "i"}
+        assert not any(name.startswith("on") for _, attrs in tags(html) for name in attrs)
+        assert {"h4", "ul", "ol", "pre", "code", "strong"} <= found
+        assert "<code>&lt;b&gt;code&lt;/b&gt;</code>" in html
+        assert "<strong>&lt;i&gt;bold&lt;/i&gt;</strong>" in html
+
+
+def test_prose_lines_and_table_rows_are_not_headings() -> None:
+    text = (
+        "Name: Alice | Room: 12\nName: Bob | Room: 14\n\n"
+        "The permits are issued on the second floor.\nVisitors register at reception [1]."
+    )
+    html = render_answer(Answer(question="q", text=text, citations=(citation(1, "a"),)))
+    assert "<h4" not in html

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
+from assistant.ui.names import SourceNames
 from assistant.ui.render import quote_key
 from assistant.ui.viewer import SourceRef, context_bounds, render_source
 from tests.conftest import make_settings
@@ -35,7 +36,7 @@ def cited(seed_assistant: Assistant) -> tuple[Assistant, SourceRef, str]:
 
 def test_passage_view_highlights_exactly_the_quote(cited: tuple[Assistant, SourceRef, str]) -> None:
     assistant, ref, quote = cited
-    html = render_source(assistant.document_text(ref.doc_id), ref)
+    html = render_source(assistant.document_text(ref.doc_id), ref, SourceNames(assistant.settings))
     assert [unescape(m) for m in MARK.findall(html)] == [quote]
     assert re.search(r"§ (The Regulatory Hammer Drops|Currency Sovereignty Trumps)", html)
     assert "seeds/000_4f69a52559980107.txt" in html
@@ -46,7 +47,8 @@ def test_passage_view_highlights_exactly_the_quote(cited: tuple[Assistant, Sourc
 def test_whole_document_view_shows_all_text(cited: tuple[Assistant, SourceRef, str]) -> None:
     assistant, ref, quote = cited
     whole = SourceRef.from_event(ref_data(ref.doc_id, ref.start, ref.end, view="document"))
-    html = render_source(assistant.document_text(ref.doc_id), whole)
+    names = SourceNames(assistant.settings)
+    html = render_source(assistant.document_text(ref.doc_id), whole, names)
     text, headings, _ = assistant.catalog.document_structure(ref.doc_id)
     plain = unescape(re.sub(r"<[^>]+>", "", html))
     assert text.strip()[-80:] in plain
@@ -59,12 +61,13 @@ def test_whole_document_view_shows_all_text(cited: tuple[Assistant, SourceRef, s
 def test_a_changed_document_is_flagged(cited: tuple[Assistant, SourceRef, str]) -> None:
     assistant, ref, _ = cited
     stale = SourceRef.from_event(ref_data(ref.doc_id, ref.start, ref.end, q="0" * 12))
-    assert "changed since" in render_source(assistant.document_text(ref.doc_id), stale)
+    names = SourceNames(assistant.settings)
+    assert "changed since" in render_source(assistant.document_text(ref.doc_id), stale, names)
     beyond = SourceRef.from_event(ref_data(ref.doc_id, 10**8, 10**8 + 5))
-    assert "changed since" in render_source(assistant.document_text(ref.doc_id), beyond)
+    assert "changed since" in render_source(assistant.document_text(ref.doc_id), beyond, names)
     gone = SourceRef.from_event(ref_data("f" * 20, 0, 5))
     assert assistant.document_text(gone.doc_id) is None
-    assert "no longer in the index" in render_source(None, gone)
+    assert "no longer in the index" in render_source(None, gone, names)
 
 
 @pytest.mark.parametrize(
@@ -98,7 +101,9 @@ def test_document_markup_is_shown_as_text(tmp_path: Path) -> None:
     start = text.index("The canary")
     end = text.index("drill.") + len("drill.")
     html = render_source(
-        assistant.document_text(record.doc_id), SourceRef(record.doc_id, start, end)
+        assistant.document_text(record.doc_id),
+        SourceRef(record.doc_id, start, end),
+        SourceNames(assistant.settings),
     )
     assert "<script" not in html
     assert "<img" not in html

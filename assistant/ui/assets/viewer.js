@@ -11,8 +11,19 @@ if (!window.__qaWired) {
   const answerText = (message) => {
     const body = message.querySelector(".qa-text");
     const clone = body ? body.cloneNode(true) : null;
-    if (clone) clone.querySelectorAll(".qa-flag").forEach((flag) => flag.remove());
-    const text = clone ? clone.textContent.replace(/\s+/g, " ").trim() : "";
+    let text = "";
+    if (clone) {
+      // Blocks (headings, paragraphs, list items, code lines) each on a line of their own.
+      clone.querySelectorAll(".qa-flag").forEach((flag) => flag.remove());
+      clone.querySelectorAll("br").forEach((br) => br.replaceWith("\n"));
+      clone.querySelectorAll("li").forEach((item) => item.prepend("- "));
+      clone.querySelectorAll("h4, p, li, pre").forEach((block) => block.append("\n"));
+      text = clone.textContent
+        .split("\n")
+        .map((line) => line.replace(/[ \t]+/g, " ").trim())
+        .filter(Boolean)
+        .join("\n");
+    }
     const sources = [...message.querySelectorAll(".qa-source")].map((item) => {
       const part = (selector) => (item.querySelector(selector)?.textContent || "").trim();
       const where = part(".qa-source-where");

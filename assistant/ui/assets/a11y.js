@@ -1,0 +1,65 @@
+// Accessibility fixes on top of Gradio's page (loaded with the question counter's js_on_load):
+// chat messages labelled with their plain text (Gradio puts the message's raw HTML in its
+// aria-label), the two sidebar arrows named for what they open, the example questions a group
+// of buttons (not a list without items), and Esc closing the source panel.
+if (!window.__qaA11yWired) {
+  window.__qaA11yWired = true;
+  const LABEL_CHARS = 400;
+  const ROLES = { user: "Question", bot: "Answer" };
+
+  const plain = (element) => {
+    const clone = element.cloneNode(true);
+    clone.querySelectorAll(".qa-sources, .qa-actions, .qa-flag, [aria-hidden=true]").forEach((e) => e.remove());
+    clone.querySelectorAll("br, p, li, h4, pre, div").forEach((e) => e.after(" "));
+    const text = clone.textContent.replace(/\s+/g, " ").trim();
+    return text.length > LABEL_CHARS ? text.slice(0, LABEL_CHARS - 1) + "…" : text;
+  };
+
+  const setAttribute = (element, name, value) => {
+    if (element.getAttribute(name) !== value) element.setAttribute(name, value);
+  };
+
+  const fix = () => {
+    document.querySelectorAll("#qa-chat [data-testid=user], #qa-chat [data-testid=bot]").forEach((message) => {
+      const content = message.querySelector(".message-content") || message;
+      const kind = message.getAttribute("data-testid");
+      const refusal = content.querySelector(".qa-refusal") ? " (not found in the documents)" : "";
+      const error = content.querySelector(".qa-error") ? "Error" : ROLES[kind];
+      setAttribute(message, "aria-label", `${error}${refusal}: ${plain(content)}`);
+    });
+    const arrows = [
+      ["#qa-history > .toggle-button", "Conversations"],
+      ["#qa-sidebar > .toggle-button", "Source panel"],
+    ];
+    for (const [selector, name] of arrows) {
+      const button = document.querySelector(selector);
+      if (!button) continue;
+      const open = button.parentElement.classList.contains("open");
+      setAttribute(button, "aria-label", `${open ? "Close" : "Open"} ${name.toLowerCase()}`);
+      setAttribute(button, "aria-expanded", open ? "true" : "false");
+    }
+    document.querySelectorAll("#qa-chat .examples[role=list]").forEach((examples) => {
+      examples.setAttribute("role", "group");
+      examples.setAttribute("aria-label", "Example questions");
+    });
+  };
+
+  new MutationObserver(fix).observe(document.body, {
+    subtree: true,
+    childList: true,
+    characterData: true,
+    attributes: true,
+    attributeFilter: ["class", "aria-label", "role"],
+  });
+  fix();
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || event.defaultPrevented) return;
+    const toggle = document.querySelector("#qa-sidebar.open > .toggle-button");
+    if (!toggle) return;
+    toggle.click();
+    // Back to the citation that opened the panel, so the reader keeps their place.
+    const cited = document.querySelector("#qa-chat a.qa-cite.qa-active");
+    if (cited) cited.focus();
+  });
+}

@@ -1,0 +1,90 @@
+"""Feedback beside the answer it is about, in headless Chromium against a real server: the
+comment box opens under the voted answer, a thumbs-down on a refusal is recorded as "this
+should have been answered", and error messages offer no thumbs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.ui.conftest import Server
+from tests.ui.test_browser import QUESTION, ask, records
+
+pytestmark = pytest.mark.browser
+
+ROW = "#qa-chat .message-row"
+BOX = "#qa-comment-row"
+
+
+def row_of(message: Any) -> Any:
+    """The chat row (message and its buttons) holding a message."""
+    return message.locator("xpath=ancestor::div[contains(@class, 'message-row')]")
+
+
+def box_follows(page: Any, message: Any) -> bool:
+    """Whether the comment box is drawn right under the row of `message`."""
+    return bool(
+        row_of(message).evaluate(
+            "(row) => row.nextElementSibling === document.querySelector('#qa-comment-row')"
+        )
+    )
+
+
+def already(server: Server) -> int:
+    return len(records(server.feedback, 0)) if server.feedback.exists() else 0
+
+
+def test_the_comment_box_opens_under_the_voted_answer(page: Any, ui_server: Server) -> None:
+    count = already(ui_server)
+    first = ask(page, QUESTION)
+    ask(page, "What is the name of China's state-backed digital currency?")
+    expect(page.locator(BOX)).to_be_hidden()
+    row_of(first).locator("button[aria-label='Like']").click()
+    expect(page.locator(BOX)).to_be_visible()
+    assert box_follows(page, first)  # under the first answer, not at the bottom of the page
+    expect(page.locator("#qa-comment-note")).to_have_text("Thanks: recorded as helpful.")
+    expect(page.locator("#qa-comment textarea")).to_be_focused()
+    vote = records(ui_server.feedback, count + 1)[-1]
+    assert vote["rating"] == "up"
+    assert vote["question"] == QUESTION
+    assert vote["should_have_been_answered"] is None
+
+    page.keyboard.type("Exactly what I needed")
+    page.click("#qa-send")
+    expect(page.locator(BOX)).to_be_hidden()
+    commented = records(ui_server.feedback, count + 2)[-1]
+    assert commented["id"] == vote["id"]
+    assert commented["comment"] == "Exactly what I needed"
+
+
+def test_thumbs_down_on_a_refusal_means_it_should_have_been_answered(
+    page: Any, ui_server: Server
+) -> None:
+    count = already(ui_server)
+    refusal = ask(page, "What is the boiling point of mercury on Mars?")
+    assert "qa-refusal" in (refusal.get_attribute("class") or "")
+    down = row_of(refusal).locator("button[aria-label='This should have been answered']")
+    expect(row_of(refusal).locator("button[aria-label='Rightly not answered']")).to_be_visible()
+    down.click()
+    expect(page.locator("#qa-comment-note")).to_have_text(
+        "Recorded: this should have been answered."
+    )
+    assert box_follows(page, refusal)
+    record = records(ui_server.feedback, count + 1)[-1]
+    assert record["refused"] is True
+    assert record["rating"] == "down"
+    assert record["should_have_been_answered"] is True
+    page.click("#qa-skip")
+    expect(page.locator(BOX)).to_be_hidden()
+
+
+def test_error_messages_offer_no_thumbs(page: Any) -> None:
+    answer = ask(page, QUESTION)
+    # A question of nothing but an invisible character: the server finds it empty.
+    error = ask(page, "\u202e")
+    assert "qa-error" in (error.get_attribute("class") or "")
+    thumbs = "button[aria-label='Like'], button[aria-label='Dislike']"
+    assert row_of(error).locator(thumbs).filter(visible=True).count() == 0
+    assert row_of(answer).locator(thumbs).filter(visible=True).count() == 2
