@@ -10,6 +10,7 @@ import io
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Any
 
 
 def csv_bytes(rows: list[list[str]], delimiter: str = ",", encoding: str = "utf-8") -> bytes:
@@ -158,7 +159,6 @@ def odt_bytes() -> bytes:
     """An OpenDocument text: title, headings, a paragraph, a list, a table with a header row."""
     from odf.dc import Title
     from odf.opendocument import OpenDocumentText
-    from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
     from odf.text import H, List, ListItem, P
 
     document = OpenDocumentText()
@@ -172,20 +172,92 @@ def odt_bytes() -> bytes:
         items.addElement(item)
     document.text.addElement(items)
     document.text.addElement(H(outlinelevel=2, text="Daily allowances"))
-    table = Table(name="Allowances")
-    table.addElement(TableColumn(numbercolumnsrepeated=3))
     rows = [["City", "Hotel cap", "Meals"], ["Berlin", "160 EUR", "45 EUR"],
             ["Madrid", "140 EUR", "40 EUR"]]  # fmt: skip
+    document.text.addElement(odf_table("Allowances", rows, header_row=True))
+    buffer = io.BytesIO()
+    document.write(buffer)
+    return buffer.getvalue()
+
+
+def odf_table(name: str, rows: list[list[str]], header_row: bool) -> Any:
+    """An OpenDocument table of text cells; the first row in <table:header-rows> if asked."""
+    from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
+    from odf.text import P
+
+    table = Table(name=name)
+    table.addElement(TableColumn(numbercolumnsrepeated=len(rows[0])))
     header = TableHeaderRows()
-    table.addElement(header)
+    if header_row:
+        table.addElement(header)
     for index, values in enumerate(rows):
         row = TableRow()
         for value in values:
             cell = TableCell(valuetype="string")
             cell.addElement(P(text=value))
             row.addElement(cell)
-        (header if index == 0 else table).addElement(row)
-    document.text.addElement(table)
+        (header if header_row and index == 0 else table).addElement(row)
+    return table
+
+
+def ods_bytes() -> bytes:
+    """An OpenDocument spreadsheet: a title, two sheets, each with a header row."""
+    from odf.dc import Title
+    from odf.opendocument import OpenDocumentSpreadsheet
+
+    document = OpenDocumentSpreadsheet()
+    document.meta.addElement(Title(text="Fleet register"))
+    sheets = {
+        "Vans": [["Plate", "Depot", "Next service"], ["KL-204", "Harbour", "2025-05-12"],
+                 ["KL-377", "Airport", "2025-07-01"]],
+        "Bikes": [["Bike", "Depot", "Battery"], ["E-12", "Station", "500 Wh"]],
+    }  # fmt: skip
+    for name, rows in sheets.items():
+        document.spreadsheet.addElement(odf_table(name, rows, header_row=False))
+    buffer = io.BytesIO()
+    document.write(buffer)
+    return buffer.getvalue()
+
+
+def odp_bytes() -> bytes:
+    """An OpenDocument presentation: two slides with title frames, one with speaker notes."""
+    from odf.draw import Frame, Page, TextBox
+    from odf.namespaces import PRESENTATIONNS
+    from odf.opendocument import OpenDocumentPresentation
+    from odf.presentation import Notes
+    from odf.style import MasterPage, PageLayout
+    from odf.text import P
+
+    document = OpenDocumentPresentation()
+    layout = PageLayout(name="Layout")
+    document.automaticstyles.addElement(layout)
+    master = MasterPage(name="Master", pagelayoutname=layout)
+    document.masterstyles.addElement(master)
+    slides = [
+        ("Onboarding week", ["Day one starts at nine in the lobby."], []),
+        ("Equipment", ["Laptops are handed out on day two."],
+         ["Mention that monitors are ordered through the service desk."]),
+    ]  # fmt: skip
+
+    def frame(kind: str, lines: list[str]) -> Frame:
+        """A text frame in the slide's `kind` placeholder (title, outline, notes)."""
+        made = Frame(width="20cm", height="8cm", x="1cm", y="1cm")
+        made.setAttrNS(PRESENTATIONNS, "class", kind)
+        box = TextBox()
+        for line in lines:
+            box.addElement(P(text=line))
+        made.addElement(box)
+        return made
+
+    for number, (title, body, notes) in enumerate(slides, start=1):
+        page = Page(name=f"page{number}", masterpagename=master)
+        page.addElement(frame("title", [title]))
+        page.addElement(frame("outline", body))
+        if notes:
+            holder = Notes()
+            holder.addElement(frame("notes", notes))
+            page.addElement(holder)
+        document.presentation.addElement(page)
     buffer = io.BytesIO()
     document.write(buffer)
     return buffer.getvalue()

@@ -27,6 +27,8 @@ from tests.formats import (
     docx_with_table,
     eml_bytes,
     epub_bytes,
+    odp_bytes,
+    ods_bytes,
     odt_bytes,
     pptx_bytes,
     xlsx_bytes,
@@ -208,6 +210,38 @@ def test_odt_headings_lists_and_header_rows() -> None:
     assert document.section_at(madrid) == "Daily allowances"
 
 
+def test_ods_sheets_are_headings_and_rows_keep_their_headers() -> None:
+    document = load(ods_bytes(), ".ods")
+    assert document.title == "Fleet register"
+    assert [h.title for h in document.headings] == ["Sheet: Vans", "Sheet: Bikes"]
+    airport = "Plate: KL-377 | Depot: Airport | Next service: 2025-07-01"
+    assert airport in document.text.split("\n")
+    assert document.section_at(document.text.index(airport)) == "Sheet: Vans"
+    assert document.section_at(document.text.index("E-12")) == "Sheet: Bikes"
+
+
+def test_odp_slides_are_pages_with_titles_and_speaker_notes() -> None:
+    document = load(odp_bytes(), ".odp")
+    assert document.title == "Onboarding week"
+    assert [h.title for h in document.headings] == [
+        "Slide 1: Onboarding week",
+        "Slide 2: Equipment",
+        "Speaker notes (slide 2)",
+    ]
+    notes = document.text.index("monitors are ordered")
+    assert document.page_at(notes) == 2
+    assert document.section_at(notes) == "Speaker notes (slide 2)"
+    assert document.page_at(document.text.index("lobby")) == 1
+
+
+@pytest.mark.parametrize(("suffix", "kind"), [(".ods", "spreadsheet"), (".odp", "presentation")])
+def test_an_opendocument_of_another_kind_is_refused_with_the_reason(suffix: str, kind: str) -> None:
+    with pytest.raises(LoadError, match=f"not an OpenDocument {kind}"):
+        load(odt_bytes(), suffix)
+    with pytest.raises(LoadError, match="not a ZIP package"):
+        load(b"plain text", suffix)
+
+
 def test_rtf_text_title_escapes_and_table_rows() -> None:
     document = load(RTF_BYTES, ".rtf")
     assert document.title == "Canteen rules"
@@ -307,6 +341,8 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Office:
         "benefits.docx": docx_with_table(),
         "retention.html": HTML_WITH_TABLE,
         "travel.odt": odt_bytes(),
+        "fleet.ods": ods_bytes(),
+        "onboarding.odp": odp_bytes(),
         "canteen.rtf": RTF_BYTES,
         "field-guide.epub": epub_bytes(),
     }
@@ -381,6 +417,20 @@ def _cited(office: Office, answer: Answer, source: str) -> Citation:
             ["City: Madrid", "Hotel cap: 140 EUR"],
             "Daily allowances",
             None,
+        ),
+        (
+            "When is the next service of the van at the Airport depot?",
+            "fleet.ods",
+            ["Depot: Airport", "Next service: 2025-07-01"],
+            "Sheet: Vans",
+            None,
+        ),
+        (
+            "Where are monitors ordered?",
+            "onboarding.odp",
+            ["monitors are ordered through the service desk"],
+            "Speaker notes (slide 2)",
+            2,
         ),
         (
             "How much do the pierogi cost on Thursday?",

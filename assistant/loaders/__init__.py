@@ -38,6 +38,8 @@ EXTRACTORS: dict[str, str] = {
     ".tsv": "csv:extract",
     ".eml": "eml:extract",
     ".odt": "odt:extract",
+    ".ods": "opendocument:extract_spreadsheet",
+    ".odp": "opendocument:extract_presentation",
     ".rtf": "rtf:extract",
     ".epub": "epub:extract",
     **{suffix: "image:extract" for suffix in IMAGE_SUFFIXES},

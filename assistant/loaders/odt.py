@@ -29,18 +29,9 @@ MAX_REPEAT = 100
 
 def extract(data: bytes) -> Extracted:
     """Extract the text of an OpenDocument text file."""
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise LoadError("not a valid .odt file (not a ZIP package)")
-    with zipfile.ZipFile(io.BytesIO(data)) as package:
-        names = set(package.namelist())
-        mimetype = (
-            package.read("mimetype").decode("ascii", "replace") if "mimetype" in names else ""
-        )
-    if mimetype.strip() != _MIMETYPE:
-        raise LoadError("not a valid .odt file (a ZIP package, but not an OpenDocument text)")
-    document = load(io.BytesIO(data))
+    document = open_document(data, _MIMETYPE, ".odt", "an OpenDocument text")
     lines: list[tuple[str, bool]] = []
-    _walk(document.text, lines)
+    walk(document.text, lines)
     text_lines: list[str] = []
     headings: list[Heading] = []
     position = 0
@@ -49,11 +40,24 @@ def extract(data: bytes) -> Extracted:
             headings.append(Heading(position, line))
         text_lines.append(line)
         position += len(line) + 1
-    title = _meta_title(document) or (headings[0].title if headings else None)
+    title = meta_title(document) or (headings[0].title if headings else None)
     return Extracted(text="\n".join(text_lines), title=title, headings=tuple(headings))
 
 
-def _walk(element: Any, lines: list[tuple[str, bool]]) -> None:
+def open_document(data: bytes, mimetype: str, suffix: str, kind: str) -> Any:
+    """The OpenDocument package of one kind (its `mimetype` entry), or a LoadError."""
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise LoadError(f"not a valid {suffix} file (not a ZIP package)")
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        names = set(package.namelist())
+        found = package.read("mimetype").decode("ascii", "replace") if "mimetype" in names else ""
+    if found.strip() != mimetype:
+        raise LoadError(f"not a valid {suffix} file (a ZIP package, but not {kind})")
+    return load(io.BytesIO(data))
+
+
+def walk(element: Any, lines: list[tuple[str, bool]]) -> None:
+    """The paragraphs (and headings: True) and table rows under an element, in order."""
     for child in element.childNodes:
         name = getattr(child, "qname", None)
         if name is None or name in _SKIP:
@@ -63,12 +67,13 @@ def _walk(element: Any, lines: list[tuple[str, bool]]) -> None:
             if line:
                 lines.append((line, name == (_TEXT, "h")))
         elif name == (_TABLE, "table"):
-            lines.extend((line, False) for line in _table_lines(child))
+            lines.extend((line, False) for line in table_rows(child))
         else:  # lists, list items, sections, frames: their paragraphs in order
-            _walk(child, lines)
+            walk(child, lines)
 
 
-def _table_lines(table: Any) -> list[str]:
+def table_rows(table: Any) -> list[str]:
+    """A table's rows as lines that carry their header cells."""
     rows: list[list[tuple[str, int, int]]] = []
     header_rows = 0
     for row, in_header in _rows(table, in_header=False):
@@ -117,7 +122,8 @@ def _int(value: object) -> int:
         return 1
 
 
-def _meta_title(document: Any) -> str | None:
+def meta_title(document: Any) -> str | None:
+    """The document's title from its metadata, if any."""
     for node in document.meta.childNodes:
         if getattr(node, "qname", None) == (_DC, "title"):
             return cell_text(teletype.extractText(node)) or None

@@ -15,8 +15,8 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
 
 from assistant.errors import LoadError
 from assistant.loaders.base import Extracted
+from assistant.loaders.parts import assemble_slides
 from assistant.loaders.tables import cell_text, table_lines
-from assistant.types import Heading
 
 _SLIDE_BREAK = "\n\n"
 _TITLES = {PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE}
@@ -42,41 +42,8 @@ def extract(data: bytes) -> Extracted:
                 notes = _paragraph_lines(frame.paragraphs)
         slides.append((slide_title, body, notes))
 
-    parts: list[str] = []
-    headings: list[Heading] = []
-    starts: list[int] = []
-    position = 0
-    for number, (slide_title, body, notes) in enumerate(slides, start=1):
-        heading = slide_heading(number, slide_title)
-        lines = [heading, *body]
-        headings.append(Heading(position, heading))
-        if notes:
-            notes_heading = notes_heading_for(number)
-            notes_at = position + sum(len(line) + 1 for line in lines)
-            headings.append(Heading(notes_at, notes_heading))
-            lines += [notes_heading, *notes]
-        part = "\n".join(lines)
-        starts.append(position)
-        parts.append(part)
-        position += len(part) + len(_SLIDE_BREAK)
     core_title: str | None = (presentation.core_properties.title or "").strip() or None
-    title = core_title or next((t for t, _, _ in slides if t), None)
-    return Extracted(
-        text=_SLIDE_BREAK.join(parts),
-        title=title,
-        headings=tuple(headings),
-        page_starts=tuple(starts),
-    )
-
-
-def slide_heading(number: int, title: str) -> str:
-    """The heading line that opens a slide."""
-    return f"Slide {number}: {title}" if title else f"Slide {number}"
-
-
-def notes_heading_for(number: int) -> str:
-    """The heading line over a slide's speaker notes."""
-    return f"Speaker notes (slide {number})"
+    return assemble_slides(slides, core_title)
 
 
 def _title_shape(shapes: Any) -> Any:

@@ -16,10 +16,8 @@ import openpyxl
 from assistant.errors import LoadError
 from assistant.loaders.base import Extracted
 from assistant.loaders.csv import row_label
+from assistant.loaders.parts import assemble_sheets
 from assistant.loaders.tables import cell_text, row_line
-from assistant.types import Heading
-
-_SHEET_BREAK = "\n\n"
 
 
 def extract(data: bytes) -> Extracted:
@@ -36,23 +34,7 @@ def extract(data: bytes) -> Extracted:
         ]
     finally:
         workbook.close()
-    parts: list[str] = []
-    headings: list[Heading] = []
-    position = 0
-    for name, lines in sheets:
-        if not lines:
-            continue
-        heading = sheet_heading(name)
-        headings.append(Heading(position, heading))
-        part = "\n".join([heading, *lines])
-        parts.append(part)
-        position += len(part) + len(_SHEET_BREAK)
-    return Extracted(text=_SHEET_BREAK.join(parts), title=title, headings=tuple(headings))
-
-
-def sheet_heading(name: str) -> str:
-    """The heading line that names a worksheet."""
-    return f"Sheet: {name}"
+    return assemble_sheets(sheets, title)
 
 
 def _sheet_lines(rows: Iterable[tuple[object, ...]]) -> list[str]:
