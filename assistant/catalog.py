@@ -138,7 +138,8 @@ def _migrate(db: sqlite3.Connection) -> None:
 
 
 # Chunk sets of collections kept (distinct grants x collections asked for, per generation).
-_MEMBERS_CACHE_ENTRIES = 64
+# At a million chunks one set of a tenth of them is ~15 MB: a few dozen would be too many.
+_MEMBERS_CACHE_ENTRIES = 16
 
 
 @dataclass(frozen=True)

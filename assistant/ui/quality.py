@@ -27,6 +27,7 @@ from assistant.ui.names import SourceNames
 
 PERIODS = {"last 7 days": 7, "last 30 days": 30, "last 90 days": 90, "last year": 365}
 PASSAGES_SHOWN = 3
+CARDS_SHOWN = 30  # newest first; each card retrieves its question's passages again
 _GOLDEN_NAME = re.compile(r"[A-Za-z0-9][\w.-]{0,80}\.(?:jsonl|ya?ml)")
 
 
@@ -193,7 +194,14 @@ def reported_html(assistant: Assistant, report: QualityReport) -> str:
     if not report.reported:
         return "<p>No thumbs-down in this period.</p>"
     names = SourceNames(assistant.settings)
-    return "".join(_card(assistant, item, names) for item in report.reported)
+    shown = report.reported[:CARDS_SHOWN]
+    more = len(report.reported) - len(shown)
+    return "".join(_card(assistant, item, names) for item in shown) + (
+        f"<p>{more} older reports not shown: narrow the period, or run "
+        "<code>assistant quality --json</code>.</p>"
+        if more > 0
+        else ""
+    )
 
 
 def _card(assistant: Assistant, item: ReportedAnswer, names: SourceNames) -> str:
