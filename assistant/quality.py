@@ -28,6 +28,7 @@ from assistant.evaluation.golden import (
     write_golden,
 )
 from assistant.questionlog import LoggedQuestion
+from assistant.types import Message
 
 SLOWEST = 5
 __all__ = [
@@ -52,6 +53,7 @@ class ReportedAnswer:
     answer: str
     refused: bool  # a refusal with a thumbs-down: "this should have been answered"
     citations: tuple[dict[str, Any], ...]
+    history: tuple[Message, ...] = ()  # the conversation before the question
 
     @property
     def should_have_answered(self) -> bool:
@@ -116,6 +118,7 @@ class QualityReport:
                     "question": item.question,
                     "standalone_question": item.standalone_question,
                     "answer": item.answer,
+                    "history": [message.model_dump() for message in item.history],
                     "citations": list(item.citations),
                 }
                 for item in self.reported
@@ -198,8 +201,10 @@ def golden_from_feedback(
 ) -> GoldenItem:
     """A golden question from a reported answer and what the admin expects of it.
 
-    The question is the one that was searched (a follow-up's rewritten, self-contained form),
-    so the golden question stands alone. It records where it came from in `origin`.
+    A follow-up keeps the conversation before it as its `history` (the evaluation then also
+    checks how the follow-up is understood); a record from before histories were kept gives
+    the question that was searched, its rewritten, self-contained form. The item records where
+    it came from in `origin`.
     """
     terms = tuple(term.strip().lower() for term in key_terms if term.strip())
     if unanswerable and (terms or sources or answer):
@@ -209,7 +214,10 @@ def golden_from_feedback(
             "say what a right answer holds: key terms (--expect), the document (--source), "
             "or --unanswerable"
         )
-    question = record.get("standalone_question") or record.get("question") or ""
+    history = _history(record)
+    question = record.get("question") or ""
+    if record.get("standalone_question") and not history:
+        question = record["standalone_question"]
     if not question.strip():
         raise QualityError(f"feedback {record.get('id')} holds no question")
     who = record.get("user") or "a user"
@@ -218,6 +226,7 @@ def golden_from_feedback(
         id=question_id,
         question=question,
         kind=UNANSWERABLE if unanswerable else (kind or "reported"),
+        history=history,
         answers=(answer,) if answer else (),
         must_contain_any=terms,
         sources=tuple(ExpectedSource(source=source) for source in sources),
@@ -267,7 +276,19 @@ def _reported(record: dict[str, Any]) -> ReportedAnswer:
         answer=str(record.get("answer") or ""),
         refused=bool(record.get("refused")),
         citations=tuple(record.get("citations") or ()),
+        history=_history(record),
     )
+
+
+def _history(record: dict[str, Any]) -> tuple[Message, ...]:
+    """The conversation a feedback record kept before its question (none in older records)."""
+    messages = []
+    for entry in record.get("history") or ():
+        try:
+            messages.append(Message.model_validate(entry))
+        except ValueError:
+            return ()  # a record edited by hand: the question stands alone
+    return tuple(messages)
 
 
 def _present(record: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from assistant.core import Assistant
 from assistant.errors import QualityError
 from assistant.evaluation.golden import load_golden
 from assistant.questionlog import QuestionLog, new_entry
+from assistant.types import Message
 from assistant.ui.feedback import append_jsonl, feedback_record, read_feedback
 from tests.conftest import make_settings, run_cli
 from tests.test_collections import write_docs
@@ -192,6 +193,25 @@ def test_a_reported_answer_becomes_a_golden_question_that_eval_runs(
     with pytest.raises(QualityError, match="already has"):
         team.promote_feedback(reported, golden, key_terms=["x"], question_id="reported-001")
     assert len(load_golden(golden)) == 2  # a refused promotion changes nothing
+
+
+def test_a_reported_follow_up_keeps_the_conversation_before_it(
+    team: Assistant, tmp_path: Path
+) -> None:
+    history = [Message(role="user", content=SALARY)]
+    history.append(Message(role="assistant", content=team.ask(SALARY).text))
+    follow_up = "And when are bonuses paid?"
+    answer = team.ask(follow_up, history)
+    record = feedback_record(answer, "down", team.settings, user="bob", history=history)
+    append_jsonl(team.settings.feedback_path, record)
+    [reported] = team.quality().reported
+    assert reported.history == tuple(history)
+    assert reported.standalone_question  # what was searched
+    golden = tmp_path / "reported.yaml"
+    item = team.promote_feedback(record["id"], golden, key_terms=["march"])
+    assert item.question == follow_up
+    assert item.history == tuple(history)
+    assert load_golden(golden)[0].history == tuple(history)
 
 
 def test_the_quality_command_reports_and_promotes(team: Assistant, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +21,8 @@ from typing import Any, Literal
 import gradio as gr
 
 from assistant.settings import Settings
-from assistant.types import Answer
-from assistant.ui.chat import Turns
+from assistant.types import Answer, Message
+from assistant.ui.chat import Turns, conversation
 
 Rating = Literal["up", "down"]
 
@@ -47,11 +48,13 @@ def feedback_record(
     comment: str | None = None,
     user: str | None = None,
     feedback_id: str | None = None,
+    history: Sequence[Message] = (),
 ) -> dict[str, Any]:
     """The JSON object stored for one piece of feedback on an answer.
 
     A changed or withdrawn vote (rating None) and a comment added later are stored as new
-    records with the same `id`: the latest record of an id is the current state.
+    records with the same `id`: the latest record of an id is the current state. `history` is
+    the conversation before the question (a reviewer reads a follow-up in it).
     """
     recorded = settings.model_dump(include=set(_SETTINGS_RECORDED), mode="json")
     return {
@@ -61,6 +64,7 @@ def feedback_record(
         "comment": comment.strip() if comment and comment.strip() else None,
         "user": user,
         "question": answer.question,
+        "history": [message.model_dump() for message in history],
         "standalone_question": answer.standalone_question,
         "answer": answer.text,
         "refused": answer.refused,
@@ -177,7 +181,10 @@ def wire_feedback(
             rating = "up" if data.liked else "down"
         feedback_id = votes.get(index) or uuid.uuid4().hex  # a changed vote keeps its id
         user = getattr(request, "username", None)
-        record = feedback_record(turn.answer, rating, settings, user=user, feedback_id=feedback_id)
+        before = conversation({at: kept for at, kept in state.items() if at < index})
+        record = feedback_record(
+            turn.answer, rating, settings, user=user, feedback_id=feedback_id, history=before
+        )
         append_jsonl(settings.feedback_path, record)
         votes = {**votes, index: feedback_id}
         if rating is None:
@@ -207,6 +214,7 @@ def wire_feedback(
                 comment=text,
                 user=getattr(request, "username", None),
                 feedback_id=pending["id"],
+                history=conversation({at: t for at, t in state.items() if at < pending["index"]}),
             )
             append_jsonl(settings.feedback_path, record)
             gr.Info("Thank you: your comment was saved.")

@@ -224,7 +224,18 @@ def _card(assistant: Assistant, item: ReportedAnswer, names: SourceNames) -> str
         f'<article class="qa-q-card" data-feedback-id="{escape(item.feedback_id)}">'
         f"<p><strong>{escape(what)}</strong>, {escape(item.reported_at[:16])} by "
         f"{escape(item.user or 'someone')} · <code>{escape(item.feedback_id)}</code></p>"
-        f"<p><em>Question:</em> {escape(asked)}</p>"
+        + (
+            "<details><summary>Conversation before it</summary>"
+            + "".join(
+                f"<p><em>{'Asked' if m.role == 'user' else 'Answered'}:</em> "
+                f"{escape(_short(m.content, 300))}</p>"
+                for m in item.history
+            )
+            + "</details>"
+            if item.history
+            else ""
+        )
+        + f"<p><em>Question:</em> {escape(asked)}</p>"
         f"<p><em>Answer:</em> {escape(_short(item.answer, 600))}</p>"
         + (f"<p><em>Comment:</em> {escape(item.comment)}</p>" if item.comment else "")
         + (f"<p>Cited:</p><ul>{cited}</ul>" if cited else "")
