@@ -47,6 +47,9 @@ if TYPE_CHECKING:  # ingest (and every loader) is imported by the first ingest, 
 # (ESC or the one-byte CSI, then their parameters) go whole, as do bidi embeddings, overrides
 # and isolates (they make text read differently from what it is), the byte-order mark and lone
 # surrogates (not encodable as UTF-8: any output would fail); other controls become spaces.
+# Distinct (generation, limit, readable documents) sets of suggested questions kept in memory.
+SUGGESTION_SETS_KEPT = 32
+
 _ESCAPE_SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, screen clears
     r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC: window titles, links
@@ -95,6 +98,8 @@ class Assistant:
         self._lock = threading.Lock()
         self._ingesting = 0  # ingests running in this process
         self._vectors_seen: int | None = None  # catalog generation the vector reader has
+        # Suggested questions by (catalog generation, limit, readable documents).
+        self._suggestions: dict[tuple[int, int, tuple[str, ...]], tuple[str, ...]] = {}
 
     @property
     def answerer(self) -> Answerer:
@@ -224,6 +229,40 @@ class Assistant:
             if conversation and mentions_all(withhold_unreadable(conversation, readable), query):
                 kept.append(summary)
         return kept
+
+    def suggested_questions(self, limit: int = 4, user: User | None = None) -> list[str]:
+        """Up to `limit` short questions for an empty chat, drafted from the documents `user`
+        may read and answered from them before they are offered (assistant.suggestions); none
+        when no candidate is answered well. Kept until the index or the readable set changes."""
+        if limit <= 0 or not self.catalog.exists():
+            return []
+        from assistant.answerers.extractive import ExtractiveAnswerer
+        from assistant.suggestions import (
+            MAX_DOCUMENTS,
+            ask_quietly,
+            rarity_from,
+            suggested_questions,
+        )
+
+        records = sorted(self.documents(user), key=lambda r: (-r.chunks, r.source))
+        key = (self.catalog.generation(), limit, tuple(r.doc_id for r in records))
+        cached = self._suggestions.get(key)
+        if cached is not None:
+            return list(cached)
+        texts = (self.document_text(r.doc_id, user) for r in records[:MAX_DOCUMENTS])
+        # The extractive answerer judges whether the documents answer: fast and deterministic,
+        # whatever answerer the chat uses.
+        ask = ask_quietly(
+            ExtractiveAnswerer(self.settings),
+            self.prepare_question,
+            lambda query: self.retrieve(query, user=user),
+        )
+        rarity = rarity_from(self.catalog.idf, self.catalog.chunk_count())
+        found = suggested_questions([t for t in texts if t is not None], ask, rarity, limit)
+        if len(self._suggestions) >= SUGGESTION_SETS_KEPT:
+            self._suggestions.clear()
+        self._suggestions[key] = tuple(found)
+        return found
 
     def index_fingerprint(self) -> IndexFingerprint | None:
         """How the index was built and a digest of the documents it holds (None: no index)."""

@@ -236,7 +236,7 @@ class Settings(BaseSettings):
     ui_allow_upload: bool = Field(True, description="Let web users upload documents to index.")
     ui_allow_reindex: bool = Field(True, description="Let web users re-index the sources.")
     max_upload_mb: float = Field(20.0, gt=0, description="Largest file the web UI accepts.")
-    ui_examples: int = Field(4, ge=0, le=12, description="Example questions on the empty chat.")
+    ui_examples: int = Field(4, ge=0, le=12, description="Suggested questions on the empty chat.")
     auth_users: dict[str, SecretStr] = Field(
         default_factory=dict,
         description="Web UI logins: username -> password hash from `assistant hash-password`.",

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
@@ -32,6 +32,7 @@ from assistant.api.schemas import (
     Health,
     ModelInfo,
     ModelList,
+    SuggestionList,
     SyncHealth,
 )
 from assistant.api.slots import AnswerSlots
@@ -144,6 +145,15 @@ def create_app(assistant: Assistant) -> FastAPI:
         return DocumentList(
             documents=listed, count=len(listed), chunks=sum(r.chunks for r in records)
         )
+
+    @router.get("/suggestions", response_model=SuggestionList, summary="Suggested questions")
+    def suggestions(
+        caller: Caller = called,
+        limit: int = Query(4, ge=0, le=12, description="At most this many."),
+    ) -> SuggestionList:
+        """Short questions the documents the caller may read answer (each asked before it is
+        offered), for an empty chat; none when no candidate is answered well."""
+        return SuggestionList(questions=assistant.suggested_questions(limit, caller.user))
 
     @router.get("/collections", response_model=CollectionList, summary="The collections")
     def collections(caller: Caller = called) -> CollectionList:

@@ -278,6 +278,12 @@ class CollectionList(BaseModel):
     collections: list[CollectionInfo]
 
 
+class SuggestionList(BaseModel):
+    """Suggested questions for an empty chat, best first."""
+
+    questions: list[str]
+
+
 class DocumentList(BaseModel):
     """The indexed documents, by source."""
 

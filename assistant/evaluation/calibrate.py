@@ -43,8 +43,8 @@ from assistant.answerers.extractive import (
 )
 from assistant.core import Assistant
 from assistant.evaluation.golden import GoldenItem, load_golden
-from assistant.evaluation.runner import contains_key_term
 from assistant.retrieval import Retrieval
+from assistant.text import contains_key_term
 
 # The median answer the window ratio may reach on tuning sets (the product's goal is 600).
 MEDIAN_ANSWER_BUDGET = 350

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -13,6 +12,7 @@ from assistant.evaluation import metrics
 from assistant.evaluation.attribution import Attribution, Support, attribute, normalize_quote
 from assistant.evaluation.golden import GoldenItem
 from assistant.retrieval import Retrieval
+from assistant.text import contains_key_term
 from assistant.types import Answer
 from assistant.verify import SUPPORTED_MIN, Verifier
 
@@ -84,15 +84,6 @@ class ItemResult:
     def passed(self) -> bool:
         """Correct, citing an expected source, and every citation valid."""
         return not self.failures
-
-
-def contains_key_term(text: str, terms: Sequence[str]) -> bool:
-    """Whether any key term occurs in the text as whole words (case-insensitive)."""
-    return any(
-        re.search(rf"(?<!\w){re.escape(term.strip())}(?!\w)", text, re.IGNORECASE)
-        for term in terms
-        if term.strip()
-    )
 
 
 def judge(

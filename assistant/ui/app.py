@@ -19,7 +19,6 @@ from assistant.ui import conversations as sidebar_ui
 from assistant.ui.auth import WebLogins, username_of
 from assistant.ui.chat import Turn, Turns, answer_and_save, answer_stream, conversation
 from assistant.ui.documents import build_documents_tab, summary
-from assistant.ui.examples import example_questions
 from assistant.ui.feedback import build_feedback_row, wire_feedback
 from assistant.ui.guard import NoRemoteFiles, SecurityHeaders, blocked_paths
 from assistant.ui.login import LoginPage, login_message
@@ -168,17 +167,20 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
             counts = summary(assistant, logins.reader(username))
             return _header(settings.ui_title, counts, username)
 
-        def on_load(request: gr.Request) -> tuple[Any, ...]:
+        def suggestions_for(request: gr.Request) -> Any:
+            """The empty chat's suggested questions for this user, from what they may read."""
             username = username_of(request)
-            user = logins.reader(username)
-            examples = example_questions(assistant, settings.ui_examples, user)
-            chatbot_update = gr.Chatbot(
+            examples = assistant.suggested_questions(settings.ui_examples, logins.reader(username))
+            return gr.Chatbot(
                 examples=[{"text": question} for question in examples],
                 placeholder=_placeholder(bool(examples), logins.may_change_index(username)),
             )
+
+        def on_load(request: gr.Request) -> tuple[Any, ...]:
+            username = username_of(request)
             return (
                 header_for(request),
-                chatbot_update,
+                suggestions_for(request),
                 *documents.refresh(username),
                 *documents.controls(username),
             )
@@ -192,7 +194,9 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
         assert quality.on_load is not None
         demo.load(quality.on_load, None, [quality.tab, *quality.outputs], api_visibility="private")
         for change in documents.changes:
-            change.then(header_for, None, header, api_visibility="private")
+            change.then(header_for, None, header, api_visibility="private").then(
+                suggestions_for, None, chatbot, api_visibility="private"
+            )
 
         def ask(
             question: str, request: gr.Request, history: list[dict[str, str]] | None = None

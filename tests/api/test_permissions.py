@@ -84,6 +84,7 @@ def test_every_route_answers_a_member_from_granted_collections_only(
             ).text,
             bob.get("/v1/documents").text,
             bob.get("/v1/collections").text,
+            bob.get("/v1/suggestions", params={"limit": 12}).text,
         ]
         for body in bodies:
             assert "salaries" not in body
@@ -94,6 +95,21 @@ def test_every_route_answers_a_member_from_granted_collections_only(
         forbidden = bob.post("/v1/ask", json={"question": SALARY, "collections": ["hr"]})
         assert forbidden.status_code == 400
         assert error_of(forbidden)["message"] == "unknown collection 'hr' (known: default)"
+
+
+def test_suggested_questions_are_answered_for_the_caller(team_server: Team) -> None:
+    server, keys = team_server
+    with client(server, keys["bob"]) as bob:
+        questions = bob.get("/v1/suggestions", params={"limit": 12}).json()["questions"]
+        assert "How do I deploy the billing service?" in questions
+        for question in questions:
+            answer = bob.post("/v1/ask", json={"question": question}).json()
+            assert not answer["refused"], question
+            assert all("/eng/" in c["source"] for c in answer["citations"])
+        assert bob.get("/v1/suggestions", params={"limit": 0}).json() == {"questions": []}
+        too_many = bob.get("/v1/suggestions", params={"limit": 99})
+        assert too_many.status_code == 422
+        assert "limit" in json.dumps(too_many.json())
 
 
 def test_a_grant_made_while_serving_applies_to_the_next_question(

@@ -52,7 +52,8 @@ def test_responses_match_the_published_schema(api_server: Server, tmp_path: Path
     report = result.stdout + result.stderr
     assert result.returncode == 0, report
     tested = report.split("API Operations:", 1)[1]
-    assert "Tested: 6" in tested  # chat completions, ask, documents, collections, models, healthz
+    # chat completions, ask, documents, collections, suggestions, models, healthz
+    assert "Tested: 7" in tested
     assert API_KEY not in report  # schemathesis masks the header; so must everything else
 
 

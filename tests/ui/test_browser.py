@@ -134,9 +134,13 @@ def test_example_questions_come_from_the_corpus_and_run(page: Any) -> None:
     examples = page.locator("#qa-chat .examples button, #qa-chat button.example")
     examples.nth(1).wait_for()  # set when the page loads, from what this user may read
     text = examples.first.inner_text()
-    assert "Regulatory Hammer Drops" in text  # the seed document's first section heading
+    assert text.endswith("?")
+    assert "Tell me about" not in text
     examples.first.click()
-    page.wait_for_selector(FINAL)
+    answer = page.wait_for_selector(FINAL)
+    assert answer is not None
+    assert "qa-refusal" not in (answer.get_attribute("class") or "")  # asked before offered
+    assert answer.query_selector("a.qa-cite") is not None
 
 
 def test_thumbs_up_writes_a_feedback_record(page: Any, ui_server: Server) -> None:

@@ -1,5 +1,5 @@
 """The web chat signed in as catalog users, on a real server: a member never sees a byte of a
-collection not granted to them (answers, source panel, example questions, Documents tab,
+collection not granted to them (answers, source panel, suggested questions, Documents tab,
 stored conversations and their export, the page's config, the `ask` API), an admin sees it,
 a settings login reads everything, and the login page names the product and signs out."""
 
@@ -32,12 +32,14 @@ TITLE = "Acme answers"
 PASSWORDS = {"alice": "alice-password", "dave": "dave-password", "ops": "ops-password"}
 DOCS = {
     "board/merger-notes.md": "# Project Quillfeather\n\nThe board approved Project Quillfeather, "
-    "the acquisition of Northwind Tools, for 42 million euros. The deal closes in June.\n\n"
+    "the acquisition of Northwind Tools, for 42 million euros. The deal closes in June. "
+    "Project Quillfeather is the code name of the Northwind Tools acquisition.\n\n"
     "## Quillfeather integration plan\n\nNorthwind staff move to the Leeds office in "
     "September.\n",
     "open/handbook.md": "# Staff handbook\n\n## Office hours\n\nThe office opens at eight in the "
     "morning and closes at six in the evening.\n\n## Parking rules\n\nStaff park in the "
-    "north car park; visitors use the south one.\n",
+    "north car park; visitors use the south one.\n\n## Booking a meeting room\n\nBook a "
+    "meeting room in the shared calendar by noon on the day before you need it.\n",
 }
 Team = tuple[Server, dict[str, str]]  # the server and the documents' catalog ids by file name
 
@@ -155,7 +157,7 @@ def sign_in(browser: Any, server: Server, name: str) -> Any:
 
 
 def example_texts(page: Any) -> list[str]:
-    """The example questions on the empty chat, once the page's load has set them."""
+    """The suggested questions on the empty chat, once the page's load has set them."""
     examples = page.locator("#qa-chat .examples button, #qa-chat button.example")
     examples.first.wait_for()
     texts: list[str] = examples.all_inner_texts()
@@ -182,7 +184,7 @@ def test_a_member_sees_nothing_of_a_collection_not_granted(browser: Any, team_ch
     page = sign_in(browser, server, "alice")
     try:
         shown = example_texts(page)
-        assert any("Office hours" in text for text in shown), shown
+        assert "How do I book a meeting room?" in shown
         answer = ask(page, BOARD_QUESTION)
         assert "qa-refusal" in (answer.get_attribute("class") or "")
         assert "eight" in ask(page, OPEN_QUESTION).inner_text()
