@@ -101,9 +101,11 @@ check: setup
 	$(BIN)/pytest -m fast -q
 
 # The golden corpora beyond seeds/ and the Python docs (docs/evaluation.md): Debian's PostgreSQL,
-# SQLite, gnuplot and R manuals, and the Markdown docs inside the npm CLI's own package.
+# SQLite, gnuplot and R manuals, the Markdown docs inside the npm CLI's own package, and the
+# Markdown docs inside Hatch's source distribution on PyPI.
 NPM_DOCS_VERSION := 10.9.2
-corpora: system-deps
+HATCH_DOCS_VERSION := 1.14.0
+corpora: system-deps | $(BIN)/python
 	@missing=""; \
 	for p in postgresql-doc-15 sqlite3-doc gnuplot-doc r-doc-pdf poppler-utils; do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
@@ -115,6 +117,13 @@ corpora: system-deps
 	@if [ ! -d .corpora/npm-$(NPM_DOCS_VERSION)/package/docs ]; then \
 		mkdir -p .corpora/npm-$(NPM_DOCS_VERSION) && cd .corpora/npm-$(NPM_DOCS_VERSION) && \
 		npm pack --silent npm@$(NPM_DOCS_VERSION) >/dev/null && tar -xzf npm-$(NPM_DOCS_VERSION).tgz; \
+	fi
+	@if [ ! -d .corpora/hatch-$(HATCH_DOCS_VERSION)/hatch-$(HATCH_DOCS_VERSION)/docs ]; then \
+		mkdir -p .corpora/hatch-$(HATCH_DOCS_VERSION) && \
+		$(BIN)/python -m pip download --quiet --no-deps --no-binary :all: \
+			--dest .corpora/hatch-$(HATCH_DOCS_VERSION) hatch==$(HATCH_DOCS_VERSION) && \
+		tar -xzf .corpora/hatch-$(HATCH_DOCS_VERSION)/hatch-$(HATCH_DOCS_VERSION).tar.gz \
+			-C .corpora/hatch-$(HATCH_DOCS_VERSION); \
 	fi
 
 # Refresh the numbers and charts of docs/evaluation.md: every golden corpus, the tuning ones
