@@ -68,7 +68,7 @@ def needs_context(question: str) -> bool:
     if own_terms < 2 or _CONTINUATION.search(question) or _elliptical_ask(question):
         return True
     scenario = own_terms >= SELF_CONTAINED_TERMS or len(sentence_spans(question)) > 1
-    return not scenario and _refers_back(question)
+    return not scenario and refers_back(question)
 
 
 def _elliptical_ask(question: str) -> bool:
@@ -85,7 +85,8 @@ def _elliptical_ask(question: str) -> bool:
     )
 
 
-def _refers_back(question: str) -> bool:
+def refers_back(question: str) -> bool:
+    """Whether a text points back at something said before it ("it", "they", "that one")."""
     if _PRONOUN.search(question) or _DETERMINER.search(question):
         return True
     for match in _DEMONSTRATIVE.finditer(question):
@@ -109,13 +110,13 @@ def condense(question: str, history: Sequence[Message]) -> str:
         situation = question[: question.rfind(ask)].strip()
         return f"{situation} {previous}"
     fragment = _CONTINUATION.sub("", question, count=1).strip()
-    if not content_terms(fragment) and not _refers_back(fragment):
+    if not content_terms(fragment) and not refers_back(fragment):
         # "Why?", "How?": the same question, asked another way.
         asked = fragment.rstrip("?.! ").strip() or question.rstrip("?.! ").strip()
         return f"{asked}: {previous}"
-    elliptical = len(content_terms(fragment)) <= FRAGMENT_TERMS and not _refers_back(fragment)
+    elliptical = len(content_terms(fragment)) <= FRAGMENT_TERMS and not refers_back(fragment)
     asks = bool(fragment) and fragment.split()[0].lower() in _ASKING_WORDS
-    if _CONTINUATION.search(question) and asks and not elliptical and not _refers_back(fragment):
+    if _CONTINUATION.search(question) and asks and not elliptical and not refers_back(fragment):
         return fragment[0].upper() + fragment[1:]  # "And which outlet reported the move?"
     if _CONTINUATION.search(question) and elliptical:
         return _merge(previous, fragment)

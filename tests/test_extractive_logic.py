@@ -95,11 +95,22 @@ def refusal_features(question: str, absent: set[str]) -> dict[str, float]:
 def test_a_scenarios_own_names_do_not_count_as_missing_from_the_documents() -> None:
     features = refusal_features(
         "The Munich office sends files with commas between fields. Which separator setting "
-        "reads them?",
+        "reads comma-separated files?",
         absent={"munich"},
     )
     assert features["specific_absent_evidence"] == 0.0
     assert features["focus_absent_corpus"] == 0.0
+
+
+def test_an_ask_pointing_back_at_its_scenario_is_about_the_scenarios_things() -> None:
+    # "it" is the SBOM: what the corpus lacks is measured over the whole question (eight
+    # terms, all weighted alike here), though only the ask's own names count as specific.
+    question = "Compliance wants an SBOM for every wheel we ship. Which option generates it?"
+    features = refusal_features(question, absent={"sbom"})
+    assert features["focus_absent_corpus"] == pytest.approx(1 / 8)
+    assert features["specific_absent_evidence"] == 0.0
+    same_ask_alone = refusal_features("Which option generates an SBOM?", absent={"sbom"})
+    assert same_ask_alone["specific_absent_evidence"] == 1.0
 
 
 def test_a_thing_the_ask_names_and_the_documents_lack_counts_fully_in_a_large_corpus() -> None:

@@ -36,7 +36,10 @@ def test_markdown_headings_ignore_code_fences() -> None:
     assert document.title == "Guide"
     assert [h.title for h in document.headings] == ["Guide", "Install"]
     assert document.section_at(document.text.index("Run it")) == "Install"
-    assert document.text == data.decode()
+    rendered = "Guide\n\nIntro text.\n\n```\n# not a heading\n```\n\nInstall\n\nRun it.\n"
+    assert document.text == rendered
+    for heading in document.headings:
+        assert document.text[heading.offset :].startswith(heading.title)
 
 
 def test_html_keeps_main_content_headings_and_terms() -> None:
@@ -260,17 +263,73 @@ def test_hard_wrapped_text_file_is_unwrapped_in_place() -> None:
 
 def test_markdown_paragraphs_join_but_code_lists_and_tables_stay() -> None:
     data = (
-        "# Guide\n\nA paragraph that\nwraps over lines.\n\n- item one\n  continues\n- item two\n\n"
-        "    indented code\n    second code line\n\n```\nfenced\ncode\n```\n\n"
-        "| a | b |\n| - | - |\n"
+        "# Guide\n\nA paragraph that\nwraps over lines.\n\n"
+        "    indented code\n    second code line\n\n"
+        "- item one\n  continues\n- item two\n  1. nested first\n  2. nested second\n\n"
+        "```toml config-example\nfenced\ncode\n```\n\n"
+        "| Setting | Default |\n| - | - |\n| `timeout` | 30 s |\n"
     )
     text = load(data.encode(), ".md").text
-    assert len(text) == len(data)
     assert "A paragraph that wraps over lines." in text
-    assert "- item one   continues\n- item two" in text
-    assert "indented code\n    second code line" in text
-    assert "```\nfenced\ncode\n```" in text
-    assert "| a | b |\n| - | - |" in text
+    assert "- item one continues\n- item two\n  1. nested first\n  2. nested second" in text
+    assert "```\nindented code\nsecond code line\n```" in text
+    assert "```toml\nfenced\ncode\n```" in text
+    assert "Setting: `timeout` | Default: 30 s" in text
+
+
+def test_markdown_reads_as_the_rendered_page() -> None:
+    data = """---
+title: Build configuration
+description: How targets are built.
+---
+Hatchling builds [artifacts](../config/build.md#artifacts) and **wheels**[^1]. { #build }
+
+!!! note "Ignored files"
+    Files your VCS ignores are left out.
+
+    Unless they are artifacts.
+
+=== ":octicons-terminal-16: pip"
+    Run `pip install hatch` :warning:.
+
+    === "nested"
+        ```
+        hatch --version
+        ```
+
+> [!WARNING]
+> Never edit the lock file.
+
+<!-- generated, do not edit -->
+<details><summary>More</summary>Old builds are kept.</details>
+
+Use `#!python import platform` and ![the logo](logo.png).
+
+[^1]: Wheels are built by default.
+"""
+    document = load(data.encode(), ".md")
+    text = document.text
+    assert document.title == "Build configuration"
+    assert text.startswith("How targets are built.\n\n")
+    assert "Hatchling builds artifacts and wheels." in text
+    assert "Ignored files: Files your VCS ignores are left out.\n\nUnless they" in text
+    assert "pip: Run `pip install hatch`." in text  # icons are pictures, not words
+    assert "nested\n\n```\nhatch --version\n```" in text  # a tab in a tab, then code
+    assert "Warning: Never edit the lock file." in text
+    assert "More Old builds are kept." in text
+    assert "Use `import platform` and the logo." in text
+    assert "Wheels are built by default." in text
+    for syntax in ("](", "**", "!!!", "===", "[!", "<!--", "{ #", "[^1]"):
+        assert syntax not in text, syntax
+
+
+def test_markdown_keeps_no_markup_or_script_of_a_hostile_page() -> None:
+    data = (Path(__file__).parent / "corpus" / "hostile" / "zephyr-vault.txt").read_bytes()
+    text = load(data, ".md").text
+    for visible in ("kept in the blue binder on the third shelf", "through the incident form"):
+        assert visible in text
+    for markup in ("<script", "__pwned", "onerror", "javascript:", "<iframe", "<svg", "pwned."):
+        assert markup not in text, markup
 
 
 def test_pdf_outline_entries_become_headings_on_the_pages_they_point_to() -> None:

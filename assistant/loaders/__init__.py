@@ -18,7 +18,7 @@ from assistant.types import Document
 
 # Part of the ingest fingerprint: bump it when an extractor's output changes, so existing
 # indexes re-extract their documents once.
-EXTRACTION_VERSION = "7"
+EXTRACTION_VERSION = "8"
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 # Suffix -> "module:function" of its extractor in this package, imported on first use (a
@@ -26,8 +26,8 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".we
 EXTRACTORS: dict[str, str] = {
     ".txt": "plain:extract_text",
     ".text": "plain:extract_text",
-    ".md": "plain:extract_markdown",
-    ".markdown": "plain:extract_markdown",
+    ".md": "markdown:extract_markdown",
+    ".markdown": "markdown:extract_markdown",
     ".html": "html:extract",
     ".htm": "html:extract",
     ".pdf": "pdf:extract",

@@ -1,19 +1,14 @@
-"""Plain text and Markdown: the file's own text, with a paragraph's soft line breaks as spaces.
+"""Plain text: the file's own text, with a paragraph's soft line breaks as spaces.
 
 One space replaces one line break (`reflow.py`), so offsets into the file's text hold.
 """
 
 from __future__ import annotations
 
-import re
-
 from assistant.loaders.base import Extracted, decode_text
-from assistant.loaders.reflow import is_hard_wrapped, unwrap_markdown, unwrap_printed
+from assistant.loaders.reflow import is_hard_wrapped, unwrap_printed
 from assistant.types import Heading
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
-_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _TERMINAL = ".!?:;,)]\"'”’"
 
 
@@ -35,37 +30,6 @@ def extract_text(data: bytes) -> Extracted:
     if is_hard_wrapped(text):
         text = unwrap_printed(text)  # offsets unchanged: one space for one line break
     return Extracted(text=text, title=title, headings=tuple(headings))
-
-
-def extract_markdown(data: bytes) -> Extracted:
-    """A Markdown file: its text, ATX and setext headings (not in code fences), H1 as title."""
-    text = decode_text(data)
-    headings: list[Heading] = []
-    title = None
-    in_fence = False
-    previous: tuple[int, str] | None = None
-    for offset, line in _lines(text, keep_blank=True):
-        if _FENCE.match(line):
-            in_fence = not in_fence
-            previous = None
-            continue
-        if in_fence:
-            continue
-        atx = _ATX.match(line)
-        if atx:
-            headings.append(Heading(offset, atx.group(2).strip()))
-            if title is None and len(atx.group(1)) == 1:
-                title = atx.group(2).strip()
-        elif _SETEXT.match(line) and previous is not None and previous[1].strip():
-            headings.append(Heading(previous[0], previous[1].strip()))
-            if title is None and line.strip().startswith("="):
-                title = previous[1].strip()
-        previous = (offset, line) if line.strip() else None
-    headings.sort(key=lambda heading: heading.offset)
-    if title is None and headings:
-        title = headings[0].title
-    # Offsets unchanged: a paragraph's soft line breaks become spaces, one for one.
-    return Extracted(text=unwrap_markdown(text), title=title, headings=tuple(headings))
 
 
 def _lines(text: str, keep_blank: bool = False) -> list[tuple[int, str]]:

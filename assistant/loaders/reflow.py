@@ -1,16 +1,14 @@
 """Soft line wraps: line breaks inside a paragraph that only say where a printed line was full.
 
-A PDF's text, a hard-wrapped text file and a Markdown source end every printed line with a line
-break. Read as they are, every line would be a sentence of its own (line breaks end sentences,
-so that headings, list items and code lines stand alone): "values 00-68 refer to the" would be
-one answer and "21st century." the next. The loaders turn such a break into a space, one
-character for one, so every offset the extractor computed (pages, headings) stays true.
+A PDF's text and a hard-wrapped text file end every printed line with a line break. Read as
+they are, every line would be a sentence of its own (line breaks end sentences, so that
+headings, list items and code lines stand alone): "values 00-68 refer to the" would be one
+answer and "21st century." the next. The loaders turn such a break into a space, one character
+for one, so every offset the extractor computed (pages, headings) stays true.
 
-Which breaks are soft is read from the layout, never from the words:
-- printed text (PDF, hard-wrapped .txt): the line reaches the text's usual full width, and the
-  next line continues the paragraph (it does not open a list item, a prompt or a code line);
-- Markdown: both lines belong to one paragraph by the syntax (no blank line, heading, list
-  item, quote, table row, fence or indented code in between).
+Which breaks are soft is read from the layout, never from the words: the line reaches the
+text's usual full width, and the next line continues the paragraph (it does not open a list
+item, a prompt or a code line). Markdown is parsed instead (assistant/loaders/markdown.py).
 """
 
 from __future__ import annotations
@@ -24,18 +22,8 @@ import numpy as np
 _BLOCK_START = re.compile(
     r"^\s*(?:[-*+•–—▪◦·>$#|]|\d{1,3}[.)]\s|\(?[a-zA-Z0-9]{1,3}\)\s|[{}\[\]<@%;=])"
 )
-# Markdown: a line that opens a block of its own (never a paragraph's continuation), and a line
-# that ends one on the spot (a heading, a table row, a rule).
-_MD_OPENS = re.compile(
-    r"^\s*(?:[-*+]\s|\d{1,9}[.)]\s|>)"
-    r"|^\s{0,3}(?:#{1,6}(?:\s|$)|\||```|~~~|[-=]{2,}\s*$|<\w|[-*_](?:\s*[-*_]){2,}\s*$)"
-)
-_MD_STANDS_ALONE = re.compile(
-    r"^\s{0,3}(?:#{1,6}(?:\s|$)|\||```|~~~|<\w|[-*_](?:\s*[-*_]){2,}\s*$)"
-)
 # A table-of-contents entry: dot leaders, then a page number.
 _LEADERS = re.compile(r"(?:\.\s?){4,}\s*\S*\d+\s*$")
-_MD_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 # A line this long relative to the text's full width was ended by the margin, not the writer.
 FULL_LINE = 0.75
 # Printed text is taken as hard-wrapped when nearly all its lines fit this width.
@@ -96,35 +84,3 @@ def is_hard_wrapped(text: str) -> bool:
     width = full_width(lines)
     longest = max(len(line.rstrip()) for line in lines)
     return width <= WRAP_WIDTH and longest <= WRAP_WIDTH * 1.2
-
-
-def unwrap_markdown(text: str) -> str:
-    """Join the lines of Markdown paragraphs and list items; code, quotes, tables, headings stay."""
-    lines = text.split("\n")
-    out = list(text)
-    position = 0
-    in_fence = in_code = False
-    previous_blank = True
-    for line, following in pairwise(lines):
-        position += len(line)
-        body = line.rstrip("\r")
-        if _MD_FENCE.match(body):
-            in_fence = not in_fence
-        elif not in_fence:
-            # Indented code starts after a blank line (it cannot interrupt a paragraph).
-            indented = body.startswith(("    ", "\t"))
-            in_code = indented and (previous_blank or in_code) and bool(body.strip())
-            if (
-                not in_code
-                and body.strip()
-                and following.strip()
-                and not _MD_STANDS_ALONE.match(body)
-                and not _MD_OPENS.match(following)
-                and not body.endswith(("  ", "\\"))  # a hard line break
-            ):
-                out[position] = " "
-                if body != line:
-                    out[position - 1] = " "
-        previous_blank = not body.strip()
-        position += 1
-    return "".join(out)

@@ -130,6 +130,11 @@ class _Renderer:
         if j == len(lines) and closed and not body:
             return self._paragraph(lines, i, out)  # a lone fence is text
         out.append(self._pre(body))
+        if j < len(lines):  # "``` [1]": markers after the closing fence go below the block
+            closing = lines[j]
+            after = closing.start + self._line(closing).index(fence.group(1)) + len(fence.group(1))
+            if _TRAILING_MARKERS.fullmatch(self.text[after : closing.end]):
+                out.append(f'<p class="qa-code-cite">{self._inline(after, closing.end)}</p>')
         return j + 1
 
     def _heading(self, line: Line) -> str:

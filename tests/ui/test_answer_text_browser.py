@@ -96,8 +96,12 @@ def test_markup_in_a_document_renders_inert(handbook_page: Any) -> None:
     page = handbook_page
     answer = ask(page, "Who orders the replacement toner?")
     text = answer.locator(".qa-text").inner_text()
-    assert "<script>" in text
-    assert "<img src=x" in text
+    # Markdown is read as the rendered page: its tags (and the script's code) never reach the
+    # index, so the answer holds the sentence without them (tests/security keeps such markup
+    # in a plain-text document to show that the page escapes it).
+    assert "facilities desk and arrives within two days" in text
+    assert "<script>" not in text
+    assert "__pwned" not in text
     assert page.evaluate("window.__pwned") is None
     assert page.locator("#qa-chat img[src=x], #qa-chat script").count() == 0
 

@@ -200,6 +200,19 @@ def structured_answer() -> Answer:
     )
 
 
+def test_a_fenced_block_keeps_the_marker_after_its_closing_fence() -> None:
+    answer = Answer(
+        question="q",
+        text="To install it, run:\n\n```console\n$ sudo apt install client\n``` [1]",
+        citations=(citation(1, "a"),),
+        confidence=0.9,
+    )
+    html = render_answer(answer)
+    assert blocks(html) == ["p", "pre", "p"]
+    assert '<pre class="qa-code"><code>$ sudo apt install client</code></pre>' in html
+    assert re.search(r'</pre><p class="qa-code-cite"> <a class="qa-cite"[^>]*>\[1\]</a>', html)
+
+
 def test_headings_lists_and_code_are_blocks() -> None:
     html = render_answer(structured_answer())
     assert blocks(html) == ["h4", "p", "p", "pre", "p", "p", "ul", "li", "li"]
