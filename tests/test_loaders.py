@@ -303,6 +303,11 @@ Hatchling builds [artifacts](../config/build.md#artifacts) and **wheels**[^1]. {
 <!-- generated, do not edit -->
 <details><summary>More</summary>Old builds are kept.</details>
 
+<figure markdown>
+  ![The build page](build.png){ loading=lazy }
+  <figcaption>Builds &amp; *targets*</figcaption>
+</figure>
+
 Use `#!python import platform` and ![the logo](logo.png).
 
 [^1]: Wheels are built by default.
@@ -317,9 +322,10 @@ Use `#!python import platform` and ![the logo](logo.png).
     assert "nested\n\n```\nhatch --version\n```" in text  # a tab in a tab, then code
     assert "Warning: Never edit the lock file." in text
     assert "More Old builds are kept." in text
+    assert "The build page\nBuilds & targets" in text  # Markdown inside an HTML block
     assert "Use `import platform` and the logo." in text
     assert "Wheels are built by default." in text
-    for syntax in ("](", "**", "!!!", "===", "[!", "<!--", "{ #", "[^1]"):
+    for syntax in ("](", "**", "!!!", "===", "[!", "<!--", "{ #", "[^1]", "loading=", "<fig"):
         assert syntax not in text, syntax
 
 

@@ -22,9 +22,8 @@ Offsets are into this text (citations quote it exactly), not into the file.
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import yaml
@@ -44,7 +43,8 @@ _BLOCK_OPENER = re.compile(
 # A line that opens a block of its own (not a paragraph an admonition's label can lead).
 _STARTS_BLOCK = re.compile(r"^[ \t]*(?:[-*+][ \t]|\d+[.)][ \t]|#|\||```|~~~|>|<|!!!|\?\?\?|===)")
 _ALERT = re.compile(r"^([ \t]*>[ \t]*)\[!(\w+)\][ \t]*$")
-_ATTRIBUTES = re.compile(r"[ \t]*\{[ \t]*[:#.][^{}\n]*\}[ \t]*$")
+# Attribute lists ending a line: `{ #anchor }`, `{: .class }`, `{ loading=lazy }`.
+_ATTRIBUTES = re.compile(r"[ \t]*\{[ \t]*(?:[:#.]|[\w-]+=)[^{}\n]*\}[ \t]*$")
 _SNIPPET = re.compile(r"^[ \t]*-{1,2}8<-{1,2}")
 _FOOTNOTE_DEFINITION = re.compile(r"^\[\^[^\]\s]+\]:[ \t]*")
 _FOOTNOTE_REFERENCE = re.compile(r"\[\^[^\]\s]+\]")
@@ -63,7 +63,7 @@ def extract_markdown(data: bytes) -> Extracted:
     source = decode_text(data)
     title, description, body = _front_matter(source)
     parser = _Parser("commonmark", {"html": True}).enable(["table", "strikethrough"])
-    writer = _Writer()
+    writer = _Writer(inline=lambda text: inline_text(parser.parseInline(text)[0]))
     if description:
         writer.block(description)
     writer.render(parser.parse(_plain_blocks(body)))
@@ -163,6 +163,8 @@ def _indent_of(line: str) -> int:
 class _Writer:
     """Rendered text, block by block, with the headings' offsets."""
 
+    # Markdown inside HTML blocks (`<figure markdown>`, `<details>`): one line's inline text.
+    inline: Callable[[str], str] = str
     parts: list[str] = field(default_factory=list)
     length: int = 0
     headings: list[Heading] = field(default_factory=list)
@@ -227,7 +229,7 @@ class _Writer:
         if kind == "table_open":
             return self._table(tokens, index)
         if kind == "html_block":
-            self.block(_html_text(token.content))
+            self.block(_html_text(token.content, self.inline))
             return index + 1
         return index + 1  # blockquote, hr, closing tokens: their content is rendered as found
 
@@ -315,8 +317,10 @@ def inline_text(token: Token) -> str:
     return re.sub(r"[ \t]{2,}", " ", "".join(parts)).strip()
 
 
-def _html_text(block: str) -> str:
-    """The text of an HTML block (tags and comments dropped, entities decoded)."""
+def _html_text(block: str, inline: Callable[[str], str]) -> str:
+    """The text of an HTML block: tags, comments and scripts dropped, entities decoded, and
+    Markdown written inside it read as Markdown ("![Select](shot.png)" is "Select")."""
     without_comments = _HIDDEN_BLOCK.sub("", re.sub(r"<!--.*?-->", "", block, flags=re.DOTALL))
-    lines = (html.unescape(_TAG.sub(" ", line)) for line in without_comments.split("\n"))
-    return "\n".join(" ".join(line.split()) for line in lines if line.strip())
+    lines = (_TAG.sub(" ", line) for line in without_comments.split("\n"))
+    texts = (inline(_ATTRIBUTES.sub("", " ".join(line.split()))) for line in lines)
+    return "\n".join(text for text in texts if text.strip())
