@@ -237,12 +237,8 @@ class Assistant:
         if limit <= 0 or not self.catalog.exists():
             return []
         from assistant.answerers.extractive import ExtractiveAnswerer
-        from assistant.suggestions import (
-            MAX_DOCUMENTS,
-            ask_quietly,
-            rarity_from,
-            suggested_questions,
-        )
+        from assistant.drafting import rarity_from
+        from assistant.suggestions import MAX_DOCUMENTS, ask_quietly, suggested_questions
 
         records = sorted(self.documents(user), key=lambda r: (-r.chunks, r.source))
         key = (self.catalog.generation(), limit, tuple(r.doc_id for r in records))

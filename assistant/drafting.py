@@ -16,6 +16,8 @@ suggested questions (assistant.suggestions) are both made here.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -293,6 +295,21 @@ def _cloze_draft(source: str, title: str, sentence: str) -> Draft | None:
     name = " — ".join(short[:-1]) if len(short) > 1 else title
     question = f"In “{name}”, what fills the blank: {blanked.rstrip('.')}?"
     return Draft(question, kind, value, sentence, source, "cloze", (value,))
+
+
+def rarity_from(
+    idf: Callable[[list[str]], dict[str, float]], chunks: int
+) -> Callable[[str], float]:
+    """A word's rarity from the catalog's IDF lookup, scaled to 0..1 by the index's size (the
+    templates only compare rarities, so the scale changes no draft)."""
+    scale = math.log(2 + chunks)
+
+    @functools.cache
+    def rarity(word: str) -> float:
+        term = stem(word.lower())
+        return idf([term]).get(term, 0.0) / scale
+
+    return rarity
 
 
 def key_terms(

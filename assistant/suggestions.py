@@ -11,8 +11,6 @@ terms: the suggestion is known to work before anyone clicks it. None good: no su
 
 from __future__ import annotations
 
-import functools
-import math
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -23,14 +21,13 @@ from assistant.answerers.base import Answerer, Question
 from assistant.catalog import DocumentText
 from assistant.drafting import Draft, document_drafts, heading_drafts
 from assistant.retrieval import Retrieval
-from assistant.text import QUESTION_WORDS, contains_key_term, content_terms, stem, words
+from assistant.text import QUESTION_WORDS, contains_key_term, content_terms, words
 from assistant.types import Answer
 
 # Templates that make questions a person would ask, most natural first: tasks named by
 # headings, defined terms, definitions, questions about what a name did ("Who halted ...?").
 # Other subject questions ("What can be selected by writing multiple -e switches?") read as a
-# quiz, and
-# cloze questions ("what fills the blank") are for golden sets only.
+# quiz, and cloze questions ("what fills the blank") are for golden sets only.
 TEMPLATES = ("task", "term", "definition", "subject")
 MAX_WORDS = 14
 MAX_CHARS = 100
@@ -165,20 +162,6 @@ def _answered(draft: Draft, answer: Answer) -> bool:
     if any(citation.start < end and start < citation.end for citation in own):
         return True
     return bool(own and draft.key_terms) and contains_key_term(answer.text, draft.key_terms)
-
-
-def rarity_from(
-    idf: Callable[[list[str]], dict[str, float]], chunks: int
-) -> Callable[[str], float]:
-    """A word's rarity from the catalog's IDF lookup, scaled to 0..1 by the index's size."""
-    scale = math.log(2 + chunks)
-
-    @functools.cache
-    def rarity(word: str) -> float:
-        term = stem(word.lower())
-        return idf([term]).get(term, 0.0) / scale
-
-    return rarity
 
 
 def ask_quietly(

@@ -9,14 +9,12 @@ answerer words it more shortly).
 
 from __future__ import annotations
 
-import functools
 import random
 from collections.abc import Callable
 
 from assistant.core import Assistant
-from assistant.drafting import TEMPLATES, Draft, document_drafts
+from assistant.drafting import TEMPLATES, Draft, document_drafts, rarity_from
 from assistant.evaluation.golden import ExpectedSource, GoldenItem
-from assistant.text import stem
 from assistant.verify import strip_markers
 
 Ask = Callable[[str], tuple[str, list[str]] | None]
@@ -30,11 +28,7 @@ def draft_questions(
     records = assistant.documents()
     rng.shuffle(records)  # with fewer questions than documents, sample documents evenly
 
-    @functools.cache
-    def rarity(word: str) -> float:
-        term = stem(word.lower())
-        return assistant.catalog.idf([term]).get(term, 0.0)
-
+    rarity = rarity_from(assistant.catalog.idf, assistant.catalog.chunk_count())
     per_document = []
     for record in records:
         text, headings, _ = assistant.catalog.document_structure(record.doc_id)
