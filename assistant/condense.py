@@ -278,7 +278,17 @@ def _replace_reference(question: str, phrase: str) -> tuple[str, int]:
         replacement = f"in {phrase}"
     if word == "her":  # object or possessive: read it as the object
         replacement = phrase
-    return question[: match.start()] + replacement + question[match.end() :], 1
+    end = match.end()
+    contraction = _CONTRACTED.match(question, end)
+    if word == "it" and contraction is not None:
+        # "once it's built" is "once the binary is built", not "the binary's built".
+        verb = "has" if contraction.group(1) else "is"
+        replacement, end = f"{phrase} {verb}", end + 2
+    return question[: match.start()] + replacement + question[end:], 1
+
+
+# "it's" after the pronoun: "has" before "been" or "got", else "is".
+_CONTRACTED = re.compile(r"['’]s\b(?=\s+(been|got)\b)?", re.IGNORECASE)
 
 
 def _merge(previous: str, fragment: str) -> str:

@@ -37,6 +37,13 @@ _DEFAULT_ASK = re.compile(
     r"|\bwithout (?:setting|changing|configuring|specifying|giving)\b",
     re.IGNORECASE,
 )
+# A question that wants something stopped: switched off, skipped, left out, prevented. Its answer
+# usually says so in the negative ("set it to false", "disable", "is not included").
+_STOP_ASK = re.compile(
+    r"\b(?:off|disabl\w*|stop\w*|skip\w*|prevent\w*|exclud\w*|avoid\w*|without|don'?t|not|"
+    r"never|no longer|suppress\w*|ignor\w*|remov\w*|drop\w*)\b",
+    re.IGNORECASE,
+)
 _TOKEN = re.compile(r"[`'\"“‘]?([\w][\w.:/+#@-]*[\w+#]|\w)[`'\"”’]?")
 
 
@@ -53,6 +60,8 @@ class Ask:
     answer_noun: str | None = None
     # Whether it asks what holds when nothing is set (a default value or behaviour).
     asks_default: bool = False
+    # Whether its asking clause wants something switched off, skipped, left out or prevented.
+    asks_to_stop: bool = False
 
 
 def analyse(question: str) -> Ask:
@@ -65,6 +74,7 @@ def analyse(question: str) -> Ask:
         specific_terms=tuple(specific_terms(question)),
         answer_noun=answer_noun(focus),
         asks_default=bool(_DEFAULT_ASK.search(question)),
+        asks_to_stop=bool(_STOP_ASK.search(focus)),
     )
 
 

@@ -246,3 +246,33 @@ def test_questions_about_what_holds_when_nothing_is_set(question: str) -> None:
 )
 def test_other_questions_do_not_ask_for_a_default(question: str) -> None:
     assert not analyse(question).asks_default
+
+
+@pytest.mark.parametrize(
+    ("question", "stop"),
+    [
+        ("Every file has the same fixed date. How do we switch that behaviour off?", True),
+        ("Can the build skip the source tarball?", True),
+        ("How do I keep the linter from installing the project?", False),  # no stop word
+        ("How do I stop the server from listening on every address?", True),
+        ("The nightly job stopped. Which port should the proxy use?", False),  # not the ask
+        ("How do I turn on compression?", False),
+    ],
+)
+def test_an_ask_that_wants_something_switched_off(question: str, stop: bool) -> None:
+    assert analyse(question).asks_to_stop is stop
+
+
+@pytest.mark.parametrize(
+    ("question", "standalone"),
+    [
+        ("Where do the files end up once it's built?", "once the builder is built?"),
+        ("What changed since it’s been the default?", "since the builder has been the default?"),
+    ],
+)
+def test_a_contracted_it_is_resolved_with_its_verb(question: str, standalone: str) -> None:
+    history = one_turn("Which builder makes one self-contained executable?", "PyApp [1].")
+    rewritten = condense(question, history)
+    assert rewritten.endswith(standalone)
+    assert "'s" not in rewritten
+    assert "’s" not in rewritten

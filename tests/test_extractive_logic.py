@@ -140,3 +140,27 @@ def test_a_question_without_a_word_is_refused_before_any_scoring() -> None:
         retrieval = retrieval_for(question, passage, {})
         assessment = assess(Question(question, question), retrieval)
         assert (assessment.candidates, assessment.confidence) == ((), 0.0)
+
+
+def test_a_stop_ask_marks_the_windows_that_say_no_and_the_ones_that_instruct() -> None:
+    text = (
+        "When enabled, every file gets the same fixed date. "
+        "To disable this, set `reproducible` to `false`. "
+        "The archive holds every file of the project."
+    )
+    passage = passage_of(text)
+    question = "Every file in the archive has the same date. How do we switch that behaviour off?"
+    features = {
+        window.passage.sentence_text(window.sentence_start, window.sentence_end): values
+        for window, values in candidate_features(
+            Question(question, question), retrieval_for(question, passage, {})
+        )
+    }
+    answer = features["To disable this, set `reproducible` to `false`."]
+    description = features["The archive holds every file of the project."]
+    assert (answer["stop_ok"], answer["stop_missing"], answer["instructs"]) == (1.0, 0.0, 1.0)
+    assert (description["stop_ok"], description["stop_missing"]) == (0.0, 1.0)
+    assert description["instructs"] == 0.0
+    plain = "Every file in the archive has the same date. Where does the date come from?"
+    for _, values in candidate_features(Question(plain, plain), retrieval_for(plain, passage, {})):
+        assert values["stop_ok"] == values["stop_missing"] == 0.0

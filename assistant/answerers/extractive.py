@@ -51,6 +51,7 @@ RANK_FEATURES = (
     "lexical_focus", "lexical_rel", "section_lexical",
     "novelty", "type_ok", "type_missing", "default_ok",
     "passage_rank", "passage_lexical", "code", "short", "expanded", "dangling",
+    "stop_ok", "stop_missing", "instructs",
 )  # fmt: skip
 CONFIDENCE_FEATURES = (
     "semantic", "lexical_focus", "specific_absent_evidence", "focus_absent_corpus",
@@ -85,6 +86,14 @@ _STATES_DEFAULT = re.compile(
     r"\bdefault|\bif (?:omitted|unset|not (?:given|specified|set))\b|\bunspecified\b",
     re.IGNORECASE,
 )
+# A window that says something is off, left out or prevented (the answer to a "stop" ask).
+_SAYS_STOP = re.compile(
+    r"\b(?:off|disabl\w*|false|skip\w*|prevent\w*|exclud\w*|not|never|no|suppress\w*|"
+    r"ignor\w*|remov\w*|drop\w*|without)\b",
+    re.IGNORECASE,
+)
+# A window that tells the reader what to do: inline code, or a verb of setting something.
+_INSTRUCTS = re.compile(r"`[^`\n]+`|\b(?:set|use|pass|add|run|enable|disable)\b", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
 _NAME_TOKEN = re.compile(r"[^\W_][\w.’'-]*")
 _CODE_TOKEN = re.compile(r"\w[_.]\w|\w\(|^-")
@@ -453,6 +462,9 @@ def candidate_features(
                             ask.asks_default and bool(_STATES_DEFAULT.search(text))
                         ),
                         "asks_default": float(ask.asks_default),
+                        "stop_ok": float(ask.asks_to_stop and bool(_SAYS_STOP.search(text))),
+                        "stop_missing": float(ask.asks_to_stop and not _SAYS_STOP.search(text)),
+                        "instructs": float(bool(_INSTRUCTS.search(text))),
                         "passage_rank": 1.0 / (1.0 + passage.rank),
                         "passage_lexical": passage_lexical,
                         "code": float(looks_like_code(sentence)),
