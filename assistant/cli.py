@@ -503,7 +503,7 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
 def _collections(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.accounts import Accounts
 
-    accounts = Accounts(settings.index_dir / "catalog.sqlite3")
+    accounts = Accounts.from_settings(settings)
     if args.action in ("grant", "revoke"):
         if not args.name or not (args.group or args.user):
             raise UsageError(
@@ -618,7 +618,7 @@ def _read_new_password(from_stdin: bool) -> str:
 def _users(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.accounts import Accounts
 
-    accounts = Accounts(settings.index_dir / "catalog.sqlite3")
+    accounts = Accounts.from_settings(settings)
     if args.action == "list":
         found = accounts.users()
         if args.json:
@@ -646,7 +646,7 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
 def _api_keys(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.accounts import Accounts
 
-    accounts = Accounts(settings.index_dir / "catalog.sqlite3")
+    accounts = Accounts.from_settings(settings)
     if args.action == "create":
         if not args.user:
             raise UsageError("usage: assistant api-keys create --user NAME")

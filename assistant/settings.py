@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -281,6 +281,63 @@ class Settings(BaseSettings):
     def uploads_dir(self) -> Path:
         """Where the web UI saves uploaded documents before indexing them."""
         return self.data_dir / "uploads"
+
+    # -- A directory (LDAP) as a second source of users and groups (docs/teams.md) ----------
+    ldap_url: str | None = Field(
+        None,
+        pattern=r"^ldaps?://[^/\s]+/?$",
+        description="The directory's server, ldap://HOST[:PORT] or ldaps://HOST[:PORT]; "
+        "None: no directory, the catalog's users only.",
+    )
+    ldap_user_dn_template: str | None = Field(
+        None,
+        description="A user's DN with {username}, e.g. uid={username},ou=people,dc=example,dc=org "
+        "(else ldap_user_search_base finds it).",
+    )
+    ldap_user_search_base: str | None = Field(
+        None, description="Where a user's entry is searched for by ldap_user_filter."
+    )
+    ldap_user_filter: str = Field(
+        "(uid={username})", description="The search for a user's entry ({username} escaped)."
+    )
+    ldap_bind_dn: str | None = Field(
+        None,
+        description="A service account to search with (users, groups); None: anonymous searches "
+        "(groups read at sign-in as the user).",
+    )
+    ldap_bind_password: SecretStr | None = Field(
+        None, description="The service account's password (never logged)."
+    )
+    ldap_group_search_base: str | None = Field(
+        None, description="Where groups are searched; None: directory users have no groups."
+    )
+    ldap_group_filter: str = Field(
+        "(|(member={dn})(uniqueMember={dn})(memberUid={username}))",
+        description="The search for a user's groups ({dn} and {username} escaped).",
+    )
+    ldap_group_attribute: str = Field("cn", description="The attribute naming a group.")
+    ldap_timeout: float = Field(
+        5.0, gt=0, le=120, description="Seconds to connect to or wait for the directory."
+    )
+    ldap_cache_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="Seconds a directory user's groups are kept before they are read again.",
+    )
+
+    @model_validator(mode="after")
+    def _one_way_to_find_users(self) -> Settings:
+        if self.ldap_url is not None and (self.ldap_user_dn_template is None) == (
+            self.ldap_user_search_base is None
+        ):
+            raise ValueError(
+                "with ldap_url, set exactly one of ldap_user_dn_template and ldap_user_search_base"
+            )
+        template = self.ldap_user_dn_template
+        if template is not None and "{username}" not in template:
+            raise ValueError("ldap_user_dn_template needs {username}")
+        return self
 
     # -- HTTP API (`assistant serve`: /v1 and /healthz; docs/api.md) -----------------------
     api_keys: dict[str, SecretStr] = Field(

@@ -126,7 +126,7 @@ def serve(settings: Settings, *, api: bool = True, ui: bool = True) -> None:
     from assistant.ui.auth import load_users
 
     # The chat asks for a login when the settings have logins or the catalog has users.
-    users = Accounts(settings.index_dir / "catalog.sqlite3").any_users()
+    users = Accounts.from_settings(settings).any_users()
     has_logins = ui and (bool(load_users(settings)) or users)
     warning = check_bind(settings, api=api, ui=ui, has_logins=has_logins)
     if warning:
