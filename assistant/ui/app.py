@@ -16,7 +16,7 @@ from assistant.accounts import User
 from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.ui import conversations as sidebar_ui
-from assistant.ui.auth import WebLogins, username_of
+from assistant.ui.auth import WebLogins, gradio_login_check, username_of
 from assistant.ui.chat import Turn, Turns, answer_and_save, answer_stream, conversation
 from assistant.ui.documents import build_documents_tab, summary
 from assistant.ui.feedback import build_feedback_row, wire_feedback
@@ -281,7 +281,7 @@ def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr
         path="/",
         server_name=settings.host,
         server_port=settings.port,
-        auth=logins.check if required else None,
+        auth=gradio_login_check(logins) if required else None,
         auth_message=login_message(settings.ui_title) if required else None,
         theme=theme(),
         css_paths=[ASSETS / "style.css"],

@@ -10,11 +10,14 @@ new users apply without a restart.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fastapi import HTTPException
+
 from assistant.accounts import Accounts, User
+from assistant.errors import DirectoryUnavailableError
 from assistant.security import (
     AuthConfigError,
     check_hashes,
@@ -28,6 +31,7 @@ __all__ = [
     "NOBODY",
     "AuthConfigError",
     "WebLogins",
+    "gradio_login_check",
     "hash_password",
     "is_loopback",
     "load_users",
@@ -81,7 +85,9 @@ class WebLogins:
 
     def check(self, username: str, password: str) -> bool:
         """Gradio's login check: one scrypt hash per attempt, whoever the name is (an unknown
-        name is checked against a decoy), so timing does not tell which names exist."""
+        name is checked against a decoy), so timing does not tell which names exist. A name
+        the catalog does not have is checked by the directory, if one is configured
+        (DirectoryUnavailableError when it cannot be reached)."""
         encoded = self.logins.get(username)
         if encoded is not None and self.accounts.user(username) is None:
             return verify_password(password, encoded)
@@ -103,6 +109,23 @@ class WebLogins:
         settings' logins, anyone on an open chat without users), never a member."""
         reader = self.reader(username)
         return reader is None or reader.admin
+
+
+def gradio_login_check(logins: WebLogins) -> Callable[[str, str], bool]:
+    """`logins.check` for Gradio's `/login`: a wrong password is Gradio's 400, an unreachable
+    directory a 503 whose detail the login page shows (assistant.ui.login)."""
+
+    def check(username: str, password: str) -> bool:
+        try:
+            return logins.check(username, password)
+        except DirectoryUnavailableError as exc:
+            raise HTTPException(
+                503,
+                detail=f"Cannot check your password: {exc}. Try again later "
+                "(accounts of this server's own catalog can still sign in).",
+            ) from None
+
+    return check
 
 
 def username_of(request: object) -> str | None:
