@@ -8,7 +8,9 @@ API keys as SHA-256 digests (`security.py`); neither is ever logged or shown aga
 A directory (LDAP, `assistant.directory`) is a second source of users: a name that is not a
 catalog user is looked up there, signs in with the directory's password check, and reads what
 its directory groups are granted (a member, never an admin). A catalog user of the same name
-wins, and signs in without the directory (so a local admin can when it is down).
+wins, and signs in without the directory (so a local admin can when it is down). A trusted SSO
+proxy's headers (`assistant.proxyauth`) are a third: its user is the catalog or directory user
+of that name, else a member of the groups the proxy sends.
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ class User:
     name: str
     role: Role = "member"
     groups: tuple[str, ...] = ()
+    # Where they come from: the catalog, the directory (LDAP), or a trusted SSO proxy's
+    # headers (then `groups` are the proxy's, current for the request that carried them).
+    source: Literal["catalog", "directory", "proxy"] = "catalog"
 
     @property
     def admin(self) -> bool:
@@ -191,6 +196,18 @@ class Accounts:
             return None
         return None if found is None else _directory_user(found.name, found.groups)
 
+    def proxy_user(self, name: str, groups: Iterable[str] | None) -> User | None:
+        """Who a trusted SSO proxy's user is: the catalog user or directory user of that name,
+        else a member of the groups the proxy sent (None: an invalid name)."""
+        if not _NAME.fullmatch(name):
+            return None
+        known = self.user(name)
+        if known is not None or groups is None:
+            return known or User(name, "member", (), "proxy")
+        return User(
+            name, "member", tuple(sorted({g for g in groups if _NAME.fullmatch(g)})), "proxy"
+        )
+
     def local_user(self, name: str) -> User | None:
         """A catalog user by name."""
         if not self.path.exists():
@@ -260,7 +277,7 @@ class Accounts:
 
     def readable(self, user: User) -> frozenset[str] | None:
         """The collections a user may read now (None: every collection, for admins)."""
-        current = self.user(user.name)
+        current = user if user.source == "proxy" else self.user(user.name)
         if current is None:
             return frozenset()  # removed since they signed in: nothing
         if current.admin:
@@ -321,7 +338,9 @@ def _dummy_hash() -> str:
 
 def _directory_user(name: str, groups: Iterable[str]) -> User:
     """A directory user: a member of those of their groups whose names are valid here."""
-    return User(name, "member", tuple(sorted({g for g in groups if _NAME.fullmatch(g)})))
+    return User(
+        name, "member", tuple(sorted({g for g in groups if _NAME.fullmatch(g)})), "directory"
+    )
 
 
 def _groups(groups: Iterable[str]) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -163,10 +164,10 @@ class Settings(BaseSettings):
         None, description="Directory of the prompt files; default: the repository's prompts/."
     )
 
-    @field_validator("sources", mode="before")
+    @field_validator("sources", "trusted_proxies", mode="before")
     @classmethod
-    def _split_sources(cls, value: Any) -> Any:
-        """Accept a comma-separated string for ASSISTANT_SOURCES."""
+    def _split_lists(cls, value: Any) -> Any:
+        """Accept a comma-separated string for ASSISTANT_SOURCES and ASSISTANT_TRUSTED_PROXIES."""
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
@@ -337,6 +338,45 @@ class Settings(BaseSettings):
         template = self.ldap_user_dn_template
         if template is not None and "{username}" not in template:
             raise ValueError("ldap_user_dn_template needs {username}")
+        return self
+
+    # -- A trusted SSO proxy in front (oauth2-proxy and the like; docs/teams.md) ------------
+    trusted_user_header: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="The header in which an SSO proxy names the signed-in user (e.g. "
+        "X-Forwarded-User), believed only from trusted_proxies; None: no proxy sign-in.",
+    )
+    trusted_groups_header: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="The header with that user's groups, comma-separated (e.g. "
+        "X-Forwarded-Groups); None: the groups of the catalog or directory only.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses (CIDRs, e.g. 127.0.0.1/32) of the proxies whose user header is "
+        "believed; from any other peer it is ignored. Comma-separated in the environment.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {network!r} is not an address or CIDR"
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _proxy_header_needs_proxies(self) -> Settings:
+        if self.trusted_user_header is not None and not self.trusted_proxies:
+            raise ValueError("trusted_user_header needs trusted_proxies (the proxies' addresses)")
+        if self.trusted_groups_header is not None and self.trusted_user_header is None:
+            raise ValueError("trusted_groups_header needs trusted_user_header")
         return self
 
     # -- HTTP API (`assistant serve`: /v1 and /healthz; docs/api.md) -----------------------

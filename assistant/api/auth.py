@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import (
     HTTPAuthorizationCredentials,
     HTTPBasic,
@@ -35,6 +35,7 @@ from starlette.requests import HTTPConnection
 from assistant.accounts import Accounts, User
 from assistant.api.errors import AUTHENTICATION, SERVER, ApiError
 from assistant.errors import DirectoryUnavailableError
+from assistant.proxyauth import TrustedProxy, peer_of
 from assistant.security import api_key_digest, check_hashes, parse_api_key_hash, verify_password
 from assistant.settings import Settings
 
@@ -166,16 +167,25 @@ class Caller:
     user: User | None = None
 
 
-def key_dependency(keys: ApiKeys, accounts: Accounts) -> Callable[..., Caller]:
+def key_dependency(
+    keys: ApiKeys, accounts: Accounts, proxy: TrustedProxy | None = None
+) -> Callable[..., Caller]:
     """A FastAPI dependency naming the caller; it admits a request without a valid key only
     when no key is configured and no user exists (checked per request: adding the first user
-    closes the API at once)."""
+    closes the API at once). Behind a trusted SSO proxy, the user its header names (on a
+    request from one of the proxies) comes first."""
 
     def require_api_key(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
         password: Annotated[HTTPBasicCredentials | None, Depends(_PASSWORD)],
     ) -> Caller:
-        needed = keys.required or accounts.any_users()
+        identity = None if proxy is None else proxy.identity(peer_of(request), request.headers)
+        if identity is not None:
+            proxied = accounts.proxy_user(identity.name, identity.groups)
+            if proxied is not None:
+                return Caller(user=proxied)
+        needed = keys.required or accounts.any_users() or proxy is not None
         if password is not None:
             return Caller(user=user_for_password(accounts, password))
         if credentials is None or not credentials.credentials:

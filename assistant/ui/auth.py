@@ -18,6 +18,7 @@ from fastapi import HTTPException
 
 from assistant.accounts import Accounts, User
 from assistant.errors import DirectoryUnavailableError
+from assistant.proxyauth import TrustedProxy, headers_of, peer_of
 from assistant.security import (
     AuthConfigError,
     check_hashes,
@@ -77,11 +78,28 @@ class WebLogins:
 
     accounts: Accounts
     logins: Mapping[str, str] = field(default_factory=dict)  # the settings' name -> hash
+    proxy: TrustedProxy | None = None  # then a trusted SSO proxy signs users in, not a form
+    # Who the proxy last said each name is (its groups come with every request).
+    _proxied: dict[str, User] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def required(self) -> bool:
         """Whether the chat asks for a login (decided when it is mounted)."""
-        return bool(self.logins) or self.accounts.any_users()
+        return bool(self.logins) or self.accounts.any_users() or self.proxy is not None
+
+    def proxy_login(self, request: object) -> str | None:
+        """Gradio's `auth_dependency` behind a trusted proxy: the name its header gives when
+        the request comes from one of `trusted_proxies`, else None (Gradio answers 401)."""
+        if self.proxy is None:
+            return None
+        identity = self.proxy.identity(peer_of(request), headers_of(request))
+        user = (
+            None if identity is None else self.accounts.proxy_user(identity.name, identity.groups)
+        )
+        if user is None:
+            return None
+        self._proxied[user.name] = user
+        return user.name
 
     def check(self, username: str, password: str) -> bool:
         """Gradio's login check: one scrypt hash per attempt, whoever the name is (an unknown
@@ -96,7 +114,13 @@ class WebLogins:
     def reader(self, username: str | None) -> User | None:
         """Who a request reads as: a catalog user, None (everything: a settings login, or a
         chat without logins on an index without users), or NOBODY (a removed user; anyone on
-        a chat mounted without logins once users exist)."""
+        a chat mounted without logins once users exist). Behind a trusted proxy: the user its
+        header named on this name's latest request."""
+        if self.proxy is not None:
+            seen = self._proxied.get(username or "")
+            if seen is None:
+                return NOBODY
+            return seen if seen.source == "proxy" else (self.accounts.user(seen.name) or NOBODY)
         if not username:
             return NOBODY if self.accounts.any_users() else None
         user = self.accounts.user(username)
