@@ -102,6 +102,11 @@ class ApiKeyInfo:
     created: float
 
 
+def valid_name(name: object) -> bool:
+    """Whether `name` is a valid user or group name (letters, digits, `_ . @ -`; at most 64)."""
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
+
+
 def check_account_name(name: str, what: str = "user") -> str:
     """A valid user or group name (letters, digits, `_ . @ -`; at most 64)."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):

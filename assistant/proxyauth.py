@@ -9,13 +9,12 @@ peer the header is ignored, as if it had not been sent.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from assistant.accounts import valid_name
 from assistant.settings import Settings
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")  # as a catalog user or group name
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -59,13 +58,13 @@ class TrustedProxy:
         if not self.trusts(peer):
             return None
         name = (headers.get(self.user_header) or "").strip()
-        if not _NAME.fullmatch(name):
+        if not valid_name(name):
             return None
         if self.groups_header is None:
             return ProxyIdentity(name)
         listed = (headers.get(self.groups_header) or "").split(",")
         return ProxyIdentity(
-            name, tuple(sorted({g.strip() for g in listed if _NAME.fullmatch(g.strip())}))
+            name, tuple(sorted({g.strip() for g in listed if valid_name(g.strip())}))
         )
 
 
