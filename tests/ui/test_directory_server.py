@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from tests.conftest import make_settings
 from tests.ldap_server import DirectoryPerson, Slapd, ldap_settings, start_slapd
 from tests.servers import Server, refused_port, start_server, stop_server
 from tests.test_collections import SALARY, write_docs
+from tests.ui.conftest import screenshot
 
 pytestmark = pytest.mark.integration
 
@@ -137,5 +139,33 @@ def test_a_stopped_directory_is_a_clear_error_and_the_local_admin_signs_in(
             assert SECRET in admin.json()["answer"]
         assert "carol-directory-pw" not in server.log.read_text(errors="replace")
     finally:
+        stop_server(server)
+        directory.stop()
+
+
+def test_the_login_page_says_the_directory_cannot_be_reached(browser: Any, tmp_path: Path) -> None:
+    server, directory = start_team(tmp_path)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        directory.stop()
+        with refused_port(directory.port):
+            page.goto(server.url)
+            page.get_by_label("username").fill("carol")
+            page.get_by_label("password").fill("carol-directory-pw")
+            page.get_by_role("button", name="Login").click()
+            alert = page.locator(".qa-login-error")
+            alert.wait_for()
+            text = alert.inner_text()
+            assert "cannot be reached" in text
+            assert "Incorrect" not in page.locator("body").inner_text()
+            screenshot(page, "login-directory-down")
+            page.get_by_label("username").fill(ADMIN[0])
+            page.get_by_label("password").fill(ADMIN[1])
+            page.get_by_role("button", name="Login").click()
+            page.wait_for_selector("#qa-chat")
+    finally:
+        context.close()
         stop_server(server)
         directory.stop()
