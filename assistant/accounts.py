@@ -125,11 +125,13 @@ class Accounts:
     @classmethod
     def from_settings(cls, settings: Settings) -> Accounts:
         """The accounts of the settings' index, with the directory of the `ldap_*` settings."""
+        path = settings.index_dir / "catalog.sqlite3"
+        if settings.ldap_url is None:
+            return cls(path)  # ldap3 is not even imported (start-up time: tests/test_imports.py)
         from assistant.directory import Directory, DirectoryConfig
 
         config = DirectoryConfig.from_settings(settings)
-        directory = None if config is None else Directory(config)
-        return cls(settings.index_dir / "catalog.sqlite3", directory)
+        return cls(path, None if config is None else Directory(config))
 
     @property
     def db(self) -> sqlite3.Connection:
