@@ -52,18 +52,22 @@ run: index
 serve: setup
 	$(BIN)/assistant serve
 
-# Debian's Chromium for the browser tests (never `playwright install`), and the Python 3.11
-# HTML docs: the real corpus of the evaluation tests (tests/golden/pydocs_corpus.txt).
+# Debian's Chromium for the browser tests (never `playwright install`), the Python 3.11
+# HTML docs: the real corpus of the evaluation tests (tests/golden/pydocs_corpus.txt), and
+# OpenLDAP's slapd, which the directory tests start on loopback (tests/ldap_server.py).
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/sbin/slapd ] || missing="$$missing slapd"; \
+	[ -x /usr/bin/ldapsearch ] || missing="$$missing ldap-utils"; \
 	[ -d /usr/share/doc/python3.11/html ] || missing="$$missing python3.11-doc"; \
 	[ -x /usr/bin/tesseract ] || missing="$$missing tesseract-ocr"; \
 	[ -f /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ] || missing="$$missing tesseract-ocr-eng"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update && $$SUDO apt-get install -y $$missing; \
+		$$SUDO apt-get update && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	fi
 
 # axe-core, injected by the browser tests into the chat to check accessibility

@@ -4,12 +4,20 @@ A user is an `admin` (reads every collection, manages the rest) or a `member` (r
 collections granted to one of their groups or to them by name). Grants change what the next
 question may read: nothing is cached across questions. Passwords are stored as scrypt hashes,
 API keys as SHA-256 digests (`security.py`); neither is ever logged or shown again.
+
+A directory (LDAP, `assistant.directory`) is a second source of users: a name that is not a
+catalog user is looked up there, signs in with the directory's password check, and reads what
+its directory groups are granted (a member, never an admin). A catalog user of the same name
+wins, and signs in without the directory (so a local admin can when it is down). A trusted SSO
+proxy's headers (`assistant.proxyauth`) are a third: its user is the catalog or directory user
+of that name, else a member of the groups the proxy sends.
 """
 
 from __future__ import annotations
 
 import functools
 import hmac
+import logging
 import re
 import secrets
 import sqlite3
@@ -18,13 +26,18 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from assistant.collections import check_name
-from assistant.errors import AccountError
+from assistant.errors import AccountError, DirectoryUnavailableError
 from assistant.security import api_key_digest, hash_password, new_api_key, verify_password
 from assistant.sqlite import Transaction, connect
 
+if TYPE_CHECKING:
+    from assistant.directory import Directory
+    from assistant.settings import Settings
+
+_log = logging.getLogger(__name__)
 Role = Literal["admin", "member"]
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 _SCHEMA = """
@@ -61,6 +74,9 @@ class User:
     name: str
     role: Role = "member"
     groups: tuple[str, ...] = ()
+    # Where they come from: the catalog, the directory (LDAP), or a trusted SSO proxy's
+    # headers (then `groups` are the proxy's, current for the request that carried them).
+    source: Literal["catalog", "directory", "proxy"] = "catalog"
 
     @property
     def admin(self) -> bool:
@@ -86,6 +102,11 @@ class ApiKeyInfo:
     created: float
 
 
+def valid_name(name: object) -> bool:
+    """Whether `name` is a valid user or group name (letters, digits, `_ . @ -`; at most 64)."""
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
+
+
 def check_account_name(name: str, what: str = "user") -> str:
     """A valid user or group name (letters, digits, `_ . @ -`; at most 64)."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
@@ -96,9 +117,21 @@ def check_account_name(name: str, what: str = "user") -> str:
 class Accounts:
     """The users, groups, grants and personal keys of one index (one connection per thread)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, directory: Directory | None = None) -> None:
         self.path = path
+        self.directory = directory
         self._local = threading.local()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Accounts:
+        """The accounts of the settings' index, with the directory of the `ldap_*` settings."""
+        path = settings.index_dir / "catalog.sqlite3"
+        if settings.ldap_url is None:
+            return cls(path)  # ldap3 is not even imported (start-up time: tests/test_imports.py)
+        from assistant.directory import Directory, DirectoryConfig
+
+        config = DirectoryConfig.from_settings(settings)
+        return cls(path, None if config is None else Directory(config))
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -110,7 +143,10 @@ class Accounts:
         return connection
 
     def any_users(self) -> bool:
-        """Whether any user exists (then the API asks every request for a key)."""
+        """Whether any user exists, or a directory is configured (then the API asks every
+        request for a key and the chat for a login)."""
+        if self.directory is not None:
+            return True
         if not self.path.exists():
             return False
         return self.db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
@@ -150,12 +186,37 @@ class Accounts:
                 raise AccountError(f"no user {name!r}")
             db.execute("DELETE FROM user_groups WHERE user = ?", (name,))
             db.executemany("INSERT INTO user_groups VALUES (?, ?)", [(name, g) for g in wanted])
-        found = self.user(name)
+        found = self.local_user(name)
         assert found is not None
         return found
 
     def user(self, name: str) -> User | None:
-        """A user by name."""
+        """A user by name: a catalog user, else a directory user (None when the directory is
+        unreachable: they read nothing until it is back)."""
+        local = self.local_user(name)
+        if local is not None or self.directory is None or not _NAME.fullmatch(name):
+            return local
+        try:
+            found = self.directory.lookup(name)
+        except DirectoryUnavailableError as exc:
+            _log.warning("%s: directory user %r reads nothing", exc, name)
+            return None
+        return None if found is None else _directory_user(found.name, found.groups)
+
+    def proxy_user(self, name: str, groups: Iterable[str] | None) -> User | None:
+        """Who a trusted SSO proxy's user is: the catalog user or directory user of that name,
+        else a member of the groups the proxy sent (None: an invalid name)."""
+        if not _NAME.fullmatch(name):
+            return None
+        known = self.user(name)
+        if known is not None or groups is None:
+            return known or User(name, "member", (), "proxy")
+        return User(
+            name, "member", tuple(sorted({g for g in groups if _NAME.fullmatch(g)})), "proxy"
+        )
+
+    def local_user(self, name: str) -> User | None:
+        """A catalog user by name."""
         if not self.path.exists():
             return None
         row = self.db.execute("SELECT role FROM users WHERE name = ?", (name,)).fetchone()
@@ -171,10 +232,13 @@ class Accounts:
         if not self.path.exists():
             return []
         names = [n for (n,) in self.db.execute("SELECT name FROM users ORDER BY name")]
-        return [u for u in (self.user(n) for n in names) if u is not None]
+        return [u for u in (self.local_user(n) for n in names) if u is not None]
 
     def verify(self, name: str, password: str) -> User | None:
-        """The user when the password is theirs, else None (same work for an unknown name)."""
+        """The user when the password is theirs, else None (same work for an unknown name).
+
+        A name the catalog does not have is checked by the directory, when there is one:
+        DirectoryUnavailableError when it cannot be asked (never for a catalog user)."""
         row = None
         if self.path.exists():
             row = self.db.execute(
@@ -182,7 +246,12 @@ class Accounts:
             ).fetchone()
         encoded = row[0] if row else _dummy_hash()
         ok = verify_password(password, encoded)
-        return self.user(name) if ok and row else None
+        if row is not None:
+            return self.local_user(name) if ok else None
+        if self.directory is None or not _NAME.fullmatch(name):
+            return None
+        found = self.directory.authenticate(name, password)
+        return None if found is None else _directory_user(found.name, found.groups)
 
     # -- grants ---------------------------------------------------------------------------
     def grant(self, collection: str, *, group: str | None = None, user: str | None = None) -> Grant:
@@ -215,7 +284,7 @@ class Accounts:
 
     def readable(self, user: User) -> frozenset[str] | None:
         """The collections a user may read now (None: every collection, for admins)."""
-        current = self.user(user.name)
+        current = user if user.source == "proxy" else self.user(user.name)
         if current is None:
             return frozenset()  # removed since they signed in: nothing
         if current.admin:
@@ -231,8 +300,8 @@ class Accounts:
     # -- personal API keys ----------------------------------------------------------------
     def create_api_key(self, user: str) -> tuple[str, str]:
         """A new key for a user: (key id, key). The key is shown once and stored as a digest."""
-        if self.user(user) is None:
-            raise AccountError(f"no user {user!r}")
+        if self.local_user(user) is None:
+            raise AccountError(f"no catalog user {user!r} (directory users sign in instead)")
         key = new_api_key()
         key_id = secrets.token_hex(4)
         self.db.execute(
@@ -262,7 +331,7 @@ class Accounts:
         for user, stored in self.db.execute("SELECT user, digest FROM user_api_keys"):
             if hmac.compare_digest(bytes(stored), digest):
                 found = user
-        return None if found is None else self.user(found)
+        return None if found is None else self.local_user(found)
 
     def _transaction(self) -> Transaction:
         return Transaction(self.db)
@@ -272,6 +341,13 @@ class Accounts:
 def _dummy_hash() -> str:
     """Checked against for unknown names, so that they take as long as known ones."""
     return hash_password("not a password of anyone", salt=b"0" * 16)
+
+
+def _directory_user(name: str, groups: Iterable[str]) -> User:
+    """A directory user: a member of those of their groups whose names are valid here."""
+    return User(
+        name, "member", tuple(sorted({g for g in groups if _NAME.fullmatch(g)})), "directory"
+    )
 
 
 def _groups(groups: Iterable[str]) -> tuple[str, ...]:

@@ -143,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Users sign in to the web chat and own personal API keys; an admin reads "
         "every collection, a member the collections granted to their groups or to them "
         "(docs/teams.md). The password is asked twice on a terminal, or read as one line from "
-        "standard input with --password-stdin.",
+        "standard input with --password-stdin. These are the catalog's own users: directory "
+        "(LDAP) users sign in without being added, as members of their directory groups.",
     )
     users.add_argument("action", choices=("add", "list", "remove", "set-groups"))
     users.add_argument("name", nargs="?", metavar="NAME", help="the user")
@@ -162,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     api_keys = commands.add_parser(
         "api-keys",
         help="personal API keys of users",
-        description="Create a key for a user (printed once; requests with it read what the "
+        description="Create a key for a catalog user (printed once; requests with it read what the "
         "user may read), list keys (ids and owners, never the keys) or revoke one by id. "
         "Keys of the api_keys setting stay service keys that read everything.",
     )
@@ -503,7 +504,7 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
 def _collections(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.accounts import Accounts
 
-    accounts = Accounts(settings.index_dir / "catalog.sqlite3")
+    accounts = Accounts.from_settings(settings)
     if args.action in ("grant", "revoke"):
         if not args.name or not (args.group or args.user):
             raise UsageError(
@@ -618,7 +619,7 @@ def _read_new_password(from_stdin: bool) -> str:
 def _users(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.accounts import Accounts
 
-    accounts = Accounts(settings.index_dir / "catalog.sqlite3")
+    accounts = Accounts.from_settings(settings)
     if args.action == "list":
         found = accounts.users()
         if args.json:
@@ -646,7 +647,7 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
 def _api_keys(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.accounts import Accounts
 
-    accounts = Accounts(settings.index_dir / "catalog.sqlite3")
+    accounts = Accounts.from_settings(settings)
     if args.action == "create":
         if not args.user:
             raise UsageError("usage: assistant api-keys create --user NAME")

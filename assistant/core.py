@@ -72,7 +72,7 @@ class Assistant:
         base = settings if settings is not None else Settings()
         self.settings = base.with_overrides(**overrides) if overrides else base
         self.catalog = Catalog(self.settings.index_dir / "catalog.sqlite3")
-        self.accounts = Accounts(self.settings.index_dir / "catalog.sqlite3")
+        self.accounts = Accounts.from_settings(self.settings)
         self.embedder = Embedder(
             self.settings.embedding_model,
             self.settings.embed_batch_size,

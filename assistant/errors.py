@@ -41,3 +41,8 @@ class QualityError(AssistantError):
 
 class UsageError(AssistantError):
     """A command cannot run as configured or asked; the CLI exits 2 with the message."""
+
+
+class DirectoryUnavailableError(AssistantError):
+    """The user directory (LDAP) cannot be reached or refused the service account; the
+    message says which (never a password)."""

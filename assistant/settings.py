@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -163,10 +164,10 @@ class Settings(BaseSettings):
         None, description="Directory of the prompt files; default: the repository's prompts/."
     )
 
-    @field_validator("sources", mode="before")
+    @field_validator("sources", "trusted_proxies", mode="before")
     @classmethod
-    def _split_sources(cls, value: Any) -> Any:
-        """Accept a comma-separated string for ASSISTANT_SOURCES."""
+    def _split_lists(cls, value: Any) -> Any:
+        """Accept a comma-separated string for ASSISTANT_SOURCES and ASSISTANT_TRUSTED_PROXIES."""
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
@@ -281,6 +282,102 @@ class Settings(BaseSettings):
     def uploads_dir(self) -> Path:
         """Where the web UI saves uploaded documents before indexing them."""
         return self.data_dir / "uploads"
+
+    # -- A directory (LDAP) as a second source of users and groups (docs/teams.md) ----------
+    ldap_url: str | None = Field(
+        None,
+        pattern=r"^ldaps?://[^/\s]+/?$",
+        description="The directory's server, ldap://HOST[:PORT] or ldaps://HOST[:PORT]; "
+        "None: no directory, the catalog's users only.",
+    )
+    ldap_user_dn_template: str | None = Field(
+        None,
+        description="A user's DN with {username}, e.g. uid={username},ou=people,dc=example,dc=org "
+        "(else ldap_user_search_base finds it).",
+    )
+    ldap_user_search_base: str | None = Field(
+        None, description="Where a user's entry is searched for by ldap_user_filter."
+    )
+    ldap_user_filter: str = Field(
+        "(uid={username})", description="The search for a user's entry ({username} escaped)."
+    )
+    ldap_bind_dn: str | None = Field(
+        None,
+        description="A service account to search with (users, groups); None: anonymous searches "
+        "(groups read at sign-in as the user).",
+    )
+    ldap_bind_password: SecretStr | None = Field(
+        None, description="The service account's password (never logged)."
+    )
+    ldap_group_search_base: str | None = Field(
+        None, description="Where groups are searched; None: directory users have no groups."
+    )
+    ldap_group_filter: str = Field(
+        "(|(member={dn})(uniqueMember={dn})(memberUid={username}))",
+        description="The search for a user's groups ({dn} and {username} escaped).",
+    )
+    ldap_group_attribute: str = Field("cn", description="The attribute naming a group.")
+    ldap_timeout: float = Field(
+        5.0, gt=0, le=120, description="Seconds to connect to or wait for the directory."
+    )
+    ldap_cache_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="Seconds a directory user's groups are kept before they are read again.",
+    )
+
+    @model_validator(mode="after")
+    def _one_way_to_find_users(self) -> Settings:
+        if self.ldap_url is not None and (self.ldap_user_dn_template is None) == (
+            self.ldap_user_search_base is None
+        ):
+            raise ValueError(
+                "with ldap_url, set exactly one of ldap_user_dn_template and ldap_user_search_base"
+            )
+        template = self.ldap_user_dn_template
+        if template is not None and "{username}" not in template:
+            raise ValueError("ldap_user_dn_template needs {username}")
+        return self
+
+    # -- A trusted SSO proxy in front (oauth2-proxy and the like; docs/teams.md) ------------
+    trusted_user_header: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="The header in which an SSO proxy names the signed-in user (e.g. "
+        "X-Forwarded-User), believed only from trusted_proxies; None: no proxy sign-in.",
+    )
+    trusted_groups_header: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="The header with that user's groups, comma-separated (e.g. "
+        "X-Forwarded-Groups); None: the groups of the catalog or directory only.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses (CIDRs, e.g. 127.0.0.1/32) of the proxies whose user header is "
+        "believed; from any other peer it is ignored. Comma-separated in the environment.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {network!r} is not an address or CIDR"
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _proxy_header_needs_proxies(self) -> Settings:
+        if self.trusted_user_header is not None and not self.trusted_proxies:
+            raise ValueError("trusted_user_header needs trusted_proxies (the proxies' addresses)")
+        if self.trusted_groups_header is not None and self.trusted_user_header is None:
+            raise ValueError("trusted_groups_header needs trusted_user_header")
+        return self
 
     # -- HTTP API (`assistant serve`: /v1 and /healthz; docs/api.md) -----------------------
     api_keys: dict[str, SecretStr] = Field(

@@ -13,10 +13,10 @@ from pathlib import Path
 from tests.conftest import SEEDS
 
 QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
-# Never needed by the command line's ask or ingest (the UI, the API, the torch backend, the
+# Never needed by the command line's ask or ingest (the UI, the API, the torch backend, LDAP, the
 # benchmarks), or imported by nltk although its stemmer and Punkt do not use them.
 NEVER = {"torch", "sentence_transformers", "llama_index", "gradio", "fastapi", "uvicorn",
-         "scipy", "sklearn", "transformers"}  # fmt: skip
+         "scipy", "sklearn", "transformers", "ldap3"}  # fmt: skip
 
 
 def loaded_after(code: str, cwd: Path | None = None) -> set[str]:

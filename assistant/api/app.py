@@ -37,6 +37,7 @@ from assistant.api.schemas import (
 )
 from assistant.api.slots import AnswerSlots
 from assistant.core import Assistant
+from assistant.proxyauth import TrustedProxy
 from assistant.types import Answer
 
 API_PREFIX = "/v1"
@@ -79,7 +80,9 @@ def create_app(assistant: Assistant) -> FastAPI:
     install_error_handlers(app)
     app.state.answer_slots = slots  # observable by operators' tooling and the tests
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, prefix=API_PREFIX)
-    require = key_dependency(keys, assistant.accounts)
+    require = key_dependency(
+        keys, assistant.accounts, TrustedProxy.from_settings(assistant.settings)
+    )
     router = APIRouter(
         prefix=API_PREFIX, dependencies=[Depends(require)], responses=ERROR_RESPONSES
     )

@@ -8,6 +8,10 @@ Keys hashed with scrypt by earlier versions (`scrypt$...`) are still accepted: s
 checked with scrypt (about 0.3 s) until it is first presented, then its SHA-256 digest takes the
 scrypt hash's place for the rest of the run. Start-up logs one warning naming those keys (never
 a key or a hash); docs/api.md says how to re-hash them.
+
+A user may also send their name and password (`Authorization: Basic`): the way for directory
+(LDAP) users, who have no personal keys. A wrong password is a 401 `invalid_credentials`, a
+directory that cannot be reached a 503 `directory_unavailable`.
 """
 
 from __future__ import annotations
@@ -19,11 +23,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import (
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
+from starlette.requests import HTTPConnection
 
 from assistant.accounts import Accounts, User
-from assistant.api.errors import AUTHENTICATION, ApiError
+from assistant.api.errors import AUTHENTICATION, SERVER, ApiError
+from assistant.errors import DirectoryUnavailableError
+from assistant.proxyauth import TrustedProxy, peer_of
 from assistant.security import api_key_digest, check_hashes, parse_api_key_hash, verify_password
 from assistant.settings import Settings
 
@@ -97,30 +109,92 @@ _BEARER = HTTPBearer(
 )
 
 
+class _Password(HTTPBasic):
+    """A user's name and password as `Authorization: Basic`, or None; malformed ones are a 401
+    in the API's own error format."""
+
+    async def __call__(self, request: HTTPConnection) -> HTTPBasicCredentials | None:  # type: ignore[override]
+        try:
+            return await super().__call__(request)
+        except HTTPException:
+            raise ApiError(
+                401,
+                "malformed Basic credentials: send base64 of `name:password`",
+                code="invalid_credentials",
+                kind=AUTHENTICATION,
+                headers=_CHALLENGE,
+            ) from None
+
+
+_PASSWORD = _Password(
+    auto_error=False,
+    scheme_name="Password",
+    description="A user's name and password (a catalog or directory user), as "
+    "`Authorization: Basic`.",
+)
+
+
+def user_for_password(accounts: Accounts, credentials: HTTPBasicCredentials) -> User:
+    """The user signing in with Basic credentials; a 401 for a wrong name or password, a 503
+    when the directory that would check them cannot be reached."""
+    try:
+        user = accounts.verify(credentials.username, credentials.password)
+    except DirectoryUnavailableError as exc:
+        raise ApiError(
+            503,
+            f"cannot check the password: {exc}; try again later",
+            code="directory_unavailable",
+            kind=SERVER,
+            headers={"Retry-After": "30"},
+        ) from None
+    if user is None:
+        raise ApiError(
+            401,
+            "invalid user name or password",
+            code="invalid_credentials",
+            kind=AUTHENTICATION,
+            headers=_CHALLENGE,
+        )
+    return user
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who sent a request: a service key of the settings (reads everything), a user's personal
-    key (reads what the user may read), or nobody on an API without keys."""
+    key or password (reads what the user may read), or nobody on an API without keys."""
 
     key_name: str | None = None
     user: User | None = None
 
 
-def key_dependency(keys: ApiKeys, accounts: Accounts) -> Callable[..., Caller]:
+def key_dependency(
+    keys: ApiKeys, accounts: Accounts, proxy: TrustedProxy | None = None
+) -> Callable[..., Caller]:
     """A FastAPI dependency naming the caller; it admits a request without a valid key only
     when no key is configured and no user exists (checked per request: adding the first user
-    closes the API at once)."""
+    closes the API at once). Behind a trusted SSO proxy, the user its header names (on a
+    request from one of the proxies) comes first."""
 
     def require_api_key(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+        password: Annotated[HTTPBasicCredentials | None, Depends(_PASSWORD)],
     ) -> Caller:
-        needed = keys.required or accounts.any_users()
+        identity = None if proxy is None else proxy.identity(peer_of(request), request.headers)
+        if identity is not None:
+            proxied = accounts.proxy_user(identity.name, identity.groups)
+            if proxied is not None:
+                return Caller(user=proxied)
+        needed = keys.required or accounts.any_users() or proxy is not None
+        if password is not None:
+            return Caller(user=user_for_password(accounts, password))
         if credentials is None or not credentials.credentials:
             if not needed:
                 return Caller()
             raise ApiError(
                 401,
-                "missing API key: send the header `Authorization: Bearer <key>`",
+                "missing API key: send the header `Authorization: Bearer <key>` "
+                "(or a user's `Authorization: Basic` name and password)",
                 code="missing_api_key",
                 kind=AUTHENTICATION,
                 headers=_CHALLENGE,

@@ -126,8 +126,9 @@ def serve(settings: Settings, *, api: bool = True, ui: bool = True) -> None:
     from assistant.ui.auth import load_users
 
     # The chat asks for a login when the settings have logins or the catalog has users.
-    users = Accounts(settings.index_dir / "catalog.sqlite3").any_users()
-    has_logins = ui and (bool(load_users(settings)) or users)
+    users = Accounts.from_settings(settings).any_users()
+    proxied = settings.trusted_user_header is not None  # a trusted SSO proxy signs in
+    has_logins = ui and (bool(load_users(settings)) or users or proxied)
     warning = check_bind(settings, api=api, ui=ui, has_logins=has_logins)
     if warning:
         print(warning, file=sys.stderr, flush=True)
@@ -142,7 +143,9 @@ def serve(settings: Settings, *, api: bool = True, ui: bool = True) -> None:
     offered = [f"the chat at {base}/"] if ui else []
     offered += [f"the API at {base}/v1 (docs/api.md)"] if api else []
     print(f"assistant: serving {' and '.join(offered)}", file=sys.stderr, flush=True)
-    config = uvicorn.Config(app, log_level=settings.log_level)
+    # No proxy headers: the peer a request came from is the socket's, so an X-Forwarded-For
+    # cannot pose as a trusted SSO proxy (trusted_proxies; assistant.proxyauth).
+    config = uvicorn.Config(app, log_level=settings.log_level, proxy_headers=False)
     uvicorn.Server(config).run(sockets=[listener])
 
 

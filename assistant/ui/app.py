@@ -15,8 +15,9 @@ from gradio.events import api
 from assistant.accounts import User
 from assistant.core import Assistant
 from assistant.errors import AssistantError
+from assistant.proxyauth import TrustedProxy
 from assistant.ui import conversations as sidebar_ui
-from assistant.ui.auth import WebLogins, username_of
+from assistant.ui.auth import WebLogins, gradio_login_check, username_of
 from assistant.ui.chat import Turn, Turns, answer_and_save, answer_stream, conversation
 from assistant.ui.documents import build_documents_tab, summary
 from assistant.ui.feedback import build_feedback_row, wire_feedback
@@ -269,8 +270,12 @@ def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr
     the catalog has users or the settings have logins (`users`)."""
     settings = assistant.settings
     sidebar_ui.apply_retention_daily(assistant.conversations)
-    logins = WebLogins(assistant.accounts, users)
+    proxy = TrustedProxy.from_settings(settings)
+    logins = WebLogins(assistant.accounts, users, proxy)
     required = logins.required
+    # Behind a trusted SSO proxy the proxy signs users in: no login page (Gradio takes one or
+    # the other), and a request not from a proxy is a 401.
+    password_login = required and proxy is None
     demo = build_app(assistant, logins)
     # Bounded both ways (docs/deployment.md): a few answers at once on two cores, and a full
     # queue tells the user the server is busy instead of making them wait without end.
@@ -281,8 +286,9 @@ def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr
         path="/",
         server_name=settings.host,
         server_port=settings.port,
-        auth=logins.check if required else None,
-        auth_message=login_message(settings.ui_title) if required else None,
+        auth=gradio_login_check(logins) if password_login else None,
+        auth_dependency=logins.proxy_login if proxy is not None else None,
+        auth_message=login_message(settings.ui_title) if password_login else None,
         theme=theme(),
         css_paths=[ASSETS / "style.css"],
         footer_links=[],

@@ -10,11 +10,15 @@ new users apply without a restart.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fastapi import HTTPException
+
 from assistant.accounts import Accounts, User
+from assistant.errors import DirectoryUnavailableError
+from assistant.proxyauth import TrustedProxy, headers_of, peer_of
 from assistant.security import (
     AuthConfigError,
     check_hashes,
@@ -28,6 +32,7 @@ __all__ = [
     "NOBODY",
     "AuthConfigError",
     "WebLogins",
+    "gradio_login_check",
     "hash_password",
     "is_loopback",
     "load_users",
@@ -73,15 +78,34 @@ class WebLogins:
 
     accounts: Accounts
     logins: Mapping[str, str] = field(default_factory=dict)  # the settings' name -> hash
+    proxy: TrustedProxy | None = None  # then a trusted SSO proxy signs users in, not a form
+    # Who the proxy last said each name is (its groups come with every request).
+    _proxied: dict[str, User] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def required(self) -> bool:
         """Whether the chat asks for a login (decided when it is mounted)."""
-        return bool(self.logins) or self.accounts.any_users()
+        return bool(self.logins) or self.accounts.any_users() or self.proxy is not None
+
+    def proxy_login(self, request: object) -> str | None:
+        """Gradio's `auth_dependency` behind a trusted proxy: the name its header gives when
+        the request comes from one of `trusted_proxies`, else None (Gradio answers 401)."""
+        if self.proxy is None:
+            return None
+        identity = self.proxy.identity(peer_of(request), headers_of(request))
+        user = (
+            None if identity is None else self.accounts.proxy_user(identity.name, identity.groups)
+        )
+        if user is None:
+            return None
+        self._proxied[user.name] = user
+        return user.name
 
     def check(self, username: str, password: str) -> bool:
         """Gradio's login check: one scrypt hash per attempt, whoever the name is (an unknown
-        name is checked against a decoy), so timing does not tell which names exist."""
+        name is checked against a decoy), so timing does not tell which names exist. A name
+        the catalog does not have is checked by the directory, if one is configured
+        (DirectoryUnavailableError when it cannot be reached)."""
         encoded = self.logins.get(username)
         if encoded is not None and self.accounts.user(username) is None:
             return verify_password(password, encoded)
@@ -90,7 +114,13 @@ class WebLogins:
     def reader(self, username: str | None) -> User | None:
         """Who a request reads as: a catalog user, None (everything: a settings login, or a
         chat without logins on an index without users), or NOBODY (a removed user; anyone on
-        a chat mounted without logins once users exist)."""
+        a chat mounted without logins once users exist). Behind a trusted proxy: the user its
+        header named on this name's latest request."""
+        if self.proxy is not None:
+            seen = self._proxied.get(username or "")
+            if seen is None:
+                return NOBODY
+            return seen if seen.source == "proxy" else (self.accounts.user(seen.name) or NOBODY)
         if not username:
             return NOBODY if self.accounts.any_users() else None
         user = self.accounts.user(username)
@@ -103,6 +133,23 @@ class WebLogins:
         settings' logins, anyone on an open chat without users), never a member."""
         reader = self.reader(username)
         return reader is None or reader.admin
+
+
+def gradio_login_check(logins: WebLogins) -> Callable[[str, str], bool]:
+    """`logins.check` for Gradio's `/login`: a wrong password is Gradio's 400, an unreachable
+    directory a 503 whose detail the login page shows (assistant.ui.login)."""
+
+    def check(username: str, password: str) -> bool:
+        try:
+            return logins.check(username, password)
+        except DirectoryUnavailableError as exc:
+            raise HTTPException(
+                503,
+                detail=f"Cannot check your password: {exc}. Try again later "
+                "(accounts of this server's own catalog can still sign in).",
+            ) from None
+
+    return check
 
 
 def username_of(request: object) -> str | None:

@@ -2,11 +2,13 @@
 name kept after a wrong password.
 
 Gradio 6's login page is fixed: a "Login" heading, the `auth_message` (rendered as HTML), user
-name and password boxes; its page has no `<title>` until the app itself loads, and a failed
-try empties both boxes. The product name goes into the message; the tab title and the kept
-name come from a `<title>` and a small script added to the page's HTML by `LoginPage`. The
-script only watches the page's own POST to Gradio's `/login`: after a 400 it puts the name
-it sent back into the user name box (Gradio's own form still does the signing in).
+name and password boxes; its page has no `<title>` until the app itself loads, a failed try
+empties both boxes, and a failure other than a wrong password (HTTP 400) shows nothing. The
+product name goes into the message; the tab title, the kept name and other failures come from a
+`<title>` and a small script added to the page's HTML by `LoginPage`. The script only watches
+the page's own POST to Gradio's `/login`: after a 400 it puts the name it sent back into the
+user name box; after any other failure (a 503: the user directory cannot be reached) it shows
+the server's `detail` as an alert. Gradio's own form still does the signing in.
 """
 
 from __future__ import annotations
@@ -24,7 +26,28 @@ _KEEP_USERNAME = """<script>
     const response = await send(input, init);
     const url = new URL(typeof input === "string" ? input : input.url, location.href);
     const body = init && init.body;
-    if (response.status === 400 && /\\/login\\/?$/.test(url.pathname) && body instanceof FormData) {
+    const login = /\\/login\\/?$/.test(url.pathname) && body instanceof FormData;
+    if (login) {
+      const old = document.querySelector(".qa-login-error");
+      if (old) old.remove();
+    }
+    if (login && response.status !== 400 && !response.ok) {
+      // Not a wrong password (Gradio shows that): the server says what failed, e.g. the user
+      // directory cannot be reached. Gradio's own form shows nothing for these.
+      let detail = "Signing in failed (HTTP " + response.status + ").";
+      try {
+        const data = await response.clone().json();
+        if (data && typeof data.detail === "string") detail = data.detail;
+      } catch (error) {}
+      const product = document.querySelector(".qa-login-product");
+      const note = document.createElement("p");
+      note.className = "qa-login-error";
+      note.setAttribute("role", "alert");
+      note.textContent = detail;
+      if (product && product.parentElement) product.parentElement.after(note);
+      else document.body.prepend(note);
+    }
+    if (login && response.status === 400) {
       const name = String(body.get("username") || "");
       setTimeout(() => {
         const boxes = document.querySelectorAll("input[data-testid=textbox]");

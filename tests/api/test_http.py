@@ -6,6 +6,7 @@ import json
 import socket
 import subprocess
 import sys
+from base64 import b64encode
 from urllib.parse import urlparse
 
 import httpx
@@ -35,7 +36,12 @@ def chat_body(question: str = QUESTION, **more: object) -> dict[str, object]:
     ("headers", "code"),
     [
         ({}, "missing_api_key"),
-        ({"Authorization": f"Basic {API_KEY}"}, "missing_api_key"),
+        # Basic is a user's name and password (docs/api.md), never a key.
+        ({"Authorization": f"Basic {API_KEY}"}, "invalid_credentials"),
+        (
+            {"Authorization": "Basic " + b64encode(b"nobody:" + API_KEY.encode()).decode()},
+            "invalid_credentials",
+        ),
         ({"Authorization": "Bearer"}, "missing_api_key"),
         ({"Authorization": "Bearer qa-wrong-key-0000000000000"}, "invalid_api_key"),
         ({"Authorization": f"Bearer {API_KEY}x"}, "invalid_api_key"),

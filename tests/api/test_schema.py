@@ -65,8 +65,9 @@ def test_schema_documents_the_stream_and_the_key(api_server: Server) -> None:
     assert "text/event-stream" in content
     assert chat["x-stream-chunk"]["$ref"] == "#/components/schemas/ChatCompletionChunk"
     assert "ChatCompletionChunk" in schema["components"]["schemas"]
-    assert chat["security"] == [{"ApiKey": []}]
+    assert chat["security"] == [{"ApiKey": []}, {"Password": []}]  # either one
     assert schema["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
+    assert schema["components"]["securitySchemes"]["Password"]["scheme"] == "basic"
     assert "security" not in schema["paths"]["/healthz"]["get"]
     for status in ("400", "401", "413", "422", "503"):
         assert chat["responses"][status]["content"]["application/json"]["schema"]["$ref"]

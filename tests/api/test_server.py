@@ -35,9 +35,9 @@ def test_api_alone_without_an_index_says_so(tmp_path: Path) -> None:
         assert root.status_code == 404
         assert root.json()["error"]["code"] == "not_found"
         schema = httpx.get(f"{url}/openapi.json", timeout=60).json()
-        # The bearer scheme is always documented: once a user exists (docs/teams.md), every
-        # request needs a key; until then a request without one is answered, as above.
-        assert schema["paths"]["/v1/ask"]["post"]["security"] == [{"ApiKey": []}]
+        # The bearer scheme (and a user's password) is always documented: once a user exists
+        # (docs/teams.md), every request needs one; until then a request without is answered.
+        assert schema["paths"]["/v1/ask"]["post"]["security"] == [{"ApiKey": []}, {"Password": []}]
 
 
 def test_api_keys_from_a_toml_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
