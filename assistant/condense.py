@@ -34,6 +34,13 @@ _AUXILIARIES = {"do", "does", "did", "is", "are", "was", "were", "has", "have", 
 _PRONOUN = re.compile(
     r"\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|there)\b", re.IGNORECASE
 )
+# "there" beside a form of "be" says something exists or is present ("Is there a way",
+# "if the file isn't there"): it points at no place.
+_EXISTENTIAL_THERE = re.compile(
+    r"\b(?:is|are|was|were|be|been|isn['’]t|aren['’]t|wasn['’]t|weren['’]t)(?:\s+not)?\s+there\b"
+    r"|\bthere(?:['’]s|\s+(?:is|are|was|were|be|been|isn['’]t|aren['’]t|wasn['’]t|weren['’]t)\b)",
+    re.IGNORECASE,
+)
 _DEMONSTRATIVE = re.compile(r"\b(this|that|these|those)\b(?=\s*(?:[?.!,;:]|$|\s+(\w+)))", re.I)
 # "those pilots", "this setting", "that directive" (but not "the setting that controls").
 _NOT_STOPWORD = r"(?!(?:" + "|".join(sorted(STOPWORDS)) + r")\b)([a-z][\w-]*)"
@@ -42,7 +49,8 @@ _DETERMINER = re.compile(
     + _NOT_STOPWORD
     + r"|\bthat\s+"
     + _NOT_STOPWORD
-    + r"(?=\s*(?:[?.!,;:]|$|\s+(?:to|for|in|on|do|does|did|is|are|was|were|need|needs)\b))",
+    + r"(?=\s*(?:[?.!,;:]|$|\s+(?:to|for|in|on|do|does|did|is|are|was|were|need|needs|has|have"
+    r"|will|can|(?:is|are|was|were|do|does|did|has|have|wo|ca)n['’]t)\b))",
     re.IGNORECASE,
 )
 _CONTINUATION = re.compile(
@@ -60,6 +68,18 @@ FRAGMENT_TERMS = 3
 # A scenario's asking sentence this short, without a question word, asks nothing of its own.
 ELLIPTICAL_ASK_WORDS = 3
 MAX_PHRASE_WORDS = 6
+
+
+def _pronoun(text: str) -> re.Match[str] | None:
+    """The first pronoun of a text that points back (not an existential "there")."""
+    existential = [m.span() for m in _EXISTENTIAL_THERE.finditer(text)]
+    for match in _PRONOUN.finditer(text):
+        if match.group(1).lower() == "there" and any(
+            s <= match.start() < e for s, e in existential
+        ):
+            continue
+        return match
+    return None
 
 
 def needs_context(question: str) -> bool:
@@ -87,7 +107,7 @@ def _elliptical_ask(question: str) -> bool:
 
 def refers_back(question: str) -> bool:
     """Whether a text points back at something said before it ("it", "they", "that one")."""
-    if _PRONOUN.search(question) or _DETERMINER.search(question):
+    if _pronoun(question) or _DETERMINER.search(question):
         return True
     for match in _DEMONSTRATIVE.finditer(question):
         following = match.group(2)
@@ -122,7 +142,7 @@ def condense(question: str, history: Sequence[Message]) -> str:
         return _merge(previous, fragment)
     asked = focus_clause(previous)
     subject, predicate = _subject_and_predicate(asked)
-    pronoun = _PRONOUN.search(question)
+    pronoun = _pronoun(question)
     if subject.endswith("s") and pronoun and pronoun.group(1).lower() in ("it", "its"):
         # "it" cannot be "the tech giants": it is what the previous question asked about.
         subject = topic_phrase(predicate)
@@ -256,7 +276,7 @@ def _is_name(word: str, position: int) -> bool:
 
 def _replace_reference(question: str, phrase: str) -> tuple[str, int]:
     """Replace the first back-reference of the question with the phrase."""
-    match = _PRONOUN.search(question)
+    match = _pronoun(question)
     determiner = _DETERMINER.search(question)
     if determiner is not None and (match is None or determiner.start() < match.start()):
         noun = determiner.group(1) or determiner.group(2)

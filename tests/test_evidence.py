@@ -276,3 +276,27 @@ def test_a_contracted_it_is_resolved_with_its_verb(question: str, standalone: st
     assert rewritten.endswith(standalone)
     assert "'s" not in rewritten
     assert "’s" not in rewritten
+
+
+@pytest.mark.parametrize(
+    ("question", "standalone"),
+    [
+        ("Is there a way to make it faster?", "Is there a way to make the option faster?"),
+        ("Are there limits on it?", "Are there limits on the option?"),
+        ("Can I still use it there?", "Can I still use the option there?"),
+        (
+            "What happens on a build machine where that directory isn't there?",
+            "What happens on a build machine where the directory of the option isn't there?",
+        ),
+    ],
+)
+def test_there_beside_a_form_of_be_points_at_no_place(question: str, standalone: str) -> None:
+    history = one_turn("Which option can pull files from anywhere?", "force-include [1].")
+    assert condense(question, history) == standalone
+
+
+def test_a_question_whose_only_there_is_existential_is_left_alone() -> None:
+    history = one_turn("Which option can pull files from anywhere?", "force-include [1].")
+    question = "Is there an offline installer?"
+    assert not needs_context(question)
+    assert condense(question, history) == question
