@@ -277,9 +277,8 @@ class Ingestor:
             self.recover()
             self.catalog.remove_document(doc_id)
             self._collect_garbage()
-            path = Path(record.path)
-            if path.parent == Path(os.path.abspath(self.settings.uploads_dir)):
-                path.unlink(missing_ok=True)
+            if self.settings.is_upload(record.path):
+                Path(record.path).unlink(missing_ok=True)
             return record
 
     @contextmanager

@@ -282,6 +282,11 @@ class Settings(BaseSettings):
         """Where the web UI saves uploaded documents before indexing them."""
         return self.data_dir / "uploads"
 
+    def is_upload(self, path: str | Path) -> bool:
+        """Whether an indexed file (its absolute path, as the catalog records it) is an upload
+        saved by the web UI."""
+        return Path(path).parent == Path(os.path.abspath(self.uploads_dir))
+
     # -- HTTP API (`assistant serve`: /v1 and /healthz; docs/api.md) -----------------------
     api_keys: dict[str, SecretStr] = Field(
         default_factory=dict,
