@@ -1,5 +1,6 @@
 """The Documents tab's table: a reader's documents, searched and sorted, drawn as an HTML table
-that a phone shows as one card a document, each with Preview and (for admins) Delete.
+that a phone shows as one card a document, each with Preview and (for admins) Delete, and the
+question a Delete asks first.
 
 Every value is HTML-escaped; a row names its document by catalog id only (the browser sends
 the id back, never a path) and its file by `SourceNames`.
@@ -15,6 +16,7 @@ from html import escape
 from assistant.accounts import User
 from assistant.catalog import DocumentRecord
 from assistant.core import Assistant
+from assistant.settings import Settings
 from assistant.ui.names import SourceNames
 
 MAX_ROWS = 500  # drawn at once; a search finds the others
@@ -104,6 +106,22 @@ def table_html(
         f"<tbody>{body}</tbody></table></div>"
     )
     return "".join(lines)
+
+
+def delete_question(record: DocumentRecord, settings: Settings) -> str:
+    """The confirmation asked before a document is deleted: what goes, and what stays."""
+    name = escape(SourceNames(settings)(record.source))
+    if settings.is_upload(record.path):
+        after = "The uploaded file is deleted too."
+    else:
+        after = (
+            "Its file stays in the document folder: the next re-index or sync indexes it again "
+            "unless the file is removed there."
+        )
+    return (
+        f"<p><b>Delete “{escape(record.title)}” ({name})?</b> It leaves the index and no "
+        f"answer cites it again. {after}</p>"
+    )
 
 
 def size_text(size: int) -> str:

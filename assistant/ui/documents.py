@@ -17,7 +17,6 @@ import gradio as gr
 
 from assistant.accounts import User
 from assistant.atomic import atomic_writer
-from assistant.catalog import DocumentRecord
 from assistant.core import Assistant
 from assistant.errors import AssistantError, IndexBusyError, LoadError
 from assistant.ingest import ProgressCallback
@@ -26,7 +25,7 @@ from assistant.loaders.ocr import NeedsOcrError
 from assistant.settings import Settings
 from assistant.types import FailedFile, IngestReport
 from assistant.ui.auth import WebLogins, username_of
-from assistant.ui.doctable import DEFAULT_SORT, SORTS, render_table
+from assistant.ui.doctable import DEFAULT_SORT, SORTS, delete_question, render_table
 from assistant.ui.names import SourceNames
 
 ASSETS = Path(__file__).parent / "assets"
@@ -173,22 +172,6 @@ def error_html(exc: AssistantError) -> str:
     return f'<div class="qa-status qa-status-error" role="alert">{escape(message)}</div>'
 
 
-def delete_question(record: DocumentRecord, settings: Settings) -> str:
-    """The confirmation asked before a document is deleted: what goes, and what stays."""
-    name = escape(SourceNames(settings)(record.source))
-    if settings.is_upload(record.path):
-        after = "The uploaded file is deleted too."
-    else:
-        after = (
-            "Its file stays in the document folder: the next re-index or sync indexes it again "
-            "unless the file is removed there."
-        )
-    return (
-        f"<p><b>Delete “{escape(record.title)}” ({name})?</b> It leaves the index and no "
-        f"answer cites it again. {after}</p>"
-    )
-
-
 @dataclass
 class DocumentsTab:
     """The tab's components that others update, and the events that change the index.
@@ -303,10 +286,9 @@ def build_documents_tab(assistant: Assistant, logins: WebLogins) -> DocumentsTab
         progress: gr.Progress = _PROGRESS,
     ) -> tuple[Any, ...]:
         username = username_of(request)
-        listed = refresh(username, query, order)[:2]
         try:
             if not logins.may_change_index(username):
-                return (*listed, error_html(_NOT_ALLOWED))
+                return (*refresh(username, query, order)[:2], error_html(_NOT_ALLOWED))
             report, rejected = ingest_uploads(
                 assistant, files or [], ingest_progress(progress, names)
             )

@@ -9,10 +9,15 @@ import pytest
 
 from assistant import Assistant
 from assistant.errors import IndexBusyError
-from assistant.ui.doctable import DocumentRow, document_rows, select_rows, table_html
+from assistant.ui.doctable import (
+    DocumentRow,
+    delete_question,
+    document_rows,
+    select_rows,
+    table_html,
+)
 from assistant.ui.documents import (
     allowed_suffixes,
-    delete_question,
     error_html,
     ingest_uploads,
     reindex_targets,
