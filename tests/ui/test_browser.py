@@ -244,6 +244,7 @@ def test_phone_width_layout(page: Any, viewport: dict[str, int]) -> None:
     assert page.evaluate("document.documentElement.scrollHeight") > 844  # the page scrolls
     assert on_screen(page.locator("#qa-chat [data-testid=user]").last)
     assert on_screen(message.locator(".qa-text"))
+    assert page.locator(".toast-body").count() == 0  # no error at load (a heading-less upload)
     screenshot(page, "phone-chat")
     message.locator(".qa-text a.qa-cite").first.click()
     page.locator("#qa-viewer mark.qa-quote").wait_for()
