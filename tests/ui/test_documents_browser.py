@@ -110,4 +110,5 @@ def test_documents_are_cards_at_a_phone_width(page: Any, viewport: dict[str, int
     size = preview.bounding_box()
     assert size["width"] >= 44
     assert size["height"] >= 44
+    card.scroll_into_view_if_needed()
     screenshot(page, "phone-documents")
