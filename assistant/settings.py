@@ -171,6 +171,11 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    def is_upload(self, path: str | Path) -> bool:
+        """Whether an indexed file (its absolute path, as the catalog records it) is an upload
+        saved by the web UI."""
+        return Path(path).parent == Path(os.path.abspath(self.uploads_dir))
+
     @property
     def document_folders(self) -> list[Path]:
         """What `ingest` and `sync` read by default: `sources`, then each `collection_folders`
@@ -281,11 +286,6 @@ class Settings(BaseSettings):
     def uploads_dir(self) -> Path:
         """Where the web UI saves uploaded documents before indexing them."""
         return self.data_dir / "uploads"
-
-    def is_upload(self, path: str | Path) -> bool:
-        """Whether an indexed file (its absolute path, as the catalog records it) is an upload
-        saved by the web UI."""
-        return Path(path).parent == Path(os.path.abspath(self.uploads_dir))
 
     # -- HTTP API (`assistant serve`: /v1 and /healthz; docs/api.md) -----------------------
     api_keys: dict[str, SecretStr] = Field(
