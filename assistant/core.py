@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from assistant.collections import CollectionInfo, restrict
 from assistant.condense import condense
 from assistant.conversations import ConversationStore, mentions_all, withhold_unreadable
 from assistant.embedding import Embedder
-from assistant.errors import BadQuestionError, IndexMissingError, QualityError
+from assistant.errors import AccountError, BadQuestionError, IndexMissingError, QualityError
 from assistant.indexlock import ingest_running
 from assistant.questionlog import QuestionLog, new_entry
 from assistant.retrieval import HybridRetriever, Retrieval
@@ -40,7 +41,7 @@ from assistant.types import (
 
 if TYPE_CHECKING:  # ingest (and every loader) is imported by the first ingest, not by a question
     from assistant.evaluation.golden import GoldenItem
-    from assistant.ingest import ProgressCallback
+    from assistant.ingest import Ingestor, ProgressCallback
     from assistant.quality import QualityReport
 
 # What a question never needs and a terminal or page may act on. Terminal escape sequences
@@ -125,13 +126,8 @@ class Assistant:
         of this run into that collection (default: the settings' `collection_folders`, else
         where each file already is, else `default`).
         """
-        from assistant.ingest import Ingestor
-
         targets = [Path(p) for p in paths] if paths else self.settings.document_folders
-        ingestor = Ingestor(self.settings, self.catalog, self.store, self.embedder)
-        with self._lock:
-            self._ingesting += 1
-        try:
+        with self._writing() as ingestor:
             return ingestor.run(
                 targets,
                 rebuild=rebuild,
@@ -139,6 +135,32 @@ class Assistant:
                 on_progress=on_progress,
                 collection=collection,
             )
+
+    def delete_document(self, doc_id: str, user: User | None = None) -> DocumentRecord | None:
+        """Take a document out of the index, so that no answer cites it again; an upload (a
+        file in `uploads_dir`) loses its saved file too, so a re-index does not bring it back.
+
+        Only admins delete (`user` None: a trusted caller); a member gets AccountError.
+        Returns the removed document's record, None when there is no such document. A file
+        in a document folder stays there: the next sync or re-index indexes it again.
+        """
+        if user is not None and not user.admin:
+            raise AccountError("only administrators delete documents")
+        if not self.catalog.exists():
+            return None
+        with self._writing() as ingestor:
+            return ingestor.remove(doc_id)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Ingestor]:
+        """An ingestor for one write to the index, counted as this process's own write."""
+        from assistant.ingest import Ingestor
+
+        ingestor = Ingestor(self.settings, self.catalog, self.store, self.embedder)
+        with self._lock:
+            self._ingesting += 1
+        try:
+            yield ingestor
         finally:
             # Our own writes are already visible to our vector reader.
             generation = self.catalog.generation() if self.catalog.exists() else None

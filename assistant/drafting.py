@@ -124,7 +124,7 @@ def heading_drafts(source: str, text: str, headings: tuple[Heading, ...]) -> Ite
     configure log rotation?", "How to reset a password" -> "How do I reset a password?", and
     headings that already are questions. Other headings (topics, numbers) make none."""
     vocabulary = set(words(text.lower()))
-    ends = [h.offset for h in headings[1:]] + [len(text)]
+    ends = [h.offset for h in headings[1:]] + [len(text)] if headings else []
     for heading, end in zip(headings, ends, strict=True):
         if heading.kind != "heading":
             continue

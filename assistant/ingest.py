@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -260,6 +261,29 @@ class Ingestor:
             check_name(collection)
         started = time.perf_counter()
         self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+        with self._writing():
+            return self._run(
+                paths, rebuild, progress, base or Path.cwd(), started, on_progress, collection
+            )
+
+    def remove(self, doc_id: str) -> DocumentRecord | None:
+        """Take one document out of the index (its vectors too), under the writer lock; an
+        upload (a file in `uploads_dir`) loses its saved file, so a re-index does not bring it
+        back. Returns the removed record (None: no such document)."""
+        with self._writing():
+            record = self.catalog.document(doc_id)
+            if record is None:
+                return None
+            self.recover()
+            self.catalog.remove_document(doc_id)
+            self._collect_garbage()
+            if self.settings.is_upload(record.path):
+                Path(record.path).unlink(missing_ok=True)
+            return record
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the index's writer lock (IndexBusyError after `ingest_lock_timeout`)."""
         lock = writer_lock(self.settings.index_dir)
         try:
             lock.acquire(timeout=self.settings.ingest_lock_timeout)
@@ -268,9 +292,7 @@ class Ingestor:
                 f"another ingest is writing to {self.settings.index_dir}; try again when it ends"
             ) from exc
         try:
-            return self._run(
-                paths, rebuild, progress, base or Path.cwd(), started, on_progress, collection
-            )
+            yield
         finally:
             lock.release()
 

@@ -172,6 +172,11 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    def is_upload(self, path: str | Path) -> bool:
+        """Whether an indexed file (its absolute path, as the catalog records it) is an upload
+        saved by the web UI."""
+        return Path(path).parent == Path(os.path.abspath(self.uploads_dir))
+
     @property
     def document_folders(self) -> list[Path]:
         """What `ingest` and `sync` read by default: `sources`, then each `collection_folders`

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from filelock import FileLock
 
 from assistant import Assistant
 from assistant.chunking import CHUNKER_VERSION
@@ -47,6 +48,38 @@ def test_incremental_add_modify_delete(corpus: Path, fresh_index: Path) -> None:
     passages = assistant.retrieve("What does the canteen serve on Thursday?", k=20).passages
     assert all("pierogi" not in p.text for p in passages)
     assert removed.chunks == assistant.store.count() == assistant.catalog.chunk_count()
+
+
+def test_a_deleted_document_leaves_every_answer(corpus: Path, fresh_index: Path) -> None:
+    from assistant.errors import AccountError, IndexBusyError
+
+    (corpus / "notes.md").write_text(
+        "# Canteen\n\nThe staff canteen serves pierogi every Thursday.\n", encoding="utf-8"
+    )
+    assistant = Assistant(make_settings(fresh_index, ingest_lock_timeout=0.2))
+    assistant.ingest([corpus])
+    notes = next(r for r in assistant.documents() if r.source.endswith("notes.md"))
+    assert "pierogi" in assistant.ask("What does the canteen serve on Thursday?").text
+
+    member = assistant.accounts.add_user("mia", "a long password")
+    with pytest.raises(AccountError, match="only administrators"):
+        assistant.delete_document(notes.doc_id, member)
+    with FileLock(str(fresh_index / "ingest.lock")), pytest.raises(IndexBusyError):
+        assistant.delete_document(notes.doc_id)  # an ingest holds the index: nothing lost
+    assert notes.doc_id in {r.doc_id for r in assistant.documents()}
+
+    admin = assistant.accounts.add_user("ada", "a long password", admin=True)
+    assert assistant.delete_document(notes.doc_id, admin) == notes
+    assert notes.doc_id not in {r.doc_id for r in assistant.documents()}
+    assert assistant.document_text(notes.doc_id) is None
+    answer = assistant.ask("What does the canteen serve on Thursday?")
+    assert "pierogi" not in answer.text
+    assert all(c.doc_id != notes.doc_id for c in answer.citations)
+    passages = assistant.retrieve("canteen pierogi Thursday", k=20).passages
+    assert all("pierogi" not in p.text for p in passages)
+    assert assistant.store.count() == assistant.catalog.chunk_count()
+    assert (corpus / "notes.md").exists()  # a document folder's file is not the chat's to delete
+    assert assistant.delete_document(notes.doc_id) is None  # already gone
 
 
 def test_bad_files_are_reported_and_the_index_survives(corpus: Path, fresh_index: Path) -> None:
@@ -137,8 +170,6 @@ def test_interrupted_write_is_repaired(corpus: Path, fresh_index: Path) -> None:
 
 
 def test_second_ingest_waits_for_the_lock(corpus: Path, fresh_index: Path) -> None:
-    from filelock import FileLock
-
     from assistant.errors import IndexBusyError
 
     settings = make_settings(fresh_index, ingest_lock_timeout=0.2)

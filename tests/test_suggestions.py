@@ -142,3 +142,8 @@ def test_task_questions_from_headings(title: str, question: str | None) -> None:
 )
 def test_reads_well(question: str, ok: bool) -> None:
     assert reads_well(question) is ok
+
+
+def test_a_document_without_headings_drafts_no_task_question() -> None:
+    # (It raised "zip() argument 2 is longer than argument 1", shown on every page load.)
+    assert list(heading_drafts("notes.txt", "Drill notes.\nThe code is 4711.\n", ())) == []

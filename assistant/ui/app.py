@@ -25,7 +25,14 @@ from assistant.ui.guard import NoRemoteFiles, SecurityHeaders, blocked_paths
 from assistant.ui.login import LoginPage, login_message
 from assistant.ui.names import SourceNames
 from assistant.ui.quality import build_quality_tab
-from assistant.ui.viewer import SourceRef, render_empty, render_problem, render_source
+from assistant.ui.viewer import (
+    DOC_ID,
+    SourceRef,
+    render_document,
+    render_empty,
+    render_problem,
+    render_source,
+)
 
 ASSETS = Path(__file__).parent / "assets"
 QUESTION_HINT = "Ask a question about the documents…"
@@ -133,7 +140,7 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
                 chatbot.examples = None  # none in the page's static config
                 gr.HTML(
                     '<div class="qa-counter" aria-live="polite"></div>',
-                    js_on_load=_scripts("input.js", "feedback.js", "a11y.js"),
+                    js_on_load=_scripts("input.js", "feedback.js", "a11y.js", "phone.js"),
                     elem_id="qa-counter",
                     limit=settings.max_question_chars,
                 )
@@ -151,6 +158,18 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
             return render_source(document, ref, names), gr.Sidebar(open=True)
 
         viewer.cite(show_source, None, [viewer, sidebar], api_visibility="private")
+
+        def show_document(evt: gr.EventData, request: gr.Request) -> tuple[str, Any]:
+            """The Documents tab's Preview: the whole text of a document the reader may read."""
+            doc_id = str((getattr(evt, "_data", None) or {}).get("doc", ""))
+            if not DOC_ID.fullmatch(doc_id):
+                return render_problem("That document link is not valid."), gr.Sidebar(open=True)
+            document = assistant.document_text(doc_id, reader(request))
+            return render_document(document, names), gr.Sidebar(open=True)
+
+        documents.table.preview_document(
+            show_document, None, [viewer, sidebar], api_visibility="private"
+        )
 
         wire_feedback(feedback, chatbot, turns, settings)
 

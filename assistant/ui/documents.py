@@ -1,4 +1,5 @@
-"""The Documents tab: what is indexed, uploading new files and re-indexing, with progress."""
+"""The Documents tab: what is indexed (searched, sorted, previewed, deleted), uploading new files
+and re-indexing, with progress."""
 
 from __future__ import annotations
 
@@ -17,40 +18,24 @@ import gradio as gr
 from assistant.accounts import User
 from assistant.atomic import atomic_writer
 from assistant.core import Assistant
-from assistant.errors import AssistantError, LoadError
+from assistant.errors import AssistantError, IndexBusyError, LoadError
 from assistant.ingest import ProgressCallback
 from assistant.loaders import SUPPORTED_SUFFIXES, load_document
 from assistant.loaders.ocr import NeedsOcrError
 from assistant.settings import Settings
 from assistant.types import FailedFile, IngestReport
 from assistant.ui.auth import WebLogins, username_of
+from assistant.ui.doctable import DEFAULT_SORT, SORTS, delete_question, render_table
 from assistant.ui.names import SourceNames
 
+ASSETS = Path(__file__).parent / "assets"
 _PROGRESS = gr.Progress()  # Gradio swaps in a per-call tracker for a Progress default
-COLUMNS = ["Title", "Source", "Type", "Chunks", "Size", "Last indexed"]
 _UNSAFE = re.compile(r"[^\w.\- ()+,]+")
 
 
 def allowed_suffixes() -> list[str]:
     """File name endings an upload may have (those with a loader)."""
     return sorted(SUPPORTED_SUFFIXES)
-
-
-def document_rows(assistant: Assistant, user: User | None = None) -> list[list[Any]]:
-    """One table row per indexed document `user` may read, newest first."""
-    records = sorted(assistant.documents(user), key=lambda r: r.ingested_at, reverse=True)
-    names = SourceNames(assistant.settings)
-    return [
-        [
-            record.title,
-            names(record.source),
-            record.format,
-            record.chunks,
-            _size(record.size),
-            datetime.fromtimestamp(record.ingested_at).strftime("%Y-%m-%d %H:%M"),
-        ]
-        for record in records
-    ]
 
 
 def summary(assistant: Assistant, user: User | None = None) -> str:
@@ -179,8 +164,12 @@ def report_html(
 
 
 def error_html(exc: AssistantError) -> str:
-    """A failed operation, e.g. another ingest holding the index."""
-    return f'<div class="qa-status qa-status-error" role="alert">{escape(str(exc))}</div>'
+    """A failed operation, e.g. another ingest holding the index (said without the index's
+    place on the server)."""
+    message = str(exc)
+    if isinstance(exc, IndexBusyError):
+        message = "Another ingest is updating the index; try again when it ends."
+    return f'<div class="qa-status qa-status-error" role="alert">{escape(message)}</div>'
 
 
 @dataclass
@@ -189,12 +178,14 @@ class DocumentsTab:
 
     `refresh(username)` gives the `outputs` (table, count, status) for that user and
     `controls(username)` the `control_outputs` (upload and re-index shown or hidden, the notes).
+    `table` fires `preview_document` with the `doc` id of a Preview button clicked.
     """
 
     outputs: list[Any]
-    refresh: Callable[[str | None], tuple[Any, ...]]
+    refresh: Callable[..., tuple[Any, ...]]
     control_outputs: list[Any]
     controls: Callable[[str | None], tuple[Any, ...]]
+    table: gr.HTML
     changes: list[Any] = field(default_factory=list)
 
 
@@ -202,16 +193,20 @@ def build_documents_tab(assistant: Assistant, logins: WebLogins) -> DocumentsTab
     """Lay out the tab inside the current Blocks context and wire its events.
 
     Everyone sees the documents they may read, filled in when the page loads (nothing about
-    the documents is in the page's static config). Uploading and re-indexing change what
-    everyone reads: they are for whoever reads everything (`WebLogins.may_change_index`);
-    members see the list only, and the handlers refuse them too.
+    the documents is in the page's static config), and may search, sort and preview them.
+    Uploading, re-indexing and deleting change what everyone reads: they are for whoever
+    reads everything (`WebLogins.may_change_index`); members see the list only, and the
+    handlers refuse them too. A read-only server (neither upload nor re-index) deletes nothing.
     """
     settings = assistant.settings
     names = SourceNames(settings)
+    deletable = settings.ui_allow_upload or settings.ui_allow_reindex
 
-    def refresh(username: str | None) -> tuple[Any, ...]:
+    def refresh(username: str | None, query: str = "", sort: str = DEFAULT_SORT) -> tuple[Any, ...]:
         user = logins.reader(username)
-        return document_rows(assistant, user), summary(assistant, user), ""
+        may_delete = deletable and logins.may_change_index(username)
+        html = render_table(assistant, user, query or "", sort, may_delete)
+        return html, summary(assistant, user), ""
 
     open_to_all = not logins.required  # the build-time state, until the page loads
     with gr.Row(equal_height=True, elem_classes=["qa-doc-bar"]):
@@ -243,70 +238,148 @@ def build_documents_tab(assistant: Assistant, logins: WebLogins) -> DocumentsTab
         _notes(settings, upload is not None, reindex is not None), elem_id="qa-doc-notes"
     )
     status = gr.HTML(elem_id="qa-ingest-status")
-    table = gr.Dataframe(
-        value=[],
-        headers=COLUMNS,
-        datatype=["str", "str", "str", "number", "str", "str"],
-        column_widths=["32%", "30%", "8%", "9%", "9%", "12%"],
-        interactive=False,
-        wrap=True,
-        max_height=560,
+    with gr.Row(equal_height=True, elem_classes=["qa-doc-bar"]):
+        search = gr.Textbox(
+            label="Search documents",
+            placeholder="Title, file or type",
+            max_lines=1,
+            scale=3,
+            min_width=200,
+            elem_id="qa-doc-search",
+        )
+        sort = gr.Dropdown(
+            list(SORTS),
+            value=DEFAULT_SORT,
+            label="Sort by",
+            scale=1,
+            min_width=160,
+            elem_id="qa-doc-sort",
+        )
+    with gr.Column(visible=False, elem_id="qa-doc-confirm") as confirm_row:
+        confirm_text = gr.HTML("")
+        with gr.Row():
+            confirm = gr.Button(
+                "Delete", variant="stop", size="sm", min_width=80, elem_id="qa-doc-delete"
+            )
+            cancel = gr.Button("Cancel", size="sm", min_width=80, elem_id="qa-doc-cancel")
+    pending = gr.State(None)  # the document id whose deletion awaits confirmation
+    table = gr.HTML(
+        "",
+        js_on_load=(ASSETS / "documents.js").read_text(encoding="utf-8"),
         elem_id="qa-documents",
-        show_label=False,
     )
     buttons = [button for button in (upload, reindex) if button is not None]
+    shown = [search, sort]  # what the table is searched for and sorted by, for every refresh
 
     def controls(username: str | None) -> tuple[Any, ...]:
         allowed = logins.may_change_index(username)
         note = _notes(settings, upload is not None, reindex is not None)
         if buttons and not allowed:
-            note = "Only administrators upload and re-index documents."
+            note = "Only administrators upload, re-index and delete documents."
         return (*(gr.update(visible=allowed) for _ in buttons), note)
 
     def on_upload(
-        files: list[str] | None, request: gr.Request, progress: gr.Progress = _PROGRESS
+        files: list[str] | None,
+        query: str,
+        order: str,
+        request: gr.Request,
+        progress: gr.Progress = _PROGRESS,
     ) -> tuple[Any, ...]:
         username = username_of(request)
         try:
             if not logins.may_change_index(username):
-                return (*refresh(username)[:2], error_html(_NOT_ALLOWED))
+                return (*refresh(username, query, order)[:2], error_html(_NOT_ALLOWED))
             report, rejected = ingest_uploads(
                 assistant, files or [], ingest_progress(progress, names)
             )
-            return (*refresh(username)[:2], report_html(report, names, rejected))
+            return (*refresh(username, query, order)[:2], report_html(report, names, rejected))
         except AssistantError as exc:
-            return (*refresh(username)[:2], error_html(exc))
+            return (*refresh(username, query, order)[:2], error_html(exc))
         finally:
             # Gradio's temporary copies (in its upload folder, which its file route serves):
             # a kept document lives on in the uploads folder, a refused one should not linger.
             for name in files or []:
                 Path(name).unlink(missing_ok=True)
 
-    def on_reindex(request: gr.Request, progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
+    def on_reindex(
+        query: str, order: str, request: gr.Request, progress: gr.Progress = _PROGRESS
+    ) -> tuple[Any, ...]:
         username = username_of(request)
         try:
             if not logins.may_change_index(username):
-                return (*refresh(username)[:2], error_html(_NOT_ALLOWED))
+                return (*refresh(username, query, order)[:2], error_html(_NOT_ALLOWED))
             report = assistant.ingest(
                 reindex_targets(settings), on_progress=ingest_progress(progress, names)
             )
-            return (*refresh(username)[:2], report_html(report, names))
+            return (*refresh(username, query, order)[:2], report_html(report, names))
         except AssistantError as exc:
-            return (*refresh(username)[:2], error_html(exc))
+            return (*refresh(username, query, order)[:2], error_html(exc))
 
-    def on_refresh(request: gr.Request) -> tuple[Any, ...]:
-        return refresh(username_of(request))
+    def on_refresh(query: str, order: str, request: gr.Request) -> tuple[Any, ...]:
+        return refresh(username_of(request), query, order)
 
-    tab = DocumentsTab([table, count, status], refresh, [*buttons, notes], controls)
+    def on_search(query: str, order: str, request: gr.Request) -> str:
+        return str(refresh(username_of(request), query, order)[0])
+
+    def on_ask_delete(evt: gr.EventData, request: gr.Request) -> tuple[Any, ...]:
+        username = username_of(request)
+        hidden = gr.Column(visible=False)
+        if not logins.may_change_index(username):
+            return None, hidden, "", error_html(_NOT_ALLOWED)
+        doc_id = str((getattr(evt, "_data", None) or {}).get("doc", ""))
+        user = logins.reader(username)
+        record = next((r for r in assistant.documents(user) if r.doc_id == doc_id), None)
+        if record is None:
+            return None, hidden, "", error_html(_GONE)
+        return doc_id, gr.Column(visible=True), delete_question(record, settings), ""
+
+    def on_delete(
+        doc_id: str | None, query: str, order: str, request: gr.Request
+    ) -> tuple[Any, ...]:
+        username = username_of(request)
+        done: tuple[Any, ...] = (None, gr.Column(visible=False))
+        try:
+            if not logins.may_change_index(username):
+                raise _NOT_ALLOWED
+            removed = assistant.delete_document(doc_id, logins.reader(username)) if doc_id else None
+        except AssistantError as exc:  # nothing was deleted: the list stays as it was
+            return (*refresh(username, query, order)[:2], error_html(exc), *done)
+        if removed is None:
+            return (*refresh(username, query, order)[:2], error_html(_GONE), *done)
+        note = (
+            '<div class="qa-status qa-status-ok" role="status">Deleted '
+            f"“{escape(removed.title)}” ({escape(names(removed.source))}).</div>"
+        )
+        return (*refresh(username, query, order)[:2], note, *done)
+
+    tab = DocumentsTab([table, count, status], refresh, [*buttons, notes], controls, table)
+    private: dict[str, Any] = {"api_visibility": "private"}
     if upload is not None:
-        tab.changes.append(upload.upload(on_upload, upload, tab.outputs, api_visibility="private"))
+        tab.changes.append(upload.upload(on_upload, [upload, *shown], tab.outputs, **private))
     if reindex is not None:
-        tab.changes.append(reindex.click(on_reindex, None, tab.outputs, api_visibility="private"))
-    tab.changes.append(reload.click(on_refresh, None, tab.outputs, api_visibility="private"))
+        tab.changes.append(reindex.click(on_reindex, shown, tab.outputs, **private))
+    tab.changes.append(reload.click(on_refresh, shown, tab.outputs, **private))
+    search.change(on_search, shown, table, trigger_mode="always_last", **private)
+    sort.change(on_search, shown, table, **private)
+    if deletable:  # else not even registered: no API call reaches it
+        table.delete_document(
+            on_ask_delete, None, [pending, confirm_row, confirm_text, status], **private
+        ).then(None, js=_FOCUS_CANCEL)
+        tab.changes.append(
+            confirm.click(
+                on_delete, [pending, *shown], [*tab.outputs, pending, confirm_row], **private
+            )
+        )
+    cancel.click(lambda: (None, gr.Column(visible=False)), None, [pending, confirm_row], **private)
     return tab
 
 
-_NOT_ALLOWED = AssistantError("only administrators upload and re-index documents")
+# The confirmation shows above the table: bring it into view, ready to be answered.
+_FOCUS_CANCEL = """() => { const row = document.querySelector('#qa-doc-confirm');
+  if (row) { row.scrollIntoView({block: 'nearest'});
+    document.querySelector('#qa-doc-cancel')?.focus(); } }"""
+_GONE = AssistantError("that document is no longer in the index")
+_NOT_ALLOWED = AssistantError("only administrators upload, re-index and delete documents")
 
 
 def _notes(settings: Settings, upload: bool, reindex: bool) -> str:
@@ -335,9 +408,3 @@ def ingest_progress(progress: gr.Progress, names: SourceNames) -> ProgressCallba
 
 def _existing(folder: Path) -> set[str]:
     return {path.name for path in folder.iterdir()} if folder.is_dir() else set()
-
-
-def _size(size: int) -> str:
-    if size >= 1_000_000:
-        return f"{size / 1e6:.1f} MB"
-    return f"{max(size, 1) / 1e3:.1f} kB"

@@ -19,7 +19,7 @@ from assistant.ui.render import quote_key
 
 CONTEXT_CHARS = 700  # shown on each side of the quote, cut back to a paragraph or sentence
 WHOLE_DOCUMENT_CHARS = 200_000  # larger documents show this much around the quote
-_DOC_ID = re.compile(r"[0-9a-f]{6,64}")
+DOC_ID = re.compile(r"[0-9a-f]{6,64}")
 _QUOTE_KEY = re.compile(r"[0-9a-f]{12}")
 
 
@@ -38,7 +38,7 @@ class SourceRef:
     def from_event(cls, data: Mapping[str, Any]) -> SourceRef:
         """Validate the data a browser sent (untrusted) into a reference."""
         doc_id = str(data.get("doc", ""))
-        if not _DOC_ID.fullmatch(doc_id):
+        if not DOC_ID.fullmatch(doc_id):
             raise ValueError("bad document id")
         start, end = _integer(data.get("start")), _integer(data.get("end"))
         if not 0 <= start <= end:
@@ -100,7 +100,7 @@ def render_source(document: DocumentText | None, ref: SourceRef, names: SourceNa
         lo, hi = _window(len(text), ref.start, ref.end, WHOLE_DOCUMENT_CHARS)
     else:
         lo, hi = context_bounds(text, ref.start, ref.end)
-    body = _highlighted(text, lo, hi, ref.start, ref.end, headings if ref.whole else ())
+    body = _highlighted(text, lo, hi, (ref.start, ref.end), headings if ref.whole else ())
     section = section_at(headings, ref.start)
     page = page_at(page_starts, ref.start)
     meta = [f"§ {section}"] if section and section != record.title else []
@@ -108,26 +108,47 @@ def render_source(document: DocumentText | None, ref: SourceRef, names: SourceNa
         meta.append(f"page {page}")
     meta.append(f"{names(record.source)} ({record.format})")
     label = f"[{ref.number}] " if ref.number is not None else ""
-    clipped = ""
-    if ref.whole and (lo > 0 or hi < len(text)):
-        clipped = (
-            f'<div class="qa-viewer-note">Showing characters {lo:,}–{hi:,} of {len(text):,}.</div>'
-        )
+    view = "document" if ref.whole else "passage"
+    clipped = _clipped(lo, hi, len(text)) if ref.whole else ""
+    body = f"{'' if lo == 0 else '… '}{body}{'' if hi == len(text) else ' …'}"
+    return _panel(view, label + record.title, meta, warning + clipped, body, _toggle(ref))
+
+
+def render_document(document: DocumentText | None, names: SourceNames) -> str:
+    """A whole document from its start (the Documents tab's Preview), headings emphasised and
+    nothing highlighted; None (gone, or not the reader's) reads as gone."""
+    if document is None:
+        return render_problem("This document is no longer in the index.")
+    record, text = document.record, document.text
+    hi = min(len(text), WHOLE_DOCUMENT_CHARS)
+    body = _highlighted(text, 0, hi, None, document.headings)
+    passages = f"{record.chunks:,} passage{'' if record.chunks == 1 else 's'}"
+    meta = [f"{names(record.source)} ({record.format})", passages]
+    body += "" if hi == len(text) else " …"
+    return _panel("preview", record.title, meta, _clipped(0, hi, len(text)), body, "")
+
+
+def _panel(view: str, title: str, meta: list[str], notes: str, body: str, actions: str) -> str:
+    """The panel's frame: a sticky title and meta line, notes, the (escaped) text, actions."""
     return "".join(
         [
-            f'<div class="qa-viewer" data-view="{"document" if ref.whole else "passage"}">',
+            f'<div class="qa-viewer" data-view="{view}">',
             '<div class="qa-viewer-head">',
-            f'<div class="qa-viewer-title">{escape(label)}{escape(record.title)}</div>',
+            f'<div class="qa-viewer-title">{escape(title)}</div>',
             f'<div class="qa-viewer-meta">{escape(" · ".join(meta))}</div>',
             "</div>",
-            warning,
-            clipped,
-            f'<div class="qa-passage">{"" if lo == 0 else "… "}{body}'
-            f"{'' if hi == len(text) else ' …'}</div>",
-            _toggle(ref),
+            notes,
+            f'<div class="qa-passage">{body}</div>',
+            actions,
             "</div>",
         ]
     )
+
+
+def _clipped(lo: int, hi: int, length: int) -> str:
+    if lo == 0 and hi == length:
+        return ""
+    return f'<div class="qa-viewer-note">Showing characters {lo:,}–{hi:,} of {length:,}.</div>'
 
 
 def context_bounds(text: str, start: int, end: int, radius: int = CONTEXT_CHARS) -> tuple[int, int]:
@@ -166,10 +187,13 @@ def _window(length: int, start: int, end: int, size: int) -> tuple[int, int]:
 
 
 def _highlighted(
-    text: str, lo: int, hi: int, start: int, end: int, headings: tuple[Heading, ...]
+    text: str, lo: int, hi: int, quote: tuple[int, int] | None, headings: tuple[Heading, ...]
 ) -> str:
-    """Escaped text[lo:hi] with the quote in <mark> and (whole view) headings emphasised."""
-    spans = [(start, end, '<mark class="qa-quote">', "</mark>")]
+    """Escaped text[lo:hi] with the quote (start, end) in <mark> and headings emphasised."""
+    spans = []
+    if quote is not None:
+        spans.append((*quote, '<mark class="qa-quote">', "</mark>"))
+    start, end = quote or (hi, hi)
     for heading in headings:
         h_end = heading.offset + len(heading.title)
         inside = lo <= heading.offset and h_end <= hi

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from assistant.ui.auth import hash_password
 from tests.servers import Server, start_server, stop_server
@@ -66,6 +67,9 @@ def test_login_page_then_read_only_documents(browser: Any, locked_server: Server
         assert "read-only" in notes.inner_text()
         assert page.locator("#qa-upload, #qa-reindex").count() == 0
         assert "Beijing" in page.locator("#qa-documents").inner_text()
+        # Preview, but no Delete: a read-only server deletes nothing.
+        expect(page.locator("#qa-documents button", has_text="Preview")).to_have_count(1)
+        assert page.locator("#qa-documents button", has_text="Delete").count() == 0
         screenshot(page, "read-only-documents")
     finally:
         context.close()

@@ -223,13 +223,29 @@ def test_document_markup_cannot_run(page: Any, tmp_path: Path) -> None:
     assert page.locator("img[src=x], #qa-chat script, #qa-viewer script").count() == 0
 
 
+def on_screen(locator: Any, height: int = 844) -> bool:
+    """Whether some of the element is inside the window (of `height`)."""
+    box = locator.bounding_box()
+    return box is not None and box["y"] < height and box["y"] + box["height"] > 0
+
+
 @pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}])
 def test_phone_width_layout(page: Any, viewport: dict[str, int]) -> None:
     box = page.locator("#qa-question textarea").bounding_box()
     assert box["x"] >= 0
     assert box["x"] + box["width"] <= 390
-    message = ask(page, QUESTION)
+    ask(page, QUESTION)
+    message = ask(page, "Who first reported the move?")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The chat scrolls with the page, not in a box of its own: the new question and its
+    # answer are on screen, not scrolled away behind a box showing the sources list.
+    log = page.locator("#qa-chat [role=log]")
+    assert log.evaluate("(e) => e.scrollHeight <= e.clientHeight + 1")
+    assert page.evaluate("document.documentElement.scrollHeight") > 844  # the page scrolls
+    assert on_screen(page.locator("#qa-chat [data-testid=user]").last)
+    assert on_screen(message.locator(".qa-text"))
+    assert page.locator(".toast-body").count() == 0  # no error at load (a heading-less upload)
+    screenshot(page, "phone-chat")
     message.locator(".qa-text a.qa-cite").first.click()
     page.locator("#qa-viewer mark.qa-quote").wait_for()
     # The panel slides over the chat and the quote ends up on screen.
@@ -238,7 +254,21 @@ def test_phone_width_layout(page: Any, viewport: dict[str, int]) -> None:
           .getBoundingClientRect(); return r.left >= 0 && r.right <= 390 && r.top >= 0
           && r.bottom <= 844; }"""
     )
+    # A large close button, in from the edge, on top of everything (no arrow over the text).
+    # (Waited for, not read once: the panel slides in.)
+    close = page.get_by_role("button", name="Close source panel")
+    close.wait_for()
+    page.wait_for_function(
+        """() => { const b = document.querySelector('#qa-sidebar.open > .toggle-button');
+          const r = b.getBoundingClientRect();
+          const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+          return r.width >= 44 && r.height >= 44 && r.left >= 8 && r.right <= 390 - 8
+            && r.top >= 8 && (b === hit || b.contains(hit)); }"""
+    )
+    assert page.locator(".scroll-down-button-container:visible").count() == 0
     screenshot(page, "phone-citation")
+    close.click()
+    expect(page.locator("#qa-sidebar")).not_to_have_class(re.compile(r"\bopen\b"))
 
 
 def test_page_loads_only_from_this_machine(page: Any, page_log: PageLog) -> None:

@@ -6,6 +6,7 @@ a settings login reads everything, and the login page names the product and sign
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,8 @@ def test_a_member_sees_nothing_of_a_collection_not_granted(browser: Any, team_ch
         expect(page.locator("#qa-upload")).to_be_hidden()
         expect(page.locator("#qa-reindex")).to_be_hidden()
         expect(page.locator("#qa-doc-notes")).to_contain_text("Only administrators")
+        expect(table.locator("button", has_text="Preview")).to_have_count(1)
+        assert table.locator("button", has_text="Delete").count() == 0
         screenshot(page, "member-documents")
         everything = page.content()
         assert SECRET not in everything
@@ -226,6 +229,7 @@ def test_an_admin_sees_every_collection(browser: Any, team_chat: Team) -> None:
         page.get_by_role("tab", name="Documents").click()
         expect(page.locator("#qa-documents")).to_contain_text(SECRET_FILE)
         expect(page.locator("#qa-upload")).to_be_visible()
+        expect(page.get_by_role("button", name=re.compile(r"^Delete "))).not_to_have_count(0)
         expect(page.locator("#qa-header .qa-signed-in")).to_contain_text("Signed in as dave")
     finally:
         page.context.close()

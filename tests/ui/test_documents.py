@@ -8,9 +8,17 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
+from assistant.errors import IndexBusyError
+from assistant.ui.doctable import (
+    DocumentRow,
+    delete_question,
+    document_rows,
+    select_rows,
+    table_html,
+)
 from assistant.ui.documents import (
     allowed_suffixes,
-    document_rows,
+    error_html,
     ingest_uploads,
     reindex_targets,
     report_html,
@@ -19,6 +27,7 @@ from assistant.ui.documents import (
     summary,
 )
 from assistant.ui.names import SourceNames
+from assistant.ui.viewer import render_document
 from tests.conftest import make_settings
 
 
@@ -88,7 +97,7 @@ def test_upload_is_indexed_and_listed(tmp_path: Path, incoming: Path, seed_index
     assert report.added == 1
     assert not report.failed
     assert progress[-1][:2] == (1, 1)
-    titles = [row[0] for row in document_rows(assistant)]
+    titles = [row.title for row in document_rows(assistant)]
     assert titles[0] == "Leave policy"  # newest first
     assert summary(assistant).startswith("2 documents")
     answer = assistant.ask("How many days of annual leave do staff get?")
@@ -119,3 +128,82 @@ def test_upload_is_indexed_and_listed(tmp_path: Path, incoming: Path, seed_index
 
 def saved_source(assistant: Assistant) -> str:
     return next(r.source for r in assistant.documents() if r.title == "Leave policy")
+
+
+def row(title: str, file: str, size: int, chunks: int, when: float) -> DocumentRow:
+    return DocumentRow("ab" * 10, title, file, file.rpartition(".")[2], chunks, size, when)
+
+
+ROWS = [
+    row("Leave policy", "handbook/hr/leave.md", 2_000, 3, 30.0),
+    row("Printing", "handbook/it/printing.pdf", 900_000, 40, 10.0),
+    row("leave FAQ", "uploads/faq.txt", 50, 1, 20.0),
+]
+
+
+def test_rows_are_searched_by_every_word_and_sorted() -> None:
+    def titles(query: str = "", sort: str = "Newest first") -> list[str]:
+        return [r.title for r in select_rows(ROWS, query, sort)]
+
+    assert titles() == ["Leave policy", "leave FAQ", "Printing"]
+    assert titles("LEAVE") == ["Leave policy", "leave FAQ"]  # title, any case
+    assert titles("leave handbook") == ["Leave policy"]  # every word; the file counts
+    assert titles("pdf") == ["Printing"]  # the type
+    assert titles("nothing here") == []
+    assert titles(sort="Oldest first") == ["Printing", "leave FAQ", "Leave policy"]
+    assert titles(sort="Title (A-Z)") == ["leave FAQ", "Leave policy", "Printing"]
+    assert titles(sort="File (A-Z)") == ["Leave policy", "Printing", "leave FAQ"]
+    assert titles(sort="Largest first") == ["Printing", "Leave policy", "leave FAQ"]
+    assert titles(sort="Most passages") == ["Printing", "Leave policy", "leave FAQ"]
+    assert titles(sort="<bogus>") == titles()  # a made-up order is the default one
+
+
+def test_the_table_escapes_names_and_offers_delete_to_admins_only() -> None:
+    markup = [row("<img src=x onerror=alert(1)>", "uploads/a&b.txt", 10, 1, 1.0)]
+    html = table_html(markup, 3, may_delete=False)
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "uploads/a&amp;b.txt" in html
+    assert 'data-action="preview"' in html
+    assert 'data-action="delete"' not in html
+    assert 'data-action="delete"' in table_html(markup, 3, may_delete=True)
+    assert "1 of 3 documents matches “x y”" in table_html(markup, 3, " x   y ")
+    nothing = table_html([], 3, "<b>")
+    assert "No document matches “&lt;b&gt;”" in nothing
+    assert "No documents are indexed yet" in table_html([], 0)
+
+
+def test_deleting_an_upload_removes_its_file_and_its_answers(
+    tmp_path: Path, incoming: Path, seed_index: Path
+) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index)
+    settings = make_settings(index, data_dir=tmp_path / "data", sources=[str(tmp_path / "none")])
+    assistant = Assistant(settings)
+    ingest_uploads(assistant, [incoming / "policy.md"])
+    records = {r.title: r for r in assistant.documents()}
+    upload = records.pop("Leave policy")
+    seed = next(iter(records.values()))
+    assert "The uploaded file is deleted too" in delete_question(upload, settings)
+    folder_question = delete_question(seed, settings)
+    assert "stays in the document folder" in folder_question
+    assert str(tmp_path) not in folder_question + delete_question(upload, settings)
+
+    preview = render_document(assistant.document_text(upload.doc_id), SourceNames(settings))
+    assert "Staff get 28 days of annual leave." in preview
+    assert "uploads/policy.md (md)" in preview
+    assert "<mark" not in preview  # a preview highlights nothing
+
+    assert assistant.delete_document(upload.doc_id) == upload
+    assert not (settings.uploads_dir / "policy.md").exists()
+    assert "28 days" not in assistant.ask("How many days of annual leave do staff get?").text
+    assistant.ingest(reindex_targets(settings))  # a re-index does not bring it back
+    assert "Leave policy" not in {r.title for r in assistant.documents()}
+    gone = render_document(assistant.document_text(upload.doc_id), SourceNames(settings))
+    assert "no longer in the index" in gone
+
+
+def test_a_busy_index_is_said_without_its_place_on_the_server(tmp_path: Path) -> None:
+    html = error_html(IndexBusyError(f"another ingest is writing to {tmp_path}; try again"))
+    assert "Another ingest is updating the index" in html
+    assert str(tmp_path) not in html

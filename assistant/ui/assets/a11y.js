@@ -58,8 +58,10 @@ if (!window.__qaA11yWired) {
     const toggle = document.querySelector("#qa-sidebar.open > .toggle-button");
     if (!toggle) return;
     toggle.click();
-    // Back to the citation that opened the panel, so the reader keeps their place.
-    const cited = document.querySelector("#qa-chat a.qa-cite.qa-active");
-    if (cited) cited.focus();
+    // Back to the citation (or the Documents tab's Preview) that opened the panel, so the
+    // reader keeps their place.
+    const opener = [...document.querySelectorAll("#qa-chat a.qa-cite.qa-active, #qa-documents button.qa-active")]
+      .find((element) => element.offsetParent !== null); // on the tab shown
+    if (opener) opener.focus();
   });
 }

@@ -1,0 +1,114 @@
+"""The Documents tab at size, in headless Chromium against a real `assistant serve`: search,
+sort, preview and delete (confirmed), and its cards at a phone's width."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.ui.conftest import screenshot
+from tests.ui.test_browser import ask, upload
+
+pytestmark = pytest.mark.browser
+
+LOCKERS = "# Locker rules\n\nLocker keys are handed out by the caretaker in room 12.\n"
+
+
+def titles(page: Any) -> list[str]:
+    """The titles the table shows, top to bottom."""
+    return [t.strip() for t in page.locator("#qa-documents td.qa-doc-title").all_inner_texts()]
+
+
+def test_documents_are_searched_sorted_previewed_and_deleted(page: Any, tmp_path: Path) -> None:
+    doc = tmp_path / "lockers.md"
+    doc.write_text(LOCKERS, encoding="utf-8")
+    upload(page, doc)
+    page.locator("#qa-ingest-status .qa-status-ok").wait_for()
+    table = page.locator("#qa-documents")
+    expect(table).to_contain_text("Locker rules")
+    assert len(titles(page)) >= 2
+
+    search = page.get_by_label("Search documents")
+    search.fill("LOCKER rules")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table.locator(".qa-doc-matches")).to_contain_text("documents matches “LOCKER rules”")
+    search.fill("no such words anywhere")
+    expect(table).to_contain_text("No document matches “no such words anywhere”")
+    search.fill("")
+    expect(table.locator(".qa-doc-matches")).to_have_count(0)
+
+    page.get_by_label("Sort by").click()
+    page.get_by_role("option", name="Title (A-Z)").click()
+    page.wait_for_function(
+        """() => { const t = [...document.querySelectorAll('#qa-documents td.qa-doc-title')]
+          .map((c) => c.innerText.trim().toLowerCase());
+          return t.length > 1 && t.every((x, i) => i === 0 || t[i - 1] <= x); }"""
+    )
+    shown = titles(page)
+    assert shown == sorted(shown, key=str.casefold)
+
+    # Preview: the whole text in the source panel; Esc closes it and returns to the button.
+    preview = table.get_by_role("button", name="Preview Locker rules")
+    preview.click()
+    panel = page.locator("#qa-viewer .qa-viewer[data-view=preview]")
+    expect(panel).to_contain_text("handed out by the caretaker in room 12")
+    expect(panel.locator(".qa-viewer-meta")).to_have_text("uploads/lockers.md (md) · 1 passage")
+    page.keyboard.press("Escape")
+    expect(page.locator("#qa-sidebar")).not_to_have_class(re.compile(r"\bopen\b"))
+    expect(preview).to_be_focused()
+
+    # Delete asks first; Cancel keeps the document.
+    table.get_by_role("button", name="Delete Locker rules").click()
+    confirm = page.locator("#qa-doc-confirm")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text("Delete “Locker rules” (uploads/lockers.md)?")
+    expect(page.locator("#qa-doc-cancel")).to_be_focused()
+    page.click("#qa-doc-cancel")
+    expect(confirm).to_be_hidden()
+    expect(table).to_contain_text("Locker rules")
+    table.get_by_role("button", name="Delete Locker rules").click()
+    page.click("#qa-doc-delete")
+    expect(page.locator("#qa-ingest-status .qa-status-ok")).to_contain_text(
+        "Deleted “Locker rules” (uploads/lockers.md)."
+    )
+    expect(confirm).to_be_hidden()
+    expect(table).not_to_contain_text("Locker rules")
+    screenshot(page, "documents-deleted")
+
+    # Gone from the answers too.
+    page.get_by_role("tab", name="Chat").click()
+    answer = ask(page, "Who hands out the locker keys?")
+    assert "caretaker" not in answer.inner_text()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}])
+def test_documents_are_cards_at_a_phone_width(page: Any, viewport: dict[str, int]) -> None:
+    page.get_by_role("tab", name="Documents").click()
+    card = page.locator("#qa-documents tbody tr").first
+    card.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # One card a document: its cells stacked at the card's full width, no column squeezed
+    # into wrapping letter by letter.
+    box = card.bounding_box()
+    assert box["width"] >= 300
+    for cell in card.locator("td").all():
+        assert cell.bounding_box()["width"] >= box["width"] - 20
+    for name in ("title", "file"):  # whole words a line (a squeezed column had 1-3 letters)
+        letters_a_line = card.locator(f"td.qa-doc-{name}").evaluate(
+            """(e) => { const s = getComputedStyle(e);
+              const inner = e.clientHeight - parseFloat(s.paddingTop) - parseFloat(s.paddingBottom);
+              return e.innerText.trim().length / Math.round(inner / parseFloat(s.lineHeight)); }"""
+        )
+        assert letters_a_line >= 15, name
+    header = page.locator("#qa-documents thead").bounding_box()
+    assert header["height"] <= 1  # the labels are inside each card instead
+    preview = card.get_by_role("button", name="Preview")
+    size = preview.bounding_box()
+    assert size["width"] >= 44
+    assert size["height"] >= 44
+    card.scroll_into_view_if_needed()
+    screenshot(page, "phone-documents")
