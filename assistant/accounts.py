@@ -182,7 +182,7 @@ class Accounts:
                 db.executemany("INSERT INTO user_groups VALUES (?, ?)", [(name, g) for g in wanted])
         except sqlite3.IntegrityError:
             raise AccountError(f"user {name!r} exists already") from None
-        self._record("user_added", name=name, role="admin" if admin else "member", groups=wanted)
+        self.record("user_added", name=name, role="admin" if admin else "member", groups=wanted)
         return User(name, "admin" if admin else "member", wanted)
 
     def remove_user(self, name: str) -> None:
@@ -191,7 +191,7 @@ class Accounts:
             if db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
                 raise AccountError(f"no user {name!r}")
             db.execute("DELETE FROM grants WHERE kind = 'user' AND principal = ?", (name,))
-        self._record("user_removed", name=name)
+        self.record("user_removed", name=name)
 
     def set_groups(self, name: str, groups: Iterable[str]) -> User:
         """Replace a user's groups."""
@@ -201,7 +201,7 @@ class Accounts:
                 raise AccountError(f"no user {name!r}")
             db.execute("DELETE FROM user_groups WHERE user = ?", (name,))
             db.executemany("INSERT INTO user_groups VALUES (?, ?)", [(name, g) for g in wanted])
-        self._record("groups_changed", name=name, groups=wanted)
+        self.record("groups_changed", name=name, groups=wanted)
         found = self.local_user(name)
         assert found is not None
         return found
@@ -279,7 +279,7 @@ class Accounts:
             "INSERT OR IGNORE INTO grants VALUES (?, ?, ?)",
             (grant.collection, grant.kind, grant.principal),
         )
-        self._record(
+        self.record(
             "grant_added", collection=grant.collection, kind=grant.kind, principal=grant.principal
         )
         return grant
@@ -293,7 +293,7 @@ class Accounts:
         ).rowcount
         if not removed:
             raise AccountError(f"no grant of {collection!r} to {grant.kind} {grant.principal!r}")
-        self._record(
+        self.record(
             "grant_revoked", collection=grant.collection, kind=grant.kind, principal=grant.principal
         )
 
@@ -330,7 +330,7 @@ class Accounts:
             "INSERT INTO user_api_keys VALUES (?, ?, ?, ?)",
             (key_id, user, api_key_digest(key), time.time()),
         )
-        self._record("api_key_created", key_id=key_id, owner=user)
+        self.record("api_key_created", key_id=key_id, owner=user)
         return key_id, key
 
     def api_keys(self) -> list[ApiKeyInfo]:
@@ -344,7 +344,7 @@ class Accounts:
         """Delete a personal key."""
         if not self.db.execute("DELETE FROM user_api_keys WHERE key_id = ?", (key_id,)).rowcount:
             raise AccountError(f"no API key {key_id!r}")
-        self._record("api_key_revoked", key_id=key_id)
+        self.record("api_key_revoked", key_id=key_id)
 
     def user_for_key(self, token: str) -> User | None:
         """The owner of a personal key (constant-time compare against every stored digest)."""
@@ -366,10 +366,13 @@ class Accounts:
         owner = None if found is None else self.local_user(found[1])
         return None if found is None or owner is None else (found[0], owner)
 
-    def _record(self, event: str, **details: object) -> None:
-        # Changes come from the command line (a trusted operator): no acting user.
+    def record(
+        self, event: str, user: str | None = None, request_id: str | None = None, **details: object
+    ) -> None:
+        """Append an event to the audit log, when these accounts have one. Their own changes
+        come from the command line (a trusted operator): no acting user."""
         if self.audit is not None:
-            self.audit.record(event, None, None, **details)
+            self.audit.record(event, user, request_id, **details)
 
     def _transaction(self) -> Transaction:
         return Transaction(self.db)

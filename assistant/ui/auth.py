@@ -133,8 +133,7 @@ class WebLogins:
 
     def _audit(self, event: str, user: str | None, **details: object) -> None:
         # A sign-in form has no request of ours: each attempt is its own request id.
-        if self.accounts.audit is not None:
-            self.accounts.audit.record(event, user, new_request_id(), **details)
+        self.accounts.record(event, user, new_request_id(), **details)
 
     def reader(self, username: str | None) -> User | None:
         """Who a request reads as: a catalog user, None (everything: a settings login, or a
