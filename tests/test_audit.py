@@ -1,5 +1,6 @@
 """The audit log: one whole JSON line per event, rotation, torn lines, filters, the doors that
-record (questions, ingests, user and permission changes, web sign-ins) and `assistant audit`."""
+record (questions, ingests, user and permission changes, web and directory sign-ins) and
+`assistant audit`."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ import pytest
 from assistant.accounts import Accounts
 from assistant.audit import AuditError, AuditLog, check_event, parse_since
 from assistant.core import Assistant
+from assistant.errors import DirectoryUnavailableError
 from assistant.proxyauth import TrustedProxy
 from assistant.ui.auth import WebLogins, hash_password
 from tests.conftest import SEEDS, make_settings, run_cli
+from tests.ldap_server import DirectoryPerson, ldap_settings, start_slapd
+from tests.servers import refused_port
 
 QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 
@@ -235,3 +239,25 @@ def test_audit_command_help_lists_the_filters_and_events() -> None:
     assert done.returncode == 0
     for text in ("--user", "--since", "--event", "--json", "login_failed", "api_key_used"):
         assert text in done.stdout
+
+
+def test_directory_sign_ins_and_an_outage_are_recorded(tmp_path: Path) -> None:
+    directory = start_slapd(tmp_path / "slapd", [DirectoryPerson("carol", "carol-dir-pw-6", ())])
+    settings = make_settings(tmp_path / "index", **ldap_settings(directory))
+    logins = WebLogins(Accounts.from_settings(settings))
+    assert logins.check("carol", "carol-dir-pw-6")
+    assert not logins.check("carol", "carol-wrong-pw-7")
+    directory.stop()
+    with refused_port(directory.port), pytest.raises(DirectoryUnavailableError):
+        logins.check("carol", "carol-dir-pw-6")
+    records = list(AuditLog.from_settings(settings).records())
+    assert [
+        (r.event, r.user, r.details.get("source"), r.details.get("reason")) for r in records
+    ] == [
+        ("login", "carol", "directory", None),
+        ("login_failed", None, None, None),
+        ("login_failed", None, None, "directory_unavailable"),
+    ]
+    text = settings.audit_path.read_text("utf-8")
+    assert "carol-dir-pw-6" not in text
+    assert "carol-wrong-pw-7" not in text
