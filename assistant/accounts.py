@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from assistant.audit import AuditLog
 from assistant.collections import check_name
 from assistant.errors import AccountError, DirectoryUnavailableError
 from assistant.security import api_key_digest, hash_password, new_api_key, verify_password
@@ -107,6 +108,12 @@ def valid_name(name: object) -> bool:
     return isinstance(name, str) and _NAME.fullmatch(name) is not None
 
 
+def loggable_name(name: str) -> str | None:
+    """A name tried at a failed sign-in as the audit log keeps it: None unless it is a valid
+    user name (so a password typed into the name field is not recorded)."""
+    return name if valid_name(name) else None
+
+
 def check_account_name(name: str, what: str = "user") -> str:
     """A valid user or group name (letters, digits, `_ . @ -`; at most 64)."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
@@ -117,21 +124,27 @@ def check_account_name(name: str, what: str = "user") -> str:
 class Accounts:
     """The users, groups, grants and personal keys of one index (one connection per thread)."""
 
-    def __init__(self, path: Path, directory: Directory | None = None) -> None:
+    def __init__(
+        self, path: Path, directory: Directory | None = None, audit: AuditLog | None = None
+    ) -> None:
         self.path = path
         self.directory = directory
+        self.audit = audit  # where user, group, grant and key changes are recorded
         self._local = threading.local()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Accounts:
         """The accounts of the settings' index, with the directory of the `ldap_*` settings."""
         path = settings.index_dir / "catalog.sqlite3"
+        audit = AuditLog.from_settings(settings)
         if settings.ldap_url is None:
-            return cls(path)  # ldap3 is not even imported (start-up time: tests/test_imports.py)
+            return cls(
+                path, audit=audit
+            )  # ldap3 is not even imported (start-up time: tests/test_imports.py)
         from assistant.directory import Directory, DirectoryConfig
 
         config = DirectoryConfig.from_settings(settings)
-        return cls(path, None if config is None else Directory(config))
+        return cls(path, None if config is None else Directory(config), audit)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -169,6 +182,7 @@ class Accounts:
                 db.executemany("INSERT INTO user_groups VALUES (?, ?)", [(name, g) for g in wanted])
         except sqlite3.IntegrityError:
             raise AccountError(f"user {name!r} exists already") from None
+        self.record("user_added", name=name, role="admin" if admin else "member", groups=wanted)
         return User(name, "admin" if admin else "member", wanted)
 
     def remove_user(self, name: str) -> None:
@@ -177,6 +191,7 @@ class Accounts:
             if db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
                 raise AccountError(f"no user {name!r}")
             db.execute("DELETE FROM grants WHERE kind = 'user' AND principal = ?", (name,))
+        self.record("user_removed", name=name)
 
     def set_groups(self, name: str, groups: Iterable[str]) -> User:
         """Replace a user's groups."""
@@ -186,6 +201,7 @@ class Accounts:
                 raise AccountError(f"no user {name!r}")
             db.execute("DELETE FROM user_groups WHERE user = ?", (name,))
             db.executemany("INSERT INTO user_groups VALUES (?, ?)", [(name, g) for g in wanted])
+        self.record("groups_changed", name=name, groups=wanted)
         found = self.local_user(name)
         assert found is not None
         return found
@@ -263,6 +279,9 @@ class Accounts:
             "INSERT OR IGNORE INTO grants VALUES (?, ?, ?)",
             (grant.collection, grant.kind, grant.principal),
         )
+        self.record(
+            "grant_added", collection=grant.collection, kind=grant.kind, principal=grant.principal
+        )
         return grant
 
     def revoke(self, collection: str, *, group: str | None = None, user: str | None = None) -> None:
@@ -274,6 +293,9 @@ class Accounts:
         ).rowcount
         if not removed:
             raise AccountError(f"no grant of {collection!r} to {grant.kind} {grant.principal!r}")
+        self.record(
+            "grant_revoked", collection=grant.collection, kind=grant.kind, principal=grant.principal
+        )
 
     def grants(self) -> list[Grant]:
         """Every grant, by collection."""
@@ -308,6 +330,7 @@ class Accounts:
             "INSERT INTO user_api_keys VALUES (?, ?, ?, ?)",
             (key_id, user, api_key_digest(key), time.time()),
         )
+        self.record("api_key_created", key_id=key_id, owner=user)
         return key_id, key
 
     def api_keys(self) -> list[ApiKeyInfo]:
@@ -321,17 +344,35 @@ class Accounts:
         """Delete a personal key."""
         if not self.db.execute("DELETE FROM user_api_keys WHERE key_id = ?", (key_id,)).rowcount:
             raise AccountError(f"no API key {key_id!r}")
+        self.record("api_key_revoked", key_id=key_id)
 
     def user_for_key(self, token: str) -> User | None:
         """The owner of a personal key (constant-time compare against every stored digest)."""
+        found = self.personal_key(token)
+        return None if found is None else found[1]
+
+    def personal_key(self, token: str) -> tuple[str, User] | None:
+        """The id and owner of the personal key `token` is (constant-time compare against
+        every stored digest), or None."""
         if not self.path.exists():
             return None
         digest = api_key_digest(token)
         found = None
-        for user, stored in self.db.execute("SELECT user, digest FROM user_api_keys"):
+        for key_id, user, stored in self.db.execute(
+            "SELECT key_id, user, digest FROM user_api_keys"
+        ):
             if hmac.compare_digest(bytes(stored), digest):
-                found = user
-        return None if found is None else self.local_user(found)
+                found = (key_id, user)
+        owner = None if found is None else self.local_user(found[1])
+        return None if found is None or owner is None else (found[0], owner)
+
+    def record(
+        self, event: str, user: str | None = None, request_id: str | None = None, **details: object
+    ) -> None:
+        """Append an event to the audit log, when these accounts have one. Their own changes
+        come from the command line (a trusted operator): no acting user."""
+        if self.audit is not None:
+            self.audit.record(event, user, request_id, **details)
 
     def _transaction(self) -> Transaction:
         return Transaction(self.db)

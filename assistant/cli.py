@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from assistant.answerers import answerer_names
+from assistant.audit import EVENTS, AuditError, AuditLog, check_event, parse_since
 from assistant.collections import CollectionError
 from assistant.errors import (
     AccountError,
@@ -171,6 +172,27 @@ def build_parser() -> argparse.ArgumentParser:
     api_keys.add_argument("key_id", nargs="?", metavar="ID", help="the key to revoke")
     api_keys.add_argument("--user", metavar="NAME", help="the key's owner (create)")
     api_keys.add_argument(
+        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
+    )
+
+    audit = commands.add_parser(
+        "audit",
+        help="read the audit log: sign-ins, questions, documents shown, changes",
+        description="Print the audit log's records (the rotated files too), oldest first, one "
+        "a line: time, event, user (- for none), request id and the event's details. Never "
+        "a password, key or document text is recorded (docs/teams.md, docs/security.md).",
+        epilog="Events: " + ", ".join(sorted(EVENTS)) + ".",
+    )
+    audit.add_argument("--user", metavar="U", help="only the records of this user")
+    audit.add_argument(
+        "--since",
+        metavar="T",
+        help="only records at or after T, an ISO 8601 date or date-time (UTC unless it has an "
+        "offset), e.g. 2026-11-29 or 2026-11-29T14:00",
+    )
+    audit.add_argument("--event", metavar="E", help="only records of this event (see below)")
+    audit.add_argument("--json", action="store_true", help="print each record as a JSON line")
+    audit.add_argument(
         "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
     )
 
@@ -431,6 +453,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _api_keys(settings, args)
         if args.command == "quality":
             return _quality(settings, args)
+        if args.command == "audit":
+            return _audit(settings, args)
         if args.command == "hash-password":
             return _hash_password(args)
         if args.command == "hash-api-key":
@@ -448,6 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         CollectionError,
         AccountError,
         QualityError,
+        AuditError,
         UsageError,
     ) as exc:
         return _fail(str(exc), EXIT_USAGE)
@@ -663,6 +688,23 @@ def _api_keys(settings: Settings, args: argparse.Namespace) -> int:
             raise UsageError("usage: assistant api-keys revoke ID")
         accounts.revoke_api_key(args.key_id)
         print(f"revoked {args.key_id}")
+    return EXIT_OK
+
+
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    since = None if args.since is None else parse_since(args.since)
+    event = None if args.event is None else check_event(args.event)
+    log = AuditLog.from_settings(settings)
+    for record in log.records(user=args.user, since=since, event=event):
+        if args.json:
+            print(json.dumps(record.to_json(), ensure_ascii=False, sort_keys=True))
+            continue
+        details = " ".join(
+            f"{key}={json.dumps(value, ensure_ascii=False)}"
+            for key, value in sorted(record.details.items())
+        )
+        who = record.user or "-"
+        print(f"{record.time}  {record.event}  {who}  {record.request_id or '-'}  {details}")
     return EXIT_OK
 
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from assistant.accounts import Accounts, User, visible
 from assistant.answerers import (
@@ -19,6 +19,7 @@ from assistant.answerers import (
     StreamingAnswerer,
     create_answerer,
 )
+from assistant.audit import AuditLog
 from assistant.catalog import Catalog, DocumentRecord, DocumentText
 from assistant.collections import CollectionInfo, restrict
 from assistant.condense import condense
@@ -74,6 +75,7 @@ class Assistant:
         self.settings = base.with_overrides(**overrides) if overrides else base
         self.catalog = Catalog(self.settings.index_dir / "catalog.sqlite3")
         self.accounts = Accounts.from_settings(self.settings)
+        self.audit = AuditLog.from_settings(self.settings)
         self.embedder = Embedder(
             self.settings.embedding_model,
             self.settings.embed_batch_size,
@@ -118,25 +120,45 @@ class Assistant:
         progress: bool | None = False,
         on_progress: ProgressCallback | None = None,
         collection: str | None = None,
+        *,
+        by: str | None = None,
+        action: Literal["ingest", "upload", "reindex"] = "ingest",
+        request_id: str | None = None,
     ) -> IngestReport:
         """Bring the index in line with files or folders (default: settings.document_folders).
 
         `progress` shows a terminal bar (None: when stderr is a terminal); `on_progress` is
         called with (files done, files in all, current file). `collection` puts every file
         of this run into that collection (default: the settings' `collection_folders`, else
-        where each file already is, else `default`).
+        where each file already is, else `default`). The run is recorded in the audit log as
+        `action` by the user named `by` (None: a trusted caller).
         """
         targets = [Path(p) for p in paths] if paths else self.settings.document_folders
         with self._writing() as ingestor:
-            return ingestor.run(
+            report = ingestor.run(
                 targets,
                 rebuild=rebuild,
                 progress=progress,
                 on_progress=on_progress,
                 collection=collection,
             )
+        self.audit.record(
+            action,
+            by,
+            request_id,
+            targets=[p.name if action == "upload" else str(p) for p in targets],
+            collection=collection,
+            added=report.added,
+            updated=report.updated,
+            deleted=report.deleted,
+            renamed=report.renamed,
+            failed=len(report.failed),
+        )
+        return report
 
-    def delete_document(self, doc_id: str, user: User | None = None) -> DocumentRecord | None:
+    def delete_document(
+        self, doc_id: str, user: User | None = None, request_id: str | None = None
+    ) -> DocumentRecord | None:
         """Take a document out of the index, so that no answer cites it again; an upload (a
         file in `uploads_dir`) loses its saved file too, so a re-index does not bring it back.
 
@@ -149,7 +171,12 @@ class Assistant:
         if not self.catalog.exists():
             return None
         with self._writing() as ingestor:
-            return ingestor.remove(doc_id)
+            removed = ingestor.remove(doc_id)
+        if removed is not None:
+            self.audit.record(
+                "delete", None if user is None else user.name, request_id, doc_id=doc_id
+            )
+        return removed
 
     @contextmanager
     def _writing(self) -> Iterator[Ingestor]:
@@ -307,12 +334,14 @@ class Assistant:
         answerer: Answerer | None = None,
         collections: Sequence[str] | None = None,
         user: User | None = None,
+        request_id: str | None = None,
     ) -> Answer:
         """Answer a question from the indexed documents, with citations, or refuse.
 
         `k` overrides the passages retrieved and `answerer` the configured backend, for this
         question only; `collections` limits the documents it may be answered from (None: all);
-        `user` limits them to what that user may read (None: a trusted caller, no limit).
+        `user` limits them to what that user may read (None: a trusted caller, no limit);
+        `request_id` ties the question's audit record to the request or chat turn.
         """
         started = time.perf_counter()
         chosen = answerer or self.answerer
@@ -320,7 +349,9 @@ class Assistant:
         retrieval = self.retrieve(prepared.standalone, k, collections=collections, user=user)
         clock = time.perf_counter()
         answer = chosen.answer(prepared, retrieval)
-        return self._finish(answer, prepared, retrieval, clock, started, collections, user)
+        return self._finish(
+            answer, prepared, retrieval, clock, started, collections, user, request_id
+        )
 
     def _finish(
         self,
@@ -331,6 +362,7 @@ class Assistant:
         started: float,
         collections: Sequence[str] | None,
         user: User | None,
+        request_id: str | None,
     ) -> Answer:
         timings = dict(retrieval.timings_ms)
         timings.update(answer.timings_ms)
@@ -343,19 +375,27 @@ class Assistant:
                 "timings_ms": timings,
             }
         )
-        self.questions.record(
-            new_entry(
-                answer.question,
-                answer.standalone_question,
-                user=None if user is None else user.name,
-                groups=() if user is None else user.groups,
-                collections=collections,
-                refused=answer.refused,
-                confidence=answer.confidence,
-                total_ms=timings["total"],
-                answer_chars=len(answer.text),
-                sources=[citation.source for citation in answer.citations],
-            )
+        entry = new_entry(
+            answer.question,
+            answer.standalone_question,
+            user=None if user is None else user.name,
+            groups=() if user is None else user.groups,
+            collections=collections,
+            refused=answer.refused,
+            confidence=answer.confidence,
+            total_ms=timings["total"],
+            answer_chars=len(answer.text),
+            sources=[citation.source for citation in answer.citations],
+        )
+        self.questions.record(entry)
+        self.audit.record(
+            "question",
+            entry.user,
+            request_id,
+            question_id=entry.id if self.questions.enabled else None,
+            collections=None if collections is None else list(collections),
+            refused=answer.refused,
+            cited=list(dict.fromkeys(c.doc_id or c.source for c in answer.citations)),
         )
         return answer
 
@@ -368,12 +408,13 @@ class Assistant:
         answerer: Answerer | None = None,
         collections: Sequence[str] | None = None,
         user: User | None = None,
+        request_id: str | None = None,
     ) -> Iterator[str | Answer]:
         """Answer incrementally: text pieces as they are produced, then the final Answer.
 
         The final Answer is authoritative (citations checked); its text may differ from the
         concatenated pieces when unsupported sentences were removed. `k`, `answerer`,
-        `collections` and `user` as for `ask`.
+        `collections`, `user` and `request_id` as for `ask`.
         """
         started = time.perf_counter()
         answerer = answerer or self.answerer
@@ -392,7 +433,9 @@ class Assistant:
             yield from text_pieces(final.text)
         if final is None:
             raise RuntimeError(f"answerer {answerer.name!r} ended its stream without an answer")
-        yield self._finish(final, prepared, retrieval, clock, started, collections, user)
+        yield self._finish(
+            final, prepared, retrieval, clock, started, collections, user, request_id
+        )
 
     def prepare_question(
         self,

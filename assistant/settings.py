@@ -268,6 +268,27 @@ class Settings(BaseSettings):
         "0: no log.",
     )
 
+    audit_log: Path | None = Field(
+        None,
+        description="The audit log (JSON lines: sign-ins, questions, documents shown, "
+        "uploads, deletes, user and permission changes, API key use); None: "
+        "<index_dir>/audit.log.",
+    )
+    audit_max_bytes: int = Field(
+        10_000_000,
+        ge=4096,
+        le=10_000_000_000,
+        description="Size at which the audit log is rotated (audit.log -> audit.log.1 ...).",
+    )
+    audit_keep: int = Field(
+        10, ge=1, le=1000, description="Rotated audit log files kept (the oldest is dropped)."
+    )
+
+    @property
+    def audit_path(self) -> Path:
+        """Where the audit log is appended (assistant.audit)."""
+        return self.audit_log if self.audit_log is not None else self.index_dir / "audit.log"
+
     @property
     def questions_path(self) -> Path:
         """The question log (SQLite, beside the index; assistant.questionlog)."""

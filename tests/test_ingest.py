@@ -80,6 +80,8 @@ def test_a_deleted_document_leaves_every_answer(corpus: Path, fresh_index: Path)
     assert assistant.store.count() == assistant.catalog.chunk_count()
     assert (corpus / "notes.md").exists()  # a document folder's file is not the chat's to delete
     assert assistant.delete_document(notes.doc_id) is None  # already gone
+    deletions = list(assistant.audit.records(event="delete"))
+    assert [(r.user, r.details) for r in deletions] == [("ada", {"doc_id": notes.doc_id})]
 
 
 def test_bad_files_are_reported_and_the_index_survives(corpus: Path, fresh_index: Path) -> None:

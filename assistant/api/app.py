@@ -19,6 +19,7 @@ from assistant.api.chat import SSE_HEADERS, completion, conversation, prompt_tok
 from assistant.api.errors import ERROR_RESPONSES, ApiError, install_error_handlers
 from assistant.api.limits import BodyLimitMiddleware
 from assistant.api.models import Models
+from assistant.api.requestid import RequestIdMiddleware
 from assistant.api.schemas import (
     AskRequest,
     AskResponse,
@@ -80,6 +81,7 @@ def create_app(assistant: Assistant) -> FastAPI:
     install_error_handlers(app)
     app.state.answer_slots = slots  # observable by operators' tooling and the tests
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, prefix=API_PREFIX)
+    app.add_middleware(RequestIdMiddleware)  # outermost: even a 413 carries its id
     require = key_dependency(
         keys, assistant.accounts, TrustedProxy.from_settings(assistant.settings)
     )
@@ -111,7 +113,12 @@ def create_app(assistant: Assistant) -> FastAPI:
 
         def answer() -> Answer:
             return assistant.ask(
-                question, history, answerer=answerer, collections=body.collections, user=caller.user
+                question,
+                history,
+                answerer=answerer,
+                collections=body.collections,
+                user=caller.user,
+                request_id=caller.request_id,
             )
 
         if not body.stream:
@@ -137,6 +144,7 @@ def create_app(assistant: Assistant) -> FastAPI:
                 answerer=answerer,
                 collections=body.collections,
                 user=caller.user,
+                request_id=caller.request_id,
             )
         return AskResponse.model_validate(answer.to_json_dict())
 

@@ -32,8 +32,9 @@ from fastapi.security import (
 )
 from starlette.requests import HTTPConnection
 
-from assistant.accounts import Accounts, User
+from assistant.accounts import Accounts, User, loggable_name
 from assistant.api.errors import AUTHENTICATION, SERVER, ApiError
+from assistant.api.requestid import request_id_of
 from assistant.errors import DirectoryUnavailableError
 from assistant.proxyauth import TrustedProxy, peer_of
 from assistant.security import api_key_digest, check_hashes, parse_api_key_hash, verify_password
@@ -134,12 +135,23 @@ _PASSWORD = _Password(
 )
 
 
-def user_for_password(accounts: Accounts, credentials: HTTPBasicCredentials) -> User:
+def user_for_password(
+    accounts: Accounts, credentials: HTTPBasicCredentials, request_id: str | None = None
+) -> User:
     """The user signing in with Basic credentials; a 401 for a wrong name or password, a 503
-    when the directory that would check them cannot be reached."""
+    when the directory that would check them cannot be reached. Each attempt is audited."""
+    tried = loggable_name(credentials.username)
     try:
         user = accounts.verify(credentials.username, credentials.password)
     except DirectoryUnavailableError as exc:
+        accounts.record(
+            "login_failed",
+            None,
+            request_id,
+            method="basic",
+            name=tried,
+            reason="directory_unavailable",
+        )
         raise ApiError(
             503,
             f"cannot check the password: {exc}; try again later",
@@ -148,6 +160,7 @@ def user_for_password(accounts: Accounts, credentials: HTTPBasicCredentials) -> 
             headers={"Retry-After": "30"},
         ) from None
     if user is None:
+        accounts.record("login_failed", None, request_id, method="basic", name=tried)
         raise ApiError(
             401,
             "invalid user name or password",
@@ -155,6 +168,7 @@ def user_for_password(accounts: Accounts, credentials: HTTPBasicCredentials) -> 
             kind=AUTHENTICATION,
             headers=_CHALLENGE,
         )
+    accounts.record("login", user.name, request_id, method="basic", source=user.source)
     return user
 
 
@@ -165,6 +179,7 @@ class Caller:
 
     key_name: str | None = None
     user: User | None = None
+    request_id: str | None = None  # the request's (assistant.api.requestid)
 
 
 def key_dependency(
@@ -180,17 +195,26 @@ def key_dependency(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
         password: Annotated[HTTPBasicCredentials | None, Depends(_PASSWORD)],
     ) -> Caller:
+        request_id = request_id_of(request)
         identity = None if proxy is None else proxy.identity(peer_of(request), request.headers)
         if identity is not None:
             proxied = accounts.proxy_user(identity.name, identity.groups)
             if proxied is not None:
-                return Caller(user=proxied)
+                accounts.record(
+                    "login",
+                    proxied.name,
+                    request_id,
+                    method="proxy",
+                    source=proxied.source,
+                )
+                return Caller(user=proxied, request_id=request_id)
         needed = keys.required or accounts.any_users() or proxy is not None
         if password is not None:
-            return Caller(user=user_for_password(accounts, password))
+            user = user_for_password(accounts, password, request_id)
+            return Caller(user=user, request_id=request_id)
         if credentials is None or not credentials.credentials:
             if not needed:
-                return Caller()
+                return Caller(request_id=request_id)
             raise ApiError(
                 401,
                 "missing API key: send the header `Authorization: Bearer <key>` "
@@ -202,12 +226,17 @@ def key_dependency(
         token = credentials.credentials
         name = keys.check(token) if keys.required else None
         if name is not None:
-            return Caller(key_name=name)  # the key's name (never the key itself)
-        user = accounts.user_for_key(token)
-        if user is not None:
-            return Caller(user=user)
+            # The key's name (never the key itself).
+            accounts.record("api_key_used", None, request_id, key=name, kind="service")
+            return Caller(key_name=name, request_id=request_id)
+        personal = accounts.personal_key(token)
+        if personal is not None:
+            key_id, user = personal
+            accounts.record("api_key_used", user.name, request_id, key=key_id, kind="personal")
+            return Caller(user=user, request_id=request_id)
         if not needed:
-            return Caller()
+            return Caller(request_id=request_id)
+        accounts.record("login_failed", None, request_id, method="api_key")
         raise ApiError(
             401, "invalid API key", code="invalid_api_key", kind=AUTHENTICATION, headers=_CHALLENGE
         )

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from gradio.events import api
 
 from assistant.accounts import User
+from assistant.audit import new_request_id
 from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.proxyauth import TrustedProxy
@@ -155,6 +156,13 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
             except ValueError:
                 return render_problem("That citation link is not valid."), gr.Sidebar(open=True)
             document = assistant.document_text(ref.doc_id, reader(request))
+            assistant.audit.record(
+                "document_shown",
+                username_of(request),
+                new_request_id(),
+                doc_id=ref.doc_id,
+                allowed=document is not None,
+            )
             return render_source(document, ref, names), gr.Sidebar(open=True)
 
         viewer.cite(show_source, None, [viewer, sidebar], api_visibility="private")
@@ -223,7 +231,10 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
         ) -> dict[str, Any]:
             """Answer a question from the indexed documents: the answer and its citations."""
             try:
-                return assistant.ask(question, history or None, user=reader(request)).to_json_dict()
+                answer = assistant.ask(
+                    question, history or None, user=reader(request), request_id=new_request_id()
+                )
+                return answer.to_json_dict()
             except AssistantError as exc:
                 raise gr.Error(str(exc)) from exc
             except ValueError as exc:  # a malformed history entry

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from fastapi import HTTPException
 
-from assistant.accounts import Accounts, User
+from assistant.accounts import Accounts, User, loggable_name
+from assistant.audit import new_request_id
 from assistant.errors import DirectoryUnavailableError
 from assistant.proxyauth import TrustedProxy, headers_of, peer_of
 from assistant.security import (
@@ -98,6 +99,8 @@ class WebLogins:
         )
         if user is None:
             return None
+        if self._proxied.get(user.name) != user:  # the first request of a sign-in, not each
+            self._audit("login", user.name, method="proxy", source=user.source)
         self._proxied[user.name] = user
         return user.name
 
@@ -107,9 +110,30 @@ class WebLogins:
         the catalog does not have is checked by the directory, if one is configured
         (DirectoryUnavailableError when it cannot be reached)."""
         encoded = self.logins.get(username)
-        if encoded is not None and self.accounts.user(username) is None:
-            return verify_password(password, encoded)
-        return self.accounts.verify(username, password) is not None
+        try:
+            if encoded is not None and self.accounts.user(username) is None:
+                ok, source = verify_password(password, encoded), "settings"
+            else:
+                user = self.accounts.verify(username, password)
+                ok, source = user is not None, "catalog" if user is None else user.source
+        except DirectoryUnavailableError:
+            self._audit(
+                "login_failed",
+                None,
+                method="password",
+                name=loggable_name(username),
+                reason="directory_unavailable",
+            )
+            raise
+        if ok:
+            self._audit("login", username, method="password", source=source)
+        else:
+            self._audit("login_failed", None, method="password", name=loggable_name(username))
+        return ok
+
+    def _audit(self, event: str, user: str | None, **details: object) -> None:
+        # A sign-in form has no request of ours: each attempt is its own request id.
+        self.accounts.record(event, user, new_request_id(), **details)
 
     def reader(self, username: str | None) -> User | None:
         """Who a request reads as: a catalog user, None (everything: a settings login, or a

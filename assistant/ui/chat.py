@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.accounts import User
+from assistant.audit import new_request_id
 from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.types import Answer, Message
@@ -56,7 +57,7 @@ def answer_stream(
     yield render_streaming(""), kept
     text, final, shown = "", None, 0.0
     try:
-        for event in assistant.stream(message, past, user=user):
+        for event in assistant.stream(message, past, user=user, request_id=new_request_id()):
             if isinstance(event, Answer):
                 final = event
                 continue

@@ -17,6 +17,7 @@ import gradio as gr
 
 from assistant.accounts import User
 from assistant.atomic import atomic_writer
+from assistant.audit import new_request_id
 from assistant.core import Assistant
 from assistant.errors import AssistantError, IndexBusyError, LoadError
 from assistant.ingest import ProgressCallback
@@ -114,13 +115,17 @@ def ingest_uploads(
     assistant: Assistant,
     uploaded: Sequence[str | Path],
     on_progress: ProgressCallback | None = None,
+    by: str | None = None,
 ) -> tuple[IngestReport | None, list[FailedFile]]:
-    """Save and index uploaded files; returns the ingest report and files refused before it."""
+    """Save and index uploaded files (audited as an upload by the user named `by`); returns the
+    ingest report and files refused before it."""
     existing = _existing(assistant.settings.uploads_dir)
     saved, rejected = save_uploads(uploaded, assistant.settings)
     if not saved:
         return None, rejected
-    report = assistant.ingest(saved, on_progress=on_progress)
+    report = assistant.ingest(
+        saved, on_progress=on_progress, by=by, action="upload", request_id=new_request_id()
+    )
     failed = {item.source for item in report.failed}
     for path in saved:  # a new file the index refused (e.g. a duplicate) is not kept
         if path.name not in existing and any(Path(source).name == path.name for source in failed):
@@ -290,7 +295,7 @@ def build_documents_tab(assistant: Assistant, logins: WebLogins) -> DocumentsTab
             if not logins.may_change_index(username):
                 return (*refresh(username, query, order)[:2], error_html(_NOT_ALLOWED))
             report, rejected = ingest_uploads(
-                assistant, files or [], ingest_progress(progress, names)
+                assistant, files or [], ingest_progress(progress, names), by=username
             )
             return (*refresh(username, query, order)[:2], report_html(report, names, rejected))
         except AssistantError as exc:
@@ -309,7 +314,11 @@ def build_documents_tab(assistant: Assistant, logins: WebLogins) -> DocumentsTab
             if not logins.may_change_index(username):
                 return (*refresh(username, query, order)[:2], error_html(_NOT_ALLOWED))
             report = assistant.ingest(
-                reindex_targets(settings), on_progress=ingest_progress(progress, names)
+                reindex_targets(settings),
+                on_progress=ingest_progress(progress, names),
+                by=username,
+                action="reindex",
+                request_id=new_request_id(),
             )
             return (*refresh(username, query, order)[:2], report_html(report, names))
         except AssistantError as exc:

@@ -8,9 +8,7 @@ and a vote on anything but an answer is not recorded).
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from typing import Any, Literal
 
 import gradio as gr
 
+from assistant.atomic import append_jsonl
 from assistant.settings import Settings
 from assistant.types import Answer, Message
 from assistant.ui.chat import Turns, conversation
@@ -77,24 +76,6 @@ def feedback_record(
         "answerer": settings.answerer,
         "settings": recorded,
     }
-
-
-def append_jsonl(path: Path, record: dict[str, Any]) -> None:
-    """Append one record as one line; concurrent writers never interleave or tear lines."""
-    line = (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        # O_APPEND places each write at the end; the lock keeps a large line whole even if
-        # the kernel splits the write, and keeps other processes from writing mid-line.
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        view = memoryview(line)
-        while view:
-            written = os.write(descriptor, view)
-            view = view[written:]
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)  # closing releases the lock
 
 
 def read_feedback(path: Path) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ folders are the seeds and a `handbook` folder, with one document uploaded."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,3 +148,19 @@ def test_files_are_named_inside_the_document_folders(
     expect(printing.locator(".qa-source-where").first).to_contain_text("handbook/it/printing.md")
     assert server_root not in visible_text(page)
     assert "/srv/" not in visible_text(page)
+    # The audit log has the upload (by file name), the questions and the cited passage shown.
+    records = [
+        json.loads(line)
+        for line in (handbook_server.index_dir / "audit.log").read_text("utf-8").splitlines()
+    ]
+    [uploaded] = [r for r in records if r["event"] == "upload"]
+    assert uploaded["targets"] == ["parking.txt"]
+    assert uploaded["added"] == 1
+    # This test's two questions: the last ones (the module's other tests share the server).
+    questions = [r for r in records if r["event"] == "question"][-2:]
+    assert all(r["request_id"] and r["cited"] for r in questions)
+    assert len({r["request_id"] for r in questions}) == 2  # one id per chat turn
+    shown = [r for r in records if r["event"] == "document_shown"][-1]
+    assert shown["allowed"] is True
+    assert shown["doc_id"] in questions[0]["cited"]
+    assert "issued by the facilities desk" not in json.dumps(records)  # no document text

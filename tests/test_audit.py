@@ -1,0 +1,263 @@
+"""The audit log: one whole JSON line per event, rotation, torn lines, filters, the doors that
+record (questions, ingests, user and permission changes, web and directory sign-ins) and
+`assistant audit`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from assistant.accounts import Accounts
+from assistant.audit import AuditError, AuditLog, check_event, parse_since
+from assistant.core import Assistant
+from assistant.errors import DirectoryUnavailableError
+from assistant.proxyauth import TrustedProxy
+from assistant.ui.auth import WebLogins, hash_password
+from tests.conftest import SEEDS, make_settings, run_cli
+from tests.ldap_server import DirectoryPerson, ldap_settings, start_slapd
+from tests.servers import refused_port
+
+QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
+
+
+def lines(path: Path) -> list[dict[str, object]]:
+    """Every line of one log file, parsed (a torn line would fail here)."""
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
+
+
+def test_a_record_is_one_json_line_with_the_common_fields(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.log", max_bytes=1_000_000, keep=3)
+    log.record("login", "alice", "req-1", method="password", source="catalog")
+    log.record("login_failed", None, "req-2", method="password", name="mallory")
+    [first, second] = lines(log.path)
+    assert first["event"] == "login"
+    assert first["user"] == "alice"
+    assert first["request_id"] == "req-1"
+    assert first["method"] == "password"
+    assert datetime.fromisoformat(str(first["time"])).utcoffset() == timedelta(0)
+    assert second["user"] is None
+    assert second["name"] == "mallory"
+    assert [r.event for r in log.records()] == ["login", "login_failed"]
+
+
+def test_an_unknown_event_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.log", max_bytes=1_000_000, keep=3)
+    with pytest.raises(AuditError, match=r"unknown event 'logged_in'.*known: .*login"):
+        log.record("logged_in", "alice")
+    assert not log.path.exists()
+
+
+def test_rotation_keeps_every_record_up_to_keep_files(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.log", max_bytes=600, keep=2)
+    for number in range(20):
+        log.record("grant_added", None, collection="hr", group=f"g{number}")
+    files = log.files()
+    assert [p.name for p in files] == ["audit.log.2", "audit.log.1", "audit.log"]
+    assert all(p.stat().st_size <= 600 for p in files)
+    kept = [r.details["group"] for r in log.records()]
+    # The oldest went with the dropped file; what is kept is in order and ends with the last.
+    assert kept == [f"g{n}" for n in range(20 - len(kept), 20)]
+    assert 0 < len(kept) < 20
+
+
+def test_a_torn_last_line_is_skipped_and_the_next_record_is_whole(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.log", max_bytes=1_000_000, keep=3)
+    log.record("user_added", None, name="alice", role="member", groups=[])
+    with log.path.open("ab") as handle:  # a crash in the middle of a write
+        handle.write(b'{"event": "user_removed", "user": nu')
+    assert [r.event for r in log.records()] == ["user_added"]
+    log.record("user_removed", None, name="alice")
+    assert [r.event for r in log.records()] == ["user_added", "user_removed"]
+    raw = log.path.read_text("utf-8").splitlines()
+    assert len(raw) == 3  # the torn line stays on a line of its own
+    assert json.loads(raw[-1])["event"] == "user_removed"
+
+
+def test_filters_by_user_event_and_time(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.log", max_bytes=1_000_000, keep=3)
+    log.record("login", "alice", method="password")
+    log.record("login", "bob", method="password")
+    log.record("question", "alice", refused=False, cited=[])
+    assert [r.event for r in log.records(user="alice")] == ["login", "question"]
+    assert [r.user for r in log.records(event="login")] == ["alice", "bob"]
+    future = datetime.now(UTC) + timedelta(days=1)
+    assert list(log.records(since=future)) == []
+    assert len(list(log.records(since=parse_since("2000-01-01")))) == 3
+    with pytest.raises(AuditError, match="unknown event"):
+        list(log.records(event="nope"))
+
+
+def test_bad_filters_say_what_is_wrong() -> None:
+    with pytest.raises(AuditError, match="bad time 'yesterday'"):
+        parse_since("yesterday")
+    assert parse_since("2026-11-29T14:00").tzinfo is UTC
+    assert check_event("question") == "question"
+
+
+def test_user_and_permission_changes_are_recorded(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "index")
+    accounts = Accounts.from_settings(settings)
+    accounts.add_user("alice", "alice-password", ["people"])
+    accounts.set_groups("alice", ["people", "hr"])
+    accounts.grant("hr", group="people")
+    accounts.grant("legal", user="alice")
+    accounts.revoke("legal", user="alice")
+    key_id, key = accounts.create_api_key("alice")
+    accounts.revoke_api_key(key_id)
+    accounts.remove_user("alice")
+    records = list(AuditLog.from_settings(settings).records())
+    assert [(r.event, dict(r.details)) for r in records] == [
+        ("user_added", {"name": "alice", "role": "member", "groups": ["people"]}),
+        ("groups_changed", {"name": "alice", "groups": ["hr", "people"]}),
+        ("grant_added", {"collection": "hr", "kind": "group", "principal": "people"}),
+        ("grant_added", {"collection": "legal", "kind": "user", "principal": "alice"}),
+        ("grant_revoked", {"collection": "legal", "kind": "user", "principal": "alice"}),
+        ("api_key_created", {"key_id": key_id, "owner": "alice"}),
+        ("api_key_revoked", {"key_id": key_id}),
+        ("user_removed", {"name": "alice"}),
+    ]
+    text = settings.audit_path.read_text("utf-8")
+    assert "alice-password" not in text
+    assert key not in text
+
+
+def test_a_failed_change_records_nothing(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "index")
+    accounts = Accounts.from_settings(settings)
+    with pytest.raises(Exception, match="at least 8"):
+        accounts.add_user("alice", "short")
+    with pytest.raises(Exception, match="no grant"):
+        accounts.revoke("hr", group="people")
+    assert list(AuditLog.from_settings(settings).records()) == []
+
+
+def test_web_sign_ins_are_recorded_without_the_password(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "index")
+    accounts = Accounts.from_settings(settings)
+    accounts.add_user("alice", "alice-password-1")
+    logins = WebLogins(accounts, {"ops": hash_password("ops-password-2")})
+    assert logins.check("alice", "alice-password-1")
+    assert not logins.check("alice", "wrong-password-3")
+    assert logins.check("ops", "ops-password-2")
+    # A password typed into the name field is not a valid name: not recorded.
+    assert not logins.check("pa ss/word#4", "x")
+    records = [r for r in AuditLog.from_settings(settings).records() if r.event.startswith("login")]
+    assert [(r.event, r.user, r.details.get("source"), r.details.get("name")) for r in records] == [
+        ("login", "alice", "catalog", None),
+        ("login_failed", None, None, "alice"),
+        ("login", "ops", "settings", None),
+        ("login_failed", None, None, None),
+    ]
+    assert all(r.request_id for r in records)
+    text = settings.audit_path.read_text("utf-8")
+    for secret in ("alice-password-1", "wrong-password-3", "ops-password-2", "pa ss/word#4"):
+        assert secret not in text
+
+
+def test_a_proxy_sign_in_is_recorded_once_not_per_request(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "index")
+    proxy = TrustedProxy.from_settings(
+        settings.with_overrides(trusted_user_header="X-User", trusted_proxies=["10.0.0.0/8"])
+    )
+    logins = WebLogins(Accounts.from_settings(settings), proxy=proxy)
+    request = SimpleNamespace(client=SimpleNamespace(host="10.1.2.3"), headers={"X-User": "eve"})
+    for _ in range(3):
+        assert logins.proxy_login(request) == "eve"
+    records = list(AuditLog.from_settings(settings).records(event="login"))
+    assert [(r.user, r.details["method"]) for r in records] == [("eve", "proxy")]
+
+
+def test_questions_and_ingests_are_recorded_by_the_assistant(tmp_path: Path) -> None:
+    assistant = Assistant(make_settings(tmp_path / "index"))
+    report = assistant.ingest([SEEDS], by="ops", action="reindex", request_id="req-ingest")
+    answer = assistant.ask(QUESTION, request_id="req-ask")
+    refused = assistant.ask("What is the boiling point of mercury on Mars?")
+    records = list(assistant.audit.records())
+    assert [r.event for r in records] == ["reindex", "question", "question"]
+    ingest, asked, off_topic = records
+    assert (ingest.user, ingest.request_id, ingest.details["added"]) == ("ops", "req-ingest", 1)
+    assert report.added == 1
+    assert asked.request_id == "req-ask"
+    assert asked.details["refused"] is False
+    assert asked.details["cited"] == list(
+        dict.fromkeys(c.doc_id or c.source for c in answer.citations)
+    )
+    assert asked.details["cited"]  # the answer cites the seed document
+    assert off_topic.details["refused"] is refused.refused is True
+    assert off_topic.details["cited"] == []
+    text = assistant.settings.audit_path.read_text("utf-8")
+    for citation in answer.citations:
+        assert citation.quote not in text  # never document text
+    assistant.close()
+
+
+def test_audit_command_reads_and_filters(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    log = AuditLog.from_settings(make_settings(index))
+    log.record("login", "alice", "req-1", method="password")
+    log.record("question", "bob", "req-2", refused=True, cited=[])
+    done = run_cli("audit", "--index", str(index), "--user", "alice")
+    assert done.returncode == 0, done.stderr
+    assert "login  alice  req-1" in done.stdout
+    assert "bob" not in done.stdout
+    done = run_cli("audit", "--index", str(index), "--event", "question", "--json")
+    assert done.returncode == 0, done.stderr
+    [record] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert record["user"] == "bob"
+    assert record["refused"] is True
+    done = run_cli("audit", "--index", str(index), "--since", "2999-01-01")
+    assert done.returncode == 0
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--since", "last tuesday"), "bad time 'last tuesday'"),
+        (("--event", "logged_in"), "unknown event 'logged_in'"),
+    ],
+)
+def test_audit_command_refuses_bad_filters(
+    tmp_path: Path, arguments: tuple[str, ...], message: str
+) -> None:
+    log = AuditLog.from_settings(make_settings(tmp_path / "index"))
+    log.record("login", "alice")
+    before = log.path.read_bytes()
+    done = run_cli("audit", "--index", str(tmp_path / "index"), *arguments)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert done.stdout == ""
+    assert log.path.read_bytes() == before  # nothing lost
+
+
+def test_audit_command_help_lists_the_filters_and_events() -> None:
+    done = run_cli("audit", "--help")
+    assert done.returncode == 0
+    for text in ("--user", "--since", "--event", "--json", "login_failed", "api_key_used"):
+        assert text in done.stdout
+
+
+def test_directory_sign_ins_and_an_outage_are_recorded(tmp_path: Path) -> None:
+    directory = start_slapd(tmp_path / "slapd", [DirectoryPerson("carol", "carol-dir-pw-6", ())])
+    settings = make_settings(tmp_path / "index", **ldap_settings(directory))
+    logins = WebLogins(Accounts.from_settings(settings))
+    assert logins.check("carol", "carol-dir-pw-6")
+    assert not logins.check("carol", "carol-wrong-pw-7")
+    directory.stop()
+    with refused_port(directory.port), pytest.raises(DirectoryUnavailableError):
+        logins.check("carol", "carol-dir-pw-6")
+    records = list(AuditLog.from_settings(settings).records())
+    assert [
+        (r.event, r.user, r.details.get("source"), r.details.get("reason")) for r in records
+    ] == [
+        ("login", "carol", "directory", None),
+        ("login_failed", None, None, None),
+        ("login_failed", None, None, "directory_unavailable"),
+    ]
+    text = settings.audit_path.read_text("utf-8")
+    assert "carol-dir-pw-6" not in text
+    assert "carol-wrong-pw-7" not in text
