@@ -52,6 +52,17 @@ def hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
 
 
+def copy_index(source: Path, target: Path) -> None:
+    """Copy an index another part of this process has open, in a child process.
+
+    Opening and closing a SQLite file in this process (as shutil.copytree does) drops every
+    POSIX lock this process's connections hold on it; another process that closes its last
+    connection then deletes the write-ahead log's shared memory under them, and their next
+    connection fails with "disk I/O error". A child's opens and closes leave our locks alone.
+    """
+    subprocess.run(["cp", "-a", str(source), str(target)], check=True)
+
+
 def make_settings(index_dir: Path, **changes: object) -> Settings:
     """Settings for a test index, ignoring the environment."""
     return Settings.model_validate({"index_dir": index_dir, **changes})

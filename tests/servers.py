@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from assistant import Assistant
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, copy_index
 
 
 @dataclass
@@ -163,7 +162,7 @@ def start_server(
 ) -> Server:
     """`assistant serve ARGS` on a copy of the seed index, with its own data dir and settings."""
     index_dir, data_dir = root / "index", root / "data"
-    shutil.copytree(seed_index, index_dir)
+    copy_index(seed_index, index_dir)
     return launch_server(
         [sys.executable, "-m", "assistant.cli", "serve", "--index", str(index_dir), *args],
         root,

@@ -17,7 +17,7 @@ import pytest
 from assistant import Assistant
 from assistant.atomic import write_text_atomic
 from assistant.ui.feedback import read_feedback
-from tests.conftest import REPO, SEEDS, make_settings
+from tests.conftest import REPO, SEEDS, copy_index, make_settings
 from tests.servers import wait_for
 
 pytestmark = pytest.mark.slow
@@ -122,7 +122,7 @@ def test_questions_are_answered_during_an_ingest(
     """Readers keep getting cited answers while another process (the CLI) or a thread of the
     same Assistant (the web UI's upload and re-index) ingests."""
     index = tmp_path / "index"
-    shutil.copytree(seed_index, index)
+    copy_index(seed_index, index)
     assistant = Assistant(make_settings(index))
     baseline = assistant.ask(QUESTION)
     assert not baseline.refused

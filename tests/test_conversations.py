@@ -3,7 +3,6 @@ migration of an existing index, and the Markdown export."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from assistant.conversations import (
     title_from_question,
 )
 from assistant.types import Answer
-from tests.conftest import make_settings
+from tests.conftest import copy_index, make_settings
 
 QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 FOLLOW_UP = "Who first reported the move?"
@@ -196,7 +195,7 @@ def test_retention_on_first_use_and_daily(tmp_path: Path, answers: tuple[Answer,
 
 def test_an_existing_index_opens_and_gains_conversations(seed_index: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
-    shutil.copytree(seed_index, index_dir)  # an index made without a conversation file
+    copy_index(seed_index, index_dir)  # an index made without a conversation file
     (index_dir / "conversations.sqlite3").unlink(missing_ok=True)
     assistant = Assistant(make_settings(index_dir))
     answer = assistant.ask(QUESTION)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, SEEDS
+from tests.conftest import REPO, SEEDS, copy_index
 from tests.test_loaders import _docx, _pdf
 
 pytestmark = pytest.mark.slow
@@ -268,7 +268,7 @@ def torture(
         attempt += 1
         index = work / f"{name}-{attempt}"
         if start is not None:
-            shutil.copytree(start, index)
+            copy_index(start, index)
         return index
 
     if start is not None and not args:

@@ -5,12 +5,11 @@ question or a no-op ingest starts fast (benchmarks/bench_startup.py measures how
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, copy_index
 
 QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 # Never needed by the command line's ask or ingest (the UI, the API, the torch backend, LDAP, the
@@ -68,7 +67,7 @@ def test_a_no_op_ingest_loads_neither_the_model_nor_chroma(
     seed_index: Path, tmp_path: Path
 ) -> None:
     index = tmp_path / "index"
-    shutil.copytree(seed_index, index)
+    copy_index(seed_index, index)
     code = (
         "import contextlib, io, json\n"
         "from assistant.cli import main\n"

@@ -4,7 +4,6 @@ recorded under it, and no password or key is ever written."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from assistant.accounts import Accounts
 from assistant.api.requestid import HEADER
 from assistant.security import hash_api_key
 from tests.api.conftest import QUESTION
-from tests.conftest import run_cli
+from tests.conftest import copy_index, run_cli
 from tests.servers import Server, start_server, stop_server
 
 SERVICE_KEY = "audit-suite-service-key-5b0e2c7d91"
@@ -32,7 +31,7 @@ def audited(
     """A server over the seed index with a user alice (password and personal key) and a
     service key; yields the server, alice's key and its id."""
     index = tmp_path_factory.mktemp("audit-built") / "index"
-    shutil.copytree(seed_index, index)
+    copy_index(seed_index, index)
     accounts = Accounts(index / "catalog.sqlite3")
     accounts.add_user("alice", PASSWORD, admin=True)
     key_id, key = accounts.create_api_key("alice")

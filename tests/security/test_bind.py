@@ -4,7 +4,6 @@ network address without logins and keys, and starts there only with the explicit
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import pytest
 from assistant.accounts import Accounts
 from assistant.api.server import UnsafeBindError, check_bind
 from assistant.security import hash_api_key, hash_password
-from tests.conftest import make_settings
+from tests.conftest import copy_index, make_settings
 from tests.servers import Server, server_env, start_server, stop_server
 
 pytestmark = pytest.mark.integration
@@ -165,7 +164,7 @@ def test_users_in_the_catalog_are_the_chats_logins(
     """With a catalog user and no settings logins, the chat alone starts on an open address,
     behind its login page, without a warning."""
     built = tmp_path_factory.mktemp("users-bind") / "index"
-    shutil.copytree(seed_index, built)
+    copy_index(seed_index, built)
     Accounts(built / "catalog.sqlite3").add_user("alice", "alice-password")
     server = start_server(
         tmp_path_factory.mktemp("users-bind-serve"),

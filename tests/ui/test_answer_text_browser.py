@@ -5,7 +5,6 @@ folders are the seeds and a `handbook` folder, with one document uploaded."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from assistant import Assistant
-from tests.conftest import SEEDS, make_settings
+from tests.conftest import SEEDS, copy_index, make_settings
 from tests.servers import Server, start_server, stop_server
 from tests.ui.conftest import PageLog, chat_page, screenshot
 from tests.ui.test_browser import ask, upload
@@ -54,7 +53,7 @@ def handbook_server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) 
     (handbook / "it").mkdir(parents=True)
     (handbook / "it" / "printing.md").write_text(PRINTING, encoding="utf-8")
     index = root / "prebuilt"
-    shutil.copytree(seed_index, index)
+    copy_index(seed_index, index)
     report = Assistant(make_settings(index)).ingest([SEEDS, handbook])
     assert report.added == 1
     assert not report.failed

@@ -3,7 +3,6 @@ a stored conversation back as chat messages with working citation links."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from assistant.ui.conversations import (
 )
 from assistant.ui.names import SourceNames
 from assistant.ui.render import cite_href
-from tests.conftest import make_settings
+from tests.conftest import copy_index, make_settings
 from tests.servers import wait_for
 
 QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
@@ -32,7 +31,7 @@ FOLLOW_UP = "And who first reported the move?"
 def assistant(seed_index: Path, tmp_path: Path) -> Assistant:
     """An Assistant on a writable copy of the seed index (its conversations are its own)."""
     index_dir = tmp_path / "index"
-    shutil.copytree(seed_index, index_dir)
+    copy_index(seed_index, index_dir)
     return Assistant(make_settings(index_dir))
 
 

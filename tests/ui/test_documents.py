@@ -28,7 +28,7 @@ from assistant.ui.documents import (
 )
 from assistant.ui.names import SourceNames
 from assistant.ui.viewer import render_document
-from tests.conftest import make_settings
+from tests.conftest import copy_index, make_settings
 
 
 @pytest.mark.parametrize(
@@ -86,7 +86,7 @@ def test_bad_uploads_are_refused_with_reasons(tmp_path: Path, incoming: Path) ->
 
 def test_upload_is_indexed_and_listed(tmp_path: Path, incoming: Path, seed_index: Path) -> None:
     index = tmp_path / "index"
-    shutil.copytree(seed_index, index)
+    copy_index(seed_index, index)
     assistant = Assistant(make_settings(index, data_dir=tmp_path / "data"))
     progress: list[tuple[int, int, str]] = []
     report, rejected = ingest_uploads(
@@ -177,7 +177,7 @@ def test_deleting_an_upload_removes_its_file_and_its_answers(
     tmp_path: Path, incoming: Path, seed_index: Path
 ) -> None:
     index = tmp_path / "index"
-    shutil.copytree(seed_index, index)
+    copy_index(seed_index, index)
     settings = make_settings(index, data_dir=tmp_path / "data", sources=[str(tmp_path / "none")])
     assistant = Assistant(settings)
     ingest_uploads(assistant, [incoming / "policy.md"])
