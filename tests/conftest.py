@@ -60,6 +60,7 @@ def copy_index(source: Path, target: Path) -> None:
     connection then deletes the write-ahead log's shared memory under them, and their next
     connection fails with "disk I/O error". A child's opens and closes leave our locks alone.
     """
+    target.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["cp", "-a", str(source), str(target)], check=True)
 
 
