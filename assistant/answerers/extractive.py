@@ -436,6 +436,7 @@ def candidate_features(
                 continue  # a follow-up wants something new, not the last answer again
             seen.add(key)
             novel = window_terms - asked
+            says_stop = ask.asks_to_stop and bool(_SAYS_STOP.search(text))
             section = heading_at(passage.headings, start)
             section_terms = set(content_terms(section.title)) if section else set()
             key_of_section = section_of[index]
@@ -462,8 +463,8 @@ def candidate_features(
                             ask.asks_default and bool(_STATES_DEFAULT.search(text))
                         ),
                         "asks_default": float(ask.asks_default),
-                        "stop_ok": float(ask.asks_to_stop and bool(_SAYS_STOP.search(text))),
-                        "stop_missing": float(ask.asks_to_stop and not _SAYS_STOP.search(text)),
+                        "stop_ok": float(says_stop),
+                        "stop_missing": float(ask.asks_to_stop and not says_stop),
                         "instructs": float(bool(_INSTRUCTS.search(text))),
                         "passage_rank": 1.0 / (1.0 + passage.rank),
                         "passage_lexical": passage_lexical,
