@@ -40,7 +40,7 @@ EVENTS: Mapping[str, str] = {
     "ingest": "`assistant ingest` or Assistant.ingest: targets, counts (deleted: removed ones)",
     "upload": "files uploaded in the web chat and indexed: their names, counts",
     "reindex": "the web chat's re-index of the document folders: counts",
-    "delete": "a document taken out of the index (the Documents tab): its document id",
+    "delete": "a document taken out of the index (Documents tab, HTTP API): its document id",
     "login": "a sign-in that succeeded: method (password, directory, basic, proxy)",
     "login_failed": "a sign-in that failed: method, the name tried",
     "api_key_used": "an API request with a key: the service key's name or personal key's id",

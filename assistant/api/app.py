@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
@@ -16,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from assistant.accounts import User
 from assistant.api.auth import ApiKeys, Caller, key_dependency
 from assistant.api.chat import SSE_HEADERS, completion, conversation, prompt_tokens, stream_events
-from assistant.api.errors import ERROR_RESPONSES, ApiError, install_error_handlers
+from assistant.api.errors import ERROR_RESPONSES, PERMISSION, ApiError, install_error_handlers
 from assistant.api.limits import BodyLimitMiddleware
 from assistant.api.models import Models
 from assistant.api.requestid import RequestIdMiddleware
@@ -28,8 +29,10 @@ from assistant.api.schemas import (
     ChatCompletionRequest,
     CollectionInfo,
     CollectionList,
+    DeletedDocument,
     DocumentInfo,
     DocumentList,
+    ErrorResponse,
     Health,
     ModelInfo,
     ModelList,
@@ -38,6 +41,7 @@ from assistant.api.schemas import (
 )
 from assistant.api.slots import AnswerSlots
 from assistant.core import Assistant
+from assistant.errors import AccountError
 from assistant.proxyauth import TrustedProxy
 from assistant.types import Answer
 
@@ -54,8 +58,13 @@ _DESCRIPTION = (
     "Answers from the indexed documents with numbered citations of exact source spans, or a "
     "refusal. `/v1/chat/completions` speaks OpenAI's chat API (the `openai` clients work "
     "unchanged) and adds `citations` and `refused`; `/v1/ask` returns the JSON of "
-    "`assistant ask --json`. See docs/api.md."
+    "`assistant ask --json`; `DELETE /v1/documents/{doc_id}` takes a document out of the index "
+    "(administrators only). See docs/api.md."
 )
+_DELETE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorResponse, "description": "The caller is a member, not an administrator."},
+    404: {"model": ErrorResponse, "description": "No document with this id, or no endpoint."},
+}
 _STREAM_DOC = (
     "The completion (application/json), or with `stream: true` server-sent events "
     "(text/event-stream): one `data: {json}` line per "
@@ -156,6 +165,34 @@ def create_app(assistant: Assistant) -> FastAPI:
         return DocumentList(
             documents=listed, count=len(listed), chunks=sum(r.chunks for r in records)
         )
+
+    @router.delete(
+        "/documents/{doc_id}",
+        response_model=DeletedDocument,
+        summary="Delete a document from the index (administrators)",
+        responses=_DELETE_RESPONSES,
+    )
+    def delete_document(
+        doc_id: str = PathParam(description="The document's `doc_id` from `GET /v1/documents`."),
+        caller: Caller = called,
+    ) -> DeletedDocument:
+        """Take a document and its passages out of the index, so no answer cites it again.
+        Administrators, service keys and an API open without keys or users may; a member gets
+        403. A file in a document folder stays on disk: the next sync or ingest indexes it
+        again (an uploaded file is deleted with it). The audit log records a `delete` event
+        under the request's `X-Request-Id`."""
+        try:
+            removed = assistant.delete_document(doc_id, caller.user, caller.request_id)
+        except AccountError as exc:
+            raise ApiError(403, str(exc), code="forbidden", kind=PERMISSION) from None
+        if removed is None:
+            raise ApiError(
+                404,
+                "no such document in the index (GET /v1/documents lists them)",
+                code="document_not_found",
+                param="doc_id",
+            )
+        return DeletedDocument.model_validate(removed, from_attributes=True)
 
     @router.get("/suggestions", response_model=SuggestionList, summary="Suggested questions")
     def suggestions(

@@ -16,6 +16,7 @@ from assistant.collections import CollectionError
 from assistant.errors import (
     AssistantError,
     BadQuestionError,
+    IndexBusyError,
     IndexMissingError,
     VectorStoreError,
 )
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 INVALID_REQUEST = "invalid_request_error"
 AUTHENTICATION = "authentication_error"
+PERMISSION = "permission_error"
 SERVER = "server_error"
 
 # Documented on every /v1 operation, so the OpenAPI schema lists what the server can answer.
@@ -41,6 +43,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
 }
 _RETRY_SOON = {"Retry-After": "5"}  # a restarting vector store is back within seconds
+_RETRY_LATER = {"Retry-After": "30"}  # an ingest or sync holds the index for longer
 _STATUS_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
 
 
@@ -91,6 +94,8 @@ def api_error_for(exc: Exception) -> ApiError:
         return ApiError(400, str(exc), code="invalid_collection", param="collections")
     if isinstance(exc, IndexMissingError):
         return ApiError(503, str(exc), code="index_missing", kind=SERVER)
+    if isinstance(exc, IndexBusyError):
+        return ApiError(503, str(exc), code="index_busy", kind=SERVER, headers=_RETRY_LATER)
     if isinstance(exc, VectorStoreError):
         return ApiError(
             503, str(exc), code="vector_store_unavailable", kind=SERVER, headers=_RETRY_SOON

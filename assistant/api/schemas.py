@@ -20,7 +20,9 @@ class ErrorDetail(BaseModel):
     """What went wrong, in OpenAI's error shape."""
 
     message: str = Field(description="A sentence for a human.")
-    type: str = Field(description="invalid_request_error, authentication_error or server_error.")
+    type: str = Field(
+        description="invalid_request_error, authentication_error, permission_error or server_error."
+    )
     code: str | None = Field(None, description="A stable identifier for programs.")
     param: str | None = Field(None, description="The request field at fault, if one is.")
 
@@ -290,6 +292,21 @@ class DocumentList(BaseModel):
     documents: list[DocumentInfo]
     count: int
     chunks: int = Field(description="Passages in the whole index.")
+
+
+class DeletedDocument(BaseModel):
+    """A document `DELETE /v1/documents/{doc_id}` took out of the index (read from the removed
+    document's catalog record)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    doc_id: str
+    source: str = Field(description="The path as ingested (as `GET /v1/documents` named it).")
+    title: str
+    collection: str = Field(description="The collection it belonged to.")
+    chunks_removed: int = Field(
+        validation_alias="chunks", description="Passages (with their vectors) removed."
+    )
 
 
 class SyncHealth(BaseModel):

@@ -18,6 +18,9 @@ pytestmark = pytest.mark.integration
 # database on disk) with every check but `positive_data_acceptance`: some bodies the schema
 # allows are refused by rules a JSON schema cannot state (a blank question, a last message that
 # is not the user's, a question over `max_question_chars`); they get a documented 400.
+# DELETE is left out: schemathesis feeds ids from responses (GET /v1/documents) to other
+# operations, so it would delete the session's shared document; tests/api/
+# test_delete_document.py checks the delete on a server of its own.
 MAX_EXAMPLES = 8
 SEED = 20260105
 
@@ -35,6 +38,8 @@ def test_responses_match_the_published_schema(api_server: Server, tmp_path: Path
         "all",
         "--exclude-checks",
         "positive_data_acceptance",
+        "--exclude-method",
+        "DELETE",
         "--max-examples",
         str(MAX_EXAMPLES),
         "--seed",
