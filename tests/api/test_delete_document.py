@@ -13,15 +13,18 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from assistant.accounts import Accounts
+from assistant.api.app import create_app
 from assistant.api.requestid import HEADER
 from assistant.audit import AuditLog, AuditRecord
 from assistant.core import Assistant
+from assistant.indexlock import writer_lock
 from assistant.security import hash_api_key
 from tests.api.conftest import error_of
 from tests.api.test_docs import DELETE_CURL, on
-from tests.conftest import make_settings
+from tests.conftest import copy_index, make_settings
 from tests.servers import Server, start_server, stop_server
 from tests.test_collections import SALARY, write_docs
 
@@ -197,3 +200,33 @@ def test_the_schema_documents_the_delete(team: Team) -> None:
     fields = schema["components"]["schemas"]["DeletedDocument"]["properties"]
     assert set(fields) == {"doc_id", "source", "title", "collection", "chunks_removed"}
     assert "DELETE /v1/documents/{doc_id}" in schema["info"]["description"]
+
+
+def test_an_open_api_deletes_as_a_trusted_caller_and_a_busy_index_is_503(
+    seed_index: Path, tmp_path: Path
+) -> None:
+    """Without keys or users the API is open (loopback only), so a delete is a trusted
+    caller's, as the web chat's delete is without logins; an ingest holding the index makes it
+    wait `ingest_lock_timeout`, then 503."""
+    index = tmp_path / "index"
+    copy_index(seed_index, index)
+    assistant = Assistant(make_settings(index, ingest_lock_timeout=0))
+    with TestClient(create_app(assistant)) as http:
+        [document] = http.get("/v1/documents").json()["documents"]
+        with writer_lock(index):
+            busy = http.delete(f"/v1/documents/{document['doc_id']}")
+        assert busy.status_code == 503
+        assert error_of(busy)["code"] == "index_busy"
+        assert busy.headers["Retry-After"]
+        assert http.get("/v1/documents").json()["count"] == 1
+
+        response = http.delete(f"/v1/documents/{document['doc_id']}")
+        assert response.status_code == 200, response.text
+        assert response.json()["doc_id"] == document["doc_id"]
+        assert http.get("/v1/documents").json()["count"] == 0
+    [event] = [
+        r
+        for r in assistant.audit.records(event="delete")
+        if r.request_id == response.headers[HEADER]
+    ]
+    assert event.user is None
