@@ -216,7 +216,7 @@ def test_an_open_api_deletes_as_a_trusted_caller_and_a_busy_index_is_503(
         with writer_lock(index):
             busy = http.delete(f"/v1/documents/{document['doc_id']}")
         assert busy.status_code == 503
-        assert error_of(busy)["code"] == "index_busy"
+        assert busy.json()["error"]["code"] == "index_busy"
         assert busy.headers["Retry-After"]
         assert http.get("/v1/documents").json()["count"] == 1
 
