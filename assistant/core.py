@@ -122,7 +122,7 @@ class Assistant:
         collection: str | None = None,
         *,
         by: str | None = None,
-        action: Literal["ingest", "upload", "reindex"] = "ingest",
+        action: Literal["ingest", "upload", "reindex"] | None = "ingest",
         request_id: str | None = None,
     ) -> IngestReport:
         """Bring the index in line with files or folders (default: settings.document_folders).
@@ -131,7 +131,8 @@ class Assistant:
         called with (files done, files in all, current file). `collection` puts every file
         of this run into that collection (default: the settings' `collection_folders`, else
         where each file already is, else `default`). The run is recorded in the audit log as
-        `action` by the user named `by` (None: a trusted caller).
+        `action` by the user named `by` (None: a trusted caller); `action` None records nothing,
+        for a caller that records its own event (a sync records one `sync` event).
         """
         targets = [Path(p) for p in paths] if paths else self.settings.document_folders
         with self._writing() as ingestor:
@@ -142,6 +143,8 @@ class Assistant:
                 on_progress=on_progress,
                 collection=collection,
             )
+        if action is None:
+            return report
         self.audit.record(
             action,
             by,
@@ -202,13 +205,16 @@ class Assistant:
         changed: Sequence[str | Path] | None = None,
         progress: bool | None = False,
         on_progress: ProgressCallback | None = None,
+        command: Literal["sync", "watch"] = "sync",
     ) -> SyncReport | None:
         """Bring the index in line with document folders (default: settings.document_folders)
         and record the outcome for `sync_status`.
 
         With `changed` (what the watcher saw change inside `folders`), only those paths are
         read; None is returned when none of them needs work. A missing folder is reported as a
-        failure and its documents are kept. Errors are recorded, then raised.
+        failure and its documents are kept. Errors are recorded, then raised. A sync that
+        completes is recorded in the audit log as one `sync` event of the system (user None),
+        naming `command`, the one that ran it.
         """
         from assistant.sync import run_sync
 
@@ -218,7 +224,9 @@ class Assistant:
             # A long-running watcher must see vectors another writer stored (a rename copies
             # them) before it writes.
             self._follow_other_writers()
-        return run_sync(self, roots, paths, progress=progress, on_progress=on_progress)
+        return run_sync(
+            self, roots, paths, progress=progress, on_progress=on_progress, command=command
+        )
 
     def sync_status(self) -> SyncStatus | None:
         """The last sync (`assistant sync` or `assistant watch`) and the files that fail (None:

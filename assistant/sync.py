@@ -147,11 +147,14 @@ def run_sync(
     changed: Sequence[Path] | None = None,
     progress: bool | None = False,
     on_progress: Callable[[int, int, str], None] | None = None,
+    command: Literal["sync", "watch"] = "sync",
 ) -> SyncReport | None:
     """Bring the index in line with `folders`, or only with the `changed` paths inside them.
 
     Returns None when nothing is to be done (changed paths that are gone and were never
     indexed, and no folder missing). Any error is recorded in the sync status and raised again.
+    A completed sync is also one `sync` event in the audit log (the system's: no user), with
+    the `command` that ran it; its ingest records none of its own.
     """
     roots = [Path(os.path.abspath(folder)) for folder in folders]
     missing = [root for root in roots if not root.is_dir()]
@@ -170,7 +173,9 @@ def run_sync(
             return None
     try:
         if targets:
-            report = assistant.ingest(targets, progress=progress, on_progress=on_progress)
+            report = assistant.ingest(
+                targets, progress=progress, on_progress=on_progress, action=None
+            )
         else:  # every folder is missing: nothing to read, and nothing may be removed
             report = IngestReport(chunks=assistant.catalog.chunk_count())
     except Exception as exc:  # (not a stop request: the next sync simply carries on)
@@ -181,6 +186,18 @@ def run_sync(
     failed += [item for item in report.failed if _absolute(item.source) not in gone]
     result = SyncReport.from_ingest(report, roots, failed)
     _record(assistant.catalog, result, [str(target) for target in targets], roots)
+    assistant.audit.record(
+        "sync",
+        None,
+        command=command,
+        folders=list(result.folders),
+        changed_paths=None if changed is None else len(changed),
+        added=result.added,
+        updated=result.changed,
+        deleted=result.removed,
+        renamed=result.renamed,
+        failed=len(result.failed),
+    )
     return result
 
 

@@ -119,7 +119,9 @@ class Watcher:
     def _sync(self, batch: list[Path] | None) -> bool | None:
         """Sync `batch` (None: everything); whether it completed (None: a stop cut it short)."""
         try:
-            report = self.assistant.sync(self.folders, changed=batch, on_progress=self._check_stop)
+            report = self.assistant.sync(
+                self.folders, changed=batch, on_progress=self._check_stop, command="watch"
+            )
         except WatchStopped:
             log.info("stopped during a sync; the next start catches up")
             return None

@@ -16,7 +16,7 @@ from assistant.cli import EXIT_OK, main
 from assistant.indexlock import writer_lock
 from assistant.ingest import doc_id_for
 from assistant.sync_command import EXIT_BUSY, EXIT_PARTIAL
-from tests.conftest import SEED_FILE, make_settings
+from tests.conftest import SEED_FILE, make_settings, run_cli
 
 CANTEEN = "What does the staff canteen serve on Thursdays?"
 
@@ -298,3 +298,55 @@ def test_a_changed_link_out_of_the_folder_is_not_followed(
         f"symbolic link out of {corpus} (not followed)"
     ]
     assert [record.source for record in assistant.documents()] == [str(corpus / SEED_FILE.name)]
+
+
+def test_each_sync_is_one_audit_event_of_the_system(
+    corpus: Path, tmp_path: Path, fresh_index: Path
+) -> None:
+    assistant = Assistant(make_settings(fresh_index, sources=[corpus]))
+    assert assistant.sync() is not None
+    notes = corpus / "notes.md"
+    notes.write_text("# Canteen\n\nThe staff canteen serves pierogi every Thursday.\n", "utf-8")
+    (corpus / "empty.txt").write_bytes(b"")
+    assert assistant.sync() is not None
+    # Batches as the watcher sends them: a rename, then an edit.
+    menu = corpus / "menu.md"
+    notes.rename(menu)
+    assert assistant.sync(changed=[notes, menu], command="watch") is not None
+    menu.write_text("# Canteen\n\nThe staff canteen serves borscht every Thursday.\n", "utf-8")
+    assert assistant.sync(changed=[menu], command="watch") is not None
+    # A batch with nothing to do is no sync, and no event.
+    assert assistant.sync(changed=[corpus / "never-indexed.md"], command="watch") is None
+    menu.unlink()
+    (corpus / "empty.txt").unlink()
+    assert assistant.sync() is not None
+    unmounted = tmp_path / "share"
+    assert assistant.sync([corpus, unmounted]) is not None  # the missing folder fails
+
+    events = list(assistant.audit.records(event="sync"))
+    assert {(r.user, r.request_id) for r in events} == {(None, None)}  # the system's
+    counts = ("added", "updated", "deleted", "renamed", "failed")
+    assert [
+        (r.details["command"], r.details["changed_paths"], *(r.details[c] for c in counts))
+        for r in events
+    ] == [
+        ("sync", None, 1, 0, 0, 0, 0),
+        ("sync", None, 1, 0, 0, 0, 1),
+        ("watch", 2, 0, 0, 0, 1, 0),
+        ("watch", 1, 0, 1, 0, 0, 0),
+        ("sync", None, 0, 0, 1, 0, 0),
+        ("sync", None, 0, 0, 0, 0, 1),
+    ]
+    assert [r.details["folders"] for r in events][-2:] == [
+        [str(corpus)],
+        [str(corpus), str(unmounted)],
+    ]
+    # A sync's ingest records no `ingest` event of its own: one event per sync.
+    assert list(assistant.audit.records(event="ingest")) == []
+
+    done = run_cli("audit", "--index", str(fresh_index), "--event", "sync", "--json")
+    assert done.returncode == 0, done.stderr
+    listed = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(e["event"], e["added"], e["failed"]) for e in listed] == [
+        ("sync", r.details["added"], r.details["failed"]) for r in events
+    ]

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
+from assistant.audit import AuditLog
 from assistant.catalog import Catalog
 from assistant.loaders import content_hash
 from tests.conftest import REPO, SEED_FILE, make_settings
@@ -230,3 +231,23 @@ def test_a_folder_that_goes_away_keeps_its_documents_until_it_is_back(
     (folder / "later.txt").write_text("The later delivery arrives on Monday.\n", "utf-8")
     watching.wait_for(has("later.txt"), "a change seen after the return")
     assert watching.stop() == 0
+
+
+def test_each_watcher_sync_is_one_audit_event(
+    watching: Watch, folder: Path, tmp_path: Path
+) -> None:
+    watching.wait_for(has(SEED_FILE.name), "the first sync of the folder")
+    (folder / SEED_FILE.name).unlink()
+    watching.wait_for(lambda docs: not docs, "the deleted file removed")
+    assert watching.stop(signal.SIGTERM) == 0
+
+    log = AuditLog.from_settings(make_settings(tmp_path / "index"))
+    events = list(log.records(event="sync"))
+    assert len(events) == watching.syncs() >= 2  # one per sync line the watcher logged
+    assert {(r.user, r.details["command"]) for r in events} == {(None, "watch")}
+    first, batches = events[0].details, [r.details for r in events[1:]]
+    assert (first["changed_paths"], first["folders"]) == (None, [str(folder)])  # the full sync
+    assert (first["added"], first["deleted"]) == (1, 0)
+    assert all(batch["changed_paths"] for batch in batches)
+    assert sum(batch["deleted"] for batch in batches) == 1
+    assert list(log.records(event="ingest")) == []
