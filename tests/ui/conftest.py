@@ -11,12 +11,16 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import REPO
 from tests.servers import Server, start_server, stop_server
 
 ARTIFACTS = REPO / "test-artifacts"
 TIMEOUT_MS = 90_000  # answers and ingests on a busy 2-core machine
+# Assertions wait as long as actions: expect's own 5 s default failed a conversation list that
+# refreshed after a second answer on a machine under load.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
