@@ -24,7 +24,7 @@ from assistant.sqlite import Transaction, connect
 from assistant.text import terms
 from assistant.types import Chunk, Document, Heading
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 # The documents columns a DocumentRecord is made of, in its field order.
 _RECORD_COLUMNS = (
     "doc_id, path, source, title, format, content_hash, size, chunks, ingested_at, collection"
@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
     sentence_spans BLOB NOT NULL,
-    sentence_vectors BLOB NOT NULL
+    sentence_vectors BLOB NOT NULL,
+    context_vectors BLOB
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = 'unicode61');
@@ -106,6 +107,8 @@ class ChunkRow:
     page_starts: tuple[int, ...]
     sentence_spans: tuple[tuple[int, int], ...]
     sentence_vectors: np.ndarray
+    # Each sentence embedded on its own after its title and section (None: stored before them).
+    context_vectors: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ class ChunkWrite:
     vector_id: str
     sentence_spans: Sequence[tuple[int, int]]
     sentence_vectors: np.ndarray
+    context_vectors: np.ndarray
 
 
 _GENERATION = "generation"
@@ -125,16 +129,21 @@ VECTOR_COLLECTIONS = "vector_collections"
 
 def _migrate(db: sqlite3.Connection) -> None:
     """Bring a catalog written by an earlier release up to this schema (idempotent)."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(documents)")}
-    if "collection" not in columns:  # before collections: every document in `default`
-        try:
-            db.execute(
-                "ALTER TABLE documents ADD COLUMN collection TEXT NOT NULL DEFAULT 'default'"
-            )
-        except sqlite3.OperationalError as exc:  # another connection migrated first
-            if "duplicate column" not in str(exc):
-                raise
+    # Before collections every document was in `default`; before context vectors a chunk had
+    # none (the schema version in the ingest fingerprint then re-embeds every document once).
+    _add_column(db, "documents", "collection", "TEXT NOT NULL DEFAULT 'default'")
+    _add_column(db, "chunks", "context_vectors", "BLOB")
     db.execute("CREATE INDEX IF NOT EXISTS documents_by_collection ON documents(collection)")
+
+
+def _add_column(db: sqlite3.Connection, table: str, column: str, declaration: str) -> None:
+    if column in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+        return
+    try:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    except sqlite3.OperationalError as exc:  # another connection migrated first
+        if "duplicate column" not in str(exc):
+            raise
 
 
 # Chunk sets of collections kept (distinct grants x collections asked for, per generation).
@@ -339,7 +348,7 @@ class Catalog:
                 chunk = write.chunk
                 cursor = db.execute(
                     "INSERT INTO chunks (chunk_id, doc_id, ordinal, start, end, sentence_spans, "
-                    "sentence_vectors) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "sentence_vectors, context_vectors) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         write.vector_id,
                         doc_id,
@@ -348,6 +357,7 @@ class Catalog:
                         chunk.end,
                         np.asarray(write.sentence_spans, dtype=np.int32).tobytes(),
                         np.asarray(write.sentence_vectors, dtype=np.float16).tobytes(),
+                        np.asarray(write.context_vectors, dtype=np.float16).tobytes(),
                     ),
                 )
                 heading_context = " ".join([document.title, document.section_at(chunk.start) or ""])
@@ -443,12 +453,12 @@ class Catalog:
         marks = ",".join("?" * len(vector_ids))
         rows = self.db.execute(
             "SELECT c.chunk_id, c.doc_id, d.source, d.title, c.start, c.end, c.sentence_spans, "
-            f"c.sentence_vectors FROM chunks c JOIN documents d USING (doc_id) "
+            f"c.sentence_vectors, c.context_vectors FROM chunks c JOIN documents d USING (doc_id) "
             f"WHERE c.chunk_id IN ({marks})",
             list(vector_ids),
         ).fetchall()
         result = {}
-        for chunk_id, doc_id, source, title, start, end, spans, vectors in rows:
+        for chunk_id, doc_id, source, title, start, end, spans, vectors, contexts in rows:
             text, headings, page_starts = self.document_structure(doc_id)
             span_array = np.frombuffer(spans, dtype=np.int32).reshape(-1, 2)
             result[chunk_id] = ChunkRow(
@@ -465,6 +475,9 @@ class Catalog:
                 sentence_vectors=np.frombuffer(vectors, dtype=np.float16).reshape(
                     len(span_array), -1
                 ),
+                context_vectors=None
+                if contexts is None
+                else np.frombuffer(contexts, dtype=np.float16).reshape(len(span_array), -1),
             )
         return result
 

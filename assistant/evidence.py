@@ -62,6 +62,7 @@ def as_passage(window: Window) -> Passage:
         if s >= window.start and e <= window.end
     ]
     vectors = passage.sentence_vectors
+    contexts = passage.context_vectors
     return replace(
         passage,
         chunk_id=f"{passage.chunk_id}@{window.start}",
@@ -70,6 +71,7 @@ def as_passage(window: Window) -> Passage:
         end=window.end,
         sentence_spans=tuple(passage.sentence_spans[i] for i in inside),
         sentence_vectors=None if vectors is None else vectors[inside],
+        context_vectors=None if contexts is None else contexts[inside],
     )
 
 

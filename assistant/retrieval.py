@@ -132,6 +132,7 @@ class HybridRetriever:
                     headings=row.headings,
                     sentence_spans=row.sentence_spans,
                     sentence_vectors=row.sentence_vectors,
+                    context_vectors=row.context_vectors,
                 )
             )
             if len(pool) == depth:

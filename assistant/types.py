@@ -103,6 +103,8 @@ class Passage:
     # Sentence spans (absolute offsets) and their unit vectors, one row per span.
     sentence_spans: tuple[tuple[int, int], ...] = field(default=(), repr=False)
     sentence_vectors: Any = field(default=None, repr=False, compare=False)
+    # The same sentences each embedded on its own after the title and section (or None).
+    context_vectors: Any = field(default=None, repr=False, compare=False)
 
     def sentence_text(self, start: int, end: int) -> str:
         """Text of a span inside this passage, by absolute document offsets."""

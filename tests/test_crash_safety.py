@@ -155,8 +155,8 @@ def snapshot(index: Path, corpus: Path) -> dict[str, Any]:
             )
         }
         sentence_vectors = {
-            row[0]: np.frombuffer(row[1], dtype=np.float16)
-            for row in db.execute("SELECT chunk_id, sentence_vectors FROM chunks")
+            row[0]: np.frombuffer(row[1] + row[2], dtype=np.float16)
+            for row in db.execute("SELECT chunk_id, sentence_vectors, context_vectors FROM chunks")
         }
         terms = dict(
             db.execute(

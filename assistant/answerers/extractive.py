@@ -52,6 +52,7 @@ RANK_FEATURES = (
     "novelty", "type_ok", "type_missing", "default_ok",
     "passage_rank", "passage_lexical", "code", "short", "expanded", "dangling",
     "stop_ok", "stop_missing", "instructs",
+    "context", "context_focus", "context_rel", "context_focus_rel",
 )  # fmt: skip
 CONFIDENCE_FEATURES = (
     "semantic", "lexical_focus", "specific_absent_evidence", "focus_absent_corpus",
@@ -394,6 +395,15 @@ def candidate_features(
             if focus_vector is None
             else cosine_rows(passage.sentence_vectors, focus_vector)
         )
+        # Each sentence embedded on its own after its title and section (an index built before
+        # those vectors has only the pooled ones).
+        contextual = (
+            passage.sentence_vectors if passage.context_vectors is None else passage.context_vectors
+        )
+        context_similarities = cosine_rows(contextual, retrieval.query_vector)
+        context_focus_similarities = (
+            context_similarities if focus_vector is None else cosine_rows(contextual, focus_vector)
+        )
         heading = heading_at(passage.headings, passage.start)
         context_terms = set(
             content_terms(" ".join([passage.title, heading.title if heading else "", passage.text]))
@@ -446,6 +456,8 @@ def candidate_features(
                     {
                         "semantic": float(np.clip(similarities[index], 0.0, 1.0)),
                         "semantic_focus": float(np.clip(focus_similarities[index], 0.0, 1.0)),
+                        "context": float(context_similarities[index]),
+                        "context_focus": float(context_focus_similarities[index]),
                         "section_semantic": float(
                             np.clip(section_similarity[key_of_section], 0.0, 1.0)
                         ),
@@ -476,12 +488,11 @@ def candidate_features(
                 )
             )
     # Relative to the question's best candidate: comparable across questions and corpora.
-    if result:
-        best_semantic = max(f["semantic"] for _, f in result)
-        best_lexical = max(f["lexical_focus"] for _, f in result)
+    for name in ("semantic", "lexical_focus", "context", "context_focus"):
+        best = max((values[name] for _, values in result), default=0.0)
+        relative = "lexical_rel" if name == "lexical_focus" else f"{name}_rel"
         for _, values in result:
-            values["semantic_rel"] = values["semantic"] - best_semantic
-            values["lexical_rel"] = values["lexical_focus"] - best_lexical
+            values[relative] = values[name] - best
     return result
 
 
