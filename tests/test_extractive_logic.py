@@ -164,3 +164,36 @@ def test_a_stop_ask_marks_the_windows_that_say_no_and_the_ones_that_instruct() -
     plain = "Every file in the archive has the same date. Where does the date come from?"
     for _, values in candidate_features(Question(plain, plain), retrieval_for(plain, passage, {})):
         assert values["stop_ok"] == values["stop_missing"] == 0.0
+
+
+def test_the_context_features_read_the_sentences_embedded_in_context_or_else_the_pooled_ones() -> (
+    None
+):
+    from dataclasses import replace
+
+    text = "Memory for maintenance work. The default is 64 megabytes. Sorts use other memory."
+    pooled = passage_of(text)
+    pooled = replace(pooled, sentence_vectors=np.eye(DIMENSION, dtype=np.float16)[[0, 1, 2]])
+    # In context the second sentence points where the question does; pooled, the first does.
+    in_context = replace(pooled, context_vectors=np.eye(DIMENSION, dtype=np.float16)[[1, 3, 2]])
+    question = "How much memory does maintenance get if we never set it?"
+    retrieval = retrieval_for(question, in_context, {})
+
+    def by_sentence(passage: Passage, axis: int = 3) -> dict[str, dict[str, float]]:
+        query = np.eye(DIMENSION, dtype=np.float32)[axis]
+        asked = replace(retrieval, passages=(passage,), query_vector=query)
+        return {
+            w.passage.sentence_text(w.sentence_start, w.sentence_end): values
+            for w, values in candidate_features(Question(question, question), asked)
+        }
+
+    features = by_sentence(in_context)
+    assert features["The default is 64 megabytes."]["context"] == 1.0
+    assert features["The default is 64 megabytes."]["context_rel"] == 0.0
+    assert features["Memory for maintenance work."]["context"] == 0.0
+    assert features["Memory for maintenance work."]["context_rel"] == -1.0
+    assert features["The default is 64 megabytes."]["semantic"] == 0.0  # pooled: elsewhere
+    # An index from before context vectors: the features fall back to the pooled vectors.
+    fallback = by_sentence(pooled, axis=1)
+    assert fallback["The default is 64 megabytes."]["context"] == 1.0
+    assert all(f["context"] == f["semantic"] for f in fallback.values())
