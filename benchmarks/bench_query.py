@@ -90,7 +90,7 @@ def build_scaled(real: Assistant, index_dir: Path, size: int, seed: int = 0) -> 
                 chunk_id = f"{doc_id}:{row[1].split(':', 1)[1]}"
                 cursor = db.execute(
                     "INSERT INTO chunks (chunk_id, doc_id, ordinal, start, end, sentence_spans, "
-                    "sentence_vectors) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "sentence_vectors, context_vectors) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (chunk_id, doc_id, *row[3:]),
                 )
                 db.execute(
