@@ -389,20 +389,16 @@ def candidate_features(
     for passage in retrieval.passages:
         if not passage.sentence_spans:
             continue
-        similarities = cosine_rows(passage.sentence_vectors, retrieval.query_vector)
-        focus_similarities = (
-            similarities
-            if focus_vector is None
-            else cosine_rows(passage.sentence_vectors, focus_vector)
+        similarities, focus_similarities = _similarities(
+            passage.sentence_vectors, retrieval.query_vector, focus_vector
         )
         # Each sentence embedded on its own after its title and section (an index built before
         # those vectors has only the pooled ones).
-        contextual = (
-            passage.sentence_vectors if passage.context_vectors is None else passage.context_vectors
-        )
-        context_similarities = cosine_rows(contextual, retrieval.query_vector)
-        context_focus_similarities = (
-            context_similarities if focus_vector is None else cosine_rows(contextual, focus_vector)
+        contextual = passage.context_vectors
+        context_similarities, context_focus_similarities = _similarities(
+            passage.sentence_vectors if contextual is None else contextual,
+            retrieval.query_vector,
+            focus_vector,
         )
         heading = heading_at(passage.headings, passage.start)
         context_terms = set(
@@ -488,12 +484,29 @@ def candidate_features(
                 )
             )
     # Relative to the question's best candidate: comparable across questions and corpora.
-    for name in ("semantic", "lexical_focus", "context", "context_focus"):
+    for name, relative in _RELATIVE_FEATURES:
         best = max((values[name] for _, values in result), default=0.0)
-        relative = "lexical_rel" if name == "lexical_focus" else f"{name}_rel"
         for _, values in result:
             values[relative] = values[name] - best
     return result
+
+
+# Features also given relative to the question's best candidate, and the relative one's name.
+_RELATIVE_FEATURES = (
+    ("semantic", "semantic_rel"),
+    ("lexical_focus", "lexical_rel"),
+    ("context", "context_rel"),
+    ("context_focus", "context_focus_rel"),
+)
+
+
+def _similarities(
+    vectors: np.ndarray, query: np.ndarray, focus: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's cosine with the question, and with its asking clause (the question's again
+    when the clause has no vector of its own)."""
+    to_query = cosine_rows(vectors, query)
+    return to_query, to_query if focus is None else cosine_rows(vectors, focus)
 
 
 # Added to every term's IDF: in a small corpus a term found in every chunk has an IDF near 0,
