@@ -490,26 +490,22 @@ class Ingestor:
     def _write(self, batch: list[_Prepared], counts: dict[str, int]) -> None:
         if not batch:
             return
-        texts: list[str] = []
-        prefixes: list[str] = []
-        spans: list[list[tuple[int, int]]] = []
-        contexts: list[str] = []
-        for item in batch:
-            for chunk in item.chunks:
-                texts.append(chunk.text)
-                prefixes.append(context_prefix(item.document, chunk))
-                absolute = sentence_spans(item.document.text, chunk.start, chunk.end)
-                spans.append([(s - chunk.start, e - chunk.start) for s, e in absolute])
-                contexts.extend(sentence_context(item.document, s, e) for s, e in absolute)
+        texts = [chunk.text for item in batch for chunk in item.chunks]
+        inputs = [one for item in batch for one in embedding_inputs(item.document, item.chunks)]
+        prefixes = [one.prefix for one in inputs]
+        spans = [one.spans for one in inputs]
+        contexts = [text for one in inputs for text in one.contexts]
         log.info("embedding %d chunks of %d documents", len(texts), len(batch))
         embedded = iter(self.embedder.embed_chunks(texts, spans, prefixes))
         # Chunks overlap: a sentence of two chunks is embedded once.
-        distinct = list(dict.fromkeys(contexts))
+        distinct = list(dict.fromkeys(text for text in contexts if text is not None))
         log.info("embedding %d sentences in their context", len(distinct))
         row_of = {text: row for row, text in enumerate(distinct)}
-        context_vectors = self.embedder.embed_texts(distinct).astype(np.float16)[
-            [row_of[text] for text in contexts]
-        ]
+        embedded_contexts = self.embedder.embed_texts(distinct).astype(np.float16)
+        context_vectors = np.zeros((len(contexts), self.embedder.dimension), dtype=np.float16)
+        for row, text in enumerate(contexts):
+            if text is not None:
+                context_vectors[row] = embedded_contexts[row_of[text]]
         taken = 0
         for item in batch:
             doc_id = doc_id_for(item.file.path)
@@ -572,6 +568,34 @@ class Ingestor:
             log.info("deleting %d replaced vectors", len(garbage))
             self.store.delete(garbage)
             self.catalog.clear_garbage(garbage)
+
+
+@dataclass(frozen=True)
+class ChunkInputs:
+    """What ingest embeds for one chunk besides its text."""
+
+    prefix: str  # title and section, embedded before the text (`context_prefix`)
+    spans: list[tuple[int, int]]  # its sentences, relative to the chunk: pooled vectors
+    contexts: list[str | None]  # each sentence in its context (`sentence_context`); None: none
+
+
+def embedding_inputs(document: Document, chunks: Sequence[Chunk]) -> list[ChunkInputs]:
+    """The inputs of a document's chunks. A heading gets no vector in context: it names a topic
+    and is never an answer (the extractive answerer skips it), so it is not embedded twice."""
+    headings = {h.offset for h in document.headings if h.kind == "heading"}
+    result = []
+    for chunk in chunks:
+        absolute = sentence_spans(document.text, chunk.start, chunk.end)
+        result.append(
+            ChunkInputs(
+                prefix=context_prefix(document, chunk),
+                spans=[(s - chunk.start, e - chunk.start) for s, e in absolute],
+                contexts=[
+                    None if s in headings else sentence_context(document, s, e) for s, e in absolute
+                ],
+            )
+        )
+    return result
 
 
 def sentence_context(document: Document, start: int, end: int) -> str:

@@ -27,27 +27,25 @@ from pathlib import Path
 from assistant import Assistant, Settings
 from assistant.chunking import Chunker
 from assistant.embedding import _sentence_transformer
-from assistant.ingest import context_prefix, sentence_context
+from assistant.ingest import embedding_inputs
 from assistant.loaders import load_document
-from assistant.text import sentence_spans
 from assistant.types import Document
 from benchmarks.common import RESULTS, cpu_stopwatch, pydocs_files, save, seed_files
 
 
 def embedded_inputs(assistant: Assistant, documents: list[Document]) -> tuple[list[str], list[str]]:
     """Exactly what ingest embeds: each chunk's context prefix and text, and each distinct
-    sentence after its title and section (a sentence of two overlapping chunks once)."""
+    sentence in its context (a sentence of two overlapping chunks once)."""
     settings = assistant.settings
     chunker = Chunker(settings.chunk_size, settings.chunk_overlap, assistant.embedder.tokenize_ids)
     chunks: list[str] = []
     sentences: dict[str, None] = {}
     for document in documents:
-        for chunk in chunker.chunk(document.source, document.text):
-            chunks.append(context_prefix(document, chunk) + chunk.text)
-            sentences.update(
-                (sentence_context(document, start, end), None)
-                for start, end in sentence_spans(document.text, chunk.start, chunk.end)
-            )
+        document_chunks = chunker.chunk(document.source, document.text)
+        inputs = embedding_inputs(document, document_chunks)
+        for chunk, one in zip(document_chunks, inputs, strict=True):
+            chunks.append(one.prefix + chunk.text)
+            sentences.update((text, None) for text in one.contexts if text is not None)
     return chunks, list(sentences)
 
 

@@ -226,7 +226,7 @@ def test_a_rebuild_tells_the_team_which_golden_sets_to_rerun(
     )
 
 
-def test_each_sentence_is_also_embedded_on_its_own_after_its_title_and_section(
+def test_each_sentence_but_a_heading_is_also_embedded_after_its_title_and_section(
     fresh_index: Path, tmp_path: Path
 ) -> None:
     page = tmp_path / "memory.md"
@@ -248,9 +248,15 @@ def test_each_sentence_is_also_embedded_on_its_own_after_its_title_and_section(
     default = next(t for t in texts if t.endswith("The default is 64 megabytes."))
     assert default == "Server settings. maintenance_work_mem. The default is 64 megabytes."
     expected = assistant.embedder.embed_texts(texts)
-    # float16 storage: equal to the separately embedded texts up to rounding, one per sentence
     assert stored.shape == expected.shape == (len(spans), 384)
-    np.testing.assert_allclose(stored, expected, atol=2e-3)
+    # A heading names a topic and is never an answer: it is not embedded again (a zero vector).
+    heading_rows = [row for row, (s, _) in enumerate(spans) if s in {h.offset for h in headings}]
+    assert len(heading_rows) == 3
+    assert not stored[heading_rows].any()
+    # float16 storage: the others equal the separately embedded texts up to rounding
+    sentences = [row for row in range(len(spans)) if row not in heading_rows]
+    assert len(sentences) == 3
+    np.testing.assert_allclose(stored[sentences], expected[sentences], atol=2e-3)
 
 
 def test_an_index_from_before_context_vectors_answers_and_is_re_embedded_once(
