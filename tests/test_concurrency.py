@@ -61,9 +61,11 @@ class _Thread(threading.Thread):
 
 
 def _docs_corpus(target: Path) -> Path:
+    """Three of the project's docs (~60 KB): enough work for an ingest to hold the lock while
+    another process starts, not so much that the suite waits on it."""
     target.mkdir()
-    for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
-        shutil.copy(path, target / path.name)
+    for name in ("evaluation.md", "answerers.md", "benchmarks.md"):
+        shutil.copy(REPO / "docs" / name, target / name)
     return target
 
 
@@ -101,7 +103,7 @@ def test_second_ingest_fails_clearly_or_waits(tmp_path: Path) -> None:
     assert patient.returncode == 0, patient_err
     waited = json.loads(patient_out)
     added = first_report["documents"]["added"]
-    assert added >= 5
+    assert added == 4  # the seed and three docs
     assert waited["documents"] == {
         "added": 0,
         "updated": 0,
