@@ -114,6 +114,9 @@ def warm_up(assistant: Assistant) -> None:
     print(f"assistant: ready in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
+GRACEFUL_SHUTDOWN_S = 10
+
+
 def serve(settings: Settings, *, api: bool = True, ui: bool = True) -> None:
     """Serve until interrupted; fails before loading anything when the settings are unsafe."""
     import uvicorn
@@ -145,7 +148,15 @@ def serve(settings: Settings, *, api: bool = True, ui: bool = True) -> None:
     print(f"assistant: serving {' and '.join(offered)}", file=sys.stderr, flush=True)
     # No proxy headers: the peer a request came from is the socket's, so an X-Forwarded-For
     # cannot pose as a trusted SSO proxy (trusted_proxies; assistant.proxyauth).
-    config = uvicorn.Config(app, log_level=settings.log_level, proxy_headers=False)
+    # On SIGTERM or Ctrl-C, requests in flight get GRACEFUL_SHUTDOWN_S to finish; the chat's
+    # event streams never end by themselves, and without a limit an open browser tab kept the
+    # server up until a service manager killed it.
+    config = uvicorn.Config(
+        app,
+        log_level=settings.log_level,
+        proxy_headers=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
     uvicorn.Server(config).run(sockets=[listener])
 
 

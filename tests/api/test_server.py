@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import subprocess
+import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.api.server import build_server
+from assistant.api.server import GRACEFUL_SHUTDOWN_S, build_server
 from assistant.security import hash_api_key
 from tests.conftest import make_settings
 from tests.servers import serving as running
+from tests.servers import start_server, stop_server
 
 QUESTION = {"messages": [{"role": "user", "content": "Who halted their plans?"}]}
 
@@ -51,3 +56,36 @@ def test_api_keys_from_a_toml_file(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     settings = Settings()
     assert settings.api_keys["bot"].get_secret_value() == encoded
     assert (settings.max_request_bytes, settings.api_default_model) == (4096, "llamacpp")
+
+
+def test_sigterm_stops_the_server_while_a_chat_stream_is_open(
+    seed_index: Path, tmp_path: Path
+) -> None:
+    """An open browser tab holds an event stream that never ends: SIGTERM still stops the
+    server on its own, after the grace period for answers in flight (uvicorn then ends by the
+    signal it caught, as a service manager expects)."""
+    server = start_server(tmp_path, seed_index)
+    opened = threading.Event()
+
+    def hold_a_stream() -> None:
+        url = f"{server.url}gradio_api/heartbeat/{'a' * 11}"
+        with contextlib.suppress(httpx.HTTPError), httpx.stream("GET", url, timeout=None) as held:
+            assert held.status_code == 200
+            opened.set()
+            for _ in held.iter_bytes():
+                pass
+
+    reader = threading.Thread(target=hold_a_stream, daemon=True)
+    reader.start()
+    try:
+        assert opened.wait(timeout=120), server.log.read_text()
+        server.process.terminate()
+        try:  # before the grace period existed, only the kill below ever stopped it
+            code = server.process.wait(timeout=GRACEFUL_SHUTDOWN_S + 110)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the server ignored SIGTERM while a stream was open")
+    finally:
+        stop_server(server)
+    assert code == -signal.SIGTERM, server.log.read_text()[-2000:]
+    reader.join(timeout=60)
+    assert not reader.is_alive()
