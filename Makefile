@@ -88,8 +88,11 @@ lint: setup-llm
 typecheck: setup-llm
 	$(BIN)/mypy
 
+# Two workers (the machines have 2 cores): much of the suite waits on servers, browsers and
+# subprocesses, so a second worker uses the idle core. A test file stays on one worker
+# (--dist loadfile): its module fixtures, such as the Python docs' index, are built once.
 pytest: setup-llm system-deps $(AXE)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile --durations=25
 
 test: lint typecheck pytest
 
