@@ -91,8 +91,9 @@ typecheck: setup-llm
 # Two workers (the machines have 2 cores): much of the suite waits on servers, browsers and
 # subprocesses, so a second worker uses the idle core. A test file stays on one worker
 # (--dist loadfile): its module fixtures, such as the Python docs' index, are built once.
+# Files go out in collection order, which tests/conftest.py starts with the longest modules.
 pytest: setup-llm system-deps $(AXE)
-	$(BIN)/pytest -n 2 --dist loadfile --durations=25
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 
 test: lint typecheck pytest
 

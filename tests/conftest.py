@@ -220,8 +220,16 @@ _SERVER_MODULES = {"test_store_outage", "test_store_contract", "test_concurrency
                    "test_benchmark_serving", "test_watch"}  # fmt: skip
 
 
+# The longest modules (`make test` prints the slowest steps) start first: on two workers
+# (`make test` runs pytest -n 2) the other worker takes the rest meanwhile, instead of one
+# worker building the Python docs' index alone at the end.
+_START_FIRST = ("test_eval_pydocs", "test_crash_safety", "test_concurrency")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test with its tier: browser, server, llm or fast."""
+    """Mark every test with its tier: browser, server, llm or fast; the longest start first."""
+    rank = {name: position for position, name in enumerate(_START_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))  # stable: else unchanged
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         module = item.path.stem

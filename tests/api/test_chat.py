@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -80,7 +82,14 @@ def events_of(answer: Callable[[], Answer], include_usage: bool = False) -> list
     async def collect() -> list[str]:
         return [event async for event in chat.stream_events(answer, "m", 3, include_usage)]
 
-    return asyncio.run(collect())
+    return run_coroutine(collect())
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, list[str]]) -> list[str]:
+    """asyncio.run in a thread of its own: a browser test earlier in the same worker leaves
+    Playwright's event loop running in the main thread, where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_stream_is_role_pieces_final_usage_done() -> None:
@@ -129,6 +138,6 @@ def test_a_slow_answer_keeps_the_connection_alive(monkeypatch: pytest.MonkeyPatc
                 kept_alive.set()
         return events
 
-    events = asyncio.run(collect())
+    events = run_coroutine(collect())
     assert ": keep-alive\n\n" in events
     assert events.index(": keep-alive\n\n") == 1  # after the role, before any text
