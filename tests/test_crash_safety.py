@@ -227,8 +227,10 @@ def _copy_head(source: Path, target: Path, size: int = 6000) -> None:
     """The first paragraphs of a doc, up to about `size` characters: every run of the test
     ingests them, and the docs keep growing."""
     text = source.read_text("utf-8")
-    cut = text.rfind("\n\n", 0, size)
-    target.write_text(text if len(text) <= size else text[: max(cut, 1)] + "\n", "utf-8")
+    cut = text.rfind("\n\n", 0, size)  # -1 or 0: no paragraph ends before `size`
+    target.write_text(
+        text if len(text) <= size else text[: cut if cut > 0 else size] + "\n", "utf-8"
+    )
 
 
 def build_corpus(target: Path) -> Path:
