@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from assistant.text import sentence_spans
-from assistant.types import Heading, Passage, heading_at
+from assistant.types import Heading, Passage, heading_at, section_starts
 
 # How far a window may grow past its sentence.
 MAX_FOLLOWING_LINES = 8
@@ -142,7 +142,7 @@ def _line_spans(text: str, offset: int) -> tuple[tuple[int, int], ...]:
 
 def is_heading_at(passage: Passage, offset: int) -> bool:
     """Whether a section heading (not a defined term) starts at `offset` of the passage."""
-    return any(h.offset == offset and h.kind == "heading" for h in passage.headings)
+    return offset in section_starts(passage.headings)
 
 
 def _following_lines(

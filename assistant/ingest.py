@@ -43,7 +43,7 @@ from assistant.loaders import (
 )
 from assistant.settings import Settings
 from assistant.text import sentence_spans
-from assistant.types import Chunk, Document, FailedFile, IngestReport
+from assistant.types import Chunk, Document, FailedFile, IngestReport, section_starts
 from assistant.vectorstore import VectorStore
 
 log = logging.getLogger(__name__)
@@ -235,7 +235,8 @@ class Ingestor:
                 SCHEMA_VERSION,
                 CHUNKER_VERSION,
                 f"x{EXTRACTION_VERSION}",
-                f"{self.embedder.model_path.parent.name}/{self.embedder.model_path.name}",
+                f"{self.embedder.model_path.parent.name}/{self.embedder.model_path.name}"
+                + self.embedder.vector_kind,
                 str(settings.chunk_size),
                 str(settings.chunk_overlap),
             ]
@@ -582,7 +583,7 @@ class ChunkInputs:
 def embedding_inputs(document: Document, chunks: Sequence[Chunk]) -> list[ChunkInputs]:
     """The inputs of a document's chunks. A heading gets no vector in context: it names a topic
     and is never an answer (the extractive answerer skips it), so it is not embedded twice."""
-    headings = {h.offset for h in document.headings if h.kind == "heading"}
+    headings = section_starts(document.headings)
     result = []
     for chunk in chunks:
         absolute = sentence_spans(document.text, chunk.start, chunk.end)

@@ -57,6 +57,12 @@ def heading_at(headings: tuple[Heading, ...], offset: int) -> Heading | None:
     return current
 
 
+def section_starts(headings: tuple[Heading, ...]) -> frozenset[int]:
+    """Offsets where a section heading starts (defined terms are not headings): a heading
+    names a topic and is never an answer, nor embedded as one."""
+    return frozenset(h.offset for h in headings if h.kind == "heading")
+
+
 def page_at(page_starts: tuple[int, ...], offset: int) -> int | None:
     """The 1-based page number whose text holds `offset`, or None without pages."""
     if not page_starts:

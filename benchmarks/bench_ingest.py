@@ -2,6 +2,7 @@
 
     python -m benchmarks.bench_ingest
     python -m benchmarks.bench_ingest --tiny --out DIR   # the same steps on seeds/: seconds
+    python -m benchmarks.bench_ingest --int8-only        # float vs 8-bit encoder only
 
 In one run, on the 53 pages of the Python docs listed in tests/golden/pydocs_corpus.txt:
 1. `Assistant.ingest` into a fresh index (model already loaded): chunks/s;
@@ -10,6 +11,9 @@ In one run, on the 53 pages of the Python docs listed in tests/golden/pydocs_cor
 4. the peer: llama-index's default pipeline, `VectorStoreIndex.from_documents` into Chroma with
    the same model (HuggingFaceEmbedding) and the same chunk sizes, from the same extracted
    texts (so it is spared the HTML parsing our timing includes).
+5. the 8-bit encoder (`embedding_backend = "onnx-int8"`) against the float one on every 10th
+   of those inputs, interleaved for three rounds in this process: median speed-up and how close
+   the vectors stay (`--int8-only` runs just this step).
 Each step records wall time and this process's CPU time. The machines are shared: wall-clock
 ratios between steps that ran minutes apart move with other jobs' load, CPU-time ratios much
 less, so the targets are judged on CPU time (both are reported).
@@ -47,6 +51,38 @@ def embedded_inputs(assistant: Assistant, documents: list[Document]) -> tuple[li
             chunks.append(one.prefix + chunk.text)
             sentences.update((text, None) for text in one.contexts if text is not None)
     return chunks, list(sentences)
+
+
+def int8_rounds(inputs: list[str], rounds: int = 3) -> dict[str, float]:
+    """The float and the 8-bit ONNX encoders on the same inputs, interleaved for `rounds`
+    rounds in this process (models loaded first): median wall and CPU seconds, and ratios."""
+    import statistics
+
+    from assistant.embedding import Embedder
+
+    encoders = {name: Embedder(backend=name) for name in ("onnx", "onnx-int8")}
+    timings: dict[str, list[tuple[float, float]]] = {name: [] for name in encoders}
+    vectors = {}
+    for encoder in encoders.values():
+        encoder.embed_texts(["load the model before timing"])
+    for _ in range(rounds):
+        for name, encoder in encoders.items():
+            with cpu_stopwatch() as elapsed:
+                vectors[name] = encoder.embed_texts(inputs)
+            timings[name].append(elapsed())
+    wall = {n: statistics.median(t[0] for t in times) for n, times in timings.items()}
+    cpu = {n: statistics.median(t[1] for t in times) for n, times in timings.items()}
+    cosines = (vectors["onnx"] * vectors["onnx-int8"]).sum(axis=1)
+    return {
+        "inputs": len(inputs),
+        "rounds": rounds,
+        "float_seconds": round(wall["onnx"], 2),
+        "int8_seconds": round(wall["onnx-int8"], 2),
+        "wall_speedup": round(wall["onnx"] / wall["onnx-int8"], 3),
+        "cpu_speedup": round(cpu["onnx"] / cpu["onnx-int8"], 3),
+        "cosine_mean": round(float(cosines.mean()), 4),
+        "cosine_min": round(float(cosines.min()), 4),
+    }
 
 
 def llama_index_default(documents: list[Document], workdir: Path, assistant: Assistant) -> int:
@@ -88,7 +124,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tiny", action="store_true", help="seeds/ instead of the Python docs")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where ingest.json goes")
+    parser.add_argument(
+        "--int8-only",
+        action="store_true",
+        help="only the float against the 8-bit encoder, on every 10th input (interleaved)",
+    )
     args = parser.parse_args(argv)
+    if args.int8_only:
+        files = seed_files() if args.tiny else pydocs_files()
+        assistant = Assistant(Settings.model_validate({"index_dir": tempfile.mkdtemp()}))
+        documents = [load_document(path, path.name, 50_000_000) for path in files]
+        chunk_inputs, sentence_inputs = embedded_inputs(assistant, documents)
+        result = {"int8_encoder": int8_rounds((chunk_inputs + sentence_inputs)[::10])}
+        save("ingest-int8", result, args.out)
+        print(result["int8_encoder"])
+        return 0
     if not args.tiny:  # the peer runs last: fail before the long steps, not after them
         try:
             import llama_index.embeddings.huggingface
@@ -128,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with cpu_stopwatch() as elapsed:
         assistant.embedder.embed_texts(inputs)
     encoder = elapsed()
+
+    int8 = int8_rounds(inputs[::10])
 
     try:
         with cpu_stopwatch() as elapsed:
@@ -173,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
     }
     save("ingest", result, args.out)
+    save("ingest-int8", {"int8_encoder": int8}, args.out)
     ratios = result["ratios"]
     print(
         f"per CPU-second: ingest {ours['chunks_per_cpu_s']} chunks | bare encoder "

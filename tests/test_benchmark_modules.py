@@ -103,6 +103,9 @@ def test_ingest_throughput_on_seeds(tmp_path: Path) -> None:
     assert data["ingest"]["chunks_per_s"] > 0  # type: ignore[index]
     assert data["bare_encoder"]["chunks_per_s"] > 0  # type: ignore[index]
     assert data["noop_reingest"]["seconds"] < data["ingest"]["seconds"]  # type: ignore[index]
+    int8 = written(tmp_path / "ingest-int8.json")["int8_encoder"]
+    assert int8["rounds"] == 3  # type: ignore[index]
+    assert 0.97 < int8["cosine_mean"] < 1  # type: ignore[index,operator]
 
 
 @pytest.mark.usefixtures("results_untouched")

@@ -56,3 +56,21 @@ def test_sentence_vectors_point_at_their_own_sentence() -> None:
 
 def test_empty_input() -> None:
     assert Embedder().embed_texts([]).shape == (0, 384)
+
+
+def test_int8_vectors_stay_close_to_the_float_ones(reference: np.ndarray, tmp_path: Path) -> None:
+    embedder = Embedder(backend="onnx-int8", cache_dir=tmp_path)
+    vectors = embedder.embed_texts(TEXTS)
+    assert embedder.backend_name == "onnx-int8"
+    assert embedder.vector_kind == "+int8"
+    float_embedder = Embedder(backend="auto", cache_dir=tmp_path)
+    assert (float_embedder.backend_name, float_embedder.vector_kind) == ("onnx", "")
+    (int8_graph,) = tmp_path.glob("*-int8.onnx")
+    float_graph = int8_graph.with_name(int8_graph.name.replace("-int8", ""))
+    assert float_graph.is_file()  # exported once, then quantized; both cached
+    cosines = (vectors * reference).sum(axis=1)
+    assert (cosines > 0.97).all(), cosines
+    assert (cosines < 1 - 1e-4).any()  # really the 8-bit graph, not the float one
+    # The question still finds the article it was written about among the texts.
+    similarity = vectors @ vectors[1]
+    assert int(np.argsort(-similarity)[1]) == 0

