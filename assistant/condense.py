@@ -11,6 +11,10 @@ two ways:
 - an elliptical follow-up ("And on a replica?", "What about Windows?") is merged into the
   previous question: "How do I raise the connection limit on a replica?".
 
+A scenario with its own topic is left alone but for one thing: a demonstrative phrase whose
+noun the last turn used gets the words that turn named it with ("We dumped with that format
+..." after "Use the directory format" becomes "We dumped with the directory format ...").
+
 The thing a turn is about is its most specific phrase: a run of content words, names and
 code-like tokens, preferring names and longer runs.
 """
@@ -43,7 +47,8 @@ _EXISTENTIAL_THERE = re.compile(
 )
 _DEMONSTRATIVE = re.compile(r"\b(this|that|these|those)\b(?=\s*(?:[?.!,;:]|$|\s+(\w+)))", re.I)
 # "those pilots", "this setting", "that directive" (but not "the setting that controls").
-_NOT_STOPWORD = r"(?!(?:" + "|".join(sorted(STOPWORDS)) + r")\b)([a-z][\w-]*)"
+_NO_STOPWORD = r"(?!(?:" + "|".join(sorted(STOPWORDS)) + r")\b)"
+_NOT_STOPWORD = _NO_STOPWORD + r"([a-z][\w-]*)"
 _DETERMINER = re.compile(
     r"\b(?:these|those|this)\s+"
     + _NOT_STOPWORD
@@ -120,7 +125,9 @@ def condense(question: str, history: Sequence[Message]) -> str:
     """A standalone form of `question`: itself, or rewritten with the previous turns' topic."""
     question = question.strip()
     if not needs_context(question):
-        return question
+        # A scenario of its own may still name a thing of the last turn by a demonstrative:
+        # "With that source the build fails" after "Use the `code` source".
+        return _resolve_named_reference(question, history)
     previous = _previous_question(history)
     if previous is None:
         return question
@@ -309,6 +316,73 @@ def _replace_reference(question: str, phrase: str) -> tuple[str, int]:
 
 # "it's" after the pronoun: "has" before "been" or "got", else "is".
 _CONTRACTED = re.compile(r"['’]s\b(?=\s+(been|got)\b)?", re.IGNORECASE)
+
+
+# "that source", "those environments", "the same fixed date": a demonstrative and the words
+# after it (up to the next stop word), one of which names the thing meant.
+_NAMED_REFERENCE = re.compile(
+    r"\b(?:that|those|this|these|the\s+same)\s+((?:" + _NO_STOPWORD + r"[a-z][\w-]*\s*){1,3})",
+    re.IGNORECASE,
+)
+
+
+# Words after which a noun phrase begins ("the `code` source", "in Hatch environments"), so
+# that the words of a run are its modifiers rather than a verb ("we point Hatch environments").
+_OPENS_NOUN_PHRASE = {
+    "a", "an", "the", "this", "that", "these", "those", "our", "your", "their", "its", "my",
+    "his", "her", "of", "in", "on", "for", "with", "from", "by", "at", "into", "each",
+    "some", "any", "same", "own",
+}  # fmt: skip
+
+
+def _resolve_named_reference(question: str, history: Sequence[Message]) -> str:
+    """The question with its first demonstrative noun phrase ("that source") given the words
+    the last turn named that thing with ("the code source"), or the question unchanged.
+
+    The phrase's noun is matched by its stem, the latest turn first (the answer, then the
+    question): a noun shared with the turn before is the usual sign of a reference to it. Only
+    a phrase that adds words is taken ("that file" after "extend that file" stays as it is).
+    """
+    previous = _previous_question(history)
+    match = _NAMED_REFERENCE.search(question)
+    if previous is None or match is None:
+        return question
+    words = match.group(1).split()
+    turns = [text for text in (_previous_answer(history), previous) if text]
+    # The longest run of the phrase's words whose last word the last turn uses: "fixed date
+    # come" -> "fixed date".
+    for size in range(len(words), 0, -1):
+        head = content_terms(words[size - 1])
+        if not head:
+            continue
+        for turn in turns:
+            modifiers = _modifiers_of(turn, head[0], words[:size])
+            if modifiers:
+                named = " ".join([*modifiers, *words[:size]])
+                end = match.start(1) + len(" ".join(words[:size]))
+                if question[match.start(1) : end] != " ".join(words[:size]):
+                    return question  # not single-spaced: leave it alone
+                return f"{question[: match.start()]}the {named}{question[end:]}"
+    return question
+
+
+def _modifiers_of(text: str, stem: str, phrase: list[str]) -> list[str]:
+    """The words before the first run of `text` that ends with a word of the given stem and
+    holds the phrase's words ("Use the `code` source", "source" -> ["code"]): a run of
+    content words, names or code, at most MAX_PHRASE_WORDS long."""
+    stems = {term for word in phrase for term in content_terms(word)}
+    run: list[str] = []
+    noun_phrase = False  # the run opened after an article, possessive or preposition
+    for match in _TOKEN.finditer(text):
+        token = re.sub(r"['’]s$", "", match.group())
+        if token.lower() in STOPWORDS:
+            run, noun_phrase = [], token.lower() in _OPENS_NOUN_PHRASE
+            continue
+        run.append(token)
+        if content_terms(token) == [stem] and noun_phrase:
+            modifiers = [w for w in run[:-1] if not set(content_terms(w)) <= stems]
+            return modifiers[-(MAX_PHRASE_WORDS - len(phrase)) :] if modifiers else []
+    return []
 
 
 def _merge(previous: str, fragment: str) -> str:

@@ -300,3 +300,35 @@ def test_a_question_whose_only_there_is_existential_is_left_alone() -> None:
     question = "Is there an offline installer?"
     assert not needs_context(question)
     assert condense(question, history) == question
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "follow_up", "standalone"),
+    [
+        (  # the answer named the thing: its words join the question's
+            "Which output format do I need for parallel dumps?",
+            "Use the directory format [1].",
+            "We dumped with that format onto the NAS and the restore is slow. How do I speed "
+            "up the restore?",
+            "We dumped with the directory format onto the NAS and the restore is slow. How do "
+            "I speed up the restore?",
+        ),
+        (  # a verb before the noun is not one of its words: nothing to add
+            "We mirror all packages. How do we point Hatch environments at the mirror?",
+            "Set PIP_INDEX_URL [1].",
+            "We switched those environments over to uv last month. Does that still work?",
+            "We switched those environments over to uv last month. Does that still work?",
+        ),
+        (  # no noun in common with the last turn: not a reference to it
+            "What is the capital of France?",
+            "Paris [1].",
+            "Our office in Lyon copies that branch setup and the printers fail. Why is that so?",
+            "Our office in Lyon copies that branch setup and the printers fail. Why is that so?",
+        ),
+    ],
+)
+def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
+    question: str, answer: str, follow_up: str, standalone: str
+) -> None:
+    assert not needs_context(follow_up)  # a scenario of its own
+    assert condense(follow_up, one_turn(question, answer)) == standalone
