@@ -40,7 +40,7 @@ EVENTS: Mapping[str, str] = {
     "ingest": "`assistant ingest` or Assistant.ingest: targets, counts (deleted: removed ones)",
     "upload": "files uploaded in the web chat and indexed: their names, counts",
     "reindex": "the web chat's re-index of the document folders: counts",
-    "sync": "`assistant sync` or one batch of `assistant watch`: folders, counts",
+    "sync": "`assistant sync` or one batch of `assistant watch`: folders, counts (or error)",
     "delete": "a document taken out of the index (Documents tab, HTTP API): its document id",
     "login": "a sign-in that succeeded: method (password, directory, basic, proxy)",
     "login_failed": "a sign-in that failed: method, the name tried",

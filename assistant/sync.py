@@ -154,7 +154,8 @@ def run_sync(
     Returns None when nothing is to be done (changed paths that are gone and were never
     indexed, and no folder missing). Any error is recorded in the sync status and raised again.
     A completed sync is also one `sync` event in the audit log (the system's: no user), with
-    the `command` that ran it; its ingest records none of its own.
+    the `command` that ran it; its ingest records none of its own. A sync stopped by an error
+    is one too, with the `error` instead of counts.
     """
     roots = [Path(os.path.abspath(folder)) for folder in folders]
     missing = [root for root in roots if not root.is_dir()]
@@ -179,7 +180,16 @@ def run_sync(
         else:  # every folder is missing: nothing to read, and nothing may be removed
             report = IngestReport(chunks=assistant.catalog.chunk_count())
     except Exception as exc:  # (not a stop request: the next sync simply carries on)
-        _record_error(assistant.catalog, exc)
+        message = _record_error(assistant.catalog, exc)
+        with contextlib.suppress(Exception):  # the error is raised whatever the log does
+            assistant.audit.record(
+                "sync",
+                None,
+                command=command,
+                folders=[str(root) for root in roots],
+                changed_paths=None if changed is None else len(changed),
+                error=message,
+            )
         raise
     gone = {str(target) for target in targets if not target.exists()}
     # A changed path that vanished before the sync read it is a deletion, not a failure.
@@ -252,7 +262,8 @@ def _record(
     )
 
 
-def _record_error(catalog: Catalog, exc: Exception) -> None:
+def _record_error(catalog: Catalog, exc: Exception) -> str:
+    """Keep the error that stopped a sync in its status; returns the message kept."""
     before = read_status(catalog) or SyncStatus()
     message = str(exc) or type(exc).__name__
     # The catalog itself may be what failed: the error is raised anyway.
@@ -260,3 +271,4 @@ def _record_error(catalog: Catalog, exc: Exception) -> None:
         _write_status(
             catalog, before.model_copy(update={"last_sync_at": time.time(), "error": message})
         )
+    return message

@@ -9,10 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from filelock import FileLock
 
 from assistant import Assistant
 from assistant.api.app import create_app
 from assistant.cli import EXIT_OK, main
+from assistant.errors import IndexBusyError
 from assistant.indexlock import writer_lock
 from assistant.ingest import doc_id_for
 from assistant.sync_command import EXIT_BUSY, EXIT_PARTIAL
@@ -350,3 +352,26 @@ def test_each_sync_is_one_audit_event_of_the_system(
     assert [(e["event"], e["added"], e["failed"]) for e in listed] == [
         ("sync", r.details["added"], r.details["failed"]) for r in events
     ]
+
+
+def test_a_sync_stopped_by_an_error_is_an_audit_event_with_the_error(
+    corpus: Path, fresh_index: Path
+) -> None:
+    assistant = Assistant(make_settings(fresh_index, sources=[corpus], ingest_lock_timeout=0.2))
+    assert assistant.sync() is not None
+    with FileLock(str(fresh_index / "ingest.lock")), pytest.raises(IndexBusyError) as busy:
+        assistant.sync()  # another ingest holds the index
+    events = list(assistant.audit.records(event="sync"))
+    assert len(events) == 2
+    failed = events[-1]
+    assert failed.user is None
+    assert failed.details == {
+        "command": "sync",
+        "folders": [str(corpus)],
+        "changed_paths": None,
+        "error": str(busy.value),
+    }
+    assert "another ingest" in str(busy.value)
+    status = assistant.sync_status()
+    assert status is not None
+    assert status.error == str(busy.value)
