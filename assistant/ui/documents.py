@@ -350,7 +350,13 @@ def build_documents_tab(assistant: Assistant, logins: WebLogins) -> DocumentsTab
         try:
             if not logins.may_change_index(username):
                 raise _NOT_ALLOWED
-            removed = assistant.delete_document(doc_id, logins.reader(username)) if doc_id else None
+            removed = (
+                assistant.delete_document(
+                    doc_id, logins.reader(username), request_id=new_request_id()
+                )
+                if doc_id
+                else None
+            )
         except AssistantError as exc:  # nothing was deleted: the list stays as it was
             return (*refresh(username, query, order)[:2], error_html(exc), *done)
         if removed is None:

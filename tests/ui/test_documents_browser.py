@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from assistant.audit import AuditLog
+from tests.conftest import make_settings
+from tests.servers import Server
 from tests.ui.conftest import screenshot
 from tests.ui.test_browser import ask, upload
 
@@ -23,7 +26,9 @@ def titles(page: Any) -> list[str]:
     return [t.strip() for t in page.locator("#qa-documents td.qa-doc-title").all_inner_texts()]
 
 
-def test_documents_are_searched_sorted_previewed_and_deleted(page: Any, tmp_path: Path) -> None:
+def test_documents_are_searched_sorted_previewed_and_deleted(
+    page: Any, ui_server: Server, tmp_path: Path
+) -> None:
     doc = tmp_path / "lockers.md"
     doc.write_text(LOCKERS, encoding="utf-8")
     upload(page, doc)
@@ -78,6 +83,11 @@ def test_documents_are_searched_sorted_previewed_and_deleted(page: Any, tmp_path
     expect(confirm).to_be_hidden()
     expect(table).not_to_contain_text("Locker rules")
     screenshot(page, "documents-deleted")
+    # The audit log ties the deletion to its own request, as every other change of the index.
+    audit = AuditLog.from_settings(make_settings(ui_server.index_dir))
+    deleted = list(audit.records(event="delete"))
+    assert deleted[-1].request_id
+    assert deleted[-1].details["doc_id"]
 
     # Gone from the answers too.
     page.get_by_role("tab", name="Chat").click()
