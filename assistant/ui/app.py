@@ -141,7 +141,9 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
                 chatbot.examples = None  # none in the page's static config
                 gr.HTML(
                     '<div class="qa-counter" aria-live="polite"></div>',
-                    js_on_load=_scripts("input.js", "feedback.js", "a11y.js", "phone.js"),
+                    js_on_load=_scripts(
+                        "input.js", "feedback.js", "a11y.js", "phone.js", "drop.js"
+                    ),
                     elem_id="qa-counter",
                     limit=settings.max_question_chars,
                 )

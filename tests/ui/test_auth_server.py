@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from playwright.sync_api import expect
 from assistant.ui.auth import hash_password
 from tests.servers import Server, start_server, stop_server
 from tests.ui.conftest import screenshot
+from tests.ui.test_documents_browser import drag_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -66,10 +68,23 @@ def test_login_page_then_read_only_documents(browser: Any, locked_server: Server
         notes.wait_for()
         assert "read-only" in notes.inner_text()
         assert page.locator("#qa-upload, #qa-reindex").count() == 0
-        assert "Beijing" in page.locator("#qa-documents").inner_text()
+        expect(page.locator("#qa-documents")).to_contain_text("Beijing")  # once loaded
         # Preview, but no Delete: a read-only server deletes nothing.
         expect(page.locator("#qa-documents button", has_text="Preview")).to_have_count(1)
         assert page.locator("#qa-documents button", has_text="Delete").count() == 0
         screenshot(page, "read-only-documents")
+        # A file dropped on a page without uploads is ignored: no upload, no navigation to it.
+        transfer = drag_file(page, "notes.md", "# Notes\n\nNothing to see.\n")
+        expect(page.locator("body")).not_to_have_class(re.compile(r"\bqa-dropping\b"))
+        kept_from_the_browser = page.evaluate(
+            """(transfer) => { const drop = new DragEvent('drop',
+                {dataTransfer: transfer, bubbles: true, cancelable: true});
+              document.querySelector('#qa-documents').dispatchEvent(drop);
+              return drop.defaultPrevented; }""",
+            transfer,
+        )
+        assert kept_from_the_browser  # the browser does not open the file instead of the chat
+        expect(page.locator("#qa-ingest-status .qa-status-ok")).to_have_count(0)
+        assert "notes.md" not in page.locator("#qa-documents").inner_text()
     finally:
         context.close()

@@ -95,6 +95,34 @@ def test_documents_are_searched_sorted_previewed_and_deleted(
     assert "caretaker" not in answer.inner_text()
 
 
+def drag_file(page: Any, name: str, text: str) -> Any:
+    """A DataTransfer holding one file, as a file manager's drag carries it, over the page."""
+    transfer = page.evaluate_handle(
+        """([name, text]) => { const transfer = new DataTransfer();
+        transfer.items.add(new File([text], name, {type: 'text/markdown'}));
+        return transfer; }""",
+        [name, text],
+    )
+    page.dispatch_event("#qa-chat", "dragenter", {"dataTransfer": transfer})
+    page.dispatch_event("#qa-chat", "dragover", {"dataTransfer": transfer})
+    return transfer
+
+
+def test_files_dropped_anywhere_on_the_page_are_uploaded(page: Any) -> None:
+    bikes = "# Bike rules\n\nBikes are parked in the courtyard shed behind building C.\n"
+    transfer = drag_file(page, "bikes.md", bikes)  # over the chat, the Documents tab unseen
+    expect(page.locator("body")).to_have_class(re.compile(r"\bqa-dropping\b"))
+    page.dispatch_event("#qa-chat", "drop", {"dataTransfer": transfer})
+    expect(page.locator("body")).not_to_have_class(re.compile(r"\bqa-dropping\b"))
+    # The Documents tab opens to show the upload's progress and outcome.
+    expect(page.get_by_role("tab", name="Documents")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#qa-ingest-status .qa-status-ok")).to_contain_text("Added 1")
+    expect(page.locator("#qa-documents")).to_contain_text("uploads/bikes.md")
+    page.get_by_role("tab", name="Chat").click()
+    answer = ask(page, "Where are bikes parked?")
+    expect(answer).to_contain_text("courtyard shed")
+
+
 @pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}])
 def test_documents_are_cards_at_a_phone_width(page: Any, viewport: dict[str, int]) -> None:
     page.get_by_role("tab", name="Documents").click()
