@@ -72,14 +72,20 @@ def render_table(
 ) -> str:
     """The table of what `user` may read, searched and sorted (see `table_html`)."""
     rows = document_rows(assistant, user)
-    return table_html(select_rows(rows, query, sort), len(rows), query, may_delete)
+    return table_html(select_rows(rows, query, sort), len(rows), query, may_delete, sort)
 
 
 def table_html(
-    rows: list[DocumentRow], total: int, query: str = "", may_delete: bool = False
+    rows: list[DocumentRow],
+    total: int,
+    query: str = "",
+    may_delete: bool = False,
+    sort: str = DEFAULT_SORT,
 ) -> str:
     """The table of `rows` (of `total` documents the reader may see), with a Preview button
-    on each and a Delete button when `may_delete`."""
+    on each and a Delete button when `may_delete`. A sortable column's heading is a button
+    that sorts by it (`data-sort`: the name in `SORTS`), and says which one the rows are in
+    (`aria-sort`)."""
     if total == 0:
         return '<p class="qa-doc-empty">No documents are indexed yet.</p>'
     shown = " ".join(query.split())
@@ -97,7 +103,7 @@ def table_html(
             f'<p class="qa-doc-matches">Showing the first {MAX_ROWS:,} of {len(rows):,}; '
             "search to find the others.</p>"
         )
-    head = "".join(f'<th scope="col">{label}</th>' for label in _LABELS)
+    head = "".join(_heading(label, sort) for label in _LABELS)
     body = "".join(_row_html(row, may_delete) for row in rows[:MAX_ROWS])
     lines.append(
         '<div class="qa-doc-scroll" role="region" aria-label="Indexed documents" tabindex="0">'
@@ -132,6 +138,30 @@ def size_text(size: int) -> str:
 
 
 _LABELS = ("Title", "File", "Type", "Passages", "Size", "Last indexed")
+# A column's sorts: the first when the heading is clicked, the second when clicked again.
+_COLUMN_SORTS: dict[str, tuple[str, ...]] = {
+    "Title": ("Title (A-Z)",),
+    "File": ("File (A-Z)",),
+    "Passages": ("Most passages",),
+    "Size": ("Largest first",),
+    "Last indexed": ("Newest first", "Oldest first"),
+}
+
+
+def _heading(label: str, sort: str) -> str:
+    """A column heading: a button that sorts by the column, when it can be sorted."""
+    sorts = _COLUMN_SORTS.get(label)
+    if not sorts:
+        return f'<th scope="col">{label}</th>'
+    active = sort in sorts
+    state = "none"
+    if active:
+        state = "descending" if SORTS[sort][1] else "ascending"
+    following = sorts[(sorts.index(sort) + 1) % len(sorts)] if active else sorts[0]
+    return (
+        f'<th scope="col" aria-sort="{state}"><button type="button" class="qa-doc-sort" '
+        f'data-sort="{escape(following)}" title="Sort: {escape(following)}">{label}</button></th>'
+    )
 
 
 def _row(record: DocumentRecord, names: SourceNames) -> DocumentRow:

@@ -376,6 +376,14 @@ def build_documents_tab(assistant: Assistant, logins: WebLogins) -> DocumentsTab
     tab.changes.append(reload.click(on_refresh, shown, tab.outputs, **private))
     search.change(on_search, shown, table, trigger_mode="always_last", **private)
     sort.change(on_search, shown, table, **private)
+
+    def on_sort_heading(evt: gr.EventData, order: str) -> str:
+        """A column heading clicked: its sort becomes the "Sort by" choice (whose change
+        redraws the table); an unknown name keeps the current one."""
+        chosen = str((getattr(evt, "_data", None) or {}).get("sort", ""))
+        return chosen if chosen in SORTS else order
+
+    table.sort_documents(on_sort_heading, [sort], sort, **private)
     if deletable:  # else not even registered: no API call reaches it
         table.delete_document(
             on_ask_delete, None, [pending, confirm_row, confirm_text, status], **private

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -207,3 +208,22 @@ def test_a_busy_index_is_said_without_its_place_on_the_server(tmp_path: Path) ->
     html = error_html(IndexBusyError(f"another ingest is writing to {tmp_path}; try again"))
     assert "Another ingest is updating the index" in html
     assert str(tmp_path) not in html
+
+
+def test_sortable_headings_say_the_order_and_offer_the_next_one() -> None:
+    markup = [row("Printing", "printing.md", 10, 1, 1.0)]
+    heading = re.compile(r'aria-sort="(\w+)"><button [^>]*data-sort="([^"]+)"[^>]*>([^<]+)<')
+
+    def headings(sort: str) -> list[tuple[str, str, str]]:
+        return heading.findall(table_html(markup, 1, sort=sort))
+
+    assert headings("Oldest first") == [
+        ("none", "Title (A-Z)", "Title"),
+        ("none", "File (A-Z)", "File"),
+        ("none", "Most passages", "Passages"),
+        ("none", "Largest first", "Size"),
+        ("ascending", "Newest first", "Last indexed"),  # clicked again: turned round
+    ]
+    assert headings("Newest first")[-1] == ("descending", "Oldest first", "Last indexed")
+    assert headings("Title (A-Z)")[0] == ("ascending", "Title (A-Z)", "Title")
+    assert '<th scope="col">Type</th>' in table_html(markup, 1)  # not sortable

@@ -95,6 +95,40 @@ def test_documents_are_searched_sorted_previewed_and_deleted(
     assert "caretaker" not in answer.inner_text()
 
 
+def test_column_headings_sort_the_table(page: Any, tmp_path: Path) -> None:
+    for name, title in (("zebra.md", "Zebra crossing rules"), ("aardvark.md", "Aardvark care")):
+        (tmp_path / name).write_text(f"# {title}\n\nKept in the annex.\n", encoding="utf-8")
+    upload(page, tmp_path / "zebra.md", tmp_path / "aardvark.md")
+    page.locator("#qa-ingest-status .qa-status-ok").wait_for()
+    table = page.locator("#qa-documents")
+    expect(table).to_contain_text("Aardvark care")
+    sort = page.get_by_label("Sort by")
+
+    title = table.get_by_role("button", name="Title", exact=True)
+    expect(title.locator("xpath=..")).to_have_attribute("aria-sort", "none")
+    title.click()
+    expect(sort).to_have_value("Title (A-Z)")  # the "Sort by" choice follows the heading
+    expect(table.get_by_role("columnheader", name="Title")).to_have_attribute(
+        "aria-sort", "ascending"
+    )
+    shown = titles(page)
+    assert shown == sorted(shown, key=str.casefold)
+    assert shown.index("Aardvark care") < shown.index("Zebra crossing rules")
+
+    # "Last indexed": newest first, and a second click turns it round.
+    table.get_by_role("button", name="Last indexed").click()
+    expect(sort).to_have_value("Newest first")
+    expect(table.get_by_role("columnheader", name="Last indexed")).to_have_attribute(
+        "aria-sort", "descending"
+    )
+    table.get_by_role("button", name="Last indexed").click()
+    expect(sort).to_have_value("Oldest first")
+    expect(table.get_by_role("columnheader", name="Last indexed")).to_have_attribute(
+        "aria-sort", "ascending"
+    )
+    assert titles(page)[-1] in {"Aardvark care", "Zebra crossing rules"}  # the newest last
+
+
 def drag_file(page: Any, name: str, text: str) -> Any:
     """A DataTransfer holding one file, as a file manager's drag carries it, over the page."""
     transfer = page.evaluate_handle(
