@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -157,7 +158,17 @@ def serve(settings: Settings, *, api: bool = True, ui: bool = True) -> None:
         proxy_headers=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
+    logging.getLogger("uvicorn.error").addFilter(_cancelled_at_shutdown)  # after its set-up
     uvicorn.Server(config).run(sockets=[listener])
+
+
+def _cancelled_at_shutdown(record: logging.LogRecord) -> bool:
+    """Leave out the traceback of a request that uvicorn cancelled when the grace period ran
+    out (an open chat tab's event stream): its one line "Cancel 1 running task(s), timeout
+    graceful shutdown exceeded" says it all, and an "Exception in ASGI application" with forty
+    lines of stack after it read like a crash."""
+    error = record.exc_info[1] if record.exc_info else None
+    return not isinstance(error, asyncio.CancelledError)
 
 
 def _url_host(host: str) -> str:
