@@ -25,11 +25,17 @@ def reference() -> np.ndarray:
     return np.asarray(model.encode(TEXTS, normalize_embeddings=True))
 
 
+@pytest.fixture(scope="module")
+def graph_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache of its own for the exported graphs (exported once for this module's tests)."""
+    return tmp_path_factory.mktemp("graphs")
+
+
 @pytest.mark.parametrize("backend", ["onnx", "torch"])
 def test_backends_match_sentence_transformers(
-    backend: str, reference: np.ndarray, tmp_path: Path
+    backend: str, reference: np.ndarray, graph_cache: Path
 ) -> None:
-    embedder = Embedder(backend=backend, cache_dir=tmp_path if backend == "onnx" else None)  # type: ignore[arg-type]
+    embedder = Embedder(backend=backend, cache_dir=graph_cache if backend == "onnx" else None)  # type: ignore[arg-type]
     vectors = embedder.embed_texts(TEXTS)
     assert embedder.backend_name == backend
     assert vectors.shape == (len(TEXTS), 384)
@@ -58,14 +64,16 @@ def test_empty_input() -> None:
     assert Embedder().embed_texts([]).shape == (0, 384)
 
 
-def test_int8_vectors_stay_close_to_the_float_ones(reference: np.ndarray, tmp_path: Path) -> None:
-    embedder = Embedder(backend="onnx-int8", cache_dir=tmp_path)
+def test_int8_vectors_stay_close_to_the_float_ones(
+    reference: np.ndarray, graph_cache: Path
+) -> None:
+    embedder = Embedder(backend="onnx-int8", cache_dir=graph_cache)
     vectors = embedder.embed_texts(TEXTS)
     assert embedder.backend_name == "onnx-int8"
     assert embedder.vector_kind == "+int8"
-    float_embedder = Embedder(backend="auto", cache_dir=tmp_path)
+    float_embedder = Embedder(backend="auto", cache_dir=graph_cache)
     assert (float_embedder.backend_name, float_embedder.vector_kind) == ("onnx", "")
-    (int8_graph,) = tmp_path.glob("*-int8.onnx")
+    (int8_graph,) = graph_cache.glob("*-int8.onnx")
     float_graph = int8_graph.with_name(int8_graph.name.replace("-int8", ""))
     assert float_graph.is_file()  # exported once, then quantized; both cached
     cosines = (vectors * reference).sum(axis=1)
