@@ -29,6 +29,8 @@ from assistant.api.schemas import (
     ChatCompletionRequest,
     CollectionInfo,
     CollectionList,
+    ConversationList,
+    DeletedConversation,
     DeletedDocument,
     DocumentInfo,
     DocumentList,
@@ -40,10 +42,11 @@ from assistant.api.schemas import (
     SyncHealth,
 )
 from assistant.api.slots import AnswerSlots
+from assistant.conversations import conversation_markdown
 from assistant.core import Assistant
 from assistant.errors import AccountError
 from assistant.proxyauth import TrustedProxy
-from assistant.types import Answer
+from assistant.types import Answer, Conversation
 
 API_PREFIX = "/v1"
 # FastAPI's own OpenTelemetry hooks, off: nothing of a request leaves the machine.
@@ -65,6 +68,25 @@ _DELETE_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorResponse, "description": "The caller is a member, not an administrator."},
     404: {"model": ErrorResponse, "description": "No document with this id, or no endpoint."},
 }
+_CONVERSATION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorResponse, "description": "The caller is no user (a service key)."},
+    404: {"model": ErrorResponse, "description": "No conversation with this id of the caller's."},
+}
+
+
+_CONVERSATION_ID = PathParam(description="An `id` from `GET /v1/conversations`.")
+
+
+def _no_conversation() -> ApiError:
+    """The 404 of an id none of the caller's conversations has (another user's included)."""
+    return ApiError(
+        404,
+        "no such conversation of yours (GET /v1/conversations lists them)",
+        code="conversation_not_found",
+        param="conversation_id",
+    )
+
+
 _STREAM_DOC = (
     "The completion (application/json), or with `stream: true` server-sent events "
     "(text/event-stream): one `data: {json}` line per "
@@ -193,6 +215,89 @@ def create_app(assistant: Assistant) -> FastAPI:
                 param="doc_id",
             )
         return DeletedDocument.model_validate(removed, from_attributes=True)
+
+    def owner_of(caller: Caller) -> tuple[str, User]:
+        """The caller's conversations are the web chat's of the same user."""
+        if caller.user is None:
+            raise ApiError(
+                403,
+                "conversations belong to a user: call with a personal API key "
+                "(`assistant api-keys create --user NAME`)",
+                code="no_user",
+                kind=PERMISSION,
+            )
+        return f"user:{caller.user.name}", caller.user
+
+    def found(caller: Caller, conversation_id: str) -> Conversation:
+        owner, user = owner_of(caller)
+        conversation = assistant.conversation(owner, conversation_id, user)
+        if conversation is None:
+            raise _no_conversation()
+        return conversation
+
+    @router.get(
+        "/conversations",
+        response_model=ConversationList,
+        summary="The caller's conversations of the web chat",
+        responses=_CONVERSATION_RESPONSES,
+    )
+    def conversations(
+        caller: Caller = called,
+        q: str = Query("", max_length=200, description="Only those holding every word of it."),
+    ) -> ConversationList:
+        """The conversations the caller's user has in the web chat, newest first; `q` keeps
+        those whose title, questions or answers hold every word (answers the user may no
+        longer read are not searched)."""
+        owner, user = owner_of(caller)
+        listed = assistant.find_conversations(owner, q, user)
+        return ConversationList(conversations=listed, count=len(listed))
+
+    @router.get(
+        "/conversations/{conversation_id}",
+        response_model=Conversation,
+        summary="One conversation with its answers and citations",
+        responses=_CONVERSATION_RESPONSES,
+    )
+    def conversation_detail(
+        conversation_id: str = _CONVERSATION_ID,
+        caller: Caller = called,
+    ) -> Conversation:
+        """Every question and answer of the conversation, oldest first, with the answers'
+        citations; an answer citing a document the user may no longer read is withheld."""
+        return found(caller, conversation_id)
+
+    @router.get(
+        "/conversations/{conversation_id}/export",
+        summary="One conversation as Markdown with its numbered sources",
+        responses={
+            **_CONVERSATION_RESPONSES,
+            200: {"content": {"text/markdown": {"schema": {"type": "string"}}}},
+        },
+        response_class=Response,
+    )
+    def conversation_export(
+        conversation_id: str = _CONVERSATION_ID,
+        caller: Caller = called,
+    ) -> Response:
+        """The same Markdown as the chat's *Export* (questions, answers, numbered sources)."""
+        text = conversation_markdown(found(caller, conversation_id))
+        return Response(text, media_type="text/markdown; charset=utf-8")
+
+    @router.delete(
+        "/conversations/{conversation_id}",
+        response_model=DeletedConversation,
+        summary="Delete one of the caller's conversations",
+        responses=_CONVERSATION_RESPONSES,
+    )
+    def conversation_delete(
+        conversation_id: str = _CONVERSATION_ID,
+        caller: Caller = called,
+    ) -> DeletedConversation:
+        """Delete the conversation (the chat's list loses it too)."""
+        owner, _ = owner_of(caller)
+        if not assistant.conversations.delete(owner, conversation_id):
+            raise _no_conversation()
+        return DeletedConversation(id=conversation_id)
 
     @router.get("/suggestions", response_model=SuggestionList, summary="Suggested questions")
     def suggestions(

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.types import Citation, Message
+from assistant.types import Citation, ConversationSummary, Message
 
 # -- errors ---------------------------------------------------------------------------------
 
@@ -332,3 +332,17 @@ class Health(BaseModel):
     answerer: str = Field(description="The answerer behind the model name `default`.")
     version: str
     sync: SyncHealth | None = Field(None, description="The last sync; null: never synced.")
+
+
+class ConversationList(BaseModel):
+    """The caller's conversations of the web chat, newest first (`GET /v1/conversations`)."""
+
+    conversations: list[ConversationSummary]
+    count: int
+
+
+class DeletedConversation(BaseModel):
+    """A conversation `DELETE /v1/conversations/{id}` deleted."""
+
+    id: str
+    deleted: bool = True
