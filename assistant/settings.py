@@ -425,6 +425,11 @@ class Settings(BaseSettings):
         None,
         description="Answerer behind the API model name `default`; None: the `answerer` setting.",
     )
+    api_allow_delete: bool = Field(
+        True,
+        description="Let administrators and service keys delete documents with "
+        "`DELETE /v1/documents/{doc_id}` (off: 403 for everyone, as a read-only chat).",
+    )
 
     # -- Reliability (issue 7: crash-safe ingestion, docs/reliability.md) ------------------
     ingest_group_chunks: int = Field(

@@ -65,7 +65,11 @@ _DESCRIPTION = (
     "(administrators only). See docs/api.md."
 )
 _DELETE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    403: {"model": ErrorResponse, "description": "The caller is a member, not an administrator."},
+    403: {
+        "model": ErrorResponse,
+        "description": "The caller is a member, not an administrator, or the server deletes "
+        "nothing over the API (`api_allow_delete` off).",
+    },
     404: {"model": ErrorResponse, "description": "No document with this id, or no endpoint."},
 }
 _CONVERSATION_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -203,6 +207,13 @@ def create_app(assistant: Assistant) -> FastAPI:
         403. A file in a document folder stays on disk: the next sync or ingest indexes it
         again (an uploaded file is deleted with it). The audit log records a `delete` event
         under the request's `X-Request-Id`."""
+        if not assistant.settings.api_allow_delete:
+            raise ApiError(
+                403,
+                "this server deletes no documents over the API (api_allow_delete is off)",
+                code="forbidden",
+                kind=PERMISSION,
+            )
         try:
             removed = assistant.delete_document(doc_id, caller.user, caller.request_id)
         except AccountError as exc:

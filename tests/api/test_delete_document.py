@@ -230,3 +230,25 @@ def test_an_open_api_deletes_as_a_trusted_caller_and_a_busy_index_is_503(
         if r.request_id == response.headers[HEADER]
     ]
     assert event.user is None
+
+
+def test_with_api_allow_delete_off_nobody_deletes_over_the_api(
+    seed_index: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    copy_index(seed_index, index)
+    settings = make_settings(
+        index, api_keys={"ops": hash_api_key(SERVICE_KEY)}, api_allow_delete=False
+    )
+    assistant = Assistant(settings)
+    with TestClient(create_app(assistant)) as http:
+        headers = {"Authorization": f"Bearer {SERVICE_KEY}"}  # a service key reads all
+        [document] = http.get("/v1/documents", headers=headers).json()["documents"]
+        for doc_id in (document["doc_id"], UNKNOWN_ID):
+            refused = http.delete(f"/v1/documents/{doc_id}", headers=headers)
+            assert refused.status_code == 403
+            error = error_of(refused)
+            assert (error["code"], error["type"]) == ("forbidden", "permission_error")
+            assert "api_allow_delete" in error["message"]
+        assert http.get("/v1/documents", headers=headers).json()["count"] == 1
+    assert list(assistant.audit.records(event="delete")) == []
