@@ -94,9 +94,10 @@ class Embedder:
 
     @property
     def vector_kind(self) -> str:
-        """ "+int8" when the configured backend gives 8-bit vectors (they differ from the float
-        ones by ~0.006 in cosine, so an index knows which it holds), else ""; no model load."""
-        return "+int8" if self.backend in ("onnx-int8",) else ""
+        """The fingerprint's mark of 8-bit vectors, "+int8", for the onnx-int8 backend (they
+        differ from the float ones by ~0.006 in cosine, so an index knows which it holds), else
+        ""; no model load."""
+        return "+int8" if self.backend == "onnx-int8" else ""
 
     @property
     def backend_name(self) -> str:

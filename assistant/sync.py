@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -164,6 +164,12 @@ def run_sync(
         for root in missing
     ]
     present = [root for root in roots if root not in missing]
+    # What every `sync` audit event of this run says, done or stopped by an error.
+    scope: dict[str, Any] = {
+        "command": command,
+        "folders": [str(root) for root in roots],
+        "changed_paths": None if changed is None else len(changed),
+    }
     if changed is None:
         targets = present
     else:
@@ -182,14 +188,7 @@ def run_sync(
     except Exception as exc:  # (not a stop request: the next sync simply carries on)
         message = _record_error(assistant.catalog, exc)
         with contextlib.suppress(Exception):  # the error is raised whatever the log does
-            assistant.audit.record(
-                "sync",
-                None,
-                command=command,
-                folders=[str(root) for root in roots],
-                changed_paths=None if changed is None else len(changed),
-                error=message,
-            )
+            assistant.audit.record("sync", None, **scope, error=message)
         raise
     gone = {str(target) for target in targets if not target.exists()}
     # A changed path that vanished before the sync read it is a deletion, not a failure.
@@ -199,9 +198,7 @@ def run_sync(
     assistant.audit.record(
         "sync",
         None,
-        command=command,
-        folders=list(result.folders),
-        changed_paths=None if changed is None else len(changed),
+        **scope,
         added=result.added,
         updated=result.changed,
         deleted=result.removed,
