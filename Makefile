@@ -53,13 +53,17 @@ serve: setup
 	$(BIN)/assistant serve
 
 # Debian's Chromium for the browser tests (never `playwright install`), the Python 3.11
-# HTML docs: the real corpus of the evaluation tests (tests/golden/pydocs_corpus.txt), and
-# OpenLDAP's slapd, which the directory tests start on loopback (tests/ldap_server.py).
+# HTML docs: the real corpus of the evaluation tests (tests/golden/pydocs_corpus.txt),
+# OpenLDAP's slapd, which the directory tests start on loopback (tests/ldap_server.py), and
+# nginx and systemd-analyze for deploy/'s site and units (tests/test_deploy.py).
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	[ -x /usr/sbin/slapd ] || missing="$$missing slapd"; \
 	[ -x /usr/bin/ldapsearch ] || missing="$$missing ldap-utils"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	[ -x /usr/bin/systemd-analyze ] || missing="$$missing systemd"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	[ -d /usr/share/doc/python3.11/html ] || missing="$$missing python3.11-doc"; \
 	[ -x /usr/bin/tesseract ] || missing="$$missing tesseract-ocr"; \
 	[ -f /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ] || missing="$$missing tesseract-ocr-eng"; \

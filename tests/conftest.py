@@ -217,7 +217,7 @@ _SUBPROCESS_FIXTURES = {"run_cli", "seed_eval_runs", "pytester"}
 # Modules that start servers, subprocesses or llama.cpp in their own bodies (no fixture says so).
 _SERVER_MODULES = {"test_store_outage", "test_store_contract", "test_concurrency",
                    "test_crash_safety", "test_cli", "test_eval_pydocs",
-                   "test_benchmark_serving", "test_watch"}  # fmt: skip
+                   "test_benchmark_serving", "test_watch", "test_deploy"}  # fmt: skip
 
 
 # The longest modules (`make test` prints the slowest steps) start first: on two workers

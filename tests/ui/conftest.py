@@ -64,11 +64,17 @@ def viewport() -> dict[str, int]:
 
 @contextmanager
 def chat_page(
-    browser: Any, server: Server, page_log: PageLog, viewport: dict[str, int], query: str = ""
+    browser: Any,
+    server: Server,
+    page_log: PageLog,
+    viewport: dict[str, int],
+    query: str = "",
+    trust_any_certificate: bool = False,
 ) -> Iterator[Any]:
-    """A fresh page of a server's chat (`query`: e.g. "?__theme=dark"); afterwards, no console
-    error and no request off 127.0.0.1."""
-    context = browser.new_context(viewport=viewport)
+    """A fresh page of a server's chat (`query`: e.g. "?__theme=dark"; `trust_any_certificate`
+    for a test's self-signed TLS proxy); afterwards, no console error and no request off
+    127.0.0.1."""
+    context = browser.new_context(viewport=viewport, ignore_https_errors=trust_any_certificate)
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
