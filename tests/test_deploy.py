@@ -10,6 +10,7 @@ import re
 import shlex
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -34,6 +35,7 @@ from tests.servers import (
     stop_process,
     stop_server,
 )
+from tests.tls import Certificates, make_certificates
 from tests.ui.conftest import PageLog, chat_page
 from tests.ui.test_browser import QUESTION, ask
 from tests.ui.test_conversations_browser import check_first_citation
@@ -43,7 +45,6 @@ DEPLOY = ROOT / "deploy"
 NGINX = "/usr/sbin/nginx"
 FACT = "Visitors to the Leeds office park in bay C, behind the loading dock."
 PARKING_QUESTION = "Where do visitors to the Leeds office park?"
-SELF_SIGNED = shlex.split("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1")
 
 
 # -- the stack -------------------------------------------------------------------------------
@@ -59,6 +60,20 @@ class Stack:
     https: str  # nginx's TLS address, ends with "/"
     http: str  # nginx's plain address, ends with "/"
     nginx_log: Path
+    ca: Path  # the test CA that signed nginx's certificate
+
+    def client(self) -> httpx.Client:
+        """An HTTP client that trusts the test CA (and checks the name: 127.0.0.1)."""
+        trust = ssl.create_default_context(cafile=str(self.ca))
+        return httpx.Client(verify=trust, timeout=120, follow_redirects=False)
+
+    def ask(self, base: str, question: str) -> dict[str, Any]:
+        """POST /v1/ask at `base` (nginx or a replica) and the answer's JSON."""
+        with self.client() as http:
+            response = http.post(base + "v1/ask", json={"question": question})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
 
     def ingest(self) -> None:
         """The ingest job: `assistant sync` of the document folder with the replicas' settings."""
@@ -72,7 +87,9 @@ class Stack:
         assert result.returncode == 0, result.stderr
 
 
-def site_config(replica_ports: list[int], https_port: int, http_port: int, tls: Path) -> str:
+def site_config(
+    replica_ports: list[int], https_port: int, http_port: int, tls: Certificates
+) -> str:
     """The shipped site with only its addresses, ports and certificate paths changed."""
     site = (DEPLOY / "nginx" / "assistant.conf").read_text(encoding="utf-8")
     for shipped, port in zip(("7861", "7862"), replica_ports, strict=True):
@@ -81,8 +98,8 @@ def site_config(replica_ports: list[int], https_port: int, http_port: int, tls: 
     replacements = {
         "listen 80;": f"listen 127.0.0.1:{http_port};",
         "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
-        "/etc/ssl/certs/assistant.example.com.pem": str(tls / "cert.pem"),
-        "/etc/ssl/private/assistant.example.com.key": str(tls / "key.pem"),
+        "/etc/ssl/certs/assistant.example.com.pem": str(tls.cert),
+        "/etc/ssl/private/assistant.example.com.key": str(tls.key),
     }
     for old, new in replacements.items():
         assert old in site, old
@@ -130,7 +147,7 @@ def start_nginx(root: Path, site: str) -> subprocess.Popen[bytes]:
 
 
 def start_nginx_on(
-    root: Path, replica_ports: list[int], https_port: int, tls: Path
+    root: Path, replica_ports: list[int], https_port: int, tls: Certificates
 ) -> tuple[int, int, subprocess.Popen[bytes]]:
     """nginx on `https_port` and another port free now for plain HTTP (both retried together
     when either was taken before nginx bound it)."""
@@ -162,7 +179,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     processes: list[subprocess.Popen[bytes]] = [chroma]
     replicas: list[Server] = []
     try:
-        Stack(env, docs, [], "", "", root).ingest()
+        Stack(env, docs, [], "", "", root, root).ingest()
         for name in ("one", "two"):
             (root / name).mkdir()
             replicas.append(
@@ -175,14 +192,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                     "healthz",
                 )
             )
-        tls = root / "tls"
-        tls.mkdir()
-        keys = ["-keyout", str(tls / "key.pem"), "-out", str(tls / "cert.pem")]
-        subprocess.run(
-            [*SELF_SIGNED, *keys],
-            check=True,
-            capture_output=True,
-        )
+        tls = make_certificates(root / "tls")
         ports = [int(r.url.rsplit(":", 1)[1].rstrip("/")) for r in replicas]
         nginx_root = root / "nginx"
         https_port, http_port, nginx = start_with_port_retries(
@@ -196,8 +206,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             f"https://127.0.0.1:{https_port}/",
             f"http://127.0.0.1:{http_port}/",
             nginx_root / "error.log",
+            tls.ca,
         )
-        with client() as http:
+        with stack.client() as http:
             deadline = time.monotonic() + 60
             while http.get(stack.https + "healthz").status_code != 200:
                 assert time.monotonic() < deadline, stack.nginx_log.read_text()
@@ -208,19 +219,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             stop_server(replica)
         for process in reversed(processes):
             stop_process(process)
-
-
-def client() -> httpx.Client:
-    """An HTTP client that trusts the test's self-signed certificate."""
-    return httpx.Client(verify=False, timeout=120, follow_redirects=False)
-
-
-def asked(base: str, question: str) -> dict[str, Any]:
-    with client() as http:
-        response = http.post(base + "v1/ask", json={"question": question})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def served_by(stack: Stack) -> list[int]:
@@ -237,14 +235,14 @@ def served_by(stack: Stack) -> list[int]:
 
 
 def test_the_api_answers_and_streams_through_nginx_over_tls(stack: Stack) -> None:
-    body = asked(stack.https, QUESTION)
+    body = stack.ask(stack.https, QUESTION)
     assert "Ant Group" in body["answer"]
     assert body["citations"]
     assert not body["refused"]
 
     events: list[str] = []
     with (
-        client() as http,
+        stack.client() as http,
         http.stream(
             "POST",
             stack.https + "v1/chat/completions",
@@ -260,14 +258,14 @@ def test_the_api_answers_and_streams_through_nginx_over_tls(stack: Stack) -> Non
 
 
 def test_plain_http_is_sent_to_https(stack: Stack) -> None:
-    with client() as http:
+    with stack.client() as http:
         response = http.get(stack.http + "healthz")
     assert response.status_code == 301
     assert response.headers["location"].startswith("https://")
 
 
 def test_a_body_over_the_upload_limit_is_refused_by_nginx(stack: Stack) -> None:
-    with client() as http:
+    with stack.client() as http:
         response = http.post(
             stack.https + "v1/ask",
             content=b"x" * (22 * 1024 * 1024),  # the site allows 21m
@@ -284,7 +282,7 @@ def test_both_replicas_answer_from_what_the_ingest_job_commits(stack: Stack) -> 
     try:
         stack.ingest()
         answers = [
-            asked(base, PARKING_QUESTION)
+            stack.ask(base, PARKING_QUESTION)
             for base in (*[r.url for r in stack.replicas], stack.https)
         ]
         for answer in answers:
@@ -299,7 +297,7 @@ def test_both_replicas_answer_from_what_the_ingest_job_commits(stack: Stack) -> 
         note.unlink()
     stack.ingest()
     for base in (*[r.url for r in stack.replicas], stack.https):
-        answer = asked(base, PARKING_QUESTION)
+        answer = stack.ask(base, PARKING_QUESTION)
         assert "bay C" not in answer["answer"]
         assert not any(c["source"].endswith("parking.md") for c in answer["citations"])
 
@@ -325,7 +323,7 @@ def test_the_chat_works_through_nginx_in_a_browser(stack: Stack, browser: Any) -
 def test_a_stopped_replica_is_routed_around(stack: Stack) -> None:
     """Last in this module: it stops the replica nginx sends this client to."""
     before = served_by(stack)
-    asked(stack.https, QUESTION)
+    stack.ask(stack.https, QUESTION)
     after = served_by(stack)
     chosen = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if b > a]
     assert len(chosen) == 1
@@ -333,7 +331,7 @@ def test_a_stopped_replica_is_routed_around(stack: Stack) -> None:
     other = 1 - chosen[0]
     count = served_by(stack)[other]
     for _ in range(3):
-        assert "Ant Group" in asked(stack.https, QUESTION)["answer"]
+        assert "Ant Group" in stack.ask(stack.https, QUESTION)["answer"]
     assert served_by(stack)[other] == count + 3
 
 
