@@ -9,14 +9,17 @@ so a group change in the directory applies within that time. An unreachable dire
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import ssl
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-from ldap3 import AUTO_BIND_NONE, NONE, SUBTREE, Connection, Server
-from ldap3.core.exceptions import LDAPException
+from ldap3 import AUTO_BIND_NONE, NONE, SUBTREE, Connection, Server, Tls
+from ldap3.core.exceptions import LDAPException, LDAPStartTLSError
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import escape_rdn
 from pydantic import SecretStr
@@ -26,6 +29,7 @@ from assistant.settings import Settings
 
 _log = logging.getLogger(__name__)
 _INVALID_CREDENTIALS = 49
+_NEEDS_TLS = 13  # confidentialityRequired
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class DirectoryConfig:
     group_attribute: str = "cn"
     timeout: float = 5.0
     cache_seconds: float = 60.0
+    start_tls: bool = False
+    ca_file: Path | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DirectoryConfig | None:
@@ -61,7 +67,16 @@ class DirectoryConfig:
             group_attribute=settings.ldap_group_attribute,
             timeout=settings.ldap_timeout,
             cache_seconds=settings.ldap_cache_seconds,
+            start_tls=settings.ldap_start_tls,
+            ca_file=settings.ldap_ca_file,
         )
+
+    @property
+    def tls(self) -> Tls:
+        """TLS for ldaps:// and StartTLS: the server's certificate must chain to the CA file
+        (or the system's CAs) and name the host of `url`."""
+        ca_file = str(self.ca_file) if self.ca_file is not None else None
+        return Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_file)
 
 
 @dataclass(frozen=True)
@@ -136,7 +151,12 @@ class Directory:
 
     def _bind(self, dn: str, password: str, *, service: bool) -> Connection | None:
         """A bound connection; None when the directory refuses a user's password."""
-        server = Server(self.config.url, connect_timeout=self.config.timeout, get_info=NONE)
+        server = Server(
+            self.config.url,
+            connect_timeout=self.config.timeout,
+            get_info=NONE,
+            tls=self.config.tls,
+        )
         connection = Connection(
             server,
             user=dn or None,
@@ -147,9 +167,13 @@ class Directory:
             raise_exceptions=False,
         )
         try:
+            if self.config.start_tls:
+                connection.open()
+                connection.start_tls()  # before the bind: the password goes over TLS only
             if connection.bind():
                 return connection
         except LDAPException as exc:
+            _close_quietly(connection)
             raise self._unreachable(exc) from None
         code = connection.result.get("result")
         description = connection.result.get("description", "error")
@@ -157,8 +181,10 @@ class Directory:
         if code == _INVALID_CREDENTIALS and not service:
             return None
         who = "the service account (ldap_bind_dn)" if service else "a user"
+        hint = " (it wants TLS: set ldap_start_tls or use ldaps://)" if code == _NEEDS_TLS else ""
         raise DirectoryUnavailableError(
-            f"the user directory at {self.config.url} refused the bind of {who}: {description}"
+            f"the user directory at {self.config.url} refused the bind of {who}: "
+            f"{description}{hint}"
         )
 
     def _user_dn(self, service: Connection | None, name: str) -> str | None:
@@ -209,6 +235,25 @@ class Directory:
 
     def _unreachable(self, exc: LDAPException) -> DirectoryUnavailableError:
         _log.warning("user directory %s: %s", self.config.url, type(exc).__name__)
+        if _is_tls_failure(exc):
+            return DirectoryUnavailableError(
+                f"the user directory at {self.config.url} failed the TLS handshake (is its "
+                "certificate signed by ldap_ca_file or a system CA, for this host name?)"
+            )
         return DirectoryUnavailableError(
             f"the user directory at {self.config.url} cannot be reached ({type(exc).__name__})"
         )
+
+
+def _close_quietly(connection: Connection) -> None:
+    """Close a connection that failed (its socket may be gone already: a failed handshake)."""
+    with contextlib.suppress(LDAPException, OSError):
+        connection.unbind()
+
+
+def _is_tls_failure(exc: LDAPException) -> bool:
+    """Whether ldap3 failed on TLS (a certificate not trusted, a wrong name, no StartTLS)."""
+    if isinstance(exc, LDAPStartTLSError):
+        return True
+    text = str(exc).lower()
+    return "certificate" in text or "ssl" in text or "tls" in text

@@ -318,6 +318,16 @@ class Settings(BaseSettings):
         description="The directory's server, ldap://HOST[:PORT] or ldaps://HOST[:PORT]; "
         "None: no directory, the catalog's users only.",
     )
+    ldap_start_tls: bool = Field(
+        False,
+        description="Upgrade an ldap:// connection to TLS (StartTLS) before anything is sent, "
+        "so passwords never cross the network in clear; ldaps:// is TLS from the start.",
+    )
+    ldap_ca_file: Path | None = Field(
+        None,
+        description="CA certificates (PEM) that sign the directory's certificate, for ldaps:// "
+        "and StartTLS; None: the system's. The certificate and its name are always checked.",
+    )
     ldap_user_dn_template: str | None = Field(
         None,
         description="A user's DN with {username}, e.g. uid={username},ou=people,dc=example,dc=org "
@@ -366,6 +376,12 @@ class Settings(BaseSettings):
         template = self.ldap_user_dn_template
         if template is not None and "{username}" not in template:
             raise ValueError("ldap_user_dn_template needs {username}")
+        if self.ldap_start_tls and (self.ldap_url or "").lower().startswith("ldaps://"):
+            raise ValueError(
+                "ldap_start_tls upgrades an ldap:// connection; ldaps:// is TLS already"
+            )
+        if self.ldap_ca_file is not None and not self.ldap_ca_file.is_file():
+            raise ValueError(f"ldap_ca_file {self.ldap_ca_file} is not a file")
         return self
 
     # -- A trusted SSO proxy in front (oauth2-proxy and the like; docs/teams.md) ------------

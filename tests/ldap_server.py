@@ -16,7 +16,14 @@ from ldap3 import BASE as BASE_SCOPE
 from ldap3 import MODIFY_ADD, MODIFY_DELETE, NONE, Connection, Server
 from ldap3.core.exceptions import LDAPException
 
-from tests.servers import PortTaken, exited_on_taken_port, start_with_port_retries, stop_process
+from tests.servers import (
+    PortTaken,
+    exited_on_taken_port,
+    free_port,
+    start_with_port_retries,
+    stop_process,
+)
+from tests.tls import Certificates
 
 BASE = "dc=example,dc=org"
 PEOPLE = f"ou=people,{BASE}"
@@ -45,6 +52,7 @@ class Slapd:
     port: int
     root: Path
     process: subprocess.Popen[bytes]
+    ldaps_url: str | None = None  # with certificates: TLS from the start, on a second port
 
     def stop(self) -> None:
         """Stop it (SIGTERM, then SIGKILL) and wait until it has exited."""
@@ -57,10 +65,19 @@ def require_slapd() -> None:
         pytest.skip("Debian's slapd is not installed: `make system-deps`")
 
 
-def _config(root: Path) -> str:
+def _config(root: Path, tls: Certificates | None) -> str:
     includes = "\n".join(f"include /etc/ldap/schema/{name}.schema" for name in SCHEMAS)
+    # With certificates, StartTLS and ldaps:// are offered and a password is accepted over TLS
+    # only (a simple bind needs a security strength of 128: a plain bind is refused with
+    # "confidentiality required").
+    secure = (
+        f"TLSCACertificateFile {tls.ca}\nTLSCertificateFile {tls.cert}\n"
+        f"TLSCertificateKeyFile {tls.key}\nsecurity simple_bind=128\n"
+        if tls
+        else ""
+    )
     return f"""{includes}
-modulepath /usr/lib/ldap
+{secure}modulepath /usr/lib/ldap
 moduleload back_mdb
 pidfile {root}/slapd.pid
 database mdb
@@ -95,11 +112,17 @@ def _ldif(people: list[DirectoryPerson]) -> str:
     return "\n\n".join(entries) + "\n"
 
 
-def start_slapd(root: Path, people: list[DirectoryPerson], timeout: float = 30) -> Slapd:
-    """A slapd on a free loopback port serving `people`, once it accepts connections."""
+def start_slapd(
+    root: Path,
+    people: list[DirectoryPerson],
+    timeout: float = 30,
+    tls: Certificates | None = None,
+) -> Slapd:
+    """A slapd on a free loopback port serving `people`, once it accepts connections; with
+    `tls`, StartTLS there and ldaps:// on a second port."""
     require_slapd()
     (root / "db").mkdir(parents=True)
-    (root / "slapd.conf").write_text(_config(root))
+    (root / "slapd.conf").write_text(_config(root, tls))
     (root / "data.ldif").write_text(_ldif(people))
     subprocess.run(
         [str(SLAPADD), "-q", "-f", str(root / "slapd.conf"), "-l", str(root / "data.ldif")],
@@ -109,17 +132,12 @@ def start_slapd(root: Path, people: list[DirectoryPerson], timeout: float = 30) 
 
     def start(port: int) -> Slapd:
         log = root / "slapd.log"
+        urls = [f"ldap://127.0.0.1:{port}/"]
+        ldaps = f"ldaps://127.0.0.1:{free_port()}" if tls else None
+        urls += [f"{ldaps}/"] if ldaps else []
         with log.open("wb") as handle:
             process = subprocess.Popen(
-                [
-                    str(SLAPD),
-                    "-f",
-                    str(root / "slapd.conf"),
-                    "-h",
-                    f"ldap://127.0.0.1:{port}/",
-                    "-d",
-                    "none",
-                ],
+                [str(SLAPD), "-f", str(root / "slapd.conf"), "-h", " ".join(urls), "-d", "none"],
                 stdout=handle,
                 stderr=subprocess.STDOUT,
             )
@@ -131,7 +149,7 @@ def start_slapd(root: Path, people: list[DirectoryPerson], timeout: float = 30) 
                     raise PortTaken(f"port {port}: {text[-300:]}")
                 raise RuntimeError(f"slapd exited: {text[-2000:]}")
             if _serves_base(port):
-                return Slapd(f"ldap://127.0.0.1:{port}", port, root, process)
+                return Slapd(f"ldap://127.0.0.1:{port}", port, root, process, ldaps)
             time.sleep(0.05)
         stop_process(process)
         raise TimeoutError(f"slapd did not start: {log.read_text(errors='replace')[-2000:]}")

@@ -66,15 +66,21 @@ def start_with_port_retries(start: Callable[[int], T], tries: int = 5) -> T:
     run`): the port is free when chosen but another process may take it before the program binds
     it, so a bind failure is retried on a fresh port instead of failing the test."""
     for attempt in range(tries):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
         try:
-            return start(port)
+            return start(free_port())
         except PortTaken:
             if attempt == tries - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def free_port() -> int:
+    """A loopback port free when chosen: only for `start_with_port_retries`, whose `start`
+    raises PortTaken when another process took it first (a `start` that needs a second port
+    takes it here too, and both are chosen afresh on a retry)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @contextmanager

@@ -9,7 +9,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from tests.conftest import SEEDS
 from tests.servers import (
     PortTaken,
     Server,
+    free_port,
     launch_server,
     server_env,
     start_chroma,
@@ -151,9 +151,7 @@ def start_nginx_on(
 ) -> tuple[int, int, subprocess.Popen[bytes]]:
     """nginx on `https_port` and another port free now for plain HTTP (both retried together
     when either was taken before nginx bound it)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        http_port = int(probe.getsockname()[1])
+    http_port = free_port()
     site = site_config(replica_ports, https_port, http_port, tls)
     return https_port, http_port, start_nginx(root, site)
 

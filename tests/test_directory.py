@@ -27,6 +27,7 @@ from tests.ldap_server import (
     start_slapd,
 )
 from tests.servers import refused_port
+from tests.tls import Certificates, make_certificates
 
 PEOPLE_LIST = [
     DirectoryPerson("carol", "carol-directory-pw", ("people",)),
@@ -40,6 +41,17 @@ PEOPLE_LIST = [
 def ldap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
     directory = start_slapd(tmp_path_factory.mktemp("slapd"), PEOPLE_LIST)
     yield directory
+    directory.stop()
+
+
+@pytest.fixture(scope="module")
+def tls_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Slapd, Certificates]]:
+    """A slapd offering StartTLS and ldaps:// with a test CA's certificate, which accepts a
+    password over TLS only."""
+    root = tmp_path_factory.mktemp("slapd-tls")
+    certificates = make_certificates(root / "tls")
+    directory = start_slapd(root / "server", PEOPLE_LIST, tls=certificates)
+    yield directory, certificates
     directory.stop()
 
 
@@ -156,6 +168,69 @@ def test_an_unreachable_directory_is_an_error_not_a_wrong_password(
     assert "carol-directory-pw" not in caplog.text
 
 
+def test_start_tls_sends_the_password_over_tls_only(
+    tls_directory: tuple[Slapd, Certificates], tmp_path: Path
+) -> None:
+    directory, certificates = tls_directory
+    plain = accounts_with(tmp_path / "plain", directory)
+    with pytest.raises(DirectoryUnavailableError, match=r"confidentiality.*set ldap_start_tls"):
+        plain.verify("carol", "carol-directory-pw")  # refused in clear, not a wrong password
+    secure = accounts_with(
+        tmp_path / "tls", directory, ldap_start_tls=True, ldap_ca_file=certificates.ca
+    )
+    carol = secure.verify("carol", "carol-directory-pw")
+    assert carol is not None
+    assert carol.groups == ("people",)
+    assert secure.verify("carol", "not-her-password") is None
+
+
+def test_ldaps_checks_the_certificate_too(
+    tls_directory: tuple[Slapd, Certificates], tmp_path: Path
+) -> None:
+    directory, certificates = tls_directory
+    assert directory.ldaps_url is not None
+    accounts = accounts_with(
+        tmp_path, directory, ldap_url=directory.ldaps_url, ldap_ca_file=certificates.ca
+    )
+    dave = accounts.verify("dave", "dave-directory-pw")
+    assert dave is not None
+    assert dave.groups == ("engineering", "people")
+
+
+def test_a_certificate_no_trusted_ca_signed_is_refused(
+    tls_directory: tuple[Slapd, Certificates], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    directory, _ = tls_directory
+    assert directory.ldaps_url is not None
+    other_ca = make_certificates(tmp_path / "other").ca
+    ways = [
+        {"ldap_start_tls": True, "ldap_ca_file": other_ca},
+        {"ldap_start_tls": True},  # the system's CAs do not know the test CA
+        {"ldap_url": directory.ldaps_url, "ldap_ca_file": other_ca},
+        {"ldap_url": directory.ldaps_url},
+    ]
+    with caplog.at_level(logging.WARNING):
+        for number, way in enumerate(ways):
+            accounts = accounts_with(tmp_path / str(number), directory, **way)
+            with pytest.raises(DirectoryUnavailableError, match="TLS handshake"):
+                accounts.verify("carol", "carol-directory-pw")
+    assert "carol-directory-pw" not in caplog.text
+
+
+def test_a_certificate_for_another_host_name_is_refused(tmp_path: Path) -> None:
+    certificates = make_certificates(tmp_path / "tls", names="DNS:ldap.elsewhere.example")
+    directory = start_slapd(tmp_path / "server", PEOPLE_LIST, tls=certificates)
+    try:
+        for way in ({"ldap_start_tls": True}, {"ldap_url": directory.ldaps_url}):
+            accounts = accounts_with(
+                tmp_path / str(way), directory, ldap_ca_file=certificates.ca, **way
+            )
+            with pytest.raises(DirectoryUnavailableError, match="TLS handshake"):
+                accounts.verify("carol", "carol-directory-pw")
+    finally:
+        directory.stop()
+
+
 def carol_as_signed_in() -> User:
     return User("carol", "member", ("people",))
 
@@ -176,6 +251,15 @@ def test_settings_need_one_way_to_find_a_user() -> None:
         Settings.model_validate({**base, "ldap_user_dn_template": f"uid=x,{PEOPLE}"})
     with pytest.raises(ValidationError, match="ldap_url"):
         Settings.model_validate({"ldap_url": "http://example.org", "ldap_user_search_base": BASE})
+    with pytest.raises(ValidationError, match="ldaps:// is TLS already"):
+        Settings.model_validate(
+            {**base, "ldap_url": "ldaps://127.0.0.1:636", "ldap_user_search_base": BASE,
+             "ldap_start_tls": True}
+        )  # fmt: skip
+    with pytest.raises(ValidationError, match="is not a file"):
+        Settings.model_validate(
+            {**base, "ldap_user_search_base": BASE, "ldap_ca_file": "/nonexistent/ca.pem"}
+        )
     secret = Settings.model_validate(
         {**base, "ldap_user_search_base": BASE, "ldap_bind_password": "service-secret-77"}
     )

@@ -17,14 +17,14 @@ class Certificates:
     key: Path
 
 
-def make_certificates(folder: Path) -> Certificates:
-    """A test CA and a certificate it signed for the server at 127.0.0.1 (IP and name)."""
+def make_certificates(folder: Path, names: str = "IP:127.0.0.1,DNS:localhost") -> Certificates:
+    """A test CA and a certificate it signed for the server at `names` (subjectAltName)."""
     folder.mkdir(parents=True, exist_ok=True)
     ca, ca_key = folder / "ca.pem", folder / "ca.key"
     cert, key, request = folder / "server.pem", folder / "server.key", folder / "server.csr"
     extensions = folder / "server.ext"
     extensions.write_text(
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+        f"subjectAltName={names}\nbasicConstraints=CA:FALSE\n"
         "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
         encoding="utf-8",
     )
