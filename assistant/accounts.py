@@ -166,7 +166,14 @@ class Accounts:
 
     # -- users ----------------------------------------------------------------------------
     def add_user(
-        self, name: str, password: str, groups: Iterable[str] = (), admin: bool = False
+        self,
+        name: str,
+        password: str,
+        groups: Iterable[str] = (),
+        admin: bool = False,
+        *,
+        by: str | None = None,
+        request_id: str | None = None,
     ) -> User:
         """Create a user; AccountError if the name is taken or the password too short."""
         check_account_name(name)
@@ -182,18 +189,28 @@ class Accounts:
                 db.executemany("INSERT INTO user_groups VALUES (?, ?)", [(name, g) for g in wanted])
         except sqlite3.IntegrityError:
             raise AccountError(f"user {name!r} exists already") from None
-        self.record("user_added", name=name, role="admin" if admin else "member", groups=wanted)
+        role = "admin" if admin else "member"
+        self.record("user_added", by, request_id, name=name, role=role, groups=wanted)
         return User(name, "admin" if admin else "member", wanted)
 
-    def remove_user(self, name: str) -> None:
+    def remove_user(
+        self, name: str, *, by: str | None = None, request_id: str | None = None
+    ) -> None:
         """Delete a user with their groups, personal grants and API keys."""
         with self._transaction() as db:
             if db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
                 raise AccountError(f"no user {name!r}")
             db.execute("DELETE FROM grants WHERE kind = 'user' AND principal = ?", (name,))
-        self.record("user_removed", name=name)
+        self.record("user_removed", by, request_id, name=name)
 
-    def set_groups(self, name: str, groups: Iterable[str]) -> User:
+    def set_groups(
+        self,
+        name: str,
+        groups: Iterable[str],
+        *,
+        by: str | None = None,
+        request_id: str | None = None,
+    ) -> User:
         """Replace a user's groups."""
         wanted = _groups(groups)
         with self._transaction() as db:
@@ -201,7 +218,7 @@ class Accounts:
                 raise AccountError(f"no user {name!r}")
             db.execute("DELETE FROM user_groups WHERE user = ?", (name,))
             db.executemany("INSERT INTO user_groups VALUES (?, ?)", [(name, g) for g in wanted])
-        self.record("groups_changed", name=name, groups=wanted)
+        self.record("groups_changed", by, request_id, name=name, groups=wanted)
         found = self.local_user(name)
         assert found is not None
         return found
@@ -270,7 +287,15 @@ class Accounts:
         return None if found is None else _directory_user(found.name, found.groups)
 
     # -- grants ---------------------------------------------------------------------------
-    def grant(self, collection: str, *, group: str | None = None, user: str | None = None) -> Grant:
+    def grant(
+        self,
+        collection: str,
+        *,
+        group: str | None = None,
+        user: str | None = None,
+        by: str | None = None,
+        request_id: str | None = None,
+    ) -> Grant:
         """Let a group or a user read a collection (idempotent)."""
         grant = _grant(collection, group, user)
         if grant.kind == "user" and self.user(grant.principal) is None:
@@ -280,11 +305,24 @@ class Accounts:
             (grant.collection, grant.kind, grant.principal),
         )
         self.record(
-            "grant_added", collection=grant.collection, kind=grant.kind, principal=grant.principal
+            "grant_added",
+            by,
+            request_id,
+            collection=grant.collection,
+            kind=grant.kind,
+            principal=grant.principal,
         )
         return grant
 
-    def revoke(self, collection: str, *, group: str | None = None, user: str | None = None) -> None:
+    def revoke(
+        self,
+        collection: str,
+        *,
+        group: str | None = None,
+        user: str | None = None,
+        by: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
         """Take a grant back; AccountError if there was none."""
         grant = _grant(collection, group, user)
         removed = self.db.execute(
@@ -294,7 +332,12 @@ class Accounts:
         if not removed:
             raise AccountError(f"no grant of {collection!r} to {grant.kind} {grant.principal!r}")
         self.record(
-            "grant_revoked", collection=grant.collection, kind=grant.kind, principal=grant.principal
+            "grant_revoked",
+            by,
+            request_id,
+            collection=grant.collection,
+            kind=grant.kind,
+            principal=grant.principal,
         )
 
     def grants(self) -> list[Grant]:
@@ -369,8 +412,8 @@ class Accounts:
     def record(
         self, event: str, user: str | None = None, request_id: str | None = None, **details: object
     ) -> None:
-        """Append an event to the audit log, when these accounts have one. Their own changes
-        come from the command line (a trusted operator): no acting user."""
+        """Append an event to the audit log, when these accounts have one. Changes made on the
+        command line (a trusted operator) have no acting user; the Admin tab names the admin."""
         if self.audit is not None:
             self.audit.record(event, user, request_id, **details)
 

@@ -18,6 +18,7 @@ from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.proxyauth import TrustedProxy
 from assistant.ui import conversations as sidebar_ui
+from assistant.ui.admin import build_admin_tab
 from assistant.ui.auth import WebLogins, gradio_login_check, username_of
 from assistant.ui.chat import Turn, Turns, answer_and_save, answer_stream, conversation
 from assistant.ui.documents import build_documents_tab, summary
@@ -151,6 +152,7 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
             with gr.Tab("Documents", id="documents", elem_id="qa-documents-tab"):
                 documents = build_documents_tab(assistant, logins)
             quality = build_quality_tab(assistant, logins)
+            admin = build_admin_tab(assistant, logins)
 
         def show_source(evt: gr.EventData, request: gr.Request) -> tuple[str, Any]:
             try:
@@ -223,6 +225,8 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
         )
         assert quality.on_load is not None
         demo.load(quality.on_load, None, [quality.tab, *quality.outputs], api_visibility="private")
+        assert admin.on_load is not None
+        demo.load(admin.on_load, None, [admin.tab, *admin.outputs], api_visibility="private")
         for change in documents.changes:
             change.then(header_for, None, header, api_visibility="private").then(
                 suggestions_for, None, chatbot, api_visibility="private"

@@ -152,6 +152,14 @@ class WebLogins:
             return user
         return None if username in self.logins else NOBODY
 
+    def administers(self, username: str | None) -> bool:
+        """Whether this name is signed in and reads everything (a catalog admin or a settings
+        login): the Quality and Admin tabs are theirs. Never on a chat without logins."""
+        if not username or not self.required:
+            return False
+        reader = self.reader(username)
+        return reader is None or reader.admin
+
     def may_change_index(self, username: str | None) -> bool:
         """Whether this name may upload and re-index: whoever reads everything (admins, the
         settings' logins, anyone on an open chat without users), never a member."""

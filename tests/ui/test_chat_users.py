@@ -143,14 +143,15 @@ def test_a_wrong_password_and_the_login_page(browser: Any, team_chat: Team) -> N
         context.close()
 
 
-def sign_in(browser: Any, server: Server, name: str) -> Any:
-    """A page of the chat signed in as `name`, once its load events have filled it."""
+def sign_in(browser: Any, server: Server, name: str, password: str | None = None) -> Any:
+    """A page of the chat signed in as `name` (with `password`, else theirs in PASSWORDS),
+    once its load events have filled it."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(server.url)
     page.get_by_label("username").fill(name)
-    page.get_by_label("password").fill(PASSWORDS[name])
+    page.get_by_label("password").fill(password or PASSWORDS[name])
     page.get_by_role("button", name="Login").click()
     page.wait_for_selector("#qa-chat")
     expect(page.locator("#qa-header")).to_contain_text("passages indexed")
