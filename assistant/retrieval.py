@@ -192,7 +192,7 @@ class HybridRetriever:
         idf = idf_from_counts(counts, total)
         large = total >= LARGE_INDEX
         hits = self.catalog.lexical_search(
-            selective_terms(idf) if large else query_terms, self.candidates, collections
+            selective_terms(idf, counts) if large else query_terms, self.candidates, collections
         )
         return hits, counts, idf, total, _ms(clock)
 
@@ -213,13 +213,32 @@ LARGE_INDEX = 1000
 # Terms in more chunks than this share barely move BM25 but make FTS5 score every such chunk.
 COMMON_TERM_SHARE = 0.05
 _COMMON_IDF = math.log(1 + (1 - COMMON_TERM_SHARE) / COMMON_TERM_SHARE)
+# FTS5 scores every chunk that holds any term of the lookup, so its time grows with the terms'
+# chunk counts summed: past this many, only the rarest term is looked up, with as many of the
+# next rarest as fit (at a million chunks a term in one chunk of a hundred is in ten thousand).
+# Below ~13k chunks three terms always fit. The dense search is not capped.
+LEXICAL_POSTINGS_BUDGET = 40_000
 
 
-def selective_terms(idf: dict[str, float], keep_at_least: int = 3) -> list[str]:
-    """The query terms worth a BM25 lookup: all but the very common ones (the rarest stay)."""
-    ranked = sorted(idf, key=lambda term: -idf[term])
-    selective = [term for term in ranked if idf[term] >= _COMMON_IDF]
-    return selective if len(selective) >= keep_at_least else ranked[:keep_at_least]
+def selective_terms(
+    idf: dict[str, float],
+    counts: dict[str, int],
+    keep_at_least: int = 3,
+    budget: int = LEXICAL_POSTINGS_BUDGET,
+) -> list[str]:
+    """The query terms worth a BM25 lookup, rarest first: all but the very common ones (yet at
+    least `keep_at_least`), within `budget` chunks to score; the rarest term always."""
+    chosen: list[str] = []
+    postings = 0
+    for term in sorted(idf, key=lambda term: -idf[term]):
+        count = counts.get(term, 0)
+        over_budget = postings + count > budget
+        common = idf[term] < _COMMON_IDF and len(chosen) >= keep_at_least
+        if chosen and (over_budget or common):
+            break  # rarest first: every term after this one is as common or more
+        chosen.append(term)
+        postings += count
+    return chosen
 
 
 def rerank(

@@ -197,3 +197,27 @@ def test_the_context_features_read_the_sentences_embedded_in_context_or_else_the
     fallback = by_sentence(pooled, axis=1)
     assert fallback["The default is 64 megabytes."]["context"] == 1.0
     assert all(f["context"] == f["semantic"] for f in fallback.values())
+
+
+def test_the_bm25_lookup_keeps_rare_terms_within_its_budget() -> None:
+    from assistant.catalog import idf_from_counts
+    from assistant.retrieval import selective_terms
+
+    total = 1_000_000
+    counts = {"vacuum": 40, "autovacuum": 900, "table": 12_000, "size": 30_000, "the": 600_000}
+    idf = idf_from_counts(counts, total)
+    # Rarest first, while the chunks to score stay within the budget (40,000).
+    assert selective_terms(idf, counts) == ["vacuum", "autovacuum", "table"]
+    assert selective_terms(idf, counts, budget=1_000) == ["vacuum", "autovacuum"]
+    assert selective_terms(idf, counts, budget=100_000) == ["vacuum", "autovacuum", "table", "size"]
+    # The rarest term is looked up even past the budget; "the" (60 %) never joins it.
+    common = {"the": 600_000, "and": 550_000}
+    assert selective_terms(idf_from_counts(common, total), common) == ["and"]
+    # A small index: three terms always fit; only terms in over 5 % of its chunks go, beyond
+    # the rarest three.
+    small = {"vacuum": 4, "autovacuum": 9, "table": 120, "size": 30, "the": 900}
+    assert selective_terms(idf_from_counts(small, 1_000), small) == [
+        "vacuum", "autovacuum", "size"
+    ]  # fmt: skip
+    few = {"vacuum": 4, "table": 120, "the": 900}
+    assert selective_terms(idf_from_counts(few, 1_000), few) == ["vacuum", "table", "the"]
