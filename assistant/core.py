@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # ingest (and every loader) is imported by the first ingest, 
 # surrogates (not encodable as UTF-8: any output would fail); other controls become spaces.
 # Distinct (generation, limit, readable documents) sets of suggested questions kept in memory.
 SUGGESTION_SETS_KEPT = 32
+PAGE_IMAGES_KEPT = 16  # rendered scanned pages, by content hash and page
 
 _ESCAPE_SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, screen clears
@@ -103,6 +104,7 @@ class Assistant:
         self._vectors_seen: int | None = None  # catalog generation the vector reader has
         # Suggested questions by (catalog generation, limit, readable documents).
         self._suggestions: dict[tuple[int, int, tuple[str, ...]], tuple[str, ...]] = {}
+        self._page_images: dict[tuple[str, int], bytes | None] = {}
 
     @property
     def answerer(self) -> Answerer:
@@ -258,6 +260,37 @@ class Assistant:
         except KeyError:  # removed since it was listed
             return None
         return DocumentText(found, text, headings, page_starts)
+
+    def page_image(self, doc_id: str, page: int, user: User | None = None) -> bytes | None:
+        """A PNG of a scanned page (a PDF page without a text layer, a frame of an image) of a
+        document `user` may read, rendered from its file while the file is still the version
+        that was indexed; None otherwise (a page with text, a changed or missing file, an id
+        unknown or forbidden, alike)."""
+        from assistant.errors import LoadError
+        from assistant.loaders import content_hash, read_file
+        from assistant.pageimage import SCANNED_SUFFIXES, scanned_page_png
+
+        record = self.catalog.document(doc_id) if self.catalog.exists() else None
+        readable = None if user is None else self.accounts.readable(user)
+        if record is None or (readable is not None and record.collection not in readable):
+            return None
+        path = Path(record.path)
+        if path.suffix.lower() not in SCANNED_SUFFIXES:
+            return None
+        key = (record.content_hash, page)
+        if key in self._page_images:
+            return self._page_images[key]
+        try:
+            data = read_file(path, int(self.settings.max_file_mb * 1_000_000))
+        except LoadError:
+            return None
+        if content_hash(data) != record.content_hash:
+            return None  # changed since it was indexed: not the page the citation quotes
+        image = scanned_page_png(data, path.suffix.lower(), page)
+        if len(self._page_images) >= PAGE_IMAGES_KEPT:
+            self._page_images.clear()
+        self._page_images[key] = image
+        return image
 
     def conversation(
         self, owner: str, conversation_id: str, user: User | None = None

@@ -150,3 +150,64 @@ def test_an_uploaded_scan_is_accepted_without_running_ocr_twice(tmp_path: Path) 
     assert not (tmp_path / "index" / "ocr-cache").exists()
     with pytest.raises(NeedsOcrError, match="switched off"):
         check_upload(scan, make_settings(tmp_path / "index", ocr=False))
+
+
+def png_size(data: bytes | None) -> tuple[int, int]:
+    """The pixel size of a PNG (it must be one)."""
+    assert data is not None
+    assert data.startswith(b"\x89PNG")
+    size: tuple[int, int] = Image.open(io.BytesIO(data)).size
+    return size
+
+
+def test_only_scanned_pages_have_a_picture() -> None:
+    from assistant.pageimage import PAGE_IMAGE_DPI, scanned_page_png
+
+    mixed = mixed_pdf()
+    assert scanned_page_png(mixed, ".pdf", 1) is None  # its text layer is the page's own text
+    width, height = png_size(scanned_page_png(mixed, ".pdf", 2))
+    expected = (595.27 * PAGE_IMAGE_DPI / 72, 841.89 * PAGE_IMAGE_DPI / 72)  # A4 in points
+    assert abs(width - expected[0]) <= 1
+    assert abs(height - expected[1]) <= 1
+    for page in (0, 3):
+        assert scanned_page_png(mixed, ".pdf", page) is None
+    buffer = io.BytesIO()
+    frames = [scanned_page(TRAVEL), scanned_page(CLAIMS)]
+    frames[0].save(buffer, "TIFF", save_all=True, append_images=frames[1:])
+    assert png_size(scanned_page_png(buffer.getvalue(), ".tiff", 2)) == (
+        1236,
+        1600,
+    )  # 1700x2200 shrunk
+    assert scanned_page_png(buffer.getvalue(), ".tiff", 3) is None
+    assert scanned_page_png(b"%PDF-1.4 broken", ".pdf", 1) is None
+    assert scanned_page_png(mixed, ".docx", 1) is None
+
+
+def test_the_page_picture_is_of_the_indexed_file_and_for_its_readers_only(tmp_path: Path) -> None:
+    from assistant.accounts import User
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    scan = folder / "policy-scan.pdf"
+    scan.write_bytes(scanned_pdf(TRAVEL, CLAIMS))
+    (folder / "mixed.pdf").write_bytes(mixed_pdf())
+    assistant = Assistant(make_settings(tmp_path / "index"))
+    assistant.ingest([folder])
+    ids = {Path(r.source).name: r.doc_id for r in assistant.documents()}
+    assert png_size(assistant.page_image(ids["policy-scan.pdf"], 2))[0] > 0
+    assert assistant.page_image(ids["mixed.pdf"], 1) is None  # a text page
+    assert png_size(assistant.page_image(ids["mixed.pdf"], 2))[0] > 0
+    assistant.accounts.add_user("alice", "alice-password", ["staff"])  # no grant: reads nothing
+    alice = User("alice", "member", ("staff",))
+    assert assistant.page_image(ids["policy-scan.pdf"], 1, alice) is None
+    assistant.accounts.grant("default", group="staff")
+    assert assistant.page_image(ids["policy-scan.pdf"], 1, alice) is not None
+    assert assistant.page_image("no-such-document", 1) is None
+    # Changed on disk since it was indexed: its pages are no longer the ones cited.
+    scan.write_bytes(scanned_pdf(CLAIMS, TRAVEL))
+    # (drawn before the change, from the indexed bytes: still the cited page)
+    assert assistant.page_image(ids["policy-scan.pdf"], 2) is not None
+    fresh = Assistant(make_settings(tmp_path / "index"))
+    assert fresh.page_image(ids["policy-scan.pdf"], 2) is None
+    scan.unlink()
+    assert fresh.page_image(ids["policy-scan.pdf"], 1) is None

@@ -20,6 +20,8 @@ _PAGE_BREAK = "\n\n"
 MAX_OUTLINE_DEPTH = 8
 # A heading line may put a section number before the outline's title ("5.7.2 ", "A.1 ").
 MAX_NUMBER_CHARS = 12
+# What PDF writers put in the Title field when nobody set one: the file's name says more.
+_PLACEHOLDER_TITLES = frozenset({"", "untitled", "untitled document", "document"})
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 
 
@@ -49,7 +51,8 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
             finally:
                 textpage.close()
                 page.close()
-        title = (document.get_metadata_dict().get("Title") or "").strip() or None
+        title = (document.get_metadata_dict().get("Title") or "").strip()
+        title = None if title.lower() in _PLACEHOLDER_TITLES else title
         outline = _outline(document, len(pages))
     finally:
         document.close()

@@ -17,6 +17,7 @@ from assistant.audit import new_request_id
 from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.proxyauth import TrustedProxy
+from assistant.types import page_at
 from assistant.ui import conversations as sidebar_ui
 from assistant.ui.admin import build_admin_tab
 from assistant.ui.auth import WebLogins, gradio_login_check, username_of
@@ -167,7 +168,13 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
                 doc_id=ref.doc_id,
                 allowed=document is not None,
             )
-            return render_source(document, ref, names), gr.Sidebar(open=True)
+            page = None if document is None else page_at(document.page_starts, ref.start)
+            scan = (
+                assistant.page_image(ref.doc_id, page, reader(request))
+                if page is not None and not ref.whole
+                else None
+            )
+            return render_source(document, ref, names, scan), gr.Sidebar(open=True)
 
         viewer.cite(show_source, None, [viewer, sidebar], api_visibility="private")
 

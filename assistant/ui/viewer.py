@@ -6,6 +6,7 @@ nothing here reads a path the browser names. All of it is HTML-escaped.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -78,9 +79,14 @@ def render_problem(message: str) -> str:
     return f'<div class="qa-viewer"><div class="qa-viewer-warning">{escape(message)}</div></div>'
 
 
-def render_source(document: DocumentText | None, ref: SourceRef, names: SourceNames) -> str:
+def render_source(
+    document: DocumentText | None,
+    ref: SourceRef,
+    names: SourceNames,
+    scan: bytes | None = None,
+) -> str:
     """The cited passage in context (or the whole document) with the quote marked, its file
-    named by `names`.
+    named by `names`, and under it `scan`, the PNG of its page when that page is a scan.
 
     `document` is what `Assistant.document_text` gave for the reader: None when the document
     left the index or is not theirs to read, which look the same."""
@@ -111,7 +117,22 @@ def render_source(document: DocumentText | None, ref: SourceRef, names: SourceNa
     view = "document" if ref.whole else "passage"
     clipped = _clipped(lo, hi, len(text)) if ref.whole else ""
     body = f"{'' if lo == 0 else '… '}{body}{'' if hi == len(text) else ' …'}"
-    return _panel(view, label + record.title, meta, warning + clipped, body, _toggle(ref))
+    actions = _toggle(ref)
+    if scan is not None and page is not None:
+        actions = _scanned_page(scan, page, names(record.source)) + actions
+    return _panel(view, label + record.title, meta, warning + clipped, body, actions)
+
+
+def _scanned_page(png: bytes, page: int, name: str) -> str:
+    """The scanned page the passage's text was recognised from, as a picture."""
+    source = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return (
+        '<figure class="qa-scan">'
+        f"<figcaption>Page {page} as scanned: the text above was read from it by OCR, so "
+        "compare before you quote it.</figcaption>"
+        f'<img src="{source}" alt="{escape(f"Page {page} of {name}, as scanned", quote=True)}">'
+        "</figure>"
+    )
 
 
 def render_document(document: DocumentText | None, names: SourceNames) -> str:
