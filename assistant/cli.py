@@ -33,7 +33,7 @@ from assistant.evaluation.config import EvalInputError
 from assistant.evaluation.metrics import METRICS
 from assistant.settings import Settings
 from assistant.sync_command import add_sync_parsers, log_to_stderr, sync_command, watch_command
-from assistant.types import Answer, IngestReport
+from assistant.types import Answer, IngestProgress, IngestReport
 
 if TYPE_CHECKING:
     from assistant.quality import QualityReport
@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
         "each file already is, else `default`)",
     )
     ingest.add_argument("--json", action="store_true", help="print one JSON report object")
+    ingest.add_argument(
+        "--progress",
+        action="store_true",
+        help="print one JSON line to stderr at each file read, OCR page, batch written and at "
+        "the end (files done and in all, chunks written, elapsed and estimated seconds left), "
+        "instead of the bar a terminal gets",
+    )
     ingest.add_argument(
         "--verbose",
         action="store_true",
@@ -488,10 +495,15 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
     if args.verbose:
         log_to_stderr()
     assistant = Assistant(settings)
+
+    def progress_line(state: IngestProgress) -> None:
+        print(json.dumps(state.to_json_dict(), ensure_ascii=False), file=sys.stderr, flush=True)
+
     report = assistant.ingest(
         args.paths or None,
         rebuild=args.rebuild,
-        progress=False if args.verbose else None,
+        progress=False if args.verbose or args.progress else None,
+        on_progress=progress_line if args.progress else None,
         collection=args.collection,
     )
     if args.json:

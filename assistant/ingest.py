@@ -15,8 +15,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from filelock import Timeout
@@ -41,18 +42,80 @@ from assistant.loaders import (
     is_supported,
     read_file,
 )
+from assistant.loaders.ocr import Ocr
 from assistant.settings import Settings
 from assistant.text import sentence_spans
-from assistant.types import Chunk, Document, FailedFile, IngestReport, section_starts
+from assistant.types import (
+    Chunk,
+    Document,
+    FailedFile,
+    IngestProgress,
+    IngestReport,
+    IngestStep,
+    section_starts,
+)
 from assistant.vectorstore import VectorStore
 
 log = logging.getLogger(__name__)
 
-# Called with (files done, files in all, the file being read) as ingestion advances.
-ProgressCallback = Callable[[int, int, str], None]
+# Told where an ingest is at each file, OCR page and batch written, and at the end.
+ProgressCallback = Callable[[IngestProgress], None]
 
 _PREFIX_CHARS = 120
 _REBUILDING = "rebuilding"  # catalog meta key set while a reset of catalog and store is under way
+
+
+class _Tracker:
+    """An ingest's progress: the terminal bar's chunk and OCR notes, and `on_progress`."""
+
+    def __init__(
+        self, on_progress: ProgressCallback | None, bar: tqdm[Any], total: int, started: float
+    ) -> None:
+        self.on_progress = on_progress
+        self.bar = bar
+        self.total = total
+        self.started = started
+        self.files_done = 0
+        self.source = ""
+        self.chunks_written = 0
+
+    def read(self, done: int, source: str) -> None:
+        self.files_done, self.source = done, source
+        self._tell("read")
+
+    def with_pages(self, ocr: Ocr | None) -> Ocr | None:
+        """`ocr` telling this tracker each page it reads."""
+        return None if ocr is None else replace(ocr, on_page=self._page)
+
+    def _page(self, page: int, pages: int) -> None:
+        self.bar.set_postfix_str(f"{self.chunks_written} chunks, OCR page {page}/{pages}")
+        self._tell("ocr", page, pages)
+
+    def wrote(self, chunks: int) -> None:
+        if chunks:
+            self.chunks_written += chunks
+            self.bar.set_postfix_str(f"{self.chunks_written} chunks")
+            self._tell("write")
+
+    def finish(self) -> None:
+        self.files_done, self.source = self.total, ""
+        self._tell("done")
+
+    def _tell(self, step: IngestStep, page: int | None = None, pages: int | None = None) -> None:
+        if self.on_progress is None:
+            return
+        self.on_progress(
+            IngestProgress(
+                step=step,
+                files_done=self.files_done,
+                files_total=self.total,
+                source=self.source,
+                chunks_written=self.chunks_written,
+                page=page,
+                pages=pages,
+                elapsed_s=time.perf_counter() - self.started,
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -329,9 +392,9 @@ class Ingestor:
         moved_away: set[str] = set()  # old paths of renamed documents: not deleted below
         moves: list[_Move] = []
         bar = tqdm(files, desc="ingest", unit="file", disable=not show, file=sys.stderr)
+        tracker = _Tracker(on_progress, bar, len(files), started)
         for done, file in enumerate(bar):
-            if on_progress is not None:
-                on_progress(done, len(files), file.source)
+            tracker.read(done, file.source)
             record = known.get(str(file.path))
             wanted = collection_for(
                 file.path,
@@ -363,7 +426,11 @@ class Ingestor:
                 if duplicate is not None:
                     raise LoadError(f"duplicate of {duplicate}")
                 document = document_from_bytes(
-                    data, file.path.suffix.lower(), file.source, file.path.stem, ocr
+                    data,
+                    file.path.suffix.lower(),
+                    file.source,
+                    file.path.stem,
+                    tracker.with_pages(ocr),
                 )
                 if moved is not None and self._reads_the_same(moved, document):
                     moved_away.add(moved.path)
@@ -389,11 +456,12 @@ class Ingestor:
             batch.append(_Prepared(file, document, chunks, record is not None, wanted))
             if sum(len(item.chunks) for item in batch) >= self.settings.ingest_group_chunks:
                 self._write(batch, counts)
+                tracker.wrote(sum(len(item.chunks) for item in batch))
                 batch = []
         self._write(batch, counts)
+        tracker.wrote(sum(len(item.chunks) for item in batch))
         self._move_all(moves, counts)
-        if on_progress is not None:
-            on_progress(len(files), len(files), "")
+        tracker.finish()
 
         present = {str(file.path) for file in files}
         for path, record in known.items():

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assistant.catalog import Catalog
-from assistant.types import FailedFile, IngestReport
+from assistant.types import FailedFile, IngestProgress, IngestReport
 
 if TYPE_CHECKING:
     from assistant.core import Assistant
@@ -146,7 +146,7 @@ def run_sync(
     folders: Sequence[Path],
     changed: Sequence[Path] | None = None,
     progress: bool | None = False,
-    on_progress: Callable[[int, int, str], None] | None = None,
+    on_progress: Callable[[IngestProgress], None] | None = None,
     command: Literal["sync", "watch"] = "sync",
 ) -> SyncReport | None:
     """Bring the index in line with `folders`, or only with the `changed` paths inside them.

@@ -233,6 +233,42 @@ class IndexFingerprint:
         }
 
 
+IngestStep = Literal["read", "ocr", "write", "done"]
+
+
+class IngestProgress(BaseModel):
+    """Where a running ingest is: told at each file it reads (`read`), each page OCR reads
+    (`ocr`, with `page` of `pages`), each batch written (`write`) and at the end (`done`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: IngestStep
+    files_done: int
+    files_total: int
+    source: str = ""  # the file being read ("" once none is)
+    chunks_written: int = 0
+    page: int | None = None
+    pages: int | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the pace of the files done so far (None before the first is done)."""
+        if self.files_done == 0:
+            return None
+        return self.elapsed_s / self.files_done * (self.files_total - self.files_done)
+
+    def to_json_dict(self) -> dict[str, object]:
+        """One line of `assistant ingest --json --progress`."""
+        eta = self.eta_s
+        return {
+            "event": "progress",
+            **self.model_dump(),
+            "elapsed_s": round(self.elapsed_s, 2),
+            "eta_s": None if eta is None else round(eta, 1),
+        }
+
+
 class IngestReport(BaseModel):
     """What an ingest run did."""
 

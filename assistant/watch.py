@@ -24,6 +24,7 @@ from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.loaders import is_supported
 from assistant.sync import SyncReport
+from assistant.types import IngestProgress
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ class Watcher:
             log.info("%s", _line(report, batch))
         return True
 
-    def _check_stop(self, done: int, total: int, current: str) -> None:
+    def _check_stop(self, progress: IngestProgress) -> None:
         if self.stop.is_set():
             raise WatchStopped
 

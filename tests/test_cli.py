@@ -29,9 +29,16 @@ def run(
 
 def test_ingest_and_ask_json(tmp_path: Path) -> None:
     index = tmp_path / "idx"
-    ingested = run("ingest", str(SEEDS), "--index", str(index), "--json")
+    ingested = run("ingest", str(SEEDS), "--index", str(index), "--json", "--progress")
     assert ingested.returncode == 0, ingested.stderr
-    report = json.loads(ingested.stdout)
+    report = json.loads(ingested.stdout)  # one object: the progress goes to stderr
+    lines = [json.loads(line) for line in ingested.stderr.splitlines() if line.startswith("{")]
+    assert [line["step"] for line in lines] == ["read", "write", "done"]
+    assert all(line["event"] == "progress" for line in lines)
+    assert lines[0]["source"].endswith(SEED_FILE.name)
+    assert lines[0]["eta_s"] is None  # no file done yet
+    assert lines[1]["chunks_written"] == report["chunks"]
+    assert (lines[2]["files_done"], lines[2]["files_total"], lines[2]["eta_s"]) == (1, 1, 0.0)
     assert report["documents"] == {
         "added": 1,
         "updated": 0,

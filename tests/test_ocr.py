@@ -211,3 +211,29 @@ def test_the_page_picture_is_of_the_indexed_file_and_for_its_readers_only(tmp_pa
     assert fresh.page_image(ids["policy-scan.pdf"], 2) is None
     scan.unlink()
     assert fresh.page_image(ids["policy-scan.pdf"], 1) is None
+
+
+def test_an_ingest_tells_each_page_ocr_reads(tmp_path: Path) -> None:
+    from assistant.types import IngestProgress
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a-scan.pdf").write_bytes(scanned_pdf(TRAVEL, CLAIMS))
+    (folder / "b-note.md").write_text("# Note\n\nThe canteen opens at noon.\n", "utf-8")
+    events: list[IngestProgress] = []
+    report = Assistant(make_settings(tmp_path / "index")).ingest(
+        [folder], on_progress=events.append
+    )
+    told = [(e.step, Path(e.source).name, e.page, e.pages, e.files_done) for e in events]
+    assert told == [
+        ("read", "a-scan.pdf", None, None, 0),
+        ("ocr", "a-scan.pdf", 1, 2, 0),
+        ("ocr", "a-scan.pdf", 2, 2, 0),
+        ("read", "b-note.md", None, None, 1),
+        ("write", "b-note.md", None, None, 1),
+        ("done", "", None, None, 2),
+    ]
+    assert events[-2].chunks_written == report.chunks
+    assert all(e.files_total == 2 for e in events)
+    assert events[0].eta_s is None
+    assert events[3].eta_s is not None

@@ -22,7 +22,10 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
         frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise LoadError(f"corrupt or unreadable image ({type(exc).__name__})") from exc
-    pages = [ocr.read(frame) for frame in frames]
+    pages = []
+    for number, frame in enumerate(frames, start=1):
+        ocr.starting(number, len(frames))
+        pages.append(ocr.read(frame))
     starts, position = [], 0
     for text in pages:
         starts.append(position)

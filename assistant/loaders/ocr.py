@@ -11,7 +11,8 @@ import contextlib
 import hashlib
 import re
 import shutil
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,10 +42,17 @@ class Ocr:
 
     languages: str = "eng"
     cache_dir: Path | None = None
+    # Told (page, pages) before each page is read, for an ingest's progress (OCR is slow).
+    on_page: Callable[[int, int], None] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not _LANGUAGES.fullmatch(self.languages):
             raise ValueError(f"bad OCR languages {self.languages!r}: use e.g. 'eng' or 'eng+deu'")
+
+    def starting(self, page: int, pages: int) -> None:
+        """Say that page `page` (1-based) of `pages` is about to be read."""
+        if self.on_page is not None:
+            self.on_page(page, pages)
 
     def read(self, image: Image) -> str:
         """The text Tesseract recognises in an image (lines kept, blank lines between blocks)."""

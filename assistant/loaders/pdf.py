@@ -45,6 +45,7 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
             try:
                 text = _clean(textpage.get_text_range())
                 if ocr is not None and not has_text_layer(text):
+                    ocr.starting(index + 1, len(document))
                     image = page.render(scale=RENDER_DPI / 72).to_pil()
                     text = _clean(ocr.read(image)) or text
                 pages.append(text)

@@ -24,7 +24,7 @@ from assistant.ingest import ProgressCallback
 from assistant.loaders import SUPPORTED_SUFFIXES, load_document
 from assistant.loaders.ocr import NeedsOcrError
 from assistant.settings import Settings
-from assistant.types import FailedFile, IngestReport
+from assistant.types import FailedFile, IngestProgress, IngestReport
 from assistant.ui.auth import WebLogins, username_of
 from assistant.ui.doctable import DEFAULT_SORT, SORTS, delete_question, render_table
 from assistant.ui.names import SourceNames
@@ -422,9 +422,14 @@ def _notes(settings: Settings, upload: bool, reindex: bool) -> str:
 def ingest_progress(progress: gr.Progress, names: SourceNames) -> ProgressCallback:
     """An ingest's progress callback that moves Gradio's bar, naming files by `names`."""
 
-    def update(done: int, total: int, current: str) -> None:
-        label = f"Indexing {names(current)}" if current else "Finishing"
-        progress((done, max(total, 1)), desc=label, unit="files")
+    def update(state: IngestProgress) -> None:
+        if not state.source:
+            label = "Finishing"
+        elif state.step == "ocr":
+            label = f"Reading page {state.page} of {state.pages} of {names(state.source)} (OCR)"
+        else:
+            label = f"Indexing {names(state.source)}"
+        progress((state.files_done, max(state.files_total, 1)), desc=label, unit="files")
 
     return update
 

@@ -10,6 +10,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.errors import IndexBusyError
+from assistant.types import IngestProgress
 from assistant.ui.doctable import (
     DocumentRow,
     delete_question,
@@ -89,15 +90,14 @@ def test_upload_is_indexed_and_listed(tmp_path: Path, incoming: Path, seed_index
     index = tmp_path / "index"
     copy_index(seed_index, index)
     assistant = Assistant(make_settings(index, data_dir=tmp_path / "data"))
-    progress: list[tuple[int, int, str]] = []
-    report, rejected = ingest_uploads(
-        assistant, [incoming / "policy.md"], lambda *a: progress.append(a)
-    )
+    progress: list[IngestProgress] = []
+    report, rejected = ingest_uploads(assistant, [incoming / "policy.md"], progress.append)
     assert not rejected
     assert report is not None
     assert report.added == 1
     assert not report.failed
-    assert progress[-1][:2] == (1, 1)
+    assert (progress[-1].step, progress[-1].files_done, progress[-1].files_total) == ("done", 1, 1)
+    assert progress[0].source.endswith("policy.md")
     titles = [row.title for row in document_rows(assistant)]
     assert titles[0] == "Leave policy"  # newest first
     assert summary(assistant).startswith("2 documents")
