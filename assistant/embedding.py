@@ -18,7 +18,7 @@ import logging
 import os
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -125,9 +125,11 @@ class Embedder:
         """The normalised vector of one query."""
         return np.asarray(self.embed_texts([text])[0], dtype=np.float32)
 
-    def embed_texts(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Normalised vectors of many texts."""
-        vectors = [vector for vector, _, _ in self._run(list(texts))]
+    def embed_texts(
+        self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None
+    ) -> npt.NDArray[np.float32]:
+        """Normalised vectors of many texts (`on_batch` told how many each batch embedded)."""
+        vectors = [vector for vector, _, _ in self._run(list(texts), on_batch)]
         if not vectors:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack(vectors)
@@ -137,22 +139,24 @@ class Embedder:
         texts: Sequence[str],
         sentences: Sequence[Sequence[tuple[int, int]]],
         prefixes: Sequence[str] | None = None,
+        on_batch: Callable[[int], None] | None = None,
     ) -> list[EmbeddedChunk]:
         """Embed chunk texts (each optionally after a context prefix such as its title).
 
         `sentences[i]` are sentence spans relative to `texts[i]`; each gets a pooled vector.
+        `on_batch` is told how many texts each batch embedded (an ingest's progress).
         """
         prefixes = prefixes or [""] * len(texts)
         inputs = [prefix + text for prefix, text in zip(prefixes, texts, strict=True)]
         result = []
-        for index, (vector, tokens, offsets) in enumerate(self._run(inputs)):
+        for index, (vector, tokens, offsets) in enumerate(self._run(inputs, on_batch)):
             spans = tuple(sentences[index])
             pooled = _pool_spans(tokens, offsets, spans, shift=len(prefixes[index]))
             result.append(EmbeddedChunk(vector, spans, pooled))
         return result
 
     def _run(
-        self, texts: list[str]
+        self, texts: list[str], on_batch: Callable[[int], None] | None = None
     ) -> list[tuple[Vector, npt.NDArray[np.float32], npt.NDArray[np.int64]]]:
         """Per text: its pooled unit vector, its token vectors and their character offsets."""
         if not texts:
@@ -175,6 +179,8 @@ class Embedder:
                 vector = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
                 offsets = np.array(encodings[row].offsets[:length], dtype=np.int64)
                 results[text_index] = (vector, tokens, offsets)
+            if on_batch is not None:
+                on_batch(len(batch))
         return results
 
 

@@ -89,7 +89,19 @@ class _Tracker:
 
     def _page(self, page: int, pages: int) -> None:
         self.bar.set_postfix_str(f"{self.chunks_written} chunks, OCR page {page}/{pages}")
-        self._tell("ocr", page, pages)
+        self._tell("ocr", page=page, pages=pages)
+
+    def embedding(self, total: int) -> Callable[[int], None]:
+        """The embedder's `on_batch` for `total` texts: each batch moves the count on."""
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            self.bar.set_postfix_str(f"{self.chunks_written} chunks, embedding {done}/{total}")
+            self._tell("embed", embedded=done, to_embed=total)
+
+        return advance
 
     def wrote(self, chunks: int) -> None:
         if chunks:
@@ -101,7 +113,7 @@ class _Tracker:
         self.files_done, self.source = self.total, ""
         self._tell("done")
 
-    def _tell(self, step: IngestStep, page: int | None = None, pages: int | None = None) -> None:
+    def _tell(self, step: IngestStep, **where: int) -> None:
         if self.on_progress is None:
             return
         self.on_progress(
@@ -111,9 +123,8 @@ class _Tracker:
                 files_total=self.total,
                 source=self.source,
                 chunks_written=self.chunks_written,
-                page=page,
-                pages=pages,
                 elapsed_s=time.perf_counter() - self.started,
+                **where,
             )
         )
 
@@ -455,10 +466,10 @@ class Ingestor:
             log.info("read %s: %d chunks", file.source, len(chunks))
             batch.append(_Prepared(file, document, chunks, record is not None, wanted))
             if sum(len(item.chunks) for item in batch) >= self.settings.ingest_group_chunks:
-                self._write(batch, counts)
+                self._write(batch, counts, tracker)
                 tracker.wrote(sum(len(item.chunks) for item in batch))
                 batch = []
-        self._write(batch, counts)
+        self._write(batch, counts, tracker)
         tracker.wrote(sum(len(item.chunks) for item in batch))
         self._move_all(moves, counts)
         tracker.finish()
@@ -556,7 +567,9 @@ class Ingestor:
             self.store.set_collection(ids, record.doc_id, record.collection)
         self.catalog.set_meta(VECTOR_COLLECTIONS, "1")
 
-    def _write(self, batch: list[_Prepared], counts: dict[str, int]) -> None:
+    def _write(
+        self, batch: list[_Prepared], counts: dict[str, int], tracker: _Tracker | None = None
+    ) -> None:
         if not batch:
             return
         texts = [chunk.text for item in batch for chunk in item.chunks]
@@ -564,13 +577,14 @@ class Ingestor:
         prefixes = [one.prefix for one in inputs]
         spans = [one.spans for one in inputs]
         contexts = [text for one in inputs for text in one.contexts]
-        log.info("embedding %d chunks of %d documents", len(texts), len(batch))
-        embedded = iter(self.embedder.embed_chunks(texts, spans, prefixes))
         # Chunks overlap: a sentence of two chunks is embedded once.
         distinct = list(dict.fromkeys(text for text in contexts if text is not None))
+        advance = None if tracker is None else tracker.embedding(len(texts) + len(distinct))
+        log.info("embedding %d chunks of %d documents", len(texts), len(batch))
+        embedded = iter(self.embedder.embed_chunks(texts, spans, prefixes, advance))
         log.info("embedding %d sentences in their context", len(distinct))
         row_of = {text: row for row, text in enumerate(distinct)}
-        embedded_contexts = self.embedder.embed_texts(distinct).astype(np.float16)
+        embedded_contexts = self.embedder.embed_texts(distinct, advance).astype(np.float16)
         context_vectors = np.zeros((len(contexts), self.embedder.dimension), dtype=np.float16)
         for row, text in enumerate(contexts):
             if text is not None:

@@ -233,12 +233,14 @@ class IndexFingerprint:
         }
 
 
-IngestStep = Literal["read", "ocr", "write", "done"]
+IngestStep = Literal["read", "ocr", "embed", "write", "done"]
 
 
 class IngestProgress(BaseModel):
     """Where a running ingest is: told at each file it reads (`read`), each page OCR reads
-    (`ocr`, with `page` of `pages`), each batch written (`write`) and at the end (`done`)."""
+    (`ocr`, with `page` of `pages`), each batch of texts the model embeds (`embed`: `embedded`
+    of `to_embed`, the passages and sentences of the batch being written), each batch written
+    (`write`) and at the end (`done`)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -249,6 +251,8 @@ class IngestProgress(BaseModel):
     chunks_written: int = 0
     page: int | None = None
     pages: int | None = None
+    embedded: int = 0
+    to_embed: int = 0
     elapsed_s: float = 0.0
 
     @property

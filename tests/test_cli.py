@@ -33,7 +33,11 @@ def test_ingest_and_ask_json(tmp_path: Path) -> None:
     assert ingested.returncode == 0, ingested.stderr
     report = json.loads(ingested.stdout)  # one object: the progress goes to stderr
     lines = [json.loads(line) for line in ingested.stderr.splitlines() if line.startswith("{")]
-    assert [line["step"] for line in lines] == ["read", "write", "done"]
+    steps = [line["step"] for line in lines]
+    assert steps[0] == "read"
+    assert steps[-2:] == ["write", "done"]
+    assert set(steps[1:-2]) == {"embed"}  # the model's batches, each its own line
+    lines = [line for line in lines if line["step"] != "embed"]
     assert all(line["event"] == "progress" for line in lines)
     assert lines[0]["source"].endswith(SEED_FILE.name)
     assert lines[0]["eta_s"] is None  # no file done yet

@@ -224,7 +224,9 @@ def test_an_ingest_tells_each_page_ocr_reads(tmp_path: Path) -> None:
     report = Assistant(make_settings(tmp_path / "index")).ingest(
         [folder], on_progress=events.append
     )
+    embeds = [e for e in events if e.step == "embed"]
     told = [(e.step, Path(e.source).name, e.page, e.pages, e.files_done) for e in events]
+    told = [step for step in told if step[0] != "embed"]
     assert told == [
         ("read", "a-scan.pdf", None, None, 0),
         ("ocr", "a-scan.pdf", 1, 2, 0),
@@ -234,6 +236,11 @@ def test_an_ingest_tells_each_page_ocr_reads(tmp_path: Path) -> None:
         ("done", "", None, None, 2),
     ]
     assert events[-2].chunks_written == report.chunks
+    # The batch's passages and sentences, embedded batch by batch, before it is written.
+    assert embeds
+    assert [e.embedded for e in embeds] == sorted(e.embedded for e in embeds)
+    assert embeds[-1].embedded == embeds[-1].to_embed > report.chunks
+    assert events.index(embeds[0]) > [e.step for e in events].index("ocr")
     assert all(e.files_total == 2 for e in events)
     assert events[0].eta_s is None
     assert events[3].eta_s is not None

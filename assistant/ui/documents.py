@@ -427,6 +427,11 @@ def ingest_progress(progress: gr.Progress, names: SourceNames) -> ProgressCallba
             label = "Finishing"
         elif state.step == "ocr":
             label = f"Reading page {state.page} of {state.pages} of {names(state.source)} (OCR)"
+        elif state.step == "embed":
+            share = round(100 * state.embedded / max(state.to_embed, 1))
+            label = f"Indexing {names(state.source)} ({share} % of its text)"
+            progress((state.embedded, max(state.to_embed, 1)), desc=label, unit="texts")
+            return
         else:
             label = f"Indexing {names(state.source)}"
         progress((state.files_done, max(state.files_total, 1)), desc=label, unit="files")
