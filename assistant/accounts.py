@@ -234,7 +234,7 @@ class Accounts:
         except DirectoryUnavailableError as exc:
             _log.warning("%s: directory user %r reads nothing", exc, name)
             return None
-        return None if found is None else _directory_user(found.name, found.groups)
+        return None if found is None else self._directory_user(found.name, found.groups)
 
     def proxy_user(self, name: str, groups: Iterable[str] | None) -> User | None:
         """Who a trusted SSO proxy's user is: the catalog user or directory user of that name,
@@ -284,7 +284,7 @@ class Accounts:
         if self.directory is None or not _NAME.fullmatch(name):
             return None
         found = self.directory.authenticate(name, password)
-        return None if found is None else _directory_user(found.name, found.groups)
+        return None if found is None else self._directory_user(found.name, found.groups)
 
     # -- grants ---------------------------------------------------------------------------
     def grant(
@@ -417,6 +417,14 @@ class Accounts:
         if self.audit is not None:
             self.audit.record(event, user, request_id, **details)
 
+    def _directory_user(self, name: str, groups: Iterable[str]) -> User:
+        """A directory user: an admin when in one of `ldap_admin_groups`, else a member; with
+        those of their groups whose names are valid here."""
+        found = set(groups)
+        admins = set() if self.directory is None else set(self.directory.config.admin_groups)
+        role: Role = "admin" if found & admins else "member"
+        return User(name, role, tuple(sorted(g for g in found if _NAME.fullmatch(g))), "directory")
+
     def _transaction(self) -> Transaction:
         return Transaction(self.db)
 
@@ -427,11 +435,6 @@ def _dummy_hash() -> str:
     return hash_password("not a password of anyone", salt=b"0" * 16)
 
 
-def _directory_user(name: str, groups: Iterable[str]) -> User:
-    """A directory user: a member of those of their groups whose names are valid here."""
-    return User(
-        name, "member", tuple(sorted({g for g in groups if _NAME.fullmatch(g)})), "directory"
-    )
 
 
 def _groups(groups: Iterable[str]) -> tuple[str, ...]:

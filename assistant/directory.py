@@ -49,6 +49,7 @@ class DirectoryConfig:
     cache_seconds: float = 60.0
     start_tls: bool = False
     ca_file: Path | None = None
+    admin_groups: tuple[str, ...] = ()  # members of these are admins
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DirectoryConfig | None:
@@ -69,6 +70,7 @@ class DirectoryConfig:
             cache_seconds=settings.ldap_cache_seconds,
             start_tls=settings.ldap_start_tls,
             ca_file=settings.ldap_ca_file,
+            admin_groups=tuple(settings.ldap_admin_groups),
         )
 
     @property

@@ -166,10 +166,11 @@ class Settings(BaseSettings):
         None, description="Directory of the prompt files; default: the repository's prompts/."
     )
 
-    @field_validator("sources", "trusted_proxies", mode="before")
+    @field_validator("sources", "trusted_proxies", "ldap_admin_groups", mode="before")
     @classmethod
     def _split_lists(cls, value: Any) -> Any:
-        """Accept a comma-separated string for ASSISTANT_SOURCES and ASSISTANT_TRUSTED_PROXIES."""
+        """Accept a comma-separated string for ASSISTANT_SOURCES, ASSISTANT_TRUSTED_PROXIES and
+        ASSISTANT_LDAP_ADMIN_GROUPS."""
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
@@ -363,6 +364,12 @@ class Settings(BaseSettings):
         ge=0,
         le=3600,
         description="Seconds a directory user's groups are kept before they are read again.",
+    )
+    ldap_admin_groups: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Directory groups whose members are admins (read every collection, use the "
+        "Admin and Quality tabs); none: directory users are members. Comma-separated in the "
+        "environment.",
     )
 
     @model_validator(mode="after")

@@ -101,6 +101,24 @@ def test_directory_groups_feed_the_same_grants_as_local_groups(
         accounts.create_api_key("carol")
 
 
+def test_members_of_the_admin_groups_are_admins(ldap_server: Slapd, tmp_path: Path) -> None:
+    accounts = accounts_with(tmp_path, ldap_server, ldap_admin_groups="engineering,legal")
+    dave = accounts.verify("dave", "dave-directory-pw")
+    carol = accounts.verify("carol", "carol-directory-pw")
+    assert dave is not None
+    assert carol is not None
+    assert (dave.role, dave.groups) == ("admin", ("engineering", "people"))
+    assert carol.role == "member"
+    assert accounts.readable(dave) is None  # every collection
+    assert accounts.readable(carol) == frozenset()  # no grant to `people` here
+    frank = accounts.user("frank")  # looked up, not signed in: the same rule
+    assert frank is not None
+    assert frank.admin
+    without = accounts_with(tmp_path / "plain", ldap_server).user("frank")
+    assert without is not None
+    assert not without.admin  # no admin groups set: directory users are members
+
+
 def test_group_changes_apply_once_the_cache_expires(ldap_server: Slapd, tmp_path: Path) -> None:
     fresh = accounts_with(tmp_path / "fresh", ldap_server, ldap_cache_seconds=0)
     cached = accounts_with(tmp_path / "cached", ldap_server, ldap_cache_seconds=3600)
