@@ -435,8 +435,6 @@ def _dummy_hash() -> str:
     return hash_password("not a password of anyone", salt=b"0" * 16)
 
 
-
-
 def _groups(groups: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({check_account_name(g, "group") for g in groups}))
 

@@ -77,12 +77,7 @@ class Assistant:
         self.catalog = Catalog(self.settings.index_dir / "catalog.sqlite3")
         self.accounts = Accounts.from_settings(self.settings)
         self.audit = AuditLog.from_settings(self.settings)
-        self.embedder = Embedder(
-            self.settings.embedding_model,
-            self.settings.embed_batch_size,
-            backend=self.settings.embedding_backend,
-            cache_dir=self.settings.model_cache_dir,
-        )
+        self.embedder = Embedder.from_settings(self.settings)
         from assistant.vectorstore import VectorStore
 
         self.store = VectorStore(self.settings)

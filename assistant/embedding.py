@@ -22,10 +22,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 Vector = npt.NDArray[np.float32]
 Backend = Literal["auto", "onnx", "onnx-int8", "torch"]
@@ -33,7 +36,7 @@ Backend = Literal["auto", "onnx", "onnx-int8", "torch"]
 log = logging.getLogger(__name__)
 
 _LOCK = threading.Lock()
-_ENCODERS: dict[tuple[str, str, str], _Encoder] = {}
+_ENCODERS: dict[tuple[str, str, str, int], _Encoder] = {}
 
 
 def default_model_path() -> Path:
@@ -77,19 +80,34 @@ class Embedder:
         batch_size: int = 32,
         backend: Backend = "auto",
         cache_dir: Path | None = None,
+        threads: int | None = None,
     ) -> None:
         self.model_path = Path(model_path) if model_path else default_model_path()
         self.batch_size = batch_size
         self.backend = backend
         self.cache_dir = cache_dir or default_cache_dir()
+        self.threads = threads or usable_cores()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Embedder:
+        """The embedder of the settings' model, backend, batch size, cache and threads."""
+        return cls(
+            settings.embedding_model,
+            settings.embed_batch_size,
+            backend=settings.embedding_backend,
+            cache_dir=settings.model_cache_dir,
+            threads=settings.embed_threads,
+        )
 
     @property
     def encoder(self) -> _Encoder:
         """The loaded transformer, shared by every Embedder of this process."""
-        key = (str(self.model_path.resolve()), self.backend, str(self.cache_dir))
+        key = (str(self.model_path.resolve()), self.backend, str(self.cache_dir), self.threads)
         with _LOCK:
             if key not in _ENCODERS:
-                _ENCODERS[key] = _load_encoder(self.model_path, self.backend, self.cache_dir)
+                _ENCODERS[key] = _load_encoder(
+                    self.model_path, self.backend, self.cache_dir, self.threads
+                )
             return _ENCODERS[key]
 
     @property
@@ -208,11 +226,20 @@ def _pool_spans(
 # -- backends ------------------------------------------------------------------------------
 
 
-def _load_encoder(model_path: Path, backend: Backend, cache_dir: Path) -> _Encoder:
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity (which taskset, cpusets and
+    container limits set), not every core of the machine."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _load_encoder(model_path: Path, backend: Backend, cache_dir: Path, threads: int) -> _Encoder:
     _check_pooling(model_path)
     if backend != "torch":
         try:
-            return _OnnxEncoder(model_path, cache_dir, int8=backend == "onnx-int8")
+            return _OnnxEncoder(model_path, cache_dir, int8=backend == "onnx-int8", threads=threads)
         except Exception as exc:  # no onnxruntime, or the export failed
             if backend != "auto":
                 raise
@@ -247,7 +274,7 @@ class _TorchEncoder:
 class _OnnxEncoder:
     """The same transformer exported to ONNX once (cached), run by ONNX Runtime."""
 
-    def __init__(self, model_path: Path, cache_dir: Path, int8: bool) -> None:
+    def __init__(self, model_path: Path, cache_dir: Path, int8: bool, threads: int) -> None:
         import onnxruntime
 
         graph = _exported_graph(model_path, cache_dir)
@@ -255,7 +282,7 @@ class _OnnxEncoder:
             graph = _quantized_graph(graph)
         self.name = "onnx-int8" if int8 else "onnx"
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         # Idle worker threads sleep instead of spinning, leaving the cores to the BM25 lookup

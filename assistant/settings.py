@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     model_cache_dir: Path | None = Field(
         None, description="Where the exported ONNX graph is cached (default ~/.cache/assistant)."
     )
+    embed_threads: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="Threads the ONNX embedding model runs on; None: every core this process "
+        "may use (its CPU affinity, as taskset and container limits set it).",
+    )
 
     # Retrieval.
     top_k: int = Field(5, ge=1, le=50, description="Passages handed to the answerer.")

@@ -3,6 +3,7 @@
     python -m benchmarks.bench_ingest
     python -m benchmarks.bench_ingest --tiny --out DIR   # the same steps on seeds/: seconds
     python -m benchmarks.bench_ingest --int8-only        # float vs 8-bit encoder only
+    python -m benchmarks.bench_ingest --threads 1,2      # the encoder on 1 and on 2 threads
 
 In one run, on the 53 pages of the Python docs listed in tests/golden/pydocs_corpus.txt:
 1. `Assistant.ingest` into a fresh index (model already loaded): chunks/s;
@@ -119,6 +120,40 @@ def llama_index_default(documents: list[Document], workdir: Path, assistant: Ass
     return len(index.index_struct.nodes_dict) or collection.count()
 
 
+def thread_rounds(inputs: list[str], counts: Sequence[int], rounds: int = 3) -> dict[str, object]:
+    """The ONNX encoder on 1, 2 ... threads (`embed_threads`) on the same inputs, interleaved for
+    `rounds` rounds in this process (models loaded first): median wall and CPU seconds, and the
+    speed-up of each count over one thread."""
+    import statistics
+
+    from assistant.embedding import Embedder
+
+    encoders = {count: Embedder(backend="onnx", threads=count) for count in counts}
+    timings: dict[int, list[tuple[float, float]]] = {count: [] for count in counts}
+    for encoder in encoders.values():
+        encoder.embed_texts(["load the model before timing"])
+    for _ in range(rounds):
+        for count, encoder in encoders.items():
+            with cpu_stopwatch() as elapsed:
+                encoder.embed_texts(inputs)
+            timings[count].append(elapsed())
+    wall = {c: statistics.median(t[0] for t in times) for c, times in timings.items()}
+    cpu = {c: statistics.median(t[1] for t in times) for c, times in timings.items()}
+    return {
+        "inputs": len(inputs),
+        "rounds": rounds,
+        "threads": {
+            str(count): {
+                "seconds": round(wall[count], 2),
+                "cpu_seconds": round(cpu[count], 2),
+                "inputs_per_second": round(len(inputs) / wall[count], 1),
+                "speedup": round(wall[counts[0]] / wall[count], 3),
+            }
+            for count in counts
+        },
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ingest benchmark and print its ratios."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -129,7 +164,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="only the float against the 8-bit encoder, on every 10th input (interleaved)",
     )
+    parser.add_argument(
+        "--threads",
+        metavar="N,M",
+        help="only the encoder on these thread counts (e.g. 1,2), on every 10th input "
+        "(interleaved); writes ingest-threads.json",
+    )
     args = parser.parse_args(argv)
+    if args.threads:
+        files = seed_files() if args.tiny else pydocs_files()
+        assistant = Assistant(Settings.model_validate({"index_dir": tempfile.mkdtemp()}))
+        documents = [load_document(path, path.name, 50_000_000) for path in files]
+        chunk_inputs, sentence_inputs = embedded_inputs(assistant, documents)
+        counts = [int(count) for count in args.threads.split(",")]
+        scaling = {"thread_scaling": thread_rounds((chunk_inputs + sentence_inputs)[::10], counts)}
+        save("ingest-threads", scaling, args.out)
+        print(scaling["thread_scaling"])
+        return 0
     if args.int8_only:
         files = seed_files() if args.tiny else pydocs_files()
         assistant = Assistant(Settings.model_validate({"index_dir": tempfile.mkdtemp()}))

@@ -109,6 +109,15 @@ def test_ingest_throughput_on_seeds(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("results_untouched")
+def test_encoder_thread_scaling_on_seeds(tmp_path: Path) -> None:
+    run("bench_ingest", "--tiny", "--threads", "1,2", "--out", str(tmp_path))
+    scaling = written(tmp_path / "ingest-threads.json")["thread_scaling"]
+    assert set(scaling["threads"]) == {"1", "2"}  # type: ignore[index]
+    assert scaling["threads"]["1"]["speedup"] == 1.0  # type: ignore[index]
+    assert scaling["threads"]["2"]["inputs_per_second"] > 0  # type: ignore[index]
+
+
+@pytest.mark.usefixtures("results_untouched")
 def test_start_up_of_fresh_processes_and_its_report(tmp_path: Path) -> None:
     run("bench_startup", "--rounds", "1", "--out", str(tmp_path))
     commands = written(tmp_path / "startup.json")["commands"]

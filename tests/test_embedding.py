@@ -82,3 +82,24 @@ def test_int8_vectors_stay_close_to_the_float_ones(
     # The question still finds the article it was written about among the texts.
     similarity = vectors @ vectors[1]
     assert int(np.argsort(-similarity)[1]) == 0
+
+
+def test_the_model_runs_on_the_cores_it_may_use_or_the_threads_set(
+    graph_cache: Path, reference: np.ndarray, tmp_path: Path
+) -> None:
+    import os
+
+    from assistant.embedding import usable_cores
+    from tests.conftest import make_settings
+
+    assert usable_cores() == len(os.sched_getaffinity(0))
+    assert Embedder(backend="onnx", cache_dir=graph_cache).threads == usable_cores()
+    one = Embedder.from_settings(
+        make_settings(tmp_path / "index", embed_threads=1, model_cache_dir=graph_cache,
+                      embedding_backend="onnx")
+    )  # fmt: skip
+    assert one.threads == 1
+    session = one.encoder._session  # type: ignore[attr-defined]
+    assert session.get_session_options().intra_op_num_threads == 1
+    vectors = one.embed_texts(TEXTS)  # the same vectors on one thread
+    assert np.allclose((vectors * reference).sum(axis=1), 1.0, atol=1e-4)

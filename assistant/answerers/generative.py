@@ -75,7 +75,7 @@ class GenerativeAnswerer:
         self.settings = settings
         self.prompts = Prompts.load(settings.prompts_dir)  # a bad prompt file fails here, early
         self.fallback = ExtractiveAnswerer(settings)
-        self.verifier = Verifier(Embedder(settings.embedding_model, settings.embed_batch_size))
+        self.verifier = Verifier(Embedder.from_settings(settings))
         self._llm: LLM | None = None
         self._lock = threading.Lock()
 

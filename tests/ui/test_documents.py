@@ -21,7 +21,6 @@ from assistant.ui.doctable import (
 from assistant.ui.documents import (
     allowed_suffixes,
     error_html,
-    ingest_progress,
     ingest_uploads,
     reindex_targets,
     report_html,
@@ -228,25 +227,3 @@ def test_sortable_headings_say_the_order_and_offer_the_next_one() -> None:
     assert headings("Newest first")[-1] == ("descending", "Oldest first", "Last indexed")
     assert headings("Title (A-Z)")[0] == ("ascending", "Title (A-Z)", "Title")
     assert '<th scope="col">Type</th>' in table_html(markup, 1)  # not sortable
-
-
-def test_the_upload_bar_names_the_page_ocr_reads_and_rises_while_indexing(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path / "index", data_dir=tmp_path / "data")
-    shown: list[tuple[tuple[int, int], str, str]] = []
-
-    def bar(fraction: tuple[int, int], desc: str, unit: str) -> None:  # Gradio's Progress
-        shown.append((fraction, desc, unit))
-
-    update = ingest_progress(bar, SourceNames(settings))  # type: ignore[arg-type]
-    scan = str(settings.uploads_dir / "scan.pdf")
-    update(IngestProgress(step="read", files_done=0, files_total=2, source=scan))
-    update(IngestProgress(step="ocr", files_done=0, files_total=2, source=scan, page=3, pages=9))
-    update(IngestProgress(step="embed", files_done=1, files_total=2, source=scan, embedded=40,
-                          to_embed=160))  # fmt: skip
-    update(IngestProgress(step="done", files_done=2, files_total=2))
-    assert shown == [
-        ((0, 2), "Indexing uploads/scan.pdf", "files"),
-        ((0, 2), "Reading page 3 of 9 of uploads/scan.pdf (OCR)", "files"),
-        ((40, 160), "Indexing uploads/scan.pdf (25 % of its text)", "texts"),
-        ((2, 2), "Finishing", "files"),
-    ]

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from assistant import Answer, Citation
+from assistant.types import IngestProgress
 from assistant.ui.documents import ingest_progress
 from assistant.ui.names import SourceNames
 from tests.conftest import make_settings
@@ -44,12 +45,22 @@ def test_an_answer_and_its_citations_are_renamed_not_changed(tmp_path: Path) -> 
 
 def test_upload_progress_names_the_file_inside_uploads(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "index", data_dir=tmp_path / "data")
-    said: list[str] = []
+    said: list[tuple[tuple[int, int], str, str]] = []
 
-    def progress(fraction: tuple[int, int], desc: str, unit: str) -> None:
-        said.append(desc)
+    def progress(fraction: tuple[int, int], desc: str, unit: str) -> None:  # Gradio's Progress
+        said.append((fraction, desc, unit))
 
     update = ingest_progress(progress, SourceNames(settings))  # type: ignore[arg-type]
-    update(0, 1, str(settings.uploads_dir / "parking.txt"))
-    update(1, 1, "")
-    assert said == ["Indexing uploads/parking.txt", "Finishing"]
+    upload = str(settings.uploads_dir / "parking.txt")
+    scan = str(settings.uploads_dir / "scan.pdf")
+    update(IngestProgress(step="read", files_done=0, files_total=2, source=upload))
+    update(IngestProgress(step="ocr", files_done=1, files_total=2, source=scan, page=3, pages=9))
+    update(IngestProgress(step="embed", files_done=1, files_total=2, source=scan, embedded=40,
+                          to_embed=160))  # fmt: skip
+    update(IngestProgress(step="done", files_done=2, files_total=2))
+    assert said == [
+        ((0, 2), "Indexing uploads/parking.txt", "files"),
+        ((1, 2), "Reading page 3 of 9 of uploads/scan.pdf (OCR)", "files"),
+        ((40, 160), "Indexing uploads/scan.pdf (25 % of its text)", "texts"),  # rising in a file
+        ((2, 2), "Finishing", "files"),
+    ]
