@@ -58,7 +58,8 @@ from assistant.vectorstore import VectorStore
 
 log = logging.getLogger(__name__)
 
-# Told where an ingest is at each file, OCR page and batch written, and at the end.
+# Told where an ingest is at each file, OCR page, batch the model embeds and batch written,
+# and at the end (IngestProgress).
 ProgressCallback = Callable[[IngestProgress], None]
 
 _PREFIX_CHARS = 120

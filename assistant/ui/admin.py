@@ -239,8 +239,8 @@ def build_admin_tab(assistant: Assistant, logins: WebLogins) -> AdminTab:
 
     confirm.click(on_confirm, [user_choice], [confirm_row, *outputs, new_groups], **private)
 
-    def on_grant(
-        collection: str | None, to: str, who: str, request: gr.Request, take_back: bool = False
+    def change_grant(
+        collection: str | None, to: str, who: str, request: gr.Request, take_back: bool
     ) -> tuple[Any, ...]:
         by = admin_of(request)
         collection = (collection or "").strip()
@@ -260,12 +260,15 @@ def build_admin_tab(assistant: Assistant, logins: WebLogins) -> AdminTab:
             return refreshed(f"{to.title()} {who} no longer reads {collection}.", None, collection)
         return refreshed(f"{to.title()} {who} may read {collection}.", None, collection)
 
-    grant.click(on_grant, [collection_choice, kind, principal], outputs, **private)
+    def on_grant(collection: str | None, to: str, who: str, request: gr.Request) -> tuple[Any, ...]:
+        return change_grant(collection, to, who, request, take_back=False)
 
     def on_revoke(
         collection: str | None, to: str, who: str, request: gr.Request
     ) -> tuple[Any, ...]:
-        return on_grant(collection, to, who, request, take_back=True)
+        return change_grant(collection, to, who, request, take_back=True)
+
+    grant.click(on_grant, [collection_choice, kind, principal], outputs, **private)
 
     revoke.click(on_revoke, [collection_choice, kind, principal], outputs, **private)
 
