@@ -223,6 +223,20 @@ class Accounts:
         assert found is not None
         return found
 
+    def set_role(
+        self, name: str, admin: bool, *, by: str | None = None, request_id: str | None = None
+    ) -> User:
+        """Make a catalog user an admin or a member."""
+        role: Role = "admin" if admin else "member"
+        with self._transaction() as db:
+            changed = db.execute("UPDATE users SET role = ? WHERE name = ?", (role, name))
+            if changed.rowcount == 0:
+                raise AccountError(f"no user {name!r}")
+        self.record("role_changed", by, request_id, name=name, role=role)
+        found = self.local_user(name)
+        assert found is not None
+        return found
+
     def user(self, name: str) -> User | None:
         """A user by name: a catalog user, else a directory user (None when the directory is
         unreachable: they read nothing until it is back)."""

@@ -48,6 +48,7 @@ EVENTS: Mapping[str, str] = {
     "user_added": "a catalog user created: role, groups",
     "user_removed": "a catalog user deleted",
     "groups_changed": "a user's groups replaced: the new groups",
+    "role_changed": "a user made an admin or a member: the new role",
     "grant_added": "a collection granted to a group or user",
     "grant_revoked": "a grant taken back",
     "api_key_created": "a personal API key made: its id and owner",

@@ -152,14 +152,17 @@ def build_parser() -> argparse.ArgumentParser:
         "every collection, a member the collections granted to their groups or to them "
         "(docs/teams.md). The password is asked twice on a terminal, or read as one line from "
         "standard input with --password-stdin. These are the catalog's own users: directory "
-        "(LDAP) users sign in without being added, as members of their directory groups.",
+        "(LDAP) users sign in without being added, as members of their directory groups (admins "
+        "when in ldap_admin_groups).",
     )
-    users.add_argument("action", choices=("add", "list", "remove", "set-groups"))
+    users.add_argument("action", choices=("add", "list", "remove", "set-groups", "set-role"))
     users.add_argument("name", nargs="?", metavar="NAME", help="the user")
     users.add_argument(
         "--group", action="append", default=[], metavar="G", help="a group (repeat for several)"
     )
-    users.add_argument("--admin", action="store_true", help="make the user an admin")
+    role = users.add_mutually_exclusive_group()
+    role.add_argument("--admin", action="store_true", help="make the user an admin")
+    role.add_argument("--member", action="store_true", help="make the user a member (set-role)")
     users.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
@@ -675,6 +678,11 @@ def _users(settings: Settings, args: argparse.Namespace) -> int:
     elif args.action == "remove":
         accounts.remove_user(args.name)
         print(f"removed {args.name} with their API keys and personal grants")
+    elif args.action == "set-role":
+        if args.admin == args.member:
+            raise UsageError("usage: assistant users set-role NAME --admin | --member")
+        user = accounts.set_role(args.name, admin=args.admin)
+        print(f"{user.name} is now {'an' if user.admin else 'a'} {user.role}")
     else:
         user = accounts.set_groups(args.name, args.group)
         print(f"{user.name} is now in: {', '.join(user.groups) or 'no group'}")

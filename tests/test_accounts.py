@@ -222,6 +222,11 @@ def test_the_command_line_manages_users_grants_and_keys(tmp_path: Path) -> None:
     assert added.stdout.strip() == "added member alice (groups: people)"
     assert cli("users", "add", "alice", "--password-stdin", stdin="another-pw\n").returncode == 2
     assert cli("users", "set-groups", "alice", "--group", "ops").returncode == 0
+    promoted = cli("users", "set-role", "alice", "--admin")
+    assert promoted.stdout.strip() == "alice is now an admin", promoted.stderr
+    assert cli("users", "set-role", "alice").returncode == 2  # neither --admin nor --member
+    assert cli("users", "set-role", "nobody", "--member").returncode == 2
+    assert cli("users", "set-role", "alice", "--member").stdout.strip() == "alice is now a member"
     listed = json.loads(cli("users", "list", "--json").stdout)
     assert listed == [{"name": "alice", "role": "member", "groups": ["ops"]}]
     granted = cli("collections", "grant", "hr", "--group", "ops")

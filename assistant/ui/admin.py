@@ -109,8 +109,10 @@ def build_admin_tab(assistant: Assistant, logins: WebLogins) -> AdminTab:
             new_groups = gr.Textbox(
                 label="Their groups (comma-separated)", elem_id="qa-a-new-groups"
             )
+            role = gr.Radio(["member", "admin"], label="Role", elem_id="qa-a-role")
         with gr.Row():
             set_groups = gr.Button("Set groups", elem_id="qa-a-set-groups")
+            set_role = gr.Button("Set role", elem_id="qa-a-set-role")
             remove = gr.Button("Remove user", variant="stop", elem_id="qa-a-remove")
         with gr.Row(visible=False, elem_id="qa-a-confirm-row") as confirm_row:
             confirm_text = gr.Markdown(elem_id="qa-a-confirm-text")
@@ -190,12 +192,12 @@ def build_admin_tab(assistant: Assistant, logins: WebLogins) -> AdminTab:
         **private,
     )
 
-    def on_choose(chosen: str | None, request: gr.Request) -> str:
+    def on_choose(chosen: str | None, request: gr.Request) -> tuple[str, str | None]:
         admin_of(request)
         user = accounts.local_user(chosen) if chosen else None
-        return ", ".join(user.groups) if user else ""
+        return (", ".join(user.groups), user.role) if user else ("", None)
 
-    user_choice.input(on_choose, [user_choice], [new_groups], **private)
+    user_choice.input(on_choose, [user_choice], [new_groups, role], **private)
 
     def on_set_groups(chosen: str | None, group_text: str, request: gr.Request) -> tuple[Any, ...]:
         by = admin_of(request)
@@ -211,6 +213,22 @@ def build_admin_tab(assistant: Assistant, logins: WebLogins) -> AdminTab:
         return refreshed(f"{user.name} is now in {said}.", chosen)
 
     set_groups.click(on_set_groups, [user_choice, new_groups], outputs, **private)
+
+    def on_set_role(chosen: str | None, wanted: str | None, request: gr.Request) -> tuple[Any, ...]:
+        by = admin_of(request)
+        if not chosen or wanted not in ("member", "admin"):
+            return refreshed("Choose a user and a role first.", chosen)
+        if chosen == by:
+            return refreshed("You cannot change your own role; another admin can.", chosen)
+        try:
+            user = accounts.set_role(
+                chosen, admin=wanted == "admin", by=by, request_id=new_request_id()
+            )
+        except AccountError as exc:
+            return refreshed(f"Not changed: {exc}.", chosen)
+        return refreshed(f"{user.name} is now {'an' if user.admin else 'a'} {user.role}.", chosen)
+
+    set_role.click(on_set_role, [user_choice, role], outputs, **private)
 
     def on_remove(chosen: str | None, request: gr.Request) -> tuple[Any, ...]:
         by = admin_of(request)

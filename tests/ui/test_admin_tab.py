@@ -1,6 +1,6 @@
 """The Admin tab on a real server, in headless Chromium: an admin adds a user with a group,
 grants that group a collection (the new user then gets the answer only found there), revokes it
-(they no longer do), changes a user's groups and removes a user after a confirmation; each
+(they no longer do), changes a user's groups and role and removes a user after a confirmation; each
 change is in the audit log with the admin's name; a member never sees the tab."""
 
 from __future__ import annotations
@@ -98,9 +98,18 @@ def test_admins_manage_users_and_grants_and_members_never_see_the_tab(
         field(admin, "qa-a-new-groups").fill("staff, legal")
         admin.click("#qa-a-set-groups")
         expect(admin.locator("#qa-a-status")).to_contain_text("alice is now in legal, staff")
+        expect(admin.locator("#qa-a-role").get_by_label("member")).to_be_checked()
+        admin.locator("#qa-a-role").get_by_label("admin").check()
+        admin.click("#qa-a-set-role")
+        expect(admin.locator("#qa-a-status")).to_contain_text("alice is now an admin")
+        expect(admin.locator("#qa-a-users")).to_contain_text("admin")
 
-        # Nobody removes themselves; gina is removed after a confirmation.
+        # Nobody removes themselves or changes their own role; gina is removed after a
+        # confirmation.
         choose(admin, "qa-a-user", "dave")
+        admin.locator("#qa-a-role").get_by_label("member").check()
+        admin.click("#qa-a-set-role")
+        expect(admin.locator("#qa-a-status")).to_contain_text("cannot change your own role")
         admin.click("#qa-a-remove")
         expect(admin.locator("#qa-a-status")).to_contain_text("cannot remove yourself")
         expect(admin.locator("#qa-a-confirm-row")).to_be_hidden()
@@ -120,10 +129,13 @@ def test_admins_manage_users_and_grants_and_members_never_see_the_tab(
     ]
     changes = [e for e in events if e["event"] in ADMIN_EVENTS]
     assert [e["event"] for e in changes] == [
-        "user_added", "grant_added", "grant_revoked", "groups_changed", "user_removed"
+        "user_added", "grant_added", "grant_revoked", "groups_changed", "role_changed",
+        "user_removed",
     ]  # fmt: skip
     assert all(e["user"] == "dave" and e["request_id"] for e in changes)
     assert GINA not in json.dumps(events)
 
 
-ADMIN_EVENTS = {"user_added", "user_removed", "groups_changed", "grant_added", "grant_revoked"}
+ADMIN_EVENTS = {
+    "user_added", "user_removed", "groups_changed", "role_changed", "grant_added", "grant_revoked"
+}  # fmt: skip
