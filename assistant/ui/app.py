@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,16 @@ from assistant.types import page_at
 from assistant.ui import conversations as sidebar_ui
 from assistant.ui.admin import build_admin_tab
 from assistant.ui.auth import WebLogins, gradio_login_check, username_of
-from assistant.ui.chat import Turn, Turns, answer_and_save, answer_stream, conversation
+from assistant.ui.chat import (
+    Turn,
+    Turns,
+    answer_and_save,
+    answer_stream,
+    conversation,
+    in_worker_thread,
+    settle_script,
+    stopped,
+)
 from assistant.ui.documents import build_documents_tab, summary
 from assistant.ui.feedback import build_feedback_row, wire_feedback
 from assistant.ui.guard import NoRemoteFiles, SecurityHeaders, blocked_paths
@@ -60,18 +69,19 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
 
     names = SourceNames(settings)
 
-    def respond(
+    async def respond(
         message: str,
         history: list[dict[str, Any]],
         state: Turns,
         active: str | None,
         browser: dict[str, Any] | None,
         request: gr.Request,
-    ) -> Iterator[tuple[Any, ...]]:
+    ) -> AsyncIterator[tuple[Any, ...]]:
         owner = sidebar_ui.owner_of(username_of(request), browser)
-        for html, new_turns, conversation_id, saved in answer_and_save(
+        answering = answer_and_save(
             assistant, message, history, state, owner, active, reader(request)
-        ):
+        )
+        async for html, new_turns, conversation_id, saved in in_worker_thread(answering):
             if saved is None:
                 yield html, new_turns, gr.skip(), gr.skip()
             else:
@@ -191,6 +201,21 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
         )
 
         wire_feedback(feedback, chatbot, turns, settings)
+
+        def mark_stopped(messages: list[dict[str, Any]] | None) -> tuple[Any, Any]:
+            """A stopped answer becomes a note saying so (not a spinner that never ends); None:
+            another conversation was opened meanwhile."""
+            changed = stopped(messages or [])
+            return (gr.skip(), gr.skip()) if changed is None else (changed, changed)
+
+        # After ChatInterface's own Stop (it cancels the answer), once the chat is done with it.
+        textbox.stop(
+            mark_stopped,
+            chatbot,
+            [chatbot, chat.chatbot_value],
+            js=settle_script(switch=False),
+            api_visibility="private",
+        )
 
         sidebar_ui.wire(
             history,

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
 
 from assistant.accounts import User
 from assistant.audit import new_request_id
@@ -14,10 +18,13 @@ from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.types import Answer, Message
 from assistant.ui.names import SourceNames
-from assistant.ui.render import render_answer, render_error, render_streaming
+from assistant.ui.render import render_answer, render_error, render_stopped, render_streaming
 
 _STREAM_INTERVAL = 0.05  # seconds between streamed updates sent to the browser
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+_END = object()
+_SETTLE = Path(__file__).parent / "assets" / "settle.js"
 
 
 @dataclass(frozen=True)
@@ -96,30 +103,84 @@ def answer_and_save(
     owner: str | None,
     conversation_id: str | None,
     user: User | None = None,
-) -> Iterator[tuple[str, Turns, str | None, Saved | None]]:
-    """`answer_stream`, then the answered turn stored in the owner's conversation (a new one
-    when `conversation_id` is None): the last update carries the conversation id and a `Saved`
-    marker, earlier ones repeat the id and None."""
-    # One update behind, so the final answer reaches the browser only once it is stored (a
-    # reload right after it then finds it).
-    last: tuple[str, Turns] | None = None
+) -> Generator[tuple[str, Turns, str | None, Saved | None], None, None]:
+    """`answer_stream`, the answered turn stored in the owner's conversation (a new one when
+    `conversation_id` is None) before its update is sent: that last update carries the
+    conversation id and a `Saved` marker, earlier ones repeat the id and None. The final
+    answer reaches the browser only once it is stored (a reload right after it finds it)."""
     for html, new_turns in answer_stream(assistant, message, history, turns, user):
-        if last is not None:
-            yield last[0], last[1], conversation_id, None
-        last = (html, new_turns)
-    if last is None:
-        return
-    html, new_turns = last
-    turn = new_turns.get(len(history) + 1)
-    if owner is None or turn is None:  # nobody to keep it for, or an error message
-        yield html, new_turns, conversation_id, None
-        return
+        turn = new_turns.get(len(history) + 1)
+        if owner is None or turn is None:  # nobody to keep it for, still being written, an error
+            yield html, new_turns, conversation_id, None
+            continue
+        try:
+            summary = assistant.conversations.save_turn(
+                owner, conversation_id, len(new_turns) - 1, turn.question, turn.answer
+            )
+        except Exception:  # the answer stands even if it cannot be kept
+            log.exception("storing the answer to %r failed", message)
+            yield html, new_turns, conversation_id, None
+            return
+        yield html, new_turns, summary.id, Saved(summary.id, summary.updated_at)
+
+
+async def in_worker_thread(items: Generator[T, None, None]) -> AsyncIterator[T]:
+    """`items`, each produced in a worker thread, so that stopping the chat (its Stop button,
+    New chat, a closed page) takes effect at once even while a step is blocked, e.g. on a
+    language model that does not reply: the blocked step is abandoned, and `items` is closed
+    (ending its work, closing its connections) as soon as that step returns."""
+    lock = threading.Lock()
+    state = {"running": False, "stopped": False}
+
+    def step() -> Any:
+        item: Any = next(items, _END)
+        with lock:
+            state["running"] = False
+            abandoned = state["stopped"]
+        if abandoned:
+            items.close()  # here, in the thread that ran it
+            return _END
+        return item
+
     try:
-        summary = assistant.conversations.save_turn(
-            owner, conversation_id, len(new_turns) - 1, turn.question, turn.answer
-        )
-    except Exception:  # the answer stands even if it cannot be kept
-        log.exception("storing the answer to %r failed", message)
-        yield html, new_turns, conversation_id, None
-        return
-    yield html, new_turns, summary.id, Saved(summary.id, summary.updated_at)
+        while True:
+            with lock:
+                state["running"] = True
+            item = await anyio.to_thread.run_sync(step, abandon_on_cancel=True)
+            if item is _END:
+                return
+            yield item
+    finally:
+        with lock:
+            state["stopped"] = True
+            idle = not state["running"]
+        if idle:
+            items.close()
+
+
+def settle_script(switch: bool) -> str:
+    """The browser-side step (an event's `js`) that makes an event changing the chat's messages
+    wait until an answer on its way is done with them; `switch`: the event puts another
+    conversation in the chat (the answer is stopped first); otherwise its inputs arrive as None
+    when a switch came in between (see assets/settle.js)."""
+    script = _SETTLE.read_text(encoding="utf-8")
+    return script.replace("const SWITCH = true;", f"const SWITCH = {str(switch).lower()};")
+
+
+def stopped(messages: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The chat's messages with a stopped answer (still drawn as being written, its text not
+    yet checked against the passages, or not drawn yet) replaced by a note that it was stopped;
+    None if the chat does not end with such an answer."""
+    note = {"role": "assistant", "content": render_stopped()}
+    if not messages:
+        return None
+    if messages[-1].get("role") == "user":  # stopped before anything of the answer was shown
+        return [*messages, note]
+    content = messages[-1].get("content")
+    parts = content if isinstance(content, list) else [content]
+    text = "".join(
+        part.get("text") or "" if isinstance(part, dict) else str(part or "") for part in parts
+    )
+    if "qa-streaming" not in text:
+        return None
+    return [*messages[:-1], note]

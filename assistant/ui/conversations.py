@@ -28,11 +28,12 @@ from assistant.conversations import SWEEP_SECONDS, ConversationStore, conversati
 from assistant.core import Assistant
 from assistant.types import Conversation
 from assistant.ui.auth import WebLogins, username_of
-from assistant.ui.chat import Turn, Turns
+from assistant.ui.chat import Turn, Turns, settle_script
 from assistant.ui.feedback import closed_row
 from assistant.ui.names import SourceNames
 from assistant.ui.render import render_answer
 
+ASSETS = Path(__file__).parent / "assets"
 BROWSER_STORAGE_KEY = "qa-browser"
 log = logging.getLogger(__name__)
 _BROWSER_ID = re.compile(r"[0-9a-f]{32}")
@@ -164,7 +165,7 @@ def build_sidebar(secret: str) -> ConversationSidebar:
         )
         note = gr.HTML(
             "",
-            js_on_load=(Path(__file__).parent / "assets" / "history.js").read_text("utf-8"),
+            js_on_load=(ASSETS / "history.js").read_text("utf-8"),
             elem_id="qa-history-note",
         )
         with gr.Column(visible=False, elem_id="qa-undo-row") as undo_row:
@@ -209,6 +210,8 @@ def wire(
     exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
     s = sidebar
     private: dict[str, Any] = {"api_visibility": "private"}
+    # Events that put another conversation in the chat wait for (and stop) an answer on its way.
+    switching: dict[str, Any] = {**private, "js": settle_script(switch=True)}
 
     def get(who: str | None, chosen: str | None, request: gr.Request) -> Conversation | None:
         """The owner's conversation as the signed-in user may read it now."""
@@ -348,7 +351,7 @@ def wire(
         s.browser,
         **private,
     )
-    s.listing.input(on_open, [s.listing, s.browser, s.search], switch_outputs, **private)
+    s.listing.input(on_open, [s.listing, s.browser, s.search], switch_outputs, **switching)
     chatbot.undo(
         on_chat_undo,
         [chat_outputs[1], s.active, s.browser, s.search],
@@ -356,7 +359,7 @@ def wire(
         **private,
     )
     for trigger in (s.new_chat.click, chatbot.clear):
-        trigger(on_new_chat, [s.browser, s.search], switch_outputs, **private)
+        trigger(on_new_chat, [s.browser, s.search], switch_outputs, **switching)
     s.search.change(on_refresh, [s.active, s.browser, s.search], s.view_outputs, **private)
     s.saved.change(on_refresh, [s.active, s.browser, s.search], s.view_outputs, **private)
     for trigger in (s.rename.click, s.title.submit):
@@ -364,6 +367,8 @@ def wire(
     s.delete.click(on_delete, [s.active, s.browser], [s.confirm_row, s.confirm_text], **private)
     s.cancel.click(lambda: gr.Column(visible=False), None, s.confirm_row, **private)
     s.confirm.click(
-        on_confirm, [s.active, s.browser, s.search], [s.deleted, *switch_outputs], **private
+        on_confirm, [s.active, s.browser, s.search], [s.deleted, *switch_outputs], **switching
     )
-    s.undo.click(on_undo, [s.deleted, s.browser, s.search], [s.deleted, *switch_outputs], **private)
+    s.undo.click(
+        on_undo, [s.deleted, s.browser, s.search], [s.deleted, *switch_outputs], **switching
+    )

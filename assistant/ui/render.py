@@ -83,6 +83,15 @@ def render_streaming(text: str, searched_for: str | None = None) -> str:
     )
 
 
+def render_stopped() -> str:
+    """An answer stopped before it was ready (its text never shown as an answer: unchecked)."""
+    return (
+        '<div class="qa-msg qa-stopped" role="note">'
+        '<div class="qa-text">Stopped before the answer was ready; ask again to get it.</div>'
+        "</div>"
+    )
+
+
 def render_error(message: str) -> str:
     """A problem that stopped the answer (e.g. no index yet, a question too long)."""
     return (

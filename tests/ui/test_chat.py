@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Awaitable, Callable, Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 import gradio as gr
 import pytest
 
@@ -15,8 +18,11 @@ from assistant.api.server import serve
 from assistant.security import hash_api_key
 from assistant.ui.app import Turn, answer_stream, conversation
 from assistant.ui.auth import hash_password
+from assistant.ui.chat import in_worker_thread, stopped
+from assistant.ui.render import render_streaming
 from tests.conftest import make_settings
 
+T = TypeVar("T")
 QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 
 
@@ -38,6 +44,68 @@ def test_stream_then_final_answer_and_turns(seed_assistant: Assistant) -> None:
     assert turns2[3].answer.standalone_question
     assert "context:" not in turns2[3].answer.standalone_question
     assert [m.role for m in conversation(turns2)] == ["user", "assistant"] * 2
+
+
+def test_a_stopped_chat_is_marked_and_a_finished_one_left_alone() -> None:
+    question = {"role": "user", "content": QUESTION}
+    writing = {"role": "assistant", "content": [{"type": "text", "text": render_streaming("Ant")}]}
+    marked = stopped([question, writing])
+    assert marked is not None
+    assert marked[0] == question
+    assert len(marked) == 2
+    assert "qa-stopped" in marked[1]["content"]
+    assert "Ant" not in marked[1]["content"]  # unchecked text is not left as if an answer
+    nothing_yet = stopped([question])  # stopped before the first update was drawn
+    assert nothing_yet is not None
+    assert "qa-stopped" in nothing_yet[1]["content"]
+    done = {"role": "assistant", "content": '<div class="qa-msg qa-answer">done</div>'}
+    assert stopped([question, done]) is None
+    assert stopped([]) is None
+
+
+def in_own_loop(main: Callable[[], Awaitable[T]]) -> T:
+    """`anyio.run(main)` in a thread of its own: the browser tests sharing this process keep
+    an event loop running in the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(anyio.run, main).result()
+
+
+def test_a_stopped_stream_returns_at_once_and_its_source_is_closed_after() -> None:
+    """A step blocked (as on a language model that never replies) does not hold up the stop;
+    the source is closed, in its own thread, as soon as that step returns."""
+    blocked, release, closed = threading.Event(), threading.Event(), threading.Event()
+
+    def source() -> Generator[str, None, None]:
+        try:
+            yield "first"
+            blocked.set()
+            release.wait()  # blocked until the test lets it go
+            yield "second"
+        finally:
+            closed.set()
+
+    async def consume() -> list[str]:
+        seen: list[str] = []
+
+        async def read() -> None:
+            async for item in in_worker_thread(source()):
+                seen.append(item)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(read)
+            await anyio.to_thread.run_sync(blocked.wait)
+            group.cancel_scope.cancel()  # what Gradio's cancel does to the event's task
+        return seen
+
+    assert in_own_loop(consume) == ["first"]  # returned while the second step was still blocked
+    assert not closed.is_set()
+    release.set()
+    assert closed.wait(30)  # "second" was dropped and the generator closed
+
+    async def drain() -> list[str]:
+        return [item async for item in in_worker_thread(item for item in "ab")]
+
+    assert in_own_loop(drain) == ["a", "b"]
 
 
 def test_retry_and_undo_drop_the_turns_they_removed(seed_assistant: Assistant) -> None:

@@ -15,8 +15,9 @@ import pytest
 from playwright.sync_api import expect
 
 from assistant.ui.auth import hash_password
+from tests.llm_servers import silent_server
 from tests.servers import Server, start_server, stop_server
-from tests.ui.conftest import TIMEOUT_MS, PageLog, screenshot
+from tests.ui.conftest import TIMEOUT_MS, PageLog, chat_page, screenshot
 from tests.ui.test_browser import QUESTION, ask, cited_text
 
 pytestmark = pytest.mark.browser
@@ -26,6 +27,7 @@ FOLLOW_UP = "And who first reported the move?"
 OTHER = "What is the name of China's state-backed digital currency?"
 LISTED = "#qa-conversations label"
 ANSWERS = "#qa-chat .qa-answer, #qa-chat .qa-refusal"
+USER_MESSAGES = "#qa-chat [data-testid=user]"
 
 
 def titles(page: Any) -> list[str]:
@@ -167,6 +169,75 @@ def test_the_bin_icon_is_gone_and_new_chat_keeps_the_old_one(page: Any) -> None:
     assert titles(page)[0].startswith("What is the name of China")  # newest first
     open_conversation(page, "Which tech giants")
     assert "Ant Group" in page.locator("#qa-chat .qa-answer .qa-text").first.inner_text()
+
+
+def start_asking(page: Any, question: str) -> None:
+    """Send a question and return as soon as it shows in the chat, its answer still on its way."""
+    before = page.locator(USER_MESSAGES).count()
+    page.fill("#qa-question textarea", question)
+    page.press("#qa-question textarea", "Enter")
+    expect(page.locator(USER_MESSAGES)).to_have_count(before + 1)
+
+
+def test_switching_while_an_answer_is_on_its_way(page: Any, streams: EventStreams) -> None:
+    """Another conversation, or New chat, chosen while an answer streams or is being stored:
+    what was chosen is what stays on screen (the answer's last updates must not bring its chat
+    back). The answers here take well under a second, so the click lands in any of their
+    stages; each choice is checked once everything has run."""
+    ask(page, QUESTION)
+    new_chat(page)
+    ask(page, OTHER)  # the newest conversation, on top of the list, open
+
+    # A follow-up in the open conversation keeps the list's order: the click hits its target.
+    start_asking(page, "And who issues it?")
+    page.locator(LISTED, has_text="Which tech giants").click()
+    assert streams.wait_until_idle(page)
+    expect(page.locator(USER_MESSAGES)).to_have_count(1)
+    expect(page.locator(USER_MESSAGES)).to_contain_text(QUESTION)
+    assert "Ant Group" in page.locator("#qa-chat .qa-answer .qa-text").first.inner_text()
+
+    start_asking(page, FOLLOW_UP)
+    page.click("#qa-new-chat")
+    assert streams.wait_until_idle(page)
+    expect(page.locator(USER_MESSAGES)).to_have_count(0)
+    expect(page.locator(ANSWERS)).to_have_count(0)
+
+    # The chat goes on normally afterwards.
+    ask(page, OTHER)
+    expect(page.locator(USER_MESSAGES)).to_have_count(1)
+
+
+def test_new_chat_stops_an_answer_that_is_not_coming(
+    browser: Any, seed_index: Path, tmp_path: Path, page_log: PageLog
+) -> None:
+    """A language model that never replies: New chat stops the waiting answer at once, leaves
+    an empty chat with the question box usable, and keeps nothing of the abandoned question;
+    Stop says the answer was stopped."""
+    with silent_server() as url:
+        server = start_server(
+            tmp_path, seed_index, answerer="openai", llm_base_url=url, llm_timeout="300",
+            llm_retries="0", llm_gate_threshold="0",
+        )  # fmt: skip
+        try:
+            with chat_page(browser, server, page_log, {"width": 1280, "height": 800}) as page:
+                start_asking(page, QUESTION)
+                expect(page.locator("#qa-question .stop-button")).to_be_visible()
+                page.click("#qa-new-chat")
+                expect(page.locator(USER_MESSAGES)).to_have_count(0)
+                expect(page.locator("#qa-question textarea")).to_be_enabled()
+                expect(page.locator("#qa-question .stop-button")).to_be_hidden()
+                expect(page.locator("#qa-history-note")).to_contain_text("No conversations yet")
+
+                # Stop itself: the question stays, with a note where the answer would be.
+                start_asking(page, OTHER)
+                expect(page.locator("#qa-chat .qa-working")).to_contain_text("Searching")
+                page.click("#qa-question .stop-button")
+                expect(page.locator("#qa-chat .qa-stopped")).to_contain_text("Stopped before")
+                expect(page.locator("#qa-chat .qa-streaming")).to_have_count(0)
+                expect(page.locator(USER_MESSAGES)).to_have_count(1)
+                expect(page.locator("#qa-question textarea")).to_be_enabled()
+        finally:
+            stop_server(server)
 
 
 def test_rename_search_delete_with_confirmation_and_undo(page: Any, streams: EventStreams) -> None:
