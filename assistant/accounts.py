@@ -24,7 +24,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -180,18 +180,18 @@ class Accounts:
         if len(password) < 8:
             raise AccountError("the password needs at least 8 characters")
         wanted = _groups(groups)
+        role: Role = "admin" if admin else "member"
         try:
             with self._transaction() as db:
                 db.execute(
                     "INSERT INTO users VALUES (?, ?, ?, ?)",
-                    (name, hash_password(password), "admin" if admin else "member", time.time()),
+                    (name, hash_password(password), role, time.time()),
                 )
                 db.executemany("INSERT INTO user_groups VALUES (?, ?)", [(name, g) for g in wanted])
         except sqlite3.IntegrityError:
             raise AccountError(f"user {name!r} exists already") from None
-        role = "admin" if admin else "member"
         self.record("user_added", by, request_id, name=name, role=role, groups=wanted)
-        return User(name, "admin" if admin else "member", wanted)
+        return User(name, role, wanted)
 
     def remove_user(
         self, name: str, *, by: str | None = None, request_id: str | None = None
@@ -318,14 +318,7 @@ class Accounts:
             "INSERT OR IGNORE INTO grants VALUES (?, ?, ?)",
             (grant.collection, grant.kind, grant.principal),
         )
-        self.record(
-            "grant_added",
-            by,
-            request_id,
-            collection=grant.collection,
-            kind=grant.kind,
-            principal=grant.principal,
-        )
+        self.record("grant_added", by, request_id, **asdict(grant))
         return grant
 
     def revoke(
@@ -345,14 +338,7 @@ class Accounts:
         ).rowcount
         if not removed:
             raise AccountError(f"no grant of {collection!r} to {grant.kind} {grant.principal!r}")
-        self.record(
-            "grant_revoked",
-            by,
-            request_id,
-            collection=grant.collection,
-            kind=grant.kind,
-            principal=grant.principal,
-        )
+        self.record("grant_revoked", by, request_id, **asdict(grant))
 
     def grants(self) -> list[Grant]:
         """Every grant, by collection."""

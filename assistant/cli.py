@@ -84,9 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--progress",
         action="store_true",
-        help="print one JSON line to stderr at each file read, OCR page, batch written and at "
-        "the end (files done and in all, chunks written, elapsed and estimated seconds left), "
-        "instead of the bar a terminal gets",
+        help="print one JSON line to stderr at each file read, OCR page, batch the model "
+        "embeds, batch written and at the end (files done and in all, chunks written, elapsed "
+        "and estimated seconds left), instead of the bar a terminal gets",
     )
     ingest.add_argument(
         "--verbose",

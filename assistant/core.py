@@ -244,17 +244,24 @@ class Assistant:
     def document_text(self, doc_id: str, user: User | None = None) -> DocumentText | None:
         """An indexed document's text by catalog id, if `user` may read it (None: the id is
         unknown or the document forbidden to the user, alike)."""
-        if not self.catalog.exists():
-            return None
-        found = self.catalog.document(doc_id)
-        readable = None if user is None else self.accounts.readable(user)
-        if found is None or (readable is not None and found.collection not in readable):
+        found = self._readable_record(doc_id, user)
+        if found is None:
             return None
         try:
             text, headings, page_starts = self.catalog.document_structure(doc_id)
         except KeyError:  # removed since it was listed
             return None
         return DocumentText(found, text, headings, page_starts)
+
+    def _readable_record(self, doc_id: str, user: User | None) -> DocumentRecord | None:
+        """An indexed document's record, if `user` may read it (None: unknown or forbidden)."""
+        if not self.catalog.exists():
+            return None
+        found = self.catalog.document(doc_id)
+        readable = None if user is None else self.accounts.readable(user)
+        if found is None or (readable is not None and found.collection not in readable):
+            return None
+        return found
 
     def page_image(self, doc_id: str, page: int, user: User | None = None) -> bytes | None:
         """A PNG of a scanned page (a PDF page without a text layer, a frame of an image) of a
@@ -265,9 +272,8 @@ class Assistant:
         from assistant.loaders import content_hash, read_file
         from assistant.pageimage import SCANNED_SUFFIXES, scanned_page_png
 
-        record = self.catalog.document(doc_id) if self.catalog.exists() else None
-        readable = None if user is None else self.accounts.readable(user)
-        if record is None or (readable is not None and record.collection not in readable):
+        record = self._readable_record(doc_id, user)
+        if record is None:
             return None
         path = Path(record.path)
         if path.suffix.lower() not in SCANNED_SUFFIXES:

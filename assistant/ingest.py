@@ -468,10 +468,8 @@ class Ingestor:
             batch.append(_Prepared(file, document, chunks, record is not None, wanted))
             if sum(len(item.chunks) for item in batch) >= self.settings.ingest_group_chunks:
                 self._write(batch, counts, tracker)
-                tracker.wrote(sum(len(item.chunks) for item in batch))
                 batch = []
         self._write(batch, counts, tracker)
-        tracker.wrote(sum(len(item.chunks) for item in batch))
         self._move_all(moves, counts)
         tracker.finish()
 
@@ -626,6 +624,8 @@ class Ingestor:
             )
             log.info("committed %s", item.file.source)
             counts["updated" if item.replaces else "added"] += 1
+        if tracker is not None:
+            tracker.wrote(len(texts))
 
     def recover(self) -> None:
         """Undo the vector writes of an interrupted run and drop vectors nothing uses."""
