@@ -77,7 +77,7 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
         browser: dict[str, Any] | None,
         request: gr.Request,
     ) -> AsyncIterator[tuple[Any, ...]]:
-        owner = sidebar_ui.owner_of(username_of(request), browser)
+        owner = conversations.owner(browser, request)
         answering = answer_and_save(
             assistant, message, history, state, owner, active, reader(request)
         )
@@ -95,7 +95,10 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
         fill_height=True,
         delete_cache=(3600, 86400),
     ) as demo:
-        history = sidebar_ui.build_sidebar(assistant.conversations.secret("browser-state"))
+        conversations = sidebar_ui.build_sidebar(
+            assistant.conversations.secret("browser-state"),
+            assistant.conversations.secret("browser-id"),
+        )
         turns = gr.State({})
         with gr.Sidebar(
             label="Source", position="right", open=False, width=440, elem_id="qa-sidebar"
@@ -139,8 +142,8 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
                     respond,
                     chatbot=chatbot,
                     textbox=textbox,
-                    additional_inputs=[turns, history.active, history.browser],
-                    additional_outputs=[turns, history.active, history.saved],
+                    additional_inputs=[turns, conversations.active, conversations.browser],
+                    additional_outputs=[turns, conversations.active, conversations.saved],
                     # Only so that ChatInterface wires clicks on examples to asking: each user's
                     # own examples (from what they may read) are set when the page loads.
                     examples=[[EXAMPLES_PENDING, None]] if settings.ui_examples > 0 else None,
@@ -218,7 +221,7 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
         )
 
         sidebar_ui.wire(
-            history,
+            conversations,
             assistant,
             demo,
             chatbot,

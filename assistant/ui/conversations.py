@@ -10,6 +10,8 @@ ever names a conversation id.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
 import secrets
@@ -40,21 +42,38 @@ _BROWSER_ID = re.compile(r"[0-9a-f]{32}")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
-def owner_of(username: str | None, browser: Mapping[str, Any] | None) -> str | None:
-    """Whose conversations these are: `user:NAME` behind a login, else `browser:ID`."""
+def _browser_id(value: object) -> str | None:
+    return value if isinstance(value, str) and _BROWSER_ID.fullmatch(value) else None
+
+
+def first_visit_id(secret: str, session_hash: str | None) -> str | None:
+    """The id a browser without one takes: made from the page's Gradio session with a server
+    secret, so every event of that page agrees on it whichever runs first (a question asked
+    before the page's load event is kept under the id the load event then stores), and nobody
+    can work it out from the session alone."""
+    if not session_hash:
+        return None
+    return hmac.new(secret.encode(), session_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def owner_of(
+    username: str | None, browser: Mapping[str, Any] | None, first_visit: str | None = None
+) -> str | None:
+    """Whose conversations these are: `user:NAME` behind a login, else `browser:ID` (the id the
+    browser keeps, else `first_visit`: see `first_visit_id`)."""
     if username:
         return f"user:{username}"
-    browser_id = (browser or {}).get("id")
-    if isinstance(browser_id, str) and _BROWSER_ID.fullmatch(browser_id):
-        return f"browser:{browser_id}"
-    return None
+    browser_id = _browser_id((browser or {}).get("id")) or _browser_id(first_visit)
+    return f"browser:{browser_id}" if browser_id else None
 
 
-def with_browser_id(browser: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The browser's stored state, given a random id on its first visit."""
+def with_browser_id(
+    browser: Mapping[str, Any] | None, first_visit: str | None = None
+) -> dict[str, Any]:
+    """The browser's stored state, given an id on its first visit (`first_visit`, else random)."""
     state = dict(browser or {})
-    if not (isinstance(state.get("id"), str) and _BROWSER_ID.fullmatch(state["id"])):
-        state["id"] = secrets.token_hex(16)
+    if not _browser_id(state.get("id")):
+        state["id"] = _browser_id(first_visit) or secrets.token_hex(16)
     return state
 
 
@@ -129,6 +148,15 @@ class ConversationSidebar:
     undo_row: gr.Column
     undo_text: gr.HTML
     undo: gr.Button
+    id_secret: str
+
+    def first_visit(self, request: gr.Request) -> str | None:
+        """The id this page's browser takes if it has none yet (see `first_visit_id`)."""
+        return first_visit_id(self.id_secret, request.session_hash)
+
+    def owner(self, browser: Mapping[str, Any] | None, request: gr.Request) -> str | None:
+        """Whose conversations this page's event acts on (see `owner_of`)."""
+        return owner_of(username_of(request), browser, self.first_visit(request))
 
     @property
     def view_outputs(self) -> list[Any]:
@@ -145,8 +173,9 @@ class ConversationSidebar:
         ]
 
 
-def build_sidebar(secret: str) -> ConversationSidebar:
-    """The left sidebar's components (inside the Blocks being built)."""
+def build_sidebar(secret: str, id_secret: str) -> ConversationSidebar:
+    """The left sidebar's components (inside the Blocks being built); `secret` protects the
+    browser's stored state, `id_secret` makes first-visit ids (see `first_visit_id`)."""
     browser = gr.BrowserState({}, storage_key=BROWSER_STORAGE_KEY, secret=secret)
     active, saved, deleted = gr.State(None), gr.State(None), gr.State(None)
     with gr.Sidebar(
@@ -189,7 +218,7 @@ def build_sidebar(secret: str) -> ConversationSidebar:
     return ConversationSidebar(
         browser, active, saved, deleted, new_chat, search, listing, note, actions, title,
         rename, export, delete, confirm_row, confirm_text, confirm, cancel, undo_row,
-        undo_text, undo,
+        undo_text, undo, id_secret,
     )  # fmt: skip
 
 
@@ -253,15 +282,29 @@ def wire(
         return messages, turns, {}, closed_row()
 
     def on_load(browser: dict[str, Any] | None, request: gr.Request) -> tuple[Any, ...]:
-        state = with_browser_id(browser)
+        state = with_browser_id(browser, s.first_visit(request))
+        stored = gr.skip() if state == browser else state
         who = owner_of(username_of(request), state)
         last = state.get("active")
         conversation = get(who, last if isinstance(last, str) else None, request)
-        active = conversation.id if conversation else None
-        return (state, active, *chat_for(conversation), *view(who, active, request))
+        if conversation is None:
+            # Nothing to reopen: the page's chat is new already. Left alone, so that a question
+            # asked before this ran (a slow server) stays on screen and stays open.
+            skipped = [gr.skip()] * (1 + len(chat_outputs))
+            return (stored, *skipped, *view(who, None, request))
+        return (
+            stored,
+            conversation.id,
+            *chat_for(conversation),
+            *view(who, conversation.id, request),
+        )
 
     def owner_for(browser: dict[str, Any] | None, request: gr.Request) -> str | None:
-        return owner_of(username_of(request), browser)
+        return s.owner(browser, request)
+
+    def remember(active: str | None, browser: dict[str, Any] | None, request: gr.Request) -> Any:
+        """The browser's stored state with the open conversation (reopened on a reload)."""
+        return {**with_browser_id(browser, s.first_visit(request)), "active": active}
 
     def on_open(
         chosen: str | None, browser: dict[str, Any], query: str, request: gr.Request
@@ -345,12 +388,7 @@ def wire(
     switch_outputs = [s.active, *chat_outputs, *s.view_outputs]
     demo.load(on_load, [s.browser], [s.browser, *switch_outputs], **private)
     # Remember the open conversation in the browser, so a reload reopens it.
-    s.active.change(
-        lambda active, browser: {**(browser or {}), "active": active},
-        [s.active, s.browser],
-        s.browser,
-        **private,
-    )
+    s.active.change(remember, [s.active, s.browser], s.browser, **private)
     s.listing.input(on_open, [s.listing, s.browser, s.search], switch_outputs, **switching)
     chatbot.undo(
         on_chat_undo,

@@ -15,6 +15,7 @@ from assistant.ui.conversations import (
     apply_retention_daily,
     chat_messages,
     export_file,
+    first_visit_id,
     owner_of,
     with_browser_id,
 )
@@ -81,6 +82,20 @@ def test_owner_is_the_login_else_the_browser() -> None:
     assert owner_of(None, {"id": "user:alice"}) is None  # a browser cannot name a user
     assert owner_of(None, {"id": "../../x"}) is None
     assert with_browser_id({"id": "forged", "active": "x"})["id"] != "forged"
+
+
+def test_a_first_visit_id_is_the_pages_own_and_agreed_by_all_its_events() -> None:
+    first = first_visit_id("server secret", "session-one")
+    assert first == first_visit_id("server secret", "session-one")  # any event of the page
+    assert first != first_visit_id("server secret", "session-two")  # another page
+    assert first != first_visit_id("another secret", "session-one")  # not from the session alone
+    assert first_visit_id("server secret", None) is None
+    assert owner_of(None, {}, first) == f"browser:{first}"  # before the page stored any id
+    assert with_browser_id({}, first) == {"id": first}  # the id the load event stores
+    stored = with_browser_id(None)
+    assert owner_of(None, stored, first) == f"browser:{stored['id']}"  # a stored id wins
+    assert with_browser_id(stored, first) == stored
+    assert owner_of(None, {}, "not-an-id") is None
 
 
 def test_export_file_is_named_after_the_title(assistant: Assistant, tmp_path: Path) -> None:

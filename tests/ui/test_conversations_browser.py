@@ -207,6 +207,47 @@ def test_switching_while_an_answer_is_on_its_way(page: Any, streams: EventStream
     expect(page.locator(USER_MESSAGES)).to_have_count(1)
 
 
+def test_a_question_asked_before_the_page_finished_loading_is_kept(
+    browser: Any, ui_server: Server
+) -> None:
+    """On a slow server the sidebar's load event (which gives a first-time browser its id) can
+    run after the first question: the answer is kept all the same, under the id the load event
+    then stores, and that event leaves the chat alone."""
+    held: list[Any] = []
+
+    def hold_the_sidebar_load(route: Any) -> None:
+        body = route.request.post_data_json or {}
+        data = body.get("data")
+        if not held and isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
+            held.append(route)  # the one event whose only input is the browser's state
+        else:
+            route.continue_()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    log = PageLog()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        log.attach(page)
+        streams = EventStreams(page, log)
+        page.route("**/queue/join*", hold_the_sidebar_load)
+        page.goto(ui_server.url)
+        page.wait_for_selector("#qa-chat")
+        ask(page, QUESTION)
+        assert len(held) == 1
+        held[0].continue_()
+        expect(page.locator(LISTED)).to_have_count(1)  # kept (before the fix: not, no owner yet)
+        streams.wait_until_idle(page)  # (Gradio keeps the held event's stream open: at most 20 s)
+        expect(page.locator(ANSWERS)).to_have_count(1)  # the load event left the chat alone
+        page.unroute("**/queue/join*")
+        reload(page, streams)
+        expect(page.locator(LISTED)).to_have_count(1)  # kept for this browser
+        open_conversation(page, "Which tech giants")
+        assert log.errors == []
+    finally:
+        context.close()
+
+
 def test_new_chat_stops_an_answer_that_is_not_coming(
     browser: Any, seed_index: Path, tmp_path: Path, page_log: PageLog
 ) -> None:
