@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -18,6 +17,7 @@ from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.proxyauth import TrustedProxy
 from assistant.types import page_at
+from assistant.ui import ASSETS
 from assistant.ui import conversations as sidebar_ui
 from assistant.ui.admin import build_admin_tab
 from assistant.ui.auth import WebLogins, gradio_login_check, username_of
@@ -46,7 +46,6 @@ from assistant.ui.viewer import (
     render_source,
 )
 
-ASSETS = Path(__file__).parent / "assets"
 QUESTION_HINT = "Ask a question about the documents…"
 EXAMPLES_PENDING = "…"
 log = logging.getLogger(__name__)

@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
@@ -17,6 +16,7 @@ from assistant.audit import new_request_id
 from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.types import Answer, Message
+from assistant.ui import ASSETS
 from assistant.ui.names import SourceNames
 from assistant.ui.render import render_answer, render_error, render_stopped, render_streaming
 
@@ -24,7 +24,6 @@ _STREAM_INTERVAL = 0.05  # seconds between streamed updates sent to the browser
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _END = object()
-_SETTLE = Path(__file__).parent / "assets" / "settle.js"
 
 
 @dataclass(frozen=True)
@@ -163,7 +162,7 @@ def settle_script(switch: bool) -> str:
     wait until an answer on its way is done with them; `switch`: the event puts another
     conversation in the chat (the answer is stopped first); otherwise its inputs arrive as None
     when a switch came in between (see assets/settle.js)."""
-    script = _SETTLE.read_text(encoding="utf-8")
+    script = (ASSETS / "settle.js").read_text(encoding="utf-8")
     return script.replace("const SWITCH = true;", f"const SWITCH = {str(switch).lower()};")
 
 

@@ -29,13 +29,13 @@ import gradio as gr
 from assistant.conversations import SWEEP_SECONDS, ConversationStore, conversation_markdown
 from assistant.core import Assistant
 from assistant.types import Conversation
+from assistant.ui import ASSETS
 from assistant.ui.auth import WebLogins, username_of
 from assistant.ui.chat import Turn, Turns, settle_script
 from assistant.ui.feedback import closed_row
 from assistant.ui.names import SourceNames
 from assistant.ui.render import render_answer
 
-ASSETS = Path(__file__).parent / "assets"
 BROWSER_STORAGE_KEY = "qa-browser"
 log = logging.getLogger(__name__)
 _BROWSER_ID = re.compile(r"[0-9a-f]{32}")
@@ -157,6 +157,12 @@ class ConversationSidebar:
     def owner(self, browser: Mapping[str, Any] | None, request: gr.Request) -> str | None:
         """Whose conversations this page's event acts on (see `owner_of`)."""
         return owner_of(username_of(request), browser, self.first_visit(request))
+
+    def stored_state(
+        self, browser: Mapping[str, Any] | None, request: gr.Request
+    ) -> dict[str, Any]:
+        """The browser's stored state, with this page's first-visit id if it had none."""
+        return with_browser_id(browser, self.first_visit(request))
 
     @property
     def view_outputs(self) -> list[Any]:
@@ -282,9 +288,9 @@ def wire(
         return messages, turns, {}, closed_row()
 
     def on_load(browser: dict[str, Any] | None, request: gr.Request) -> tuple[Any, ...]:
-        state = with_browser_id(browser, s.first_visit(request))
+        state = s.stored_state(browser, request)
         stored = gr.skip() if state == browser else state
-        who = owner_of(username_of(request), state)
+        who = s.owner(state, request)
         last = state.get("active")
         conversation = get(who, last if isinstance(last, str) else None, request)
         if conversation is None:
@@ -299,28 +305,25 @@ def wire(
             *view(who, conversation.id, request),
         )
 
-    def owner_for(browser: dict[str, Any] | None, request: gr.Request) -> str | None:
-        return s.owner(browser, request)
-
     def remember(active: str | None, browser: dict[str, Any] | None, request: gr.Request) -> Any:
         """The browser's stored state with the open conversation (reopened on a reload)."""
-        return {**with_browser_id(browser, s.first_visit(request)), "active": active}
+        return {**s.stored_state(browser, request), "active": active}
 
     def on_open(
         chosen: str | None, browser: dict[str, Any], query: str, request: gr.Request
     ) -> tuple[Any, ...]:
-        who = owner_for(browser, request)
+        who = s.owner(browser, request)
         conversation = get(who, chosen, request)
         active = conversation.id if conversation else None
         return (active, *chat_for(conversation), *view(who, active, request, query))
 
     def on_new_chat(browser: dict[str, Any], query: str, request: gr.Request) -> tuple[Any, ...]:
-        return (None, *chat_for(None), *view(owner_for(browser, request), None, request, query))
+        return (None, *chat_for(None), *view(s.owner(browser, request), None, request, query))
 
     def on_rename(
         title: str, active: str | None, browser: dict[str, Any], query: str, request: gr.Request
     ) -> tuple[Any, ...]:
-        who = owner_for(browser, request)
+        who = s.owner(browser, request)
         if who and active:
             try:
                 store.rename(who, active, title)
@@ -329,7 +332,7 @@ def wire(
         return view(who, active, request, query)
 
     def on_delete(active: str | None, browser: dict[str, Any], request: gr.Request) -> Any:
-        who = owner_for(browser, request)
+        who = s.owner(browser, request)
         conversation = get(who, active, request)
         if conversation is None:
             return gr.Column(visible=False), ""
@@ -342,7 +345,7 @@ def wire(
     def on_confirm(
         active: str | None, browser: dict[str, Any], query: str, request: gr.Request
     ) -> tuple[Any, ...]:
-        who = owner_for(browser, request)
+        who = s.owner(browser, request)
         conversation = get(who, active, request)
         if who is None or conversation is None or not store.delete(who, conversation.id):
             return (
@@ -361,7 +364,7 @@ def wire(
     def on_undo(
         deleted: str | None, browser: dict[str, Any], query: str, request: gr.Request
     ) -> tuple[Any, ...]:
-        who = owner_for(browser, request)
+        who = s.owner(browser, request)
         restored = store.restore(who, deleted) if who and deleted else None
         conversation = get(who, restored.id if restored else None, request)
         if conversation is None:
@@ -372,14 +375,14 @@ def wire(
     def on_refresh(
         active: str | None, browser: dict[str, Any], query: str, request: gr.Request
     ) -> tuple[Any, ...]:
-        return view(owner_for(browser, request), active, request, query)
+        return view(s.owner(browser, request), active, request, query)
 
     def on_chat_undo(
         data: gr.UndoData, turns: Turns, active: str | None, browser: dict[str, Any],
         query: str, request: gr.Request,
     ) -> tuple[Any, ...]:  # fmt: skip
         # The chat's undo removes its last question and what followed; so does the store.
-        who = owner_for(browser, request)
+        who = s.owner(browser, request)
         index = data.index if isinstance(data.index, int) else data.index[0]
         if who and active:
             store.truncate(who, active, sum(1 for position in turns if position < index))

@@ -25,11 +25,11 @@ from assistant.loaders import SUPPORTED_SUFFIXES, load_document
 from assistant.loaders.ocr import NeedsOcrError
 from assistant.settings import Settings
 from assistant.types import FailedFile, IngestProgress, IngestReport
+from assistant.ui import ASSETS
 from assistant.ui.auth import WebLogins, username_of
 from assistant.ui.doctable import DEFAULT_SORT, SORTS, delete_question, render_table
 from assistant.ui.names import SourceNames
 
-ASSETS = Path(__file__).parent / "assets"
 _PROGRESS = gr.Progress()  # Gradio swaps in a per-call tracker for a Progress default
 _UNSAFE = re.compile(r"[^\w.\- ()+,]+")
 
