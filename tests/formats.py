@@ -118,6 +118,71 @@ def _content_type(name: str) -> str:
     return "application/octet-stream"
 
 
+SERVER_ROWS = [
+    ["Server", "Owner", "Backup window"],
+    ["billing-01", "Finance IT", "02:00-03:00"],
+    [
+        "wiki-02",
+        "Knowledge team, with an on-call rota shared with the intranet group",
+        "04:30-05:00",
+    ],
+    ["mail-03", "Messaging", "01:00-01:45"],
+]
+
+
+def pdf_with_tables() -> bytes:
+    """A two-page PDF: page 1 a paragraph in a framed box (a box, not a table); page 2 a
+    paragraph, a table ruled on every cell (one cell wrapping over lines), a paragraph, and a
+    table ruled only around its columns, as LaTeX draws them: its rows packed in one band."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    styles = getSampleStyleSheet()
+    body = styles["BodyText"]
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(buffer, pagesize=A4, title="Operations handbook")
+    boxed = Table([[Paragraph("Report outages to the service desk before anything else.", body)]])
+    boxed.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.5, colors.black)]))
+    ruled = Table(
+        [[Paragraph(cell, body) for cell in row] for row in SERVER_ROWS], colWidths=[90, 170, 90]
+    )
+    ruled.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black)]))
+    packed = Table(
+        [
+            ["Level", "Meaning", "Response"],
+            [
+                Paragraph("1<br/>2<br/>3<br/>4", body),
+                Paragraph("outage<br/>degraded<br/>minor fault<br/>question", body),
+                Paragraph("15 minutes<br/>1 hour<br/>next day<br/>within a week", body),
+            ],
+        ],
+        colWidths=[60, 120, 120],
+    )
+    packed.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.5, colors.black),
+                ("LINEAFTER", (0, 0), (-2, -1), 0.5, colors.black),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
+            ]
+        )
+    )
+    story = [
+        Paragraph("Operations handbook", styles["Heading1"]),
+        boxed,
+        PageBreak(),
+        Paragraph("Every server is backed up nightly inside the window its owner agreed.", body),
+        ruled,
+        Paragraph("Backups outside the window need the owner's approval.", body),
+        packed,
+        Paragraph("Levels are set by the person who takes the call.", body),
+    ]
+    document.build(story)
+    return buffer.getvalue()
+
+
 def docx_with_table() -> bytes:
     """A Word document whose answer is one cell of a table with a header row."""
     import docx

@@ -30,6 +30,7 @@ from tests.formats import (
     odp_bytes,
     ods_bytes,
     odt_bytes,
+    pdf_with_tables,
     pptx_bytes,
     xlsx_bytes,
 )
@@ -159,6 +160,39 @@ def test_docx_table_rows_keep_their_header_cells() -> None:
     )
     assert "Benefit | Allowance" not in document.text  # the header is not a line of its own
     assert document.section_at(document.text.index("Gym")) == "Staff benefits"
+
+
+def test_pdf_ruled_tables_become_rows_and_the_rest_keeps_its_text() -> None:
+    document = load(pdf_with_tables(), ".pdf")
+    lines = document.text.split("\n")
+    billing = "Server: billing-01 | Owner: Finance IT | Backup window: 02:00-03:00"
+    wiki = (
+        "Server: wiki-02 | Owner: Knowledge team, with an on-call rota shared with the intranet"
+        " group | Backup window: 04:30-05:00"
+    )  # a cell wrapped over printed lines is one cell
+    start = lines.index(billing)
+    assert lines[start - 1 : start + 4] == [
+        "Every server is backed up nightly inside the window its owner agreed.",
+        billing,
+        wiki,
+        "Server: mail-03 | Owner: Messaging | Backup window: 01:00-01:45",
+        "Backups outside the window need the owner's approval.",
+    ]
+    assert document.page_at(document.text.index(billing)) == 2
+    # rows packed in one band between column rules: one line per printed row
+    assert "Level: 2 | Meaning: degraded | Response: 1 hour" in lines
+    assert "Level: 4 | Meaning: question | Response: within a week" in lines
+    assert lines[-1] == "Levels are set by the person who takes the call."
+    # a framed paragraph is a box, not a table: its sentence is read as it is
+    assert "Report outages to the service desk before anything else." in lines
+    assert document.page_at(document.text.index("Report outages")) == 1
+
+
+def test_pdf_without_ruled_tables_reads_as_before() -> None:
+    from tests.test_loaders import _pdf
+
+    text = "Region EMEA 4.2 M. Region APAC 3.1 M."
+    assert load(_pdf([text]), ".pdf").text == text
 
 
 def test_html_table_rows_keep_their_header_cells() -> None:
@@ -345,6 +379,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Office:
         "onboarding.odp": odp_bytes(),
         "canteen.rtf": RTF_BYTES,
         "field-guide.epub": epub_bytes(),
+        "operations-handbook.pdf": pdf_with_tables(),
     }
     for name, data in files.items():
         (corpus / name).write_bytes(data)
@@ -445,6 +480,20 @@ def _cited(office: Office, answer: Answer, source: str) -> Citation:
             ["Tree: Birch", "Lifespan: 100 years"],
             "Trees",
             None,
+        ),
+        (
+            "When is the backup window of the billing-01 server?",
+            "operations-handbook.pdf",
+            ["Server: billing-01", "Backup window: 02:00-03:00"],
+            None,
+            2,
+        ),
+        (
+            "What is the response time for a degraded service?",
+            "operations-handbook.pdf",
+            ["Level: 2", "Response: 1 hour"],
+            None,
+            2,
         ),
         (
             "How long are job applications retained?",

@@ -18,7 +18,7 @@ from assistant.types import Document
 
 # Part of the ingest fingerprint: bump it when an extractor's output changes, so existing
 # indexes re-extract their documents once.
-EXTRACTION_VERSION = "9"
+EXTRACTION_VERSION = "10"
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 # Suffix -> "module:function" of its extractor in this package, imported on first use (a

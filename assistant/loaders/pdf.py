@@ -13,6 +13,7 @@ import pypdfium2 as pdfium
 from assistant.errors import LoadError
 from assistant.loaders.base import Extracted
 from assistant.loaders.ocr import RENDER_DPI, Ocr, has_text_layer
+from assistant.loaders.pdf_tables import TableFinder, with_rows
 from assistant.loaders.reflow import full_width, unwrap_printed
 from assistant.types import Heading
 
@@ -39,19 +40,27 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
         raise LoadError(f"corrupt or unreadable PDF ({message})") from exc
     try:
         pages: list[str] = []
-        for index in range(len(document)):
-            page = document[index]
-            textpage = page.get_textpage()
-            try:
-                text = _clean(textpage.get_text_range())
-                if ocr is not None and not has_text_layer(text):
-                    ocr.starting(index + 1, len(document))
-                    image = page.render(scale=RENDER_DPI / 72).to_pil()
-                    text = _clean(ocr.read(image)) or text
-                pages.append(text)
-            finally:
-                textpage.close()
-                page.close()
+        rows: list[frozenset[str]] = []  # each page's table rows: lines never joined
+        with TableFinder(data) as finder:
+            for index in range(len(document)):
+                page = document[index]
+                textpage = page.get_textpage()
+                try:
+                    text = _clean(textpage.get_text_range())
+                    page_rows: tuple[str, ...] = ()
+                    if not has_text_layer(text):
+                        if ocr is not None:
+                            ocr.starting(index + 1, len(document))
+                            image = page.render(scale=RENDER_DPI / 72).to_pil()
+                            text = _clean(ocr.read(image)) or text
+                    elif tables := finder.tables(index, page):
+                        raw, page_rows = with_rows(textpage, tables)
+                        text = _clean(raw)
+                    pages.append(text)
+                    rows.append(frozenset(page_rows))
+                finally:
+                    textpage.close()
+                    page.close()
         title = (document.get_metadata_dict().get("Title") or "").strip()
         title = None if title.lower() in _PLACEHOLDER_TITLES else title
         outline = _outline(document, len(pages))
@@ -64,8 +73,8 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
         _heading_lines(page_text, outline.get(index, [])) for index, page_text in enumerate(pages)
     ]
     pages = [
-        _keep_breaks(unwrap_printed(page_text, width), lines)
-        for page_text, lines in zip(pages, found, strict=True)
+        _keep_rows(_keep_breaks(unwrap_printed(page_text, width), lines), page_text, table_rows)
+        for page_text, lines, table_rows in zip(pages, found, rows, strict=True)
     ]
     starts = []
     position = 0
@@ -138,6 +147,24 @@ def _keep_breaks(text: str, headings: list[tuple[int, str, bool]]) -> str:
             characters[offset - 1] = "\n"
         if run_in:
             characters[offset + len(title)] = "\n"
+    return "".join(characters)
+
+
+def _keep_rows(text: str, printed: str, rows: frozenset[str]) -> str:
+    """A table's rows stay lines of their own: the line breaks around each row line of the
+    printed page text, restored where unwrapping made them spaces (one character for one)."""
+    if not rows:
+        return text
+    characters = list(text)
+    offset = 0
+    for line in printed.split("\n"):
+        end = offset + len(line)
+        if line in rows:
+            if offset > 0:
+                characters[offset - 1] = "\n"
+            if end < len(characters):
+                characters[end] = "\n"
+        offset = end + 1
     return "".join(characters)
 
 
