@@ -13,6 +13,7 @@ from gradio.events import api
 
 from assistant.accounts import User
 from assistant.audit import new_request_id
+from assistant.catalog import DocumentText
 from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.proxyauth import TrustedProxy
@@ -37,6 +38,7 @@ from assistant.ui.guard import NoRemoteFiles, SecurityHeaders, blocked_paths
 from assistant.ui.login import LoginPage, login_message
 from assistant.ui.names import SourceNames
 from assistant.ui.quality import build_quality_tab
+from assistant.ui.scope import build_scope, chosen_collections, scope_update
 from assistant.ui.viewer import (
     DOC_ID,
     SourceRef,
@@ -74,11 +76,19 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
         state: Turns,
         active: str | None,
         browser: dict[str, Any] | None,
+        chosen: list[str] | None,
         request: gr.Request,
     ) -> AsyncIterator[tuple[Any, ...]]:
         owner = conversations.owner(browser, request)
         answering = answer_and_save(
-            assistant, message, history, state, owner, active, reader(request)
+            assistant,
+            message,
+            history,
+            state,
+            owner,
+            active,
+            reader(request),
+            chosen_collections(chosen),
         )
         async for html, new_turns, conversation_id, saved in in_worker_thread(answering):
             if saved is None:
@@ -137,11 +147,17 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
                     autofocus=True,
                     elem_id="qa-question",
                 )
+                scope = build_scope()
                 chat = gr.ChatInterface(
                     respond,
                     chatbot=chatbot,
                     textbox=textbox,
-                    additional_inputs=[turns, conversations.active, conversations.browser],
+                    additional_inputs=[
+                        turns,
+                        conversations.active,
+                        conversations.browser,
+                        scope,
+                    ],
                     additional_outputs=[turns, conversations.active, conversations.saved],
                     # Only so that ChatInterface wires clicks on examples to asking: each user's
                     # own examples (from what they may read) are set when the page loads.
@@ -167,19 +183,24 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
             quality = build_quality_tab(assistant, logins)
             admin = build_admin_tab(assistant, logins)
 
+        def read_shown(doc_id: str, request: gr.Request) -> DocumentText | None:
+            """A document's text for the source panel, as the reader may read it, audited."""
+            document = assistant.document_text(doc_id, reader(request))
+            assistant.audit.record(
+                "document_shown",
+                username_of(request),
+                new_request_id(),
+                doc_id=doc_id,
+                allowed=document is not None,
+            )
+            return document
+
         def show_source(evt: gr.EventData, request: gr.Request) -> tuple[str, Any]:
             try:
                 ref = SourceRef.from_event(getattr(evt, "_data", None) or {})
             except ValueError:
                 return render_problem("That citation link is not valid."), gr.Sidebar(open=True)
-            document = assistant.document_text(ref.doc_id, reader(request))
-            assistant.audit.record(
-                "document_shown",
-                username_of(request),
-                new_request_id(),
-                doc_id=ref.doc_id,
-                allowed=document is not None,
-            )
+            document = read_shown(ref.doc_id, request)
             page = None if document is None else page_at(document.page_starts, ref.start)
             scan = (
                 assistant.page_image(ref.doc_id, page, reader(request))
@@ -195,8 +216,7 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
             doc_id = str((getattr(evt, "_data", None) or {}).get("doc", ""))
             if not DOC_ID.fullmatch(doc_id):
                 return render_problem("That document link is not valid."), gr.Sidebar(open=True)
-            document = assistant.document_text(doc_id, reader(request))
-            return render_document(document, names), gr.Sidebar(open=True)
+            return render_document(read_shown(doc_id, request), names), gr.Sidebar(open=True)
 
         documents.table.preview_document(
             show_document, None, [viewer, sidebar], api_visibility="private"
@@ -242,11 +262,15 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
                 placeholder=_placeholder(bool(examples), logins.may_change_index(username)),
             )
 
+        def scope_for(chosen: list[str] | None, request: gr.Request) -> Any:
+            return scope_update(assistant, reader(request), chosen or [])
+
         def on_load(request: gr.Request) -> tuple[Any, ...]:
             username = username_of(request)
             return (
                 header_for(request),
                 suggestions_for(request),
+                scope_for(None, request),
                 *documents.refresh(username),
                 *documents.controls(username),
             )
@@ -254,7 +278,7 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
         demo.load(
             on_load,
             None,
-            [header, chatbot, *documents.outputs, *documents.control_outputs],
+            [header, chatbot, scope, *documents.outputs, *documents.control_outputs],
             api_visibility="private",
         )
         assert quality.on_load is not None
@@ -264,7 +288,7 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
         for change in documents.changes:
             change.then(header_for, None, header, api_visibility="private").then(
                 suggestions_for, None, chatbot, api_visibility="private"
-            )
+            ).then(scope_for, scope, scope, api_visibility="private")
 
         def ask(
             question: str, request: gr.Request, history: list[dict[str, str]] | None = None

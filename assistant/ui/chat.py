@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -55,15 +55,19 @@ def answer_stream(
     history: list[dict[str, Any]],
     turns: Turns,
     user: User | None = None,
+    collections: Sequence[str] | None = None,
 ) -> Iterator[tuple[str, Turns]]:
-    """The chat function: streamed HTML of the answer (from what `user` may read; None: all),
-    then the final answer and the turns."""
+    """The chat function: streamed HTML of the answer (from what `user` may read, None: all;
+    within `collections` when given), then the final answer and the turns."""
     kept = {position: turn for position, turn in turns.items() if position < len(history)}
     past = conversation(kept)
     yield render_streaming(""), kept
     text, final, shown = "", None, 0.0
     try:
-        for event in assistant.stream(message, past, user=user, request_id=new_request_id()):
+        events = assistant.stream(
+            message, past, user=user, collections=collections, request_id=new_request_id()
+        )
+        for event in events:
             if isinstance(event, Answer):
                 final = event
                 continue
@@ -102,12 +106,13 @@ def answer_and_save(
     owner: str | None,
     conversation_id: str | None,
     user: User | None = None,
+    collections: Sequence[str] | None = None,
 ) -> Generator[tuple[str, Turns, str | None, Saved | None], None, None]:
     """`answer_stream`, the answered turn stored in the owner's conversation (a new one when
     `conversation_id` is None) before its update is sent: that last update carries the
     conversation id and a `Saved` marker, earlier ones repeat the id and None. The final
     answer reaches the browser only once it is stored (a reload right after it finds it)."""
-    for html, new_turns in answer_stream(assistant, message, history, turns, user):
+    for html, new_turns in answer_stream(assistant, message, history, turns, user, collections):
         turn = new_turns.get(len(history) + 1)
         if owner is None or turn is None:  # nobody to keep it for, still being written, an error
             yield html, new_turns, conversation_id, None

@@ -210,6 +210,20 @@ def test_a_member_sees_nothing_of_a_collection_not_granted(browser: Any, team_ch
         expect(page.locator("#qa-doc-notes")).to_contain_text("Only administrators")
         expect(table.locator("button", has_text="Preview")).to_have_count(1)
         assert table.locator("button", has_text="Delete").count() == 0
+        # Preview shows the whole document, and the audit log says who was shown what.
+        table.locator("button", has_text="Preview").click()
+        expect(page.locator("#qa-viewer .qa-viewer")).to_contain_text("Staff handbook")
+        records = [
+            json.loads(line)
+            for line in (server.index_dir / "audit.log").read_text("utf-8").splitlines()
+        ]
+        shown = [r for r in records if r["event"] == "document_shown" and r["user"] == "alice"]
+        assert shown[-1]["doc_id"] == ids["handbook.md"]
+        assert shown[-1]["allowed"] is True
+        # the forbidden document was asked for above (both views), and refused
+        refused = {r["doc_id"] for r in shown if r["allowed"] is False}
+        assert ids["merger-notes.md"] in refused
+        page.keyboard.press("Escape")
         screenshot(page, "member-documents")
         everything = page.content()
         assert SECRET not in everything
@@ -234,6 +248,53 @@ def test_an_admin_sees_every_collection(browser: Any, team_chat: Team) -> None:
         expect(page.locator("#qa-header .qa-signed-in")).to_contain_text("Signed in as dave")
     finally:
         page.context.close()
+
+
+def choose_scope(page: Any, name: str) -> None:
+    """Choose a collection in the chat's "Search in" selector, as a user does: type its name,
+    press Enter."""
+    box = page.locator("#qa-scope input")
+    box.click()
+    box.fill(name)
+    box.press("Enter")
+    page.keyboard.press("Escape")
+    expect(page.locator("#qa-scope .token")).to_contain_text([name])
+
+
+def test_the_chat_searches_the_collections_chosen(browser: Any, team_chat: Team) -> None:
+    """dave reads both collections: the selector offers them; a question limited to `default`
+    does not find the board's answer, limited to `board` it does. alice reads one collection:
+    there is nothing to choose, and no selector."""
+    server, _ = team_chat
+    page = sign_in(browser, server, "dave")
+    try:
+        scope = page.locator("#qa-scope")
+        expect(scope).to_be_visible()
+        page.locator("#qa-scope input").click()
+        options = page.get_by_role("option")
+        expect(options).to_have_text(
+            [re.compile(r"board \(1 document\)$"), re.compile(r"default \(1 document\)$")]
+        )
+        page.keyboard.press("Escape")
+        choose_scope(page, "default")
+        answer = ask(page, BOARD_QUESTION)
+        assert "qa-refusal" in (answer.get_attribute("class") or "")
+        assert SECRET not in answer.inner_text()
+        page.locator("#qa-scope .token-remove").first.click()
+        expect(page.locator("#qa-scope .token")).to_have_count(0)
+        choose_scope(page, "board")
+        assert SECRET in ask(page, BOARD_QUESTION).inner_text()
+        screenshot(page, "chat-scope")
+    finally:
+        page.context.close()
+    member = sign_in(browser, server, "alice")
+    try:
+        expect(member.locator("#qa-header")).to_contain_text("passages indexed")
+        assert "eight" in ask(member, OPEN_QUESTION).inner_text()
+        expect(member.locator("#qa-scope")).to_be_hidden()
+        assert "board (" not in member.content()  # the collection is not even named
+    finally:
+        member.context.close()
 
 
 def test_a_conversation_forgets_what_a_revoked_grant_let_it_read(
