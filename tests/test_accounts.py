@@ -243,6 +243,21 @@ def test_the_command_line_manages_users_grants_and_keys(tmp_path: Path) -> None:
     assert cli("api-keys", "revoke", key_id).returncode == 0
     assert cli("api-keys", "revoke", key_id).returncode == 2
     assert Accounts(tmp_path / "index" / "catalog.sqlite3").verify("alice", "pw-of-alice")
+    revoked = cli("collections", "revoke", "hr", "--group", "ops")
+    assert revoked.stdout.strip() == "group ops may no longer read collection hr", revoked.stderr
+    again = cli("collections", "revoke", "hr", "--group", "ops")
+    assert again.returncode == 2
+    assert "no grant of 'hr' to group 'ops'" in again.stderr
+    kept = cli("api-keys", "create", "--user", "alice").stdout.split()[3]
+    removed = cli("users", "remove", "alice")
+    assert removed.stdout.strip() == "removed alice with their API keys and personal grants"
+    assert json.loads(cli("users", "list", "--json").stdout) == []
+    gone = cli("users", "remove", "alice")
+    assert gone.returncode == 2
+    assert "no user 'alice'" in gone.stderr
+    accounts = Accounts(tmp_path / "index" / "catalog.sqlite3")
+    assert accounts.user_for_key(kept) is None  # a removed user's key opens nothing
+    assert not accounts.verify("alice", "pw-of-alice")
 
 
 def test_an_evaluation_runs_as_a_named_user(company: Assistant, tmp_path: Path) -> None:
@@ -268,6 +283,13 @@ def test_an_evaluation_runs_as_a_named_user(company: Assistant, tmp_path: Path) 
     assert alice["metrics"]["accuracy"] == 1.0  # type: ignore[index]
     assert bob["metrics"]["accuracy"] == 0.0  # type: ignore[index]
     assert bob["meta"]["user"] == "bob"  # type: ignore[index]
+    # Nothing of the forbidden document reaches bob's report files (the golden item names
+    # "95,000" itself; the rest of the band and the file's name are only in the document).
+    assert "120,000" in json.dumps(alice)
+    for written in (tmp_path / "bob").iterdir():
+        text = written.read_text("utf-8", errors="replace")
+        assert "120,000" not in text, written.name
+        assert "salaries" not in text, written.name
     missing = EvalOptions(golden=(golden,), user="zed", report=tmp_path / "z", read_pyproject=False)
     with pytest.raises(EvalConfigError, match="no user 'zed'"):
         eval_command(company.settings, missing, out=io.StringIO())

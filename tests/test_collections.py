@@ -247,6 +247,26 @@ def test_the_command_line_ingests_lists_and_restricts(docs: Path, tmp_path: Path
     bad = run_cli("ingest", str(docs / "eng"), "--index", index, "--collection", "Eng Team")
     assert bad.returncode == 2
     assert "bad collection name 'Eng Team'" in bad.stderr
+    # `assistant eval --collection`: every golden question asked within those collections.
+    assert run_cli("ingest", str(docs / "eng"), "--index", index).returncode == 0
+    golden = tmp_path / "golden.jsonl"
+    item = {"id": "deploy", "question": "How do I deploy billing?", "must_contain_any": ["make"]}
+    golden.write_text(json.dumps(item) + "\n", "utf-8")
+    results = {}
+    for collection in ("default", "hr"):
+        report = tmp_path / f"report-{collection}"
+        run = run_cli(
+            "eval", str(golden), "--index", index, "--collection", collection,
+            "--report", str(report),
+        )  # fmt: skip
+        results[collection] = json.loads((report / "result.json").read_text("utf-8"))
+        assert results[collection]["meta"]["collections"] == [collection], run.stderr
+    assert results["default"]["metrics"]["accuracy"] == 1.0
+    assert results["hr"]["metrics"]["accuracy"] == 0.0
+    assert "make deploy" not in json.dumps(results["hr"])
+    unknown = run_cli("eval", str(golden), "--index", index, "--collection", "sales")
+    assert unknown.returncode == 2
+    assert "unknown collection 'sales'" in unknown.stderr
 
 
 def test_restricted_term_counts_follow_a_document_that_moves(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -23,21 +24,38 @@ Team = tuple[Server, dict[str, str]]
 def team_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Server, dict[str, str]]]:
+    """Three members in different groups, each granted one collection, and an admin."""
     docs = write_docs(tmp_path_factory.mktemp("docs"))
     index = tmp_path_factory.mktemp("built") / "index"
     assistant = Assistant(make_settings(index))
     assistant.ingest([docs / "hr"], collection="hr")
+    assistant.ingest([docs / "legal"], collection="legal")
     assistant.ingest([docs / "eng"])
     accounts = Accounts(index / "catalog.sqlite3")
     accounts.add_user("alice", "alice-password", ["people"])
     accounts.add_user("bob", "bob-password", ["engineering"])
+    accounts.add_user("carol", "carol-password", ["lawyers"])
+    accounts.add_user("dave", "dave-password", admin=True)
     accounts.grant("hr", group="people")
     accounts.grant("default", group="engineering")
-    keys = {name: accounts.create_api_key(name)[1] for name in ("alice", "bob")}
+    accounts.grant("legal", group="lawyers")
+    keys = {name: accounts.create_api_key(name)[1] for name in ("alice", "bob", "carol", "dave")}
+    PATHS.update({Path(r.source).name: (r.doc_id, r.source) for r in assistant.documents()})
     assistant.close()
     server = start_server(tmp_path_factory.mktemp("serve"), index)
     yield server, keys
     stop_server(server)
+
+
+PATHS: dict[str, tuple[str, str]] = {}  # file name -> (doc id, source path), set by the fixture
+# Per collection: a question only its documents answer, and words only they hold.
+COLLECTION_FACTS = {
+    "hr": (SALARY, ["95,000", "120,000", "salaries", "March", "leave.md"]),
+    "legal": ("Who signs big supplier contracts?", ["finance director", "contracts.md"]),
+    "default": ("How do I deploy billing?", ["make deploy", "Fridays", "deploy.md", "oncall"]),
+}
+GRANTED = {"alice": "hr", "bob": "default", "carol": "legal"}
+FILES = {"hr": ["salaries.md", "leave.md"], "legal": ["contracts.md"], "default": ["deploy.md"]}
 
 
 def client(server: Server, key: str | None) -> httpx.Client:
@@ -125,3 +143,70 @@ def test_a_grant_made_while_serving_applies_to_the_next_question(
         finally:
             accounts.revoke("hr", user="bob")
         assert bob.post("/v1/ask", json={"question": SALARY}).json()["refused"]
+
+
+def test_three_members_and_an_admin_each_read_their_grants_through_every_door(
+    team_server: Team,
+) -> None:
+    """Each member asks every collection's question through every route, and tries the
+    documents of the others by id (delete) and by path (the chat's file routes, signed in):
+    not a byte of a collection not granted comes back. The admin reads all."""
+    server, keys = team_server
+    for name, granted in GRANTED.items():
+        with client(server, keys[name]) as member:
+            for collection, (question, words) in COLLECTION_FACTS.items():
+                history = [
+                    {"role": "user", "content": question},
+                    {"role": "assistant", "content": " ".join(words)},
+                ]
+                bodies = [
+                    member.post("/v1/ask", json={"question": question}).text,
+                    json.dumps(
+                        member.post(
+                            "/v1/ask", json={"question": "And then?", "history": history}
+                        ).json()["citations"]
+                    ),
+                    member.post(
+                        "/v1/chat/completions",
+                        json={"messages": [{"role": "user", "content": question}]},
+                    ).text,
+                    member.post(
+                        "/v1/chat/completions",
+                        json={"messages": [{"role": "user", "content": question}], "stream": True},
+                    ).text,
+                ]
+                if collection == granted:
+                    assert words[0] in bodies[0], (name, question)
+                    continue
+                for body in bodies:
+                    for word in words:
+                        assert word not in body, (name, question, word)
+                assert json.loads(bodies[0])["refused"] is True
+                for file in FILES[collection]:
+                    doc_id, _ = PATHS[file]
+                    deleted = member.delete(f"/v1/documents/{doc_id}")
+                    assert deleted.status_code == 403, (name, file)
+            listing = member.get("/v1/documents").text + member.get("/v1/collections").text
+            suggestions = member.get("/v1/suggestions", params={"limit": 12}).text
+            for collection, (_, words) in COLLECTION_FACTS.items():
+                if collection != granted:
+                    for word in words:
+                        assert word not in listing + suggestions, (name, word)
+        # The chat's file routes, signed in as the member, by the forbidden files' paths.
+        with httpx.Client(base_url=server.url, timeout=180) as browser:
+            login = browser.post("/login", data={"username": name, "password": f"{name}-password"})
+            assert login.status_code == 200, login.text
+            for collection, files in FILES.items():
+                if collection == granted:
+                    continue
+                for file in files:
+                    _, source = PATHS[file]
+                    for route in ("/gradio_api/file=", "/file=", "/gradio_api/file/"):
+                        response = browser.get(route + source)
+                        assert response.status_code in (403, 404), (name, route, source)
+                        body = response.text.replace(source, "")  # the error names the path
+                        for word in COLLECTION_FACTS[collection][1]:
+                            assert word not in body, (name, route, word)
+    with client(server, keys["dave"]) as admin:
+        for question, words in COLLECTION_FACTS.values():
+            assert words[0] in admin.post("/v1/ask", json={"question": question}).text
