@@ -101,9 +101,12 @@ pytest: setup-llm system-deps $(AXE)
 
 test: lint typecheck pytest
 
-# Random, longer hypothesis runs (the default profile is derandomised); not part of CI.
+# Random, longer hypothesis runs (the default profile is derandomised); not part of CI. Its
+# example database (failures replay first next time) lives outside the repository.
+FUZZ_DIR ?= $(or $(TMPDIR),/tmp)/assistant-hypothesis
 fuzz: setup
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -m fast -q tests/test_properties.py
+	HYPOTHESIS_PROFILE=fuzz HYPOTHESIS_STORAGE_DIRECTORY=$(FUZZ_DIR) \
+		$(BIN)/pytest -m fast -q --hypothesis-show-statistics tests/test_properties.py
 
 # The loop you live in: lint, types and the fast tier (no servers, browser or llama.cpp).
 check: setup

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,11 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 # Hypothesis: derandomised by default so `make check`/`make test`/CI never flake on a new
 # random example; `make fuzz` (HYPOTHESIS_PROFILE=fuzz) explores randomly and for longer.
+# Hypothesis's own files (its example database, cached constants) go to a temporary folder, not
+# the repository, unless the run names one (`make fuzz` keeps its database between runs).
+os.environ.setdefault(
+    "HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "assistant-hypothesis")
+)
 hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None)
 hypothesis_settings.register_profile("fuzz", max_examples=2000, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -172,7 +172,6 @@ def test_a_revoked_grant_takes_effect_on_the_next_question(company: Assistant) -
 
 @settings(
     max_examples=15,
-    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )

@@ -194,7 +194,6 @@ def test_an_index_from_before_collections_is_upgraded_in_place(docs: Path, tmp_p
 
 @settings(
     max_examples=12,
-    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )

@@ -3,6 +3,7 @@ every console message and every request host."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,14 +14,30 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import REPO
 from tests.servers import Server, start_server, stop_server
 
-ARTIFACTS = REPO / "test-artifacts"
+# Screenshots go to this folder when it is set (e.g. `ASSISTANT_TEST_ARTIFACTS=test-artifacts` to
+# refresh docs/'s screenshots), else to the session's temporary folder: never into the repository.
+# Read at import: the autouse `hermetic_env` fixture removes every ASSISTANT_* variable.
+ARTIFACTS_VARIABLE = "ASSISTANT_TEST_ARTIFACTS"
+_CHOSEN_ARTIFACTS = os.environ.get(ARTIFACTS_VARIABLE)
+_artifacts: list[Path] = []  # the session's folder, set by the `artifacts` fixture
 TIMEOUT_MS = 90_000  # answers and ingests on a busy 2-core machine
 # Assertions wait as long as actions: expect's own 5 s default failed a conversation list that
 # refreshed after a second answer on a machine under load.
 expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this session's screenshots go: $ASSISTANT_TEST_ARTIFACTS, else a temporary folder."""
+    if _CHOSEN_ARTIFACTS:
+        folder = Path(_CHOSEN_ARTIFACTS).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        folder = tmp_path_factory.mktemp("artifacts")
+    _artifacts[:] = [folder]
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -97,9 +114,9 @@ def page(
         yield page
 
 
-def screenshot(page: Any, name: str) -> Path:
-    """Save a screenshot under test-artifacts/."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path))
+def screenshot(target: Any, name: str) -> Path:
+    """Save a screenshot of a page or a locator as NAME.png in the `artifacts` folder."""
+    (folder,) = _artifacts
+    path = folder / f"{name}.png"
+    target.screenshot(path=str(path))
     return path

@@ -18,7 +18,7 @@ from assistant.core import Assistant
 from tests.conftest import make_settings
 from tests.servers import Server, start_server, stop_server
 from tests.test_ocr import CLAIMS, TRAVEL, mixed_pdf, scanned_pdf
-from tests.ui.conftest import ARTIFACTS, PageLog, chat_page
+from tests.ui.conftest import PageLog, chat_page, screenshot
 from tests.ui.test_browser import ask
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -67,8 +67,7 @@ def test_a_scanned_page_is_shown_beside_its_recognised_text(
             page.evaluate("() => document.querySelector('#qa-viewer .qa-scan img').naturalWidth")
             == picture.size[0]
         )  # the browser decoded it
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.locator("#qa-viewer").screenshot(path=str(ARTIFACTS / "scanned-page.png"))
+        screenshot(page.locator("#qa-viewer"), "scanned-page")
 
         open_first_citation(page, "How often are the fire exits checked?")
         expect(page.locator("#qa-viewer")).to_contain_text("QX-7731/b")
