@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import pytest
@@ -217,13 +221,81 @@ def seed_eval_runs(
 
 
 # -- tiers ------------------------------------------------------------------------------------
-# Assigned from what a test uses, never by hand: `make check` runs the `fast` tier only.
+# Assigned from what a test uses, never by hand: `make check` runs the `fast` tier only. What a
+# test uses is read from its code, the code of the fixtures it uses and of every function and
+# class of tests/ (and benchmark module) those refer to, followed to any depth:
+# - browser: a browser fixture (Playwright);
+# - llm: llama.cpp (`llamacpp`, `llama_cpp`), or a fixture or module named for an LLM;
+# - server: a process (`subprocess`, `multiprocessing`: every server, CLI run and crash test of
+#   the suite starts its process that way) or a server in this process (`uvicorn`), or an index
+#   of a whole real corpus (the Python docs: minutes of embedding);
+# - fast: none of these.
 _BROWSER_FIXTURES = {"browser", "page", "chat_page", "screenshot", "page_log", "viewport"}
-_SUBPROCESS_FIXTURES = {"run_cli", "seed_eval_runs", "pytester"}
-# Modules that start servers, subprocesses or llama.cpp in their own bodies (no fixture says so).
-_SERVER_MODULES = {"test_store_outage", "test_store_contract", "test_concurrency",
-                   "test_crash_safety", "test_cli", "test_eval_pydocs",
-                   "test_benchmark_serving", "test_watch", "test_deploy"}  # fmt: skip
+_CORPUS_FIXTURES = {"pydocs_assistant"}
+_USES = {
+    "server": {"subprocess", "multiprocessing", "Popen", "pytester", "uvicorn"},
+    "llm": {"llamacpp", "llama_cpp"},
+}
+_BENCHMARKS = {
+    p.stem: p for p in (Path(__file__).resolve().parent.parent / "benchmarks").glob("*.py")
+}
+
+
+def _code_objects(code: CodeType) -> Iterator[CodeType]:
+    """A function's code and the code of the functions and lambdas defined inside it."""
+    yield code
+    for constant in code.co_consts:
+        if isinstance(constant, CodeType):
+            yield from _code_objects(constant)
+
+
+# Helpers whose child process is a moment's work, not a server: `copy_index` runs `cp`.
+_BRIEF_CHILDREN = {"copy_index"}
+
+
+def _helpers_of_tests(target: object) -> list[object]:
+    """The functions of tests/ that `target` is: a function or fixture, or a class's methods."""
+    if str(getattr(target, "__module__", "")).split(".")[0] != "tests":
+        return []
+    if getattr(target, "__name__", "") in _BRIEF_CHILDREN:
+        return []
+    if inspect.isclass(target):
+        members = [getattr(m, "__func__", getattr(m, "fget", m)) for m in vars(target).values()]
+        return [m for m in members if inspect.isfunction(m)]
+    unwrapped = inspect.unwrap(target) if callable(target) else None
+    return [unwrapped] if inspect.isfunction(unwrapped) else []
+
+
+@functools.cache
+def _benchmark_words(name: str) -> frozenset[str]:
+    """The words of benchmarks/NAME.py (a test runs it by name), read, not imported."""
+    path = _BENCHMARKS.get(name)
+    return frozenset(re.findall(r"\w+", path.read_text("utf-8"))) if path else frozenset()
+
+
+def _names_used(function: object, seen: dict[CodeType, frozenset[str]]) -> frozenset[str]:
+    """The names `function` (a test, a fixture, a helper of tests/) refers to, with those of
+    the functions, classes and benchmarks of this repository it refers to, to any depth."""
+    inner = getattr(getattr(function, "hypothesis", None), "inner_test", None)
+    function = inspect.unwrap(inner or function)  # type: ignore[arg-type]
+    code = getattr(function, "__code__", None)
+    if not isinstance(code, CodeType):
+        return frozenset()
+    if code in seen:
+        return seen[code]
+    seen[code] = frozenset()  # a cycle adds nothing
+    parts = list(_code_objects(code))
+    names = {name for part in parts for name in (*part.co_names, *part.co_varnames)}
+    # A fixture or benchmark asked for by name (`request.getfixturevalue("chroma_server")`).
+    names |= {c for p in parts for c in p.co_consts if isinstance(c, str) and c.isidentifier()}
+    scope = getattr(function, "__globals__", {})
+    found = set(names)
+    for name in names:
+        found |= _benchmark_words(name)
+        for helper in _helpers_of_tests(scope.get(name)):
+            found |= _names_used(helper, seen)
+    seen[code] = frozenset(found)
+    return seen[code]
 
 
 # The longest modules (`make test` prints the slowest steps) start first: on two workers
@@ -236,19 +308,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Mark every test with its tier: browser, server, llm or fast; the longest start first."""
     rank = {name: position for position, name in enumerate(_START_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))  # stable: else unchanged
+    seen: dict[CodeType, frozenset[str]] = {}
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         module = item.path.stem
+        info = getattr(item, "_fixtureinfo", None)
+        defined = {} if info is None else info.name2fixturedefs
+        used = [getattr(item, "function", None), *(d.func for ds in defined.values() for d in ds)]
+        names = frozenset().union(*(_names_used(f, seen) for f in used if f is not None))
         if fixtures & _BROWSER_FIXTURES or "browser" in item.keywords:
             tier = "browser"
-        elif "llm" in module or any("llm" in name for name in fixtures):
+        elif "llm" in module or any("llm" in name for name in fixtures) or names & _USES["llm"]:
             tier = "llm"
-        elif (
-            any("server" in name for name in fixtures)
-            or fixtures & _SUBPROCESS_FIXTURES
-            or module in _SERVER_MODULES
-            or item.path.parent.name in ("api", "security")
-        ):
+        elif names & _USES["server"] or fixtures & _CORPUS_FIXTURES:
             tier = "server"
         else:
             tier = "fast"
