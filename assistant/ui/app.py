@@ -33,6 +33,7 @@ from assistant.ui.chat import (
     stopped,
 )
 from assistant.ui.documents import build_documents_tab, summary
+from assistant.ui.events import PageEvent
 from assistant.ui.feedback import build_feedback_row, wire_feedback
 from assistant.ui.guard import NoRemoteFiles, SecurityHeaders, blocked_paths
 from assistant.ui.login import LoginPage, login_message
@@ -195,9 +196,9 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
             )
             return document
 
-        def show_source(evt: gr.EventData, request: gr.Request) -> tuple[str, Any]:
+        def show_source(evt: PageEvent, request: gr.Request) -> tuple[str, Any]:
             try:
-                ref = SourceRef.from_event(getattr(evt, "_data", None) or {})
+                ref = SourceRef.from_event(evt.fields)
             except ValueError:
                 return render_problem("That citation link is not valid."), gr.Sidebar(open=True)
             document = read_shown(ref.doc_id, request)
@@ -211,9 +212,9 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
 
         viewer.cite(show_source, None, [viewer, sidebar], api_visibility="private")
 
-        def show_document(evt: gr.EventData, request: gr.Request) -> tuple[str, Any]:
+        def show_document(evt: PageEvent, request: gr.Request) -> tuple[str, Any]:
             """The Documents tab's Preview: the whole text of a document the reader may read."""
-            doc_id = str((getattr(evt, "_data", None) or {}).get("doc", ""))
+            doc_id = evt.text("doc")
             if not DOC_ID.fullmatch(doc_id):
                 return render_problem("That document link is not valid."), gr.Sidebar(open=True)
             return render_document(read_shown(doc_id, request), names), gr.Sidebar(open=True)

@@ -28,6 +28,7 @@ from assistant.types import FailedFile, IngestProgress, IngestReport
 from assistant.ui import ASSETS
 from assistant.ui.auth import WebLogins, username_of
 from assistant.ui.doctable import DEFAULT_SORT, SORTS, delete_question, render_table
+from assistant.ui.events import PageEvent
 from assistant.ui.names import SourceNames
 
 _PROGRESS = gr.Progress()  # Gradio swaps in a per-call tracker for a Progress default
@@ -330,12 +331,12 @@ def build_documents_tab(assistant: Assistant, logins: WebLogins) -> DocumentsTab
     def on_search(query: str, order: str, request: gr.Request) -> str:
         return str(refresh(username_of(request), query, order)[0])
 
-    def on_ask_delete(evt: gr.EventData, request: gr.Request) -> tuple[Any, ...]:
+    def on_ask_delete(evt: PageEvent, request: gr.Request) -> tuple[Any, ...]:
         username = username_of(request)
         hidden = gr.Column(visible=False)
         if not logins.may_change_index(username):
             return None, hidden, "", error_html(_NOT_ALLOWED)
-        doc_id = str((getattr(evt, "_data", None) or {}).get("doc", ""))
+        doc_id = evt.text("doc")
         user = logins.reader(username)
         record = next((r for r in assistant.documents(user) if r.doc_id == doc_id), None)
         if record is None:
@@ -377,10 +378,10 @@ def build_documents_tab(assistant: Assistant, logins: WebLogins) -> DocumentsTab
     search.change(on_search, shown, table, trigger_mode="always_last", **private)
     sort.change(on_search, shown, table, **private)
 
-    def on_sort_heading(evt: gr.EventData, order: str) -> str:
+    def on_sort_heading(evt: PageEvent, order: str) -> str:
         """A column heading clicked: its sort becomes the "Sort by" choice (whose change
         redraws the table); an unknown name keeps the current one."""
-        chosen = str((getattr(evt, "_data", None) or {}).get("sort", ""))
+        chosen = evt.text("sort")
         return chosen if chosen in SORTS else order
 
     table.sort_documents(on_sort_heading, [sort], sort, **private)
