@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -31,6 +30,7 @@ from assistant.questionlog import QuestionLog, new_entry
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.settings import Settings
 from assistant.sync import SyncReport, SyncStatus, read_status
+from assistant.text import clean_text, text_pieces
 from assistant.types import (
     Answer,
     Conversation,
@@ -45,21 +45,10 @@ if TYPE_CHECKING:  # ingest (and every loader) is imported by the first ingest, 
     from assistant.ingest import Ingestor, ProgressCallback
     from assistant.quality import QualityReport
 
-# What a question never needs and a terminal or page may act on. Terminal escape sequences
-# (ESC or the one-byte CSI, then their parameters) go whole, as do bidi embeddings, overrides
-# and isolates (they make text read differently from what it is), the byte-order mark and lone
-# surrogates (not encodable as UTF-8: any output would fail); other controls become spaces.
 # Distinct (generation, limit, readable documents) sets of suggested questions kept in memory.
 SUGGESTION_SETS_KEPT = 32
 PAGE_IMAGES_KEPT = 16  # rendered scanned pages, by content hash and page
 
-_ESCAPE_SEQUENCE = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, screen clears
-    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC: window titles, links
-    r"|\x1b[@-Z\\-_]"  # other two-character escapes
-)
-_INVISIBLE = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 HistoryLike = Sequence[Message | dict[str, str] | tuple[str, str]]
 
@@ -658,18 +647,6 @@ class Assistant:
         self.catalog.close()
         self.conversations.close()
         self.questions.close()
-
-
-def clean_text(text: str) -> str:
-    """Text with control, bidi-override and unencodable characters removed and spaces collapsed."""
-    text = _INVISIBLE.sub("", _ESCAPE_SEQUENCE.sub("", text))
-    return " ".join(_CONTROL.sub(" ", text).split())
-
-
-def text_pieces(text: str) -> Iterator[str]:
-    """Split text into word-sized pieces that concatenate back to it."""
-    for match in re.finditer(r"\S+\s*|\s+", text):
-        yield match.group()
 
 
 def _clean_message(message: Message) -> Message:

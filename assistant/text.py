@@ -155,3 +155,28 @@ def contains_key_term(text: str, terms: Sequence[str]) -> bool:
         for term in terms
         if term.strip()
     )
+
+
+# What a question never needs and a terminal or page may act on. Terminal escape sequences
+# (ESC or the one-byte CSI, then their parameters) go whole, as do bidi embeddings, overrides
+# and isolates (they make text read differently from what it is), the byte-order mark and lone
+# surrogates (not encodable as UTF-8: any output would fail); other controls become spaces.
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, screen clears
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC: window titles, links
+    r"|\x1b[@-Z\\-_]"  # other two-character escapes
+)
+_INVISIBLE = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """Text with control, bidi-override and unencodable characters removed and spaces collapsed."""
+    text = _INVISIBLE.sub("", _ESCAPE_SEQUENCE.sub("", text))
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def text_pieces(text: str) -> Iterator[str]:
+    """Split text into word-sized pieces that concatenate back to it."""
+    for match in re.finditer(r"\S+\s*|\s+", text):
+        yield match.group()

@@ -339,7 +339,7 @@ def create_app(assistant: Assistant) -> FastAPI:
     def healthz() -> Health:
         """Index presence and size, the default answerer and the last sync (no key needed)."""
         records = assistant.documents()
-        chunks = assistant.catalog.chunk_count() if records else 0
+        chunks = sum(c.chunks for c in assistant.collections()) if records else 0
         synced = assistant.sync_status()
         return Health(
             sync=None

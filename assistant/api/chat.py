@@ -30,7 +30,7 @@ from assistant.api.schemas import (
     Usage,
 )
 from assistant.api.slots import AnswerSlots
-from assistant.core import text_pieces
+from assistant.text import text_pieces
 from assistant.types import Answer, Message
 
 log = logging.getLogger(__name__)
