@@ -21,6 +21,7 @@ from assistant.ui.auth import hash_password
 from tests.conftest import make_settings
 from tests.servers import Server, start_server, stop_server
 from tests.ui.conftest import TIMEOUT_MS, screenshot
+from tests.ui.test_accessibility_browser import axe
 from tests.ui.test_browser import FINAL, ask
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -122,10 +123,12 @@ def test_a_wrong_password_and_the_login_page(browser: Any, team_chat: Team) -> N
         page.get_by_label("username").wait_for()
         assert page.title() == TITLE
         expect(page.locator(".qa-login-product")).to_have_text(TITLE)
+        assert axe(page) == []  # the login page, and below with its error, pass axe-core
         page.get_by_label("username").fill("alice")
         page.get_by_label("password").fill("not her password")
         page.get_by_role("button", name="Login").click()
         page.get_by_text("Incorrect Credentials").wait_for()
+        assert axe(page) == []
         expect(page.get_by_label("username")).to_have_value("alice")  # kept for the next try
         expect(page.get_by_label("password")).to_have_value("")
         screenshot(page, "login-failed")
