@@ -370,10 +370,13 @@ def build_documents_tab(assistant: Assistant, logins: WebLogins) -> DocumentsTab
 
     tab = DocumentsTab([table, count, status], refresh, [*buttons, notes], controls, table)
     private: dict[str, Any] = {"api_visibility": "private"}
+    # One progress indicator, in the status area (not one over each output): the previous
+    # upload's report or error gives way to it, and the new report replaces it.
+    working: dict[str, Any] = {**private, "show_progress_on": status}
     if upload is not None:
-        tab.changes.append(upload.upload(on_upload, [upload, *shown], tab.outputs, **private))
+        tab.changes.append(upload.upload(on_upload, [upload, *shown], tab.outputs, **working))
     if reindex is not None:
-        tab.changes.append(reindex.click(on_reindex, shown, tab.outputs, **private))
+        tab.changes.append(reindex.click(on_reindex, shown, tab.outputs, **working))
     tab.changes.append(reload.click(on_refresh, shown, tab.outputs, **private))
     search.change(on_search, shown, table, trigger_mode="always_last", **private)
     sort.change(on_search, shown, table, **private)

@@ -185,3 +185,70 @@ def test_documents_are_cards_at_a_phone_width(page: Any, viewport: dict[str, int
     assert size["height"] >= 44
     card.scroll_into_view_if_needed()
     screenshot(page, "phone-documents")
+
+
+def long_pdf(path: Path, pages: int) -> Path:
+    """A PDF of `pages` pages, each a short paragraph naming that page's own fact."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for number in range(1, pages + 1):
+        pdf.drawString(72, 770, f"Maintenance bay {number}")
+        pdf.drawString(72, 750, f"Bay {number} uses air filter model FX-{number:03d}.")
+        pdf.drawString(72, 735, f"Its inspection is due every {number % 9 + 2} weeks.")
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def test_a_200_page_pdf_upload_shows_its_progress_rising_and_finishes(
+    browser: Any, page_log: Any, seed_index: Path, tmp_path: Path
+) -> None:
+    """A broken upload's error, then a 200-page PDF: the error gives way to one progress
+    indicator (in the status area) whose share rises while the PDF is read and indexed; then
+    the report, the table lists the document, and its facts are answered."""
+    from tests.servers import start_server, stop_server
+    from tests.ui.conftest import chat_page
+
+    server = start_server(tmp_path / "server", seed_index)
+    try:
+        with chat_page(browser, server, page_log, {"width": 1280, "height": 800}) as page:
+            # Every change of the page: how many progress bars count files or texts, and what
+            # the status area's one says.
+            page.evaluate(
+                """() => { window.__progress = [];
+                new MutationObserver(() => {
+                  const bars = [...document.querySelectorAll('.progress-text')].filter((n) =>
+                    n.offsetParent !== null && /\\d+\\/\\d+ (texts|files)/.test(n.innerText));
+                  const level = document.querySelector('#qa-ingest-status .progress-level-inner');
+                  const now = bars.length + ' ' + (level ? level.innerText.trim() : '');
+                  const log = window.__progress;
+                  if (bars.length && now !== log[log.length - 1]) log.push(now);
+                }).observe(document.body, {subtree: true, childList: true,
+                  characterData: true}); }"""
+            )
+            broken = tmp_path / "scanner-output.pdf"
+            broken.write_bytes(b"%PDF-1.4 this is not really a PDF")
+            upload(page, broken)
+            status = page.locator("#qa-ingest-status")
+            expect(status.locator(".qa-status-error")).to_contain_text("scanner-output.pdf")
+            page.evaluate("window.__progress = []")
+            upload(page, long_pdf(tmp_path / "bays.pdf", 200))
+            status.locator(".qa-status-ok").wait_for()
+            expect(status.locator(".qa-status-error")).to_have_count(0)  # the old error is gone
+            expect(status).not_to_contain_text("scanner-output.pdf")
+            seen: list[str] = page.evaluate("window.__progress")
+            assert seen, "no progress was shown"
+            assert all(text.startswith("1 ") for text in seen), seen  # one indicator at a time
+            shares = [int(m) for text in seen for m in re.findall(r"\((\d+) % of its text\)", text)]
+            assert len(set(shares)) >= 3, seen  # several steps shown, not one frozen bar
+            assert shares == sorted(shares), seen  # rising
+            assert max(shares) >= 50, seen
+            assert "Finishing" in seen[-1] or max(shares) >= 90, seen
+            expect(page.locator("#qa-documents")).to_contain_text("bays.pdf")
+            page.get_by_role("tab", name="Chat").click()
+            answer = ask(page, "Which air filter model does bay 137 use?")
+            expect(answer).to_contain_text("FX-137")
+    finally:
+        stop_server(server)
