@@ -332,3 +332,34 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
 ) -> None:
     assert not needs_context(follow_up)  # a scenario of its own
     assert condense(follow_up, one_turn(question, answer)) == standalone
+
+
+def test_a_passage_opening_after_a_term_starts_at_the_term() -> None:
+    """A chunk that opens with a term's description (the term ended the chunk before) is
+    read from the term: the window quotes it, so "Which function ...?" is answered by name."""
+    from assistant.retrieval import from_heading
+
+    text = (
+        "math.comb(n, k)\nReturn the number of ways to choose k items from n items.\n"
+        "math.isqrt(n)\nReturn the integer square root of the nonnegative integer n."
+    )
+    term = text.index("math.isqrt")
+    description = text.index("Return the integer")
+    headings = (Heading(0, "math.comb(n, k)", "term"), Heading(term, "math.isqrt(n)", "term"))
+    chunk = passage_of(text[description:], headings=(), offset=description)
+    chunk = Passage(**{**chunk.__dict__, "headings": headings})
+    widened = from_heading(chunk, text)
+    assert (widened.start, widened.end) == (term, len(text))
+    assert widened.text == text[term:]
+    window = window_for(widened, description, len(text))
+    assert widened.sentence_text(window.start, window.end).startswith("math.isqrt(n)\nReturn")
+    # Left alone: text between the heading and the chunk, a title not written out verbatim,
+    # and a chunk that starts at its heading already.
+    later = passage_of(text[description + 7 :], offset=description + 7)
+    later = Passage(**{**later.__dict__, "headings": headings})
+    assert from_heading(later, text) == later
+    renamed = (Heading(term, "isqrt", "term"),)
+    odd = Passage(**{**chunk.__dict__, "headings": renamed})
+    assert from_heading(odd, text) == odd
+    whole = Passage(**{**passage_of(text).__dict__, "headings": headings})
+    assert from_heading(whole, text) == whole
