@@ -35,11 +35,11 @@ def ingest_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
     llama = data["llama_index_default"]
     _bar_plot(
         {
-            "assistant ingest": data["ingest"]["chunks_per_cpu_s"],
-            "bare encoder\n(the limit)": data["bare_encoder"]["chunks_per_cpu_s"],
-            "llama-index\ndefault": llama["chunks_per_cpu_s"],
+            "assistant ingest": data["ingest"]["chunks_per_s"],
+            "bare encoder\n(the limit)": data["bare_encoder"]["chunks_per_s"],
+            "llama-index\ndefault": llama["chunks_per_s"],
         },
-        "chunks per CPU-second (higher is better)",
+        "chunks per second (medians of interleaved rounds; higher is better)",
         docs / "bench-ingest.png",
     )
 
@@ -52,12 +52,15 @@ def ingest_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
     return [
         "## Ingest throughput",
         "",
-        f"Corpus: {corpus['files']} pages of the Python 3.11 docs (Debian `python3.11-doc`), "
+        f"`python -m benchmarks.bench_ingest --files {corpus['files']} --rounds "
+        f"{data.get('rounds', 1)}`. Corpus: "
+        f"{corpus['files']} pages of the Python 3.11 docs (Debian `python3.11-doc`), "
         f"{corpus['megabytes']} MB of HTML, {corpus['chunks']} chunks. Embedding backend: "
         f"`{data['embedding_backend']}`. Load average at the end of the run: "
-        f"{data['machine']['load_average_1m']} on {data['machine']['cpus']} cores. The steps ran "
-        "minutes apart on a shared machine, so the ratios are taken per CPU-second of this "
-        "process (wall-clock ratios are listed too).",
+        f"{data['machine']['load_average_1m']} on {data['machine']['cpus']} cores. Our ingest, "
+        "the bare encoder and llama-index's pipeline ran interleaved in one process, "
+        f"{data.get('rounds', 1)} rounds, each round in another order; the table gives the "
+        "medians, and the ratios of the medians are judged by the clock (per CPU-second beside).",
         "",
         "| pipeline | wall s | CPU s | chunks/s | chunks/CPU-s |",
         "|---|---|---|---|---|",
@@ -65,7 +68,7 @@ def ingest_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
         row(
             "bare `SentenceTransformer.encode` of the same inputs (the limit)", data["bare_encoder"]
         ),
-        row("our encoder alone on the same inputs", data["our_encoder_alone"]),
+        row("our encoder alone on the same inputs (once)", data["our_encoder_alone"]),
         row(
             f"llama-index `VectorStoreIndex.from_documents` into Chroma, same model and chunk "
             f"sizes ({llama['nodes']} nodes)",
@@ -73,15 +76,15 @@ def ingest_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
         ),
         f"| no-op re-ingest (nothing changed) | {data['noop_reingest']['seconds']} | | | |",
         "",
-        "| ratio | per CPU-second | wall clock | target | |",
+        "| ratio | wall clock | per CPU-second | target | |",
         "|---|---|---|---|---|",
         f"| ingest / bare encoder | {ratios['ingest_vs_bare_encoder']}x | "
-        f"{ratios['wall_ingest_vs_bare_encoder']}x | >= 0.85x | "
+        f"{ratios['cpu_ingest_vs_bare_encoder']}x | >= 0.85x | "
         f"{verdict(ratios['ingest_vs_bare_encoder'], 0.85)} |",
         f"| ingest / llama-index default | {ratios['ingest_vs_llama_index']}x | "
-        f"{ratios['wall_ingest_vs_llama_index']}x | >= 1.3x | "
+        f"{ratios['cpu_ingest_vs_llama_index']}x | >= 1.3x | "
         f"{verdict(ratios['ingest_vs_llama_index'], 1.3)} |",
-        f"| no-op re-ingest / full ingest | | {100 * ratios['noop_vs_full']:.2f} % | <= 3 % | "
+        f"| no-op re-ingest / full ingest | {100 * ratios['noop_vs_full']:.2f} % | | <= 3 % | "
         f"{verdict(ratios['noop_vs_full'], 0.03, higher_is_better=False)} |",
         "",
         "![ingest throughput](bench-ingest.png)",

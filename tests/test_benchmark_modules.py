@@ -97,9 +97,13 @@ def test_restricted_questions_on_a_tiny_index_in_two_collections(tmp_path: Path)
 
 @pytest.mark.usefixtures("results_untouched")
 def test_ingest_throughput_on_seeds(tmp_path: Path) -> None:
-    run("bench_ingest", "--tiny", "--out", str(tmp_path))
+    run("bench_ingest", "--tiny", "--rounds", "2", "--out", str(tmp_path))
     data = written(tmp_path / "ingest.json")
+    assert data["rounds"] == 2  # interleaved rounds, medians compared
     assert data["corpus"]["files"] == 1  # type: ignore[index]
+    ratios = data["ratios"]
+    assert ratios["ingest_vs_bare_encoder"] > 0  # type: ignore[index,operator]
+    assert ratios["cpu_ingest_vs_bare_encoder"] > 0  # type: ignore[index,operator]
     assert data["ingest"]["chunks_per_s"] > 0  # type: ignore[index]
     assert data["bare_encoder"]["chunks_per_s"] > 0  # type: ignore[index]
     assert data["noop_reingest"]["seconds"] < data["ingest"]["seconds"]  # type: ignore[index]
