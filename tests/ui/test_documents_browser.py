@@ -4,6 +4,7 @@ sort, preview and delete (confirmed), and its cards at a phone's width."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from assistant.audit import AuditLog
-from tests.conftest import make_settings
+from tests.conftest import SEED_FILE, make_settings
 from tests.servers import Server
 from tests.ui.conftest import screenshot
 from tests.ui.test_browser import ask, upload
@@ -250,5 +251,35 @@ def test_a_200_page_pdf_upload_shows_its_progress_rising_and_finishes(
             page.get_by_role("tab", name="Chat").click()
             answer = ask(page, "Which air filter model does bay 137 use?")
             expect(answer).to_contain_text("FX-137")
+    finally:
+        stop_server(server)
+
+
+def test_suggested_questions_follow_an_upload_into_an_empty_index(
+    browser: Any, page_log: Any, tmp_path: Path
+) -> None:
+    """A server without documents suggests nothing and says so; after an upload the empty
+    chat suggests questions drawn from the uploaded document, without a reload."""
+    from tests.servers import start_server, stop_server
+    from tests.ui.conftest import chat_page
+
+    empty = tmp_path / "empty-index"
+    empty.mkdir()
+    server = start_server(tmp_path / "server", empty)
+    try:
+        with chat_page(browser, server, page_log, {"width": 1280, "height": 800}) as page:
+            chat = page.locator("#qa-chat")
+            expect(chat).to_contain_text("No documents are indexed yet")
+            expect(chat.locator(".example, .examples button")).to_have_count(0)
+            doc = tmp_path / SEED_FILE.name
+            shutil.copy(SEED_FILE, doc)
+            upload(page, doc)
+            page.locator("#qa-ingest-status .qa-status-ok").wait_for()
+            page.get_by_role("tab", name="Chat").click()
+            examples = chat.locator(".example, .examples button")
+            examples.first.wait_for()
+            shown = " ".join(examples.all_inner_texts()).lower()
+            assert any(word in shown for word in ("stablecoin", "hong kong", "web3")), shown
+            expect(chat).not_to_contain_text("No documents are indexed yet")
     finally:
         stop_server(server)
