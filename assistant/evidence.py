@@ -16,6 +16,8 @@ from functools import lru_cache
 from assistant.text import sentence_spans
 from assistant.types import Heading, Passage, heading_at, section_starts
 
+# A heading this close before a passage (line breaks and indentation only) is the one it follows.
+HEADING_GAP = 8
 # How far a window may grow past its sentence.
 MAX_FOLLOWING_LINES = 8
 MAX_WINDOW_CHARS = 520
@@ -233,3 +235,20 @@ def _cut_at_line(passage: Passage, start: int, limit: int) -> int:
     if newline <= 0:
         return min(limit, passage.end)
     return start + len(text[:newline].rstrip())
+
+
+def from_heading(passage: Passage, text: str) -> Passage:
+    """The passage from the heading or defined term its text follows, when its chunk started
+    right after one (chunks overlap by whole sentences, so a chunk may open with a term's
+    description or a section's first paragraph): a description keeps the term it defines
+    ("math.isqrt(n)" above "Return the integer square root ..."), a paragraph its section.
+    `text` is the document's; the passage stays `text[start:end]`."""
+    heading = heading_at(passage.headings, passage.start - 1)
+    if heading is None:
+        return passage
+    title_end = heading.offset + len(heading.title)
+    if title_end > passage.start or passage.start - title_end > HEADING_GAP:
+        return passage
+    if text[heading.offset : title_end] != heading.title or text[title_end : passage.start].strip():
+        return passage  # a title not written out verbatim, or text between: not right above
+    return replace(passage, text=text[heading.offset : passage.end], start=heading.offset)

@@ -13,13 +13,11 @@ import numpy as np
 
 from assistant.catalog import VECTOR_COLLECTIONS, Catalog, idf_from_counts
 from assistant.embedding import Embedder, Vector
+from assistant.evidence import HEADING_GAP, from_heading
 from assistant.interpret import focus_clause
 from assistant.text import content_terms
 from assistant.types import Passage, heading_at
 from assistant.vectorstore import VectorStore, in_collections, of_documents
-
-# A heading this close before a passage (line breaks and indentation only) is the one it follows.
-_HEADING_GAP = 8
 
 # Second stage: the fused top passages are re-scored by their best sentence's similarity to the
 # question (or its asking clause), using the sentence vectors stored at ingest.
@@ -148,8 +146,10 @@ class HybridRetriever:
         )
 
     def _with_heading(self, passage: Passage) -> Passage:
+        """The passage from the heading right above it (`evidence.from_heading`); the
+        document's text is read only when a heading ends near the passage's start."""
         heading = heading_at(passage.headings, passage.start - 1)
-        if heading is None or passage.start - heading.offset > len(heading.title) + _HEADING_GAP:
+        if heading is None or passage.start - heading.offset > len(heading.title) + HEADING_GAP:
             return passage
         return from_heading(passage, self.catalog.document_structure(passage.doc_id)[0])
 
@@ -248,23 +248,6 @@ def selective_terms(
         chosen.append(term)
         postings += count
     return chosen
-
-
-def from_heading(passage: Passage, text: str) -> Passage:
-    """The passage from the heading or defined term its text follows, when its chunk started
-    right after one (chunks overlap by whole sentences, so a chunk may open with a term's
-    description or a section's first paragraph): a description keeps the term it defines
-    ("math.isqrt(n)" above "Return the integer square root ..."), a paragraph its section.
-    `text` is the document's; the passage stays `text[start:end]`."""
-    heading = heading_at(passage.headings, passage.start - 1)
-    if heading is None:
-        return passage
-    title_end = heading.offset + len(heading.title)
-    if title_end > passage.start or passage.start - title_end > _HEADING_GAP:
-        return passage
-    if text[heading.offset : title_end] != heading.title or text[title_end : passage.start].strip():
-        return passage  # a title not written out verbatim, or text between: not right above
-    return replace(passage, text=text[heading.offset : passage.end], start=heading.offset)
 
 
 def rerank(

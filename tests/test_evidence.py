@@ -337,7 +337,7 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
 def test_a_passage_opening_after_a_term_starts_at_the_term() -> None:
     """A chunk that opens with a term's description (the term ended the chunk before) is
     read from the term: the window quotes it, so "Which function ...?" is answered by name."""
-    from assistant.retrieval import from_heading
+    from assistant.evidence import from_heading
 
     text = (
         "math.comb(n, k)\nReturn the number of ways to choose k items from n items.\n"
