@@ -29,7 +29,9 @@ class OpenAIAnswerer(GenerativeAnswerer):
 
         settings = self.settings
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else PLACEHOLDER_KEY
-        return OpenAILike(
+        # Typed as LLM here: whether mypy sees OpenAILike's own type depends on which other
+        # llama-index packages are installed (without the [bench] extra it is Any).
+        llm: LLM = OpenAILike(
             model=settings.llm_model,
             api_base=settings.llm_base_url,
             api_key=key,
@@ -40,6 +42,7 @@ class OpenAIAnswerer(GenerativeAnswerer):
             timeout=settings.llm_timeout,
             max_retries=settings.llm_retries,
         )
+        return llm
 
     def describe_failure(self, error: Exception) -> str:
         """Connection refused, timed out or an HTTP status: never the server's text or the key."""
