@@ -224,7 +224,7 @@ def seed_eval_runs(
 # Assigned from what a test uses, never by hand: `make check` runs the `fast` tier only. What a
 # test uses is read from its code, the code of the fixtures it uses and of every function and
 # class of tests/ (and benchmark module) those refer to, followed to any depth:
-# - browser: a browser fixture (Playwright);
+# - browser: a browser fixture, or Playwright itself (`sync_playwright`);
 # - llm: llama.cpp (`llamacpp`, `llama_cpp`), or a fixture or module named for an LLM;
 # - server: a process (`subprocess`, `multiprocessing`: every server, CLI run and crash test of
 #   the suite starts its process that way) or a server in this process (`uvicorn`), or an index
@@ -233,6 +233,7 @@ def seed_eval_runs(
 _BROWSER_FIXTURES = {"browser", "page", "chat_page", "screenshot", "page_log", "viewport"}
 _CORPUS_FIXTURES = {"pydocs_assistant"}
 _USES = {
+    "browser": {"sync_playwright"},
     "server": {"subprocess", "multiprocessing", "Popen", "pytester", "uvicorn"},
     "llm": {"llamacpp", "llama_cpp"},
 }
@@ -316,7 +317,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         defined = {} if info is None else info.name2fixturedefs
         used = [getattr(item, "function", None), *(d.func for ds in defined.values() for d in ds)]
         names = frozenset().union(*(_names_used(f, seen) for f in used if f is not None))
-        if fixtures & _BROWSER_FIXTURES or "browser" in item.keywords:
+        if fixtures & _BROWSER_FIXTURES or names & _USES["browser"] or "browser" in item.keywords:
             tier = "browser"
         elif "llm" in module or any("llm" in name for name in fixtures) or names & _USES["llm"]:
             tier = "llm"

@@ -3,6 +3,8 @@ test CA and a server certificate it signed for 127.0.0.1, valid two days."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,3 +41,20 @@ def make_certificates(folder: Path, names: str = "IP:127.0.0.1,DNS:localhost") -
     for command in commands:
         subprocess.run(["openssl", *command], check=True, capture_output=True)
     return Certificates(ca, cert, key)
+
+
+def spki_pin(cert: Path) -> str:
+    """The base64 SHA-256 of a certificate's public key (SubjectPublicKeyInfo, DER): what
+    Chromium's `--ignore-certificate-errors-spki-list` takes."""
+    public = subprocess.run(
+        ["openssl", "x509", "-in", str(cert), "-noout", "-pubkey"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    der = subprocess.run(
+        ["openssl", "pkey", "-pubin", "-outform", "DER"],
+        input=public,
+        check=True,
+        capture_output=True,
+    ).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
