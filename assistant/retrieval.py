@@ -13,10 +13,10 @@ import numpy as np
 
 from assistant.catalog import VECTOR_COLLECTIONS, Catalog, idf_from_counts
 from assistant.embedding import Embedder, Vector
-from assistant.evidence import HEADING_GAP, from_heading
+from assistant.evidence import from_heading
 from assistant.interpret import focus_clause
 from assistant.text import content_terms
-from assistant.types import Passage, heading_at
+from assistant.types import Passage
 from assistant.vectorstore import VectorStore, in_collections, of_documents
 
 # Second stage: the fused top passages are re-scored by their best sentence's similarity to the
@@ -139,19 +139,16 @@ class HybridRetriever:
             if len(pool) == depth:
                 break
         ranked = rerank(pool, query_vector, focus_vector, self.rerank_weight if reranking else 0)
-        passages = [replace(self._with_heading(p), rank=rank) for rank, p in enumerate(ranked[:k])]
+        # Read from the heading right above (evidence.from_heading); the document's text is
+        # the one catalog.chunks just read for these passages (cached by document).
+        passages = [
+            replace(from_heading(p, self.catalog.document_structure(p.doc_id)[0]), rank=rank)
+            for rank, p in enumerate(ranked[:k])
+        ]
         timings["fuse"] = _ms(clock)
         return Retrieval(
             query, query_vector, tuple(passages), timings, idf, counts, focus_vector, total
         )
-
-    def _with_heading(self, passage: Passage) -> Passage:
-        """The passage from the heading right above it (`evidence.from_heading`); the
-        document's text is read only when a heading ends near the passage's start."""
-        heading = heading_at(passage.headings, passage.start - 1)
-        if heading is None or passage.start - heading.offset > len(heading.title) + HEADING_GAP:
-            return passage
-        return from_heading(passage, self.catalog.document_structure(passage.doc_id)[0])
 
     def _dense(
         self, query_vector: Vector, collections: Sequence[str] | None

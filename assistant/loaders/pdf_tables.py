@@ -147,7 +147,7 @@ def _grid(table: Any, words: list[dict[str, Any]]) -> tuple[list[list[str]], int
         if len(starts) < MIN_PACKED_ROWS or starts[0] != 0:
             starts = [0]
         for first, end in zip(starts, [*starts[1:], len(lines)], strict=True):
-            texts = [[] for _ in cells]  # type: list[list[str]]
+            texts: list[list[str]] = [[] for _ in cells]
             for line in lines[first:end]:
                 for column, line_words in line.items():
                     texts[column].extend(line_words)
