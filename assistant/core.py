@@ -153,7 +153,9 @@ class Assistant:
 
         Only admins delete (`user` None: a trusted caller); a member gets AccountError.
         Returns the removed document's record, None when there is no such document. A file
-        in a document folder stays there: the next sync or re-index indexes it again.
+        in a document folder stays there: the next sync or re-index indexes it again. A
+        message's attachments (documents of their own) go with it; an attachment deleted
+        alone comes back with the next sync or re-index, like a file of a folder.
         """
         if user is not None and not user.admin:
             raise AccountError("only administrators delete documents")

@@ -37,6 +37,8 @@ from assistant.errors import IndexBusyError, LoadError
 from assistant.indexlock import writer_lock
 from assistant.loaders import (
     EXTRACTION_VERSION,
+    attachments_in,
+    container_of,
     content_hash,
     document_from_bytes,
     is_supported,
@@ -46,6 +48,7 @@ from assistant.loaders.ocr import Ocr
 from assistant.settings import Settings
 from assistant.text import sentence_spans
 from assistant.types import (
+    Attachment,
     Chunk,
     Document,
     FailedFile,
@@ -343,14 +346,17 @@ class Ingestor:
             )
 
     def remove(self, doc_id: str) -> DocumentRecord | None:
-        """Take one document out of the index (its vectors too), under the writer lock; an
-        upload (a file in `uploads_dir`) loses its saved file, so a re-index does not bring it
-        back. Returns the removed record (None: no such document)."""
+        """Take one document out of the index (its vectors too, and its attachments), under
+        the writer lock; an upload (a file in `uploads_dir`) loses its saved file, so a
+        re-index does not bring it back. Returns the removed record (None: no such document)."""
         with self._writing():
             record = self.catalog.document(doc_id)
             if record is None:
                 return None
             self.recover()
+            inside = _attachments_by_container(self.catalog.documents())
+            for attachment in _attachments_of(inside, record.path):
+                self.catalog.remove_document(attachment.doc_id)
             self.catalog.remove_document(doc_id)
             self._collect_garbage()
             if self.settings.is_upload(record.path):
@@ -403,84 +409,102 @@ class Ingestor:
         seen_hashes: dict[str, str] = {}
         moved_away: set[str] = set()  # old paths of renamed documents: not deleted below
         moves: list[_Move] = []
+        present: set[str] = set()  # the paths of this run's files and of their attachments
         bar = tqdm(files, desc="ingest", unit="file", disable=not show, file=sys.stderr)
         tracker = _Tracker(on_progress, bar, len(files), started)
-        for done, file in enumerate(bar):
-            tracker.read(done, file.source)
-            record = known.get(str(file.path))
-            wanted = collection_for(
-                file.path,
-                self.settings.collection_folders,
-                collection,
-                None if record is None else record.collection,
-            )
-            try:
-                data = read_file(file.path, max_bytes)
-                digest = content_hash(data)
-                if record is not None and record.content_hash == digest:
-                    seen_hashes[digest] = file.source
-                    if record.collection == wanted:
-                        counts["unchanged"] += 1
-                    else:
-                        self._move(record.doc_id, wanted)
-                        log.info("moved %s to collection %s", file.source, wanted)
-                        counts["updated"] += 1
-                    continue
-                duplicate = seen_hashes.get(digest)
-                twin = known_hashes.get(digest)
-                moved = None
-                if duplicate is None and twin is not None and twin.path != str(file.path):
-                    if not Path(twin.path).exists():
-                        # A moved file is not a duplicate: its old path is gone.
-                        moved = None if twin.path in moved_away else twin
-                    elif _holds(Path(twin.path), digest, max_bytes):
-                        duplicate = twin.source  # (not when the twin itself changed since)
-                if duplicate is not None:
-                    raise LoadError(f"duplicate of {duplicate}")
-                document = document_from_bytes(
-                    data,
-                    file.path.suffix.lower(),
-                    file.source,
-                    file.path.stem,
-                    tracker.with_pages(ocr),
+        parsed: set[str] = set()  # paths whose bytes were read into a document in this run
+        for done, first in enumerate(bar):
+            tracker.read(done, first.source)
+            # The file, then the attachments found in it (and theirs), each its own document.
+            queue: list[tuple[SourceFile, bytes | None, str | None]] = [(first, None, None)]
+            while queue:
+                file, given, inherited = queue.pop(0)
+                present.add(str(file.path))
+                record = known.get(str(file.path))
+                wanted = inherited or collection_for(
+                    file.path,
+                    self.settings.collection_folders,
+                    collection,
+                    None if record is None else record.collection,
                 )
-                if moved is not None and self._reads_the_same(moved, document):
-                    moved_away.add(moved.path)
-                    seen_hashes[digest] = file.source
-                    moves.append(_Move(moved, file, document, wanted))
-                    if (
-                        sum(move.record.chunks for move in moves)
-                        >= self.settings.ingest_group_chunks
-                    ):
-                        self._move_all(moves, counts)
-                        moves = []
+                try:
+                    data = read_file(file.path, max_bytes) if given is None else given
+                    digest = content_hash(data)
+                    if record is not None and record.content_hash == digest:
+                        seen_hashes[digest] = file.source
+                        if record.collection == wanted:
+                            counts["unchanged"] += 1
+                        else:
+                            self._move(record.doc_id, wanted)
+                            log.info("moved %s to collection %s", file.source, wanted)
+                            counts["updated"] += 1
+                        # Its attachments are looked at again, as files are: one that could
+                        # not be read is tried (and reported) again, the others are unchanged.
+                        queue += _attachment_files(
+                            file, attachments_in(data, file.path.suffix.lower()), wanted
+                        )
+                        parsed.add(str(file.path))
+                        continue
+                    duplicate = seen_hashes.get(digest)
+                    twin = known_hashes.get(digest)
+                    moved = None
+                    if duplicate is None and twin is not None and twin.path != str(file.path):
+                        if not _exists(Path(twin.path)):
+                            # A moved file is not a duplicate: its old path is gone.
+                            moved = None if twin.path in moved_away else twin
+                        elif _holds(Path(twin.path), digest, max_bytes):
+                            duplicate = twin.source  # (not when the twin itself changed since)
+                    if duplicate is not None:
+                        raise LoadError(f"duplicate of {duplicate}")
+                    document = document_from_bytes(
+                        data,
+                        file.path.suffix.lower(),
+                        file.source,
+                        file.path.stem,
+                        tracker.with_pages(ocr),
+                    )
+                    parsed.add(str(file.path))
+                    queue += _attachment_files(file, document.attachments, wanted)
+                    if moved is not None and self._reads_the_same(moved, document):
+                        moved_away.add(moved.path)
+                        seen_hashes[digest] = file.source
+                        moves.append(_Move(moved, file, document, wanted))
+                        if (
+                            sum(move.record.chunks for move in moves)
+                            >= self.settings.ingest_group_chunks
+                        ):
+                            self._move_all(moves, counts)
+                            moves = []
+                        continue
+                    chunks = self.chunker.chunk(doc_id_for(file.path), document.text)
+                except LoadError as exc:
+                    error = str(exc)
+                    if record is not None:  # nothing lost: the last good version stays searchable
+                        error += "; the previously indexed version is kept"
+                    failed.append(FailedFile(source=file.source, error=error))
+                    log.info("skipped %s: %s", file.source, error)
                     continue
-                chunks = self.chunker.chunk(doc_id_for(file.path), document.text)
-            except LoadError as exc:
-                error = str(exc)
-                if record is not None:  # nothing lost: the last good version stays searchable
-                    error += "; the previously indexed version is kept"
-                failed.append(FailedFile(source=file.source, error=error))
-                log.info("skipped %s: %s", file.source, error)
-                continue
-            seen_hashes[digest] = file.source
-            log.info("read %s: %d chunks", file.source, len(chunks))
-            batch.append(_Prepared(file, document, chunks, record is not None, wanted))
-            if sum(len(item.chunks) for item in batch) >= self.settings.ingest_group_chunks:
-                self._write(batch, counts, tracker)
-                batch = []
+                seen_hashes[digest] = file.source
+                log.info("read %s: %d chunks", file.source, len(chunks))
+                batch.append(_Prepared(file, document, chunks, record is not None, wanted))
+                if sum(len(item.chunks) for item in batch) >= self.settings.ingest_group_chunks:
+                    self._write(batch, counts, tracker)
+                    batch = []
         self._write(batch, counts, tracker)
         self._move_all(moves, counts)
         tracker.finish()
 
-        present = {str(file.path) for file in files}
         for path, record in known.items():
             if path in present or path in moved_away or not _under_any(Path(path), roots):
                 continue
-            if not Path(path).exists():
-                self.catalog.remove_document(record.doc_id)
-                log.info("removed %s", record.source)
-                counts["deleted"] += 1
+            container = container_of(Path(path))
+            if container is None and Path(path).exists():
+                continue  # a file still there that this run did not take (e.g. unsupported)
+            if container is not None and str(container) not in parsed:
+                continue  # an attachment of a message not read again (unchanged, or broken)
+            self.catalog.remove_document(record.doc_id)
+            log.info("removed %s", record.source)
+            counts["deleted"] += 1
         self._collect_garbage()
         return IngestReport(
             **counts,
@@ -704,6 +728,43 @@ def context_prefix(document: Document, chunk: Chunk) -> str:
     if not prefix or chunk.text.lstrip().startswith(prefix):
         return ""
     return prefix + "\n"
+
+
+def _attachment_files(
+    container: SourceFile, attachments: Sequence[Attachment], collection: str
+) -> list[tuple[SourceFile, bytes | None, str | None]]:
+    """A container's attachments as files to ingest, with their bytes and its collection."""
+    return [
+        (
+            SourceFile(container.path / part.name, f"{container.source}/{part.name}"),
+            part.data,
+            collection,
+        )
+        for part in attachments
+    ]
+
+
+def _exists(path: Path) -> bool:
+    """Whether a file, or an attachment's container, is at `path`."""
+    return path.exists() or container_of(path) is not None
+
+
+def _attachments_by_container(known: dict[str, DocumentRecord]) -> dict[str, list[DocumentRecord]]:
+    """The indexed attachments of each indexed document that has some, by its path."""
+    inside: dict[str, list[DocumentRecord]] = {}
+    for path, record in known.items():
+        container = os.path.dirname(path)
+        if container in known:
+            inside.setdefault(container, []).append(record)
+    return inside
+
+
+def _attachments_of(inside: dict[str, list[DocumentRecord]], path: str) -> list[DocumentRecord]:
+    """The indexed attachments of the document at `path`, and theirs."""
+    found = []
+    for record in inside.get(path, ()):
+        found += [record, *_attachments_of(inside, record.path)]
+    return found
 
 
 def _holds(path: Path, digest: str, max_bytes: int) -> bool:

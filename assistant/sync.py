@@ -137,6 +137,13 @@ def _absolute(source: str) -> str:
     return os.path.abspath(source)
 
 
+def _exists(path: str) -> bool:
+    """A file, or an attachment in a file that is still there (`mail.eml/notes.docx`)."""
+    from assistant.loaders import container_of  # (a question never needs the loaders)
+
+    return os.path.exists(path) or container_of(Path(path)) is not None
+
+
 def _covers(target: str, path: str) -> bool:
     return path == target or path.startswith(target.rstrip(os.sep) + os.sep)
 
@@ -241,7 +248,7 @@ def _record(
     kept = [
         failure
         for failure in before.failed
-        if os.path.exists(failure.path)
+        if _exists(failure.path)
         and failure.path not in folders
         and not any(_covers(target, failure.path) for target in covered)
     ]

@@ -20,6 +20,15 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file inside another (an e-mail's attachment): indexed as its own document, at the
+    path `<container path>/<name>` (no real file can lie under a file)."""
+
+    name: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Document:
     """One loaded document: its extracted text plus what is needed to locate a span in it."""
 
@@ -31,6 +40,7 @@ class Document:
     size: int = 0  # bytes of the source file
     headings: tuple[Heading, ...] = ()
     page_starts: tuple[int, ...] = ()  # where each page (PDF) or slide (PPTX) starts
+    attachments: tuple[Attachment, ...] = ()  # files inside it, indexed as their own documents
 
     def section_at(self, offset: int) -> str | None:
         """The nearest heading at or before `offset`, if any."""

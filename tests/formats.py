@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -82,8 +83,8 @@ def pptx_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def eml_bytes(html_body: bool = False, attachment: tuple[str, bytes] | None = None) -> bytes:
-    """A saved e-mail about an office move, plain text (or HTML only), with an attachment."""
+def eml_bytes(html_body: bool = False, attachments: Sequence[tuple[str, bytes]] = ()) -> bytes:
+    """A saved e-mail about an office move, plain text (or HTML only), with attachments."""
     message = EmailMessage()
     message["Subject"] = "Office move on Friday"
     message["From"] = "Facilities Team <facilities@example.com>"
@@ -98,8 +99,7 @@ def eml_bytes(html_body: bool = False, attachment: tuple[str, bytes] | None = No
         message.set_content(f"<html><body>{paragraphs}</body></html>", subtype="html")
     else:
         message.set_content(body)
-    if attachment is not None:
-        name, data = attachment
+    for name, data in attachments:
         maintype, subtype = _content_type(name).split("/")
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return bytes(message)

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
+from email import policy
+from email.mime.message import MIMEMessage
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
@@ -16,7 +19,7 @@ from assistant import Assistant
 from assistant.errors import LoadError
 from assistant.loaders import SUPPORTED_SUFFIXES, document_from_bytes
 from assistant.loaders.tables import header_rows_by_content, spread, table_lines
-from assistant.types import Answer, Citation, Document
+from assistant.types import Answer, Attachment, Citation, Document
 from tests.conftest import SEEDS, make_settings
 from tests.formats import (
     HTML_WITH_TABLE,
@@ -128,8 +131,9 @@ def test_pptx_slides_are_pages_with_titles_notes_and_tables() -> None:
     assert document.page_at(0) == 1
 
 
-def test_eml_headers_body_and_attachment_under_its_own_heading() -> None:
-    data = eml_bytes(attachment=("parking.csv", csv_bytes(PARKING_ROWS)))
+def test_eml_headers_body_and_the_names_of_its_attachments() -> None:
+    parking = csv_bytes(PARKING_ROWS)
+    data = eml_bytes(attachments=[("parking.csv", parking)])
     document = load(data, ".eml")
     assert document.title == "Office move on Friday"
     lines = document.text.split("\n")
@@ -140,17 +144,33 @@ def test_eml_headers_body_and_attachment_under_its_own_heading() -> None:
         "Date: Mon, 03 Mar 2025 09:30:00 +0000",
     ]
     assert "The Lisbon team moves to the fourth floor on Friday." in document.text
-    north = document.text.index("Row 2: Car park: North | Spaces: 120")
-    assert document.section_at(north) == "Attachment: parking.csv"
+    assert lines[-1] == "Attachments: parking.csv"
+    assert "North" not in document.text  # the attachment is a document of its own
+    assert document.attachments == (Attachment("parking.csv", parking),)
 
 
-def test_eml_html_body_and_unreadable_attachments_are_listed() -> None:
-    document = load(eml_bytes(html_body=True, attachment=("photo.jpg", b"\xff\xd8\xff")), ".eml")
+def test_eml_attachments_readable_broken_unread_repeated_and_forwarded() -> None:
+    forwarded = eml_bytes(attachments=[("minutes.txt", b"The board met on Tuesday.")])
+    message = BytesParser(policy=policy.default).parsebytes(
+        eml_bytes(html_body=True, attachments=[("notes.docx", b"PK\x03\x04 broken")])
+    )
+    message.add_attachment(b"PK\x03\x04 zipped", "application", "zip", filename="archive.zip")
+    message.add_attachment(b"second notes", "text", "plain", filename="../notes.docx")
+    message.attach(MIMEMessage(BytesParser(policy=policy.default).parsebytes(forwarded)))
+    document = load(bytes(message), ".eml")
     assert "<p>" not in document.text
     assert "The Lisbon team moves to the fourth floor on Friday." in document.text
-    assert document.text.endswith("Attachments not read: photo.jpg")
-    broken = load(eml_bytes(attachment=("notes.docx", b"PK\x03\x04 broken")), ".eml")
-    assert broken.text.endswith("Attachments not read: notes.docx")
+    assert document.text.endswith(
+        "Attachments: notes.docx, archive.zip, notes (2).docx, forwarded message.eml"
+    )
+    # A format the assistant reads is handed on, broken or not (its ingest gives the reason);
+    # a zip is only named; a forwarded message is a .eml with its own attachment.
+    names = [attachment.name for attachment in document.attachments]
+    assert names == ["notes.docx", "notes (2).docx", "forwarded message.eml"]
+    assert document.attachments[1].data == b"second notes"
+    inner = load(document.attachments[2].data, ".eml")
+    assert inner.title == "Office move on Friday"
+    assert inner.attachments == (Attachment("minutes.txt", b"The board met on Tuesday."),)
 
 
 def test_docx_table_rows_keep_their_header_cells() -> None:
@@ -354,6 +374,18 @@ def test_every_new_suffix_is_accepted() -> None:
 # --- the real pipeline: ingest, ask, cite -----------------------------------------------------
 
 
+def access_pdf() -> bytes:
+    """A two-page PDF (attached to the office-move message): the answer is on page 2."""
+    from tests.test_loaders import _pdf
+
+    return _pdf(
+        [
+            "Building access during the move. Staff keep using their usual cards.",
+            "Visitor badges are collected from the east reception desk until the move ends.",
+        ]
+    )
+
+
 @dataclass(frozen=True)
 class Office:
     """The seed corpus plus one file of every office format, indexed."""
@@ -371,7 +403,9 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Office:
         "revenue.csv": csv_bytes(REVENUE_ROWS),
         "operations.xlsx": xlsx_bytes(),
         "kickoff.pptx": pptx_bytes(),
-        "office-move.eml": eml_bytes(attachment=("parking.csv", csv_bytes(PARKING_ROWS))),
+        "office-move.eml": eml_bytes(
+            attachments=[("parking.csv", csv_bytes(PARKING_ROWS)), ("access.pdf", access_pdf())]
+        ),
         "benefits.docx": docx_with_table(),
         "retention.html": HTML_WITH_TABLE,
         "travel.odt": odt_bytes(),
@@ -434,10 +468,17 @@ def _cited(office: Office, answer: Answer, source: str) -> Citation:
         ),
         (
             "How many spaces does the North car park have?",
-            "office-move.eml",
+            "parking.csv",  # attached to office-move.eml
             ["Car park: North", "Spaces: 120"],
-            "Attachment: parking.csv",
             None,
+            None,
+        ),
+        (
+            "Where do visitors collect their badges during the move?",
+            "access.pdf",  # attached to office-move.eml: its page is cited
+            ["badges are collected from the east reception desk"],
+            None,
+            2,
         ),
         (
             "What is the allowance for a gym membership?",

@@ -290,3 +290,75 @@ def test_an_index_from_before_context_vectors_answers_and_is_re_embedded_once(
     report = old.ingest([SEED_FILE])
     assert report.rebuilt_because == ("the index format",)
     assert all(p.context_vectors is not None for p in old.retrieve(question).passages)
+
+
+def test_an_emails_attachments_are_documents_of_their_own_through_every_change(
+    tmp_path: Path, fresh_index: Path
+) -> None:
+    """Each attachment is indexed at `<message>/<name>`, in the message's collection; it is
+    kept, replaced, moved, renamed and removed with its message; a broken one is reported."""
+    from tests.formats import PARKING_ROWS, csv_bytes, eml_bytes
+    from tests.test_ocr import TRAVEL, scanned_pdf
+
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    mail = folder / "office-move.eml"
+    parking = ("parking.csv", csv_bytes(PARKING_ROWS))
+    mail.write_bytes(
+        eml_bytes(
+            attachments=[
+                parking,
+                ("travel-scan.pdf", scanned_pdf(TRAVEL)),
+                ("notes.docx", b"PK\x03\x04 broken"),
+            ]
+        )
+    )
+    assistant = Assistant(make_settings(fresh_index))
+
+    def indexed() -> dict[str, str]:
+        return {r.path: r.collection for r in assistant.documents()}
+
+    first = assistant.ingest([folder], collection="board")
+    assert first.added == 3
+    assert [(Path(f.source).relative_to(folder), f.error[:30]) for f in first.failed] == [
+        (Path("office-move.eml/notes.docx"), "not a valid .docx file (not a ")
+    ]
+    paths = [str(mail), str(mail / "parking.csv"), str(mail / "travel-scan.pdf")]
+    assert indexed() == dict.fromkeys(paths, "board")
+    answer = assistant.ask("How many spaces does the North car park have?")
+    assert "120" in answer.text
+    assert answer.citations[0].source == str(mail / "parking.csv")
+    scan = next(r for r in assistant.documents() if r.path == paths[2])
+    assert "140 euros per night" in assistant.catalog.document_structure(scan.doc_id)[0]
+    png = assistant.page_image(scan.doc_id, 1)  # drawn from the attachment in the message
+    assert png is not None
+    assert png.startswith(b"\x89PNG")
+
+    again = assistant.ingest([folder], collection="board")
+    assert (again.unchanged, again.added, again.updated, again.deleted) == (3, 0, 0, 0)
+    moved = assistant.ingest([folder], collection="default")
+    assert moved.updated == 3
+    assert indexed() == dict.fromkeys(paths, "default")
+
+    # The message changes: one attachment changed, one gone.
+    rows = [row if row[0] != "North" else ["North", "130", "06:00-22:00"] for row in PARKING_ROWS]
+    mail.write_bytes(eml_bytes(attachments=[("parking.csv", csv_bytes(rows))]))
+    changed = assistant.ingest([folder])
+    assert (changed.updated, changed.deleted, changed.added) == (2, 1, 0)
+    assert set(indexed()) == set(paths[:2])
+    assert "130" in assistant.ask("How many spaces does the North car park have?").text
+
+    renamed_mail = folder / "move.eml"
+    mail.rename(renamed_mail)
+    renamed = assistant.ingest([folder])
+    assert (renamed.renamed, renamed.added, renamed.deleted) == (2, 0, 0)
+    assert set(indexed()) == {str(renamed_mail), str(renamed_mail / "parking.csv")}
+
+    message = next(r for r in assistant.documents() if r.path == str(renamed_mail))
+    assistant.delete_document(message.doc_id)
+    assert indexed() == {}
+    assert assistant.catalog.chunk_count() == assistant.store.count() == 0
+    assert assistant.ingest([folder]).added == 2  # the file is still in the folder
+    renamed_mail.unlink()
+    assert assistant.ingest([folder]).deleted == 2
+    assert assistant.catalog.chunk_count() == assistant.store.count() == 0

@@ -375,3 +375,27 @@ def test_a_sync_stopped_by_an_error_is_an_audit_event_with_the_error(
     status = assistant.sync_status()
     assert status is not None
     assert status.error == str(busy.value)
+
+
+def test_a_broken_attachment_stays_a_failure_until_its_message_changes(
+    corpus: Path, fresh_index: Path
+) -> None:
+    from tests.formats import eml_bytes
+
+    mail = corpus / "move.eml"
+    mail.write_bytes(eml_bytes(attachments=[("notes.docx", b"PK\x03\x04 broken")]))
+    assistant = Assistant(make_settings(fresh_index, sources=[corpus]))
+
+    def failed() -> list[str]:
+        status = assistant.sync_status()
+        assert status is not None
+        return [failure.path for failure in status.failed]
+
+    assert assistant.sync() is not None
+    assert failed() == [str(mail / "notes.docx")]
+    assert assistant.sync() is not None  # the message unchanged: not read again
+    assert failed() == [str(mail / "notes.docx")]
+    mail.write_bytes(eml_bytes(attachments=[("notes.txt", b"Pack your desks by Thursday.")]))
+    assert assistant.sync() is not None
+    assert failed() == []
+    assert {Path(r.path).name for r in assistant.documents()} >= {"move.eml", "notes.txt"}

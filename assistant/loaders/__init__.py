@@ -14,11 +14,11 @@ from pathlib import Path
 from assistant.errors import LoadError
 from assistant.loaders.base import Extracted
 from assistant.loaders.ocr import NeedsOcrError, Ocr
-from assistant.types import Document
+from assistant.types import Attachment, Document
 
 # Part of the ingest fingerprint: bump it when an extractor's output changes, so existing
 # indexes re-extract their documents once.
-EXTRACTION_VERSION = "10"
+EXTRACTION_VERSION = "11"
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 # Suffix -> "module:function" of its extractor in this package, imported on first use (a
@@ -44,6 +44,9 @@ EXTRACTORS: dict[str, str] = {
     ".epub": "epub:extract",
     **{suffix: "image:extract" for suffix in IMAGE_SUFFIXES},
 }
+# Formats whose files hold files (Attachment), each indexed as its own document: suffix ->
+# "module:function" returning them without extracting the rest.
+CONTAINERS: dict[str, str] = {".eml": "eml:attachments"}
 # Formats whose extractor takes the OCR to use (None: recognition off) as a second argument.
 OCR_SUFFIXES = frozenset({".pdf", *IMAGE_SUFFIXES})
 
@@ -61,7 +64,11 @@ def content_hash(data: bytes) -> str:
 
 
 def read_file(path: Path, max_bytes: int) -> bytes:
-    """The bytes of a file, refusing files over the size limit."""
+    """The bytes of a file, refusing files over the size limit; for the path of an attachment
+    (`<container>/<name>`, see `container_of`), the attachment's bytes read from its container."""
+    container = None if path.exists() else container_of(path)
+    if container is not None:
+        return _attachment_bytes(container, path.relative_to(container).parts, max_bytes)
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -105,7 +112,50 @@ def document_from_bytes(
         size=len(data),
         headings=extracted.headings,
         page_starts=extracted.page_starts,
+        attachments=extracted.attachments,
     )
+
+
+def container_of(path: Path) -> Path | None:
+    """The file an attachment's path (`mail.eml/report.pdf`) lies in: its nearest ancestor that
+    is a file. None for any other path (a file, a folder, a path under no file)."""
+    for parent in path.parents:
+        if parent.is_file():
+            return parent
+        if parent.is_dir():
+            return None
+    return None
+
+
+def attachments_in(data: bytes, suffix: str) -> tuple[Attachment, ...]:
+    """The attachments a file of this format holds (an e-mail's), without reading the rest of
+    it; () for a format that holds none."""
+    target = CONTAINERS.get(suffix)
+    if target is None:
+        return ()
+    module, _, function = target.partition(":")
+    read: Callable[[bytes], tuple[Attachment, ...]] = getattr(
+        importlib.import_module(f"assistant.loaders.{module}"), function
+    )
+    try:
+        return read(data)
+    except LoadError:
+        raise
+    except Exception as exc:  # as in document_from_bytes
+        raise LoadError(f"cannot parse {suffix[1:]} file: {type(exc).__name__}: {exc}") from exc
+
+
+def _attachment_bytes(container: Path, names: tuple[str, ...], max_bytes: int) -> bytes:
+    """The bytes of the attachment named by `names` (one name per level of nesting: a message
+    attached to a message) inside the file `container`."""
+    data = read_file(container, max_bytes)
+    suffix = container.suffix.lower()
+    for name in names:
+        data = next((a.data for a in attachments_in(data, suffix) if a.name == name), b"")
+        if not data:
+            raise LoadError(f"no attachment {name!r} in {container.name}")
+        suffix = Path(name).suffix.lower()
+    return data
 
 
 def extractor_for(suffix: str) -> Callable[..., Extracted] | None:

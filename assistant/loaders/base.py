@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import charset_normalizer
 
 from assistant.errors import LoadError
-from assistant.types import Heading
+from assistant.types import Attachment, Heading
 
 _BOMS = (
     (b"\xef\xbb\xbf", "utf-8-sig"),
@@ -41,6 +41,7 @@ class Extracted:
     title: str | None = None
     headings: tuple[Heading, ...] = ()
     page_starts: tuple[int, ...] = ()
+    attachments: tuple[Attachment, ...] = ()  # files inside this one (an e-mail's attachments)
 
 
 def decode_text(data: bytes) -> str:

@@ -1,10 +1,11 @@
 """EML (a saved e-mail, RFC 5322/MIME): subject as title and heading, the From/To/Cc/Date lines,
-the body (plain text preferred, else the HTML body's visible text), then each attachment: its
-text under a heading naming it ("Attachment: budget.xlsx") when it is a format the assistant
-reads, else its name in the list of attachments.
+the body (plain text preferred, else the HTML body's visible text), then the names of its
+attachments ("Attachments: budget.xlsx, photo.jpg").
 
-An attachment's text is part of the message's document, so a citation of it names the message
-and the attachment's heading (the ingest makes one document per file).
+Each attachment in a format the assistant reads (a forwarded message too, as a .eml file) is
+returned as an `Attachment`: the ingest indexes it as its own document at the path
+`<message path>/<name>` (so a citation of an attached PDF names its page), in the message's
+collection, removed and replaced with the message.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from assistant.errors import LoadError
 from assistant.loaders import html
 from assistant.loaders.base import Extracted
 from assistant.loaders.reflow import is_hard_wrapped, unwrap_printed
-from assistant.types import Heading
+from assistant.types import Attachment, Heading
 
 _PART_BREAK = "\n\n"
 _ADDRESS_HEADERS = ("From", "To", "Cc", "Date")
@@ -27,13 +28,23 @@ _MESSAGE_HEADERS = {"from", "to", "subject", "date", "message-id", "received", "
 
 
 def extract(data: bytes) -> Extracted:
-    """Extract a saved e-mail: headers, body and readable attachments."""
+    """Extract a saved e-mail: headers, body, the names of its attachments, and the readable
+    ones' bytes."""
+    return _message(_parse(data))
+
+
+def attachments(data: bytes) -> tuple[Attachment, ...]:
+    """The attachments `extract` hands on, without reading the rest of the message."""
+    return _attachments(_parse(data))[1]
+
+
+def _parse(data: bytes) -> EmailMessage:
     message = BytesParser(policy=policy.default).parsebytes(data)
     if not isinstance(message, EmailMessage) or not _MESSAGE_HEADERS & {
         key.lower() for key in message
     }:
         raise LoadError("not an e-mail message (no From, To, Subject or Date header)")
-    return _message(message)
+    return message
 
 
 def _message(message: EmailMessage) -> Extracted:
@@ -46,29 +57,24 @@ def _message(message: EmailMessage) -> Extracted:
     body = _body(message)
     if body.text.strip():
         parts.append((body.text, body.headings))
-    listed: list[str] = []
-    for attachment in message.iter_attachments():
-        name = _attachment_name(attachment)
-        inner = _attachment_text(attachment, name)
-        if inner is None:
-            listed.append(name)
-            continue
-        heading = attachment_heading(name)
-        parts.append(
-            (
-                heading + "\n" + inner.text,
-                (Heading(0, heading), *_shifted(inner.headings, len(heading) + 1)),
-            )
-        )
-    if listed:
-        parts.append(("Attachments not read: " + ", ".join(listed), ()))
+    names, readable = _attachments(message)
+    if names:
+        parts.append(("Attachments: " + ", ".join(names), ()))
     text, headings = _joined(parts)
-    return Extracted(text=text, title=subject or None, headings=headings)
+    return Extracted(text=text, title=subject or None, headings=headings, attachments=readable)
 
 
-def attachment_heading(name: str) -> str:
-    """The heading line over an attachment's text."""
-    return f"Attachment: {name}"
+def _attachments(message: EmailMessage) -> tuple[list[str], tuple[Attachment, ...]]:
+    """The names of all attachments, and those in a format the assistant reads."""
+    names: list[str] = []
+    readable: list[Attachment] = []
+    for part in message.iter_attachments():
+        name = _unique(_attachment_name(part), names)
+        names.append(name)
+        data = _attachment_data(part, name)
+        if data is not None:
+            readable.append(Attachment(name, data))
+    return names, tuple(readable)
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -104,29 +110,38 @@ def _content_text(part: Message) -> str:
 def _attachment_name(part: EmailMessage) -> str:
     name = part.get_filename()
     if name:
-        return PurePath(name.replace("\\", "/")).name or "unnamed"
+        name = PurePath(name.replace("\\", "/")).name  # never a folder: the name of a path
+        return "unnamed" if name in ("", ".", "..") else name
     if part.get_content_type() == "message/rfc822":
         return "forwarded message.eml"
     return f"unnamed ({part.get_content_type()})"
 
 
-def _attachment_text(part: EmailMessage, name: str) -> Extracted | None:
-    """An attachment's extracted text, or None when it is not a format read here (or broken)."""
+def _unique(name: str, taken: list[str]) -> str:
+    """`name`, or "name (2).ext" when the message has an attachment of that name already."""
+    if name not in taken:
+        return name
+    stem, suffix = PurePath(name).stem, PurePath(name).suffix
+    number = 2
+    while f"{stem} ({number}){suffix}" in taken:
+        number += 1
+    return f"{stem} ({number}){suffix}"
+
+
+def _attachment_data(part: EmailMessage, name: str) -> bytes | None:
+    """An attachment's bytes when it is a format the assistant reads (a forwarded message as
+    a .eml file), else None: it is only listed. Whether it can be read is found out when it is
+    ingested, as for any file."""
     from assistant.loaders import extractor_for  # the registry names this module
 
     if part.get_content_type() == "message/rfc822":
         inner = part.get_payload()
         inner = inner[0] if isinstance(inner, list) and inner else inner
-        return _message(inner) if isinstance(inner, EmailMessage) else None
-    extractor = extractor_for(PurePath(name).suffix.lower())
+        return bytes(inner) if isinstance(inner, Message) else None
+    if extractor_for(PurePath(name).suffix.lower()) is None:
+        return None
     payload = part.get_payload(decode=True)
-    if extractor is None or not isinstance(payload, bytes) or not payload.strip():
-        return None
-    try:
-        extracted = extractor(payload)
-    except Exception:  # a broken attachment is listed, not a reason to refuse the message
-        return None
-    return extracted if extracted.text.strip() else None
+    return payload if isinstance(payload, bytes) and payload.strip() else None
 
 
 def _shifted(headings: tuple[Heading, ...], by: int) -> tuple[Heading, ...]:

@@ -12,10 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
+from pathlib import Path
 
 from assistant.accounts import User
 from assistant.catalog import DocumentRecord
 from assistant.core import Assistant
+from assistant.loaders import CONTAINERS, container_of
 from assistant.settings import Settings
 from assistant.ui.names import SourceNames
 
@@ -117,13 +119,21 @@ def table_html(
 def delete_question(record: DocumentRecord, settings: Settings) -> str:
     """The confirmation asked before a document is deleted: what goes, and what stays."""
     name = escape(SourceNames(settings)(record.source))
-    if settings.is_upload(record.path):
+    container = container_of(Path(record.path))
+    if container is not None:
+        after = (
+            f"It is an attachment of {escape(container.name)}: the next re-index or sync "
+            "indexes it again while the message holds it."
+        )
+    elif settings.is_upload(record.path):
         after = "The uploaded file is deleted too."
     else:
         after = (
             "Its file stays in the document folder: the next re-index or sync indexes it again "
             "unless the file is removed there."
         )
+    if Path(record.path).suffix.lower() in CONTAINERS:
+        after = "Its attachments, if it has any, are deleted with it. " + after
     return (
         f"<p><b>Delete “{escape(record.title)}” ({name})?</b> It leaves the index and no "
         f"answer cites it again. {after}</p>"

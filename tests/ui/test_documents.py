@@ -204,6 +204,37 @@ def test_deleting_an_upload_removes_its_file_and_its_answers(
     assert "no longer in the index" in gone
 
 
+def test_an_uploaded_message_lists_its_attachment_and_takes_it_along(
+    tmp_path: Path, seed_index: Path
+) -> None:
+    from tests.formats import PARKING_ROWS, csv_bytes, eml_bytes
+
+    index = tmp_path / "index"
+    copy_index(seed_index, index)
+    settings = make_settings(index, data_dir=tmp_path / "data", sources=[str(tmp_path / "none")])
+    assistant = Assistant(settings)
+    mail = tmp_path / "move.eml"
+    mail.write_bytes(eml_bytes(attachments=[("parking.csv", csv_bytes(PARKING_ROWS))]))
+    report, rejected = ingest_uploads(assistant, [mail])
+    assert report is not None
+    assert (report.added, report.failed, rejected) == (2, (), [])
+    files = {row.file: row for row in document_rows(assistant)}
+    assert {"uploads/move.eml", "uploads/move.eml/parking.csv"} <= set(files)
+    records = {Path(r.path).name: r for r in assistant.documents()}
+    message, attachment = records["move.eml"], records["parking.csv"]
+    assert attachment.collection == message.collection
+    asked = delete_question(attachment, settings)
+    assert "It is an attachment of move.eml" in asked
+    assert "The uploaded file is deleted too" not in asked
+    asked = delete_question(message, settings)
+    assert "Its attachments, if it has any, are deleted with it." in asked
+    assert "The uploaded file is deleted too." in asked
+
+    assert assistant.delete_document(message.doc_id) == message
+    assert not (settings.uploads_dir / "move.eml").exists()
+    assert {"move.eml", "parking.csv"}.isdisjoint(Path(r.path).name for r in assistant.documents())
+
+
 def test_a_busy_index_is_said_without_its_place_on_the_server(tmp_path: Path) -> None:
     html = error_html(IndexBusyError(f"another ingest is writing to {tmp_path}; try again"))
     assert "Another ingest is updating the index" in html
