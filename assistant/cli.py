@@ -56,11 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser(
         "ingest",
         help="index documents (incremental)",
-        description="Index .txt, .md, .html, .pdf, .docx, .pptx, .xlsx, .csv/.tsv, .eml, .odt, "
-        ".ods, .odp, .rtf and .epub files (docs/formats.md), and scans and images (.png, .jpg, "
-        ".tiff ...) through Tesseract OCR. Unchanged files are skipped, changed ones replaced, "
-        "deleted ones removed, renamed ones moved (not re-embedded when they read the same); bad "
-        "files are reported and skipped.",
+        description="Index .txt, .md, .html, .pdf, .docx, .pptx, .xlsx, .csv/.tsv, .eml, .msg, "
+        ".odt, .ods, .odp, .rtf and .epub files (docs/formats.md), and scans and images (.png, "
+        ".jpg, .tiff ...) through Tesseract OCR. Unchanged files are skipped, changed ones "
+        "replaced, deleted ones removed, renamed ones moved (not re-embedded when they read the "
+        "same); bad files are reported and skipped.",
     )
     ingest.add_argument(
         "paths",

@@ -105,6 +105,38 @@ def eml_bytes(html_body: bool = False, attachments: Sequence[tuple[str, bytes]] 
     return bytes(message)
 
 
+def msg_bytes(
+    attachments: Sequence[tuple[str, bytes]] = (), forwarded: bytes | None = None
+) -> bytes:
+    """The office-move message saved by Outlook (.msg, written by aspose-email-foss), with
+    attachments and, given as .msg bytes, a forwarded Outlook message attached."""
+    from aspose.email_foss.cfb import CFBReader
+    from aspose.email_foss.msg import MapiMessage, MsgDocument, MsgReader, PropertyId
+
+    message = MapiMessage.create(
+        "Desk booking after the move",
+        "Hello all,\n\nFrom Monday desks on the fourth floor are booked in the Deskly app, "
+        "at the latest by 10:00 the day before.\n\nFacilities",
+    )
+    message.set_property(PropertyId.SENDER_NAME, "Facilities Team")
+    message.set_property(PropertyId.SENDER_EMAIL_ADDRESS, "facilities@example.com")
+    message.set_property(PropertyId.MESSAGE_DELIVERY_TIME, datetime(2025, 3, 5, 8, 0, tzinfo=UTC))
+    message.add_recipient("staff@example.com", display_name="All Staff")
+    for name, data in attachments:
+        message.add_attachment(name, data, mime_type=_content_type(name))
+    if forwarded is not None:
+        with MsgReader(CFBReader(forwarded)) as reader:
+            inner = MapiMessage.from_msg_document(MsgDocument.from_reader(reader))
+        message.add_embedded_message_attachment(inner, filename=f"{inner.subject}.msg")
+    return message.to_bytes()
+
+
+FLOOR_ROWS = [
+    ["Floor", "Team", "Desks"],
+    ["4", "Lisbon engineering", "38"],
+    ["5", "Finance", "22"],
+]
+
 PARKING_ROWS = [
     ["Car park", "Spaces", "Opening hours"],
     ["North", "120", "06:00-22:00"],

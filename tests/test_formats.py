@@ -4,6 +4,7 @@ with the real pipeline, and asked about the one cell, note or attachment that ho
 
 from __future__ import annotations
 
+import io
 import shutil
 from dataclasses import dataclass
 from email import policy
@@ -11,6 +12,7 @@ from email.mime.message import MIMEMessage
 from email.parser import BytesParser
 from pathlib import Path
 
+import olefile
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -22,6 +24,7 @@ from assistant.loaders.tables import header_rows_by_content, spread, table_lines
 from assistant.types import Answer, Attachment, Citation, Document
 from tests.conftest import SEEDS, make_settings
 from tests.formats import (
+    FLOOR_ROWS,
     HTML_WITH_TABLE,
     PARKING_ROWS,
     REVENUE_ROWS,
@@ -30,6 +33,7 @@ from tests.formats import (
     docx_with_table,
     eml_bytes,
     epub_bytes,
+    msg_bytes,
     odp_bytes,
     ods_bytes,
     odt_bytes,
@@ -170,6 +174,33 @@ def test_eml_attachments_readable_broken_unread_repeated_and_forwarded() -> None
     assert document.attachments[1].data == b"second notes"
     inner = load(document.attachments[2].data, ".eml")
     assert inner.title == "Office move on Friday"
+    assert inner.attachments == (Attachment("minutes.txt", b"The board met on Tuesday."),)
+
+
+def test_msg_is_read_as_a_saved_email_with_a_forwarded_outlook_message() -> None:
+    minutes = msg_bytes(attachments=[("minutes.txt", b"The board met on Tuesday.")])
+    data = msg_bytes(attachments=[("parking.csv", csv_bytes(PARKING_ROWS))], forwarded=minutes)
+    # A real Outlook message: a second, independent reader finds the MAPI property streams.
+    ole = olefile.OleFileIO(io.BytesIO(data))
+    subject = ole.openstream("__substg1.0_0037001F").read().decode("utf-16-le")
+    assert subject == "Desk booking after the move"
+    assert ole.exists("__attach_version1.0_#00000000/__substg1.0_37010102")
+
+    document = load(data, ".msg")
+    assert document.title == "Desk booking after the move"
+    lines = document.text.split("\n")
+    assert lines[:4] == [
+        "Desk booking after the move",
+        "From: Facilities Team <facilities@example.com>",
+        "To: All Staff <staff@example.com>",
+        "Date: Wed, 05 Mar 2025 08:00:00 +0000",
+    ]
+    assert "booked in the Deskly app, at the latest by 10:00 the day before." in document.text
+    assert lines[-1] == "Attachments: parking.csv, Desk booking after the move.eml"
+    parking, forwarded = document.attachments
+    assert parking == Attachment("parking.csv", csv_bytes(PARKING_ROWS))
+    inner = load(forwarded.data, ".eml")  # handed on as a saved e-mail, with its attachment
+    assert "Deskly app" in inner.text
     assert inner.attachments == (Attachment("minutes.txt", b"The board met on Tuesday."),)
 
 
@@ -342,6 +373,8 @@ def test_table_helpers() -> None:
         (".csv", b",,,\n,,\n", "no extractable text"),
         (".eml", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not an e-mail message"),
         (".eml", b"just a sentence, no headers\n", "not an e-mail message"),
+        (".msg", b"From: someone\n\nplain text saved as .msg", "not an Outlook message"),
+        (".msg", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "not a valid .msg file"),
         (".odt", b"PK\x03\x04 not a real document", "not a valid .odt file"),
         (".rtf", b"%PDF-1.4 not rich text", "not a valid .rtf file"),
         (".epub", b"PK\x03\x04 not a real book", "not a valid .epub file"),
@@ -368,7 +401,17 @@ def test_a_zip_that_is_not_the_format_says_so() -> None:
 
 
 def test_every_new_suffix_is_accepted() -> None:
-    assert {".csv", ".tsv", ".xlsx", ".pptx", ".eml", ".odt", ".rtf", ".epub"} <= SUPPORTED_SUFFIXES
+    assert {
+        ".csv",
+        ".tsv",
+        ".xlsx",
+        ".pptx",
+        ".eml",
+        ".msg",
+        ".odt",
+        ".rtf",
+        ".epub",
+    } <= SUPPORTED_SUFFIXES
 
 
 # --- the real pipeline: ingest, ask, cite -----------------------------------------------------
@@ -403,6 +446,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Office:
         "revenue.csv": csv_bytes(REVENUE_ROWS),
         "operations.xlsx": xlsx_bytes(),
         "kickoff.pptx": pptx_bytes(),
+        "desk-booking.msg": msg_bytes(attachments=[("floors.csv", csv_bytes(FLOOR_ROWS))]),
         "office-move.eml": eml_bytes(
             attachments=[("parking.csv", csv_bytes(PARKING_ROWS)), ("access.pdf", access_pdf())]
         ),
@@ -465,6 +509,20 @@ def _cited(office: Office, answer: Answer, source: str) -> Citation:
             ["Plan: Gold", "Price: 900 EUR"],
             "Slide 3: Support plans",
             3,
+        ),
+        (
+            "By when do I have to book a desk on the fourth floor?",
+            "desk-booking.msg",
+            ["at the latest by 10:00 the day before"],
+            "Desk booking after the move",
+            None,
+        ),
+        (
+            "How many desks does the Finance team have?",
+            "floors.csv",  # attached to desk-booking.msg
+            ["Team: Finance", "Desks: 22"],
+            None,
+            None,
         ),
         (
             "How many spaces does the North car park have?",

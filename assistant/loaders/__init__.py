@@ -37,6 +37,7 @@ EXTRACTORS: dict[str, str] = {
     ".csv": "csv:extract",
     ".tsv": "csv:extract",
     ".eml": "eml:extract",
+    ".msg": "msg:extract",
     ".odt": "odt:extract",
     ".ods": "opendocument:extract_spreadsheet",
     ".odp": "opendocument:extract_presentation",
@@ -46,7 +47,7 @@ EXTRACTORS: dict[str, str] = {
 }
 # Formats whose files hold files (Attachment), each indexed as its own document: suffix ->
 # "module:function" returning them without extracting the rest.
-CONTAINERS: dict[str, str] = {".eml": "eml:attachments"}
+CONTAINERS: dict[str, str] = {".eml": "eml:attachments", ".msg": "msg:attachments"}
 # Formats whose extractor takes the OCR to use (None: recognition off) as a second argument.
 OCR_SUFFIXES = frozenset({".pdf", *IMAGE_SUFFIXES})
 

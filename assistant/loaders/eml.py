@@ -30,12 +30,17 @@ _MESSAGE_HEADERS = {"from", "to", "subject", "date", "message-id", "received", "
 def extract(data: bytes) -> Extracted:
     """Extract a saved e-mail: headers, body, the names of its attachments, and the readable
     ones' bytes."""
-    return _message(_parse(data))
+    return extract_message(_parse(data))
 
 
 def attachments(data: bytes) -> tuple[Attachment, ...]:
     """The attachments `extract` hands on, without reading the rest of the message."""
-    return _attachments(_parse(data))[1]
+    return message_attachments(_parse(data))
+
+
+def message_attachments(message: EmailMessage) -> tuple[Attachment, ...]:
+    """The readable attachments of a parsed message (also one read from another format)."""
+    return _attachments(message)[1]
 
 
 def _parse(data: bytes) -> EmailMessage:
@@ -47,7 +52,8 @@ def _parse(data: bytes) -> EmailMessage:
     return message
 
 
-def _message(message: EmailMessage) -> Extracted:
+def extract_message(message: EmailMessage) -> Extracted:
+    """Extract a parsed message (also one read from another format, loaders/msg.py)."""
     subject = " ".join(str(message.get("Subject", "")).split())
     parts: list[tuple[str, tuple[Heading, ...]]] = []
     head = [subject] if subject else []
@@ -109,10 +115,15 @@ def _content_text(part: Message) -> str:
 
 def _attachment_name(part: EmailMessage) -> str:
     name = part.get_filename()
+    forwarded = part.get_content_type() == "message/rfc822"
     if name:
         name = PurePath(name.replace("\\", "/")).name  # never a folder: the name of a path
-        return "unnamed" if name in ("", ".", "..") else name
-    if part.get_content_type() == "message/rfc822":
+        if name in ("", ".", ".."):
+            name = "unnamed"
+        # A forwarded message is handed on as a saved e-mail, whatever it was called (an
+        # Outlook message's is "Subject.msg"): its name says the format it is read as.
+        return str(PurePath(name).with_suffix(".eml")) if forwarded else name
+    if forwarded:
         return "forwarded message.eml"
     return f"unnamed ({part.get_content_type()})"
 
@@ -137,8 +148,10 @@ def _attachment_data(part: EmailMessage, name: str) -> bytes | None:
     if part.get_content_type() == "message/rfc822":
         inner = part.get_payload()
         inner = inner[0] if isinstance(inner, list) and inner else inner
-        return bytes(inner) if isinstance(inner, Message) else None
-    if extractor_for(PurePath(name).suffix.lower()) is None:
+        if isinstance(inner, Message):
+            return bytes(inner)
+        # (some writers encode the forwarded message in base64: its decoded bytes, below)
+    elif extractor_for(PurePath(name).suffix.lower()) is None:
         return None
     payload = part.get_payload(decode=True)
     return payload if isinstance(payload, bytes) and payload.strip() else None
