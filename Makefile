@@ -165,6 +165,7 @@ bench: $(BENCH_STAMP) system-deps
 	$(BIN)/python -m benchmarks.bench_generative
 	$(BIN)/python -m benchmarks.bench_coldstart
 	$(BIN)/python -m benchmarks.bench_startup
+	$(BIN)/python -m benchmarks.bench_ocr
 	$(BIN)/python -m benchmarks.report
 
 clean:

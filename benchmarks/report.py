@@ -258,6 +258,36 @@ def generative_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
     ]
 
 
+def ocr_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
+    """Markdown for the OCR benchmark (error rate and time per scanned page)."""
+    runs = data["runs"]
+    lines = [
+        "## OCR of scanned pages",
+        "",
+        f"`{data['command']}`: pages of real prose (the seed article, then the Python "
+        f"tutorial) printed at {data['font_points']} pt as a scanner delivers them, each an "
+        "image-only PDF read by the PDF loader with OCR on and no cache (render, Tesseract, "
+        "text), page by page interleaved with a bare `pytesseract.image_to_string` of the same "
+        "image. Character error rate: Levenshtein distance to the printed text over its length "
+        "(whitespace runs as one space). Seconds are medians per page; load average at the end "
+        f"{data['machine']['load_average_1m']} on {data['machine']['cpus']} cores.",
+        "",
+        "| scan | pages | characters | error rate | worst page | target | | s per page "
+        "(ingest) | bare Tesseract s | ingest / bare |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        target = data["target_cer"] if run["dpi"] == 300 else None
+        judged = verdict(run["cer"], target, higher_is_better=False) if target else ""
+        lines.append(
+            f"| {run['dpi']} dpi | {run['pages']} | {run['characters']:,} | {run['cer']:.2%} | "
+            f"{run['worst_page_cer']:.2%} | {'' if target is None else f'<= {target:.0%}'} | "
+            f"{judged} | {run['loader_s_per_page']} | {run['bare_tesseract_s_per_page']} | "
+            f"{run['loader_vs_bare']}x |"
+        )
+    return [*lines, ""]
+
+
 def _p50_p95_row(label: str, values: dict[str, float]) -> str:
     return f"| {label} | {values['p50']} | {values['p95']} |"
 
@@ -320,6 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("generative", generative_section),
         ("coldstart", coldstart_section),
         ("startup", startup_section),
+        ("ocr", ocr_section),
     ):
         data = load(name, args.results)
         if data is not None:

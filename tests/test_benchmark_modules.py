@@ -136,6 +136,20 @@ def test_start_up_of_fresh_processes_and_its_report(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("results_untouched")
+def test_ocr_error_rate_and_time_of_one_short_scanned_page_and_its_report(tmp_path: Path) -> None:
+    run("bench_ocr", "--tiny", "--out", str(tmp_path))
+    (scan,) = written(tmp_path / "ocr.json")["runs"]  # type: ignore[misc]
+    assert scan["dpi"] == 300
+    assert scan["cer"] <= 0.02  # six clean lines of the seed article, printed and read back
+    assert scan["loader_s_per_page"] > 0
+    assert scan["bare_tesseract_s_per_page"] > 0
+    run("report", "--results", str(tmp_path), "--docs", str(tmp_path / "docs"))
+    page = (tmp_path / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    assert "## OCR of scanned pages" in page
+    assert "| 300 dpi | 1 |" in page
+
+
+@pytest.mark.usefixtures("results_untouched")
 def test_answerers_comparison_on_two_seed_questions(tmp_path: Path) -> None:
     out = tmp_path / "answerers.json"
     run(
