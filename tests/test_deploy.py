@@ -310,19 +310,17 @@ def test_both_replicas_answer_from_what_the_ingest_job_commits(stack: Stack) -> 
 
 
 @pytest.fixture
-def pinned_browser(stack: Stack) -> Iterator[Any]:
+def pinned_browser(stack: Stack, browser: Any) -> Iterator[Any]:
     """Debian's Chromium that accepts nginx's test certificate from its first connection on
     (its key pinned on the command line; Playwright's per-context `ignore_https_errors` alone
-    let a connection made early fail now and then with "certificate unknown")."""
-    from playwright.sync_api import sync_playwright
-
+    let a connection made early fail now and then with "certificate unknown"). Launched by the
+    session's Playwright (a second one cannot start in the same thread)."""
     pin = f"--ignore-certificate-errors-spki-list={spki_pin(stack.cert)}"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, pin]
-        )
-        yield chromium
-        chromium.close()
+    chromium = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, pin]
+    )
+    yield chromium
+    chromium.close()
 
 
 def test_the_chat_works_through_nginx_in_a_browser(stack: Stack, pinned_browser: Any) -> None:
