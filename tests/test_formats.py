@@ -160,19 +160,26 @@ def test_eml_attachments_readable_broken_unread_repeated_and_forwarded() -> None
     )
     message.add_attachment(b"PK\x03\x04 zipped", "application", "zip", filename="archive.zip")
     message.add_attachment(b"second notes", "text", "plain", filename="../notes.docx")
+    long_name = "minutes\tof the " + "very " * 1000 + "long meeting.txt"
+    message.add_attachment(b"The meeting was long.", "text", "plain", filename=long_name)
     message.attach(MIMEMessage(BytesParser(policy=policy.default).parsebytes(forwarded)))
     document = load(bytes(message), ".eml")
     assert "<p>" not in document.text
     assert "The Lisbon team moves to the fourth floor on Friday." in document.text
+    # A name becomes a path's last part: one line, at most 120 characters, its suffix kept.
+    short = next(a.name for a in document.attachments if a.name.startswith("minutes"))
+    assert short.startswith("minutes of the very very")
+    assert short.endswith(".txt")
+    assert len(short) <= 120
     assert document.text.endswith(
-        "Attachments: notes.docx, archive.zip, notes (2).docx, forwarded message.eml"
+        f"Attachments: notes.docx, archive.zip, notes (2).docx, {short}, forwarded message.eml"
     )
     # A format the assistant reads is handed on, broken or not (its ingest gives the reason);
     # a zip is only named; a forwarded message is a .eml with its own attachment.
     names = [attachment.name for attachment in document.attachments]
-    assert names == ["notes.docx", "notes (2).docx", "forwarded message.eml"]
+    assert names == ["notes.docx", "notes (2).docx", short, "forwarded message.eml"]
     assert document.attachments[1].data == b"second notes"
-    inner = load(document.attachments[2].data, ".eml")
+    inner = load(document.attachments[3].data, ".eml")
     assert inner.title == "Office move on Friday"
     assert inner.attachments == (Attachment("minutes.txt", b"The board met on Tuesday."),)
 

@@ -22,6 +22,8 @@ from assistant.loaders.reflow import is_hard_wrapped, unwrap_printed
 from assistant.types import Attachment, Heading
 
 _PART_BREAK = "\n\n"
+# The longest attachment name kept: it becomes the last part of a path (`mail.eml/NAME`).
+_NAME_CHARS = 120
 _ADDRESS_HEADERS = ("From", "To", "Cc", "Date")
 # The headers every mail client writes; bytes with none of them are not a message.
 _MESSAGE_HEADERS = {"from", "to", "subject", "date", "message-id", "received", "mime-version"}
@@ -118,8 +120,12 @@ def _attachment_name(part: EmailMessage) -> str:
     forwarded = part.get_content_type() == "message/rfc822"
     if name:
         name = PurePath(name.replace("\\", "/")).name  # never a folder: the name of a path
+        name = " ".join(name.split())  # no line breaks or control characters in a path
         if name in ("", ".", ".."):
             name = "unnamed"
+        if len(name) > _NAME_CHARS:  # a path the file system accepts, keeping the suffix
+            suffix = PurePath(name).suffix[:16]
+            name = name[: _NAME_CHARS - len(suffix)].rstrip() + suffix
         # A forwarded message is handed on as a saved e-mail, whatever it was called (an
         # Outlook message's is "Subject.msg"): its name says the format it is read as.
         return str(PurePath(name).with_suffix(".eml")) if forwarded else name
