@@ -12,6 +12,7 @@ import pytest
 from assistant.answerers.base import Question
 from assistant.answerers.extractive import (
     Candidate,
+    _coverage,
     assess,
     candidate_features,
     compose,
@@ -221,3 +222,14 @@ def test_the_bm25_lookup_keeps_rare_terms_within_its_budget() -> None:
     ]  # fmt: skip
     few = {"vacuum": 4, "table": 120, "the": 900}
     assert selective_terms(idf_from_counts(few, 1_000), few) == ["vacuum", "table", "the"]
+
+
+def test_term_coverage_does_not_depend_on_the_order_of_the_terms() -> None:
+    """The terms come in a set's order, which string hashing changes from process to process:
+    a plain sum of 0.1, 0.2 and 0.3 differs in its last bit by order, and the models fitted on
+    such features differed from run to run."""
+    weights = {"alpha": 0.1, "beta": 0.2, "gamma": 0.3, "delta": 1.0}
+    reverse = dict(reversed(list(weights.items())))
+    assert (0.1 + 0.2) + 0.3 != (0.3 + 0.2) + 0.1  # what a plain sum would have done
+    found = {"alpha", "beta", "gamma"}
+    assert _coverage(found, weights) == _coverage(found, reverse) == 0.6 / 1.6

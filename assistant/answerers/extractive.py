@@ -561,10 +561,13 @@ def _bare(token: str) -> str:
 
 
 def _coverage(found: set[str], weights: dict[str, float]) -> float:
-    total = sum(weights.values())
+    # math.fsum: exactly rounded, so the result does not depend on the order the terms come
+    # in (a set's, which changes from process to process with string hashing); a plain sum
+    # differed in the last bit between runs, and the fits made from such features with it.
+    total = math.fsum(weights.values())
     if total <= 0:
         return 0.0
-    return sum(weight for term, weight in weights.items() if term in found) / total
+    return math.fsum(weight for term, weight in weights.items() if term in found) / total
 
 
 def _overlaps(a: Window, b: Window) -> bool:
