@@ -41,6 +41,7 @@ from assistant.loaders import (
     container_of,
     content_hash,
     document_from_bytes,
+    is_present,
     is_supported,
     read_file,
 )
@@ -354,8 +355,7 @@ class Ingestor:
             if record is None:
                 return None
             self.recover()
-            inside = _attachments_by_container(self.catalog.documents())
-            for attachment in _attachments_of(inside, record.path):
+            for attachment in _attachments_of(self.catalog.documents(), record.path):
                 self.catalog.remove_document(attachment.doc_id)
             self.catalog.remove_document(doc_id)
             self._collect_garbage()
@@ -449,7 +449,7 @@ class Ingestor:
                     twin = known_hashes.get(digest)
                     moved = None
                     if duplicate is None and twin is not None and twin.path != str(file.path):
-                        if not _exists(Path(twin.path)):
+                        if not is_present(Path(twin.path)):
                             # A moved file is not a duplicate: its old path is gone.
                             moved = None if twin.path in moved_away else twin
                         elif _holds(Path(twin.path), digest, max_bytes):
@@ -744,27 +744,11 @@ def _attachment_files(
     ]
 
 
-def _exists(path: Path) -> bool:
-    """Whether a file, or an attachment's container, is at `path`."""
-    return path.exists() or container_of(path) is not None
-
-
-def _attachments_by_container(known: dict[str, DocumentRecord]) -> dict[str, list[DocumentRecord]]:
-    """The indexed attachments of each indexed document that has some, by its path."""
-    inside: dict[str, list[DocumentRecord]] = {}
-    for path, record in known.items():
-        container = os.path.dirname(path)
-        if container in known:
-            inside.setdefault(container, []).append(record)
-    return inside
-
-
-def _attachments_of(inside: dict[str, list[DocumentRecord]], path: str) -> list[DocumentRecord]:
-    """The indexed attachments of the document at `path`, and theirs."""
-    found = []
-    for record in inside.get(path, ()):
-        found += [record, *_attachments_of(inside, record.path)]
-    return found
+def _attachments_of(known: dict[str, DocumentRecord], path: str) -> list[DocumentRecord]:
+    """The indexed attachments of the document at `path`, and theirs: the documents whose
+    paths lie under it (no real file can)."""
+    inside = path + os.sep
+    return [record for other, record in known.items() if other.startswith(inside)]
 
 
 def _holds(path: Path, digest: str, max_bytes: int) -> bool:

@@ -137,13 +137,6 @@ def _absolute(source: str) -> str:
     return os.path.abspath(source)
 
 
-def _exists(path: str) -> bool:
-    """A file, or an attachment in a file that is still there (`mail.eml/notes.docx`)."""
-    from assistant.loaders import container_of  # (a question never needs the loaders)
-
-    return os.path.exists(path) or container_of(Path(path)) is not None
-
-
 def _covers(target: str, path: str) -> bool:
     return path == target or path.startswith(target.rstrip(os.sep) + os.sep)
 
@@ -243,12 +236,14 @@ def _record(
 ) -> None:
     """Store the report; earlier failures stay unless this sync read their paths again, the
     file is gone, or it was a folder of this sync (checked on every sync)."""
+    from assistant.loaders import is_present  # (a question never needs the loaders)
+
     before = read_status(catalog) or SyncStatus()
     folders = {str(root) for root in roots}
     kept = [
         failure
         for failure in before.failed
-        if _exists(failure.path)
+        if is_present(Path(failure.path))
         and failure.path not in folders
         and not any(_covers(target, failure.path) for target in covered)
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -126,6 +127,11 @@ def container_of(path: Path) -> Path | None:
         if parent.is_dir():
             return None
     return None
+
+
+def is_present(path: Path) -> bool:
+    """Whether a file is at `path`, or, for an attachment's path, its container still is."""
+    return os.path.exists(path) or container_of(path) is not None
 
 
 def attachments_in(data: bytes, suffix: str) -> tuple[Attachment, ...]:
