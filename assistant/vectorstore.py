@@ -20,6 +20,12 @@ from assistant.errors import VectorStoreError
 from assistant.settings import Settings
 
 _ADD_BATCH = 1000
+# How many candidates Chroma's HNSW search keeps while it walks the graph (Chroma's default is
+# 100). At 100 the same index gave different nearest neighbours in different processes for
+# some questions (its in-memory graph is rebuilt per process); at 500 the golden corpora's
+# indexes (0.8k-3k chunks) answered identically in every process tried, and the search stays
+# a few milliseconds at a million vectors (docs/benchmarks.md).
+EF_SEARCH = 500
 T = TypeVar("T")
 
 __all__ = ["VectorStore", "VectorStoreError"]
@@ -47,11 +53,7 @@ class VectorStore:
                 client = self._connect()
                 self._collection = self._guarded(
                     "open the collection",
-                    lambda: client.get_or_create_collection(
-                        self._settings.collection,
-                        embedding_function=None,
-                        configuration={"hnsw": {"space": "cosine"}},
-                    ),
+                    lambda: _open_collection(client, self._settings.collection),
                 )
                 self._client = client
             return self._collection
@@ -216,6 +218,19 @@ class VectorStore:
             Client.clear_system_cache()
             self._client = None
             self._collection = None
+
+
+def _open_collection(client: Any, name: str) -> Any:
+    """The collection, created with the search depth, or raised to it if made before."""
+    collection = client.get_or_create_collection(
+        name,
+        embedding_function=None,
+        configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}},
+    )
+    hnsw = (collection.configuration or {}).get("hnsw") or {}
+    if hnsw.get("ef_search", EF_SEARCH) < EF_SEARCH:
+        collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
+    return collection
 
 
 def _upsert(collection: Any, ids: list[str], vectors: Any, metadatas: list[Any]) -> None:
