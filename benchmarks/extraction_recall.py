@@ -6,12 +6,15 @@ CORPUS names a golden corpus (`benchmarks/corpora.py`; default: all available). 
 document, the loader's extracted text is compared with an independent reference:
 
 - HTML: the text of `<body>` (or of the element the page marks as main) as lxml sees it
-  (scripts, styles and `<nav>` removed), minus the
+  (scripts, styles, `<nav>` and the page's own table of contents removed: lists and tables
+  whose words are almost all links to places on the same page), minus the
   site's chrome, found without the loader's rules: text nodes that recur on at least half of the
   corpus's pages ("Prev", "Next", "Home", a copyright line) and text nodes that are another
   page's title (links to the neighbouring pages);
 - PDF: `pdftotext` (poppler-utils);
-- Markdown and plain text: the file itself.
+- Markdown: the text of the page another renderer makes of it (Python-Markdown with the
+  PyMdown extensions MkDocs sites use, from the `bench` extra; icon shortcodes dropped);
+- plain text: the file itself.
 
 Recall is the multiset overlap of lower-cased word tokens divided by the reference's tokens,
 token-weighted over the corpus. The goal is >= 0.99 on every corpus.
@@ -31,6 +34,9 @@ from pathlib import Path
 from benchmarks.corpora import Corpus, all_corpora
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_SHORTCODE = re.compile(r":[a-z0-9_+-]+:")
+_FENCE_ATTRIBUTES = re.compile(r"^(\s*(?:```|~~~)\s*[\w+-]*)[ \t]+\S.*$", re.MULTILINE)
+_TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>\n]{0,80})?/?>")
 CHROME_SHARE = 0.5
 
 
@@ -62,11 +68,31 @@ def html_text_nodes(path: Path) -> list[str]:
     tree = lxml.html.fromstring(path.read_bytes())
     for bad in tree.xpath("//script|//style|//noscript|//template|//nav|//head"):
         bad.drop_tree()
+    for contents in in_page_contents(tree):
+        contents.drop_tree()
     # A page that marks its main content (ARIA role or HTML element) says where it is.
     marked = tree.xpath("//main|//*[@role='main']|//article")
     body = tree.find("body")
     root = marked[0] if marked else body if body is not None else tree
     return [" ".join(t.split()) for t in root.itertext() if t.strip()]
+
+
+def in_page_contents(tree: object) -> list[object]:
+    """A page's own table of contents: lists and tables whose words are almost all in links to
+    places on the same page (`href="#..."`), at least three of them. Navigation, like a site's
+    chrome: the headings they point at are counted where they stand."""
+    found = []
+    for block in tree.xpath("//ul|//ol|//table|//div"):  # type: ignore[attr-defined]
+        if any(block in f.iterancestors() for f in found):
+            continue
+        links = block.xpath(".//a[starts-with(@href, '#')]")
+        if len(links) < 3:
+            continue
+        linked = sum(len(link.text_content().split()) for link in links)
+        words = len(block.text_content().split())
+        if words and linked >= 0.8 * words:
+            found.append(block)
+    return found
 
 
 def references(corpus: Corpus) -> dict[Path, Counter[str]]:
@@ -93,9 +119,36 @@ def references(corpus: Corpus) -> dict[Path, Counter[str]]:
                 ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
             ).stdout
             result[path] = tokens(text)
+        elif suffix in (".md", ".markdown"):
+            result[path] = tokens(markdown_text(path))
         else:
             result[path] = tokens(path.read_text("utf-8", errors="replace"))
     return result
+
+
+def markdown_text(path: Path) -> str:
+    """A Markdown file's visible text as another renderer sees it: Python-Markdown (not the
+    loader's markdown-it) to HTML, then lxml's text (link targets and markup are not text)."""
+    import lxml.html
+    import markdown
+
+    # Icon and emoji shortcodes (":octicons-arrow-right-24:", ":white_check_mark:") are
+    # pictures on the rendered page, not words.
+    source = _SHORTCODE.sub("", path.read_text("utf-8", errors="replace"))
+    # What follows a fence's language (```toml tab="config.toml"```, ```toml config-example```:
+    # a site plugin's tabs) is not Markdown: the renderer would take the block for text.
+    source = _FENCE_ATTRIBUTES.sub(r"\1", source)
+    html = markdown.markdown(
+        source,
+        extensions=[
+            "tables", "admonition", "def_list", "attr_list", "md_in_html",
+            "pymdownx.superfences", "pymdownx.tabbed", "pymdownx.details",
+        ],
+    )  # fmt: skip
+    text = lxml.html.fromstring(f"<div>{html}</div>").text_content()
+    # HTML inside a table cell (<ul><li>...) is escaped by this renderer and shown as text by
+    # a browser's: its tags are markup, not words.
+    return _TAG.sub(" ", text)
 
 
 def measure(corpus: Corpus) -> dict[str, object]:

@@ -382,3 +382,19 @@ def test_pdf_run_in_headings_and_underscored_outline_titles_become_headings() ->
     assert "\nUsing examples\nThis plots the sum" in document.text
     offset = document.text.index("This plots")
     assert document.section_at(offset) == "Using examples"
+
+
+def test_a_drawings_words_are_kept_on_a_line_of_their_own() -> None:
+    from assistant.loaders.html import extract
+
+    page = b"""<html><body><h1>CREATE INDEX</h1>
+<p>The syntax:</p>
+<div class="imgcontainer"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 900 230">
+<path d="M 2 17 L 30 17"/><text x="74" y="17">CREATE</text><text x="194" y="41">UNIQUE</text>
+<text x="307" y="17">INDEX</text><text x="92" y="109">index-name</text>
+<text x="193" y="109"><tspan>ON</tspan></text></svg></div>
+<p>An icon has no words: <svg viewBox="0 0 8 8"><path d="M0 0h8v8z"/></svg> done.</p>
+</body></html>"""
+    text = extract(page).text
+    assert "The syntax:\nCREATE UNIQUE INDEX index-name ON\n" in text
+    assert "An icon has no words: done." in text

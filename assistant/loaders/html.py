@@ -171,6 +171,9 @@ class _TextBuilder:
 
     def _tag(self, tag: Tag) -> None:
         name = tag.name.lower()
+        if name == "svg":
+            self._drawing(tag)
+            return
         if name in _DROP or tag.get("role") in _LANDMARK_ROLES:
             return
         if tag.get("hidden") is not None or tag.get("aria-hidden") == "true":
@@ -203,6 +206,16 @@ class _TextBuilder:
             self.flush()
         else:
             self.walk(tag)
+
+    def _drawing(self, svg: Tag) -> None:
+        """A drawing's words (a syntax diagram's keywords and names, a chart's labels): its
+        text elements on one line, in the order they are drawn. An icon without text adds
+        nothing."""
+        labels = [collapse_spaces(t.get_text()).strip() for t in svg.find_all("text")]
+        line = " ".join(label for label in labels if label)
+        if line:
+            self.flush()
+            self.lines.append(line)
 
     def _table(self, table: Tag) -> None:
         """A data table: its caption, then one line per body row, cells with their headers."""
