@@ -15,9 +15,11 @@ import hmac
 import logging
 import re
 import secrets
+import shutil
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
@@ -105,6 +107,25 @@ def export_file(conversation: Conversation, folder: Path) -> Path:
         old.unlink()
     target.write_text(text, encoding="utf-8")
     return target
+
+
+class ExportFolder:
+    """Where a server's conversation exports are written for download: a private temporary
+    folder, one subfolder per conversation. A deleted conversation's export goes with it, and
+    the folder itself when the chat is gone or the process ends (a conversation past its
+    retention must not live on in /tmp)."""
+
+    def __init__(self, owner: object) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
+        self._cleanup = weakref.finalize(owner, shutil.rmtree, self.path, True)
+
+    def write(self, conversation: Conversation) -> Path:
+        """The conversation's Markdown file, written (or kept if unchanged)."""
+        return export_file(conversation, self.path)
+
+    def forget(self, conversation_id: str) -> None:
+        """Remove a conversation's export."""
+        shutil.rmtree(self.path / conversation_id, ignore_errors=True)
 
 
 def apply_retention_daily(store: ConversationStore) -> threading.Thread:
@@ -242,7 +263,7 @@ def wire(
     citing what they may no longer read is withheld (also from the export)."""
     store = assistant.conversations
     names = SourceNames(assistant.settings)
-    exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
+    exports = ExportFolder(demo)
     s = sidebar
     private: dict[str, Any] = {"api_visibility": "private"}
     # Events that put another conversation in the chat wait for (and stop) an answer on its way.
@@ -277,7 +298,7 @@ def wire(
             f'<p class="qa-history-note">{note}</p>' if note else "",
             gr.Column(visible=conversation is not None),
             conversation.title if conversation else "",
-            str(export_file(names.conversation(conversation), exports)) if conversation else None,
+            str(exports.write(names.conversation(conversation))) if conversation else None,
             gr.Column(visible=False),
             gr.Column(visible=deleted_title is not None),
             undo_text,
@@ -354,6 +375,7 @@ def wire(
                 *[gr.skip()] * len(chat_outputs),
                 *view(who, active, request, query),
             )
+        exports.forget(conversation.id)
         return (
             conversation.id,
             None,

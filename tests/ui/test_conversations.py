@@ -3,6 +3,7 @@ a stored conversation back as chat messages with working citation links."""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from assistant import Assistant
 from assistant.conversations import ConversationStore
 from assistant.ui.chat import Saved, answer_and_save
 from assistant.ui.conversations import (
+    ExportFolder,
     apply_retention_daily,
     chat_messages,
     export_file,
@@ -106,6 +108,30 @@ def test_export_file_is_named_after_the_title(assistant: Assistant, tmp_path: Pa
     path = export_file(conversation, tmp_path / "exports")
     assert path.name == "which-tech-giants-had-their-hong-kong-stablecoin-plans.md"
     assert path.read_text(encoding="utf-8").startswith("# Which tech giants")
+
+
+def test_exports_leave_with_their_conversation_and_their_chat(assistant: Assistant) -> None:
+    answer = assistant.ask(QUESTION)
+    saved = assistant.conversations.save_turn("user:alice", None, 0, QUESTION, answer)
+    conversation = assistant.conversations.get("user:alice", saved.id)
+    assert conversation is not None
+
+    class Chat:  # what the folder belongs to (the Blocks in the app)
+        pass
+
+    chat = Chat()
+    folder = ExportFolder(chat)
+    written = folder.write(conversation)
+    assert written.is_file()
+    assert written.is_relative_to(folder.path)
+    folder.forget(conversation.id)  # the conversation was deleted
+    assert not written.exists()
+    assert folder.path.is_dir()
+
+    folder.write(conversation)
+    del chat  # the chat is gone: so is every export it wrote
+    gc.collect()
+    assert not folder.path.exists()
 
 
 def test_serving_applies_the_retention_at_start(assistant: Assistant, tmp_path: Path) -> None:
