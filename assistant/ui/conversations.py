@@ -112,8 +112,8 @@ def export_file(conversation: Conversation, folder: Path) -> Path:
 class ExportFolder:
     """Where a server's conversation exports are written for download: a private temporary
     folder, one subfolder per conversation. A deleted conversation's export goes with it, and
-    the folder itself when the chat is gone or the process ends (a conversation past its
-    retention must not live on in /tmp)."""
+    the folder itself when the chat is gone or the process ends: no conversation lives on in
+    /tmp after the server that showed it."""
 
     def __init__(self, owner: object) -> None:
         self.path = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
