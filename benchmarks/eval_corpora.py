@@ -109,6 +109,37 @@ def table(runs: dict[str, EvalRun], corpora: dict[str, Corpus]) -> str:
     return "\n".join(lines)
 
 
+# The refusal thresholds the curve is read at (the fitted one is added).
+CURVE_THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+
+
+def refusal_curve(runs: dict[str, EvalRun], corpora: dict[str, Corpus], fitted: float) -> str:
+    """Refusal recall against false refusals per corpus, at a range of refusal thresholds.
+
+    A cell is "unanswerable refused / answerable refused" had the answerer refused every
+    question whose confidence is below that threshold (the extractive answerer refuses
+    exactly those); the fitted threshold's column is marked. Read from the runs' recorded
+    confidences: no question is asked again.
+    """
+    thresholds = sorted({*CURVE_THRESHOLDS, round(fitted, 2)})
+    head = "| corpus | role | " + " | ".join(
+        f"**{t:.2f}** (fitted)" if t == round(fitted, 2) else f"{t:.2f}" for t in thresholds
+    )
+    lines = [head + " |", "|" + "---|" * (len(thresholds) + 2)]
+    for name, run in runs.items():
+        unanswerable = [i["confidence"] for i in run.items if i["kind"] == "unanswerable"]
+        answerable = [
+            i["confidence"] for i in run.items if i["kind"] != "unanswerable" and not i["draft"]
+        ]
+
+        def share(values: list[float], t: float) -> str:
+            return "-" if not values else f"{sum(v < t for v in values) / len(values):.2f}"
+
+        cells = [f"{share(unanswerable, t)} / {share(answerable, t)}" for t in thresholds]
+        lines.append(f"| {name} | {corpora[name].role} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Index, optionally fit, evaluate leave-one-corpus-out, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -153,6 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             model_path = SHIPPED_MODEL
         runs[name] = evaluate(corpus, settings[name], model_path, work, args.charts)
     print(table(runs, corpora))
+    fitted = float(json.loads(SHIPPED_MODEL.read_text("utf-8"))["threshold"])
+    print("\nRefusal curve (unanswerable refused / answerable refused):\n")
+    print(refusal_curve(runs, corpora, fitted))
     if args.json:
         args.json.write_text(
             json.dumps(

@@ -181,3 +181,24 @@ def test_evaluation_protocol_on_the_seed_corpus_alone(tmp_path: Path) -> None:
     assert 0 < seed["metrics"]["accuracy"] <= 1  # type: ignore[index]
     assert "followup" in seed["by_label"]  # type: ignore[operator]
     assert (tmp_path / "c" / "seed-metrics.svg").exists()
+
+
+def test_refusal_curve_reads_the_recorded_confidences() -> None:
+    from assistant.evaluation.results import EvalRun
+    from benchmarks.corpora import all_corpora
+    from benchmarks.eval_corpora import refusal_curve
+
+    def item(kind: str, confidence: float) -> dict[str, object]:
+        return {"kind": kind, "confidence": confidence, "draft": False}
+
+    items = [item("unanswerable", c) for c in (0.1, 0.42, 0.7)]
+    items += [item("factual", c) for c in (0.2, 0.5, 0.8, 0.9)] + [item("followup", 0.33)]
+    curve = refusal_curve({"seed": EvalRun({}, {}, {}, {}, items)}, all_corpora(), 0.42)
+    head, _, row = curve.splitlines()
+    assert "**0.42** (fitted)" in head
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[:2] == ["seed", "tuning"]
+    # 0.30, 0.35, 0.40, 0.42 (fitted), 0.45 ... 0.60: unanswerable / answerable below each
+    assert cells[2:6] == ["0.33 / 0.20", "0.33 / 0.40", "0.33 / 0.40", "0.33 / 0.40"]
+    assert cells[6] == "0.67 / 0.40"
+    assert cells[-1] == "0.67 / 0.60"
