@@ -7,8 +7,10 @@ The real corpus (the Python docs pages) is ingested once (~2.3k chunks). Larger 
 synthetic: the real documents copied under new names until the size is reached, each copy's
 chunk vectors the real ones plus Gaussian noise (cosine ~0.9 to the original, so the vector
 index holds distinct points), its texts, sentence vectors and BM25 terms those of the original.
+Each index is then opened and measured in a fresh process, as a server that did not build it
+(`--measure INDEX_DIR`): its memory is what serving that index takes, not the build's leftovers.
 The 98 golden questions are asked with the extractive answerer, after 10 warm-up questions; the
-floor is one query embedding plus the vector search, measured alone in the same run.
+floor is one query embedding plus the vector search, measured alone in the same process.
 Writes benchmarks/results/query.json (or DIR/query.json with --out). `--tiny` runs the same
 steps on seeds/ and its golden questions, to check that the benchmark still works.
 """
@@ -18,6 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
+import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -141,6 +145,15 @@ def measure(assistant: Assistant, questions: list[str]) -> dict[str, object]:
     }
 
 
+def measure_apart(index_dir: Path, queries: int, tiny: bool) -> dict[str, object]:
+    """`measure` in a fresh process that only opens the index and asks (a serving replica)."""
+    command = [sys.executable, "-m", "benchmarks.bench_query", "--measure", str(index_dir)]
+    command += ["--queries", str(queries), *(["--tiny"] if tiny else [])]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Build each size, measure it, print and save the results."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -148,12 +161,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=98)
     parser.add_argument("--tiny", action="store_true", help="seeds/ at 3 and 20 chunks")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where query.json goes")
+    parser.add_argument(
+        "--measure", type=Path, metavar="INDEX_DIR", help="only measure this built index (JSON)"
+    )
     args = parser.parse_args(argv)
+    golden = load_golden(SEED_GOLDEN if args.tiny else PYDOCS_GOLDEN)
+    questions = [item.question for item in golden][: args.queries]
+    if args.measure:
+        print(json.dumps(measure(Assistant(settings_for(args.measure)), questions)))
+        return 0
     default_sizes = "3,20" if args.tiny else "1000,10000,100000,1000000"
     sizes = [int(size) for size in (args.sizes or default_sizes).split(",")]
     files = seed_files() if args.tiny else pydocs_files()
-    golden = load_golden(SEED_GOLDEN if args.tiny else PYDOCS_GOLDEN)
-    questions = [item.question for item in golden][: args.queries]
     workdir = Path(tempfile.mkdtemp(prefix="bench-query-"))
     with stopwatch() as elapsed:
         real = build_real(workdir / "real", files)
@@ -166,12 +185,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 assistant = build_scaled(real, workdir / f"n{size}", size)
         built = elapsed()
-        result = {"target": size, "build_s": round(built, 1), **measure(assistant, questions)}
+        assistant.close()
+        measured = measure_apart(workdir / f"n{size}", args.queries, args.tiny)
+        result = {"target": size, "build_s": round(built, 1), **measured}
         results.append(result)
         stages = result["stages_ms"]
         print(json.dumps({"chunks": result["chunks"], "total": stages["total"],  # type: ignore[index]
                           "floor": result["floor_ms"], "rss_mb": result["rss_mb"]}))  # fmt: skip
-        assistant.close()
     save("query", {"sizes": results, "targets_at_10k_ms": {"p50": 40, "p95": 80}}, args.out)
     return 0
 
