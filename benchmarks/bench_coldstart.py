@@ -15,7 +15,6 @@ import argparse
 import re
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -23,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assistant import Assistant, Settings
-from benchmarks.common import REPO, RESULTS, save, stopwatch, summary_ms
+from benchmarks.common import REPO, RESULTS, save, scratch_dir, stopwatch, summary_ms
 
 QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
 
@@ -75,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS, help="where coldstart.json goes")
     args = parser.parse_args(argv)
-    index_dir = Path(tempfile.mkdtemp(prefix="bench-cold-")) / "index"
+    index_dir = scratch_dir("bench-cold-") / "index"
     Assistant(Settings.model_validate({"index_dir": index_dir})).ingest([REPO / "seeds"])
     pages, answers, cli = [], [], []
     for _ in range(args.runs):

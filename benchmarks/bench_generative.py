@@ -12,14 +12,13 @@ DIR/generative.json with --out DIR).
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from assistant import Answer, Assistant, Settings
 from assistant.evaluation.golden import load_golden
-from benchmarks.common import REPO, RESULTS, save, summary_ms
+from benchmarks.common import REPO, RESULTS, save, scratch_dir, summary_ms
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     items = load_golden(REPO / "tests" / "golden" / "seed_qa.jsonl")
     questions = [item.question for item in items if item.answerable and not item.history]
     questions = questions[: args.questions]
-    index_dir = Path(tempfile.mkdtemp(prefix="bench-gen-")) / "index"
+    index_dir = scratch_dir("bench-gen-") / "index"
     base = {"index_dir": index_dir}
     Assistant(Settings.model_validate(base)).ingest([REPO / "seeds"])
     llm = Assistant(

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,7 +36,7 @@ from assistant.embedding import _sentence_transformer
 from assistant.ingest import embedding_inputs
 from assistant.loaders import load_document
 from assistant.types import Document
-from benchmarks.common import RESULTS, cpu_stopwatch, pydocs_files, save, seed_files
+from benchmarks.common import RESULTS, cpu_stopwatch, pydocs_files, save, scratch_dir, seed_files
 
 
 def embedded_inputs(assistant: Assistant, documents: list[Document]) -> tuple[list[str], list[str]]:
@@ -179,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.threads:
         files = seed_files() if args.tiny else pydocs_files()
-        assistant = Assistant(Settings.model_validate({"index_dir": tempfile.mkdtemp()}))
+        assistant = Assistant(Settings.model_validate({"index_dir": scratch_dir("bench-ingest-")}))
         documents = [load_document(path, path.name, 50_000_000) for path in files]
         chunk_inputs, sentence_inputs = embedded_inputs(assistant, documents)
         counts = [int(count) for count in args.threads.split(",")]
@@ -189,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.int8_only:
         files = seed_files() if args.tiny else pydocs_files()
-        assistant = Assistant(Settings.model_validate({"index_dir": tempfile.mkdtemp()}))
+        assistant = Assistant(Settings.model_validate({"index_dir": scratch_dir("bench-ingest-")}))
         documents = [load_document(path, path.name, 50_000_000) for path in files]
         chunk_inputs, sentence_inputs = embedded_inputs(assistant, documents)
         result = {"int8_encoder": int8_rounds((chunk_inputs + sentence_inputs)[::10])}
@@ -206,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.files:
         files = files[: args.files]
     size_mb = sum(path.stat().st_size for path in files) / 1e6
-    workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    workdir = scratch_dir("bench-ingest-")
     documents = [load_document(path, path.name, 50_000_000) for path in files]
 
     def fresh(name: str) -> Assistant:

@@ -22,7 +22,6 @@ import json
 import sqlite3
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from benchmarks.common import (
     current_rss_mb,
     pydocs_files,
     save,
+    scratch_dir,
     seed_files,
     stopwatch,
     summary_ms,
@@ -173,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     default_sizes = "3,20" if args.tiny else "1000,10000,100000,1000000"
     sizes = [int(size) for size in (args.sizes or default_sizes).split(",")]
     files = seed_files() if args.tiny else pydocs_files()
-    workdir = Path(tempfile.mkdtemp(prefix="bench-query-"))
+    workdir = scratch_dir("bench-query-")
     with stopwatch() as elapsed:
         real = build_real(workdir / "real", files)
     print(f"real corpus: {real.catalog.chunk_count()} chunks in {elapsed():.0f} s")

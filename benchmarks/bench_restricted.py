@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from benchmarks.common import (
     SEED_GOLDEN,
     pydocs_files,
     save,
+    scratch_dir,
     seed_files,
     stopwatch,
     summary_ms,
@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     count = args.collections or (2 if args.tiny else 10)
     golden = load_golden(SEED_GOLDEN if args.tiny else PYDOCS_GOLDEN)
     questions = [item.question for item in golden][: args.queries]
-    workdir = Path(tempfile.mkdtemp(prefix="bench-restricted-"))
+    workdir = scratch_dir("bench-restricted-")
     with stopwatch() as elapsed:
         real = build_real(workdir / "real", seed_files() if args.tiny else pydocs_files())
         size = args.size or (20 if args.tiny else 10000)

@@ -21,13 +21,12 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import REPO, RESULTS, save
+from benchmarks.common import REPO, RESULTS, save, scratch_dir
 
 QUESTION = "Which companies had to halt their stablecoin plans in Hong Kong?"
 TARGETS_S = {"ask": 1.5, "noop_ingest": 0.6}  # issue 16, on 2 cores
@@ -75,7 +74,7 @@ def measure(checkouts: dict[str, Path], rounds: int) -> dict[str, dict[str, Any]
     """Build a seed index per checkout (not timed), then time the commands in rounds."""
     plans = {}
     for label, checkout in checkouts.items():
-        root = Path(tempfile.mkdtemp(prefix=f"bench-startup-{label}-"))
+        root = scratch_dir(f"bench-startup-{label}-")
         env = environment(checkout, root)
         todo = commands(root / "index")
         timed(todo["noop_ingest"], env, root)  # the first ingest builds the index

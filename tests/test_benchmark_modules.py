@@ -202,3 +202,17 @@ def test_refusal_curve_reads_the_recorded_confidences() -> None:
     assert cells[2:6] == ["0.33 / 0.20", "0.33 / 0.40", "0.33 / 0.40", "0.33 / 0.40"]
     assert cells[6] == "0.67 / 0.40"
     assert cells[-1] == "0.67 / 0.60"
+
+
+def test_a_benchmarks_scratch_folder_is_gone_when_it_exits() -> None:
+    import subprocess
+    import sys
+
+    code = "from benchmarks.common import scratch_dir as s; p = s('bench-x-'); print(p)"
+    code += "; (p / 'index').mkdir(); (p / 'index' / 'f').write_text('x')"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    folder = Path(done.stdout.strip())
+    assert folder.name.startswith("bench-x-")
+    assert not folder.exists()
