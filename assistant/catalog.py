@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -351,3 +351,34 @@ def chunk_row(
         if contexts is None
         else np.frombuffer(contexts, dtype=np.float16).reshape(len(span_array), -1),
     )
+
+
+class StructureCache:
+    """Documents' text and structure by id, each kept with the version it was read at (its
+    `ingested_at`): another process may commit a new version of a document at any time, and a
+    chunk's text is cut from its own version's text."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._kept: dict[str, tuple[float, Structure]] = {}
+
+    def lookup(
+        self, doc_id: str, version: float, load: Callable[[], Sequence[Any] | None]
+    ) -> Structure:
+        """The structure of `doc_id` at `version`; `load` reads (ingested_at, text, headings,
+        page_starts) when it is not kept (KeyError: the document is gone)."""
+        kept = self._kept.get(doc_id)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        row = load()
+        if row is None:
+            raise KeyError(doc_id)
+        structure = structure_from(*row[1:])
+        if len(self._kept) >= self.size:
+            self._kept.clear()
+        self._kept[doc_id] = (float(row[0]), structure)
+        return structure
+
+    def clear(self) -> None:
+        """Forget every kept structure."""
+        self._kept.clear()

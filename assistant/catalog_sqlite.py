@@ -25,11 +25,11 @@ from assistant.catalog import (
     ChunkWrite,
     DocumentRecord,
     Structure,
+    StructureCache,
     chunk_blobs,
     chunk_row,
     document_values,
     lexical_text,
-    structure_from,
 )
 from assistant.collections import DEFAULT_COLLECTION
 from assistant.sqlite import Transaction, connect
@@ -119,7 +119,7 @@ class SqliteCatalog(Catalog):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
-        self._structure_cache: dict[str, Structure] = {}
+        self._structures = StructureCache()
         self._members_cache: dict[tuple[int, tuple[str, ...]], _Members] = {}
 
     def exists(self) -> bool:
@@ -173,19 +173,22 @@ class SqliteCatalog(Catalog):
 
     def document_structure(self, doc_id: str) -> Structure:
         """A document's extracted text, headings and page starts."""
-        cached = self._structure_cache.get(doc_id)
-        if cached is not None:
-            return cached
         row = self.db.execute(
-            "SELECT text, headings, page_starts FROM documents WHERE doc_id = ?", (doc_id,)
+            "SELECT ingested_at FROM documents WHERE doc_id = ?", (doc_id,)
         ).fetchone()
         if row is None:
             raise KeyError(doc_id)
-        structure = structure_from(*row)
-        if len(self._structure_cache) > 256:
-            self._structure_cache.clear()
-        self._structure_cache[doc_id] = structure
-        return structure
+        return self._structure(doc_id, row[0])
+
+    def _structure(self, doc_id: str, version: float) -> Structure:
+        return self._structures.lookup(
+            doc_id,
+            version,
+            lambda: self.db.execute(
+                "SELECT ingested_at, text, headings, page_starts FROM documents WHERE doc_id = ?",
+                (doc_id,),
+            ).fetchone(),
+        )
 
     def vector_ids(self, doc_id: str) -> list[str]:
         """Vector ids of a document's chunks."""
@@ -281,7 +284,6 @@ class SqliteCatalog(Catalog):
                     (cursor.lastrowid, lexical_text(document, chunk)),
                 )
             db.execute("DELETE FROM pending WHERE doc_id = ?", (doc_id,))
-        self._structure_cache.pop(doc_id, None)
 
     def rename_document(
         self,
@@ -312,15 +314,12 @@ class SqliteCatalog(Catalog):
             )
             db.execute("DELETE FROM pending WHERE doc_id = ?", (new_doc_id,))
             _bump_generation(db)
-        self._structure_cache.pop(doc_id, None)
-        self._structure_cache.pop(new_doc_id, None)
 
     def remove_document(self, doc_id: str) -> None:
         """Remove a document; its vectors are queued for deletion."""
         with self._transaction() as db:
             self._delete_document_rows(db, doc_id)
             _bump_generation(db)
-        self._structure_cache.pop(doc_id, None)
 
     def _delete_document_rows(self, db: sqlite3.Connection, doc_id: str) -> None:
         rows = db.execute("SELECT id, chunk_id FROM chunks WHERE doc_id = ?", (doc_id,)).fetchall()
@@ -354,7 +353,6 @@ class SqliteCatalog(Catalog):
             for table in ("chunk_terms", "chunks", "documents", "pending", "garbage"):
                 db.execute(f"DELETE FROM {table}")
             _bump_generation(db)
-        self._structure_cache.clear()
 
     # -- reading --------------------------------------------------------------------------
     def chunks(self, vector_ids: Sequence[str]) -> dict[str, ChunkRow]:
@@ -363,14 +361,15 @@ class SqliteCatalog(Catalog):
             return {}
         marks = ",".join("?" * len(vector_ids))
         rows = self.db.execute(
-            "SELECT c.chunk_id, c.doc_id, d.source, d.title, c.start, c.end, c.sentence_spans, "
-            f"c.sentence_vectors, c.context_vectors FROM chunks c JOIN documents d USING (doc_id) "
+            "SELECT c.chunk_id, c.doc_id, d.source, d.title, c.start, c.end, d.ingested_at, "
+            "c.sentence_spans, c.sentence_vectors, c.context_vectors "
+            "FROM chunks c JOIN documents d USING (doc_id) "
             f"WHERE c.chunk_id IN ({marks})",
             list(vector_ids),
         ).fetchall()
         result = {}
-        for *stored, spans, vectors, contexts in rows:
-            structure = self.document_structure(stored[1])
+        for *stored, version, spans, vectors, contexts in rows:
+            structure = self._structure(stored[1], version)
             result[stored[0]] = chunk_row(stored, structure, spans, vectors, contexts)
         return result
 
