@@ -1,7 +1,10 @@
 """The catalog's interface: documents, chunks, the lexical (BM25) index and the write journal.
 
-`SqliteCatalog` (assistant.catalog_sqlite), one file beside the embedded index, keeps it;
-`open_catalog` makes it from the settings; callers only see `Catalog`.
+Two implementations keep it: `SqliteCatalog` (assistant.catalog_sqlite), one file beside the
+embedded index, the default; and `PostgresCatalog` (assistant.catalog_pg), a PostgreSQL database
+that every `assistant serve` replica shares (`catalog_url`). `open_catalog` picks one from the
+settings; callers only see `Catalog`. One contract suite runs against both
+(tests/test_catalog_contract.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from assistant.collections import DEFAULT_COLLECTION
+from assistant.errors import UsageError
 from assistant.text import terms
 from assistant.types import Chunk, Document, Heading
 
@@ -265,9 +269,17 @@ def lexical_text(document: Document, chunk: Chunk) -> str:
 
 
 def open_catalog(settings: Settings) -> Catalog:
-    """The catalog the settings name: the SQLite file in the index.
+    """The catalog the settings name: PostgreSQL at `catalog_url`, else the index's SQLite file.
 
     Cheap: nothing connects until the first call."""
+    if settings.catalog_url is not None:
+        try:
+            from assistant.catalog_pg import PostgresCatalog
+        except ImportError as exc:  # psycopg is the `postgres` extra
+            raise UsageError(
+                f"catalog_url needs psycopg ({exc}): pip install 'assistant[postgres]'"
+            ) from exc
+        return PostgresCatalog(settings.catalog_url.get_secret_value())
     from assistant.catalog_sqlite import SqliteCatalog
 
     return SqliteCatalog(settings.index_dir / "catalog.sqlite3")
