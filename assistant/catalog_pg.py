@@ -2,9 +2,9 @@
 
 What an ingest commits is one transaction, visible to every process at once, and the generation
 counter lives in the database, so every replica sees a change when it is committed. The lexical
-leg is FTS5's BM25 computed in SQL over postings (term, chunk, frequency, positions) made by
-FTS5's own tokenizer (assistant.fts5), with FTS5's parameters and order of arithmetic: both
-catalogs rank the same chunks the same (tests/test_catalog_contract.py).
+leg is FTS5's BM25 computed in SQL over postings made by FTS5's own tokenizer
+(assistant.lexical_pg): both catalogs rank the same chunks the same
+(tests/test_catalog_contract.py).
 
 A lost connection (a restarted server) is replaced on the next call; a server that cannot be
 reached raises CatalogUnavailableError, which the API answers with 503. The URL's password is
@@ -22,9 +22,8 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg import conninfo as pg_conninfo
 
+from assistant import lexical_pg
 from assistant.catalog import (
-    BM25_B,
-    BM25_K1,
     DOCUMENT_COLUMNS,
     GENERATION,
     RECORD_COLUMNS,
@@ -41,7 +40,6 @@ from assistant.catalog import (
 )
 from assistant.collections import DEFAULT_COLLECTION
 from assistant.errors import CatalogUnavailableError, UsageError
-from assistant.fts5 import phrase_hits, postings, tokenize
 from assistant.types import Document
 
 T = TypeVar("T")
@@ -91,49 +89,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (term, row_id)
     );
     CREATE INDEX postings_by_row ON postings (row_id);
+    -- The chunks' count and token total (BM25's N and average length), kept with each change.
+    CREATE TABLE lexical_totals (
+        only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+        chunks bigint NOT NULL,
+        tokens bigint NOT NULL
+    );
+    INSERT INTO lexical_totals VALUES (true, 0, 0);
     CREATE TABLE pending (doc_id text PRIMARY KEY, vector_ids text NOT NULL);
     CREATE TABLE garbage (vector_id text PRIMARY KEY);
     """,
 )
 SCHEMA = len(MIGRATIONS)
-
-# FTS5's bm25() (fts5_aux.c) term by term, in its order of operations, so the scores are the
-# same doubles: idf = log((N - n + 0.5) / (n + 0.5)), at least 1e-6; a row's score is the sum,
-# in phrase order, of idf * (f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl)).
-_HITS = """
-hits (phrase, row_id, tf) AS (
-    SELECT q.phrase, p.row_id, p.tf
-    FROM unnest(%(terms)s::text[], %(phrases)s::int[]) AS q (term, phrase)
-    JOIN postings p ON p.term = q.term
-    UNION ALL
-    SELECT * FROM unnest(%(more_phrases)s::int[], %(more_rows)s::bigint[], %(more_tfs)s::int[])
-)"""
-_BM25 = f"""
-WITH {_HITS},
-totals AS (
-    SELECT count(*)::float8 AS n, coalesce(sum(length), 0)::float8 AS tokens,
-        count(*) AS rows FROM chunks
-),
-idf AS (
-    SELECT h.phrase, ln(((t.rows - count(*))::float8 + 0.5::float8)
-        / (count(*)::float8 + 0.5::float8)) AS x
-    FROM hits h CROSS JOIN totals t GROUP BY h.phrase, t.rows
-)
-SELECT c.chunk_id, sum(
-    (CASE WHEN i.x <= 0 THEN 1e-6::float8 ELSE i.x END)
-    * ((h.tf::float8 * %(k1_plus_1)s::float8)
-       / (h.tf::float8 + %(k1)s::float8 * ((1::float8 - %(b)s::float8)
-          + %(b)s::float8 * c.length::float8 / (t.tokens / t.n))))
-    ORDER BY h.phrase) AS score
-FROM hits h
-JOIN idf i USING (phrase)
-JOIN chunks c ON c.id = h.row_id
-CROSS JOIN totals t
-WHERE %(all)s OR c.doc_id IN (SELECT doc_id FROM documents WHERE collection = ANY(%(collections)s))
-GROUP BY c.id
-ORDER BY score DESC, c.id
-LIMIT %(limit)s
-"""
 
 
 class PostgresCatalog(Catalog):
@@ -153,6 +120,8 @@ class PostgresCatalog(Catalog):
     # -- connections ----------------------------------------------------------------------
     def _connect(self) -> psycopg.Connection[Any]:
         connection = psycopg.connect(self._conninfo, autocommit=True)
+        # Every statement here is short: compiling one (JIT) would cost more than running it.
+        connection.execute("SET jit = off")
         with self._lock:
             migrated = self._migrated
         if not migrated:
@@ -177,6 +146,8 @@ class PostgresCatalog(Catalog):
                     connection = self._local.connection = self._connect()
                 return work(connection)
             except psycopg.OperationalError as exc:
+                if connection is not None and not connection.closed:
+                    raise  # the statement's own failure (a deadlock, a cancel): no outage
                 self.close()
                 # A used connection fails once after a restart; work on a fresh one is final.
                 # Every write here can be redone (a replaced version, a set value, a bump).
@@ -313,7 +284,7 @@ class PostgresCatalog(Catalog):
     ) -> None:
         """Make a document version visible, atomically replacing any earlier version."""
         # Tokenized before the transaction: it holds the generation's row lock meanwhile.
-        tokens = tokenize([lexical_text(document, write.chunk) for write in writes])
+        tokens = lexical_pg.tokenize([lexical_text(document, write.chunk) for write in writes])
         values = document_values(doc_id, path, document, len(writes), collection)
         blobs = [chunk_blobs(write) for write in writes]
 
@@ -346,13 +317,7 @@ class PostgresCatalog(Catalog):
                     ),
                 ).fetchall()
                 row_ids = dict((chunk_id, row_id) for row_id, chunk_id in rows)
-                with db.cursor().copy(
-                    "COPY postings (term, row_id, tf, positions) FROM STDIN"
-                ) as copy:
-                    for write, chunk_tokens in zip(writes, tokens, strict=True):
-                        for term, positions in postings(chunk_tokens).items():
-                            row_id = row_ids[write.vector_id]
-                            copy.write_row((term, row_id, len(positions), positions))
+                lexical_pg.add_rows(db, [row_ids[write.vector_id] for write in writes], tokens)
                 db.execute("DELETE FROM pending WHERE doc_id = %s", (doc_id,))
 
         self._run(work)
@@ -427,6 +392,7 @@ class PostgresCatalog(Catalog):
             with db.transaction():
                 for table in ("postings", "chunks", "documents", "pending", "garbage"):
                     db.execute(f"DELETE FROM {table}")
+                lexical_pg.clear_rows(db)
                 _bump_generation(db)
 
         self._run(work)
@@ -454,49 +420,15 @@ class PostgresCatalog(Catalog):
         """FTS5's BM25 ranking of chunks containing any of the terms, best first."""
         if not query_terms or (collections is not None and not collections) or limit <= 0:
             return []
-
-        def work(db: psycopg.Connection[Any]) -> list[Any]:
-            params = {
-                **_hits_params(db, query_terms),
-                "k1": BM25_K1,
-                "k1_plus_1": BM25_K1 + 1.0,
-                "b": BM25_B,
-                "all": collections is None,
-                "collections": list(collections or ()),
-                "limit": limit,
-            }
-            return db.execute(_BM25, params).fetchall()
-
-        return [(str(chunk_id), float(score)) for chunk_id, score in self._run(work)]
+        return self._run(lambda db: lexical_pg.ranking(db, query_terms, limit, collections))
 
     def term_counts(
         self, query_terms: Sequence[str], collections: Sequence[str] | None = None
     ) -> dict[str, int]:
         """How many chunks hold each term (0 for a term the corpus never uses)."""
-        counts = {term: 0 for term in query_terms}
         if not query_terms or (collections is not None and not collections):
-            return counts
-        if collections is None:
-            # As FTS5's vocabulary table counts: rows holding the term as one token.
-            for term, count in self._rows(
-                "SELECT term, count(*) FROM postings WHERE term = ANY(%s) GROUP BY term",
-                (list(counts),),
-            ):
-                counts[str(term)] = int(count)
-            return counts
-        ordered = list(counts)
-
-        def work(db: psycopg.Connection[Any]) -> list[Any]:
-            return db.execute(
-                f"WITH {_HITS} SELECT h.phrase, count(*) FROM hits h "
-                "JOIN chunks c ON c.id = h.row_id JOIN documents d USING (doc_id) "
-                "WHERE d.collection = ANY(%(collections)s) GROUP BY h.phrase",
-                {**_hits_params(db, ordered), "collections": list(collections)},
-            ).fetchall()
-
-        for phrase, count in self._run(work):
-            counts[ordered[phrase]] = int(count)
-        return counts
+            return {term: 0 for term in query_terms}
+        return self._run(lambda db: lexical_pg.term_counts(db, query_terms, collections))
 
     def chunk_ids_of(self, collections: Sequence[str]) -> frozenset[str]:
         """The ids of some collections' chunks (cached per generation)."""
@@ -515,29 +447,6 @@ class PostgresCatalog(Catalog):
         return found
 
 
-def _hits_params(db: psycopg.Connection[Any], query_terms: Sequence[str]) -> dict[str, Any]:
-    """The `hits` query's parameters: phrase i is query term i as FTS5 reads it. A one-token
-    phrase is found by the postings' index; a longer one (rare: FTS5 splits a word the terms
-    kept whole) by its tokens' positions, here."""
-    single: list[tuple[str, int]] = []
-    more: list[tuple[int, int, int]] = []
-    for phrase, tokens in enumerate(tokenize(list(query_terms))):
-        if len(tokens) == 1:
-            single.append((tokens[0], phrase))
-        elif tokens:
-            rows = db.execute(
-                "SELECT term, row_id, positions FROM postings WHERE term = ANY(%s)", (tokens,)
-            ).fetchall()
-            more += [(phrase, row, tf) for row, tf in phrase_hits(tokens, rows).items()]
-    return {
-        "terms": [term for term, _ in single],
-        "phrases": [phrase for _, phrase in single],
-        "more_phrases": [hit[0] for hit in more],
-        "more_rows": [hit[1] for hit in more],
-        "more_tfs": [hit[2] for hit in more],
-    }
-
-
 def _bump_generation(db: psycopg.Connection[Any]) -> None:
     # In the transaction of the change it announces: readers never see one without the other.
     db.execute(
@@ -552,6 +461,7 @@ def _delete_document_rows(db: psycopg.Connection[Any], doc_id: str) -> None:
         "INSERT INTO garbage SELECT chunk_id FROM chunks WHERE doc_id = %s ON CONFLICT DO NOTHING",
         (doc_id,),
     )
+    lexical_pg.remove_rows(db, doc_id)
     db.execute("DELETE FROM chunks WHERE doc_id = %s", (doc_id,))  # postings cascade
     db.execute("DELETE FROM documents WHERE doc_id = %s", (doc_id,))
 
