@@ -120,18 +120,18 @@ class PostgresCatalog(Catalog):
     # -- connections ----------------------------------------------------------------------
     def _connect(self) -> psycopg.Connection[Any]:
         connection = psycopg.connect(self._conninfo, autocommit=True)
-        # Every statement here is short: compiling one (JIT) would cost more than running it.
-        connection.execute("SET jit = off")
-        with self._lock:
-            migrated = self._migrated
-        if not migrated:
-            try:
-                migrate(connection)
-            except BaseException:
-                connection.close()
-                raise
+        try:
+            # Every statement here is short: compiling one (JIT) costs more than running it.
+            connection.execute("SET jit = off")
             with self._lock:
-                self._migrated = True
+                migrated = self._migrated
+            if not migrated:
+                migrate(connection)
+                with self._lock:
+                    self._migrated = True
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     def _run(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
