@@ -55,7 +55,8 @@ serve: setup
 # Debian's Chromium for the browser tests (never `playwright install`), the Python 3.11
 # HTML docs: the real corpus of the evaluation tests (tests/golden/pydocs_corpus.txt),
 # OpenLDAP's slapd, which the directory tests start on loopback (tests/ldap_server.py), and
-# nginx and systemd-analyze for deploy/'s site and units (tests/test_deploy.py).
+# nginx and systemd-analyze for deploy/'s site and units (tests/test_deploy.py), and
+# PostgreSQL 15, which the server catalog's tests start in a temporary folder (tests/pg_server.py).
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
@@ -68,6 +69,7 @@ system-deps:
 	[ -x /usr/bin/tesseract ] || missing="$$missing tesseract-ocr"; \
 	[ -f /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ] || missing="$$missing tesseract-ocr-eng"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql-15"; \
 	if [ -n "$$missing" ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update && \

@@ -19,7 +19,7 @@ from assistant.answerers import (
     create_answerer,
 )
 from assistant.audit import AuditLog
-from assistant.catalog import Catalog, DocumentRecord, DocumentText
+from assistant.catalog import DocumentRecord, DocumentText, open_catalog
 from assistant.collections import CollectionInfo, restrict
 from assistant.condense import condense
 from assistant.conversations import ConversationStore, mentions_all, withhold_unreadable
@@ -63,7 +63,7 @@ class Assistant:
     def __init__(self, settings: Settings | None = None, **overrides: object) -> None:
         base = settings if settings is not None else Settings()
         self.settings = base.with_overrides(**overrides) if overrides else base
-        self.catalog = Catalog(self.settings.index_dir / "catalog.sqlite3")
+        self.catalog = open_catalog(self.settings)
         self.accounts = Accounts.from_settings(self.settings)
         self.audit = AuditLog.from_settings(self.settings)
         self.embedder = Embedder.from_settings(self.settings)

@@ -43,6 +43,11 @@ class UsageError(AssistantError):
     """A command cannot run as configured or asked; the CLI exits 2 with the message."""
 
 
+class CatalogUnavailableError(AssistantError):
+    """The catalog's database (PostgreSQL) cannot be reached or failed; the message says where
+    (never a password)."""
+
+
 class DirectoryUnavailableError(AssistantError):
     """The user directory (LDAP) cannot be reached or refused the service account; the
     message says which (never a password)."""

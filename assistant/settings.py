@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     # Where things live.
     index_dir: Path = Field(Path("index"), description="On-disk index: Chroma store and catalog.")
     data_dir: Path = Field(Path("data"), description="User-written data such as feedback.")
+    catalog_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL catalog shared by every `assistant serve` replica, "
+        "postgresql://USER:PASSWORD@HOST[:PORT]/DATABASE (never logged); None or empty: the "
+        "SQLite file in index_dir (docs/deployment.md).",
+    )
     sources: Annotated[list[Path], NoDecode] = Field(
         default_factory=lambda: [Path("seeds")],
         description="Default documents or folders to ingest.",
@@ -207,6 +213,14 @@ class Settings(BaseSettings):
         from assistant.loaders.ocr import Ocr
 
         return Ocr(self.ocr_languages, self.index_dir / "ocr-cache") if self.ocr else None
+
+    @field_validator("catalog_url", mode="before")
+    @classmethod
+    def _catalog_url(cls, value: Any) -> Any:
+        # Empty (ASSISTANT_CATALOG_URL=) is the default. The URL is checked when the catalog
+        # opens (assistant.catalog_pg), where an error can leave its password out.
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if isinstance(text, str) and not text.strip() else value
 
     @field_validator("collection_folders")
     @classmethod

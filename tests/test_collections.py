@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.catalog import VECTOR_COLLECTIONS, Catalog
+from assistant.catalog import VECTOR_COLLECTIONS
+from assistant.catalog_sqlite import SqliteCatalog
 from assistant.collections import CollectionError, collection_for, restrict
 from assistant.core import Assistant
 from assistant.vectorstore import in_collections
@@ -188,7 +189,7 @@ def test_an_index_from_before_collections_is_upgraded_in_place(docs: Path, tmp_p
     dense = reopened.retriever._dense(reopened.embedder.embed_query(question), ("default",))
     assert dense == []  # the vectors now name a document that is not in `default`
     reopened.ingest([docs / "eng"])
-    assert Catalog(index / "catalog.sqlite3").get_meta(VECTOR_COLLECTIONS) == "1"
+    assert SqliteCatalog(index / "catalog.sqlite3").get_meta(VECTOR_COLLECTIONS) == "1"
     assert "Fridays" in reopened.ask(question, collections=["default"]).text
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.audit import AuditLog
-from assistant.catalog import Catalog
+from assistant.catalog_sqlite import SqliteCatalog
 from assistant.loaders import content_hash
 from tests.conftest import REPO, SEED_FILE, make_settings
 
@@ -31,7 +31,7 @@ class Watch:
 
     def __init__(self, folder: Path, index: Path, log: Path, **env: str) -> None:
         self.log = log
-        self.catalog = Catalog(index / "catalog.sqlite3")
+        self.catalog = SqliteCatalog(index / "catalog.sqlite3")
         with log.open("a", encoding="utf-8") as sink:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "assistant.cli", "watch", str(folder), "--index",

@@ -16,6 +16,7 @@ from assistant.collections import CollectionError
 from assistant.errors import (
     AssistantError,
     BadQuestionError,
+    CatalogUnavailableError,
     IndexBusyError,
     IndexMissingError,
     VectorStoreError,
@@ -39,7 +40,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     500: {"model": ErrorResponse, "description": "A bug; the server logged it."},
     503: {
         "model": ErrorResponse,
-        "description": "No index yet, the vector store is unreachable, or busy (Retry-After).",
+        "description": "No index yet, the vector store or catalog database is unreachable, "
+        "or busy (Retry-After).",
     },
 }
 _RETRY_SOON = {"Retry-After": "5"}  # a restarting vector store is back within seconds
@@ -96,6 +98,8 @@ def api_error_for(exc: Exception) -> ApiError:
         return ApiError(503, str(exc), code="index_missing", kind=SERVER)
     if isinstance(exc, IndexBusyError):
         return ApiError(503, str(exc), code="index_busy", kind=SERVER, headers=_RETRY_LATER)
+    if isinstance(exc, CatalogUnavailableError):
+        return ApiError(503, str(exc), code="catalog_unavailable", kind=SERVER, headers=_RETRY_SOON)
     if isinstance(exc, VectorStoreError):
         return ApiError(
             503, str(exc), code="vector_store_unavailable", kind=SERVER, headers=_RETRY_SOON

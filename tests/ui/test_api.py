@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from assistant.catalog import Catalog
+from assistant.catalog_sqlite import SqliteCatalog
 from tests.ui.conftest import Server
 
 pytestmark = pytest.mark.integration
@@ -26,7 +26,7 @@ def test_ask_returns_the_answer_and_exact_citations(client: Any, ui_server: Serv
     assert set(reply) >= {"answer", "refused", "confidence", "citations", "standalone_question"}
     assert reply["refused"] is False
     assert "Ant Group" in reply["answer"]
-    catalog = Catalog(ui_server.index_dir / "catalog.sqlite3")
+    catalog = SqliteCatalog(ui_server.index_dir / "catalog.sqlite3")
     for citation in reply["citations"]:
         assert f"[{citation['id']}]" in reply["answer"]
         text = catalog.document_structure(citation["doc_id"])[0]

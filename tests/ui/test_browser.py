@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from assistant.catalog import Catalog
+from assistant.catalog_sqlite import SqliteCatalog
 from tests.ui.conftest import TIMEOUT_MS, PageLog, Server, screenshot
 
 pytestmark = pytest.mark.browser
@@ -37,7 +37,7 @@ def cited_text(server: Server, href: str) -> str:
     match = HREF.fullmatch(href)
     assert match, href
     doc_id, start, end = match.group(1), int(match.group(2)), int(match.group(3))
-    catalog = Catalog(server.index_dir / "catalog.sqlite3")
+    catalog = SqliteCatalog(server.index_dir / "catalog.sqlite3")
     try:
         return catalog.document_structure(doc_id)[0][start:end]
     finally:

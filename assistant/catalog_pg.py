@@ -1,0 +1,517 @@
+"""The server catalog: the `Catalog` interface in a PostgreSQL database that every replica shares.
+
+What an ingest commits is one transaction, visible to every process at once, and the generation
+counter lives in the database, so every replica sees a change when it is committed. The lexical
+leg is FTS5's BM25 computed in SQL over postings made by FTS5's own tokenizer
+(assistant.lexical_pg): both catalogs rank the same chunks the same
+(tests/test_catalog_contract.py).
+
+A lost connection (a restarted server) is replaced on the next call; a server that cannot be
+reached raises CatalogUnavailableError, which the API answers with 503. The URL's password is
+never logged or shown.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg import conninfo as pg_conninfo
+
+from assistant import lexical_pg
+from assistant.catalog import (
+    DOCUMENT_COLUMNS,
+    GENERATION,
+    RECORD_COLUMNS,
+    Catalog,
+    ChunkRow,
+    ChunkWrite,
+    DocumentRecord,
+    Structure,
+    StructureCache,
+    chunk_blobs,
+    chunk_row,
+    document_values,
+    lexical_text,
+)
+from assistant.collections import DEFAULT_COLLECTION
+from assistant.errors import CatalogUnavailableError, UsageError
+from assistant.types import Document
+
+T = TypeVar("T")
+CONNECT_TIMEOUT = 10  # seconds, unless the URL says otherwise
+# pg_advisory_xact_lock key held while the schema is migrated (replicas starting together).
+_MIGRATION_LOCK = 0x617373697374  # "assist"
+
+# Each step brings the schema one version up; the version is kept in schema_version.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
+    CREATE TABLE documents (
+        doc_id text PRIMARY KEY,
+        path text NOT NULL UNIQUE,
+        source text NOT NULL,
+        title text NOT NULL,
+        format text NOT NULL,
+        content_hash text NOT NULL,
+        size bigint NOT NULL,
+        chunks integer NOT NULL,
+        ingested_at double precision NOT NULL,
+        text text NOT NULL,
+        headings text NOT NULL,
+        page_starts text NOT NULL,
+        collection text NOT NULL DEFAULT 'default'
+    );
+    CREATE INDEX documents_by_collection ON documents (collection);
+    CREATE TABLE chunks (
+        id bigserial PRIMARY KEY,
+        chunk_id text NOT NULL UNIQUE,
+        -- Checked at commit: a rename moves the chunks before their document.
+        doc_id text NOT NULL REFERENCES documents (doc_id) DEFERRABLE INITIALLY DEFERRED,
+        ordinal integer NOT NULL,
+        start integer NOT NULL,
+        "end" integer NOT NULL,
+        sentence_spans bytea NOT NULL,
+        sentence_vectors bytea NOT NULL,
+        context_vectors bytea,
+        length integer NOT NULL
+    );
+    CREATE INDEX chunks_by_doc ON chunks (doc_id);
+    CREATE TABLE postings (
+        term text NOT NULL,
+        row_id bigint NOT NULL REFERENCES chunks (id) ON DELETE CASCADE,
+        tf integer NOT NULL,
+        positions integer[] NOT NULL,
+        PRIMARY KEY (term, row_id)
+    );
+    CREATE INDEX postings_by_row ON postings (row_id);
+    -- The chunks' count and token total (BM25's N and average length), kept with each change.
+    CREATE TABLE lexical_totals (
+        only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+        chunks bigint NOT NULL,
+        tokens bigint NOT NULL
+    );
+    INSERT INTO lexical_totals VALUES (true, 0, 0);
+    CREATE TABLE pending (doc_id text PRIMARY KEY, vector_ids text NOT NULL);
+    CREATE TABLE garbage (vector_id text PRIMARY KEY);
+    """,
+)
+SCHEMA = len(MIGRATIONS)
+
+
+class PostgresCatalog(Catalog):
+    """The catalog in a PostgreSQL database; one connection per thread, opened on first use."""
+
+    def __init__(self, url: str) -> None:
+        self._conninfo, self.where, self._password = _parse(url)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._migrated = False
+        self._structures = StructureCache()
+        self._members: dict[tuple[int, tuple[str, ...]], frozenset[str]] = {}
+
+    def __repr__(self) -> str:
+        return f"PostgresCatalog({self.where})"
+
+    # -- connections ----------------------------------------------------------------------
+    def _connect(self) -> psycopg.Connection[Any]:
+        connection = psycopg.connect(self._conninfo, autocommit=True)
+        try:
+            # Every statement here is short: compiling one (JIT) costs more than running it.
+            connection.execute("SET jit = off")
+            with self._lock:
+                migrated = self._migrated
+            if not migrated:
+                migrate(connection)
+                with self._lock:
+                    self._migrated = True
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _run(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """`work` on this thread's connection; a connection the server dropped since its last
+        use (a restart) is replaced once, and an unreachable server raises
+        CatalogUnavailableError."""
+        for attempt in range(2):
+            connection: psycopg.Connection[Any] | None = getattr(self._local, "connection", None)
+            fresh = connection is None
+            try:
+                if connection is None:
+                    connection = self._local.connection = self._connect()
+                return work(connection)
+            except psycopg.OperationalError as exc:
+                if connection is not None and not connection.closed:
+                    raise  # the statement's own failure (a deadlock, a cancel): no outage
+                self.close()
+                # A used connection fails once after a restart; work on a fresh one is final.
+                # Every write here can be redone (a replaced version, a set value, a bump).
+                if fresh or attempt:
+                    raise CatalogUnavailableError(
+                        f"the catalog database {self.where} is unavailable: {self._safe(exc)}"
+                    ) from None
+        raise AssertionError("unreachable")
+
+    def _safe(self, exc: Exception) -> str:
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return message.replace(self._password, "***") if self._password else message
+
+    def exists(self) -> bool:
+        """Whether the database answers (its schema is made on the first connection)."""
+        return self._run(lambda db: True)
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            connection.close()
+
+    def _rows(self, query: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        return self._run(lambda db: db.execute(query, params).fetchall())
+
+    def _execute(self, query: str, params: Sequence[Any] = ()) -> None:
+        self._run(lambda db: db.execute(query, params))
+
+    # -- metadata -------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        """A stored metadata value."""
+        rows = self._rows("SELECT value FROM meta WHERE key = %s", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a metadata value."""
+        self._execute(
+            "INSERT INTO meta VALUES (%s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def delete_meta(self, key: str) -> None:
+        """Forget a metadata value."""
+        self._execute("DELETE FROM meta WHERE key = %s", (key,))
+
+    # -- documents ------------------------------------------------------------------------
+    def documents(self) -> dict[str, DocumentRecord]:
+        """Every indexed document by absolute path."""
+        rows = self._rows(f"SELECT {RECORD_COLUMNS} FROM documents ORDER BY source")
+        return {row[1]: DocumentRecord(*row) for row in rows}
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        """One indexed document's record by its id."""
+        rows = self._rows(f"SELECT {RECORD_COLUMNS} FROM documents WHERE doc_id = %s", (doc_id,))
+        return DocumentRecord(*rows[0]) if rows else None
+
+    def document_structure(self, doc_id: str) -> Structure:
+        """A document's extracted text, headings and page starts."""
+        rows = self._rows("SELECT ingested_at FROM documents WHERE doc_id = %s", (doc_id,))
+        if not rows:
+            raise KeyError(doc_id)
+        return self._structure(doc_id, rows[0][0])
+
+    def _structure(self, doc_id: str, version: float) -> Structure:
+        def load() -> Sequence[Any] | None:
+            rows = self._rows(
+                "SELECT ingested_at, text, headings, page_starts FROM documents WHERE doc_id = %s",
+                (doc_id,),
+            )
+            return rows[0] if rows else None
+
+        return self._structures.lookup(doc_id, version, load)
+
+    def vector_ids(self, doc_id: str) -> list[str]:
+        """Vector ids of a document's chunks."""
+        rows = self._rows("SELECT chunk_id FROM chunks WHERE doc_id = %s ORDER BY id", (doc_id,))
+        return [str(row[0]) for row in rows]
+
+    def chunk_count(self, collections: Sequence[str] | None = None) -> int:
+        """Number of chunks in the index, or in some collections."""
+        # A document's row counts its chunks: no scan of the chunks.
+        rows = self._rows(
+            "SELECT coalesce(sum(chunks), 0) FROM documents WHERE %s OR collection = ANY(%s)",
+            (collections is None, list(collections or ())),
+        )
+        return int(rows[0][0])
+
+    def collections(self) -> dict[str, tuple[int, int]]:
+        """Every collection with documents: name -> (documents, chunks)."""
+        rows = self._rows(
+            "SELECT collection, count(*), coalesce(sum(chunks), 0) FROM documents "
+            "GROUP BY collection ORDER BY collection"
+        )
+        return {str(name): (int(docs), int(chunks)) for name, docs, chunks in rows}
+
+    def doc_ids(self, collections: Sequence[str]) -> list[str]:
+        """The documents of some collections."""
+        rows = self._rows(
+            "SELECT doc_id FROM documents WHERE collection = ANY(%s)", (list(collections),)
+        )
+        return [str(row[0]) for row in rows]
+
+    def set_collection(self, doc_id: str, collection: str) -> None:
+        """Move a document to another collection (its vectors' metadata is the caller's)."""
+
+        def work(db: psycopg.Connection[Any]) -> None:
+            with db.transaction():
+                db.execute(
+                    "UPDATE documents SET collection = %s WHERE doc_id = %s", (collection, doc_id)
+                )
+                _bump_generation(db)
+
+        self._run(work)
+
+    # -- the write journal ----------------------------------------------------------------
+    def begin_document(self, doc_id: str, vector_ids: Sequence[str]) -> None:
+        """Record vectors about to be written for a document that is not committed yet."""
+        self._execute(
+            "INSERT INTO pending VALUES (%s, %s) "
+            "ON CONFLICT (doc_id) DO UPDATE SET vector_ids = excluded.vector_ids",
+            (doc_id, json.dumps(list(vector_ids))),
+        )
+
+    def commit_document(
+        self,
+        doc_id: str,
+        path: str,
+        document: Document,
+        writes: Sequence[ChunkWrite],
+        collection: str = DEFAULT_COLLECTION,
+    ) -> None:
+        """Make a document version visible, atomically replacing any earlier version."""
+        # Tokenized before the transaction: it holds the generation's row lock meanwhile.
+        tokens = lexical_pg.tokenize([lexical_text(document, write.chunk) for write in writes])
+        values = document_values(doc_id, path, document, len(writes), collection)
+        blobs = [chunk_blobs(write) for write in writes]
+
+        def work(db: psycopg.Connection[Any]) -> None:
+            with db.transaction():
+                _delete_document_rows(db, doc_id)
+                _bump_generation(db)
+                db.execute(
+                    f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES ({_marks(values)})", values
+                )
+                # In the writes' order, so row ids (BM25's tie order) grow as in SQLite.
+                rows = db.execute(
+                    'INSERT INTO chunks (chunk_id, doc_id, ordinal, start, "end", '
+                    "sentence_spans, sentence_vectors, context_vectors, length) "
+                    "SELECT v.chunk_id, %s, v.ordinal, v.start, v.stop, v.spans, v.vectors, "
+                    "v.contexts, v.length FROM unnest(%s::text[], %s::int[], %s::int[], "
+                    "%s::int[], %s::bytea[], %s::bytea[], %s::bytea[], %s::int[]) WITH ORDINALITY "
+                    "AS v (chunk_id, ordinal, start, stop, spans, vectors, contexts, length, n) "
+                    "ORDER BY v.n RETURNING id, chunk_id",
+                    (
+                        doc_id,
+                        [write.vector_id for write in writes],
+                        [write.chunk.ordinal for write in writes],
+                        [write.chunk.start for write in writes],
+                        [write.chunk.end for write in writes],
+                        [blob[0] for blob in blobs],
+                        [blob[1] for blob in blobs],
+                        [blob[2] for blob in blobs],
+                        [len(chunk_tokens) for chunk_tokens in tokens],
+                    ),
+                ).fetchall()
+                row_ids = dict((chunk_id, row_id) for row_id, chunk_id in rows)
+                lexical_pg.add_rows(db, [row_ids[write.vector_id] for write in writes], tokens)
+                db.execute("DELETE FROM pending WHERE doc_id = %s", (doc_id,))
+
+        self._run(work)
+
+    def rename_document(
+        self,
+        doc_id: str,
+        new_doc_id: str,
+        path: str,
+        source: str,
+        collection: str,
+        vector_ids: dict[str, str],
+    ) -> None:
+        """Move a document to another path, keeping its text, chunks and BM25 rows."""
+
+        def work(db: psycopg.Connection[Any]) -> None:
+            with db.transaction():
+                if new_doc_id != doc_id:
+                    _delete_document_rows(db, new_doc_id)
+                with db.cursor() as cursor:
+                    cursor.executemany(
+                        "UPDATE chunks SET chunk_id = %s, doc_id = %s WHERE chunk_id = %s",
+                        [(new, new_doc_id, old) for old, new in vector_ids.items()],
+                    )
+                    cursor.executemany(
+                        "INSERT INTO garbage VALUES (%s) ON CONFLICT DO NOTHING",
+                        [(old,) for old, new in vector_ids.items() if old != new],
+                    )
+                db.execute(
+                    "UPDATE documents SET doc_id = %s, path = %s, source = %s, collection = %s "
+                    "WHERE doc_id = %s",
+                    (new_doc_id, path, source, collection, doc_id),
+                )
+                db.execute("DELETE FROM pending WHERE doc_id = %s", (new_doc_id,))
+                _bump_generation(db)
+
+        self._run(work)
+
+    def remove_document(self, doc_id: str) -> None:
+        """Remove a document; its vectors are queued for deletion."""
+
+        def work(db: psycopg.Connection[Any]) -> None:
+            with db.transaction():
+                _delete_document_rows(db, doc_id)
+                _bump_generation(db)
+
+        self._run(work)
+
+    def pending(self) -> dict[str, list[str]]:
+        """Vector writes of documents that were never committed."""
+        rows = self._rows("SELECT doc_id, vector_ids FROM pending")
+        return {str(row[0]): json.loads(row[1]) for row in rows}
+
+    def clear_pending(self, doc_id: str) -> None:
+        """Forget a pending write (after its vectors were deleted)."""
+        self._execute("DELETE FROM pending WHERE doc_id = %s", (doc_id,))
+
+    def garbage(self) -> list[str]:
+        """Vector ids that no committed chunk uses any more."""
+        live = "SELECT 1 FROM chunks WHERE chunks.chunk_id = garbage.vector_id"
+        rows = self._rows(f"SELECT vector_id FROM garbage WHERE NOT EXISTS ({live})")
+        return [str(row[0]) for row in rows]
+
+    def clear_garbage(self, vector_ids: Iterable[str]) -> None:
+        """Forget garbage whose vectors were deleted."""
+        self._execute("DELETE FROM garbage WHERE vector_id = ANY(%s)", (list(vector_ids),))
+
+    def reset(self) -> None:
+        """Delete every document and journal entry."""
+
+        def work(db: psycopg.Connection[Any]) -> None:
+            with db.transaction():
+                for table in ("postings", "chunks", "documents", "pending", "garbage"):
+                    db.execute(f"DELETE FROM {table}")
+                lexical_pg.clear_rows(db)
+                _bump_generation(db)
+
+        self._run(work)
+
+    # -- reading --------------------------------------------------------------------------
+    def chunks(self, vector_ids: Sequence[str]) -> dict[str, ChunkRow]:
+        """Committed chunks by vector id; ids without a committed chunk are left out."""
+        if not vector_ids:
+            return {}
+        rows = self._rows(
+            'SELECT c.chunk_id, c.doc_id, d.source, d.title, c.start, c."end", d.ingested_at, '
+            "c.sentence_spans, c.sentence_vectors, c.context_vectors FROM chunks c "
+            "JOIN documents d USING (doc_id) WHERE c.chunk_id = ANY(%s)",
+            (list(vector_ids),),
+        )
+        result = {}
+        for *stored, version, spans, vectors, contexts in rows:
+            structure = self._structure(stored[1], version)
+            result[stored[0]] = chunk_row(stored, structure, spans, vectors, contexts)
+        return result
+
+    def lexical_search(
+        self, query_terms: Sequence[str], limit: int, collections: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """FTS5's BM25 ranking of chunks containing any of the terms, best first."""
+        if not query_terms or (collections is not None and not collections) or limit <= 0:
+            return []
+        return self._run(lambda db: lexical_pg.ranking(db, query_terms, limit, collections))
+
+    def term_counts(
+        self, query_terms: Sequence[str], collections: Sequence[str] | None = None
+    ) -> dict[str, int]:
+        """How many chunks hold each term (0 for a term the corpus never uses)."""
+        if not query_terms or (collections is not None and not collections):
+            return {term: 0 for term in query_terms}
+        return self._run(lambda db: lexical_pg.term_counts(db, query_terms, collections))
+
+    def chunk_ids_of(self, collections: Sequence[str]) -> frozenset[str]:
+        """The ids of some collections' chunks (cached per generation)."""
+        key = (self.generation(), tuple(sorted(set(collections))))
+        found = self._members.get(key)
+        if found is None:
+            rows = self._rows(
+                "SELECT c.chunk_id FROM chunks c JOIN documents d USING (doc_id) "
+                "WHERE d.collection = ANY(%s)",
+                (list(key[1]),),
+            )
+            found = frozenset(str(row[0]) for row in rows)
+            if len(self._members) >= 16:
+                self._members.clear()
+            self._members[key] = found
+        return found
+
+
+def _bump_generation(db: psycopg.Connection[Any]) -> None:
+    # In the transaction of the change it announces: readers never see one without the other.
+    db.execute(
+        "INSERT INTO meta VALUES (%s, '1') "
+        "ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text",
+        (GENERATION,),
+    )
+
+
+def _delete_document_rows(db: psycopg.Connection[Any], doc_id: str) -> None:
+    db.execute(
+        "INSERT INTO garbage SELECT chunk_id FROM chunks WHERE doc_id = %s ON CONFLICT DO NOTHING",
+        (doc_id,),
+    )
+    lexical_pg.remove_rows(db, doc_id)
+    db.execute("DELETE FROM chunks WHERE doc_id = %s", (doc_id,))  # postings cascade
+    db.execute("DELETE FROM documents WHERE doc_id = %s", (doc_id,))
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def migrate(db: psycopg.Connection[Any], target: int = SCHEMA) -> int:
+    """Bring the database's schema to version `target` in one transaction (replicas starting
+    together take turns); returns the version it had."""
+    with db.transaction():
+        db.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        db.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
+        row = db.execute("SELECT version FROM schema_version").fetchone()
+        version = 0 if row is None else int(row[0])
+        if version > SCHEMA:
+            raise UsageError(
+                f"the catalog database has schema version {version}, newer than this release "
+                f"understands ({SCHEMA}); upgrade the assistant"
+            )
+        for step in MIGRATIONS[version:target]:
+            db.execute(step)
+        if row is None:
+            db.execute("INSERT INTO schema_version VALUES (%s)", (max(version, target),))
+        elif target > version:
+            db.execute("UPDATE schema_version SET version = %s", (target,))
+    return version
+
+
+def _parse(url: str) -> tuple[str, str, str]:
+    """(libpq connection string, where it points without credentials, the password) of a
+    postgresql:// URL; UsageError (without the URL: it may hold a password) when it is not
+    one."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in {"postgresql", "postgres"}:
+        raise UsageError("catalog_url must be a postgresql://USER:PASSWORD@HOST/DATABASE URL")
+    try:
+        params = pg_conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        raise UsageError(
+            "catalog_url is not a valid postgresql://USER:PASSWORD@HOST/DATABASE URL"
+        ) from None
+    params.setdefault("connect_timeout", CONNECT_TIMEOUT)
+    password = str(params.get("password") or "")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or str(params.get("host") or "localhost")
+        port = parts.port or params.get("port") or 5432
+    except ValueError:
+        raise UsageError("catalog_url has an invalid port") from None
+    where = f"postgresql://{host}:{port}/{params.get('dbname') or ''}"
+    return pg_conninfo.make_conninfo("", **params), where, password

@@ -1,0 +1,213 @@
+"""The PostgreSQL catalog's lexical leg: SQLite FTS5's BM25, computed in SQL over postings.
+
+The embedded catalog's lexical index is FTS5. Here the postings (token, chunk row, frequency,
+positions) are made by the very same tokenizer (FTS5's unicode61, in an in-memory SQLite table
+per thread), so both index the same tokens whatever Unicode a term holds (FTS5 folds case and
+diacritics, and may split a word the assistant's terms keep whole). The ranking is FTS5's
+bm25() (fts5_aux.c) term by term, in its order of operations, so the scores are the same
+doubles:
+
+    idf   = log((N - n + 0.5) / (n + 0.5)), at least 1e-6   (n: rows holding the phrase)
+    score = sum over the query's phrases, in order, of
+            idf * (f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl))
+
+with k1 1.2, b 0.75, D a row's tokens, avgdl the tokens of all rows over N; ties go to the
+earlier stored row, as FTS5's `ORDER BY rank` gives them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import psycopg
+
+from assistant.catalog import BM25_B, BM25_K1
+
+_local = threading.local()
+
+# Each query phrase's rows and frequency: one-token phrases from the postings' index, longer
+# ones (found by their tokens' positions, here) as arrays.
+_HITS = """
+hits (phrase, row_id, tf) AS (
+    SELECT q.phrase, p.row_id, p.tf
+    FROM unnest(%(terms)s::text[], %(phrases)s::int[]) AS q (term, phrase)
+    JOIN postings p ON p.term = q.term
+    UNION ALL
+    SELECT * FROM unnest(%(more_phrases)s::int[], %(more_rows)s::bigint[], %(more_tfs)s::int[])
+)"""
+_RANKING = f"""
+WITH {_HITS},
+idf AS (
+    SELECT phrase, ln((((SELECT chunks FROM lexical_totals) - count(*))::float8 + 0.5::float8)
+        / (count(*)::float8 + 0.5::float8)) AS x
+    FROM hits GROUP BY phrase
+)
+SELECT c.chunk_id, sum(
+    (CASE WHEN i.x <= 0 THEN 1e-6::float8 ELSE i.x END)
+    * ((h.tf::float8 * %(k1_plus_1)s::float8)
+       / (h.tf::float8 + %(k1)s::float8 * ((1::float8 - %(b)s::float8)
+          + %(b)s::float8 * c.length::float8
+          / (SELECT tokens::float8 / chunks::float8 FROM lexical_totals))))
+    ORDER BY h.phrase) AS score
+FROM hits h
+JOIN idf i USING (phrase)
+JOIN chunks c ON c.id = h.row_id
+WHERE %(all)s OR c.doc_id IN (SELECT doc_id FROM documents WHERE collection = ANY(%(collections)s))
+GROUP BY c.id
+ORDER BY score DESC, c.id
+LIMIT %(limit)s
+"""
+
+
+def ranking(
+    db: psycopg.Connection[Any],
+    query_terms: Sequence[str],
+    limit: int,
+    collections: Sequence[str] | None,
+) -> list[tuple[str, float]]:
+    """The best `limit` chunks for the terms (of `collections` only, when given), as FTS5's
+    `MATCH "t1" OR "t2" ... ORDER BY rank` over the whole index gives them."""
+    params = {
+        **_hits_params(db, query_terms),
+        "k1": BM25_K1,
+        "k1_plus_1": BM25_K1 + 1.0,
+        "b": BM25_B,
+        "all": collections is None,
+        "collections": list(collections or ()),
+        "limit": limit,
+    }
+    rows = db.execute(_RANKING, params).fetchall()
+    return [(str(chunk_id), float(score)) for chunk_id, score in rows]
+
+
+def term_counts(
+    db: psycopg.Connection[Any], query_terms: Sequence[str], collections: Sequence[str] | None
+) -> dict[str, int]:
+    """How many chunks hold each term: over the whole index, as FTS5's vocabulary table counts
+    (rows holding the term as one token); over some collections, as FTS5's MATCH finds it."""
+    counts = {term: 0 for term in query_terms}
+    if collections is None:
+        rows = db.execute(
+            "SELECT term, count(*) FROM postings WHERE term = ANY(%s) GROUP BY term",
+            (list(counts),),
+        ).fetchall()
+        counts.update({str(term): int(count) for term, count in rows})
+        return counts
+    ordered = list(counts)
+    rows = db.execute(
+        f"WITH {_HITS} SELECT h.phrase, count(*) FROM hits h "
+        "JOIN chunks c ON c.id = h.row_id JOIN documents d USING (doc_id) "
+        "WHERE d.collection = ANY(%(collections)s) GROUP BY h.phrase",
+        {**_hits_params(db, ordered), "collections": list(collections)},
+    ).fetchall()
+    counts.update({ordered[phrase]: int(count) for phrase, count in rows})
+    return counts
+
+
+def add_rows(
+    db: psycopg.Connection[Any], row_ids: Sequence[int], tokens: Sequence[Sequence[str]]
+) -> None:
+    """Index new chunk rows (their ids and tokens), in the caller's transaction."""
+    with db.cursor().copy("COPY postings (term, row_id, tf, positions) FROM STDIN") as copy:
+        for row_id, row_tokens in zip(row_ids, tokens, strict=True):
+            for term, positions in postings(row_tokens).items():
+                copy.write_row((term, row_id, len(positions), positions))
+    db.execute(
+        "UPDATE lexical_totals SET chunks = chunks + %s, tokens = tokens + %s",
+        (len(row_ids), sum(len(row_tokens) for row_tokens in tokens)),
+    )
+
+
+def remove_rows(db: psycopg.Connection[Any], doc_id: str) -> None:
+    """Take a document's chunk rows out of the totals, before they are deleted (their
+    postings go with them)."""
+    db.execute(
+        "UPDATE lexical_totals SET chunks = lexical_totals.chunks - gone.chunks, "
+        "tokens = lexical_totals.tokens - gone.tokens FROM (SELECT count(*) AS chunks, "
+        "coalesce(sum(length), 0) AS tokens FROM chunks WHERE doc_id = %s) AS gone",
+        (doc_id,),
+    )
+
+
+def clear_rows(db: psycopg.Connection[Any]) -> None:
+    """Zero the totals (every chunk was deleted)."""
+    db.execute("UPDATE lexical_totals SET chunks = 0, tokens = 0")
+
+
+def _hits_params(db: psycopg.Connection[Any], query_terms: Sequence[str]) -> dict[str, Any]:
+    """The `hits` query's parameters: phrase i is query term i as FTS5 reads it."""
+    single: list[tuple[str, int]] = []
+    more: list[tuple[int, int, int]] = []
+    for phrase, tokens in enumerate(tokenize(list(query_terms))):
+        if len(tokens) == 1:
+            single.append((tokens[0], phrase))
+        elif tokens:
+            rows = db.execute(
+                "SELECT term, row_id, positions FROM postings WHERE term = ANY(%s)", (tokens,)
+            ).fetchall()
+            more += [(phrase, row, tf) for row, tf in phrase_hits(tokens, rows).items()]
+    return {
+        "terms": [term for term, _ in single],
+        "phrases": [phrase for _, phrase in single],
+        "more_phrases": [hit[0] for hit in more],
+        "more_rows": [hit[1] for hit in more],
+        "more_tfs": [hit[2] for hit in more],
+    }
+
+
+def _tokenizer() -> sqlite3.Connection:
+    db: sqlite3.Connection | None = getattr(_local, "db", None)
+    if db is None:
+        db = sqlite3.connect(":memory:")
+        db.execute("CREATE VIRTUAL TABLE t USING fts5(terms, tokenize = 'unicode61')")
+        db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+        _local.db = db
+    return db
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Each text's tokens in order, as FTS5's unicode61 tokenizer reads it."""
+    if not texts:
+        return []
+    db = _tokenizer()
+    tokens: list[list[str]] = [[] for _ in texts]
+    with db:
+        db.executemany(
+            "INSERT INTO t (rowid, terms) VALUES (?, ?)",
+            [(row, text) for row, text in enumerate(texts, 1)],
+        )
+        for term, row, _ in db.execute("SELECT term, doc, offset FROM v ORDER BY doc, offset"):
+            tokens[row - 1].append(str(term))
+        db.execute("DELETE FROM t")
+    return tokens
+
+
+def postings(tokens: Sequence[str]) -> dict[str, list[int]]:
+    """Each token's positions in a row."""
+    found: dict[str, list[int]] = {}
+    for position, token in enumerate(tokens):
+        found.setdefault(token, []).append(position)
+    return found
+
+
+def phrase_hits(
+    phrase: Sequence[str], rows: Iterable[tuple[str, int, Sequence[int]]]
+) -> dict[int, int]:
+    """How often each row holds `phrase` (its tokens at consecutive positions), from the
+    (token, row, positions) postings of the phrase's tokens."""
+    by_row: dict[int, dict[str, set[int]]] = {}
+    for token, row, positions in rows:
+        by_row.setdefault(row, {})[token] = set(positions)
+    hits = {}
+    for row, found in by_row.items():
+        if all(token in found for token in phrase):
+            count = sum(
+                all(start + i in found[token] for i, token in enumerate(phrase))
+                for start in found[phrase[0]]
+            )
+            if count:
+                hits[row] = count
+    return hits

@@ -1,0 +1,155 @@
+"""The PostgreSQL catalog at the edges: chosen by `catalog_url`, clear errors that never show the
+password, a server restart survived by the same objects, and the whole assistant answering from
+it as it answers from the embedded catalog."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant import Assistant
+from assistant.api.app import create_app
+from assistant.catalog import open_catalog
+from assistant.catalog_pg import PostgresCatalog
+from assistant.catalog_sqlite import SqliteCatalog
+from assistant.errors import CatalogUnavailableError, UsageError
+from tests.conftest import SEEDS, make_settings
+from tests.pg_server import PASSWORD, Postgres, as_unprivileged, remove_postgres, start_postgres
+from tests.servers import refused_port
+
+QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
+PARKING = "Visitors park in bay C, next to the loading dock."
+
+
+def test_catalog_url_chooses_the_catalog(tmp_path: Path) -> None:
+    assert isinstance(open_catalog(make_settings(tmp_path)), SqliteCatalog)
+    assert isinstance(open_catalog(make_settings(tmp_path, catalog_url="")), SqliteCatalog)
+    url = f"postgresql://assistant:{PASSWORD}@db.example:6543/catalog"
+    settings = make_settings(tmp_path, catalog_url=url)
+    assert PASSWORD not in repr(settings)
+    assert PASSWORD not in settings.model_dump_json()
+    catalog = open_catalog(settings)  # cheap: nothing connects yet
+    assert isinstance(catalog, PostgresCatalog)
+    assert repr(catalog) == "PostgresCatalog(postgresql://db.example:6543/catalog)"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"mysql://assistant:{PASSWORD}@127.0.0.1/catalog",
+        f"postgresql://assistant:{PASSWORD}@127.0.0.1:99999999/catalog",
+        f"postgresql://assistant:{PASSWORD}@127.0.0.1/catalog?no_such_option={PASSWORD}",
+    ],
+)
+def test_a_malformed_url_is_refused_without_its_password(url: str) -> None:
+    with pytest.raises(UsageError, match="catalog_url") as raised:
+        PostgresCatalog(url)
+    assert PASSWORD not in str(raised.value)
+
+
+def test_an_unreachable_server_is_a_clear_error_without_the_password(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with refused_port() as port:
+        url = f"postgresql://assistant:{PASSWORD}@127.0.0.1:{port}/catalog"
+        assistant = Assistant(make_settings(tmp_path / "index", catalog_url=url))
+        with pytest.raises(CatalogUnavailableError) as raised:
+            assistant.documents()
+        message = str(raised.value)
+        assert message.startswith(f"the catalog database postgresql://127.0.0.1:{port}/catalog ")
+        assert "is unavailable" in message
+        with TestClient(create_app(assistant)) as http:
+            response = http.get("/healthz")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json()["error"]["code"] == "catalog_unavailable"
+    for text in (message, response.text, caplog.text):
+        assert PASSWORD not in text
+
+
+def test_postgres_runs_unprivileged_only_as_root() -> None:
+    command = ["/usr/lib/postgresql/15/bin/initdb", "--pgdata", "/tmp/x"]
+    assert as_unprivileged(command, euid=1000) == command
+    as_root = as_unprivileged(command, euid=0)
+    assert as_root[0] == "setpriv"
+    assert as_root[-3:] == command
+    assert "--reuid=65534" in as_root  # nobody
+
+
+def test_a_restart_gives_clear_errors_and_the_same_objects_recover(tmp_path: Path) -> None:
+    server = start_postgres()
+    try:
+        url = server.create_database("restart")
+        assistant = Assistant(make_settings(tmp_path / "index", catalog_url=url))
+        (tmp_path / "docs").mkdir()
+        (tmp_path / "docs" / "parking.md").write_text(f"# Parking\n\n{PARKING}\n", "utf-8")
+        assert assistant.ingest([tmp_path / "docs"]).added == 1
+        catalog = assistant.catalog
+        generation = catalog.generation()
+
+        # Restarted between two calls: the connection the server dropped is replaced unseen.
+        server.stop()
+        server.start()
+        assert catalog.generation() == generation
+
+        server.stop()
+        with TestClient(create_app(assistant)) as http:
+            body = {"messages": [{"role": "user", "content": "Where do visitors park?"}]}
+            # Held, bound but not listening, during the outage: connections are refused and
+            # no other process can take the port PostgreSQL comes back on.
+            with refused_port(server.port):
+                with pytest.raises(CatalogUnavailableError, match="is unavailable"):
+                    catalog.generation()
+                down = http.post("/v1/chat/completions", json=body)
+                assert down.status_code == 503
+                assert down.json()["error"]["code"] == "catalog_unavailable"
+                assert PASSWORD not in down.text
+
+            server.start()  # same port, same data; no object is made again
+            assert catalog.generation() == generation
+            up = http.post("/v1/chat/completions", json=body)
+            assert up.status_code == 200
+            assert "bay C" in up.json()["choices"][0]["message"]["content"]
+    finally:
+        remove_postgres(server)
+
+
+def test_the_assistant_answers_from_postgres_as_from_sqlite(tmp_path: Path) -> None:
+    postgres = start_postgres()
+    try:
+        _answers_alike(tmp_path, postgres)
+    finally:
+        remove_postgres(postgres)
+
+
+def _answers_alike(tmp_path: Path, postgres: Postgres) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "parking.md").write_text(f"# Parking\n\n{PARKING}\n", "utf-8")
+    for seed in SEEDS.iterdir():
+        (docs / seed.name).write_bytes(seed.read_bytes())
+    url = postgres.create_database("end_to_end")
+    server = Assistant(make_settings(tmp_path / "pg-index", catalog_url=url))
+    embedded = Assistant(make_settings(tmp_path / "index"))
+    for assistant in (server, embedded):
+        report = assistant.ingest([docs])
+        assert report.added == 2
+        assert not report.failed
+    assert not (tmp_path / "pg-index" / "catalog.sqlite3").exists()
+    # A second replica, made from the same settings, reads the same catalog.
+    replica = Assistant(make_settings(tmp_path / "pg-index", catalog_url=url))
+    assert [r.source for r in replica.documents()] == [r.source for r in embedded.documents()]
+    assert replica.catalog.chunk_count() == embedded.catalog.chunk_count()
+    for question in (QUESTION, "Where do visitors park?"):
+        expected = embedded.ask(question)
+        got = server.ask(question)
+        assert expected.citations
+        assert got.text == expected.text
+        assert [(c.source, c.start, c.end, c.quote) for c in got.citations] == [
+            (c.source, c.start, c.end, c.quote) for c in expected.citations
+        ]
+    assert "Ant Group" in server.ask(QUESTION).text
