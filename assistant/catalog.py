@@ -155,6 +155,11 @@ class Catalog(Protocol):
         """Every collection with documents: name -> (documents, chunks)."""
         ...
 
+    def collection_names(self) -> list[str]:
+        """The names of every collection with documents, sorted (from the index on them:
+        cheap enough for every question, unlike the counts)."""
+        ...
+
     def doc_ids(self, collections: Sequence[str]) -> list[str]:
         """The documents of some collections."""
         ...

@@ -246,6 +246,11 @@ class PostgresCatalog(Catalog):
         )
         return {str(name): (int(docs), int(chunks)) for name, docs, chunks in rows}
 
+    def collection_names(self) -> list[str]:
+        """The names of every collection with documents, sorted."""
+        rows = self._rows("SELECT DISTINCT collection FROM documents ORDER BY collection")
+        return [str(row[0]) for row in rows]
+
     def doc_ids(self, collections: Sequence[str]) -> list[str]:
         """The documents of some collections."""
         rows = self._rows(

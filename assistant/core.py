@@ -520,10 +520,12 @@ class Assistant:
     ) -> tuple[str, ...] | None:
         """The collections a question may search (None: all); CollectionError if one is
         malformed or unknown to the user (a forbidden collection reads as an unknown one)."""
-        existing = list(self.catalog.collections()) if self.catalog.exists() else []
         readable = None if user is None else self.accounts.readable(user)
+        if readable is None and collections is None:
+            return None  # everything: nothing to check (the common question)
+        existing = self.catalog.collection_names() if self.catalog.exists() else []
         if readable is None:
-            return None if collections is None else restrict(collections, existing)
+            return restrict(collections, existing)
         mine = visible(readable, existing)
         return tuple(mine) if collections is None else restrict(collections, mine)
 

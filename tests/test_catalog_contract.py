@@ -167,6 +167,7 @@ def test_documents_and_collections(catalog: Catalog) -> None:
     assert catalog.chunk_count(["manuals"]) == 2
     assert catalog.chunk_count(["nothing"]) == 0
     assert catalog.collections() == {"default": (1, 3), "manuals": (1, 2)}
+    assert catalog.collection_names() == ["default", "manuals"]
     assert catalog.doc_ids(["manuals"]) == ["beta"]
     assert catalog.chunk_ids_of(["manuals", "default"]) == {
         "alpha:0",
@@ -178,6 +179,7 @@ def test_documents_and_collections(catalog: Catalog) -> None:
     catalog.set_collection("alpha", "manuals")
     assert catalog.generation() == 3
     assert catalog.collections() == {"manuals": (2, 5)}
+    assert catalog.collection_names() == ["manuals"]
     assert catalog.chunk_ids_of(["default"]) == frozenset()
 
 
@@ -246,12 +248,13 @@ def test_rename_keeps_chunks_and_lexical_rows(catalog: Catalog) -> None:
 def test_remove_document(catalog: Catalog) -> None:
     writes = commit(catalog, "alpha", ALPHA)
     commit(catalog, "beta", BETA)
+    assert catalog.term_counts(["alpha", "pump"]) == {"alpha": 3, "pump": 2}  # kept ...
     catalog.remove_document("alpha")
     assert catalog.document("alpha") is None
     assert catalog.chunk_count() == 2
     assert sorted(catalog.garbage()) == sorted(w.vector_id for w in writes)
     assert catalog.lexical_search(["alpha"], 5) == []
-    assert catalog.term_counts(["alpha", "pump"]) == {"alpha": 0, "pump": 1}
+    assert catalog.term_counts(["alpha", "pump"]) == {"alpha": 0, "pump": 1}  # ... not stale
     catalog.remove_document("never-there")  # nothing to do, still a change announced
     assert catalog.generation() == 4
 
@@ -283,9 +286,11 @@ def test_another_instance_sees_a_commit_at_once(place: Place) -> None:
     try:
         assert reader.generation() == 0
         assert reader.chunk_count() == 0
+        assert reader.term_counts(["pump", "valv"]) == {"pump": 0, "valv": 0}
         writes = commit(writer, "alpha", ALPHA)
         assert reader.generation() == writer.generation() == 1
         assert reader.chunk_count() == 3
+        assert reader.term_counts(["pump"]) == writer.term_counts(["pump"]) == {"pump": 1}
         assert set(reader.chunks([w.vector_id for w in writes])) == {w.vector_id for w in writes}
         # A new version is read as such, not from what the reader read before.
         commit(writer, "alpha", BETA, tag="v2-")
@@ -296,6 +301,7 @@ def test_another_instance_sees_a_commit_at_once(place: Place) -> None:
         assert reader.document_structure("alpha")[0] == BETA
         assert reader.lexical_search(["valv"], 5) == writer.lexical_search(["valv"], 5)
         assert len(reader.lexical_search(["valv"], 5)) == 1
+        assert reader.term_counts(["pump", "valv"]) == {"pump": 1, "valv": 1}
     finally:
         writer.close()
         reader.close()
