@@ -159,6 +159,30 @@ def start_nginx_on(
     return https_port, http_port, start_nginx(root, site)
 
 
+def behind_nginx(
+    root: Path, env: dict[str, str], docs: Path, replicas: list[Server]
+) -> tuple[Stack, subprocess.Popen[bytes]]:
+    """nginx with the shipped site (a test certificate) in front of the running replicas, and
+    the stack they make with the ingest job's settings."""
+    tls = make_certificates(root / "tls")
+    ports = [int(r.url.rsplit(":", 1)[1].rstrip("/")) for r in replicas]
+    nginx_root = root / "nginx"
+    https_port, http_port, nginx = start_with_port_retries(
+        lambda port: start_nginx_on(nginx_root, ports, port, tls)
+    )
+    stack = Stack(
+        env,
+        docs,
+        replicas,
+        f"https://127.0.0.1:{https_port}/",
+        f"http://127.0.0.1:{http_port}/",
+        nginx_root / "error.log",
+        tls.ca,
+        tls.cert,
+    )
+    return stack, nginx
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not Path(NGINX).exists():
@@ -193,23 +217,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                     "healthz",
                 )
             )
-        tls = make_certificates(root / "tls")
-        ports = [int(r.url.rsplit(":", 1)[1].rstrip("/")) for r in replicas]
-        nginx_root = root / "nginx"
-        https_port, http_port, nginx = start_with_port_retries(
-            lambda port: start_nginx_on(nginx_root, ports, port, tls)
-        )
+        stack, nginx = behind_nginx(root, env, docs, replicas)
         processes.append(nginx)
-        stack = Stack(
-            env,
-            docs,
-            replicas,
-            f"https://127.0.0.1:{https_port}/",
-            f"http://127.0.0.1:{http_port}/",
-            nginx_root / "error.log",
-            tls.ca,
-            tls.cert,
-        )
         with stack.client() as http:
             deadline = time.monotonic() + 60
             while http.get(stack.https + "healthz").status_code != 200:
