@@ -153,3 +153,57 @@ def _answers_alike(tmp_path: Path, postgres: Postgres) -> None:
             (c.source, c.start, c.end, c.quote) for c in expected.citations
         ]
     assert "Ant Group" in server.ask(QUESTION).text
+
+
+def _catalog_state(url: str, index: Path) -> dict[str, object]:
+    """What a PostgreSQL-catalog index holds, checked consistent with its vectors: every
+    document's record and chunk spans by path, and its chunk ids."""
+    assistant = Assistant(make_settings(index, catalog_url=url))
+    try:
+        catalog = assistant.catalog
+        assert catalog.pending() == {}, "the write journal was not emptied"
+        assert catalog.garbage() == [], "replaced vectors were not collected"
+        records = catalog.documents()
+        ids = {path: sorted(catalog.vector_ids(r.doc_id)) for path, r in records.items()}
+        every = [i for chunk_ids in ids.values() for i in chunk_ids]
+        assert set(every) == assistant.store.all_ids(), "orphan or missing vectors"
+        assert len(every) == catalog.chunk_count() == assistant.store.count()
+        rows = catalog.chunks(every)
+        spans = {
+            path: sorted((rows[i].start, rows[i].end, rows[i].text) for i in ids[path])
+            for path in records
+        }
+        return {
+            "documents": {p: (r.content_hash, r.chunks, r.title) for p, r in records.items()},
+            "chunks": {p: [i.split(":", 1)[1] for i in chunk_ids] for p, chunk_ids in ids.items()},
+            "spans": spans,
+        }
+    finally:
+        assistant.close()
+
+
+def test_a_killed_ingest_leaves_postgres_and_the_vectors_consistent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_crash_safety import _complete, _kill_at, build_corpus
+
+    server = start_postgres()
+    try:
+        corpus = build_corpus(tmp_path / "corpus")
+        clean_url = server.create_database("clean")
+        monkeypatch.setenv("ASSISTANT_CATALOG_URL", clean_url)
+        _complete(tmp_path / "clean", corpus)
+        expected = _catalog_state(clean_url, tmp_path / "clean")
+
+        url = server.create_database("killed")
+        monkeypatch.setenv("ASSISTANT_CATALOG_URL", url)
+        index = tmp_path / "killed"
+        # SIGKILL once vectors of the first group are written but not committed, then once the
+        # first group is committed; the third run completes.
+        for trigger in ("writing", "committed"):
+            killed, _, _ = _kill_at(index, corpus, None, trigger, ())
+            assert killed, f"the ingest finished before {trigger!r}"
+        _complete(index, corpus)
+        assert _catalog_state(url, index) == expected
+    finally:
+        remove_postgres(server)
