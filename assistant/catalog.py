@@ -273,6 +273,63 @@ def lexical_text(document: Document, chunk: Chunk) -> str:
     return " ".join(terms(heading_context + "\n" + chunk.text))
 
 
+# What a copy of a catalog carries over besides documents: the ingest fingerprint (so the
+# target is not rebuilt) and whether the vectors carry their collection.
+COPIED_META = ("fingerprint", VECTOR_COLLECTIONS)
+
+
+def copy_catalog(
+    source: Catalog, target: Catalog, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Copy every document of `source` into an empty `target` (e.g. the SQLite file into
+    PostgreSQL) through the interface alone, vector ids unchanged, so the vector store serves
+    both. Documents go in the order they were committed and chunks in text order, so equal
+    BM25 scores rank alike. Returns the number of chunks copied; `progress(done, total)`
+    after each document."""
+    if target.documents():
+        raise UsageError("the target catalog already holds documents: copy into an empty one")
+    records = sorted(source.documents().values(), key=lambda r: (r.ingested_at, r.doc_id))
+    copied = 0
+    for done, record in enumerate(records, start=1):
+        text, headings, page_starts = source.document_structure(record.doc_id)
+        ids = source.vector_ids(record.doc_id)
+        rows = sorted(source.chunks(ids).values(), key=lambda row: (row.start, row.end))
+        if any(row.context_vectors is None for row in rows):
+            raise UsageError(
+                f"{record.source} was indexed before sentences had context vectors: run "
+                "`assistant ingest` on the source index first"
+            )
+        document = Document(
+            source=record.source,
+            title=record.title,
+            text=text,
+            content_hash=record.content_hash,
+            format=record.format,
+            size=record.size,
+            headings=headings,
+            page_starts=page_starts,
+        )
+        writes = [
+            ChunkWrite(
+                Chunk(record.doc_id, ordinal, row.start, row.end, row.text),
+                row.chunk_id,
+                row.sentence_spans,
+                row.sentence_vectors,
+                row.context_vectors,  # type: ignore[arg-type]  # checked above
+            )
+            for ordinal, row in enumerate(rows)
+        ]
+        target.commit_document(record.doc_id, record.path, document, writes, record.collection)
+        copied += len(writes)
+        if progress is not None:
+            progress(done, len(records))
+    for key in COPIED_META:
+        value = source.get_meta(key)
+        if value is not None:
+            target.set_meta(key, value)
+    return copied
+
+
 def open_catalog(settings: Settings) -> Catalog:
     """The catalog the settings name: PostgreSQL at `catalog_url`, else the index's SQLite file.
 

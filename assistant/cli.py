@@ -145,6 +145,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     collections.add_argument("--json", action="store_true", help="print one JSON array")
 
+    catalog_copy = commands.add_parser(
+        "catalog-copy",
+        help="copy the index's catalog into PostgreSQL (server mode)",
+        description="Copy every document, passage and sentence vector of the index's SQLite "
+        "catalog into an empty PostgreSQL database, so that replicas can share it "
+        "(docs/deployment.md). Vector ids stay the same, so the Chroma vectors serve both: "
+        "nothing is embedded again. Then set ASSISTANT_CATALOG_URL to the same URL.",
+    )
+    catalog_copy.add_argument(
+        "--to",
+        required=True,
+        metavar="URL",
+        help="postgresql://user:password@host:port/database (an empty database)",
+    )
+    catalog_copy.add_argument(
+        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
+    )
+
     users = commands.add_parser(
         "users",
         help="manage users and their groups",
@@ -457,6 +475,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return watch_command(settings, args)
         if args.command == "collections":
             return _collections(settings, args)
+        if args.command == "catalog-copy":
+            return _catalog_copy(settings, args)
         if args.command == "users":
             return _users(settings, args)
         if args.command == "api-keys":
@@ -538,6 +558,26 @@ def _ask(settings: Settings, args: argparse.Namespace) -> int:
     rest = "" if final is None else format_answer(final, streamed="".join(streamed))
     if rest.strip():
         print(rest)
+    return EXIT_OK
+
+
+def _catalog_copy(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.catalog import copy_catalog, open_catalog
+    from assistant.catalog_sqlite import SqliteCatalog
+
+    source_file = settings.index_dir / "catalog.sqlite3"
+    if not source_file.exists():
+        raise IndexMissingError(f"no catalog in {settings.index_dir}: run `assistant ingest` first")
+    source = SqliteCatalog(source_file)
+    target = open_catalog(settings.with_overrides(catalog_url=args.to))
+    where = getattr(target, "where", "the target")
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % 100 == 0:
+            print(f"{done}/{total} documents", file=sys.stderr)
+
+    chunks = copy_catalog(source, target, progress)
+    print(f"copied {len(source.documents())} documents, {chunks} passages into {where}")
     return EXIT_OK
 
 

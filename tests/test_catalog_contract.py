@@ -16,7 +16,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from assistant.catalog import Catalog, ChunkWrite
+from assistant.catalog import Catalog, ChunkWrite, copy_catalog
 from assistant.catalog_pg import SCHEMA, PostgresCatalog, migrate
 from assistant.catalog_sqlite import SqliteCatalog
 from assistant.chunking import Chunker
@@ -464,3 +464,37 @@ def test_a_postgres_catalog_is_made_migrated_and_refused_when_newer(postgres: Po
         db.execute("UPDATE schema_version SET version = %s", (SCHEMA + 1,))
     with pytest.raises(UsageError, match="newer than this release"):
         PostgresCatalog(url).documents()
+
+
+def test_a_copy_answers_as_its_source(
+    both_indexed: tuple[Catalog, Catalog], tmp_path: Path, postgres: Postgres
+) -> None:
+    sqlite, _ = both_indexed
+    sqlite.set_meta("fingerprint", "f1")
+    seen: list[tuple[int, int]] = []
+    copies = [sqlite_place(tmp_path).open(), postgres_place(postgres).open()]
+    for copy in copies:
+        chunks = copy_catalog(sqlite, copy, lambda done, total: seen.append((done, total)))
+        assert chunks == sqlite.chunk_count() == copy.chunk_count()
+        assert copy.get_meta("fingerprint") == "f1"
+        assert {p: (r.doc_id, r.content_hash, r.chunks, r.collection) for p, r in
+                copy.documents().items()} == {
+            p: (r.doc_id, r.content_hash, r.chunks, r.collection)
+            for p, r in sqlite.documents().items()
+        }  # fmt: skip
+        ids = [i for r in sqlite.documents().values() for i in sqlite.vector_ids(r.doc_id)]
+        source_rows, copied_rows = sqlite.chunks(ids), copy.chunks(ids)
+        for chunk_id, row in source_rows.items():
+            got = copied_rows[chunk_id]
+            assert (got.start, got.end, got.text, got.sentence_spans) == (
+                row.start, row.end, row.text, row.sentence_spans
+            )  # fmt: skip
+            assert np.array_equal(got.sentence_vectors, row.sentence_vectors)
+        for terms in golden_terms()[::7]:
+            assert copy.lexical_search(terms, 10) == sqlite.lexical_search(terms, 10), terms
+            assert copy.term_counts(terms, ["odd"]) == sqlite.term_counts(terms, ["odd"])
+    assert seen[-1][0] == seen[-1][1] == len(sqlite.documents())
+    with pytest.raises(UsageError, match="empty"):
+        copy_catalog(sqlite, copies[0])  # never into a catalog that holds documents
+    for copy in copies:
+        copy.close()

@@ -207,3 +207,41 @@ def test_a_killed_ingest_leaves_postgres_and_the_vectors_consistent(
         assert _catalog_state(url, index) == expected
     finally:
         remove_postgres(server)
+
+
+def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
+    seed_index: Path, tmp_path: Path
+) -> None:
+    from tests.conftest import copy_index, run_cli
+
+    index = tmp_path / "index"
+    copy_index(seed_index, index)
+    server = start_postgres()
+    try:
+        url = server.create_database("copied")
+        done = run_cli("catalog-copy", "--index", str(index), "--to", url)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("copied 1 documents, ")
+        assert PASSWORD not in done.stdout + done.stderr
+
+        question = "Which companies had to halt their stablecoin plans?"
+        embedded = Assistant(make_settings(index)).ask(question)
+        copied = Assistant(make_settings(index, catalog_url=url)).ask(question)
+        assert not copied.refused
+        assert copied.text == embedded.text
+        assert [(c.source, c.start, c.end) for c in copied.citations] == [
+            (c.source, c.start, c.end) for c in embedded.citations
+        ]
+
+        again = run_cli("catalog-copy", "--index", str(index), "--to", url)
+        assert again.returncode == 2
+        assert "already holds documents" in again.stderr
+        assert PASSWORD not in again.stderr
+        nothing = run_cli("catalog-copy", "--index", str(tmp_path / "none"), "--to", url)
+        assert nothing.returncode == 2
+        assert "run `assistant ingest` first" in nothing.stderr
+        bad = run_cli("catalog-copy", "--index", str(index), "--to", "mysql://u:hunter2@h/db")
+        assert bad.returncode == 2
+        assert "hunter2" not in bad.stderr
+    finally:
+        remove_postgres(server)
