@@ -1,6 +1,6 @@
 """Warm query latency by stage at about 1k, 10k, 100k and 1M chunks, with memory.
 
-    python -m benchmarks.bench_query [--sizes 1000,10000,100000,1000000] [--queries 98]
+    python -m benchmarks.bench_query [--sizes 1000,10000,100000,1000000] [--queries 98] [--postgres]
     python -m benchmarks.bench_query --tiny --out DIR   # seeds/ at 3 and 20 chunks: seconds
 
 The real corpus (the Python docs pages) is ingested once (~2.3k chunks). Larger indexes are
@@ -11,6 +11,9 @@ Each index is then opened and measured in a fresh process, as a server that did 
 (`--measure INDEX_DIR`): its memory is what serving that index takes, not the build's leftovers.
 The 98 golden questions are asked with the extractive answerer, after 10 warm-up questions; the
 floor is one query embedding plus the vector search, measured alone in the same process.
+With `--postgres`, each index's catalog is also copied into a PostgreSQL database (Debian's
+postgresql-15, started for the run; `assistant catalog-copy`'s code) and measured the same way
+against the same vectors: `postgres_p95_ratio` is its p95 over the embedded catalog's.
 Writes benchmarks/results/query.json (or DIR/query.json with --out). `--tiny` runs the same
 steps on seeds/ and its golden questions, to check that the benchmark still works.
 """
@@ -19,11 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,6 +46,9 @@ from benchmarks.common import (
     stopwatch,
     summary_ms,
 )
+
+if TYPE_CHECKING:
+    from tests.pg_server import Postgres
 
 STAGES = ("embed", "dense", "lexical", "fuse", "answer", "total")
 NOISE = 0.025  # per-dimension sigma of the synthetic copies' vectors
@@ -145,11 +153,15 @@ def measure(assistant: Assistant, questions: list[str]) -> dict[str, object]:
     }
 
 
-def measure_apart(index_dir: Path, queries: int, tiny: bool) -> dict[str, object]:
-    """`measure` in a fresh process that only opens the index and asks (a serving replica)."""
+def measure_apart(
+    index_dir: Path, queries: int, tiny: bool, catalog_url: str | None = None
+) -> dict[str, object]:
+    """`measure` in a fresh process that only opens the index and asks (a serving replica);
+    with `catalog_url`, its catalog read from PostgreSQL instead of the index's file."""
     command = [sys.executable, "-m", "benchmarks.bench_query", "--measure", str(index_dir)]
     command += ["--queries", str(queries), *(["--tiny"] if tiny else [])]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    env = {**os.environ, "ASSISTANT_BENCH_CATALOG_URL": catalog_url or ""}
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -164,11 +176,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--measure", type=Path, metavar="INDEX_DIR", help="only measure this built index (JSON)"
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="also measure each size with its catalog copied into PostgreSQL (Debian's "
+        "postgresql-15, started for the run)",
+    )
     args = parser.parse_args(argv)
     golden = load_golden(SEED_GOLDEN if args.tiny else PYDOCS_GOLDEN)
     questions = [item.question for item in golden][: args.queries]
     if args.measure:
-        print(json.dumps(measure(Assistant(settings_for(args.measure)), questions)))
+        settings = settings_for(args.measure)
+        url = os.environ.get("ASSISTANT_BENCH_CATALOG_URL")  # not argv: it holds a password
+        if url:
+            settings = settings.with_overrides(catalog_url=url)
+        print(json.dumps(measure(Assistant(settings), questions)))
         return 0
     default_sizes = "3,20" if args.tiny else "1000,10000,100000,1000000"
     sizes = [int(size) for size in (args.sizes or default_sizes).split(",")]
@@ -178,6 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         real = build_real(workdir / "real", files)
     print(f"real corpus: {real.catalog.chunk_count()} chunks in {elapsed():.0f} s")
     results = []
+    postgres = None
+    if args.postgres:
+        from tests.pg_server import start_postgres
+
+        postgres = start_postgres()
     for size in sizes:
         with stopwatch() as elapsed:
             if size <= real.catalog.chunk_count():
@@ -188,12 +215,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         assistant.close()
         measured = measure_apart(workdir / f"n{size}", args.queries, args.tiny)
         result = {"target": size, "build_s": round(built, 1), **measured}
+        if postgres is not None:
+            result["postgres"] = measure_in_postgres(postgres, workdir / f"n{size}", args)
+            ratio = _p95(result["postgres"]) / _p95(measured)
+            result["postgres_p95_ratio"] = round(ratio, 2)
         results.append(result)
         stages = result["stages_ms"]
         print(json.dumps({"chunks": result["chunks"], "total": stages["total"],  # type: ignore[index]
                           "floor": result["floor_ms"], "rss_mb": result["rss_mb"]}))  # fmt: skip
+    if postgres is not None:
+        from tests.pg_server import remove_postgres
+
+        remove_postgres(postgres)
     save("query", {"sizes": results, "targets_at_10k_ms": {"p50": 40, "p95": 80}}, args.out)
     return 0
+
+
+def measure_in_postgres(postgres: Postgres, index_dir: Path, args: argparse.Namespace) -> object:
+    """The index's catalog copied into a new PostgreSQL database, measured as `measure_apart`
+    (same vectors, same questions)."""
+    from assistant.catalog import copy_catalog
+    from assistant.catalog_pg import PostgresCatalog
+    from assistant.catalog_sqlite import SqliteCatalog
+
+    url = postgres.create_database(index_dir.name)
+    source, target = SqliteCatalog(index_dir / "catalog.sqlite3"), PostgresCatalog(url)
+    copy_catalog(source, target)
+    source.close()
+    target.close()
+    return measure_apart(index_dir, args.queries, args.tiny, url)
+
+
+def _p95(measured: object) -> float:
+    stages = measured["stages_ms"]  # type: ignore[index]
+    return float(stages["total"]["p95"])
 
 
 def _subset(real: Assistant, index_dir: Path, size: int, files: list[Path]) -> Assistant:

@@ -76,12 +76,15 @@ def written(path: Path) -> dict[str, object]:
 
 @pytest.mark.usefixtures("results_untouched")
 def test_query_latency_on_a_tiny_index(tmp_path: Path) -> None:
-    run("bench_query", "--tiny", "--queries", "3", "--out", str(tmp_path))
+    run("bench_query", "--tiny", "--queries", "3", "--out", str(tmp_path), "--postgres")
     sizes = written(tmp_path / "query.json")["sizes"]
     assert isinstance(sizes, list)
     assert [size["target"] for size in sizes] == [3, 20]
     assert sizes[1]["chunks"] >= 20  # the synthetic copies were made
     assert all(size["stages_ms"]["total"]["p50"] > 0 for size in sizes)
+    # The same index with its catalog in PostgreSQL: the same chunks, measured apart.
+    assert all(size["postgres"]["chunks"] == size["chunks"] for size in sizes)
+    assert all(size["postgres_p95_ratio"] > 0 for size in sizes)
 
 
 @pytest.mark.usefixtures("results_untouched")
