@@ -113,6 +113,7 @@ class PostgresCatalog(Catalog):
         self._migrated = False
         self._structures = StructureCache()
         self._members: dict[tuple[int, tuple[str, ...]], frozenset[str]] = {}
+        self._term_counts: tuple[int, dict[str, int]] = (-1, {})
 
     def __repr__(self) -> str:
         return f"PostgresCatalog({self.where})"
@@ -433,7 +434,23 @@ class PostgresCatalog(Catalog):
         """How many chunks hold each term (0 for a term the corpus never uses)."""
         if not query_terms or (collections is not None and not collections):
             return {term: 0 for term in query_terms}
-        return self._run(lambda db: lexical_pg.term_counts(db, query_terms, collections))
+        if collections is not None:
+            return self._run(lambda db: lexical_pg.term_counts(db, query_terms, collections))
+        # Counting a term's chunks reads all its postings: counts are kept per generation.
+        generation = self.generation()
+        with self._lock:
+            if self._term_counts[0] != generation or len(self._term_counts[1]) > _COUNTS_KEPT:
+                self._term_counts = (generation, {})
+            kept = self._term_counts[1]
+            missing = [term for term in dict.fromkeys(query_terms) if term not in kept]
+        if missing:
+            found = self._run(lambda db: lexical_pg.term_counts(db, missing, None))
+            with self._lock:
+                if self._term_counts[0] == generation:
+                    self._term_counts[1].update(found)
+        else:
+            found = {}
+        return {term: found[term] if term in found else kept[term] for term in query_terms}
 
     def chunk_ids_of(self, collections: Sequence[str]) -> frozenset[str]:
         """The ids of some collections' chunks (cached per generation)."""
@@ -450,6 +467,10 @@ class PostgresCatalog(Catalog):
                 self._members.clear()
             self._members[key] = found
         return found
+
+
+# Terms' chunk counts kept until the next generation: at most this many.
+_COUNTS_KEPT = 100_000
 
 
 def _bump_generation(db: psycopg.Connection[Any]) -> None:
