@@ -99,6 +99,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE pending (doc_id text PRIMARY KEY, vector_ids text NOT NULL);
     CREATE TABLE garbage (vector_id text PRIMARY KEY);
     """,
+    # 2: each posting keeps its chunk's length (in tokens), so BM25 scores need no join.
+    """
+    ALTER TABLE postings ADD COLUMN length integer;
+    UPDATE postings p SET length = c.length FROM chunks c WHERE c.id = p.row_id;
+    ALTER TABLE postings ALTER COLUMN length SET NOT NULL;
+    """,
 )
 SCHEMA = len(MIGRATIONS)
 

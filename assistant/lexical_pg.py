@@ -31,35 +31,49 @@ _local = threading.local()
 # Each query phrase's rows and frequency: one-token phrases from the postings' index, longer
 # ones (found by their tokens' positions, here) as arrays.
 _HITS = """
-hits (phrase, row_id, tf) AS (
-    SELECT q.phrase, p.row_id, p.tf
+hits (phrase, row_id, tf, length) AS (
+    SELECT q.phrase, p.row_id, p.tf, p.length
     FROM unnest(%(terms)s::text[], %(phrases)s::int[]) AS q (term, phrase)
     JOIN postings p ON p.term = q.term
     UNION ALL
-    SELECT * FROM unnest(%(more_phrases)s::int[], %(more_rows)s::bigint[], %(more_tfs)s::int[])
+    SELECT * FROM unnest(
+        %(more_phrases)s::int[], %(more_rows)s::bigint[], %(more_tfs)s::int[],
+        %(more_lengths)s::int[]
+    )
 )"""
+# Each hit carries its chunk's length (kept in the postings), so the scores need no join: only
+# the best `limit` rows are looked up in chunks. A restricted question keeps the hits of its
+# collections' chunks, before the cut.
 _RANKING = f"""
 WITH {_HITS},
 idf AS (
     SELECT phrase, ln((((SELECT chunks FROM lexical_totals) - count(*))::float8 + 0.5::float8)
         / (count(*)::float8 + 0.5::float8)) AS x
     FROM hits GROUP BY phrase
+),
+scored AS (
+    SELECT h.row_id, sum(
+        (CASE WHEN i.x <= 0 THEN 1e-6::float8 ELSE i.x END)
+        * ((h.tf::float8 * %(k1_plus_1)s::float8)
+           / (h.tf::float8 + %(k1)s::float8 * ((1::float8 - %(b)s::float8)
+              + %(b)s::float8 * h.length::float8
+              / (SELECT tokens::float8 / chunks::float8 FROM lexical_totals))))
+        ORDER BY h.phrase) AS score
+    FROM hits h
+    JOIN idf i USING (phrase)
+    {{where}}
+    GROUP BY h.row_id
+    ORDER BY score DESC, h.row_id
+    LIMIT %(limit)s
 )
-SELECT c.chunk_id, sum(
-    (CASE WHEN i.x <= 0 THEN 1e-6::float8 ELSE i.x END)
-    * ((h.tf::float8 * %(k1_plus_1)s::float8)
-       / (h.tf::float8 + %(k1)s::float8 * ((1::float8 - %(b)s::float8)
-          + %(b)s::float8 * c.length::float8
-          / (SELECT tokens::float8 / chunks::float8 FROM lexical_totals))))
-    ORDER BY h.phrase) AS score
-FROM hits h
-JOIN idf i USING (phrase)
-JOIN chunks c ON c.id = h.row_id
-WHERE %(all)s OR c.doc_id IN (SELECT doc_id FROM documents WHERE collection = ANY(%(collections)s))
-GROUP BY c.id
-ORDER BY score DESC, c.id
-LIMIT %(limit)s
+SELECT c.chunk_id, s.score FROM scored s JOIN chunks c ON c.id = s.row_id
+ORDER BY s.score DESC, s.row_id
 """
+_RANKING_ALL = _RANKING.format(where="")
+_RANKING_IN = _RANKING.format(
+    where="WHERE h.row_id IN (SELECT c.id FROM chunks c JOIN documents d USING (doc_id) "
+    "WHERE d.collection = ANY(%(collections)s))"
+)
 
 
 def ranking(
@@ -75,11 +89,10 @@ def ranking(
         "k1": BM25_K1,
         "k1_plus_1": BM25_K1 + 1.0,
         "b": BM25_B,
-        "all": collections is None,
         "collections": list(collections or ()),
         "limit": limit,
     }
-    rows = db.execute(_RANKING, params).fetchall()
+    rows = db.execute(_RANKING_ALL if collections is None else _RANKING_IN, params).fetchall()
     return [(str(chunk_id), float(score)) for chunk_id, score in rows]
 
 
@@ -111,10 +124,10 @@ def add_rows(
     db: psycopg.Connection[Any], row_ids: Sequence[int], tokens: Sequence[Sequence[str]]
 ) -> None:
     """Index new chunk rows (their ids and tokens), in the caller's transaction."""
-    with db.cursor().copy("COPY postings (term, row_id, tf, positions) FROM STDIN") as copy:
+    with db.cursor().copy("COPY postings (term, row_id, tf, positions, length) FROM STDIN") as copy:
         for row_id, row_tokens in zip(row_ids, tokens, strict=True):
             for term, positions in postings(row_tokens).items():
-                copy.write_row((term, row_id, len(positions), positions))
+                copy.write_row((term, row_id, len(positions), positions, len(row_tokens)))
     db.execute(
         "UPDATE lexical_totals SET chunks = chunks + %s, tokens = tokens + %s",
         (len(row_ids), sum(len(row_tokens) for row_tokens in tokens)),
@@ -149,12 +162,19 @@ def _hits_params(db: psycopg.Connection[Any], query_terms: Sequence[str]) -> dic
                 "SELECT term, row_id, positions FROM postings WHERE term = ANY(%s)", (tokens,)
             ).fetchall()
             more += [(phrase, row, tf) for row, tf in phrase_hits(tokens, rows).items()]
+    lengths: dict[int, int] = {}
+    if more:
+        found = db.execute(
+            "SELECT id, length FROM chunks WHERE id = ANY(%s)", ([hit[1] for hit in more],)
+        ).fetchall()
+        lengths = {int(row_id): int(length) for row_id, length in found}
     return {
         "terms": [term for term, _ in single],
         "phrases": [phrase for _, phrase in single],
         "more_phrases": [hit[0] for hit in more],
         "more_rows": [hit[1] for hit in more],
         "more_tfs": [hit[2] for hit in more],
+        "more_lengths": [lengths[hit[1]] for hit in more],
     }
 
 

@@ -466,6 +466,30 @@ def test_a_postgres_catalog_is_made_migrated_and_refused_when_newer(postgres: Po
         PostgresCatalog(url).documents()
 
 
+def test_postings_of_a_version_1_catalog_get_their_chunks_length(postgres: Postgres) -> None:
+    url = postgres.create_database(f"migrate_{next(_databases)}")
+    with psycopg.connect(url, autocommit=True) as db:
+        migrate(db, target=1)  # the first schema: postings without the chunk's length
+        db.execute(
+            "INSERT INTO documents VALUES ('a', '/a', 'a.md', 'A', 'md', 'h', 1, 1, 1.0, "
+            "'pump pump valve', '[]', '[]', 'default')"
+        )
+        db.execute(
+            'INSERT INTO chunks (chunk_id, doc_id, ordinal, start, "end", sentence_spans, '
+            "sentence_vectors, context_vectors, length) VALUES ('a:0', 'a', 0, 0, 15, '', '', "
+            "'', 4)"
+        )
+        row = db.execute("SELECT id FROM chunks").fetchone()
+        assert row is not None
+        db.execute("INSERT INTO postings VALUES ('pump', %s, 2, '{0,1}')", (row[0],))
+        db.execute("UPDATE lexical_totals SET chunks = 1, tokens = 4")
+        assert migrate(db) == 1
+        assert db.execute("SELECT length FROM postings").fetchall() == [(4,)]
+    catalog = PostgresCatalog(url)
+    assert [chunk_id for chunk_id, _ in catalog.lexical_search(["pump"], 5)] == ["a:0"]
+    catalog.close()
+
+
 def test_a_copy_answers_as_its_source(
     both_indexed: tuple[Catalog, Catalog], tmp_path: Path, postgres: Postgres
 ) -> None:
