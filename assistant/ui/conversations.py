@@ -112,8 +112,9 @@ def export_file(conversation: Conversation, folder: Path) -> Path:
 class ExportFolder:
     """Where a server's conversation exports are written for download: a private temporary
     folder, one subfolder per conversation. A deleted conversation's export goes with it, and
-    the folder itself when the chat is gone or the process ends: no conversation lives on in
-    /tmp after the server that showed it."""
+    the folder itself when the chat is gone or the interpreter exits normally. Not yet when
+    `assistant serve` stops on SIGTERM: uvicorn re-raises the signal after its graceful
+    shutdown, so the process ends without exit handlers and the folder stays (docs/security.md)."""
 
     def __init__(self, owner: object) -> None:
         self.path = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
