@@ -1,4 +1,5 @@
-"""Users, groups, grants and personal API keys, kept in the catalog file beside the index.
+"""Users, groups, grants and personal API keys, kept in the catalog: the index's SQLite file, or
+the PostgreSQL database every replica shares (`assistant.accountstore`).
 
 A user is an `admin` (reads every collection, manages the rest) or a `member` (reads the
 collections granted to one of their groups or to them by name). Grants change what the next
@@ -20,52 +21,33 @@ import hmac
 import logging
 import re
 import secrets
-import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from assistant.accountstore import (
+    AccountStore,
+    DuplicateRowError,
+    PostgresAccountStore,
+    SqliteAccountStore,
+    Statements,
+)
 from assistant.audit import AuditLog
 from assistant.collections import check_name
 from assistant.errors import AccountError, DirectoryUnavailableError
 from assistant.security import api_key_digest, hash_password, new_api_key, verify_password
-from assistant.sqlite import Transaction, connect
 
 if TYPE_CHECKING:
+    from assistant.catalog import Catalog
     from assistant.directory import Directory
     from assistant.settings import Settings
 
 _log = logging.getLogger(__name__)
 Role = Literal["admin", "member"]
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    name TEXT PRIMARY KEY,
-    password_hash TEXT NOT NULL,
-    role TEXT NOT NULL CHECK (role IN ('admin', 'member')),
-    created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS user_groups (
-    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
-    grp TEXT NOT NULL,
-    PRIMARY KEY (user, grp)
-);
-CREATE TABLE IF NOT EXISTS grants (
-    collection TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('group', 'user')),
-    principal TEXT NOT NULL,
-    PRIMARY KEY (collection, kind, principal)
-);
-CREATE TABLE IF NOT EXISTS user_api_keys (
-    key_id TEXT PRIMARY KEY,
-    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
-    digest BLOB NOT NULL,
-    created REAL NOT NULL
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -125,42 +107,51 @@ class Accounts:
     """The users, groups, grants and personal keys of one index (one connection per thread)."""
 
     def __init__(
-        self, path: Path, directory: Directory | None = None, audit: AuditLog | None = None
+        self,
+        store: AccountStore | Path,
+        directory: Directory | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
-        self.path = path
+        # A path: the accounts in that SQLite catalog file.
+        self.store = SqliteAccountStore(store) if isinstance(store, Path) else store
         self.directory = directory
         self.audit = audit  # where user, group, grant and key changes are recorded
-        self._local = threading.local()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Accounts:
-        """The accounts of the settings' index, with the directory of the `ldap_*` settings."""
-        path = settings.index_dir / "catalog.sqlite3"
+    def from_settings(cls, settings: Settings, catalog: Catalog | None = None) -> Accounts:
+        """The accounts of the settings' catalog (the index's file, or the PostgreSQL database
+        of `catalog_url`, through `catalog`'s connections when it is that database's), with the
+        directory of the `ldap_*` settings."""
+        store: AccountStore
+        if settings.catalog_url is not None:
+            from assistant.catalog_pg import PostgresCatalog
+
+            if not isinstance(catalog, PostgresCatalog):
+                catalog = PostgresCatalog(settings.catalog_url.get_secret_value())
+            store = PostgresAccountStore(catalog)
+        else:
+            store = SqliteAccountStore(settings.index_dir / "catalog.sqlite3")
         audit = AuditLog.from_settings(settings)
         if settings.ldap_url is None:
             return cls(
-                path, audit=audit
+                store, audit=audit
             )  # ldap3 is not even imported (start-up time: tests/test_imports.py)
         from assistant.directory import Directory, DirectoryConfig
 
         config = DirectoryConfig.from_settings(settings)
-        return cls(path, None if config is None else Directory(config), audit)
+        return cls(store, None if config is None else Directory(config), audit)
 
     @property
-    def db(self) -> sqlite3.Connection:
-        """This thread's connection, with the schema."""
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = connect(self.path, _SCHEMA, foreign_keys=True)
-            self._local.connection = connection
-        return connection
+    def db(self) -> AccountStore:
+        """Where the accounts are (each statement committed on its own)."""
+        return self.store
 
     def any_users(self) -> bool:
         """Whether any user exists, or a directory is configured (then the API asks every
         request for a key and the chat for a login)."""
         if self.directory is not None:
             return True
-        if not self.path.exists():
+        if not self.store.exists():
             return False
         return self.db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
 
@@ -188,7 +179,7 @@ class Accounts:
                     (name, hash_password(password), role, time.time()),
                 )
                 db.executemany("INSERT INTO user_groups VALUES (?, ?)", [(name, g) for g in wanted])
-        except sqlite3.IntegrityError:
+        except DuplicateRowError:
             raise AccountError(f"user {name!r} exists already") from None
         self.record("user_added", by, request_id, name=name, role=role, groups=wanted)
         return User(name, role, wanted)
@@ -216,7 +207,7 @@ class Accounts:
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone() is None:
                 raise AccountError(f"no user {name!r}")
-            db.execute("DELETE FROM user_groups WHERE user = ?", (name,))
+            db.execute('DELETE FROM user_groups WHERE "user" = ?', (name,))
             db.executemany("INSERT INTO user_groups VALUES (?, ?)", [(name, g) for g in wanted])
         self.record("groups_changed", by, request_id, name=name, groups=wanted)
         found = self.local_user(name)
@@ -264,19 +255,19 @@ class Accounts:
 
     def local_user(self, name: str) -> User | None:
         """A catalog user by name."""
-        if not self.path.exists():
+        if not self.store.exists():
             return None
         row = self.db.execute("SELECT role FROM users WHERE name = ?", (name,)).fetchone()
         if row is None:
             return None
         groups = self.db.execute(
-            "SELECT grp FROM user_groups WHERE user = ? ORDER BY grp", (name,)
+            'SELECT grp FROM user_groups WHERE "user" = ? ORDER BY grp', (name,)
         ).fetchall()
         return User(name, row[0], tuple(g for (g,) in groups))
 
     def users(self) -> list[User]:
         """Every user, by name."""
-        if not self.path.exists():
+        if not self.store.exists():
             return []
         names = [n for (n,) in self.db.execute("SELECT name FROM users ORDER BY name")]
         return [u for u in (self.local_user(n) for n in names) if u is not None]
@@ -287,7 +278,7 @@ class Accounts:
         A name the catalog does not have is checked by the directory, when there is one:
         DirectoryUnavailableError when it cannot be asked (never for a catalog user)."""
         row = None
-        if self.path.exists():
+        if self.store.exists():
             row = self.db.execute(
                 "SELECT password_hash FROM users WHERE name = ?", (name,)
             ).fetchone()
@@ -315,7 +306,7 @@ class Accounts:
         if grant.kind == "user" and self.user(grant.principal) is None:
             raise AccountError(f"no user {grant.principal!r}")
         self.db.execute(
-            "INSERT OR IGNORE INTO grants VALUES (?, ?, ?)",
+            "INSERT INTO grants VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (grant.collection, grant.kind, grant.principal),
         )
         self.record("grant_added", by, request_id, **asdict(grant))
@@ -342,7 +333,7 @@ class Accounts:
 
     def grants(self) -> list[Grant]:
         """Every grant, by collection."""
-        if not self.path.exists():
+        if not self.store.exists():
             return []
         rows = self.db.execute("SELECT * FROM grants ORDER BY collection, kind, principal")
         return [Grant(c, k, p) for c, k, p in rows]
@@ -378,9 +369,9 @@ class Accounts:
 
     def api_keys(self) -> list[ApiKeyInfo]:
         """Every personal key (ids, owners and times only)."""
-        if not self.path.exists():
+        if not self.store.exists():
             return []
-        rows = self.db.execute("SELECT key_id, user, created FROM user_api_keys ORDER BY user")
+        rows = self.db.execute('SELECT key_id, "user", created FROM user_api_keys ORDER BY "user"')
         return [ApiKeyInfo(k, u, c) for k, u, c in rows]
 
     def revoke_api_key(self, key_id: str) -> None:
@@ -397,12 +388,12 @@ class Accounts:
     def personal_key(self, token: str) -> tuple[str, User] | None:
         """The id and owner of the personal key `token` is (constant-time compare against
         every stored digest), or None."""
-        if not self.path.exists():
+        if not self.store.exists():
             return None
         digest = api_key_digest(token)
         found = None
         for key_id, user, stored in self.db.execute(
-            "SELECT key_id, user, digest FROM user_api_keys"
+            'SELECT key_id, "user", digest FROM user_api_keys'
         ):
             if hmac.compare_digest(bytes(stored), digest):
                 found = (key_id, user)
@@ -425,8 +416,8 @@ class Accounts:
         role: Role = "admin" if found & admins else "member"
         return User(name, role, tuple(sorted(g for g in found if _NAME.fullmatch(g))), "directory")
 
-    def _transaction(self) -> Transaction:
-        return Transaction(self.db)
+    def _transaction(self) -> AbstractContextManager[Statements]:
+        return self.store.transaction()
 
 
 @functools.cache

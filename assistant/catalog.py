@@ -13,6 +13,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -225,6 +226,19 @@ class Catalog(Protocol):
         """Delete every document and journal entry."""
         ...
 
+    def optimize(self) -> None:
+        """After a batch of writes (an ingest run, a copy): bring the read paths up to date."""
+        ...
+
+    def writer_lock(self, timeout: float) -> AbstractContextManager[None]:
+        """Held by the one process that writes (an ingest, a sync, a watcher's run) for as long
+        as it writes; IndexBusyError when another held it for `timeout` seconds."""
+        ...
+
+    def writer_busy(self) -> bool:
+        """Whether a writer, in this process or another, holds the lock right now."""
+        ...
+
     # -- reading --------------------------------------------------------------------------
     def chunks(self, vector_ids: Sequence[str]) -> dict[str, ChunkRow]:
         """Committed chunks by vector id; ids without a committed chunk are left out."""
@@ -327,6 +341,7 @@ def copy_catalog(
         value = source.get_meta(key)
         if value is not None:
             target.set_meta(key, value)
+    target.optimize()
     return copied
 
 
@@ -447,11 +462,23 @@ class StructureCache:
         row = load()
         if row is None:
             raise KeyError(doc_id)
+        return self.put(doc_id, row)
+
+    def put(self, doc_id: str, row: Sequence[Any]) -> Structure:
+        """Keep a document's structure from its (ingested_at, text, headings, page_starts)."""
         structure = structure_from(*row[1:])
         if len(self._kept) >= self.size:
             self._kept.clear()
         self._kept[doc_id] = (float(row[0]), structure)
         return structure
+
+    def missing(self, versions: dict[str, float]) -> list[str]:
+        """Of these documents (id -> version), the ones not kept at that version."""
+        return [
+            doc_id
+            for doc_id, version in versions.items()
+            if (kept := self._kept.get(doc_id)) is None or kept[0] != version
+        ]
 
     def clear(self) -> None:
         """Forget every kept structure."""

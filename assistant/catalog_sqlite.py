@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence, Sized
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from filelock import Timeout
 
 from assistant.catalog import (
     DOCUMENT_COLUMNS,
@@ -32,6 +35,8 @@ from assistant.catalog import (
     lexical_text,
 )
 from assistant.collections import DEFAULT_COLLECTION
+from assistant.errors import IndexBusyError
+from assistant.indexlock import ingest_running, writer_lock
 from assistant.sqlite import Transaction, connect
 from assistant.types import Document
 
@@ -357,6 +362,28 @@ class SqliteCatalog(Catalog):
     def clear_garbage(self, vector_ids: Iterable[str]) -> None:
         """Forget garbage whose vectors were deleted."""
         self.db.executemany("DELETE FROM garbage WHERE vector_id = ?", [(v,) for v in vector_ids])
+
+    @contextmanager
+    def writer_lock(self, timeout: float) -> Iterator[None]:
+        """The lock file beside the catalog (`ingest.lock` in the index folder)."""
+        lock = writer_lock(self.path.parent)
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout as exc:
+            raise IndexBusyError(
+                f"another ingest is writing to {self.path.parent}; try again when it ends"
+            ) from exc
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def writer_busy(self) -> bool:
+        """Whether the index folder's lock file is held."""
+        return ingest_running(self.path.parent)
+
+    def optimize(self) -> None:
+        """Nothing to do: FTS5 and SQLite's indexes are current after every commit."""
 
     def reset(self) -> None:
         """Delete every document and journal entry."""

@@ -25,7 +25,6 @@ from assistant.condense import condense
 from assistant.conversations import ConversationStore, mentions_all, withhold_unreadable
 from assistant.embedding import Embedder
 from assistant.errors import AccountError, BadQuestionError, IndexMissingError, QualityError
-from assistant.indexlock import ingest_running
 from assistant.questionlog import QuestionLog, new_entry
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.settings import Settings
@@ -64,7 +63,7 @@ class Assistant:
         base = settings if settings is not None else Settings()
         self.settings = base.with_overrides(**overrides) if overrides else base
         self.catalog = open_catalog(self.settings)
-        self.accounts = Accounts.from_settings(self.settings)
+        self.accounts = Accounts.from_settings(self.settings, self.catalog)
         self.audit = AuditLog.from_settings(self.settings)
         self.embedder = Embedder.from_settings(self.settings)
         from assistant.vectorstore import VectorStore
@@ -631,7 +630,7 @@ class Assistant:
         with self._lock:
             if self._ingesting or generation == self._vectors_seen:
                 return
-        if ingest_running(self.settings.index_dir):
+        if self.catalog.writer_busy():
             return  # reload once when that ingest ends, not on each of its commits
         with self._lock:
             stale = self._vectors_seen is not None or self.store.is_open

@@ -1,6 +1,6 @@
-"""The index's writer lock: one ingest at a time, and readers can ask whether one is running.
-
-Its own module so a question (which only asks) does not import the ingest and every loader."""
+"""The embedded index's writer lock file: one ingest at a time, and readers can ask whether one
+is running. The SQLite catalog holds it (`SqliteCatalog.writer_lock`); the PostgreSQL catalog
+takes an advisory lock in the database instead."""
 
 from __future__ import annotations
 

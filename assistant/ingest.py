@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from filelock import Timeout
 from tqdm import tqdm
 
 from assistant.catalog import (
@@ -33,8 +32,7 @@ from assistant.catalog import (
 from assistant.chunking import CHUNKER_VERSION, Chunker
 from assistant.collections import check_name, collection_for
 from assistant.embedding import Embedder
-from assistant.errors import IndexBusyError, LoadError
-from assistant.indexlock import writer_lock
+from assistant.errors import LoadError
 from assistant.loaders import (
     EXTRACTION_VERSION,
     attachments_in,
@@ -365,18 +363,9 @@ class Ingestor:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """Hold the index's writer lock (IndexBusyError after `ingest_lock_timeout`)."""
-        lock = writer_lock(self.settings.index_dir)
-        try:
-            lock.acquire(timeout=self.settings.ingest_lock_timeout)
-        except Timeout as exc:
-            raise IndexBusyError(
-                f"another ingest is writing to {self.settings.index_dir}; try again when it ends"
-            ) from exc
-        try:
+        """Hold the catalog's writer lock (IndexBusyError after `ingest_lock_timeout`)."""
+        with self.catalog.writer_lock(self.settings.ingest_lock_timeout):
             yield
-        finally:
-            lock.release()
 
     def _run(
         self,
@@ -506,6 +495,8 @@ class Ingestor:
             log.info("removed %s", record.source)
             counts["deleted"] += 1
         self._collect_garbage()
+        if any(counts[kind] for kind in ("added", "updated", "deleted", "renamed")):
+            self.catalog.optimize()
         return IngestReport(
             **counts,
             rebuilt_because=rebuilt_because,

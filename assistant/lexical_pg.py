@@ -20,6 +20,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -41,58 +42,117 @@ hits (phrase, row_id, tf, length) AS (
         %(more_lengths)s::int[]
     )
 )"""
-# Each hit carries its chunk's length (kept in the postings), so the scores need no join: only
-# the best `limit` rows are looked up in chunks. A restricted question keeps the hits of its
-# collections' chunks, before the cut.
-_RANKING = f"""
+# Each hit's share of its row's score: its phrase's IDF (from the phrases' row counts, known
+# before the query) times the term-frequency part, with the chunk length the posting keeps.
+_SHARES = f"""
 WITH {_HITS},
-idf AS (
-    SELECT phrase, ln((((SELECT chunks FROM lexical_totals) - count(*))::float8 + 0.5::float8)
-        / (count(*)::float8 + 0.5::float8)) AS x
-    FROM hits GROUP BY phrase
+idf (phrase, x) AS (
+    SELECT (u.ord - 1)::int, ln((((SELECT chunks FROM lexical_totals) - u.n)::float8
+        + 0.5::float8) / (u.n::float8 + 0.5::float8))
+    FROM unnest(%(counts)s::bigint[]) WITH ORDINALITY AS u (n, ord)
 ),
-scored AS (
-    SELECT h.row_id, sum(
+shares AS (
+    SELECT h.row_id, h.phrase,
         (CASE WHEN i.x <= 0 THEN 1e-6::float8 ELSE i.x END)
         * ((h.tf::float8 * %(k1_plus_1)s::float8)
            / (h.tf::float8 + %(k1)s::float8 * ((1::float8 - %(b)s::float8)
               + %(b)s::float8 * h.length::float8
-              / (SELECT tokens::float8 / chunks::float8 FROM lexical_totals))))
-        ORDER BY h.phrase) AS score
-    FROM hits h
-    JOIN idf i USING (phrase)
+              / (SELECT tokens::float8 / chunks::float8 FROM lexical_totals)))) AS share
+    FROM hits h JOIN idf i USING (phrase)
     {{where}}
-    GROUP BY h.row_id
-    ORDER BY score DESC, h.row_id
-    LIMIT %(limit)s
-)
-SELECT c.chunk_id, s.score FROM scored s JOIN chunks c ON c.id = s.row_id
-ORDER BY s.score DESC, s.row_id
-"""
-_RANKING_ALL = _RANKING.format(where="")
-_RANKING_IN = _RANKING.format(
-    where="WHERE h.row_id IN (SELECT c.id FROM chunks c JOIN documents d USING (doc_id) "
+)"""
+_IN_COLLECTIONS = (
+    "WHERE h.row_id IN (SELECT c.id FROM chunks c JOIN documents d USING (doc_id) "
     "WHERE d.collection = ANY(%(collections)s))"
 )
 
 
+def _ranking_query(phrases: int, restricted: bool) -> str:
+    """The ranking for a query of `phrases` phrases: a row's shares summed in phrase order
+    (one column per phrase, then added left to right), as FTS5 adds them, so the scores are
+    the same doubles, without sorting every row's hits (an ordered aggregate)."""
+    columns = ", ".join(f"max(share) FILTER (WHERE phrase = {i}) AS s{i}" for i in range(phrases))
+    total = "0::float8"
+    for i in range(phrases):
+        total = f"({total} + coalesce(s{i}, 0::float8))"
+    return f"""{_SHARES.format(where=_IN_COLLECTIONS if restricted else "")},
+by_row AS (SELECT row_id, {columns} FROM shares GROUP BY row_id),
+scored AS (
+    SELECT row_id, {total} AS score FROM by_row ORDER BY score DESC, row_id LIMIT %(limit)s
+)
+SELECT c.chunk_id, s.score FROM scored s JOIN chunks c ON c.id = s.row_id
+ORDER BY s.score DESC, s.row_id
+"""
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """A query's phrases as FTS5 reads its terms: phrase i is query term i's tokens. One-token
+    phrases are looked up in the postings' index; longer ones were matched here, by positions."""
+
+    single: tuple[tuple[str, int], ...]  # (token, phrase)
+    more: tuple[tuple[int, int, int, int], ...]  # (phrase, row, frequency, row length)
+    count: int  # phrases in all (terms with no token make none)
+
+    def rows_holding(self, token_counts: dict[str, int]) -> list[int]:
+        """Each phrase's row count (BM25's n), from the one-token phrases' counts."""
+        counts = [0] * self.count
+        for token, phrase in self.single:
+            counts[phrase] = token_counts.get(token, 0)
+        for phrase, *_ in self.more:
+            counts[phrase] += 1
+        return counts
+
+
+def phrases(db: psycopg.Connection[Any], query_terms: Sequence[str]) -> Phrases:
+    """The query terms' phrases; a longer phrase's rows found from its tokens' positions."""
+    single: list[tuple[str, int]] = []
+    more: list[tuple[int, int, int]] = []
+    tokenized = tokenize(list(query_terms))
+    for phrase, tokens in enumerate(tokenized):
+        if len(tokens) == 1:
+            single.append((tokens[0], phrase))
+        elif tokens:
+            rows = db.execute(
+                "SELECT term, row_id, positions FROM postings WHERE term = ANY(%s)", (tokens,)
+            ).fetchall()
+            more += [(phrase, row, tf) for row, tf in phrase_hits(tokens, rows).items()]
+    lengths: dict[int, int] = {}
+    if more:
+        found = db.execute(
+            "SELECT id, length FROM chunks WHERE id = ANY(%s)", ([hit[1] for hit in more],)
+        ).fetchall()
+        lengths = {int(row_id): int(length) for row_id, length in found}
+    return Phrases(
+        tuple(single),
+        tuple((phrase, row, tf, lengths[row]) for phrase, row, tf in more if row in lengths),
+        len(tokenized),
+    )
+
+
 def ranking(
     db: psycopg.Connection[Any],
-    query_terms: Sequence[str],
+    query: Phrases,
+    token_counts: dict[str, int],
     limit: int,
     collections: Sequence[str] | None,
 ) -> list[tuple[str, float]]:
-    """The best `limit` chunks for the terms (of `collections` only, when given), as FTS5's
-    `MATCH "t1" OR "t2" ... ORDER BY rank` over the whole index gives them."""
+    """The best `limit` chunks for the phrases (of `collections` only, when given), as FTS5's
+    `MATCH "t1" OR "t2" ... ORDER BY rank` over the whole index gives them. `token_counts`:
+    the rows holding each one-token phrase's token (the catalog keeps them per index state)."""
+    if not query.single and not query.more:
+        return []
     params = {
-        **_hits_params(db, query_terms),
+        **_hits_params(query),
+        "counts": query.rows_holding(token_counts),
         "k1": BM25_K1,
         "k1_plus_1": BM25_K1 + 1.0,
         "b": BM25_B,
         "collections": list(collections or ()),
         "limit": limit,
     }
-    rows = db.execute(_RANKING_ALL if collections is None else _RANKING_IN, params).fetchall()
+    sql = _ranking_query(query.count, collections is not None)
+    rows = db.execute(sql, params).fetchall()
     return [(str(chunk_id), float(score)) for chunk_id, score in rows]
 
 
@@ -114,7 +174,7 @@ def term_counts(
         f"WITH {_HITS} SELECT h.phrase, count(*) FROM hits h "
         "JOIN chunks c ON c.id = h.row_id JOIN documents d USING (doc_id) "
         "WHERE d.collection = ANY(%(collections)s) GROUP BY h.phrase",
-        {**_hits_params(db, ordered), "collections": list(collections)},
+        {**_hits_params(phrases(db, ordered)), "collections": list(collections)},
     ).fetchall()
     counts.update({ordered[phrase]: int(count) for phrase, count in rows})
     return counts
@@ -150,31 +210,15 @@ def clear_rows(db: psycopg.Connection[Any]) -> None:
     db.execute("UPDATE lexical_totals SET chunks = 0, tokens = 0")
 
 
-def _hits_params(db: psycopg.Connection[Any], query_terms: Sequence[str]) -> dict[str, Any]:
-    """The `hits` query's parameters: phrase i is query term i as FTS5 reads it."""
-    single: list[tuple[str, int]] = []
-    more: list[tuple[int, int, int]] = []
-    for phrase, tokens in enumerate(tokenize(list(query_terms))):
-        if len(tokens) == 1:
-            single.append((tokens[0], phrase))
-        elif tokens:
-            rows = db.execute(
-                "SELECT term, row_id, positions FROM postings WHERE term = ANY(%s)", (tokens,)
-            ).fetchall()
-            more += [(phrase, row, tf) for row, tf in phrase_hits(tokens, rows).items()]
-    lengths: dict[int, int] = {}
-    if more:
-        found = db.execute(
-            "SELECT id, length FROM chunks WHERE id = ANY(%s)", ([hit[1] for hit in more],)
-        ).fetchall()
-        lengths = {int(row_id): int(length) for row_id, length in found}
+def _hits_params(query: Phrases) -> dict[str, Any]:
+    """The `hits` query's parameters."""
     return {
-        "terms": [term for term, _ in single],
-        "phrases": [phrase for _, phrase in single],
-        "more_phrases": [hit[0] for hit in more],
-        "more_rows": [hit[1] for hit in more],
-        "more_tfs": [hit[2] for hit in more],
-        "more_lengths": [lengths[hit[1]] for hit in more],
+        "terms": [token for token, _ in query.single],
+        "phrases": [phrase for _, phrase in query.single],
+        "more_phrases": [hit[0] for hit in query.more],
+        "more_rows": [hit[1] for hit in query.more],
+        "more_tfs": [hit[2] for hit in query.more],
+        "more_lengths": [hit[3] for hit in query.more],
     }
 
 

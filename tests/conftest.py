@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -24,6 +24,9 @@ from assistant import Assistant, Settings
 from assistant.answerers import register_answerer, unregister_answerer
 from assistant.evaluation.golden import load_golden, write_golden
 from tests.fake_answerer import FAKE, FakeAnswerer
+
+if TYPE_CHECKING:
+    from tests.pg_server import Postgres
 
 pytest_plugins = ["pytester"]
 
@@ -326,3 +329,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         else:
             tier = "fast"
         item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    """A PostgreSQL 15 server (Debian's) for a module's tests; each makes its own database."""
+    from tests.pg_server import remove_postgres, start_postgres
+
+    server = start_postgres()
+    yield server
+    remove_postgres(server)

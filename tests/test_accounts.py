@@ -44,7 +44,12 @@ def member(assistant: Assistant, name: str) -> User:
 
 
 def test_the_store_keeps_users_groups_grants_and_keys(tmp_path: Path) -> None:
-    accounts = Accounts(tmp_path / "catalog.sqlite3")
+    keeps_users_groups_grants_and_keys(Accounts(tmp_path / "catalog.sqlite3"))
+
+
+def keeps_users_groups_grants_and_keys(accounts: Accounts) -> None:
+    """What any account store keeps and refuses (tests/test_accounts_postgres.py runs it on
+    PostgreSQL)."""
     alice = accounts.add_user("alice", "a long password", ["people", "people", "ops"])
     assert alice == User("alice", "member", ("ops", "people"))
     with pytest.raises(AccountError, match="exists already"):

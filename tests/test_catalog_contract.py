@@ -16,28 +16,21 @@ import numpy as np
 import psycopg
 import pytest
 
+from assistant import lexical_pg
 from assistant.catalog import Catalog, ChunkWrite, copy_catalog
 from assistant.catalog_pg import SCHEMA, PostgresCatalog, migrate
 from assistant.catalog_sqlite import SqliteCatalog
 from assistant.chunking import Chunker
 from assistant.embedding import Embedder
-from assistant.errors import UsageError
+from assistant.errors import IndexBusyError, UsageError
 from assistant.evaluation.golden import load_golden
 from assistant.loaders import load_document
 from assistant.text import content_terms, sentence_spans
 from assistant.types import Chunk, Document, Heading
 from tests.conftest import GOLDEN, REPO, SEEDS, make_settings
-from tests.pg_server import Postgres, remove_postgres, start_postgres
+from tests.pg_server import Postgres
 
 _databases = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    """A PostgreSQL 15 server for this module; each test makes its own database in it."""
-    server = start_postgres()
-    yield server
-    remove_postgres(server)
 
 
 @dataclass(frozen=True)
@@ -485,8 +478,75 @@ def test_postings_of_a_version_1_catalog_get_their_chunks_length(postgres: Postg
         db.execute("UPDATE lexical_totals SET chunks = 1, tokens = 4")
         assert migrate(db) == 1
         assert db.execute("SELECT length FROM postings").fetchall() == [(4,)]
+        # Schema 3: the key carries what BM25 reads; autovacuum marks new postings sooner.
+        (definition,) = db.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'postings_pkey'"
+        ).fetchone() or ("",)
+        assert definition.endswith("(term, row_id) INCLUDE (tf, length)"), definition
+        (options,) = db.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = 'postings'"
+        ).fetchone() or ([],)
+        assert "autovacuum_vacuum_insert_scale_factor=0.02" in options
     catalog = PostgresCatalog(url)
     assert [chunk_id for chunk_id, _ in catalog.lexical_search(["pump"], 5)] == ["a:0"]
+    catalog.close()
+
+
+def test_one_writer_at_a_time_across_instances(place: Place) -> None:
+    first, second = place.open(), place.open()  # two processes' views of one catalog
+    commit(first, "alpha", ALPHA)
+    assert not first.writer_busy()
+    assert not second.writer_busy()
+    with first.writer_lock(timeout=0):
+        assert first.writer_busy()
+        assert second.writer_busy()
+        with (
+            pytest.raises(IndexBusyError, match=r"^another ingest is writing to "),
+            second.writer_lock(timeout=0),
+        ):
+            pytest.fail("two writers at once")
+    assert not second.writer_busy()
+    with second.writer_lock(timeout=0):  # released: the other takes it
+        assert first.writer_busy()
+    assert not first.writer_busy()
+    first.close()
+    second.close()
+
+
+def test_bm25_reads_postings_from_the_index_alone_after_optimize(postgres: Postgres) -> None:
+    url = postgres.create_database(f"migrate_{next(_databases)}")
+    catalog = PostgresCatalog(url)
+    for name, text in (("alpha", ALPHA), ("beta", BETA)):
+        commit(catalog, name, text)
+    catalog.optimize()  # what an ingest run or a copy does after its writes
+    with psycopg.connect(url, autocommit=True) as db:
+        # The planner would scan so small a table; forbid that, to see what the index offers.
+        db.execute("SET enable_seqscan = off")
+        db.execute("SET enable_bitmapscan = off")
+        query = lexical_pg.phrases(db, ["pump", "valv"])
+        counts = catalog.term_counts([token for token, _ in query.single])
+        params = {
+            **lexical_pg._hits_params(query),
+            "counts": query.rows_holding(counts),
+            "k1": 1.2,
+            "k1_plus_1": 2.2,
+            "b": 0.75,
+            "collections": [],
+            "limit": 5,
+        }
+        plan = "\n".join(
+            str(row[0])
+            for row in db.execute(
+                "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "
+                + lexical_pg._ranking_query(query.count, restricted=False),
+                params,
+            )
+        )
+    assert "Index Only Scan using postings_pkey on postings" in plan, plan
+    assert "Heap Fetches: 0" in plan, plan  # every page marked all-visible by the VACUUM
+    # The valve's chunk (the rarer term) first, then the two that mention pumps.
+    found = [chunk_id for chunk_id, _ in catalog.lexical_search(["pump", "valv"], 5)]
+    assert found == ["beta:1", "beta:0", "alpha:1"]
     catalog.close()
 
 

@@ -11,11 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant import Assistant
+from assistant.accounts import Accounts, User
 from assistant.api.app import create_app
 from assistant.catalog import open_catalog
 from assistant.catalog_pg import PostgresCatalog
 from assistant.catalog_sqlite import SqliteCatalog
-from assistant.errors import CatalogUnavailableError, UsageError
+from assistant.errors import CatalogUnavailableError, IndexBusyError, UsageError
 from tests.conftest import SEEDS, make_settings
 from tests.pg_server import PASSWORD, Postgres, as_unprivileged, remove_postgres, start_postgres
 from tests.servers import refused_port
@@ -153,6 +154,29 @@ def _answers_alike(tmp_path: Path, postgres: Postgres) -> None:
             (c.source, c.start, c.end, c.quote) for c in expected.citations
         ]
     assert "Ant Group" in server.ask(QUESTION).text
+    # Writers on any host take turns through the database: an ingest job on another machine
+    # (its own, empty index folder) waits for the lock a running ingest holds, then says who.
+    holder = PostgresCatalog(url)
+    other_host = Assistant(
+        make_settings(tmp_path / "other-host", catalog_url=url, ingest_lock_timeout=0)
+    )
+    with holder.writer_lock(timeout=0):
+        assert server.catalog.writer_busy()
+        with pytest.raises(IndexBusyError) as raised:
+            other_host.ingest([docs])
+    assert str(raised.value) == (
+        f"another ingest is writing to the catalog {holder.where}; try again when it ends"
+    )
+    assert PASSWORD not in str(raised.value)
+    assert not server.catalog.writer_busy()
+    assert other_host.ingest([docs]).unchanged == 2  # the lock released: it runs, finds it done
+    holder.close()
+    other_host.close()
+
+
+def where(url: str) -> str:
+    """A URL as messages show it: without user and password."""
+    return repr(PostgresCatalog(url)).removeprefix("PostgresCatalog(").removesuffix(")")
 
 
 def _catalog_state(url: str, index: Path) -> dict[str, object]:
@@ -216,13 +240,24 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
 
     index = tmp_path / "index"
     copy_index(seed_index, index)
+    accounts = Accounts(index / "catalog.sqlite3")
+    accounts.add_user("alice", "alice's password", ["people"])
+    accounts.grant("default", group="people")
+    _, key = accounts.create_api_key("alice")
     server = start_postgres()
     try:
         url = server.create_database("copied")
         done = run_cli("catalog-copy", "--index", str(index), "--to", url)
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("copied 1 documents, ")
+        assert done.stdout.rstrip().endswith(" passages and 1 users into " + where(url))
         assert PASSWORD not in done.stdout + done.stderr
+        # The accounts came along: same password, groups, grants and key.
+        shared = Accounts.from_settings(make_settings(tmp_path / "replica", catalog_url=url))
+        alice = shared.verify("alice", "alice's password")
+        assert alice == User("alice", "member", ("people",))
+        assert shared.readable(alice) == frozenset({"default"})
+        assert shared.user_for_key(key) == alice
 
         question = "Which companies had to halt their stablecoin plans?"
         embedded = Assistant(make_settings(index)).ask(question)
@@ -233,6 +268,10 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
             (c.source, c.start, c.end) for c in embedded.citations
         ]
 
+        again = run_cli("catalog-copy", "--index", str(index), "--to", url)
+        assert again.returncode == 2
+        assert "already holds users" in again.stderr
+        shared.remove_user("alice")
         again = run_cli("catalog-copy", "--index", str(index), "--to", url)
         assert again.returncode == 2
         assert "already holds documents" in again.stderr

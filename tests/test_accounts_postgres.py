@@ -1,0 +1,83 @@
+"""Accounts in the PostgreSQL catalog database: the same behaviour as in the index's file, shared
+by every replica, and an outage a clear error."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.accounts import Accounts, User
+from assistant.accountstore import PostgresAccountStore
+from assistant.catalog_pg import PostgresCatalog
+from assistant.errors import AccountError, CatalogUnavailableError
+from tests.conftest import make_settings
+from tests.pg_server import PASSWORD, USER, Postgres
+from tests.test_accounts import keeps_users_groups_grants_and_keys
+
+_databases = itertools.count()
+
+
+@pytest.fixture
+def url(postgres: Postgres) -> str:
+    return postgres.create_database(f"accounts_{next(_databases)}")
+
+
+def test_postgres_keeps_users_groups_grants_and_keys(url: str) -> None:
+    keeps_users_groups_grants_and_keys(Accounts(PostgresAccountStore(PostgresCatalog(url))))
+
+
+def test_every_replica_shares_the_accounts(url: str, tmp_path: Path) -> None:
+    # Two replicas on other hosts: their own (empty) index folders, one database.
+    first = Assistant(make_settings(tmp_path / "first", catalog_url=url))
+    second = Assistant(make_settings(tmp_path / "second", catalog_url=url))
+    assert not first.accounts.any_users()
+    # A user named as the database role: an unquoted `user` column would read as the SQL
+    # keyword (the current role) and give this user every user's groups.
+    first.accounts.add_user(USER, "role-named password", ["ops"])
+    first.accounts.add_user("bob", "bob's password", ["people", "legal"])
+    first.accounts.grant("hr", group="people")
+    first.accounts.grant("handbook", user=USER)
+    assert second.accounts.any_users()
+    assert second.accounts.verify("bob", "bob's password") == User(
+        "bob", "member", ("legal", "people")
+    )
+    role_named = second.accounts.user(USER)
+    assert role_named == User(USER, "member", ("ops",))
+    assert second.accounts.readable(role_named) == frozenset({"handbook"})
+    key_id, key = second.accounts.create_api_key("bob")
+    assert first.accounts.user_for_key(key) == first.accounts.user("bob")
+    assert [(k.key_id, k.user) for k in first.accounts.api_keys()] == [(key_id, "bob")]
+    second.accounts.set_role("bob", admin=True)
+    assert first.accounts.readable(first.accounts.user("bob") or role_named) is None  # admin
+    with pytest.raises(AccountError, match="exists already"):
+        second.accounts.add_user("bob", "another password")
+    first.accounts.remove_user("bob")
+    assert second.accounts.user_for_key(key) is None
+    assert second.accounts.verify("bob", "bob's password") is None
+    assert [u.name for u in second.accounts.users()] == [USER]
+    # Nothing of the accounts on either replica's disk.
+    assert not (tmp_path / "first" / "catalog.sqlite3").exists()
+    assert not (tmp_path / "second" / "catalog.sqlite3").exists()
+    first.close()
+    second.close()
+
+
+def test_a_lost_server_is_a_clear_error_and_the_next_call_recovers(
+    postgres: Postgres, url: str
+) -> None:
+    accounts = Accounts(PostgresAccountStore(PostgresCatalog(url)))
+    accounts.add_user("alice", "alice's password", ["people"])
+    postgres.stop()
+    try:
+        with pytest.raises(CatalogUnavailableError, match="is unavailable") as raised:
+            accounts.verify("alice", "alice's password")
+        assert PASSWORD not in str(raised.value)
+        with pytest.raises(CatalogUnavailableError, match="is unavailable"):
+            accounts.set_groups("alice", ["ops"])  # in a transaction
+    finally:
+        postgres.start()
+    assert accounts.set_groups("alice", ["ops"]).groups == ("ops",)
+    assert accounts.verify("alice", "alice's password") == User("alice", "member", ("ops",))
