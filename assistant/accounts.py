@@ -28,17 +28,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from assistant.accountstore import (
-    AccountStore,
-    DuplicateRowError,
-    PostgresAccountStore,
-    SqliteAccountStore,
-    Statements,
-)
+from assistant.accountstore import account_store, sqlite_accounts
 from assistant.audit import AuditLog
 from assistant.collections import check_name
 from assistant.errors import AccountError, DirectoryUnavailableError
 from assistant.security import api_key_digest, hash_password, new_api_key, verify_password
+from assistant.sqlstore import DuplicateRowError, Statements, Store
 
 if TYPE_CHECKING:
     from assistant.catalog import Catalog
@@ -108,12 +103,12 @@ class Accounts:
 
     def __init__(
         self,
-        store: AccountStore | Path,
+        store: Store | Path,
         directory: Directory | None = None,
         audit: AuditLog | None = None,
     ) -> None:
         # A path: the accounts in that SQLite catalog file.
-        self.store = SqliteAccountStore(store) if isinstance(store, Path) else store
+        self.store = sqlite_accounts(store) if isinstance(store, Path) else store
         self.directory = directory
         self.audit = audit  # where user, group, grant and key changes are recorded
 
@@ -122,15 +117,7 @@ class Accounts:
         """The accounts of the settings' catalog (the index's file, or the PostgreSQL database
         of `catalog_url`, through `catalog`'s connections when it is that database's), with the
         directory of the `ldap_*` settings."""
-        store: AccountStore
-        if settings.catalog_url is not None:
-            from assistant.catalog_pg import PostgresCatalog
-
-            if not isinstance(catalog, PostgresCatalog):
-                catalog = PostgresCatalog(settings.catalog_url.get_secret_value())
-            store = PostgresAccountStore(catalog)
-        else:
-            store = SqliteAccountStore(settings.index_dir / "catalog.sqlite3")
+        store = account_store(settings, catalog)
         audit = AuditLog.from_settings(settings)
         if settings.ldap_url is None:
             return cls(
@@ -142,7 +129,7 @@ class Accounts:
         return cls(store, None if config is None else Directory(config), audit)
 
     @property
-    def db(self) -> AccountStore:
+    def db(self) -> Store:
         """Where the accounts are (each statement committed on its own)."""
         return self.store
 

@@ -13,16 +13,15 @@ never logged or shown.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import psycopg
-from psycopg import conninfo as pg_conninfo
 
 from assistant import lexical_pg
 from assistant.catalog import (
@@ -41,120 +40,20 @@ from assistant.catalog import (
     lexical_text,
 )
 from assistant.collections import DEFAULT_COLLECTION
-from assistant.errors import CatalogUnavailableError, IndexBusyError, UsageError
+from assistant.errors import CatalogUnavailableError, IndexBusyError
+from assistant.pgschema import migrate, parse_url
 from assistant.types import Document
 
 T = TypeVar("T")
-CONNECT_TIMEOUT = 10  # seconds, unless the URL says otherwise
-# pg_advisory_xact_lock key held while the schema is migrated (replicas starting together).
-_MIGRATION_LOCK = 0x617373697374  # "assist"
 _WRITER_LOCK = 0x77726974657273  # "writers"
 _LOCK_POLL = 0.25  # seconds between tries for the writer lock
-
-# Each step brings the schema one version up; the version is kept in schema_version.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
-    CREATE TABLE documents (
-        doc_id text PRIMARY KEY,
-        path text NOT NULL UNIQUE,
-        source text NOT NULL,
-        title text NOT NULL,
-        format text NOT NULL,
-        content_hash text NOT NULL,
-        size bigint NOT NULL,
-        chunks integer NOT NULL,
-        ingested_at double precision NOT NULL,
-        text text NOT NULL,
-        headings text NOT NULL,
-        page_starts text NOT NULL,
-        collection text NOT NULL DEFAULT 'default'
-    );
-    CREATE INDEX documents_by_collection ON documents (collection);
-    CREATE TABLE chunks (
-        id bigserial PRIMARY KEY,
-        chunk_id text NOT NULL UNIQUE,
-        -- Checked at commit: a rename moves the chunks before their document.
-        doc_id text NOT NULL REFERENCES documents (doc_id) DEFERRABLE INITIALLY DEFERRED,
-        ordinal integer NOT NULL,
-        start integer NOT NULL,
-        "end" integer NOT NULL,
-        sentence_spans bytea NOT NULL,
-        sentence_vectors bytea NOT NULL,
-        context_vectors bytea,
-        length integer NOT NULL
-    );
-    CREATE INDEX chunks_by_doc ON chunks (doc_id);
-    CREATE TABLE postings (
-        term text NOT NULL,
-        row_id bigint NOT NULL REFERENCES chunks (id) ON DELETE CASCADE,
-        tf integer NOT NULL,
-        positions integer[] NOT NULL,
-        PRIMARY KEY (term, row_id)
-    );
-    CREATE INDEX postings_by_row ON postings (row_id);
-    -- The chunks' count and token total (BM25's N and average length), kept with each change.
-    CREATE TABLE lexical_totals (
-        only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
-        chunks bigint NOT NULL,
-        tokens bigint NOT NULL
-    );
-    INSERT INTO lexical_totals VALUES (true, 0, 0);
-    CREATE TABLE pending (doc_id text PRIMARY KEY, vector_ids text NOT NULL);
-    CREATE TABLE garbage (vector_id text PRIMARY KEY);
-    """,
-    # 2: each posting keeps its chunk's length (in tokens), so BM25 scores need no join.
-    """
-    ALTER TABLE postings ADD COLUMN length integer;
-    UPDATE postings p SET length = c.length FROM chunks c WHERE c.id = p.row_id;
-    ALTER TABLE postings ALTER COLUMN length SET NOT NULL;
-    """,
-    # 3: BM25 reads a term's postings from the index alone: the key carries what the score
-    # needs (a term's postings lie scattered over the table, one page each: 27k pages read for
-    # a three-term question at 100k chunks, against 150 index pages). An index-only scan needs
-    # the table's pages marked all-visible by VACUUM: the server's autovacuum runs after 2 % of
-    # the postings changed (not 20 %), and `optimize` after each ingest run.
-    """
-    ALTER TABLE postings DROP CONSTRAINT postings_pkey;
-    ALTER TABLE postings ADD PRIMARY KEY (term, row_id) INCLUDE (tf, length);
-    ALTER TABLE postings SET (autovacuum_vacuum_insert_scale_factor = 0.02,
-                              autovacuum_vacuum_scale_factor = 0.02);
-    """,
-    # 4: the accounts (assistant.accountstore), shared by every replica like the documents.
-    """
-    CREATE TABLE users (
-        name text PRIMARY KEY,
-        password_hash text NOT NULL,
-        role text NOT NULL CHECK (role IN ('admin', 'member')),
-        created double precision NOT NULL
-    );
-    CREATE TABLE user_groups (
-        "user" text NOT NULL REFERENCES users (name) ON DELETE CASCADE,
-        grp text NOT NULL,
-        PRIMARY KEY ("user", grp)
-    );
-    CREATE TABLE grants (
-        collection text NOT NULL,
-        kind text NOT NULL CHECK (kind IN ('group', 'user')),
-        principal text NOT NULL,
-        PRIMARY KEY (collection, kind, principal)
-    );
-    CREATE TABLE user_api_keys (
-        key_id text PRIMARY KEY,
-        "user" text NOT NULL REFERENCES users (name) ON DELETE CASCADE,
-        digest bytea NOT NULL,
-        created double precision NOT NULL
-    );
-    """,
-)
-SCHEMA = len(MIGRATIONS)
 
 
 class PostgresCatalog(Catalog):
     """The catalog in a PostgreSQL database; one connection per thread, opened on first use."""
 
     def __init__(self, url: str) -> None:
-        self._conninfo, self.where, self._password = _parse(url)
+        self._conninfo, self.where, self._password = parse_url(url)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._migrated = False
@@ -474,13 +373,15 @@ class PostgresCatalog(Catalog):
     @contextmanager
     def writer_lock(self, timeout: float) -> Iterator[None]:
         """A session-level advisory lock on a connection of its own, so writers on any host
-        take turns; closing the connection (or losing it) releases it."""
+        take turns; released when the block ends (at once: others see it free when this
+        returns), and by the server when the connection is lost."""
         try:
             connection = psycopg.connect(self._conninfo, autocommit=True)
         except psycopg.OperationalError as exc:
             raise CatalogUnavailableError(
                 f"the catalog database {self.where} is unavailable: {self._safe(exc)}"
             ) from None
+        held = False
         try:
             deadline = time.monotonic() + timeout
             while not connection.execute(
@@ -493,8 +394,14 @@ class PostgresCatalog(Catalog):
                         "try again when it ends"
                     )
                 time.sleep(min(_LOCK_POLL, remaining))
+            held = True
             yield
         finally:
+            # Closing alone releases it only once the server has ended the session, a moment
+            # later; a lost connection needs nothing.
+            if held and not connection.closed:
+                with contextlib.suppress(psycopg.Error):
+                    connection.execute("SELECT pg_advisory_unlock(%s)", (_WRITER_LOCK,))
             connection.close()
 
     def writer_busy(self) -> bool:
@@ -624,50 +531,3 @@ def _delete_document_rows(db: psycopg.Connection[Any], doc_id: str) -> None:
 
 def _marks(values: Sequence[object]) -> str:
     return ", ".join(["%s"] * len(values))
-
-
-def migrate(db: psycopg.Connection[Any], target: int = SCHEMA) -> int:
-    """Bring the database's schema to version `target` in one transaction (replicas starting
-    together take turns); returns the version it had."""
-    with db.transaction():
-        db.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-        db.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
-        row = db.execute("SELECT version FROM schema_version").fetchone()
-        version = 0 if row is None else int(row[0])
-        if version > SCHEMA:
-            raise UsageError(
-                f"the catalog database has schema version {version}, newer than this release "
-                f"understands ({SCHEMA}); upgrade the assistant"
-            )
-        for step in MIGRATIONS[version:target]:
-            db.execute(step)
-        if row is None:
-            db.execute("INSERT INTO schema_version VALUES (%s)", (max(version, target),))
-        elif target > version:
-            db.execute("UPDATE schema_version SET version = %s", (target,))
-    return version
-
-
-def _parse(url: str) -> tuple[str, str, str]:
-    """(libpq connection string, where it points without credentials, the password) of a
-    postgresql:// URL; UsageError (without the URL: it may hold a password) when it is not
-    one."""
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-    if scheme not in {"postgresql", "postgres"}:
-        raise UsageError("catalog_url must be a postgresql://USER:PASSWORD@HOST/DATABASE URL")
-    try:
-        params = pg_conninfo.conninfo_to_dict(url)
-    except psycopg.ProgrammingError:
-        raise UsageError(
-            "catalog_url is not a valid postgresql://USER:PASSWORD@HOST/DATABASE URL"
-        ) from None
-    params.setdefault("connect_timeout", CONNECT_TIMEOUT)
-    password = str(params.get("password") or "")
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or str(params.get("host") or "localhost")
-        port = parts.port or params.get("port") or 5432
-    except ValueError:
-        raise UsageError("catalog_url has an invalid port") from None
-    where = f"postgresql://{host}:{port}/{params.get('dbname') or ''}"
-    return pg_conninfo.make_conninfo("", **params), where, password

@@ -37,7 +37,8 @@ from assistant.catalog import (
 from assistant.collections import DEFAULT_COLLECTION
 from assistant.errors import IndexBusyError
 from assistant.indexlock import ingest_running, writer_lock
-from assistant.sqlite import Transaction, connect
+from assistant.sqlite import Transaction
+from assistant.sqlstore import SqliteStore
 from assistant.types import Document
 
 _SCHEMA = """
@@ -74,6 +75,12 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vocab USING fts5vocab(chunk_terms, 'row
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, vector_ids TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS garbage (vector_id TEXT PRIMARY KEY);
 """
+
+
+def _prepare(db: sqlite3.Connection) -> None:
+    """A new connection's schema: made when missing, migrated when old."""
+    db.executescript(_SCHEMA)
+    _migrate(db)
 
 
 def _migrate(db: sqlite3.Connection) -> None:
@@ -123,7 +130,8 @@ class SqliteCatalog(Catalog):
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._local = threading.local()
+        self._file = SqliteStore(path, _prepare)
+        self._local = threading.local()  # per thread: the term counts kept
         self._structures = StructureCache()
         self._members_cache: dict[tuple[int, tuple[str, ...]], _Members] = {}
 
@@ -134,19 +142,11 @@ class SqliteCatalog(Catalog):
     @property
     def db(self) -> sqlite3.Connection:
         """This thread's connection, created with the schema on first use."""
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = connect(self.path, _SCHEMA)
-            _migrate(connection)
-            self._local.connection = connection
-        return connection
+        return self._file.db
 
     def close(self) -> None:
         """Close this thread's connection."""
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        self._file.close()
 
     # -- metadata -------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

@@ -149,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
         "catalog-copy",
         help="copy the index's catalog into PostgreSQL (server mode)",
         description="Copy every document, passage and sentence vector of the index's SQLite "
-        "catalog, and its users, groups, grants and personal API keys, into an empty "
+        "catalog, its users, groups, grants and personal API keys, and the web chat's "
+        "conversations, into an empty "
         "PostgreSQL database, so that replicas can share it "
         "(docs/deployment.md). Vector ids stay the same, so the Chroma vectors serve both: "
         "nothing is embedded again. Then set ASSISTANT_CATALOG_URL to the same URL.",
@@ -572,28 +573,30 @@ def _catalog_copy(settings: Settings, args: argparse.Namespace) -> int:
     source = SqliteCatalog(source_file)
     target = open_catalog(settings.with_overrides(catalog_url=args.to))
     where = getattr(target, "where", "the target")
-    from assistant.accountstore import (
-        PostgresAccountStore,
-        SqliteAccountStore,
-        copy_accounts,
-        holds_users,
-    )
+    from assistant.accountstore import copy_accounts, sqlite_accounts
     from assistant.catalog_pg import PostgresCatalog
+    from assistant.conversations import copy_conversations
+    from assistant.conversations import migrate as conversations_schema
+    from assistant.sqlstore import PostgresStore, SqliteStore, holds_rows
 
     assert isinstance(target, PostgresCatalog)  # open_catalog refused any other URL
-    accounts = PostgresAccountStore(target)
-    if holds_users(accounts):  # checked first: nothing is copied into a database in use
-        raise UsageError(f"{where} already holds users; copy into an empty database")
+    shared = PostgresStore(target)
+    for table, what in (("users", "users"), ("conversations", "conversations")):
+        if holds_rows(shared, table):  # checked first: nothing is copied into a database in use
+            raise UsageError(f"{where} already holds {what}; copy into an empty database")
 
     def progress(done: int, total: int) -> None:
         if done == total or done % 100 == 0:
             print(f"{done}/{total} documents", file=sys.stderr)
 
     chunks = copy_catalog(source, target, progress)
-    users = copy_accounts(SqliteAccountStore(source_file), accounts)
+    users = copy_accounts(sqlite_accounts(source_file), shared)
+    talks = copy_conversations(
+        SqliteStore(settings.conversations_path, conversations_schema), shared
+    )
     print(
-        f"copied {len(source.documents())} documents, {chunks} passages and {users} users "
-        f"into {where}"
+        f"copied {len(source.documents())} documents, {chunks} passages, {users} users and "
+        f"{talks} conversations into {where}"
     )
     return EXIT_OK
 

@@ -1,6 +1,9 @@
-"""Conversations kept on the server: a SQLite file beside the index, per owner, with retention.
+"""Conversations kept on the server, per owner, with retention: a SQLite file beside the index,
+or with `catalog_url` tables of the PostgreSQL catalog database that every replica shares (step
+5 of `assistant.pgschema`; `assistant.sqlstore`).
 
-Conversations live in their own file, `<index_dir>/conversations.sqlite3`, not in the catalog:
+In the embedded mode conversations live in their own file, `<index_dir>/conversations.sqlite3`,
+not in the catalog:
 the catalog describes the indexed documents (a rebuild empties it, and its schema version is
 part of the ingest fingerprint, so changing it forces re-embedding every document), while
 conversations are what people wrote and must outlive both. The schema is versioned with
@@ -23,12 +26,19 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
-from assistant.sqlite import Transaction, connect
+from assistant.sqlite import Transaction
+from assistant.sqlstore import SqliteStore, Statements, Store, copy_tables, open_store
 from assistant.types import Answer, Conversation, ConversationSummary, ConversationTurn
+
+if TYPE_CHECKING:
+    from assistant.catalog import Catalog
+    from assistant.settings import Settings
 
 # Step i brings a file from version i to version i + 1. Append steps; never edit one.
 MIGRATIONS: tuple[str, ...] = (
@@ -91,14 +101,14 @@ class ConversationStore:
 
     def __init__(
         self,
-        path: Path,
+        store: Store | Path,
         retention_days: float = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.path = path
+        # A path: a conversation file (made and migrated on first use).
+        self.store = SqliteStore(store, migrate) if isinstance(store, Path) else store
         self.retention_days = retention_days
         self._clock = clock
-        self._local = threading.local()
         self._sweep_lock = threading.Lock()
         self._swept_at: float | None = None
 
@@ -115,17 +125,20 @@ class ConversationStore:
             " FROM conversations c WHERE c.owner = ? AND c.deleted_at IS NULL",
         ]
         params: list[object] = [_owner(owner)]
+        # Words match ignoring case (SQLite's LIKE does for ASCII letters, ILIKE for all); ties in
+        # time go to the conversation made last.
+        like, made = ("LIKE", "rowid") if self.store.dialect == "sqlite" else ("ILIKE", "seq")
         for word in query.split()[:SEARCH_WORDS]:
             pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             sql.append(
-                " AND (c.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM turns t WHERE"
-                " t.conversation_id = c.id AND (t.question LIKE ? ESCAPE '\\'"
-                " OR t.answer_text LIKE ? ESCAPE '\\')))"
+                f" AND (c.title {like} ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM turns t WHERE"
+                f" t.conversation_id = c.id AND (t.question {like} ? ESCAPE '\\'"
+                f" OR t.answer_text {like} ? ESCAPE '\\')))"
             )
             params += [pattern, pattern, pattern]
-        sql.append(" ORDER BY c.updated_at DESC, c.rowid DESC LIMIT ?")
+        sql.append(f" ORDER BY c.updated_at DESC, c.{made} DESC LIMIT ?")
         params.append(limit)
-        rows = self._db.execute("".join(sql), params).fetchall()
+        rows = self.store.execute("".join(sql), params).fetchall()
         return [
             ConversationSummary(
                 id=row[0], title=row[1], created_at=row[2], updated_at=row[3], turns=row[4]
@@ -137,14 +150,14 @@ class ConversationStore:
         """One of the owner's conversations with its turns, or None (unknown, deleted, or
         another owner's)."""
         self._maybe_sweep()
-        row = self._db.execute(
+        row = self.store.execute(
             "SELECT id, title, created_at, updated_at FROM conversations "
             "WHERE id = ? AND owner = ? AND deleted_at IS NULL",
             (conversation_id, _owner(owner)),
         ).fetchone()
         if row is None:
             return None
-        turns = self._db.execute(
+        turns = self.store.execute(
             "SELECT question, answer, asked_at FROM turns WHERE conversation_id = ? "
             "ORDER BY ordinal",
             (conversation_id,),
@@ -191,7 +204,8 @@ class ConversationStore:
             if row is None:
                 target, ordinal = secrets.token_hex(16), 0
                 db.execute(
-                    "INSERT INTO conversations VALUES (?, ?, ?, ?, ?, NULL)",
+                    "INSERT INTO conversations (id, owner, title, created_at, updated_at, "
+                    "deleted_at) VALUES (?, ?, ?, ?, ?, NULL)",
                     (target, owner, title_from_question(question), now, now),
                 )
             else:
@@ -238,7 +252,7 @@ class ConversationStore:
         cleaned = clean_title(title)
         if not cleaned:
             raise ValueError("a title cannot be blank")
-        self._db.execute(
+        self.store.execute(
             "UPDATE conversations SET title = ? WHERE id = ? AND owner = ? AND deleted_at IS NULL",
             (cleaned, conversation_id, _owner(owner)),
         )
@@ -261,7 +275,7 @@ class ConversationStore:
     def restore(self, owner: str, conversation_id: str) -> ConversationSummary | None:
         """Undo the owner's latest delete of this conversation, if it is still restorable."""
         self._maybe_sweep()
-        self._db.execute(
+        self.store.execute(
             "UPDATE conversations SET deleted_at = NULL WHERE id = ? AND owner = ? "
             "AND deleted_at >= ?",
             (conversation_id, _owner(owner), self._clock() - UNDO_SECONDS),
@@ -272,8 +286,11 @@ class ConversationStore:
         """A random secret made on first use and kept in the file (e.g. the key that protects
         the chat's browser ids in the browser's storage, stable across restarts)."""
         candidate = secrets.token_urlsafe(32)
-        self._db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (f"secret:{name}", candidate))
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (f"secret:{name}",))
+        self.store.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (f"secret:{name}", candidate),
+        )
+        row = self.store.execute("SELECT value FROM meta WHERE key = ?", (f"secret:{name}",))
         return str(row.fetchone()[0])
 
     def apply_retention(self) -> int:
@@ -293,26 +310,14 @@ class ConversationStore:
 
     def close(self) -> None:
         """Close this thread's connection."""
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        self.store.close()
 
     # -- helpers --------------------------------------------------------------------------
-    @property
-    def _db(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = connect(self.path)
-            migrate(connection)
-            self._local.connection = connection
-        return connection
-
-    def _transaction(self) -> Transaction:
-        return Transaction(self._db)
+    def _transaction(self) -> AbstractContextManager[Statements]:
+        return self.store.transaction()
 
     def _summary(self, owner: str, conversation_id: str) -> ConversationSummary | None:
-        row = self._db.execute(
+        row = self.store.execute(
             "SELECT c.id, c.title, c.created_at, c.updated_at, (SELECT count(*) FROM turns t "
             "WHERE t.conversation_id = c.id) FROM conversations c "
             "WHERE c.id = ? AND c.owner = ? AND c.deleted_at IS NULL",
@@ -324,7 +329,7 @@ class ConversationStore:
             id=row[0], title=row[1], created_at=row[2], updated_at=row[3], turns=row[4]
         )
 
-    def _purge(self, db: sqlite3.Connection, where: str, params: tuple[object, ...]) -> int:
+    def _purge(self, db: Statements, where: str, params: tuple[object, ...]) -> int:
         ids = [row[0] for row in db.execute(f"SELECT id FROM conversations WHERE {where}", params)]
         db.executemany("DELETE FROM turns WHERE conversation_id = ?", [(i,) for i in ids])
         db.executemany("DELETE FROM conversations WHERE id = ?", [(i,) for i in ids])
@@ -335,6 +340,30 @@ class ConversationStore:
             due = self._swept_at is None or self._clock() - self._swept_at >= SWEEP_SECONDS
         if due:
             self.apply_retention()
+
+
+def conversation_store(settings: Settings, catalog: Catalog | None = None) -> ConversationStore:
+    """The conversations of the settings: in the PostgreSQL catalog database with
+    `catalog_url` (through `catalog`'s connections when it is that database's), else in
+    `<index_dir>/conversations.sqlite3`."""
+    store = open_store(settings, catalog, lambda: SqliteStore(settings.conversations_path, migrate))
+    return ConversationStore(store, settings.conversation_retention_days)
+
+
+# The conversations' tables for a copy, each in the order stored (so the newest stays newest).
+CONVERSATION_TABLES = (
+    ("conversations", "id, owner, title, created_at, updated_at, deleted_at"),
+    ("turns", "conversation_id, ordinal, question, answer_text, answer, asked_at"),
+    ("meta", "key, value"),  # the chat's secrets: browser ids signed before stay valid
+)
+
+
+def copy_conversations(source: Store, target: Store) -> int:
+    """Every conversation (deleted ones within their undo window too) and the chat's secrets
+    of `source` into `target`, in one transaction; returns the conversations copied. The
+    target must hold none (`holds_rows(target, "conversations")`)."""
+    # The target's own secrets (a replica started before the copy made them) are kept.
+    return copy_tables(source, target, CONVERSATION_TABLES, keep_existing={"meta"})[0]
 
 
 def migrate(db: sqlite3.Connection) -> int:

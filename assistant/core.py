@@ -22,7 +22,11 @@ from assistant.audit import AuditLog
 from assistant.catalog import DocumentRecord, DocumentText, open_catalog
 from assistant.collections import CollectionInfo, restrict
 from assistant.condense import condense
-from assistant.conversations import ConversationStore, mentions_all, withhold_unreadable
+from assistant.conversations import (
+    conversation_store,
+    mentions_all,
+    withhold_unreadable,
+)
 from assistant.embedding import Embedder
 from assistant.errors import AccountError, BadQuestionError, IndexMissingError, QualityError
 from assistant.questionlog import QuestionLog, new_entry
@@ -77,9 +81,7 @@ class Assistant:
             rrf_k=self.settings.rrf_k,
             rerank_depth=self.settings.rerank_depth,
         )
-        self.conversations = ConversationStore(
-            self.settings.conversations_path, self.settings.conversation_retention_days
-        )
+        self.conversations = conversation_store(self.settings, self.catalog)
         self.questions = QuestionLog(self.settings.questions_path, self.settings.question_log_days)
         self._answerer: Answerer | None = None
         self._lock = threading.Lock()

@@ -48,7 +48,7 @@ def test_the_store_keeps_users_groups_grants_and_keys(tmp_path: Path) -> None:
 
 
 def keeps_users_groups_grants_and_keys(accounts: Accounts) -> None:
-    """What any account store keeps and refuses (tests/test_accounts_postgres.py runs it on
+    """What any account store keeps and refuses (tests/test_replicas_postgres.py runs it on
     PostgreSQL)."""
     alice = accounts.add_user("alice", "a long password", ["people", "people", "ops"])
     assert alice == User("alice", "member", ("ops", "people"))

@@ -18,13 +18,14 @@ import pytest
 
 from assistant import lexical_pg
 from assistant.catalog import Catalog, ChunkWrite, copy_catalog
-from assistant.catalog_pg import SCHEMA, PostgresCatalog, migrate
+from assistant.catalog_pg import PostgresCatalog
 from assistant.catalog_sqlite import SqliteCatalog
 from assistant.chunking import Chunker
 from assistant.embedding import Embedder
 from assistant.errors import IndexBusyError, UsageError
 from assistant.evaluation.golden import load_golden
 from assistant.loaders import load_document
+from assistant.pgschema import SCHEMA, migrate
 from assistant.text import content_terms, sentence_spans
 from assistant.types import Chunk, Document, Heading
 from tests.conftest import GOLDEN, REPO, SEEDS, make_settings

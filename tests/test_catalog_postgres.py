@@ -17,6 +17,7 @@ from assistant.catalog import open_catalog
 from assistant.catalog_pg import PostgresCatalog
 from assistant.catalog_sqlite import SqliteCatalog
 from assistant.errors import CatalogUnavailableError, IndexBusyError, UsageError
+from assistant.types import Answer
 from tests.conftest import SEEDS, make_settings
 from tests.pg_server import PASSWORD, Postgres, as_unprivileged, remove_postgres, start_postgres
 from tests.servers import refused_port
@@ -244,13 +245,18 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
     accounts.add_user("alice", "alice's password", ["people"])
     accounts.grant("default", group="people")
     _, key = accounts.create_api_key("alice")
+    talk = Assistant(make_settings(index)).conversations
+    saved = talk.save_turn("user:alice", None, 0, PARKING, Answer(question=PARKING, text="C."))
+    secret = talk.secret("browser-id")
     server = start_postgres()
     try:
         url = server.create_database("copied")
         done = run_cli("catalog-copy", "--index", str(index), "--to", url)
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("copied 1 documents, ")
-        assert done.stdout.rstrip().endswith(" passages and 1 users into " + where(url))
+        assert done.stdout.rstrip().endswith(
+            " passages, 1 users and 1 conversations into " + where(url)
+        )
         assert PASSWORD not in done.stdout + done.stderr
         # The accounts came along: same password, groups, grants and key.
         shared = Accounts.from_settings(make_settings(tmp_path / "replica", catalog_url=url))
@@ -258,6 +264,10 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
         assert alice == User("alice", "member", ("people",))
         assert shared.readable(alice) == frozenset({"default"})
         assert shared.user_for_key(key) == alice
+        # So did alice's conversation, and the secret that signs the chat's browser ids.
+        replica = Assistant(make_settings(tmp_path / "replica", catalog_url=url))
+        assert replica.conversations.list_conversations("user:alice") == [saved]
+        assert replica.conversations.secret("browser-id") == secret
 
         question = "Which companies had to halt their stablecoin plans?"
         embedded = Assistant(make_settings(index)).ask(question)
@@ -272,6 +282,11 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
         assert again.returncode == 2
         assert "already holds users" in again.stderr
         shared.remove_user("alice")
+        again = run_cli("catalog-copy", "--index", str(index), "--to", url)
+        assert again.returncode == 2
+        assert "already holds conversations" in again.stderr
+        for table in ("turns", "conversations"):  # gone for good (a delete can be undone)
+            replica.conversations.store.execute(f"DELETE FROM {table}")
         again = run_cli("catalog-copy", "--index", str(index), "--to", url)
         assert again.returncode == 2
         assert "already holds documents" in again.stderr

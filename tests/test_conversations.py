@@ -3,12 +3,15 @@ migration of an existing index, and the Markdown export."""
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from assistant import Assistant
+from assistant.catalog_pg import PostgresCatalog
 from assistant.conversations import (
     SCHEMA_VERSION,
     UNDO_SECONDS,
@@ -17,6 +20,7 @@ from assistant.conversations import (
     conversation_markdown,
     title_from_question,
 )
+from assistant.sqlstore import PostgresStore
 from assistant.types import Answer
 from tests.conftest import copy_index, make_settings
 
@@ -49,13 +53,28 @@ def clock() -> Clock:
     return Clock()
 
 
+Opener = Callable[..., ConversationStore]
+_databases = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def place(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    """Opens a conversation store on one database, each call as another process would: a
+    SQLite file, or a PostgreSQL catalog database (server mode)."""
+    if request.param == "sqlite":
+        path = tmp_path / "conversations.sqlite3"
+        return lambda **options: ConversationStore(path, **options)
+    url = request.getfixturevalue("postgres").create_database(f"talks_{next(_databases)}")
+    return lambda **options: ConversationStore(PostgresStore(PostgresCatalog(url)), **options)
+
+
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> ConversationStore:
-    return ConversationStore(tmp_path / "conversations.sqlite3", clock=clock)
+def store(place: Opener, clock: Clock) -> ConversationStore:
+    return place(clock=clock)
 
 
 def test_turns_come_back_with_their_citations(
-    store: ConversationStore, answers: tuple[Answer, Answer], tmp_path: Path
+    store: ConversationStore, answers: tuple[Answer, Answer], place: Opener
 ) -> None:
     first, second = answers
     summary = store.save_turn("user:alice", None, 0, QUESTION, first)
@@ -66,7 +85,7 @@ def test_turns_come_back_with_their_citations(
     assert again.turns == 2
 
     # A new store on the same file (a restart) reads the same conversation back.
-    reopened = ConversationStore(tmp_path / "conversations.sqlite3")
+    reopened = place()
     conversation = reopened.get("user:alice", summary.id)
     assert conversation is not None
     assert [turn.question for turn in conversation.turns] == [QUESTION, FOLLOW_UP]
@@ -169,23 +188,23 @@ def test_delete_then_undo_then_gone(
     clock.now += UNDO_SECONDS + 1
     assert store.restore("b:1", b.id) is None
     store.apply_retention()
-    with sqlite3.connect(store.path) as db:  # gone from the file, not only hidden
-        assert db.execute("SELECT count(*) FROM conversations").fetchone()[0] == 0
-        assert db.execute("SELECT count(*) FROM turns").fetchone()[0] == 0
+    # Gone from the database, not only hidden.
+    assert store.store.execute("SELECT count(*) FROM conversations").fetchone()[0] == 0
+    assert store.store.execute("SELECT count(*) FROM turns").fetchone()[0] == 0
     assert store.list_conversations("b:1") == []
 
 
-def test_retention_on_first_use_and_daily(tmp_path: Path, answers: tuple[Answer, Answer]) -> None:
-    clock = Clock()
-    path = tmp_path / "conversations.sqlite3"
-    old = ConversationStore(path, clock=clock).save_turn("b:1", None, 0, QUESTION, answers[0])
+def test_retention_on_first_use_and_daily(
+    place: Opener, clock: Clock, answers: tuple[Answer, Answer]
+) -> None:
+    old = place(clock=clock).save_turn("b:1", None, 0, QUESTION, answers[0])
     clock.now += 20 * 86400
-    fresh = ConversationStore(path, clock=clock).save_turn("b:1", None, 0, FOLLOW_UP, answers[1])
+    fresh = place(clock=clock).save_turn("b:1", None, 0, FOLLOW_UP, answers[1])
 
-    forever = ConversationStore(path, retention_days=0, clock=clock)
+    forever = place(retention_days=0, clock=clock)
     assert len(forever.list_conversations("b:1")) == 2
 
-    store = ConversationStore(path, retention_days=10, clock=clock)  # a restart, 10-day setting
+    store = place(retention_days=10, clock=clock)  # a restart, 10-day setting
     assert [c.id for c in store.list_conversations("b:1")] == [fresh.id]  # swept on first use
     assert store.get("b:1", old.id) is None
 

@@ -1,5 +1,6 @@
-"""Accounts in the PostgreSQL catalog database: the same behaviour as in the index's file, shared
-by every replica, and an outage a clear error."""
+"""What replicas share through the PostgreSQL catalog database besides the documents: the
+accounts (the same behaviour as in the index's file) and the chat's conversations; an outage is
+a clear error and the next call recovers."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import pytest
 
 from assistant import Assistant
 from assistant.accounts import Accounts, User
-from assistant.accountstore import PostgresAccountStore
 from assistant.catalog_pg import PostgresCatalog
 from assistant.errors import AccountError, CatalogUnavailableError
+from assistant.sqlstore import PostgresStore
+from assistant.types import Answer
 from tests.conftest import make_settings
 from tests.pg_server import PASSWORD, USER, Postgres
 from tests.test_accounts import keeps_users_groups_grants_and_keys
@@ -26,7 +28,7 @@ def url(postgres: Postgres) -> str:
 
 
 def test_postgres_keeps_users_groups_grants_and_keys(url: str) -> None:
-    keeps_users_groups_grants_and_keys(Accounts(PostgresAccountStore(PostgresCatalog(url))))
+    keeps_users_groups_grants_and_keys(Accounts(PostgresStore(PostgresCatalog(url))))
 
 
 def test_every_replica_shares_the_accounts(url: str, tmp_path: Path) -> None:
@@ -68,7 +70,7 @@ def test_every_replica_shares_the_accounts(url: str, tmp_path: Path) -> None:
 def test_a_lost_server_is_a_clear_error_and_the_next_call_recovers(
     postgres: Postgres, url: str
 ) -> None:
-    accounts = Accounts(PostgresAccountStore(PostgresCatalog(url)))
+    accounts = Accounts(PostgresStore(PostgresCatalog(url)))
     accounts.add_user("alice", "alice's password", ["people"])
     postgres.stop()
     try:
@@ -81,3 +83,26 @@ def test_a_lost_server_is_a_clear_error_and_the_next_call_recovers(
         postgres.start()
     assert accounts.set_groups("alice", ["ops"]).groups == ("ops",)
     assert accounts.verify("alice", "alice's password") == User("alice", "member", ("ops",))
+
+
+def test_every_replica_shares_the_conversations(url: str, tmp_path: Path) -> None:
+    first = Assistant(make_settings(tmp_path / "first", catalog_url=url))
+    second = Assistant(make_settings(tmp_path / "second", catalog_url=url))
+    question = "Where do visitors park?"
+    answer = Answer(question=question, text="In bay C, next to the loading dock.")
+    saved = first.conversations.save_turn("user:alice", None, 0, question, answer)
+    # The same person's next request reaches the other replica: the conversation is there.
+    assert second.conversations.list_conversations("user:alice") == [saved]
+    found = second.conversations.get("user:alice", saved.id)
+    assert found is not None
+    assert [turn.answer for turn in found.turns] == [answer]
+    assert second.conversations.list_conversations("user:bob") == []  # per owner, as before
+    assert second.conversations.delete("user:alice", saved.id)
+    assert first.conversations.list_conversations("user:alice") == []
+    assert first.conversations.restore("user:alice", saved.id) == saved
+    # The chat's secret (it signs browser ids) is one for all replicas.
+    assert first.conversations.secret("browser-ids") == second.conversations.secret("browser-ids")
+    assert not (tmp_path / "first" / "conversations.sqlite3").exists()
+    assert not (tmp_path / "second" / "conversations.sqlite3").exists()
+    first.close()
+    second.close()
