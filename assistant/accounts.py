@@ -33,7 +33,7 @@ from assistant.audit import AuditLog
 from assistant.collections import check_name
 from assistant.errors import AccountError, DirectoryUnavailableError
 from assistant.security import api_key_digest, hash_password, new_api_key, verify_password
-from assistant.sqlstore import DuplicateRowError, Statements, Store
+from assistant.sqlstore import DuplicateRowError, Statements, Store, holds_rows
 
 if TYPE_CHECKING:
     from assistant.catalog import Catalog
@@ -128,19 +128,10 @@ class Accounts:
         config = DirectoryConfig.from_settings(settings)
         return cls(store, None if config is None else Directory(config), audit)
 
-    @property
-    def db(self) -> Store:
-        """Where the accounts are (each statement committed on its own)."""
-        return self.store
-
     def any_users(self) -> bool:
         """Whether any user exists, or a directory is configured (then the API asks every
         request for a key and the chat for a login)."""
-        if self.directory is not None:
-            return True
-        if not self.store.exists():
-            return False
-        return self.db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+        return self.directory is not None or holds_rows(self.store, "users")
 
     # -- users ----------------------------------------------------------------------------
     def add_user(
@@ -244,10 +235,10 @@ class Accounts:
         """A catalog user by name."""
         if not self.store.exists():
             return None
-        row = self.db.execute("SELECT role FROM users WHERE name = ?", (name,)).fetchone()
+        row = self.store.execute("SELECT role FROM users WHERE name = ?", (name,)).fetchone()
         if row is None:
             return None
-        groups = self.db.execute(
+        groups = self.store.execute(
             'SELECT grp FROM user_groups WHERE "user" = ? ORDER BY grp', (name,)
         ).fetchall()
         return User(name, row[0], tuple(g for (g,) in groups))
@@ -256,7 +247,7 @@ class Accounts:
         """Every user, by name."""
         if not self.store.exists():
             return []
-        names = [n for (n,) in self.db.execute("SELECT name FROM users ORDER BY name")]
+        names = [n for (n,) in self.store.execute("SELECT name FROM users ORDER BY name")]
         return [u for u in (self.local_user(n) for n in names) if u is not None]
 
     def verify(self, name: str, password: str) -> User | None:
@@ -266,7 +257,7 @@ class Accounts:
         DirectoryUnavailableError when it cannot be asked (never for a catalog user)."""
         row = None
         if self.store.exists():
-            row = self.db.execute(
+            row = self.store.execute(
                 "SELECT password_hash FROM users WHERE name = ?", (name,)
             ).fetchone()
         encoded = row[0] if row else _dummy_hash()
@@ -292,7 +283,7 @@ class Accounts:
         grant = _grant(collection, group, user)
         if grant.kind == "user" and self.user(grant.principal) is None:
             raise AccountError(f"no user {grant.principal!r}")
-        self.db.execute(
+        self.store.execute(
             "INSERT INTO grants VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (grant.collection, grant.kind, grant.principal),
         )
@@ -310,7 +301,7 @@ class Accounts:
     ) -> None:
         """Take a grant back; AccountError if there was none."""
         grant = _grant(collection, group, user)
-        removed = self.db.execute(
+        removed = self.store.execute(
             "DELETE FROM grants WHERE collection = ? AND kind = ? AND principal = ?",
             (grant.collection, grant.kind, grant.principal),
         ).rowcount
@@ -322,7 +313,7 @@ class Accounts:
         """Every grant, by collection."""
         if not self.store.exists():
             return []
-        rows = self.db.execute("SELECT * FROM grants ORDER BY collection, kind, principal")
+        rows = self.store.execute("SELECT * FROM grants ORDER BY collection, kind, principal")
         return [Grant(c, k, p) for c, k, p in rows]
 
     def readable(self, user: User) -> frozenset[str] | None:
@@ -333,7 +324,7 @@ class Accounts:
         if current.admin:
             return None
         marks = ",".join("?" * len(current.groups))
-        rows = self.db.execute(
+        rows = self.store.execute(
             "SELECT collection FROM grants WHERE (kind = 'user' AND principal = ?)"
             + (f" OR (kind = 'group' AND principal IN ({marks}))" if current.groups else ""),
             (current.name, *current.groups),
@@ -347,7 +338,7 @@ class Accounts:
             raise AccountError(f"no catalog user {user!r} (directory users sign in instead)")
         key = new_api_key()
         key_id = secrets.token_hex(4)
-        self.db.execute(
+        self.store.execute(
             "INSERT INTO user_api_keys VALUES (?, ?, ?, ?)",
             (key_id, user, api_key_digest(key), time.time()),
         )
@@ -358,12 +349,14 @@ class Accounts:
         """Every personal key (ids, owners and times only)."""
         if not self.store.exists():
             return []
-        rows = self.db.execute('SELECT key_id, "user", created FROM user_api_keys ORDER BY "user"')
+        rows = self.store.execute(
+            'SELECT key_id, "user", created FROM user_api_keys ORDER BY "user"'
+        )
         return [ApiKeyInfo(k, u, c) for k, u, c in rows]
 
     def revoke_api_key(self, key_id: str) -> None:
         """Delete a personal key."""
-        if not self.db.execute("DELETE FROM user_api_keys WHERE key_id = ?", (key_id,)).rowcount:
+        if not self.store.execute("DELETE FROM user_api_keys WHERE key_id = ?", (key_id,)).rowcount:
             raise AccountError(f"no API key {key_id!r}")
         self.record("api_key_revoked", key_id=key_id)
 
@@ -379,7 +372,7 @@ class Accounts:
             return None
         digest = api_key_digest(token)
         found = None
-        for key_id, user, stored in self.db.execute(
+        for key_id, user, stored in self.store.execute(
             'SELECT key_id, "user", digest FROM user_api_keys'
         ):
             if hmac.compare_digest(bytes(stored), digest):

@@ -99,14 +99,18 @@ class PostgresCatalog(Catalog):
                 # A used connection fails once after a restart; work on a fresh one is final.
                 # Every write here can be redone (a replaced version, a set value, a bump).
                 if fresh or attempt:
-                    raise CatalogUnavailableError(
-                        f"the catalog database {self.where} is unavailable: {self._safe(exc)}"
-                    ) from None
+                    raise self._unavailable(exc) from None
         raise AssertionError("unreachable")
 
     def _safe(self, exc: Exception) -> str:
         message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return message.replace(self._password, "***") if self._password else message
+
+    def _unavailable(self, exc: Exception) -> CatalogUnavailableError:
+        """The error for a server that cannot be reached (where it is, why; no password)."""
+        return CatalogUnavailableError(
+            f"the catalog database {self.where} is unavailable: {self._safe(exc)}"
+        )
 
     def exists(self) -> bool:
         """Whether the database answers (its schema is made on the first connection)."""
@@ -136,9 +140,7 @@ class PostgresCatalog(Catalog):
             if not db.closed:
                 raise
             self.close()  # the next call connects again
-            raise CatalogUnavailableError(
-                f"the catalog database {self.where} is unavailable: {self._safe(exc)}"
-            ) from None
+            raise self._unavailable(exc) from None
 
     def _rows(self, query: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
         return self._run(lambda db: db.execute(query, params).fetchall())
@@ -378,9 +380,7 @@ class PostgresCatalog(Catalog):
         try:
             connection = psycopg.connect(self._conninfo, autocommit=True)
         except psycopg.OperationalError as exc:
-            raise CatalogUnavailableError(
-                f"the catalog database {self.where} is unavailable: {self._safe(exc)}"
-            ) from None
+            raise self._unavailable(exc) from None
         held = False
         try:
             deadline = time.monotonic() + timeout

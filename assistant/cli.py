@@ -575,15 +575,14 @@ def _catalog_copy(settings: Settings, args: argparse.Namespace) -> int:
     where = getattr(target, "where", "the target")
     from assistant.accountstore import copy_accounts, sqlite_accounts
     from assistant.catalog_pg import PostgresCatalog
-    from assistant.conversations import copy_conversations
-    from assistant.conversations import migrate as conversations_schema
-    from assistant.sqlstore import PostgresStore, SqliteStore, holds_rows
+    from assistant.conversations import copy_conversations, sqlite_conversations
+    from assistant.sqlstore import PostgresStore, holds_rows
 
     assert isinstance(target, PostgresCatalog)  # open_catalog refused any other URL
     shared = PostgresStore(target)
-    for table, what in (("users", "users"), ("conversations", "conversations")):
+    for table in ("users", "conversations"):
         if holds_rows(shared, table):  # checked first: nothing is copied into a database in use
-            raise UsageError(f"{where} already holds {what}; copy into an empty database")
+            raise UsageError(f"{where} already holds {table}; copy into an empty database")
 
     def progress(done: int, total: int) -> None:
         if done == total or done % 100 == 0:
@@ -591,9 +590,7 @@ def _catalog_copy(settings: Settings, args: argparse.Namespace) -> int:
 
     chunks = copy_catalog(source, target, progress)
     users = copy_accounts(sqlite_accounts(source_file), shared)
-    talks = copy_conversations(
-        SqliteStore(settings.conversations_path, conversations_schema), shared
-    )
+    talks = copy_conversations(sqlite_conversations(settings.conversations_path), shared)
     print(
         f"copied {len(source.documents())} documents, {chunks} passages, {users} users and "
         f"{talks} conversations into {where}"

@@ -106,7 +106,7 @@ class ConversationStore:
         clock: Callable[[], float] = time.time,
     ) -> None:
         # A path: a conversation file (made and migrated on first use).
-        self.store = SqliteStore(store, migrate) if isinstance(store, Path) else store
+        self.store = sqlite_conversations(store) if isinstance(store, Path) else store
         self.retention_days = retention_days
         self._clock = clock
         self._sweep_lock = threading.Lock()
@@ -346,7 +346,7 @@ def conversation_store(settings: Settings, catalog: Catalog | None = None) -> Co
     """The conversations of the settings: in the PostgreSQL catalog database with
     `catalog_url` (through `catalog`'s connections when it is that database's), else in
     `<index_dir>/conversations.sqlite3`."""
-    store = open_store(settings, catalog, lambda: SqliteStore(settings.conversations_path, migrate))
+    store = open_store(settings, catalog, lambda: sqlite_conversations(settings.conversations_path))
     return ConversationStore(store, settings.conversation_retention_days)
 
 
@@ -364,6 +364,11 @@ def copy_conversations(source: Store, target: Store) -> int:
     target must hold none (`holds_rows(target, "conversations")`)."""
     # The target's own secrets (a replica started before the copy made them) are kept.
     return copy_tables(source, target, CONVERSATION_TABLES, keep_existing={"meta"})[0]
+
+
+def sqlite_conversations(path: Path) -> SqliteStore:
+    """The conversations in a SQLite file (made and migrated on first use)."""
+    return SqliteStore(path, migrate)
 
 
 def migrate(db: sqlite3.Connection) -> int:
