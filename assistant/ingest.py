@@ -497,6 +497,7 @@ class Ingestor:
         self._collect_garbage()
         if any(counts[kind] for kind in ("added", "updated", "deleted", "renamed")):
             self.catalog.optimize()
+            self.store.settle()
         return IngestReport(
             **counts,
             rebuilt_because=rebuilt_because,

@@ -21,11 +21,14 @@ from assistant.settings import Settings
 
 _ADD_BATCH = 1000
 # How many candidates Chroma's HNSW search keeps while it walks the graph (Chroma's default is
-# 100). At 100 the same index gave different nearest neighbours in different processes for
-# some questions (its in-memory graph is rebuilt per process); at 500 the golden corpora's
-# indexes (0.8k-3k chunks) answered identically in every process tried, and the search stays
-# a few milliseconds at a million vectors (docs/benchmarks.md).
+# 100): fewer nearest neighbours missed, and the search stays a few milliseconds at a million
+# vectors (docs/benchmarks.md).
 EF_SEARCH = 500
+# Chroma saves its HNSW graph once every this many vectors written (its default). The vectors
+# written since the last save are inserted again by every process that opens the store, in
+# parallel and so in a different order each time: the graph, and now and then a question's
+# nearest neighbours, differed from one process to the next. `VectorStore.settle` saves them.
+SYNC_THRESHOLD = 1000
 T = TypeVar("T")
 
 __all__ = ["VectorStore", "VectorStoreError"]
@@ -39,6 +42,7 @@ class VectorStore:
         self._collection: Any = None
         self._client: Any = None
         self._lock = threading.Lock()
+        self._settling = False  # settle() holds the save threshold low on purpose
 
     @property
     def path(self) -> Path:
@@ -53,7 +57,7 @@ class VectorStore:
                 client = self._connect()
                 self._collection = self._guarded(
                     "open the collection",
-                    lambda: _open_collection(client, self._settings.collection),
+                    lambda: _open_collection(client, self._settings.collection, self._settling),
                 )
                 self._client = client
             return self._collection
@@ -130,6 +134,31 @@ class VectorStore:
                 "store vectors",
                 partial(_upsert, ids=list(ids[batch]), vectors=vectors[batch], metadatas=metadatas),
             )
+
+    def settle(self) -> None:
+        """Save every vector written so far into the embedded store's HNSW graph, so that every
+        process that opens the store searches the same graph (after an ingest run).
+
+        Chroma saves the graph only every SYNC_THRESHOLD vectors written, and a process opening
+        the store inserts the rest anew in an order of its own. Public API only: the save
+        threshold is lowered, the store reopened and searched once (which inserts those
+        vectors and, past the threshold, saves the graph), and the threshold put back (also
+        when the store is next opened, should this process die in between). A Chroma server
+        keeps one graph in memory for every replica: nothing to do there.
+        """
+        if self._settings.chroma_mode == "http":
+            return
+        self._use("save the vector index", partial(_set_sync_threshold, value=2))
+        self._settling = True
+        try:
+            self.refresh()  # the store's writer reads the threshold when it is opened
+            probe = self._use("save the vector index", _probe)
+            if probe is not None:
+                self._use("save the vector index", partial(_search_once, vector=probe))
+        finally:
+            self._settling = False
+            self._use("save the vector index", partial(_set_sync_threshold, value=SYNC_THRESHOLD))
+            self.refresh()
 
     def set_collection(self, ids: Sequence[str], doc_id: str, collection: str) -> None:
         """Tag a document's stored vectors with a (new) collection; no vector is re-embedded."""
@@ -220,7 +249,7 @@ class VectorStore:
             self._collection = None
 
 
-def _open_collection(client: Any, name: str) -> Any:
+def _open_collection(client: Any, name: str, settling: bool = False) -> Any:
     """The collection, created with the search depth, or raised to it if made before."""
     collection = client.get_or_create_collection(
         name,
@@ -230,7 +259,24 @@ def _open_collection(client: Any, name: str) -> Any:
     hnsw = (collection.configuration or {}).get("hnsw") or {}
     if hnsw.get("ef_search", EF_SEARCH) < EF_SEARCH:
         collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
+    if not settling and hnsw.get("sync_threshold", SYNC_THRESHOLD) < SYNC_THRESHOLD:
+        # A settle cut short: left low, every write would save the whole graph.
+        _set_sync_threshold(collection, SYNC_THRESHOLD)
     return collection
+
+
+def _set_sync_threshold(collection: Any, value: int) -> None:
+    collection.modify(configuration={"hnsw": {"sync_threshold": value}})
+
+
+def _probe(collection: Any) -> Any:
+    """One stored vector to search with (None: the store is empty)."""
+    found = collection.get(limit=1, include=["embeddings"])
+    return found["embeddings"][0] if found["ids"] else None
+
+
+def _search_once(collection: Any, vector: Any) -> None:
+    collection.query(query_embeddings=[vector], n_results=1, include=[])
 
 
 def _upsert(collection: Any, ids: list[str], vectors: Any, metadatas: list[Any]) -> None:

@@ -6,6 +6,8 @@ and scores are given, so each test pins one rule.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -21,7 +23,7 @@ from assistant.answerers.extractive import (
 from assistant.evidence import window_for
 from assistant.retrieval import Retrieval
 from assistant.text import content_terms, sentence_spans
-from assistant.types import Passage
+from assistant.types import Heading, Passage
 
 DIMENSION = 4
 
@@ -59,6 +61,33 @@ def test_a_lead_without_the_default_asked_for_is_joined_by_the_window_stating_it
     default = candidate(passage, "The default is three.", 0.6, asks_default=1.0, default_ok=1.0)
     chosen = compose([lead, other, default], ratio=1.01)
     assert [c.text for c in chosen] == [lead.text, default.text]
+
+
+def test_the_default_stated_under_the_leads_own_setting_beats_a_better_scored_one_elsewhere() -> (
+    None
+):
+    text = (
+        "wal_keep_size\nIf wal_keep_size is zero (the default), no extra segments are kept.\n"
+        "max_wal_size\nMaximum size to let the WAL grow between checkpoints. "
+        "It is a soft limit that heavy load can exceed. "
+        "The default is 1 GB."
+    )
+    sections = [
+        Heading(0, "wal_keep_size"),
+        Heading(text.index("max_wal_size"), "max_wal_size"),
+    ]
+    passage = replace(passage_of(text), headings=tuple(sections))
+    lead_text = "Maximum size to let the WAL grow between checkpoints."
+    lead = candidate(passage, lead_text, 0.8, asks_default=1.0)
+    other_text = "If wal_keep_size is zero (the default), no extra segments are kept."
+    elsewhere = candidate(passage, other_text, 0.7, asks_default=1.0, default_ok=1.0)
+    own = candidate(passage, "The default is 1 GB.", 0.6, asks_default=1.0, default_ok=1.0)
+    assert "1 GB" not in lead.text
+    assert "wal_keep_size" not in lead.text
+    assert compose([lead, elsewhere, own], ratio=1.01) == [lead, own]
+    # Without a default under the lead's setting, the best one elsewhere still supplies it
+    # (in document order: both come from one document).
+    assert compose([lead, elsewhere], ratio=1.01) == [elsewhere, lead]
 
 
 def test_no_default_window_is_added_when_the_question_does_not_ask_for_one() -> None:

@@ -1,12 +1,13 @@
-"""The embedded Chroma store: its search depth, on new and on older indexes."""
+"""The embedded Chroma store: its search depth, on new and on older indexes, and its saved graph."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
 
-from assistant.vectorstore import EF_SEARCH, VectorStore
+from assistant.vectorstore import EF_SEARCH, SYNC_THRESHOLD, VectorStore
 from tests.conftest import make_settings
 
 
@@ -51,3 +52,45 @@ def test_an_index_made_with_chromas_default_depth_is_raised_on_open(tmp_path: Pa
     store.refresh()  # a fresh client reads what was stored
     assert store.collection.configuration["hnsw"]["ef_search"] == EF_SEARCH
     assert store.collection.configuration["hnsw"]["space"] == "cosine"
+
+
+def _applied_up_to(chroma_dir: Path) -> set[int]:
+    """The last log entry each of Chroma's segments has saved (Chroma's own bookkeeping, read
+    here only to check that the graph on disk holds every vector written)."""
+    with sqlite3.connect(chroma_dir / "chroma.sqlite3") as db:
+        return {row[0] for row in db.execute("SELECT seq_id FROM max_seq_id")}
+
+
+def test_settle_saves_every_written_vector_into_the_graph_on_disk(tmp_path: Path) -> None:
+    store = VectorStore(make_settings(tmp_path / "index"))
+    vectors = _vectors(1500)
+    ids = [f"c{i}" for i in range(len(vectors))]
+    store.add(ids, vectors, ["doc"] * len(ids))
+    store.query(vectors[0], 1)
+    # Chroma saved its graph at 1,000 vectors; the other 500 would be inserted again, in an
+    # order of its own, by every process that opens the store.
+    assert len(_applied_up_to(store.path)) == 2
+
+    store.settle()
+
+    assert _applied_up_to(store.path) == {1500}  # the vector segment caught up with the log
+    assert store.collection.configuration["hnsw"]["sync_threshold"] == SYNC_THRESHOLD
+    query = vectors[3] * 0.6 + vectors[700] * 0.4
+    exact = np.argsort(-(vectors @ query), kind="stable")[:10]
+    assert [hit for hit, _ in store.query(query.astype(np.float32), 10)] == [ids[i] for i in exact]
+
+
+def test_settle_of_an_empty_store_leaves_it_as_it_was(tmp_path: Path) -> None:
+    store = VectorStore(make_settings(tmp_path / "index"))
+    store.settle()
+    assert store.count() == 0
+    assert store.collection.configuration["hnsw"]["sync_threshold"] == SYNC_THRESHOLD
+
+
+def test_a_settle_cut_short_has_its_save_threshold_put_back_on_open(tmp_path: Path) -> None:
+    store = VectorStore(make_settings(tmp_path / "index"))
+    store.collection.modify(configuration={"hnsw": {"sync_threshold": 2}})  # as a killed settle
+    store.refresh()
+    assert store.collection.configuration["hnsw"]["sync_threshold"] == SYNC_THRESHOLD
+    store.refresh()  # and it was stored, not just set on this handle
+    assert store.collection.configuration["hnsw"]["sync_threshold"] == SYNC_THRESHOLD

@@ -275,16 +275,19 @@ def compose(candidates: Sequence[Candidate], ratio: float) -> list[Candidate]:
         if lead.features.get(missing) and not lead.features.get(ok)
     ]
     for ok in wanted:
+        supplying = [
+            c
+            for c in candidates[1:12]
+            if c.features.get(ok)
+            and c not in chosen
+            and c.score >= TYPED_WINDOW_RATIO * lead.score
+            and not any(_overlaps(c.window, o.window) for o in chosen)
+        ]
+        # The lead's own section first: "The default is 1 GB." under the setting the lead
+        # describes is that setting's default, a better one elsewhere is another thing's.
         typed = next(
-            (
-                c
-                for c in candidates[1:12]
-                if c.features.get(ok)
-                and c not in chosen
-                and c.score >= TYPED_WINDOW_RATIO * lead.score
-                and not any(_overlaps(c.window, o.window) for o in chosen)
-            ),
-            None,
+            (c for c in supplying if _section(c) == _section(lead)),
+            supplying[0] if supplying else None,
         )
         if typed is not None and length + len(typed.text) <= MAX_ANSWER_CHARS:
             chosen.append(typed)
@@ -572,3 +575,9 @@ def _coverage(found: set[str], weights: dict[str, float]) -> float:
 
 def _overlaps(a: Window, b: Window) -> bool:
     return a.passage.doc_id == b.passage.doc_id and a.start < b.end and b.start < a.end
+
+
+def _section(candidate: Candidate) -> tuple[str, int | None]:
+    """The document and the heading or defined term a window stands under."""
+    owner = heading_at(candidate.passage.headings, candidate.window.start)
+    return candidate.passage.doc_id, None if owner is None else owner.offset
