@@ -149,8 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
         "catalog-copy",
         help="copy the index's catalog into PostgreSQL (server mode)",
         description="Copy every document, passage and sentence vector of the index's SQLite "
-        "catalog, its users, groups, grants and personal API keys, and the web chat's "
-        "conversations, into an empty "
+        "catalog, its users, groups, grants and personal API keys, the web chat's "
+        "conversations and the question log, into an empty "
         "PostgreSQL database, so that replicas can share it "
         "(docs/deployment.md). Vector ids stay the same, so the Chroma vectors serve both: "
         "nothing is embedded again. Then set ASSISTANT_CATALOG_URL to the same URL.",
@@ -576,11 +576,12 @@ def _catalog_copy(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.accountstore import copy_accounts, sqlite_accounts
     from assistant.catalog_pg import PostgresCatalog
     from assistant.conversations import copy_conversations, sqlite_conversations
+    from assistant.questionlog import copy_questions, sqlite_questions
     from assistant.sqlstore import PostgresStore, holds_rows
 
     assert isinstance(target, PostgresCatalog)  # open_catalog refused any other URL
     shared = PostgresStore(target)
-    for table in ("users", "conversations"):
+    for table in ("users", "conversations", "questions"):
         if holds_rows(shared, table):  # checked first: nothing is copied into a database in use
             raise UsageError(f"{where} already holds {table}; copy into an empty database")
 
@@ -591,9 +592,10 @@ def _catalog_copy(settings: Settings, args: argparse.Namespace) -> int:
     chunks = copy_catalog(source, target, progress)
     users = copy_accounts(sqlite_accounts(source_file), shared)
     talks = copy_conversations(sqlite_conversations(settings.conversations_path), shared)
+    asked = copy_questions(sqlite_questions(settings.questions_path), shared)
     print(
-        f"copied {len(source.documents())} documents, {chunks} passages, {users} users and "
-        f"{talks} conversations into {where}"
+        f"copied {len(source.documents())} documents, {chunks} passages, {users} users, "
+        f"{talks} conversations and {asked} logged questions into {where}"
     )
     return EXIT_OK
 

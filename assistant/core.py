@@ -29,7 +29,7 @@ from assistant.conversations import (
 )
 from assistant.embedding import Embedder
 from assistant.errors import AccountError, BadQuestionError, IndexMissingError, QualityError
-from assistant.questionlog import QuestionLog, new_entry
+from assistant.questionlog import new_entry, question_log
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.settings import Settings
 from assistant.sync import SyncReport, SyncStatus, read_status
@@ -82,7 +82,7 @@ class Assistant:
             rerank_depth=self.settings.rerank_depth,
         )
         self.conversations = conversation_store(self.settings, self.catalog)
-        self.questions = QuestionLog(self.settings.questions_path, self.settings.question_log_days)
+        self.questions = question_log(self.settings, self.catalog)
         self._answerer: Answerer | None = None
         self._lock = threading.Lock()
         self._ingesting = 0  # ingests running in this process

@@ -137,6 +137,24 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (conversation_id, ordinal)
     );
     """,
+    # 6: the question log (assistant.questionlog), read by `assistant quality` on any replica.
+    """
+    CREATE TABLE questions (
+        id text PRIMARY KEY,
+        asked_at double precision NOT NULL,
+        "user" text,
+        groups text NOT NULL,
+        collections text,
+        question text NOT NULL,
+        standalone text,
+        refused integer NOT NULL,
+        confidence double precision NOT NULL,
+        total_ms double precision NOT NULL,
+        answer_chars integer NOT NULL,
+        sources text NOT NULL
+    );
+    CREATE INDEX questions_by_time ON questions (asked_at);
+    """,
 )
 SCHEMA = len(MIGRATIONS)
 
