@@ -68,7 +68,7 @@ class Assistant:
         self.settings = base.with_overrides(**overrides) if overrides else base
         self.catalog = open_catalog(self.settings)
         self.accounts = Accounts.from_settings(self.settings, self.catalog)
-        self.audit = AuditLog.from_settings(self.settings)
+        self.audit = AuditLog.from_settings(self.settings, self.catalog)
         self.embedder = Embedder.from_settings(self.settings)
         from assistant.vectorstore import VectorStore
 

@@ -155,6 +155,19 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX questions_by_time ON questions (asked_at);
     """,
+    # 7: the audit log (assistant.audit): `assistant audit` on any replica reads every replica's
+    # events. `details` is the event's own fields as a JSON object; `id` orders ties in time.
+    """
+    CREATE TABLE audit (
+        id bigserial PRIMARY KEY,
+        event text NOT NULL,
+        "user" text,
+        time timestamptz NOT NULL,
+        request_id text,
+        details text NOT NULL
+    );
+    CREATE INDEX audit_by_time ON audit (time);
+    """,
 )
 SCHEMA = len(MIGRATIONS)
 

@@ -251,6 +251,8 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
     question = "Which companies had to halt their stablecoin plans?"
     embedded = Assistant(make_settings(index)).ask(question)  # logged in questions.sqlite3
     [logged] = Assistant(make_settings(index)).questions.entries()
+    audited = list(Assistant(make_settings(index)).audit.records())
+    assert [r.event for r in audited] == ["ingest", "question"]  # the seed index's, then ours
     server = start_postgres()
     try:
         url = server.create_database("copied")
@@ -258,7 +260,8 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("copied 1 documents, ")
         assert done.stdout.rstrip().endswith(
-            " passages, 1 users, 1 conversations and 1 logged questions into " + where(url)
+            " passages, 1 users, 1 conversations, 1 logged questions and 2 audit records into "
+            + where(url)
         )
         assert PASSWORD not in done.stdout + done.stderr
         # The accounts came along: same password, groups, grants and key.
@@ -273,6 +276,8 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
         assert replica.conversations.secret("browser-id") == secret
         # And the question log, for `assistant quality` on any replica.
         assert replica.questions.entries() == [logged]
+        # And the audit file's records, for `assistant audit` on any replica.
+        assert list(replica.audit.records()) == audited
 
         copied = Assistant(make_settings(index, catalog_url=url)).ask(question)
         assert not copied.refused
