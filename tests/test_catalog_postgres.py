@@ -250,9 +250,11 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
     secret = talk.secret("browser-id")
     question = "Which companies had to halt their stablecoin plans?"
     embedded = Assistant(make_settings(index)).ask(question)  # logged in questions.sqlite3
-    [logged] = Assistant(make_settings(index)).questions.entries()
+    # Ours come last (the seed index holds what other tests of the session asked of it).
+    logged = Assistant(make_settings(index)).questions.entries()
     audited = list(Assistant(make_settings(index)).audit.records())
-    assert [r.event for r in audited] == ["ingest", "question"]  # the seed index's, then ours
+    assert logged[-1].question == question
+    assert audited[-1].details["question_id"] == logged[-1].id
     server = start_postgres()
     try:
         url = server.create_database("copied")
@@ -260,8 +262,8 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("copied 1 documents, ")
         assert done.stdout.rstrip().endswith(
-            " passages, 1 users, 1 conversations, 1 logged questions and 2 audit records into "
-            + where(url)
+            f" passages, 1 users, 1 conversations, {len(logged)} logged questions and "
+            f"{len(audited)} audit records into {where(url)}"
         )
         assert PASSWORD not in done.stdout + done.stderr
         # The accounts came along: same password, groups, grants and key.
@@ -275,7 +277,7 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
         assert replica.conversations.list_conversations("user:alice") == [saved]
         assert replica.conversations.secret("browser-id") == secret
         # And the question log, for `assistant quality` on any replica.
-        assert replica.questions.entries() == [logged]
+        assert replica.questions.entries() == logged
         # And the audit file's records, for `assistant audit` on any replica.
         assert list(replica.audit.records()) == audited
 
