@@ -118,7 +118,7 @@ class Accounts:
         of `catalog_url`, through `catalog`'s connections when it is that database's), with the
         directory of the `ldap_*` settings."""
         store = account_store(settings, catalog)
-        audit = AuditLog.from_settings(settings)
+        audit = AuditLog.from_settings(settings, catalog)
         if settings.ldap_url is None:
             return cls(
                 store, audit=audit

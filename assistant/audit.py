@@ -1,16 +1,21 @@
-"""The audit log: who did what, when, one JSON line per event, append-only.
+"""The audit log: who did what, when, append-only: one JSON line per event in a file (the
+embedded default), or with `catalog_url` one row per event in the table `audit` of the
+PostgreSQL catalog database (step 7 of `assistant.pgschema`), so `assistant audit` on any
+replica reads every replica's events.
 
-Every line is one `AuditRecord`: `event` (one of `EVENTS`), `user` (None: a trusted caller such
+Every record is one `AuditRecord`: `event` (one of `EVENTS`), `user` (None: a trusted caller such
 as the command line or a service key, or nobody yet, as in a failed login), `time` (UTC, ISO
 8601), `request_id` (one per HTTP request or chat turn, when there is one) and the event's own
 `details`. Never a password, key, token or document text: a question's record names the cited
 documents, an API key's use its name or key id.
 
-Lines are appended whole under a lock (`atomic.append_jsonl`), so concurrent writers and
-processes never interleave, and a crash leaves a line whole or absent; a reader skips a torn
-last line. When a line would take the file past `audit_max_bytes`, the file is rotated first
-(`audit.log` -> `audit.log.1` -> ... -> `audit.log.<audit_keep>`, the oldest dropped), under the
-same lock as the append.
+Both places are an `AuditSink` behind the one `AuditLog`, which makes the records and filters
+them as they are read. In the file (`AuditFile`), lines are appended whole under a lock
+(`atomic.append_jsonl`), so concurrent writers and processes never interleave, and a crash
+leaves a line whole or absent; a reader skips a torn last line. When a line would take the file
+past `audit_max_bytes`, the file is rotated first (`audit.log` -> `audit.log.1` -> ... ->
+`audit.log.<audit_keep>`, the oldest dropped), under the same lock as the append. The table
+(`AuditTable`) keeps every row (no rotation); its `details` column is the details as JSON text.
 """
 
 from __future__ import annotations
@@ -19,18 +24,20 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from filelock import FileLock
 
 from assistant.atomic import append_jsonl
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, CatalogUnavailableError
+from assistant.sqlstore import Store, postgres_store
 
 if TYPE_CHECKING:
+    from assistant.catalog import Catalog
     from assistant.settings import Settings
 
 # Every event the log records, and what its details hold.
@@ -123,25 +130,45 @@ def check_event(name: str) -> str:
     return name
 
 
-class AuditLog:
-    """The audit log file and its rotated predecessors: append, rotate, read."""
+class AuditSink(Protocol):
+    """Where the audit log's records are kept."""
 
-    def __init__(self, path: Path, max_bytes: int, keep: int) -> None:
-        self.path = path
-        self.max_bytes = max_bytes
-        self.keep = keep
+    @property
+    def where(self) -> str:
+        """The place, for a warning (never a password)."""
+        ...
+
+    def append(self, entry: AuditRecord) -> None:
+        """Keep one record (OSError or CatalogUnavailableError when it cannot)."""
+        ...
+
+    def read(self, since: datetime | None = None) -> Iterator[AuditRecord]:
+        """The records kept, oldest first; those before `since` may be left out."""
+        ...
+
+
+class AuditLog:
+    """The audit log: append a record, read them back filtered, in a file or a table."""
+
+    def __init__(self, sink: AuditSink) -> None:
+        self.sink = sink
         self._warned = False
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> AuditLog:
-        """The log at `audit_path`, rotated as `audit_max_bytes` and `audit_keep` say."""
-        return cls(settings.audit_path, settings.audit_max_bytes, settings.audit_keep)
+    def from_settings(cls, settings: Settings, catalog: Catalog | None = None) -> AuditLog:
+        """The table of the PostgreSQL catalog database with `catalog_url` (through `catalog`'s
+        connections when it is that database's), else the file at `audit_path`, rotated as
+        `audit_max_bytes` and `audit_keep` say."""
+        if settings.catalog_url is not None:
+            return cls(AuditTable(postgres_store(settings, catalog)))
+        return cls(AuditFile.from_settings(settings))
 
     def record(
         self, event: str, user: str | None, request_id: str | None = None, **details: Any
     ) -> AuditRecord:
-        """Append one event now. A log that cannot be written (read-only folder, full disk)
-        never costs the person their answer or sign-in: the failure is logged once."""
+        """Append one event now. A log that cannot be written (read-only folder, full disk,
+        the catalog database down) never costs the person their answer or sign-in: the failure
+        is logged once."""
         entry = AuditRecord(
             check_event(event),
             user,
@@ -150,16 +177,58 @@ class AuditLog:
             details,
         )
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with FileLock(f"{self.path}.lock"):
-                self._rotate_for(entry)
-                self._end_torn_line()
-                append_jsonl(self.path, entry.to_json())
-        except OSError as exc:
+            self.sink.append(entry)
+        except (OSError, CatalogUnavailableError) as exc:
             if not self._warned:
                 self._warned = True
-                _log.warning("audit log %s not written: %s", self.path, exc)
+                _log.warning("audit log %s not written: %s", self.sink.where, exc)
         return entry
+
+    def records(
+        self,
+        *,
+        user: str | None = None,
+        since: datetime | None = None,
+        event: str | None = None,
+    ) -> Iterator[AuditRecord]:
+        """The records, oldest first, of `user`, at or after `since`, of kind `event`."""
+        if event is not None:
+            check_event(event)
+        for entry in self.sink.read(since):
+            if user is not None and entry.user != user:
+                continue
+            if event is not None and entry.event != event:
+                continue
+            if since is not None and entry.moment < since:
+                continue
+            yield entry
+
+
+class AuditFile:
+    """The audit log's file and its rotated predecessors: append, rotate, read."""
+
+    def __init__(self, path: Path, max_bytes: int, keep: int) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self.keep = keep
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AuditFile:
+        """The file at `audit_path`, rotated as `audit_max_bytes` and `audit_keep` say."""
+        return cls(settings.audit_path, settings.audit_max_bytes, settings.audit_keep)
+
+    @property
+    def where(self) -> str:
+        """The file's path."""
+        return str(self.path)
+
+    def append(self, entry: AuditRecord) -> None:
+        """One whole line at the end, rotating first when it would not fit."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(f"{self.path}.lock"):
+            self._rotate_for(entry)
+            self._end_torn_line()
+            append_jsonl(self.path, entry.to_json())
 
     def _rotate_for(self, entry: AuditRecord) -> None:
         size = len(json.dumps(entry.to_json(), ensure_ascii=False).encode("utf-8")) + 1
@@ -196,25 +265,59 @@ class AuditLog:
         candidates = [self._numbered(n) for n in range(self.keep, 0, -1)] + [self.path]
         return [path for path in candidates if path.exists()]
 
-    def records(
-        self,
-        *,
-        user: str | None = None,
-        since: datetime | None = None,
-        event: str | None = None,
-    ) -> Iterator[AuditRecord]:
-        """The records, oldest first, of `user`, at or after `since`, of kind `event`."""
-        if event is not None:
-            check_event(event)
+    def read(self, since: datetime | None = None) -> Iterator[AuditRecord]:
+        """Every record of every file, oldest first (`since` is left to the reader)."""
         for path in self.files():
-            for entry in _read(path):
-                if user is not None and entry.user != user:
-                    continue
-                if event is not None and entry.event != event:
-                    continue
-                if since is not None and entry.moment < since:
-                    continue
-                yield entry
+            yield from _read(path)
+
+
+class AuditTable:
+    """The audit log as the table `audit` of the catalog database: every replica appends to
+    it and reads all of it."""
+
+    where = "table of the catalog database"
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def append(self, entry: AuditRecord) -> None:
+        """One row."""
+        self.store.execute(
+            'INSERT INTO audit (event, "user", time, request_id, details) VALUES (?, ?, ?, ?, ?)',
+            _row(entry),
+        )
+
+    def append_all(self, entries: Iterable[AuditRecord]) -> int:
+        """Rows for `entries` in one transaction (a copy of a file); returns how many."""
+        rows = [_row(entry) for entry in entries]
+        with self.store.transaction() as statements:
+            statements.executemany(
+                'INSERT INTO audit (event, "user", time, request_id, details) '
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+        return len(rows)
+
+    def read(self, since: datetime | None = None) -> Iterator[AuditRecord]:
+        """The rows at or after `since` (through the index on time), oldest first."""
+        where, params = ("WHERE time >= ? ", (since,)) if since is not None else ("", ())
+        rows = self.store.execute(
+            f'SELECT event, "user", time, request_id, details FROM audit {where}ORDER BY time, id',
+            params,
+        )
+        for event, user, moment, request_id, details in rows:
+            yield AuditRecord(
+                event,
+                user,
+                moment.astimezone(UTC).isoformat(timespec="milliseconds"),
+                request_id,
+                json.loads(details),
+            )
+
+
+def _row(entry: AuditRecord) -> tuple[object, ...]:
+    details = json.dumps(dict(entry.details), ensure_ascii=False)
+    return (entry.event, entry.user, entry.moment, entry.request_id, details)
 
 
 def _read(path: Path) -> Iterator[AuditRecord]:

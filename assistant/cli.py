@@ -18,7 +18,15 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from assistant.answerers import answerer_names
-from assistant.audit import EVENTS, AuditError, AuditLog, check_event, parse_since
+from assistant.audit import (
+    EVENTS,
+    AuditError,
+    AuditFile,
+    AuditLog,
+    AuditTable,
+    check_event,
+    parse_since,
+)
 from assistant.collections import CollectionError
 from assistant.errors import (
     AccountError,
@@ -149,8 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
         "catalog-copy",
         help="copy the index's catalog into PostgreSQL (server mode)",
         description="Copy every document, passage and sentence vector of the index's SQLite "
-        "catalog, its users, groups, grants and personal API keys, and the web chat's "
-        "conversations, into an empty "
+        "catalog, its users, groups, grants and personal API keys, the web chat's "
+        "conversations, the question log and the audit log, into an empty "
         "PostgreSQL database, so that replicas can share it "
         "(docs/deployment.md). Vector ids stay the same, so the Chroma vectors serve both: "
         "nothing is embedded again. Then set ASSISTANT_CATALOG_URL to the same URL.",
@@ -208,7 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser(
         "audit",
         help="read the audit log: sign-ins, questions, documents shown, changes",
-        description="Print the audit log's records (the rotated files too), oldest first, one "
+        description="Print the audit log's records (the rotated files too; with catalog_url "
+        "the catalog database's, every replica's), oldest first, one "
         "a line: time, event, user (- for none), request id and the event's details. Never "
         "a password, key or document text is recorded (docs/teams.md, docs/security.md).",
         epilog="Events: " + ", ".join(sorted(EVENTS)) + ".",
@@ -576,11 +585,12 @@ def _catalog_copy(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.accountstore import copy_accounts, sqlite_accounts
     from assistant.catalog_pg import PostgresCatalog
     from assistant.conversations import copy_conversations, sqlite_conversations
+    from assistant.questionlog import copy_questions, sqlite_questions
     from assistant.sqlstore import PostgresStore, holds_rows
 
     assert isinstance(target, PostgresCatalog)  # open_catalog refused any other URL
     shared = PostgresStore(target)
-    for table in ("users", "conversations"):
+    for table in ("users", "conversations", "questions"):
         if holds_rows(shared, table):  # checked first: nothing is copied into a database in use
             raise UsageError(f"{where} already holds {table}; copy into an empty database")
 
@@ -591,9 +601,13 @@ def _catalog_copy(settings: Settings, args: argparse.Namespace) -> int:
     chunks = copy_catalog(source, target, progress)
     users = copy_accounts(sqlite_accounts(source_file), shared)
     talks = copy_conversations(sqlite_conversations(settings.conversations_path), shared)
+    asked = copy_questions(sqlite_questions(settings.questions_path), shared)
+    # The audit file's records join the table (beside any a replica wrote there already).
+    audited = AuditTable(shared).append_all(AuditFile.from_settings(settings).read())
     print(
-        f"copied {len(source.documents())} documents, {chunks} passages, {users} users and "
-        f"{talks} conversations into {where}"
+        f"copied {len(source.documents())} documents, {chunks} passages, {users} users, "
+        f"{talks} conversations, {asked} logged questions and {audited} audit records into "
+        f"{where}"
     )
     return EXIT_OK
 

@@ -29,7 +29,7 @@ from assistant.conversations import (
 )
 from assistant.embedding import Embedder
 from assistant.errors import AccountError, BadQuestionError, IndexMissingError, QualityError
-from assistant.questionlog import QuestionLog, new_entry
+from assistant.questionlog import new_entry, question_log
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.settings import Settings
 from assistant.sync import SyncReport, SyncStatus, read_status
@@ -68,7 +68,7 @@ class Assistant:
         self.settings = base.with_overrides(**overrides) if overrides else base
         self.catalog = open_catalog(self.settings)
         self.accounts = Accounts.from_settings(self.settings, self.catalog)
-        self.audit = AuditLog.from_settings(self.settings)
+        self.audit = AuditLog.from_settings(self.settings, self.catalog)
         self.embedder = Embedder.from_settings(self.settings)
         from assistant.vectorstore import VectorStore
 
@@ -82,7 +82,7 @@ class Assistant:
             rerank_depth=self.settings.rerank_depth,
         )
         self.conversations = conversation_store(self.settings, self.catalog)
-        self.questions = QuestionLog(self.settings.questions_path, self.settings.question_log_days)
+        self.questions = question_log(self.settings, self.catalog)
         self._answerer: Answerer | None = None
         self._lock = threading.Lock()
         self._ingesting = 0  # ingests running in this process

@@ -137,6 +137,37 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (conversation_id, ordinal)
     );
     """,
+    # 6: the question log (assistant.questionlog), read by `assistant quality` on any replica.
+    """
+    CREATE TABLE questions (
+        id text PRIMARY KEY,
+        asked_at double precision NOT NULL,
+        "user" text,
+        groups text NOT NULL,
+        collections text,
+        question text NOT NULL,
+        standalone text,
+        refused integer NOT NULL,
+        confidence double precision NOT NULL,
+        total_ms double precision NOT NULL,
+        answer_chars integer NOT NULL,
+        sources text NOT NULL
+    );
+    CREATE INDEX questions_by_time ON questions (asked_at);
+    """,
+    # 7: the audit log (assistant.audit): `assistant audit` on any replica reads every replica's
+    # events. `details` is the event's own fields as a JSON object; `id` orders ties in time.
+    """
+    CREATE TABLE audit (
+        id bigserial PRIMARY KEY,
+        event text NOT NULL,
+        "user" text,
+        time timestamptz NOT NULL,
+        request_id text,
+        details text NOT NULL
+    );
+    CREATE INDEX audit_by_time ON audit (time);
+    """,
 )
 SCHEMA = len(MIGRATIONS)
 

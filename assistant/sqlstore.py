@@ -1,6 +1,7 @@
-"""The small stores kept beside the documents (accounts, conversations) on either database: a
-SQLite file beside the index (the embedded default), or the PostgreSQL catalog database when
-`catalog_url` is set, so that every replica reads and changes the same rows.
+"""The small stores kept beside the documents (accounts, conversations, the question log; the
+audit log's table) on either database: a SQLite file beside the index (the embedded default),
+or the PostgreSQL catalog database when `catalog_url` is set, so that every replica reads and
+changes the same rows.
 
 Each store's SQL is written once, in what both databases understand (`?` placeholders, quoted
 `"user"`, `ON CONFLICT DO NOTHING`); where they differ the caller asks `dialect`. A duplicate
@@ -239,8 +240,15 @@ def open_store(
     connections when it is that database's), else the SQLite file `sqlite` opens."""
     if settings.catalog_url is None:
         return sqlite()
+    return postgres_store(settings, catalog)
+
+
+def postgres_store(settings: Settings, catalog: Catalog | None) -> PostgresStore:
+    """The PostgreSQL catalog database of `catalog_url` (which must be set), through
+    `catalog`'s connections when it is that database's."""
     from assistant.catalog_pg import PostgresCatalog
 
+    assert settings.catalog_url is not None
     if not isinstance(catalog, PostgresCatalog):
         catalog = PostgresCatalog(settings.catalog_url.get_secret_value())
     return PostgresStore(catalog)

@@ -1,9 +1,11 @@
 """The audit log: one whole JSON line per event, rotation, torn lines, filters, the doors that
 record (questions, ingests, user and permission changes, web and directory sign-ins) and
-`assistant audit`."""
+`assistant audit`; what does not depend on the file runs against the PostgreSQL catalog
+database's table too (server mode)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,16 +14,39 @@ from types import SimpleNamespace
 import pytest
 
 from assistant.accounts import Accounts
-from assistant.audit import AuditError, AuditLog, check_event, parse_since
+from assistant.audit import AuditError, AuditFile, AuditLog, check_event, parse_since
+from assistant.catalog_pg import PostgresCatalog
 from assistant.core import Assistant
 from assistant.errors import DirectoryUnavailableError
 from assistant.proxyauth import TrustedProxy
+from assistant.settings import Settings
+from assistant.sqlstore import PostgresStore
 from assistant.ui.auth import WebLogins, hash_password
 from tests.conftest import SEEDS, make_settings, run_cli
 from tests.ldap_server import DirectoryPerson, ldap_settings, start_slapd
+from tests.pg_server import Postgres
 from tests.servers import refused_port
 
 QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
+_databases = itertools.count()
+
+
+@pytest.fixture(params=["file", "postgres"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """An index's settings with the audit log in its file, or in the table of a PostgreSQL
+    catalog database (server mode)."""
+    if request.param == "file":
+        return make_settings(tmp_path / "index")
+    url = request.getfixturevalue("postgres").create_database(f"audit_{next(_databases)}")
+    return make_settings(tmp_path / "index", catalog_url=url)
+
+
+def stored(settings: Settings) -> str:
+    """Everything the audit log keeps, as stored (to look for what must never be there)."""
+    if settings.catalog_url is None:
+        return settings.audit_path.read_text("utf-8")
+    store = PostgresStore(PostgresCatalog(settings.catalog_url.get_secret_value()))
+    return "\n".join(repr(row) for row in store.execute("SELECT * FROM audit"))
 
 
 def lines(path: Path) -> list[dict[str, object]]:
@@ -30,10 +55,10 @@ def lines(path: Path) -> list[dict[str, object]]:
 
 
 def test_a_record_is_one_json_line_with_the_common_fields(tmp_path: Path) -> None:
-    log = AuditLog(tmp_path / "audit.log", max_bytes=1_000_000, keep=3)
+    log = AuditLog(AuditFile(tmp_path / "audit.log", max_bytes=1_000_000, keep=3))
     log.record("login", "alice", "req-1", method="password", source="catalog")
     log.record("login_failed", None, "req-2", method="password", name="mallory")
-    [first, second] = lines(log.path)
+    [first, second] = lines(tmp_path / "audit.log")
     assert first["event"] == "login"
     assert first["user"] == "alice"
     assert first["request_id"] == "req-1"
@@ -44,18 +69,35 @@ def test_a_record_is_one_json_line_with_the_common_fields(tmp_path: Path) -> Non
     assert [r.event for r in log.records()] == ["login", "login_failed"]
 
 
-def test_an_unknown_event_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
-    log = AuditLog(tmp_path / "audit.log", max_bytes=1_000_000, keep=3)
+def test_a_record_comes_back_as_it_was_made(settings: Settings) -> None:
+    log = AuditLog.from_settings(settings)
+    made = log.record("question", "alice", "req-1", refused=False, cited=["d1", "d2"],
+                      collections=None, note="ünïcode")  # fmt: skip
+    log.record("login_failed", None, method="password", name=None)
+    first, second = AuditLog.from_settings(settings).records()  # another process reads it
+    assert first == made
+    assert dict(first.details) == {
+        "refused": False, "cited": ["d1", "d2"], "collections": None, "note": "ünïcode",
+    }  # fmt: skip
+    assert datetime.fromisoformat(first.time).utcoffset() == timedelta(0)
+    assert (second.event, second.user, second.request_id) == ("login_failed", None, None)
+    assert second.details == {"method": "password", "name": None}
+
+
+def test_an_unknown_event_is_refused_and_nothing_is_written(settings: Settings) -> None:
+    log = AuditLog.from_settings(settings)
     with pytest.raises(AuditError, match=r"unknown event 'logged_in'.*known: .*login"):
         log.record("logged_in", "alice")
-    assert not log.path.exists()
+    assert list(log.records()) == []
+    assert not settings.audit_path.exists()
 
 
 def test_rotation_keeps_every_record_up_to_keep_files(tmp_path: Path) -> None:
-    log = AuditLog(tmp_path / "audit.log", max_bytes=600, keep=2)
+    file = AuditFile(tmp_path / "audit.log", max_bytes=600, keep=2)
+    log = AuditLog(file)
     for number in range(20):
         log.record("grant_added", None, collection="hr", group=f"g{number}")
-    files = log.files()
+    files = file.files()
     assert [p.name for p in files] == ["audit.log.2", "audit.log.1", "audit.log"]
     assert all(p.stat().st_size <= 600 for p in files)
     kept = [r.details["group"] for r in log.records()]
@@ -65,20 +107,21 @@ def test_rotation_keeps_every_record_up_to_keep_files(tmp_path: Path) -> None:
 
 
 def test_a_torn_last_line_is_skipped_and_the_next_record_is_whole(tmp_path: Path) -> None:
-    log = AuditLog(tmp_path / "audit.log", max_bytes=1_000_000, keep=3)
+    path = tmp_path / "audit.log"
+    log = AuditLog(AuditFile(path, max_bytes=1_000_000, keep=3))
     log.record("user_added", None, name="alice", role="member", groups=[])
-    with log.path.open("ab") as handle:  # a crash in the middle of a write
+    with path.open("ab") as handle:  # a crash in the middle of a write
         handle.write(b'{"event": "user_removed", "user": nu')
     assert [r.event for r in log.records()] == ["user_added"]
     log.record("user_removed", None, name="alice")
     assert [r.event for r in log.records()] == ["user_added", "user_removed"]
-    raw = log.path.read_text("utf-8").splitlines()
+    raw = path.read_text("utf-8").splitlines()
     assert len(raw) == 3  # the torn line stays on a line of its own
     assert json.loads(raw[-1])["event"] == "user_removed"
 
 
-def test_filters_by_user_event_and_time(tmp_path: Path) -> None:
-    log = AuditLog(tmp_path / "audit.log", max_bytes=1_000_000, keep=3)
+def test_filters_by_user_event_and_time(settings: Settings) -> None:
+    log = AuditLog.from_settings(settings)
     log.record("login", "alice", method="password")
     log.record("login", "bob", method="password")
     log.record("question", "alice", refused=False, cited=[])
@@ -87,6 +130,11 @@ def test_filters_by_user_event_and_time(tmp_path: Path) -> None:
     future = datetime.now(UTC) + timedelta(days=1)
     assert list(log.records(since=future)) == []
     assert len(list(log.records(since=parse_since("2000-01-01")))) == 3
+    [last] = log.records(event="question")
+    at_or_after = list(log.records(since=last.moment))  # (maybe others of that millisecond)
+    assert at_or_after[-1] == last
+    assert all(r.moment == last.moment for r in at_or_after)
+    assert list(log.records(since=last.moment + timedelta(milliseconds=1))) == []
     with pytest.raises(AuditError, match="unknown event"):
         list(log.records(event="nope"))
 
@@ -98,8 +146,7 @@ def test_bad_filters_say_what_is_wrong() -> None:
     assert check_event("question") == "question"
 
 
-def test_user_and_permission_changes_are_recorded(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path / "index")
+def test_user_and_permission_changes_are_recorded(settings: Settings) -> None:
     accounts = Accounts.from_settings(settings)
     accounts.add_user("alice", "alice-password", ["people"])
     accounts.set_groups("alice", ["people", "hr"])
@@ -120,13 +167,12 @@ def test_user_and_permission_changes_are_recorded(tmp_path: Path) -> None:
         ("api_key_revoked", {"key_id": key_id}),
         ("user_removed", {"name": "alice"}),
     ]
-    text = settings.audit_path.read_text("utf-8")
+    text = stored(settings)
     assert "alice-password" not in text
     assert key not in text
 
 
-def test_a_failed_change_records_nothing(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path / "index")
+def test_a_failed_change_records_nothing(settings: Settings) -> None:
     accounts = Accounts.from_settings(settings)
     with pytest.raises(Exception, match="at least 8"):
         accounts.add_user("alice", "short")
@@ -135,8 +181,7 @@ def test_a_failed_change_records_nothing(tmp_path: Path) -> None:
     assert list(AuditLog.from_settings(settings).records()) == []
 
 
-def test_web_sign_ins_are_recorded_without_the_password(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path / "index")
+def test_web_sign_ins_are_recorded_without_the_password(settings: Settings) -> None:
     accounts = Accounts.from_settings(settings)
     accounts.add_user("alice", "alice-password-1")
     logins = WebLogins(accounts, {"ops": hash_password("ops-password-2")})
@@ -153,13 +198,12 @@ def test_web_sign_ins_are_recorded_without_the_password(tmp_path: Path) -> None:
         ("login_failed", None, None, None),
     ]
     assert all(r.request_id for r in records)
-    text = settings.audit_path.read_text("utf-8")
+    text = stored(settings)
     for secret in ("alice-password-1", "wrong-password-3", "ops-password-2", "pa ss/word#4"):
         assert secret not in text
 
 
-def test_a_proxy_sign_in_is_recorded_once_not_per_request(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path / "index")
+def test_a_proxy_sign_in_is_recorded_once_not_per_request(settings: Settings) -> None:
     proxy = TrustedProxy.from_settings(
         settings.with_overrides(trusted_user_header="X-User", trusted_proxies=["10.0.0.0/8"])
     )
@@ -171,8 +215,8 @@ def test_a_proxy_sign_in_is_recorded_once_not_per_request(tmp_path: Path) -> Non
     assert [(r.user, r.details["method"]) for r in records] == [("eve", "proxy")]
 
 
-def test_questions_and_ingests_are_recorded_by_the_assistant(tmp_path: Path) -> None:
-    assistant = Assistant(make_settings(tmp_path / "index"))
+def test_questions_and_ingests_are_recorded_by_the_assistant(settings: Settings) -> None:
+    assistant = Assistant(settings)
     report = assistant.ingest([SEEDS], by="ops", action="reindex", request_id="req-ingest")
     answer = assistant.ask(QUESTION, request_id="req-ask")
     refused = assistant.ask("What is the boiling point of mercury on Mars?")
@@ -189,15 +233,19 @@ def test_questions_and_ingests_are_recorded_by_the_assistant(tmp_path: Path) -> 
     assert asked.details["cited"]  # the answer cites the seed document
     assert off_topic.details["refused"] is refused.refused is True
     assert off_topic.details["cited"] == []
-    text = assistant.settings.audit_path.read_text("utf-8")
+    text = stored(settings)
     for citation in answer.citations:
         assert citation.quote not in text  # never document text
     assistant.close()
 
 
-def test_audit_command_reads_and_filters(tmp_path: Path) -> None:
-    index = tmp_path / "index"
-    log = AuditLog.from_settings(make_settings(index))
+def test_audit_command_reads_and_filters(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = settings.index_dir
+    if settings.catalog_url is not None:  # the command reads the table of the URL
+        monkeypatch.setenv("ASSISTANT_CATALOG_URL", settings.catalog_url.get_secret_value())
+    log = AuditLog.from_settings(settings)
     log.record("login", "alice", "req-1", method="password")
     log.record("question", "bob", "req-2", refused=True, cited=[])
     done = run_cli("audit", "--index", str(index), "--user", "alice")
@@ -224,14 +272,14 @@ def test_audit_command_reads_and_filters(tmp_path: Path) -> None:
 def test_audit_command_refuses_bad_filters(
     tmp_path: Path, arguments: tuple[str, ...], message: str
 ) -> None:
-    log = AuditLog.from_settings(make_settings(tmp_path / "index"))
-    log.record("login", "alice")
-    before = log.path.read_bytes()
+    settings = make_settings(tmp_path / "index")
+    AuditLog.from_settings(settings).record("login", "alice")
+    before = settings.audit_path.read_bytes()
     done = run_cli("audit", "--index", str(tmp_path / "index"), *arguments)
     assert done.returncode == 2
     assert message in done.stderr
     assert done.stdout == ""
-    assert log.path.read_bytes() == before  # nothing lost
+    assert settings.audit_path.read_bytes() == before  # nothing lost
 
 
 def test_audit_command_help_lists_the_filters_and_events() -> None:
@@ -261,3 +309,23 @@ def test_directory_sign_ins_and_an_outage_are_recorded(tmp_path: Path) -> None:
     text = settings.audit_path.read_text("utf-8")
     assert "carol-dir-pw-6" not in text
     assert "carol-wrong-pw-7" not in text
+
+
+def test_a_lost_database_costs_no_sign_in_and_is_said_once(
+    postgres: Postgres, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = postgres.create_database("audit_lost")
+    log = AuditLog.from_settings(make_settings(tmp_path / "index", catalog_url=url))
+    log.record("login", "alice", method="password")
+    postgres.stop()
+    try:
+        log.record("login", "bob", method="password")  # no exception: the sign-in goes on
+        log.record("login", "carol", method="password")
+    finally:
+        postgres.start()
+    log.record("login", "dave", method="password")  # the next call connects again
+    assert [r.user for r in log.records()] == ["alice", "dave"]
+    warnings = [r.getMessage() for r in caplog.records if "audit log" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "is unavailable" in warnings[0]
+    assert not (tmp_path / "index").exists()  # nothing written beside the index instead

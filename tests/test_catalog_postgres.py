@@ -248,6 +248,13 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
     talk = Assistant(make_settings(index)).conversations
     saved = talk.save_turn("user:alice", None, 0, PARKING, Answer(question=PARKING, text="C."))
     secret = talk.secret("browser-id")
+    question = "Which companies had to halt their stablecoin plans?"
+    embedded = Assistant(make_settings(index)).ask(question)  # logged in questions.sqlite3
+    # Ours come last (the seed index holds what other tests of the session asked of it).
+    logged = Assistant(make_settings(index)).questions.entries()
+    audited = list(Assistant(make_settings(index)).audit.records())
+    assert logged[-1].question == question
+    assert audited[-1].details["question_id"] == logged[-1].id
     server = start_postgres()
     try:
         url = server.create_database("copied")
@@ -255,7 +262,8 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("copied 1 documents, ")
         assert done.stdout.rstrip().endswith(
-            " passages, 1 users and 1 conversations into " + where(url)
+            f" passages, 1 users, 1 conversations, {len(logged)} logged questions and "
+            f"{len(audited)} audit records into {where(url)}"
         )
         assert PASSWORD not in done.stdout + done.stderr
         # The accounts came along: same password, groups, grants and key.
@@ -268,9 +276,11 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
         replica = Assistant(make_settings(tmp_path / "replica", catalog_url=url))
         assert replica.conversations.list_conversations("user:alice") == [saved]
         assert replica.conversations.secret("browser-id") == secret
+        # And the question log, for `assistant quality` on any replica.
+        assert replica.questions.entries() == logged
+        # And the audit file's records, for `assistant audit` on any replica.
+        assert list(replica.audit.records()) == audited
 
-        question = "Which companies had to halt their stablecoin plans?"
-        embedded = Assistant(make_settings(index)).ask(question)
         copied = Assistant(make_settings(index, catalog_url=url)).ask(question)
         assert not copied.refused
         assert copied.text == embedded.text
@@ -287,6 +297,10 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
         assert "already holds conversations" in again.stderr
         for table in ("turns", "conversations"):  # gone for good (a delete can be undone)
             replica.conversations.store.execute(f"DELETE FROM {table}")
+        again = run_cli("catalog-copy", "--index", str(index), "--to", url)
+        assert again.returncode == 2
+        assert "already holds questions" in again.stderr
+        replica.questions.store.execute("DELETE FROM questions")
         again = run_cli("catalog-copy", "--index", str(index), "--to", url)
         assert again.returncode == 2
         assert "already holds documents" in again.stderr

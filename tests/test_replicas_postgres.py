@@ -1,6 +1,6 @@
 """What replicas share through the PostgreSQL catalog database besides the documents: the
-accounts (the same behaviour as in the index's file) and the chat's conversations; an outage is
-a clear error and the next call recovers."""
+accounts (the same behaviour as in the index's file), the chat's conversations, the question
+log and the audit log; an outage is a clear error and the next call recovers."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from assistant.catalog_pg import PostgresCatalog
 from assistant.errors import AccountError, CatalogUnavailableError
 from assistant.sqlstore import PostgresStore
 from assistant.types import Answer
-from tests.conftest import make_settings
+from tests.conftest import SEEDS, make_settings
 from tests.pg_server import PASSWORD, USER, Postgres
 from tests.test_accounts import keeps_users_groups_grants_and_keys
 
@@ -104,5 +104,37 @@ def test_every_replica_shares_the_conversations(url: str, tmp_path: Path) -> Non
     assert first.conversations.secret("browser-ids") == second.conversations.secret("browser-ids")
     assert not (tmp_path / "first" / "conversations.sqlite3").exists()
     assert not (tmp_path / "second" / "conversations.sqlite3").exists()
+    first.close()
+    second.close()
+
+
+def test_every_replica_shares_the_question_log_and_the_audit_log(url: str, tmp_path: Path) -> None:
+    # Two replicas on one host: the same index folder (its embedded Chroma), one database.
+    index = tmp_path / "index"
+    first = Assistant(make_settings(index, catalog_url=url))
+    second = Assistant(make_settings(index, catalog_url=url))
+    first.ingest([SEEDS], by="ops", action="reindex", request_id="req-ingest")
+    stopped = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
+    reported = "Who first reported the move?"
+    assert first.ask(stopped, request_id="req-first").citations
+    second.accounts.add_user("bob", "bob's password", ["people"], request_id="req-add")
+    second.ask(reported, request_id="req-second")
+    # `assistant quality` on either replica: both questions, whichever replica answered.
+    for replica in (first, second):
+        assert [e.question for e in replica.questions.entries()] == [stopped, reported]
+        assert replica.quality().questions == 2
+        # `assistant audit` on either replica: every replica's events, in order.
+        assert [(r.event, r.user, r.request_id) for r in replica.audit.records()] == [
+            ("reindex", "ops", "req-ingest"),
+            ("question", None, "req-first"),
+            ("user_added", None, "req-add"),
+            ("question", None, "req-second"),
+        ]
+    [logged, _] = second.questions.entries()
+    [_, asked, _, _] = second.audit.records()
+    assert asked.details["question_id"] == logged.id  # the two logs point at each other
+    # Neither log on the replicas' disk.
+    assert not (index / "questions.sqlite3").exists()
+    assert not (index / "audit.log").exists()
     first.close()
     second.close()

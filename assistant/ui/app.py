@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from html import escape
 from typing import Any
 
@@ -55,8 +56,13 @@ log = logging.getLogger(__name__)
 __all__ = ["Turn", "Turns", "answer_stream", "build_app", "conversation", "mount_ui", "theme"]
 
 
-def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Blocks:
-    """The Gradio Blocks app: chat, source panel, feedback, Documents tab and the `ask` API.
+def build_app(
+    assistant: Assistant,
+    logins: WebLogins | None = None,
+    exports: sidebar_ui.ExportFolder | None = None,
+) -> gr.Blocks:
+    """The Gradio Blocks app: chat, source panel, feedback, Documents tab and the `ask` API;
+    conversation exports go to `exports` (None: a folder of the app's own).
 
     Every handler reads as the signed-in user (`logins.reader`): answers, passages, example
     questions, the documents listed and stored conversations hold only what they may read.
@@ -247,6 +253,7 @@ def build_app(assistant: Assistant, logins: WebLogins | None = None) -> gr.Block
             chatbot,
             [chat.chatbot_value, turns, feedback.vote_ids, feedback.row],
             logins,
+            exports or sidebar_ui.ExportFolder(demo),
         )
 
         def header_for(request: gr.Request) -> str:
@@ -371,7 +378,8 @@ def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr
     # Behind a trusted SSO proxy the proxy signs users in: no login page (Gradio takes one or
     # the other), and a request not from a proxy is a 401.
     password_login = required and proxy is None
-    demo = build_app(assistant, logins)
+    exports = sidebar_ui.ExportFolder(app)
+    demo = build_app(assistant, logins, exports)
     # Bounded both ways (docs/deployment.md): a few answers at once on two cores, and a full
     # queue tells the user the server is busy instead of making them wait without end.
     demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
@@ -397,7 +405,25 @@ def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr
         mcp_server=False,
         show_error=True,
     )
+    # The exports go at the server's shutdown: uvicorn ends a server stopped with SIGTERM (or
+    # Ctrl-C) by raising the signal again, so the process dies without exit handlers.
+    at_shutdown(app, exports.remove)
     app.add_middleware(NoRemoteFiles)  # before Gradio's file route can fetch a URL
     app.add_middleware(LoginPage, title=settings.ui_title)
     app.add_middleware(SecurityHeaders)
     return demo
+
+
+def at_shutdown(app: FastAPI, action: Callable[[], object]) -> None:
+    """Run `action` when `app`'s lifespan ends (the server's shutdown), after what ran before."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[Any]:
+        try:
+            async with inner(app) as state:
+                yield state
+        finally:
+            action()
+
+    app.router.lifespan_context = lifespan

@@ -111,10 +111,9 @@ def export_file(conversation: Conversation, folder: Path) -> Path:
 
 class ExportFolder:
     """Where a server's conversation exports are written for download: a private temporary
-    folder, one subfolder per conversation. A deleted conversation's export goes with it, and
-    the folder itself when the chat is gone or the interpreter exits normally. Not yet when
-    `assistant serve` stops on SIGTERM: uvicorn re-raises the signal after its graceful
-    shutdown, so the process ends without exit handlers and the folder stays (docs/security.md)."""
+    folder, one subfolder per conversation. A deleted conversation's export goes with it; the
+    folder itself with `remove` (the server's shutdown calls it: `mount_ui`), else when its
+    owner is gone or the interpreter exits normally."""
 
     def __init__(self, owner: object) -> None:
         self.path = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
@@ -122,7 +121,12 @@ class ExportFolder:
 
     def write(self, conversation: Conversation) -> Path:
         """The conversation's Markdown file, written (or kept if unchanged)."""
+        self.path.mkdir(mode=0o700, exist_ok=True)  # private again if removed and reused
         return export_file(conversation, self.path)
+
+    def remove(self) -> None:
+        """Remove the folder and every export in it now."""
+        self._cleanup()
 
     def forget(self, conversation_id: str) -> None:
         """Remove a conversation's export."""
@@ -257,14 +261,15 @@ def wire(
     chatbot: gr.Chatbot,
     chat_outputs: list[Any],
     logins: WebLogins,
+    exports: ExportFolder,
 ) -> None:
     """Connect the sidebar: `chat_outputs` are the chat's messages (ChatInterface's
-    `chatbot_value`), its answered turns, the vote ids and the feedback comment row. A
-    conversation is read through `Assistant.conversation` as the signed-in user, so an answer
-    citing what they may no longer read is withheld (also from the export)."""
+    `chatbot_value`), its answered turns, the vote ids and the feedback comment row; exports
+    are written to `exports`. A conversation is read through `Assistant.conversation` as the
+    signed-in user, so an answer citing what they may no longer read is withheld (also from the
+    export)."""
     store = assistant.conversations
     names = SourceNames(assistant.settings)
-    exports = ExportFolder(demo)
     s = sidebar
     private: dict[str, Any] = {"api_visibility": "private"}
     # Events that put another conversation in the chat wait for (and stop) an answer on its way.

@@ -58,6 +58,28 @@ def test_api_keys_from_a_toml_file(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert (settings.max_request_bytes, settings.api_default_model) == (4096, "llamacpp")
 
 
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_server_leaves_no_conversation_exports(
+    seed_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: signal.Signals
+) -> None:
+    """The chat's export folder goes with the server however it is stopped: uvicorn ends a
+    server stopped by a signal by raising it again, so no exit handler would have run."""
+    temporary = tmp_path / "tmp"  # the server's own temporary folder (tempfile reads TMPDIR)
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    server = start_server(tmp_path, seed_index)
+    try:
+        [exports] = temporary.glob("assistant-exports-*")  # made when the chat is mounted
+        (exports / "c0ffee").mkdir()
+        (exports / "c0ffee" / "a-conversation.md").write_text("# An export\n", "utf-8")
+        server.process.send_signal(stop)
+        server.process.wait(timeout=GRACEFUL_SHUTDOWN_S + 110)
+    finally:
+        stop_server(server)
+    assert not exports.exists(), server.log.read_text()[-2000:]
+    assert "Traceback" not in server.log.read_text()
+
+
 def test_sigterm_stops_the_server_while_a_chat_stream_is_open(
     seed_index: Path, tmp_path: Path
 ) -> None:
