@@ -54,11 +54,12 @@ def test_an_index_made_with_chromas_default_depth_is_raised_on_open(tmp_path: Pa
     assert store.collection.configuration["hnsw"]["space"] == "cosine"
 
 
-def _applied_up_to(chroma_dir: Path) -> set[int]:
-    """The last log entry each of Chroma's segments has saved (Chroma's own bookkeeping, read
-    here only to check that the graph on disk holds every vector written)."""
+def _applied_up_to(chroma_dir: Path) -> list[int]:
+    """The last log entry each of Chroma's segments (metadata, vectors) has saved, one per
+    segment that saved any (Chroma's own bookkeeping, read here only to check that the graph
+    on disk holds every vector written)."""
     with sqlite3.connect(chroma_dir / "chroma.sqlite3") as db:
-        return {row[0] for row in db.execute("SELECT seq_id FROM max_seq_id")}
+        return sorted(row[0] for row in db.execute("SELECT seq_id FROM max_seq_id"))
 
 
 def test_settle_saves_every_written_vector_into_the_graph_on_disk(tmp_path: Path) -> None:
@@ -69,11 +70,11 @@ def test_settle_saves_every_written_vector_into_the_graph_on_disk(tmp_path: Path
     store.query(vectors[0], 1)
     # Chroma saved its graph at 1,000 vectors; the other 500 would be inserted again, in an
     # order of its own, by every process that opens the store.
-    assert len(_applied_up_to(store.path)) == 2
+    assert _applied_up_to(store.path) == [1000, 1500]
 
     store.settle()
 
-    assert _applied_up_to(store.path) == {1500}  # the vector segment caught up with the log
+    assert _applied_up_to(store.path) == [1500, 1500]  # the vectors caught up with the log
     assert store.collection.configuration["hnsw"]["sync_threshold"] == SYNC_THRESHOLD
     query = vectors[3] * 0.6 + vectors[700] * 0.4
     exact = np.argsort(-(vectors @ query), kind="stable")[:10]
@@ -94,3 +95,15 @@ def test_a_settle_cut_short_has_its_save_threshold_put_back_on_open(tmp_path: Pa
     assert store.collection.configuration["hnsw"]["sync_threshold"] == SYNC_THRESHOLD
     store.refresh()  # and it was stored, not just set on this handle
     assert store.collection.configuration["hnsw"]["sync_threshold"] == SYNC_THRESHOLD
+
+
+def test_an_ingest_run_leaves_every_vector_in_the_saved_graph(corpus: Path, tmp_path: Path) -> None:
+    from assistant.core import Assistant
+
+    assistant = Assistant(make_settings(tmp_path / "index"))
+    assistant.ingest([corpus])  # a few vectors: far below Chroma's own save threshold
+    saved = _applied_up_to(assistant.store.path)
+    assert len(saved) == 2  # the vector segment saved too, and as far as the metadata
+    assert saved[0] == saved[1]
+    assert assistant.store.count() == assistant.catalog.chunk_count()
+    assert assistant.store.collection.configuration["hnsw"]["sync_threshold"] == SYNC_THRESHOLD
