@@ -168,6 +168,33 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_by_time ON audit (time);
     """,
+    # 8: the web chat's feedback (assistant.feedbackstore): `assistant quality` on any replica
+    # reads every replica's thumbs. One row per record, a record's fields as columns (lists
+    # and objects as JSON text, the time as the record wrote it); `seq` keeps their order, in
+    # which the latest record of an id wins.
+    """
+    CREATE TABLE feedback (
+        seq bigserial PRIMARY KEY,
+        id text NOT NULL,
+        "timestamp" text,
+        rating text,
+        comment text,
+        "user" text,
+        question text,
+        history text,
+        standalone_question text,
+        answer text,
+        refused boolean,
+        should_have_been_answered boolean,
+        confidence double precision,
+        support double precision,
+        unsupported_sentences text,
+        citations text,
+        answerer text,
+        settings text
+    );
+    CREATE INDEX feedback_by_id ON feedback (id);
+    """,
 )
 SCHEMA = len(MIGRATIONS)
 

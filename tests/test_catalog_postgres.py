@@ -17,6 +17,7 @@ from assistant.catalog import open_catalog
 from assistant.catalog_pg import PostgresCatalog
 from assistant.catalog_sqlite import SqliteCatalog
 from assistant.errors import CatalogUnavailableError, IndexBusyError, UsageError
+from assistant.feedbackstore import feedback_record
 from assistant.types import Answer
 from tests.conftest import SEEDS, make_settings
 from tests.pg_server import PASSWORD, Postgres, as_unprivileged, remove_postgres, start_postgres
@@ -253,6 +254,14 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
     # Ours come last (the seed index holds what other tests of the session asked of it).
     logged = Assistant(make_settings(index)).questions.entries()
     audited = list(Assistant(make_settings(index)).audit.records())
+    embedded_settings = make_settings(index)
+    thumbs = Assistant(embedded_settings).feedback  # <data_dir>/feedback.jsonl
+    vote = feedback_record(embedded, "up", embedded_settings, user="alice")
+    thumbs.append(vote)
+    thumbs.append(feedback_record(embedded, "down", embedded_settings, user="alice",
+                                  feedback_id=vote["id"], comment="Name them all."))  # fmt: skip
+    given = thumbs.records()
+    assert len(given) == 2
     assert logged[-1].question == question
     assert audited[-1].details["question_id"] == logged[-1].id
     server = start_postgres()
@@ -262,8 +271,8 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("copied 1 documents, ")
         assert done.stdout.rstrip().endswith(
-            f" passages, 1 users, 1 conversations, {len(logged)} logged questions and "
-            f"{len(audited)} audit records into {where(url)}"
+            f" passages, 1 users, 1 conversations, {len(logged)} logged questions, "
+            f"{len(audited)} audit records and 2 feedback records into {where(url)}"
         )
         assert PASSWORD not in done.stdout + done.stderr
         # The accounts came along: same password, groups, grants and key.
@@ -280,6 +289,10 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
         assert replica.questions.entries() == logged
         # And the audit file's records, for `assistant audit` on any replica.
         assert list(replica.audit.records()) == audited
+        # And the chat's feedback, in its order: the changed vote is the current state.
+        assert replica.feedback.records() == given
+        [reported] = replica.quality().reported
+        assert (reported.feedback_id, reported.comment) == (vote["id"], "Name them all.")
 
         copied = Assistant(make_settings(index, catalog_url=url)).ask(question)
         assert not copied.refused
@@ -301,6 +314,10 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
         assert again.returncode == 2
         assert "already holds questions" in again.stderr
         replica.questions.store.execute("DELETE FROM questions")
+        again = run_cli("catalog-copy", "--index", str(index), "--to", url)
+        assert again.returncode == 2
+        assert "already holds feedback" in again.stderr
+        replica.questions.store.execute("DELETE FROM feedback")
         again = run_cli("catalog-copy", "--index", str(index), "--to", url)
         assert again.returncode == 2
         assert "already holds documents" in again.stderr
