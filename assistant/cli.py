@@ -580,7 +580,8 @@ def _catalog_copy(settings: Settings, args: argparse.Namespace) -> int:
     if not source_file.exists():
         raise IndexMissingError(f"no catalog in {settings.index_dir}: run `assistant ingest` first")
     source = SqliteCatalog(source_file)
-    target = open_catalog(settings.with_overrides(catalog_url=args.to))
+    # No statement timeout: copying a big catalog may rightly take long.
+    target = open_catalog(settings.with_overrides(catalog_url=args.to, catalog_statement_timeout=0))
     where = getattr(target, "where", "the target")
     from assistant.accountstore import copy_accounts, sqlite_accounts
     from assistant.catalog_pg import PostgresCatalog

@@ -201,8 +201,10 @@ SCHEMA = len(MIGRATIONS)
 
 def migrate(db: psycopg.Connection[Any], target: int = SCHEMA) -> int:
     """Bring the database's schema to version `target` in one transaction (replicas starting
-    together take turns); returns the version it had."""
+    together take turns); returns the version it had. No statement timeout applies: a step
+    may take long on a big catalog, and waiting for another replica's migration is right."""
     with db.transaction():
+        db.execute("SET LOCAL statement_timeout = 0")
         db.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         db.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
         row = db.execute("SELECT version FROM schema_version").fetchone()
