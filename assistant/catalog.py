@@ -356,7 +356,9 @@ def open_catalog(settings: Settings) -> Catalog:
             raise UsageError(
                 f"catalog_url needs psycopg ({exc}): pip install 'assistant[postgres]'"
             ) from exc
-        return PostgresCatalog(settings.catalog_url.get_secret_value())
+        return PostgresCatalog(
+            settings.catalog_url.get_secret_value(), settings.catalog_statement_timeout
+        )
     from assistant.catalog_sqlite import SqliteCatalog
 
     return SqliteCatalog(settings.index_dir / "catalog.sqlite3")

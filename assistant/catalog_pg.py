@@ -7,8 +7,11 @@ leg is FTS5's BM25 computed in SQL over postings made by FTS5's own tokenizer
 (tests/test_catalog_contract.py).
 
 A lost connection (a restarted server) is replaced on the next call; a server that cannot be
-reached raises CatalogUnavailableError, which the API answers with 503. The URL's password is
-never logged or shown.
+reached raises CatalogUnavailableError, which the API answers with 503. So does a statement that
+runs longer than `statement_timeout` (`catalog_statement_timeout`: a lock wait, an overloaded
+server), instead of holding the request's thread for ever; the connection stays usable. The
+index's own long work is exempt: schema migrations, an ingest's writes (`_unbounded`) and
+`optimize`'s VACUUM. The URL's password is never logged or shown.
 """
 
 from __future__ import annotations
@@ -50,10 +53,14 @@ _LOCK_POLL = 0.25  # seconds between tries for the writer lock
 
 
 class PostgresCatalog(Catalog):
-    """The catalog in a PostgreSQL database; one connection per thread, opened on first use."""
+    """The catalog in a PostgreSQL database; one connection per thread, opened on first use.
 
-    def __init__(self, url: str) -> None:
+    `statement_timeout` (seconds; 0: none) bounds each statement of the connections that answer
+    requests."""
+
+    def __init__(self, url: str, statement_timeout: float = 0.0) -> None:
         self._conninfo, self.where, self._password = parse_url(url)
+        self.statement_timeout = statement_timeout
         self._local = threading.local()
         self._lock = threading.Lock()
         self._migrated = False
@@ -65,7 +72,9 @@ class PostgresCatalog(Catalog):
         return f"PostgresCatalog({self.where})"
 
     # -- connections ----------------------------------------------------------------------
-    def _connect(self) -> psycopg.Connection[Any]:
+    def _connect(self, statement_timeout: float | None = None) -> psycopg.Connection[Any]:
+        """A new connection, the schema migrated, each statement bounded by `statement_timeout`
+        (None: the catalog's)."""
         connection = psycopg.connect(self._conninfo, autocommit=True)
         try:
             # Every statement here is short: compiling one (JIT) costs more than running it.
@@ -76,6 +85,9 @@ class PostgresCatalog(Catalog):
                 migrate(connection)
                 with self._lock:
                     self._migrated = True
+            seconds = self.statement_timeout if statement_timeout is None else statement_timeout
+            # Set even when 0, so a default of the server or role does not apply either.
+            connection.execute(f"SET statement_timeout = {_milliseconds(seconds)}")
         except BaseException:
             connection.close()
             raise
@@ -92,6 +104,8 @@ class PostgresCatalog(Catalog):
                 if connection is None:
                     connection = self._local.connection = self._connect()
                 return work(connection)
+            except psycopg.errors.QueryCanceled as exc:
+                raise self._cancelled(exc) from None
             except psycopg.OperationalError as exc:
                 if connection is not None and not connection.closed:
                     raise  # the statement's own failure (a deadlock, a cancel): no outage
@@ -110,6 +124,15 @@ class PostgresCatalog(Catalog):
         """The error for a server that cannot be reached (where it is, why; no password)."""
         return CatalogUnavailableError(
             f"the catalog database {self.where} is unavailable: {self._safe(exc)}"
+        )
+
+    def _cancelled(self, exc: Exception) -> CatalogUnavailableError:
+        """The error for a statement the server cancelled: past the statement timeout (a lock
+        wait, an overloaded server), or by an administrator. The connection stays usable."""
+        limit = self.statement_timeout
+        hint = f" (catalog_statement_timeout = {limit:g} s)" if limit > 0 else ""
+        return CatalogUnavailableError(
+            f"the catalog database {self.where} is unavailable: {self._safe(exc)}{hint}"
         )
 
     def exists(self) -> bool:
@@ -136,6 +159,8 @@ class PostgresCatalog(Catalog):
         try:
             with db.transaction():
                 yield db
+        except psycopg.errors.QueryCanceled as exc:
+            raise self._cancelled(exc) from None
         except psycopg.OperationalError as exc:
             if not db.closed:
                 raise
@@ -145,8 +170,14 @@ class PostgresCatalog(Catalog):
     def _rows(self, query: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
         return self._run(lambda db: db.execute(query, params).fetchall())
 
-    def _execute(self, query: str, params: Sequence[Any] = ()) -> None:
-        self._run(lambda db: db.execute(query, params))
+    def _write(self, query: str, params: Sequence[Any] = ()) -> None:
+        """One statement of the index's writes (without the statement timeout)."""
+
+        def work(db: psycopg.Connection[Any]) -> None:
+            with _unbounded(db):
+                db.execute(query, params)
+
+        self._run(work)
 
     # -- metadata -------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -156,7 +187,7 @@ class PostgresCatalog(Catalog):
 
     def set_meta(self, key: str, value: str) -> None:
         """Store a metadata value."""
-        self._execute(
+        self._write(
             "INSERT INTO meta VALUES (%s, %s) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
@@ -164,7 +195,7 @@ class PostgresCatalog(Catalog):
 
     def delete_meta(self, key: str) -> None:
         """Forget a metadata value."""
-        self._execute("DELETE FROM meta WHERE key = %s", (key,))
+        self._write("DELETE FROM meta WHERE key = %s", (key,))
 
     # -- documents ------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentRecord]:
@@ -232,7 +263,7 @@ class PostgresCatalog(Catalog):
         """Move a document to another collection (its vectors' metadata is the caller's)."""
 
         def work(db: psycopg.Connection[Any]) -> None:
-            with db.transaction():
+            with _unbounded(db):
                 db.execute(
                     "UPDATE documents SET collection = %s WHERE doc_id = %s", (collection, doc_id)
                 )
@@ -243,7 +274,7 @@ class PostgresCatalog(Catalog):
     # -- the write journal ----------------------------------------------------------------
     def begin_document(self, doc_id: str, vector_ids: Sequence[str]) -> None:
         """Record vectors about to be written for a document that is not committed yet."""
-        self._execute(
+        self._write(
             "INSERT INTO pending VALUES (%s, %s) "
             "ON CONFLICT (doc_id) DO UPDATE SET vector_ids = excluded.vector_ids",
             (doc_id, json.dumps(list(vector_ids))),
@@ -264,7 +295,7 @@ class PostgresCatalog(Catalog):
         blobs = [chunk_blobs(write) for write in writes]
 
         def work(db: psycopg.Connection[Any]) -> None:
-            with db.transaction():
+            with _unbounded(db):
                 _delete_document_rows(db, doc_id)
                 _bump_generation(db)
                 db.execute(
@@ -309,7 +340,7 @@ class PostgresCatalog(Catalog):
         """Move a document to another path, keeping its text, chunks and BM25 rows."""
 
         def work(db: psycopg.Connection[Any]) -> None:
-            with db.transaction():
+            with _unbounded(db):
                 if new_doc_id != doc_id:
                     _delete_document_rows(db, new_doc_id)
                 with db.cursor() as cursor:
@@ -335,7 +366,7 @@ class PostgresCatalog(Catalog):
         """Remove a document; its vectors are queued for deletion."""
 
         def work(db: psycopg.Connection[Any]) -> None:
-            with db.transaction():
+            with _unbounded(db):
                 _delete_document_rows(db, doc_id)
                 _bump_generation(db)
 
@@ -348,7 +379,7 @@ class PostgresCatalog(Catalog):
 
     def clear_pending(self, doc_id: str) -> None:
         """Forget a pending write (after its vectors were deleted)."""
-        self._execute("DELETE FROM pending WHERE doc_id = %s", (doc_id,))
+        self._write("DELETE FROM pending WHERE doc_id = %s", (doc_id,))
 
     def garbage(self) -> list[str]:
         """Vector ids that no committed chunk uses any more."""
@@ -358,13 +389,13 @@ class PostgresCatalog(Catalog):
 
     def clear_garbage(self, vector_ids: Iterable[str]) -> None:
         """Forget garbage whose vectors were deleted."""
-        self._execute("DELETE FROM garbage WHERE vector_id = ANY(%s)", (list(vector_ids),))
+        self._write("DELETE FROM garbage WHERE vector_id = ANY(%s)", (list(vector_ids),))
 
     def reset(self) -> None:
         """Delete every document and journal entry."""
 
         def work(db: psycopg.Connection[Any]) -> None:
-            with db.transaction():
+            with _unbounded(db):
                 for table in ("postings", "chunks", "documents", "pending", "garbage"):
                     db.execute(f"DELETE FROM {table}")
                 lexical_pg.clear_rows(db)
@@ -417,8 +448,20 @@ class PostgresCatalog(Catalog):
     def optimize(self) -> None:
         """After a batch of writes: VACUUM and ANALYZE the postings, so BM25 reads the new
         ones from the index alone and the planner knows the terms' sizes (pages unchanged
-        since the last VACUUM are skipped)."""
-        self._execute("VACUUM (ANALYZE) postings")
+        since the last VACUUM are skipped). On a connection of its own without the statement
+        timeout (VACUUM cannot run in a transaction, where SET LOCAL would lift it)."""
+        try:
+            connection = self._connect(statement_timeout=0)
+        except psycopg.OperationalError as exc:
+            raise self._unavailable(exc) from None
+        try:
+            connection.execute("VACUUM (ANALYZE) postings")
+        except psycopg.OperationalError as exc:
+            if not connection.closed:
+                raise
+            raise self._unavailable(exc) from None
+        finally:
+            connection.close()
 
     # -- reading --------------------------------------------------------------------------
     def chunks(self, vector_ids: Sequence[str]) -> dict[str, ChunkRow]:
@@ -527,6 +570,20 @@ def _delete_document_rows(db: psycopg.Connection[Any], doc_id: str) -> None:
     lexical_pg.remove_rows(db, doc_id)
     db.execute("DELETE FROM chunks WHERE doc_id = %s", (doc_id,))  # postings cascade
     db.execute("DELETE FROM documents WHERE doc_id = %s", (doc_id,))
+
+
+@contextmanager
+def _unbounded(db: psycopg.Connection[Any]) -> Iterator[None]:
+    """A transaction of the index's writes, without the statement timeout: an ingest or a copy
+    may rightly take long, and a write cut half-way is worse than a wait."""
+    with db.transaction():
+        db.execute("SET LOCAL statement_timeout = 0")
+        yield
+
+
+def _milliseconds(seconds: float) -> int:
+    """A timeout in seconds as PostgreSQL's milliseconds (0: none; never rounded to none)."""
+    return max(1, round(seconds * 1000)) if seconds > 0 else 0
 
 
 def _marks(values: Sequence[object]) -> str:

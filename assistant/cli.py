@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="copy the index's catalog into PostgreSQL (server mode)",
         description="Copy every document, passage and sentence vector of the index's SQLite "
         "catalog, its users, groups, grants and personal API keys, the web chat's "
-        "conversations, the question log and the audit log, into an empty "
+        "conversations and feedback, the question log and the audit log, into an empty "
         "PostgreSQL database, so that replicas can share it "
         "(docs/deployment.md). Vector ids stay the same, so the Chroma vectors serve both: "
         "nothing is embedded again. Then set ASSISTANT_CATALOG_URL to the same URL.",
@@ -580,17 +580,19 @@ def _catalog_copy(settings: Settings, args: argparse.Namespace) -> int:
     if not source_file.exists():
         raise IndexMissingError(f"no catalog in {settings.index_dir}: run `assistant ingest` first")
     source = SqliteCatalog(source_file)
-    target = open_catalog(settings.with_overrides(catalog_url=args.to))
+    # No statement timeout: copying a big catalog may rightly take long.
+    target = open_catalog(settings.with_overrides(catalog_url=args.to, catalog_statement_timeout=0))
     where = getattr(target, "where", "the target")
     from assistant.accountstore import copy_accounts, sqlite_accounts
     from assistant.catalog_pg import PostgresCatalog
     from assistant.conversations import copy_conversations, sqlite_conversations
+    from assistant.feedbackstore import FeedbackFile, FeedbackTable
     from assistant.questionlog import copy_questions, sqlite_questions
     from assistant.sqlstore import PostgresStore, holds_rows
 
     assert isinstance(target, PostgresCatalog)  # open_catalog refused any other URL
     shared = PostgresStore(target)
-    for table in ("users", "conversations", "questions"):
+    for table in ("users", "conversations", "questions", "feedback"):
         if holds_rows(shared, table):  # checked first: nothing is copied into a database in use
             raise UsageError(f"{where} already holds {table}; copy into an empty database")
 
@@ -604,10 +606,11 @@ def _catalog_copy(settings: Settings, args: argparse.Namespace) -> int:
     asked = copy_questions(sqlite_questions(settings.questions_path), shared)
     # The audit file's records join the table (beside any a replica wrote there already).
     audited = AuditTable(shared).append_all(AuditFile.from_settings(settings).read())
+    thumbs = FeedbackTable(shared).append_all(FeedbackFile(settings.feedback_path).records())
     print(
         f"copied {len(source.documents())} documents, {chunks} passages, {users} users, "
-        f"{talks} conversations, {asked} logged questions and {audited} audit records into "
-        f"{where}"
+        f"{talks} conversations, {asked} logged questions, {audited} audit records and "
+        f"{thumbs} feedback records into {where}"
     )
     return EXIT_OK
 

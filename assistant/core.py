@@ -29,6 +29,7 @@ from assistant.conversations import (
 )
 from assistant.embedding import Embedder
 from assistant.errors import AccountError, BadQuestionError, IndexMissingError, QualityError
+from assistant.feedbackstore import feedback_store, latest_feedback
 from assistant.questionlog import new_entry, question_log
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.settings import Settings
@@ -83,6 +84,7 @@ class Assistant:
         )
         self.conversations = conversation_store(self.settings, self.catalog)
         self.questions = question_log(self.settings, self.catalog)
+        self.feedback = feedback_store(self.settings, self.catalog)
         self._answerer: Answerer | None = None
         self._lock = threading.Lock()
         self._ingesting = 0  # ingests running in this process
@@ -557,7 +559,6 @@ class Assistant:
         questions and answers of every user.
         """
         from assistant.quality import build_report
-        from assistant.ui.feedback import read_feedback
 
         asker = None
         if group is not None:
@@ -576,7 +577,7 @@ class Assistant:
 
         return build_report(
             self.questions.entries(since, until),
-            read_feedback(self.settings.feedback_path),
+            self.feedback.records(),
             since=since,
             until=until,
             asker=asker,
@@ -598,15 +599,9 @@ class Assistant:
         missing): the question that was searched, what a right answer holds (key terms, the
         indexed documents that hold it, or unanswerable) and where it came from."""
         from assistant.evaluation.golden import ExpectedSource
-        from assistant.quality import (
-            append_golden,
-            golden_from_feedback,
-            latest_feedback,
-            next_question_id,
-        )
-        from assistant.ui.feedback import read_feedback
+        from assistant.quality import append_golden, golden_from_feedback, next_question_id
 
-        record = latest_feedback(read_feedback(self.settings.feedback_path)).get(feedback_id)
+        record = latest_feedback(self.feedback.records(feedback_id)).get(feedback_id)
         if record is None:
             raise QualityError(f"no feedback with id {feedback_id!r} (see assistant quality)")
         indexed = [record.source for record in self.documents()]

@@ -168,14 +168,43 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_by_time ON audit (time);
     """,
+    # 8: the web chat's feedback (assistant.feedbackstore): `assistant quality` on any replica
+    # reads every replica's thumbs. One row per record, a record's fields as columns (lists
+    # and objects as JSON text, the time as the record wrote it); `seq` keeps their order, in
+    # which the latest record of an id wins.
+    """
+    CREATE TABLE feedback (
+        seq bigserial PRIMARY KEY,
+        id text NOT NULL,
+        "timestamp" text,
+        rating text,
+        comment text,
+        "user" text,
+        question text,
+        history text,
+        standalone_question text,
+        answer text,
+        refused boolean,
+        should_have_been_answered boolean,
+        confidence double precision,
+        support double precision,
+        unsupported_sentences text,
+        citations text,
+        answerer text,
+        settings text
+    );
+    CREATE INDEX feedback_by_id ON feedback (id);
+    """,
 )
 SCHEMA = len(MIGRATIONS)
 
 
 def migrate(db: psycopg.Connection[Any], target: int = SCHEMA) -> int:
     """Bring the database's schema to version `target` in one transaction (replicas starting
-    together take turns); returns the version it had."""
+    together take turns); returns the version it had. No statement timeout applies: a step
+    may take long on a big catalog, and waiting for another replica's migration is right."""
     with db.transaction():
+        db.execute("SET LOCAL statement_timeout = 0")
         db.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         db.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
         row = db.execute("SELECT version FROM schema_version").fetchone()

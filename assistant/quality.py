@@ -2,10 +2,10 @@
 a golden question (`assistant quality`, `Assistant.quality`; docs/evaluation.md).
 
 The report reads two records the product already keeps: the question log
-(`assistant.questionlog`: every answered question) and the web chat's feedback file (thumbs and
-comments, JSON lines). From them: questions per day, the refusal rate, thumbs up and down, the
-slowest answers, and the reported answers an admin should look at: every thumbs-down, and every
-refusal someone marked with a thumbs-down ("this should have been answered").
+(`assistant.questionlog`: every answered question) and the web chat's feedback (thumbs and
+comments, `assistant.feedbackstore`). From them: questions per day, the refusal rate, thumbs up
+and down, the slowest answers, and the reported answers an admin should look at: every
+thumbs-down, and every refusal someone marked with a thumbs-down ("this should have been answered").
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from assistant.evaluation.golden import (
     load_golden,
     write_golden,
 )
+from assistant.feedbackstore import latest_feedback
 from assistant.questionlog import LoggedQuestion
 from assistant.types import Message
 
@@ -178,17 +179,6 @@ def build_report(
     )
 
 
-def latest_feedback(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The current state of each piece of feedback: its latest record (a changed vote or a
-    comment added later is a new record with the same id)."""
-    latest: dict[str, dict[str, Any]] = {}
-    for record in records:
-        identifier = record.get("id")
-        if isinstance(identifier, str):
-            latest[identifier] = {**latest.get(identifier, {}), **_present(record)}
-    return latest
-
-
 def golden_from_feedback(
     record: dict[str, Any],
     *,
@@ -289,11 +279,6 @@ def _history(record: dict[str, Any]) -> tuple[Message, ...]:
         except ValueError:
             return ()  # a record edited by hand: the question stands alone
     return tuple(messages)
-
-
-def _present(record: dict[str, Any]) -> dict[str, Any]:
-    """A record's fields, without a comment left empty (a vote does not erase a comment)."""
-    return {k: v for k, v in record.items() if not (k == "comment" and v is None)}
 
 
 def _within(timestamp: object, since: float | None, until: float | None) -> bool:

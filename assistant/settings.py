@@ -47,6 +47,15 @@ class Settings(BaseSettings):
         "postgresql://USER:PASSWORD@HOST[:PORT]/DATABASE (never logged); None or empty: the "
         "SQLite file in index_dir (docs/deployment.md).",
     )
+    catalog_statement_timeout: float = Field(
+        30.0,
+        ge=0,
+        le=86400,
+        description="Seconds a statement of the PostgreSQL catalog may run while answering a "
+        "request (a lock wait, an overloaded server) before it is cancelled and the request "
+        "fails as for an outage (HTTP 503); 0: no limit. Migrations, ingest writes, VACUUM and "
+        "catalog-copy have none.",
+    )
     sources: Annotated[list[Path], NoDecode] = Field(
         default_factory=lambda: [Path("seeds")],
         description="Default documents or folders to ingest.",

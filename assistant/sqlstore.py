@@ -250,5 +250,7 @@ def postgres_store(settings: Settings, catalog: Catalog | None) -> PostgresStore
 
     assert settings.catalog_url is not None
     if not isinstance(catalog, PostgresCatalog):
-        catalog = PostgresCatalog(settings.catalog_url.get_secret_value())
+        catalog = PostgresCatalog(
+            settings.catalog_url.get_secret_value(), settings.catalog_statement_timeout
+        )
     return PostgresStore(catalog)

@@ -5,10 +5,15 @@ it as it answers from the embedded catalog."""
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from assistant import Assistant
 from assistant.accounts import Accounts, User
@@ -17,10 +22,13 @@ from assistant.catalog import open_catalog
 from assistant.catalog_pg import PostgresCatalog
 from assistant.catalog_sqlite import SqliteCatalog
 from assistant.errors import CatalogUnavailableError, IndexBusyError, UsageError
+from assistant.feedbackstore import feedback_record
+from assistant.pgschema import _MIGRATION_LOCK
 from assistant.types import Answer
 from tests.conftest import SEEDS, make_settings
 from tests.pg_server import PASSWORD, Postgres, as_unprivileged, remove_postgres, start_postgres
-from tests.servers import refused_port
+from tests.servers import refused_port, wait_for
+from tests.test_catalog_contract import ALPHA, BETA, commit
 
 QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 PARKING = "Visitors park in bay C, next to the loading dock."
@@ -253,6 +261,14 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
     # Ours come last (the seed index holds what other tests of the session asked of it).
     logged = Assistant(make_settings(index)).questions.entries()
     audited = list(Assistant(make_settings(index)).audit.records())
+    embedded_settings = make_settings(index)
+    thumbs = Assistant(embedded_settings).feedback  # <data_dir>/feedback.jsonl
+    vote = feedback_record(embedded, "up", embedded_settings, user="alice")
+    thumbs.append(vote)
+    thumbs.append(feedback_record(embedded, "down", embedded_settings, user="alice",
+                                  feedback_id=vote["id"], comment="Name them all."))  # fmt: skip
+    given = thumbs.records()
+    assert len(given) == 2
     assert logged[-1].question == question
     assert audited[-1].details["question_id"] == logged[-1].id
     server = start_postgres()
@@ -262,8 +278,8 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("copied 1 documents, ")
         assert done.stdout.rstrip().endswith(
-            f" passages, 1 users, 1 conversations, {len(logged)} logged questions and "
-            f"{len(audited)} audit records into {where(url)}"
+            f" passages, 1 users, 1 conversations, {len(logged)} logged questions, "
+            f"{len(audited)} audit records and 2 feedback records into {where(url)}"
         )
         assert PASSWORD not in done.stdout + done.stderr
         # The accounts came along: same password, groups, grants and key.
@@ -280,6 +296,10 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
         assert replica.questions.entries() == logged
         # And the audit file's records, for `assistant audit` on any replica.
         assert list(replica.audit.records()) == audited
+        # And the chat's feedback, in its order: the changed vote is the current state.
+        assert replica.feedback.records() == given
+        [reported] = replica.quality().reported
+        assert (reported.feedback_id, reported.comment) == (vote["id"], "Name them all.")
 
         copied = Assistant(make_settings(index, catalog_url=url)).ask(question)
         assert not copied.refused
@@ -303,6 +323,10 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
         replica.questions.store.execute("DELETE FROM questions")
         again = run_cli("catalog-copy", "--index", str(index), "--to", url)
         assert again.returncode == 2
+        assert "already holds feedback" in again.stderr
+        replica.questions.store.execute("DELETE FROM feedback")
+        again = run_cli("catalog-copy", "--index", str(index), "--to", url)
+        assert again.returncode == 2
         assert "already holds documents" in again.stderr
         assert PASSWORD not in again.stderr
         nothing = run_cli("catalog-copy", "--index", str(tmp_path / "none"), "--to", url)
@@ -313,3 +337,128 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
         assert "hunter2" not in bad.stderr
     finally:
         remove_postgres(server)
+
+
+def _waits_for_a_lock(db: psycopg.Connection[Any], query: str) -> bool:
+    """Whether another session of the database runs `query...` and waits for a lock."""
+    row = db.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query LIKE %s",
+        (f"{query}%",),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def test_a_statement_past_the_timeout_is_a_503_and_the_next_request_runs(
+    postgres: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import run_cli
+
+    with pytest.raises(ValidationError, match="catalog_statement_timeout"):
+        make_settings(tmp_path, catalog_statement_timeout=-1)
+    url = postgres.create_database("stalled")
+    settings = make_settings(tmp_path / "index", catalog_url=url, catalog_statement_timeout=0.5)
+    assistant = Assistant(settings)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "parking.md").write_text(f"# Parking\n\n{PARKING}\n", "utf-8")
+    assert assistant.ingest([tmp_path / "docs"]).added == 1  # writes: no timeout
+    body = {"messages": [{"role": "user", "content": "Where do visitors park?"}]}
+    monkeypatch.setenv("ASSISTANT_CATALOG_URL", url)
+    monkeypatch.setenv("ASSISTANT_CATALOG_STATEMENT_TIMEOUT", "0.5")
+    with TestClient(create_app(assistant)) as http:
+        # Another session holds the documents table (a migration by hand, a stuck job): every
+        # read of it waits, and is cancelled after the timeout.
+        holder = psycopg.connect(url)
+        try:
+            holder.execute("LOCK TABLE documents IN ACCESS EXCLUSIVE MODE")
+            with pytest.raises(CatalogUnavailableError, match="statement timeout") as raised:
+                assistant.documents()
+            message = str(raised.value)
+            assert message.startswith(f"the catalog database {where(url)} is unavailable: ")
+            assert message.endswith("(catalog_statement_timeout = 0.5 s)")
+            assert PASSWORD not in message
+            down = http.post("/v1/chat/completions", json=body)
+            assert down.status_code == 503
+            assert down.json()["error"]["code"] == "catalog_unavailable"
+            assert PASSWORD not in down.text
+            listed = run_cli("collections", "--index", str(settings.index_dir))
+            assert listed.returncode == 1
+            assert "is unavailable: canceling statement due to statement timeout" in listed.stderr
+            assert "Traceback" not in listed.stderr
+        finally:
+            holder.close()  # its transaction ends: the lock is released
+        # The same connections answer the next request.
+        assert len(assistant.documents()) == 1
+        up = http.post("/v1/chat/completions", json=body)
+        assert up.status_code == 200
+        assert "bay C" in up.json()["choices"][0]["message"]["content"]
+    assistant.close()
+
+
+def test_a_migration_an_ingest_write_and_optimize_are_not_cut_by_the_timeout(
+    postgres: Postgres,
+) -> None:
+    url = postgres.create_database("unbounded")
+    with psycopg.connect(url, autocommit=True) as holder:
+        # A default of the database as well: the exempt work lifts that one too.
+        holder.execute("ALTER DATABASE unbounded SET statement_timeout = 500")
+        catalog = PostgresCatalog(url, statement_timeout=0.5)
+        # Another replica migrating: this one waits for it, however long it takes.
+        holder.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+        opened: list[object] = []
+        opening = threading.Thread(target=lambda: opened.append(_outcome(catalog.documents)))
+        opening.start()
+        wait_for(lambda: _waits_for_a_lock(holder, "SELECT pg_advisory_xact_lock"), "a wait")
+        # A statement under the timeout that queued after it is cancelled: the migration has
+        # waited longer than the timeout by then.
+        with pytest.raises(psycopg.errors.QueryCanceled), psycopg.connect(url) as witness:
+            witness.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        holder.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+        opening.join()
+        assert opened == [{}]  # migrated, not cancelled
+
+        commit(catalog, "alpha", ALPHA)
+        # An ingest's commit waits for a lock on the documents (reads go on meanwhile).
+        locked = psycopg.connect(url)
+        try:
+            locked.execute("LOCK TABLE documents IN SHARE MODE")
+            committed: list[object] = []
+            writer = threading.Thread(
+                target=lambda: committed.append(_outcome(lambda: commit(catalog, "beta", BETA)))
+            )
+            writer.start()
+            wait_for(lambda: _waits_for_a_lock(holder, "DELETE FROM documents"), "the commit")
+            assert len(catalog.documents()) == 1
+            with pytest.raises(psycopg.errors.QueryCanceled), psycopg.connect(url) as witness:
+                witness.execute("LOCK TABLE documents IN ROW EXCLUSIVE MODE")  # queued after it
+        finally:
+            locked.close()
+        writer.join()
+        assert len(committed) == 1
+        assert isinstance(committed[0], list)  # the commit's writes, not an error
+        assert len(catalog.documents()) == 2
+
+        # VACUUM waits for a lock on the postings; a read of them under the timeout does not.
+        locked = psycopg.connect(url)
+        try:
+            locked.execute("LOCK TABLE postings IN ACCESS EXCLUSIVE MODE")
+            vacuumed: list[object] = []
+            vacuum = threading.Thread(target=lambda: vacuumed.append(_outcome(catalog.optimize)))
+            vacuum.start()
+            wait_for(lambda: _waits_for_a_lock(holder, "VACUUM"), "VACUUM to wait")
+            with pytest.raises(CatalogUnavailableError, match="statement timeout"):
+                catalog.term_counts(["pump"])  # queued after VACUUM: it has waited longer
+        finally:
+            locked.close()
+        vacuum.join()
+        assert vacuumed == [None]  # done, not cancelled
+        assert catalog.term_counts(["pump"]) == {"pump": 2}  # alpha and beta
+        catalog.close()
+
+
+def _outcome(call: Callable[[], object]) -> object:
+    """What `call` returned, or the exception it raised."""
+    try:
+        return call()
+    except Exception as exc:
+        return exc

@@ -16,7 +16,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.atomic import write_text_atomic
-from assistant.ui.feedback import read_feedback
+from assistant.feedbackstore import FeedbackFile
 from tests.conftest import REPO, SEEDS, copy_index, make_settings
 from tests.servers import wait_for
 
@@ -175,10 +175,10 @@ _WRITER = """
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from assistant.ui.feedback import append_jsonl
+from assistant.feedbackstore import FeedbackFile
 path, worker = Path(sys.argv[1]), int(sys.argv[2])
 for n in range(30):
-    append_jsonl(path, {"worker": worker, "n": n, "pad": "é" * 150_000 + str(worker)})
+    FeedbackFile(path).append({"worker": worker, "n": n, "pad": "é" * 150_000 + str(worker)})
 """
 
 
@@ -189,7 +189,7 @@ def test_feedback_from_many_processes_is_never_torn_or_lost(tmp_path: Path) -> N
         for worker in range(5)
     ]
     assert [worker.wait(timeout=300) for worker in workers] == [0] * 5
-    records = read_feedback(path)  # json.loads of every line: a torn line fails here
+    records = FeedbackFile(path).records()  # json.loads of every line: a torn line fails here
     assert sorted((r["worker"], r["n"]) for r in records) == [
         (w, n) for w in range(5) for n in range(30)
     ]

@@ -14,8 +14,8 @@ from assistant.collections import CollectionError
 from assistant.core import Assistant
 from assistant.errors import QualityError
 from assistant.evaluation.golden import load_golden
+from assistant.feedbackstore import feedback_record
 from assistant.types import Message
-from assistant.ui.feedback import append_jsonl, feedback_record, read_feedback
 from tests.conftest import make_settings, run_cli
 from tests.test_collections import write_docs
 
@@ -39,7 +39,7 @@ def vote(assistant: Assistant, question: str, rating: str | None, **extra: objec
     """Ask as the web chat does and record feedback on the answer; returns its id."""
     answer = assistant.ask(question)
     record = feedback_record(answer, rating, assistant.settings, **extra)  # type: ignore[arg-type]
-    append_jsonl(assistant.settings.feedback_path, record)
+    assistant.feedback.append(record)
     return str(record["id"])
 
 
@@ -102,8 +102,7 @@ def test_the_report_counts_questions_refusals_and_thumbs_and_lists_what_was_repo
     up = vote(team, HANDOVER, "up", user="alice")
     changed = vote(team, SALARY, "up", user="bob")
     # Bob changes his mind and adds a comment later: the latest state counts, comment kept.
-    append_jsonl(
-        team.settings.feedback_path,
+    team.feedback.append(
         feedback_record(team.ask(SALARY), "down", team.settings, user="bob",
                         feedback_id=changed, comment="The bonus month is missing."),
     )  # fmt: skip
@@ -187,7 +186,7 @@ def test_a_reported_follow_up_keeps_the_conversation_before_it(
     follow_up = "And when are bonuses paid?"
     answer = team.ask(follow_up, history)
     record = feedback_record(answer, "down", team.settings, user="bob", history=history)
-    append_jsonl(team.settings.feedback_path, record)
+    team.feedback.append(record)
     [reported] = team.quality().reported
     assert reported.history == tuple(history)
     assert reported.standalone_question  # what was searched
@@ -223,7 +222,7 @@ def test_the_quality_command_reports_and_promotes(team: Assistant, tmp_path: Pat
     bad = run_cli("quality", "--since", "yesterday", "--index", index)
     assert bad.returncode == 2
     assert "not a date" in bad.stderr
-    assert read_feedback(team.settings.feedback_path)  # nothing was consumed
+    assert team.feedback.records()  # nothing was consumed
 
 
 def test_a_log_that_cannot_be_written_never_costs_the_answer(

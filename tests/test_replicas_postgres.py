@@ -1,6 +1,6 @@
 """What replicas share through the PostgreSQL catalog database besides the documents: the
-accounts (the same behaviour as in the index's file), the chat's conversations, the question
-log and the audit log; an outage is a clear error and the next call recovers."""
+accounts (the same behaviour as in the index's file), the chat's conversations and feedback, the
+question log and the audit log; an outage is a clear error and the next call recovers."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from assistant import Assistant
 from assistant.accounts import Accounts, User
 from assistant.catalog_pg import PostgresCatalog
 from assistant.errors import AccountError, CatalogUnavailableError
+from assistant.feedbackstore import feedback_record
 from assistant.sqlstore import PostgresStore
 from assistant.types import Answer
 from tests.conftest import SEEDS, make_settings
@@ -108,21 +109,39 @@ def test_every_replica_shares_the_conversations(url: str, tmp_path: Path) -> Non
     second.close()
 
 
-def test_every_replica_shares_the_question_log_and_the_audit_log(url: str, tmp_path: Path) -> None:
-    # Two replicas on one host: the same index folder (its embedded Chroma), one database.
+def test_every_replica_shares_the_question_log_feedback_and_the_audit_log(
+    url: str, tmp_path: Path
+) -> None:
+    # Two replicas on one host: the same index folder (its embedded Chroma), one database;
+    # each its own data folder.
     index = tmp_path / "index"
-    first = Assistant(make_settings(index, catalog_url=url))
-    second = Assistant(make_settings(index, catalog_url=url))
+    first = Assistant(make_settings(index, catalog_url=url, data_dir=tmp_path / "first"))
+    second = Assistant(make_settings(index, catalog_url=url, data_dir=tmp_path / "second"))
     first.ingest([SEEDS], by="ops", action="reindex", request_id="req-ingest")
     stopped = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
     reported = "Who first reported the move?"
-    assert first.ask(stopped, request_id="req-first").citations
+    answer = first.ask(stopped, request_id="req-first")
+    assert answer.citations
     second.accounts.add_user("bob", "bob's password", ["people"], request_id="req-add")
     second.ask(reported, request_id="req-second")
-    # `assistant quality` on either replica: both questions, whichever replica answered.
+    # Bob's thumbs on the first replica's answer: up, then (his next request reaching the
+    # first replica) down with a comment.
+    vote = feedback_record(answer, "up", second.settings, user="bob")
+    second.feedback.append(vote)
+    first.feedback.append(
+        feedback_record(answer, "down", first.settings, user="bob", feedback_id=vote["id"],
+                        comment="It was more than two.")
+    )  # fmt: skip
+    # `assistant quality` on either replica: both questions, whichever replica answered, and
+    # the thumbs given on either.
     for replica in (first, second):
         assert [e.question for e in replica.questions.entries()] == [stopped, reported]
-        assert replica.quality().questions == 2
+        report = replica.quality()
+        assert report.questions == 2
+        assert (report.thumbs_up, report.thumbs_down) == (0, 1)
+        [down] = report.reported
+        assert (down.feedback_id, down.user, down.question) == (vote["id"], "bob", stopped)
+        assert down.comment == "It was more than two."
         # `assistant audit` on either replica: every replica's events, in order.
         assert [(r.event, r.user, r.request_id) for r in replica.audit.records()] == [
             ("reindex", "ops", "req-ingest"),
@@ -136,5 +155,7 @@ def test_every_replica_shares_the_question_log_and_the_audit_log(url: str, tmp_p
     # Neither log on the replicas' disk.
     assert not (index / "questions.sqlite3").exists()
     assert not (index / "audit.log").exists()
+    assert not first.settings.feedback_path.exists()
+    assert not second.settings.feedback_path.exists()
     first.close()
     second.close()

@@ -229,7 +229,7 @@ def build_app(
             show_document, None, [viewer, sidebar], api_visibility="private"
         )
 
-        wire_feedback(feedback, chatbot, turns, settings)
+        wire_feedback(feedback, chatbot, turns, settings, assistant.feedback)
 
         def mark_stopped(messages: list[dict[str, Any]] | None) -> tuple[Any, Any]:
             """A stopped answer becomes a note saying so (not a spinner that never ends); None:

@@ -1,5 +1,6 @@
-"""Answer feedback: thumbs and a comment box beside the answer they are about, and one JSON line
-per vote or comment, appended atomically under the data dir.
+"""Answer feedback: thumbs and a comment box beside the answer they are about, and one record
+per vote or comment, kept by the feedback store (assistant.feedbackstore: the data dir's
+JSON-lines file, or the PostgreSQL catalog database in server mode).
 
 On a refusal a thumbs-down means "this should have been answered" and is recorded as such
 (`should_have_been_answered`); error messages get no thumbs (assets/feedback.js hides them,
@@ -8,82 +9,20 @@ and a vote on anything but an answer is not recorded).
 
 from __future__ import annotations
 
-import json
+import logging
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import gradio as gr
 
-from assistant.atomic import append_jsonl
+from assistant.errors import AssistantError
+from assistant.feedbackstore import FeedbackStore, Rating, feedback_record
 from assistant.settings import Settings
-from assistant.types import Answer, Message
+from assistant.types import Answer
 from assistant.ui.chat import Turns, conversation
 
-Rating = Literal["up", "down"]
-
-# What shaped the answer; reviewers need it to compare feedback across configurations.
-_SETTINGS_RECORDED = (
-    "answerer",
-    "top_k",
-    "candidates",
-    "refusal_threshold",
-    "extractive_model",
-    "chunk_size",
-    "chunk_overlap",
-    "embedding_model",
-    "index_dir",
-)
-
-
-def feedback_record(
-    answer: Answer,
-    rating: Rating | None,
-    settings: Settings,
-    *,
-    comment: str | None = None,
-    user: str | None = None,
-    feedback_id: str | None = None,
-    history: Sequence[Message] = (),
-) -> dict[str, Any]:
-    """The JSON object stored for one piece of feedback on an answer.
-
-    A changed or withdrawn vote (rating None) and a comment added later are stored as new
-    records with the same `id`: the latest record of an id is the current state. `history` is
-    the conversation before the question (a reviewer reads a follow-up in it).
-    """
-    recorded = settings.model_dump(include=set(_SETTINGS_RECORDED), mode="json")
-    return {
-        "id": feedback_id or uuid.uuid4().hex,
-        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-        "rating": rating,
-        "comment": comment.strip() if comment and comment.strip() else None,
-        "user": user,
-        "question": answer.question,
-        "history": [message.model_dump() for message in history],
-        "standalone_question": answer.standalone_question,
-        "answer": answer.text,
-        "refused": answer.refused,
-        # A thumbs-down on a refusal says the documents do answer it (up: rightly refused).
-        "should_have_been_answered": (rating == "down") if answer.refused and rating else None,
-        "confidence": round(answer.confidence, 4),
-        "support": answer.support,
-        "unsupported_sentences": [s.text for s in answer.sentences if not s.supported],
-        "citations": [citation.model_dump() for citation in answer.citations],
-        "answerer": settings.answerer,
-        "settings": recorded,
-    }
-
-
-def read_feedback(path: Path) -> list[dict[str, Any]]:
-    """Every record in a feedback file, oldest first (empty when there is none yet)."""
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+_log = logging.getLogger(__name__)
 
 
 def comment_prompt(answer: Answer, rating: Rating) -> tuple[str, str]:
@@ -140,10 +79,22 @@ def build_feedback_row() -> FeedbackRow:
 
 
 def wire_feedback(
-    box: FeedbackRow, chatbot: gr.Chatbot, turns: gr.State, settings: Settings
+    box: FeedbackRow,
+    chatbot: gr.Chatbot,
+    turns: gr.State,
+    settings: Settings,
+    store: FeedbackStore,
 ) -> None:
-    """Record votes and comments on the chat's answers."""
+    """Record votes and comments on the chat's answers in `store`."""
     private: dict[str, Any] = {"api_visibility": "private"}
+
+    def keep(record: dict[str, Any]) -> None:
+        try:
+            store.append(record)
+        except (OSError, AssistantError) as exc:  # a full disk, the catalog database down
+            # The reason stays in the server's log: it names a path or a database host.
+            _log.warning("feedback not saved (%s): %s", store.where, exc)
+            raise gr.Error("Your feedback could not be saved; please try again later.") from exc
 
     def hidden() -> tuple[Any, ...]:
         # Made when an event runs: a component made while the Blocks are built would be drawn.
@@ -166,7 +117,7 @@ def wire_feedback(
         record = feedback_record(
             turn.answer, rating, settings, user=user, feedback_id=feedback_id, history=before
         )
-        append_jsonl(settings.feedback_path, record)
+        keep(record)
         votes = {**votes, index: feedback_id}
         if rating is None:
             return (*hidden(), votes)
@@ -197,7 +148,7 @@ def wire_feedback(
                 feedback_id=pending["id"],
                 history=conversation({at: t for at, t in state.items() if at < pending["index"]}),
             )
-            append_jsonl(settings.feedback_path, record)
+            keep(record)
             gr.Info("Thank you: your comment was saved.")
         return hidden()
 

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from assistant import Answer, Settings
+from assistant.feedbackstore import feedback_record
 from assistant.security import hash_api_key, hash_password
-from assistant.ui.feedback import feedback_record
 from tests.conftest import GOLDEN, SEEDS
 from tests.servers import Server, refused_port, server_env, start_server, stop_server
 

@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from assistant import Assistant
-from assistant.ui.feedback import append_jsonl, comment_prompt, feedback_record, read_feedback
+from assistant.feedbackstore import FeedbackFile, feedback_record
+from assistant.ui.feedback import comment_prompt
 
 
 def test_record_holds_question_answer_citations_and_settings(seed_assistant: Assistant) -> None:
@@ -33,9 +34,9 @@ def test_record_holds_question_answer_citations_and_settings(seed_assistant: Ass
 
 def test_append_creates_a_private_file(tmp_path: Path) -> None:
     path = tmp_path / "data" / "feedback.jsonl"
-    append_jsonl(path, {"n": 1, "text": "line\nbreak"})
-    append_jsonl(path, {"n": 2})
-    assert read_feedback(path) == [{"n": 1, "text": "line\nbreak"}, {"n": 2}]
+    FeedbackFile(path).append({"n": 1, "text": "line\nbreak"})
+    FeedbackFile(path).append({"n": 2})
+    assert FeedbackFile(path).records() == [{"n": 1, "text": "line\nbreak"}, {"n": 2}]
     assert path.stat().st_mode & 0o777 == 0o600
 
 
@@ -45,11 +46,11 @@ def test_concurrent_writers_never_interleave(tmp_path: Path) -> None:
     def write(worker: int) -> None:
         for n in range(40):
             # far above PIPE_BUF, so an unlocked write could be split and interleaved
-            append_jsonl(path, {"worker": worker, "n": n, "pad": "x" * 200_000})
+            FeedbackFile(path).append({"worker": worker, "n": n, "pad": "x" * 200_000})
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(write, range(6)))
-    records = read_feedback(path)  # json.loads of every line: a torn line would fail here
+    records = FeedbackFile(path).records()  # json.loads of every line: a torn line would fail here
     assert len(records) == 240
     assert {(r["worker"], r["n"]) for r in records} == {(w, n) for w in range(6) for n in range(40)}
     assert all(len(r["pad"]) == 200_000 for r in records)
