@@ -1,6 +1,7 @@
 """Feedback beside the answer it is about, in headless Chromium against a real server: the
 comment box opens under the voted answer, a thumbs-down on a refusal is recorded as "this
-should have been answered", and error messages offer no thumbs."""
+should have been answered", error messages offer no thumbs, and a vote that cannot be saved
+says so without saying where."""
 
 from __future__ import annotations
 
@@ -88,3 +89,23 @@ def test_error_messages_offer_no_thumbs(page: Any) -> None:
     thumbs = "button[aria-label='Like'], button[aria-label='Dislike']"
     assert row_of(error).locator(thumbs).filter(visible=True).count() == 0
     assert row_of(answer).locator(thumbs).filter(visible=True).count() == 2
+
+
+def test_a_vote_that_cannot_be_saved_says_so_and_keeps_the_reason_in_the_log(
+    page: Any, ui_server: Server
+) -> None:
+    path = ui_server.feedback
+    kept = path.read_bytes() if path.exists() else None
+    if kept is not None:
+        path.unlink()
+    path.mkdir()  # a folder where the file goes: every append fails, also for root
+    try:
+        answer = ask(page, QUESTION)
+        row_of(answer).locator("button[aria-label='Like']").click()
+        toast = page.locator(".toast-body")
+        expect(toast).to_contain_text("Your feedback could not be saved; please try again later.")
+        assert str(path.parent) not in toast.inner_text()  # the path stays in the server's log
+    finally:
+        path.rmdir()
+        if kept is not None:
+            path.write_bytes(kept)
