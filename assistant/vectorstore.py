@@ -6,6 +6,7 @@ Chroma never embeds anything itself (no default embedding function) and telemetr
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -30,6 +31,7 @@ EF_SEARCH = 500
 # nearest neighbours, differed from one process to the next. `VectorStore.settle` saves them.
 SYNC_THRESHOLD = 1000
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 __all__ = ["VectorStore", "VectorStoreError"]
 
@@ -148,16 +150,30 @@ class VectorStore:
         """
         if self._settings.chroma_mode == "http":
             return
-        self._use("save the vector index", partial(_set_sync_threshold, value=2))
+        # Best effort: the ingest is committed either way. Chroma's configuration lives in its
+        # SQLite file, which a reader in another thread or process may hold ("database is
+        # locked"); the next ingest run saves what this one could not.
+        try:
+            self._use("save the vector index", partial(_set_sync_threshold, value=2))
+        except Exception as exc:
+            _log.warning("vector index not saved now (%s); the next ingest saves it", exc)
+            return
         self._settling = True
         try:
             self.refresh()  # the store's writer reads the threshold when it is opened
             probe = self._use("save the vector index", _probe)
             if probe is not None:
                 self._use("save the vector index", partial(_search_once, vector=probe))
+        except Exception as exc:
+            _log.warning("vector index not saved now (%s); the next ingest saves it", exc)
         finally:
             self._settling = False
-            self._use("save the vector index", partial(_set_sync_threshold, value=SYNC_THRESHOLD))
+            try:
+                self._use(
+                    "save the vector index", partial(_set_sync_threshold, value=SYNC_THRESHOLD)
+                )
+            except Exception as exc:  # put back when the store is next opened (_open_collection)
+                _log.warning("vector index save threshold not restored yet (%s)", exc)
             self.refresh()
 
     def set_collection(self, ids: Sequence[str], doc_id: str, collection: str) -> None:
@@ -260,8 +276,12 @@ def _open_collection(client: Any, name: str, settling: bool = False) -> Any:
     if hnsw.get("ef_search", EF_SEARCH) < EF_SEARCH:
         collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
     if not settling and hnsw.get("sync_threshold", SYNC_THRESHOLD) < SYNC_THRESHOLD:
-        # A settle cut short: left low, every write would save the whole graph.
-        _set_sync_threshold(collection, SYNC_THRESHOLD)
+        # A settle cut short: left low, every write would save the whole graph. Or another
+        # process's settle under way, which puts it back itself: never fail an open for it.
+        try:
+            _set_sync_threshold(collection, SYNC_THRESHOLD)
+        except Exception as exc:
+            _log.warning("vector index save threshold not restored yet (%s)", exc)
     return collection
 
 
