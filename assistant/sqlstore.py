@@ -246,11 +246,11 @@ def open_store(
 def postgres_store(settings: Settings, catalog: Catalog | None) -> PostgresStore:
     """The PostgreSQL catalog database of `catalog_url` (which must be set), through
     `catalog`'s connections when it is that database's."""
+    from assistant.catalog import open_catalog
     from assistant.catalog_pg import PostgresCatalog
 
     assert settings.catalog_url is not None
     if not isinstance(catalog, PostgresCatalog):
-        catalog = PostgresCatalog(
-            settings.catalog_url.get_secret_value(), settings.catalog_statement_timeout
-        )
+        catalog = open_catalog(settings)
+        assert isinstance(catalog, PostgresCatalog)  # catalog_url is set
     return PostgresStore(catalog)

@@ -274,6 +274,7 @@ def compose(candidates: Sequence[Candidate], ratio: float) -> list[Candidate]:
         for ok, missing in (("type_ok", "type_missing"), ("default_ok", "asks_default"))
         if lead.features.get(missing) and not lead.features.get(ok)
     ]
+    lead_section = _section(lead)
     for ok in wanted:
         supplying = [
             c
@@ -286,7 +287,7 @@ def compose(candidates: Sequence[Candidate], ratio: float) -> list[Candidate]:
         # The lead's own section first: "The default is 1 GB." under the setting the lead
         # describes is that setting's default, a better one elsewhere is another thing's.
         typed = next(
-            (c for c in supplying if _section(c) == _section(lead)),
+            (c for c in supplying if _section(c) == lead_section),
             supplying[0] if supplying else None,
         )
         if typed is not None and length + len(typed.text) <= MAX_ANSWER_CHARS:
