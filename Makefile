@@ -34,7 +34,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 # The LLM answerers' extra compiles llama.cpp (~6 min on 2 cores the first time). `make run`
 # skips it: the extractive default measured better (docs/answerers.md); `make test` needs it.
+# llama.cpp is compiled for any x86-64 (GGML_NATIVE=OFF), not for the build host's own
+# instruction set: a native build on a host with AVX-512 FP16 and BF16 segfaulted on its first
+# decode of SmolLM2 (llama-cpp-python 0.3.36). --no-cache-dir: pip's wheel cache ignores
+# CMAKE_ARGS and would hand back a native wheel built earlier on the same machine. The version
+# range is pyproject.toml's.
+LLAMA_CPP := $(shell sed -n 's/^ *"\(llama-cpp-python[^"]*\)".*/\1/p' pyproject.toml)
 $(LLM_STAMP): $(STAMP)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet --no-cache-dir '$(LLAMA_CPP)'
 	$(BIN)/pip install --quiet -e '.[test,llm]'
 	touch $@
 
@@ -118,13 +125,13 @@ check: setup
 	$(BIN)/pytest -m fast -q
 
 # The golden corpora beyond seeds/ and the Python docs (docs/evaluation.md): Debian's PostgreSQL,
-# SQLite, gnuplot and R manuals, the Markdown docs inside the npm CLI's own package, and the
+# SQLite, gnuplot, R, git and Apache manuals, the Markdown docs inside the npm CLI's own package, and the
 # Markdown docs inside Hatch's source distribution on PyPI.
 NPM_DOCS_VERSION := 10.9.2
 HATCH_DOCS_VERSION := 1.14.0
 corpora: system-deps | $(BIN)/python
 	@missing=""; \
-	for p in postgresql-doc-15 sqlite3-doc gnuplot-doc r-doc-pdf poppler-utils; do \
+	for p in postgresql-doc-15 sqlite3-doc gnuplot-doc r-doc-pdf git-doc apache2-doc poppler-utils; do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
