@@ -155,3 +155,30 @@ def test_calibration_fits_a_model_the_answerer_can_load(
     answerer = ExtractiveAnswerer(settings)
     assert answerer.model.to_json() == printed
     assert answerer.threshold == printed["threshold"]
+
+
+@pytest.mark.parametrize("listing", sorted(GOLDEN.glob("*_corpus.txt")), ids=lambda path: path.stem)
+def test_every_corpus_golden_set_is_written_as_staff_ask(listing: Path) -> None:
+    """Each evaluation corpus's set (docs/evaluation.md): at least 40 questions, on-topic
+    unanswerable ones, follow-ups that carry their history, and every expected source a file
+    of the corpus's own listing."""
+    items = load_golden(listing.with_name(listing.name.replace("_corpus.txt", "_qa.jsonl")))
+    listed = {
+        line.strip()
+        for line in listing.read_text("utf-8").splitlines()[1:]
+        if line.strip() and not line.startswith("#")
+    }
+    assert len(items) >= 40
+    assert len({item.id for item in items}) == len(items)
+    assert sum(not item.answerable for item in items) >= 5
+    followups = [item for item in items if item.kind == "followup"]
+    assert len(followups) >= 3
+    assert all(item.history for item in followups)
+    for item in items:
+        if item.answerable:
+            assert item.must_contain_any or item.answers, item.id
+            assert item.sources, item.id
+        for source in item.sources:
+            assert source.source in listed or Path(source.source).name in {
+                Path(path).name for path in listed
+            }, (item.id, source.source)
