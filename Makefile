@@ -125,8 +125,8 @@ check: setup
 	$(BIN)/pytest -m fast -q
 
 # The golden corpora beyond seeds/ and the Python docs (docs/evaluation.md): Debian's PostgreSQL,
-# SQLite, gnuplot, R, git and Apache manuals, the Markdown docs inside the npm CLI's own package, and the
-# Markdown docs inside Hatch's source distribution on PyPI.
+# SQLite, gnuplot, R, git and Apache manuals, the Markdown docs inside the npm CLI's own
+# package, and the Markdown docs inside Hatch's source distribution on PyPI.
 NPM_DOCS_VERSION := 10.9.2
 HATCH_DOCS_VERSION := 1.14.0
 corpora: system-deps | $(BIN)/python
