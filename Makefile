@@ -38,10 +38,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 # instruction set: a native build on a host with AVX-512 FP16 and BF16 segfaulted on its first
 # decode of SmolLM2 (llama-cpp-python 0.3.36). --no-cache-dir: pip's wheel cache ignores
 # CMAKE_ARGS and would hand back a native wheel built earlier on the same machine. The version
-# range is pyproject.toml's.
+# range is pyproject.toml's. LLAVA_BUILD=OFF skips the multimodal library (mtmd), which no
+# answerer loads (llama_cpp imports it only for image chat handlers): less to compile.
 LLAMA_CPP := $(shell sed -n 's/^ *"\(llama-cpp-python[^"]*\)".*/\1/p' pyproject.toml)
 $(LLM_STAMP): $(STAMP)
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet --no-cache-dir '$(LLAMA_CPP)'
+	CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" $(BIN)/pip install --quiet --no-cache-dir '$(LLAMA_CPP)'
 	$(BIN)/pip install --quiet -e '.[test,llm]'
 	touch $@
 

@@ -93,7 +93,7 @@ def start_postgres(timeout: float = 60) -> Postgres:
         user = pwd.getpwnam(UNPRIVILEGED)
         for path in (root, root / "password"):
             os.chown(path, user.pw_uid, user.pw_gid)
-    subprocess.run(
+    initdb = subprocess.run(
         as_unprivileged(
             [
                 str(BIN / "initdb"),
@@ -112,9 +112,12 @@ def start_postgres(timeout: float = 60) -> Postgres:
                 "C",
             ]
         ),
-        check=True,
         capture_output=True,
+        text=True,
     )
+    if initdb.returncode != 0:
+        shutil.rmtree(root, ignore_errors=True)
+        raise RuntimeError(f"initdb failed ({initdb.returncode}): {initdb.stderr.strip()}")
     try:
         return start_with_port_retries(
             lambda port: Postgres(root, port, _launch(root, port, timeout))

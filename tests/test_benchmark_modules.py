@@ -167,8 +167,15 @@ def test_answerers_comparison_on_two_seed_questions(tmp_path: Path) -> None:
 def test_retrieval_sweep_and_extraction_recall_on_the_seed_corpus(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run("tune_retrieval", "--corpora", "seed", "--weights", "0", "--work", str(tmp_path / "w"))
-    assert "| seed |" in capsys.readouterr().out
+    work = ("--work", str(tmp_path / "w"))
+    run("tune_retrieval", "--corpora", "seed", "--configs", "", "rerank=0,depth=5", *work)
+    table = capsys.readouterr().out
+    assert "| seed | shipped |" in table
+    assert "| seed | rerank=0,depth=5 |" in table
+    with pytest.raises(SystemExit, match="never tuned on"):
+        run("tune_retrieval", "--corpora", "sqlite", *work)
+    with pytest.raises(SystemExit, match="unknown knob"):
+        run("tune_retrieval", "--corpora", "seed", "--configs", "weight=1", *work)
     run("extraction_recall", "seed", "--json", str(tmp_path / "recall.json"))
     assert written(tmp_path / "recall.json")["seed"]["recall"] > 0.9  # type: ignore[index]
 
