@@ -11,12 +11,21 @@ two ways:
 - an elliptical follow-up ("And on a replica?", "What about Windows?") is merged into the
   previous question: "How do I raise the connection limit on a replica?".
 
-A scenario with its own topic is left alone but for one thing: a demonstrative phrase whose
-noun the last turn used gets the words that turn named it with ("We dumped with that format
-..." after "Use the directory format" becomes "We dumped with the directory format ...").
+A scenario with its own topic is left alone but for its references to the last turn:
+
+- a demonstrative phrase whose noun the last turn used gets the words that turn named it with
+  ("We dumped with that format ..." after "Use the directory format" becomes "We dumped with
+  the directory format ...");
+- a bare "it", "that", "this" or "there" in its first clause is followed by what the last
+  answer named, in parentheses ("Does that (git stash) also take the brand-new files I never
+  added to the repository?" after "Run git stash [1]."). Left alone: a reference later in the
+  question (it usually points at the question's own first clause: "The build fails. Is that
+  related?"), one after words of the question's own when the question shares no word with the
+  last turn (a new topic), and "they" or "them" (several things, not one name).
 
 The thing a turn is about is its most specific phrase: a run of content words, names and
-code-like tokens, preferring names and longer runs.
+code-like tokens, preferring names and longer runs. What an answer named is that phrase of its
+first sentence, as written ("git commit --amend"), without an opening imperative ("Run").
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.citations import REFUSAL_TEXT
 from assistant.interpret import focus_clause
 from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, words
 from assistant.types import Message
@@ -56,6 +66,17 @@ _DETERMINER = re.compile(
     + _NOT_STOPWORD
     + r"(?=\s*(?:[?.!,;:]|$|\s+(?:to|for|in|on|do|does|did|is|are|was|were|need|needs|has|have"
     r"|will|can|(?:is|are|was|were|do|does|did|has|have|wo|ca)n['’]t)\b))",
+    re.IGNORECASE,
+)
+# Adverbs between a demonstrative and its verb: "Is that still in effect?"
+_ADVERBS = {"still", "really", "actually", "even", "ever", "always", "already", "usually",
+            "normally", "now", "too"}  # fmt: skip
+# A demonstrative after an auxiliary is the subject, alone or with its noun, and points back:
+# "Does that delete the file?", "Is that related?", "will that pick it up?", "Does that
+# command need root?" (a noun after it is left to _DETERMINER when it finds one).
+_AUXILIARY_DEMONSTRATIVE = re.compile(
+    r"\b(?:do|does|did|is|are|was|were|will|would|can|could|should|has|have|had|may|might|must)"
+    r"(?:n['’]t)?\s+(this|that)\b(?!['’])",
     re.IGNORECASE,
 )
 _CONTINUATION = re.compile(
@@ -92,8 +113,12 @@ def needs_context(question: str) -> bool:
     own_terms = len(content_terms(question))
     if own_terms < 2 or _CONTINUATION.search(question) or _elliptical_ask(question):
         return True
-    scenario = own_terms >= SELF_CONTAINED_TERMS or len(sentence_spans(question)) > 1
-    return not scenario and refers_back(question)
+    return not _is_scenario(question) and refers_back(question)
+
+
+def _is_scenario(question: str) -> bool:
+    """A question with a situation of its own: several sentences or many content terms."""
+    return len(content_terms(question)) >= SELF_CONTAINED_TERMS or len(sentence_spans(question)) > 1
 
 
 def _elliptical_ask(question: str) -> bool:
@@ -112,22 +137,30 @@ def _elliptical_ask(question: str) -> bool:
 
 def refers_back(question: str) -> bool:
     """Whether a text points back at something said before it ("it", "they", "that one")."""
-    if _pronoun(question) or _DETERMINER.search(question):
-        return True
-    for match in _DEMONSTRATIVE.finditer(question):
+    return bool(_DETERMINER.search(question)) or _bare_reference(question) is not None
+
+
+def _bare_reference(text: str) -> re.Match[str] | None:
+    """The first reference of a text that stands alone: a pronoun ("it", "there") or a
+    demonstrative without a noun ("Does that also ...", "Is that related?", "Will that pick it
+    up?"), not a determiner ("that branch") or a relative pronoun ("the file that changed")."""
+    found = [m for m in (_pronoun(text), _AUXILIARY_DEMONSTRATIVE.search(text)) if m]
+    for match in _DEMONSTRATIVE.finditer(text):
         following = match.group(2)
-        if following is None or following.lower() in STOPWORDS:
-            return True
-    return False
+        if following is None or following.lower() in STOPWORDS | _ADVERBS:
+            found.append(match)
+            break
+    return min(found, key=lambda m: m.start(1)) if found else None
 
 
 def condense(question: str, history: Sequence[Message]) -> str:
     """A standalone form of `question`: itself, or rewritten with the previous turns' topic."""
     question = question.strip()
     if not needs_context(question):
-        # A scenario of its own may still name a thing of the last turn by a demonstrative:
-        # "With that source the build fails" after "Use the `code` source".
-        return _resolve_named_reference(question, history)
+        # A scenario of its own may still name a thing of the last turn by a demonstrative
+        # ("With that source the build fails" after "Use the `code` source") or point at it.
+        named = _resolve_named_reference(question, history)
+        return named if named != question else _annotate_reference(question, history)
     previous = _previous_question(history)
     if previous is None:
         return question
@@ -153,9 +186,13 @@ def condense(question: str, history: Sequence[Message]) -> str:
     if subject.endswith("s") and pronoun and pronoun.group(1).lower() in ("it", "its"):
         # "it" cannot be "the tech giants": it is what the previous question asked about.
         subject = topic_phrase(predicate)
+    answered = _previous_answer(history) or ""
     phrase = (
         _code_name(asked)
-        or _code_name(_previous_answer(history) or "", exclude=previous)
+        or _code_name(answered, exclude=previous)
+        # After a situation, the asking sentence is often generic ("Is there an option?"):
+        # the thing the answer named is what a follow-up points at.
+        or (answer_name(answered) if len(sentence_spans(previous)) > 1 else "")
         or subject
         or topic_phrase(asked)
         or topic_phrase(_previous_answer(history) or "")
@@ -238,10 +275,137 @@ def _previous_question(history: Sequence[Message]) -> str | None:
 
 
 def _previous_answer(history: Sequence[Message]) -> str | None:
+    """The latest answer, unless it was a refusal (which names nothing)."""
     for message in reversed(history):
         if message.role == "assistant" and message.content.strip():
-            return message.content
+            refused = message.content.strip().startswith(REFUSAL_TEXT)
+            return None if refused else message.content
     return None
+
+
+def _annotate_reference(question: str, history: Sequence[Message]) -> str:
+    """A scenario whose first clause points back with a bare "it", "that" or "there", with
+    what the last answer named (or the last question's topic) after that word, in parentheses.
+
+    Left alone: a reference later in the question (it usually points at the question's own
+    first clause), one after words of the question's own that shares no word with the last
+    turn (a new topic: "Our export fails and it ..."), and a name the question already has.
+    """
+    previous = _previous_question(history)
+    if previous is None:
+        return question
+    # The first clause: a reference after it points at it ("If I send SIGQUIT instead, what
+    # kind of shutdown is that?"), one in it at what came before the question.
+    spans = sentence_spans(question)
+    first = question[: spans[0][1]] if spans else question
+    first = _PHRASE_BREAK.split(first, maxsplit=1)[0]
+    reference = _bare_reference(first)
+    if reference is None or reference.group(1).lower() not in _SINGULAR_REFERENCES:
+        return question  # "its own" is its sentence's; "them" are several things, not one name
+    answered = _previous_answer(history) or ""
+    before = content_terms(question[: reference.start(1)])
+    shared = set(content_terms(question)) & set(content_terms(f"{previous} {answered}"))
+    if before and not shared:
+        # Words before the reference may be what it points at, or a new topic: only a
+        # question that continues the last turn's topic is read as pointing back at it.
+        return question
+    name = answer_name(answered) or topic_phrase(focus_clause(previous))
+    if not name or set(content_terms(name)) <= set(content_terms(question)):
+        return question
+    end = reference.end(1)
+    contraction = _CONTRACTED.match(question, end)
+    if contraction is not None:
+        end = contraction.end() if contraction.group(1) is None else end + 2
+    return f"{question[:end]} ({name}){question[end:]}"
+
+
+_SINGULAR_REFERENCES = {"it", "that", "this", "there"}
+# Citation markers in an answer: "[1]", "[2, 3]".
+_CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+# Marks that end a phrase of an answer: "Yes: git worktree add", "Use a graceful stop (...)".
+_PHRASE_BREAK = re.compile(r"[:;,()\[\]]")
+# Words an answer opens with that point back rather than name: "It must be at least ...".
+_POINTING_OPENERS = {"it", "its", "they", "their", "this", "that", "these", "those", "he",
+                     "she"}  # fmt: skip
+
+
+def answer_name(answer: str) -> str:
+    """What an answer named: the first phrase of its first sentence's first clause that has
+    one, as written ("git commit --amend", "SSLProxyEngine"), without an opening imperative or
+    interjection ("Run git stash" -> "git stash"; "Yes: ..." skips "Yes").
+
+    An answer that opens with a pronoun ("It must be ...") names nothing new: "".
+    """
+    text = _CITATION.sub("", answer).strip()
+    opening = words(text[:40])
+    if not text or (opening and opening[0] in _POINTING_OPENERS):
+        return ""
+    spans = sentence_spans(text)
+    sentence = text[: spans[0][1]] if spans else text
+    clause_start = 0
+    for mark in [*_PHRASE_BREAK.finditer(sentence), None]:
+        clause_end = len(sentence) if mark is None else mark.start()
+        phrase = _literal_phrase(sentence, clause_start, clause_end)
+        if phrase:
+            return phrase
+        clause_start = clause_end + 1
+    # A one-word answer ("Paris.") is its own name.
+    return _literal_phrase(sentence, 0, len(sentence), drop_opener=False)
+
+
+def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = True) -> str:
+    """The first run of content words, names or code in sentence[start:end], as written: the
+    subject of "SIGTERM is the smart mode", the object of "Run git stash", cut before a word
+    that reads as its verb ("The binary builder uses PyApp" -> "binary builder")."""
+    run: list[re.Match[str]] = []
+    for match in [*_TOKEN.finditer(sentence, start, end), None]:
+        token = "" if match is None else match.group()
+        lowered = token.lower()
+        content = lowered not in STOPWORDS and bool(content_terms(token))
+        if match is not None and content and not (token.isdigit() and len(token) < 2):
+            run.append(match)
+            continue
+        tokens = run[:MAX_PHRASE_WORDS]
+        run = []
+        if drop_opener and tokens and tokens[0].start() == 0 and _opens_with_a_verb(tokens):
+            tokens = tokens[1:]  # "Run git stash", "Add SSLProxyEngine"; a lone "Yes" or "Use"
+        if drop_opener and len(tokens) == 1 and lowered in _ARTICLES:
+            continue  # a verb before its object: "enable the balancer-manager"
+        verb = next((i for i in range(1, len(tokens) - 1) if _reads_as_verb(tokens[i])), None)
+        tokens = tokens[:verb] if verb is not None else tokens
+        if tokens:
+            left = tokens[0].start()
+            while left > start and sentence[left - 1] in "-<`'\"":
+                left -= 1
+            right = tokens[-1].end()
+            while right < end and sentence[right] in ">`'\"":
+                right += 1
+            return sentence[left:right]
+    return ""
+
+
+_ARTICLES = {"a", "an", "the"}
+
+
+def _reads_as_verb(token: re.Match[str]) -> bool:
+    """A lower-case word ending in "s" inside a run, before another word: "maps files",
+    "uses PyApp", "records conflict resolutions" (a plural noun ends its run more often)."""
+    word = token.group()
+    return word.islower() and word.isalpha() and word.endswith("s") and not word.endswith("ss")
+
+
+def _opens_with_a_verb(tokens: Sequence[re.Match[str]]) -> bool:
+    """Whether a run's capitalised first word (a sentence's first) is an imperative or an
+    interjection rather than part of a name: alone ("Yes", "Use"), or before a lower-case
+    word or a code-like name ("Run git stash", "Add SSLProxyEngine"), not before another
+    capitalised word ("Luke Gromen", "Ant Group")."""
+    first = tokens[0].group()
+    if not first[:1].isupper() or first[1:] != first[1:].lower():
+        return False  # lower-case ("graceful") or a name of its own ("PyApp", "JD.com")
+    if len(tokens) == 1:
+        return True
+    second = tokens[1].group()
+    return not second[:1].isupper() or second[1:] != second[1:].lower()
 
 
 def topic_phrase(text: str) -> str:
@@ -290,12 +454,7 @@ def _replace_reference(question: str, phrase: str) -> tuple[str, int]:
         bare = phrase[4:] if phrase.lower().startswith("the ") else phrase
         rewritten = f"the {noun} of the {bare}" if bare != noun else f"the {noun}"
         return question[: determiner.start()] + rewritten + question[determiner.end() :], 1
-    if match is None:
-        for candidate in _DEMONSTRATIVE.finditer(question):
-            following = candidate.group(2)
-            if following is None or following.lower() in STOPWORDS:
-                match = candidate
-                break
+    match = match or _bare_reference(question)
     if match is None:
         return question, 0
     word = match.group(1).lower()
@@ -305,13 +464,13 @@ def _replace_reference(question: str, phrase: str) -> tuple[str, int]:
         replacement = f"in {phrase}"
     if word == "her":  # object or possessive: read it as the object
         replacement = phrase
-    end = match.end()
+    end = match.end(1)
     contraction = _CONTRACTED.match(question, end)
     if word == "it" and contraction is not None:
         # "once it's built" is "once the binary is built", not "the binary's built".
         verb = "has" if contraction.group(1) else "is"
         replacement, end = f"{phrase} {verb}", end + 2
-    return question[: match.start()] + replacement + question[end:], 1
+    return question[: match.start(1)] + replacement + question[end:], 1
 
 
 # "it's" after the pronoun: "has" before "been" or "got", else "is".

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.condense import condense, needs_context
+from assistant.citations import REFUSAL_TEXT
+from assistant.condense import answer_name, condense, needs_context, refers_back
 from assistant.evidence import window_for
 from assistant.interpret import analyse, focus_clause, specific_terms
 from assistant.text import sentence_spans
@@ -332,6 +333,155 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
 ) -> None:
     assert not needs_context(follow_up)  # a scenario of its own
     assert condense(follow_up, one_turn(question, answer)) == standalone
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        ("Run git stash; it saves your local changes [1].", "git stash"),  # not "Run"
+        ("Add SSLProxyEngine on to the virtual host [1].", "SSLProxyEngine"),
+        ("Yes: enable the balancer-manager (SetHandler balancer-manager) [1].", "balancer-manager"),
+        ("The binary builder uses PyApp and needs Rust [1].", "binary builder"),  # its subject
+        ("SIGTERM is the smart shutdown mode [1].", "SIGTERM"),
+        ("Use a graceful stop (signal WINCH): children finish [1].", "graceful stop"),
+        ("Luke Gromen.", "Luke Gromen"),  # a name's first word is not an imperative
+        ("Paris [1].", "Paris"),
+        ("It must be at least the primary's value [1].", ""),  # points back: names nothing
+    ],
+)
+def test_what_an_answer_named_is_its_leading_phrase_as_written(answer: str, name: str) -> None:
+    assert answer_name(answer) == name
+
+
+@pytest.mark.parametrize(
+    ("question", "points_back"),
+    [
+        ("Does that delete the file from my disk too?", True),
+        ("Is that related?", True),
+        ("If I reload, will that pick it up?", True),
+        ("Is that still in effect after a restart?", True),
+        ("What is the setting that controls the cache size?", False),
+        ("Does that command need root?", True),  # with its noun: still the last turn's
+    ],
+)
+def test_a_demonstrative_standing_for_a_thing_points_back(question: str, points_back: bool) -> None:
+    assert refers_back(question) is points_back
+
+
+PARK = one_turn(
+    "I have to switch to a hotfix but my work is half done. How do I park what I have?",
+    "Run git stash; it saves your local changes and reverts the working tree [1].",
+)
+
+
+def test_a_short_follow_up_after_a_situation_points_at_what_the_answer_named() -> None:
+    # The previous asking sentence ("How do I park what I have?") names nothing to point at.
+    assert condense("Does that keep untracked files?", PARK) == (
+        "Does git stash keep untracked files?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "standalone"),
+    [
+        (  # a scenario-length question whose first sentence points back: annotated
+            "Does that also take the brand-new files I never added to the repository yet?",
+            "Does that (git stash) also take the brand-new files I never added to the "
+            "repository yet?",
+        ),
+        (  # the reference is in the second sentence: it points at the first one
+            "My local changes include new files. Is that a problem for the hotfix branch?",
+            "My local changes include new files. Is that a problem for the hotfix branch?",
+        ),
+        (  # shares no word with the last turn: a new topic, not a reference to it
+            "Our printers in the Lyon office jam and it happens every morning since Monday?",
+            "Our printers in the Lyon office jam and it happens every morning since Monday?",
+        ),
+        (  # "them" are several things: one name cannot stand for them
+            "Do either of them keep the brand-new files I never added to the shared repository?",
+            "Do either of them keep the brand-new files I never added to the shared repository?",
+        ),
+        (  # "its own" belongs to its own sentence's subject
+            "The hotfix branch has its own changes to the same files. What happens then?",
+            "The hotfix branch has its own changes to the same files. What happens then?",
+        ),
+    ],
+)
+def test_a_scenario_that_points_back_gets_the_name_in_parentheses(
+    follow_up: str, standalone: str
+) -> None:
+    assert not needs_context(follow_up)
+    rewritten = condense(follow_up, PARK)
+    assert rewritten == standalone
+    assert "context:" not in rewritten
+
+
+def test_a_refused_answer_names_nothing_and_the_question_topic_is_used() -> None:
+    history = one_turn(
+        "The nightly export is slow. Which compression level does the exporter use?",
+        REFUSAL_TEXT,
+    )
+    rewritten = condense(
+        "Would raising it make the nightly export files noticeably smaller on disk?", history
+    )
+    assert REFUSAL_TEXT not in rewritten
+    assert rewritten == (
+        "Would raising it (compression level) make the nightly export files noticeably "
+        "smaller on disk?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("heading", "sentence", "label"),
+    [
+        (  # "This directive" is the section's: the quote alone does not say which
+            Heading(0, "BalancerPersist Directive"),
+            "This directive will cause the shared memory to be persisted across restarts.",
+            "BalancerPersist Directive",
+        ),
+        (  # a topic heading is not what "this" is
+            Heading(0, "DESCRIPTION"),
+            "This new worktree is called a linked worktree.",
+            None,
+        ),
+        (  # the quote names the section's thing already
+            Heading(0, "BalancerPersist Directive"),
+            "With BalancerPersist Directive on, this state survives restarts.",
+            None,
+        ),
+        (  # the quote points at nothing
+            Heading(0, "BalancerPersist Directive"),
+            "The shared memory is kept across restarts when it is enabled.",
+            None,
+        ),
+    ],
+)
+def test_a_quote_that_points_at_its_section_is_labelled_with_it(
+    heading: Heading, sentence: str, label: str | None
+) -> None:
+    from assistant.answerers.extractive import section_label
+
+    text = f"{heading.title}\nIt has one setting. {sentence}"
+    passage = passage_of(text, headings=(heading,))
+    start = text.index(sentence)
+    window = window_for(passage, start, start + len(sentence))
+    assert window.text == sentence
+    assert section_label(window) == label
+
+
+def test_a_defined_term_labels_a_quote_from_a_later_chunk_whatever_its_words() -> None:
+    from assistant.answerers.extractive import section_label
+
+    text = (
+        "Hooks directory\nWhere hooks are read from. It is relative to the repository.\n"
+        "Set this to a different path and the hooks are read from there."
+    )
+    later = text.index("Set this")
+    chunk = passage_of(text[later:], offset=later)
+    chunk = Passage(**{**chunk.__dict__, "headings": (Heading(0, "Hooks directory", "term"),)})
+    window = window_for(chunk, later, len(text))
+    assert window.text == text[later:]
+    assert section_label(window) == "Hooks directory"
 
 
 def test_a_passage_opening_after_a_term_starts_at_the_term() -> None:

@@ -238,9 +238,11 @@ class ExtractiveAnswerer:
             # A verbatim quote is supported by its own span by construction. Bracketed numbers
             # in the document ("[7]") are left out of the answer text, where they would pose
             # as citations; the citation's quote keeps the exact document text.
+            quoted = without_document_markers(window.text.strip())
+            label = section_label(window)
             sentences.append(
                 AnswerSentence(
-                    text=with_marker(without_document_markers(window.text.strip()), number),
+                    text=with_marker(quoted if label is None else f"{label}: {quoted}", number),
                     citations=(number,),
                     supported=True,
                     support=1.0,
@@ -255,6 +257,43 @@ class ExtractiveAnswerer:
             sentences=tuple(sentences),
             support=1.0,
         )
+
+
+# Words with which a quoted sentence points at what its section is about instead of naming it:
+# "This directive will cause ...", "Set this to a path ...", "It is essential when ...".
+_POINTING = frozenset({"this", "these", "it", "its", "they", "their", "such"})
+MAX_LABEL_CHARS = 80
+
+
+def section_label(window: Window) -> str | None:
+    """The title of the section a window points at without naming it, to put before its quote
+    ("BalancerPersist Directive: This directive will cause ..."): the quote alone does not say
+    what "this" is. None when a pointing word is not among its first three, when it names the
+    section already, or when there is no (short) section title.
+    """
+    heading = heading_at(window.passage.headings, window.start)
+    if heading is None or len(heading.title) > MAX_LABEL_CHARS:
+        return None
+    if heading.kind != "term" and not _names_a_thing(heading.title):
+        return None  # "DESCRIPTION", "Creating Virtual Environments": a topic, not the thing
+    text = window.text
+    if not set(words(text)[:3]) & _POINTING or heading.title.lower() in text.lower():
+        return None
+    return heading.title
+
+
+# A token that names a thing in a title: code (core.hooksPath, lru_cache(), <Directory>,
+# --keep-empty, balancer-manager), a CamelCase name (BalancerPersist), an acronym (USR1, DBM).
+_TITLE_NAME = re.compile(
+    r"\w[._:@<>()/]\w|\w\(\)|[<(]\w|\w[)>]|(?:^|\s)--?\w|[a-z]-[a-z]|[a-z][A-Z]|\b[A-Z][A-Z0-9]{1,4}\b"
+)
+_SECTION_NUMBER = re.compile(r"^\s*(?:\d+\.)+\d*\s*")
+
+
+def _names_a_thing(title: str) -> bool:
+    """Whether a section title holds a name (not only words of a topic, nor all capitals)."""
+    title = _SECTION_NUMBER.sub("", title)
+    return not title.isupper() and bool(_TITLE_NAME.search(title))
 
 
 def compose(candidates: Sequence[Candidate], ratio: float) -> list[Candidate]:

@@ -207,7 +207,7 @@ class GenerativeAnswerer:
         """A self-contained form of a follow-up, written by the LLM (rules as the fallback)."""
         by_rules = condense_by_rules(question, history)
         if not history or not needs_context(question):
-            return question
+            return by_rules  # as asked, or a scenario's reference to the last turn resolved
         messages = self.prompts.condense_messages(question, history)
         try:
             reply = "".join(self.generate(messages, max_tokens=CONDENSE_MAX_TOKENS))
