@@ -78,20 +78,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         for config in configs:
             configure(retriever, config, shipped)
             found = [assistant.retrieve(q, depth) for q in questions]
-            keys = []
-            for d in DEPTHS:
+            # Each depth judged once (the table's depths and --k): key fact and hit rates.
+            key_at, hit_at = {}, {}
+            for d in sorted({*DEPTHS, args.k}):
                 verdicts = [judge_retrieval(i, r, d) for i, r in zip(items, found, strict=True)]
                 key = [v.key_term_at_k for v in verdicts if v and v.key_term_at_k is not None]
-                keys.append(sum(key) / max(1, len(key)))
-            verdicts = [judge_retrieval(i, r, args.k) for i, r in zip(items, found, strict=True)]
-            key = [v.key_term_at_k for v in verdicts if v and v.key_term_at_k is not None]
-            hit = [v.hit_at_k for v in verdicts if v]
-            means[config] += sum(key) / max(1, len(key)) / len(tuning)
-            cells = " | ".join(f"{value:.3f}" for value in keys)
-            print(
-                f"| {name} | {config or 'shipped'} | {cells} | {sum(hit) / max(1, len(hit)):.3f} |",
-                flush=True,
-            )
+                hit = [v.hit_at_k for v in verdicts if v]
+                key_at[d] = sum(key) / max(1, len(key))
+                hit_at[d] = sum(hit) / max(1, len(hit))
+            means[config] += key_at[args.k] / len(tuning)
+            cells = " | ".join(f"{key_at[d]:.3f}" for d in DEPTHS)
+            row = f"| {name} | {config or 'shipped'} | {cells} | {hit_at[args.k]:.3f} |"
+            print(row, flush=True)
     for config in configs:
         print(f"mean key fact@{args.k} {config or 'shipped'}: {means[config]:.3f}")
     best = max(configs, key=lambda c: means[c])
