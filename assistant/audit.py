@@ -15,7 +15,11 @@ them as they are read. In the file (`AuditFile`), lines are appended whole under
 leaves a line whole or absent; a reader skips a torn last line. When a line would take the file
 past `audit_max_bytes`, the file is rotated first (`audit.log` -> `audit.log.1` -> ... ->
 `audit.log.<audit_keep>`, the oldest dropped), under the same lock as the append. The table
-(`AuditTable`) keeps every row (no rotation); its `details` column is the details as JSON text.
+(`AuditTable`) is not rotated; its `details` column is the details as JSON text.
+
+`audit_retention_days` (0: forever) bounds both by age: on a log's first record and then at
+most daily, the table's rows older than that are deleted, and the file's rotated files whose
+newest record is older (their last write) are removed; the live file is never removed.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,12 +151,28 @@ class AuditSink(Protocol):
         """The records kept, oldest first; those before `since` may be left out."""
         ...
 
+    def prune(self, before: datetime) -> None:
+        """Forget records older than `before` (OSError or CatalogUnavailableError when it
+        cannot)."""
+        ...
+
+
+SWEEP_SECONDS = 86400.0  # the retention is applied on the first record, then at most this often
+
 
 class AuditLog:
     """The audit log: append a record, read them back filtered, in a file or a table."""
 
-    def __init__(self, sink: AuditSink) -> None:
+    def __init__(
+        self,
+        sink: AuditSink,
+        retention_days: float = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.sink = sink
+        self.retention_days = retention_days
+        self._clock = clock
+        self._swept_at: float | None = None
         self._warned = False
 
     @classmethod
@@ -159,9 +180,10 @@ class AuditLog:
         """The table of the PostgreSQL catalog database with `catalog_url` (through `catalog`'s
         connections when it is that database's), else the file at `audit_path`, rotated as
         `audit_max_bytes` and `audit_keep` say."""
+        days = settings.audit_retention_days
         if settings.catalog_url is not None:
-            return cls(AuditTable(postgres_store(settings, catalog)))
-        return cls(AuditFile.from_settings(settings))
+            return cls(AuditTable(postgres_store(settings, catalog)), days)
+        return cls(AuditFile.from_settings(settings), days)
 
     def record(
         self, event: str, user: str | None, request_id: str | None = None, **details: Any
@@ -178,11 +200,22 @@ class AuditLog:
         )
         try:
             self.sink.append(entry)
+            self._sweep()
         except (OSError, CatalogUnavailableError) as exc:
             if not self._warned:
                 self._warned = True
                 _log.warning("audit log %s not written: %s", self.sink.where, exc)
         return entry
+
+    def _sweep(self) -> None:
+        """Apply the retention now if it is due (first record, then daily)."""
+        now = self._clock()
+        if self.retention_days <= 0:
+            return
+        if self._swept_at is not None and now - self._swept_at < SWEEP_SECONDS:
+            return
+        self._swept_at = now
+        self.sink.prune(datetime.fromtimestamp(now - self.retention_days * 86400, UTC))
 
     def records(
         self,
@@ -270,6 +303,17 @@ class AuditFile:
         for path in self.files():
             yield from _read(path)
 
+    def prune(self, before: datetime) -> None:
+        """Remove the rotated files last written before `before` (all their records are
+        older); the live file stays, under the lock rotation takes."""
+        with FileLock(f"{self.path}.lock"):
+            for path in self.files()[:-1] if self.path.exists() else self.files():
+                try:
+                    if path.stat().st_mtime < before.timestamp():
+                        path.unlink()
+                except FileNotFoundError:
+                    continue
+
 
 class AuditTable:
     """The audit log as the table `audit` of the catalog database: every replica appends to
@@ -297,6 +341,10 @@ class AuditTable:
                 rows,
             )
         return len(rows)
+
+    def prune(self, before: datetime) -> None:
+        """Delete the rows older than `before` (through the index on time)."""
+        self.store.execute("DELETE FROM audit WHERE time < ?", (before,))
 
     def read(self, since: datetime | None = None) -> Iterator[AuditRecord]:
         """The rows at or after `since` (through the index on time), oldest first."""

@@ -316,6 +316,14 @@ class Settings(BaseSettings):
     audit_keep: int = Field(
         10, ge=1, le=1000, description="Rotated audit log files kept (the oldest is dropped)."
     )
+    audit_retention_days: float = Field(
+        0,
+        ge=0,
+        le=36500,
+        description="Days audit records are kept; 0: forever. Applied on a process's first "
+        "record, then daily: older rows of the catalog database's table are deleted, and "
+        "rotated files whose newest record is older are removed.",
+    )
 
     @property
     def audit_path(self) -> Path:

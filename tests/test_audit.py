@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,7 +16,14 @@ from types import SimpleNamespace
 import pytest
 
 from assistant.accounts import Accounts
-from assistant.audit import AuditError, AuditFile, AuditLog, check_event, parse_since
+from assistant.audit import (
+    AuditError,
+    AuditFile,
+    AuditLog,
+    AuditRecord,
+    check_event,
+    parse_since,
+)
 from assistant.catalog_pg import PostgresCatalog
 from assistant.core import Assistant
 from assistant.errors import DirectoryUnavailableError
@@ -104,6 +113,62 @@ def test_rotation_keeps_every_record_up_to_keep_files(tmp_path: Path) -> None:
     # The oldest went with the dropped file; what is kept is in order and ends with the last.
     assert kept == [f"g{n}" for n in range(20 - len(kept), 20)]
     assert 0 < len(kept) < 20
+
+
+def test_rotated_files_older_than_the_retention_are_removed_the_live_file_stays(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "audit.log"
+    filler = AuditLog(AuditFile(path, max_bytes=600, keep=5))  # no retention: fills the files
+    for number in range(14):
+        filler.record("grant_added", None, collection="hr", group=f"g{number}")
+    oldest, *newer, live = AuditFile(path, max_bytes=600, keep=5).files()
+    assert newer
+    now = time.time()
+    days_ago = now - 40 * 86400
+    os.utime(oldest, (days_ago, days_ago))  # its newest record was written 40 days ago
+    os.utime(live, (days_ago, days_ago))  # the live file is never removed, however old
+    clock = [now]
+    roomy = AuditFile(path, max_bytes=1_000_000, keep=5)  # appending does not rotate here
+    log = AuditLog(roomy, retention_days=30, clock=lambda: clock[0])
+    log.record("grant_added", None, collection="hr", group="new")
+    assert roomy.files() == [*newer, live]
+    assert [r.details["group"] for r in log.records()][-1] == "new"
+    # Applied again only a day later.
+    os.utime(newer[0], (days_ago, days_ago))
+    log.record("grant_added", None, collection="hr", group="later")
+    assert newer[0] in roomy.files()
+    clock[0] += 86400 + 1
+    log.record("grant_added", None, collection="hr", group="next day")
+    assert newer[0] not in roomy.files()
+    assert live in roomy.files()
+
+
+def test_table_rows_older_than_the_retention_are_deleted(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    url = postgres.create_database(f"audit_{next(_databases)}")
+    settings = make_settings(tmp_path / "index", catalog_url=url, audit_retention_days=30)
+    now = time.time()
+
+    def at(days_ago: float, user: str) -> AuditRecord:
+        moment = datetime.fromtimestamp(now - days_ago * 86400, UTC)
+        return AuditRecord("login", user, moment.isoformat(timespec="milliseconds"))
+
+    sink = AuditLog.from_settings(settings).sink
+    sink.append(at(40, "old"))
+    sink.append(at(10, "recent"))
+    clock = [now]
+    log = AuditLog(sink, retention_days=settings.audit_retention_days, clock=lambda: clock[0])
+    log.record("login", "new", method="password")
+    assert [r.user for r in log.records()] == ["recent", "new"]
+    sink.append(at(35, "late arrival"))
+    log.record("login", "same day", method="password")
+    assert "late arrival" in [r.user for r in log.records()]  # applied at most daily
+    clock[0] += 86400 + 1
+    log.record("login", "next day", method="password")
+    users = [r.user for r in AuditLog.from_settings(settings).records()]  # any replica
+    assert users == ["recent", "new", "same day", "next day"]
 
 
 def test_a_torn_last_line_is_skipped_and_the_next_record_is_whole(tmp_path: Path) -> None:
