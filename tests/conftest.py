@@ -77,6 +77,16 @@ def copy_index(source: Path, target: Path) -> None:
     subprocess.run(["cp", "-a", str(source), str(target)], check=True)
 
 
+def copy_head(source: Path, target: Path, size: int = 6000) -> None:
+    """The first paragraphs of a doc, up to about `size` characters: a test that ingests the
+    project's docs does the same work however long they grow."""
+    text = source.read_text("utf-8")
+    cut = text.rfind("\n\n", 0, size)  # -1 or 0: no paragraph ends before `size`
+    target.write_text(
+        text if len(text) <= size else text[: cut if cut > 0 else size] + "\n", "utf-8"
+    )
+
+
 def make_settings(index_dir: Path, **changes: object) -> Settings:
     """Settings for a test index, ignoring the environment."""
     return Settings.model_validate({"index_dir": index_dir, **changes})

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, SEEDS, copy_index
+from tests.conftest import REPO, SEEDS, copy_head, copy_index
 from tests.test_loaders import _docx, _pdf
 
 pytestmark = pytest.mark.slow
@@ -223,25 +223,15 @@ def assert_same_index(got: dict[str, Any], clean: dict[str, Any], label: str) ->
         )
 
 
-def _copy_head(source: Path, target: Path, size: int = 6000) -> None:
-    """The first paragraphs of a doc, up to about `size` characters: every run of the test
-    ingests them, and the docs keep growing."""
-    text = source.read_text("utf-8")
-    cut = text.rfind("\n\n", 0, size)  # -1 or 0: no paragraph ends before `size`
-    target.write_text(
-        text if len(text) <= size else text[: cut if cut > 0 else size] + "\n", "utf-8"
-    )
-
-
 def build_corpus(target: Path) -> Path:
     """seeds/, some of the project's own docs, and one PDF, DOCX and HTML file."""
     target.mkdir()
     for path in SEEDS.iterdir():
         shutil.copy(path, target / path.name)
-    _copy_head(REPO / "README.md", target / "README.md")
+    copy_head(REPO / "README.md", target / "README.md")
     (target / "guides").mkdir()
     for name in ("ui.md", "answerers.md", "benchmarks.md"):
-        _copy_head(REPO / "docs" / name, target / "guides" / name)
+        copy_head(REPO / "docs" / name, target / "guides" / name)
     seed_text = next(SEEDS.iterdir()).read_text(encoding="utf-8")
     paragraphs = [p.strip() for p in seed_text.split("\n\n") if p.strip()]
     (target / "report.pdf").write_bytes(_pdf(paragraphs[:4]))
