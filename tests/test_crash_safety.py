@@ -5,8 +5,9 @@ a re-ingest of changed and added files, a re-ingest after deletions, one after m
 copied, not re-embedded), and a `--rebuild`. Each
 is killed several times in a row, then run to completion: once as each of its named steps
 starts (reading files, embedding, writing vectors, committing, removing, resetting: the
-ingest's own log says when), and at offsets drawn from a seeded
-generator over the length of an uninterrupted run. The index must hold the same documents,
+ingest's own log says when), and at one or two offsets drawn from a seeded generator over the
+length of an uninterrupted run (22 kills, one to four offsets a scenario, hit no stage these
+15 do not, besides start-up, where nothing is written yet). The index must hold the same documents,
 chunks, offsets, lexical rows and vectors as a clean build of the same files, with nothing
 pending and no orphan or missing vector. Only that outcome is asserted: where an offset kill
 lands depends on the machine's speed, so it is reported, never checked.
@@ -260,7 +261,8 @@ def torture(
 
     Offsets are spread over an uninterrupted run of the same scenario (the clean build when
     the scenario is one, else measured here): every other one over the whole run, the others
-    over its work after start-up (imports and model loading take a good part of a run)."""
+    over its work after start-up (imports and model loading take a good part of a run), the
+    last one always over the work."""
     expected, measured = clean
     attempt = 0
 
@@ -280,7 +282,7 @@ def torture(
     index = fresh()
     while plan:
         step = plan[0]
-        in_work = len(plan) % 2 == 0
+        in_work = len(plan) % 2 == 1
         span = measured.total - measured.startup if in_work else measured.total
         delay = None if step else trials.rng.uniform(0.02, 0.9) * span
         killed, elapsed, stage = _kill_at(index, corpus, delay, step, args, in_work)
@@ -313,7 +315,7 @@ def test_killed_ingests_end_identical_to_a_clean_build(tmp_path: Path) -> None:
     clean0 = clean_build("initial")
     # Each named kill comes early in its run, so the later steps still have work to log.
     steps = ("read", "embedding", "writing", "committed")
-    first = torture("initial", trials, tmp_path, corpus, None, clean0, 4, steps)
+    first = torture("initial", trials, tmp_path, corpus, None, clean0, 2, steps)
 
     # 2. Changed and added files: old versions are replaced, their vectors become garbage.
     readme = corpus / "README.md"
@@ -325,13 +327,13 @@ def test_killed_ingests_end_identical_to_a_clean_build(tmp_path: Path) -> None:
     )
     clean1 = clean_build("changed")
     steps = ("embedding", "writing")  # before any of the three changed files is committed
-    changed = torture("changed", trials, tmp_path, corpus, first, clean1, 3, steps)
+    changed = torture("changed", trials, tmp_path, corpus, first, clean1, 1, steps)
 
     # 3. Deleted files: their documents are removed and their vectors collected.
     for path in (corpus / "guides" / "ui.md", corpus / "policy.docx", corpus / "page.html"):
         path.unlink()
     clean2 = clean_build("deleted")
-    deleted = torture("deleted", trials, tmp_path, corpus, changed, clean2, 2, ("removed",))
+    deleted = torture("deleted", trials, tmp_path, corpus, changed, clean2, 1, ("removed",))
 
     # 4. Moved files: each reads the same at its new path, so it is moved in the catalog and
     # its vectors are copied to the new ids, never embedded again; that too must end equal to
@@ -341,11 +343,12 @@ def test_killed_ingests_end_identical_to_a_clean_build(tmp_path: Path) -> None:
         path.rename(corpus / "moved" / path.name)
     clean3 = clean_build("renamed")
     steps = ("copying", "renamed")  # between the vector copy and its commit; after the first
-    renamed = torture("renamed", trials, tmp_path, corpus, deleted, clean3, 2, steps)
+    renamed = torture("renamed", trials, tmp_path, corpus, deleted, clean3, 1, steps)
 
     # 5. --rebuild: the index is emptied and rebuilt; completing without --rebuild suffices.
     rebuild = ("resetting",)
-    torture("rebuild", trials, tmp_path, corpus, renamed, clean3, 1, rebuild, ("--rebuild",))
+    # Its offset kills only ever hit the reset again: the named one suffices.
+    torture("rebuild", trials, tmp_path, corpus, renamed, clean3, 0, rebuild, ("--rebuild",))
 
     stages = Counter(stage for _, _, stage in trials.kills)
     summary = {
@@ -357,6 +360,4 @@ def test_killed_ingests_end_identical_to_a_clean_build(tmp_path: Path) -> None:
         "trials": trials.kills,
     }
     print(json.dumps(summary, indent=1))  # where the offset kills landed: reported, not checked
-    assert len(trials.kills) == (4 + 4) + (2 + 3) + (1 + 2) + (2 + 2) + (
-        1 + 1
-    )  # every planned kill
+    assert len(trials.kills) == (4 + 2) + (2 + 1) + (1 + 1) + (2 + 1) + 1  # every planned kill
