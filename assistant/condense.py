@@ -24,8 +24,9 @@ A scenario with its own topic is left alone but for its references to the last t
   last turn (a new topic), and "they" or "them" (several things, not one name).
 
 The thing a turn is about is its most specific phrase: a run of content words, names and
-code-like tokens, preferring names and longer runs. What an answer named is that phrase of its
-first sentence, as written ("git commit --amend"), without an opening imperative ("Run").
+code-like tokens, preferring names and longer runs. What an answer named is the first such
+run of its first clause, as written ("git commit --amend"), without an opening imperative
+("Run") and cut before a word that reads as its verb.
 """
 
 from __future__ import annotations
@@ -284,8 +285,8 @@ def _previous_answer(history: Sequence[Message]) -> str | None:
 
 
 def _annotate_reference(question: str, history: Sequence[Message]) -> str:
-    """A scenario whose first clause points back with a bare "it", "that" or "there", with
-    what the last answer named (or the last question's topic) after that word, in parentheses.
+    """A scenario whose first clause points back with a bare "it", "that", "this" or "there",
+    with what the last answer named (or the last question's topic) after that word, in parentheses.
 
     Left alone: a reference later in the question (it usually points at the question's own
     first clause), one after words of the question's own that shares no word with the last
