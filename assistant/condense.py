@@ -38,6 +38,7 @@ from assistant.citations import REFUSAL_TEXT
 from assistant.interpret import focus_clause
 from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, words
 from assistant.types import Message
+from assistant.verify import strip_markers
 
 _ASKING_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "is",
                  "are", "does", "do", "did", "can", "should", "will"}  # fmt: skip
@@ -114,12 +115,8 @@ def needs_context(question: str) -> bool:
     own_terms = len(content_terms(question))
     if own_terms < 2 or _CONTINUATION.search(question) or _elliptical_ask(question):
         return True
-    return not _is_scenario(question) and refers_back(question)
-
-
-def _is_scenario(question: str) -> bool:
-    """A question with a situation of its own: several sentences or many content terms."""
-    return len(content_terms(question)) >= SELF_CONTAINED_TERMS or len(sentence_spans(question)) > 1
+    scenario = own_terms >= SELF_CONTAINED_TERMS or len(sentence_spans(question)) > 1
+    return not scenario and refers_back(question)
 
 
 def _elliptical_ask(question: str) -> bool:
@@ -160,8 +157,12 @@ def condense(question: str, history: Sequence[Message]) -> str:
     if not needs_context(question):
         # A scenario of its own may still name a thing of the last turn by a demonstrative
         # ("With that source the build fails" after "Use the `code` source") or point at it.
-        named = _resolve_named_reference(question, history)
-        return named if named != question else _annotate_reference(question, history)
+        previous = _previous_question(history)
+        if previous is None:
+            return question
+        answered = _previous_answer(history) or ""
+        named = _resolve_named_reference(question, previous, answered)
+        return named if named != question else _annotate_reference(question, previous, answered)
     previous = _previous_question(history)
     if previous is None:
         return question
@@ -196,7 +197,7 @@ def condense(question: str, history: Sequence[Message]) -> str:
         or (answer_name(answered) if len(sentence_spans(previous)) > 1 else "")
         or subject
         or topic_phrase(asked)
-        or topic_phrase(_previous_answer(history) or "")
+        or topic_phrase(answered)
     )
     if not phrase:
         return _merge(previous, fragment or question)
@@ -284,7 +285,7 @@ def _previous_answer(history: Sequence[Message]) -> str | None:
     return None
 
 
-def _annotate_reference(question: str, history: Sequence[Message]) -> str:
+def _annotate_reference(question: str, previous: str, answered: str) -> str:
     """A scenario whose first clause points back with a bare "it", "that", "this" or "there",
     with what the last answer named (or the last question's topic) after that word, in parentheses.
 
@@ -292,9 +293,6 @@ def _annotate_reference(question: str, history: Sequence[Message]) -> str:
     first clause), one after words of the question's own that shares no word with the last
     turn (a new topic: "Our export fails and it ..."), and a name the question already has.
     """
-    previous = _previous_question(history)
-    if previous is None:
-        return question
     # The first clause: a reference after it points at it ("If I send SIGQUIT instead, what
     # kind of shutdown is that?"), one in it at what came before the question.
     spans = sentence_spans(question)
@@ -303,7 +301,6 @@ def _annotate_reference(question: str, history: Sequence[Message]) -> str:
     reference = _bare_reference(first)
     if reference is None or reference.group(1).lower() not in _SINGULAR_REFERENCES:
         return question  # "its own" is its sentence's; "them" are several things, not one name
-    answered = _previous_answer(history) or ""
     before = content_terms(question[: reference.start(1)])
     shared = set(content_terms(question)) & set(content_terms(f"{previous} {answered}"))
     if before and not shared:
@@ -321,8 +318,6 @@ def _annotate_reference(question: str, history: Sequence[Message]) -> str:
 
 
 _SINGULAR_REFERENCES = {"it", "that", "this", "there"}
-# Citation markers in an answer: "[1]", "[2, 3]".
-_CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 # Marks that end a phrase of an answer: "Yes: git worktree add", "Use a graceful stop (...)".
 _PHRASE_BREAK = re.compile(r"[:;,()\[\]]")
 # Words an answer opens with that point back rather than name: "It must be at least ...".
@@ -337,7 +332,7 @@ def answer_name(answer: str) -> str:
 
     An answer that opens with a pronoun ("It must be ...") names nothing new: "".
     """
-    text = _CITATION.sub("", answer).strip()
+    text = strip_markers(answer)
     opening = words(text[:40])
     if not text or (opening and opening[0] in _POINTING_OPENERS):
         return ""
@@ -495,7 +490,7 @@ _OPENS_NOUN_PHRASE = {
 }  # fmt: skip
 
 
-def _resolve_named_reference(question: str, history: Sequence[Message]) -> str:
+def _resolve_named_reference(question: str, previous: str, answered: str) -> str:
     """The question with its first demonstrative noun phrase ("that source") given the words
     the last turn named that thing with ("the code source"), or the question unchanged.
 
@@ -503,12 +498,11 @@ def _resolve_named_reference(question: str, history: Sequence[Message]) -> str:
     question): a noun shared with the turn before is the usual sign of a reference to it. Only
     a phrase that adds words is taken ("that file" after "extend that file" stays as it is).
     """
-    previous = _previous_question(history)
     match = _NAMED_REFERENCE.search(question)
-    if previous is None or match is None:
+    if match is None:
         return question
     words = match.group(1).split()
-    turns = [text for text in (_previous_answer(history), previous) if text]
+    turns = [text for text in (answered, previous) if text]
     # The longest run of the phrase's words whose last word the last turn uses: "fixed date
     # come" -> "fixed date".
     for size in range(len(words), 0, -1):
