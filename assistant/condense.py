@@ -343,10 +343,55 @@ def answer_name(answer: str) -> str:
         clause_end = len(sentence) if mark is None else mark.start()
         phrase = _literal_phrase(sentence, clause_start, clause_end)
         if phrase:
-            return phrase
+            # Common words ("The file is already tracked; stop tracking it with git rm
+            # --cached") name less than the command the answer gives.
+            code = _code_phrase(sentence)
+            if _CODE_MARK.search(phrase):
+                # "git worktree add <path> <branch> gives": the verb after the code goes.
+                rest = phrase[len(code) :].split() if code and phrase.startswith(code) else []
+                return code if rest and rest[0].islower() and rest[0].endswith("s") else phrase
+            named = any(_is_name(w, i + 1) for i, w in enumerate(phrase.split()))
+            return phrase if named else (code or phrase)
         clause_start = clause_end + 1
     # A one-word answer ("Paris.") is its own name.
     return _literal_phrase(sentence, 0, len(sentence), drop_opener=False)
+
+
+# A piece of code in an answer: `quoted`, an option (--cached, -m), a placeholder (<path>), a
+# dotted or snake_case name (core.hooksPath, max_wal_size).
+_CODE_MARK = re.compile(
+    r"`[^`\n]+`|(?<![\w-])--?[A-Za-z][\w-]*(?:=\S+)?|<[\w.-]+>|\b[a-z]+[._][A-Za-z][\w.]*[A-Za-z]\b"
+)
+_PIECE = re.compile(_CODE_MARK.pattern + "|" + _TOKEN.pattern)
+
+
+def _code_phrase(sentence: str) -> str:
+    """The first command or code of a sentence with the words that lead into it, as written:
+    "stop tracking it with git rm --cached [1]" -> "git rm --cached"; "git worktree add <path>
+    <branch> gives you ..." -> "git worktree add <path> <branch>"; "a merge needs -m <n>" ->
+    "-m <n>" (not from before a verb-like word). "" when it has none."""
+    run: list[re.Match[str]] = []
+    for piece in [*_PIECE.finditer(sentence), None]:
+        gap = ""
+        if piece is not None:
+            gap = sentence[run[-1].end() : piece.start()] if run else ""
+            word = piece.group().lower()
+            if not gap.strip() and (_CODE_MARK.fullmatch(piece.group()) or word not in STOPWORDS):
+                run.append(piece)
+                continue
+        coded = [i for i, m in enumerate(run) if _CODE_MARK.fullmatch(m.group())]
+        if coded:
+            # Cut after the last code when the run goes on into a sentence ("<branch> gives
+            # you"), not when it ends at a mark ("apache2ctl -k graceful-stop,").
+            ends_at_word = piece is not None and not gap.strip()
+            pieces = run[: coded[-1] + 1] if ends_at_word else run
+            verb = [i for i in range(coded[0]) if _reads_as_verb(pieces[i])]
+            pieces = pieces[verb[-1] + 1 if verb else 0 :][-MAX_PHRASE_WORDS:]
+            if pieces[0].start() == 0 and len(pieces) > 1 and _opens_with_a_verb(pieces):
+                pieces = pieces[1:]  # "Run git stash": the imperative is not the name
+            return sentence[pieces[0].start() : pieces[-1].end()]
+        run = [] if piece is None or piece.group().lower() in STOPWORDS else [piece]
+    return ""
 
 
 def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = True) -> str:

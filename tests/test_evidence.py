@@ -347,6 +347,25 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
         ("Luke Gromen.", "Luke Gromen"),  # a name's first word is not an imperative
         ("Paris [1].", "Paris"),
         ("It must be at least the primary's value [1].", ""),  # points back: names nothing
+        # Common words name less than the command the answer gives ("file" is not the name).
+        ("The file is tracked; stop tracking it with git rm --cached [1].", "git rm --cached"),
+        (
+            "Yes: git worktree add <path> <branch> gives you a second tree [1].",
+            "git worktree add <path> <branch>",
+        ),  # the verb after the code is cut
+        (
+            "Use a graceful stop (apache2ctl -k graceful-stop, signal WINCH) [1].",
+            "apache2ctl -k graceful-stop",
+        ),  # a run that ends at a mark keeps its last word
+        (
+            "Reverting a merge needs -m <parent-number> to name the mainline [1].",
+            "-m <parent-number>",
+        ),  # not from before the verb
+        (
+            "Use Redirect on the old server, e.g. Redirect /wiki/ https://wiki.example.com/ [1].",
+            "Use Redirect",
+        ),  # a name in the first clause beats code in an example
+        ("The `force-include` option maps files from anywhere [1].", "`force-include` option"),
     ],
 )
 def test_what_an_answer_named_is_its_leading_phrase_as_written(answer: str, name: str) -> None:
