@@ -113,9 +113,12 @@ def _pronoun(text: str) -> re.Match[str] | None:
 def needs_context(question: str) -> bool:
     """Whether the question probably refers back to earlier turns."""
     own_terms = len(content_terms(question))
-    if own_terms < 2 or _CONTINUATION.search(question) or _elliptical_ask(question):
-        return True
     scenario = own_terms >= SELF_CONTAINED_TERMS or len(sentence_spans(question)) > 1
+    # "And ..." continues the last turn, unless it brings a whole scenario of its own ("And the
+    # version matrix we defined on default, does docs get that as well?").
+    continues = _CONTINUATION.search(question) and own_terms < SELF_CONTAINED_TERMS
+    if own_terms < 2 or continues or _elliptical_ask(question):
+        return True
     return not scenario and refers_back(question)
 
 

@@ -532,3 +532,14 @@ def test_a_passage_opening_after_a_term_starts_at_the_term() -> None:
     assert from_heading(odd, text) == odd
     whole = Passage(**{**passage_of(text).__dict__, "headings": headings})
     assert from_heading(whole, text) == whole
+
+
+def test_an_and_question_with_a_scenario_of_its_own_keeps_its_later_reference() -> None:
+    history = one_turn(
+        "Does our docs environment pick up the dependencies listed for the default one?",
+        "Yes: every environment inherits from the one named by its `template` option [1].",
+    )
+    follow_up = "And the Python version matrix we defined on default, does docs get that as well?"
+    assert not needs_context(follow_up)  # "that" is its own first clause's matrix
+    assert condense(follow_up, history) == follow_up
+    assert needs_context("And what is it set to by default?")  # a short "And ..." continues
