@@ -26,6 +26,7 @@ _AUXILIARIES = {"do", "does", "did", "can", "could", "should", "would", "is", "a
 _NUMBER_HOW = {"many", "much", "long", "often", "far", "big", "large", "old", "high", "low",
                "small", "fast", "soon"}  # fmt: skip
 _DATE_NOUNS = {"year", "date", "month", "day", "time"}
+_CLAUSE_OPENERS = {"and", "but", "so", "then", "or"}
 # A question about what holds when nobody sets anything: "by default", "out of the box", "if we
 # never touch it", "unless told otherwise". Everyday English for a default, in any manual.
 _DEFAULT_ASK = re.compile(
@@ -121,7 +122,14 @@ def answer_type(focus: str) -> AnswerType | None:
             return "number"
         if after and (after[0] in _AUXILIARIES or after[0] == "to"):
             return "procedure"
-    if "when" in head[:3] or ({"what", "which"} & set(head[:2]) and _DATE_NOUNS & set(head[:3])):
+    # "When did ...", "And when ...", "Since when ...": a time. "What happens when ..." asks
+    # for an outcome, not a date.
+    opening = head[1:] if head[:1] and head[0] in _CLAUSE_OPENERS else head
+    if opening[:1] in (["since"], ["until"]):
+        opening = opening[1:]
+    if opening[:1] == ["when"] or (
+        {"what", "which"} & set(head[:2]) and _DATE_NOUNS & set(head[:3])
+    ):
         return "date"
     if {"who", "whom", "whose"} & set(head[:3]):
         return "person"

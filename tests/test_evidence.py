@@ -122,6 +122,10 @@ def test_a_plain_sentence_is_its_own_window() -> None:
         ("Why did the regulator step in?", "Why did the regulator step in?", "reason"),
         ("Who first reported the move?", "Who first reported the move?", "person"),
         ("When was the ban announced?", "When was the ban announced?", "date"),
+        ("And since when is it banned?", "And since when is it banned?", "date"),
+        ("What year did the ban start?", "What year did the ban start?", "date"),
+        # An outcome, not a time: "when" opens a condition here.
+        ("What happens when a field is assigned?", "What happens when a field is assigned?", None),
     ],
 )
 def test_the_asking_clause_and_the_answer_type(question: str, focus: str, kind: str | None) -> None:
