@@ -32,7 +32,7 @@ run of its first clause, as written ("git commit --amend"), without an opening i
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from assistant.citations import REFUSAL_TEXT
 from assistant.interpret import focus_clause
@@ -373,27 +373,18 @@ def _code_phrase(sentence: str) -> str:
     "stop tracking it with git rm --cached [1]" -> "git rm --cached"; "git worktree add <path>
     <branch> gives you ..." -> "git worktree add <path> <branch>"; "a merge needs -m <n>" ->
     "-m <n>" (not from before a verb-like word). "" when it has none."""
-    run: list[re.Match[str]] = []
-    for piece in [*_PIECE.finditer(sentence), None]:
-        gap = ""
-        if piece is not None:
-            gap = sentence[run[-1].end() : piece.start()] if run else ""
-            word = piece.group().lower()
-            if not gap.strip() and (_CODE_MARK.fullmatch(piece.group()) or word not in STOPWORDS):
-                run.append(piece)
-                continue
+    for run, ended_by in _runs(sentence, 0, len(sentence), marks_break=True):
         coded = [i for i, m in enumerate(run) if _CODE_MARK.fullmatch(m.group())]
-        if coded:
-            # Cut after the last code when the run goes on into a sentence ("<branch> gives
-            # you"), not when it ends at a mark ("apache2ctl -k graceful-stop,").
-            ends_at_word = piece is not None and not gap.strip()
-            pieces = run[: coded[-1] + 1] if ends_at_word else run
-            verb = [i for i in range(coded[0]) if _reads_as_verb(pieces[i])]
-            pieces = pieces[verb[-1] + 1 if verb else 0 :][-MAX_PHRASE_WORDS:]
-            if pieces[0].start() == 0 and len(pieces) > 1 and _opens_with_a_verb(pieces):
-                pieces = pieces[1:]  # "Run git stash": the imperative is not the name
-            return sentence[pieces[0].start() : pieces[-1].end()]
-        run = [] if piece is None or piece.group().lower() in STOPWORDS else [piece]
+        if not coded:
+            continue
+        # Cut after the last code when the run goes on into a sentence ("<branch> gives you"),
+        # not when it ends at a mark ("apache2ctl -k graceful-stop,").
+        pieces = run if ended_by is None else run[: coded[-1] + 1]
+        verb = [i for i in range(coded[0]) if _reads_as_verb(pieces[i])]
+        pieces = pieces[verb[-1] + 1 if verb else 0 :][-MAX_PHRASE_WORDS:]
+        if pieces[0].start() == 0 and len(pieces) > 1 and _opens_with_a_verb(pieces):
+            pieces = pieces[1:]  # "Run git stash": the imperative is not the name
+        return sentence[pieces[0].start() : pieces[-1].end()]
     return ""
 
 
@@ -401,19 +392,12 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
     """The first run of content words, names or code in sentence[start:end], as written: the
     subject of "SIGTERM is the smart mode", the object of "Run git stash", cut before a word
     that reads as its verb ("The binary builder uses PyApp" -> "binary builder")."""
-    run: list[re.Match[str]] = []
-    for match in [*_TOKEN.finditer(sentence, start, end), None]:
-        token = "" if match is None else match.group()
-        lowered = token.lower()
-        content = lowered not in STOPWORDS and bool(content_terms(token))
-        if match is not None and content and not (token.isdigit() and len(token) < 2):
-            run.append(match)
-            continue
+    for run, ended_by in _runs(sentence, start, end, marks_break=False):
         tokens = run[:MAX_PHRASE_WORDS]
-        run = []
-        if drop_opener and tokens and tokens[0].start() == 0 and _opens_with_a_verb(tokens):
+        if drop_opener and tokens[0].start() == 0 and _opens_with_a_verb(tokens):
             tokens = tokens[1:]  # "Run git stash", "Add SSLProxyEngine"; a lone "Yes" or "Use"
-        if drop_opener and len(tokens) == 1 and lowered in _ARTICLES:
+        following = "" if ended_by is None else ended_by.group().lower()
+        if drop_opener and len(tokens) == 1 and following in _ARTICLES:
             continue  # a verb before its object: "enable the balancer-manager"
         verb = next((i for i in range(1, len(tokens) - 1) if _reads_as_verb(tokens[i])), None)
         tokens = tokens[:verb] if verb is not None else tokens
@@ -426,6 +410,41 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
                 right += 1
             return sentence[left:right]
     return ""
+
+
+def _runs(
+    text: str, start: int, end: int, marks_break: bool
+) -> Iterator[tuple[list[re.Match[str]], re.Match[str] | None]]:
+    """The runs of content words, names and code in text[start:end], in order, each with the
+    word that ended it (None: the end, or with `marks_break` a mark such as a comma between
+    two words). Stop words end a run; code (`_CODE_MARK`) always joins one."""
+    pattern = _PIECE if marks_break else _TOKEN
+    run: list[re.Match[str]] = []
+    for piece in [*pattern.finditer(text, start, end), None]:
+        joins = piece is not None and _joins_a_run(piece.group())
+        if (
+            piece is not None
+            and run
+            and marks_break
+            and text[run[-1].end() : piece.start()].strip()
+        ):
+            yield run, None  # a mark between: the run ends there
+            run = []
+        if joins and piece is not None:
+            run.append(piece)
+            continue
+        if run:
+            yield run, piece
+        run = []
+
+
+def _joins_a_run(token: str) -> bool:
+    """Code, or a word that is not a stop word (nor a lone digit) and has a content term."""
+    if _CODE_MARK.fullmatch(token):
+        return True
+    lowered = token.lower()
+    content = lowered not in STOPWORDS and bool(content_terms(token))
+    return content and not (token.isdigit() and len(token) < 2)
 
 
 _ARTICLES = {"a", "an", "the"}
