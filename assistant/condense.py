@@ -472,35 +472,28 @@ def _opens_with_a_verb(tokens: Sequence[re.Match[str]]) -> bool:
 
 
 def topic_phrase(text: str) -> str:
-    """The most specific phrase of a text: the best run of content words, names or code."""
+    """The most specific phrase of a text: the best run of content words, names or code (a
+    sentence's first word lower-cased: "Which" is not a name)."""
     best, best_score = "", 0.0
-    run: list[str] = []
-
-    def close() -> None:
-        nonlocal best, best_score, run
-        words = run[:MAX_PHRASE_WORDS]
-        run = []
-        if not words:
-            return
+    for run, _ in _runs(text, 0, len(text), marks_break=False):
+        words = [
+            m.group()[0].lower() + m.group()[1:] if _starts_sentence(text, m.start()) else m.group()
+            for m in run[:MAX_PHRASE_WORDS]
+        ]
         names = sum(_is_name(w, i) for i, w in enumerate(words))
         score = len(words) + 1.5 * names
         if score > best_score:
             best, best_score = " ".join(words), score
-
-    sentence_start = True
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        lowered = token.lower()
-        if lowered in STOPWORDS or (lowered.isdigit() and len(lowered) < 2):
-            close()
-        else:
-            run.append(token if not sentence_start else token[0].lower() + token[1:])
-            if not content_terms(token):
-                close()
-        between = text[match.end() : match.end() + 2]
-        sentence_start = bool(re.match(r"[.?!:]", between))
-    close()
     return best
+
+
+# What ends a sentence right before a word: its next word starts the next sentence.
+_SENTENCE_END = re.compile(r"[.?!:]\s*$")
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    """Whether the word at `at` opens the text or follows a sentence's end."""
+    return at == 0 or _SENTENCE_END.search(text, max(0, at - 8), at) is not None
 
 
 def _is_name(word: str, position: int) -> bool:

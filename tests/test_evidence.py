@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.citations import REFUSAL_TEXT
-from assistant.condense import answer_name, condense, needs_context, refers_back
+from assistant.condense import answer_name, condense, needs_context, refers_back, topic_phrase
 from assistant.evidence import window_for
 from assistant.interpret import analyse, focus_clause, specific_terms
 from assistant.text import sentence_spans
@@ -547,3 +547,17 @@ def test_an_and_question_with_a_scenario_of_its_own_keeps_its_later_reference() 
     assert not needs_context(follow_up)  # "that" is its own first clause's matrix
     assert condense(follow_up, history) == follow_up
     assert needs_context("And what is it set to by default?")  # a short "And ..." continues
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        # A word after "://" does not start a sentence: "URL" stays as written.
+        ("We pointed it at the app's https:// URL instead of http://", "app's https URL instead"),
+        # A contraction ends a run without joining it.
+        ("I tracked settings.json I'll need later", "tracked settings.json"),
+        ("Maintenance work memory is low", "maintenance work memory"),  # a sentence's first word
+    ],
+)
+def test_the_topic_phrase_is_the_best_run_of_content_words(text: str, phrase: str) -> None:
+    assert topic_phrase(text) == phrase
