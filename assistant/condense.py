@@ -26,7 +26,9 @@ A scenario with its own topic is left alone but for its references to the last t
 The thing a turn is about is its most specific phrase: a run of content words, names and
 code-like tokens, preferring names and longer runs. What an answer named is the first such
 run of its first clause, as written ("git commit --amend"), without an opening imperative
-("Run") and cut before a word that reads as its verb.
+("Run") and cut before a word that reads as its verb; when that run is only common words
+("The file is already tracked; stop tracking it with git rm --cached"), the command or code
+the answer gives ("git rm --cached").
 """
 
 from __future__ import annotations
@@ -352,7 +354,7 @@ def answer_name(answer: str) -> str:
             if _CODE_MARK.search(phrase):
                 # "git worktree add <path> <branch> gives": the verb after the code goes.
                 rest = phrase[len(code) :].split() if code and phrase.startswith(code) else []
-                return code if rest and rest[0].islower() and rest[0].endswith("s") else phrase
+                return code if rest and _verb_like(rest[0]) else phrase
             named = any(_is_name(w, i + 1) for i, w in enumerate(phrase.split()))
             return phrase if named else (code or phrase)
         clause_start = clause_end + 1
@@ -453,7 +455,11 @@ _ARTICLES = {"a", "an", "the"}
 def _reads_as_verb(token: re.Match[str]) -> bool:
     """A lower-case word ending in "s" inside a run, before another word: "maps files",
     "uses PyApp", "records conflict resolutions" (a plural noun ends its run more often)."""
-    word = token.group()
+    return _verb_like(token.group())
+
+
+def _verb_like(word: str) -> bool:
+    """A lower-case word that ends in a single "s" ("uses", "gives"; not "class")."""
     return word.islower() and word.isalpha() and word.endswith("s") and not word.endswith("ss")
 
 
