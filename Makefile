@@ -32,17 +32,39 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# The LLM answerers' extra compiles llama.cpp (~6 min on 2 cores the first time). `make run`
-# skips it: the extractive default measured better (docs/answerers.md); `make test` needs it.
-# llama.cpp is compiled for any x86-64 (GGML_NATIVE=OFF), not for the build host's own
+# The LLM answerers' extra compiles llama.cpp (~6 min on 2 cores the first time on a machine).
+# `make run` skips it: the extractive default measured better (docs/answerers.md); `make test`
+# needs it. llama.cpp is compiled for any x86-64 (GGML_NATIVE=OFF), not for the build host's own
 # instruction set: a native build on a host with AVX-512 FP16 and BF16 segfaulted on its first
-# decode of SmolLM2 (llama-cpp-python 0.3.36). --no-cache-dir: pip's wheel cache ignores
-# CMAKE_ARGS and would hand back a native wheel built earlier on the same machine. The version
-# range is pyproject.toml's. LLAVA_BUILD=OFF skips the multimodal library (mtmd), which no
-# answerer loads (llama_cpp imports it only for image chat handlers): less to compile.
+# decode of SmolLM2 (llama-cpp-python 0.3.36). LLAVA_BUILD=OFF skips the multimodal library
+# (mtmd), which no answerer loads (llama_cpp imports it only for image chat handlers): less to
+# compile. The version range is pyproject.toml's. pip's own wheel cache ignores CMAKE_ARGS (it
+# would hand back a native wheel built earlier on the same machine), so the wheel is built
+# with --no-cache-dir into our own cache, one folder per hash of the version range, the
+# CMAKE_ARGS and the Python (LLAMA_WHEELS), and installed from there: a later setup on the same
+# machine (a new clone, a new venv) skips the compile. Built in a temporary folder and moved
+# in, so an interrupted build leaves nothing. `rm -r ~/.cache/assistant/wheels` to rebuild
+# (a newer llama-cpp-python in the range is only picked up then).
 LLAMA_CPP := $(shell sed -n 's/^ *"\(llama-cpp-python[^"]*\)".*/\1/p' pyproject.toml)
+LLAMA_CPP_EXTRAS := $(shell echo '$(LLAMA_CPP)' | sed -n 's/^[^[]*\(\[[^]]*\]\).*/\1/p')
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
+LLAMA_WHEELS := $${XDG_CACHE_HOME:-$$HOME/.cache}/assistant/wheels
 $(LLM_STAMP): $(STAMP)
-	CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" $(BIN)/pip install --quiet --no-cache-dir '$(LLAMA_CPP)'
+	@set -e; \
+	key=$$(printf '%s\n' '$(LLAMA_CPP)' '$(LLAMA_CMAKE_ARGS)' \
+		"$$($(BIN)/python -c 'import sys, sysconfig; print(sys.version, sysconfig.get_platform())')" \
+		| sha1sum | cut -c1-12); \
+	dir="$(LLAMA_WHEELS)/$$key"; \
+	if ! ls "$$dir"/llama_cpp_python-*.whl >/dev/null 2>&1; then \
+		echo "building llama-cpp-python into $$dir"; \
+		mkdir -p "$(LLAMA_WHEELS)"; tmp=$$(mktemp -d "$(LLAMA_WHEELS)/.build-XXXXXX"); \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel --quiet --no-deps --no-cache-dir \
+			-w "$$tmp" '$(LLAMA_CPP)' || { rm -rf "$$tmp"; exit 1; }; \
+		mv -T "$$tmp" "$$dir" 2>/dev/null || rm -rf "$$tmp"; \
+	fi; \
+	wheel=$$(ls "$$dir"/llama_cpp_python-*.whl | head -n 1); \
+	echo "installing $$wheel"; \
+	$(BIN)/pip install --quiet "$$wheel$(LLAMA_CPP_EXTRAS)"
 	$(BIN)/pip install --quiet -e '.[test,llm]'
 	touch $@
 
