@@ -121,12 +121,14 @@ lint: setup-llm
 	$(BIN)/ruff check assistant tests benchmarks
 	$(BIN)/ruff format --check assistant tests benchmarks
 
-# mypy's cache is kept outside the clone, one per machine: a cold run of mypy costs ~2 min of CPU
-# (this package and the typed libraries it imports: pydantic, numpy, ...), a warm one seconds.
-# mypy checks every cached module against the hash of its source (whatever its path, so in any
-# clone and venv) and the options, and checks again what differs: a new clone re-checks only what
-# it changed. `rm -r ~/.cache/assistant/mypy` to start cold.
-MYPY := $(BIN)/mypy --cache-dir "$${XDG_CACHE_HOME:-$$HOME/.cache}/assistant/mypy"
+# mypy's cache is kept outside the clone, one per set of installed packages (a hash of the names
+# of the venv's dist-info folders: each package's name and version): a cold run of mypy costs
+# ~2 min of CPU (this package and the typed libraries it imports: pydantic, numpy, ...), a warm
+# one seconds. mypy checks every cached module against the hash of its source (whatever its
+# path, so in any clone and venv) and the options, and checks again what differs: a new clone
+# re-checks only what it changed. `rm -r ~/.cache/assistant/mypy` to start cold.
+MYPY_CACHE = $${XDG_CACHE_HOME:-$$HOME/.cache}/assistant/mypy/$$(cd $(VENV)/lib/python*/site-packages && ls -d *.dist-info | sort | sha1sum | cut -c1-12)
+MYPY = $(BIN)/mypy --cache-dir "$(MYPY_CACHE)"
 
 typecheck: setup-llm
 	$(MYPY)
