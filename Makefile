@@ -42,9 +42,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 # would hand back a native wheel built earlier on the same machine), so the wheel is built
 # with --no-cache-dir into our own cache, one folder per hash of the version range, the
 # CMAKE_ARGS and the Python (LLAMA_WHEELS), and installed from there: a later setup on the same
-# machine (a new clone, a new venv) skips the compile. Built in a temporary folder and moved
-# in, so an interrupted build leaves nothing. `rm -r ~/.cache/assistant/wheels` to rebuild
-# (a newer llama-cpp-python in the range is only picked up then).
+# machine (a new clone, a new venv) skips the compile. Built in a temporary folder (.build-*)
+# and moved in whole, so an interrupted build never leaves a folder a later setup would take.
+# `rm -r ~/.cache/assistant/wheels` to rebuild (a newer llama-cpp-python in the range is only
+# picked up then).
 LLAMA_CPP := $(shell sed -n 's/^ *"\(llama-cpp-python[^"]*\)".*/\1/p' pyproject.toml)
 LLAMA_CPP_EXTRAS := $(shell echo '$(LLAMA_CPP)' | sed -n 's/^[^[]*\(\[[^]]*\]\).*/\1/p')
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
