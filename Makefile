@@ -32,17 +32,40 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# The LLM answerers' extra compiles llama.cpp (~6 min on 2 cores the first time). `make run`
-# skips it: the extractive default measured better (docs/answerers.md); `make test` needs it.
-# llama.cpp is compiled for any x86-64 (GGML_NATIVE=OFF), not for the build host's own
+# The LLM answerers' extra compiles llama.cpp (~6 min on 2 cores the first time on a machine).
+# `make run` skips it: the extractive default measured better (docs/answerers.md); `make test`
+# needs it. llama.cpp is compiled for any x86-64 (GGML_NATIVE=OFF), not for the build host's own
 # instruction set: a native build on a host with AVX-512 FP16 and BF16 segfaulted on its first
-# decode of SmolLM2 (llama-cpp-python 0.3.36). --no-cache-dir: pip's wheel cache ignores
-# CMAKE_ARGS and would hand back a native wheel built earlier on the same machine. The version
-# range is pyproject.toml's. LLAVA_BUILD=OFF skips the multimodal library (mtmd), which no
-# answerer loads (llama_cpp imports it only for image chat handlers): less to compile.
+# decode of SmolLM2 (llama-cpp-python 0.3.36). LLAVA_BUILD=OFF skips the multimodal library
+# (mtmd), which no answerer loads (llama_cpp imports it only for image chat handlers): less to
+# compile. The version range is pyproject.toml's. pip's own wheel cache ignores CMAKE_ARGS (it
+# would hand back a native wheel built earlier on the same machine), so the wheel is built
+# with --no-cache-dir into our own cache, one folder per hash of the version range, the
+# CMAKE_ARGS and the Python (LLAMA_WHEELS), and installed from there: a later setup on the same
+# machine (a new clone, a new venv) skips the compile. Built in a temporary folder (.build-*)
+# and moved in whole, so an interrupted build never leaves a folder a later setup would take.
+# `rm -r ~/.cache/assistant/wheels` to rebuild (a newer llama-cpp-python in the range is only
+# picked up then).
 LLAMA_CPP := $(shell sed -n 's/^ *"\(llama-cpp-python[^"]*\)".*/\1/p' pyproject.toml)
+LLAMA_CPP_EXTRAS := $(shell echo '$(LLAMA_CPP)' | sed -n 's/^[^[]*\(\[[^]]*\]\).*/\1/p')
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF
+LLAMA_WHEELS := $${XDG_CACHE_HOME:-$$HOME/.cache}/assistant/wheels
 $(LLM_STAMP): $(STAMP)
-	CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" $(BIN)/pip install --quiet --no-cache-dir '$(LLAMA_CPP)'
+	@set -e; \
+	key=$$(printf '%s\n' '$(LLAMA_CPP)' '$(LLAMA_CMAKE_ARGS)' \
+		"$$($(BIN)/python -c 'import sys, sysconfig; print(sys.version, sysconfig.get_platform())')" \
+		| sha1sum | cut -c1-12); \
+	dir="$(LLAMA_WHEELS)/$$key"; \
+	if ! ls "$$dir"/llama_cpp_python-*.whl >/dev/null 2>&1; then \
+		echo "building llama-cpp-python into $$dir"; \
+		mkdir -p "$(LLAMA_WHEELS)"; tmp=$$(mktemp -d "$(LLAMA_WHEELS)/.build-XXXXXX"); \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel --quiet --no-deps --no-cache-dir \
+			-w "$$tmp" '$(LLAMA_CPP)' || { rm -rf "$$tmp"; exit 1; }; \
+		mv -T "$$tmp" "$$dir" 2>/dev/null || rm -rf "$$tmp"; \
+	fi; \
+	wheel=$$(ls "$$dir"/llama_cpp_python-*.whl | head -n 1); \
+	echo "installing $$wheel"; \
+	$(BIN)/pip install --quiet "$$wheel$(LLAMA_CPP_EXTRAS)"
 	$(BIN)/pip install --quiet -e '.[test,llm]'
 	touch $@
 
@@ -99,8 +122,17 @@ lint: setup-llm
 	$(BIN)/ruff check assistant tests benchmarks
 	$(BIN)/ruff format --check assistant tests benchmarks
 
+# mypy's cache is kept outside the clone, one per set of installed packages (a hash of the names
+# of the venv's dist-info folders: each package's name and version): a cold run of mypy costs
+# ~2 min of CPU (this package and the typed libraries it imports: pydantic, numpy, ...), a warm
+# one seconds. mypy checks every cached module against the hash of its source (whatever its
+# path, so in any clone and venv) and the options, and checks again what differs: a new clone
+# re-checks only what it changed. `rm -r ~/.cache/assistant/mypy` to start cold.
+MYPY_CACHE = $${XDG_CACHE_HOME:-$$HOME/.cache}/assistant/mypy/$$(cd $(VENV)/lib/python*/site-packages && ls -d *.dist-info | sort | sha1sum | cut -c1-12)
+MYPY = $(BIN)/mypy --cache-dir "$(MYPY_CACHE)"
+
 typecheck: setup-llm
-	$(BIN)/mypy
+	$(MYPY)
 
 # Two workers (the machines have 2 cores): much of the suite waits on servers, browsers and
 # subprocesses, so a second worker uses the idle core. A test file stays on one worker
@@ -122,7 +154,7 @@ fuzz: setup
 check: setup
 	$(BIN)/ruff check assistant tests benchmarks
 	$(BIN)/ruff format --check assistant tests benchmarks
-	$(BIN)/mypy
+	$(MYPY)
 	$(BIN)/pytest -m fast -q
 
 # The golden corpora beyond seeds/ and the Python docs (docs/evaluation.md): Debian's PostgreSQL,

@@ -128,12 +128,10 @@ def test_a_restart_gives_clear_errors_and_the_same_objects_recover(tmp_path: Pat
         remove_postgres(server)
 
 
-def test_the_assistant_answers_from_postgres_as_from_sqlite(tmp_path: Path) -> None:
-    postgres = start_postgres()
-    try:
-        _answers_alike(tmp_path, postgres)
-    finally:
-        remove_postgres(postgres)
+def test_the_assistant_answers_from_postgres_as_from_sqlite(
+    tmp_path: Path, postgres: Postgres
+) -> None:
+    _answers_alike(tmp_path, postgres)
 
 
 def _answers_alike(tmp_path: Path, postgres: Postgres) -> None:
@@ -216,34 +214,30 @@ def _catalog_state(url: str, index: Path) -> dict[str, object]:
 
 
 def test_a_killed_ingest_leaves_postgres_and_the_vectors_consistent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres: Postgres
 ) -> None:
     from tests.test_crash_safety import _complete, _kill_at, build_corpus
 
-    server = start_postgres()
-    try:
-        corpus = build_corpus(tmp_path / "corpus")
-        clean_url = server.create_database("clean")
-        monkeypatch.setenv("ASSISTANT_CATALOG_URL", clean_url)
-        _complete(tmp_path / "clean", corpus)
-        expected = _catalog_state(clean_url, tmp_path / "clean")
+    corpus = build_corpus(tmp_path / "corpus")
+    clean_url = postgres.create_database("clean")
+    monkeypatch.setenv("ASSISTANT_CATALOG_URL", clean_url)
+    _complete(tmp_path / "clean", corpus)
+    expected = _catalog_state(clean_url, tmp_path / "clean")
 
-        url = server.create_database("killed")
-        monkeypatch.setenv("ASSISTANT_CATALOG_URL", url)
-        index = tmp_path / "killed"
-        # SIGKILL once vectors of the first group are written but not committed, then once the
-        # first group is committed; the third run completes.
-        for trigger in ("writing", "committed"):
-            killed, _, _ = _kill_at(index, corpus, None, trigger, ())
-            assert killed, f"the ingest finished before {trigger!r}"
-        _complete(index, corpus)
-        assert _catalog_state(url, index) == expected
-    finally:
-        remove_postgres(server)
+    url = postgres.create_database("killed")
+    monkeypatch.setenv("ASSISTANT_CATALOG_URL", url)
+    index = tmp_path / "killed"
+    # SIGKILL once vectors of the first group are written but not committed, then once the
+    # first group is committed; the third run completes.
+    for trigger in ("writing", "committed"):
+        killed, _, _ = _kill_at(index, corpus, None, trigger, ())
+        assert killed, f"the ingest finished before {trigger!r}"
+    _complete(index, corpus)
+    assert _catalog_state(url, index) == expected
 
 
 def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
-    seed_index: Path, tmp_path: Path
+    seed_index: Path, tmp_path: Path, postgres: Postgres
 ) -> None:
     from tests.conftest import copy_index, run_cli
 
@@ -271,72 +265,68 @@ def test_catalog_copy_moves_an_index_into_postgres_without_embedding_again(
     assert len(given) == 2
     assert logged[-1].question == question
     assert audited[-1].details["question_id"] == logged[-1].id
-    server = start_postgres()
-    try:
-        url = server.create_database("copied")
-        done = run_cli("catalog-copy", "--index", str(index), "--to", url)
-        assert done.returncode == 0, done.stderr
-        assert done.stdout.startswith("copied 1 documents, ")
-        assert done.stdout.rstrip().endswith(
-            f" passages, 1 users, 1 conversations, {len(logged)} logged questions, "
-            f"{len(audited)} audit records and 2 feedback records into {where(url)}"
-        )
-        assert PASSWORD not in done.stdout + done.stderr
-        # The accounts came along: same password, groups, grants and key.
-        shared = Accounts.from_settings(make_settings(tmp_path / "replica", catalog_url=url))
-        alice = shared.verify("alice", "alice's password")
-        assert alice == User("alice", "member", ("people",))
-        assert shared.readable(alice) == frozenset({"default"})
-        assert shared.user_for_key(key) == alice
-        # So did alice's conversation, and the secret that signs the chat's browser ids.
-        replica = Assistant(make_settings(tmp_path / "replica", catalog_url=url))
-        assert replica.conversations.list_conversations("user:alice") == [saved]
-        assert replica.conversations.secret("browser-id") == secret
-        # And the question log, for `assistant quality` on any replica.
-        assert replica.questions.entries() == logged
-        # And the audit file's records, for `assistant audit` on any replica.
-        assert list(replica.audit.records()) == audited
-        # And the chat's feedback, in its order: the changed vote is the current state.
-        assert replica.feedback.records() == given
-        [reported] = replica.quality().reported
-        assert (reported.feedback_id, reported.comment) == (vote["id"], "Name them all.")
+    url = postgres.create_database("copied")
+    done = run_cli("catalog-copy", "--index", str(index), "--to", url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("copied 1 documents, ")
+    assert done.stdout.rstrip().endswith(
+        f" passages, 1 users, 1 conversations, {len(logged)} logged questions, "
+        f"{len(audited)} audit records and 2 feedback records into {where(url)}"
+    )
+    assert PASSWORD not in done.stdout + done.stderr
+    # The accounts came along: same password, groups, grants and key.
+    shared = Accounts.from_settings(make_settings(tmp_path / "replica", catalog_url=url))
+    alice = shared.verify("alice", "alice's password")
+    assert alice == User("alice", "member", ("people",))
+    assert shared.readable(alice) == frozenset({"default"})
+    assert shared.user_for_key(key) == alice
+    # So did alice's conversation, and the secret that signs the chat's browser ids.
+    replica = Assistant(make_settings(tmp_path / "replica", catalog_url=url))
+    assert replica.conversations.list_conversations("user:alice") == [saved]
+    assert replica.conversations.secret("browser-id") == secret
+    # And the question log, for `assistant quality` on any replica.
+    assert replica.questions.entries() == logged
+    # And the audit file's records, for `assistant audit` on any replica.
+    assert list(replica.audit.records()) == audited
+    # And the chat's feedback, in its order: the changed vote is the current state.
+    assert replica.feedback.records() == given
+    [reported] = replica.quality().reported
+    assert (reported.feedback_id, reported.comment) == (vote["id"], "Name them all.")
 
-        copied = Assistant(make_settings(index, catalog_url=url)).ask(question)
-        assert not copied.refused
-        assert copied.text == embedded.text
-        assert [(c.source, c.start, c.end) for c in copied.citations] == [
-            (c.source, c.start, c.end) for c in embedded.citations
-        ]
+    copied = Assistant(make_settings(index, catalog_url=url)).ask(question)
+    assert not copied.refused
+    assert copied.text == embedded.text
+    assert [(c.source, c.start, c.end) for c in copied.citations] == [
+        (c.source, c.start, c.end) for c in embedded.citations
+    ]
 
-        again = run_cli("catalog-copy", "--index", str(index), "--to", url)
-        assert again.returncode == 2
-        assert "already holds users" in again.stderr
-        shared.remove_user("alice")
-        again = run_cli("catalog-copy", "--index", str(index), "--to", url)
-        assert again.returncode == 2
-        assert "already holds conversations" in again.stderr
-        for table in ("turns", "conversations"):  # gone for good (a delete can be undone)
-            replica.conversations.store.execute(f"DELETE FROM {table}")
-        again = run_cli("catalog-copy", "--index", str(index), "--to", url)
-        assert again.returncode == 2
-        assert "already holds questions" in again.stderr
-        replica.questions.store.execute("DELETE FROM questions")
-        again = run_cli("catalog-copy", "--index", str(index), "--to", url)
-        assert again.returncode == 2
-        assert "already holds feedback" in again.stderr
-        replica.questions.store.execute("DELETE FROM feedback")
-        again = run_cli("catalog-copy", "--index", str(index), "--to", url)
-        assert again.returncode == 2
-        assert "already holds documents" in again.stderr
-        assert PASSWORD not in again.stderr
-        nothing = run_cli("catalog-copy", "--index", str(tmp_path / "none"), "--to", url)
-        assert nothing.returncode == 2
-        assert "run `assistant ingest` first" in nothing.stderr
-        bad = run_cli("catalog-copy", "--index", str(index), "--to", "mysql://u:hunter2@h/db")
-        assert bad.returncode == 2
-        assert "hunter2" not in bad.stderr
-    finally:
-        remove_postgres(server)
+    again = run_cli("catalog-copy", "--index", str(index), "--to", url)
+    assert again.returncode == 2
+    assert "already holds users" in again.stderr
+    shared.remove_user("alice")
+    again = run_cli("catalog-copy", "--index", str(index), "--to", url)
+    assert again.returncode == 2
+    assert "already holds conversations" in again.stderr
+    for table in ("turns", "conversations"):  # gone for good (a delete can be undone)
+        replica.conversations.store.execute(f"DELETE FROM {table}")
+    again = run_cli("catalog-copy", "--index", str(index), "--to", url)
+    assert again.returncode == 2
+    assert "already holds questions" in again.stderr
+    replica.questions.store.execute("DELETE FROM questions")
+    again = run_cli("catalog-copy", "--index", str(index), "--to", url)
+    assert again.returncode == 2
+    assert "already holds feedback" in again.stderr
+    replica.questions.store.execute("DELETE FROM feedback")
+    again = run_cli("catalog-copy", "--index", str(index), "--to", url)
+    assert again.returncode == 2
+    assert "already holds documents" in again.stderr
+    assert PASSWORD not in again.stderr
+    nothing = run_cli("catalog-copy", "--index", str(tmp_path / "none"), "--to", url)
+    assert nothing.returncode == 2
+    assert "run `assistant ingest` first" in nothing.stderr
+    bad = run_cli("catalog-copy", "--index", str(index), "--to", "mysql://u:hunter2@h/db")
+    assert bad.returncode == 2
+    assert "hunter2" not in bad.stderr
 
 
 def _waits_for_a_lock(db: psycopg.Connection[Any], query: str) -> bool:
