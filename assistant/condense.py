@@ -159,18 +159,15 @@ def _bare_reference(text: str) -> re.Match[str] | None:
 def condense(question: str, history: Sequence[Message]) -> str:
     """A standalone form of `question`: itself, or rewritten with the previous turns' topic."""
     question = question.strip()
-    if not needs_context(question):
-        # A scenario of its own may still name a thing of the last turn by a demonstrative
-        # ("With that source the build fails" after "Use the `code` source") or point at it.
-        previous = _previous_question(history)
-        if previous is None:
-            return question
-        answered = _previous_answer(history) or ""
-        named = _resolve_named_reference(question, previous, answered)
-        return named if named != question else _annotate_reference(question, previous, answered)
     previous = _previous_question(history)
     if previous is None:
         return question
+    answered = _previous_answer(history) or ""
+    if not needs_context(question):
+        # A scenario of its own may still name a thing of the last turn by a demonstrative
+        # ("With that source the build fails" after "Use the `code` source") or point at it.
+        named = _resolve_named_reference(question, previous, answered)
+        return named if named != question else _annotate_reference(question, previous, answered)
     if _elliptical_ask(question):
         # The new situation, then the previous question asked again about it.
         ask = focus_clause(question)
@@ -193,7 +190,6 @@ def condense(question: str, history: Sequence[Message]) -> str:
     if subject.endswith("s") and pronoun and pronoun.group(1).lower() in ("it", "its"):
         # "it" cannot be "the tech giants": it is what the previous question asked about.
         subject = topic_phrase(predicate)
-    answered = _previous_answer(history) or ""
     phrase = (
         _code_name(asked)
         or _code_name(answered, exclude=previous)
@@ -423,7 +419,6 @@ def _runs(
     pattern = _PIECE if marks_break else _TOKEN
     run: list[re.Match[str]] = []
     for piece in [*pattern.finditer(text, start, end), None]:
-        joins = piece is not None and _joins_a_run(piece.group())
         if (
             piece is not None
             and run
@@ -432,7 +427,7 @@ def _runs(
         ):
             yield run, None  # a mark between: the run ends there
             run = []
-        if joins and piece is not None:
+        if piece is not None and _joins_a_run(piece.group()):
             run.append(piece)
             continue
         if run:
