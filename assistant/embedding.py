@@ -303,13 +303,9 @@ def _exported_graph(model_path: Path, cache_dir: Path) -> Path:
     """The model's ONNX graph, exported from the local weights on first use."""
     from filelock import FileLock
 
-    fingerprint = hashlib.sha256()
-    for name in ("config.json", "model.safetensors", "pytorch_model.bin"):
-        candidate = model_path / name
-        if candidate.exists():
-            stat = candidate.stat()
-            fingerprint.update(f"{name}:{stat.st_size}:{int(stat.st_mtime)}".encode())
-    target = cache_dir / f"{model_path.parent.name}-{fingerprint.hexdigest()[:16]}.onnx"
+    target = (
+        cache_dir / f"{model_path.parent.name}-{_weights_fingerprint(model_path, cache_dir)}.onnx"
+    )
     if target.exists():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -319,6 +315,44 @@ def _exported_graph(model_path: Path, cache_dir: Path) -> Path:
             _export(model_path, partial)
             os.replace(partial, target)  # atomic: a half-written graph is never used
     return target
+
+
+def _weights_fingerprint(model_path: Path, cache_dir: Path) -> str:
+    """A digest of the model's configuration and weights, by their contents.
+
+    A reinstalled or copied model (every new virtual environment) has new modification times
+    but the same bytes, so it finds the graph exported before. Hashing ~90 MB costs ~0.2 s, so
+    each file's digest is remembered in `cache_dir`, keyed by its path, size and modification
+    time: a process that starts later reads it back.
+    """
+    fingerprint = hashlib.sha256()
+    for name in ("config.json", "model.safetensors", "pytorch_model.bin"):
+        candidate = model_path / name
+        if candidate.exists():
+            fingerprint.update(f"{name}:{_file_digest(candidate, cache_dir)}".encode())
+    return fingerprint.hexdigest()[:16]
+
+
+def _file_digest(path: Path, cache_dir: Path) -> str:
+    stat = path.stat()
+    key = hashlib.sha256(f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    remembered = cache_dir / "digests" / key.hexdigest()[:32]
+    try:
+        return remembered.read_text().strip()
+    except OSError:
+        pass
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(1 << 20):
+            digest.update(block)
+    try:
+        remembered.parent.mkdir(parents=True, exist_ok=True)
+        partial = remembered.with_suffix(f".{os.getpid()}")
+        partial.write_text(digest.hexdigest())
+        os.replace(partial, remembered)
+    except OSError:  # a read-only cache: hash again next time
+        pass
+    return digest.hexdigest()
 
 
 def _quantized_graph(graph: Path) -> Path:

@@ -103,3 +103,29 @@ def test_the_model_runs_on_the_cores_it_may_use_or_the_threads_set(
     assert session.get_session_options().intra_op_num_threads == 1
     vectors = one.embed_texts(TEXTS)  # the same vectors on one thread
     assert np.allclose((vectors * reference).sum(axis=1), 1.0, atol=1e-4)
+
+
+def test_a_copy_of_the_model_with_new_times_finds_the_graph_exported_before(
+    tmp_path: Path,
+) -> None:
+    """A new virtual environment installs the same model files with new modification times:
+    the cached graph is keyed by their contents, so it is not exported again."""
+    import os
+    import shutil
+
+    from assistant.embedding import _weights_fingerprint
+
+    model = default_model_path()
+    copy = tmp_path / model.parent.name / model.name
+    shutil.copytree(model, copy)
+    for name in ("config.json", "model.safetensors"):
+        os.utime(copy / name, ns=(1_000_000_000, 1_000_000_000))
+    cache = tmp_path / "cache"
+    original = _weights_fingerprint(model, cache)
+    assert _weights_fingerprint(copy, cache) == original
+    assert len(list((cache / "digests").iterdir())) == 4  # two files of each copy remembered
+    assert _weights_fingerprint(copy, cache) == original  # read back from what was remembered
+    # Other weights (or another configuration) are another model: another graph.
+    config = copy / "config.json"
+    config.write_text(config.read_text().replace('"hidden_act"', ' "hidden_act"'))
+    assert _weights_fingerprint(copy, cache) != original
