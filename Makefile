@@ -137,7 +137,9 @@ typecheck: setup-llm
 # Two workers (the machines have 2 cores): much of the suite waits on servers, browsers and
 # subprocesses, so a second worker uses the idle core. A test file stays on one worker
 # (--dist loadfile): its module fixtures, such as the Python docs' index, are built once.
-# Files go out in collection order, which tests/conftest.py starts with the longest modules.
+# Files go out in collection order, which tests/conftest.py sorts longest first by the seconds
+# of tests/module_seconds.json (regenerate: see tests/module_seconds.py). Three workers were
+# measured: slower (pytest 27 min 11 s against 26 min 14 s) and load timeouts, 2026-12-01.
 pytest: setup-llm system-deps $(AXE)
 	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 
