@@ -413,7 +413,12 @@ def test_same_user_elsewhere_sees_it_another_user_does_not_and_a_restart_keeps_i
     try:
         expect(other.locator(LISTED)).to_have_count(1)  # another browser, no local state
         expect(other.locator("#qa-chat .qa-answer")).to_have_count(0)  # a new chat is open
+        opening = EventStreams(other, PageLog())
         open_conversation(other, "Which tech giants")
+        # Opening it sets off more events (the sidebar, the browser's storage): the [1] is
+        # clicked once they are done, as the citation check after a reload does. Clicked
+        # while they ran, it was lost once (a clean-clone run of 2026-12-01).
+        opening.wait_until_idle(other)
         check_first_citation(other, login_server)
     finally:
         desk.close()
@@ -436,7 +441,9 @@ def test_same_user_elsewhere_sees_it_another_user_does_not_and_a_restart_keeps_i
         again, page = signed_in(browser, restarted, "alice", PASSWORD)
         try:
             expect(page.locator(LISTED)).to_have_count(1)
+            opening = EventStreams(page, PageLog())
             open_conversation(page, "Which tech giants")
+            opening.wait_until_idle(page)
             check_first_citation(page, restarted)
             screenshot(page, "conversation-after-restart")
         finally:
