@@ -137,9 +137,10 @@ typecheck: setup-llm
 # Two workers (the machines have 2 cores): much of the suite waits on servers, browsers and
 # subprocesses, so a second worker uses the idle core. A test file stays on one worker
 # (--dist loadfile): its module fixtures, such as the Python docs' index, are built once.
-# Files go out in collection order, which tests/conftest.py sorts longest first by the seconds
-# of tests/module_seconds.json (regenerate: see tests/module_seconds.py). Three workers were
-# measured: slower (pytest 27 min 11 s against 26 min 14 s) and load timeouts, 2026-12-01.
+# Files go out in collection order, which tests/conftest.py starts with the longest modules.
+# Measured 2026-12-01 and not kept: all files longest first (pytest 25 min 4 s against 26 min
+# 14 s, but load-sensitive tests failed in both clean-clone runs: the heaviest files then run
+# side by side); three workers (27 min 11 s, load timeouts).
 pytest: setup-llm system-deps $(AXE)
 	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 

@@ -168,7 +168,9 @@ def gradio_session(url: str, session: int, turns: int, result: LoadResult) -> No
     """One chat through the web chat's `ask` endpoint (the Gradio queue)."""
     from gradio_client import Client
 
-    client = Client(url, verbose=False)
+    # The API sessions' timeout: gradio_client's default timeouts cut a session off before
+    # its first question when 25 of them connect at once to a loaded server.
+    client = Client(url, verbose=False, httpx_kwargs={"timeout": 300})
     history: list[dict[str, str]] = []
     try:
         for question, follow_up in question_mix(turns, session):

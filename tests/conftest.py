@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,6 @@ from assistant import Assistant, Settings
 from assistant.answerers import register_answerer, unregister_answerer
 from assistant.evaluation.golden import load_golden, write_golden
 from tests.fake_answerer import FAKE, FakeAnswerer
-from tests.module_seconds import load_table
 
 if TYPE_CHECKING:
     from tests.pg_server import Postgres
@@ -314,21 +312,16 @@ def _names_used(function: object, seen: dict[CodeType, frozenset[str]]) -> froze
     return seen[code]
 
 
-# The longest files start first (their seconds in tests/module_seconds.json, from a full run):
-# `make test`'s workers (pytest -n 2 --dist loadfile) each take the next file when they are
-# nearly done, so the short files fill in at the end instead of one worker running a long file
-# alone while the other has finished.
-_SECONDS = load_table()
+# The longest modules (`make test` prints the slowest steps) start first: on two workers
+# (`make test` runs pytest -n 2) the other worker takes the rest meanwhile, instead of one
+# worker building the Python docs' index alone at the end.
+_START_FIRST = ("test_eval_pydocs", "test_crash_safety", "test_concurrency")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test with its tier: browser, server, llm or fast; the longest start first."""
-    typical = statistics.median(_SECONDS.values()) if _SECONDS else 0.0
-
-    def seconds(item: pytest.Item) -> float:
-        return _SECONDS.get(item.path.relative_to(REPO).as_posix(), typical)
-
-    items.sort(key=lambda item: -seconds(item))  # stable: a file's tests keep their order
+    rank = {name: position for position, name in enumerate(_START_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))  # stable: else unchanged
     seen: dict[CodeType, frozenset[str]] = {}
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
