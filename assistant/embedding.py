@@ -12,6 +12,7 @@ score sentences at query time without running the model again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -26,6 +27,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+from assistant.atomic import write_text_atomic
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -341,18 +344,11 @@ def _file_digest(path: Path, cache_dir: Path) -> str:
         return remembered.read_text().strip()
     except OSError:
         pass
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        while block := stream.read(1 << 20):
-            digest.update(block)
-    try:
-        remembered.parent.mkdir(parents=True, exist_ok=True)
-        partial = remembered.with_suffix(f".{os.getpid()}")
-        partial.write_text(digest.hexdigest())
-        os.replace(partial, remembered)
-    except OSError:  # a read-only cache: hash again next time
-        pass
-    return digest.hexdigest()
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()
+    with contextlib.suppress(OSError):  # a read-only cache: hash again next time
+        write_text_atomic(remembered, digest)
+    return digest
 
 
 def _quantized_graph(graph: Path) -> Path:

@@ -36,10 +36,14 @@ def titles(page: Any) -> list[str]:
 
 
 def open_conversation(page: Any, title: str) -> None:
-    """Click a conversation in the sidebar (titled after its first question) and wait for it."""
+    """Click a conversation in the sidebar (titled after its first question) and wait for it,
+    and for the events its opening sets off (the sidebar, the browser's storage): a [1]
+    clicked while they ran was lost once (a clean-clone run of 2026-12-01)."""
+    opening = EventStreams(page, PageLog())
     page.locator(LISTED, has_text=title).click()
     expect(page.locator("#qa-chat [data-testid=user]").first).to_contain_text(title)
     page.locator("#qa-chat .qa-answer").first.wait_for()
+    opening.wait_until_idle(page)
 
 
 class EventStreams:
@@ -413,12 +417,7 @@ def test_same_user_elsewhere_sees_it_another_user_does_not_and_a_restart_keeps_i
     try:
         expect(other.locator(LISTED)).to_have_count(1)  # another browser, no local state
         expect(other.locator("#qa-chat .qa-answer")).to_have_count(0)  # a new chat is open
-        opening = EventStreams(other, PageLog())
         open_conversation(other, "Which tech giants")
-        # Opening it sets off more events (the sidebar, the browser's storage): the [1] is
-        # clicked once they are done, as the citation check after a reload does. Clicked
-        # while they ran, it was lost once (a clean-clone run of 2026-12-01).
-        opening.wait_until_idle(other)
         check_first_citation(other, login_server)
     finally:
         desk.close()
@@ -441,9 +440,7 @@ def test_same_user_elsewhere_sees_it_another_user_does_not_and_a_restart_keeps_i
         again, page = signed_in(browser, restarted, "alice", PASSWORD)
         try:
             expect(page.locator(LISTED)).to_have_count(1)
-            opening = EventStreams(page, PageLog())
             open_conversation(page, "Which tech giants")
-            opening.wait_until_idle(page)
             check_first_citation(page, restarted)
             screenshot(page, "conversation-after-restart")
         finally:
