@@ -305,7 +305,7 @@ def copy_catalog(
     records = sorted(source.documents().values(), key=lambda r: (r.ingested_at, r.doc_id))
     copied = 0
     for done, record in enumerate(records, start=1):
-        text, headings, page_starts = source.document_structure(record.doc_id)
+        structure = source.document_structure(record.doc_id)
         ids = source.vector_ids(record.doc_id)
         rows = sorted(source.chunks(ids).values(), key=lambda row: (row.start, row.end))
         if any(row.context_vectors is None for row in rows):
@@ -313,16 +313,7 @@ def copy_catalog(
                 f"{record.source} was indexed before sentences had context vectors: run "
                 "`assistant ingest` on the source index first"
             )
-        document = Document(
-            source=record.source,
-            title=record.title,
-            text=text,
-            content_hash=record.content_hash,
-            format=record.format,
-            size=record.size,
-            headings=headings,
-            page_starts=page_starts,
-        )
+        document = stored_document(record, structure)
         writes = [
             ChunkWrite(
                 Chunk(record.doc_id, ordinal, row.start, row.end, row.text),
@@ -403,6 +394,21 @@ def chunk_blobs(write: ChunkWrite) -> tuple[bytes, bytes, bytes]:
         np.asarray(write.sentence_spans, dtype=np.int32).tobytes(),
         np.asarray(write.sentence_vectors, dtype=np.float16).tobytes(),
         np.asarray(write.context_vectors, dtype=np.float16).tobytes(),
+    )
+
+
+def stored_document(record: DocumentRecord, structure: Structure) -> Document:
+    """A document as the catalog holds it: its record with its text and structure."""
+    text, headings, page_starts = structure
+    return Document(
+        source=record.source,
+        title=record.title,
+        text=text,
+        content_hash=record.content_hash,
+        format=record.format,
+        size=record.size,
+        headings=headings,
+        page_starts=page_starts,
     )
 
 

@@ -926,6 +926,10 @@ def _format_report(report: IngestReport) -> str:
         f"deleted {report.deleted}, renamed {report.renamed}, failed {len(report.failed)}; "
         f"{report.chunks} chunks in the index ({report.seconds:.1f} s)"
     ]
+    if report.chunks_reused:
+        lines.append(
+            f"  kept the vectors of {report.chunks_reused} unchanged chunks of edited documents"
+        )
     lines += [f"  skipped {item.source}: {item.error}" for item in report.failed]
     if report.rebuilt_because:
         lines.append(

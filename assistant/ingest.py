@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from tqdm import tqdm
 
 from assistant.catalog import (
@@ -28,10 +29,11 @@ from assistant.catalog import (
     Catalog,
     ChunkWrite,
     DocumentRecord,
+    stored_document,
 )
 from assistant.chunking import CHUNKER_VERSION, Chunker
 from assistant.collections import check_name, collection_for
-from assistant.embedding import Embedder
+from assistant.embedding import EmbeddedChunk, Embedder
 from assistant.errors import LoadError
 from assistant.loaders import (
     EXTRACTION_VERSION,
@@ -390,7 +392,9 @@ class Ingestor:
         files, failed, roots = discover(paths, base)
         known = self.catalog.documents()
         known_hashes = {record.content_hash: record for record in known.values()}
-        counts = {"added": 0, "updated": 0, "unchanged": 0, "deleted": 0, "renamed": 0}
+        counts = dict.fromkeys(
+            ("added", "updated", "unchanged", "deleted", "renamed", "chunks_reused"), 0
+        )
         max_bytes = int(self.settings.max_file_mb * 1_000_000)
         show = sys.stderr.isatty() if progress is None else progress
         ocr = self.settings.reader_ocr
@@ -587,23 +591,43 @@ class Ingestor:
     ) -> None:
         if not batch:
             return
-        texts = [chunk.text for item in batch for chunk in item.chunks]
+        chunks = [chunk for item in batch for chunk in item.chunks]
         inputs = [one for item in batch for one in embedding_inputs(item.document, item.chunks)]
-        prefixes = [one.prefix for one in inputs]
-        spans = [one.spans for one in inputs]
+        keys = [
+            _ChunkKey(one.prefix, chunk.text, tuple(one.spans))
+            for one, chunk in zip(inputs, chunks, strict=True)
+        ]
         contexts = [text for one in inputs for text in one.contexts]
-        # Chunks overlap: a sentence of two chunks is embedded once.
-        distinct = list(dict.fromkeys(text for text in contexts if text is not None))
-        advance = None if tracker is None else tracker.embedding(len(texts) + len(distinct))
-        log.info("embedding %d chunks of %d documents", len(texts), len(batch))
-        embedded = iter(self.embedder.embed_chunks(texts, spans, prefixes, advance))
-        log.info("embedding %d sentences in their context", len(distinct))
-        row_of = {text: row for row, text in enumerate(distinct)}
-        embedded_contexts = self.embedder.embed_texts(distinct, advance).astype(np.float16)
+        kept = self._last_versions([doc_id_for(item.file.path) for item in batch if item.replaces])
+        # Only what neither an edited document's last version nor this batch already has is
+        # embedded: a chunk whose input (prefix, text, sentences) is unchanged keeps its
+        # vectors, and so does a sentence read in the same context. Chunks overlap, so a
+        # sentence of two chunks is embedded once.
+        new_keys = list(dict.fromkeys(key for key in keys if key not in kept.chunks))
+        new_contexts = list(
+            dict.fromkeys(t for t in contexts if t is not None and t not in kept.contexts)
+        )
+        counts["chunks_reused"] += sum(1 for key in keys if key in kept.chunks)
+        advance = None if tracker is None else tracker.embedding(len(new_keys) + len(new_contexts))
+        log.info(
+            "embedding %d chunks of %d documents (%d kept from their last version)",
+            len(new_keys), len(batch), len(keys) - len(new_keys),
+        )  # fmt: skip
+        embedded_chunks = self.embedder.embed_chunks(
+            [key.text for key in new_keys],
+            [list(key.spans) for key in new_keys],
+            [key.prefix for key in new_keys],
+            advance,
+        )
+        by_key = {**kept.chunks, **dict(zip(new_keys, embedded_chunks, strict=True))}
+        log.info("embedding %d sentences in their context", len(new_contexts))
+        embedded_contexts = self.embedder.embed_texts(new_contexts, advance).astype(np.float16)
+        by_context = {**kept.contexts, **dict(zip(new_contexts, embedded_contexts, strict=True))}
         context_vectors = np.zeros((len(contexts), self.embedder.dimension), dtype=np.float16)
         for row, text in enumerate(contexts):
             if text is not None:
-                context_vectors[row] = embedded_contexts[row_of[text]]
+                context_vectors[row] = by_context[text]
+        embedded = iter([by_key[key] for key in keys])
         taken = 0
         for item in batch:
             doc_id = doc_id_for(item.file.path)
@@ -641,7 +665,34 @@ class Ingestor:
             log.info("committed %s", item.file.source)
             counts["updated" if item.replaces else "added"] += 1
         if tracker is not None:
-            tracker.wrote(len(texts))
+            tracker.wrote(len(chunks))
+
+    def _last_versions(self, doc_ids: Sequence[str]) -> _Kept:
+        """The vectors of these documents' indexed versions, by what was embedded: each chunk's
+        input and each sentence in its context."""
+        kept = _Kept({}, {})
+        for doc_id in doc_ids:
+            record = self.catalog.document(doc_id)
+            ids = self.catalog.vector_ids(doc_id)
+            if record is None or not ids:
+                continue
+            last = stored_document(record, self.catalog.document_structure(doc_id))
+            starts = section_starts(last.headings)
+            vectors = self.store.vectors(ids)
+            for row in self.catalog.chunks(ids).values():
+                vector = vectors.get(row.chunk_id)
+                if vector is None:
+                    continue
+                chunk = Chunk(doc_id, 0, row.start, row.end, row.text)
+                spans = tuple((s - row.start, e - row.start) for s, e in row.sentence_spans)
+                key = _ChunkKey(context_prefix(last, chunk), row.text, spans)
+                kept.chunks[key] = EmbeddedChunk(vector, spans, row.sentence_vectors)
+                if row.context_vectors is None:
+                    continue
+                for (s, e), context in zip(row.sentence_spans, row.context_vectors, strict=True):
+                    if s not in starts:
+                        kept.contexts[sentence_context(last, s, e)] = context
+        return kept
 
     def recover(self) -> None:
         """Undo the vector writes of an interrupted run and drop vectors nothing uses."""
@@ -668,6 +719,23 @@ class Ingestor:
             log.info("deleting %d replaced vectors", len(garbage))
             self.store.delete(garbage)
             self.catalog.clear_garbage(garbage)
+
+
+@dataclass(frozen=True)
+class _ChunkKey:
+    """What a chunk's vectors are computed from: equal keys, equal vectors."""
+
+    prefix: str
+    text: str
+    spans: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """Vectors an edited document's last version already has, by what they were computed from."""
+
+    chunks: dict[_ChunkKey, EmbeddedChunk]
+    contexts: dict[str, npt.NDArray[np.float16]]
 
 
 @dataclass(frozen=True)

@@ -249,7 +249,8 @@ IngestStep = Literal["read", "ocr", "embed", "write", "done"]
 class IngestProgress(BaseModel):
     """Where a running ingest is: told at each file it reads (`read`), each page OCR reads
     (`ocr`, with `page` of `pages`), each batch of texts the model embeds (`embed`: `embedded`
-    of `to_embed`, the passages and sentences of the batch being written), each batch written
+    of `to_embed`, the passages and sentences of the batch being written that an edited
+    document's last version does not already have), each batch written
     (`write`) and at the end (`done`)."""
 
     model_config = ConfigDict(frozen=True)
@@ -300,6 +301,9 @@ class IngestReport(BaseModel):
     rebuilt_because: tuple[str, ...] = ()
     failed: tuple[FailedFile, ...] = ()
     chunks: int = 0
+    # Chunks of edited documents whose vectors were kept from their last version (the same
+    # text under the same title and section): only what changed is embedded again.
+    chunks_reused: int = 0
     seconds: float = 0.0
 
     def to_json_dict(self) -> dict[str, object]:
@@ -314,6 +318,7 @@ class IngestReport(BaseModel):
                 "failed": [item.model_dump() for item in self.failed],
             },
             "chunks": self.chunks,
+            "chunks_reused": self.chunks_reused,
             "rebuilt_because": list(self.rebuilt_because),
             "seconds": round(self.seconds, 3),
         }

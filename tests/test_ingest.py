@@ -14,7 +14,7 @@ from assistant.catalog import SCHEMA_VERSION
 from assistant.chunking import CHUNKER_VERSION
 from assistant.ingest import Ingestor, doc_id_for, rebuild_reasons, sentence_context
 from assistant.loaders import EXTRACTION_VERSION
-from assistant.types import Document
+from assistant.types import Document, IngestProgress
 from tests.conftest import SEED_FILE, make_settings
 
 
@@ -362,3 +362,83 @@ def test_an_emails_attachments_are_documents_of_their_own_through_every_change(
     renamed_mail.unlink()
     assert assistant.ingest([folder]).deleted == 2
     assert assistant.catalog.chunk_count() == assistant.store.count() == 0
+
+
+def _stored_vectors(assistant: Assistant) -> dict[tuple[str, int, int], tuple[np.ndarray, ...]]:
+    """Every stored chunk's vector, sentence spans, pooled and in-context sentence vectors."""
+    stored = {}
+    for record in assistant.catalog.documents().values():
+        ids = assistant.catalog.vector_ids(record.doc_id)
+        vectors = assistant.store.vectors(ids)
+        for row in assistant.catalog.chunks(ids).values():
+            assert row.context_vectors is not None
+            stored[(record.source, row.start, row.end)] = (
+                vectors[row.chunk_id],
+                np.array(row.sentence_spans),
+                row.sentence_vectors.astype(np.float32),
+                row.context_vectors.astype(np.float32),
+            )
+    return stored
+
+
+def test_an_edited_document_re_embeds_only_what_changed(
+    corpus: Path, fresh_index: Path, tmp_path: Path
+) -> None:
+    seed = corpus / SEED_FILE.name
+    assistant = Assistant(make_settings(fresh_index))
+    steps: list[IngestProgress] = []
+    first = assistant.ingest([corpus], on_progress=steps.append)
+    embedded_first = max(step.to_embed or 0 for step in steps if step.step == "embed")
+    text = seed.read_text(encoding="utf-8")
+    middle = text.index(". ", len(text) // 2) + 2
+    seed.write_text(
+        text[:middle] + "The staff canteen serves pierogi every Thursday. " + text[middle:],
+        encoding="utf-8",
+    )
+    steps.clear()
+    edited = assistant.ingest([corpus], on_progress=steps.append)
+    embedded = max(step.to_embed or 0 for step in steps if step.step == "embed")
+    assert (edited.updated, edited.added) == (1, 0)
+    assert 0 < edited.chunks_reused < edited.chunks
+    assert edited.to_json_dict()["chunks_reused"] == edited.chunks_reused
+    # The chunks the new sentence falls in, and that sentence in its context: not the rest.
+    assert embedded <= (edited.chunks - edited.chunks_reused) + 1 < embedded_first
+    assert first.chunks_reused == 0
+
+    # What was kept equals what a fresh index of the edited file computes.
+    fresh = Assistant(make_settings(tmp_path / "fresh"))
+    fresh.ingest([corpus])
+    kept, built = _stored_vectors(assistant), _stored_vectors(fresh)
+    assert kept.keys() == built.keys()
+    for where, (vector, spans, pooled, contexts) in kept.items():
+        other_vector, other_spans, other_pooled, other_contexts = built[where]
+        assert np.array_equal(spans, other_spans), where
+        assert float(vector @ other_vector) > 0.9999, where
+        assert np.abs(pooled - other_pooled).max() < 5e-3, where
+        assert np.abs(contexts - other_contexts).max() < 5e-3, where
+    passages = assistant.retrieve("What does the staff canteen serve on Thursdays?").passages
+    assert "pierogi" in passages[0].text
+
+
+def test_a_new_title_re_embeds_every_chunk(corpus: Path, fresh_index: Path) -> None:
+    page = corpus / "canteen.md"
+    body = "\n\n".join(
+        f"## Day {day}\n\nOn day {day} the canteen serves dish number {day} from noon. "
+        + " ".join(
+            f"Menu line {line} of day {day} lists a side dish and a drink." for line in range(9)
+        )
+        for day in range(1, 8)
+    )
+    page.write_text("# Canteen\n\n" + body + "\n", encoding="utf-8")
+    assistant = Assistant(make_settings(fresh_index))
+    assistant.ingest([corpus])
+    page.write_text("# Staff restaurant\n\n" + body + "\n", encoding="utf-8")
+    renamed = assistant.ingest([corpus])
+    # Every chunk and sentence was embedded after the title: none of them reads the same.
+    assert (renamed.updated, renamed.chunks_reused) == (1, 0)
+    page.write_text(
+        "# Staff restaurant\n\n" + body + "\n\nPayment is by card only.\n", encoding="utf-8"
+    )
+    appended = assistant.ingest([corpus])
+    assert appended.updated == 1
+    assert 0 < appended.chunks_reused < appended.chunks
