@@ -4,6 +4,7 @@
     python -m benchmarks.bench_ingest --tiny --out DIR   # the same steps on seeds/: seconds
     python -m benchmarks.bench_ingest --int8-only        # float vs 8-bit encoder only
     python -m benchmarks.bench_ingest --threads 1,2      # the encoder on 1 and on 2 threads
+    python -m benchmarks.bench_ingest --edit-only        # re-ingest after a one-word edit only
 
 On the 53 pages of the Python docs listed in tests/golden/pydocs_corpus.txt (`--files N`: the
 first N), in one process, models loaded first, `--rounds` rounds (default 3) of three steps,
@@ -17,6 +18,9 @@ interleaved (each round in another order):
 Then the 8-bit encoder (`embedding_backend = "onnx-int8"`) against the float one on every 10th
 of those inputs, interleaved for three rounds: median speed-up and how close the vectors stay
 (`--int8-only` runs just this step).
+Last, copies of the files are ingested, one word is changed in the middle of each, and they are
+ingested again: the edit's share of the full ingest and how many passages kept their vectors
+(`--edit-only` runs just this step).
 Each step records wall time and this process's CPU time; ratios are of the medians, judged on
 wall-clock time (CPU-time ratios are reported beside them).
 Prints the ratios and writes benchmarks/results/ingest.json (or DIR/ingest.json with --out).
@@ -26,6 +30,7 @@ Prints the ratios and writes benchmarks/results/ingest.json (or DIR/ingest.json 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,6 +89,44 @@ def int8_rounds(inputs: list[str], rounds: int = 3) -> dict[str, float]:
         "cpu_speedup": round(cpu["onnx"] / cpu["onnx-int8"], 3),
         "cosine_mean": round(float(cosines.mean()), 4),
         "cosine_min": round(float(cosines.min()), 4),
+    }
+
+
+def edit_reingest(files: Sequence[Path], workdir: Path) -> dict[str, float]:
+    """Copies of `files` ingested into a fresh index, then the first " the " after the middle
+    of each changed to " a " and ingested again: wall and CPU seconds of both, and how many
+    passages the edited documents kept."""
+    folder = workdir / "edit"
+    copies = folder / "docs"
+    copies.mkdir(parents=True)
+    for number, path in enumerate(files):
+        shutil.copy(path, copies / f"{number:03d}-{path.name}")
+    assistant = Assistant(
+        Settings.model_validate({"index_dir": folder / "index", "data_dir": folder / "data"})
+    )
+    assistant.embedder.embed_texts(["load the model before timing"])
+    with cpu_stopwatch() as elapsed:
+        first = assistant.ingest([copies])
+    full = elapsed()
+    for copy in sorted(copies.iterdir()):
+        data = copy.read_bytes()
+        at = data.find(b" the ", len(data) // 2)
+        if at < 0:
+            at = data.find(b" the ")
+        copy.write_bytes(data[:at] + b" a " + data[at + 5 :] if at >= 0 else data + b"\nEdited.")
+    with cpu_stopwatch() as elapsed:
+        edited = assistant.ingest([copies])
+    edit = elapsed()
+    assert edited.updated == len(files), edited
+    return {
+        "files": len(files),
+        "chunks": first.chunks,
+        "full_seconds": round(full[0], 2),
+        "full_cpu_seconds": round(full[1], 2),
+        "edit_seconds": round(edit[0], 2),
+        "edit_cpu_seconds": round(edit[1], 2),
+        "chunks_reused": edited.chunks_reused,
+        "edit_vs_full": round(edit[0] / full[0], 4),
     }
 
 
@@ -175,7 +218,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--rounds", type=int, default=3, help="interleaved rounds of the timed steps (median)"
     )
     parser.add_argument("--files", type=int, help="only the first N files of the corpus")
+    parser.add_argument(
+        "--edit-only",
+        action="store_true",
+        help="only the re-ingest after a one-word edit of every file; writes ingest-edit.json",
+    )
     args = parser.parse_args(argv)
+    if args.edit_only:
+        files = seed_files() if args.tiny else pydocs_files()
+        edit = {"edit_reingest": edit_reingest(files[: args.files], scratch_dir("bench-ingest-"))}
+        save("ingest-edit", edit, args.out)
+        print(edit["edit_reingest"])
+        return 0
     if args.threads:
         files = seed_files() if args.tiny else pydocs_files()
         assistant = Assistant(Settings.model_validate({"index_dir": scratch_dir("bench-ingest-")}))
@@ -274,6 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         assistant.embedder.embed_texts(inputs)
     encoder = elapsed()
     int8 = int8_rounds(inputs[::10])
+    edit = edit_reingest(files, workdir)
 
     def rates(seconds: tuple[float, float], count: int) -> dict[str, float]:
         wall, cpu = seconds
@@ -313,6 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     save("ingest", result, args.out)
     save("ingest-int8", {"int8_encoder": int8}, args.out)
+    save("ingest-edit", {"edit_reingest": edit}, args.out)
     ratios = result["ratios"]
     print(
         f"medians of {args.rounds} interleaved rounds, chunks per wall-clock second: ingest "

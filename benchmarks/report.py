@@ -109,6 +109,25 @@ def int8_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
     ]
 
 
+def edit_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
+    """Markdown for the re-ingest after a one-word edit of every file."""
+    r = data["edit_reingest"]
+    return [
+        "### An edited document",
+        "",
+        f"Copies of the {r['files']} files ({r['chunks']} passages) ingested into a fresh index, "
+        'then one word changed in the middle of every file (the first " the " after the '
+        f'middle became " a ") and ingested again: {r["full_seconds"]} s for the first '
+        f"ingest, {r['edit_seconds']} s for the edit (**{100 * r['edit_vs_full']:.1f} %**; CPU "
+        f"{r['full_cpu_seconds']} and {r['edit_cpu_seconds']} s). {r['chunks_reused']} of the "
+        f"{r['chunks']} passages kept their vectors: a passage that reads the same under the "
+        "same title and section is not embedded again, nor is a sentence in the same context. "
+        "`python -m benchmarks.bench_ingest --edit-only` reruns this step alone (load average "
+        f"{data['machine']['load_average_1m']} at its end).",
+        "",
+    ]
+
+
 def query_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
     """Markdown for the query-latency benchmark, and its plot."""
     rows = data["sizes"]
@@ -378,6 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, section in (
         ("ingest", ingest_section),
         ("ingest-int8", int8_section),
+        ("ingest-edit", edit_section),
         ("query", query_section),
         ("restricted", restricted_section),
         ("generative", generative_section),

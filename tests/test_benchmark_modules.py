@@ -115,6 +115,10 @@ def test_ingest_throughput_on_seeds(tmp_path: Path) -> None:
     int8 = written(tmp_path / "ingest-int8.json")["int8_encoder"]
     assert int8["rounds"] == 3  # type: ignore[index]
     assert 0.97 < int8["cosine_mean"] < 1  # type: ignore[index,operator]
+    edit = written(tmp_path / "ingest-edit.json")["edit_reingest"]
+    assert edit["files"] == 1  # type: ignore[index]
+    # The seed article edited by one word: some passages kept their vectors, not all.
+    assert 0 < edit["chunks_reused"] < edit["chunks"]  # type: ignore[index,operator]
 
 
 @pytest.mark.usefixtures("results_untouched")
