@@ -51,6 +51,7 @@ class SyncReport(BaseModel):
     unchanged: int = 0
     failed: tuple[FailedFile, ...] = ()
     chunks: int = 0
+    chunks_reused: int = 0  # passages of changed files that kept their vectors
     seconds: float = 0.0
     finished_at: float = 0.0
 
@@ -68,6 +69,7 @@ class SyncReport(BaseModel):
             unchanged=report.unchanged,
             failed=tuple(failed),
             chunks=report.chunks,
+            chunks_reused=report.chunks_reused,
             seconds=report.seconds,
             finished_at=time.time(),
         )
@@ -91,6 +93,7 @@ class SyncReport(BaseModel):
             "unchanged": self.unchanged,
             "failed": [item.model_dump() for item in self.failed],
             "chunks": self.chunks,
+            "chunks_reused": self.chunks_reused,
             "seconds": round(self.seconds, 3),
         }
 

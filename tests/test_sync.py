@@ -48,6 +48,7 @@ def test_sync_follows_adds_changes_renames_and_deletes(corpus: Path, fresh_index
     changed = assistant.sync()
     assert changed is not None
     assert (changed.changed, changed.added) == (1, 0)
+    assert changed.chunks_reused == 0  # its one passage changed: nothing to keep
     answer = assistant.ask(CANTEEN)
     assert "borscht" in answer.text
     assert "pierogi" not in answer.text
@@ -188,8 +189,9 @@ def test_a_sync_that_cannot_run_is_recorded_and_the_cli_says_busy(
     assert report["folders"] == [str(corpus)]
     assert set(report) == {
         "folders", "added", "changed", "removed", "renamed", "unchanged", "failed", "chunks",
-        "seconds",
+        "chunks_reused", "seconds",
     }  # fmt: skip
+    assert report["chunks_reused"] == 0  # a first sync has no earlier version to keep
     assistant = Assistant(make_settings(fresh_index))
     succeeded = assistant.sync_status()
     assert succeeded is not None

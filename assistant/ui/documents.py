@@ -164,7 +164,13 @@ def report_html(
             '<div class="qa-status qa-status-ok" role="status">'
             f"Added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
             f"removed {report.deleted}; {report.chunks} passages in the index "
-            f"({report.seconds:.1f} s).</div>"
+            f"({report.seconds:.1f} s)"
+            + (
+                f"; {report.chunks_reused} unchanged passages of updated files kept"
+                if report.chunks_reused
+                else ""
+            )
+            + ".</div>"
         )
     return "".join(parts)
 

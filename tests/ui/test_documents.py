@@ -123,6 +123,23 @@ def test_upload_is_indexed_and_listed(tmp_path: Path, incoming: Path, seed_index
     assert (report.added, report.updated) == (0, 1)
     assert "30 days" in assistant.ask("How many days of annual leave do staff get?").text
 
+    # A long document edited in one place keeps the vectors of what did not change, and the
+    # status says so.
+    sections = [
+        f"## Rule {n}\n\n" + " ".join(f"Clause {c} of rule {n} covers one case." for c in range(12))
+        for n in range(6)
+    ]
+    newer.write_text("# Leave policy\n\n" + "\n\n".join(sections) + "\n")
+    ingest_uploads(assistant, [newer])
+    sections[4] = sections[4].replace("Clause 3 of rule 4", "Clause 3 of rule 4 (revised)")
+    newer.write_text("# Leave policy\n\n" + "\n\n".join(sections) + "\n")
+    report, _ = ingest_uploads(assistant, [newer])
+    assert report is not None
+    assert report.updated == 1
+    assert 0 < report.chunks_reused < report.chunks
+    html = report_html(report, SourceNames(assistant.settings))
+    assert f"{report.chunks_reused} unchanged passages of updated files kept" in html
+
     targets = reindex_targets(assistant.settings)
     assert targets == [*assistant.settings.sources, assistant.settings.uploads_dir]
 
