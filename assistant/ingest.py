@@ -607,11 +607,13 @@ class Ingestor:
         new_contexts = list(
             dict.fromkeys(t for t in contexts if t is not None and t not in kept.contexts)
         )
-        counts["chunks_reused"] += sum(1 for key in keys if key in kept.chunks)
+        edited = [item.replaces for item in batch for _ in item.chunks]
+        reused = sum(1 for key, ed in zip(keys, edited, strict=True) if ed and key in kept.chunks)
+        counts["chunks_reused"] += reused
         advance = None if tracker is None else tracker.embedding(len(new_keys) + len(new_contexts))
         log.info(
             "embedding %d chunks of %d documents (%d kept from their last version)",
-            len(new_keys), len(batch), len(keys) - len(new_keys),
+            len(new_keys), len(batch), reused,
         )  # fmt: skip
         embedded_chunks = self.embedder.embed_chunks(
             [key.text for key in new_keys],
@@ -730,7 +732,7 @@ class _ChunkKey:
     spans: tuple[tuple[int, int], ...]
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Kept:
     """Vectors an edited document's last version already has, by what they were computed from."""
 
@@ -768,6 +770,11 @@ def embedding_inputs(document: Document, chunks: Sequence[Chunk]) -> list[ChunkI
 
 def sentence_context(document: Document, start: int, end: int) -> str:
     """A sentence as embedded on its own: after its document's title and its section's.
+
+    This and `context_prefix` define what is embedded, and an edited document's unchanged
+    inputs keep their stored vectors by comparing these strings (`_last_versions`): a change to
+    either must bump `SCHEMA_VERSION` (assistant/catalog.py, "the index format" of the ingest
+    fingerprint), so that existing indexes are re-embedded.
 
     "The default is 64 megabytes." says what it answers only under "maintenance_work_mem"
     in "Resource Consumption"; the chunk's pooled sentence vectors miss that (measured

@@ -226,9 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.edit_only:
         files = seed_files() if args.tiny else pydocs_files()
-        edit = {"edit_reingest": edit_reingest(files[: args.files], scratch_dir("bench-ingest-"))}
-        save("ingest-edit", edit, args.out)
-        print(edit["edit_reingest"])
+        edited = edit_reingest(files[: args.files], scratch_dir("bench-ingest-"))
+        save("ingest-edit", {"edit_reingest": edited}, args.out)
+        print(edited)
         return 0
     if args.threads:
         files = seed_files() if args.tiny else pydocs_files()

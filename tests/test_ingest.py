@@ -420,7 +420,7 @@ def test_an_edited_document_re_embeds_only_what_changed(
     assert "pierogi" in passages[0].text
 
 
-def test_a_new_title_re_embeds_every_chunk(corpus: Path, fresh_index: Path) -> None:
+def test_a_new_title_re_embeds_every_chunk(corpus: Path, fresh_index: Path, tmp_path: Path) -> None:
     page = corpus / "canteen.md"
     body = "\n\n".join(
         f"## Day {day}\n\nOn day {day} the canteen serves dish number {day} from noon. "
@@ -432,13 +432,23 @@ def test_a_new_title_re_embeds_every_chunk(corpus: Path, fresh_index: Path) -> N
     page.write_text("# Canteen\n\n" + body + "\n", encoding="utf-8")
     assistant = Assistant(make_settings(fresh_index))
     assistant.ingest([corpus])
-    page.write_text("# Staff restaurant\n\n" + body + "\n", encoding="utf-8")
+    page.write_text("# Staff restaurant\n\n" + body.replace("## Day 3", "## Wednesday") + "\n")
     renamed = assistant.ingest([corpus])
     # Every chunk and sentence was embedded after the title: none of them reads the same.
     assert (renamed.updated, renamed.chunks_reused) == (1, 0)
+    # Nor is any sentence's vector in its context kept from under the old title or section.
+    fresh = Assistant(make_settings(tmp_path / "fresh"))
+    fresh.ingest([corpus])
+    kept, built = _stored_vectors(assistant), _stored_vectors(fresh)
+    assert kept.keys() == built.keys()
+    for where, (vector, _, _, contexts) in kept.items():
+        assert float(vector @ built[where][0]) > 0.9999, where
+        assert np.abs(contexts - built[where][3]).max() < 5e-3, where
     page.write_text(
         "# Staff restaurant\n\n" + body + "\n\nPayment is by card only.\n", encoding="utf-8"
     )
     appended = assistant.ingest([corpus])
     assert appended.updated == 1
-    assert 0 < appended.chunks_reused < appended.chunks
+    own = assistant.catalog.document(doc_id_for(page))
+    assert own is not None
+    assert 0 < appended.chunks_reused < own.chunks  # the last passage is new

@@ -401,3 +401,37 @@ def test_a_broken_attachment_stays_a_failure_until_its_message_changes(
     assert assistant.sync() is not None
     assert failed() == []
     assert {Path(r.path).name for r in assistant.documents()} >= {"move.eml", "notes.txt"}
+
+
+def test_sync_and_ingest_say_how_many_passages_of_an_edited_file_kept_their_vectors(
+    corpus: Path,
+    fresh_index: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("ASSISTANT_SOURCES", str(corpus))
+    rules = [
+        f"## Rule {n}\n\n" + " ".join(f"Clause {c} of rule {n} covers one case." for c in range(12))
+        for n in range(6)
+    ]
+    page = corpus / "rules.md"
+    page.write_text("# House rules\n\n" + "\n\n".join(rules) + "\n", "utf-8")
+    assert main(["sync", "--index", str(fresh_index), "--json"]) == EXIT_OK
+    capsys.readouterr()
+    passages = Assistant(make_settings(fresh_index)).catalog.document(doc_id_for(page))
+    assert passages is not None
+    assert passages.chunks > 2
+
+    rules[4] = rules[4].replace("Clause 3 of rule 4", "Clause 3 of rule 4 (revised)")
+    page.write_text("# House rules\n\n" + "\n\n".join(rules) + "\n", "utf-8")
+    assert main(["sync", "--index", str(fresh_index), "--json"]) == EXIT_OK
+    synced = json.loads(capsys.readouterr().out)
+    assert synced["changed"] == 1
+    assert 0 < synced["chunks_reused"] < passages.chunks  # the revised rule's passage is new
+
+    rules[1] = rules[1].replace("Clause 5 of rule 1", "Clause 5 of rule 1 (revised)")
+    page.write_text("# House rules\n\n" + "\n\n".join(rules) + "\n", "utf-8")
+    assert main(["ingest", str(corpus), "--index", str(fresh_index)]) == EXIT_OK
+    printed = capsys.readouterr().out
+    assert "updated 1" in printed
+    assert "unchanged chunks of edited documents" in printed
