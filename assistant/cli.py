@@ -67,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Index .txt, .md, .html, .pdf, .docx, .pptx, .xlsx, .csv/.tsv, .eml, .msg, "
         ".odt, .ods, .odp, .rtf and .epub files (docs/formats.md), and scans and images (.png, "
         ".jpg, .tiff ...) through Tesseract OCR. Unchanged files are skipped, changed ones "
-        "replaced, deleted ones removed, renamed ones moved (not re-embedded when they read the "
-        "same); bad files are reported and skipped.",
+        "replaced (only their changed passages embedded again), deleted ones removed, renamed "
+        "ones moved (not re-embedded when they read the same); bad files are reported and "
+        "skipped.",
     )
     ingest.add_argument(
         "paths",

@@ -117,8 +117,9 @@ def edit_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
         "",
         f"Copies of the {r['files']} files ({r['chunks']} passages) ingested into a fresh index, "
         'then one word changed in the middle of every file (the first " the " after the '
-        f'middle became " a ") and ingested again: {r["full_seconds"]} s for the first '
-        f"ingest, {r['edit_seconds']} s for the edit (**{100 * r['edit_vs_full']:.1f} %**; CPU "
+        'middle that the extracted text holds became " a ") and ingested again: '
+        f"{r['full_seconds']} s for the first ingest, {r['edit_seconds']} s for the edit "
+        f"(**{100 * r['edit_vs_full']:.1f} %**; CPU "
         f"{r['full_cpu_seconds']} and {r['edit_cpu_seconds']} s). {r['chunks_reused']} of the "
         f"{r['chunks']} passages kept their vectors: a passage that reads the same under the "
         "same title and section is not embedded again, nor is a sentence in the same context. "
