@@ -157,7 +157,7 @@ class _Prepared:
     file: SourceFile
     document: Document
     chunks: list[Chunk]
-    replaces: bool
+    replaces: DocumentRecord | None  # the indexed version this one replaces
     collection: str
 
 
@@ -479,7 +479,7 @@ class Ingestor:
                     continue
                 seen_hashes[digest] = file.source
                 log.info("read %s: %d chunks", file.source, len(chunks))
-                batch.append(_Prepared(file, document, chunks, record is not None, wanted))
+                batch.append(_Prepared(file, document, chunks, record, wanted))
                 if sum(len(item.chunks) for item in batch) >= self.settings.ingest_group_chunks:
                     self._write(batch, counts, tracker)
                     batch = []
@@ -556,7 +556,7 @@ class Ingestor:
             if copied_ids is None:
                 chunks = self.chunker.chunk(doc_id_for(move.file.path), move.document.text)
                 self._write(
-                    [_Prepared(move.file, move.document, chunks, False, move.collection)], counts
+                    [_Prepared(move.file, move.document, chunks, None, move.collection)], counts
                 )
                 self.catalog.remove_document(move.record.doc_id)
                 continue
@@ -598,7 +598,7 @@ class Ingestor:
             for one, chunk in zip(inputs, chunks, strict=True)
         ]
         contexts = [text for one in inputs for text in one.contexts]
-        kept = self._last_versions([doc_id_for(item.file.path) for item in batch if item.replaces])
+        kept = self._last_versions([item.replaces for item in batch if item.replaces is not None])
         # Only what neither an edited document's last version nor this batch already has is
         # embedded: a chunk whose input (prefix, text, sentences) is unchanged keeps its
         # vectors, and so does a sentence read in the same context. Chunks overlap, so a
@@ -607,7 +607,7 @@ class Ingestor:
         new_contexts = list(
             dict.fromkeys(t for t in contexts if t is not None and t not in kept.contexts)
         )
-        edited = [item.replaces for item in batch for _ in item.chunks]
+        edited = [item.replaces is not None for item in batch for _ in item.chunks]
         reused = sum(1 for key, ed in zip(keys, edited, strict=True) if ed and key in kept.chunks)
         counts["chunks_reused"] += reused
         advance = None if tracker is None else tracker.embedding(len(new_keys) + len(new_contexts))
@@ -665,27 +665,26 @@ class Ingestor:
                 doc_id, str(item.file.path), item.document, writes, item.collection
             )
             log.info("committed %s", item.file.source)
-            counts["updated" if item.replaces else "added"] += 1
+            counts["added" if item.replaces is None else "updated"] += 1
         if tracker is not None:
             tracker.wrote(len(chunks))
 
-    def _last_versions(self, doc_ids: Sequence[str]) -> _Kept:
-        """The vectors of these documents' indexed versions, by what was embedded: each chunk's
-        input and each sentence in its context."""
+    def _last_versions(self, records: Sequence[DocumentRecord]) -> _Kept:
+        """The vectors of these indexed documents, by what was embedded: each chunk's input and
+        each sentence in its context."""
         kept = _Kept({}, {})
-        for doc_id in doc_ids:
-            record = self.catalog.document(doc_id)
-            ids = self.catalog.vector_ids(doc_id)
-            if record is None or not ids:
+        for record in records:
+            ids = self.catalog.vector_ids(record.doc_id)
+            if not ids:
                 continue
-            last = stored_document(record, self.catalog.document_structure(doc_id))
+            last = stored_document(record, self.catalog.document_structure(record.doc_id))
             starts = section_starts(last.headings)
             vectors = self.store.vectors(ids)
             for row in self.catalog.chunks(ids).values():
                 vector = vectors.get(row.chunk_id)
                 if vector is None:
                     continue
-                chunk = Chunk(doc_id, 0, row.start, row.end, row.text)
+                chunk = Chunk(record.doc_id, 0, row.start, row.end, row.text)
                 spans = tuple((s - row.start, e - row.start) for s, e in row.sentence_spans)
                 key = _ChunkKey(context_prefix(last, chunk), row.text, spans)
                 kept.chunks[key] = EmbeddedChunk(vector, spans, row.sentence_vectors)

@@ -87,6 +87,16 @@ def copy_head(source: Path, target: Path, size: int = 6000) -> None:
     )
 
 
+def ruled_sections(sections: int = 6, clauses: int = 12) -> list[str]:
+    """Markdown sections of a long rule book, each long enough for a passage of its own: tests
+    edit one and see which passages ingest keeps."""
+    return [
+        f"## Rule {n}\n\n"
+        + " ".join(f"Clause {c} of rule {n} covers one case." for c in range(clauses))
+        for n in range(sections)
+    ]
+
+
 def make_settings(index_dir: Path, **changes: object) -> Settings:
     """Settings for a test index, ignoring the environment."""
     return Settings.model_validate({"index_dir": index_dir, **changes})

@@ -15,7 +15,7 @@ from assistant.chunking import CHUNKER_VERSION
 from assistant.ingest import Ingestor, doc_id_for, rebuild_reasons, sentence_context
 from assistant.loaders import EXTRACTION_VERSION
 from assistant.types import Document, IngestProgress
-from tests.conftest import SEED_FILE, make_settings
+from tests.conftest import SEED_FILE, make_settings, ruled_sections
 
 
 def test_incremental_add_modify_delete(corpus: Path, fresh_index: Path) -> None:
@@ -421,18 +421,12 @@ def test_an_edited_document_re_embeds_only_what_changed(
 
 
 def test_a_new_title_re_embeds_every_chunk(corpus: Path, fresh_index: Path, tmp_path: Path) -> None:
-    page = corpus / "canteen.md"
-    body = "\n\n".join(
-        f"## Day {day}\n\nOn day {day} the canteen serves dish number {day} from noon. "
-        + " ".join(
-            f"Menu line {line} of day {day} lists a side dish and a drink." for line in range(9)
-        )
-        for day in range(1, 8)
-    )
-    page.write_text("# Canteen\n\n" + body + "\n", encoding="utf-8")
+    page = corpus / "rules.md"
+    body = "\n\n".join(ruled_sections(7, 10))
+    page.write_text("# House rules\n\n" + body + "\n", encoding="utf-8")
     assistant = Assistant(make_settings(fresh_index))
     assistant.ingest([corpus])
-    page.write_text("# Staff restaurant\n\n" + body.replace("## Day 3", "## Wednesday") + "\n")
+    page.write_text("# Code of conduct\n\n" + body.replace("## Rule 3", "## Safety") + "\n")
     renamed = assistant.ingest([corpus])
     # Every chunk and sentence was embedded after the title: none of them reads the same.
     assert (renamed.updated, renamed.chunks_reused) == (1, 0)
@@ -445,7 +439,7 @@ def test_a_new_title_re_embeds_every_chunk(corpus: Path, fresh_index: Path, tmp_
         assert float(vector @ built[where][0]) > 0.9999, where
         assert np.abs(contexts - built[where][3]).max() < 5e-3, where
     page.write_text(
-        "# Staff restaurant\n\n" + body + "\n\nPayment is by card only.\n", encoding="utf-8"
+        "# Code of conduct\n\n" + body + "\n\nVisitors sign in at the desk.\n", encoding="utf-8"
     )
     appended = assistant.ingest([corpus])
     assert appended.updated == 1

@@ -18,7 +18,7 @@ from assistant.errors import IndexBusyError
 from assistant.indexlock import writer_lock
 from assistant.ingest import doc_id_for
 from assistant.sync_command import EXIT_BUSY, EXIT_PARTIAL
-from tests.conftest import SEED_FILE, make_settings, run_cli
+from tests.conftest import SEED_FILE, make_settings, ruled_sections, run_cli
 
 CANTEEN = "What does the staff canteen serve on Thursdays?"
 
@@ -410,10 +410,7 @@ def test_sync_and_ingest_say_how_many_passages_of_an_edited_file_kept_their_vect
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("ASSISTANT_SOURCES", str(corpus))
-    rules = [
-        f"## Rule {n}\n\n" + " ".join(f"Clause {c} of rule {n} covers one case." for c in range(12))
-        for n in range(6)
-    ]
+    rules = ruled_sections()
     page = corpus / "rules.md"
     page.write_text("# House rules\n\n" + "\n\n".join(rules) + "\n", "utf-8")
     assert main(["sync", "--index", str(fresh_index), "--json"]) == EXIT_OK

@@ -30,7 +30,7 @@ from assistant.ui.documents import (
 )
 from assistant.ui.names import SourceNames
 from assistant.ui.viewer import render_document
-from tests.conftest import copy_index, make_settings
+from tests.conftest import copy_index, make_settings, ruled_sections
 
 
 @pytest.mark.parametrize(
@@ -125,10 +125,7 @@ def test_upload_is_indexed_and_listed(tmp_path: Path, incoming: Path, seed_index
 
     # A long document edited in one place keeps the vectors of what did not change, and the
     # status says so.
-    sections = [
-        f"## Rule {n}\n\n" + " ".join(f"Clause {c} of rule {n} covers one case." for c in range(12))
-        for n in range(6)
-    ]
+    sections = ruled_sections()
     newer.write_text("# Leave policy\n\n" + "\n\n".join(sections) + "\n")
     ingest_uploads(assistant, [newer])
     sections[4] = sections[4].replace("Clause 3 of rule 4", "Clause 3 of rule 4 (revised)")
