@@ -207,6 +207,9 @@ def coldstart_section(data: dict[str, Any], docs: Path = DOCS) -> list[str]:
     return [
         "## Cold start",
         "",
+        f"`python -m benchmarks.bench_coldstart --runs {data['runs']}` "
+        f"(benchmarks/results/coldstart.json; load average at the end "
+        f"{data['machine']['load_average_1m']} on {data['machine']['cpus']} cores): "
         f"p50 of {data['runs']} runs, seed index: `assistant serve` serves the page after "
         f"{data['serve_page_ms']['p50'] / 1000:.1f} s and answers its first question after "
         f"{data['serve_first_answer_ms']['p50'] / 1000:.1f} s. A one-shot `assistant ask` is in "

@@ -79,3 +79,34 @@ def test_a_no_op_ingest_loads_neither_the_model_nor_chroma(
     )
     loaded = loaded_after(code)
     assert not loaded & (NEVER | {"chromadb", "onnxruntime", "tokenizers", "nltk"})
+
+
+def test_the_chat_imports_gradio_without_touching_its_type_stubs() -> None:
+    """Gradio rewrites the `.pyi` stub of every component module as it imports (reading each
+    one, then writing it if it differs); the chat's import skips that (assistant/ui/
+    gradio_import.py) and builds the page all the same."""
+    code = (
+        "import sys\n"
+        "opened = []\n"
+        "sys.addaudithook(lambda event, args: event == 'open' and isinstance(args[0], str)"
+        " and args[0].endswith('.pyi') and opened.append(args[0]))\n"
+        "import assistant.ui.app\n"
+        "import gradio, gradio.component_meta\n"
+        "from assistant.ui.gradio_import import _no_stub\n"
+        "assert gradio.component_meta.create_or_modify_pyi is _no_stub\n"
+        "print(len(opened), opened[:3])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split()[0] == "0", result.stdout
+    # Without the hook, the same import reads the stubs: the check above can fail.
+    plain = "".join(
+        line for line in code.splitlines(True) if "assistant" not in line and "_no_stub" not in line
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", plain], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert int(result.stdout.split()[0]) > 10, result.stdout
