@@ -731,7 +731,7 @@ class _ChunkKey:
     spans: tuple[tuple[int, int], ...]
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Kept:
     """Vectors an edited document's last version already has, by what they were computed from."""
 
