@@ -199,6 +199,20 @@ def test_evaluation_protocol_on_the_seed_corpus_alone(tmp_path: Path) -> None:
     assert (tmp_path / "c" / "seed-metrics.svg").exists()
 
 
+def test_window_choice_on_the_seed_corpus_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run("window_choice", "--corpora", "seed", "--work", str(tmp_path))
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| seed ")]
+    (row,) = rows
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[:3] == ["seed", "tuning", "36"]  # the answerable questions of its 50
+    lead, composed, ceiling = (float(cell) for cell in cells[3:6])
+    # The answer starts with the lead window; no answer holds what no window holds.
+    assert 0 < lead <= composed <= ceiling <= 1
+    assert 0 < float(cells[6]) <= 600
+
+
 def test_refusal_curve_reads_the_recorded_confidences() -> None:
     from assistant.evaluation.results import EvalRun
     from benchmarks.corpora import all_corpora

@@ -71,12 +71,14 @@ def observe(assistant: Assistant, items: Sequence[GoldenItem], corpus: str) -> l
         retrieval = assistant.retrieve(question.standalone)
         features = candidate_features(question, retrieval)
         candidates = tuple(Candidate(window, values) for window, values in features)
-        labels = tuple(_answers(item, candidate) for candidate in candidates)
+        labels = tuple(holds_key_fact(item, candidate) for candidate in candidates)
         observations.append(Observation(item, corpus, question, retrieval, candidates, labels))
     return observations
 
 
-def _answers(item: GoldenItem, candidate: Candidate) -> bool:
+def holds_key_fact(item: GoldenItem, candidate: Candidate) -> bool:
+    """Whether a window answers an answerable question: it holds a key term and comes from an
+    expected document (when the question names any)."""
     if not item.answerable:
         return False
     terms = item.must_contain_any or item.answers

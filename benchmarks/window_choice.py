@@ -1,0 +1,130 @@
+"""How well the extractive answerer picks its windows, leave-one-corpus-out, in about a minute.
+
+    python -m benchmarks.window_choice --work DIR [--pending]
+    python -m benchmarks.window_choice --corpora seed --work DIR   # a quick check
+
+The tuning corpora are indexed into DIR as `python -m benchmarks.eval_corpora --work DIR` does
+(incremental: its indexes are reused). Every golden question is retrieved once and its candidate
+windows described (`calibrate.observe`); then each tuning corpus is answered by a model fitted on
+the other tuning corpora, and its answerable questions are scored as if nothing were refused:
+how often the lead window holds a key fact, how often the composed answer does, how often any
+candidate window does (the ceiling of window choice: retrieval's share of the misses), and the
+median answer. `--pending` adds the pending corpora, answered by a model fitted on every tuning
+corpus. Held-out corpora are never read. `--corpora` runs on those alone; a tuning corpus
+with no other tuning corpus selected is then answered by the shipped model (fitted on it too: a
+check that the steps run, not a number to report).
+
+Retrieval, refusal and follow-up rewriting are left to the full protocol (`make
+eval-benchmark`, ~20 minutes); this isolates the ranking features, their fit and the
+composition, so that a change to one of them shows in a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.answerers.extractive import Candidate, ExtractiveModel, compose, shipped_model
+from assistant.core import Assistant
+from assistant.evaluation.calibrate import Observation, fit, holds_key_fact, observe, rank
+from assistant.evaluation.golden import load_golden
+from benchmarks.corpora import ROLES, corpus
+from benchmarks.eval_corpora import index_corpus
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One corpus's answerable questions: how many hold a key fact where."""
+
+    questions: int
+    lead: int  # the first window holds a key fact
+    composed: int  # the composed answer does
+    ceiling: int  # some candidate window does
+    median_chars: float
+
+    def row(self, name: str, role: str) -> str:
+        """The corpus's line of the table."""
+        shares = (self.lead, self.composed, self.ceiling)
+        cells = " | ".join(f"{count / max(1, self.questions):.3f}" for count in shares)
+        return f"| {name} | {role} | {self.questions} | {cells} | {self.median_chars:.0f} |"
+
+
+def any_holds(observation: Observation, windows: Sequence[Candidate]) -> bool:
+    """Whether one of the windows holds a key fact of the observation's question."""
+    return any(holds_key_fact(observation.item, window) for window in windows)
+
+
+def choose(observations: Sequence[Observation], model: ExtractiveModel) -> Choice:
+    """Score a corpus's answerable questions with a model, refusing none."""
+    counts = [0, 0, 0]
+    lengths = []
+    answerable = [o for o in observations if o.item.answerable]
+    for observation in answerable:
+        ranked = rank(observation, model.rank)
+        if not ranked:
+            lengths.append(0)
+            continue
+        chosen = compose(ranked, model.second_window_ratio)
+        counts[0] += any_holds(observation, ranked[:1])
+        counts[1] += any_holds(observation, chosen)
+        counts[2] += any(observation.labels)
+        lengths.append(sum(len(c.text) for c in chosen))
+    return Choice(len(answerable), *counts, statistics.median(lengths) if lengths else 0.0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Observe, fit leave-one-corpus-out, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, help="where the indexes are (default: tmp)")
+    parser.add_argument("--pending", action="store_true", help="also the pending corpora")
+    parser.add_argument("--corpora", nargs="*", help="only these tuning or pending corpora")
+    args = parser.parse_args(argv)
+    roles = {"tuning", "pending"} if args.pending or args.corpora else {"tuning"}
+    corpora = {
+        name: corpus(name)
+        for name, role in ROLES.items()
+        if role in roles and (not args.corpora or name in args.corpora)
+    }
+    missing = [name for name, c in corpora.items() if not c.available]
+    if missing:
+        print(f"missing corpora {missing}: run `make corpora`", file=sys.stderr)
+        return 2
+    work = args.work or Path(tempfile.mkdtemp(prefix="assistant-windows-"))
+    observations = {
+        name: observe(Assistant(index_corpus(c, work)), load_golden(c.golden), name)
+        for name, c in corpora.items()
+    }
+    tuning = [name for name, c in corpora.items() if c.role == "tuning"]
+    # Pending corpora (and a lone tuning corpus) are answered by a model of every tuning one.
+    everything = (
+        fit([o for name in tuning for o in observations[name]])
+        if len(tuning) > 1
+        else shipped_model()
+    )
+    print(
+        "| corpus | role | answerable | lead holds a key fact | answer holds one "
+        "| some window holds one | median answer (chars) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    composed = []
+    for name, c in corpora.items():
+        if c.role == "tuning" and len(tuning) > 1:  # leave this corpus out of the fit
+            model = fit([o for other in tuning if other != name for o in observations[other]])
+        else:
+            model = everything
+        choice = choose(observations[name], model)
+        if c.role == "tuning":
+            composed.append(choice.composed / max(1, choice.questions))
+        print(choice.row(name, c.role))
+    if composed:
+        print(f"\nTuning corpora, answer holds a key fact, mean: {statistics.fmean(composed):.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
