@@ -245,10 +245,15 @@ class Catalog(Protocol):
         ...
 
     def lexical_search(
-        self, query_terms: Sequence[str], limit: int, collections: Sequence[str] | None = None
+        self,
+        query_terms: Sequence[str],
+        limit: int,
+        collections: Sequence[str] | None = None,
+        every_term: bool = False,
     ) -> list[tuple[str, float]]:
-        """FTS5's BM25 ranking of chunks containing any of the terms, best first (ties: the
-        earlier stored chunk first), as (vector id, score).
+        """FTS5's BM25 ranking of chunks containing any of the terms (with `every_term`, only
+        of those containing every one), best first (ties: the earlier stored chunk first), as
+        (vector id, score).
 
         With `collections`, only their chunks are ranked and cut to `limit` (the filter runs
         before the cut; the term statistics stay those of the whole index).

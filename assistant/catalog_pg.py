@@ -499,14 +499,21 @@ class PostgresCatalog(Catalog):
         return result
 
     def lexical_search(
-        self, query_terms: Sequence[str], limit: int, collections: Sequence[str] | None = None
+        self,
+        query_terms: Sequence[str],
+        limit: int,
+        collections: Sequence[str] | None = None,
+        every_term: bool = False,
     ) -> list[tuple[str, float]]:
-        """FTS5's BM25 ranking of chunks containing any of the terms, best first."""
+        """FTS5's BM25 ranking of chunks containing any of the terms (or every one), best
+        first."""
         if not query_terms or (collections is not None and not collections) or limit <= 0:
             return []
         query = self._run(lambda db: lexical_pg.phrases(db, query_terms))
         counts = self.term_counts([token for token, _ in query.single])  # kept per state
-        return self._run(lambda db: lexical_pg.ranking(db, query, counts, limit, collections))
+        return self._run(
+            lambda db: lexical_pg.ranking(db, query, counts, limit, collections, every_term)
+        )
 
     def term_counts(
         self, query_terms: Sequence[str], collections: Sequence[str] | None = None

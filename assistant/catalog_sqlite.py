@@ -412,9 +412,13 @@ class SqliteCatalog(Catalog):
         return result
 
     def lexical_search(
-        self, query_terms: Sequence[str], limit: int, collections: Sequence[str] | None = None
+        self,
+        query_terms: Sequence[str],
+        limit: int,
+        collections: Sequence[str] | None = None,
+        every_term: bool = False,
     ) -> list[tuple[str, float]]:
-        """BM25 ranking of chunks containing any of the terms, best first.
+        """BM25 ranking of chunks containing any of the terms (or every one), best first.
 
         With `collections`, only their chunks are ranked and cut to `limit` (the filter runs
         inside the query, before the cut).
@@ -423,7 +427,7 @@ class SqliteCatalog(Catalog):
             return []
         if collections is not None and not collections:
             return []
-        expression = " OR ".join(_phrase(term) for term in query_terms)
+        expression = (" AND " if every_term else " OR ").join(_phrase(t) for t in query_terms)
         if collections is None:
             rows = self.db.execute(
                 "SELECT c.chunk_id, -bm25(chunk_terms) AS score FROM chunk_terms "

@@ -67,16 +67,18 @@ _IN_COLLECTIONS = (
 )
 
 
-def _ranking_query(phrases: int, restricted: bool) -> str:
+def _ranking_query(phrases: int, restricted: bool, every_term: bool = False) -> str:
     """The ranking for a query of `phrases` phrases: a row's shares summed in phrase order
     (one column per phrase, then added left to right), as FTS5 adds them, so the scores are
-    the same doubles, without sorting every row's hits (an ordered aggregate)."""
+    the same doubles, without sorting every row's hits (an ordered aggregate). With
+    `every_term`, only rows holding every phrase (FTS5's AND)."""
     columns = ", ".join(f"max(share) FILTER (WHERE phrase = {i}) AS s{i}" for i in range(phrases))
     total = "0::float8"
     for i in range(phrases):
         total = f"({total} + coalesce(s{i}, 0::float8))"
+    having = f" HAVING count(DISTINCT phrase) = {phrases}" if every_term else ""
     return f"""{_SHARES.format(where=_IN_COLLECTIONS if restricted else "")},
-by_row AS (SELECT row_id, {columns} FROM shares GROUP BY row_id),
+by_row AS (SELECT row_id, {columns} FROM shares GROUP BY row_id{having}),
 scored AS (
     SELECT row_id, {total} AS score FROM by_row ORDER BY score DESC, row_id LIMIT %(limit)s
 )
@@ -136,10 +138,12 @@ def ranking(
     token_counts: dict[str, int],
     limit: int,
     collections: Sequence[str] | None,
+    every_term: bool = False,
 ) -> list[tuple[str, float]]:
     """The best `limit` chunks for the phrases (of `collections` only, when given), as FTS5's
-    `MATCH "t1" OR "t2" ... ORDER BY rank` over the whole index gives them. `token_counts`:
-    the rows holding each one-token phrase's token (the catalog keeps them per index state)."""
+    `MATCH "t1" OR "t2" ... ORDER BY rank` over the whole index gives them (with
+    `every_term`, `"t1" AND "t2" ...`). `token_counts`: the rows holding each one-token
+    phrase's token (the catalog keeps them per index state)."""
     if not query.single and not query.more:
         return []
     params = {
@@ -151,7 +155,7 @@ def ranking(
         "collections": list(collections or ()),
         "limit": limit,
     }
-    sql = _ranking_query(query.count, collections is not None)
+    sql = _ranking_query(query.count, collections is not None, every_term)
     rows = db.execute(sql, params).fetchall()
     return [(str(chunk_id), float(score)) for chunk_id, score in rows]
 

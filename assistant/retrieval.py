@@ -196,9 +196,13 @@ class HybridRetriever:
         counts = self.catalog.term_counts(query_terms, collections)
         total = self.catalog.chunk_count(collections)
         idf = idf_from_counts(counts, total)
-        large = total >= LARGE_INDEX
+        lookup = (
+            lexical_lookup(idf, counts, total)
+            if total >= LARGE_INDEX
+            else LexicalLookup(tuple(query_terms))
+        )
         hits = self.catalog.lexical_search(
-            selective_terms(idf, counts) if large else query_terms, self.candidates, collections
+            lookup.terms, self.candidates, collections, every_term=lookup.every_term
         )
         return hits, counts, idf, total, _ms(clock)
 
@@ -219,11 +223,57 @@ LARGE_INDEX = 1000
 # Terms in more chunks than this share barely move BM25 but make FTS5 score every such chunk.
 COMMON_TERM_SHARE = 0.05
 _COMMON_IDF = math.log(1 + (1 - COMMON_TERM_SHARE) / COMMON_TERM_SHARE)
-# FTS5 scores every chunk that holds any term of the lookup, so its time grows with the terms'
-# chunk counts summed: past this many, only the rarest term is looked up, with as many of the
-# next rarest as fit (at a million chunks a term in one chunk of a hundred is in ten thousand).
-# Below ~13k chunks three terms always fit. The dense search is not capped.
-LEXICAL_POSTINGS_BUDGET = 40_000
+# FTS5 scores every chunk that holds any term of the lookup (about 2 us a chunk on these
+# CPUs), so its time grows with the terms' chunk counts summed: past this many, only the rarest
+# term is looked up, with as many of the next rarest as fit (at a million chunks a term in one
+# chunk of a hundred is in ten thousand). Below ~3,300 chunks three terms always fit (every
+# golden corpus of docs/evaluation.md is smaller). The dense search is not capped. At a million
+# chunks, 10,000 instead of 40,000 (with `lexical_lookup`) halved the lookup, p50 73-88 ms ->
+# 33-44 ms, and as many golden questions found their page among its hits (docs/benchmarks.md).
+LEXICAL_POSTINGS_BUDGET = 10_000
+
+
+@dataclass(frozen=True)
+class LexicalLookup:
+    """The terms of a question's BM25 lookup, and whether a chunk must hold every one of them
+    (else any)."""
+
+    terms: tuple[str, ...]
+    every_term: bool = False
+
+
+def lexical_lookup(
+    idf: dict[str, float],
+    counts: dict[str, int],
+    total: int,
+    budget: int = LEXICAL_POSTINGS_BUDGET,
+) -> LexicalLookup:
+    """The BM25 lookup of a large index: the selective terms (`selective_terms`), or, when
+    even the rarest term is in more chunks than the budget, the chunks that hold the rarest
+    terms together.
+
+    A lookup of one common term scores every chunk holding it (200,000 of a million for "call":
+    0.45 s) and ranks them by how often a common word occurs. The chunks that hold the rarest
+    two or three terms at once are few and are those the full lookup ranks first. Terms are
+    added, rarest first, until the expected size of their intersection (as if they occurred
+    independently) is within the budget; when no set of them gets there, there is no lookup
+    and the dense search finds the passages alone.
+    """
+    chosen = selective_terms(idf, counts, budget=budget)
+    if not chosen or counts.get(chosen[0], 0) <= budget:
+        return LexicalLookup(tuple(chosen))
+    together: list[str] = []
+    expected = float(total)
+    for term in sorted(idf, key=lambda term: -idf[term]):
+        if counts.get(term, 0) >= total:
+            break  # in every chunk, as is every term after it: it narrows nothing
+        together.append(term)
+        expected *= counts.get(term, 0) / total
+        if expected <= budget:
+            break
+    if len(together) < 2 or expected > budget:
+        return LexicalLookup(())
+    return LexicalLookup(tuple(together), every_term=True)
 
 
 def selective_terms(

@@ -328,6 +328,11 @@ def test_lexical_search_of_a_small_index(catalog: Catalog) -> None:
     assert all(a[1] >= b[1] > 0 for a, b in itertools.pairwise(hits))
     assert catalog.lexical_search(["pump", "alpha"], 1) == hits[:1]
     assert [i for i, _ in catalog.lexical_search(["pump", "alpha"], 10, ["manuals"])] == ["beta:0"]
+    # Every term: the one chunk holding both, scored as the lookup of any term scores it.
+    both = catalog.lexical_search(["pump", "alpha"], 10, every_term=True)
+    assert both == [("alpha:1", dict(hits)["alpha:1"])]
+    assert catalog.lexical_search(["pump", "alpha"], 10, ["manuals"], every_term=True) == []
+    assert catalog.lexical_search(["pump", "zebra"], 10, every_term=True) == []
     assert catalog.lexical_search(["pump"], 10, []) == []
     assert catalog.lexical_search([], 10) == []
     assert catalog.term_counts(["pump", "alpha", "zebra"]) == {"pump": 2, "alpha": 3, "zebra": 0}
@@ -382,7 +387,7 @@ def test_both_catalogs_rank_every_golden_question_alike(
     questions = golden_terms()
     assert len(questions) > 300
     assert sqlite.chunk_count() == pg.chunk_count() > 300
-    ranked = 0
+    ranked = together = 0
     for terms in questions:
         for collections in (None, ["odd"]):
             expected = sqlite.lexical_search(terms, 10, collections)
@@ -392,8 +397,17 @@ def test_both_catalogs_rank_every_golden_question_alike(
             assert [s for _, s in got] == [s for _, s in expected], terms
             assert pg.term_counts(terms, collections) == sqlite.term_counts(terms, collections)
             ranked += bool(expected)
+            # The lookup of a large index whose terms are all common: chunks holding the two
+            # rarest together (retrieval.lexical_lookup).
+            counts = sqlite.term_counts(terms, collections)
+            rarest = sorted((t for t in terms if counts[t]), key=lambda t: (counts[t], t))[:2]
+            expected = sqlite.lexical_search(rarest, 10, collections, every_term=True)
+            got = pg.lexical_search(rarest, 10, collections, every_term=True)
+            assert got == expected, rarest
+            together += bool(expected)
         assert pg.idf(terms) == sqlite.idf(terms)
     assert ranked > 500
+    assert together > 200
 
 
 def test_ties_and_folded_words_rank_alike(tmp_path: Path, postgres: Postgres) -> None:

@@ -231,15 +231,17 @@ def test_the_context_features_read_the_sentences_embedded_in_context_or_else_the
 
 def test_the_bm25_lookup_keeps_rare_terms_within_its_budget() -> None:
     from assistant.catalog import idf_from_counts
-    from assistant.retrieval import selective_terms
+    from assistant.retrieval import LexicalLookup, lexical_lookup, selective_terms
 
     total = 1_000_000
     counts = {"vacuum": 40, "autovacuum": 900, "table": 12_000, "size": 30_000, "the": 600_000}
     idf = idf_from_counts(counts, total)
-    # Rarest first, while the chunks to score stay within the budget (40,000).
-    assert selective_terms(idf, counts) == ["vacuum", "autovacuum", "table"]
+    # Rarest first, while the chunks to score stay within the budget (10,000).
+    assert selective_terms(idf, counts) == ["vacuum", "autovacuum"]
     assert selective_terms(idf, counts, budget=1_000) == ["vacuum", "autovacuum"]
+    assert selective_terms(idf, counts, budget=40_000) == ["vacuum", "autovacuum", "table"]
     assert selective_terms(idf, counts, budget=100_000) == ["vacuum", "autovacuum", "table", "size"]
+    assert lexical_lookup(idf, counts, total) == LexicalLookup(("vacuum", "autovacuum"))
     # The rarest term is looked up even past the budget; "the" (60 %) never joins it.
     common = {"the": 600_000, "and": 550_000}
     assert selective_terms(idf_from_counts(common, total), common) == ["and"]
@@ -251,6 +253,28 @@ def test_the_bm25_lookup_keeps_rare_terms_within_its_budget() -> None:
     ]  # fmt: skip
     few = {"vacuum": 4, "table": 120, "the": 900}
     assert selective_terms(idf_from_counts(few, 1_000), few) == ["vacuum", "table", "the"]
+
+
+def test_a_lookup_of_common_terms_only_takes_the_chunks_holding_the_rarest_together() -> None:
+    from assistant.catalog import idf_from_counts
+    from assistant.retrieval import LexicalLookup, lexical_lookup
+
+    total = 1_000_000
+
+    def lookup(counts: dict[str, int], budget: int = 10_000) -> LexicalLookup:
+        return lexical_lookup(idf_from_counts(counts, total), counts, total, budget)
+
+    # Even the rarest term is in more chunks than the budget: the rarest together, until
+    # their expected intersection (1M x 6.3 % x 7.2 % = 4,536 chunks) is within it.
+    counts = {"call": 215_000, "base": 63_000, "log": 72_000, "python": 1_000_000}
+    assert lookup(counts) == LexicalLookup(("base", "log"), every_term=True)
+    assert lookup(counts, budget=1_000) == LexicalLookup(("base", "log", "call"), True)
+    # No set of them gets there: no BM25 lookup (a term in every chunk narrows nothing).
+    assert lookup({"call": 215_000, "python": 1_000_000}) == LexicalLookup(())
+    assert lookup({"the": 600_000, "and": 550_000}) == LexicalLookup(())
+    assert lookup({"call": 215_000}) == LexicalLookup(())
+    # A rare term keeps the lookup of any term, within the budget.
+    assert lookup({"call": 215_000, "vacuum": 40}) == LexicalLookup(("vacuum",))
 
 
 def test_term_coverage_does_not_depend_on_the_order_of_the_terms() -> None:
