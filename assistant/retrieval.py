@@ -111,33 +111,7 @@ class HybridRetriever:
         fused = reciprocal_rank_fusion([dense, lexical], self.rrf_k)
         reranking = self.rerank_weight > 0 and self.rerank_depth > 0
         depth = max(k, self.rerank_depth) if reranking else k
-        # Ask for more than needed: dense hits of uncommitted or removed chunks are dropped here.
-        wanted = [chunk_id for chunk_id, _ in fused[: depth * 2]]
-        rows = self.catalog.chunks(wanted)
-        pool: list[Passage] = []
-        for chunk_id, score in fused:
-            row = rows.get(chunk_id)
-            if row is None:
-                continue
-            pool.append(
-                Passage(
-                    chunk_id=row.chunk_id,
-                    doc_id=row.doc_id,
-                    source=row.source,
-                    title=row.title,
-                    text=row.text,
-                    start=row.start,
-                    end=row.end,
-                    score=score,
-                    page_starts=row.page_starts,
-                    headings=row.headings,
-                    sentence_spans=row.sentence_spans,
-                    sentence_vectors=row.sentence_vectors,
-                    context_vectors=row.context_vectors,
-                )
-            )
-            if len(pool) == depth:
-                break
+        pool = self._passages(fused, depth)
         ranked = rerank(pool, query_vector, focus_vector, self.rerank_weight if reranking else 0)
         # Read from the heading right above (evidence.from_heading); the document's text is
         # the one catalog.chunks just read for these passages (cached by document).
@@ -149,6 +123,43 @@ class HybridRetriever:
         return Retrieval(
             query, query_vector, tuple(passages), timings, idf, counts, focus_vector, total
         )
+
+    def _passages(self, fused: list[tuple[str, float]], depth: int) -> list[Passage]:
+        """The first `depth` fused hits that the catalog holds, in fused order.
+
+        A dense hit of an uncommitted or removed chunk has no row and is skipped. Rows are read
+        for as many hits as are still wanted, then for the next ones if some were skipped: each
+        row read costs its document's text and headings (at a million chunks the hits lie in
+        as many documents, which no cache holds), so none is read to be thrown away.
+        """
+        pool: list[Passage] = []
+        position = 0
+        while len(pool) < depth and position < len(fused):
+            batch = fused[position : position + depth - len(pool)]
+            position += len(batch)
+            rows = self.catalog.chunks([chunk_id for chunk_id, _ in batch])
+            for chunk_id, score in batch:
+                row = rows.get(chunk_id)
+                if row is None:
+                    continue
+                pool.append(
+                    Passage(
+                        chunk_id=row.chunk_id,
+                        doc_id=row.doc_id,
+                        source=row.source,
+                        title=row.title,
+                        text=row.text,
+                        start=row.start,
+                        end=row.end,
+                        score=score,
+                        page_starts=row.page_starts,
+                        headings=row.headings,
+                        sentence_spans=row.sentence_spans,
+                        sentence_vectors=row.sentence_vectors,
+                        context_vectors=row.context_vectors,
+                    )
+                )
+        return pool
 
     def _dense(
         self, query_vector: Vector, collections: Sequence[str] | None

@@ -6,11 +6,13 @@ and scores are given, so each test pins one rule.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from assistant import Assistant
 from assistant.answerers.base import Question
 from assistant.answerers.extractive import (
     Candidate,
@@ -20,6 +22,7 @@ from assistant.answerers.extractive import (
     compose,
     confidence_features,
 )
+from assistant.catalog import ChunkRow
 from assistant.evidence import window_for
 from assistant.retrieval import Retrieval
 from assistant.text import content_terms, sentence_spans
@@ -275,6 +278,32 @@ def test_a_lookup_of_common_terms_only_takes_the_chunks_holding_the_rarest_toget
     assert lookup({"call": 215_000}) == LexicalLookup(())
     # A rare term keeps the lookup of any term, within the budget.
     assert lookup({"call": 215_000, "vacuum": 40}) == LexicalLookup(("vacuum",))
+
+
+def test_passages_are_read_for_the_hits_still_wanted_only(
+    seed_assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each row read costs its document's text and headings: rows are read for as many fused
+    hits as are still wanted, and a hit without a row (a dense hit of an uncommitted or removed
+    chunk) is skipped, the next one read in its place."""
+    retriever = seed_assistant.retriever
+    catalog = seed_assistant.catalog
+    ids = sorted(catalog.chunk_ids_of(["default"]))
+    assert len(ids) >= 4
+    asked: list[list[str]] = []
+    read = catalog.chunks
+
+    def chunks(vector_ids: Sequence[str]) -> dict[str, ChunkRow]:
+        asked.append(list(vector_ids))
+        return read(vector_ids)
+
+    monkeypatch.setattr(catalog, "chunks", chunks)
+    fused = [("gone:0", 0.9), (ids[0], 0.8), ("gone:1", 0.7), (ids[1], 0.6), (ids[2], 0.5)]
+    fused.append((ids[3], 0.4))
+    pool = retriever._passages(fused, 3)
+    assert [(p.chunk_id, p.score) for p in pool] == [(i, s) for i, s in fused if i in ids[:3]]
+    assert asked == [["gone:0", ids[0], "gone:1"], [ids[1], ids[2]]]  # never ids[3]
+    assert [p.chunk_id for p in retriever._passages(fused[:3], 3)] == [ids[0]]  # none left
 
 
 def test_term_coverage_does_not_depend_on_the_order_of_the_terms() -> None:
