@@ -27,6 +27,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from assistant.answerers.extractive import Candidate, ExtractiveModel, compose, shipped_model
@@ -100,12 +101,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, c in corpora.items()
     }
     tuning = [name for name, c in corpora.items() if c.role == "tuning"]
-    # Pending corpora (and a lone tuning corpus) are answered by a model of every tuning one.
-    everything = (
-        fit([o for name in tuning for o in observations[name]])
-        if len(tuning) > 1
-        else shipped_model()
-    )
+
+    @cache
+    def fitted_without(left_out: str | None) -> ExtractiveModel:
+        return fit([o for name in tuning if name != left_out for o in observations[name]])
+
+    def model_for(name: str) -> ExtractiveModel:
+        """A tuning corpus: fitted on the other tuning corpora. A pending one: fitted on every
+        tuning corpus (refitted once, so that a scratch edit of the features is measured).
+        With fewer than two tuning corpora: the shipped model."""
+        if len(tuning) < 2:
+            return shipped_model()
+        return fitted_without(name if name in tuning else None)
+
     print(
         "| corpus | role | answerable | lead holds a key fact | answer holds one "
         "| some window holds one | median answer (chars) |"
@@ -113,11 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|")
     composed = []
     for name, c in corpora.items():
-        if c.role == "tuning" and len(tuning) > 1:  # leave this corpus out of the fit
-            model = fit([o for other in tuning if other != name for o in observations[other]])
-        else:
-            model = everything
-        choice = choose(observations[name], model)
+        choice = choose(observations[name], model_for(name))
         if c.role == "tuning":
             composed.append(choice.composed / max(1, choice.questions))
         print(choice.row(name, c.role))
