@@ -44,6 +44,7 @@ from assistant.catalog import (
 )
 from assistant.collections import DEFAULT_COLLECTION
 from assistant.errors import CatalogUnavailableError, IndexBusyError
+from assistant.fts_tokens import tokenize
 from assistant.pgschema import migrate, parse_url
 from assistant.types import Document
 
@@ -290,7 +291,7 @@ class PostgresCatalog(Catalog):
     ) -> None:
         """Make a document version visible, atomically replacing any earlier version."""
         # Tokenized before the transaction: it holds the generation's row lock meanwhile.
-        tokens = lexical_pg.tokenize([lexical_text(document, write.chunk) for write in writes])
+        tokens = tokenize([lexical_text(document, write.chunk) for write in writes])
         values = document_values(doc_id, path, document, len(writes), collection)
         blobs = [chunk_blobs(write) for write in writes]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from assistant.catalog import (
 )
 from assistant.collections import DEFAULT_COLLECTION
 from assistant.errors import IndexBusyError
+from assistant.fts_tokens import rows_holding
 from assistant.indexlock import ingest_running, writer_lock
 from assistant.sqlite import Transaction
 from assistant.sqlstore import SqliteStore
@@ -72,6 +74,16 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = 'unicode61');
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vocab USING fts5vocab(chunk_terms, 'row');
+-- How many chunks hold each FTS5 token, kept by every write of this catalog, so counting a
+-- question's terms reads a row each rather than the terms' posting lists. Exact while the meta
+-- key `term_chunks` is there: a write that adds or deletes chunks without keeping the table
+-- (an older release, a bulk load) drops the key, and `optimize` fills the table again.
+CREATE TABLE IF NOT EXISTS term_chunks (term TEXT PRIMARY KEY, chunks INTEGER NOT NULL)
+    WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS term_chunks_after_insert AFTER INSERT ON chunks
+    BEGIN DELETE FROM meta WHERE key = 'term_chunks'; END;
+CREATE TRIGGER IF NOT EXISTS term_chunks_after_delete AFTER DELETE ON chunks
+    BEGIN DELETE FROM meta WHERE key = 'term_chunks'; END;
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, vector_ids TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS garbage (vector_id TEXT PRIMARY KEY);
 """
@@ -90,6 +102,17 @@ def _migrate(db: sqlite3.Connection) -> None:
     _add_column(db, "documents", "collection", "TEXT NOT NULL DEFAULT 'default'")
     _add_column(db, "chunks", "context_vectors", "BLOB")
     db.execute("CREATE INDEX IF NOT EXISTS documents_by_collection ON documents(collection)")
+    # A catalog without chunks has its (empty) term counts exact from the start; one with
+    # chunks from before the table gets them from the next ingest's `optimize`.
+    if not _term_chunks_exact(db) and _no_chunks(db):
+        with Transaction(db):
+            if not _term_chunks_exact(db) and _no_chunks(db):
+                db.execute("DELETE FROM term_chunks")
+                _mark_term_chunks_exact(db)
+
+
+def _no_chunks(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is None
 
 
 def _add_column(db: sqlite3.Connection, table: str, column: str, declaration: str) -> None:
@@ -113,6 +136,35 @@ class _Members:
 
     rows: frozenset[int]
     chunk_ids: frozenset[str]
+
+
+_TERM_CHUNKS = "term_chunks"
+
+
+def _term_chunks_exact(db: sqlite3.Connection) -> bool:
+    """Whether the `term_chunks` table holds every term's chunk count."""
+    return db.execute("SELECT 1 FROM meta WHERE key = ?", (_TERM_CHUNKS,)).fetchone() is not None
+
+
+def _keep_term_chunks(db: sqlite3.Connection, added: Counter[str], removed: Counter[str]) -> None:
+    """Apply a write's change of each term's chunk count, and mark the table exact again (its
+    chunk writes dropped the mark), in the write's transaction."""
+    delta = Counter(added)
+    delta.subtract(removed)
+    db.executemany(
+        "INSERT INTO term_chunks VALUES (?, ?) "
+        "ON CONFLICT(term) DO UPDATE SET chunks = chunks + excluded.chunks",
+        [(term, change) for term, change in delta.items() if change],
+    )
+    db.executemany(
+        "DELETE FROM term_chunks WHERE term = ? AND chunks <= 0",
+        [(term,) for term, change in delta.items() if change < 0],
+    )
+    _mark_term_chunks_exact(db)
+
+
+def _mark_term_chunks_exact(db: sqlite3.Connection) -> None:
+    db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (_TERM_CHUNKS,))
 
 
 def _bump_generation(db: sqlite3.Connection) -> None:
@@ -274,13 +326,15 @@ class SqliteCatalog(Catalog):
     ) -> None:
         """Make a document version visible, atomically replacing any earlier version."""
         with self._transaction() as db:
-            self._delete_document_rows(db, doc_id)
+            exact = _term_chunks_exact(db)
+            removed = self._delete_document_rows(db, doc_id, exact)
             _bump_generation(db)
             db.execute(
                 f"INSERT INTO documents ({DOCUMENT_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 document_values(doc_id, path, document, len(writes), collection),
             )
+            texts: list[str] = []
             for write in writes:
                 chunk = write.chunk
                 cursor = db.execute(
@@ -295,10 +349,14 @@ class SqliteCatalog(Catalog):
                         *chunk_blobs(write),
                     ),
                 )
+                terms = lexical_text(document, chunk)
                 db.execute(
                     "INSERT INTO chunk_terms (rowid, terms) VALUES (?, ?)",
-                    (cursor.lastrowid, lexical_text(document, chunk)),
+                    (cursor.lastrowid, terms),
                 )
+                texts.append(terms)
+            if exact:
+                _keep_term_chunks(db, rows_holding(texts), removed)
             db.execute("DELETE FROM pending WHERE doc_id = ?", (doc_id,))
 
     def rename_document(
@@ -314,7 +372,10 @@ class SqliteCatalog(Catalog):
         vector ids queued as garbage)."""
         with self._transaction() as db:
             if new_doc_id != doc_id:
-                self._delete_document_rows(db, new_doc_id)
+                exact = _term_chunks_exact(db)
+                removed = self._delete_document_rows(db, new_doc_id, exact)
+                if exact:
+                    _keep_term_chunks(db, Counter(), removed)
             db.executemany(
                 "UPDATE chunks SET chunk_id = ?, doc_id = ? WHERE chunk_id = ?",
                 [(new, new_doc_id, old) for old, new in vector_ids.items()],
@@ -334,15 +395,29 @@ class SqliteCatalog(Catalog):
     def remove_document(self, doc_id: str) -> None:
         """Remove a document; its vectors are queued for deletion."""
         with self._transaction() as db:
-            self._delete_document_rows(db, doc_id)
+            exact = _term_chunks_exact(db)
+            removed = self._delete_document_rows(db, doc_id, exact)
+            if exact:
+                _keep_term_chunks(db, Counter(), removed)
             _bump_generation(db)
 
-    def _delete_document_rows(self, db: sqlite3.Connection, doc_id: str) -> None:
+    def _delete_document_rows(
+        self, db: sqlite3.Connection, doc_id: str, count_terms: bool
+    ) -> Counter[str]:
+        """Delete a document's rows; with `count_terms`, how many of its chunks held each term."""
         rows = db.execute("SELECT id, chunk_id FROM chunks WHERE doc_id = ?", (doc_id,)).fetchall()
+        removed: Counter[str] = Counter()
+        if count_terms and rows:
+            texts = db.execute(
+                f"SELECT terms FROM chunk_terms WHERE rowid IN ({_marks(rows)})",
+                [row[0] for row in rows],
+            )
+            removed = rows_holding(str(text) for (text,) in texts)
         db.executemany("INSERT OR IGNORE INTO garbage VALUES (?)", [(row[1],) for row in rows])
         db.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(row[0],) for row in rows])
         db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
         db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        return removed
 
     def pending(self) -> dict[str, list[str]]:
         """Vector writes of documents that were never committed."""
@@ -383,13 +458,25 @@ class SqliteCatalog(Catalog):
         return ingest_running(self.path.parent)
 
     def optimize(self) -> None:
-        """Nothing to do: FTS5 and SQLite's indexes are current after every commit."""
+        """After a batch of writes: fill the terms' chunk counts again from FTS5's vocabulary
+        if a write did not keep them (a catalog from before the table, a bulk load); FTS5 and
+        SQLite's indexes are current after every commit."""
+        if _term_chunks_exact(self.db):
+            return
+        with self._transaction() as db:
+            if _term_chunks_exact(db):
+                return
+            db.execute("DELETE FROM term_chunks")
+            db.execute("INSERT INTO term_chunks SELECT term, doc FROM chunk_vocab")
+            _mark_term_chunks_exact(db)
 
     def reset(self) -> None:
         """Delete every document and journal entry."""
         with self._transaction() as db:
-            for table in ("chunk_terms", "chunks", "documents", "pending", "garbage"):
+            tables = ("chunk_terms", "chunks", "documents", "pending", "garbage", "term_chunks")
+            for table in tables:
                 db.execute(f"DELETE FROM {table}")
+            _keep_term_chunks(db, Counter(), Counter())
             _bump_generation(db)
 
     # -- reading --------------------------------------------------------------------------
@@ -479,8 +566,13 @@ class SqliteCatalog(Catalog):
             for term in missing:
                 kept[("term", term)] = 0
             if missing:
+                if _TERM_CHUNKS not in kept:
+                    kept[_TERM_CHUNKS] = int(_term_chunks_exact(self.db))
+                # The kept table when it is exact (a row a term); else FTS5's vocabulary.
+                table = "term_chunks" if kept[_TERM_CHUNKS] else "chunk_vocab"
+                column = "chunks" if kept[_TERM_CHUNKS] else "doc"
                 for term, count in self.db.execute(
-                    f"SELECT term, doc FROM chunk_vocab WHERE term IN ({_marks(missing)})",
+                    f"SELECT term, {column} FROM {table} WHERE term IN ({_marks(missing)})",
                     missing,
                 ):
                     kept[("term", str(term))] = int(count)

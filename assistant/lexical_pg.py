@@ -17,8 +17,6 @@ earlier stored row, as FTS5's `ORDER BY rank` gives them.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +24,7 @@ from typing import Any
 import psycopg
 
 from assistant.catalog import BM25_B, BM25_K1
-
-_local = threading.local()
+from assistant.fts_tokens import tokenize
 
 # Each query phrase's rows and frequency: one-token phrases from the postings' index, longer
 # ones (found by their tokens' positions, here) as arrays.
@@ -224,33 +221,6 @@ def _hits_params(query: Phrases) -> dict[str, Any]:
         "more_tfs": [hit[2] for hit in query.more],
         "more_lengths": [hit[3] for hit in query.more],
     }
-
-
-def _tokenizer() -> sqlite3.Connection:
-    db: sqlite3.Connection | None = getattr(_local, "db", None)
-    if db is None:
-        db = sqlite3.connect(":memory:")
-        db.execute("CREATE VIRTUAL TABLE t USING fts5(terms, tokenize = 'unicode61')")
-        db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
-        _local.db = db
-    return db
-
-
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    """Each text's tokens in order, as FTS5's unicode61 tokenizer reads it."""
-    if not texts:
-        return []
-    db = _tokenizer()
-    tokens: list[list[str]] = [[] for _ in texts]
-    with db:
-        db.executemany(
-            "INSERT INTO t (rowid, terms) VALUES (?, ?)",
-            [(row, text) for row, text in enumerate(texts, 1)],
-        )
-        for term, row, _ in db.execute("SELECT term, doc, offset FROM v ORDER BY doc, offset"):
-            tokens[row - 1].append(str(term))
-        db.execute("DELETE FROM t")
-    return tokens
 
 
 def postings(tokens: Sequence[str]) -> dict[str, list[int]]:

@@ -119,7 +119,9 @@ def build_scaled(real: Assistant, index_dir: Path, size: int, seed: int = 0) -> 
         db.execute("COMMIT")
         assistant.store.add(new_ids, np.stack(new_vectors), new_docs)
     db.close()
-    return Assistant(settings_for(index_dir))
+    scaled = Assistant(settings_for(index_dir))
+    scaled.catalog.optimize()  # as an ingest ends: the terms' chunk counts of the copies
+    return scaled
 
 
 def _vectors(assistant: Assistant, ids: list[str]) -> list[np.ndarray]:

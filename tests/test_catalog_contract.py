@@ -454,7 +454,81 @@ def test_an_old_sqlite_catalog_is_migrated(tmp_path: Path) -> None:
     assert catalog.collections() == {"default": (1, 0)}
     commit(catalog, "alpha", ALPHA)
     assert catalog.chunks(["alpha:0"])["alpha:0"].context_vectors is not None
+    assert kept_and_vocabulary(catalog)[0] is True  # no chunks before: exact from the start
     catalog.close()
+
+
+def kept_and_vocabulary(catalog: SqliteCatalog) -> tuple[bool, dict[str, int], dict[str, int]]:
+    """Whether the kept term counts are marked exact, them, and FTS5's own count of each term."""
+    db = catalog.db
+    exact = db.execute("SELECT 1 FROM meta WHERE key = 'term_chunks'").fetchone() is not None
+    kept = dict(db.execute("SELECT term, chunks FROM term_chunks").fetchall())
+    vocabulary = dict(db.execute("SELECT term, doc FROM chunk_vocab").fetchall())
+    return exact, kept, vocabulary
+
+
+def test_the_sqlite_catalog_keeps_every_terms_chunk_count_as_it_writes(tmp_path: Path) -> None:
+    catalog = SqliteCatalog(tmp_path / "catalog.sqlite3")
+    assert kept_and_vocabulary(catalog) == (True, {}, {})  # a new catalog: exact from the start
+    steps: list[Callable[[], object]] = [
+        lambda: commit(catalog, "alpha", ALPHA),
+        lambda: commit(catalog, "beta", BETA),
+        lambda: commit(catalog, "alpha", ALPHA + "\n\nCafé pumps, Pumps again.", tag="v2"),
+        lambda: catalog.rename_document(
+            "beta", "alpha", "/d/a.md", "a.md", "default", {"beta:0": "a:0", "beta:1": "a:1"}
+        ),
+        lambda: commit(catalog, "beta", BETA),
+        lambda: catalog.remove_document("alpha"),
+        lambda: catalog.remove_document("never-there"),
+    ]
+    for step in steps:
+        step()
+        exact, kept, vocabulary = kept_and_vocabulary(catalog)
+        assert exact
+        assert kept == vocabulary
+        assert catalog.term_counts(list(vocabulary)) == vocabulary
+    assert kept["pump"] == 1
+    assert "reactor" not in kept
+    catalog.reset()
+    assert kept_and_vocabulary(catalog) == (True, {}, {})
+    catalog.close()
+
+
+def test_chunks_written_around_the_sqlite_catalog_are_counted_from_fts5_until_optimize(
+    tmp_path: Path,
+) -> None:
+    # A bulk load (benchmarks.bench_query's copies) or an older release adds chunks without
+    # keeping the table: counts come from FTS5's vocabulary, then optimize fills the table.
+    path = tmp_path / "catalog.sqlite3"
+    writer = SqliteCatalog(path)
+    commit(writer, "alpha", ALPHA)
+    writer.db.execute(
+        "INSERT INTO chunks (chunk_id, doc_id, ordinal, start, end, sentence_spans, "
+        "sentence_vectors) VALUES ('alpha:9', 'alpha', 9, 0, 3, x'', x'')"
+    )
+    rowid = writer.db.execute("SELECT id FROM chunks WHERE chunk_id = 'alpha:9'").fetchone()[0]
+    writer.db.execute(
+        "INSERT INTO chunk_terms (rowid, terms) VALUES (?, 'alpha pump pump')", (rowid,)
+    )
+    reader = SqliteCatalog(path)  # another process
+    exact, kept, vocabulary = kept_and_vocabulary(reader)
+    assert not exact
+    assert kept != vocabulary
+    assert reader.term_counts(["alpha", "pump", "zebra"]) == {"alpha": 4, "pump": 2, "zebra": 0}
+    commit(writer, "beta", BETA)  # a write while the table is stale leaves it stale
+    assert kept_and_vocabulary(reader)[0] is False
+    assert reader.term_counts(["pump"]) == {"pump": 3}
+    writer.optimize()
+    exact, kept, vocabulary = kept_and_vocabulary(reader)
+    assert exact
+    assert kept == vocabulary
+    assert kept["pump"] == 3
+    assert reader.term_counts(["alpha", "pump"]) == {"alpha": 4, "pump": 3}
+    writer.remove_document("beta")  # kept by the write again
+    assert reader.term_counts(["pump"]) == {"pump": 2}
+    assert kept_and_vocabulary(reader)[1] == kept_and_vocabulary(reader)[2]
+    reader.close()
+    writer.close()
 
 
 def test_a_postgres_catalog_is_made_migrated_and_refused_when_newer(postgres: Postgres) -> None:
