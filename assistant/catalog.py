@@ -230,6 +230,11 @@ class Catalog(Protocol):
         """After a batch of writes (an ingest run, a copy): bring the read paths up to date."""
         ...
 
+    def needs_optimize(self) -> bool:
+        """Whether `optimize` has work left although nothing was written (an index from an
+        older release: an ingest run that changes nothing still brings it up to date)."""
+        return False
+
     def writer_lock(self, timeout: float) -> AbstractContextManager[None]:
         """Held by the one process that writes (an ingest, a sync, a watcher's run) for as long
         as it writes; IndexBusyError when another held it for `timeout` seconds."""

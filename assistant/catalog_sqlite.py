@@ -457,6 +457,10 @@ class SqliteCatalog(Catalog):
         """Whether the index folder's lock file is held."""
         return ingest_running(self.path.parent)
 
+    def needs_optimize(self) -> bool:
+        """Whether the terms' chunk counts are to be filled (see `optimize`)."""
+        return not _term_chunks_exact(self.db)
+
     def optimize(self) -> None:
         """After a batch of writes: fill the terms' chunk counts again from FTS5's vocabulary
         if a write did not keep them (a catalog from before the table, a bulk load); FTS5 and

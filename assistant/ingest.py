@@ -502,6 +502,8 @@ class Ingestor:
         if any(counts[kind] for kind in ("added", "updated", "deleted", "renamed")):
             self.catalog.optimize()
             self.store.settle()
+        elif self.catalog.needs_optimize():
+            self.catalog.optimize()
         return IngestReport(
             **counts,
             rebuilt_because=rebuilt_because,
