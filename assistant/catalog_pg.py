@@ -524,7 +524,7 @@ class PostgresCatalog(Catalog):
             return {term: 0 for term in query_terms}
         if collections is not None:
             return self._run(lambda db: lexical_pg.term_counts(db, query_terms, collections))
-        # Counting a term's chunks reads all its postings: counts are kept per generation.
+        # One round trip for the terms not counted yet: counts are kept per generation.
         generation = self.generation()
         with self._lock:
             if self._term_counts[0] != generation or len(self._term_counts[1]) > _COUNTS_KEPT:

@@ -165,8 +165,7 @@ def term_counts(
     counts = {term: 0 for term in query_terms}
     if collections is None:
         rows = db.execute(
-            "SELECT term, count(*) FROM postings WHERE term = ANY(%s) GROUP BY term",
-            (list(counts),),
+            "SELECT term, chunks FROM term_chunks WHERE term = ANY(%s)", (list(counts),)
         ).fetchall()
         counts.update({str(term): int(count) for term, count in rows})
         return counts
@@ -193,22 +192,39 @@ def add_rows(
         "UPDATE lexical_totals SET chunks = chunks + %s, tokens = tokens + %s",
         (len(row_ids), sum(len(row_tokens) for row_tokens in tokens)),
     )
+    db.execute(
+        "INSERT INTO term_chunks SELECT term, count(*) FROM postings WHERE row_id = ANY(%s) "
+        "GROUP BY term ON CONFLICT (term) DO UPDATE SET chunks = term_chunks.chunks + "
+        "excluded.chunks",
+        (list(row_ids),),
+    )
 
 
 def remove_rows(db: psycopg.Connection[Any], doc_id: str) -> None:
-    """Take a document's chunk rows out of the totals, before they are deleted (their
-    postings go with them)."""
+    """Take a document's chunk rows out of the totals and the terms' chunk counts, before
+    they are deleted (their postings go with them)."""
     db.execute(
         "UPDATE lexical_totals SET chunks = lexical_totals.chunks - gone.chunks, "
         "tokens = lexical_totals.tokens - gone.tokens FROM (SELECT count(*) AS chunks, "
         "coalesce(sum(length), 0) AS tokens FROM chunks WHERE doc_id = %s) AS gone",
         (doc_id,),
     )
+    counted = db.execute(
+        "UPDATE term_chunks SET chunks = term_chunks.chunks - gone.chunks FROM (SELECT p.term, "
+        "count(*) AS chunks FROM postings p JOIN chunks c ON c.id = p.row_id "
+        "WHERE c.doc_id = %s GROUP BY p.term) AS gone WHERE term_chunks.term = gone.term "
+        "RETURNING term_chunks.term, term_chunks.chunks",
+        (doc_id,),
+    ).fetchall()
+    emptied = [term for term, chunks in counted if chunks <= 0]
+    if emptied:
+        db.execute("DELETE FROM term_chunks WHERE term = ANY(%s)", (emptied,))
 
 
 def clear_rows(db: psycopg.Connection[Any]) -> None:
     """Zero the totals (every chunk was deleted)."""
     db.execute("UPDATE lexical_totals SET chunks = 0, tokens = 0")
+    db.execute("DELETE FROM term_chunks")
 
 
 def _hits_params(query: Phrases) -> dict[str, Any]:

@@ -195,6 +195,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX feedback_by_id ON feedback (id);
     """,
+    # 9: each term's chunk count, kept with every change of the postings (as the embedded
+    # catalog keeps it), so counting a question's terms reads a row a term, not its postings.
+    """
+    CREATE TABLE term_chunks (term text PRIMARY KEY, chunks bigint NOT NULL);
+    INSERT INTO term_chunks SELECT term, count(*) FROM postings GROUP BY term;
+    """,
 )
 SCHEMA = len(MIGRATIONS)
 

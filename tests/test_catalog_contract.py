@@ -467,10 +467,9 @@ def kept_and_vocabulary(catalog: SqliteCatalog) -> tuple[bool, dict[str, int], d
     return exact, kept, vocabulary
 
 
-def test_the_sqlite_catalog_keeps_every_terms_chunk_count_as_it_writes(tmp_path: Path) -> None:
-    catalog = SqliteCatalog(tmp_path / "catalog.sqlite3")
-    assert kept_and_vocabulary(catalog) == (True, {}, {})  # a new catalog: exact from the start
-    steps: list[Callable[[], object]] = [
+def writes_of_every_kind(catalog: Catalog) -> list[Callable[[], object]]:
+    """Adds, a new version, a rename over another document, removals: each a step to check."""
+    return [
         lambda: commit(catalog, "alpha", ALPHA),
         lambda: commit(catalog, "beta", BETA),
         lambda: commit(catalog, "alpha", ALPHA + "\n\nCafé pumps, Pumps again.", tag="v2"),
@@ -481,7 +480,12 @@ def test_the_sqlite_catalog_keeps_every_terms_chunk_count_as_it_writes(tmp_path:
         lambda: catalog.remove_document("alpha"),
         lambda: catalog.remove_document("never-there"),
     ]
-    for step in steps:
+
+
+def test_the_sqlite_catalog_keeps_every_terms_chunk_count_as_it_writes(tmp_path: Path) -> None:
+    catalog = SqliteCatalog(tmp_path / "catalog.sqlite3")
+    assert kept_and_vocabulary(catalog) == (True, {}, {})  # a new catalog: exact from the start
+    for step in writes_of_every_kind(catalog):
         step()
         exact, kept, vocabulary = kept_and_vocabulary(catalog)
         assert exact
@@ -531,6 +535,30 @@ def test_chunks_written_around_the_sqlite_catalog_are_counted_from_fts5_until_op
     writer.close()
 
 
+def test_the_postgres_catalog_keeps_every_terms_chunk_count_as_it_writes(
+    postgres: Postgres,
+) -> None:
+    url = postgres.create_database(f"counts_{next(_databases)}")
+    catalog = PostgresCatalog(url)
+
+    def kept_and_postings() -> tuple[dict[str, int], dict[str, int]]:
+        with psycopg.connect(url) as db:
+            kept = dict(db.execute("SELECT term, chunks FROM term_chunks").fetchall())
+            postings = db.execute("SELECT term, count(*) FROM postings GROUP BY term")
+            return kept, dict(postings.fetchall())
+
+    for step in writes_of_every_kind(catalog):
+        step()
+        kept, postings = kept_and_postings()
+        assert kept == postings
+        assert catalog.term_counts(list(postings)) == postings
+    assert kept["pump"] == 1
+    assert "reactor" not in kept
+    catalog.reset()
+    assert kept_and_postings() == ({}, {})
+    catalog.close()
+
+
 def test_a_postgres_catalog_is_made_migrated_and_refused_when_newer(postgres: Postgres) -> None:
     url = postgres.create_database(f"migrate_{next(_databases)}")
     with psycopg.connect(url, autocommit=True) as db:
@@ -572,6 +600,8 @@ def test_postings_of_a_version_1_catalog_get_their_chunks_length(postgres: Postg
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'postings_pkey'"
         ).fetchone() or ("",)
         assert definition.endswith("(term, row_id) INCLUDE (tf, length)"), definition
+        # Schema 9: each term's chunk count, filled from the postings.
+        assert db.execute("SELECT term, chunks FROM term_chunks").fetchall() == [("pump", 1)]
         (options,) = db.execute(
             "SELECT reloptions FROM pg_class WHERE relname = 'postings'"
         ).fetchone() or ([],)

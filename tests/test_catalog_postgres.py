@@ -437,12 +437,13 @@ def test_a_migration_an_ingest_write_and_optimize_are_not_cut_by_the_timeout(
             vacuum.start()
             wait_for(lambda: _waits_for_a_lock(holder, "VACUUM"), "VACUUM to wait")
             with pytest.raises(CatalogUnavailableError, match="statement timeout"):
-                catalog.term_counts(["pump"])  # queued after VACUUM: it has waited longer
+                catalog.lexical_search(["pump"], 5)  # queued after VACUUM: it has waited longer
         finally:
             locked.close()
         vacuum.join()
         assert vacuumed == [None]  # done, not cancelled
         assert catalog.term_counts(["pump"]) == {"pump": 2}  # alpha and beta
+        assert len(catalog.lexical_search(["pump"], 5)) == 2
         catalog.close()
 
 
