@@ -37,7 +37,7 @@ from assistant.catalog import (
 )
 from assistant.collections import DEFAULT_COLLECTION
 from assistant.errors import IndexBusyError
-from assistant.fts_tokens import rows_holding
+from assistant.fts_tokens import rows_holding, tokenize
 from assistant.indexlock import ingest_running, writer_lock
 from assistant.sqlite import Transaction
 from assistant.sqlstore import SqliteStore
@@ -356,7 +356,7 @@ class SqliteCatalog(Catalog):
                 )
                 texts.append(terms)
             if exact:
-                _keep_term_chunks(db, rows_holding(texts), removed)
+                _keep_term_chunks(db, rows_holding(tokenize(texts)), removed)
             db.execute("DELETE FROM pending WHERE doc_id = ?", (doc_id,))
 
     def rename_document(
@@ -372,10 +372,7 @@ class SqliteCatalog(Catalog):
         vector ids queued as garbage)."""
         with self._transaction() as db:
             if new_doc_id != doc_id:
-                exact = _term_chunks_exact(db)
-                removed = self._delete_document_rows(db, new_doc_id, exact)
-                if exact:
-                    _keep_term_chunks(db, Counter(), removed)
+                self._delete_document_counted(db, new_doc_id)
             db.executemany(
                 "UPDATE chunks SET chunk_id = ?, doc_id = ? WHERE chunk_id = ?",
                 [(new, new_doc_id, old) for old, new in vector_ids.items()],
@@ -395,11 +392,15 @@ class SqliteCatalog(Catalog):
     def remove_document(self, doc_id: str) -> None:
         """Remove a document; its vectors are queued for deletion."""
         with self._transaction() as db:
-            exact = _term_chunks_exact(db)
-            removed = self._delete_document_rows(db, doc_id, exact)
-            if exact:
-                _keep_term_chunks(db, Counter(), removed)
+            self._delete_document_counted(db, doc_id)
             _bump_generation(db)
+
+    def _delete_document_counted(self, db: sqlite3.Connection, doc_id: str) -> None:
+        """Delete a document's rows, and its chunks from the terms' counts when they are kept."""
+        exact = _term_chunks_exact(db)
+        removed = self._delete_document_rows(db, doc_id, exact)
+        if exact:
+            _keep_term_chunks(db, Counter(), removed)
 
     def _delete_document_rows(
         self, db: sqlite3.Connection, doc_id: str, count_terms: bool
@@ -412,7 +413,7 @@ class SqliteCatalog(Catalog):
                 f"SELECT terms FROM chunk_terms WHERE rowid IN ({_marks(rows)})",
                 [row[0] for row in rows],
             )
-            removed = rows_holding(str(text) for (text,) in texts)
+            removed = rows_holding(tokenize([str(text) for (text,) in texts]))
         db.executemany("INSERT OR IGNORE INTO garbage VALUES (?)", [(row[1],) for row in rows])
         db.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(row[0],) for row in rows])
         db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))

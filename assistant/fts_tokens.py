@@ -41,9 +41,10 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     return tokens
 
 
-def rows_holding(texts: Iterable[str]) -> Counter[str]:
-    """How many of the texts hold each token (FTS5's vocabulary count of rows, for these rows)."""
+def rows_holding(rows: Iterable[Sequence[str]]) -> Counter[str]:
+    """How many of the rows (each its tokens) hold each token (FTS5's vocabulary count of rows,
+    for these rows)."""
     counts: Counter[str] = Counter()
-    for tokens in tokenize(list(texts)):
+    for tokens in rows:
         counts.update(set(tokens))
     return counts

@@ -24,7 +24,7 @@ from typing import Any
 import psycopg
 
 from assistant.catalog import BM25_B, BM25_K1
-from assistant.fts_tokens import tokenize
+from assistant.fts_tokens import rows_holding, tokenize
 
 # Each query phrase's rows and frequency: one-token phrases from the postings' index, longer
 # ones (found by their tokens' positions, here) as arrays.
@@ -192,11 +192,11 @@ def add_rows(
         "UPDATE lexical_totals SET chunks = chunks + %s, tokens = tokens + %s",
         (len(row_ids), sum(len(row_tokens) for row_tokens in tokens)),
     )
+    counts = rows_holding(tokens)
     db.execute(
-        "INSERT INTO term_chunks SELECT term, count(*) FROM postings WHERE row_id = ANY(%s) "
-        "GROUP BY term ON CONFLICT (term) DO UPDATE SET chunks = term_chunks.chunks + "
-        "excluded.chunks",
-        (list(row_ids),),
+        "INSERT INTO term_chunks SELECT * FROM unnest(%s::text[], %s::bigint[]) "
+        "ON CONFLICT (term) DO UPDATE SET chunks = term_chunks.chunks + excluded.chunks",
+        (list(counts), list(counts.values())),
     )
 
 
