@@ -21,7 +21,17 @@ async (...inputs) => {
     switches.running += 1;
   }
   try {
-    if (SWITCH && shown(stop())) stop().click();
+    if (SWITCH && shown(stop())) {
+      // Stop only once the answer has reached the page (its first update, "Searching the
+      // documents…"): before that the browser may not know the answer's event yet, and Gradio
+      // then sends a cancel the server rejects (422), leaving the answer running all the same.
+      const drawn = () => document.querySelector("#qa-chat .qa-streaming") !== null;
+      const patience = Date.now() + 5000;
+      while (answering() && !drawn() && Date.now() < patience) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      if (shown(stop())) stop().click();
+    }
     const deadline = Date.now() + 60000; // a server that never replies must not freeze the chat
     while (answering() && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
