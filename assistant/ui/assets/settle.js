@@ -13,6 +13,13 @@ async (...inputs) => {
   const stop = () => document.querySelector("#qa-question .stop-button");
   const shown = (element) => element !== null && element.offsetParent !== null;
   const answering = () => (box() !== null && box().disabled) || shown(stop());
+  // Polls every `step` ms while `condition()` holds, for at most `ms` ms.
+  const waitWhile = async (condition, ms, step) => {
+    const deadline = Date.now() + ms;
+    while (condition() && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, step));
+    }
+  };
   const switches = window.__qaSwitches || (window.__qaSwitches = { started: 0, running: 0 });
   const seen = switches.started;
   let stale = !SWITCH && switches.running > 0;
@@ -26,16 +33,10 @@ async (...inputs) => {
       // documents…"): before that the browser may not know the answer's event yet, and Gradio
       // then sends a cancel the server rejects (422), leaving the answer running all the same.
       const drawn = () => document.querySelector("#qa-chat .qa-streaming") !== null;
-      const patience = Date.now() + 5000;
-      while (answering() && !drawn() && Date.now() < patience) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitWhile(() => answering() && !drawn(), 5000, 20);
       if (shown(stop())) stop().click();
     }
-    const deadline = Date.now() + 60000; // a server that never replies must not freeze the chat
-    while (answering() && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitWhile(answering, 60000, 50); // a server that never replies must not freeze the chat
   } finally {
     if (SWITCH) switches.running -= 1;
   }
