@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         ConversationTurn,
         IngestReport,
         Message,
+        RelatedPassage,
     )
 
 # Names resolve on first use, so importing a light submodule (e.g. the pytest plugin, or the
@@ -37,6 +38,7 @@ _EXPORTS = {
     "IngestReport": "assistant.types",
     "LoadError": "assistant.errors",
     "Message": "assistant.types",
+    "RelatedPassage": "assistant.types",
     "Settings": "assistant.settings",
     "conversation_markdown": "assistant.conversations",
 }
@@ -55,6 +57,7 @@ __all__ = [
     "IngestReport",
     "LoadError",
     "Message",
+    "RelatedPassage",
     "Settings",
     "conversation_markdown",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.types import Citation, Passage, page_at, section_at
+from assistant.types import Citation, Passage, RelatedPassage, page_at, section_at
 
 REFUSAL_TEXT = "The documents don't answer this."
 # "[7]", "[1][3]", "[2, 5]" (or the forms verify.py also reads as markers: "[ 7 ]", "[[7]]",
@@ -32,6 +32,43 @@ def citation_for(number: int, passage: Passage, start: int, end: int, score: flo
         title=passage.title,
         doc_id=passage.doc_id,
     )
+
+
+# How many uncited passages an answer lists to read on (k is 5 by default), and their heading
+# in the chat, in exports and on the terminal.
+MAX_RELATED = 4
+RELATED_HEADING = "Also found"
+
+
+def related_passages(
+    passages: Sequence[Passage], citations: Sequence[Citation], limit: int = MAX_RELATED
+) -> tuple[RelatedPassage, ...]:
+    """The retrieved passages no citation quotes, in retrieval order, at most `limit`: a
+    passage overlapping a cited span, or one listed before it, is left out."""
+    taken: list[tuple[str, int, int]] = [
+        (citation.doc_id or citation.source, citation.start, citation.end) for citation in citations
+    ]
+    related: list[RelatedPassage] = []
+    for passage in passages:
+        if len(related) >= limit:
+            break
+        doc = passage.doc_id or passage.source
+        if any(d == doc and s < passage.end and passage.start < e for d, s, e in taken):
+            continue
+        taken.append((doc, passage.start, passage.end))
+        related.append(
+            RelatedPassage(
+                source=passage.source,
+                start=passage.start,
+                end=passage.end,
+                text=passage.text,
+                page=page_at(passage.page_starts, passage.start),
+                section=section_at(passage.headings, passage.start),
+                title=passage.title,
+                doc_id=passage.doc_id,
+            )
+        )
+    return tuple(related)
 
 
 def without_document_markers(text: str) -> str:

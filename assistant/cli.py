@@ -27,6 +27,7 @@ from assistant.audit import (
     check_event,
     parse_since,
 )
+from assistant.citations import RELATED_HEADING
 from assistant.collections import CollectionError
 from assistant.errors import (
     AccountError,
@@ -913,6 +914,10 @@ def format_answer(answer: Answer, streamed: str | None = None) -> str:
             lines.append(f"  [{citation.id}] {citation.source} ({', '.join(where)})")
             quote = " ".join(citation.quote.split())
             lines.append(textwrap.indent(textwrap.fill(f"“{quote}”", width=94), "      "))
+    if answer.related:
+        lines += ["", f"{RELATED_HEADING} (not quoted above):"]
+        for passage in answer.related:
+            lines.append(f"  - {passage.location()}, chars {passage.start}-{passage.end}")
     return "\n".join(lines)
 
 

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.citations import RELATED_HEADING
 from assistant.errors import AssistantError
 from assistant.sqlite import Transaction
 from assistant.sqlstore import SqliteStore, Statements, Store, copy_tables, open_store
@@ -404,14 +405,18 @@ WITHHELD = "This answer quoted a document you may not read now, so it is not sho
 
 def withhold_unreadable(conversation: Conversation, readable: Collection[str]) -> Conversation:
     """The conversation with each answer that cites a document outside `readable` (catalog
-    ids) replaced by a note: what a user's grants no longer cover is not shown again."""
-    turns = tuple(
-        turn
-        if all(citation.doc_id in readable for citation in turn.answer.citations)
-        else turn.model_copy(update={"answer": Answer(question=turn.question, text=WITHHELD)})
-        for turn in conversation.turns
-    )
-    return conversation.model_copy(update={"turns": turns})
+    ids) replaced by a note, and the passages listed to read on from such documents left out:
+    what a user's grants no longer cover is not shown again."""
+    turns = []
+    for turn in conversation.turns:
+        answer = turn.answer
+        if not all(citation.doc_id in readable for citation in answer.citations):
+            answer = Answer(question=turn.question, text=WITHHELD)
+        elif not all(passage.doc_id in readable for passage in answer.related):
+            related = tuple(passage for passage in answer.related if passage.doc_id in readable)
+            answer = answer.model_copy(update={"related": related})
+        turns.append(turn if answer is turn.answer else turn.model_copy(update={"answer": answer}))
+    return conversation.model_copy(update={"turns": tuple(turns)})
 
 
 def mentions_all(conversation: Conversation, query: str) -> bool:
@@ -451,6 +456,11 @@ def conversation_markdown(conversation: Conversation) -> str:
                 lines.append(f"[{citation.id}] **{title}** — {citation.location()}")
                 lines += [f"> {line}" if line else ">" for line in citation.quote.splitlines()]
                 lines.append("")
+        if answer.related:
+            lines += [f"{RELATED_HEADING}:", ""]
+            for passage in answer.related:
+                lines.append(f"- **{passage.title or passage.source}** — {passage.location()}")
+            lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -20,6 +20,7 @@ from assistant.answerers import (
 )
 from assistant.audit import AuditLog
 from assistant.catalog import DocumentRecord, DocumentText, open_catalog
+from assistant.citations import related_passages
 from assistant.collections import CollectionInfo, restrict
 from assistant.condense import condense
 from assistant.conversations import (
@@ -408,6 +409,7 @@ class Assistant:
             update={
                 "question": prepared.text,
                 "standalone_question": prepared.standalone if prepared.is_followup else None,
+                "related": related_passages(retrieval.passages, answer.citations),
                 "timings_ms": timings,
             }
         )

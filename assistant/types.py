@@ -136,24 +136,22 @@ class Message(BaseModel):
     content: str
 
 
-class Citation(BaseModel):
-    """A numbered pointer to the exact span that supports part of an answer."""
+class DocumentSpan(BaseModel):
+    """A span of a document's extracted text and where it lies: what citations and the passages
+    listed to read on have in common."""
 
     model_config = ConfigDict(frozen=True)
 
-    id: int = Field(description="The number used as [n] in the answer text.")
     source: str = Field(description="Document path as ingested.")
-    start: int = Field(description="Start offset of the quote in the document's extracted text.")
+    start: int = Field(description="Start offset of the span in the document's extracted text.")
     end: int = Field(description="End offset (exclusive).")
-    quote: str = Field(description="Exactly the extracted text between start and end.")
-    score: float = Field(description="How strongly the span supports the answer, 0..1.")
     page: int | None = Field(None, description="1-based page (PDF) or slide number (PPTX).")
     section: str | None = Field(None, description="Nearest section heading.")
     title: str | None = Field(None, description="Document title.")
     doc_id: str | None = Field(None, description="Catalog id of the document.")
 
     def location(self) -> str:
-        """Where the quote is, as shown under an answer: section, page and file."""
+        """Where the span is, as shown under an answer: section, page and file."""
         parts = []
         if self.section and self.section != self.title:
             parts.append(f"§ {self.section}")
@@ -161,6 +159,21 @@ class Citation(BaseModel):
             parts.append(f"p. {self.page}")
         parts.append(self.source)
         return " · ".join(parts)
+
+
+class Citation(DocumentSpan):
+    """A numbered pointer to the exact span that supports part of an answer."""
+
+    id: int = Field(description="The number used as [n] in the answer text.")
+    quote: str = Field(description="Exactly the extracted text between start and end.")
+    score: float = Field(description="How strongly the span supports the answer, 0..1.")
+
+
+class RelatedPassage(DocumentSpan):
+    """A retrieved passage the answer does not quote: where to read on when the answer misses
+    what was asked (or refuses). Not a citation: no [n] in the text points at it."""
+
+    text: str = Field(description="Exactly the extracted text between start and end.")
 
 
 class AnswerSentence(BaseModel):
@@ -194,6 +207,11 @@ class Answer(BaseModel):
         None, description="The follow-up rewritten as a self-contained question, if it was one."
     )
     notice: str | None = Field(None, description="A message for the user, e.g. a fallback.")
+    related: tuple[RelatedPassage, ...] = Field(
+        (),
+        description="The other retrieved passages, best first, that no citation quotes (a "
+        "refusal's are the closest passages found): where to read on.",
+    )
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
     def to_json_dict(self) -> dict[str, object]:
@@ -207,6 +225,7 @@ class Answer(BaseModel):
             "standalone_question": self.standalone_question,
             "notice": self.notice,
             "citations": [citation.model_dump() for citation in self.citations],
+            "related": [passage.model_dump() for passage in self.related],
             "timings_ms": {key: round(value, 2) for key, value in self.timings_ms.items()},
         }
 

@@ -44,6 +44,7 @@ COLUMNS = (
     ("hit_at_k", "right document in top-5"),
     ("key_term_at_k", "key fact in top-5"),
     ("key_term_hit_rate", "answer holds the key fact"),
+    ("key_term_in_reach_rate", "answer or Also found holds it"),
     ("source_citation_rate", "answer cites the right document"),
     ("page_citation_rate", "PDF: cites the right page"),
     ("false_refusal_rate", "answerable refused"),

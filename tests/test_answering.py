@@ -6,6 +6,8 @@ import pytest
 
 from assistant import Answer, Assistant, BadQuestionError, IndexMissingError, Message
 from assistant.answerers.extractive import looks_like_code
+from assistant.citations import MAX_RELATED, related_passages
+from assistant.types import Citation, Passage
 from tests.conftest import SEED_FILE, make_settings
 
 SEED_TEXT = SEED_FILE.read_text(encoding="utf-8")
@@ -144,3 +146,55 @@ def test_k_and_answerer_can_be_chosen_per_question(seed_assistant: Assistant) ->
         any(p.start <= c.start and c.end <= p.end for p in passages) for c in answer.citations
     )
     assert seed_assistant.answerer.name == "extractive"  # the configured one is untouched
+
+
+def test_the_passages_found_but_not_quoted_are_listed_to_read_on(
+    seed_assistant: Assistant,
+) -> None:
+    question = "What drives demand for Bitcoin and other hard-money assets?"
+    answer = seed_assistant.ask(question)
+    passages = seed_assistant.retrieve(question).passages
+    assert answer.citations
+    assert answer.related
+    spans = [(p.start, p.end) for p in passages]
+    order = [spans.index((r.start, r.end)) for r in answer.related]
+    assert order == sorted(order)  # retrieval's order, best first
+    for related in answer.related:
+        assert SEED_TEXT[related.start : related.end] == related.text
+        assert related.source.endswith(SEED_FILE.name)
+        assert related.doc_id
+        assert not any(c.start < related.end and related.start < c.end for c in answer.citations)
+    # Every retrieved passage is either quoted or listed, unless the list is full.
+    listed = [*answer.citations, *answer.related]
+    assert len(answer.related) == MAX_RELATED or all(
+        any(x.start < p.end and p.start < x.end for x in listed) for p in passages
+    )
+    unanswerable = "What is the capital city of Canada?"
+    refusal = seed_assistant.ask(unanswerable)
+    assert refusal.refused
+    assert not refusal.citations
+    closest = seed_assistant.retrieve(unanswerable).passages[0]
+    assert (refusal.related[0].start, refusal.related[0].end) == (closest.start, closest.end)
+    assert refusal.to_json_dict()["related"] == [r.model_dump() for r in refusal.related]
+
+
+def _passage(doc: str, start: int, end: int) -> Passage:
+    return Passage(f"{doc}:{start}", doc, f"{doc}.txt", doc, "x" * (end - start), start, end, 1.0)
+
+
+def test_related_passages_skip_what_is_quoted_or_already_listed() -> None:
+    cited = Citation(id=1, source="a.txt", start=120, end=140, quote="x" * 20, score=1, doc_id="a")
+    passages = [
+        _passage("a", 100, 200),  # holds the quote
+        _passage("a", 180, 300),  # overlaps the quote's passage only: listed
+        _passage("b", 100, 200),  # another document, same offsets: listed
+        _passage("a", 250, 400),  # overlaps a listed passage
+        _passage("c", 0, 50),
+        _passage("d", 0, 50),
+        _passage("e", 0, 50),  # beyond the limit
+    ]
+    found = related_passages(passages, [cited])
+    assert [(r.doc_id, r.start) for r in found] == [("a", 180), ("b", 100), ("c", 0), ("d", 0)]
+    assert len(found) == MAX_RELATED
+    assert related_passages(passages, [cited], limit=1)[0].start == 180
+    assert related_passages([], [cited]) == ()

@@ -142,6 +142,10 @@ def test_ask_streams_then_lists_the_checked_sources(
     assert "[1]" in out
     assert "Sources:" in out
     assert "Checked answer:" not in out  # the fake quotes its source: nothing changed
+    # Then the passages found that it does not quote, each with where it is.
+    also = out.split("Also found (not quoted above):\n", 1)[1].splitlines()
+    assert also
+    assert all(line.startswith("  - ") and ", chars " in line for line in also)
 
 
 def test_the_test_double_is_not_offered(seed_index: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import Answer, Citation
+from assistant import Answer, Citation, RelatedPassage
 from assistant.evaluation.compare import metric_change
 from assistant.evaluation.config import (
     EvalConfigError,
@@ -57,6 +57,22 @@ def verdicts() -> list[ItemResult]:
         judge(item("5", answerable=False), reply("Ant Group [1]."), None, support),  # answered
         ItemResult(item("6"), reply(REFUSAL), False, False, error="the question is too long"),
     ]
+
+
+def test_a_key_term_in_a_listed_passage_is_within_reach_not_an_answer() -> None:
+    found = RelatedPassage(source="docs/a.txt", start=0, end=16, text="Ant Group halted")
+    refused = reply(REFUSAL).model_copy(update={"related": (found,)})
+    elsewhere = found.model_copy(update={"text": "Tencent too"})
+    results = [
+        judge(item("1"), refused),  # the closest passage holds it
+        judge(item("2"), reply("Tencent did it [1].").model_copy(update={"related": (elsewhere,)})),
+        judge(item("3"), reply("Ant Group [1].")),
+    ]
+    assert [r.key_term_hit for r in results] == [False, False, True]
+    assert [r.key_term_in_reach for r in results] == [True, False, True]
+    metrics, _ = summarize(results)
+    assert metrics["key_term_hit_rate"] == pytest.approx(1 / 3)
+    assert metrics["key_term_in_reach_rate"] == pytest.approx(2 / 3)
 
 
 def test_summary_counts_each_metric_over_the_right_questions() -> None:

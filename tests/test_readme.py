@@ -32,6 +32,7 @@ def test_readme_python_example_runs(
     # The exported conversation: its title, the question, and the numbered sources.
     assert "\n# Which tech giants had their Hong Kong stablecoin plans…\n" in output
     assert "\nSources:\n\n[1] **" in output
+    assert "\nAlso found:\n\n- **" in output  # the passages found that it does not quote
 
 
 def test_readme_quickstart_is_two_commands() -> None:

@@ -105,6 +105,7 @@ def extras(answer: Answer) -> dict[str, Any]:
         confidence=round(answer.confidence, 4),
         notice=answer.notice,
         standalone_question=answer.standalone_question,
+        related=list(answer.related),
     ).model_dump(mode="json")
 
 

@@ -1,7 +1,8 @@
 """Request and response bodies of the HTTP API; FastAPI builds the OpenAPI schema from them.
 
 The chat completion shapes follow OpenAI's chat API (so its clients parse them unchanged);
-`Citation` and `Message` are the assistant's own value objects, shared with the CLI and the UI.
+`Citation`, `RelatedPassage` and `Message` are the assistant's own value objects, shared with
+the CLI and the UI.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.types import Citation, ConversationSummary, Message
+from assistant.types import Citation, ConversationSummary, Message, RelatedPassage
 
 # -- errors ---------------------------------------------------------------------------------
 
@@ -111,6 +112,11 @@ class AnswerExtras(BaseModel):
     standalone_question: str | None = Field(
         None, description="The follow-up rewritten as a self-contained question, if it was one."
     )
+    related: list[RelatedPassage] = Field(
+        default_factory=list,
+        description="Other retrieved passages, best first, that no citation quotes (a "
+        "refusal's: the closest found): where to read on.",
+    )
 
 
 class AssistantReply(BaseModel):
@@ -173,7 +179,8 @@ class ChatCompletionChunk(BaseModel):
     """One server-sent event of a streamed completion (`data: {...}`).
 
     The chunk with `finish_reason` "stop" also carries `citations`, `refused`, `confidence`,
-    `notice` and `standalone_question`; a usage chunk (no choices) may follow; then `[DONE]`.
+    `notice`, `standalone_question` and `related`; a usage chunk (no choices) may follow; then
+    `[DONE]`.
     """
 
     id: str
@@ -187,6 +194,7 @@ class ChatCompletionChunk(BaseModel):
     confidence: float | None = None
     notice: str | None = None
     standalone_question: str | None = None
+    related: list[RelatedPassage] | None = None
 
 
 # -- models ---------------------------------------------------------------------------------
@@ -242,6 +250,7 @@ class AskResponse(BaseModel):
     standalone_question: str | None
     notice: str | None
     citations: list[Citation]
+    related: list[RelatedPassage]
     timings_ms: dict[str, float]
 
 

@@ -46,6 +46,8 @@ class ItemResult:
     attribution: Attribution | None = None
     error: str | None = None
     cited_expected_page: bool | None = None  # None: no expected source names a page
+    # A key term in the answer or in the passages it lists to read on (Answer.related).
+    key_term_in_reach: bool = False
 
     @property
     def correct(self) -> bool:
@@ -123,6 +125,10 @@ def judge(
             None if support is None else attribute(answer, item.sources, support, support_bar)
         ),
         cited_expected_page=cited_page,
+        key_term_in_reach=contains_key_term(
+            "\n\n".join([given, *(passage.text for passage in answer.related)]),
+            item.must_contain_any or item.answers,
+        ),
     )
 
 

@@ -11,10 +11,12 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from html import escape
 
-from assistant.types import Answer, AnswerSentence, Citation
+from assistant.citations import RELATED_HEADING
+from assistant.types import Answer, AnswerSentence, Citation, RelatedPassage
 from assistant.ui.markdown import ChipMaker, Unsupported, render_blocks
 
 _QUOTE_PREVIEW = 240
+_RELATED_PREVIEW = 160
 REPHRASE_HINT = (
     "Try rephrasing with the words your documents use, name the document or topic, "
     "or ask about something they cover."
@@ -45,6 +47,7 @@ def render_answer(answer: Answer) -> str:
             "No cited passage supports the marked sentence; check it before relying on it.</div>"
         )
     parts.append(_sources(answer.citations))
+    parts.append(_related(answer.related))
     parts.append(_actions())
     parts.append("</div>")
     return "".join(parts)
@@ -60,6 +63,7 @@ def render_refusal(answer: Answer) -> str:
             f'<div class="qa-text">{render_blocks(answer.text, _no_links)}</div>',
             f'<div class="qa-hint">{escape(REPHRASE_HINT)}</div>',
             _notice(answer.notice),
+            _related(answer.related, refused=True),
             "</div>",
         ]
     )
@@ -165,9 +169,42 @@ def cite_link(citation: Citation, label: str | None = None) -> str:
 
 def cite_href(citation: Citation) -> str:
     """The fragment link that names a citation's span."""
+    return span_href(citation.doc_id, citation.start, citation.end, citation.id, citation.quote)
+
+
+def span_href(doc_id: str | None, start: int, end: int, number: int | None, text: str) -> str:
+    """The fragment link that opens a document span in the side panel (no number: no [n])."""
+    shown = "" if number is None else str(number)
+    return f"#cite-{escape(doc_id or '')}-{start}-{end}-{shown}-{quote_key(text)}"
+
+
+def _related(passages: Sequence[RelatedPassage], *, refused: bool = False) -> str:
+    """The retrieved passages the answer does not quote, folded: each opens in the side panel
+    as a citation does (a refusal's are the closest passages its search found)."""
+    if not passages:
+        return ""
+    items = []
+    for passage in passages:
+        preview = " ".join(passage.text.split())
+        if len(preview) > _RELATED_PREVIEW:
+            preview = preview[:_RELATED_PREVIEW].rsplit(" ", 1)[0] + "…"
+        href = span_href(passage.doc_id, passage.start, passage.end, None, passage.text)
+        # Named by its section (what it is about), under it the document, page and file.
+        title = passage.title or passage.source
+        label = passage.section if passage.section and passage.section != title else title
+        where = [title] if label != title else []
+        where += [] if passage.page is None else [f"p. {passage.page}"]
+        where.append(passage.source)
+        items.append(
+            f'<li class="qa-related-item"><a class="qa-cite qa-related-link" href="{href}" '
+            f'role="button">{escape(label)}</a> '
+            f'<span class="qa-source-where">{escape(" · ".join(where))}</span>'
+            f'<span class="qa-source-quote">{escape(preview)}</span></li>'
+        )
+    summary = "Closest passages found" if refused else RELATED_HEADING
     return (
-        f"#cite-{escape(citation.doc_id or '')}-{citation.start}-{citation.end}"
-        f"-{citation.id}-{quote_key(citation.quote)}"
+        f'<details class="qa-sources qa-related"><summary>{escape(summary)} '
+        f"({len(items)})</summary><ol>{''.join(items)}</ol></details>"
     )
 
 

@@ -178,6 +178,7 @@ def test_ask_is_the_cli_json(api_server: Server, http: httpx.Client) -> None:
     expected.pop("timings_ms")
     assert api == expected
     assert api["citations"]
+    assert api["related"]
 
 
 def test_ask_takes_history_and_k(http: httpx.Client) -> None:

@@ -65,6 +65,16 @@ def test_completion_carries_citations_and_usage(client: OpenAI) -> None:
     assert extra["refused"] is False
     assert checked_citations(content, extra)
     assert 0 < extra["confidence"] <= 1
+    # The passages found that no citation quotes, each exactly the document's text.
+    assert extra["related"]
+    for related in extra["related"]:
+        assert len(related["text"]) == related["end"] - related["start"]
+        assert not any(
+            c["doc_id"] == related["doc_id"]
+            and c["start"] < related["end"]
+            and related["start"] < c["end"]
+            for c in extra["citations"]
+        )
     usage = completion.usage
     assert usage is not None
     assert usage.prompt_tokens > 0
@@ -94,6 +104,7 @@ def test_streamed_completion_ends_with_citations(client: OpenAI) -> None:
     assert extra["refused"] is False
     assert checked_citations(text, extra)
     assert extra["citations"] == (plain.model_extra or {})["citations"]
+    assert extra["related"] == (plain.model_extra or {})["related"]
     usage_chunk = chunks[-1]
     assert usage_chunk.choices == []
     assert usage_chunk.usage is not None

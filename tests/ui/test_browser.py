@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 QUESTION = "Which tech giants had their Hong Kong stablecoin plans stopped by Beijing?"
 FINAL = ".qa-answer:not(.qa-streaming), .qa-refusal, .qa-error"
-HREF = re.compile(r"#cite-([0-9a-f]+)-(\d+)-(\d+)-(\d+)-[0-9a-f]+")
+HREF = re.compile(r"#cite-([0-9a-f]+)-(\d+)-(\d+)-(\d*)-[0-9a-f]+")
 
 
 def ask(page: Any, question: str) -> Any:
@@ -110,6 +110,8 @@ def test_answer_streams_and_citation_opens_the_quoted_passage(page: Any, ui_serv
     shown = message.locator(".qa-text").inner_text()
     assert copied.startswith(shown.split("[1]")[0].strip()[:40])
     assert "\n\nSources:\n[1] " in copied
+    assert message.locator(".qa-related a.qa-related-link").count() >= 1
+    assert "Also found" not in copied  # the copy is the answer and what it cites
 
 
 def test_follow_up_shows_what_was_searched(page: Any) -> None:
@@ -120,14 +122,27 @@ def test_follow_up_shows_what_was_searched(page: Any) -> None:
     assert "hundreds of millions" in follow_up.locator(".qa-text").inner_text()
 
 
-def test_unanswerable_question_is_a_refusal(page: Any) -> None:
+def test_unanswerable_question_is_a_refusal(page: Any, ui_server: Server) -> None:
     refusal = ask(page, "What is the boiling point of mercury on Mars?")
     assert "qa-refusal" in (refusal.get_attribute("class") or "")
     assert "Not found in the documents" in refusal.inner_text()
     assert "rephras" in refusal.locator(".qa-hint").inner_text()
-    assert refusal.locator("a.qa-cite").count() == 0
+    assert refusal.locator(".qa-text a.qa-cite").count() == 0
     assert refusal.evaluate("el => getComputedStyle(el).borderTopStyle") == "dashed"
     screenshot(page, "refusal")
+    # Folded under it, the closest passages the search found; each opens in the panel.
+    closest = refusal.locator("details.qa-related")
+    assert closest.locator("summary").text_content().startswith("Closest passages found")
+    link = closest.locator("a.qa-related-link").first
+    assert not link.is_visible()
+    closest.locator("summary").click()
+    href = link.get_attribute("href")
+    link.click()
+    mark = page.locator("#qa-viewer mark.qa-quote")
+    mark.wait_for()
+    assert mark.text_content() == cited_text(ui_server, href)
+    assert link.inner_text() in page.locator("#qa-viewer").inner_text()  # its section
+    screenshot(page, "refusal-closest-passages")
 
 
 def test_example_questions_come_from_the_corpus_and_run(page: Any) -> None:

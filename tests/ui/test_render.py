@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from assistant import Answer, AnswerSentence, Assistant, Citation
+from assistant import Answer, AnswerSentence, Assistant, Citation, RelatedPassage
 from assistant.ui.render import (
     REPHRASE_HINT,
     cite_href,
@@ -13,6 +13,7 @@ from assistant.ui.render import (
     render_answer,
     render_error,
     render_streaming,
+    span_href,
 )
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> **bold** $$x$$'
@@ -70,6 +71,24 @@ def test_real_answer_links_every_marker_to_its_citation(seed_assistant: Assistan
     )
 
 
+def test_passages_found_but_not_quoted_are_listed_under_the_sources(
+    seed_assistant: Assistant,
+) -> None:
+    answer = seed_assistant.ask("What drives demand for Bitcoin and other hard-money assets?")
+    assert not answer.refused
+    assert answer.related
+    html = render_answer(answer)
+    sources, related = html.index('class="qa-sources"'), html.index("qa-sources qa-related")
+    assert sources < related  # the citations first, then what else was found
+    assert "<summary>Also found" in html
+    links = [attrs for tag, attrs in tags(html) if attrs.get("class") == "qa-cite qa-related-link"]
+    assert [link["href"] for link in links] == [
+        f"#cite-{p.doc_id}-{p.start}-{p.end}--{quote_key(p.text)}" for p in answer.related
+    ]
+    for passage in answer.related:  # named by its section, else by its document
+        assert f">{passage.section or passage.title}</a>" in html
+
+
 def test_document_text_is_escaped_everywhere() -> None:
     answer = Answer(
         question=HOSTILE,
@@ -79,8 +98,15 @@ def test_document_text_is_escaped_everywhere() -> None:
         standalone_question=HOSTILE,
         notice=HOSTILE,
         confidence=0.9,
-    )
+        related=(
+            RelatedPassage(
+                source=HOSTILE, start=0, end=len(HOSTILE), text=HOSTILE, title=HOSTILE,
+                section=HOSTILE, doc_id="0123456789abcdef0123",
+            ),
+        ),
+    )  # fmt: skip
     assert 'class="qa-notice"' in render_answer(answer)
+    assert "qa-related" in render_answer(answer)
     for html in (render_answer(answer), render_streaming(HOSTILE), render_error(HOSTILE)):
         found = {tag for tag, _ in tags(html)}
         assert not found & {"script", "img"}
@@ -150,8 +176,13 @@ def test_refusal_looks_like_a_refusal(seed_assistant: Assistant) -> None:
     assert answer.refused
     html = render_answer(answer)
     assert 'class="qa-msg qa-refusal"' in html
-    assert "qa-cite" not in html
+    assert 'class="qa-cite"' not in html  # no [n]: a refusal cites nothing
     assert REPHRASE_HINT in html
+    # What the search found comes folded under it, each passage opening in the panel.
+    assert answer.related
+    assert '<details class="qa-sources qa-related"><summary>Closest passages found' in html
+    hrefs = [attrs["href"] for tag, attrs in tags(html) if tag == "a"]
+    assert hrefs == [span_href(p.doc_id, p.start, p.end, None, p.text) for p in answer.related]
 
 
 def test_follow_up_shows_what_was_searched(seed_assistant: Assistant) -> None:
