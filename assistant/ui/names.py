@@ -42,14 +42,18 @@ class SourceNames:
         return path.name
 
     def answer(self, answer: Answer) -> Answer:
-        """The answer with its citations' sources as shown names."""
-        if not answer.citations:
+        """The answer with the sources of its citations and listed passages as shown names."""
+        if not answer.citations and not answer.related:
             return answer
         citations = tuple(
             citation.model_copy(update={"source": self(citation.source)})
             for citation in answer.citations
         )
-        return answer.model_copy(update={"citations": citations})
+        related = tuple(
+            passage.model_copy(update={"source": self(passage.source)})
+            for passage in answer.related
+        )
+        return answer.model_copy(update={"citations": citations, "related": related})
 
     def conversation(self, conversation: Conversation) -> Conversation:
         """The conversation with every answer's sources as shown names (for its export)."""

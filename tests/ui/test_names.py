@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from assistant import Answer, Citation
+from assistant import Answer, Citation, RelatedPassage
 from assistant.types import IngestProgress
 from assistant.ui.documents import ingest_progress
 from assistant.ui.names import SourceNames
@@ -41,6 +41,14 @@ def test_an_answer_and_its_citations_are_renamed_not_changed(tmp_path: Path) -> 
     assert shown.citations[0].source == "uploads/parking.md"
     assert shown.citations[0].location() == "uploads/parking.md"
     assert answer.citations[0].source == source  # the record keeps the full path
+    # So are the passages it lists under "Also found", and a refusal's closest passages.
+    found = RelatedPassage(source=source, start=10, end=20, text="Park there")
+    for given in (answer, Answer(question="q", text="No.", refused=True)):
+        listed = given.model_copy(update={"related": (found,)})
+        (shown_found,) = SourceNames(settings).answer(listed).related
+        assert shown_found.source == "uploads/parking.md"
+        assert str(tmp_path) not in shown_found.location()
+    assert found.source == source
 
 
 def test_upload_progress_names_the_file_inside_uploads(tmp_path: Path) -> None:
