@@ -59,6 +59,12 @@ class ItemResult:
         return not self.answer.refused and self.key_term_hit
 
     @property
+    def _in_reach(self) -> str:
+        """Said of a missed key term that a passage the answer lists to read on holds: the
+        search found it and the answer's choice of window missed it."""
+        return " (a passage under Also found holds one)" if self.key_term_in_reach else ""
+
+    @property
     def failures(self) -> list[str]:
         """Why this question fails, in words (empty when it passes)."""
         if self.error is not None:
@@ -67,10 +73,11 @@ class ItemResult:
         if not self.item.answerable and not self.answer.refused:
             reasons.append("answered a question the documents do not answer")
         elif self.item.answerable and self.answer.refused:
-            reasons.append("refused a question the documents answer")
+            reasons.append("refused a question the documents answer" + self._in_reach)
         elif self.item.answerable and not self.key_term_hit:
             terms = self.item.must_contain_any or self.item.answers
-            reasons.append("the answer holds none of the key terms: " + ", ".join(terms))
+            reason = "the answer holds none of the key terms: " + ", ".join(terms)
+            reasons.append(reason + self._in_reach)
         answered_answerable = self.item.answerable and not self.answer.refused
         if answered_answerable and self.item.sources and not self.cited_expected_source:
             expected = ", ".join(source.source for source in self.item.sources)
