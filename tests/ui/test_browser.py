@@ -265,6 +265,14 @@ def test_phone_width_layout(page: Any, viewport: dict[str, int]) -> None:
     assert on_screen(page.locator("#qa-chat [data-testid=user]").last)
     assert on_screen(message.locator(".qa-text"))
     assert page.locator(".toast-body").count() == 0  # no error at load (a heading-less upload)
+    message.locator("details.qa-related summary").click()  # opened, the list fits the width
+    expect(message.locator("a.qa-related-link").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for link in message.locator("a.qa-related-link").all():
+        box = link.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= 390
     screenshot(page, "phone-chat")
     message.locator(".qa-text a.qa-cite").first.click()
     page.locator("#qa-viewer mark.qa-quote").wait_for()
