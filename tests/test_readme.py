@@ -29,6 +29,9 @@ def test_readme_python_example_runs(
     assert cited, output
     _, _, start, end, quote = cited[0].split(" ", 4)
     assert seed_text[int(start) : int(end)] == quote
+    also = [line.split() for line in output.splitlines() if line.startswith("also found: ")]
+    assert also, output
+    assert all(line[-3].endswith(".txt") and int(line[-2]) < int(line[-1]) for line in also)
     # The exported conversation: its title, the question, and the numbered sources.
     assert "\n# Which tech giants had their Hong Kong stablecoin plans…\n" in output
     assert "\nSources:\n\n[1] **" in output
