@@ -45,6 +45,13 @@ def test_report_renders_offline_with_charts_and_failures_first(
     assert "fail" in first
     assert rows.first.locator(".reasons li").count() >= 1
 
+    # Each answer's Also found passages, marked where one holds a key term, as in result.json.
+    listed = [passage for item in items for passage in item["related"]]
+    assert listed
+    assert page.locator("#questions .related").count() == len(listed)
+    holding = sum(passage["holds_key_term"] for passage in listed)
+    assert page.locator("#questions .related .badge.ok").count() == holding
+
     page.locator("#failures-only").check()
     assert page.locator("#questions tbody tr:visible").count() == failing
     page.locator("#failures-only").uncheck()

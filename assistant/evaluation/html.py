@@ -236,11 +236,7 @@ def _answer_cell(item: dict[str, Any]) -> str:
     for citation in item["citations"]:
         valid = citation["valid"]
         state = {True: ("ok", "valid"), False: ("bad", "unsupported")}.get(valid, ("na", "unused"))
-        where = escape(citation["source"])
-        if citation.get("section"):
-            where += f" · {escape(citation['section'])}"
-        if citation.get("page"):
-            where += f" · p. {citation['page']}"
+        where = _where(citation)
         evidence = ""
         if citation["evidence"]:
             evidence = " <span class='badge ok'>expected evidence</span>"
@@ -249,8 +245,22 @@ def _answer_cell(item: dict[str, Any]) -> str:
             f"<span class='badge {state[0]}'>{state[1]}</span>{evidence}"
             f"<div class='quote'>{escape(citation['quote'])}</div></div>"
         )
+    for passage in item.get("related", []):  # a result file from before the list has none
+        holds = passage["holds_key_term"]
+        badge = " <span class='badge ok'>holds a key term</span>" if holds else ""
+        parts.append(f"<div class='related small'>also found: {_where(passage)}{badge}</div>")
     parts.append(f"<div class='small'>confidence {item['confidence']:.2f}</div>")
     return "".join(parts)
+
+
+def _where(span: dict[str, Any]) -> str:
+    """A cited or listed span's file, section and page, escaped."""
+    where = escape(span["source"])
+    if span.get("section"):
+        where += f" · {escape(span['section'])}"
+    if span.get("page"):
+        where += f" · p. {span['page']}"
+    return where
 
 
 def _expected_cell(item: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from assistant.evaluation import metrics as m
 from assistant.evaluation.config import EvalInputError
 from assistant.evaluation.metrics import latency_metric
 from assistant.evaluation.runner import ItemResult
+from assistant.text import contains_key_term
 
 SCHEMA = "assistant-eval/1"
 # Stages reported first, in pipeline order; any other timing key follows alphabetically.
@@ -242,6 +243,17 @@ def item_record(result: ItemResult) -> dict[str, Any]:
                 "evidence": evidence.get(citation.id, False),
             }
             for citation in answer.citations
+        ],
+        # Where the passages listed under "Also found" are (not their text), and whether each
+        # holds a key term: a miss there is the window choice's, not retrieval's.
+        "related": [
+            {
+                **passage.model_dump(include={"source", "start", "end", "page", "section"}),
+                "holds_key_term": contains_key_term(
+                    passage.text, item.must_contain_any or item.answers
+                ),
+            }
+            for passage in answer.related
         ],
         "sentences": [
             {
