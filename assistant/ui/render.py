@@ -185,9 +185,7 @@ def _related(passages: Sequence[RelatedPassage], *, refused: bool = False) -> st
         return ""
     items = []
     for passage in passages:
-        preview = " ".join(passage.text.split())
-        if len(preview) > _RELATED_PREVIEW:
-            preview = preview[:_RELATED_PREVIEW].rsplit(" ", 1)[0] + "…"
+        preview = _preview(passage.text, _RELATED_PREVIEW)
         href = span_href(passage.doc_id, passage.start, passage.end, None, passage.text)
         # Named by its section (what it is about), under it the document, page and file.
         title = passage.title or passage.source
@@ -208,12 +206,16 @@ def _related(passages: Sequence[RelatedPassage], *, refused: bool = False) -> st
     )
 
 
+def _preview(text: str, limit: int) -> str:
+    """Text on one line, cut at a word with "…" when longer than `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
 def _sources(citations: Iterable[Citation]) -> str:
     items = []
     for citation in citations:
-        quote = " ".join(citation.quote.split())
-        if len(quote) > _QUOTE_PREVIEW:
-            quote = quote[:_QUOTE_PREVIEW].rsplit(" ", 1)[0] + "…"
+        quote = _preview(citation.quote, _QUOTE_PREVIEW)
         items.append(
             f'<li class="qa-source">{cite_link(citation)} '
             f'<span class="qa-source-title">{escape(citation.title or citation.source)}</span>'
