@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from assistant.collections import DEFAULT_COLLECTION
 from assistant.errors import VectorStoreError
@@ -274,7 +275,7 @@ def _open_collection(client: Any, name: str, settling: bool = False) -> Any:
     )
     hnsw = (collection.configuration or {}).get("hnsw") or {}
     if hnsw.get("ef_search", EF_SEARCH) < EF_SEARCH:
-        collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
+        _configure(collection, {"ef_search": EF_SEARCH})
     if not settling and hnsw.get("sync_threshold", SYNC_THRESHOLD) < SYNC_THRESHOLD:
         # A settle cut short: left low, every write would save the whole graph. Or another
         # process's settle under way, which puts it back itself: never fail an open for it.
@@ -286,7 +287,26 @@ def _open_collection(client: Any, name: str, settling: bool = False) -> Any:
 
 
 def _set_sync_threshold(collection: Any, value: int) -> None:
-    collection.modify(configuration={"hnsw": {"sync_threshold": value}})
+    _configure(collection, {"sync_threshold": value})
+
+
+def _is_locked(exc: BaseException) -> bool:
+    return "database is locked" in str(exc)
+
+
+# Chroma's configuration lives in its SQLite file. A write there fails at once with "database
+# is locked" (not after SQLite's busy wait) when it would deadlock with a read still open on
+# another of Chroma's connections, one of this process's own included; that read ends within
+# moments, so the write is tried again a few times before the error is passed on.
+@retry(
+    retry=retry_if_exception(_is_locked),
+    stop=stop_after_attempt(6),
+    wait=wait_exponential(multiplier=0.05, max=1.0),
+    reraise=True,
+)
+def _configure(collection: Any, hnsw: dict[str, int]) -> None:
+    """Change the collection's HNSW settings."""
+    collection.modify(configuration={"hnsw": hnsw})
 
 
 def _probe(collection: Any) -> Any:

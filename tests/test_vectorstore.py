@@ -6,8 +6,9 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from assistant.vectorstore import EF_SEARCH, SYNC_THRESHOLD, VectorStore
+from assistant.vectorstore import EF_SEARCH, SYNC_THRESHOLD, VectorStore, _configure
 from tests.conftest import make_settings
 
 
@@ -107,3 +108,41 @@ def test_an_ingest_run_leaves_every_vector_in_the_saved_graph(corpus: Path, tmp_
     assert saved[0] == saved[1]
     assert assistant.store.count() == assistant.catalog.chunk_count()
     assert assistant.store.collection.configuration["hnsw"]["sync_threshold"] == SYNC_THRESHOLD
+
+
+class _BusyCollection:
+    """Stands in for a Chroma collection whose SQLite file is locked for the first `busy`
+    configuration writes (Chroma's own error text, as seen in a CI run), then free."""
+
+    def __init__(self, busy: int, message: str = "database is locked") -> None:
+        self.busy = busy
+        self.message = message
+        self.written: list[dict[str, object]] = []
+
+    def modify(self, configuration: dict[str, object]) -> None:
+        if self.busy:
+            self.busy -= 1
+            raise RuntimeError(
+                f"Database error: error returned from database: (code: 5) {self.message}"
+            )
+        self.written.append(configuration)
+
+
+def test_a_configuration_write_waits_out_a_locked_database() -> None:
+    collection = _BusyCollection(busy=3)
+    _configure(collection, {"ef_search": EF_SEARCH})
+    assert collection.written == [{"hnsw": {"ef_search": EF_SEARCH}}]
+    assert collection.busy == 0
+
+
+def test_a_lock_that_stays_and_other_errors_are_passed_on() -> None:
+    stays = _BusyCollection(busy=100)
+    with pytest.raises(RuntimeError, match="database is locked"):
+        _configure(stays, {"ef_search": EF_SEARCH})
+    assert stays.written == []
+    assert stays.busy == 94  # six tries, then the error
+
+    broken = _BusyCollection(busy=1, message="no such table: collections")
+    with pytest.raises(RuntimeError, match="no such table"):
+        _configure(broken, {"ef_search": EF_SEARCH})
+    assert broken.busy == 0  # tried once: only a lock is waited out
