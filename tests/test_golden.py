@@ -174,7 +174,7 @@ def test_every_corpus_golden_set_is_written_as_staff_ask(listing: Path) -> None:
     assert all(item.history for item in followups)
     for item in items:
         if item.answerable:
-            assert item.must_contain_any or item.answers, item.id
+            assert item.key_terms, item.id
             assert item.sources, item.id
         for source in item.sources:  # as the evaluation matches a cited document's path
             assert any(source.matches(path) for path in listed), (item.id, source.source)

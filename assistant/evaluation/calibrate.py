@@ -81,7 +81,7 @@ def holds_key_fact(item: GoldenItem, candidate: Candidate) -> bool:
     expected document (when the question names any)."""
     if not item.answerable:
         return False
-    terms = item.must_contain_any or item.answers
+    terms = item.key_terms
     if not contains_key_term(candidate.text, terms):
         return False
     return not item.sources or any(s.matches(candidate.passage.source) for s in item.sources)
@@ -218,7 +218,7 @@ def best_ratio(answerable: Sequence[tuple[Observation, list[Candidate]]]) -> flo
         for observation, ranked in answerable:
             chosen = compose(ranked, ratio)
             text = " ".join(c.text for c in chosen)
-            terms = observation.item.must_contain_any or observation.item.answers
+            terms = observation.item.key_terms
             hits.append(contains_key_term(text, terms))
             lengths.append(len(text))
         if lengths and float(np.median(lengths)) > MEDIAN_ANSWER_BUDGET:

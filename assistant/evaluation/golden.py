@@ -76,6 +76,16 @@ class GoldenItem(BaseModel):
         """Whether the documents hold the answer."""
         return self.kind != UNANSWERABLE
 
+    @property
+    def key_terms(self) -> tuple[str, ...]:
+        """What a correct answer must hold one of: `must_contain_any`, else `answers`."""
+        return self.must_contain_any or self.answers
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """What an answer is compared with word by word: `answers`, else `must_contain_any`."""
+        return self.answers or self.must_contain_any
+
 
 class GoldenFormatError(EvalInputError):
     """A golden file is not in the documented format."""

@@ -38,7 +38,7 @@ def summarize(results: Sequence[ItemResult]) -> tuple[dict[str, float | None], d
     answerable = [r for r in ok if r.item.answerable]
     answered = [r for r in ok if not r.answer.refused]
     retrieval = [r.retrieval for r in answerable if r.retrieval is not None]
-    with_answers = [r for r in answerable if r.item.answers or r.item.must_contain_any]
+    with_answers = [r for r in answerable if r.item.key_terms]
     judged = [r.attribution for r in answered if r.attribution is not None]
     sentences = [s for a in judged for s in a.sentences]
     evidence = [v.evidence_at_k for v in retrieval if v.evidence_at_k is not None]
@@ -249,9 +249,7 @@ def item_record(result: ItemResult) -> dict[str, Any]:
         "related": [
             {
                 **passage.model_dump(include={"source", "start", "end", "page", "section"}),
-                "holds_key_term": contains_key_term(
-                    passage.text, item.must_contain_any or item.answers
-                ),
+                "holds_key_term": contains_key_term(passage.text, item.key_terms),
             }
             for passage in answer.related
         ],

@@ -75,7 +75,7 @@ class ItemResult:
         elif self.item.answerable and self.answer.refused:
             reasons.append("refused a question the documents answer" + self._in_reach)
         elif self.item.answerable and not self.key_term_hit:
-            terms = self.item.must_contain_any or self.item.answers
+            terms = self.item.key_terms
             reason = "the answer holds none of the key terms: " + ", ".join(terms)
             reasons.append(reason + self._in_reach)
         answered_answerable = self.item.answerable and not self.answer.refused
@@ -119,11 +119,11 @@ def judge(
         else None
     )
     given = "" if answer.refused else answer.text
-    answers = item.answers or item.must_contain_any
+    answers = item.references
     return ItemResult(
         item=item,
         answer=answer,
-        key_term_hit=contains_key_term(given, item.must_contain_any or item.answers),
+        key_term_hit=contains_key_term(given, item.key_terms),
         cited_expected_source=cited,
         exact_match=metrics.exact_match(given, answers) if answers else 0.0,
         f1=metrics.token_f1(given, answers) if answers else 0.0,
@@ -134,7 +134,7 @@ def judge(
         cited_expected_page=cited_page,
         key_term_in_reach=contains_key_term(
             "\n\n".join([given, *(passage.text for passage in answer.related)]),
-            item.must_contain_any or item.answers,
+            item.key_terms,
         ),
     )
 
@@ -159,7 +159,7 @@ def judge_retrieval(item: GoldenItem, retrieval: Retrieval, k: int) -> Retrieval
     evidence = (
         float(any(quote in text for quote in quotes for text in top_text)) if quotes else None
     )
-    terms = item.must_contain_any or item.answers
+    terms = item.key_terms
     key_term = (
         float(
             any(
