@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from assistant.catalog_sqlite import SqliteCatalog
-from tests.ui.conftest import TIMEOUT_MS, PageLog, Server, screenshot
+from tests.ui.conftest import TIMEOUT_MS, PageLog, Server, chat_page, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -112,6 +112,20 @@ def test_answer_streams_and_citation_opens_the_quoted_passage(page: Any, ui_serv
     assert "\n\nSources:\n[1] " in copied
     assert message.locator(".qa-related a.qa-related-link").count() >= 1
     assert "Also found" not in copied  # the copy is the answer and what it cites
+
+
+def test_a_citation_address_opens_its_passage(
+    page: Any, browser: Any, ui_server: Server, page_log: PageLog, viewport: dict[str, int]
+) -> None:
+    """A citation's link as the page's address (shared, bookmarked, or followed before the
+    page's scripts ran) opens the passage, and leaves the address."""
+    href = ask(page, QUESTION).locator(".qa-text a.qa-cite").first.get_attribute("href")
+    with chat_page(browser, ui_server, page_log, viewport, query=href) as linked:
+        mark = linked.locator("#qa-viewer mark.qa-quote")
+        mark.wait_for()
+        assert mark.text_content() == cited_text(ui_server, href)
+        linked.wait_for_function("() => window.location.hash === ''")
+        assert linked.url == ui_server.url
 
 
 def test_follow_up_shows_what_was_searched(page: Any) -> None:

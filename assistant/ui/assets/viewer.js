@@ -73,11 +73,26 @@ if (!window.__qaWired) {
       if (!match) return;
       document.querySelectorAll("a.qa-cite.qa-active").forEach((a) => a.classList.remove("qa-active"));
       if (link.matches("a.qa-cite")) link.classList.add("qa-active");
-      const [, view, doc, start, end, n, q] = match;
-      window.__qaTrigger("cite", { doc, start, end, n, q, view: view === "whole" ? "document" : "passage" });
+      show(match);
     },
     true,
   );
+
+  const show = (match) => {
+    const [, view, doc, start, end, n, q] = match;
+    window.__qaTrigger("cite", { doc, start, end, n, q, view: view === "whole" ? "document" : "passage" });
+  };
+  // A citation's address in the page's own URL (a link followed before this script ran, a
+  // shared or bookmarked link): open it, then take it off the address. The server checks,
+  // as for any click, that the reader may see the document.
+  const fromAddress = () => {
+    const match = REF.exec(window.location.hash);
+    if (!match) return;
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    show(match);
+  };
+  window.addEventListener("hashchange", fromAddress);
+  fromAddress();
 
   // Gradio's ChatInterface blanks the question box's placeholder while it answers and never
   // restores it; put it back whenever that happens.
