@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from assistant.types import Citation, Passage, RelatedPassage, page_at, section_at
 
@@ -34,41 +34,59 @@ def citation_for(number: int, passage: Passage, start: int, end: int, score: flo
     )
 
 
-# How many uncited passages an answer lists to read on (k is 5 by default), and their heading
-# in the chat, in exports and on the terminal.
+# How many places an answer lists to read on (k is 5 by default: one for each passage it does
+# not quote), and their heading in the chat, in exports and on the terminal.
 MAX_RELATED = 4
 RELATED_HEADING = "Also found"
+
+
+def related_spans(
+    spans: Iterable[tuple[Passage, int, int]],
+    citations: Sequence[Citation],
+    limit: int = MAX_RELATED,
+) -> tuple[RelatedPassage, ...]:
+    """Where to read on, at most `limit`: the first span of each passage (`spans` are in order
+    of preference, each inside its passage) that overlaps no citation and nothing listed
+    before it. An answerer passes its evidence windows, best first, so the list shows the
+    sentence of each other passage that comes closest to answering (a quoted passage may give
+    another of its sentences); `related_passages` passes whole passages."""
+    taken: list[tuple[str, int, int]] = [
+        (citation.doc_id or citation.source, citation.start, citation.end) for citation in citations
+    ]
+    listed: set[str] = set()
+    related: list[RelatedPassage] = []
+    for passage, start, end in spans:
+        if len(related) >= limit:
+            break
+        doc = passage.doc_id or passage.source
+        if passage.chunk_id in listed or any(
+            d == doc and s < end and start < e for d, s, e in taken
+        ):
+            continue
+        taken.append((doc, start, end))
+        listed.add(passage.chunk_id)
+        related.append(
+            RelatedPassage(
+                source=passage.source,
+                start=start,
+                end=end,
+                text=passage.sentence_text(start, end),
+                page=page_at(passage.page_starts, start),
+                section=section_at(passage.headings, start),
+                title=passage.title,
+                doc_id=passage.doc_id,
+            )
+        )
+    return tuple(related)
 
 
 def related_passages(
     passages: Sequence[Passage], citations: Sequence[Citation], limit: int = MAX_RELATED
 ) -> tuple[RelatedPassage, ...]:
     """The retrieved passages no citation quotes, in retrieval order, at most `limit`: a
-    passage overlapping a cited span, or one listed before it, is left out."""
-    taken: list[tuple[str, int, int]] = [
-        (citation.doc_id or citation.source, citation.start, citation.end) for citation in citations
-    ]
-    related: list[RelatedPassage] = []
-    for passage in passages:
-        if len(related) >= limit:
-            break
-        doc = passage.doc_id or passage.source
-        if any(d == doc and s < passage.end and passage.start < e for d, s, e in taken):
-            continue
-        taken.append((doc, passage.start, passage.end))
-        related.append(
-            RelatedPassage(
-                source=passage.source,
-                start=passage.start,
-                end=passage.end,
-                text=passage.text,
-                page=page_at(passage.page_starts, passage.start),
-                section=section_at(passage.headings, passage.start),
-                title=passage.title,
-                doc_id=passage.doc_id,
-            )
-        )
-    return tuple(related)
+    passage overlapping a cited span, or one listed before it, is left out (for an answerer
+    that lists no windows of its own)."""
+    return related_spans(((p, p.start, p.end) for p in passages), citations, limit)
 
 
 def without_document_markers(text: str) -> str:

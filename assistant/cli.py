@@ -42,6 +42,7 @@ from assistant.evaluation.config import EvalInputError
 from assistant.evaluation.metrics import METRICS
 from assistant.settings import Settings
 from assistant.sync_command import add_sync_parsers, log_to_stderr, sync_command, watch_command
+from assistant.text import PREVIEW_CHARS, one_line
 from assistant.types import Answer, IngestProgress, IngestReport
 
 if TYPE_CHECKING:
@@ -918,6 +919,8 @@ def format_answer(answer: Answer, streamed: str | None = None) -> str:
         lines += ["", f"{RELATED_HEADING} (not quoted above):"]
         for passage in answer.related:
             lines.append(f"  - {passage.location()}, chars {passage.start}-{passage.end}")
+            preview = one_line(passage.text, PREVIEW_CHARS)
+            lines.append(textwrap.indent(textwrap.fill(f"“{preview}”", width=94), "      "))
     return "\n".join(lines)
 
 

@@ -35,6 +35,7 @@ from assistant.citations import RELATED_HEADING
 from assistant.errors import AssistantError
 from assistant.sqlite import Transaction
 from assistant.sqlstore import SqliteStore, Statements, Store, copy_tables, open_store
+from assistant.text import PREVIEW_CHARS, one_line
 from assistant.types import Answer, Conversation, ConversationSummary, ConversationTurn
 
 if TYPE_CHECKING:
@@ -460,6 +461,7 @@ def conversation_markdown(conversation: Conversation) -> str:
             lines += [f"{RELATED_HEADING}:", ""]
             for passage in answer.related:
                 lines.append(f"- **{passage.title or passage.source}** — {passage.location()}")
+                lines.append(f"  > {one_line(passage.text, PREVIEW_CHARS)}")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -409,7 +409,8 @@ class Assistant:
             update={
                 "question": prepared.text,
                 "standalone_question": prepared.standalone if prepared.is_followup else None,
-                "related": related_passages(retrieval.passages, answer.citations),
+                # The answerer's own list (its best windows), else retrieval's passages.
+                "related": answer.related or related_passages(retrieval.passages, answer.citations),
                 "timings_ms": timings,
             }
         )

@@ -170,6 +170,17 @@ _INVISIBLE = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+def one_line(text: str, limit: int) -> str:
+    """Text on one line, cut at a word with "…" when longer than `limit` characters (a
+    preview of a quote)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+# How much of a quoted span a preview shows (the chat's source lists, the terminal, exports).
+PREVIEW_CHARS = 240
+
+
 def clean_text(text: str) -> str:
     """Text with control, bidi-override and unencodable characters removed and spaces collapsed."""
     text = _INVISIBLE.sub("", _ESCAPE_SEQUENCE.sub("", text))

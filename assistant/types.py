@@ -170,8 +170,10 @@ class Citation(DocumentSpan):
 
 
 class RelatedPassage(DocumentSpan):
-    """A retrieved passage the answer does not quote: where to read on when the answer misses
-    what was asked (or refuses). Not a citation: no [n] in the text points at it."""
+    """Where to read on when the answer misses what was asked (or refuses): the best evidence
+    window (a sentence, with what it introduces) of a retrieved passage, overlapping nothing
+    the answer quotes; a whole passage when the answerer ranks no windows. Not a citation: no
+    [n] in the text points at it."""
 
     text: str = Field(description="Exactly the extracted text between start and end.")
 
@@ -209,8 +211,8 @@ class Answer(BaseModel):
     notice: str | None = Field(None, description="A message for the user, e.g. a fallback.")
     related: tuple[RelatedPassage, ...] = Field(
         (),
-        description="The other retrieved passages, best first, that no citation quotes (a "
-        "refusal's are the closest passages found): where to read on.",
+        description="Where to read on: the best sentence of each retrieved passage that no "
+        "citation quotes, best first (a refusal's: of the closest passages found).",
     )
     timings_ms: dict[str, float] = Field(default_factory=dict)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant import Answer, Assistant, BadQuestionError, IndexMissingError, Message
-from assistant.answerers.extractive import looks_like_code
-from assistant.citations import MAX_RELATED, related_passages
+from assistant.answerers.extractive import assess, looks_like_code
+from assistant.citations import MAX_RELATED, related_passages, related_spans
 from assistant.types import Citation, Passage
 from tests.conftest import SEED_FILE, make_settings
 
@@ -145,36 +145,61 @@ def test_k_and_answerer_can_be_chosen_per_question(seed_assistant: Assistant) ->
     assert all(
         any(p.start <= c.start and c.end <= p.end for p in passages) for c in answer.citations
     )
+    # Under an LLM's answer too, the places to read on are the ranking's best windows of the
+    # passages, at most one from each, none overlapping what the answer cites.
+    assert answer.related
+    for related in answer.related:
+        holder = next(p for p in passages if p.start <= related.start and related.end <= p.end)
+        assert len(related.text) < len(holder.text)
+        assert SEED_TEXT[related.start : related.end] == related.text
+        assert not any(c.start < related.end and related.start < c.end for c in answer.citations)
+    assert len(answer.related) <= len(passages)
     assert seed_assistant.answerer.name == "extractive"  # the configured one is untouched
 
 
-def test_the_passages_found_but_not_quoted_are_listed_to_read_on(
+def test_the_best_sentence_of_each_passage_not_quoted_is_listed_to_read_on(
     seed_assistant: Assistant,
 ) -> None:
     question = "What drives demand for Bitcoin and other hard-money assets?"
     answer = seed_assistant.ask(question)
-    passages = seed_assistant.retrieve(question).passages
+    retrieval = seed_assistant.retrieve(question)
     assert answer.citations
     assert answer.related
-    spans = [(p.start, p.end) for p in passages]
+    windows = [
+        (c.passage.chunk_id, c.window.start, c.window.end)
+        for c in assess(seed_assistant.prepare_question(question), retrieval).candidates
+    ]
+    spans = [(start, end) for _, start, end in windows]
     order = [spans.index((r.start, r.end)) for r in answer.related]
-    assert order == sorted(order)  # retrieval's order, best first
+    assert order == sorted(order)  # the answerer's ranking of its windows, best first
+    passages = [windows[i][0] for i in order]
+    assert len(set(passages)) == len(passages)  # one sentence from each passage at most
+    listed = [*answer.citations, *answer.related]
     for related in answer.related:
         assert SEED_TEXT[related.start : related.end] == related.text
         assert related.source.endswith(SEED_FILE.name)
         assert related.doc_id
-        assert not any(c.start < related.end and related.start < c.end for c in answer.citations)
-    # Every retrieved passage is either quoted or listed, unless the list is full.
-    listed = [*answer.citations, *answer.related]
-    assert len(answer.related) == MAX_RELATED or all(
-        any(x.start < p.end and p.start < x.end for x in listed) for p in passages
+        others = [x for x in listed if x is not related]
+        assert not any(x.start < related.end and related.start < x.end for x in others)
+    # A sentence, not a whole passage: shorter than the passage it comes from.
+    by_id = {p.chunk_id: p for p in retrieval.passages}
+    assert all(
+        len(r.text) < len(by_id[chunk].text)
+        for r, chunk in zip(answer.related, passages, strict=True)
     )
+    assert len(answer.related) <= MAX_RELATED
+
     unanswerable = "What is the capital city of Canada?"
     refusal = seed_assistant.ask(unanswerable)
     assert refusal.refused
     assert not refusal.citations
-    closest = seed_assistant.retrieve(unanswerable).passages[0]
-    assert (refusal.related[0].start, refusal.related[0].end) == (closest.start, closest.end)
+    best = assess(
+        seed_assistant.prepare_question(unanswerable), seed_assistant.retrieve(unanswerable)
+    ).candidates[0]
+    assert (refusal.related[0].start, refusal.related[0].end) == (
+        best.window.start,
+        best.window.end,
+    )
     assert refusal.to_json_dict()["related"] == [r.model_dump() for r in refusal.related]
 
 
@@ -198,3 +223,29 @@ def test_related_passages_skip_what_is_quoted_or_already_listed() -> None:
     assert len(found) == MAX_RELATED
     assert related_passages(passages, [cited], limit=1)[0].start == 180
     assert related_passages([], [cited]) == ()
+
+
+def test_related_windows_one_per_passage_past_the_quotes() -> None:
+    cited = Citation(id=1, source="a.txt", start=120, end=140, quote="x" * 20, score=1, doc_id="a")
+    a, a2, b, c = (
+        _passage("a", 100, 200),
+        _passage("a", 180, 300),  # overlaps a's end
+        _passage("b", 0, 100),
+        _passage("c", 0, 100),
+    )
+    windows = [  # best first, as an answerer ranks them
+        (a, 120, 140),  # the quote itself
+        (a, 150, 190),  # the quoted passage's next best sentence: listed
+        (a2, 185, 195),  # overlaps the sentence just listed
+        (b, 10, 30),
+        (b, 40, 60),  # b already has its sentence
+        (a2, 200, 230),
+        (c, 0, 20),  # beyond the limit
+    ]
+    found = related_spans(windows, [cited], limit=3)
+    assert [(r.doc_id, r.start, r.end) for r in found] == [
+        ("a", 150, 190),
+        ("b", 10, 30),
+        ("a", 200, 230),
+    ]
+    assert [r.text for r in found] == ["x" * 40, "x" * 20, "x" * 30]

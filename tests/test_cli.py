@@ -142,10 +142,19 @@ def test_ask_streams_then_lists_the_checked_sources(
     assert "[1]" in out
     assert "Sources:" in out
     assert "Checked answer:" not in out  # the fake quotes its source: nothing changed
-    # Then the passages found that it does not quote, each with where it is.
-    also = out.split("Also found (not quoted above):\n", 1)[1].splitlines()
-    assert also
-    assert all(line.startswith("  - ") and ", chars " in line for line in also)
+    # Then where to read on: each place with where it is, then its sentence in quotes.
+    also = out.split("Also found (not quoted above):\n", 1)[1].rstrip("\n").split("\n  - ")
+    assert also[0].startswith("  - ")
+    seed = SEED_FILE.read_text(encoding="utf-8")
+    for entry in also:
+        where, *quoted = entry.removeprefix("  - ").splitlines()
+        start, end = (int(n) for n in where.rsplit(", chars ", 1)[1].split("-"))
+        assert all(line.startswith("      ") for line in quoted)
+        sentence = " ".join(" ".join(quoted).split())
+        assert sentence.startswith("“")
+        assert sentence.endswith("”")
+        shown = sentence[1:-1].removesuffix("…")
+        assert " ".join(seed[start:end].split()).startswith(shown)
 
 
 def test_the_test_double_is_not_offered(seed_index: Path) -> None:

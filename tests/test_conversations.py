@@ -266,3 +266,10 @@ def test_markdown_export_has_each_answer_and_its_numbered_sources(
         title = citation.title or citation.source
         assert f"[{citation.id}] **{title}** — {citation.location()}\n" in markdown
         assert "> " + citation.quote.splitlines()[0] in markdown
+    assert first.related
+    after = markdown.split(f"## {FOLLOW_UP}\n", 1)[0].split("Also found:\n\n", 1)[1]
+    for passage in first.related:  # where to read on: place, then the sentence on one line
+        entry = f"- **{passage.title or passage.source}** — {passage.location()}\n  > "
+        assert after.startswith(entry)
+        shown, after = after.removeprefix(entry).split("\n", 1)
+        assert " ".join(passage.text.split()).startswith(shown.removesuffix("…"))

@@ -45,12 +45,14 @@ def test_report_renders_offline_with_charts_and_failures_first(
     assert "fail" in first
     assert rows.first.locator(".reasons li").count() >= 1
 
-    # Each answer's Also found passages, marked where one holds a key term, as in result.json.
+    # Each answer's Also found sentences, marked where one holds a key term, as in result.json.
     listed = [passage for item in items for passage in item["related"]]
     assert listed
     assert page.locator("#questions .related").count() == len(listed)
     holding = sum(passage["holds_key_term"] for passage in listed)
     assert page.locator("#questions .related .badge.ok").count() == holding
+    shown = page.locator("#questions .related .quote").all_text_contents()
+    assert sorted(shown) == sorted(passage["text"] for passage in listed)  # each its sentence
 
     page.locator("#failures-only").check()
     assert page.locator("#questions tbody tr:visible").count() == failing

@@ -72,7 +72,7 @@ def test_a_key_term_in_a_listed_passage_is_within_reach_not_an_answer() -> None:
     assert [r.key_term_in_reach for r in results] == [True, False, True]
     # A failure says so: the search found it, the answer's choice of window missed it.
     assert results[0].failures == [
-        "refused a question the documents answer (a passage under Also found holds one)"
+        "refused a question the documents answer (a sentence under Also found holds one)"
     ]
     assert results[1].failures[0] == "the answer holds none of the key terms: Ant Group"
     metrics, _ = summarize(results)

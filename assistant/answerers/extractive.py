@@ -26,7 +26,13 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answerers.base import Question
-from assistant.citations import REFUSAL_TEXT, citation_for, with_marker, without_document_markers
+from assistant.citations import (
+    REFUSAL_TEXT,
+    citation_for,
+    related_spans,
+    with_marker,
+    without_document_markers,
+)
 from assistant.condense import refers_back
 from assistant.evidence import Window, is_heading_at, window_for
 from assistant.injection import looks_like_instruction
@@ -34,7 +40,14 @@ from assistant.interpret import Ask, analyse
 from assistant.retrieval import Retrieval, cosine_rows
 from assistant.settings import Settings
 from assistant.text import content_terms, words
-from assistant.types import Answer, AnswerSentence, Citation, Passage, heading_at
+from assistant.types import (
+    Answer,
+    AnswerSentence,
+    Citation,
+    Passage,
+    RelatedPassage,
+    heading_at,
+)
 
 MODEL_FILE = "extractive_model.json"
 # An answer stays short: windows are added while the text stays under this many characters.
@@ -225,7 +238,11 @@ class ExtractiveAnswerer:
         confidence = assessment.confidence
         if not assessment.candidates or confidence < self.threshold:
             return Answer(
-                question=question.text, text=REFUSAL_TEXT, refused=True, confidence=confidence
+                question=question.text,
+                text=REFUSAL_TEXT,
+                refused=True,
+                confidence=confidence,
+                related=related_windows(assessment.candidates, ()),
             )
         chosen = compose(assessment.candidates, self.model.second_window_ratio)
         citations: list[Citation] = []
@@ -256,7 +273,16 @@ class ExtractiveAnswerer:
             confidence=confidence,
             sentences=tuple(sentences),
             support=1.0,
+            related=related_windows(assessment.candidates, citations),
         )
+
+
+def related_windows(
+    candidates: Sequence[Candidate], citations: Sequence[Citation]
+) -> tuple[RelatedPassage, ...]:
+    """Where to read on: the best window of each passage that the answer does not quote,
+    best first (`related_spans`)."""
+    return related_spans(((c.passage, c.window.start, c.window.end) for c in candidates), citations)
 
 
 # Words with which a quoted sentence points at what its section is about instead of naming it:

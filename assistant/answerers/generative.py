@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.answerers.base import Question
-from assistant.answerers.extractive import Candidate, ExtractiveAnswerer, assess
+from assistant.answerers.extractive import Candidate, ExtractiveAnswerer, assess, related_windows
 from assistant.answerers.prompting import Prompts
 from assistant.citations import REFUSAL_TEXT, citation_for, with_markers
 from assistant.condense import condense as condense_by_rules
@@ -124,7 +124,7 @@ class GenerativeAnswerer:
         if not retrieval.passages or confidence < self.gate_threshold:
             refusal = _refusal(question, confidence, timings)
             yield refusal.text
-            yield refusal
+            yield refusal.model_copy(update={"related": related_windows(assessment.candidates, ())})
             return
 
         passages = evidence_passages(assessment.candidates)
@@ -149,7 +149,12 @@ class GenerativeAnswerer:
         clock = time.perf_counter()
         answer = self.verified_answer(question, "".join(pieces), passages, confidence)
         timings["verify"] = _ms(clock)
-        yield answer.model_copy(update={"timings_ms": {**timings, **answer.timings_ms}})
+        yield answer.model_copy(
+            update={
+                "timings_ms": {**timings, **answer.timings_ms},
+                "related": related_windows(assessment.candidates, answer.citations),
+            }
+        )
 
     def generate(
         self, messages: Sequence[ChatMessage], max_tokens: int | None = None

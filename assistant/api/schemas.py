@@ -114,8 +114,8 @@ class AnswerExtras(BaseModel):
     )
     related: list[RelatedPassage] = Field(
         default_factory=list,
-        description="Other retrieved passages, best first, that no citation quotes (a "
-        "refusal's: the closest found): where to read on.",
+        description="Where to read on: the best sentence of each retrieved passage that no "
+        "citation quotes, best first (a refusal's: of the closest passages found).",
     )
 
 

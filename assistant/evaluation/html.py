@@ -248,7 +248,11 @@ def _answer_cell(item: dict[str, Any]) -> str:
     for passage in item.get("related", []):  # a result file from before the list has none
         holds = passage["holds_key_term"]
         badge = " <span class='badge ok'>holds a key term</span>" if holds else ""
-        parts.append(f"<div class='related small'>also found: {_where(passage)}{badge}</div>")
+        text = passage.get("text")  # a result file from before the sentences has none
+        quote = "" if text is None else f"<div class='quote'>{escape(text)}</div>"
+        parts.append(
+            f"<div class='related small'>also found: {_where(passage)}{badge}{quote}</div>"
+        )
     parts.append(f"<div class='small'>confidence {item['confidence']:.2f}</div>")
     return "".join(parts)
 

@@ -40,8 +40,8 @@ METRICS: dict[str, Metric] = {
         Metric("key_term_hit_rate", "Key-term hits", "answers", "answer holds a key term "
                "(answerable questions; a refusal holds none)"),
         Metric("key_term_in_reach_rate", "Key term within reach", "answers", "the answer or "
-               "the passages it lists under Also found hold a key term (answerable questions; "
-               "a refusal's closest passages count)"),
+               "the sentences it lists under Also found hold a key term (answerable questions; "
+               "those under a refusal count)"),
         Metric("hit_at_k", "Hit@k", "retrieval", "an expected source among the top k passages"),
         Metric("recall_at_k", "Recall@k", "retrieval", "share of expected sources in the top k"),
         Metric("mrr", "MRR", "retrieval", "1 / rank of the first passage from an expected source"),

@@ -244,11 +244,11 @@ def item_record(result: ItemResult) -> dict[str, Any]:
             }
             for citation in answer.citations
         ],
-        # Where the passages listed under "Also found" are (not their text), and whether each
-        # holds a key term: a miss there is the window choice's, not retrieval's.
+        # The sentences listed under "Also found", where each is, and whether each holds a
+        # key term: a miss there is the window choice's, not retrieval's.
         "related": [
             {
-                **passage.model_dump(include={"source", "start", "end", "page", "section"}),
+                **passage.model_dump(include={"source", "start", "end", "page", "section", "text"}),
                 "holds_key_term": contains_key_term(passage.text, item.key_terms),
             }
             for passage in answer.related

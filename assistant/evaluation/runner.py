@@ -46,7 +46,7 @@ class ItemResult:
     attribution: Attribution | None = None
     error: str | None = None
     cited_expected_page: bool | None = None  # None: no expected source names a page
-    # A key term in the answer or in the passages it lists to read on (Answer.related).
+    # A key term in the answer or in the sentences it lists to read on (Answer.related).
     key_term_in_reach: bool = False
 
     @property
@@ -60,9 +60,9 @@ class ItemResult:
 
     @property
     def _in_reach(self) -> str:
-        """Said of a missed key term that a passage the answer lists to read on holds: the
+        """Said of a missed key term that a sentence the answer lists to read on holds: the
         search found it and the answer's choice of window missed it."""
-        return " (a passage under Also found holds one)" if self.key_term_in_reach else ""
+        return " (a sentence under Also found holds one)" if self.key_term_in_reach else ""
 
     @property
     def failures(self) -> list[str]:

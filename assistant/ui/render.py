@@ -12,11 +12,10 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from assistant.citations import RELATED_HEADING
+from assistant.text import PREVIEW_CHARS, one_line
 from assistant.types import Answer, AnswerSentence, Citation, RelatedPassage
 from assistant.ui.markdown import ChipMaker, Unsupported, render_blocks
 
-_QUOTE_PREVIEW = 240
-_RELATED_PREVIEW = 160
 REPHRASE_HINT = (
     "Try rephrasing with the words your documents use, name the document or topic, "
     "or ask about something they cover."
@@ -179,13 +178,14 @@ def span_href(doc_id: str | None, start: int, end: int, number: int | None, text
 
 
 def _related(passages: Sequence[RelatedPassage], *, refused: bool = False) -> str:
-    """The retrieved passages the answer does not quote, folded: each opens in the side panel
-    as a citation does (a refusal's are the closest passages its search found)."""
+    """Where to read on, folded: the best sentence of each retrieved passage the answer does
+    not quote, each opening in the side panel as a citation does (under a refusal, those of
+    the closest passages its search found)."""
     if not passages:
         return ""
     items = []
     for passage in passages:
-        preview = _preview(passage.text, _RELATED_PREVIEW)
+        preview = one_line(passage.text, PREVIEW_CHARS)
         href = span_href(passage.doc_id, passage.start, passage.end, None, passage.text)
         # Named by its section (what it is about), under it the document, page and file.
         title = passage.title or passage.source
@@ -206,16 +206,10 @@ def _related(passages: Sequence[RelatedPassage], *, refused: bool = False) -> st
     )
 
 
-def _preview(text: str, limit: int) -> str:
-    """Text on one line, cut at a word with "…" when longer than `limit` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
-
-
 def _sources(citations: Iterable[Citation]) -> str:
     items = []
     for citation in citations:
-        quote = _preview(citation.quote, _QUOTE_PREVIEW)
+        quote = one_line(citation.quote, PREVIEW_CHARS)
         items.append(
             f'<li class="qa-source">{cite_link(citation)} '
             f'<span class="qa-source-title">{escape(citation.title or citation.source)}</span>'

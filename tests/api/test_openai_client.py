@@ -65,7 +65,7 @@ def test_completion_carries_citations_and_usage(client: OpenAI) -> None:
     assert extra["refused"] is False
     assert checked_citations(content, extra)
     assert 0 < extra["confidence"] <= 1
-    # The passages found that no citation quotes, each exactly the document's text.
+    # Where to read on (the best sentence of each passage not quoted), exactly the document's text.
     assert extra["related"]
     for related in extra["related"]:
         assert len(related["text"]) == related["end"] - related["start"]
