@@ -21,14 +21,26 @@ FINAL = ".qa-answer:not(.qa-streaming), .qa-refusal, .qa-error"
 HREF = re.compile(r"#cite-([0-9a-f]+)-(\d+)-(\d+)-(\d*)-[0-9a-f]+")
 
 
+# The chat is done with a question (what assets/settle.js waits for): the question box is
+# enabled again and the Stop button gone. Until then Gradio may still redraw the last message,
+# and a click whose press and release land on two different drawings of a link is no click.
+IDLE = """() => {
+  const box = document.querySelector('#qa-question textarea');
+  const stop = document.querySelector('#qa-question .stop-button');
+  return box !== null && !box.disabled && (stop === null || stop.offsetParent === null);
+}"""
+
+
 def ask(page: Any, question: str) -> Any:
-    """Type a question, press Enter, and return the final message it produced."""
+    """Type a question, press Enter, and return the final message it produced, once the chat
+    is done with it."""
     before = page.locator(FINAL).count()
     page.fill("#qa-question textarea", question)
     page.press("#qa-question textarea", "Enter")
     page.wait_for_function(
         f"document.querySelectorAll({FINAL!r}).length > {before}", timeout=TIMEOUT_MS
     )
+    page.wait_for_function(IDLE, timeout=TIMEOUT_MS)
     return page.locator(FINAL).nth(before)
 
 

@@ -101,8 +101,9 @@ def reload(page: Any, streams: EventStreams) -> None:
     before = len(streams.log.errors)
     page.reload()
     page.wait_for_selector("#qa-chat")
-    if not idle:
-        streams.wait_until_idle(page)
+    # Then the new page's load events run (the chat brought back, the list drawn): a click
+    # meanwhile can land on a drawing that is replaced between its press and its release.
+    streams.wait_until_idle(page)
     logged = streams.log.errors[before:]
     cut = [error for error in logged if _CUT_STREAM.search(error)]
     if cut:
