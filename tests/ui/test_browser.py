@@ -140,6 +140,25 @@ def test_a_citation_address_opens_its_passage(
         assert linked.url == ui_server.url
 
 
+def test_a_citation_redrawn_while_pressed_still_opens(page: Any, ui_server: Server) -> None:
+    """The chat may redraw a message between the press on [1] and its release (its last
+    update, a conversation brought back): the browser then sends no click, and the release on
+    the redrawn [1] still opens the passage."""
+    message = ask(page, QUESTION)
+    page.evaluate(
+        """() => document.addEventListener('mousedown', () => {
+             const text = document.querySelector('#qa-chat .qa-answer .qa-text');
+             text.innerHTML = text.innerHTML;  // the same message, drawn anew
+           }, {capture: true, once: true})"""
+    )
+    first = message.locator(".qa-text a.qa-cite").first
+    href = first.get_attribute("href")
+    first.click()
+    mark = page.locator("#qa-viewer mark.qa-quote")
+    mark.wait_for()
+    assert mark.text_content() == cited_text(ui_server, href)
+
+
 def test_follow_up_shows_what_was_searched(page: Any) -> None:
     ask(page, "What is the name of China's state-backed digital currency?")
     follow_up = ask(page, "And how many users is it being tested with?")

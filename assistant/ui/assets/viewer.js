@@ -78,6 +78,32 @@ if (!window.__qaWired) {
     true,
   );
 
+  // The chat redraws a message now and then (its last update, a conversation brought back):
+  // a press on a link and its release on the redrawn copy make no click in the browser. Such
+  // a release on the same link (same address) clicks it.
+  let pressed = null;
+  document.addEventListener(
+    "pointerdown",
+    (event) => {
+      const target = event.target instanceof Element ? event.target : null;
+      const link = target ? target.closest("a.qa-cite, a.qa-open") : null;
+      pressed = link ? { link, href: link.getAttribute("href") } : null;
+    },
+    true,
+  );
+  document.addEventListener(
+    "pointerup",
+    (event) => {
+      const was = pressed;
+      pressed = null;
+      if (!was || was.link.isConnected) return; // the browser's own click follows
+      const target = event.target instanceof Element ? event.target : null;
+      const link = target ? target.closest("a.qa-cite, a.qa-open") : null;
+      if (link && link.getAttribute("href") === was.href) link.click();
+    },
+    true,
+  );
+
   const show = (match) => {
     const [, view, doc, start, end, n, q] = match;
     window.__qaTrigger("cite", { doc, start, end, n, q, view: view === "whole" ? "document" : "passage" });
