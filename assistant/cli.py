@@ -420,7 +420,7 @@ def _add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
             help=f"same as --min {metric}=X",
         )
     evaluate.add_argument(
-        "--calibrate", action="store_true", help="also print the best refusal threshold"
+        "--calibrate", action="store_true", help="also print refusal thresholds fitted on this set"
     )
     evaluate.add_argument(
         "--include-drafts", action="store_true", help="also ask unreviewed draft questions"

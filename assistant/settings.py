@@ -79,8 +79,8 @@ class Settings(BaseSettings):
     embedding_model: Path | None = Field(
         None, description="Directory of a sentence-transformers model; default: bundled MiniLM."
     )
-    chunk_size: int = Field(200, ge=32, le=250, description="Chunk size in model word pieces.")
-    chunk_overlap: int = Field(40, ge=0, le=120, description="Overlap between chunks.")
+    chunk_size: int = Field(160, ge=32, le=250, description="Chunk size in model word pieces.")
+    chunk_overlap: int = Field(32, ge=0, le=120, description="Overlap between chunks.")
     embed_batch_size: int = Field(32, ge=1, le=512)
     embedding_backend: Literal["auto", "onnx", "onnx-int8", "torch"] = Field(
         "auto",
@@ -243,7 +243,7 @@ class Settings(BaseSettings):
     @field_validator("chunk_overlap")
     @classmethod
     def _overlap_below_size(cls, value: int, info: Any) -> int:
-        size = info.data.get("chunk_size", 200)
+        size = info.data.get("chunk_size", 160)
         if value >= size:
             raise ValueError(f"chunk_overlap ({value}) must be smaller than chunk_size ({size})")
         return value

@@ -43,6 +43,9 @@ def test_seed_golden_set_meets_its_thresholds(seed_eval_runs: Runs) -> None:
         assert result["latency_ms"][stage]["p95"] >= result["latency_ms"][stage]["p50"] > 0
         assert f"latency_{stage}_p95_ms" in result["metrics"]
     assert "best refusal_threshold = " in new.stdout
+    assert "To refuse at most 5% of the answerable questions (the shipped model's rule): 0." in (
+        " ".join(new.stdout.split())
+    )
     for name in ("report.html", "metrics.svg", "latency.svg", "stages.svg"):
         assert (new.report / name).stat().st_size > 500
 

@@ -157,6 +157,32 @@ def test_calibration_fits_a_model_the_answerer_can_load(
     assert answerer.threshold == printed["threshold"]
 
 
+def test_the_fitted_threshold_refuses_at_most_five_percent_of_answerable_questions() -> None:
+    import numpy as np
+
+    from assistant.evaluation.calibrate import answer_first_threshold
+
+    # 20 answerable questions (two with a low confidence) and 4 unanswerable ones.
+    probabilities = np.array([0.305, 0.345] + [0.6] * 18 + [0.1, 0.2, 0.25, 0.5])
+    answerable = np.array([True] * 20 + [False] * 4)
+    # One answerable question in 20 (5 %) may be refused: up to 0.34, not above.
+    assert answer_first_threshold(probabilities, answerable) == pytest.approx(0.34)
+    assert answer_first_threshold(probabilities, answerable, max_false_refusals=0.0) == (
+        pytest.approx(0.30)
+    )
+    # Each corpus counts the same: a small corpus with one answerable question at 0.315 holds
+    # the threshold down although it brings few questions.
+    groups = np.array(["big"] * 24 + ["small"] * 4)
+    probabilities = np.concatenate([probabilities, [0.315, 0.6, 0.6, 0.6]])
+    answerable = np.concatenate([answerable, [True] * 4])
+    # At 0.32: big refuses 1 in 20, small 1 in 4 (mean 0.15); at 0.31: 0.05 and 0 (0.025).
+    assert answer_first_threshold(probabilities, answerable, groups) == pytest.approx(0.31)
+    # None allowed: the lowest threshold of the grid.
+    assert answer_first_threshold(np.array([0.01, 0.02]), np.array([True, True])) == (
+        pytest.approx(0.05)
+    )
+
+
 @pytest.mark.parametrize("listing", sorted(GOLDEN.glob("*_corpus.txt")), ids=lambda path: path.stem)
 def test_every_corpus_golden_set_is_written_as_staff_ask(listing: Path) -> None:
     """Each evaluation corpus's set (docs/evaluation.md): at least 40 questions, on-topic
