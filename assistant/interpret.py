@@ -137,6 +137,15 @@ def answer_type(focus: str) -> AnswerType | None:
         return "reason"
     if head[:1] == ["which"] or head[:2] == ["and", "which"]:
         return "name"  # "which module", "which regulator": a name the question lacks
+    opening = head[1:] if head[:1] and head[0] in _CLAUSE_OPENERS else head
+    if (
+        opening[:1] == ["what"]
+        and len(opening) >= 3
+        and opening[1] not in _AUXILIARIES
+        and opening[1] not in STOPWORDS
+        and opening[2] in _AUXILIARIES
+    ):
+        return "name"  # "what flag do I pass", "what command should we run"
     return None
 
 

@@ -126,6 +126,10 @@ def test_a_plain_sentence_is_its_own_window() -> None:
         ("What year did the ban start?", "What year did the ban start?", "date"),
         # An outcome, not a time: "when" opens a condition here.
         ("What happens when a field is assigned?", "What happens when a field is assigned?", None),
+        # "What X do ...": a name, as "which X" is; "what is ..." asks for anything.
+        ("What flag do I pass to skip it?", "What flag do I pass to skip it?", "name"),
+        ("And what command should we run?", "And what command should we run?", "name"),
+        ("What is the default port?", "What is the default port?", None),
     ],
 )
 def test_the_asking_clause_and_the_answer_type(question: str, focus: str, kind: str | None) -> None:
