@@ -80,7 +80,7 @@ class Settings(BaseSettings):
         None, description="Directory of a sentence-transformers model; default: bundled MiniLM."
     )
     chunk_size: int = Field(160, ge=32, le=250, description="Chunk size in model word pieces.")
-    chunk_overlap: int = Field(32, ge=0, le=120, description="Overlap between chunks.")
+    chunk_overlap: int = Field(16, ge=0, le=120, description="Overlap between chunks.")
     embed_batch_size: int = Field(32, ge=1, le=512)
     embedding_backend: Literal["auto", "onnx", "onnx-int8", "torch"] = Field(
         "auto",

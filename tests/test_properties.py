@@ -185,7 +185,7 @@ def _valid_value(name: str) -> st.SearchStrategy[Any]:
     low = bounds.get("ge", bounds.get("gt"))
     high = bounds.get("le", bounds.get("lt"))
     if name == "chunk_size":
-        low = 33  # must stay above the default chunk_overlap (32)
+        low = 17  # must stay above the default chunk_overlap (16)
     if kind is int:
         return st.integers(
             int(low) + ("gt" in bounds) if low is not None else -(10**6),
