@@ -23,6 +23,7 @@ import pytest
 
 from tests.conftest import SEEDS
 from tests.servers import Server, launch_server, server_env, stop_server
+from tests.ui.test_browser import ask
 
 pytestmark = pytest.mark.integration
 
@@ -182,10 +183,10 @@ def test_serving_never_reaches_the_network(
         page.set_default_timeout(120_000)
         page.on("request", lambda request: requested.append(request.url))
         page.goto(url)
-        page.fill("#qa-question textarea", QUESTION)
-        page.press("#qa-question textarea", "Enter")
-        page.wait_for_selector(".qa-answer:not(.qa-streaming) a.qa-cite")
-        page.locator(".qa-text a.qa-cite").first.click()
+        # ask(): once the chat is done with the question, so the click lands on the final
+        # drawing of the link (a click on one Gradio is still redrawing can be lost).
+        answer = ask(page, QUESTION)
+        answer.locator(".qa-text a.qa-cite").first.click()
         page.wait_for_selector(".qa-viewer mark.qa-quote")
         linked = page.evaluate(
             "sel => [...document.querySelectorAll(sel)].map(e => new URL("
