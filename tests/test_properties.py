@@ -184,8 +184,8 @@ def _valid_value(name: str) -> st.SearchStrategy[Any]:
         return st.booleans()
     low = bounds.get("ge", bounds.get("gt"))
     high = bounds.get("le", bounds.get("lt"))
-    if name == "chunk_size":
-        low = 17  # must stay above the default chunk_overlap (16)
+    if name == "chunk_size":  # above its own bound and the default chunk_overlap
+        low = max(low, Settings.model_fields["chunk_overlap"].default + 1)
     if kind is int:
         return st.integers(
             int(low) + ("gt" in bounds) if low is not None else -(10**6),
