@@ -122,14 +122,12 @@ def answer_type(focus: str) -> AnswerType | None:
             return "number"
         if after and (after[0] in _AUXILIARIES or after[0] == "to"):
             return "procedure"
+    # The clause without an opening "and", "but", "so" ...
+    opening = head[1:] if head[:1] and head[0] in _CLAUSE_OPENERS else head
     # "When did ...", "And when ...", "Since when ...": a time. "What happens when ..." asks
     # for an outcome, not a date.
-    opening = head[1:] if head[:1] and head[0] in _CLAUSE_OPENERS else head
-    if opening[:1] in (["since"], ["until"]):
-        opening = opening[1:]
-    if opening[:1] == ["when"] or (
-        {"what", "which"} & set(head[:2]) and _DATE_NOUNS & set(head[:3])
-    ):
+    when = opening[1:] if opening[:1] in (["since"], ["until"]) else opening
+    if when[:1] == ["when"] or ({"what", "which"} & set(head[:2]) and _DATE_NOUNS & set(head[:3])):
         return "date"
     if {"who", "whom", "whose"} & set(head[:3]):
         return "person"
@@ -137,7 +135,6 @@ def answer_type(focus: str) -> AnswerType | None:
         return "reason"
     if head[:1] == ["which"] or head[:2] == ["and", "which"]:
         return "name"  # "which module", "which regulator": a name the question lacks
-    opening = head[1:] if head[:1] and head[0] in _CLAUSE_OPENERS else head
     if (
         opening[:1] == ["what"]
         and len(opening) >= 3
