@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -277,6 +277,15 @@ class Catalog(Protocol):
 
     def chunk_ids_of(self, collections: Sequence[str]) -> frozenset[str]:
         """The ids of some collections' chunks (their vectors' ids)."""
+        ...
+
+    def sentence_count(self) -> int:
+        """How many sentences the committed chunks hold (each has a vector)."""
+        ...
+
+    def sentence_rows(self) -> Iterator[tuple[str, bytes]]:
+        """Every committed chunk's id with its sentences' vectors (float16 rows): embedded in
+        context, or pooled from the chunk in an index built before those."""
         ...
 
     def idf(self, query_terms: Sequence[str]) -> dict[str, float]:

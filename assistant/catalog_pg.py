@@ -540,6 +540,26 @@ class PostgresCatalog(Catalog):
             found = {}
         return {term: found[term] if term in found else kept[term] for term in query_terms}
 
+    def sentence_count(self) -> int:
+        """How many sentences the committed chunks hold (each span is two int32)."""
+        rows = self._rows(
+            "SELECT COALESCE(SUM(length(c.sentence_spans)), 0) / 8 "
+            "FROM chunks c JOIN documents d USING (doc_id)"
+        )
+        return int(rows[0][0])
+
+    def sentence_rows(self) -> Iterator[tuple[str, bytes]]:
+        """Every committed chunk's id with its sentences' vectors, in one snapshot."""
+        rows = self._run(
+            lambda db: db.execute(
+                "SELECT c.chunk_id, COALESCE(c.context_vectors, c.sentence_vectors) "
+                "FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.chunk_id",
+                binary=True,
+            ).fetchall()
+        )
+        for chunk_id, vectors in rows:
+            yield str(chunk_id), bytes(vectors)
+
     def chunk_ids_of(self, collections: Sequence[str]) -> frozenset[str]:
         """The ids of some collections' chunks (cached per generation)."""
         key = (self.generation(), tuple(sorted(set(collections))))

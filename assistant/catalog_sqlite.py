@@ -598,6 +598,24 @@ class SqliteCatalog(Catalog):
         """The full-text rows of some collections' chunks."""
         return self._members(collections).rows
 
+    def sentence_count(self) -> int:
+        """How many sentences the committed chunks hold (each span is two int32)."""
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(LENGTH(c.sentence_spans)), 0) / 8 "
+            "FROM chunks c JOIN documents d USING (doc_id)"
+        ).fetchone()
+        return int(row[0])
+
+    def sentence_rows(self) -> Iterator[tuple[str, bytes]]:
+        """Every committed chunk's id with its sentences' vectors, read row by row from one
+        statement (one snapshot)."""
+        rows = self.db.execute(
+            "SELECT c.chunk_id, COALESCE(c.context_vectors, c.sentence_vectors) "
+            "FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.id"
+        )
+        for chunk_id, vectors in rows:
+            yield str(chunk_id), bytes(vectors)
+
     def chunk_ids_of(self, collections: Sequence[str]) -> frozenset[str]:
         """The ids of some collections' chunks (their vectors' ids)."""
         return self._members(collections).chunk_ids

@@ -33,6 +33,7 @@ from assistant.errors import AccountError, BadQuestionError, IndexMissingError, 
 from assistant.feedbackstore import feedback_store, latest_feedback
 from assistant.questionlog import new_entry, question_log
 from assistant.retrieval import HybridRetriever, Retrieval
+from assistant.sentence_search import SentenceSearch
 from assistant.settings import Settings
 from assistant.sync import SyncReport, SyncStatus, read_status
 from assistant.text import clean_text, text_pieces
@@ -82,6 +83,9 @@ class Assistant:
             candidates=self.settings.candidates,
             rrf_k=self.settings.rrf_k,
             rerank_depth=self.settings.rerank_depth,
+            sentences=SentenceSearch(
+                self.catalog, self.embedder, self.settings.sentence_search_limit
+            ),
         )
         self.conversations = conversation_store(self.settings, self.catalog)
         self.questions = question_log(self.settings, self.catalog)

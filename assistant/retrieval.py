@@ -15,6 +15,7 @@ from assistant.catalog import VECTOR_COLLECTIONS, Catalog, idf_from_counts
 from assistant.embedding import Embedder, Vector
 from assistant.evidence import from_heading
 from assistant.interpret import focus_clause
+from assistant.sentence_search import SentenceSearch
 from assistant.text import content_terms
 from assistant.types import Passage
 from assistant.vectorstore import VectorStore, in_collections, of_documents
@@ -65,6 +66,7 @@ class HybridRetriever:
         rrf_k: int = 60,
         rerank_depth: int = RERANK_DEPTH,
         rerank_weight: float = RERANK_WEIGHT,
+        sentences: SentenceSearch | None = None,
     ) -> None:
         self.catalog = catalog
         self.store = store
@@ -73,6 +75,8 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.rerank_depth = rerank_depth
         self.rerank_weight = rerank_weight
+        # The third ranked list (None: chunk vectors and BM25 only).
+        self.sentences = sentences
 
     def retrieve(self, query: str, k: int, collections: Sequence[str] | None = None) -> Retrieval:
         """The k best passages for `query`, from every collection or only the given ones.
@@ -104,11 +108,15 @@ class HybridRetriever:
         timings["dense"] = _ms(clock)
 
         clock = time.perf_counter()
+        by_sentence = self._by_sentence(query_vector, collections)
+        timings["sentences"] = _ms(clock)
+
+        clock = time.perf_counter()
         lexical, counts, idf, total, timings["lexical"] = lexical_job.result()
         timings["lexical_wait"] = _ms(clock)
 
         clock = time.perf_counter()
-        fused = reciprocal_rank_fusion([dense, lexical], self.rrf_k)
+        fused = reciprocal_rank_fusion([dense, lexical, by_sentence], self.rrf_k)
         reranking = self.rerank_weight > 0 and self.rerank_depth > 0
         depth = max(k, self.rerank_depth) if reranking else k
         pool = self._passages(fused, depth)
@@ -198,6 +206,17 @@ class HybridRetriever:
         fetch = min(OVERFETCH_MAX, math.ceil(self.candidates / share * OVERFETCH_FACTOR))
         kept = [hit for hit in self.store.query(query_vector, fetch) if hit[0] in allowed]
         return kept[: self.candidates] if len(kept) >= self.candidates else None
+
+    def _by_sentence(
+        self, query_vector: Vector, collections: Sequence[str] | None
+    ) -> list[tuple[str, float]]:
+        """Chunks by their best sentence's similarity to the question, within the allowed
+        collections. (The asking clause's vector as well: key fact@5 0.835 against 0.833 on
+        the tuning and pending corpora, for a second pass over every sentence.)"""
+        if self.sentences is None or (collections is not None and not collections):
+            return []
+        allowed = None if collections is None else self.catalog.chunk_ids_of(collections)
+        return self.sentences.search(query_vector, self.candidates, allowed)
 
     def _lexical(
         self, query_terms: list[str], collections: Sequence[str] | None = None

@@ -111,6 +111,13 @@ class Settings(BaseSettings):
         description="Fused passages re-scored by their best sentence before the top-k cut "
         "(0: no rerank).",
     )
+    sentence_search_limit: int = Field(
+        200_000,
+        ge=0,
+        description="Indexes of up to this many sentences are also searched sentence by "
+        "sentence, in memory (~1.5 KB a sentence, ~9 a chunk); larger ones by chunk vectors "
+        "and BM25 alone (0: off).",
+    )
 
     # Answering.
     answerer: str = Field("extractive", description="Answerer backend by name.")

@@ -52,7 +52,7 @@ from benchmarks.common import (
 if TYPE_CHECKING:
     from tests.pg_server import Postgres
 
-STAGES = ("embed", "dense", "lexical", "fuse", "answer", "total")
+STAGES = ("embed", "dense", "sentences", "lexical", "fuse", "answer", "total")
 NOISE = 0.025  # per-dimension sigma of the synthetic copies' vectors
 
 

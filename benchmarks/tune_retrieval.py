@@ -5,7 +5,8 @@
 
 A CONFIG sets the retriever's knobs, comma-separated: `rerank=0.5` (the second stage's
 weight), `depth=20` (how many fused passages it reorders), `cand=30` (candidates per search
-before fusion); unset knobs keep the shipped values. Indexes each corpus into WORK
+before fusion), `sentences=0` (no sentence-level list, `assistant/sentence_search.py`); unset
+knobs keep the shipped values. Indexes each corpus into WORK
 (incremental, shared with `benchmarks.eval_corpora`) and, for every config, retrieves each
 answerable golden question's standalone form and reports the share with a key term inside a
 top-k passage of an expected document (key fact@k, at depths 1, 3, 5 and 10) and with an
@@ -29,7 +30,12 @@ from assistant.retrieval import HybridRetriever
 from benchmarks.corpora import all_corpora, corpus
 from benchmarks.eval_corpora import index_corpus
 
-KNOBS = {"rerank": "rerank_weight", "cand": "candidates", "depth": "rerank_depth"}
+KNOBS = {
+    "rerank": "rerank_weight",
+    "cand": "candidates",
+    "depth": "rerank_depth",
+    "sentences": "sentences",
+}
 DEPTHS = (1, 3, 5, 10)
 
 
@@ -41,7 +47,10 @@ def configure(retriever: HybridRetriever, config: str, shipped: dict[str, object
         key, _, value = part.partition("=")
         if key not in KNOBS:
             raise SystemExit(f"unknown knob {key!r} in {config!r} (known: {', '.join(KNOBS)})")
-        setattr(retriever, KNOBS[key], float(value) if key == "rerank" else int(value))
+        if key == "sentences":  # 0: no sentence-level list; else the shipped search
+            retriever.sentences = shipped["sentences"] if int(value) else None  # type: ignore[assignment]
+        else:
+            setattr(retriever, KNOBS[key], float(value) if key == "rerank" else int(value))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

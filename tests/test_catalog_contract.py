@@ -702,3 +702,22 @@ def test_a_copy_answers_as_its_source(
         copy_catalog(sqlite, copies[0])  # never into a catalog that holds documents
     for copy in copies:
         copy.close()
+
+
+def test_sentence_rows_hold_every_committed_sentence_vector(catalog: Catalog) -> None:
+    """What sentence search reads: each committed chunk's vectors, bit-exact; a removed
+    document's are gone, an uncommitted one's never there."""
+    assert catalog.sentence_count() == 0
+    assert list(catalog.sentence_rows()) == []
+    writes = commit(catalog, "alpha", ALPHA) + commit(catalog, "beta", BETA, "manuals")
+    catalog.begin_document("gamma", ["gamma:0"])  # begun, never committed
+    # The vectors embedded in context (the pooled ones only where an old index lacks them).
+    assert dict(catalog.sentence_rows()) == {
+        w.vector_id: w.context_vectors.tobytes() for w in writes
+    }
+    assert catalog.sentence_count() == sum(len(w.sentence_spans) for w in writes)
+    catalog.remove_document("alpha")
+    assert {row[0] for row in catalog.sentence_rows()} == {"beta:0", "beta:1"}
+    assert catalog.sentence_count() == sum(
+        len(w.sentence_spans) for w in writes if w.vector_id.startswith("beta")
+    )
