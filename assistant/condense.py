@@ -37,7 +37,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from assistant.citations import REFUSAL_TEXT
-from assistant.interpret import focus_clause
+from assistant.interpret import focus_clause, specific_terms
 from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, words
 from assistant.types import Message
 from assistant.verify import strip_markers
@@ -167,7 +167,10 @@ def condense(question: str, history: Sequence[Message]) -> str:
         # A scenario of its own may still name a thing of the last turn by a demonstrative
         # ("With that source the build fails" after "Use the `code` source") or point at it.
         named = _resolve_named_reference(question, previous, answered)
-        return named if named != question else _annotate_reference(question, previous, answered)
+        if named != question:
+            return named
+        annotated = _annotate_reference(question, previous, answered)
+        return annotated if annotated != question else _continue_topic(question, previous, answered)
     if _elliptical_ask(question):
         # The new situation, then the previous question asked again about it.
         ask = focus_clause(question)
@@ -181,7 +184,8 @@ def condense(question: str, history: Sequence[Message]) -> str:
     elliptical = len(content_terms(fragment)) <= FRAGMENT_TERMS and not refers_back(fragment)
     asks = bool(fragment) and fragment.split()[0].lower() in _ASKING_WORDS
     if _CONTINUATION.search(question) and asks and not elliptical and not refers_back(fragment):
-        return fragment[0].upper() + fragment[1:]  # "And which outlet reported the move?"
+        # "And which outlet reported the move?"
+        return _continue_topic(fragment[0].upper() + fragment[1:], previous, answered)
     if _CONTINUATION.search(question) and elliptical:
         return _merge(previous, fragment)
     asked = focus_clause(previous)
@@ -316,6 +320,29 @@ def _annotate_reference(question: str, previous: str, answered: str) -> str:
     if contraction is not None:
         end = contraction.end() if contraction.group(1) is None else end + 2
     return f"{question[:end]} ({name}){question[end:]}"
+
+
+def _continue_topic(question: str, previous: str, answered: str) -> str:
+    """A question that names nothing of its own but continues the last turn's topic ("Can our
+    test script decide good or bad for each step?" after "Use git bisect ..."), with the name
+    the last answer gave (or the last question's topic) in front: "git bisect: Can our ...".
+
+    Left alone: a question with names, code or numbers of its own, and one that shares no word
+    with the last turn (a new topic).
+    """
+    if specific_terms(question):
+        return question
+    shared = set(content_terms(question)) & set(content_terms(f"{previous} {answered}"))
+    if not shared:
+        return question
+    name = answer_name(answered) or topic_phrase(focus_clause(previous))
+    # A name of two words or more, or code ("git bisect", "mod_remoteip"): one plain word is
+    # as often a verb the answer opens with ("Set it ...") as a thing.
+    if len(name.split()) < 2 and not _code_name(name):
+        return question
+    if set(content_terms(name)) <= set(content_terms(question)):
+        return question
+    return f"{name}: {question}"
 
 
 _SINGULAR_REFERENCES = {"it", "that", "this", "there"}

@@ -322,11 +322,14 @@ def test_a_question_whose_only_there_is_existential_is_left_alone() -> None:
             "We dumped with the directory format onto the NAS and the restore is slow. How do "
             "I speed up the restore?",
         ),
-        (  # a verb before the noun is not one of its words: nothing to add
+        (  # a verb before the noun is not one of its words: nothing to add to "those
+            # environments"; the question continues the last turn's topic and names nothing of
+            # its own, so the name the answer gave goes in front
             "We mirror all packages. How do we point Hatch environments at the mirror?",
             "Set PIP_INDEX_URL [1].",
             "We switched those environments over to uv last month. Does that still work?",
-            "We switched those environments over to uv last month. Does that still work?",
+            "PIP_INDEX_URL: We switched those environments over to uv last month. Does that "
+            "still work?",
         ),
         (  # no noun in common with the last turn: not a reference to it
             "What is the capital of France?",
@@ -416,9 +419,12 @@ def test_a_short_follow_up_after_a_situation_points_at_what_the_answer_named() -
             "Does that (git stash) also take the brand-new files I never added to the "
             "repository yet?",
         ),
-        (  # the reference is in the second sentence: it points at the first one
+        (  # the reference is in the second sentence: it points at the first one, so it is
+            # not annotated; the question continues the last turn's topic (its words "local
+            # changes", "hotfix") and names nothing of its own: that topic's name in front
             "My local changes include new files. Is that a problem for the hotfix branch?",
-            "My local changes include new files. Is that a problem for the hotfix branch?",
+            "git stash: My local changes include new files. Is that a problem for the hotfix "
+            "branch?",
         ),
         (  # shares no word with the last turn: a new topic, not a reference to it
             "Our printers in the Lyon office jam and it happens every morning since Monday?",
@@ -428,9 +434,10 @@ def test_a_short_follow_up_after_a_situation_points_at_what_the_answer_named() -
             "Do either of them keep the brand-new files I never added to the shared repository?",
             "Do either of them keep the brand-new files I never added to the shared repository?",
         ),
-        (  # "its own" belongs to its own sentence's subject
+        (  # "its own" belongs to its own sentence's subject (the topic goes in front)
             "The hotfix branch has its own changes to the same files. What happens then?",
-            "The hotfix branch has its own changes to the same files. What happens then?",
+            "git stash: The hotfix branch has its own changes to the same files. What happens "
+            "then?",
         ),
     ],
 )
@@ -441,6 +448,28 @@ def test_a_scenario_that_points_back_gets_the_name_in_parentheses(
     rewritten = condense(follow_up, PARK)
     assert rewritten == standalone
     assert "context:" not in rewritten
+
+
+def test_a_question_that_names_nothing_but_continues_the_topic_gets_its_name() -> None:
+    history = one_turn(
+        "A test started failing somewhere in the last few hundred commits. How do I find the "
+        "commit that broke it?",
+        "Use git bisect: mark the current version bad and v2.3 good, and it binary-searches "
+        "the range [1].",
+    )
+    follow_up = "Can our test script decide good or bad for each step instead of me?"
+    assert condense(follow_up, history) == f"git bisect: {follow_up}"
+    # "And ..." that asks a whole question of its own: the same.
+    assert condense("And how do I stop marking commits by hand?", history) == (
+        "git bisect: How do I stop marking commits by hand?"
+    )
+    # Left alone: a question that names its own things, and a new topic.
+    for question in (
+        "Can Jenkins decide good or bad for each step?",
+        "Where do I book a meeting room for Friday's planning?",
+        "Which printer on the second floor prints double-sided?",
+    ):
+        assert condense(question, history) == question
 
 
 def test_a_refused_answer_names_nothing_and_the_question_topic_is_used() -> None:
