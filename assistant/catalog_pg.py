@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 import psycopg
@@ -51,6 +52,19 @@ from assistant.types import Document
 T = TypeVar("T")
 _WRITER_LOCK = 0x77726974657273  # "writers"
 _LOCK_POLL = 0.25  # seconds between tries for the writer lock
+# Chunks read per statement when sentence search loads every sentence vector.
+SENTENCE_PAGE = 2000
+
+
+def _sentence_page(db: psycopg.Connection[Any], after: str) -> list[Any]:
+    """The next page of chunk ids and sentence vectors after chunk id `after`."""
+    return db.execute(
+        "SELECT c.chunk_id, COALESCE(c.context_vectors, c.sentence_vectors) "
+        "FROM chunks c JOIN documents d USING (doc_id) WHERE c.chunk_id > %s "
+        "ORDER BY c.chunk_id LIMIT %s",
+        (after, SENTENCE_PAGE),
+        binary=True,
+    ).fetchall()
 
 
 class PostgresCatalog(Catalog):
@@ -549,16 +563,16 @@ class PostgresCatalog(Catalog):
         return int(rows[0][0])
 
     def sentence_rows(self) -> Iterator[tuple[str, bytes]]:
-        """Every committed chunk's id with its sentences' vectors, in one snapshot."""
-        rows = self._run(
-            lambda db: db.execute(
-                "SELECT c.chunk_id, COALESCE(c.context_vectors, c.sentence_vectors) "
-                "FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.chunk_id",
-                binary=True,
-            ).fetchall()
-        )
-        for chunk_id, vectors in rows:
-            yield str(chunk_id), bytes(vectors)
+        """Every committed chunk's id with its sentences' vectors, a page of chunks at a time
+        (by chunk id: a change between pages is read again at the next generation)."""
+        after = ""
+        while True:
+            rows = self._run(partial(_sentence_page, after=after))
+            for chunk_id, vectors in rows:
+                yield str(chunk_id), bytes(vectors)
+            if len(rows) < SENTENCE_PAGE:
+                return
+            after = str(rows[-1][0])
 
     def chunk_ids_of(self, collections: Sequence[str]) -> frozenset[str]:
         """The ids of some collections' chunks (cached per generation)."""

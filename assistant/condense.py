@@ -98,6 +98,9 @@ FRAGMENT_TERMS = 3
 # A scenario's asking sentence this short, without a question word, asks nothing of its own.
 ELLIPTICAL_ASK_WORDS = 3
 MAX_PHRASE_WORDS = 6
+# A question that names nothing continues the last turn when it shares this many words with
+# the last question and the answer's name.
+TOPIC_SHARED_TERMS = 2
 
 
 def _pronoun(text: str) -> re.Match[str] | None:
@@ -324,21 +327,23 @@ def _annotate_reference(question: str, previous: str, answered: str) -> str:
 
 def _continue_topic(question: str, previous: str, answered: str) -> str:
     """A question that names nothing of its own but continues the last turn's topic ("Can our
-    test script decide good or bad for each step?" after "Use git bisect ..."), with the name
-    the last answer gave (or the last question's topic) in front: "git bisect: Can our ...".
+    test script decide good or bad for each step?" after "A test started failing ... How do I
+    find the commit that broke it?" and "Use git bisect ..."), with the name the last answer
+    gave in front: "git bisect: Can our ...".
 
-    Left alone: a question with names, code or numbers of its own, and one that shares no word
-    with the last turn (a new topic).
+    Left alone: a question with names or code of its own; one after a refusal (which named
+    nothing); and a new topic: one that shares fewer than two words with the last question and
+    the answer's name (a single shared word, "start" or "server", is as often chance).
     """
-    if specific_terms(question):
+    if specific_terms(question) or not answered:
         return question
-    shared = set(content_terms(question)) & set(content_terms(f"{previous} {answered}"))
-    if not shared:
-        return question
-    name = answer_name(answered) or topic_phrase(focus_clause(previous))
+    name = answer_name(answered)
     # A name of two words or more, or code ("git bisect", "mod_remoteip"): one plain word is
     # as often a verb the answer opens with ("Set it ...") as a thing.
-    if len(name.split()) < 2 and not _code_name(name):
+    if not name or (len(name.split()) < 2 and not _code_name(name)):
+        return question
+    shared = set(content_terms(question)) & set(content_terms(f"{previous} {name}"))
+    if len(shared) < TOPIC_SHARED_TERMS:
         return question
     if set(content_terms(name)) <= set(content_terms(question)):
         return question

@@ -322,14 +322,11 @@ def test_a_question_whose_only_there_is_existential_is_left_alone() -> None:
             "We dumped with the directory format onto the NAS and the restore is slow. How do "
             "I speed up the restore?",
         ),
-        (  # a verb before the noun is not one of its words: nothing to add to "those
-            # environments"; the question continues the last turn's topic and names nothing of
-            # its own, so the name the answer gave goes in front
+        (  # a verb before the noun is not one of its words: nothing to add
             "We mirror all packages. How do we point Hatch environments at the mirror?",
             "Set PIP_INDEX_URL [1].",
             "We switched those environments over to uv last month. Does that still work?",
-            "PIP_INDEX_URL: We switched those environments over to uv last month. Does that "
-            "still work?",
+            "We switched those environments over to uv last month. Does that still work?",
         ),
         (  # no noun in common with the last turn: not a reference to it
             "What is the capital of France?",
@@ -419,12 +416,9 @@ def test_a_short_follow_up_after_a_situation_points_at_what_the_answer_named() -
             "Does that (git stash) also take the brand-new files I never added to the "
             "repository yet?",
         ),
-        (  # the reference is in the second sentence: it points at the first one, so it is
-            # not annotated; the question continues the last turn's topic (its words "local
-            # changes", "hotfix") and names nothing of its own: that topic's name in front
+        (  # the reference is in the second sentence: it points at the first one
             "My local changes include new files. Is that a problem for the hotfix branch?",
-            "git stash: My local changes include new files. Is that a problem for the hotfix "
-            "branch?",
+            "My local changes include new files. Is that a problem for the hotfix branch?",
         ),
         (  # shares no word with the last turn: a new topic, not a reference to it
             "Our printers in the Lyon office jam and it happens every morning since Monday?",
@@ -434,10 +428,9 @@ def test_a_short_follow_up_after_a_situation_points_at_what_the_answer_named() -
             "Do either of them keep the brand-new files I never added to the shared repository?",
             "Do either of them keep the brand-new files I never added to the shared repository?",
         ),
-        (  # "its own" belongs to its own sentence's subject (the topic goes in front)
+        (  # "its own" belongs to its own sentence's subject
             "The hotfix branch has its own changes to the same files. What happens then?",
-            "git stash: The hotfix branch has its own changes to the same files. What happens "
-            "then?",
+            "The hotfix branch has its own changes to the same files. What happens then?",
         ),
     ],
 )
@@ -451,25 +444,33 @@ def test_a_scenario_that_points_back_gets_the_name_in_parentheses(
 
 
 def test_a_question_that_names_nothing_but_continues_the_topic_gets_its_name() -> None:
-    history = one_turn(
+    question = (
         "A test started failing somewhere in the last few hundred commits. How do I find the "
-        "commit that broke it?",
+        "commit that broke it?"
+    )
+    history = one_turn(
+        question,
         "Use git bisect: mark the current version bad and v2.3 good, and it binary-searches "
         "the range [1].",
     )
-    follow_up = "Can our test script decide good or bad for each step instead of me?"
+    follow_up = "Can our test script decide good or bad for each commit instead of me?"
     assert condense(follow_up, history) == f"git bisect: {follow_up}"
     # "And ..." that asks a whole question of its own: the same.
-    assert condense("And how do I stop marking commits by hand?", history) == (
-        "git bisect: How do I stop marking commits by hand?"
+    assert condense("And how do I stop marking commits by hand in a test?", history) == (
+        "git bisect: How do I stop marking commits by hand in a test?"
     )
-    # Left alone: a question that names its own things, and a new topic.
-    for question in (
+    # Left alone: names of its own; a new topic, even one that shares a word by chance
+    # ("start", "find", "every"); and anything after a refusal, which named nothing.
+    for new_topic in (
         "Can Jenkins decide good or bad for each step?",
-        "Where do I book a meeting room for Friday's planning?",
-        "Which printer on the second floor prints double-sided?",
+        "How do I start the coffee machine in the kitchen?",
+        "Where do I find who books the meeting room?",
+        "How do I back up the whole server every night?",
+        "What is a good lunch place near the office?",
     ):
-        assert condense(question, history) == question
+        assert condense(new_topic, history) == new_topic
+    refused = one_turn(question, REFUSAL_TEXT)
+    assert condense(follow_up, refused) == follow_up
 
 
 def test_a_refused_answer_names_nothing_and_the_question_topic_is_used() -> None:

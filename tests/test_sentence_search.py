@@ -4,6 +4,7 @@ off beyond its size limit. Real index, real embedding model."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,24 @@ def test_an_index_over_the_limit_is_searched_without_it(tmp_path: Path, limit: i
     answer = assistant.ask(QUESTION)  # chunk vectors and BM25 still find it
     assert not answer.refused
     assert "second Thursday" in answer.text
+
+
+def test_vectors_that_cannot_be_read_turn_it_off_until_the_index_changes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A damaged vector row (a blob of the wrong length) turns sentence search off, with the
+    error logged once, instead of failing every question; the next change loads it again."""
+    docs = write(tmp_path / "docs", {k: v for k, v in TOPICS.items() if k != "kitchen.md"})
+    assistant = Assistant(make_settings(tmp_path / "index"))
+    assistant.ingest([docs])
+    with sqlite3.connect(tmp_path / "index" / "catalog.sqlite3") as db:
+        good = db.execute("SELECT context_vectors FROM chunks WHERE id = 1").fetchone()[0]
+        db.execute("UPDATE chunks SET context_vectors = x'0102' WHERE id = 1")
+    assert search(assistant, QUESTION) == []
+    assert search(assistant, QUESTION) == []
+    assert caplog.text.count("loading failed") == 1
+    with sqlite3.connect(tmp_path / "index" / "catalog.sqlite3") as db:
+        db.execute("UPDATE chunks SET context_vectors = ? WHERE id = 1", (good,))
+    write(docs, {"kitchen.md": TOPICS["kitchen.md"]})
+    assistant.ingest([docs])  # a change: loaded again, and the new document is found
+    assert "descaled every second Thursday" in search(assistant, QUESTION)[0]
