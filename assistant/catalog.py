@@ -245,8 +245,12 @@ class Catalog(Protocol):
         ...
 
     # -- reading --------------------------------------------------------------------------
-    def chunks(self, vector_ids: Sequence[str]) -> dict[str, ChunkRow]:
-        """Committed chunks by vector id; ids without a committed chunk are left out."""
+    def chunks(
+        self, vector_ids: Sequence[str], collections: Sequence[str] | None = None
+    ) -> dict[str, ChunkRow]:
+        """Committed chunks by vector id; ids without a committed chunk are left out, and with
+        `collections` those whose document is in none of them (checked in the same read, so a
+        document moved out while a question runs is not returned to it)."""
         ...
 
     def lexical_search(

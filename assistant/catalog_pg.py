@@ -479,10 +479,17 @@ class PostgresCatalog(Catalog):
             connection.close()
 
     # -- reading --------------------------------------------------------------------------
-    def chunks(self, vector_ids: Sequence[str]) -> dict[str, ChunkRow]:
-        """Committed chunks by vector id; ids without a committed chunk are left out."""
-        if not vector_ids:
+    def chunks(
+        self, vector_ids: Sequence[str], collections: Sequence[str] | None = None
+    ) -> dict[str, ChunkRow]:
+        """Committed chunks by vector id; ids without a committed chunk are left out, and with
+        `collections` those of other collections (in the same statement)."""
+        if not vector_ids or (collections is not None and not collections):
             return {}
+        allowed = "" if collections is None else " AND d.collection = ANY(%s)"
+        params: list[Any] = [list(vector_ids)]
+        if collections is not None:
+            params.append(list(collections))
 
         def read(db: psycopg.Connection[Any]) -> tuple[list[Any], dict[str, Any]]:
             # One snapshot for the chunks and their documents' texts, read in one query for
@@ -492,8 +499,9 @@ class PostgresCatalog(Catalog):
                 rows = db.execute(
                     'SELECT c.chunk_id, c.doc_id, d.source, d.title, c.start, c."end", '
                     "d.ingested_at, c.sentence_spans, c.sentence_vectors, c.context_vectors "
-                    "FROM chunks c JOIN documents d USING (doc_id) WHERE c.chunk_id = ANY(%s)",
-                    (list(vector_ids),),
+                    "FROM chunks c JOIN documents d USING (doc_id) WHERE c.chunk_id = ANY(%s)"
+                    + allowed,
+                    params,
                     binary=True,
                 ).fetchall()
                 missing = self._structures.missing({row[1]: row[6] for row in rows})

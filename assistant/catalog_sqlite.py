@@ -485,17 +485,21 @@ class SqliteCatalog(Catalog):
             _bump_generation(db)
 
     # -- reading --------------------------------------------------------------------------
-    def chunks(self, vector_ids: Sequence[str]) -> dict[str, ChunkRow]:
-        """Committed chunks by vector id; ids without a committed chunk are left out."""
-        if not vector_ids:
+    def chunks(
+        self, vector_ids: Sequence[str], collections: Sequence[str] | None = None
+    ) -> dict[str, ChunkRow]:
+        """Committed chunks by vector id; ids without a committed chunk are left out, and with
+        `collections` those of other collections (in the same statement)."""
+        if not vector_ids or (collections is not None and not collections):
             return {}
         marks = ",".join("?" * len(vector_ids))
+        allowed = "" if collections is None else f" AND d.collection IN ({_marks(collections)})"
         rows = self.db.execute(
             "SELECT c.chunk_id, c.doc_id, d.source, d.title, c.start, c.end, d.ingested_at, "
             "c.sentence_spans, c.sentence_vectors, c.context_vectors "
             "FROM chunks c JOIN documents d USING (doc_id) "
-            f"WHERE c.chunk_id IN ({marks})",
-            list(vector_ids),
+            f"WHERE c.chunk_id IN ({marks}){allowed}",
+            [*vector_ids, *(collections or [])],
         ).fetchall()
         result = {}
         for *stored, version, spans, vectors, contexts in rows:

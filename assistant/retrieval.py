@@ -119,7 +119,7 @@ class HybridRetriever:
         fused = reciprocal_rank_fusion([dense, lexical, by_sentence], self.rrf_k)
         reranking = self.rerank_weight > 0 and self.rerank_depth > 0
         depth = max(k, self.rerank_depth) if reranking else k
-        pool = self._passages(fused, depth)
+        pool = self._passages(fused, depth, collections)
         ranked = rerank(pool, query_vector, focus_vector, self.rerank_weight if reranking else 0)
         # Read from the heading right above (evidence.from_heading); the document's text is
         # the one catalog.chunks just read for these passages (cached by document).
@@ -132,8 +132,15 @@ class HybridRetriever:
             query, query_vector, tuple(passages), timings, idf, counts, focus_vector, total
         )
 
-    def _passages(self, fused: list[tuple[str, float]], depth: int) -> list[Passage]:
-        """The first `depth` fused hits that the catalog holds, in fused order.
+    def _passages(
+        self,
+        fused: list[tuple[str, float]],
+        depth: int,
+        collections: Sequence[str] | None = None,
+    ) -> list[Passage]:
+        """The first `depth` fused hits that the catalog holds, in fused order, of the allowed
+        collections only (checked again as the rows are read: the lists were built from what
+        the collections held a moment before).
 
         A dense hit of an uncommitted or removed chunk has no row and is skipped. Rows are read
         for as many hits as are still wanted, then for the next ones if some were skipped: each
@@ -145,7 +152,7 @@ class HybridRetriever:
         while len(pool) < depth and position < len(fused):
             batch = fused[position : position + depth - len(pool)]
             position += len(batch)
-            rows = self.catalog.chunks([chunk_id for chunk_id, _ in batch])
+            rows = self.catalog.chunks([chunk_id for chunk_id, _ in batch], collections)
             for chunk_id, score in batch:
                 row = rows.get(chunk_id)
                 if row is None:

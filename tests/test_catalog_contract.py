@@ -170,7 +170,13 @@ def test_documents_and_collections(catalog: Catalog) -> None:
         "beta:0",
         "beta:1",
     }
+    # Rows read for a restricted question: only the allowed collections', in the same read.
+    ids = ["alpha:0", "beta:0", "beta:1"]
+    assert set(catalog.chunks(ids, ["manuals"])) == {"beta:0", "beta:1"}
+    assert set(catalog.chunks(ids, ["default", "manuals"])) == set(ids)
+    assert catalog.chunks(ids, []) == {}
     catalog.set_collection("alpha", "manuals")
+    assert set(catalog.chunks(ids, ["default"])) == set()
     assert catalog.generation() == 3
     assert catalog.collections() == {"manuals": (2, 5)}
     assert catalog.collection_names() == ["manuals"]

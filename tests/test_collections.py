@@ -311,3 +311,26 @@ def test_the_overfetched_dense_search_finds_what_the_filtered_one_finds(tmp_path
             assert fast is not None
             assert [hit for hit, _ in fast] == [hit for hit, _ in filtered]
         assert retriever._dense_overfetched(vector, ["small"]) is None  # 1 of 81: filtered
+
+
+def test_a_document_moved_out_while_a_question_runs_is_not_returned(
+    docs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ranked lists are built from what the collections held; the passages' rows are read
+    with the restriction checked again, in the same statement: a document moved out between
+    the two (here, just before the rows are read) is not returned."""
+    assistant = Assistant(make_settings(tmp_path / "index"))
+    assistant.ingest([docs / "hr"], collection="hr")
+    salaries = next(r for r in assistant.documents() if r.source.endswith("salaries.md"))
+    assert "salaries.md" in {
+        Path(p.source).name for p in assistant.retrieve(SALARY, 5, collections=["hr"]).passages
+    }
+    read = assistant.catalog.chunks
+
+    def moved_then_read(vector_ids, collections=None):  # type: ignore[no-untyped-def]
+        assistant.catalog.set_collection(salaries.doc_id, "legal")
+        return read(vector_ids, collections)
+
+    monkeypatch.setattr(assistant.catalog, "chunks", moved_then_read)
+    retrieval = assistant.retrieve(SALARY, 5, collections=["hr"])
+    assert "salaries.md" not in {Path(p.source).name for p in retrieval.passages}

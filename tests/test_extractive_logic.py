@@ -293,9 +293,11 @@ def test_passages_are_read_for_the_hits_still_wanted_only(
     asked: list[list[str]] = []
     read = catalog.chunks
 
-    def chunks(vector_ids: Sequence[str]) -> dict[str, ChunkRow]:
+    def chunks(
+        vector_ids: Sequence[str], collections: Sequence[str] | None = None
+    ) -> dict[str, ChunkRow]:
         asked.append(list(vector_ids))
-        return read(vector_ids)
+        return read(vector_ids, collections)
 
     monkeypatch.setattr(catalog, "chunks", chunks)
     fused = [("gone:0", 0.9), (ids[0], 0.8), ("gone:1", 0.7), (ids[1], 0.6), (ids[2], 0.5)]
