@@ -187,8 +187,9 @@ def condense(question: str, history: Sequence[Message]) -> str:
     elliptical = len(content_terms(fragment)) <= FRAGMENT_TERMS and not refers_back(fragment)
     asks = bool(fragment) and fragment.split()[0].lower() in _ASKING_WORDS
     if _CONTINUATION.search(question) and asks and not elliptical and not refers_back(fragment):
-        # "And which outlet reported the move?"
-        return _continue_topic(fragment[0].upper() + fragment[1:], previous, answered)
+        # "And which outlet reported the move?": "And" says it continues the last turn, so
+        # one word shared with it is enough to carry the topic's name.
+        return _continue_topic(fragment[0].upper() + fragment[1:], previous, answered, shared=1)
     if _CONTINUATION.search(question) and elliptical:
         return _merge(previous, fragment)
     asked = focus_clause(previous)
@@ -325,15 +326,18 @@ def _annotate_reference(question: str, previous: str, answered: str) -> str:
     return f"{question[:end]} ({name}){question[end:]}"
 
 
-def _continue_topic(question: str, previous: str, answered: str) -> str:
+def _continue_topic(
+    question: str, previous: str, answered: str, shared: int = TOPIC_SHARED_TERMS
+) -> str:
     """A question that names nothing of its own but continues the last turn's topic ("Can our
     test script decide good or bad for each step?" after "A test started failing ... How do I
     find the commit that broke it?" and "Use git bisect ..."), with the name the last answer
     gave in front: "git bisect: Can our ...".
 
     Left alone: a question with names or code of its own; one after a refusal (which named
-    nothing); and a new topic: one that shares fewer than two words with the last question and
-    the answer's name (a single shared word, "start" or "server", is as often chance).
+    nothing); and a new topic: one that shares fewer than `shared` words (two) with the last
+    question and the answer's name (a single shared word, "start" or "server", is as often
+    chance, unless the question opens with "And").
     """
     if specific_terms(question) or not answered:
         return question
@@ -342,8 +346,8 @@ def _continue_topic(question: str, previous: str, answered: str) -> str:
     # as often a verb the answer opens with ("Set it ...") as a thing.
     if not name or (len(name.split()) < 2 and not _code_name(name)):
         return question
-    shared = set(content_terms(question)) & set(content_terms(f"{previous} {name}"))
-    if len(shared) < TOPIC_SHARED_TERMS:
+    common = set(content_terms(question)) & set(content_terms(f"{previous} {name}"))
+    if len(common) < shared:
         return question
     if set(content_terms(name)) <= set(content_terms(question)):
         return question
@@ -633,9 +637,55 @@ def _modifiers_of(text: str, stem: str, phrase: list[str]) -> list[str]:
 
 
 def _merge(previous: str, fragment: str) -> str:
-    """The previous question with the fragment's new focus added: 'How do I X ... on a replica?'"""
+    """The previous question with the fragment's new focus added: 'How do I X ... on a replica?'
+
+    A fragment that opens with a place or target ("And on a Windows laptop?") replaces the one
+    the previous question gave ("... at start-up on Linux?"): it asks the same thing of
+    another, not of both.
+    """
+    contrasted = _contrast(previous, fragment)
+    if contrasted is not None:
+        previous, fragment = contrasted
     base = previous.rstrip().rstrip("?.!").rstrip()
     addition = fragment.strip().rstrip("?.!").strip()
     if not addition:
-        return previous
+        return previous if previous.rstrip().endswith("?") else f"{base}?"
     return f"{base}, {addition}?"
+
+
+# Prepositions that name where or for what a question holds ("on Linux", "for the Mac agents").
+_PLACES = ("on", "for", "in", "under", "with", "inside", "behind", "via", "over", "from")
+_PLACE_PHRASE = re.compile(
+    r"\b("
+    + "|".join(_PLACES)
+    + r")\s+((?:(?!(?:"
+    + "|".join(_PLACES)
+    + r"|and|or|but|so|if|when|while|that|which|who|to|at|of|by|without|after|before|until|using"
+    + r"|because)\b)[^\s,.;:?!]+\s*)+)",
+    re.IGNORECASE,
+)
+
+
+def _contrast(previous: str, fragment: str) -> tuple[str, str] | None:
+    """The previous question with its place phrase replaced by the fragment's, and what is
+    left of the fragment; None when the fragment opens with no place phrase or the previous
+    question has none of the same kind (the same preposition, or one sharing a word)."""
+    opening = _PLACE_PHRASE.match(fragment.strip())
+    if opening is None:
+        return None
+    new = opening.group(0).strip()
+    rest = fragment.strip()[opening.end() :].lstrip(" ,")
+    new_terms = set(content_terms(opening.group(2)))
+    if not new_terms:
+        return None
+    candidates = [m for m in _PLACE_PHRASE.finditer(previous) if content_terms(m.group(2))]
+    same = [m for m in candidates if m.group(1).lower() == opening.group(1).lower()]
+    sharing = [m for m in candidates if set(content_terms(m.group(2))) & new_terms]
+    matches = same or sharing
+    if not matches:
+        return None
+    chosen = matches[-1]
+    if new_terms <= set(content_terms(chosen.group(2))):
+        return None
+    replaced = previous[: chosen.start()] + new + " " + previous[chosen.end() :].lstrip()
+    return " ".join(replaced.split()).replace(" ?", "?").replace(" .", "."), rest

@@ -28,6 +28,9 @@ _INTRODUCES = re.compile(
     r"(:|\bfollowing\b[^.!?]{0,40}[.:]?|\bas follows\b[.:]?|\bbelow\b[.:]?)\s*$", re.I
 )
 LIST_ITEM = re.compile(r"^\s*([-*•◦▪‣–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|[ivx]{1,4}[.)])\s+")
+# A Markdown code fence ("```", "~~~", "```toml") and a list item's marker on its own line.
+_FENCE = re.compile(r"^(`{3,}|~{3,})[\w+-]*\s*$")
+_BARE_MARKER = re.compile(r"^\s*(\(?\d{1,2}[.)]|[-*•])\s*$")
 CODE_LINE = re.compile(r"^(\$ |# |>>> |\.\.\. )|[{};]\s*$|^[\w.-]+\s*=\s*\S|^\w+\(.*\)$")
 
 
@@ -154,10 +157,17 @@ def _following_lines(
     next heading or the size limit."""
     taken: list[tuple[int, int]] = []
     size = 0
-    for span in lines[index + 1 : index + 1 + MAX_FOLLOWING_LINES]:
+    following = lines[index + 1 :]
+    if following and _FENCE.match(passage.sentence_text(*following[0])):
+        return _fenced_block(passage, following)
+    for span in following[:MAX_FOLLOWING_LINES]:
         if is_heading_at(passage, span[0]):
             break
         text = passage.sentence_text(*span)
+        if taken and _FENCE.match(text):
+            break  # a code block of its own
+        if taken and LIST_ITEM.match(text) and _indent(passage, span) < _indent(passage, taken[0]):
+            break  # "2. ..." after the nested bullets it announced: the enclosing list's item
         is_item = bool(LIST_ITEM.match(text)) or _is_code_at(passage, span) or not _is_prose(text)
         if taken and not is_item:
             break  # prose after the items is the next topic
@@ -167,6 +177,29 @@ def _following_lines(
         size += len(text)
         if not is_item:
             break  # one line of prose after a colon is what it announced
+    while taken and _BARE_MARKER.match(passage.sentence_text(*taken[-1])):
+        taken.pop()  # the next item's number, on a line of its own
+    return taken
+
+
+def _indent(passage: Passage, span: tuple[int, int]) -> int:
+    """How far a line is indented (its span starts after the indentation)."""
+    return len(passage.text[: span[0] - passage.start].rsplit("\n", 1)[-1])
+
+
+def _fenced_block(passage: Passage, lines: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
+    """The lines of the fenced code block that opens `lines`, closing fence included (up to
+    the size limit: then its first lines)."""
+    taken = [lines[0]]
+    size = 0
+    for span in lines[1:]:
+        text = passage.sentence_text(*span)
+        if size + len(text) > MAX_WINDOW_CHARS:
+            break
+        taken.append(span)
+        size += len(text)
+        if _FENCE.match(text):
+            break
     return taken
 
 
@@ -223,9 +256,7 @@ def _is_prose(text: str) -> bool:
 
 def _is_code_at(passage: Passage, span: tuple[int, int]) -> bool:
     """A code line: indented by two or more spaces, or shaped like a command or statement."""
-    line_head = passage.text[: span[0] - passage.start].rsplit("\n", 1)[-1]
-    indented = len(line_head) >= 2 and not line_head.strip()
-    return indented or bool(CODE_LINE.search(passage.sentence_text(*span)))
+    return _indent(passage, span) >= 2 or bool(CODE_LINE.search(passage.sentence_text(*span)))
 
 
 def _cut_at_line(passage: Passage, start: int, limit: int) -> int:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from assistant.catalog import Catalog
 from assistant.embedding import Embedder, Vector
 
 log = logging.getLogger(__name__)
+
+# Allowed-chunk masks kept per matrix: one per grant (set of collections) recently asked with.
+MASKS_KEPT = 16
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class _Matrix:
     starts: np.ndarray  # the first row of each chunk (rows of a chunk are contiguous)
     vectors: np.ndarray  # float32, one normalised row per sentence
     index_of: dict[str, int]
+    # The allowed-chunk masks of recent restricted questions (cleared past MASKS_KEPT).
+    masks: dict[frozenset[str], np.ndarray] = field(default_factory=dict)
 
 
 class SentenceSearch:
@@ -69,10 +74,7 @@ class SentenceSearch:
         similarity = matrix.vectors @ np.asarray(vector, dtype=np.float32)
         best = np.maximum.reduceat(similarity, matrix.starts)
         if allowed is not None:
-            keep = np.zeros(len(best), dtype=bool)
-            rows = [matrix.index_of[c] for c in allowed if c in matrix.index_of]
-            keep[rows] = True
-            best = np.where(keep, best, -np.inf)
+            best = np.where(self._mask(matrix, allowed), best, -np.inf)
         count = min(k, int(np.count_nonzero(np.isfinite(best))))
         if count == 0:
             return []
@@ -80,6 +82,19 @@ class SentenceSearch:
         # Ties broken by chunk id, so two processes rank the same index the same way.
         order = sorted(top, key=lambda i: (-best[i], matrix.chunk_ids[i]))
         return [(matrix.chunk_ids[i], float(best[i])) for i in order]
+
+    def _mask(self, matrix: _Matrix, allowed: frozenset[str]) -> np.ndarray:
+        """Which chunks of the matrix are allowed, kept per matrix for the last few grants (the
+        catalog hands out one set per generation and grant, so a hit is an identity check)."""
+        masks = matrix.masks
+        found = masks.get(allowed)
+        if found is None:
+            found = np.zeros(len(matrix.chunk_ids), dtype=bool)
+            found[[matrix.index_of[c] for c in allowed if c in matrix.index_of]] = True
+            if len(masks) >= MASKS_KEPT:
+                masks.clear()
+            masks[allowed] = found
+        return found
 
     def _current(self) -> _Matrix | None:
         if self.limit <= 0:

@@ -66,6 +66,36 @@ def test_a_list_after_a_colon_stays_with_it_and_an_item_finds_its_lead() -> None
     assert item.endswith("- an IP address")
 
 
+def test_a_lead_in_takes_its_fenced_code_block_and_stops_at_the_fence() -> None:
+    text = (
+        "To verify the install, use the following command.\n"
+        "```\n"
+        "$ tool --version\n"
+        "1.2.3\n"
+        "```\n"
+        "Windows\n"
+        "GUI installer\n"
+        "1. Download the installer.\n"
+    )
+    passage = passage_of(text)
+    shown = window_text(passage, "To verify the install, use the following command.")
+    assert shown.splitlines()[1:] == ["```", "$ tool --version", "1.2.3", "```"]
+
+
+def test_a_nested_list_ends_where_the_enclosing_list_goes_on() -> None:
+    text = (
+        "1. In your browser, download one of the files:\n"
+        "  - tool-x64.msi\n"
+        "  - tool-x86.msi\n"
+        "2. Run your downloaded file and follow the on-screen instructions.\n"
+        "3. Restart your terminal.\n"
+    )
+    passage = passage_of(text)
+    shown = window_text(passage, "In your browser, download one of the files:")
+    assert shown.endswith("- tool-x86.msi")
+    assert "Run your" not in shown
+
+
 def test_a_lead_in_with_nothing_after_it_is_dangling() -> None:
     text = "Intro sentence here.\nYou can check this with the tool by the following:"
     passage = passage_of(text)
@@ -210,6 +240,36 @@ def test_a_new_condition_on_the_previous_question_is_merged_into_it() -> None:
     rewritten = condense("And if I switch to the landscape printer?", history)
     assert rewritten == (
         "What page size does the report use by default, if I switch to the landscape printer?"
+    )
+
+
+def test_a_fragment_naming_another_place_replaces_the_previous_one() -> None:
+    history = one_turn(
+        "Where do I put settings so the plotter loads them at start-up on Linux?",
+        "In a file named .plotrc in your home directory [1].",
+    )
+    assert condense("And on a Windows laptop?", history) == (
+        "Where do I put settings so the plotter loads them at start-up on a Windows laptop?"
+    )
+    history = one_turn(
+        "We need an unattended install on our Windows build VMs. What command do we run?",
+        "Run `msiexec /passive /i tool.msi` [1].",
+    )
+    assert condense("And for the Mac build agents, also without a GUI?", history) == (
+        "We need an unattended install for the Mac build agents. What command do we run, "
+        "also without a GUI?"
+    )
+    history = one_turn(
+        "How do I rebuild an index on the primary without locking writes?",
+        "Use REINDEX CONCURRENTLY [1].",
+    )
+    assert condense("And on a replica?", history) == (
+        "How do I rebuild an index on a replica without locking writes?"
+    )
+    # No place of that kind before: a new condition, merged.
+    history = one_turn("How do I rebuild an index without locking writes?", "Use REINDEX [1].")
+    assert condense("And on a replica?", history) == (
+        "How do I rebuild an index without locking writes, on a replica?"
     )
 
 
@@ -471,6 +531,18 @@ def test_a_question_that_names_nothing_but_continues_the_topic_gets_its_name() -
         assert condense(new_topic, history) == new_topic
     refused = one_turn(question, REFUSAL_TEXT)
     assert condense(follow_up, refused) == follow_up
+    # "And" says the topic goes on: one word shared with the last turn is enough.
+    sparse = one_turn(
+        "In our monorepo I only work in services/billing. Can I have just that folder in my "
+        "working tree?",
+        "Use git sparse-checkout set services/billing [1].",
+    )
+    assert condense("And how do I get the full tree back later?", sparse) == (
+        "git sparse-checkout set services/billing: How do I get the full tree back later?"
+    )
+    assert condense("How do I get the full tree back later?", sparse) == (
+        "How do I get the full tree back later?"
+    )
 
 
 def test_a_refused_answer_names_nothing_and_the_question_topic_is_used() -> None:

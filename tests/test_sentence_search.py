@@ -76,6 +76,17 @@ def test_a_restricted_search_ranks_only_the_allowed_chunks(tmp_path: Path) -> No
     assert len(found) == len(allowed)
     assert not any("coffee" in text or "Kitchen" in text for text in found)
     assert search(assistant, QUESTION, frozenset()) == []
+    # Grants asked with in turn (each grant's mask is kept): each sees only its own chunks.
+    facilities = assistant.catalog.chunk_ids_of(["facilities"])
+    assert "descaled every second Thursday" in search(assistant, QUESTION, facilities)[0]
+    assert len(search(assistant, QUESTION, allowed)) == len(allowed)
+    assert len(search(assistant, QUESTION, facilities)) == len(facilities)
+    # A document moved between collections: the next search sees the new membership.
+    assistant.ingest([docs / "kitchen.md"], collection="default")
+    moved = assistant.catalog.chunk_ids_of(["default"])
+    assert "descaled every second Thursday" in search(assistant, QUESTION, moved)[0]
+    assert search(assistant, QUESTION, assistant.catalog.chunk_ids_of(["facilities"])) == []
+    assistant.ingest([docs / "kitchen.md"], collection="facilities")
     restricted = assistant.retrieve(QUESTION, 5, collections=["default"])
     assert all("kitchen" not in p.source for p in restricted.passages)
     assert assistant.ask(QUESTION, collections=["default"]).refused

@@ -87,7 +87,8 @@ _NUMBER = re.compile(
 )
 _REASON = re.compile(
     r"\b(because|since|so that|in order to|due to|owing to|reason|therefore|thus|hence|"
-    r"otherwise|to avoid|to prevent|to ensure|as a result|which means|would|could|risk)\b",
+    r"otherwise|to avoid|to prevent|to ensure|as a result|which means|would|could|risk|unless|"
+    r"only (?:if|when|for|with|after|before|once)|except)\b",
     re.IGNORECASE,
 )
 _IMPERATIVE_OR_CODE = re.compile(
