@@ -435,6 +435,13 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
             continue  # a verb before its object: "enable the balancer-manager"
         verb = next((i for i in range(1, len(tokens) - 1) if _reads_as_verb(tokens[i])), None)
         tokens = tokens[:verb] if verb is not None else tokens
+        if (
+            len(tokens) > 1
+            and len(run) <= MAX_PHRASE_WORDS
+            and following in _OPENS_AN_OBJECT
+            and _reads_as_verb(tokens[-1])
+        ):
+            tokens = tokens[:-1]  # "git sparse-checkout set ... keeps only those": not "keeps"
         if tokens:
             left = tokens[0].start()
             while left > start and sentence[left - 1] in "-<`'\"":
@@ -481,6 +488,9 @@ def _joins_a_run(token: str) -> bool:
 
 
 _ARTICLES = {"a", "an", "the"}
+# Words that open what a verb acts on: "keeps only those", "gives you", "uses the".
+_OPENS_AN_OBJECT = _ARTICLES | {"only", "you", "your", "all", "every", "each", "no", "it",
+                                "them", "its", "their", "our", "us"}  # fmt: skip
 
 
 def _reads_as_verb(token: re.Match[str]) -> bool:

@@ -28,6 +28,8 @@ _INTRODUCES = re.compile(
     r"(:|\bfollowing\b[^.!?]{0,40}[.:]?|\bas follows\b[.:]?|\bbelow\b[.:]?)\s*$", re.I
 )
 LIST_ITEM = re.compile(r"^\s*([-*•◦▪‣–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|[ivx]{1,4}[.)])\s+")
+# A sentence that opens in lower case with two words: it goes on from the text before it.
+GOES_ON = re.compile(r"^[a-z]+\s+[a-z]+\b")
 # A Markdown code fence ("```", "~~~", "```toml") and a list item's marker on its own line.
 _FENCE = re.compile(r"^(`{3,}|~{3,})[\w+-]*\s*$")
 _BARE_MARKER = re.compile(r"^\s*(\(?\d{1,2}[.)]|[-*•])\s*$")
@@ -112,6 +114,13 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
         if lead is not None:
             window_start = lead
             expanded = True
+    elif start == line_start and not is_term and GOES_ON.match(sentence):
+        # "... for example\n  DirectoryIndex index.html /cgi-bin/index.pl\nwould cause the
+        # script to run ...": a sentence that goes on after code began before it.
+        began = _sentence_before_code(passage, lines, index)
+        if began is not None:
+            window_start = began
+            expanded = True
 
     # A description starts at the term it defines (an API signature above it); a short entry
     # (term and description) is one window, whichever of its sentences answers.
@@ -126,7 +135,33 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
 
     if window_end - window_start > MAX_WINDOW_CHARS:
         window_end = max(end, _cut_at_line(passage, window_start, window_start + MAX_WINDOW_CHARS))
+    window_start, window_end = _whole_fences(passage, lines, window_start, window_end, start, end)
     return Window(passage, window_start, window_end, start, end, expanded, dangling)
+
+
+def _whole_fences(
+    passage: Passage, lines: tuple[tuple[int, int], ...], start: int, end: int, s: int, e: int
+) -> tuple[int, int]:
+    """The window [start, end) without a code fence it opens but does not close (a quote that
+    opens a block and stops inside it would run the rest of an answer into the block): cut
+    before that fence; when the sentence [s, e) lies inside the block, on to its closing fence
+    if that is near, else the sentence alone."""
+    fences = [span for span in lines if start <= span[0] < end and _is_fence(passage, span)]
+    if len(fences) % 2 == 0:
+        return start, end
+    opening = fences[-1]
+    if opening[0] >= e:  # the block starts after the sentence: the window stops before it
+        before = [span for span in lines if e <= span[1] <= opening[0]]
+        return start, max(e, before[-1][1] if before else e)
+    # The sentence is in the block: the window goes on to its closing fence, if near enough.
+    closing = next((span for span in lines if span[0] >= end and _is_fence(passage, span)), None)
+    if closing is not None and closing[1] - start <= MAX_WINDOW_CHARS:
+        return start, closing[1]
+    return s, e
+
+
+def _is_fence(passage: Passage, span: tuple[int, int]) -> bool:
+    return bool(_FENCE.match(passage.sentence_text(*span)))
 
 
 @lru_cache(maxsize=64)
@@ -188,8 +223,8 @@ def _indent(passage: Passage, span: tuple[int, int]) -> int:
 
 
 def _fenced_block(passage: Passage, lines: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
-    """The lines of the fenced code block that opens `lines`, closing fence included (up to
-    the size limit: then its first lines)."""
+    """The lines of the fenced code block that opens `lines`, closing fence included (none
+    when it does not close within the passage and the size limit)."""
     taken = [lines[0]]
     size = 0
     for span in lines[1:]:
@@ -199,8 +234,8 @@ def _fenced_block(passage: Passage, lines: tuple[tuple[int, int], ...]) -> list[
         taken.append(span)
         size += len(text)
         if _FENCE.match(text):
-            break
-    return taken
+            return taken
+    return []  # not closed within the passage or the size limit: nothing whole to show
 
 
 def _lead_in(passage: Passage, lines: tuple[tuple[int, int], ...], index: int) -> int | None:
@@ -217,6 +252,29 @@ def _lead_in(passage: Passage, lines: tuple[tuple[int, int], ...], index: int) -
         if not (LIST_ITEM.match(text) or _is_code_at(passage, span)):
             return None
     return None
+
+
+def _sentence_before_code(
+    passage: Passage, lines: tuple[tuple[int, int], ...], index: int
+) -> int | None:
+    """Start of the last sentence before the code lines right above line `index` (None: no
+    code right above, a heading, or too far back)."""
+    back = index - 1
+    if back >= 0 and _FENCE.match(passage.sentence_text(*lines[back])):
+        back -= 1  # a fenced block: its lines up to the opening fence
+        while back >= 0 and not _FENCE.match(passage.sentence_text(*lines[back])):
+            back -= 1
+        back -= 1
+    else:
+        while (
+            back >= 0 and index - back <= MAX_FOLLOWING_LINES and _is_code_at(passage, lines[back])
+        ):
+            back -= 1
+    if back == index - 1 or back < 0 or is_heading_at(passage, lines[back][0]):
+        return None
+    if lines[index][1] - lines[back][0] > MAX_WINDOW_CHARS:
+        return None
+    return _last_sentence_start(passage.sentence_text(*lines[back]), lines[back][0])
 
 
 def _last_sentence_start(line: str, offset: int) -> int:
@@ -255,8 +313,10 @@ def _is_prose(text: str) -> bool:
 
 
 def _is_code_at(passage: Passage, span: tuple[int, int]) -> bool:
-    """A code line: indented by two or more spaces, or shaped like a command or statement."""
-    return _indent(passage, span) >= 2 or bool(CODE_LINE.search(passage.sentence_text(*span)))
+    """A code line: indented by two or more spaces, a code fence, or shaped like a command or
+    statement."""
+    text = passage.sentence_text(*span)
+    return _indent(passage, span) >= 2 or bool(_FENCE.match(text) or CODE_LINE.search(text))
 
 
 def _cut_at_line(passage: Passage, start: int, limit: int) -> int:

@@ -82,6 +82,23 @@ def test_a_lead_in_takes_its_fenced_code_block_and_stops_at_the_fence() -> None:
     assert shown.splitlines()[1:] == ["```", "$ tool --version", "1.2.3", "```"]
 
 
+def test_a_window_never_opens_a_code_block_it_does_not_close() -> None:
+    text = "To verify the install, use the following command.\n```\n$ tool --version\n1.2.3\n```\n"
+    passage = passage_of(text)
+    whole = "To verify the install, use the following command.\n```\n$ tool --version\n1.2.3\n```"
+    # A line of the block takes its lead-in and the block up to the closing fence.
+    assert window_text(passage, "$ tool --version") == whole
+    # The passage ends inside the block: the lead-in stands alone, announcing what it lacks.
+    cut = passage_of(text[: text.index("1.2.3")])
+    start = cut.text.index("To verify")
+    window = window_for(
+        cut, start, start + len("To verify the install, use the following command.")
+    )
+    assert "```" not in window.text
+    assert window.dangling
+    assert window_text(cut, "$ tool --version") == "$ tool --version"
+
+
 def test_a_nested_list_ends_where_the_enclosing_list_goes_on() -> None:
     text = (
         "1. In your browser, download one of the files:\n"
@@ -94,6 +111,36 @@ def test_a_nested_list_ends_where_the_enclosing_list_goes_on() -> None:
     shown = window_text(passage, "In your browser, download one of the files:")
     assert shown.endswith("- tool-x86.msi")
     assert "Run your" not in shown
+
+
+def test_a_sentence_that_goes_on_after_code_starts_where_it_began() -> None:
+    text = (
+        "The index can name a script as its last resort, for example\n"
+        "  DirectoryIndex index.html index.txt /cgi-bin/index.pl\n"
+        "would cause the CGI script /cgi-bin/index.pl to be executed if neither file exists.\n"
+    )
+    passage = passage_of(text)
+    shown = window_text(
+        passage,
+        "would cause the CGI script /cgi-bin/index.pl to be executed if neither file exists.",
+    )
+    assert shown.startswith("The index can name a script")
+    assert shown.endswith("if neither file exists.")
+    fenced = (
+        "Patterns are matched against the project root, so\n"
+        "```toml\n"
+        'exclude = ["*.json"]\n'
+        "```\n"
+        "will exclude every file with a json extension.\n"
+    )
+    passage = passage_of(fenced)
+    shown = window_text(passage, "will exclude every file with a json extension.")
+    assert shown.startswith("Patterns are matched")
+    # A sentence of its own after code stays as it is.
+    plain = "Run this:\n  make all\nThe build takes a minute.\n"
+    assert (
+        window_text(passage_of(plain), "The build takes a minute.") == "The build takes a minute."
+    )
 
 
 def test_a_lead_in_with_nothing_after_it_is_dangling() -> None:
@@ -434,6 +481,11 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
             "Use Redirect",
         ),  # a name in the first clause beats code in an example
         ("The `force-include` option maps files from anywhere [1].", "`force-include` option"),
+        (
+            "Yes: git sparse-checkout set services/billing keeps only those directories [1].",
+            "git sparse-checkout set services/billing",
+        ),  # a last word that acts on what follows is its verb
+        ("The build artifacts are kept in dist [1].", "build artifacts"),  # a plural noun stays
     ],
 )
 def test_what_an_answer_named_is_its_leading_phrase_as_written(answer: str, name: str) -> None:

@@ -100,6 +100,24 @@ def test_no_default_window_is_added_when_the_question_does_not_ask_for_one() -> 
     assert compose([lead, default], ratio=1.01) == [lead]
 
 
+def test_the_rest_of_a_sentence_is_not_added_as_a_window_of_its_own() -> None:
+    lead_passage = passage_of("Reset moves the branch tip to another commit.", chunk="d:0")
+    other = passage_of(
+        "The figure shows the states.\nto reset the HEAD to another commit with different "
+        "options depending on the state of the files.\nSoft reset keeps every change staged.",
+        chunk="d:1",
+    )
+    lead = candidate(lead_passage, "Reset moves the branch tip to another commit.", 0.9)
+    fragment = candidate(
+        other,
+        "to reset the HEAD to another commit with different options depending on the state "
+        "of the files.",
+        0.85,
+    )
+    whole = candidate(other, "Soft reset keeps every change staged.", 0.8)
+    assert [c.text for c in compose([lead, fragment, whole], ratio=0.5)] == [lead.text, whole.text]
+
+
 def retrieval_for(question: str, passage: Passage, counts: dict[str, int]) -> Retrieval:
     terms = content_terms(question)
     return Retrieval(

@@ -34,7 +34,7 @@ from assistant.citations import (
     without_document_markers,
 )
 from assistant.condense import refers_back
-from assistant.evidence import Window, is_heading_at, window_for
+from assistant.evidence import GOES_ON, Window, is_heading_at, window_for
 from assistant.injection import looks_like_instruction
 from assistant.interpret import Ask, analyse
 from assistant.retrieval import Retrieval, cosine_rows
@@ -371,6 +371,8 @@ def compose(candidates: Sequence[Candidate], ratio: float) -> list[Candidate]:
             continue
         if any(_overlaps(candidate.window, c.window) for c in chosen):
             continue
+        if GOES_ON.match(candidate.text.lstrip()) and not looks_like_code(candidate.text):
+            continue  # "to reset the HEAD to ...": the rest of a sentence, unreadable alone
         new_terms = set(content_terms(candidate.text)) - covered
         if len(new_terms) < 2 or length + len(candidate.text) > MAX_ANSWER_CHARS:
             continue
