@@ -103,7 +103,12 @@ class Settings(BaseSettings):
     # Retrieval.
     top_k: int = Field(5, ge=1, le=50, description="Passages handed to the answerer.")
     candidates: int = Field(30, ge=1, le=500, description="Candidates per retriever before fusion.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    rrf_k: int = Field(
+        60,
+        ge=1,
+        description="Reciprocal rank fusion constant: each ranked list adds 1 / (rrf_k + rank) "
+        "(smaller: the lists' top ranks count more).",
+    )
     rerank_depth: int = Field(
         20,
         ge=0,

@@ -5,7 +5,8 @@
 
 A CONFIG sets the retriever's knobs, comma-separated: `rerank=0.5` (the second stage's
 weight), `depth=20` (how many fused passages it reorders), `cand=30` (candidates per search
-before fusion), `sentences=0` (no sentence-level list, `assistant/sentence_search.py`); unset
+before fusion), `sentences=0` (no sentence-level list, `assistant/sentence_search.py`), `rrf=60`
+(reciprocal rank fusion's constant); unset
 knobs keep the shipped values. Indexes each corpus into WORK
 (incremental, shared with `benchmarks.eval_corpora`) and, for every config, retrieves each
 answerable golden question's standalone form and reports the share with a key term inside a
@@ -35,6 +36,7 @@ KNOBS = {
     "cand": "candidates",
     "depth": "rerank_depth",
     "sentences": "sentences",
+    "rrf": "rrf_k",
 }
 DEPTHS = (1, 3, 5, 10)
 
