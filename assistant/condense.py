@@ -317,7 +317,7 @@ def _annotate_reference(question: str, previous: str, answered: str) -> str:
         # question that continues the last turn's topic is read as pointing back at it.
         return question
     name = answer_name(answered) or topic_phrase(focus_clause(previous))
-    if not name or set(content_terms(name)) <= set(content_terms(question)):
+    if not name or _names_already(question, name):
         return question
     end = reference.end(1)
     contraction = _CONTRACTED.match(question, end)
@@ -349,9 +349,14 @@ def _continue_topic(
     common = set(content_terms(question)) & set(content_terms(f"{previous} {name}"))
     if len(common) < shared:
         return question
-    if set(content_terms(name)) <= set(content_terms(question)):
+    if _names_already(question, name):
         return question
     return f"{name}: {question}"
+
+
+def _names_already(question: str, name: str) -> bool:
+    """Whether the question already holds every word of a name (nothing to add)."""
+    return set(content_terms(name)) <= set(content_terms(question))
 
 
 _SINGULAR_REFERENCES = {"it", "that", "this", "there"}

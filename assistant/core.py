@@ -193,6 +193,10 @@ class Assistant:
             with self._lock:
                 self._ingesting -= 1
                 self._vectors_seen = generation
+        # A write that went through: the sentence search reads the new sentences now, not on
+        # the next question (sentence_search.py).
+        if self.retriever.sentences is not None:
+            self.retriever.sentences.refresh()
 
     def sync(
         self,

@@ -11,10 +11,11 @@ tuning and pending corpora: key fact in the top five, mean of the seven, 0.809 w
 
 The search is exact (a matrix product over every sentence of the index, in memory: ~1.5 KB a
 sentence, about 9 a chunk), so it is kept for indexes of up to `sentence_search_limit`
-sentences; a larger index is searched by its chunk vectors and BM25 alone. The matrix is read
-again on the first question after a change of the index (that question, and any arriving
-meanwhile, wait for it: ~0.4 s for 42,000 sentences); vectors that cannot be read turn the
-search off, logged, until the next change.
+sentences; a larger index is searched by its chunk vectors and BM25 alone. A process that
+changes the index (an upload, a sync, a delete) reads the matrix again right after its change;
+another process (a replica) on its first question after the change (that question, and any
+arriving meanwhile, wait for it: ~0.4 s for 42,000 sentences); vectors that cannot be read turn
+the search off, logged, until the next change.
 """
 
 from __future__ import annotations
@@ -82,6 +83,19 @@ class SentenceSearch:
         # Ties broken by chunk id, so two processes rank the same index the same way.
         order = sorted(top, key=lambda i: (-best[i], matrix.chunk_ids[i]))
         return [(matrix.chunk_ids[i], float(best[i])) for i in order]
+
+    @property
+    def generation(self) -> int | None:
+        """The catalog generation of the sentences held in memory (None: none held)."""
+        matrix = self._matrix
+        return None if matrix is None else matrix.generation
+
+    def refresh(self) -> None:
+        """After this process changed the index: read the sentences again now, so that the
+        next question does not wait for them. Only when they have been read before (a process
+        that only ingests never holds them)."""
+        if self._matrix is not None or self._skipped is not None:
+            self._current()
 
     def _mask(self, matrix: _Matrix, allowed: frozenset[str]) -> np.ndarray:
         """Which chunks of the matrix are allowed, kept per matrix for the last few grants (the

@@ -98,11 +98,25 @@ def test_what_is_ingested_later_is_searched(tmp_path: Path) -> None:
     assistant.ingest([write(docs, {k: v for k, v in TOPICS.items() if k != "kitchen.md"})])
     assert not any("coffee" in text for text in search(assistant, QUESTION))
     write(docs, {"kitchen.md": TOPICS["kitchen.md"]})
+    sentences = assistant.retriever.sentences
+    assert isinstance(sentences, SentenceSearch)
     assistant.ingest([docs])
+    # The writing process read the new sentences right after its write, before any question.
+    assert sentences.generation == assistant.catalog.generation()
     assert "descaled every second Thursday" in search(assistant, QUESTION)[0]
     kitchen = next(r for r in assistant.documents() if r.source.endswith("kitchen.md"))
     assert assistant.delete_document(kitchen.doc_id) is not None
+    assert sentences.generation == assistant.catalog.generation()
     assert not any("coffee" in text for text in search(assistant, QUESTION))
+    # Another process (here: a second Assistant on the same index) reads them on its first
+    # question after the change; one that only ingests never holds them.
+    other = Assistant(make_settings(tmp_path / "index"))
+    other_sentences = other.retriever.sentences
+    assert isinstance(other_sentences, SentenceSearch)
+    other.ingest([write(tmp_path / "more", {"parking.md": TOPICS["parking.md"]})])
+    assert other_sentences.generation is None
+    assert not any("coffee" in text for text in search(other, QUESTION))
+    assert other_sentences.generation == other.catalog.generation()
 
 
 @pytest.mark.parametrize("limit", [0, 5])
