@@ -187,9 +187,8 @@ def condense(question: str, history: Sequence[Message]) -> str:
     elliptical = len(content_terms(fragment)) <= FRAGMENT_TERMS and not refers_back(fragment)
     asks = bool(fragment) and fragment.split()[0].lower() in _ASKING_WORDS
     if _CONTINUATION.search(question) and asks and not elliptical and not refers_back(fragment):
-        # "And which outlet reported the move?": "And" says it continues the last turn, so
-        # one word shared with it is enough to carry the topic's name.
-        return _continue_topic(fragment[0].upper() + fragment[1:], previous, answered, shared=1)
+        # "And which outlet reported the move?"
+        return _continue_topic(fragment[0].upper() + fragment[1:], previous, answered)
     if _CONTINUATION.search(question) and elliptical:
         return _merge(previous, fragment)
     asked = focus_clause(previous)
@@ -326,18 +325,16 @@ def _annotate_reference(question: str, previous: str, answered: str) -> str:
     return f"{question[:end]} ({name}){question[end:]}"
 
 
-def _continue_topic(
-    question: str, previous: str, answered: str, shared: int = TOPIC_SHARED_TERMS
-) -> str:
+def _continue_topic(question: str, previous: str, answered: str) -> str:
     """A question that names nothing of its own but continues the last turn's topic ("Can our
     test script decide good or bad for each step?" after "A test started failing ... How do I
     find the commit that broke it?" and "Use git bisect ..."), with the name the last answer
     gave in front: "git bisect: Can our ...".
 
     Left alone: a question with names or code of its own; one after a refusal (which named
-    nothing); and a new topic: one that shares fewer than `shared` words (two) with the last
-    question and the answer's name (a single shared word, "start" or "server", is as often
-    chance, unless the question opens with "And").
+    nothing); and a new topic: one that shares fewer than two words with the last question and
+    the answer's name (a single shared word, "start" or "server", is as often chance, with or
+    without an "And" in front).
     """
     if specific_terms(question) or not answered:
         return question
@@ -346,8 +343,8 @@ def _continue_topic(
     # as often a verb the answer opens with ("Set it ...") as a thing.
     if not name or (len(name.split()) < 2 and not _code_name(name)):
         return question
-    common = set(content_terms(question)) & set(content_terms(f"{previous} {name}"))
-    if len(common) < shared:
+    shared = set(content_terms(question)) & set(content_terms(f"{previous} {name}"))
+    if len(shared) < TOPIC_SHARED_TERMS:
         return question
     if _names_already(question, name):
         return question
@@ -494,8 +491,7 @@ def _joins_a_run(token: str) -> bool:
 
 _ARTICLES = {"a", "an", "the"}
 # Words that open what a verb acts on: "keeps only those", "gives you", "uses the".
-_OPENS_AN_OBJECT = _ARTICLES | {"only", "you", "your", "all", "every", "each", "no", "it",
-                                "them", "its", "their", "our", "us"}  # fmt: skip
+_OPENS_AN_OBJECT = _ARTICLES | {"you", "your", "it", "them", "its", "their", "our", "us"}
 
 
 def _reads_as_verb(token: re.Match[str]) -> bool:
@@ -676,9 +672,28 @@ _PLACE_PHRASE = re.compile(
     + r")\s+((?:(?!(?:"
     + "|".join(_PLACES)
     + r"|and|or|but|so|if|when|while|that|which|who|to|at|of|by|without|after|before|until|using"
-    + r"|because)\b)[^\s,.;:?!]+\s*)+)",
+    + r"|because)\b)(?:[^\s,.;:?!]|[.:](?=\w))+\s*)+)",
     re.IGNORECASE,
 )
+
+
+def _place_kind(phrase: str) -> set[str]:
+    """What makes a phrase a place or a target rather than a manner ("in parallel", "with
+    zero downtime", "for a week"): a name ("Linux", "Ubuntu 24.04", "CI") and / or a thing
+    pointed at ("the primary", "a replica", "our build VMs"). Two phrases contrast when they
+    share one of these."""
+    tokens = phrase.split()
+    kinds = set()
+    if any(_is_name(token, position + 1) or _CODE_MARK.search(token) for position, token in
+           enumerate(tokens)):  # fmt: skip
+        kinds.add("name")
+    if tokens and tokens[0].lower() in _POINTING_DETERMINERS:
+        kinds.add("thing")
+    return kinds
+
+
+_POINTING_DETERMINERS = {"a", "an", "the", "our", "my", "your", "their", "its", "his", "her",
+                         "this", "that", "these", "those", "each", "every", "another"}  # fmt: skip
 
 
 def _contrast(previous: str, fragment: str) -> tuple[str, str] | None:
@@ -686,14 +701,19 @@ def _contrast(previous: str, fragment: str) -> tuple[str, str] | None:
     left of the fragment; None when the fragment opens with no place phrase or the previous
     question has none of the same kind (the same preposition, or one sharing a word)."""
     opening = _PLACE_PHRASE.match(fragment.strip())
-    if opening is None:
-        return None
-    new = opening.group(0).strip()
+    if opening is None or set(words(opening.group(2))) & QUESTION_WORDS:
+        return None  # "And for how long?" asks something new of the same place
+    new = opening.group(1).lower() + " " + opening.group(2).strip()
     rest = fragment.strip()[opening.end() :].lstrip(" ,")
     new_terms = set(content_terms(opening.group(2)))
     if not new_terms:
         return None
-    candidates = [m for m in _PLACE_PHRASE.finditer(previous) if content_terms(m.group(2))]
+    kind = _place_kind(opening.group(2))
+    candidates = [
+        m
+        for m in _PLACE_PHRASE.finditer(previous)
+        if content_terms(m.group(2)) and kind and _place_kind(m.group(2)) & kind
+    ]
     same = [m for m in candidates if m.group(1).lower() == opening.group(1).lower()]
     sharing = [m for m in candidates if set(content_terms(m.group(2))) & new_terms]
     matches = same or sharing

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from assistant.text import sentence_spans
+from assistant.text import STOPWORDS, sentence_spans
 from assistant.types import Heading, Passage, heading_at, section_starts
 
 # A heading this close before a passage (line breaks and indentation only) is the one it follows.
@@ -28,10 +28,15 @@ _INTRODUCES = re.compile(
     r"(:|\bfollowing\b[^.!?]{0,40}[.:]?|\bas follows\b[.:]?|\bbelow\b[.:]?)\s*$", re.I
 )
 LIST_ITEM = re.compile(r"^\s*([-*•◦▪‣–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|[ivx]{1,4}[.)])\s+")
-# A sentence that opens in lower case with two words: it goes on from the text before it.
-GOES_ON = re.compile(r"^[a-z]+\s+[a-z]+\b")
-# A Markdown code fence ("```", "~~~", "```toml") and a list item's marker on its own line.
-_FENCE = re.compile(r"^(`{3,}|~{3,})[\w+-]*\s*$")
+# A sentence that opens with a lower-case function word ("would cause ...", "to reset ..."):
+# the rest of a sentence that began before it (not "git bisect uses ...", a name).
+GOES_ON = re.compile(
+    r"^(?:" + "|".join(sorted(w for w in STOPWORDS if w.isalpha())) + r")\s+[a-z]+\b"
+)
+# Markdown code fences (CommonMark): an opening one with any info string ("```toml",
+# "``` bash", "~~~markdown"), a closing one of the same character, at least as long, bare.
+_OPENING_FENCE = re.compile(r"^(`{3,})[^`]*$|^(~{3,}).*$")
+_CLOSING_FENCE = re.compile(r"^(`{3,}|~{3,})\s*$")
 _BARE_MARKER = re.compile(r"^\s*(\(?\d{1,2}[.)]|[-*•])\s*$")
 CODE_LINE = re.compile(r"^(\$ |# |>>> |\.\.\. )|[{};]\s*$|^[\w.-]+\s*=\s*\S|^\w+\(.*\)$")
 
@@ -135,33 +140,109 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
 
     if window_end - window_start > MAX_WINDOW_CHARS:
         window_end = max(end, _cut_at_line(passage, window_start, window_start + MAX_WINDOW_CHARS))
-    window_start, window_end = _whole_fences(passage, lines, window_start, window_end, start, end)
+    whole = _whole_blocks(passage, lines, window_start, window_end, start, end)
+    if whole != (window_start, window_end):
+        window_start, window_end = whole
+        expanded = (window_start, window_end) != (start, end)
+        # A lead-in that lost the block it announces announces what the window lacks.
+        dangling = dangling or (window_end <= end and bool(_INTRODUCES.search(sentence)))
     return Window(passage, window_start, window_end, start, end, expanded, dangling)
 
 
-def _whole_fences(
+def _whole_blocks(
     passage: Passage, lines: tuple[tuple[int, int], ...], start: int, end: int, s: int, e: int
 ) -> tuple[int, int]:
-    """The window [start, end) without a code fence it opens but does not close (a quote that
-    opens a block and stops inside it would run the rest of an answer into the block): cut
-    before that fence; when the sentence [s, e) lies inside the block, on to its closing fence
-    if that is near, else the sentence alone."""
-    fences = [span for span in lines if start <= span[0] < end and _is_fence(passage, span)]
-    if len(fences) % 2 == 0:
-        return start, end
-    opening = fences[-1]
-    if opening[0] >= e:  # the block starts after the sentence: the window stops before it
-        before = [span for span in lines if e <= span[1] <= opening[0]]
-        return start, max(e, before[-1][1] if before else e)
-    # The sentence is in the block: the window goes on to its closing fence, if near enough.
-    closing = next((span for span in lines if span[0] >= end and _is_fence(passage, span)), None)
-    if closing is not None and closing[1] - start <= MAX_WINDOW_CHARS:
-        return start, closing[1]
-    return s, e
+    """The window [start, end) holding each fenced code block wholly or not at all (a quote
+    that opens a block without closing it, or closes one it did not open, would run the rest
+    of an answer into a block): on to the closing fence when that is near, else cut before
+    the block (or after it) where the sentence [s, e) allows, else the sentence alone."""
+    for first, last in _blocks(passage):
+        opening = lines[first] if first is not None else None
+        closing = lines[last] if last is not None else None
+        has_opening = opening is not None and start <= opening[0] < end
+        has_closing = closing is not None and start <= closing[0] < end
+        if has_opening == has_closing:
+            continue  # the whole block, or none of its fences (outside it, or code inside it)
+        if opening is not None and has_opening:  # opens it, does not close it
+            if closing is not None and closing[1] - start <= MAX_WINDOW_CHARS:
+                end = closing[1]
+            elif e <= opening[0]:
+                end = max(e, max((b for _, b in lines if b <= opening[0]), default=e))
+            else:
+                return s, e
+        elif closing is not None:  # closes it, does not open it
+            if s >= closing[1]:
+                start = min(s, min(a for a, _ in lines if a >= closing[1]))
+            elif e <= closing[0]:
+                end = max(e, max((b for _, b in lines if b <= closing[0]), default=e))
+            else:
+                return s, e
+    return start, end
 
 
-def _is_fence(passage: Passage, span: tuple[int, int]) -> bool:
-    return bool(_FENCE.match(passage.sentence_text(*span)))
+@lru_cache(maxsize=64)
+def _fenced_spans(text: str, offset: int) -> tuple[tuple[int, int], ...]:
+    """The fenced code blocks of a text placed at `offset`, as absolute spans from the opening
+    fence's line start to the closing fence's line end (the text's end: never closed)."""
+    if "```" not in text and "~~~" not in text:
+        return ()
+    lines = _line_spans(text, offset)
+    spans: list[tuple[int, int]] = []
+    opened: tuple[int, str] | None = None
+    for a, b in lines:
+        line = text[a - offset : b - offset]
+        if opened is None:
+            match = _OPENING_FENCE.match(line)
+            if match:
+                opened = (a, match.group(1) or match.group(2))
+        else:
+            match = _CLOSING_FENCE.match(line)
+            fence = opened[1]
+            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
+                spans.append((opened[0], b))
+                opened = None
+    if opened is not None:
+        spans.append((opened[0], offset + len(text)))
+    return tuple(spans)
+
+
+def document_code_blocks(passage: Passage, text: str) -> tuple[tuple[int, int], ...]:
+    """The fenced code blocks of the passage's document (its whole `text`) that overlap the
+    passage: a passage that starts inside a block cannot tell its closing fence from an
+    opening one by itself."""
+    if "```" not in text and "~~~" not in text:
+        return ()  # most documents: no scan of their lines, nothing cached
+    return tuple((a, b) for a, b in _fenced_spans(text, 0) if a < passage.end and b > passage.start)
+
+
+def _blocks(passage: Passage) -> tuple[tuple[int | None, int | None], ...]:
+    """The fenced code blocks of a passage as indexes (in `_line_spans`) of each block's
+    opening and closing fence lines (None: outside the passage, before or after it)."""
+    lines = _line_spans(passage.text, passage.start)
+    spans = passage.code_blocks
+    if spans is None:
+        spans = _fenced_spans(passage.text, passage.start)
+    starts = {a: i for i, (a, _) in enumerate(lines)}
+    ends = {b: i for i, (_, b) in enumerate(lines)}
+    return tuple((starts.get(a), ends.get(b)) for a, b in spans)
+
+
+def _block_at(passage: Passage, index: int) -> tuple[int | None, int | None] | None:
+    """The fenced block whose lines (fences included) hold line `index`, if any."""
+    for first, last in _blocks(passage):
+        if (first is None or first <= index) and (last is None or index <= last):
+            return first, last
+    return None
+
+
+def is_fence_line(passage: Passage, start: int) -> bool:
+    """Whether the line at `start` is a code fence (a block's opening or closing line)."""
+    lines = _line_spans(passage.text, passage.start)
+    return any(
+        index is not None and lines[index][0] == start
+        for block in _blocks(passage)
+        for index in block
+    )
 
 
 @lru_cache(maxsize=64)
@@ -192,14 +273,18 @@ def _following_lines(
     next heading or the size limit."""
     taken: list[tuple[int, int]] = []
     size = 0
-    following = lines[index + 1 :]
-    if following and _FENCE.match(passage.sentence_text(*following[0])):
-        return _fenced_block(passage, following)
-    for span in following[:MAX_FOLLOWING_LINES]:
+    block = _block_at(passage, index + 1)
+    if block is not None and block[0] == index + 1:
+        # A fenced block: whole, when it closes within the passage and the size limit.
+        first, last = index + 1, block[1]
+        if last is None or lines[last][1] - lines[first][0] > MAX_WINDOW_CHARS:
+            return []
+        return list(lines[first : last + 1])
+    for offset, span in enumerate(lines[index + 1 : index + 1 + MAX_FOLLOWING_LINES]):
         if is_heading_at(passage, span[0]):
             break
         text = passage.sentence_text(*span)
-        if taken and _FENCE.match(text):
+        if taken and _block_at(passage, index + 1 + offset) is not None:
             break  # a code block of its own
         if taken and LIST_ITEM.match(text) and _indent(passage, span) < _indent(passage, taken[0]):
             break  # "2. ..." after the nested bullets it announced: the enclosing list's item
@@ -220,22 +305,6 @@ def _following_lines(
 def _indent(passage: Passage, span: tuple[int, int]) -> int:
     """How far a line is indented (its span starts after the indentation)."""
     return len(passage.text[: span[0] - passage.start].rsplit("\n", 1)[-1])
-
-
-def _fenced_block(passage: Passage, lines: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
-    """The lines of the fenced code block that opens `lines`, closing fence included (none
-    when it does not close within the passage and the size limit)."""
-    taken = [lines[0]]
-    size = 0
-    for span in lines[1:]:
-        text = passage.sentence_text(*span)
-        if size + len(text) > MAX_WINDOW_CHARS:
-            break
-        taken.append(span)
-        size += len(text)
-        if _FENCE.match(text):
-            return taken
-    return []  # not closed within the passage or the size limit: nothing whole to show
 
 
 def _lead_in(passage: Passage, lines: tuple[tuple[int, int], ...], index: int) -> int | None:
@@ -260,17 +329,19 @@ def _sentence_before_code(
     """Start of the last sentence before the code lines right above line `index` (None: no
     code right above, a heading, or too far back)."""
     back = index - 1
-    if back >= 0 and _FENCE.match(passage.sentence_text(*lines[back])):
-        back -= 1  # a fenced block: its lines up to the opening fence
-        while back >= 0 and not _FENCE.match(passage.sentence_text(*lines[back])):
-            back -= 1
-        back -= 1
+    block = _block_at(passage, back) if back >= 0 else None
+    if block is not None and block[1] == back:
+        if block[0] is None:
+            return None  # the block opened before the passage
+        back = block[0] - 1  # a fenced block right above: the sentence before its opening
     else:
-        while (
-            back >= 0 and index - back <= MAX_FOLLOWING_LINES and _is_code_at(passage, lines[back])
-        ):
+        while back >= 0 and _is_code_at(passage, lines[back]):
+            if index - back > MAX_FOLLOWING_LINES:
+                return None  # more code than a window holds
             back -= 1
     if back == index - 1 or back < 0 or is_heading_at(passage, lines[back][0]):
+        return None
+    if _block_at(passage, back) is not None:
         return None
     if lines[index][1] - lines[back][0] > MAX_WINDOW_CHARS:
         return None
@@ -313,10 +384,13 @@ def _is_prose(text: str) -> bool:
 
 
 def _is_code_at(passage: Passage, span: tuple[int, int]) -> bool:
-    """A code line: indented by two or more spaces, a code fence, or shaped like a command or
-    statement."""
+    """A code line: indented by two or more spaces, a line of a fenced block (its fences
+    too), or shaped like a command or statement."""
     text = passage.sentence_text(*span)
-    return _indent(passage, span) >= 2 or bool(_FENCE.match(text) or CODE_LINE.search(text))
+    if _indent(passage, span) >= 2 or CODE_LINE.search(text):
+        return True
+    lines = _line_spans(passage.text, passage.start)
+    return span in lines and _block_at(passage, lines.index(span)) is not None
 
 
 def _cut_at_line(passage: Passage, start: int, limit: int) -> int:
@@ -326,6 +400,13 @@ def _cut_at_line(passage: Passage, start: int, limit: int) -> int:
     if newline <= 0:
         return min(limit, passage.end)
     return start + len(text[:newline].rstrip())
+
+
+def in_document(passage: Passage, text: str) -> Passage:
+    """The passage read in its document (`text`): from the heading right above it
+    (`from_heading`), knowing the document's code blocks around it."""
+    passage = from_heading(passage, text)
+    return replace(passage, code_blocks=document_code_blocks(passage, text))
 
 
 def from_heading(passage: Passage, text: str) -> Passage:

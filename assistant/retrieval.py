@@ -13,7 +13,7 @@ import numpy as np
 
 from assistant.catalog import VECTOR_COLLECTIONS, Catalog, idf_from_counts
 from assistant.embedding import Embedder, Vector
-from assistant.evidence import from_heading
+from assistant.evidence import in_document
 from assistant.interpret import focus_clause
 from assistant.sentence_search import SentenceSearch
 from assistant.text import content_terms
@@ -125,10 +125,11 @@ class HybridRetriever:
         depth = max(k, self.rerank_depth) if reranking else k
         pool = self._passages(fused, depth, collections)
         ranked = rerank(pool, query_vector, focus_vector, self.rerank_weight if reranking else 0)
-        # Read from the heading right above (evidence.from_heading); the document's text is
+        # Read from the heading right above, with the document's code blocks
+        # (evidence.in_document); the document's text is
         # the one catalog.chunks just read for these passages (cached by document).
         passages = [
-            replace(from_heading(p, self.catalog.document_structure(p.doc_id)[0]), rank=rank)
+            replace(in_document(p, self.catalog.document_structure(p.doc_id)[0]), rank=rank)
             for rank, p in enumerate(ranked[:k])
         ]
         timings["fuse"] = _ms(clock)

@@ -121,6 +121,9 @@ class Passage:
     sentence_vectors: Any = field(default=None, repr=False, compare=False)
     # The same sentences each embedded on its own after the title and section (or None).
     context_vectors: Any = field(default=None, repr=False, compare=False)
+    # The document's fenced code blocks that overlap the passage, as absolute spans from the
+    # opening fence's line to the closing fence's (None: not known; read from the passage).
+    code_blocks: tuple[tuple[int, int], ...] | None = field(default=None, repr=False)
 
     def sentence_text(self, start: int, end: int) -> str:
         """Text of a span inside this passage, by absolute document offsets."""

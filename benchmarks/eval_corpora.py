@@ -120,7 +120,9 @@ def refusal_curve(runs: dict[str, EvalRun], corpora: dict[str, Corpus], fitted: 
     A cell is "unanswerable refused / answerable refused" had the answerer refused every
     question whose confidence is below that threshold (the extractive answerer refuses
     exactly those); the fitted threshold's column is marked. Read from the runs' recorded
-    confidences: no question is asked again.
+    confidences: no question is asked again. A tuning corpus's confidences come from its
+    leave-one-out model, whose own threshold refused its questions in the table, so the
+    fitted column can differ from the table by a question or two.
     """
     thresholds = sorted({*CURVE_THRESHOLDS, round(fitted, 2)})
     head = "| corpus | role | " + " | ".join(

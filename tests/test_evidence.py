@@ -6,7 +6,7 @@ import pytest
 
 from assistant.citations import REFUSAL_TEXT
 from assistant.condense import answer_name, condense, needs_context, refers_back, topic_phrase
-from assistant.evidence import window_for
+from assistant.evidence import in_document, window_for
 from assistant.interpret import analyse, focus_clause, specific_terms
 from assistant.text import sentence_spans
 from assistant.types import Heading, Message, Passage
@@ -97,6 +97,40 @@ def test_a_window_never_opens_a_code_block_it_does_not_close() -> None:
     assert "```" not in window.text
     assert window.dangling
     assert window_text(cut, "$ tool --version") == "$ tool --version"
+
+
+def test_fences_follow_commonmark_and_a_passage_inside_a_block_knows_it() -> None:
+    # Info strings after the fence, and a longer outer fence holding a shorter inner one.
+    bash = passage_of("Install with:\n``` bash\n$ pip install foo\n```\nDone.\n")
+    assert window_text(bash, "Install with:").endswith("$ pip install foo\n```")
+    nested = passage_of(
+        "Write the README like this:\n~~~markdown\n```python\nprint(1)\n```\n~~~\nThat is all.\n"
+    )
+    assert window_text(nested, "Write the README like this:").endswith("```\n~~~")
+    # A chunk that starts inside a block: read alone, its closing fence looks like an opening
+    # one; read in its document, the prose after the block is prose again.
+    document = (
+        'Configure it so:\n```toml\n[tool.demo]\nextend = "defaults.toml"\n```\n'
+        "Anytime you update the defaults, run the sync command with the flag:\n"
+        "```\ndemo fmt --sync\n```\n"
+    )
+    start = document.index("extend")
+    alone = passage_of(document[start:], offset=start)
+    passage = in_document(alone, document)
+    lead_in = "Anytime you update the defaults, run the sync command with the flag:"
+    shown = window_text(passage, lead_in)
+    assert shown == lead_in + "\n```\ndemo fmt --sync\n```"
+    assert window_text(passage, 'extend = "defaults.toml"') == 'extend = "defaults.toml"'
+
+
+def test_a_sentence_after_more_code_than_a_window_holds_stays_alone() -> None:
+    text = (
+        "The settings look like this, for example\n"
+        + "".join(f"  x{i} = {i}\n" for i in range(10))
+        + "would set ten values at once.\n"
+    )
+    passage = passage_of(text)
+    assert window_text(passage, "would set ten values at once.") == "would set ten values at once."
 
 
 def test_a_nested_list_ends_where_the_enclosing_list_goes_on() -> None:
@@ -318,6 +352,30 @@ def test_a_fragment_naming_another_place_replaces_the_previous_one() -> None:
     assert condense("And on a replica?", history) == (
         "How do I rebuild an index without locking writes, on a replica?"
     )
+    # A manner or a question is not a place: merged too; a version stays whole.
+    for previous, fragment, merged in (
+        (
+            "Can I run the tests in parallel?",
+            "And in CI?",
+            "Can I run the tests in parallel, in CI?",
+        ),
+        (
+            "How do I cache credentials for a week on Linux?",
+            "And for how long?",
+            "How do I cache credentials for a week on Linux, for how long?",
+        ),
+        (
+            "How do I upgrade the cluster with zero downtime?",
+            "And with Helm?",
+            "How do I upgrade the cluster with zero downtime, with Helm?",
+        ),
+        (
+            "How do I enable TLS on Ubuntu 22.04?",
+            "And on Ubuntu 24.04?",
+            "How do I enable TLS on Ubuntu 24.04?",
+        ),
+    ):
+        assert condense(fragment, one_turn(previous, "Use X [1].")) == merged
 
 
 def test_a_new_situation_with_a_bare_same_thing_asks_the_previous_question_again() -> None:
@@ -482,10 +540,11 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
         ),  # a name in the first clause beats code in an example
         ("The `force-include` option maps files from anywhere [1].", "`force-include` option"),
         (
-            "Yes: git sparse-checkout set services/billing keeps only those directories [1].",
+            "Yes: git sparse-checkout set services/billing keeps the folders you name [1].",
             "git sparse-checkout set services/billing",
         ),  # a last word that acts on what follows is its verb
         ("The build artifacts are kept in dist [1].", "build artifacts"),  # a plural noun stays
+        ("Use deploy keys only for read access [1].", "deploy keys"),
     ],
 )
 def test_what_an_answer_named_is_its_leading_phrase_as_written(answer: str, name: str) -> None:
@@ -583,18 +642,13 @@ def test_a_question_that_names_nothing_but_continues_the_topic_gets_its_name() -
         assert condense(new_topic, history) == new_topic
     refused = one_turn(question, REFUSAL_TEXT)
     assert condense(follow_up, refused) == follow_up
-    # "And" says the topic goes on: one word shared with the last turn is enough.
-    sparse = one_turn(
-        "In our monorepo I only work in services/billing. Can I have just that folder in my "
-        "working tree?",
-        "Use git sparse-checkout set services/billing [1].",
+    # One shared word is as often chance after an "And" too: a new topic stays as asked.
+    server = one_turn(
+        "How do I start the web server in debug mode?", "Run `app serve --debug` [1]."
     )
-    assert condense("And how do I get the full tree back later?", sparse) == (
-        "git sparse-checkout set services/billing: How do I get the full tree back later?"
-    )
-    assert condense("How do I get the full tree back later?", sparse) == (
-        "How do I get the full tree back later?"
-    )
+    assert condense(
+        "And how do I start the database replication from the primary node?", server
+    ) == ("How do I start the database replication from the primary node?")
 
 
 def test_a_refused_answer_names_nothing_and_the_question_topic_is_used() -> None:

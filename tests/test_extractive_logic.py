@@ -116,6 +116,15 @@ def test_the_rest_of_a_sentence_is_not_added_as_a_window_of_its_own() -> None:
     )
     whole = candidate(other, "Soft reset keeps every change staged.", 0.8)
     assert [c.text for c in compose([lead, fragment, whole], ratio=0.5)] == [lead.text, whole.text]
+    # A sentence that opens with a command's name in lower case is a sentence of its own.
+    named = replace(
+        passage_of("git reset --soft keeps every change staged for the next commit.", "e:0"),
+        doc_id="e",
+    )
+    command = candidate(
+        named, "git reset --soft keeps every change staged for the next commit.", 0.85
+    )
+    assert command in compose([lead, command], ratio=0.5)
 
 
 def retrieval_for(question: str, passage: Passage, counts: dict[str, int]) -> Retrieval:

@@ -34,7 +34,7 @@ from assistant.citations import (
     without_document_markers,
 )
 from assistant.condense import refers_back
-from assistant.evidence import GOES_ON, Window, is_heading_at, window_for
+from assistant.evidence import GOES_ON, Window, is_fence_line, is_heading_at, window_for
 from assistant.injection import looks_like_instruction
 from assistant.interpret import Ask, analyse
 from assistant.retrieval import Retrieval, cosine_rows
@@ -88,7 +88,7 @@ _NUMBER = re.compile(
 _REASON = re.compile(
     r"\b(because|since|so that|in order to|due to|owing to|reason|therefore|thus|hence|"
     r"otherwise|to avoid|to prevent|to ensure|as a result|which means|would|could|risk|unless|"
-    r"only (?:if|when|for|with|after|before|once)|except)\b",
+    r"only (?:if|when|for|with|after|before|once))\b",
     re.IGNORECASE,
 )
 _IMPERATIVE_OR_CODE = re.compile(
@@ -500,6 +500,8 @@ def candidate_features(
             if is_heading_at(passage, start):
                 continue  # a heading names a topic; it does not answer
             window = window_for(passage, start, end)
+            if is_fence_line(passage, start) and not window.expanded:
+                continue  # a code fence alone says nothing (grown, it is its block)
             key = (passage.doc_id, window.start, window.end)
             if key in seen:
                 continue
