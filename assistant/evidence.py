@@ -210,8 +210,8 @@ def document_code_blocks(passage: Passage, text: str) -> tuple[tuple[int, int], 
     """The fenced code blocks of the passage's document (its whole `text`) that overlap the
     passage: a passage that starts inside a block cannot tell its closing fence from an
     opening one by itself."""
-    if "```" not in text and "~~~" not in text:
-        return ()  # most documents: no scan of their lines, nothing cached
+    if "```" not in passage.text and "~~~" not in passage.text:
+        return ()  # no fence in the passage: no quote of it can open or close a block
     return tuple((a, b) for a, b in _fenced_spans(text, 0) if a < passage.end and b > passage.start)
 
 
