@@ -141,6 +141,8 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
     if window_end - window_start > MAX_WINDOW_CHARS:
         window_end = max(end, _cut_at_line(passage, window_start, window_start + MAX_WINDOW_CHARS))
     whole = _whole_blocks(passage, lines, window_start, window_end, start, end)
+    if not renders_whole(passage.sentence_text(*whole)):
+        whole = (start, end)  # inside a block, a line that reads as a fence on its own
     if whole != (window_start, window_end):
         window_start, window_end = whole
         expanded = (window_start, window_end) != (start, end)
@@ -184,12 +186,19 @@ def _whole_blocks(
 def _fenced_spans(text: str, offset: int) -> tuple[tuple[int, int], ...]:
     """The fenced code blocks of a text placed at `offset`, as absolute spans from the opening
     fence's line start to the closing fence's line end (the text's end: never closed)."""
+    spans, opened = _parse_fences(text, offset)
+    if opened is not None:
+        spans.append((opened, offset + len(text)))
+    return tuple(spans)
+
+
+def _parse_fences(text: str, offset: int) -> tuple[list[tuple[int, int]], int | None]:
+    """The closed fenced blocks of a text (absolute spans) and where one left open starts."""
     if "```" not in text and "~~~" not in text:
-        return ()
-    lines = _line_spans(text, offset)
+        return [], None
     spans: list[tuple[int, int]] = []
     opened: tuple[int, str] | None = None
-    for a, b in lines:
+    for a, b in _line_spans(text, offset):
         line = text[a - offset : b - offset]
         if opened is None:
             match = _OPENING_FENCE.match(line)
@@ -201,9 +210,13 @@ def _fenced_spans(text: str, offset: int) -> tuple[tuple[int, int], ...]:
             if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
                 spans.append((opened[0], b))
                 opened = None
-    if opened is not None:
-        spans.append((opened[0], offset + len(text)))
-    return tuple(spans)
+    return spans, None if opened is None else opened[0]
+
+
+def renders_whole(text: str) -> bool:
+    """Whether a quote, rendered as Markdown on its own, leaves no code block open (a window
+    inside a "~~~" block may hold a "```" line that is text there and a fence here)."""
+    return _parse_fences(text, 0)[1] is None
 
 
 def document_code_blocks(passage: Passage, text: str) -> tuple[tuple[int, int], ...]:

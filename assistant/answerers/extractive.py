@@ -34,7 +34,14 @@ from assistant.citations import (
     without_document_markers,
 )
 from assistant.condense import refers_back
-from assistant.evidence import GOES_ON, Window, is_fence_line, is_heading_at, window_for
+from assistant.evidence import (
+    GOES_ON,
+    Window,
+    is_fence_line,
+    is_heading_at,
+    renders_whole,
+    window_for,
+)
 from assistant.injection import looks_like_instruction
 from assistant.interpret import Ask, analyse
 from assistant.retrieval import Retrieval, cosine_rows
@@ -500,7 +507,9 @@ def candidate_features(
             if is_heading_at(passage, start):
                 continue  # a heading names a topic; it does not answer
             window = window_for(passage, start, end)
-            if is_fence_line(passage, start) and not window.expanded:
+            if (is_fence_line(passage, start) and not window.expanded) or not renders_whole(
+                window.text
+            ):
                 continue  # a code fence alone says nothing (grown, it is its block)
             key = (passage.doc_id, window.start, window.end)
             if key in seen:

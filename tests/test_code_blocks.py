@@ -1,0 +1,104 @@
+"""Fenced code blocks through the real pipeline: a Markdown page whose long blocks are cut
+across chunks is ingested, and no evidence window of any retrieved passage opens a block it
+does not close or closes one it did not open (the answer is rendered as Markdown, so such a
+quote would run the rest of the answer into a code block). Real index, real embedding model."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from assistant.answerers.extractive import candidate_features
+from assistant.core import Assistant
+from tests.conftest import make_settings
+
+SETTINGS_LINES = "\n".join(f'option_{n} = "value {n}"' for n in range(60))
+PAGE = f"""# Deploy tool
+
+## Configuration
+
+Every deployment reads one configuration file. To create it, use the following settings:
+
+```toml
+[tool.deploy]
+{SETTINGS_LINES}
+```
+
+would then give every option its value. The file is read once at start-up.
+
+## Running
+
+To run a deployment, type the following command:
+
+```
+$ deploy run --target production
+```
+
+The run stops at the first failing step and prints its log.
+
+## Rolling back
+
+~~~markdown
+Write the rollback notes like this:
+```text
+rolled back to release 41
+```
+~~~
+
+A rollback keeps the last three releases on every host.
+"""
+QUESTIONS = (
+    "Which settings go into the configuration file of the deploy tool?",
+    "What command runs a deployment to production?",
+    "How many releases does a rollback keep?",
+)
+
+
+# A closing fence, maybe followed by the answer's citation markers ("``` [1]", which the chat
+# shows below the block).
+CLOSING = re.compile(r"^(`{3,}|~{3,})(\s*\[\d+\])*\s*$")
+
+
+def fence_balance(text: str) -> list[str]:
+    """The fence lines of a text, opening and closing, paired as Markdown reads them."""
+    fences = []
+    opened = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not opened and stripped.startswith(("```", "~~~")):
+            opened = stripped[:3]
+            fences.append(stripped)
+        elif opened and stripped.startswith(opened) and CLOSING.match(stripped):
+            opened = ""
+            fences.append(stripped)
+    return fences
+
+
+def test_no_window_of_a_cut_code_block_leaves_a_block_open(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "deploy.md").write_text(PAGE, "utf-8")
+    assistant = Assistant(make_settings(tmp_path / "index"))
+    assistant.ingest([docs])
+    (record,) = assistant.documents()
+    document = assistant.catalog.document_structure(record.doc_id)[0]
+    block_start = document.index("```toml")
+    block_end = document.index("```", block_start + 3) + 3
+    checked = cut = 0
+    for text in QUESTIONS:
+        question = assistant.prepare_question(text, [])
+        retrieval = assistant.retrieve(question.standalone)
+        for passage in retrieval.passages:
+            if block_start < passage.start < block_end < passage.end:
+                # It starts inside the block and holds its closing fence: it knows the block.
+                assert (block_start, block_end) in (passage.code_blocks or ())
+                cut += 1
+        for window, _ in candidate_features(question, retrieval):
+            fences = fence_balance(window.text)
+            assert len(fences) % 2 == 0, window.text
+            checked += 1
+    assert checked > 20
+    assert cut  # the long block was cut across chunks, and such a chunk was retrieved
+    answer = assistant.ask("What command runs a deployment to production?")
+    assert "deploy run --target production" in answer.text
+    assert len(fence_balance(answer.text)) % 2 == 0
