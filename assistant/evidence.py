@@ -231,10 +231,17 @@ def document_code_blocks(passage: Passage, text: str) -> tuple[tuple[int, int], 
 def _blocks(passage: Passage) -> tuple[tuple[int | None, int | None], ...]:
     """The fenced code blocks of a passage as indexes (in `_line_spans`) of each block's
     opening and closing fence lines (None: outside the passage, before or after it)."""
-    lines = _line_spans(passage.text, passage.start)
-    spans = passage.code_blocks
+    return _block_lines(passage.text, passage.start, passage.code_blocks)
+
+
+@lru_cache(maxsize=64)
+def _block_lines(
+    text: str, offset: int, spans: tuple[tuple[int, int], ...] | None
+) -> tuple[tuple[int | None, int | None], ...]:
+    """`_blocks` of a passage's text, cached: every sentence and line of a passage asks."""
+    lines = _line_spans(text, offset)
     if spans is None:
-        spans = _fenced_spans(passage.text, passage.start)
+        spans = _fenced_spans(text, offset)
     starts = {a: i for i, (a, _) in enumerate(lines)}
     ends = {b: i for i, (_, b) in enumerate(lines)}
     return tuple((starts.get(a), ends.get(b)) for a, b in spans)
