@@ -523,7 +523,9 @@ def topic_phrase(text: str) -> str:
     """The most specific phrase of a text: the best run of content words, names or code (a
     sentence's first word lower-cased: "Which" is not a name)."""
     best, best_score = "", 0.0
-    for run, _ in _runs(text, 0, len(text), marks_break=False):
+    for run, ended_by in _runs(text, 0, len(text), marks_break=False):
+        if len(run) > 1 and ended_by is not None and ended_by.group().lower() in _ARTICLES:
+            run = run[:-1]  # "the tool read the API token": a verb before its object
         words = [
             m.group()[0].lower() + m.group()[1:] if _starts_sentence(text, m.start()) else m.group()
             for m in run[:MAX_PHRASE_WORDS]
@@ -654,14 +656,97 @@ def _merge(previous: str, fragment: str) -> str:
     the previous question gave ("... at start-up on Linux?"): it asks the same thing of
     another, not of both.
     """
-    contrasted = _contrast(previous, fragment)
+    contrasted = _contrast(previous, fragment) or _noun_contrast(previous, fragment)
     if contrasted is not None:
         previous, fragment = contrasted
+        if fragment[:1].isupper():  # "All we have is the token.": a sentence of its own
+            return f"{previous.rstrip()} {fragment}"
     base = previous.rstrip().rstrip("?.!").rstrip()
     addition = fragment.strip().rstrip("?.!").strip()
     if not addition:
         return previous if previous.rstrip().endswith("?") else f"{base}?"
     return f"{base}, {addition}?"
+
+
+# A thing named with a determiner and up to four content words or names: "the PyPI API token",
+# "our staging database".
+_NOUN_DETERMINER = re.compile(r"\b(?:the|our|my|your|their|its|a|an)\s+", re.IGNORECASE)
+_QUANTIFIERS = {"every", "each", "all", "some", "any", "no", "both", "either", "neither"}
+MAX_NOUN_WORDS = 4
+
+
+def _noun_contrast(previous: str, fragment: str) -> tuple[str, str] | None:
+    """The previous question asked of another thing: a fragment that only names one with a
+    determiner ("And the username?" after "Where can it read the API token from?") replaces
+    the asking clause's thing that shares a word with it, else the one thing it acts on (or
+    asks about); and what is left of the fragment. None when the fragment says more than a
+    thing, or the ask names no such thing."""
+    spans = sentence_spans(fragment)
+    if not spans:
+        return None
+    first = fragment[spans[0][0] : spans[0][1]].strip()
+    new = first.rstrip("?.!").strip()
+    named = _NOUN_DETERMINER.match(new)
+    if not first.endswith("?") or named is None:
+        return None
+    if _thing_at(new, named.start(), named.end(), verbs=False) != (0, len(new)):
+        return None  # "And the token, too?": more than a thing
+    ask = focus_clause(previous)
+    offset = previous.rfind(ask)
+    things = [
+        thing
+        for m in _NOUN_DETERMINER.finditer(ask)
+        if (thing := _thing_at(ask, m.start(), m.end())) is not None
+    ]
+    if offset < 0 or not things:
+        return None
+    new_terms = set(content_terms(new))
+    sharing = [t for t in things if set(content_terms(ask[t[0] : t[1]])) & new_terms]
+    # Else the one thing the question acts on ("read the token from"), or the one it asks
+    # about ("does the primary need"): with two ("exclude the docs folder from the sdist"),
+    # which one "the tests" stands for is anybody's guess, and the fragment is merged.
+    objects = [t for t in things if not _is_subject(ask, t[0])]
+    candidates = sharing or objects or things
+    mentioned = [
+        m for m in _NOUN_DETERMINER.finditer(ask) if _thing_at(ask, m.start(), m.end(), False)
+    ]
+    if not sharing and (len(candidates) > 1 or len(mentioned) > len(things)):
+        return None
+    start, end = candidates[-1]
+    if new_terms <= set(content_terms(ask[start:end])):
+        return None  # the same thing again
+    replaced = previous[: offset + start] + new + previous[offset + end :]
+    return replaced, fragment[spans[0][1] :].strip()
+
+
+def _is_subject(text: str, start: int) -> bool:
+    """Whether the phrase at `start` follows an auxiliary ("does the server ...")."""
+    before = text[:start].split()
+    return bool(before) and before[-1].lower() in _AUXILIARIES
+
+
+def _thing_at(
+    text: str, start: int, words_start: int, verbs: bool = True
+) -> tuple[int, int] | None:
+    """The span of the determiner at `start` and its run of content words or names (up to
+    MAX_NOUN_WORDS; in a sentence with `verbs`, cut before a word that reads as a verb, and a
+    subject's last word taken for its verb); None when no such word follows."""
+    run: list[re.Match[str]] = []
+    for token in _PIECE.finditer(text, words_start):
+        if text[run[-1].end() if run else words_start : token.start()].strip():
+            break  # punctuation between: the run ended
+        if not _joins_a_run(token.group()) or token.group().lower() in _QUANTIFIERS:
+            break
+        run.append(token)
+        if len(run) == MAX_NOUN_WORDS:
+            break
+    if verbs:
+        if _is_subject(text, start) and len(run) > 1:
+            run = run[:-1]  # "does the server listen": the subject, then its verb
+        # "the hook runs first" (a plural noun at the end stays: "the replicas")
+        cut = next((i for i, t in enumerate(run[:-1]) if _reads_as_verb(t)), len(run))
+        run = run[:cut]
+    return (start, run[-1].end()) if run else None
 
 
 # Prepositions that name where or for what a question holds ("on Linux", "for the Mac agents").

@@ -378,6 +378,65 @@ def test_a_fragment_naming_another_place_replaces_the_previous_one() -> None:
         assert condense(fragment, one_turn(previous, "Use X [1].")) == merged
 
 
+def test_it_is_the_thing_acted_on_not_the_subject_and_its_verb() -> None:
+    history = one_turn("Where can the tool read the API token from?", "Use X [1].")
+    assert condense("Can it expire?", history) == "Can API token expire?"
+
+
+def test_a_fragment_naming_another_thing_replaces_the_one_the_question_acted_on() -> None:
+    history = one_turn(
+        "In the release pipeline nobody answers a prompt. Where can the tool read the API "
+        "token from?",
+        "Set the TOOL_AUTH environment variable [1].",
+    )
+    assert condense("And the username? All we have is the token.", history) == (
+        "In the release pipeline nobody answers a prompt. Where can the tool read the "
+        "username from? All we have is the token."
+    )
+    for previous, fragment, rewritten in (
+        # The thing the question acts on, not its subject (whose verb ends the phrase).
+        (
+            "What does the build hook compile into the wheel?",
+            "And the sdist?",
+            "What does the build hook compile into the sdist?",
+        ),
+        # The thing sharing a word with the new one, wherever it stands.
+        (
+            "What does the build hook compile into the wheel?",
+            "And the version hook?",
+            "What does the version hook compile into the wheel?",
+        ),
+        (
+            "How do I back up the production database every night?",
+            "What about our staging database?",
+            "How do I back up our staging database every night?",
+        ),
+        (
+            "How much memory does the primary need?",
+            "And the replicas?",
+            "How much memory does the replicas need?",
+        ),
+        # Two things it could stand for: merged, as before.
+        (
+            "How do I exclude the docs folder from the sdist?",
+            "And the tests?",
+            "How do I exclude the docs folder from the sdist, the tests?",
+        ),
+        # More than a thing, or the same thing: merged.
+        (
+            "Where can the tool read the API token from?",
+            "And the token, too?",
+            "Where can the tool read the API token from, the token, too?",
+        ),
+        (
+            "Where can the tool read the API token from?",
+            "And the token?",
+            "Where can the tool read the API token from, the token?",
+        ),
+    ):
+        assert condense(fragment, one_turn(previous, "Use X [1].")) == rewritten
+
+
 def test_a_new_situation_with_a_bare_same_thing_asks_the_previous_question_again() -> None:
     history = one_turn("Our export uses commas between fields. What do I set?", "Set it [1].")
     rewritten = condense("The other office sends tab-separated files. Same thing?", history)
