@@ -158,9 +158,9 @@ def specific_terms(question: str) -> list[str]:
             token = match.group(1)
             raw = match.group(0)
             quoted = raw[:1] in "`'\"“‘" and raw[-1:] in "`'\"”’"
-            code = bool(re.search(r"[_./:+#@]|\d", token)) or (
-                "-" in token and token.lower() == token
-            )
+            # Not a lower-case hyphenated word: "hard-coding", "built-in", "round-trip" are
+            # English more often than names (an option quoted or in backticks still counts).
+            code = bool(re.search(r"[_./:+#@]|\d", token))
             capital = token[:1].isupper() and index > 0 and token != "I"
             acronym = len(token) >= 2 and token.isupper()
             if quoted or code or capital or acronym:

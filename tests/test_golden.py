@@ -183,6 +183,44 @@ def test_the_fitted_threshold_refuses_at_most_five_percent_of_answerable_questio
     )
 
 
+def test_each_corpus_is_judged_by_a_confidence_model_that_never_saw_it() -> None:
+    import numpy as np
+
+    from assistant.answerers.extractive import CONFIDENCE_FEATURES
+    from assistant.evaluation.calibrate import out_of_corpus_confidences
+
+    width = len(CONFIDENCE_FEATURES)
+
+    def corpus(answerable_at: float, unanswerable_at: float) -> tuple[np.ndarray, np.ndarray]:
+        # Ten answerable questions around `answerable_at` on the first feature, four
+        # unanswerable ones around `unanswerable_at`; the other features zero.
+        first = [answerable_at + 0.01 * i for i in range(10)]
+        first += [unanswerable_at + 0.01 * i for i in range(4)]
+        rows = np.zeros((14, width))
+        rows[:, 0] = first
+        return rows, np.array([True] * 10 + [False] * 4)
+
+    # Two corpora alike, and a third whose questions all score lower: its answerable ones
+    # nearer the others' unanswerable ones than their answerable ones.
+    parts = [corpus(3.0, 0.0), corpus(3.0, 0.0), corpus(1.0, -2.0)]
+    cx = np.vstack([rows for rows, _ in parts])
+    cy = np.concatenate([labels for _, labels in parts])
+    corpora = np.array(["a"] * 14 + ["b"] * 14 + ["odd"] * 14)
+    unseen = out_of_corpus_confidences(cx, cy, corpora)
+    odd = corpora == "odd"
+    # Fitted without it, "odd"'s answerable questions look unanswerable (in-sample, a model
+    # that saw them puts them near 0.7: its boundary moves down to take them in).
+    assert np.all(unseen[odd & cy] < 0.3)
+    assert np.all(unseen[~odd & cy] > 0.5)
+    assert np.all(unseen[~odd & ~cy] < 0.5)
+    # A corpus whose others hold only answerable questions gets the model fitted on every
+    # corpus (no model can be fitted on one class).
+    only = np.array([True] * 14 + list(cy[14:28]))
+    mixed = out_of_corpus_confidences(cx[:28], only, corpora[:28])
+    assert np.all(mixed[14:24] > 0.5)
+    assert np.all(mixed[24:28] < 0.5)
+
+
 @pytest.mark.parametrize("listing", sorted(GOLDEN.glob("*_corpus.txt")), ids=lambda path: path.stem)
 def test_every_corpus_golden_set_is_written_as_staff_ask(listing: Path) -> None:
     """Each evaluation corpus's set (docs/evaluation.md): at least 40 questions, on-topic

@@ -9,9 +9,11 @@
    lacks) are labelled by whether the documents answer the question; a second logistic
    regression is the confidence model.
 3. The refusal threshold is the highest that refuses at most `MAX_FALSE_REFUSALS` of the
-   answerable questions, averaged over the tuning corpora (each counts the same): the most
-   unanswerable questions refused that this allows. The ratio for adding a second and third
-   window is the one with the most key-term hits while the median answer stays short.
+   answerable questions, averaged over the tuning corpora (each counts the same), read from
+   confidences each corpus gets from a model fitted without it: the most unanswerable
+   questions refused that this allows on a corpus the model never saw. The ratio for adding a
+   second and third window is the one with the most key-term hits while the median answer
+   stays short.
 
 Fit only on tuning corpora; report on held-out ones (docs/evaluation.md). `--out` writes the
 model file the answerer ships (`assistant/answerers/extractive_model.json`).
@@ -167,9 +169,8 @@ def fit(observations: Sequence[Observation]) -> ExtractiveModel:
     cx = np.array([[s[n] for n in CONFIDENCE_FEATURES] for s in summaries], dtype=np.float64)
     cy = np.array([o.item.answerable for o, _ in usable], dtype=bool)
     confidence_model = _logistic(cx, cy, CONFIDENCE_FEATURES, c=1.0)
-    probabilities = np.array([confidence_model.probability(s) for s in summaries])
     corpora = np.array([o.corpus for o, _ in usable])
-    threshold = answer_first_threshold(probabilities, cy, corpora)
+    threshold = answer_first_threshold(out_of_corpus_confidences(cx, cy, corpora), cy, corpora)
     ratio = best_ratio([(o, r) for o, r in usable if o.item.answerable])
     return ExtractiveModel(
         rank=rank_model,
@@ -178,6 +179,33 @@ def fit(observations: Sequence[Observation]) -> ExtractiveModel:
         second_window_ratio=ratio,
         fitted_on=tuple(sorted({o.corpus for o in observations})),
     )
+
+
+def out_of_corpus_confidences(
+    cx: npt.NDArray[np.float64],
+    cy: npt.NDArray[np.bool_],
+    corpora: npt.NDArray[np.str_],
+) -> npt.NDArray[np.float64]:
+    """Each question's confidence from a confidence model fitted on the other corpora only:
+    what the answerer will meet on a corpus it never saw (a model's confidences on its own
+    questions are higher than on new ones). A corpus whose others hold only one class (all
+    answerable) gets the model fitted on every corpus.
+    """
+    every = _logistic(cx, cy, CONFIDENCE_FEATURES, c=1.0)
+    result = np.zeros(len(cx))
+    for name in sorted(set(corpora.tolist())):
+        held = corpora == name
+        others = cy[~held]
+        model = (
+            _logistic(cx[~held], others, CONFIDENCE_FEATURES, c=1.0)
+            if others.any() and not others.all()
+            else every
+        )
+        for index in np.flatnonzero(held):
+            result[index] = model.probability(
+                dict(zip(CONFIDENCE_FEATURES, cx[index].tolist(), strict=True))
+            )
+    return result
 
 
 def answer_first_threshold(
