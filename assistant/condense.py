@@ -521,11 +521,14 @@ def _opens_with_a_verb(tokens: Sequence[re.Match[str]]) -> bool:
 
 def topic_phrase(text: str) -> str:
     """The most specific phrase of a text: the best run of content words, names or code (a
-    sentence's first word lower-cased: "Which" is not a name)."""
+    sentence's first word lower-cased: "Which" is not a name), without a verb before an
+    article ("Where can the tool read the API token from?" -> "API token")."""
     best, best_score = "", 0.0
     for run, ended_by in _runs(text, 0, len(text), marks_break=False):
-        if len(run) > 1 and ended_by is not None and ended_by.group().lower() in _ARTICLES:
-            run = run[:-1]  # "the tool read the API token": a verb before its object
+        if ended_by is not None and ended_by.group().lower() in _ARTICLES:
+            if len(run) == 1:
+                continue  # "make the build ...": a verb before its object
+            run = run[:-1]  # "the tool read the API token": a name, then its verb
         words = [
             m.group()[0].lower() + m.group()[1:] if _starts_sentence(text, m.start()) else m.group()
             for m in run[:MAX_PHRASE_WORDS]
@@ -653,14 +656,17 @@ def _merge(previous: str, fragment: str) -> str:
     """The previous question with the fragment's new focus added: 'How do I X ... on a replica?'
 
     A fragment that opens with a place or target ("And on a Windows laptop?") replaces the one
-    the previous question gave ("... at start-up on Linux?"): it asks the same thing of
-    another, not of both.
+    the previous question gave ("... at start-up on Linux?"), and one that only names a thing
+    ("And the username?") the thing it acted on: it asks the same thing of another, not of
+    both.
     """
-    contrasted = _contrast(previous, fragment) or _noun_contrast(previous, fragment)
+    contrasted = _contrast(previous, fragment)
     if contrasted is not None:
         previous, fragment = contrasted
-        if fragment[:1].isupper():  # "All we have is the token.": a sentence of its own
-            return f"{previous.rstrip()} {fragment}"
+    else:
+        named = _noun_contrast(previous, fragment)
+        if named is not None:
+            return named
     base = previous.rstrip().rstrip("?.!").rstrip()
     addition = fragment.strip().rstrip("?.!").strip()
     if not addition:
@@ -673,14 +679,26 @@ def _merge(previous: str, fragment: str) -> str:
 _NOUN_DETERMINER = re.compile(r"\b(?:the|our|my|your|their|its|a|an)\s+", re.IGNORECASE)
 _QUANTIFIERS = {"every", "each", "all", "some", "any", "no", "both", "either", "neither"}
 MAX_NOUN_WORDS = 4
+# Verbs after which a thing is followed by its own verb: "make the plugin load at startup".
+_CAUSATIVES = frozenset(["make", "makes", "let", "lets", "have", "has", "help", "helps", "get"])
+# Words after which a thing's name has ended ("read the API token from", "the wheel?"), rather
+# than gone on into its verb ("the plugin load at", "the disk fills up").
+_ENDS_A_THING = frozenset(
+    ["of", "from", "to", "in", "on", "at", "for", "with", "into", "onto", "over", "under", "by",
+     "via", "through", "between", "before", "after", "without", "instead", "and", "or", "but",
+     "so", "if", "when", "while", "because", "than"]
+)  # fmt: skip
 
 
-def _noun_contrast(previous: str, fragment: str) -> tuple[str, str] | None:
+def _noun_contrast(previous: str, fragment: str) -> str | None:
     """The previous question asked of another thing: a fragment that only names one with a
-    determiner ("And the username?" after "Where can it read the API token from?") replaces
-    the asking clause's thing that shares a word with it, else the one thing it acts on (or
-    asks about); and what is left of the fragment. None when the fragment says more than a
-    thing, or the ask names no such thing."""
+    determiner ("And the username? All we have is the token." after "Where can it read the API
+    token from?") replaces the one thing its asking clause names with a determiner (or the
+    last of those sharing a word with the new one), and the rest of the fragment follows as
+    sentences of their own. None (merged as before) when the fragment says more than a thing,
+    or the ask names several things or none, or one whose name runs on into a verb ("does the
+    server listen", "whether the job succeeded"): which one is meant, or where its name ends,
+    is anybody's guess."""
     spans = sentence_spans(fragment)
     if not spans:
         return None
@@ -693,44 +711,35 @@ def _noun_contrast(previous: str, fragment: str) -> tuple[str, str] | None:
         return None  # "And the token, too?": more than a thing
     ask = focus_clause(previous)
     offset = previous.rfind(ask)
+    mentioned = list(_NOUN_DETERMINER.finditer(ask))
     things = [
         thing
-        for m in _NOUN_DETERMINER.finditer(ask)
-        if (thing := _thing_at(ask, m.start(), m.end())) is not None
+        for m in mentioned
+        if (thing := _thing_at(ask, m.start(), m.end(), verbs=True)) is not None
     ]
     if offset < 0 or not things:
         return None
     new_terms = set(content_terms(new))
     sharing = [t for t in things if set(content_terms(ask[t[0] : t[1]])) & new_terms]
-    # Else the one thing the question acts on ("read the token from"), or the one it asks
-    # about ("does the primary need"): with two ("exclude the docs folder from the sdist"),
-    # which one "the tests" stands for is anybody's guess, and the fragment is merged.
-    objects = [t for t in things if not _is_subject(ask, t[0])]
-    candidates = sharing or objects or things
-    mentioned = [
-        m for m in _NOUN_DETERMINER.finditer(ask) if _thing_at(ask, m.start(), m.end(), False)
-    ]
-    if not sharing and (len(candidates) > 1 or len(mentioned) > len(things)):
+    if not sharing and len(mentioned) > 1:
         return None
-    start, end = candidates[-1]
+    start, end = (sharing or things)[-1]
     if new_terms <= set(content_terms(ask[start:end])):
         return None  # the same thing again
     replaced = previous[: offset + start] + new + previous[offset + end :]
-    return replaced, fragment[spans[0][1] :].strip()
-
-
-def _is_subject(text: str, start: int) -> bool:
-    """Whether the phrase at `start` follows an auxiliary ("does the server ...")."""
-    before = text[:start].split()
-    return bool(before) and before[-1].lower() in _AUXILIARIES
+    rest = fragment[spans[0][1] :].strip()
+    return f"{replaced.rstrip()} {rest}" if rest else replaced
 
 
 def _thing_at(
-    text: str, start: int, words_start: int, verbs: bool = True
+    text: str, start: int, words_start: int, verbs: bool = False
 ) -> tuple[int, int] | None:
     """The span of the determiner at `start` and its run of content words or names (up to
-    MAX_NOUN_WORDS; in a sentence with `verbs`, cut before a word that reads as a verb, and a
-    subject's last word taken for its verb); None when no such word follows."""
+    MAX_NOUN_WORDS); None when no such word follows. With `verbs` (the text is a sentence
+    with verbs), only a run that ends where a thing's name ends: before a mark, the text's
+    end or a preposition or conjunction, and not on a word that reads as a verb; never a
+    subject ("does the server listen on") nor the doer after "make", "let" ("make the plugin
+    load at"): where its name ends, its verb begins."""
     run: list[re.Match[str]] = []
     for token in _PIECE.finditer(text, words_start):
         if text[run[-1].end() if run else words_start : token.start()].strip():
@@ -740,13 +749,30 @@ def _thing_at(
         run.append(token)
         if len(run) == MAX_NOUN_WORDS:
             break
+    if not run:
+        return None
     if verbs:
-        if _is_subject(text, start) and len(run) > 1:
-            run = run[:-1]  # "does the server listen": the subject, then its verb
-        # "the hook runs first" (a plural noun at the end stays: "the replicas")
-        cut = next((i for i, t in enumerate(run[:-1]) if _reads_as_verb(t)), len(run))
-        run = run[:cut]
-    return (start, run[-1].end()) if run else None
+        before = text[:start].split()
+        if (
+            (before and before[-1].lower() in _AUXILIARIES | _CAUSATIVES)
+            or any(_reads_as_verb(t) for t in run[:-1])
+            or _past_tense(run[-1].group())
+        ):
+            return None
+        following = _PIECE.search(text, run[-1].end())
+        between = text[run[-1].end() : following.start() if following else len(text)]
+        if (
+            following is not None
+            and not between.strip()
+            and (following.group().lower() not in _ENDS_A_THING)
+        ):
+            return None
+    return start, run[-1].end()
+
+
+def _past_tense(word: str) -> bool:
+    """A lower-case word ending in "ed" ("succeeded", "expired"): a verb, not a thing's name."""
+    return word.islower() and word.isalpha() and len(word) > 4 and word.endswith("ed")
 
 
 # Prepositions that name where or for what a question holds ("on Linux", "for the Mac agents").

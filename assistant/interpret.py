@@ -158,9 +158,10 @@ def specific_terms(question: str) -> list[str]:
             token = match.group(1)
             raw = match.group(0)
             quoted = raw[:1] in "`'\"“‘" and raw[-1:] in "`'\"”’"
-            # Not a lower-case hyphenated word: "hard-coding", "built-in", "round-trip" are
-            # English more often than names (an option quoted or in backticks still counts).
-            code = bool(re.search(r"[_./:+#@]|\d", token))
+            # A lower-case hyphenated word is English more often than a name ("hard-coding",
+            # "built-in", "round-trip"); an option ("--dry-run") or one quoted still counts.
+            option = match.start(1) > 0 and sentence[match.start(1) - 1] == "-"
+            code = option or bool(re.search(r"[_./:+#@]|\d", token))
             capital = token[:1].isupper() and index > 0 and token != "I"
             acronym = len(token) >= 2 and token.isupper()
             if quoted or code or capital or acronym:

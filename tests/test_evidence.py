@@ -253,6 +253,11 @@ def test_specific_terms_are_names_and_code_not_the_askers_numbers() -> None:
     assert specific_terms("Which OAuth scopes does the admin console need?") == ["oauth"]
     assert "work" in specific_terms("Should I raise `work_mem` for 150 sorts?")
     assert specific_terms("The pool opens 150 connections. What is the limit?") == []
+    # A lower-case hyphenated word is English, unless it is an option or quoted.
+    assert specific_terms("How do I reference it without hard-coding the path?") == []
+    assert specific_terms("Is there a built-in role for auditors?") == []
+    assert specific_terms("What does --dry-run print?") == ["dri", "run"]
+    assert specific_terms("Does the `graceful-stop` signal wait?") == ["grace", "stop"]
 
 
 HISTORY = [
@@ -381,46 +386,81 @@ def test_a_fragment_naming_another_place_replaces_the_previous_one() -> None:
 def test_it_is_the_thing_acted_on_not_the_subject_and_its_verb() -> None:
     history = one_turn("Where can the tool read the API token from?", "Use X [1].")
     assert condense("Can it expire?", history) == "Can API token expire?"
+    # A single word before an article is a verb ("make the build ..."), not what "it" is.
+    history = one_turn("How do I make the build reuse the cache?", "Use X [1].")
+    assert condense("Is it shared between branches?", history) == (
+        "Is build shared between branches?"
+    )
 
 
 def test_a_fragment_naming_another_thing_replaces_the_one_the_question_acted_on() -> None:
     history = one_turn(
-        "In the release pipeline nobody answers a prompt. Where can the tool read the API "
+        "In the release pipeline nobody answers a prompt. Where can tool publish read the API "
         "token from?",
         "Set the TOOL_AUTH environment variable [1].",
     )
     assert condense("And the username? All we have is the token.", history) == (
-        "In the release pipeline nobody answers a prompt. Where can the tool read the "
+        "In the release pipeline nobody answers a prompt. Where can tool publish read the "
         "username from? All we have is the token."
     )
     for previous, fragment, rewritten in (
-        # The thing the question acts on, not its subject (whose verb ends the phrase).
         (
-            "What does the build hook compile into the wheel?",
-            "And the sdist?",
-            "What does the build hook compile into the sdist?",
-        ),
-        # The thing sharing a word with the new one, wherever it stands.
-        (
-            "What does the build hook compile into the wheel?",
-            "And the version hook?",
-            "What does the version hook compile into the wheel?",
+            "How do I install the package on Windows?",
+            "And the CLI?",
+            "How do I install the CLI on Windows?",
         ),
         (
-            "How do I back up the production database every night?",
-            "What about our staging database?",
-            "How do I back up our staging database every night?",
+            "How do I reset my password?",
+            "What about our admin password?",
+            "How do I reset our admin password?",
+        ),
+        # With several things, the one sharing a word with the new one (the last of them).
+        (
+            "What is the retention period of the audit logs?",
+            "And the access logs?",
+            "What is the retention period of the access logs?",
         ),
         (
-            "How much memory does the primary need?",
-            "And the replicas?",
-            "How much memory does the replicas need?",
+            "How do I copy the staging database to the production database?",
+            "And the test database?",
+            "How do I copy the staging database to the test database?",
         ),
-        # Two things it could stand for: merged, as before.
+        # Several things and none shared: which one is meant nobody can tell; merged.
         (
             "How do I exclude the docs folder from the sdist?",
             "And the tests?",
             "How do I exclude the docs folder from the sdist, the tests?",
+        ),
+        (
+            "What does the build hook compile into the wheel?",
+            "And the sdist?",
+            "What does the build hook compile into the wheel, the sdist?",
+        ),
+        (
+            "How does the scheduler pick a node?",
+            "And the autoscaler?",
+            "How does the scheduler pick a node, the autoscaler?",
+        ),
+        # A thing whose name runs on into its verb: merged, never cut mid-sentence.
+        (
+            "How do I know whether the job succeeded?",
+            "And the deploy?",
+            "How do I know whether the job succeeded, the deploy?",
+        ),
+        (
+            "How do I make the plugin load at startup?",
+            "And the theme?",
+            "How do I make the plugin load at startup, the theme?",
+        ),
+        (
+            "How long does the token stay valid?",
+            "And the session?",
+            "How long does the token stay valid, the session?",
+        ),
+        (
+            "What does the server do when the disk fills up?",
+            "And the client?",
+            "What does the server do when the disk fills up, the client?",
         ),
         # More than a thing, or the same thing: merged.
         (
@@ -432,6 +472,12 @@ def test_a_fragment_naming_another_thing_replaces_the_one_the_question_acted_on(
             "Where can the tool read the API token from?",
             "And the token?",
             "Where can the tool read the API token from, the token?",
+        ),
+        # A place's rest stays in its sentence ("Docker" is not a sentence of its own).
+        (
+            "How do I raise the connection limit on Linux?",
+            "And on Windows, Docker?",
+            "How do I raise the connection limit on Windows, Docker?",
         ),
     ):
         assert condense(fragment, one_turn(previous, "Use X [1].")) == rewritten

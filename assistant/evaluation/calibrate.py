@@ -170,7 +170,8 @@ def fit(observations: Sequence[Observation]) -> ExtractiveModel:
     cy = np.array([o.item.answerable for o, _ in usable], dtype=bool)
     confidence_model = _logistic(cx, cy, CONFIDENCE_FEATURES, c=1.0)
     corpora = np.array([o.corpus for o, _ in usable])
-    threshold = answer_first_threshold(out_of_corpus_confidences(cx, cy, corpora), cy, corpora)
+    unseen = out_of_corpus_confidences(cx, cy, corpora, confidence_model)
+    threshold = answer_first_threshold(unseen, cy, corpora)
     ratio = best_ratio([(o, r) for o, r in usable if o.item.answerable])
     return ExtractiveModel(
         rank=rank_model,
@@ -185,13 +186,16 @@ def out_of_corpus_confidences(
     cx: npt.NDArray[np.float64],
     cy: npt.NDArray[np.bool_],
     corpora: npt.NDArray[np.str_],
+    fitted: LogisticModel | None = None,
 ) -> npt.NDArray[np.float64]:
     """Each question's confidence from a confidence model fitted on the other corpora only:
     what the answerer will meet on a corpus it never saw (a model's confidences on its own
-    questions are higher than on new ones). A corpus whose others hold only one class (all
-    answerable) gets the model fitted on every corpus.
+    questions are higher than on new ones). Only the confidence model is refitted: the
+    confidence features come from the ranking model fitted on every corpus. A corpus whose
+    others hold only one class (or none: a single corpus) gets `fitted`, the model fitted on
+    every corpus (fitted here when not given).
     """
-    every = _logistic(cx, cy, CONFIDENCE_FEATURES, c=1.0)
+    every = fitted or _logistic(cx, cy, CONFIDENCE_FEATURES, c=1.0)
     result = np.zeros(len(cx))
     for name in sorted(set(corpora.tolist())):
         held = corpora == name
