@@ -201,16 +201,29 @@ def _parse_fences(text: str, offset: int) -> tuple[list[tuple[int, int]], int | 
     for a, b in _line_spans(text, offset):
         line = text[a - offset : b - offset]
         if opened is None:
-            match = _OPENING_FENCE.match(line)
-            if match:
-                opened = (a, match.group(1) or match.group(2))
-        else:
-            match = _CLOSING_FENCE.match(line)
-            fence = opened[1]
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
-                spans.append((opened[0], b))
-                opened = None
+            fence = opening_fence(line)
+            if fence is not None:
+                opened = (a, fence)
+        elif closes_fence(line, opened[1]):
+            spans.append((opened[0], b))
+            opened = None
     return spans, None if opened is None else opened[0]
+
+
+def opening_fence(line: str) -> str | None:
+    """The fence a line opens a code block with ("```", "~~~~"), or None: up to three spaces
+    of indent (more inside a list item or a tab), then three or more backticks with an info
+    string but no backtick, or tildes with anything after (CommonMark)."""
+    match = _OPENING_FENCE.match(line.strip())
+    return None if match is None else match.group(1) or match.group(2)
+
+
+def closes_fence(line: str, fence: str) -> bool:
+    """Whether a line closes the block `fence` opened: the same character, at least as many,
+    nothing else on the line (a "```" line inside a "~~~" block, or "```python" inside a
+    "```" block, is code)."""
+    match = _CLOSING_FENCE.match(line.strip())
+    return match is not None and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence)
 
 
 def renders_whole(text: str) -> bool:

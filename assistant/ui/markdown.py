@@ -17,12 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from assistant.evidence import CODE_LINE, LIST_ITEM
+from assistant.evidence import CODE_LINE, LIST_ITEM, closes_fence, opening_fence
 
 # `[3]`, `[1, 2]`; `items[1]` is no citation.
 MARKERS = re.compile(r"(?<!\w)\[(\d+(?:\s*,\s*\d+)*)\]")
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
 _ORDERED = re.compile(r"^\s*\(?(\d{1,2}|[a-z]|[ivx]{1,4})[.)]\s")
 _TRAILING_MARKERS = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+[.!?]?\s*$")
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")
@@ -90,7 +89,7 @@ class _Renderer:
             line = self._line(lines[i])
             if not line.strip():
                 i += 1
-            elif _FENCE.match(line):
+            elif opening_fence(line):
                 i = self._fenced(lines, i, out, closed)
             elif _ATX.match(line):
                 out.append(self._heading(lines[i]))
@@ -120,11 +119,13 @@ class _Renderer:
         return self.text[line.start : line.end]
 
     def _fenced(self, lines: list[Line], i: int, out: list[str], closed: bool) -> int:
-        fence = _FENCE.match(self._line(lines[i]))
+        fence = opening_fence(self._line(lines[i]))
         assert fence is not None
         body: list[Line] = []
         j = i + 1
-        while j < len(lines) and not self._line(lines[j]).strip().startswith(fence.group(1)):
+        # The fence rule of the evidence windows (CommonMark), so that a quote drawn here is
+        # cut as `evidence.renders_whole` judged it; "``` [1]": an answer's marker may follow.
+        while j < len(lines) and not closes_fence(self._without_markers(lines[j]), fence):
             body.append(lines[j])
             j += 1
         if j == len(lines) and closed and not body:
@@ -132,10 +133,16 @@ class _Renderer:
         out.append(self._pre(body))
         if j < len(lines):  # "``` [1]": markers after the closing fence go below the block
             closing = lines[j]
-            after = closing.start + self._line(closing).index(fence.group(1)) + len(fence.group(1))
+            text = self._line(closing).lstrip()
+            run = len(text) - len(text.lstrip(fence[0]))  # the closing fence, maybe longer
+            after = closing.end - len(text) + run
             if _TRAILING_MARKERS.fullmatch(self.text[after : closing.end]):
                 out.append(f'<p class="qa-code-cite">{self._inline(after, closing.end)}</p>')
         return j + 1
+
+    def _without_markers(self, line: Line) -> str:
+        """A line without the [n] markers an answer puts after a quote's last line."""
+        return _TRAILING_MARKERS.sub("", self._line(line))
 
     def _heading(self, line: Line) -> str:
         match = _ATX.match(self._line(line))
@@ -183,7 +190,7 @@ class _Renderer:
         return i
 
     def _starts_block(self, line: str) -> bool:
-        return bool(_FENCE.match(line) or _ATX.match(line) or LIST_ITEM.match(line)) or is_code(
+        return bool(opening_fence(line) or _ATX.match(line) or LIST_ITEM.match(line)) or is_code(
             line
         )
 

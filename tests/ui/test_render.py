@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from html import escape
 from html.parser import HTMLParser
+
+import pytest
 
 from assistant import Answer, AnswerSentence, Assistant, Citation, RelatedPassage
 from assistant.ui.render import (
@@ -231,17 +234,34 @@ def structured_answer() -> Answer:
     )
 
 
-def test_a_fenced_block_keeps_the_marker_after_its_closing_fence() -> None:
-    answer = Answer(
-        question="q",
-        text="To install it, run:\n\n```console\n$ sudo apt install client\n``` [1]",
-        citations=(citation(1, "a"),),
-        confidence=0.9,
-    )
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        (
+            "To install it, run:\n\n```console\n$ sudo apt install client\n``` [1]",
+            "$ sudo apt install client",
+        ),
+        # A "````" block holding a "```" example is one block, closed by the longer fence:
+        # the rule the evidence windows are cut by (CommonMark; before, any line starting with
+        # three backticks closed it).
+        (
+            "Nest fences like this:\n\n````markdown\n```toml\nkey = 1\n```\n```` [1]",
+            "```toml\nkey = 1\n```",
+        ),
+    ],
+)
+def test_a_fenced_block_keeps_the_marker_after_its_closing_fence(text: str, code: str) -> None:
+    answer = Answer(question="q", text=text, citations=(citation(1, "a"),), confidence=0.9)
     html = render_answer(answer)
     assert blocks(html) == ["p", "pre", "p"]
-    assert '<pre class="qa-code"><code>$ sudo apt install client</code></pre>' in html
+    assert f'<pre class="qa-code"><code>{escape(code)}</code></pre>' in html.replace("<br>", "\n")
     assert re.search(r'</pre><p class="qa-code-cite"> <a class="qa-cite"[^>]*>\[1\]</a>', html)
+
+
+@pytest.mark.parametrize("text", ["```\nprint(1)\n```python\n```", "~~~\n```\nx = 1\n~~~"])
+def test_a_fence_line_that_cannot_close_the_block_is_code(text: str) -> None:
+    # "```python" does not end a "```" block; a "~~~" block holds "```" lines.
+    assert blocks(render_answer(Answer(question="q", text=text, confidence=0.9))) == ["pre"]
 
 
 def test_headings_lists_and_code_are_blocks() -> None:
