@@ -25,12 +25,8 @@ from assistant.vectorstore import VectorStore, in_collections, of_documents
 # `python -m benchmarks.tune_retrieval` on the tuning corpora: weights up to 0.5 leave the set
 # of top-5 passages as it was (key fact@5 0.972 / 0.940 / 0.857) and only reorder it; 0.75
 # loses facts. The answerer's models were fitted on this order (passage rank is a feature).
-RERANK_DEPTH = 20
+# The depth, the candidates and the fusion constant are settings (settings.py, their one home).
 RERANK_WEIGHT = 0.5
-# Reciprocal rank fusion's constant: each list adds 1 / (RRF_K + rank). 10-30 found a few more
-# tuning and pending facts (`python -m benchmarks.tune_retrieval --configs "" rrf=20 ...`:
-# key fact@5 0.843 against 0.836) and lost held-out ones (docs/evaluation.md): the usual 60.
-RRF_K = 60
 # A restricted question's dense leg: one unfiltered search of FACTOR times the expected number
 # of allowed hits (at most MAX vectors), when the allowed collections hold at least MIN_SHARE
 # of the index (bench_restricted: Chroma's metadata filter costs ~10 ms at 10k chunks, an
@@ -66,9 +62,10 @@ class HybridRetriever:
         catalog: Catalog,
         store: VectorStore,
         embedder: Embedder,
-        candidates: int = 30,
-        rrf_k: int = RRF_K,
-        rerank_depth: int = RERANK_DEPTH,
+        *,
+        candidates: int,
+        rrf_k: int,
+        rerank_depth: int,
         rerank_weight: float = RERANK_WEIGHT,
         sentences: SentenceSearch | None = None,
     ) -> None:
