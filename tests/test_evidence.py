@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from assistant.citations import REFUSAL_TEXT
-from assistant.condense import answer_name, condense, needs_context, refers_back, topic_phrase
+from assistant.condense import condense, needs_context, refers_back
 from assistant.evidence import in_document, window_for
 from assistant.interpret import analyse, focus_clause, specific_terms
+from assistant.phrases import answer_name, topic_phrase
 from assistant.text import sentence_spans
 from assistant.types import Heading, Message, Passage
 

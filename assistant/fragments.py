@@ -1,0 +1,204 @@
+"""Merge an elliptical follow-up into the previous question (no LLM needed).
+
+An elliptical follow-up ("And on a replica?", "What about Windows?") is merged into the
+previous question: "How do I raise the connection limit on a replica?". A fragment that opens
+with another place or target ("And on a Windows laptop?") replaces the previous question's
+("... at start-up on Linux?"), and one that only names a thing ("And the username?") the thing
+that question acted on: it asks the same thing of another, not of both.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.interpret import focus_clause
+from assistant.phrases import CODE_MARK, PIECE, is_name, joins_a_run, reads_as_verb
+from assistant.text import QUESTION_WORDS, content_terms, sentence_spans, words
+
+AUXILIARIES = {"do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "can",
+               "could", "will", "would", "should", "must", "may", "might"}  # fmt: skip
+
+
+def merge(previous: str, fragment: str) -> str:
+    """The previous question with the fragment's new focus added: 'How do I X ... on a replica?'
+
+    A fragment that opens with a place or target ("And on a Windows laptop?") replaces the one
+    the previous question gave ("... at start-up on Linux?"), and one that only names a thing
+    ("And the username?") the thing it acted on: it asks the same thing of another, not of
+    both.
+    """
+    contrasted = _contrast(previous, fragment)
+    if contrasted is not None:
+        previous, fragment = contrasted
+    else:
+        named = _noun_contrast(previous, fragment)
+        if named is not None:
+            return named
+    base = previous.rstrip().rstrip("?.!").rstrip()
+    addition = fragment.strip().rstrip("?.!").strip()
+    if not addition:
+        return previous if previous.rstrip().endswith("?") else f"{base}?"
+    return f"{base}, {addition}?"
+
+
+# A thing named with a determiner and up to four content words or names: "the PyPI API token",
+# "our staging database".
+_NOUN_DETERMINER = re.compile(r"\b(?:the|our|my|your|their|its|a|an)\s+", re.IGNORECASE)
+_QUANTIFIERS = {"every", "each", "all", "some", "any", "no", "both", "either", "neither"}
+MAX_NOUN_WORDS = 4
+# Verbs after which a thing is followed by its own verb: "make the plugin load at startup".
+_CAUSATIVES = frozenset(["make", "makes", "let", "lets", "have", "has", "help", "helps", "get"])
+# Words after which a thing's name has ended ("read the API token from", "the wheel?"), rather
+# than gone on into its verb ("the plugin load at", "the disk fills up").
+_ENDS_A_THING = frozenset(
+    ["of", "from", "to", "in", "on", "at", "for", "with", "into", "onto", "over", "under", "by",
+     "via", "through", "between", "before", "after", "without", "instead", "and", "or", "but",
+     "so", "if", "when", "while", "because", "than"]
+)  # fmt: skip
+
+
+def _noun_contrast(previous: str, fragment: str) -> str | None:
+    """The previous question asked of another thing: a fragment that only names one with a
+    determiner ("And the username? All we have is the token." after "Where can it read the API
+    token from?") replaces the one thing its asking clause names with a determiner (or the
+    last of those sharing a word with the new one), and the rest of the fragment follows as
+    sentences of their own. None (merged as before) when the fragment says more than a thing,
+    or the ask names several things or none, or one whose name runs on into a verb ("does the
+    server listen", "whether the job succeeded"): which one is meant, or where its name ends,
+    is anybody's guess."""
+    spans = sentence_spans(fragment)
+    if not spans:
+        return None
+    first = fragment[spans[0][0] : spans[0][1]].strip()
+    new = first.rstrip("?.!").strip()
+    named = _NOUN_DETERMINER.match(new)
+    if not first.endswith("?") or named is None:
+        return None
+    if _thing_at(new, named.start(), named.end(), verbs=False) != (0, len(new)):
+        return None  # "And the token, too?": more than a thing
+    ask = focus_clause(previous)
+    offset = previous.rfind(ask)
+    mentioned = list(_NOUN_DETERMINER.finditer(ask))
+    things = [
+        thing
+        for m in mentioned
+        if (thing := _thing_at(ask, m.start(), m.end(), verbs=True)) is not None
+    ]
+    if offset < 0 or not things:
+        return None
+    new_terms = set(content_terms(new))
+    sharing = [t for t in things if set(content_terms(ask[t[0] : t[1]])) & new_terms]
+    if not sharing and len(mentioned) > 1:
+        return None
+    start, end = (sharing or things)[-1]
+    if new_terms <= set(content_terms(ask[start:end])):
+        return None  # the same thing again
+    replaced = previous[: offset + start] + new + previous[offset + end :]
+    rest = fragment[spans[0][1] :].strip()
+    return f"{replaced.rstrip()} {rest}" if rest else replaced
+
+
+def _thing_at(
+    text: str, start: int, words_start: int, verbs: bool = False
+) -> tuple[int, int] | None:
+    """The span of the determiner at `start` and its run of content words or names (up to
+    MAX_NOUN_WORDS); None when no such word follows. With `verbs` (the text is a sentence
+    with verbs), only a run that ends where a thing's name ends: before a mark, the text's
+    end or a preposition or conjunction, and not on a word that reads as a verb; never a
+    subject ("does the server listen on") nor the doer after "make", "let" ("make the plugin
+    load at"): where its name ends, its verb begins."""
+    run: list[re.Match[str]] = []
+    for token in PIECE.finditer(text, words_start):
+        if text[run[-1].end() if run else words_start : token.start()].strip():
+            break  # punctuation between: the run ended
+        if not joins_a_run(token.group()) or token.group().lower() in _QUANTIFIERS:
+            break
+        run.append(token)
+        if len(run) == MAX_NOUN_WORDS:
+            break
+    if not run:
+        return None
+    if verbs:
+        before = text[:start].split()
+        if (
+            (before and before[-1].lower() in AUXILIARIES | _CAUSATIVES)
+            or any(reads_as_verb(t) for t in run[:-1])
+            or _past_tense(run[-1].group())
+        ):
+            return None
+        following = PIECE.search(text, run[-1].end())
+        between = text[run[-1].end() : following.start() if following else len(text)]
+        if (
+            following is not None
+            and not between.strip()
+            and (following.group().lower() not in _ENDS_A_THING)
+        ):
+            return None
+    return start, run[-1].end()
+
+
+def _past_tense(word: str) -> bool:
+    """A lower-case word ending in "ed" ("succeeded", "expired"): a verb, not a thing's name."""
+    return word.islower() and word.isalpha() and len(word) > 4 and word.endswith("ed")
+
+
+# Prepositions that name where or for what a question holds ("on Linux", "for the Mac agents").
+_PLACES = ("on", "for", "in", "under", "with", "inside", "behind", "via", "over", "from")
+_PLACE_PHRASE = re.compile(
+    r"\b("
+    + "|".join(_PLACES)
+    + r")\s+((?:(?!(?:"
+    + "|".join(_PLACES)
+    + r"|and|or|but|so|if|when|while|that|which|who|to|at|of|by|without|after|before|until|using"
+    + r"|because)\b)(?:[^\s,.;:?!]|[.:](?=\w))+\s*)+)",
+    re.IGNORECASE,
+)
+
+
+def _place_kind(phrase: str) -> set[str]:
+    """What makes a phrase a place or a target rather than a manner ("in parallel", "with
+    zero downtime", "for a week"): a name ("Linux", "Ubuntu 24.04", "CI") and / or a thing
+    pointed at ("the primary", "a replica", "our build VMs"). Two phrases contrast when they
+    share one of these."""
+    tokens = phrase.split()
+    kinds = set()
+    if any(is_name(token, position + 1) or CODE_MARK.search(token) for position, token in
+           enumerate(tokens)):  # fmt: skip
+        kinds.add("name")
+    if tokens and tokens[0].lower() in _POINTING_DETERMINERS:
+        kinds.add("thing")
+    return kinds
+
+
+_POINTING_DETERMINERS = {"a", "an", "the", "our", "my", "your", "their", "its", "his", "her",
+                         "this", "that", "these", "those", "each", "every", "another"}  # fmt: skip
+
+
+def _contrast(previous: str, fragment: str) -> tuple[str, str] | None:
+    """The previous question with its place phrase replaced by the fragment's, and what is
+    left of the fragment; None when the fragment opens with no place phrase or the previous
+    question has none of the same kind (the same preposition, or one sharing a word)."""
+    opening = _PLACE_PHRASE.match(fragment.strip())
+    if opening is None or set(words(opening.group(2))) & QUESTION_WORDS:
+        return None  # "And for how long?" asks something new of the same place
+    new = opening.group(1).lower() + " " + opening.group(2).strip()
+    rest = fragment.strip()[opening.end() :].lstrip(" ,")
+    new_terms = set(content_terms(opening.group(2)))
+    if not new_terms:
+        return None
+    kind = _place_kind(opening.group(2))
+    candidates = [
+        m
+        for m in _PLACE_PHRASE.finditer(previous)
+        if content_terms(m.group(2)) and kind and _place_kind(m.group(2)) & kind
+    ]
+    same = [m for m in candidates if m.group(1).lower() == opening.group(1).lower()]
+    sharing = [m for m in candidates if set(content_terms(m.group(2))) & new_terms]
+    matches = same or sharing
+    if not matches:
+        return None
+    chosen = matches[-1]
+    if new_terms <= set(content_terms(chosen.group(2))):
+        return None
+    replaced = previous[: chosen.start()] + new + " " + previous[chosen.end() :].lstrip()
+    return " ".join(replaced.split()).replace(" ?", "?").replace(" .", "."), rest

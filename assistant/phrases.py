@@ -1,0 +1,259 @@
+"""Name what a text is about: its most specific phrase, or what an answer named (no LLM needed).
+
+The thing a turn is about is its most specific phrase: a run of content words, names and
+code-like tokens, preferring names and longer runs. What an answer named is the first such
+run of its first clause, as written ("git commit --amend"), without an opening imperative
+("Run") and cut before a word that reads as its verb; when that run is only common words
+("The file is already tracked; stop tracking it with git rm --cached"), the command or code
+the answer gives ("git rm --cached").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from assistant.text import STOPWORDS, content_terms, sentence_spans, words
+from assistant.verify import strip_markers
+
+_TOKEN = re.compile(r"[\w][\w.'’/-]*\w|\w")
+MAX_PHRASE_WORDS = 6
+
+
+# Marks that end a phrase of an answer: "Yes: git worktree add", "Use a graceful stop (...)".
+PHRASE_BREAK = re.compile(r"[:;,()\[\]]")
+# Words an answer opens with that point back rather than name: "It must be at least ...".
+_POINTING_OPENERS = {"it", "its", "they", "their", "this", "that", "these", "those", "he",
+                     "she"}  # fmt: skip
+
+
+def answer_name(answer: str) -> str:
+    """What an answer named: the first phrase of its first sentence's first clause that has
+    one, as written ("git commit --amend", "SSLProxyEngine"), without an opening imperative or
+    interjection ("Run git stash" -> "git stash"; "Yes: ..." skips "Yes").
+
+    An answer that opens with a pronoun ("It must be ...") names nothing new: "".
+    """
+    text = strip_markers(answer)
+    opening = words(text[:40])
+    if not text or (opening and opening[0] in _POINTING_OPENERS):
+        return ""
+    spans = sentence_spans(text)
+    sentence = text[: spans[0][1]] if spans else text
+    clause_start = 0
+    for mark in [*PHRASE_BREAK.finditer(sentence), None]:
+        clause_end = len(sentence) if mark is None else mark.start()
+        phrase = _literal_phrase(sentence, clause_start, clause_end)
+        if phrase:
+            # Common words ("The file is already tracked; stop tracking it with git rm
+            # --cached") name less than the command the answer gives.
+            code = _code_phrase(sentence)
+            if CODE_MARK.search(phrase):
+                # "git worktree add <path> <branch> gives": the verb after the code goes.
+                rest = phrase[len(code) :].split() if code and phrase.startswith(code) else []
+                return code if rest and _verb_like(rest[0]) else phrase
+            named = any(is_name(w, i + 1) for i, w in enumerate(phrase.split()))
+            return phrase if named else (code or phrase)
+        clause_start = clause_end + 1
+    # A one-word answer ("Paris.") is its own name.
+    return _literal_phrase(sentence, 0, len(sentence), drop_opener=False)
+
+
+# A piece of code in an answer: `quoted`, an option (--cached, -m), a placeholder (<path>), a
+# dotted or snake_case name (core.hooksPath, max_wal_size).
+CODE_MARK = re.compile(
+    r"`[^`\n]+`|(?<![\w-])--?[A-Za-z][\w-]*(?:=\S+)?|<[\w.-]+>|\b[a-z]+[._][A-Za-z][\w.]*[A-Za-z]\b"
+)
+PIECE = re.compile(CODE_MARK.pattern + "|" + _TOKEN.pattern)
+
+
+def _code_phrase(sentence: str) -> str:
+    """The first command or code of a sentence with the words that lead into it, as written:
+    "stop tracking it with git rm --cached [1]" -> "git rm --cached"; "git worktree add <path>
+    <branch> gives you ..." -> "git worktree add <path> <branch>"; "a merge needs -m <n>" ->
+    "-m <n>" (not from before a verb-like word). "" when it has none."""
+    for run, ended_by in _runs(sentence, 0, len(sentence), marks_break=True):
+        coded = [i for i, m in enumerate(run) if CODE_MARK.fullmatch(m.group())]
+        if not coded:
+            continue
+        # Cut after the last code when the run goes on into a sentence ("<branch> gives you"),
+        # not when it ends at a mark ("apache2ctl -k graceful-stop,").
+        pieces = run if ended_by is None else run[: coded[-1] + 1]
+        verb = [i for i in range(coded[0]) if reads_as_verb(pieces[i])]
+        pieces = pieces[verb[-1] + 1 if verb else 0 :][-MAX_PHRASE_WORDS:]
+        if pieces[0].start() == 0 and len(pieces) > 1 and _opens_with_a_verb(pieces):
+            pieces = pieces[1:]  # "Run git stash": the imperative is not the name
+        return sentence[pieces[0].start() : pieces[-1].end()]
+    return ""
+
+
+def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = True) -> str:
+    """The first run of content words, names or code in sentence[start:end], as written: the
+    subject of "SIGTERM is the smart mode", the object of "Run git stash", cut before a word
+    that reads as its verb ("The binary builder uses PyApp" -> "binary builder")."""
+    for run, ended_by in _runs(sentence, start, end, marks_break=False):
+        tokens = run[:MAX_PHRASE_WORDS]
+        if drop_opener and tokens[0].start() == 0 and _opens_with_a_verb(tokens):
+            tokens = tokens[1:]  # "Run git stash", "Add SSLProxyEngine"; a lone "Yes" or "Use"
+        following = "" if ended_by is None else ended_by.group().lower()
+        if drop_opener and len(tokens) == 1 and following in _ARTICLES:
+            continue  # a verb before its object: "enable the balancer-manager"
+        verb = next((i for i in range(1, len(tokens) - 1) if reads_as_verb(tokens[i])), None)
+        tokens = tokens[:verb] if verb is not None else tokens
+        if (
+            len(tokens) > 1
+            and len(run) <= MAX_PHRASE_WORDS
+            and following in _OPENS_AN_OBJECT
+            and reads_as_verb(tokens[-1])
+        ):
+            tokens = tokens[:-1]  # "git sparse-checkout set ... keeps only those": not "keeps"
+        if tokens:
+            left = tokens[0].start()
+            while left > start and sentence[left - 1] in "-<`'\"":
+                left -= 1
+            right = tokens[-1].end()
+            while right < end and sentence[right] in ">`'\"":
+                right += 1
+            return sentence[left:right]
+    return ""
+
+
+def _runs(
+    text: str, start: int, end: int, marks_break: bool
+) -> Iterator[tuple[list[re.Match[str]], re.Match[str] | None]]:
+    """The runs of content words, names and code in text[start:end], in order, each with the
+    word that ended it (None: the end, or with `marks_break` a mark such as a comma between
+    two words). Stop words end a run; code (`CODE_MARK`) always joins one."""
+    pattern = PIECE if marks_break else _TOKEN
+    run: list[re.Match[str]] = []
+    for piece in [*pattern.finditer(text, start, end), None]:
+        if (
+            piece is not None
+            and run
+            and marks_break
+            and text[run[-1].end() : piece.start()].strip()
+        ):
+            yield run, None  # a mark between: the run ends there
+            run = []
+        if piece is not None and joins_a_run(piece.group()):
+            run.append(piece)
+            continue
+        if run:
+            yield run, piece
+        run = []
+
+
+def joins_a_run(token: str) -> bool:
+    """Code, or a word that is not a stop word (nor a lone digit) and has a content term."""
+    if CODE_MARK.fullmatch(token):
+        return True
+    lowered = token.lower()
+    content = lowered not in STOPWORDS and bool(content_terms(token))
+    return content and not (token.isdigit() and len(token) < 2)
+
+
+_ARTICLES = {"a", "an", "the"}
+# Words that open what a verb acts on: "keeps only those", "gives you", "uses the".
+_OPENS_AN_OBJECT = _ARTICLES | {"you", "your", "it", "them", "its", "their", "our", "us"}
+
+
+def reads_as_verb(token: re.Match[str]) -> bool:
+    """A lower-case word ending in "s" inside a run, before another word: "maps files",
+    "uses PyApp", "records conflict resolutions" (a plural noun ends its run more often)."""
+    return _verb_like(token.group())
+
+
+def _verb_like(word: str) -> bool:
+    """A lower-case word that ends in a single "s" ("uses", "gives"; not "class")."""
+    return word.islower() and word.isalpha() and word.endswith("s") and not word.endswith("ss")
+
+
+def _opens_with_a_verb(tokens: Sequence[re.Match[str]]) -> bool:
+    """Whether a run's capitalised first word (a sentence's first) is an imperative or an
+    interjection rather than part of a name: alone ("Yes", "Use"), or before a lower-case
+    word or a code-like name ("Run git stash", "Add SSLProxyEngine"), not before another
+    capitalised word ("Luke Gromen", "Ant Group")."""
+    first = tokens[0].group()
+    if not first[:1].isupper() or first[1:] != first[1:].lower():
+        return False  # lower-case ("graceful") or a name of its own ("PyApp", "JD.com")
+    if len(tokens) == 1:
+        return True
+    second = tokens[1].group()
+    return not second[:1].isupper() or second[1:] != second[1:].lower()
+
+
+def topic_phrase(text: str) -> str:
+    """The most specific phrase of a text: the best run of content words, names or code (a
+    sentence's first word lower-cased: "Which" is not a name), without a verb before an
+    article ("Where can the tool read the API token from?" -> "API token")."""
+    best, best_score = "", 0.0
+    for run, ended_by in _runs(text, 0, len(text), marks_break=False):
+        if ended_by is not None and ended_by.group().lower() in _ARTICLES:
+            if len(run) == 1:
+                continue  # "make the build ...": a verb before its object
+            run = run[:-1]  # "the tool read the API token": a name, then its verb
+        words = [
+            m.group()[0].lower() + m.group()[1:] if _starts_sentence(text, m.start()) else m.group()
+            for m in run[:MAX_PHRASE_WORDS]
+        ]
+        names = sum(is_name(w, i) for i, w in enumerate(words))
+        score = len(words) + 1.5 * names
+        if score > best_score:
+            best, best_score = " ".join(words), score
+    return best
+
+
+# What ends a sentence right before a word: its next word starts the next sentence.
+_SENTENCE_END = re.compile(r"[.?!:]\s*$")
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    """Whether the word at `at` opens the text or follows a sentence's end."""
+    return at == 0 or _SENTENCE_END.search(text, max(0, at - 8), at) is not None
+
+
+def is_name(word: str, position: int) -> bool:
+    """A capitalised word (not first), or a code-like token (with _ . / or digits)."""
+    return (position > 0 and word[:1].isupper()) or bool(re.search(r"[_./]|\d", word))
+
+
+_CODE_NAME = re.compile(r"[A-Za-z_][\w]*(?:[._][\w]+)+(?:\(\))?|\b[a-z]+_[a-z_]+\b")
+
+
+def code_name(text: str, exclude: str = "") -> str:
+    """The first code-like name in a text (heapq.heappop, max_wal_size), unless in `exclude`."""
+    for match in _CODE_NAME.finditer(text):
+        name = match.group().rstrip(".")
+        # Lower-case dotted or snake_case names are code; "JD.com" is a company.
+        code = "_" in name or ("." in name and name[0].islower())
+        if code and name.lower() not in exclude.lower():
+            return name
+    return ""
+
+
+# Words after which a noun phrase begins ("the `code` source", "in Hatch environments"), so
+# that the words of a run are its modifiers rather than a verb ("we point Hatch environments").
+_OPENS_NOUN_PHRASE = {
+    "a", "an", "the", "this", "that", "these", "those", "our", "your", "their", "its", "my",
+    "his", "her", "of", "in", "on", "for", "with", "from", "by", "at", "into", "each",
+    "some", "any", "same", "own",
+}  # fmt: skip
+
+
+def modifiers_of(text: str, stem: str, phrase: list[str]) -> list[str]:
+    """The words before the first run of `text` that ends with a word of the given stem and
+    holds the phrase's words ("Use the `code` source", "source" -> ["code"]): a run of
+    content words, names or code, at most MAX_PHRASE_WORDS long."""
+    stems = {term for word in phrase for term in content_terms(word)}
+    run: list[str] = []
+    noun_phrase = False  # the run opened after an article, possessive or preposition
+    for match in _TOKEN.finditer(text):
+        token = re.sub(r"['’]s$", "", match.group())
+        if token.lower() in STOPWORDS:
+            run, noun_phrase = [], token.lower() in _OPENS_NOUN_PHRASE
+            continue
+        run.append(token)
+        if content_terms(token) == [stem] and noun_phrase:
+            modifiers = [w for w in run[:-1] if not set(content_terms(w)) <= stems]
+            return modifiers[-(MAX_PHRASE_WORDS - len(phrase)) :] if modifiers else []
+    return []
