@@ -394,6 +394,8 @@ def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr
         auth_message=login_message(settings.ui_title) if password_login else None,
         theme=theme(),
         css_paths=[ASSETS / "style.css"],
+        # Before Gradio's own scripts: the page's event stream (assets/stream.js says why).
+        head=f"<script>{_scripts('stream.js')}</script>",
         footer_links=[],
         max_file_size=int(settings.max_upload_mb * 1_000_000),
         allowed_paths=[],  # Gradio serves its own upload folder only

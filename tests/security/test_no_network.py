@@ -173,6 +173,12 @@ def test_serving_never_reaches_the_network(
             for target in (OUTSIDE, "https://1.1.1.1/x", "HTTP://example.com/"):
                 proxied = http.get(route + target)
                 assert proxied.status_code == 403, (route + target, proxied.text)
+    client = Client(url, verbose=False)
+    try:
+        reply = client.predict(QUESTION, api_name="/ask")
+    finally:
+        client.close()
+    assert "Ant Group" in reply["answer"]
 
     requested: list[str] = []
     context = browser.new_context()
@@ -194,15 +200,6 @@ def test_serving_never_reaches_the_network(
         )
     finally:
         context.close()
-    # The Gradio client after the page: a prediction on /ask before it left the page's question
-    # box disabled after its answer in about one run in eight (the server idle, the page's
-    # progress tracker still running; not understood yet, see the stop's closing note).
-    client = Client(url, verbose=False)
-    try:
-        reply = client.predict(QUESTION, api_name="/ask")
-    finally:
-        client.close()
-    assert "Ant Group" in reply["answer"]
     assert requested, "the page made no requests at all"
     addresses = [a for a in [*requested, *linked] if urlparse(a).scheme not in ("data", "blob")]
     hosts = {urlparse(address).hostname for address in addresses}

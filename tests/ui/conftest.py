@@ -63,7 +63,7 @@ class PageLog:
         page.on("response", lambda r: r.status >= 400 and self.errors.append(f"{r.status} {r.url}"))
 
     def _failed(self, request: Any) -> None:
-        # Gradio's client closes its event stream itself once no event is pending: an abort.
+        # A page's client aborts its own event stream and heartbeat when it goes away.
         if request.failure != "net::ERR_ABORTED":
             self.errors.append(f"request failed: {request.url} {request.failure}")
 

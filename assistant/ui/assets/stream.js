@@ -1,0 +1,106 @@
+// The page's event stream never ends while the page is open: a workaround for a race in the
+// page client of Gradio 6 (seen as a question box that stays disabled after its answer).
+//
+// The page hears how its events run over one stream (GET .../queue/data). The server ends that
+// stream with a "close_stream" message as soon as none of the page's events is pending, and the
+// page's client takes the stream for open until that message arrives: it opens a new one only
+// for an event it joins (POST .../queue/join) while it knows of no open stream. When the page
+// joins an event just as its last pending one completes (the chat's answer ends and the next
+// step of its chain starts), the join's reply can arrive before the close: the client sees an
+// open stream and opens none, then reads the close, and nothing ever reads that event's
+// messages. The question box, enabled again by the last step of the answer's chain, then stays
+// disabled until a reload. A slow network makes that order likelier; on loopback it happened in
+// about one chat in eight.
+//
+// So the client is handed one stream per page that hides "close_stream": when the server ends
+// its stream after one, the next is opened at once and read on. Messages of events joined in
+// between wait in the server's queue of the page's session and arrive on the next stream.
+// Aborting it (the client's own close, leaving the page) ends it as before. When the server is
+// lost instead (a restart), the events still waiting hear so, and the client is told the
+// stream closed, so that its next event opens a new one. Every other request is untouched.
+(() => {
+  if (window.__qaStream) return;
+  window.__qaStream = true;
+  const fetchFirst = window.fetch.bind(window);
+  const STREAM = /\/queue\/data\?/;
+
+  const urlOf = (input) =>
+    typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  const methodOf = (input, init) =>
+    ((init && init.method) || (input instanceof Request ? input.method : "GET")).toUpperCase();
+  const closes = (message) => {
+    const text = message.trim();
+    if (!text.startsWith("data:")) return false;
+    try {
+      return JSON.parse(text.slice(5)).msg === "close_stream";
+    } catch {
+      return false;
+    }
+  };
+
+  const stream = async (input, init) => {
+    const first = new Request(input, init);
+    const again = () =>
+      new Request(first.url, {
+        headers: first.headers,
+        credentials: first.credentials,
+        signal: first.signal,
+        cache: "no-store",
+      });
+    let upstream = await fetchFirst(again());
+    if (!upstream.ok || !upstream.body) return upstream;
+    const { status, statusText, headers } = upstream;
+    const encoder = new TextEncoder();
+    let reader = null;
+    const body = new ReadableStream({
+      async start(controller) {
+        const decoder = new TextDecoder();
+        const send = (message) => controller.enqueue(encoder.encode(message));
+        let rest = ""; // the start of a message whose end has not arrived yet
+        try {
+          for (;;) {
+            reader = upstream.body.getReader();
+            let closed = false;
+            for (;;) {
+              const { done, value } = await reader.read();
+              if (done) break;
+              rest += decoder.decode(value, { stream: true });
+              let cut;
+              while ((cut = rest.indexOf("\n\n")) >= 0) {
+                const message = rest.slice(0, cut + 2);
+                rest = rest.slice(cut + 2);
+                if (closes(message)) closed = true;
+                else send(message);
+              }
+            }
+            if (!closed) throw new Error("the server ended the event stream");
+            upstream = await fetchFirst(again());
+            if (!upstream.ok || !upstream.body) {
+              throw new Error(`the event stream could not be opened again (${upstream.status})`);
+            }
+          }
+        } catch (error) {
+          if (first.signal.aborted) {
+            controller.error(error); // the client's own close, or the page going away
+            return;
+          }
+          // A lost server (a restart, a network failure): every event still waiting hears of
+          // it, as from Gradio's own stream, and then the close the client waits for, so that
+          // its next event opens a new stream instead of waiting on this one.
+          send(`data: ${JSON.stringify({ msg: "broken_connection", message: String(error) })}\n\n`);
+          send(`data: ${JSON.stringify({ msg: "close_stream", event_id: null })}\n\n`);
+          controller.close();
+        }
+      },
+      cancel(reason) {
+        if (reader) reader.cancel(reason);
+      },
+    });
+    return new Response(body, { status, statusText, headers });
+  };
+
+  window.fetch = (input, init) =>
+    methodOf(input, init) === "GET" && STREAM.test(urlOf(input))
+      ? stream(input, init)
+      : fetchFirst(input, init);
+})();

@@ -1,0 +1,144 @@
+"""The chat's question box comes back after every answer, even when the end of the page's event
+stream reaches the page late (assets/stream.js)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from assistant import Assistant
+from tests.conftest import make_settings
+from tests.servers import serving, wait_for
+from tests.ui.conftest import TIMEOUT_MS, PageLog
+from tests.ui.test_browser import QUESTION, ask
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+W = TypeVar("W")
+
+CLOSE = b'"msg":"close_stream"'
+LATE_S = 1.5  # longer than the page takes to join the next step of the answer's chain
+QUESTIONS = (
+    QUESTION,
+    "Why did Beijing stop them?",
+    "Which regulator runs the stablecoin sandbox in Hong Kong?",
+)
+
+
+class LateClose:
+    """What a slow network may do: the server's close of a page's event stream reaches the
+    page after the reply to the page's next join, which travels on another connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.delayed = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].endswith("/queue/data"):
+            await self.app(scope, receive, send)
+            return
+
+        async def late(message: Message) -> None:
+            if message["type"] == "http.response.body" and CLOSE in message.get("body", b""):
+                self.delayed += 1
+                await asyncio.sleep(LATE_S)
+            await send(message)
+
+        await self.app(scope, receive, late)
+
+
+@contextmanager
+def chat_page(
+    seed_index: Path, tmp_path: Path, browser: Any, wrap: Callable[[ASGIApp], W]
+) -> Iterator[tuple[Any, PageLog, W]]:
+    """A page of the web chat served in this process through `wrap`, what the page logged,
+    and the wrapped server."""
+    from assistant.ui.app import mount_ui
+
+    assistant = Assistant(make_settings(seed_index, data_dir=tmp_path / "data"))
+    app = FastAPI()
+    mount_ui(app, assistant, {})
+    log = PageLog()
+    server = wrap(app)
+    with serving(server) as url:
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            log.attach(page)
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(url)
+            yield page, log, server
+        finally:
+            context.close()
+
+
+def test_the_question_box_comes_back_when_the_stream_closes_late(
+    seed_index: Path, tmp_path: Path, browser: Any
+) -> None:
+    with chat_page(seed_index, tmp_path, browser, LateClose) as (page, log, server):
+        # ask() waits for the box to be enabled again. Without stream.js the answer chain's
+        # last step (which enables it) is joined while the close is on its way, and that step's
+        # messages are never read.
+        texts = [ask(page, question).inner_text() for question in QUESTIONS]
+    assert "Ant Group" in texts[0]
+    assert server.delayed >= len(QUESTIONS)  # the server did end its streams, each late
+    assert log.errors == []
+
+
+class Cuttable:
+    """A server whose open event streams can be cut off, as a network failure or a restarting
+    proxy would: the connection drops without an end or a close message."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.streams: set[asyncio.Task[None]] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.cuts = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].endswith("/queue/data"):
+            await self.app(scope, receive, send)
+            return
+        self.loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(self.app(scope, receive, send))
+        self.streams.add(task)
+        try:
+            await task
+        finally:
+            self.streams.discard(task)
+
+    def open_streams(self) -> int:
+        return sum(not task.done() for task in self.streams)
+
+    def cut(self) -> None:
+        """Cancel every open stream (from the test's thread)."""
+        assert self.loop is not None
+        self.cuts += self.open_streams()
+        for task in list(self.streams):
+            self.loop.call_soon_threadsafe(task.cancel)
+
+
+def test_a_page_whose_idle_stream_is_cut_answers_the_next_question(
+    seed_index: Path, tmp_path: Path, browser: Any
+) -> None:
+    """The page's stream stays open between questions, so a dropped connection finds it idle:
+    the page then opens a new stream with its next question instead of waiting on the dead
+    one (what Gradio's client would do, as it never hears that the stream ended)."""
+    with chat_page(seed_index, tmp_path, browser, Cuttable) as (page, log, server):
+        first = ask(page, QUESTION).inner_text()
+        wait_for(lambda: server.open_streams() > 0, "the idle page's open stream")
+        server.cut()
+        second = ask(page, QUESTION).inner_text()
+        errors = page.locator(".qa-error").count()
+    assert server.cuts >= 1
+    assert "Ant Group" in first
+    assert "Ant Group" in second
+    assert errors == 0
+    # The cut shows in the console (the failed request, Gradio's report of it); nothing threw.
+    assert not [error for error in log.errors if error.startswith("page error")], log.errors
