@@ -48,23 +48,29 @@ def open_conversation(page: Any, title: str) -> None:
 
 
 class EventStreams:
-    """The page's open Gradio event streams (`/queue/data`): one is open while an event runs."""
+    """What of the page's work is under way: its queued events joined and not completed (the
+    page's stream script counts them, assets/stream.js: its one event stream stays open) and
+    its unqueued ones (a `run/predict` request each)."""
 
     def __init__(self, page: Any, log: PageLog) -> None:
         self.log = log
         # The requests themselves, held: keyed by id() they could be collected between their
-        # start and their end and the id reused, leaving a finished stream counted as open.
+        # start and their end and the id reused, leaving a finished request counted as open.
         self.open: set[Any] = set()
         page.on("request", self._started)
         page.on("requestfinished", self._ended)
         page.on("requestfailed", self._ended)
 
     def _started(self, request: Any) -> None:
-        if "/queue/data" in request.url:
+        if "/run/predict" in request.url:
             self.open.add(request)
 
     def _ended(self, request: Any) -> None:
         self.open.discard(request)
+
+    def busy(self, page: Any) -> bool:
+        events = page.evaluate("() => (window.__qaStream ? window.__qaStream.busy() : 0)")
+        return bool(self.open) or events > 0
 
     def wait_until_idle(self, page: Any, limit_s: float = 20) -> bool:
         """Wait until no event has run for a few polls (the answer stored, the sidebar and the
@@ -75,7 +81,7 @@ class EventStreams:
         while quiet < 5:
             if time.monotonic() > deadline:
                 return False
-            quiet = 0 if self.open else quiet + 1
+            quiet = 0 if self.busy(page) else quiet + 1
             page.wait_for_timeout(60)
         return True
 
@@ -88,17 +94,14 @@ def streams(page: Any, page_log: PageLog) -> EventStreams:
 def reload(page: Any, streams: EventStreams) -> None:
     """Reload the page as a user does (F5), once nothing is running, so no request is cut off.
 
-    Gradio's client now and then keeps an event stream open with nothing left to run (seen
-    once in several clean-clone runs, with the answers already shown and stored), or opens one
-    just after the page went idle (seen once more: the old page logged "AbortError: signal is
-    aborted" and "Connection errored out" as the reload cut it). After `wait_until_idle`'s
-    limit the page is reloaded anyway, as a user would, and what the test checks next (the
-    conversation brought back) still decides; what the old page logged about its cut stream
-    while it was being replaced is printed and not counted as the new page's error. Any other
-    error logged meanwhile still fails the test."""
+    After `wait_until_idle`'s limit the page is reloaded anyway, as a user would, and what the
+    test checks next (the conversation brought back) still decides. The reload cuts the old
+    page's event stream, which stays open while the page is (assets/stream.js): what the old
+    page logged about it while being replaced is printed and not counted as the new page's
+    error. Any other error logged meanwhile still fails the test."""
     idle = streams.wait_until_idle(page)
     if not idle:
-        print(f"reloading with event streams open: {sorted(r.url for r in streams.open)}")
+        print(f"reloading with events still running: {sorted(r.url for r in streams.open)}")
     before = len(streams.log.errors)
     page.reload()
     page.wait_for_selector("#qa-chat")
@@ -209,11 +212,10 @@ def start_asking(page: Any, question: str) -> None:
 
 
 def settle(page: Any, streams: EventStreams) -> None:
-    """Wait until every event has run. Gradio's client now and then keeps a stream open with
-    nothing left to run (see `reload`; seen here once, on a loaded machine): after a
-    minute the checks that follow decide, and the streams left open are printed."""
+    """Wait until every event has run; after a minute the checks that follow decide, and the
+    requests still open are printed."""
     if not streams.wait_until_idle(page, limit_s=60):
-        print(f"event streams still open: {sorted(r.url for r in streams.open)}")
+        print(f"events still running: {sorted(r.url for r in streams.open)}")
 
 
 def test_switching_while_an_answer_is_on_its_way(page: Any, streams: EventStreams) -> None:

@@ -18,23 +18,36 @@
 // Aborting it (the client's own close, leaving the page) ends it as before. When the server is
 // lost instead (a restart), the events still waiting hear so, and the client is told the
 // stream closed, so that its next event opens a new one. Every other request is untouched.
+//
+// `window.__qaStream.busy()` counts the page's events joined and not yet completed (with the
+// joins on their way): an open stream no longer means that an event runs, and the browser
+// tests wait on this count instead.
 (() => {
   if (window.__qaStream) return;
-  window.__qaStream = true;
   const fetchFirst = window.fetch.bind(window);
   const STREAM = /\/queue\/data\?/;
+  const JOIN = /\/queue\/join\b/;
+  const pending = new Set(); // ids of events joined and not completed
+  const completed = new Set(); // the latest completed ids (a completion may beat its join's reply)
+  let joining = 0;
+  window.__qaStream = { busy: () => joining + pending.size };
+  const complete = (id) => {
+    pending.delete(id);
+    completed.add(id);
+    if (completed.size > 500) completed.delete(completed.values().next().value);
+  };
 
   const urlOf = (input) =>
     typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
   const methodOf = (input, init) =>
     ((init && init.method) || (input instanceof Request ? input.method : "GET")).toUpperCase();
-  const closes = (message) => {
+  const parsed = (message) => {
     const text = message.trim();
-    if (!text.startsWith("data:")) return false;
+    if (!text.startsWith("data:")) return null;
     try {
-      return JSON.parse(text.slice(5)).msg === "close_stream";
+      return JSON.parse(text.slice(5));
     } catch {
-      return false;
+      return null;
     }
   };
 
@@ -69,7 +82,11 @@
               while ((cut = rest.indexOf("\n\n")) >= 0) {
                 const message = rest.slice(0, cut + 2);
                 rest = rest.slice(cut + 2);
-                if (closes(message)) closed = true;
+                const data = parsed(message);
+                if (data && data.msg === "process_completed" && data.event_id) {
+                  complete(data.event_id);
+                }
+                if (data && data.msg === "close_stream") closed = true;
                 else send(message);
               }
             }
@@ -87,6 +104,7 @@
           // A lost server (a restart, a network failure): every event still waiting hears of
           // it, as from Gradio's own stream, and then the close the client waits for, so that
           // its next event opens a new stream instead of waiting on this one.
+          pending.forEach(complete);
           send(`data: ${JSON.stringify({ msg: "broken_connection", message: String(error) })}\n\n`);
           send(`data: ${JSON.stringify({ msg: "close_stream", event_id: null })}\n\n`);
           controller.close();
@@ -99,8 +117,34 @@
     return new Response(body, { status, statusText, headers });
   };
 
-  window.fetch = (input, init) =>
-    methodOf(input, init) === "GET" && STREAM.test(urlOf(input))
-      ? stream(input, init)
-      : fetchFirst(input, init);
+  const join = async (input, init) => {
+    joining += 1;
+    let counted = false;
+    try {
+      const response = await fetchFirst(input, init);
+      counted = true;
+      response
+        .clone()
+        .json()
+        .then((reply) => {
+          const id = reply && reply.event_id;
+          if (typeof id === "string" && !completed.has(id)) pending.add(id);
+        })
+        .catch(() => {})
+        .finally(() => {
+          joining -= 1;
+        });
+      return response;
+    } finally {
+      if (!counted) joining -= 1;
+    }
+  };
+
+  window.fetch = (input, init) => {
+    const method = methodOf(input, init);
+    const url = urlOf(input);
+    if (method === "GET" && STREAM.test(url)) return stream(input, init);
+    if (method === "POST" && JOIN.test(url)) return join(input, init);
+    return fetchFirst(input, init);
+  };
 })();
