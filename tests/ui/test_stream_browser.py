@@ -4,10 +4,12 @@ stream reaches the page late (assets/stream.js)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 import pytest
 from fastapi import FastAPI
@@ -15,15 +17,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant import Assistant
 from tests.conftest import make_settings
-from tests.servers import serving, wait_for
+from tests.servers import Server, serving, start_server, stop_server, wait_for
 from tests.ui.conftest import TIMEOUT_MS, PageLog
-from tests.ui.test_browser import QUESTION, ask
+from tests.ui.test_browser import FINAL, IDLE, QUESTION, ask
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 W = TypeVar("W")
 
 CLOSE = b'"msg":"close_stream"'
 LATE_S = 1.5  # longer than the page takes to join the next step of the answer's chain
+OTHER = "What is the name of China's state-backed digital currency?"
 QUESTIONS = (
     QUESTION,
     "Why did Beijing stop them?",
@@ -142,3 +145,90 @@ def test_a_page_whose_idle_stream_is_cut_answers_the_next_question(
     assert errors == 0
     # The cut shows in the console (the failed request, Gradio's report of it); nothing threw.
     assert not [error for error in log.errors if error.startswith("page error")], log.errors
+
+
+class Forwarder:
+    """One loopback address that forwards each new connection to the server started last, as a
+    load balancer in front of a restarted server does (connections to a stopped one end)."""
+
+    def __init__(self) -> None:
+        self.target = 0  # the port connections go to
+        self.port = 0
+        self.loop = asyncio.new_event_loop()
+        self.started = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        assert self.started.wait(30)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.server = self.loop.run_until_complete(
+            asyncio.start_server(self._forward, "127.0.0.1", 0)
+        )
+        self.port = self.server.sockets[0].getsockname()[1]
+        self.started.set()
+        self.loop.run_forever()
+
+    async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(
+                "127.0.0.1", self.target
+            )
+        except OSError:
+            writer.close()
+            return
+
+        async def copy(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except OSError:
+                pass
+            finally:
+                sink.close()
+
+        await asyncio.gather(copy(reader, upstream_writer), copy(upstream_reader, writer))
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.server.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(30)
+
+
+def port_of(server: Server) -> int:
+    port = urlparse(server.url).port
+    assert port is not None
+    return port
+
+
+def test_an_open_page_answers_after_the_server_restarts(
+    seed_index: Path, tmp_path: Path, browser: Any
+) -> None:
+    """A page left open while its server is stopped (SIGTERM) and started again: the stop cuts
+    its event stream, and the page's next question is answered by the new server."""
+    forwarder = Forwarder()
+    first = start_server(tmp_path / "first", seed_index)
+    second: Server | None = None
+    context = browser.new_context()
+    try:
+        forwarder.target = port_of(first)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"http://127.0.0.1:{forwarder.port}/")
+        assert "Ant Group" in ask(page, QUESTION).inner_text()
+        stop_server(first)
+        second = start_server(tmp_path / "second", seed_index)
+        forwarder.target = port_of(second)
+        page.fill("#qa-question textarea", OTHER)
+        page.press("#qa-question textarea", "Enter")
+        # The new process knows nothing of the page's session, so the chat may show only the
+        # new turn: the answer is found by its words, then the box must come back.
+        page.locator(FINAL, has_text="e-CNY").wait_for()
+        page.wait_for_function(IDLE)
+    finally:
+        context.close()
+        stop_server(first)
+        if second is not None:
+            stop_server(second)
+        forwarder.close()
