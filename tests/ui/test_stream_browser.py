@@ -57,11 +57,12 @@ class LateClose:
 
 
 @contextmanager
-def chat_page(
+def page_of_app(
     seed_index: Path, tmp_path: Path, browser: Any, wrap: Callable[[ASGIApp], W]
 ) -> Iterator[tuple[Any, PageLog, W]]:
     """A page of the web chat served in this process through `wrap`, what the page logged,
-    and the wrapped server."""
+    and the wrapped server (unlike `tests.ui.conftest.chat_page`, the test decides which
+    logged errors count: a cut stream logs some)."""
     from assistant.ui.app import mount_ui
 
     assistant = Assistant(make_settings(seed_index, data_dir=tmp_path / "data"))
@@ -84,7 +85,7 @@ def chat_page(
 def test_the_question_box_comes_back_when_the_stream_closes_late(
     seed_index: Path, tmp_path: Path, browser: Any
 ) -> None:
-    with chat_page(seed_index, tmp_path, browser, LateClose) as (page, log, server):
+    with page_of_app(seed_index, tmp_path, browser, LateClose) as (page, log, server):
         # ask() waits for the box to be enabled again. Without stream.js the answer chain's
         # last step (which enables it) is joined while the close is on its way, and that step's
         # messages are never read.
@@ -133,7 +134,7 @@ def test_a_page_whose_idle_stream_is_cut_answers_the_next_question(
     """The page's stream stays open between questions, so a dropped connection finds it idle:
     the page then opens a new stream with its next question instead of waiting on the dead
     one (what Gradio's client would do, as it never hears that the stream ended)."""
-    with chat_page(seed_index, tmp_path, browser, Cuttable) as (page, log, server):
+    with page_of_app(seed_index, tmp_path, browser, Cuttable) as (page, log, server):
         first = ask(page, QUESTION).inner_text()
         wait_for(lambda: server.open_streams() > 0, "the idle page's open stream")
         server.cut()

@@ -119,25 +119,25 @@
 
   const join = async (input, init) => {
     joining += 1;
-    let counted = false;
+    let response;
     try {
-      const response = await fetchFirst(input, init);
-      counted = true;
-      response
-        .clone()
-        .json()
-        .then((reply) => {
-          const id = reply && reply.event_id;
-          if (typeof id === "string" && !completed.has(id)) pending.add(id);
-        })
-        .catch(() => {})
-        .finally(() => {
-          joining -= 1;
-        });
-      return response;
-    } finally {
-      if (!counted) joining -= 1;
+      response = await fetchFirst(input, init);
+    } catch (error) {
+      joining -= 1;
+      throw error;
     }
+    response
+      .clone()
+      .json()
+      .then((reply) => {
+        const id = reply && reply.event_id;
+        if (typeof id === "string" && !completed.has(id)) pending.add(id);
+      })
+      .catch(() => {})
+      .finally(() => {
+        joining -= 1;
+      });
+    return response;
   };
 
   window.fetch = (input, init) => {
