@@ -176,12 +176,6 @@ def build_app(
                     api_visibility="private",
                 )
                 chatbot.examples = None  # none in the page's static config
-                # ChatInterface's steps that only disable or enable the question box are queued
-                # events: a full queue that turns the answer away turns them away too, and the
-                # box stayed disabled until a reload. They do no work, so they run unqueued.
-                for step in demo.fns.values():
-                    if step.outputs == [textbox] and step.fn is not None and step.queue:
-                        step.queue = False
                 gr.HTML(
                     '<div class="qa-counter" aria-live="polite"></div>',
                     js_on_load=_scripts(
