@@ -76,15 +76,10 @@ def records(path: Path, count: int) -> list[dict[str, Any]]:
     raise AssertionError(f"{path} never held {count} records")
 
 
-def test_answer_streams_and_citation_opens_the_quoted_passage(page: Any, ui_server: Server) -> None:
-    page.evaluate(
-        """() => { window.__sawStreaming = false;
-        new MutationObserver(() => { if (document.querySelector('.qa-streaming'))
-          window.__sawStreaming = true; }).observe(document.body, {subtree: true, childList: true});
-        }"""
-    )
+def test_citation_opens_the_quoted_passage(page: Any, ui_server: Server) -> None:
+    # That the answer shows as streaming first: tests/ui/test_stream_browser.py, on a slow link
+    # (here the local answer may reach the page in one read with its streaming updates).
     message = ask(page, QUESTION)
-    assert page.evaluate("window.__sawStreaming"), "the answer never showed as streaming"
     assert "Ant Group" in message.locator(".qa-text").inner_text()
     assert message.locator(".qa-sources .qa-source").count() >= 1
 

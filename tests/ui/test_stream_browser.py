@@ -1,5 +1,6 @@
-"""The chat's question box comes back after every answer, even when the end of the page's event
-stream reaches the page late (assets/stream.js)."""
+"""The page's event stream on a slow or broken network: the answer shows as streaming, and the
+chat's question box comes back after every answer, even when the end of the page's event stream
+reaches the page late (assets/stream.js)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 W = TypeVar("W")
 
 CLOSE = b'"msg":"close_stream"'
+GENERATING = b'"msg":"process_generating"'
+SLOW_S = 0.5  # far longer than a drawing of the page takes
 LATE_S = 1.5  # longer than the page takes to join the next step of the answer's chain
 OTHER = "What is the name of China's state-backed digital currency?"
 QUESTIONS = (
@@ -54,6 +57,29 @@ class LateClose:
             await send(message)
 
         await self.app(scope, receive, late)
+
+
+class SlowLink:
+    """A slow network: every update of a running answer reaches the page half a second after
+    the one before. A local answer is done in milliseconds, so on a fast link the page may get
+    the streaming updates and the final answer in one read and draw only the last."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.slowed = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].endswith("/queue/data"):
+            await self.app(scope, receive, send)
+            return
+
+        async def slow(message: Message) -> None:
+            if message["type"] == "http.response.body" and GENERATING in message.get("body", b""):
+                self.slowed += 1
+                await asyncio.sleep(SLOW_S)
+            await send(message)
+
+        await self.app(scope, receive, slow)
 
 
 @contextmanager
@@ -233,3 +259,25 @@ def test_an_open_page_answers_after_the_server_restarts(
         if second is not None:
             stop_server(second)
         forwarder.close()
+
+
+def test_the_answer_shows_as_streaming_before_its_final_drawing(
+    seed_index: Path, tmp_path: Path, browser: Any
+) -> None:
+    with page_of_app(seed_index, tmp_path, browser, SlowLink) as (page, log, server):
+        page.evaluate(
+            """() => { window.__drawn = [];
+            new MutationObserver(() => {
+              const streaming = document.querySelector('#qa-chat .qa-streaming');
+              const final = document.querySelector('#qa-chat .qa-answer:not(.qa-streaming)');
+              const now = streaming ? 'streaming' : final ? 'final' : null;
+              if (now && window.__drawn.at(-1) !== now) window.__drawn.push(now);
+            }).observe(document.body, {subtree: true, childList: true, attributes: true});
+            }"""
+        )
+        text = ask(page, QUESTION).locator(".qa-text").inner_text()
+        drawn = page.evaluate("window.__drawn")
+    assert "Ant Group" in text
+    assert server.slowed >= 2  # the streaming updates and the final one
+    assert drawn == ["streaming", "final"], drawn
+    assert log.errors == []
