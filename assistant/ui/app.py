@@ -10,7 +10,7 @@ from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI
-from gradio.events import EventListener, api
+from gradio.events import api
 
 from assistant.accounts import User
 from assistant.audit import new_request_id
@@ -52,7 +52,6 @@ from assistant.ui.viewer import (
 
 QUESTION_HINT = "Ask a question about the documents…"
 EXAMPLES_PENDING = "…"
-ASK = "Ask"  # the question box's send button
 log = logging.getLogger(__name__)
 __all__ = ["Turn", "Turns", "answer_stream", "build_app", "conversation", "mount_ui", "theme"]
 
@@ -150,7 +149,7 @@ def build_app(
                     show_label=False,
                     lines=1,
                     max_lines=6,
-                    submit_btn=ASK,
+                    submit_btn="Ask",
                     stop_btn="Stop",
                     autofocus=True,
                     elem_id="qa-question",
@@ -177,7 +176,6 @@ def build_app(
                     api_visibility="private",
                 )
                 chatbot.examples = None  # none in the page's static config
-                give_back_when_turned_away(demo, chat)
                 gr.HTML(
                     '<div class="qa-counter" aria-live="polite"></div>',
                     js_on_load=_scripts(
@@ -367,69 +365,6 @@ def _placeholder(has_examples: bool, may_upload: bool = True) -> str:
 def _scripts(*names: str) -> str:
     """The page's own scripts from assets/, run once the chat has mounted."""
     return "\n".join((ASSETS / name).read_text(encoding="utf-8") for name in names)
-
-
-def give_back_when_turned_away(demo: gr.Blocks, chat: gr.ChatInterface) -> None:
-    """When the server turns a question away (its queue is full), give the question box back:
-    enabled, with the question in it, and the chat without the question that got no answer.
-
-    ChatInterface clears and disables the box and shows Stop, runs the answer as a queued
-    event, and gives the box back (empty) in steps it chains after the answer. When a full
-    queue turns the answer away, Gradio 6's page either runs only the answer's `.failure`
-    steps, or reports a lost event and runs its `.then` steps, depending on timing: the box
-    then stayed disabled, or came back empty with the question lost. So after every answer
-    step of the chat, on failure, and after the last step of its chain whatever happened, an
-    unqueued step (a full queue cannot turn it away) puts the question back when the chat
-    ends with it unanswered, and changes nothing otherwise; so does a failure of any queued
-    step of the chain (the one that gives the box back is queued too).
-    """
-    steps = demo.fns
-    for index, step in list(steps.items()):
-        if step.name != "_submit_fn":
-            continue
-        chain = [index]
-        while True:
-            after = [
-                i
-                for i, s in steps.items()
-                if s.trigger_after == chain[-1]
-                and not s.trigger_only_on_success
-                and not s.trigger_only_on_failure
-                and s.name != "_give_back"
-            ]
-            if not after:
-                break
-            chain.append(min(after))  # ChatInterface's main chain: its step wired first
-        queued = [(i, True) for i in chain if steps[i].queue]
-        for trigger_after, on_failure in [*queued, (chain[-1], False)]:
-            EventListener(
-                "failure" if on_failure else "then",
-                has_trigger=False,
-                trigger_after=trigger_after,
-                trigger_only_on_failure=on_failure,
-            ).listener(
-                None,
-                _give_back,
-                inputs=[chat.saved_input, chat.chatbot],
-                outputs=[chat.textbox, chat.chatbot],
-                queue=False,
-                show_progress="hidden",
-                api_visibility="undocumented",
-            )
-
-
-def _give_back(question: Any, history: list[Any]) -> Any:
-    """When the chat ends with the question unanswered: the box enabled with the question in
-    it (Ask shown again, not Stop), and the chat without it. Otherwise nothing changes."""
-    if not history or _role(history[-1]) != "user":
-        return gr.skip(), gr.skip()
-    text = question.get("text", "") if isinstance(question, dict) else question
-    box = gr.Textbox(value=text or "", interactive=True, submit_btn=ASK, stop_btn=False)
-    return box, history[:-1]
-
-
-def _role(message: Any) -> str | None:
-    return message.get("role") if isinstance(message, dict) else getattr(message, "role", None)
 
 
 def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr.Blocks:

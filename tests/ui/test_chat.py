@@ -196,32 +196,3 @@ def test_serve_with_logins_is_quiet(
     assert check("ann", "pw")
     assert not check("ann", "nope")
     assert "/v1/chat/completions" in asgi_app.openapi()["paths"]
-
-
-def test_every_answer_step_gives_the_question_back_when_turned_away(
-    seed_assistant: Assistant,
-) -> None:
-    """A full queue fails the chat's answer before it starts; an unqueued step then puts the
-    question back in the box (tests/ui/test_busy.py runs it in a browser)."""
-    from assistant.ui.app import _give_back, build_app
-
-    steps = build_app(seed_assistant).fns
-    answers = [i for i, step in steps.items() if step.name == "_submit_fn"]
-    assert len(answers) >= 2  # asking, retrying, an example, an option
-    for index in answers:
-        on_failure = [
-            step
-            for step in steps.values()
-            if step.trigger_after == index and step.trigger_only_on_failure
-        ]
-        assert [step.name for step in on_failure] == ["_give_back"], index
-        assert not on_failure[0].queue  # a full queue cannot turn it away too
-    user = {"role": "user", "content": [{"type": "text", "text": QUESTION}]}
-    answer = {"role": "assistant", "content": [{"type": "text", "text": "Ant Group."}]}
-    box, history = _give_back({"text": QUESTION, "files": []}, [answer, user])
-    assert isinstance(box, gr.Textbox)
-    assert box.value == QUESTION
-    assert box.interactive
-    assert history == [answer]
-    # An answered question is left alone (the step also runs after every answer).
-    assert _give_back(QUESTION, [user, answer]) == (gr.skip(), gr.skip())
