@@ -37,9 +37,12 @@ QUESTIONS = (
 )
 
 
-class LateClose:
-    """What a slow network may do: the server's close of a page's event stream reaches the
-    page after the reply to the page's next join, which travels on another connection."""
+class Delaying:
+    """A slow network in front of `app`: each message of a page's event stream that holds
+    `marker` reaches the page `seconds` after the one before it (`delayed` counts them)."""
+
+    marker = b""
+    seconds = 0.0
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -51,35 +54,29 @@ class LateClose:
             return
 
         async def late(message: Message) -> None:
-            if message["type"] == "http.response.body" and CLOSE in message.get("body", b""):
+            if message["type"] == "http.response.body" and self.marker in message.get("body", b""):
                 self.delayed += 1
-                await asyncio.sleep(LATE_S)
+                await asyncio.sleep(self.seconds)
             await send(message)
 
         await self.app(scope, receive, late)
 
 
-class SlowLink:
+class LateClose(Delaying):
+    """What a slow network may do: the server's close of a page's event stream reaches the
+    page after the reply to the page's next join, which travels on another connection."""
+
+    marker = CLOSE
+    seconds = LATE_S
+
+
+class SlowLink(Delaying):
     """A slow network: every update of a running answer reaches the page half a second after
     the one before. A local answer is done in milliseconds, so on a fast link the page may get
     the streaming updates and the final answer in one read and draw only the last."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.slowed = 0
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].endswith("/queue/data"):
-            await self.app(scope, receive, send)
-            return
-
-        async def slow(message: Message) -> None:
-            if message["type"] == "http.response.body" and GENERATING in message.get("body", b""):
-                self.slowed += 1
-                await asyncio.sleep(SLOW_S)
-            await send(message)
-
-        await self.app(scope, receive, slow)
+    marker = GENERATING
+    seconds = SLOW_S
 
 
 @contextmanager
@@ -278,6 +275,6 @@ def test_the_answer_shows_as_streaming_before_its_final_drawing(
         text = ask(page, QUESTION).locator(".qa-text").inner_text()
         drawn = page.evaluate("window.__drawn")
     assert "Ant Group" in text
-    assert server.slowed >= 2  # the streaming updates and the final one
+    assert server.delayed >= 2  # the streaming updates and the final one
     assert drawn == ["streaming", "final"], drawn
     assert log.errors == []
