@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -10,7 +11,7 @@ from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI
-from gradio.events import api
+from gradio.events import EventListener, api
 
 from assistant.accounts import User
 from assistant.audit import new_request_id
@@ -51,6 +52,7 @@ from assistant.ui.viewer import (
 )
 
 QUESTION_HINT = "Ask a question about the documents…"
+ASK = "Ask"  # the question box's send button
 EXAMPLES_PENDING = "…"
 log = logging.getLogger(__name__)
 __all__ = ["Turn", "Turns", "answer_stream", "build_app", "conversation", "mount_ui", "theme"]
@@ -149,7 +151,7 @@ def build_app(
                     show_label=False,
                     lines=1,
                     max_lines=6,
-                    submit_btn="Ask",
+                    submit_btn=ASK,
                     stop_btn="Stop",
                     autofocus=True,
                     elem_id="qa-question",
@@ -176,6 +178,7 @@ def build_app(
                     api_visibility="private",
                 )
                 chatbot.examples = None  # none in the page's static config
+                give_back_on_failure(demo, chat)
                 gr.HTML(
                     '<div class="qa-counter" aria-live="polite"></div>',
                     js_on_load=_scripts(
@@ -360,6 +363,42 @@ def _placeholder(has_examples: bool, may_upload: bool = True) -> str:
     elif not has_examples:
         lines.append("No documents you may read are indexed yet: ask an administrator.")
     return "\n\n".join(lines)
+
+
+def give_back_on_failure(demo: gr.Blocks, chat: gr.ChatInterface) -> None:
+    """When a queued step of the chat's answer fails (a full queue turns it away), give the
+    question box back in the browser: enabled, and with the question in it when no answer came
+    (assets/give_back.js).
+
+    Gradio's page runs only a failed step's failure steps, and ChatInterface gives the box
+    back in steps chained after the answer, which then never run. The added steps run in the
+    page alone (no request: a full queue cannot turn them away, and they cannot race the
+    server), after each queued step of the chat's chains that writes the chat or the box.
+    """
+    script = give_back_script()
+    for index, step in list(demo.fns.items()):
+        writes = {id(block) for block in step.outputs}
+        if not step.queue or not (step.name == "_submit_fn" or id(chat.textbox) in writes):
+            continue
+        EventListener(
+            "failure", has_trigger=False, trigger_after=index, trigger_only_on_failure=True
+        ).listener(
+            None,
+            None,
+            js=script,
+            inputs=[chat.chatbot],
+            outputs=[chat.textbox, chat.chatbot],
+            queue=False,
+            show_progress="hidden",
+            api_visibility="undocumented",
+        )
+
+
+def give_back_script() -> str:
+    """assets/give_back.js with the box's button label and hint."""
+    script = (ASSETS / "give_back.js").read_text(encoding="utf-8")
+    script = script.replace('const ASK = "Ask";', f"const ASK = {json.dumps(ASK)};")
+    return script.replace('const HINT = "";', f"const HINT = {json.dumps(QUESTION_HINT)};")
 
 
 def _scripts(*names: str) -> str:

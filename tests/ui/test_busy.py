@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from assistant import Assistant
 from tests.conftest import make_settings
 from tests.servers import Gate, serving, wait_for
-from tests.ui.test_browser import ask
+from tests.ui.test_browser import FINAL, IDLE
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -55,18 +55,59 @@ def test_web_chat_reports_a_full_queue_and_recovers(seed_index: Path, browser: A
             # toast: one or two, depending on timing.)
             busy = page.get_by_text("This application is currently busy. Please try again.")
             busy.first.wait_for()
+            # Nothing is lost: the question is back in the box, which is enabled with Ask
+            # shown, and the chat holds no unanswered question.
+            page.wait_for_function(IDLE)
+            assert page.input_value("#qa-question textarea") == QUESTION
+            assert page.locator("#qa-chat .message-row.user-row").count() == 0
+            assert page.locator("#qa-question .submit-button").is_visible()
 
             gate.opened.set()
             assert "Ant Group" in first.result(timeout=60)["answer"]
             queued = next(f for f in others if f is not refused)
             assert "Ant Group" in queued.result(timeout=60)["answer"]
-            # Gradio leaves the question box disabled after turning a chat request away (its
-            # chat component never sees the event end): the page is reloaded, not the server.
-            page.reload()
-            page.wait_for_selector("#qa-question textarea:not([disabled])")
-            assert "Ant Group" in ask(page, QUESTION).inner_text()
+            # Asking again is one press of Enter, on the same page.
+            page.press("#qa-question textarea", "Enter")
+            page.locator(FINAL).first.wait_for()
+            page.wait_for_function(IDLE)
+            assert "Ant Group" in page.locator(FINAL).first.inner_text()
+            assert page.locator("#qa-chat .message-row.user-row").count() == 1
         finally:
             gate.opened.set()
             context.close()
             for client in clients:
                 client.close()
+
+
+def test_the_give_back_step_keeps_an_answered_chat(browser: Any) -> None:
+    """The page's failure step (assets/give_back.js), run in the browser: after an unanswered
+    question it returns the question to the box and drops it from the chat; after an answer
+    (the step that enables the box failed) it only enables the box."""
+    from assistant.ui.app import ASK, QUESTION_HINT, give_back_script
+
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        user = {"role": "user", "content": [{"type": "text", "text": QUESTION}]}
+        answer = {"role": "assistant", "content": [{"type": "text", "text": "Ant Group."}]}
+        run = f"(history) => ({give_back_script()})(history)"
+        box, chat = page.evaluate(run, [answer, user])
+        assert box == {
+            "__type__": "update",
+            "interactive": True,
+            "submit_btn": ASK,
+            "stop_btn": False,
+            "placeholder": QUESTION_HINT,
+            "value": QUESTION,
+        }
+        assert chat == [answer]
+        box, chat = page.evaluate(run, [user, answer])
+        assert box["interactive"]
+        assert box["stop_btn"] is False
+        assert "value" not in box
+        assert chat == {"__type__": "update"}  # the chat is left as it is
+        box, chat = page.evaluate(run, [{"role": "user", "content": "Plain text?"}])
+        assert box["value"] == "Plain text?"
+        assert chat == []
+    finally:
+        context.close()

@@ -196,3 +196,26 @@ def test_serve_with_logins_is_quiet(
     assert check("ann", "pw")
     assert not check("ann", "nope")
     assert "/v1/chat/completions" in asgi_app.openapi()["paths"]
+
+
+def test_every_answer_step_gives_the_question_box_back_when_it_fails(
+    seed_assistant: Assistant,
+) -> None:
+    """A full queue fails the chat's answer step before it starts, and Gradio's page then runs
+    only its failure steps: each queued step of the chat's chains has one, which runs in the
+    page alone (tests/ui/test_busy.py runs it in a browser)."""
+    from assistant.ui.app import build_app, give_back_script
+
+    steps = build_app(seed_assistant).fns
+    answers = [i for i, step in steps.items() if step.name == "_submit_fn"]
+    assert len(answers) >= 3  # asking, retrying, an example, an option
+    for index in answers:
+        on_failure = [
+            step
+            for step in steps.values()
+            if step.trigger_after == index and step.trigger_only_on_failure
+        ]
+        assert len(on_failure) == 1, index
+        assert on_failure[0].fn is None  # no request: a full queue cannot turn it away too
+        assert on_failure[0].js == give_back_script()
+        assert [block.elem_id for block in on_failure[0].outputs] == ["qa-question", "qa-chat"]
