@@ -255,6 +255,7 @@ def build_app(
             demo,
             chatbot,
             [chat.chatbot_value, turns, feedback.vote_ids, feedback.row],
+            chat.chatbot_state,
             logins,
             exports or sidebar_ui.ExportFolder(demo),
         )
@@ -366,16 +367,15 @@ def _placeholder(has_examples: bool, may_upload: bool = True) -> str:
 
 
 def give_back_on_failure(demo: gr.Blocks, chat: gr.ChatInterface) -> None:
-    """When a queued step of the chat's answer fails (a full queue turns it away), give the
-    question box back in the browser: enabled, and with the question in it when no answer came
-    (assets/give_back.js).
+    """When a full queue turns away a queued step of the chat's answer, give the question box
+    back in the browser: enabled, and with the question in it when no answer came
+    (assets/give_back.js; assets/stream.js tells a full queue from a stopped answer).
 
     Gradio's page runs only a failed step's failure steps, and ChatInterface gives the box
     back in steps chained after the answer, which then never run. The added steps run in the
     page alone (no request: a full queue cannot turn them away, and they cannot race the
     server), after each queued step of the chat's chains that writes the chat or the box.
     """
-    script = give_back_script()
     for index, step in list(demo.fns.items()):
         writes = {id(block) for block in step.outputs}
         if not step.queue or not (step.name == "_submit_fn" or id(chat.textbox) in writes):
@@ -385,7 +385,7 @@ def give_back_on_failure(demo: gr.Blocks, chat: gr.ChatInterface) -> None:
         ).listener(
             None,
             None,
-            js=script,
+            js=give_back_script(index),
             inputs=[chat.chatbot],
             outputs=[chat.textbox, chat.chatbot],
             queue=False,
@@ -394,9 +394,11 @@ def give_back_on_failure(demo: gr.Blocks, chat: gr.ChatInterface) -> None:
         )
 
 
-def give_back_script() -> str:
-    """assets/give_back.js with the box's button label and hint."""
+def give_back_script(step: int) -> str:
+    """assets/give_back.js for the failure of step `step`, with the box's button label and
+    hint."""
     script = (ASSETS / "give_back.js").read_text(encoding="utf-8")
+    script = script.replace("const STEP = -1;", f"const STEP = {int(step)};")
     script = script.replace('const ASK = "Ask";', f"const ASK = {json.dumps(ASK)};")
     return script.replace('const HINT = "";', f"const HINT = {json.dumps(QUESTION_HINT)};")
 

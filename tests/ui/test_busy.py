@@ -3,12 +3,14 @@ again once the work is done."""
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from playwright.sync_api import expect
 
 from assistant import Assistant
 from tests.conftest import make_settings
@@ -57,10 +59,11 @@ def test_web_chat_reports_a_full_queue_and_recovers(seed_index: Path, browser: A
             busy.first.wait_for()
             # Nothing is lost: the question is back in the box, which is enabled with Ask
             # shown, and the chat holds no unanswered question.
+            # (The page applies the box's changes one by one: waited for, not read at once.)
+            expect(page.locator("#qa-question textarea")).to_have_value(QUESTION)
             page.wait_for_function(IDLE)
-            assert page.input_value("#qa-question textarea") == QUESTION
-            assert page.locator("#qa-chat .message-row.user-row").count() == 0
-            assert page.locator("#qa-question .submit-button").is_visible()
+            expect(page.locator("#qa-chat .message-row.user-row")).to_have_count(0)
+            expect(page.locator("#qa-question .submit-button")).to_be_visible()
 
             gate.opened.set()
             assert "Ant Group" in first.result(timeout=60)["answer"]
@@ -79,19 +82,37 @@ def test_web_chat_reports_a_full_queue_and_recovers(seed_index: Path, browser: A
                 client.close()
 
 
-def test_the_give_back_step_keeps_an_answered_chat(browser: Any) -> None:
-    """The page's failure step (assets/give_back.js), run in the browser: after an unanswered
-    question it returns the question to the box and drops it from the chat; after an answer
-    (the step that enables the box failed) it only enables the box."""
+def test_the_give_back_step_acts_only_on_a_full_queue(browser: Any) -> None:
+    """The page's failure step (assets/give_back.js) with the page's stream.js, in the browser,
+    against joins answered as a full queue (503) or taken (200): after a turned-away unanswered
+    question it returns the question to the box and drops it from the chat; after a
+    turned-away step of an answered chat it only enables the box; after a step that failed
+    otherwise (a stopped answer) it changes nothing."""
+    from assistant.ui import ASSETS
     from assistant.ui.app import ASK, QUESTION_HINT, give_back_script
+
+    def join(route: Any) -> None:
+        full = json.loads(route.request.post_data or "{}").get("fn_index") != 7
+        reply = {"detail": "Queue is full"} if full else {"event_id": "e1"}
+        route.fulfill(status=503 if full else 200, json=reply)
 
     context = browser.new_context()
     try:
         page = context.new_page()
+        page.route("http://app.test/", lambda route: route.fulfill(body="<html></html>"))
+        page.route("http://app.test/queue/join", join)
+        page.goto("http://app.test/")
+        page.evaluate((ASSETS / "stream.js").read_text(encoding="utf-8"))
+        turned_away = """async (step) => { await fetch("/queue/join", {method: "POST",
+            body: JSON.stringify({fn_index: step, data: []})}); }"""
         user = {"role": "user", "content": [{"type": "text", "text": QUESTION}]}
         answer = {"role": "assistant", "content": [{"type": "text", "text": "Ant Group."}]}
-        run = f"(history) => ({give_back_script()})(history)"
-        box, chat = page.evaluate(run, [answer, user])
+
+        def give_back(step: int, history: list[Any]) -> Any:
+            return page.evaluate(f"(history) => ({give_back_script(step)})(history)", history)
+
+        page.evaluate(turned_away, 3)
+        box, chat = give_back(3, [answer, user])
         assert box == {
             "__type__": "update",
             "interactive": True,
@@ -101,12 +122,18 @@ def test_the_give_back_step_keeps_an_answered_chat(browser: Any) -> None:
             "value": QUESTION,
         }
         assert chat == [answer]
-        box, chat = page.evaluate(run, [user, answer])
+        unchanged = [{"__type__": "update"}, {"__type__": "update"}]
+        assert give_back(3, [answer, user]) == unchanged  # each turning away counts once
+        page.evaluate(turned_away, 5)
+        box, chat = give_back(5, [user, answer])
         assert box["interactive"]
         assert box["stop_btn"] is False
         assert "value" not in box
         assert chat == {"__type__": "update"}  # the chat is left as it is
-        box, chat = page.evaluate(run, [{"role": "user", "content": "Plain text?"}])
+        page.evaluate(turned_away, 7)  # taken: the step failed for another reason
+        assert give_back(7, [user]) == unchanged
+        page.evaluate(turned_away, 3)
+        box, chat = give_back(3, [{"role": "user", "content": "Plain text?"}])
         assert box["value"] == "Plain text?"
         assert chat == []
     finally:

@@ -217,5 +217,5 @@ def test_every_answer_step_gives_the_question_box_back_when_it_fails(
         ]
         assert len(on_failure) == 1, index
         assert on_failure[0].fn is None  # no request: a full queue cannot turn it away too
-        assert on_failure[0].js == give_back_script()
+        assert on_failure[0].js == give_back_script(index)
         assert [block.elem_id for block in on_failure[0].outputs] == ["qa-question", "qa-chat"]

@@ -21,7 +21,9 @@
 //
 // `window.__qaStream.busy()` counts the page's events joined and not yet completed (with the
 // joins on their way): an open stream no longer means that an event runs, and the browser
-// tests wait on this count instead.
+// tests wait on this count instead. `window.__qaStream.turnedAway(fn)` says whether the latest
+// join of step `fn` was turned away by a full queue (503), and forgets it: the chat's give-back
+// step (give_back.js) acts only then, not when an answer was stopped.
 (() => {
   if (window.__qaStream) return;
   const fetchFirst = window.fetch.bind(window);
@@ -29,8 +31,9 @@
   const JOIN = /\/queue\/join\b/;
   const pending = new Set(); // ids of events joined and not completed
   const completed = new Set(); // the latest completed ids (a completion may beat its join's reply)
+  const away = new Set(); // steps whose latest join a full queue turned away
   let joining = 0;
-  window.__qaStream = { busy: () => joining + pending.size };
+  window.__qaStream = { busy: () => joining + pending.size, turnedAway: (fn) => away.delete(fn) };
   const complete = (id) => {
     pending.delete(id);
     completed.add(id);
@@ -117,14 +120,28 @@
     return new Response(body, { status, statusText, headers });
   };
 
+  const stepOf = (init) => {
+    try {
+      const step = JSON.parse(init && typeof init.body === "string" ? init.body : "").fn_index;
+      return Number.isInteger(step) ? step : null;
+    } catch {
+      return null;
+    }
+  };
+
   const join = async (input, init) => {
     joining += 1;
+    const step = stepOf(init);
     let response;
     try {
       response = await fetchFirst(input, init);
     } catch (error) {
       joining -= 1;
       throw error;
+    }
+    if (step !== null) {
+      if (response.status === 503) away.add(step);
+      else away.delete(step);
     }
     response
       .clone()
