@@ -179,6 +179,21 @@ def start_server(
     )
 
 
+def restart_server(server: Server, *args: str, ready: str = "healthz", **settings: str) -> Server:
+    """`server` stopped, then `assistant serve ARGS` started again on its index and data dir (a
+    restart: a new process, the same files)."""
+    stop_server(server)
+    root = server.log.parent
+    return launch_server(
+        [sys.executable, "-m", "assistant.cli", "serve", "--index", str(server.index_dir), *args],
+        root,
+        server.index_dir,
+        server.data_dir,
+        server_env(root, server.data_dir, **settings),
+        ready,
+    )
+
+
 def launch_server(
     command: list[str], root: Path, index_dir: Path, data_dir: Path, env: dict[str, str], ready: str
 ) -> Server:

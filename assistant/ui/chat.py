@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anyio
+import gradio as gr
+from gradio.events import EventListener
 
 from assistant.accounts import User
 from assistant.audit import new_request_id
@@ -169,6 +171,29 @@ def settle_script(switch: bool) -> str:
     when a switch came in between (see assets/settle.js)."""
     script = (ASSETS / "settle.js").read_text(encoding="utf-8")
     return script.replace("const SWITCH = true;", f"const SWITCH = {str(switch).lower()};")
+
+
+def run_before_each_question(
+    demo: gr.Blocks, fn: Any, inputs: list[Any], outputs: list[Any]
+) -> list[int]:
+    """Run `fn` (unqueued) in the chain of a question sent from the question box, right before
+    ChatInterface's answer step reads the chat's history: the step is chained after the one
+    that shows the question and the answer step after it. Returns the new steps' ids."""
+    added = []
+    for step in list(demo.fns.values()):
+        before = demo.fns.get(step.trigger_after) if step.trigger_after is not None else None
+        if step.name != "_submit_fn" or before is None:
+            continue
+        if before.name != "_append_message_to_history" or before.trigger_after is None:
+            continue  # the question box's chain only (retrying shows the question another way)
+        if demo.fns[before.trigger_after].name != "_clear_and_save_textbox":
+            continue
+        dependency = EventListener("then", has_trigger=False, trigger_after=before._id).listener(
+            None, fn, inputs, outputs, queue=False, show_progress="hidden", api_visibility="private"
+        )
+        step.trigger_after = dependency["id"]
+        added.append(dependency["id"])
+    return added
 
 
 def stopped(messages: list[dict[str, Any]]) -> list[dict[str, Any]] | None:

@@ -33,7 +33,7 @@ from assistant.core import Assistant
 from assistant.types import Conversation
 from assistant.ui import ASSETS
 from assistant.ui.auth import WebLogins, username_of
-from assistant.ui.chat import Turn, Turns, settle_script
+from assistant.ui.chat import Turn, Turns, run_before_each_question, settle_script
 from assistant.ui.feedback import closed_row
 from assistant.ui.names import SourceNames
 from assistant.ui.render import render_answer
@@ -156,6 +156,9 @@ class ConversationSidebar:
 
     browser: gr.BrowserState
     active: gr.State
+    # Whether this server process has put a chat on this page (loaded it, switched it, or
+    # answered in it): False after a restart behind a page left open (see `wire`).
+    shown: gr.State
     saved: gr.State
     deleted: gr.State
     new_chat: gr.Button
@@ -210,6 +213,7 @@ def build_sidebar(secret: str, id_secret: str) -> ConversationSidebar:
     browser's stored state, `id_secret` makes first-visit ids (see `first_visit_id`)."""
     browser = gr.BrowserState({}, storage_key=BROWSER_STORAGE_KEY, secret=secret)
     active, saved, deleted = gr.State(None), gr.State(None), gr.State(None)
+    shown = gr.State(False)
     with gr.Sidebar(
         label="Conversations", position="left", open=True, width=300, elem_id="qa-history"
     ):
@@ -248,7 +252,7 @@ def build_sidebar(secret: str, id_secret: str) -> ConversationSidebar:
                 )
                 cancel = gr.Button("Cancel", size="sm", min_width=60, elem_id="qa-cancel-delete")
     return ConversationSidebar(
-        browser, active, saved, deleted, new_chat, search, listing, note, actions, title,
+        browser, active, shown, saved, deleted, new_chat, search, listing, note, actions, title,
         rename, export, delete, confirm_row, confirm_text, confirm, cancel, undo_row,
         undo_text, undo, id_secret,
     )  # fmt: skip
@@ -260,11 +264,13 @@ def wire(
     demo: gr.Blocks,
     chatbot: gr.Chatbot,
     chat_outputs: list[Any],
+    chat_history: gr.State,
     logins: WebLogins,
     exports: ExportFolder,
 ) -> None:
     """Connect the sidebar: `chat_outputs` are the chat's messages (ChatInterface's
-    `chatbot_value`), its answered turns, the vote ids and the feedback comment row; exports
+    `chatbot_value`), its answered turns, the vote ids and the feedback comment row;
+    `chat_history` is the history ChatInterface answers in (its `chatbot_state`); exports
     are written to `exports`. A conversation is read through `Assistant.conversation` as the
     signed-in user, so an answer citing what they may no longer read is withheld (also from the
     export)."""
@@ -324,12 +330,13 @@ def wire(
             # Nothing to reopen: the page's chat is new already. Left alone, so that a question
             # asked before this ran (a slow server) stays on screen and stays open.
             skipped = [gr.skip()] * (1 + len(chat_outputs))
-            return (stored, *skipped, *view(who, None, request))
+            return (stored, *skipped, *view(who, None, request), True)
         return (
             stored,
             conversation.id,
             *chat_for(conversation),
             *view(who, conversation.id, request),
+            True,
         )
 
     def remember(active: str | None, browser: dict[str, Any] | None, request: gr.Request) -> Any:
@@ -342,10 +349,11 @@ def wire(
         who = s.owner(browser, request)
         conversation = get(who, chosen, request)
         active = conversation.id if conversation else None
-        return (active, *chat_for(conversation), *view(who, active, request, query))
+        return (active, *chat_for(conversation), *view(who, active, request, query), True)
 
     def on_new_chat(browser: dict[str, Any], query: str, request: gr.Request) -> tuple[Any, ...]:
-        return (None, *chat_for(None), *view(s.owner(browser, request), None, request, query))
+        who = s.owner(browser, request)
+        return (None, *chat_for(None), *view(who, None, request, query), True)
 
     def on_rename(
         title: str, active: str | None, browser: dict[str, Any], query: str, request: gr.Request
@@ -380,6 +388,7 @@ def wire(
                 active,
                 *[gr.skip()] * len(chat_outputs),
                 *view(who, active, request, query),
+                True,
             )
         exports.forget(conversation.id)
         return (
@@ -387,6 +396,7 @@ def wire(
             None,
             *chat_for(None),
             *view(who, None, request, query, deleted_title=conversation.title),
+            True,
         )
 
     def on_undo(
@@ -398,7 +408,7 @@ def wire(
         if conversation is None:
             gr.Warning("That conversation can no longer be restored.")
         active = conversation.id if conversation else None
-        return (None, active, *chat_for(conversation), *view(who, active, request, query))
+        return (None, active, *chat_for(conversation), *view(who, active, request, query), True)
 
     def on_refresh(
         active: str | None, browser: dict[str, Any], query: str, request: gr.Request
@@ -416,7 +426,35 @@ def wire(
             store.truncate(who, active, sum(1 for position in turns if position < index))
         return view(who, active, request, query)
 
-    switch_outputs = [s.active, *chat_outputs, *s.view_outputs]
+    def on_question(
+        shown: bool, browser: dict[str, Any] | None, history: list[Any], request: gr.Request
+    ) -> tuple[Any, ...]:
+        """Before a question is answered: when this server process never put a chat on this
+        page (it started after the page loaded: a restart, another replica), the page's session
+        state is gone (the chat's history, its turns, the open conversation), while the page
+        still shows the conversation the browser remembers as open. The question then goes on
+        in that conversation, as it would have before the restart: its history and turns are
+        read back from the store, so a follow-up is understood and the chat keeps every turn."""
+        unchanged = (True, gr.skip(), gr.skip(), gr.skip())
+        if shown or history:
+            return unchanged
+        state = s.stored_state(browser, request)
+        last = state.get("active")
+        conversation = get(
+            s.owner(state, request), last if isinstance(last, str) else None, request
+        )
+        if conversation is None:
+            return unchanged
+        messages, turns = chat_messages(conversation, names)
+        return (True, conversation.id, messages, turns)
+
+    run_before_each_question(
+        demo,
+        on_question,
+        [s.shown, s.browser, chat_history],
+        [s.shown, s.active, chat_history, chat_outputs[1]],
+    )
+    switch_outputs = [s.active, *chat_outputs, *s.view_outputs, s.shown]
     demo.load(on_load, [s.browser], [s.browser, *switch_outputs], **private)
     # Remember the open conversation in the browser, so a reload reopens it.
     s.active.change(remember, [s.active, s.browser], s.browser, **private)
