@@ -184,6 +184,7 @@ def restart_server(server: Server, *args: str, ready: str = "healthz", **setting
     restart: a new process, the same files)."""
     stop_server(server)
     root = server.log.parent
+    server.log.replace(root / f"serve.{server.process.pid}.log")  # kept: the new one starts anew
     return launch_server(
         [sys.executable, "-m", "assistant.cli", "serve", "--index", str(server.index_dir), *args],
         root,

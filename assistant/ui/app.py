@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -11,7 +10,7 @@ from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI
-from gradio.events import EventListener, api
+from gradio.events import api
 
 from assistant.accounts import User
 from assistant.audit import new_request_id
@@ -25,11 +24,14 @@ from assistant.ui import conversations as sidebar_ui
 from assistant.ui.admin import build_admin_tab
 from assistant.ui.auth import WebLogins, gradio_login_check, username_of
 from assistant.ui.chat import (
+    ASK,
+    QUESTION_HINT,
     Turn,
     Turns,
     answer_and_save,
     answer_stream,
     conversation,
+    give_back_on_failure,
     in_worker_thread,
     settle_script,
     stopped,
@@ -51,8 +53,6 @@ from assistant.ui.viewer import (
     render_source,
 )
 
-QUESTION_HINT = "Ask a question about the documents…"
-ASK = "Ask"  # the question box's send button
 EXAMPLES_PENDING = "…"
 log = logging.getLogger(__name__)
 __all__ = ["Turn", "Turns", "answer_stream", "build_app", "conversation", "mount_ui", "theme"]
@@ -364,43 +364,6 @@ def _placeholder(has_examples: bool, may_upload: bool = True) -> str:
     elif not has_examples:
         lines.append("No documents you may read are indexed yet: ask an administrator.")
     return "\n\n".join(lines)
-
-
-def give_back_on_failure(demo: gr.Blocks, chat: gr.ChatInterface) -> None:
-    """When a full queue turns away a queued step of the chat's answer, give the question box
-    back in the browser: enabled, and with the question in it when no answer came
-    (assets/give_back.js; assets/stream.js tells a full queue from a stopped answer).
-
-    Gradio's page runs only a failed step's failure steps, and ChatInterface gives the box
-    back in steps chained after the answer, which then never run. The added steps run in the
-    page alone (no request: a full queue cannot turn them away, and they cannot race the
-    server), after each queued step of the chat's chains that writes the chat or the box.
-    """
-    for index, step in list(demo.fns.items()):
-        writes = {id(block) for block in step.outputs}
-        if not step.queue or not (step.name == "_submit_fn" or id(chat.textbox) in writes):
-            continue
-        EventListener(
-            "failure", has_trigger=False, trigger_after=index, trigger_only_on_failure=True
-        ).listener(
-            None,
-            None,
-            js=give_back_script(index),
-            inputs=[chat.chatbot],
-            outputs=[chat.textbox, chat.chatbot],
-            queue=False,
-            show_progress="hidden",
-            api_visibility="undocumented",
-        )
-
-
-def give_back_script(step: int) -> str:
-    """assets/give_back.js for the failure of step `step`, with the box's button label and
-    hint."""
-    script = (ASSETS / "give_back.js").read_text(encoding="utf-8")
-    script = script.replace("const STEP = -1;", f"const STEP = {int(step)};")
-    script = script.replace('const ASK = "Ask";', f"const ASK = {json.dumps(ASK)};")
-    return script.replace('const HINT = "";', f"const HINT = {json.dumps(QUESTION_HINT)};")
 
 
 def _scripts(*names: str) -> str:

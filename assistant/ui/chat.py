@@ -1,11 +1,14 @@
-"""The chat function: a question streamed into an answer, and the answered turns of a chat."""
+"""The chat function: a question streamed into an answer, and the answered turns of a chat;
+and the steps the app adds to ChatInterface's chains of events (before an answer, after a
+failed one)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Generator, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -22,6 +25,8 @@ from assistant.ui import ASSETS
 from assistant.ui.names import SourceNames
 from assistant.ui.render import render_answer, render_error, render_stopped, render_streaming
 
+QUESTION_HINT = "Ask a question about the documents…"
+ASK = "Ask"  # the question box's send button
 _STREAM_INTERVAL = 0.05  # seconds between streamed updates sent to the browser
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -193,7 +198,58 @@ def run_before_each_question(
         )
         step.trigger_after = dependency["id"]
         added.append(dependency["id"])
+    if len(added) != 1:  # Gradio renamed or rewired ChatInterface's steps: say so, not drop it
+        raise RuntimeError(f"the question box's answer step was found {len(added)} times")
     return added
+
+
+def said(message: Mapping[str, Any]) -> str:
+    """The text of a chat message as the page sends it (its content a string, or a list of
+    parts with text)."""
+    content = message.get("content")
+    parts = content if isinstance(content, list) else [content]
+    return "".join(
+        str(part.get("text") or "") if isinstance(part, dict) else str(part or "") for part in parts
+    )
+
+
+def give_back_on_failure(demo: gr.Blocks, chat: gr.ChatInterface) -> None:
+    """When the server turns away (HTTP 503: its queue is full, or it is shutting down) a
+    queued step of the chat's answer, give the question box back in the browser: enabled, and
+    with the question in it when no answer came (assets/give_back.js; assets/stream.js tells a
+    turned-away step from a stopped answer).
+
+    Gradio's page runs only a failed step's failure steps, and ChatInterface gives the box
+    back in steps chained after the answer, which then never run. The added steps run in the
+    page alone (no request: a full queue cannot turn them away, and they cannot race the
+    server), after each answer step of the chat's chains and each queued step that writes the
+    box (an example's or an option's first step changes neither the box nor the shown chat).
+    """
+    for index, step in list(demo.fns.items()):
+        writes = {id(block) for block in step.outputs}
+        if not step.queue or not (step.name == "_submit_fn" or id(chat.textbox) in writes):
+            continue
+        EventListener(
+            "failure", has_trigger=False, trigger_after=index, trigger_only_on_failure=True
+        ).listener(
+            None,
+            None,
+            js=give_back_script(index),
+            inputs=[chat.chatbot],
+            outputs=[chat.textbox, chat.chatbot],
+            queue=False,
+            show_progress="hidden",
+            api_visibility="undocumented",
+        )
+
+
+def give_back_script(step: int) -> str:
+    """assets/give_back.js for the failure of step `step`, with the box's button label and
+    hint."""
+    script = (ASSETS / "give_back.js").read_text(encoding="utf-8")
+    script = script.replace("const STEP = -1;", f"const STEP = {int(step)};")
+    script = script.replace('const ASK = "Ask";', f"const ASK = {json.dumps(ASK)};")
+    return script.replace('const HINT = "";', f"const HINT = {json.dumps(QUESTION_HINT)};")
 
 
 def stopped(messages: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
@@ -205,11 +261,6 @@ def stopped(messages: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
         return None
     if messages[-1].get("role") == "user":  # stopped before anything of the answer was shown
         return [*messages, note]
-    content = messages[-1].get("content")
-    parts = content if isinstance(content, list) else [content]
-    text = "".join(
-        part.get("text") or "" if isinstance(part, dict) else str(part or "") for part in parts
-    )
-    if "qa-streaming" not in text:
+    if "qa-streaming" not in said(messages[-1]):
         return None
     return [*messages[:-1], note]

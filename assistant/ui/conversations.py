@@ -33,7 +33,7 @@ from assistant.core import Assistant
 from assistant.types import Conversation
 from assistant.ui import ASSETS
 from assistant.ui.auth import WebLogins, username_of
-from assistant.ui.chat import Turn, Turns, run_before_each_question, settle_script
+from assistant.ui.chat import Turn, Turns, run_before_each_question, said, settle_script
 from assistant.ui.feedback import closed_row
 from assistant.ui.names import SourceNames
 from assistant.ui.render import render_answer
@@ -156,8 +156,8 @@ class ConversationSidebar:
 
     browser: gr.BrowserState
     active: gr.State
-    # Whether this server process has put a chat on this page (loaded it, switched it, or
-    # answered in it): False after a restart behind a page left open (see `wire`).
+    # Whether this server process has put a chat on this page (loaded it, switched it, or took
+    # a question from its box): False after a restart behind a page left open (see `wire`).
     shown: gr.State
     saved: gr.State
     deleted: gr.State
@@ -427,23 +427,38 @@ def wire(
         return view(who, active, request, query)
 
     def on_question(
-        shown: bool, browser: dict[str, Any] | None, history: list[Any], request: gr.Request
+        shown: bool,
+        browser: dict[str, Any] | None,
+        history: list[Any],
+        on_screen: list[Any] | None,
+        request: gr.Request,
     ) -> tuple[Any, ...]:
         """Before a question is answered: when this server process never put a chat on this
-        page (it started after the page loaded: a restart, another replica), the page's session
-        state is gone (the chat's history, its turns, the open conversation), while the page
-        still shows the conversation the browser remembers as open. The question then goes on
-        in that conversation, as it would have before the restart: its history and turns are
-        read back from the store, so a follow-up is understood and the chat keeps every turn."""
+        page (it started after the page loaded: a restart), the page's session state is gone
+        (the chat's history, its turns, the open conversation), while the page still shows its
+        conversation. When the conversation the browser remembers as open is the one on screen
+        (the same questions, before the one just asked; another tab may have opened another
+        since), the question goes on in it, as it would have before the restart: its history
+        and turns are read back from the store, so a follow-up is understood and the chat keeps
+        every turn. Otherwise the question starts a new conversation, as before."""
         unchanged = (True, gr.skip(), gr.skip(), gr.skip())
         if shown or history:
             return unchanged
         state = s.stored_state(browser, request)
         last = state.get("active")
-        conversation = get(
-            s.owner(state, request), last if isinstance(last, str) else None, request
-        )
-        if conversation is None:
+        try:
+            conversation = get(
+                s.owner(state, request), last if isinstance(last, str) else None, request
+            )
+        except Exception:  # the question is answered all the same, in a new conversation
+            log.exception("reading the open conversation back after a restart failed")
+            return unchanged
+        asked = [
+            said(m)
+            for m in (on_screen or [])[:-1]
+            if isinstance(m, dict) and m.get("role") == "user"
+        ]
+        if conversation is None or asked != [turn.question for turn in conversation.turns]:
             return unchanged
         messages, turns = chat_messages(conversation, names)
         return (True, conversation.id, messages, turns)
@@ -451,7 +466,7 @@ def wire(
     run_before_each_question(
         demo,
         on_question,
-        [s.shown, s.browser, chat_history],
+        [s.shown, s.browser, chat_history, chatbot],
         [s.shown, s.active, chat_history, chat_outputs[1]],
     )
     switch_outputs = [s.active, *chat_outputs, *s.view_outputs, s.shown]

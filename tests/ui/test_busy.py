@@ -3,7 +3,6 @@ again once the work is done."""
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -87,14 +86,16 @@ def test_the_give_back_step_acts_only_on_a_full_queue(browser: Any) -> None:
     against joins answered as a full queue (503) or taken (200): after a turned-away unanswered
     question it returns the question to the box and drops it from the chat; after a
     turned-away step of an answered chat it only enables the box; after a step that failed
-    otherwise (a stopped answer) it changes nothing."""
+    otherwise (a stopped answer), or was turned away and then taken, it changes nothing."""
     from assistant.ui import ASSETS
-    from assistant.ui.app import ASK, QUESTION_HINT, give_back_script
+    from assistant.ui.chat import ASK, QUESTION_HINT, give_back_script
+
+    statuses: list[int] = []  # what the next joins are answered
 
     def join(route: Any) -> None:
-        full = json.loads(route.request.post_data or "{}").get("fn_index") != 7
-        reply = {"detail": "Queue is full"} if full else {"event_id": "e1"}
-        route.fulfill(status=503 if full else 200, json=reply)
+        status = statuses.pop(0)
+        reply = {"detail": "Queue is full"} if status == 503 else {"event_id": "e1"}
+        route.fulfill(status=status, json=reply)
 
     context = browser.new_context()
     try:
@@ -103,15 +104,23 @@ def test_the_give_back_step_acts_only_on_a_full_queue(browser: Any) -> None:
         page.route("http://app.test/queue/join", join)
         page.goto("http://app.test/")
         page.evaluate((ASSETS / "stream.js").read_text(encoding="utf-8"))
-        turned_away = """async (step) => { await fetch("/queue/join", {method: "POST",
-            body: JSON.stringify({fn_index: step, data: []})}); }"""
-        user = {"role": "user", "content": [{"type": "text", "text": QUESTION}]}
-        answer = {"role": "assistant", "content": [{"type": "text", "text": "Ant Group."}]}
+
+        def joined(step: int, status: int) -> None:
+            statuses.append(status)
+            page.evaluate(
+                """async (step) => { await fetch("/queue/join", {method: "POST",
+                body: JSON.stringify({fn_index: step, data: []})}); }""",
+                step,
+            )
 
         def give_back(step: int, history: list[Any]) -> Any:
             return page.evaluate(f"(history) => ({give_back_script(step)})(history)", history)
 
-        page.evaluate(turned_away, 3)
+        user = {"role": "user", "content": [{"type": "text", "text": QUESTION}]}
+        answer = {"role": "assistant", "content": [{"type": "text", "text": "Ant Group."}]}
+        unchanged = [{"__type__": "update"}, {"__type__": "update"}]
+
+        joined(3, 503)
         box, chat = give_back(3, [answer, user])
         assert box == {
             "__type__": "update",
@@ -122,19 +131,22 @@ def test_the_give_back_step_acts_only_on_a_full_queue(browser: Any) -> None:
             "value": QUESTION,
         }
         assert chat == [answer]
-        unchanged = [{"__type__": "update"}, {"__type__": "update"}]
         assert give_back(3, [answer, user]) == unchanged  # each turning away counts once
-        page.evaluate(turned_away, 5)
+        joined(5, 503)
         box, chat = give_back(5, [user, answer])
         assert box["interactive"]
         assert box["stop_btn"] is False
         assert "value" not in box
         assert chat == {"__type__": "update"}  # the chat is left as it is
-        page.evaluate(turned_away, 7)  # taken: the step failed for another reason
-        assert give_back(7, [user]) == unchanged
-        page.evaluate(turned_away, 3)
+        joined(3, 200)  # taken: the step failed for another reason (Stop, New chat)
+        assert give_back(3, [user]) == unchanged
+        joined(3, 503)
+        joined(3, 200)  # turned away, then asked again and taken
+        assert give_back(3, [user]) == unchanged
+        joined(3, 503)
         box, chat = give_back(3, [{"role": "user", "content": "Plain text?"}])
         assert box["value"] == "Plain text?"
         assert chat == []
+        assert statuses == []
     finally:
         context.close()

@@ -202,14 +202,21 @@ def test_every_answer_step_gives_the_question_box_back_when_it_fails(
     seed_assistant: Assistant,
 ) -> None:
     """A full queue fails the chat's answer step before it starts, and Gradio's page then runs
-    only its failure steps: each queued step of the chat's chains has one, which runs in the
-    page alone (tests/ui/test_busy.py runs it in a browser)."""
-    from assistant.ui.app import build_app, give_back_script
+    only its failure steps: each answer step of the chat's chains, and each queued step that
+    writes the question box, has one, which runs in the page alone (tests/ui/test_busy.py runs
+    it in a browser)."""
+    from assistant.ui.app import build_app
+    from assistant.ui.chat import give_back_script
 
     steps = build_app(seed_assistant).fns
+    box = next(block for block in steps[0].outputs if block.elem_id == "qa-question")
     answers = [i for i, step in steps.items() if step.name == "_submit_fn"]
-    assert len(answers) >= 3  # asking, retrying, an example, an option
-    for index in answers:
+    assert len(answers) == 4  # asking, an example, retrying, an option
+    box_steps = [
+        i for i, step in steps.items() if step.queue and any(b is box for b in step.outputs)
+    ]
+    assert len(box_steps) == 3  # giving the box back after asking and retrying; retry's disabling
+    for index in answers + box_steps:
         on_failure = [
             step
             for step in steps.values()
@@ -219,3 +226,21 @@ def test_every_answer_step_gives_the_question_box_back_when_it_fails(
         assert on_failure[0].fn is None  # no request: a full queue cannot turn it away too
         assert on_failure[0].js == give_back_script(index)
         assert [block.elem_id for block in on_failure[0].outputs] == ["qa-question", "qa-chat"]
+
+
+def test_a_question_from_the_box_reads_back_a_lost_session_before_it_is_answered(
+    seed_assistant: Assistant,
+) -> None:
+    """The step that reads the open conversation back after a restart sits between the step
+    that shows the question and the answer step, unqueued (tests/ui/test_stream_browser.py
+    runs it across a restart)."""
+    from assistant.ui.app import build_app
+
+    steps = build_app(seed_assistant).fns
+    added = [i for i, step in steps.items() if step.name == "on_question"]
+    assert len(added) == 1
+    step = steps[added[0]]
+    assert not step.queue
+    assert steps[step.trigger_after].name == "_append_message_to_history"
+    after = [s for s in steps.values() if s.trigger_after == added[0]]
+    assert [s.name for s in after] == ["_submit_fn"]

@@ -5,9 +5,10 @@ reaches the page late (assets/stream.js)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
@@ -20,7 +21,7 @@ from assistant import Assistant
 from tests.conftest import make_settings
 from tests.servers import Server, restart_server, serving, start_server, stop_server, wait_for
 from tests.ui.conftest import TIMEOUT_MS, PageLog
-from tests.ui.test_browser import FINAL, QUESTION, ask
+from tests.ui.test_browser import FINAL, IDLE, QUESTION, ask
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 W = TypeVar("W")
@@ -30,6 +31,7 @@ GENERATING = b'"msg":"process_generating"'
 SLOW_S = 0.5  # far longer than a drawing of the page takes
 LATE_S = 1.5  # longer than the page takes to join the next step of the answer's chain
 LISTED = "#qa-conversations label"
+OTHER = "What is the name of China's state-backed digital currency?"
 QUESTIONS = (
     QUESTION,
     "Why did Beijing stop them?",
@@ -226,6 +228,22 @@ def port_of(server: Server) -> int:
     return port
 
 
+def stored_questions(server: Server) -> list[list[str]]:
+    """The questions of each conversation the server keeps, oldest conversation first."""
+    if not (server.index_dir / "conversations.sqlite3").exists():
+        return []
+    with closing(sqlite3.connect(server.index_dir / "conversations.sqlite3")) as db:
+        rows = db.execute(
+            "SELECT c.id, t.question FROM conversations c JOIN turns t "
+            "ON t.conversation_id = c.id WHERE c.deleted_at IS NULL "
+            "ORDER BY c.created_at, t.ordinal"
+        ).fetchall()
+    questions: dict[str, list[str]] = {}
+    for conversation_id, question in rows:
+        questions.setdefault(conversation_id, []).append(question)
+    return list(questions.values())
+
+
 def test_an_open_page_answers_after_the_server_restarts(
     seed_index: Path, tmp_path: Path, browser: Any
 ) -> None:
@@ -234,6 +252,7 @@ def test_an_open_page_answers_after_the_server_restarts(
     conversation: a follow-up is understood, and the chat keeps its earlier turn."""
     forwarder = Forwarder()
     first = start_server(tmp_path / "first", seed_index)
+    kept = stored_questions(first)  # (the shared seed index may hold other tests' chats)
     second: Server | None = None
     context = browser.new_context()
     try:
@@ -251,12 +270,51 @@ def test_an_open_page_answers_after_the_server_restarts(
         assert "tech giants" in follow_up.locator(".qa-searched").inner_text()
         assert page.locator("#qa-chat .message-row.user-row").count() == 2
         assert "Ant Group" in page.locator(FINAL).first.inner_text()
-        page.wait_for_function(f"document.querySelectorAll({LISTED!r}).length === 1")
+        assert stored_questions(second) == [*kept, [QUESTION, QUESTIONS[1]]]  # one conversation
     finally:
         context.close()
         stop_server(first)
         if second is not None:
             stop_server(second)
+        forwarder.close()
+
+
+def test_after_a_restart_each_tab_goes_on_in_its_own_conversation(
+    seed_index: Path, tmp_path: Path, browser: Any
+) -> None:
+    """Two tabs of one browser, the second opened on the first's conversation and then on a new
+    one (which the browser's storage now names as open): after the server restarts, the first
+    tab's follow-up goes on in the first tab's conversation, never in the second's."""
+    forwarder = Forwarder()
+    server = start_server(tmp_path, seed_index)
+    kept = stored_questions(server)  # (the shared seed index may hold other tests' chats)
+    context = browser.new_context()
+    try:
+        forwarder.target = port_of(server)
+        first, second = context.new_page(), context.new_page()
+        for page in (first, second):
+            page.set_default_timeout(TIMEOUT_MS)
+        first.goto(f"http://127.0.0.1:{forwarder.port}/")
+        assert "Ant Group" in ask(first, QUESTION).inner_text()
+        second.goto(f"http://127.0.0.1:{forwarder.port}/")
+        second.locator(FINAL).first.wait_for()  # it reopened the first tab's conversation
+        second.click("#qa-new-chat")
+        second.wait_for_function(f"document.querySelectorAll({FINAL!r}).length === 0")
+        assert "e-CNY" in ask(second, OTHER).inner_text()
+        second.wait_for_function(f"document.querySelectorAll({LISTED!r}).length === 2")
+        server = restart_server(server)
+        forwarder.target = port_of(server)
+        first.fill("#qa-question textarea", QUESTIONS[1])
+        first.press("#qa-question textarea", "Enter")
+        first.locator(".message-row.user-row", has_text=QUESTIONS[1]).wait_for()
+        first.wait_for_function("() => window.__qaStream.busy() === 0")
+        first.wait_for_function(IDLE)
+        assert "tech giants" in first.locator(FINAL).last.locator(".qa-searched").inner_text()
+        assert OTHER not in first.locator("#qa-chat").inner_text()
+        assert stored_questions(server) == [*kept, [QUESTION, QUESTIONS[1]], [OTHER]]
+    finally:
+        context.close()
+        stop_server(server)
         forwarder.close()
 
 
