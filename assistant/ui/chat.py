@@ -180,10 +180,10 @@ def settle_script(switch: bool) -> str:
 
 def run_before_each_question(
     demo: gr.Blocks, fn: Any, inputs: list[Any], outputs: list[Any]
-) -> list[int]:
+) -> None:
     """Run `fn` (unqueued) in the chain of a question sent from the question box, right before
     ChatInterface's answer step reads the chat's history: the step is chained after the one
-    that shows the question and the answer step after it. Returns the new steps' ids."""
+    that shows the question and the answer step after it."""
     added = []
     for step in list(demo.fns.values()):
         before = demo.fns.get(step.trigger_after) if step.trigger_after is not None else None
@@ -200,7 +200,6 @@ def run_before_each_question(
         added.append(dependency["id"])
     if len(added) != 1:  # Gradio renamed or rewired ChatInterface's steps: say so, not drop it
         raise RuntimeError(f"the question box's answer step was found {len(added)} times")
-    return added
 
 
 def said(message: Mapping[str, Any]) -> str:
@@ -226,8 +225,8 @@ def give_back_on_failure(demo: gr.Blocks, chat: gr.ChatInterface) -> None:
     box (an example's or an option's first step changes neither the box nor the shown chat).
     """
     for index, step in list(demo.fns.items()):
-        writes = {id(block) for block in step.outputs}
-        if not step.queue or not (step.name == "_submit_fn" or id(chat.textbox) in writes):
+        writes_box = any(block is chat.textbox for block in step.outputs)
+        if not step.queue or not (step.name == "_submit_fn" or writes_box):
             continue
         EventListener(
             "failure", has_trigger=False, trigger_after=index, trigger_only_on_failure=True

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from assistant import Assistant
 from tests.conftest import SEEDS, copy_index, make_settings
 from tests.servers import Server, start_server, stop_server
-from tests.ui.conftest import PageLog, chat_page, screenshot
+from tests.ui.conftest import PageLog, chat_page, open_citation, screenshot
 from tests.ui.test_browser import ask, upload
 
 pytestmark = pytest.mark.browser
@@ -82,7 +82,7 @@ def test_lists_and_commands_are_lists_and_code(handbook_page: Any) -> None:
     assert items.nth(0).inner_text() == "Room 101 next to the kitchen"
     assert items.nth(1).inner_text().startswith("Room 202 beside the library")
     # The citation chip still opens its passage.
-    items.nth(1).locator("a.qa-cite").click()
+    open_citation(page, items.nth(1).locator("a.qa-cite"))
     expect(page.locator("#qa-viewer mark.qa-quote")).to_contain_text("Room 202")
     screenshot(page, "answer-list-and-code")
 
@@ -141,7 +141,7 @@ def test_files_are_named_inside_the_document_folders(
     page.get_by_role("tab", name="Chat").click()
     answer = ask(page, "Where are staff parking permits issued?")
     expect(answer.locator(".qa-source-where").first).to_have_text("uploads/parking.txt")
-    answer.locator(".qa-text a.qa-cite").first.click()
+    open_citation(page, answer.locator(".qa-text a.qa-cite").first)
     expect(page.locator("#qa-viewer .qa-viewer-meta")).to_have_text("uploads/parking.txt (txt)")
     printing = ask(page, "How do I install the print client?")
     expect(printing.locator(".qa-source-where").first).to_contain_text("handbook/it/printing.md")

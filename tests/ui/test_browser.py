@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from assistant.catalog_sqlite import SqliteCatalog
-from tests.ui.conftest import TIMEOUT_MS, PageLog, Server, chat_page, screenshot
+from tests.ui.conftest import TIMEOUT_MS, PageLog, Server, chat_page, open_citation, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -275,8 +275,7 @@ def test_document_markup_cannot_run(page: Any, tmp_path: Path) -> None:
     page.get_by_role("tab", name="Chat").click()
     answer = ask(page, "What is the canary code for the fire drill?")
     assert "<script>" in answer.locator(".qa-text").inner_text()  # shown as text
-    answer.locator(".qa-text a.qa-cite").first.click()
-    page.locator("#qa-viewer mark.qa-quote").wait_for()
+    open_citation(page, answer.locator(".qa-text a.qa-cite").first)
     assert "<img src=x" in page.locator("#qa-viewer").inner_text()
     page.wait_for_timeout(500)
     assert page.evaluate("window.__pwned") is None
@@ -314,8 +313,7 @@ def test_phone_width_layout(page: Any, viewport: dict[str, int]) -> None:
         assert box["x"] >= 0
         assert box["x"] + box["width"] <= 390
     screenshot(page, "phone-chat")
-    message.locator(".qa-text a.qa-cite").first.click()
-    page.locator("#qa-viewer mark.qa-quote").wait_for()
+    open_citation(page, message.locator(".qa-text a.qa-cite").first)
     # The panel slides over the chat and the quote ends up on screen.
     page.wait_for_function(
         """() => { const r = document.querySelector('#qa-viewer mark.qa-quote')

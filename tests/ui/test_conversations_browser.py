@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from assistant.ui.auth import hash_password
 from tests.llm_servers import silent_server
 from tests.servers import Server, start_server, stop_server
-from tests.ui.conftest import TIMEOUT_MS, PageLog, chat_page, screenshot
+from tests.ui.conftest import QUOTE, TIMEOUT_MS, PageLog, chat_page, open_citation, screenshot
 from tests.ui.test_browser import QUESTION, ask, cited_text
 
 pytestmark = pytest.mark.browser
@@ -125,28 +124,12 @@ def new_chat(page: Any) -> None:
     expect(page.locator(ANSWERS)).to_have_count(0)
 
 
-# Clicks on [1] before the passage must have opened. Gradio redraws the chat while a page's
-# load events run, and a click whose press and release land on two drawings of the link does
-# nothing (lost on loaded clean-clone runs, never here): the user clicks again, and so does the
-# test, printing that it had to.
-CITATION_CLICKS = 3
-CITATION_WAIT_MS = 30_000
-
-
 def check_first_citation(page: Any, server: Server) -> None:
     """The first answer's [1] opens the passage whose text the catalog holds at its offsets."""
     first = page.locator("#qa-chat .qa-answer .qa-text a.qa-cite").first
     href = first.get_attribute("href")
-    mark = page.locator("#qa-viewer mark.qa-quote")
-    for click in range(1, CITATION_CLICKS + 1):
-        first.click()
-        try:
-            mark.wait_for(timeout=CITATION_WAIT_MS)
-            break
-        except PlaywrightTimeoutError:
-            print(f"click {click} on [1] opened no passage; clicking again")
-    else:
-        raise AssertionError(f"{CITATION_CLICKS} clicks on [1] never opened its passage")
+    open_citation(page, first)
+    mark = page.locator(QUOTE)
     assert mark.text_content() == cited_text(server, href)
 
 
@@ -493,6 +476,5 @@ def test_phone_width_conversations(page: Any, viewport: dict[str, int]) -> None:
     screenshot(page, "phone-conversations")
     open_conversation(page, "Which tech giants")
     expect(history).not_to_have_class(re.compile(r"\bopen\b"))  # closed again on a pick
-    page.locator("#qa-chat .qa-answer .qa-text a.qa-cite").first.click()
-    page.locator("#qa-viewer mark.qa-quote").wait_for()
+    open_citation(page, page.locator("#qa-chat .qa-answer .qa-text a.qa-cite").first)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -18,7 +18,7 @@ from assistant.core import Assistant
 from tests.conftest import make_settings
 from tests.servers import Server, start_server, stop_server
 from tests.test_ocr import CLAIMS, TRAVEL, mixed_pdf, scanned_pdf
-from tests.ui.conftest import PageLog, chat_page, screenshot
+from tests.ui.conftest import PageLog, chat_page, open_citation, screenshot
 from tests.ui.test_browser import ask
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -40,8 +40,7 @@ def scan_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def open_first_citation(page: Any, question: str) -> Any:
     answer = ask(page, question)
-    answer.locator("a.qa-cite").first.click()
-    page.locator("#qa-viewer mark.qa-quote").wait_for()
+    open_citation(page, answer.locator("a.qa-cite").first)
     return answer
 
 

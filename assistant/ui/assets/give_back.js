@@ -10,7 +10,7 @@
 // ends with the person's question (no answer came), the question goes back into the box and
 // out of the chat, so that asking again is one press of Enter. The chat's server-side history
 // never held that question (ChatInterface adds it there only with an answer).
-// STEP, ASK and HINT are set by app.give_back_script.
+// STEP, ASK and HINT are set by chat.give_back_script.
 (history) => {
   const STEP = -1;
   const ASK = "Ask";
