@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from assistant import Assistant
 from tests.conftest import SEEDS, copy_index, make_settings
 from tests.servers import Server, start_server, stop_server
-from tests.ui.conftest import PageLog, chat_page, open_citation, screenshot
+from tests.ui.conftest import QUOTE, PageLog, chat_page, open_citation, screenshot
 from tests.ui.test_browser import ask, upload
 
 pytestmark = pytest.mark.browser
@@ -83,7 +83,7 @@ def test_lists_and_commands_are_lists_and_code(handbook_page: Any) -> None:
     assert items.nth(1).inner_text().startswith("Room 202 beside the library")
     # The citation chip still opens its passage.
     open_citation(page, items.nth(1).locator("a.qa-cite"))
-    expect(page.locator("#qa-viewer mark.qa-quote")).to_contain_text("Room 202")
+    expect(page.locator(QUOTE)).to_contain_text("Room 202")
     screenshot(page, "answer-list-and-code")
 
     rooms.locator("a.qa-copy").click()

@@ -12,7 +12,15 @@ import pytest
 from playwright.sync_api import expect
 
 from assistant.catalog_sqlite import SqliteCatalog
-from tests.ui.conftest import TIMEOUT_MS, PageLog, Server, chat_page, open_citation, screenshot
+from tests.ui.conftest import (
+    QUOTE,
+    TIMEOUT_MS,
+    PageLog,
+    Server,
+    chat_page,
+    open_citation,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -87,7 +95,7 @@ def test_citation_opens_the_quoted_passage(page: Any, ui_server: Server) -> None
     assert first.inner_text() == "[1]"
     href = first.get_attribute("href")
     first.click()
-    mark = page.locator("#qa-viewer mark.qa-quote")
+    mark = page.locator(QUOTE)
     mark.wait_for()
     assert mark.text_content() == cited_text(ui_server, href)
     assert mark.is_visible()
@@ -108,7 +116,7 @@ def test_citation_opens_the_quoted_passage(page: Any, ui_server: Server) -> None
 
     page.click("#qa-viewer a.qa-open")
     page.wait_for_selector("#qa-viewer .qa-viewer[data-view=document]")
-    assert page.locator("#qa-viewer mark.qa-quote").text_content() == cited_text(ui_server, href)
+    assert page.locator(QUOTE).text_content() == cited_text(ui_server, href)
     screenshot(page, "whole-document")
 
     message.locator("a.qa-copy").click()
@@ -128,7 +136,7 @@ def test_a_citation_address_opens_its_passage(
     page's scripts ran) opens the passage, and leaves the address."""
     href = ask(page, QUESTION).locator(".qa-text a.qa-cite").first.get_attribute("href")
     with chat_page(browser, ui_server, page_log, viewport, query=href) as linked:
-        mark = linked.locator("#qa-viewer mark.qa-quote")
+        mark = linked.locator(QUOTE)
         mark.wait_for()
         assert mark.text_content() == cited_text(ui_server, href)
         linked.wait_for_function("() => window.location.hash === ''")
@@ -149,7 +157,7 @@ def test_a_citation_redrawn_while_pressed_still_opens(page: Any, ui_server: Serv
     first = message.locator(".qa-text a.qa-cite").first
     href = first.get_attribute("href")
     first.click()
-    mark = page.locator("#qa-viewer mark.qa-quote")
+    mark = page.locator(QUOTE)
     mark.wait_for()
     assert mark.text_content() == cited_text(ui_server, href)
 
@@ -178,7 +186,7 @@ def test_unanswerable_question_is_a_refusal(page: Any, ui_server: Server) -> Non
     closest.locator("summary").click()
     href = link.get_attribute("href")
     link.click()
-    mark = page.locator("#qa-viewer mark.qa-quote")
+    mark = page.locator(QUOTE)
     mark.wait_for()
     assert mark.text_content() == cited_text(ui_server, href)
     assert link.inner_text() in page.locator("#qa-viewer").inner_text()  # its section
