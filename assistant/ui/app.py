@@ -44,6 +44,7 @@ from assistant.ui.login import LoginPage, login_message
 from assistant.ui.names import SourceNames
 from assistant.ui.quality import build_quality_tab
 from assistant.ui.scope import build_scope, chosen_collections, scope_update
+from assistant.ui.upkeep import ExportFolder, apply_retention_daily
 from assistant.ui.viewer import (
     DOC_ID,
     SourceRef,
@@ -61,7 +62,7 @@ __all__ = ["Turn", "Turns", "answer_stream", "build_app", "conversation", "mount
 def build_app(
     assistant: Assistant,
     logins: WebLogins | None = None,
-    exports: sidebar_ui.ExportFolder | None = None,
+    exports: ExportFolder | None = None,
 ) -> gr.Blocks:
     """The Gradio Blocks app: chat, source panel, feedback, Documents tab and the `ask` API;
     conversation exports go to `exports` (None: a folder of the app's own).
@@ -257,7 +258,7 @@ def build_app(
             [chat.chatbot_value, turns, feedback.vote_ids, feedback.row],
             chat.chatbot_state,
             logins,
-            exports or sidebar_ui.ExportFolder(demo),
+            exports or ExportFolder(demo),
         )
 
         def header_for(request: gr.Request) -> str:
@@ -375,14 +376,14 @@ def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr
     """Mount the web chat at `/` of `app` (after the app's own routes), behind a login when
     the catalog has users or the settings have logins (`users`)."""
     settings = assistant.settings
-    sidebar_ui.apply_retention_daily(assistant.conversations)
+    apply_retention_daily(assistant.conversations)
     proxy = TrustedProxy.from_settings(settings)
     logins = WebLogins(assistant.accounts, users, proxy)
     required = logins.required
     # Behind a trusted SSO proxy the proxy signs users in: no login page (Gradio takes one or
     # the other), and a request not from a proxy is a 401.
     password_login = required and proxy is None
-    exports = sidebar_ui.ExportFolder(app)
+    exports = ExportFolder(app)
     demo = build_app(assistant, logins, exports)
     # Bounded both ways (docs/deployment.md): a few answers at once on two cores, and a full
     # queue tells the user the server is busy instead of making them wait without end.

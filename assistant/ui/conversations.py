@@ -10,25 +10,14 @@ ever names a conversation id.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import re
-import secrets
-import shutil
-import tempfile
-import threading
-import time
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from assistant.conversations import SWEEP_SECONDS, ConversationStore, conversation_markdown
 from assistant.core import Assistant
 from assistant.types import Conversation
 from assistant.ui import ASSETS
@@ -36,47 +25,12 @@ from assistant.ui.auth import WebLogins, username_of
 from assistant.ui.chat import Turn, Turns, run_before_each_question, said, settle_script
 from assistant.ui.feedback import closed_row
 from assistant.ui.names import SourceNames
+from assistant.ui.owners import first_visit_id, owner_of, with_browser_id
 from assistant.ui.render import render_answer
+from assistant.ui.upkeep import ExportFolder
 
 BROWSER_STORAGE_KEY = "qa-browser"
 log = logging.getLogger(__name__)
-_BROWSER_ID = re.compile(r"[0-9a-f]{32}")
-_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def _browser_id(value: object) -> str | None:
-    return value if isinstance(value, str) and _BROWSER_ID.fullmatch(value) else None
-
-
-def first_visit_id(secret: str, session_hash: str | None) -> str | None:
-    """The id a browser without one takes: made from the page's Gradio session with a server
-    secret, so every event of that page agrees on it whichever runs first (a question asked
-    before the page's load event is kept under the id the load event then stores), and nobody
-    can work it out from the session alone."""
-    if not session_hash:
-        return None
-    return hmac.new(secret.encode(), session_hash.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def owner_of(
-    username: str | None, browser: Mapping[str, Any] | None, first_visit: str | None = None
-) -> str | None:
-    """Whose conversations these are: `user:NAME` behind a login, else `browser:ID` (the id the
-    browser keeps, else `first_visit`: see `first_visit_id`)."""
-    if username:
-        return f"user:{username}"
-    browser_id = _browser_id((browser or {}).get("id")) or _browser_id(first_visit)
-    return f"browser:{browser_id}" if browser_id else None
-
-
-def with_browser_id(
-    browser: Mapping[str, Any] | None, first_visit: str | None = None
-) -> dict[str, Any]:
-    """The browser's stored state, given an id on its first visit (`first_visit`, else random)."""
-    state = dict(browser or {})
-    if not _browser_id(state.get("id")):
-        state["id"] = _browser_id(first_visit) or secrets.token_hex(16)
-    return state
 
 
 def chat_messages(
@@ -92,62 +46,6 @@ def chat_messages(
         content = render_answer(names.answer(turn.answer))
         messages.append({"role": "assistant", "content": content})
     return messages, turns
-
-
-def export_file(conversation: Conversation, folder: Path) -> Path:
-    """Write the conversation's Markdown to a file named after its title, under `folder`
-    (name its files with `SourceNames.conversation` first)."""
-    slug = _SLUG.sub("-", conversation.title.lower()).strip("-")[:60] or "conversation"
-    target = folder / conversation.id / f"{slug}.md"
-    text = conversation_markdown(conversation)
-    if target.exists() and target.read_text(encoding="utf-8") == text:
-        return target  # unchanged (e.g. the sidebar was only searched)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for old in target.parent.glob("*.md"):
-        old.unlink()
-    target.write_text(text, encoding="utf-8")
-    return target
-
-
-class ExportFolder:
-    """Where a server's conversation exports are written for download: a private temporary
-    folder, one subfolder per conversation. A deleted conversation's export goes with it; the
-    folder itself with `remove` (the server's shutdown calls it: `mount_ui`), else when its
-    owner is gone or the interpreter exits normally."""
-
-    def __init__(self, owner: object) -> None:
-        self.path = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
-        self._cleanup = weakref.finalize(owner, shutil.rmtree, self.path, True)
-
-    def write(self, conversation: Conversation) -> Path:
-        """The conversation's Markdown file, written (or kept if unchanged)."""
-        self.path.mkdir(mode=0o700, exist_ok=True)  # private again if removed and reused
-        return export_file(conversation, self.path)
-
-    def remove(self) -> None:
-        """Remove the folder and every export in it now."""
-        self._cleanup()
-
-    def forget(self, conversation_id: str) -> None:
-        """Remove a conversation's export."""
-        shutil.rmtree(self.path / conversation_id, ignore_errors=True)
-
-
-def apply_retention_daily(store: ConversationStore) -> threading.Thread:
-    """Apply the retention now, then once a day in a daemon thread, so conversations past it
-    leave the file even while nobody uses the chat (the store also sweeps when used)."""
-
-    def sweep() -> None:
-        while True:
-            try:
-                store.apply_retention()
-            except Exception:  # a locked or broken file must not end the sweeps
-                log.exception("applying the conversation retention failed")
-            time.sleep(SWEEP_SECONDS)
-
-    thread = threading.Thread(target=sweep, name="conversation-retention", daemon=True)
-    thread.start()
-    return thread
 
 
 @dataclass

@@ -12,17 +12,11 @@ import pytest
 from assistant import Assistant
 from assistant.conversations import ConversationStore
 from assistant.ui.chat import Saved, answer_and_save
-from assistant.ui.conversations import (
-    ExportFolder,
-    apply_retention_daily,
-    chat_messages,
-    export_file,
-    first_visit_id,
-    owner_of,
-    with_browser_id,
-)
+from assistant.ui.conversations import chat_messages
 from assistant.ui.names import SourceNames
+from assistant.ui.owners import first_visit_id, owner_of, with_browser_id
 from assistant.ui.render import cite_href
+from assistant.ui.upkeep import ExportFolder, apply_retention_daily, export_file
 from tests.conftest import copy_index, make_settings
 from tests.servers import wait_for
 
