@@ -1,0 +1,253 @@
+"""The access commands: `collections` (who may read which collection), `users`, `api-keys`,
+`hash-password` and `hash-api-key`: their options and output."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.errors import UsageError
+from assistant.settings import Settings
+
+MIN_API_KEY_CHARS = 20
+
+
+def add_access_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The access subcommands and their options."""
+    collections = commands.add_parser(
+        "collections",
+        help="list collections; grant or revoke reading them",
+        description="List the collections of the index with their documents, passages and "
+        "grants, or grant (revoke) reading one to a group or a user (docs/teams.md). Files go "
+        "into a collection with `assistant ingest PATH --collection NAME` or the "
+        "collection_folders setting. Grants apply from the next question on.",
+    )
+    collections.add_argument(
+        "action", nargs="?", default="list", choices=("list", "grant", "revoke")
+    )
+    collections.add_argument("name", nargs="?", metavar="NAME", help="the collection")
+    who = collections.add_mutually_exclusive_group()
+    who.add_argument("--group", metavar="G", help="grant to (revoke from) this group")
+    who.add_argument("--user", metavar="U", help="grant to (revoke from) this user")
+    collections.add_argument(
+        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
+    )
+    collections.add_argument("--json", action="store_true", help="print one JSON array")
+
+    users = commands.add_parser(
+        "users",
+        help="manage users and their groups",
+        description="Users sign in to the web chat and own personal API keys; an admin reads "
+        "every collection, a member the collections granted to their groups or to them "
+        "(docs/teams.md). The password is asked twice on a terminal, or read as one line from "
+        "standard input with --password-stdin. These are the catalog's own users: directory "
+        "(LDAP) users sign in without being added, as members of their directory groups (admins "
+        "when in ldap_admin_groups).",
+    )
+    users.add_argument("action", choices=("add", "list", "remove", "set-groups", "set-role"))
+    users.add_argument("name", nargs="?", metavar="NAME", help="the user")
+    users.add_argument(
+        "--group", action="append", default=[], metavar="G", help="a group (repeat for several)"
+    )
+    role = users.add_mutually_exclusive_group()
+    role.add_argument("--admin", action="store_true", help="make the user an admin")
+    role.add_argument("--member", action="store_true", help="make the user a member (set-role)")
+    users.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    users.add_argument(
+        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
+    )
+    users.add_argument("--json", action="store_true", help="list as one JSON array")
+
+    api_keys = commands.add_parser(
+        "api-keys",
+        help="personal API keys of users",
+        description="Create a key for a catalog user (printed once; requests with it read what the "
+        "user may read), list keys (ids and owners, never the keys) or revoke one by id. "
+        "Keys of the api_keys setting stay service keys that read everything.",
+    )
+    api_keys.add_argument("action", choices=("create", "list", "revoke"))
+    api_keys.add_argument("key_id", nargs="?", metavar="ID", help="the key to revoke")
+    api_keys.add_argument("--user", metavar="NAME", help="the key's owner (create)")
+    api_keys.add_argument(
+        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
+    )
+
+    hash_password = commands.add_parser(
+        "hash-password",
+        help="make a password hash for a web chat login",
+        description="Print a scrypt hash of a password for the auth_users setting or an "
+        "auth_file line (see docs/ui.md). The password is read from the terminal without "
+        "echo (asked twice), or as one line from standard input when piped.",
+    )
+    hash_password.add_argument(
+        "--username", metavar="NAME", help="print a `NAME:hash` line ready for auth_file"
+    )
+
+    hash_api_key = commands.add_parser(
+        "hash-api-key",
+        help="make an API key and its hash for the api_keys setting",
+        description="Print a new random API key (give it to the client; it is shown only "
+        "once) and its SHA-256 hash, sha256$<hex> (put that in the api_keys setting under a "
+        "name of your choice; see docs/api.md). With --stdin, hash a key read as one line from "
+        "standard input instead and print only the hash: the way to re-hash a key whose "
+        "setting still holds a deprecated scrypt$ hash.",
+    )
+    hash_api_key.add_argument(
+        "--stdin", action="store_true", help="hash a key from standard input (20+ characters)"
+    )
+
+
+def collections_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`assistant collections`: list them with their readers, or grant or revoke reading."""
+    from assistant.accounts import Accounts
+
+    accounts = Accounts.from_settings(settings)
+    if args.action in ("grant", "revoke"):
+        if not args.name or not (args.group or args.user):
+            raise UsageError(
+                f"usage: assistant collections {args.action} NAME --group G | --user U"
+            )
+        change = accounts.grant if args.action == "grant" else accounts.revoke
+        change(args.name, group=args.group, user=args.user)
+        whom = f"group {args.group}" if args.group else f"user {args.user}"
+        verb = "may now read" if args.action == "grant" else "may no longer read"
+        print(f"{whom} {verb} collection {args.name}")
+        return 0
+    from assistant.core import Assistant
+
+    found = Assistant(settings).collections()
+    grants: dict[str, list[str]] = {}
+    for grant in accounts.grants():
+        grants.setdefault(grant.collection, []).append(f"{grant.kind} {grant.principal}")
+    if args.json:
+        rows = [
+            {"name": c.name, "documents": c.documents, "passages": c.chunks,
+             "grants": grants.get(c.name, [])}
+            for c in found
+        ]  # fmt: skip
+        print(json.dumps(rows, ensure_ascii=False))
+    elif not found:
+        print(f"no documents indexed in {settings.index_dir}")
+    else:
+        width = max(len(c.name) for c in found)
+        for c in found:
+            readers = ", ".join(grants.get(c.name, [])) or "admins only"
+            print(f"{c.name:<{width}}  {c.documents} documents, {c.chunks} passages; {readers}")
+    return 0
+
+
+def _read_new_password(from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat it: ") != password:
+        raise UsageError("the passwords differ")
+    return password
+
+
+def users_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`assistant users`: list, add, remove, set the role or the groups of a user."""
+    from assistant.accounts import Accounts
+
+    accounts = Accounts.from_settings(settings)
+    if args.action == "list":
+        found = accounts.users()
+        if args.json:
+            rows = [{"name": u.name, "role": u.role, "groups": list(u.groups)} for u in found]
+            print(json.dumps(rows, ensure_ascii=False))
+        for user in [] if args.json else found:
+            print(f"{user.name}  {user.role}  groups: {', '.join(user.groups) or '-'}")
+        return 0
+    if not args.name:
+        raise UsageError(f"usage: assistant users {args.action} NAME")
+    if args.action == "add":
+        user = accounts.add_user(
+            args.name, _read_new_password(args.password_stdin), args.group, args.admin
+        )
+        print(f"added {user.role} {user.name} (groups: {', '.join(user.groups) or '-'})")
+    elif args.action == "remove":
+        accounts.remove_user(args.name)
+        print(f"removed {args.name} with their API keys and personal grants")
+    elif args.action == "set-role":
+        if args.admin == args.member:
+            raise UsageError("usage: assistant users set-role NAME --admin | --member")
+        user = accounts.set_role(args.name, admin=args.admin)
+        print(f"{user.name} is now {'an' if user.admin else 'a'} {user.role}")
+    else:
+        user = accounts.set_groups(args.name, args.group)
+        print(f"{user.name} is now in: {', '.join(user.groups) or 'no group'}")
+    return 0
+
+
+def api_keys_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`assistant api-keys`: create, list or revoke users' personal API keys."""
+    from assistant.accounts import Accounts
+
+    accounts = Accounts.from_settings(settings)
+    if args.action == "create":
+        if not args.user:
+            raise UsageError("usage: assistant api-keys create --user NAME")
+        key_id, key = accounts.create_api_key(args.user)
+        print(f"id:  {key_id}")
+        print(f"key: {key}")
+        print("the key is shown only this once: give it to its user now", file=sys.stderr)
+    elif args.action == "list":
+        for info in accounts.api_keys():
+            print(f"{info.key_id}  {info.user}")
+    else:
+        if not args.key_id:
+            raise UsageError("usage: assistant api-keys revoke ID")
+        accounts.revoke_api_key(args.key_id)
+        print(f"revoked {args.key_id}")
+    return 0
+
+
+def hash_password_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`assistant hash-password`: a scrypt hash of a password read without echo."""
+    from assistant.security import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat it: ") != password:
+            raise UsageError("the passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise UsageError("the password is empty")
+    encoded = hash_password(password)
+    print(f"{args.username}:{encoded}" if args.username else encoded)
+    return 0
+
+
+def hash_api_key_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`assistant hash-api-key`: a new API key and its hash, or the hash of a given key."""
+    from assistant.security import hash_api_key, new_api_key
+
+    if not args.stdin:
+        key = new_api_key()
+        print(f"key:  {key}")
+        print(f"hash: {hash_api_key(key)}")
+        return 0
+    key = sys.stdin.readline().strip()
+    if len(key) < MIN_API_KEY_CHARS:
+        raise UsageError(
+            f"an API key needs at least {MIN_API_KEY_CHARS} characters; "
+            "leave out --stdin to make a random one"
+        )
+    print(hash_api_key(key))
+    return 0
+
+
+ACCESS_COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "collections": collections_command,
+    "users": users_command,
+    "api-keys": api_keys_command,
+    "hash-password": hash_password_command,
+    "hash-api-key": hash_api_key_command,
+}
