@@ -48,7 +48,8 @@ from assistant.types import (
 
 if TYPE_CHECKING:  # ingest (and every loader) is imported by the first ingest, not by a question
     from assistant.evaluation.golden import GoldenItem
-    from assistant.ingest import Ingestor, ProgressCallback
+    from assistant.ingest import Ingestor
+    from assistant.ingest_progress import ProgressCallback
     from assistant.quality import QualityReport
 
 # Distinct (generation, limit, readable documents) sets of suggested questions kept in memory.

@@ -8,16 +8,14 @@ clean build of the files it has committed.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,8 +31,11 @@ from assistant.catalog import (
 )
 from assistant.chunking import CHUNKER_VERSION, Chunker
 from assistant.collections import check_name, collection_for
+from assistant.discovery import SourceFile, discover, doc_id_for
+from assistant.embed_inputs import context_prefix, embedding_inputs, sentence_context
 from assistant.embedding import EmbeddedChunk, Embedder
 from assistant.errors import LoadError
+from assistant.ingest_progress import IngestTracker, ProgressCallback
 from assistant.loaders import (
     EXTRACTION_VERSION,
     attachments_in,
@@ -42,104 +43,22 @@ from assistant.loaders import (
     content_hash,
     document_from_bytes,
     is_present,
-    is_supported,
     read_file,
 )
-from assistant.loaders.ocr import Ocr
 from assistant.settings import Settings
-from assistant.text import sentence_spans
 from assistant.types import (
     Attachment,
     Chunk,
     Document,
     FailedFile,
-    IngestProgress,
     IngestReport,
-    IngestStep,
     section_starts,
 )
 from assistant.vectorstore import VectorStore
 
 log = logging.getLogger(__name__)
 
-# Told where an ingest is at each file, OCR page, batch the model embeds and batch written,
-# and at the end (IngestProgress).
-ProgressCallback = Callable[[IngestProgress], None]
-
-_PREFIX_CHARS = 120
 _REBUILDING = "rebuilding"  # catalog meta key set while a reset of catalog and store is under way
-
-
-class _Tracker:
-    """An ingest's progress: the terminal bar's chunk and OCR notes, and `on_progress`."""
-
-    def __init__(
-        self, on_progress: ProgressCallback | None, bar: tqdm[Any], total: int, started: float
-    ) -> None:
-        self.on_progress = on_progress
-        self.bar = bar
-        self.total = total
-        self.started = started
-        self.files_done = 0
-        self.source = ""
-        self.chunks_written = 0
-
-    def read(self, done: int, source: str) -> None:
-        self.files_done, self.source = done, source
-        self._tell("read")
-
-    def with_pages(self, ocr: Ocr | None) -> Ocr | None:
-        """`ocr` telling this tracker each page it reads."""
-        return None if ocr is None else replace(ocr, on_page=self._page)
-
-    def _page(self, page: int, pages: int) -> None:
-        self.bar.set_postfix_str(f"{self.chunks_written} chunks, OCR page {page}/{pages}")
-        self._tell("ocr", page=page, pages=pages)
-
-    def embedding(self, total: int) -> Callable[[int], None]:
-        """The embedder's `on_batch` for `total` texts: each batch moves the count on."""
-        done = 0
-
-        def advance(count: int) -> None:
-            nonlocal done
-            done += count
-            self.bar.set_postfix_str(f"{self.chunks_written} chunks, embedding {done}/{total}")
-            self._tell("embed", embedded=done, to_embed=total)
-
-        return advance
-
-    def wrote(self, chunks: int) -> None:
-        if chunks:
-            self.chunks_written += chunks
-            self.bar.set_postfix_str(f"{self.chunks_written} chunks")
-            self._tell("write")
-
-    def finish(self) -> None:
-        self.files_done, self.source = self.total, ""
-        self._tell("done")
-
-    def _tell(self, step: IngestStep, **where: int) -> None:
-        if self.on_progress is None:
-            return
-        self.on_progress(
-            IngestProgress(
-                step=step,
-                files_done=self.files_done,
-                files_total=self.total,
-                source=self.source,
-                chunks_written=self.chunks_written,
-                elapsed_s=time.perf_counter() - self.started,
-                **where,
-            )
-        )
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """A file found for ingestion: absolute path and the name shown to users."""
-
-    path: Path
-    source: str
 
 
 @dataclass(frozen=True)
@@ -159,19 +78,6 @@ class _Prepared:
     chunks: list[Chunk]
     replaces: DocumentRecord | None  # the indexed version this one replaces
     collection: str
-
-
-def doc_id_for(path: Path) -> str:
-    """Stable catalog id of the document at an absolute path."""
-    return hashlib.sha1(str(path).encode()).hexdigest()[:20]
-
-
-def display_source(path: Path, base: Path) -> str:
-    """The path relative to `base` when inside it, else absolute."""
-    try:
-        return path.relative_to(base).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 # The parts of the ingest fingerprint, in order, as a person would name what changed.
@@ -197,92 +103,6 @@ def rebuild_reasons(before: str | None, after: str) -> tuple[str, ...]:
         if a != b:
             reasons.append(f"{name} {a} -> {b}" if name.startswith("chunk_") else name)
     return tuple(reasons)
-
-
-def discover(
-    paths: Sequence[Path], base: Path
-) -> tuple[list[SourceFile], list[FailedFile], list[Path]]:
-    """Supported files under the given paths (hidden files, repeats and symlink loops skipped).
-
-    Returns the files, paths that cannot be ingested (with the reason), and the absolute roots.
-    Inside a folder, a symbolic link leading out of that folder is not followed (reported).
-    """
-    files: dict[Path, SourceFile] = {}
-    seen_real: set[Path] = set()
-    failed: list[FailedFile] = []
-    roots: list[Path] = []
-    for given in paths:
-        root = Path(os.path.abspath(given))
-        roots.append(root)
-        if root.is_dir():
-            for path in _walk(root, base, failed):
-                real = path.resolve()
-                if real not in seen_real:
-                    seen_real.add(real)
-                    files[path] = SourceFile(path, display_source(path, base))
-        elif root.is_file():
-            if is_supported(root):
-                if root.resolve() not in seen_real:
-                    seen_real.add(root.resolve())
-                    files[root] = SourceFile(root, display_source(root, base))
-            else:
-                failed.append(
-                    FailedFile(
-                        source=display_source(root, base),
-                        error=f"unsupported file type {root.suffix or '(none)'!r}",
-                    )
-                )
-        else:
-            failed.append(FailedFile(source=str(given), error="no such file or directory"))
-    return sorted(files.values(), key=lambda f: f.source), failed, roots
-
-
-def _walk(root: Path, base: Path, failed: list[FailedFile]) -> Iterator[Path]:
-    """Supported files under `root`, at any depth (an explicit stack: no recursion limit)."""
-    real_root = root.resolve()
-    visited: set[tuple[int, int]] = set()
-    stack = [root]
-    while stack:
-        directory = stack.pop()
-        try:
-            stat = directory.stat()
-            if (stat.st_dev, stat.st_ino) in visited:  # a symlink loop or a second link
-                continue
-            visited.add((stat.st_dev, stat.st_ino))
-            with os.scandir(directory) as found:
-                entries = sorted(found, key=lambda entry: entry.name)
-        except OSError as exc:
-            reason = f"cannot read folder: {exc.strerror or exc}"
-            failed.append(FailedFile(source=display_source(directory, base), error=reason))
-            continue
-        subdirs = []
-        for entry in entries:
-            path = Path(entry.path)
-            if entry.name.startswith("."):
-                continue
-            try:
-                is_dir = entry.is_dir()
-                if not is_dir and not (is_supported(path) and entry.is_file()):
-                    continue
-                if entry.is_symlink() and not path.resolve().is_relative_to(real_root):
-                    # Whoever can write into a shared folder must not pull in files from
-                    # elsewhere on the server (e.g. a link named notes.txt to a secret).
-                    failed.append(
-                        FailedFile(
-                            source=display_source(path, base),
-                            error=f"symbolic link out of {display_source(root, base)} "
-                            "(not followed)",
-                        )
-                    )
-                    continue
-            except (OSError, RuntimeError) as exc:  # RuntimeError: Path.resolve on a loop
-                failed.append(FailedFile(source=display_source(path, base), error=str(exc)))
-                continue
-            if is_dir:
-                subdirs.append(path)
-            else:
-                yield path
-        stack.extend(reversed(subdirs))
 
 
 class Ingestor:
@@ -404,7 +224,7 @@ class Ingestor:
         moves: list[_Move] = []
         present: set[str] = set()  # the paths of this run's files and of their attachments
         bar = tqdm(files, desc="ingest", unit="file", disable=not show, file=sys.stderr)
-        tracker = _Tracker(on_progress, bar, len(files), started)
+        tracker = IngestTracker(on_progress, bar, len(files), started)
         parsed: set[str] = set()  # paths whose bytes were read into a document in this run
         for done, first in enumerate(bar):
             tracker.read(done, first.source)
@@ -589,7 +409,7 @@ class Ingestor:
         self.catalog.set_meta(VECTOR_COLLECTIONS, "1")
 
     def _write(
-        self, batch: list[_Prepared], counts: dict[str, int], tracker: _Tracker | None = None
+        self, batch: list[_Prepared], counts: dict[str, int], tracker: IngestTracker | None = None
     ) -> None:
         if not batch:
             return
@@ -739,63 +559,6 @@ class _Kept:
 
     chunks: dict[_ChunkKey, EmbeddedChunk]
     contexts: dict[str, npt.NDArray[np.float16]]
-
-
-@dataclass(frozen=True)
-class ChunkInputs:
-    """What ingest embeds for one chunk besides its text."""
-
-    prefix: str  # title and section, embedded before the text (`context_prefix`)
-    spans: list[tuple[int, int]]  # its sentences, relative to the chunk: pooled vectors
-    contexts: list[str | None]  # each sentence in its context (`sentence_context`); None: none
-
-
-def embedding_inputs(document: Document, chunks: Sequence[Chunk]) -> list[ChunkInputs]:
-    """The inputs of a document's chunks. A heading gets no vector in context: it names a topic
-    and is never an answer (the extractive answerer skips it), so it is not embedded twice."""
-    headings = section_starts(document.headings)
-    result = []
-    for chunk in chunks:
-        absolute = sentence_spans(document.text, chunk.start, chunk.end)
-        result.append(
-            ChunkInputs(
-                prefix=context_prefix(document, chunk),
-                spans=[(s - chunk.start, e - chunk.start) for s, e in absolute],
-                contexts=[
-                    None if s in headings else sentence_context(document, s, e) for s, e in absolute
-                ],
-            )
-        )
-    return result
-
-
-def sentence_context(document: Document, start: int, end: int) -> str:
-    """A sentence as embedded on its own: after its document's title and its section's.
-
-    This and `context_prefix` define what is embedded, and an edited document's unchanged
-    inputs keep their stored vectors by comparing these strings (`_last_versions`): a change to
-    either must bump `SCHEMA_VERSION` (assistant/catalog.py, "the index format" of the ingest
-    fingerprint), so that existing indexes are re-embedded.
-
-    "The default is 64 megabytes." says what it answers only under "maintenance_work_mem"
-    in "Resource Consumption"; the chunk's pooled sentence vectors miss that (measured
-    leave-one-corpus-out on the tuning corpora, docs/evaluation.md).
-    """
-    section = document.section_at(start)
-    parts = [document.title, section, document.text[start:end]]
-    return ". ".join(part for part in parts if part)
-
-
-def context_prefix(document: Document, chunk: Chunk) -> str:
-    """Title and section, embedded before the chunk text so retrieval knows the context."""
-    parts = [document.title]
-    section = document.section_at(chunk.start)
-    if section and section != document.title:
-        parts.append(section)
-    prefix = " — ".join(part for part in parts if part)[:_PREFIX_CHARS]
-    if not prefix or chunk.text.lstrip().startswith(prefix):
-        return ""
-    return prefix + "\n"
 
 
 def _attachment_files(

@@ -215,7 +215,7 @@ def _wanted_changes(catalog: Catalog, changed: Sequence[Path], roots: Sequence[P
     """The changed paths worth an ingest: those that exist, and gone ones that held documents.
 
     A path that leads out of its folder through a symbolic link is replaced by that folder:
-    reading the whole folder reports the link and does not follow it (ingest.discover).
+    reading the whole folder reports the link and does not follow it (discovery.discover).
     """
     paths = sorted({Path(os.path.abspath(path)) for path in changed})
     existing: list[Path] = []

@@ -12,7 +12,9 @@ from filelock import FileLock
 from assistant import Assistant
 from assistant.catalog import SCHEMA_VERSION
 from assistant.chunking import CHUNKER_VERSION
-from assistant.ingest import Ingestor, doc_id_for, rebuild_reasons, sentence_context
+from assistant.discovery import doc_id_for
+from assistant.embed_inputs import sentence_context
+from assistant.ingest import Ingestor, rebuild_reasons
 from assistant.loaders import EXTRACTION_VERSION
 from assistant.types import Document, IngestProgress
 from tests.conftest import SEED_FILE, make_settings, ruled_sections

@@ -14,9 +14,9 @@ from filelock import FileLock
 from assistant import Assistant
 from assistant.api.app import create_app
 from assistant.cli import EXIT_OK, main
+from assistant.discovery import doc_id_for
 from assistant.errors import IndexBusyError
 from assistant.indexlock import writer_lock
-from assistant.ingest import doc_id_for
 from assistant.sync_command import EXIT_BUSY, EXIT_PARTIAL
 from tests.conftest import SEED_FILE, make_settings, ruled_sections, run_cli
 

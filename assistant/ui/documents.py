@@ -20,7 +20,7 @@ from assistant.atomic import atomic_writer
 from assistant.audit import new_request_id
 from assistant.core import Assistant
 from assistant.errors import AssistantError, IndexBusyError, LoadError
-from assistant.ingest import ProgressCallback
+from assistant.ingest_progress import ProgressCallback
 from assistant.loaders import SUPPORTED_SUFFIXES, load_document
 from assistant.loaders.ocr import NeedsOcrError
 from assistant.settings import Settings
