@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from assistant.answerers.extractive import Candidate, ExtractiveModel, compose, shipped_model
+from assistant.answerers.extractive import ExtractiveModel, compose, shipped_model
+from assistant.answerers.window_features import Candidate
 from assistant.core import Assistant
 from assistant.evaluation.calibrate import Observation, fit, holds_key_fact, observe, rank
 from assistant.evaluation.golden import load_golden

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant import Answer, Assistant, BadQuestionError, IndexMissingError, Message
-from assistant.answerers.extractive import assess, looks_like_code
+from assistant.answerers.extractive import assess
+from assistant.answerers.window_features import looks_like_code
 from assistant.citations import MAX_RELATED, related_passages, related_spans
 from assistant.types import Citation, Passage
 from tests.conftest import SEED_FILE, make_settings

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from assistant.answerers.extractive import candidate_features
+from assistant.answerers.window_features import candidate_features
 from assistant.core import Assistant
 from tests.conftest import make_settings
 

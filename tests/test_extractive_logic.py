@@ -14,12 +14,11 @@ import pytest
 
 from assistant import Assistant
 from assistant.answerers.base import Question
-from assistant.answerers.extractive import (
+from assistant.answerers.extractive import assess, compose
+from assistant.answerers.window_features import (
     Candidate,
     _coverage,
-    assess,
     candidate_features,
-    compose,
     confidence_features,
 )
 from assistant.catalog import ChunkRow

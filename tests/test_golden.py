@@ -142,7 +142,8 @@ def test_any_label_is_a_kind_and_only_unanswerable_means_refusal(tmp_path: Path)
 def test_calibration_fits_a_model_the_answerer_can_load(
     seed_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from assistant.answerers.extractive import RANK_FEATURES, ExtractiveAnswerer
+    from assistant.answerers.extractive import ExtractiveAnswerer
+    from assistant.answerers.window_features import RANK_FEATURES
     from assistant.evaluation import calibrate
 
     out = tmp_path / "model.json"
@@ -186,7 +187,7 @@ def test_the_fitted_threshold_refuses_at_most_five_percent_of_answerable_questio
 def test_each_corpus_is_judged_by_a_confidence_model_that_never_saw_it() -> None:
     import numpy as np
 
-    from assistant.answerers.extractive import CONFIDENCE_FEATURES
+    from assistant.answerers.window_features import CONFIDENCE_FEATURES
     from assistant.evaluation.calibrate import out_of_corpus_confidences
 
     width = len(CONFIDENCE_FEATURES)

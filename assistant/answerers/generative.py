@@ -26,8 +26,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.answerers.base import Question
-from assistant.answerers.extractive import Candidate, ExtractiveAnswerer, assess, related_windows
+from assistant.answerers.extractive import ExtractiveAnswerer, assess, related_windows
 from assistant.answerers.prompting import Prompts
+from assistant.answerers.window_features import Candidate
 from assistant.citations import REFUSAL_TEXT, citation_for, with_markers
 from assistant.condense import condense as condense_by_rules
 from assistant.condense import needs_context

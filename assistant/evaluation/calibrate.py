@@ -32,16 +32,13 @@ import numpy as np
 import numpy.typing as npt
 
 from assistant.answerers.base import Question
-from assistant.answerers.extractive import (
+from assistant.answerers.extractive import ExtractiveModel, LogisticModel, compose, shipped_model
+from assistant.answerers.window_features import (
     CONFIDENCE_FEATURES,
     RANK_FEATURES,
     Candidate,
-    ExtractiveModel,
-    LogisticModel,
     candidate_features,
-    compose,
     confidence_features,
-    shipped_model,
 )
 from assistant.core import Assistant
 from assistant.evaluation.golden import GoldenItem, load_golden

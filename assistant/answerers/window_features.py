@@ -1,0 +1,355 @@
+"""What the extractive answerer judges evidence windows by, no model call beyond one embedding
+of the question's asking clause.
+
+Each window (`evidence.py`) of the retrieved passages gets ranking features: its sentence
+vector against the question and against that clause, the IDF-weighted share of the question's
+terms it holds, what it adds beyond the question, whether it holds the kind of answer asked for,
+and how its passage ranked. The question as a whole gets confidence features: how well the best
+windows match the ask, and which of its specific things the evidence or the corpus lacks. The
+fitted models that weigh them are in `extractive_model.json` (`extractive.py`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answerers.base import Question
+from assistant.condense import refers_back
+from assistant.evidence import (
+    Window,
+    is_fence_line,
+    is_heading_at,
+    renders_whole,
+    window_for,
+)
+from assistant.injection import looks_like_instruction
+from assistant.interpret import Ask, analyse
+from assistant.retrieval import Retrieval, cosine_rows
+from assistant.text import content_terms, words
+from assistant.types import Passage, heading_at
+
+# A term's absence counts fully from 10**ABSENCE_FULL_AT chunks on (less in smaller corpora).
+ABSENCE_FULL_AT = 3.0
+# The confidence looks at the coverage of the best few windows, not only the first.
+TOP_WINDOWS = 5
+
+RANK_FEATURES = (
+    "semantic", "semantic_focus", "semantic_rel", "section_semantic", "lexical",
+    "lexical_focus", "lexical_rel", "section_lexical",
+    "novelty", "type_ok", "type_missing", "default_ok",
+    "passage_rank", "passage_lexical", "code", "short", "expanded", "dangling",
+    "stop_ok", "stop_missing", "instructs",
+    "context", "context_focus", "context_rel", "context_focus_rel",
+)  # fmt: skip
+CONFIDENCE_FEATURES = (
+    "semantic", "lexical_focus", "specific_absent_evidence", "focus_absent_corpus",
+)  # fmt: skip
+
+_DATE = re.compile(
+    r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|"
+    r"aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?)\b|\b\d{1,2}[/.-]\d{1,2}"
+    r"[/.-]\d{2,4}\b|\b(yesterday|today|since|decade|century|week|month|year|version|release)s?\b"
+    r"|\b(noon|midnight|morning|afternoon|evening|night|daily|hourly|o'clock|monday|tuesday|"
+    r"wednesday|thursday|friday|saturday|sunday|weekend|weekday)s?\b|\b\d{1,2}(:\d\d)?\s*[ap]\.?m\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"hundreds?|thousands?|millions?|billions?|dozens?|percent|half|double|twice|once|"
+    r"unlimited|infinite|no limit|zero|none)\b",
+    re.IGNORECASE,
+)
+_REASON = re.compile(
+    r"\b(because|since|so that|in order to|due to|owing to|reason|therefore|thus|hence|"
+    r"otherwise|to avoid|to prevent|to ensure|as a result|which means|would|could|risk|unless|"
+    r"only (?:if|when|for|with|after|before|once))\b",
+    re.IGNORECASE,
+)
+_IMPERATIVE_OR_CODE = re.compile(
+    r"^\s*([A-Z][a-z]+\s)|[`$=/_(]|\b(use|run|set|add|call|specify|enable|disable|install|"
+    r"configure|type|pass|create|edit|change|give|put|write|select|choose)\b",
+    re.IGNORECASE,
+)
+# A window that says what holds when nothing is set.
+_STATES_DEFAULT = re.compile(
+    r"\bdefault|\bif (?:omitted|unset|not (?:given|specified|set))\b|\bunspecified\b",
+    re.IGNORECASE,
+)
+# A window that says something is off, left out or prevented (the answer to a "stop" ask).
+_SAYS_STOP = re.compile(
+    r"\b(?:off|disabl\w*|false|skip\w*|prevent\w*|exclud\w*|not|never|no|suppress\w*|"
+    r"ignor\w*|remov\w*|drop\w*|without)\b",
+    re.IGNORECASE,
+)
+# A window that tells the reader what to do: inline code, or a verb of setting something.
+_INSTRUCTS = re.compile(r"`[^`\n]+`|\b(?:set|use|pass|add|run|enable|disable)\b", re.IGNORECASE)
+LETTER = re.compile(r"[^\W\d_]")
+_NAME_TOKEN = re.compile(r"[^\W_][\w.’'-]*")
+_CODE_TOKEN = re.compile(r"\w[_.]\w|\w\(|^-")
+_CODE_START = re.compile(r"^\s*(>>>|\.\.\.|\$ |#!|class |def |import |from \S+ import|@\w)")
+_SYMBOLS = set("()[]{}=_<>:*;\\|/'\"`")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An evidence window of a retrieved passage and the features it is judged by."""
+
+    window: Window
+    features: dict[str, float]
+    score: float = 0.0  # the ranking model's probability that the window answers
+
+    @property
+    def passage(self) -> Passage:
+        """The passage the window lies in."""
+        return self.window.passage
+
+    @property
+    def text(self) -> str:
+        """The window's text."""
+        return self.window.text
+
+
+def confidence_features(
+    question: Question, retrieval: Retrieval, ranked: Sequence[Candidate]
+) -> dict[str, float]:
+    """Question-level features: how well the evidence matches the ask, and what it lacks.
+
+    Four, each with the sign one expects (more similar and more covered: answerable; specific
+    things missing: not). Models with more features fitted the tuning corpora better and
+    transferred worse between them (leave-one-corpus-out, docs/evaluation.md).
+    """
+    ask = analyse(question.standalone)
+    evidence_terms: set[str] = set()
+    for passage in retrieval.passages:
+        evidence_terms |= set(content_terms(passage.title + "\n" + passage.text))
+    # What the question asks about is its asking clause: a scenario's own names ("the Paris
+    # office", "over SSH") need not be in the documents; the ask's ("export to MP4") must.
+    focus_terms = content_terms(ask.focus)
+    specific = [t for t in ask.specific_terms if t in set(focus_terms)]
+    # An ask that points back at its scenario ("How do we switch that behaviour off?", "Which
+    # option generates one?") is about the scenario's things: what the corpus lacks is then
+    # measured over the whole question, not over "switch", "behaviour" and "off".
+    scope = content_terms(question.standalone) if refers_back(ask.focus) else focus_terms
+    focus = {t: term_weight(retrieval, t) for t in scope}
+    absent = sum(w for t, w in focus.items() if retrieval.term_counts.get(t, 1) == 0)
+    # Absence from a large corpus is strong evidence, from a handful of chunks weak.
+    strength = min(1.0, math.log10(1 + retrieval.chunk_count) / ABSENCE_FULL_AT)
+    return {
+        "semantic": max(c.features["semantic"] for c in ranked),
+        "lexical_focus": max(c.features["lexical_focus"] for c in ranked[:TOP_WINDOWS]),
+        # The share of the ask's names, code and quoted terms no retrieved passage holds.
+        "specific_absent_evidence": sum(t not in evidence_terms for t in specific)
+        / max(1, len(specific)),
+        # The IDF-weighted share of the ask's terms (its scope) the corpus never uses.
+        "focus_absent_corpus": strength * absent / (sum(focus.values()) or 1.0),
+    }
+
+
+def candidate_features(
+    question: Question,
+    retrieval: Retrieval,
+    embed_focus: Callable[[str], np.ndarray] | None = None,
+) -> list[tuple[Window, dict[str, float]]]:
+    """Every distinct evidence window of the retrieved passages with its features."""
+    ask = analyse(question.text if not question.is_followup else question.standalone)
+    asked = set(content_terms(question.standalone))
+    weights = {term: term_weight(retrieval, term) for term in asked if term != ask.answer_noun}
+    focus_terms = (set(content_terms(ask.focus)) or asked) - {ask.answer_noun}
+    focus_weights = {term: weights.get(term, term_weight(retrieval, term)) for term in focus_terms}
+    focus_vector = retrieval.focus_vector
+    if focus_vector is None and embed_focus is not None and ask.focus != question.standalone:
+        focus_vector = embed_focus(ask.focus)
+    said_before = _previous_answer_text(question)
+    seen: set[tuple[str, int, int]] = set()
+    result: list[tuple[Window, dict[str, float]]] = []
+    for passage in retrieval.passages:
+        if not passage.sentence_spans:
+            continue
+        similarities, focus_similarities = _similarities(
+            passage.sentence_vectors, retrieval.query_vector, focus_vector
+        )
+        # Each sentence embedded on its own after its title and section (an index built before
+        # those vectors has only the pooled ones).
+        contextual = passage.context_vectors
+        context_similarities, context_focus_similarities = _similarities(
+            passage.sentence_vectors if contextual is None else contextual,
+            retrieval.query_vector,
+            focus_vector,
+        )
+        heading = heading_at(passage.headings, passage.start)
+        context_terms = set(
+            content_terms(" ".join([passage.title, heading.title if heading else "", passage.text]))
+        )
+        passage_lexical = _coverage(context_terms, weights)
+        # A sentence inherits what its section (the description under a heading or a defined
+        # term) says: "The default is five minutes." answers only because of where it stands.
+        sections: dict[int, list[int]] = {}
+        for index, (start, _) in enumerate(passage.sentence_spans):
+            owner = heading_at(passage.headings, start)
+            sections.setdefault(-1 if owner is None else owner.offset, []).append(index)
+        section_of = {i: key for key, members in sections.items() for i in members}
+        section_similarity = {
+            key: float(max(max(similarities[i], focus_similarities[i]) for i in members))
+            for key, members in sections.items()
+        }
+        section_terms_of = {
+            key: set(
+                content_terms(
+                    " ".join(passage.sentence_text(*passage.sentence_spans[i]) for i in members)
+                )
+            )
+            for key, members in sections.items()
+        }
+        for index, (start, end) in enumerate(passage.sentence_spans):
+            if is_heading_at(passage, start):
+                continue  # a heading names a topic; it does not answer
+            window = window_for(passage, start, end)
+            if (is_fence_line(passage, start) and not window.expanded) or not renders_whole(
+                window.text
+            ):
+                continue  # a code fence alone says nothing (grown, it is its block)
+            key = (passage.doc_id, window.start, window.end)
+            if key in seen:
+                continue
+            text = window.text
+            sentence = passage.sentence_text(start, end)
+            window_terms = set(content_terms(text))
+            if not window_terms - asked:
+                continue  # it only repeats the question
+            if looks_like_instruction(sentence):
+                continue  # a prompt injection is never quoted as an answer (injection.py)
+            if said_before and " ".join(sentence.split()) in said_before:
+                continue  # a follow-up wants something new, not the last answer again
+            seen.add(key)
+            novel = window_terms - asked
+            says_stop = ask.asks_to_stop and bool(_SAYS_STOP.search(text))
+            section = heading_at(passage.headings, start)
+            section_terms = set(content_terms(section.title)) if section else set()
+            key_of_section = section_of[index]
+            result.append(
+                (
+                    window,
+                    {
+                        "semantic": float(np.clip(similarities[index], 0.0, 1.0)),
+                        "semantic_focus": float(np.clip(focus_similarities[index], 0.0, 1.0)),
+                        "context": float(context_similarities[index]),
+                        "context_focus": float(context_focus_similarities[index]),
+                        "section_semantic": float(
+                            np.clip(section_similarity[key_of_section], 0.0, 1.0)
+                        ),
+                        "section_lexical": _coverage(
+                            section_terms | section_terms_of[key_of_section], focus_weights
+                        ),
+                        "lexical": _coverage(window_terms | section_terms, weights),
+                        "lexical_focus": _coverage(window_terms | section_terms, focus_weights),
+                        "novelty": min(1.0, len(novel) / 8.0),
+                        "type_ok": float(ask.answer_type is not None and _has_type(text, ask)),
+                        "type_missing": float(
+                            ask.answer_type is not None and not _has_type(text, ask)
+                        ),
+                        "default_ok": float(
+                            ask.asks_default and bool(_STATES_DEFAULT.search(text))
+                        ),
+                        "asks_default": float(ask.asks_default),
+                        "stop_ok": float(says_stop),
+                        "stop_missing": float(ask.asks_to_stop and not says_stop),
+                        "instructs": float(bool(_INSTRUCTS.search(text))),
+                        "passage_rank": 1.0 / (1.0 + passage.rank),
+                        "passage_lexical": passage_lexical,
+                        "code": float(looks_like_code(sentence)),
+                        "short": float(len(words(text)) < 5),
+                        "expanded": float(window.expanded),
+                        "dangling": float(window.dangling),
+                    },
+                )
+            )
+    # Relative to the question's best candidate: comparable across questions and corpora.
+    for name, relative in _RELATIVE_FEATURES:
+        best = max((values[name] for _, values in result), default=0.0)
+        for _, values in result:
+            values[relative] = values[name] - best
+    return result
+
+
+# Features also given relative to the question's best candidate, and the relative one's name.
+_RELATIVE_FEATURES = (
+    ("semantic", "semantic_rel"),
+    ("lexical_focus", "lexical_rel"),
+    ("context", "context_rel"),
+    ("context_focus", "context_focus_rel"),
+)
+
+
+def _similarities(
+    vectors: np.ndarray, query: np.ndarray, focus: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's cosine with the question, and with its asking clause (the question's again
+    when the clause has no vector of its own)."""
+    to_query = cosine_rows(vectors, query)
+    return to_query, to_query if focus is None else cosine_rows(vectors, focus)
+
+
+# Added to every term's IDF: in a small corpus a term found in every chunk has an IDF near 0,
+# and coverage would hang on the one or two rarer words of the question.
+TERM_WEIGHT_FLOOR = 1.0
+
+
+def term_weight(retrieval: Retrieval, term: str) -> float:
+    """How much a question term counts in coverage: its IDF plus a floor."""
+    return retrieval.idf.get(term, 1.0) + TERM_WEIGHT_FLOOR
+
+
+def _previous_answer_text(question: Question) -> str:
+    for message in reversed(question.history):
+        if message.role == "assistant":
+            return " ".join(message.content.split())
+    return ""
+
+
+def _has_type(text: str, ask: Ask) -> bool:
+    kind = ask.answer_type
+    if kind == "date":
+        return bool(_DATE.search(text))
+    if kind == "number":
+        return bool(_NUMBER.search(text))
+    if kind == "reason":
+        return bool(_REASON.search(text))
+    if kind == "procedure":
+        return bool(_IMPERATIVE_OR_CODE.search(text))
+    if kind in ("person", "name"):
+        asked = {_bare(word) for word in _NAME_TOKEN.findall(ask.text)}
+        originals = _NAME_TOKEN.findall(text)
+        return any(
+            (original[0].isupper() or (kind == "name" and _CODE_TOKEN.search(original)))
+            and _bare(original) not in asked
+            for original in originals[1:]
+        )
+    return True
+
+
+def looks_like_code(sentence: str) -> bool:
+    """Whether a line is code (a prompt, a signature, markup) rather than prose."""
+    if _CODE_START.match(sentence):
+        return True
+    symbols = sum(character in _SYMBOLS for character in sentence)
+    return symbols / max(1, len(sentence)) > 0.08
+
+
+def _bare(token: str) -> str:
+    """Lower-cased, without possessive 's and trailing punctuation."""
+    return re.sub(r"['’]s?$", "", token.lower().rstrip(".-")).rstrip(".-")
+
+
+def _coverage(found: set[str], weights: dict[str, float]) -> float:
+    # math.fsum: exactly rounded, so the result does not depend on the order the terms come
+    # in (a set's, which changes from process to process with string hashing); a plain sum
+    # differed in the last bit between runs, and the fits made from such features with it.
+    total = math.fsum(weights.values())
+    if total <= 0:
+        return 0.0
+    return math.fsum(weight for term, weight in weights.items() if term in found) / total
