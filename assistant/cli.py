@@ -10,16 +10,13 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from assistant.access_command import ACCESS_COMMANDS, add_access_parsers
 from assistant.answerers import answerer_names
-from assistant.audit import (
-    AuditError,
-)
+from assistant.audit import AuditError
 from assistant.citations import RELATED_HEADING
 from assistant.collections import CollectionError
 from assistant.errors import (
@@ -43,9 +40,6 @@ from assistant.settings import Settings
 from assistant.sync_command import add_sync_parsers, log_to_stderr, sync_command, watch_command
 from assistant.text import PREVIEW_CHARS, one_line
 from assistant.types import Answer, IngestProgress, IngestReport
-
-if TYPE_CHECKING:
-    pass
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
