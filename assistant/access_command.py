@@ -8,8 +8,8 @@ import getpass
 import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
+from assistant.command_options import add_index_option
 from assistant.errors import UsageError
 from assistant.settings import Settings
 
@@ -33,9 +33,7 @@ def add_access_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPar
     who = collections.add_mutually_exclusive_group()
     who.add_argument("--group", metavar="G", help="grant to (revoke from) this group")
     who.add_argument("--user", metavar="U", help="grant to (revoke from) this user")
-    collections.add_argument(
-        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
-    )
+    add_index_option(collections)
     collections.add_argument("--json", action="store_true", help="print one JSON array")
 
     users = commands.add_parser(
@@ -59,9 +57,7 @@ def add_access_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPar
     users.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
-    users.add_argument(
-        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
-    )
+    add_index_option(users)
     users.add_argument("--json", action="store_true", help="list as one JSON array")
 
     api_keys = commands.add_parser(
@@ -74,9 +70,7 @@ def add_access_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPar
     api_keys.add_argument("action", choices=("create", "list", "revoke"))
     api_keys.add_argument("key_id", nargs="?", metavar="ID", help="the key to revoke")
     api_keys.add_argument("--user", metavar="NAME", help="the key's owner (create)")
-    api_keys.add_argument(
-        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
-    )
+    add_index_option(api_keys)
 
     hash_password = commands.add_parser(
         "hash-password",

@@ -19,6 +19,7 @@ from assistant.answerers import answerer_names
 from assistant.audit import AuditError
 from assistant.citations import RELATED_HEADING
 from assistant.collections import CollectionError
+from assistant.command_options import add_index_option
 from assistant.errors import (
     AccountError,
     AssistantError,
@@ -73,9 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="files or folders (default: the document folders: settings.sources, i.e. seeds/, "
         "then collection_folders)",
     )
-    ingest.add_argument(
-        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
-    )
+    add_index_option(ingest)
     ingest.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
     ingest.add_argument(
         "--collection",
@@ -109,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "when it differs. If the model fails, the quoted (extractive) answer is shown with a note.",
     )
     ask.add_argument("question", help="the question (quote it), or - to read it from stdin")
-    ask.add_argument("--index", type=Path, metavar="DIR", help="index directory (default: index/)")
+    add_index_option(ask)
     ask.add_argument("--k", type=int, metavar="N", help="passages to retrieve (default: 5)")
     ask.add_argument(
         "--answerer",
@@ -142,9 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port", type=int, help="port (default: 7860; 0: any free port, the URL is printed)"
     )
-    serve.add_argument(
-        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
-    )
+    add_index_option(serve)
     only = serve.add_mutually_exclusive_group()
     only.add_argument("--api-only", action="store_true", help="serve the API without the chat")
     only.add_argument("--ui-only", action="store_true", help="serve the chat without the API")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.audit import EVENTS, AuditFile, AuditLog, AuditTable, check_event, parse_since
+from assistant.command_options import add_index_option
 from assistant.errors import IndexMissingError, UsageError
 from assistant.settings import Settings
 from assistant.text import one_line
@@ -41,9 +42,7 @@ def add_operations_parsers(commands: argparse._SubParsersAction[argparse.Argumen
         metavar="URL",
         help="postgresql://user:password@host:port/database (an empty database)",
     )
-    catalog_copy.add_argument(
-        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
-    )
+    add_index_option(catalog_copy)
 
     audit = commands.add_parser(
         "audit",
@@ -63,9 +62,7 @@ def add_operations_parsers(commands: argparse._SubParsersAction[argparse.Argumen
     )
     audit.add_argument("--event", metavar="E", help="only records of this event (see below)")
     audit.add_argument("--json", action="store_true", help="print each record as a JSON line")
-    audit.add_argument(
-        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
-    )
+    add_index_option(audit)
 
     quality = commands.add_parser(
         "quality",
@@ -120,9 +117,7 @@ def add_operations_parsers(commands: argparse._SubParsersAction[argparse.Argumen
     quality.add_argument(
         "--id", metavar="ID", help="promote: the new question's id (default: reported-NNN)"
     )
-    quality.add_argument(
-        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
-    )
+    add_index_option(quality)
 
 
 def catalog_copy_command(settings: Settings, args: argparse.Namespace) -> int:

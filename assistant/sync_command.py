@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from assistant.command_options import add_index_option
 from assistant.errors import IndexBusyError, UsageError
 from assistant.settings import Settings
 
@@ -35,7 +36,7 @@ def add_sync_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "vector store is down); 2 bad settings or arguments.",
     )
     sync.add_argument("paths", nargs="*", type=Path, metavar="FOLDER", help=folders_help)
-    sync.add_argument("--index", type=Path, metavar="DIR", help="index directory (default: index/)")
+    add_index_option(sync)
     sync.add_argument("--json", action="store_true", help="print one JSON report object")
     sync.add_argument("--verbose", action="store_true", help="log each step to stderr")
 
@@ -49,9 +50,7 @@ def add_sync_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "watched again once back. Stops cleanly on SIGINT or SIGTERM (exit 0).",
     )
     watch.add_argument("paths", nargs="*", type=Path, metavar="FOLDER", help=folders_help)
-    watch.add_argument(
-        "--index", type=Path, metavar="DIR", help="index directory (default: index/)"
-    )
+    add_index_option(watch)
     watch.add_argument(
         "--quiet",
         type=float,
