@@ -1,13 +1,16 @@
 """Turn a follow-up question into a self-contained one using the conversation (no LLM needed).
 
 A question that stands on its own is left exactly as asked. A follow-up is rewritten in one of
-two ways:
+these ways:
 
 - its reference ("they", "it", "that", "there", ...) is replaced by the thing the previous turn
   was about (`assistant.phrases` names it), and "do it" / "do that" by what the previous
   question asked about: "Why did they do it?" after "Which companies had to halt their
   stablecoin plans?" becomes "Why did the companies had to halt their stablecoin plans?" (not
   always grammatical, but it holds the words retrieval needs and nothing unrelated);
+- after a question for one thing or person ("Which regulator ...?", "Who ...?"), a singular
+  "it", "he" or "she" is the one the answer named: "What did it order?" after "The CSRC [1]."
+  asks about the CSRC;
 - an elliptical follow-up ("And on a replica?", "What about Windows?") is merged into the
   previous question (`assistant.fragments`).
 
@@ -183,6 +186,7 @@ def condense(question: str, history: Sequence[Message]) -> str:
     asked = focus_clause(previous)
     subject, predicate = _subject_and_predicate(asked)
     pronoun = _pronoun(question)
+    one_asked_for = _names_the_one_asked_for(asked, subject, pronoun)
     if subject.endswith("s") and pronoun and pronoun.group(1).lower() in ("it", "its"):
         # "it" cannot be "the tech giants": it is what the previous question asked about.
         subject = topic_phrase(predicate)
@@ -192,6 +196,9 @@ def condense(question: str, history: Sequence[Message]) -> str:
         # After a situation, the asking sentence is often generic ("Is there an option?"):
         # the thing the answer named is what a follow-up points at.
         or (answer_name(answered) if len(sentence_spans(previous)) > 1 else "")
+        # "Which regulator ...?" - "The CSRC." - "What did it order?": the one thing asked
+        # for is the one the answer named, not "the regulator" again.
+        or (answer_name(answered) if one_asked_for else "")
         or subject
         or topic_phrase(asked)
         or topic_phrase(answered)
@@ -207,6 +214,20 @@ def condense(question: str, history: Sequence[Message]) -> str:
         # previous question.
         return merge(previous, fragment or question)
     return rewritten
+
+
+# Pronouns that stand for one thing or one person.
+_SINGULAR_PRONOUNS = {"it", "its", "he", "him", "his", "she", "her", "hers"}
+_ASKS_FOR_ONE = re.compile(r"^\s*(?:which|who)\b", re.IGNORECASE)
+
+
+def _names_the_one_asked_for(asked: str, subject: str, pronoun: re.Match[str] | None) -> bool:
+    """Whether the previous question asked which one thing or person ("Which regulator ...?",
+    "Who ...?") and the follow-up points at one with a singular pronoun: its referent is then
+    the name the answer gave. Not for several ("Which companies ...?" - "they")."""
+    if pronoun is None or pronoun.group(1).lower() not in _SINGULAR_PRONOUNS:
+        return False
+    return bool(_ASKS_FOR_ONE.match(asked)) and not subject.endswith("s")
 
 
 # "do it", "did that", "do so": the action the previous question asked about.

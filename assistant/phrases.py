@@ -72,10 +72,23 @@ def _code_phrase(sentence: str) -> str:
     "stop tracking it with git rm --cached [1]" -> "git rm --cached"; "git worktree add <path>
     <branch> gives you ..." -> "git worktree add <path> <branch>"; "a merge needs -m <n>" ->
     "-m <n>" (not from before a verb-like word). "" when it has none."""
-    for run, ended_by in _runs(sentence, 0, len(sentence), marks_break=True):
+    runs = list(_runs(sentence, 0, len(sentence), marks_break=True))
+    imperative = bool(runs) and runs[0][0][0].start() == 0 and _opens_with_a_verb(runs[0][0])
+    for run, ended_by in runs:
         coded = [i for i, m in enumerate(run) if CODE_MARK.fullmatch(m.group())]
         if not coded:
             continue
+        preceding = words(sentence[: run[0].start()])
+        joined = preceding[-1] if preceding else ""
+        lead = run[0].group()
+        # "for example git tag -a": a lead-in, not the name; "Stage the files and run git
+        # commit --amend": the second of two imperatives, not the name either.
+        if coded[0] > 0 and (
+            (joined == "for" and lead.lower() in _LEAD_INS)
+            or (imperative and joined in _JOINS_A_VERB and lead in _IMPERATIVES)
+        ):
+            run = run[1:]
+            coded = [i - 1 for i in coded]
         # Cut after the last code when the run goes on into a sentence ("<branch> gives you"),
         # not when it ends at a mark ("apache2ctl -k graceful-stop,").
         pieces = run if ended_by is None else run[: coded[-1] + 1]
@@ -85,6 +98,16 @@ def _code_phrase(sentence: str) -> str:
             pieces = pieces[1:]  # "Run git stash": the imperative is not the name
         return sentence[pieces[0].start() : pieces[-1].end()]
     return ""
+
+
+# "for example ...", "for instance ...": what follows is the example, not these words.
+_LEAD_INS = {"example", "instance"}
+# A word that joins a second imperative to a first: "Stage the files and run git commit".
+_JOINS_A_VERB = {"and", "then", "or"}
+# Verbs that hand over a command or an option ("and run git commit --amend", "then pass -j
+# 8"); a command's own name may follow "and" too ("and git add --all"), so only these go.
+_IMPERATIVES = {"run", "use", "call", "pass", "type", "enter", "execute", "invoke", "add",
+                "set", "start", "enable", "disable", "restart", "reload"}  # fmt: skip
 
 
 def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = True) -> str:

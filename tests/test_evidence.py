@@ -309,6 +309,35 @@ def test_a_follow_up_of_a_follow_up_keeps_the_first_topic() -> None:
     assert rewritten.endswith("need a restart?")
 
 
+@pytest.mark.parametrize(
+    ("question", "answer", "follow_up", "standalone"),
+    [
+        (
+            "Which regulator ordered the halt in Hong Kong?",
+            "The China Securities Regulatory Commission (CSRC).",
+            "Which firms did it give that directive to?",
+            "Which firms did China Securities Regulatory Commission give that directive to?",
+        ),
+        (
+            "Which economist does the article cite?",
+            "Luke Gromen.",
+            "What does he argue?",
+            "What does Luke Gromen argue?",
+        ),
+        (  # several were asked for: "it" is what happened to them, not the first name
+            "Which companies had to halt their stablecoin plans?",
+            "Ant Group and JD.com [1].",
+            "Who reported it first?",
+            "Who reported stablecoin plans first?",
+        ),
+    ],
+)
+def test_the_one_thing_a_which_question_asked_for_is_what_it_points_at(
+    question: str, answer: str, follow_up: str, standalone: str
+) -> None:
+    assert condense(follow_up, one_turn(question, answer)) == standalone
+
+
 def test_it_refers_to_the_setting_the_previous_answer_named() -> None:
     history = [
         Message(role="user", content="Index builds crawl. Which memory setting do they use?"),
@@ -546,8 +575,9 @@ def test_an_ask_that_wants_something_switched_off(question: str, stop: bool) -> 
 @pytest.mark.parametrize(
     ("question", "standalone"),
     [
-        ("Where do the files end up once it's built?", "once the builder is built?"),
-        ("What changed since it’s been the default?", "since the builder has been the default?"),
+        # "it" is the one builder asked for: the name the answer gave
+        ("Where do the files end up once it's built?", "once PyApp is built?"),
+        ("What changed since it’s been the default?", "since PyApp has been the default?"),
     ],
 )
 def test_a_contracted_it_is_resolved_with_its_verb(question: str, standalone: str) -> None:
@@ -561,9 +591,10 @@ def test_a_contracted_it_is_resolved_with_its_verb(question: str, standalone: st
 @pytest.mark.parametrize(
     ("question", "standalone"),
     [
-        ("Is there a way to make it faster?", "Is there a way to make the option faster?"),
-        ("Are there limits on it?", "Are there limits on the option?"),
-        ("Can I still use it there?", "Can I still use the option there?"),
+        # "it" is the one option asked for: the name the answer gave
+        ("Is there a way to make it faster?", "Is there a way to make force-include faster?"),
+        ("Are there limits on it?", "Are there limits on force-include?"),
+        ("Can I still use it there?", "Can I still use force-include there?"),
         (
             "What happens on a build machine where that directory isn't there?",
             "What happens on a build machine where the directory of the option isn't there?",
@@ -651,6 +682,15 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
         ),  # a last word that acts on what follows is its verb
         ("The build artifacts are kept in dist [1].", "build artifacts"),  # a plural noun stays
         ("Use deploy keys only for read access [1].", "deploy keys"),
+        (  # a second imperative is not part of the name
+            "Stage the corrected files and run git commit --amend, which replaces the tip [1].",
+            "git commit --amend",
+        ),
+        ("Open the file and git add --all [1].", "git add --all"),  # a command after "and"
+        (
+            "Use an annotated tag, for example git tag -a v2.0 -m 'Release' [1].",
+            "git tag -a v2.0 -m",
+        ),
     ],
 )
 def test_what_an_answer_named_is_its_leading_phrase_as_written(answer: str, name: str) -> None:
