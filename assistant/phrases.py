@@ -126,7 +126,8 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
         if (
             len(tokens) > 1
             and len(run) <= MAX_PHRASE_WORDS
-            and following in _OPENS_AN_OBJECT
+            # "... keeps the folders"; after code or a path, "libs/common keeps only those"
+            and (following in _OPENS_AN_OBJECT or bool(re.search(r"[_./]", tokens[-2].group())))
             and reads_as_verb(tokens[-1])
         ):
             tokens = tokens[:-1]  # "git sparse-checkout set ... keeps only those": not "keeps"

@@ -680,6 +680,10 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
             "Yes: git sparse-checkout set services/billing keeps the folders you name [1].",
             "git sparse-checkout set services/billing",
         ),  # a last word that acts on what follows is its verb
+        (
+            "Yes: git sparse-checkout set services/billing libs/common keeps only those [1].",
+            "git sparse-checkout set services/billing libs/common",
+        ),  # after a path, a word ending in "s" is the verb whatever follows
         ("The build artifacts are kept in dist [1].", "build artifacts"),  # a plural noun stays
         ("Use deploy keys only for read access [1].", "deploy keys"),
         (  # a second imperative is not part of the name
