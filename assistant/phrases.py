@@ -200,8 +200,8 @@ def _opens_with_a_verb(tokens: Sequence[re.Match[str]]) -> bool:
     first = tokens[0].group()
     if not first[:1].isupper() or first[1:] != first[1:].lower():
         return False  # lower-case ("graceful") or a name of its own ("PyApp", "JD.com")
-    if len(tokens) == 1:
-        return True
+    if len(tokens) == 1 or first.lower() in _IMPERATIVES:
+        return True  # "Use Redirect", "Set MaxRequestWorkers": a verb before a name too
     second = tokens[1].group()
     return not second[:1].isupper() or second[1:] != second[1:].lower()
 

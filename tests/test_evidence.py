@@ -673,8 +673,8 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
         ),  # not from before the verb
         (
             "Use Redirect on the old server, e.g. Redirect /wiki/ https://wiki.example.com/ [1].",
-            "Use Redirect",
-        ),  # a name in the first clause beats code in an example
+            "Redirect",
+        ),  # a name in the first clause beats code in an example; "Use" is the verb
         ("The `force-include` option maps files from anywhere [1].", "`force-include` option"),
         (
             "Yes: git sparse-checkout set services/billing keeps the folders you name [1].",
