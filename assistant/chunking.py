@@ -6,13 +6,16 @@ sentence span misses becomes a unit of its own, and a unit longer than the model
 at word boundaries (a word longer than the window, at characters). Units that belong together are
 glued: a heading-like line to what follows it, a line ending with a colon to the list items or
 code lines it introduces, an item to the next item. Glued runs are packed whole into chunks of at
-most `size` word pieces where they fit, preferring to cut at paragraph breaks; consecutive chunks
-share about `overlap` word pieces of whole sentences. Every chunk is `text[start:end]` by
-construction (no searching for text), and every visible character lies in some chunk.
+most `size` word pieces where they fit, preferring to cut at paragraph breaks; a run too big for
+one chunk is cut at its own paragraph breaks, never right after a lead-in or a one-line label.
+Consecutive chunks share about `overlap` word pieces of whole sentences. Every chunk is
+`text[start:end]` by construction (no searching for text), and every visible character lies in
+some chunk.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -24,7 +27,7 @@ from assistant.types import Chunk
 Tokenize = Callable[[str], Sequence[int]]
 
 # Part of the ingest fingerprint: a new version re-chunks existing indexes once.
-CHUNKER_VERSION = "spans-2"
+CHUNKER_VERSION = "spans-3"
 # When a chunk is this full, a paragraph break is where it ends.
 PARAGRAPH_CUT_FILL = 0.7
 _ITEM = re.compile(r"^\s*([-*•◦▪‣–]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
@@ -38,6 +41,7 @@ class _Unit:
     tokens: int
     glue_next: bool = False  # this unit belongs with the next one
     paragraph_start: bool = False  # a blank line comes before it
+    lead_in: bool = False  # it ends its line with a colon: it introduces what follows
 
 
 class Chunker:
@@ -77,7 +81,7 @@ class Chunker:
                 continue
             nxt = spans[index + 1] if index + 1 < len(spans) else None
             glue = nxt is not None and _belongs_with_next(text, (start, end), nxt)
-            units.append(_Unit(start, end, tokens, glue, paragraph))
+            units.append(_Unit(start, end, tokens, glue, paragraph, _is_lead_in(text, start, end)))
         return units
 
     def _split_long(self, text: str, start: int, end: int) -> list[tuple[int, int, int]]:
@@ -127,10 +131,7 @@ class Chunker:
         tokens = 0
         for block in blocks:
             block_tokens = sum(u.tokens for u in block)
-            if block_tokens > self.size:  # too big to keep whole: its units go one by one
-                parts: list[list[_Unit]] = [[u] for u in block]
-            else:
-                parts = [block]
+            parts = self._split_block(block) if block_tokens > self.size else [block]
             for part in parts:
                 part_tokens = sum(u.tokens for u in part)
                 full = tokens >= PARAGRAPH_CUT_FILL * self.size and part[0].paragraph_start
@@ -143,6 +144,30 @@ class Chunker:
         if current:
             windows.append(current)
         return [(window[0].start, window[-1].end) for window in windows]
+
+    def _split_block(self, block: list[_Unit]) -> list[list[_Unit]]:
+        """A glued run too big for one chunk, cut where a paragraph starts. Never right after
+        a lead-in ("... with the following configuration:" stays with its code block) or a
+        paragraph of one line ("Note" with its items). A piece still too big goes unit by
+        unit, a lead-in still with the unit it introduces."""
+        pieces = [[block[0]]]
+        for previous, unit in itertools.pairwise(block):
+            if unit.paragraph_start and not previous.lead_in and not previous.paragraph_start:
+                pieces.append([unit])
+            else:
+                pieces[-1].append(unit)
+        parts: list[list[_Unit]] = []
+        for piece in pieces:
+            if sum(u.tokens for u in piece) <= self.size:
+                parts.append(piece)
+                continue
+            for unit in piece:
+                joins = parts and len(parts[-1]) == 1 and parts[-1][0].lead_in
+                if joins and parts[-1][0].tokens + unit.tokens <= self.size:
+                    parts[-1].append(unit)
+                else:
+                    parts.append([unit])
+        return parts
 
     def _overlap_tail(self, window: list[_Unit], incoming: int) -> list[_Unit]:
         """The last whole sentences of a window (about `overlap` pieces) to repeat next."""
@@ -188,12 +213,18 @@ def _line_of(text: str, span: tuple[int, int]) -> tuple[str, bool, bool]:
     return text[start:end], not before.strip(), not after.strip()
 
 
+def _is_lead_in(text: str, start: int, end: int) -> bool:
+    """Whether a unit ends its line with a colon ("... as follows:")."""
+    _, _, ends_line = _line_of(text, (start, end))
+    return ends_line and text[start:end].rstrip().endswith(":")
+
+
 def _belongs_with_next(text: str, span: tuple[int, int], following: tuple[int, int]) -> bool:
     """Whether a unit should stay in the chunk of the unit after it."""
     piece, starts_line, ends_line = _line_of(text, span)
     nxt, next_starts_line, _ = _line_of(text, following)
     stripped = piece.rstrip()
-    if ends_line and stripped.endswith(":"):
+    if _is_lead_in(text, *span):
         return True  # a lead-in and what it introduces
     heading_like = (
         starts_line and ends_line and len(stripped) <= 80 and stripped[-1:] not in ".!?;,:"

@@ -85,3 +85,33 @@ def test_odd_texts_are_covered() -> None:
             assert len(embedder.tokenize_ids(chunk.text)) <= 64
             covered[chunk.start : chunk.end] = b"\x01" * (chunk.end - chunk.start)
         assert all(covered[i] for i, c in enumerate(text) if not c.isspace())
+
+
+def test_a_lead_in_stays_with_its_code_block_when_the_glued_run_is_too_big() -> None:
+    # A lead-in, its fenced block, a one-line label and its items are glued into one run
+    # (a closing fence looks like a heading); too big for one chunk, the run is cut where a
+    # paragraph starts, not between the lead-in and the block it introduces.
+    embedder = Embedder()
+    lead = (
+        "If the vendored library sits in a folder next to the repository and must end up "
+        "in the wheel, map it with the following table:"
+    )
+    block = '```toml\n[tool.build.include]\n"../vendor" = "pkg"\n"~/lib.h" = "pkg/lib.h"\n```'
+    items = "\n".join(f"- Item number {n} of the notes that follow the example." for n in range(6))
+    filler = "An earlier paragraph about something else fills part of the chunk first. " * 2
+    text = f"{filler}\n\nForced inclusion\n\n{lead}\n\n{block}\n\nNote\n\n{items}\n"
+    size = 90
+    assert len(embedder.tokenize_ids(text)) > size
+    chunks = Chunker(size, 0, embedder.tokenize_ids).chunk("doc", text)
+    holder = [c for c in chunks if lead in c.text]
+    assert len(holder) == 1
+    assert '"~/lib.h" = "pkg/lib.h"\n```' in holder[0].text
+    noted = [c for c in chunks if "Note\n" in c.text]
+    assert noted
+    assert all("- Item number 0" in c.text for c in noted)
+    covered = bytearray(len(text))
+    for chunk in chunks:
+        assert chunk.text == text[chunk.start : chunk.end]
+        assert len(embedder.tokenize_ids(chunk.text)) <= size
+        covered[chunk.start : chunk.end] = b"\x01" * (chunk.end - chunk.start)
+    assert all(covered[i] for i, c in enumerate(text) if not c.isspace())
