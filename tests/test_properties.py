@@ -45,6 +45,9 @@ SEED_SENTENCES = re.split(r"(?<=[.!?])\s+", SEED_FILE.read_text("utf-8"))
 ODD_PIECES = [
     "\r\n", "\n\n", "\r\n\r\n", " ", "\t", "  ", ".", "。", "!", "?", "🙂", "👩‍👩‍👧", "🇵🇱",
     "e\u0301", "a\u0308\u0301", "ﷺ", "\u200b", "\u00a0", "\u2028", "\ufeff", "日本語の文です。",
+    # Structure the chunker glues into runs: lead-ins, items, fences, one-line labels.
+    "Run the following commands:\n", "\n- an item of a list\n", "\n```toml\nkey = 1\n```\n",
+    "\n\nNote\n\n", "\n1. a numbered step\n",
 ]  # fmt: skip
 PIECES = st.one_of(
     st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=30),
@@ -67,6 +70,11 @@ def embedder() -> Embedder:
 @example(text="Alpha beta. " * 400 + "End.", size=64)
 @example(text=("Same paragraph here.\n\n" * 30) + "Tail", size=64)
 @example(text="abcdefghijklmnop" * 200, size=64)
+@example(
+    text=("Intro.\n\nShip it with the following table:\n\n```toml\n" + "a = 1\n" * 40 + "```\n\n"
+          "Note\n\n" + "- one more item of the note\n" * 12),
+    size=64,
+)  # fmt: skip
 @example(text="e\u0301" * 300 + "\r\n\r\n" + "🙂" * 200, size=120)
 def test_chunks_map_back_exactly_and_cover_every_visible_character(
     embedder: Embedder, text: str, size: int
