@@ -9,6 +9,7 @@ import hashlib
 import importlib
 import inspect
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -203,7 +204,8 @@ def test_window_choice_on_the_seed_corpus_alone(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run("window_choice", "--corpora", "seed", "--work", str(tmp_path))
-    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| seed ")]
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| seed ")]
     (row,) = rows
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[:3] == ["seed", "tuning", "36"]  # the answerable questions of its 50
@@ -211,6 +213,15 @@ def test_window_choice_on_the_seed_corpus_alone(
     # The answer starts with the lead window; no answer holds what no window holds.
     assert 0 < lead <= composed <= ceiling <= 1
     assert 0 < float(cells[6]) <= 600
+    # The counts summed over the corpora shown: here the one corpus's shares times its 36.
+    totals = re.search(
+        r"All 1 corpora shown, of 36 answerable questions: the answer holds a key fact for "
+        r"(\d+), the lead window for (\d+), some window for (\d+)",
+        out,
+    )
+    assert totals is not None, out
+    counts = [int(value) for value in totals.groups()]
+    assert counts == [round(share * 36) for share in (composed, lead, ceiling)]
 
 
 def test_refusal_curve_reads_the_recorded_confidences() -> None:
