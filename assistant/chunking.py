@@ -80,8 +80,10 @@ class Chunker:
                     units.append(_Unit(s, e, t, paragraph_start=paragraph and s == start))
                 continue
             nxt = spans[index + 1] if index + 1 < len(spans) else None
-            glue = nxt is not None and _belongs_with_next(text, (start, end), nxt)
-            units.append(_Unit(start, end, tokens, glue, paragraph, _is_lead_in(text, start, end)))
+            # A lead-in and what it introduces stay together.
+            lead_in = _is_lead_in(text, start, end)
+            glue = nxt is not None and (lead_in or _belongs_with_next(text, (start, end), nxt))
+            units.append(_Unit(start, end, tokens, glue, paragraph, lead_in))
         return units
 
     def _split_long(self, text: str, start: int, end: int) -> list[tuple[int, int, int]]:
@@ -220,12 +222,10 @@ def _is_lead_in(text: str, start: int, end: int) -> bool:
 
 
 def _belongs_with_next(text: str, span: tuple[int, int], following: tuple[int, int]) -> bool:
-    """Whether a unit should stay in the chunk of the unit after it."""
+    """Whether a unit that is not a lead-in should stay in the chunk of the unit after it."""
     piece, starts_line, ends_line = _line_of(text, span)
     nxt, next_starts_line, _ = _line_of(text, following)
     stripped = piece.rstrip()
-    if _is_lead_in(text, *span):
-        return True  # a lead-in and what it introduces
     heading_like = (
         starts_line and ends_line and len(stripped) <= 80 and stripped[-1:] not in ".!?;,:"
     )
