@@ -121,22 +121,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "| some window holds one | median answer (chars) |"
     )
     print("|---|---|---|---|---|---|---|")
-    composed = []
-    choices = []
-    for name, c in corpora.items():
-        choice = choose(observations[name], model_for(name))
-        choices.append(choice)
-        if c.role == "tuning":
-            composed.append(choice.composed / max(1, choice.questions))
-        print(choice.row(name, c.role))
+    choices = {name: choose(observations[name], model_for(name)) for name in corpora}
+    for name, choice in choices.items():
+        print(choice.row(name, corpora[name].role))
+    composed = [c.composed / max(1, c.questions) for n, c in choices.items() if n in tuning]
     if composed:
         print(f"\nTuning corpora, answer holds a key fact, mean: {statistics.fmean(composed):.4f}")
     # Counts over every corpus shown: a change of one question reads as one, whatever its corpus.
-    total = sum(c.questions for c in choices)
+    shown = choices.values()
     print(
-        f"All {len(choices)} corpora shown, of {total} answerable questions: the answer holds "
-        f"a key fact for {sum(c.composed for c in choices)}, the lead window for "
-        f"{sum(c.lead for c in choices)}, some window for {sum(c.ceiling for c in choices)}"
+        f"All {len(choices)} corpora shown, of {sum(c.questions for c in shown)} answerable "
+        f"questions: the answer holds a key fact for {sum(c.composed for c in shown)}, the lead "
+        f"window for {sum(c.lead for c in shown)}, some window for {sum(c.ceiling for c in shown)}"
     )
     return 0
 
