@@ -72,7 +72,7 @@ def choose(observations: Sequence[Observation], model: ExtractiveModel) -> Choic
         if not ranked:
             lengths.append(0)
             continue
-        chosen = compose(ranked, model.second_window_ratio)
+        chosen = compose(ranked, model.second_window_gain)
         counts[0] += any_holds(observation, ranked[:1])
         counts[1] += any_holds(observation, chosen)
         counts[2] += any(observation.labels)

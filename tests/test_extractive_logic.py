@@ -6,15 +6,23 @@ and scores are given, so each test pins one rule.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from assistant import Assistant
 from assistant.answerers.base import Question
-from assistant.answerers.extractive import assess, compose
+from assistant.answerers.extractive import (
+    ModelFileError,
+    assess,
+    compose,
+    load_model,
+    shipped_model,
+)
 from assistant.answerers.window_features import (
     Candidate,
     _coverage,
@@ -61,7 +69,7 @@ def test_a_lead_without_the_default_asked_for_is_joined_by_the_window_stating_it
                      asks_default=1.0)  # fmt: skip
     other = candidate(passage, "Raising it needs more memory.", 0.85, asks_default=1.0)
     default = candidate(passage, "The default is three.", 0.6, asks_default=1.0, default_ok=1.0)
-    chosen = compose([lead, other, default], ratio=1.01)
+    chosen = compose([lead, other, default], gain=1.01)
     assert [c.text for c in chosen] == [lead.text, default.text]
 
 
@@ -86,17 +94,63 @@ def test_the_default_stated_under_the_leads_own_setting_beats_a_better_scored_on
     own = candidate(passage, "The default is 1 GB.", 0.6, asks_default=1.0, default_ok=1.0)
     assert "1 GB" not in lead.text
     assert "wal_keep_size" not in lead.text
-    assert compose([lead, elsewhere, own], ratio=1.01) == [lead, own]
+    assert compose([lead, elsewhere, own], gain=1.01) == [lead, own]
     # Without a default under the lead's setting, the best one elsewhere still supplies it
     # (in document order: both come from one document).
-    assert compose([lead, elsewhere], ratio=1.01) == [elsewhere, lead]
+    assert compose([lead, elsewhere], gain=1.01) == [elsewhere, lead]
 
 
 def test_no_default_window_is_added_when_the_question_does_not_ask_for_one() -> None:
     passage = passage_of("Workers run in parallel. The default is three.")
     lead = candidate(passage, "Workers run in parallel.", 0.9)
     default = candidate(passage, "The default is three.", 0.6)
-    assert compose([lead, default], ratio=1.01) == [lead]
+    assert compose([lead, default], gain=1.01) == [lead]
+
+
+def test_a_confident_lead_stands_alone_and_an_uncertain_one_is_joined_by_the_next_best() -> None:
+    own = passage_of("Workers run in parallel on every core of the machine.")
+    other = replace(
+        passage_of("The pool size follows the number of processors found.", chunk="e:0"),
+        doc_id="e",
+    )
+    second = candidate(other, "The pool size follows the number of processors found.", 0.6)
+    # The lead misses with chance 0.05, the second holds the answer with 0.6: 0.03 < 0.05.
+    confident = candidate(own, "Workers run in parallel on every core of the machine.", 0.95)
+    assert compose([confident, second], gain=0.05) == [confident]
+    # 0.5 * 0.6 = 0.3: worth its length.
+    uncertain = candidate(own, "Workers run in parallel on every core of the machine.", 0.5)
+    assert compose([uncertain, second], gain=0.05) == [uncertain, second]
+
+
+def test_the_sentence_next_to_the_lead_joins_it_as_one_quote_and_a_distant_one_does_not() -> None:
+    text = (
+        "Hatch respects the first .gitignore file it finds in the project. "
+        "Set ignore-vcs to true to turn that behaviour off. "
+        "Builds are reproducible by default."
+    )
+    passage = passage_of(text)
+    lead = candidate(passage, "Hatch respects the first .gitignore file it finds in the project.",
+                     0.5)  # fmt: skip
+    following = candidate(passage, "Set ignore-vcs to true to turn that behaviour off.", 0.45)
+    distant = candidate(passage, "Builds are reproducible by default.", 0.45)
+    [quote] = compose([lead, following], gain=0.05)
+    assert quote.text == text[: text.index(" Builds")]  # an exact span of the document
+    assert (quote.window.start, quote.window.end) == (lead.window.start, following.window.end)
+    assert quote.score == lead.score
+    # Led by the later sentence, the quote still reads in document order.
+    [quote] = compose([following, lead], gain=0.05)
+    assert quote.text == text[: text.index(" Builds")]
+    # A sentence of the lead's passage that does not continue it stays out.
+    assert compose([lead, distant], gain=0.05) == [lead]
+
+
+def test_a_model_file_of_the_older_format_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    old = shipped_model().to_json()
+    old["second_window_ratio"] = old.pop("second_window_gain")
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(old), "utf-8")
+    with pytest.raises(ModelFileError, match=r"older version.*assistant\.evaluation\.calibrate"):
+        load_model(path)
 
 
 def test_the_rest_of_a_sentence_is_not_added_as_a_window_of_its_own() -> None:
@@ -114,7 +168,7 @@ def test_the_rest_of_a_sentence_is_not_added_as_a_window_of_its_own() -> None:
         0.85,
     )
     whole = candidate(other, "Soft reset keeps every change staged.", 0.8)
-    assert [c.text for c in compose([lead, fragment, whole], ratio=0.5)] == [lead.text, whole.text]
+    assert [c.text for c in compose([lead, fragment, whole], gain=0.01)] == [lead.text, whole.text]
     # A sentence that opens with a command's name in lower case is a sentence of its own.
     named = replace(
         passage_of("git reset --soft keeps every change staged for the next commit.", "e:0"),
@@ -123,7 +177,7 @@ def test_the_rest_of_a_sentence_is_not_added_as_a_window_of_its_own() -> None:
     command = candidate(
         named, "git reset --soft keeps every change staged for the next commit.", 0.85
     )
-    assert command in compose([lead, command], ratio=0.5)
+    assert command in compose([lead, command], gain=0.01)
 
 
 def retrieval_for(question: str, passage: Passage, counts: dict[str, int]) -> Retrieval:

@@ -6,7 +6,7 @@ sentence plus the list, command or term it introduces or belongs to) and describ
 assistant.evaluation.calibrate` on the tuning corpora only and shipped in `extractive_model.json`,
 turn these into a ranking of windows and a confidence that the documents answer at all; below
 the fitted threshold the answerer refuses. The answer leads with the best window and adds at
-most two more from other passages when they come close and add a fact.
+most two more that add a fact while the lead may still miss the answer (`compose`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -79,7 +79,7 @@ class ExtractiveModel:
     rank: LogisticModel
     confidence: LogisticModel
     threshold: float
-    second_window_ratio: float
+    second_window_gain: float
     fitted_on: tuple[str, ...] = ()
 
     @classmethod
@@ -89,11 +89,16 @@ class ExtractiveModel:
         confidence = data["confidence"]
         if not isinstance(rank, dict) or not isinstance(confidence, dict):
             raise ValueError("`rank` and `confidence` must be objects")
+        if "second_window_gain" not in data and "second_window_ratio" in data:
+            raise ValueError(
+                "written by an older version (`second_window_ratio`): fit it again with "
+                "`python -m assistant.evaluation.calibrate`"
+            )
         return cls(
             rank=LogisticModel(dict(rank["weights"]), float(rank["bias"])),
             confidence=LogisticModel(dict(confidence["weights"]), float(confidence["bias"])),
             threshold=float(data["threshold"]),  # type: ignore[arg-type]
-            second_window_ratio=float(data["second_window_ratio"]),  # type: ignore[arg-type]
+            second_window_gain=float(data["second_window_gain"]),  # type: ignore[arg-type]
             fitted_on=tuple(data.get("fitted_on", ())),  # type: ignore[arg-type]
         )
 
@@ -103,7 +108,7 @@ class ExtractiveModel:
             "rank": {"weights": self.rank.weights, "bias": self.rank.bias},
             "confidence": {"weights": self.confidence.weights, "bias": self.confidence.bias},
             "threshold": self.threshold,
-            "second_window_ratio": self.second_window_ratio,
+            "second_window_gain": self.second_window_gain,
             "fitted_on": list(self.fitted_on),
         }
 
@@ -169,7 +174,7 @@ class ExtractiveAnswerer:
                 confidence=confidence,
                 related=related_windows(assessment.candidates, ()),
             )
-        chosen = compose(assessment.candidates, self.model.second_window_ratio)
+        chosen = compose(assessment.candidates, self.model.second_window_gain)
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         for number, candidate in enumerate(chosen, start=1):
@@ -247,16 +252,21 @@ def _names_a_thing(title: str) -> bool:
     return not title.isupper() and bool(_TITLE_NAME.search(title))
 
 
-def compose(candidates: Sequence[Candidate], ratio: float) -> list[Candidate]:
-    """The lead window, then up to two more from other passages that come close and add facts.
+def compose(candidates: Sequence[Candidate], gain: float) -> list[Candidate]:
+    """The lead window, then up to two more that add facts and are worth their length.
 
-    (Windows of the lead's own passage raised the tuning corpora's key-fact rate a little but
+    A window joins when the chance that the windows chosen so far all miss the answer, times
+    its own chance of holding it (the ranking model's probabilities), is at least `gain`: a
+    confident lead stands alone, an uncertain one is joined by the next best. A window of a
+    passage already quoted joins only when it continues a chosen window (the sentence just
+    before or after it), and the two are then one quote. (Any window of the lead's own passage
     put a table's neighbouring rows, in document order, before the row asked about.)
     """
     lead = candidates[0]
     chosen = [lead]
     covered = set(content_terms(lead.text))
     length = len(lead.text)
+    missed = 1.0 - lead.score  # the chance that every window chosen so far misses
     # The question asks for a name, number, date, reason, procedure or default the lead lacks:
     # the best window that has one supplies it.
     wanted = [
@@ -284,14 +294,19 @@ def compose(candidates: Sequence[Candidate], ratio: float) -> list[Candidate]:
             chosen.append(typed)
             covered |= set(content_terms(typed.text))
             length += len(typed.text)
+            missed *= 1.0 - typed.score
     for candidate in candidates[1:12]:
         if len(chosen) == 3:
             break
         if candidate in chosen:
             continue
-        if candidate.score < ratio * lead.score:
-            break
-        if any(candidate.passage.chunk_id == c.passage.chunk_id for c in chosen):
+        if missed * candidate.score < gain:
+            break  # the candidates come best first: no later one is worth more
+        if any(
+            candidate.passage.chunk_id == c.passage.chunk_id
+            and not _continues(candidate.window, c.window)
+            for c in chosen
+        ):
             continue
         if any(_overlaps(candidate.window, c.window) for c in chosen):
             continue
@@ -303,9 +318,51 @@ def compose(candidates: Sequence[Candidate], ratio: float) -> list[Candidate]:
         chosen.append(candidate)
         covered |= new_terms
         length += len(candidate.text)
+        missed *= 1.0 - candidate.score
     if len({c.passage.doc_id for c in chosen}) == 1:  # read in document order
         chosen.sort(key=lambda c: c.window.start)
-    return chosen
+    return _joined(chosen)
+
+
+def _continues(a: Window, b: Window) -> bool:
+    """Whether two windows of one passage follow each other with only white space between."""
+    if a.passage.chunk_id != b.passage.chunk_id:
+        return False
+    first, second = (a, b) if a.start <= b.start else (b, a)
+    return (
+        first.end <= second.start
+        and not first.passage.sentence_text(first.end, second.start).strip()
+    )
+
+
+def _joined(chosen: list[Candidate]) -> list[Candidate]:
+    """The chosen windows with each run of windows that continue one another made one quote
+    (the best one's features and score), in the order of each run's first window."""
+    runs: list[list[Candidate]] = []
+    for candidate in chosen:
+        run = next(
+            (r for r in runs if any(_continues(candidate.window, c.window) for c in r)), None
+        )
+        if run is None:
+            runs.append([candidate])
+        else:
+            run.append(candidate)
+    joined = []
+    for run in runs:
+        if len(run) == 1:
+            joined.append(run[0])
+            continue
+        ordered = sorted(run, key=lambda c: c.window.start)
+        best = max(run, key=lambda c: c.score)
+        window = replace(
+            best.window,
+            start=ordered[0].window.start,
+            end=ordered[-1].window.end,
+            expanded=True,
+            dangling=ordered[-1].window.dangling,
+        )
+        joined.append(Candidate(window, best.features, best.score))
+    return joined
 
 
 def assess(

@@ -11,9 +11,9 @@
 3. The refusal threshold is the highest that refuses at most `MAX_FALSE_REFUSALS` of the
    answerable questions, averaged over the tuning corpora (each counts the same), read from
    confidences each corpus gets from a model fitted without it: the most unanswerable
-   questions refused that this allows on a corpus the model never saw. The ratio for adding a
-   second and third window is the one with the most key-term hits while the median answer
-   stays short.
+   questions refused that this allows on a corpus the model never saw. The gain a second and
+   third window must bring (the chance the answer so far misses, times the window's own) is
+   the one with the most key-term hits while the median answer stays short.
 
 Fit only on tuning corpora; report on held-out ones (docs/evaluation.md). `--out` writes the
 model file the answerer ships (`assistant/answerers/extractive_model.json`).
@@ -45,9 +45,9 @@ from assistant.evaluation.golden import GoldenItem, load_golden
 from assistant.retrieval import Retrieval
 from assistant.text import contains_key_term
 
-# The median answer the window ratio may reach on tuning sets (the product's goal is 600).
+# The median answer the window gain may reach on tuning sets (the product's goal is 600).
 MEDIAN_ANSWER_BUDGET = 350
-RATIO_GRID = (0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.01)
+GAIN_GRID = (0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.3, 1.01)
 # The share of answerable questions the fitted threshold may refuse, averaged over the tuning
 # corpora (issue 12's goal: at most 5 %). A rule on the answerable questions, hundreds of them,
 # moves little when one question changes; the peak of balanced accuracy, used before, hung on a
@@ -109,7 +109,7 @@ def fit_ranking(observations: Sequence[Observation]) -> LogisticModel:
     the others, weighted so that every question counts the same: the model learns what puts
     the answer above its neighbours, not what makes a question easy. A one-feature logistic
     regression of the resulting score against the labels turns it into a probability (the
-    order stays), which the composition's ratios and the confidence model read.
+    order stays), which the composition's gain and the confidence model read.
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -158,7 +158,7 @@ def rank(observation: Observation, model: LogisticModel) -> list[Candidate]:
 
 
 def fit(observations: Sequence[Observation]) -> ExtractiveModel:
-    """Ranking model, confidence model, threshold and window ratio from tuning observations."""
+    """Ranking model, confidence model, threshold and window gain from tuning observations."""
     rank_model = fit_ranking(observations)
     ranked = [rank(o, rank_model) for o in observations]
     usable = [(o, r) for o, r in zip(observations, ranked, strict=True) if r]
@@ -169,12 +169,12 @@ def fit(observations: Sequence[Observation]) -> ExtractiveModel:
     corpora = np.array([o.corpus for o, _ in usable])
     unseen = out_of_corpus_confidences(cx, cy, corpora, confidence_model)
     threshold = answer_first_threshold(unseen, cy, corpora)
-    ratio = best_ratio([(o, r) for o, r in usable if o.item.answerable])
+    gain = best_gain([(o, r) for o, r in usable if o.item.answerable])
     return ExtractiveModel(
         rank=rank_model,
         confidence=confidence_model,
         threshold=threshold,
-        second_window_ratio=ratio,
+        second_window_gain=gain,
         fitted_on=tuple(sorted({o.corpus for o in observations})),
     )
 
@@ -254,13 +254,13 @@ def balanced_accuracy(answered: npt.NDArray[np.bool_], answerable: npt.NDArray[n
     return sum(parts) / len(parts) if parts else 0.0
 
 
-def best_ratio(answerable: Sequence[tuple[Observation, list[Candidate]]]) -> float:
-    """The window ratio with the most key-term hits while the median answer stays in budget."""
-    best, best_hits = RATIO_GRID[-1], -1.0
-    for ratio in RATIO_GRID:
+def best_gain(answerable: Sequence[tuple[Observation, list[Candidate]]]) -> float:
+    """The window gain with the most key-term hits while the median answer stays in budget."""
+    best, best_hits = GAIN_GRID[-1], -1.0
+    for gain in GAIN_GRID:
         hits, lengths = [], []
         for observation, ranked in answerable:
-            chosen = compose(ranked, ratio)
+            chosen = compose(ranked, gain)
             text = " ".join(c.text for c in chosen)
             terms = observation.item.key_terms
             hits.append(contains_key_term(text, terms))
@@ -269,7 +269,7 @@ def best_ratio(answerable: Sequence[tuple[Observation, list[Candidate]]]) -> flo
             continue
         rate = float(np.mean(hits)) if hits else 0.0
         if rate > best_hits + 1e-9:
-            best, best_hits = ratio, rate
+            best, best_hits = gain, rate
     return best
 
 
