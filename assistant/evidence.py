@@ -63,6 +63,14 @@ class Window:
         """Whether the window spans several lines (a list or code keeps its line breaks)."""
         return "\n" in self.text.strip()
 
+    def overlaps(self, other: Window) -> bool:
+        """Whether two windows share characters of one document."""
+        return (
+            self.passage.doc_id == other.passage.doc_id
+            and self.start < other.end
+            and other.start < self.end
+        )
+
 
 def as_passage(window: Window) -> Passage:
     """The window as a passage of its own (for an LLM's numbered sources): same document,

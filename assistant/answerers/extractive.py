@@ -282,7 +282,7 @@ def compose(candidates: Sequence[Candidate], gain: float) -> list[Candidate]:
             if c.features.get(ok)
             and c not in chosen
             and c.score >= TYPED_WINDOW_RATIO * lead.score
-            and not any(_overlaps(c.window, o.window) for o in chosen)
+            and not any(c.window.overlaps(o.window) for o in chosen)
         ]
         # The lead's own section first: "The default is 1 GB." under the setting the lead
         # describes is that setting's default, a better one elsewhere is another thing's.
@@ -308,7 +308,7 @@ def compose(candidates: Sequence[Candidate], gain: float) -> list[Candidate]:
             for c in chosen
         ):
             continue
-        if any(_overlaps(candidate.window, c.window) for c in chosen):
+        if any(candidate.window.overlaps(c.window) for c in chosen):
             continue
         if GOES_ON.match(candidate.text.lstrip()) and not looks_like_code(candidate.text):
             continue  # "to reset the HEAD to ...": the rest of a sentence, unreadable alone
@@ -384,10 +384,6 @@ def assess(
         return Assessment((), 0.0)
     summary = confidence_features(question, retrieval, ranked)
     return Assessment(tuple(ranked), model.confidence.probability(summary), summary)
-
-
-def _overlaps(a: Window, b: Window) -> bool:
-    return a.passage.doc_id == b.passage.doc_id and a.start < b.end and b.start < a.end
 
 
 def _section(candidate: Candidate) -> tuple[str, int | None]:

@@ -315,14 +315,7 @@ def evidence_passages(candidates: Sequence[Candidate]) -> list[Passage]:
     """The best distinct, non-overlapping evidence windows as numbered sources."""
     chosen: list[Candidate] = []
     for candidate in candidates:
-        window = candidate.window
-        overlapping = any(
-            c.window.passage.doc_id == window.passage.doc_id
-            and c.window.start < window.end
-            and window.start < c.window.end
-            for c in chosen
-        )
-        if not overlapping:
+        if not any(candidate.window.overlaps(c.window) for c in chosen):
             chosen.append(candidate)
         if len(chosen) == EVIDENCE_WINDOWS:
             break
