@@ -144,6 +144,16 @@ def test_the_sentence_next_to_the_lead_joins_it_as_one_quote_and_a_distant_one_d
     assert compose([lead, distant], gain=0.05) == [lead]
 
 
+def test_the_next_line_does_not_join_the_lead_a_table_row_stands_alone() -> None:
+    text = (
+        "Row 2: Region: EMEA | Manager: Amara Okafor\nRow 3: Region: APAC | Manager: Kenji Watanabe"
+    )
+    passage = passage_of(text)
+    row = candidate(passage, "Row 3: Region: APAC | Manager: Kenji Watanabe", 0.5)
+    above = candidate(passage, "Row 2: Region: EMEA | Manager: Amara Okafor", 0.45)
+    assert compose([row, above], gain=0.05) == [row]
+
+
 def test_a_model_file_of_the_older_format_is_refused_with_what_to_do(tmp_path: Path) -> None:
     old = shipped_model().to_json()
     old["second_window_ratio"] = old.pop("second_window_gain")

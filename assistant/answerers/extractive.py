@@ -259,8 +259,9 @@ def compose(candidates: Sequence[Candidate], gain: float) -> list[Candidate]:
     its own chance of holding it (the ranking model's probabilities), is at least `gain`: a
     confident lead stands alone, an uncertain one is joined by the next best. A window of a
     passage already quoted joins only when it continues a chosen window (the sentence just
-    before or after it), and the two are then one quote. (Any window of the lead's own passage
-    put a table's neighbouring rows, in document order, before the row asked about.)
+    before or after it on its line), and the two are then one quote. (Any window of the lead's
+    own passage put a table's neighbouring rows, in document order, before the row asked
+    about.)
     """
     lead = candidates[0]
     chosen = [lead]
@@ -325,14 +326,16 @@ def compose(candidates: Sequence[Candidate], gain: float) -> list[Candidate]:
 
 
 def _continues(a: Window, b: Window) -> bool:
-    """Whether two windows of one passage follow each other with only white space between."""
+    """Whether two windows of one passage are neighbouring sentences of one line: only spaces
+    between them. Not across a line break, where the next line is another table row or list
+    item as often as the rest of the thought."""
     if a.passage.chunk_id != b.passage.chunk_id:
         return False
     first, second = (a, b) if a.start <= b.start else (b, a)
-    return (
-        first.end <= second.start
-        and not first.passage.sentence_text(first.end, second.start).strip()
-    )
+    if first.end > second.start:
+        return False
+    between = first.passage.sentence_text(first.end, second.start)
+    return not between.strip() and "\n" not in between
 
 
 def _joined(chosen: list[Candidate]) -> list[Candidate]:
