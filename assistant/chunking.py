@@ -80,9 +80,10 @@ class Chunker:
                     units.append(_Unit(s, e, t, paragraph_start=paragraph and s == start))
                 continue
             nxt = spans[index + 1] if index + 1 < len(spans) else None
+            line = _line_of(text, (start, end))
             # A lead-in and what it introduces stay together.
-            lead_in = _is_lead_in(text, start, end)
-            glue = nxt is not None and (lead_in or _belongs_with_next(text, (start, end), nxt))
+            lead_in = _is_lead_in(line)
+            glue = nxt is not None and (lead_in or _belongs_with_next(line, _line_of(text, nxt)))
             units.append(_Unit(start, end, tokens, glue, paragraph, lead_in))
         return units
 
@@ -215,16 +216,17 @@ def _line_of(text: str, span: tuple[int, int]) -> tuple[str, bool, bool]:
     return text[start:end], not before.strip(), not after.strip()
 
 
-def _is_lead_in(text: str, start: int, end: int) -> bool:
-    """Whether a unit ends its line with a colon ("... as follows:")."""
-    _, _, ends_line = _line_of(text, (start, end))
-    return ends_line and text[start:end].rstrip().endswith(":")
+def _is_lead_in(line: tuple[str, bool, bool]) -> bool:
+    """Whether a unit (its `_line_of`) ends its line with a colon ("... as follows:")."""
+    piece, _, ends_line = line
+    return ends_line and piece.rstrip().endswith(":")
 
 
-def _belongs_with_next(text: str, span: tuple[int, int], following: tuple[int, int]) -> bool:
-    """Whether a unit that is not a lead-in should stay in the chunk of the unit after it."""
-    piece, starts_line, ends_line = _line_of(text, span)
-    nxt, next_starts_line, _ = _line_of(text, following)
+def _belongs_with_next(line: tuple[str, bool, bool], following: tuple[str, bool, bool]) -> bool:
+    """Whether a unit that is not a lead-in should stay in the chunk of the unit after it (both
+    given by `_line_of`)."""
+    piece, starts_line, ends_line = line
+    nxt, next_starts_line, _ = following
     stripped = piece.rstrip()
     heading_like = (
         starts_line and ends_line and len(stripped) <= 80 and stripped[-1:] not in ".!?;,:"
