@@ -12,7 +12,11 @@ these ways:
   "it", "he" or "she" is the one the answer named: "What did it order?" after "The CSRC [1]."
   asks about the CSRC;
 - an elliptical follow-up ("And on a replica?", "What about Windows?") is merged into the
-  previous question (`assistant.fragments`).
+  previous question (`assistant.fragments`);
+- "either of them", "both of them", "which of them" (and a bare "they" or "them" after a
+  question that named two things) stand for the two things the last turn put side by side:
+  "Do either of them reset the counters?" after "... between apache2ctl graceful and
+  apache2ctl restart?" asks about both.
 
 A scenario with its own topic is left alone but for its references to the last turn:
 
@@ -24,7 +28,8 @@ A scenario with its own topic is left alone but for its references to the last t
   added to the repository?" after "Run git stash [1]."). Left alone: a reference later in the
   question (it usually points at the question's own first clause: "The build fails. Is that
   related?"), one after words of the question's own when the question shares no word with the
-  last turn (a new topic), and "they" or "them" (several things, not one name).
+  last turn (a new topic), and "they" or "them" when the last turn put no two things side by
+  side (several things, not one name).
 """
 
 from __future__ import annotations
@@ -35,9 +40,17 @@ from collections.abc import Sequence
 from assistant.citations import REFUSAL_TEXT
 from assistant.fragments import AUXILIARIES, merge
 from assistant.interpret import focus_clause, specific_terms
-from assistant.phrases import PHRASE_BREAK, answer_name, code_name, modifiers_of, topic_phrase
+from assistant.phrases import (
+    PHRASE_BREAK,
+    answer_name,
+    code_name,
+    coordinated_names,
+    modifiers_of,
+    topic_phrase,
+)
 from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, words
 from assistant.types import Message
+from assistant.verify import strip_markers
 
 _ASKING_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "is",
                  "are", "does", "do", "did", "can", "should", "will"}  # fmt: skip
@@ -158,6 +171,9 @@ def condense(question: str, history: Sequence[Message]) -> str:
     if previous is None:
         return question
     answered = _previous_answer(history) or ""
+    plural = _resolve_plural_reference(question, previous, answered)
+    if plural != question:
+        return plural
     if not needs_context(question):
         # A scenario of its own may still name a thing of the last turn by a demonstrative
         # ("With that source the build fails" after "Use the `code` source") or point at it.
@@ -214,6 +230,60 @@ def condense(question: str, history: Sequence[Message]) -> str:
         # previous question.
         return merge(previous, fragment or question)
     return rewritten
+
+
+# "either of them", "both of them", and a bare "they" or "them": several things at once.
+_PLURAL_REFERENCE = re.compile(
+    r"\b(?:(either|neither|both|each|any|all|none|one|which)\s+of\s+)?(them|they)\b", re.IGNORECASE
+)
+
+
+def _resolve_plural_reference(question: str, previous: str, answered: str) -> str:
+    """The question with "either of them", "both of them" (or, in a scenario, a bare "they"
+    or "them") replaced by the two things the last turn put side by side: "Do either of them
+    reset the counters?" after "... between apache2ctl graceful and apache2ctl restart?"
+    becomes "Do either apache2ctl graceful or apache2ctl restart reset the counters?".
+
+    The last question's two things first, then the answer's; a bare "they" or "them" in a
+    short follow-up takes only the question's (after "Which companies ...?" - "Ant Group and
+    JD.com", "Why did they do it?" is about those companies: `condense`). Left alone: a
+    question with no such reference or a last turn with no two things and, as for a singular
+    reference, one later than the first clause, or after words of the question's own when it
+    shares no word with the last turn (a new topic).
+    """
+    spans = sentence_spans(question)
+    first = question[: spans[0][1]] if spans else question
+    first = PHRASE_BREAK.split(first, maxsplit=1)[0]
+    match = _PLURAL_REFERENCE.search(first)
+    if match is None:
+        return question
+    pair = coordinated_names(focus_clause(previous)) or coordinated_names(previous)
+    if pair is None and (match.group(1) or not needs_context(question)):
+        pair = coordinated_names(_first_sentence(strip_markers(answered)))
+    if pair is None:
+        return question
+    before = content_terms(question[: match.start()])
+    shared = set(content_terms(question)) & set(content_terms(f"{previous} {answered}"))
+    if before and not shared:
+        return question
+    one, other = pair
+    quantifier = (match.group(1) or "").lower()
+    if quantifier == "either":
+        replacement = f"either {one} or {other}"
+    elif quantifier == "neither":
+        replacement = f"neither {one} nor {other}"
+    elif quantifier == "both":
+        replacement = f"both {one} and {other}"
+    elif quantifier:
+        replacement = f"{match.group(1)} of {one} and {other}"
+    else:
+        replacement = f"{one} and {other}"
+    return question[: match.start()] + replacement + question[match.end() :]
+
+
+def _first_sentence(text: str) -> str:
+    spans = sentence_spans(text)
+    return text[: spans[0][1]] if spans else text
 
 
 # Pronouns that stand for one thing or one person.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from itertools import pairwise
 
 from assistant.text import STOPWORDS, content_terms, sentence_spans, words
 from assistant.verify import strip_markers
@@ -281,3 +282,62 @@ def modifiers_of(text: str, stem: str, phrase: list[str]) -> list[str]:
             modifiers = [w for w in run[:-1] if not set(content_terms(w)) <= stems]
             return modifiers[-(MAX_PHRASE_WORDS - len(phrase)) :] if modifiers else []
     return []
+
+
+# The words that put two things side by side: "graceful and restart", "pip or uv".
+_COORDINATORS = {"and", "or", "nor", "versus", "vs"}
+
+
+def coordinated_names(text: str) -> tuple[str, str] | None:
+    """The first two things a text puts side by side, as written: "the difference between
+    apache2ctl graceful and apache2ctl restart" -> ("apache2ctl graceful", "apache2ctl
+    restart"); "Ant Group and JD.com's plans" -> ("Ant Group", "JD.com").
+
+    Each is a run of content words, names or code joined by "and", "or", "nor" or "versus"
+    with nothing else between them; the first from its first name on ("Regulators halted Ant
+    Group"), the second cut after a possessive ("JD.com's plans"), both to MAX_PHRASE_WORDS.
+    At least one holds a name or code, so two verbs or common nouns ("read and write",
+    "tables and views") are not taken for things. None when the text has none.
+    """
+    runs = list(_runs(text, 0, len(text), marks_break=False))
+    for (first, joined), (second, _) in pairwise(runs):
+        if joined is None or joined.group().lower() not in _COORDINATORS:
+            continue
+        between = text[first[-1].end() : second[0].start()]
+        if between.split() != [joined.group()]:
+            continue  # a comma or another word in between: not these two side by side
+        if (
+            len(first) > 1
+            and _starts_sentence(text, first[0].start())
+            and _opens_with_a_verb(first)
+        ):
+            first = first[1:]  # "Use max_standby_archive_delay and ...": not "Use"
+        named = [_named(text, match) for match in first]
+        if True in named:  # "Regulators halted Ant Group": "Ant Group", from its first name
+            start = named.index(True)
+            while start > 0 and first[start - 1].group()[:1].isupper():
+                start -= 1  # "Ant" opens the sentence: a name all the same before "Group"
+            first = first[start:]
+        first, second = first[-MAX_PHRASE_WORDS:], _to_possessive(second)
+        if any(_named(text, match) for match in [*first, *second]):
+            return _as_written(text, first), _as_written(text, second)
+    return None
+
+
+def _named(text: str, match: re.Match[str]) -> bool:
+    """Whether a word of the text is a name or code (a sentence's first word only as code)."""
+    return is_name(match.group(), 0 if _starts_sentence(text, match.start()) else 1)
+
+
+def _to_possessive(run: list[re.Match[str]]) -> list[re.Match[str]]:
+    """A run up to its first possessive word ("JD.com's plans" -> "JD.com's"), at most
+    MAX_PHRASE_WORDS long."""
+    for index, match in enumerate(run[:MAX_PHRASE_WORDS]):
+        if re.search(r"['’]s$", match.group()):
+            return run[: index + 1]
+    return run[:MAX_PHRASE_WORDS]
+
+
+def _as_written(text: str, run: list[re.Match[str]]) -> str:
+    """A run's text as written, without a possessive ending."""
+    return re.sub(r"['’]s$", "", text[run[0].start() : run[-1].end()])

@@ -8,7 +8,7 @@ from assistant.citations import REFUSAL_TEXT
 from assistant.condense import condense, needs_context, refers_back
 from assistant.evidence import in_document, window_for
 from assistant.interpret import analyse, focus_clause, specific_terms
-from assistant.phrases import answer_name, topic_phrase
+from assistant.phrases import answer_name, coordinated_names, topic_phrase
 from assistant.text import sentence_spans
 from assistant.types import Heading, Message, Passage
 
@@ -923,3 +923,75 @@ def test_an_and_question_with_a_scenario_of_its_own_keeps_its_later_reference() 
 )
 def test_the_topic_phrase_is_the_best_run_of_content_words(text: str, phrase: str) -> None:
     assert topic_phrase(text) == phrase
+
+
+@pytest.mark.parametrize(
+    ("text", "pair"),
+    [
+        (
+            "What's the difference for our users between apache2ctl graceful and apache2ctl "
+            "restart?",
+            ("apache2ctl graceful", "apache2ctl restart"),
+        ),
+        ("Ant Group and JD.com [1].", ("Ant Group", "JD.com")),
+        ("Regulators halted Ant Group and JD.com's stablecoin plans.", ("Ant Group", "JD.com")),
+        ("Is SIGTERM or SIGINT the smart shutdown?", ("SIGTERM", "SIGINT")),
+        (
+            "Use max_standby_archive_delay and max_standby_streaming_delay [1].",
+            ("max_standby_archive_delay", "max_standby_streaming_delay"),
+        ),
+        # Verbs and common nouns side by side are not two things a "them" stands for.
+        ("Can I read and write the file?", None),
+        ("Do tables and views need a primary key?", None),
+        # Something between them: a list's last two, not a pair.
+        ("Which is faster, the directory format, or the custom format?", None),
+    ],
+)
+def test_the_two_things_a_turn_puts_side_by_side(text: str, pair: tuple[str, str] | None) -> None:
+    assert coordinated_names(text) == pair
+
+
+COMPARED = one_turn(
+    "What's the practical difference for our users between apache2ctl graceful and "
+    "apache2ctl restart?",
+    "graceful (USR1) lets children finish their current request; restart (HUP) kills the "
+    "children immediately [1].",
+)
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "standalone"),
+    [
+        (
+            "Do either of them reset the counters we watch on the server-status page?",
+            "Do either apache2ctl graceful or apache2ctl restart reset the counters we watch on "
+            "the server-status page?",
+        ),
+        (
+            "Do both of them need root?",
+            "Do both apache2ctl graceful and apache2ctl restart need root?",
+        ),
+        (
+            "Which of them is faster?",
+            "Which of apache2ctl graceful and apache2ctl restart is faster?",
+        ),
+        ("Do they need root?", "Do apache2ctl graceful and apache2ctl restart need root?"),
+        (  # a new topic with a "they" of its own
+            "Our printers in the Lyon office jam and they fail every morning?",
+            "Our printers in the Lyon office jam and they fail every morning?",
+        ),
+    ],
+)
+def test_them_after_two_things_side_by_side_stands_for_both(
+    follow_up: str, standalone: str
+) -> None:
+    assert condense(follow_up, COMPARED) == standalone
+
+
+def test_two_things_an_answer_named_are_what_either_of_them_means() -> None:
+    # A quantified "either of them" takes the answer's two things; a bare "they" after
+    # "Which companies ...?" is still the companies asked about.
+    assert condense("Did either of them comment?", HISTORY) == (
+        "Did either Ant Group or JD.com comment?"
+    )
+    assert condense("Were they fined?", HISTORY) == "Were the companies fined?"
