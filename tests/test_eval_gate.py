@@ -105,3 +105,32 @@ def test_a_teams_pyproject_can_switch_the_gate_on(tmp_path: Path) -> None:
         pyproject.write_text(f"[tool.assistant.eval]\ntolerance = {bad}\n", "utf-8")
         with pytest.raises(EvalConfigError, match="tolerance must be a number of 0 or more"):
             load_config(pyproject)
+
+
+def test_questions_that_changed_are_weighed_against_chance() -> None:
+    # Ten of 30 questions fixed and one broken: unlikely to be chance; three and one: likely.
+    keys = [f"q{i}" for i in range(30)]
+    old = run(dict.fromkeys(keys, False) | {"q29": True}, 0.1)
+    many = run({key: i < 10 for i, key in enumerate(keys)}, 0.3)
+    few = run({key: i < 3 for i, key in enumerate(keys)}, 0.1)
+    assert compare(many, old)["paired"]["passed"] == {
+        "questions": 30.0, "better": 10.0, "worse": 1.0, "p_value": 0.0117,
+    }  # fmt: skip
+    assert compare(few, old)["paired"]["passed"]["p_value"] == 0.625
+    lines = format_comparison(compare(many, old, "base.json"))
+    assert (
+        "  paired passed: 10 better, 1 worse of 30 questions (p = 0.01, unlikely to be chance)"
+        in lines
+    )
+    assert (
+        "  paired passed: 3 better, 1 worse of 30 questions (p = 0.62, could be chance)"
+        in format_comparison(compare(few, old))
+    )
+    # The same verdicts: nothing to weigh; a question only one run has, or that errored in
+    # either, is not a pair.
+    same = compare(old, old)["paired"]["passed"]
+    assert same == {"questions": 30.0, "better": 0.0, "worse": 0.0, "p_value": 1.0}
+    assert "  paired passed: unchanged on all 30 questions" in format_comparison(compare(old, old))
+    errored = run({"q0": True, "extra": True}, 0.5)
+    errored.items[0]["error"] = "the question is too long"
+    assert compare(errored, old)["paired"]["passed"]["questions"] == 0.0

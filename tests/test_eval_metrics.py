@@ -59,6 +59,28 @@ def test_rates_percentiles_and_undefined_values() -> None:
     assert m.percentile([10.0, 20.0, 30.0, 40.0], 50) == 25.0
     assert m.percentile([10.0, 20.0, 30.0, 40.0], 95) == pytest.approx(38.5)
     assert m.percentile([], 50) is None
-    precision, recall = m.precision_recall([True, True, False], [True, False, True])
-    assert (precision, recall) == (0.5, 0.5)
-    assert m.precision_recall([False, False], [False, True]) == (None, 0.0)
+
+
+def test_a_rate_comes_with_the_interval_its_question_count_allows() -> None:
+    # Wilson score intervals at 95 % (reference values of the formula).
+    low, high = m.rate_interval([True] * 5 + [False] * 5) or (0.0, 0.0)
+    assert (round(low, 4), round(high, 4)) == (0.2366, 0.7634)
+    low, high = m.rate_interval([True] * 40) or (0.0, 0.0)
+    assert round(low, 4) == 0.9124  # not zero-wide at 40 of 40
+    assert high == pytest.approx(1.0)
+    assert m.rate_interval([]) is None
+    # Four times the questions: about half as wide.
+    narrow = m.rate_interval([True] * 20 + [False] * 20) or (0.0, 0.0)
+    wide = m.rate_interval([True] * 5 + [False] * 5) or (0.0, 0.0)
+    assert 0.45 < (narrow[1] - narrow[0]) / (wide[1] - wide[0]) < 0.6
+
+
+def test_paired_changes_are_weighed_against_chance() -> None:
+    assert m.sign_test(0, 0) == 1.0
+    assert m.sign_test(2, 2) == 1.0
+    assert m.sign_test(5, 0) == pytest.approx(0.0625)  # 2 * (1/2)**5
+    assert m.sign_test(3, 1) == pytest.approx(0.625)
+    assert m.sign_test(9, 1) == pytest.approx(0.021484375)  # 2 * 11 / 1024
+    assert m.sign_test(1, 9) == m.sign_test(9, 1)
+    with pytest.raises(ValueError, match="not negative"):
+        m.sign_test(-1, 2)

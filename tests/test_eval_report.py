@@ -36,6 +36,15 @@ def test_report_renders_offline_with_charts_and_failures_first(
     assert page.locator("#latency-charts svg rect.bin").count() == 20
     assert page.locator("#latency-charts svg g.stage").count() >= 4
     assert page.locator("#comparison").is_visible()
+    # Each rate with its 95 % interval and question count, as in result.json; the questions
+    # of both runs weighed against chance.
+    accuracy = run.result["intervals"]["accuracy"]
+    cells = page.locator("#metrics tr[data-metric='accuracy'] td").all_inner_texts()
+    assert cells[3] == f"{accuracy['low']:.2f}–{accuracy['high']:.2f} ({accuracy['n']:.0f})"
+    assert page.locator("#metrics tr[data-metric='mrr'] td").nth(3).inner_text() == ""
+    paired = page.locator("#comparison li[data-paired]").all_inner_texts()
+    assert len(paired) == 3
+    assert paired[0].startswith("correct: ")
 
     rows = page.locator("#questions tbody tr")
     assert rows.count() == 50

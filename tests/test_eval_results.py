@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from assistant import Answer, Citation, RelatedPassage
+from assistant.evaluation.command import format_summary
 from assistant.evaluation.compare import metric_change
 from assistant.evaluation.config import (
     EvalConfigError,
@@ -19,7 +21,7 @@ from assistant.evaluation.config import (
 )
 from assistant.evaluation.golden import ExpectedSource, GoldenItem
 from assistant.evaluation.html import render_report
-from assistant.evaluation.results import EvalRun, summarize
+from assistant.evaluation.results import EvalRun, load_run, summarize
 from assistant.evaluation.runner import ItemResult, RetrievalVerdict, judge
 
 REFUSAL = "The documents don't answer this."
@@ -201,3 +203,28 @@ def test_metric_changes_ignore_rounding_and_latency_noise() -> None:
     assert metric_change("latency_total_p95_ms", 100.0, 150.0) == "regression"
     assert metric_change("latency_total_p95_ms", 2.0, 6.0) == "same"  # under 5 ms
     assert metric_change("accuracy", None, 0.5) == "n/a"
+
+
+def test_each_rate_comes_with_its_interval_and_question_count(tmp_path: Path) -> None:
+    run = EvalRun.from_results(verdicts(), {})
+    hits = run.intervals["key_term_hit_rate"]  # 1 of 3 answerable questions without an error
+    assert hits["n"] == 3.0
+    assert hits["low"] < run.metrics["key_term_hit_rate"] < hits["high"]
+    assert run.intervals["accuracy"]["n"] == 6.0  # an error counts: over every question
+    assert run.intervals["refusal_recall"]["n"] == 2.0
+    assert "exact_match" not in run.intervals  # a mean, not a rate of questions
+    summary = format_summary(run)
+    ci = next(line for line in summary if line.strip().startswith("95% CI"))
+    assert "key_term_hit_rate 0.06-0.79 of 3" in ci
+    # Written and read back; a result file from before intervals reads as having none.
+    path = tmp_path / "result.json"
+    run.write(path)
+    assert load_run(path).intervals == {
+        name: {key: round(value, 4) for key, value in bounds.items()}
+        for name, bounds in run.intervals.items()
+    }
+    older = run.to_json()
+    del older["intervals"]
+    path.write_text(json.dumps(older), "utf-8")
+    assert load_run(path).intervals == {}
+    assert "95% CI" not in "\n".join(format_summary(load_run(path)))

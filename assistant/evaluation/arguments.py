@@ -55,7 +55,8 @@ def add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "--compare",
         type=Path,
         metavar="BASELINE.json",
-        help="an earlier result.json to diff against (metrics, questions, index and settings)",
+        help="an earlier result.json to diff against (metrics, questions, index and settings; "
+        "the questions that changed are weighed against chance)",
     )
     evaluate.add_argument(
         "--fail-on-regression",

@@ -233,6 +233,13 @@ def write_report(run: EvalRun, directory: Path) -> dict[str, Path]:
     return paths
 
 
+# The rates whose 95 % interval the summary prints (the result file has every rate's).
+HEADLINE_RATES = (
+    "accuracy", "key_term_hit_rate", "source_citation_rate", "false_refusal_rate",
+    "refusal_recall",
+)  # fmt: skip
+
+
 def format_summary(run: EvalRun) -> list[str]:
     """The metrics by group, latency, and the threshold checks, for a terminal."""
     counts = run.counts
@@ -248,6 +255,13 @@ def format_summary(run: EvalRun) -> list[str]:
         shown = "n/a" if value is None else f"{value:.3f}"
         groups.setdefault(metric.group, []).append(f"{metric.name} {shown}")
     lines += [f"{group:>10}: " + ", ".join(values) for group, values in groups.items()]
+    spans = [
+        f"{name} {bounds['low']:.2f}-{bounds['high']:.2f} of {bounds['n']:.0f}"
+        for name in HEADLINE_RATES
+        if (bounds := run.intervals.get(name))
+    ]
+    if spans:
+        lines.append(f"{'95% CI':>10}: " + ", ".join(spans))
     labels = ", ".join(
         f"{label} {row['correct']:.0f}/{row['questions']:.0f}"
         for label, row in run.by_label().items()

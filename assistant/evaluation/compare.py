@@ -4,13 +4,18 @@
 BASELINE.json --fail-on-regression`): a quality metric that got worse by more than the tolerance,
 or a question that passed in the baseline and fails now, fails the run. Latency is reported but
 never gates: timings depend on the machine and its load.
+
+`paired` weighs the questions that changed against chance: on a golden set of 50, three fixed
+and one broken is what chance alone gives as often as not (McNemar's exact test, p = 0.63),
+while ten fixed and one broken is not (p = 0.01). The gate does not read it: a team decides
+whether a broken question may pass; the comparison says how sure the difference is.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from assistant.evaluation.metrics import METRICS, higher_is_better
+from assistant.evaluation.metrics import CONFIDENCE_LEVEL, METRICS, higher_is_better, sign_test
 from assistant.evaluation.results import EvalRun
 
 QUALITY_TOLERANCE = 0.001  # result files round to 4 decimals
@@ -91,11 +96,50 @@ def compare(new: EvalRun, old: EvalRun, old_label: str = "") -> dict[str, Any]:
         "notes": comparability(new.meta, old.meta),
         "metrics": metric_rows,
         "questions": question_rows,
+        "paired": paired(new, old),
         "summary": {
             name: changes.count(name)
             for name in ("regression", "improvement", "broke", "fixed", "new", "removed")
         },
     }
+
+
+# The per-question verdicts weighed against chance, question by question in both runs.
+PAIRED_VERDICTS = ("correct", "key_term_hit", "passed")
+
+
+def paired(new: EvalRun, old: EvalRun) -> dict[str, dict[str, float]]:
+    """For each verdict: how many of the questions in both runs (without an error in either)
+    went from no to yes (`better`) and from yes to no (`worse`), and McNemar's exact p-value
+    of that split (`metrics.sign_test`): below 1 - CONFIDENCE_LEVEL, unlikely to be chance."""
+    before = {item["id"]: item for item in old.items if not item.get("error")}
+    after = [item for item in new.items if not item.get("error") and item["id"] in before]
+    table = {}
+    for verdict in PAIRED_VERDICTS:
+        was = [bool(before[item["id"]]["verdict"].get(verdict)) for item in after]
+        now = [bool(item["verdict"].get(verdict)) for item in after]
+        better = sum(not a and b for a, b in zip(was, now, strict=True))
+        worse = sum(a and not b for a, b in zip(was, now, strict=True))
+        table[verdict] = {
+            "questions": float(len(after)),
+            "better": float(better),
+            "worse": float(worse),
+            "p_value": round(sign_test(better, worse), 4),
+        }
+    return table
+
+
+def describe_paired(verdict: str, row: dict[str, float]) -> str:
+    """One verdict's paired change in words: "correct: 5 better, 1 worse of 48 questions
+    (p = 0.22, could be chance)"."""
+    if not row["better"] and not row["worse"]:
+        return f"{verdict}: unchanged on all {row['questions']:.0f} questions"
+    chance = row["p_value"] >= 1 - CONFIDENCE_LEVEL
+    return (
+        f"{verdict}: {row['better']:.0f} better, {row['worse']:.0f} worse of "
+        f"{row['questions']:.0f} questions (p = {row['p_value']:.2f}, "
+        + ("could be chance)" if chance else "unlikely to be chance)")
+    )
 
 
 # What an answer depends on besides the golden questions, as recorded in a run's meta.
@@ -169,6 +213,10 @@ def format_comparison(comparison: dict[str, Any]) -> list[str]:
     lines += [f"  fixed: {r['id']} {r['question']}" for r in rows if r["change"] == "fixed"]
     if len(lines) == 1:
         lines.append("  no metric or question changed")
+    lines += [
+        f"  paired {describe_paired(verdict, row)}"
+        for verdict, row in comparison.get("paired", {}).items()
+    ]
     lines += [f"  note: {note}" for note in comparison.get("notes", [])]
     verdict = comparison.get("gate")
     if verdict is not None:

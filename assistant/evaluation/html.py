@@ -6,6 +6,7 @@ from html import escape
 from typing import Any
 
 from assistant.evaluation.charts import latency_histogram, metric_bars, stage_bars
+from assistant.evaluation.compare import describe_paired
 from assistant.evaluation.config import describe_check
 from assistant.evaluation.metrics import METRICS
 from assistant.evaluation.results import EvalRun
@@ -114,14 +115,18 @@ def _metric_table(run: EvalRun) -> str:
     for metric in METRICS.values():
         value = run.metrics.get(metric.name)
         shown = "n/a" if value is None else f"{value:.3f}"
+        bounds = run.intervals.get(metric.name)
+        span = f"{bounds['low']:.2f}–{bounds['high']:.2f} ({bounds['n']:.0f})" if bounds else ""
         rows.append(
             f"<tr data-metric='{metric.name}'><td>{escape(metric.label)}</td>"
             f"<td class='small'>{escape(metric.group)}</td><td class='num'>{shown}</td>"
+            f"<td class='num small'>{span}</td>"
             f"<td class='small'>{escape(metric.description)}</td></tr>"
         )
     return (
         "<div class='card'><table id='metrics'><thead><tr><th>metric</th><th>group</th>"
-        "<th>value</th><th>what it measures</th></tr></thead><tbody>"
+        "<th>value</th><th title='Wilson score interval; in brackets, the questions the rate "
+        "is over'>95 % interval</th><th>what it measures</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table></div>"
     )
@@ -160,6 +165,11 @@ def _comparison(comparison: dict[str, Any]) -> str:
     notes = "".join(
         f"<p class='meta'>note: {escape(note)}</p>" for note in comparison.get("notes", [])
     )
+    paired = "".join(
+        f"<li data-paired='{escape(verdict)}'>{escape(describe_paired(verdict, row))}</li>"
+        for verdict, row in comparison.get("paired", {}).items()
+    )
+    paired = f"<p>Questions in both runs, against chance:</p><ul>{paired}</ul>" if paired else ""
     verdict = comparison.get("gate")
     if verdict is None:
         gate = ""
@@ -175,7 +185,7 @@ def _comparison(comparison: dict[str, Any]) -> str:
         f"<h2>Compared with {escape(comparison['against'])}</h2><div class='card' id='comparison'>"
         f"{gate}<p>{summary['regression']} metric regression(s), {summary['improvement']} "
         f"improvement(s); {summary['broke']} question(s) broke, {summary['fixed']} fixed.</p>"
-        f"{notes}"
+        f"{notes}{paired}"
         "<table><thead><tr><th>metric</th><th>before</th><th>now</th><th>change</th><th></th>"
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         "<table><thead><tr><th>id</th><th>change</th><th>question</th><th>answer before</th>"

@@ -170,12 +170,31 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def precision_recall(
-    predicted: Sequence[bool], actual: Sequence[bool]
-) -> tuple[float | None, float | None]:
-    """Precision and recall of boolean predictions (None when undefined: nothing predicted/true)."""
-    true_positive = sum(p and a for p, a in zip(predicted, actual, strict=True))
-    predicted_count, actual_count = sum(predicted), sum(actual)
-    precision = true_positive / predicted_count if predicted_count else None
-    recall = true_positive / actual_count if actual_count else None
-    return precision, recall
+# The level of the intervals and tests below: what "could be chance" means in a report.
+CONFIDENCE_LEVEL = 0.95
+
+
+def rate_interval(
+    flags: Sequence[bool], level: float = CONFIDENCE_LEVEL
+) -> tuple[float, float] | None:
+    """The Wilson score interval of a rate (scipy), None for no flags. Unlike the textbook
+    interval it stays inside [0, 1] and is not zero-wide at 0 of 40 or 40 of 40."""
+    if not flags:
+        return None
+    from scipy.stats import binomtest
+
+    bounds = binomtest(sum(flags), len(flags)).proportion_ci(level, method="wilson")
+    return float(bounds.low), float(bounds.high)
+
+
+def sign_test(better: int, worse: int) -> float:
+    """The two-sided p-value of McNemar's exact test on paired verdicts (scipy's binomial
+    test of the questions that changed): how often chance alone moves at least this many of
+    them one way, when each is as likely to go either way. 1.0 when none changed."""
+    if better < 0 or worse < 0:
+        raise ValueError("counts of questions are not negative")
+    if better + worse == 0:
+        return 1.0
+    from scipy.stats import binomtest
+
+    return float(binomtest(better, better + worse, 0.5).pvalue)

@@ -32,6 +32,36 @@ def stage_timings(timings: dict[str, float]) -> dict[str, float]:
     return stages
 
 
+def rate_flags(results: Sequence[ItemResult]) -> dict[str, list[bool]]:
+    """The yes/no verdicts each rate metric counts, over the questions it applies to (the one
+    place that says which questions a rate is over: its value and its interval read it)."""
+    ok = [r for r in results if r.error is None]
+    answerable = [r for r in ok if r.item.answerable]
+    answered = [r for r in ok if not r.answer.refused]
+    judged = [r.attribution for r in answered if r.attribution is not None]
+    refused = [r for r in ok if r.answer.refused]
+    return {
+        "accuracy": [r.correct for r in results],  # an error counts as wrong
+        "pass_rate": [r.passed for r in results],
+        "key_term_hit_rate": [r.key_term_hit for r in answerable],
+        "key_term_in_reach_rate": [r.key_term_in_reach for r in answerable],
+        "valid_citation_rate": [a.has_valid_citation for a in judged],
+        "source_citation_rate": [
+            r.cited_expected_source for r in answered if r.item.answerable and r.item.sources
+        ],
+        "page_citation_rate": [
+            r.cited_expected_page
+            for r in answered
+            if r.item.answerable and r.cited_expected_page is not None
+        ],
+        "faithfulness": [s.supported for a in judged for s in a.sentences],
+        "refusal_precision": [not r.item.answerable for r in refused],
+        "refusal_recall": [r.answer.refused for r in ok if not r.item.answerable],
+        "refusal_accuracy": [r.answer.refused == (not r.item.answerable) for r in ok],
+        "false_refusal_rate": [r.answer.refused for r in answerable],
+    }
+
+
 def summarize(results: Sequence[ItemResult]) -> tuple[dict[str, float | None], dict[str, int]]:
     """Every metric (None where it does not apply) and the counts it rests on."""
     ok = [r for r in results if r.error is None]
@@ -40,27 +70,12 @@ def summarize(results: Sequence[ItemResult]) -> tuple[dict[str, float | None], d
     retrieval = [r.retrieval for r in answerable if r.retrieval is not None]
     with_answers = [r for r in answerable if r.item.key_terms]
     judged = [r.attribution for r in answered if r.attribution is not None]
-    sentences = [s for a in judged for s in a.sentences]
     evidence = [v.evidence_at_k for v in retrieval if v.evidence_at_k is not None]
-    cites_source = [
-        r.cited_expected_source for r in answered if r.item.answerable and r.item.sources
-    ]
-    cites_page = [
-        r.cited_expected_page
-        for r in answered
-        if r.item.answerable and r.cited_expected_page is not None
-    ]
-    refused = [r.answer.refused for r in ok]
-    unanswerable = [not r.item.answerable for r in ok]
-    refusal_precision, refusal_recall = m.precision_recall(refused, unanswerable)
-    values: dict[str, float | None] = {
-        "accuracy": m.rate([r.correct for r in results]),
-        "pass_rate": m.rate([r.passed for r in results]),
+    measured: dict[str, float | None] = {
+        **{name: m.rate(flags) for name, flags in rate_flags(results).items()},
         "exact_match": m.mean([r.exact_match for r in with_answers]),
         "f1": m.mean([r.f1 for r in with_answers]),
         "answer_chars_p50": m.percentile([float(len(r.answer.text)) for r in answered], 50),
-        "key_term_hit_rate": m.rate([r.key_term_hit for r in answerable]),
-        "key_term_in_reach_rate": m.rate([r.key_term_in_reach for r in answerable]),
         "hit_at_k": m.mean([v.hit_at_k for v in retrieval]),
         "recall_at_k": m.mean([v.recall_at_k for v in retrieval]),
         "mrr": m.mean([v.reciprocal_rank for v in retrieval]),
@@ -72,27 +87,32 @@ def summarize(results: Sequence[ItemResult]) -> tuple[dict[str, float | None], d
         # ALCE: an answer with no citation at all scores 0 precision.
         "citation_precision": m.mean([a.citation_precision or 0.0 for a in judged]),
         "citation_recall": m.mean([a.citation_recall or 0.0 for a in judged]),
-        "valid_citation_rate": m.rate([a.has_valid_citation for a in judged]),
-        "source_citation_rate": m.rate(cites_source),
-        "page_citation_rate": m.rate(cites_page),
-        "faithfulness": m.rate([s.supported for s in sentences]),
-        "refusal_precision": refusal_precision,
-        "refusal_recall": refusal_recall,
-        "refusal_accuracy": m.rate([a == b for a, b in zip(refused, unanswerable, strict=True)]),
-        "false_refusal_rate": m.rate([r.answer.refused for r in answerable]),
     }
+    values = {name: measured[name] for name in m.METRICS}  # in the order they are listed
     counts = {
         "questions": len(results),
         "answerable": sum(r.item.answerable for r in results),
         "unanswerable": sum(not r.item.answerable for r in results),
         "answered": len(answered),
-        "refused": sum(refused),
+        "refused": sum(r.answer.refused for r in ok),
         "errors": len(results) - len(ok),
         "with_sources": len(retrieval),
-        "sentences": len(sentences),
+        "sentences": sum(len(a.sentences) for a in judged),
         "citations": sum(len(a.citations) for a in judged),
     }
     return values, counts
+
+
+def rate_intervals(results: Sequence[ItemResult]) -> dict[str, dict[str, float]]:
+    """Each rate metric's 95 % interval (Wilson) and the number of questions it is over: on a
+    golden set of 40 questions one question is 2.5 points, and a rate of 0.60 could as well be
+    0.45 or 0.74 (`metrics.rate_interval`)."""
+    table = {}
+    for name, flags in rate_flags(results).items():
+        bounds = m.rate_interval(flags)
+        if bounds is not None:
+            table[name] = {"low": bounds[0], "high": bounds[1], "n": float(len(flags))}
+    return table
 
 
 def latency(results: Sequence[ItemResult]) -> dict[str, dict[str, float]]:
@@ -129,6 +149,9 @@ class EvalRun:
     items: list[dict[str, Any]]
     checks: list[dict[str, Any]] = field(default_factory=list)
     comparison: dict[str, Any] | None = None
+    # Each rate metric's 95 % interval and question count (`rate_intervals`); a result file
+    # written before intervals has none.
+    intervals: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
     def from_results(cls, results: Sequence[ItemResult], meta: dict[str, Any]) -> EvalRun:
@@ -138,7 +161,8 @@ class EvalRun:
         for stage, row in table.items():
             values[latency_metric(stage, 50)] = row["p50"]
             values[latency_metric(stage, 95)] = row["p95"]
-        return cls(meta, values, counts, table, [item_record(r) for r in results])
+        items = [item_record(r) for r in results]
+        return cls(meta, values, counts, table, items, intervals=rate_intervals(results))
 
     def by_label(self) -> dict[str, dict[str, float]]:
         """Per question label (`kind`): how many questions, how many correct, the accuracy."""
@@ -177,6 +201,10 @@ class EvalRun:
             "schema": SCHEMA,
             "meta": self.meta,
             "metrics": {k: None if v is None else round(v, 4) for k, v in self.metrics.items()},
+            "intervals": {
+                name: {key: round(value, 4) for key, value in bounds.items()}
+                for name, bounds in self.intervals.items()
+            },
             "counts": self.counts,
             "latency_ms": self.latency,
             "checks": self.checks,
@@ -209,6 +237,7 @@ def load_run(path: Path) -> EvalRun:
         items=data.get("items", []),
         checks=data.get("checks", []),
         comparison=data.get("comparison"),
+        intervals=data.get("intervals", {}),
     )
 
 
