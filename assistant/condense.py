@@ -13,10 +13,10 @@ these ways:
   asks about the CSRC;
 - an elliptical follow-up ("And on a replica?", "What about Windows?") is merged into the
   previous question (`assistant.fragments`);
-- "either of them", "both of them", "which of them" (and a bare "they" or "them" after a
-  question that named two things) stand for the two things the last turn put side by side:
-  "Do either of them reset the counters?" after "... between apache2ctl graceful and
-  apache2ctl restart?" asks about both.
+- "either of them", "both of them", "which of them" (and, in a short follow-up, a bare "they"
+  or "them" after a question that named two things) stand for the two things the last turn
+  put side by side: "Do either of them reset the counters?" after "... between apache2ctl
+  graceful and apache2ctl restart?" asks about both.
 
 A scenario with its own topic is left alone but for its references to the last turn:
 
@@ -48,7 +48,14 @@ from assistant.phrases import (
     modifiers_of,
     topic_phrase,
 )
-from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, words
+from assistant.text import (
+    QUESTION_WORDS,
+    STOPWORDS,
+    content_terms,
+    first_sentence,
+    sentence_spans,
+    words,
+)
 from assistant.types import Message
 from assistant.verify import strip_markers
 
@@ -234,40 +241,49 @@ def condense(question: str, history: Sequence[Message]) -> str:
 
 # "either of them", "both of them", and a bare "they" or "them": several things at once.
 _PLURAL_REFERENCE = re.compile(
-    r"\b(?:(either|neither|both|each|any|all|none|one|which)\s+of\s+)?(them|they)\b", re.IGNORECASE
+    r"\b(?:(either|neither|both|each|any|all|none|one|which)\s+of\s+)?(them|they)(['’]re\b)?",
+    re.IGNORECASE,
 )
+# Words after which two things side by side are where or when, not what a "they" means:
+# "install the packages on Windows and Linux" - "Where are they stored?" (the packages).
+_PLACE_OR_TIME = frozenset(
+    {"on", "in", "at", "to", "for", "from", "into", "onto", "by", "during", "since", "until",
+     "before", "after", "under", "over", "via", "per", "across", "within"}
+)  # fmt: skip
 
 
 def _resolve_plural_reference(question: str, previous: str, answered: str) -> str:
-    """The question with "either of them", "both of them" (or, in a scenario, a bare "they"
-    or "them") replaced by the two things the last turn put side by side: "Do either of them
-    reset the counters?" after "... between apache2ctl graceful and apache2ctl restart?"
-    becomes "Do either apache2ctl graceful or apache2ctl restart reset the counters?".
+    """The question with "either of them", "both of them", "which of them" (or, in a short
+    follow-up, a bare "they" or "them") standing for the two things the last turn put side by
+    side: "Do either of them reset the counters?" after "... between apache2ctl graceful and
+    apache2ctl restart?" becomes "Do either apache2ctl graceful or apache2ctl restart reset
+    the counters?".
 
-    The last question's two things first, then the answer's; a bare "they" or "them" in a
-    short follow-up takes only the question's (after "Which companies ...?" - "Ant Group and
-    JD.com", "Why did they do it?" is about those companies: `condense`). Left alone: a
-    question with no such reference or a last turn with no two things and, as for a singular
-    reference, one later than the first clause, or after words of the question's own when it
-    shares no word with the last turn (a new topic).
+    A quantified form takes the last question's two things, else the answer's; a bare "they"
+    or "them" only the question's (after "Which companies ...?" - "Ant Group and JD.com", "Why
+    did they do it?" is about those companies: `condense`). Left alone: a reference after the
+    first clause; a bare one in a scenario of its own ("They say graceful can hang; how do I
+    cap it?"); a quantified one after words of a scenario that shares no word with the last
+    turn (`_new_topic`); and two things right after "on", "in", "for", ... (a place or a time,
+    `_PLACE_OR_TIME`).
     """
-    spans = sentence_spans(question)
-    first = question[: spans[0][1]] if spans else question
-    first = PHRASE_BREAK.split(first, maxsplit=1)[0]
-    match = _PLURAL_REFERENCE.search(first)
+    match = _PLURAL_REFERENCE.search(_first_clause(question))
     if match is None:
         return question
-    pair = coordinated_names(focus_clause(previous)) or coordinated_names(previous)
-    if pair is None and (match.group(1) or not needs_context(question)):
-        pair = coordinated_names(_first_sentence(strip_markers(answered)))
+    quantifier = (match.group(1) or "").lower()
+    short = needs_context(question)
+    if not quantifier and not short:
+        return question
+    if not short and _new_topic(question, match.start(), previous, answered):
+        return question
+    pair = coordinated_names(focus_clause(previous), _PLACE_OR_TIME) or coordinated_names(
+        previous, _PLACE_OR_TIME
+    )
+    if pair is None and quantifier:
+        pair = coordinated_names(first_sentence(strip_markers(answered)), _PLACE_OR_TIME)
     if pair is None:
         return question
-    before = content_terms(question[: match.start()])
-    shared = set(content_terms(question)) & set(content_terms(f"{previous} {answered}"))
-    if before and not shared:
-        return question
     one, other = pair
-    quantifier = (match.group(1) or "").lower()
     if quantifier == "either":
         replacement = f"either {one} or {other}"
     elif quantifier == "neither":
@@ -275,15 +291,14 @@ def _resolve_plural_reference(question: str, previous: str, answered: str) -> st
     elif quantifier == "both":
         replacement = f"both {one} and {other}"
     elif quantifier:
-        replacement = f"{match.group(1)} of {one} and {other}"
+        replacement = f"{quantifier} of {one} and {other}"
     else:
         replacement = f"{one} and {other}"
+    if quantifier and match.group(0)[:1].isupper():
+        replacement = replacement[0].upper() + replacement[1:]  # "Both of them ..." opens it
+    if match.group(3):
+        replacement += " are"  # "they're"
     return question[: match.start()] + replacement + question[match.end() :]
-
-
-def _first_sentence(text: str) -> str:
-    spans = sentence_spans(text)
-    return text[: spans[0][1]] if spans else text
 
 
 # Pronouns that stand for one thing or one person.
@@ -359,6 +374,22 @@ def _previous_answer(history: Sequence[Message]) -> str | None:
     return None
 
 
+def _first_clause(question: str) -> str:
+    """The question's first clause: a reference after it points at it ("If I send SIGQUIT
+    instead, what kind of shutdown is that?"), one in it at what came before the question."""
+    return PHRASE_BREAK.split(first_sentence(question), maxsplit=1)[0]
+
+
+def _new_topic(question: str, at: int, previous: str, answered: str) -> bool:
+    """Whether a scenario's reference at `at` may point at its own words rather than the last
+    turn: words of its own come before it and the question shares no word with the last turn
+    ("Our export fails and it ..."). Words before a reference may be what it points at, or a
+    new topic: only a question that continues the last turn's topic points back at it."""
+    before = content_terms(question[:at])
+    shared = set(content_terms(question)) & set(content_terms(f"{previous} {answered}"))
+    return bool(before) and not shared
+
+
 def _annotate_reference(question: str, previous: str, answered: str) -> str:
     """A scenario whose first clause points back with a bare "it", "that", "this" or "there",
     with what the last answer named (or the last question's topic) after that word, in parentheses.
@@ -367,19 +398,10 @@ def _annotate_reference(question: str, previous: str, answered: str) -> str:
     first clause), one after words of the question's own that shares no word with the last
     turn (a new topic: "Our export fails and it ..."), and a name the question already has.
     """
-    # The first clause: a reference after it points at it ("If I send SIGQUIT instead, what
-    # kind of shutdown is that?"), one in it at what came before the question.
-    spans = sentence_spans(question)
-    first = question[: spans[0][1]] if spans else question
-    first = PHRASE_BREAK.split(first, maxsplit=1)[0]
-    reference = _bare_reference(first)
+    reference = _bare_reference(_first_clause(question))
     if reference is None or reference.group(1).lower() not in _SINGULAR_REFERENCES:
         return question  # "its own" is its sentence's; "them" are several things, not one name
-    before = content_terms(question[: reference.start(1)])
-    shared = set(content_terms(question)) & set(content_terms(f"{previous} {answered}"))
-    if before and not shared:
-        # Words before the reference may be what it points at, or a new topic: only a
-        # question that continues the last turn's topic is read as pointing back at it.
+    if _new_topic(question, reference.start(1), previous, answered):
         return question
     name = answer_name(answered) or topic_phrase(focus_clause(previous))
     if not name or _names_already(question, name):

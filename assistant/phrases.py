@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
-from assistant.text import STOPWORDS, content_terms, sentence_spans, words
+from assistant.text import STOPWORDS, content_terms, first_sentence, words
 from assistant.verify import strip_markers
 
 _TOKEN = re.compile(r"[\w][\w.'’/-]*\w|\w")
@@ -39,8 +39,7 @@ def answer_name(answer: str) -> str:
     opening = words(text[:40])
     if not text or (opening and opening[0] in _POINTING_OPENERS):
         return ""
-    spans = sentence_spans(text)
-    sentence = text[: spans[0][1]] if spans else text
+    sentence = first_sentence(text)
     clause_start = 0
     for mark in [*PHRASE_BREAK.finditer(sentence), None]:
         clause_end = len(sentence) if mark is None else mark.start()
@@ -285,43 +284,70 @@ def modifiers_of(text: str, stem: str, phrase: list[str]) -> list[str]:
 
 
 # The words that put two things side by side: "graceful and restart", "pip or uv".
-_COORDINATORS = {"and", "or", "nor", "versus", "vs"}
+_COORDINATORS = {"and", "or", "nor"}
 
 
-def coordinated_names(text: str) -> tuple[str, str] | None:
+def coordinated_names(text: str, not_after: frozenset[str] = frozenset()) -> tuple[str, str] | None:
     """The first two things a text puts side by side, as written: "the difference between
     apache2ctl graceful and apache2ctl restart" -> ("apache2ctl graceful", "apache2ctl
     restart"); "Ant Group and JD.com's plans" -> ("Ant Group", "JD.com").
 
-    Each is a run of content words, names or code joined by "and", "or", "nor" or "versus"
-    with nothing else between them; the first from its first name on ("Regulators halted Ant
-    Group"), the second cut after a possessive ("JD.com's plans"), both to MAX_PHRASE_WORDS.
-    At least one holds a name or code, so two verbs or common nouns ("read and write",
-    "tables and views") are not taken for things. None when the text has none.
+    Two runs of content words, names or code joined by "and", "or" or "nor" with nothing else
+    between them, at least one with a name or code, so that two verbs or common nouns ("read
+    and write", "tables and views") are not taken for things. The first is the name its run
+    ends with (`_trailing_name`); the second mirrors it: its leading names when the first is
+    all names ("Microsoft and OpenAI announce" -> "OpenAI"), else as many words as the first,
+    cut after a possessive. Not taken: the last two
+    of a list ("tar, zip or 7z"), and a pair right after a word of `not_after` ("on Windows and
+    Linux"). None when the text has no pair.
     """
-    runs = list(_runs(text, 0, len(text), marks_break=False))
-    for (first, joined), (second, _) in pairwise(runs):
+    runs = list(_runs(text, 0, len(text), marks_break=True))
+    for index, ((first, joined), (second, _)) in enumerate(pairwise(runs)):
         if joined is None or joined.group().lower() not in _COORDINATORS:
             continue
-        between = text[first[-1].end() : second[0].start()]
-        if between.split() != [joined.group()]:
-            continue  # a comma or another word in between: not these two side by side
-        if (
-            len(first) > 1
-            and _starts_sentence(text, first[0].start())
-            and _opens_with_a_verb(first)
-        ):
-            first = first[1:]  # "Use max_standby_archive_delay and ...": not "Use"
-        named = [_named(text, match) for match in first]
-        if True in named:  # "Regulators halted Ant Group": "Ant Group", from its first name
-            start = named.index(True)
-            while start > 0 and first[start - 1].group()[:1].isupper():
-                start -= 1  # "Ant" opens the sentence: a name all the same before "Group"
-            first = first[start:]
-        first, second = first[-MAX_PHRASE_WORDS:], _to_possessive(second)
+        if text[first[-1].end() : second[0].start()].split() != [joined.group()]:
+            continue  # something else between them: not these two side by side
+        before = text[runs[index - 1][0][-1].end() : first[0].start()] if index else ""
+        if "," in before:
+            continue  # "tar, zip or 7z": a list's last two, not a pair
+        if before.split() and before.split()[-1].lower() in not_after:
+            continue
+        first = _trailing_name(text, first)[-MAX_PHRASE_WORDS:]
+        if all(is_name(match.group(), 1) for match in first):
+            names = [is_name(match.group(), 1) for match in second]
+            second = second[: names.index(False) if False in names else len(second)] or second[:1]
+        else:
+            second = second[: len(first)]
+        second = _to_possessive(second)
         if any(_named(text, match) for match in [*first, *second]):
             return _as_written(text, first), _as_written(text, second)
     return None
+
+
+def _trailing_name(text: str, run: list[re.Match[str]]) -> list[re.Match[str]]:
+    """The name a run ends with ("cover Maternity Leave" -> "Maternity Leave"; "Regulators
+    halted Ant Group" -> "Ant Group"), with the word before a bare number ("node 18"); a run
+    that ends in a common word keeps its words ("apache2ctl graceful"), less an opening
+    imperative ("Use max_standby_archive_delay")."""
+    named = [_named(text, match) for match in run]
+    if not named[-1]:
+        if len(run) > 1 and _starts_sentence(text, run[0].start()) and _opens_with_a_verb(run):
+            return run[1:]
+        return run
+    start = len(run) - 1
+    while start > 0 and named[start - 1]:
+        start -= 1
+    opener = run[start - 1] if start else None
+    if (
+        opener is not None
+        and opener.group()[:1].isupper()
+        and _starts_sentence(text, opener.start())
+        and not _opens_with_a_verb(run[start - 1 :])
+    ):
+        start -= 1  # "Ant" opens the sentence: a name all the same before "Group"
+    if start and all(re.fullmatch(r"[\d.]+", match.group()) for match in run[start:]):
+        start -= 1  # "node 18": a version with what it is a version of
+    return run[start:]
 
 
 def _named(text: str, match: re.Match[str]) -> bool:
@@ -330,12 +356,11 @@ def _named(text: str, match: re.Match[str]) -> bool:
 
 
 def _to_possessive(run: list[re.Match[str]]) -> list[re.Match[str]]:
-    """A run up to its first possessive word ("JD.com's plans" -> "JD.com's"), at most
-    MAX_PHRASE_WORDS long."""
-    for index, match in enumerate(run[:MAX_PHRASE_WORDS]):
+    """A run up to its first possessive word ("JD.com's plans" -> "JD.com's")."""
+    for index, match in enumerate(run):
         if re.search(r"['’]s$", match.group()):
             return run[: index + 1]
-    return run[:MAX_PHRASE_WORDS]
+    return run
 
 
 def _as_written(text: str, run: list[re.Match[str]]) -> str:

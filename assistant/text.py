@@ -130,6 +130,12 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans
 
 
+def first_sentence(text: str) -> str:
+    """The text up to the end of its first sentence (all of it when it has none)."""
+    spans = sentence_spans(text)
+    return text[: spans[0][1]] if spans else text
+
+
 def _lines(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     position = start
     while position < end:

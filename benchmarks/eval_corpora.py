@@ -106,7 +106,8 @@ def cell(run: EvalRun, column: str) -> str:
 
 def table(runs: dict[str, EvalRun], corpora: dict[str, Corpus]) -> str:
     """The Markdown table of docs/evaluation.md: one row per corpus."""
-    head = "| corpus | role | questions | " + " | ".join(h for _, h in COLUMNS) + " | p95 ms |"
+    headings = [f"{h} (95 % interval)" if c in WITH_INTERVAL else h for c, h in COLUMNS]
+    head = "| corpus | role | questions | " + " | ".join(headings) + " | p95 ms |"
     lines = [head, "|" + "---|" * (len(COLUMNS) + 4)]
     for name, run in runs.items():
         role = corpora[name].role

@@ -113,10 +113,10 @@ def test_questions_that_changed_are_weighed_against_chance() -> None:
     old = run(dict.fromkeys(keys, False) | {"q29": True}, 0.1)
     many = run({key: i < 10 for i, key in enumerate(keys)}, 0.3)
     few = run({key: i < 3 for i, key in enumerate(keys)}, 0.1)
-    assert compare(many, old)["paired"]["passed"] == {
-        "questions": 30.0, "better": 10.0, "worse": 1.0, "p_value": 0.0117,
-    }  # fmt: skip
-    assert compare(few, old)["paired"]["passed"]["p_value"] == 0.625
+    row = compare(many, old)["paired"]["passed"]
+    assert (row["questions"], row["better"], row["worse"]) == (30.0, 10.0, 1.0)
+    assert row["p_value"] == pytest.approx(0.01171875)  # 2 * 12 / 2**11
+    assert compare(few, old)["paired"]["passed"]["p_value"] == pytest.approx(0.625)
     lines = format_comparison(compare(many, old, "base.json"))
     assert (
         "  paired passed: 10 better, 1 worse of 30 questions (p = 0.01, unlikely to be chance)"
@@ -126,11 +126,16 @@ def test_questions_that_changed_are_weighed_against_chance() -> None:
         "  paired passed: 3 better, 1 worse of 30 questions (p = 0.62, could be chance)"
         in format_comparison(compare(few, old))
     )
-    # The same verdicts: nothing to weigh; a question only one run has, or that errored in
-    # either, is not a pair.
+    # The same verdicts: nothing to weigh. A question only one run has is not a pair; one
+    # that errored counts as a no, as in the accuracy and the questions that broke.
     same = compare(old, old)["paired"]["passed"]
     assert same == {"questions": 30.0, "better": 0.0, "worse": 0.0, "p_value": 1.0}
     assert "  paired passed: unchanged on all 30 questions" in format_comparison(compare(old, old))
-    errored = run({"q0": True, "extra": True}, 0.5)
+    errored = run({"q29": True, "extra": True}, 0.5)
     errored.items[0]["error"] = "the question is too long"
-    assert compare(errored, old)["paired"]["passed"]["questions"] == 0.0
+    row = compare(errored, old)["paired"]["passed"]
+    assert (row["questions"], row["better"], row["worse"]) == (1.0, 0.0, 1.0)
+    elsewhere = run({"other": True}, 0.5)
+    assert "  paired passed: no question is in both runs" in format_comparison(
+        compare(elsewhere, old)
+    )

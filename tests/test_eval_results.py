@@ -213,6 +213,7 @@ def test_each_rate_comes_with_its_interval_and_question_count(tmp_path: Path) ->
     assert run.intervals["accuracy"]["n"] == 6.0  # an error counts: over every question
     assert run.intervals["refusal_recall"]["n"] == 2.0
     assert "exact_match" not in run.intervals  # a mean, not a rate of questions
+    assert "faithfulness" not in run.intervals  # sentences of one answer are not independent
     summary = format_summary(run)
     ci = next(line for line in summary if line.strip().startswith("95% CI"))
     assert "key_term_hit_rate 0.06-0.79 of 3" in ci

@@ -945,6 +945,16 @@ def test_the_topic_phrase_is_the_best_run_of_content_words(text: str, phrase: st
         ("Do tables and views need a primary key?", None),
         # Something between them: a list's last two, not a pair.
         ("Which is faster, the directory format, or the custom format?", None),
+        ("Should I use tar, zip or 7z for the archive?", None),
+        # The second is as long as the first, or its names: not the verb after it.
+        ("What did Microsoft and OpenAI announce?", ("Microsoft", "OpenAI")),
+        ("Do pg_dump and pg_restore support parallel jobs?", ("pg_dump", "pg_restore")),
+        # The first is the name its run ends with; a bare number keeps what it numbers.
+        (
+            "Which handbook sections cover Maternity Leave and Paternity Leave?",
+            ("Maternity Leave", "Paternity Leave"),
+        ),
+        ("Should we upgrade to node 18 or 20?", ("node 18", "20")),
     ],
 )
 def test_the_two_things_a_turn_puts_side_by_side(text: str, pair: tuple[str, str] | None) -> None:
@@ -976,9 +986,19 @@ COMPARED = one_turn(
             "Which of apache2ctl graceful and apache2ctl restart is faster?",
         ),
         ("Do they need root?", "Do apache2ctl graceful and apache2ctl restart need root?"),
+        ("How long do they take?", "How long do apache2ctl graceful and apache2ctl restart take?"),
+        (
+            "They're both safe in production?",
+            "apache2ctl graceful and apache2ctl restart are both safe in production?",
+        ),
+        ("Both of them need root?", "Both apache2ctl graceful and apache2ctl restart need root?"),
         (  # a new topic with a "they" of its own
             "Our printers in the Lyon office jam and they fail every morning?",
             "Our printers in the Lyon office jam and they fail every morning?",
+        ),
+        (  # a scenario's own "they": people, not the two commands
+            "They say graceful can hang for hours on keep-alive connections; how do I cap it?",
+            "They say graceful can hang for hours on keep-alive connections; how do I cap it?",
         ),
     ],
 )
@@ -986,6 +1006,12 @@ def test_them_after_two_things_side_by_side_stands_for_both(
     follow_up: str, standalone: str
 ) -> None:
     assert condense(follow_up, COMPARED) == standalone
+
+
+def test_two_places_are_not_what_they_stand_for() -> None:
+    # "on Windows and Linux" says where; "they" are the packages.
+    history = one_turn("How do I install Python packages on Windows and Linux?", "Use pip [1].")
+    assert "Windows and Linux" not in condense("Where are they stored?", history)
 
 
 def test_two_things_an_answer_named_are_what_either_of_them_means() -> None:

@@ -6,8 +6,8 @@ or a question that passed in the baseline and fails now, fails the run. Latency 
 never gates: timings depend on the machine and its load.
 
 `paired` weighs the questions that changed against chance: on a golden set of 50, three fixed
-and one broken is what chance alone gives as often as not (McNemar's exact test, p = 0.63),
-while ten fixed and one broken is not (p = 0.01). The gate does not read it: a team decides
+and one broken is what chance alone gives as often as not (McNemar's exact test, p = 0.625),
+while ten fixed and one broken is not (p = 0.012). The gate does not read it: a team decides
 whether a broken question may pass; the comparison says how sure the difference is.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.evaluation.metrics import CONFIDENCE_LEVEL, METRICS, higher_is_better, sign_test
+from assistant.evaluation.metrics import METRICS, SIGNIFICANCE, higher_is_better, sign_test
 from assistant.evaluation.results import EvalRun
 
 QUALITY_TOLERANCE = 0.001  # result files round to 4 decimals
@@ -109,32 +109,40 @@ PAIRED_VERDICTS = ("correct", "key_term_hit", "passed")
 
 
 def paired(new: EvalRun, old: EvalRun) -> dict[str, dict[str, float]]:
-    """For each verdict: how many of the questions in both runs (without an error in either)
-    went from no to yes (`better`) and from yes to no (`worse`), and McNemar's exact p-value
-    of that split (`metrics.sign_test`): below 1 - CONFIDENCE_LEVEL, unlikely to be chance."""
-    before = {item["id"]: item for item in old.items if not item.get("error")}
-    after = [item for item in new.items if not item.get("error") and item["id"] in before]
+    """For each verdict: how many of the questions in both runs went from no to yes
+    (`better`) and from yes to no (`worse`), and McNemar's exact p-value of that split
+    (`metrics.sign_test`): below SIGNIFICANCE, unlikely to be chance. A question that errored
+    counts as no, as it does in the accuracy and in the questions that broke."""
+    before = {item["id"]: item for item in old.items}
+    after = [item for item in new.items if item["id"] in before]
     table = {}
     for verdict in PAIRED_VERDICTS:
-        was = [bool(before[item["id"]]["verdict"].get(verdict)) for item in after]
-        now = [bool(item["verdict"].get(verdict)) for item in after]
+        was = [_verdict(before[item["id"]], verdict) for item in after]
+        now = [_verdict(item, verdict) for item in after]
         better = sum(not a and b for a, b in zip(was, now, strict=True))
         worse = sum(a and not b for a, b in zip(was, now, strict=True))
         table[verdict] = {
             "questions": float(len(after)),
             "better": float(better),
             "worse": float(worse),
-            "p_value": round(sign_test(better, worse), 4),
+            "p_value": sign_test(better, worse),
         }
     return table
+
+
+def _verdict(item: dict[str, Any], verdict: str) -> bool:
+    """A question's yes/no verdict in a result file (no when it errored)."""
+    return not item.get("error") and bool(item["verdict"].get(verdict))
 
 
 def describe_paired(verdict: str, row: dict[str, float]) -> str:
     """One verdict's paired change in words: "correct: 5 better, 1 worse of 48 questions
     (p = 0.22, could be chance)"."""
+    if not row["questions"]:
+        return f"{verdict}: no question is in both runs"
     if not row["better"] and not row["worse"]:
         return f"{verdict}: unchanged on all {row['questions']:.0f} questions"
-    chance = row["p_value"] >= 1 - CONFIDENCE_LEVEL
+    chance = row["p_value"] >= SIGNIFICANCE
     return (
         f"{verdict}: {row['better']:.0f} better, {row['worse']:.0f} worse of "
         f"{row['questions']:.0f} questions (p = {row['p_value']:.2f}, "

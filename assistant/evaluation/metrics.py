@@ -170,8 +170,10 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-# The level of the intervals and tests below: what "could be chance" means in a report.
+# The level of the intervals below, and the p-value under which a paired change is "unlikely
+# to be chance" (1 - the level, written out: 1 - 0.95 is 0.050000000000000044 in floating point).
 CONFIDENCE_LEVEL = 0.95
+SIGNIFICANCE = 0.05
 
 
 def rate_interval(
@@ -181,6 +183,8 @@ def rate_interval(
     interval it stays inside [0, 1] and is not zero-wide at 0 of 40 or 40 of 40."""
     if not flags:
         return None
+    # Imported when used: scipy.stats takes a noticeable part of a second to import, and only
+    # an evaluation needs it.
     from scipy.stats import binomtest
 
     bounds = binomtest(sum(flags), len(flags)).proportion_ci(level, method="wilson")

@@ -10,6 +10,7 @@ from typing import Any
 
 from assistant.atomic import write_text_atomic
 from assistant.evaluation import metrics as m
+from assistant.evaluation.attribution import Attribution
 from assistant.evaluation.config import EvalInputError
 from assistant.evaluation.metrics import latency_metric
 from assistant.evaluation.runner import ItemResult
@@ -32,13 +33,34 @@ def stage_timings(timings: dict[str, float]) -> dict[str, float]:
     return stages
 
 
+@dataclass(frozen=True)
+class _Subsets:
+    """The questions each metric is over: without an error, answerable, answered (not refused),
+    and the attributions of the answered ones."""
+
+    ok: list[ItemResult]
+    answerable: list[ItemResult]
+    answered: list[ItemResult]
+    judged: list[Attribution]
+
+    @classmethod
+    def of(cls, results: Sequence[ItemResult]) -> _Subsets:
+        """The subsets of a run's results."""
+        ok = [r for r in results if r.error is None]
+        answered = [r for r in ok if not r.answer.refused]
+        return cls(
+            ok,
+            [r for r in ok if r.item.answerable],
+            answered,
+            [r.attribution for r in answered if r.attribution is not None],
+        )
+
+
 def rate_flags(results: Sequence[ItemResult]) -> dict[str, list[bool]]:
     """The yes/no verdicts each rate metric counts, over the questions it applies to (the one
     place that says which questions a rate is over: its value and its interval read it)."""
-    ok = [r for r in results if r.error is None]
-    answerable = [r for r in ok if r.item.answerable]
-    answered = [r for r in ok if not r.answer.refused]
-    judged = [r.attribution for r in answered if r.attribution is not None]
+    sub = _Subsets.of(results)
+    ok, answerable, answered, judged = sub.ok, sub.answerable, sub.answered, sub.judged
     refused = [r for r in ok if r.answer.refused]
     return {
         "accuracy": [r.correct for r in results],  # an error counts as wrong
@@ -64,12 +86,10 @@ def rate_flags(results: Sequence[ItemResult]) -> dict[str, list[bool]]:
 
 def summarize(results: Sequence[ItemResult]) -> tuple[dict[str, float | None], dict[str, int]]:
     """Every metric (None where it does not apply) and the counts it rests on."""
-    ok = [r for r in results if r.error is None]
-    answerable = [r for r in ok if r.item.answerable]
-    answered = [r for r in ok if not r.answer.refused]
+    sub = _Subsets.of(results)
+    ok, answerable, answered, judged = sub.ok, sub.answerable, sub.answered, sub.judged
     retrieval = [r.retrieval for r in answerable if r.retrieval is not None]
     with_answers = [r for r in answerable if r.item.key_terms]
-    judged = [r.attribution for r in answered if r.attribution is not None]
     evidence = [v.evidence_at_k for v in retrieval if v.evidence_at_k is not None]
     measured: dict[str, float | None] = {
         **{name: m.rate(flags) for name, flags in rate_flags(results).items()},
@@ -103,13 +123,18 @@ def summarize(results: Sequence[ItemResult]) -> tuple[dict[str, float | None], d
     return values, counts
 
 
+# Rates over sentences, not questions: the sentences of one answer are not independent
+# draws, so an interval over them would look surer than it is.
+_NOT_OVER_QUESTIONS = frozenset({"faithfulness"})
+
+
 def rate_intervals(results: Sequence[ItemResult]) -> dict[str, dict[str, float]]:
-    """Each rate metric's 95 % interval (Wilson) and the number of questions it is over: on a
-    golden set of 40 questions one question is 2.5 points, and a rate of 0.60 could as well be
-    0.45 or 0.74 (`metrics.rate_interval`)."""
+    """Each rate of questions with its 95 % interval (Wilson) and the number of questions it is
+    over: on a golden set of 40 questions one question is 2.5 points, and a rate of 0.60 could
+    as well be 0.45 or 0.74 (`metrics.rate_interval`)."""
     table = {}
     for name, flags in rate_flags(results).items():
-        bounds = m.rate_interval(flags)
+        bounds = None if name in _NOT_OVER_QUESTIONS else m.rate_interval(flags)
         if bounds is not None:
             table[name] = {"low": bounds[0], "high": bounds[1], "n": float(len(flags))}
     return table
