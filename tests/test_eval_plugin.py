@@ -110,7 +110,9 @@ def test_each_golden_question_is_a_test_with_a_readable_failure(
     )
     assert "def runtest" not in output  # no plugin traceback, only the explanation
     assert "unreviewed draft" in output
-    result.stdout.fnmatch_lines(["*answer quality*", "qa.jsonl: 3 questions, accuracy 0.667*"])
+    result.stdout.fnmatch_lines(
+        ["*answer quality*", "qa.jsonl: 3 questions, accuracy 0.667*(accuracy 95% CI 0.21-0.94)*"]
+    )
     assert (pytester.path / "eval-report" / "qa" / "report.html").is_file()
     checks = json.loads((pytester.path / "eval-report" / "qa" / "result.json").read_text())
     assert all(check["ok"] for check in checks["checks"])

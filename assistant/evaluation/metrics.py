@@ -8,6 +8,7 @@ import string
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Literal
 
 Group = Literal["answers", "retrieval", "citations", "refusals"]
@@ -179,26 +180,28 @@ SIGNIFICANCE = 0.05
 def rate_interval(
     flags: Sequence[bool], level: float = CONFIDENCE_LEVEL
 ) -> tuple[float, float] | None:
-    """The Wilson score interval of a rate (scipy), None for no flags. Unlike the textbook
-    interval it stays inside [0, 1] and is not zero-wide at 0 of 40 or 40 of 40."""
+    """The Wilson score interval of a rate, None for no flags. Unlike the textbook interval it
+    stays inside [0, 1] and is not zero-wide at 0 of 40 or 40 of 40. (Arithmetic and the
+    standard library's normal quantile, equal to scipy's to 1e-15, rather than scipy.stats: a
+    pytest session run in-process, as the plugin's own tests run one, re-imports what it
+    imported, and the numpy extension modules under scipy.stats refuse a second import.)"""
     if not flags:
         return None
-    # Imported when used: scipy.stats takes a noticeable part of a second to import, and only
-    # an evaluation needs it.
-    from scipy.stats import binomtest
-
-    bounds = binomtest(sum(flags), len(flags)).proportion_ci(level, method="wilson")
-    return float(bounds.low), float(bounds.high)
+    n = len(flags)
+    share = sum(flags) / n
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    scale = 1 + z * z / n
+    centre = (share + z * z / (2 * n)) / scale
+    half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / scale
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def sign_test(better: int, worse: int) -> float:
-    """The two-sided p-value of McNemar's exact test on paired verdicts (scipy's binomial
-    test of the questions that changed): how often chance alone moves at least this many of
-    them one way, when each is as likely to go either way. 1.0 when none changed."""
+    """The two-sided p-value of McNemar's exact test on paired verdicts (the binomial test of
+    the questions that changed, each as likely to go either way): how often chance alone moves
+    at least this many of them one way. 1.0 when none changed."""
     if better < 0 or worse < 0:
         raise ValueError("counts of questions are not negative")
-    if better + worse == 0:
-        return 1.0
-    from scipy.stats import binomtest
-
-    return float(binomtest(better, better + worse, 0.5).pvalue)
+    changed = better + worse
+    tail = sum(math.comb(changed, k) for k in range(min(better, worse) + 1))
+    return min(1.0, 2 * tail / 2**changed)

@@ -94,6 +94,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         run = EvalRun.from_results(results, {"golden": [str(path)]})
         keys = ("accuracy", "citation_precision", "refusal_accuracy", "hit_at_k", "f1")
         shown = ", ".join(f"{k} {_fmt(run.metrics.get(k))}" for k in keys)
+        accuracy = run.intervals.get("accuracy")
+        if accuracy:  # how far a set this size pins it down (docs/evaluation.md, Metrics)
+            shown += f" (accuracy 95% CI {accuracy['low']:.2f}-{accuracy['high']:.2f})"
         line = f"{path.name}: {len(results)} questions, {shown}"
         if state.config.report is not None:
             paths = write_report(run.with_(checks=[t.check(run.metrics) for t in
