@@ -15,6 +15,15 @@ tuning corpus. Held-out corpora are never read. `--corpora` runs on those alone;
 with no other tuning corpus selected is then answered by the shipped model (fitted on it too: a
 check that the steps run, not a number to report).
 
+`--save FILE` keeps each question's two outcomes (the lead holds a key fact, the answer
+does); `--against FILE` compares this run with such a file question by question and weighs the
+questions that changed against chance (McNemar's exact test, as `assistant eval --compare`
+does): on ~500 questions a change of a handful is what chance alone gives.
+
+    python -m benchmarks.window_choice --work DIR --pending --save before.json
+    (edit the features or the composition)
+    python -m benchmarks.window_choice --work DIR --pending --against before.json
+
 Retrieval, refusal and follow-up rewriting are left to the full protocol (`make
 eval-benchmark`, ~20 minutes); this isolates the ranking features, their fit and the
 composition, so that a change to one of them shows in a minute.
@@ -23,6 +32,7 @@ composition, so that a change to one of them shows in a minute.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -35,6 +45,7 @@ from assistant.answerers.extractive import ExtractiveModel, compose, shipped_mod
 from assistant.answerers.window_features import Candidate
 from assistant.core import Assistant
 from assistant.evaluation.calibrate import Observation, fit, holds_key_fact, observe, rank
+from assistant.evaluation.compare import describe_paired, paired_change
 from assistant.evaluation.golden import load_golden
 from benchmarks.corpora import ROLES, corpus
 from benchmarks.eval_corpora import index_corpus
@@ -49,6 +60,8 @@ class Choice:
     composed: int  # the composed answer does
     ceiling: int  # some candidate window does
     median_chars: float
+    # Per answerable question (by id): whether the lead, and the answer, hold a key fact.
+    outcomes: dict[str, dict[str, bool]]
 
     def row(self, name: str, role: str) -> str:
         """The corpus's line of the table."""
@@ -66,18 +79,61 @@ def choose(observations: Sequence[Observation], model: ExtractiveModel) -> Choic
     """Score a corpus's answerable questions with a model, refusing none."""
     counts = [0, 0, 0]
     lengths = []
+    outcomes = {}
     answerable = [o for o in observations if o.item.answerable]
     for observation in answerable:
         ranked = rank(observation, model.rank)
+        chosen = compose(ranked, model.second_window_gain) if ranked else []
+        lead, answer = any_holds(observation, ranked[:1]), any_holds(observation, chosen)
+        outcomes[observation.item.id] = {"lead": lead, "answer": answer}
         if not ranked:
             lengths.append(0)
             continue
-        chosen = compose(ranked, model.second_window_gain)
-        counts[0] += any_holds(observation, ranked[:1])
-        counts[1] += any_holds(observation, chosen)
+        counts[0] += lead
+        counts[1] += answer
         counts[2] += any(observation.labels)
         lengths.append(sum(len(c.text) for c in chosen))
-    return Choice(len(answerable), *counts, statistics.median(lengths) if lengths else 0.0)
+    median = statistics.median(lengths) if lengths else 0.0
+    return Choice(len(answerable), *counts, median, outcomes)
+
+
+# What --save writes and --against reads.
+OUTCOMES_SCHEMA = "window-choice/1"
+# The outcomes compared, and how the comparison names them.
+COMPARED = (("answer", "answer holds a key fact"), ("lead", "lead holds a key fact"))
+
+
+def save_outcomes(choices: dict[str, Choice], path: Path) -> None:
+    """Write every answerable question's outcomes, keyed "corpus/id"."""
+    questions = {
+        f"{name}/{question}": outcome
+        for name, choice in choices.items()
+        for question, outcome in choice.outcomes.items()
+    }
+    path.write_text(json.dumps({"schema": OUTCOMES_SCHEMA, "questions": questions}), "utf-8")
+
+
+def compare_outcomes(choices: dict[str, Choice], path: Path) -> list[str]:
+    """This run against saved outcomes: for the questions in both, how many got better and
+    worse, and whether that could be chance."""
+    try:
+        saved = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"cannot read {path}: {exc}") from exc
+    if not isinstance(saved, dict) or saved.get("schema") != OUTCOMES_SCHEMA:
+        raise SystemExit(f"{path} was not written by --save ({OUTCOMES_SCHEMA})")
+    before = saved["questions"]
+    now = {
+        f"{name}/{question}": outcome
+        for name, choice in choices.items()
+        for question, outcome in choice.outcomes.items()
+    }
+    common = [key for key in now if key in before]
+    lines = [f"Against {path} ({len(common)} questions in both):"]
+    for key, label in COMPARED:
+        row = paired_change([before[q][key] for q in common], [now[q][key] for q in common])
+        lines.append(f"  {describe_paired(label, row)}")
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -86,6 +142,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="where the indexes are (default: tmp)")
     parser.add_argument("--pending", action="store_true", help="also the pending corpora")
     parser.add_argument("--corpora", nargs="*", help="only these tuning or pending corpora")
+    parser.add_argument("--save", type=Path, metavar="FILE", help="keep each question's outcomes")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="FILE",
+        help="compare with outcomes kept by --save, question by question, against chance",
+    )
     args = parser.parse_args(argv)
     roles = {"tuning", "pending"} if args.pending or args.corpora else {"tuning"}
     corpora = {
@@ -134,6 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"questions: the answer holds a key fact for {sum(c.composed for c in shown)}, the lead "
         f"window for {sum(c.lead for c in shown)}, some window for {sum(c.ceiling for c in shown)}"
     )
+    if args.against is not None:
+        print("\n".join(compare_outcomes(choices, args.against)))
+    if args.save is not None:
+        save_outcomes(choices, args.save)
     return 0
 
 

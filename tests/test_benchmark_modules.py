@@ -203,7 +203,8 @@ def test_evaluation_protocol_on_the_seed_corpus_alone(tmp_path: Path) -> None:
 def test_window_choice_on_the_seed_corpus_alone(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run("window_choice", "--corpora", "seed", "--work", str(tmp_path))
+    saved = tmp_path / "outcomes.json"
+    run("window_choice", "--corpora", "seed", "--work", str(tmp_path), "--save", str(saved))
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| seed ")]
     (row,) = rows
@@ -222,6 +223,26 @@ def test_window_choice_on_the_seed_corpus_alone(
     assert totals is not None, out
     counts = [int(value) for value in totals.groups()]
     assert counts == [round(share * 36) for share in (composed, lead, ceiling)]
+
+    # The next run against the saved outcomes: one answer made a miss in the file reads as one
+    # question better now, which chance gives as often as not; the leads are unchanged.
+    kept = json.loads(saved.read_text("utf-8"))
+    assert len(kept["questions"]) == 36
+    hit = next(key for key, outcome in kept["questions"].items() if outcome["answer"])
+    assert hit.startswith("seed/")
+    kept["questions"][hit]["answer"] = False
+    saved.write_text(json.dumps(kept), "utf-8")
+    run("window_choice", "--corpora", "seed", "--work", str(tmp_path), "--against", str(saved))
+    out = capsys.readouterr().out
+    assert f"Against {saved} (36 questions in both):" in out
+    assert (
+        "  answer holds a key fact: 1 better, 0 worse of 36 questions (p = 1.00, could be chance)"
+        in out
+    )
+    assert "  lead holds a key fact: unchanged on all 36 questions" in out
+    saved.write_text("{}", "utf-8")
+    with pytest.raises(SystemExit, match="was not written by --save"):
+        run("window_choice", "--corpora", "seed", "--work", str(tmp_path), "--against", str(saved))
 
 
 def test_refusal_curve_reads_the_recorded_confidences() -> None:

@@ -13,6 +13,7 @@ whether a broken question may pass; the comparison says how sure the difference 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from assistant.evaluation.metrics import METRICS, SIGNIFICANCE, higher_is_better, sign_test
@@ -115,19 +116,26 @@ def paired(new: EvalRun, old: EvalRun) -> dict[str, dict[str, float]]:
     counts as no, as it does in the accuracy and in the questions that broke."""
     before = {item["id"]: item for item in old.items}
     after = [item for item in new.items if item["id"] in before]
-    table = {}
-    for verdict in PAIRED_VERDICTS:
-        was = [_verdict(before[item["id"]], verdict) for item in after]
-        now = [_verdict(item, verdict) for item in after]
-        better = sum(not a and b for a, b in zip(was, now, strict=True))
-        worse = sum(a and not b for a, b in zip(was, now, strict=True))
-        table[verdict] = {
-            "questions": float(len(after)),
-            "better": float(better),
-            "worse": float(worse),
-            "p_value": sign_test(better, worse),
-        }
-    return table
+    return {
+        verdict: paired_change(
+            [_verdict(before[item["id"]], verdict) for item in after],
+            [_verdict(item, verdict) for item in after],
+        )
+        for verdict in PAIRED_VERDICTS
+    }
+
+
+def paired_change(was: Sequence[bool], now: Sequence[bool]) -> dict[str, float]:
+    """One yes/no outcome of the same questions in two runs: how many questions, how many went
+    from no to yes (`better`) and from yes to no (`worse`), and McNemar's exact p-value."""
+    better = sum(not a and b for a, b in zip(was, now, strict=True))
+    worse = sum(a and not b for a, b in zip(was, now, strict=True))
+    return {
+        "questions": float(len(now)),
+        "better": float(better),
+        "worse": float(worse),
+        "p_value": sign_test(better, worse),
+    }
 
 
 def _verdict(item: dict[str, Any], verdict: str) -> bool:
