@@ -13,10 +13,9 @@ these ways:
   asks about the CSRC;
 - an elliptical follow-up ("And on a replica?", "What about Windows?") is merged into the
   previous question (`assistant.fragments`);
-- "either of them", "both of them", "which of them" (and, in a short follow-up, a bare "they"
-  or "them" after a question that named two things) stand for the two things the last turn
-  put side by side: "Do either of them reset the counters?" after "... between apache2ctl
-  graceful and apache2ctl restart?" asks about both.
+- "either of them", "both of them", "which of them", ... stand for the two things the last
+  turn put side by side: "Do either of them reset the counters?" after "... between
+  apache2ctl graceful and apache2ctl restart?" asks about both.
 
 A scenario with its own topic is left alone but for its references to the last turn:
 
@@ -28,8 +27,7 @@ A scenario with its own topic is left alone but for its references to the last t
   added to the repository?" after "Run git stash [1]."). Left alone: a reference later in the
   question (it usually points at the question's own first clause: "The build fails. Is that
   related?"), one after words of the question's own when the question shares no word with the
-  last turn (a new topic), and "they" or "them" when the last turn put no two things side by
-  side (several things, not one name).
+  last turn (a new topic), and a bare "they" or "them" (several things, not one name).
 """
 
 from __future__ import annotations
@@ -239,65 +237,49 @@ def condense(question: str, history: Sequence[Message]) -> str:
     return rewritten
 
 
-# "either of them", "both of them", and a bare "they" or "them": several things at once.
-_PLURAL_REFERENCE = re.compile(
-    r"\b(?:(either|neither|both|each|any|all|none|one|which)\s+of\s+)?(them|they)(['’]re\b)?",
+# "either of them", "both of them", "which of them": several things at once. A bare "they" or
+# "them" is left to `condense`: it is as often the thing a question asked for ("Which ports do
+# nginx and Apache listen on?" - "Can they be changed?") as the two things it named.
+_QUANTIFIED_REFERENCE = re.compile(
+    r"\b(either|neither|both|each|any|all|none|one|which)\s+of\s+(?:them|they)\b",
     re.IGNORECASE,
 )
-# Words after which two things side by side are where or when, not what a "they" means:
-# "install the packages on Windows and Linux" - "Where are they stored?" (the packages).
-_PLACE_OR_TIME = frozenset(
-    {"on", "in", "at", "to", "for", "from", "into", "onto", "by", "during", "since", "until",
-     "before", "after", "under", "over", "via", "per", "across", "within"}
-)  # fmt: skip
 
 
 def _resolve_plural_reference(question: str, previous: str, answered: str) -> str:
-    """The question with "either of them", "both of them", "which of them" (or, in a short
-    follow-up, a bare "they" or "them") standing for the two things the last turn put side by
-    side: "Do either of them reset the counters?" after "... between apache2ctl graceful and
-    apache2ctl restart?" becomes "Do either apache2ctl graceful or apache2ctl restart reset
-    the counters?".
+    """The question with "either of them", "both of them", "which of them", ... standing for
+    the two things the last turn put side by side: "Do either of them reset the counters?"
+    after "... between apache2ctl graceful and apache2ctl restart?" becomes "Do either
+    apache2ctl graceful or apache2ctl restart reset the counters?".
 
-    A quantified form takes the last question's two things, else the answer's; a bare "they"
-    or "them" only the question's (after "Which companies ...?" - "Ant Group and JD.com", "Why
-    did they do it?" is about those companies: `condense`). Left alone: a reference after the
-    first clause; a bare one in a scenario of its own ("They say graceful can hang; how do I
-    cap it?"); a quantified one after words of a scenario that shares no word with the last
-    turn (`_new_topic`); and two things right after "on", "in", "for", ... (a place or a time,
-    `_PLACE_OR_TIME`).
+    The last question's two things, else the answer's (`phrases.coordinated_names`). Left
+    alone: a reference after the first clause, one after words of a scenario that shares no
+    word with the last turn (`_new_topic`), and a last turn with no two things side by side.
     """
-    match = _PLURAL_REFERENCE.search(_first_clause(question))
+    match = _QUANTIFIED_REFERENCE.search(_first_clause(question))
     if match is None:
         return question
-    quantifier = (match.group(1) or "").lower()
-    short = needs_context(question)
-    if not quantifier and not short:
+    if not needs_context(question) and _new_topic(question, match.start(), previous, answered):
         return question
-    if not short and _new_topic(question, match.start(), previous, answered):
-        return question
-    pair = coordinated_names(focus_clause(previous), _PLACE_OR_TIME) or coordinated_names(
-        previous, _PLACE_OR_TIME
+    pair = (
+        coordinated_names(focus_clause(previous))
+        or coordinated_names(previous)
+        or coordinated_names(first_sentence(strip_markers(answered)))
     )
-    if pair is None and quantifier:
-        pair = coordinated_names(first_sentence(strip_markers(answered)), _PLACE_OR_TIME)
     if pair is None:
         return question
     one, other = pair
+    quantifier = match.group(1).lower()
     if quantifier == "either":
         replacement = f"either {one} or {other}"
     elif quantifier == "neither":
         replacement = f"neither {one} nor {other}"
     elif quantifier == "both":
         replacement = f"both {one} and {other}"
-    elif quantifier:
-        replacement = f"{quantifier} of {one} and {other}"
     else:
-        replacement = f"{one} and {other}"
-    if quantifier and match.group(0)[:1].isupper():
+        replacement = f"{quantifier} of {one} and {other}"
+    if match.group(0)[:1].isupper():
         replacement = replacement[0].upper() + replacement[1:]  # "Both of them ..." opens it
-    if match.group(3):
-        replacement += " are"  # "they're"
     return question[: match.start()] + replacement + question[match.end() :]
 
 

@@ -287,7 +287,7 @@ def modifiers_of(text: str, stem: str, phrase: list[str]) -> list[str]:
 _COORDINATORS = {"and", "or", "nor"}
 
 
-def coordinated_names(text: str, not_after: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+def coordinated_names(text: str) -> tuple[str, str] | None:
     """The first two things a text puts side by side, as written: "the difference between
     apache2ctl graceful and apache2ctl restart" -> ("apache2ctl graceful", "apache2ctl
     restart"); "Ant Group and JD.com's plans" -> ("Ant Group", "JD.com").
@@ -297,9 +297,8 @@ def coordinated_names(text: str, not_after: frozenset[str] = frozenset()) -> tup
     and write", "tables and views") are not taken for things. The first is the name its run
     ends with (`_trailing_name`); the second mirrors it: its leading names when the first is
     all names ("Microsoft and OpenAI announce" -> "OpenAI"), else as many words as the first,
-    cut after a possessive. Not taken: the last two
-    of a list ("tar, zip or 7z"), and a pair right after a word of `not_after` ("on Windows and
-    Linux"). None when the text has no pair.
+    cut after a possessive. Not taken: the last two of a list ("tar, zip or 7z"; "Which is
+    faster, gzip or zstd?" reads the same and is left too). None when the text has no pair.
     """
     runs = list(_runs(text, 0, len(text), marks_break=True))
     for index, ((first, joined), (second, _)) in enumerate(pairwise(runs)):
@@ -307,17 +306,15 @@ def coordinated_names(text: str, not_after: frozenset[str] = frozenset()) -> tup
             continue
         if text[first[-1].end() : second[0].start()].split() != [joined.group()]:
             continue  # something else between them: not these two side by side
-        before = text[runs[index - 1][0][-1].end() : first[0].start()] if index else ""
-        if "," in before:
+        if index and "," in text[runs[index - 1][0][-1].end() : first[0].start()]:
             continue  # "tar, zip or 7z": a list's last two, not a pair
-        if before.split() and before.split()[-1].lower() in not_after:
-            continue
         first = _trailing_name(text, first)[-MAX_PHRASE_WORDS:]
-        if all(is_name(match.group(), 1) for match in first):
-            names = [is_name(match.group(), 1) for match in second]
-            second = second[: names.index(False) if False in names else len(second)] or second[:1]
-        else:
-            second = second[: len(first)]
+        names = [is_name(match.group(), 1) for match in second]
+        leading = second[: names.index(False) if False in names else len(second)]
+        if leading and all(is_name(match.group(), 1) for match in first):
+            second = leading
+        else:  # "PTO or sick leave paid out": "sick leave"
+            second = second[: max(len(first), 2 if not leading else 1)]
         second = _to_possessive(second)
         if any(_named(text, match) for match in [*first, *second]):
             return _as_written(text, first), _as_written(text, second)

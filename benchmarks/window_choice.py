@@ -84,17 +84,19 @@ def choose(observations: Sequence[Observation], model: ExtractiveModel) -> Choic
     for observation in answerable:
         ranked = rank(observation, model.rank)
         chosen = compose(ranked, model.second_window_gain) if ranked else []
-        lead, answer = any_holds(observation, ranked[:1]), any_holds(observation, chosen)
-        outcomes[observation.item.id] = {"lead": lead, "answer": answer}
+        lead_holds = any_holds(observation, ranked[:1])
+        answer_holds = any_holds(observation, chosen)
+        outcomes[observation.item.id] = {"lead": lead_holds, "answer": answer_holds}
         if not ranked:
             lengths.append(0)
             continue
-        counts[0] += lead
-        counts[1] += answer
+        counts[0] += lead_holds
+        counts[1] += answer_holds
         counts[2] += any(observation.labels)
         lengths.append(sum(len(c.text) for c in chosen))
     median = statistics.median(lengths) if lengths else 0.0
-    return Choice(len(answerable), *counts, median, outcomes)
+    leads, answers, ceiling = counts
+    return Choice(len(answerable), leads, answers, ceiling, median, outcomes)
 
 
 # What --save writes and --against reads.
@@ -103,33 +105,53 @@ OUTCOMES_SCHEMA = "window-choice/1"
 COMPARED = (("answer", "answer holds a key fact"), ("lead", "lead holds a key fact"))
 
 
-def save_outcomes(choices: dict[str, Choice], path: Path) -> None:
-    """Write every answerable question's outcomes, keyed "corpus/id"."""
-    questions = {
+def keyed_outcomes(choices: dict[str, Choice]) -> dict[str, dict[str, bool]]:
+    """Every answerable question's outcomes, keyed "corpus/id"."""
+    return {
         f"{name}/{question}": outcome
         for name, choice in choices.items()
         for question, outcome in choice.outcomes.items()
     }
-    path.write_text(json.dumps({"schema": OUTCOMES_SCHEMA, "questions": questions}), "utf-8")
 
 
-def compare_outcomes(choices: dict[str, Choice], path: Path) -> list[str]:
-    """This run against saved outcomes: for the questions in both, how many got better and
-    worse, and whether that could be chance."""
+def save_outcomes(choices: dict[str, Choice], path: Path) -> None:
+    """Write every answerable question's outcomes for a later --against."""
+    document = {"schema": OUTCOMES_SCHEMA, "questions": keyed_outcomes(choices)}
+    path.write_text(json.dumps(document), "utf-8")
+
+
+def load_outcomes(path: Path) -> dict[str, dict[str, bool]]:
+    """Outcomes written by --save; SystemExit with what is wrong when the file is not one."""
     try:
         saved = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as exc:
         raise SystemExit(f"cannot read {path}: {exc}") from exc
-    if not isinstance(saved, dict) or saved.get("schema") != OUTCOMES_SCHEMA:
+    questions = saved.get("questions") if isinstance(saved, dict) else None
+    if (
+        not isinstance(saved, dict)
+        or saved.get("schema") != OUTCOMES_SCHEMA
+        or not isinstance(questions, dict)
+        or not all(
+            isinstance(outcome, dict)
+            and all(isinstance(outcome.get(key), bool) for key, _ in COMPARED)
+            for outcome in questions.values()
+        )
+    ):
         raise SystemExit(f"{path} was not written by --save ({OUTCOMES_SCHEMA})")
-    before = saved["questions"]
-    now = {
-        f"{name}/{question}": outcome
-        for name, choice in choices.items()
-        for question, outcome in choice.outcomes.items()
-    }
+    return questions
+
+
+def compare_outcomes(choices: dict[str, Choice], before: dict[str, dict[str, bool]]) -> list[str]:
+    """This run against saved outcomes: for the questions in both, how many got better and
+    worse, and whether that could be chance; and how many questions only one of them has (another
+    selection of corpora, or a golden set changed since)."""
+    now = keyed_outcomes(choices)
     common = [key for key in now if key in before]
-    lines = [f"Against {path} ({len(common)} questions in both):"]
+    lines = [f"Against the saved outcomes ({len(common)} questions in both"]
+    only_saved, only_now = len(before.keys() - now.keys()), len(now.keys() - before.keys())
+    if only_saved or only_now:
+        lines[0] += f"; {only_saved} only in the file, {only_now} only in this run"
+    lines[0] += "):"
     for key, label in COMPARED:
         row = paired_change([before[q][key] for q in common], [now[q][key] for q in common])
         lines.append(f"  {describe_paired(label, row)}")
@@ -150,6 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="compare with outcomes kept by --save, question by question, against chance",
     )
     args = parser.parse_args(argv)
+    # Before a minute of work: a file to compare with that is not one, or nowhere to save.
+    before = load_outcomes(args.against) if args.against is not None else None
+    if args.save is not None and not args.save.parent.is_dir():
+        raise SystemExit(f"cannot save to {args.save}: no directory {args.save.parent}")
     roles = {"tuning", "pending"} if args.pending or args.corpora else {"tuning"}
     corpora = {
         name: corpus(name)
@@ -197,8 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"questions: the answer holds a key fact for {sum(c.composed for c in shown)}, the lead "
         f"window for {sum(c.lead for c in shown)}, some window for {sum(c.ceiling for c in shown)}"
     )
-    if args.against is not None:
-        print("\n".join(compare_outcomes(choices, args.against)))
+    if before is not None:
+        print("\n".join(compare_outcomes(choices, before)))
     if args.save is not None:
         save_outcomes(choices, args.save)
     return 0

@@ -234,13 +234,19 @@ def test_window_choice_on_the_seed_corpus_alone(
     saved.write_text(json.dumps(kept), "utf-8")
     run("window_choice", "--corpora", "seed", "--work", str(tmp_path), "--against", str(saved))
     out = capsys.readouterr().out
-    assert f"Against {saved} (36 questions in both):" in out
+    assert "Against the saved outcomes (36 questions in both):" in out
     assert (
         "  answer holds a key fact: 1 better, 0 worse of 36 questions (p = 1.00, could be chance)"
         in out
     )
     assert "  lead holds a key fact: unchanged on all 36 questions" in out
-    saved.write_text("{}", "utf-8")
+    # A question the file lacks (another selection, a golden set changed since) is said so.
+    del kept["questions"][hit]
+    saved.write_text(json.dumps(kept), "utf-8")
+    run("window_choice", "--corpora", "seed", "--work", str(tmp_path), "--against", str(saved))
+    out = capsys.readouterr().out
+    assert "(35 questions in both; 0 only in the file, 1 only in this run):" in out
+    saved.write_text('{"schema": "window-choice/1", "questions": {"seed/x": {}}}', "utf-8")
     with pytest.raises(SystemExit, match="was not written by --save"):
         run("window_choice", "--corpora", "seed", "--work", str(tmp_path), "--against", str(saved))
 

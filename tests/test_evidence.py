@@ -985,12 +985,6 @@ COMPARED = one_turn(
             "Which of them is faster?",
             "Which of apache2ctl graceful and apache2ctl restart is faster?",
         ),
-        ("Do they need root?", "Do apache2ctl graceful and apache2ctl restart need root?"),
-        ("How long do they take?", "How long do apache2ctl graceful and apache2ctl restart take?"),
-        (
-            "They're both safe in production?",
-            "apache2ctl graceful and apache2ctl restart are both safe in production?",
-        ),
         ("Both of them need root?", "Both apache2ctl graceful and apache2ctl restart need root?"),
         (  # a new topic with a "they" of its own
             "Our printers in the Lyon office jam and they fail every morning?",
@@ -1002,10 +996,19 @@ COMPARED = one_turn(
         ),
     ],
 )
-def test_them_after_two_things_side_by_side_stands_for_both(
+def test_either_of_them_after_two_things_side_by_side_stands_for_both(
     follow_up: str, standalone: str
 ) -> None:
     assert condense(follow_up, COMPARED) == standalone
+
+
+def test_a_bare_they_is_left_to_what_the_last_question_asked_for() -> None:
+    # "they" are the ports asked about, not the two servers named; a word that holds "them"
+    # ("themes") is no reference at all.
+    ports = one_turn("Which ports do nginx and Apache listen on by default?", "80 and 443 [1].")
+    assert condense("Can they be changed?", ports) == "Can the ports be changed?"
+    themes = one_turn("How do I customise Sphinx and MkDocs?", "Edit conf.py [1].")
+    assert "Sphinx and MkDocs" not in condense("Does it support themes?", themes)
 
 
 def test_two_places_are_not_what_they_stand_for() -> None:

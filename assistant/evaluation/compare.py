@@ -148,13 +148,15 @@ def describe_paired(verdict: str, row: dict[str, float]) -> str:
     (p = 0.22, could be chance)"."""
     if not row["questions"]:
         return f"{verdict}: no question is in both runs"
+    questions = f"{row['questions']:.0f} question" + ("" if row["questions"] == 1 else "s")
     if not row["better"] and not row["worse"]:
-        return f"{verdict}: unchanged on all {row['questions']:.0f} questions"
-    chance = row["p_value"] >= SIGNIFICANCE
+        return f"{verdict}: unchanged on all {questions}"
+    p_value = row["p_value"]
+    shown = f"p = {p_value:.2f}" if p_value >= 0.01 else "p < 0.01"
+    chance = "could be chance" if p_value >= SIGNIFICANCE else "unlikely to be chance"
     return (
-        f"{verdict}: {row['better']:.0f} better, {row['worse']:.0f} worse of "
-        f"{row['questions']:.0f} questions (p = {row['p_value']:.2f}, "
-        + ("could be chance)" if chance else "unlikely to be chance)")
+        f"{verdict}: {row['better']:.0f} better, {row['worse']:.0f} worse of {questions} "
+        f"({shown}, {chance})"
     )
 
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from assistant.atomic import write_text_atomic
 from assistant.evaluation import metrics as m
@@ -33,35 +33,34 @@ def stage_timings(timings: dict[str, float]) -> dict[str, float]:
     return stages
 
 
-@dataclass(frozen=True)
-class _Subsets:
-    """The questions each metric is over: without an error, answerable, answered (not refused),
-    and the attributions of the answered ones."""
+class _Subsets(NamedTuple):
+    """The questions the metrics are over: without an error, answerable, answered (not
+    refused), the attributions of the answered ones, and the refused ones."""
 
     ok: list[ItemResult]
     answerable: list[ItemResult]
     answered: list[ItemResult]
     judged: list[Attribution]
+    refused: list[ItemResult]
 
-    @classmethod
-    def of(cls, results: Sequence[ItemResult]) -> _Subsets:
-        """The subsets of a run's results."""
-        ok = [r for r in results if r.error is None]
-        answered = [r for r in ok if not r.answer.refused]
-        return cls(
-            ok,
-            [r for r in ok if r.item.answerable],
-            answered,
-            [r.attribution for r in answered if r.attribution is not None],
-        )
+
+def _subsets(results: Sequence[ItemResult]) -> _Subsets:
+    ok = [r for r in results if r.error is None]
+    answered = [r for r in ok if not r.answer.refused]
+    return _Subsets(
+        ok,
+        [r for r in ok if r.item.answerable],
+        answered,
+        [r.attribution for r in answered if r.attribution is not None],
+        [r for r in ok if r.answer.refused],
+    )
 
 
 def rate_flags(results: Sequence[ItemResult]) -> dict[str, list[bool]]:
-    """The yes/no verdicts each rate metric counts, over the questions it applies to (the one
-    place that says which questions a rate is over: its value and its interval read it)."""
-    sub = _Subsets.of(results)
-    ok, answerable, answered, judged = sub.ok, sub.answerable, sub.answered, sub.judged
-    refused = [r for r in ok if r.answer.refused]
+    """The yes/no verdicts each rate metric counts, over the questions it applies to (over the
+    answers' sentences for faithfulness): the one place that says what a rate is over, read by
+    its value and its interval."""
+    ok, answerable, answered, judged, refused = _subsets(results)
     return {
         "accuracy": [r.correct for r in results],  # an error counts as wrong
         "pass_rate": [r.passed for r in results],
@@ -86,8 +85,7 @@ def rate_flags(results: Sequence[ItemResult]) -> dict[str, list[bool]]:
 
 def summarize(results: Sequence[ItemResult]) -> tuple[dict[str, float | None], dict[str, int]]:
     """Every metric (None where it does not apply) and the counts it rests on."""
-    sub = _Subsets.of(results)
-    ok, answerable, answered, judged = sub.ok, sub.answerable, sub.answered, sub.judged
+    ok, answerable, answered, judged, refused = _subsets(results)
     retrieval = [r.retrieval for r in answerable if r.retrieval is not None]
     with_answers = [r for r in answerable if r.item.key_terms]
     evidence = [v.evidence_at_k for v in retrieval if v.evidence_at_k is not None]
@@ -114,7 +112,7 @@ def summarize(results: Sequence[ItemResult]) -> tuple[dict[str, float | None], d
         "answerable": sum(r.item.answerable for r in results),
         "unanswerable": sum(not r.item.answerable for r in results),
         "answered": len(answered),
-        "refused": sum(r.answer.refused for r in ok),
+        "refused": len(refused),
         "errors": len(results) - len(ok),
         "with_sources": len(retrieval),
         "sentences": sum(len(a.sentences) for a in judged),
