@@ -35,6 +35,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.backreference import (
+    CONTINUATION,
+    DETERMINER,
+    NO_STOPWORD,
+    bare_reference,
+    elliptical_ask,
+    first_pronoun,
+    needs_context,
+    refers_back,
+)
 from assistant.citations import REFUSAL_TEXT
 from assistant.fragments import AUXILIARIES, merge
 from assistant.interpret import focus_clause, specific_terms
@@ -47,126 +57,21 @@ from assistant.phrases import (
     topic_phrase,
 )
 from assistant.text import (
-    QUESTION_WORDS,
-    STOPWORDS,
     content_terms,
     first_sentence,
     sentence_spans,
-    words,
 )
 from assistant.types import Message
 from assistant.verify import strip_markers
 
 _ASKING_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "is",
                  "are", "does", "do", "did", "can", "should", "will"}  # fmt: skip
-# Pronouns that always point back; demonstratives only when they stand alone ("does that
-# apply", "why is this"), not as determiners or relative pronouns ("the setting that limits").
-_PRONOUN = re.compile(
-    r"\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|there)\b", re.IGNORECASE
-)
-# "there" beside a form of "be" says something exists or is present ("Is there a way",
-# "if the file isn't there"): it points at no place.
-_EXISTENTIAL_THERE = re.compile(
-    r"\b(?:is|are|was|were|be|been|isn['’]t|aren['’]t|wasn['’]t|weren['’]t)(?:\s+not)?\s+there\b"
-    r"|\bthere(?:['’]s|\s+(?:is|are|was|were|be|been|isn['’]t|aren['’]t|wasn['’]t|weren['’]t)\b)",
-    re.IGNORECASE,
-)
-_DEMONSTRATIVE = re.compile(r"\b(this|that|these|those)\b(?=\s*(?:[?.!,;:]|$|\s+(\w+)))", re.I)
-# "those pilots", "this setting", "that directive" (but not "the setting that controls").
-_NO_STOPWORD = r"(?!(?:" + "|".join(sorted(STOPWORDS)) + r")\b)"
-_NOT_STOPWORD = _NO_STOPWORD + r"([a-z][\w-]*)"
-_DETERMINER = re.compile(
-    r"\b(?:these|those|this)\s+"
-    + _NOT_STOPWORD
-    + r"|\bthat\s+"
-    + _NOT_STOPWORD
-    + r"(?=\s*(?:[?.!,;:]|$|\s+(?:to|for|in|on|do|does|did|is|are|was|were|need|needs|has|have"
-    r"|will|can|(?:is|are|was|were|do|does|did|has|have|wo|ca)n['’]t)\b))",
-    re.IGNORECASE,
-)
-# Adverbs between a demonstrative and its verb: "Is that still in effect?"
-_ADVERBS = {"still", "really", "actually", "even", "ever", "always", "already", "usually",
-            "normally", "now", "too"}  # fmt: skip
-# A demonstrative after an auxiliary is the subject, alone or with its noun, and points back:
-# "Does that delete the file?", "Is that related?", "will that pick it up?", "Does that
-# command need root?" (a noun after it is left to _DETERMINER when it finds one).
-_AUXILIARY_DEMONSTRATIVE = re.compile(
-    r"\b(?:do|does|did|is|are|was|were|will|would|can|could|should|has|have|had|may|might|must)"
-    r"(?:n['’]t)?\s+(this|that)\b(?!['’])",
-    re.IGNORECASE,
-)
-_CONTINUATION = re.compile(
-    r"^\s*(and|but|also|so|or|then|what about|how about|same for|what if)\b[\s,]*", re.IGNORECASE
-)
-# Words with which a fragment points back at the previous question ("Same thing?", "That too?").
-_POINTING_BACK = {"same", "too", "also", "either", "again", "likewise", "that", "this", "it"}
-# A scenario question has its own topic: this many content terms, or several sentences,
-# pronouns or not ("Our app writes while the export runs and it fails: which mode helps?").
-SELF_CONTAINED_TERMS = 6
 # A follow-up this short (in content terms) that opens with "and", "what about", ... is a
 # fragment to merge into the previous question.
 FRAGMENT_TERMS = 3
-# A scenario's asking sentence this short, without a question word, asks nothing of its own.
-ELLIPTICAL_ASK_WORDS = 3
 # A question that names nothing continues the last turn when it shares this many words with
 # the last question and the answer's name.
 TOPIC_SHARED_TERMS = 2
-
-
-def _pronoun(text: str) -> re.Match[str] | None:
-    """The first pronoun of a text that points back (not an existential "there")."""
-    existential = [m.span() for m in _EXISTENTIAL_THERE.finditer(text)]
-    for match in _PRONOUN.finditer(text):
-        if match.group(1).lower() == "there" and any(
-            s <= match.start() < e for s, e in existential
-        ):
-            continue
-        return match
-    return None
-
-
-def needs_context(question: str) -> bool:
-    """Whether the question probably refers back to earlier turns."""
-    own_terms = len(content_terms(question))
-    scenario = own_terms >= SELF_CONTAINED_TERMS or len(sentence_spans(question)) > 1
-    # "And ..." continues the last turn, unless it brings a whole scenario of its own ("And the
-    # version matrix we defined on default, does docs get that as well?").
-    continues = _CONTINUATION.search(question) and own_terms < SELF_CONTAINED_TERMS
-    if own_terms < 2 or continues or _elliptical_ask(question):
-        return True
-    return not scenario and refers_back(question)
-
-
-def _elliptical_ask(question: str) -> bool:
-    """A scenario whose asking sentence is a bare fragment pointing back: "Our other office
-    uses semicolons. Same thing?" (a few words, no question word, not a yes/no question)."""
-    if len(sentence_spans(question)) < 2:
-        return False
-    tokens = words(focus_clause(question))
-    return (
-        0 < len(tokens) <= ELLIPTICAL_ASK_WORDS
-        and not set(tokens) & QUESTION_WORDS
-        and tokens[0] not in AUXILIARIES
-        and bool(set(tokens) & _POINTING_BACK)
-    )
-
-
-def refers_back(question: str) -> bool:
-    """Whether a text points back at something said before it ("it", "they", "that one")."""
-    return bool(_DETERMINER.search(question)) or _bare_reference(question) is not None
-
-
-def _bare_reference(text: str) -> re.Match[str] | None:
-    """The first reference of a text that stands alone: a pronoun ("it", "there") or a
-    demonstrative without a noun ("Does that also ...", "Is that related?", "Will that pick it
-    up?"), not a determiner ("that branch") or a relative pronoun ("the file that changed")."""
-    found = [m for m in (_pronoun(text), _AUXILIARY_DEMONSTRATIVE.search(text)) if m]
-    for match in _DEMONSTRATIVE.finditer(text):
-        following = match.group(2)
-        if following is None or following.lower() in STOPWORDS | _ADVERBS:
-            found.append(match)
-            break
-    return min(found, key=lambda m: m.start(1)) if found else None
 
 
 def condense(question: str, history: Sequence[Message]) -> str:
@@ -187,26 +92,26 @@ def condense(question: str, history: Sequence[Message]) -> str:
             return named
         annotated = _annotate_reference(question, previous, answered)
         return annotated if annotated != question else _continue_topic(question, previous, answered)
-    if _elliptical_ask(question):
+    if elliptical_ask(question):
         # The new situation, then the previous question asked again about it.
         ask = focus_clause(question)
         situation = question[: question.rfind(ask)].strip()
         return f"{situation} {previous}"
-    fragment = _CONTINUATION.sub("", question, count=1).strip()
+    fragment = CONTINUATION.sub("", question, count=1).strip()
     if not content_terms(fragment) and not refers_back(fragment):
         # "Why?", "How?": the same question, asked another way.
         asked = fragment.rstrip("?.! ").strip() or question.rstrip("?.! ").strip()
         return f"{asked}: {previous}"
     elliptical = len(content_terms(fragment)) <= FRAGMENT_TERMS and not refers_back(fragment)
     asks = bool(fragment) and fragment.split()[0].lower() in _ASKING_WORDS
-    if _CONTINUATION.search(question) and asks and not elliptical and not refers_back(fragment):
+    if CONTINUATION.search(question) and asks and not elliptical and not refers_back(fragment):
         # "And which outlet reported the move?"
         return _continue_topic(fragment[0].upper() + fragment[1:], previous, answered)
-    if _CONTINUATION.search(question) and elliptical:
+    if CONTINUATION.search(question) and elliptical:
         return merge(previous, fragment)
     asked = focus_clause(previous)
     subject, predicate = _subject_and_predicate(asked)
-    pronoun = _pronoun(question)
+    pronoun = first_pronoun(question)
     one_asked_for = _names_the_one_asked_for(asked, subject, pronoun)
     if subject.endswith("s") and pronoun and pronoun.group(1).lower() in ("it", "its"):
         # "it" cannot be "the tech giants": it is what the previous question asked about.
@@ -380,7 +285,7 @@ def _annotate_reference(question: str, previous: str, answered: str) -> str:
     first clause), one after words of the question's own that shares no word with the last
     turn (a new topic: "Our export fails and it ..."), and a name the question already has.
     """
-    reference = _bare_reference(_first_clause(question))
+    reference = bare_reference(_first_clause(question))
     if reference is None or reference.group(1).lower() not in _SINGULAR_REFERENCES:
         return question  # "its own" is its sentence's; "them" are several things, not one name
     if _new_topic(question, reference.start(1), previous, answered):
@@ -431,14 +336,14 @@ _SINGULAR_REFERENCES = {"it", "that", "this", "there"}
 
 def _replace_reference(question: str, phrase: str) -> tuple[str, int]:
     """Replace the first back-reference of the question with the phrase."""
-    match = _pronoun(question)
-    determiner = _DETERMINER.search(question)
+    match = first_pronoun(question)
+    determiner = DETERMINER.search(question)
     if determiner is not None and (match is None or determiner.start() < match.start()):
         noun = determiner.group(1) or determiner.group(2)
         bare = phrase[4:] if phrase.lower().startswith("the ") else phrase
         rewritten = f"the {noun} of the {bare}" if bare != noun else f"the {noun}"
         return question[: determiner.start()] + rewritten + question[determiner.end() :], 1
-    match = match or _bare_reference(question)
+    match = match or bare_reference(question)
     if match is None:
         return question, 0
     word = match.group(1).lower()
@@ -464,7 +369,7 @@ _CONTRACTED = re.compile(r"['’]s\b(?=\s+(been|got)\b)?", re.IGNORECASE)
 # "that source", "those environments", "the same fixed date": a demonstrative and the words
 # after it (up to the next stop word), one of which names the thing meant.
 _NAMED_REFERENCE = re.compile(
-    r"\b(?:that|those|this|these|the\s+same)\s+((?:" + _NO_STOPWORD + r"[a-z][\w-]*\s*){1,3})",
+    r"\b(?:that|those|this|these|the\s+same)\s+((?:" + NO_STOPWORD + r"[a-z][\w-]*\s*){1,3})",
     re.IGNORECASE,
 )
 

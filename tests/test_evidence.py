@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.backreference import needs_context, refers_back
 from assistant.citations import REFUSAL_TEXT
-from assistant.condense import condense, needs_context, refers_back
+from assistant.condense import condense
 from assistant.evidence import in_document, window_for
 from assistant.interpret import analyse, focus_clause, specific_terms
 from assistant.phrases import answer_name, coordinated_names, topic_phrase

@@ -29,9 +29,9 @@ from assistant.answerers.base import Question
 from assistant.answerers.extractive import ExtractiveAnswerer, assess, related_windows
 from assistant.answerers.prompting import Prompts
 from assistant.answerers.window_features import Candidate
+from assistant.backreference import needs_context
 from assistant.citations import REFUSAL_TEXT, citation_for, with_markers
 from assistant.condense import condense as condense_by_rules
-from assistant.condense import needs_context
 from assistant.embedding import Embedder
 from assistant.evidence import as_passage
 from assistant.retrieval import Retrieval

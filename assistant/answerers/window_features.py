@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answerers.base import Question
-from assistant.condense import refers_back
+from assistant.backreference import refers_back
 from assistant.evidence import (
     Window,
     is_fence_line,

@@ -1,0 +1,116 @@
+"""What in a question points back at earlier turns of a conversation: a pronoun ("it",
+"they", "there"), a demonstrative standing alone or before its noun ("Is that related?", "those
+pilots"), a continuation ("And on a replica?") or a bare fragment after a new situation ("Our
+other office uses semicolons. Same thing?"). `assistant.condense` resolves what it finds.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.fragments import AUXILIARIES
+from assistant.interpret import focus_clause
+from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, words
+
+# Pronouns that always point back; demonstratives only when they stand alone ("does that
+# apply", "why is this"), not as determiners or relative pronouns ("the setting that limits").
+_PRONOUN = re.compile(
+    r"\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|there)\b", re.IGNORECASE
+)
+# "there" beside a form of "be" says something exists or is present ("Is there a way",
+# "if the file isn't there"): it points at no place.
+_EXISTENTIAL_THERE = re.compile(
+    r"\b(?:is|are|was|were|be|been|isn['’]t|aren['’]t|wasn['’]t|weren['’]t)(?:\s+not)?\s+there\b"
+    r"|\bthere(?:['’]s|\s+(?:is|are|was|were|be|been|isn['’]t|aren['’]t|wasn['’]t|weren['’]t)\b)",
+    re.IGNORECASE,
+)
+_DEMONSTRATIVE = re.compile(r"\b(this|that|these|those)\b(?=\s*(?:[?.!,;:]|$|\s+(\w+)))", re.I)
+# "those pilots", "this setting", "that directive" (but not "the setting that controls").
+NO_STOPWORD = r"(?!(?:" + "|".join(sorted(STOPWORDS)) + r")\b)"
+_NOT_STOPWORD = NO_STOPWORD + r"([a-z][\w-]*)"
+DETERMINER = re.compile(
+    r"\b(?:these|those|this)\s+"
+    + _NOT_STOPWORD
+    + r"|\bthat\s+"
+    + _NOT_STOPWORD
+    + r"(?=\s*(?:[?.!,;:]|$|\s+(?:to|for|in|on|do|does|did|is|are|was|were|need|needs|has|have"
+    r"|will|can|(?:is|are|was|were|do|does|did|has|have|wo|ca)n['’]t)\b))",
+    re.IGNORECASE,
+)
+# Adverbs between a demonstrative and its verb: "Is that still in effect?"
+_ADVERBS = {"still", "really", "actually", "even", "ever", "always", "already", "usually",
+            "normally", "now", "too"}  # fmt: skip
+# A demonstrative after an auxiliary is the subject, alone or with its noun, and points back:
+# "Does that delete the file?", "Is that related?", "will that pick it up?", "Does that
+# command need root?" (a noun after it is left to DETERMINER when it finds one).
+_AUXILIARY_DEMONSTRATIVE = re.compile(
+    r"\b(?:do|does|did|is|are|was|were|will|would|can|could|should|has|have|had|may|might|must)"
+    r"(?:n['’]t)?\s+(this|that)\b(?!['’])",
+    re.IGNORECASE,
+)
+CONTINUATION = re.compile(
+    r"^\s*(and|but|also|so|or|then|what about|how about|same for|what if)\b[\s,]*", re.IGNORECASE
+)
+# Words with which a fragment points back at the previous question ("Same thing?", "That too?").
+_POINTING_BACK = {"same", "too", "also", "either", "again", "likewise", "that", "this", "it"}
+# A scenario question has its own topic: this many content terms, or several sentences,
+# pronouns or not ("Our app writes while the export runs and it fails: which mode helps?").
+SELF_CONTAINED_TERMS = 6
+# A scenario's asking sentence this short, without a question word, asks nothing of its own.
+ELLIPTICAL_ASK_WORDS = 3
+
+
+def first_pronoun(text: str) -> re.Match[str] | None:
+    """The first pronoun of a text that points back (not an existential "there")."""
+    existential = [m.span() for m in _EXISTENTIAL_THERE.finditer(text)]
+    for match in _PRONOUN.finditer(text):
+        if match.group(1).lower() == "there" and any(
+            s <= match.start() < e for s, e in existential
+        ):
+            continue
+        return match
+    return None
+
+
+def needs_context(question: str) -> bool:
+    """Whether the question probably refers back to earlier turns."""
+    own_terms = len(content_terms(question))
+    scenario = own_terms >= SELF_CONTAINED_TERMS or len(sentence_spans(question)) > 1
+    # "And ..." continues the last turn, unless it brings a whole scenario of its own ("And the
+    # version matrix we defined on default, does docs get that as well?").
+    continues = CONTINUATION.search(question) and own_terms < SELF_CONTAINED_TERMS
+    if own_terms < 2 or continues or elliptical_ask(question):
+        return True
+    return not scenario and refers_back(question)
+
+
+def elliptical_ask(question: str) -> bool:
+    """A scenario whose asking sentence is a bare fragment pointing back: "Our other office
+    uses semicolons. Same thing?" (a few words, no question word, not a yes/no question)."""
+    if len(sentence_spans(question)) < 2:
+        return False
+    tokens = words(focus_clause(question))
+    return (
+        0 < len(tokens) <= ELLIPTICAL_ASK_WORDS
+        and not set(tokens) & QUESTION_WORDS
+        and tokens[0] not in AUXILIARIES
+        and bool(set(tokens) & _POINTING_BACK)
+    )
+
+
+def refers_back(question: str) -> bool:
+    """Whether a text points back at something said before it ("it", "they", "that one")."""
+    return bool(DETERMINER.search(question)) or bare_reference(question) is not None
+
+
+def bare_reference(text: str) -> re.Match[str] | None:
+    """The first reference of a text that stands alone: a pronoun ("it", "there") or a
+    demonstrative without a noun ("Does that also ...", "Is that related?", "Will that pick it
+    up?"), not a determiner ("that branch") or a relative pronoun ("the file that changed")."""
+    found = [m for m in (first_pronoun(text), _AUXILIARY_DEMONSTRATIVE.search(text)) if m]
+    for match in _DEMONSTRATIVE.finditer(text):
+        following = match.group(2)
+        if following is None or following.lower() in STOPWORDS | _ADVERBS:
+            found.append(match)
+            break
+    return min(found, key=lambda m: m.start(1)) if found else None
