@@ -29,8 +29,8 @@ from assistant.conversations import (
     withhold_unreadable,
 )
 from assistant.embedding import Embedder
-from assistant.errors import AccountError, BadQuestionError, IndexMissingError, QualityError
-from assistant.feedbackstore import feedback_store, latest_feedback
+from assistant.errors import AccountError, BadQuestionError, IndexMissingError
+from assistant.feedbackstore import feedback_store
 from assistant.questionlog import new_entry, question_log
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.sentence_search import SentenceSearch
@@ -50,12 +50,9 @@ if TYPE_CHECKING:  # ingest (and every loader) is imported by the first ingest, 
     from assistant.evaluation.golden import GoldenItem
     from assistant.ingest import Ingestor
     from assistant.ingest_progress import ProgressCallback
+    from assistant.pageimage import PageImages
     from assistant.quality import QualityReport
-
-# Distinct (generation, limit, readable documents) sets of suggested questions kept in memory.
-SUGGESTION_SETS_KEPT = 32
-PAGE_IMAGES_KEPT = 16  # rendered scanned pages, by content hash and page
-
+    from assistant.suggestions import KeptSuggestions
 
 HistoryLike = Sequence[Message | dict[str, str] | tuple[str, str]]
 
@@ -95,9 +92,8 @@ class Assistant:
         self._lock = threading.Lock()
         self._ingesting = 0  # ingests running in this process
         self._vectors_seen: int | None = None  # catalog generation the vector reader has
-        # Suggested questions by (catalog generation, limit, readable documents).
-        self._suggestions: dict[tuple[int, int, tuple[str, ...]], tuple[str, ...]] = {}
-        self._page_images: dict[tuple[str, int], bytes | None] = {}
+        self._suggestions: KeptSuggestions | None = None  # made by the first empty chat
+        self._page_images: PageImages | None = None  # made by the first scanned page shown
 
     @property
     def answerer(self) -> Answerer:
@@ -272,30 +268,14 @@ class Assistant:
         document `user` may read, rendered from its file while the file is still the version
         that was indexed; None otherwise (a page with text, a changed or missing file, an id
         unknown or forbidden, alike)."""
-        from assistant.errors import LoadError
-        from assistant.loaders import content_hash, read_file
-        from assistant.pageimage import SCANNED_SUFFIXES, scanned_page_png
-
         record = self._readable_record(doc_id, user)
         if record is None:
             return None
-        path = Path(record.path)
-        if path.suffix.lower() not in SCANNED_SUFFIXES:
-            return None
-        key = (record.content_hash, page)
-        if key in self._page_images:
-            return self._page_images[key]
-        try:
-            data = read_file(path, int(self.settings.max_file_mb * 1_000_000))
-        except LoadError:
-            return None
-        if content_hash(data) != record.content_hash:
-            return None  # changed since it was indexed: not the page the citation quotes
-        image = scanned_page_png(data, path.suffix.lower(), page)
-        if len(self._page_images) >= PAGE_IMAGES_KEPT:
-            self._page_images.clear()
-        self._page_images[key] = image
-        return image
+        if self._page_images is None:
+            from assistant.pageimage import PageImages
+
+            self._page_images = PageImages(int(self.settings.max_file_mb * 1_000_000))
+        return self._page_images.render(record, page)
 
     def conversation(
         self, owner: str, conversation_id: str, user: User | None = None
@@ -331,29 +311,11 @@ class Assistant:
         when no candidate is answered well. Kept until the index or the readable set changes."""
         if limit <= 0 or not self.catalog.exists():
             return []
-        from assistant.answerers.extractive import ExtractiveAnswerer
-        from assistant.drafting import rarity_from
-        from assistant.suggestions import MAX_DOCUMENTS, ask_quietly, suggested_questions
+        if self._suggestions is None:
+            from assistant.suggestions import KeptSuggestions
 
-        records = sorted(self.documents(user), key=lambda r: (-r.chunks, r.source))
-        key = (self.catalog.generation(), limit, tuple(r.doc_id for r in records))
-        cached = self._suggestions.get(key)
-        if cached is not None:
-            return list(cached)
-        texts = (self.document_text(r.doc_id, user) for r in records[:MAX_DOCUMENTS])
-        # The extractive answerer judges whether the documents answer: fast and deterministic,
-        # whatever answerer the chat uses.
-        ask = ask_quietly(
-            ExtractiveAnswerer(self.settings),
-            self.prepare_question,
-            lambda query: self.retrieve(query, user=user),
-        )
-        rarity = rarity_from(self.catalog.idf, self.catalog.chunk_count())
-        found = suggested_questions([t for t in texts if t is not None], ask, rarity, limit)
-        if len(self._suggestions) >= SUGGESTION_SETS_KEPT:
-            self._suggestions.clear()
-        self._suggestions[key] = tuple(found)
-        return found
+            self._suggestions = KeptSuggestions()
+        return self._suggestions.for_reader(self, limit, user)
 
     def index_fingerprint(self) -> IndexFingerprint | None:
         """How the index was built and a digest of the documents it holds (None: no index)."""
@@ -570,31 +532,9 @@ class Assistant:
         members, `collection` the answers citing its documents. For admins: it shows
         questions and answers of every user.
         """
-        from assistant.quality import build_report
+        from assistant.quality import report_of
 
-        asker = None
-        if group is not None:
-            members = {u.name for u in self.accounts.users() if group in u.groups}
-
-            def asker(user: str | None, groups: Sequence[str]) -> bool:
-                return group in groups or user in members
-
-        cites = None
-        if collection is not None:
-            self.check_collections([collection])
-            held = {r.source for r in self.documents() if r.collection == collection}
-
-            def cites(sources: Sequence[str]) -> bool:
-                return any(source in held for source in sources)
-
-        return build_report(
-            self.questions.entries(since, until),
-            self.feedback.records(),
-            since=since,
-            until=until,
-            asker=asker,
-            cites=cites,
-        )
+        return report_of(self, since, until, group=group, collection=collection)
 
     def promote_feedback(
         self,
@@ -610,26 +550,18 @@ class Assistant:
         """Turn a reported answer into a golden question appended to `golden` (created when
         missing): the question that was searched, what a right answer holds (key terms, the
         indexed documents that hold it, or unanswerable) and where it came from."""
-        from assistant.evaluation.golden import ExpectedSource
-        from assistant.quality import append_golden, golden_from_feedback, next_question_id
+        from assistant.quality import promote
 
-        record = latest_feedback(self.feedback.records(feedback_id)).get(feedback_id)
-        if record is None:
-            raise QualityError(f"no feedback with id {feedback_id!r} (see assistant quality)")
-        indexed = [record.source for record in self.documents()]
-        for source in sources:
-            if not any(ExpectedSource(source=source).matches(path) for path in indexed):
-                raise QualityError(f"{source!r} is not an indexed document")
-        item = golden_from_feedback(
-            record,
-            question_id=question_id or next_question_id(golden),
+        return promote(
+            self,
+            feedback_id,
+            golden,
             key_terms=key_terms,
             sources=sources,
             answer=answer,
             unanswerable=unanswerable,
+            question_id=question_id,
         )
-        append_golden(item, golden)
-        return item
 
     def _follow_other_writers(self) -> None:
         """Reopen the embedded vector store once another process has changed the index."""

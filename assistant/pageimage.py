@@ -9,17 +9,52 @@ the page's own."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.loaders import IMAGE_SUFFIXES
+from assistant.errors import LoadError
+from assistant.loaders import IMAGE_SUFFIXES, content_hash, read_file
 from assistant.loaders.ocr import has_text_layer
 
 PAGE_IMAGE_DPI = 110
 MAX_EDGE = 1600  # pixels: a larger scan is shrunk to fit
 SCANNED_SUFFIXES = frozenset({".pdf", *IMAGE_SUFFIXES})
+PAGE_IMAGES_KEPT = 16  # rendered scanned pages kept in memory, by content hash and page
 
 if TYPE_CHECKING:
     from PIL.Image import Image
+
+    from assistant.catalog import DocumentRecord
+
+
+class PageImages:
+    """The scanned pages of indexed files, rendered on demand and the last few kept."""
+
+    def __init__(self, max_file_bytes: int) -> None:
+        self._max_file_bytes = max_file_bytes
+        self._kept: dict[tuple[str, int], bytes | None] = {}
+
+    def render(self, record: DocumentRecord, page: int) -> bytes | None:
+        """A PNG of page `page` of the document's file when that page is a scan and the file
+        is still the version that was indexed; None otherwise (a page with text, a changed or
+        missing file, a format without scans)."""
+        path = Path(record.path)
+        if path.suffix.lower() not in SCANNED_SUFFIXES:
+            return None
+        key = (record.content_hash, page)
+        if key in self._kept:
+            return self._kept[key]
+        try:
+            data = read_file(path, self._max_file_bytes)
+        except LoadError:
+            return None
+        if content_hash(data) != record.content_hash:
+            return None  # changed since it was indexed: not the page the citation quotes
+        image = scanned_page_png(data, path.suffix.lower(), page)
+        if len(self._kept) >= PAGE_IMAGES_KEPT:
+            self._kept.clear()
+        self._kept[key] = image
+        return image
 
 
 def scanned_page_png(data: bytes, suffix: str, page: int) -> bytes | None:

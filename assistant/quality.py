@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import QualityError
 from assistant.evaluation.golden import (
@@ -30,6 +30,9 @@ from assistant.evaluation.golden import (
 from assistant.feedbackstore import latest_feedback
 from assistant.questionlog import LoggedQuestion
 from assistant.types import Message
+
+if TYPE_CHECKING:
+    from assistant.core import Assistant
 
 SLOWEST = 5
 __all__ = [
@@ -177,6 +180,73 @@ def build_report(
         reported=tuple(reported),
         notes=tuple(notes),
     )
+
+
+def report_of(
+    assistant: Assistant,
+    since: float | None,
+    until: float | None,
+    *,
+    group: str | None = None,
+    collection: str | None = None,
+) -> QualityReport:
+    """`Assistant.quality`: the report of [since, until) from the assistant's question log and
+    feedback, kept to a group's members and to answers citing a collection's documents."""
+    asker = None
+    if group is not None:
+        members = {u.name for u in assistant.accounts.users() if group in u.groups}
+
+        def asker(user: str | None, groups: Sequence[str]) -> bool:
+            return group in groups or user in members
+
+    cites = None
+    if collection is not None:
+        assistant.check_collections([collection])
+        held = {r.source for r in assistant.documents() if r.collection == collection}
+
+        def cites(sources: Sequence[str]) -> bool:
+            return any(source in held for source in sources)
+
+    return build_report(
+        assistant.questions.entries(since, until),
+        assistant.feedback.records(),
+        since=since,
+        until=until,
+        asker=asker,
+        cites=cites,
+    )
+
+
+def promote(
+    assistant: Assistant,
+    feedback_id: str,
+    golden: Path,
+    *,
+    key_terms: Sequence[str] = (),
+    sources: Sequence[str] = (),
+    answer: str | None = None,
+    unanswerable: bool = False,
+    question_id: str | None = None,
+) -> GoldenItem:
+    """`Assistant.promote_feedback`: a reported answer appended to `golden` as a golden
+    question; QualityError for an unknown feedback id or a source that is not indexed."""
+    record = latest_feedback(assistant.feedback.records(feedback_id)).get(feedback_id)
+    if record is None:
+        raise QualityError(f"no feedback with id {feedback_id!r} (see assistant quality)")
+    indexed = [document.source for document in assistant.documents()]
+    for source in sources:
+        if not any(ExpectedSource(source=source).matches(path) for path in indexed):
+            raise QualityError(f"{source!r} is not an indexed document")
+    item = golden_from_feedback(
+        record,
+        question_id=question_id or next_question_id(golden),
+        key_terms=key_terms,
+        sources=sources,
+        answer=answer,
+        unanswerable=unanswerable,
+    )
+    append_golden(item, golden)
+    return item
 
 
 def golden_from_feedback(

@@ -16,13 +16,18 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from itertools import zip_longest
+from typing import TYPE_CHECKING
 
 from assistant.answerers.base import Answerer, Question
 from assistant.catalog import DocumentText
-from assistant.drafting import Draft, document_drafts, heading_drafts
+from assistant.drafting import Draft, document_drafts, heading_drafts, rarity_from
 from assistant.retrieval import Retrieval
 from assistant.text import QUESTION_WORDS, contains_key_term, content_terms, words
 from assistant.types import Answer
+
+if TYPE_CHECKING:
+    from assistant.accounts import User
+    from assistant.core import Assistant
 
 # Templates that make questions a person would ask, most natural first: tasks named by
 # headings, defined terms, definitions, questions about what a name did ("Who halted ...?").
@@ -36,6 +41,8 @@ MAX_CHARS = 100
 MAX_DOCUMENTS = 40
 CANDIDATES_PER_DOCUMENT = 3
 TRIES_PER_SUGGESTION = 5
+# Distinct (generation, limit, readable documents) sets of suggested questions kept in memory.
+SUGGESTION_SETS_KEPT = 32
 DRAFTED_CHARS = 60_000
 # A term or definition question must name a word this rare (IDF scaled to 0..1).
 SPECIFIC_RARITY = 0.3
@@ -49,6 +56,38 @@ _CODE_PUNCTUATION = re.compile(r"[{}\[\]<>|\\`$#@=*]")
 _WORD_FORM = re.compile(r"(?<![\w-])[\w][\w-]*")
 _MID_SENTENCE_CAPITAL = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+\b")
 _TITLE_CASE = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)*")
+
+
+class KeptSuggestions:
+    """Suggested questions per index generation, limit and set of readable documents, kept
+    until one of them changes (a few dozen answers each: too slow to redo per empty chat)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[int, int, tuple[str, ...]], tuple[str, ...]] = {}
+
+    def for_reader(self, assistant: Assistant, limit: int, user: User | None) -> list[str]:
+        """Up to `limit` suggestions from the documents `user` may read (None: every one)."""
+        from assistant.answerers.extractive import ExtractiveAnswerer
+
+        records = sorted(assistant.documents(user), key=lambda r: (-r.chunks, r.source))
+        key = (assistant.catalog.generation(), limit, tuple(r.doc_id for r in records))
+        kept = self._kept.get(key)
+        if kept is not None:
+            return list(kept)
+        texts = (assistant.document_text(r.doc_id, user) for r in records[:MAX_DOCUMENTS])
+        # The extractive answerer judges whether the documents answer: fast and deterministic,
+        # whatever answerer the chat uses.
+        ask = ask_quietly(
+            ExtractiveAnswerer(assistant.settings),
+            assistant.prepare_question,
+            lambda query: assistant.retrieve(query, user=user),
+        )
+        rarity = rarity_from(assistant.catalog.idf, assistant.catalog.chunk_count())
+        found = suggested_questions([t for t in texts if t is not None], ask, rarity, limit)
+        if len(self._kept) >= SUGGESTION_SETS_KEPT:
+            self._kept.clear()
+        self._kept[key] = tuple(found)
+        return found
 
 
 def suggested_questions(
