@@ -310,6 +310,9 @@ Hatchling builds [artifacts](../config/build.md#artifacts) and **wheels**[^1]. {
 
 Use `#!python import platform` and ![the logo](logo.png).
 
+CI | ![CI - Test](ci.svg){ loading=lazy .off-glb } ![PyPI](pypi.svg){: #pypi role="img" } done
+Sets are written `{.a}` in code and {x, y} or {n} in prose.
+
 [^1]: Wheels are built by default.
 """
     document = load(data.encode(), ".md")
@@ -324,6 +327,8 @@ Use `#!python import platform` and ![the logo](logo.png).
     assert "More Old builds are kept." in text
     assert "The build page\nBuilds & targets" in text  # Markdown inside an HTML block
     assert "Use `import platform` and the logo." in text
+    assert "CI | CI - Test PyPI done" in text  # the badges' attribute lists are no words
+    assert "Sets are written `{.a}` in code and {x, y} or {n} in prose." in text
     assert "Wheels are built by default." in text
     for syntax in ("](", "**", "!!!", "===", "[!", "<!--", "{ #", "[^1]", "loading=", "<fig"):
         assert syntax not in text, syntax

@@ -45,6 +45,13 @@ _STARTS_BLOCK = re.compile(r"^[ \t]*(?:[-*+][ \t]|\d+[.)][ \t]|#|\||```|~~~|>|<|
 _ALERT = re.compile(r"^([ \t]*>[ \t]*)\[!(\w+)\][ \t]*$")
 # Attribute lists ending a line: `{ #anchor }`, `{: .class }`, `{ loading=lazy }`.
 _ATTRIBUTES = re.compile(r"[ \t]*\{[ \t]*(?:[:#.]|[\w-]+=)[^{}\n]*\}[ \t]*$")
+# An attribute list right after an inline element, mid-line: the badges of a README,
+# `![CI](ci.svg){ loading=lazy .off-glb } ![PyPI](pypi.svg){ loading=lazy }`. Only ids,
+# classes and key=value pairs, so "{x}" or "{a, b}" in prose stay.
+_ATTRIBUTE = r"(?:[#.][\w-]+|[\w-]+=(?:\"[^\"\n]*\"|'[^'\n]*'|[^\s{}\"']+))"
+_INLINE_ATTRIBUTES = re.compile(
+    r"(?<=\S)\{:?[ \t]*" + _ATTRIBUTE + r"(?:[ \t]+" + _ATTRIBUTE + r")*[ \t]*\}"
+)
 _SNIPPET = re.compile(r"^[ \t]*-{1,2}8<-{1,2}")
 _FOOTNOTE_DEFINITION = re.compile(r"^\[\^[^\]\s]+\]:[ \t]*")
 _FOOTNOTE_REFERENCE = re.compile(r"\[\^[^\]\s]+\]")
@@ -150,8 +157,22 @@ def _plain_blocks(text: str) -> str:
         if _SNIPPET.match(line):
             continue
         line = _FOOTNOTE_DEFINITION.sub("", line)
-        out.append(_ATTRIBUTES.sub("", line))
+        out.append(_without_inline_attributes(_ATTRIBUTES.sub("", line)))
     return "\n".join(out)
+
+
+def _without_inline_attributes(line: str) -> str:
+    """The line without attribute lists after its inline elements; one inside a code span
+    (an odd number of backticks before it) is code and stays."""
+    kept: list[str] = []
+    at = 0
+    for match in _INLINE_ATTRIBUTES.finditer(line):
+        if line.count("`", 0, match.start()) % 2:
+            continue
+        kept.append(line[at : match.start()])
+        at = match.end()
+    kept.append(line[at:])
+    return "".join(kept)
 
 
 def _indent_of(line: str) -> int:
