@@ -44,7 +44,7 @@ def sentence_context(document: Document, start: int, end: int) -> str:
     """A sentence as embedded on its own: after its document's title and its section's.
 
     This and `context_prefix` define what is embedded, and an edited document's unchanged
-    inputs keep their stored vectors by comparing these strings (`Ingestor._last_versions`):
+    inputs keep their stored vectors by comparing these strings (`BatchWriter._last_versions`):
     a change to either must bump `SCHEMA_VERSION` (assistant/catalog.py, "the index format" of
     the ingest fingerprint), so that existing indexes are re-embedded.
 

@@ -14,28 +14,25 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 from tqdm import tqdm
 
 from assistant.catalog import (
     SCHEMA_VERSION,
     VECTOR_COLLECTIONS,
     Catalog,
-    ChunkWrite,
     DocumentRecord,
-    stored_document,
 )
 from assistant.chunking import CHUNKER_VERSION, Chunker
 from assistant.collections import check_name, collection_for
 from assistant.discovery import SourceFile, discover, doc_id_for
-from assistant.embed_inputs import context_prefix, embedding_inputs, sentence_context
-from assistant.embedding import EmbeddedChunk, Embedder
+from assistant.embedding import Embedder
 from assistant.errors import LoadError
 from assistant.ingest_progress import IngestTracker, ProgressCallback
+from assistant.ingest_write import BatchWriter, Prepared
 from assistant.loaders import (
     EXTRACTION_VERSION,
     attachments_in,
@@ -48,11 +45,9 @@ from assistant.loaders import (
 from assistant.settings import Settings
 from assistant.types import (
     Attachment,
-    Chunk,
     Document,
     FailedFile,
     IngestReport,
-    section_starts,
 )
 from assistant.vectorstore import VectorStore
 
@@ -71,13 +66,33 @@ class _Move:
     collection: str
 
 
+# A file to take: the file, its bytes when it is an attachment, its container's collection.
+_Queued = tuple[SourceFile, bytes | None, str | None]
+
+
 @dataclass
-class _Prepared:
-    file: SourceFile
-    document: Document
-    chunks: list[Chunk]
-    replaces: DocumentRecord | None  # the indexed version this one replaces
-    collection: str
+class _Run:
+    """What one ingest run knows, has seen and still has to write."""
+
+    known: dict[str, DocumentRecord]  # the indexed documents by path, as the run started
+    failed: list[FailedFile]
+    collection: str | None  # the run's collection, if it names one
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("added", "updated", "unchanged", "deleted", "renamed", "chunks_reused"), 0
+        )
+    )
+    batch: list[Prepared] = field(default_factory=list)  # read, not yet written
+    moves: list[_Move] = field(default_factory=list)  # moved files, not yet renamed
+    seen_hashes: dict[str, str] = field(default_factory=dict)  # content hash -> source
+    moved_away: set[str] = field(default_factory=set)  # old paths of renamed documents
+    present: set[str] = field(default_factory=set)  # paths of this run's files and attachments
+    parsed: set[str] = field(default_factory=set)  # paths whose bytes were read in this run
+
+    known_hashes: dict[str, DocumentRecord] = field(init=False)  # the same by content hash
+
+    def __post_init__(self) -> None:
+        self.known_hashes = {record.content_hash: record for record in self.known.values()}
 
 
 # The parts of the ingest fingerprint, in order, as a person would name what changed.
@@ -116,6 +131,7 @@ class Ingestor:
         self.store = store
         self.embedder = embedder
         self._chunker: Chunker | None = None
+        self._writer = BatchWriter(catalog, store, embedder)
 
     @property
     def chunker(self) -> Chunker:
@@ -210,115 +226,22 @@ class Ingestor:
         self._tag_collections()
 
         files, failed, roots = discover(paths, base)
-        known = self.catalog.documents()
-        known_hashes = {record.content_hash: record for record in known.values()}
-        counts = dict.fromkeys(
-            ("added", "updated", "unchanged", "deleted", "renamed", "chunks_reused"), 0
-        )
-        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        run = _Run(self.catalog.documents(), failed, collection)
         show = sys.stderr.isatty() if progress is None else progress
-        ocr = self.settings.reader_ocr
-        batch: list[_Prepared] = []
-        seen_hashes: dict[str, str] = {}
-        moved_away: set[str] = set()  # old paths of renamed documents: not deleted below
-        moves: list[_Move] = []
-        present: set[str] = set()  # the paths of this run's files and of their attachments
         bar = tqdm(files, desc="ingest", unit="file", disable=not show, file=sys.stderr)
         tracker = IngestTracker(on_progress, bar, len(files), started)
-        parsed: set[str] = set()  # paths whose bytes were read into a document in this run
         for done, first in enumerate(bar):
             tracker.read(done, first.source)
             # The file, then the attachments found in it (and theirs), each its own document.
-            queue: list[tuple[SourceFile, bytes | None, str | None]] = [(first, None, None)]
+            queue: list[_Queued] = [(first, None, None)]
             while queue:
-                file, given, inherited = queue.pop(0)
-                present.add(str(file.path))
-                record = known.get(str(file.path))
-                wanted = inherited or collection_for(
-                    file.path,
-                    self.settings.collection_folders,
-                    collection,
-                    None if record is None else record.collection,
-                )
-                try:
-                    data = read_file(file.path, max_bytes) if given is None else given
-                    digest = content_hash(data)
-                    if record is not None and record.content_hash == digest:
-                        seen_hashes[digest] = file.source
-                        if record.collection == wanted:
-                            counts["unchanged"] += 1
-                        else:
-                            self._move(record.doc_id, wanted)
-                            log.info("moved %s to collection %s", file.source, wanted)
-                            counts["updated"] += 1
-                        # Its attachments are looked at again, as files are: one that could
-                        # not be read is tried (and reported) again, the others are unchanged.
-                        queue += _attachment_files(
-                            file, attachments_in(data, file.path.suffix.lower()), wanted
-                        )
-                        parsed.add(str(file.path))
-                        continue
-                    duplicate = seen_hashes.get(digest)
-                    twin = known_hashes.get(digest)
-                    moved = None
-                    if duplicate is None and twin is not None and twin.path != str(file.path):
-                        if not is_present(Path(twin.path)):
-                            # A moved file is not a duplicate: its old path is gone.
-                            moved = None if twin.path in moved_away else twin
-                        elif _holds(Path(twin.path), digest, max_bytes):
-                            duplicate = twin.source  # (not when the twin itself changed since)
-                    if duplicate is not None:
-                        raise LoadError(f"duplicate of {duplicate}")
-                    document = document_from_bytes(
-                        data,
-                        file.path.suffix.lower(),
-                        file.source,
-                        file.path.stem,
-                        tracker.with_pages(ocr),
-                    )
-                    parsed.add(str(file.path))
-                    queue += _attachment_files(file, document.attachments, wanted)
-                    if moved is not None and self._reads_the_same(moved, document):
-                        moved_away.add(moved.path)
-                        seen_hashes[digest] = file.source
-                        moves.append(_Move(moved, file, document, wanted))
-                        if (
-                            sum(move.record.chunks for move in moves)
-                            >= self.settings.ingest_group_chunks
-                        ):
-                            self._move_all(moves, counts)
-                            moves = []
-                        continue
-                    chunks = self.chunker.chunk(doc_id_for(file.path), document.text)
-                except LoadError as exc:
-                    error = str(exc)
-                    if record is not None:  # nothing lost: the last good version stays searchable
-                        error += "; the previously indexed version is kept"
-                    failed.append(FailedFile(source=file.source, error=error))
-                    log.info("skipped %s: %s", file.source, error)
-                    continue
-                seen_hashes[digest] = file.source
-                log.info("read %s: %d chunks", file.source, len(chunks))
-                batch.append(_Prepared(file, document, chunks, record, wanted))
-                if sum(len(item.chunks) for item in batch) >= self.settings.ingest_group_chunks:
-                    self._write(batch, counts, tracker)
-                    batch = []
-        self._write(batch, counts, tracker)
-        self._move_all(moves, counts)
+                queue += self._take(run, *queue.pop(0), tracker)
+        self._writer.write(run.batch, run.counts, tracker)
+        self._move_all(run.moves, run.counts)
         tracker.finish()
-
-        for path, record in known.items():
-            if path in present or path in moved_away or not _under_any(Path(path), roots):
-                continue
-            container = container_of(Path(path))
-            if container is None and Path(path).exists():
-                continue  # a file still there that this run did not take (e.g. unsupported)
-            if container is not None and str(container) not in parsed:
-                continue  # an attachment of a message not read again (unchanged, or broken)
-            self.catalog.remove_document(record.doc_id)
-            log.info("removed %s", record.source)
-            counts["deleted"] += 1
+        self._remove_missing(run, roots)
         self._collect_garbage()
+        counts = run.counts
         if any(counts[kind] for kind in ("added", "updated", "deleted", "renamed")):
             self.catalog.optimize()
             self.store.settle()
@@ -331,6 +254,107 @@ class Ingestor:
             chunks=self.catalog.chunk_count(),
             seconds=time.perf_counter() - started,
         )
+
+    def _take(
+        self,
+        run: _Run,
+        file: SourceFile,
+        given: bytes | None,
+        inherited: str | None,
+        tracker: IngestTracker,
+    ) -> list[_Queued]:
+        """Read one file (`given`: an attachment's bytes) and queue what it needs: nothing for
+        an unchanged one but a collection move, a rename for a moved one, else its chunks for
+        the next batch written. Returns its attachments, to be taken next."""
+        run.present.add(str(file.path))
+        record = run.known.get(str(file.path))
+        wanted = inherited or collection_for(
+            file.path,
+            self.settings.collection_folders,
+            run.collection,
+            None if record is None else record.collection,
+        )
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        attachments: list[_Queued] = []
+        try:
+            data = read_file(file.path, max_bytes) if given is None else given
+            digest = content_hash(data)
+            if record is not None and record.content_hash == digest:
+                run.seen_hashes[digest] = file.source
+                if record.collection == wanted:
+                    run.counts["unchanged"] += 1
+                else:
+                    self._move(record.doc_id, wanted)
+                    log.info("moved %s to collection %s", file.source, wanted)
+                    run.counts["updated"] += 1
+                # Its attachments are looked at again, as files are: one that could not be
+                # read is tried (and reported) again, the others are unchanged.
+                attachments = _attachment_files(
+                    file, attachments_in(data, file.path.suffix.lower()), wanted
+                )
+                run.parsed.add(str(file.path))
+                return attachments
+            duplicate = run.seen_hashes.get(digest)
+            twin = run.known_hashes.get(digest)
+            moved = None
+            if duplicate is None and twin is not None and twin.path != str(file.path):
+                if not is_present(Path(twin.path)):
+                    # A moved file is not a duplicate: its old path is gone.
+                    moved = None if twin.path in run.moved_away else twin
+                elif _holds(Path(twin.path), digest, max_bytes):
+                    duplicate = twin.source  # (not when the twin itself changed since)
+            if duplicate is not None:
+                raise LoadError(f"duplicate of {duplicate}")
+            document = document_from_bytes(
+                data,
+                file.path.suffix.lower(),
+                file.source,
+                file.path.stem,
+                tracker.with_pages(self.settings.reader_ocr),
+            )
+            run.parsed.add(str(file.path))
+            attachments = _attachment_files(file, document.attachments, wanted)
+            if moved is not None and self._reads_the_same(moved, document):
+                run.moved_away.add(moved.path)
+                run.seen_hashes[digest] = file.source
+                run.moves.append(_Move(moved, file, document, wanted))
+                if (
+                    sum(move.record.chunks for move in run.moves)
+                    >= self.settings.ingest_group_chunks
+                ):
+                    self._move_all(run.moves, run.counts)
+                    run.moves = []
+                return attachments
+            chunks = self.chunker.chunk(doc_id_for(file.path), document.text)
+        except LoadError as exc:
+            error = str(exc)
+            if record is not None:  # nothing lost: the last good version stays searchable
+                error += "; the previously indexed version is kept"
+            run.failed.append(FailedFile(source=file.source, error=error))
+            log.info("skipped %s: %s", file.source, error)
+            return attachments
+        run.seen_hashes[digest] = file.source
+        log.info("read %s: %d chunks", file.source, len(chunks))
+        run.batch.append(Prepared(file, document, chunks, record, wanted))
+        if sum(len(item.chunks) for item in run.batch) >= self.settings.ingest_group_chunks:
+            self._writer.write(run.batch, run.counts, tracker)
+            run.batch = []
+        return attachments
+
+    def _remove_missing(self, run: _Run, roots: Sequence[Path]) -> None:
+        """Remove the indexed documents under the run's folders whose files are gone (and the
+        attachments of a message read again that no longer holds them)."""
+        for path, record in run.known.items():
+            if path in run.present or path in run.moved_away or not _under_any(Path(path), roots):
+                continue
+            container = container_of(Path(path))
+            if container is None and Path(path).exists():
+                continue  # a file still there that this run did not take (e.g. unsupported)
+            if container is not None and str(container) not in run.parsed:
+                continue  # an attachment of a message not read again (unchanged, or broken)
+            self.catalog.remove_document(record.doc_id)
+            log.info("removed %s", record.source)
+            run.counts["deleted"] += 1
 
     def _reads_the_same(self, record: DocumentRecord, document: Document) -> bool:
         """Whether a document read at its new path equals what the catalog holds (else, e.g.
@@ -377,8 +401,8 @@ class Ingestor:
             copied_ids = renamed.get(move.file.path)
             if copied_ids is None:
                 chunks = self.chunker.chunk(doc_id_for(move.file.path), move.document.text)
-                self._write(
-                    [_Prepared(move.file, move.document, chunks, None, move.collection)], counts
+                self._writer.write(
+                    [Prepared(move.file, move.document, chunks, None, move.collection)], counts
                 )
                 self.catalog.remove_document(move.record.doc_id)
                 continue
@@ -408,115 +432,6 @@ class Ingestor:
             self.store.set_collection(ids, record.doc_id, record.collection)
         self.catalog.set_meta(VECTOR_COLLECTIONS, "1")
 
-    def _write(
-        self, batch: list[_Prepared], counts: dict[str, int], tracker: IngestTracker | None = None
-    ) -> None:
-        if not batch:
-            return
-        chunks = [chunk for item in batch for chunk in item.chunks]
-        inputs = [one for item in batch for one in embedding_inputs(item.document, item.chunks)]
-        keys = [
-            _ChunkKey(one.prefix, chunk.text, tuple(one.spans))
-            for one, chunk in zip(inputs, chunks, strict=True)
-        ]
-        contexts = [text for one in inputs for text in one.contexts]
-        kept = self._last_versions([item.replaces for item in batch if item.replaces is not None])
-        # Only what neither an edited document's last version nor this batch already has is
-        # embedded: a chunk whose input (prefix, text, sentences) is unchanged keeps its
-        # vectors, and so does a sentence read in the same context. Chunks overlap, so a
-        # sentence of two chunks is embedded once.
-        new_keys = list(dict.fromkeys(key for key in keys if key not in kept.chunks))
-        new_contexts = list(
-            dict.fromkeys(t for t in contexts if t is not None and t not in kept.contexts)
-        )
-        edited = [item.replaces is not None for item in batch for _ in item.chunks]
-        reused = sum(1 for key, ed in zip(keys, edited, strict=True) if ed and key in kept.chunks)
-        counts["chunks_reused"] += reused
-        advance = None if tracker is None else tracker.embedding(len(new_keys) + len(new_contexts))
-        log.info(
-            "embedding %d chunks of %d documents (%d kept from their last version)",
-            len(new_keys), len(batch), reused,
-        )  # fmt: skip
-        embedded_chunks = self.embedder.embed_chunks(
-            [key.text for key in new_keys],
-            [list(key.spans) for key in new_keys],
-            [key.prefix for key in new_keys],
-            advance,
-        )
-        by_key = {**kept.chunks, **dict(zip(new_keys, embedded_chunks, strict=True))}
-        log.info("embedding %d sentences in their context", len(new_contexts))
-        embedded_contexts = self.embedder.embed_texts(new_contexts, advance).astype(np.float16)
-        by_context = {**kept.contexts, **dict(zip(new_contexts, embedded_contexts, strict=True))}
-        context_vectors = np.zeros((len(contexts), self.embedder.dimension), dtype=np.float16)
-        for row, text in enumerate(contexts):
-            if text is not None:
-                context_vectors[row] = by_context[text]
-        embedded = iter([by_key[key] for key in keys])
-        taken = 0
-        for item in batch:
-            doc_id = doc_id_for(item.file.path)
-            version = item.document.content_hash[:12]
-            writes = []
-            vectors = []
-            for chunk in item.chunks:
-                result = next(embedded)
-                vectors.append(result.vector)
-                count = len(result.sentences)
-                writes.append(
-                    ChunkWrite(
-                        chunk=chunk,
-                        vector_id=f"{doc_id}:{version}:{chunk.ordinal}",
-                        sentence_spans=[
-                            (s + chunk.start, e + chunk.start) for s, e in result.sentences
-                        ],
-                        sentence_vectors=result.sentence_vectors,
-                        context_vectors=context_vectors[taken : taken + count],
-                    )
-                )
-                taken += count
-            vector_ids = [write.vector_id for write in writes]
-            log.info("writing %s: %d vectors", item.file.source, len(vector_ids))
-            self.catalog.begin_document(doc_id, vector_ids)
-            self.store.add(
-                vector_ids,
-                np.stack(vectors),
-                [doc_id] * len(vector_ids),
-                [item.collection] * len(vector_ids),
-            )
-            self.catalog.commit_document(
-                doc_id, str(item.file.path), item.document, writes, item.collection
-            )
-            log.info("committed %s", item.file.source)
-            counts["added" if item.replaces is None else "updated"] += 1
-        if tracker is not None:
-            tracker.wrote(len(chunks))
-
-    def _last_versions(self, records: Sequence[DocumentRecord]) -> _Kept:
-        """The vectors of these indexed documents, by what was embedded: each chunk's input and
-        each sentence in its context."""
-        kept = _Kept({}, {})
-        for record in records:
-            ids = self.catalog.vector_ids(record.doc_id)
-            if not ids:
-                continue
-            last = stored_document(record, self.catalog.document_structure(record.doc_id))
-            starts = section_starts(last.headings)
-            vectors = self.store.vectors(ids)
-            for row in self.catalog.chunks(ids).values():
-                vector = vectors.get(row.chunk_id)
-                if vector is None:
-                    continue
-                chunk = Chunk(record.doc_id, 0, row.start, row.end, row.text)
-                spans = tuple((s - row.start, e - row.start) for s, e in row.sentence_spans)
-                key = _ChunkKey(context_prefix(last, chunk), row.text, spans)
-                kept.chunks[key] = EmbeddedChunk(vector, spans, row.sentence_vectors)
-                if row.context_vectors is None:
-                    continue
-                for (s, e), context in zip(row.sentence_spans, row.context_vectors, strict=True):
-                    if s not in starts:
-                        kept.contexts[sentence_context(last, s, e)] = context
-        return kept
-
     def recover(self) -> None:
         """Undo the vector writes of an interrupted run and drop vectors nothing uses."""
         pending = self.catalog.pending()
@@ -544,26 +459,9 @@ class Ingestor:
             self.catalog.clear_garbage(garbage)
 
 
-@dataclass(frozen=True)
-class _ChunkKey:
-    """What a chunk's vectors are computed from: equal keys, equal vectors."""
-
-    prefix: str
-    text: str
-    spans: tuple[tuple[int, int], ...]
-
-
-@dataclass(frozen=True)
-class _Kept:
-    """Vectors an edited document's last version already has, by what they were computed from."""
-
-    chunks: dict[_ChunkKey, EmbeddedChunk]
-    contexts: dict[str, npt.NDArray[np.float16]]
-
-
 def _attachment_files(
     container: SourceFile, attachments: Sequence[Attachment], collection: str
-) -> list[tuple[SourceFile, bytes | None, str | None]]:
+) -> list[_Queued]:
     """A container's attachments as files to ingest, with their bytes and its collection."""
     return [
         (
