@@ -271,11 +271,13 @@ class Assistant:
         record = self._readable_record(doc_id, user)
         if record is None:
             return None
-        if self._page_images is None:
-            from assistant.pageimage import PageImages
+        from assistant.pageimage import PageImages
 
-            self._page_images = PageImages(int(self.settings.max_file_mb * 1_000_000))
-        return self._page_images.render(record, page)
+        with self._lock:
+            if self._page_images is None:
+                self._page_images = PageImages(int(self.settings.max_file_mb * 1_000_000))
+            images = self._page_images
+        return images.render(record, page)
 
     def conversation(
         self, owner: str, conversation_id: str, user: User | None = None
@@ -311,11 +313,13 @@ class Assistant:
         when no candidate is answered well. Kept until the index or the readable set changes."""
         if limit <= 0 or not self.catalog.exists():
             return []
-        if self._suggestions is None:
-            from assistant.suggestions import KeptSuggestions
+        from assistant.suggestions import KeptSuggestions
 
-            self._suggestions = KeptSuggestions()
-        return self._suggestions.for_reader(self, limit, user)
+        with self._lock:
+            if self._suggestions is None:
+                self._suggestions = KeptSuggestions()
+            kept = self._suggestions
+        return kept.for_reader(self, limit, user)
 
     def index_fingerprint(self) -> IndexFingerprint | None:
         """How the index was built and a digest of the documents it holds (None: no index)."""

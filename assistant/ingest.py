@@ -263,9 +263,9 @@ class Ingestor:
         inherited: str | None,
         tracker: IngestTracker,
     ) -> list[_Queued]:
-        """Read one file (`given`: an attachment's bytes) and queue what it needs: nothing for
-        an unchanged one but a collection move, a rename for a moved one, else its chunks for
-        the next batch written. Returns its attachments, to be taken next."""
+        """Read one file (`given`: an attachment's bytes) and do what it needs: for an unchanged
+        one nothing, or a move to its collection now; for a moved one a rename (queued); else
+        its chunks join the next batch written. Returns its attachments, to be taken next."""
         run.present.add(str(file.path))
         record = run.known.get(str(file.path))
         wanted = inherited or collection_for(
@@ -385,7 +385,7 @@ class Ingestor:
             if not all(old in vectors for old in old_ids[move.file.path]):
                 continue  # vectors missing from the store (never expected): embedded below
             doc_id = doc_id_for(move.file.path)
-            # Vector ids start with their document's id (see _write); copies get the new one.
+            # Vector ids start with their document's id (BatchWriter.write); copies get the new one.
             prefix = len(move.record.doc_id)
             mapping = {old: doc_id + old[prefix:] for old in old_ids[move.file.path]}
             self.catalog.begin_document(doc_id, list(mapping.values()))

@@ -41,6 +41,8 @@ __all__ = [
     "ReportedAnswer",
     "build_report",
     "golden_from_feedback",
+    "promote",
+    "report_of",
 ]
 
 

@@ -311,7 +311,9 @@ Hatchling builds [artifacts](../config/build.md#artifacts) and **wheels**[^1]. {
 Use `#!python import platform` and ![the logo](logo.png).
 
 CI | ![CI - Test](ci.svg){ loading=lazy .off-glb } ![PyPI](pypi.svg){: #pypi role="img" } done
-Sets are written `{.a}` in code and {x, y} or {n} in prose.
+See ![the plot](fig.png){#fig:plot width=50%} and :material-clock:{ .lg .middle } **Soon**{ #s }.
+Sets are written `{.a}` or ``f(x){.a}`` in code and {x, y} or {n} in prose.
+Keep $\\sum_{i=1}^{n}$, {{ .Name }}, "{:.2f}", ${#array}, t={x=1}, Foo{Bar=1} and /u{.json}.
 
 [^1]: Wheels are built by default.
 """
@@ -328,7 +330,13 @@ Sets are written `{.a}` in code and {x, y} or {n} in prose.
     assert "The build page\nBuilds & targets" in text  # Markdown inside an HTML block
     assert "Use `import platform` and the logo." in text
     assert "CI | CI - Test PyPI done" in text  # the badges' attribute lists are no words
-    assert "Sets are written `{.a}` in code and {x, y} or {n} in prose." in text
+    assert "See the plot and Soon." in text
+    assert "Sets are written `{.a}` or `f(x){.a}` in code and {x, y} or {n} in prose." in text
+    kept = (
+        'Keep $\\sum_{i=1}^{n}$, {{ .Name }}, "{:.2f}", ${#array}, t={x=1}, Foo{Bar=1} and'
+        " /u{.json}."
+    )
+    assert kept in text  # math, templates, format strings and prose are not attribute lists
     assert "Wheels are built by default." in text
     for syntax in ("](", "**", "!!!", "===", "[!", "<!--", "{ #", "[^1]", "loading=", "<fig"):
         assert syntax not in text, syntax

@@ -46,12 +46,15 @@ _ALERT = re.compile(r"^([ \t]*>[ \t]*)\[!(\w+)\][ \t]*$")
 # Attribute lists ending a line: `{ #anchor }`, `{: .class }`, `{ loading=lazy }`.
 _ATTRIBUTES = re.compile(r"[ \t]*\{[ \t]*(?:[:#.]|[\w-]+=)[^{}\n]*\}[ \t]*$")
 # An attribute list right after an inline element, mid-line: the badges of a README,
-# `![CI](ci.svg){ loading=lazy .off-glb } ![PyPI](pypi.svg){ loading=lazy }`. Only ids,
-# classes and key=value pairs, so "{x}" or "{a, b}" in prose stay.
-_ATTRIBUTE = r"(?:[#.][\w-]+|[\w-]+=(?:\"[^\"\n]*\"|'[^'\n]*'|[^\s{}\"']+))"
+# `![CI](ci.svg){ loading=lazy .off-glb } ![PyPI](pypi.svg){ loading=lazy }`, an icon
+# `:material-clock:{ .lg }`, `**Note**{ #note }`. Only after the end of a link, an image, an
+# icon, emphasis, inline code or a tag, and only ids, classes and key=value pairs: "{x, y}"
+# in prose, `x_{k=0}` in math, `{{ .Name }}` in a template and "{:.2f}" stay.
+_ATTRIBUTE = r"(?:[#.][\w:-]+|[\w:-]+=(?:\"[^\"\n]*\"|'[^'\n]*'|[^\s{}\"']+))"
 _INLINE_ATTRIBUTES = re.compile(
-    r"(?<=\S)\{:?[ \t]*" + _ATTRIBUTE + r"(?:[ \t]+" + _ATTRIBUTE + r")*[ \t]*\}"
+    r"(?<=[)\]*`>:])\{:?[ \t]*" + _ATTRIBUTE + r"(?:[ \t]+" + _ATTRIBUTE + r")*[ \t]*\}"
 )
+_BACKTICKS = re.compile(r"`+")
 _SNIPPET = re.compile(r"^[ \t]*-{1,2}8<-{1,2}")
 _FOOTNOTE_DEFINITION = re.compile(r"^\[\^[^\]\s]+\]:[ \t]*")
 _FOOTNOTE_REFERENCE = re.compile(r"\[\^[^\]\s]+\]")
@@ -163,11 +166,11 @@ def _plain_blocks(text: str) -> str:
 
 def _without_inline_attributes(line: str) -> str:
     """The line without attribute lists after its inline elements; one inside a code span
-    (an odd number of backticks before it) is code and stays."""
+    (an odd number of backtick runs before it: `` `a` `` or ``` ``a`` ```) is code and stays."""
     kept: list[str] = []
     at = 0
     for match in _INLINE_ATTRIBUTES.finditer(line):
-        if line.count("`", 0, match.start()) % 2:
+        if len(_BACKTICKS.findall(line, 0, match.start())) % 2:
             continue
         kept.append(line[at : match.start()])
         at = match.end()
