@@ -13,13 +13,14 @@ import json
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence, Sized
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import Timeout
 
+from assistant import lexical_sqlite
 from assistant.catalog import (
     DOCUMENT_COLUMNS,
     GENERATION,
@@ -39,6 +40,12 @@ from assistant.collections import DEFAULT_COLLECTION
 from assistant.errors import IndexBusyError
 from assistant.fts_tokens import rows_holding, tokenize
 from assistant.indexlock import ingest_running, writer_lock
+from assistant.lexical_sqlite import (
+    keep_term_chunks,
+    mark_term_chunks_exact,
+    marks,
+    term_chunks_exact,
+)
 from assistant.sqlite import Transaction
 from assistant.sqlstore import SqliteStore
 from assistant.types import Document
@@ -104,11 +111,11 @@ def _migrate(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS documents_by_collection ON documents(collection)")
     # A catalog without chunks has its (empty) term counts exact from the start; one with
     # chunks from before the table gets them from the next ingest's `optimize`.
-    if not _term_chunks_exact(db) and _no_chunks(db):
+    if not term_chunks_exact(db) and _no_chunks(db):
         with Transaction(db):
-            if not _term_chunks_exact(db) and _no_chunks(db):
+            if not term_chunks_exact(db) and _no_chunks(db):
                 db.execute("DELETE FROM term_chunks")
-                _mark_term_chunks_exact(db)
+                mark_term_chunks_exact(db)
 
 
 def _no_chunks(db: sqlite3.Connection) -> bool:
@@ -136,35 +143,6 @@ class _Members:
 
     rows: frozenset[int]
     chunk_ids: frozenset[str]
-
-
-_TERM_CHUNKS = "term_chunks"
-
-
-def _term_chunks_exact(db: sqlite3.Connection) -> bool:
-    """Whether the `term_chunks` table holds every term's chunk count."""
-    return db.execute("SELECT 1 FROM meta WHERE key = ?", (_TERM_CHUNKS,)).fetchone() is not None
-
-
-def _keep_term_chunks(db: sqlite3.Connection, added: Counter[str], removed: Counter[str]) -> None:
-    """Apply a write's change of each term's chunk count, and mark the table exact again (its
-    chunk writes dropped the mark), in the write's transaction."""
-    delta = Counter(added)
-    delta.subtract(removed)
-    db.executemany(
-        "INSERT INTO term_chunks VALUES (?, ?) "
-        "ON CONFLICT(term) DO UPDATE SET chunks = chunks + excluded.chunks",
-        [(term, change) for term, change in delta.items() if change],
-    )
-    db.executemany(
-        "DELETE FROM term_chunks WHERE term = ? AND chunks <= 0",
-        [(term,) for term, change in delta.items() if change < 0],
-    )
-    _mark_term_chunks_exact(db)
-
-
-def _mark_term_chunks_exact(db: sqlite3.Connection) -> None:
-    db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (_TERM_CHUNKS,))
 
 
 def _bump_generation(db: sqlite3.Connection) -> None:
@@ -275,7 +253,7 @@ class SqliteCatalog(Catalog):
             count = int(
                 self.db.execute(
                     "SELECT coalesce(sum(chunks), 0) FROM documents "
-                    f"WHERE collection IN ({_marks(key)})",
+                    f"WHERE collection IN ({marks(key)})",
                     key,
                 ).fetchone()[0]
             )
@@ -298,7 +276,7 @@ class SqliteCatalog(Catalog):
     def doc_ids(self, collections: Sequence[str]) -> list[str]:
         """The documents of some collections."""
         rows = self.db.execute(
-            f"SELECT doc_id FROM documents WHERE collection IN ({_marks(collections)})",
+            f"SELECT doc_id FROM documents WHERE collection IN ({marks(collections)})",
             list(collections),
         )
         return [str(row[0]) for row in rows]
@@ -326,7 +304,7 @@ class SqliteCatalog(Catalog):
     ) -> None:
         """Make a document version visible, atomically replacing any earlier version."""
         with self._transaction() as db:
-            exact = _term_chunks_exact(db)
+            exact = term_chunks_exact(db)
             removed = self._delete_document_rows(db, doc_id, exact)
             _bump_generation(db)
             db.execute(
@@ -356,7 +334,7 @@ class SqliteCatalog(Catalog):
                 )
                 texts.append(terms)
             if exact:
-                _keep_term_chunks(db, rows_holding(tokenize(texts)), removed)
+                keep_term_chunks(db, rows_holding(tokenize(texts)), removed)
             db.execute("DELETE FROM pending WHERE doc_id = ?", (doc_id,))
 
     def rename_document(
@@ -397,10 +375,10 @@ class SqliteCatalog(Catalog):
 
     def _delete_document_counted(self, db: sqlite3.Connection, doc_id: str) -> None:
         """Delete a document's rows, and its chunks from the terms' counts when they are kept."""
-        exact = _term_chunks_exact(db)
+        exact = term_chunks_exact(db)
         removed = self._delete_document_rows(db, doc_id, exact)
         if exact:
-            _keep_term_chunks(db, Counter(), removed)
+            keep_term_chunks(db, Counter(), removed)
 
     def _delete_document_rows(
         self, db: sqlite3.Connection, doc_id: str, count_terms: bool
@@ -410,7 +388,7 @@ class SqliteCatalog(Catalog):
         removed: Counter[str] = Counter()
         if count_terms and rows:
             texts = db.execute(
-                f"SELECT terms FROM chunk_terms WHERE rowid IN ({_marks(rows)})",
+                f"SELECT terms FROM chunk_terms WHERE rowid IN ({marks(rows)})",
                 [row[0] for row in rows],
             )
             removed = rows_holding(tokenize([str(text) for (text,) in texts]))
@@ -460,20 +438,20 @@ class SqliteCatalog(Catalog):
 
     def needs_optimize(self) -> bool:
         """Whether the terms' chunk counts are to be filled (see `optimize`)."""
-        return not _term_chunks_exact(self.db)
+        return not term_chunks_exact(self.db)
 
     def optimize(self) -> None:
         """After a batch of writes: fill the terms' chunk counts again from FTS5's vocabulary
         if a write did not keep them (a catalog from before the table, a bulk load); FTS5 and
         SQLite's indexes are current after every commit."""
-        if _term_chunks_exact(self.db):
+        if term_chunks_exact(self.db):
             return
         with self._transaction() as db:
-            if _term_chunks_exact(db):
+            if term_chunks_exact(db):
                 return
             db.execute("DELETE FROM term_chunks")
             db.execute("INSERT INTO term_chunks SELECT term, doc FROM chunk_vocab")
-            _mark_term_chunks_exact(db)
+            mark_term_chunks_exact(db)
 
     def reset(self) -> None:
         """Delete every document and journal entry."""
@@ -481,7 +459,7 @@ class SqliteCatalog(Catalog):
             tables = ("chunk_terms", "chunks", "documents", "pending", "garbage", "term_chunks")
             for table in tables:
                 db.execute(f"DELETE FROM {table}")
-            _keep_term_chunks(db, Counter(), Counter())
+            keep_term_chunks(db, Counter(), Counter())
             _bump_generation(db)
 
     # -- reading --------------------------------------------------------------------------
@@ -492,13 +470,13 @@ class SqliteCatalog(Catalog):
         `collections` those of other collections (in the same statement)."""
         if not vector_ids or (collections is not None and not collections):
             return {}
-        marks = ",".join("?" * len(vector_ids))
-        allowed = "" if collections is None else f" AND d.collection IN ({_marks(collections)})"
+        wanted = marks(vector_ids)
+        allowed = "" if collections is None else f" AND d.collection IN ({marks(collections)})"
         rows = self.db.execute(
             "SELECT c.chunk_id, c.doc_id, d.source, d.title, c.start, c.end, d.ingested_at, "
             "c.sentence_spans, c.sentence_vectors, c.context_vectors "
             "FROM chunks c JOIN documents d USING (doc_id) "
-            f"WHERE c.chunk_id IN ({marks}){allowed}",
+            f"WHERE c.chunk_id IN ({wanted}){allowed}",
             [*vector_ids, *(collections or [])],
         ).fetchall()
         result = {}
@@ -519,42 +497,10 @@ class SqliteCatalog(Catalog):
         With `collections`, only their chunks are ranked and cut to `limit` (the filter runs
         inside the query, before the cut).
         """
-        if not query_terms:
+        if not query_terms or (collections is not None and not collections):
             return []
-        if collections is not None and not collections:
-            return []
-        expression = (" AND " if every_term else " OR ").join(_phrase(t) for t in query_terms)
-        if collections is None:
-            rows = self.db.execute(
-                "SELECT c.chunk_id, -bm25(chunk_terms) AS score FROM chunk_terms "
-                "JOIN chunks c ON c.id = chunk_terms.rowid "
-                "WHERE chunk_terms MATCH ? ORDER BY rank LIMIT ?",
-                (expression, limit),
-            ).fetchall()
-        else:
-            # Best first over the whole full-text index (no join per row), keeping the allowed
-            # collections' rows until `limit` of them are found: the filter before the cut.
-            allowed = self._rows_of(collections)
-            kept: list[tuple[int, float]] = []
-            for rowid, score in self.db.execute(
-                "SELECT rowid, -bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ? "
-                "ORDER BY rank",
-                (expression,),
-            ):
-                if rowid in allowed:
-                    kept.append((int(rowid), float(score)))
-                    if len(kept) == limit:
-                        break
-            if not kept:
-                return []
-            ids = dict(
-                self.db.execute(
-                    f"SELECT id, chunk_id FROM chunks WHERE id IN ({_marks(kept)})",
-                    [rowid for rowid, _ in kept],
-                ).fetchall()
-            )
-            rows = [(ids[rowid], score) for rowid, score in kept if rowid in ids]
-        return [(str(row[0]), float(row[1])) for row in rows]
+        allowed = None if collections is None else self._rows_of(collections)
+        return lexical_sqlite.search(self.db, query_terms, limit, allowed, every_term)
 
     def term_counts(
         self, query_terms: Sequence[str], collections: Sequence[str] | None = None
@@ -564,39 +510,13 @@ class SqliteCatalog(Catalog):
         With `collections`, counted over their chunks only: what other collections hold
         leaves no trace in what a restricted question sees.
         """
-        counts = {term: 0 for term in query_terms}
-        if not query_terms:
-            return counts
+        if not query_terms or (collections is not None and not collections):
+            return dict.fromkeys(query_terms, 0)
         if collections is None:
             # Counting a term's chunks reads its whole posting list (37 ms at a million chunks
             # for a common word): counts are kept until the index changes.
-            kept = self._counts()
-            missing = [term for term in counts if ("term", term) not in kept]
-            for term in missing:
-                kept[("term", term)] = 0
-            if missing:
-                if _TERM_CHUNKS not in kept:
-                    kept[_TERM_CHUNKS] = int(_term_chunks_exact(self.db))
-                # The kept table when it is exact (a row a term); else FTS5's vocabulary.
-                table = "term_chunks" if kept[_TERM_CHUNKS] else "chunk_vocab"
-                column = "chunks" if kept[_TERM_CHUNKS] else "doc"
-                for term, count in self.db.execute(
-                    f"SELECT term, {column} FROM {table} WHERE term IN ({_marks(missing)})",
-                    missing,
-                ):
-                    kept[("term", str(term))] = int(count)
-            return {term: kept[("term", term)] for term in counts}
-        if not collections:
-            return counts
-        # Each term's chunks from the full-text index alone (no join per row), kept when they
-        # belong to the allowed collections: one set per index state and collections.
-        allowed = self._rows_of(collections)
-        for term in counts:
-            rows = self.db.execute(
-                "SELECT rowid FROM chunk_terms WHERE chunk_terms MATCH ?", (_phrase(term),)
-            )
-            counts[term] = sum(1 for (rowid,) in rows if rowid in allowed)
-        return counts
+            return lexical_sqlite.chunk_counts(self.db, query_terms, self._counts())
+        return lexical_sqlite.chunk_counts_in(self.db, query_terms, self._rows_of(collections))
 
     def _rows_of(self, collections: Sequence[str]) -> frozenset[int]:
         """The full-text rows of some collections' chunks."""
@@ -631,7 +551,7 @@ class SqliteCatalog(Catalog):
         if found is None:
             rows = self.db.execute(
                 "SELECT c.id, c.chunk_id FROM chunks c JOIN documents d USING (doc_id) "
-                f"WHERE d.collection IN ({_marks(collections)})",
+                f"WHERE d.collection IN ({marks(collections)})",
                 list(collections),
             ).fetchall()
             found = _Members(
@@ -650,12 +570,3 @@ class SqliteCatalog(Catalog):
 
 # Counts kept per thread until the index changes (chunks, and terms' chunks): at most this many.
 _COUNTS_KEPT = 100_000
-
-
-def _marks(values: Sized) -> str:
-    return ",".join("?" * len(values))
-
-
-def _phrase(term: str) -> str:
-    """An FTS5 string literal matching exactly one term."""
-    return '"' + term.replace('"', '""') + '"'
