@@ -179,6 +179,8 @@ def joins_a_run(token: str) -> bool:
 _ARTICLES = {"a", "an", "the"}
 # Words that open what a verb acts on: "keeps only those", "gives you", "uses the".
 _OPENS_AN_OBJECT = _ARTICLES | {"you", "your", "it", "them", "its", "their", "our", "us"}
+# Pronouns that are a verb's object, never a noun's: "point it", "reinstall them".
+_OBJECT_PRONOUNS = {"it", "them", "him", "me", "us"}
 
 
 def reads_as_verb(token: re.Match[str]) -> bool:
@@ -212,7 +214,10 @@ def topic_phrase(text: str) -> str:
     article ("Where can the tool read the API token from?" -> "API token")."""
     best, best_score = "", 0.0
     for run, ended_by in _runs(text, 0, len(text), marks_break=False):
-        if ended_by is not None and ended_by.group().lower() in _ARTICLES:
+        following = "" if ended_by is None else ended_by.group().lower()
+        if following in _OBJECT_PRONOUNS and len(run) == 1 and run[0].group().islower():
+            continue  # "How do I point it there?": a verb before its object, not the topic
+        if following in _ARTICLES:
             if len(run) == 1:
                 continue  # "make the build ...": a verb before its object
             run = run[:-1]  # "the tool read the API token": a name, then its verb

@@ -912,6 +912,17 @@ def test_an_and_question_with_a_scenario_of_its_own_keeps_its_later_reference() 
     assert needs_context("And what is it set to by default?")  # a short "And ..." continues
 
 
+def test_a_verb_of_the_last_ask_never_stands_for_its_thing() -> None:
+    history = one_turn(
+        "Before a real release we want hatch publish to go to TestPyPI. How do I point it there?",
+        REFUSAL_TEXT,
+    )
+    rewritten = condense("And where does it read the token from?", history)
+    assert "does point" not in rewritten  # it was "And where does point read the token from?"
+    assert "hatch publish" in rewritten
+    assert "token" in rewritten
+
+
 @pytest.mark.parametrize(
     ("text", "phrase"),
     [
@@ -920,6 +931,10 @@ def test_an_and_question_with_a_scenario_of_its_own_keeps_its_later_reference() 
         # A contraction ends a run without joining it.
         ("I tracked settings.json I'll need later", "tracked settings.json"),
         ("Maintenance work memory is low", "maintenance work memory"),  # a sentence's first word
+        # A word before "it" or "them" is a verb before its object, not a topic.
+        ("How do I point it there?", ""),
+        ("Should we reinstall them?", ""),
+        ("Where is the log file it writes?", "log file"),  # a noun before it stays
     ],
 )
 def test_the_topic_phrase_is_the_best_run_of_content_words(text: str, phrase: str) -> None:
