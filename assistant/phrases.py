@@ -21,8 +21,9 @@ _TOKEN = re.compile(r"[\w][\w.'’/-]*\w|\w")
 MAX_PHRASE_WORDS = 6
 
 
-# Marks that end a phrase of an answer: "Yes: git worktree add", "Use a graceful stop (...)".
-PHRASE_BREAK = re.compile(r"[:;,()\[\]]")
+# Marks that end a phrase of an answer: "Yes: git worktree add", "Use a graceful stop (...)",
+# and a table row's cells ("Level: `debug` | Default: `bold`", assistant/loaders/tables.py).
+PHRASE_BREAK = re.compile(r"[:;,()\[\]|]")
 # Words an answer opens with that point back rather than name: "It must be at least ...".
 _POINTING_OPENERS = {"it", "its", "they", "their", "this", "that", "these", "those", "he",
                      "she"}  # fmt: skip

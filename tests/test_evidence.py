@@ -696,6 +696,10 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
             "Use an annotated tag, for example git tag -a v2.0 -m 'Release' [1].",
             "git tag -a v2.0 -m",
         ),
+        (  # a table row's cells are phrases of their own, not one run across the "|"
+            "Option: `installer` | Default: `pip` | Description: When set to `uv`, UV is used [1].",
+            "`installer`",
+        ),
     ],
 )
 def test_what_an_answer_named_is_its_leading_phrase_as_written(answer: str, name: str) -> None:
