@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from assistant.backreference import (
     CONTINUATION,
@@ -76,46 +77,63 @@ TOPIC_SHARED_TERMS = 2
 
 def condense(question: str, history: Sequence[Message]) -> str:
     """A standalone form of `question`: itself, or rewritten with the previous turns' topic."""
+    return _condense(question, history).text
+
+
+class _Rewrite(NamedTuple):
+    """A question made standalone, and what its pronoun was taken to mean (when it had one)."""
+
+    text: str
+    phrase: str = ""  # what the pronoun was replaced with
+    pronoun: str = ""  # the pronoun's kind ("it", "they", "he"), see _pronoun_kind
+
+
+def _condense(question: str, history: Sequence[Message]) -> _Rewrite:
     question = question.strip()
-    previous = _previous_question(history)
-    if previous is None:
-        return question
+    last = _previous_question(history)
+    if last is None:
+        return _Rewrite(question)
+    previous = last.text
     answered = _previous_answer(history) or ""
     plural = _resolve_plural_reference(question, previous, answered)
     if plural != question:
-        return plural
+        return _Rewrite(plural)
     if not needs_context(question):
         # A scenario of its own may still name a thing of the last turn by a demonstrative
         # ("With that source the build fails" after "Use the `code` source") or point at it.
         named = _resolve_named_reference(question, previous, answered)
         if named != question:
-            return named
+            return _Rewrite(named)
         annotated = _annotate_reference(question, previous, answered)
-        return annotated if annotated != question else _continue_topic(question, previous, answered)
+        return _Rewrite(
+            annotated if annotated != question else _continue_topic(question, previous, answered)
+        )
     if elliptical_ask(question):
         # The new situation, then the previous question asked again about it.
         ask = focus_clause(question)
         situation = question[: question.rfind(ask)].strip()
-        return f"{situation} {previous}"
+        return _Rewrite(f"{situation} {previous}")
     fragment = CONTINUATION.sub("", question, count=1).strip()
     if not content_terms(fragment) and not refers_back(fragment):
         # "Why?", "How?": the same question, asked another way.
         asked = fragment.rstrip("?.! ").strip() or question.rstrip("?.! ").strip()
-        return f"{asked}: {previous}"
+        return _Rewrite(f"{asked}: {previous}")
     elliptical = len(content_terms(fragment)) <= FRAGMENT_TERMS and not refers_back(fragment)
     asks = bool(fragment) and fragment.split()[0].lower() in _ASKING_WORDS
     if CONTINUATION.search(question) and asks and not elliptical and not refers_back(fragment):
         # "And which outlet reported the move?"
-        return _continue_topic(fragment[0].upper() + fragment[1:], previous, answered)
+        return _Rewrite(_continue_topic(fragment[0].upper() + fragment[1:], previous, answered))
     if CONTINUATION.search(question) and elliptical:
-        return merge(previous, fragment)
+        return _Rewrite(merge(previous, fragment))
     asked = focus_clause(previous)
     subject, predicate = _subject_and_predicate(asked)
     pronoun = first_pronoun(question)
     one_asked_for = _names_the_one_asked_for(asked, subject, pronoun)
+    # "How many people use it?" - "Is it replacing cash?": the same "it" as the last time.
+    carried = last.phrase if last.pronoun and last.pronoun == _pronoun_kind(pronoun) else ""
     if subject.endswith("s") and pronoun and pronoun.group(1).lower() in ("it", "its"):
         # "it" cannot be "the tech giants": it is what the previous question asked about.
-        subject = topic_phrase(predicate)
+        subject = carried or topic_phrase(predicate)
     phrase = (
         code_name(asked)
         or code_name(answered, exclude=previous)
@@ -126,11 +144,12 @@ def condense(question: str, history: Sequence[Message]) -> str:
         # for is the one the answer named, not "the regulator" again.
         or (answer_name(answered) if one_asked_for else "")
         or subject
+        or carried
         or topic_phrase(asked)
         or topic_phrase(answered)
     )
     if not phrase:
-        return merge(previous, fragment or question)
+        return _Rewrite(merge(previous, fragment or question))
     as_asked = question
     if predicate:
         question = _DO_IT.sub(predicate, question, count=1)
@@ -138,8 +157,22 @@ def condense(question: str, history: Sequence[Message]) -> str:
     if count == 0 and rewritten == as_asked:
         # Nothing to resolve ("And if I switch to pdfcairo?"): a new condition on the
         # previous question.
-        return merge(previous, fragment or question)
-    return rewritten
+        return _Rewrite(merge(previous, fragment or question))
+    return _Rewrite(rewritten, phrase, _pronoun_kind(pronoun))
+
+
+# A pronoun's kind: two pronouns of one kind may stand for the same thing.
+_PRONOUN_KINDS = {"its": "it", "them": "they", "their": "they", "theirs": "they", "him": "he",
+                  "his": "he", "she": "he", "her": "he", "hers": "he"}  # fmt: skip
+
+
+def _pronoun_kind(pronoun: re.Match[str] | None) -> str:
+    """The kind of a pronoun: "it", "they" or "he" ("" for none, and for "there")."""
+    if pronoun is None:
+        return ""
+    word = pronoun.group(1).lower()
+    kind = _PRONOUN_KINDS.get(word, word)
+    return kind if kind in ("it", "they", "he") else ""
 
 
 # "either of them", "both of them", "which of them": several things at once. A bare "they" or
@@ -240,7 +273,7 @@ def _subject_and_predicate(previous: str) -> tuple[str, str]:
     return f"the {noun}", predicate.strip()
 
 
-def _previous_question(history: Sequence[Message]) -> str | None:
+def _previous_question(history: Sequence[Message]) -> _Rewrite | None:
     """The latest user turn, completed with its own predecessor if it was a follow-up."""
     users = [m.content.strip() for m in history if m.role == "user" and m.content.strip()]
     if not users:
@@ -248,8 +281,8 @@ def _previous_question(history: Sequence[Message]) -> str | None:
     latest = users[-1]
     if len(users) > 1 and needs_context(latest):
         earlier = [Message(role="user", content=text) for text in users[:-1]]
-        return condense(latest, earlier)
-    return latest
+        return _condense(latest, earlier)
+    return _Rewrite(latest)
 
 
 def _previous_answer(history: Sequence[Message]) -> str | None:

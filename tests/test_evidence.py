@@ -310,6 +310,27 @@ def test_a_follow_up_of_a_follow_up_keeps_the_first_topic() -> None:
     assert rewritten.endswith("need a restart?")
 
 
+def test_the_same_pronoun_again_points_at_the_same_thing() -> None:
+    history = [
+        Message(role="user", content="What's the digital yuan called officially?"),
+        Message(role="assistant", content="The state-backed digital yuan (e-CNY) [1]."),
+        Message(role="user", content="How many people use it?"),
+        Message(role="assistant", content="Hundreds of millions of users test it [1]."),
+    ]
+    # It was "Is many people use digital yuan called replacing cash?"
+    assert condense("Is it replacing cash?", history).startswith("Is digital yuan")
+    firms = [
+        Message(role="user", content="Which regulator ordered the halt in Hong Kong?"),
+        Message(role="assistant", content="The China Securities Regulatory Commission (CSRC)."),
+        Message(role="user", content="Which firms did it give that directive to?"),
+        Message(role="assistant", content="Local brokerages [1]."),
+    ]
+    # "it" again is the regulator (it was "When did regulator give announce that?"); "they"
+    # is what the last question asked for.
+    assert condense("When did it announce that?", firms) == "When did the regulator announce that?"
+    assert condense("Did they comply?", firms) == "Did the firms comply?"
+
+
 @pytest.mark.parametrize(
     ("question", "answer", "follow_up", "standalone"),
     [
