@@ -13,8 +13,9 @@ written out as the page reads:
 - list items one per line ("- ", "1. ", nested ones indented), so a list stays a list;
 - code blocks fenced with their language, inline code in backticks (code stays code);
 - table rows as "Header: cell | Header: cell" lines (assistant/loaders/tables.py);
-- links and images as their text, quotes and admonitions as their content (an admonition's
-  title, or its kind such as "Note", as a line of its own);
+- links and images as their text (not a linked image, a README's badge: the picture is the
+  link), quotes and admonitions as their content (an admonition's title, or its kind such as
+  "Note", as a line of its own);
 - front matter: its `title` is the document's title and its `description` a paragraph.
 
 Offsets are into this text (citations quote it exactly), not into the file.
@@ -319,7 +320,8 @@ def inline_text(token: Token) -> str:
     as spaces."""
     parts: list[str] = []
     hidden = False  # inside an inline <script> or <style>: nothing a reader sees
-    for child in token.children or ():
+    children = token.children or []
+    for index, child in enumerate(children):
         kind = child.type
         if kind == "html_inline" and _HIDDEN_TAG.match(child.content):
             hidden = not child.content.startswith("</")
@@ -335,10 +337,21 @@ def inline_text(token: Token) -> str:
         elif kind == "hardbreak":
             parts.append("\n")
         elif kind == "image":
+            if _is_whole_link(children, index):
+                continue  # a badge or a button: the picture is the link, its alt text no words
             parts.append(inline_text(child) if child.children else child.content)
         elif kind == "html_inline" and _BLOCK_TAG.match(child.content):
             parts.append(" ")  # "<li>a</li><li>b</li>": "a b", not "ab"
     return re.sub(r"[ \t]{2,}", " ", "".join(parts)).strip()
+
+
+def _is_whole_link(children: list[Token], index: int) -> bool:
+    """Whether the inline token at `index` is all there is of a link: `[![CI](ci.svg)](url)`."""
+    return (
+        0 < index < len(children) - 1
+        and children[index - 1].type == "link_open"
+        and children[index + 1].type == "link_close"
+    )
 
 
 def _html_text(block: str, inline: Callable[[str], str]) -> str:
