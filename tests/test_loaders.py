@@ -311,7 +311,7 @@ Hatchling builds [artifacts](../config/build.md#artifacts) and **wheels**[^1]. {
 Use `#!python import platform` and ![the logo](logo.png).
 
 CI | ![CI - Test](ci.svg){ loading=lazy .off-glb } ![PyPI](pypi.svg){: #pypi role="img" } done
-Badges [![PyPI - Version](v.svg){ loading=lazy }](https://pypi.org/p/x) [![See the docs](d.svg)](d.md).
+Badges [![PyPI - Version](v.svg){ loading=lazy }](https://pypi.org/p/x) [![Docs](d.svg)](d.md).
 See ![the plot](fig.png){#fig:plot width=50%} and :material-clock:{ .lg .middle } **Soon**{ #s }.
 Sets are written `{.a}` or ``f(x){.a}`` in code and {x, y} or {n} in prose.
 Keep $\\sum_{i=1}^{n}$, {{ .Name }}, "{:.2f}", ${#array}, t={x=1}, Foo{Bar=1} and /u{.json}.
