@@ -34,7 +34,9 @@ from pathlib import Path
 from benchmarks.corpora import Corpus, all_corpora
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_SHORTCODE = re.compile(r":[a-z0-9_+-]+:")
+# With the attribute list that styles the icon (":material-clock:{ .lg .middle }"): the
+# renderer would leave it as text once the icon is gone.
+_SHORTCODE = re.compile(r":[a-z0-9_+-]+:(?:\{[^{}\n]*\})?")
 _FENCE_ATTRIBUTES = re.compile(r"^(\s*(?:```|~~~)\s*[\w+-]*)[ \t]+\S.*$", re.MULTILINE)
 _TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>\n]{0,80})?/?>")
 CHROME_SHARE = 0.5
@@ -133,7 +135,7 @@ def markdown_text(path: Path) -> str:
     import markdown
 
     # Icon and emoji shortcodes (":octicons-arrow-right-24:", ":white_check_mark:") are
-    # pictures on the rendered page, not words.
+    # pictures on the rendered page, not words; so are their attribute lists.
     source = _SHORTCODE.sub("", path.read_text("utf-8", errors="replace"))
     # What follows a fence's language (```toml tab="config.toml"```, ```toml config-example```:
     # a site plugin's tabs) is not Markdown: the renderer would take the block for text.
