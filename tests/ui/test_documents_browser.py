@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from assistant.audit import AuditLog
 from tests.conftest import SEED_FILE, make_settings
 from tests.servers import Server
-from tests.ui.conftest import screenshot
+from tests.ui.conftest import click_until, screenshot
 from tests.ui.test_browser import ask, upload
 
 pytestmark = pytest.mark.browser
@@ -67,16 +67,23 @@ def test_documents_are_searched_sorted_previewed_and_deleted(
     expect(page.locator("#qa-sidebar")).not_to_have_class(re.compile(r"\bopen\b"))
     expect(preview).to_be_focused()
 
-    # Delete asks first; Cancel keeps the document.
-    table.get_by_role("button", name="Delete Locker rules").click()
+    # The page widens back as the panel closes (Gradio's 0.3 s padding transition): once it has,
+    # Delete is where it stays.
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('.sidebar-parent')).paddingRight === '0px'"
+    )
+
+    # Delete asks first; Cancel keeps the document. (A loaded clean-clone run once lost the first
+    # Delete click, no confirmation ever came: the user clicks again, so does `click_until`.)
+    delete = table.get_by_role("button", name="Delete Locker rules")
     confirm = page.locator("#qa-doc-confirm")
-    expect(confirm).to_be_visible()
+    click_until(delete, confirm)
     expect(confirm).to_contain_text("Delete “Locker rules” (uploads/lockers.md)?")
     expect(page.locator("#qa-doc-cancel")).to_be_focused()
     page.click("#qa-doc-cancel")
     expect(confirm).to_be_hidden()
     expect(table).to_contain_text("Locker rules")
-    table.get_by_role("button", name="Delete Locker rules").click()
+    click_until(delete, confirm)
     page.click("#qa-doc-delete")
     expect(page.locator("#qa-ingest-status .qa-status-ok")).to_contain_text(
         "Deleted “Locker rules” (uploads/lockers.md)."
