@@ -45,6 +45,17 @@ def answer_name(answer: str) -> str:
     for mark in [*PHRASE_BREAK.finditer(sentence), None]:
         clause_end = len(sentence) if mark is None else mark.start()
         phrase = _literal_phrase(sentence, clause_start, clause_end)
+        if (
+            clause_start == 0
+            and mark is not None
+            and _is_adverbial(sentence[:clause_end])
+            and not CODE_MARK.search(phrase)
+            and not any(is_name(w, i + 1) for i, w in enumerate(phrase.split()))
+        ):
+            # "By default, ...", "At the same time, ...", "If no options are selected, ..."
+            # name nothing; "With the prefork MPM, ..." does.
+            clause_start = clause_end + 1
+            continue
         if phrase:
             # Common words ("The file is already tracked; stop tracking it with git rm
             # --cached") name less than the command the answer gives.
@@ -58,6 +69,25 @@ def answer_name(answer: str) -> str:
         clause_start = clause_end + 1
     # A one-word answer ("Paris.") is its own name.
     return _literal_phrase(sentence, 0, len(sentence), drop_opener=False)
+
+
+# A sentence's opening clause that sets the scene rather than names a thing: "If you still
+# need it, ...", "When set to `uv`, ...", "By default, ...", "At the same time, ...".
+_SUBORDINATORS = {"if", "when", "whenever", "once", "unless", "although", "though", "while",
+                  "because", "after", "before", "until"}  # fmt: skip
+_PREPOSITIONS = {"at", "by", "for", "in", "on", "with", "without", "from", "during", "under",
+                 "within", "as", "unlike", "besides"}  # fmt: skip
+SHORT_ADVERBIAL_WORDS = 4  # "In that case", "For example", "At the same time"
+
+
+def _is_adverbial(clause: str) -> bool:
+    """Whether a sentence's first clause (before a comma, a colon ...) opens with a word that
+    subordinates it, or is a short prepositional phrase."""
+    opening = words(clause)
+    return bool(opening) and (
+        opening[0] in _SUBORDINATORS
+        or (opening[0] in _PREPOSITIONS and len(opening) <= SHORT_ADVERBIAL_WORDS)
+    )
 
 
 # A piece of code in an answer: `quoted`, an option (--cached, -m), a placeholder (<path>), a
@@ -117,11 +147,17 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
     that reads as its verb ("The binary builder uses PyApp" -> "binary builder")."""
     for run, ended_by in _runs(sentence, start, end, marks_break=False):
         tokens = run[:MAX_PHRASE_WORDS]
-        if drop_opener and tokens[0].start() == 0 and _opens_with_a_verb(tokens):
+        opener = drop_opener and tokens[0].start() == 0 and _opens_with_a_verb(tokens)
+        if opener:
             tokens = tokens[1:]  # "Run git stash", "Add SSLProxyEngine"; a lone "Yes" or "Use"
+        before = words(sentence[start : run[0].start()])
+        if drop_opener and len(tokens) > 1 and before and before[-1] in _BEFORE_A_VERB:
+            tokens = tokens[1:]  # "You can use git stash push", "I asked Git to ..."
         following = "" if ended_by is None else ended_by.group().lower()
         if drop_opener and len(tokens) == 1 and following in _ARTICLES:
             continue  # a verb before its object: "enable the balancer-manager"
+        if opener and len(tokens) == 1 and following == "that":
+            continue  # a verb before what it says: "Reports indicate that ..."
         verb = next((i for i in range(1, len(tokens) - 1) if reads_as_verb(tokens[i])), None)
         tokens = tokens[:verb] if verb is not None else tokens
         if (
@@ -178,6 +214,9 @@ def joins_a_run(token: str) -> bool:
 
 
 _ARTICLES = {"a", "an", "the"}
+# Words after which a sentence's next word is its verb: a subject pronoun, a modal.
+_BEFORE_A_VERB = {"i", "we", "you", "can", "could", "should", "must", "may", "might", "will",
+                  "would"}  # fmt: skip
 # Words that open what a verb acts on: "keeps only those", "gives you", "uses the".
 _OPENS_AN_OBJECT = _ARTICLES | {"you", "your", "it", "them", "its", "their", "our", "us"}
 # Pronouns that are a verb's object, never a noun's: "point it", "reinstall them".
@@ -256,7 +295,8 @@ def code_name(text: str, exclude: str = "") -> str:
         name = match.group().rstrip(".")
         # Lower-case dotted or snake_case names are code; "JD.com" is a company.
         code = "_" in name or ("." in name and name[0].islower())
-        if code and name.lower() not in exclude.lower():
+        abbreviation = all(len(part) == 1 for part in name.split("."))  # "e.g", "i.e"
+        if code and not abbreviation and name.lower() not in exclude.lower():
             return name
     return ""
 

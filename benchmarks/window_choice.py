@@ -47,7 +47,7 @@ from assistant.core import Assistant
 from assistant.evaluation.calibrate import Observation, fit, holds_key_fact, observe, rank
 from assistant.evaluation.compare import describe_paired, paired_change
 from assistant.evaluation.golden import load_golden
-from benchmarks.corpora import ROLES, corpus
+from benchmarks.corpora import ROLES, Corpus, corpus
 from benchmarks.eval_corpora import index_corpus
 
 
@@ -158,9 +158,20 @@ def compare_outcomes(choices: dict[str, Choice], before: dict[str, dict[str, boo
     return lines
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Observe, fit leave-one-corpus-out, print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def compare_and_save(
+    choices: dict[str, Choice], before: dict[str, dict[str, bool]] | None, save: Path | None
+) -> int:
+    """Print the comparison with the saved outcomes (--against), keep these (--save): 0."""
+    if before is not None:
+        print("\n".join(compare_outcomes(choices, before)))
+    if save is not None:
+        save_outcomes(choices, save)
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the development loop's benchmarks: where, which corpora, --save and
+    --against."""
     parser.add_argument("--work", type=Path, help="where the indexes are (default: tmp)")
     parser.add_argument("--pending", action="store_true", help="also the pending corpora")
     parser.add_argument("--corpora", nargs="*", help="only these tuning or pending corpora")
@@ -171,9 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="FILE",
         help="compare with outcomes kept by --save, question by question, against chance",
     )
-    args = parser.parse_args(argv)
-    # Before a minute of work: a file to compare with that is not one, or nowhere to save.
-    before = load_outcomes(args.against) if args.against is not None else None
+
+
+def selected(args: argparse.Namespace) -> dict[str, Corpus] | None:
+    """The tuning (and pending) corpora the options select, never a held-out one; None (said on
+    stderr) when one is missing. SystemExit when there is nowhere to save, or no corpus."""
     if args.save is not None and not args.save.parent.is_dir():
         raise SystemExit(f"cannot save to {args.save}: no directory {args.save.parent}")
     roles = {"tuning", "pending"} if args.pending or args.corpora else {"tuning"}
@@ -182,9 +195,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, role in ROLES.items()
         if role in roles and (not args.corpora or name in args.corpora)
     }
+    if not corpora:
+        raise SystemExit(f"no tuning or pending corpus among {args.corpora}")
     missing = [name for name, c in corpora.items() if not c.available]
     if missing:
         print(f"missing corpora {missing}: run `make corpora`", file=sys.stderr)
+        return None
+    return corpora
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Observe, fit leave-one-corpus-out, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    # Before a minute of work: a file to compare with that is not one, or nowhere to save.
+    before = load_outcomes(args.against) if args.against is not None else None
+    corpora = selected(args)
+    if corpora is None:
         return 2
     work = args.work or Path(tempfile.mkdtemp(prefix="assistant-windows-"))
     observations = {
@@ -223,11 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"questions: the answer holds a key fact for {sum(c.composed for c in shown)}, the lead "
         f"window for {sum(c.lead for c in shown)}, some window for {sum(c.ceiling for c in shown)}"
     )
-    if before is not None:
-        print("\n".join(compare_outcomes(choices, before)))
-    if args.save is not None:
-        save_outcomes(choices, args.save)
-    return 0
+    return compare_and_save(choices, before, args.save)
 
 
 if __name__ == "__main__":

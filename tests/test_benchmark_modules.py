@@ -251,6 +251,32 @@ def test_window_choice_on_the_seed_corpus_alone(
         run("window_choice", "--corpora", "seed", "--work", str(tmp_path), "--against", str(saved))
 
 
+def test_followups_are_asked_after_the_golden_answer_and_after_the_assistants_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "outcomes.json"
+    run("followups", "--corpora", "seed", "--work", str(tmp_path), "--show", "--save", str(saved))
+    out = capsys.readouterr().out
+    (row,) = [line for line in out.splitlines() if line.startswith("| seed ")]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[:3] == ["seed", "tuning", "5"]  # the answerable follow-ups of its 50
+    for cell in cells[3:5]:  # answers holding a key fact (some window holding one)
+        answers, windows = (int(n) for n in re.fullmatch(r"(\d+) \((\d+)\)", cell).groups())
+        assert 0 < answers <= windows <= 5
+    # Each follow-up's rewrite after both histories, and the answer it was asked after.
+    assert out.count("        golden -> ") == out.count("        own    -> ") == 5
+    assert out.count("        (own answer: ") == 5
+    assert "seed-034: What does he argue about it?" in out
+    kept = json.loads(saved.read_text("utf-8"))
+    assert len(kept["questions"]) == 5
+    assert all(key.startswith("seed/seed-") for key in kept["questions"])
+    run("followups", "--corpora", "seed", "--work", str(tmp_path), "--against", str(saved))
+    out = capsys.readouterr().out
+    assert "  answer holds a key fact: unchanged on all 5 questions" in out
+    with pytest.raises(SystemExit, match="no tuning or pending corpus"):
+        run("followups", "--corpora", "sqlite", "--work", str(tmp_path))
+
+
 def test_refusal_curve_reads_the_recorded_confidences() -> None:
     from assistant.evaluation.results import EvalRun
     from benchmarks.corpora import all_corpora

@@ -373,6 +373,15 @@ def one_turn(question: str, answer: str) -> list[Message]:
     return [Message(role="user", content=question), Message(role="assistant", content=answer)]
 
 
+def test_an_abbreviation_is_not_code_a_follow_up_points_at() -> None:
+    history = one_turn(
+        "How can we keep hatch's defaults in a file in the repository?",
+        "Run the `fmt` command once with the `--sync` flag e.g.: hatch fmt --sync [1].",
+    )
+    rewritten = condense("When we upgrade hatch later, how does that file get refreshed?", history)
+    assert "e.g" not in rewritten
+
+
 def test_a_new_condition_on_the_previous_question_is_merged_into_it() -> None:
     history = one_turn("What page size does the report use by default?", "A4 [1].")
     rewritten = condense("And if I switch to the landscape printer?", history)
@@ -721,6 +730,29 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
             "Option: `installer` | Default: `pip` | Description: When set to `uv`, UV is used [1].",
             "`installer`",
         ),
+        # An opening clause that sets the scene names nothing ("default", "no options").
+        ("By default, `reproducible` is true [1].", "`reproducible`"),
+        ("At the same time, China uses hard asset control [1].", "China"),
+        (  # ... unless it names something itself
+            "With the prefork MPM, use this directive only if you need to set it higher [1].",
+            "prefork MPM",
+        ),
+        (
+            "If no options are selected, the `test` command runs the first environment [1].",
+            "`test` command",
+        ),
+        (  # what is reported, not "indicate"
+            "Reports indicate that the China Securities Regulatory Commission (CSRC) has also "
+            "directed brokerages to halt the projects [1].",
+            "China Securities Regulatory Commission",
+        ),
+        ("Note that SIGTERM is the smart mode [1].", "SIGTERM"),
+        # After a subject pronoun or a modal, the next word is the verb, not part of the name.
+        (
+            "You can use git stash push --keep-index to commit in parts [1].",
+            "git stash push --keep-index",
+        ),
+        ("I asked Git to ignore the files, yet they are still tracked [1].", "Git"),
     ],
 )
 def test_what_an_answer_named_is_its_leading_phrase_as_written(answer: str, name: str) -> None:
