@@ -37,6 +37,47 @@ DETERMINER = re.compile(
     r"|will|can|(?:is|are|was|were|do|does|did|has|have|wo|ca)n['’]t)\b))",
     re.IGNORECASE,
 )
+# "that" as the subject of the verb after it, not a determiner: after an auxiliary, a bare verb
+# before its object or the end ("What signal does that send to the postmaster?", "Does that
+# work?"); after a subordinator, a verb in "-s" or "-ed" ("And if that hangs?", "when that
+# failed"); after "is", a last word ("Is that related?"). "Does that command need root?", "if
+# that directory is missing" keep their noun.
+_THAT_VERB_AFTER = (
+    r"(?=\s*(?:[?.!,;:]|$|\s+(?:to|for|in|on|at|with|from|into|the|a|an|my|our|your|it|them|me"
+    r"|us|up|down|out|off|again|too|anything|everything|something)\b))"
+)
+_SUBJECT_THAT = (
+    re.compile(
+        r"\b(?:do|does|did|will|would|can|could|should|may|might|must)(?:n['’]t)?\s+(this|that)"
+        r"\s+[a-z]+" + _THAT_VERB_AFTER,
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(?:if|when|once|unless|until|because|after|before)\s+(this|that)\s+[a-z]+(?:s|ed)"
+        + _THAT_VERB_AFTER,
+        re.IGNORECASE,
+    ),
+    # "Is that related?", "Was that normal?": what is said of it ends the sentence.
+    re.compile(
+        r"\b(?:is|was|isn['’]t|wasn['’]t)\s+(this|that)\s+[a-z]+(?=\s*(?:[?.!,;:]|$))",
+        re.IGNORECASE,
+    ),
+)
+
+
+def subject_that(text: str) -> re.Match[str] | None:
+    """The first "that" or "this" of a text that is the subject of its verb (group 1)."""
+    found = [m for m in (pattern.search(text) for pattern in _SUBJECT_THAT) if m]
+    return min(found, key=lambda m: m.start(1)) if found else None
+
+
+def determiner(text: str) -> re.Match[str] | None:
+    """The first demonstrative of a text before its noun ("those pilots", "that directive"),
+    not one that is the subject of a verb ("does that send to ...")."""
+    subjects = {m.start(1) for pattern in _SUBJECT_THAT for m in pattern.finditer(text)}
+    return next((m for m in DETERMINER.finditer(text) if m.start() not in subjects), None)
+
+
 # Adverbs between a demonstrative and its verb: "Is that still in effect?"
 _ADVERBS = {"still", "really", "actually", "even", "ever", "always", "already", "usually",
             "normally", "now", "too"}  # fmt: skip
@@ -100,7 +141,7 @@ def elliptical_ask(question: str) -> bool:
 
 def refers_back(question: str) -> bool:
     """Whether a text points back at something said before it ("it", "they", "that one")."""
-    return bool(DETERMINER.search(question)) or bare_reference(question) is not None
+    return determiner(question) is not None or bare_reference(question) is not None
 
 
 def bare_reference(text: str) -> re.Match[str] | None:
@@ -108,6 +149,9 @@ def bare_reference(text: str) -> re.Match[str] | None:
     demonstrative without a noun ("Does that also ...", "Is that related?", "Will that pick it
     up?"), not a determiner ("that branch") or a relative pronoun ("the file that changed")."""
     found = [m for m in (first_pronoun(text), _AUXILIARY_DEMONSTRATIVE.search(text)) if m]
+    subject = subject_that(text)  # "And if that hangs?"
+    if subject is not None:
+        found.append(subject)
     for match in _DEMONSTRATIVE.finditer(text):
         following = match.group(2)
         if following is None or following.lower() in STOPWORDS | _ADVERBS:

@@ -38,13 +38,14 @@ from typing import NamedTuple
 
 from assistant.backreference import (
     CONTINUATION,
-    DETERMINER,
     NO_STOPWORD,
     bare_reference,
+    determiner,
     elliptical_ask,
     first_pronoun,
     needs_context,
     refers_back,
+    subject_that,
 )
 from assistant.citations import REFUSAL_TEXT
 from assistant.fragments import AUXILIARIES, merge
@@ -274,14 +275,14 @@ def _subject_and_predicate(previous: str) -> tuple[str, str]:
 
 
 def _previous_question(history: Sequence[Message]) -> _Rewrite | None:
-    """The latest user turn, completed with its own predecessor if it was a follow-up."""
-    users = [m.content.strip() for m in history if m.role == "user" and m.content.strip()]
-    if not users:
+    """The latest user turn, completed as it was asked if it was a follow-up: with the turns
+    before it, answers included, so that it reads as what was searched for then."""
+    asked = [i for i, m in enumerate(history) if m.role == "user" and m.content.strip()]
+    if not asked:
         return None
-    latest = users[-1]
-    if len(users) > 1 and needs_context(latest):
-        earlier = [Message(role="user", content=text) for text in users[:-1]]
-        return _condense(latest, earlier)
+    latest = history[asked[-1]].content.strip()
+    if len(asked) > 1 and needs_context(latest):
+        return _condense(latest, history[: asked[-1]])
     return _Rewrite(latest)
 
 
@@ -370,12 +371,12 @@ _SINGULAR_REFERENCES = {"it", "that", "this", "there"}
 def _replace_reference(question: str, phrase: str) -> tuple[str, int]:
     """Replace the first back-reference of the question with the phrase."""
     match = first_pronoun(question)
-    determiner = DETERMINER.search(question)
-    if determiner is not None and (match is None or determiner.start() < match.start()):
-        noun = determiner.group(1) or determiner.group(2)
+    found = determiner(question)
+    if found is not None and (match is None or found.start() < match.start()):
+        noun = found.group(1) or found.group(2)
         bare = phrase[4:] if phrase.lower().startswith("the ") else phrase
         rewritten = f"the {noun} of the {bare}" if bare != noun else f"the {noun}"
-        return question[: determiner.start()] + rewritten + question[determiner.end() :], 1
+        return question[: found.start()] + rewritten + question[found.end() :], 1
     match = match or bare_reference(question)
     if match is None:
         return question, 0
@@ -416,8 +417,9 @@ def _resolve_named_reference(question: str, previous: str, answered: str) -> str
     a phrase that adds words is taken ("that file" after "extend that file" stays as it is).
     """
     match = _NAMED_REFERENCE.search(question)
-    if match is None:
-        return question
+    subject = subject_that(question)
+    if match is None or (subject is not None and subject.start(1) == match.start()):
+        return question  # "does that send to ...": a verb, not a noun to name
     words = match.group(1).split()
     turns = [text for text in (answered, previous) if text]
     # The longest run of the phrase's words whose last word the last turn uses: "fixed date

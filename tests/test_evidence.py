@@ -325,9 +325,12 @@ def test_the_same_pronoun_again_points_at_the_same_thing() -> None:
         Message(role="user", content="Which firms did it give that directive to?"),
         Message(role="assistant", content="Local brokerages [1]."),
     ]
-    # "it" again is the regulator (it was "When did regulator give announce that?"); "they"
-    # is what the last question asked for.
-    assert condense("When did it announce that?", firms) == "When did the regulator announce that?"
+    # "it" again is the regulator, as the last question was searched for (it was "When did
+    # regulator give announce that?", then "the regulator": that question read without its
+    # answer); "they" is what the last question asked for.
+    assert condense("When did it announce that?", firms) == (
+        "When did China Securities Regulatory Commission announce that?"
+    )
     assert condense("Did they comply?", firms) == "Did the firms comply?"
 
 
@@ -371,6 +374,52 @@ def test_it_refers_to_the_setting_the_previous_answer_named() -> None:
 
 def one_turn(question: str, answer: str) -> list[Message]:
     return [Message(role="user", content=question), Message(role="assistant", content=answer)]
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "standalone"),
+    [
+        # "that" before its verb is the thing itself (it was "And if the hangs of the pg_ctl?")
+        ("And if that hangs?", "And if pg_ctl hangs?"),
+        (
+            "What signal does that send to the postmaster?",
+            "What signal does pg_ctl send to the postmaster?",
+        ),
+        ("Does that work on Windows?", "Does pg_ctl work on Windows?"),
+        ("Is that related?", "Is pg_ctl related?"),
+        # before a noun it is a determiner
+        ("Does that command need root?", "Does the command of the pg_ctl need root?"),
+        (
+            "If that directory is missing, what happens?",
+            "If the directory of the pg_ctl is missing, what happens?",
+        ),
+    ],
+)
+def test_that_before_its_verb_is_the_thing_not_a_determiner(
+    follow_up: str, standalone: str
+) -> None:
+    history = one_turn(
+        "What's the gentlest way to shut the database down?", "Run pg_ctl stop -m smart [1]."
+    )
+    assert condense(follow_up, history) == standalone
+
+
+def test_a_follow_up_of_a_follow_up_reads_the_last_one_as_it_was_searched() -> None:
+    history = [
+        *one_turn(
+            "Our nightly VACUUM is slow. Which setting gives it more memory?",
+            "Set maintenance_work_mem higher [1].",
+        ),
+        # searched as "What's the default for maintenance_work_mem?", with the answer before it
+        *one_turn(
+            "What's the default for it?",
+            "FREEZE is the same as vacuum_freeze_min_age set to zero [1].",
+        ),
+    ]
+    # "it" again is still the setting (it was the name the last answer gave)
+    assert condense("Can I change it without a restart?", history) == (
+        "Can I change maintenance_work_mem without a restart?"
+    )
 
 
 def test_an_abbreviation_is_not_code_a_follow_up_points_at() -> None:
