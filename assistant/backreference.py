@@ -37,11 +37,12 @@ DETERMINER = re.compile(
     r"|will|can|(?:is|are|was|were|do|does|did|has|have|wo|ca)n['’]t)\b))",
     re.IGNORECASE,
 )
-# "that" as the subject of the verb after it, not a determiner: after an auxiliary, a bare verb
-# before its object or the end ("What signal does that send to the postmaster?", "Does that
-# work?"); after a subordinator, a verb in "-s" or "-ed" ("And if that hangs?", "when that
-# failed"); after "is", a last word ("Is that related?"). "Does that command need root?", "if
-# that directory is missing" keep their noun.
+# "that" standing for the thing itself, not a determiner: after an auxiliary, before a bare
+# verb and its object or the end ("What signal does that send to the postmaster?", "Does that
+# work?"); after a subordinator, before a verb in "-s" or "-ed" ("And if that hangs?", "when
+# that failed"); after "is" or "make", before a last word ("Is that related?", "Can I make
+# that dashed?"). "Does that command need root?", "if that directory is missing" keep their
+# noun.
 _THAT_VERB_AFTER = (
     r"(?=\s*(?:[?.!,;:]|$|\s+(?:to|for|in|on|at|with|from|into|the|a|an|my|our|your|it|them|me"
     r"|us|up|down|out|off|again|too|anything|everything|something)\b))"
@@ -57,9 +58,10 @@ _SUBJECT_THAT = (
         + _THAT_VERB_AFTER,
         re.IGNORECASE,
     ),
-    # "Is that related?", "Was that normal?": what is said of it ends the sentence.
+    # "Is that related?", "Can I make that dashed?": what is said of it ends the sentence.
     re.compile(
-        r"\b(?:is|was|isn['’]t|wasn['’]t)\s+(this|that)\s+[a-z]+(?=\s*(?:[?.!,;:]|$))",
+        r"\b(?:is|was|isn['’]t|wasn['’]t|make|keep|leave|turn|get)\s+(this|that)\s+[a-z]+"
+        r"(?=\s*(?:[?.!,;:]|$))",
         re.IGNORECASE,
     ),
 )

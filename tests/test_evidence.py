@@ -387,6 +387,7 @@ def one_turn(question: str, answer: str) -> list[Message]:
         ),
         ("Does that work on Windows?", "Does pg_ctl work on Windows?"),
         ("Is that related?", "Is pg_ctl related?"),
+        ("Can I make that quieter?", "Can I make pg_ctl quieter?"),
         # before a noun it is a determiner
         ("Does that command need root?", "Does the command of the pg_ctl need root?"),
         (
