@@ -13,11 +13,12 @@ follow-up of the tuning (and with `--pending` the pending) corpora twice: after 
 history, and after that history with its last answer replaced by the assistant's own answer to
 the question before (earlier turns keep their golden answers). Each corpus is answered by a
 model fitted on the other tuning corpora (a pending one by a model fitted on every tuning
-corpus), as `benchmarks.window_choice` does, refusing none: the same model writes the answer
-before the follow-up, with its refusals ("The documents don't answer this." names nothing to
-point back at). Held-out corpora are never read. `--corpora` runs on those alone; with fewer
-than two tuning corpora selected, the shipped model answers (fitted on them too: a check that
-the steps run, not a number to report).
+corpus), as `benchmarks.window_choice` does, refusing none; the same model writes the answer
+before the follow-up through `Assistant.ask`, as `assistant eval --own-answers` does, with its
+refusals ("The documents don't answer this." names nothing to point back at). Held-out corpora
+are never read. `--corpora` runs on those alone; with fewer than two tuning corpora selected,
+the shipped model answers (fitted on them too: a check that the steps run, not a number to
+report).
 
 `--show` prints each follow-up's rewrite after both histories; `--save FILE` keeps each
 follow-up's outcomes after the assistant's own answer, and `--against FILE` weighs a later run
@@ -27,14 +28,15 @@ against them, question by question (`benchmarks.window_choice`'s format and test
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Sequence
 from functools import cache
 
-from assistant.answerers.extractive import ExtractiveAnswerer, ExtractiveModel, shipped_model
+from assistant.answerers.extractive import ExtractiveModel, shipped_model
 from assistant.core import Assistant
 from assistant.evaluation.calibrate import Observation, fit, observe
 from assistant.evaluation.golden import GoldenItem, load_golden
-from assistant.types import Message
+from assistant.evaluation.runner import after_own_answer
 from benchmarks.common import scratch_dir
 from benchmarks.eval_corpora import index_corpus
 from benchmarks.window_choice import (
@@ -56,18 +58,6 @@ def is_followup(item: GoldenItem) -> bool:
         and history[-1].role == "assistant"
         and history[-2].role == "user"
     )
-
-
-def after_own_answer(
-    assistant: Assistant, answerer: ExtractiveAnswerer, item: GoldenItem
-) -> GoldenItem:
-    """The follow-up with its last golden answer replaced by the assistant's own answer to the
-    question before it (asked with the turns before that)."""
-    *before, asked, _ = item.history
-    question = assistant.prepare_question(asked.content, before or None)
-    answer = answerer.answer(question, assistant.retrieve(question.standalone))
-    own = Message(role="assistant", content=answer.text)
-    return item.model_copy(update={"history": (*before, asked, own)})
 
 
 def row(name: str, role: str, golden: Choice, own: Choice) -> str:
@@ -110,12 +100,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("|---|---|---|---|---|")
     golden_choices: dict[str, Choice] = {}
     own_choices: dict[str, Choice] = {}
+    models = scratch_dir("assistant-followups-models-")
     for name, c in corpora.items():
         model = fitted_without(name if name in tuning else None)
-        answerer = ExtractiveAnswerer(assistants[name].settings, model)
+        # The answer before each follow-up: `assistant eval --own-answers`'s, by this model.
+        path = models / f"{name}.json"
+        path.write_text(json.dumps(model.to_json()), "utf-8")
+        answering = Assistant(
+            assistants[name].settings.with_overrides(extractive_model=path, question_log_days=0)
+        )
         followups = [item for item in items[name] if is_followup(item)]
         golden: list[Observation] = observe(assistants[name], followups, name)
-        own_items = [after_own_answer(assistants[name], answerer, i) for i in followups]
+        own_items = [after_own_answer(answering, item) for item in followups]
         own: list[Observation] = observe(assistants[name], own_items, name)
         golden_choices[name], own_choices[name] = choose(golden, model), choose(own, model)
         print(row(name, c.role, golden_choices[name], own_choices[name]), flush=True)

@@ -123,6 +123,32 @@ def test_each_golden_question_is_a_test_with_a_readable_failure(
     off.stdout.fnmatch_lines(["*2 tests collected*"])
 
 
+OWN_ANSWER_TESTS = """
+def test_a_follow_up_comes_after_the_assistants_own_answer(assistant_eval):
+    asked = "Which regulator ordered the halt in Hong Kong?"
+    history = [{"role": "user", "content": asked},
+               {"role": "assistant", "content": "The Hong Kong Monetary Authority [1]."}]
+    item = {"id": "f3", "question": "Which firms did it give that directive to?",
+            "history": history, "must_contain_any": ["brokerages"]}
+    result = assistant_eval.judge(item)
+    assert result.item.history[-1].content == assistant_eval.ask(asked).text
+"""
+
+
+def test_own_answers_in_the_configuration_reach_the_fixture_and_the_report(
+    pytester: pytest.Pytester, seed_index: Path
+) -> None:
+    team_project(
+        pytester,
+        f'index = {json.dumps(str(seed_index))}\nreport = "eval-report"\nown_answers = true\n',
+    )
+    pytester.makepyfile(test_own=OWN_ANSWER_TESTS)
+    result = pytester.runpytest("-rs")
+    result.assert_outcomes(passed=3, failed=1, skipped=1)  # q-wrong fails, as above
+    kept = json.loads((pytester.path / "eval-report" / "qa" / "result.json").read_text())
+    assert kept["meta"]["followups_after"] == "own answer"
+
+
 def test_thresholds_fail_the_session_when_questions_only_xfail(pytester: pytest.Pytester) -> None:
     # No index given: the plugin indexes the team's documents into the pytest cache.
     team_project(

@@ -154,7 +154,7 @@ def test_pyproject_configuration(tmp_path: Path) -> None:
     (project / "pyproject.toml").write_text(
         "[project]\nname = 'team'\n\n[tool.assistant.eval]\n"
         'golden = ["tests/qa.jsonl", "tests/more.yaml"]\nindex = "index"\n'
-        'documents = "handbook"\nk = 8\nquestion_failures = "xfail"\n'
+        'documents = "handbook"\nk = 8\nquestion_failures = "xfail"\nown_answers = true\n'
         "min_accuracy = 0.8\nmax_false_refusal_rate = 0.1\n",
         "utf-8",
     )
@@ -167,6 +167,7 @@ def test_pyproject_configuration(tmp_path: Path) -> None:
     assert config.documents == (project / "handbook",)
     assert config.k == 8
     assert config.question_failures == "xfail"
+    assert config.own_answers
     assert set(config.thresholds) == {
         Threshold("accuracy", "min", 0.8), Threshold("false_refusal_rate", "max", 0.1)
     }  # fmt: skip
@@ -182,6 +183,7 @@ def test_pyproject_configuration(tmp_path: Path) -> None:
         ("min_accuracy = 'high'", "must be a number"),
         ("question_failures = 'ignore'", "question_failures must be 'fail' or 'xfail'"),
         ("k = 'five'", "k must be a whole number"),
+        ("own_answers = 'yes'", "own_answers must be true or false"),
     ],
 )
 def test_bad_configuration_is_reported_with_its_file(

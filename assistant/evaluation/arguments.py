@@ -90,6 +90,12 @@ def add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "--include-drafts", action="store_true", help="also ask unreviewed draft questions"
     )
     evaluate.add_argument(
+        "--own-answers",
+        action="store_true",
+        help="ask each follow-up after the assistant's own answer to the question before it, "
+        "as the chat does (default: after the answer its golden history holds)",
+    )
+    evaluate.add_argument(
         "--pyproject", type=Path, metavar="FILE", help="read [tool.assistant.eval] from FILE"
     )
 
@@ -142,6 +148,7 @@ def eval_from_args(settings: Settings, args: argparse.Namespace) -> int:
         thresholds=tuple(thresholds),
         calibrate=args.calibrate,
         include_drafts=args.include_drafts,
+        own_answers=args.own_answers,
         pyproject=args.pyproject,
     )
     return eval_command(settings, options)

@@ -21,7 +21,7 @@ from assistant.evaluation.config import (
 )
 from assistant.evaluation.golden import GoldenItem
 from assistant.evaluation.metrics import METRICS
-from assistant.evaluation.results import EvalRun
+from assistant.evaluation.results import FOLLOWUPS_AFTER, EvalRun, followups_note
 from assistant.settings import Settings
 
 EXIT_OK = 0
@@ -46,6 +46,7 @@ class EvalOptions:
     thresholds: tuple[Threshold, ...] = ()
     calibrate: bool = False
     include_drafts: bool = False
+    own_answers: bool = False  # follow-ups after the assistant's own answer (runner.evaluate)
     pyproject: Path | None = None
     read_pyproject: bool = True  # False: ignore any pyproject.toml (for scripts and tests)
     progress: bool | None = None  # None: when stderr is a terminal
@@ -80,6 +81,7 @@ def resolve(options: EvalOptions, settings: Settings) -> tuple[Settings, EvalOpt
         thresholds=merge_thresholds(config.thresholds, list(options.thresholds)),
         calibrate=options.calibrate,
         include_drafts=options.include_drafts or config.include_drafts,
+        own_answers=options.own_answers or config.own_answers,
         pyproject=config.source,
         progress=options.progress,
     )
@@ -103,8 +105,10 @@ def run_evaluation(
     progress: bool | None = None,
     collections: Sequence[str] | None = None,
     user: str | None = None,
+    own_answers: bool = False,
 ) -> EvalRun:
-    """Evaluate items with a fresh Assistant (a progress bar on a terminal)."""
+    """Evaluate items with a fresh Assistant (a progress bar on a terminal); follow-ups after
+    the assistant's own answers with `own_answers`."""
     from tqdm import tqdm
 
     from assistant.core import Assistant
@@ -133,6 +137,7 @@ def run_evaluation(
             k=settings.top_k,
             collections=collections,
             user=member,
+            own_answers=own_answers,
         )
     meta = {
         **meta,
@@ -143,6 +148,7 @@ def run_evaluation(
         "collections": None if collections is None else list(collections),
         "user": user,
         "refusal_threshold": settings.refusal_threshold,
+        "followups_after": FOLLOWUPS_AFTER[own_answers],
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 2),
     }
@@ -188,7 +194,15 @@ def eval_command(settings: Settings, options: EvalOptions, out: TextIO = sys.std
         if options.user is not None and member is None:
             raise EvalConfigError(f"no user {options.user!r} (assistant users list)")
         checking.check_collections(options.collections, member)  # before the long run
-    run = run_evaluation(settings, items, meta, options.progress, options.collections, options.user)
+    run = run_evaluation(
+        settings,
+        items,
+        meta,
+        options.progress,
+        options.collections,
+        options.user,
+        options.own_answers,
+    )
     run = run.with_(checks=[threshold.check(run.metrics) for threshold in options.thresholds])
     if old is not None:
         comparison = compare(run, old, str(options.compare))
@@ -249,6 +263,9 @@ def format_summary(run: EvalRun) -> list[str]:
     ]
     if run.meta.get("skipped_drafts"):
         lines.append(f"skipped {run.meta['skipped_drafts']} unreviewed draft question(s)")
+    note = followups_note(run.meta)
+    if note is not None:
+        lines.append(note)
     groups: dict[str, list[str]] = {}
     for metric in METRICS.values():
         value = run.metrics.get(metric.name)

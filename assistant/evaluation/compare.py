@@ -167,6 +167,7 @@ _SETTINGS = (
     ("refusal_threshold", "refusal threshold"),
     ("collections", "collections"),
     ("user", "user"),
+    ("followups_after", "what follow-ups were asked after"),
 )
 
 

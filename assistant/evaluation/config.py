@@ -9,6 +9,7 @@ answerer = "extractive"
 k = 5
 report = "eval-report"                     # where `assistant eval` writes JSON + HTML
 question_failures = "fail"                 # or "xfail": only the thresholds fail the session
+own_answers = true                         # follow-ups asked after the assistant's own answer
 compare = "baseline/result.json"           # `assistant eval` compares with this run, and
 fail_on_regression = true                  # fails when a question broke or a metric dropped
 tolerance = 0.02                           # by more than this
@@ -31,7 +32,7 @@ from assistant.errors import AssistantError
 Bound = Literal["min", "max"]
 _KNOWN_KEYS = {
     "golden", "index", "documents", "answerer", "k", "report", "question_failures",
-    "include_drafts", "compare", "fail_on_regression", "tolerance",
+    "include_drafts", "compare", "fail_on_regression", "tolerance", "own_answers",
 }  # fmt: skip
 
 
@@ -119,6 +120,9 @@ class EvalConfig:
     fail_on_regression: bool = False
     tolerance: float | None = None
     thresholds: tuple[Threshold, ...] = ()
+    # Follow-ups asked after the assistant's own answer to the question before, not the
+    # golden history's (runner.after_own_answer).
+    own_answers: bool = False
     source: Path | None = field(default=None, compare=False)  # the pyproject.toml read
 
     @property
@@ -205,6 +209,7 @@ def _parse(section: dict[str, Any], pyproject: Path) -> EvalConfig:
         fail_on_regression=bool(optional("fail_on_regression", bool)),
         tolerance=None if tolerance is None else float(tolerance),
         thresholds=tuple(thresholds),
+        own_answers=bool(optional("own_answers", bool)),
         source=pyproject,
     )
 

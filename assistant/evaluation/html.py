@@ -9,7 +9,7 @@ from assistant.evaluation.charts import latency_histogram, metric_bars, stage_ba
 from assistant.evaluation.compare import describe_paired
 from assistant.evaluation.config import describe_check
 from assistant.evaluation.metrics import METRICS
-from assistant.evaluation.results import EvalRun
+from assistant.evaluation.results import EvalRun, followups_note
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2329;
@@ -103,6 +103,9 @@ def _header(run: EvalRun) -> str:
     ]
     if meta.get("skipped_drafts"):
         details.append(f"{meta['skipped_drafts']} unreviewed draft question(s) skipped")
+    note = followups_note(meta)
+    if note is not None:
+        details.append(note)
     return (
         "<header class='card'><h1>Answer-quality report</h1>"
         f"<div class='meta'>{'<br>'.join(details)}</div><p id='verdict'>{verdict}</p>"

@@ -38,7 +38,8 @@ class _State:
             from assistant.evaluation.session import EvalSession
 
             self.session = EvalSession(_settings(self.config, self.cache_dir),
-                                       self.config.thresholds)  # fmt: skip
+                                       self.config.thresholds,
+                                       own_answers=self.config.own_answers)  # fmt: skip
         return self.session
 
 
@@ -87,11 +88,15 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if state is None or not state.results:
         return
     from assistant.evaluation.command import write_report
-    from assistant.evaluation.results import EvalRun
+    from assistant.evaluation.results import FOLLOWUPS_AFTER, EvalRun
 
     terminalreporter.section("answer quality")
     for path, results in state.results.items():
-        run = EvalRun.from_results(results, {"golden": [str(path)]})
+        meta = {
+            "golden": [str(path)],
+            "followups_after": FOLLOWUPS_AFTER[state.config.own_answers],
+        }
+        run = EvalRun.from_results(results, meta)
         keys = ("accuracy", "citation_precision", "refusal_accuracy", "hit_at_k", "f1")
         shown = ", ".join(f"{k} {_fmt(run.metrics.get(k))}" for k in keys)
         accuracy = run.intervals.get("accuracy")
@@ -118,7 +123,9 @@ def assistant_eval(request: pytest.FixtureRequest) -> EvalSession:
     pyproject = request.config.rootpath / "pyproject.toml"
     eval_config = load_config(pyproject if pyproject.is_file() else None)
     cache = request.config.cache.mkdir("assistant-eval") if request.config.cache else None
-    return EvalSession(_settings(eval_config, cache), eval_config.thresholds)
+    return EvalSession(
+        _settings(eval_config, cache), eval_config.thresholds, own_answers=eval_config.own_answers
+    )
 
 
 def _settings(config: EvalConfig, cache_dir: Path | None) -> Settings:

@@ -17,6 +17,17 @@ from assistant.evaluation.runner import ItemResult
 from assistant.text import contains_key_term
 
 SCHEMA = "assistant-eval/1"
+# What a run's follow-ups were asked after (its meta's "followups_after", `--own-answers`).
+FOLLOWUPS_AFTER = {False: "golden answer", True: "own answer"}
+
+
+def followups_note(meta: dict[str, Any]) -> str | None:
+    """The report's line for a run whose follow-ups came after the assistant's own answers."""
+    if meta.get("followups_after") != FOLLOWUPS_AFTER[True]:
+        return None
+    return "follow-ups asked after the assistant's own answer to the question before"
+
+
 # Stages reported first, in pipeline order; any other timing key follows alphabetically.
 STAGE_ORDER = (
     "retrieve", "embed", "dense", "lexical", "fuse", "answer", "gate", "generate", "verify"

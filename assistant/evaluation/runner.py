@@ -13,7 +13,7 @@ from assistant.evaluation.attribution import Attribution, Support, attribute, no
 from assistant.evaluation.golden import GoldenItem
 from assistant.retrieval import Retrieval
 from assistant.text import contains_key_term
-from assistant.types import Answer
+from assistant.types import Answer, Message
 from assistant.verify import SUPPORTED_MIN, Verifier
 
 NDCG_DEPTH = 10
@@ -189,6 +189,7 @@ def evaluate(
     k: int | None = None,
     collections: Sequence[str] | None = None,
     user: User | None = None,
+    own_answers: bool = False,
 ) -> list[ItemResult]:
     """Ask every golden question (with its history) and judge answers, citations and retrieval.
 
@@ -196,13 +197,14 @@ def evaluate(
     question; the answer comes from `Assistant.ask`, so its timings are the real ones.
     Citations are judged with the verifier on the assistant's own embedder. `collections`
     limits every question to those collections and `user` to what that user may read, as
-    `Assistant.ask` does.
+    `Assistant.ask` does. With `own_answers`, a follow-up is asked after the assistant's own
+    answer to the question before it (`after_own_answer`), as in the chat.
     """
     depth = k or assistant.settings.top_k
     support = Verifier(assistant.embedder).support
     results = []
     for item in items:
-        result = evaluate_item(assistant, item, depth, support, collections, user)
+        result = evaluate_item(assistant, item, depth, support, collections, user, own_answers)
         results.append(result)
         if on_result is not None:
             on_result(result)
@@ -216,9 +218,14 @@ def evaluate_item(
     support: Support,
     collections: Sequence[str] | None = None,
     user: User | None = None,
+    own_answers: bool = False,
 ) -> ItemResult:
-    """Ask one golden question and judge the answer, its citations and the retrieval."""
+    """Ask one golden question and judge the answer, its citations and the retrieval (after
+    the assistant's own answer to the question before it, with `own_answers`: the result's
+    item then holds that history)."""
     try:
+        if own_answers:
+            item = after_own_answer(assistant, item, collections, user)
         question = assistant.prepare_question(item.question, item.history)
     except BadQuestionError as exc:
         refusal = Answer(question=item.question, text="", refused=True)
@@ -228,3 +235,22 @@ def evaluate_item(
     )
     answer = assistant.ask(item.question, history=item.history, collections=collections, user=user)
     return judge(item, answer, judge_retrieval(item, ranking, k), support)
+
+
+def after_own_answer(
+    assistant: Assistant,
+    item: GoldenItem,
+    collections: Sequence[str] | None = None,
+    user: User | None = None,
+) -> GoldenItem:
+    """A follow-up whose history ends in an answer, with that answer replaced by the
+    assistant's own to the question before it (asked after the turns before that, as they
+    are): what the chat would have shown, right or wrong, is what the follow-up points back at.
+    Any other item is returned as it is."""
+    history = item.history
+    if len(history) < 2 or history[-1].role != "assistant" or history[-2].role != "user":
+        return item
+    *before, asked, _ = history
+    own = assistant.ask(asked.content, history=before, collections=collections, user=user)
+    answered = Message(role="assistant", content=own.text)
+    return item.model_copy(update={"history": (*before, asked, answered)})

@@ -31,9 +31,13 @@ class GoldenFailure(AssertionError):
 class EvalSession:
     """One Assistant (built on first use) shared by every check of a test session."""
 
-    def __init__(self, settings: Settings, thresholds: Sequence[Threshold] = ()) -> None:
+    def __init__(
+        self, settings: Settings, thresholds: Sequence[Threshold] = (), own_answers: bool = False
+    ) -> None:
         self.settings = settings
         self.thresholds = tuple(thresholds)
+        # Follow-ups asked after the assistant's own answer (runner.after_own_answer).
+        self.own_answers = own_answers
         self._assistant: Assistant | None = None
         self._lock = threading.Lock()
 
@@ -60,7 +64,9 @@ class EvalSession:
         golden = item if isinstance(item, GoldenItem) else GoldenItem.model_validate(item)
         assistant = self.assistant
         support = Verifier(assistant.embedder).support
-        return evaluate_item(assistant, golden, self.settings.top_k, support)
+        return evaluate_item(
+            assistant, golden, self.settings.top_k, support, own_answers=self.own_answers
+        )
 
     def check(self, item: GoldenItem | dict[str, Any]) -> ItemResult:
         """Judge one golden question; raise GoldenFailure (readable) when it fails."""
@@ -78,7 +84,9 @@ class EvalSession:
         items = load_golden(Path(golden)) if isinstance(golden, str | Path) else list(golden)
         items = [item for item in items if include_drafts or not item.draft]
         meta = {"golden": [str(golden)] if isinstance(golden, str | Path) else []}
-        return run_evaluation(self.settings, items, meta, progress=False)
+        return run_evaluation(
+            self.settings, items, meta, progress=False, own_answers=self.own_answers
+        )
 
     def assert_thresholds(self, run: EvalRun, **bounds: float) -> EvalRun:
         """Raise AssertionError listing every unmet bound (min_<metric>=x, max_<metric>=x).
