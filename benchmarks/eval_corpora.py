@@ -50,6 +50,7 @@ COLUMNS = (
     ("false_refusal_rate", "answerable refused"),
     ("refusal_recall", "unanswerable refused"),
     ("followup", "follow-ups correct"),
+    ("followup_own", "follow-ups correct after its own answer"),
     ("answer_chars_p50", "median answer (chars)"),
     ("accuracy", "accuracy"),
 )
@@ -69,11 +70,13 @@ def index_corpus(corpus: Corpus, work: Path) -> Settings:
 
 def evaluate(
     corpus: Corpus, settings: Settings, model: Path, work: Path, charts: Path | None
-) -> EvalRun:
-    """`assistant eval` of one corpus's golden set with the given model file."""
+) -> tuple[EvalRun, EvalRun | None]:
+    """`assistant eval` of one corpus's golden set with the given model file; then of its
+    follow-ups alone with `--own-answers` (None: it has none)."""
     out = work / f"{corpus.name}-report"
+    answering = settings.with_overrides(extractive_model=model)
     eval_command(
-        settings.with_overrides(extractive_model=model),
+        answering,
         EvalOptions(golden=(corpus.golden,), report=out, read_pyproject=False, progress=False),
         out=io.StringIO(),  # the summary goes to the table instead
     )
@@ -81,7 +84,22 @@ def evaluate(
         charts.mkdir(parents=True, exist_ok=True)
         for chart in ("metrics", "latency", "stages"):
             shutil.copy(out / f"{chart}.svg", charts / f"{corpus.name}-{chart}.svg")
-    return load_run(out / "result.json")
+    followups = [item for item in load_golden(corpus.golden) if item.kind == "followup"]
+    if not followups:
+        return load_run(out / "result.json"), None
+    golden = work / f"{corpus.name}-followups.jsonl"
+    golden.write_text(
+        "".join(item.model_dump_json(exclude_defaults=True) + "\n" for item in followups), "utf-8"
+    )
+    own = work / f"{corpus.name}-own-report"
+    eval_command(
+        answering,
+        EvalOptions(
+            golden=(golden,), report=own, read_pyproject=False, progress=False, own_answers=True
+        ),
+        out=io.StringIO(),
+    )
+    return load_run(out / "result.json"), load_run(own / "result.json")
 
 
 # The columns shown with their 95 % interval: a corpus of 40 answerable questions reads a
@@ -89,11 +107,12 @@ def evaluate(
 WITH_INTERVAL = ("key_term_hit_rate",)
 
 
-def cell(run: EvalRun, column: str) -> str:
+def cell(run: EvalRun, column: str, own: EvalRun | None = None) -> str:
     """One table cell: a metric (the answer's with its 95 % interval), or the accuracy of
-    follow-up questions."""
-    if column == "followup":
-        row = run.by_label().get("followup")
+    follow-up questions (after the golden answer, or after the assistant's own in `own`)."""
+    if column in ("followup", "followup_own"):
+        chosen = run if column == "followup" else own
+        row = None if chosen is None else chosen.by_label().get("followup")
         return "-" if row is None else f"{row['accuracy']:.2f} ({row['questions']:.0f})"
     value = run.metrics.get(column)
     if value is None:
@@ -104,8 +123,13 @@ def cell(run: EvalRun, column: str) -> str:
     return f"{value:.2f}" + (f" ({bounds['low']:.2f}-{bounds['high']:.2f})" if bounds else "")
 
 
-def table(runs: dict[str, EvalRun], corpora: dict[str, Corpus]) -> str:
-    """The Markdown table of docs/evaluation.md: one row per corpus."""
+def table(
+    runs: dict[str, EvalRun],
+    corpora: dict[str, Corpus],
+    own: dict[str, EvalRun | None] | None = None,
+) -> str:
+    """The Markdown table of docs/evaluation.md: one row per corpus (`own`: each corpus's
+    follow-ups asked after the assistant's own answers)."""
     headings = [f"{h} (95 % interval)" if c in WITH_INTERVAL else h for c, h in COLUMNS]
     head = "| corpus | role | questions | " + " | ".join(headings) + " | p95 ms |"
     lines = [head, "|" + "---|" * (len(COLUMNS) + 4)]
@@ -114,7 +138,7 @@ def table(runs: dict[str, EvalRun], corpora: dict[str, Corpus]) -> str:
         p95 = run.latency.get("total", {}).get("p95")
         lines.append(
             f"| {name} | {role} | {run.counts['questions']} | "
-            + " | ".join(cell(run, c) for c, _ in COLUMNS)
+            + " | ".join(cell(run, c, (own or {}).get(name)) for c, _ in COLUMNS)
             + f" | {'-' if p95 is None else f'{p95:.0f}'} |"
         )
     return "\n".join(lines)
@@ -186,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fitted on {', '.join(tuning)}: {SHIPPED_MODEL}", file=sys.stderr)
 
     runs: dict[str, EvalRun] = {}
+    own: dict[str, EvalRun | None] = {}
     for name, corpus in corpora.items():
         if args.only and name not in args.only:
             continue
@@ -195,15 +220,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             model_path.write_text(json.dumps(fit(others).to_json(), indent=1), "utf-8")
         else:
             model_path = SHIPPED_MODEL
-        runs[name] = evaluate(corpus, settings[name], model_path, work, args.charts)
-    print(table(runs, corpora))
+        runs[name], own[name] = evaluate(corpus, settings[name], model_path, work, args.charts)
+    print(table(runs, corpora, own))
     fitted = float(json.loads(SHIPPED_MODEL.read_text("utf-8"))["threshold"])
     print("\nRefusal curve (unanswerable refused / answerable refused):\n")
     print(refusal_curve(runs, corpora, fitted))
     if args.json:
         args.json.write_text(
             json.dumps(
-                {n: {"metrics": r.metrics, "by_label": r.by_label()} for n, r in runs.items()},
+                {
+                    n: {
+                        "metrics": r.metrics,
+                        "by_label": r.by_label(),
+                        "own_answers_by_label": None if own[n] is None else own[n].by_label(),
+                    }
+                    for n, r in runs.items()
+                },
                 indent=1,
             ),
             "utf-8",

@@ -197,6 +197,10 @@ def test_evaluation_protocol_on_the_seed_corpus_alone(tmp_path: Path) -> None:
     seed = written(tmp_path / "eval.json")["seed"]
     assert 0 < seed["metrics"]["accuracy"] <= 1  # type: ignore[index]
     assert "followup" in seed["by_label"]  # type: ignore[operator]
+    # Its follow-ups again, each after the assistant's own answer to the question before.
+    own = seed["own_answers_by_label"]
+    assert list(own) == ["followup"]  # type: ignore[call-overload]
+    assert own["followup"]["questions"] == seed["by_label"]["followup"]["questions"]  # type: ignore[index]
     assert (tmp_path / "c" / "seed-metrics.svg").exists()
 
 
