@@ -56,6 +56,7 @@ from assistant.phrases import (
     code_name,
     coordinated_names,
     modifiers_of,
+    plural_phrase,
     topic_phrase,
 )
 from assistant.text import (
@@ -149,6 +150,10 @@ def _condense(question: str, history: Sequence[Message]) -> _Rewrite:
         or topic_phrase(asked)
         or topic_phrase(answered)
     )
+    if _pronoun_kind(pronoun) == "they" and not _reads_plural(phrase):
+        # "them" are several things: "What about making one of them dotted?" after "I plot two
+        # data files ..." is about the data files, not what the answer named.
+        phrase = plural_phrase(previous) or phrase
     if not phrase:
         return _Rewrite(merge(previous, fragment or question))
     as_asked = question
@@ -165,6 +170,12 @@ def _condense(question: str, history: Sequence[Message]) -> _Rewrite:
 # A pronoun's kind: two pronouns of one kind may stand for the same thing.
 _PRONOUN_KINDS = {"its": "it", "them": "they", "their": "they", "theirs": "they", "him": "he",
                   "his": "he", "she": "he", "her": "he", "hers": "he"}  # fmt: skip
+
+
+def _reads_plural(phrase: str) -> bool:
+    """Whether a phrase names several things: its last word ends in a single "s"."""
+    last = phrase.split()[-1] if phrase.split() else ""
+    return last.endswith("s") and not last.endswith("ss")
 
 
 def _pronoun_kind(pronoun: re.Match[str] | None) -> str:

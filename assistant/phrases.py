@@ -151,7 +151,9 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
         if opener:
             tokens = tokens[1:]  # "Run git stash", "Add SSLProxyEngine"; a lone "Yes" or "Use"
         before = words(sentence[start : run[0].start()])
-        if drop_opener and len(tokens) > 1 and before and before[-1] in _BEFORE_A_VERB:
+        if drop_opener and before and before[-1] in _BEFORE_A_VERB:
+            if len(tokens) == 1:
+                continue  # "You can override this for ...": a verb, whatever follows
             tokens = tokens[1:]  # "You can use git stash push", "I asked Git to ..."
         following = "" if ended_by is None else ended_by.group().lower()
         if drop_opener and len(tokens) == 1 and following in _ARTICLES:
@@ -248,6 +250,31 @@ def _opens_with_a_verb(tokens: Sequence[re.Match[str]]) -> bool:
     return not second[:1].isupper() or second[1:] != second[1:].lower()
 
 
+# Words before a noun phrase that counts things: "two data files", "several lines".
+_COUNTS = {"two", "three", "four", "five", "several", "many", "multiple", "both", "all", "some"}
+MAX_PLURAL_WORDS = 3
+_OPENS_PLURAL = _COUNTS | {"which", "what"}  # and _OPENS_NOUN_PHRASE, defined below
+
+
+def plural_phrase(text: str) -> str:
+    """The first noun phrase of a text that names several things ("I plot two data files" ->
+    "data files", "my changes" -> "changes"): words after an article, a possessive, a
+    preposition or a count, up to a plural noun (a lower-case word in a single "s"); "" when
+    there is none."""
+    run: list[str] = []
+    opened = False
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        lowered = token.lower()
+        if lowered in _COUNTS or lowered.isdigit() or lowered in STOPWORDS:
+            run, opened = [], lowered in _OPENS_PLURAL or lowered.isdigit()
+            continue
+        run.append(token)
+        if opened and len(token) > 3 and _verb_like(token):
+            return " ".join(run[-MAX_PLURAL_WORDS:])
+    return ""
+
+
 def topic_phrase(text: str) -> str:
     """The most specific phrase of a text: the best run of content words, names or code (a
     sentence's first word lower-cased: "Which" is not a name), without a verb before an
@@ -308,6 +335,7 @@ _OPENS_NOUN_PHRASE = {
     "his", "her", "of", "in", "on", "for", "with", "from", "by", "at", "into", "each",
     "some", "any", "same", "own",
 }  # fmt: skip
+_OPENS_PLURAL |= _OPENS_NOUN_PHRASE
 
 
 def modifiers_of(text: str, stem: str, phrase: list[str]) -> list[str]:

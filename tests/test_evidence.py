@@ -405,6 +405,24 @@ def test_that_before_its_verb_is_the_thing_not_a_determiner(
     assert condense(follow_up, history) == standalone
 
 
+def test_them_are_several_things_of_the_last_question() -> None:
+    history = one_turn(
+        "I plot two data files on the same chart. How do I give each line its own color?",
+        "You can override this for any individual function in the plot command [1].",
+    )
+    # It was "What about making one of override dotted?"
+    assert condense("What about making one of them dotted?", history) == (
+        "What about making one of data files dotted?"
+    )
+    stash = one_turn("How do I stash my changes?", "Run git stash [1].")
+    assert (
+        condense("Do I need to commit them first?", stash) == "Do I need to commit changes first?"
+    )
+    # A plural the last question asked for stays: "they" are the companies.
+    firms = one_turn("Which companies had to halt their stablecoin plans?", "Ant Group [1].")
+    assert condense("Did they comply?", firms) == "Did the companies comply?"
+
+
 def test_a_follow_up_of_a_follow_up_reads_the_last_one_as_it_was_searched() -> None:
     history = [
         *one_turn(
@@ -803,6 +821,7 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
             "git stash push --keep-index",
         ),
         ("I asked Git to ignore the files, yet they are still tracked [1].", "Git"),
+        ("You can override this in the plot command [1].", "plot command"),
     ],
 )
 def test_what_an_answer_named_is_its_leading_phrase_as_written(answer: str, name: str) -> None:
