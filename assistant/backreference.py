@@ -141,9 +141,28 @@ def elliptical_ask(question: str) -> bool:
     )
 
 
+# "Is there something similar for async code?", "an equivalent on Windows": like what was
+# said before (not "similar to X", which names it).
+_LIKE_BEFORE = re.compile(
+    r"\b(?:something|anything|an?|the)\s+(?:similar|equivalent)\b(?!\s+(?:to|of)\b)",
+    re.IGNORECASE,
+)
+
+
+def like_before(text: str) -> re.Match[str] | None:
+    """The first "something similar", "an equivalent" of a text that compares with what was
+    said before without naming it."""
+    return _LIKE_BEFORE.search(text)
+
+
 def refers_back(question: str) -> bool:
-    """Whether a text points back at something said before it ("it", "they", "that one")."""
-    return determiner(question) is not None or bare_reference(question) is not None
+    """Whether a text points back at something said before it ("it", "they", "that one",
+    "something similar")."""
+    return (
+        determiner(question) is not None
+        or bare_reference(question) is not None
+        or like_before(question) is not None
+    )
 
 
 def bare_reference(text: str) -> re.Match[str] | None:

@@ -43,6 +43,7 @@ from assistant.backreference import (
     determiner,
     elliptical_ask,
     first_pronoun,
+    like_before,
     needs_context,
     refers_back,
     subject_that,
@@ -389,6 +390,10 @@ def _replace_reference(question: str, phrase: str) -> tuple[str, int]:
         rewritten = f"the {noun} of the {bare}" if bare != noun else f"the {noun}"
         return question[: found.start()] + rewritten + question[found.end() :], 1
     match = match or bare_reference(question)
+    like = like_before(question)
+    if like is not None and (match is None or like.start() < match.start(1)):
+        # "something similar for async code" -> "something similar to time.sleep for ..."
+        return f"{question[: like.end()]} to {phrase}{question[like.end() :]}", 1
     if match is None:
         return question, 0
     word = match.group(1).lower()

@@ -405,6 +405,28 @@ def test_that_before_its_verb_is_the_thing_not_a_determiner(
     assert condense(follow_up, history) == standalone
 
 
+def test_something_similar_is_like_what_the_last_answer_named() -> None:
+    sleep = one_turn(
+        "My script needs to wait 2 seconds between requests. What do I call?",
+        "Call time.sleep(2) [1].",
+    )
+    # It was asked as it stood: a new question about "something".
+    assert condense("Is there something similar for async code?", sleep) == (
+        "Is there something similar to time.sleep for async code?"
+    )
+    assert condense("Is there an equivalent on Windows?", sleep) == (
+        "Is there an equivalent to time.sleep on Windows?"
+    )
+    listing = one_turn("How do I list the files in a directory?", "Use os.listdir() [1].")
+    assert condense("Is there something similar that also walks subdirectories?", listing) == (
+        "Is there something similar to os.listdir() that also walks subdirectories?"
+    )
+    # "similar to grep" names what it is like: nothing to add.
+    assert condense("Is there something similar to grep in Python?", sleep) == (
+        "Is there something similar to grep in Python?"
+    )
+
+
 def test_them_are_several_things_of_the_last_question() -> None:
     history = one_turn(
         "I plot two data files on the same chart. How do I give each line its own color?",
