@@ -36,7 +36,7 @@ from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.sentence_search import SentenceSearch
 from assistant.settings import Settings
 from assistant.sync import SyncReport, SyncStatus, read_status
-from assistant.text import clean_text, text_pieces
+from assistant.text import clean_lines, clean_text, text_pieces
 from assistant.types import (
     Answer,
     Conversation,
@@ -598,7 +598,8 @@ class Assistant:
 
 
 def _clean_message(message: Message) -> Message:
-    return message.model_copy(update={"content": clean_text(message.content)})
+    # Line breaks stay: an answer's code block and list are read as such (condense).
+    return message.model_copy(update={"content": clean_lines(message.content)})
 
 
 def _message(item: Message | dict[str, str] | tuple[str, str]) -> Message:

@@ -114,6 +114,22 @@ def test_control_characters_are_cleaned(seed_assistant: Assistant) -> None:
     assert answer.question == "What is the central concern for authorities in Beijing?"
 
 
+def test_an_answer_in_the_history_keeps_its_lines(seed_assistant: Assistant) -> None:
+    """A history answer is cleaned line by line: its code block stays a code block, not a run
+    of "`console $ hatch version ...`" that a follow-up then took for the name it points at."""
+    answer = (
+        "For example, to release a preview of your project's first major version:\n\n"
+        "```console\n$ hatch version major,rc\x1b[31m\nOld: 0.2.0\n```  [1]"
+    )
+    history = [("user", "How do I bump the version?"), ("assistant", answer)]
+    prepared = seed_assistant.prepare_question("Where does hatch store the version?", history)
+    assert prepared.history[-1].content == (
+        "For example, to release a preview of your project's first major version:\n\n"
+        "```console\n$ hatch version major,rc\nOld: 0.2.0\n``` [1]"
+    )
+    assert "console" not in prepared.standalone
+
+
 def test_missing_index_says_to_ingest(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assistant = Assistant(make_settings(tmp_path / "nothing-here"))
     with pytest.raises(IndexMissingError, match="assistant ingest"):
