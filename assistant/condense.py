@@ -148,6 +148,8 @@ def _condense(question: str, history: Sequence[Message]) -> _Rewrite:
         or (answer_name(answered) if one_asked_for else "")
         or subject
         or carried
+        # "How do I add a dependency only for tests?" - "Where do I put it?": the dependency.
+        or (_asked_object(asked) if _pronoun_kind(pronoun) == "it" else "")
         or topic_phrase(asked)
         or topic_phrase(answered)
     )
@@ -284,6 +286,25 @@ def _subject_and_predicate(previous: str) -> tuple[str, str]:
     auxiliary, rest = match.group(2).lower(), match.group(3).strip()
     predicate = rest if auxiliary in {"do", "does", "did"} else f"{match.group(2)} {rest}"
     return f"the {noun}", predicate.strip()
+
+
+# "How do I add a dependency only for ...?": what the asker wants to act on, after the verb.
+_ASKED_OBJECT = re.compile(
+    r"^\s*(?:how|where|when|why)\s+(?:do|does|can|could|should|would|will|did)\s+"
+    r"(?:i|we|you|one)\s+[a-z]+\s+(?:a|an|the|my|our|your)\s+((?:[\w.-]+\s+){0,2}?[\w.-]+?)"
+    r"(?=\s+(?:only|just|to|for|in|on|at|with|from|into|so|when|if|without|before|after|by|as"
+    r"|and|or|that|which)\b|\s*[?.!,]|$)",
+    re.IGNORECASE,
+)
+
+
+def _asked_object(asked: str) -> str:
+    """The thing a "How do I <verb> a <thing> ...?" question acts on, with its article ("the
+    dependency"); "" when the question is not of that shape."""
+    match = _ASKED_OBJECT.match(asked)
+    if match is None or not content_terms(match.group(1)):
+        return ""
+    return f"the {match.group(1)}"
 
 
 def _previous_question(history: Sequence[Message]) -> _Rewrite | None:

@@ -427,6 +427,17 @@ def test_something_similar_is_like_what_the_last_answer_named() -> None:
     )
 
 
+def test_it_is_the_thing_a_how_do_i_question_acted_on() -> None:
+    history = one_turn(
+        "How do I add a dependency only for running tests?",
+        "This adds a GitHub Actions workflow that runs tests on all platforms [1].",
+    )
+    # It was "Where do I put running tests in pyproject.toml?"
+    assert condense("Where do I put it in pyproject.toml?", history) == (
+        "Where do I put the dependency in pyproject.toml?"
+    )
+
+
 def test_them_are_several_things_of_the_last_question() -> None:
     history = one_turn(
         "I plot two data files on the same chart. How do I give each line its own color?",
