@@ -179,3 +179,17 @@ def bare_reference(text: str) -> re.Match[str] | None:
             found.append(match)
             break
     return min(found, key=lambda m: m.start(1)) if found else None
+
+
+# A pronoun's kind: two pronouns of one kind may stand for the same thing.
+_PRONOUN_KINDS = {"its": "it", "them": "they", "their": "they", "theirs": "they", "him": "he",
+                   "his": "he", "she": "he", "her": "he", "hers": "he"}  # fmt: skip
+
+
+def pronoun_kind(pronoun: re.Match[str] | None) -> str:
+    """The kind of a pronoun: "it", "they" or "he" ("" for none, and for "there")."""
+    if pronoun is None:
+        return ""
+    word = pronoun.group(1).lower()
+    kind = _PRONOUN_KINDS.get(word, word)
+    return kind if kind in ("it", "they", "he") else ""

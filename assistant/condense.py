@@ -36,6 +36,7 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from assistant.asked import DO_IT, asked_object, names_the_one_asked_for, subject_and_predicate
 from assistant.backreference import (
     CONTINUATION,
     NO_STOPWORD,
@@ -45,11 +46,12 @@ from assistant.backreference import (
     first_pronoun,
     like_before,
     needs_context,
+    pronoun_kind,
     refers_back,
     subject_that,
 )
 from assistant.citations import REFUSAL_TEXT
-from assistant.fragments import AUXILIARIES, merge
+from assistant.fragments import merge
 from assistant.interpret import focus_clause, specific_terms
 from assistant.phrases import (
     PHRASE_BREAK,
@@ -88,7 +90,7 @@ class _Rewrite(NamedTuple):
 
     text: str
     phrase: str = ""  # what the pronoun was replaced with
-    pronoun: str = ""  # the pronoun's kind ("it", "they", "he"), see _pronoun_kind
+    pronoun: str = ""  # the pronoun's kind ("it", "they", "he"), see backreference.pronoun_kind
 
 
 def _condense(question: str, history: Sequence[Message]) -> _Rewrite:
@@ -129,11 +131,11 @@ def _condense(question: str, history: Sequence[Message]) -> _Rewrite:
     if CONTINUATION.search(question) and elliptical:
         return _Rewrite(merge(previous, fragment))
     asked = focus_clause(previous)
-    subject, predicate = _subject_and_predicate(asked)
+    subject, predicate = subject_and_predicate(asked)
     pronoun = first_pronoun(question)
-    one_asked_for = _names_the_one_asked_for(asked, subject, pronoun)
+    one_asked_for = names_the_one_asked_for(asked, subject, pronoun)
     # "How many people use it?" - "Is it replacing cash?": the same "it" as the last time.
-    carried = last.phrase if last.pronoun and last.pronoun == _pronoun_kind(pronoun) else ""
+    carried = last.phrase if last.pronoun and last.pronoun == pronoun_kind(pronoun) else ""
     if subject.endswith("s") and pronoun and pronoun.group(1).lower() in ("it", "its"):
         # "it" cannot be "the tech giants": it is what the previous question asked about.
         subject = carried or topic_phrase(predicate)
@@ -149,11 +151,11 @@ def _condense(question: str, history: Sequence[Message]) -> _Rewrite:
         or subject
         or carried
         # "How do I add a dependency only for tests?" - "Where do I put it?": the dependency.
-        or (_asked_object(asked) if _pronoun_kind(pronoun) == "it" else "")
+        or (asked_object(asked) if pronoun_kind(pronoun) == "it" else "")
         or topic_phrase(asked)
         or topic_phrase(answered)
     )
-    if _pronoun_kind(pronoun) == "they" and not _reads_plural(phrase):
+    if pronoun_kind(pronoun) == "they" and not _reads_plural(phrase):
         # "them" are several things: "What about making one of them dotted?" after "I plot two
         # data files ..." is about the data files, not what the answer named.
         phrase = plural_phrase(previous) or phrase
@@ -161,33 +163,19 @@ def _condense(question: str, history: Sequence[Message]) -> _Rewrite:
         return _Rewrite(merge(previous, fragment or question))
     as_asked = question
     if predicate:
-        question = _DO_IT.sub(predicate, question, count=1)
+        question = DO_IT.sub(predicate, question, count=1)
     rewritten, count = _replace_reference(question, phrase)
     if count == 0 and rewritten == as_asked:
         # Nothing to resolve ("And if I switch to pdfcairo?"): a new condition on the
         # previous question.
         return _Rewrite(merge(previous, fragment or question))
-    return _Rewrite(rewritten, phrase, _pronoun_kind(pronoun))
-
-
-# A pronoun's kind: two pronouns of one kind may stand for the same thing.
-_PRONOUN_KINDS = {"its": "it", "them": "they", "their": "they", "theirs": "they", "him": "he",
-                  "his": "he", "she": "he", "her": "he", "hers": "he"}  # fmt: skip
+    return _Rewrite(rewritten, phrase, pronoun_kind(pronoun))
 
 
 def _reads_plural(phrase: str) -> bool:
     """Whether a phrase names several things: its last word ends in a single "s"."""
     last = phrase.split()[-1] if phrase.split() else ""
     return last.endswith("s") and not last.endswith("ss")
-
-
-def _pronoun_kind(pronoun: re.Match[str] | None) -> str:
-    """The kind of a pronoun: "it", "they" or "he" ("" for none, and for "there")."""
-    if pronoun is None:
-        return ""
-    word = pronoun.group(1).lower()
-    kind = _PRONOUN_KINDS.get(word, word)
-    return kind if kind in ("it", "they", "he") else ""
 
 
 # "either of them", "both of them", "which of them": several things at once. A bare "they" or
@@ -234,77 +222,6 @@ def _resolve_plural_reference(question: str, previous: str, answered: str) -> st
     if match.group(0)[:1].isupper():
         replacement = replacement[0].upper() + replacement[1:]  # "Both of them ..." opens it
     return question[: match.start()] + replacement + question[match.end() :]
-
-
-# Pronouns that stand for one thing or one person.
-_SINGULAR_PRONOUNS = {"it", "its", "he", "him", "his", "she", "her", "hers"}
-_ASKS_FOR_ONE = re.compile(r"^\s*(?:which|who)\b", re.IGNORECASE)
-
-
-def _names_the_one_asked_for(asked: str, subject: str, pronoun: re.Match[str] | None) -> bool:
-    """Whether the previous question asked which one thing or person ("Which regulator ...?",
-    "Who ...?") and the follow-up points at one with a singular pronoun: its referent is then
-    the name the answer gave. Not for several ("Which companies ...?" - "they")."""
-    if pronoun is None or pronoun.group(1).lower() not in _SINGULAR_PRONOUNS:
-        return False
-    return bool(_ASKS_FOR_ONE.match(asked)) and not subject.endswith("s")
-
-
-# "do it", "did that", "do so": the action the previous question asked about.
-_DO_IT = re.compile(
-    r"(?<=\w\s)(?:do|does|did|doing)\s+(?:it|that|this|so)\b"
-    r"(?=\s*(?:[?.!,;:]|$|\s+(?:for|to|in|on|at|with|because|first|again|anyway|then)\b))",
-    re.IGNORECASE,
-)
-_WH_NOUN = re.compile(
-    r"^\s*(?:which|what)\s+((?:[\w.’'-]+\s+){0,3}?[\w.’'-]+?)\s+"
-    r"(do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|must)\b\s*(.*)$",
-    re.IGNORECASE,
-)
-
-
-# "Which regulator told brokers to stop?": the noun is the subject, the rest the predicate.
-_WH_SUBJECT = re.compile(r"^\s*(?:which|what)\s+([\w.’'-]+)\s+(\w+)\b\s*(.*)$", re.IGNORECASE)
-
-
-def _subject_and_predicate(previous: str) -> tuple[str, str]:
-    """'Which companies had to halt X?' -> ('the companies', 'had to halt X')."""
-    match = _WH_NOUN.match(previous.rstrip("?.! "))
-    if match is not None and match.group(1).split()[0].lower() in AUXILIARIES:
-        match = None  # "What does X return": no noun after the question word
-    if match is None:
-        subject = _WH_SUBJECT.match(previous.rstrip("?.! "))
-        if subject is None or subject.group(1).lower() in AUXILIARIES:
-            return "", ""
-        if not content_terms(subject.group(1)):
-            return "", ""
-        return f"the {subject.group(1)}", f"{subject.group(2)} {subject.group(3)}".strip()
-    noun = match.group(1).strip()
-    if not content_terms(noun):
-        return "", ""
-    # "do it" stands for the verb phrase: drop an auxiliary that the follow-up has already.
-    auxiliary, rest = match.group(2).lower(), match.group(3).strip()
-    predicate = rest if auxiliary in {"do", "does", "did"} else f"{match.group(2)} {rest}"
-    return f"the {noun}", predicate.strip()
-
-
-# "How do I add a dependency only for ...?": what the asker wants to act on, after the verb.
-_ASKED_OBJECT = re.compile(
-    r"^\s*(?:how|where|when|why)\s+(?:do|does|can|could|should|would|will|did)\s+"
-    r"(?:i|we|you|one)\s+[a-z]+\s+(?:a|an|the|my|our|your)\s+((?:[\w.-]+\s+){0,2}?[\w.-]+?)"
-    r"(?=\s+(?:only|just|to|for|in|on|at|with|from|into|so|when|if|without|before|after|by|as"
-    r"|and|or|that|which)\b|\s*[?.!,]|$)",
-    re.IGNORECASE,
-)
-
-
-def _asked_object(asked: str) -> str:
-    """The thing a "How do I <verb> a <thing> ...?" question acts on, with its article ("the
-    dependency"); "" when the question is not of that shape."""
-    match = _ASKED_OBJECT.match(asked)
-    if match is None or not content_terms(match.group(1)):
-        return ""
-    return f"the {match.group(1)}"
 
 
 def _previous_question(history: Sequence[Message]) -> _Rewrite | None:

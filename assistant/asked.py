@@ -1,0 +1,82 @@
+"""What the last question asked about, for a follow-up that points back at it
+(`assistant.condense`): its subject and predicate ("Which companies had to halt X?" -> "the
+companies", "had to halt X"), whether it asked for one thing or person ("Which regulator ...?"),
+the thing a "How do I <verb> a <thing>?" acts on, and "do it" for its action.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.fragments import AUXILIARIES
+from assistant.text import content_terms
+
+# Pronouns that stand for one thing or one person.
+_SINGULAR_PRONOUNS = {"it", "its", "he", "him", "his", "she", "her", "hers"}
+_ASKS_FOR_ONE = re.compile(r"^\s*(?:which|who)\b", re.IGNORECASE)
+
+
+def names_the_one_asked_for(asked: str, subject: str, pronoun: re.Match[str] | None) -> bool:
+    """Whether the previous question asked which one thing or person ("Which regulator ...?",
+    "Who ...?") and the follow-up points at one with a singular pronoun: its referent is then
+    the name the answer gave. Not for several ("Which companies ...?" - "they")."""
+    if pronoun is None or pronoun.group(1).lower() not in _SINGULAR_PRONOUNS:
+        return False
+    return bool(_ASKS_FOR_ONE.match(asked)) and not subject.endswith("s")
+
+
+# "do it", "did that", "do so": the action the previous question asked about.
+DO_IT = re.compile(
+    r"(?<=\w\s)(?:do|does|did|doing)\s+(?:it|that|this|so)\b"
+    r"(?=\s*(?:[?.!,;:]|$|\s+(?:for|to|in|on|at|with|because|first|again|anyway|then)\b))",
+    re.IGNORECASE,
+)
+_WH_NOUN = re.compile(
+    r"^\s*(?:which|what)\s+((?:[\w.’'-]+\s+){0,3}?[\w.’'-]+?)\s+"
+    r"(do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|must)\b\s*(.*)$",
+    re.IGNORECASE,
+)
+
+
+# "Which regulator told brokers to stop?": the noun is the subject, the rest the predicate.
+_WH_SUBJECT = re.compile(r"^\s*(?:which|what)\s+([\w.’'-]+)\s+(\w+)\b\s*(.*)$", re.IGNORECASE)
+
+
+def subject_and_predicate(previous: str) -> tuple[str, str]:
+    """'Which companies had to halt X?' -> ('the companies', 'had to halt X')."""
+    match = _WH_NOUN.match(previous.rstrip("?.! "))
+    if match is not None and match.group(1).split()[0].lower() in AUXILIARIES:
+        match = None  # "What does X return": no noun after the question word
+    if match is None:
+        subject = _WH_SUBJECT.match(previous.rstrip("?.! "))
+        if subject is None or subject.group(1).lower() in AUXILIARIES:
+            return "", ""
+        if not content_terms(subject.group(1)):
+            return "", ""
+        return f"the {subject.group(1)}", f"{subject.group(2)} {subject.group(3)}".strip()
+    noun = match.group(1).strip()
+    if not content_terms(noun):
+        return "", ""
+    # "do it" stands for the verb phrase: drop an auxiliary that the follow-up has already.
+    auxiliary, rest = match.group(2).lower(), match.group(3).strip()
+    predicate = rest if auxiliary in {"do", "does", "did"} else f"{match.group(2)} {rest}"
+    return f"the {noun}", predicate.strip()
+
+
+# "How do I add a dependency only for ...?": what the asker wants to act on, after the verb.
+_ASKED_OBJECT = re.compile(
+    r"^\s*(?:how|where|when|why)\s+(?:do|does|can|could|should|would|will|did)\s+"
+    r"(?:i|we|you|one)\s+[a-z]+\s+(?:a|an|the|my|our|your)\s+((?:[\w.-]+\s+){0,2}?[\w.-]+?)"
+    r"(?=\s+(?:only|just|to|for|in|on|at|with|from|into|so|when|if|without|before|after|by|as"
+    r"|and|or|that|which)\b|\s*[?.!,]|$)",
+    re.IGNORECASE,
+)
+
+
+def asked_object(asked: str) -> str:
+    """The thing a "How do I <verb> a <thing> ...?" question acts on, with its article ("the
+    dependency"); "" when the question is not of that shape."""
+    match = _ASKED_OBJECT.match(asked)
+    if match is None or not content_terms(match.group(1)):
+        return ""
+    return f"the {match.group(1)}"
