@@ -38,15 +38,19 @@ DETERMINER = re.compile(
     re.IGNORECASE,
 )
 # "that" standing for the thing itself, not a determiner: after an auxiliary, before a bare
-# verb and its object or the end ("What signal does that send to the postmaster?", "Does that
-# work?"); after a subordinator, before a verb in "-s" or "-ed" ("And if that hangs?", "when
-# that failed"); after "is" or "make", before a last word ("Is that related?", "Can I make
-# that dashed?"). "Does that command need root?", "if that directory is missing" keep their
-# noun.
+# verb and the end, its object, or a preposition and its article ("Does that work?", "What
+# signal does that send to the postmaster?"); after a subordinator, before a verb in "-s" or
+# "-ed" ("And if that hangs?", "when that failed"); after "is" or "make", before a last word
+# that describes ("Is that related?", "Can I make that dashed?"). A noun keeps its "that":
+# "Does that command need root?", "if that directory is missing", "Will that flag in
+# postgresql.conf be ignored?", "When that process for the backup hangs", "What is this error?".
 _THAT_VERB_AFTER = (
-    r"(?=\s*(?:[?.!,;:]|$|\s+(?:to|for|in|on|at|with|from|into|the|a|an|my|our|your|it|them|me"
-    r"|us|up|down|out|off|again|too|anything|everything|something)\b))"
+    r"(?=\s*(?:[?.!,;:]|$|\s+(?:(?:to|for|in|on|at|with|from|into)\s+)?(?:the|a|an|my|our"
+    r"|your|its|their|it|them|me|us|anything|everything|something)\b|\s+(?:up|down|out|off"
+    r"|again|too)\b))"
 )
+# A word that describes rather than names: "related", "possible", "dangerous", "optional".
+_DESCRIBING = r"[a-z]+(?:ed|able|ible|ous|ful|ive|ent|ant|al|ic)"
 _SUBJECT_THAT = (
     re.compile(
         r"\b(?:do|does|did|will|would|can|could|should|may|might|must)(?:n['’]t)?\s+(this|that)"
@@ -54,14 +58,14 @@ _SUBJECT_THAT = (
         re.IGNORECASE,
     ),
     re.compile(
-        r"\b(?:if|when|once|unless|until|because|after|before)\s+(this|that)\s+[a-z]+(?:s|ed)"
-        + _THAT_VERB_AFTER,
+        r"\b(?:if|when|once|unless|until|because|after|before)\s+(this|that)\s+"
+        r"(?:[a-z]*[^\Wsiu]s|[a-z]+ed)" + _THAT_VERB_AFTER,
         re.IGNORECASE,
     ),
-    # "Is that related?", "Can I make that dashed?": what is said of it ends the sentence.
     re.compile(
-        r"\b(?:is|was|isn['’]t|wasn['’]t|make|keep|leave|turn|get)\s+(this|that)\s+[a-z]+"
-        r"(?=\s*(?:[?.!,;:]|$))",
+        r"\b(?:is|was|isn['’]t|wasn['’]t|make|keep|leave|turn|get)\s+(this|that)\s+"
+        + _DESCRIBING
+        + r"(?=\s*(?:[?.!,;:]|$))",
         re.IGNORECASE,
     ),
 )
@@ -142,9 +146,10 @@ def elliptical_ask(question: str) -> bool:
 
 
 # "Is there something similar for async code?", "an equivalent on Windows": like what was
-# said before (not "similar to X", which names it).
+# said before (not "similar to X", which names it, nor "a similar setting", a new thing).
 _LIKE_BEFORE = re.compile(
-    r"\b(?:something|anything|an?|the)\s+(?:similar|equivalent)\b(?!\s+(?:to|of)\b)",
+    r"\b(?:something|anything|an?|the)\s+(?:similar|equivalent)\b"
+    r"(?=\s*(?:[?.!,;:]|$|\s+(?:for|in|on|at|with|from|under|without|that|which|when|if)\b))",
     re.IGNORECASE,
 )
 

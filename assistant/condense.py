@@ -155,7 +155,12 @@ def _condense(question: str, history: Sequence[Message]) -> _Rewrite:
         or topic_phrase(asked)
         or topic_phrase(answered)
     )
-    if pronoun_kind(pronoun) == "they" and not _reads_plural(phrase):
+    if (
+        pronoun is not None
+        and pronoun.group(1).lower() == "them"
+        and phrase not in (subject, carried)
+        and not _reads_plural(phrase)
+    ):
         # "them" are several things: "What about making one of them dotted?" after "I plot two
         # data files ..." is about the data files, not what the answer named.
         phrase = plural_phrase(previous) or phrase

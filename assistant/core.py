@@ -598,8 +598,10 @@ class Assistant:
 
 
 def _clean_message(message: Message) -> Message:
-    # Line breaks stay: an answer's code block and list are read as such (condense).
-    return message.model_copy(update={"content": clean_lines(message.content)})
+    # An answer keeps its line breaks, so that its code block and list are read as such
+    # (condense); a question is one line, as the question asked now is.
+    clean = clean_lines if message.role == "assistant" else clean_text
+    return message.model_copy(update={"content": clean(message.content)})
 
 
 def _message(item: Message | dict[str, str] | tuple[str, str]) -> Message:

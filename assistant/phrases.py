@@ -252,15 +252,15 @@ def _opens_with_a_verb(tokens: Sequence[re.Match[str]]) -> bool:
 
 # Words before a noun phrase that counts things: "two data files", "several lines".
 _COUNTS = {"two", "three", "four", "five", "several", "many", "multiple", "both", "all", "some"}
-MAX_PLURAL_WORDS = 3
-_OPENS_PLURAL = _COUNTS | {"which", "what"}  # and _OPENS_NOUN_PHRASE, defined below
+MAX_PLURAL_WORDS = 2  # the plural and the word before it: "temp files", "data files"
+_OPENS_PLURAL = set(_COUNTS)  # and _OPENS_NOUN_PHRASE, defined below
 
 
 def plural_phrase(text: str) -> str:
     """The first noun phrase of a text that names several things ("I plot two data files" ->
-    "data files", "my changes" -> "changes"): words after an article, a possessive, a
-    preposition or a count, up to a plural noun (a lower-case word in a single "s"); "" when
-    there is none."""
+    "data files", "my changes" -> "changes"): after an article, a possessive, a preposition or
+    a count, a plural noun (a lower-case word in a single "s", not "-is" or "-us") and the word
+    before it; "" when there is none."""
     run: list[str] = []
     opened = False
     for match in _TOKEN.finditer(text):
@@ -270,8 +270,8 @@ def plural_phrase(text: str) -> str:
             run, opened = [], lowered in _OPENS_PLURAL or lowered.isdigit()
             continue
         run.append(token)
-        if opened and len(token) > 3 and _verb_like(token):
-            return " ".join(run[-MAX_PLURAL_WORDS:])
+        if opened and len(token) > 3 and _verb_like(token) and not lowered.endswith(("is", "us")):
+            return " ".join(run[-MAX_PLURAL_WORDS:])  # not "analysis", "status"
     return ""
 
 

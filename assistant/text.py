@@ -195,8 +195,8 @@ def clean_text(text: str) -> str:
 
 def clean_lines(text: str) -> str:
     """`clean_text` line by line: the same characters removed and spaces collapsed within each
-    line, its line breaks kept (one blank line at most between paragraphs), so that an answer's
-    code blocks and lists stay what they are."""
+    line (indentation too), its line breaks kept (one blank line at most between paragraphs), so
+    that an answer's code blocks and lists are still read as blocks and lists."""
     text = _INVISIBLE.sub("", _ESCAPE_SEQUENCE.sub("", text.replace("\r\n", "\n")))
     lines = [" ".join(_CONTROL.sub(" ", line).split()) for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

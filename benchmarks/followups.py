@@ -35,8 +35,8 @@ from functools import cache
 from assistant.answerers.extractive import ExtractiveModel, shipped_model
 from assistant.core import Assistant
 from assistant.evaluation.calibrate import Observation, fit, observe
-from assistant.evaluation.golden import GoldenItem, load_golden
-from assistant.evaluation.runner import after_own_answer
+from assistant.evaluation.golden import load_golden
+from assistant.evaluation.runner import after_own_answer, is_followup
 from benchmarks.common import scratch_dir
 from benchmarks.eval_corpora import index_corpus
 from benchmarks.window_choice import (
@@ -47,17 +47,6 @@ from benchmarks.window_choice import (
     load_outcomes,
     selected,
 )
-
-
-def is_followup(item: GoldenItem) -> bool:
-    """An answerable question asked after an answer."""
-    history = item.history
-    return (
-        item.answerable
-        and len(history) >= 2
-        and history[-1].role == "assistant"
-        and history[-2].role == "user"
-    )
 
 
 def row(name: str, role: str, golden: Choice, own: Choice) -> str:
@@ -109,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         answering = Assistant(
             assistants[name].settings.with_overrides(extractive_model=path, question_log_days=0)
         )
-        followups = [item for item in items[name] if is_followup(item)]
+        followups = [item for item in items[name] if item.answerable and is_followup(item)]
         golden: list[Observation] = observe(assistants[name], followups, name)
         own_items = [after_own_answer(answering, item) for item in followups]
         own: list[Observation] = observe(assistants[name], own_items, name)

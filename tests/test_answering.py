@@ -128,6 +128,9 @@ def test_an_answer_in_the_history_keeps_its_lines(seed_assistant: Assistant) -> 
         "```console\n$ hatch version major,rc\nOld: 0.2.0\n``` [1]"
     )
     assert "console" not in prepared.standalone
+    # A question in the history stays one line, as the question asked now.
+    asked = seed_assistant.prepare_question("And on Windows?", [("user", "How do I\ninstall it?")])
+    assert asked.history[0].content == "How do I install it?"
 
 
 def test_missing_index_says_to_ingest(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from assistant.core import Assistant
+from assistant.evaluation.compare import comparability
 from assistant.evaluation.golden import GoldenItem
 from assistant.evaluation.runner import after_own_answer, evaluate_item
 from assistant.types import Message
@@ -47,9 +48,23 @@ def test_a_follow_up_is_asked_after_the_assistants_own_answer(seed_index: Path) 
         assistant.prepare_question(FOLLOW_UP.question, asked_after.history).standalone
     )
     assert own_run.answer.standalone_question != golden_run.answer.standalone_question
-    # A question without an answer before it is asked as it is.
+    # A question without an answer before it is asked as it is; so is one whose question
+    # before it the assistant would not take (history turns have no length limit).
     alone = GoldenItem(id="alone", question=ASKED, must_contain_any=("CSRC",))
     assert after_own_answer(assistant, alone) is alone
+    long_before = FOLLOW_UP.model_copy(
+        update={"history": (Message(role="user", content="word " * 2000), FOLLOW_UP.history[1])}
+    )
+    assert after_own_answer(assistant, long_before) is long_before
+    assert evaluate_item(assistant, long_before, 5, support, own_answers=True).error is None
+
+
+def test_a_baseline_from_before_the_option_compares_as_asked_after_golden_answers() -> None:
+    own, golden = {"followups_after": "own answer"}, {"followups_after": "golden answer"}
+    assert "what follow-ups were asked after differs: golden answer -> own answer" in (
+        comparability(own, {})
+    )
+    assert not [note for note in comparability(golden, {}) if "follow-ups" in note]
 
 
 def test_the_command_records_what_follow_ups_came_after(seed_index: Path, tmp_path: Path) -> None:

@@ -385,11 +385,22 @@ def one_turn(question: str, answer: str) -> list[Message]:
             "What signal does that send to the postmaster?",
             "What signal does pg_ctl send to the postmaster?",
         ),
-        ("Does that work on Windows?", "Does pg_ctl work on Windows?"),
+        ("Does that work?", "Does pg_ctl work?"),
         ("Is that related?", "Is pg_ctl related?"),
-        ("Can I make that quieter?", "Can I make pg_ctl quieter?"),
+        ("Can I make that optional?", "Can I make pg_ctl optional?"),
+        ("Does that stop the open sessions?", "Does pg_ctl stop the open sessions?"),
         # before a noun it is a determiner
         ("Does that command need root?", "Does the command of the pg_ctl need root?"),
+        ("What is this error?", "What is the error of the pg_ctl?"),
+        ("Can I keep that setting?", "Can I keep the setting of the pg_ctl?"),
+        (
+            "Will that flag in postgresql.conf be ignored?",
+            "Will the flag of the pg_ctl in postgresql.conf be ignored?",
+        ),
+        (
+            "When that process for the backup hangs, what then?",
+            "When the process of the pg_ctl for the backup hangs, what then?",
+        ),
         (
             "If that directory is missing, what happens?",
             "If the directory of the pg_ctl is missing, what happens?",
@@ -421,10 +432,13 @@ def test_something_similar_is_like_what_the_last_answer_named() -> None:
     assert condense("Is there something similar that also walks subdirectories?", listing) == (
         "Is there something similar to os.listdir() that also walks subdirectories?"
     )
-    # "similar to grep" names what it is like: nothing to add.
-    assert condense("Is there something similar to grep in Python?", sleep) == (
-        "Is there something similar to grep in Python?"
-    )
+    # "similar to grep" names what it is like, "a similar setting" is a thing of its own.
+    for own in (
+        "Is there something similar to grep in Python?",
+        "Is there an equivalent command in PowerShell?",
+        "Is there a similar setting for replicas?",
+    ):
+        assert condense(own, sleep) == own
 
 
 def test_it_is_the_thing_a_how_do_i_question_acted_on() -> None:
@@ -454,6 +468,11 @@ def test_them_are_several_things_of_the_last_question() -> None:
     # A plural the last question asked for stays: "they" are the companies.
     firms = one_turn("Which companies had to halt their stablecoin plans?", "Ant Group [1].")
     assert condense("Did they comply?", firms) == "Did the companies comply?"
+    # "they" may be one company too; only "them" is turned to a plural, and not "analysis".
+    firm = one_turn("Which company had to halt its stablecoin plans?", "Ant Group [1].")
+    assert condense("Did they comply?", firm) == "Did the company comply?"
+    temp = one_turn("Why does my analysis leave temp files behind?", "The cleanup is skipped [1].")
+    assert condense("Can I delete them by hand?", temp) == "Can I delete temp files by hand?"
 
 
 def test_a_follow_up_of_a_follow_up_reads_the_last_one_as_it_was_searched() -> None:

@@ -171,6 +171,11 @@ _SETTINGS = (
 )
 
 
+# What a run recorded nothing for meant, before it was recorded: follow-ups came after the
+# golden answers.
+_BEFORE_RECORDED = {"followups_after": "golden answer"}
+
+
 def comparability(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
     """Why two runs may differ for reasons other than the code: another index or settings."""
     notes = []
@@ -190,8 +195,10 @@ def comparability(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
                 f"{before.get('chunk_count')} -> {after.get('chunk_count')} passages"
             )
     for key, label in _SETTINGS:
-        if key in old and old.get(key) != new.get(key):
-            notes.append(f"{label} differs: {old.get(key)} -> {new.get(key)}")
+        before_value = old.get(key, _BEFORE_RECORDED.get(key))
+        after_value = new.get(key, _BEFORE_RECORDED.get(key))
+        if (key in old or key in _BEFORE_RECORDED) and before_value != after_value:
+            notes.append(f"{label} differs: {before_value} -> {after_value}")
     return notes
 
 

@@ -237,6 +237,13 @@ def evaluate_item(
     return judge(item, answer, judge_retrieval(item, ranking, k), support)
 
 
+def is_followup(item: GoldenItem) -> bool:
+    """Whether a golden question is asked after an answer: its history ends in a question and
+    the answer to it."""
+    history = item.history
+    return len(history) >= 2 and history[-1].role == "assistant" and history[-2].role == "user"
+
+
 def after_own_answer(
     assistant: Assistant,
     item: GoldenItem,
@@ -246,11 +253,14 @@ def after_own_answer(
     """A follow-up whose history ends in an answer, with that answer replaced by the
     assistant's own to the question before it (asked after the turns before that, as they
     are): what the chat would have shown, right or wrong, is what the follow-up points back at.
-    Any other item is returned as it is."""
-    history = item.history
-    if len(history) < 2 or history[-1].role != "assistant" or history[-2].role != "user":
+    Any other item, and one whose question before it the assistant refuses to take (too long,
+    say: history turns have no such limit), is returned as it is."""
+    if not is_followup(item):
         return item
-    *before, asked, _ = history
-    own = assistant.ask(asked.content, history=before, collections=collections, user=user)
+    *before, asked, _ = item.history
+    try:
+        own = assistant.ask(asked.content, history=before, collections=collections, user=user)
+    except BadQuestionError:
+        return item
     answered = Message(role="assistant", content=own.text)
     return item.model_copy(update={"history": (*before, asked, answered)})
