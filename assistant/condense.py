@@ -139,9 +139,12 @@ def _condense(question: str, history: Sequence[Message]) -> _Rewrite:
     if subject.endswith("s") and pronoun and pronoun.group(1).lower() in ("it", "its"):
         # "it" cannot be "the tech giants": it is what the previous question asked about.
         subject = carried or topic_phrase(predicate)
+    # "How do I move the commit to another branch?" - "And if I already pushed it?": the commit.
+    acted_on = asked_object(asked) if pronoun_kind(pronoun) == "it" else ""
     phrase = (
         code_name(asked)
         or code_name(answered, exclude=previous)
+        or acted_on
         # After a situation, the asking sentence is often generic ("Is there an option?"):
         # the thing the answer named is what a follow-up points at.
         or (answer_name(answered) if len(sentence_spans(previous)) > 1 else "")
@@ -150,8 +153,6 @@ def _condense(question: str, history: Sequence[Message]) -> _Rewrite:
         or (answer_name(answered) if one_asked_for else "")
         or subject
         or carried
-        # "How do I add a dependency only for tests?" - "Where do I put it?": the dependency.
-        or (asked_object(asked) if pronoun_kind(pronoun) == "it" else "")
         or topic_phrase(asked)
         or topic_phrase(answered)
     )

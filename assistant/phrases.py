@@ -151,7 +151,15 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
         if opener:
             tokens = tokens[1:]  # "Run git stash", "Add SSLProxyEngine"; a lone "Yes" or "Use"
         before = words(sentence[start : run[0].start()])
-        if drop_opener and before and before[-1] in _BEFORE_A_VERB:
+        if (
+            drop_opener
+            and start > 0
+            and not before
+            and len(tokens) > 1
+            and tokens[0].group() in _IMPERATIVES
+        ):
+            tokens = tokens[1:]  # "If you forked off the wrong branch, use git-rebase(1)"
+        elif drop_opener and before and before[-1] in _BEFORE_A_VERB:
             if len(tokens) == 1:
                 continue  # "You can override this for ...": a verb, whatever follows
             tokens = tokens[1:]  # "You can use git stash push", "I asked Git to ..."

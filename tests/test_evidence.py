@@ -441,6 +441,19 @@ def test_something_similar_is_like_what_the_last_answer_named() -> None:
         assert condense(own, sleep) == own
 
 
+def test_the_it_of_is_it_safe_to_stands_for_nothing_said_before() -> None:
+    amend = one_turn(
+        "My last commit message has a typo. How do I fix it?", "Run git commit --amend [1]."
+    )
+    # It was "Is commit hash safe to do that after pushing?": "that" is what was done.
+    assert condense("Is it safe to do that after pushing?", amend) == (
+        "Is it safe to do git commit --amend after pushing?"
+    )
+    assert (
+        condense("Is it safe after pushing?", amend) == "Is git commit --amend safe after pushing?"
+    )
+
+
 def test_it_is_the_thing_a_how_do_i_question_acted_on() -> None:
     history = one_turn(
         "How do I add a dependency only for running tests?",
@@ -449,6 +462,14 @@ def test_it_is_the_thing_a_how_do_i_question_acted_on() -> None:
     # It was "Where do I put running tests in pyproject.toml?"
     assert condense("Where do I put it in pyproject.toml?", history) == (
         "Where do I put the dependency in pyproject.toml?"
+    )
+    # After a situation too, before what the answer named (it was "pushed use git-rebase").
+    moved = one_turn(
+        "I committed to the wrong branch. How do I move the commit to another branch?",
+        'If you forked off the wrong branch and want to move it "back in time", use git-rebase.',
+    )
+    assert condense("And what if I already pushed it?", moved) == (
+        "And what if I already pushed the commit?"
     )
 
 
@@ -853,6 +874,7 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
         # An opening clause that sets the scene names nothing ("default", "no options").
         ("By default, `reproducible` is true [1].", "`reproducible`"),
         ("At the same time, China uses hard asset control [1].", "China"),
+        ("If you forked off the wrong branch, use git-rebase(1) [1].", "git-rebase"),
         (  # ... unless it names something itself
             "With the prefork MPM, use this directive only if you need to set it higher [1].",
             "prefork MPM",
