@@ -53,9 +53,9 @@ from assistant.backreference import (
 from assistant.citations import REFUSAL_TEXT
 from assistant.fragments import merge
 from assistant.interpret import focus_clause, specific_terms
+from assistant.named import answer_name
 from assistant.phrases import (
     PHRASE_BREAK,
-    answer_name,
     code_name,
     coordinated_names,
     modifiers_of,

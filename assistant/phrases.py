@@ -1,11 +1,10 @@
-"""Name what a text is about: its most specific phrase, or what an answer named (no LLM needed).
+"""Name what a text is about (no LLM needed): its most specific phrase, its code-like name,
+the two things it puts side by side, the several things it names, the words it names a thing
+with.
 
 The thing a turn is about is its most specific phrase: a run of content words, names and
-code-like tokens, preferring names and longer runs. What an answer named is the first such
-run of its first clause, as written ("git commit --amend"), without an opening imperative
-("Run") and cut before a word that reads as its verb; when that run is only common words
-("The file is already tracked; stop tracking it with git rm --cached"), the command or code
-the answer gives ("git rm --cached").
+code-like tokens (`word_runs`), preferring names and longer runs. What an answer named is
+`assistant.named`'s, built on the same runs.
 """
 
 from __future__ import annotations
@@ -14,8 +13,7 @@ import re
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
-from assistant.text import STOPWORDS, content_terms, first_sentence, words
-from assistant.verify import strip_markers
+from assistant.text import STOPWORDS, content_terms
 
 _TOKEN = re.compile(r"[\w][\w.'’/-]*\w|\w")
 MAX_PHRASE_WORDS = 6
@@ -24,72 +22,6 @@ MAX_PHRASE_WORDS = 6
 # Marks that end a phrase of an answer: "Yes: git worktree add", "Use a graceful stop (...)",
 # and a table row's cells ("Level: `debug` | Default: `bold`", assistant/loaders/tables.py).
 PHRASE_BREAK = re.compile(r"[:;,()\[\]|]")
-# Words an answer opens with that point back rather than name: "It must be at least ...".
-_POINTING_OPENERS = {"it", "its", "they", "their", "this", "that", "these", "those", "he",
-                     "she"}  # fmt: skip
-
-
-def answer_name(answer: str) -> str:
-    """What an answer named: the first phrase of its first sentence's first clause that has
-    one, as written ("git commit --amend", "SSLProxyEngine"), without an opening imperative or
-    interjection ("Run git stash" -> "git stash"; "Yes: ..." skips "Yes").
-
-    An answer that opens with a pronoun ("It must be ...") names nothing new: "".
-    """
-    text = strip_markers(answer)
-    opening = words(text[:40])
-    if not text or (opening and opening[0] in _POINTING_OPENERS):
-        return ""
-    sentence = first_sentence(text)
-    clause_start = 0
-    for mark in [*PHRASE_BREAK.finditer(sentence), None]:
-        clause_end = len(sentence) if mark is None else mark.start()
-        phrase = _literal_phrase(sentence, clause_start, clause_end)
-        if (
-            clause_start == 0
-            and mark is not None
-            and _is_adverbial(sentence[:clause_end])
-            and not CODE_MARK.search(phrase)
-            and not any(is_name(w, i + 1) for i, w in enumerate(phrase.split()))
-        ):
-            # "By default, ...", "At the same time, ...", "If no options are selected, ..."
-            # name nothing; "With the prefork MPM, ..." does.
-            clause_start = clause_end + 1
-            continue
-        if phrase:
-            # Common words ("The file is already tracked; stop tracking it with git rm
-            # --cached") name less than the command the answer gives.
-            code = _code_phrase(sentence)
-            if CODE_MARK.search(phrase):
-                # "git worktree add <path> <branch> gives": the verb after the code goes.
-                rest = phrase[len(code) :].split() if code and phrase.startswith(code) else []
-                return code if rest and _verb_like(rest[0]) else phrase
-            named = any(is_name(w, i + 1) for i, w in enumerate(phrase.split()))
-            return phrase if named else (code or phrase)
-        clause_start = clause_end + 1
-    # A one-word answer ("Paris.") is its own name.
-    return _literal_phrase(sentence, 0, len(sentence), drop_opener=False)
-
-
-# A sentence's opening clause that sets the scene rather than names a thing: "If you still
-# need it, ...", "When set to `uv`, ...", "By default, ...", "At the same time, ...".
-_SUBORDINATORS = {"if", "when", "whenever", "once", "unless", "although", "though", "while",
-                  "because", "after", "before", "until"}  # fmt: skip
-_PREPOSITIONS = {"at", "by", "for", "in", "on", "with", "without", "from", "during", "under",
-                 "within", "as", "unlike", "besides"}  # fmt: skip
-SHORT_ADVERBIAL_WORDS = 4  # "In that case", "For example", "At the same time"
-
-
-def _is_adverbial(clause: str) -> bool:
-    """Whether a sentence's first clause (before a comma, a colon ...) opens with a word that
-    subordinates it, or is a short prepositional phrase."""
-    opening = words(clause)
-    return bool(opening) and (
-        opening[0] in _SUBORDINATORS
-        or (opening[0] in _PREPOSITIONS and len(opening) <= SHORT_ADVERBIAL_WORDS)
-    )
-
-
 # A piece of code in an answer: `quoted`, an option (--cached, -m), a placeholder (<path>), a
 # dotted or snake_case name (core.hooksPath, max_wal_size).
 CODE_MARK = re.compile(
@@ -98,98 +30,13 @@ CODE_MARK = re.compile(
 PIECE = re.compile(CODE_MARK.pattern + "|" + _TOKEN.pattern)
 
 
-def _code_phrase(sentence: str) -> str:
-    """The first command or code of a sentence with the words that lead into it, as written:
-    "stop tracking it with git rm --cached [1]" -> "git rm --cached"; "git worktree add <path>
-    <branch> gives you ..." -> "git worktree add <path> <branch>"; "a merge needs -m <n>" ->
-    "-m <n>" (not from before a verb-like word). "" when it has none."""
-    runs = list(_runs(sentence, 0, len(sentence), marks_break=True))
-    imperative = bool(runs) and runs[0][0][0].start() == 0 and _opens_with_a_verb(runs[0][0])
-    for run, ended_by in runs:
-        coded = [i for i, m in enumerate(run) if CODE_MARK.fullmatch(m.group())]
-        if not coded:
-            continue
-        preceding = words(sentence[: run[0].start()])
-        joined = preceding[-1] if preceding else ""
-        lead = run[0].group()
-        # "for example git tag -a": a lead-in, not the name; "Stage the files and run git
-        # commit --amend": the second of two imperatives, not the name either.
-        if coded[0] > 0 and (
-            (joined == "for" and lead.lower() in _LEAD_INS)
-            or (imperative and joined in _JOINS_A_VERB and lead in _IMPERATIVES)
-        ):
-            run = run[1:]
-            coded = [i - 1 for i in coded]
-        # Cut after the last code when the run goes on into a sentence ("<branch> gives you"),
-        # not when it ends at a mark ("apache2ctl -k graceful-stop,").
-        pieces = run if ended_by is None else run[: coded[-1] + 1]
-        verb = [i for i in range(coded[0]) if reads_as_verb(pieces[i])]
-        pieces = pieces[verb[-1] + 1 if verb else 0 :][-MAX_PHRASE_WORDS:]
-        if pieces[0].start() == 0 and len(pieces) > 1 and _opens_with_a_verb(pieces):
-            pieces = pieces[1:]  # "Run git stash": the imperative is not the name
-        return sentence[pieces[0].start() : pieces[-1].end()]
-    return ""
-
-
-# "for example ...", "for instance ...": what follows is the example, not these words.
-_LEAD_INS = {"example", "instance"}
-# A word that joins a second imperative to a first: "Stage the files and run git commit".
-_JOINS_A_VERB = {"and", "then", "or"}
 # Verbs that hand over a command or an option ("and run git commit --amend", "then pass -j
 # 8"); a command's own name may follow "and" too ("and git add --all"), so only these go.
-_IMPERATIVES = {"run", "use", "call", "pass", "type", "enter", "execute", "invoke", "add",
+IMPERATIVES = {"run", "use", "call", "pass", "type", "enter", "execute", "invoke", "add",
                 "set", "start", "enable", "disable", "restart", "reload"}  # fmt: skip
 
 
-def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = True) -> str:
-    """The first run of content words, names or code in sentence[start:end], as written: the
-    subject of "SIGTERM is the smart mode", the object of "Run git stash", cut before a word
-    that reads as its verb ("The binary builder uses PyApp" -> "binary builder")."""
-    for run, ended_by in _runs(sentence, start, end, marks_break=False):
-        tokens = run[:MAX_PHRASE_WORDS]
-        opener = drop_opener and tokens[0].start() == 0 and _opens_with_a_verb(tokens)
-        if opener:
-            tokens = tokens[1:]  # "Run git stash", "Add SSLProxyEngine"; a lone "Yes" or "Use"
-        before = words(sentence[start : run[0].start()])
-        if (
-            drop_opener
-            and start > 0
-            and not before
-            and len(tokens) > 1
-            and tokens[0].group() in _IMPERATIVES
-        ):
-            tokens = tokens[1:]  # "If you forked off the wrong branch, use git-rebase(1)"
-        elif drop_opener and before and before[-1] in _BEFORE_A_VERB:
-            if len(tokens) == 1:
-                continue  # "You can override this for ...": a verb, whatever follows
-            tokens = tokens[1:]  # "You can use git stash push", "I asked Git to ..."
-        following = "" if ended_by is None else ended_by.group().lower()
-        if drop_opener and len(tokens) == 1 and following in _ARTICLES:
-            continue  # a verb before its object: "enable the balancer-manager"
-        if opener and len(tokens) == 1 and following == "that":
-            continue  # a verb before what it says: "Reports indicate that ..."
-        verb = next((i for i in range(1, len(tokens) - 1) if reads_as_verb(tokens[i])), None)
-        tokens = tokens[:verb] if verb is not None else tokens
-        if (
-            len(tokens) > 1
-            and len(run) <= MAX_PHRASE_WORDS
-            # "... keeps the folders"; after code or a path, "libs/common keeps only those"
-            and (following in _OPENS_AN_OBJECT or bool(re.search(r"[_./]", tokens[-2].group())))
-            and reads_as_verb(tokens[-1])
-        ):
-            tokens = tokens[:-1]  # "git sparse-checkout set ... keeps only those": not "keeps"
-        if tokens:
-            left = tokens[0].start()
-            while left > start and sentence[left - 1] in "-<`'\"":
-                left -= 1
-            right = tokens[-1].end()
-            while right < end and sentence[right] in ">`'\"":
-                right += 1
-            return sentence[left:right]
-    return ""
-
-
-def _runs(
+def word_runs(
     text: str, start: int, end: int, marks_break: bool
 ) -> Iterator[tuple[list[re.Match[str]], re.Match[str] | None]]:
     """The runs of content words, names and code in text[start:end], in order, each with the
@@ -223,12 +70,9 @@ def joins_a_run(token: str) -> bool:
     return content and not (token.isdigit() and len(token) < 2)
 
 
-_ARTICLES = {"a", "an", "the"}
-# Words after which a sentence's next word is its verb: a subject pronoun, a modal.
-_BEFORE_A_VERB = {"i", "we", "you", "can", "could", "should", "must", "may", "might", "will",
-                  "would"}  # fmt: skip
+ARTICLES = {"a", "an", "the"}
 # Words that open what a verb acts on: "keeps only those", "gives you", "uses the".
-_OPENS_AN_OBJECT = _ARTICLES | {"you", "your", "it", "them", "its", "their", "our", "us"}
+OPENS_AN_OBJECT = ARTICLES | {"you", "your", "it", "them", "its", "their", "our", "us"}
 # Pronouns that are a verb's object, never a noun's: "point it", "reinstall them".
 _OBJECT_PRONOUNS = {"it", "them", "him", "me", "us"}
 
@@ -236,15 +80,15 @@ _OBJECT_PRONOUNS = {"it", "them", "him", "me", "us"}
 def reads_as_verb(token: re.Match[str]) -> bool:
     """A lower-case word ending in "s" inside a run, before another word: "maps files",
     "uses PyApp", "records conflict resolutions" (a plural noun ends its run more often)."""
-    return _verb_like(token.group())
+    return verb_like(token.group())
 
 
-def _verb_like(word: str) -> bool:
+def verb_like(word: str) -> bool:
     """A lower-case word that ends in a single "s" ("uses", "gives"; not "class")."""
     return word.islower() and word.isalpha() and word.endswith("s") and not word.endswith("ss")
 
 
-def _opens_with_a_verb(tokens: Sequence[re.Match[str]]) -> bool:
+def opens_with_a_verb(tokens: Sequence[re.Match[str]]) -> bool:
     """Whether a run's capitalised first word (a sentence's first) is an imperative or an
     interjection rather than part of a name: alone ("Yes", "Use"), or before a lower-case
     word or a code-like name ("Run git stash", "Add SSLProxyEngine"), not before another
@@ -252,7 +96,7 @@ def _opens_with_a_verb(tokens: Sequence[re.Match[str]]) -> bool:
     first = tokens[0].group()
     if not first[:1].isupper() or first[1:] != first[1:].lower():
         return False  # lower-case ("graceful") or a name of its own ("PyApp", "JD.com")
-    if len(tokens) == 1 or first.lower() in _IMPERATIVES:
+    if len(tokens) == 1 or first.lower() in IMPERATIVES:
         return True  # "Use Redirect", "Set MaxRequestWorkers": a verb before a name too
     second = tokens[1].group()
     return not second[:1].isupper() or second[1:] != second[1:].lower()
@@ -278,7 +122,7 @@ def plural_phrase(text: str) -> str:
             run, opened = [], lowered in _OPENS_PLURAL or lowered.isdigit()
             continue
         run.append(token)
-        if opened and len(token) > 3 and _verb_like(token) and not lowered.endswith(("is", "us")):
+        if opened and len(token) > 3 and verb_like(token) and not lowered.endswith(("is", "us")):
             return " ".join(run[-MAX_PLURAL_WORDS:])  # not "analysis", "status"
     return ""
 
@@ -288,11 +132,11 @@ def topic_phrase(text: str) -> str:
     sentence's first word lower-cased: "Which" is not a name), without a verb before an
     article ("Where can the tool read the API token from?" -> "API token")."""
     best, best_score = "", 0.0
-    for run, ended_by in _runs(text, 0, len(text), marks_break=False):
+    for run, ended_by in word_runs(text, 0, len(text), marks_break=False):
         following = "" if ended_by is None else ended_by.group().lower()
         if following in _OBJECT_PRONOUNS and len(run) == 1 and run[0].group().islower():
             continue  # "How do I point it there?": a verb before its object, not the topic
-        if following in _ARTICLES:
+        if following in ARTICLES:
             if len(run) == 1:
                 continue  # "make the build ...": a verb before its object
             run = run[:-1]  # "the tool read the API token": a name, then its verb
@@ -382,7 +226,7 @@ def coordinated_names(text: str) -> tuple[str, str] | None:
     cut after a possessive. Not taken: the last two of a list ("tar, zip or 7z"; "Which is
     faster, gzip or zstd?" reads the same and is left too). None when the text has no pair.
     """
-    runs = list(_runs(text, 0, len(text), marks_break=True))
+    runs = list(word_runs(text, 0, len(text), marks_break=True))
     for index, ((first, joined), (second, _)) in enumerate(pairwise(runs)):
         if joined is None or joined.group().lower() not in _COORDINATORS:
             continue
@@ -410,7 +254,7 @@ def _trailing_name(text: str, run: list[re.Match[str]]) -> list[re.Match[str]]:
     imperative ("Use max_standby_archive_delay")."""
     named = [_named(text, match) for match in run]
     if not named[-1]:
-        if len(run) > 1 and _starts_sentence(text, run[0].start()) and _opens_with_a_verb(run):
+        if len(run) > 1 and _starts_sentence(text, run[0].start()) and opens_with_a_verb(run):
             return run[1:]
         return run
     start = len(run) - 1
@@ -421,7 +265,7 @@ def _trailing_name(text: str, run: list[re.Match[str]]) -> list[re.Match[str]]:
         opener is not None
         and opener.group()[:1].isupper()
         and _starts_sentence(text, opener.start())
-        and not _opens_with_a_verb(run[start - 1 :])
+        and not opens_with_a_verb(run[start - 1 :])
     ):
         start -= 1  # "Ant" opens the sentence: a name all the same before "Group"
     if start and all(re.fullmatch(r"[\d.]+", match.group()) for match in run[start:]):

@@ -9,7 +9,8 @@ from assistant.citations import REFUSAL_TEXT
 from assistant.condense import condense
 from assistant.evidence import in_document, window_for
 from assistant.interpret import analyse, focus_clause, specific_terms
-from assistant.phrases import answer_name, coordinated_names, topic_phrase
+from assistant.named import answer_name
+from assistant.phrases import coordinated_names, topic_phrase
 from assistant.text import sentence_spans
 from assistant.types import Heading, Message, Passage
 

@@ -1,0 +1,184 @@
+"""What an answer named, for a follow-up that points back at it (`assistant.condense`): the
+first phrase of its first sentence's first clause that has one, as written ("git commit
+--amend"), without an opening imperative ("Run") or a clause that only sets the scene ("By
+default, ..."), cut before a word that reads as its verb; when that phrase is only common words
+("The file is already tracked; stop tracking it with git rm --cached"), the command or code the
+answer gives ("git rm --cached"). Built on `assistant.phrases`' runs of words.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.phrases import (
+    ARTICLES,
+    CODE_MARK,
+    IMPERATIVES,
+    MAX_PHRASE_WORDS,
+    OPENS_AN_OBJECT,
+    PHRASE_BREAK,
+    is_name,
+    opens_with_a_verb,
+    reads_as_verb,
+    verb_like,
+    word_runs,
+)
+from assistant.text import first_sentence, words
+from assistant.verify import strip_markers
+
+# Words an answer opens with that point back rather than name: "It must be at least ...".
+_POINTING_OPENERS = {"it", "its", "they", "their", "this", "that", "these", "those", "he",
+                     "she"}  # fmt: skip
+
+
+def answer_name(answer: str) -> str:
+    """What an answer named: the first phrase of its first sentence's first clause that has
+    one, as written ("git commit --amend", "SSLProxyEngine"), without an opening imperative or
+    interjection ("Run git stash" -> "git stash"; "Yes: ..." skips "Yes").
+
+    An answer that opens with a pronoun ("It must be ...") names nothing new: "".
+    """
+    text = strip_markers(answer)
+    opening = words(text[:40])
+    if not text or (opening and opening[0] in _POINTING_OPENERS):
+        return ""
+    sentence = first_sentence(text)
+    clause_start = 0
+    for mark in [*PHRASE_BREAK.finditer(sentence), None]:
+        clause_end = len(sentence) if mark is None else mark.start()
+        phrase = _literal_phrase(sentence, clause_start, clause_end)
+        if (
+            clause_start == 0
+            and mark is not None
+            and _is_adverbial(sentence[:clause_end])
+            and not CODE_MARK.search(phrase)
+            and not any(is_name(w, i + 1) for i, w in enumerate(phrase.split()))
+        ):
+            # "By default, ...", "At the same time, ...", "If no options are selected, ..."
+            # name nothing; "With the prefork MPM, ..." does.
+            clause_start = clause_end + 1
+            continue
+        if phrase:
+            # Common words ("The file is already tracked; stop tracking it with git rm
+            # --cached") name less than the command the answer gives.
+            code = _code_phrase(sentence)
+            if CODE_MARK.search(phrase):
+                # "git worktree add <path> <branch> gives": the verb after the code goes.
+                rest = phrase[len(code) :].split() if code and phrase.startswith(code) else []
+                return code if rest and verb_like(rest[0]) else phrase
+            named = any(is_name(w, i + 1) for i, w in enumerate(phrase.split()))
+            return phrase if named else (code or phrase)
+        clause_start = clause_end + 1
+    # A one-word answer ("Paris.") is its own name.
+    return _literal_phrase(sentence, 0, len(sentence), drop_opener=False)
+
+
+# A sentence's opening clause that sets the scene rather than names a thing: "If you still
+# need it, ...", "When set to `uv`, ...", "By default, ...", "At the same time, ...".
+_SUBORDINATORS = {"if", "when", "whenever", "once", "unless", "although", "though", "while",
+                  "because", "after", "before", "until"}  # fmt: skip
+_PREPOSITIONS = {"at", "by", "for", "in", "on", "with", "without", "from", "during", "under",
+                 "within", "as", "unlike", "besides"}  # fmt: skip
+SHORT_ADVERBIAL_WORDS = 4  # "In that case", "For example", "At the same time"
+
+
+def _is_adverbial(clause: str) -> bool:
+    """Whether a sentence's first clause (before a comma, a colon ...) opens with a word that
+    subordinates it, or is a short prepositional phrase."""
+    opening = words(clause)
+    return bool(opening) and (
+        opening[0] in _SUBORDINATORS
+        or (opening[0] in _PREPOSITIONS and len(opening) <= SHORT_ADVERBIAL_WORDS)
+    )
+
+
+def _code_phrase(sentence: str) -> str:
+    """The first command or code of a sentence with the words that lead into it, as written:
+    "stop tracking it with git rm --cached [1]" -> "git rm --cached"; "git worktree add <path>
+    <branch> gives you ..." -> "git worktree add <path> <branch>"; "a merge needs -m <n>" ->
+    "-m <n>" (not from before a verb-like word). "" when it has none."""
+    runs = list(word_runs(sentence, 0, len(sentence), marks_break=True))
+    imperative = bool(runs) and runs[0][0][0].start() == 0 and opens_with_a_verb(runs[0][0])
+    for run, ended_by in runs:
+        coded = [i for i, m in enumerate(run) if CODE_MARK.fullmatch(m.group())]
+        if not coded:
+            continue
+        preceding = words(sentence[: run[0].start()])
+        joined = preceding[-1] if preceding else ""
+        lead = run[0].group()
+        # "for example git tag -a": a lead-in, not the name; "Stage the files and run git
+        # commit --amend": the second of two imperatives, not the name either.
+        if coded[0] > 0 and (
+            (joined == "for" and lead.lower() in _LEAD_INS)
+            or (imperative and joined in _JOINS_A_VERB and lead in IMPERATIVES)
+        ):
+            run = run[1:]
+            coded = [i - 1 for i in coded]
+        # Cut after the last code when the run goes on into a sentence ("<branch> gives you"),
+        # not when it ends at a mark ("apache2ctl -k graceful-stop,").
+        pieces = run if ended_by is None else run[: coded[-1] + 1]
+        verb = [i for i in range(coded[0]) if reads_as_verb(pieces[i])]
+        pieces = pieces[verb[-1] + 1 if verb else 0 :][-MAX_PHRASE_WORDS:]
+        if pieces[0].start() == 0 and len(pieces) > 1 and opens_with_a_verb(pieces):
+            pieces = pieces[1:]  # "Run git stash": the imperative is not the name
+        return sentence[pieces[0].start() : pieces[-1].end()]
+    return ""
+
+
+# "for example ...", "for instance ...": what follows is the example, not these words.
+_LEAD_INS = {"example", "instance"}
+# A word that joins a second imperative to a first: "Stage the files and run git commit".
+_JOINS_A_VERB = {"and", "then", "or"}
+
+
+def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = True) -> str:
+    """The first run of content words, names or code in sentence[start:end], as written: the
+    subject of "SIGTERM is the smart mode", the object of "Run git stash", cut before a word
+    that reads as its verb ("The binary builder uses PyApp" -> "binary builder")."""
+    for run, ended_by in word_runs(sentence, start, end, marks_break=False):
+        tokens = run[:MAX_PHRASE_WORDS]
+        opener = drop_opener and tokens[0].start() == 0 and opens_with_a_verb(tokens)
+        if opener:
+            tokens = tokens[1:]  # "Run git stash", "Add SSLProxyEngine"; a lone "Yes" or "Use"
+        before = words(sentence[start : run[0].start()])
+        if (
+            drop_opener
+            and start > 0
+            and not before
+            and len(tokens) > 1
+            and tokens[0].group() in IMPERATIVES
+        ):
+            tokens = tokens[1:]  # "If you forked off the wrong branch, use git-rebase(1)"
+        elif drop_opener and before and before[-1] in _BEFORE_A_VERB:
+            if len(tokens) == 1:
+                continue  # "You can override this for ...": a verb, whatever follows
+            tokens = tokens[1:]  # "You can use git stash push", "I asked Git to ..."
+        following = "" if ended_by is None else ended_by.group().lower()
+        if drop_opener and len(tokens) == 1 and following in ARTICLES:
+            continue  # a verb before its object: "enable the balancer-manager"
+        if opener and len(tokens) == 1 and following == "that":
+            continue  # a verb before what it says: "Reports indicate that ..."
+        verb = next((i for i in range(1, len(tokens) - 1) if reads_as_verb(tokens[i])), None)
+        tokens = tokens[:verb] if verb is not None else tokens
+        if (
+            len(tokens) > 1
+            and len(run) <= MAX_PHRASE_WORDS
+            # "... keeps the folders"; after code or a path, "libs/common keeps only those"
+            and (following in OPENS_AN_OBJECT or bool(re.search(r"[_./]", tokens[-2].group())))
+            and reads_as_verb(tokens[-1])
+        ):
+            tokens = tokens[:-1]  # "git sparse-checkout set ... keeps only those": not "keeps"
+        if tokens:
+            left = tokens[0].start()
+            while left > start and sentence[left - 1] in "-<`'\"":
+                left -= 1
+            right = tokens[-1].end()
+            while right < end and sentence[right] in ">`'\"":
+                right += 1
+            return sentence[left:right]
+    return ""
+
+
+# Words after which a sentence's next word is its verb: a subject pronoun, a modal.
+_BEFORE_A_VERB = {"i", "we", "you", "can", "could", "should", "must", "may", "might", "will",
+                  "would"}  # fmt: skip
