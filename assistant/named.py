@@ -31,6 +31,10 @@ _POINTING_OPENERS = {"it", "its", "they", "their", "this", "that", "these", "tho
                      "she"}  # fmt: skip
 
 
+# A line break between two words of one sentence: "before a\nnew plot is displayed".
+_SOFT_WRAP = re.compile(r"(?<=[a-z,])[ \t]*\n[ \t]*(?=[a-z])")
+
+
 def answer_name(answer: str) -> str:
     """What an answer named: the first phrase of its first sentence's first clause that has
     one, as written ("git commit --amend", "SSLProxyEngine"), without an opening imperative or
@@ -38,7 +42,8 @@ def answer_name(answer: str) -> str:
 
     An answer that opens with a pronoun ("It must be ...") names nothing new: "".
     """
-    text = strip_markers(answer)
+    # A line wrapped inside a sentence (a PDF's, a hard-wrapped page's) goes on after it.
+    text = _SOFT_WRAP.sub(" ", strip_markers(answer))
     opening = words(text[:40])
     if not text or (opening and opening[0] in _POINTING_OPENERS):
         return ""

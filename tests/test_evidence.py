@@ -876,6 +876,8 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
         ("By default, `reproducible` is true [1].", "`reproducible`"),
         ("At the same time, China uses hard asset control [1].", "China"),
         ("If you forked off the wrong branch, use git-rebase(1) [1].", "git-rebase"),
+        # A history answer keeps its lines: one wrapped inside a sentence goes on after it.
+        ("Use the\nreproducible option for builds [1].", "reproducible option"),
         (  # ... unless it names something itself
             "With the prefork MPM, use this directive only if you need to set it higher [1].",
             "prefork MPM",
