@@ -9,6 +9,7 @@ from assistant.answerers.extractive import assess
 from assistant.answerers.window_features import looks_like_code
 from assistant.citations import MAX_RELATED, related_passages, related_spans
 from assistant.types import Citation, Passage
+from assistant.verify import strip_markers
 from tests.conftest import SEED_FILE, make_settings
 
 SEED_TEXT = SEED_FILE.read_text(encoding="utf-8")
@@ -131,6 +132,17 @@ def test_an_answer_in_the_history_keeps_its_lines(seed_assistant: Assistant) -> 
     # A question in the history stays one line, as the question asked now.
     asked = seed_assistant.prepare_question("And on Windows?", [("user", "How do I\ninstall it?")])
     assert asked.history[0].content == "How do I install it?"
+
+
+def test_a_follow_up_does_not_quote_the_last_answer_again(seed_assistant: Assistant) -> None:
+    """ "Why?" after an answer is not that answer again: its sentence, quoted before its marker
+    and full stop ("... in Hong Kong [1]."), is recognised as said."""
+    question = "What did the CSRC tell brokerages?"
+    first = seed_assistant.ask(question)
+    assert not first.refused
+    said = strip_markers(first.text).rstrip(".")
+    again = seed_assistant.ask("Why?", history=[("user", question), ("assistant", first.text)])
+    assert said not in strip_markers(again.text)
 
 
 def test_missing_index_says_to_ingest(tmp_path) -> None:  # type: ignore[no-untyped-def]

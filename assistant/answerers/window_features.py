@@ -32,6 +32,7 @@ from assistant.interpret import Ask, analyse
 from assistant.retrieval import Retrieval, cosine_rows
 from assistant.text import content_terms, words
 from assistant.types import Passage, heading_at
+from assistant.verify import strip_markers
 
 # A term's absence counts fully from 10**ABSENCE_FULL_AT chunks on (less in smaller corpora).
 ABSENCE_FULL_AT = 3.0
@@ -305,9 +306,11 @@ def term_weight(retrieval: Retrieval, term: str) -> float:
 
 
 def _previous_answer_text(question: Question) -> str:
+    """The last answer as plain text: without its [n] markers, which stand before a sentence's
+    full stop ("... in Hong Kong [1].") where the quoted sentence has none."""
     for message in reversed(question.history):
         if message.role == "assistant":
-            return " ".join(message.content.split())
+            return " ".join(strip_markers(message.content).split())
     return ""
 
 
