@@ -110,11 +110,11 @@ ELLIPTICAL_ASK_WORDS = 3
 def first_pronoun(text: str) -> re.Match[str] | None:
     """The first pronoun of a text that points back (not an existential "there", nor the "it"
     of "Is it safe to ...")."""
-    existential = [m.span() for m in _EXISTENTIAL_THERE.finditer(text)]
-    existential += [m.span(1) for m in _EXPLETIVE_IT.finditer(text)]
+    pointing_nowhere = [m.span() for m in _EXISTENTIAL_THERE.finditer(text)]
+    pointing_nowhere += [m.span(1) for m in _EXPLETIVE_IT.finditer(text)]
     for match in _PRONOUN.finditer(text):
         if match.group(1).lower() in ("there", "it") and any(
-            s <= match.start() < e for s, e in existential
+            s <= match.start() < e for s, e in pointing_nowhere
         ):
             continue
         return match
@@ -126,7 +126,7 @@ def first_pronoun(text: str) -> re.Match[str] | None:
 _EXPLETIVE_IT = re.compile(
     r"\b(?:is|was|isn['’]t|wasn['’]t|would|will)\s+(it)\s+(?:be\s+|really\s+|still\s+)?"
     r"(?:a\s+good\s+idea|safe|possible|ok|okay|fine|necessary|required|better|best|wise|worth"
-    r"|normal|recommended|advisable|allowed|acceptable|enough|easier|faster|bad|wrong|enough)"
+    r"|normal|recommended|advisable|allowed|acceptable|enough|easier|faster|bad|wrong)"
     r"\s+(?:to|if|when|that)\b",
     re.IGNORECASE,
 )

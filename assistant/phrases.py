@@ -105,7 +105,6 @@ def opens_with_a_verb(tokens: Sequence[re.Match[str]]) -> bool:
 # Words before a noun phrase that counts things: "two data files", "several lines".
 _COUNTS = {"two", "three", "four", "five", "several", "many", "multiple", "both", "all", "some"}
 MAX_PLURAL_WORDS = 2  # the plural and the word before it: "temp files", "data files"
-_OPENS_PLURAL = set(_COUNTS)  # and _OPENS_NOUN_PHRASE, defined below
 
 
 def plural_phrase(text: str) -> str:
@@ -187,7 +186,8 @@ _OPENS_NOUN_PHRASE = {
     "his", "her", "of", "in", "on", "for", "with", "from", "by", "at", "into", "each",
     "some", "any", "same", "own",
 }  # fmt: skip
-_OPENS_PLURAL |= _OPENS_NOUN_PHRASE
+# Words after which a plural noun phrase begins: a count, or what opens any noun phrase.
+_OPENS_PLURAL = _COUNTS | _OPENS_NOUN_PHRASE
 
 
 def modifiers_of(text: str, stem: str, phrase: list[str]) -> list[str]:
