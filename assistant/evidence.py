@@ -63,6 +63,14 @@ class Window:
         """Whether the window spans several lines (a list or code keeps its line breaks)."""
         return "\n" in self.text.strip()
 
+    @property
+    def inside_block(self) -> bool:
+        """Whether the window lies wholly inside a fenced code block (between its fences): a
+        line of a block too long to quote whole (program output, one line of a long file).
+        Quoted, it could not be shown as code, and it reads as nothing alone."""
+        blocks = self.passage.code_blocks or ()
+        return any(a < self.start and self.end < b for a, b in blocks)
+
     def overlaps(self, other: Window) -> bool:
         """Whether two windows share characters of one document."""
         return (
@@ -243,10 +251,18 @@ def renders_whole(text: str) -> bool:
 def document_code_blocks(passage: Passage, text: str) -> tuple[tuple[int, int], ...]:
     """The fenced code blocks of the passage's document (its whole `text`) that overlap the
     passage: a passage that starts inside a block cannot tell its closing fence from an
-    opening one by itself."""
-    if "```" not in passage.text and "~~~" not in passage.text:
-        return ()  # no fence in the passage: no quote of it can open or close a block
-    return tuple((a, b) for a, b in _fenced_spans(text, 0) if a < passage.end and b > passage.start)
+    opening one by itself, and one that lies wholly inside a block holds no fence at all."""
+    blocks = _document_blocks(text)
+    return tuple((a, b) for a, b in blocks if a < passage.end and b > passage.start)
+
+
+@lru_cache(maxsize=16)
+def _document_blocks(text: str) -> tuple[tuple[int, int], ...]:
+    """A document's fenced code blocks (the same text object is read for each of its
+    passages: its hash is computed once)."""
+    if "```" not in text and "~~~" not in text:
+        return ()
+    return _fenced_spans(text, 0)
 
 
 def _blocks(passage: Passage) -> tuple[tuple[int | None, int | None], ...]:

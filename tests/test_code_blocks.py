@@ -102,3 +102,27 @@ def test_no_window_of_a_cut_code_block_leaves_a_block_open(tmp_path: Path) -> No
     answer = assistant.ask("What command runs a deployment to production?")
     assert "deploy run --target production" in answer.text
     assert len(fence_balance(answer.text)) % 2 == 0
+
+
+def test_a_line_inside_a_block_too_long_to_quote_is_never_a_window_of_its_own(
+    tmp_path: Path,
+) -> None:
+    """A block is quoted whole or not at all: one line from inside the 60-line settings block
+    (`option_7 = "value 7"`, or a line of a program's output) read alone says nothing, and
+    the chat could not show it as code (its fences are outside the quote)."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "deploy.md").write_text(PAGE, "utf-8")
+    assistant = Assistant(make_settings(tmp_path / "index"))
+    assistant.ingest([docs])
+    (record,) = assistant.documents()
+    document = assistant.catalog.document_structure(record.doc_id)[0]
+    block_start = document.index("```toml")
+    block_end = document.index("```", block_start + 3) + 3
+    question = assistant.prepare_question("What is option_7 set to in the deploy settings?", [])
+    retrieval = assistant.retrieve(question.standalone)
+    assert any(p.start < block_end and p.end > block_start for p in retrieval.passages)
+    windows = [window for window, _ in candidate_features(question, retrieval)]
+    assert windows
+    inside = [w.text for w in windows if block_start < w.start and w.end < block_end]
+    assert not inside

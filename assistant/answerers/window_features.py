@@ -214,6 +214,8 @@ def candidate_features(
                 window.text
             ):
                 continue  # a code fence alone says nothing (grown, it is its block)
+            if window.inside_block:
+                continue  # a line of a block too long to quote whole: alone it says nothing
             key = (passage.doc_id, window.start, window.end)
             if key in seen:
                 continue
