@@ -74,7 +74,8 @@ def fence_balance(text: str) -> list[str]:
     return fences
 
 
-def test_no_window_of_a_cut_code_block_leaves_a_block_open(tmp_path: Path) -> None:
+def deploy_index(tmp_path: Path) -> tuple[Assistant, tuple[int, int]]:
+    """An index of the deploy page, and where its 60-line settings block lies in it."""
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "deploy.md").write_text(PAGE, "utf-8")
@@ -83,7 +84,11 @@ def test_no_window_of_a_cut_code_block_leaves_a_block_open(tmp_path: Path) -> No
     (record,) = assistant.documents()
     document = assistant.catalog.document_structure(record.doc_id)[0]
     block_start = document.index("```toml")
-    block_end = document.index("```", block_start + 3) + 3
+    return assistant, (block_start, document.index("```", block_start + 3) + 3)
+
+
+def test_no_window_of_a_cut_code_block_leaves_a_block_open(tmp_path: Path) -> None:
+    assistant, (block_start, block_end) = deploy_index(tmp_path)
     checked = cut = 0
     for text in QUESTIONS:
         question = assistant.prepare_question(text, [])
@@ -110,15 +115,7 @@ def test_a_line_inside_a_block_too_long_to_quote_is_never_a_window_of_its_own(
     """A block is quoted whole or not at all: one line from inside the 60-line settings block
     (`option_7 = "value 7"`, or a line of a program's output) read alone says nothing, and
     the chat could not show it as code (its fences are outside the quote)."""
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "deploy.md").write_text(PAGE, "utf-8")
-    assistant = Assistant(make_settings(tmp_path / "index"))
-    assistant.ingest([docs])
-    (record,) = assistant.documents()
-    document = assistant.catalog.document_structure(record.doc_id)[0]
-    block_start = document.index("```toml")
-    block_end = document.index("```", block_start + 3) + 3
+    assistant, (block_start, block_end) = deploy_index(tmp_path)
     question = assistant.prepare_question("What is option_7 set to in the deploy settings?", [])
     retrieval = assistant.retrieve(question.standalone)
     assert any(p.start < block_end and p.end > block_start for p in retrieval.passages)
