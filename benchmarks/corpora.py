@@ -40,6 +40,12 @@ ROLES: dict[str, Role] = {
     # retrieval work they show is needed (the page that answers is often not in the top five).
     "gitdocs": "pending",
     "apachedocs": "pending",
+    # Written by helpers on 2026-12-05, blind to the assistant (neither its code nor an answer
+    # seen), as held-out sets: a round's numbers on corpora nobody has looked at yet, after
+    # seven rounds of reading the three held-out sets' aggregates. R Data Import/Export (PDF,
+    # Debian r-doc-pdf) and 14 pages of the Node.js API docs (HTML, Debian nodejs).
+    "rdata": "held-out",
+    "nodedocs": "held-out",
 }
 
 
