@@ -84,16 +84,19 @@ _SUBORDINATORS = {"if", "when", "whenever", "once", "unless", "although", "thoug
                   "because", "after", "before", "until"}  # fmt: skip
 _PREPOSITIONS = {"at", "by", "for", "in", "on", "with", "without", "from", "during", "under",
                  "within", "as", "unlike", "besides"}  # fmt: skip
-SHORT_ADVERBIAL_WORDS = 4  # "In that case", "For example", "At the same time"
+# "In that case", "At the same time", "In a workflow employing long lived topic branches" (a
+# clause naming a thing keeps it: "With the prefork MPM"). At 4 words, longer ones were read as
+# the name ("workflow employing relatively long lived topic").
+ADVERBIAL_WORDS = 10
 
 
 def _is_adverbial(clause: str) -> bool:
     """Whether a sentence's first clause (before a comma, a colon ...) opens with a word that
-    subordinates it, or is a short prepositional phrase."""
+    subordinates it, or is a prepositional phrase of up to `ADVERBIAL_WORDS` words."""
     opening = words(clause)
     return bool(opening) and (
         opening[0] in _SUBORDINATORS
-        or (opening[0] in _PREPOSITIONS and len(opening) <= SHORT_ADVERBIAL_WORDS)
+        or (opening[0] in _PREPOSITIONS and len(opening) <= ADVERBIAL_WORDS)
     )
 
 

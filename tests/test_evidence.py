@@ -875,6 +875,11 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
         # An opening clause that sets the scene names nothing ("default", "no options").
         ("By default, `reproducible` is true [1].", "`reproducible`"),
         ("At the same time, China uses hard asset control [1].", "China"),
+        (  # a longer one too, when it names nothing
+            "In a workflow employing relatively long lived topic branches, the developer "
+            "sometimes needs to resolve the same conflicts [1].",
+            "developer",
+        ),
         ("If you forked off the wrong branch, use git-rebase(1) [1].", "git-rebase"),
         # A history answer keeps its lines: one wrapped inside a sentence goes on after it.
         ("Use the\nreproducible option for builds [1].", "reproducible option"),
