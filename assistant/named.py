@@ -183,8 +183,47 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
             right = tokens[-1].end()
             while right < end and sentence[right] in ">`'\"":
                 right += 1
-            return sentence[left:right]
+            return _bracketed(sentence, left, right, start, end)
     return ""
+
+
+_BRACKETS = {"{": "}", "(": ")", "[": "]"}
+_SIGILS = "$%@"  # "${APACHE_LOG_DIR}", "%{BALANCER_ROUTE_CHANGED}e", "@{upstream}"
+
+
+def _bracketed(sentence: str, left: int, right: int, start: int, end: int) -> str:
+    """sentence[left:right] with the brackets it stands in or leaves open ("{", "(", "[") and
+    the sigil before them: a variable is named whole ("%{BALANCER_ROUTE_CHANGED}e", not
+    "BALANCER_ROUTE_CHANGED}e"; "${APACHE_LOG_DIR}", not "APACHE_LOG_DIR"; "@{upstream}", not
+    "@{upstream")."""
+    for opener, closer in _BRACKETS.items():
+        phrase = sentence[left:right]
+        unclosed = phrase.count(closer) - phrase.count(opener)
+        enclosed = (
+            left > start
+            and right < end
+            and sentence[left - 1] == opener
+            and sentence[right] == closer
+            and left - 2 >= start
+            and sentence[left - 2] in _SIGILS
+        )
+        if unclosed > 0:
+            found = sentence.rfind(opener, start, left)
+            if found < 0:
+                continue
+            left = found
+        elif unclosed < 0:
+            found = sentence.find(closer, right, end)
+            if found >= 0:
+                right = found + 1
+            continue
+        elif enclosed:
+            left, right = left - 1, right + 1
+        else:
+            continue
+        if left > start and sentence[left - 1] in _SIGILS:
+            left -= 1
+    return sentence[left:right]
 
 
 # Words after which a sentence's next word is its verb: a subject pronoun, a modal.

@@ -897,6 +897,13 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
             "China Securities Regulatory Commission",
         ),
         ("Note that SIGTERM is the smart mode [1].", "SIGTERM"),
+        # A variable is named whole, with its sigil and brackets.
+        (
+            "%{BALANCER_ROUTE_CHANGED}e: An easy way to troubleshoot stickiness [1].",
+            "%{BALANCER_ROUTE_CHANGED}e",
+        ),
+        ("Set ${APACHE_LOG_DIR} to a writable place [1].", "${APACHE_LOG_DIR}"),
+        ("git rev-parse @{upstream} names the branch [1].", "git rev-parse @{upstream}"),
         # After a subject pronoun or a modal, the next word is the verb, not part of the name.
         (
             "You can use git stash push --keep-index to commit in parts [1].",
