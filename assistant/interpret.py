@@ -45,6 +45,8 @@ _STOP_ASK = re.compile(
     r"never|no longer|suppress\w*|ignor\w*|remov\w*|drop\w*)\b",
     re.IGNORECASE,
 )
+# Words written in capitals that name nothing ("Is that OK, and what should we do instead?").
+_INTERJECTIONS = {"ok", "okay"}
 _TOKEN = re.compile(r"[`'\"“‘]?([\w][\w.:/+#@-]*[\w+#]|\w)[`'\"”’]?")
 
 
@@ -164,6 +166,8 @@ def specific_terms(question: str) -> list[str]:
             code = option or bool(re.search(r"[_./:+#@]|\d", token))
             capital = token[:1].isupper() and index > 0 and token != "I"
             acronym = len(token) >= 2 and token.isupper()
+            if token.lower() in _INTERJECTIONS and not quoted:
+                continue  # "Is that OK?" names nothing the documents must hold
             if quoted or code or capital or acronym:
                 # A bare number is usually the asker's own figure ("150 connections").
                 found.extend(t for t in content_terms(token) if re.search(r"[^\W\d]", t))

@@ -261,6 +261,9 @@ def test_specific_terms_are_names_and_code_not_the_askers_numbers() -> None:
     assert specific_terms("Is there a built-in role for auditors?") == []
     assert specific_terms("What does --dry-run print?") == ["dri", "run"]
     assert specific_terms("Does the `graceful-stop` signal wait?") == ["grace", "stop"]
+    # "OK" in capitals is English, not a name; quoted, it is the thing asked about.
+    assert specific_terms("We ran git reset --hard on main. Is that OK?") == ["hard"]
+    assert specific_terms('Is the "OK" button safe?') == ["ok"]
 
 
 HISTORY = [
