@@ -30,11 +30,9 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from functools import cache
 
-from assistant.answerers.extractive import ExtractiveModel, shipped_model
 from assistant.core import Assistant
-from assistant.evaluation.calibrate import Observation, fit, observe
+from assistant.evaluation.calibrate import Observation, observe
 from assistant.evaluation.golden import load_golden
 from assistant.evaluation.runner import after_own_answer, is_followup
 from benchmarks.common import scratch_dir
@@ -44,7 +42,9 @@ from benchmarks.window_choice import (
     add_arguments,
     choose,
     compare_and_save,
+    keyed_outcomes,
     load_outcomes,
+    models_without,
     selected,
 )
 
@@ -76,11 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else {}
     )
 
-    @cache
-    def fitted_without(left_out: str | None) -> ExtractiveModel:
-        if len(tuning) < 2:
-            return shipped_model()
-        return fit([o for name in tuning if name != left_out for o in fitting[name]])
+    model_for = models_without(fitting)
 
     print(
         "| corpus | role | answerable follow-ups | after the golden answer: answer holds a key "
@@ -91,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     own_choices: dict[str, Choice] = {}
     models = scratch_dir("assistant-followups-models-")
     for name, c in corpora.items():
-        model = fitted_without(name if name in tuning else None)
+        model = model_for(name)
         # The answer before each follow-up: `assistant eval --own-answers`'s, by this model.
         path = models / f"{name}.json"
         path.write_text(json.dumps(model.to_json()), "utf-8")
@@ -122,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"\nOf {count} answerable follow-ups, the answer holds a key fact for {totals[0]} after "
         f"the golden answer, for {totals[1]} after the assistant's own"
     )
-    return compare_and_save(own_choices, before, args.save)
+    return compare_and_save(keyed_outcomes(own_choices), before, args.save)
 
 
 if __name__ == "__main__":

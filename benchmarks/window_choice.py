@@ -36,7 +36,7 @@ import json
 import statistics
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -103,9 +103,11 @@ def choose(observations: Sequence[Observation], model: ExtractiveModel) -> Choic
 OUTCOMES_SCHEMA = "window-choice/1"
 # The outcomes compared, and how the comparison names them.
 COMPARED = (("answer", "answer holds a key fact"), ("lead", "lead holds a key fact"))
+# Each question's outcomes, keyed "corpus/id": whether the answer (the lead, ...) holds a key fact.
+Outcomes = dict[str, dict[str, bool]]
 
 
-def keyed_outcomes(choices: dict[str, Choice]) -> dict[str, dict[str, bool]]:
+def keyed_outcomes(choices: dict[str, Choice]) -> Outcomes:
     """Every answerable question's outcomes, keyed "corpus/id"."""
     return {
         f"{name}/{question}": outcome
@@ -114,14 +116,17 @@ def keyed_outcomes(choices: dict[str, Choice]) -> dict[str, dict[str, bool]]:
     }
 
 
-def save_outcomes(choices: dict[str, Choice], path: Path) -> None:
-    """Write every answerable question's outcomes for a later --against."""
-    document = {"schema": OUTCOMES_SCHEMA, "questions": keyed_outcomes(choices)}
+def save_outcomes(outcomes: Outcomes, path: Path) -> None:
+    """Write every question's outcomes for a later --against."""
+    document = {"schema": OUTCOMES_SCHEMA, "questions": outcomes}
     path.write_text(json.dumps(document), "utf-8")
 
 
-def load_outcomes(path: Path) -> dict[str, dict[str, bool]]:
-    """Outcomes written by --save; SystemExit with what is wrong when the file is not one."""
+def load_outcomes(
+    path: Path, compared: Sequence[tuple[str, str]] = COMPARED
+) -> dict[str, dict[str, bool]]:
+    """Outcomes written by --save; SystemExit with what is wrong when the file is not one (or
+    holds other outcomes than `compared`: another benchmark's)."""
     try:
         saved = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as exc:
@@ -133,7 +138,7 @@ def load_outcomes(path: Path) -> dict[str, dict[str, bool]]:
         or not isinstance(questions, dict)
         or not all(
             isinstance(outcome, dict)
-            and all(isinstance(outcome.get(key), bool) for key, _ in COMPARED)
+            and all(isinstance(outcome.get(key), bool) for key, _ in compared)
             for outcome in questions.values()
         )
     ):
@@ -141,31 +146,35 @@ def load_outcomes(path: Path) -> dict[str, dict[str, bool]]:
     return questions
 
 
-def compare_outcomes(choices: dict[str, Choice], before: dict[str, dict[str, bool]]) -> list[str]:
+def compare_outcomes(
+    now: Outcomes, before: Outcomes, compared: Sequence[tuple[str, str]] = COMPARED
+) -> list[str]:
     """This run against saved outcomes: for the questions in both, how many got better and
     worse, and whether that could be chance; and how many questions only one of them has (another
     selection of corpora, or a golden set changed since)."""
-    now = keyed_outcomes(choices)
     common = [key for key in now if key in before]
     lines = [f"Against the saved outcomes ({len(common)} questions in both"]
     only_saved, only_now = len(before.keys() - now.keys()), len(now.keys() - before.keys())
     if only_saved or only_now:
         lines[0] += f"; {only_saved} only in the file, {only_now} only in this run"
     lines[0] += "):"
-    for key, label in COMPARED:
+    for key, label in compared:
         row = paired_change([before[q][key] for q in common], [now[q][key] for q in common])
         lines.append(f"  {describe_paired(label, row)}")
     return lines
 
 
 def compare_and_save(
-    choices: dict[str, Choice], before: dict[str, dict[str, bool]] | None, save: Path | None
+    now: Outcomes,
+    before: Outcomes | None,
+    save: Path | None,
+    compared: Sequence[tuple[str, str]] = COMPARED,
 ) -> int:
     """Print the comparison with the saved outcomes (--against), keep these (--save): 0."""
     if before is not None:
-        print("\n".join(compare_outcomes(choices, before)))
+        print("\n".join(compare_outcomes(now, before, compared)))
     if save is not None:
-        save_outcomes(choices, save)
+        save_outcomes(now, save)
     return 0
 
 
@@ -204,6 +213,33 @@ def selected(args: argparse.Namespace) -> dict[str, Corpus] | None:
     return corpora
 
 
+def observed(corpora: dict[str, Corpus], work: Path) -> dict[str, list[Observation]]:
+    """Every golden question of each corpus retrieved once and its windows described (the
+    indexes built into `work` first, or reused)."""
+    return {
+        name: observe(Assistant(index_corpus(c, work)), load_golden(c.golden), name)
+        for name, c in corpora.items()
+    }
+
+
+def models_without(tuning: dict[str, list[Observation]]) -> Callable[[str], ExtractiveModel]:
+    """The model each corpus is answered by, from the tuning corpora's observations: a tuning
+    corpus's fitted on the other tuning corpora; a pending one's on every tuning corpus
+    (refitted, so that a scratch edit of the features is measured); with fewer than two
+    tuning corpora, the shipped model."""
+
+    @cache
+    def fitted_without(left_out: str | None) -> ExtractiveModel:
+        return fit([o for name, some in tuning.items() if name != left_out for o in some])
+
+    def model_for(name: str) -> ExtractiveModel:
+        if len(tuning) < 2:
+            return shipped_model()
+        return fitted_without(name if name in tuning else None)
+
+    return model_for
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Observe, fit leave-one-corpus-out, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -215,23 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if corpora is None:
         return 2
     work = args.work or Path(tempfile.mkdtemp(prefix="assistant-windows-"))
-    observations = {
-        name: observe(Assistant(index_corpus(c, work)), load_golden(c.golden), name)
-        for name, c in corpora.items()
-    }
+    observations = observed(corpora, work)
     tuning = [name for name, c in corpora.items() if c.role == "tuning"]
-
-    @cache
-    def fitted_without(left_out: str | None) -> ExtractiveModel:
-        return fit([o for name in tuning if name != left_out for o in observations[name]])
-
-    def model_for(name: str) -> ExtractiveModel:
-        """A tuning corpus: fitted on the other tuning corpora. A pending one: fitted on every
-        tuning corpus (refitted once, so that a scratch edit of the features is measured).
-        With fewer than two tuning corpora: the shipped model."""
-        if len(tuning) < 2:
-            return shipped_model()
-        return fitted_without(name if name in tuning else None)
+    model_for = models_without({name: observations[name] for name in tuning})
 
     print(
         "| corpus | role | answerable | lead holds a key fact | answer holds one "
@@ -251,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"questions: the answer holds a key fact for {sum(c.composed for c in shown)}, the lead "
         f"window for {sum(c.lead for c in shown)}, some window for {sum(c.ceiling for c in shown)}"
     )
-    return compare_and_save(choices, before, args.save)
+    return compare_and_save(keyed_outcomes(choices), before, args.save)
 
 
 if __name__ == "__main__":

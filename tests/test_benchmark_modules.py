@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answerers.extractive import shipped_model
 from tests.conftest import REPO
 
 MODULES = sorted(
@@ -279,6 +280,52 @@ def test_followups_are_asked_after_the_golden_answer_and_after_the_assistants_ow
     assert "  answer holds a key fact: unchanged on all 5 questions" in out
     with pytest.raises(SystemExit, match="no tuning or pending corpus"):
         run("followups", "--corpora", "sqlite", "--work", str(tmp_path))
+
+
+def test_refusal_choice_decides_every_question_as_the_answerer_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "outcomes.json"
+    run(
+        "refusal_choice",
+        "--corpora",
+        "seed",
+        "--work",
+        str(tmp_path),
+        "--show",
+        "--save",
+        str(saved),
+    )
+    out = capsys.readouterr().out
+    (row,) = [line for line in out.splitlines() if line.startswith("| seed ")]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    # One tuning corpus alone: the shipped model decides, at its own threshold.
+    assert cells[:2] == ["seed", "tuning"]
+    assert float(cells[2]) == shipped_model().threshold
+    assert (cells[3], cells[5]) == ("36", "14")  # answerable, unanswerable of its 50
+    false, true, balanced = float(cells[4]), float(cells[6]), float(cells[7])
+    assert 0 <= false < 0.5 < balanced <= 1
+    assert balanced == pytest.approx(((1 - false) + true) / 2, abs=0.01)
+    # --show lists exactly the questions decided wrongly, each with its confidence.
+    wrong = re.findall(
+        r"^    (seed-\d+) \((refused, answerable|answered, unanswerable), ", out, re.M
+    )
+    kept = json.loads(saved.read_text("utf-8"))["questions"]
+    assert len(kept) == 50
+    assert sorted(q for q, _ in wrong) == sorted(
+        key.removeprefix("seed/") for key, outcome in kept.items() if not outcome["right"]
+    )
+    assert round(false * 36) == sum(kind == "refused, answerable" for _, kind in wrong)
+    assert round((1 - true) * 14) == sum(kind == "answered, unanswerable" for _, kind in wrong)
+    # Against its own outcomes nothing changed; a file of another benchmark is refused.
+    run("refusal_choice", "--corpora", "seed", "--work", str(tmp_path), "--against", str(saved))
+    assert "  refusal decided right: unchanged on all 50 questions" in capsys.readouterr().out
+    saved.write_text(
+        '{"schema": "window-choice/1", "questions": {"seed/x": {"answer": true, "lead": true}}}',
+        "utf-8",
+    )
+    with pytest.raises(SystemExit, match="was not written by --save"):
+        run("refusal_choice", "--corpora", "seed", "--work", str(tmp_path), "--against", str(saved))
 
 
 def test_refusal_curve_reads_the_recorded_confidences() -> None:

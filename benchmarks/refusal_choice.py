@@ -1,0 +1,182 @@
+"""How well the extractive answerer decides to refuse, leave-one-corpus-out, in about a minute.
+
+    python -m benchmarks.refusal_choice --work DIR [--pending] [--show]
+    python -m benchmarks.refusal_choice --corpora seed --work DIR   # a quick check
+    python -m benchmarks.refusal_choice --work DIR --pending --save before.json
+    (edit the confidence features or how the question is read)
+    python -m benchmarks.refusal_choice --work DIR --pending --against before.json
+
+Every golden question of the tuning (and with `--pending` the pending) corpora is retrieved
+once and its windows described (`calibrate.observe`, as `benchmarks.window_choice` does). Each
+tuning corpus is then decided by a model fitted on the other tuning corpora: its ranking, its
+confidence model and its threshold, fitted as `make fit` fits the shipped ones on all of them (a
+pending corpus by a model fitted on every tuning corpus). A question is refused when its
+confidence is below that threshold (or nothing was retrieved), as the answerer does. The table:
+per corpus, the share of answerable questions refused, of unanswerable ones refused, and their
+balanced accuracy (the mean of answerable answered and unanswerable refused); then the mean
+balanced accuracy of the tuning corpora and of the pending ones. The tuning rows are the
+refusal columns of the protocol's table (`make eval-benchmark`), in a minute instead of twenty,
+without the follow-up rewriting's own answers or the answers themselves. Held-out corpora are
+never read. `--corpora` runs on those alone; with fewer than two tuning corpora selected the
+shipped model decides (fitted on them too: a check that the steps run, not a number to report).
+
+`--show` lists every question decided wrongly, with its confidence and the confidence features;
+`--save FILE` keeps whether each question was decided right, and `--against FILE` weighs a
+later run against it, question by question (`benchmarks.window_choice`'s format and test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.answerers.extractive import ExtractiveModel
+from assistant.answerers.window_features import confidence_features
+from assistant.evaluation.calibrate import Observation, rank
+from benchmarks.common import scratch_dir
+from benchmarks.window_choice import (
+    Outcomes,
+    add_arguments,
+    compare_and_save,
+    load_outcomes,
+    models_without,
+    observed,
+    selected,
+)
+
+# What --save keeps of each question, and how --against names it.
+COMPARED = (("right", "refusal decided right"),)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One question: its confidence (None: nothing retrieved), the features it came from, and
+    whether it was refused."""
+
+    observation: Observation
+    confidence: float | None
+    features: dict[str, float]
+    refused: bool
+
+    @property
+    def right(self) -> bool:
+        """Refused exactly when the question is unanswerable."""
+        return self.refused != self.observation.item.answerable
+
+
+def decide(observations: Sequence[Observation], model: ExtractiveModel) -> list[Decision]:
+    """Each question refused or answered as the answerer with `model` would."""
+    decisions = []
+    for observation in observations:
+        ranked = rank(observation, model.rank)
+        if not ranked:
+            decisions.append(Decision(observation, None, {}, refused=True))
+            continue
+        summary = confidence_features(observation.question, observation.retrieval, ranked)
+        confidence = model.confidence.probability(summary)
+        refused = confidence < model.threshold
+        decisions.append(Decision(observation, confidence, summary, refused))
+    return decisions
+
+
+@dataclass(frozen=True)
+class Refusals:
+    """A corpus's decisions, counted."""
+
+    answerable: int
+    unanswerable: int
+    false_refusals: int  # answerable questions refused
+    refusals: int  # unanswerable questions refused
+
+    @classmethod
+    def of(cls, decisions: Sequence[Decision]) -> Refusals:
+        """The counts of a corpus's decisions."""
+        answerable = [d for d in decisions if d.observation.item.answerable]
+        unanswerable = [d for d in decisions if not d.observation.item.answerable]
+        return cls(
+            len(answerable),
+            len(unanswerable),
+            sum(d.refused for d in answerable),
+            sum(d.refused for d in unanswerable),
+        )
+
+    @property
+    def balanced_accuracy(self) -> float:
+        """The mean of answerable questions answered and unanswerable ones refused (of the
+        kinds the corpus has)."""
+        parts = []
+        if self.answerable:
+            parts.append(1 - self.false_refusals / self.answerable)
+        if self.unanswerable:
+            parts.append(self.refusals / self.unanswerable)
+        return statistics.fmean(parts) if parts else 0.0
+
+    def row(self, name: str, role: str, threshold: float) -> str:
+        """The corpus's line of the table."""
+        false = self.false_refusals / max(1, self.answerable)
+        true = self.refusals / max(1, self.unanswerable)
+        return (
+            f"| {name} | {role} | {threshold:.2f} | {self.answerable} | {false:.2f} "
+            f"| {self.unanswerable} | {true:.2f} | {self.balanced_accuracy:.3f} |"
+        )
+
+
+def show(decisions: Sequence[Decision]) -> None:
+    """Print the questions decided wrongly, with their confidence and features."""
+    for d in decisions:
+        if d.right:
+            continue
+        item = d.observation.item
+        what = "refused, answerable" if d.refused else "answered, unanswerable"
+        confidence = "nothing retrieved" if d.confidence is None else f"{d.confidence:.2f}"
+        features = " ".join(f"{name}={value:.2f}" for name, value in d.features.items())
+        print(f"    {item.id} ({what}, confidence {confidence}): {item.question}")
+        if features:
+            print(f"        {features}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Observe, fit leave-one-corpus-out, decide every question, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    parser.add_argument(
+        "--show", action="store_true", help="list the questions decided wrongly, with features"
+    )
+    args = parser.parse_args(argv)
+    before = load_outcomes(args.against, COMPARED) if args.against is not None else None
+    corpora = selected(args)
+    if corpora is None:
+        return 2
+    work = args.work or scratch_dir("assistant-refusals-")
+    observations = observed(corpora, work)
+    tuning = {name: observations[name] for name, c in corpora.items() if c.role == "tuning"}
+    model_for = models_without(tuning)
+
+    print(
+        "| corpus | role | threshold | answerable | refused | unanswerable | refused "
+        "| balanced accuracy |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    outcomes: Outcomes = {}
+    means: dict[str, list[float]] = {"tuning": [], "pending": []}
+    for name, c in corpora.items():
+        model = model_for(name)
+        decisions = decide(observations[name], model)
+        counted = Refusals.of(decisions)
+        print(counted.row(name, c.role, model.threshold), flush=True)
+        if args.show:
+            show(decisions)
+        means[c.role].append(counted.balanced_accuracy)
+        for d in decisions:
+            outcomes[f"{name}/{d.observation.item.id}"] = {"right": d.right}
+    print()
+    for role, values in means.items():
+        if values:
+            print(f"Balanced accuracy, mean of the {role} corpora: {statistics.fmean(values):.3f}")
+    return compare_and_save(outcomes, before, args.save, COMPARED)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
