@@ -66,8 +66,10 @@ class Window:
     @property
     def inside_block(self) -> bool:
         """Whether the window lies wholly inside a fenced code block (between its fences): a
-        line of a block too long to quote whole (program output, one line of a long file).
-        Quoted, it could not be shown as code, and it reads as nothing alone."""
+        line of a block that its window could not grow to hold whole (too long, or with no
+        sentence leading into it; the block's own fence line grows into the whole block).
+        Quoted, it could not be shown as code, and it reads as nothing alone (program output,
+        one line of a long file)."""
         blocks = self.passage.code_blocks or ()
         return any(a < self.start and self.end < b for a, b in blocks)
 
@@ -251,18 +253,22 @@ def renders_whole(text: str) -> bool:
 def document_code_blocks(passage: Passage, text: str) -> tuple[tuple[int, int], ...]:
     """The fenced code blocks of the passage's document (its whole `text`) that overlap the
     passage: a passage that starts inside a block cannot tell its closing fence from an
-    opening one by itself, and one that lies wholly inside a block holds no fence at all."""
-    blocks = _document_blocks(text)
+    opening one by itself, and one that lies wholly inside a block holds no fence at all. A
+    block never closed runs to the document's end (CommonMark), but only a passage holding a
+    fence is told of it: one stray fence (an extraction's as often as a writer's) does not
+    make the rest of the document code."""
+    closed, opened = _document_fences(text)
+    holds_fence = "```" in passage.text or "~~~" in passage.text
+    blocks = (*closed, (opened, len(text))) if opened is not None and holds_fence else closed
     return tuple((a, b) for a, b in blocks if a < passage.end and b > passage.start)
 
 
 @lru_cache(maxsize=16)
-def _document_blocks(text: str) -> tuple[tuple[int, int], ...]:
-    """A document's fenced code blocks (the same text object is read for each of its
-    passages: its hash is computed once)."""
-    if "```" not in text and "~~~" not in text:
-        return ()
-    return _fenced_spans(text, 0)
+def _document_fences(text: str) -> tuple[tuple[tuple[int, int], ...], int | None]:
+    """A document's closed fenced blocks and where one left open starts, parsed once for all
+    of its passages."""
+    closed, opened = _parse_fences(text, 0)
+    return tuple(closed), opened
 
 
 def _blocks(passage: Passage) -> tuple[tuple[int | None, int | None], ...]:

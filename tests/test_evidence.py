@@ -126,6 +126,32 @@ def test_fences_follow_commonmark_and_a_passage_inside_a_block_knows_it() -> Non
     assert window_text(passage, 'extend = "defaults.toml"') == 'extend = "defaults.toml"'
 
 
+def test_a_passage_wholly_inside_a_block_knows_it_and_a_stray_fence_silences_nothing() -> None:
+    lines = "".join(f'option_{n} = "value {n}"\n' for n in range(40))
+    document = f"Settings:\n```toml\n{lines}```\nThe file is read once at start-up.\n"
+    # A chunk of the block's middle lines holds no fence, yet lies inside the block: none of
+    # its lines is a window of its own (`Window.inside_block`); the prose after the block is.
+    start = document.index("option_10")
+    inside = in_document(
+        passage_of(document[start : document.index("option_20")], offset=start), document
+    )
+    (block,) = inside.code_blocks
+    assert block == (document.index("```toml"), document.index("```\nThe") + 3)
+    assert window_for(inside, start, start + len('option_10 = "value 10"')).inside_block
+    after = document.index("The file")
+    prose = in_document(passage_of(document[after:], offset=after), document)
+    assert not window_for(prose, after, len(document) - 1).inside_block
+    # A fence never closed runs to the end for the passage holding it (CommonMark), not for the
+    # passages after it: their sentences stay windows.
+    stray = "Run it:\n```\n$ tool run\nThen the tool reports. The port defaults to 8080.\n"
+    later = stray.index("The port")
+    holding = in_document(passage_of(stray), stray)
+    assert holding.code_blocks == ((stray.index("```"), len(stray)),)
+    after_stray = in_document(passage_of(stray[later:], offset=later), stray)
+    assert after_stray.code_blocks == ()
+    assert not window_for(after_stray, later, len(stray) - 1).inside_block
+
+
 def test_a_sentence_after_more_code_than_a_window_holds_stays_alone() -> None:
     text = (
         "The settings look like this, for example\n"

@@ -215,7 +215,7 @@ def candidate_features(
             ):
                 continue  # a code fence alone says nothing (grown, it is its block)
             if window.inside_block:
-                continue  # a line of a block too long to quote whole: alone it says nothing
+                continue  # one line from inside a block it could not grow to: alone it says nothing
             key = (passage.doc_id, window.start, window.end)
             if key in seen:
                 continue
