@@ -57,7 +57,7 @@ def answer_name(answer: str) -> str:
             and mark is not None
             and _is_adverbial(sentence[:clause_end])
             and not CODE_MARK.search(phrase)
-            and not any(is_name(w, i + 1) for i, w in enumerate(phrase.split()))
+            and not _names_a_thing(phrase)
         ):
             # "By default, ...", "At the same time, ...", "If no options are selected, ..."
             # name nothing; "With the prefork MPM, ..." does.
@@ -71,8 +71,7 @@ def answer_name(answer: str) -> str:
                 # "git worktree add <path> <branch> gives": the verb after the code goes.
                 rest = phrase[len(code) :].split() if code and phrase.startswith(code) else []
                 return code if rest and verb_like(rest[0]) else phrase
-            named = any(is_name(w, i + 1) for i, w in enumerate(phrase.split()))
-            return phrase if named else (code or phrase)
+            return phrase if _names_a_thing(phrase) else (code or phrase)
         clause_start = clause_end + 1
     # A one-word answer ("Paris.") is its own name.
     return _literal_phrase(sentence, 0, len(sentence), drop_opener=False)
@@ -189,41 +188,54 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
 
 _BRACKETS = {"{": "}", "(": ")", "[": "]"}
 _SIGILS = "$%@"  # "${APACHE_LOG_DIR}", "%{BALANCER_ROUTE_CHANGED}e", "@{upstream}"
+# A variable written with a sigil and braces, and the word of it a name check reads.
+_VARIABLE = re.compile(r"[$%@]?\{+\s*([^{}\s]+)\s*\}+\w*")
 
 
 def _bracketed(sentence: str, left: int, right: int, start: int, end: int) -> str:
-    """sentence[left:right] with the brackets it stands in or leaves open ("{", "(", "[") and
-    the sigil before them: a variable is named whole ("%{BALANCER_ROUTE_CHANGED}e", not
+    """sentence[left:right] with the brackets it stands in or leaves open and the sigil before
+    them: a variable is named whole ("%{BALANCER_ROUTE_CHANGED}e", not
     "BALANCER_ROUTE_CHANGED}e"; "${APACHE_LOG_DIR}", not "APACHE_LOG_DIR"; "@{upstream}", not
-    "@{upstream")."""
+    "@{upstream"; "{{ page.title }}"). An opener already closed before the phrase, or a closer
+    opened again after it, is not the phrase's: it stays as it was."""
     for opener, closer in _BRACKETS.items():
-        phrase = sentence[left:right]
-        unclosed = phrase.count(closer) - phrase.count(opener)
-        enclosed = (
-            left > start
-            and right < end
-            and sentence[left - 1] == opener
-            and sentence[right] == closer
-            and left - 2 >= start
-            and sentence[left - 2] in _SIGILS
-        )
-        if unclosed > 0:
-            found = sentence.rfind(opener, start, left)
-            if found < 0:
-                continue
-            left = found
-        elif unclosed < 0:
-            found = sentence.find(closer, right, end)
-            if found >= 0:
+        while True:
+            phrase = sentence[left:right]
+            missing = phrase.count(closer) - phrase.count(opener)
+            if missing > 0:
+                found = sentence.rfind(opener, start, left)
+                if found < 0 or closer in sentence[found:left]:
+                    break
+                left = found
+            elif missing < 0:
+                found = sentence.find(closer, right, end)
+                if found < 0 or opener in sentence[right:found]:
+                    break
                 right = found + 1
-            continue
-        elif enclosed:
-            left, right = left - 1, right + 1
-        else:
-            continue
-        if left > start and sentence[left - 1] in _SIGILS:
+            elif (
+                start < left - 1
+                and right < end
+                and sentence[left - 1] == opener
+                and sentence[right] == closer
+                and sentence[left - 2] in _SIGILS
+            ):
+                left, right = left - 1, right + 1
+            else:
+                break
+        if start < left and sentence[left - 1] in _SIGILS and sentence[left] == opener:
             left -= 1
+    # "%{Host}i": the format letter after a variable's braces is part of it.
+    if sentence[left : left + 1] in _SIGILS and sentence[right - 1 : right] == "}":
+        while right < end and sentence[right].isalnum():
+            right += 1
     return sentence[left:right]
+
+
+def _names_a_thing(phrase: str) -> bool:
+    """Whether a phrase holds a name: a capitalised word, an acronym, or a variable whose word
+    is one ("${HOME}", "%{Host}i")."""
+    bare = _VARIABLE.sub(lambda m: m.group(1), phrase)
+    return any(is_name(w, i + 1) for i, w in enumerate(bare.split()))
 
 
 # Words after which a sentence's next word is its verb: a subject pronoun, a modal.

@@ -933,6 +933,10 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
         ),
         ("Set ${APACHE_LOG_DIR} to a writable place [1].", "${APACHE_LOG_DIR}"),
         ("git rev-parse @{upstream} names the branch [1].", "git rev-parse @{upstream}"),
+        # ... and is a name when its word is one (not the option after it), format letter too.
+        ("Set ${HOME} with the --home option [1].", "${HOME}"),
+        ("Use %{Host}i in the log format [1].", "%{Host}i"),
+        ("The {{ page.title }} tag renders the title [1].", "{{ page.title }} tag"),
         # After a subject pronoun or a modal, the next word is the verb, not part of the name.
         (
             "You can use git stash push --keep-index to commit in parts [1].",
