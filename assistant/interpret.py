@@ -45,8 +45,10 @@ _STOP_ASK = re.compile(
     r"never|no longer|suppress\w*|ignor\w*|remov\w*|drop\w*)\b",
     re.IGNORECASE,
 )
-# Words written in capitals that name nothing ("Is that OK, and what should we do instead?").
+# "OK" said of something ("Is that OK, and what should we do instead?", "Is it OK to
+# force-push?") names nothing; the OK button, "200 OK" and an option "--ok" do.
 _INTERJECTIONS = {"ok", "okay"}
+_SAYS_ALL_RIGHT = re.compile(r"\s*(?:[?!.,;:]|$|(?:to|if|for|with|when|that)\b)")
 _TOKEN = re.compile(r"[`'\"“‘]?([\w][\w.:/+#@-]*[\w+#]|\w)[`'\"”’]?")
 
 
@@ -166,7 +168,12 @@ def specific_terms(question: str) -> list[str]:
             code = option or bool(re.search(r"[_./:+#@]|\d", token))
             capital = token[:1].isupper() and index > 0 and token != "I"
             acronym = len(token) >= 2 and token.isupper()
-            if token.lower() in _INTERJECTIONS and not quoted:
+            if (
+                token.lower() in _INTERJECTIONS
+                and not (quoted or option)
+                and _SAYS_ALL_RIGHT.match(sentence, match.end())
+                and not re.search(r"\d\s*$", sentence[: match.start()])  # "200 OK"
+            ):
                 continue  # "Is that OK?" names nothing the documents must hold
             if quoted or code or capital or acronym:
                 # A bare number is usually the asker's own figure ("150 connections").

@@ -287,9 +287,13 @@ def test_specific_terms_are_names_and_code_not_the_askers_numbers() -> None:
     assert specific_terms("Is there a built-in role for auditors?") == []
     assert specific_terms("What does --dry-run print?") == ["dri", "run"]
     assert specific_terms("Does the `graceful-stop` signal wait?") == ["grace", "stop"]
-    # "OK" in capitals is English, not a name; quoted, it is the thing asked about.
+    # "OK" said of something is English, not a name; a label, a status or an option is one.
     assert specific_terms("We ran git reset --hard on main. Is that OK?") == ["hard"]
+    assert specific_terms("Is it OK to force-push the shared branch?") == []
     assert specific_terms('Is the "OK" button safe?') == ["ok"]
+    assert specific_terms("What does the OK button do?") == ["ok"]
+    assert specific_terms("The server answers 200 OK for every request.") == ["ok"]
+    assert specific_terms("What does --ok do?") == ["ok"]
 
 
 HISTORY = [
