@@ -1,4 +1,4 @@
-"""How well the extractive answerer decides to refuse, leave-one-corpus-out, in about a minute.
+"""How well the extractive answerer decides to refuse, leave-one-corpus-out, in about 20 seconds.
 
     python -m benchmarks.refusal_choice --work DIR [--pending] [--show]
     python -m benchmarks.refusal_choice --corpora seed --work DIR   # a quick check
@@ -11,11 +11,11 @@ once and its windows described (`calibrate.observe`, as `benchmarks.window_choic
 tuning corpus is then decided by a model fitted on the other tuning corpora: its ranking, its
 confidence model and its threshold, fitted as `make fit` fits the shipped ones on all of them (a
 pending corpus by a model fitted on every tuning corpus). A question is refused when its
-confidence is below that threshold (or nothing was retrieved), as the answerer does. The table:
-per corpus, the share of answerable questions refused, of unanswerable ones refused, and their
-balanced accuracy (the mean of answerable answered and unanswerable refused); then the mean
-balanced accuracy of the tuning corpora and of the pending ones. The tuning rows are the
-refusal columns of the protocol's table (`make eval-benchmark`), in a minute instead of twenty,
+confidence is below that threshold (or it has no window to quote), as the answerer does. The
+table: per corpus, the share of answerable questions refused, of unanswerable ones refused,
+and their balanced accuracy (the mean of answerable answered and unanswerable refused); then
+the mean balanced accuracy of the tuning corpora and of the pending ones. The tuning rows are the
+refusal columns of the protocol's table (`make eval-benchmark`), in seconds instead of minutes,
 without the follow-up rewriting's own answers or the answers themselves. Held-out corpora are
 never read. `--corpora` runs on those alone; with fewer than two tuning corpora selected the
 shipped model decides (fitted on them too: a check that the steps run, not a number to report).
@@ -32,9 +32,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answerers.extractive import ExtractiveModel
-from assistant.answerers.window_features import confidence_features
-from assistant.evaluation.calibrate import Observation, rank
+from assistant.answerers.extractive import ExtractiveModel, assess
+from assistant.evaluation.calibrate import Observation
 from benchmarks.common import scratch_dir
 from benchmarks.window_choice import (
     Outcomes,
@@ -52,8 +51,8 @@ COMPARED = (("right", "refusal decided right"),)
 
 @dataclass(frozen=True)
 class Decision:
-    """One question: its confidence (None: nothing retrieved), the features it came from, and
-    whether it was refused."""
+    """One question: its confidence (None: no window to quote, or a question about nothing),
+    the features it came from, and whether it was refused."""
 
     observation: Observation
     confidence: float | None
@@ -67,17 +66,17 @@ class Decision:
 
 
 def decide(observations: Sequence[Observation], model: ExtractiveModel) -> list[Decision]:
-    """Each question refused or answered as the answerer with `model` would."""
+    """Each question refused or answered as the extractive answerer with `model` decides
+    (`extractive.assess`, then its threshold; a team's `refusal_threshold` setting aside)."""
     decisions = []
     for observation in observations:
-        ranked = rank(observation, model.rank)
-        if not ranked:
+        assessment = assess(observation.question, observation.retrieval, model)
+        if not assessment.candidates:
             decisions.append(Decision(observation, None, {}, refused=True))
             continue
-        summary = confidence_features(observation.question, observation.retrieval, ranked)
-        confidence = model.confidence.probability(summary)
+        confidence = assessment.confidence
         refused = confidence < model.threshold
-        decisions.append(Decision(observation, confidence, summary, refused))
+        decisions.append(Decision(observation, confidence, assessment.confidence_features, refused))
     return decisions
 
 
@@ -130,7 +129,7 @@ def show(decisions: Sequence[Decision]) -> None:
             continue
         item = d.observation.item
         what = "refused, answerable" if d.refused else "answered, unanswerable"
-        confidence = "nothing retrieved" if d.confidence is None else f"{d.confidence:.2f}"
+        confidence = "no window" if d.confidence is None else f"{d.confidence:.2f}"
         features = " ".join(f"{name}={value:.2f}" for name, value in d.features.items())
         print(f"    {item.id} ({what}, confidence {confidence}): {item.question}")
         if features:

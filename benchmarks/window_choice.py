@@ -24,8 +24,9 @@ does): on ~500 questions a change of a handful is what chance alone gives.
     (edit the features or the composition)
     python -m benchmarks.window_choice --work DIR --pending --against before.json
 
-Retrieval, refusal and follow-up rewriting are left to the full protocol (`make
-eval-benchmark`, ~20 minutes); this isolates the ranking features, their fit and the
+Retrieval is left to `benchmarks.tune_retrieval`, refusal to `benchmarks.refusal_choice`,
+follow-up rewriting to `benchmarks.followups`, and all of them together to the full protocol
+(`make eval-benchmark`, ~20 minutes); this isolates the ranking features, their fit and the
 composition, so that a change to one of them shows in a minute.
 """
 
@@ -142,7 +143,8 @@ def load_outcomes(
             for outcome in questions.values()
         )
     ):
-        raise SystemExit(f"{path} was not written by --save ({OUTCOMES_SCHEMA})")
+        keys = ", ".join(key for key, _ in compared)
+        raise SystemExit(f"{path} was not written by --save ({OUTCOMES_SCHEMA}: {keys})")
     return questions
 
 

@@ -317,6 +317,17 @@ def test_refusal_choice_decides_every_question_as_the_answerer_does(
     )
     assert round(false * 36) == sum(kind == "refused, answerable" for _, kind in wrong)
     assert round((1 - true) * 14) == sum(kind == "answered, unanswerable" for _, kind in wrong)
+    # The same decisions as the assistant's own: each golden question asked, with its history.
+    from assistant.core import Assistant
+    from assistant.evaluation.golden import load_golden
+    from benchmarks.corpora import corpus
+    from benchmarks.eval_corpora import index_corpus
+
+    seed = corpus("seed")
+    assistant = Assistant(index_corpus(seed, tmp_path))
+    for item in load_golden(seed.golden):
+        refused = assistant.ask(item.question, item.history).refused
+        assert kept[f"seed/{item.id}"]["right"] == (refused != item.answerable), item.id
     # Against its own outcomes nothing changed; a file of another benchmark is refused.
     run("refusal_choice", "--corpora", "seed", "--work", str(tmp_path), "--against", str(saved))
     assert "  refusal decided right: unchanged on all 50 questions" in capsys.readouterr().out
