@@ -32,8 +32,10 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from assistant.answerers.extractive import ExtractiveModel, assess
-from assistant.evaluation.calibrate import Observation
+from assistant.evaluation.calibrate import Observation, balanced_accuracy
 from benchmarks.common import scratch_dir
 from benchmarks.window_choice import (
     Outcomes,
@@ -88,29 +90,26 @@ class Refusals:
     unanswerable: int
     false_refusals: int  # answerable questions refused
     refusals: int  # unanswerable questions refused
+    # The mean of answerable questions answered and unanswerable ones refused (of the kinds the
+    # corpus has), as the threshold's fit reads it (`calibrate.balanced_accuracy`).
+    balanced_accuracy: float
 
     @classmethod
     def of(cls, decisions: Sequence[Decision]) -> Refusals:
         """The counts of a corpus's decisions."""
         answerable = [d for d in decisions if d.observation.item.answerable]
         unanswerable = [d for d in decisions if not d.observation.item.answerable]
+        balanced = balanced_accuracy(
+            np.array([not d.refused for d in decisions], dtype=bool),
+            np.array([d.observation.item.answerable for d in decisions], dtype=bool),
+        )
         return cls(
             len(answerable),
             len(unanswerable),
             sum(d.refused for d in answerable),
             sum(d.refused for d in unanswerable),
+            balanced,
         )
-
-    @property
-    def balanced_accuracy(self) -> float:
-        """The mean of answerable questions answered and unanswerable ones refused (of the
-        kinds the corpus has)."""
-        parts = []
-        if self.answerable:
-            parts.append(1 - self.false_refusals / self.answerable)
-        if self.unanswerable:
-            parts.append(self.refusals / self.unanswerable)
-        return statistics.fmean(parts) if parts else 0.0
 
     def row(self, name: str, role: str, threshold: float) -> str:
         """The corpus's line of the table."""
