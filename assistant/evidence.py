@@ -39,6 +39,9 @@ _OPENING_FENCE = re.compile(r"^(`{3,})[^`]*$|^(~{3,}).*$")
 _CLOSING_FENCE = re.compile(r"^(`{3,}|~{3,})\s*$")
 _BARE_MARKER = re.compile(r"^\s*(\(?\d{1,2}[.)]|[-*•])\s*$")
 CODE_LINE = re.compile(r"^(\$ |# |>>> |\.\.\. )|[{};]\s*$|^[\w.-]+\s*=\s*\S|^\w+\(.*\)$")
+# A comment line in code ("# route all requests to a front controller", "  // then retry"):
+# it says what the code lines after it do, and alone it reads as nothing.
+COMMENT_LINE = re.compile(r"^\s*(?:#|//)\s+\S")
 
 
 @dataclass(frozen=True)
@@ -116,17 +119,19 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
     expanded = dangling = False
     sentence = passage.sentence_text(start, end)
 
-    # Forward: the sentence ends its line and announces what follows.
-    if end >= line_end - 1 and _INTRODUCES.search(sentence):
-        following = _following_lines(passage, lines, index)
+    # Forward: the sentence ends its line and announces what follows, or is a comment on the
+    # code lines after it.
+    line_text = passage.sentence_text(line_start, line_end)
+    comment = bool(COMMENT_LINE.match(line_text)) and _is_code_at(passage, (line_start, line_end))
+    if end >= line_end - 1 and (_INTRODUCES.search(sentence) or comment):
+        following = _following_lines(passage, lines, index, code_only=comment)
         if following:
             window_end = following[-1][1]
             expanded = True
-        else:
+        elif not comment:
             dangling = True
 
     # Backward: an item or a code line belongs to the sentence that introduced it.
-    line_text = passage.sentence_text(line_start, line_end)
     is_term = any(h.offset == line_start and h.kind == "term" for h in passage.headings)
     if (
         start == line_start
@@ -330,10 +335,11 @@ def is_heading_at(passage: Passage, offset: int) -> bool:
 
 
 def _following_lines(
-    passage: Passage, lines: tuple[tuple[int, int], ...], index: int
+    passage: Passage, lines: tuple[tuple[int, int], ...], index: int, code_only: bool = False
 ) -> list[tuple[int, int]]:
     """The lines a lead-in introduces: its items or code lines, or one line of prose, up to the
-    next heading or the size limit."""
+    next heading or the size limit (with `code_only`, the lines after a comment: code that
+    is not prose)."""
     taken: list[tuple[int, int]] = []
     size = 0
     block = _block_at(passage, index + 1)
@@ -352,7 +358,7 @@ def _following_lines(
         if taken and LIST_ITEM.match(text) and _indent(passage, span) < _indent(passage, taken[0]):
             break  # "2. ..." after the nested bullets it announced: the enclosing list's item
         is_item = bool(LIST_ITEM.match(text)) or _is_code_at(passage, span) or not _is_prose(text)
-        if taken and not is_item:
+        if (taken or code_only) and not is_item:
             break  # prose after the items is the next topic
         if taken and size + len(text) > MAX_WINDOW_CHARS:
             break

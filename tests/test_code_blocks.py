@@ -102,7 +102,7 @@ def test_no_window_of_a_cut_code_block_leaves_a_block_open(tmp_path: Path) -> No
             fences = fence_balance(window.text)
             assert len(fences) % 2 == 0, window.text
             checked += 1
-    assert checked > 20
+    assert checked > 15
     assert cut  # the long block was cut across chunks, and such a chunk was retrieved
     answer = assistant.ask("What command runs a deployment to production?")
     assert "deploy run --target production" in answer.text

@@ -206,6 +206,29 @@ def test_a_sentence_that_goes_on_after_code_starts_where_it_began() -> None:
     )
 
 
+def test_a_comment_in_code_takes_the_code_lines_it_comments() -> None:
+    text = (
+        "Most frameworks route every request through one script, the front controller.\n"
+        "# In .htaccess: route all requests to a front controller\n"
+        'RewriteCond "%{REQUEST_FILENAME}" !-f\n'
+        'RewriteRule "^(.*)$" "/index.php" [L]\n'
+        "Both conditions keep the real files and directories reachable as they always were.\n"
+    )
+    passage = passage_of(text)
+    shown = window_text(passage, "# In .htaccess: route all requests to a front controller")
+    assert shown.startswith("# In .htaccess")
+    assert shown.endswith('"/index.php" [L]')
+    # A comment with no code after it stays as it is, and announces nothing.
+    alone = (
+        "Run it once.\n# then check the log\n"
+        "The log is kept for a week and then rotated away by the system.\n"
+    )
+    start = alone.index("# then")
+    window = window_for(passage_of(alone), start, start + len("# then check the log"))
+    assert window.text == "# then check the log"
+    assert not window.dangling
+
+
 def test_a_lead_in_with_nothing_after_it_is_dangling() -> None:
     text = "Intro sentence here.\nYou can check this with the tool by the following:"
     passage = passage_of(text)

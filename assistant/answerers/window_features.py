@@ -21,6 +21,7 @@ import numpy as np
 from assistant.answerers.base import Question
 from assistant.backreference import refers_back
 from assistant.evidence import (
+    GOES_ON,
     Window,
     is_fence_line,
     is_heading_at,
@@ -210,17 +211,19 @@ def candidate_features(
             if is_heading_at(passage, start):
                 continue  # a heading names a topic; it does not answer
             window = window_for(passage, start, end)
+            sentence = passage.sentence_text(start, end)
             if (is_fence_line(passage, start) and not window.expanded) or not renders_whole(
                 window.text
             ):
                 continue  # a code fence alone says nothing (grown, it is its block)
             if window.inside_block:
                 continue  # one line from inside a block it could not grow to: alone it says nothing
+            if GOES_ON.match(window.text.lstrip()) and not looks_like_code(sentence):
+                continue  # "or the number of digits ...": the rest of a sentence begun before it
             key = (passage.doc_id, window.start, window.end)
             if key in seen:
                 continue
             text = window.text
-            sentence = passage.sentence_text(start, end)
             window_terms = set(content_terms(text))
             if not window_terms - asked:
                 continue  # it only repeats the question
