@@ -2,6 +2,7 @@
 
     python -m benchmarks.window_choice --work DIR [--pending]
     python -m benchmarks.window_choice --corpora seed --work DIR   # a quick check
+    python -m benchmarks.window_choice --work DIR --pending --show  # and every miss
 
 The tuning corpora are indexed into DIR as `python -m benchmarks.eval_corpora --work DIR` does
 (incremental: its indexes are reused). Every golden question is retrieved once and its candidate
@@ -14,6 +15,10 @@ whatever its corpus). `--pending` adds the pending corpora, answered by a model 
 tuning corpus. Held-out corpora are never read. `--corpora` runs on those alone; a tuning corpus
 with no other tuning corpus selected is then answered by the shipped model (fitted on it too: a
 check that the steps run, not a number to report).
+
+`--show` lists, under each corpus's row, every question whose answer misses while some window
+holds a key fact: the answer's windows, the best-ranked window holding one (its rank and score),
+and the features by which the lead outranked it (each feature's weight times the difference).
 
 `--save FILE` keeps each question's two outcomes (the lead holds a key fact, the answer
 does); `--against FILE` compares this run with such a file question by question and weighs the
@@ -48,6 +53,7 @@ from assistant.core import Assistant
 from assistant.evaluation.calibrate import Observation, fit, holds_key_fact, observe, rank
 from assistant.evaluation.compare import describe_paired, paired_change
 from assistant.evaluation.golden import load_golden
+from assistant.text import one_line
 from benchmarks.corpora import ROLES, Corpus, corpus
 from benchmarks.eval_corpora import index_corpus
 
@@ -98,6 +104,41 @@ def choose(observations: Sequence[Observation], model: ExtractiveModel) -> Choic
     median = statistics.median(lengths) if lengths else 0.0
     leads, answers, ceiling = counts
     return Choice(len(answerable), leads, answers, ceiling, median, outcomes)
+
+
+# How much of a window --show prints, and how many of the lead's winning features.
+SHOWN_CHARS = 160
+SHOWN_FEATURES = 4
+
+
+def show_misses(observations: Sequence[Observation], model: ExtractiveModel) -> None:
+    """Print every answerable question whose answer misses a key fact that some candidate
+    window holds: the answer's windows, the first window holding one, and why the lead won."""
+    for observation in observations:
+        if not observation.item.answerable:
+            continue
+        ranked = rank(observation, model.rank)
+        holding = [i for i, c in enumerate(ranked) if holds_key_fact(observation.item, c)]
+        chosen = compose(ranked, model.second_window_gain) if ranked else []
+        if not holding or any_holds(observation, chosen):
+            continue
+        item, lead, good = observation.item, ranked[0], ranked[holding[0]]
+        print(f"    {item.id}: {one_line(item.question, SHOWN_CHARS)}")
+        print(f"        key terms: {', '.join(item.key_terms)}")
+        for number, window in enumerate(chosen, start=1):
+            print(f"        [{number}] {window.score:.2f} {one_line(window.text, SHOWN_CHARS)}")
+        print(f"        #{holding[0] + 1} {good.score:.2f} {one_line(good.text, SHOWN_CHARS)}")
+        margins = sorted(
+            (
+                (weight * (lead.features.get(name, 0.0) - good.features.get(name, 0.0)), name)
+                for name, weight in model.rank.weights.items()
+            ),
+            reverse=True,
+        )
+        print(
+            "        the lead wins by: "
+            + ", ".join(f"{name} {margin:+.2f}" for margin, name in margins[:SHOWN_FEATURES])
+        )
 
 
 # What --save writes and --against reads.
@@ -246,6 +287,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Observe, fit leave-one-corpus-out, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_arguments(parser)
+    parser.add_argument(
+        "--show",
+        action="store_true",
+        help="list the questions whose answer misses what a window holds, and why",
+    )
     args = parser.parse_args(argv)
     # Before a minute of work: a file to compare with that is not one, or nowhere to save.
     before = load_outcomes(args.against) if args.against is not None else None
@@ -265,6 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     choices = {name: choose(observations[name], model_for(name)) for name in corpora}
     for name, choice in choices.items():
         print(choice.row(name, corpora[name].role))
+        if args.show:
+            show_misses(observations[name], model_for(name))
     composed = [c.composed / max(1, c.questions) for n, c in choices.items() if n in tuning]
     if composed:
         print(f"\nTuning corpora, answer holds a key fact, mean: {statistics.fmean(composed):.4f}")

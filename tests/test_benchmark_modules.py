@@ -209,7 +209,16 @@ def test_window_choice_on_the_seed_corpus_alone(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     saved = tmp_path / "outcomes.json"
-    run("window_choice", "--corpora", "seed", "--work", str(tmp_path), "--save", str(saved))
+    run(
+        "window_choice",
+        "--corpora",
+        "seed",
+        "--work",
+        str(tmp_path),
+        "--show",
+        "--save",
+        str(saved),
+    )
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| seed ")]
     (row,) = rows
@@ -228,11 +237,18 @@ def test_window_choice_on_the_seed_corpus_alone(
     assert totals is not None, out
     counts = [int(value) for value in totals.groups()]
     assert counts == [round(share * 36) for share in (composed, lead, ceiling)]
+    # --show lists the questions whose answer misses what some window holds, each with the
+    # answer's windows, the first window that holds it, and the features the lead won by.
+    listed = re.findall(r"^    (seed-\d+): ", out, re.M)
+    assert len(listed) == counts[2] - counts[0]
+    assert out.count("        the lead wins by: ") == len(listed)
+    assert len(re.findall(r"^        #\d+ \d\.\d\d ", out, re.M)) == len(listed)
 
     # The next run against the saved outcomes: one answer made a miss in the file reads as one
     # question better now, which chance gives as often as not; the leads are unchanged.
     kept = json.loads(saved.read_text("utf-8"))
     assert len(kept["questions"]) == 36
+    assert not any(kept["questions"][f"seed/{question}"]["answer"] for question in listed)
     hit = next(key for key, outcome in kept["questions"].items() if outcome["answer"])
     assert hit.startswith("seed/")
     kept["questions"][hit]["answer"] = False
