@@ -128,7 +128,7 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
         if following:
             window_end = following[-1][1]
             expanded = True
-        elif not comment:
+        elif _INTRODUCES.search(sentence):
             dangling = True
 
     # Backward: an item or a code line belongs to the sentence that introduced it.
@@ -338,10 +338,11 @@ def _following_lines(
     passage: Passage, lines: tuple[tuple[int, int], ...], index: int, code_only: bool = False
 ) -> list[tuple[int, int]]:
     """The lines a lead-in introduces: its items or code lines, or one line of prose, up to the
-    next heading or the size limit (with `code_only`, the lines after a comment: code that
-    is not prose)."""
+    next heading or the size limit (with `code_only`, the lines after a comment: more
+    comments, then code up to the next comment, and no line that ends a sentence)."""
     taken: list[tuple[int, int]] = []
     size = 0
+    code_taken = False  # with `code_only`: a line that is not a comment was taken
     block = _block_at(passage, index + 1)
     if block is not None and block[0] == index + 1:
         # A fenced block: whole, when it closes within the passage and the size limit.
@@ -357,6 +358,10 @@ def _following_lines(
             break  # a code block of its own
         if taken and LIST_ITEM.match(text) and _indent(passage, span) < _indent(passage, taken[0]):
             break  # "2. ..." after the nested bullets it announced: the enclosing list's item
+        comment = bool(COMMENT_LINE.match(text))
+        if code_only and (code_taken if comment else text.rstrip()[-1:] in ".!?"):
+            break  # after a comment: its code, up to the next comment or a sentence
+        code_taken = code_taken or not comment
         is_item = bool(LIST_ITEM.match(text)) or _is_code_at(passage, span) or not _is_prose(text)
         if (taken or code_only) and not is_item:
             break  # prose after the items is the next topic

@@ -102,6 +102,8 @@ def test_no_window_of_a_cut_code_block_leaves_a_block_open(tmp_path: Path) -> No
             fences = fence_balance(window.text)
             assert len(fences) % 2 == 0, window.text
             checked += 1
+    # Every sentence's window but the rest of one ("would then give every option its
+    # value.") that could not grow back over the 60-line block to where it began.
     assert checked > 15
     assert cut  # the long block was cut across chunks, and such a chunk was retrieved
     answer = assistant.ask("What command runs a deployment to production?")

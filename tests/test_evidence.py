@@ -218,11 +218,11 @@ def test_a_comment_in_code_takes_the_code_lines_it_comments() -> None:
     shown = window_text(passage, "# In .htaccess: route all requests to a front controller")
     assert shown.startswith("# In .htaccess")
     assert shown.endswith('"/index.php" [L]')
+    # Its code only: up to the next comment, and never a sentence after it.
+    steps = "Build it in two steps.\n# step one\nmake build\n# step two\nmake install\n"
+    assert window_text(passage_of(steps), "# step one") == "# step one\nmake build"
     # A comment with no code after it stays as it is, and announces nothing.
-    alone = (
-        "Run it once.\n# then check the log\n"
-        "The log is kept for a week and then rotated away by the system.\n"
-    )
+    alone = "Run it once.\n# then check the log\nDone.\n"
     start = alone.index("# then")
     window = window_for(passage_of(alone), start, start + len("# then check the log"))
     assert window.text == "# then check the log"

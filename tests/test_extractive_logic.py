@@ -163,11 +163,42 @@ def test_a_model_file_of_the_older_format_is_refused_with_what_to_do(tmp_path: P
         load_model(path)
 
 
+def test_the_rest_of_a_sentence_is_not_added_as_a_window_of_its_own() -> None:
+    lead_passage = passage_of("Reset moves the branch tip to another commit.", chunk="d:0")
+    other = passage_of(
+        "The figure shows the states.\nto reset the HEAD to another commit with different "
+        "options depending on the state of the files.\nSoft reset keeps every change staged.",
+        chunk="d:1",
+    )
+    lead = candidate(lead_passage, "Reset moves the branch tip to another commit.", 0.9)
+    fragment = candidate(
+        other,
+        "to reset the HEAD to another commit with different options depending on the state "
+        "of the files.",
+        0.85,
+    )
+    whole = candidate(other, "Soft reset keeps every change staged.", 0.8)
+    assert [c.text for c in compose([lead, fragment, whole], gain=0.01)] == [lead.text, whole.text]
+    # A sentence that opens with a command's name in lower case is a sentence of its own.
+    named = replace(
+        passage_of("git reset --soft keeps every change staged for the next commit.", "e:0"),
+        doc_id="e",
+    )
+    command = candidate(
+        named, "git reset --soft keeps every change staged for the next commit.", 0.85
+    )
+    assert command in compose([lead, command], gain=0.01)
+
+
 def test_the_rest_of_a_sentence_is_never_a_window_of_its_own() -> None:
     text = (
-        "The figure shows the states.\nto reset the HEAD to another commit with different "
-        "options depending on the state of the files.\nSoft reset keeps every change staged.\n"
+        "Pick the mode that keeps what you need\nto reset the HEAD to another commit with "
+        "different options depending on the state of the files.\n"
+        "Soft reset keeps every change staged.\n"
         "git reset --soft keeps every change staged for the next commit.\n"
+        "The reset modes are these:\n"
+        "if set to hard, the index and the working tree are reset as well.\n"
+        "Scripts read the saved state back.\n"
         "  with open(path) as f:\n"
     )
     question = "How do I move my branch back to an earlier commit?"
@@ -179,6 +210,10 @@ def test_the_rest_of_a_sentence_is_never_a_window_of_its_own() -> None:
     # code that opens with a function word is code.
     assert "git reset --soft keeps every change staged for the next commit." in windows
     assert "with open(path) as f:" in windows
+    # After a finished line, a sentence opening in lower case is one of its own (an HTML list
+    # item has no marker), not the rest of another.
+    assert any(w.endswith("if set to hard, the index and the working tree are reset as well.")
+               for w in windows)  # fmt: skip
 
 
 def retrieval_for(question: str, passage: Passage, counts: dict[str, int]) -> Retrieval:

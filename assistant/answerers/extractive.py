@@ -28,6 +28,7 @@ from assistant.answerers.window_features import (
     Candidate,
     candidate_features,
     confidence_features,
+    looks_like_code,
 )
 from assistant.citations import (
     REFUSAL_TEXT,
@@ -37,6 +38,7 @@ from assistant.citations import (
     without_document_markers,
 )
 from assistant.evidence import (
+    GOES_ON,
     Window,
 )
 from assistant.retrieval import Retrieval
@@ -309,6 +311,8 @@ def compose(candidates: Sequence[Candidate], gain: float) -> list[Candidate]:
             continue
         if any(candidate.window.overlaps(c.window) for c in chosen):
             continue
+        if GOES_ON.match(candidate.text.lstrip()) and not looks_like_code(candidate.text):
+            continue  # "to reset the HEAD to ...": maybe the rest of a sentence, never added
         new_terms = set(content_terms(candidate.text)) - covered
         if len(new_terms) < 2 or length + len(candidate.text) > MAX_ANSWER_CHARS:
             continue

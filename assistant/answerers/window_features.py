@@ -218,7 +218,11 @@ def candidate_features(
                 continue  # a code fence alone says nothing (grown, it is its block)
             if window.inside_block:
                 continue  # one line from inside a block it could not grow to: alone it says nothing
-            if GOES_ON.match(window.text.lstrip()) and not looks_like_code(sentence):
+            if (
+                GOES_ON.match(window.text.lstrip())
+                and not looks_like_code(sentence)
+                and _left_open(passage, window.start)
+            ):
                 continue  # "or the number of digits ...": the rest of a sentence begun before it
             key = (passage.doc_id, window.start, window.end)
             if key in seen:
@@ -338,6 +342,19 @@ def _has_type(text: str, ask: Ask) -> bool:
             for original in originals[1:]
         )
     return True
+
+
+def _left_open(passage: Passage, start: int) -> bool:
+    """Whether the text before `start` leaves a sentence unfinished: `start` lies inside a
+    line, or the line before it ends without a full stop, colon, question or exclamation mark
+    (a list item or a sentence of its own that opens in lower case follows a finished one:
+    "if set to all, the server logs every statement", an R function "get(x) returns ...")."""
+    before = passage.text[: start - passage.start]
+    line_start = before.rfind("\n") + 1
+    if before[line_start:].strip():
+        return True
+    previous = before[:line_start].rstrip()
+    return not previous or previous[-1] not in ".:!?"
 
 
 def looks_like_code(sentence: str) -> bool:
