@@ -123,12 +123,13 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
     # code lines after it.
     line_text = passage.sentence_text(line_start, line_end)
     comment = bool(COMMENT_LINE.match(line_text)) and _is_code_at(passage, (line_start, line_end))
-    if end >= line_end - 1 and (_INTRODUCES.search(sentence) or comment):
+    introduces = bool(_INTRODUCES.search(sentence))
+    if end >= line_end - 1 and (introduces or comment):
         following = _following_lines(passage, lines, index, code_only=comment)
         if following:
             window_end = following[-1][1]
             expanded = True
-        elif _INTRODUCES.search(sentence):
+        elif introduces:
             dangling = True
 
     # Backward: an item or a code line belongs to the sentence that introduced it.
@@ -170,7 +171,7 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
         window_start, window_end = whole
         expanded = (window_start, window_end) != (start, end)
         # A lead-in that lost the block it announces announces what the window lacks.
-        dangling = dangling or (window_end <= end and bool(_INTRODUCES.search(sentence)))
+        dangling = dangling or (window_end <= end and introduces)
     return Window(passage, window_start, window_end, start, end, expanded, dangling)
 
 

@@ -42,7 +42,7 @@ import json
 import statistics
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -82,15 +82,23 @@ def any_holds(observation: Observation, windows: Sequence[Candidate]) -> bool:
     return any(holds_key_fact(observation.item, window) for window in windows)
 
 
+def answered(
+    observations: Sequence[Observation], model: ExtractiveModel
+) -> Iterator[tuple[Observation, list[Candidate], list[Candidate]]]:
+    """Each answerable question with its windows as the model ranks them and the windows its
+    answer quotes, refusing none."""
+    for observation in observations:
+        if observation.item.answerable:
+            ranked = rank(observation, model.rank)
+            yield observation, ranked, compose(ranked, model.second_window_gain) if ranked else []
+
+
 def choose(observations: Sequence[Observation], model: ExtractiveModel) -> Choice:
     """Score a corpus's answerable questions with a model, refusing none."""
     counts = [0, 0, 0]
     lengths = []
     outcomes = {}
-    answerable = [o for o in observations if o.item.answerable]
-    for observation in answerable:
-        ranked = rank(observation, model.rank)
-        chosen = compose(ranked, model.second_window_gain) if ranked else []
+    for observation, ranked, chosen in answered(observations, model):
         lead_holds = any_holds(observation, ranked[:1])
         answer_holds = any_holds(observation, chosen)
         outcomes[observation.item.id] = {"lead": lead_holds, "answer": answer_holds}
@@ -103,7 +111,7 @@ def choose(observations: Sequence[Observation], model: ExtractiveModel) -> Choic
         lengths.append(sum(len(c.text) for c in chosen))
     median = statistics.median(lengths) if lengths else 0.0
     leads, answers, ceiling = counts
-    return Choice(len(answerable), leads, answers, ceiling, median, outcomes)
+    return Choice(len(outcomes), leads, answers, ceiling, median, outcomes)
 
 
 # How much of a window --show prints, and how many of the lead's winning features.
@@ -114,12 +122,8 @@ SHOWN_FEATURES = 4
 def show_misses(observations: Sequence[Observation], model: ExtractiveModel) -> None:
     """Print every answerable question whose answer misses a key fact that some candidate
     window holds: the answer's windows, the first window holding one, and why the lead won."""
-    for observation in observations:
-        if not observation.item.answerable:
-            continue
-        ranked = rank(observation, model.rank)
+    for observation, ranked, chosen in answered(observations, model):
         holding = [i for i, c in enumerate(ranked) if holds_key_fact(observation.item, c)]
-        chosen = compose(ranked, model.second_window_gain) if ranked else []
         if not holding or any_holds(observation, chosen):
             continue
         item, lead, good = observation.item, ranked[0], ranked[holding[0]]
