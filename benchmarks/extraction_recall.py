@@ -11,7 +11,9 @@ document, the loader's extracted text is compared with an independent reference:
   site's chrome, found without the loader's rules: text nodes that recur on at least half of the
   corpus's pages ("Prev", "Next", "Home", a copyright line) and text nodes that are another
   page's title (links to the neighbouring pages);
-- PDF: `pdftotext` (poppler-utils);
+- PDF: `pdftotext` (poppler-utils), minus running heads and feet: a page's first or last line
+  that, digits masked, is among the first or last three lines of at least three pages
+  ("gnuplot 5.4 #");
 - Markdown: the text of the page another renderer makes of it (Python-Markdown with the
   PyMdown extensions MkDocs sites use, from the `bench` extra; icon shortcodes dropped);
 - plain text: the file itself.
@@ -40,6 +42,8 @@ _SHORTCODE = re.compile(r":[a-z0-9_+-]+:(?:\{[^{}\n]*\})?")
 _FENCE_ATTRIBUTES = re.compile(r"^(\s*(?:```|~~~)\s*[\w+-]*)[ \t]+\S.*$", re.MULTILINE)
 _TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>\n]{0,80})?/?>")
 CHROME_SHARE = 0.5
+RUNNING_PAGES = 3
+RUNNING_LINES = 3
 
 
 def tokens(text: str) -> Counter[str]:
@@ -120,12 +124,37 @@ def references(corpus: Corpus) -> dict[Path, Counter[str]]:
             text = subprocess.run(
                 ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
             ).stdout
-            result[path] = tokens(text)
+            result[path] = tokens(without_running_lines(text))
         elif suffix in (".md", ".markdown"):
             result[path] = tokens(markdown_text(path))
         else:
             result[path] = tokens(path.read_text("utf-8", errors="replace"))
     return result
+
+
+def without_running_lines(text: str) -> str:
+    """pdftotext's pages (split at form feeds) without their running heads and feet, found
+    without the loader's rule (which reads the page number): a page's first or last line that,
+    with its digits masked, is also one of the first or last RUNNING_LINES lines of at least
+    RUNNING_PAGES pages."""
+    pages = [[line for line in page.split("\n") if line.strip()] for page in text.split("\f")]
+    edges = [{_masked(x) for x in page[:RUNNING_LINES] + page[-RUNNING_LINES:]} for page in pages]
+    seen = Counter(line for lines in edges for line in lines)
+    running = {line for line, count in seen.items() if count >= RUNNING_PAGES}
+    kept = []
+    for page in pages:
+        # A head may come as up to three lines ("CONTENTS", "gnuplot 5.4", "11").
+        for _ in range(RUNNING_LINES):
+            if page and _masked(page[0]) in running:
+                page = page[1:]
+            if page and _masked(page[-1]) in running:
+                page = page[:-1]
+        kept.append("\n".join(page))
+    return "\f".join(kept)
+
+
+def _masked(line: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(line.split()))
 
 
 def markdown_text(path: Path) -> str:

@@ -201,9 +201,7 @@ def test_the_rest_of_a_sentence_is_never_a_window_of_its_own() -> None:
         "Scripts read the saved state back.\n"
         "  with open(path) as f:\n"
     )
-    question = "How do I move my branch back to an earlier commit?"
-    retrieval = retrieval_for(question, passage_of(text), {})
-    windows = [w.text for w, _ in candidate_features(Question(question, question), retrieval)]
+    windows = windows_of("How do I move my branch back to an earlier commit?", text)
     assert not [w for w in windows if w.startswith("to reset the HEAD")]
     assert "Soft reset keeps every change staged." in windows
     # A sentence that opens with a command's name in lower case is a sentence of its own, and
@@ -214,6 +212,23 @@ def test_the_rest_of_a_sentence_is_never_a_window_of_its_own() -> None:
     # item has no marker), not the rest of another.
     assert any(w.endswith("if set to hard, the index and the working tree are reset as well.")
                for w in windows)  # fmt: skip
+
+
+def test_a_table_of_contents_entry_is_never_a_window() -> None:
+    """A contents page names where the answer is ("Locale . . . . 167"), not what it is."""
+    text = (
+        "Locale . . . . . . . . . . . . . . . . . . . . 167\n"
+        "Logscale . . . . . . . . . . . . . . . . . . . 168\n"
+        "The locale setting changes the language of month and day names.\n"
+    )
+    windows = windows_of("Where do I change the language month names are printed in?", text)
+    assert windows == ["The locale setting changes the language of month and day names."]
+
+
+def windows_of(question: str, text: str) -> list[str]:
+    """The candidate windows of one passage holding `text`, in passage order."""
+    retrieval = retrieval_for(question, passage_of(text), {})
+    return [w.text for w, _ in candidate_features(Question(question, question), retrieval)]
 
 
 def retrieval_for(question: str, passage: Passage, counts: dict[str, int]) -> Retrieval:

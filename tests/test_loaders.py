@@ -378,6 +378,126 @@ def test_pdf_outline_entries_become_headings_on_the_pages_they_point_to() -> Non
     assert document.page_at(document.headings[1].offset) == 2
 
 
+def _printed_pages(
+    heads: list[str], bodies: list[list[str]], feet: list[str] | None = None
+) -> bytes:
+    """A PDF whose pages carry a running head (and foot) around printed lines of body text."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    for number, (head, lines) in enumerate(zip(heads, bodies, strict=True)):
+        pdf.drawString(72, 800, head)
+        for row, line in enumerate(lines):
+            pdf.drawString(72, 760 - 14 * row, line)
+        if feet:
+            pdf.drawString(290, 40, feet[number])
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+_FULL = "Every printed line of this manual reaches the right margin of its page "
+
+
+def test_pdf_running_heads_with_the_page_number_are_dropped_and_a_cut_sentence_goes_on() -> None:
+    """A running head ("Chapter 2: Setup 7") is page furniture, found by the printed page
+    number (the page's index plus one offset); left in, it was glued to the sentence the page
+    goes on with. A sentence a page break cut reads whole; a finished one still ends its page."""
+    heads = ["Chapter 2: Setup 7", "8 Widget Manual", "Chapter 2: Setup 9", "10 Widget Manual"]
+    bodies = [
+        [_FULL + "one.", _FULL + "two, and the spool directory is named in"],
+        ["the settings file as spool_dir, read once at start.", _FULL + "three."],
+        [_FULL + "four.", "A short line ends the page."],
+        ["Seven backups are kept by default.", _FULL + "five."],
+    ]
+    document = load(_printed_pages(heads, bodies), ".pdf")
+    for head in ("Chapter 2", "Widget Manual", "Setup 9"):
+        assert head not in document.text, head
+    assert "is named in  the settings file as spool_dir, read once at start." in document.text
+    assert "A short line ends the page.\n\nSeven backups" in document.text
+    offset = document.text.index("Seven backups")
+    assert document.page_at(offset) == 4
+    assert document.page_at(document.text.index("the settings file")) == 2
+
+
+def test_pdf_a_heading_numbered_like_its_page_stays() -> None:
+    """A heading "2 Setup" opening page 2 looks like a running head with its page number;
+    the outline names it a heading, so it stays one."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    for number in range(1, 5):
+        pdf.bookmarkPage(f"p{number}")
+        if number == 2:
+            pdf.addOutlineEntry("Setup", "p2", level=0)
+            pdf.drawString(72, 800, "2 Setup")
+        else:
+            pdf.drawString(72, 800, f"Widget Manual {number}")
+        pdf.drawString(72, 760, f"Body text of page {number} ends here.")
+        pdf.showPage()
+    pdf.save()
+    document = load(buffer.getvalue(), ".pdf")
+    assert "Widget Manual" not in document.text
+    assert [h.title for h in document.headings] == ["2 Setup"]
+    assert document.page_at(document.headings[0].offset) == 2
+
+
+@pytest.mark.parametrize("foot", ["{}", "- {} -", "Page {} of 5"])
+def test_pdf_page_numbers_in_the_foot_are_dropped_and_lines_at_the_other_edge_stay(
+    foot: str,
+) -> None:
+    """Where the number sits is learnt from the document: here the foot. A numbered step that
+    opens page 3 with the page's own number stays, and so does a head that has none."""
+    heads = ["Widget Manual"] * 2 + ["3 Restart the service after editing the file."]
+    heads += ["Widget Manual"] * 2
+    bodies = [[_FULL + f"part {number}."] for number in range(5)]
+    feet = [foot.format(number) for number in range(1, 6)]
+    document = load(_printed_pages(heads, bodies, feet), ".pdf")
+    assert "3 Restart the service after editing the file." in document.text
+    assert document.text.count("Widget Manual") == 4
+    ends = [*document.page_starts[1:], len(document.text)]
+    pages = [document.text[a:b].strip() for a, b in zip(document.page_starts, ends, strict=True)]
+    assert [page.rsplit("\n", 1)[-1][-7:] for page in pages] == [
+        f"part {number}." for number in range(5)
+    ]
+
+
+def test_pdf_a_footnote_numbered_like_its_page_stays_when_heads_carry_the_number() -> None:
+    heads = [f"Chapter 1: Setup {number}" for number in range(1, 6)]
+    bodies = [[_FULL + f"part {number}."] for number in range(5)]
+    bodies[3].append("4 The spool directory is read once at start.")
+    document = load(_printed_pages(heads, bodies), ".pdf")
+    assert "Chapter 1" not in document.text
+    assert "4 The spool directory is read once at start." in document.text
+
+
+def test_pdf_a_page_opening_with_a_head_or_a_capital_is_not_joined_to_the_last() -> None:
+    """Only a lower-case continuation in a full line, or up to a stop, goes on a sentence."""
+    heads = ["Widget Manual 1", "Widget Manual 2", "Widget Manual 3"]
+    bodies = [
+        [_FULL + "one, and it reads the file named in"],
+        ["Using the spool", _FULL + "two, and it reads the file named in"],
+        ["Spool files are read in order.", _FULL + "three."],
+    ]
+    document = load(_printed_pages(heads, bodies), ".pdf")
+    assert "named in\n\nUsing the spool\n" in document.text
+    assert "named in\n\nSpool files are read in order." in document.text
+
+
+def test_pdf_first_lines_without_the_page_number_stay() -> None:
+    """A number that opens or ends a page's first line is a page number only when at least
+    three pages agree on one offset from their index: step numbers and years stay."""
+    heads = ["1 Unpack the archive", "2024 was the first year", "Port 8080 serves it 3"]
+    bodies = [["Then run it."], ["Then stop."], ["Then rest."]]
+    document = load(_printed_pages(heads, bodies), ".pdf")
+    for head in heads:
+        assert head in document.text, head
+
+
 def test_pdf_run_in_headings_and_underscored_outline_titles_become_headings() -> None:
     """A heading that opens a line the paragraph continues on ("Using examples This creates")
     is a heading of its own, and an outline title written with underscores still matches."""

@@ -31,7 +31,7 @@ from assistant.evidence import (
 from assistant.injection import looks_like_instruction
 from assistant.interpret import Ask, analyse
 from assistant.retrieval import Retrieval, cosine_rows
-from assistant.text import content_terms, words
+from assistant.text import CONTENTS_ENTRY, content_terms, words
 from assistant.types import Passage, heading_at
 from assistant.verify import strip_markers
 
@@ -224,6 +224,8 @@ def candidate_features(
                 and _left_open(passage, window.start)
             ):
                 continue  # "or the number of digits ...": the rest of a sentence begun before it
+            if all(CONTENTS_ENTRY.search(line) for line in _lines_of(passage, window)):
+                continue  # a table of contents says where the answer is, not what it is
             key = (passage.doc_id, window.start, window.end)
             if key in seen:
                 continue
@@ -342,6 +344,14 @@ def _has_type(text: str, ask: Ask) -> bool:
             for original in originals[1:]
         )
     return True
+
+
+def _lines_of(passage: Passage, window: Window) -> list[str]:
+    """The whole lines a window lies on (a sentence splitter cuts "Locale . . . 167" apart)."""
+    text = passage.text
+    start = text.rfind("\n", 0, window.start - passage.start) + 1
+    end = text.find("\n", window.end - passage.start)
+    return text[start : len(text) if end < 0 else end].splitlines()
 
 
 def _left_open(passage: Passage, start: int) -> bool:

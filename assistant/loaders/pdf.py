@@ -7,6 +7,8 @@ on; pages that have text keep it, so a PDF mixing text and scanned pages loses n
 from __future__ import annotations
 
 import re
+from collections import Counter
+from itertools import pairwise
 
 import pypdfium2 as pdfium
 
@@ -14,7 +16,7 @@ from assistant.errors import LoadError
 from assistant.loaders.base import Extracted
 from assistant.loaders.ocr import RENDER_DPI, Ocr, has_text_layer
 from assistant.loaders.pdf_tables import TableFinder, with_rows
-from assistant.loaders.reflow import full_width, unwrap_printed
+from assistant.loaders.reflow import FULL_LINE, full_width, soft_break, unwrap_printed
 from assistant.types import Heading
 
 _PAGE_BREAK = "\n\n"
@@ -24,6 +26,16 @@ MAX_NUMBER_CHARS = 12
 # What PDF writers put in the Title field when nobody set one: the file's name says more.
 _PLACEHOLDER_TITLES = frozenset({"", "untitled", "untitled document", "document"})
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
+# A running head or foot ("gnuplot 5.4 51", "Chapter 2: Installing R 6", a bare "12") is the
+# first or last line of a page that opens or ends with the printed page number: the page's
+# index plus an offset the whole document shares (front matter aside), seen on at least this
+# many pages. Left in, it is glued to the sentence the page goes on with.
+MIN_RUNNING_PAGES = 3
+# The number may stand between dashes ("- 12 -") or after "Page" ("Page 12 of 40").
+_EDGE_NUMBERS = (
+    re.compile(r"^\s*(?:[-–—]\s*|[Pp]age\s+)?(\d{1,4})(?=\s|$)"),
+    re.compile(r"(?:^|\s)(\d{1,4})(?:\s*[-–—])?\s*$"),
+)
 
 
 def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
@@ -64,6 +76,7 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
         title = (document.get_metadata_dict().get("Title") or "").strip()
         title = None if title.lower() in _PLACEHOLDER_TITLES else title
         outline = _outline(document, len(pages))
+        pages = _without_running_lines(pages, outline)
     finally:
         document.close()
     # Printed lines end at the margin: a paragraph's lines are joined (one space for one break),
@@ -71,6 +84,15 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
     width = full_width([line for page_text in pages for line in page_text.split("\n")])
     found = [
         _heading_lines(page_text, outline.get(index, [])) for index, page_text in enumerate(pages)
+    ]
+    # A sentence the page break cut goes on across it, as across any full line.
+    breaks = [
+        _PAGE_BREAK
+        if (found[index] and found[index][0][0] == 0)
+        or after.split("\n", 1)[0] in rows[index]
+        or before.rsplit("\n", 1)[-1] in rows[index - 1]
+        else _page_break(before, after, width)
+        for index, (before, after) in enumerate(pairwise(pages), start=1)
     ]
     pages = [
         _keep_rows(_keep_breaks(unwrap_printed(page_text, width), lines), page_text, table_rows)
@@ -81,14 +103,97 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
     for page_text in pages:
         starts.append(position)
         position += len(page_text) + len(_PAGE_BREAK)
+    text = "".join(page + gap for page, gap in zip(pages, [*breaks, ""], strict=True))
     headings = tuple(
         Heading(start + offset, line)
         for start, lines in zip(starts, found, strict=True)
         for offset, line, _ in lines
     )
-    return Extracted(
-        text=_PAGE_BREAK.join(pages), title=title, headings=headings, page_starts=tuple(starts)
-    )
+    return Extracted(text=text, title=title, headings=headings, page_starts=tuple(starts))
+
+
+def _page_break(before: str, after: str, width: float) -> str:
+    """What stands between two pages: a blank line, or spaces (as many characters) where the
+    last printed line of one is full and unfinished and the next page goes on with it in lower
+    case, in a full line or to a stop (the caller keeps the blank line next to an outline
+    heading or a table row)."""
+    last, first = before.rsplit("\n", 1)[-1], after.split("\n", 1)[0].strip()
+    if (
+        width > 0
+        and last.rstrip()[-1:] not in (".", "!", "?", "")
+        and first[:1].islower()
+        # not a short line left unfinished: a head, a label or code
+        and (len(first) >= FULL_LINE * width or first[-1:] in ".!?:;,)")
+        and soft_break(last, first, width)
+    ):
+        return " " * len(_PAGE_BREAK)
+    return _PAGE_BREAK
+
+
+def _without_running_lines(pages: list[str], outline: dict[int, list[str]]) -> list[str]:
+    """Each page without its running head and foot (see MIN_RUNNING_PAGES).
+
+    Where the number sits is learnt from the document: at the end of the first line (texinfo),
+    a bare last line, or either end of the first line on alternate pages; only those places are
+    read, so a footnote or a numbered step at the other edge stays. A heading the outline
+    names stays too ("1 Introduction" may open page 1), unless it is named again further down
+    the page (a reference manual's head repeats the topic: "1846 SSasympOrig")."""
+    found: Counter[tuple[int, int]] = Counter()  # (page number - index, slot)
+    for index, text in enumerate(pages):
+        found.update({(number - index, slot) for slot, number in _edge_numbers(text)})
+    offsets: Counter[int] = Counter()
+    for (offset, _), count in found.items():
+        offsets[offset] += count
+    if not offsets:
+        return pages
+    offset, total = offsets.most_common(1)[0]
+    if total < MIN_RUNNING_PAGES:
+        return pages
+    best = max(count for (o, _), count in found.items() if o == offset)
+    slots = {
+        slot
+        for (o, slot), count in found.items()
+        if o == offset and count >= max(2, best * MIN_SLOT_SHARE)
+    }
+    if not slots:
+        return pages
+    kept = []
+    for index, text in enumerate(pages):
+        lines = text.split("\n")
+        numbers = dict(_edge_numbers(text))
+        titles = outline.get(index, [])
+        for at, edge in ((0, (FIRST_LEAD, FIRST_TAIL)), (-1, (LAST_LEAD, LAST_TAIL))):
+            if not lines or all(slot not in slots or numbers.get(slot) != index + offset
+                                for slot in edge):  # fmt: skip
+                continue
+            line, rest = lines[at], lines[1:] if at == 0 else lines[:-1]
+            named = [t for t in titles if _heading_lines(line, [t])]
+            if all(_heading_lines("\n".join(rest), [t]) for t in named):
+                lines = rest
+        kept.append("\n".join(lines).strip("\n"))
+    return kept
+
+
+# Where a running head or foot carries the page number: the first or last line, its start or end.
+FIRST_LEAD, FIRST_TAIL, LAST_LEAD, LAST_TAIL = range(4)
+# A place counts when it holds the page number on two pages or more, and on at least this share
+# of the pages of the place that holds it most (gnuplot alternates between the two ends of its
+# first line).
+MIN_SLOT_SHARE = 0.25
+
+
+def _edge_numbers(text: str) -> list[tuple[int, int]]:
+    """(slot, number) for each number opening or ending the first or last line of a page."""
+    if not text:
+        return []
+    lines = text.split("\n")
+    lead, tail = _EDGE_NUMBERS
+    result = []
+    for line, slots in ((lines[0], (FIRST_LEAD, FIRST_TAIL)), (lines[-1], (LAST_LEAD, LAST_TAIL))):
+        for slot, pattern in zip(slots, (lead, tail), strict=True):
+            if match := pattern.search(line):
+                result.append((slot, int(match.group(1))))
+    return result
 
 
 def _outline(document: pdfium.PdfDocument, page_count: int) -> dict[int, list[str]]:

@@ -42,19 +42,25 @@ def unwrap_printed(text: str, width: float | None = None) -> str:
     for line, following in pairwise(lines):
         position += len(line)
         body = line.rstrip("\r")
-        if (
-            len(body.strip()) >= FULL_LINE * width
-            and following.strip()
-            and not body.rstrip().endswith(":")
-            and not _LEADERS.search(body)
-            and not _BLOCK_START.match(following)
-            and not _heading_after_sentence(body, following, width)
-        ):
+        if soft_break(body, following, width):
             out[position] = " "
             if body != line:  # "\r\n": both characters become spaces
                 out[position - 1] = " "
         position += 1
     return "".join(out)
+
+
+def soft_break(line: str, following: str, width: float) -> bool:
+    """Whether the break between a printed line and the next only marks a full line: the line
+    reaches the full width and the next one continues its paragraph."""
+    return (
+        len(line.strip()) >= FULL_LINE * width
+        and bool(following.strip())
+        and not line.rstrip().endswith(":")
+        and not _LEADERS.search(line)
+        and not _BLOCK_START.match(following)
+        and not _heading_after_sentence(line, following, width)
+    )
 
 
 def _heading_after_sentence(line: str, following: str, width: float) -> bool:
