@@ -20,9 +20,10 @@ without the follow-up rewriting's own answers or the answers themselves. Held-ou
 never read. `--corpora` runs on those alone; with fewer than two tuning corpora selected the
 shipped model decides (fitted on them too: a check that the steps run, not a number to report).
 
-`--show` lists every question decided wrongly, with its confidence and the confidence features;
-`--save FILE` keeps whether each question was decided right, and `--against FILE` weighs a
-later run against it, question by question (`benchmarks.window_choice`'s format and test).
+`--show` lists, after the table, every question decided wrongly, with its confidence and the
+confidence features; `--save FILE` keeps whether each question was decided right, and
+`--against FILE` weighs a later run against it, question by question
+(`benchmarks.window_choice`'s format and test).
 """
 
 from __future__ import annotations
@@ -159,13 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|---|")
     outcomes: Outcomes = {}
     means: dict[str, list[float]] = {"tuning": [], "pending": []}
+    decided = {}
     for name, c in corpora.items():
         model = model_for(name)
-        decisions = decide(observations[name], model)
+        decided[name] = decisions = decide(observations[name], model)
         counted = Refusals.of(decisions)
         print(counted.row(name, c.role, model.threshold), flush=True)
-        if args.show:
-            show(decisions)
         means[c.role].append(counted.balanced_accuracy)
         for d in decisions:
             outcomes[f"{name}/{d.observation.item.id}"] = {"right": d.right}
@@ -173,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for role, values in means.items():
         if values:
             print(f"Balanced accuracy, mean of the {role} corpora: {statistics.fmean(values):.3f}")
+    if args.show:  # after the table, so that it stays one table
+        for name, decisions in decided.items():
+            print(f"\n{name}: the questions decided wrongly")
+            show(decisions)
     return compare_and_save(outcomes, before, args.save, COMPARED)
 
 

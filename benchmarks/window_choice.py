@@ -16,7 +16,7 @@ tuning corpus. Held-out corpora are never read. `--corpora` runs on those alone;
 with no other tuning corpus selected is then answered by the shipped model (fitted on it too: a
 check that the steps run, not a number to report).
 
-`--show` lists, under each corpus's row, every question whose answer misses while some window
+`--show` lists, after the table, each corpus's questions whose answer misses while some window
 holds a key fact: the answer's windows, the best-ranked window holding one (its rank and score),
 and the features by which the lead outranked it (each feature's weight times the difference).
 
@@ -315,8 +315,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     choices = {name: choose(observations[name], model_for(name)) for name in corpora}
     for name, choice in choices.items():
         print(choice.row(name, corpora[name].role))
-        if args.show:
-            show_misses(observations[name], model_for(name))
     composed = [c.composed / max(1, c.questions) for n, c in choices.items() if n in tuning]
     if composed:
         print(f"\nTuning corpora, answer holds a key fact, mean: {statistics.fmean(composed):.4f}")
@@ -327,6 +325,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"questions: the answer holds a key fact for {sum(c.composed for c in shown)}, the lead "
         f"window for {sum(c.lead for c in shown)}, some window for {sum(c.ceiling for c in shown)}"
     )
+    if args.show:  # after the table, so that it stays one table
+        for name in corpora:
+            print(f"\n{name}: the answers that miss what some window holds")
+            show_misses(observations[name], model_for(name))
     return compare_and_save(keyed_outcomes(choices), before, args.save)
 
 

@@ -265,6 +265,8 @@ def test_window_choice_on_the_seed_corpus_alone(
     # answer's windows, the first window that holds it, and the features the lead won by.
     listed = re.findall(r"^    (seed-\d+): ", out, re.M)
     assert len(listed) == counts[2] - counts[0]
+    # ... after the table and its totals, so that the table stays one table.
+    assert out.index("seed: the answers that miss what some window holds") > totals.end()
     assert out.count("        the lead wins by: ") == len(listed)
     assert len(re.findall(r"^        #\d+ \d\.\d\d ", out, re.M)) == len(listed)
 
@@ -350,6 +352,7 @@ def test_refusal_choice_decides_every_question_as_the_answerer_does(
     wrong = re.findall(
         r"^    (seed-\d+) \((refused, answerable|answered, unanswerable), ", out, re.M
     )
+    assert out.index("\nseed: the questions decided wrongly") > out.index("Balanced accuracy")
     kept = json.loads(saved.read_text("utf-8"))["questions"]
     assert len(kept) == 50
     assert sorted(q for q, _ in wrong) == sorted(
