@@ -31,6 +31,12 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 # index plus an offset the whole document shares (front matter aside), seen on at least this
 # many pages. Left in, it is glued to the sentence the page goes on with.
 MIN_RUNNING_PAGES = 3
+# Where a running head or foot carries the page number: the first or last line, its start or end.
+FIRST_LEAD, FIRST_TAIL, LAST_LEAD, LAST_TAIL = range(4)
+# A place counts when it holds the page number on two pages or more, and on at least this share
+# of the pages of the place that holds it most (gnuplot alternates between the two ends of its
+# first line).
+MIN_SLOT_SHARE = 0.25
 # The number may stand between dashes ("- 12 -") or after "Page" ("Page 12 of 40").
 _EDGE_NUMBERS = (
     re.compile(r"^\s*(?:[-–—]\s*|[Pp]age\s+)?(\d{1,4})(?=\s|$)"),
@@ -172,14 +178,6 @@ def _without_running_lines(pages: list[str], outline: dict[int, list[str]]) -> l
                 lines = rest
         kept.append("\n".join(lines).strip("\n"))
     return kept
-
-
-# Where a running head or foot carries the page number: the first or last line, its start or end.
-FIRST_LEAD, FIRST_TAIL, LAST_LEAD, LAST_TAIL = range(4)
-# A place counts when it holds the page number on two pages or more, and on at least this share
-# of the pages of the place that holds it most (gnuplot alternates between the two ends of its
-# first line).
-MIN_SLOT_SHARE = 0.25
 
 
 def _edge_numbers(text: str) -> list[tuple[int, int]]:
