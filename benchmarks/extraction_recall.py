@@ -12,8 +12,8 @@ document, the loader's extracted text is compared with an independent reference:
   corpus's pages ("Prev", "Next", "Home", a copyright line) and text nodes that are another
   page's title (links to the neighbouring pages);
 - PDF: `pdftotext` (poppler-utils), minus running heads and feet: a page's first or last line
-  that, digits masked, is among the first or last three lines of at least three pages
-  ("gnuplot 5.4 #");
+  that holds a number and, digits masked, is among the first or last three lines of at least
+  three pages ("gnuplot 5.4 #");
 - Markdown: the text of the page another renderer makes of it (Python-Markdown with the
   PyMdown extensions MkDocs sites use, from the `bench` extra; icon shortcodes dropped);
 - plain text: the file itself.
@@ -134,23 +134,33 @@ def references(corpus: Corpus) -> dict[Path, Counter[str]]:
 
 def without_running_lines(text: str) -> str:
     """pdftotext's pages (split at form feeds) without their running heads and feet, found
-    without the loader's rule (which reads the page number): a page's first or last line that,
-    with its digits masked, is also one of the first or last RUNNING_LINES lines of at least
-    RUNNING_PAGES pages."""
+    without the loader's rule (which learns where the page number is): at a page's top or
+    bottom, the run of up to RUNNING_LINES lines whose text, digits masked, opens or ends at
+    least RUNNING_PAGES pages, up to the last of them that holds a number ("CONTENTS",
+    "gnuplot 5.4", "11"; but "Syntax:" opening three pages is content)."""
     pages = [[line for line in page.split("\n") if line.strip()] for page in text.split("\f")]
     edges = [{_masked(x) for x in page[:RUNNING_LINES] + page[-RUNNING_LINES:]} for page in pages]
     seen = Counter(line for lines in edges for line in lines)
     running = {line for line, count in seen.items() if count >= RUNNING_PAGES}
     kept = []
     for page in pages:
-        # A head may come as up to three lines ("CONTENTS", "gnuplot 5.4", "11").
-        for _ in range(RUNNING_LINES):
-            if page and _masked(page[0]) in running:
-                page = page[1:]
-            if page and _masked(page[-1]) in running:
-                page = page[:-1]
-        kept.append("\n".join(page))
+        top = _head_length(page, running)
+        bottom = _head_length(page[top:][::-1], running)
+        kept.append("\n".join(page[top : len(page) - bottom]))
     return "\f".join(kept)
+
+
+def _head_length(lines: list[str], running: set[str]) -> int:
+    """How many of the first lines are a running head: the running ones, up to the last that
+    holds a number."""
+    length = 0
+    for position, line in enumerate(lines[:RUNNING_LINES]):
+        masked = _masked(line)
+        if masked not in running:
+            break
+        if "#" in masked:
+            length = position + 1
+    return length
 
 
 def _masked(line: str) -> str:

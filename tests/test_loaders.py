@@ -435,8 +435,8 @@ def test_pdf_a_heading_numbered_like_its_page_stays() -> None:
         if number == 2:
             pdf.addOutlineEntry("Setup", "p2", level=0)
             pdf.drawString(72, 800, "2 Setup")
-        else:
-            pdf.drawString(72, 800, f"Widget Manual {number}")
+        else:  # the number where "2 Setup" has it: the heading is at risk
+            pdf.drawString(72, 800, f"{number} Widget Manual")
         pdf.drawString(72, 760, f"Body text of page {number} ends here.")
         pdf.showPage()
     pdf.save()
@@ -464,6 +464,19 @@ def test_pdf_page_numbers_in_the_foot_are_dropped_and_lines_at_the_other_edge_st
     assert [page.rsplit("\n", 1)[-1][-7:] for page in pages] == [
         f"part {number}." for number in range(5)
     ]
+
+
+def test_pdf_headings_numbered_like_their_pages_in_a_short_paper_stay() -> None:
+    """Two pages opening with "2 Method" and "3 Results" are a coincidence, not a running head:
+    only a bare number, or a line whose words recur at the edge of other pages, teaches where
+    the page number sits."""
+    heads = ["A study of spools", "2 Method", "3 Results", "More results", "Discussion"]
+    bodies = [[_FULL + f"part {number}."] for number in range(5)]
+    feet = [str(number) for number in range(1, 6)]
+    document = load(_printed_pages(heads, bodies, feet), ".pdf")
+    assert "2 Method\n" in document.text
+    assert "3 Results\n" in document.text
+    assert not document.text.rstrip().endswith("5")
 
 
 def test_pdf_a_footnote_numbered_like_its_page_stays_when_heads_carry_the_number() -> None:

@@ -94,6 +94,8 @@ LETTER = re.compile(r"[^\W\d_]")
 _NAME_TOKEN = re.compile(r"[^\W_][\w.’'-]*")
 _CODE_TOKEN = re.compile(r"\w[_.]\w|\w\(|^-")
 _CODE_START = re.compile(r"^\s*(>>>|\.\.\.|\$ |#!|class |def |import |from \S+ import|@\w)")
+# A table of contents has at least this many entries in a passage (see _is_contents).
+MIN_CONTENTS_ENTRIES = 3
 _SYMBOLS = set("()[]{}=_<>:*;\\|/'\"`")
 
 
@@ -207,6 +209,7 @@ def candidate_features(
             )
             for key, members in sections.items()
         }
+        contents = _is_contents(passage.text)
         for index, (start, end) in enumerate(passage.sentence_spans):
             if is_heading_at(passage, start):
                 continue  # a heading names a topic; it does not answer
@@ -224,7 +227,7 @@ def candidate_features(
                 and _left_open(passage, window.start)
             ):
                 continue  # "or the number of digits ...": the rest of a sentence begun before it
-            if all(CONTENTS_ENTRY.search(line) for line in _lines_of(passage, window)):
+            if contents and all(CONTENTS_ENTRY.search(x) for x in _lines_of(passage, window)):
                 continue  # a table of contents says where the answer is, not what it is
             key = (passage.doc_id, window.start, window.end)
             if key in seen:
@@ -344,6 +347,14 @@ def _has_type(text: str, ask: Ask) -> bool:
             for original in originals[1:]
         )
     return True
+
+
+def _is_contents(text: str) -> bool:
+    """Whether a passage is (part of) a table of contents or an index: at least three entries
+    with dot leaders whose page numbers never go down ("Maximum connections ...... 100" in a
+    list of settings is a value, not a page)."""
+    pages = [int(m.group(1)) for m in map(CONTENTS_ENTRY.search, text.splitlines()) if m]
+    return len(pages) >= MIN_CONTENTS_ENTRIES and pages == sorted(pages)
 
 
 def _lines_of(passage: Passage, window: Window) -> list[str]:

@@ -144,12 +144,16 @@ def _without_running_lines(pages: list[str], outline: dict[int, list[str]]) -> l
     read, so a footnote or a numbered step at the other edge stays. A heading the outline
     names stays too ("1 Introduction" may open page 1), unless it is named again further down
     the page (a reference manual's head repeats the topic: "1846 SSasympOrig")."""
-    found: Counter[tuple[int, int]] = Counter()  # (page number - index, slot)
-    for index, text in enumerate(pages):
-        found.update({(number - index, slot) for slot, number in _edge_numbers(text)})
-    offsets: Counter[int] = Counter()
-    for (offset, _), count in found.items():
-        offsets[offset] += count
+    # Learnt only from lines that are a bare number or whose words recur at the edge of another
+    # page ("gnuplot 5.4"): "2 Method" opening page 2 of a short paper teaches nothing.
+    edges = [_edge_numbers(text) for text in pages]
+    seen = Counter(rest for page in edges for rest in {rest for _, _, rest in page})
+    found: Counter[tuple[int, int]] = Counter()  # pages per (page number - index, slot)
+    offsets: Counter[int] = Counter()  # pages per (page number - index)
+    for index, page in enumerate(edges):
+        places = {(n - index, slot) for slot, n, rest in page if not rest or seen[rest] > 1}
+        found.update(places)
+        offsets.update({offset for offset, _ in places})
     if not offsets:
         return pages
     offset, total = offsets.most_common(1)[0]
@@ -166,7 +170,7 @@ def _without_running_lines(pages: list[str], outline: dict[int, list[str]]) -> l
     kept = []
     for index, text in enumerate(pages):
         lines = text.split("\n")
-        numbers = dict(_edge_numbers(text))
+        numbers = {slot: number for slot, number, _ in _edge_numbers(text)}
         titles = outline.get(index, [])
         for at, edge in ((0, (FIRST_LEAD, FIRST_TAIL)), (-1, (LAST_LEAD, LAST_TAIL))):
             if not lines or all(slot not in slots or numbers.get(slot) != index + offset
@@ -180,8 +184,9 @@ def _without_running_lines(pages: list[str], outline: dict[int, list[str]]) -> l
     return kept
 
 
-def _edge_numbers(text: str) -> list[tuple[int, int]]:
-    """(slot, number) for each number opening or ending the first or last line of a page."""
+def _edge_numbers(text: str) -> list[tuple[int, int, str]]:
+    """(slot, number, the rest of the line with its digits masked) for each number opening or
+    ending the first or last line of a page."""
     if not text:
         return []
     lines = text.split("\n")
@@ -190,7 +195,9 @@ def _edge_numbers(text: str) -> list[tuple[int, int]]:
     for line, slots in ((lines[0], (FIRST_LEAD, FIRST_TAIL)), (lines[-1], (LAST_LEAD, LAST_TAIL))):
         for slot, pattern in zip(slots, (lead, tail), strict=True):
             if match := pattern.search(line):
-                result.append((slot, int(match.group(1))))
+                rest = line[: match.start(1)] + line[match.end(1) :]
+                masked = " ".join(re.sub(r"\d+", "#", rest).strip(" -–—").split())
+                result.append((slot, int(match.group(1)), masked))
     return result
 
 
