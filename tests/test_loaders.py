@@ -501,6 +501,59 @@ def test_pdf_a_page_opening_with_a_head_or_a_capital_is_not_joined_to_the_last()
     assert "named in\n\nSpool files are read in order." in document.text
 
 
+def test_pdf_a_page_opening_with_a_short_unfinished_line_is_not_joined() -> None:
+    """A lower-case line that is short and unfinished ("make install") is a command or a label,
+    not the rest of the sentence; a short one that ends the sentence is."""
+    heads = ["Widget Manual 1", "Widget Manual 2", "Widget Manual 3"]
+    bodies = [
+        [_FULL + "one, and to build it you run the line below as"],
+        ["make install", _FULL + "two, and the spool directory is named in"],
+        ["the settings file.", _FULL + "three."],
+    ]
+    document = load(_printed_pages(heads, bodies), ".pdf")
+    assert "below as\n\nmake install\n" in document.text
+    assert "is named in  the settings file." in document.text
+
+
+def test_pdf_a_table_row_ending_a_page_is_not_joined_to_the_next() -> None:
+    """A ruled table's last row at the foot of a page stays a row of its own."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import (
+        PageBreak,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
+
+    style = getSampleStyleSheet()["Normal"]
+    prose = "Every printed line of this manual reaches the right margin of its page and goes on. "
+    story: list[object] = []
+    for _ in range(3):
+        story += [Paragraph(prose * 6, style), PageBreak()]
+    table = Table(
+        [
+            ["Option", "Meaning of the option in the configuration of the widget service here"],
+            ["spool_dir", "the directory where the widget service keeps the jobs it has not yet"],
+        ],
+        colWidths=[80, 370],
+    )
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black)]))
+    story += [Paragraph(prose * 6, style), Spacer(1, 560), table, PageBreak()]
+    story.append(Paragraph("printed, read once at start by the daemon. " + prose * 6, style))
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=A4).build(
+        story,  # type: ignore[arg-type]
+        onFirstPage=lambda canvas, doc: canvas.drawString(290, 30, str(doc.page)),
+        onLaterPages=lambda canvas, doc: canvas.drawString(290, 30, str(doc.page)),
+    )
+    document = load(buffer.getvalue(), ".pdf")
+    assert "has not yet\n\nprinted, read once" in document.text
+
+
 def test_pdf_first_lines_without_the_page_number_stay() -> None:
     """A number that opens or ends a page's first line is a page number only when at least
     three pages agree on one offset from their index: step numbers and years stay."""
