@@ -35,7 +35,8 @@ QUESTION_WORDS = frozenset(["who", "whom", "whose", "what", "which", "when", "wh
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 # A table-of-contents or index entry: dot leaders, then page numbers ("Locale . . . . 167",
-# "Missing values . . . 169, 185"); a price after leaders ("$2.50") is not one.
+# "Missing values . . . 169, 185"); a price after leaders ("$2.50") is not one. The first
+# number is group 1.
 CONTENTS_ENTRY = re.compile(r"(?:\.\s?){4,}\s*(\d+)(?:\s*[,–-]\s*\d+)*\s*$")
 
 # Abbreviations after which a period does not end a sentence.

@@ -350,9 +350,10 @@ def _has_type(text: str, ask: Ask) -> bool:
 
 
 def _is_contents(text: str) -> bool:
-    """Whether a passage is (part of) a table of contents or an index: at least three entries
-    with dot leaders whose page numbers never go down ("Maximum connections ...... 100" in a
-    list of settings is a value, not a page)."""
+    """Whether a passage is (part of) a table of contents: at least three entries with dot
+    leaders whose page numbers never go down ("Maximum connections ...... 100" in a list of
+    settings is a value, not a page; an index's entries, in the order of their words, stay
+    windows)."""
     pages = [int(m.group(1)) for m in map(CONTENTS_ENTRY.search, text.splitlines()) if m]
     return len(pages) >= MIN_CONTENTS_ENTRIES and pages == sorted(pages)
 
