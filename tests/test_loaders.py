@@ -515,6 +515,32 @@ def test_pdf_a_page_opening_with_a_short_unfinished_line_is_not_joined() -> None
     assert "is named in  the settings file." in document.text
 
 
+def test_pdf_an_outline_heading_opening_a_page_is_not_joined_to_the_last() -> None:
+    """A heading in lower case that ends like a sentence ("read.table(file)") opens its page
+    as a heading, not as the rest of the sentence the page before left unfinished."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pages = [
+        ["Widget Manual 1", _FULL + "one, and the reader is chosen by"],
+        ["read.table(file)", _FULL + "two."],
+        ["Widget Manual 3", _FULL + "three."],
+    ]
+    for number, lines in enumerate(pages):
+        pdf.bookmarkPage(f"p{number}")
+        if number == 1:
+            pdf.addOutlineEntry("read.table(file)", "p1", level=0)
+        for row, line in enumerate(lines):
+            pdf.drawString(72, 800 - 40 * row, line)
+        pdf.showPage()
+    pdf.save()
+    document = load(buffer.getvalue(), ".pdf")
+    assert "chosen by\n\nread.table(file)\n" in document.text
+    assert [h.title for h in document.headings] == ["read.table(file)"]
+
+
 def test_pdf_a_table_row_ending_a_page_is_not_joined_to_the_next() -> None:
     """A ruled table's last row at the foot of a page stays a row of its own."""
     from reportlab.lib import colors
