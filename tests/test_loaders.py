@@ -488,31 +488,36 @@ def test_pdf_a_footnote_numbered_like_its_page_stays_when_heads_carry_the_number
     assert "4 The spool directory is read once at start." in document.text
 
 
-def test_pdf_a_page_opening_with_a_head_or_a_capital_is_not_joined_to_the_last() -> None:
-    """Only a lower-case continuation in a full line, or up to a stop, goes on a sentence."""
+@pytest.mark.parametrize(
+    ("openings", "expected"),
+    [
+        # A head or a capital opens something new: only a lower-case continuation goes on.
+        (
+            ["Using the spool", "Spool files are read in order."],
+            ["named in\n\nUsing the spool\n", "named in\n\nSpool files are read in order."],
+        ),
+        # A short unfinished lower-case line ("make install") is a command or a label, not the
+        # rest of the sentence; a short one that ends the sentence is.
+        (
+            ["make install", "the settings file."],
+            ["named in\n\nmake install\n", "is named in  the settings file."],
+        ),
+    ],
+)
+def test_pdf_what_opens_the_next_page_decides_whether_a_sentence_goes_on(
+    openings: list[str], expected: list[str]
+) -> None:
+    """Only a lower-case continuation in a full line, or up to a stop, goes on a sentence that
+    the page before left unfinished."""
     heads = ["Widget Manual 1", "Widget Manual 2", "Widget Manual 3"]
     bodies = [
-        [_FULL + "one, and it reads the file named in"],
-        ["Using the spool", _FULL + "two, and it reads the file named in"],
-        ["Spool files are read in order.", _FULL + "three."],
+        [_FULL + "one, and the spool directory is named in"],
+        [openings[0], _FULL + "two, and the spool directory is named in"],
+        [openings[1], _FULL + "three."],
     ]
     document = load(_printed_pages(heads, bodies), ".pdf")
-    assert "named in\n\nUsing the spool\n" in document.text
-    assert "named in\n\nSpool files are read in order." in document.text
-
-
-def test_pdf_a_page_opening_with_a_short_unfinished_line_is_not_joined() -> None:
-    """A lower-case line that is short and unfinished ("make install") is a command or a label,
-    not the rest of the sentence; a short one that ends the sentence is."""
-    heads = ["Widget Manual 1", "Widget Manual 2", "Widget Manual 3"]
-    bodies = [
-        [_FULL + "one, and to build it you run the line below as"],
-        ["make install", _FULL + "two, and the spool directory is named in"],
-        ["the settings file.", _FULL + "three."],
-    ]
-    document = load(_printed_pages(heads, bodies), ".pdf")
-    assert "below as\n\nmake install\n" in document.text
-    assert "is named in  the settings file." in document.text
+    for text in expected:
+        assert text in document.text
 
 
 def test_pdf_an_outline_heading_opening_a_page_is_not_joined_to_the_last() -> None:

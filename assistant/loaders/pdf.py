@@ -168,9 +168,9 @@ def _without_running_lines(pages: list[str], outline: dict[int, list[str]]) -> l
     if not slots:
         return pages
     kept = []
-    for index, text in enumerate(pages):
+    for index, (text, page) in enumerate(zip(pages, edges, strict=True)):
         lines = text.split("\n")
-        numbers = {slot: number for slot, number, _ in _edge_numbers(text)}
+        numbers = {slot: number for slot, number, _ in page}
         titles = outline.get(index, [])
         for at, edge in ((0, (FIRST_LEAD, FIRST_TAIL)), (-1, (LAST_LEAD, LAST_TAIL))):
             if not lines or all(slot not in slots or numbers.get(slot) != index + offset
