@@ -175,6 +175,14 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
             and reads_as_verb(tokens[-1])
         ):
             tokens = tokens[:-1]  # "git sparse-checkout set ... keeps only those": not "keeps"
+        elif (
+            len(tokens) > 1
+            and tokens[0].start() == 0
+            and not opener
+            and following in _AFTER_A_VERB
+            and reads_as_verb(tokens[-1])
+        ):
+            tokens = tokens[:-1]  # "Hatch complies with ...", "Luke Gromen argues that ..."
         if tokens:
             left = tokens[0].start()
             while left > start and sentence[left - 1] in "-<`'\"":
@@ -186,6 +194,9 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
     return ""
 
 
+# Words after which a sentence's subject's last word ending in "s" was its verb.
+_AFTER_A_VERB = {"that", "with", "to", "on", "in", "into", "for", "from", "as", "by", "at",
+                 "about"}  # fmt: skip
 _BRACKETS = {"{": "}", "(": ")", "[": "]"}
 _SIGILS = "$%@"  # "${APACHE_LOG_DIR}", "%{BALANCER_ROUTE_CHANGED}e", "@{upstream}"
 # A variable written with a sigil and braces, and the word of it a name check reads.

@@ -98,8 +98,17 @@ def opens_with_a_verb(tokens: Sequence[re.Match[str]]) -> bool:
         return False  # lower-case ("graceful") or a name of its own ("PyApp", "JD.com")
     if len(tokens) == 1 or first.lower() in IMPERATIVES:
         return True  # "Use Redirect", "Set MaxRequestWorkers": a verb before a name too
+    if _capitalised_later(tokens[0]):
+        return False  # "Hatch complies with ... with Hatch serving as ...": a name, not a verb
     second = tokens[1].group()
     return not second[:1].isupper() or second[1:] != second[1:].lower()
+
+
+def _capitalised_later(token: re.Match[str]) -> bool:
+    """Whether the text after a capitalised word writes it again, capitalised, inside a
+    sentence (after a lower-case word or a comma): then it is a name."""
+    later = re.compile(r"(?<=[a-z,;] )" + re.escape(token.group()) + r"\b")
+    return later.search(token.string, token.end()) is not None
 
 
 # Words before a noun phrase that counts things: "two data files", "several lines".
@@ -190,6 +199,10 @@ _OPENS_NOUN_PHRASE = {
 _OPENS_PLURAL = _COUNTS | _OPENS_NOUN_PHRASE
 
 
+# The word after a verb that opens its object ("uses the", "gives you").
+_NEXT_WORD = re.compile(r"\s+(?:" + "|".join(sorted(OPENS_AN_OBJECT)) + r")\b", re.IGNORECASE)
+
+
 def modifiers_of(text: str, stem: str, phrase: list[str]) -> list[str]:
     """The words before the first run of `text` that ends with a word of the given stem and
     holds the phrase's words ("Use the `code` source", "source" -> ["code"]): a run of
@@ -203,6 +216,8 @@ def modifiers_of(text: str, stem: str, phrase: list[str]) -> list[str]:
             run, noun_phrase = [], token.lower() in _OPENS_NOUN_PHRASE
             continue
         run.append(token)
+        if len(run) > 1 and verb_like(token) and _NEXT_WORD.match(text, match.end()) is not None:
+            continue  # "This example uses the contents": a verb, not the noun asked about
         if content_terms(token) == [stem] and noun_phrase:
             modifiers = [w for w in run[:-1] if not set(content_terms(w)) <= stems]
             return modifiers[-(MAX_PHRASE_WORDS - len(phrase)) :] if modifiers else []

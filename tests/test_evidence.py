@@ -429,6 +429,17 @@ def test_it_refers_to_the_setting_the_previous_answer_named() -> None:
     assert rewritten == "And what is maintenance_work_mem set to by default?"
 
 
+def test_that_opening_a_relative_clause_is_not_a_demonstrative() -> None:
+    # "files that use commas": "use" is the clause's verb, not a noun the answer named with
+    # "This example uses the contents" (it was "files the example use commas").
+    history = one_turn(
+        "How do I label ticks with a comma decimal mark?",
+        "This example uses the contents of column 3 as tick labels [1].",
+    )
+    question = "Will that also let it read our input files that use commas as the decimal point?"
+    assert "input files that use commas" in condense(question, history)
+
+
 def one_turn(question: str, answer: str) -> list[Message]:
     return [Message(role="user", content=question), Message(role="assistant", content=answer)]
 
@@ -971,6 +982,13 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
         ),
         ("I asked Git to ignore the files, yet they are still tracked [1].", "Git"),
         ("You can override this in the plot command [1].", "plot command"),
+        # A name before its verb, not an imperative before its object.
+        ("Luke Gromen argues that the halt protects the yuan [1].", "Luke Gromen"),
+        (  # ... written capitalised inside the sentence too: a name, though one word
+            "Hatch complies with modern packaging specs, with Hatch serving as the build "
+            "backend [1].",
+            "Hatch",
+        ),
     ],
 )
 def test_what_an_answer_named_is_its_leading_phrase_as_written(answer: str, name: str) -> None:
