@@ -214,6 +214,30 @@ def test_boilerplate_is_found_by_structure_and_boxed_content_is_kept() -> None:
     assert text.startswith("18.4. Kernel Resources")
 
 
+def test_a_definition_list_of_links_is_a_contents_list_not_terms_and_a_glossary_stays() -> None:
+    from assistant.loaders.html import extract
+
+    page = b"""<html><body><h2>30.2. Data Checksums</h2>
+<div class="toc"><dl class="toc"><dt><span class="sect2"><a href="checksums.html#OFF">30.2.1.
+Off-line Enabling of Checksums</a></span></dt></dl></div>
+<p>By default, data pages are not protected by checksums.</p>
+<h3 id="OFF">30.2.1. Off-line Enabling of Checksums</h3><p>Use pg_checksums.</p>
+<dl><dt><a href="glossary.html#wal">WAL</a></dt><dd>The write-ahead log.</dd></dl>
+</body></html>"""
+    extracted = extract(page)
+    text = extracted.text
+    # The contents entry is a line of text, not a defined term heading the page's opening
+    # paragraph: that stands under the page's own heading.
+    assert "30.2. Data Checksums\n30.2.1. Off-line Enabling of Checksums\nBy default" in text
+    assert not any(h.kind == "term" and "Off-line" in h.title for h in extracted.headings)
+    opening = text.index("By default")
+    heading = max((h for h in extracted.headings if h.offset <= opening), key=lambda h: h.offset)
+    assert heading.title == "30.2. Data Checksums"
+    # A linked term with its description is a glossary entry: a term, kept.
+    assert "WAL\nThe write-ahead log." in text
+    assert any(h.kind == "term" and h.title == "WAL" for h in extracted.headings)
+
+
 # Soft line wraps (loaders/reflow.py): a printed paragraph's lines are one paragraph again.
 
 
@@ -502,6 +526,13 @@ def test_pdf_a_footnote_numbered_like_its_page_stays_when_heads_carry_the_number
             ["make install", "the settings file."],
             ["named in\n\nmake install\n", "is named in  the settings file."],
         ),
+        # Code ending like a sentence's tail (a call, an assignment) is code all the same; a
+        # short tail in brackets is the sentence's.
+        (
+            ["plot sin(x)", "the settings file (spool.conf)."],
+            ["named in\n\nplot sin(x)\n", "is named in  the settings file (spool.conf)."],
+        ),
+        (["spool = open(path);", "x"], ["named in\n\nspool = open(path);\n"]),
     ],
 )
 def test_pdf_what_opens_the_next_page_decides_whether_a_sentence_goes_on(

@@ -152,6 +152,19 @@ def _is_link_list(block: Tag) -> bool:
     return words > 0 and link_words / words >= LINK_DENSITY and own_words <= LINK_LIST_OWN_WORDS
 
 
+def _defines_nothing(block: Tag) -> bool:
+    """Whether a definition list is a page's table of contents: no word of it stands outside
+    a link ("30.2.1. Off-line Enabling of Checksums" linking to the section below). Its
+    entries are lines of text, not defined terms, which would head the page's opening
+    paragraphs; their words stay (they find the page: dropped, fewer questions had it in
+    their top five). A glossary of linked terms has its descriptions' words."""
+    if block.find("a") is None:
+        return False
+    words = len(block.get_text(" ").split())
+    linked = sum(len(link.get_text(" ").split()) for link in block.find_all("a"))
+    return words > 0 and linked >= words
+
+
 class _TextBuilder:
     """Walks the tree, collapsing whitespace in flowing text and breaking lines at blocks."""
 
@@ -185,6 +198,10 @@ class _TextBuilder:
             for line in tag.get_text().strip("\n").splitlines():
                 if line.strip():
                     self.lines.append(line.rstrip())
+        elif name == "dt" and isinstance(tag.parent, Tag) and _defines_nothing(tag.parent):
+            self.flush()
+            self.walk(tag)
+            self.flush()
         elif name in _HEADINGS or name == "dt":
             # A definition term (an API signature, a glossary word) heads its description.
             self.flush()

@@ -118,6 +118,11 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
     return Extracted(text=text, title=title, headings=headings, page_starts=tuple(starts))
 
 
+# A call or an assignment: a short line holding one is code ("plot sin(x)", "x = f(y);"),
+# whatever it ends with.
+_CODE = re.compile(r"\w\(|\s=\s")
+
+
 def _page_break(before: str, after: str, width: float) -> str:
     """What stands between two pages: a blank line, or spaces (as many characters) where the
     last printed line of one is full and unfinished and the next page goes on with it in lower
@@ -129,7 +134,9 @@ def _page_break(before: str, after: str, width: float) -> str:
         and last.rstrip()[-1:] not in (".", "!", "?", "")
         and first[:1].islower()
         # not a short line left unfinished: a head, a label or code
-        and (len(first) >= FULL_LINE * width or first[-1:] in ".!?:;,)")
+        and (
+            len(first) >= FULL_LINE * width or (first[-1:] in ".!?:;,)" and not _CODE.search(first))
+        )
         and soft_break(last, first, width)
     ):
         return " " * len(_PAGE_BREAK)
