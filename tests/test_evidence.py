@@ -1128,14 +1128,24 @@ def test_a_refused_answer_names_nothing_and_the_question_topic_is_used() -> None
             "With BalancerPersist Directive on, this state survives restarts.",
             None,
         ),
-        (  # the quote points at nothing
+        (  # a description that does not name what it describes is labelled too
             Heading(0, "BalancerPersist Directive"),
             "The shared memory is kept across restarts when it is enabled.",
+            "BalancerPersist Directive",
+        ),
+        (  # ... unless it names it by its name
+            Heading(0, "work_mem (integer)"),
+            "The work_mem setting is per operation.",
             None,
+        ),
+        (
+            Heading(0, "work_mem (integer)"),
+            "The memory setting is per operation.",
+            "work_mem (integer)",
         ),
     ],
 )
-def test_a_quote_that_points_at_its_section_is_labelled_with_it(
+def test_a_quote_is_labelled_with_the_thing_its_section_names(
     heading: Heading, sentence: str, label: str | None
 ) -> None:
     from assistant.answerers.extractive import section_label

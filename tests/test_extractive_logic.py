@@ -21,6 +21,7 @@ from assistant.answerers.extractive import (
     assess,
     compose,
     load_model,
+    quotes,
     shipped_model,
 )
 from assistant.answerers.window_features import (
@@ -30,12 +31,43 @@ from assistant.answerers.window_features import (
     confidence_features,
 )
 from assistant.catalog import ChunkRow
-from assistant.evidence import window_for
+from assistant.evidence import Window, window_for
 from assistant.retrieval import Retrieval
 from assistant.text import content_terms, sentence_spans
 from assistant.types import Heading, Passage
 
 DIMENSION = 4
+
+
+def test_a_quote_names_its_section_s_thing_once() -> None:
+    """Two windows of one defined term: the first quote is labelled with the term, the second
+    not again; a quote naming the term needs no label."""
+    text = (
+        "shared_buffers (integer)\nSets the amount of memory for shared buffers. It is set "
+        "at server start. The default is typically 128 megabytes.\nwork_mem (integer)\nSets "
+        "the memory of a sort. The work_mem setting is per operation."
+    )
+    terms = (
+        Heading(0, "shared_buffers (integer)", "term"),
+        Heading(text.index("work_mem (integer)"), "work_mem (integer)", "term"),
+    )
+    passage = replace(passage_of(text), headings=terms)
+
+    def sentence(quoted: str, score: float) -> Candidate:  # the sentence alone, not grown
+        start = text.index(quoted)
+        window = Window(passage, start, start + len(quoted), start, start + len(quoted))
+        return Candidate(window, {}, score)
+
+    chosen = [
+        sentence("It is set at server start.", 0.6),
+        sentence("The default is typically 128 megabytes.", 0.5),
+        sentence("The work_mem setting is per operation.", 0.4),
+    ]
+    assert quotes(chosen) == [
+        "shared_buffers (integer): It is set at server start.",
+        "The default is typically 128 megabytes.",
+        "The work_mem setting is per operation.",  # its name is its section's
+    ]
 
 
 def passage_of(text: str, chunk: str = "d:0") -> Passage:

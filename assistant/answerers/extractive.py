@@ -43,7 +43,7 @@ from assistant.evidence import (
 )
 from assistant.retrieval import Retrieval
 from assistant.settings import Settings
-from assistant.text import content_terms, words
+from assistant.text import content_terms
 from assistant.types import (
     Answer,
     AnswerSentence,
@@ -177,19 +177,16 @@ class ExtractiveAnswerer:
         chosen = compose(assessment.candidates, self.model.second_window_gain)
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
-        for number, candidate in enumerate(chosen, start=1):
+        for number, (candidate, quoted) in enumerate(
+            zip(chosen, quotes(chosen), strict=True), start=1
+        ):
             window = candidate.window
             citations.append(
                 citation_for(number, window.passage, window.start, window.end, candidate.score)
             )
-            # A verbatim quote is supported by its own span by construction. Bracketed numbers
-            # in the document ("[7]") are left out of the answer text, where they would pose
-            # as citations; the citation's quote keeps the exact document text.
-            quoted = without_document_markers(window.text.strip())
-            label = section_label(window)
             sentences.append(
                 AnswerSentence(
-                    text=with_marker(quoted if label is None else f"{label}: {quoted}", number),
+                    text=with_marker(quoted, number),
                     citations=(number,),
                     supported=True,
                     support=1.0,
@@ -215,17 +212,31 @@ def related_windows(
     return related_spans(((c.passage, c.window.start, c.window.end) for c in candidates), citations)
 
 
-# Words with which a quoted sentence points at what its section is about instead of naming it:
-# "This directive will cause ...", "Set this to a path ...", "It is essential when ...".
-_POINTING = frozenset({"this", "these", "it", "its", "they", "their", "such"})
+def quotes(chosen: Sequence[Candidate]) -> list[str]:
+    """Each chosen window's text as the answer quotes it: labelled with the thing its section
+    names (`section_label`) unless a quote before it named that already, and without bracketed
+    numbers ("[7]" in the document would pose as a citation; the citation's quote keeps the
+    exact document text). A verbatim quote is supported by its own span by construction."""
+    result: list[str] = []
+    for candidate in chosen:
+        quoted = without_document_markers(candidate.window.text.strip())
+        label = section_label(candidate.window)
+        if label is not None and not any(label in earlier for earlier in result):
+            quoted = f"{label}: {quoted}"
+        result.append(quoted)
+    return result
+
+
 MAX_LABEL_CHARS = 80
 
 
 def section_label(window: Window) -> str | None:
-    """The title of the section a window points at without naming it, to put before its quote
-    ("BalancerPersist Directive: This directive will cause ..."): the quote alone does not say
-    what "this" is. None when a pointing word is not among its first three, when it names the
-    section already, or when there is no (short) section title.
+    """The title of the section a window stands in, to put before its quote when the title
+    names a thing (a defined term, code, a CamelCase name, an acronym) that the quote does not:
+    "BalancerPersist Directive: This directive will cause ...", "shared_buffers (integer): The
+    default is typically 128 megabytes". A description quoted without what it describes does
+    not say which setting or function it is about. None when the quote holds the title's
+    words already, or when there is no (short) section title that names a thing.
     """
     heading = heading_at(window.passage.headings, window.start)
     if heading is None or len(heading.title) > MAX_LABEL_CHARS:
@@ -233,8 +244,11 @@ def section_label(window: Window) -> str | None:
     if heading.kind != "term" and not _names_a_thing(heading.title):
         return None  # "DESCRIPTION", "Creating Virtual Environments": a topic, not the thing
     text = window.text
-    if not set(words(text)[:3]) & _POINTING or heading.title.lower() in text.lower():
-        return None
+    if heading.title.lower() in text.lower():
+        return None  # it names the thing already ...
+    name = _LEADING_NAME.match(_SECTION_NUMBER.sub("", heading.title))
+    if name and re.search(r"(?<![\w.])" + re.escape(name.group(1)) + r"(?!\w)", text):
+        return None  # ... by its name: "The work_mem setting is ..." under "work_mem (integer)"
     return heading.title
 
 
@@ -244,6 +258,9 @@ _TITLE_NAME = re.compile(
     r"\w[._:@<>()/]\w|\w\(\)|[<(]\w|\w[)>]|(?:^|\s)--?\w|[a-z]-[a-z]|[a-z][A-Z]|\b[A-Z][A-Z0-9]{1,4}\b"
 )
 _SECTION_NUMBER = re.compile(r"^\s*(?:\d+\.)+\d*\s*")
+# A title's first word, without the brackets or arguments after it: "math.isclose" of
+# "math.isclose(a, b, *, rel_tol=1e-09)", "work_mem" of "work_mem (integer)".
+_LEADING_NAME = re.compile(r"[<`'\"(]*([\w.:/-]*\w)")
 
 
 def _names_a_thing(title: str) -> bool:
