@@ -43,6 +43,7 @@ from assistant.loaders import (
     read_file,
 )
 from assistant.settings import Settings
+from assistant.text import TERMS_VERSION
 from assistant.types import (
     Attachment,
     Document,
@@ -100,6 +101,7 @@ _FINGERPRINT_PARTS = (
     "the index format",
     "the chunker",
     "the text extraction",
+    "the term analysis",
     "the embedding model",
     "chunk_size",
     "chunk_overlap",
@@ -150,6 +152,7 @@ class Ingestor:
                 SCHEMA_VERSION,
                 CHUNKER_VERSION,
                 f"x{EXTRACTION_VERSION}",
+                f"t{TERMS_VERSION}",
                 f"{self.embedder.model_path.parent.name}/{self.embedder.model_path.name}"
                 + self.embedder.vector_kind,
                 str(settings.chunk_size),

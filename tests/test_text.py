@@ -36,3 +36,11 @@ def test_terms_drop_stopwords_and_stem() -> None:
         "plan",
     ]
     assert content_terms("plans plan planning") == ["plan"]
+
+
+def test_an_acronym_and_its_plural_are_one_term() -> None:
+    # Snowball keeps the "s" after a vowel or without one ("cpus", "pdfs"): "How many CPUs?"
+    # would not find "one worker per CPU".
+    assert content_terms("CPUs APIs PDFs IDs") == content_terms("CPU API PDF ID")
+    assert content_terms("cpus") == ["cpus"]  # a lower-case word is left to the stemmer
+    assert content_terms("Services") == ["servic"]  # a capitalised word is not an acronym
