@@ -181,8 +181,11 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
             and not opener
             and following in _AFTER_A_VERB
             and reads_as_verb(tokens[-1])
+            and all(t.group().istitle() for t in tokens[:-1])
         ):
-            tokens = tokens[:-1]  # "Hatch complies with ...", "Luke Gromen argues that ..."
+            # "Hatch complies with ...", "Luke Gromen argues that ..."; after an acronym or a
+            # CamelCase name it is the plural of a noun: "HTTP requests to", "NumPy arrays with".
+            tokens = tokens[:-1]
         if tokens:
             left = tokens[0].start()
             while left > start and sentence[left - 1] in "-<`'\"":

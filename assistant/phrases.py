@@ -106,9 +106,14 @@ def opens_with_a_verb(tokens: Sequence[re.Match[str]]) -> bool:
 
 def _capitalised_later(token: re.Match[str]) -> bool:
     """Whether the text after a capitalised word writes it again, capitalised, inside a
-    sentence (after a lower-case word or a comma): then it is a name."""
+    sentence (after a lower-case word or a comma, not an article: "as the Install guide
+    shows" is a title's word): then it is a name."""
     later = re.compile(r"(?<=[a-z,;] )" + re.escape(token.group()) + r"\b")
-    return later.search(token.string, token.end()) is not None
+    for match in later.finditer(token.string, token.end()):
+        before = token.string[: match.start()].split()
+        if not before or before[-1].lower() not in ARTICLES:
+            return True
+    return False
 
 
 # Words before a noun phrase that counts things: "two data files", "several lines".
@@ -199,10 +204,6 @@ _OPENS_NOUN_PHRASE = {
 _OPENS_PLURAL = _COUNTS | _OPENS_NOUN_PHRASE
 
 
-# The word after a verb that opens its object ("uses the", "gives you").
-_NEXT_WORD = re.compile(r"\s+(?:" + "|".join(sorted(OPENS_AN_OBJECT)) + r")\b", re.IGNORECASE)
-
-
 def modifiers_of(text: str, stem: str, phrase: list[str]) -> list[str]:
     """The words before the first run of `text` that ends with a word of the given stem and
     holds the phrase's words ("Use the `code` source", "source" -> ["code"]): a run of
@@ -216,8 +217,6 @@ def modifiers_of(text: str, stem: str, phrase: list[str]) -> list[str]:
             run, noun_phrase = [], token.lower() in _OPENS_NOUN_PHRASE
             continue
         run.append(token)
-        if len(run) > 1 and verb_like(token) and _NEXT_WORD.match(text, match.end()) is not None:
-            continue  # "This example uses the contents": a verb, not the noun asked about
         if content_terms(token) == [stem] and noun_phrase:
             modifiers = [w for w in run[:-1] if not set(content_terms(w)) <= stems]
             return modifiers[-(MAX_PHRASE_WORDS - len(phrase)) :] if modifiers else []

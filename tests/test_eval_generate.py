@@ -83,3 +83,13 @@ def test_drafting_is_deterministic_and_skips_known_quotes(seed_assistant: Assist
     items = draft_items(first, start=11)
     assert [item.id for item in items] == [f"draft-{11 + i:03d}" for i in range(len(first))]
     assert_drafts_quote_their_documents(items, seed_assistant)
+
+
+def test_a_drafted_key_term_is_not_a_word_the_question_asks_by_its_plural() -> None:
+    from assistant.drafting import key_terms
+
+    rarity = {"CPUs": 3.0, "scheduler": 2.0, "default": 1.0}.get
+    # "CPUs" in the question and the answer is one term ("cpu"): not a key term to look for.
+    assert key_terms(
+        "Use CPUs and the default scheduler.", "How many CPUs?", lambda w: rarity(w, 0.0)
+    ) == ("scheduler", "default")

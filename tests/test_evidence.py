@@ -429,17 +429,6 @@ def test_it_refers_to_the_setting_the_previous_answer_named() -> None:
     assert rewritten == "And what is maintenance_work_mem set to by default?"
 
 
-def test_that_opening_a_relative_clause_is_not_a_demonstrative() -> None:
-    # "files that use commas": "use" is the clause's verb, not a noun the answer named with
-    # "This example uses the contents" (it was "files the example use commas").
-    history = one_turn(
-        "How do I label ticks with a comma decimal mark?",
-        "This example uses the contents of column 3 as tick labels [1].",
-    )
-    question = "Will that also let it read our input files that use commas as the decimal point?"
-    assert "input files that use commas" in condense(question, history)
-
-
 def one_turn(question: str, answer: str) -> list[Message]:
     return [Message(role="user", content=question), Message(role="assistant", content=answer)]
 
@@ -989,6 +978,11 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
             "backend [1].",
             "Hatch",
         ),
+        # ... but after an acronym or a CamelCase name, a plural noun.
+        ("HTTP requests to the proxy are logged [1].", "HTTP requests"),
+        ("NumPy arrays with a dtype are typed [1].", "NumPy arrays"),
+        # A title's word ("the Install guide") does not make an imperative a name.
+        ("Install pgbouncer with apt, as the Install guide shows [1].", "pgbouncer"),
     ],
 )
 def test_what_an_answer_named_is_its_leading_phrase_as_written(answer: str, name: str) -> None:
@@ -1143,12 +1137,17 @@ def test_a_refused_answer_names_nothing_and_the_question_topic_is_used() -> None
             "The memory setting is per operation.",
             "work_mem (integer)",
         ),
+        (  # the section's number is not part of the name
+            Heading(0, "19.4.2. The SSL-Mode Setting"),
+            "The memory setting is per operation.",
+            "The SSL-Mode Setting",
+        ),
     ],
 )
 def test_a_quote_is_labelled_with_the_thing_its_section_names(
     heading: Heading, sentence: str, label: str | None
 ) -> None:
-    from assistant.answerers.extractive import section_label
+    from assistant.answerers.quoting import section_label
 
     text = f"{heading.title}\nIt has one setting. {sentence}"
     passage = passage_of(text, headings=(heading,))
@@ -1159,7 +1158,7 @@ def test_a_quote_is_labelled_with_the_thing_its_section_names(
 
 
 def test_a_defined_term_labels_a_quote_from_a_later_chunk_whatever_its_words() -> None:
-    from assistant.answerers.extractive import section_label
+    from assistant.answerers.quoting import section_label
 
     text = (
         "Hooks directory\nWhere hooks are read from. It is relative to the repository.\n"

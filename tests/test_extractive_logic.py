@@ -21,9 +21,9 @@ from assistant.answerers.extractive import (
     assess,
     compose,
     load_model,
-    quotes,
     shipped_model,
 )
+from assistant.answerers.quoting import quotes
 from assistant.answerers.window_features import (
     Candidate,
     _coverage,
@@ -68,6 +68,34 @@ def test_a_quote_names_its_section_s_thing_once() -> None:
         "The default is typically 128 megabytes.",
         "The work_mem setting is per operation.",  # its name is its section's
     ]
+
+
+def test_a_label_contained_in_an_earlier_one_is_still_given_and_a_field_names_nothing() -> None:
+    text = (
+        "maintenance_work_mem (integer)\nSets it. It is 64 MB by default.\n"
+        "work_mem (integer)\nSets it. The default is four megabytes.\n"
+        "Parameters:\nSets it. The timeout is in seconds."
+    )
+    headings = tuple(
+        Heading(text.index(f"\n{title}") + 1 if offset else 0, title, "term")
+        for offset, title in enumerate(
+            ("maintenance_work_mem (integer)", "work_mem (integer)", "Parameters:")
+        )
+    )
+    passage = replace(passage_of(text), headings=headings)
+
+    def sentence(quoted: str) -> Candidate:
+        start = text.index(quoted)
+        return Candidate(
+            Window(passage, start, start + len(quoted), start, start + len(quoted)), {}
+        )
+
+    chosen = [sentence("It is 64 MB by default."), sentence("The default is four megabytes.")]
+    assert quotes(chosen) == [
+        "maintenance_work_mem (integer): It is 64 MB by default.",
+        "work_mem (integer): The default is four megabytes.",
+    ]
+    assert quotes([sentence("The timeout is in seconds.")]) == ["The timeout is in seconds."]
 
 
 def passage_of(text: str, chunk: str = "d:0") -> Passage:

@@ -533,6 +533,8 @@ def test_pdf_a_footnote_numbered_like_its_page_stays_when_heads_carry_the_number
             ["named in\n\nplot sin(x)\n", "is named in  the settings file (spool.conf)."],
         ),
         (["spool = open(path);", "x"], ["named in\n\nspool = open(path);\n"]),
+        # ... but a call ending a sentence is the sentence's
+        (["the function print().", "x"], ["is named in  the function print()."]),
     ],
 )
 def test_pdf_what_opens_the_next_page_decides_whether_a_sentence_goes_on(

@@ -6,14 +6,14 @@ sentence plus the list, command or term it introduces or belongs to) and describ
 assistant.evaluation.calibrate` on the tuning corpora only and shipped in `extractive_model.json`,
 turn these into a ranking of windows and a confidence that the documents answer at all; below
 the fitted threshold the answerer refuses. The answer leads with the best window and adds at
-most two more that add a fact while the lead may still miss the answer (`compose`).
+most two more that add a fact while the lead may still miss the answer (`compose`), each
+quoted as `quoting.quotes` writes it.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answerers.base import Question
+from assistant.answerers.quoting import quotes
 from assistant.answerers.window_features import (
     LETTER,
     Candidate,
@@ -35,7 +36,6 @@ from assistant.citations import (
     citation_for,
     related_spans,
     with_marker,
-    without_document_markers,
 )
 from assistant.evidence import (
     GOES_ON,
@@ -210,63 +210,6 @@ def related_windows(
     """Where to read on: the best window of each passage that the answer does not quote,
     best first (`related_spans`)."""
     return related_spans(((c.passage, c.window.start, c.window.end) for c in candidates), citations)
-
-
-def quotes(chosen: Sequence[Candidate]) -> list[str]:
-    """Each chosen window's text as the answer quotes it: labelled with the thing its section
-    names (`section_label`) unless a quote before it named that already, and without bracketed
-    numbers ("[7]" in the document would pose as a citation; the citation's quote keeps the
-    exact document text). A verbatim quote is supported by its own span by construction."""
-    result: list[str] = []
-    for candidate in chosen:
-        quoted = without_document_markers(candidate.window.text.strip())
-        label = section_label(candidate.window)
-        if label is not None and not any(label in earlier for earlier in result):
-            quoted = f"{label}: {quoted}"
-        result.append(quoted)
-    return result
-
-
-MAX_LABEL_CHARS = 80
-
-
-def section_label(window: Window) -> str | None:
-    """The title of the section a window stands in, to put before its quote when the title
-    names a thing (a defined term, code, a CamelCase name, an acronym) that the quote does not:
-    "BalancerPersist Directive: This directive will cause ...", "shared_buffers (integer): The
-    default is typically 128 megabytes". A description quoted without what it describes does
-    not say which setting or function it is about. None when the quote holds the title's
-    words already, or when there is no (short) section title that names a thing.
-    """
-    heading = heading_at(window.passage.headings, window.start)
-    if heading is None or len(heading.title) > MAX_LABEL_CHARS:
-        return None
-    if heading.kind != "term" and not _names_a_thing(heading.title):
-        return None  # "DESCRIPTION", "Creating Virtual Environments": a topic, not the thing
-    text = window.text
-    if heading.title.lower() in text.lower():
-        return None  # it names the thing already ...
-    name = _LEADING_NAME.match(_SECTION_NUMBER.sub("", heading.title))
-    if name and re.search(r"(?<![\w.])" + re.escape(name.group(1)) + r"(?!\w)", text):
-        return None  # ... by its name: "The work_mem setting is ..." under "work_mem (integer)"
-    return heading.title
-
-
-# A token that names a thing in a title: code (core.hooksPath, lru_cache(), <Directory>,
-# --keep-empty, balancer-manager), a CamelCase name (BalancerPersist), an acronym (USR1, DBM).
-_TITLE_NAME = re.compile(
-    r"\w[._:@<>()/]\w|\w\(\)|[<(]\w|\w[)>]|(?:^|\s)--?\w|[a-z]-[a-z]|[a-z][A-Z]|\b[A-Z][A-Z0-9]{1,4}\b"
-)
-_SECTION_NUMBER = re.compile(r"^\s*(?:\d+\.)+\d*\s*")
-# A title's first word, without the brackets or arguments after it: "math.isclose" of
-# "math.isclose(a, b, *, rel_tol=1e-09)", "work_mem" of "work_mem (integer)".
-_LEADING_NAME = re.compile(r"[<`'\"(]*([\w.:/-]*\w)")
-
-
-def _names_a_thing(title: str) -> bool:
-    """Whether a section title holds a name (not only words of a topic, nor all capitals)."""
-    title = _SECTION_NUMBER.sub("", title)
-    return not title.isupper() and bool(_TITLE_NAME.search(title))
 
 
 def compose(candidates: Sequence[Candidate], gain: float) -> list[Candidate]:

@@ -172,6 +172,13 @@ class _TextBuilder:
         self.lines: list[str] = []
         self.current: list[str] = []
         self.headings: list[tuple[int, str, str]] = []  # (line index, title, kind)
+        self._contents: dict[int, bool] = {}  # per <dl>: a contents list (decided once)
+
+    def _contents_list(self, dl: Tag) -> bool:
+        key = id(dl)
+        if key not in self._contents:
+            self._contents[key] = _defines_nothing(dl)
+        return self._contents[key]
 
     def walk(self, node: Tag) -> None:
         for child in node.children:
@@ -198,7 +205,7 @@ class _TextBuilder:
             for line in tag.get_text().strip("\n").splitlines():
                 if line.strip():
                     self.lines.append(line.rstrip())
-        elif name == "dt" and isinstance(tag.parent, Tag) and _defines_nothing(tag.parent):
+        elif name == "dt" and isinstance(tag.parent, Tag) and self._contents_list(tag.parent):
             self.flush()
             self.walk(tag)
             self.flush()

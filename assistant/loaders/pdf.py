@@ -118,8 +118,8 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
     return Extracted(text=text, title=title, headings=headings, page_starts=tuple(starts))
 
 
-# A call or an assignment: a short line holding one is code ("plot sin(x)", "x = f(y);"),
-# whatever it ends with.
+# A call or an assignment: a short line holding one that does not end a sentence is code
+# ("plot sin(x)", "x = f(y);"; "the function print()." is the end of a sentence).
 _CODE = re.compile(r"\w\(|\s=\s")
 
 
@@ -135,7 +135,9 @@ def _page_break(before: str, after: str, width: float) -> str:
         and first[:1].islower()
         # not a short line left unfinished: a head, a label or code
         and (
-            len(first) >= FULL_LINE * width or (first[-1:] in ".!?:;,)" and not _CODE.search(first))
+            len(first) >= FULL_LINE * width
+            or first[-1:] in ".!?"
+            or (first[-1:] in ":;,)" and not _CODE.search(first))
         )
         and soft_break(last, first, width)
     ):
