@@ -1142,6 +1142,16 @@ def test_a_refused_answer_names_nothing_and_the_question_topic_is_used() -> None
             "The memory setting is per operation.",
             "The SSL-Mode Setting",
         ),
+        (  # a capitalised hyphenated word is English ("Built-in"), not a name
+            Heading(0, "Built-in Functions"),
+            "The memory setting is per operation.",
+            None,
+        ),
+        (  # a lower-case one names a thing
+            Heading(0, "The balancer-manager handler"),
+            "The memory setting is per operation.",
+            "The balancer-manager handler",
+        ),
     ],
 )
 def test_a_quote_is_labelled_with_the_thing_its_section_names(

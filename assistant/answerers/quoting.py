@@ -72,7 +72,7 @@ def _names(title: str, text: str, by_first_word: bool = False) -> bool:
 # A token that names a thing in a title: code (core.hooksPath, lru_cache(), <Directory>,
 # --keep-empty, balancer-manager), a CamelCase name (BalancerPersist), an acronym (USR1, DBM).
 _TITLE_NAME = re.compile(
-    r"\w[._:@<>()/]\w|\w\(\)|[<(]\w|\w[)>]|(?:^|\s)--?\w|[a-z]-[a-z]|[a-z][A-Z]|\b[A-Z][A-Z0-9]{1,4}\b"
+    r"\w[._:@<>()/]\w|\w\(\)|[<(]\w|\w[)>]|(?:^|\s)--?\w|(?<![\w-])[a-z][a-z0-9]*-[a-z]|[a-z][A-Z]|\b[A-Z][A-Z0-9]{1,4}\b"
 )
 _SECTION_NUMBER = re.compile(r"^\s*(?:\d+\.)+\d*\s*")
 # A title's first word, without the brackets or arguments after it: "math.isclose" of
