@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from assistant.text import STOPWORDS, sentence_spans, stem, terms, words
+from assistant.text import STOPWORDS, sentence_spans, stem, term, words
 from assistant.types import Heading
 
 _PRONOUNS = {"it", "this", "that", "these", "those", "they", "there", "he", "she", "we", "you",
@@ -306,9 +306,8 @@ def rarity_from(
 
     @functools.cache
     def rarity(word: str) -> float:
-        found = terms(word)  # as the index reads it ("CPUs" -> cpu)
-        term = found[0] if found else stem(word.lower())
-        return idf([term]).get(term, 0.0) / scale
+        read = term(word)  # as the index reads it ("CPUs" -> cpu)
+        return idf([read]).get(read, 0.0) / scale
 
     return rarity
 
@@ -317,7 +316,7 @@ def key_terms(
     answer: str, question: str, rarity: Callable[[str], float], limit: int = 3
 ) -> tuple[str, ...]:
     """Up to `limit` of the answer's rarest words (by IDF) that the question does not hold."""
-    asked = set(terms(question)) | {stem(word) for word in words(question)}
+    asked = {stem(word) for word in words(question)}
     tokens = [token.strip(".,;:!?\"'“”’()") for token in answer.split()]
     if tokens and tokens[0][:1].isupper():
         tokens = tokens[1:]  # sentence-initial: usually the verb ("Return ...")
@@ -326,7 +325,7 @@ def key_terms(
         for token in dict.fromkeys(tokens)
         if len(token) >= 3
         and token.lower() not in STOPWORDS
-        and not set(terms(token) or [stem(token.lower())]) & asked
+        and term(token) not in asked
         and re.fullmatch(r"[\w.+-]+", token)
     ]
     ranked = sorted(candidates, key=lambda token: -rarity(token))

@@ -113,8 +113,9 @@ def rebuild_reasons(before: str | None, after: str) -> tuple[str, ...]:
     if before is None:
         return ()
     old, new = before.split("|"), after.split("|")
-    if len(old) == len(new) - 1 and new[3].startswith("t") and not old[3].startswith("t"):
-        old.insert(3, "t1")  # built before the term analysis had a version of its own
+    at = _FINGERPRINT_PARTS.index("the term analysis")
+    if len(old) == len(new) - 1 and not (old[at][:1] == "t" and old[at][1:].isdigit()):
+        old.insert(at, "t1")  # built before the term analysis had a version of its own
     if len(old) != len(new):
         return ("the index format",)
     reasons = []

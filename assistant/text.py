@@ -94,6 +94,12 @@ def stem(word: str) -> str:
     return str(_stemmer().stem(word))
 
 
+def term(word: str) -> str:
+    """The term one word is read as, whole (a code name such as "pg_dump" stays one): lower
+    case, an acronym's plural "s" dropped as `words` drops it, stemmed."""
+    return stem(_ACRONYM_PLURAL.sub(r"\1", word).lower())
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens; apostrophe suffixes such as ’s and an acronym's plural "s"
     ("CPUs" -> "cpu") are dropped."""

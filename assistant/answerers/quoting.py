@@ -19,8 +19,8 @@ def quotes(chosen: Sequence[Candidate]) -> list[str]:
     numbers ("[7]" in the document would pose as a citation; the citation's quote keeps the
     exact document text). A verbatim quote is supported by its own span by construction."""
     result: list[str] = []
-    used: set[str] = set()  # the labels given, and the quotes' own words
-    said: list[str] = []
+    used: set[str] = set()  # the labels given so far
+    said: list[str] = []  # the quotes so far, without their labels
     for candidate in chosen:
         quoted = without_document_markers(candidate.window.text.strip())
         label = section_label(candidate.window)
