@@ -439,11 +439,12 @@ def test_pdf_running_heads_with_the_page_number_are_dropped_and_a_cut_sentence_g
     document = load(_printed_pages(heads, bodies), ".pdf")
     for head in ("Chapter 2", "Widget Manual", "Setup 9"):
         assert head not in document.text, head
-    assert "is named in  the settings file as spool_dir, read once at start." in document.text
+    assert "is named in the settings file as spool_dir, read once at start." in document.text
     assert "A short line ends the page.\n\nSeven backups" in document.text
     offset = document.text.index("Seven backups")
     assert document.page_at(offset) == 4
     assert document.page_at(document.text.index("the settings file")) == 2
+    assert document.page_at(document.text.index("is named in")) == 1
 
 
 def test_pdf_a_heading_numbered_like_its_page_stays() -> None:
@@ -524,17 +525,17 @@ def test_pdf_a_footnote_numbered_like_its_page_stays_when_heads_carry_the_number
         # rest of the sentence; a short one that ends the sentence is.
         (
             ["make install", "the settings file."],
-            ["named in\n\nmake install\n", "is named in  the settings file."],
+            ["named in\n\nmake install\n", "is named in the settings file."],
         ),
         # Code ending like a sentence's tail (a call, an assignment) is code all the same; a
         # short tail in brackets is the sentence's.
         (
             ["plot sin(x)", "the settings file (spool.conf)."],
-            ["named in\n\nplot sin(x)\n", "is named in  the settings file (spool.conf)."],
+            ["named in\n\nplot sin(x)\n", "is named in the settings file (spool.conf)."],
         ),
         (["spool = open(path);", "x"], ["named in\n\nspool = open(path);\n"]),
         # ... but a call ending a sentence is the sentence's
-        (["the function print().", "x"], ["is named in  the function print()."]),
+        (["the function print().", "x"], ["is named in the function print()."]),
     ],
 )
 def test_pdf_what_opens_the_next_page_decides_whether_a_sentence_goes_on(

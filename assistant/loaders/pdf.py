@@ -106,9 +106,9 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
     ]
     starts = []
     position = 0
-    for page_text in pages:
+    for page_text, gap in zip(pages, [*breaks, ""], strict=True):
         starts.append(position)
-        position += len(page_text) + len(_PAGE_BREAK)
+        position += len(page_text) + len(gap)
     text = "".join(page + gap for page, gap in zip(pages, [*breaks, ""], strict=True))
     headings = tuple(
         Heading(start + offset, line)
@@ -124,10 +124,11 @@ _CODE = re.compile(r"\w\(|\s=\s")
 
 
 def _page_break(before: str, after: str, width: float) -> str:
-    """What stands between two pages: a blank line, or spaces (as many characters) where the
-    last printed line of one is full and unfinished and the next page goes on with it in lower
-    case, in a full line or to a stop (the caller keeps the blank line next to an outline
-    heading or a table row)."""
+    """What stands between two pages: a blank line, or one space where the last printed line
+    of one is full and unfinished and the next page goes on with it in lower case, in a full
+    line or to a stop (the caller keeps the blank line next to an outline heading or a table
+    row). One space, as between the joined lines of a page: a quote across the break reads as
+    one sentence."""
     last, first = before.rsplit("\n", 1)[-1], after.split("\n", 1)[0].strip()
     if (
         width > 0
@@ -141,7 +142,7 @@ def _page_break(before: str, after: str, width: float) -> str:
         )
         and soft_break(last, first, width)
     ):
-        return " " * len(_PAGE_BREAK)
+        return " "
     return _PAGE_BREAK
 
 
