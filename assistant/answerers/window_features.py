@@ -25,9 +25,9 @@ from assistant.evidence import (
     Window,
     is_fence_line,
     is_heading_at,
-    renders_whole,
     window_for,
 )
+from assistant.fences import renders_whole
 from assistant.injection import looks_like_instruction
 from assistant.interpret import Ask, analyse
 from assistant.retrieval import Retrieval, cosine_rows

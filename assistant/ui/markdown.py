@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from assistant.evidence import CODE_LINE, LIST_ITEM, closes_fence, opening_fence
+from assistant.evidence import CODE_LINE, LIST_ITEM
+from assistant.fences import closes_fence, opening_fence
 
 # `[3]`, `[1, 2]`; `items[1]` is no citation.
 MARKERS = re.compile(r"(?<!\w)\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -124,7 +125,7 @@ class _Renderer:
         body: list[Line] = []
         j = i + 1
         # The fence rule of the evidence windows (CommonMark), so that a quote drawn here is
-        # cut as `evidence.renders_whole` judged it; "``` [1]": an answer's marker may follow.
+        # cut as `fences.renders_whole` judged it; "``` [1]": an answer's marker may follow.
         while j < len(lines) and not closes_fence(self._without_markers(lines[j]), fence):
             body.append(lines[j])
             j += 1
