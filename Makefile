@@ -161,13 +161,14 @@ check: setup
 	$(BIN)/pytest -m fast -q
 
 # The golden corpora beyond seeds/ and the Python docs (docs/evaluation.md): Debian's PostgreSQL,
-# SQLite, gnuplot, R, git and Apache manuals and Node.js API pages, the Markdown docs inside the
-# npm CLI's own package, and the Markdown docs inside Hatch's source distribution on PyPI.
+# SQLite, gnuplot, R, git and Apache manuals, Node.js API pages, the GNU Coding Standards and
+# the GNU maintainers' guide, the Markdown docs inside the npm CLI's own package, and the
+# Markdown docs inside Hatch's source distribution on PyPI.
 NPM_DOCS_VERSION := 10.9.2
 HATCH_DOCS_VERSION := 1.14.0
 corpora: system-deps | $(BIN)/python
 	@missing=""; \
-	for p in postgresql-doc-15 sqlite3-doc gnuplot-doc r-doc-pdf git-doc apache2-doc nodejs poppler-utils; do \
+	for p in postgresql-doc-15 sqlite3-doc gnuplot-doc r-doc-pdf git-doc apache2-doc nodejs gnu-standards poppler-utils; do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

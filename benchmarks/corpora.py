@@ -46,6 +46,11 @@ ROLES: dict[str, Role] = {
     # Debian r-doc-pdf) and 14 pages of the Node.js API docs (HTML, Debian nodejs).
     "rdata": "held-out",
     "nodedocs": "held-out",
+    # Written by a helper on 2026-12-05 (twelfth session), blind to the assistant, as a held-out
+    # set of a kind the others lack: prose guidelines rather than a reference. The GNU Coding
+    # Standards and the Information for Maintainers of GNU Software (two single-page HTML
+    # manuals, Debian gnu-standards).
+    "gnustds": "held-out",
 }
 
 
