@@ -22,19 +22,21 @@ from filelock import Timeout
 
 from assistant import lexical_sqlite
 from assistant.catalog import (
-    DOCUMENT_COLUMNS,
     GENERATION,
-    RECORD_COLUMNS,
     Catalog,
     ChunkRow,
     ChunkWrite,
     DocumentRecord,
     Structure,
+    lexical_text,
+)
+from assistant.catalog_rows import (
+    DOCUMENT_COLUMNS,
+    RECORD_COLUMNS,
     StructureCache,
     chunk_blobs,
     chunk_row,
     document_values,
-    lexical_text,
 )
 from assistant.collections import DEFAULT_COLLECTION
 from assistant.errors import IndexBusyError
