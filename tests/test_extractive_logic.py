@@ -399,6 +399,41 @@ def test_a_stop_ask_marks_the_windows_that_say_no_and_the_ones_that_instruct() -
         assert values["stop_ok"] == values["stop_missing"] == 0.0
 
 
+def test_a_signature_giving_the_asked_argument_a_value_states_its_default() -> None:
+    """ "shutil.rmtree(path, ignore_errors=False, ...)" says what ignore_errors is when omitted;
+    a call typed at a prompt sets a value instead, and another argument's value says nothing
+    about the one asked for."""
+    text = (
+        "shutil.rmtree(path, ignore_errors=False, onerror=None)\n"
+        "Delete an entire directory tree.\n"
+        ">>> pprint.pprint(data, width=60)\n"
+        'print(open(name), end="")\n'
+    )
+    passage = passage_of(text)
+    question = "What is the default value of shutil.rmtree's ignore_errors?"
+    features = {
+        window.text: values
+        for window, values in candidate_features(
+            Question(question, question), retrieval_for(question, passage, {})
+        )
+    }
+    signature = next(v for t, v in features.items() if t.startswith("shutil.rmtree("))
+    assert signature["default_ok"] == 1.0
+    assert all(v["default_ok"] == 0.0 for t, v in features.items() if "shutil" not in t)
+    width = "What width does pprint use by default?"
+    example = [
+        values
+        for window, values in candidate_features(
+            Question(width, width), retrieval_for(width, passage, {})
+        )
+        if "width=60" in window.text
+    ]
+    assert [v["default_ok"] for v in example] == [0.0]  # typed at a prompt: an example's value
+    plain = "What does shutil.rmtree's ignore_errors do?"
+    for _, values in candidate_features(Question(plain, plain), retrieval_for(plain, passage, {})):
+        assert values["default_ok"] == 0.0  # no default asked for
+
+
 def test_the_context_features_read_the_sentences_embedded_in_context_or_else_the_pooled_ones() -> (
     None
 ):

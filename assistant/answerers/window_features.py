@@ -82,6 +82,29 @@ _STATES_DEFAULT = re.compile(
     r"\bdefault|\bif (?:omitted|unset|not (?:given|specified|set))\b|\bunspecified\b",
     re.IGNORECASE,
 )
+# A signature's arguments ("shutil.rmtree(path, ignore_errors=False, ...)", "read.table(file,
+# header = FALSE)") and a keyword given a value among them: the value it takes when not given.
+_SIGNATURE = re.compile(r"\w\(([^()]*)\)")
+_KEYWORD_VALUE = re.compile(r"(?:^|[,\s*])([A-Za-z_]\w*)\s*=\s*(?!=)\S")
+# A line that calls rather than defines: an interpreter's or a shell's prompt.
+_PROMPT = re.compile(r"^\s*(?:>>>|\.\.\.|\$|>)\s")
+
+
+def _gives_default(text: str, asked: set[str]) -> bool:
+    """Whether a window's signature gives an asked-about argument its value when omitted
+    ("width=80" for "the default width"): a keyword whose terms the ask uses, in the brackets
+    of a call-like line that is not typed at a prompt (an example's call sets a value)."""
+    for line in text.splitlines():
+        if _PROMPT.match(line):
+            continue
+        for arguments in _SIGNATURE.findall(line):
+            for name in _KEYWORD_VALUE.findall(arguments):
+                terms = set(content_terms(name))
+                if terms and terms <= asked:
+                    return True
+    return False
+
+
 # A window that says something is off, left out or prevented (the answer to a "stop" ask).
 _SAYS_STOP = re.compile(
     r"\b(?:off|disabl\w*|false|skip\w*|prevent\w*|exclud\w*|not|never|no|suppress\w*|"
@@ -268,7 +291,8 @@ def candidate_features(
                             ask.answer_type is not None and not _has_type(text, ask)
                         ),
                         "default_ok": float(
-                            ask.asks_default and bool(_STATES_DEFAULT.search(text))
+                            ask.asks_default
+                            and (bool(_STATES_DEFAULT.search(text)) or _gives_default(text, asked))
                         ),
                         "asks_default": float(ask.asks_default),
                         "stop_ok": float(says_stop),
