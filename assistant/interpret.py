@@ -79,7 +79,8 @@ def analyse(question: str) -> Ask:
         specific_terms=tuple(specific_terms(question)),
         answer_noun=answer_noun(focus),
         asks_default=bool(_DEFAULT_ASK.search(question)),
-        asks_to_stop=bool(_STOP_ASK.search(focus)),
+        # "if we never touch it", "without setting it": a default's words, not a stop.
+        asks_to_stop=bool(_STOP_ASK.search(_DEFAULT_ASK.sub(" ", focus))),
     )
 
 

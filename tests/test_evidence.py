@@ -795,6 +795,10 @@ def test_other_questions_do_not_ask_for_a_default(question: str) -> None:
         ("How do I stop the server from listening on every address?", True),
         ("The nightly job stopped. Which port should the proxy use?", False),  # not the ask
         ("How do I turn on compression?", False),
+        # A default asked for in negative words is not a stop: it wants the value left unset.
+        ("And what is it set to if we never touch it?", False),
+        ("What does the cache hold if we don't configure anything?", False),
+        ("Can I switch off the default logging?", True),
     ],
 )
 def test_an_ask_that_wants_something_switched_off(question: str, stop: bool) -> None:
