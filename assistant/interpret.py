@@ -166,6 +166,9 @@ def specific_terms(question: str) -> list[str]:
             # A lower-case hyphenated word is English more often than a name ("hard-coding",
             # "built-in", "round-trip"); an option ("--dry-run") or one quoted still counts.
             option = match.start(1) > 0 and sentence[match.start(1) - 1] == "-"
+            long_option = option and match.start(1) > 1 and sentence[match.start(1) - 2] == "-"
+            if option and not long_option and len(token) <= 2:
+                continue  # "-rf", "-X": a letter or two every tool uses, not a thing named
             code = option or bool(re.search(r"[_./:+#@]|\d", token))
             capital = token[:1].isupper() and index > 0 and token != "I"
             acronym = len(token) >= 2 and token.isupper()

@@ -317,6 +317,11 @@ def test_specific_terms_are_names_and_code_not_the_askers_numbers() -> None:
     assert specific_terms("What does the OK button do?") == ["ok"]
     assert specific_terms("The server answers 200 OK for every request.") == ["ok"]
     assert specific_terms("What does --ok do?") == ["ok"]
+    # A short flag is a letter or two every tool uses: the documents need not hold "rf" for
+    # "rm -rf" to be answerable; a long option, or a longer short one, still counts.
+    assert specific_terms("When I'm done with it, can I just rm -rf that directory?") == []
+    assert specific_terms("Isn't '-X ours' the same as '-s ours'?") == []
+    assert specific_terms("Does -persist keep the window?") == ["persist"]
 
 
 HISTORY = [
