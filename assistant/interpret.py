@@ -38,6 +38,18 @@ _DEFAULT_ASK = re.compile(
     r"|\bwithout (?:setting|changing|configuring|specifying|giving)\b",
     re.IGNORECASE,
 )
+# The words of a default ask in which a negation governs setting something ("if we never touch
+# it", "if we don't configure anything", "without setting"): read for a stop, they are not
+# one; "if I don't want it to listen" still is.
+_CONFIGURE = r"(?:set|change|configur|touch|specif|give|pass|provid|tell)\w*"
+_LEFT_UNSET = re.compile(
+    rf"\bif (?:we|i|you|they|nobody|no one) (?:don'?t|do not|didn'?t|did not|never) "
+    rf"(?:ever )?{_CONFIGURE}\b|\b(?:nobody|no one) (?:ever )?{_CONFIGURE}\b"
+    rf"|\bnever (?:ever )?(?:changed|touched|configured|set)\b"
+    r"|\b(?:left|leave) (?:it |them |the \w+ )?(?:alone|unset|as is)\b"
+    r"|\bwithout (?:setting|changing|configuring|specifying|giving|passing)\b",
+    re.IGNORECASE,
+)
 # A question that wants something stopped: switched off, skipped, left out, prevented. Its answer
 # usually says so in the negative ("set it to false", "disable", "is not included").
 _STOP_ASK = re.compile(
@@ -80,7 +92,7 @@ def analyse(question: str) -> Ask:
         answer_noun=answer_noun(focus),
         asks_default=bool(_DEFAULT_ASK.search(question)),
         # "if we never touch it", "without setting it": a default's words, not a stop.
-        asks_to_stop=bool(_STOP_ASK.search(_DEFAULT_ASK.sub(" ", focus))),
+        asks_to_stop=bool(_STOP_ASK.search(_LEFT_UNSET.sub(" ", focus))),
     )
 
 

@@ -804,6 +804,11 @@ def test_other_questions_do_not_ask_for_a_default(question: str) -> None:
         ("And what is it set to if we never touch it?", False),
         ("What does the cache hold if we don't configure anything?", False),
         ("Can I switch off the default logging?", True),
+        ("How wide is it without setting COLUMNS?", False),
+        # ... but a negation of something else than setting is still one.
+        ("How can I run the server if I don't want it to listen on every address?", True),
+        ("What if I don't want the history saved?", True),
+        ("How can I make it so users never change their theme?", True),
     ],
 )
 def test_an_ask_that_wants_something_switched_off(question: str, stop: bool) -> None:

@@ -400,38 +400,40 @@ def test_a_stop_ask_marks_the_windows_that_say_no_and_the_ones_that_instruct() -
 
 
 def test_a_signature_giving_the_asked_argument_a_value_states_its_default() -> None:
-    """ "shutil.rmtree(path, ignore_errors=False, ...)" says what ignore_errors is when omitted;
-    a call typed at a prompt sets a value instead, and another argument's value says nothing
-    about the one asked for."""
-    text = (
-        "shutil.rmtree(path, ignore_errors=False, onerror=None)\n"
-        "Delete an entire directory tree.\n"
-        ">>> pprint.pprint(data, width=60)\n"
-        'print(open(name), end="")\n'
+    """A defined term "shutil.rmtree(path, ignore_errors=False, ...)" says what ignore_errors
+    is when omitted. An example's call, typed at a prompt or not, sets a value instead; so
+    does a call in a sentence. A keyword that only repeats the ask's generic words ("the
+    default value") names no argument."""
+    from dataclasses import replace
+
+    signature = "shutil.rmtree(path, ignore_errors=False, onerror=None, value=None)"
+    entry = signature + "\nDelete an entire directory tree.\n"
+    term = replace(passage_of(entry), headings=(Heading(0, signature, "term"),))
+    examples = passage_of(
+        "logging.basicConfig(filename='example.log', level=logging.DEBUG)\n\n"
+        ">>> pprint.pprint(data, width=60)\n\n"
+        "Call it as shutil.rmtree(tree, ignore_errors=True) to keep going.\n\n"
+        + signature  # the same line, not a defined term here: an example
+        + "\n"
     )
-    passage = passage_of(text)
-    question = "What is the default value of shutil.rmtree's ignore_errors?"
-    features = {
-        window.text: values
-        for window, values in candidate_features(
-            Question(question, question), retrieval_for(question, passage, {})
-        )
-    }
-    signature = next(v for t, v in features.items() if t.startswith("shutil.rmtree("))
-    assert signature["default_ok"] == 1.0
-    assert all(v["default_ok"] == 0.0 for t, v in features.items() if "shutil" not in t)
-    width = "What width does pprint use by default?"
-    example = [
-        values
-        for window, values in candidate_features(
-            Question(width, width), retrieval_for(width, passage, {})
-        )
-        if "width=60" in window.text
-    ]
-    assert [v["default_ok"] for v in example] == [0.0]  # typed at a prompt: an example's value
-    plain = "What does shutil.rmtree's ignore_errors do?"
-    for _, values in candidate_features(Question(plain, plain), retrieval_for(plain, passage, {})):
-        assert values["default_ok"] == 0.0  # no default asked for
+
+    def default_ok(question: str, passage: Passage) -> list[float]:
+        asked = Question(question, question)
+        found = candidate_features(asked, retrieval_for(question, passage, {}))
+        return [values["default_ok"] for _, values in found]
+
+    assert default_ok("What is the default value of shutil.rmtree's ignore_errors?", term) == [1.0]
+    for question in (
+        "What is the default value of shutil.rmtree's ignore_errors?",
+        "What is the default logging level?",
+        "What width does pprint use by default?",
+    ):
+        found = default_ok(question, examples)
+        assert len(found) >= 3, question
+        assert set(found) == {0.0}, question
+    # "value=None" is an argument named "value": not what "the default value" asks about.
+    assert default_ok("What is shutil.rmtree's default value?", term) == [0.0]
+    assert default_ok("What does shutil.rmtree's ignore_errors do?", term) == [0.0]
 
 
 def test_the_context_features_read_the_sentences_embedded_in_context_or_else_the_pooled_ones() -> (

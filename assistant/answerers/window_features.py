@@ -82,26 +82,31 @@ _STATES_DEFAULT = re.compile(
     r"\bdefault|\bif (?:omitted|unset|not (?:given|specified|set))\b|\bunspecified\b",
     re.IGNORECASE,
 )
-# A signature's arguments ("shutil.rmtree(path, ignore_errors=False, ...)", "read.table(file,
-# header = FALSE)") and a keyword given a value among them: the value it takes when not given.
-_SIGNATURE = re.compile(r"\w\(([^()]*)\)")
-_KEYWORD_VALUE = re.compile(r"(?:^|[,\s*])([A-Za-z_]\w*)\s*=\s*(?!=)\S")
-# A line that calls rather than defines: an interpreter's or a shell's prompt.
-_PROMPT = re.compile(r"^\s*(?:>>>|\.\.\.|\$|>)\s")
+# A signature, as a reference manual's defined term: "shutil.rmtree(path, ignore_errors=False,
+# onerror=None)", "class pprint.PrettyPrinter(indent=1, width=80)". Its arguments, and a
+# keyword given a value among them: the value it takes when not given.
+_SIGNATURE = re.compile(r"^\s*(?:class\s+|def\s+)?[A-Za-z_][\w.]*\(([^()]*)\)")
+_KEYWORD_VALUE = re.compile(r"(?:^|[,\s*])([A-Za-z_]\w*)\s*(?::[^,=]*)?=\s*(?!=)\S")
+# Words of a default ask that name no argument ("the default value of ...").
+_GENERIC_ARGUMENT = frozenset(content_terms("default value setting option parameter argument"))
 
 
-def _gives_default(text: str, asked: set[str]) -> bool:
-    """Whether a window's signature gives an asked-about argument its value when omitted
-    ("width=80" for "the default width"): a keyword whose terms the ask uses, in the brackets
-    of a call-like line that is not typed at a prompt (an example's call sets a value)."""
-    for line in text.splitlines():
-        if _PROMPT.match(line):
+def _gives_default(passage: Passage, window: Window, asked: set[str]) -> bool:
+    """Whether a window holds a defined term that is a signature giving an argument the ask
+    names a value ("width=80" for "the default width"). Only a defined term: an example's call
+    ("logging.basicConfig(level=logging.DEBUG)", "read.table('x.txt', header = TRUE)") sets a
+    value rather than stating the default, and stands in code, not as a term."""
+    named = asked - _GENERIC_ARGUMENT
+    for heading in passage.headings:
+        if heading.kind != "term" or not window.start <= heading.offset < window.end:
             continue
-        for arguments in _SIGNATURE.findall(line):
-            for name in _KEYWORD_VALUE.findall(arguments):
-                terms = set(content_terms(name))
-                if terms and terms <= asked:
-                    return True
+        signature = _SIGNATURE.match(heading.title)
+        if signature is None:
+            continue
+        for name in _KEYWORD_VALUE.findall(signature.group(1)):
+            terms = set(content_terms(name))
+            if terms and terms <= named:
+                return True
     return False
 
 
@@ -292,7 +297,10 @@ def candidate_features(
                         ),
                         "default_ok": float(
                             ask.asks_default
-                            and (bool(_STATES_DEFAULT.search(text)) or _gives_default(text, asked))
+                            and (
+                                bool(_STATES_DEFAULT.search(text))
+                                or _gives_default(passage, window, asked)
+                            )
                         ),
                         "asks_default": float(ask.asks_default),
                         "stop_ok": float(says_stop),
