@@ -32,6 +32,7 @@ from assistant.answerers.window_features import (
 )
 from assistant.catalog import ChunkRow
 from assistant.evidence import Window, window_for
+from assistant.interpret import analyse
 from assistant.retrieval import Retrieval
 from assistant.text import content_terms, sentence_spans
 from assistant.types import Heading, Passage
@@ -434,6 +435,23 @@ def test_a_signature_giving_the_asked_argument_a_value_states_its_default() -> N
     # "value=None" is an argument named "value": not what "the default value" asks about.
     assert default_ok("What is shutil.rmtree's default value?", term) == [0.0]
     assert default_ok("What does shutil.rmtree's ignore_errors do?", term) == [0.0]
+
+
+def test_a_name_written_as_code_answers_a_which_question_hyphenated_or_not() -> None:
+    """ "Which option ...?" wants a name: "the `force-include` option" gives one (Markdown's
+    backticks say it is code); the same words without them read as English ("built-in")."""
+    question = "Which option can pull in files from outside the project?"
+    assert analyse(question).answer_type == "name"
+    found = []
+    for text in (
+        "The `force-include` option selects files from anywhere on the file system.",
+        "The force-include option selects files from anywhere on the file system.",
+    ):
+        features = candidate_features(
+            Question(question, question), retrieval_for(question, passage_of(text), {})
+        )
+        found.append([values["type_ok"] for _, values in features])
+    assert found == [[1.0], [0.0]]
 
 
 def test_the_context_features_read_the_sentences_embedded_in_context_or_else_the_pooled_ones() -> (

@@ -121,6 +121,7 @@ _INSTRUCTS = re.compile(r"`[^`\n]+`|\b(?:set|use|pass|add|run|enable|disable)\b"
 LETTER = re.compile(r"[^\W\d_]")
 _NAME_TOKEN = re.compile(r"[^\W_][\w.’'-]*")
 _CODE_TOKEN = re.compile(r"\w[_.]\w|\w\(|^-")
+_INLINE_CODE = re.compile(r"`([^`\n]+)`")
 _CODE_START = re.compile(r"^\s*(>>>|\.\.\.|\$ |#!|class |def |import |from \S+ import|@\w)")
 # A table of contents has at least this many entries in a passage (see _is_contents).
 MIN_CONTENTS_ENTRIES = 3
@@ -373,8 +374,13 @@ def _has_type(text: str, ask: Ask) -> bool:
     if kind in ("person", "name"):
         asked = {_bare(word) for word in _NAME_TOKEN.findall(ask.text)}
         originals = _NAME_TOKEN.findall(text)
+        # Written as code ("the `force-include` option"): a name, hyphenated or not.
+        coded = {t for span in _INLINE_CODE.findall(text) for t in _NAME_TOKEN.findall(span)}
         return any(
-            (original[0].isupper() or (kind == "name" and _CODE_TOKEN.search(original)))
+            (
+                original[0].isupper()
+                or (kind == "name" and (_CODE_TOKEN.search(original) or original in coded))
+            )
             and _bare(original) not in asked
             for original in originals[1:]
         )
