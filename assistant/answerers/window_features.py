@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answerers import answer_kinds
 from assistant.answerers.base import Question
 from assistant.backreference import refers_back
 from assistant.evidence import (
@@ -29,7 +30,7 @@ from assistant.evidence import (
 )
 from assistant.fences import renders_whole
 from assistant.injection import looks_like_instruction
-from assistant.interpret import Ask, analyse
+from assistant.interpret import analyse
 from assistant.retrieval import Retrieval, cosine_rows
 from assistant.text import CONTENTS_ENTRY, content_terms, words
 from assistant.types import Passage, heading_at
@@ -52,76 +53,7 @@ CONFIDENCE_FEATURES = (
     "semantic", "lexical_focus", "specific_absent_evidence", "focus_absent_corpus",
 )  # fmt: skip
 
-_DATE = re.compile(
-    r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|"
-    r"aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?)\b|\b\d{1,2}[/.-]\d{1,2}"
-    r"[/.-]\d{2,4}\b|\b(yesterday|today|since|decade|century|week|month|year|version|release)s?\b"
-    r"|\b(noon|midnight|morning|afternoon|evening|night|daily|hourly|o'clock|monday|tuesday|"
-    r"wednesday|thursday|friday|saturday|sunday|weekend|weekday)s?\b|\b\d{1,2}(:\d\d)?\s*[ap]\.?m\b",
-    re.IGNORECASE,
-)
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"hundreds?|thousands?|millions?|billions?|dozens?|percent|half|double|twice|once|"
-    r"unlimited|infinite|no limit|zero|none)\b",
-    re.IGNORECASE,
-)
-_REASON = re.compile(
-    r"\b(because|since|so that|in order to|due to|owing to|reason|therefore|thus|hence|"
-    r"otherwise|to avoid|to prevent|to ensure|as a result|which means|would|could|risk|unless|"
-    r"only (?:if|when|for|with|after|before|once))\b",
-    re.IGNORECASE,
-)
-_IMPERATIVE_OR_CODE = re.compile(
-    r"^\s*([A-Z][a-z]+\s)|[`$=/_(]|\b(use|run|set|add|call|specify|enable|disable|install|"
-    r"configure|type|pass|create|edit|change|give|put|write|select|choose)\b",
-    re.IGNORECASE,
-)
-# A window that says what holds when nothing is set.
-_STATES_DEFAULT = re.compile(
-    r"\bdefault|\bif (?:omitted|unset|not (?:given|specified|set))\b|\bunspecified\b",
-    re.IGNORECASE,
-)
-# A signature, as a reference manual's defined term: "shutil.rmtree(path, ignore_errors=False,
-# onerror=None)", "class pprint.PrettyPrinter(indent=1, width=80)". Its arguments, and a
-# keyword given a value among them: the value it takes when not given.
-_SIGNATURE = re.compile(r"^\s*(?:class\s+|def\s+)?[A-Za-z_][\w.]*\(([^()]*)\)")
-_KEYWORD_VALUE = re.compile(r"(?:^|[,\s*])([A-Za-z_]\w*)\s*(?::[^,=]*)?=\s*(?!=)\S")
-# Words of a default ask that name no argument ("the default value of ...").
-_GENERIC_ARGUMENT = frozenset(content_terms("default value setting option parameter argument"))
-
-
-def _gives_default(passage: Passage, window: Window, asked: set[str]) -> bool:
-    """Whether a window holds a defined term that is a signature giving an argument the ask
-    names a value ("width=80" for "the default width"). Only a defined term: an example's call
-    ("logging.basicConfig(level=logging.DEBUG)", "read.table('x.txt', header = TRUE)") sets a
-    value rather than stating the default, and stands in code, not as a term."""
-    named = asked - _GENERIC_ARGUMENT
-    for heading in passage.headings:
-        if heading.kind != "term" or not window.start <= heading.offset < window.end:
-            continue
-        signature = _SIGNATURE.match(heading.title)
-        if signature is None:
-            continue
-        for name in _KEYWORD_VALUE.findall(signature.group(1)):
-            terms = set(content_terms(name))
-            if terms and terms <= named:
-                return True
-    return False
-
-
-# A window that says something is off, left out or prevented (the answer to a "stop" ask).
-_SAYS_STOP = re.compile(
-    r"\b(?:off|disabl\w*|false|skip\w*|prevent\w*|exclud\w*|not|never|no|suppress\w*|"
-    r"ignor\w*|remov\w*|drop\w*|without)\b",
-    re.IGNORECASE,
-)
-# A window that tells the reader what to do: inline code, or a verb of setting something.
-_INSTRUCTS = re.compile(r"`[^`\n]+`|\b(?:set|use|pass|add|run|enable|disable)\b", re.IGNORECASE)
 LETTER = re.compile(r"[^\W\d_]")
-_NAME_TOKEN = re.compile(r"[^\W_][\w.’'-]*")
-_CODE_TOKEN = re.compile(r"\w[_.]\w|\w\(|^-")
-_INLINE_CODE = re.compile(r"`([^`\n]+)`")
 _CODE_START = re.compile(r"^\s*(>>>|\.\.\.|\$ |#!|class |def |import |from \S+ import|@\w)")
 # A table of contents has at least this many entries in a passage (see _is_contents).
 MIN_CONTENTS_ENTRIES = 3
@@ -271,7 +203,7 @@ def candidate_features(
                 continue  # a follow-up wants something new, not the last answer again
             seen.add(key)
             novel = window_terms - asked
-            says_stop = ask.asks_to_stop and bool(_SAYS_STOP.search(text))
+            says_stop = ask.asks_to_stop and answer_kinds.says_stop(text)
             section = heading_at(passage.headings, start)
             section_terms = set(content_terms(section.title)) if section else set()
             key_of_section = section_of[index]
@@ -292,21 +224,19 @@ def candidate_features(
                         "lexical": _coverage(window_terms | section_terms, weights),
                         "lexical_focus": _coverage(window_terms | section_terms, focus_weights),
                         "novelty": min(1.0, len(novel) / 8.0),
-                        "type_ok": float(ask.answer_type is not None and _has_type(text, ask)),
+                        "type_ok": float(
+                            ask.answer_type is not None and answer_kinds.has_type(text, ask)
+                        ),
                         "type_missing": float(
-                            ask.answer_type is not None and not _has_type(text, ask)
+                            ask.answer_type is not None and not answer_kinds.has_type(text, ask)
                         ),
                         "default_ok": float(
-                            ask.asks_default
-                            and (
-                                bool(_STATES_DEFAULT.search(text))
-                                or _gives_default(passage, window, asked)
-                            )
+                            ask.asks_default and answer_kinds.states_default(passage, window, asked)
                         ),
                         "asks_default": float(ask.asks_default),
                         "stop_ok": float(says_stop),
                         "stop_missing": float(ask.asks_to_stop and not says_stop),
-                        "instructs": float(bool(_INSTRUCTS.search(text))),
+                        "instructs": float(answer_kinds.instructs(text)),
                         "passage_rank": 1.0 / (1.0 + passage.rank),
                         "passage_lexical": passage_lexical,
                         "code": float(looks_like_code(sentence)),
@@ -361,32 +291,6 @@ def _previous_answer_text(question: Question) -> str:
     return ""
 
 
-def _has_type(text: str, ask: Ask) -> bool:
-    kind = ask.answer_type
-    if kind == "date":
-        return bool(_DATE.search(text))
-    if kind == "number":
-        return bool(_NUMBER.search(text))
-    if kind == "reason":
-        return bool(_REASON.search(text))
-    if kind == "procedure":
-        return bool(_IMPERATIVE_OR_CODE.search(text))
-    if kind in ("person", "name"):
-        asked = {_bare(word) for word in _NAME_TOKEN.findall(ask.text)}
-        originals = _NAME_TOKEN.findall(text)
-        # Written as code ("the `force-include` option"): a name, hyphenated or not.
-        coded = {t for span in _INLINE_CODE.findall(text) for t in _NAME_TOKEN.findall(span)}
-        return any(
-            (
-                original[0].isupper()
-                or (kind == "name" and (_CODE_TOKEN.search(original) or original in coded))
-            )
-            and _bare(original) not in asked
-            for original in originals[1:]
-        )
-    return True
-
-
 def _is_contents(text: str) -> bool:
     """Whether a passage is (part of) a table of contents: at least three entries with dot
     leaders whose page numbers never go down ("Maximum connections ...... 100" in a list of
@@ -423,11 +327,6 @@ def looks_like_code(sentence: str) -> bool:
         return True
     symbols = sum(character in _SYMBOLS for character in sentence)
     return symbols / max(1, len(sentence)) > 0.08
-
-
-def _bare(token: str) -> str:
-    """Lower-cased, without possessive 's and trailing punctuation."""
-    return re.sub(r"['’]s?$", "", token.lower().rstrip(".-")).rstrip(".-")
 
 
 def _coverage(found: set[str], weights: dict[str, float]) -> float:
