@@ -15,6 +15,8 @@ from assistant.types import Passage
 # "``` bash", "~~~markdown"), a closing one of the same character, at least as long, bare.
 _OPENING_FENCE = re.compile(r"^(`{3,})[^`]*$|^(~{3,}).*$")
 _CLOSING_FENCE = re.compile(r"^(`{3,}|~{3,})\s*$")
+# An inline code span on one line ("`force-include`"), its text in group 1.
+INLINE_CODE = re.compile(r"`([^`\n]+)`")
 
 
 @lru_cache(maxsize=64)

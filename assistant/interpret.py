@@ -27,6 +27,8 @@ _NUMBER_HOW = {"many", "much", "long", "often", "far", "big", "large", "old", "h
                "small", "fast", "soon"}  # fmt: skip
 _DATE_NOUNS = {"year", "date", "month", "day", "time"}
 _CLAUSE_OPENERS = {"and", "but", "so", "then", "or"}
+# Leaving a setting alone: "leave it alone", "left the timeout unset", "as is".
+_LEAVE_ALONE = r"\b(?:left|leave) (?:it |them |the \w+ )?(?:alone|unset|as is)\b"
 # A question about what holds when nobody sets anything: "by default", "out of the box", "if we
 # never touch it", "unless told otherwise". Everyday English for a default, in any manual.
 _DEFAULT_ASK = re.compile(
@@ -34,7 +36,7 @@ _DEFAULT_ASK = re.compile(
     r"|\bunless (?:we|i|you|they|someone|anyone) (?:change|set|configure|touch|specify|give|tell)"
     r"|\bif (?:we|i|you|they|nobody|no one) (?:don'?t|do not|didn'?t|did not|never|leave)\b"
     r"|\b(?:nobody|no one|never) (?:ever )?(?:changed|touched|set|configured|touch|change)\b"
-    r"|\b(?:left|leave) (?:it |them |the \w+ )?(?:alone|unset|as is)\b|\buntouched\b"
+    rf"|{_LEAVE_ALONE}|\buntouched\b"
     r"|\bwithout (?:setting|changing|configuring|specifying|giving)\b",
     re.IGNORECASE,
 )
@@ -46,8 +48,7 @@ _LEFT_UNSET = re.compile(
     rf"\bif (?:we|i|you|they|nobody|no one) (?:don'?t|do not|didn'?t|did not|never) "
     rf"(?:ever )?{_CONFIGURE}\b|\b(?:nobody|no one) (?:ever )?{_CONFIGURE}\b"
     rf"|\bnever (?:ever )?(?:changed|touched|configured|set)\b"
-    r"|\b(?:left|leave) (?:it |them |the \w+ )?(?:alone|unset|as is)\b"
-    r"|\bwithout (?:setting|changing|configuring|specifying|giving|passing)\b",
+    rf"|{_LEAVE_ALONE}|\bwithout (?:setting|changing|configuring|specifying|giving|passing)\b",
     re.IGNORECASE,
 )
 # A question that wants something stopped: switched off, skipped, left out, prevented. Its answer

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from assistant.evidence import Window
+from assistant.fences import INLINE_CODE
 from assistant.interpret import Ask
 from assistant.text import content_terms
 from assistant.types import Passage
@@ -77,10 +78,11 @@ _SAYS_STOP = re.compile(
     re.IGNORECASE,
 )
 # A window that tells the reader what to do: inline code, or a verb of setting something.
-_INSTRUCTS = re.compile(r"`[^`\n]+`|\b(?:set|use|pass|add|run|enable|disable)\b", re.IGNORECASE)
+_INSTRUCTS = re.compile(
+    INLINE_CODE.pattern + r"|\b(?:set|use|pass|add|run|enable|disable)\b", re.IGNORECASE
+)
 _NAME_TOKEN = re.compile(r"[^\W_][\w.’'-]*")
 _CODE_TOKEN = re.compile(r"\w[_.]\w|\w\(|^-")
-_INLINE_CODE = re.compile(r"`([^`\n]+)`")
 
 
 def has_type(text: str, ask: Ask) -> bool:
@@ -98,7 +100,7 @@ def has_type(text: str, ask: Ask) -> bool:
         asked = {_bare(word) for word in _NAME_TOKEN.findall(ask.text)}
         originals = _NAME_TOKEN.findall(text)
         # Written as code ("the `force-include` option"): a name, hyphenated or not.
-        coded = {t for span in _INLINE_CODE.findall(text) for t in _NAME_TOKEN.findall(span)}
+        coded = {t for span in INLINE_CODE.findall(text) for t in _NAME_TOKEN.findall(span)}
         return any(
             (
                 original[0].isupper()

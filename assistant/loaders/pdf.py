@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 import pypdfium2 as pdfium
 
@@ -104,12 +104,9 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
         _keep_rows(_keep_breaks(unwrap_printed(page_text, width), lines), page_text, table_rows)
         for page_text, lines, table_rows in zip(pages, found, rows, strict=True)
     ]
-    starts = []
-    position = 0
-    for page_text, gap in zip(pages, [*breaks, ""], strict=True):
-        starts.append(position)
-        position += len(page_text) + len(gap)
-    text = "".join(page + gap for page, gap in zip(pages, [*breaks, ""], strict=True))
+    joined = [page + gap for page, gap in zip(pages, [*breaks, ""], strict=True)]
+    starts = [0, *accumulate(len(part) for part in joined[:-1])]
+    text = "".join(joined)
     headings = tuple(
         Heading(start + offset, line)
         for start, lines in zip(starts, found, strict=True)

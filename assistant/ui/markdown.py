@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from html import escape
 
 from assistant.evidence import CODE_LINE, LIST_ITEM
-from assistant.fences import closes_fence, opening_fence
+from assistant.fences import INLINE_CODE, closes_fence, opening_fence
 
 # `[3]`, `[1, 2]`; `items[1]` is no citation.
 MARKERS = re.compile(r"(?<!\w)\[(\d+(?:\s*,\s*\d+)*)\]")
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _ORDERED = re.compile(r"^\s*\(?(\d{1,2}|[a-z]|[ivx]{1,4})[.)]\s")
 _TRAILING_MARKERS = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+[.!?]?\s*$")
-_INLINE_CODE = re.compile(r"`([^`\n]+)`")
 _BOLD = re.compile(r"\*\*(\S(?:[^*\n]*?\S)?)\*\*")
 _HEADING_CHARS = 90
 _HEADING_WORDS = 12
@@ -258,5 +257,5 @@ class _Renderer:
 
 def _markup(escaped: str) -> str:
     """`code` and **bold** in already escaped text."""
-    escaped = _INLINE_CODE.sub(r"<code>\1</code>", escaped)
+    escaped = INLINE_CODE.sub(r"<code>\1</code>", escaped)
     return _BOLD.sub(r"<strong>\1</strong>", escaped)
