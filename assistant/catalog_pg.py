@@ -12,180 +12,49 @@ runs longer than `statement_timeout` (`catalog_statement_timeout`: a lock wait, 
 server), instead of holding the request's thread for ever; the connection stays usable. The
 index's own long work is exempt: schema migrations, an ingest's writes (`_unbounded`) and
 `optimize`'s VACUUM. The URL's password is never logged or shown.
+
+Built in layers: the connections, their errors and the writer lock
+(assistant.catalog_pg_connection), the reads on them (assistant.catalog_pg_reads), and here the
+metadata, the documents and the writes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
 
 from assistant import lexical_pg
 from assistant.catalog import (
     GENERATION,
-    Catalog,
-    ChunkRow,
     ChunkWrite,
     DocumentRecord,
     Structure,
     lexical_text,
 )
+from assistant.catalog_pg_reads import PostgresReads
 from assistant.catalog_rows import (
     DOCUMENT_COLUMNS,
     RECORD_COLUMNS,
-    StructureCache,
     chunk_blobs,
-    chunk_row,
     document_values,
 )
 from assistant.collections import DEFAULT_COLLECTION
-from assistant.errors import CatalogUnavailableError, IndexBusyError
 from assistant.fts_tokens import tokenize
-from assistant.pgschema import migrate, parse_url
 from assistant.types import Document
 
-T = TypeVar("T")
-_WRITER_LOCK = 0x77726974657273  # "writers"
-_LOCK_POLL = 0.25  # seconds between tries for the writer lock
-# Chunks read per statement when sentence search loads every sentence vector.
-SENTENCE_PAGE = 2000
 
-
-def _sentence_page(db: psycopg.Connection[Any], after: str) -> list[Any]:
-    """The next page of chunk ids and sentence vectors after chunk id `after`."""
-    return db.execute(
-        "SELECT c.chunk_id, COALESCE(c.context_vectors, c.sentence_vectors) "
-        "FROM chunks c JOIN documents d USING (doc_id) WHERE c.chunk_id > %s "
-        "ORDER BY c.chunk_id LIMIT %s",
-        (after, SENTENCE_PAGE),
-        binary=True,
-    ).fetchall()
-
-
-class PostgresCatalog(Catalog):
+class PostgresCatalog(PostgresReads):
     """The catalog in a PostgreSQL database; one connection per thread, opened on first use.
 
     `statement_timeout` (seconds; 0: none) bounds each statement of the connections that answer
     requests."""
 
-    def __init__(self, url: str, statement_timeout: float = 0.0) -> None:
-        self._conninfo, self.where, self._password = parse_url(url)
-        self.statement_timeout = statement_timeout
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._migrated = False
-        self._structures = StructureCache()
-        self._members: dict[tuple[int, tuple[str, ...]], frozenset[str]] = {}
-        self._term_counts: tuple[int, dict[str, int]] = (-1, {})
-
     def __repr__(self) -> str:
         return f"PostgresCatalog({self.where})"
-
-    # -- connections ----------------------------------------------------------------------
-    def _connect(self, statement_timeout: float | None = None) -> psycopg.Connection[Any]:
-        """A new connection, the schema migrated, each statement bounded by `statement_timeout`
-        (None: the catalog's)."""
-        connection = psycopg.connect(self._conninfo, autocommit=True)
-        try:
-            # Every statement here is short: compiling one (JIT) costs more than running it.
-            connection.execute("SET jit = off")
-            with self._lock:
-                migrated = self._migrated
-            if not migrated:
-                migrate(connection)
-                with self._lock:
-                    self._migrated = True
-            seconds = self.statement_timeout if statement_timeout is None else statement_timeout
-            # Set even when 0, so a default of the server or role does not apply either.
-            connection.execute(f"SET statement_timeout = {_milliseconds(seconds)}")
-        except BaseException:
-            connection.close()
-            raise
-        return connection
-
-    def _run(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
-        """`work` on this thread's connection; a connection the server dropped since its last
-        use (a restart) is replaced once, and an unreachable server raises
-        CatalogUnavailableError."""
-        for attempt in range(2):
-            connection: psycopg.Connection[Any] | None = getattr(self._local, "connection", None)
-            fresh = connection is None
-            try:
-                if connection is None:
-                    connection = self._local.connection = self._connect()
-                return work(connection)
-            except psycopg.errors.QueryCanceled as exc:
-                raise self._cancelled(exc) from None
-            except psycopg.OperationalError as exc:
-                if connection is not None and not connection.closed:
-                    raise  # the statement's own failure (a deadlock, a cancel): no outage
-                self.close()
-                # A used connection fails once after a restart; work on a fresh one is final.
-                # Every write here can be redone (a replaced version, a set value, a bump).
-                if fresh or attempt:
-                    raise self._unavailable(exc) from None
-        raise AssertionError("unreachable")
-
-    def _safe(self, exc: Exception) -> str:
-        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return message.replace(self._password, "***") if self._password else message
-
-    def _unavailable(self, exc: Exception) -> CatalogUnavailableError:
-        """The error for a server that cannot be reached (where it is, why; no password)."""
-        return CatalogUnavailableError(
-            f"the catalog database {self.where} is unavailable: {self._safe(exc)}"
-        )
-
-    def _cancelled(self, exc: Exception) -> CatalogUnavailableError:
-        """The error for a statement the server cancelled: past the statement timeout (a lock
-        wait, an overloaded server), or by an administrator. The connection stays usable."""
-        limit = self.statement_timeout
-        hint = f" (catalog_statement_timeout = {limit:g} s)" if limit > 0 else ""
-        return CatalogUnavailableError(
-            f"the catalog database {self.where} is unavailable: {self._safe(exc)}{hint}"
-        )
-
-    def exists(self) -> bool:
-        """Whether the database answers (its schema is made on the first connection)."""
-        return self._run(lambda db: True)
-
-    def close(self) -> None:
-        """Close this thread's connection."""
-        connection = getattr(self._local, "connection", None)
-        self._local.connection = None
-        if connection is not None:
-            connection.close()
-
-    def run(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
-        """`work` on this thread's connection, as every catalog call runs (the accounts kept in
-        this database use it too)."""
-        return self._run(work)
-
-    @contextmanager
-    def transaction(self) -> Iterator[psycopg.Connection[Any]]:
-        """This thread's connection in a transaction for the `with` block (committed at its end,
-        rolled back on an error); CatalogUnavailableError when the server is lost meanwhile."""
-        db = self._run(lambda db: db)
-        try:
-            with db.transaction():
-                yield db
-        except psycopg.errors.QueryCanceled as exc:
-            raise self._cancelled(exc) from None
-        except psycopg.OperationalError as exc:
-            if not db.closed:
-                raise
-            self.close()  # the next call connects again
-            raise self._unavailable(exc) from None
-
-    def _rows(self, query: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
-        return self._run(lambda db: db.execute(query, params).fetchall())
 
     def _write(self, query: str, params: Sequence[Any] = ()) -> None:
         """One statement of the index's writes (without the statement timeout)."""
@@ -231,16 +100,6 @@ class PostgresCatalog(Catalog):
         if not rows:
             raise KeyError(doc_id)
         return self._structure(doc_id, rows[0][0])
-
-    def _structure(self, doc_id: str, version: float) -> Structure:
-        def load() -> Sequence[Any] | None:
-            rows = self._rows(
-                "SELECT ingested_at, text, headings, page_starts FROM documents WHERE doc_id = %s",
-                (doc_id,),
-            )
-            return rows[0] if rows else None
-
-        return self._structures.lookup(doc_id, version, load)
 
     def vector_ids(self, doc_id: str) -> list[str]:
         """Vector ids of a document's chunks."""
@@ -420,48 +279,6 @@ class PostgresCatalog(Catalog):
 
         self._run(work)
 
-    @contextmanager
-    def writer_lock(self, timeout: float) -> Iterator[None]:
-        """A session-level advisory lock on a connection of its own, so writers on any host
-        take turns; released when the block ends (at once: others see it free when this
-        returns), and by the server when the connection is lost."""
-        try:
-            connection = psycopg.connect(self._conninfo, autocommit=True)
-        except psycopg.OperationalError as exc:
-            raise self._unavailable(exc) from None
-        held = False
-        try:
-            deadline = time.monotonic() + timeout
-            while not connection.execute(
-                "SELECT pg_try_advisory_lock(%s)", (_WRITER_LOCK,)
-            ).fetchone()[0]:  # type: ignore[index]
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise IndexBusyError(
-                        f"another ingest is writing to the catalog {self.where}; "
-                        "try again when it ends"
-                    )
-                time.sleep(min(_LOCK_POLL, remaining))
-            held = True
-            yield
-        finally:
-            # Closing alone releases it only once the server has ended the session, a moment
-            # later; a lost connection needs nothing.
-            if held and not connection.closed:
-                with contextlib.suppress(psycopg.Error):
-                    connection.execute("SELECT pg_advisory_unlock(%s)", (_WRITER_LOCK,))
-            connection.close()
-
-    def writer_busy(self) -> bool:
-        """Whether a session holds the writer lock (read from pg_locks: asking takes nothing)."""
-        rows = self._rows(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-            "AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 1)",
-            (_WRITER_LOCK >> 32, _WRITER_LOCK & 0xFFFFFFFF),
-        )
-        return bool(rows[0][0])
-
     def optimize(self) -> None:
         """After a batch of writes: VACUUM and ANALYZE the postings, so BM25 reads the new
         ones from the index alone and the planner knows the terms' sizes (pages unchanged
@@ -479,130 +296,6 @@ class PostgresCatalog(Catalog):
             raise self._unavailable(exc) from None
         finally:
             connection.close()
-
-    # -- reading --------------------------------------------------------------------------
-    def chunks(
-        self, vector_ids: Sequence[str], collections: Sequence[str] | None = None
-    ) -> dict[str, ChunkRow]:
-        """Committed chunks by vector id; ids without a committed chunk are left out, and with
-        `collections` those of other collections (in the same statement)."""
-        if not vector_ids or (collections is not None and not collections):
-            return {}
-        allowed = "" if collections is None else " AND d.collection = ANY(%s)"
-        params: list[Any] = [list(vector_ids)]
-        if collections is not None:
-            params.append(list(collections))
-
-        def read(db: psycopg.Connection[Any]) -> tuple[list[Any], dict[str, Any]]:
-            # One snapshot for the chunks and their documents' texts, read in one query for
-            # every document not kept (binary: the vectors' bytes as they are, not in hex).
-            with db.transaction():
-                db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                rows = db.execute(
-                    'SELECT c.chunk_id, c.doc_id, d.source, d.title, c.start, c."end", '
-                    "d.ingested_at, c.sentence_spans, c.sentence_vectors, c.context_vectors "
-                    "FROM chunks c JOIN documents d USING (doc_id) WHERE c.chunk_id = ANY(%s)"
-                    + allowed,
-                    params,
-                    binary=True,
-                ).fetchall()
-                missing = self._structures.missing({row[1]: row[6] for row in rows})
-                texts = db.execute(
-                    "SELECT doc_id, ingested_at, text, headings, page_starts FROM documents "
-                    "WHERE doc_id = ANY(%s)",
-                    (missing,),
-                ).fetchall()
-            return rows, {row[0]: row[1:] for row in texts}
-
-        rows, texts = self._run(read)
-        result = {}
-        for doc_id, row in texts.items():
-            self._structures.put(doc_id, row)
-        for *stored, version, spans, vectors, contexts in rows:
-            structure = self._structure(stored[1], version)
-            result[stored[0]] = chunk_row(stored, structure, spans, vectors, contexts)
-        return result
-
-    def lexical_search(
-        self,
-        query_terms: Sequence[str],
-        limit: int,
-        collections: Sequence[str] | None = None,
-        every_term: bool = False,
-    ) -> list[tuple[str, float]]:
-        """FTS5's BM25 ranking of chunks containing any of the terms (or every one), best
-        first."""
-        if not query_terms or (collections is not None and not collections) or limit <= 0:
-            return []
-        query = self._run(lambda db: lexical_pg.phrases(db, query_terms))
-        counts = self.term_counts([token for token, _ in query.single])  # kept per state
-        return self._run(
-            lambda db: lexical_pg.ranking(db, query, counts, limit, collections, every_term)
-        )
-
-    def term_counts(
-        self, query_terms: Sequence[str], collections: Sequence[str] | None = None
-    ) -> dict[str, int]:
-        """How many chunks hold each term (0 for a term the corpus never uses)."""
-        if not query_terms or (collections is not None and not collections):
-            return {term: 0 for term in query_terms}
-        if collections is not None:
-            return self._run(lambda db: lexical_pg.term_counts(db, query_terms, collections))
-        # One round trip for the terms not counted yet: counts are kept per generation.
-        generation = self.generation()
-        with self._lock:
-            if self._term_counts[0] != generation or len(self._term_counts[1]) > _COUNTS_KEPT:
-                self._term_counts = (generation, {})
-            kept = self._term_counts[1]
-            missing = [term for term in dict.fromkeys(query_terms) if term not in kept]
-        if missing:
-            found = self._run(lambda db: lexical_pg.term_counts(db, missing, None))
-            with self._lock:
-                if self._term_counts[0] == generation:
-                    self._term_counts[1].update(found)
-        else:
-            found = {}
-        return {term: found[term] if term in found else kept[term] for term in query_terms}
-
-    def sentence_count(self) -> int:
-        """How many sentences the committed chunks hold (each span is two int32)."""
-        rows = self._rows(
-            "SELECT COALESCE(SUM(length(c.sentence_spans)), 0) / 8 "
-            "FROM chunks c JOIN documents d USING (doc_id)"
-        )
-        return int(rows[0][0])
-
-    def sentence_rows(self) -> Iterator[tuple[str, bytes]]:
-        """Every committed chunk's id with its sentences' vectors, a page of chunks at a time
-        (by chunk id: a change between pages is read again at the next generation)."""
-        after = ""
-        while True:
-            rows = self._run(partial(_sentence_page, after=after))
-            for chunk_id, vectors in rows:
-                yield str(chunk_id), bytes(vectors)
-            if len(rows) < SENTENCE_PAGE:
-                return
-            after = str(rows[-1][0])
-
-    def chunk_ids_of(self, collections: Sequence[str]) -> frozenset[str]:
-        """The ids of some collections' chunks (cached per generation)."""
-        key = (self.generation(), tuple(sorted(set(collections))))
-        found = self._members.get(key)
-        if found is None:
-            rows = self._rows(
-                "SELECT c.chunk_id FROM chunks c JOIN documents d USING (doc_id) "
-                "WHERE d.collection = ANY(%s)",
-                (list(key[1]),),
-            )
-            found = frozenset(str(row[0]) for row in rows)
-            if len(self._members) >= 16:
-                self._members.clear()
-            self._members[key] = found
-        return found
-
-
-# Terms' chunk counts kept until the next generation: at most this many.
-_COUNTS_KEPT = 100_000
 
 
 def _bump_generation(db: psycopg.Connection[Any]) -> None:
@@ -631,11 +324,6 @@ def _unbounded(db: psycopg.Connection[Any]) -> Iterator[None]:
     with db.transaction():
         db.execute("SET LOCAL statement_timeout = 0")
         yield
-
-
-def _milliseconds(seconds: float) -> int:
-    """A timeout in seconds as PostgreSQL's milliseconds (0: none; never rounded to none)."""
-    return max(1, round(seconds * 1000)) if seconds > 0 else 0
 
 
 def _marks(values: Sequence[object]) -> str:

@@ -5,26 +5,20 @@ SQLite gives the atomicity the vector store lacks: a document's text, chunks and
 change in one transaction, and the journal (`pending`, `garbage`) records vector writes that
 are not yet matched by a committed catalog state, so an interrupted ingest can be repaired.
 Readers use WAL mode and never block the writer.
+
+Built in layers: the file, its schema and the writer lock (assistant.catalog_sqlite_file), the
+reads on it (assistant.catalog_sqlite_reads), and here the metadata, the documents and the writes.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterable, Sequence
 
-from filelock import Timeout
-
-from assistant import lexical_sqlite
 from assistant.catalog import (
     GENERATION,
-    Catalog,
-    ChunkRow,
     ChunkWrite,
     DocumentRecord,
     Structure,
@@ -33,118 +27,19 @@ from assistant.catalog import (
 from assistant.catalog_rows import (
     DOCUMENT_COLUMNS,
     RECORD_COLUMNS,
-    StructureCache,
     chunk_blobs,
-    chunk_row,
     document_values,
 )
+from assistant.catalog_sqlite_reads import SqliteReads
 from assistant.collections import DEFAULT_COLLECTION
-from assistant.errors import IndexBusyError
 from assistant.fts_tokens import rows_holding, tokenize
-from assistant.indexlock import ingest_running, writer_lock
 from assistant.lexical_sqlite import (
     keep_term_chunks,
     mark_term_chunks_exact,
     marks,
     term_chunks_exact,
 )
-from assistant.sqlite import Transaction
-from assistant.sqlstore import SqliteStore
 from assistant.types import Document
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    doc_id TEXT PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
-    source TEXT NOT NULL,
-    title TEXT NOT NULL,
-    format TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    chunks INTEGER NOT NULL,
-    ingested_at REAL NOT NULL,
-    text TEXT NOT NULL,
-    headings TEXT NOT NULL,
-    page_starts TEXT NOT NULL,
-    collection TEXT NOT NULL DEFAULT 'default'
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY,
-    chunk_id TEXT NOT NULL UNIQUE,
-    doc_id TEXT NOT NULL REFERENCES documents(doc_id),
-    ordinal INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    end INTEGER NOT NULL,
-    sentence_spans BLOB NOT NULL,
-    sentence_vectors BLOB NOT NULL,
-    context_vectors BLOB
-);
-CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(terms, tokenize = 'unicode61');
-CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vocab USING fts5vocab(chunk_terms, 'row');
--- How many chunks hold each FTS5 token, kept by every write of this catalog, so counting a
--- question's terms reads a row each rather than the terms' posting lists. Exact while the meta
--- key `term_chunks` is there: a write that adds or deletes chunks without keeping the table
--- (an older release, a bulk load) drops the key, and `optimize` fills the table again.
-CREATE TABLE IF NOT EXISTS term_chunks (term TEXT PRIMARY KEY, chunks INTEGER NOT NULL)
-    WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS term_chunks_after_insert AFTER INSERT ON chunks
-    BEGIN DELETE FROM meta WHERE key = 'term_chunks'; END;
-CREATE TRIGGER IF NOT EXISTS term_chunks_after_delete AFTER DELETE ON chunks
-    BEGIN DELETE FROM meta WHERE key = 'term_chunks'; END;
-CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, vector_ids TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS garbage (vector_id TEXT PRIMARY KEY);
-"""
-
-
-def _prepare(db: sqlite3.Connection) -> None:
-    """A new connection's schema: made when missing, migrated when old."""
-    db.executescript(_SCHEMA)
-    _migrate(db)
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a catalog written by an earlier release up to this schema (idempotent)."""
-    # Before collections every document was in `default`; before context vectors a chunk had
-    # none (the schema version in the ingest fingerprint then re-embeds every document once).
-    _add_column(db, "documents", "collection", "TEXT NOT NULL DEFAULT 'default'")
-    _add_column(db, "chunks", "context_vectors", "BLOB")
-    db.execute("CREATE INDEX IF NOT EXISTS documents_by_collection ON documents(collection)")
-    # A catalog without chunks has its (empty) term counts exact from the start; one with
-    # chunks from before the table gets them from the next ingest's `optimize`.
-    if not term_chunks_exact(db) and _no_chunks(db):
-        with Transaction(db):
-            if not term_chunks_exact(db) and _no_chunks(db):
-                db.execute("DELETE FROM term_chunks")
-                mark_term_chunks_exact(db)
-
-
-def _no_chunks(db: sqlite3.Connection) -> bool:
-    return db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is None
-
-
-def _add_column(db: sqlite3.Connection, table: str, column: str, declaration: str) -> None:
-    if column in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
-        return
-    try:
-        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-    except sqlite3.OperationalError as exc:  # another connection migrated first
-        if "duplicate column" not in str(exc):
-            raise
-
-
-# Chunk sets of collections kept (distinct grants x collections asked for, per generation).
-# At a million chunks one set of a tenth of them is ~15 MB: a few dozen would be too many.
-_MEMBERS_CACHE_ENTRIES = 16
-
-
-@dataclass(frozen=True)
-class _Members:
-    """The chunks of some collections: full-text rows and vector ids."""
-
-    rows: frozenset[int]
-    chunk_ids: frozenset[str]
 
 
 def _bump_generation(db: sqlite3.Connection) -> None:
@@ -157,28 +52,8 @@ def _bump_generation(db: sqlite3.Connection) -> None:
     )
 
 
-class SqliteCatalog(Catalog):
+class SqliteCatalog(SqliteReads):
     """The catalog in one SQLite file; one connection per thread."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._file = SqliteStore(path, _prepare)
-        self._local = threading.local()  # per thread: the term counts kept
-        self._structures = StructureCache()
-        self._members_cache: dict[tuple[int, tuple[str, ...]], _Members] = {}
-
-    def exists(self) -> bool:
-        """Whether the catalog file is there."""
-        return self.path.exists()
-
-    @property
-    def db(self) -> sqlite3.Connection:
-        """This thread's connection, created with the schema on first use."""
-        return self._file.db
-
-    def close(self) -> None:
-        """Close this thread's connection."""
-        self._file.close()
 
     # -- metadata -------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -217,31 +92,10 @@ class SqliteCatalog(Catalog):
             raise KeyError(doc_id)
         return self._structure(doc_id, row[0])
 
-    def _structure(self, doc_id: str, version: float) -> Structure:
-        return self._structures.lookup(
-            doc_id,
-            version,
-            lambda: self.db.execute(
-                "SELECT ingested_at, text, headings, page_starts FROM documents WHERE doc_id = ?",
-                (doc_id,),
-            ).fetchone(),
-        )
-
     def vector_ids(self, doc_id: str) -> list[str]:
         """Vector ids of a document's chunks."""
         rows = self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))
         return [str(row[0]) for row in rows]
-
-    def _counts(self) -> dict[object, int]:
-        """This thread's counts of the index as it is now (chunks, terms' chunks): kept until
-        the index changes. data_version moves when another connection commits; our own writes
-        clear them."""
-        version = self.db.execute("PRAGMA data_version").fetchone()[0]
-        cached: tuple[int, dict[object, int]] | None = getattr(self._local, "count", None)
-        if cached is None or cached[0] != version or len(cached[1]) > _COUNTS_KEPT:
-            cached = (version, {})
-            self._local.count = cached
-        return cached[1]
 
     def chunk_count(self, collections: Sequence[str] | None = None) -> int:
         """Number of chunks in the index, or in some collections (cached until it changes)."""
@@ -419,25 +273,6 @@ class SqliteCatalog(Catalog):
         """Forget garbage whose vectors were deleted."""
         self.db.executemany("DELETE FROM garbage WHERE vector_id = ?", [(v,) for v in vector_ids])
 
-    @contextmanager
-    def writer_lock(self, timeout: float) -> Iterator[None]:
-        """The lock file beside the catalog (`ingest.lock` in the index folder)."""
-        lock = writer_lock(self.path.parent)
-        try:
-            lock.acquire(timeout=timeout)
-        except Timeout as exc:
-            raise IndexBusyError(
-                f"another ingest is writing to {self.path.parent}; try again when it ends"
-            ) from exc
-        try:
-            yield
-        finally:
-            lock.release()
-
-    def writer_busy(self) -> bool:
-        """Whether the index folder's lock file is held."""
-        return ingest_running(self.path.parent)
-
     def needs_optimize(self) -> bool:
         """Whether the terms' chunk counts are to be filled (see `optimize`)."""
         return not term_chunks_exact(self.db)
@@ -463,112 +298,3 @@ class SqliteCatalog(Catalog):
                 db.execute(f"DELETE FROM {table}")
             keep_term_chunks(db, Counter(), Counter())
             _bump_generation(db)
-
-    # -- reading --------------------------------------------------------------------------
-    def chunks(
-        self, vector_ids: Sequence[str], collections: Sequence[str] | None = None
-    ) -> dict[str, ChunkRow]:
-        """Committed chunks by vector id; ids without a committed chunk are left out, and with
-        `collections` those of other collections (in the same statement)."""
-        if not vector_ids or (collections is not None and not collections):
-            return {}
-        wanted = marks(vector_ids)
-        allowed = "" if collections is None else f" AND d.collection IN ({marks(collections)})"
-        rows = self.db.execute(
-            "SELECT c.chunk_id, c.doc_id, d.source, d.title, c.start, c.end, d.ingested_at, "
-            "c.sentence_spans, c.sentence_vectors, c.context_vectors "
-            "FROM chunks c JOIN documents d USING (doc_id) "
-            f"WHERE c.chunk_id IN ({wanted}){allowed}",
-            [*vector_ids, *(collections or [])],
-        ).fetchall()
-        result = {}
-        for *stored, version, spans, vectors, contexts in rows:
-            structure = self._structure(stored[1], version)
-            result[stored[0]] = chunk_row(stored, structure, spans, vectors, contexts)
-        return result
-
-    def lexical_search(
-        self,
-        query_terms: Sequence[str],
-        limit: int,
-        collections: Sequence[str] | None = None,
-        every_term: bool = False,
-    ) -> list[tuple[str, float]]:
-        """BM25 ranking of chunks containing any of the terms (or every one), best first.
-
-        With `collections`, only their chunks are ranked and cut to `limit` (the filter runs
-        inside the query, before the cut).
-        """
-        if not query_terms or (collections is not None and not collections):
-            return []
-        allowed = None if collections is None else self._rows_of(collections)
-        return lexical_sqlite.search(self.db, query_terms, limit, allowed, every_term)
-
-    def term_counts(
-        self, query_terms: Sequence[str], collections: Sequence[str] | None = None
-    ) -> dict[str, int]:
-        """How many chunks hold each term (0 for a term the corpus never uses).
-
-        With `collections`, counted over their chunks only: what other collections hold
-        leaves no trace in what a restricted question sees.
-        """
-        if not query_terms or (collections is not None and not collections):
-            return dict.fromkeys(query_terms, 0)
-        if collections is None:
-            # Counting a term's chunks reads its whole posting list (37 ms at a million chunks
-            # for a common word): counts are kept until the index changes.
-            return lexical_sqlite.chunk_counts(self.db, query_terms, self._counts())
-        return lexical_sqlite.chunk_counts_in(self.db, query_terms, self._rows_of(collections))
-
-    def _rows_of(self, collections: Sequence[str]) -> frozenset[int]:
-        """The full-text rows of some collections' chunks."""
-        return self._members(collections).rows
-
-    def sentence_count(self) -> int:
-        """How many sentences the committed chunks hold (each span is two int32)."""
-        row = self.db.execute(
-            "SELECT COALESCE(SUM(LENGTH(c.sentence_spans)), 0) / 8 "
-            "FROM chunks c JOIN documents d USING (doc_id)"
-        ).fetchone()
-        return int(row[0])
-
-    def sentence_rows(self) -> Iterator[tuple[str, bytes]]:
-        """Every committed chunk's id with its sentences' vectors, read row by row from one
-        statement (one snapshot)."""
-        rows = self.db.execute(
-            "SELECT c.chunk_id, COALESCE(c.context_vectors, c.sentence_vectors) "
-            "FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.id"
-        )
-        for chunk_id, vectors in rows:
-            yield str(chunk_id), bytes(vectors)
-
-    def chunk_ids_of(self, collections: Sequence[str]) -> frozenset[str]:
-        """The ids of some collections' chunks (their vectors' ids)."""
-        return self._members(collections).chunk_ids
-
-    def _members(self, collections: Sequence[str]) -> _Members:
-        """Some collections' chunks, cached per generation (a change bumps it)."""
-        key = (self.generation(), tuple(sorted(set(collections))))
-        found = self._members_cache.get(key)
-        if found is None:
-            rows = self.db.execute(
-                "SELECT c.id, c.chunk_id FROM chunks c JOIN documents d USING (doc_id) "
-                f"WHERE d.collection IN ({marks(collections)})",
-                list(collections),
-            ).fetchall()
-            found = _Members(
-                frozenset(int(row[0]) for row in rows), frozenset(str(row[1]) for row in rows)
-            )
-            if len(self._members_cache) >= _MEMBERS_CACHE_ENTRIES:
-                self._members_cache.clear()
-            self._members_cache[key] = found
-        return found
-
-    # -- helpers --------------------------------------------------------------------------
-    def _transaction(self) -> Transaction:
-        self._local.count = None
-        return Transaction(self.db)
-
-
-# Counts kept per thread until the index changes (chunks, and terms' chunks): at most this many.
-_COUNTS_KEPT = 100_000

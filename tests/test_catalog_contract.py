@@ -16,7 +16,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from assistant import catalog_pg, lexical_pg
+from assistant import catalog_pg_reads, lexical_pg
 from assistant.catalog import Catalog, ChunkWrite, copy_catalog
 from assistant.catalog_pg import PostgresCatalog
 from assistant.catalog_sqlite import SqliteCatalog
@@ -716,7 +716,7 @@ def test_sentence_rows_hold_every_committed_sentence_vector(
     """What sentence search reads: each committed chunk's vectors, bit-exact; a removed
     document's are gone, an uncommitted one's never there. (PostgreSQL reads pages of chunks:
     two a page here, so that the paging is crossed.)"""
-    monkeypatch.setattr(catalog_pg, "SENTENCE_PAGE", 2)
+    monkeypatch.setattr(catalog_pg_reads, "SENTENCE_PAGE", 2)
     assert catalog.sentence_count() == 0
     assert list(catalog.sentence_rows()) == []
     writes = commit(catalog, "alpha", ALPHA) + commit(catalog, "beta", BETA, "manuals")
