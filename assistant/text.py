@@ -150,6 +150,34 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans
 
 
+# What a sentence opens with (a letter, a digit, an opening quote or bracket); after a "?" or
+# "!", anything else goes on with the sentence before. What may close after the mark.
+_OPENS_A_SENTENCE = re.compile(r"[\w\"'“‘(\[]")
+_CLOSERS = ")]}\"'”’`"
+
+
+def cut_inside_code(text: str, mark_end: int, next_start: int) -> bool:
+    """Whether a sentence end at `mark_end` that Punkt put after a "?" or "!" (on the same
+    line as the sentence at `next_start`) lies inside code: a symbol follows ("test ! -f
+    /archive/%f", "(valid(2) ? $2 : prior)"), or a lower-case word follows a mark that stands
+    alone ("where ? matches any single character"). After "word?" a lower-case word starts a
+    sentence, as people type them ("Is that possible? do we need a restart?").
+
+    Punkt ends a sentence at every "?" and "!"; the splitter keeps its cuts (chunks and their
+    vectors are built on them), and an evidence window goes on over these ones.
+    """
+    mark = mark_end - 1
+    while mark > 0 and text[mark] in _CLOSERS:
+        mark -= 1  # 'say "Hello, world!" | ...': a quote closes after the mark
+    if mark < 0 or text[mark] not in "?!" or "\n" in text[mark_end:next_start]:
+        return False
+    following = text[next_start : next_start + 1]
+    if not following or not _OPENS_A_SENTENCE.match(following):
+        return bool(following)
+    before = text[mark - 1] if mark >= 1 else " "
+    return following.islower() and not (before.isalnum() or before in _CLOSERS)
+
+
 def first_sentence(text: str) -> str:
     """The text up to the end of its first sentence (all of it when it has none)."""
     spans = sentence_spans(text)

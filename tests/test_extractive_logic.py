@@ -295,6 +295,22 @@ def test_a_table_of_contents_entry_is_never_a_window() -> None:
     assert {"Maximum connections .", "100"} <= set(windows)  # cut apart by the sentence splitter
 
 
+def test_a_window_goes_on_where_the_sentence_splitter_cut_inside_code() -> None:
+    # Punkt ends a sentence at every "?" and "!": the command and the pattern stay whole.
+    text = (
+        "The archive command might look like this: test ! -f /archive/%f && cp %p /archive/%f\n"
+        "In a wild-card string, ? matches any single character. "
+        "Does it match a dot? No, a dot is literal."
+    )
+    windows = windows_of("What does the archive command look like with a wild-card?", text)
+    assert windows == [
+        "The archive command might look like this: test ! -f /archive/%f && cp %p /archive/%f",
+        "In a wild-card string, ? matches any single character.",
+        "Does it match a dot?",
+        "No, a dot is literal.",
+    ]
+
+
 def windows_of(question: str, text: str) -> list[str]:
     """The candidate windows of one passage holding `text`, in passage order."""
     retrieval = retrieval_for(question, passage_of(text), {})

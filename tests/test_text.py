@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.text import content_terms, sentence_spans, terms
+import itertools
+
+from assistant.text import content_terms, cut_inside_code, sentence_spans, terms
 
 
 def test_sentence_spans_keep_abbreviations_and_domains_together() -> None:
@@ -26,6 +28,27 @@ def test_sentence_spans_are_absolute_offsets_within_a_window() -> None:
     spans = sentence_spans(text, start, len(text))
     assert [text[s:e] for s, e in spans] == ["Second sentence there.", "Third one."]
     assert spans[0][0] == start
+
+
+def test_a_cut_after_a_question_or_exclamation_mark_inside_code_is_told_apart() -> None:
+    def cuts(text: str) -> list[bool]:
+        spans = sentence_spans(text)
+        return [cut_inside_code(text, a[1], b[0]) for a, b in itertools.pairwise(spans)]
+
+    # A symbol after the mark: a shell test, a ternary, a table cell after a quoted greeting.
+    assert cuts("The command looks like this: test ! -f /archive/%f && cp %p x") == [True]
+    assert cuts("plot DATA using 1 : (valid(2) ? $2 : prior) smooth unique. Next.") == [
+        True,
+        False,
+    ]
+    assert cuts('Say "Hello, world!" | greeting') == [True]
+    # A mark standing alone, then a lower-case word: the sentence is about the mark.
+    assert cuts("In a wild-card string, ? matches any single character.") == [True]
+    # After a word, the mark ends its sentence, whatever the next one opens with (people type
+    # questions so); so it does before a capital, a quote or a bracket, and at a line's end.
+    assert cuts("Is that possible? do we need a restart? Yes.") == [False, False]
+    assert cuts("Done! Now go. Really?! (Maybe.)") == [False, False, False]
+    assert cuts("Why?\n-f is the flag.") == [False]
 
 
 def test_terms_drop_stopwords_and_stem() -> None:

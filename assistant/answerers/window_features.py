@@ -32,7 +32,7 @@ from assistant.fences import renders_whole
 from assistant.injection import looks_like_instruction
 from assistant.interpret import analyse
 from assistant.retrieval import Retrieval, cosine_rows
-from assistant.text import CONTENTS_ENTRY, content_terms, words
+from assistant.text import CONTENTS_ENTRY, content_terms, cut_inside_code, words
 from assistant.types import Passage, heading_at
 from assistant.verify import strip_markers
 
@@ -171,7 +171,11 @@ def candidate_features(
             for key, members in sections.items()
         }
         contents = _is_contents(passage.text)
+        joined = _joined_over_code_cuts(passage)
         for index, (start, end) in enumerate(passage.sentence_spans):
+            if index not in joined:
+                continue  # the rest of a sentence Punkt cut inside code ("test ! -f ...")
+            end = joined[index]
             if is_heading_at(passage, start):
                 continue  # a heading names a topic; it does not answer
             window = window_for(passage, start, end)
@@ -280,6 +284,22 @@ TERM_WEIGHT_FLOOR = 1.0
 def term_weight(retrieval: Retrieval, term: str) -> float:
     """How much a question term counts in coverage: its IDF plus a floor."""
     return retrieval.idf.get(term, 1.0) + TERM_WEIGHT_FLOOR
+
+
+def _joined_over_code_cuts(passage: Passage) -> dict[int, int]:
+    """Each sentence of a passage that starts one, by index, with its end: past the cuts that
+    Punkt made inside code after a "?" or "!" (`text.cut_inside_code`). A sentence that goes
+    on such a cut is not a key."""
+    text, offset = passage.text, passage.start
+    joined: dict[int, int] = {}
+    first = -1
+    for index, (start, end) in enumerate(passage.sentence_spans):
+        if first >= 0 and cut_inside_code(text, joined[first] - offset, start - offset):
+            joined[first] = end
+        else:
+            first = index
+            joined[index] = end
+    return joined
 
 
 def _previous_answer_text(question: Question) -> str:
