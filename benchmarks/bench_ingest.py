@@ -38,7 +38,7 @@ from pathlib import Path
 from assistant import Assistant, Settings
 from assistant.chunking import Chunker
 from assistant.embed_inputs import embedding_inputs
-from assistant.embedding import _sentence_transformer
+from assistant.embedding_backends import _sentence_transformer
 from assistant.loaders import load_document
 from assistant.types import Document
 from benchmarks.common import RESULTS, cpu_stopwatch, pydocs_files, save, scratch_dir, seed_files

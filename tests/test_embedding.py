@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embedding import Embedder, _sentence_transformer, default_model_path
+from assistant.embedding import Embedder, default_model_path
+from assistant.embedding_backends import _sentence_transformer
 from assistant.text import sentence_spans
 from tests.conftest import SEED_FILE
 
@@ -113,7 +114,7 @@ def test_a_copy_of_the_model_with_new_times_finds_the_graph_exported_before(
     import os
     import shutil
 
-    from assistant.embedding import _weights_fingerprint
+    from assistant.embedding_backends import _weights_fingerprint
 
     model = default_model_path()
     copy = tmp_path / model.parent.name / model.name
