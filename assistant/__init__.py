@@ -6,7 +6,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from assistant.conversations import conversation_markdown
+    from assistant.conversation_views import conversation_markdown
     from assistant.core import Assistant
     from assistant.errors import AssistantError, BadQuestionError, IndexMissingError, LoadError
     from assistant.settings import Settings
@@ -40,7 +40,7 @@ _EXPORTS = {
     "Message": "assistant.types",
     "RelatedPassage": "assistant.types",
     "Settings": "assistant.settings",
-    "conversation_markdown": "assistant.conversations",
+    "conversation_markdown": "assistant.conversation_views",
 }
 
 __all__ = [

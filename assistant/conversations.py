@@ -10,7 +10,7 @@ conversations are what people wrote and must outlive both. The schema is version
 `PRAGMA user_version`; opening a file applies the missing steps of `MIGRATIONS` in one
 transaction, so a file made by an older release (or none at all, as in an index made before
 conversations existed) opens fine, and a file from a newer release is refused rather than
-misread.
+misread (the schema and its steps: `assistant.conversation_schema`).
 
 Every read and write names its owner (a signed-in user, or a browser when logins are off) and
 touches only that owner's rows. A deleted conversation can be restored until its owner deletes
@@ -22,61 +22,27 @@ from __future__ import annotations
 
 import re
 import secrets
-import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.citations import RELATED_HEADING
-from assistant.errors import AssistantError
-from assistant.sqlite import Transaction
-from assistant.sqlstore import SqliteStore, Statements, Store, copy_tables, open_store
-from assistant.text import PREVIEW_CHARS, one_line
+from assistant.conversation_schema import sqlite_conversations
+from assistant.sqlstore import Statements, Store, open_store
 from assistant.types import Answer, Conversation, ConversationSummary, ConversationTurn
 
 if TYPE_CHECKING:
     from assistant.catalog import Catalog
     from assistant.settings import Settings
 
-# Step i brings a file from version i to version i + 1. Append steps; never edit one.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE conversations (
-        id TEXT PRIMARY KEY,
-        owner TEXT NOT NULL,
-        title TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        deleted_at REAL
-    );
-    CREATE INDEX conversations_by_owner ON conversations(owner, updated_at);
-    CREATE TABLE turns (
-        conversation_id TEXT NOT NULL,
-        ordinal INTEGER NOT NULL,
-        question TEXT NOT NULL,
-        answer_text TEXT NOT NULL,
-        answer TEXT NOT NULL,
-        asked_at REAL NOT NULL,
-        PRIMARY KEY (conversation_id, ordinal)
-    );
-    """,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 TITLE_CHARS = 60  # a new conversation's title: its first question, cut at a word
 MAX_TITLE_CHARS = 120
 SEARCH_WORDS = 8  # a search uses its first words only
 UNDO_SECONDS = 3600.0  # a deleted conversation can be restored this long (unless replaced)
 SWEEP_SECONDS = 86400.0  # retention is applied on first use, then at most this often
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-class ConversationStoreError(AssistantError):
-    """The conversation file cannot be used (e.g. it was written by a newer release)."""
 
 
 def title_from_question(question: str, limit: int = TITLE_CHARS) -> str:
@@ -352,119 +318,7 @@ def conversation_store(settings: Settings, catalog: Catalog | None = None) -> Co
     return ConversationStore(store, settings.conversation_retention_days)
 
 
-# The conversations' tables for a copy, each in the order stored (so the newest stays newest).
-CONVERSATION_TABLES = (
-    ("conversations", "id, owner, title, created_at, updated_at, deleted_at"),
-    ("turns", "conversation_id, ordinal, question, answer_text, answer, asked_at"),
-    ("meta", "key, value"),  # the chat's secrets: browser ids signed before stay valid
-)
-
-
-def copy_conversations(source: Store, target: Store) -> int:
-    """Every conversation (deleted ones within their undo window too) and the chat's secrets
-    of `source` into `target`, in one transaction; returns the conversations copied. The
-    target must hold none (`holds_rows(target, "conversations")`)."""
-    # The target's own secrets (a replica started before the copy made them) are kept.
-    return copy_tables(source, target, CONVERSATION_TABLES, keep_existing={"meta"})[0]
-
-
-def sqlite_conversations(path: Path) -> SqliteStore:
-    """The conversations in a SQLite file (made and migrated on first use)."""
-    return SqliteStore(path, migrate)
-
-
-def migrate(db: sqlite3.Connection) -> int:
-    """Bring a conversation file to SCHEMA_VERSION in one transaction; returns the old version."""
-    with Transaction(db):
-        version = int(db.execute("PRAGMA user_version").fetchone()[0])
-        if version > SCHEMA_VERSION:
-            raise ConversationStoreError(
-                f"the conversation file has schema version {version}, newer than this release "
-                f"understands ({SCHEMA_VERSION}); upgrade the assistant"
-            )
-        for step in MIGRATIONS[version:]:
-            for statement in _statements(step):
-                db.execute(statement)
-        if version < SCHEMA_VERSION:
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    return version
-
-
-def _statements(script: str) -> Iterable[str]:
-    # executescript() would commit the open transaction; run the statements one by one.
-    return (part.strip() for part in script.split(";") if part.strip())
-
-
 def _owner(owner: str) -> str:
     if not owner or not isinstance(owner, str):
         raise ValueError("a conversation needs an owner")
     return owner
-
-
-WITHHELD = "This answer quoted a document you may not read now, so it is not shown."
-
-
-def withhold_unreadable(conversation: Conversation, readable: Collection[str]) -> Conversation:
-    """The conversation with each answer that cites a document outside `readable` (catalog
-    ids) replaced by a note, and the passages listed to read on from such documents left out:
-    what a user's grants no longer cover is not shown again."""
-    turns = []
-    for turn in conversation.turns:
-        answer = turn.answer
-        if not all(citation.doc_id in readable for citation in answer.citations):
-            answer = Answer(question=turn.question, text=WITHHELD)
-        elif not all(passage.doc_id in readable for passage in answer.related):
-            related = tuple(passage for passage in answer.related if passage.doc_id in readable)
-            answer = answer.model_copy(update={"related": related})
-        turns.append(turn if answer is turn.answer else turn.model_copy(update={"answer": answer}))
-    return conversation.model_copy(update={"turns": tuple(turns)})
-
-
-def mentions_all(conversation: Conversation, query: str) -> bool:
-    """Whether every word of `query` (as `list_conversations` takes them) occurs in the title,
-    a question or an answer, ignoring case."""
-    parts = [conversation.title]
-    for turn in conversation.turns:
-        parts += [turn.question, turn.answer.text]
-    text = "\n".join(parts).casefold()
-    return all(word.casefold() in text for word in query.split()[:SEARCH_WORDS])
-
-
-def conversation_markdown(conversation: Conversation) -> str:
-    """A conversation as Markdown: each question, its answer and the answer's numbered sources
-    (title, location, full quote), as the chat shows them."""
-    lines = [f"# {conversation.title}", ""]
-    when = _date(conversation.updated_at)
-    count = len(conversation.turns)
-    lines += [f"_Exported conversation, last updated {when}; {count} question(s)._", ""]
-    for turn in conversation.turns:
-        answer = turn.answer
-        lines += [f"## {' '.join(turn.question.split())}", ""]
-        if answer.standalone_question:
-            lines += [f"_Searched for: {answer.standalone_question}_", ""]
-        if answer.notice:
-            lines += [f"> {answer.notice}", ""]
-        if answer.refused:
-            lines += ["**Not found in the documents.**", ""]
-        lines += [answer.text.strip(), ""]
-        unsupported = [s.text for s in answer.sentences if not s.supported]
-        if unsupported:
-            lines += ["_Not supported by a cited passage: " + " ".join(unsupported) + "_", ""]
-        if answer.citations:
-            lines += ["Sources:", ""]
-            for citation in answer.citations:
-                title = citation.title or citation.source
-                lines.append(f"[{citation.id}] **{title}** — {citation.location()}")
-                lines += [f"> {line}" if line else ">" for line in citation.quote.splitlines()]
-                lines.append("")
-        if answer.related:
-            lines += [f"{RELATED_HEADING}:", ""]
-            for passage in answer.related:
-                lines.append(f"- **{passage.title or passage.source}** — {passage.location()}")
-                lines.append(f"  > {one_line(passage.text, PREVIEW_CHARS)}")
-            lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _date(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -23,11 +23,8 @@ from assistant.catalog import DocumentRecord, DocumentText, open_catalog
 from assistant.citations import related_passages
 from assistant.collections import CollectionInfo, restrict
 from assistant.condense import condense
-from assistant.conversations import (
-    conversation_store,
-    mentions_all,
-    withhold_unreadable,
-)
+from assistant.conversation_views import mentions_all, withhold_unreadable
+from assistant.conversations import conversation_store
 from assistant.embedding import Embedder
 from assistant.errors import AccountError, BadQuestionError, IndexMissingError
 from assistant.feedbackstore import feedback_store

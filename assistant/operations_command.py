@@ -134,7 +134,7 @@ def catalog_copy_command(settings: Settings, args: argparse.Namespace) -> int:
     where = getattr(target, "where", "the target")
     from assistant.accountstore import copy_accounts, sqlite_accounts
     from assistant.catalog_pg import PostgresCatalog
-    from assistant.conversations import copy_conversations, sqlite_conversations
+    from assistant.conversation_schema import copy_conversations, sqlite_conversations
     from assistant.feedbackstore import FeedbackFile, FeedbackTable
     from assistant.questionlog import copy_questions, sqlite_questions
     from assistant.sqlstore import PostgresStore, holds_rows

@@ -12,14 +12,9 @@ import pytest
 
 from assistant import Assistant
 from assistant.catalog_pg import PostgresCatalog
-from assistant.conversations import (
-    SCHEMA_VERSION,
-    UNDO_SECONDS,
-    ConversationStore,
-    ConversationStoreError,
-    conversation_markdown,
-    title_from_question,
-)
+from assistant.conversation_schema import SCHEMA_VERSION, ConversationStoreError
+from assistant.conversation_views import conversation_markdown
+from assistant.conversations import UNDO_SECONDS, ConversationStore, title_from_question
 from assistant.sqlstore import PostgresStore
 from assistant.types import Answer
 from tests.conftest import copy_index, make_settings

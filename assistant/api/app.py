@@ -42,7 +42,7 @@ from assistant.api.schemas import (
     SyncHealth,
 )
 from assistant.api.slots import AnswerSlots
-from assistant.conversations import conversation_markdown
+from assistant.conversation_views import conversation_markdown
 from assistant.core import Assistant
 from assistant.errors import AccountError
 from assistant.proxyauth import TrustedProxy

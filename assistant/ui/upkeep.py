@@ -12,7 +12,8 @@ import time
 import weakref
 from pathlib import Path
 
-from assistant.conversations import SWEEP_SECONDS, ConversationStore, conversation_markdown
+from assistant.conversation_views import conversation_markdown
+from assistant.conversations import SWEEP_SECONDS, ConversationStore
 from assistant.types import Conversation
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
-from assistant.conversations import WITHHELD
+from assistant.conversation_views import WITHHELD
 from assistant.core import Assistant
 from assistant.security import hash_api_key
 from tests.api.conftest import error_of
