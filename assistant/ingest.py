@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from assistant.catalog import (
@@ -31,6 +30,7 @@ from assistant.collections import check_name, collection_for
 from assistant.discovery import SourceFile, discover, doc_id_for
 from assistant.embedding import Embedder
 from assistant.errors import LoadError
+from assistant.ingest_moves import Move, MoveWriter
 from assistant.ingest_progress import IngestTracker, ProgressCallback
 from assistant.ingest_write import BatchWriter, Prepared
 from assistant.loaders import (
@@ -44,27 +44,12 @@ from assistant.loaders import (
 )
 from assistant.settings import Settings
 from assistant.text import TERMS_VERSION
-from assistant.types import (
-    Attachment,
-    Document,
-    FailedFile,
-    IngestReport,
-)
+from assistant.types import Attachment, FailedFile, IngestReport
 from assistant.vectorstore import VectorStore
 
 log = logging.getLogger(__name__)
 
 _REBUILDING = "rebuilding"  # catalog meta key set while a reset of catalog and store is under way
-
-
-@dataclass(frozen=True)
-class _Move:
-    """A document found at a new path, reading the same there: moved without embedding."""
-
-    record: DocumentRecord
-    file: SourceFile
-    document: Document
-    collection: str
 
 
 # A file to take: the file, its bytes when it is an attachment, its container's collection.
@@ -84,7 +69,7 @@ class _Run:
         )
     )
     batch: list[Prepared] = field(default_factory=list)  # read, not yet written
-    moves: list[_Move] = field(default_factory=list)  # moved files, not yet renamed
+    moves: list[Move] = field(default_factory=list)  # moved files, not yet renamed
     seen_hashes: dict[str, str] = field(default_factory=dict)  # content hash -> source
     moved_away: set[str] = field(default_factory=set)  # old paths of renamed documents
     present: set[str] = field(default_factory=set)  # paths of this run's files and attachments
@@ -137,6 +122,7 @@ class Ingestor:
         self.embedder = embedder
         self._chunker: Chunker | None = None
         self._writer = BatchWriter(catalog, store, embedder)
+        self._moves = MoveWriter(catalog, store, self._writer, lambda: self.chunker)
 
     @property
     def chunker(self) -> Chunker:
@@ -243,7 +229,7 @@ class Ingestor:
             while queue:
                 queue += self._take(run, *queue.pop(0), tracker)
         self._writer.write(run.batch, run.counts, tracker)
-        self._move_all(run.moves, run.counts)
+        self._moves.write(run.moves, run.counts)
         tracker.finish()
         self._remove_missing(run, roots)
         self._collect_garbage()
@@ -320,15 +306,15 @@ class Ingestor:
             )
             run.parsed.add(str(file.path))
             attachments = _attachment_files(file, document.attachments, wanted)
-            if moved is not None and self._reads_the_same(moved, document):
+            if moved is not None and self._moves.reads_the_same(moved, document):
                 run.moved_away.add(moved.path)
                 run.seen_hashes[digest] = file.source
-                run.moves.append(_Move(moved, file, document, wanted))
+                run.moves.append(Move(moved, file, document, wanted))
                 if (
                     sum(move.record.chunks for move in run.moves)
                     >= self.settings.ingest_group_chunks
                 ):
-                    self._move_all(run.moves, run.counts)
+                    self._moves.write(run.moves, run.counts)
                     run.moves = []
                 return attachments
             chunks = self.chunker.chunk(doc_id_for(file.path), document.text)
@@ -361,67 +347,6 @@ class Ingestor:
             self.catalog.remove_document(record.doc_id)
             log.info("removed %s", record.source)
             run.counts["deleted"] += 1
-
-    def _reads_the_same(self, record: DocumentRecord, document: Document) -> bool:
-        """Whether a document read at its new path equals what the catalog holds (else, e.g.
-        a title taken from the file name or another format, it is embedded anew)."""
-        text, headings, page_starts = self.catalog.document_structure(record.doc_id)
-        stored = (record.title, record.format, text, headings, page_starts)
-        found = (
-            document.title,
-            document.format,
-            document.text,
-            document.headings,
-            document.page_starts,
-        )
-        return found == stored
-
-    def _move_all(self, moves: list[_Move], counts: dict[str, int]) -> None:
-        """Move documents to their new paths: their stored vectors are copied to the new
-        paths' ids (journalled as pending first), then each move is one catalog commit."""
-        if not moves:
-            return
-        old_ids = {move.file.path: self.catalog.vector_ids(move.record.doc_id) for move in moves}
-        vectors = self.store.vectors([i for ids in old_ids.values() for i in ids])
-        renamed: dict[Path, dict[str, str]] = {}  # new path -> {old vector id: new vector id}
-        ids: list[str] = []
-        doc_ids: list[str] = []
-        collections: list[str] = []
-        for move in moves:
-            if not all(old in vectors for old in old_ids[move.file.path]):
-                continue  # vectors missing from the store (never expected): embedded below
-            doc_id = doc_id_for(move.file.path)
-            # Vector ids start with their document's id (BatchWriter.write); copies get the new one.
-            prefix = len(move.record.doc_id)
-            mapping = {old: doc_id + old[prefix:] for old in old_ids[move.file.path]}
-            self.catalog.begin_document(doc_id, list(mapping.values()))
-            renamed[move.file.path] = mapping
-            ids += mapping.values()
-            doc_ids += [doc_id] * len(mapping)
-            collections += [move.collection] * len(mapping)
-        log.info("copying %d vectors of %d moved documents", len(ids), len(renamed))
-        if ids:
-            copied = [vectors[old] for mapping in renamed.values() for old in mapping]
-            self.store.add(ids, np.stack(copied), doc_ids, collections)
-        for move in moves:
-            copied_ids = renamed.get(move.file.path)
-            if copied_ids is None:
-                chunks = self.chunker.chunk(doc_id_for(move.file.path), move.document.text)
-                self._writer.write(
-                    [Prepared(move.file, move.document, chunks, None, move.collection)], counts
-                )
-                self.catalog.remove_document(move.record.doc_id)
-                continue
-            self.catalog.rename_document(
-                move.record.doc_id,
-                doc_id_for(move.file.path),
-                str(move.file.path),
-                move.file.source,
-                move.collection,
-                copied_ids,
-            )
-            log.info("renamed %s to %s", move.record.source, move.file.source)
-            counts["renamed"] += 1
 
     def _move(self, doc_id: str, collection: str) -> None:
         # Vectors first: a crash in between leaves the catalog saying the old collection, and
