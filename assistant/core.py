@@ -4,54 +4,42 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from assistant import answering
 from assistant.accounts import Accounts, User, visible
-from assistant.answerers import (
-    Answerer,
-    Condenser,
-    Question,
-    StreamingAnswerer,
-    create_answerer,
-)
+from assistant.answerers import Answerer, Question, create_answerer
+from assistant.answering import HistoryLike
 from assistant.audit import AuditLog
 from assistant.catalog import DocumentRecord, DocumentText, open_catalog
-from assistant.citations import related_passages
 from assistant.collections import CollectionInfo, restrict
-from assistant.condense import condense
 from assistant.conversation_views import mentions_all, withhold_unreadable
 from assistant.conversations import conversation_store
 from assistant.embedding import Embedder
-from assistant.errors import AccountError, BadQuestionError, IndexMissingError
+from assistant.errors import IndexMissingError
 from assistant.feedbackstore import feedback_store
-from assistant.questionlog import new_entry, question_log
+from assistant.index_writes import IndexWriter
+from assistant.questionlog import question_log
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.sentence_search import SentenceSearch
 from assistant.settings import Settings
 from assistant.sync import SyncReport, SyncStatus, read_status
-from assistant.text import clean_lines, clean_text, text_pieces
 from assistant.types import (
     Answer,
     Conversation,
     ConversationSummary,
     IndexFingerprint,
     IngestReport,
-    Message,
 )
 
 if TYPE_CHECKING:  # ingest (and every loader) is imported by the first ingest, not by a question
     from assistant.evaluation.golden import GoldenItem
-    from assistant.ingest import Ingestor
     from assistant.ingest_progress import ProgressCallback
     from assistant.pageimage import PageImages
     from assistant.quality import QualityReport
     from assistant.suggestions import KeptSuggestions
-
-HistoryLike = Sequence[Message | dict[str, str] | tuple[str, str]]
 
 
 class Assistant:
@@ -85,10 +73,11 @@ class Assistant:
         self.conversations = conversation_store(self.settings, self.catalog)
         self.questions = question_log(self.settings, self.catalog)
         self.feedback = feedback_store(self.settings, self.catalog)
+        self._writer = IndexWriter(
+            self.settings, self.catalog, self.store, self.embedder, self.retriever, self.audit
+        )
         self._answerer: Answerer | None = None
         self._lock = threading.Lock()
-        self._ingesting = 0  # ingests running in this process
-        self._vectors_seen: int | None = None  # catalog generation the vector reader has
         self._suggestions: KeptSuggestions | None = None  # made by the first empty chat
         self._page_images: PageImages | None = None  # made by the first scanned page shown
 
@@ -122,30 +111,16 @@ class Assistant:
         `action` by the user named `by` (None: a trusted caller); `action` None records nothing,
         for a caller that records its own event (a sync records one `sync` event).
         """
-        targets = [Path(p) for p in paths] if paths else self.settings.document_folders
-        with self._writing() as ingestor:
-            report = ingestor.run(
-                targets,
-                rebuild=rebuild,
-                progress=progress,
-                on_progress=on_progress,
-                collection=collection,
-            )
-        if action is None:
-            return report
-        self.audit.record(
-            action,
-            by,
-            request_id,
-            targets=[p.name if action == "upload" else str(p) for p in targets],
+        return self._writer.ingest(
+            paths,
+            rebuild=rebuild,
+            progress=progress,
+            on_progress=on_progress,
             collection=collection,
-            added=report.added,
-            updated=report.updated,
-            deleted=report.deleted,
-            renamed=report.renamed,
-            failed=len(report.failed),
+            by=by,
+            action=action,
+            request_id=request_id,
         )
-        return report
 
     def delete_document(
         self, doc_id: str, user: User | None = None, request_id: str | None = None
@@ -159,38 +134,7 @@ class Assistant:
         message's attachments (documents of their own) go with it; an attachment deleted
         alone comes back with the next sync or re-index, like a file of a folder.
         """
-        if user is not None and not user.admin:
-            raise AccountError("only administrators delete documents")
-        if not self.catalog.exists():
-            return None
-        with self._writing() as ingestor:
-            removed = ingestor.remove(doc_id)
-        if removed is not None:
-            self.audit.record(
-                "delete", None if user is None else user.name, request_id, doc_id=doc_id
-            )
-        return removed
-
-    @contextmanager
-    def _writing(self) -> Iterator[Ingestor]:
-        """An ingestor for one write to the index, counted as this process's own write."""
-        from assistant.ingest import Ingestor
-
-        ingestor = Ingestor(self.settings, self.catalog, self.store, self.embedder)
-        with self._lock:
-            self._ingesting += 1
-        try:
-            yield ingestor
-        finally:
-            # Our own writes are already visible to our vector reader.
-            generation = self.catalog.generation() if self.catalog.exists() else None
-            with self._lock:
-                self._ingesting -= 1
-                self._vectors_seen = generation
-        # A write that went through: the sentence search reads the new sentences now, not on
-        # the next question (sentence_search.py).
-        if self.retriever.sentences is not None:
-            self.retriever.sentences.refresh()
+        return self._writer.delete(doc_id, user=user, request_id=request_id)
 
     def sync(
         self,
@@ -217,7 +161,7 @@ class Assistant:
         if self.catalog.exists():
             # A long-running watcher must see vectors another writer stored (a rename copies
             # them) before it writes.
-            self._follow_other_writers()
+            self._writer.follow_other_writers()
         return run_sync(
             self, roots, paths, progress=progress, on_progress=on_progress, command=command
         )
@@ -352,63 +296,16 @@ class Assistant:
         `user` limits them to what that user may read (None: a trusted caller, no limit);
         `request_id` ties the question's audit record to the request or chat turn.
         """
-        started = time.perf_counter()
-        chosen = answerer or self.answerer
-        prepared = self.prepare_question(question, history, answerer=chosen)
-        retrieval = self.retrieve(prepared.standalone, k, collections=collections, user=user)
-        clock = time.perf_counter()
-        answer = chosen.answer(prepared, retrieval)
-        return self._finish(
-            answer, prepared, retrieval, clock, started, collections, user, request_id
-        )
-
-    def _finish(
-        self,
-        answer: Answer,
-        prepared: Question,
-        retrieval: Retrieval,
-        answer_started: float,
-        started: float,
-        collections: Sequence[str] | None,
-        user: User | None,
-        request_id: str | None,
-    ) -> Answer:
-        timings = dict(retrieval.timings_ms)
-        timings.update(answer.timings_ms)
-        timings["answer"] = (time.perf_counter() - answer_started) * 1000
-        timings["total"] = (time.perf_counter() - started) * 1000
-        answer = answer.model_copy(
-            update={
-                "question": prepared.text,
-                "standalone_question": prepared.standalone if prepared.is_followup else None,
-                # The answerer's own list (its best windows), else retrieval's passages.
-                "related": answer.related or related_passages(retrieval.passages, answer.citations),
-                "timings_ms": timings,
-            }
-        )
-        entry = new_entry(
-            answer.question,
-            answer.standalone_question,
-            user=None if user is None else user.name,
-            groups=() if user is None else user.groups,
+        return answering.ask(
+            self,
+            question,
+            history,
+            k=k,
+            answerer=answerer,
             collections=collections,
-            refused=answer.refused,
-            confidence=answer.confidence,
-            total_ms=timings["total"],
-            answer_chars=len(answer.text),
-            sources=[citation.source for citation in answer.citations],
+            user=user,
+            request_id=request_id,
         )
-        self.questions.record(entry)
-        self.audit.record(
-            "question",
-            entry.user,
-            request_id,
-            question_id=entry.id if self.questions.enabled else None,
-            collections=None if collections is None else list(collections),
-            refused=answer.refused,
-            cited=list(dict.fromkeys(c.doc_id or c.source for c in answer.citations)),
-        )
-        return answer
 
     def stream(
         self,
@@ -427,25 +324,15 @@ class Assistant:
         concatenated pieces when unsupported sentences were removed. `k`, `answerer`,
         `collections`, `user` and `request_id` as for `ask`.
         """
-        started = time.perf_counter()
-        answerer = answerer or self.answerer
-        prepared = self.prepare_question(question, history, answerer=answerer)
-        retrieval = self.retrieve(prepared.standalone, k, collections=collections, user=user)
-        clock = time.perf_counter()
-        final: Answer | None = None
-        if isinstance(answerer, StreamingAnswerer):
-            for event in answerer.stream(prepared, retrieval):
-                if isinstance(event, Answer):
-                    final = event
-                else:
-                    yield event
-        else:
-            final = answerer.answer(prepared, retrieval)
-            yield from text_pieces(final.text)
-        if final is None:
-            raise RuntimeError(f"answerer {answerer.name!r} ended its stream without an answer")
-        yield self._finish(
-            final, prepared, retrieval, clock, started, collections, user, request_id
+        yield from answering.stream(
+            self,
+            question,
+            history,
+            k=k,
+            answerer=answerer,
+            collections=collections,
+            user=user,
+            request_id=request_id,
         )
 
     def prepare_question(
@@ -458,21 +345,7 @@ class Assistant:
 
         An LLM `answerer` (default: the configured one) rewrites follow-ups itself.
         """
-        if not isinstance(question, str):
-            raise BadQuestionError("the question must be text")
-        limit = self.settings.max_question_chars
-        if len(question) > limit:
-            raise BadQuestionError(
-                f"the question is too long ({len(question)} characters; the limit is {limit})"
-            )
-        cleaned = clean_text(question)
-        if not cleaned:
-            raise BadQuestionError("the question is empty")
-        messages = tuple(_clean_message(_message(item)) for item in history or ())
-        condenser = (answerer or self.answerer) if messages else None
-        if isinstance(condenser, Condenser):  # an LLM rewrites follow-ups
-            return Question(cleaned, condenser.condense(cleaned, messages), messages)
-        return Question(cleaned, condense(cleaned, messages), messages)
+        return answering.prepare_question(self, question, history, answerer=answerer)
 
     def retrieve(
         self,
@@ -490,7 +363,7 @@ class Assistant:
         """
         self.require_index()
         allowed = self.check_collections(collections, user)
-        self._follow_other_writers()
+        self._writer.follow_other_writers()
         return self.retriever.retrieve(query, k or self.settings.top_k, allowed)
 
     def check_collections(
@@ -564,22 +437,6 @@ class Assistant:
             question_id=question_id,
         )
 
-    def _follow_other_writers(self) -> None:
-        """Reopen the embedded vector store once another process has changed the index."""
-        if self.settings.chroma_mode == "http":
-            return  # every process talks to the same server
-        generation = self.catalog.generation()
-        with self._lock:
-            if self._ingesting or generation == self._vectors_seen:
-                return
-        if self.catalog.writer_busy():
-            return  # reload once when that ingest ends, not on each of its commits
-        with self._lock:
-            stale = self._vectors_seen is not None or self.store.is_open
-            self._vectors_seen = generation
-        if stale:
-            self.store.refresh()
-
     def require_index(self) -> None:
         """Raise IndexMissingError unless an index with passages exists."""
         if not self.catalog.exists() or self.catalog.chunk_count() == 0:
@@ -592,19 +449,3 @@ class Assistant:
         self.catalog.close()
         self.conversations.close()
         self.questions.close()
-
-
-def _clean_message(message: Message) -> Message:
-    # An answer keeps its line breaks, so that its code block and list are read as such
-    # (condense); a question is one line, as the question asked now is.
-    clean = clean_lines if message.role == "assistant" else clean_text
-    return message.model_copy(update={"content": clean(message.content)})
-
-
-def _message(item: Message | dict[str, str] | tuple[str, str]) -> Message:
-    if isinstance(item, Message):
-        return item
-    if isinstance(item, tuple):
-        role, content = item
-        return Message.model_validate({"role": role, "content": content})
-    return Message.model_validate(item)

@@ -1,0 +1,174 @@
+"""A question answered: checked and cleaned, made standalone with the history, retrieved for,
+answered whole or streamed, then logged and audited.
+
+The flow behind `Assistant.ask`, `Assistant.stream` and `Assistant.prepare_question`, which
+delegate here; it reaches the index and the answerer only through the Assistant's public API.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from assistant.answerers import Answerer, Condenser, Question, StreamingAnswerer
+from assistant.citations import related_passages
+from assistant.condense import condense
+from assistant.errors import BadQuestionError
+from assistant.questionlog import new_entry
+from assistant.retrieval import Retrieval
+from assistant.text import clean_lines, clean_text, text_pieces
+from assistant.types import Answer, Message
+
+if TYPE_CHECKING:
+    from assistant.accounts import User
+    from assistant.core import Assistant
+
+HistoryLike = Sequence[Message | dict[str, str] | tuple[str, str]]
+
+
+def ask(
+    assistant: Assistant,
+    question: str,
+    history: HistoryLike | None,
+    *,
+    k: int | None,
+    answerer: Answerer | None,
+    collections: Sequence[str] | None,
+    user: User | None,
+    request_id: str | None,
+) -> Answer:
+    """The checked, logged and audited Answer to a question (`Assistant.ask`)."""
+    started = time.perf_counter()
+    chosen = answerer or assistant.answerer
+    prepared = assistant.prepare_question(question, history, answerer=chosen)
+    retrieval = assistant.retrieve(prepared.standalone, k, collections=collections, user=user)
+    clock = time.perf_counter()
+    answer = chosen.answer(prepared, retrieval)
+    return _finish(
+        assistant, answer, prepared, retrieval, clock, started, collections, user, request_id
+    )
+
+
+def stream(
+    assistant: Assistant,
+    question: str,
+    history: HistoryLike | None,
+    *,
+    k: int | None,
+    answerer: Answerer | None,
+    collections: Sequence[str] | None,
+    user: User | None,
+    request_id: str | None,
+) -> Iterator[str | Answer]:
+    """Text pieces as they are produced, then the final Answer (`Assistant.stream`)."""
+    started = time.perf_counter()
+    answerer = answerer or assistant.answerer
+    prepared = assistant.prepare_question(question, history, answerer=answerer)
+    retrieval = assistant.retrieve(prepared.standalone, k, collections=collections, user=user)
+    clock = time.perf_counter()
+    final: Answer | None = None
+    if isinstance(answerer, StreamingAnswerer):
+        for event in answerer.stream(prepared, retrieval):
+            if isinstance(event, Answer):
+                final = event
+            else:
+                yield event
+    else:
+        final = answerer.answer(prepared, retrieval)
+        yield from text_pieces(final.text)
+    if final is None:
+        raise RuntimeError(f"answerer {answerer.name!r} ended its stream without an answer")
+    yield _finish(
+        assistant, final, prepared, retrieval, clock, started, collections, user, request_id
+    )
+
+
+def prepare_question(
+    assistant: Assistant,
+    question: str,
+    history: HistoryLike | None,
+    *,
+    answerer: Answerer | None,
+) -> Question:
+    """The question checked, cleaned and made standalone (`Assistant.prepare_question`)."""
+    if not isinstance(question, str):
+        raise BadQuestionError("the question must be text")
+    limit = assistant.settings.max_question_chars
+    if len(question) > limit:
+        raise BadQuestionError(
+            f"the question is too long ({len(question)} characters; the limit is {limit})"
+        )
+    cleaned = clean_text(question)
+    if not cleaned:
+        raise BadQuestionError("the question is empty")
+    messages = tuple(_clean_message(_message(item)) for item in history or ())
+    condenser = (answerer or assistant.answerer) if messages else None
+    if isinstance(condenser, Condenser):  # an LLM rewrites follow-ups
+        return Question(cleaned, condenser.condense(cleaned, messages), messages)
+    return Question(cleaned, condense(cleaned, messages), messages)
+
+
+def _finish(
+    assistant: Assistant,
+    answer: Answer,
+    prepared: Question,
+    retrieval: Retrieval,
+    answer_started: float,
+    started: float,
+    collections: Sequence[str] | None,
+    user: User | None,
+    request_id: str | None,
+) -> Answer:
+    timings = dict(retrieval.timings_ms)
+    timings.update(answer.timings_ms)
+    timings["answer"] = (time.perf_counter() - answer_started) * 1000
+    timings["total"] = (time.perf_counter() - started) * 1000
+    answer = answer.model_copy(
+        update={
+            "question": prepared.text,
+            "standalone_question": prepared.standalone if prepared.is_followup else None,
+            # The answerer's own list (its best windows), else retrieval's passages.
+            "related": answer.related or related_passages(retrieval.passages, answer.citations),
+            "timings_ms": timings,
+        }
+    )
+    entry = new_entry(
+        answer.question,
+        answer.standalone_question,
+        user=None if user is None else user.name,
+        groups=() if user is None else user.groups,
+        collections=collections,
+        refused=answer.refused,
+        confidence=answer.confidence,
+        total_ms=timings["total"],
+        answer_chars=len(answer.text),
+        sources=[citation.source for citation in answer.citations],
+    )
+    assistant.questions.record(entry)
+    assistant.audit.record(
+        "question",
+        entry.user,
+        request_id,
+        question_id=entry.id if assistant.questions.enabled else None,
+        collections=None if collections is None else list(collections),
+        refused=answer.refused,
+        cited=list(dict.fromkeys(c.doc_id or c.source for c in answer.citations)),
+    )
+    return answer
+
+
+def _clean_message(message: Message) -> Message:
+    # An answer keeps its line breaks, so that its code block and list are read as such
+    # (condense); a question is one line, as the question asked now is.
+    clean = clean_lines if message.role == "assistant" else clean_text
+    return message.model_copy(update={"content": clean(message.content)})
+
+
+def _message(item: Message | dict[str, str] | tuple[str, str]) -> Message:
+    if isinstance(item, Message):
+        return item
+    if isinstance(item, tuple):
+        role, content = item
+        return Message.model_validate({"role": role, "content": content})
+    return Message.model_validate(item)
