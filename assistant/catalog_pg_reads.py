@@ -15,7 +15,7 @@ import psycopg
 from assistant import lexical_pg
 from assistant.catalog import Catalog, ChunkRow, Structure
 from assistant.catalog_pg_connection import PostgresConnections
-from assistant.catalog_rows import StructureCache, chunk_row
+from assistant.catalog_rows import StructureCache, chunk_rows
 
 # Chunks read per statement when sentence search loads every sentence vector.
 SENTENCE_PAGE = 2000
@@ -86,13 +86,9 @@ class PostgresReads(PostgresConnections, Catalog):
             return rows, {row[0]: row[1:] for row in texts}
 
         rows, texts = self._run(read)
-        result = {}
         for doc_id, row in texts.items():
             self._structures.put(doc_id, row)
-        for *stored, version, spans, vectors, contexts in rows:
-            structure = self._structure(stored[1], version)
-            result[stored[0]] = chunk_row(stored, structure, spans, vectors, contexts)
-        return result
+        return chunk_rows(rows, self._structure)
 
     def lexical_search(
         self,

@@ -65,6 +65,20 @@ def structure_from(text: str, headings: str, page_starts: str) -> Structure:
     )
 
 
+def chunk_rows(
+    rows: Sequence[Sequence[Any]], structure: Callable[[str, float], Structure]
+) -> dict[str, ChunkRow]:
+    """Stored chunks by vector id, from a read's rows: each (chunk_id, doc_id, source, title,
+    start, end, document version, spans, vectors, in-context vectors), with its document's
+    structure at that version from `structure`."""
+    result = {}
+    for *stored, version, spans, vectors, contexts in rows:
+        result[stored[0]] = chunk_row(
+            stored, structure(stored[1], version), spans, vectors, contexts
+        )
+    return result
+
+
 def chunk_row(
     stored: Sequence[Any],
     structure: Structure,

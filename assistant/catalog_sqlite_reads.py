@@ -11,7 +11,7 @@ from pathlib import Path
 
 from assistant import lexical_sqlite
 from assistant.catalog import Catalog, ChunkRow, Structure
-from assistant.catalog_rows import StructureCache, chunk_row
+from assistant.catalog_rows import StructureCache, chunk_rows
 from assistant.catalog_sqlite_file import SqliteCatalogFile
 from assistant.lexical_sqlite import marks
 
@@ -74,11 +74,7 @@ class SqliteReads(SqliteCatalogFile, Catalog):
             f"WHERE c.chunk_id IN ({wanted}){allowed}",
             [*vector_ids, *(collections or [])],
         ).fetchall()
-        result = {}
-        for *stored, version, spans, vectors, contexts in rows:
-            structure = self._structure(stored[1], version)
-            result[stored[0]] = chunk_row(stored, structure, spans, vectors, contexts)
-        return result
+        return chunk_rows(rows, self._structure)
 
     def lexical_search(
         self,
