@@ -169,11 +169,11 @@ def cut_inside_code(text: str, mark_end: int, next_start: int) -> bool:
     mark = mark_end - 1
     while mark > 0 and text[mark] in _CLOSERS:
         mark -= 1  # 'say "Hello, world!" | ...': a quote closes after the mark
-    if mark < 0 or text[mark] not in "?!" or "\n" in text[mark_end:next_start]:
-        return False
     following = text[next_start : next_start + 1]
-    if not following or not _OPENS_A_SENTENCE.match(following):
-        return bool(following)
+    if mark < 0 or not following or text[mark] not in "?!" or "\n" in text[mark_end:next_start]:
+        return False
+    if not _OPENS_A_SENTENCE.match(following):
+        return True
     before = text[mark - 1] if mark >= 1 else " "
     return following.islower() and not (before.isalnum() or before in _CLOSERS)
 
