@@ -19,22 +19,17 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from assistant.catalog import (
-    SCHEMA_VERSION,
-    VECTOR_COLLECTIONS,
-    Catalog,
-    DocumentRecord,
-)
-from assistant.chunking import CHUNKER_VERSION, Chunker
+from assistant.catalog import VECTOR_COLLECTIONS, Catalog, DocumentRecord
+from assistant.chunking import Chunker
 from assistant.collections import check_name, collection_for
 from assistant.discovery import SourceFile, discover, doc_id_for
 from assistant.embedding import Embedder
 from assistant.errors import LoadError
+from assistant.ingest_fingerprint import ingest_fingerprint, rebuild_reasons
 from assistant.ingest_moves import Move, MoveWriter
 from assistant.ingest_progress import IngestTracker, ProgressCallback
 from assistant.ingest_write import BatchWriter, Prepared
 from assistant.loaders import (
-    EXTRACTION_VERSION,
     attachments_in,
     container_of,
     content_hash,
@@ -43,7 +38,6 @@ from assistant.loaders import (
     read_file,
 )
 from assistant.settings import Settings
-from assistant.text import TERMS_VERSION
 from assistant.types import Attachment, FailedFile, IngestReport
 from assistant.vectorstore import VectorStore
 
@@ -81,35 +75,6 @@ class _Run:
         self.known_hashes = {record.content_hash: record for record in self.known.values()}
 
 
-# The parts of the ingest fingerprint, in order, as a person would name what changed.
-_FINGERPRINT_PARTS = (
-    "the index format",
-    "the chunker",
-    "the text extraction",
-    "the term analysis",
-    "the embedding model",
-    "chunk_size",
-    "chunk_overlap",
-)
-
-
-def rebuild_reasons(before: str | None, after: str) -> tuple[str, ...]:
-    """What changed between two ingest fingerprints, e.g. ("chunk_size 256 -> 200",)."""
-    if before is None:
-        return ()
-    old, new = before.split("|"), after.split("|")
-    at = _FINGERPRINT_PARTS.index("the term analysis")
-    if len(old) == len(new) - 1 and not (old[at][:1] == "t" and old[at][1:].isdigit()):
-        old.insert(at, "t1")  # built before the term analysis had a version of its own
-    if len(old) != len(new):
-        return ("the index format",)
-    reasons = []
-    for name, a, b in zip(_FINGERPRINT_PARTS, old, new, strict=False):
-        if a != b:
-            reasons.append(f"{name} {a} -> {b}" if name.startswith("chunk_") else name)
-    return tuple(reasons)
-
-
 class Ingestor:
     """Brings the index in line with a set of files."""
 
@@ -132,22 +97,6 @@ class Ingestor:
                 self.settings.chunk_size, self.settings.chunk_overlap, self.embedder.tokenize_ids
             )
         return self._chunker
-
-    def fingerprint(self) -> str:
-        """What the stored vectors and chunks depend on; a change forces a rebuild."""
-        settings = self.settings
-        return "|".join(
-            [
-                SCHEMA_VERSION,
-                CHUNKER_VERSION,
-                f"x{EXTRACTION_VERSION}",
-                f"t{TERMS_VERSION}",
-                f"{self.embedder.model_path.parent.name}/{self.embedder.model_path.name}"
-                + self.embedder.vector_kind,
-                str(settings.chunk_size),
-                str(settings.chunk_overlap),
-            ]
-        )
 
     def run(
         self,
@@ -208,7 +157,7 @@ class Ingestor:
         collection: str | None,
     ) -> IngestReport:
         self.recover()
-        fingerprint = self.fingerprint()
+        fingerprint = ingest_fingerprint(self.settings, self.embedder)
         before = self.catalog.get_meta("fingerprint")
         stale = before not in (None, fingerprint)
         rebuilt_because = rebuild_reasons(before, fingerprint) if stale else ()

