@@ -19,15 +19,22 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
-import re
 import secrets
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
+from assistant.account_types import (
+    NAME,
+    ApiKeyInfo,
+    Grant,
+    Role,
+    User,
+    check_account_name,
+)
 from assistant.accountstore import account_store, sqlite_accounts
 from assistant.audit import AuditLog
 from assistant.collections import check_name
@@ -41,61 +48,6 @@ if TYPE_CHECKING:
     from assistant.settings import Settings
 
 _log = logging.getLogger(__name__)
-Role = Literal["admin", "member"]
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
-
-
-@dataclass(frozen=True)
-class User:
-    """Someone who signs in (or whose API key is used): their role and groups."""
-
-    name: str
-    role: Role = "member"
-    groups: tuple[str, ...] = ()
-    # Where they come from: the catalog, the directory (LDAP), or a trusted SSO proxy's
-    # headers (then `groups` are the proxy's, current for the request that carried them).
-    source: Literal["catalog", "directory", "proxy"] = "catalog"
-
-    @property
-    def admin(self) -> bool:
-        """Whether the user may read everything and manage users, grants and documents."""
-        return self.role == "admin"
-
-
-@dataclass(frozen=True)
-class Grant:
-    """A collection readable by a group or a user."""
-
-    collection: str
-    kind: Literal["group", "user"]
-    principal: str
-
-
-@dataclass(frozen=True)
-class ApiKeyInfo:
-    """A personal API key as listed (never the key itself)."""
-
-    key_id: str
-    user: str
-    created: float
-
-
-def valid_name(name: object) -> bool:
-    """Whether `name` is a valid user or group name (letters, digits, `_ . @ -`; at most 64)."""
-    return isinstance(name, str) and _NAME.fullmatch(name) is not None
-
-
-def loggable_name(name: str) -> str | None:
-    """A name tried at a failed sign-in as the audit log keeps it: None unless it is a valid
-    user name (so a password typed into the name field is not recorded)."""
-    return name if valid_name(name) else None
-
-
-def check_account_name(name: str, what: str = "user") -> str:
-    """A valid user or group name (letters, digits, `_ . @ -`; at most 64)."""
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise AccountError(f"bad {what} name {name!r}: use letters, digits, '_', '.', '@' or '-'")
-    return name
 
 
 class Accounts:
@@ -210,7 +162,7 @@ class Accounts:
         """A user by name: a catalog user, else a directory user (None when the directory is
         unreachable: they read nothing until it is back)."""
         local = self.local_user(name)
-        if local is not None or self.directory is None or not _NAME.fullmatch(name):
+        if local is not None or self.directory is None or not NAME.fullmatch(name):
             return local
         try:
             found = self.directory.lookup(name)
@@ -222,13 +174,13 @@ class Accounts:
     def proxy_user(self, name: str, groups: Iterable[str] | None) -> User | None:
         """Who a trusted SSO proxy's user is: the catalog user or directory user of that name,
         else a member of the groups the proxy sent (None: an invalid name)."""
-        if not _NAME.fullmatch(name):
+        if not NAME.fullmatch(name):
             return None
         known = self.user(name)
         if known is not None or groups is None:
             return known or User(name, "member", (), "proxy")
         return User(
-            name, "member", tuple(sorted({g for g in groups if _NAME.fullmatch(g)})), "proxy"
+            name, "member", tuple(sorted({g for g in groups if NAME.fullmatch(g)})), "proxy"
         )
 
     def local_user(self, name: str) -> User | None:
@@ -264,7 +216,7 @@ class Accounts:
         ok = verify_password(password, encoded)
         if row is not None:
             return self.local_user(name) if ok else None
-        if self.directory is None or not _NAME.fullmatch(name):
+        if self.directory is None or not NAME.fullmatch(name):
             return None
         found = self.directory.authenticate(name, password)
         return None if found is None else self._directory_user(found.name, found.groups)
@@ -394,7 +346,7 @@ class Accounts:
         found = set(groups)
         admins = set() if self.directory is None else set(self.directory.config.admin_groups)
         role: Role = "admin" if found & admins else "member"
-        return User(name, role, tuple(sorted(g for g in found if _NAME.fullmatch(g))), "directory")
+        return User(name, role, tuple(sorted(g for g in found if NAME.fullmatch(g))), "directory")
 
     def _transaction(self) -> AbstractContextManager[Statements]:
         return self.store.transaction()

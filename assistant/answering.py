@@ -21,7 +21,7 @@ from assistant.text import clean_lines, clean_text, text_pieces
 from assistant.types import Answer, Message
 
 if TYPE_CHECKING:
-    from assistant.accounts import User
+    from assistant.account_types import User
     from assistant.core import Assistant
 
 HistoryLike = Sequence[Message | dict[str, str] | tuple[str, str]]

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from assistant import answering
-from assistant.accounts import Accounts, User, visible
+from assistant.account_types import User
+from assistant.accounts import Accounts, visible
 from assistant.answerers import Answerer, Question, create_answerer
 from assistant.answering import HistoryLike
 from assistant.audit import AuditLog

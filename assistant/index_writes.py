@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from assistant.accounts import User
+from assistant.account_types import User
 from assistant.audit import AuditLog
 from assistant.catalog import Catalog, DocumentRecord
 from assistant.embedding import Embedder

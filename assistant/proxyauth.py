@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from assistant.accounts import valid_name
+from assistant.account_types import valid_name
 from assistant.settings import Settings
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -26,7 +26,7 @@ from assistant.text import QUESTION_WORDS, contains_key_term, content_terms, wor
 from assistant.types import Answer
 
 if TYPE_CHECKING:
-    from assistant.accounts import User
+    from assistant.account_types import User
     from assistant.core import Assistant
 
 # Templates that make questions a person would ask, most natural first: tasks named by

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assistant import Assistant
-from assistant.accounts import User
+from assistant.account_types import User
 from assistant.evaluation.golden import load_golden
 from benchmarks.bench_query import build_real, build_scaled, settings_for
 from benchmarks.common import (

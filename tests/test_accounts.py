@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.accounts import Accounts, User
+from assistant.account_types import User
+from assistant.accounts import Accounts
 from assistant.collections import CollectionError
 from assistant.core import Assistant
 from assistant.errors import AccountError

@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from assistant import Assistant
-from assistant.accounts import Accounts, User
+from assistant.account_types import User
+from assistant.accounts import Accounts
 from assistant.api.app import create_app
 from assistant.catalog import open_catalog
 from assistant.catalog_pg import PostgresCatalog

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from assistant.accounts import Accounts, User
+from assistant.account_types import User
+from assistant.accounts import Accounts
 from assistant.directory import Directory, DirectoryConfig
 from assistant.errors import DirectoryUnavailableError
 from assistant.settings import Settings

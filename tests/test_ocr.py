@@ -184,7 +184,7 @@ def test_only_scanned_pages_have_a_picture() -> None:
 
 
 def test_the_page_picture_is_of_the_indexed_file_and_for_its_readers_only(tmp_path: Path) -> None:
-    from assistant.accounts import User
+    from assistant.account_types import User
 
     folder = tmp_path / "docs"
     folder.mkdir()

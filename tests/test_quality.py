@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.accounts import User
+from assistant.account_types import User
 from assistant.collections import CollectionError
 from assistant.core import Assistant
 from assistant.errors import QualityError

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.accounts import Accounts, User
+from assistant.account_types import User
+from assistant.accounts import Accounts
 from assistant.catalog_pg import PostgresCatalog
 from assistant.errors import AccountError, CatalogUnavailableError
 from assistant.feedbackstore import feedback_record

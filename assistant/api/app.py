@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
-from assistant.accounts import User
+from assistant.account_types import User
 from assistant.api.auth import ApiKeys, Caller, key_dependency
 from assistant.api.chat import SSE_HEADERS, completion, conversation, prompt_tokens, stream_events
 from assistant.api.errors import ERROR_RESPONSES, PERMISSION, ApiError, install_error_handlers

@@ -32,7 +32,8 @@ from fastapi.security import (
 )
 from starlette.requests import HTTPConnection
 
-from assistant.accounts import Accounts, User, loggable_name
+from assistant.account_types import User, loggable_name
+from assistant.accounts import Accounts
 from assistant.api.errors import AUTHENTICATION, SERVER, ApiError
 from assistant.api.requestid import request_id_of
 from assistant.errors import DirectoryUnavailableError

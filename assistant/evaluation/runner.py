@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assistant.accounts import User
+from assistant.account_types import User
 from assistant.core import Assistant
 from assistant.errors import BadQuestionError
 from assistant.evaluation import metrics

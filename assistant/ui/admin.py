@@ -17,7 +17,8 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.accounts import Accounts, ApiKeyInfo, Grant, User
+from assistant.account_types import ApiKeyInfo, Grant, User
+from assistant.accounts import Accounts
 from assistant.audit import new_request_id
 from assistant.collections import CollectionInfo
 from assistant.core import Assistant

@@ -12,7 +12,7 @@ import gradio as gr
 from fastapi import FastAPI
 from gradio.events import api
 
-from assistant.accounts import User
+from assistant.account_types import User
 from assistant.audit import new_request_id
 from assistant.catalog import DocumentText
 from assistant.core import Assistant

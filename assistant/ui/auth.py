@@ -16,7 +16,8 @@ from pathlib import Path
 
 from fastapi import HTTPException
 
-from assistant.accounts import Accounts, User, loggable_name
+from assistant.account_types import User, loggable_name
+from assistant.accounts import Accounts
 from assistant.audit import new_request_id
 from assistant.errors import DirectoryUnavailableError
 from assistant.proxyauth import TrustedProxy, headers_of, peer_of

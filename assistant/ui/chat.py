@@ -16,7 +16,7 @@ import anyio
 import gradio as gr
 from gradio.events import EventListener
 
-from assistant.accounts import User
+from assistant.account_types import User
 from assistant.audit import new_request_id
 from assistant.core import Assistant
 from assistant.errors import AssistantError

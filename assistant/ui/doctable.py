@@ -14,7 +14,7 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
-from assistant.accounts import User
+from assistant.account_types import User
 from assistant.catalog import DocumentRecord
 from assistant.core import Assistant
 from assistant.loaders import CONTAINERS, container_of

@@ -15,7 +15,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.accounts import User
+from assistant.account_types import User
 from assistant.atomic import atomic_writer
 from assistant.audit import new_request_id
 from assistant.core import Assistant

@@ -14,7 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.accounts import User
+from assistant.account_types import User
 from assistant.collections import CollectionInfo
 from assistant.core import Assistant
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.accounts import Accounts, ApiKeyInfo, Grant, User
+from assistant.account_types import ApiKeyInfo, Grant, User
+from assistant.accounts import Accounts
 from assistant.collections import CollectionInfo
 from assistant.ui.admin import collection_rows, removal_problem, split_names, user_rows
 
