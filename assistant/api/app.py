@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Match, Route
-from starlette.types import Receive, Scope, Send
 
 from assistant.account_types import User
 from assistant.api.auth import ApiKeys, Caller, key_dependency
@@ -21,6 +18,7 @@ from assistant.api.errors import ERROR_RESPONSES, PERMISSION, ApiError, install_
 from assistant.api.limits import BodyLimitMiddleware
 from assistant.api.models import Models
 from assistant.api.requestid import RequestIdMiddleware
+from assistant.api.routing import API_PREFIX, add_fallback, register_schema
 from assistant.api.schemas import (
     AskRequest,
     AskResponse,
@@ -48,7 +46,6 @@ from assistant.errors import AccountError
 from assistant.proxyauth import TrustedProxy
 from assistant.types import Answer, Conversation
 
-API_PREFIX = "/v1"
 # FastAPI's own OpenTelemetry hooks, off: nothing of a request leaves the machine.
 _NO_TELEMETRY: Any = {
     "tracing": False,
@@ -362,8 +359,8 @@ def create_app(assistant: Assistant) -> FastAPI:
     for route in [*router.routes, *app.routes]:
         if isinstance(route, APIRoute):
             paths.setdefault(route.path, set()).update(route.methods or ())
-    _add_fallback(app, paths)
-    _register_schema(app, ChatCompletionChunk)
+    add_fallback(app, paths)
+    register_schema(app, ChatCompletionChunk)
     return app
 
 
@@ -376,65 +373,6 @@ def _check_question(
     assistant.prepare_question(question)
     assistant.require_index()
     assistant.check_collections(collections, user)
-
-
-def _add_fallback(app: FastAPI, paths: dict[str, set[str]]) -> None:
-    """JSON 405 for other methods on the API's paths, and 404 for unknown paths under /v1.
-
-    Without these the request would reach the web chat mounted at `/`, which answers in its
-    own shape.
-    """
-    for path, methods in paths.items():
-        allowed = sorted(methods)
-        app.router.routes.append(_AnyMethod(path, _method_not_allowed(allowed)))
-
-    def unknown(request: Request) -> Response:
-        raise ApiError(404, f"no endpoint {request.url.path}", code="not_found")
-
-    app.router.routes.append(_AnyMethod(API_PREFIX + "/{rest:path}", unknown))
-
-
-class _AnyMethod(Route):
-    """A route that takes every HTTP method, even ones Starlette does not list."""
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        """A full match whenever the path matches."""
-        match, child = super().matches(scope)
-        return (Match.FULL if match is Match.PARTIAL else match), child
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The endpoint, whatever the method."""
-        await self.app(scope, receive, send)
-
-
-def _method_not_allowed(allowed: list[str]) -> Callable[[Request], Response]:
-    def refuse(request: Request) -> Response:
-        raise ApiError(
-            405,
-            f"{request.method} is not allowed here; use {', '.join(allowed)}",
-            code="method_not_allowed",
-            headers={"Allow": ", ".join(allowed)},
-        )
-
-    return refuse
-
-
-def _register_schema(app: FastAPI, model: type[ChatCompletionChunk]) -> None:
-    """Put a model only named in a description (the stream chunk) into the OpenAPI components."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build()
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            for name, nested in definition.pop("$defs", {}).items():
-                components.setdefault(name, nested)
-            components[model.__name__] = definition
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _version() -> str:
