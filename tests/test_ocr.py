@@ -142,7 +142,7 @@ def test_scans_are_answered_with_their_page(tmp_path: Path) -> None:
 
 
 def test_an_uploaded_scan_is_accepted_without_running_ocr_twice(tmp_path: Path) -> None:
-    from assistant.ui.documents import check_upload
+    from assistant.ui.uploads import check_upload
 
     scan = tmp_path / "scan.pdf"
     scan.write_bytes(scanned_pdf(CLAIMS))

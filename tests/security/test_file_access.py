@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from assistant.ui.documents import save_uploads
+from assistant.ui.uploads import save_uploads
 from tests.conftest import SEED_FILE, make_settings
 from tests.security.conftest import chat_page
 from tests.servers import Server

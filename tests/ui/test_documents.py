@@ -18,17 +18,15 @@ from assistant.ui.doctable import (
     select_rows,
     table_html,
 )
-from assistant.ui.documents import (
+from assistant.ui.documents import error_html, report_html, summary
+from assistant.ui.names import SourceNames
+from assistant.ui.uploads import (
     allowed_suffixes,
-    error_html,
     ingest_uploads,
     reindex_targets,
-    report_html,
     safe_filename,
     save_uploads,
-    summary,
 )
-from assistant.ui.names import SourceNames
 from assistant.ui.viewer import render_document
 from tests.conftest import copy_index, make_settings, ruled_sections
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from assistant import Answer, Citation, RelatedPassage
 from assistant.types import IngestProgress
-from assistant.ui.documents import ingest_progress
 from assistant.ui.names import SourceNames
+from assistant.ui.uploads import ingest_progress
 from tests.conftest import make_settings
 
 

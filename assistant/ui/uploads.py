@@ -1,0 +1,137 @@
+"""Uploads and re-indexing, behind the Documents tab: checking and saving uploaded files,
+indexing them, what a re-index reads, and an ingest's progress shown in Gradio's bar."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+import gradio as gr
+
+from assistant.atomic import atomic_writer
+from assistant.audit import new_request_id
+from assistant.core import Assistant
+from assistant.errors import LoadError
+from assistant.ingest_progress import ProgressCallback
+from assistant.loaders import SUPPORTED_SUFFIXES, load_document
+from assistant.loaders.ocr import NeedsOcrError
+from assistant.settings import Settings
+from assistant.types import FailedFile, IngestProgress, IngestReport
+from assistant.ui.names import SourceNames
+
+_UNSAFE = re.compile(r"[^\w.\- ()+,]+")
+
+
+def allowed_suffixes() -> list[str]:
+    """File name endings an upload may have (those with a loader)."""
+    return sorted(SUPPORTED_SUFFIXES)
+
+
+def safe_filename(name: str) -> str:
+    """A plain file name for an upload: no folders, no hidden or odd characters."""
+    base = _UNSAFE.sub("_", re.split(r"[\\/]", unicodedata.normalize("NFC", name))[-1])
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or not suffix.isalnum():
+        stem, suffix = base, ""
+    stem = stem.strip(" .")[:120] or "upload"
+    return f"{stem}.{suffix.lower()}" if suffix else stem
+
+
+def check_upload(path: Path, settings: Settings) -> None:
+    """Raise LoadError with a user-facing reason when an uploaded file cannot be indexed."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        allowed = ", ".join(allowed_suffixes())
+        raise LoadError(f"unsupported file type {suffix or '(none)'!r}; allowed: {allowed}")
+    size = path.stat().st_size
+    limit = settings.max_upload_mb
+    if size > limit * 1_000_000:
+        raise LoadError(f"too large ({size / 1e6:.1f} MB; the limit is {limit:g} MB)")
+    # Parse it now, so a broken file is refused before it lands in the uploads folder. OCR
+    # waits for the ingest (it is slow): a scan whose container opens is accepted here.
+    try:
+        load_document(path, path.name, max_bytes=int(limit * 1_000_000))
+    except NeedsOcrError:
+        if not settings.ocr:
+            raise
+
+
+def save_uploads(
+    uploaded: Sequence[str | Path], settings: Settings
+) -> tuple[list[Path], list[FailedFile]]:
+    """Check each upload and move the good ones into the uploads folder (atomically)."""
+    target_dir = settings.uploads_dir
+    saved: list[Path] = []
+    rejected: list[FailedFile] = []
+    for item in uploaded:
+        source = Path(item)
+        name = safe_filename(source.name)
+        try:
+            check_upload(source, settings)
+        except (LoadError, OSError) as exc:
+            rejected.append(FailedFile(source=name, error=str(exc)))
+            continue
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / name
+        # A temporary file renamed into place: an ingest never reads a half-copied upload.
+        with source.open("rb") as handle, atomic_writer(target, mode=0o600) as tmp:
+            shutil.copyfileobj(handle, tmp)
+        saved.append(target)
+    return saved, rejected
+
+
+def ingest_uploads(
+    assistant: Assistant,
+    uploaded: Sequence[str | Path],
+    on_progress: ProgressCallback | None = None,
+    by: str | None = None,
+) -> tuple[IngestReport | None, list[FailedFile]]:
+    """Save and index uploaded files (audited as an upload by the user named `by`); returns the
+    ingest report and files refused before it."""
+    existing = _existing(assistant.settings.uploads_dir)
+    saved, rejected = save_uploads(uploaded, assistant.settings)
+    if not saved:
+        return None, rejected
+    report = assistant.ingest(
+        saved, on_progress=on_progress, by=by, action="upload", request_id=new_request_id()
+    )
+    failed = {item.source for item in report.failed}
+    for path in saved:  # a new file the index refused (e.g. a duplicate) is not kept
+        if path.name not in existing and any(Path(source).name == path.name for source in failed):
+            path.unlink(missing_ok=True)
+    return report, rejected
+
+
+def reindex_targets(settings: Settings) -> list[Path]:
+    """What a re-index reads: the document folders (as `assistant sync`) and the uploads."""
+    targets = list(settings.document_folders)
+    if settings.uploads_dir.is_dir():
+        targets.append(settings.uploads_dir)
+    return targets
+
+
+def ingest_progress(progress: gr.Progress, names: SourceNames) -> ProgressCallback:
+    """An ingest's progress callback that moves Gradio's bar, naming files by `names`."""
+
+    def update(state: IngestProgress) -> None:
+        if not state.source:
+            label = "Finishing"
+        elif state.step == "ocr":
+            label = f"Reading page {state.page} of {state.pages} of {names(state.source)} (OCR)"
+        elif state.step == "embed":
+            share = round(100 * state.embedded / max(state.to_embed, 1))
+            label = f"Indexing {names(state.source)} ({share} % of its text)"
+            progress((state.embedded, max(state.to_embed, 1)), desc=label, unit="texts")
+            return
+        else:
+            label = f"Indexing {names(state.source)}"
+        progress((state.files_done, max(state.files_total, 1)), desc=label, unit="files")
+
+    return update
+
+
+def _existing(folder: Path) -> set[str]:
+    return {path.name for path in folder.iterdir()} if folder.is_dir() else set()
