@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from html import escape
 from typing import Any
 
 import gradio as gr
@@ -19,7 +18,7 @@ from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.proxyauth import TrustedProxy
 from assistant.types import page_at
-from assistant.ui import ASSETS
+from assistant.ui import ASSETS, page
 from assistant.ui import conversations as sidebar_ui
 from assistant.ui.admin import build_admin_tab
 from assistant.ui.auth import WebLogins, gradio_login_check, username_of
@@ -56,7 +55,7 @@ from assistant.ui.viewer import (
 
 EXAMPLES_PENDING = "…"
 log = logging.getLogger(__name__)
-__all__ = ["Turn", "Turns", "answer_stream", "build_app", "conversation", "mount_ui", "theme"]
+__all__ = ["Turn", "Turns", "answer_stream", "build_app", "conversation", "mount_ui"]
 
 
 def build_app(
@@ -128,7 +127,7 @@ def build_app(
                 elem_id="qa-viewer",
                 question_hint=QUESTION_HINT,
             )
-        header = gr.HTML(_header(settings.ui_title, None), elem_id="qa-header")
+        header = gr.HTML(page.header(settings.ui_title, None), elem_id="qa-header")
         with gr.Tabs(elem_id="qa-tabs"):
             with gr.Tab("Chat", id="chat", elem_id="qa-chat-tab"):
                 chatbot = gr.Chatbot(
@@ -142,7 +141,7 @@ def build_app(
                     latex_delimiters=[],
                     buttons=[],
                     feedback_options=("Like", "Dislike"),
-                    placeholder=_placeholder(True),
+                    placeholder=page.placeholder(True),
                 )
                 # No max_length: the browser would cut a long question silently. The counter
                 # below says the limit and holds back a question over it (assets/input.js).
@@ -182,7 +181,7 @@ def build_app(
                 give_back_on_failure(demo, chat)
                 gr.HTML(
                     '<div class="qa-counter" aria-live="polite"></div>',
-                    js_on_load=_scripts(
+                    js_on_load=page.scripts(
                         "input.js", "feedback.js", "a11y.js", "phone.js", "drop.js"
                     ),
                     elem_id="qa-counter",
@@ -264,7 +263,7 @@ def build_app(
         def header_for(request: gr.Request) -> str:
             username = username_of(request)
             counts = summary(assistant, logins.reader(username))
-            return _header(settings.ui_title, counts, username)
+            return page.header(settings.ui_title, counts, username)
 
         def suggestions_for(request: gr.Request) -> Any:
             """The empty chat's suggested questions for this user, from what they may read."""
@@ -272,7 +271,7 @@ def build_app(
             examples = assistant.suggested_questions(settings.ui_examples, logins.reader(username))
             return gr.Chatbot(
                 examples=[{"text": question} for question in examples],
-                placeholder=_placeholder(bool(examples), logins.may_change_index(username)),
+                placeholder=page.placeholder(bool(examples), logins.may_change_index(username)),
             )
 
         def scope_for(chosen: list[str] | None, request: gr.Request) -> Any:
@@ -321,57 +320,6 @@ def build_app(
     return demo
 
 
-def theme() -> gr.themes.Base:
-    """Gradio's default theme with system fonts (the page must not fetch web fonts) and primary
-    buttons dark enough for their white text."""
-    return gr.themes.Default(
-        primary_hue="blue",
-        font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "sans-serif"],
-        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
-    ).set(
-        # White on blue-500 is 3.7:1; blue-600 makes 5.2:1 (WCAG AA for small text).
-        button_primary_background_fill="*primary_600",
-        button_primary_background_fill_hover="*primary_700",
-        # The same for "stop" buttons (Delete): white on red-500 is 3.8:1, on red-700 6.5:1.
-        button_cancel_background_fill="#b91c1c",
-        button_cancel_background_fill_hover="#991b1b",
-        button_cancel_background_fill_dark="#b91c1c",
-        button_cancel_background_fill_hover_dark="#991b1b",
-    )
-
-
-def _header(title: str, counts: str | None, username: str | None = None) -> str:
-    """The page's title line; `counts` (None until the page loads) and who is signed in."""
-    shown = f" ({escape(counts)})" if counts else ""
-    signed_in = ""
-    if username:  # Gradio's /logout ends the login and returns to the login page
-        signed_in = (
-            f'<p class="qa-signed-in">Signed in as <b>{escape(username)}</b> · '
-            '<a href="logout" id="qa-logout">Sign out</a></p>'
-        )
-    return (
-        f"<h1>{escape(title)}</h1>{signed_in}<p>Answers come only from the indexed documents"
-        f"{shown}; every claim links to the passage it quotes.</p>"
-    )
-
-
-def _placeholder(has_examples: bool, may_upload: bool = True) -> str:
-    lines = [
-        "### Ask a question about your documents",
-        "Answers quote the documents. Click a number such as **[1]** to read the passage.",
-    ]
-    if not has_examples and may_upload:
-        lines.append("No documents are indexed yet: add some in the **Documents** tab.")
-    elif not has_examples:
-        lines.append("No documents you may read are indexed yet: ask an administrator.")
-    return "\n\n".join(lines)
-
-
-def _scripts(*names: str) -> str:
-    """The page's own scripts from assets/, run once the chat has mounted."""
-    return "\n".join((ASSETS / name).read_text(encoding="utf-8") for name in names)
-
-
 def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr.Blocks:
     """Mount the web chat at `/` of `app` (after the app's own routes), behind a login when
     the catalog has users or the settings have logins (`users`)."""
@@ -397,10 +345,10 @@ def mount_ui(app: FastAPI, assistant: Assistant, users: Mapping[str, str]) -> gr
         auth=gradio_login_check(logins) if password_login else None,
         auth_dependency=logins.proxy_login if proxy is not None else None,
         auth_message=login_message(settings.ui_title) if password_login else None,
-        theme=theme(),
+        theme=page.theme(),
         css_paths=[ASSETS / "style.css"],
         # Before Gradio's own scripts: the page's event stream (assets/stream.js says why).
-        head=f"<script>{_scripts('stream.js')}</script>",
+        head=f"<script>{page.scripts('stream.js')}</script>",
         footer_links=[],
         max_file_size=int(settings.max_upload_mb * 1_000_000),
         allowed_paths=[],  # Gradio serves its own upload folder only
