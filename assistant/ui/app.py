@@ -211,10 +211,10 @@ def build_app(
             except ValueError:
                 return render_problem("That citation link is not valid."), gr.Sidebar(open=True)
             document = read_shown(ref.doc_id, request)
-            page = None if document is None else page_at(document.page_starts, ref.start)
+            page_number = None if document is None else page_at(document.page_starts, ref.start)
             scan = (
-                assistant.page_image(ref.doc_id, page, reader(request))
-                if page is not None and not ref.whole
+                assistant.page_image(ref.doc_id, page_number, reader(request))
+                if page_number is not None and not ref.whole
                 else None
             )
             return render_source(document, ref, names, scan), gr.Sidebar(open=True)
