@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from assistant.answerers.extractive import shipped_model
+from assistant.embedding import default_model_path
 from tests.conftest import REPO
 
 MODULES = sorted(
@@ -325,6 +326,41 @@ def test_followups_are_asked_after_the_golden_answer_and_after_the_assistants_ow
     assert "  answer holds a key fact: unchanged on all 5 questions" in out
     with pytest.raises(SystemExit, match="no tuning or pending corpus"):
         run("followups", "--corpora", "sqlite", "--work", str(tmp_path))
+
+
+def test_encoder_finetune_trains_on_first_halves_and_scores_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    weights = default_model_path() / "model.safetensors"
+    bundled = hashlib.sha256(weights.read_bytes()).hexdigest()
+    run("encoder_finetune", "--corpora", "seed", "--work", str(tmp_path), "--max-triplets", "32")
+    out = capsys.readouterr().out
+    assert "Fine-tuning on 32 triplets from the tuning corpora's first halves" in out
+    (row,) = [line for line in out.splitlines() if line.startswith("| seed ")]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    # Seed's 50 questions alternate between the halves: 18 of its 36 answerable ones are scored.
+    assert cells[:3] == ["seed", "tuning (second half)", "18"]
+    leads = [int(n) for n in cells[3].split(" / ")]
+    answers = [int(n) for n in cells[4].split(" / ")]
+    for lead, answer in zip(leads, answers, strict=True):
+        assert 0 < lead <= answer <= 18  # the answer starts with the lead window
+    assert (
+        f"Of 18 answerable questions scored: the lead holds a key fact for {leads[0]} / "
+        f"{leads[1]}, the answer for {answers[0]} / {answers[1]} (bundled / fine-tuned)" in out
+    )
+    # The copy is trained in memory: the bundled model is left as it was.
+    assert hashlib.sha256(weights.read_bytes()).hexdigest() == bundled
+    with pytest.raises(SystemExit, match="no tuning or pending corpus"):
+        run("encoder_finetune", "--corpora", "sqlite", "--work", str(tmp_path))
+
+
+def test_encoder_finetune_halves_split_the_tuning_sets_and_keep_the_pending_whole() -> None:
+    from benchmarks.encoder_finetune import halves
+
+    given = {"a": list(range(5)), "b": list(range(4)), "p": list(range(3))}
+    train, scored = halves(given, ["a", "b"])  # type: ignore[arg-type]
+    assert train == {"a": [0, 2, 4], "b": [0, 2]}
+    assert scored == {"a": [1, 3], "b": [1, 3], "p": [0, 1, 2]}
 
 
 def test_refusal_choice_decides_every_question_as_the_answerer_does(
