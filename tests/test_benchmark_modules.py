@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import inspect
 import json
 import re
@@ -335,7 +336,7 @@ def test_encoder_finetune_trains_on_first_halves_and_scores_the_rest(
     bundled = hashlib.sha256(weights.read_bytes()).hexdigest()
     run("encoder_finetune", "--corpora", "seed", "--work", str(tmp_path), "--max-triplets", "32")
     out = capsys.readouterr().out
-    assert "Fine-tuning on 32 triplets from the tuning corpora's first halves" in out
+    assert "Fine-tuning every weight on 32 triplets from the tuning corpora's first halves" in out
     (row,) = [line for line in out.splitlines() if line.startswith("| seed ")]
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     # Seed's 50 questions alternate between the halves: 18 of its 36 answerable ones are scored.
@@ -352,6 +353,25 @@ def test_encoder_finetune_trains_on_first_halves_and_scores_the_rest(
     assert hashlib.sha256(weights.read_bytes()).hexdigest() == bundled
     with pytest.raises(SystemExit, match="no tuning or pending corpus"):
         run("encoder_finetune", "--corpora", "sqlite", "--work", str(tmp_path))
+
+
+def test_encoder_finetune_through_a_lora_adapter_or_says_what_it_needs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as refused:
+        run("encoder_finetune", "--corpora", "seed", "--work", str(tmp_path), "--lora", "-1")
+    assert refused.value.code == 2
+    assert "--lora wants a rank of 1 or more" in capsys.readouterr().err
+    argv = ["--corpora", "seed", "--work", str(tmp_path), "--lora", "4", "--max-triplets", "32"]
+    if importlib.util.find_spec("peft") is None:  # `make test` installs no bench extra
+        with pytest.raises(SystemExit, match=r"--lora needs peft: pip install -e '\.\[bench\]'"):
+            run("encoder_finetune", *argv)
+        return
+    run("encoder_finetune", *argv)
+    out = capsys.readouterr().out
+    assert "Fine-tuning a LoRA adapter of rank 4 on 32 triplets" in out
+    (row,) = [line for line in out.splitlines() if line.startswith("| seed ")]
+    assert row.split("|")[3].strip() == "18"
 
 
 def test_encoder_finetune_halves_split_the_tuning_sets_and_keep_the_pending_whole() -> None:
