@@ -225,8 +225,12 @@ def _sentence_transformer(path: str) -> Any:
 
 
 def _check_pooling(model_path: Path) -> None:
+    """Refuse a model that pools its token vectors other than by their mean (what the encoders
+    here do), in either way sentence-transformers writes it: `pooling_mode_mean_tokens` (up to
+    version 4) or `pooling_mode` (a model saved by a later one)."""
     config_path = model_path / "1_Pooling" / "config.json"
     if config_path.exists():
         config = json.loads(config_path.read_text())
-        if not config.get("pooling_mode_mean_tokens", False):
+        mean = config.get("pooling_mode_mean_tokens", False) or config.get("pooling_mode") == "mean"
+        if not mean:
             raise ValueError(f"{model_path}: only mean-pooling sentence-transformers are supported")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from assistant.embedding import Embedder, default_model_path
-from assistant.embedding_backends import _sentence_transformer
+from assistant.embedding_backends import _check_pooling, _sentence_transformer
 from assistant.text import sentence_spans
 from tests.conftest import SEED_FILE
 
@@ -130,3 +131,26 @@ def test_a_copy_of_the_model_with_new_times_finds_the_graph_exported_before(
     config = copy / "config.json"
     config.write_text(config.read_text().replace('"hidden_act"', ' "hidden_act"'))
     assert _weights_fingerprint(copy, cache) != original
+
+
+@pytest.mark.parametrize(
+    ("config", "accepted"),
+    [
+        ({"pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False}, True),
+        ({"pooling_mode_mean_tokens": False, "pooling_mode_cls_token": True}, False),
+        ({"embedding_dimension": 384, "pooling_mode": "mean"}, True),  # saved by ST 5 and later
+        ({"embedding_dimension": 384, "pooling_mode": "cls"}, False),
+        (None, True),  # no pooling module: a bare transformer, mean-pooled here
+    ],
+)
+def test_only_mean_pooling_models_are_taken_in_either_config_format(
+    tmp_path: Path, config: dict[str, object] | None, accepted: bool
+) -> None:
+    if config is not None:
+        (tmp_path / "1_Pooling").mkdir()
+        (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps(config))
+    if accepted:
+        _check_pooling(tmp_path)
+    else:
+        with pytest.raises(ValueError, match="only mean-pooling sentence-transformers"):
+            _check_pooling(tmp_path)
