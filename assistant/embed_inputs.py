@@ -52,9 +52,12 @@ def sentence_context(document: Document, start: int, end: int) -> str:
     in "Resource Consumption"; the chunk's pooled sentence vectors miss that (measured
     leave-one-corpus-out on the tuning corpora, docs/evaluation.md).
     """
-    section = document.section_at(start)
-    parts = [document.title, section, document.text[start:end]]
-    return ". ".join(part for part in parts if part)
+    return in_context(document.title, document.section_at(start), document.text[start:end])
+
+
+def in_context(title: str, section: str | None, sentence: str) -> str:
+    """A sentence after its title and section, as `sentence_context` embeds it."""
+    return ". ".join(part for part in (title, section, sentence) if part)
 
 
 def context_prefix(document: Document, chunk: Chunk) -> str:

@@ -45,11 +45,12 @@ from typing import Any
 import numpy as np
 
 from assistant.answerers.extractive import shipped_model
-from assistant.answerers.window_features import Candidate
+from assistant.answerers.window_features import Candidate, set_relative
+from assistant.embed_inputs import in_context as sentence_in_context
 from assistant.embedding import default_model_path
 from assistant.evaluation.calibrate import Observation
 from assistant.interpret import analyse
-from assistant.types import heading_at
+from assistant.types import section_at
 from benchmarks.common import scratch_dir
 from benchmarks.window_choice import choose, models_without, observed, selected
 
@@ -61,9 +62,6 @@ BATCH = 16
 POSITIVES = 2  # windows holding a key fact, best-ranked first
 NEGATIVES = 3  # the shipped ranking's best windows that hold none
 SEED = 0
-# The similarity features recomputed, and the relative ones derived from them.
-RELATIVE = (("semantic", "semantic_rel"), ("context", "context_rel"),
-            ("context_focus", "context_focus_rel"))  # fmt: skip
 
 
 def sentence_of(candidate: Candidate) -> str:
@@ -74,9 +72,9 @@ def sentence_of(candidate: Candidate) -> str:
 
 def in_context(candidate: Candidate) -> str:
     """The sentence after its document's title and its section's, as ingest embeds it."""
-    section = heading_at(candidate.passage.headings, candidate.window.sentence_start)
-    parts = [candidate.passage.title, section.title if section else "", sentence_of(candidate)]
-    return ". ".join(part for part in parts if part)
+    passage = candidate.passage
+    section = section_at(passage.headings, candidate.window.sentence_start)
+    return sentence_in_context(passage.title, section, sentence_of(candidate))
 
 
 def halves(
@@ -179,10 +177,7 @@ def refeatured(
                 features["context"] = float(context[index] @ query)
                 features["context_focus"] = float(context[index] @ focus)
                 renewed.append(Candidate(candidate.window, features))
-            for absolute, relative in RELATIVE:
-                best = max(c.features[absolute] for c in renewed)
-                for c in renewed:
-                    c.features[relative] = c.features[absolute] - best
+            set_relative([c.features for c in renewed])
             changed.append(replace(observation, candidates=tuple(renewed)))
         result[name] = changed
     return result

@@ -250,12 +250,17 @@ def candidate_features(
                     },
                 )
             )
-    # Relative to the question's best candidate: comparable across questions and corpora.
-    for name, relative in _RELATIVE_FEATURES:
-        best = max((values[name] for _, values in result), default=0.0)
-        for _, values in result:
-            values[relative] = values[name] - best
+    set_relative([values for _, values in result])
     return result
+
+
+def set_relative(candidates: Sequence[dict[str, float]]) -> None:
+    """Give a question's candidates (their feature dicts) the features that are relative to
+    its best candidate: comparable across questions and corpora."""
+    for name, relative in _RELATIVE_FEATURES:
+        best = max((values[name] for values in candidates), default=0.0)
+        for values in candidates:
+            values[relative] = values[name] - best
 
 
 # Features also given relative to the question's best candidate, and the relative one's name.
