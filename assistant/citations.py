@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from assistant.types import Citation, Passage, RelatedPassage, page_at, section_at
+from assistant.types import Citation, Passage, RelatedPassage, page_of, section_at
 
 REFUSAL_TEXT = "The documents don't answer this."
 # "[7]", "[1][3]", "[2, 5]" (or the forms verify.py also reads as markers: "[ 7 ]", "[[7]]",
@@ -27,7 +27,7 @@ def citation_for(number: int, passage: Passage, start: int, end: int, score: flo
         end=end,
         quote=passage.sentence_text(start, end),
         score=round(float(score), 4),
-        page=page_at(passage.page_starts, start),
+        page=page_of(passage.page_starts, start, end),
         section=section_at(passage.headings, start),
         title=passage.title,
         doc_id=passage.doc_id,
@@ -71,7 +71,7 @@ def related_spans(
                 start=start,
                 end=end,
                 text=passage.sentence_text(start, end),
-                page=page_at(passage.page_starts, start),
+                page=page_of(passage.page_starts, start, end),
                 section=section_at(passage.headings, start),
                 title=passage.title,
                 doc_id=passage.doc_id,

@@ -73,6 +73,24 @@ def section_starts(headings: tuple[Heading, ...]) -> frozenset[int]:
     return frozenset(h.offset for h in headings if h.kind == "heading")
 
 
+def page_of(page_starts: tuple[int, ...], start: int, end: int) -> int | None:
+    """The 1-based page holding most of span [start, end) (the earlier one on a tie), or None
+    without pages: a quote that begins at the foot of one page and runs on over the next is
+    cited by the page its words are on, not the one its first line is on."""
+    best = page_at(page_starts, start)
+    if best is None:
+        return None
+    most = 0
+    for number in range(best, len(page_starts) + 1):
+        page_start = max(start, page_starts[number - 1])
+        page_end = min(end, page_starts[number]) if number < len(page_starts) else end
+        if page_start >= end:
+            break
+        if page_end - page_start > most:
+            best, most = number, page_end - page_start
+    return best
+
+
 def page_at(page_starts: tuple[int, ...], offset: int) -> int | None:
     """The 1-based page number whose text holds `offset`, or None without pages."""
     if not page_starts:

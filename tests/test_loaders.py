@@ -664,3 +664,27 @@ def test_a_drawings_words_are_kept_on_a_line_of_their_own() -> None:
     text = extract(page).text
     assert "The syntax:\nCREATE UNIQUE INDEX index-name ON\n" in text
     assert "An icon has no words: done." in text
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "page"),
+    [
+        (10, 40, 1),  # inside one page
+        (90, 130, 2),  # begins at the foot of page 1, most of it on page 2
+        (90, 105, 1),  # most of it on page 1
+        (95, 105, 1),  # as much on either: the earlier
+        (190, 330, 3),  # over three pages, most on the third
+        (250, 260, 3),  # inside the last page
+    ],
+)
+def test_a_quote_over_a_page_break_is_cited_by_the_page_holding_most_of_it(
+    start: int, end: int, page: int
+) -> None:
+    from assistant.citations import citation_for
+    from assistant.types import Passage, page_of
+
+    starts = (0, 100, 200)
+    assert page_of(starts, start, end) == page
+    assert page_of((), start, end) is None
+    passage = Passage("c", "d", "manual.pdf", "Manual", "x" * 400, 0, 400, 1.0, page_starts=starts)
+    assert citation_for(1, passage, start, end, 1.0).page == page

@@ -17,7 +17,7 @@ from assistant.catalog import DocumentText
 from assistant.core import Assistant
 from assistant.errors import AssistantError
 from assistant.proxyauth import TrustedProxy
-from assistant.types import page_at
+from assistant.types import page_of
 from assistant.ui import ASSETS, page
 from assistant.ui import conversations as sidebar_ui
 from assistant.ui.admin import build_admin_tab
@@ -211,7 +211,9 @@ def build_app(
             except ValueError:
                 return render_problem("That citation link is not valid."), gr.Sidebar(open=True)
             document = read_shown(ref.doc_id, request)
-            page_number = None if document is None else page_at(document.page_starts, ref.start)
+            page_number = (
+                None if document is None else page_of(document.page_starts, ref.start, ref.end)
+            )
             scan = (
                 assistant.page_image(ref.doc_id, page_number, reader(request))
                 if page_number is not None and not ref.whole

@@ -14,7 +14,7 @@ from html import escape
 from typing import Any
 
 from assistant.catalog import DocumentText
-from assistant.types import Heading, page_at, section_at
+from assistant.types import Heading, page_of, section_at
 from assistant.ui.names import SourceNames
 from assistant.ui.render import quote_key
 
@@ -108,7 +108,7 @@ def render_source(
         lo, hi = context_bounds(text, ref.start, ref.end)
     body = _highlighted(text, lo, hi, (ref.start, ref.end), headings if ref.whole else ())
     section = section_at(headings, ref.start)
-    page = page_at(page_starts, ref.start)
+    page = page_of(page_starts, ref.start, ref.end)
     meta = [f"§ {section}"] if section and section != record.title else []
     if page is not None:
         meta.append(f"page {page}")
