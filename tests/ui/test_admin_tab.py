@@ -107,6 +107,10 @@ def test_admins_manage_users_and_grants_and_members_never_see_the_tab(
         # Nobody removes themselves or changes their own role; gina is removed after a
         # confirmation.
         choose(admin, "qa-a-user", "dave")
+        # Wait for his groups (none) and role to be loaded: a click on "member" before that
+        # answer arrives is undone by it, as a person's would be.
+        expect(field(admin, "qa-a-new-groups")).to_have_value("")
+        expect(admin.locator("#qa-a-role").get_by_label("admin")).to_be_checked()
         admin.locator("#qa-a-role").get_by_label("member").check()
         admin.click("#qa-a-set-role")
         expect(admin.locator("#qa-a-status")).to_contain_text("cannot change your own role")
