@@ -168,12 +168,12 @@ NPM_DOCS_VERSION := 10.9.2
 HATCH_DOCS_VERSION := 1.14.0
 corpora: system-deps | $(BIN)/python
 	@missing=""; \
-	for p in postgresql-doc-15 sqlite3-doc gnuplot-doc r-doc-pdf git-doc apache2-doc nodejs gnu-standards poppler-utils; do \
+	for p in postgresql-doc-15 sqlite3-doc gnuplot-doc r-doc-pdf git-doc apache2-doc nodejs gnu-standards asymptote-doc postfix-doc poppler-utils; do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update && $$SUDO apt-get install -y $$missing; \
+		$$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends $$missing; \
 	fi
 	@if [ ! -d .corpora/npm-$(NPM_DOCS_VERSION)/package/docs ]; then \
 		mkdir -p .corpora/npm-$(NPM_DOCS_VERSION) && cd .corpora/npm-$(NPM_DOCS_VERSION) && \

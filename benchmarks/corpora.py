@@ -51,6 +51,12 @@ ROLES: dict[str, Role] = {
     # Standards and the Information for Maintainers of GNU Software (two single-page HTML
     # manuals, Debian gnu-standards).
     "gnustds": "held-out",
+    # Written by a helper on 2026-12-05 (sixteenth session), blind to the assistant, as a held-out
+    # set after the six above had judged three variants of the encoder: the Asymptote manual
+    # (a 196-page PDF, Debian asymptote-doc), and 20 Postfix README pages (HTML, Debian
+    # postfix-doc), an administrator's handbook of prose and configuration lines.
+    "asydocs": "held-out",
+    "postfixdocs": "held-out",
 }
 
 
