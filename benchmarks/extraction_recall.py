@@ -2,8 +2,9 @@
 
     python -m benchmarks.extraction_recall [CORPUS ...] [--json FILE]
 
-CORPUS names a golden corpus (`benchmarks/corpora.py`; default: all available). For every
-document, the loader's extracted text is compared with an independent reference:
+CORPUS names a golden corpus (`benchmarks/corpora.py`; default: all available but the pending
+ones, which are measured when named). For every document, the loader's extracted text is
+compared with an independent reference:
 
 - HTML: the text of `<body>` (or of the element the page marks as main) as lxml sees it
   (scripts, styles, `<nav>` and the page's own table of contents removed: lists and tables
@@ -33,7 +34,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.corpora import Corpus, all_corpora
+from benchmarks.corpora import ROLES, Corpus, all_corpora, corpus
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # With the attribute list that styles the icon (":material-clock:{ .lg .middle }"): the
@@ -222,7 +223,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     corpora = all_corpora()
     names = args.corpora or [n for n, c in corpora.items() if c.available]
-    results = {name: measure(corpora[name]) for name in names}
+    unknown = [name for name in names if name not in ROLES]
+    if unknown:
+        parser.error(f"unknown corpus: {', '.join(unknown)} (known: {', '.join(ROLES)})")
+    # A pending corpus is measured when named.
+    results = {name: measure(corpora.get(name) or corpus(name)) for name in names}
     for name, result in results.items():
         shown = result["worst"]
         assert isinstance(shown, list)

@@ -215,6 +215,9 @@ def test_retrieval_sweep_and_extraction_recall_on_the_seed_corpus(
         run("tune_retrieval", "--corpora", "seed", "--configs", "weight=1", *work)
     run("extraction_recall", "seed", "--json", str(tmp_path / "recall.json"))
     assert written(tmp_path / "recall.json")["seed"]["recall"] > 0.9  # type: ignore[index]
+    with pytest.raises(SystemExit):
+        run("extraction_recall", "no-such-corpus")
+    assert "unknown corpus: no-such-corpus" in capsys.readouterr().err
 
 
 @pytest.mark.usefixtures("results_untouched")
