@@ -66,6 +66,22 @@ def test_html_keeps_main_content_headings_and_terms() -> None:
     assert document.section_at(offset) == "math.gcd(*integers)"
 
 
+def test_html_drops_permalinks_drawn_with_an_icon_font() -> None:
+    # A Sphinx theme's permalink is a private use glyph (U+F0C1, a link icon) after each
+    # heading and term: without the font it is no text, and it must not stick to the names.
+    data = (
+        '<html><body><main><h2>Zone transfers<a class="headerlink" href="#zt">\uf0c1</a></h2>'
+        '<dl><dt>transfers-in<a href="#t-in" title="Permalink to this definition">\uf0c1</a>'
+        "</dt><dd><p>Limits the number of concurrent inbound zone transfers.</p></dd></dl>"
+        "<p>Keys \ue000 in running text stay as written.</p></main></body></html>"
+    ).encode()
+    document = load(data, ".html")
+    assert "\uf0c1" not in document.text
+    assert [h.title for h in document.headings] == ["Zone transfers", "transfers-in"]
+    assert "transfers-in\nLimits the number" in document.text
+    assert "Keys \ue000 in running text" in document.text
+
+
 def _pdf(pages: list[str], justified: bool = False, password: str | None = None) -> bytes:
     from reportlab.lib.enums import TA_JUSTIFY
     from reportlab.lib.pagesizes import A4

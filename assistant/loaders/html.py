@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import warnings
 
 from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
@@ -17,7 +18,7 @@ _DROP = {"script", "style", "noscript", "template", "svg", "canvas", "iframe", "
 # Boilerplate is found by structure, never by one generator's class names: navigation and
 # page-level banner/footer landmarks, blocks of links that step between pages (rel or accesskey,
 # as DocBook, Texinfo and Javadoc write them), link lists with hardly a word of their own, and
-# permalink anchors ("¶").
+# permalink anchors ("¶", or an icon font's glyph).
 _LANDMARK_ROLES = {"navigation", "banner", "contentinfo", "search"}
 _STEP_RELS = {"prev", "previous", "next", "up", "start", "home", "contents", "index", "first",
               "last"}  # fmt: skip
@@ -73,6 +74,12 @@ def extract(data: bytes) -> Extracted:
     return Extracted(text=text, title=page_title or first_h1, headings=tuple(headings))
 
 
+def _icon_glyphs(text: str) -> bool:
+    """Whether a link's text is only icon-font glyphs (Unicode's private use characters, such
+    as a theme's link icon U+F0C1 standing for a permalink): no text without that font."""
+    return bool(text) and all(unicodedata.category(char) == "Co" for char in text)
+
+
 def drop_navigation(root: Tag) -> None:
     """Remove navigation found by structure from the tree under `root`."""
     doomed: list[Tag] = []
@@ -81,7 +88,7 @@ def drop_navigation(root: Tag) -> None:
             doomed.append(tag)  # the page's banner and footer, not an article's own
     for link in root.find_all("a"):
         text = link.get_text().strip()
-        if text in _PERMALINK:
+        if text in _PERMALINK or _icon_glyphs(text):
             doomed.append(link)
             continue
         rel = {str(r).lower() for r in (link.get("rel") or [])}
