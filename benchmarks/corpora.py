@@ -57,6 +57,11 @@ ROLES: dict[str, Role] = {
     # postfix-doc), an administrator's handbook of prose and configuration lines.
     "asydocs": "held-out",
     "postfixdocs": "held-out",
+    # And, later in the same session, blind too: the HAProxy 2.6 manuals (three HTML pages,
+    # Debian haproxy-doc; the configuration manual alone is over a million characters) and 25
+    # pages of the zsh 5.9 manual (HTML, Debian zsh-doc).
+    "haproxydocs": "held-out",
+    "zshdocs": "held-out",
     # Written by a helper in the same session, blind to the assistant, as a tuning set: the BIND
     # 9.18 Administrator Reference Manual (Sphinx HTML, Debian bind9-doc). Pending, as gitdocs
     # and apachedocs are, until a round refits the shipped model with it.

@@ -11,9 +11,11 @@
    never on it).
 4. Prints the table of docs/evaluation.md and copies each corpus's charts next to the docs.
 
-`--corpora` runs the whole protocol on those corpora alone; a tuning corpus with no other
-tuning corpus selected is then evaluated with the shipped model (fitted on it too: a check that
-the steps run, not a number to report). Timings depend on the machine and its load.
+`--only` with held-out corpora alone (and no `--fit`) indexes and reads only those: the shipped
+model answers them. `--corpora` runs the whole protocol on those corpora alone; a tuning corpus
+with no other tuning corpus selected is then evaluated with the shipped model (fitted on it too:
+a check that the steps run, not a number to report). Timings depend on the machine and its
+load.
 """
 
 from __future__ import annotations
@@ -197,8 +199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     work = args.work or Path(tempfile.mkdtemp(prefix="assistant-eval-"))
     work.mkdir(parents=True, exist_ok=True)
-    settings = {name: index_corpus(c, work) for name, c in corpora.items()}
     tuning = [name for name, c in corpora.items() if c.role == "tuning"]
+    shown = [name for name in corpora if not args.only or name in args.only]
+    if not args.fit and not any(name in tuning for name in shown):
+        # Held-out corpora alone are answered by the shipped model: no tuning index is read.
+        corpora = {name: corpora[name] for name in shown}
+        tuning = []
+    settings = {name: index_corpus(c, work) for name, c in corpora.items()}
 
     observations: dict[str, list[Observation]] = {}
     for name in tuning:
