@@ -226,8 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [name for name in names if name not in ROLES]
     if unknown:
         parser.error(f"unknown corpus: {', '.join(unknown)} (known: {', '.join(ROLES)})")
-    # A pending corpus is measured when named.
-    results = {name: measure(corpora.get(name) or corpus(name)) for name in names}
+    # By name, so that a pending corpus (not in all_corpora) is measured when named.
+    results = {name: measure(corpus(name)) for name in names}
     for name, result in results.items():
         shown = result["worst"]
         assert isinstance(shown, list)
