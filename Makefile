@@ -168,7 +168,7 @@ NPM_DOCS_VERSION := 10.9.2
 HATCH_DOCS_VERSION := 1.14.0
 corpora: system-deps | $(BIN)/python
 	@missing=""; \
-	for p in postgresql-doc-15 sqlite3-doc gnuplot-doc r-doc-pdf git-doc apache2-doc nodejs gnu-standards asymptote-doc postfix-doc bind9-doc haproxy-doc zsh-doc poppler-utils; do \
+	for p in postgresql-doc-15 sqlite3-doc gnuplot-doc r-doc-pdf git-doc apache2-doc nodejs gnu-standards asymptote-doc postfix-doc bind9-doc haproxy-doc zsh-doc exim4-doc-html octave-doc poppler-utils; do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -54,9 +54,12 @@ ROLES: dict[str, Role] = {
     # Written by a helper on 2026-12-05 (sixteenth session), blind to the assistant, as a held-out
     # set after the six above had judged three variants of the encoder: the Asymptote manual
     # (a 196-page PDF, Debian asymptote-doc), and 20 Postfix README pages (HTML, Debian
-    # postfix-doc), an administrator's handbook of prose and configuration lines.
-    "asydocs": "held-out",
-    "postfixdocs": "held-out",
+    # postfix-doc), an administrator's handbook of prose and configuration lines. Each was run
+    # once as held-out (docs/evaluation.md, "The sixteenth session"); on 2026-12-06 both became
+    # pending, to be studied (their misses read), while helpers wrote two new blind held-out sets
+    # to take their place as judges.
+    "asydocs": "pending",
+    "postfixdocs": "pending",
     # And, later in the same session, blind too: the HAProxy 2.6 manuals (three HTML pages,
     # Debian haproxy-doc; the configuration manual alone is over a million characters) and 25
     # pages of the zsh 5.9 manual (HTML, Debian zsh-doc).
@@ -66,6 +69,12 @@ ROLES: dict[str, Role] = {
     # 9.18 Administrator Reference Manual (Sphinx HTML, Debian bind9-doc). Pending, as gitdocs
     # and apachedocs are, until a round refits the shipped model with it.
     "bindarm": "pending",
+    # Written by helpers on 2026-12-06 (seventeenth session), blind to the assistant, as held-out
+    # sets in place of asydocs and postfixdocs: 40 chapters of the Exim 4.96 specification
+    # (HTML, Debian exim4-doc-html) and the GNU Octave 7.3 manual (one 1158-page PDF, Debian
+    # octave-doc).
+    "eximspec": "held-out",
+    "octavepdf": "held-out",
 }
 
 
