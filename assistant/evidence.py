@@ -33,6 +33,13 @@ LIST_ITEM = re.compile(r"^\s*([-*•◦▪‣–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|[i
 GOES_ON = re.compile(
     r"^(?:" + "|".join(sorted(w for w in STOPWORDS if w.isalpha())) + r")\s+[a-z]+\b"
 )
+# A printed page's line that stops inside a sentence (on a word, a comma or an open bracket),
+# and a next line that carries the sentence on (lower case, an option such as "-nosafe", or a
+# quoted value): where the loader could not tell a wrapped line from a break (a line of an
+# indented column, short of the page's full width; a line before "-option" or "n) ..."), the
+# window goes on over the break.
+_STOPS_MID_SENTENCE = re.compile(r"[^\W_]$|[,(]$")
+_CARRIES_ON = re.compile(r"^(?:[a-z]|-[a-z]|[\"“][^\s\"“])")
 _BARE_MARKER = re.compile(r"^\s*(\(?\d{1,2}[.)]|[-*•])\s*$")
 CODE_LINE = re.compile(r"^(\$ |# |>>> |\.\.\. )|[{};]\s*$|^[\w.-]+\s*=\s*\S|^\w+\(.*\)$")
 # A comment line in code ("# route all requests to a front controller", "  // then retry"):
@@ -127,6 +134,11 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
             expanded = True
         elif introduces:
             dangling = True
+    elif end >= line_end - 1 and index + 1 < len(lines) and _wrapped(passage, lines, index):
+        going_on = _first_sentence_end(passage, lines[index + 1][0])
+        if going_on is not None:
+            window_end = going_on
+            expanded = True
 
     # Backward: an item or a code line belongs to the sentence that introduced it.
     is_term = any(h.offset == line_start and h.kind == "term" for h in passage.headings)
@@ -139,6 +151,12 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
         if lead is not None:
             window_start = lead
             expanded = True
+    elif start == line_start and not is_term and index > 0 and _wrapped(passage, lines, index - 1):
+        # "array is returned.": the rest of a sentence that a printed line break cut.
+        window_start = _last_sentence_start(
+            passage.sentence_text(*lines[index - 1]), lines[index - 1][0]
+        )
+        expanded = True
     elif start == line_start and not is_term and GOES_ON.match(sentence):
         # "... for example\n  DirectoryIndex index.html /cgi-bin/index.pl\nwould cause the
         # script to run ...": a sentence that goes on after code began before it.
@@ -352,6 +370,28 @@ def _short_entry(passage: Passage, start: int) -> tuple[int, int] | None:
 
 def _is_prose(text: str) -> bool:
     return len(text) > 60 and text[:1].isupper() and text.rstrip()[-1:] in ".!?"
+
+
+def _wrapped(passage: Passage, lines: tuple[tuple[int, int], ...], index: int) -> bool:
+    """Whether line `index` of a printed (paged) document stops inside a sentence that the next
+    line carries on: neither is code, a heading or a list item."""
+    if not passage.page_starts or index + 1 >= len(lines):
+        return False
+    line, following = lines[index], lines[index + 1]
+    text, next_text = passage.sentence_text(*line), passage.sentence_text(*following)
+    return (
+        bool(_STOPS_MID_SENTENCE.search(text.rstrip()))
+        and bool(_CARRIES_ON.match(next_text))
+        and not LIST_ITEM.match(next_text)
+        and not any(is_heading_at(passage, span[0]) for span in (line, following))
+        and not any(_is_code_at(passage, span) for span in (line, following))
+    )
+
+
+def _first_sentence_end(passage: Passage, line_start: int) -> int | None:
+    """The end of the first sentence that starts at a line's start (None: the passage holds
+    none there)."""
+    return next((e for s, e in passage.sentence_spans if s == line_start), None)
 
 
 def _is_code_at(passage: Passage, span: tuple[int, int]) -> bool:

@@ -62,6 +62,9 @@ _STOP_ASK = re.compile(
 # force-push?") names nothing; the OK button, "200 OK" and an option "--ok" do.
 _INTERJECTIONS = {"ok", "okay"}
 _SAYS_ALL_RIGHT = re.compile(r"\s*(?:[?!.,;:]|$|(?:to|if|for|with|when|that)\b)")
+# What stands before a file extension named alone: its dot, at the start or after a space, a
+# bracket or a slash (".pptx", "(.gltf", ".gltf/.glb"); not a sentence's full stop ("it. Then").
+_EXTENSION_BEFORE = re.compile(r"(?:^|[\s(/])\.$")
 _TOKEN = re.compile(r"[`'\"“‘]?([\w][\w.:/+#@-]*[\w+#]|\w)[`'\"”’]?")
 
 
@@ -182,7 +185,9 @@ def specific_terms(question: str) -> list[str]:
             long_option = option and match.start(1) > 1 and sentence[match.start(1) - 2] == "-"
             if option and not long_option and len(token) <= 2:
                 continue  # "-rf", "-X": a letter or two every tool uses, not a thing named
-            code = option or bool(re.search(r"[_./:+#@]|\d", token))
+            # A file extension named alone (".pptx", "(.gltf") names a format, as code does.
+            extension = _EXTENSION_BEFORE.search(sentence[: match.start(1)]) is not None
+            code = option or extension or bool(re.search(r"[_./:+#@]|\d", token))
             capital = token[:1].isupper() and index > 0 and token != "I"
             acronym = len(token) >= 2 and token.isupper()
             if (

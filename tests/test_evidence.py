@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from assistant.backreference import needs_context, refers_back
@@ -322,6 +324,11 @@ def test_specific_terms_are_names_and_code_not_the_askers_numbers() -> None:
     assert specific_terms("When I'm done with it, can I just rm -rf that directory?") == []
     assert specific_terms("Isn't '-X ours' the same as '-s ours'?") == []
     assert specific_terms("Does -persist keep the window?") == ["persist"]
+    # A file extension named alone is a format the documents must name, as code is.
+    assert specific_terms("Which option writes a .pptx file?") == ["pptx"]
+    assert specific_terms("Can it export a scene as .gltf/.glb?") == ["gltf", "glb"]
+    assert specific_terms("Does it read (.xlsx) workbooks?") == ["xlsx"]
+    assert specific_terms("We use it. Then what?") == []
 
 
 HISTORY = [
@@ -1366,3 +1373,33 @@ def test_two_things_an_answer_named_are_what_either_of_them_means() -> None:
         "Did either Ant Group or JD.com comment?"
     )
     assert condense("Were they fined?", HISTORY) == "Were the companies fined?"
+
+
+# A printed manual's definition, in an indented column whose lines stop short of the page's
+# full width: the loader kept its line breaks, and two sentences run over them.
+PRINTED = (
+    "pair[] intersect(path p, path q);\n"
+    "returns the times where the two paths meet. Otherwise, an empty\n"
+    "array is returned. The function int delete(string s) deletes a file. Unless the\n"
+    "-globalwrite option is enabled, the file must reside in the current directory.\n"
+    "- a list item\n"
+    "  code(line);\n"
+)
+
+
+def test_a_sentence_cut_by_a_printed_line_break_goes_on_over_it() -> None:
+    printed = replace(passage_of(PRINTED), page_starts=(0,))
+    whole = "Otherwise, an empty\narray is returned."
+    # Whichever half answers, the window holds the sentence whole, and only it.
+    assert window_text(printed, "Otherwise, an empty") == whole
+    assert window_text(printed, "array is returned.") == whole
+    assert window_text(printed, "Unless the") == (
+        "Unless the\n-globalwrite option is enabled, the file must reside in the current directory."
+    )
+    # A finished sentence does not reach into the next line; a list item and code stand alone.
+    assert window_text(printed, "The function int delete(string s) deletes a file.") == (
+        "The function int delete(string s) deletes a file."
+    )
+    assert window_text(printed, "- a list item") == "- a list item"
+    # A page of the web has no printed lines: its line breaks are the writer's.
+    assert window_text(passage_of(PRINTED), "Otherwise, an empty") == "Otherwise, an empty"
