@@ -368,6 +368,13 @@ _NAMED_REFERENCE = re.compile(
 )
 
 
+# After a noun, "that" and a verb in -s open a relative clause ("a separate KSK that rolls
+# yearly", "the option that controls it"): a demonstrative before a plural would be "those".
+_RELATIVE_THAT = re.compile(
+    r"\b" + NO_STOPWORD + r"[a-z][\w-]*\s+(that)\s+[a-z]*[^\Wsiu]s\b", re.IGNORECASE
+)
+
+
 def _resolve_named_reference(question: str, previous: str, answered: str) -> str:
     """The question with its first demonstrative noun phrase ("that source") given the words
     the last turn named that thing with ("the code source"), or the question unchanged.
@@ -380,6 +387,8 @@ def _resolve_named_reference(question: str, previous: str, answered: str) -> str
     subject = subject_that(question)
     if match is None or (subject is not None and subject.start(1) == match.start()):
         return question  # "does that send to ...": a verb, not a noun to name
+    if any(m.start(1) == match.start() for m in _RELATIVE_THAT.finditer(question)):
+        return question  # "a KSK that rolls yearly": a relative clause, not a noun to name
     words = match.group(1).split()
     turns = [text for text in (answered, previous) if text]
     # The longest run of the phrase's words whose last word the last turn uses: "fixed date

@@ -880,6 +880,14 @@ def test_a_question_whose_only_there_is_existential_is_left_alone() -> None:
             "We switched those environments over to uv last month. Does that still work?",
             "We switched those environments over to uv last month. Does that still work?",
         ),
+        (  # after a noun, "that" and a verb in -s open a relative clause, not a reference
+            "Kim says the default policy rolls our keys every year. What does it create?",
+            "A single CSK with an unlimited lifetime [1].",
+            "And if we wanted a separate KSK that rolls yearly plus a ZSK, what would we "
+            "configure?",
+            "And if we wanted a separate KSK that rolls yearly plus a ZSK, what would we "
+            "configure?",
+        ),
         (  # no noun in common with the last turn: not a reference to it
             "What is the capital of France?",
             "Paris [1].",
@@ -899,6 +907,8 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
     ("answer", "name"),
     [
         ("Run git stash; it saves your local changes [1].", "git stash"),  # not "Run"
+        # A quoted log line opens with its time stamp: no letter, no name.
+        ("Dec  4 04:30:09 mail postfix/smtpd[58549]: NOQUEUE: reject [1].", ""),
         ("Add SSLProxyEngine on to the virtual host [1].", "SSLProxyEngine"),
         ("Yes: enable the balancer-manager (SetHandler balancer-manager) [1].", "balancer-manager"),
         ("The binary builder uses PyApp and needs Rust [1].", "binary builder"),  # its subject
