@@ -40,18 +40,8 @@ def answer_name(answer: str) -> str:
     one, as written ("git commit --amend", "SSLProxyEngine"), without an opening imperative or
     interjection ("Run git stash" -> "git stash"; "Yes: ..." skips "Yes").
 
-    An answer that opens with a pronoun ("It must be ...") names nothing new: "". Nor does a
-    phrase without a letter: the time stamp opening a quoted log line ("Dec  4 04:30:09").
+    An answer that opens with a pronoun ("It must be ...") names nothing new: "".
     """
-    name = _first_name(answer)
-    return name if _LETTER.search(name) else ""
-
-
-_LETTER = re.compile(r"[^\W\d_]")
-
-
-def _first_name(answer: str) -> str:
-    """`answer_name` before its last check."""
     # A line wrapped inside a sentence (a PDF's, a hard-wrapped page's) goes on after it.
     text = _SOFT_WRAP.sub(" ", strip_markers(answer))
     opening = words(text[:40])

@@ -907,8 +907,6 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
     ("answer", "name"),
     [
         ("Run git stash; it saves your local changes [1].", "git stash"),  # not "Run"
-        # A quoted log line opens with its time stamp: no letter, no name.
-        ("Dec  4 04:30:09 mail postfix/smtpd[58549]: NOQUEUE: reject [1].", ""),
         ("Add SSLProxyEngine on to the virtual host [1].", "SSLProxyEngine"),
         ("Yes: enable the balancer-manager (SetHandler balancer-manager) [1].", "balancer-manager"),
         ("The binary builder uses PyApp and needs Rust [1].", "binary builder"),  # its subject
