@@ -161,9 +161,10 @@ check: setup
 	$(BIN)/pytest -m fast -q
 
 # The golden corpora beyond seeds/ and the Python docs (docs/evaluation.md): Debian's PostgreSQL,
-# SQLite, gnuplot, R, git and Apache manuals, Node.js API pages, the GNU Coding Standards and
-# the GNU maintainers' guide, the Markdown docs inside the npm CLI's own package, and the
-# Markdown docs inside Hatch's source distribution on PyPI.
+# SQLite, gnuplot, R, git, Apache, Asymptote, Postfix, BIND, HAProxy, zsh, Exim and Octave
+# manuals, Node.js API pages, the GNU Coding Standards and the GNU maintainers' guide, the
+# Markdown docs inside the npm CLI's own package, and the Markdown docs inside Hatch's source
+# distribution on PyPI.
 NPM_DOCS_VERSION := 10.9.2
 HATCH_DOCS_VERSION := 1.14.0
 corpora: system-deps | $(BIN)/python

@@ -368,10 +368,13 @@ _NAMED_REFERENCE = re.compile(
 )
 
 
-# After a noun, "that" and a verb in -s open a relative clause ("a separate KSK that rolls
-# yearly", "the option that controls it"): a demonstrative before a plural would be "those".
+# "that" and a verb in -s after a noun phrase that an article opens ("a separate KSK that rolls
+# yearly", "an option that controls it") open a relative clause. After a verb, "that" is a
+# demonstrative before its noun ("read that alias file", "flush that DNS cache").
 _RELATIVE_THAT = re.compile(
-    r"\b" + NO_STOPWORD + r"[a-z][\w-]*\s+(that)\s+[a-z]*[^\Wsiu]s\b", re.IGNORECASE
+    r"\b(?i:a|an|the|one|each|any|some|another|every)\s+(?:[\w-]+\s+){0,2}?"
+    + NO_STOPWORD
+    + r"(?i:[a-z][\w-]*)\s+(?i:(that))\s+[a-z]*[^\W\d_siu]s\b"
 )
 
 
@@ -383,12 +386,14 @@ def _resolve_named_reference(question: str, previous: str, answered: str) -> str
     question): a noun shared with the turn before is the usual sign of a reference to it. Only
     a phrase that adds words is taken ("that file" after "extend that file" stays as it is).
     """
-    match = _NAMED_REFERENCE.search(question)
+    relative = {m.start(1) for m in _RELATIVE_THAT.finditer(question)}
+    # "a KSK that rolls yearly": a relative clause, not a noun to name; a later one may be.
+    match = next(
+        (m for m in _NAMED_REFERENCE.finditer(question) if m.start() not in relative), None
+    )
     subject = subject_that(question)
     if match is None or (subject is not None and subject.start(1) == match.start()):
         return question  # "does that send to ...": a verb, not a noun to name
-    if any(m.start(1) == match.start() for m in _RELATIVE_THAT.finditer(question)):
-        return question  # "a KSK that rolls yearly": a relative clause, not a noun to name
     words = match.group(1).split()
     turns = [text for text in (answered, previous) if text]
     # The longest run of the phrase's words whose last word the last turn uses: "fixed date

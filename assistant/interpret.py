@@ -62,9 +62,10 @@ _STOP_ASK = re.compile(
 # force-push?") names nothing; the OK button, "200 OK" and an option "--ok" do.
 _INTERJECTIONS = {"ok", "okay"}
 _SAYS_ALL_RIGHT = re.compile(r"\s*(?:[?!.,;:]|$|(?:to|if|for|with|when|that)\b)")
-# What stands before a file extension named alone: its dot, at the start or after a space, a
-# bracket or a slash (".pptx", "(.gltf", ".gltf/.glb"); not a sentence's full stop ("it. Then").
-_EXTENSION_BEFORE = re.compile(r"(?:^|[\s(/])\.$")
+# What stands before a dot-name (a file extension ".pptx", a dotfile "~/.bashrc"): its dot, at
+# the start or after a space, a bracket, a slash, a glob's star or a quote ("(.xlsx)", "*.pptx",
+# "`.odp`"); not a sentence's full stop ("it. Then").
+_EXTENSION_BEFORE = re.compile(r"(?:^|[\s(\[/*'\"`“‘])\.$")
 _TOKEN = re.compile(r"[`'\"“‘]?([\w][\w.:/+#@-]*[\w+#]|\w)[`'\"”’]?")
 
 
@@ -185,7 +186,7 @@ def specific_terms(question: str) -> list[str]:
             long_option = option and match.start(1) > 1 and sentence[match.start(1) - 2] == "-"
             if option and not long_option and len(token) <= 2:
                 continue  # "-rf", "-X": a letter or two every tool uses, not a thing named
-            # A file extension named alone (".pptx", "(.gltf") names a format, as code does.
+            # A dot-name (".pptx", "~/.bashrc") names a format or a file, as code does.
             extension = _EXTENSION_BEFORE.search(sentence[: match.start(1)]) is not None
             code = option or extension or bool(re.search(r"[_./:+#@]|\d", token))
             capital = token[:1].isupper() and index > 0 and token != "I"

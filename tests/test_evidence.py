@@ -326,8 +326,10 @@ def test_specific_terms_are_names_and_code_not_the_askers_numbers() -> None:
     assert specific_terms("Does -persist keep the window?") == ["persist"]
     # A file extension named alone is a format the documents must name, as code is.
     assert specific_terms("Which option writes a .pptx file?") == ["pptx"]
-    assert specific_terms("Can it export a scene as .gltf/.glb?") == ["gltf", "glb"]
     assert specific_terms("Does it read (.xlsx) workbooks?") == ["xlsx"]
+    assert specific_terms("Can I convert *.pptx files?") == ["pptx"]
+    assert specific_terms("Does it read `.odp` decks?") == ["odp"]
+    assert specific_terms("Should I put it in ~/.bashrc?") == ["bashrc"]  # a dotfile too
     assert specific_terms("We use it. Then what?") == []
 
 
@@ -888,6 +890,13 @@ def test_a_question_whose_only_there_is_existential_is_left_alone() -> None:
             "And if we wanted a separate KSK that rolls yearly plus a ZSK, what would we "
             "configure?",
         ),
+        (  # after a verb, "that" before a noun in -s is still a demonstrative
+            "How do I clear the internal DNS cache?",
+            "Run rndc flush; it empties the internal DNS cache [1].",
+            "We restarted the resolver container. Can I flush that DNS cache without a restart?",
+            "We restarted the resolver container. Can I flush the internal DNS cache without a "
+            "restart?",
+        ),
         (  # no noun in common with the last turn: not a reference to it
             "What is the capital of France?",
             "Paris [1].",
@@ -1383,31 +1392,55 @@ def test_two_things_an_answer_named_are_what_either_of_them_means() -> None:
     assert condense("Were they fined?", HISTORY) == "Were the companies fined?"
 
 
-# A printed manual's definition, in an indented column whose lines stop short of the page's
-# full width: the loader kept its line breaks, and two sentences run over them.
+# A PDF manual's definitions, in an indented column whose lines stop short of the page's full
+# width: the loader kept their line breaks, and sentences run over them.
 PRINTED = (
     "pair[] intersect(path p, path q);\n"
     "returns the times where the two paths meet. Otherwise, an empty\n"
     "array is returned. The function int delete(string s) deletes a file. Unless the\n"
-    "-globalwrite option is enabled, the file must reside in the current directory.\n"
+    "--globalwrite option is enabled, the file must reside in the current directory.\n"
+    "The routine counts the elements of the array, in every dimension, unless the\n"
+    "option flat is given, in which case only the first dimension is\n"
+    "counted at all.\n"
+    "To turn compression on, pass one of the three values of the\n"
+    "following options:\n"
+    "show style line\n"
+    "default sets all line style parameters to those of the linetype.\n"
     "- a list item\n"
     "  code(line);\n"
 )
 
 
-def test_a_sentence_cut_by_a_printed_line_break_goes_on_over_it() -> None:
-    printed = replace(passage_of(PRINTED), page_starts=(0,))
+def test_a_sentence_cut_by_a_pdf_line_break_goes_on_over_it() -> None:
+    printed = replace(passage_of(PRINTED, offset=100), source="manual.pdf", page_starts=(0,))
     whole = "Otherwise, an empty\narray is returned."
     # Whichever half answers, the window holds the sentence whole, and only it.
     assert window_text(printed, "Otherwise, an empty") == whole
     assert window_text(printed, "array is returned.") == whole
     assert window_text(printed, "Unless the") == (
-        "Unless the\n-globalwrite option is enabled, the file must reside in the current directory."
+        "Unless the\n--globalwrite option is enabled, the file must reside in the current "
+        "directory."
     )
-    # A finished sentence does not reach into the next line; a list item and code stand alone.
+    # A sentence over three lines, from any of them.
+    three = (
+        "The routine counts the elements of the array, in every dimension, unless the\n"
+        "option flat is given, in which case only the first dimension is\ncounted at all."
+    )
+    for part in three.split("\n"):
+        assert window_text(printed, part) == three
+    # A join that ends on a lead-in announces what the window lacks.
+    cut = "To turn compression on, pass one of the three values of the"
+    lead_in = printed.text.index(cut) + printed.start
+    window = window_for(printed, lead_in, lead_in + len(cut))
+    assert window.text.endswith("following options:")
+    assert window.dangling
+    # A finished sentence, a syntax line, a list item and code stand alone.
     assert window_text(printed, "The function int delete(string s) deletes a file.") == (
         "The function int delete(string s) deletes a file."
     )
+    assert window_text(printed, "show style line") == "show style line"
     assert window_text(printed, "- a list item") == "- a list item"
-    # A page of the web has no printed lines: its line breaks are the writer's.
-    assert window_text(passage_of(PRINTED), "Otherwise, an empty") == "Otherwise, an empty"
+    # Only a PDF's lines are printed ones: a web page's or a slide's breaks are the writer's.
+    for other in ("doc.html", "deck.pptx"):
+        kept = replace(printed, source=other)
+        assert window_text(kept, "Otherwise, an empty") == "Otherwise, an empty"
