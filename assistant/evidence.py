@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.fences import block_lines, document_code_blocks, line_spans, renders_whole
-from assistant.text import STOPWORDS, sentence_spans, words
+from assistant.text import STOPWORDS, sentence_spans
 from assistant.types import Heading, Passage, heading_at, section_starts
 
 # A heading this close before a passage (line breaks and indentation only) is the one it follows.
@@ -33,15 +33,6 @@ LIST_ITEM = re.compile(r"^\s*([-*•◦▪‣–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|[i
 GOES_ON = re.compile(
     r"^(?:" + "|".join(sorted(w for w in STOPWORDS if w.isalpha())) + r")\s+[a-z]+\b"
 )
-# A PDF's line that stops inside a sentence (on a word, a comma or an open bracket; not on a
-# page number), and a next line that carries the sentence on (lower case, an option such as
-# "-nosafe" or "--no-gui", a quoted value): where the loader could not tell a wrapped line from a
-# break (a line of an indented column, short of the page's full width; a line before "-option"
-# or "n) ..."), the window goes on over the break. A line of a few words is a syntax line or a
-# label ("show style line"), not a wrapped one.
-_STOPS_MID_SENTENCE = re.compile(r"[^\W\d_]$|[,(]$")
-_CARRIES_ON = re.compile(r"^(?:[a-z]|-{1,2}[a-z]|[\"“'‘`][^\s\"“'‘`])")
-RUN_ON_MIN_WORDS = 5
 _BARE_MARKER = re.compile(r"^\s*(\(?\d{1,2}[.)]|[-*•])\s*$")
 CODE_LINE = re.compile(r"^(\$ |# |>>> |\.\.\. )|[{};]\s*$|^[\w.-]+\s*=\s*\S|^\w+\(.*\)$")
 # A comment line in code ("# route all requests to a front controller", "  // then retry"):
@@ -136,13 +127,6 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
             expanded = True
         elif introduces:
             dangling = True
-    elif end >= line_end - 1 and _runs_on(passage, lines, index):
-        going_on = _run_on_end(passage, lines, index)
-        if going_on is not None:
-            window_end = going_on
-            expanded = True
-            # "pass one of the\nfollowing options:": the join announces what it lacks.
-            dangling = bool(_INTRODUCES.search(passage.sentence_text(start, going_on)))
 
     # Backward: an item or a code line belongs to the sentence that introduced it.
     is_term = any(h.offset == line_start and h.kind == "term" for h in passage.headings)
@@ -155,10 +139,6 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
         if lead is not None:
             window_start = lead
             expanded = True
-    elif start == line_start and not is_term and index > 0 and _runs_on(passage, lines, index - 1):
-        # "array is returned.": the rest of a sentence that a printed line break cut.
-        window_start = _run_on_start(passage, lines, index - 1)
-        expanded = True
     elif start == line_start and not is_term and GOES_ON.match(sentence):
         # "... for example\n  DirectoryIndex index.html /cgi-bin/index.pl\nwould cause the
         # script to run ...": a sentence that goes on after code began before it.
@@ -372,51 +352,6 @@ def _short_entry(passage: Passage, start: int) -> tuple[int, int] | None:
 
 def _is_prose(text: str) -> bool:
     return len(text) > 60 and text[:1].isupper() and text.rstrip()[-1:] in ".!?"
-
-
-def _runs_on(passage: Passage, lines: tuple[tuple[int, int], ...], index: int) -> bool:
-    """Whether line `index` of a PDF stops inside a sentence that the next line carries on:
-    neither is code, a heading or a list item, and the line is more than a label."""
-    if not passage.source.lower().endswith(".pdf") or index + 1 >= len(lines):
-        return False  # slides and web pages break lines where their writers did
-    line, following = lines[index], lines[index + 1]
-    text, next_text = passage.sentence_text(*line), passage.sentence_text(*following)
-    return (
-        len(words(text)) >= RUN_ON_MIN_WORDS
-        and bool(_STOPS_MID_SENTENCE.search(text.rstrip()))
-        and bool(_CARRIES_ON.match(next_text))
-        and not LIST_ITEM.match(next_text)
-        and not any(is_heading_at(passage, span[0]) for span in (line, following))
-        and not any(_is_code_at(passage, span) for span in (line, following))
-    )
-
-
-def _run_on_end(passage: Passage, lines: tuple[tuple[int, int], ...], index: int) -> int | None:
-    """Where the sentence that runs on from line `index` ends: the end of the next line's first
-    sentence, or further while that sentence fills its line and runs on again (None: the passage
-    holds no sentence there)."""
-    end = None
-    for following in range(index + 1, min(len(lines), index + 1 + MAX_FOLLOWING_LINES)):
-        end = next((e for s, e in passage.sentence_spans if s == lines[following][0]), None)
-        if end is None or end < lines[following][1] - 1 or not _runs_on(passage, lines, following):
-            break
-    return end
-
-
-def _run_on_start(passage: Passage, lines: tuple[tuple[int, int], ...], index: int) -> int:
-    """Where the sentence that runs on from line `index` into the next begins: its last
-    sentence's start, or further back while that sentence fills its line and a line before it
-    runs on into it."""
-    back = index
-    start = _last_sentence_start(passage.sentence_text(*lines[back]), lines[back][0])
-    while (
-        start == lines[back][0]
-        and back > max(0, index - MAX_FOLLOWING_LINES)
-        and _runs_on(passage, lines, back - 1)
-    ):
-        back -= 1
-        start = _last_sentence_start(passage.sentence_text(*lines[back]), lines[back][0])
-    return start
 
 
 def _is_code_at(passage: Passage, span: tuple[int, int]) -> bool:

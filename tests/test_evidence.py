@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from assistant.backreference import needs_context, refers_back
@@ -1390,57 +1388,3 @@ def test_two_things_an_answer_named_are_what_either_of_them_means() -> None:
         "Did either Ant Group or JD.com comment?"
     )
     assert condense("Were they fined?", HISTORY) == "Were the companies fined?"
-
-
-# A PDF manual's definitions, in an indented column whose lines stop short of the page's full
-# width: the loader kept their line breaks, and sentences run over them.
-PRINTED = (
-    "pair[] intersect(path p, path q);\n"
-    "returns the times where the two paths meet. Otherwise, an empty\n"
-    "array is returned. The function int delete(string s) deletes a file. Unless the\n"
-    "--globalwrite option is enabled, the file must reside in the current directory.\n"
-    "The routine counts the elements of the array, in every dimension, unless the\n"
-    "option flat is given, in which case only the first dimension is\n"
-    "counted at all.\n"
-    "To turn compression on, pass one of the three values of the\n"
-    "following options:\n"
-    "show style line\n"
-    "default sets all line style parameters to those of the linetype.\n"
-    "- a list item\n"
-    "  code(line);\n"
-)
-
-
-def test_a_sentence_cut_by_a_pdf_line_break_goes_on_over_it() -> None:
-    printed = replace(passage_of(PRINTED, offset=100), source="manual.pdf", page_starts=(0,))
-    whole = "Otherwise, an empty\narray is returned."
-    # Whichever half answers, the window holds the sentence whole, and only it.
-    assert window_text(printed, "Otherwise, an empty") == whole
-    assert window_text(printed, "array is returned.") == whole
-    assert window_text(printed, "Unless the") == (
-        "Unless the\n--globalwrite option is enabled, the file must reside in the current "
-        "directory."
-    )
-    # A sentence over three lines, from any of them.
-    three = (
-        "The routine counts the elements of the array, in every dimension, unless the\n"
-        "option flat is given, in which case only the first dimension is\ncounted at all."
-    )
-    for part in three.split("\n"):
-        assert window_text(printed, part) == three
-    # A join that ends on a lead-in announces what the window lacks.
-    cut = "To turn compression on, pass one of the three values of the"
-    lead_in = printed.text.index(cut) + printed.start
-    window = window_for(printed, lead_in, lead_in + len(cut))
-    assert window.text.endswith("following options:")
-    assert window.dangling
-    # A finished sentence, a syntax line, a list item and code stand alone.
-    assert window_text(printed, "The function int delete(string s) deletes a file.") == (
-        "The function int delete(string s) deletes a file."
-    )
-    assert window_text(printed, "show style line") == "show style line"
-    assert window_text(printed, "- a list item") == "- a list item"
-    # Only a PDF's lines are printed ones: a web page's or a slide's breaks are the writer's.
-    for other in ("doc.html", "deck.pptx"):
-        kept = replace(printed, source=other)
-        assert window_text(kept, "Otherwise, an empty") == "Otherwise, an empty"

@@ -287,6 +287,96 @@ def test_pdf_list_lines_and_prompts_are_not_joined() -> None:
     )
 
 
+# A PDF manual's definitions, in an indented column whose lines stop short of the page's full
+# width: sentences run over the breaks the layout alone cannot tell from a writer's.
+PRINTED = (
+    "pair[] intersect(path p, path q);\n"
+    "returns the times where the two paths meet. Otherwise, an empty\n"
+    "array is returned. The function int delete(string s) deletes a file. Unless the\n"
+    "--globalwrite option is enabled, the file must reside in the current directory.\n"
+    "The routine counts the elements of the array, in every dimension, unless the\n"
+    "option flat is given, in which case only the first dimension is\n"
+    "counted at all.\n"
+    "To turn compression on, pass one of the three values of the\n"
+    "following options:\n"
+    "show style line\n"
+    "default sets all line style parameters to those of the linetype.\n"
+    "Set the value with an assignment such as\n"
+    "x = the new value of the setting\n"
+    "- a list item\n"
+    "The next line is code, indented by two spaces or more, as in\n"
+    "  code(line);\n"
+    "The code pages are listed in the following table with all their names\n"
+    "cp852 codepage for OS/2, Central and Eastern Europe.\n"
+    "Byte order is given by one of these keywords, as in the list\n"
+    "big: greatest significance to least significance.\n"
+    "void draw(picture pic=currentpicture, pen p=currentpen, arrowbar\n"
+    "arrow=None, int[] divisor=new int[], bool end=true, bool begin,\n"
+    "To override the default tick label format (defaultformat, initially\n"
+    '"$%.4g$"), pass a format string.\n'
+    "-bw convert all colors to black and white for the printed edition\n"
+    "-cd sets the current directory, on the command line only.\n"
+)
+
+
+def test_a_sentence_cut_by_a_short_printed_line_runs_on_over_the_break() -> None:
+    joined = unwrap_printed(PRINTED, width=200, run_on=True)
+    assert len(joined) == len(PRINTED)  # one space for one break: offsets stay true
+    lines = joined.split("\n")
+    for sentence in (
+        "Otherwise, an empty array is returned.",
+        "Unless the --globalwrite option is enabled, the file must reside in the current",
+        "unless the option flat is given, in which case only the first dimension is counted at "
+        "all.",
+        "pass one of the three values of the following options:",
+        'initially "$%.4g$"), pass a format string.',  # a quoted value carries the sentence on
+    ):
+        assert any(sentence in line for line in lines), sentence
+    # A syntax line, what follows a finished sentence, an assignment, a list item, code, a
+    # table's entry, a labelled entry and a signature's parameters keep their own lines.
+    for line in ("show style line", "x = the new value of the setting", "- a list item",
+                 "  code(line);", "pair[] intersect(path p, path q);",
+                 "cp852 codepage for OS/2, Central and Eastern Europe.",
+                 "big: greatest significance to least significance.",
+                 "arrow=None, int[] divisor=new int[], bool end=true, bool begin,",
+                 "-cd sets the current directory, on the command line only."):  # fmt: skip
+        assert line in lines, line
+    assert "default sets all" in lines[lines.index("show style line") + 1]
+    # Only where the caller asks (a PDF's lines are printed; a text file's are the writer's).
+    assert unwrap_printed(PRINTED, width=200) == PRINTED
+
+
+def test_pdf_a_sentence_runs_on_over_a_short_line_but_not_out_of_a_heading() -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    title = "Deleting the files that a script wrote"
+    lines = [
+        _FULL + "one.",
+        title,
+        "unless the option is set, which is rarely done by anyone on the team.",
+        _FULL + "two.",
+        "The function delete(string s) deletes a file. Unless the",
+        "--globalwrite option is enabled, the file must reside in the current directory.",
+        _FULL + "three.",
+    ]
+    pdf.bookmarkPage("p0")
+    pdf.addOutlineEntry(title, "p0", level=0)
+    for row, line in enumerate(lines):
+        pdf.drawString(72, 760 - 14 * row, line)
+    pdf.showPage()
+    pdf.save()
+    document = load(buffer.getvalue(), ".pdf")
+    assert [h.title for h in document.headings] == [title]
+    assert f"\n{title}\nunless the option" in document.text
+    assert (
+        "Unless the --globalwrite option is enabled, the file must reside in the current "
+        "directory." in document.text
+    )
+
+
 def test_hard_wrapped_text_file_is_unwrapped_in_place() -> None:
     paragraph = (
         "The archive keeps every version of a record for seven years, after which the\n"

@@ -86,7 +86,8 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
     finally:
         document.close()
     # Printed lines end at the margin: a paragraph's lines are joined (one space for one break),
-    # but never into a heading the outline names.
+    # and so are the lines of a sentence an indented column's shorter lines cut, but never into
+    # or out of a heading the outline names.
     width = full_width([line for page_text in pages for line in page_text.split("\n")])
     found = [
         _heading_lines(page_text, outline.get(index, [])) for index, page_text in enumerate(pages)
@@ -101,7 +102,11 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
         for index, (before, after) in enumerate(pairwise(pages), start=1)
     ]
     pages = [
-        _keep_rows(_keep_breaks(unwrap_printed(page_text, width), lines), page_text, table_rows)
+        _keep_rows(
+            _keep_breaks(unwrap_printed(page_text, width, run_on=True), page_text, lines),
+            page_text,
+            table_rows,
+        )
         for page_text, lines, table_rows in zip(pages, found, rows, strict=True)
     ]
     joined = [page + gap for page, gap in zip(pages, [*breaks, ""], strict=True)]
@@ -255,15 +260,17 @@ def _heading_lines(page_text: str, titles: list[str]) -> list[tuple[int, str, bo
     return sorted((offset, text, run_in) for offset, (text, run_in) in found.items())
 
 
-def _keep_breaks(text: str, headings: list[tuple[int, str, bool]]) -> str:
-    """A line break before each heading, restored where unwrapping took it, and after a run-in
-    heading (one character for one, so offsets stay true)."""
+def _keep_breaks(text: str, printed: str, headings: list[tuple[int, str, bool]]) -> str:
+    """A line break before and after each heading line of the printed page, restored where
+    unwrapping took it, and after a run-in heading (one character for one, so offsets stay
+    true)."""
     characters = list(text)
     for offset, title, run_in in headings:
         if offset > 0 and characters[offset - 1] == " ":
             characters[offset - 1] = "\n"
-        if run_in:
-            characters[offset + len(title)] = "\n"
+        end = offset + len(title) if run_in else printed.find("\n", offset)
+        if end >= 0 and (run_in or characters[end] == " "):
+            characters[end] = "\n"
     return "".join(characters)
 
 

@@ -8,7 +8,10 @@ for one, so every offset the extractor computed (pages, headings) stays true.
 
 Which breaks are soft is read from the layout, never from the words: the line reaches the
 text's usual full width, and the next line continues the paragraph (it does not open a list
-item, a prompt or a code line). Markdown is parsed instead (assistant/loaders/markdown.py).
+item, a prompt or a code line). In a PDF, a shorter line (an indented column's) is joined too
+where the shapes of the two lines say one sentence runs on over the break (`runs_on`): the
+chunks, the sentence vectors and the quoted evidence then see the sentence whole. Markdown is
+parsed instead (assistant/loaders/markdown.py).
 """
 
 from __future__ import annotations
@@ -28,10 +31,39 @@ _LEADERS = re.compile(r"(?:\.\s?){4,}\s*\S*\d+\s*$")
 FULL_LINE = 0.75
 # Printed text is taken as hard-wrapped when nearly all its lines fit this width.
 WRAP_WIDTH = 110
+# A line short of the full width (an indented column, a line before a long word) that stops
+# inside a sentence (on a word, a comma or an open bracket; not on a page number), and a next
+# line that carries the sentence on (lower case, an option such as "-nosafe" or "--no-gui", a
+# quoted value) and reads as prose (it ends or pauses a sentence: a stop, a comma, a colon):
+# the sentence runs on over the break. A line of a few words is a syntax line or a label
+# ("show style line"); a line shaped like code, a prompt or a comment is no sentence; two lines
+# that open with the same word or both with an option are parallel entries (table rows, a
+# series of commands, a list of options).
+_STOPS_MID_SENTENCE = re.compile(r"[^\W\d_]$|[,(]$")
+_CARRIES_ON = re.compile(r"^(?:[a-z]|-{1,2}[a-z]|[\"“'‘`][^\s\"“'‘`])")
+_OPTION = re.compile(r"^-{1,2}[a-z]")
+_PROSE_PAUSE = re.compile(r"[.!?][\"'’”)\]]*(?:\s|$)|[,;:](?:\s|$)")
+# Code reads as symbols: brackets, operators, sigils. Prose has a few of them at most (and
+# parentheses, which it uses as much as code does).
+_SYMBOLS = re.compile(r"[\[\]{}=$*<>\\|;^~+]")
+MAX_PROSE_SYMBOLS = 0.05
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’|`[^`]*`")
+# A line that opens with a name holding a digit, a bracket or an underscore ("cos(x) ...",
+# "cp852 - ...") is an entry of a table or a list, not the middle of a sentence.
+_NAME_TERM = re.compile(r"^[^\s\"“'‘`]*[\d(\[{_=]")
+_CODE_SHAPED = re.compile(
+    r"^(?:\$ |# |>>> |\.\.\. )|^[\w.-]+\s*=\s*\S|^\w+\(.*\)$|[{}\\]$|\)\s*;$|\s#\s|\w=\S"
+    r"|^\w+ \w+\("
+)
+# A line that opens with a short label and a colon ("big: greatest significance first") is an
+# entry of its own.
+_LABEL = re.compile(r"^[\w -]{1,24}:\s")
+RUN_ON_MIN_WORDS = 5
 
 
-def unwrap_printed(text: str, width: float | None = None) -> str:
-    """Join the lines of printed paragraphs (PDF text, a hard-wrapped text file)."""
+def unwrap_printed(text: str, width: float | None = None, *, run_on: bool = False) -> str:
+    """Join the lines of printed paragraphs (PDF text, a hard-wrapped text file); with
+    `run_on`, also a short line whose sentence the next one carries on (`runs_on`)."""
     lines = text.split("\n")
     if width is None:
         width = full_width(lines)
@@ -42,7 +74,7 @@ def unwrap_printed(text: str, width: float | None = None) -> str:
     for line, following in pairwise(lines):
         position += len(line)
         body = line.rstrip("\r")
-        if soft_break(body, following, width):
+        if soft_break(body, following, width) or (run_on and runs_on(body, following)):
             out[position] = " "
             if body != line:  # "\r\n": both characters become spaces
                 out[position - 1] = " "
@@ -61,6 +93,44 @@ def soft_break(line: str, following: str, width: float) -> bool:
         and not _BLOCK_START.match(following)
         and not _heading_after_sentence(line, following, width)
     )
+
+
+def runs_on(line: str, following: str) -> bool:
+    """Whether a printed line short of the full width stops inside a sentence that the next
+    line carries on as prose; neither is a list item, a prompt or code (indented, or shaped
+    like a command, an assignment or a statement), and they are not parallel entries."""
+    text, after = line.strip(), following.strip()
+    return (
+        len(text.split()) >= RUN_ON_MIN_WORDS
+        and bool(_STOPS_MID_SENTENCE.search(text))
+        and bool(_CARRIES_ON.match(after))
+        and bool(_PROSE_PAUSE.search(after))
+        and not _parallel(text, after)
+        and not _LABEL.match(after)
+        and not _NAME_TERM.match(after)
+        and all(_symbols(part) <= MAX_PROSE_SYMBOLS for part in (text, after))
+        and (not _BLOCK_START.match(following) or bool(_OPTION.match(following)))
+        and not any(_indent(part) >= 2 or _CODE_SHAPED.search(part.strip())
+                    for part in (line, following))
+    )  # fmt: skip
+
+
+def _parallel(text: str, after: str) -> bool:
+    """Two lines that open with the same word, or both with an option: entries of a list."""
+    first, second = text.split()[0], after.split()[0]
+    return first.casefold() == second.casefold() or (first[:1] == second[:1] == "-")
+
+
+def _symbols(text: str) -> float:
+    """The share of a line's characters that are brackets, operators or sigils (not
+    parentheses), outside quoted values (a quoted format or pattern is a value the sentence
+    names)."""
+    unquoted = _QUOTED.sub("", text)
+    return len(_SYMBOLS.findall(unquoted)) / max(1, len(text.replace(" ", "")))
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
 
 
 def _heading_after_sentence(line: str, following: str, width: float) -> bool:
