@@ -49,6 +49,8 @@ _THAT_VERB_AFTER = (
     r"|your|its|their|it|them|me|us|anything|everything|something)\b|\s+(?:up|down|out|off"
     r"|again|too)\b))"
 )
+# A verb in -s ("hangs", "rolls"; not "is", "has" or a noun in -ss, -us, -is such as "process").
+VERB_IN_S = r"[a-z]*[^\W\d_siu]s"
 # A word that describes rather than names: "related", "possible", "dangerous", "optional".
 _DESCRIBING = r"[a-z]+(?:ed|able|ible|ous|ful|ive|ent|ant|al|ic)"
 _SUBJECT_THAT = (
@@ -59,7 +61,7 @@ _SUBJECT_THAT = (
     ),
     re.compile(
         r"\b(?:if|when|once|unless|until|because|after|before)\s+(this|that)\s+"
-        r"(?:[a-z]*[^\Wsiu]s|[a-z]+ed)" + _THAT_VERB_AFTER,
+        r"(?:" + VERB_IN_S + r"|[a-z]+ed)" + _THAT_VERB_AFTER,
         re.IGNORECASE,
     ),
     re.compile(

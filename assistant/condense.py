@@ -40,6 +40,7 @@ from assistant.asked import DO_IT, asked_object, names_the_one_asked_for, subjec
 from assistant.backreference import (
     CONTINUATION,
     NO_STOPWORD,
+    VERB_IN_S,
     bare_reference,
     determiner,
     elliptical_ask,
@@ -374,7 +375,9 @@ _NAMED_REFERENCE = re.compile(
 _RELATIVE_THAT = re.compile(
     r"\b(?i:a|an|the|one|each|any|some|another|every)\s+(?:[\w-]+\s+){0,2}?"
     + NO_STOPWORD
-    + r"(?i:[a-z][\w-]*)\s+(?i:(that))\s+[a-z]*[^\W\d_siu]s\b"
+    + r"(?i:[a-z][\w-]*)\s+(?i:(that))\s+"
+    + VERB_IN_S
+    + r"\b"
 )
 
 
