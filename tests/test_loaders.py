@@ -9,7 +9,7 @@ import pytest
 
 from assistant.errors import LoadError
 from assistant.loaders import document_from_bytes, load_document
-from assistant.loaders.reflow import unwrap_printed
+from assistant.loaders.reflow import runs_on, unwrap_printed
 from assistant.text import sentence_spans
 from tests.conftest import SEED_FILE
 
@@ -346,6 +346,30 @@ def test_a_sentence_cut_by_a_short_printed_line_runs_on_over_the_break() -> None
     assert unwrap_printed(PRINTED, width=200) == PRINTED
 
 
+_CUT = "The routine counts the elements of the array, unless the"
+_GOES_ON = "option flat is given, in which case it stops."
+
+
+@pytest.mark.parametrize(
+    ("line", "following", "joined"),
+    [
+        (_CUT, _GOES_ON, True),
+        # Each case below fails one condition only.
+        ("The routine counts the elements of the array here.", _GOES_ON, False),  # finished
+        ("counts the elements, unless", _GOES_ON, False),  # a few words: a syntax line, a label
+        (_CUT, "Option flat is given, in which case it stops.", False),  # not carried on
+        (_CUT, "option flat is given in which case it stops", False),  # no stop, comma or colon
+        ("the routine counts the elements of the array, unless the", "the " + _GOES_ON, False),
+        ("The value $HOME or ${XDG} is read at the start, unless the", _GOES_ON, False),
+        (_CUT, "a) option flat is given, in which case it stops.", False),  # a list item
+        (_CUT, "option = flat, in which case it stops.", False),  # an assignment
+        (_CUT, "  " + _GOES_ON, False),  # indented: code
+    ],
+)
+def test_each_condition_of_a_run_on_decides(line: str, following: str, joined: bool) -> None:
+    assert runs_on(line, following) is joined
+
+
 def test_pdf_a_sentence_runs_on_over_a_short_line_but_not_out_of_a_heading() -> None:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
@@ -354,7 +378,7 @@ def test_pdf_a_sentence_runs_on_over_a_short_line_but_not_out_of_a_heading() -> 
     pdf = canvas.Canvas(buffer, pagesize=A4)
     title = "Deleting the files that a script wrote"
     lines = [
-        _FULL + "one.",
+        _FULL + "one, and then the",
         title,
         "unless the option is set, which is rarely done by anyone on the team.",
         _FULL + "two.",
@@ -370,7 +394,8 @@ def test_pdf_a_sentence_runs_on_over_a_short_line_but_not_out_of_a_heading() -> 
     pdf.save()
     document = load(buffer.getvalue(), ".pdf")
     assert [h.title for h in document.headings] == [title]
-    assert f"\n{title}\nunless the option" in document.text
+    # Neither a full line before it nor a run-on after it is joined to a heading's line.
+    assert f"one, and then the\n{title}\nunless the option" in document.text
     assert (
         "Unless the --globalwrite option is enabled, the file must reside in the current "
         "directory." in document.text

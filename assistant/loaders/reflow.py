@@ -6,12 +6,13 @@ headings, list items and code lines stand alone): "values 00-68 refer to the" wo
 answer and "21st century." the next. The loaders turn such a break into a space, one character
 for one, so every offset the extractor computed (pages, headings) stays true.
 
-Which breaks are soft is read from the layout, never from the words: the line reaches the
-text's usual full width, and the next line continues the paragraph (it does not open a list
-item, a prompt or a code line). In a PDF, a shorter line (an indented column's) is joined too
-where the shapes of the two lines say one sentence runs on over the break (`runs_on`): the
-chunks, the sentence vectors and the quoted evidence then see the sentence whole. Markdown is
-parsed instead (assistant/loaders/markdown.py).
+Which breaks are soft is read from the layout, never from what the words mean: the line
+reaches the text's usual full width, and the next line continues the paragraph (it does not
+open a list item, a prompt or a code line). In a PDF, a line is joined to the next one too
+(whatever its width; an indented column's lines are short) where the shapes of the two lines
+say one sentence runs on over the break (`runs_on`: punctuation, case, symbols, the first
+words): the chunks, the sentence vectors and the quoted evidence then see the sentence whole.
+Markdown is parsed instead (assistant/loaders/markdown.py).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ _LEADERS = re.compile(r"(?:\.\s?){4,}\s*\S*\d+\s*$")
 FULL_LINE = 0.75
 # Printed text is taken as hard-wrapped when nearly all its lines fit this width.
 WRAP_WIDTH = 110
-# A line short of the full width (an indented column, a line before a long word) that stops
+# A line (often short of the full width: an indented column's, one before a long word) that stops
 # inside a sentence (on a word, a comma or an open bracket; not on a page number), and a next
 # line that carries the sentence on (lower case, an option such as "-nosafe" or "--no-gui", a
 # quoted value) and reads as prose (it ends or pauses a sentence: a stop, a comma, a colon):
@@ -96,7 +97,7 @@ def soft_break(line: str, following: str, width: float) -> bool:
 
 
 def runs_on(line: str, following: str) -> bool:
-    """Whether a printed line short of the full width stops inside a sentence that the next
+    """Whether a printed line (whatever its width) stops inside a sentence that the next
     line carries on as prose; neither is a list item, a prompt or code (indented, or shaped
     like a command, an assignment or a statement), and they are not parallel entries."""
     text, after = line.strip(), following.strip()
@@ -116,7 +117,8 @@ def runs_on(line: str, following: str) -> bool:
 
 
 def _parallel(text: str, after: str) -> bool:
-    """Two lines that open with the same word, or both with an option: entries of a list."""
+    """Two lines that open with the same word, or both with an option: entries of a list
+    (both lines have a word: `runs_on` checks that first)."""
     first, second = text.split()[0], after.split()[0]
     return first.casefold() == second.casefold() or (first[:1] == second[:1] == "-")
 
