@@ -12,7 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from assistant.fences import block_lines, document_code_blocks, line_spans, renders_whole
+from assistant.fences import (
+    STATEMENT_SHAPES,
+    block_lines,
+    document_code_blocks,
+    line_spans,
+    renders_whole,
+)
 from assistant.text import STOPWORDS, sentence_spans
 from assistant.types import Heading, Passage, heading_at, section_starts
 
@@ -34,7 +40,7 @@ GOES_ON = re.compile(
     r"^(?:" + "|".join(sorted(w for w in STOPWORDS if w.isalpha())) + r")\s+[a-z]+\b"
 )
 _BARE_MARKER = re.compile(r"^\s*(\(?\d{1,2}[.)]|[-*•])\s*$")
-CODE_LINE = re.compile(r"^(\$ |# |>>> |\.\.\. )|[{};]\s*$|^[\w.-]+\s*=\s*\S|^\w+\(.*\)$")
+CODE_LINE = re.compile(STATEMENT_SHAPES + r"|[{};]\s*$")
 # A comment line in code ("# route all requests to a front controller", "  // then retry"):
 # it says what the code lines after it do, and alone it reads as nothing.
 COMMENT_LINE = re.compile(r"^\s*(?:#|//)\s+\S")

@@ -22,6 +22,8 @@ from itertools import pairwise
 
 import numpy as np
 
+from assistant.fences import STATEMENT_SHAPES
+
 # A line that opens a list item, a prompt or a code/markup line: never the middle of a sentence.
 _BLOCK_START = re.compile(
     r"^\s*(?:[-*+•–—▪◦·>$#|]|\d{1,3}[.)]\s|\(?[a-zA-Z0-9]{1,3}\)\s|[{}\[\]<@%;=])"
@@ -41,8 +43,9 @@ WRAP_WIDTH = 110
 # that open with the same word or both with an option are parallel entries (table rows, a
 # series of commands, a list of options).
 _STOPS_MID_SENTENCE = re.compile(r"[^\W\d_]$|[,(]$")
-_CARRIES_ON = re.compile(r"^(?:[a-z]|-{1,2}[a-z]|[\"“'‘`][^\s\"“'‘`])")
-_OPTION = re.compile(r"^-{1,2}[a-z]")
+_OPTION_START = r"-{1,2}[a-z]"
+_CARRIES_ON = re.compile(r"^(?:[a-z]|" + _OPTION_START + r"|[\"“'‘`][^\s\"“'‘`])")
+_OPTION = re.compile("^" + _OPTION_START)
 _PROSE_PAUSE = re.compile(r"[.!?][\"'’”)\]]*(?:\s|$)|[,;:](?:\s|$)")
 # Code reads as symbols: brackets, operators, sigils. Prose has a few of them at most (and
 # parentheses, which it uses as much as code does).
@@ -52,10 +55,7 @@ _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’|`[^`]*`")
 # A line that opens with a name holding a digit, a bracket or an underscore ("cos(x) ...",
 # "cp852 - ...") is an entry of a table or a list, not the middle of a sentence.
 _NAME_TERM = re.compile(r"^[^\s\"“'‘`]*[\d(\[{_=]")
-_CODE_SHAPED = re.compile(
-    r"^(?:\$ |# |>>> |\.\.\. )|^[\w.-]+\s*=\s*\S|^\w+\(.*\)$|[{}\\]$|\)\s*;$|\s#\s|\w=\S"
-    r"|^\w+ \w+\("
-)
+_CODE_SHAPED = re.compile(STATEMENT_SHAPES + r"|[{}\\]$|\)\s*;$|\s#\s|\w=\S|^\w+ \w+\(")
 # A line that opens with a short label and a colon ("big: greatest significance first") is an
 # entry of its own.
 _LABEL = re.compile(r"^[\w -]{1,24}:\s")
