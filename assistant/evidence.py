@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.fences import (
+    INTRODUCES,
     STATEMENT_SHAPES,
     block_lines,
     document_code_blocks,
@@ -30,9 +31,6 @@ MAX_WINDOW_CHARS = 520
 # A defined term's entry this short is quoted whole (the signature, what it does, its default).
 ENTRY_CHARS = 400
 
-_INTRODUCES = re.compile(
-    r"(:|\bfollowing\b[^.!?]{0,40}[.:]?|\bas follows\b[.:]?|\bbelow\b[.:]?)\s*$", re.I
-)
 LIST_ITEM = re.compile(r"^\s*([-*•◦▪‣–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|[ivx]{1,4}[.)])\s+")
 # A sentence that opens with a lower-case function word ("would cause ...", "to reset ..."):
 # the rest of a sentence that began before it (not "git bisect uses ...", a name).
@@ -125,7 +123,7 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
     # code lines after it.
     line_text = passage.sentence_text(line_start, line_end)
     comment = bool(COMMENT_LINE.match(line_text)) and _is_code_at(passage, (line_start, line_end))
-    introduces = bool(_INTRODUCES.search(sentence))
+    introduces = bool(INTRODUCES.search(sentence))
     if end >= line_end - 1 and (introduces or comment):
         following = _following_lines(passage, lines, index, code_only=comment)
         if following:
@@ -291,7 +289,7 @@ def _lead_in(passage: Passage, lines: tuple[tuple[int, int], ...], index: int) -
         text = passage.sentence_text(*span)
         if is_heading_at(passage, span[0]):
             return None
-        if _INTRODUCES.search(text):
+        if INTRODUCES.search(text):
             if lines[index][1] - span[0] > MAX_WINDOW_CHARS:
                 return None
             return _last_sentence_start(text, span[0])

@@ -21,6 +21,16 @@ INLINE_CODE = re.compile(r"`([^`\n]+)`")
 # assignment ("x = 1"), a bare call ("plot(x)"). The answer's windows (`evidence.CODE_LINE`) and
 # the PDF loader's run-on rule (`loaders/reflow`) each add the endings they read as code.
 STATEMENT_SHAPES = r"^(?:\$ |# |>>> |\.\.\. )|^[\w.-]+\s*=\s*\S|^\w+\(.*\)$"
+# A sentence or line that introduces what follows it (a command, a list, a table): it ends on a
+# colon, "the following ..." (not "following the behaviour of ...": the preposition takes an
+# article), "as follows" or "below". The answer's windows take what it
+# introduces along (`evidence`); the PDF loader never runs it on into the next line
+# (`loaders/reflow`).
+INTRODUCES = re.compile(
+    r"(:|\bfollowing\b(?!\s+(?:the|an?)\b)[^.!?]{0,40}[.:]?"
+    r"|\bas follows\b[.:]?|\bbelow\b[.:]?)\s*$",
+    re.I,
+)
 
 
 @lru_cache(maxsize=64)

@@ -364,6 +364,14 @@ _GOES_ON = "option flat is given, in which case it stops."
         (_CUT, "a) option flat is given, in which case it stops.", False),  # a list item
         (_CUT, "option = flat, in which case it stops.", False),  # an assignment
         (_CUT, "  " + _GOES_ON, False),  # indented: code
+        ("The routine counts the following elements", _GOES_ON, False),  # a lead-in
+        ("It counts elements following the order of the", _GOES_ON, True),  # a preposition
+        (_CUT, "option (flat): given, in which case it stops.", False),  # a label, an alias
+        ("The routine resets the attributes to their defaults", "foreground color:", False),
+        (_CUT, "following options:", True),  # not a label alone: "the" goes on
+        (_CUT, "groff -p -mpic file, in which case it stops.", False),  # two options: a command
+        (_CUT, "access graph as graph2d;", False),  # a few words and ";": a statement
+        ("The routine counts the elements of the array, unless", "the " + _GOES_ON, True),
     ],
 )
 def test_each_condition_of_a_run_on_decides(line: str, following: str, joined: bool) -> None:

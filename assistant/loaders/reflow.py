@@ -22,7 +22,8 @@ from itertools import pairwise
 
 import numpy as np
 
-from assistant.fences import STATEMENT_SHAPES
+from assistant.fences import INTRODUCES, STATEMENT_SHAPES
+from assistant.text import STOPWORDS
 
 # A line that opens a list item, a prompt or a code/markup line: never the middle of a sentence.
 _BLOCK_START = re.compile(
@@ -55,10 +56,19 @@ _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’|`[^`]*`")
 # A line that opens with a name holding a digit, a bracket or an underscore ("cos(x) ...",
 # "cp852 - ...") is an entry of a table or a list, not the middle of a sentence.
 _NAME_TERM = re.compile(r"^[^\s\"“'‘`]*[\d(\[{_=]")
-_CODE_SHAPED = re.compile(STATEMENT_SHAPES + r"|[{}\\]$|\)\s*;$|\s#\s|\w=\S|^\w+ \w+\(")
-# A line that opens with a short label and a colon ("big: greatest significance first") is an
-# entry of its own.
-_LABEL = re.compile(r"^[\w -]{1,24}:\s")
+# Code: a statement, a line ending in a brace or "\\" or ");", a comment, an assignment, a
+# declaration ("pair point(path p"), two options in a row ("groff -p -mpic ..."), a line of a
+# few words closed by a bare ";" ("access graph as graph2d;").
+_CODE_SHAPED = re.compile(
+    STATEMENT_SHAPES + r"|[{}\\]$|\)\s*;$|\s#\s|\w=\S|^\w+ \w+\("
+    r"|(?:^|\s)-{1,2}\w\S*\s+-{1,2}\w|^(?:\S+\s+){0,3}\S+;$"
+)
+# A line that opens with a short label (an alias in brackets may follow it) and a colon ("big:
+# greatest significance first", "swap (swab): ...") is an entry of its own; so is a label alone
+# ("foreground color:"), unless the line before stops on a function word ("... values of the"
+# + "following options:").
+_LABEL = re.compile(r"^[\w -]{1,24}(?:\s\([\w -]{1,24}\))?:\s")
+_LABEL_ALONE = re.compile(r"^[\w -]{1,24}:$")
 RUN_ON_MIN_WORDS = 5
 
 
@@ -106,8 +116,10 @@ def runs_on(line: str, following: str) -> bool:
         and bool(_STOPS_MID_SENTENCE.search(text))
         and bool(_CARRIES_ON.match(after))
         and bool(_PROSE_PAUSE.search(after))
+        and not INTRODUCES.search(text)
         and not _parallel(text, after)
         and not _LABEL.match(after)
+        and not (_LABEL_ALONE.match(after) and text.split()[-1].lower() not in STOPWORDS)
         and not _NAME_TERM.match(after)
         and all(_symbols(part) <= MAX_PROSE_SYMBOLS for part in (text, after))
         and (not _BLOCK_START.match(following) or bool(_OPTION.match(following)))
@@ -117,10 +129,11 @@ def runs_on(line: str, following: str) -> bool:
 
 
 def _parallel(text: str, after: str) -> bool:
-    """Two lines that open with the same word, or both with an option: entries of a list
-    (both lines have a word: `runs_on` checks that first)."""
+    """Two lines that open with the same word (in the same case: "The ..." and "the ..." are
+    a sentence and its run-on), or both with an option: entries of a list (both lines have a
+    word: `runs_on` checks that first)."""
     first, second = text.split()[0], after.split()[0]
-    return first.casefold() == second.casefold() or (first[:1] == second[:1] == "-")
+    return first == second or (first[:1] == second[:1] == "-")
 
 
 def _symbols(text: str) -> float:
