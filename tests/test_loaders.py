@@ -344,6 +344,11 @@ def test_a_sentence_cut_by_a_short_printed_line_runs_on_over_the_break() -> None
     assert "default sets all" in lines[lines.index("show style line") + 1]
     # Only where the caller asks (a PDF's lines are printed; a text file's are the writer's).
     assert unwrap_printed(PRINTED, width=200) == PRINTED
+    # A line the caller keeps (a heading's, a table row's) keeps its break, whatever its shape.
+    cut = PRINTED.index("unless the\noption flat") + len("unless the")
+    number = PRINTED[:cut].count("\n")
+    assert joined[cut] == " "
+    assert unwrap_printed(PRINTED, width=200, run_on=True, kept={number})[cut] == "\n"
 
 
 _CUT = "The routine counts the elements of the array, unless the"

@@ -7,6 +7,7 @@ on; pages that have text keep it, so a PDF mixing text and scanned pages loses n
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from itertools import accumulate, pairwise
 
@@ -102,10 +103,11 @@ def extract(data: bytes, ocr: Ocr | None = None) -> Extracted:
         for index, (before, after) in enumerate(pairwise(pages), start=1)
     ]
     pages = [
-        _keep_rows(
-            _keep_breaks(unwrap_printed(page_text, width, run_on=True), page_text, lines),
-            page_text,
-            table_rows,
+        _break_after_run_in(
+            unwrap_printed(
+                page_text, width, run_on=True, kept=_kept_breaks(page_text, lines, table_rows)
+            ),
+            lines,
         )
         for page_text, lines, table_rows in zip(pages, found, rows, strict=True)
     ]
@@ -260,35 +262,31 @@ def _heading_lines(page_text: str, titles: list[str]) -> list[tuple[int, str, bo
     return sorted((offset, text, run_in) for offset, (text, run_in) in found.items())
 
 
-def _keep_breaks(text: str, printed: str, headings: list[tuple[int, str, bool]]) -> str:
-    """A line break before and after each heading line of the printed page, restored where
-    unwrapping took it, and after a run-in heading (one character for one, so offsets stay
-    true)."""
+def _kept_breaks(
+    printed: str, headings: list[tuple[int, str, bool]], rows: frozenset[str]
+) -> set[int]:
+    """The lines of a printed page (numbered from 0) whose line break unwrapping keeps: the
+    breaks before and after each heading line (after a run-in heading's line the paragraph goes
+    on) and around each table row."""
+    lines = printed.split("\n")
+    starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+    kept: set[int] = set()
+    for offset, _title, run_in in headings:
+        number = bisect_right(starts, offset) - 1
+        kept.update({number - 1} if run_in else {number - 1, number})
+    for number, line in enumerate(lines):
+        if line in rows:
+            kept.update({number - 1, number})
+    return kept
+
+
+def _break_after_run_in(text: str, headings: list[tuple[int, str, bool]]) -> str:
+    """A line break after each run-in heading's title, where a space was (one character for
+    one, so offsets stay true): the paragraph that goes on after it is a sentence of its own."""
     characters = list(text)
     for offset, title, run_in in headings:
-        if offset > 0 and characters[offset - 1] == " ":
-            characters[offset - 1] = "\n"
-        end = offset + len(title) if run_in else printed.find("\n", offset)
-        if end >= 0 and (run_in or characters[end] == " "):
-            characters[end] = "\n"
-    return "".join(characters)
-
-
-def _keep_rows(text: str, printed: str, rows: frozenset[str]) -> str:
-    """A table's rows stay lines of their own: the line breaks around each row line of the
-    printed page text, restored where unwrapping made them spaces (one character for one)."""
-    if not rows:
-        return text
-    characters = list(text)
-    offset = 0
-    for line in printed.split("\n"):
-        end = offset + len(line)
-        if line in rows:
-            if offset > 0:
-                characters[offset - 1] = "\n"
-            if end < len(characters):
-                characters[end] = "\n"
-        offset = end + 1
+        if run_in and offset + len(title) < len(characters):
+            characters[offset + len(title)] = "\n"
     return "".join(characters)
 
 

@@ -18,6 +18,7 @@ Markdown is parsed instead (assistant/loaders/markdown.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from itertools import pairwise
 
 import numpy as np
@@ -72,9 +73,17 @@ _LABEL_ALONE = re.compile(r"^[\w -]{1,24}:$")
 RUN_ON_MIN_WORDS = 5
 
 
-def unwrap_printed(text: str, width: float | None = None, *, run_on: bool = False) -> str:
+def unwrap_printed(
+    text: str,
+    width: float | None = None,
+    *,
+    run_on: bool = False,
+    kept: Collection[int] = (),
+) -> str:
     """Join the lines of printed paragraphs (PDF text, a hard-wrapped text file); with
-    `run_on`, also a short line whose sentence the next one carries on (`runs_on`)."""
+    `run_on`, also a short line whose sentence the next one carries on (`runs_on`). The break
+    after each line numbered in `kept` (from 0) stays, whatever the lines (a heading's, a
+    table row's)."""
     lines = text.split("\n")
     if width is None:
         width = full_width(lines)
@@ -82,10 +91,11 @@ def unwrap_printed(text: str, width: float | None = None, *, run_on: bool = Fals
         return text
     out = list(text)
     position = 0
-    for line, following in pairwise(lines):
+    for number, (line, following) in enumerate(pairwise(lines)):
         position += len(line)
         body = line.rstrip("\r")
-        if soft_break(body, following, width) or (run_on and runs_on(body, following)):
+        joins = soft_break(body, following, width) or (run_on and runs_on(body, following))
+        if joins and number not in kept:
             out[position] = " "
             if body != line:  # "\r\n": both characters become spaces
                 out[position - 1] = " "
