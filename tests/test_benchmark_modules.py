@@ -477,3 +477,22 @@ def test_a_benchmarks_scratch_folder_is_gone_when_it_exits() -> None:
     folder = Path(done.stdout.strip())
     assert folder.name.startswith("bench-x-")
     assert not folder.exists()
+
+
+def test_pdf_joins_lists_the_lines_a_sentence_runs_on_over(tmp_path: Path) -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    from benchmarks.pdf_joins import joins
+
+    cut = "The function delete(string s) deletes a file. Unless the"
+    goes_on = "--globalwrite option is enabled, the file must reside in the current directory."
+    full = "A line that reaches the full width of the page as the margin ends it, "
+    lines = [full + "one.", cut, goes_on, full + "two.", "show style line", full + "three."]
+    path = tmp_path / "manual.pdf"
+    page = canvas.Canvas(str(path), pagesize=A4)
+    for row, line in enumerate(lines):
+        page.drawString(72, 760 - 14 * row, line)
+    page.showPage()
+    page.save()
+    assert [(a.strip(), b.strip()) for a, b in joins([path])] == [(cut, goes_on)]
