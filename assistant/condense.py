@@ -282,8 +282,8 @@ def _annotate_reference(question: str, previous: str, answered: str) -> str:
     if _new_topic(question, reference.start(1), previous, answered):
         return question
     name = answer_name(answered) or topic_phrase(focus_clause(previous))
-    if not name or _names_already(question, name):
-        return question
+    if not any(c.isalpha() for c in name) or _names_already(question, name):
+        return question  # nothing named, or a bare number ("150 [1].") that "it" is not
     end = reference.end(1)
     contraction = _CONTRACTED.match(question, end)
     if contraction is not None:

@@ -22,8 +22,8 @@ INLINE_CODE = re.compile(r"`([^`\n]+)`")
 # the PDF loader's run-on rule (`loaders/reflow`) each add the endings they read as code.
 STATEMENT_SHAPES = r"^(?:\$ |# |>>> |\.\.\. )|^[\w.-]+\s*=\s*\S|^\w+\(.*\)$"
 # A sentence or line that introduces what follows it (a command, a list, a table): it ends on a
-# colon, "the following ..." (not "following the behaviour of ...": the preposition takes an
-# article), "as follows" or "below". The answer's windows take what it
+# colon, "the following ..." (not "following the behaviour of ...", where it is a preposition
+# before an article), "as follows" or "below". The answer's windows take what it
 # introduces along (`evidence`); the PDF loader never runs it on into the next line
 # (`loaders/reflow`).
 INTRODUCES = re.compile(

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from nltk.tokenize.punkt import PunktSentenceTokenizer
 
 # A compact English stop list: function words plus question words, which carry no topic.
+# The PDF loader reads it too (`loaders/reflow`: a line stopping on one goes on): a change
+# here changes extraction, and `loaders.EXTRACTION_VERSION` with it.
 STOPWORDS = frozenset(
     """
     a about above after again against all also am an and any are aren't as at be because been

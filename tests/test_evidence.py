@@ -1388,3 +1388,15 @@ def test_two_things_an_answer_named_are_what_either_of_them_means() -> None:
         "Did either Ant Group or JD.com comment?"
     )
     assert condense("Were they fined?", HISTORY) == "Were the companies fined?"
+
+
+def test_a_bare_number_the_last_answer_gave_is_not_what_a_scenario_points_at() -> None:
+    history = one_turn(
+        "How many simultaneous client TCP connections does the name server accept by default?",
+        "150 [1].",
+    )
+    follow_up = (
+        "And how many recursive lookups can it have in flight at once before it starts "
+        "turning clients away?"
+    )
+    assert condense(follow_up, history) == follow_up  # not "can it (150) have"

@@ -369,13 +369,23 @@ _GOES_ON = "option flat is given, in which case it stops."
         (_CUT, "a) option flat is given, in which case it stops.", False),  # a list item
         (_CUT, "option = flat, in which case it stops.", False),  # an assignment
         (_CUT, "  " + _GOES_ON, False),  # indented: code
-        ("The routine counts the following elements", _GOES_ON, False),  # a lead-in
+        ("The routine counts the following three elements", _GOES_ON, False),  # a lead-in
+        ("The routine counts the elements as follows", _GOES_ON, False),  # a lead-in
+        ("The routine counts what the following single", _GOES_ON, True),  # the noun goes on
+        ("The routine counts each amplitude that falls below", _GOES_ON, True),  # a preposition
         ("It counts elements following the order of the", _GOES_ON, True),  # a preposition
-        (_CUT, "option (flat): given, in which case it stops.", False),  # a label, an alias
+        (
+            "The routine resets the attributes to their defaults",
+            "swap (swab): given, and so on.",
+            False,
+        ),  # a label, an alias
+        (_CUT, "option (flat): given, in which case it stops.", True),  # "the" goes on
+        ("The filter's coefficients are then computed", "as follows:", True),  # no label
         ("The routine resets the attributes to their defaults", "foreground color:", False),
         (_CUT, "following options:", True),  # not a label alone: "the" goes on
         (_CUT, "groff -p -mpic file, in which case it stops.", False),  # two options: a command
         (_CUT, "access graph as graph2d;", False),  # a few words and ";": a statement
+        (_CUT, "option flat gets given again;", True),  # five words and ";": prose
         ("The routine counts the elements of the array, unless", "the " + _GOES_ON, True),
     ],
 )
@@ -784,12 +794,16 @@ def test_pdf_run_in_headings_and_underscored_outline_titles_become_headings() ->
     pdf.bookmarkPage("p0")
     pdf.addOutlineEntry("Using_examples", "p0", level=0)
     pdf.drawString(72, 760, "Quotes must be double quotes rather than single quotes.")
-    pdf.drawString(72, 740, "Using examples This plots the sum of two columns against the first.")
+    pdf.drawString(72, 740, "Using examples This plots the sum of two columns, unless the")
+    pdf.drawString(72, 720, "option flat is given, in which case it plots the first.")
     pdf.showPage()
     pdf.save()
     document = load(buffer.getvalue(), ".pdf")
     assert [h.title for h in document.headings] == ["Using examples"]
-    assert "\nUsing examples\nThis plots the sum" in document.text
+    # The title is a line of its own; the paragraph after it runs on over the printed break.
+    assert "\nUsing examples\nThis plots the sum of two columns, unless the option flat" in (
+        document.text
+    )
     offset = document.text.index("This plots")
     assert document.section_at(offset) == "Using examples"
 

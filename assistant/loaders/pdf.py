@@ -285,7 +285,7 @@ def _break_after_run_in(text: str, headings: list[tuple[int, str, bool]]) -> str
     one, so offsets stay true): the paragraph that goes on after it is a sentence of its own."""
     characters = list(text)
     for offset, title, run_in in headings:
-        if run_in and offset + len(title) < len(characters):
+        if run_in:  # found followed by " " and more on its line (`_heading_lines`)
             characters[offset + len(title)] = "\n"
     return "".join(characters)
 

@@ -65,11 +65,10 @@ _CODE_SHAPED = re.compile(
     r"|(?:^|\s)-{1,2}\w\S*\s+-{1,2}\w|^(?:\S+\s+){0,3}\S+;$"
 )
 # A line that opens with a short label (an alias in brackets may follow it) and a colon ("big:
-# greatest significance first", "swap (swab): ...") is an entry of its own; so is a label alone
-# ("foreground color:"), unless the line before stops on a function word ("... values of the"
-# + "following options:").
-_LABEL = re.compile(r"^[\w -]{1,24}(?:\s\([\w -]{1,24}\))?:\s")
-_LABEL_ALONE = re.compile(r"^[\w -]{1,24}:$")
+# greatest significance first", "swap (swab): ...") or is one ("foreground color:") is an
+# entry of its own; not after a line that stops on a function word ("... values of the" +
+# "following options:"), nor a label that opens with one ("as follows:", "in the form:").
+_LABEL = re.compile(r"^[\w -]{1,24}(?:\s\([\w -]{1,24}\))?:(?:\s|$)")
 RUN_ON_MIN_WORDS = 5
 
 
@@ -126,16 +125,36 @@ def runs_on(line: str, following: str) -> bool:
         and bool(_STOPS_MID_SENTENCE.search(text))
         and bool(_CARRIES_ON.match(after))
         and bool(_PROSE_PAUSE.search(after))
-        and not INTRODUCES.search(text)
+        and not _introduces(text)
         and not _parallel(text, after)
-        and not _LABEL.match(after)
-        and not (_LABEL_ALONE.match(after) and text.split()[-1].lower() not in STOPWORDS)
+        and not _labelled(text, after)
         and not _NAME_TERM.match(after)
         and all(_symbols(part) <= MAX_PROSE_SYMBOLS for part in (text, after))
         and (not _BLOCK_START.match(following) or bool(_OPTION.match(following)))
         and not any(_indent(part) >= 2 or _CODE_SHAPED.search(part.strip())
                     for part in (line, following))
     )  # fmt: skip
+
+
+def _introduces(text: str) -> bool:
+    """A printed line that ends on a whole lead-in (`fences.INTRODUCES`): "then the following
+    plot commands are all equivalent", "as follows". Not a lead-in the next line may go on with:
+    "act on the following single" + "character ...", "in the order following" + "the one
+    given", "falls below" + "zero" (a printed line, unlike a sentence, stops anywhere)."""
+    lead = INTRODUCES.search(text)
+    return lead is not None and (
+        lead.group(1).lower().startswith("as follows") or len(lead.group(1).split()) >= 3
+    )
+
+
+def _labelled(text: str, after: str) -> bool:
+    """The next line opens a labelled entry (`_LABEL`), unless the line stops on a function
+    word or the label opens with one: then the sentence goes on."""
+    return (
+        _LABEL.match(after) is not None
+        and text.split()[-1].lower() not in STOPWORDS
+        and after.split()[0].lower() not in STOPWORDS
+    )
 
 
 def _parallel(text: str, after: str) -> bool:
