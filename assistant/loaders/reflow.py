@@ -70,6 +70,9 @@ _CODE_SHAPED = re.compile(
 # "following options:"), nor a label that opens with one ("as follows:", "in the form:").
 _LABEL = re.compile(r"^[\w -]{1,24}(?:\s\([\w -]{1,24}\))?:(?:\s|$)")
 RUN_ON_MIN_WORDS = 5
+# "following" and at least two words after it on the line: the lead-in's noun and more ("the
+# following plot commands"); with one word or none its noun may be on the next line.
+WHOLE_LEAD_IN_WORDS = 3
 
 
 def unwrap_printed(
@@ -143,7 +146,8 @@ def _introduces(text: str) -> bool:
     given", "falls below" + "zero" (a printed line, unlike a sentence, stops anywhere)."""
     lead = INTRODUCES.search(text)
     return lead is not None and (
-        lead.group(1).lower().startswith("as follows") or len(lead.group(1).split()) >= 3
+        lead.group(1).lower().startswith("as follows")
+        or len(lead.group(1).split()) >= WHOLE_LEAD_IN_WORDS
     )
 
 
