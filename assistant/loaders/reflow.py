@@ -96,8 +96,9 @@ def unwrap_printed(
     for number, (line, following) in enumerate(pairwise(lines)):
         position += len(line)
         body = line.rstrip("\r")
-        joins = soft_break(body, following, width) or (run_on and runs_on(body, following))
-        if joins and number not in kept:
+        if number not in kept and (
+            soft_break(body, following, width) or (run_on and runs_on(body, following))
+        ):
             out[position] = " "
             if body != line:  # "\r\n": both characters become spaces
                 out[position - 1] = " "
