@@ -39,6 +39,8 @@ STOPWORDS = frozenset(
 QUESTION_WORDS = frozenset(["who", "whom", "whose", "what", "which", "when", "where", "why", "how"])
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+# One letter of any script (a word character that is neither a digit nor "_").
+LETTER = re.compile(r"[^\W\d_]")
 # An acronym's plural ("CPUs", "APIs", "PDFs"): its "s" goes before stemming, which keeps it
 # after a vowel or without one ("cpus", "pdfs"), so "CPU" would never match "CPUs".
 _ACRONYM_PLURAL = re.compile(r"\b([A-Z][A-Z0-9]+)s\b")

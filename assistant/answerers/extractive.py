@@ -25,7 +25,6 @@ import numpy as np
 from assistant.answerers.base import Question
 from assistant.answerers.quoting import quotes
 from assistant.answerers.window_features import (
-    LETTER,
     Candidate,
     candidate_features,
     confidence_features,
@@ -43,7 +42,7 @@ from assistant.evidence import (
 )
 from assistant.retrieval import Retrieval
 from assistant.settings import Settings
-from assistant.text import content_terms
+from assistant.text import LETTER, content_terms
 from assistant.types import (
     Answer,
     AnswerSentence,

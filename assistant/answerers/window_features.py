@@ -53,7 +53,6 @@ CONFIDENCE_FEATURES = (
     "semantic", "lexical_focus", "specific_absent_evidence", "focus_absent_corpus",
 )  # fmt: skip
 
-LETTER = re.compile(r"[^\W\d_]")
 _CODE_START = re.compile(r"^\s*(>>>|\.\.\.|\$ |#!|class |def |import |from \S+ import|@\w)")
 # A table of contents has at least this many entries in a passage (see _is_contents).
 MIN_CONTENTS_ENTRIES = 3

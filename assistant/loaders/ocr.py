@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from assistant.atomic import write_text_atomic
 from assistant.errors import LoadError
+from assistant.text import LETTER
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 RENDER_DPI = 300
 # A page whose text layer holds fewer letters than this is treated as a scan.
 MIN_TEXT_LAYER_LETTERS = 20
-_LETTER = re.compile(r"[^\W\d_]")
 _LANGUAGES = re.compile(r"[a-z_]{3,}(\+[a-z_]{3,})*", re.IGNORECASE)
 
 
@@ -87,4 +87,4 @@ class Ocr:
 
 def has_text_layer(text: str) -> bool:
     """Whether a PDF page's own text is enough to skip recognition."""
-    return len(_LETTER.findall(text)) >= MIN_TEXT_LAYER_LETTERS
+    return len(LETTER.findall(text)) >= MIN_TEXT_LAYER_LETTERS
