@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from assistant.evidence import CODE_LINE
 from assistant.types import Citation, Passage, RelatedPassage, page_of, section_at
 
 REFUSAL_TEXT = "The documents don't answer this."
@@ -89,9 +90,21 @@ def related_passages(
     return related_spans(((p, p.start, p.end) for p in passages), citations, limit)
 
 
+# More numbers than this in one bracketed group make a list ("[1, 3, 5, 7]"), not a citation.
+MAX_MARKER_NUMBERS = 3
+
+
 def without_document_markers(text: str) -> str:
-    """Quoted document text without stand-alone bracketed numbers that would pose as citations."""
-    return _LOOSE_MARKERS.sub("", text).strip()
+    """Quoted document text without stand-alone bracketed numbers that would pose as citations.
+
+    A group that no citation could be stays: one naming 0 (citations count from 1: "the
+    interval [0,1]") or more than `MAX_MARKER_NUMBERS` numbers ("data = [1, 3, 5, 7, 9]")."""
+    return _LOOSE_MARKERS.sub(_marker_or_content, text).strip()
+
+
+def _marker_or_content(match: re.Match[str]) -> str:
+    numbers = [int(n) for n in re.findall(r"\d+", match.group())]
+    return match.group() if 0 in numbers or len(numbers) > MAX_MARKER_NUMBERS else ""
 
 
 def with_marker(sentence: str, number: int) -> str:
@@ -105,6 +118,10 @@ def with_markers(sentence: str, numbers: Sequence[int]) -> str:
     if not numbers:
         return stripped
     marks = "".join(f"[{number}]" for number in numbers)
+    last_line = stripped[stripped.rfind("\n") + 1 :]
+    if last_line.startswith(("    ", "\t")) or CODE_LINE.search(last_line.strip()):
+        # A quote ending in code keeps its last character: "dig @ns example.com." is a command.
+        return f"{stripped} {marks}"
     if stripped and stripped[-1] in ".!?":
         return f"{stripped[:-1]} {marks}{stripped[-1]}"
     return f"{stripped} {marks}"

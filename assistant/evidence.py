@@ -164,6 +164,13 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
 
     if window_end - window_start > MAX_WINDOW_CHARS:
         window_end = max(end, _cut_at_line(passage, window_start, window_start + MAX_WINDOW_CHARS))
+    if window_end > end or window_start < start:
+        closed = _closed_end(passage, lines, window_start, window_end, end)
+        if closed == end and window_end > end:
+            # Nothing it announces fits closed: what it grew to back, announcing what it lacks.
+            window_end, expanded, dangling = end, window_start < start, introduces
+        elif closed != window_end:
+            window_end, expanded = closed, True
     whole = _whole_blocks(passage, lines, window_start, window_end, start, end)
     if not renders_whole(passage.sentence_text(*whole)):
         whole = (start, end)  # inside a block, a line that reads as a fence on its own
@@ -173,6 +180,42 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
         # A lead-in that lost the block it announces announces what the window lacks.
         dangling = dangling or (window_end <= end and introduces)
     return Window(passage, window_start, window_end, start, end, expanded, dangling)
+
+
+# A quoted string in a code line, whose brackets do not count ("fgrep '[rewrite:'").
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
+_OPENS, _CLOSES = "([{", ")]}"
+
+
+def _closed_end(
+    passage: Passage,
+    lines: tuple[tuple[int, int], ...],
+    window_start: int,
+    window_end: int,
+    end: int,
+) -> int:
+    """Where a window that grew over code or items ends on whole statements: the brackets its
+    lines open are closed again. A window cut open ("draw(graph(f,0,1),Pen(i)," at the size
+    limit, "for(int i=0; i < 10; ++i) {" taken with its lead-in) runs on to the line that
+    closes them, within the size limit, or else ends at the last line (not before the
+    sentence's own `end`) at which they were closed; unchanged when it cannot be either."""
+    depth, closed = 0, None
+    for span in lines:
+        if span[1] <= window_start:
+            continue
+        if span[0] >= window_end and (depth <= 0 or span[1] - window_start > MAX_WINDOW_CHARS):
+            break
+        text = _QUOTED.sub("", passage.sentence_text(max(span[0], window_start), span[1]))
+        depth += sum(text.count(c) for c in _OPENS) - sum(text.count(c) for c in _CLOSES)
+        if depth <= 0:
+            depth = 0
+            if span[0] >= window_end:
+                return span[1]  # ran on to the line that closes what the window opened
+            if span[1] >= end:
+                closed = min(span[1], window_end)
+    if depth <= 0 or closed is None:
+        return window_end
+    return closed
 
 
 def _whole_blocks(
@@ -251,8 +294,14 @@ def _following_lines(
         if last is None or lines[last][1] - lines[first][0] > MAX_WINDOW_CHARS:
             return []
         return list(lines[first : last + 1])
+    terms = {h.offset for h in passage.headings if h.kind == "term"}
     for offset, span in enumerate(lines[index + 1 : index + 1 + MAX_FOLLOWING_LINES]):
         if is_heading_at(passage, span[0]):
+            break
+        if taken and span[0] in terms and not any(t[0] in terms for t in taken):
+            # The next defined term's entry ("superuser status" after the commands a lead-in
+            # announced); a lead-in to a list of terms takes them all ("unix:pathname ...
+            # inet:host:port").
             break
         text = passage.sentence_text(*span)
         if taken and _block_at(passage, index + 1 + offset) is not None:

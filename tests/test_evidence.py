@@ -69,6 +69,46 @@ def test_a_list_after_a_colon_stays_with_it_and_an_item_finds_its_lead() -> None
     assert item.endswith("- an IP address")
 
 
+def test_a_lead_in_stops_before_the_next_defined_term_unless_it_announces_terms() -> None:
+    """The commands a lead-in announces end where the next entry of a definition list
+    starts; a lead-in to a list of terms takes the terms."""
+    text = (
+        "To create a role with login privilege, use either:\nCREATE ROLE name LOGIN;\n"
+        "CREATE USER name;\nsuperuser status\nA database superuser bypasses all checks."
+    )
+    terms = (Heading(text.index("superuser status"), "superuser status", "term"),)
+    assert window_text(
+        passage_of(text, terms), "To create a role with login privilege, use either:"
+    ) == (
+        "To create a role with login privilege, use either:\nCREATE ROLE name LOGIN;\n"
+        "CREATE USER name;"
+    )
+    listing = (
+        "The general syntax for listening sockets is as follows:\nunix:pathname\ninet:host:port"
+    )
+    socket_terms = tuple(
+        Heading(listing.index(term), term, "term") for term in ("unix:pathname", "inet:host:port")
+    )
+    assert window_text(
+        passage_of(listing, socket_terms), "The general syntax for listening sockets is as follows:"
+    ) == ("The general syntax for listening sockets is as follows:\nunix:pathname\ninet:host:port")
+
+
+def test_a_window_grown_over_code_ends_on_closed_brackets() -> None:
+    """A code line taken with its lead-in runs on to the line closing the block it opens; a
+    lead-in whose code the size limit would cut open ends at the last closed statement."""
+    loop = (
+        "Loops allocate a frame in every iteration, so that:\nvoid f();\n"
+        "for(int i=0; i < 10; ++i) {\nint x=i;\n}\nf();"
+    )
+    assert (
+        window_text(passage_of(loop), "for(int i=0; i < 10; ++i) {") == loop[: loop.index("\nf();")]
+    )
+    arguments = "".join(f"    argument_number_{n},\n" for n in range(40))
+    call = f"Call it like this:\nx = 1;\ndraw(picture,\n{arguments}    last);\nDone."
+    assert window_text(passage_of(call), "Call it like this:") == "Call it like this:\nx = 1;"
+
+
 def test_a_lead_in_takes_its_fenced_code_block_and_stops_at_the_fence() -> None:
     text = (
         "To verify the install, use the following command.\n"
@@ -1177,6 +1217,16 @@ def test_a_refused_answer_names_nothing_and_the_question_topic_is_used() -> None
             Heading(0, "19.4.2. The SSL-Mode Setting"),
             "The memory setting is per operation.",
             "The SSL-Mode Setting",
+        ),
+        (  # a PDF outline's chapter number without its dot is not part of the name either
+            Heading(0, "7 LaTeX usage"),
+            "The memory setting is per operation.",
+            "LaTeX usage",
+        ),
+        (  # a FAQ's question asks about a thing; as a label it would read as the answer's
+            Heading(0, "How can I get rid of the pass-phrase dialog at Apache startup time?"),
+            "The memory setting is per operation.",
+            None,
         ),
         (  # a capitalised hyphenated word is English ("Built-in"), not a name
             Heading(0, "Built-in Functions"),

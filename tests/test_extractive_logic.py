@@ -29,8 +29,10 @@ from assistant.answerers.window_features import (
     _coverage,
     candidate_features,
     confidence_features,
+    points_elsewhere,
 )
 from assistant.catalog import ChunkRow
+from assistant.citations import with_marker
 from assistant.evidence import Window, window_for
 from assistant.interpret import analyse
 from assistant.retrieval import Retrieval
@@ -69,6 +71,60 @@ def test_a_quote_names_its_section_s_thing_once() -> None:
         "The default is typically 128 megabytes.",
         "The work_mem setting is per operation.",  # its name is its section's
     ]
+
+
+def test_a_label_stands_on_its_own_line_before_a_quote_that_opens_on_code() -> None:
+    text = (
+        "SMTP-Only Milter applications\nSet the action:\n/etc/postfix/main.cf:\n"
+        "    milter_default_action = accept\nmilter_protocol = 6\n"
+    )
+    passage = replace(
+        passage_of(text), headings=(Heading(0, "SMTP-Only Milter applications", "term"),)
+    )
+
+    def quoted(part: str) -> Candidate:
+        start = text.index(part)
+        return Candidate(Window(passage, start, start + len(part), start, start + len(part)), {})
+
+    listing = "/etc/postfix/main.cf:\n    milter_default_action = accept"
+    assert quotes([quoted(listing)]) == [f"SMTP-Only Milter applications:\n{listing}"]
+    assert quotes([quoted("milter_protocol = 6")]) == [
+        "SMTP-Only Milter applications:\nmilter_protocol = 6"
+    ]
+    assert quotes([quoted("Set the action:")]) == ["SMTP-Only Milter applications: Set the action:"]
+
+
+@pytest.mark.parametrize(
+    ("text", "elsewhere"),
+    [
+        ("Web site and issue trackers: http://sourceforge.net/projects/gnuplot", True),
+        ("https://asymptote.sourceforge.io/asyRefCard.pdf", True),
+        ("See also git-tag(1).", True),
+        ("See skip (p. 112), columnhead (p. 40). Please see the section below.", True),
+        ("In the next section, we discuss various ways to use the Require directive.", True),
+        ("The next section describes how to check whether validation fails.", True),
+        # a fact, then a pointer; a pointer that names what to read about; a link in a sentence
+        ("Otherwise skip it explicitly. See skip (p. 112).", False),
+        ("For more information, review the details of the BREACH family of attacks.", False),
+        ("The reference card is at https://example.org/card.pdf for printing.", False),
+        ("Seed the generator first.", False),
+    ],
+)
+def test_a_window_that_only_says_where_to_look_is_no_answer(text: str, elsewhere: bool) -> None:
+    assert points_elsewhere(text) is elsewhere
+
+
+def test_a_bare_link_answers_an_ask_for_a_place() -> None:
+    assert points_elsewhere("https://example.org/card.pdf", wants_a_place=True) is False
+
+
+def test_a_marker_after_code_leaves_the_code_as_it_is() -> None:
+    """The marker goes before a sentence's closing stop, but after a command's last
+    character: "example.com." is the name the command asks for."""
+    assert with_marker("Ask the server:\n$ dig @192.168.1.13 example.com.", 1) == (
+        "Ask the server:\n$ dig @192.168.1.13 example.com. [1]"
+    )
+    assert with_marker("The default is five seconds.", 2) == "The default is five seconds [2]."
 
 
 def test_a_label_contained_in_an_earlier_one_is_still_given_and_a_field_names_nothing() -> None:
@@ -132,6 +188,26 @@ def test_a_lead_without_the_default_asked_for_is_joined_by_the_window_stating_it
     default = candidate(passage, "The default is three.", 0.6, asks_default=1.0, default_ok=1.0)
     chosen = compose([lead, other, default], gain=1.01)
     assert [c.text for c in chosen] == [lead.text, default.text]
+
+
+def test_a_window_saying_the_lead_again_from_another_place_is_not_added() -> None:
+    """The options table's row repeats the entry the lead quotes: two new words ("Statement",
+    "Description") do not make it a second fact; the other setting's sentence is one."""
+    entry = passage_of(
+        "tcp-clients sets the maximum number of simultaneous client TCP connections accepted "
+        "by the server. The default is 150."
+    )
+    table = passage_of(
+        "Statement: tcp-clients | Description: the maximum number of simultaneous client TCP "
+        "connections accepted by the server. The limit on recursive clients is separate.",
+        chunk="e:0",
+    )
+    table = replace(table, doc_id="e", source="tables.txt")
+    lead = candidate(entry, entry.text[: entry.text.index(" The default")], 0.4)
+    row = candidate(table, table.text[: table.text.index(" The limit")], 0.39)
+    other = candidate(table, "The limit on recursive clients is separate.", 0.38)
+    chosen = compose([lead, row, other], gain=0.01)
+    assert [c.text for c in chosen] == [lead.text, other.text]
 
 
 def test_the_default_stated_under_the_leads_own_setting_beats_a_better_scored_one_elsewhere() -> (

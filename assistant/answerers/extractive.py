@@ -246,6 +246,10 @@ def compose(candidates: Sequence[Candidate], gain: float) -> list[Candidate]:
         ]
         # The lead's own section first: "The default is 1 GB." under the setting the lead
         # describes is that setting's default, a better one elsewhere is another thing's.
+        # Its kind of answer may be one new term ("The default is 150."), not a repeat.
+        supplying = [
+            c for c in supplying if not _repeats(set(content_terms(c.text)), covered, least=1)
+        ]
         typed = next(
             (c for c in supplying if _section(c) == lead_section),
             supplying[0] if supplying else None,
@@ -272,8 +276,9 @@ def compose(candidates: Sequence[Candidate], gain: float) -> list[Candidate]:
             continue
         if GOES_ON.match(candidate.text.lstrip()) and not looks_like_code(candidate.text):
             continue  # "to reset the HEAD to ...": maybe the rest of a sentence, never added
-        new_terms = set(content_terms(candidate.text)) - covered
-        if len(new_terms) < 2 or length + len(candidate.text) > MAX_ANSWER_CHARS:
+        terms = set(content_terms(candidate.text))
+        new_terms = terms - covered
+        if _repeats(terms, covered) or length + len(candidate.text) > MAX_ANSWER_CHARS:
             continue
         chosen.append(candidate)
         covered |= new_terms
@@ -282,6 +287,18 @@ def compose(candidates: Sequence[Candidate], gain: float) -> list[Candidate]:
     if len({c.passage.doc_id for c in chosen}) == 1:  # read in document order
         chosen.sort(key=lambda c: c.window.start)
     return _joined(chosen)
+
+
+# A window of whose terms at most this share is new to the answer says the same thing again
+# (the options table's row for the setting an entry describes).
+NEW_SHARE_OF_A_REPEAT = 0.2
+
+
+def _repeats(terms: set[str], covered: set[str], least: int = 2) -> bool:
+    """Whether a window adds fewer than `least` terms, or at most a fifth of its own, to those
+    the answer holds: the same fact again, from another place."""
+    new = terms - covered
+    return len(new) < least or len(new) <= round(NEW_SHARE_OF_A_REPEAT * len(terms), 9)
 
 
 def _continues(a: Window, b: Window) -> bool:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from assistant.answerers.window_features import Candidate
 from assistant.citations import without_document_markers
-from assistant.evidence import Window
+from assistant.evidence import CODE_LINE, Window
 from assistant.types import heading_at
 
 
@@ -26,7 +26,13 @@ def quotes(chosen: Sequence[Candidate]) -> list[str]:
         label = section_label(candidate.window)
         if label is not None and label not in used and not any(_names(label, t) for t in said):
             used.add(label)
-            result.append(f"{label}: {quoted}")
+            # A quote opening on code or a file's name ("/etc/postfix/main.cf:") keeps that
+            # line whole: the label goes on a line of its own.
+            first = quoted.split("\n", 1)[0]
+            opens_on_code = CODE_LINE.search(first) or (
+                "\n" in quoted and first.endswith(":") and " " not in first
+            )
+            result.append(f"{label}:\n{quoted}" if opens_on_code else f"{label}: {quoted}")
         else:
             result.append(quoted)
         said.append(quoted)
@@ -50,6 +56,8 @@ def section_label(window: Window) -> str | None:
     title = _SECTION_NUMBER.sub("", heading.title).strip()
     if not title or title.endswith(":"):
         return None  # "Parameters:", "Raises:": a field of a description, not its thing
+    if title.endswith("?"):
+        return None  # a FAQ's question ("How can I ...?") asks about the thing, it names none
     if heading.kind != "term" and not _names_a_thing(title):
         return None  # "DESCRIPTION", "Creating Virtual Environments": a topic, not the thing
     if _names(title, window.text, by_first_word=heading.kind == "term"):
@@ -74,7 +82,8 @@ def _names(title: str, text: str, by_first_word: bool = False) -> bool:
 _TITLE_NAME = re.compile(
     r"\w[._:@<>()/]\w|\w\(\)|[<(]\w|\w[)>]|(?:^|\s)--?\w|(?<![\w-])[a-z][a-z0-9]*-[a-z]|[a-z][A-Z]|\b[A-Z][A-Z0-9]{1,4}\b"
 )
-_SECTION_NUMBER = re.compile(r"^\s*(?:\d+\.)+\d*\s*")
+# "19.4.2. ", "7. ", and a PDF outline's "7 " or "2.3 " before a capital ("7 LaTeX usage").
+_SECTION_NUMBER = re.compile(r"^\s*(?:(?:\d+\.)+\d*\s*|\d{1,2}(?:\.\d{1,2})*\s+(?=[A-Z]))")
 # A title's first word, without the brackets or arguments after it: "math.isclose" of
 # "math.isclose(a, b, *, rel_tol=1e-09)", "work_mem" of "work_mem (integer)".
 _LEADING_NAME = re.compile(r"[<`'\"(]*([\w.:/-]*\w)")

@@ -32,7 +32,7 @@ from assistant.fences import renders_whole
 from assistant.injection import looks_like_instruction
 from assistant.interpret import analyse
 from assistant.retrieval import Retrieval, cosine_rows
-from assistant.text import CONTENTS_ENTRY, content_terms, cut_inside_code, words
+from assistant.text import CONTENTS_ENTRY, content_terms, cut_inside_code, sentence_spans, words
 from assistant.types import Passage, heading_at
 from assistant.verify import strip_markers
 
@@ -202,6 +202,8 @@ def candidate_features(
                 continue  # it only repeats the question
             if looks_like_instruction(sentence):
                 continue  # a prompt injection is never quoted as an answer (injection.py)
+            if points_elsewhere(text, wants_a_place=_WHERE in ask.focus.lower()):
+                continue  # "See also git-tag(1).", a bare link: where an answer is, not what
             if said_before and " ".join(sentence.split()) in said_before:
                 continue  # a follow-up wants something new, not the last answer again
             seen.add(key)
@@ -343,6 +345,30 @@ def _left_open(passage: Passage, start: int) -> bool:
         return True
     previous = before[:line_start].rstrip()
     return not previous or previous[-1] not in ".:!?"
+
+
+_WHERE = "where"
+# A link on its own, after an optional label ("Web site and issue trackers: http://...").
+_BARE_LINK = re.compile(r"^(?:[^:\n]{1,60}:\s+)?<?(?:https?|ftp)://\S+?>?[.,;]?$")
+# A sentence that only sends the reader elsewhere: "See also git-tag(1).", "Refer to ...",
+# "In the next section, we discuss ...", "The next section describes how to ...". Not "For more
+# information, review the BREACH attacks": it names what to read about.
+_CROSS_REFERENCE = re.compile(
+    r"^(?:\(?(?:please\s+)?see\b|refer\s+to\b"
+    r"|in\s+the\s+(?:next|following|previous)\s+(?:sections?|chapters?)\b"
+    r"|the\s+(?:next|following)\s+(?:sections?|chapters?)\s+(?:describe|explain|show|cover|discuss)"
+    r")",
+    re.IGNORECASE,
+)
+
+
+def points_elsewhere(text: str, wants_a_place: bool = False) -> bool:
+    """Whether a window only says where to look: a bare link (unless the ask is for a place:
+    "Where can I download ...?"), or sentences that all send the reader elsewhere."""
+    if _BARE_LINK.match(text.strip()):
+        return not wants_a_place
+    sentences = [text[start:end] for start, end in sentence_spans(text)]
+    return bool(sentences) and all(_CROSS_REFERENCE.match(s.strip()) for s in sentences)
 
 
 def looks_like_code(sentence: str) -> bool:

@@ -98,6 +98,10 @@ def test_no_real_document_is_taken_for_an_injection() -> None:
         ("[4] Receipts go to finance.", "Receipts go to finance."),
         ("Taxis are refunded 【7】 and [ 3 ] and [[2]].", "Taxis are refunded and and."),
         ("Use items[1] for the second item.", "Use items[1] for the second item."),
+        # no citation is numbered 0, nor holds ten numbers: the document's content stays
+        ("x lies in the interval [0,1].", "x lies in the interval [0,1]."),
+        (">>> data = [1, 3, 5, 7, 9, 2, 4, 6, 8, 0]", ">>> data = [1, 3, 5, 7, 9, 2, 4, 6, 8, 0]"),
+        ("Pick [2, 3, 5, 7] or [2, 3].", "Pick [2, 3, 5, 7] or."),
     ],
 )
 def test_document_markers_never_pose_as_citations(quoted: str, shown: str) -> None:
