@@ -205,6 +205,8 @@ def _closed_end(
             continue
         if span[0] >= window_end and (depth <= 0 or span[1] - window_start > MAX_WINDOW_CHARS):
             break
+        # Whole lines: a sentence the splitter ended inside a code line ('zone "."' of
+        # 'zone "." {') closes what the rest of its line opens.
         text = _QUOTED.sub("", passage.sentence_text(max(span[0], window_start), span[1]))
         depth += sum(text.count(c) for c in _OPENS) - sum(text.count(c) for c in _CLOSES)
         if depth <= 0:

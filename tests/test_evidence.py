@@ -105,6 +105,9 @@ def test_a_window_grown_over_code_ends_on_closed_brackets() -> None:
         window_text(passage_of(loop), "for(int i=0; i < 10; ++i) {") == loop[: loop.index("\nf();")]
     )
     arguments = "".join(f"    argument_number_{n},\n" for n in range(40))
+    # a sentence the splitter ended inside a code line takes the block its line opens
+    mirror = 'It is enabled with this configuration:\nzone "." {\n    type mirror;\n};\nDone.'
+    assert window_text(passage_of(mirror), 'zone "."') == mirror[: mirror.index("\nDone.")]
     call = f"Call it like this:\nx = 1;\ndraw(picture,\n{arguments}    last);\nDone."
     assert window_text(passage_of(call), "Call it like this:") == "Call it like this:\nx = 1;"
 

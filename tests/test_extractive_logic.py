@@ -25,6 +25,7 @@ from assistant.answerers.extractive import (
 )
 from assistant.answerers.quoting import quotes
 from assistant.answerers.window_features import (
+    _WHERE,
     Candidate,
     _coverage,
     candidate_features,
@@ -116,6 +117,9 @@ def test_a_window_that_only_says_where_to_look_is_no_answer(text: str, elsewhere
 
 def test_a_bare_link_answers_an_ask_for_a_place() -> None:
     assert points_elsewhere("https://example.org/card.pdf", wants_a_place=True) is False
+    # "Is it documented anywhere?" does not ask for a place; "Where ...?" does
+    assert _WHERE.search("Is it documented anywhere?") is None
+    assert _WHERE.search("Where can I download the reference card?") is not None
 
 
 def test_a_marker_after_code_leaves_the_code_as_it_is() -> None:

@@ -202,7 +202,7 @@ def candidate_features(
                 continue  # it only repeats the question
             if looks_like_instruction(sentence):
                 continue  # a prompt injection is never quoted as an answer (injection.py)
-            if points_elsewhere(text, wants_a_place=_WHERE in ask.focus.lower()):
+            if points_elsewhere(text, wants_a_place=bool(_WHERE.search(ask.focus))):
                 continue  # "See also git-tag(1).", a bare link: where an answer is, not what
             if said_before and " ".join(sentence.split()) in said_before:
                 continue  # a follow-up wants something new, not the last answer again
@@ -347,7 +347,7 @@ def _left_open(passage: Passage, start: int) -> bool:
     return not previous or previous[-1] not in ".:!?"
 
 
-_WHERE = "where"
+_WHERE = re.compile(r"\bwhere\b", re.IGNORECASE)  # "Where can I download ...?", not "anywhere"
 # A link on its own, after an optional label ("Web site and issue trackers: http://...").
 _BARE_LINK = re.compile(r"^(?:[^:\n]{1,60}:\s+)?<?(?:https?|ftp)://\S+?>?[.,;]?$")
 # A sentence that only sends the reader elsewhere: "See also git-tag(1).", "Refer to ...",
