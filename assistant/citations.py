@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from assistant.evidence import CODE_LINE
+from assistant.evidence import is_code_line
 from assistant.types import Citation, Passage, RelatedPassage, page_of, section_at
 
 REFUSAL_TEXT = "The documents don't answer this."
@@ -118,8 +118,7 @@ def with_markers(sentence: str, numbers: Sequence[int]) -> str:
     if not numbers:
         return stripped
     marks = "".join(f"[{number}]" for number in numbers)
-    last_line = stripped[stripped.rfind("\n") + 1 :]
-    if last_line.startswith(("    ", "\t")) or CODE_LINE.search(last_line.strip()):
+    if is_code_line(stripped[stripped.rfind("\n") + 1 :]):
         # A quote ending in code keeps its last character: "dig @ns example.com." is a command.
         return f"{stripped} {marks}"
     if stripped and stripped[-1] in ".!?":

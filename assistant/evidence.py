@@ -39,6 +39,14 @@ GOES_ON = re.compile(
 )
 _BARE_MARKER = re.compile(r"^\s*(\(?\d{1,2}[.)]|[-*•])\s*$")
 CODE_LINE = re.compile(STATEMENT_SHAPES + r"|[{};]\s*$")
+
+
+def is_code_line(line: str) -> bool:
+    """A command or statement line, or one indented as code (what the chat renders as code,
+    and what an answer's marker must not change)."""
+    return line.startswith(("    ", "\t")) or bool(CODE_LINE.search(line.strip()))
+
+
 # A comment line in code ("# route all requests to a front controller", "  // then retry"):
 # it says what the code lines after it do, and alone it reads as nothing.
 COMMENT_LINE = re.compile(r"^\s*(?:#|//)\s+\S")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from assistant.answerers.window_features import Candidate
 from assistant.citations import without_document_markers
-from assistant.evidence import CODE_LINE, Window
+from assistant.evidence import Window, is_code_line
 from assistant.types import heading_at
 
 
@@ -29,7 +29,7 @@ def quotes(chosen: Sequence[Candidate]) -> list[str]:
             # A quote opening on code or a file's name ("/etc/postfix/main.cf:") keeps that
             # line whole: the label goes on a line of its own.
             first = quoted.split("\n", 1)[0]
-            opens_on_code = CODE_LINE.search(first) or (
+            opens_on_code = is_code_line(first) or (
                 "\n" in quoted and first.endswith(":") and " " not in first
             )
             result.append(f"{label}:\n{quoted}" if opens_on_code else f"{label}: {quoted}")

@@ -129,6 +129,7 @@ def candidate_features(
     if focus_vector is None and embed_focus is not None and ask.focus != question.standalone:
         focus_vector = embed_focus(ask.focus)
     said_before = _previous_answer_text(question)
+    wants_a_place = bool(_WHERE.search(ask.focus))
     seen: set[tuple[str, int, int]] = set()
     result: list[tuple[Window, dict[str, float]]] = []
     for passage in retrieval.passages:
@@ -202,7 +203,7 @@ def candidate_features(
                 continue  # it only repeats the question
             if looks_like_instruction(sentence):
                 continue  # a prompt injection is never quoted as an answer (injection.py)
-            if points_elsewhere(text, wants_a_place=bool(_WHERE.search(ask.focus))):
+            if points_elsewhere(text, wants_a_place=wants_a_place):
                 continue  # "See also git-tag(1).", a bare link: where an answer is, not what
             if said_before and " ".join(sentence.split()) in said_before:
                 continue  # a follow-up wants something new, not the last answer again

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from assistant.evidence import CODE_LINE, LIST_ITEM
+from assistant.evidence import LIST_ITEM, is_code_line
 from assistant.fences import INLINE_CODE, closes_fence, opening_fence
 
 # `[3]`, `[1, 2]`; `items[1]` is no citation.
@@ -70,9 +70,9 @@ def plain_heading(line: str) -> bool:
 
 
 def is_code(line: str) -> bool:
-    """A command or statement line, or one indented as code."""
-    body = _TRAILING_MARKERS.sub("", line)
-    return line.startswith(("    ", "\t")) or bool(CODE_LINE.search(body.strip()))
+    """A command or statement line, or one indented as code (an answer's trailing markers
+    aside)."""
+    return is_code_line(_TRAILING_MARKERS.sub("", line))
 
 
 class _Renderer:
