@@ -38,13 +38,30 @@ GOES_ON = re.compile(
     r"^(?:" + "|".join(sorted(w for w in STOPWORDS if w.isalpha())) + r")\s+[a-z]+\b"
 )
 _BARE_MARKER = re.compile(r"^\s*(\(?\d{1,2}[.)]|[-*•])\s*$")
-CODE_LINE = re.compile(STATEMENT_SHAPES + r"|[{};]\s*$")
+# A line of a numbered listing, its number written before the code ("1 /etc/postfix/main.cf:",
+# "6a    # Postfix 2.10 and later ..."): spaces to align the code (not a title's words: "2  The
+# second chapter"), or a path, after it.
+LISTING_LINE = r"^\d{1,3}[a-z]?(?:\s{2,}(?![A-Z][a-z]+\s)\S|\s+[/~$#])"
+CODE_LINE = re.compile(STATEMENT_SHAPES + r"|[{};]\s*$|" + LISTING_LINE)
 
 
 def is_code_line(line: str) -> bool:
     """A command or statement line, or one indented as code (what the chat renders as code,
     and what an answer's marker must not change)."""
     return line.startswith(("    ", "\t")) or bool(CODE_LINE.search(line.strip()))
+
+
+_CODE_START = re.compile(r"^\s*(>>>|\.\.\.|\$ |#!|class |def |import |from \S+ import|@\w)")
+_SYMBOLS = set("()[]{}=_<>:*;\\|/'\"`")
+
+
+def looks_like_code(sentence: str) -> bool:
+    """Whether a line is code (a prompt, a signature, markup) rather than prose, by its
+    opening or by how dense its symbols are (a PDF's code has lost its indentation)."""
+    if _CODE_START.match(sentence):
+        return True
+    symbols = sum(character in _SYMBOLS for character in sentence)
+    return symbols / max(1, len(sentence)) > 0.08
 
 
 # A comment line in code ("# route all requests to a front controller", "  // then retry"):
@@ -83,6 +100,36 @@ class Window:
         one line of a long file)."""
         blocks = self.passage.code_blocks or ()
         return any(a < self.start and self.end < b for a, b in blocks)
+
+    @property
+    def cut_open(self) -> bool:
+        """Whether the window's code lines leave a bracket open or close one they never opened
+        ("draw(graph(f,0,1),Pen(i)," or "ptick=thin));" alone): code cut out of a statement."""
+        spans = [
+            span
+            for span in line_spans(self.passage.text, self.passage.start)
+            if span[1] > self.start and span[0] < self.end
+        ]
+        parts = [
+            (span, self.passage.sentence_text(max(span[0], self.start), min(span[1], self.end)))
+            for span in spans
+        ]
+        # Every line counts: a PDF's reflow joins code lines into prose-like ones ("... using
+        # the command void labelpath(picture pic=currentpicture, Label L, path g,"). In prose,
+        # only a bracket left open by a window that ends unfinished: "a) ... b)" and "[0, 1)"
+        # close what they never opened, and "(indicated by maxtile=(0,0)." is the document's.
+        code = any(_is_code_at(self.passage, span) or looks_like_code(p) for span, p in parts)
+        if not code and self.text.rstrip()[-1:] in ".!?:":
+            return False
+        depth = 0
+        for _, part in parts:
+            for character in _QUOTED.sub("", part) if code else part:
+                depth += (character in _OPENS) - (character in _CLOSES)
+                if depth < 0:
+                    if code:
+                        return True
+                    depth = 0
+        return depth > 0
 
     def overlaps(self, other: Window) -> bool:
         """Whether two windows share characters of one document."""
@@ -172,6 +219,8 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
 
     if window_end - window_start > MAX_WINDOW_CHARS:
         window_end = max(end, _cut_at_line(passage, window_start, window_start + MAX_WINDOW_CHARS))
+    window_end = _to_line_end(passage, lines, window_end)
+    window_end = _with_output(passage, lines, window_start, window_end)
     if window_end > end or window_start < start:
         closed = _closed_end(passage, lines, window_start, window_end, end)
         if closed == end and window_end > end:
@@ -297,6 +346,7 @@ def _following_lines(
     taken: list[tuple[int, int]] = []
     size = 0
     code_taken = False  # with `code_only`: a line that is not a comment was taken
+    after_code = False  # a code line was taken
     block = _block_at(passage, index + 1)
     if block is not None and block[0] == index + 1:
         # A fenced block: whole, when it closes within the passage and the size limit.
@@ -322,9 +372,13 @@ def _following_lines(
         if code_only and (code_taken if comment else text.rstrip()[-1:] in ".!?"):
             break  # after a comment: its code, up to the next comment or a sentence
         code_taken = code_taken or not comment
-        is_item = bool(LIST_ITEM.match(text)) or _is_code_at(passage, span) or not _is_prose(text)
+        is_code = _is_code_at(passage, span)
+        if after_code and not (is_code or LIST_ITEM.match(text)) and _reads_as_prose(text):
+            break  # "Done.", "Changed in version 3.6:" after the code: the text goes on
+        is_item = bool(LIST_ITEM.match(text)) or is_code or not _is_prose(text)
         if (taken or code_only) and not is_item:
             break  # prose after the items is the next topic
+        after_code = after_code or is_code
         if taken and size + len(text) > MAX_WINDOW_CHARS:
             break
         taken.append(span)
@@ -334,6 +388,44 @@ def _following_lines(
     while taken and _BARE_MARKER.match(passage.sentence_text(*taken[-1])):
         taken.pop()  # the next item's number, on a line of its own
     return taken
+
+
+def _to_line_end(passage: Passage, lines: tuple[tuple[int, int], ...], end: int) -> int:
+    """`end`, or the end of its line when that is a line of code: a sentence the splitter
+    ended inside code ("5     relay_domains = ." of "... = . . . the.backed-up.domain.tld")
+    is quoted with its whole line."""
+    for span in lines:
+        if span[0] < end < span[1]:
+            return span[1] if _is_code_at(passage, span) else end
+    return end
+
+
+# An interactive prompt's line: what follows it, up to the next prompt, is what it printed.
+_PROMPT = re.compile(r"^\s*(?:>>>|\$) ")
+
+
+def _with_output(passage: Passage, lines: tuple[tuple[int, int], ...], start: int, end: int) -> int:
+    """The end of a window [start, end) whose last line is a prompt's command (">>> splitext(
+    'bar')", "$ dig @ns example.com."), moved on over what the command printed: the lines
+    after it up to the next prompt, prose, a heading or term, the end of its code block (a
+    fence, or a line indented less than the prompt), or the size limit."""
+    index = next((i for i, span in enumerate(lines) if span[1] == end), None)
+    if index is None or not _PROMPT.match(passage.sentence_text(*lines[index])):
+        return end
+    terms = {h.offset for h in passage.headings}
+    fences = {i for block in _blocks(passage) for i in block if i is not None}
+    indent = _indent(passage, lines[index])
+    for number in range(index + 1, min(len(lines), index + 1 + MAX_FOLLOWING_LINES)):
+        span = lines[number]
+        text = passage.sentence_text(*span)
+        if number in fences or _indent(passage, span) < indent or span[0] in terms:
+            break  # the end of the block or the session the prompt is in
+        if _PROMPT.match(text) or _ends_sentence(text) or _is_prose(text):
+            break
+        if span[1] - start > MAX_WINDOW_CHARS:
+            break
+        end = span[1]
+    return end
 
 
 def _indent(passage: Passage, span: tuple[int, int]) -> int:
@@ -411,6 +503,19 @@ def _short_entry(passage: Passage, start: int) -> tuple[int, int] | None:
     if len(text) > ENTRY_CHARS:
         return None
     return heading.offset, heading.offset + len(text)
+
+
+def _ends_sentence(text: str) -> bool:
+    """A line of prose, however short: it opens in upper case and ends a sentence or a lead-in
+    (not a command's output such as "('bar', '')")."""
+    return text[:1].isupper() and text.rstrip()[-1:] in ".!?:"
+
+
+def _reads_as_prose(text: str) -> bool:
+    """A line of prose after code: a short sentence, or a long line of words that opens in
+    upper case ("This will forbid default access ... For example,")."""
+    long_words = len(text) > 60 and text[:1].isupper() and not looks_like_code(text)
+    return _ends_sentence(text) or long_words
 
 
 def _is_prose(text: str) -> bool:

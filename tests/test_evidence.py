@@ -50,6 +50,16 @@ def test_a_lead_in_keeps_the_command_it_announces() -> None:
     shown = window_text(passage, "You can check the archive with the following command:")
     assert shown.endswith("tar -tzf backup.tar.gz")
     assert "Restoring" not in shown
+    # A short sentence after the code goes on with the text; it is not one of the items.
+    done = passage_of("Reload the server with:\n  apachectl graceful\nDone.\n")
+    assert window_text(done, "Reload the server with:").endswith("apachectl graceful")
+    block = (
+        'Add the following block to your configuration:\n<Directory "/">\n    Require all denied\n'
+        "</Directory>\nThis will forbid default access to filesystem locations. Add appropriate "
+        "blocks to allow access only where you wish. For example,\n"
+    )
+    shown = window_text(passage_of(block), "Add the following block to your configuration:")
+    assert shown.endswith("</Directory>")
 
 
 def test_a_list_after_a_colon_stays_with_it_and_an_item_finds_its_lead() -> None:
@@ -67,6 +77,49 @@ def test_a_list_after_a_colon_stays_with_it_and_an_item_finds_its_lead() -> None
     item = window_text(passage, "- an IP address")
     assert item.startswith("The field can hold exactly one")
     assert item.endswith("- an IP address")
+
+
+def test_a_prompts_command_keeps_what_it_printed() -> None:
+    text = (
+        "os.path.splitext(path)\n"
+        "Split the pathname path into a pair (root, ext).\n"
+        "If the path contains no extension, ext will be '':\n"
+        ">>> splitext('bar')\n"
+        "('bar', '')\n"
+        "If the path contains an extension, then ext will be set to this extension, including "
+        "the leading period.\n"
+    )
+    passage = passage_of(text)
+    shown = window_text(passage, ">>> splitext('bar')")
+    assert (
+        shown
+        == "If the path contains no extension, ext will be '':\n>>> splitext('bar')\n('bar', '')"
+    )
+    # The prose after the output is the next topic, as it is for the lead-in's own window.
+    assert shown == window_text(passage, "If the path contains no extension, ext will be '':")
+    session = (
+        "Look the name up on the primary server:\n"
+        "$ dig +short @192.168.1.13 example.com.\n"
+        "192.0.2.7\n"
+        "$ dig +short @192.168.1.14 example.com.\n"
+        "192.0.2.8\n"
+        "Both servers answer.\n"
+    )
+    lookup = window_text(passage_of(session), "$ dig +short @192.168.1.13 example.com.")
+    assert lookup.splitlines()[1:] == ["$ dig +short @192.168.1.13 example.com.", "192.0.2.7"]
+    # A statement that prints nothing ends where the next prompt starts.
+    quiet = passage_of("The list is sorted in place:\n>>> data.sort()\n>>> data\n[1, 2, 3]\n")
+    assert window_text(quiet, "The list is sorted in place:").endswith("[1, 2, 3]")
+    assert window_text(quiet, ">>> data.sort()").endswith(">>> data.sort()")
+    # What it printed ends with its block: at the closing fence, or where the indentation
+    # of the session ends.
+    fenced = passage_of(
+        "To verify the install, use the following command.\n\n  ```\n  $ tool --version\n"
+        "  1.2.3\n  ```\n\nWindows\n\nGUI installer\n"
+    )
+    assert window_text(fenced, "$ tool --version").endswith("  1.2.3\n  ```")
+    indented = passage_of("Check it:\n    $ tool --version\n    1.2.3\nwindows-x64.msi\n")
+    assert window_text(indented, "$ tool --version").endswith("    1.2.3")
 
 
 def test_a_lead_in_stops_before_the_next_defined_term_unless_it_announces_terms() -> None:
@@ -97,19 +150,67 @@ def test_a_lead_in_stops_before_the_next_defined_term_unless_it_announces_terms(
 def test_a_window_grown_over_code_ends_on_closed_brackets() -> None:
     """A code line taken with its lead-in runs on to the line closing the block it opens; a
     lead-in whose code the size limit would cut open ends at the last closed statement."""
+    # The lead-in takes eight lines, the last of which opens a loop: it runs on to its end.
+    calls = "".join(f"f{n}();\n" for n in range(7))
     loop = (
-        "Loops allocate a frame in every iteration, so that:\nvoid f();\n"
+        f"Loops allocate a frame in every iteration, so that:\n{calls}"
         "for(int i=0; i < 10; ++i) {\nint x=i;\n}\nf();"
     )
+    closed = loop[: loop.index("\nf();")]
     assert (
-        window_text(passage_of(loop), "for(int i=0; i < 10; ++i) {") == loop[: loop.index("\nf();")]
+        window_text(passage_of(loop), "Loops allocate a frame in every iteration, so that:")
+        == closed
     )
+    assert window_text(passage_of(loop), "for(int i=0; i < 10; ++i) {") == closed
     arguments = "".join(f"    argument_number_{n},\n" for n in range(40))
     # a sentence the splitter ended inside a code line takes the block its line opens
     mirror = 'It is enabled with this configuration:\nzone "." {\n    type mirror;\n};\nDone.'
     assert window_text(passage_of(mirror), 'zone "."') == mirror[: mirror.index("\nDone.")]
     call = f"Call it like this:\nx = 1;\ndraw(picture,\n{arguments}    last);\nDone."
     assert window_text(passage_of(call), "Call it like this:") == "Call it like this:\nx = 1;"
+
+
+def test_code_cut_out_of_its_statement_is_cut_open() -> None:
+    """A window whose code leaves a bracket open, or closes one it never opened, is cut open
+    (and never a candidate window); one that holds its statement whole is not."""
+    body = "".join(f"    step{n}();\n" for n in range(9))
+    text = (
+        "The loop below walks every segment of the path and draws it with its own pen.\n"
+        f"{body}for(int i=1; i < n; ++i) {{\n    draw(g[i]);\n}}\nDone with the loop.\n"
+    )
+    passage = passage_of(text)
+    opening = text.index("for(int")
+    assert window_for(passage, opening, opening + 27).cut_open  # no lead-in in reach
+    closing = text.index("}\nDone")
+    assert window_for(passage, closing, closing + 1).cut_open
+    # A PDF's code, without its indentation: known by its symbols.
+    call = 'Draw the grid:\nxaxis("$x$",BottomTop,LeftTicks(begin=false,\nextend=true));\nDone.\n'
+    first = passage_of(call)
+    whole = window_for(first, 0, call.index("\n"))
+    assert whole.text == call[: call.index("\nDone")]
+    assert not whole.cut_open
+    last = call.index("extend")
+    assert window_for(first, last, call.index("\nDone")).cut_open  # closes two it never opened
+    # In prose, only a bracket left open cuts a window: "a) ... b)" closes what it never opened.
+    prose = "Either a) the interval [0, 1) or b) the whole line is used."
+    assert not window_for(passage_of(prose), 0, len(prose)).cut_open
+    reflowed = "It fits labels along a path, using the command void labelpath(picture pic, path g,"
+    assert window_for(passage_of(reflowed), 0, len(reflowed)).cut_open
+    typo = "Raise the tile size maxtile to your screen size (indicated by maxtile=(0,0)."
+    assert not window_for(passage_of(typo), 0, len(typo)).cut_open
+
+
+def test_a_sentence_ended_inside_a_code_line_is_quoted_with_the_whole_line() -> None:
+    text = (
+        "4 /etc/postfix/main.cf:\n"
+        " 5     relay_domains = . . . the.backed-up.domain.tld\n"
+        "That is all you need for a secondary MX host.\n"
+    )
+    passage = passage_of(text)
+    # The splitter ends a sentence at "= ."; a numbered listing's line finds its lead-in.
+    assert window_text(passage, "5     relay_domains = .") == (
+        "4 /etc/postfix/main.cf:\n 5     relay_domains = . . . the.backed-up.domain.tld"
+    )
 
 
 def test_a_lead_in_takes_its_fenced_code_block_and_stops_at_the_fence() -> None:

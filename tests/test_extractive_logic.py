@@ -78,6 +78,7 @@ def test_a_label_stands_on_its_own_line_before_a_quote_that_opens_on_code() -> N
     text = (
         "SMTP-Only Milter applications\nSet the action:\n/etc/postfix/main.cf:\n"
         "    milter_default_action = accept\nmilter_protocol = 6\n"
+        "4 /etc/postfix/main.cf:\n5     relay_domains = example.com\n"
     )
     passage = replace(
         passage_of(text), headings=(Heading(0, "SMTP-Only Milter applications", "term"),)
@@ -93,6 +94,8 @@ def test_a_label_stands_on_its_own_line_before_a_quote_that_opens_on_code() -> N
         "SMTP-Only Milter applications:\nmilter_protocol = 6"
     ]
     assert quotes([quoted("Set the action:")]) == ["SMTP-Only Milter applications: Set the action:"]
+    numbered = "4 /etc/postfix/main.cf:\n5     relay_domains = example.com"  # a numbered listing
+    assert quotes([quoted(numbered)]) == [f"SMTP-Only Milter applications:\n{numbered}"]
 
 
 @pytest.mark.parametrize(
@@ -104,6 +107,8 @@ def test_a_label_stands_on_its_own_line_before_a_quote_that_opens_on_code() -> N
         ("See skip (p. 112), columnhead (p. 40). Please see the section below.", True),
         ("In the next section, we discuss various ways to use the Require directive.", True),
         ("The next section describes how to check whether validation fails.", True),
+        ("For additional information on tuning these settings, see Section 30.5.", True),
+        ("For more details, please refer to the reference manual.", True),
         # a fact, then a pointer; a pointer that names what to read about; a link in a sentence
         ("Otherwise skip it explicitly. See skip (p. 112).", False),
         ("For more information, review the details of the BREACH family of attacks.", False),
@@ -668,3 +673,20 @@ def test_term_coverage_does_not_depend_on_the_order_of_the_terms() -> None:
     assert (0.1 + 0.2) + 0.3 != (0.3 + 0.2) + 0.1  # what a plain sum would have done
     found = {"alpha", "beta", "gamma"}
     assert _coverage(found, weights) == _coverage(found, reverse) == 0.6 / 1.6
+
+
+def test_code_cut_out_of_its_statement_is_no_candidate_window() -> None:
+    """A line that opens brackets it does not close, or closes brackets it never opened
+    ("extend=true));"), is no window of its own; the lead-in's window holds the statement."""
+    text = (
+        "Extending the ticks draws a grid over the whole graph, like this:\n"
+        'xaxis("$x$",BottomTop,LeftTicks(begin=false,\n'
+        "extend=true));\n"
+        "The grid lines are drawn in the tick pen."
+    )
+    windows = windows_of("How do I draw grid lines from the ticks?", text)
+    assert windows == [
+        "Extending the ticks draws a grid over the whole graph, like this:\n"
+        'xaxis("$x$",BottomTop,LeftTicks(begin=false,\nextend=true));',
+        "The grid lines are drawn in the tick pen.",
+    ]

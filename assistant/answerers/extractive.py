@@ -28,7 +28,6 @@ from assistant.answerers.window_features import (
     Candidate,
     candidate_features,
     confidence_features,
-    looks_like_code,
 )
 from assistant.citations import (
     REFUSAL_TEXT,
@@ -39,6 +38,7 @@ from assistant.citations import (
 from assistant.evidence import (
     GOES_ON,
     Window,
+    looks_like_code,
 )
 from assistant.retrieval import Retrieval
 from assistant.settings import Settings

@@ -26,6 +26,7 @@ from assistant.evidence import (
     Window,
     is_fence_line,
     is_heading_at,
+    looks_like_code,
     window_for,
 )
 from assistant.fences import renders_whole
@@ -53,10 +54,8 @@ CONFIDENCE_FEATURES = (
     "semantic", "lexical_focus", "specific_absent_evidence", "focus_absent_corpus",
 )  # fmt: skip
 
-_CODE_START = re.compile(r"^\s*(>>>|\.\.\.|\$ |#!|class |def |import |from \S+ import|@\w)")
 # A table of contents has at least this many entries in a passage (see _is_contents).
 MIN_CONTENTS_ENTRIES = 3
-_SYMBOLS = set("()[]{}=_<>:*;\\|/'\"`")
 
 
 @dataclass(frozen=True)
@@ -186,6 +185,8 @@ def candidate_features(
                 continue  # a code fence alone says nothing (grown, it is its block)
             if window.inside_block:
                 continue  # one line from inside a block it could not grow to: alone it says nothing
+            if window.cut_open:
+                continue  # code cut out of its statement reads as nothing whole
             if (
                 GOES_ON.match(window.text.lstrip())
                 and not looks_like_code(sentence)
@@ -352,10 +353,13 @@ _WHERE = re.compile(r"\bwhere\b", re.IGNORECASE)  # "Where can I download ...?",
 # A link on its own, after an optional label ("Web site and issue trackers: http://...").
 _BARE_LINK = re.compile(r"^(?:[^:\n]{1,60}:\s+)?<?(?:https?|ftp)://\S+?>?[.,;]?$")
 # A sentence that only sends the reader elsewhere: "See also git-tag(1).", "Refer to ...",
-# "In the next section, we discuss ...", "The next section describes how to ...". Not "For more
+# "In the next section, we discuss ...", "The next section describes how to ...", "For
+# additional information on tuning these settings, see Section 30.5.". Not "For more
 # information, review the BREACH attacks": it names what to read about.
 _CROSS_REFERENCE = re.compile(
     r"^(?:\(?(?:please\s+)?see\b|refer\s+to\b"
+    r"|for\s+(?:more|additional|further)\s+(?:information|details)\b[^.;:]{0,80},\s*"
+    r"(?:please\s+)?(?:see|refer\s+to|consult)\b"
     r"|in\s+the\s+(?:next|following|previous)\s+(?:sections?|chapters?)\b"
     r"|the\s+(?:next|following)\s+(?:sections?|chapters?)\s+(?:describe|explain|show|cover|discuss)"
     r")",
@@ -370,14 +374,6 @@ def points_elsewhere(text: str, wants_a_place: bool = False) -> bool:
         return not wants_a_place
     sentences = [text[start:end] for start, end in sentence_spans(text)]
     return bool(sentences) and all(_CROSS_REFERENCE.match(s.strip()) for s in sentences)
-
-
-def looks_like_code(sentence: str) -> bool:
-    """Whether a line is code (a prompt, a signature, markup) rather than prose."""
-    if _CODE_START.match(sentence):
-        return True
-    symbols = sum(character in _SYMBOLS for character in sentence)
-    return symbols / max(1, len(sentence)) > 0.08
 
 
 def _coverage(found: set[str], weights: dict[str, float]) -> float:

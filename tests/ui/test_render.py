@@ -307,3 +307,23 @@ def test_prose_lines_and_table_rows_are_not_headings() -> None:
     )
     html = render_answer(Answer(question="q", text=text, citations=(citation(1, "a"),)))
     assert "<h4" not in html
+
+
+def test_a_numbered_listing_is_one_code_block_with_its_alignment() -> None:
+    """A listing whose lines carry their numbers ("1 /etc/postfix/main.cf:", "2     myorigin
+    = ...") is code, kept aligned, not prose run together; the sentence after it is prose."""
+    text = (
+        "1 /etc/postfix/main.cf:\n"
+        "2     myorigin = $mydomain\n"
+        "3     relay_domains =\n"
+        "4     # Optional: forward all non-local mail to mailhost\n"
+        "Line 2: Send mail as the domain [1]."
+    )
+    answer = Answer(question="q", text=text, citations=(citation(1, text),), confidence=0.9)
+    html = render_answer(answer)
+    assert blocks(html) == ["pre", "p"]
+    assert (
+        '<pre class="qa-code"><code>1 /etc/postfix/main.cf:<br>2     myorigin = $mydomain<br>'
+        "3     relay_domains =<br>4     # Optional: forward all non-local mail to mailhost"
+        "</code></pre><p>Line 2: Send mail as the domain"
+    ) in html
