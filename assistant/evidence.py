@@ -543,9 +543,52 @@ def _cut_at_line(passage: Passage, start: int, limit: int) -> int:
 
 def in_document(passage: Passage, text: str) -> Passage:
     """The passage read in its document (`text`): from the heading right above it
-    (`from_heading`), knowing the document's code blocks around it."""
-    passage = from_heading(passage, text)
+    (`from_heading`), on over what its last line leads into (`run_on`), knowing the
+    document's code blocks around it."""
+    passage = run_on(from_heading(passage, text), text)
     return replace(passage, code_blocks=document_code_blocks(passage, text))
+
+
+def run_on(passage: Passage, text: str) -> Passage:
+    """The passage run on past its end over the lines that finish what its last line leads
+    into, when its chunk ended there (after "... use the following command:", a prompt's
+    command, a comment in code, a code line or a list item): the code lines, output or items
+    that follow, up to the next prose, heading or blank line, within `MAX_WINDOW_CHARS`. Only
+    windows grow into them; no sentence of the passage starts there (the next chunk holds
+    those). `text` is the document's; the passage stays `text[start:end]`."""
+    if passage.end >= len(text) or text[passage.end : passage.end + 1] != "\n":
+        return passage  # the document ends, or the chunk ended inside a line
+    last = text[text.rfind("\n", passage.start, passage.end) + 1 : passage.end]
+    if not (
+        INTRODUCES.search(last)
+        or _PROMPT.match(last)
+        or COMMENT_LINE.match(last)
+        or is_code_line(last)
+        or LIST_ITEM.match(last)
+    ):
+        return passage
+    headings = {h.offset for h in passage.headings}
+    end = passage.end
+    while end < len(text) and end - passage.end < MAX_WINDOW_CHARS:
+        line_start = end + 1
+        line_end = text.find("\n", line_start)
+        line_end = len(text) if line_end < 0 else line_end
+        line = text[line_start:line_end]
+        stripped = line.strip()
+        if not stripped or line_start + len(line) - len(line.lstrip()) in headings:
+            break
+        indented = line.startswith(("  ", "\t"))
+        if not indented and not LIST_ITEM.match(line) and _reads_as_prose(stripped):
+            break  # the text goes on ("A circular arc ... path arc(pair c, real r);" too)
+        structured = is_code_line(line) or LIST_ITEM.match(line) or looks_like_code(stripped)
+        if not structured and _is_prose(stripped):
+            break  # the next chunk's
+        if line_end - passage.end > MAX_WINDOW_CHARS:
+            break
+        end = line_end
+    if end == passage.end:
+        return passage
+    return replace(passage, text=text[passage.start : end], end=end)
 
 
 def from_heading(passage: Passage, text: str) -> Passage:

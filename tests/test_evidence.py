@@ -1554,3 +1554,40 @@ def test_a_bare_number_the_last_answer_gave_is_not_what_a_scenario_points_at() -
         "turning clients away?"
     )
     assert condense(follow_up, history) == follow_up  # not "can it (150) have"
+
+
+def test_a_passage_runs_on_over_the_code_its_last_line_leads_into() -> None:
+    """A chunk that ends on a lead-in, a comment in code or a prompt is read on into the
+    document over the lines that finish it (up to prose, a heading or a blank line), so its
+    window holds the command, not the comment alone; a chunk ending on prose is left as is."""
+    document = (
+        "Tuning for production\n"
+        "The following settings are recommended for production use:\n"
+        "# Cache valid OCSP responses for 48 hours:\n"
+        "SSLStaplingStandardCacheTimeout 172800\n"
+        "    SSLStaplingErrorCacheTimeout 60\n"
+        "These settings reduce the load on OCSP responders considerably for busy servers.\n"
+        "Next section\n"
+    )
+    cut = document.index("\nSSLStaplingStandardCacheTimeout")  # the chunk ended on the comment
+    chunk = passage_of(document[:cut])
+    read = in_document(chunk, document)
+    assert read.text == document[: document.index("\nThese settings")]
+    assert read.end == document.index("\nThese settings")
+    assert read.sentence_spans == chunk.sentence_spans  # no new sentence starts there
+    lead_in = "The following settings are recommended for production use:"
+    start = document.index(lead_in)
+    shown = window_for(read, start, start + len(lead_in)).text
+    assert shown.endswith(
+        "SSLStaplingStandardCacheTimeout 172800\n    SSLStaplingErrorCacheTimeout 60"
+    )
+    # A chunk that ends on finished prose, or inside a line, is not read on.
+    prose_end = document.index("\nNext section")
+    assert in_document(passage_of(document[:prose_end]), document).end == prose_end
+    inside = document.index(" 172800")
+    assert in_document(passage_of(document[:inside]), document).end == inside
+    # A heading ends the run, however the lines before it look.
+    headed = "Run it like this:\n$ tool --check\nNext steps\nMore prose follows here.\n"
+    first = headed.index("\n$ tool")
+    chunk = passage_of(headed[:first], (Heading(headed.index("Next steps"), "Next steps"),))
+    assert in_document(chunk, headed).end == headed.index("\nNext steps")
