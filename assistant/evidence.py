@@ -39,9 +39,11 @@ GOES_ON = re.compile(
 )
 _BARE_MARKER = re.compile(r"^\s*(\(?\d{1,2}[.)]|[-*•])\s*$")
 # A line of a numbered listing, its number written before the code ("1 /etc/postfix/main.cf:",
-# "6a    # Postfix 2.10 and later ..."): spaces to align the code (not a title's words: "2  The
-# second chapter"), or a path, after it.
-LISTING_LINE = r"^\d{1,3}[a-z]?(?:\s{2,}(?![A-Z][a-z]+\s)\S|\s+[/~$#])"
+# "2     myorigin = $mydomain", "6a    # Postfix 2.10 and later ..."): after the number, spaces
+# to align code that opens in lower case or a symbol and ends no sentence (not a contents
+# line, "1  Introduction", nor "100  percent of users saw it."), or a path, a variable or a
+# comment ("1 $ per unit" is prose).
+LISTING_LINE = r"^\d{1,3}[a-z]?(?:\s{2,}(?=[^A-Z\s])(?!.*\w[.!?]$)\S|\s+(?:/|~/|\$\w|#\s))"
 CODE_LINE = re.compile(STATEMENT_SHAPES + r"|[{};]\s*$|" + LISTING_LINE)
 
 
@@ -118,7 +120,10 @@ class Window:
         # the command void labelpath(picture pic=currentpicture, Label L, path g,"). In prose,
         # only a bracket left open by a window that ends unfinished: "a) ... b)" and "[0, 1)"
         # close what they never opened, and "(indicated by maxtile=(0,0)." is the document's.
-        code = any(_is_code_at(self.passage, span) or looks_like_code(p) for span, p in parts)
+        code = any(
+            _code_by_shape(self.passage, span) and part.rstrip()[-1:] not in ".!?"
+            for span, part in parts
+        )  # a sentence with inline code ("(e.g. `ssl=on`) to a) enable") is prose
         if not code and self.text.rstrip()[-1:] in ".!?:":
             return False
         depth = 0
@@ -341,8 +346,9 @@ def _following_lines(
     passage: Passage, lines: tuple[tuple[int, int], ...], index: int, code_only: bool = False
 ) -> list[tuple[int, int]]:
     """The lines a lead-in introduces: its items or code lines, or one line of prose, up to the
-    next heading or the size limit (with `code_only`, the lines after a comment: more
-    comments, then code up to the next comment, and no line that ends a sentence)."""
+    next heading, prose after its code ("Done.") or the size limit (with `code_only`, the
+    lines after a comment: more comments, then code up to the next comment, and no line that
+    ends a sentence)."""
     taken: list[tuple[int, int]] = []
     size = 0
     code_taken = False  # with `code_only`: a line that is not a comment was taken
@@ -396,7 +402,7 @@ def _to_line_end(passage: Passage, lines: tuple[tuple[int, int], ...], end: int)
     is quoted with its whole line."""
     for span in lines:
         if span[0] < end < span[1]:
-            return span[1] if _is_code_at(passage, span) else end
+            return span[1] if _code_by_shape(passage, span) else end
     return end
 
 
@@ -420,7 +426,7 @@ def _with_output(passage: Passage, lines: tuple[tuple[int, int], ...], start: in
         text = passage.sentence_text(*span)
         if number in fences or _indent(passage, span) < indent or span[0] in terms:
             break  # the end of the block or the session the prompt is in
-        if _PROMPT.match(text) or _ends_sentence(text) or _is_prose(text):
+        if _PROMPT.match(text) or _ends_sentence(text):
             break
         if span[1] - start > MAX_WINDOW_CHARS:
             break
@@ -532,6 +538,17 @@ def _is_code_at(passage: Passage, span: tuple[int, int]) -> bool:
     return span in lines and _block_at(passage, lines.index(span)) is not None
 
 
+def _code_by_shape(passage: Passage, span: tuple[int, int]) -> bool:
+    """A code line by what it holds, not by its indentation (indented prose is common: RFCs,
+    plain-text manuals): shaped like a command or statement, dense with symbols, or a line of
+    a fenced block."""
+    text = passage.sentence_text(*span)
+    if CODE_LINE.search(text) or looks_like_code(text):
+        return True
+    lines = line_spans(passage.text, passage.start)
+    return span in lines and _block_at(passage, lines.index(span)) is not None
+
+
 def _cut_at_line(passage: Passage, start: int, limit: int) -> int:
     """The end of the last whole line before `limit` (at least one line)."""
     text = passage.sentence_text(start, min(limit, passage.end))
@@ -549,6 +566,10 @@ def in_document(passage: Passage, text: str) -> Passage:
     return replace(passage, code_blocks=document_code_blocks(passage, text))
 
 
+# The line after an offset at a line's end ("\n" or "\r\n" first), without its line break.
+_NEXT_LINE = re.compile(r"\r?\n([^\r\n]*)")
+
+
 def run_on(passage: Passage, text: str) -> Passage:
     """The passage run on past its end over the lines that finish what its last line leads
     into, when its chunk ended there (after "... use the following command:", a prompt's
@@ -556,9 +577,9 @@ def run_on(passage: Passage, text: str) -> Passage:
     that follow, up to the next prose, heading or blank line, within `MAX_WINDOW_CHARS`. Only
     windows grow into them; no sentence of the passage starts there (the next chunk holds
     those). `text` is the document's; the passage stays `text[start:end]`."""
-    if passage.end >= len(text) or text[passage.end : passage.end + 1] != "\n":
+    if not _NEXT_LINE.match(text, passage.end):
         return passage  # the document ends, or the chunk ended inside a line
-    last = text[text.rfind("\n", passage.start, passage.end) + 1 : passage.end]
+    last = text[text.rfind("\n", 0, passage.end) + 1 : passage.end]
     if not (
         INTRODUCES.search(last)
         or _PROMPT.match(last)
@@ -569,11 +590,8 @@ def run_on(passage: Passage, text: str) -> Passage:
         return passage
     headings = {h.offset for h in passage.headings}
     end = passage.end
-    while end < len(text) and end - passage.end < MAX_WINDOW_CHARS:
-        line_start = end + 1
-        line_end = text.find("\n", line_start)
-        line_end = len(text) if line_end < 0 else line_end
-        line = text[line_start:line_end]
+    while (following := _NEXT_LINE.match(text, end)) is not None:
+        line, line_start, line_end = following.group(1), following.start(1), following.end(1)
         stripped = line.strip()
         if not stripped or line_start + len(line) - len(line.lstrip()) in headings:
             break

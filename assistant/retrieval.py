@@ -122,8 +122,8 @@ class HybridRetriever:
         depth = max(k, self.rerank_depth) if reranking else k
         pool = self._passages(fused, depth, collections)
         ranked = rerank(pool, query_vector, focus_vector, self.rerank_weight if reranking else 0)
-        # Read from the heading right above, with the document's code blocks
-        # (evidence.in_document); the document's text is
+        # Read from the heading right above, on over what a chunk's last line leads into,
+        # with the document's code blocks (evidence.in_document); the document's text is
         # the one catalog.chunks just read for these passages (cached by document).
         passages = [
             replace(in_document(p, self.catalog.document_structure(p.doc_id)[0]), rank=rank)

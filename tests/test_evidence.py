@@ -180,7 +180,8 @@ def test_code_cut_out_of_its_statement_is_cut_open() -> None:
     )
     passage = passage_of(text)
     opening = text.index("for(int")
-    assert window_for(passage, opening, opening + 27).cut_open  # no lead-in in reach
+    loop_line = "for(int i=1; i < n; ++i) {"
+    assert window_for(passage, opening, opening + len(loop_line)).cut_open  # no lead-in in reach
     closing = text.index("}\nDone")
     assert window_for(passage, closing, closing + 1).cut_open
     # A PDF's code, without its indentation: known by its symbols.
@@ -198,6 +199,16 @@ def test_code_cut_out_of_its_statement_is_cut_open() -> None:
     assert window_for(passage_of(reflowed), 0, len(reflowed)).cut_open
     typo = "Raise the tile size maxtile to your screen size (indicated by maxtile=(0,0)."
     assert not window_for(passage_of(typo), 0, len(typo)).cut_open
+    # Indented prose is prose, where list labels close no bracket; a signature's last argument
+    # is no label ("math.comb(n, k)").
+    rfc = "   The client MUST either a) close the connection or b) retry (see Section 3)."
+    assert not window_for(passage_of(rfc), 3, len(rfc)).cut_open
+    labels = "Set the option (e.g. `ssl=on`) to a) enable or b) disable TLS for the listener."
+    assert not window_for(passage_of(labels), 0, len(labels)).cut_open
+    signature = "math.comb(n, k)\nReturn the number of ways to choose k items from n items."
+    assert not window_for(passage_of(signature), 0, signature.index("\n")).cut_open
+    routine = "A hexadecimal string can be converted to a pen with the routine pen rgb(string s);"
+    assert not window_for(passage_of(routine), 0, len(routine)).cut_open
 
 
 def test_a_sentence_ended_inside_a_code_line_is_quoted_with_the_whole_line() -> None:
@@ -207,6 +218,10 @@ def test_a_sentence_ended_inside_a_code_line_is_quoted_with_the_whole_line() -> 
         "That is all you need for a secondary MX host.\n"
     )
     passage = passage_of(text)
+    # Indented prose is no code: a sentence ending inside its line keeps its own end.
+    rfc = "   The server closes the connection after the timeout. The client then\nretries.\n"
+    first = "The server closes the connection after the timeout."
+    assert window_text(passage_of(rfc), first) == first
     # The splitter ends a sentence at "= ."; a numbered listing's line finds its lead-in.
     assert window_text(passage, "5     relay_domains = .") == (
         "4 /etc/postfix/main.cf:\n 5     relay_domains = . . . the.backed-up.domain.tld"
@@ -1586,6 +1601,17 @@ def test_a_passage_runs_on_over_the_code_its_last_line_leads_into() -> None:
     assert in_document(passage_of(document[:prose_end]), document).end == prose_end
     inside = document.index(" 172800")
     assert in_document(passage_of(document[:inside]), document).end == inside
+    # The last line is the chunk's own: a chunk within one line of prose, after a list item
+    # that opens the document, is not read on.
+    listing = "- Overview\nThe tool reads its input. It writes a log for every run.\nsee log.txt\n"
+    run = listing.index("It writes")
+    one_line = passage_of(listing[run : listing.index("\nsee")], offset=run)
+    assert in_document(one_line, listing).end == one_line.end
+    # Windows line breaks are line breaks.
+    crlf = document.replace("\n", "\r\n")
+    cut = crlf.index("\r\nSSLStaplingStandardCacheTimeout")
+    read = in_document(passage_of(crlf[:cut]), crlf)
+    assert read.end == crlf.index("\r\nThese settings")
     # A heading ends the run, however the lines before it look.
     headed = "Run it like this:\n$ tool --check\nNext steps\nMore prose follows here.\n"
     first = headed.index("\n$ tool")

@@ -109,6 +109,8 @@ def test_a_label_stands_on_its_own_line_before_a_quote_that_opens_on_code() -> N
         ("The next section describes how to check whether validation fails.", True),
         ("For additional information on tuning these settings, see Section 30.5.", True),
         ("For more details, please refer to the reference manual.", True),
+        # a pointer followed by the fact itself
+        ("For more information on caching, see Section 5, which sets the TTL to 300 s.", False),
         # a fact, then a pointer; a pointer that names what to read about; a link in a sentence
         ("Otherwise skip it explicitly. See skip (p. 112).", False),
         ("For more information, review the details of the BREACH family of attacks.", False),

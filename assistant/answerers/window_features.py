@@ -185,8 +185,6 @@ def candidate_features(
                 continue  # a code fence alone says nothing (grown, it is its block)
             if window.inside_block:
                 continue  # one line from inside a block it could not grow to: alone it says nothing
-            if window.cut_open:
-                continue  # code cut out of its statement reads as nothing whole
             if (
                 GOES_ON.match(window.text.lstrip())
                 and not looks_like_code(sentence)
@@ -198,6 +196,8 @@ def candidate_features(
             key = (passage.doc_id, window.start, window.end)
             if key in seen:
                 continue
+            if window.cut_open:
+                continue  # code cut out of its statement reads as nothing whole
             text = window.text
             window_terms = set(content_terms(text))
             if not window_terms - asked:
@@ -359,7 +359,7 @@ _BARE_LINK = re.compile(r"^(?:[^:\n]{1,60}:\s+)?<?(?:https?|ftp)://\S+?>?[.,;]?$
 _CROSS_REFERENCE = re.compile(
     r"^(?:\(?(?:please\s+)?see\b|refer\s+to\b"
     r"|for\s+(?:more|additional|further)\s+(?:information|details)\b[^.;:]{0,80},\s*"
-    r"(?:please\s+)?(?:see|refer\s+to|consult)\b"
+    r"(?:please\s+)?(?:see|refer\s+to|consult)\b[^,;:]{0,60}$"
     r"|in\s+the\s+(?:next|following|previous)\s+(?:sections?|chapters?)\b"
     r"|the\s+(?:next|following)\s+(?:sections?|chapters?)\s+(?:describe|explain|show|cover|discuss)"
     r")",

@@ -327,3 +327,10 @@ def test_a_numbered_listing_is_one_code_block_with_its_alignment() -> None:
         "3     relay_domains =<br>4     # Optional: forward all non-local mail to mailhost"
         "</code></pre><p>Line 2: Send mail as the domain"
     ) in html
+    # A numbered contents list, a price list and a sentence after a number stay prose.
+    contents = "The guide has these parts [1]:\n1  Introduction\n2  Installation\n3  API Reference"
+    prose = Answer(question="q", text=contents, citations=(citation(1, contents),), confidence=0.9)
+    assert "pre" not in blocks(render_answer(prose))
+    prices = "1 $ per unit is charged, and 100  percent of users saw the error [1]."
+    priced = Answer(question="q", text=prices, citations=(citation(1, prices),), confidence=0.9)
+    assert "pre" not in blocks(render_answer(priced))
