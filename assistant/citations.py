@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from assistant.evidence import is_code_line
+from assistant.line_shapes import is_code_line
 from assistant.types import Citation, Passage, RelatedPassage, page_of, section_at
 
 REFUSAL_TEXT = "The documents don't answer this."

@@ -14,61 +14,35 @@ from dataclasses import dataclass, replace
 
 from assistant.fences import (
     INTRODUCES,
-    STATEMENT_SHAPES,
     block_lines,
-    document_code_blocks,
     line_spans,
     renders_whole,
+)
+from assistant.line_shapes import (
+    CODE_LINE,
+    COMMENT_LINE,
+    LIST_ITEM,
+    PROMPT,
+    ends_sentence,
+    is_prose,
+    looks_like_code,
+    reads_as_prose,
 )
 from assistant.text import STOPWORDS, sentence_spans
 from assistant.types import Heading, Passage, heading_at, section_starts
 
-# A heading this close before a passage (line breaks and indentation only) is the one it follows.
-HEADING_GAP = 8
 # How far a window may grow past its sentence.
 MAX_FOLLOWING_LINES = 8
 MAX_WINDOW_CHARS = 520
 # A defined term's entry this short is quoted whole (the signature, what it does, its default).
 ENTRY_CHARS = 400
 
-LIST_ITEM = re.compile(r"^\s*([-*•◦▪‣–]|\(?\d{1,2}[.)]|\(?[a-z][.)]|[ivx]{1,4}[.)])\s+")
 # A sentence that opens with a lower-case function word ("would cause ...", "to reset ..."):
 # the rest of a sentence that began before it (not "git bisect uses ...", a name).
 GOES_ON = re.compile(
     r"^(?:" + "|".join(sorted(w for w in STOPWORDS if w.isalpha())) + r")\s+[a-z]+\b"
 )
 _BARE_MARKER = re.compile(r"^\s*(\(?\d{1,2}[.)]|[-*•])\s*$")
-# A line of a numbered listing, its number written before the code ("1 /etc/postfix/main.cf:",
-# "2     myorigin = $mydomain", "6a    # Postfix 2.10 and later ..."): after the number, spaces
-# to align code that opens in lower case or a symbol and ends no sentence (not a contents
-# line, "1  Introduction", nor "100  percent of users saw it."), or a path, a variable or a
-# comment ("1 $ per unit" is prose).
-LISTING_LINE = r"^\d{1,3}[a-z]?(?:\s{2,}(?=[^A-Z\s])(?!.*\w[.!?]$)\S|\s+(?:/|~/|\$\w|#\s))"
-CODE_LINE = re.compile(STATEMENT_SHAPES + r"|[{};]\s*$|" + LISTING_LINE)
-
-
-def is_code_line(line: str) -> bool:
-    """A command or statement line, or one indented as code (what the chat renders as code,
-    and what an answer's marker must not change)."""
-    return line.startswith(("    ", "\t")) or bool(CODE_LINE.search(line.strip()))
-
-
-_CODE_START = re.compile(r"^\s*(>>>|\.\.\.|\$ |#!|class |def |import |from \S+ import|@\w)")
-_SYMBOLS = set("()[]{}=_<>:*;\\|/'\"`")
-
-
-def looks_like_code(sentence: str) -> bool:
-    """Whether a line is code (a prompt, a signature, markup) rather than prose, by its
-    opening or by how dense its symbols are (a PDF's code has lost its indentation)."""
-    if _CODE_START.match(sentence):
-        return True
-    symbols = sum(character in _SYMBOLS for character in sentence)
-    return symbols / max(1, len(sentence)) > 0.08
-
-
-# A comment line in code ("# route all requests to a front controller", "  // then retry"):
-# it says what the code lines after it do, and alone it reads as nothing.
-COMMENT_LINE = re.compile(r"^\s*(?:#|//)\s+\S")
 
 
 @dataclass(frozen=True)
@@ -379,9 +353,9 @@ def _following_lines(
             break  # after a comment: its code, up to the next comment or a sentence
         code_taken = code_taken or not comment
         is_code = _is_code_at(passage, span)
-        if after_code and not (is_code or LIST_ITEM.match(text)) and _reads_as_prose(text):
+        if after_code and not (is_code or LIST_ITEM.match(text)) and reads_as_prose(text):
             break  # "Done.", "Changed in version 3.6:" after the code: the text goes on
-        is_item = bool(LIST_ITEM.match(text)) or is_code or not _is_prose(text)
+        is_item = bool(LIST_ITEM.match(text)) or is_code or not is_prose(text)
         if (taken or code_only) and not is_item:
             break  # prose after the items is the next topic
         after_code = after_code or is_code
@@ -406,17 +380,13 @@ def _to_line_end(passage: Passage, lines: tuple[tuple[int, int], ...], end: int)
     return end
 
 
-# An interactive prompt's line: what follows it, up to the next prompt, is what it printed.
-_PROMPT = re.compile(r"^\s*(?:>>>|\$) ")
-
-
 def _with_output(passage: Passage, lines: tuple[tuple[int, int], ...], start: int, end: int) -> int:
     """The end of a window [start, end) whose last line is a prompt's command (">>> splitext(
     'bar')", "$ dig @ns example.com."), moved on over what the command printed: the lines
     after it up to the next prompt, prose, a heading or term, the end of its code block (a
     fence, or a line indented less than the prompt), or the size limit."""
     index = next((i for i, span in enumerate(lines) if span[1] == end), None)
-    if index is None or not _PROMPT.match(passage.sentence_text(*lines[index])):
+    if index is None or not PROMPT.match(passage.sentence_text(*lines[index])):
         return end
     terms = {h.offset for h in passage.headings}
     fences = {i for block in _blocks(passage) for i in block if i is not None}
@@ -426,7 +396,7 @@ def _with_output(passage: Passage, lines: tuple[tuple[int, int], ...], start: in
         text = passage.sentence_text(*span)
         if number in fences or _indent(passage, span) < indent or span[0] in terms:
             break  # the end of the block or the session the prompt is in
-        if _PROMPT.match(text) or _ends_sentence(text):
+        if PROMPT.match(text) or ends_sentence(text):
             break
         if span[1] - start > MAX_WINDOW_CHARS:
             break
@@ -511,23 +481,6 @@ def _short_entry(passage: Passage, start: int) -> tuple[int, int] | None:
     return heading.offset, heading.offset + len(text)
 
 
-def _ends_sentence(text: str) -> bool:
-    """A line of prose, however short: it opens in upper case and ends a sentence or a lead-in
-    (not a command's output such as "('bar', '')")."""
-    return text[:1].isupper() and text.rstrip()[-1:] in ".!?:"
-
-
-def _reads_as_prose(text: str) -> bool:
-    """A line of prose after code: a short sentence, or a long line of words that opens in
-    upper case ("This will forbid default access ... For example,")."""
-    long_words = len(text) > 60 and text[:1].isupper() and not looks_like_code(text)
-    return _ends_sentence(text) or long_words
-
-
-def _is_prose(text: str) -> bool:
-    return len(text) > 60 and text[:1].isupper() and text.rstrip()[-1:] in ".!?"
-
-
 def _is_code_at(passage: Passage, span: tuple[int, int]) -> bool:
     """A code line: indented by two or more spaces, a line of a fenced block (its fences
     too), or shaped like a command or statement."""
@@ -556,71 +509,3 @@ def _cut_at_line(passage: Passage, start: int, limit: int) -> int:
     if newline <= 0:
         return min(limit, passage.end)
     return start + len(text[:newline].rstrip())
-
-
-def in_document(passage: Passage, text: str) -> Passage:
-    """The passage read in its document (`text`): from the heading right above it
-    (`from_heading`), on over what its last line leads into (`run_on`), knowing the
-    document's code blocks around it."""
-    passage = run_on(from_heading(passage, text), text)
-    return replace(passage, code_blocks=document_code_blocks(passage, text))
-
-
-# The line after an offset at a line's end ("\n" or "\r\n" first), without its line break.
-_NEXT_LINE = re.compile(r"\r?\n([^\r\n]*)")
-
-
-def run_on(passage: Passage, text: str) -> Passage:
-    """The passage run on past its end over the lines that finish what its last line leads
-    into, when its chunk ended there (after "... use the following command:", a prompt's
-    command, a comment in code, a code line or a list item): the code lines, output or items
-    that follow, up to the next prose, heading or blank line, within `MAX_WINDOW_CHARS`. Only
-    windows grow into them; no sentence of the passage starts there (the next chunk holds
-    those). `text` is the document's; the passage stays `text[start:end]`."""
-    if not _NEXT_LINE.match(text, passage.end):
-        return passage  # the document ends, or the chunk ended inside a line
-    last = text[text.rfind("\n", 0, passage.end) + 1 : passage.end]
-    if not (
-        INTRODUCES.search(last)
-        or _PROMPT.match(last)
-        or COMMENT_LINE.match(last)
-        or is_code_line(last)
-        or LIST_ITEM.match(last)
-    ):
-        return passage
-    headings = {h.offset for h in passage.headings}
-    end = passage.end
-    while (following := _NEXT_LINE.match(text, end)) is not None:
-        line, line_start, line_end = following.group(1), following.start(1), following.end(1)
-        stripped = line.strip()
-        if not stripped or line_start + len(line) - len(line.lstrip()) in headings:
-            break
-        indented = line.startswith(("  ", "\t"))
-        if not indented and not LIST_ITEM.match(line) and _reads_as_prose(stripped):
-            break  # the text goes on ("A circular arc ... path arc(pair c, real r);" too)
-        structured = is_code_line(line) or LIST_ITEM.match(line) or looks_like_code(stripped)
-        if not structured and _is_prose(stripped):
-            break  # the next chunk's
-        if line_end - passage.end > MAX_WINDOW_CHARS:
-            break
-        end = line_end
-    if end == passage.end:
-        return passage
-    return replace(passage, text=text[passage.start : end], end=end)
-
-
-def from_heading(passage: Passage, text: str) -> Passage:
-    """The passage from the heading or defined term its text follows, when its chunk started
-    right after one (chunks overlap by whole sentences, so a chunk may open with a term's
-    description or a section's first paragraph): a description keeps the term it defines
-    ("math.isqrt(n)" above "Return the integer square root ..."), a paragraph its section.
-    `text` is the document's; the passage stays `text[start:end]`."""
-    heading = heading_at(passage.headings, passage.start - 1)
-    if heading is None:
-        return passage
-    title_end = heading.offset + len(heading.title)
-    if title_end > passage.start or passage.start - title_end > HEADING_GAP:
-        return passage
-    if text[heading.offset : title_end] != heading.title or text[title_end : passage.start].strip():
-        return passage  # a title not written out verbatim, or text between: not right above
-    return replace(passage, text=text[heading.offset : passage.end], start=heading.offset)

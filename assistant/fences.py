@@ -18,7 +18,7 @@ _CLOSING_FENCE = re.compile(r"^(`{3,}|~{3,})\s*$")
 # An inline code span on one line ("`force-include`"), its text in group 1.
 INLINE_CODE = re.compile(r"`([^`\n]+)`")
 # A line shaped like a command or a statement: after a shell, Python or continuation prompt, an
-# assignment ("x = 1"), a bare call ("plot(x)"). The answer's windows (`evidence.CODE_LINE`) and
+# assignment ("x = 1"), a bare call ("plot(x)"). The answer's windows (`line_shapes.CODE_LINE`) and
 # the PDF loader's run-on rule (`loaders/reflow`) each add the endings they read as code.
 STATEMENT_SHAPES = r"^(?:\$ |# |>>> |\.\.\. )|^[\w.-]+\s*=\s*\S|^\w+\(.*\)$"
 # A sentence or line that introduces what follows it (a command, a list, a table): it ends on a

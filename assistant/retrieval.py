@@ -13,8 +13,8 @@ import numpy as np
 
 from assistant.catalog import VECTOR_COLLECTIONS, Catalog, idf_from_counts
 from assistant.embedding import Embedder, Vector
-from assistant.evidence import in_document
 from assistant.interpret import focus_clause
+from assistant.reading import in_document
 from assistant.sentence_search import SentenceSearch
 from assistant.text import content_terms
 from assistant.types import Passage
@@ -123,7 +123,7 @@ class HybridRetriever:
         pool = self._passages(fused, depth, collections)
         ranked = rerank(pool, query_vector, focus_vector, self.rerank_weight if reranking else 0)
         # Read from the heading right above, on over what a chunk's last line leads into,
-        # with the document's code blocks (evidence.in_document); the document's text is
+        # with the document's code blocks (reading.in_document); the document's text is
         # the one catalog.chunks just read for these passages (cached by document).
         passages = [
             replace(in_document(p, self.catalog.document_structure(p.doc_id)[0]), rank=rank)

@@ -7,7 +7,7 @@ import pytest
 from assistant import Answer, Assistant, BadQuestionError, IndexMissingError, Message
 from assistant.answerers.extractive import assess
 from assistant.citations import MAX_RELATED, related_passages, related_spans
-from assistant.evidence import looks_like_code
+from assistant.line_shapes import looks_like_code
 from assistant.types import Citation, Passage
 from assistant.verify import strip_markers
 from tests.conftest import SEED_FILE, make_settings

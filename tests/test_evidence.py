@@ -7,10 +7,11 @@ import pytest
 from assistant.backreference import needs_context, refers_back
 from assistant.citations import REFUSAL_TEXT
 from assistant.condense import condense
-from assistant.evidence import in_document, window_for
+from assistant.evidence import window_for
 from assistant.interpret import analyse, focus_clause, specific_terms
 from assistant.named import answer_name
 from assistant.phrases import coordinated_names, topic_phrase
+from assistant.reading import in_document
 from assistant.text import sentence_spans
 from assistant.types import Heading, Message, Passage
 
@@ -1390,7 +1391,7 @@ def test_a_defined_term_labels_a_quote_from_a_later_chunk_whatever_its_words() -
 def test_a_passage_opening_after_a_term_starts_at_the_term() -> None:
     """A chunk that opens with a term's description (the term ended the chunk before) is
     read from the term: the window quotes it, so "Which function ...?" is answered by name."""
-    from assistant.evidence import from_heading
+    from assistant.reading import from_heading
 
     text = (
         "math.comb(n, k)\nReturn the number of ways to choose k items from n items.\n"

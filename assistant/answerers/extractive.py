@@ -35,11 +35,8 @@ from assistant.citations import (
     related_spans,
     with_marker,
 )
-from assistant.evidence import (
-    GOES_ON,
-    Window,
-    looks_like_code,
-)
+from assistant.evidence import GOES_ON, Window
+from assistant.line_shapes import looks_like_code
 from assistant.retrieval import Retrieval
 from assistant.settings import Settings
 from assistant.text import LETTER, content_terms

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 from assistant.answerers.window_features import Candidate
 from assistant.citations import without_document_markers
-from assistant.evidence import Window, is_code_line
+from assistant.evidence import Window
+from assistant.line_shapes import is_code_line
 from assistant.types import heading_at
 
 

@@ -26,12 +26,12 @@ from assistant.evidence import (
     Window,
     is_fence_line,
     is_heading_at,
-    looks_like_code,
     window_for,
 )
 from assistant.fences import renders_whole
 from assistant.injection import looks_like_instruction
 from assistant.interpret import analyse
+from assistant.line_shapes import looks_like_code
 from assistant.retrieval import Retrieval, cosine_rows
 from assistant.text import CONTENTS_ENTRY, content_terms, cut_inside_code, sentence_spans, words
 from assistant.types import Passage, heading_at

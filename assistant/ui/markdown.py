@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from assistant.evidence import LIST_ITEM, is_code_line
 from assistant.fences import INLINE_CODE, closes_fence, opening_fence
+from assistant.line_shapes import LIST_ITEM, is_code_line
 
 # `[3]`, `[1, 2]`; `items[1]` is no citation.
 MARKERS = re.compile(r"(?<!\w)\[(\d+(?:\s*,\s*\d+)*)\]")
