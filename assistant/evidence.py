@@ -485,10 +485,7 @@ def _is_code_at(passage: Passage, span: tuple[int, int]) -> bool:
     """A code line: indented by two or more spaces, a line of a fenced block (its fences
     too), or shaped like a command or statement."""
     text = passage.sentence_text(*span)
-    if _indent(passage, span) >= 2 or CODE_LINE.search(text):
-        return True
-    lines = line_spans(passage.text, passage.start)
-    return span in lines and _block_at(passage, lines.index(span)) is not None
+    return _indent(passage, span) >= 2 or bool(CODE_LINE.search(text)) or _in_block(passage, span)
 
 
 def _code_by_shape(passage: Passage, span: tuple[int, int]) -> bool:
@@ -496,8 +493,11 @@ def _code_by_shape(passage: Passage, span: tuple[int, int]) -> bool:
     plain-text manuals): shaped like a command or statement, dense with symbols, or a line of
     a fenced block."""
     text = passage.sentence_text(*span)
-    if CODE_LINE.search(text) or looks_like_code(text):
-        return True
+    return bool(CODE_LINE.search(text)) or looks_like_code(text) or _in_block(passage, span)
+
+
+def _in_block(passage: Passage, span: tuple[int, int]) -> bool:
+    """Whether the line `span` is a line of a fenced code block (its fences too)."""
     lines = line_spans(passage.text, passage.start)
     return span in lines and _block_at(passage, lines.index(span)) is not None
 
