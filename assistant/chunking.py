@@ -27,7 +27,7 @@ from assistant.types import Chunk
 Tokenize = Callable[[str], Sequence[int]]
 
 # Part of the ingest fingerprint: a new version re-chunks existing indexes once.
-CHUNKER_VERSION = "spans-3"
+CHUNKER_VERSION = "spans-4"
 # When a chunk is this full, a paragraph break is where it ends.
 PARAGRAPH_CUT_FILL = 0.7
 _ITEM = re.compile(r"^\s*([-*•◦▪‣–]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")

@@ -348,6 +348,8 @@ def _following_lines(
             break  # a code block of its own
         if taken and LIST_ITEM.match(text) and _indent(passage, span) < _indent(passage, taken[0]):
             break  # "2. ..." after the nested bullets it announced: the enclosing list's item
+        if _next_item(passage, lines[index], span):
+            break  # "- Extract ...:" and its command: the next item is its sibling
         comment = bool(COMMENT_LINE.match(text))
         if code_only and (code_taken if comment else text.rstrip()[-1:] in ".!?"):
             break  # after a comment: its code, up to the next comment or a sentence
@@ -391,17 +393,29 @@ def _with_output(passage: Passage, lines: tuple[tuple[int, int], ...], start: in
     terms = {h.offset for h in passage.headings}
     fences = {i for block in _blocks(passage) for i in block if i is not None}
     indent = _indent(passage, lines[index])
+    first = next((span for span in lines if span[0] <= start <= span[1]), lines[index])
     for number in range(index + 1, min(len(lines), index + 1 + MAX_FOLLOWING_LINES)):
         span = lines[number]
         text = passage.sentence_text(*span)
         if number in fences or _indent(passage, span) < indent or span[0] in terms:
             break  # the end of the block or the session the prompt is in
-        if PROMPT.match(text) or ends_sentence(text):
+        if PROMPT.match(text) or ends_sentence(text) or _next_item(passage, first, span):
             break
         if span[1] - start > MAX_WINDOW_CHARS:
             break
         end = span[1]
     return end
+
+
+def _next_item(passage: Passage, item: tuple[int, int], span: tuple[int, int]) -> bool:
+    """Whether the line at `span` is a list item at the level of the item at `item`, or above
+    it: the list goes on past what that item holds ("- Extract ...:", its command, then the
+    next "- Extract ..."). False when `item` is no list item."""
+    return bool(
+        LIST_ITEM.match(passage.sentence_text(*item))
+        and LIST_ITEM.match(passage.sentence_text(*span))
+        and _indent(passage, span) <= _indent(passage, item)
+    )
 
 
 def _indent(passage: Passage, span: tuple[int, int]) -> int:

@@ -9,6 +9,8 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from assistant.line_shapes import LIST_ITEM
+
 if TYPE_CHECKING:
     from nltk.stem.snowball import SnowballStemmer
     from nltk.tokenize.punkt import PunktSentenceTokenizer
@@ -141,16 +143,18 @@ def _sentence_tokenizer() -> PunktSentenceTokenizer:
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Sentence spans (absolute offsets) in text[start:end], trimmed of surrounding whitespace.
 
-    Line breaks always end a sentence, so headings and list items stand alone.
+    Line breaks always end a sentence, so headings and list items stand alone. A list item's
+    number opens its first sentence ("1. First, reset ..."; Punkt ends a sentence after it).
     """
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     for line_start, line_end in _lines(text, start, end):
         line = text[line_start:line_end]
-        for s, e in _sentence_tokenizer().span_tokenize(line):
-            s, e = _trim(line, s, e)
-            if e > s:
-                spans.append((line_start + s, line_start + e))
+        found = [_trim(line, s, e) for s, e in _sentence_tokenizer().span_tokenize(line)]
+        found = [(s, e) for s, e in found if e > s]
+        if len(found) > 1 and LIST_ITEM.fullmatch(line[found[0][0] : found[0][1]] + " "):
+            found[:2] = [(found[0][0], found[1][1])]
+        spans.extend((line_start + s, line_start + e) for s, e in found)
     return spans
 
 

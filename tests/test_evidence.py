@@ -40,6 +40,40 @@ def window_text(passage: Passage, sentence: str) -> str:
     return window.text
 
 
+def test_a_lead_in_of_a_web_page_takes_the_items_of_its_list() -> None:
+    from assistant.loaders.html import extract
+
+    page = (
+        b"<html><body><main><p>If others have seen the old tag, you can do one of two things:"
+        b"</p><ol><li><p>The sane thing. Admit the mistake and use a different name.</p></li>"
+        b"<li><p>The insane thing. Force the tag and tell everyone.</p></li></ol>"
+        b"<p>Git does not change tags behind the backs of users, and it should not.</p>"
+        b"</main></body></html>"
+    )
+    passage = passage_of(extract(page).text)
+    shown = window_text(passage, "If others have seen the old tag, you can do one of two things:")
+    assert shown.endswith("2. The insane thing. Force the tag and tell everyone.")
+    assert "behind users" not in shown
+
+
+def test_an_item_that_leads_in_takes_its_command_but_not_the_next_item() -> None:
+    text = (
+        "Examples\n"
+        "- Extract commits between two revisions and apply them on the current branch:\n"
+        "$ git format-patch -k --stdout R1..R2 | git am -3 -k\n"
+        "- Extract all commits which are in the current branch but not in the origin branch:\n"
+        "$ git format-patch origin\n"
+    )
+    passage = passage_of(text, (Heading(0, "Examples"),))
+    shown = window_text(
+        passage, "- Extract commits between two revisions and apply them on the current branch:"
+    )
+    assert shown.endswith("$ git format-patch -k --stdout R1..R2 | git am -3 -k")
+    # A nested list under the item is what it announces.
+    nested = passage_of("- Pick one of these:\n  - the sane thing\n  - the insane thing\n- Next\n")
+    assert window_text(nested, "- Pick one of these:").endswith("  - the insane thing")
+
+
 def test_a_lead_in_keeps_the_command_it_announces() -> None:
     text = (
         "Backups\n"

@@ -225,7 +225,7 @@ def test_boilerplate_is_found_by_structure_and_boxed_content_is_kept() -> None:
     for kept in ["shared memory", "overcommits memory", "vm.overcommit_memory", "Huge pages",
                  "Never run the server as root", "Note"]:  # fmt: skip
         assert kept in text
-    for dropped in ["Prev", "Next", "Chapter 18. Server Setup", "Copyright", "One\nTwo"]:
+    for dropped in ["Prev", "Next", "Chapter 18. Server Setup", "Copyright", "Four"]:
         assert dropped not in text
     assert text.startswith("18.4. Kernel Resources")
 
@@ -453,6 +453,30 @@ def test_markdown_paragraphs_join_but_code_lists_and_tables_stay() -> None:
     assert "```\nindented code\nsecond code line\n```" in text
     assert "```toml\nfenced\ncode\n```" in text
     assert "Setting: `timeout` | Default: 30 s" in text
+
+
+def test_html_list_items_are_marked_as_the_markdown_loader_marks_them() -> None:
+    html = (
+        b"<html><body><main><p>You can do one of two things:</p>"
+        b"<ol><li><p>The sane thing. Use a new name.</p></li>"
+        b"<li>The insane thing.<ul><li>force <code>-f</code></li><li>tell everyone</li></ul>"
+        b"</li></ol><ol start='4'><li>fourth</li><li><pre>make\n  install</pre></li><li></li>"
+        b"<li>sixth</li></ol><p>After the list.</p></main></body></html>"
+    )
+    markdown = (
+        b"You can do one of two things:\n\n1. The sane thing. Use a new name.\n"
+        b"2. The insane thing.\n   - force -f\n   - tell everyone\n"
+    )
+    text = load(html, ".html").text
+    # The same lines as the Markdown page's (which puts a blank line between blocks).
+    assert text.startswith(load(markdown, ".md").text.replace("\n\n", "\n"))
+    # A start number counts on over an empty item; code opening an item carries no marker.
+    assert "4. fourth\nmake\n  install\n7. sixth\nAfter the list." in text
+    # Items numbered in the list's type, as the browser shows them (DocBook's substeps).
+    steps = b"<ol><li>Stop it.<ol type='a'><li>Wait.</li><li>Check.</li></ol></li></ol>"
+    assert load(steps, ".html").text == "1. Stop it.\n  a. Wait.\n  b. Check."
+    roman = b"<ol type='I' start='3'><li>Third</li><li>Fourth</li></ol>"
+    assert load(roman, ".html").text == "III. Third\nIV. Fourth"
 
 
 def test_markdown_reads_as_the_rendered_page() -> None:

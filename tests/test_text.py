@@ -22,6 +22,23 @@ def test_sentence_spans_keep_abbreviations_and_domains_together() -> None:
     ]
 
 
+def test_a_list_items_number_opens_its_first_sentence() -> None:
+    text = (
+        "Steps:\n1. First, reset the history. Then add the hunks.\n  12. Commit them.\n"
+        "iii. Check again.\n7.\nSee step 1. Then go on."
+    )
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Steps:",
+        "1. First, reset the history.",
+        "Then add the hunks.",
+        "12. Commit them.",
+        "iii. Check again.",
+        "7.",  # a number on a line of its own stays alone
+        "See step 1.",
+        "Then go on.",
+    ]
+
+
 def test_sentence_spans_are_absolute_offsets_within_a_window() -> None:
     text = "First sentence here. Second sentence there. Third one."
     start = text.index("Second")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import warnings
+from collections.abc import Sequence
 
 from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction, Tag
@@ -42,6 +43,29 @@ _LAYOUT_INSIDE = ["table", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "dl", "ul"
 # ... as is one with a cell holding more than this many paragraphs or divisions.
 LAYOUT_BLOCKS = 2
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _first_number(ol: Tag) -> int:
+    """The number of an ordered list's first item (its `start`, 1 when absent or not a
+    number)."""
+    start = str(ol.get("start") or "1").strip()
+    return int(start) if start.lstrip("-").isdigit() else 1
+
+
+def _item_marker(numbering: tuple[int, str] | None) -> str:
+    """What a browser shows before a list item: a bullet ("-"), or its number in the list's
+    type ("3.", "c.", "C.", "iii.", "III.")."""
+    if numbering is None:
+        return "-"
+    number, kind = numbering
+    if kind in ("a", "A") and 1 <= number <= 26:
+        letter = chr(ord("a") + number - 1)
+        return (letter if kind == "a" else letter.upper()) + "."
+    if kind in ("i", "I") and 1 <= number <= 39:
+        tens, ones = divmod(number, 10)
+        roman = "x" * tens + ("", "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix")[ones]
+        return (roman if kind == "i" else roman.upper()) + "."
+    return f"{number}."
 
 
 def _parser() -> str:
@@ -180,6 +204,11 @@ class _TextBuilder:
         self.current: list[str] = []
         self.headings: list[tuple[int, str, str]] = []  # (line index, title, kind)
         self._contents: dict[int, bool] = {}  # per <dl>: a contents list (decided once)
+        # Per open list: the next item's number and the list's numbering type (None: a bullet
+        # list), written as the Markdown loader writes items: "- item" or "3. item", nested
+        # lists two spaces deeper.
+        self._lists: list[tuple[int, str] | None] = []
+        self._marker = ""  # the open item's marker, for its first line of text
 
     def _contents_list(self, dl: Tag) -> bool:
         key = id(dl)
@@ -207,11 +236,27 @@ class _TextBuilder:
             return
         if name == "br":
             self.flush()
+        elif name in ("ul", "ol", "menu"):
+            self.flush()
+            ordered = (_first_number(tag), str(tag.get("type") or "1"))
+            self._lists.append(ordered if name == "ol" else None)
+            self.walk(tag)
+            self.flush()
+            self._lists.pop()
+        elif name == "li":
+            self.flush()
+            numbering = self._lists[-1] if self._lists else None
+            if numbering is not None:
+                self._lists[-1] = (numbering[0] + 1, numbering[1])
+            depth = max(len(self._lists) - 1, 0)
+            self._marker = "  " * depth + _item_marker(numbering) + " "
+            self.walk(tag)
+            self.flush()
+            self._marker = ""  # an item without text marks nothing
         elif name == "pre":
             self.flush()
-            for line in tag.get_text().strip("\n").splitlines():
-                if line.strip():
-                    self.lines.append(line.rstrip())
+            lines = tag.get_text().strip("\n").splitlines()
+            self._add([line.rstrip() for line in lines if line.strip()])
         elif name == "dt" and isinstance(tag.parent, Tag) and self._contents_list(tag.parent):
             self.flush()
             self.walk(tag)
@@ -246,7 +291,7 @@ class _TextBuilder:
         line = " ".join(label for label in labels if label)
         if line:
             self.flush()
-            self.lines.append(line)
+            self._add([line])
 
     def _table(self, table: Tag) -> None:
         """A data table: its caption, then one line per body row, cells with their headers."""
@@ -269,7 +314,7 @@ class _TextBuilder:
         # taken at its word; only a table of <td> cells alone has its header guessed.
         marked = marked_header or table.find("th") is not None or table.find("thead") is not None
         header_rows = marked_header if marked else header_rows_by_content(grid)
-        self.lines.extend(table_lines(grid, header_rows))
+        self._add(table_lines(grid, header_rows))
 
     def _joined(self) -> str:
         return re.sub(r" {2,}", " ", "".join(self.current))
@@ -278,7 +323,14 @@ class _TextBuilder:
         line = self._joined().strip()
         self.current = []
         if line:
-            self.lines.append(line)
+            self.lines.append(self._marker + line)
+            self._marker = ""
+
+    def _add(self, lines: Sequence[str]) -> None:
+        """Lines as they are (code, a table's rows): an item opening with them has no marker
+        (its code is no item text)."""
+        self.lines.extend(lines)
+        self._marker = ""
 
     def result(self) -> tuple[str, list[Heading]]:
         self.flush()
