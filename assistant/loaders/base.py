@@ -118,3 +118,24 @@ def _reject_binary(text: str) -> str:
 def collapse_spaces(text: str) -> str:
     """Runs of whitespace become one space (for text from markup, where layout is not content)."""
     return re.sub(r"\s+", " ", text)
+
+
+def list_item_prefix(depth: int, numbering: tuple[int, str] | None) -> str:
+    """What a list item's text is written after, by every loader that reads lists: two spaces
+    per level of nesting, then a bullet ("- ") or the item's number in its list's type ("3. ",
+    "c. ", "C. ", "iii. ", "III. "), as a browser shows it."""
+    return "  " * depth + _item_marker(numbering) + " "
+
+
+def _item_marker(numbering: tuple[int, str] | None) -> str:
+    if numbering is None:
+        return "-"
+    number, kind = numbering
+    if kind in ("a", "A") and 1 <= number <= 26:
+        letter = chr(ord("a") + number - 1)
+        return (letter if kind == "a" else letter.upper()) + "."
+    if kind in ("i", "I") and 1 <= number <= 39:
+        tens, ones = divmod(number, 10)
+        roman = "x" * tens + ("", "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix")[ones]
+        return (roman if kind == "i" else roman.upper()) + "."
+    return f"{number}."

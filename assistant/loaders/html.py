@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction, Tag
 
-from assistant.loaders.base import Extracted, collapse_spaces, decode_text
+from assistant.loaders.base import Extracted, collapse_spaces, decode_text, list_item_prefix
 from assistant.loaders.tables import cell_text, header_rows_by_content, spread, table_lines
 from assistant.types import Heading
 
@@ -50,22 +50,6 @@ def _first_number(ol: Tag) -> int:
     number)."""
     start = str(ol.get("start") or "1").strip()
     return int(start) if start.lstrip("-").isdigit() else 1
-
-
-def _item_marker(numbering: tuple[int, str] | None) -> str:
-    """What a browser shows before a list item: a bullet ("-"), or its number in the list's
-    type ("3.", "c.", "C.", "iii.", "III.")."""
-    if numbering is None:
-        return "-"
-    number, kind = numbering
-    if kind in ("a", "A") and 1 <= number <= 26:
-        letter = chr(ord("a") + number - 1)
-        return (letter if kind == "a" else letter.upper()) + "."
-    if kind in ("i", "I") and 1 <= number <= 39:
-        tens, ones = divmod(number, 10)
-        roman = "x" * tens + ("", "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix")[ones]
-        return (roman if kind == "i" else roman.upper()) + "."
-    return f"{number}."
 
 
 def _parser() -> str:
@@ -249,7 +233,7 @@ class _TextBuilder:
             if numbering is not None:
                 self._lists[-1] = (numbering[0] + 1, numbering[1])
             depth = max(len(self._lists) - 1, 0)
-            self._marker = "  " * depth + _item_marker(numbering) + " "
+            self._marker = list_item_prefix(depth, numbering)
             self.walk(tag)
             self.flush()
             self._marker = ""  # an item without text marks nothing

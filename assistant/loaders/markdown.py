@@ -31,7 +31,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from assistant.loaders.base import Extracted, decode_text
+from assistant.loaders.base import Extracted, decode_text, list_item_prefix
 from assistant.loaders.tables import table_lines
 from assistant.types import Heading
 
@@ -264,7 +264,7 @@ class _Writer:
         depth = len(self._lists) - 1
         state = self._lists[-1]
         number, written = state
-        bullet = "-" if number is None else f"{number}."
+        prefix = list_item_prefix(depth, None if number is None else (number, "1"))
         if number is not None:
             state[0] = number + 1
         # Items follow each other (and a nested list its parent item) without a blank line.
@@ -278,7 +278,7 @@ class _Writer:
             inner += 3
         text = " ".join(t for t in texts if t)
         if text:
-            self.block("  " * depth + f"{bullet} {text}", tight=tight)
+            self.block(prefix + text, tight=tight)
         self.render(tokens[inner:close])
         return close + 1
 
