@@ -12,28 +12,38 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from assistant.fences import (
-    INTRODUCES,
-    block_lines,
-    line_spans,
-    renders_whole,
+from assistant.evidence_lines import (
+    block_at,
+    code_by_shape,
+    fenced_blocks,
+    indent_of,
+    is_code_at,
+    is_heading_at,
 )
+from assistant.fences import INTRODUCES, line_spans, renders_whole
 from assistant.line_shapes import (
-    CODE_LINE,
     COMMENT_LINE,
     LIST_ITEM,
     PROMPT,
     ends_sentence,
     is_prose,
-    looks_like_code,
     reads_as_prose,
 )
 from assistant.text import STOPWORDS, sentence_spans
-from assistant.types import Heading, Passage, heading_at, section_starts
+from assistant.types import Heading, Passage, heading_at
+from assistant.window_ends import (
+    CLOSES,
+    MAX_WINDOW_CHARS,
+    OPENS,
+    QUOTED,
+    closed_end,
+    cut_at_line,
+    to_line_end,
+    whole_blocks,
+)
 
-# How far a window may grow past its sentence.
+# How far a window may grow past its sentence (in characters: `window_ends.MAX_WINDOW_CHARS`).
 MAX_FOLLOWING_LINES = 8
-MAX_WINDOW_CHARS = 520
 # A defined term's entry this short is quoted whole (the signature, what it does, its default).
 ENTRY_CHARS = 400
 
@@ -95,15 +105,15 @@ class Window:
         # only a bracket left open by a window that ends unfinished: "a) ... b)" and "[0, 1)"
         # close what they never opened, and "(indicated by maxtile=(0,0)." is the document's.
         code = any(
-            _code_by_shape(self.passage, span) and part.rstrip()[-1:] not in ".!?"
+            code_by_shape(self.passage, span) and part.rstrip()[-1:] not in ".!?"
             for span, part in parts
         )  # a sentence with inline code ("(e.g. `ssl=on`) to a) enable") is prose
         if not code and self.text.rstrip()[-1:] in ".!?:":
             return False
         depth = 0
         for _, part in parts:
-            for character in _QUOTED.sub("", part) if code else part:
-                depth += (character in _OPENS) - (character in _CLOSES)
+            for character in QUOTED.sub("", part) if code else part:
+                depth += (character in OPENS) - (character in CLOSES)
                 if depth < 0:
                     if code:
                         return True
@@ -156,7 +166,7 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
     # Forward: the sentence ends its line and announces what follows, or is a comment on the
     # code lines after it.
     line_text = passage.sentence_text(line_start, line_end)
-    comment = bool(COMMENT_LINE.match(line_text)) and _is_code_at(passage, (line_start, line_end))
+    comment = bool(COMMENT_LINE.match(line_text)) and is_code_at(passage, (line_start, line_end))
     introduces = bool(INTRODUCES.search(sentence))
     if end >= line_end - 1 and (introduces or comment):
         following = _following_lines(passage, lines, index, code_only=comment)
@@ -171,7 +181,7 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
     if (
         start == line_start
         and not is_term
-        and (LIST_ITEM.match(line_text) or _is_code_at(passage, (line_start, line_end)))
+        and (LIST_ITEM.match(line_text) or is_code_at(passage, (line_start, line_end)))
     ):
         lead = _lead_in(passage, lines, index)
         if lead is not None:
@@ -197,17 +207,17 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
         expanded = True
 
     if window_end - window_start > MAX_WINDOW_CHARS:
-        window_end = max(end, _cut_at_line(passage, window_start, window_start + MAX_WINDOW_CHARS))
-    window_end = _to_line_end(passage, lines, window_end)
+        window_end = max(end, cut_at_line(passage, window_start, window_start + MAX_WINDOW_CHARS))
+    window_end = to_line_end(passage, lines, window_end)
     window_end = _with_output(passage, lines, window_start, window_end)
     if window_end > end or window_start < start:
-        closed = _closed_end(passage, lines, window_start, window_end, end)
+        closed = closed_end(passage, lines, window_start, window_end, end)
         if closed == end and window_end > end:
             # Nothing it announces fits closed: what it grew to back, announcing what it lacks.
             window_end, expanded, dangling = end, window_start < start, introduces
         elif closed != window_end:
             window_end, expanded = closed, True
-    whole = _whole_blocks(passage, lines, window_start, window_end, start, end)
+    whole = whole_blocks(passage, lines, window_start, window_end, start, end)
     if not renders_whole(passage.sentence_text(*whole)):
         whole = (start, end)  # inside a block, a line that reads as a fence on its own
     if whole != (window_start, window_end):
@@ -216,104 +226,6 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
         # A lead-in that lost the block it announces announces what the window lacks.
         dangling = dangling or (window_end <= end and introduces)
     return Window(passage, window_start, window_end, start, end, expanded, dangling)
-
-
-# A quoted string in a code line, whose brackets do not count ("fgrep '[rewrite:'").
-_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
-_OPENS, _CLOSES = "([{", ")]}"
-
-
-def _closed_end(
-    passage: Passage,
-    lines: tuple[tuple[int, int], ...],
-    window_start: int,
-    window_end: int,
-    end: int,
-) -> int:
-    """Where a window that grew over code or items ends on whole statements: the brackets its
-    lines open are closed again. A window cut open ("draw(graph(f,0,1),Pen(i)," at the size
-    limit, "for(int i=0; i < 10; ++i) {" taken with its lead-in) runs on to the line that
-    closes them, within the size limit, or else ends at the last line (not before the
-    sentence's own `end`) at which they were closed; unchanged when it cannot be either."""
-    depth, closed = 0, None
-    for span in lines:
-        if span[1] <= window_start:
-            continue
-        if span[0] >= window_end and (depth <= 0 or span[1] - window_start > MAX_WINDOW_CHARS):
-            break
-        # Whole lines: a sentence the splitter ended inside a code line ('zone "."' of
-        # 'zone "." {') closes what the rest of its line opens.
-        text = _QUOTED.sub("", passage.sentence_text(max(span[0], window_start), span[1]))
-        depth += sum(text.count(c) for c in _OPENS) - sum(text.count(c) for c in _CLOSES)
-        if depth <= 0:
-            depth = 0
-            if span[0] >= window_end:
-                return span[1]  # ran on to the line that closes what the window opened
-            if span[1] >= end:
-                closed = min(span[1], window_end)
-    if depth <= 0 or closed is None:
-        return window_end
-    return closed
-
-
-def _whole_blocks(
-    passage: Passage, lines: tuple[tuple[int, int], ...], start: int, end: int, s: int, e: int
-) -> tuple[int, int]:
-    """The window [start, end) holding each fenced code block wholly or not at all (a quote
-    that opens a block without closing it, or closes one it did not open, would run the rest
-    of an answer into a block): on to the closing fence when that is near, else cut before
-    the block (or after it) where the sentence [s, e) allows, else the sentence alone."""
-    for first, last in _blocks(passage):
-        opening = lines[first] if first is not None else None
-        closing = lines[last] if last is not None else None
-        has_opening = opening is not None and start <= opening[0] < end
-        has_closing = closing is not None and start <= closing[0] < end
-        if has_opening == has_closing:
-            continue  # the whole block, or none of its fences (outside it, or code inside it)
-        if opening is not None and has_opening:  # opens it, does not close it
-            if closing is not None and closing[1] - start <= MAX_WINDOW_CHARS:
-                end = closing[1]
-            elif e <= opening[0]:
-                end = max(e, max((b for _, b in lines if b <= opening[0]), default=e))
-            else:
-                return s, e
-        elif closing is not None:  # closes it, does not open it
-            if s >= closing[1]:
-                start = min(s, min(a for a, _ in lines if a >= closing[1]))
-            elif e <= closing[0]:
-                end = max(e, max((b for _, b in lines if b <= closing[0]), default=e))
-            else:
-                return s, e
-    return start, end
-
-
-def _blocks(passage: Passage) -> tuple[tuple[int | None, int | None], ...]:
-    """The fenced code blocks of a passage as indexes (in `fences.line_spans`) of each block's
-    opening and closing fence lines (None: outside the passage, before or after it)."""
-    return block_lines(passage.text, passage.start, passage.code_blocks)
-
-
-def _block_at(passage: Passage, index: int) -> tuple[int | None, int | None] | None:
-    """The fenced block whose lines (fences included) hold line `index`, if any."""
-    for first, last in _blocks(passage):
-        if (first is None or first <= index) and (last is None or index <= last):
-            return first, last
-    return None
-
-
-def is_fence_line(passage: Passage, start: int) -> bool:
-    """Whether the line at `start` is a code fence (a block's opening or closing line)."""
-    lines = line_spans(passage.text, passage.start)
-    return any(
-        index is not None and lines[index][0] == start
-        for block in _blocks(passage)
-        for index in block
-    )
-
-
-def is_heading_at(passage: Passage, offset: int) -> bool:
-    """Whether a section heading (not a defined term) starts at `offset` of the passage."""
-    return offset in section_starts(passage.headings)
 
 
 def _following_lines(
@@ -327,7 +239,7 @@ def _following_lines(
     size = 0
     code_taken = False  # with `code_only`: a line that is not a comment was taken
     after_code = False  # a code line was taken
-    block = _block_at(passage, index + 1)
+    block = block_at(passage, index + 1)
     if block is not None and block[0] == index + 1:
         # A fenced block: whole, when it closes within the passage and the size limit.
         first, last = index + 1, block[1]
@@ -344,9 +256,10 @@ def _following_lines(
             # inet:host:port").
             break
         text = passage.sentence_text(*span)
-        if taken and _block_at(passage, index + 1 + offset) is not None:
+        if taken and block_at(passage, index + 1 + offset) is not None:
             break  # a code block of its own
-        if taken and LIST_ITEM.match(text) and _indent(passage, span) < _indent(passage, taken[0]):
+        outer = indent_of(passage, span) < indent_of(passage, taken[0]) if taken else False
+        if outer and LIST_ITEM.match(text):
             break  # "2. ..." after the nested bullets it announced: the enclosing list's item
         if _next_item(passage, lines[index], span):
             break  # "- Extract ...:" and its command: the next item is its sibling
@@ -354,7 +267,7 @@ def _following_lines(
         if code_only and (code_taken if comment else text.rstrip()[-1:] in ".!?"):
             break  # after a comment: its code, up to the next comment or a sentence
         code_taken = code_taken or not comment
-        is_code = _is_code_at(passage, span)
+        is_code = is_code_at(passage, span)
         if after_code and not (is_code or LIST_ITEM.match(text)) and reads_as_prose(text):
             break  # "Done.", "Changed in version 3.6:" after the code: the text goes on
         is_item = bool(LIST_ITEM.match(text)) or is_code or not is_prose(text)
@@ -372,16 +285,6 @@ def _following_lines(
     return taken
 
 
-def _to_line_end(passage: Passage, lines: tuple[tuple[int, int], ...], end: int) -> int:
-    """`end`, or the end of its line when that is a line of code: a sentence the splitter
-    ended inside code ("5     relay_domains = ." of "... = . . . the.backed-up.domain.tld")
-    is quoted with its whole line."""
-    for span in lines:
-        if span[0] < end < span[1]:
-            return span[1] if _code_by_shape(passage, span) else end
-    return end
-
-
 def _with_output(passage: Passage, lines: tuple[tuple[int, int], ...], start: int, end: int) -> int:
     """The end of a window [start, end) whose last line is a prompt's command (">>> splitext(
     'bar')", "$ dig @ns example.com."), moved on over what the command printed: the lines
@@ -391,13 +294,13 @@ def _with_output(passage: Passage, lines: tuple[tuple[int, int], ...], start: in
     if index is None or not PROMPT.match(passage.sentence_text(*lines[index])):
         return end
     terms = {h.offset for h in passage.headings}
-    fences = {i for block in _blocks(passage) for i in block if i is not None}
-    indent = _indent(passage, lines[index])
+    fences = {i for block in fenced_blocks(passage) for i in block if i is not None}
+    indent = indent_of(passage, lines[index])
     first = next((span for span in lines if span[0] <= start <= span[1]), lines[index])
     for number in range(index + 1, min(len(lines), index + 1 + MAX_FOLLOWING_LINES)):
         span = lines[number]
         text = passage.sentence_text(*span)
-        if number in fences or _indent(passage, span) < indent or span[0] in terms:
+        if number in fences or indent_of(passage, span) < indent or span[0] in terms:
             break  # the end of the block or the session the prompt is in
         if PROMPT.match(text) or ends_sentence(text) or _next_item(passage, first, span):
             break
@@ -414,13 +317,8 @@ def _next_item(passage: Passage, item: tuple[int, int], span: tuple[int, int]) -
     return bool(
         LIST_ITEM.match(passage.sentence_text(*item))
         and LIST_ITEM.match(passage.sentence_text(*span))
-        and _indent(passage, span) <= _indent(passage, item)
+        and indent_of(passage, span) <= indent_of(passage, item)
     )
-
-
-def _indent(passage: Passage, span: tuple[int, int]) -> int:
-    """How far a line is indented (its span starts after the indentation)."""
-    return len(passage.text[: span[0] - passage.start].rsplit("\n", 1)[-1])
 
 
 def _lead_in(passage: Passage, lines: tuple[tuple[int, int], ...], index: int) -> int | None:
@@ -434,7 +332,7 @@ def _lead_in(passage: Passage, lines: tuple[tuple[int, int], ...], index: int) -
             if lines[index][1] - span[0] > MAX_WINDOW_CHARS:
                 return None
             return _last_sentence_start(text, span[0])
-        if not (LIST_ITEM.match(text) or _is_code_at(passage, span)):
+        if not (LIST_ITEM.match(text) or is_code_at(passage, span)):
             return None
     return None
 
@@ -445,19 +343,19 @@ def _sentence_before_code(
     """Start of the last sentence before the code lines right above line `index` (None: no
     code right above, a heading, or too far back)."""
     back = index - 1
-    block = _block_at(passage, back) if back >= 0 else None
+    block = block_at(passage, back) if back >= 0 else None
     if block is not None and block[1] == back:
         if block[0] is None:
             return None  # the block opened before the passage
         back = block[0] - 1  # a fenced block right above: the sentence before its opening
     else:
-        while back >= 0 and _is_code_at(passage, lines[back]):
+        while back >= 0 and is_code_at(passage, lines[back]):
             if index - back > MAX_FOLLOWING_LINES:
                 return None  # more code than a window holds
             back -= 1
     if back == index - 1 or back < 0 or is_heading_at(passage, lines[back][0]):
         return None
-    if _block_at(passage, back) is not None:
+    if block_at(passage, back) is not None:
         return None
     if lines[index][1] - lines[back][0] > MAX_WINDOW_CHARS:
         return None
@@ -493,33 +391,3 @@ def _short_entry(passage: Passage, start: int) -> tuple[int, int] | None:
     if len(text) > ENTRY_CHARS:
         return None
     return heading.offset, heading.offset + len(text)
-
-
-def _is_code_at(passage: Passage, span: tuple[int, int]) -> bool:
-    """A code line: indented by two or more spaces, a line of a fenced block (its fences
-    too), or shaped like a command or statement."""
-    text = passage.sentence_text(*span)
-    return _indent(passage, span) >= 2 or bool(CODE_LINE.search(text)) or _in_block(passage, span)
-
-
-def _code_by_shape(passage: Passage, span: tuple[int, int]) -> bool:
-    """A code line by what it holds, not by its indentation (indented prose is common: RFCs,
-    plain-text manuals): shaped like a command or statement, dense with symbols, or a line of
-    a fenced block."""
-    text = passage.sentence_text(*span)
-    return bool(CODE_LINE.search(text)) or looks_like_code(text) or _in_block(passage, span)
-
-
-def _in_block(passage: Passage, span: tuple[int, int]) -> bool:
-    """Whether the line `span` is a line of a fenced code block (its fences too)."""
-    lines = line_spans(passage.text, passage.start)
-    return span in lines and _block_at(passage, lines.index(span)) is not None
-
-
-def _cut_at_line(passage: Passage, start: int, limit: int) -> int:
-    """The end of the last whole line before `limit` (at least one line)."""
-    text = passage.sentence_text(start, min(limit, passage.end))
-    newline = text.rfind("\n")
-    if newline <= 0:
-        return min(limit, passage.end)
-    return start + len(text[:newline].rstrip())

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from assistant.evidence import MAX_WINDOW_CHARS
 from assistant.fences import INTRODUCES, document_code_blocks
 from assistant.line_shapes import (
     COMMENT_LINE,
@@ -21,6 +20,7 @@ from assistant.line_shapes import (
     reads_as_prose,
 )
 from assistant.types import Passage, heading_at
+from assistant.window_ends import MAX_WINDOW_CHARS
 
 # A heading this close before a passage (line breaks and indentation only) is the one it follows.
 HEADING_GAP = 8

@@ -21,13 +21,8 @@ import numpy as np
 from assistant.answerers import answer_kinds
 from assistant.answerers.base import Question
 from assistant.backreference import refers_back
-from assistant.evidence import (
-    GOES_ON,
-    Window,
-    is_fence_line,
-    is_heading_at,
-    window_for,
-)
+from assistant.evidence import GOES_ON, Window, window_for
+from assistant.evidence_lines import is_fence_line, is_heading_at
 from assistant.fences import renders_whole
 from assistant.injection import looks_like_instruction
 from assistant.interpret import analyse
