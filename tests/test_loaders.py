@@ -479,6 +479,22 @@ def test_html_list_items_are_marked_as_the_markdown_loader_marks_them() -> None:
     assert load(roman, ".html").text == "III. Third\nIV. Fourth"
 
 
+def test_html_list_numbers_follow_reversed_and_item_values_as_a_browser_shows_them() -> None:
+    # A reversed list counts down from its number of items, or from its start.
+    countdown = b"<ol reversed><li>Three</li><li>Two</li><li>One</li></ol>"
+    assert load(countdown, ".html").text == "3. Three\n2. Two\n1. One"
+    from_ten = b"<ol reversed start='10'><li>Ten</li><li>Nine</li></ol>"
+    assert load(from_ten, ".html").text == "10. Ten\n9. Nine"
+    # An item's value sets its number; the items after it count on from there.
+    jumps = b"<ol><li>First</li><li value='5'>Fifth</li><li>Sixth</li></ol>"
+    assert load(jumps, ".html").text == "1. First\n5. Fifth\n6. Sixth"
+    lettered = b"<ol type='a' reversed><li value='4'>d</li><li>c</li></ol>"
+    assert load(lettered, ".html").text == "d. d\nc. c"
+    # A value that is no whole number is ignored, as a browser ignores it.
+    odd = b"<ol start='x'><li value='two'>One</li><li>Two</li></ol>"
+    assert load(odd, ".html").text == "1. One\n2. Two"
+
+
 def test_markdown_reads_as_the_rendered_page() -> None:
     data = """---
 title: Build configuration

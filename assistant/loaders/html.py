@@ -6,6 +6,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction, Tag
@@ -45,11 +46,30 @@ LAYOUT_BLOCKS = 2
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 
 
-def _first_number(ol: Tag) -> int:
-    """The number of an ordered list's first item (its `start`, 1 when absent or not a
-    number)."""
-    start = str(ol.get("start") or "1").strip()
-    return int(start) if start.lstrip("-").isdigit() else 1
+class _Numbering(NamedTuple):
+    """An ordered list's numbering: the next item's number, the list's `type` ("1", "a",
+    "I", ...) and the step to the item after (-1 in a `reversed` list)."""
+
+    number: int
+    kind: str
+    step: int
+
+
+def _numbering(ol: Tag) -> _Numbering:
+    """How an ordered list numbers its items, as a browser does: from its `start`, else from
+    1, or counting down from its number of items when it is `reversed`."""
+    step = -1 if ol.get("reversed") is not None else 1
+    items = len(ol.find_all("li", recursive=False))
+    first = _integer(ol.get("start"))
+    if first is None:
+        first = items if step < 0 else 1
+    return _Numbering(first, str(ol.get("type") or "1"), step)
+
+
+def _integer(value: object) -> int | None:
+    """An attribute's value as a whole number (None: absent or not one)."""
+    text = str(value or "").strip()
+    return int(text) if text.lstrip("-").isdigit() and text.count("-") <= 1 else None
 
 
 def _parser() -> str:
@@ -191,7 +211,7 @@ class _TextBuilder:
         # Per open list: the next item's number and the list's numbering type (None: a bullet
         # list), written as the Markdown loader writes items: "- item" or "3. item", nested
         # lists two spaces deeper.
-        self._lists: list[tuple[int, str] | None] = []
+        self._lists: list[_Numbering | None] = []
         self._marker = ""  # the open item's marker, for its first line of text
 
     def _contents_list(self, dl: Tag) -> bool:
@@ -222,8 +242,7 @@ class _TextBuilder:
             self.flush()
         elif name in ("ul", "ol", "menu"):
             self.flush()
-            ordered = (_first_number(tag), str(tag.get("type") or "1"))
-            self._lists.append(ordered if name == "ol" else None)
+            self._lists.append(_numbering(tag) if name == "ol" else None)
             self.walk(tag)
             self.flush()
             self._lists.pop()
@@ -231,9 +250,15 @@ class _TextBuilder:
             self.flush()
             numbering = self._lists[-1] if self._lists else None
             if numbering is not None:
-                self._lists[-1] = (numbering[0] + 1, numbering[1])
+                # An item's `value` sets its number, and the count goes on from it.
+                value = _integer(tag.get("value"))
+                number = numbering.number if value is None else value
+                numbering = numbering._replace(number=number)
+                self._lists[-1] = numbering._replace(number=number + numbering.step)
             depth = max(len(self._lists) - 1, 0)
-            self._marker = list_item_prefix(depth, numbering)
+            self._marker = list_item_prefix(
+                depth, None if numbering is None else (numbering.number, numbering.kind)
+            )
             self.walk(tag)
             self.flush()
             self._marker = ""  # an item without text marks nothing
