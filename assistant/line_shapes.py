@@ -42,6 +42,17 @@ def looks_like_code(sentence: str) -> bool:
     return symbols / max(1, len(sentence)) > 0.08
 
 
+# A markup tag alone on its line, with no attribute ("</VirtualHost>", "<TEMPLATE_NAME>"): it
+# opens or closes what lies around it and, quoted alone, says nothing.
+_BARE_TAG = re.compile(r"^\s*</?[A-Za-z_][\w:.-]*\s*/?>\s*$")
+
+
+def only_bare_tags(text: str) -> bool:
+    """Whether every line of a text is a bare markup tag (or blank), and there is one."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(_BARE_TAG.match(line) for line in lines)
+
+
 # A comment line in code ("# route all requests to a front controller", "  // then retry"):
 # it says what the code lines after it do, and alone it reads as nothing.
 COMMENT_LINE = re.compile(r"^\s*(?:#|//)\s+\S")

@@ -125,3 +125,36 @@ def test_a_line_inside_a_block_too_long_to_quote_is_never_a_window_of_its_own(
     assert windows
     inside = [w.text for w in windows if block_start < w.start and w.end < block_end]
     assert not inside
+
+
+VHOST_LINES = "\n".join(f"    Header set X-Site-{n} on" for n in range(12))
+VHOST_PAGE = f"""<html><head><title>Virtual hosts</title></head><body><main>
+<h1>Virtual hosts</h1>
+<p>The public site answers on port 80 with this configuration:</p>
+<pre>&lt;VirtualHost *:80&gt;
+    ServerName www.example.com
+    ServerTokens Prod
+{VHOST_LINES}
+&lt;/VirtualHost&gt;</pre>
+<p>The internal hosts keep the full version in their Server header.</p>
+</main></body></html>"""
+
+
+def test_a_markup_tag_alone_on_its_line_is_never_a_window(tmp_path: Path) -> None:
+    """The closing tag of a configuration block too long for its lead-in to reach
+    ("</VirtualHost>", an HTML page's <pre>, no fences) is a sentence of its own; quoted
+    alone it says nothing, so it is no candidate window (it led an answer once)."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "vhosts.html").write_text(VHOST_PAGE, "utf-8")
+    assistant = Assistant(make_settings(tmp_path / "index"))
+    assistant.ingest([docs])
+    question = assistant.prepare_question(
+        "How do we make the Server header of the public site say only Apache?", []
+    )
+    retrieval = assistant.retrieve(question.standalone)
+    texts = [p.sentence_text(s, e) for p in retrieval.passages for s, e in p.sentence_spans]
+    assert "</VirtualHost>" in [text.strip() for text in texts]  # a sentence of its own
+    windows = [window.text.strip() for window, _ in candidate_features(question, retrieval)]
+    assert windows
+    assert "</VirtualHost>" not in windows

@@ -26,7 +26,7 @@ from assistant.evidence_lines import is_fence_line, is_heading_at
 from assistant.fences import renders_whole
 from assistant.injection import looks_like_instruction
 from assistant.interpret import analyse
-from assistant.line_shapes import looks_like_code
+from assistant.line_shapes import looks_like_code, only_bare_tags
 from assistant.retrieval import Retrieval, cosine_rows
 from assistant.text import CONTENTS_ENTRY, content_terms, cut_inside_code, sentence_spans, words
 from assistant.types import Passage, heading_at
@@ -191,8 +191,8 @@ def candidate_features(
             key = (passage.doc_id, window.start, window.end)
             if key in seen:
                 continue
-            if window.cut_open:
-                continue  # code cut out of its statement reads as nothing whole
+            if window.cut_open or only_bare_tags(window.text):
+                continue  # code cut out of its statement, or a lone tag, reads as nothing whole
             text = window.text
             window_terms = set(content_terms(text))
             if not window_terms - asked:
