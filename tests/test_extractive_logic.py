@@ -221,6 +221,36 @@ def test_a_window_saying_the_lead_again_from_another_place_is_not_added() -> Non
     assert [c.text for c in chosen] == [lead.text, other.text]
 
 
+def test_a_window_holding_a_chosen_one_with_more_around_it_takes_its_place() -> None:
+    """The reader module's short call is the first lines of the longer example on another
+    page: quoting both says the call twice. The fuller window takes the short one's place,
+    where it stood (it holds every word the short one had)."""
+    short = passage_of("Call open(name, newline='') first.")
+    example = passage_of(
+        "A complete reader: call open(name, newline='') first, then csv.reader(handle) walks "
+        "the rows and reports the line number of a malformed row.",
+        chunk="e:0",
+    )
+    example = replace(example, doc_id="e", source="example.txt")
+    lead = candidate(short, short.text, 0.4)
+    fuller = candidate(example, example.text, 0.35)
+    assert compose([lead, fuller], gain=0.01) == [fuller]
+    # A window that lacks one of the lead's words is another fact, added after it.
+    other = passage_of(
+        "A complete reader: csv.reader(handle) walks the rows and reports the line number of "
+        "a malformed row.",
+        chunk="o:0",
+    )
+    other = replace(other, doc_id="o", source="other.txt")
+    partial = candidate(other, other.text, 0.35)
+    assert compose([lead, partial], gain=0.01) == [lead, partial]
+    # The place it took counts as spent: two windows follow a lead at most, so one more joins.
+    third = replace(passage_of("Rows may span lines inside quotes.", chunk="t:0"), doc_id="t")
+    fourth = replace(passage_of("Dialects name the delimiter.", chunk="f:0"), doc_id="f")
+    more = [candidate(third, third.text, 0.3), candidate(fourth, fourth.text, 0.3)]
+    assert compose([lead, fuller, *more], gain=0.0001) == [fuller, more[0]]
+
+
 def test_the_default_stated_under_the_leads_own_setting_beats_a_better_scored_one_elsewhere() -> (
     None
 ):
