@@ -225,29 +225,21 @@ def test_a_window_holding_a_chosen_one_with_more_around_it_takes_its_place() -> 
     """The reader module's short call is the first lines of the longer example on another
     page: quoting both says the call twice. The fuller window takes the short one's place,
     where it stood (it holds every word the short one had)."""
+
+    def whole(text: str, doc: str) -> Candidate:  # the one sentence of a document of its own
+        passage = replace(passage_of(text, chunk=f"{doc}:0"), doc_id=doc, source=f"{doc}.txt")
+        return candidate(passage, text, 0.35)
+
     short = passage_of("Call open(name, newline='') first.")
-    example = passage_of(
-        "A complete reader: call open(name, newline='') first, then csv.reader(handle) walks "
-        "the rows and reports the line number of a malformed row.",
-        chunk="e:0",
-    )
-    example = replace(example, doc_id="e", source="example.txt")
     lead = candidate(short, short.text, 0.4)
-    fuller = candidate(example, example.text, 0.35)
+    rows = "csv.reader(handle) walks the rows and reports the line number of a malformed row."
+    fuller = whole(f"A complete reader: call open(name, newline='') first, then {rows}", "e")
     assert compose([lead, fuller], gain=0.01) == [fuller]
     # A window that lacks one of the lead's words is another fact, added after it.
-    other = passage_of(
-        "A complete reader: csv.reader(handle) walks the rows and reports the line number of "
-        "a malformed row.",
-        chunk="o:0",
-    )
-    other = replace(other, doc_id="o", source="other.txt")
-    partial = candidate(other, other.text, 0.35)
+    partial = whole(f"A complete reader: {rows}", "o")
     assert compose([lead, partial], gain=0.01) == [lead, partial]
     # The place it took counts as spent: two windows follow a lead at most, so one more joins.
-    third = replace(passage_of("Rows may span lines inside quotes.", chunk="t:0"), doc_id="t")
-    fourth = replace(passage_of("Dialects name the delimiter.", chunk="f:0"), doc_id="f")
-    more = [candidate(third, third.text, 0.3), candidate(fourth, fourth.text, 0.3)]
+    more = [whole("Rows may span lines inside quotes.", "t"), whole("Dialects name it.", "f")]
     assert compose([lead, fuller, *more], gain=0.0001) == [fuller, more[0]]
 
 
