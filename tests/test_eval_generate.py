@@ -85,6 +85,14 @@ def test_drafting_is_deterministic_and_skips_known_quotes(seed_assistant: Assist
     assert_drafts_quote_their_documents(items, seed_assistant)
 
 
+def test_appended_drafts_are_numbered_after_the_highest_draft_id() -> None:
+    from assistant.evaluation.generate import next_draft_number
+
+    assert next_draft_number([]) == 1
+    ids = ["draft-002", "q-9", "draft-010", "draft-x", "my-draft-50", "draft-²"]
+    assert next_draft_number(ids) == 11  # "draft-²" once stopped `eval generate --append`
+
+
 def test_a_drafted_key_term_is_not_a_word_the_question_asks_by_its_plural() -> None:
     from assistant.drafting import key_terms
 

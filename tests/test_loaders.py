@@ -490,9 +490,12 @@ def test_html_list_numbers_follow_reversed_and_item_values_as_a_browser_shows_th
     assert load(jumps, ".html").text == "1. First\n5. Fifth\n6. Sixth"
     lettered = b"<ol type='a' reversed><li value='4'>d</li><li>c</li></ol>"
     assert load(lettered, ".html").text == "d. d\nc. c"
-    # A value that is no whole number is ignored, as a browser ignores it.
+    # A value that is no whole number is ignored, as a browser ignores it (a superscript digit
+    # is a digit to str.isdigit, and once failed the whole page).
     odd = b"<ol start='x'><li value='two'>One</li><li>Two</li></ol>"
     assert load(odd, ".html").text == "1. One\n2. Two"
+    superscript = "<ol start='²'><li value='-³'>One</li><li>Two</li></ol>".encode()
+    assert load(superscript, ".html").text == "1. One\n2. Two"
 
 
 def test_markdown_reads_as_the_rendered_page() -> None:

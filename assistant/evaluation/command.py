@@ -308,7 +308,7 @@ def generate_command(
 ) -> int:
     """Run `assistant eval generate`: draft questions into a golden file (or stdout)."""
     from assistant.core import Assistant
-    from assistant.evaluation.generate import draft_items, draft_questions
+    from assistant.evaluation.generate import draft_items, draft_questions, next_draft_number
     from assistant.evaluation.golden import dumps_golden, load_golden, write_golden
 
     existing: list[GoldenItem] = []
@@ -328,8 +328,7 @@ def generate_command(
             return None if reply.refused else (reply.text, [c.source for c in reply.citations])
 
     known_quotes = frozenset(s.quote for item in existing for s in item.sources if s.quote)
-    numbers = [int(i.id[6:]) for i in existing if i.id[:6] == "draft-" and i.id[6:].isdigit()]
-    start = max(numbers, default=0) + 1
+    start = next_draft_number(item.id for item in existing)
     drafts = draft_items(draft_questions(assistant, n, seed, known_quotes), start, ask)
     if out_path is None:
         out.write(dumps_golden(drafts))

@@ -10,7 +10,8 @@ answerer words it more shortly).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 
 from assistant.core import Assistant
 from assistant.drafting import TEMPLATES, Draft, document_drafts, rarity_from
@@ -51,6 +52,17 @@ def draft_questions(
                     chosen.append(draft)
                     break
     return chosen
+
+
+def next_draft_number(ids: Iterable[str]) -> int:
+    """The number after the highest "draft-NNN" among a golden file's ids (1 when there is
+    none): what `draft_items` numbers appended drafts from. An id in other digits ("draft-²",
+    a digit to `str.isdigit` but no number to `int`) is not a draft's."""
+    numbers = [int(m.group(1)) for m in map(_DRAFT_ID.fullmatch, ids) if m is not None]
+    return max(numbers, default=0) + 1
+
+
+_DRAFT_ID = re.compile(r"draft-([0-9]+)")
 
 
 def draft_items(

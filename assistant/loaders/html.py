@@ -67,9 +67,13 @@ def _numbering(ol: Tag) -> _Numbering:
 
 
 def _integer(value: object) -> int | None:
-    """An attribute's value as a whole number (None: absent or not one)."""
+    """An attribute's value as a whole number written in ASCII digits, as a browser reads it
+    (None: absent or not one; "²" is a digit to `str.isdigit` but no number to `int`)."""
     text = str(value or "").strip()
-    return int(text) if text.lstrip("-").isdigit() and text.count("-") <= 1 else None
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
+
+
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 def _parser() -> str:
