@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from email import policy
 from email.mime.message import MIMEMessage
@@ -22,7 +24,7 @@ from assistant.errors import LoadError
 from assistant.loaders import SUPPORTED_SUFFIXES, document_from_bytes
 from assistant.loaders.tables import header_rows_by_content, spread, table_lines
 from assistant.types import Answer, Attachment, Citation, Document
-from tests.conftest import SEEDS, make_settings
+from tests.conftest import REPO, SEEDS, make_settings
 from tests.formats import (
     FLOOR_ROWS,
     HTML_WITH_TABLE,
@@ -278,6 +280,29 @@ def test_html_merged_cells_and_layout_tables() -> None:
     ]
     assert lines[2:] == ["Layout", "First block of a page laid out by a table.", "Second block."]
     assert [h.title for h in document.headings] == ["Layout"]
+
+
+def test_merged_cells_span_no_further_than_the_table_and_a_grid_stays_bounded() -> None:
+    # A cell spanning past the last row ends there, as a browser ends it.
+    assert spread([[("a", 5, 1), ("b", 1, 1)], [("c", 1, 1)]]) == [["a", "b"], ["a", "c"]]
+    # Beyond the grid's budget, merged cells are read as single ones.
+    wide = spread([[(str(n), 1, 1000) for n in range(300)]])
+    assert len(wide[0]) == 200 * 1000 + 100  # the first 200 spread, the rest single
+    assert wide[0][:1000] == ["0"] * 1000
+    assert wide[0][-1] == "299"
+    # Twenty "rowspan=1000 colspan=1000" cells of a two-row table (under a kilobyte of HTML)
+    # once asked for gigabytes: under a 512 MiB address-space limit they read in a moment.
+    script = (
+        "import resource; resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))\n"
+        "from assistant.loaders.tables import spread\n"
+        "grid = spread([[('x', 1000, 1000)] * 20, [('y', 1, 1)]])\n"
+        "print(len(grid), len(grid[0]), len(grid[1]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=False
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.split() == ["2", "20000", "20001"]
 
 
 def test_html_row_headers_are_not_taken_for_a_header_row() -> None:

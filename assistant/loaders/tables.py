@@ -73,11 +73,21 @@ def _column_headers(rows: Sequence[Sequence[str]]) -> list[str]:
     return header
 
 
+# A merged cell spans at most this many columns (as browsers allow), and a table's grid holds
+# at most this many cells: beyond it, merged cells are read as single ones. A few hundred bytes
+# of "rowspan=1000 colspan=1000" cells once asked for gigabytes.
+MAX_COLSPAN = 1000
+MAX_GRID_CELLS = 200_000
+
+
 def spread(rows: Sequence[Sequence[tuple[str, int, int]]]) -> list[list[str]]:
     """The grid of a table given as rows of (text, rowspan, colspan) cells: a merged cell's text
-    in every position it covers, so each row carries all its values."""
+    in every position it covers, so each row carries all its values. A cell spans down at most
+    to the table's last row; a table whose merged cells would make more than `MAX_GRID_CELLS`
+    positions has its later merged cells read as single cells."""
     grid: list[list[str]] = []
     pending: dict[tuple[int, int], str] = {}  # (row, column) -> text of a cell spanning down
+    room = MAX_GRID_CELLS  # positions the merged cells may still fill
     for row_index, cells in enumerate(rows):
         row: list[str] = []
         column = 0
@@ -85,11 +95,16 @@ def spread(rows: Sequence[Sequence[tuple[str, int, int]]]) -> list[list[str]]:
             while (row_index, column) in pending:
                 row.append(pending.pop((row_index, column)))
                 column += 1
-            for offset in range(max(1, min(colspan, 1000))):
+            down = max(1, min(rowspan, len(rows) - row_index))
+            across = max(1, min(colspan, MAX_COLSPAN))
+            if down * across > 1 and down * across > room:
+                down = across = 1
+            room -= down * across
+            for offset in range(across):
                 row.append(text)
-                for below in range(1, max(1, min(rowspan, 1000))):
+                for below in range(1, down):
                     pending[(row_index + below, column + offset)] = text
-            column += max(1, min(colspan, 1000))
+            column += across
         while (row_index, column) in pending:
             row.append(pending.pop((row_index, column)))
             column += 1
