@@ -118,6 +118,40 @@ def test_xlsx_sheets_are_headings_and_rows_keep_their_sheet_row_numbers() -> Non
     assert document.section_at(document.text.index("Marketing")) == "Sheet: Budget"
 
 
+def test_a_sheet_claiming_a_million_rows_by_16384_columns_is_read_by_its_own_cells(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 5 kB workbook whose one far cell sits at XFD1048576 was read as a million rows of
+    16,384 cells each (tens of minutes): rows are read as saved now, at most 1024 cells wide."""
+    import openpyxl
+
+    from assistant.loaders import xlsx
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Name", "Team"])
+    sheet.append(["Ada", "Ops"])
+    sheet["XFD1048576"] = "far away"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    read = 0
+    value_text = xlsx._value_text
+
+    def counted(cell: object) -> str:
+        nonlocal read
+        read += 1
+        if read > 100_000:
+            raise AssertionError("read cell by cell through the extent the sheet claims")
+        return value_text(cell)
+
+    monkeypatch.setattr(xlsx, "_value_text", counted)
+    document = load(buffer.getvalue(), ".xlsx")
+    assert line_of(document, "Ada") == "Row 2: Name: Ada | Team: Ops"
+    assert "far away" not in document.text  # past the 1024th column (docs/formats.md)
+    assert read < 2 * 1024 + 10
+
+
 def test_pptx_slides_are_pages_with_titles_notes_and_tables() -> None:
     document = load(pptx_bytes(), ".pptx")
     assert document.title == "Customer programme 2025"
@@ -335,6 +369,40 @@ def test_ods_sheets_are_headings_and_rows_keep_their_headers() -> None:
     assert airport in document.text.split("\n")
     assert document.section_at(document.text.index(airport)) == "Sheet: Vans"
     assert document.section_at(document.text.index("E-12")) == "Sheet: Bikes"
+
+
+def test_ods_repetitions_are_read_and_bounded() -> None:
+    """A repeated row or cell is content said again (two identical rows are two rows), but a
+    table's repetitions add at most 10,000 cells: a few kilobytes of cells repeated 100 times
+    in rows repeated 100 times once made minutes of work and megabytes of text."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    def sheet(rows: list[tuple[int, list[tuple[str, int]]]]) -> bytes:
+        document = OpenDocumentSpreadsheet()
+        table = Table(name="Log")
+        for repeated, cells in rows:
+            row = TableRow(numberrowsrepeated=repeated)
+            for text, times in cells:
+                cell = TableCell(valuetype="string", numbercolumnsrepeated=times)
+                cell.addElement(P(text=text))
+                row.addElement(cell)
+            table.addElement(row)
+        document.spreadsheet.addElement(table)
+        buffer = io.BytesIO()
+        document.write(buffer)
+        return buffer.getvalue()
+
+    small = sheet([(1, [("Shift", 1), ("Crew", 1)]), (2, [("Night", 1), ("B", 1)])])
+    assert load(small, ".ods").text.split("\n").count("Night | B") == 2
+    many = [(f"c{n}", 100) for n in range(1000)]
+    text = load(sheet([(1, many), (100, many)]), ".ods").text
+    # The first cells' repetitions spend the 10,000; every cell is still read once, and the
+    # second row is not repeated (it was 100 lines and 0.7 million characters).
+    assert "c999" in text
+    assert len(text.split("\n")) <= 3
+    assert len(text) < 100_000
 
 
 def test_odp_slides_are_pages_with_titles_and_speaker_notes() -> None:

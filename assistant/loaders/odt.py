@@ -25,6 +25,9 @@ _SKIP = {(_TEXT, "table-of-content"), (_TEXT, "alphabetical-index"),
          (_TEXT, "illustration-index"), (_TEXT, "tracked-changes")}  # fmt: skip
 # A row or cell "repeated" this many times is formatting of empty space, not content.
 MAX_REPEAT = 100
+# A table's repetitions add at most this many cells in all: a few kilobytes of cells repeated
+# 100 times in rows repeated 100 times once took minutes and made megabytes of text.
+MAX_REPEATED_CELLS = 10_000
 
 
 def extract(data: bytes) -> Extracted:
@@ -76,6 +79,7 @@ def table_rows(table: Any) -> list[str]:
     """A table's rows as lines that carry their header cells."""
     rows: list[list[tuple[str, int, int]]] = []
     header_rows = 0
+    room = MAX_REPEATED_CELLS  # cells the table's repetitions may still add
     for row, in_header in _rows(table, in_header=False):
         cells: list[tuple[str, int, int]] = []
         for cell in row.childNodes:
@@ -88,13 +92,20 @@ def table_rows(table: Any) -> list[str]:
                 continue  # the position a merged cell covers: spread() fills it
             text = cell_text(teletype.extractText(cell))
             repeat = min(_int(cell.getAttrNS(_TABLE, "number-columns-repeated")), MAX_REPEAT)
+            if text:  # repeated empty cells add nothing (trailing ones are dropped below)
+                repeat = min(repeat, 1 + max(room, 0))
+                room -= repeat - 1
             rowspan = _int(cell.getAttrNS(_TABLE, "number-rows-spanned"))
             colspan = _int(cell.getAttrNS(_TABLE, "number-columns-spanned"))
             cells.extend([(text, rowspan, colspan)] * repeat)
         while cells and not cells[-1][0]:
             cells.pop()  # trailing empty columns
         repeat = min(_int(row.getAttrNS(_TABLE, "number-rows-repeated")), MAX_REPEAT)
-        for _ in range(repeat if any(text for text, _, _ in cells) else 1):
+        if not any(text for text, _, _ in cells):
+            repeat = 1
+        repeat = min(repeat, 1 + max(room, 0) // max(len(cells), 1))
+        room -= (repeat - 1) * len(cells)
+        for _ in range(repeat):
             if in_header and header_rows == len(rows):
                 header_rows += 1
             rows.append(cells)

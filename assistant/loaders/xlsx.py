@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import zipfile
 from collections.abc import Iterable
+from typing import Any
 
 import openpyxl
 
@@ -28,13 +29,27 @@ def extract(data: bytes) -> Extracted:
     try:
         title = (workbook.properties.title or "").strip() or None
         sheets = [
-            (sheet.title, _sheet_lines(sheet.iter_rows()))
+            (sheet.title, _sheet_lines(_rows(sheet)))
             for sheet in workbook.worksheets
             if hasattr(sheet, "iter_rows")  # chart sheets hold no cells
         ]
     finally:
         workbook.close()
     return assemble_sheets(sheets, title)
+
+
+# Columns of a row past this one are not read: a workbook of a few kilobytes can claim its
+# last cell at XFD1048576, and each row was then read 16,384 cells wide.
+MAX_COLUMNS = 1024
+
+
+def _rows(sheet: Any) -> Iterable[tuple[object, ...]]:
+    """A sheet's rows as saved: each as wide as its last cell (at most `MAX_COLUMNS`), a missing
+    row as an empty one. Not padded to the extent the sheet claims (its `dimension`, which a
+    file may set to a million rows by 16,384 columns)."""
+    sheet.reset_dimensions()
+    for row in sheet.iter_rows():
+        yield tuple(row[:MAX_COLUMNS])
 
 
 def _sheet_lines(rows: Iterable[tuple[object, ...]]) -> list[str]:
