@@ -256,6 +256,50 @@ def test_docx_table_rows_keep_their_header_cells() -> None:
     assert document.section_at(document.text.index("Gym")) == "Staff benefits"
 
 
+def test_docx_merged_cells_are_spread_and_a_huge_span_stays_bounded() -> None:
+    """Merged cells read as Word shows them (a vertical merge's text carried down, a horizontal
+    one said once in a body row), and a cell claiming to span 100,000 grid columns is read at
+    most 1000 wide: twenty such cells in a few kilobytes once kept the loader busy for hours."""
+    import docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    table = document.add_table(rows=4, cols=3)
+    for r, values in enumerate([["Site", "Shift", "Lead"], ["Depot", "Early", "Ana"],
+                                ["", "Late", "Ben"], ["Port", "Night", "Cy"]]):  # fmt: skip
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value
+    table.cell(1, 0).merge(table.cell(2, 0))  # "Depot" for both shifts
+    table.cell(3, 1).merge(table.cell(3, 2))
+    wide = document.add_table(rows=2, cols=20)
+    wide.cell(0, 0).text = "Zone"
+    wide.cell(0, 1).text = "Owner"
+    wide.cell(1, 0).text = "far"
+    for tc in wide.rows[1]._tr.tc_lst:  # (python-docx itself would read them 2 million wide)
+        span = OxmlElement("w:gridSpan")
+        span.set(qn("w:val"), "100000")
+        tc.get_or_add_tcPr().append(span)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    text = load(buffer.getvalue(), ".docx").text
+    assert "Site: Depot | Shift: Late | Lead: Ben" in text.split("\n")
+    assert "Site: Port | Shift: Night Cy" in text.split("\n")
+    assert "far" in text.split("\n")
+    assert len(text) < 10_000
+    # The rest of a vertical merge in a table's first row has nothing above it: it reads as
+    # empty (python-docx raised, and the whole document failed).
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 1).text = "Owner"
+    table.cell(1, 0).text = "Dock"
+    table.cell(1, 1).text = "Ana"
+    table.rows[0]._tr.tc_lst[0].get_or_add_tcPr().append(OxmlElement("w:vMerge"))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert load(buffer.getvalue(), ".docx").text.split("\n")[-1] == "Dock | Ana"
+
+
 def test_pdf_ruled_tables_become_rows_and_the_rest_keeps_its_text() -> None:
     document = load(pdf_with_tables(), ".pdf")
     lines = document.text.split("\n")

@@ -11,12 +11,18 @@ import zipfile
 
 import docx
 from docx.oxml.ns import qn
-from docx.table import Table, _Row
+from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
 
 from assistant.errors import LoadError
 from assistant.loaders.base import Extracted
-from assistant.loaders.tables import cell_text, header_rows_by_content, table_lines
+from assistant.loaders.tables import (
+    MAX_COLSPAN,
+    MAX_GRID_CELLS,
+    cell_text,
+    header_rows_by_content,
+    table_lines,
+)
 from assistant.types import Heading
 
 
@@ -50,14 +56,25 @@ def _block_lines(block: Paragraph | Table) -> list[tuple[str, bool]]:
     grid: list[list[str]] = []
     repeats: list[list[bool]] = []  # a horizontally merged cell, again in a later grid column
     marked_header = 0
+    room = MAX_GRID_CELLS  # grid positions the merged cells may still fill
     for row in block.rows:
-        seen: list[object] = []
-        grid.append([])
-        repeats.append([])
-        for cell in row.cells:
-            grid[-1].append(cell_text(cell.text))
-            repeats[-1].append(cell._tc in seen)
-            seen.append(cell._tc)
+        texts: list[str] = []
+        again: list[bool] = []
+        for tc in row._tr.tc_lst:
+            span = max(1, min(tc.grid_span, MAX_COLSPAN))
+            if span > room:
+                span = 1
+            room -= span
+            if tc.vMerge == "continue":
+                # The rest of a vertically merged cell: the text of the one above it.
+                above = grid[-1] if grid else []
+                text = above[len(texts)] if len(texts) < len(above) else ""
+            else:
+                text = cell_text(_Cell(tc, block).text)
+            texts.extend([text] * span)
+            again.extend([False] + [True] * (span - 1))
+        grid.append(texts)
+        repeats.append(again)
         if _repeats_as_header(row) and marked_header == len(grid) - 1:
             marked_header += 1
     header_rows = marked_header or header_rows_by_content(grid)
