@@ -479,6 +479,16 @@ def test_html_list_items_are_marked_as_the_markdown_loader_marks_them() -> None:
     assert load(roman, ".html").text == "III. Third\nIV. Fourth"
 
 
+def test_html_nested_past_any_real_page_is_read_with_every_word() -> None:
+    """500 nested <div>s (real pages reach about 20) failed the page: it is read by recursion.
+    Past 200 levels an element is read as its text, one line, every word in order."""
+    deep = "<div>" * 1000 + "<ul><li>first</li><li>second</li></ul>" + "</div>" * 1000
+    page = f"<html><body><main><p>Before.</p>{deep}<p>After.</p></main></body></html>"
+    assert load(page.encode(), ".html").text == "Before.\nfirst second\nAfter."
+    shallow = "<div>" * 150 + "<ul><li>first</li><li>second</li></ul>" + "</div>" * 150
+    assert load(shallow.encode(), ".html").text == "- first\n- second"
+
+
 def test_html_list_numbers_follow_reversed_and_item_values_as_a_browser_shows_them() -> None:
     # A reversed list counts down from its number of items, or from its start.
     countdown = b"<ol reversed><li>Three</li><li>Two</li><li>One</li></ol>"

@@ -93,6 +93,7 @@ def extract(data: bytes) -> Extracted:
     with warnings.catch_warnings():  # XHTML pages (DocBook output) parse fine as HTML
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
         soup = BeautifulSoup(decode_text(data), _PARSER)
+    _flatten_deep(soup)
     title_tag = soup.find("title")
     page_title = collapse_spaces(title_tag.get_text()).strip() if title_tag else None
     root = soup.find("main") or soup.find(None, {"role": "main"}) or soup.find("article")
@@ -104,6 +105,32 @@ def extract(data: bytes) -> Extracted:
     text, headings = builder.result()
     first_h1 = next((h.title for h in headings if h.kind == "heading"), None)
     return Extracted(text=text, title=page_title or first_h1, headings=tuple(headings))
+
+
+# Elements nested deeper than this are read as their text: the page is read by recursion, and
+# 500 nested <div>s once failed it (browsers flatten what is nested past 512 too).
+MAX_DEPTH = 200
+
+
+def _flatten_deep(root: Tag) -> None:
+    """Replace what lies inside each element `MAX_DEPTH` deep by its text (words kept, in
+    order, one space between strings; the structure below that depth is not read)."""
+    boundary: list[Tag] = []
+    stack = [(root, 0)]
+    while stack:
+        tag, depth = stack.pop()
+        for child in tag.children:
+            if not isinstance(child, Tag):
+                continue
+            if depth + 1 == MAX_DEPTH:
+                boundary.append(child)
+            else:
+                stack.append((child, depth + 1))
+    for tag in boundary:
+        if any(isinstance(child, Tag) for child in tag.children):
+            text = collapse_spaces(tag.get_text(" "))
+            tag.clear()
+            tag.append(text)
 
 
 def _icon_glyphs(text: str) -> bool:
