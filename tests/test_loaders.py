@@ -489,6 +489,19 @@ def test_html_nested_past_any_real_page_is_read_with_every_word() -> None:
     assert load(shallow.encode(), ".html").text == "- first\n- second"
 
 
+def test_markdown_nested_quotes_and_lists_keep_their_words() -> None:
+    """A reply quoted 30 deep and an outline 30 levels deep: CommonMark's preset stops reading
+    blocks 20 deep, and their words were lost."""
+
+    def lines(markdown: str) -> list[str]:
+        return [line for line in load(markdown.encode(), ".md").text.splitlines() if line.strip()]
+
+    assert lines(">" * 30 + " the oldest reply\n\nAfter.\n") == ["the oldest reply", "After."]
+    outline = lines("".join("  " * level + f"- level {level}\n" for level in range(30)))
+    assert len(outline) == 30
+    assert outline[-1] == "  " * 29 + "- level 29"
+
+
 def test_html_list_numbers_follow_reversed_and_item_values_as_a_browser_shows_them() -> None:
     # A reversed list counts down from its number of items, or from its start.
     countdown = b"<ol reversed><li>Three</li><li>Two</li><li>One</li></ol>"

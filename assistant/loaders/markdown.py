@@ -69,11 +69,18 @@ _HIDDEN_BLOCK = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.D
 _SHEBANG = re.compile(r"^#!\w+\s+")  # `#!python import x`: inline code with a language
 
 
+# How deep blocks nest before markdown-it stops reading them (CommonMark's preset: 20, which
+# lost the words of a quote 21 replies deep, and of list items past the tenth level).
+MAX_NESTING = 100
+
+
 def extract_markdown(data: bytes) -> Extracted:
     """A Markdown file as its rendered text, with its headings and title."""
     source = decode_text(data)
     title, description, body = _front_matter(source)
-    parser = _Parser("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    parser = _Parser("commonmark", {"html": True, "maxNesting": MAX_NESTING}).enable(
+        ["table", "strikethrough"]
+    )
     writer = _Writer(inline=lambda text: inline_text(parser.parseInline(text)[0]))
     if description:
         writer.block(description)
