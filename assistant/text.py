@@ -192,11 +192,23 @@ def first_sentence(text: str) -> str:
     return text[: spans[0][1]] if spans else text
 
 
+# Punkt reads a line at most this long at a time: a longer one is cut at a space before it (a
+# sentence across the cut is two). NLTK gives up on a text after 5 s of matching (a 900 kB line
+# of "a. a. a. ..." took longer, and its TimeoutError once stopped a whole ingest run).
+MAX_LINE_CHARS = 10_000
+
+
 def _lines(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     position = start
     while position < end:
         newline = text.find("\n", position, end)
         stop = end if newline < 0 else newline
+        while stop - position > MAX_LINE_CHARS:
+            space = text.rfind(" ", position + MAX_LINE_CHARS // 2, position + MAX_LINE_CHARS)
+            cut = space + 1 if space >= 0 else position + MAX_LINE_CHARS
+            if text[position:cut].strip():
+                yield position, cut
+            position = cut
         if text[position:stop].strip():
             yield position, stop
         position = stop + 1

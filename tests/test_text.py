@@ -84,3 +84,18 @@ def test_an_acronym_and_its_plural_are_one_term() -> None:
     assert content_terms("CPUs APIs PDFs IDs") == content_terms("CPU API PDF ID")
     assert content_terms("cpus") == ["cpus"]  # a lower-case word is left to the stemmer
     assert content_terms("Services") == ["servic"]  # a capitalised word is not an acronym
+
+
+def test_a_line_longer_than_punkt_reads_at_once_is_cut_at_a_space() -> None:
+    """NLTK's Punkt gives up after 5 s of matching on one text: a 900 kB line of "a. a. a. ..."
+    raised TimeoutError, which stopped a whole ingest run. A line is read 10,000 characters at a
+    time at most, cut at a space, and every word is still in a span."""
+    line = " ".join(f"w{n}" for n in range(6000))  # no sentence end in 34,000 characters
+    text = f"First line.\n{line}\nLast line."
+    spans = sentence_spans(text)
+    first, *_, last = (text[s:e] for s, e in spans)
+    assert (first, last) == ("First line.", "Last line.")
+    middle = spans[1:-1]
+    assert len(middle) == 4
+    assert all(e - s <= 10_000 for s, e in middle)
+    assert " ".join(text[s:e] for s, e in middle) == line  # cut at spaces, nothing lost
