@@ -52,7 +52,7 @@ TERMS_VERSION = "2"
 # A table-of-contents or index entry: dot leaders, then page numbers ("Locale . . . . 167",
 # "Missing values . . . 169, 185"); a price after leaders ("$2.50") is not one. The first
 # number is group 1.
-CONTENTS_ENTRY = re.compile(r"(?:\.\s?){4,}\s*(\d+)(?:\s*[,–-]\s*\d+)*\s*$")
+CONTENTS_ENTRY = re.compile(r"(?<!\.)(?<!\.\s)(?:\.\s?){4,}+\s*(\d+)(?:\s*[,–-]\s*\d+)*\s*$")
 
 # Abbreviations after which a period does not end a sentence.
 _ABBREVIATIONS = {
