@@ -59,10 +59,9 @@ def _numbering(ol: Tag) -> _Numbering:
     """How an ordered list numbers its items, as a browser does: from its `start`, else from
     1, or counting down from its number of items when it is `reversed`."""
     step = -1 if ol.get("reversed") is not None else 1
-    items = len(ol.find_all("li", recursive=False))
     first = _integer(ol.get("start"))
     if first is None:
-        first = items if step < 0 else 1
+        first = len(ol.find_all("li", recursive=False)) if step < 0 else 1
     return _Numbering(first, str(ol.get("type") or "1"), step)
 
 

@@ -24,16 +24,14 @@ from itertools import pairwise
 import numpy as np
 
 from assistant.fences import INTRODUCES, STATEMENT_SHAPES
-from assistant.text import STOPWORDS
+from assistant.text import DOT_LEADERS, STOPWORDS
 
 # A line that opens a list item, a prompt or a code/markup line: never the middle of a sentence.
 _BLOCK_START = re.compile(
     r"^\s*(?:[-*+•–—▪◦·>$#|]|\d{1,3}[.)]\s|\(?[a-zA-Z0-9]{1,3}\)\s|[{}\[\]<@%;=])"
 )
-# A table-of-contents entry: dot leaders, then a page number. The leaders start at the first dot
-# of their run and are never given back (possessive): written plainly, 2,000 dots without a
-# number took 29 s of backtracking (and ten times as many, hours).
-_LEADERS = re.compile(r"(?<!\.)(?<!\.\s)(?:\.\s?){4,}+\s*\S*\d+\s*$")
+# A table-of-contents entry: dot leaders, then a page number.
+_LEADERS = re.compile(DOT_LEADERS + r"\s*\S*\d+\s*$")
 # A line this long relative to the text's full width was ended by the margin, not the writer.
 FULL_LINE = 0.75
 # Printed text is taken as hard-wrapped when nearly all its lines fit this width.
