@@ -198,7 +198,11 @@ def build_admin_tab(assistant: Assistant, logins: WebLogins) -> AdminTab:
         user = accounts.local_user(chosen) if chosen else None
         return (", ".join(user.groups), user.role) if user else ("", None)
 
-    user_choice.input(on_choose, [user_choice], [new_groups, role], **private)
+    # `change`, not `input`: Gradio's dropdown fires `input` again whenever it loses focus, so
+    # opening the list and closing it (or the blur that follows every choice) would load the
+    # stored groups and role over what the admin has typed since. `change` fires once per
+    # new choice, the admin's or the server's (the user just added, none after a removal).
+    user_choice.change(on_choose, [user_choice], [new_groups, role], **private)
 
     def on_set_groups(chosen: str | None, group_text: str, request: gr.Request) -> tuple[Any, ...]:
         by = admin_of(request)
