@@ -53,6 +53,9 @@ GOES_ON = re.compile(
     r"^(?:" + "|".join(sorted(w for w in STOPWORDS if w.isalpha())) + r")\s+[a-z]+\b"
 )
 _BARE_MARKER = re.compile(r"^\s*(\(?\d{1,2}[.)]|[-*•])\s*$")
+# One capitalised word on a line of its own ("Note", "Warning:"): the title of the box or part
+# that follows, when the lines before it are not such words too (a list of values).
+_LONE_TITLE = re.compile(r"^\s*[A-Z][a-z]+:?\s*$")
 
 
 @dataclass(frozen=True)
@@ -282,6 +285,12 @@ def _following_lines(
             break  # one line of prose after a colon is what it announced
     while taken and _BARE_MARKER.match(passage.sentence_text(*taken[-1])):
         taken.pop()  # the next item's number, on a line of its own
+    if (
+        len(taken) > 1
+        and _LONE_TITLE.match(passage.sentence_text(*taken[-1]))
+        and not _LONE_TITLE.match(passage.sentence_text(*taken[-2]))
+    ):
+        taken.pop()  # "Note" after the command: the title of the next box, not its last line
     return taken
 
 

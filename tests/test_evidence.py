@@ -423,6 +423,28 @@ def test_a_comment_in_code_takes_the_code_lines_it_comments() -> None:
     assert not window.dangling
 
 
+def test_a_lead_in_stops_before_the_title_of_the_next_box() -> None:
+    text = (
+        "Enable the workaround for old clients as follows:\n"
+        "/etc/postfix/main.cf:\n"
+        "    broken_sasl_auth_clients = yes\n"
+        "Note\n"
+        "Reportedly, some mail clients need a non-standard mechanism that is not enabled here.\n"
+        "The log levels are set with one of these words:\n"
+        "Error\n"
+        "Info\n"
+    )
+    passage = passage_of(text)
+    assert (
+        window_text(passage, "Enable the workaround for old clients as follows:")
+        == text[: text.index("\nNote")]
+    )
+    # A list of such words is what its lead-in announces.
+    assert window_text(passage, "The log levels are set with one of these words:").endswith(
+        "words:\nError\nInfo"
+    )
+
+
 def test_a_lead_in_with_nothing_after_it_is_dangling() -> None:
     text = "Intro sentence here.\nYou can check this with the tool by the following:"
     passage = passage_of(text)
