@@ -1230,6 +1230,11 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
             "backend [1].",
             "Hatch",
         ),
+        # ... and before what it says or asks, lower-case as a keyword is.
+        ("filltype specifies how the area is filled [1].", "filltype"),
+        ("Here filltype specifies one of the following fill types: [1]", "filltype"),
+        ("The keepalive option decides whether idle links close [1].", "keepalive option"),
+        ("The worker threads which are idle exit first [1].", "worker threads"),
         # ... but after an acronym or a CamelCase name, a plural noun.
         ("HTTP requests to the proxy are logged [1].", "HTTP requests"),
         ("NumPy arrays with a dtype are typed [1].", "NumPy arrays"),
