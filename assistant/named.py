@@ -81,8 +81,9 @@ def answer_name(answer: str) -> str:
 # need it, ...", "When set to `uv`, ...", "By default, ...", "At the same time, ...".
 _SUBORDINATORS = {"if", "when", "whenever", "once", "unless", "although", "though", "while",
                   "because", "after", "before", "until"}  # fmt: skip
+# "to" opens a purpose too: "To disable this, set `reproducible` to `false`".
 _PREPOSITIONS = {"at", "by", "for", "in", "on", "with", "without", "from", "during", "under",
-                 "within", "as", "unlike", "besides"}  # fmt: skip
+                 "within", "as", "unlike", "besides", "to"}  # fmt: skip
 # "In that case", "At the same time", "In a workflow employing long lived topic branches" (a
 # clause naming a thing keeps it: "With the prefork MPM"). At 4 words, longer ones were read as
 # the name ("workflow employing relatively long lived topic").

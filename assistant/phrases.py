@@ -178,7 +178,8 @@ def is_name(word: str, position: int) -> bool:
     return (position > 0 and word[:1].isupper()) or bool(re.search(r"[_./]|\d", word))
 
 
-_CODE_NAME = re.compile(r"[A-Za-z_][\w]*(?:[._][\w]+)+(?:\(\))?|\b[a-z]+_[a-z_]+\b")
+# Whole, with its hyphens ("hatch-test.py3.11", not "test.py3.11").
+_CODE_NAME = re.compile(r"(?<![\w.-])[A-Za-z_][\w-]*(?:[._][\w-]*\w)+(?:\(\))?|\b[a-z]+_[a-z_]+\b")
 
 
 def code_name(text: str, exclude: str = "") -> str:
@@ -218,6 +219,17 @@ def modifiers_of(text: str, stem: str, phrase: list[str]) -> list[str]:
             continue
         run.append(token)
         if content_terms(token) == [stem] and noun_phrase:
+            following = _TOKEN.search(text, match.end())
+            if (
+                len(run) > 1
+                and verb_like(token)
+                and following is not None
+                and following.group().lower() in OPENS_AN_OBJECT
+            ):
+                # "This example uses the contents of column 3": the run's verb, not a noun
+                # that "that use" (a relative clause's verb) could stand for.
+                run, noun_phrase = [], False
+                continue
             modifiers = [w for w in run[:-1] if not set(content_terms(w)) <= stems]
             return modifiers[-(MAX_PHRASE_WORDS - len(phrase)) :] if modifiers else []
     return []

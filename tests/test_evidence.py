@@ -10,7 +10,7 @@ from assistant.condense import condense
 from assistant.evidence import window_for
 from assistant.interpret import analyse, focus_clause, specific_terms
 from assistant.named import answer_name
-from assistant.phrases import coordinated_names, topic_phrase
+from assistant.phrases import code_name, coordinated_names, topic_phrase
 from assistant.reading import in_document
 from assistant.text import sentence_spans
 from assistant.types import Heading, Message, Passage
@@ -1104,6 +1104,14 @@ def test_a_question_whose_only_there_is_existential_is_left_alone() -> None:
             "And if we wanted a separate KSK that rolls yearly plus a ZSK, what would we "
             "configure?",
         ),
+        (  # ... and after a plural noun, "that" and a verb; the turn used the verb as one
+            "The Paris office wants tick labels like 3,5. How?",
+            "This example uses the locale's decimal sign: set decimalsign locale [1].",
+            "Our lab also reads input files that use commas as the decimal point. Does gnuplot "
+            "read those correctly?",
+            "Our lab also reads input files that use commas as the decimal point. Does gnuplot "
+            "read those correctly?",
+        ),
         (  # after a verb, "that" before a noun in -s is still a demonstrative
             "How do I clear the internal DNS cache?",
             "Run rndc flush; it empties the internal DNS cache [1].",
@@ -1182,6 +1190,9 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
         ),
         # An opening clause that sets the scene names nothing ("default", "no options").
         ("By default, `reproducible` is true [1].", "`reproducible`"),
+        # ... and so does one giving its purpose: the name is the command's, not "set".
+        ("To disable this, set `reproducible` to `false`: [1]", "`reproducible`"),
+        ("To keep going, use git rebase --continue [1].", "git rebase --continue"),
         ("At the same time, China uses hard asset control [1].", "China"),
         (  # a longer one too, when it names nothing
             "In a workflow employing relatively long lived topic branches, the developer "
@@ -1554,6 +1565,20 @@ def test_the_topic_phrase_is_the_best_run_of_content_words(text: str, phrase: st
 )
 def test_the_two_things_a_turn_puts_side_by_side(text: str, pair: tuple[str, str] | None) -> None:
     assert coordinated_names(text) == pair
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Pop it with heapq.heappop() [1].", "heapq.heappop()"),
+        ("Raise max_wal_size [1].", "max_wal_size"),
+        # Whole, with its hyphens: an environment's name, not the part after the last hyphen.
+        ("The order is:\nhatch-test.py3.11\nhatch-test.py3.12 [1]", "hatch-test.py3.11"),
+        ("JD.com, e.g. the retailer [1].", ""),  # a company and an abbreviation: no code
+    ],
+)
+def test_the_code_a_text_names_is_its_first_dotted_or_snake_case_name(text: str, name: str) -> None:
+    assert code_name(text) == name
 
 
 COMPARED = one_turn(
