@@ -50,7 +50,7 @@ def sentence_context(document: Document, start: int, end: int) -> str:
 
     "The default is 64 megabytes." says what it answers only under "maintenance_work_mem"
     in "Resource Consumption"; the chunk's pooled sentence vectors miss that (measured
-    leave-one-corpus-out on the tuning corpora, docs/evaluation.md).
+    leave-one-corpus-out on the tuning corpora, docs/evaluation-history.md).
     """
     return in_context(document.title, document.section_at(start), document.text[start:end])
 

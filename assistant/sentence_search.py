@@ -7,7 +7,7 @@ search compares the question with each of those vectors, scores a chunk by its b
 sentence and hands the best chunks to retrieval as a third ranked list beside the chunk
 vectors and BM25. `python -m benchmarks.tune_retrieval --configs "" sentences=0` on the
 tuning and pending corpora: key fact in the top five, mean of the seven, 0.809 without it,
-0.833 with it (docs/evaluation.md).
+0.833 with it (docs/evaluation-history.md).
 
 The search is exact (a matrix product over every sentence of the index, in memory: ~1.5 KB a
 sentence, about 9 a chunk), so it is kept for indexes of up to `sentence_search_limit`

@@ -95,7 +95,7 @@ class PipelineSettings(BaseSettings):
     candidates: int = Field(30, ge=1, le=500, description="Candidates per retriever before fusion.")
     # 10-30 found a few more tuning and pending facts (`python -m benchmarks.tune_retrieval
     # --configs "" rrf=20 ...`: key fact@5 0.843 against 0.836) and lost held-out ones
-    # (docs/evaluation.md): the usual 60.
+    # (docs/evaluation-history.md): the usual 60.
     rrf_k: int = Field(
         60,
         ge=1,

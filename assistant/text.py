@@ -36,7 +36,8 @@ STOPWORDS = frozenset(
 )
 # `words` cuts a word at its apostrophe, so the contractions above never match: "isn't" is read
 # as "isn", "won't" as "won", and a negation stays a term ("Why doesn't git push the tag?"
-# matches "git push doesn't push tags"). Made stop words, they cost answers (docs/evaluation.md).
+# matches "git push doesn't push tags"). Made stop words, they cost answers
+# (docs/evaluation-history.md).
 
 QUESTION_WORDS = frozenset(["who", "whom", "whose", "what", "which", "when", "where", "why", "how"])
 

@@ -36,7 +36,7 @@ ROLES: dict[str, Role] = {
     # Two sets written by helpers as tuning sets before any answer on them was seen: the git
     # 2.39 manual pages (HTML, Debian git-doc) and the Apache HTTP Server 2.4 manual (HTML,
     # apache2-doc). Fitting the answerer's models on them as well gained nothing on the tuning
-    # corpora left out of each fit (docs/evaluation.md), so they wait as pending, for the
+    # corpora left out of each fit (docs/evaluation-history.md), so they wait as pending, for the
     # retrieval work they show is needed (the page that answers is often not in the top five).
     "gitdocs": "pending",
     "apachedocs": "pending",
@@ -55,9 +55,9 @@ ROLES: dict[str, Role] = {
     # set after the six above had judged three variants of the encoder: the Asymptote manual
     # (a 196-page PDF, Debian asymptote-doc), and 20 Postfix README pages (HTML, Debian
     # postfix-doc), an administrator's handbook of prose and configuration lines. Each was run
-    # once as held-out (docs/evaluation.md, "The sixteenth session"); on 2026-12-06 both became
-    # pending, to be studied (their misses read), while helpers wrote two new blind held-out sets
-    # to take their place as judges.
+    # once as held-out (docs/evaluation-history.md, "The sixteenth session"); on 2026-12-06 both
+    # became pending, to be studied (their misses read), while helpers wrote two new blind
+    # held-out sets to take their place as judges.
     "asydocs": "pending",
     "postfixdocs": "pending",
     # And, later in the same session, blind too: the HAProxy 2.6 manuals (three HTML pages,

@@ -31,7 +31,7 @@ GATE_PAGES = GOLDEN / "pydocs_gate_pages.txt"
 
 # Measured on the gate's 51 questions: 0.725 / 0.863 / 1.00 / 0.969 / 0.889 / 1.00 / 0.056
 # (2026-12-01; all 98 on the 53 pages: 0.643 / 0.898 / 0.99 / 0.96 / 0.81 / 1.00 / 0.060,
-# docs/evaluation.md). The margins allow about three questions each (one for hit_at_k).
+# docs/evaluation-history.md). The margins allow about three questions each (one for hit_at_k).
 THRESHOLDS = {
     ("accuracy", "min"): 0.66,
     ("refusal_accuracy", "min"): 0.80,

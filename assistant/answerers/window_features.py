@@ -79,7 +79,7 @@ def confidence_features(
 
     Four, each with the sign one expects (more similar and more covered: answerable; specific
     things missing: not). Models with more features fitted the tuning corpora better and
-    transferred worse between them (leave-one-corpus-out, docs/evaluation.md).
+    transferred worse between them (leave-one-corpus-out, docs/evaluation-history.md).
     """
     ask = analyse(question.standalone)
     evidence_terms: set[str] = set()
