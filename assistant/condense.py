@@ -44,6 +44,7 @@ from assistant.fragments import merge
 from assistant.interpret import focus_clause
 from assistant.named import answer_name
 from assistant.phrases import (
+    ARTICLES,
     code_name,
     coordinated_names,
     plural_phrase,
@@ -133,16 +134,21 @@ def _condense(question: str, history: Sequence[Message]) -> _Rewrite:
         subject = carried or topic_phrase(predicate)
     # "How do I move the commit to another branch?" - "And if I already pushed it?": the commit.
     acted_on = asked_object(asked) if pronoun_kind(pronoun) == "it" else ""
+    named = answer_name(answered)
+    if pronoun_kind(pronoun) == "he" and not _names_a_person(named):
+        # "Which macroeconomist ...?" - "At the same time, China uses ..." - "What does he
+        # argue?": he is the macroeconomist, not what a wrong answer named.
+        named = ""
     phrase = (
         code_name(asked)
-        or code_name(answered, exclude=previous)
+        or ("" if pronoun_kind(pronoun) == "he" else code_name(answered, exclude=previous))
         or acted_on
         # After a situation, the asking sentence is often generic ("Is there an option?"):
         # the thing the answer named is what a follow-up points at.
-        or (answer_name(answered) if len(sentence_spans(previous)) > 1 else "")
+        or (named if len(sentence_spans(previous)) > 1 else "")
         # "Which regulator ...?" - "The CSRC." - "What did it order?": the one thing asked
         # for is the one the answer named, not "the regulator" again.
-        or (answer_name(answered) if one_asked_for else "")
+        or (named if one_asked_for else "")
         or subject
         or carried
         or topic_phrase(asked)
@@ -168,6 +174,16 @@ def _condense(question: str, history: Sequence[Message]) -> _Rewrite:
         # previous question.
         return _Rewrite(merge(previous, fragment or question))
     return _Rewrite(rewritten, phrase, pronoun_kind(pronoun))
+
+
+def _names_a_person(name: str) -> bool:
+    """Whether a name reads as a person's, as "he" or "she" wants: two to four capitalised
+    words and nothing else ("Luke Gromen"; not "China", "The CSRC" or "git bisect")."""
+    parts = name.split()
+    return 2 <= len(parts) <= 4 and all(
+        p[:1].isupper() and p[1:].islower() and p.isalpha() and p.lower() not in ARTICLES
+        for p in parts
+    )
 
 
 def _reads_plural(phrase: str) -> bool:

@@ -634,6 +634,12 @@ def test_the_same_pronoun_again_points_at_the_same_thing() -> None:
             "What does he argue?",
             "What does Luke Gromen argue?",
         ),
+        (  # "he" is a person: not what an answer naming none named
+            "Which economist does the article cite?",
+            "At the same time, China uses hard asset control [1].",
+            "What does he argue?",
+            "What does the economist argue?",
+        ),
         (  # several were asked for: "it" is what happened to them, not the first name
             "Which companies had to halt their stablecoin plans?",
             "Ant Group and JD.com [1].",
