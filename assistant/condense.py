@@ -127,21 +127,22 @@ def _condense(question: str, history: Sequence[Message]) -> _Rewrite:
     subject, predicate = subject_and_predicate(asked)
     pronoun = first_pronoun(question)
     one_asked_for = names_the_one_asked_for(asked, subject, pronoun)
+    kind = pronoun_kind(pronoun)
     # "How many people use it?" - "Is it replacing cash?": the same "it" as the last time.
-    carried = last.phrase if last.pronoun and last.pronoun == pronoun_kind(pronoun) else ""
+    carried = last.phrase if last.pronoun and last.pronoun == kind else ""
     if subject.endswith("s") and pronoun and pronoun.group(1).lower() in ("it", "its"):
         # "it" cannot be "the tech giants": it is what the previous question asked about.
         subject = carried or topic_phrase(predicate)
     # "How do I move the commit to another branch?" - "And if I already pushed it?": the commit.
-    acted_on = asked_object(asked) if pronoun_kind(pronoun) == "it" else ""
+    acted_on = asked_object(asked) if kind == "it" else ""
     named = answer_name(answered)
-    if pronoun_kind(pronoun) == "he" and not _names_a_person(named):
+    if kind == "he" and not _names_a_person(named):
         # "Which macroeconomist ...?" - "At the same time, China uses ..." - "What does he
         # argue?": he is the macroeconomist, not what a wrong answer named.
         named = ""
     phrase = (
         code_name(asked)
-        or ("" if pronoun_kind(pronoun) == "he" else code_name(answered, exclude=previous))
+        or ("" if kind == "he" else code_name(answered, exclude=previous))
         or acted_on
         # After a situation, the asking sentence is often generic ("Is there an option?"):
         # the thing the answer named is what a follow-up points at.
@@ -173,7 +174,7 @@ def _condense(question: str, history: Sequence[Message]) -> _Rewrite:
         # Nothing to resolve ("And if I switch to pdfcairo?"): a new condition on the
         # previous question.
         return _Rewrite(merge(previous, fragment or question))
-    return _Rewrite(rewritten, phrase, pronoun_kind(pronoun))
+    return _Rewrite(rewritten, phrase, kind)
 
 
 def _names_a_person(name: str) -> bool:
