@@ -71,7 +71,7 @@ class PipelineSettings(BaseSettings):
     )
     chunk_size: int = Field(160, ge=32, le=250, description="Chunk size in model word pieces.")
     chunk_overlap: int = Field(16, ge=0, le=120, description="Overlap between chunks.")
-    embed_batch_size: int = Field(32, ge=1, le=512)
+    embed_batch_size: int = Field(32, ge=1, le=512, description="Texts embedded per batch.")
     embedding_backend: Literal["auto", "onnx", "onnx-int8", "torch"] = Field(
         "auto",
         description="onnx: ONNX Runtime on a graph exported once from the model (faster, same "
@@ -129,8 +129,8 @@ class PipelineSettings(BaseSettings):
     extractive_model: Path | None = Field(
         None,
         description="Model file of the extractive answerer (from `python -m "
-        "assistant.evaluation.calibrate --out`); default: the one shipped, fitted on the "
-        "tuning corpora.",
+        "assistant.evaluation.calibrate INDEX_DIR GOLDEN --out FILE`); default: the one "
+        "shipped, fitted on the tuning corpora.",
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are rejected.")
 

@@ -41,20 +41,34 @@ def bind_listener(host: str, port: int) -> socket.socket:
     return listener
 
 
-def unguarded_parts(settings: Settings, *, api: bool, ui: bool, has_logins: bool) -> list[str]:
-    """What would be served beyond this machine without a login: the web chat, the API."""
+def unguarded_parts(
+    settings: Settings, *, api: bool, ui: bool, has_logins: bool, has_accounts: bool = False
+) -> list[str]:
+    """What would be served beyond this machine without a login: the web chat, the API.
+
+    The API is guarded by service keys (`api_keys`) or by accounts: users in the catalog, a
+    directory or a trusted SSO proxy, after which every request needs a user's key or password
+    (`assistant.api.auth.key_dependency`)."""
     if is_loopback(settings.host):
         return []
     parts = ["the web chat"] if ui and not has_logins else []
-    return parts + (["the API"] if api and not settings.api_keys else [])
+    guarded = bool(settings.api_keys) or has_accounts
+    return parts + (["the API"] if api and not guarded else [])
 
 
 def check_bind(
-    settings: Settings, *, api: bool = True, ui: bool = True, has_logins: bool = False
+    settings: Settings,
+    *,
+    api: bool = True,
+    ui: bool = True,
+    has_logins: bool = False,
+    has_accounts: bool = False,
 ) -> str | None:
     """One rule for `serve`: beyond loopback, every part served needs its login (chat) or keys
     (API). Otherwise refuse, unless explicitly allowed; then return the warning to print."""
-    unguarded = unguarded_parts(settings, api=api, ui=ui, has_logins=has_logins)
+    unguarded = unguarded_parts(
+        settings, api=api, ui=ui, has_logins=has_logins, has_accounts=has_accounts
+    )
     if not unguarded:
         return None
     if settings.allow_unauthenticated_remote:
@@ -69,7 +83,8 @@ def check_bind(
         )
     if "the API" in unguarded:
         remedies.append(
-            "add API keys (`assistant hash-api-key`, then the api_keys setting; docs/api.md)"
+            "add API keys (`assistant hash-api-key`, then the api_keys setting; docs/api.md) "
+            "or users (`assistant users add`; docs/teams.md)"
             + (" or serve the chat alone (--ui-only)" if len(unguarded) == 1 else "")
         )
     missing = " and ".join(
@@ -133,7 +148,9 @@ def serve(settings: Settings, *, api: bool = True, ui: bool = True) -> None:
     users = Accounts.from_settings(settings).any_users()
     proxied = settings.trusted_user_header is not None  # a trusted SSO proxy signs in
     has_logins = ui and (bool(load_users(settings)) or users or proxied)
-    warning = check_bind(settings, api=api, ui=ui, has_logins=has_logins)
+    warning = check_bind(
+        settings, api=api, ui=ui, has_logins=has_logins, has_accounts=users or proxied
+    )
     if warning:
         print(warning, file=sys.stderr, flush=True)
     # Bound before anything loads: a taken port fails at once, and port 0 becomes the real port

@@ -97,6 +97,28 @@ def test_nothing_is_open_to_the_network_by_accident(
     assert f"NO LOGIN for {refused}" in warning
 
 
+@pytest.mark.parametrize(
+    ("parts", "logins", "refused"),
+    [
+        (("api", "ui"), True, None),
+        (("api",), False, None),
+        (("ui",), False, "the web chat"),  # users guard the chat only when it asks for them
+    ],
+)
+def test_accounts_guard_the_api(
+    tmp_path: Path, parts: tuple[str, ...], logins: bool, refused: str | None
+) -> None:
+    """Users in the catalog (or a trusted proxy) close the API: every request then needs a
+    user's key or password, as with service keys."""
+    settings = make_settings(tmp_path, host="0.0.0.0")
+    where = {"api": "api" in parts, "ui": "ui" in parts, "has_logins": logins}
+    if refused is None:
+        assert check_bind(settings, **where, has_accounts=True) is None
+    else:
+        with pytest.raises(UnsafeBindError, match=f"^refusing to serve {refused} on "):
+            check_bind(settings, **where, has_accounts=True)
+
+
 def serve_at(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "assistant.cli", "serve", "--port", "0"]
     return subprocess.run(
@@ -158,11 +180,11 @@ def test_the_override_starts_with_a_loud_warning(
     assert log.index("WARNING") < log.index("assistant: serving")
 
 
-def test_users_in_the_catalog_are_the_chats_logins(
+def test_users_in_the_catalog_are_the_chats_and_the_apis_logins(
     seed_index: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """With a catalog user and no settings logins, the chat alone starts on an open address,
-    behind its login page, without a warning."""
+    """With a catalog user, no settings logins and no API keys, the chat and the API start on
+    an open address, each behind its login, without a warning."""
     built = tmp_path_factory.mktemp("users-bind") / "index"
     copy_index(seed_index, built)
     Accounts(built / "catalog.sqlite3").add_user("alice", "alice-password")
@@ -171,11 +193,14 @@ def test_users_in_the_catalog_are_the_chats_logins(
         built,
         "--host",
         "0.0.0.0",
-        "--ui-only",
         ready="config",
     )
     try:
         assert httpx.get(server.url + "config", timeout=60).status_code == 401
+        documents = server.url + "v1/documents"
+        assert httpx.get(documents, timeout=60).status_code == 401
+        signed_in = httpx.get(documents, auth=("alice", "alice-password"), timeout=60)
+        assert signed_in.status_code == 200
     finally:
         stop_server(server)
     assert "WARNING" not in server.log.read_text()
