@@ -496,3 +496,26 @@ def test_pdf_joins_lists_the_lines_a_sentence_runs_on_over(tmp_path: Path) -> No
     page.showPage()
     page.save()
     assert [(a.strip(), b.strip()) for a, b in joins([path])] == [(cut, goes_on)]
+
+
+def test_the_benchmarks_page_is_what_the_report_writes_from_the_results_and_notes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/benchmarks.md is regenerated whole by `make bench`: a hand edit to it would be lost
+    at the next run, so the prose lives in benchmarks/notes/ and the page must equal the
+    report's output. (The plots need the [bench] extra's matplotlib; the page's text does
+    not depend on them.)"""
+    report = importlib.import_module("benchmarks.report")
+    drawn: list[str] = []
+    monkeypatch.setattr(report, "_bar_plot", lambda _values, _label, path: drawn.append(path.name))
+    monkeypatch.setattr(report, "_latency_plot", lambda _rows, path: drawn.append(path.name))
+    assert report.main(["--results", str(RESULTS), "--docs", str(tmp_path)]) == 0
+    written_page = (tmp_path / "benchmarks.md").read_text(encoding="utf-8")
+    assert written_page == (REPO / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    assert {"bench-ingest.png", "bench-query.png"} <= set(drawn)
+    notes = sorted((REPO / "benchmarks" / "notes").glob("*.md"))
+    assert notes
+    for note in notes:
+        text = note.read_text(encoding="utf-8").rstrip("\n")
+        assert not text.startswith("## "), note.name  # a note belongs to its section
+        assert text in written_page, note.name
