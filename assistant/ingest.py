@@ -243,7 +243,9 @@ class Ingestor:
                     # A moved file is not a duplicate: its old path is gone.
                     moved = None if twin.path in run.moved_away else twin
                 elif _holds(Path(twin.path), digest, max_bytes):
-                    duplicate = twin.source  # (not when the twin itself changed since)
+                    # (not when the twin itself changed since); by its full path when its name
+                    # reads as this file's (both relative to where each run was started)
+                    duplicate = twin.path if twin.source == file.source else twin.source
             if duplicate is not None:
                 raise LoadError(f"duplicate of {duplicate}")
             document = document_from_bytes(

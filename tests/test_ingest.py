@@ -141,6 +141,23 @@ def test_moved_file_is_not_a_duplicate(corpus: Path, fresh_index: Path) -> None:
     assert (report.renamed, report.added, report.deleted, report.failed) == (1, 0, 0, ())
 
 
+def test_a_duplicate_whose_name_reads_as_its_twins_is_named_by_its_full_path(
+    tmp_path: Path, fresh_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same relative path started from two folders names two files: the reason says
+    which one it duplicates, not "duplicate of docs/a.txt" about docs/a.txt."""
+    for place in ("first", "second"):
+        (tmp_path / place / "docs").mkdir(parents=True)
+        (tmp_path / place / "docs" / "a.txt").write_bytes(SEED_FILE.read_bytes())
+    assistant = Assistant(make_settings(fresh_index))
+    monkeypatch.chdir(tmp_path / "first")
+    assert assistant.ingest([Path("docs/a.txt")]).added == 1
+    monkeypatch.chdir(tmp_path / "second")
+    report = assistant.ingest([Path("docs/a.txt")])
+    twin = (tmp_path / "first" / "docs" / "a.txt").as_posix()
+    assert [(f.source, f.error) for f in report.failed] == [("docs/a.txt", f"duplicate of {twin}")]
+
+
 def test_symlink_loops_and_hidden_files_are_skipped(corpus: Path, fresh_index: Path) -> None:
     (corpus / "sub").mkdir()
     os.symlink(corpus, corpus / "sub" / "loop")
