@@ -15,11 +15,11 @@ from assistant.phrases import (
     CODE_MARK,
     IMPERATIVES,
     MAX_PHRASE_WORDS,
-    OPENS_AN_OBJECT,
     PHRASE_BREAK,
     is_name,
     opens_with_a_verb,
     reads_as_verb,
+    verb_before_its_object,
     verb_like,
     word_runs,
 )
@@ -173,11 +173,9 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
             and len(run) <= MAX_PHRASE_WORDS
             # "... keeps the folders"; after code or a path, "libs/common keeps only those"
             and (
-                following in OPENS_AN_OBJECT
-                or following in _OPENS_AN_INDIRECT_QUESTION
-                or bool(re.search(r"[_./]", tokens[-2].group()))
+                verb_before_its_object(tokens[-1].group(), following)
+                or (bool(re.search(r"[_./]", tokens[-2].group())) and reads_as_verb(tokens[-1]))
             )
-            and reads_as_verb(tokens[-1])
         ):
             tokens = tokens[:-1]  # "git sparse-checkout set ... keeps only those": not "keeps"
         elif (
@@ -202,10 +200,6 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
     return ""
 
 
-# Words that open what a verb says or asks, or its object ("filltype specifies how the area is
-# filled", "filltype specifies one of the following"); after a plural noun they do not follow
-# ("the files how" is not English; "the files which" is).
-_OPENS_AN_INDIRECT_QUESTION = {"how", "whether", "what", "why", "one"}
 # Words after which a sentence's subject's last word ending in "s" was its verb.
 _AFTER_A_VERB = {"that", "with", "to", "on", "in", "into", "for", "from", "as", "by", "at",
                  "about"}  # fmt: skip

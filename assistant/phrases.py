@@ -73,8 +73,19 @@ def joins_a_run(token: str) -> bool:
 ARTICLES = {"a", "an", "the"}
 # Words that open what a verb acts on: "keeps only those", "gives you", "uses the".
 OPENS_AN_OBJECT = ARTICLES | {"you", "your", "it", "them", "its", "their", "our", "us"}
+# Words that open what a verb says or asks ("filltype specifies how the area is filled",
+# "filltype specifies one of the following"); after a plural noun they do not follow ("the
+# files how" is not English; "the files which" is).
+_OPENS_AN_INDIRECT_QUESTION = {"how", "whether", "what", "why", "one"}
 # Pronouns that are a verb's object, never a noun's: "point it", "reinstall them".
 _OBJECT_PRONOUNS = {"it", "them", "him", "me", "us"}
+
+
+def verb_before_its_object(word: str, following: str) -> bool:
+    """Whether a word in -s is a verb by the word after it: its object's article or pronoun
+    ("This example uses the contents"), or what it says or asks ("filltype specifies how")."""
+    opens = following.lower()
+    return verb_like(word) and (opens in OPENS_AN_OBJECT or opens in _OPENS_AN_INDIRECT_QUESTION)
 
 
 def reads_as_verb(token: re.Match[str]) -> bool:
@@ -222,9 +233,8 @@ def modifiers_of(text: str, stem: str, phrase: list[str]) -> list[str]:
             following = _TOKEN.search(text, match.end())
             if (
                 len(run) > 1
-                and verb_like(token)
                 and following is not None
-                and following.group().lower() in OPENS_AN_OBJECT
+                and verb_before_its_object(token, following.group())
             ):
                 # "This example uses the contents of column 3": the run's verb, not a noun
                 # that "that use" (a relative clause's verb) could stand for.

@@ -1118,6 +1118,12 @@ def test_a_question_whose_only_there_is_existential_is_left_alone() -> None:
             "Our lab also reads input files that use commas as the decimal point. Does gnuplot "
             "read those correctly?",
         ),
+        (  # ... as it is before what it says or asks ("specifies how")
+            "How do I choose the fill pattern of a bar chart?",
+            "The fill style specifies how the boxes are filled [1].",
+            "Some of our plots that specify colours print as solid grey. Why is that so?",
+            "Some of our plots that specify colours print as solid grey. Why is that so?",
+        ),
         (  # after a verb, "that" before a noun in -s is still a demonstrative
             "How do I clear the internal DNS cache?",
             "Run rndc flush; it empties the internal DNS cache [1].",
