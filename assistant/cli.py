@@ -75,7 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
         "then collection_folders)",
     )
     add_index_option(ingest)
-    ingest.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
+    ingest.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="drop the index and build it anew from the paths given (refused, the index "
+        "unchanged, when one of them is missing)",
+    )
     ingest.add_argument(
         "--collection",
         metavar="NAME",

@@ -93,7 +93,7 @@ class Assistant:
     # -- ingestion ------------------------------------------------------------------------
     def ingest(
         self,
-        paths: Sequence[str | Path] | None = None,
+        paths: Sequence[str | Path] | str | Path | None = None,
         rebuild: bool = False,
         progress: bool | None = False,
         on_progress: ProgressCallback | None = None,
@@ -103,7 +103,9 @@ class Assistant:
         action: Literal["ingest", "upload", "reindex"] | None = "ingest",
         request_id: str | None = None,
     ) -> IngestReport:
-        """Bring the index in line with files or folders (default: settings.document_folders).
+        """Bring the index in line with files or folders (one path, or a list of them; default:
+        settings.document_folders). A `rebuild` drops the index and reads back only the paths
+        given, so it is refused (UsageError, the index untouched) when one of them is missing.
 
         `progress` shows a terminal bar (None: when stderr is a terminal); `on_progress` is
         called with (files done, files in all, current file). `collection` puts every file

@@ -34,6 +34,9 @@ def display_source(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
+MISSING = "no such file or directory"
+
+
 def discover(
     paths: Sequence[Path], base: Path
 ) -> tuple[list[SourceFile], list[FailedFile], list[Path]]:
@@ -68,7 +71,7 @@ def discover(
                     )
                 )
         else:
-            failed.append(FailedFile(source=str(given), error="no such file or directory"))
+            failed.append(FailedFile(source=str(given), error=MISSING))
     return sorted(files.values(), key=lambda f: f.source), failed, roots
 
 

@@ -18,7 +18,7 @@ from assistant.account_types import User
 from assistant.audit import AuditLog
 from assistant.catalog import Catalog, DocumentRecord
 from assistant.embedding import Embedder
-from assistant.errors import AccountError
+from assistant.errors import AccountError, UsageError
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 from assistant.types import IngestReport
@@ -54,7 +54,7 @@ class IndexWriter:
 
     def ingest(
         self,
-        paths: Sequence[str | Path] | None,
+        paths: Sequence[str | Path] | str | Path | None,
         *,
         rebuild: bool,
         progress: bool | None,
@@ -65,6 +65,10 @@ class IndexWriter:
         request_id: str | None,
     ) -> IngestReport:
         """Bring the index in line with files or folders, audited (`Assistant.ingest`)."""
+        if isinstance(paths, (str, Path)):
+            paths = [paths]  # one file or folder (a string is not a list of one-letter paths)
+        if paths and any(not str(p).strip() for p in paths):
+            raise UsageError("an empty path names no file or folder: give a file or a folder")
         targets = [Path(p) for p in paths] if paths else self.settings.document_folders
         with self._writing() as ingestor:
             report = ingestor.run(

@@ -22,9 +22,9 @@ from tqdm import tqdm
 from assistant.catalog import VECTOR_COLLECTIONS, Catalog, DocumentRecord
 from assistant.chunking import Chunker
 from assistant.collections import check_name, collection_for
-from assistant.discovery import SourceFile, discover, doc_id_for
+from assistant.discovery import MISSING, SourceFile, discover, doc_id_for
 from assistant.embedding import Embedder
-from assistant.errors import LoadError
+from assistant.errors import LoadError, UsageError
 from assistant.ingest_fingerprint import ingest_fingerprint, rebuild_reasons
 from assistant.ingest_moves import Move, MoveWriter
 from assistant.ingest_progress import IngestTracker, ProgressCallback
@@ -161,12 +161,14 @@ class Ingestor:
         before = self.catalog.get_meta("fingerprint")
         stale = before not in (None, fingerprint)
         rebuilt_because = rebuild_reasons(before, fingerprint) if stale else ()
+        files, failed, roots = discover(paths, base)
+        if rebuild:
+            _check_rebuild(files, failed)
         if rebuild or stale or self.catalog.get_meta(_REBUILDING):
             self.reset()
         self.catalog.set_meta("fingerprint", fingerprint)
         self._tag_collections()
 
-        files, failed, roots = discover(paths, base)
         run = _Run(self.catalog.documents(), failed, collection)
         show = sys.stderr.isatty() if progress is None else progress
         bar = tqdm(files, desc="ingest", unit="file", disable=not show, file=sys.stderr)
@@ -372,3 +374,19 @@ def _holds(path: Path, digest: str, max_bytes: int) -> bool:
 
 def _under_any(path: Path, roots: Sequence[Path]) -> bool:
     return any(path == root or root in path.parents for root in roots)
+
+
+def _check_rebuild(files: Sequence[SourceFile], failed: Sequence[FailedFile]) -> None:
+    """A rebuild drops the whole index and reads back only what it is given: refuse it, with
+    the index untouched, when a path given does not exist or no file is there to read back."""
+    missing = [f.source for f in failed if f.error == MISSING]
+    if missing:
+        raise UsageError(
+            f"not rebuilt, the index is unchanged: {', '.join(missing)}: {MISSING} (a rebuild "
+            "reads back only the paths given)"
+        )
+    if not files:
+        raise UsageError(
+            "not rebuilt, the index is unchanged: no file to index under the paths given (a "
+            "rebuild reads back only the paths given)"
+        )

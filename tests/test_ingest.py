@@ -14,11 +14,12 @@ from assistant.catalog import SCHEMA_VERSION
 from assistant.chunking import CHUNKER_VERSION
 from assistant.discovery import doc_id_for
 from assistant.embed_inputs import sentence_context
+from assistant.errors import UsageError
 from assistant.ingest_fingerprint import ingest_fingerprint, rebuild_reasons
 from assistant.loaders import EXTRACTION_VERSION
 from assistant.text import TERMS_VERSION
 from assistant.types import Document, IngestProgress
-from tests.conftest import SEED_FILE, make_settings, ruled_sections
+from tests.conftest import SEED_FILE, make_settings, ruled_sections, run_cli
 
 
 def test_incremental_add_modify_delete(corpus: Path, fresh_index: Path) -> None:
@@ -139,6 +140,43 @@ def test_moved_file_is_not_a_duplicate(corpus: Path, fresh_index: Path) -> None:
     # Its title is its first line, not its name: it reads the same, so it is moved, not
     # embedded again (tests/test_sync.py checks the vectors).
     assert (report.renamed, report.added, report.deleted, report.failed) == (1, 0, 0, ())
+
+
+def test_a_rebuild_of_a_missing_path_drops_nothing(corpus: Path, fresh_index: Path) -> None:
+    """A rebuild drops the index and reads back only the paths given: a typo must not leave an
+    empty index behind."""
+    assistant = Assistant(make_settings(fresh_index))
+    chunks = assistant.ingest([corpus]).chunks
+    assert chunks > 0
+    with pytest.raises(UsageError, match=r"not rebuilt, the index is unchanged: .*nope: no such"):
+        assistant.ingest([corpus / "nope"], rebuild=True)
+    (corpus / "empty").mkdir()
+    with pytest.raises(UsageError, match=r"not rebuilt, .*no file to index"):
+        assistant.ingest([corpus / "empty"], rebuild=True)
+    assert assistant.catalog.chunk_count() == chunks
+    assert not assistant.ask("Which companies had to halt their stablecoin plans?").refused
+    # From the command line: exit 2, the message, and the index as it was.
+    result = run_cli("ingest", str(corpus / "nope"), "--rebuild", "--index", str(fresh_index))
+    assert result.returncode == 2, result.stderr
+    assert "not rebuilt, the index is unchanged" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert Assistant(make_settings(fresh_index)).catalog.chunk_count() == chunks
+
+
+def test_one_path_may_be_given_alone_but_not_an_empty_one(
+    corpus: Path, fresh_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A string is one path, not a list of one-letter paths (from "/x.txt", "/" would be the
+    root: this test gives a relative folder name, whose letters name nothing here)."""
+    monkeypatch.chdir(corpus.parent)
+    assistant = Assistant(make_settings(fresh_index))
+    assert assistant.ingest(corpus.name).added == 1
+    assert assistant.ingest(Path(corpus.name)).unchanged == 1  # a Path alone too
+    with pytest.raises(UsageError, match="an empty path"):
+        assistant.ingest([""])
+    with pytest.raises(UsageError, match="an empty path"):
+        assistant.ingest(["  "])
+    assert len(assistant.documents()) == 1
 
 
 def test_a_duplicate_whose_name_reads_as_its_twins_is_named_by_its_full_path(
