@@ -228,6 +228,15 @@ class PipelineSettings(BaseSettings):
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
         return None if isinstance(text, str) and not text.strip() else value
 
+    @field_validator("index_dir")
+    @classmethod
+    def _index_is_a_folder(cls, value: Path) -> Path:
+        # Checked here, at the edge, so that every command says it in one line (a file there
+        # failed deep in the first write, FileExistsError).
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} is a file, not a folder: give the index's folder")
+        return value
+
     @field_validator("collection_folders")
     @classmethod
     def _collection_names(cls, value: dict[Path, str]) -> dict[Path, str]:

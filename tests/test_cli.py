@@ -124,6 +124,21 @@ def test_invalid_setting_exits_2(tmp_path: Path) -> None:
     assert "invalid setting top_k" in result.stderr
 
 
+@pytest.mark.parametrize("command", [("ingest", "seeds"), ("sync", "seeds"), ("ask", "hi?")])
+def test_an_index_that_is_a_file_exits_2_with_one_line(
+    tmp_path: Path, command: tuple[str, str]
+) -> None:
+    taken = tmp_path / "index"
+    taken.write_text("not a folder", encoding="utf-8")
+    result = run(*command, "--index", str(taken))
+    assert result.returncode == 2, result.stderr
+    assert f"invalid setting index_dir: Value error, {taken} is a file, not a folder" in (
+        result.stderr
+    )
+    assert result.stderr.strip().count("\n") == 0  # no traceback
+    assert taken.read_text(encoding="utf-8") == "not a folder"
+
+
 def test_help_lists_commands() -> None:
     result = run("--help")
     assert result.returncode == 0
