@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import re
+import sqlite3
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -204,6 +205,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), EXIT_USAGE)
     except AssistantError as exc:
         return _fail(str(exc), EXIT_FAILURE)
+    except sqlite3.DatabaseError as exc:
+        # A damaged, foreign or read-only catalog.sqlite3 (or another of the index's SQLite
+        # files): said in one line, the file left as it is.
+        return _fail(
+            f"the index at {settings.index_dir} cannot be used: {exc} (a damaged, foreign or "
+            "read-only SQLite file there; restore it from a backup, fix its permissions, or "
+            "move the index away and ingest again)",
+            EXIT_FAILURE,
+        )
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
 

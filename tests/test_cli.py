@@ -139,6 +139,23 @@ def test_an_index_that_is_a_file_exits_2_with_one_line(
     assert taken.read_text(encoding="utf-8") == "not a folder"
 
 
+@pytest.mark.parametrize(
+    "command", [("ask", "hi?"), ("ingest", str(SEEDS)), ("users", "list"), ("collections", "list")]
+)
+def test_a_catalog_that_is_not_a_database_exits_1_with_one_line_and_stays_as_it_was(
+    tmp_path: Path, command: tuple[str, str]
+) -> None:
+    index = tmp_path / "index"
+    index.mkdir()
+    junk = b"these bytes are not an SQLite database, whatever the file's name says. " * 40
+    (index / "catalog.sqlite3").write_bytes(junk)
+    result = run(*command, "--index", str(index))
+    assert result.returncode == 1, result.stderr
+    assert f"the index at {index} cannot be used: file is not a database" in result.stderr
+    assert result.stderr.strip().count("\n") == 0  # no traceback
+    assert (index / "catalog.sqlite3").read_bytes() == junk
+
+
 def test_help_lists_commands() -> None:
     result = run("--help")
     assert result.returncode == 0
