@@ -39,7 +39,13 @@ from assistant.evaluation.arguments import (
 from assistant.evaluation.config import EvalInputError
 from assistant.operations_command import OPERATIONS_COMMANDS, add_operations_parsers
 from assistant.settings import Settings
-from assistant.sync_command import add_sync_parsers, log_to_stderr, sync_command, watch_command
+from assistant.sync_command import (
+    EXIT_PARTIAL,
+    add_sync_parsers,
+    log_to_stderr,
+    sync_command,
+    watch_command,
+)
 from assistant.text import PREVIEW_CHARS, one_line
 from assistant.types import Answer, IngestProgress, IngestReport
 
@@ -66,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
         "replaced (only their changed passages embedded again), deleted ones removed, renamed "
         "ones moved (not re-embedded when they read the same); bad files are reported and "
         "skipped.",
+        epilog=f"Exit codes: 0 done; {EXIT_PARTIAL} done except the files (or paths) listed as "
+        "failed; 1 the ingest did not complete (another ingest held the index lock, the vector "
+        "store is down); 2 bad settings or arguments.",
     )
     ingest.add_argument(
         "paths",
@@ -239,7 +248,7 @@ def _ingest(settings: Settings, args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json_dict(), ensure_ascii=False))
     else:
         print(_format_report(report))
-    return EXIT_OK
+    return EXIT_PARTIAL if report.failed else EXIT_OK
 
 
 def _ask(settings: Settings, args: argparse.Namespace) -> int:

@@ -156,6 +156,21 @@ def test_a_catalog_that_is_not_a_database_exits_1_with_one_line_and_stays_as_it_
     assert (index / "catalog.sqlite3").read_bytes() == junk
 
 
+def test_ingest_exits_3_when_a_file_or_path_failed_and_indexes_the_rest(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "good.txt").write_text("Otters hold hands while they sleep.", encoding="utf-8")
+    (docs / "empty.txt").write_text("", encoding="utf-8")
+    index = tmp_path / "index"
+    result = run("ingest", str(docs), str(tmp_path / "nope"), "--index", str(index), "--json")
+    assert result.returncode == 3, result.stderr
+    report = json.loads(result.stdout)
+    assert report["documents"]["added"] == 1
+    failed = {Path(item["source"]).name: item["error"] for item in report["documents"]["failed"]}
+    assert failed == {"empty.txt": "empty file", "nope": "no such file or directory"}
+    assert run("ingest", str(docs / "good.txt"), "--index", str(index)).returncode == 0
+
+
 def test_help_lists_commands() -> None:
     result = run("--help")
     assert result.returncode == 0
