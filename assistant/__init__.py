@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from assistant.conversation_views import conversation_markdown
     from assistant.core import Assistant
-    from assistant.errors import AssistantError, BadQuestionError, IndexMissingError, LoadError
+    from assistant.errors import (
+        AssistantError,
+        BadArgumentError,
+        BadQuestionError,
+        IndexMissingError,
+        LoadError,
+    )
     from assistant.settings import Settings
     from assistant.types import (
         Answer,
@@ -29,6 +35,7 @@ _EXPORTS = {
     "AnswerSentence": "assistant.types",
     "Assistant": "assistant.core",
     "AssistantError": "assistant.errors",
+    "BadArgumentError": "assistant.errors",
     "BadQuestionError": "assistant.errors",
     "Citation": "assistant.types",
     "Conversation": "assistant.types",
@@ -48,6 +55,7 @@ __all__ = [
     "AnswerSentence",
     "Assistant",
     "AssistantError",
+    "BadArgumentError",
     "BadQuestionError",
     "Citation",
     "Conversation",

@@ -102,6 +102,10 @@ def prepare_question(
     cleaned = clean_text(question)
     if not cleaned:
         raise BadQuestionError("the question is empty")
+    if history is not None and (
+        isinstance(history, (str, bytes)) or not isinstance(history, Sequence)
+    ):
+        raise BadQuestionError("the history must be a list of earlier turns, not text")
     messages = tuple(_clean_message(_message(item)) for item in history or ())
     condenser = (answerer or assistant.answerer) if messages else None
     if isinstance(condenser, Condenser):  # an LLM rewrites follow-ups

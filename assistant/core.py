@@ -19,13 +19,14 @@ from assistant.collections import CollectionInfo, restrict
 from assistant.conversation_views import mentions_all, withhold_unreadable
 from assistant.conversations import conversation_store
 from assistant.embedding import Embedder
-from assistant.errors import IndexMissingError
+from assistant.errors import BadArgumentError, IndexMissingError
 from assistant.feedbackstore import feedback_store
 from assistant.index_writes import IndexWriter
 from assistant.questionlog import question_log
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.sentence_search import SentenceSearch
 from assistant.settings import Settings
+from assistant.settings_pipeline import MAX_TOP_K
 from assistant.sync import SyncReport, SyncStatus, read_status
 from assistant.types import (
     Answer,
@@ -364,6 +365,9 @@ class Assistant:
         Raises CollectionError for a malformed or unknown collection name (a collection the
         user may not read is unknown to them).
         """
+        _check_arguments(k, user)
+        if isinstance(collections, str):
+            collections = [collections]  # one collection (not a list of one-letter names)
         self.require_index()
         allowed = self.check_collections(collections, user)
         self._writer.follow_other_writers()
@@ -452,3 +456,14 @@ class Assistant:
         self.catalog.close()
         self.conversations.close()
         self.questions.close()
+
+
+def _check_arguments(k: object, user: object) -> None:
+    """A call's `k` and `user` as the HTTP API and the command line would take them
+    (BadArgumentError, before anything is read)."""
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_TOP_K):
+        raise BadArgumentError(f"k must be a whole number from 1 to {MAX_TOP_K}, not {k!r}")
+    if user is not None and not isinstance(user, User):
+        raise BadArgumentError(
+            f"user must be an assistant User (Assistant.accounts.user(name)), not {user!r}"
+        )

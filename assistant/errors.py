@@ -39,6 +39,10 @@ class QualityError(AssistantError):
     """A quality command cannot do what was asked (unknown feedback id, bad expectation)."""
 
 
+class BadArgumentError(AssistantError, ValueError):
+    """An argument of a Python call is of the wrong kind or out of its range."""
+
+
 class UsageError(AssistantError):
     """A command cannot run as configured or asked; the CLI exits 2 with the message."""
 

@@ -24,6 +24,10 @@ def split_commas(value: Any) -> Any:
     return value
 
 
+# The most passages a question may be answered from (`top_k`, a call's or request's `k`).
+MAX_TOP_K = 50
+
+
 class PipelineSettings(BaseSettings):
     """What loading, chunking, embedding, storing, retrieval and answering read (and the
     server's address); the first fields of `Settings`."""
@@ -91,7 +95,7 @@ class PipelineSettings(BaseSettings):
     )
 
     # Retrieval.
-    top_k: int = Field(5, ge=1, le=50, description="Passages handed to the answerer.")
+    top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="Passages handed to the answerer.")
     candidates: int = Field(30, ge=1, le=500, description="Candidates per retriever before fusion.")
     # 10-30 found a few more tuning and pending facts (`python -m benchmarks.tune_retrieval
     # --configs "" rrf=20 ...`: key fact@5 0.843 against 0.836) and lost held-out ones

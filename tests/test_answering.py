@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assistant import Answer, Assistant, BadQuestionError, IndexMissingError, Message
@@ -108,6 +110,34 @@ def test_bad_questions_get_a_clear_error(
 ) -> None:
     with pytest.raises(BadQuestionError, match=message):
         seed_assistant.ask(question)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"k": 0}, "k must be a whole number from 1 to 50, not 0"),
+        ({"k": -1}, "k must be a whole number from 1 to 50, not -1"),
+        ({"k": 10**12}, "k must be a whole number from 1 to 50"),
+        ({"k": "5"}, "k must be a whole number from 1 to 50, not '5'"),
+        ({"k": 2.5}, "k must be a whole number"),
+        ({"user": "alice"}, "user must be an assistant User"),
+        ({"history": "hi"}, "the history must be a list of earlier turns"),
+        ({"history": 5}, "the history must be a list of earlier turns"),
+    ],
+)
+def test_bad_arguments_of_ask_get_a_clear_error(
+    seed_assistant: Assistant, arguments: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        seed_assistant.ask("Who pulled the plug on the stablecoin plans?", **arguments)  # type: ignore[arg-type]
+
+
+def test_one_collection_may_be_named_alone(seed_assistant: Assistant) -> None:
+    """A string is one collection's name, not a list of one-letter names."""
+    answer = seed_assistant.ask(
+        "Which companies had to halt their stablecoin plans?", collections="default"
+    )
+    assert not answer.refused
 
 
 def test_control_characters_are_cleaned(seed_assistant: Assistant) -> None:

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.settings_pipeline import MAX_TOP_K
 from assistant.types import Citation, ConversationSummary, Message, RelatedPassage
 
 # -- errors ---------------------------------------------------------------------------------
@@ -231,7 +232,7 @@ class AskRequest(BaseModel):
     history: list[Message] = Field(
         default_factory=list, description="Earlier turns, oldest first, for follow-up questions."
     )
-    k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default 5).")
+    k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="Passages to retrieve (default 5).")
     model: str | None = Field(None, description="The answerer, as in /v1/models.")
     collections: list[str] | None = Field(
         None,
