@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import Callable
 
+from assistant.account_types import check_account_name, check_password
 from assistant.command_options import add_index_option
 from assistant.errors import UsageError
 from assistant.settings import Settings
@@ -214,6 +215,9 @@ def hash_password_command(settings: Settings, args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\r\n")
     if not password:
         raise UsageError("the password is empty")
+    check_password(password)
+    if args.username is not None:
+        check_account_name(args.username)  # an auth_file line is `NAME:hash`: no ":" in NAME
     encoded = hash_password(password)
     print(f"{args.username}:{encoded}" if args.username else encoded)
     return 0

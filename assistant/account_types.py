@@ -53,6 +53,16 @@ class ApiKeyInfo:
     created: float
 
 
+MIN_PASSWORD_CHARS = 8
+
+
+def check_password(password: str) -> str:
+    """A password long enough for a login (a catalog user's or a settings login's)."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
+    return password
+
+
 def valid_name(name: object) -> bool:
     """Whether `name` is a valid user or group name (letters, digits, `_ . @ -`; at most 64)."""
     return isinstance(name, str) and NAME.fullmatch(name) is not None

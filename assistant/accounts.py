@@ -34,6 +34,7 @@ from assistant.account_types import (
     Role,
     User,
     check_account_name,
+    check_password,
 )
 from assistant.accountstore import account_store, sqlite_accounts
 from assistant.audit import AuditLog
@@ -98,8 +99,7 @@ class Accounts:
     ) -> User:
         """Create a user; AccountError if the name is taken or the password too short."""
         check_account_name(name)
-        if len(password) < 8:
-            raise AccountError("the password needs at least 8 characters")
+        check_password(password)
         wanted = _groups(groups)
         role: Role = "admin" if admin else "member"
         try:

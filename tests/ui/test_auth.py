@@ -216,3 +216,16 @@ def test_hash_password_command(
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
     assert main(["hash-password"]) == 2
     assert "empty" in capsys.readouterr().err
+
+    # A line auth_file could not read back ("a:b:scrypt$..." is the login "a"), or a password
+    # `users add` would refuse: refused here too, nothing printed.
+    for args, stdin, message in [
+        (["--username", "a:b"], "s3cret pass\n", "bad user name 'a:b'"),
+        (["--username", ""], "s3cret pass\n", "bad user name ''"),
+        ([], "short\n", "the password needs at least 8 characters"),
+    ]:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        assert main(["hash-password", *args]) == 2
+        out, err = capsys.readouterr()
+        assert message in err
+        assert out == ""
