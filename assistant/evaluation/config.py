@@ -22,6 +22,7 @@ Read with the standard library only: the pytest plugin reads it at start-up.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +90,7 @@ def parse_threshold(text: str, bound: Bound) -> Threshold:
 
 def make_threshold(metric: str, bound: Bound, value: object) -> Threshold:
     """A validated threshold on a known metric."""
-    from assistant.evaluation.metrics import METRICS, is_known_metric
+    from assistant.evaluation.metrics import METRICS, is_known_metric, is_rate
 
     if not is_known_metric(metric):
         known = ", ".join(METRICS)
@@ -101,6 +102,9 @@ def make_threshold(metric: str, bound: Bound, value: object) -> Threshold:
     except (TypeError, ValueError):
         message = f"threshold {bound}_{metric} must be a number, got {value!r}"
         raise EvalConfigError(message) from None
+    if not math.isfinite(number) or number < 0 or (is_rate(metric) and number > 1):
+        scale = "from 0 to 1" if is_rate(metric) else "0 or more"
+        raise EvalConfigError(f"threshold {bound}_{metric} must be {scale}, got {value!r}")
     return Threshold(metric, bound, number)
 
 

@@ -87,6 +87,11 @@ def is_known_metric(name: str) -> bool:
     return name in METRICS or (latency and parts[-2] in ("p50", "p95"))
 
 
+def is_rate(name: str) -> bool:
+    """Whether a metric is a rate or a score from 0 to 1 (not a length or a latency)."""
+    return name in METRICS and name != "answer_chars_p50"
+
+
 def higher_is_better(name: str) -> bool:
     """Direction of a metric (latencies: lower is better)."""
     metric = METRICS.get(name)
