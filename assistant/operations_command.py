@@ -139,7 +139,8 @@ def catalog_copy_command(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.questionlog import copy_questions, sqlite_questions
     from assistant.sqlstore import PostgresStore, holds_rows
 
-    assert isinstance(target, PostgresCatalog)  # open_catalog refused any other URL
+    if not isinstance(target, PostgresCatalog):  # an empty --to reads as no URL at all
+        raise UsageError("--to needs the PostgreSQL URL to copy into (postgresql://...)")
     shared = PostgresStore(target)
     for table in ("users", "conversations", "questions", "feedback"):
         if holds_rows(shared, table):  # checked first: nothing is copied into a database in use

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -13,6 +14,7 @@ from pydantic_settings import (
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -25,6 +27,18 @@ DEFAULT_CONFIG_FILE = "assistant.toml"
 def config_path() -> Path:
     """The TOML settings file read: $ASSISTANT_CONFIG, else ./assistant.toml."""
     return Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+
+
+def _readable(path: Path) -> Path:
+    """The settings file, checked to be readable TOML when it exists (SettingsError, one line
+    naming the file, rather than a decoder's traceback); a missing file means no settings."""
+    if not path.is_file():
+        return path
+    try:
+        tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"cannot read the settings file {path}: {exc}") from exc
+    return path
 
 
 class Settings(PipelineSettings):
@@ -63,7 +77,7 @@ class Settings(PipelineSettings):
         return (
             init_settings,
             env_settings,
-            TomlConfigSettingsSource(settings_cls, toml_file=config_path()),
+            TomlConfigSettingsSource(settings_cls, toml_file=_readable(config_path())),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

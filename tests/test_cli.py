@@ -171,6 +171,13 @@ def test_ingest_exits_3_when_a_file_or_path_failed_and_indexes_the_rest(tmp_path
     assert run("ingest", str(docs / "good.txt"), "--index", str(index)).returncode == 0
 
 
+def test_an_empty_catalog_copy_target_exits_2_with_one_line(seed_index: Path) -> None:
+    result = run("catalog-copy", "--to", "", "--index", str(seed_index))
+    assert result.returncode == 2, result.stderr
+    assert "--to needs the PostgreSQL URL to copy into" in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+
+
 def test_help_lists_commands() -> None:
     result = run("--help")
     assert result.returncode == 0

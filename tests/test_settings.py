@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from assistant import Settings
 
@@ -47,6 +51,31 @@ def test_unknown_keys_are_rejected(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
     with pytest.raises(ValidationError):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"top_k = = 3\n", "Invalid value"), (b'ui_title = "\xff\xfe"\n', "can't decode byte 0xff")],
+)
+def test_a_settings_file_that_is_not_readable_toml_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes, message: str
+) -> None:
+    config = tmp_path / "assistant.toml"
+    config.write_bytes(content)
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
+    with pytest.raises(SettingsError, match=f"cannot read the settings file {config}: "):
+        Settings()
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ask", "hi?"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "ASSISTANT_CONFIG": str(config)},
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("assistant: error: invalid settings: cannot read the settings")
+    assert message in result.stderr
+    assert result.stderr.strip().count("\n") == 0
 
 
 def test_with_overrides_validates_and_ignores_none() -> None:
