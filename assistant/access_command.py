@@ -137,9 +137,20 @@ def collections_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _stdin_line() -> str:
+    """One line of standard input, which must be UTF-8 text (a password or key is hashed as
+    UTF-8: undecodable bytes would fail there, as a traceback)."""
+    line = sys.stdin.readline().rstrip("\r\n")
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError("standard input is not UTF-8 text") from None
+    return line
+
+
 def _read_new_password(from_stdin: bool) -> str:
     if from_stdin or not sys.stdin.isatty():
-        return sys.stdin.readline().rstrip("\r\n")
+        return _stdin_line()
     password = getpass.getpass("Password: ")
     if getpass.getpass("Repeat it: ") != password:
         raise UsageError("the passwords differ")
@@ -207,12 +218,7 @@ def hash_password_command(settings: Settings, args: argparse.Namespace) -> int:
     """`assistant hash-password`: a scrypt hash of a password read without echo."""
     from assistant.security import hash_password
 
-    if sys.stdin.isatty():
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Repeat it: ") != password:
-            raise UsageError("the passwords differ")
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    password = _read_new_password(from_stdin=False)
     if not password:
         raise UsageError("the password is empty")
     check_password(password)
@@ -232,7 +238,7 @@ def hash_api_key_command(settings: Settings, args: argparse.Namespace) -> int:
         print(f"key:  {key}")
         print(f"hash: {hash_api_key(key)}")
         return 0
-    key = sys.stdin.readline().strip()
+    key = _stdin_line().strip()
     if len(key) < MIN_API_KEY_CHARS:
         raise UsageError(
             f"an API key needs at least {MIN_API_KEY_CHARS} characters; "

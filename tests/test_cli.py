@@ -178,6 +178,27 @@ def test_an_empty_catalog_copy_target_exits_2_with_one_line(seed_index: Path) ->
     assert result.stderr.strip().count("\n") == 0
 
 
+@pytest.mark.parametrize(
+    "command", [("hash-password",), ("hash-api-key", "--stdin"), ("users", "add", "eve")]
+)
+def test_a_secret_on_stdin_that_is_not_utf8_exits_2_with_one_line(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *command, "--index", str(tmp_path / "index")]
+        if command[0] == "users"
+        else [sys.executable, "-m", "assistant.cli", *command],
+        input=b"\xff\xfe a long enough secret of twenty characters\n",
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.decode() == "assistant: error: standard input is not UTF-8 text\n"
+    if command[0] == "users":  # and no user was added
+        listed = run("users", "list", "--index", str(tmp_path / "index"))
+        assert "eve" not in listed.stdout
+
+
 def test_help_lists_commands() -> None:
     result = run("--help")
     assert result.returncode == 0

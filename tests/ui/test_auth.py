@@ -223,6 +223,8 @@ def test_hash_password_command(
         (["--username", "a:b"], "s3cret pass\n", "bad user name 'a:b'"),
         (["--username", ""], "s3cret pass\n", "bad user name ''"),
         ([], "short\n", "the password needs at least 8 characters"),
+        # Bytes that are not UTF-8 arrive as lone surrogates (surrogateescape).
+        ([], "\udcff\udcfe long password\n", "standard input is not UTF-8 text"),
     ]:
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
         assert main(["hash-password", *args]) == 2
