@@ -19,7 +19,7 @@ from assistant.collections import CollectionInfo, restrict
 from assistant.conversation_views import mentions_all, withhold_unreadable
 from assistant.conversations import conversation_store
 from assistant.embedding import Embedder
-from assistant.errors import BadArgumentError, IndexMissingError
+from assistant.errors import BadArgumentError, BadQuestionError, IndexMissingError
 from assistant.feedbackstore import feedback_store
 from assistant.index_writes import IndexWriter
 from assistant.questionlog import question_log
@@ -366,6 +366,8 @@ class Assistant:
         user may not read is unknown to them).
         """
         _check_arguments(k, user)
+        if not isinstance(query, str) or not query.strip():
+            raise BadQuestionError("the query is empty: give the words to search for")
         if isinstance(collections, str):
             collections = [collections]  # one collection (not a list of one-letter names)
         self.require_index()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from assistant.account_types import User
-from assistant.audit import AuditLog
+from assistant.audit import AuditLog, check_event
 from assistant.catalog import Catalog, DocumentRecord
 from assistant.embedding import Embedder
 from assistant.errors import AccountError, UsageError
@@ -65,6 +65,8 @@ class IndexWriter:
         request_id: str | None,
     ) -> IngestReport:
         """Bring the index in line with files or folders, audited (`Assistant.ingest`)."""
+        if action is not None:
+            check_event(action)  # before anything is written, not after
         if isinstance(paths, (str, Path)):
             paths = [paths]  # one file or folder (a string is not a list of one-letter paths)
         if paths and any(not str(p).strip() for p in paths):

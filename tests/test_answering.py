@@ -132,6 +132,14 @@ def test_bad_arguments_of_ask_get_a_clear_error(
         seed_assistant.ask("Who pulled the plug on the stablecoin plans?", **arguments)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("query", ["", "   "])
+def test_an_empty_query_is_refused_by_retrieve_as_by_ask(
+    seed_assistant: Assistant, query: str
+) -> None:
+    with pytest.raises(BadQuestionError, match="the query is empty"):
+        seed_assistant.retrieve(query)
+
+
 def test_one_collection_may_be_named_alone(seed_assistant: Assistant) -> None:
     """A string is one collection's name, not a list of one-letter names."""
     answer = seed_assistant.ask(

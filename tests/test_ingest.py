@@ -10,6 +10,7 @@ import pytest
 from filelock import FileLock
 
 from assistant import Assistant
+from assistant.audit import AuditError
 from assistant.catalog import SCHEMA_VERSION
 from assistant.chunking import CHUNKER_VERSION
 from assistant.discovery import doc_id_for
@@ -177,6 +178,15 @@ def test_one_path_may_be_given_alone_but_not_an_empty_one(
     with pytest.raises(UsageError, match="an empty path"):
         assistant.ingest(["  "])
     assert len(assistant.documents()) == 1
+
+
+def test_an_unknown_audit_action_is_refused_before_anything_is_indexed(
+    corpus: Path, fresh_index: Path
+) -> None:
+    assistant = Assistant(make_settings(fresh_index))
+    with pytest.raises(AuditError, match="unknown event 'bogus'"):
+        assistant.ingest([corpus], action="bogus")  # type: ignore[arg-type]
+    assert assistant.documents() == []
 
 
 def test_a_duplicate_whose_name_reads_as_its_twins_is_named_by_its_full_path(
