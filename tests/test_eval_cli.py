@@ -114,6 +114,24 @@ def test_bad_options_exit_2_with_one_line(
     assert result.stderr.strip().count("\n") == 0
 
 
+def test_a_report_place_that_cannot_be_written_or_an_empty_golden_file_exit_2_at_once(
+    tmp_path: Path, seed_index: Path
+) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("a file, not a folder", encoding="utf-8")
+    golden = str(GOLDEN / "seed_qa.jsonl")
+    result = run_cli("eval", golden, "--index", str(seed_index), "--report", str(taken))
+    assert result.returncode == 2, result.stderr
+    assert f"cannot write the report to {taken}: it is a file, not a folder" in result.stderr
+    assert result.stdout == ""  # refused before any question was asked
+    assert taken.read_text(encoding="utf-8") == "a file, not a folder"
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    result = run_cli("eval", str(empty), "--index", str(seed_index), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "nothing to evaluate: the golden files hold no questions" in result.stderr
+
+
 def test_missing_golden_file_or_index_exit_2(tmp_path: Path) -> None:
     nothing = run_cli("eval", cwd=tmp_path)
     assert nothing.returncode == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -177,11 +178,15 @@ def eval_command(settings: Settings, options: EvalOptions, out: TextIO = sys.std
     drafts = [item for item in items if item.draft]
     if not options.include_drafts:
         items = [item for item in items if not item.draft]
+    if not items and not drafts:
+        raise EvalConfigError("nothing to evaluate: the golden files hold no questions")
     if not items:
         raise EvalConfigError(
             f"nothing to evaluate: all {len(drafts)} questions are unreviewed drafts "
             "(review them and drop `draft: true`, or pass --include-drafts)"
         )
+    report = options.report or DEFAULT_REPORT
+    _check_writable(report)  # before the long run, not after it
     meta = {
         "golden": [str(path) for path in options.golden],
         "skipped_drafts": 0 if options.include_drafts else len(drafts),
@@ -210,7 +215,6 @@ def eval_command(settings: Settings, options: EvalOptions, out: TextIO = sys.std
             tolerance = DEFAULT_GATE_TOLERANCE if options.tolerance is None else options.tolerance
             comparison["gate"] = gate(comparison, tolerance)
         run = run.with_(comparison=comparison)
-    report = options.report or DEFAULT_REPORT
     paths = write_report(run, report)
     print("\n".join(format_summary(run)), file=out)
     if run.comparison:
@@ -224,6 +228,20 @@ def eval_command(settings: Settings, options: EvalOptions, out: TextIO = sys.std
         print(fit_threshold(Assistant(settings), items).describe(), file=out)
     print(f"report: {paths['html']}  result: {paths['json']}", file=out)
     return EXIT_OK if run.passed else EXIT_THRESHOLDS
+
+
+def _check_writable(directory: Path) -> None:
+    """The report's folder exists (made now) and takes a file (EvalConfigError otherwise)."""
+    if directory.exists() and not directory.is_dir():
+        raise EvalConfigError(f"cannot write the report to {directory}: it is a file, not a folder")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        raise EvalConfigError(
+            f"cannot write the report to {directory}: {exc.strerror or exc}"
+        ) from None
 
 
 def write_report(run: EvalRun, directory: Path) -> dict[str, Path]:
