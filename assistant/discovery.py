@@ -70,6 +70,8 @@ def discover(
                         error=f"unsupported file type {root.suffix or '(none)'!r}",
                     )
                 )
+        elif root.exists():  # a device, a socket, a pipe
+            failed.append(FailedFile(source=str(given), error="not a regular file or folder"))
         else:
             failed.append(FailedFile(source=str(given), error=MISSING))
     return sorted(files.values(), key=lambda f: f.source), failed, roots

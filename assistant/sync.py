@@ -163,7 +163,11 @@ def run_sync(
     roots = [Path(os.path.abspath(folder)) for folder in folders]
     missing = [root for root in roots if not root.is_dir()]
     failed = [
-        FailedFile(source=str(root), error="folder not found; its indexed documents are kept")
+        FailedFile(
+            source=str(root),
+            error=f"{'not a folder' if root.exists() else 'folder not found'}; its indexed "
+            "documents are kept",
+        )
         for root in missing
     ]
     present = [root for root in roots if root not in missing]

@@ -180,6 +180,13 @@ def test_one_path_may_be_given_alone_but_not_an_empty_one(
     assert len(assistant.documents()) == 1
 
 
+def test_a_device_is_not_said_to_be_missing(fresh_index: Path) -> None:
+    report = Assistant(make_settings(fresh_index)).ingest([Path("/dev/null")])
+    assert [(f.source, f.error) for f in report.failed] == [
+        ("/dev/null", "not a regular file or folder")
+    ]
+
+
 def test_an_unknown_audit_action_is_refused_before_anything_is_indexed(
     corpus: Path, fresh_index: Path
 ) -> None:

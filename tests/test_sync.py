@@ -141,6 +141,16 @@ def test_files_that_swap_contents_are_both_reindexed(corpus: Path, fresh_index: 
     assert (report.changed, report.failed) == (2, ())
 
 
+def test_a_file_given_as_a_folder_is_said_to_be_one(corpus: Path, fresh_index: Path) -> None:
+    assistant = Assistant(make_settings(fresh_index))
+    single = next(corpus.iterdir())
+    report = assistant.sync([corpus, single])
+    assert report is not None
+    assert [(item.source, item.error) for item in report.failed] == [
+        (str(single), "not a folder; its indexed documents are kept")
+    ]
+
+
 def test_a_missing_folder_keeps_its_documents_and_failures_are_recorded(
     corpus: Path, tmp_path: Path, fresh_index: Path
 ) -> None:
