@@ -23,6 +23,7 @@ class Metric:
     group: Group
     description: str
     higher_is_better: bool = True
+    rate: bool = True  # a share or a score from 0 to 1 (False: a length)
 
 
 METRICS: dict[str, Metric] = {
@@ -37,7 +38,7 @@ METRICS: dict[str, Metric] = {
         Metric("f1", "Token F1", "answers", "best SQuAD token F1 against the acceptable answers "
                "(answerable questions)"),
         Metric("answer_chars_p50", "Answer length p50", "answers", "median characters of the "
-               "answers given (refusals excluded)", higher_is_better=False),
+               "answers given (refusals excluded)", higher_is_better=False, rate=False),
         Metric("key_term_hit_rate", "Key-term hits", "answers", "answer holds a key term "
                "(answerable questions; a refusal holds none)"),
         Metric("key_term_in_reach_rate", "Key term within reach", "answers", "the answer or "
@@ -89,7 +90,8 @@ def is_known_metric(name: str) -> bool:
 
 def is_rate(name: str) -> bool:
     """Whether a metric is a rate or a score from 0 to 1 (not a length or a latency)."""
-    return name in METRICS and name != "answer_chars_p50"
+    metric = METRICS.get(name)
+    return metric is not None and metric.rate
 
 
 def higher_is_better(name: str) -> bool:
