@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from assistant.answerers import Answerer, Condenser, Question, StreamingAnswerer
 from assistant.citations import related_passages
 from assistant.condense import condense
-from assistant.errors import BadQuestionError
+from assistant.errors import BadArgumentError, BadQuestionError
 from assistant.questionlog import new_entry
 from assistant.retrieval import Retrieval
 from assistant.text import clean_lines, clean_text, text_pieces
@@ -40,7 +40,7 @@ def ask(
 ) -> Answer:
     """The checked, logged and audited Answer to a question (`Assistant.ask`)."""
     started = time.perf_counter()
-    chosen = answerer or assistant.answerer
+    chosen = _chosen(assistant, answerer)
     prepared = assistant.prepare_question(question, history, answerer=chosen)
     retrieval = assistant.retrieve(prepared.standalone, k, collections=collections, user=user)
     clock = time.perf_counter()
@@ -63,7 +63,7 @@ def stream(
 ) -> Iterator[str | Answer]:
     """Text pieces as they are produced, then the final Answer (`Assistant.stream`)."""
     started = time.perf_counter()
-    answerer = answerer or assistant.answerer
+    answerer = _chosen(assistant, answerer)
     prepared = assistant.prepare_question(question, history, answerer=answerer)
     retrieval = assistant.retrieve(prepared.standalone, k, collections=collections, user=user)
     clock = time.perf_counter()
@@ -107,10 +107,23 @@ def prepare_question(
     ):
         raise BadQuestionError("the history must be a list of earlier turns, not text")
     messages = tuple(_clean_message(_message(item)) for item in history or ())
-    condenser = (answerer or assistant.answerer) if messages else None
+    condenser = _chosen(assistant, answerer) if messages else None
     if isinstance(condenser, Condenser):  # an LLM rewrites follow-ups
         return Question(cleaned, condenser.condense(cleaned, messages), messages)
     return Question(cleaned, condense(cleaned, messages), messages)
+
+
+def _chosen(assistant: Assistant, answerer: object) -> Answerer:
+    """The answerer given for this question, or the configured one (BadArgumentError for
+    anything else: a backend's name is a setting, not an answerer)."""
+    if answerer is None:
+        return assistant.answerer
+    if not isinstance(answerer, Answerer):
+        raise BadArgumentError(
+            "answerer must be an Answerer (assistant.answerers.create_answerer(name, "
+            f"settings)) or None for the configured one, not {answerer!r}"
+        )
+    return answerer
 
 
 def _finish(

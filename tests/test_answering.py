@@ -123,6 +123,7 @@ def test_bad_questions_get_a_clear_error(
         ({"user": "alice"}, "user must be an assistant User"),
         ({"history": "hi"}, "the history must be a list of earlier turns"),
         ({"history": 5}, "the history must be a list of earlier turns"),
+        ({"answerer": "extractive"}, "answerer must be an Answerer"),
     ],
 )
 def test_bad_arguments_of_ask_get_a_clear_error(
@@ -130,6 +131,8 @@ def test_bad_arguments_of_ask_get_a_clear_error(
 ) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         seed_assistant.ask("Who pulled the plug on the stablecoin plans?", **arguments)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        list(seed_assistant.stream("Who pulled the plug on the stablecoin plans?", **arguments))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("query", ["", "   "])

@@ -28,6 +28,7 @@ class Question:
         return self.standalone != self.text
 
 
+@runtime_checkable
 class Answerer(Protocol):
     """Answers a question from retrieved passages, citing them, or refuses."""
 
