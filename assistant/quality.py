@@ -194,6 +194,11 @@ def report_of(
 ) -> QualityReport:
     """`Assistant.quality`: the report of [since, until) from the assistant's question log and
     feedback, kept to a group's members and to answers citing a collection's documents."""
+    if since is not None and until is not None and until <= since:
+        raise QualityError(
+            f"the period ends before it starts: until ({_day(until)}) must come after since "
+            f"({_day(since)})"
+        )
     asker = None
     if group is not None:
         members = {u.name for u in assistant.accounts.users() if group in u.groups}

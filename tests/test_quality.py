@@ -131,6 +131,8 @@ def test_the_report_counts_questions_refusals_and_thumbs_and_lists_what_was_repo
     assert hr.questions == 2
     assert {r.feedback_id for r in hr.reported} == {changed}
     assert team.quality(since=time.time() + 3600).questions == 0
+    with pytest.raises(QualityError, match="the period ends before it starts"):
+        team.quality(since=time.time(), until=time.time() - 86400)
     with pytest.raises(CollectionError, match="nowhere"):
         team.quality(collection="nowhere")
 
@@ -222,6 +224,14 @@ def test_the_quality_command_reports_and_promotes(team: Assistant, tmp_path: Pat
     bad = run_cli("quality", "--since", "yesterday", "--index", index)
     assert bad.returncode == 2
     assert "not a date" in bad.stderr
+    backwards = run_cli(
+        "quality", "--since", "2026-03-01", "--until", "2026-02-01", "--index", index
+    )
+    assert backwards.returncode == 2
+    assert backwards.stderr.strip().splitlines() == [
+        "assistant: error: the period ends before it starts: until (2026-02-01) must come "
+        "after since (2026-03-01)"
+    ]
     assert team.feedback.records()  # nothing was consumed
 
 
