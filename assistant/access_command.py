@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 
 from assistant.account_types import check_account_name, check_password
-from assistant.command_options import add_index_option
+from assistant.command_options import add_index_option, index_folder_missing, require_index_folder
 from assistant.errors import UsageError
 from assistant.settings import Settings
 
@@ -161,6 +161,10 @@ def users_command(settings: Settings, args: argparse.Namespace) -> int:
     """`assistant users`: list, add, remove, set the role or the groups of a user."""
     from assistant.accounts import Accounts
 
+    # accounts may come before the documents, but a mistyped --index must not pass unseen
+    new_index = args.action == "add" and index_folder_missing(settings)
+    if args.action != "add":
+        require_index_folder(settings)
     accounts = Accounts.from_settings(settings)
     if args.action == "list":
         found = accounts.users()
@@ -177,6 +181,8 @@ def users_command(settings: Settings, args: argparse.Namespace) -> int:
             args.name, _read_new_password(args.password_stdin), args.group, args.admin
         )
         print(f"added {user.role} {user.name} (groups: {', '.join(user.groups) or '-'})")
+        if new_index:
+            print(f"a new index at {settings.index_dir}, with no documents yet", file=sys.stderr)
     elif args.action == "remove":
         accounts.remove_user(args.name)
         print(f"removed {args.name} with their API keys and personal grants")
@@ -195,6 +201,7 @@ def api_keys_command(settings: Settings, args: argparse.Namespace) -> int:
     """`assistant api-keys`: create, list or revoke users' personal API keys."""
     from assistant.accounts import Accounts
 
+    require_index_folder(settings)
     accounts = Accounts.from_settings(settings)
     if args.action == "create":
         if not args.user:

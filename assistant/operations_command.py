@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.audit import EVENTS, AuditFile, AuditLog, AuditTable, check_event, parse_since
-from assistant.command_options import add_index_option
+from assistant.command_options import add_index_option, require_index_folder
 from assistant.errors import IndexMissingError, UsageError
 from assistant.settings import Settings
 from assistant.text import one_line
@@ -169,6 +169,7 @@ def audit_command(settings: Settings, args: argparse.Namespace) -> int:
     """`assistant audit`: the audit log's records, filtered, as text or JSON lines."""
     since = None if args.since is None else parse_since(args.since)
     event = None if args.event is None else check_event(args.event)
+    require_index_folder(settings)
     log = AuditLog.from_settings(settings)
     for record in log.records(user=args.user, since=since, event=event):
         if args.json:
@@ -188,6 +189,7 @@ def quality_command(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.core import Assistant
     from assistant.quality import parse_when
 
+    require_index_folder(settings)
     assistant = Assistant(settings)
     if args.action == "promote":
         if not args.feedback_id or args.golden is None:

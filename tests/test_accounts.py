@@ -225,11 +225,20 @@ def test_the_command_line_manages_users_grants_and_keys(tmp_path: Path) -> None:
         command = [sys.executable, "-m", "assistant.cli", *args, "--index", index]
         return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=300)
 
+    # A folder that does not exist (a mistyped --index) holds no users to list: said, not
+    # shown as an empty list; the first user added makes the index, and says so.
+    for reading in (("users", "list"), ("api-keys", "list"), ("audit",), ("quality",)):
+        nowhere = cli(*reading)
+        assert nowhere.returncode == 2, reading
+        assert nowhere.stderr.startswith(f"assistant: error: no index at {index}: check --index")
+    assert not (tmp_path / "index").exists()
     added = cli(
         "users", "add", "alice", "--group", "people", "--password-stdin", stdin="pw-of-alice\n"
     )
     assert added.returncode == 0, added.stderr
     assert added.stdout.strip() == "added member alice (groups: people)"
+    assert added.stderr.strip() == f"a new index at {index}, with no documents yet"
+    assert cli("users", "list").returncode == 0
     assert cli("users", "add", "alice", "--password-stdin", stdin="another-pw\n").returncode == 2
     assert cli("users", "set-groups", "alice", "--group", "ops").returncode == 0
     promoted = cli("users", "set-role", "alice", "--admin")
