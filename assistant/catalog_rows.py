@@ -41,7 +41,7 @@ def document_values(
         chunks,
         time.time(),
         document.text,
-        json.dumps([(h.offset, h.title, h.kind) for h in document.headings]),
+        json.dumps([(h.offset, h.title, h.kind, h.end) for h in document.headings]),
         json.dumps(list(document.page_starts)),
         collection,
     )
@@ -60,7 +60,8 @@ def structure_from(text: str, headings: str, page_starts: str) -> Structure:
     """A document's structure from its stored columns."""
     return (
         str(text),
-        tuple(Heading(offset, title, kind) for offset, title, kind in json.loads(headings)),
+        # (offset, title, kind, end); an index written before terms had an end has no fourth
+        tuple(Heading(*row) for row in json.loads(headings)),
         tuple(json.loads(page_starts)),
     )
 

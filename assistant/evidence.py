@@ -392,8 +392,11 @@ def _short_entry(passage: Passage, start: int) -> tuple[int, int] | None:
     heading = heading_at(passage.headings, start)
     if heading is None or heading.kind != "term" or heading.offset < passage.start:
         return None
-    following = [h.offset for h in passage.headings if h.offset > heading.offset]
-    end = min(following, default=passage.end)
+    # the entry ends at the next heading or term, or where its list ends
+    stops = [h.offset for h in passage.headings if h.offset > heading.offset]
+    if heading.end is not None:
+        stops.append(heading.end)
+    end = min(stops, default=passage.end)
     if end > passage.end:
         return None
     text = passage.sentence_text(heading.offset, end).rstrip()

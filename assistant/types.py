@@ -12,11 +12,21 @@ Role = Literal["user", "assistant"]
 
 @dataclass(frozen=True)
 class Heading:
-    """A section heading (or a defined term, e.g. an API signature) at `offset` in the text."""
+    """A section heading (or a defined term, e.g. an API signature) at `offset` in the text.
+
+    A heading stands over the text up to the next heading. A defined term stands over its
+    description only: `end`, where its definition list ends, when text follows the list (the
+    paragraphs after a glossary belong to the section, not to its last term)."""
 
     offset: int
     title: str
     kind: Literal["heading", "term"] = "heading"
+    end: int | None = None
+
+    def shifted(self, by: int) -> Heading:
+        """The same heading in a text that holds this one `by` characters further on."""
+        end = None if self.end is None else self.end + by
+        return Heading(self.offset + by, self.title, self.kind, end)
 
 
 @dataclass(frozen=True)
@@ -58,12 +68,14 @@ def section_at(headings: tuple[Heading, ...], offset: int) -> str | None:
 
 
 def heading_at(headings: tuple[Heading, ...], offset: int) -> Heading | None:
-    """The last heading starting at or before `offset`."""
+    """The last heading starting at or before `offset` whose scope holds it (a defined term's
+    ends with its list: after it, the heading the list stands under)."""
     current = None
     for heading in headings:
         if heading.offset > offset:
             break
-        current = heading
+        if heading.end is None or offset < heading.end:
+            current = heading
     return current
 
 

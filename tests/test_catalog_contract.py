@@ -6,6 +6,7 @@ rankings, scores and counts for every golden question."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +20,7 @@ import pytest
 from assistant import catalog_pg_reads, lexical_pg
 from assistant.catalog import Catalog, ChunkWrite, copy_catalog
 from assistant.catalog_pg import PostgresCatalog
+from assistant.catalog_rows import structure_from
 from assistant.catalog_sqlite import SqliteCatalog
 from assistant.chunking import Chunker
 from assistant.embedding import Embedder
@@ -181,6 +183,28 @@ def test_documents_and_collections(catalog: Catalog) -> None:
     assert catalog.collections() == {"manuals": (2, 5)}
     assert catalog.collection_names() == ["manuals"]
     assert catalog.chunk_ids_of(["default"]) == frozenset()
+
+
+def test_a_defined_terms_end_is_stored_with_it(catalog: Catalog) -> None:
+    headings = (
+        Heading(0, "Controls", "heading"),
+        Heading(ALPHA.index("Cooling"), "pumps", "term", ALPHA.index("No more")),
+    )
+    document = dataclasses.replace(small_document("alpha", ALPHA), headings=headings)
+    writes = writes_for("alpha", document, paragraph_chunks("alpha", ALPHA))
+    catalog.begin_document("alpha", [write.vector_id for write in writes])
+    catalog.commit_document("alpha", "/docs/alpha.md", document, writes, "default")
+    assert catalog.document_structure("alpha")[1] == headings
+
+
+def test_headings_stored_before_terms_had_an_end_still_read() -> None:
+    # An index written by an older version keeps (offset, title, kind) rows until it is
+    # re-extracted; reading its documents must not fail meanwhile.
+    stored = '[[0, "A", "heading"], [2, "b", "term"]]'
+    assert structure_from("A\nb", stored, "[]")[1] == (
+        Heading(0, "A", "heading"),
+        Heading(2, "b", "term", None),
+    )
 
 
 def test_chunks_round_trip_with_offsets_and_bit_exact_vectors(catalog: Catalog) -> None:

@@ -66,6 +66,37 @@ def test_html_keeps_main_content_headings_and_terms() -> None:
     assert document.section_at(offset) == "math.gcd(*integers)"
 
 
+def test_a_defined_term_stands_over_its_description_not_the_text_after_its_list() -> None:
+    # A manual's option list, then the section's prose: the prose stands under the section's
+    # heading, not under the list's last term (an answer read "source-address-v6: This file,
+    # if installed as ..."). A nested list's terms end with it; the outer term goes on.
+    data = b"""<html><body><h2>Controls</h2><p>Options:</p>
+    <dl><dt>port</dt><dd><p>The port to listen on.</p>
+      <dl><dt>tls</dt><dd>Encrypts the channel.</dd></dl>
+      <p>Defaults to 953.</p></dd>
+    <dt>source-address-v6</dt><dd>The address to send from.</dd></dl>
+    <p>This file, if installed, allows the reload command.</p>
+    <dl><dt>last</dt><dd>A list closing the page.</dd></dl></body></html>"""
+    document = load(data, ".html")
+    text = document.text
+
+    def section(words: str) -> str | None:
+        return document.section_at(text.index(words))
+
+    assert section("Options:") == "Controls"
+    assert section("The port to listen") == "port"
+    assert section("Encrypts the channel") == "tls"
+    assert section("Defaults to 953") == "port"
+    assert section("The address to send") == "source-address-v6"
+    assert section("This file, if installed") == "Controls"
+    assert section("A list closing") == "last"
+    assert section(text[-3:]) == "last"
+    ends = {h.title: h.end for h in document.headings}
+    assert ends["Controls"] is None
+    assert ends["tls"] == text.index("Defaults to 953")
+    assert ends["source-address-v6"] == text.index("This file, if installed")
+
+
 def test_html_drops_permalinks_drawn_with_an_icon_font() -> None:
     # A Sphinx theme's permalink is a private use glyph (U+F0C1, a link icon) after each
     # heading and term: without the font it is no text, and it must not stick to the names.

@@ -163,10 +163,6 @@ def _attachment_data(part: EmailMessage, name: str) -> bytes | None:
     return payload if isinstance(payload, bytes) and payload.strip() else None
 
 
-def _shifted(headings: tuple[Heading, ...], by: int) -> tuple[Heading, ...]:
-    return tuple(Heading(h.offset + by, h.title, h.kind) for h in headings)
-
-
 def _joined(parts: list[tuple[str, tuple[Heading, ...]]]) -> tuple[str, tuple[Heading, ...]]:
     texts: list[str] = []
     headings: list[Heading] = []
@@ -175,6 +171,6 @@ def _joined(parts: list[tuple[str, tuple[Heading, ...]]]) -> tuple[str, tuple[He
         if not text.strip():
             continue
         texts.append(text)
-        headings += _shifted(part_headings, position)
+        headings += [h.shifted(position) for h in part_headings]
         position += len(text) + len(_PART_BREAK)
     return _PART_BREAK.join(texts), tuple(headings)

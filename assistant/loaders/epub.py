@@ -41,7 +41,7 @@ def extract(data: bytes) -> Extracted:
         chapter = html.extract(item.get_content())
         if not chapter.text.strip():
             continue
-        headings += [Heading(position + h.offset, h.title, h.kind) for h in chapter.headings]
+        headings += [h.shifted(position) for h in chapter.headings]
         parts.append(chapter.text)
         position += len(chapter.text) + len(_CHAPTER_BREAK)
     titles = book.get_metadata("DC", "title")

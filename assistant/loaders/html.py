@@ -236,7 +236,8 @@ class _TextBuilder:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.current: list[str] = []
-        self.headings: list[tuple[int, str, str]] = []  # (line index, title, kind)
+        # (line index, title, kind, line index its scope ends at: a term's, after its list)
+        self.headings: list[tuple[int, str, str, int | None]] = []
         self._contents: dict[int, bool] = {}  # per <dl>: a contents list (decided once)
         # Per open list: the next item's number and the list's numbering type (None: a bullet
         # list), written as the Markdown loader writes items: "- item" or "3. item", nested
@@ -296,6 +297,12 @@ class _TextBuilder:
             self.flush()
             lines = tag.get_text().strip("\n").splitlines()
             self._add([line.rstrip() for line in lines if line.strip()])
+        elif name == "dl":
+            self.flush()
+            first = len(self.headings)
+            self.walk(tag)
+            self.flush()
+            self._end_terms(first)
         elif name == "dt" and isinstance(tag.parent, Tag) and self._contents_list(tag.parent):
             self.flush()
             self.walk(tag)
@@ -308,7 +315,7 @@ class _TextBuilder:
             self.flush()
             if title:
                 kind = "term" if name == "dt" else "heading"
-                self.headings.append((len(self.lines) - 1, title, kind))
+                self.headings.append((len(self.lines) - 1, title, kind, None))
         elif name == "table" and _is_data_table(tag):
             self.flush()
             self._table(tag)
@@ -321,6 +328,14 @@ class _TextBuilder:
             self.flush()
         else:
             self.walk(tag)
+
+    def _end_terms(self, first: int) -> None:
+        """The terms defined since heading `first` stand over nothing after their list (a
+        nested list's terms ended with it)."""
+        for index in range(first, len(self.headings)):
+            line, title, kind, end = self.headings[index]
+            if kind == "term" and end is None:
+                self.headings[index] = (line, title, kind, len(self.lines))
 
     def _drawing(self, svg: Tag) -> None:
         """A drawing's words (a syntax diagram's keywords and names, a chart's labels): its
@@ -379,7 +394,12 @@ class _TextBuilder:
             offsets.append(position)
             position += len(line) + 1
         headings = [
-            Heading(offsets[index], title, kind)  # type: ignore[arg-type]
-            for index, title, kind in self.headings
+            Heading(
+                offsets[index],
+                title,
+                kind,  # type: ignore[arg-type]
+                offsets[end] if end is not None and end < len(offsets) else None,
+            )
+            for index, title, kind, end in self.headings
         ]
         return "\n".join(self.lines), headings
