@@ -24,21 +24,34 @@ CONFIG_FILE_ENV = "ASSISTANT_CONFIG"
 DEFAULT_CONFIG_FILE = "assistant.toml"
 
 
-def config_path() -> Path:
-    """The TOML settings file read: $ASSISTANT_CONFIG, else ./assistant.toml."""
-    return Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+def config_path() -> Path | None:
+    """The TOML settings file: $ASSISTANT_CONFIG (set empty: none), else ./assistant.toml."""
+    named = os.environ.get(CONFIG_FILE_ENV)
+    if named is None:
+        return Path(DEFAULT_CONFIG_FILE)
+    return Path(named) if named.strip() else None
 
 
-def _readable(path: Path) -> Path:
-    """The settings file, checked to be readable TOML when it exists (SettingsError, one line
-    naming the file, rather than a decoder's traceback); a missing file means no settings."""
+def _config_files() -> list[Path]:
+    """The settings file to read, checked to be readable TOML (SettingsError, one line naming
+    the file, rather than a decoder's traceback). ./assistant.toml is read when it is there;
+    a file $ASSISTANT_CONFIG names must be there (a mistyped name would run with none of its
+    settings: its login, its bind address, its limits)."""
+    path = config_path()
+    if path is None:
+        return []
     if not path.is_file():
-        return path
+        if os.environ.get(CONFIG_FILE_ENV) is None:
+            return []
+        raise SettingsError(
+            f"the settings file {path} ({CONFIG_FILE_ENV}) does not exist; set "
+            f"{CONFIG_FILE_ENV} to an existing file, or to nothing for no settings file"
+        )
     try:
         tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"cannot read the settings file {path}: {exc}") from exc
-    return path
+    return [path]
 
 
 class Settings(PipelineSettings):
@@ -77,7 +90,7 @@ class Settings(PipelineSettings):
         return (
             init_settings,
             env_settings,
-            TomlConfigSettingsSource(settings_cls, toml_file=_readable(config_path())),
+            TomlConfigSettingsSource(settings_cls, toml_file=_config_files()),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -48,7 +48,7 @@ def environment(checkout: Path, root: Path) -> dict[str, str]:
     env.update(
         {
             "PYTHONPATH": str(checkout),
-            "ASSISTANT_CONFIG": str(root / "no-assistant.toml"),
+            "ASSISTANT_CONFIG": "",  # no settings file
             "ASSISTANT_DATA_DIR": str(root / "data"),
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",

@@ -61,7 +61,7 @@ def hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in list(os.environ):
         if key.startswith("ASSISTANT_"):
             monkeypatch.delenv(key)
-    monkeypatch.setenv("ASSISTANT_CONFIG", str(tmp_path / "no-such-assistant.toml"))
+    monkeypatch.setenv("ASSISTANT_CONFIG", "")  # no settings file
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
 
 

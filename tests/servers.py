@@ -151,7 +151,7 @@ def server_env(root: Path, data_dir: Path, **settings: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("ASSISTANT_")}
     env.update(
         {
-            "ASSISTANT_CONFIG": str(root / "no-assistant.toml"),
+            "ASSISTANT_CONFIG": "",  # no settings file
             "ASSISTANT_DATA_DIR": str(data_dir),
             "ASSISTANT_SOURCES": str(SEEDS),
             "GRADIO_ANALYTICS_ENABLED": "False",

@@ -39,6 +39,17 @@ def test_comma_separated_sources_from_env(monkeypatch: pytest.MonkeyPatch) -> No
     assert Settings().sources == [Path("docs"), Path("more-docs")]
 
 
+def ask_with_settings_file(config: Path) -> subprocess.CompletedProcess[str]:
+    """`assistant ask` in a child process whose ASSISTANT_CONFIG names `config`."""
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ask", "hi?"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "ASSISTANT_CONFIG": str(config)},
+    )
+
+
 def test_invalid_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_CHUNK_OVERLAP", "500")
     with pytest.raises(ValidationError):
@@ -65,13 +76,7 @@ def test_a_settings_file_that_is_not_readable_toml_is_one_line(
     monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
     with pytest.raises(SettingsError, match=f"cannot read the settings file {config}: "):
         Settings()
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "ask", "hi?"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "ASSISTANT_CONFIG": str(config)},
-    )
+    result = ask_with_settings_file(config)
     assert result.returncode == 2
     assert result.stderr.startswith("assistant: error: invalid settings: cannot read the settings")
     assert message in result.stderr
@@ -133,12 +138,35 @@ def test_port_zero_serves_on_any_free_port() -> None:
     assert Settings.model_validate({"port": 0}).port == 0  # `serve` prints the port it bound
 
 
+def test_a_settings_file_named_but_missing_is_refused_and_an_empty_name_means_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A mistyped ASSISTANT_CONFIG ran with none of the file's settings (its login, its bind
+    # address), silently; ./assistant.toml stays optional.
+    config = tmp_path / "prdo.toml"
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
+    with pytest.raises(SettingsError, match=f"the settings file {config} .* does not exist"):
+        Settings()
+    result = ask_with_settings_file(config)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert f"the settings file {config} (ASSISTANT_CONFIG) does not exist" in result.stderr
+    (tmp_path / "assistant.toml").write_text("top_k = 9\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ASSISTANT_CONFIG", "")
+    assert Settings().top_k == 5  # set empty: no settings file, not even ./assistant.toml
+    monkeypatch.delenv("ASSISTANT_CONFIG")
+    assert Settings().top_k == 9  # unset: ./assistant.toml
+
+
 def test_the_settings_file_in_use_is_kept_from_gradio(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from assistant.ui.guard import blocked_paths
 
     config = tmp_path / "elsewhere" / "prod.toml"
+    config.parent.mkdir()
+    config.write_text("top_k = 5\n")
     monkeypatch.setenv("ASSISTANT_CONFIG", str(config))
     assert str(config.resolve()) in blocked_paths(Settings(index_dir=tmp_path / "index"))
 

@@ -96,5 +96,11 @@ class SecurityHeaders:
 
 def blocked_paths(settings: Settings) -> list[str]:
     """Folders and files Gradio must never serve: index, data, sources, the settings file."""
-    paths = [settings.index_dir, settings.data_dir, *settings.sources, config_path()]
+    config = config_path()
+    paths = [
+        settings.index_dir,
+        settings.data_dir,
+        *settings.sources,
+        *([config] if config else []),
+    ]
     return [str(path.resolve()) for path in paths]
