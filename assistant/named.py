@@ -19,6 +19,7 @@ from assistant.phrases import (
     is_name,
     opens_with_a_verb,
     reads_as_verb,
+    verb_before_a_bound,
     verb_before_its_object,
     verb_like,
     word_runs,
@@ -88,15 +89,24 @@ _PREPOSITIONS = {"at", "by", "for", "in", "on", "with", "without", "from", "duri
 # clause naming a thing keeps it: "With the prefork MPM"). At 4 words, longer ones were read as
 # the name ("workflow employing relatively long lived topic").
 ADVERBIAL_WORDS = 10
+# Words of degree that open an answer's verdict on a "how close / how much / is it" question
+# ("Very close; the active queue holds ...", "Not quite: ...", "Almost, ..."): the verdict
+# names nothing, the clause after it does.
+_DEGREE_WORDS = {"very", "quite", "fairly", "pretty", "rather", "almost", "nearly", "not",
+                 "too", "mostly", "partly", "barely", "hardly", "largely"}  # fmt: skip
+# A verdict is a few words: "Very close", "Not by default".
+VERDICT_WORDS = 3
 
 
 def _is_adverbial(clause: str) -> bool:
     """Whether a sentence's first clause (before a comma, a colon ...) opens with a word that
-    subordinates it, or is a prepositional phrase of up to `ADVERBIAL_WORDS` words."""
+    subordinates it, or is a prepositional phrase of up to `ADVERBIAL_WORDS` words, or a
+    verdict of degree of up to `VERDICT_WORDS` ("Very close", "Not quite")."""
     opening = words(clause)
     return bool(opening) and (
         opening[0] in _SUBORDINATORS
         or (opening[0] in _PREPOSITIONS and len(opening) <= ADVERBIAL_WORDS)
+        or (opening[0] in _DEGREE_WORDS and len(opening) <= VERDICT_WORDS)
     )
 
 
@@ -174,10 +184,13 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
             # "... keeps the folders"; after code or a path, "libs/common keeps only those"
             and (
                 verb_before_its_object(tokens[-1].group(), following)
+                or verb_before_a_bound(tokens[-1].group(), sentence[tokens[-1].end() : end])
                 or (bool(re.search(r"[_./]", tokens[-2].group())) and reads_as_verb(tokens[-1]))
             )
         ):
-            tokens = tokens[:-1]  # "git sparse-checkout set ... keeps only those": not "keeps"
+            # "git sparse-checkout set ... keeps only those", "the active queue holds at most
+            # 20000": not "keeps", not "holds"
+            tokens = tokens[:-1]
         elif (
             len(tokens) > 1
             and tokens[0].start() == 0

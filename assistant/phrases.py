@@ -88,6 +88,17 @@ def verb_before_its_object(word: str, following: str) -> bool:
     return verb_like(word) and (opens in OPENS_AN_OBJECT or opens in _OPENS_AN_INDIRECT_QUESTION)
 
 
+# A bound on a number that follows a verb ("the active queue holds at most 20000 messages",
+# "each retry waits at least 5 seconds"), rarely a plural noun.
+_BOUND_AFTER = re.compile(r"\s+(?:at (?:most|least)|no (?:more|fewer|less) than)\b", re.IGNORECASE)
+
+
+def verb_before_a_bound(word: str, after: str) -> bool:
+    """Whether a word in -s is a verb by the bound on a number that follows it (`after`, the
+    text after the word): "holds at most", "waits at least", "keeps no more than"."""
+    return verb_like(word) and bool(_BOUND_AFTER.match(after))
+
+
 def reads_as_verb(token: re.Match[str]) -> bool:
     """A lower-case word ending in "s" inside a run, before another word: "maps files",
     "uses PyApp", "records conflict resolutions" (a plural noun ends its run more often)."""

@@ -663,6 +663,16 @@ def test_it_refers_to_the_setting_the_previous_answer_named() -> None:
     assert rewritten == "And what is maintenance_work_mem set to by default?"
 
 
+def test_it_after_a_verdict_of_degree_is_what_the_answer_goes_on_to_name() -> None:
+    history = one_turn(
+        "qshape -s active shows about 19,500 messages on the relay. How close is that to full?",
+        "Very close; the active queue holds at most 20000 messages by default [1]",
+    )
+    # It was "What happens once close does hit the limit?"
+    rewritten = condense("What happens once it does hit the limit?", history)
+    assert rewritten == "What happens once active queue does hit the limit?"
+
+
 def one_turn(question: str, answer: str) -> list[Message]:
     return [Message(role="user", content=question), Message(role="assistant", content=answer)]
 
@@ -1263,6 +1273,15 @@ def test_a_scenario_that_names_a_thing_of_the_last_turn_gets_its_words(
         ("NumPy arrays with a dtype are typed [1].", "NumPy arrays"),
         # A title's word ("the Install guide") does not make an imperative a name.
         ("Install pgbouncer with apt, as the Install guide shows [1].", "pgbouncer"),
+        # A verdict of degree names nothing: the clause after it does ("How close is that to
+        # full?" -> "Very close; ..."), and a bound on a number follows a verb.
+        (
+            "Very close; the active queue holds at most 20000 messages by default [1]",
+            "active queue",
+        ),
+        ("Not quite: SIGTERM is the smart mode [1].", "SIGTERM"),
+        ("Each retry waits at least 5 seconds [1].", "retry"),
+        ("The worker keeps no more than 10 idle links [1].", "worker"),
     ],
 )
 def test_what_an_answer_named_is_its_leading_phrase_as_written(answer: str, name: str) -> None:
