@@ -173,6 +173,8 @@ def users_command(settings: Settings, args: argparse.Namespace) -> int:
             print(json.dumps(rows, ensure_ascii=False))
         for user in [] if args.json else found:
             print(f"{user.name}  {user.role}  groups: {', '.join(user.groups) or '-'}")
+        if not found and not args.json:
+            print("no users yet: add one with `assistant users add NAME`", file=sys.stderr)
         return 0
     if not args.name:
         raise UsageError(f"usage: assistant users {args.action} NAME")
@@ -211,8 +213,14 @@ def api_keys_command(settings: Settings, args: argparse.Namespace) -> int:
         print(f"key: {key}")
         print("the key is shown only this once: give it to its user now", file=sys.stderr)
     elif args.action == "list":
-        for info in accounts.api_keys():
+        keys = accounts.api_keys()
+        for info in keys:
             print(f"{info.key_id}  {info.user}")
+        if not keys:
+            print(
+                "no API keys: create one with `assistant api-keys create --user NAME`",
+                file=sys.stderr,
+            )
     else:
         if not args.key_id:
             raise UsageError("usage: assistant api-keys revoke ID")

@@ -239,6 +239,9 @@ def test_the_command_line_manages_users_grants_and_keys(tmp_path: Path) -> None:
     assert added.stdout.strip() == "added member alice (groups: people)"
     assert added.stderr.strip() == f"a new index at {index}, with no documents yet"
     assert cli("users", "list").returncode == 0
+    no_keys = cli("api-keys", "list")
+    assert (no_keys.returncode, no_keys.stdout) == (0, "")
+    assert no_keys.stderr.startswith("no API keys: create one with")
     assert cli("users", "add", "alice", "--password-stdin", stdin="another-pw\n").returncode == 2
     assert cli("users", "set-groups", "alice", "--group", "ops").returncode == 0
     promoted = cli("users", "set-role", "alice", "--admin")
@@ -271,6 +274,8 @@ def test_the_command_line_manages_users_grants_and_keys(tmp_path: Path) -> None:
     removed = cli("users", "remove", "alice")
     assert removed.stdout.strip() == "removed alice with their API keys and personal grants"
     assert json.loads(cli("users", "list", "--json").stdout) == []
+    nobody = cli("users", "list")
+    assert (nobody.stdout, nobody.stderr.split(":")[0]) == ("", "no users yet")
     gone = cli("users", "remove", "alice")
     assert gone.returncode == 2
     assert "no user 'alice'" in gone.stderr
