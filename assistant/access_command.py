@@ -101,7 +101,10 @@ def add_access_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPar
 def collections_command(settings: Settings, args: argparse.Namespace) -> int:
     """`assistant collections`: list them with their readers, or grant or revoke reading."""
     from assistant.accounts import Accounts
+    from assistant.core import Assistant
 
+    if args.action != "grant":
+        require_index_folder(settings)  # a grant may come before the documents
     accounts = Accounts.from_settings(settings)
     if args.action in ("grant", "revoke"):
         if not args.name or not (args.group or args.user):
@@ -113,9 +116,16 @@ def collections_command(settings: Settings, args: argparse.Namespace) -> int:
         whom = f"group {args.group}" if args.group else f"user {args.user}"
         verb = "may now read" if args.action == "grant" else "may no longer read"
         print(f"{whom} {verb} collection {args.name}")
+        if args.action == "grant" and args.name not in {
+            c.name for c in Assistant(settings).collections()
+        }:
+            # a mistyped name must not pass unseen
+            print(
+                f"no document is in collection {args.name} yet: the grant applies to what "
+                f"`assistant ingest --collection {args.name}` adds",
+                file=sys.stderr,
+            )
         return 0
-    from assistant.core import Assistant
-
     found = Assistant(settings).collections()
     grants: dict[str, list[str]] = {}
     for grant in accounts.grants():

@@ -227,7 +227,8 @@ def test_the_command_line_manages_users_grants_and_keys(tmp_path: Path) -> None:
 
     # A folder that does not exist (a mistyped --index) holds no users to list: said, not
     # shown as an empty list; the first user added makes the index, and says so.
-    for reading in (("users", "list"), ("api-keys", "list"), ("audit",), ("quality",)):
+    readers = [("users", "list"), ("api-keys", "list"), ("audit",), ("quality",)]
+    for reading in [*readers, ("collections", "list"), ("collections", "revoke", "hr")]:
         nowhere = cli(*reading)
         assert nowhere.returncode == 2, reading
         assert nowhere.stderr.startswith(f"assistant: error: no index at {index}: check --index")
@@ -253,6 +254,7 @@ def test_the_command_line_manages_users_grants_and_keys(tmp_path: Path) -> None:
     assert listed == [{"name": "alice", "role": "member", "groups": ["ops"]}]
     granted = cli("collections", "grant", "hr", "--group", "ops")
     assert granted.stdout.strip() == "group ops may now read collection hr"
+    assert granted.stderr.startswith("no document is in collection hr yet")
     missing = cli("collections", "grant", "hr")
     assert missing.returncode == 2
     assert "--group G | --user U" in missing.stderr
