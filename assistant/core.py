@@ -412,8 +412,8 @@ class Assistant:
         """What staff asked in [since, until) (seconds since the epoch; None: open) and what
         they reported: questions per day, refusals, thumbs, the slowest answers, and every
         thumbs-down answer (assistant.quality). `group` keeps the questions of that group's
-        members, `collection` the answers citing its documents. For admins: it shows
-        questions and answers of every user.
+        members, `collection` the answers citing its documents (QualityError when `until` is
+        not after `since`). For admins: it shows questions and answers of every user.
         """
         from assistant.quality import report_of
 
