@@ -106,8 +106,15 @@ def reads_as_verb(token: re.Match[str]) -> bool:
 
 
 def verb_like(word: str) -> bool:
-    """A lower-case word that ends in a single "s" ("uses", "gives"; not "class")."""
-    return word.islower() and word.isalpha() and word.endswith("s") and not word.endswith("ss")
+    """A lower-case word that ends in a single "s" and has a vowel before it ("uses",
+    "gives"; not "class", not "https")."""
+    return (
+        word.islower()
+        and word.isalpha()
+        and word.endswith("s")
+        and not word.endswith("ss")
+        and any(vowel in word[:-1] for vowel in "aeiouy")
+    )
 
 
 def opens_with_a_verb(tokens: Sequence[re.Match[str]]) -> bool:
@@ -175,15 +182,25 @@ def topic_phrase(text: str) -> str:
             if len(run) == 1:
                 continue  # "make the build ...": a verb before its object
             run = run[:-1]  # "the tool read the API token": a name, then its verb
-        words = [
-            m.group()[0].lower() + m.group()[1:] if _starts_sentence(text, m.start()) else m.group()
-            for m in run[:MAX_PHRASE_WORDS]
-        ]
-        names = sum(is_name(w, i) for i, w in enumerate(words))
-        score = len(words) + 1.5 * names
-        if score > best_score:
-            best, best_score = " ".join(words), score
+        for part in _around_a_verb(run):
+            words = [
+                m.group()[0].lower() + m.group()[1:]
+                if _starts_sentence(text, m.start())
+                else m.group()
+                for m in part[:MAX_PHRASE_WORDS]
+            ]
+            names = sum(is_name(w, i) for i, w in enumerate(words))
+            score = len(words) + 1.5 * names
+            if score > best_score:
+                best, best_score = " ".join(words), score
     return best
+
+
+def _around_a_verb(run: Sequence[re.Match[str]]) -> list[Sequence[re.Match[str]]]:
+    """A run as the phrases on either side of a word inside it that reads as a verb ("the old
+    server sends /wiki/AnyPage" -> "old server", "wiki/AnyPage"), or whole."""
+    verb = next((i for i in range(1, len(run) - 1) if reads_as_verb(run[i])), None)
+    return [run] if verb is None else [run[:verb], run[verb + 1 :]]
 
 
 # What ends a sentence right before a word: its next word starts the next sentence.

@@ -1556,6 +1556,11 @@ def test_a_verb_of_the_last_ask_never_stands_for_its_thing() -> None:
         ("How do I point it there?", ""),
         ("Should we reinstall them?", ""),
         ("Where is the log file it writes?", "log file"),  # a noun before it stays
+        # A verb inside a run is not part of the phrase: the best side of it is.
+        (
+            "What single directive on the old server sends /wiki/AnyPage to the new host?",
+            "wiki/AnyPage",
+        ),
     ],
 )
 def test_the_topic_phrase_is_the_best_run_of_content_words(text: str, phrase: str) -> None:
