@@ -8,11 +8,15 @@ import getpass
 import json
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from assistant.account_types import check_account_name, check_password
 from assistant.command_options import add_index_option, index_folder_missing, require_index_folder
 from assistant.errors import UsageError
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.collections import CollectionInfo
 
 MIN_API_KEY_CHARS = 20
 
@@ -101,7 +105,6 @@ def add_access_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPar
 def collections_command(settings: Settings, args: argparse.Namespace) -> int:
     """`assistant collections`: list them with their readers, or grant or revoke reading."""
     from assistant.accounts import Accounts
-    from assistant.core import Assistant
 
     if args.action != "grant":
         require_index_folder(settings)  # a grant may come before the documents
@@ -116,9 +119,7 @@ def collections_command(settings: Settings, args: argparse.Namespace) -> int:
         whom = f"group {args.group}" if args.group else f"user {args.user}"
         verb = "may now read" if args.action == "grant" else "may no longer read"
         print(f"{whom} {verb} collection {args.name}")
-        if args.action == "grant" and args.name not in {
-            c.name for c in Assistant(settings).collections()
-        }:
+        if args.action == "grant" and args.name not in {c.name for c in _indexed(settings)}:
             # a mistyped name must not pass unseen
             print(
                 f"no document is in collection {args.name} yet: the grant applies to what "
@@ -126,7 +127,7 @@ def collections_command(settings: Settings, args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 0
-    found = Assistant(settings).collections()
+    found = _indexed(settings)
     grants: dict[str, list[str]] = {}
     for grant in accounts.grants():
         grants.setdefault(grant.collection, []).append(f"{grant.kind} {grant.principal}")
@@ -145,6 +146,14 @@ def collections_command(settings: Settings, args: argparse.Namespace) -> int:
             readers = ", ".join(grants.get(c.name, [])) or "admins only"
             print(f"{c.name:<{width}}  {c.documents} documents, {c.chunks} passages; {readers}")
     return 0
+
+
+def _indexed(settings: Settings) -> list[CollectionInfo]:
+    """The collections that hold documents (the pipeline loaded only for the commands that
+    ask: a revoke does not)."""
+    from assistant.core import Assistant
+
+    return Assistant(settings).collections()
 
 
 def _stdin_line() -> str:

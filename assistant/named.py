@@ -16,6 +16,7 @@ from assistant.phrases import (
     IMPERATIVES,
     MAX_PHRASE_WORDS,
     PHRASE_BREAK,
+    inner_verb,
     is_name,
     opens_with_a_verb,
     reads_as_verb,
@@ -176,7 +177,7 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
             continue  # a verb before its object: "enable the balancer-manager"
         if opener and len(tokens) == 1 and following == "that":
             continue  # a verb before what it says: "Reports indicate that ..."
-        verb = next((i for i in range(1, len(tokens) - 1) if reads_as_verb(tokens[i])), None)
+        verb = inner_verb(tokens)
         tokens = tokens[:verb] if verb is not None else tokens
         if (
             len(tokens) > 1

@@ -105,6 +105,12 @@ def reads_as_verb(token: re.Match[str]) -> bool:
     return verb_like(token.group())
 
 
+def inner_verb(run: Sequence[re.Match[str]]) -> int | None:
+    """The position of the first word inside a run (neither its first nor its last) that reads
+    as a verb, if any."""
+    return next((i for i in range(1, len(run) - 1) if reads_as_verb(run[i])), None)
+
+
 def verb_like(word: str) -> bool:
     """A lower-case word that ends in a single "s" and has a vowel before it ("uses",
     "gives"; not "class", not "https")."""
@@ -199,7 +205,7 @@ def topic_phrase(text: str) -> str:
 def _around_a_verb(run: Sequence[re.Match[str]]) -> list[Sequence[re.Match[str]]]:
     """A run as the phrases on either side of a word inside it that reads as a verb ("the old
     server sends /wiki/AnyPage" -> "old server", "wiki/AnyPage"), or whole."""
-    verb = next((i for i in range(1, len(run) - 1) if reads_as_verb(run[i])), None)
+    verb = inner_verb(run)
     return [run] if verb is None else [run[:verb], run[verb + 1 :]]
 
 
