@@ -26,6 +26,7 @@ from assistant.errors import (
     AssistantError,
     BadQuestionError,
     IndexMissingError,
+    IndexUnusableError,
     QualityError,
     UnknownAnswererError,
     UsageError,
@@ -212,19 +213,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         UsageError,
     ) as exc:
         return _fail(str(exc), EXIT_USAGE)
+    except IndexUnusableError as exc:
+        return _unusable_index(settings, f"{exc.reason} ({exc.file})")
     except AssistantError as exc:
         return _fail(str(exc), EXIT_FAILURE)
     except sqlite3.DatabaseError as exc:
-        # A damaged, foreign or read-only catalog.sqlite3 (or another of the index's SQLite
-        # files): said in one line, the file left as it is.
-        return _fail(
-            f"the index at {settings.index_dir} cannot be used: {exc} (a damaged, foreign or "
-            "read-only SQLite file there; restore it from a backup, fix its permissions, or "
-            "move the index away and ingest again)",
-            EXIT_FAILURE,
-        )
+        # One of the index's SQLite files failed after it was opened.
+        return _unusable_index(settings, str(exc))
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+
+
+def _unusable_index(settings: Settings, reason: str) -> int:
+    """A damaged, foreign or read-only catalog.sqlite3 (or another of the index's SQLite files),
+    said in one line; the file is left as it is."""
+    return _fail(
+        f"the index at {settings.index_dir} cannot be used: {reason}; restore the file from a "
+        "backup, fix its permissions, or move the index away and ingest again",
+        EXIT_FAILURE,
+    )
 
 
 def _ingest(settings: Settings, args: argparse.Namespace) -> int:

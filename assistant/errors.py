@@ -19,6 +19,16 @@ class LoadError(AssistantError):
     """A document could not be loaded; the message says why."""
 
 
+class IndexUnusableError(AssistantError):
+    """A SQLite file of the index cannot be opened: it is damaged, not a database, another
+    program's, or cannot be read. The message names the file, not its folder."""
+
+    def __init__(self, file: str, reason: str) -> None:
+        super().__init__(f"the index's {file} cannot be used: {reason}")
+        self.file = file
+        self.reason = reason
+
+
 class IndexBusyError(AssistantError):
     """Another process is writing to the index."""
 

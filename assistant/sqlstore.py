@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from assistant.errors import IndexUnusableError
 from assistant.sqlite import Transaction, connect
 
 if TYPE_CHECKING:
@@ -102,8 +103,10 @@ class SqliteStore:
             try:
                 if self._setup is not None:
                     self._setup(connection)
-            except BaseException:
+            except BaseException as exc:
                 connection.close()
+                if isinstance(exc, sqlite3.Error):
+                    raise IndexUnusableError(self.path.name, str(exc)) from exc
                 raise
             self._local.connection = connection
         return connection

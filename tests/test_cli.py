@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -154,6 +155,27 @@ def test_a_catalog_that_is_not_a_database_exits_1_with_one_line_and_stays_as_it_
     assert f"the index at {index} cannot be used: file is not a database" in result.stderr
     assert result.stderr.strip().count("\n") == 0  # no traceback
     assert (index / "catalog.sqlite3").read_bytes() == junk
+
+
+@pytest.mark.parametrize("command", [("ask", "hi?"), ("ingest", str(SEEDS)), ("users", "list")])
+def test_another_programs_catalog_exits_1_and_gets_none_of_our_tables(
+    tmp_path: Path, command: tuple[str, str]
+) -> None:
+    index = tmp_path / "index"
+    index.mkdir()
+    with sqlite3.connect(index / "catalog.sqlite3") as db:
+        db.execute("CREATE TABLE invoices (number INTEGER PRIMARY KEY, total REAL)")
+    db.close()
+    before = (index / "catalog.sqlite3").read_bytes()
+    result = run(*command, "--index", str(index))
+    assert result.returncode == 1, result.stderr
+    assert (
+        f"the index at {index} cannot be used: another program's SQLite database "
+        "(catalog.sqlite3)" in result.stderr
+    )
+    assert result.stderr.strip().count("\n") == 0
+    assert (index / "catalog.sqlite3").read_bytes() == before
+    assert not [p.name for p in index.iterdir() if p.name.startswith("catalog.sqlite3-")]
 
 
 def test_ingest_exits_3_when_a_file_or_path_failed_and_indexes_the_rest(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from assistant.errors import (
     CatalogUnavailableError,
     IndexBusyError,
     IndexMissingError,
+    IndexUnusableError,
     VectorStoreError,
 )
 
@@ -96,6 +97,8 @@ def api_error_for(exc: Exception) -> ApiError:
         return ApiError(400, str(exc), code="invalid_collection", param="collections")
     if isinstance(exc, IndexMissingError):
         return ApiError(503, str(exc), code="index_missing", kind=SERVER)
+    if isinstance(exc, IndexUnusableError):
+        return ApiError(503, str(exc), code="index_unusable", kind=SERVER)
     if isinstance(exc, IndexBusyError):
         return ApiError(503, str(exc), code="index_busy", kind=SERVER, headers=_RETRY_LATER)
     if isinstance(exc, CatalogUnavailableError):
