@@ -53,7 +53,8 @@ def _claim(connection: sqlite3.Connection, path: Path) -> None:
     tables = {
         name
         for (name,) in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"  # SQLite's own: sqlite_sequence, ...
         )
     }
     if found != 0 or not tables <= _UNMARKED_TABLES:
