@@ -18,8 +18,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from assistant.errors import IndexUnusableError
-from assistant.sqlite import Transaction, connect
+from assistant.sqlite import Transaction, connect, unusable
 
 if TYPE_CHECKING:
     from assistant.catalog import Catalog
@@ -106,7 +105,7 @@ class SqliteStore:
             except BaseException as exc:
                 connection.close()
                 if isinstance(exc, sqlite3.Error):
-                    raise IndexUnusableError(self.path.name, str(exc)) from exc
+                    raise unusable(self.path, exc) from exc
                 raise
             self._local.connection = connection
         return connection

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import FrameType
 
 from assistant.core import Assistant
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, IndexUnusableError
 from assistant.loaders import is_supported
 from assistant.sync import SyncReport
 from assistant.types import IngestProgress
@@ -126,6 +126,8 @@ class Watcher:
         except WatchStopped:
             log.info("stopped during a sync; the next start catches up")
             return None
+        except IndexUnusableError:
+            raise  # another program's or a damaged file: waiting will not mend it
         except AssistantError as exc:
             log.info("sync failed: %s; retrying in %g s", exc, self.retry)
             return False

@@ -5,6 +5,8 @@ name, or one that is not a database, is refused at every door and left byte for 
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -13,8 +15,9 @@ import pytest
 from assistant import Assistant
 from assistant.accountstore import SQLITE_SCHEMA
 from assistant.api.server import build_server
-from assistant.errors import AssistantError, IndexUnusableError
-from assistant.sqlite import APPLICATION_ID
+from assistant.errors import AssistantError, IndexBusyError, IndexUnusableError
+from assistant.sqlite import APPLICATION_ID, unusable
+from assistant.sqlite import _mark as mark
 from assistant.sqlstore import SqliteStore
 from tests.conftest import make_settings
 from tests.servers import serving
@@ -67,15 +70,47 @@ def another_marked_file(path: Path) -> None:
     db.close()
 
 
+def our_table_names_other_columns(path: Path) -> None:
+    """A table named as one of ours, with columns none of our releases gave it."""
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE documents (id INTEGER PRIMARY KEY, body TEXT)")
+        db.execute("INSERT INTO documents VALUES (1, 'minutes of the board')")
+    db.close()
+
+
 def not_a_database(path: Path) -> None:
     path.write_bytes(b"these bytes are not an SQLite database. " * 100)
+
+
+def with_its_journal_unwritten(path: Path) -> None:
+    """Another program's WAL database whose last writes are still in its -wal file (it did
+    not close): a connection that closed last would copy them into the main file."""
+    script = (
+        "import os, sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "db.execute('PRAGMA journal_mode=WAL')\n"
+        "db.execute('PRAGMA wal_autocheckpoint=0')\n"
+        "db.execute('CREATE TABLE invoices (number INTEGER PRIMARY KEY, total REAL)')\n"
+        "db.execute('INSERT INTO invoices VALUES (1, 9.5)')\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True, timeout=60)
+    assert (path.parent / f"{path.name}-wal").stat().st_size > 0
 
 
 FOREIGN = [
     pytest.param(another_programs_file, "another program's SQLite database", id="unmarked"),
     pytest.param(another_marked_file, "another program's SQLite database", id="other-mark"),
+    pytest.param(our_table_names_other_columns, "another program's SQLite database", id="columns"),
     pytest.param(not_a_database, "file is not a database", id="not-sqlite"),
+    pytest.param(with_its_journal_unwritten, "another program's SQLite database", id="wal"),
 ]
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """The database and its journal (not the -shm file: SQLite's shared-memory index of the
+    journal, which any reader may rebuild)."""
+    return {p.name: p.read_bytes() for p in folder.iterdir() if not p.name.endswith("-shm")}
 
 
 @pytest.mark.parametrize(("write", "reason"), FOREIGN)
@@ -85,13 +120,41 @@ def test_a_foreign_file_is_refused_and_left_as_it_was(
     path = tmp_path / "catalog.sqlite3"
     assert callable(write)
     write(path)
-    before = path.read_bytes()
+    before = files(tmp_path)
     store = accounts(path)
     with pytest.raises(IndexUnusableError) as raised:
         store.execute("SELECT COUNT(*) FROM users")
     assert str(raised.value) == f"the index's catalog.sqlite3 cannot be used: {reason}"
-    assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["catalog.sqlite3"]  # no journal left either
+    assert files(tmp_path) == before  # the file and its journal, byte for byte
+
+
+def test_a_file_that_cannot_be_written_is_read_without_the_mark(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite3"
+    with sqlite3.connect(path) as db:  # an earlier release's file, on a read-only index
+        db.executescript(SQLITE_SCHEMA)
+    db.close()
+    read_only = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    mark(read_only)  # SQLite refuses the write; the file is read all the same
+    assert read_only.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+    read_only.close()
+    assert application_id(path) == 0
+
+
+def test_a_file_held_by_another_writer_is_busy_not_unusable(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    waiting = sqlite3.connect(path, timeout=0)
+    with pytest.raises(sqlite3.OperationalError) as locked:
+        waiting.execute("PRAGMA application_id = 1")
+    error = unusable(path, locked.value)
+    assert isinstance(error, IndexBusyError)
+    assert str(error).startswith("the index's catalog.sqlite3 is held by another process")
+    assert isinstance(unusable(path, sqlite3.DatabaseError("file is not a database")),
+                      IndexUnusableError)  # fmt: skip
+    waiting.close()
+    holder.execute("ROLLBACK")
+    holder.close()
 
 
 def test_the_python_and_http_doors_say_so_without_the_path(tmp_path: Path) -> None:
