@@ -40,6 +40,7 @@ from filelock import FileLock
 from assistant.atomic import append_jsonl
 from assistant.errors import AssistantError, CatalogUnavailableError
 from assistant.sqlstore import Store, postgres_store
+from assistant.text import printable
 
 if TYPE_CHECKING:
     from assistant.catalog import Catalog
@@ -196,7 +197,7 @@ class AuditLog:
             user,
             datetime.now(UTC).isoformat(timespec="milliseconds"),
             request_id,
-            details,
+            {key: _storable(value) for key, value in details.items()},
         )
         try:
             self.sink.append(entry)
@@ -381,3 +382,15 @@ def _read(path: Path) -> Iterator[AuditRecord]:
         except (ValueError, KeyError, TypeError):
             # A line cut short by a crash mid-write (only ever the last one): skipped.
             continue
+
+
+def _storable(value: Any) -> Any:
+    """A detail as a JSON line can hold it: text (in lists and mappings too) with a byte of a
+    file name that was not UTF-8 as U+FFFD."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _storable(item) for key, item in value.items()}
+    return value

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.loaders import is_supported
+from assistant.text import printable
 from assistant.types import FailedFile
 
 
@@ -35,6 +36,13 @@ def display_source(path: Path, base: Path) -> str:
 
 
 MISSING = "no such file or directory"
+NOT_UTF8 = "the name is not valid UTF-8 (rename it to index it)"
+
+
+def _not_utf8(path: Path) -> bool:
+    """Whether a path holds bytes that are not UTF-8 (Python keeps them as lone surrogates,
+    which no catalog, log or JSON report can store)."""
+    return printable(str(path)) != str(path)
 
 
 def discover(
@@ -51,6 +59,9 @@ def discover(
     roots: list[Path] = []
     for given in paths:
         root = Path(os.path.abspath(given))
+        if _not_utf8(root):
+            failed.append(FailedFile(source=printable(str(given)), error=NOT_UTF8))
+            continue
         roots.append(root)
         if root.is_dir():
             for path in _walk(root, base, failed):
@@ -99,6 +110,11 @@ def _walk(root: Path, base: Path, failed: list[FailedFile]) -> Iterator[Path]:
         for entry in entries:
             path = Path(entry.path)
             if entry.name.startswith("."):
+                continue
+            if _not_utf8(path):
+                if entry.is_dir() or is_supported(path):
+                    shown = printable(display_source(path, base))
+                    failed.append(FailedFile(source=shown, error=NOT_UTF8))
                 continue
             try:
                 is_dir = entry.is_dir()

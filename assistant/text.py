@@ -249,6 +249,19 @@ _INVISIBLE = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+def printable(text: str) -> str:
+    """Text as it can be stored and shown as UTF-8: a byte of a file name that was not UTF-8
+    (Python keeps it as a lone surrogate) becomes U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:  # a surrogate that stands for no byte
+            return _INVISIBLE.sub("\ufffd", text)
+
+
 def one_line(text: str, limit: int) -> str:
     """Text on one line, cut at a word with "…" when longer than `limit` characters (a
     preview of a quote)."""

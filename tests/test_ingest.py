@@ -213,6 +213,34 @@ def test_a_duplicate_whose_name_reads_as_its_twins_is_named_by_its_full_path(
     assert [(f.source, f.error) for f in report.failed] == [("docs/a.txt", f"duplicate of {twin}")]
 
 
+def test_a_name_that_is_not_utf8_is_skipped_and_a_rebuild_keeps_the_rest(
+    corpus: Path, fresh_index: Path
+) -> None:
+    """Bytes in a file or folder name that are not UTF-8 cannot be stored (the catalog, the
+    JSON report): that file is reported, the others indexed; a rebuild keeps them too."""
+    bad_file = os.fsdecode(bytes(corpus) + b"/minutes\xff\xfe.txt")
+    Path(bad_file).write_text("Badgers dig setts under the old oak.", encoding="utf-8")
+    bad_folder = Path(os.fsdecode(bytes(corpus) + b"/archive\xff"))
+    bad_folder.mkdir()
+    (bad_folder / "moles.txt").write_text("Moles dig tunnels.", encoding="utf-8")
+    assistant = Assistant(make_settings(fresh_index))
+    for report in (assistant.ingest([corpus]), assistant.ingest([corpus], rebuild=True)):
+        assert report.added == 1
+        assert sorted((f.source, f.error) for f in report.failed) == [
+            (str(corpus / "archive\ufffd"), "the name is not valid UTF-8 (rename it to index it)"),
+            (str(corpus / "minutes\ufffd\ufffd.txt"), "the name is not valid UTF-8 (rename it to "
+             "index it)"),
+        ]  # fmt: skip
+    synced = assistant.sync([corpus])
+    assert synced is not None
+    assert (synced.unchanged, len(synced.failed)) == (1, 2)
+    assert len(assistant.documents()) == 1
+    result = run_cli("ingest", bad_file, "--index", str(fresh_index))  # named on its own
+    assert result.returncode == 3, result.stderr
+    assert "the name is not valid UTF-8" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_symlink_loops_and_hidden_files_are_skipped(corpus: Path, fresh_index: Path) -> None:
     (corpus / "sub").mkdir()
     os.symlink(corpus, corpus / "sub" / "loop")
