@@ -71,6 +71,9 @@ _ASKING_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why"
 # A follow-up this short (in content terms) that opens with "and", "what about", ... is a
 # fragment to merge into the previous question.
 FRAGMENT_TERMS = 3
+# How many follow-ups in a row a rewrite reads back through (a chat of hundreds of "and
+# then?" turns is resolved in as many steps, not hundreds).
+FOLLOW_UP_CHAIN = 20
 
 
 def condense(question: str, history: Sequence[Message]) -> str:
@@ -86,9 +89,9 @@ class _Rewrite(NamedTuple):
     pronoun: str = ""  # the pronoun's kind ("it", "they", "he"), see backreference.pronoun_kind
 
 
-def _condense(question: str, history: Sequence[Message]) -> _Rewrite:
+def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rewrite:
     question = question.strip()
-    last = _previous_question(history)
+    last = _previous_question(history, depth)
     if last is None:
         return _Rewrite(question)
     previous = last.text
@@ -239,15 +242,16 @@ def _resolve_plural_reference(question: str, previous: str, answered: str) -> st
     return question[: match.start()] + replacement + question[match.end() :]
 
 
-def _previous_question(history: Sequence[Message]) -> _Rewrite | None:
+def _previous_question(history: Sequence[Message], depth: int = 0) -> _Rewrite | None:
     """The latest user turn, completed as it was asked if it was a follow-up: with the turns
-    before it, answers included, so that it reads as what was searched for then."""
+    before it, answers included, so that it reads as what was searched for then (up to
+    `FOLLOW_UP_CHAIN` follow-ups back; one further back is read as it was asked)."""
     asked = [i for i, m in enumerate(history) if m.role == "user" and m.content.strip()]
     if not asked:
         return None
     latest = history[asked[-1]].content.strip()
-    if len(asked) > 1 and needs_context(latest):
-        return _condense(latest, history[: asked[-1]])
+    if len(asked) > 1 and depth < FOLLOW_UP_CHAIN and needs_context(latest):
+        return _condense(latest, history[: asked[-1]], depth + 1)
     return _Rewrite(latest)
 
 

@@ -91,6 +91,16 @@ def test_history_accepts_plain_dicts(seed_assistant: Assistant) -> None:
     assert answer.standalone_question is not None
 
 
+def test_a_history_of_hundreds_of_follow_ups_is_answered(seed_assistant: Assistant) -> None:
+    """Each follow-up is read through the one before it: 600 of them in a row were as many
+    nested rewrites (a RecursionError, a 500 over HTTP)."""
+    chat = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}] * 600
+    history = [{"role": "user", "content": "Which companies had to halt stablecoin plans?"}]
+    answer = seed_assistant.ask("And who reported it first?", history=history + chat)
+    assert answer.standalone_question is not None
+    assert answer.text
+
+
 def test_stream_yields_text_then_the_final_answer(seed_assistant: Assistant) -> None:
     events = list(seed_assistant.stream("What is the central concern for authorities in Beijing?"))
     final = events[-1]
