@@ -62,7 +62,12 @@ def check_upload(path: Path, settings: Settings) -> None:
 def save_uploads(
     uploaded: Sequence[str | Path], settings: Settings
 ) -> tuple[list[Path], list[FailedFile]]:
-    """Check each upload and move the good ones into the uploads folder (atomically)."""
+    """Check each upload and move the good ones into the uploads folder (atomically).
+
+    An upload named exactly as an earlier one replaces it (a new version; the earlier file is
+    kept beside it as `.NAME.previous` until the index has taken the new one, see
+    `ingest_uploads`). One whose name had to be made safe, or that another file of the same
+    batch already took, never replaces anything: it gets a free name ("a_b (2).txt")."""
     target_dir = settings.uploads_dir
     saved: list[Path] = []
     rejected: list[FailedFile] = []
@@ -75,12 +80,44 @@ def save_uploads(
             rejected.append(FailedFile(source=name, error=str(exc)))
             continue
         target_dir.mkdir(parents=True, exist_ok=True)
+        taken = {path.name for path in saved}
+        if name != _as_given(source.name) or name in taken:
+            name = _free_name(target_dir, name, taken)
         target = target_dir / name
+        if target.exists():
+            shutil.copy2(target, _previous(target))
         # A temporary file renamed into place: an ingest never reads a half-copied upload.
         with source.open("rb") as handle, atomic_writer(target, mode=0o600) as tmp:
             shutil.copyfileobj(handle, tmp)
         saved.append(target)
     return saved, rejected
+
+
+def _as_given(name: str) -> str:
+    """A file name as `safe_filename` would keep it when it holds nothing unsafe (Unicode
+    composed, the suffix in lower case): "Report.PDF" is "Report.pdf" again, "a?b.txt" is not
+    "a_b.txt"."""
+    stem, dot, suffix = unicodedata.normalize("NFC", name).rpartition(".")
+    return f"{stem}.{suffix.lower()}" if dot and stem else unicodedata.normalize("NFC", name)
+
+
+def _free_name(folder: Path, name: str, taken: set[str]) -> str:
+    """`name`, or "stem (2).ext", "stem (3).ext", ...: the first that is neither in `folder`
+    nor in `taken`."""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    candidate, number = name, 1
+    while candidate in taken or (folder / candidate).exists():
+        number += 1
+        candidate = f"{stem} ({number}){dot}{suffix}"
+    return candidate
+
+
+def _previous(path: Path) -> Path:
+    """Where an upload's earlier version waits while its new one is indexed (a hidden file,
+    which no ingest reads)."""
+    return path.with_name(f".{path.name}.previous")
 
 
 def ingest_uploads(
@@ -90,19 +127,37 @@ def ingest_uploads(
     by: str | None = None,
 ) -> tuple[IngestReport | None, list[FailedFile]]:
     """Save and index uploaded files (audited as an upload by the user named `by`); returns the
-    ingest report and files refused before it."""
+    ingest report and files refused before it. A new file the index refused (a duplicate) is
+    not kept; a new version it refused gives way to the earlier one again, so the file on disk
+    stays what the index holds."""
     existing = _existing(assistant.settings.uploads_dir)
     saved, rejected = save_uploads(uploaded, assistant.settings)
     if not saved:
         return None, rejected
-    report = assistant.ingest(
-        saved, on_progress=on_progress, by=by, action="upload", request_id=new_request_id()
-    )
-    failed = {item.source for item in report.failed}
-    for path in saved:  # a new file the index refused (e.g. a duplicate) is not kept
-        if path.name not in existing and any(Path(source).name == path.name for source in failed):
-            path.unlink(missing_ok=True)
+    try:
+        report = assistant.ingest(
+            saved, on_progress=on_progress, by=by, action="upload", request_id=new_request_id()
+        )
+    except BaseException:
+        for path in saved:
+            _settle(path, kept=False, existed=path.name in existing)
+        raise
+    failed = {Path(item.source).name for item in report.failed}
+    for path in saved:
+        _settle(path, kept=path.name not in failed, existed=path.name in existing)
     return report, rejected
+
+
+def _settle(path: Path, kept: bool, existed: bool) -> None:
+    """After an upload's ingest: drop the earlier version (`kept`), or put it back (a new
+    version refused), or remove a new file refused."""
+    previous = _previous(path)
+    if kept:
+        previous.unlink(missing_ok=True)
+    elif previous.exists():
+        previous.replace(path)
+    elif not existed:
+        path.unlink(missing_ok=True)
 
 
 def reindex_targets(settings: Settings) -> list[Path]:

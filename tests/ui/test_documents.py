@@ -140,6 +140,47 @@ def test_upload_is_indexed_and_listed(tmp_path: Path, incoming: Path, seed_index
     assert targets == [*assistant.settings.sources, assistant.settings.uploads_dir]
 
 
+def test_uploads_whose_names_meet_keep_every_file(
+    tmp_path: Path, incoming: Path, seed_index: Path
+) -> None:
+    """Two names made the same by `safe_filename`, in one batch or one after the other, are
+    two documents; a new version the index refuses (a duplicate) leaves the earlier file."""
+    index = tmp_path / "index"
+    copy_index(seed_index, index)
+    assistant = Assistant(make_settings(index, data_dir=tmp_path / "data"))
+    uploads = assistant.settings.uploads_dir
+    sent = tmp_path / "sent"
+    for folder, text in (
+        ("1", "Alpha: the lab opens at seven."),
+        ("2", "Beta: it closes at nine."),
+    ):
+        (sent / folder).mkdir(parents=True)
+        (sent / folder / ("a?b.txt" if folder == "1" else "a*b.txt")).write_text(text)
+    report, _ = ingest_uploads(assistant, [sent / "1" / "a?b.txt", sent / "2" / "a*b.txt"])
+    assert report is not None
+    assert report.added == 2
+    assert {p.name: p.read_text() for p in uploads.iterdir()} == {
+        "a_b.txt": "Alpha: the lab opens at seven.",
+        "a_b (2).txt": "Beta: it closes at nine.",
+    }
+    (sent / "3").mkdir()
+    (sent / "3" / "a:b.txt").write_text("Gamma: the lab is shut on Sundays.")
+    report, _ = ingest_uploads(assistant, [sent / "3" / "a:b.txt"])
+    assert report is not None
+    assert (report.added, report.updated) == (1, 0)
+    assert (uploads / "a_b (3).txt").read_text() == "Gamma: the lab is shut on Sundays."
+
+    # Exactly an earlier upload's name, with another upload's text: the index keeps the
+    # earlier version (a duplicate), and so does the folder.
+    (sent / "4").mkdir()
+    (sent / "4" / "a_b.txt").write_text("Beta: it closes at nine.")
+    report, _ = ingest_uploads(assistant, [sent / "4" / "a_b.txt"])
+    assert report is not None
+    assert [f.error.split(" of ")[0] for f in report.failed] == ["duplicate"]
+    assert (uploads / "a_b.txt").read_text() == "Alpha: the lab opens at seven."
+    assert sorted(p.name for p in uploads.iterdir()) == ["a_b (2).txt", "a_b (3).txt", "a_b.txt"]
+
+
 def saved_source(assistant: Assistant) -> str:
     return next(r.source for r in assistant.documents() if r.title == "Leave policy")
 
