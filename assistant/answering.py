@@ -8,7 +8,7 @@ delegate here; it reaches the index and the answerer only through the Assistant'
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from assistant.answerers import Answerer, Condenser, Question, StreamingAnswerer
@@ -105,8 +105,11 @@ def prepare_question(
     if history is not None and (
         isinstance(history, (str, bytes)) or not isinstance(history, Sequence)
     ):
-        raise BadQuestionError("the history must be a list of earlier turns, not text")
-    messages = tuple(_clean_message(_message(item)) for item in history or ())
+        shown = "text" if isinstance(history, (str, bytes)) else type(history).__name__
+        raise BadQuestionError(f"the history must be a list of earlier turns, not {shown}")
+    messages = tuple(
+        _clean_message(_message(item, number)) for number, item in enumerate(history or (), 1)
+    )
     condenser = _chosen(assistant, answerer) if messages else None
     if isinstance(condenser, Condenser):  # an LLM rewrites follow-ups
         return Question(cleaned, condenser.condense(cleaned, messages), messages)
@@ -182,10 +185,20 @@ def _clean_message(message: Message) -> Message:
     return message.model_copy(update={"content": clean(message.content)})
 
 
-def _message(item: Message | dict[str, str] | tuple[str, str]) -> Message:
+def _message(item: object, number: int) -> Message:
+    """A turn of the history given as a Message, a {"role", "content"} mapping or a (role,
+    content) pair; BadQuestionError saying which turn is wrong, and how, for anything else."""
     if isinstance(item, Message):
         return item
-    if isinstance(item, tuple):
-        role, content = item
-        return Message.model_validate({"role": role, "content": content})
-    return Message.model_validate(item)
+    if isinstance(item, tuple) and len(item) == 2:
+        item = {"role": item[0], "content": item[1]}
+    problem = "a turn is a {'role': 'user' or 'assistant', 'content': text} mapping"
+    if isinstance(item, Mapping):
+        role, content = item.get("role"), item.get("content")
+        if role not in ("user", "assistant"):
+            problem = f"its role must be 'user' or 'assistant', not {role!r}"
+        elif not isinstance(content, str):
+            problem = f"its content must be text, not {type(content).__name__}"
+        else:
+            return Message(role=role, content=content)
+    raise BadQuestionError(f"turn {number} of the history is not a turn: {problem}")

@@ -64,9 +64,16 @@ def collection_for(
 
 
 def restrict(asked: Iterable[str] | None, known: Iterable[str]) -> tuple[str, ...] | None:
-    """The collections a question searches: None (all) or the asked ones, each checked."""
+    """The collections a question searches: None (all) or the asked ones, each checked (a
+    single name given as text is one collection, not a list of letters)."""
     if asked is None:
         return None
+    if isinstance(asked, str):
+        asked = [asked]
+    if not isinstance(asked, Iterable):
+        raise CollectionError(
+            f"collections must be a list of collection names, not {type(asked).__name__}"
+        )
     names = tuple(dict.fromkeys(check_name(name) for name in asked))
     if not names:
         raise CollectionError("choose at least one collection (or none, to search them all)")

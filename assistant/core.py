@@ -368,8 +368,6 @@ class Assistant:
         _check_arguments(k, user)
         if not isinstance(query, str) or not query.strip():
             raise BadQuestionError("the query is empty: give the words to search for")
-        if isinstance(collections, str):
-            collections = [collections]  # one collection (not a list of one-letter names)
         self.require_index()
         allowed = self.check_collections(collections, user)
         self._writer.follow_other_writers()

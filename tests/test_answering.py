@@ -131,8 +131,23 @@ def test_bad_questions_get_a_clear_error(
         ({"k": "5"}, "k must be a whole number from 1 to 50, not '5'"),
         ({"k": 2.5}, "k must be a whole number"),
         ({"user": "alice"}, "user must be an assistant User"),
-        ({"history": "hi"}, "the history must be a list of earlier turns"),
-        ({"history": 5}, "the history must be a list of earlier turns"),
+        ({"history": "hi"}, "the history must be a list of earlier turns, not text"),
+        ({"history": 5}, "the history must be a list of earlier turns, not int"),
+        ({"history": {"role": "user"}}, "the history must be a list of earlier turns, not dict"),
+        ({"history": [1]}, "turn 1 of the history is not a turn: a turn is a {'role'"),
+        ({"history": [None]}, "turn 1 of the history is not a turn: a turn is a {'role'"),
+        ({"history": [{}]}, "turn 1 of the history is not a turn: its role must be 'user' or"),
+        (
+            {"history": [("user", "hi"), {"role": "bot", "content": "x"}]},
+            "turn 2 of the history is not a turn: its role must be 'user' or 'assistant', not "
+            "'bot'",
+        ),
+        (
+            {"history": [{"role": "user", "content": 5}]},
+            "turn 1 of the history is not a turn: its content must be text, not int",
+        ),
+        ({"history": [("a", "b", "c")]}, "turn 1 of the history is not a turn"),
+        ({"collections": 5}, "collections must be a list of collection names, not int"),
         ({"answerer": "extractive"}, "answerer must be an Answerer"),
     ],
 )
