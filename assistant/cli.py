@@ -20,7 +20,7 @@ from assistant.answerers import answerer_names
 from assistant.audit import AuditError
 from assistant.citations import RELATED_HEADING
 from assistant.collections import CollectionError
-from assistant.command_options import add_index_option
+from assistant.command_options import add_index_option, path_argument
 from assistant.errors import (
     AccountError,
     AssistantError,
@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "paths",
         nargs="*",
-        type=Path,
+        type=path_argument,
         metavar="PATH",
         help="files or folders (default: the document folders: settings.sources, i.e. seeds/, "
         "then collection_folders)",
@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"answerer backend: {', '.join(answerer_names())} (default: extractive)",
     )
     ask.add_argument(
-        "--model", type=Path, metavar="GGUF", help="model file for the llamacpp answerer"
+        "--model", type=path_argument, metavar="GGUF", help="model file for the llamacpp answerer"
     )
     ask.add_argument(
         "--collection",

@@ -8,11 +8,10 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.audit import EVENTS, AuditFile, AuditLog, AuditTable, check_event, parse_since
-from assistant.command_options import add_index_option, require_index_folder
+from assistant.command_options import add_index_option, path_argument, require_index_folder
 from assistant.errors import IndexMissingError, UsageError
 from assistant.settings import Settings
 from assistant.text import one_line
@@ -90,7 +89,7 @@ def add_operations_parsers(commands: argparse._SubParsersAction[argparse.Argumen
     quality.add_argument("--json", action="store_true", help="report: print one JSON object")
     quality.add_argument(
         "--golden",
-        type=Path,
+        type=path_argument,
         metavar="FILE",
         help="promote: the golden file to add to (.jsonl or .yaml; created when missing)",
     )

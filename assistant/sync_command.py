@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from assistant.command_options import add_index_option
+from assistant.command_options import add_index_option, finite_number, path_argument
 from assistant.errors import IndexBusyError, UsageError
 from assistant.settings import Settings
 
@@ -35,7 +35,7 @@ def add_sync_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "ingest_lock_timeout seconds (try again later); 1 the sync did not complete (e.g. the "
         "vector store is down); 2 bad settings or arguments.",
     )
-    sync.add_argument("paths", nargs="*", type=Path, metavar="FOLDER", help=folders_help)
+    sync.add_argument("paths", nargs="*", type=path_argument, metavar="FOLDER", help=folders_help)
     add_index_option(sync)
     sync.add_argument("--json", action="store_true", help="print one JSON report object")
     sync.add_argument("--verbose", action="store_true", help="log each step to stderr")
@@ -49,25 +49,25 @@ def add_sync_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "stderr; a failed sync is retried; a folder that goes away keeps its documents and is "
         "watched again once back. Stops cleanly on SIGINT or SIGTERM (exit 0).",
     )
-    watch.add_argument("paths", nargs="*", type=Path, metavar="FOLDER", help=folders_help)
+    watch.add_argument("paths", nargs="*", type=path_argument, metavar="FOLDER", help=folders_help)
     add_index_option(watch)
     watch.add_argument(
         "--quiet",
-        type=float,
+        type=finite_number,
         default=1.0,
         metavar="SECONDS",
         help="sync once no file has changed for this long (default: 1)",
     )
     watch.add_argument(
         "--max-wait",
-        type=float,
+        type=finite_number,
         default=10.0,
         metavar="SECONDS",
         help="sync at the latest this long after the first change of a burst (default: 10)",
     )
     watch.add_argument(
         "--retry",
-        type=float,
+        type=finite_number,
         default=10.0,
         metavar="SECONDS",
         help="wait before retrying a failed sync (default: 10)",

@@ -183,6 +183,32 @@ def test_another_programs_catalog_exits_1_and_gets_none_of_our_tables(
     assert not [p.name for p in index.iterdir() if p.name.startswith("catalog.sqlite3-")]
 
 
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (("ingest", ""), "argument PATH: an empty path names no file or folder"),
+        (("ingest", "--rebuild", " "), "argument PATH: an empty path names no file or folder"),
+        (("sync", ""), "argument FOLDER: an empty path names no file or folder"),
+        (("ask", "hi?", "--index", ""), "argument --index: an empty path names no file or folder"),
+        (("eval", "g.jsonl", "--report", ""), "argument --report: an empty path names no file"),
+        (("watch", "seeds", "--quiet", "nan"), "argument --quiet: must be a finite number, not"),
+        (("watch", "seeds", "--retry", "inf"), "argument --retry: must be a finite number, not"),
+        (("eval", "g.jsonl", "--tolerance", "nan"), "argument --tolerance: must be a finite"),
+        (("eval", "g.jsonl", "--min-accuracy", "nan"), "argument --min-accuracy: must be a"),
+    ],
+)
+def test_an_empty_path_or_a_number_that_is_no_number_exits_2_and_touches_nothing(
+    tmp_path: Path, command: tuple[str, ...], message: str
+) -> None:
+    """`ingest "$DOCS"` with DOCS unset read as the working folder; `--quiet nan` crashed
+    watch and `--tolerance nan` passed every regression."""
+    result = run(*command, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_ingest_exits_3_when_a_file_or_path_failed_and_indexes_the_rest(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -46,8 +46,9 @@ def test_metric_drops_fail_beyond_the_tolerance_only() -> None:
         "accuracy got worse: 0.800 -> 0.780 (tolerance 0)"
     ]
     assert not gate(comparison, tolerance=0.02)["failed"]
-    with pytest.raises(ValueError, match="non-negative"):
-        gate(comparison, tolerance=-0.1)
+    for bad in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="finite non-negative"):
+            gate(comparison, tolerance=bad)
 
 
 def test_lower_is_better_metrics_fail_when_they_rise_and_latency_never_gates() -> None:
@@ -101,9 +102,9 @@ def test_a_teams_pyproject_can_switch_the_gate_on(tmp_path: Path) -> None:
     assert config.compare == (tmp_path / "base" / "result.json").resolve()
     assert config.fail_on_regression
     assert config.tolerance == 0.02
-    for bad in ("-0.1", '"a lot"', "true"):
+    for bad in ("-0.1", '"a lot"', "true", "nan", "inf"):  # nan and inf would pass anything
         pyproject.write_text(f"[tool.assistant.eval]\ntolerance = {bad}\n", "utf-8")
-        with pytest.raises(EvalConfigError, match="tolerance must be a number of 0 or more"):
+        with pytest.raises(EvalConfigError, match="tolerance must be a finite number of 0 or"):
             load_config(pyproject)
 
 

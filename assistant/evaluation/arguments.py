@@ -4,8 +4,8 @@ commands (`assistant/evaluation/command.py`)."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from assistant.command_options import finite_number, path_argument
 from assistant.errors import BadQuestionError
 from assistant.evaluation.metrics import METRICS
 from assistant.settings import Settings
@@ -29,11 +29,11 @@ def add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     evaluate.add_argument(
         "golden",
         nargs="*",
-        type=Path,
+        type=path_argument,
         metavar="GOLDEN",
         help="golden files (.jsonl, .yaml); default: golden in [tool.assistant.eval]",
     )
-    evaluate.add_argument("--index", type=Path, metavar="DIR", help="index directory")
+    evaluate.add_argument("--index", type=path_argument, metavar="DIR", help="index directory")
     evaluate.add_argument("--answerer", metavar="NAME", help="answerer backend")
     evaluate.add_argument("--k", type=int, metavar="N", help="passages per question (hit@k, ...)")
     evaluate.add_argument(
@@ -49,11 +49,14 @@ def add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         help="ask as this user: only the collections granted to them (docs/teams.md)",
     )
     evaluate.add_argument(
-        "--report", type=Path, metavar="DIR", help="output directory (default: eval-report/)"
+        "--report",
+        type=path_argument,
+        metavar="DIR",
+        help="output directory (default: eval-report/)",
     )
     evaluate.add_argument(
         "--compare",
-        type=Path,
+        type=path_argument,
         metavar="BASELINE.json",
         help="an earlier result.json to diff against (metrics, questions, index and settings; "
         "the questions that changed are weighed against chance)",
@@ -66,7 +69,7 @@ def add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     )
     evaluate.add_argument(
         "--tolerance",
-        type=float,
+        type=finite_number,
         metavar="X",
         help="how much a quality metric may drop before --fail-on-regression fails (default 0)",
     )
@@ -79,7 +82,7 @@ def add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     for metric in ("accuracy", "citation_precision", "refusal_accuracy"):
         evaluate.add_argument(
             f"--min-{metric.replace('_', '-')}",
-            type=float,
+            type=finite_number,
             metavar="X",
             help=f"same as --min {metric}=X",
         )
@@ -96,7 +99,10 @@ def add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "as the chat does (default: after the answer its golden history holds)",
     )
     evaluate.add_argument(
-        "--pyproject", type=Path, metavar="FILE", help="read [tool.assistant.eval] from FILE"
+        "--pyproject",
+        type=path_argument,
+        metavar="FILE",
+        help="read [tool.assistant.eval] from FILE",
     )
 
 
@@ -108,9 +114,12 @@ def build_generate_parser() -> argparse.ArgumentParser:
         "terms, definitions, sentences opening with a name, numbers), each with its source "
         "quote and key terms, marked `draft: true` for a person to review.",
     )
-    parser.add_argument("--index", type=Path, metavar="DIR", help="index directory")
+    parser.add_argument("--index", type=path_argument, metavar="DIR", help="index directory")
     parser.add_argument(
-        "--out", type=Path, metavar="FILE", help=".jsonl or .yaml file (default: print JSONL)"
+        "--out",
+        type=path_argument,
+        metavar="FILE",
+        help=".jsonl or .yaml file (default: print JSONL)",
     )
     parser.add_argument("-n", type=int, default=20, metavar="N", help="drafts (default: 20)")
     parser.add_argument(

@@ -40,6 +40,7 @@ from assistant.answerers.window_features import (
     candidate_features,
     confidence_features,
 )
+from assistant.command_options import path_argument
 from assistant.core import Assistant
 from assistant.evaluation.golden import GoldenItem, load_golden
 from assistant.retrieval import Retrieval
@@ -345,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Fit on the given (index, golden set) pairs, print the model, optionally write it."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("pairs", nargs="+", help="INDEX_DIR GOLDEN_FILE, repeated")
-    parser.add_argument("--out", type=Path, help="write the fitted model file here")
+    parser.add_argument("--out", type=path_argument, help="write the fitted model file here")
     args = parser.parse_args(argv)
     if len(args.pairs) % 2:
         parser.error("give pairs of INDEX_DIR GOLDEN_FILE")

@@ -13,6 +13,7 @@ whether a broken question may pass; the comparison says how sure the difference 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -204,8 +205,8 @@ def comparability(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
 
 def gate(comparison: dict[str, Any], tolerance: float = DEFAULT_GATE_TOLERANCE) -> dict[str, Any]:
     """The regression gate's verdict: what got worse by more than `tolerance`, and what broke."""
-    if tolerance < 0:
-        raise ValueError("the tolerance is a non-negative number")
+    if not 0 <= tolerance < math.inf:  # nan or inf would pass every regression
+        raise ValueError("the tolerance is a finite non-negative number")
     reasons = [
         f"{row['id']} passed in the baseline and fails now: {row['question']}"
         for row in comparison["questions"]

@@ -197,9 +197,11 @@ def _parse(section: dict[str, Any], pyproject: Path) -> EvalConfig:
     baseline = optional("compare", str)
     tolerance = section.get("tolerance")
     if tolerance is not None and (
-        isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, int | float)
+        or not 0 <= tolerance < math.inf  # TOML has nan and inf
     ):
-        raise EvalConfigError(f"{where}: tolerance must be a number of 0 or more")
+        raise EvalConfigError(f"{where}: tolerance must be a finite number of 0 or more")
     return EvalConfig(
         golden=paths("golden"),
         index=None if index is None else (base / index).resolve(),
