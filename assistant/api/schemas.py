@@ -65,7 +65,9 @@ class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     include_usage: bool = Field(
-        False, description="Send a last chunk with `usage` and no choices before [DONE]."
+        False,
+        strict=True,
+        description="Send a last chunk with `usage` and no choices before [DONE].",
     )
 
 
@@ -83,18 +85,28 @@ class ChatCompletionRequest(BaseModel):
         description="The conversation: the last message is the user's question, earlier user "
         "and assistant messages are its history.",
     )
-    stream: bool = Field(False, description="Answer as server-sent events (text/event-stream).")
+    stream: bool = Field(
+        False, strict=True, description="Answer as server-sent events (text/event-stream)."
+    )
     stream_options: StreamOptions | None = None
     max_tokens: int | None = Field(
-        None, ge=1, description="Generation limit of LLM answerers (clamped to 8..4096)."
+        None,
+        ge=1,
+        strict=True,
+        description="Generation limit of LLM answerers (clamped to 8..4096).",
     )
     max_completion_tokens: int | None = Field(
-        None, ge=1, description="Same as max_tokens (OpenAI's newer name); wins when both are set."
+        None,
+        ge=1,
+        strict=True,
+        description="Same as max_tokens (OpenAI's newer name); wins when both are set.",
     )
     temperature: float | None = Field(
-        None, ge=0.0, le=2.0, description="Sampling temperature of LLM answerers."
+        None, ge=0.0, le=2.0, strict=True, description="Sampling temperature of LLM answerers."
     )
-    n: int = Field(1, ge=1, le=1, description="Number of choices: only 1 is supported.")
+    n: int = Field(
+        1, ge=1, le=1, strict=True, description="Number of choices: only 1 is supported."
+    )
     collections: list[str] | None = Field(
         None,
         description="Answer only from these collections (default: all); see GET /v1/collections.",
@@ -232,7 +244,10 @@ class AskRequest(BaseModel):
     history: list[Message] = Field(
         default_factory=list, description="Earlier turns, oldest first, for follow-up questions."
     )
-    k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="Passages to retrieve (default 5).")
+    # Strict, as `Assistant.ask` is: true, "2" and 2.0 are not a number of passages.
+    k: int | None = Field(
+        None, ge=1, le=MAX_TOP_K, strict=True, description="Passages to retrieve (default 5)."
+    )
     model: str | None = Field(None, description="The answerer, as in /v1/models.")
     collections: list[str] | None = Field(
         None,

@@ -84,6 +84,13 @@ def test_the_key_never_reaches_the_log(api_server: Server, http: httpx.Client) -
             "invalid_body",
             "te",
         ),
+        (
+            '{"max_tokens": "64", "messages": [{"role": "user", "content": "x"}]}',
+            422,
+            "invalid_body",
+            "max_tokens",
+        ),
+        ('{"n": true, "messages": [{"role": "user", "content": "x"}]}', 422, "invalid_body", "n"),
         ('{"messages": [{"role": "assistant", "content": "hi"}]}', 400, "invalid_messages", "last"),
         ('{"messages": [{"role": "system", "content": "hi"}]}', 400, "invalid_messages", "user"),
         ('{"messages": [{"role": "user", "content": "  \\n "}]}', 400, "invalid_question", "empty"),
@@ -193,6 +200,13 @@ def test_ask_takes_history_and_k(http: httpx.Client) -> None:
     assert bad.status_code == 422
     assert error_of(bad)["param"].startswith("history.0")
     assert http.post("v1/ask", json={"question": QUESTION, "k": 0}).status_code == 422
+    for k in (True, "2", 2.0):  # as Assistant.ask refuses them: not a number of passages
+        wrong = http.post("v1/ask", json={"question": QUESTION, "k": k})
+        assert wrong.status_code == 422, k
+        assert error_of(wrong)["param"] == "k"
+    streamed = http.post(CHAT, json={**chat_body(), "stream": "yes"})
+    assert streamed.status_code == 422
+    assert error_of(streamed)["param"] == "stream"
     assert http.post("v1/ask", json={"question": QUESTION, "model": "nope"}).status_code == 404
 
 
