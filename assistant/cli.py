@@ -47,7 +47,7 @@ from assistant.sync_command import (
     sync_command,
     watch_command,
 )
-from assistant.text import PREVIEW_CHARS, one_line
+from assistant.text import PREVIEW_CHARS, for_terminal, one_line
 from assistant.types import Answer, IngestProgress, IngestReport
 
 EXIT_OK = 0
@@ -318,13 +318,14 @@ def format_answer(answer: Answer, streamed: str | None = None) -> str:
                 where.insert(0, f"page {citation.page}")
             if citation.section:
                 where.insert(0, f"section “{citation.section}”")
-            lines.append(f"  [{citation.id}] {citation.source} ({', '.join(where)})")
+            lines.append(f"  [{citation.id}] {for_terminal(citation.source)} ({', '.join(where)})")
             quote = " ".join(citation.quote.split())
             lines.append(textwrap.indent(textwrap.fill(f"“{quote}”", width=94), "      "))
     if answer.related:
         lines += ["", f"{RELATED_HEADING} (not quoted above):"]
         for passage in answer.related:
-            lines.append(f"  - {passage.location()}, chars {passage.start}-{passage.end}")
+            location = for_terminal(passage.location())
+            lines.append(f"  - {location}, chars {passage.start}-{passage.end}")
             preview = one_line(passage.text, PREVIEW_CHARS)
             lines.append(textwrap.indent(textwrap.fill(f"“{preview}”", width=94), "      "))
     return "\n".join(lines)
@@ -345,7 +346,7 @@ def _format_report(report: IngestReport) -> str:
         lines.append(
             f"  kept the vectors of {report.chunks_reused} unchanged chunks of edited documents"
         )
-    lines += [f"  skipped {item.source}: {item.error}" for item in report.failed]
+    lines += [f"  skipped {for_terminal(f'{item.source}: {item.error}')}" for item in report.failed]
     if report.rebuilt_because:
         lines.append(
             f"rebuilt the index ({'; '.join(report.rebuilt_because)} changed): answers may "

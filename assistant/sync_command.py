@@ -11,6 +11,7 @@ from pathlib import Path
 from assistant.command_options import add_index_option, finite_number, path_argument
 from assistant.errors import IndexBusyError, UsageError
 from assistant.settings import Settings
+from assistant.text import for_terminal
 
 EXIT_PARTIAL = 3  # `sync`: done, except the files listed as failed
 EXIT_BUSY = 75  # `sync`: another writer held the index lock (sysexits' EX_TEMPFAIL)
@@ -94,7 +95,7 @@ def sync_command(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print(report.summary())
         for item in report.failed:
-            print(f"  failed {item.source}: {item.error}")
+            print(f"  failed {for_terminal(f'{item.source}: {item.error}')}")
     return EXIT_PARTIAL if report.failed else 0
 
 
@@ -123,7 +124,15 @@ def watch_command(settings: Settings, args: argparse.Namespace) -> int:
 def log_to_stderr(name: str = "assistant") -> None:
     """Log `name`'s INFO lines (and its children's) to stderr with their time."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    handler.setFormatter(_TerminalFormatter("%(asctime)s %(message)s"))
     logger = logging.getLogger(name)
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+
+
+class _TerminalFormatter(logging.Formatter):
+    """Log lines without escape sequences or control characters (a file's name may hold
+    them)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return for_terminal(super().format(record))

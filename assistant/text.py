@@ -262,6 +262,18 @@ def printable(text: str) -> str:
             return _INVISIBLE.sub("\ufffd", text)
 
 
+def for_terminal(text: str) -> str:
+    """A name or message as a terminal may show it: escape sequences and control characters
+    (a file named so as to clear the screen or recolour it) removed, line breaks kept."""
+    text = _without_escapes(text)
+    return _CONTROL.sub(lambda m: m.group() if m.group() in "\n\t" else "", text)
+
+
+def _without_escapes(text: str) -> str:
+    """Text without terminal escape sequences, bidi controls and lone surrogates."""
+    return _INVISIBLE.sub("", _ESCAPE_SEQUENCE.sub("", text))
+
+
 def one_line(text: str, limit: int) -> str:
     """Text on one line, cut at a word with "…" when longer than `limit` characters (a
     preview of a quote)."""
@@ -275,8 +287,7 @@ PREVIEW_CHARS = 240
 
 def clean_text(text: str) -> str:
     """Text with control, bidi-override and unencodable characters removed and spaces collapsed."""
-    text = _INVISIBLE.sub("", _ESCAPE_SEQUENCE.sub("", text))
-    return " ".join(_CONTROL.sub(" ", text).split())
+    return " ".join(_CONTROL.sub(" ", _without_escapes(text)).split())
 
 
 def clean_lines(text: str) -> str:

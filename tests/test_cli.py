@@ -209,6 +209,26 @@ def test_an_empty_path_or_a_number_that_is_no_number_exits_2_and_touches_nothing
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_file_name_never_sends_escape_sequences_to_the_terminal(tmp_path: Path) -> None:
+    """Whoever names a file in a shared folder must not clear or recolour the terminal of the
+    person who asks (the sources list, the verbose log, the failures listed)."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "\x1b[2J\x1b[31mred.txt").write_text("Otters hold hands while they sleep.")
+    (docs / "\x1b]0;owned\x07empty.txt").write_text("")
+    index = str(tmp_path / "index")
+    ingested = run("ingest", str(docs), "--index", index, "--verbose")
+    asked = run("ask", "What do otters hold while they sleep?", "--index", index)
+    assert ingested.returncode == 3, ingested.stderr
+    assert asked.returncode == 0, asked.stderr
+    for output in (ingested.stdout, ingested.stderr, asked.stdout, asked.stderr):
+        assert "\x1b" not in output
+        assert "\x07" not in output
+    assert "docs/red.txt (chars 0-35)" in asked.stdout
+    assert f"skipped {docs / 'empty.txt'}: empty file" in ingested.stdout
+    assert f"committed {docs / 'red.txt'}" in ingested.stderr
+
+
 def test_ingest_exits_3_when_a_file_or_path_failed_and_indexes_the_rest(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
