@@ -83,6 +83,9 @@ def discover(
                 )
         elif root.exists():  # a device, a socket, a pipe
             failed.append(FailedFile(source=str(given), error="not a regular file or folder"))
+        elif root.is_symlink():  # it is there, but leads nowhere
+            error = "a symbolic link that leads nowhere (a loop, or its target is missing)"
+            failed.append(FailedFile(source=str(given), error=error))
         else:
             failed.append(FailedFile(source=str(given), error=MISSING))
     return sorted(files.values(), key=lambda f: f.source), failed, roots

@@ -43,8 +43,9 @@ def _config_files() -> list[Path]:
     if not path.is_file():
         if os.environ.get(CONFIG_FILE_ENV) is None:
             return []
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
         raise SettingsError(
-            f"the settings file {path} ({CONFIG_FILE_ENV}) does not exist; set "
+            f"the settings file {path} ({CONFIG_FILE_ENV}) {what}; set "
             f"{CONFIG_FILE_ENV} to an existing file, or to nothing for no settings file"
         )
     try:

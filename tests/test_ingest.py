@@ -187,6 +187,20 @@ def test_a_device_is_not_said_to_be_missing(fresh_index: Path) -> None:
     ]
 
 
+def test_a_link_that_leads_nowhere_is_not_said_to_be_missing(
+    tmp_path: Path, fresh_index: Path
+) -> None:
+    loop, dangling = tmp_path / "loop.txt", tmp_path / "dangling.txt"
+    os.symlink(loop, loop)
+    os.symlink(tmp_path / "gone.txt", dangling)
+    report = Assistant(make_settings(fresh_index)).ingest([loop, dangling])
+    reason = "a symbolic link that leads nowhere (a loop, or its target is missing)"
+    assert [(f.source, f.error) for f in report.failed] == [
+        (str(loop), reason),
+        (str(dangling), reason),
+    ]
+
+
 def test_an_unknown_audit_action_is_refused_before_anything_is_indexed(
     corpus: Path, fresh_index: Path
 ) -> None:

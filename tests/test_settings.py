@@ -151,6 +151,9 @@ def test_a_settings_file_named_but_missing_is_refused_and_an_empty_name_means_no
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert f"the settings file {config} (ASSISTANT_CONFIG) does not exist" in result.stderr
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(tmp_path))  # a folder: said so, not "missing"
+    with pytest.raises(SettingsError, match=r"\(ASSISTANT_CONFIG\) is a folder, not a file"):
+        Settings()
     (tmp_path / "assistant.toml").write_text("top_k = 9\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ASSISTANT_CONFIG", "")
