@@ -159,7 +159,13 @@ def _indexed(settings: Settings) -> list[CollectionInfo]:
 def _stdin_line() -> str:
     """One line of standard input, which must be UTF-8 text (a password or key is hashed as
     UTF-8: undecodable bytes would fail there, as a traceback)."""
-    line = sys.stdin.readline().rstrip("\r\n")
+    raw = sys.stdin.readline()
+    if not raw:
+        raise UsageError(
+            "standard input ended before a line: pipe the secret in, or run the command in a "
+            "terminal to be asked for it"
+        )
+    line = raw.rstrip("\r\n")
     try:
         line.encode("utf-8")
     except UnicodeEncodeError:

@@ -229,6 +229,21 @@ def test_a_file_name_never_sends_escape_sequences_to_the_terminal(tmp_path: Path
     assert f"committed {docs / 'red.txt'}" in ingested.stderr
 
 
+def test_a_password_from_an_empty_standard_input_is_said_to_be_missing(tmp_path: Path) -> None:
+    """`users add carol < /dev/null` said the password was too short."""
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "users", "add", "carol", "--index",
+         str(tmp_path / "index")],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "standard input ended before a line" in result.stderr
+    assert not (tmp_path / "index").exists()
+
+
 def test_ingest_exits_3_when_a_file_or_path_failed_and_indexes_the_rest(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
