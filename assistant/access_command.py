@@ -106,6 +106,7 @@ def collections_command(settings: Settings, args: argparse.Namespace) -> int:
     """`assistant collections`: list them with their readers, or grant or revoke reading."""
     from assistant.accounts import Accounts
 
+    _takes_no_name(f"collections {args.action}", args.action == "list", args.name)
     if args.action != "grant":
         require_index_folder(settings)  # a grant may come before the documents
     accounts = Accounts.from_settings(settings)
@@ -182,10 +183,18 @@ def _read_new_password(from_stdin: bool) -> str:
     return password
 
 
+def _takes_no_name(command: str, nameless: bool, given: str | None) -> None:
+    """Refuse a name given to an action that takes none (`collections list nope` listed every
+    collection, as if the name had been read)."""
+    if nameless and given is not None:
+        raise UsageError(f"`assistant {command}` takes no name (got {given!r})")
+
+
 def users_command(settings: Settings, args: argparse.Namespace) -> int:
     """`assistant users`: list, add, remove, set the role or the groups of a user."""
     from assistant.accounts import Accounts
 
+    _takes_no_name(f"users {args.action}", args.action == "list", args.name)
     # accounts may come before the documents, but a mistyped --index must not pass unseen
     new_index = args.action == "add" and index_folder_missing(settings)
     if args.action != "add":
@@ -228,6 +237,7 @@ def api_keys_command(settings: Settings, args: argparse.Namespace) -> int:
     """`assistant api-keys`: create, list or revoke users' personal API keys."""
     from assistant.accounts import Accounts
 
+    _takes_no_name(f"api-keys {args.action}", args.action in ("create", "list"), args.key_id)
     require_index_folder(settings)
     accounts = Accounts.from_settings(settings)
     if args.action == "create":

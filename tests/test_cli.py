@@ -244,6 +244,28 @@ def test_a_password_from_an_empty_standard_input_is_said_to_be_missing(tmp_path:
     assert not (tmp_path / "index").exists()
 
 
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (
+            ("collections", "list", "nope"),
+            "`assistant collections list` takes no name (got 'nope')",
+        ),
+        (("users", "list", "bob"), "`assistant users list` takes no name (got 'bob')"),
+        (("api-keys", "list", "x"), "`assistant api-keys list` takes no name (got 'x')"),
+        (("api-keys", "create", "x", "--user", "al"), "`assistant api-keys create` takes no name"),
+    ],
+)
+def test_a_name_an_action_does_not_take_exits_2(
+    tmp_path: Path, command: tuple[str, ...], message: str
+) -> None:
+    """`collections list nope` listed every collection, as if the name had been read."""
+    (tmp_path / "index").mkdir()
+    result = run(*command, "--index", str(tmp_path / "index"))
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+
+
 def test_ingest_exits_3_when_a_file_or_path_failed_and_indexes_the_rest(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
