@@ -259,7 +259,7 @@ def printable(text: str) -> str:
         try:
             return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         except UnicodeEncodeError:  # a surrogate that stands for no byte
-            return _INVISIBLE.sub("\ufffd", text)
+            return re.sub("[\ud800-\udfff]", "\ufffd", text)
 
 
 def for_terminal(text: str) -> str:

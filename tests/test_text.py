@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import itertools
 
-from assistant.text import content_terms, cut_inside_code, sentence_spans, terms
+from assistant.text import (
+    content_terms,
+    cut_inside_code,
+    for_terminal,
+    printable,
+    sentence_spans,
+    terms,
+)
 
 
 def test_sentence_spans_keep_abbreviations_and_domains_together() -> None:
@@ -99,3 +106,14 @@ def test_a_line_longer_than_punkt_reads_at_once_is_cut_at_a_space() -> None:
     assert len(middle) == 4
     assert all(e - s <= 10_000 for s, e in middle)
     assert " ".join(text[s:e] for s, e in middle) == line  # cut at spaces, nothing lost
+
+
+def test_names_are_made_printable_and_safe_for_a_terminal() -> None:
+    # A byte of a file name that is not UTF-8 (kept as a lone surrogate) is one U+FFFD; a lone
+    # surrogate from elsewhere too; text that is fine stays as it is.
+    assert printable(b"minutes\xff.txt".decode("utf-8", "surrogateescape")) == "minutes\ufffd.txt"
+    assert printable("a\ud800b") == "a\ufffdb"
+    assert printable("Café ✓") == "Café ✓"
+    # Escape sequences and controls go, line breaks and tabs stay.
+    assert for_terminal("\x1b[2J\x1b[31mred.txt\x07\r") == "red.txt"
+    assert for_terminal("\x1b]0;owned\x07a\tb\nc") == "a\tb\nc"

@@ -134,14 +134,11 @@ def ingest_uploads(
     saved, rejected = save_uploads(uploaded, assistant.settings)
     if not saved:
         return None, rejected
-    try:
-        report = assistant.ingest(
-            saved, on_progress=on_progress, by=by, action="upload", request_id=new_request_id()
-        )
-    except BaseException:
-        for path in saved:
-            _settle(path, kept=False, existed=path.name in existing)
-        raise
+    # An ingest that fails outright (the index busy) leaves the files and any earlier
+    # version's copy as they are: what it committed before failing is not known here.
+    report = assistant.ingest(
+        saved, on_progress=on_progress, by=by, action="upload", request_id=new_request_id()
+    )
     failed = {Path(item.source).name for item in report.failed}
     for path in saved:
         _settle(path, kept=path.name not in failed, existed=path.name in existing)
