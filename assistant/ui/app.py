@@ -313,10 +313,8 @@ def build_app(
                     question, history or None, user=reader(request), request_id=new_request_id()
                 )
                 return answer.to_json_dict()
-            except AssistantError as exc:
+            except AssistantError as exc:  # a malformed question or history turn, too
                 raise gr.Error(str(exc)) from exc
-            except ValueError as exc:  # a malformed history entry
-                raise gr.Error(f"bad history: {exc}") from exc
 
         api(ask, api_name="ask")
     return demo

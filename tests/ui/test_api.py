@@ -52,7 +52,7 @@ def test_ask_refuses_and_rejects_bad_input(client: Any) -> None:
     ]
     with pytest.raises(AppError, match="the question is empty"):
         client.predict("   ", api_name="/ask")
-    with pytest.raises(AppError, match="bad history"):
+    with pytest.raises(AppError, match="turn 1 of the history is not a turn: its role must be"):
         client.predict("And then?", [{"role": "robot", "content": "x"}], api_name="/ask")
 
 
