@@ -86,6 +86,8 @@ def save_uploads(
         target = target_dir / name
         if target.exists():
             shutil.copy2(target, _previous(target))
+        else:  # a copy left by an ingest that failed outright belongs to no file now
+            _previous(target).unlink(missing_ok=True)
         # A temporary file renamed into place: an ingest never reads a half-copied upload.
         with source.open("rb") as handle, atomic_writer(target, mode=0o600) as tmp:
             shutil.copyfileobj(handle, tmp)
@@ -130,7 +132,6 @@ def ingest_uploads(
     ingest report and files refused before it. A new file the index refused (a duplicate) is
     not kept; a new version it refused gives way to the earlier one again, so the file on disk
     stays what the index holds."""
-    existing = _existing(assistant.settings.uploads_dir)
     saved, rejected = save_uploads(uploaded, assistant.settings)
     if not saved:
         return None, rejected
@@ -141,19 +142,20 @@ def ingest_uploads(
     )
     failed = {Path(item.source).name for item in report.failed}
     for path in saved:
-        _settle(path, kept=path.name not in failed, existed=path.name in existing)
+        _settle(path, kept=path.name not in failed)
     return report, rejected
 
 
-def _settle(path: Path, kept: bool, existed: bool) -> None:
+def _settle(path: Path, kept: bool) -> None:
     """After an upload's ingest: drop the earlier version (`kept`), or put it back (a new
-    version refused), or remove a new file refused."""
+    version refused: the earlier version's copy is there exactly when there was one), or
+    remove a new file refused."""
     previous = _previous(path)
     if kept:
         previous.unlink(missing_ok=True)
     elif previous.exists():
         previous.replace(path)
-    elif not existed:
+    else:
         path.unlink(missing_ok=True)
 
 
@@ -183,7 +185,3 @@ def ingest_progress(progress: gr.Progress, names: SourceNames) -> ProgressCallba
         progress((state.files_done, max(state.files_total, 1)), desc=label, unit="files")
 
     return update
-
-
-def _existing(folder: Path) -> set[str]:
-    return {path.name for path in folder.iterdir()} if folder.is_dir() else set()
