@@ -55,27 +55,34 @@ def test_a_file_an_earlier_release_wrote_is_marked_and_its_rows_kept(tmp_path: P
     assert application_id(path) == APPLICATION_ID
 
 
-def another_programs_file(path: Path) -> None:
+def written(path: Path, *statements: str) -> None:
+    """A SQLite file at `path` that another program wrote with `statements`."""
     with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE invoices (number INTEGER PRIMARY KEY, total REAL)")
-        db.execute("INSERT INTO invoices VALUES (1, 9.5)")
+        for statement in statements:
+            db.execute(statement)
     db.close()
+
+
+def another_programs_file(path: Path) -> None:
+    written(
+        path,
+        "CREATE TABLE invoices (number INTEGER PRIMARY KEY, total REAL)",
+        "INSERT INTO invoices VALUES (1, 9.5)",
+    )
 
 
 def another_marked_file(path: Path) -> None:
     """Our table names, another program's mark."""
-    with sqlite3.connect(path) as db:
-        db.execute("PRAGMA application_id = 1")
-        db.execute("CREATE TABLE documents (doc_id TEXT PRIMARY KEY)")
-    db.close()
+    written(path, "PRAGMA application_id = 1", "CREATE TABLE documents (doc_id TEXT PRIMARY KEY)")
 
 
 def our_table_names_other_columns(path: Path) -> None:
     """A table named as one of ours, with columns none of our releases gave it."""
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE documents (id INTEGER PRIMARY KEY, body TEXT)")
-        db.execute("INSERT INTO documents VALUES (1, 'minutes of the board')")
-    db.close()
+    written(
+        path,
+        "CREATE TABLE documents (id INTEGER PRIMARY KEY, body TEXT)",
+        "INSERT INTO documents VALUES (1, 'minutes of the board')",
+    )
 
 
 def not_a_database(path: Path) -> None:
