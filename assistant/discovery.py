@@ -39,10 +39,10 @@ MISSING = "no such file or directory"
 NOT_UTF8 = "the name is not valid UTF-8 (rename it to index it)"
 
 
-def _not_utf8(path: Path) -> bool:
-    """Whether a path holds bytes that are not UTF-8 (Python keeps them as lone surrogates,
-    which no catalog, log or JSON report can store)."""
-    return printable(str(path)) != str(path)
+def _not_utf8(name: str) -> bool:
+    """Whether a path or name holds bytes that are not UTF-8 (Python keeps them as lone
+    surrogates, which no catalog, log or JSON report can store)."""
+    return printable(name) != name
 
 
 def discover(
@@ -59,7 +59,7 @@ def discover(
     roots: list[Path] = []
     for given in paths:
         root = Path(os.path.abspath(given))
-        if _not_utf8(root):
+        if _not_utf8(str(root)):
             failed.append(FailedFile(source=printable(str(given)), error=NOT_UTF8))
             continue
         roots.append(root)
@@ -114,7 +114,7 @@ def _walk(root: Path, base: Path, failed: list[FailedFile]) -> Iterator[Path]:
             path = Path(entry.path)
             if entry.name.startswith("."):
                 continue
-            if _not_utf8(path):
+            if _not_utf8(entry.name):  # the folder's own path was checked before
                 if entry.is_dir() or is_supported(path):
                     shown = printable(display_source(path, base))
                     failed.append(FailedFile(source=shown, error=NOT_UTF8))
