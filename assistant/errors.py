@@ -20,8 +20,9 @@ class LoadError(AssistantError):
 
 
 class IndexUnusableError(AssistantError):
-    """A SQLite file of the index cannot be opened: it is damaged, not a database, another
-    program's, or cannot be read. The message names the file, not its folder."""
+    """A SQLite file of the index cannot be opened or read: it is damaged, not a database,
+    another program's, or cannot be read or written. The message names the file, not its
+    folder."""
 
     def __init__(self, file: str, reason: str) -> None:
         super().__init__(f"the index's {file} cannot be used: {reason}")

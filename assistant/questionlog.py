@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.errors import CatalogUnavailableError, IndexUnusableError
+from assistant.errors import CatalogUnavailableError, IndexBusyError, IndexUnusableError
 from assistant.sqlstore import SqliteStore, Store, copy_tables, open_store
 
 if TYPE_CHECKING:
@@ -127,7 +127,13 @@ class QuestionLog:
                     json.dumps(list(entry.sources)),
                 ),
             )
-        except (sqlite3.Error, OSError, CatalogUnavailableError, IndexUnusableError) as exc:
+        except (
+            sqlite3.Error,
+            OSError,
+            CatalogUnavailableError,
+            IndexUnusableError,
+            IndexBusyError,
+        ) as exc:
             if not self._warned:
                 self._warned = True
                 where = self.store.path if isinstance(self.store, SqliteStore) else "table"

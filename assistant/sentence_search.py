@@ -28,6 +28,7 @@ import numpy as np
 
 from assistant.catalog import Catalog
 from assistant.embedding import Embedder, Vector
+from assistant.errors import AssistantError
 
 log = logging.getLogger(__name__)
 
@@ -138,9 +139,13 @@ class SentenceSearch:
                     self._skipped = generation
                     return None
                 self._matrix = self._load(generation, count)
-            except Exception:
+            except Exception as exc:
                 # The chunk vectors and BM25 still answer; tried again after the next change.
-                log.exception("sentence search off until the index changes: loading failed")
+                # The catalog unusable, busy or unreachable is said in a line; a bug in full.
+                if isinstance(exc, AssistantError):
+                    log.warning("sentence search off until the index changes: %s", exc)
+                else:
+                    log.exception("sentence search off until the index changes: loading failed")
                 self._skipped = generation
                 return None
             return self._matrix

@@ -4,7 +4,10 @@ opened and how a write transaction is run."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Self
 
 from assistant.errors import AssistantError, IndexBusyError, IndexUnusableError
 
@@ -40,6 +43,15 @@ _UNMARKED_TABLES: dict[str, frozenset[str]] = {
 }
 
 
+# The result codes that say the file itself cannot be used (damaged, not a database, unreadable
+# or unwritable, its disk full), as against a statement's own error (a constraint, a bug).
+_FILE_FAILURES = frozenset({
+    sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM,
+})  # fmt: skip
+_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
 def connect(path: Path, foreign_keys: bool = False) -> sqlite3.Connection:
     """A connection to a SQLite file beside the index (WAL, autocommit), made when missing.
     Raises IndexUnusableError, the file left as it is, when it is not an SQLite database or is
@@ -48,7 +60,9 @@ def connect(path: Path, foreign_keys: bool = False) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         mark = not path.exists() or _unmarked_but_ours(path)
-        connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+        connection = sqlite3.connect(
+            path, timeout=30, isolation_level=None, factory=_IndexConnection
+        )
     except sqlite3.Error as exc:
         raise unusable(path, exc) from exc
     try:
@@ -69,11 +83,99 @@ def connect(path: Path, foreign_keys: bool = False) -> sqlite3.Connection:
 def unusable(path: Path, exc: sqlite3.Error) -> AssistantError:
     """The error to raise for a SQLite error met while opening or preparing a file: busy, or
     unusable (damaged, not a database, unreadable)."""
-    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+    if _code(exc) in _BUSY:
         return IndexBusyError(
             f"the index's {path.name} is held by another process ({exc}); try again shortly"
         )
     return IndexUnusableError(path.name, str(exc))
+
+
+def _code(exc: sqlite3.Error) -> int:
+    """The primary result code of a SQLite error (0 when it has none)."""
+    return int(getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def _failed(path: Path, exc: sqlite3.Error) -> Exception:
+    """What a statement's error becomes: the file's failure (unusable or busy) as the
+    assistant's error naming the file, any other error as it is."""
+    return unusable(path, exc) if _code(exc) in _FILE_FAILURES | _BUSY else exc
+
+
+@contextmanager
+def _reported(path: Path) -> Iterator[None]:
+    """Raise a SQLite error of the block as `_failed` says."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise _failed(path, exc) from exc
+
+
+class _IndexCursor(sqlite3.Cursor):
+    """A cursor whose statements and fetches report the file's failures as `_failed` says
+    (a damaged page is often met only while the rows are read)."""
+
+    def _path(self) -> Path:
+        connection = self.connection
+        assert isinstance(connection, _IndexConnection)
+        return connection.path
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Self:
+        with _reported(self._path()):
+            return super().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Self:
+        with _reported(self._path()):
+            return super().executemany(sql, parameters)
+
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
+        with _reported(self._path()):
+            return super().executescript(script)
+
+    def fetchone(self) -> Any:
+        with _reported(self._path()):
+            return super().fetchone()
+
+    def fetchmany(self, size: int | None = 1) -> list[Any]:
+        with _reported(self._path()):
+            return super().fetchmany(self.arraysize if size is None else size)
+
+    def fetchall(self) -> list[Any]:
+        with _reported(self._path()):
+            return super().fetchall()
+
+    def __next__(self) -> Any:
+        try:  # not `_reported`: this runs once a row
+            return super().__next__()
+        except sqlite3.Error as exc:
+            raise _failed(self._path(), exc) from exc
+
+
+class _IndexConnection(sqlite3.Connection):
+    """A connection to a file beside the index that knows its path, so that a failure of the
+    file met by any statement names it (`_IndexCursor`)."""
+
+    def __init__(self, database: Path, *args: Any, **kwargs: Any) -> None:
+        super().__init__(database, *args, **kwargs)
+        self.path = database
+
+    def cursor(self, factory: Any = _IndexCursor) -> Any:
+        return super().cursor(factory)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        cursor: sqlite3.Cursor = self.cursor()
+        return cursor.execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
+        cursor: sqlite3.Cursor = self.cursor()
+        return cursor.executemany(sql, parameters)
+
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
+        cursor: sqlite3.Cursor = self.cursor()
+        return cursor.executescript(script)
+
+    def commit(self) -> None:
+        with _reported(self.path):
+            super().commit()
 
 
 def _unmarked_but_ours(path: Path) -> bool:

@@ -19,7 +19,7 @@ from assistant.errors import AssistantError, IndexBusyError, IndexUnusableError
 from assistant.sqlite import APPLICATION_ID, unusable
 from assistant.sqlite import _mark as mark
 from assistant.sqlstore import SqliteStore
-from tests.conftest import make_settings
+from tests.conftest import copy_index, make_settings
 from tests.servers import serving
 
 
@@ -185,3 +185,51 @@ def test_the_python_and_http_doors_say_so_without_the_path(tmp_path: Path) -> No
             )
             assert str(tmp_path) not in response.text
     assert (index / "catalog.sqlite3").read_bytes() == before
+
+
+def damaged(path: Path, table: str) -> None:
+    """Overwrite the first page of `table` in the SQLite file at `path` with bytes that are no
+    b-tree page, as a failing disk might; the file's header and schema are left whole, so it
+    opens and fails only when the table is read."""
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+        (root,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,))
+    db.close()
+    with path.open("r+b") as file:
+        file.seek((root[0] - 1) * size)
+        file.write(b"\xde\xad\xbe\xef" * (size // 4))
+
+
+def test_a_file_damaged_after_it_was_opened_is_unusable_at_every_door(
+    seed_index: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    copy_index(seed_index, index)
+    damaged(index / "catalog.sqlite3", "chunks")
+    assistant = Assistant(make_settings(index))
+    reason = "the index's catalog.sqlite3 cannot be used: database disk image is malformed"
+    with pytest.raises(IndexUnusableError) as raised:
+        assistant.ask("Who halted their stablecoin plans?")
+    assert str(raised.value) == reason
+    with serving(build_server(assistant, ui=False)) as url:
+        response = httpx.post(f"{url}/v1/ask", json={"question": "Who halted?"}, timeout=60)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "index_unusable"
+    assert response.json()["error"]["message"] == reason
+    assert str(tmp_path) not in response.text
+
+
+def test_a_write_another_process_holds_off_is_busy(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite3"
+    store = accounts(path)
+    store.execute("SELECT COUNT(*) FROM users")
+    store.db.execute("PRAGMA busy_timeout = 0")  # not the 30 s a real writer waits
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    held = r"^the index's catalog\.sqlite3 is held by another process"
+    with pytest.raises(IndexBusyError, match=held), store.transaction() as statements:
+        statements.execute("INSERT INTO users VALUES ('ann', 'x', 'admin', 0)")
+    holder.execute("ROLLBACK")
+    holder.close()
+    store.close()
