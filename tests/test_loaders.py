@@ -470,6 +470,33 @@ def test_hard_wrapped_text_file_is_unwrapped_in_place() -> None:
     assert [h.title for h in document.headings][:2] == ["Retention", "Deletion"]
 
 
+def test_txt_headings_are_underlined_or_short_lines_the_text_does_not_continue() -> None:
+    data = (
+        b"Release schedule\n----------------\n\n"
+        b"The package uses the <major>.<minor>.<maintenance> version numbering\n"
+        b"scheme. Before each release there are a few release candidates, which are\n"
+        b"tested together. Usually there are two release candidates lasting two weeks.\n\n"
+        b"fuzz targets\n============\n\n"
+        b"Each target reads bytes from standard input and must never crash on them, so\n"
+        b"new inputs are added to the corpus as they are found by the fuzzing service.\n\n"
+        b"What:   pg(1) command\nWhy:    use less(1) or more(1) instead of the old pager\n\n"
+        b"PAM configuration is distribution specific. This is why upstream ships none\n"
+        b"and every distribution writes its own files under /etc/pam.d for each program.\n\n"
+        b"Hwclock is a program that runs under Linux and sets and queries the\n"
+        b"Hardware Clock, which is often called the Real Time Clock, RTC, or CMOS clock.\n"
+    )
+    document = load(data, ".txt")
+    assert document.title == "Release schedule"
+    # The first line of a wrapped paragraph, a field, a line holding a sentence end, and a full
+    # line the next one continues are no headings.
+    assert [h.title for h in document.headings] == ["Release schedule", "fuzz targets"]
+    offset = document.text.index("Usually there are two")
+    assert document.section_at(offset) == "Release schedule"
+    # A file that opens with a paragraph has no title, however its first line begins.
+    opening = data[data.index(b"Hwclock") :] + data[: data.index(b"What:")]
+    assert load(opening, ".txt").title == "fallback"  # the file name's, not its first line
+
+
 def test_markdown_paragraphs_join_but_code_lists_and_tables_stay() -> None:
     data = (
         "# Guide\n\nA paragraph that\nwraps over lines.\n\n"

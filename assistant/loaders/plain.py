@@ -5,31 +5,72 @@ One space replaces one line break (`reflow.py`), so offsets into the file's text
 
 from __future__ import annotations
 
+import re
+
+from assistant.line_shapes import looks_like_code
 from assistant.loaders.base import Extracted, decode_text
-from assistant.loaders.reflow import is_hard_wrapped, unwrap_printed
+from assistant.loaders.reflow import full_width, is_hard_wrapped, unwrap_printed
+from assistant.text import sentence_spans
 from assistant.types import Heading
 
 _TERMINAL = ".!?:;,)]\"'”’"
 
 
+# A line that underlines the one above it as a heading ("=====", "-----", "~~~~").
+_UNDERLINE = re.compile(r"^([=\-~^*#+])\1{2,}$")
+# A field and its value ("What:   pg(1) command", "URL: https://..."): no heading.
+_FIELD = re.compile(r"^\w+:\s+\S")
+# In a hard-wrapped file, a line this full (of the usual full line) that the next line continues
+# is a paragraph's line, however it begins.
+_FULL_LINE = 0.8
+
+
 def extract_text(data: bytes) -> Extracted:
-    """A .txt file: its text, the first line as title when it looks like one, heading-like lines."""
+    """A .txt file: its text, the first line as title when it looks like one, heading-like lines
+    (an underlined line, or a short one the text after it does not continue)."""
     text = decode_text(data)
-    lines = _lines(text)
+    wrapped = is_hard_wrapped(text)
+    width = full_width(text.split("\n")) if wrapped else 0.0
+    lines = _lines(text, keep_blank=True)
     title = None
     headings = []
+    first = True
     for index, (offset, line) in enumerate(lines):
-        if index == 0:
-            if looks_like_heading(line, max_words=24):
-                title = line.strip()
-                headings.append(Heading(offset, title))
+        if not line:
             continue
-        following = lines[index + 1][1] if index + 1 < len(lines) else ""
-        if looks_like_heading(line, max_words=12) and len(following.split()) > len(line.split()):
-            headings.append(Heading(offset, line.strip()))
-    if is_hard_wrapped(text):
+        after = [following for _, following in lines[index + 1 :]]
+        underlined = bool(after) and _UNDERLINE.match(after[0]) is not None
+        if (underlined and _may_head(line)) or _stands_alone(line, after, first, width):
+            if first:
+                title = line
+            headings.append(Heading(offset, line))
+        first = False
+    if wrapped:
         text = unwrap_printed(text)  # offsets unchanged: one space for one line break
     return Extracted(text=text, title=title, headings=tuple(headings))
+
+
+def _may_head(line: str) -> bool:
+    """Whether a line may be a heading at all: not a table's row (tabs), code, or a rule."""
+    return "\t" not in line and not looks_like_code(line) and not _UNDERLINE.match(line)
+
+
+def _stands_alone(line: str, after: list[str], first: bool, width: float) -> bool:
+    """Whether a line reads as a heading of the text after it: few words, a capital first, no
+    closing punctuation, one sentence, not a field nor code, and the next line does not
+    continue it (as a paragraph's next line does: in lower case, or after a line as full as
+    the usual)."""
+    if not looks_like_heading(line, max_words=24 if first else 12) or not _may_head(line):
+        return False
+    if _FIELD.match(line) or len(sentence_spans(line)) > 1:
+        return False
+    following = after[0] if after else ""
+    if following and (following[0].islower() or (width and len(line) >= _FULL_LINE * width)):
+        return False
+    if first:
+        return True
+    below = next((text for text in after if text), "")
+    return len(below.split()) > len(line.split())
 
 
 def _lines(text: str, keep_blank: bool = False) -> list[tuple[int, str]]:
