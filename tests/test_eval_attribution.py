@@ -87,6 +87,30 @@ def test_a_citation_holding_the_expected_evidence_is_valid(verifier: Verifier) -
     assert not holds_evidence(cite(1, HALT), other_source)
 
 
+def test_the_section_label_before_a_quote_is_not_judged_as_a_claim(verifier: Verifier) -> None:
+    # The extractive answer names a quote's section before it when the quote does not:
+    # the citation's `section`, not a claim the quote must support.
+    label = "The util-linux package uses the <major>.<minor>.<maintenance> version numbering"
+    quote = "During the test period changes to the code base are restricted."
+    labelled = cite(1, quote).model_copy(update={"section": f"2.1 {label}"})
+    judged = attribute(
+        answer((f"{label}: {quote} [1]", (1,)), citations=(labelled,)),
+        (),
+        verifier.support,
+        SUPPORTED_MIN,
+    )
+    assert judged.invalid_ids() == []
+    assert judged.sentences[0].text == f"{label}: {quote} [1]"  # reported as the answer said it
+    # Words before a colon that no cited section holds are a claim like any other.
+    unlabelled = attribute(
+        answer((f"{label}: {quote} [1]", (1,)), citations=(cite(1, quote),)),
+        (),
+        verifier.support,
+        SUPPORTED_MIN,
+    )
+    assert unlabelled.invalid_ids() == [1]
+
+
 def test_markers_without_a_citation_are_never_valid(verifier: Verifier) -> None:
     judged = attribute(
         answer((f"{HALT} [1][3].", (1, 3)), citations=(cite(1, HALT),)), (), verifier.support, 0.6

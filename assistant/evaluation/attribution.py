@@ -1,6 +1,7 @@
 """Judge an answer's citations offline, in the sense of ALCE (Gao et al., 2023).
 
-Each answer sentence is checked against the quotes it cites with `assistant.verify.Verifier`
+Each answer sentence (without the section label an answer may put before a quote) is checked
+against the quotes it cites with `assistant.verify.Verifier`
 (exact, fuzzy or embedding+lexical support) instead of an NLI model:
 
 - a sentence is *supported* (faithfulness) when its cited quotes together support it;
@@ -120,8 +121,9 @@ def attribute(
     by_id = {citation.id: citation for citation in answer.citations}
     sentences: list[SentenceVerdict] = []
     verdicts: list[CitationVerdict] = []
-    for index, (text, ids) in enumerate(answer_sentences(answer)):
+    for index, (said, ids) in enumerate(answer_sentences(answer)):
         cited = [by_id[number] for number in ids if number in by_id]
+        text = _without_label(said, cited)
         alone = {c.id: support(text, c.quote) for c in cited}
         evidence = {c.id: holds_evidence(c, expected) for c in cited}
         joint = _joint_support(text, cited, alone, support)
@@ -139,8 +141,20 @@ def attribute(
             valid = alone[number] >= bar or evidence[number] or needed
             verdicts.append(CitationVerdict(number, index, alone[number], evidence[number], valid))
         covered = supported or any(evidence.values())
-        sentences.append(SentenceVerdict(text, ids, joint, supported, covered))
+        sentences.append(SentenceVerdict(said, ids, joint, supported, covered))
     return Attribution(tuple(sentences), tuple(verdicts))
+
+
+def _without_label(text: str, cited: Sequence[Citation]) -> str:
+    """A sentence without the label an answer puts before a quote ("shared_buffers (integer):
+    The default is ..."): the title of the section a cited quote stands in, which the citation
+    names as its `section`; the quote supports what follows it."""
+    sections = [c.section for c in cited if c.section]
+    for colon in reversed([m.start() for m in re.finditer(r":\s", text)]):  # the longest first
+        label = text[:colon].strip()
+        if label and any(label in section for section in sections):
+            return text[colon + 1 :].strip()
+    return text
 
 
 def _joint_support(
