@@ -188,3 +188,24 @@ def test_bad_configuration_is_a_usage_error(pytester: pytest.Pytester) -> None:
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "assistant eval:" in result.stderr.str()
     assert "unknown metric 'bogus'" in result.stderr.str()
+
+
+def test_the_plugin_works_with_pytest_cache_off(pytester: pytest.Pytester) -> None:
+    # CI often runs `pytest -p no:cacheprovider`: the documents are indexed beside the project.
+    team_project(pytester, f"documents = [{json.dumps(str(SEEDS))}]\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "q-halt")
+    result.assert_outcomes(passed=1, deselected=3)
+    assert (pytester.path / ".assistant-eval" / "index" / "catalog.sqlite3").is_file()
+
+
+def test_a_configured_golden_file_that_is_missing_is_a_usage_error(
+    pytester: pytest.Pytester,
+) -> None:
+    team_project(pytester, "")
+    pytester.makepyprojecttoml(
+        '[tool.assistant.eval]\ngolden = ["golden/qa.jsonl", "golden/missing.jsonl"]\n'
+    )
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "assistant eval: no golden file at " in result.stderr.str()
+    assert "missing.jsonl" in result.stderr.str()

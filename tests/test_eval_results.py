@@ -112,6 +112,17 @@ def test_failures_say_why_in_words() -> None:
     assert results[5].failures == ["error: the question is too long"]
 
 
+def test_a_question_with_only_sources_is_judged_by_the_document_it_cites() -> None:
+    # `assistant quality promote --source` writes such items: no key terms to look for.
+    only = item("8").model_copy(update={"answers": (), "must_contain_any": ()})
+    right = judge(only, reply("Tencent did it [1]."))
+    assert right.correct
+    assert right.failures == []
+    wrong = judge(only, reply("Tencent did it [1].", "docs/b.txt"))
+    assert not wrong.correct
+    assert wrong.failures == ["no citation of an expected source (a.txt)"]
+
+
 def test_latency_per_stage_includes_a_derived_retrieve_stage() -> None:
     run = EvalRun.from_results(verdicts(), {})
     assert list(run.latency) == ["retrieve", "embed", "dense", "answer", "total"]

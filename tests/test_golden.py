@@ -86,19 +86,65 @@ def test_yaml_and_jsonl_hold_the_same_items(tmp_path: Path) -> None:
         ),
         (
             "extra.jsonl",
-            '{"id": "a", "question": "Q?", "colour": "red"}\n',
-            "item 1: colour: Extra inputs",
+            '{"id": "a", "question": "Q?", "answers": ["x"], "colour": "red"}\n',
+            "item 1 ('a'): colour: unknown field",
         ),
         (
             "blank.jsonl",
             '{"id": "a", "question": "   "}\n',
-            "item 1: question: Value error, must not be empty",
+            "item 1 ('a'): question: must not be empty",
         ),
-        ("kind.jsonl", '{"id": "a", "question": "Q?", "kind": "two words"}\n', "item 1: kind:"),
+        (
+            "kind.jsonl",
+            '{"id": "a", "question": "Q?", "kind": "two words"}\n',
+            "item 1 ('a'): kind:",
+        ),
         (
             "dupe.jsonl",
-            '{"id": "a", "question": "Q?"}\n{"id": "a", "question": "R?"}\n',
+            '{"id": "a", "question": "Q?", "answers": ["x"]}\n'
+            '{"id": "a", "question": "R?", "answers": ["y"]}\n',
             "duplicate ids ['a']",
+        ),
+        (
+            "typo.jsonl",
+            '{"id": "a", "question": "Q?", "must_contain": ["x"]}\n',
+            "item 1 ('a'): must_contain: unknown field; did you mean 'must_contain_any'?",
+        ),
+        (
+            "quote.jsonl",
+            '{"id": "a", "question": "Q?", "answers": ["x"],'
+            ' "sources": [{"source": "a", "qoute": "x"}]}\n',
+            "item 1 ('a'): sources.0.qoute: unknown field; did you mean 'quote'?",
+        ),
+        (
+            "string.jsonl",
+            '{"id": "a", "question": "Q?", "must_contain_any": "25 days"}\n',
+            "item 1 ('a'): must_contain_any: should be a list",
+        ),
+        (
+            "noterms.jsonl",
+            '{"id": "a", "question": "Q?", "history": []}\n',
+            "item 1 ('a'): nothing to judge the answer by: give `answers` or `must_contain_any`",
+        ),
+        (
+            "emptyterm.jsonl",
+            '{"id": "a", "question": "Q?", "must_contain_any": [""]}\n',
+            "item 1 ('a'): must_contain_any: an empty term matches every answer",
+        ),
+        (
+            "emptylist.jsonl",
+            '{"id": "a", "question": "Q?", "must_contain_any": []}\n',
+            "item 1 ('a'): nothing to judge the answer by",
+        ),
+        (
+            "misspelt.jsonl",
+            '{"id": "a", "question": "Q?", "kind": "unanswerble"}\n',
+            "item 1 ('a'): kind 'unanswerble': did you mean 'unanswerable'?",
+        ),
+        (
+            "both.jsonl",
+            '{"id": "a", "question": "Q?", "kind": "unanswerable", "answers": ["x"]}\n',
+            "item 1 ('a'): a `kind: unanswerable` question is right when refused",
         ),
         ("map.yaml", "id: a\nquestion: Q?\n", "expected a list of questions"),
         ("broken.yaml", "- id: a\n  question: [Q?\n", "broken.yaml: invalid YAML at line 2"),
@@ -118,24 +164,38 @@ def test_bad_golden_files_get_one_clear_error(
 def test_missing_file_and_ids_repeated_across_files(tmp_path: Path) -> None:
     with pytest.raises(GoldenFormatError, match="cannot read golden file"):
         load_golden(tmp_path / "none.jsonl")
-    (tmp_path / "a.jsonl").write_text('{"id": "x", "question": "Q?"}\n', "utf-8")
-    (tmp_path / "b.jsonl").write_text('{"id": "x", "question": "R?"}\n', "utf-8")
+    (tmp_path / "a.jsonl").write_text('{"id": "x", "question": "Q?", "answers": ["q"]}\n', "utf-8")
+    (tmp_path / "b.jsonl").write_text('{"id": "x", "question": "R?", "answers": ["r"]}\n', "utf-8")
     with pytest.raises(GoldenFormatError, match="id 'x' is also used in"):
         load_golden_files([tmp_path / "a.jsonl", tmp_path / "b.jsonl"])
+    with pytest.raises(GoldenFormatError, match=r"a\.jsonl is named twice"):
+        load_golden_files([tmp_path / "a.jsonl", tmp_path / ".." / tmp_path.name / "a.jsonl"])
+
+
+def test_a_golden_file_may_open_with_a_byte_order_mark_and_be_named_as_text(
+    tmp_path: Path,
+) -> None:
+    # Windows editors write a BOM and CRLF; the fixture's example names the file as a string.
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"id": "x", "question": "Q?", "answers": ["q"]}\r\n')
+    assert [item.id for item in load_golden(str(path))] == ["x"]
 
 
 def test_any_label_is_a_kind_and_only_unanswerable_means_refusal(tmp_path: Path) -> None:
     path = tmp_path / "labels.jsonl"
     path.write_text(
-        '{"id": "a", "question": "Q?", "kind": "Procedural"}\n'
-        '{"id": "b", "question": "R?", "kind": "two-part"}\n'
+        '{"id": "a", "question": "Q?", "kind": "Procedural", "answers": ["q"]}\n'
+        '{"id": "b", "question": "R?", "kind": "two-part", "answers": ["r"]}\n'
         '{"id": "c", "question": "S?", "kind": "unanswerable"}\n'
-        '{"id": "d", "question": "T?", "sources": [{"source": "m.pdf", "page": 3}]}\n',
+        '{"id": "d", "question": "T?", "answers": ["t"],'
+        ' "sources": [{"source": "m.pdf", "page": 3}]}\n'
+        '{"id": "e", "question": "U?", "kind": "answerable", "answers": ["u"]}\n',
         "utf-8",
     )
     items = load_golden(path)
-    assert [item.kind for item in items] == ["procedural", "two-part", "unanswerable", "factual"]
-    assert [item.answerable for item in items] == [True, True, False, True]
+    kinds = ["procedural", "two-part", "unanswerable", "factual", "answerable"]
+    assert [item.kind for item in items] == kinds
+    assert [item.answerable for item in items] == [True, True, False, True, True]
     assert items[3].sources[0].page == 3
 
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from difflib import SequenceMatcher, get_close_matches
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from assistant.atomic import write_text_atomic
 from assistant.evaluation.config import EvalInputError
@@ -17,6 +25,8 @@ from assistant.types import Message
 Kind = str
 UNANSWERABLE = "unanswerable"
 _LABEL = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+# How alike a label must be to `unanswerable` to be read as it mistyped ("unanswerble").
+_TYPO = 0.85
 
 
 class ExpectedSource(BaseModel):
@@ -71,6 +81,33 @@ class GoldenItem(BaseModel):
             )
         return label
 
+    @field_validator("answers", "must_contain_any")
+    @classmethod
+    def _no_blank_terms(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not term.strip() for term in value):
+            raise ValueError("an empty term matches every answer; remove it")
+        return value
+
+    @model_validator(mode="after")
+    def _judgeable(self) -> GoldenItem:
+        """An answerable question needs key terms or sources to be judged by; an unanswerable
+        one takes none; a label a letter or two from `unanswerable` is that word mistyped."""
+        near = SequenceMatcher(None, self.kind, UNANSWERABLE).ratio() >= _TYPO
+        if near and self.kind not in (UNANSWERABLE, "answerable"):
+            raise ValueError(f"kind {self.kind!r}: did you mean {UNANSWERABLE!r}?")
+        if self.answerable and not (self.key_terms or self.sources or self.draft):
+            raise ValueError(
+                "nothing to judge the answer by: give `answers` or `must_contain_any` (what a "
+                "correct answer holds), or `sources` (the document it cites), or "
+                f"`kind: {UNANSWERABLE}` when the documents do not answer it"
+            )
+        if not self.answerable and (self.answers or self.must_contain_any or self.sources):
+            raise ValueError(
+                f"a `kind: {UNANSWERABLE}` question is right when refused: it takes no "
+                "`answers`, `must_contain_any` or `sources`"
+            )
+        return self
+
     @property
     def answerable(self) -> bool:
         """Whether the documents hold the answer."""
@@ -78,7 +115,8 @@ class GoldenItem(BaseModel):
 
     @property
     def key_terms(self) -> tuple[str, ...]:
-        """What a correct answer must hold one of: `must_contain_any`, else `answers`."""
+        """What a correct answer must hold one of: `must_contain_any`, else `answers` (none:
+        the answer is judged by the sources it cites)."""
         return self.must_contain_any or self.answers
 
     @property
@@ -91,11 +129,13 @@ class GoldenFormatError(EvalInputError):
     """A golden file is not in the documented format."""
 
 
-def load_golden(path: Path) -> list[GoldenItem]:
-    """Read a golden set from .jsonl (one object per line) or .yaml/.yml (a list)."""
+def load_golden(path: Path | str) -> list[GoldenItem]:
+    """Read a golden set from .jsonl (one object per line) or .yaml/.yml (a list), UTF-8 with or
+    without a byte order mark."""
     raw: list[object]
+    path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise GoldenFormatError(f"cannot read golden file {path}: {exc}") from exc
     if path.suffix.lower() in {".yaml", ".yml"}:
@@ -124,9 +164,7 @@ def load_golden(path: Path) -> list[GoldenItem]:
         try:
             items.append(GoldenItem.model_validate(entry))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise GoldenFormatError(f"{path}: item {index}: {where}: {first['msg']}") from exc
+            raise GoldenFormatError(f"{path}: item {index}{_named(entry)}: {_said(exc)}") from exc
     ids = [item.id for item in items]
     duplicates = {item_id for item_id in ids if ids.count(item_id) > 1}
     if duplicates:
@@ -134,11 +172,36 @@ def load_golden(path: Path) -> list[GoldenItem]:
     return items
 
 
+def _named(entry: object) -> str:
+    """An item's id, to say which one is wrong."""
+    item_id = entry.get("id") if isinstance(entry, dict) else None
+    return f" ({item_id!r})" if isinstance(item_id, str) and item_id.strip() else ""
+
+
+def _said(exc: ValidationError) -> str:
+    """The first problem of an item in a team's words: the field, then what is wrong with it
+    (a mistyped field's likely name; "a list", not pydantic's "tuple")."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        known = {*GoldenItem.model_fields, *ExpectedSource.model_fields, *Message.model_fields}
+        close = get_close_matches(str(first["loc"][-1]), sorted(known), n=1)
+        message = "unknown field" + (f"; did you mean {close[0]!r}?" if close else "")
+    elif first["type"] == "tuple_type":
+        message = "should be a list"
+    return f"{where}: {message}" if where else message
+
+
 def load_golden_files(paths: list[Path]) -> list[GoldenItem]:
     """Several golden files as one set; ids must be unique across them."""
     items: list[GoldenItem] = []
     origin: dict[str, Path] = {}
+    read: set[Path] = set()
     for path in paths:
+        if path.resolve() in read:
+            raise GoldenFormatError(f"{path} is named twice")
+        read.add(path.resolve())
         for item in load_golden(path):
             if item.id in origin:
                 raise GoldenFormatError(f"{path}: id {item.id!r} is also used in {origin[item.id]}")

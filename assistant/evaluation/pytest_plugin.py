@@ -69,8 +69,16 @@ def pytest_configure(config: pytest.Config) -> None:
     except EvalInputError as exc:
         raise pytest.UsageError(f"assistant eval: {exc}") from None
     if eval_config.configured and not config.getoption("no_assistant_eval"):
-        cache = config.cache.mkdir("assistant-eval") if config.cache is not None else None
-        config.stash[_STATE] = _State(eval_config, cache)
+        missing = [str(path) for path in eval_config.golden if not path.is_file()]
+        if missing:
+            raise pytest.UsageError(f"assistant eval: no golden file at {', '.join(missing)}")
+        config.stash[_STATE] = _State(eval_config, _cache_dir(config))
+
+
+def _cache_dir(config: pytest.Config) -> Path | None:
+    """The plugin's folder in pytest's cache; None when the cache is off (-p no:cacheprovider)."""
+    cache = getattr(config, "cache", None)
+    return cache.mkdir("assistant-eval") if cache is not None else None
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -122,7 +130,7 @@ def assistant_eval(request: pytest.FixtureRequest) -> EvalSession:
 
     pyproject = request.config.rootpath / "pyproject.toml"
     eval_config = load_config(pyproject if pyproject.is_file() else None)
-    cache = request.config.cache.mkdir("assistant-eval") if request.config.cache else None
+    cache = _cache_dir(request.config)
     return EvalSession(
         _settings(eval_config, cache), eval_config.thresholds, own_answers=eval_config.own_answers
     )

@@ -74,7 +74,7 @@ class ItemResult:
             reasons.append("answered a question the documents do not answer")
         elif self.item.answerable and self.answer.refused:
             reasons.append("refused a question the documents answer" + self._in_reach)
-        elif self.item.answerable and not self.key_term_hit:
+        elif self.item.answerable and self.item.key_terms and not self.key_term_hit:
             terms = self.item.key_terms
             reason = "the answer holds none of the key terms: " + ", ".join(terms)
             reasons.append(reason + self._in_reach)
@@ -123,7 +123,8 @@ def judge(
     return ItemResult(
         item=item,
         answer=answer,
-        key_term_hit=contains_key_term(given, item.key_terms),
+        # With no key terms (only `sources`), the answer holds what it should when it cites one.
+        key_term_hit=contains_key_term(given, item.key_terms) if item.key_terms else cited,
         cited_expected_source=cited,
         exact_match=metrics.exact_match(given, answers) if answers else 0.0,
         f1=metrics.token_f1(given, answers) if answers else 0.0,
