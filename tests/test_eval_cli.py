@@ -125,6 +125,20 @@ def test_a_report_place_that_cannot_be_written_or_an_empty_golden_file_exit_2_at
     assert f"cannot write the report to {taken}: it is a file, not a folder" in result.stderr
     assert result.stdout == ""  # refused before any question was asked
     assert taken.read_text(encoding="utf-8") == "a file, not a folder"
+    crowded = tmp_path / "crowded"
+    (crowded / "report.html").mkdir(parents=True)  # a folder where a report file goes
+    result = run_cli("eval", golden, "--index", str(seed_index), "--report", str(crowded))
+    assert result.returncode == 2, result.stderr
+    assert f"cannot write the report to {crowded}: report.html there is a folder" in result.stderr
+    assert result.stdout == ""
+    long = tmp_path / "long.jsonl"
+    long.write_text(
+        json.dumps({"id": "wordy", "question": "Why? " * 500, "answers": ["x"]}) + "\n", "utf-8"
+    )
+    result = run_cli("eval", str(long), "--index", str(seed_index), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "1 question over the 2000-character limit (max_question_chars): wordy" in result.stderr
+    assert result.stdout == ""
     empty = tmp_path / "empty.jsonl"
     empty.write_text("", encoding="utf-8")
     result = run_cli("eval", str(empty), "--index", str(seed_index), cwd=tmp_path)
@@ -140,7 +154,7 @@ def test_missing_golden_file_or_index_exit_2(tmp_path: Path) -> None:
     bad.write_text('{"id": "a"}\n', "utf-8")
     broken = run_cli("eval", str(bad), cwd=tmp_path)
     assert broken.returncode == 2
-    assert "item 1: question: Field required" in broken.stderr
+    assert "item 1 ('a'): question: Field required" in broken.stderr
     no_index = run_cli("eval", str(GOLDEN / "seed_qa.jsonl"), "--index", "none", cwd=tmp_path)
     assert no_index.returncode == 2
     assert "run `assistant ingest`" in no_index.stderr

@@ -60,6 +60,35 @@ def test_lower_is_better_metrics_fail_when_they_rise_and_latency_never_gates() -
     assert reasons == ["false_refusal_rate got worse: 0.100 -> 0.200 (tolerance 0)"]
 
 
+def test_an_answer_length_may_grow_by_the_tolerance_as_a_share_of_its_baseline() -> None:
+    old = run({"q1": True}, 0.8)
+    new = run({"q1": True}, 0.8)
+    old.metrics["answer_chars_p50"], new.metrics["answer_chars_p50"] = 300.0, 303.0
+    comparison = compare(new, old)
+    assert not gate(comparison, tolerance=0.02)["failed"]  # 1 % longer, 2 % allowed
+    assert gate(comparison, tolerance=0.005)["reasons"] == [
+        "answer_chars_p50 got worse: 300.000 -> 303.000 (tolerance 0.5 % of the baseline)"
+    ]
+
+
+def test_questions_added_to_the_set_are_listed_and_judged_one_by_one() -> None:
+    old = run({"q1": True, "q2": True}, 1.0)
+    new = run({"q1": True, "q2": True, "q3": False}, 0.667)  # a new question that fails
+    comparison = compare(new, old, "base.json")
+    comparison["gate"] = gate(comparison)
+    assert not comparison["gate"]["failed"]  # accuracy fell only by the new question
+    lines = format_comparison(comparison)
+    assert "  new: q3 question q3?" in lines
+    assert lines[-2] == (
+        "  note: the golden set changed (1 new, 0 removed): the metrics are over other "
+        "questions and do not gate; the questions in both runs are judged one by one"
+    )
+    broken = run({"q1": False, "q3": False}, 0.0)
+    verdict = gate(compare(broken, old))
+    assert verdict["reasons"] == ["q1 passed in the baseline and fails now: question q1?"]
+    assert "  removed: q2 question q2?" in format_comparison(compare(broken, old))
+
+
 def test_runs_on_other_indexes_or_settings_say_so() -> None:
     old = run({"q1": True}, 0.8)
     rebuilt = {**FINGERPRINT, "build": "b2", "documents": "d2", "document_count": 4}

@@ -152,6 +152,9 @@ def test_thresholds_check_and_describe() -> None:
     assert parse_threshold("latency-total-p95-ms=900", "max").metric == "latency_total_p95_ms"
     with pytest.raises(EvalConfigError, match="unknown metric 'latency_total_p99_ms'"):
         parse_threshold("latency_total_p99_ms=1", "max")
+    with pytest.raises(EvalConfigError, match=r"unknown metric 'latency_totl_p95_ms' .*: embed,"):
+        parse_threshold("latency_totl_p95_ms=100", "max")  # a typo, refused before the run
+    assert parse_threshold("latency_retrieve_p50_ms=50", "max").bound == "max"
     merged = merge_thresholds(
         (Threshold("accuracy", "min", 0.9), Threshold("f1", "min", 0.2)),
         [Threshold("accuracy", "min", 0.5)],

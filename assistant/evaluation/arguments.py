@@ -7,7 +7,7 @@ import argparse
 
 from assistant.command_options import finite_number, path_argument
 from assistant.errors import BadQuestionError
-from assistant.evaluation.metrics import METRICS
+from assistant.evaluation.metrics import LATENCY_STAGES, METRICS
 from assistant.settings import Settings
 
 
@@ -24,7 +24,11 @@ def add_eval_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "from the index: assistant eval generate --help.",
         epilog="Metrics for --min/--max: "
         + ", ".join(METRICS)
-        + ", latency_<stage>_p50_ms, latency_<stage>_p95_ms (stage: retrieve, answer, total, ...).",
+        + ", latency_<stage>_p50_ms, latency_<stage>_p95_ms (stage: "
+        + ", ".join(LATENCY_STAGES)
+        + "). Exit codes: 0 every threshold met (or none set); 1 a threshold not met or the "
+        "regression gate failed; 2 unusable input (a bad golden file or option, no index, a "
+        "report place that cannot be written), said in one line before any question is asked.",
     )
     evaluate.add_argument(
         "golden",

@@ -175,6 +175,13 @@ def eval_command(settings: Settings, options: EvalOptions, out: TextIO = sys.std
         raise EvalConfigError(f"the tolerance must be 0 or more, got {options.tolerance:g}")
     old = load_run(options.compare) if options.compare else None  # fail before the long run
     items = load_golden_files(list(options.golden))
+    limit = settings.max_question_chars
+    too_long = [item.id for item in items if len(item.question) > limit]
+    if too_long:
+        raise EvalConfigError(
+            f"{_count(len(too_long), 'question')} over the {limit}-character limit "
+            f"(max_question_chars): {', '.join(too_long[:5])}"
+        )
     drafts = [item for item in items if item.draft]
     if not options.include_drafts:
         items = [item for item in items if not item.draft]
@@ -230,10 +237,25 @@ def eval_command(settings: Settings, options: EvalOptions, out: TextIO = sys.std
     return EXIT_OK if run.passed else EXIT_THRESHOLDS
 
 
+# The files of a report, by what they hold.
+REPORT_FILES = {
+    "json": "result.json",
+    "html": "report.html",
+    "metrics": "metrics.svg",
+    "latency": "latency.svg",
+    "stages": "stages.svg",
+}
+
+
 def _check_writable(directory: Path) -> None:
-    """The report's folder exists (made now) and takes a file (EvalConfigError otherwise)."""
+    """The report's folder exists (made now) and takes its files (EvalConfigError otherwise)."""
     if directory.exists() and not directory.is_dir():
         raise EvalConfigError(f"cannot write the report to {directory}: it is a file, not a folder")
+    for name in REPORT_FILES.values():
+        if (directory / name).is_dir():
+            raise EvalConfigError(
+                f"cannot write the report to {directory}: {name} there is a folder"
+            )
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-check-"):
@@ -250,13 +272,7 @@ def write_report(run: EvalRun, directory: Path) -> dict[str, Path]:
     from assistant.evaluation.html import render_report
 
     directory.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "json": directory / "result.json",
-        "html": directory / "report.html",
-        "metrics": directory / "metrics.svg",
-        "latency": directory / "latency.svg",
-        "stages": directory / "stages.svg",
-    }
+    paths = {kind: directory / name for kind, name in REPORT_FILES.items()}
     run.write(paths["json"])
     write_text_atomic(paths["html"], render_report(run))
     write_text_atomic(paths["metrics"], metric_bars(run.metrics, run.compared_metrics()))
@@ -272,15 +288,22 @@ HEADLINE_RATES = (
 )  # fmt: skip
 
 
+def _count(number: int, noun: str) -> str:
+    """A count and its noun: "1 question", "3 questions"."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def format_summary(run: EvalRun) -> list[str]:
     """The metrics by group, latency, and the threshold checks, for a terminal."""
     counts = run.counts
     lines = [
-        f"{counts['questions']} questions ({counts['unanswerable']} unanswerable): "
-        f"{counts['answered']} answered, {counts['refused']} refused, {counts['errors']} errors"
+        f"{_count(counts['questions'], 'question')} ({counts['unanswerable']} unanswerable): "
+        f"{counts['answered']} answered, {counts['refused']} refused, "
+        f"{_count(counts['errors'], 'error')}"
     ]
     if run.meta.get("skipped_drafts"):
-        lines.append(f"skipped {run.meta['skipped_drafts']} unreviewed draft question(s)")
+        drafts = _count(run.meta["skipped_drafts"], "unreviewed draft question")
+        lines.append(f"skipped {drafts}")
     note = followups_note(run.meta)
     if note is not None:
         lines.append(note)

@@ -17,7 +17,13 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.evaluation.metrics import METRICS, SIGNIFICANCE, higher_is_better, sign_test
+from assistant.evaluation.metrics import (
+    METRICS,
+    SIGNIFICANCE,
+    higher_is_better,
+    is_rate,
+    sign_test,
+)
 from assistant.evaluation.results import EvalRun
 
 QUALITY_TOLERANCE = 0.001  # result files round to 4 decimals
@@ -204,7 +210,10 @@ def comparability(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
 
 
 def gate(comparison: dict[str, Any], tolerance: float = DEFAULT_GATE_TOLERANCE) -> dict[str, Any]:
-    """The regression gate's verdict: what got worse by more than `tolerance`, and what broke."""
+    """The regression gate's verdict: what got worse by more than `tolerance` (a rate by that
+    much, a length by that share of its baseline), and what broke. When the golden set changed
+    (questions new or removed), the metrics are over other questions and do not gate: the
+    questions both runs share are judged one by one, and `notes` says so."""
     if not 0 <= tolerance < math.inf:  # nan or inf would pass every regression
         raise ValueError("the tolerance is a finite non-negative number")
     reasons = [
@@ -212,16 +221,26 @@ def gate(comparison: dict[str, Any], tolerance: float = DEFAULT_GATE_TOLERANCE) 
         for row in comparison["questions"]
         if row["change"] == "broke"
     ]
-    for row in comparison["metrics"]:
+    added, removed = (
+        sum(row["change"] == change for row in comparison["questions"])
+        for change in ("new", "removed")
+    )
+    notes = []
+    if added or removed:
+        notes.append(
+            f"the golden set changed ({added} new, {removed} removed): the metrics are over "
+            "other questions and do not gate; the questions in both runs are judged one by one"
+        )
+    for row in [] if notes else comparison["metrics"]:
         name, before, after = row["metric"], row["old"], row["new"]
         if name not in METRICS or before is None or after is None:
             continue
         worse = before - after if higher_is_better(name) else after - before
-        if round(worse, 4) > tolerance:  # result files keep 4 decimals
-            reasons.append(
-                f"{name} got worse: {before:.3f} -> {after:.3f} (tolerance {tolerance:g})"
-            )
-    return {"tolerance": tolerance, "failed": bool(reasons), "reasons": reasons}
+        allowed = tolerance if is_rate(name) else tolerance * abs(before)
+        if round(worse, 4) > allowed:  # result files keep 4 decimals
+            shown = f"{tolerance:g}" if is_rate(name) else f"{tolerance * 100:g} % of the baseline"
+            reasons.append(f"{name} got worse: {before:.3f} -> {after:.3f} (tolerance {shown})")
+    return {"tolerance": tolerance, "failed": bool(reasons), "reasons": reasons, "notes": notes}
 
 
 def format_comparison(comparison: dict[str, Any]) -> list[str]:
@@ -238,6 +257,8 @@ def format_comparison(comparison: dict[str, Any]) -> list[str]:
             f"  {arrow} {row['metric']}: {row['old']:.3f} -> {row['new']:.3f} ({row['change']})"
         )
     lines += [f"  fixed: {r['id']} {r['question']}" for r in rows if r["change"] == "fixed"]
+    lines += [f"  new: {r['id']} {r['question']}" for r in rows if r["change"] == "new"]
+    lines += [f"  removed: {r['id']} {r['question']}" for r in rows if r["change"] == "removed"]
     if len(lines) == 1:
         lines.append("  no metric or question changed")
     lines += [
@@ -247,6 +268,7 @@ def format_comparison(comparison: dict[str, Any]) -> list[str]:
     lines += [f"  note: {note}" for note in comparison.get("notes", [])]
     verdict = comparison.get("gate")
     if verdict is not None:
+        lines += [f"  note: {note}" for note in verdict.get("notes", [])]
         if verdict["failed"]:
             lines.append(f"REGRESSION ({len(verdict['reasons'])}):")
             lines += [f"! {reason}" for reason in verdict["reasons"]]

@@ -90,12 +90,14 @@ def parse_threshold(text: str, bound: Bound) -> Threshold:
 
 def make_threshold(metric: str, bound: Bound, value: object) -> Threshold:
     """A validated threshold on a known metric."""
-    from assistant.evaluation.metrics import METRICS, is_known_metric, is_rate
+    from assistant.evaluation.metrics import LATENCY_STAGES, METRICS, is_known_metric, is_rate
 
     if not is_known_metric(metric):
         known = ", ".join(METRICS)
+        stages = ", ".join(LATENCY_STAGES)
         raise EvalConfigError(
-            f"unknown metric {metric!r} (known: {known}, latency_<stage>_p50_ms/_p95_ms)"
+            f"unknown metric {metric!r} (known: {known}, and latency_<stage>_p50_ms or "
+            f"_p95_ms of a stage: {stages})"
         )
     try:
         number = float(value)  # type: ignore[arg-type]

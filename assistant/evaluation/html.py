@@ -165,15 +165,16 @@ def _comparison(comparison: dict[str, Any]) -> str:
         f"<td>{escape(q['new_answer'] or '')}</td></tr>"
         for q in comparison["questions"]
     )
+    verdict = comparison.get("gate")
     notes = "".join(
-        f"<p class='meta'>note: {escape(note)}</p>" for note in comparison.get("notes", [])
+        f"<p class='meta'>note: {escape(note)}</p>"
+        for note in [*comparison.get("notes", []), *(verdict or {}).get("notes", [])]
     )
     paired = "".join(
         f"<li data-paired='{escape(verdict)}'>{escape(describe_paired(verdict, row))}</li>"
         for verdict, row in comparison.get("paired", {}).items()
     )
     paired = f"<p>Questions in both runs, against chance:</p><ul>{paired}</ul>" if paired else ""
-    verdict = comparison.get("gate")
     if verdict is None:
         gate = ""
     elif verdict["failed"]:

@@ -81,11 +81,19 @@ def latency_metric(stage: str, percentile: int) -> str:
     return f"latency_{stage}_p{percentile}_ms"
 
 
+# The stages of `Answer.timings_ms` (the retrieval's, the answerers'), and `retrieve`, their
+# sum up to the fusion (`results.RETRIEVE_PARTS`).
+LATENCY_STAGES = (
+    "embed", "dense", "sentences", "lexical", "lexical_wait", "fuse", "retrieve", "answer",
+    "gate", "generate", "verify", "total",
+)  # fmt: skip
+
+
 def is_known_metric(name: str) -> bool:
-    """Whether `name` is a quality metric or a well-formed latency metric."""
-    parts = name.split("_")
-    latency = len(parts) >= 4 and parts[0] == "latency" and parts[-1] == "ms"
-    return name in METRICS or (latency and parts[-2] in ("p50", "p95"))
+    """Whether `name` is a quality metric or the latency of a known stage."""
+    return name in METRICS or any(
+        name in (latency_metric(stage, 50), latency_metric(stage, 95)) for stage in LATENCY_STAGES
+    )
 
 
 def is_rate(name: str) -> bool:
