@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from tests.servers import Server, start_server, stop_server
 from tests.ui.conftest import PageLog, chat_page
-from tests.ui.test_browser import QUESTION, ask
+from tests.ui.test_browser import IDLE, QUESTION, ask
 
 pytestmark = pytest.mark.browser
 
@@ -84,3 +84,28 @@ def test_the_server_refuses_a_question_over_the_limit(limited_server: Server) ->
     client = Client(limited_server.url, verbose=False)
     with pytest.raises(Exception, match=f"too long .*the limit is {LIMIT}"):
         client.predict("y" * (LIMIT + 1), api_name="/ask")
+
+
+def test_the_box_has_the_focus_back_after_an_answer_and_a_held_back_question_says_why_in_view(
+    limited: Any,
+) -> None:
+    page = limited
+    page.set_viewport_size({"width": 1366, "height": 768})  # a laptop's screen
+    page.fill(BOX, "x" * (LIMIT + 5))  # the counter under the box is below the fold
+    page.press(BOX, "Enter")
+    counter = page.locator("#qa-counter .qa-counter")
+    expect(counter).to_be_in_viewport()
+    page.fill(BOX, "")
+    page.click(BOX)
+    page.keyboard.type(QUESTION[:100])
+    page.keyboard.press("Enter")
+    page.locator("#qa-chat .qa-answer:not(.qa-streaming)").wait_for()
+    page.wait_for_function(IDLE)
+    # The box was disabled while the answer came; the next question is typed straight away.
+    expect(page.locator(BOX)).to_be_focused()
+    page.keyboard.type("x" * (LIMIT + 5))
+    expect(page.locator(BOX)).to_have_value("x" * (LIMIT + 5))
+    page.keyboard.press("Enter")
+    expect(counter).to_have_text(f"Too long: {LIMIT + 5} of {LIMIT} characters. "
+                                 "Shorten the question by 5 to send it.")  # fmt: skip
+    expect(counter).to_be_in_viewport()

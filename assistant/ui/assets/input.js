@@ -27,6 +27,11 @@ if (!window.__qaInputWired) {
     } else {
       out.textContent = "";
     }
+    // The counter sits under the box, below the fold on a laptop's screen: a message that
+    // holds a question back is brought into view.
+    if ((over || blankTried) && out.getBoundingClientRect().bottom > window.innerHeight) {
+      out.scrollIntoView({ block: "nearest" });
+    }
   };
 
   // Whether the question may be sent; if not, say why. A question on its way leaves the box
@@ -61,6 +66,30 @@ if (!window.__qaInputWired) {
     },
     true,
   );
+  // While an answer comes, Gradio disables the box, and the browser drops its focus on the
+  // page: the next question typed went nowhere. When the box is enabled again and nothing else
+  // took the focus meanwhile (a citation opened, a link followed), it gets the focus back. Not
+  // on a touch screen, where a focused box opens the keyboard over the answer.
+  const touch = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
+  let asking = false;
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      const box = change.target;
+      if (!(box instanceof HTMLTextAreaElement) || !box.matches(BOX)) continue;
+      if (box.disabled) {
+        asking = asking || lost(); // sent from the box or its buttons
+      } else if (asking) {
+        asking = false;
+        if (!touch && lost()) box.focus({ preventScroll: true });
+      }
+    }
+  }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["disabled"] });
+  // Whether the focus is nowhere, or still in the question's own box or buttons.
+  function lost() {
+    const active = document.activeElement;
+    if (active === null || active === document.body) return true;
+    return active instanceof HTMLElement && active.matches(`${BOX}, #qa-question button`);
+  }
   document.addEventListener(
     "click",
     (event) => {
