@@ -14,15 +14,26 @@ from assistant.text import content_terms
 # Pronouns that stand for one thing or one person.
 _SINGULAR_PRONOUNS = {"it", "its", "he", "him", "his", "she", "her", "hers"}
 _ASKS_FOR_ONE = re.compile(r"^\s*(?:which|who)\b", re.IGNORECASE)
+_ASKS_WHO = re.compile(r"^\s*who\b", re.IGNORECASE)
+_THEY = {"they", "them", "their", "theirs"}
 
 
 def names_the_one_asked_for(asked: str, subject: str, pronoun: re.Match[str] | None) -> bool:
     """Whether the previous question asked which one thing or person ("Which regulator ...?",
     "Who ...?") and the follow-up points at one with a singular pronoun: its referent is then
-    the name the answer gave. Not for several ("Which companies ...?" - "they")."""
-    if pronoun is None or pronoun.group(1).lower() not in _SINGULAR_PRONOUNS:
+    the name the answer gave. Not for several ("Which companies ...?" - "they"). After "Who
+    ...?", "they" is the one the answer named too ("Who first reported the move?" - "The
+    Financial Times." - "Why did they ...?")."""
+    if pronoun is None:
         return False
-    return bool(_ASKS_FOR_ONE.match(asked)) and not subject.endswith("s")
+    word = pronoun.group(1).lower()
+    if word in _THEY and _ASKS_WHO.match(asked):
+        return True
+    return (
+        word in _SINGULAR_PRONOUNS
+        and bool(_ASKS_FOR_ONE.match(asked))
+        and not subject.endswith("s")
+    )
 
 
 # "do it", "did that", "do so": the action the previous question asked about.
@@ -38,12 +49,19 @@ _WH_NOUN = re.compile(
 )
 
 
+# "Who first reported the move?": the one asked for did what follows "who".
+_WHO_ACTED = re.compile(r"^\s*who\s+(\w+)\b\s*(.*)$", re.IGNORECASE)
 # "Which regulator told brokers to stop?": the noun is the subject, the rest the predicate.
 _WH_SUBJECT = re.compile(r"^\s*(?:which|what)\s+([\w.’'-]+)\s+(\w+)\b\s*(.*)$", re.IGNORECASE)
 
 
 def subject_and_predicate(previous: str) -> tuple[str, str]:
-    """'Which companies had to halt X?' -> ('the companies', 'had to halt X')."""
+    """'Which companies had to halt X?' -> ('the companies', 'had to halt X'); 'Who first
+    reported the move?' -> ('', 'first reported the move'): the subject is whom the answer
+    named."""
+    who = _WHO_ACTED.match(previous.rstrip("?.! "))
+    if who is not None and who.group(1).lower() not in AUXILIARIES:
+        return "", f"{who.group(1)} {who.group(2)}".strip()
     match = _WH_NOUN.match(previous.rstrip("?.! "))
     if match is not None and match.group(1).split()[0].lower() in AUXILIARIES:
         match = None  # "What does X return": no noun after the question word

@@ -42,7 +42,7 @@ from assistant.backreference import (
 from assistant.citations import REFUSAL_TEXT
 from assistant.fragments import merge
 from assistant.interpret import focus_clause
-from assistant.named import answer_name
+from assistant.named import answer_name, proper_name
 from assistant.phrases import (
     ARTICLES,
     code_name,
@@ -139,6 +139,9 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
     # "How do I move the commit to another branch?" - "And if I already pushed it?": the commit.
     acted_on = asked_object(asked) if kind == "it" else ""
     named = answer_name(answered)
+    if not named and one_asked_for and kind == "they":
+        # "Who first reported the move?" - "This move, first reported by Financial Times, ..."
+        named = proper_name(answered, exclude=previous)
     if kind == "he" and not _names_a_person(named):
         # "Which macroeconomist ...?" - "At the same time, China uses ..." - "What does he
         # argue?": he is the macroeconomist, not what a wrong answer named.
@@ -172,6 +175,10 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
     as_asked = question
     if predicate:
         question = DO_IT.sub(predicate, question, count=1)
+    elif DO_IT.search(question):
+        # "Why did Beijing do that?" with no action known from the last question: "that" is
+        # what it asked about as a whole, not a thing to name ("do Financial Times").
+        return _Rewrite(f"{question.rstrip('?.! ')}: {previous}")
     rewritten, count = _replace_reference(question, phrase)
     if count == 0 and rewritten == as_asked:
         # Nothing to resolve ("And if I switch to pdfcairo?"): a new condition on the

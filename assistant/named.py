@@ -79,6 +79,27 @@ def answer_name(answer: str) -> str:
     return _literal_phrase(sentence, 0, len(sentence), drop_opener=False)
 
 
+# A run of capitalised words ("Financial Times", "Ant Group", "CSRC"), joined by "of" or "and"
+# ("Bank of England").
+_PROPER_RUN = re.compile(r"\b[A-Z][\w&.'-]*(?:\s+(?:(?:of|and|&)\s+)?[A-Z][\w&.'-]*)*")
+
+
+def proper_name(answer: str, exclude: str = "") -> str:
+    """The first name in capitals of an answer's first sentence that the question (`exclude`)
+    does not hold: the one a "Who ...?" answer named wherever it stands ("This move, first
+    reported by Financial Times, ..." -> "Financial Times"). The sentence's opening word counts
+    only as part of a longer name ("This" is no name, "Ant Group" is). "" when there is none."""
+    sentence = first_sentence(_SOFT_WRAP.sub(" ", strip_markers(answer)))
+    asked = {word.lower() for word in words(exclude)}
+    for match in _PROPER_RUN.finditer(sentence):
+        name = match.group().rstrip(".")
+        if match.start() == 0 and len(name.split()) == 1:
+            continue
+        if not all(word.lower() in asked for word in words(name)):
+            return name
+    return ""
+
+
 # A sentence's opening clause that sets the scene rather than names a thing: "If you still
 # need it, ...", "When set to `uv`, ...", "By default, ...", "At the same time, ...".
 _SUBORDINATORS = {"if", "when", "whenever", "once", "unless", "although", "though", "while",

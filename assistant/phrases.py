@@ -189,6 +189,10 @@ def topic_phrase(text: str) -> str:
                 continue  # "make the build ...": a verb before its object
             run = run[:-1]  # "the tool read the API token": a name, then its verb
         for part in _around_a_verb(run):
+            while part and _modifies_a_verb(part[-1].group()):
+                part = part[:-1]  # "Who first reported ...": "first" names nothing
+            if not part:
+                continue
             words = [
                 m.group()[0].lower() + m.group()[1:]
                 if _starts_sentence(text, m.start())
@@ -200,6 +204,20 @@ def topic_phrase(text: str) -> str:
             if score > best_score:
                 best, best_score = " ".join(words), score
     return best
+
+
+# Adverbs of time and order that stand before a verb ("first reported", "finally approved",
+# "Beijing also ordered"): at the end of a run of words they qualify the verb, not a name.
+_VERB_ADVERBS = {
+    "first", "last", "once", "twice", "also", "just", "only", "still", "already", "ever",
+    "never", "then", "later", "soon", "again", "even", "now",
+}  # fmt: skip
+
+
+def _modifies_a_verb(word: str) -> bool:
+    """Whether a lower-case word reads as an adverb of a verb: one of `_VERB_ADVERBS`, or a
+    word in "-ly" ("finally", "recently")."""
+    return word.islower() and (word in _VERB_ADVERBS or (len(word) > 4 and word.endswith("ly")))
 
 
 def _around_a_verb(run: Sequence[re.Match[str]]) -> list[Sequence[re.Match[str]]]:

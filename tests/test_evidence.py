@@ -583,6 +583,32 @@ def test_a_self_contained_question_is_left_alone(question: str) -> None:
     assert condense(question, HISTORY) == question
 
 
+def test_after_who_they_is_the_one_the_answer_named_and_do_that_is_what_they_did() -> None:
+    # The answer names the reporter inside its sentence, after an opening that points back.
+    history = [
+        Message(role="user", content="Who first reported the move?"),
+        Message(
+            role="assistant",
+            content="This move, first reported by Financial Times, is part of a larger, "
+            "two-pronged strategy [1].",
+        ),
+    ]
+    assert condense("Why did they do that?", history) == (
+        "Why did Financial Times first reported the move?"
+    )
+    # "first" qualifies the verb: it is no topic ("why did Beijing do first?").
+    assert condense("Why did Beijing do that?", history) == (
+        "Why did Beijing first reported the move?"
+    )
+    # With no action to stand for, "do that" keeps the whole last question beside it, rather
+    # than "do" a thing.
+    asked_why = [*history, Message(role="user", content="Why did they do that?"),
+                 Message(role="assistant", content="Beijing wants control [1].")]  # fmt: skip
+    assert condense("Why did Beijing do that?", asked_why) == (
+        "Why did Beijing do that: Why did Financial Times first reported the move?"
+    )
+
+
 def test_a_follow_up_of_a_follow_up_keeps_the_first_topic() -> None:
     history = [
         Message(role="user", content="How do I raise the connection limit on the primary?"),
