@@ -20,6 +20,7 @@ from assistant.account_types import User
 from assistant.audit import new_request_id
 from assistant.core import Assistant
 from assistant.errors import AssistantError
+from assistant.text import clean_lines
 from assistant.types import Answer, Message
 from assistant.ui import ASSETS
 from assistant.ui.names import SourceNames
@@ -94,7 +95,10 @@ def answer_stream(
         return
     # The answer message sits after this question's user message: position len(history) + 1.
     named = SourceNames(assistant.settings).answer(final)
-    yield render_answer(named), {**kept, len(history) + 1: Turn(message, final)}
+    # Kept as it was read (control characters and bidi overrides out), and shown so again when
+    # the conversation is opened later.
+    turn = Turn(clean_lines(message), final)
+    yield render_answer(named), {**kept, len(history) + 1: turn}
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,15 @@ def test_stream_then_final_answer_and_turns(seed_assistant: Assistant) -> None:
     assert [m.role for m in conversation(turns2)] == ["user", "assistant"] * 2
 
 
+def test_a_turn_keeps_the_question_without_control_or_bidi_characters(
+    seed_assistant: Assistant,
+) -> None:
+    # Shown again when the conversation is opened later: never reversed, never a bell.
+    odd = f"\u202e{QUESTION}\x07\u200f"
+    _, turns = list(answer_stream(seed_assistant, odd, [], {}))[-1]
+    assert turns[1].question == QUESTION
+
+
 def test_a_stopped_chat_is_marked_and_a_finished_one_left_alone() -> None:
     question = {"role": "user", "content": QUESTION}
     writing = {"role": "assistant", "content": [{"type": "text", "text": render_streaming("Ant")}]}

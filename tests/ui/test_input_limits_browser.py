@@ -109,3 +109,12 @@ def test_the_box_has_the_focus_back_after_an_answer_and_a_held_back_question_say
     expect(counter).to_have_text(f"Too long: {LIMIT + 5} of {LIMIT} characters. "
                                  "Shorten the question by 5 to send it.")  # fmt: skip
     expect(counter).to_be_in_viewport()
+
+
+def test_a_question_is_shown_without_control_or_bidi_characters(limited: Any) -> None:
+    page = limited
+    page.fill(BOX, f"\u202e{QUESTION[:100]}\u0007\u200f")
+    page.press(BOX, "Enter")
+    page.locator("#qa-chat .qa-answer:not(.qa-streaming), #qa-chat .qa-refusal").wait_for()
+    shown = page.locator(USER).inner_text().strip()
+    assert shown == QUESTION[:100].strip()  # not reversed, no bell

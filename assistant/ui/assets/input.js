@@ -34,9 +34,21 @@ if (!window.__qaInputWired) {
     }
   };
 
+  // Control characters, bidi overrides and other invisible marks (as text.clean_lines removes
+  // them from every question on the server) go before the question is sent, so that the chat
+  // shows it as it will be read, not reversed or with a bell in it. Line breaks and tabs stay.
+  const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+  const scrub = (box) => {
+    const clean = box.value.replace(HIDDEN, "");
+    if (clean === box.value) return;
+    box.value = clean;
+    box.dispatchEvent(new Event("input", { bubbles: true })); // Gradio reads the new value
+  };
+
   // Whether the question may be sent; if not, say why. A question on its way leaves the box
   // (Gradio empties it), so the counter is cleared with it.
   const sendable = (box) => {
+    scrub(box);
     const blank = !box.value.trim();
     const over = box.value.length > limit;
     show(box, blank);
