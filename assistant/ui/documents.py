@@ -64,7 +64,10 @@ def report_html(
             f'<div class="qa-status qa-status-error" role="alert">{len(problems)} {noun} '
             f"not indexed:<ul>{items}</ul></div>"
         )
-    if report is not None:
+    changed = report is not None and (report.added or report.updated or report.deleted)
+    if report is not None and (changed or not problems):
+        # Only problems and no change: the counts ("Added 0, updated 0, ...") would read as a
+        # success beside them.
         parts.append(
             '<div class="qa-status qa-status-ok" role="status">'
             f"Added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "

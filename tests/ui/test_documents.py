@@ -10,7 +10,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.errors import IndexBusyError
-from assistant.types import IngestProgress
+from assistant.types import IngestProgress, IngestReport
 from assistant.ui.doctable import (
     DocumentRow,
     delete_question,
@@ -82,6 +82,16 @@ def test_bad_uploads_are_refused_with_reasons(tmp_path: Path, incoming: Path) ->
     html = report_html(None, SourceNames(settings), rejected)
     assert "4 files were not indexed" in html
     assert "tool.exe" in html
+    # A run that changed nothing beside its problems says only those, not "Added 0, ...".
+    unchanged = IngestReport(unchanged=3, failed=(rejected[0],), chunks=7)
+    alone = report_html(unchanged, SourceNames(settings))
+    assert "1 file was not indexed" in alone
+    assert "Added 0" not in alone
+    added = report_html(IngestReport(added=1, failed=(rejected[0],)), SourceNames(settings))
+    assert "Added 1, updated 0" in added
+    assert "Added 0, updated 0, unchanged 3" in report_html(
+        IngestReport(unchanged=3), SourceNames(settings)
+    )  # nothing to say but that nothing changed
 
 
 def test_upload_is_indexed_and_listed(tmp_path: Path, incoming: Path, seed_index: Path) -> None:
