@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -273,7 +274,11 @@ def _open_collection(client: Any, name: str, settling: bool = False) -> Any:
         embedding_function=None,
         configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}},
     )
-    hnsw = (collection.configuration or {}).get("hnsw") or {}
+    with warnings.catch_warnings():
+        # Chroma calls the collection's embedding function (none: we embed) "legacy config" on
+        # every read of its configuration; in a team's pytest run it was a warning for each.
+        warnings.filterwarnings("ignore", "legacy embedding function config", DeprecationWarning)
+        hnsw = (collection.configuration or {}).get("hnsw") or {}
     if hnsw.get("ef_search", EF_SEARCH) < EF_SEARCH:
         _configure(collection, {"ef_search": EF_SEARCH})
     if not settling and hnsw.get("sync_threshold", SYNC_THRESHOLD) < SYNC_THRESHOLD:

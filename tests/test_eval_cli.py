@@ -10,7 +10,7 @@ import pytest
 from assistant.evaluation.compare import compare
 from assistant.evaluation.metrics import METRICS
 from assistant.evaluation.results import load_run
-from tests.conftest import GOLDEN, SEED_FILE, EvalRunOutput, run_cli
+from tests.conftest import GOLDEN, SEED_FILE, SEEDS, EvalRunOutput, run_cli
 
 Runs = tuple[EvalRunOutput, EvalRunOutput]
 
@@ -100,6 +100,11 @@ def test_compare_lists_metric_changes_and_question_changes(seed_eval_runs: Runs)
         (["--min", "accuracy=nan"], "threshold min_accuracy must be from 0 to 1, got 'nan'"),
         (["--max", "latency_total_p95_ms=-3"], "must be 0 or more, got '-3'"),
         (["--compare", "nowhere.json"], "cannot read result file"),
+        (
+            ["--compare", str(GOLDEN / "seed_qa.jsonl")],
+            "is not an `assistant eval` result file (result.json): not one JSON document",
+        ),
+        (["--tolerance", "0.02"], "--tolerance is the regression gate's: use it with --compare"),
         (["--answerer", "oracle"], "unknown answerer 'oracle'"),
     ],
 )
@@ -215,3 +220,17 @@ def test_the_gate_needs_a_baseline_and_a_sane_tolerance(seed_index: Path) -> Non
     negative = run_cli("eval", golden, "--index", str(seed_index), "--tolerance", "-1")
     assert negative.returncode == 2
     assert "tolerance must be 0 or more" in negative.stderr
+
+
+def test_documents_for_the_plugin_are_no_index_for_the_command(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.assistant.eval]\n"
+        f"golden = [{json.dumps(str(GOLDEN / 'seed_qa.jsonl'))}]\n"
+        f"documents = [{json.dumps(str(SEEDS))}]\n",
+        encoding="utf-8",
+    )
+    result = run_cli("eval", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "`documents` in [tool.assistant.eval] is indexed by the pytest plugin only" in (
+        result.stderr
+    )

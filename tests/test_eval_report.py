@@ -52,6 +52,10 @@ def test_report_renders_offline_with_charts_and_failures_first(
     assert flags == ["false"] * failing + ["true"] * (50 - failing)
     first = rows.first.inner_text()
     assert "fail" in first
+    # Answers and quotes keep their line breaks (code and lists read as the chat shows them).
+    kept = "e => getComputedStyle(e).whiteSpace"
+    assert page.locator("#questions .answer").first.evaluate(kept) == "pre-wrap"
+    assert page.locator("#questions .quote").first.evaluate(kept) == "pre-wrap"
     assert rows.first.locator(".reasons li").count() >= 1
 
     # Each answer's Also found sentences, marked where one holds a key term, as in result.json.

@@ -245,3 +245,15 @@ def test_each_rate_comes_with_its_interval_and_question_count(tmp_path: Path) ->
     path.write_text(json.dumps(older), "utf-8")
     assert load_run(path).intervals == {}
     assert "95% CI" not in "\n".join(format_summary(load_run(path)))
+
+
+def test_the_metric_chart_draws_rates_as_bars_and_a_length_as_its_number() -> None:
+    from assistant.evaluation.charts import metric_bars
+
+    svg = metric_bars({"accuracy": 0.5, "answer_chars_p50": 324.0}, {"answer_chars_p50": 300.0})
+    length = svg[svg.index("data-metric='answer_chars_p50'") :]
+    length = length[: length.index("</g>")]
+    assert "324 characters (was 300)" in length
+    assert length.count("<rect") == 1  # the empty track, no bar filled to 100 %
+    rate = svg[svg.index("data-metric='accuracy'") :]
+    assert rate[: rate.index("</g>")].count("<rect") == 2

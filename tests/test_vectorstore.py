@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -146,3 +147,12 @@ def test_a_lock_that_stays_and_other_errors_are_passed_on() -> None:
     with pytest.raises(RuntimeError, match="no such table"):
         _configure(broken, {"ef_search": EF_SEARCH})
     assert broken.busy == 0  # tried once: only a lock is waited out
+
+
+def test_opening_a_store_warns_nothing(tmp_path: Path) -> None:
+    # Chroma calls a collection without its own embedding function "legacy config": a
+    # DeprecationWarning in every team's pytest run that opened an index.
+    VectorStore(make_settings(tmp_path / "index")).add(["c0"], _vectors(1), ["doc"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert VectorStore(make_settings(tmp_path / "index")).collection.count() == 1

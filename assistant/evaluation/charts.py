@@ -33,7 +33,8 @@ def metric_bars(
     old: dict[str, float | None] | None = None,
     title: str = "Answer quality",
 ) -> str:
-    """Horizontal 0..1 bars per metric, grouped; a black tick marks the compared run's value."""
+    """Horizontal 0..1 bars per metric, grouped; a black tick marks the compared run's value.
+    A metric that is no rate (the median answer length) shows its number alone."""
     label_width, bar_width, row, width = 170, 420, 22, 680
     body: list[str] = []
     y = 30
@@ -58,15 +59,19 @@ def metric_bars(
                 f"<rect x='{label_width}' y='{y + 3}' width='{bar_width}' height='{row - 6}' "
                 "fill='#eef0f3'/>"
             )
-            if value is not None:
+            if value is not None and metric.rate:  # a length has no 0..1 bar, only its number
                 filled = max(0.0, min(1.0, value)) * bar_width
                 body.append(
                     f"<rect x='{label_width}' y='{y + 3}' width='{filled:.1f}' "
                     f"height='{row - 6}' fill='{GROUP_COLOURS[group]}'/>"
                 )
-            shown = "n/a" if value is None else f"{value:.2f}"
+            number = ".2f" if metric.rate else ".0f"
+            shown = "n/a" if value is None else f"{value:{number}}"
+            shown += "" if metric.rate or value is None else " characters"
             previous = (old or {}).get(metric.name)
-            if previous is not None:
+            if previous is not None and not metric.rate:
+                shown += f" (was {previous:{number}})"
+            elif previous is not None:
                 x = label_width + max(0.0, min(1.0, previous)) * bar_width
                 body.append(
                     f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{y}' y2='{y + row}' "

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from assistant.atomic import write_text_atomic
+from assistant.command_options import index_folder_missing
 from assistant.evaluation.config import (
     EvalConfigError,
     Threshold,
@@ -68,6 +69,12 @@ def resolve(options: EvalOptions, settings: Settings) -> tuple[Settings, EvalOpt
         top_k=options.k or config.k,
         question_log_days=0,  # golden questions are not what staff asked: not in the log
     )
+    if config.documents and not (options.index or config.index) and index_folder_missing(settings):
+        raise EvalConfigError(
+            f"no index at {settings.index_dir}: `documents` in [tool.assistant.eval] is indexed "
+            "by the pytest plugin only; run `assistant ingest DOCS --index DIR` and set `index` "
+            "(or pass --index)"
+        )
     merged = EvalOptions(
         golden=tuple(golden),
         index=settings.index_dir,
@@ -167,12 +174,18 @@ def eval_command(settings: Settings, options: EvalOptions, out: TextIO = sys.std
     from assistant.evaluation.golden import load_golden_files
     from assistant.evaluation.results import load_run
 
+    given_tolerance = options.tolerance is not None  # on the command line, not pyproject's
     settings, options = resolve(options, settings)
     check_answerer(settings)
     if options.fail_on_regression and options.compare is None:
         raise EvalConfigError("--fail-on-regression needs a baseline: --compare BASELINE.json")
     if options.tolerance is not None and options.tolerance < 0:
         raise EvalConfigError(f"the tolerance must be 0 or more, got {options.tolerance:g}")
+    if given_tolerance and not options.fail_on_regression:
+        raise EvalConfigError(
+            "--tolerance is the regression gate's: use it with --compare BASELINE.json "
+            "--fail-on-regression"
+        )
     old = load_run(options.compare) if options.compare else None  # fail before the long run
     items = load_golden_files(list(options.golden))
     limit = settings.max_question_chars

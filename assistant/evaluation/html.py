@@ -27,6 +27,7 @@ th{background:#f0f2f5;font-weight:600;font-size:13px}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.charts svg{max-width:100%;height:auto}
 .quote{color:#39424b;border-left:3px solid #c9d1da;padding-left:6px;margin:3px 0}
+.answer,.quote{white-space:pre-wrap;overflow-wrap:anywhere}
 .cite{margin:4px 0}.reasons{color:#b3261e;margin:0;padding-left:18px}
 .small{font-size:12px;color:#5b6670}
 .regression{color:#b3261e;font-weight:600}.improvement{color:#1e7b46;font-weight:600}

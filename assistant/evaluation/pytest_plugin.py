@@ -110,7 +110,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         accuracy = run.intervals.get("accuracy")
         if accuracy:  # how far a set this size pins it down (docs/evaluation.md, Metrics)
             shown += f" (accuracy 95% CI {accuracy['low']:.2f}-{accuracy['high']:.2f})"
-        line = f"{path.name}: {len(results)} questions, {shown}"
+        line = f"{path.name}: {len(results)} question{'' if len(results) == 1 else 's'}, {shown}"
         if state.config.report is not None:
             paths = write_report(run.with_(checks=[t.check(run.metrics) for t in
                                                    state.config.thresholds]),

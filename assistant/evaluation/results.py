@@ -259,7 +259,12 @@ def load_run(path: Path) -> EvalRun:
     """Read a result file written by `EvalRun.write`."""
     try:
         data = json.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except json.JSONDecodeError as exc:
+        raise ResultFileError(
+            f"{path} is not an `assistant eval` result file (result.json): not one JSON "
+            f"document ({exc.msg} at line {exc.lineno})"
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
         raise ResultFileError(f"cannot read result file {path}: {exc}") from exc
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ResultFileError(f"{path} is not an `assistant eval` result file ({SCHEMA})")
