@@ -478,3 +478,17 @@ def test_phone_width_conversations(page: Any, viewport: dict[str, int]) -> None:
     expect(history).not_to_have_class(re.compile(r"\bopen\b"))  # closed again on a pick
     open_citation(page, page.locator("#qa-chat .qa-answer .qa-text a.qa-cite").first)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_the_conversations_are_one_group_the_arrow_keys_move_through(page: Any) -> None:
+    ask(page, QUESTION)
+    new_chat(page)
+    ask(page, OTHER)
+    expect(page.locator(LISTED)).to_have_count(2)
+    options = page.locator("#qa-conversations input[type=radio]")
+    names = set(options.evaluate_all("inputs => inputs.map(i => i.name)"))
+    assert len(names) == 1, names  # one group: one Tab stop, not one per conversation
+    options.first.focus()
+    page.keyboard.press("ArrowDown")
+    expect(options.nth(1)).to_be_focused()
+    expect(page.locator("#qa-chat [data-testid=user]").first).to_contain_text("Which tech giants")

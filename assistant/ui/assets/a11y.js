@@ -1,7 +1,8 @@
 // Accessibility fixes on top of Gradio's page (loaded with the question counter's js_on_load):
 // chat messages labelled with their plain text (Gradio puts the message's raw HTML in its
 // aria-label), the two sidebar arrows named for what they open, the example questions a group
-// of buttons (not a list without items), and Esc closing the source panel.
+// of buttons (not a list without items), each radio list one group (Gradio names its options
+// apart), and Esc closing the source panel.
 if (!window.__qaA11yWired) {
   window.__qaA11yWired = true;
   const LABEL_CHARS = 400;
@@ -38,6 +39,19 @@ if (!window.__qaA11yWired) {
       setAttribute(button, "aria-label", `${open ? "Close" : "Open"} ${name.toLowerCase()}`);
       setAttribute(button, "aria-expanded", open ? "true" : "false");
     }
+    // Gradio names each option of a radio list apart ("radio-7", "radio-8"): every
+    // conversation in the sidebar was a group of its own, a Tab stop each, deaf to the arrow
+    // keys. The options of one list share one name, so that they are one group.
+    const lists = new Set();
+    document.querySelectorAll("label > input[type=radio]").forEach((option) => {
+      lists.add(option.closest("label").parentElement);
+    });
+    [...lists].forEach((list, index) => {
+      const name = `qa-radio-${index}`;
+      list.querySelectorAll(":scope > label > input[type=radio]").forEach((option) => {
+        setAttribute(option, "name", name);
+      });
+    });
     document.querySelectorAll("#qa-chat .examples[role=list]").forEach((examples) => {
       examples.setAttribute("role", "group");
       examples.setAttribute("aria-label", "Example questions");
@@ -49,7 +63,7 @@ if (!window.__qaA11yWired) {
     childList: true,
     characterData: true,
     attributes: true,
-    attributeFilter: ["class", "aria-label", "role"],
+    attributeFilter: ["class", "aria-label", "role", "name"],
   });
   fix();
 
