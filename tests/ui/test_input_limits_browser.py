@@ -3,6 +3,7 @@ whose limit is set to 120 characters (`max_question_chars`), so it comes from th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -118,3 +119,13 @@ def test_a_question_is_shown_without_control_or_bidi_characters(limited: Any) ->
     page.locator("#qa-chat .qa-answer:not(.qa-streaming), #qa-chat .qa-refusal").wait_for()
     shown = page.locator(USER).inner_text().strip()
     assert shown == QUESTION[:100].strip()  # not reversed, no bell
+
+
+def test_a_citation_is_named_for_what_it_opens(limited: Any) -> None:
+    page = limited
+    answer = ask(page, QUESTION)
+    cite = answer.locator("a.qa-cite").first
+    expect(cite).to_have_text("[1]")
+    # A screen reader says "Source [1]: <document> — <section>", not "[1]" alone (its visible
+    # text stays in its name, for speech input).
+    expect(cite).to_have_attribute("aria-label", re.compile(r"^Source \[1\]: \S"))

@@ -2,7 +2,7 @@
 // chat messages labelled with their plain text (Gradio puts the message's raw HTML in its
 // aria-label), the two sidebar arrows named for what they open, the example questions a group
 // of buttons (not a list without items), each radio list one group (Gradio names its options
-// apart), and Esc closing the source panel.
+// apart), citations named for what they open, and Esc closing the source panel.
 if (!window.__qaA11yWired) {
   window.__qaA11yWired = true;
   const LABEL_CHARS = 400;
@@ -51,6 +51,12 @@ if (!window.__qaA11yWired) {
       list.querySelectorAll(":scope > label > input[type=radio]").forEach((option) => {
         setAttribute(option, "name", name);
       });
+    });
+    // A citation "[1]" is read aloud as what it opens, "Source [1]: <document> — <section>" (the
+    // chat's sanitizer drops an aria-label written into the answer, so it is set here).
+    document.querySelectorAll("#qa-chat a.qa-cite[title]").forEach((cite) => {
+      const number = cite.textContent.match(/^\[(\d+)\]$/);
+      if (number) setAttribute(cite, "aria-label", `Source [${number[1]}]: ${cite.title}`);
     });
     document.querySelectorAll("#qa-chat .examples[role=list]").forEach((examples) => {
       examples.setAttribute("role", "group");
