@@ -114,6 +114,8 @@ _TASK_NEXT = {"a", "an", "the", "your", "my", "our", "their", "its", "this", "th
               "when", "which", "what", "how", "multiple", "several", "many", "all", "each",
               "every", "one", "two", "new", "existing", "older", "another", "other",
               "more", "less"}  # fmt: skip
+# A heading speaks to the reader; the question is the reader's own.
+_ASKERS = {"your": "my", "yours": "mine", "yourself": "myself"}
 # Words ending in -ing that are nouns, not gerunds.
 _ING_NOUNS = {"string", "thing", "ring", "king", "spring", "wing", "swing", "sibling",
               "evening", "morning", "ceiling", "nothing", "something", "anything",
@@ -154,7 +156,8 @@ def _task_question(title: str, vocabulary: set[str]) -> str | None:
         verb = base
     else:
         return None
-    rest = [_common_case(token, vocabulary) for token in tokens[1:]]
+    # "How to reset your password": the asker's own, "How do I reset my password?".
+    rest = [_ASKERS.get(token.lower(), _common_case(token, vocabulary)) for token in tokens[1:]]
     return f"How do I {verb} {' '.join(rest)}?"
 
 

@@ -109,6 +109,8 @@ def test_an_index_without_documents_suggests_nothing(tmp_path: Path) -> None:
         ("Running with several workers", "How do I run with several workers?"),
         ("Installing from source", "How do I install from source?"),
         ("How to reset a password", "How do I reset a password?"),
+        ("How to reset your password", "How do I reset my password?"),
+        ("Changing your own settings", "How do I change my own settings?"),
         ("How do I renew my badge?", "How do I renew my badge?"),
         ("Streaming Replication", None),  # a gerund naming a thing
         ("Starting values", None),
@@ -120,7 +122,7 @@ def test_an_index_without_documents_suggests_nothing(tmp_path: Path) -> None:
 )
 def test_task_questions_from_headings(title: str, question: str | None) -> None:
     body = (
-        "set up configure a replica run install reset renew start string encoding. "
+        "set up configure a replica run install reset renew start change string encoding. "
         "Some text under the heading that explains it."
     )
     text = f"{title}\n{body}"
