@@ -264,8 +264,11 @@ def _subject_draft(source: str, sentence: str, rarity: Callable[[str], float]) -
             return None
         end += 1  # "Beijing regulators", "Chinese officials"
     subject = " ".join(tokens[:end]).rstrip(",")
-    if "," in subject or tokens[0].lower() in _PRONOUNS:
-        return None
+    if "," in subject or ":" in subject or tokens[0].lower() in _PRONOUNS:
+        return None  # a list, a label ("WARNING: config-gen", "Why: this"), a pronoun
+    opener = words(tokens[0])[0] if words(tokens[0]) else ""
+    if opener in STOPWORDS and not any(_specific(word) for word in tokens[1:end]):
+        return None  # "All", "It's", "Once we": a sentence's common first words name nothing
     agent = tokens[end - 1].lower() in _AGENTS or tokens[end].lower().strip(",") in _SPEECH
     question = f"{'Who' if agent else 'What'} {' '.join(tokens[end:]).rstrip(',;:')}?"
     core = subject.removeprefix("The ")

@@ -101,3 +101,22 @@ def test_a_drafted_key_term_is_not_a_word_the_question_asks_by_its_plural() -> N
     assert key_terms(
         "Use CPUs and the default scheduler.", "How many CPUs?", lambda w: rarity(w, 0.0)
     ) == ("scheduler", "default")
+
+
+def test_a_sentences_common_first_words_or_a_label_are_no_subject_to_ask_about() -> None:
+    from assistant.drafting import _subject_draft
+
+    rarity = {"Beijing": 3.0}.get
+
+    def draft(sentence: str) -> str | None:
+        made = _subject_draft("a.txt", sentence, lambda w: rarity(w, 0.0))
+        return None if made is None else made.question
+
+    assert draft("Beijing regulators pulled the plug on the stablecoin plans in Hong Kong.") == (
+        "Who pulled the plug on the stablecoin plans in Hong Kong?"
+    )
+    # util-linux's notes drafted "What deprecated utils are in maintenance mode ...?" with the
+    # answer "All", and "What does not belong to fdisk ...?" with the answer "Why: this".
+    assert draft("All deprecated utils are in maintenance mode and kept for compatibility.") is None
+    assert draft("It's expected that each invasive change will include a test with it.") is None
+    assert draft("Why: this does not belong to fdisk, use the blockdev command instead.") is None
