@@ -492,3 +492,15 @@ def test_the_conversations_are_one_group_the_arrow_keys_move_through(page: Any) 
     page.keyboard.press("ArrowDown")
     expect(options.nth(1)).to_be_focused()
     expect(page.locator("#qa-chat [data-testid=user]").first).to_contain_text("Which tech giants")
+
+
+def test_a_delete_asks_and_offers_undo_in_view(page: Any) -> None:
+    page.set_viewport_size({"width": 1366, "height": 520})  # the rows under the list: below
+    ask(page, QUESTION)
+    new_chat(page)
+    ask(page, OTHER)
+    expect(page.locator(LISTED)).to_have_count(2)
+    page.click("#qa-delete")
+    expect(page.locator("#qa-confirm-row")).to_be_in_viewport()
+    page.click("#qa-confirm-delete")
+    expect(page.locator("#qa-undo-row")).to_be_in_viewport()

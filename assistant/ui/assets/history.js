@@ -27,6 +27,20 @@ if (!window.__qaHistoryWired) {
     }).observe(panel, { attributes: true, attributeFilter: ["class"] });
   };
   watchPanel(600);
+
+  // A delete's confirmation and its undo note sit under the list: with a few conversations on
+  // a laptop's screen they appeared below the fold. Each is brought into view when it appears.
+  const APPEARING = ["#qa-confirm-row", "#qa-undo-row"];
+  const shown = new Set();
+  new MutationObserver(() => {
+    for (const selector of APPEARING) {
+      const row = document.querySelector(selector);
+      const visible = row !== null && row.offsetParent !== null;
+      if (visible && !shown.has(selector)) row.scrollIntoView({ block: "nearest" });
+      if (visible) shown.add(selector);
+      else shown.delete(selector);
+    }
+  }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["class", "style"] });
   document.addEventListener(
     "click",
     (event) => {
