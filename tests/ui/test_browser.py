@@ -312,6 +312,14 @@ def test_phone_width_layout(page: Any, viewport: dict[str, int]) -> None:
     assert on_screen(page.locator("#qa-chat [data-testid=user]").last)
     assert on_screen(message.locator(".qa-text"))
     assert page.locator(".toast-body").count() == 0  # no error at load (a heading-less upload)
+    # Retry, Undo and the thumbs under the answer are a finger's target, 44 px at least.
+    actions = page.locator("#qa-chat .icon-button-wrapper .icon-button").filter(visible=True)
+    assert actions.count() >= 3
+    for button in actions.all():
+        size = button.bounding_box()
+        assert size is not None
+        assert size["width"] >= 44
+        assert size["height"] >= 44
     message.locator("details.qa-related summary").click()  # opened, the list fits the width
     expect(message.locator("a.qa-related-link").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
