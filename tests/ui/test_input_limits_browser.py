@@ -114,6 +114,14 @@ def test_the_box_has_the_focus_back_after_an_answer_and_a_held_back_question_say
 
 def test_a_question_is_shown_without_control_or_bidi_characters(limited: Any) -> None:
     page = limited
+    # Nothing but such characters (or half of one) is a blank question: held back.
+    page.locator(BOX).evaluate(
+        """(box) => { box.value = "\\u202e\\u0007" + String.fromCharCode(0xd800);
+          box.dispatchEvent(new Event("input", { bubbles: true })); }"""
+    )
+    page.press(BOX, "Enter")
+    expect(page.locator("#qa-counter")).to_have_text("Type a question first.")
+    expect(page.locator(USER)).to_have_count(0)
     page.fill(BOX, f"\u202e{QUESTION[:100]}\u0007\u200f")
     page.press(BOX, "Enter")
     page.locator("#qa-chat .qa-answer:not(.qa-streaming), #qa-chat .qa-refusal").wait_for()

@@ -38,8 +38,11 @@ if (!window.__qaInputWired) {
   // them from every question on the server) go before the question is sent, so that the chat
   // shows it as it will be read, not reversed or with a bell in it. Line breaks and tabs stay.
   const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+  // Half of a character (a lone surrogate: no keyboard types one): the server's reply that
+  // echoes it could not be encoded (HTTP 500).
+  const LONE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
   const scrub = (box) => {
-    const clean = box.value.replace(HIDDEN, "");
+    const clean = box.value.replace(HIDDEN, "").replace(LONE, "");
     if (clean === box.value) return;
     box.value = clean;
     box.dispatchEvent(new Event("input", { bubbles: true })); // Gradio reads the new value
