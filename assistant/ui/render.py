@@ -103,11 +103,6 @@ def render_error(message: str) -> str:
     )
 
 
-def render_question(question: str) -> str:
-    """The user's own message, shown as typed (escaped)."""
-    return f'<div class="qa-msg qa-question">{_text(question)}</div>'
-
-
 def _render_body(answer: Answer, citations: dict[int, Citation]) -> str:
     """The answer text as blocks with [n] links, unsupported sentences flagged."""
     located = list(_locate(answer.text, answer.sentences))
