@@ -212,9 +212,11 @@ def _mark(connection: sqlite3.Connection) -> None:
     """Write the mark into a new file or one an earlier release wrote; a file that cannot be
     written (a read-only index) is read without it."""
     try:
-        connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        # The plain statement, not `_IndexConnection`'s, which would report the refused write
+        # as an unusable file.
+        sqlite3.Connection.execute(connection, f"PRAGMA application_id = {APPLICATION_ID}")
     except sqlite3.OperationalError as exc:
-        if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_READONLY:
+        if _code(exc) != sqlite3.SQLITE_READONLY:
             raise
 
 

@@ -17,6 +17,7 @@ from assistant.accountstore import SQLITE_SCHEMA
 from assistant.api.server import build_server
 from assistant.errors import AssistantError, IndexBusyError, IndexUnusableError
 from assistant.sqlite import APPLICATION_ID, unusable
+from assistant.sqlite import _IndexConnection as IndexConnection
 from assistant.sqlite import _mark as mark
 from assistant.sqlstore import SqliteStore
 from tests.conftest import copy_index, make_settings
@@ -140,7 +141,9 @@ def test_a_file_that_cannot_be_written_is_read_without_the_mark(tmp_path: Path) 
     with sqlite3.connect(path) as db:  # an earlier release's file, on a read-only index
         db.executescript(SQLITE_SCHEMA)
     db.close()
-    read_only = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    # The kind of connection `connect` makes, whose statements report a file that cannot be
+    # written as unusable: the mark's own write is let fail.
+    read_only = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, factory=IndexConnection)
     mark(read_only)  # SQLite refuses the write; the file is read all the same
     assert read_only.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
     read_only.close()
