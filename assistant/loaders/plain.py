@@ -38,9 +38,10 @@ def extract_text(data: bytes) -> Extracted:
     for index, (offset, line) in enumerate(lines):
         if not line:
             continue
-        after = [following for _, following in lines[index + 1 :]]
-        underlined = bool(after) and _UNDERLINE.match(after[0]) is not None
-        if (underlined and _may_head(line)) or _stands_alone(line, after, first, width):
+        following = lines[index + 1][1] if index + 1 < len(lines) else ""  # "" when blank
+        underlined = _UNDERLINE.match(following) is not None
+        below = next((lines[j][1] for j in range(index + 1, len(lines)) if lines[j][1]), "")
+        if (underlined and _may_head(line)) or _stands_alone(line, following, below, first, width):
             if first:
                 title = line
             headings.append(Heading(offset, line))
@@ -55,22 +56,19 @@ def _may_head(line: str) -> bool:
     return "\t" not in line and not looks_like_code(line) and not _UNDERLINE.match(line)
 
 
-def _stands_alone(line: str, after: list[str], first: bool, width: float) -> bool:
+def _stands_alone(line: str, following: str, below: str, first: bool, width: float) -> bool:
     """Whether a line reads as a heading of the text after it: few words, a capital first, no
-    closing punctuation, one sentence, not a field nor code, and the next line does not
-    continue it (as a paragraph's next line does: in lower case, or after a line as full as
-    the usual)."""
+    closing punctuation, one sentence, not a field nor code, and the next line (`following`,
+    "" when blank) does not continue it (as a paragraph's next line does: in lower case, or
+    after a line as full as the usual); below the first line, the next line with text (`below`)
+    has more words."""
     if not looks_like_heading(line, max_words=24 if first else 12) or not _may_head(line):
         return False
     if _FIELD.match(line) or len(sentence_spans(line)) > 1:
         return False
-    following = after[0] if after else ""
     if following and (following[0].islower() or (width and len(line) >= _FULL_LINE * width)):
         return False
-    if first:
-        return True
-    below = next((text for text in after if text), "")
-    return len(below.split()) > len(line.split())
+    return first or len(below.split()) > len(line.split())
 
 
 def _lines(text: str, keep_blank: bool = False) -> list[tuple[int, str]]:
