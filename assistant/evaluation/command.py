@@ -192,7 +192,7 @@ def eval_command(settings: Settings, options: EvalOptions, out: TextIO = sys.std
     too_long = [item.id for item in items if len(item.question) > limit]
     if too_long:
         raise EvalConfigError(
-            f"{_count(len(too_long), 'question')} over the {limit}-character limit "
+            f"{counted(len(too_long), 'question')} over the {limit}-character limit "
             f"(max_question_chars): {', '.join(too_long[:5])}"
         )
     drafts = [item for item in items if item.draft]
@@ -301,7 +301,7 @@ HEADLINE_RATES = (
 )  # fmt: skip
 
 
-def _count(number: int, noun: str) -> str:
+def counted(number: int, noun: str) -> str:
     """A count and its noun: "1 question", "3 questions"."""
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
@@ -310,12 +310,12 @@ def format_summary(run: EvalRun) -> list[str]:
     """The metrics by group, latency, and the threshold checks, for a terminal."""
     counts = run.counts
     lines = [
-        f"{_count(counts['questions'], 'question')} ({counts['unanswerable']} unanswerable): "
+        f"{counted(counts['questions'], 'question')} ({counts['unanswerable']} unanswerable): "
         f"{counts['answered']} answered, {counts['refused']} refused, "
-        f"{_count(counts['errors'], 'error')}"
+        f"{counted(counts['errors'], 'error')}"
     ]
     if run.meta.get("skipped_drafts"):
-        drafts = _count(run.meta["skipped_drafts"], "unreviewed draft question")
+        drafts = counted(run.meta["skipped_drafts"], "unreviewed draft question")
         lines.append(f"skipped {drafts}")
     note = followups_note(run.meta)
     if note is not None:

@@ -95,7 +95,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     state = config.stash.get(_STATE, None)
     if state is None or not state.results:
         return
-    from assistant.evaluation.command import write_report
+    from assistant.evaluation.command import counted, write_report
     from assistant.evaluation.results import FOLLOWUPS_AFTER, EvalRun
 
     terminalreporter.section("answer quality")
@@ -110,7 +110,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         accuracy = run.intervals.get("accuracy")
         if accuracy:  # how far a set this size pins it down (docs/evaluation.md, Metrics)
             shown += f" (accuracy 95% CI {accuracy['low']:.2f}-{accuracy['high']:.2f})"
-        line = f"{path.name}: {len(results)} question{'' if len(results) == 1 else 's'}, {shown}"
+        line = f"{path.name}: {counted(len(results), 'question')}, {shown}"
         if state.config.report is not None:
             paths = write_report(run.with_(checks=[t.check(run.metrics) for t in
                                                    state.config.thresholds]),
