@@ -106,7 +106,8 @@ def render_source(
         lo, hi = _window(len(text), ref.start, ref.end, WHOLE_DOCUMENT_CHARS)
     else:
         lo, hi = context_bounds(text, ref.start, ref.end)
-    body = _highlighted(text, lo, hi, (ref.start, ref.end), headings if ref.whole else ())
+    shown_headings = headings if ref.whole else ()
+    body = _highlighted(text, lo, hi, (ref.start, ref.end), shown_headings, page_starts)
     section = section_at(headings, ref.start)
     page = page_of(page_starts, ref.start, ref.end)
     meta = [f"§ {section}"] if section and section != record.title else []
@@ -142,7 +143,7 @@ def render_document(document: DocumentText | None, names: SourceNames) -> str:
         return render_problem("This document is no longer in the index.")
     record, text = document.record, document.text
     hi = min(len(text), WHOLE_DOCUMENT_CHARS)
-    body = _highlighted(text, 0, hi, None, document.headings)
+    body = _highlighted(text, 0, hi, None, document.headings, document.page_starts)
     passages = f"{record.chunks:,} passage{'' if record.chunks == 1 else 's'}"
     meta = [f"{names(record.source)} ({record.format})", passages]
     body += "" if hi == len(text) else " …"
@@ -208,9 +209,16 @@ def _window(length: int, start: int, end: int, size: int) -> tuple[int, int]:
 
 
 def _highlighted(
-    text: str, lo: int, hi: int, quote: tuple[int, int] | None, headings: tuple[Heading, ...]
+    text: str,
+    lo: int,
+    hi: int,
+    quote: tuple[int, int] | None,
+    headings: tuple[Heading, ...],
+    page_starts: tuple[int, ...] = (),
 ) -> str:
-    """Escaped text[lo:hi] with the quote (start, end) in <mark> and headings emphasised."""
+    """Escaped text[lo:hi] with the quote (start, end) in <mark>, headings emphasised and, in a
+    paged document, each page that begins inside the window announced where it begins (so the
+    text before it is not read as the cited page's)."""
     spans = []
     if quote is not None:
         spans.append((*quote, '<mark class="qa-quote">', "</mark>"))
@@ -221,6 +229,10 @@ def _highlighted(
         apart = h_end <= start or heading.offset >= end
         if inside and apart and text[heading.offset : h_end] == heading.title:
             spans.append((heading.offset, h_end, '<strong class="qa-heading">', "</strong>"))
+    taken = list(spans)
+    for number, offset in enumerate(page_starts[1:], start=2):
+        if lo < offset < hi and not any(s < offset < e for s, e, _, _ in taken):
+            spans.append((offset, offset, f'<span class="qa-page-break">Page {number}</span>', ""))
     out, cursor = [], lo
     for s, e, open_tag, close_tag in sorted(spans):
         out += [escape(text[cursor:s]), open_tag, escape(text[s:e]), close_tag]

@@ -14,6 +14,7 @@ from assistant.ui.names import SourceNames
 from assistant.ui.render import quote_key
 from assistant.ui.viewer import SourceRef, context_bounds, render_source
 from tests.conftest import make_settings
+from tests.test_loaders import _pdf
 
 MARK = re.compile(r'<mark class="qa-quote">(.*?)</mark>', re.DOTALL)
 
@@ -121,3 +122,29 @@ def test_context_is_cut_at_paragraphs() -> None:
     start = text.index("The quote")
     lo, hi = context_bounds(text, start, start + len("The quote is here."), radius=100)
     assert text[lo:hi] == "Keep this paragraph. The quote is here. And this."
+
+
+def test_a_page_that_begins_in_the_context_is_announced(tmp_path: Path) -> None:
+    # The meta line names the quote's page; context drawn from the page before it is set off
+    # by where that page ends, not shown as if it were the cited page's text.
+    doc = tmp_path / "manual.pdf"
+    doc.write_bytes(
+        _pdf(["Front matter on the first page.", "The expense limit for hotels is 180 euros."])
+    )
+    assistant = Assistant(make_settings(tmp_path / "index"))
+    assistant.ingest([doc])
+    record = assistant.documents()[0]
+    document = assistant.document_text(record.doc_id)
+    assert document is not None
+    assert len(document.page_starts) == 2
+    start = document.text.index("The expense")
+    ref = SourceRef(record.doc_id, start, document.text.index("euros.") + len("euros."))
+    names = SourceNames(assistant.settings)
+    for view in (ref, SourceRef(ref.doc_id, ref.start, ref.end, whole=True)):
+        html = render_source(document, view, names)
+        assert "page 2" in html  # the quote's page, in the meta line
+        front, rest = html.split('<span class="qa-page-break">Page 2</span>')
+        assert "Front matter" in front
+        assert "The expense limit" in rest
+        assert "Front matter" not in rest
+    assert html.count("qa-page-break") == 1  # no break drawn before the first page
