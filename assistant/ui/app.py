@@ -25,6 +25,7 @@ from assistant.ui.auth import WebLogins, gradio_login_check, username_of
 from assistant.ui.chat import (
     ASK,
     QUESTION_HINT,
+    LiteralChat,
     Turn,
     Turns,
     answer_and_save,
@@ -157,7 +158,7 @@ def build_app(
                     elem_id="qa-question",
                 )
                 scope = build_scope()
-                chat = gr.ChatInterface(
+                chat = LiteralChat(
                     respond,
                     chatbot=chatbot,
                     textbox=textbox,

@@ -24,7 +24,14 @@ from assistant.text import clean_lines
 from assistant.types import Answer, Message
 from assistant.ui import ASSETS
 from assistant.ui.names import SourceNames
-from assistant.ui.render import render_answer, render_error, render_stopped, render_streaming
+from assistant.ui.render import (
+    render_answer,
+    render_error,
+    render_stopped,
+    render_streaming,
+    shown_question,
+    typed_question,
+)
 
 QUESTION_HINT = "Ask a question about the documents…"
 ASK = "Ask"  # the question box's send button
@@ -55,6 +62,33 @@ def conversation(turns: Turns) -> list[Message]:
         messages.append(Message(role="user", content=turn.question))
         messages.append(Message(role="assistant", content=turn.answer.text))
     return messages
+
+
+class LiteralChat(gr.ChatInterface):
+    """Gradio's ChatInterface with each question drawn as typed, not as Markdown (`*args*` no
+    italics, `<b>` no bold): a question enters the chat through `_message_as_message_dict` on
+    every path (the box, an example, retry) and is escaped there; it leaves it through
+    `_pop_last_user_message` (retry asks it again, undo puts it back in the box) and is
+    unescaped there. The chat function and the stored conversation get the question as typed.
+    """
+
+    def _message_as_message_dict(self, message: Any, role: Any) -> list[Any]:
+        messages = super()._message_as_message_dict(message, role)
+        if role != "user":
+            return messages
+        return [{**m, "content": _shown_content(m.get("content"))} for m in messages]
+
+    def _pop_last_user_message(self, history: list[Any]) -> tuple[list[Any], Any]:
+        history, message = super()._pop_last_user_message(history)
+        return history, typed_question(message) if isinstance(message, str) else message
+
+
+def _shown_content(content: Any) -> Any:
+    if isinstance(content, str):
+        return shown_question(content)
+    if isinstance(content, list):
+        return [shown_question(part) if isinstance(part, str) else part for part in content]
+    return content  # a file or a component
 
 
 def answer_stream(

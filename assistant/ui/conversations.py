@@ -26,7 +26,7 @@ from assistant.ui.chat import Turn, Turns, run_before_each_question, said, settl
 from assistant.ui.feedback import closed_row
 from assistant.ui.names import SourceNames
 from assistant.ui.owners import first_visit_id, owner_of, with_browser_id
-from assistant.ui.render import render_answer
+from assistant.ui.render import render_answer, shown_question, typed_question
 from assistant.ui.upkeep import ExportFolder
 
 BROWSER_STORAGE_KEY = "qa-browser"
@@ -41,7 +41,7 @@ def chat_messages(
     messages: list[dict[str, str]] = []
     turns: Turns = {}
     for turn in conversation.turns:
-        messages.append({"role": "user", "content": turn.question})
+        messages.append({"role": "user", "content": shown_question(turn.question)})
         turns[len(messages)] = Turn(turn.question, turn.answer)
         content = render_answer(names.answer(turn.answer))
         messages.append({"role": "assistant", "content": content})
@@ -352,7 +352,7 @@ def wire(
             log.exception("reading the open conversation back after a restart failed")
             return unchanged
         asked = [
-            said(m)
+            typed_question(said(m))
             for m in (on_screen or [])[:-1]
             if isinstance(m, dict) and m.get("role") == "user"
         ]

@@ -8,6 +8,7 @@ through as a raw HTML block instead of reading Markdown syntax inside document t
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from html import escape
 
@@ -20,6 +21,24 @@ REPHRASE_HINT = (
     "Try rephrasing with the words your documents use, name the document or topic, "
     "or ask about something they cover."
 )
+
+
+# Every ASCII punctuation mark: CommonMark (and the chat's renderer) draws one escaped with a
+# backslash as the mark itself.
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_ESCAPED_PUNCTUATION = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def shown_question(question: str) -> str:
+    """A person's question as the chat's Markdown renderer draws it letter for letter: every
+    punctuation mark escaped, so `*args*` is not italics, `<img>` no picture and `# Setup` no
+    heading."""
+    return _PUNCTUATION.sub(r"\\\1", question)
+
+
+def typed_question(shown: str) -> str:
+    """The question that `shown_question` made `shown` from."""
+    return _ESCAPED_PUNCTUATION.sub(r"\1", shown)
 
 
 def quote_key(quote: str) -> str:

@@ -18,7 +18,7 @@ from assistant.ui.auth import hash_password
 from tests.llm_servers import silent_server
 from tests.servers import Server, start_server, stop_server
 from tests.ui.conftest import QUOTE, TIMEOUT_MS, PageLog, chat_page, open_citation, screenshot
-from tests.ui.test_browser import QUESTION, ask, cited_text
+from tests.ui.test_browser import IDLE, QUESTION, ask, cited_text
 
 pytestmark = pytest.mark.browser
 
@@ -172,6 +172,36 @@ def test_the_chats_undo_is_kept_too(page: Any, streams: EventStreams) -> None:
     reload(page, streams)
     expect(page.locator(ANSWERS)).to_have_count(1)  # the undone question stays undone
     assert "Ant Group" in page.locator("#qa-chat .qa-answer .qa-text").first.inner_text()
+
+
+def test_a_question_is_shown_as_typed_through_retry_undo_and_reload(
+    page: Any, streams: EventStreams
+) -> None:
+    # Markdown and HTML in a question are its letters, not markup: not italics, bold, a heading.
+    typed = "Which tech giants had their *Hong Kong* stablecoin plans <b>stopped</b> by Beijing? #1"
+    asked = page.locator(USER_MESSAGES)
+
+    def shown_as_typed() -> None:
+        expect(asked.last).to_have_text(typed)
+        assert asked.last.locator("em, strong, b, h1").count() == 0
+
+    ask(page, typed)
+    shown_as_typed()
+    expect(page.locator(LISTED)).to_have_count(1)
+    assert titles(page) == ["Which tech giants had their *Hong Kong* stablecoin plans…"]
+    # Retry asks the question as typed again (the conversation keeps it so: see the reload).
+    before = page.locator(ANSWERS).count()
+    page.locator("#qa-chat button[aria-label='Retry']").last.click()
+    page.wait_for_function(IDLE, timeout=TIMEOUT_MS)
+    expect(page.locator(ANSWERS)).to_have_count(before)
+    shown_as_typed()
+    reload(page, streams)
+    expect(page.locator(ANSWERS)).to_have_count(1)
+    shown_as_typed()
+    # Undo puts it back in the box as typed, for editing.
+    page.locator("#qa-chat button[aria-label='Undo']").last.click()
+    expect(page.locator(ANSWERS)).to_have_count(0)
+    expect(page.locator("#qa-question textarea")).to_have_value(typed)
 
 
 def test_the_bin_icon_is_gone_and_new_chat_keeps_the_old_one(page: Any) -> None:

@@ -16,7 +16,9 @@ from assistant.ui.render import (
     render_answer,
     render_error,
     render_streaming,
+    shown_question,
     span_href,
+    typed_question,
 )
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> **bold** $$x$$'
@@ -334,3 +336,21 @@ def test_a_numbered_listing_is_one_code_block_with_its_alignment() -> None:
     prices = "1 $ per unit is charged, and 100  percent of users saw the error [1]."
     priced = Answer(question="q", text=prices, citations=(citation(1, prices),), confidence=0.9)
     assert "pre" not in blocks(render_answer(priced))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        HOSTILE,
+        "What does *args do in def f(*args, **kw)?",
+        "Where is C:\\Users\\me\\*.txt, and \\\\server\\share?",
+        "# Setup\n1. first\n- item | cell |\n---",
+        "Why does `x_y_z` fail? \\*not escaped*",
+        "plain words",
+    ],
+)
+def test_a_question_is_drawn_as_typed_and_read_back(question: str) -> None:
+    shown = shown_question(question)
+    assert typed_question(shown) == question
+    # Every punctuation mark is escaped (the renderer draws it as itself), and nothing else is.
+    assert re.sub(r"\\[!-/:-@\[-`{-~]", "", shown) == re.sub(r"[!-/:-@\[-`{-~]", "", question)

@@ -24,6 +24,7 @@
   const parts = Array.isArray(last.content) ? last.content : [last.content];
   const text = parts
     .map((part) => (typeof part === "string" ? part : part && typeof part.text === "string" ? part.text : ""))
-    .join("");
+    .join("")
+    .replace(/\\([!-\/:-@\[-`{-~])/g, "$1"); // drawn as typed (render.shown_question)
   return [{ ...box, value: text }, messages.slice(0, -1)];
 }
