@@ -121,7 +121,8 @@ def test_messages_and_boxes_are_labelled_in_plain_text(page: Any) -> None:
         assert "<" not in (message.get_attribute("aria-label") or "")
     user = page.locator("#qa-chat [data-testid=user]").first
     expect(user).to_have_attribute("aria-label", f"Question: {QUESTION}")
-    expect(page.get_by_role("textbox", name="Question")).to_have_attribute(
+    # Named by its label alone: the label also holds the Ask button ("Question Ask" before).
+    expect(page.get_by_role("textbox", name="Question", exact=True)).to_have_attribute(
         "placeholder", "Ask a question about the documents…"
     )
     page.locator("#qa-chat button[aria-label='Like']").first.click()
@@ -189,5 +190,5 @@ def test_tab_visits_visible_named_controls_in_reading_order(page: Any) -> None:
         "Documents",
     ]
     after = seen[start + 6 + len(examples) :]
-    assert after[:2] == ["Ask a question about the documents…", "Ask"]
+    assert after[:2] == ["Question", "Ask"]
     assert not any(name.startswith("INVISIBLE") for name in seen)

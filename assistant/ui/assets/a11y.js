@@ -2,7 +2,8 @@
 // chat messages labelled with their plain text (Gradio puts the message's raw HTML in its
 // aria-label), the two sidebar arrows named for what they open, the example questions a group
 // of buttons (not a list without items), each radio list one group (Gradio names its options
-// apart), citations named for what they open, and Esc closing the source panel.
+// apart), citations named for what they open, a text box with a send button named by its
+// label alone, and Esc closing the source panel.
 if (!window.__qaA11yWired) {
   window.__qaA11yWired = true;
   const LABEL_CHARS = 400;
@@ -57,6 +58,14 @@ if (!window.__qaA11yWired) {
     document.querySelectorAll("#qa-chat a.qa-cite[title]").forEach((cite) => {
       const number = cite.textContent.match(/^\[(\d+)\]$/);
       if (number) setAttribute(cite, "aria-label", `Source [${number[1]}]: ${cite.title}`);
+    });
+    // A text box whose label also holds its send button ("Ask") is named by the label's
+    // text alone, not "Question Ask".
+    document.querySelectorAll("label:has(> [data-testid=block-info]) textarea").forEach((box) => {
+      const label = box.closest("label");
+      if (!label.querySelector("button")) return;
+      const name = label.querySelector(":scope > [data-testid=block-info]").textContent.trim();
+      if (name) setAttribute(box, "aria-label", name);
     });
     document.querySelectorAll("#qa-chat .examples[role=list]").forEach((examples) => {
       examples.setAttribute("role", "group");
