@@ -42,6 +42,75 @@ DO_IT = re.compile(
     r"(?=\s*(?:[?.!,;:]|$|\s+(?:for|to|in|on|at|with|because|first|again|anyway|then)\b))",
     re.IGNORECASE,
 )
+# Past and third-person forms that the rules of `base_form` would get wrong.
+_IRREGULAR = {
+    "had": "have", "has": "have", "was": "be", "were": "be", "is": "be", "are": "be",
+    "did": "do", "does": "do", "made": "make", "got": "get", "went": "go", "goes": "go",
+    "took": "take", "gave": "give", "said": "say", "sent": "send", "found": "find",
+    "told": "tell", "kept": "keep", "left": "leave", "paid": "pay", "brought": "bring",
+    "bought": "buy", "began": "begin", "ran": "run", "came": "come", "saw": "see",
+    "knew": "know", "wrote": "write", "chose": "choose", "built": "build", "lost": "lose",
+    "meant": "mean", "held": "hold", "led": "lead", "sold": "sell", "won": "win",
+    "broke": "break", "spent": "spend", "stood": "stand", "thought": "think",
+}  # fmt: skip
+# A stem (its "-ed" cut) that had an "e" before it: "updated", "used", "closed", "enabled",
+# "required", "moved", "forced", "changed", "deleted"; not "treated", "focused".
+_E_DROPPED = re.compile(r"(?:[^aeiou]at|creat|[aeiou]s|iz|ir|ur|[bdgptkcz]l|let|[vcg])$")
+_NO_E = {"focus", "bias", "alias", "canvas"}
+# A final consonant doubled before "-ed" ("stopped", "planned", "committed"; not "added").
+_DOUBLED = re.compile(r"[^aeiou]?[aeiou]([bdgkmnprt])\1$")
+# Adverbs that stand before the verb of a predicate ("first reported the move").
+_LEADING_ADVERB = re.compile(r"^(?:(?:first|also|then|later|already|just|still|once|\w+ly)\s+)*")
+
+
+def base_form(word: str) -> str:
+    """The bare infinitive of a verb in the past tense or the third person ("had" -> "have",
+    "reported" -> "report", "stopped" -> "stop", "created" -> "create", "uses" -> "use"); any
+    other word as it is."""
+    lower = word.lower()
+    if lower in _IRREGULAR:
+        return _IRREGULAR[lower]
+    if not word.isalpha() or not word.islower() or len(word) < 4:
+        return word
+    if word.endswith("ied"):
+        return word[:-3] + "y"
+    if word.endswith("ed") and not word.endswith("eed"):
+        stem = word[:-2]
+        if len(stem) > 3 and _DOUBLED.search(stem):
+            return stem[:-1]
+        return stem + "e" if _E_DROPPED.search(stem) and stem not in _NO_E else stem
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def as_done(predicate: str, do: str) -> str:
+    """The previous question's predicate in the place of the follow-up's "do it" (`do`, the
+    verb as the follow-up wrote it): after "do", its verb in the bare form ("Why did they do
+    it?" after "Which companies had to halt X?" -> "have to halt X"); otherwise as it was."""
+    if do.lower() != "do":
+        return predicate
+    adverbs = _LEADING_ADVERB.match(predicate)
+    start = adverbs.end() if adverbs else 0
+    verb = re.match(r"[A-Za-z]+", predicate[start:])
+    if verb is None:
+        return predicate
+    end = start + verb.end()
+    return predicate[:start] + base_form(verb.group()) + predicate[end:]
+
+
+# "When did it happen?": "it" is the event the previous question asked about, its subject
+# doing its predicate ("the companies have to halt X"), not a thing it named.
+IT_HAPPENED = re.compile(
+    r"(?<=\w\s)(?:it|that|this)\s+(?:happen|occur|take\s+place)\b(?=\s*(?:[?.!,;:]|$))",
+    re.IGNORECASE,
+)
+
+
 _WH_NOUN = re.compile(
     r"^\s*(?:which|what)\s+((?:[\w.’'-]+\s+){0,3}?[\w.’'-]+?)\s+"
     r"(do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|must)\b\s*(.*)$",

@@ -27,7 +27,14 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from assistant.asked import DO_IT, asked_object, names_the_one_asked_for, subject_and_predicate
+from assistant.asked import (
+    DO_IT,
+    IT_HAPPENED,
+    as_done,
+    asked_object,
+    names_the_one_asked_for,
+    subject_and_predicate,
+)
 from assistant.backreference import (
     CONTINUATION,
     bare_reference,
@@ -128,6 +135,11 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
         return _Rewrite(merge(previous, fragment))
     asked = focus_clause(previous)
     subject, predicate = subject_and_predicate(asked)
+    if subject and predicate and IT_HAPPENED.search(question):
+        # "When did it happen?" after "Which companies had to halt X?": when did the companies
+        # have to halt X.
+        happened = f"{subject} {as_done(predicate, 'do')}"
+        return _Rewrite(IT_HAPPENED.sub(lambda _: happened, question, count=1))
     pronoun = first_pronoun(question)
     one_asked_for = names_the_one_asked_for(asked, subject, pronoun)
     kind = pronoun_kind(pronoun)
@@ -174,7 +186,9 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
         return _Rewrite(merge(previous, fragment or question))
     as_asked = question
     if predicate:
-        question = DO_IT.sub(predicate, question, count=1)
+        question = DO_IT.sub(
+            lambda done: as_done(predicate, done.group().split()[0]), question, count=1
+        )
     elif DO_IT.search(question):
         # "Why did Beijing do that?" with no action known from the last question: "that" is
         # what it asked about as a whole, not a thing to name ("do Financial Times").

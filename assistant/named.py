@@ -18,7 +18,9 @@ from assistant.phrases import (
     PHRASE_BREAK,
     inner_verb,
     is_name,
+    modifies_a_verb,
     opens_with_a_verb,
+    past_before_its_object,
     reads_as_verb,
     verb_before_a_bound,
     verb_before_its_object,
@@ -206,13 +208,17 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
             # "... keeps the folders"; after code or a path, "libs/common keeps only those"
             and (
                 verb_before_its_object(tokens[-1].group(), following)
+                or past_before_its_object(tokens[-1].group(), following)
                 or verb_before_a_bound(tokens[-1].group(), sentence[tokens[-1].end() : end])
                 or (bool(re.search(r"[_./]", tokens[-2].group())) and reads_as_verb(tokens[-1]))
             )
         ):
             # "git sparse-checkout set ... keeps only those", "the active queue holds at most
-            # 20000": not "keeps", not "holds"
+            # 20000": not "keeps", not "holds"; "Financial Times first reported the move": not
+            # "first reported" either
             tokens = tokens[:-1]
+            while len(tokens) > 1 and modifies_a_verb(tokens[-1].group()):
+                tokens = tokens[:-1]
         elif (
             len(tokens) > 1
             and tokens[0].start() == 0

@@ -88,6 +88,17 @@ def verb_before_its_object(word: str, following: str) -> bool:
     return verb_like(word) and (opens in OPENS_AN_OBJECT or opens in _OPENS_AN_INDIRECT_QUESTION)
 
 
+# A verb in the past tense ("reported", "stopped"; not "need", "speed", "bed").
+_PAST_TENSE = re.compile(r"[a-z]{2,}[^e]ed")
+
+
+def past_before_its_object(word: str, following: str) -> bool:
+    """Whether a word in -ed is a verb by its object's article or pronoun after it ("The
+    Financial Times first reported the move"): a participle used as an adjective comes before
+    its noun, not before an article."""
+    return bool(_PAST_TENSE.fullmatch(word)) and following.lower() in OPENS_AN_OBJECT
+
+
 # A bound on a number that follows a verb ("the active queue holds at most 20000 messages",
 # "each retry waits at least 5 seconds"), rarely a plural noun.
 _BOUND_AFTER = re.compile(r"\s+(?:at (?:most|least)|no (?:more|fewer|less) than)\b", re.IGNORECASE)
@@ -189,7 +200,7 @@ def topic_phrase(text: str) -> str:
                 continue  # "make the build ...": a verb before its object
             run = run[:-1]  # "the tool read the API token": a name, then its verb
         for part in _around_a_verb(run):
-            while part and _modifies_a_verb(part[-1].group()):
+            while part and modifies_a_verb(part[-1].group()):
                 part = part[:-1]  # "Who first reported ...": "first" names nothing
             if not part:
                 continue
@@ -214,7 +225,7 @@ _VERB_ADVERBS = {
 }  # fmt: skip
 
 
-def _modifies_a_verb(word: str) -> bool:
+def modifies_a_verb(word: str) -> bool:
     """Whether a lower-case word reads as an adverb of a verb: one of `_VERB_ADVERBS`, or a
     word in "-ly" ("finally", "recently")."""
     return word.islower() and (word in _VERB_ADVERBS or (len(word) > 4 and word.endswith("ly")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.asked import base_form
 from assistant.backreference import needs_context, refers_back
 from assistant.citations import REFUSAL_TEXT
 from assistant.condense import condense
@@ -556,10 +557,12 @@ HISTORY = [
 @pytest.mark.parametrize(
     ("question", "standalone"),
     [
-        ("Why did they do it?", "Why did the companies had to halt their stablecoin plans?"),
+        ("Why did they do it?", "Why did the companies have to halt their stablecoin plans?"),
         ("What was their reason?", "What was the companies' reason?"),
         ("What about Singapore?", "Which companies had to halt their stablecoin plans, Singapore?"),
         ("Why?", "Why: Which companies had to halt their stablecoin plans?"),
+        # "it" that happened is the event asked about, not a thing it named.
+        ("When did it happen?", "When did the companies have to halt their stablecoin plans?"),
     ],
 )
 def test_follow_ups_resolve_their_reference_without_a_glued_context(
@@ -594,19 +597,44 @@ def test_after_who_they_is_the_one_the_answer_named_and_do_that_is_what_they_did
         ),
     ]
     assert condense("Why did they do that?", history) == (
-        "Why did Financial Times first reported the move?"
+        "Why did Financial Times first report the move?"
     )
     # "first" qualifies the verb: it is no topic ("why did Beijing do first?").
     assert condense("Why did Beijing do that?", history) == (
-        "Why did Beijing first reported the move?"
+        "Why did Beijing first report the move?"
     )
     # With no action to stand for, "do that" keeps the whole last question beside it, rather
     # than "do" a thing.
     asked_why = [*history, Message(role="user", content="Why did they do that?"),
                  Message(role="assistant", content="Beijing wants control [1].")]  # fmt: skip
     assert condense("Why did Beijing do that?", asked_why) == (
-        "Why did Beijing do that: Why did Financial Times first reported the move?"
+        "Why did Beijing do that: Why did Financial Times first report the move?"
     )
+
+
+def test_the_one_an_answer_names_ends_before_its_verb_in_the_past() -> None:
+    history = [
+        Message(role="user", content="Who first reported the move?"),
+        Message(role="assistant", content="The Financial Times first reported the move [1]."),
+    ]
+    # Not "Did Financial Times first reported report anything else?"
+    assert condense("Did it report anything else?", history) == (
+        "Did Financial Times report anything else?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("verb", "bare"),
+    [
+        ("had", "have"), ("reported", "report"), ("stopped", "stop"), ("added", "add"),
+        ("created", "create"), ("treated", "treat"), ("used", "use"), ("enabled", "enable"),
+        ("required", "require"), ("applied", "apply"), ("installed", "install"),
+        ("uses", "use"), ("pushes", "push"), ("goes", "go"), ("focused", "focus"),
+        ("halt", "halt"), ("HTTP", "HTTP"),
+    ],
+)  # fmt: skip
+def test_do_it_takes_the_bare_verb(verb: str, bare: str) -> None:
+    assert base_form(verb) == bare
 
 
 def test_a_follow_up_of_a_follow_up_keeps_the_first_topic() -> None:
