@@ -151,6 +151,10 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
     # "How do I move the commit to another branch?" - "And if I already pushed it?": the commit.
     acted_on = asked_object(asked) if kind == "it" else ""
     named = answer_name(answered)
+    if one_asked_for and subject and not _names_something(named):
+        # "Which port ...?" - "The default is 5432." - "How do I change it?": the port, not
+        # "default" (an answer's common word names no one thing; "The CSRC." does).
+        named = ""
     if not named and one_asked_for and kind == "they":
         # "Who first reported the move?" - "This move, first reported by Financial Times, ..."
         named = proper_name(answered, exclude=previous)
@@ -209,6 +213,11 @@ def _names_a_person(name: str) -> bool:
         p[:1].isupper() and p[1:].islower() and p.isalpha() and p.lower() not in ARTICLES
         for p in parts
     )
+
+
+def _names_something(phrase: str) -> bool:
+    """Whether an answer's phrase names one thing: not a single common word ("default")."""
+    return not (phrase.isalpha() and phrase.islower())
 
 
 def _reads_plural(phrase: str) -> bool:
@@ -314,4 +323,16 @@ def _replace_reference(question: str, phrase: str) -> tuple[str, int]:
         # "once it's built" is "once the binary is built", not "the binary's built".
         verb = "has" if contraction.group(1) else "is"
         replacement, end = f"{phrase} {verb}", end + 2
+    spelled = _PRONOUN_CONTRACTION.match(question, end)
+    if word in {"they", "he", "she"} and spelled is not None:
+        # "What if they're on holiday?": "the line manager is on holiday", not "manager're".
+        verb = _CONTRACTED_VERBS[spelled.group(1).lower()]
+        if verb in ("are", "have") and word == "they" and not _reads_plural(phrase):
+            verb = {"are": "is", "have": "has"}[verb]
+        replacement, end = f"{phrase} {verb}", spelled.end()
     return question[: match.start(1)] + replacement + question[end:], 1
+
+
+# A pronoun's contracted verb: "they're", "they've", "he'll", "she'd".
+_PRONOUN_CONTRACTION = re.compile(r"['’](re|ve|ll|d|s)\b", re.IGNORECASE)
+_CONTRACTED_VERBS = {"re": "are", "ve": "have", "ll": "will", "d": "would", "s": "is"}

@@ -23,6 +23,7 @@ from assistant.phrases import (
     past_before_its_object,
     reads_as_verb,
     verb_before_a_bound,
+    verb_before_another,
     verb_before_its_object,
     verb_like,
     word_runs,
@@ -195,6 +196,10 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
             if len(tokens) == 1:
                 continue  # "You can override this for ...": a verb, whatever follows
             tokens = tokens[1:]  # "You can use git stash push", "I asked Git to ..."
+        if before and before[-1] == "by" and tokens and tokens[0].group().lower() == "default":
+            if len(tokens) == 1:
+                continue  # "by default" says when, not what
+            tokens = tokens[1:]  # "No: by default Hatch downloads ...": Hatch
         following = "" if ended_by is None else ended_by.group().lower()
         if drop_opener and len(tokens) == 1 and following in ARTICLES:
             continue  # a verb before its object: "enable the balancer-manager"
@@ -210,6 +215,7 @@ def _literal_phrase(sentence: str, start: int, end: int, drop_opener: bool = Tru
                 verb_before_its_object(tokens[-1].group(), following)
                 or past_before_its_object(tokens[-1].group(), following)
                 or verb_before_a_bound(tokens[-1].group(), sentence[tokens[-1].end() : end])
+                or verb_before_another(tokens[-1].group(), sentence[tokens[-1].end() : end])
                 or (bool(re.search(r"[_./]", tokens[-2].group())) and reads_as_verb(tokens[-1]))
             )
         ):

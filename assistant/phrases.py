@@ -99,6 +99,17 @@ def past_before_its_object(word: str, following: str) -> bool:
     return bool(_PAST_TENSE.fullmatch(word)) and following.lower() in OPENS_AN_OBJECT
 
 
+# "approves or declines", "reads and writes": a verb joined to another.
+_OR_ANOTHER_VERB = re.compile(r"\s+(?:or|and)\s+([a-z]+)\b")
+
+
+def verb_before_another(word: str, after: str) -> bool:
+    """Whether a word in -s is a verb by another in -s joined to it (`after`, the text after
+    the word): "Your line manager approves or declines the request"."""
+    joined = _OR_ANOTHER_VERB.match(after)
+    return verb_like(word) and joined is not None and verb_like(joined.group(1))
+
+
 # A bound on a number that follows a verb ("the active queue holds at most 20000 messages",
 # "each retry waits at least 5 seconds"), rarely a plural noun.
 _BOUND_AFTER = re.compile(r"\s+(?:at (?:most|least)|no (?:more|fewer|less) than)\b", re.IGNORECASE)
@@ -200,6 +211,12 @@ def topic_phrase(text: str) -> str:
                 continue  # "make the build ...": a verb before its object
             run = run[:-1]  # "the tool read the API token": a name, then its verb
         for part in _around_a_verb(run):
+            if (
+                len(part) > 2
+                and _PAST_TENSE.fullmatch(part[-1].group())
+                and modifies_a_verb(part[-2].group())
+            ):
+                part = part[:-1]  # "When was the policy last updated?": "updated" is its verb
             while part and modifies_a_verb(part[-1].group()):
                 part = part[:-1]  # "Who first reported ...": "first" names nothing
             if not part:

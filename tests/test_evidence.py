@@ -624,6 +624,39 @@ def test_the_one_an_answer_names_ends_before_its_verb_in_the_past() -> None:
 
 
 @pytest.mark.parametrize(
+    ("asked", "answered", "follow_up", "standalone"),
+    [
+        # The one asked for is the question's noun when the answer names it by a common word.
+        (
+            "Which port does PostgreSQL listen on by default?",
+            "The default is 5432 [1].",
+            "How do I change it?",
+            "How do I change the port?",
+        ),
+        # "they're" is the one named and its verb; "approves or declines" are both verbs.
+        (
+            "Who approves leave requests?",
+            "Your line manager approves or declines the request within three working days [1].",
+            "What if they're on holiday?",
+            "What if line manager is on holiday?",
+        ),
+        # "last updated" is the question's verb, not part of what it asks about.
+        (
+            "When was the policy last updated?",
+            "The policy was last updated in March 2024 [1].",
+            "Who updated it?",
+            "Who updated policy?",
+        ),
+    ],
+)
+def test_follow_ups_point_at_a_thing_not_at_its_verbs(
+    asked: str, answered: str, follow_up: str, standalone: str
+) -> None:
+    history = [Message(role="user", content=asked), Message(role="assistant", content=answered)]
+    assert condense(follow_up, history) == standalone
+
+
+@pytest.mark.parametrize(
     ("verb", "bare"),
     [
         ("had", "have"), ("reported", "report"), ("stopped", "stop"), ("added", "add"),
