@@ -122,6 +122,8 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
         situation = question[: question.rfind(ask)].strip()
         return _Rewrite(f"{situation} {previous}")
     fragment = CONTINUATION.sub("", question, count=1).strip()
+    if _WHAT_IF.match(question) and fragment:
+        fragment = f"if {fragment}"  # "What if that doesn't work?" adds a condition
     if not content_terms(fragment) and not refers_back(fragment):
         # "Why?", "How?": the same question, asked another way.
         asked = fragment.rstrip("?.! ").strip() or question.rstrip("?.! ").strip()
@@ -213,6 +215,9 @@ def _names_a_person(name: str) -> bool:
         p[:1].isupper() and p[1:].islower() and p.isalpha() and p.lower() not in ARTICLES
         for p in parts
     )
+
+
+_WHAT_IF = re.compile(r"^\s*what\s+if\b", re.IGNORECASE)
 
 
 def _names_something(phrase: str) -> bool:

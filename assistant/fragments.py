@@ -38,7 +38,12 @@ def merge(previous: str, fragment: str) -> str:
     addition = fragment.strip().rstrip("?.!").strip()
     if not addition:
         return previous if previous.rstrip().endswith("?") else f"{base}?"
-    return f"{base}, {addition}?"
+    # A condition reads on from the question ("How do I reset my password if that fails?").
+    joint = " " if _CONDITION.match(addition) else ", "
+    return f"{base}{joint}{addition}?"
+
+
+_CONDITION = re.compile(r"(?:if|unless|when|once)\b", re.IGNORECASE)
 
 
 # A thing named with a determiner and up to four content words or names: "the PyPI API token",

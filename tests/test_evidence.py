@@ -640,6 +640,13 @@ def test_the_one_an_answer_names_ends_before_its_verb_in_the_past() -> None:
             "What if they're on holiday?",
             "What if line manager is on holiday?",
         ),
+        # "What if ..." adds a condition to the last question.
+        (
+            "How do I reset my password?",
+            "Open the self-service portal and choose Forgot password [1].",
+            "What if I don't have my phone?",
+            "How do I reset my password if I don't have my phone?",
+        ),
         # "last updated" is the question's verb, not part of what it asks about.
         (
             "When was the policy last updated?",
@@ -915,7 +922,7 @@ def test_a_new_condition_on_the_previous_question_is_merged_into_it() -> None:
     history = one_turn("What page size does the report use by default?", "A4 [1].")
     rewritten = condense("And if I switch to the landscape printer?", history)
     assert rewritten == (
-        "What page size does the report use by default, if I switch to the landscape printer?"
+        "What page size does the report use by default if I switch to the landscape printer?"
     )
 
 
