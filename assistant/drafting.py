@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
+from assistant.fences import INTRODUCES
 from assistant.text import STOPWORDS, sentence_spans, stem, term, words
 from assistant.types import Heading
 
@@ -181,9 +182,11 @@ def _common_case(token: str, vocabulary: set[str]) -> str:
 
 
 def _prose(sentence: str) -> bool:
-    """A self-contained prose sentence of reasonable length."""
+    """A self-contained prose sentence of reasonable length: not one that introduces what
+    follows it ("Basic usage is as follows - there are two normal usage patterns:"), whose
+    answer is not in it."""
     tokens = sentence.split()
-    if not 6 <= len(tokens) <= 45 or _CODEY.search(sentence):
+    if not 6 <= len(tokens) <= 45 or _CODEY.search(sentence) or INTRODUCES.search(sentence):
         return False
     return tokens[0].lower().strip(",") not in _PRONOUNS and sentence[0].isupper()
 

@@ -120,3 +120,17 @@ def test_a_sentences_common_first_words_or_a_label_are_no_subject_to_ask_about()
     assert draft("All deprecated utils are in maintenance mode and kept for compatibility.") is None
     assert draft("It's expected that each invasive change will include a test with it.") is None
     assert draft("Why: this does not belong to fdisk, use the blockdev command instead.") is None
+
+
+def test_a_sentence_that_introduces_what_follows_is_no_draft() -> None:
+    from assistant.drafting import document_drafts
+
+    def drafted(text: str) -> list[str]:
+        return [d.question for d in document_drafts("a.txt", "A", text, (), lambda w: 1.0)]
+
+    # util-linux's blkid notes drafted "What is as follows - there are two normal usage
+    # patterns?" with the answer "Basic usage".
+    lead_in = "Basic usage is as follows - there are two normal usage patterns:\n"
+    stated = "Beijing regulators pulled the plug on the stablecoin plans in Hong Kong.\n"
+    assert drafted(lead_in) == []
+    assert drafted(stated) == ["Who pulled the plug on the stablecoin plans in Hong Kong?"]
