@@ -47,11 +47,12 @@ from assistant.backreference import (
     refers_back,
 )
 from assistant.citations import REFUSAL_TEXT
-from assistant.fragments import merge
+from assistant.fragments import adds_condition, merge
 from assistant.interpret import focus_clause
 from assistant.named import answer_name, proper_name
 from assistant.phrases import (
     ARTICLES,
+    CODE_MARK,
     code_name,
     coordinated_names,
     plural_phrase,
@@ -135,6 +136,9 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
         return _Rewrite(continue_topic(fragment[0].upper() + fragment[1:], previous, answered))
     if CONTINUATION.search(question) and elliptical:
         return _Rewrite(merge(previous, fragment))
+    # "And if I already pushed it?", "What if they're on holiday?": the last question on a new
+    # condition, its reference resolved below.
+    condition = bool(CONTINUATION.search(question)) and adds_condition(fragment)
     asked = focus_clause(previous)
     subject, predicate = subject_and_predicate(asked)
     if subject and predicate and IT_HAPPENED.search(question):
@@ -164,9 +168,14 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
         # "Which macroeconomist ...?" - "At the same time, China uses ..." - "What does he
         # argue?": he is the macroeconomist, not what a wrong answer named.
         named = ""
+    # "How do I undo the last commit?" - "Use git reset --soft ..." - "Will that lose my
+    # changes?": "that" is the command the answer gave ("it" would be the commit).
+    reference = pronoun or bare_reference(question)
+    demonstrative = reference is not None and reference.group(1).lower() in ("that", "this")
     phrase = (
         code_name(asked)
         or ("" if kind == "he" else code_name(answered, exclude=previous))
+        or (named if demonstrative and CODE_MARK.search(named) else "")
         or acted_on
         # After a situation, the asking sentence is often generic ("Is there an option?"):
         # the thing the answer named is what a follow-up points at.
@@ -199,6 +208,12 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
         # "Why did Beijing do that?" with no action known from the last question: "that" is
         # what it asked about as a whole, not a thing to name ("do Financial Times").
         return _Rewrite(f"{question.rstrip('?.! ')}: {previous}")
+    if condition:
+        # The thing the last question named stays "it" ("How do I undo the last commit if I
+        # already pushed it?"); another is named ("... if line manager is on holiday?").
+        named_before = phrase.lower() in previous.lower()
+        resolved = fragment if named_before else _replace_reference(fragment, phrase)[0]
+        return _Rewrite(merge(previous, resolved))
     rewritten, count = _replace_reference(question, phrase)
     if count == 0 and rewritten == as_asked:
         # Nothing to resolve ("And if I switch to pdfcairo?"): a new condition on the

@@ -39,11 +39,16 @@ def merge(previous: str, fragment: str) -> str:
     if not addition:
         return previous if previous.rstrip().endswith("?") else f"{base}?"
     # A condition reads on from the question ("How do I reset my password if that fails?").
-    joint = " " if _CONDITION.match(addition) else ", "
+    joint = " " if adds_condition(addition) else ", "
     return f"{base}{joint}{addition}?"
 
 
 _CONDITION = re.compile(r"(?:if|unless|when|once)\b", re.IGNORECASE)
+
+
+def adds_condition(fragment: str) -> bool:
+    """Whether a fragment is a condition ("if I already pushed it"), not a question."""
+    return bool(_CONDITION.match(fragment))
 
 
 # A thing named with a determiner and up to four content words or names: "the PyPI API token",

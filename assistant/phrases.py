@@ -219,6 +219,8 @@ def topic_phrase(text: str) -> str:
                 part = part[:-1]  # "When was the policy last updated?": "updated" is its verb
             while part and modifies_a_verb(part[-1].group()):
                 part = part[:-1]  # "Who first reported ...": "first" names nothing
+            while part and part[0].group().lower() in _COUNTS:
+                part = part[1:]  # "How many days ...": the days
             if not part:
                 continue
             words = [

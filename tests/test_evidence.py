@@ -637,10 +637,36 @@ def test_the_one_an_answer_names_ends_before_its_verb_in_the_past() -> None:
         (
             "Who approves leave requests?",
             "Your line manager approves or declines the request within three working days [1].",
-            "What if they're on holiday?",
-            "What if line manager is on holiday?",
+            "Who covers when they're on holiday?",
+            "Who covers when line manager is on holiday?",
         ),
-        # "What if ..." adds a condition to the last question.
+        # "What if ..." adds a condition to the last question, its reference resolved.
+        (
+            "Who approves leave requests?",
+            "Your line manager approves or declines the request within three working days [1].",
+            "What if they're on holiday?",
+            "Who approves leave requests if line manager is on holiday?",
+        ),
+        # The last question's own thing stays "it"; "that" is the command the answer gave.
+        (
+            "How do I undo the last commit?",
+            "Use git reset --soft HEAD~1 to undo the commit and keep the changes staged [1].",
+            "And if I already pushed it?",
+            "How do I undo the last commit if I already pushed it?",
+        ),
+        (
+            "How do I undo the last commit?",
+            "Run git reset --soft to undo the commit and keep the changes staged [1].",
+            "Will that lose my changes?",
+            "Will git reset --soft lose my changes?",
+        ),
+        # "How many days": the days.
+        (
+            "How many days can I carry over?",
+            "Unused leave of up to 5 days may be carried over into the first quarter [1].",
+            "Until when do I have to use them?",
+            "Until when do I have to use days?",
+        ),
         (
             "How do I reset my password?",
             "Open the self-service portal and choose Forgot password [1].",
@@ -774,8 +800,12 @@ def one_turn(question: str, answer: str) -> list[Message]:
 @pytest.mark.parametrize(
     ("follow_up", "standalone"),
     [
-        # "that" before its verb is the thing itself (it was "And if the hangs of the pg_ctl?")
-        ("And if that hangs?", "And if pg_ctl hangs?"),
+        # "that" before its verb is the thing itself (it was "And if the hangs of the pg_ctl?"),
+        # and "And if ...?" asks the last question on that condition.
+        (
+            "And if that hangs?",
+            "What's the gentlest way to shut the database down if pg_ctl hangs?",
+        ),
         (
             "What signal does that send to the postmaster?",
             "What signal does pg_ctl send to the postmaster?",
