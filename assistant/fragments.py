@@ -13,7 +13,7 @@ import re
 
 from assistant.interpret import focus_clause
 from assistant.phrases import CODE_MARK, PIECE, is_name, joins_a_run, reads_as_verb
-from assistant.text import QUESTION_WORDS, content_terms, sentence_spans, words
+from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, words
 
 AUXILIARIES = {"do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "can",
                "could", "will", "would", "should", "must", "may", "might"}  # fmt: skip
@@ -31,7 +31,7 @@ def merge(previous: str, fragment: str) -> str:
     if contrasted is not None:
         previous, fragment = contrasted
     else:
-        named = _noun_contrast(previous, fragment)
+        named = _noun_contrast(previous, fragment) or _same_head(previous, fragment)
         if named is not None:
             return named
     base = previous.rstrip().rstrip("?.!").rstrip()
@@ -106,6 +106,34 @@ def _noun_contrast(previous: str, fragment: str) -> str | None:
     replaced = previous[: offset + start] + new + previous[offset + end :]
     rest = fragment[spans[0][1] :].strip()
     return f"{replaced.rstrip()} {rest}" if rest else replaced
+
+
+# A bare noun phrase of a few words: "part-time employees", "weekend shifts".
+_BARE_THING = re.compile(r"^(?:[\w-]+\s+){1,2}([\w-]+)$")
+
+
+def _same_head(previous: str, fragment: str) -> str | None:
+    """The previous question asked of another kind of the same thing: a fragment that is a
+    bare noun phrase ("And part-time employees?") whose last word ends a phrase of the
+    previous question with other words before it ("... do full-time employees get?")
+    replaces that phrase ("... do part-time employees get?"). None otherwise."""
+    new = fragment.strip().rstrip("?.!").strip()
+    bare = _BARE_THING.match(new)
+    if bare is None or not fragment.strip().endswith("?"):
+        return None
+    words_new = new.split()
+    if any(word.lower() in STOPWORDS for word in words_new):
+        return None
+    head = bare.group(1)
+    for match in re.finditer(rf"((?:[\w-]+\s+){{1,2}}){re.escape(head)}\b", previous, re.I):
+        modifiers = match.group(1).split()
+        while modifiers and modifiers[0].lower() in STOPWORDS:
+            modifiers = modifiers[1:]  # "do full-time employees": the phrase is "full-time ..."
+        if not modifiers or [w.lower() for w in modifiers] == [w.lower() for w in words_new[:-1]]:
+            continue
+        start = match.end() - len(head) - len(" ".join(modifiers)) - 1
+        return previous[:start] + new + previous[match.end() :]
+    return None
 
 
 def _thing_at(

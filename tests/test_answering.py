@@ -211,6 +211,53 @@ def test_a_follow_up_does_not_quote_the_last_answer_again(seed_assistant: Assist
     assert said not in strip_markers(again.text)
 
 
+LEAVE_POLICY = """# Leave Policy
+
+## Annual leave
+
+Full-time employees receive 25 days of paid annual leave per calendar year.
+Part-time employees receive leave pro rata to their contracted hours.
+
+Unused annual leave of up to 5 days may be carried over to the next year.
+Carried-over days expire on 31 March.
+
+## Parental leave
+
+Birth parents are entitled to 16 weeks of fully paid parental leave.
+Partners are entitled to 4 weeks of fully paid leave, to be taken within the first year.
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "follow_up", "fact"),
+    [
+        # The answer to the follow-up was said before, beside the first answer's own fact.
+        ("How long is parental leave for birth parents?", "And for partners?", "4 weeks"),
+        # Asked of another kind of the same people, and answered next to the first fact.
+        (
+            "How many days of annual leave do full-time employees get?",
+            "And part-time employees?",
+            "pro rata",
+        ),
+    ],
+)
+def test_a_follow_up_after_the_assistants_own_answer_finds_its_fact(
+    tmp_path, question: str, follow_up: str, fact: str
+) -> None:  # type: ignore[no-untyped-def]
+    # A client sends the assistant's own answer back as history (the OpenAI API does): a
+    # sentence said before that holds what the follow-up brings is its answer, not a repeat
+    # to skip for an unrelated passage.
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "leave-policy.md").write_text(LEAVE_POLICY, encoding="utf-8")
+    assistant = Assistant(make_settings(tmp_path / "index"))
+    assistant.ingest([tmp_path / "docs"])
+    first = assistant.ask(question)
+    assert not first.refused
+    answer = assistant.ask(follow_up, history=[("user", question), ("assistant", first.text)])
+    assert not answer.refused
+    assert fact in answer.text
+
+
 def test_missing_index_says_to_ingest(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assistant = Assistant(make_settings(tmp_path / "nothing-here"))
     with pytest.raises(IndexMissingError, match="assistant ingest"):

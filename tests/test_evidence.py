@@ -660,6 +660,13 @@ def test_the_one_an_answer_names_ends_before_its_verb_in_the_past() -> None:
             "Will that lose my changes?",
             "Will git reset --soft lose my changes?",
         ),
+        # Another kind of the same thing takes its place: not "..., part-time employees?"
+        (
+            "How many days of annual leave do full-time employees get?",
+            "Full-time employees receive 25 days of paid annual leave per calendar year [1].",
+            "And part-time employees?",
+            "How many days of annual leave do part-time employees get?",
+        ),
         # "How many days": the days.
         (
             "How many days can I carry over?",

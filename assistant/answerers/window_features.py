@@ -123,6 +123,9 @@ def candidate_features(
     if focus_vector is None and embed_focus is not None and ask.focus != question.standalone:
         focus_vector = embed_focus(ask.focus)
     said_before = _previous_answer_text(question)
+    # What the follow-up brings that the last question did not ("And for partners?"): a window
+    # said before that holds it answers the new ask, and is no mere repeat.
+    brought = set(content_terms(question.text)) - set(content_terms(_previous_question(question)))
     wants_a_place = bool(_WHERE.search(ask.focus))
     seen: set[tuple[str, int, int]] = set()
     result: list[tuple[Window, dict[str, float]]] = []
@@ -201,7 +204,11 @@ def candidate_features(
                 continue  # a prompt injection is never quoted as an answer (injection.py)
             if points_elsewhere(text, wants_a_place=wants_a_place):
                 continue  # "See also git-tag(1).", a bare link: where an answer is, not what
-            if said_before and " ".join(sentence.split()) in said_before:
+            if (
+                said_before
+                and " ".join(sentence.split()) in said_before
+                and not brought & window_terms
+            ):
                 continue  # a follow-up wants something new, not the last answer again
             seen.add(key)
             novel = window_terms - asked
@@ -303,6 +310,14 @@ def _joined_over_code_cuts(passage: Passage) -> dict[int, int]:
             first = index
             joined[index] = end
     return joined
+
+
+def _previous_question(question: Question) -> str:
+    """The last question asked before this one, as it was asked ("" without history)."""
+    for message in reversed(question.history):
+        if message.role == "user":
+            return message.content
+    return ""
 
 
 def _previous_answer_text(question: Question) -> str:
