@@ -6,13 +6,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from assistant.collections import CollectionError
     from assistant.conversation_views import conversation_markdown
     from assistant.core import Assistant
     from assistant.errors import (
         AssistantError,
         BadArgumentError,
         BadQuestionError,
+        IndexBusyError,
         IndexMissingError,
+        IndexUnusableError,
         LoadError,
     )
     from assistant.settings import Settings
@@ -38,10 +41,13 @@ _EXPORTS = {
     "BadArgumentError": "assistant.errors",
     "BadQuestionError": "assistant.errors",
     "Citation": "assistant.types",
+    "CollectionError": "assistant.collections",
     "Conversation": "assistant.types",
     "ConversationSummary": "assistant.types",
     "ConversationTurn": "assistant.types",
+    "IndexBusyError": "assistant.errors",
     "IndexMissingError": "assistant.errors",
+    "IndexUnusableError": "assistant.errors",
     "IngestReport": "assistant.types",
     "LoadError": "assistant.errors",
     "Message": "assistant.types",
@@ -58,10 +64,13 @@ __all__ = [
     "BadArgumentError",
     "BadQuestionError",
     "Citation",
+    "CollectionError",
     "Conversation",
     "ConversationSummary",
     "ConversationTurn",
+    "IndexBusyError",
     "IndexMissingError",
+    "IndexUnusableError",
     "IngestReport",
     "LoadError",
     "Message",

@@ -11,17 +11,18 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from assistant.account_types import User
 from assistant.answerers import Answerer, Condenser, Question, StreamingAnswerer
 from assistant.citations import related_passages
 from assistant.condense import condense
 from assistant.errors import BadArgumentError, BadQuestionError
 from assistant.questionlog import new_entry
 from assistant.retrieval import Retrieval
+from assistant.settings_pipeline import MAX_TOP_K
 from assistant.text import clean_lines, clean_text, text_pieces
 from assistant.types import Answer, Message
 
 if TYPE_CHECKING:
-    from assistant.account_types import User
     from assistant.core import Assistant
 
 HistoryLike = Sequence[Message | dict[str, str] | tuple[str, str]]
@@ -61,10 +62,26 @@ def stream(
     user: User | None,
     request_id: str | None,
 ) -> Iterator[str | Answer]:
-    """Text pieces as they are produced, then the final Answer (`Assistant.stream`)."""
+    """Text pieces as they are produced, then the final Answer (`Assistant.stream`). A bad
+    question, history, answerer, `k` or `user` raises here, before the first piece is asked
+    for and before anything is read."""
     started = time.perf_counter()
     answerer = _chosen(assistant, answerer)
     prepared = assistant.prepare_question(question, history, answerer=answerer)
+    check_arguments(k, user)
+    return _pieces(assistant, prepared, answerer, k, collections, user, request_id, started)
+
+
+def _pieces(
+    assistant: Assistant,
+    prepared: Question,
+    answerer: Answerer,
+    k: int | None,
+    collections: Sequence[str] | None,
+    user: User | None,
+    request_id: str | None,
+    started: float,
+) -> Iterator[str | Answer]:
     retrieval = assistant.retrieve(prepared.standalone, k, collections=collections, user=user)
     clock = time.perf_counter()
     final: Answer | None = None
@@ -202,3 +219,14 @@ def _message(item: object, number: int) -> Message:
         else:
             return Message(role=role, content=content)
     raise BadQuestionError(f"turn {number} of the history is not a turn: {problem}")
+
+
+def check_arguments(k: object, user: object) -> None:
+    """A call's `k` and `user` as the HTTP API and the command line would take them
+    (BadArgumentError, before anything is read)."""
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_TOP_K):
+        raise BadArgumentError(f"k must be a whole number from 1 to {MAX_TOP_K}, not {k!r}")
+    if user is not None and not isinstance(user, User):
+        raise BadArgumentError(
+            f"user must be an assistant User (Assistant.accounts.user(name)), not {user!r}"
+        )

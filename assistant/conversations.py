@@ -158,8 +158,9 @@ class ConversationStore:
         it). Without an id, or with one the owner cannot write to, a new conversation is
         started, titled after the question.
         """
-        self._maybe_sweep()
         owner = _owner(owner)
+        _check_turn(conversation_id, ordinal, question, answer)
+        self._maybe_sweep()
         now = self._clock()
         with self._transaction() as db:
             row = None
@@ -316,6 +317,21 @@ def conversation_store(settings: Settings, catalog: Catalog | None = None) -> Co
     `<index_dir>/conversations.sqlite3`."""
     store = open_store(settings, catalog, lambda: sqlite_conversations(settings.conversations_path))
     return ConversationStore(store, settings.conversation_retention_days)
+
+
+def _check_turn(conversation_id: object, ordinal: object, question: object, answer: object) -> None:
+    """A turn's arguments as `save_turn` takes them (ValueError or TypeError, nothing
+    written): a negative ordinal would replace every turn of the conversation."""
+    if conversation_id is not None and not isinstance(conversation_id, str):
+        raise TypeError(f"the conversation id must be text or None, not {conversation_id!r}")
+    if isinstance(ordinal, bool) or not isinstance(ordinal, int):
+        raise TypeError(f"the ordinal must be a whole number, not {ordinal!r}")
+    if ordinal < 0:
+        raise ValueError(f"the ordinal counts the turns from 0, not {ordinal}")
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError("a turn needs the question asked, as text")
+    if not isinstance(answer, Answer):
+        raise TypeError(f"the answer must be an assistant Answer, not {type(answer).__name__}")
 
 
 def _owner(owner: str) -> str:

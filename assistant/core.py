@@ -19,14 +19,13 @@ from assistant.collections import CollectionInfo, restrict
 from assistant.conversation_views import mentions_all, withhold_unreadable
 from assistant.conversations import conversation_store
 from assistant.embedding import Embedder
-from assistant.errors import BadArgumentError, BadQuestionError, IndexMissingError
+from assistant.errors import BadQuestionError, IndexMissingError
 from assistant.feedbackstore import feedback_store
 from assistant.index_writes import IndexWriter
 from assistant.questionlog import question_log
 from assistant.retrieval import HybridRetriever, Retrieval
 from assistant.sentence_search import SentenceSearch
 from assistant.settings import Settings
-from assistant.settings_pipeline import MAX_TOP_K
 from assistant.sync import SyncReport, SyncStatus, read_status
 from assistant.types import (
     Answer,
@@ -104,9 +103,10 @@ class Assistant:
         action: Literal["ingest", "upload", "reindex"] | None = "ingest",
         request_id: str | None = None,
     ) -> IngestReport:
-        """Bring the index in line with files or folders (one path, or a list of them; default:
-        settings.document_folders). A `rebuild` drops the index and reads back only the paths
-        given, so it is refused (UsageError, the index untouched) when one of them is missing.
+        """Bring the index in line with files or folders (one path, or a list of them; None:
+        settings.document_folders; an empty list reads nothing). A `rebuild` drops the index
+        and reads back only the paths given, so it is refused (UsageError, the index untouched)
+        when one of them is missing, or when none is given.
 
         `progress` shows a terminal bar (None: when stderr is a terminal); `on_progress` is
         called with (files done, files in all, current file). `collection` puts every file
@@ -326,9 +326,10 @@ class Assistant:
 
         The final Answer is authoritative (citations checked); its text may differ from the
         concatenated pieces when unsupported sentences were removed. `k`, `answerer`,
-        `collections`, `user` and `request_id` as for `ask`.
+        `collections`, `user` and `request_id` as for `ask`. Bad input raises here, not at
+        the first piece.
         """
-        yield from answering.stream(
+        return answering.stream(
             self,
             question,
             history,
@@ -365,7 +366,7 @@ class Assistant:
         Raises CollectionError for a malformed or unknown collection name (a collection the
         user may not read is unknown to them).
         """
-        _check_arguments(k, user)
+        answering.check_arguments(k, user)
         if not isinstance(query, str) or not query.strip():
             raise BadQuestionError("the query is empty: give the words to search for")
         self.require_index()
@@ -457,13 +458,9 @@ class Assistant:
         self.conversations.close()
         self.questions.close()
 
+    def __enter__(self) -> Assistant:
+        return self
 
-def _check_arguments(k: object, user: object) -> None:
-    """A call's `k` and `user` as the HTTP API and the command line would take them
-    (BadArgumentError, before anything is read)."""
-    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_TOP_K):
-        raise BadArgumentError(f"k must be a whole number from 1 to {MAX_TOP_K}, not {k!r}")
-    if user is not None and not isinstance(user, User):
-        raise BadArgumentError(
-            f"user must be an assistant User (Assistant.accounts.user(name)), not {user!r}"
-        )
+    def __exit__(self, *exc: object) -> None:
+        """`with Assistant(...) as assistant:` closes its connections at the end."""
+        self.close()

@@ -71,7 +71,10 @@ class IndexWriter:
             paths = [paths]  # one file or folder (a string is not a list of one-letter paths)
         if paths and any(not str(p).strip() for p in paths):
             raise UsageError("an empty path names no file or folder: give a file or a folder")
-        targets = [Path(p) for p in paths] if paths else self.settings.document_folders
+        if rebuild and paths is not None and not paths:
+            raise UsageError("a rebuild of no paths would empty the index: name what to read")
+        # An empty list reads nothing (a caller's filter that kept no file); None, the folders.
+        targets = [Path(p) for p in paths] if paths is not None else self.settings.document_folders
         with self._writing() as ingestor:
             report = ingestor.run(
                 targets,

@@ -6,9 +6,17 @@ import re
 
 import pytest
 
-from assistant import Answer, Assistant, BadQuestionError, IndexMissingError, Message
+from assistant import (
+    Answer,
+    Assistant,
+    BadArgumentError,
+    BadQuestionError,
+    IndexMissingError,
+    Message,
+)
 from assistant.answerers.extractive import assess
 from assistant.citations import MAX_RELATED, related_passages, related_spans
+from assistant.errors import UsageError
 from assistant.line_shapes import looks_like_code
 from assistant.types import Citation, Passage
 from assistant.verify import strip_markers
@@ -394,3 +402,34 @@ def test_related_windows_one_per_passage_past_the_quotes() -> None:
         ("a", 200, 230),
     ]
     assert [r.text for r in found] == ["x" * 40, "x" * 20, "x" * 30]
+
+
+def test_stream_refuses_a_bad_question_before_the_first_piece(seed_assistant: Assistant) -> None:
+    # As `ask` does: a generator that raised only at its first next() let a caller start a
+    # response (an HTTP stream, a progress line) for a question that was never valid.
+    with pytest.raises(BadQuestionError):
+        seed_assistant.stream("   ")
+    with pytest.raises(BadArgumentError):
+        seed_assistant.stream("What is e-CNY?", k=0)
+
+
+def test_the_errors_the_readme_names_come_from_the_package() -> None:
+    import assistant
+
+    for name in ("CollectionError", "IndexUnusableError", "IndexBusyError", "IndexMissingError"):
+        error = getattr(assistant, name)
+        assert issubclass(error, assistant.AssistantError)
+        assert name in assistant.__all__
+
+
+def test_an_empty_list_of_paths_reads_nothing_and_a_with_block_closes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "leave-policy.md").write_text(LEAVE_POLICY, encoding="utf-8")
+    with Assistant(make_settings(tmp_path / "index", sources=[folder])) as assistant:
+        # A caller's filter that kept no file: nothing read (it read the configured folders).
+        assert assistant.ingest([]).added == 0
+        assert assistant.documents() == []
+        with pytest.raises(UsageError):  # a rebuild of nothing would empty the index
+            assistant.ingest([], rebuild=True)
+        assert assistant.ingest().added == 1  # None: the configured folders

@@ -89,6 +89,35 @@ def test_turns_come_back_with_their_citations(
     assert conversation.turns[0].answer.citations[0].doc_id
 
 
+@pytest.mark.parametrize(
+    ("ordinal", "question", "answer_is_text", "error"),
+    [
+        (-1, FOLLOW_UP, False, ValueError),  # it replaced every turn of the conversation
+        (True, FOLLOW_UP, False, TypeError),
+        ("1", FOLLOW_UP, False, TypeError),
+        (1, None, False, ValueError),
+        (1, "  ", False, ValueError),
+        (1, FOLLOW_UP, True, TypeError),
+    ],
+)
+def test_a_bad_turn_is_refused_and_the_conversation_kept(
+    store: ConversationStore,
+    answers: tuple[Answer, Answer],
+    ordinal: object,
+    question: object,
+    answer_is_text: bool,
+    error: type[Exception],
+) -> None:
+    first, second = answers
+    summary = store.save_turn("user:alice", None, 0, QUESTION, first)
+    answer: object = second.text if answer_is_text else second
+    with pytest.raises(error):
+        store.save_turn("user:alice", summary.id, ordinal, question, answer)  # type: ignore[arg-type]
+    kept = store.get("user:alice", summary.id)
+    assert kept is not None
+    assert [turn.question for turn in kept.turns] == [QUESTION]
+
+
 def test_another_owner_sees_nothing_and_changes_nothing(
     store: ConversationStore, answers: tuple[Answer, Answer]
 ) -> None:
