@@ -330,6 +330,12 @@ def create_app(assistant: Assistant) -> FastAPI:
         names = models.names()
         return ModelList(data=[ModelInfo(id=name, answerer=names[name]) for name in names])
 
+    @router.get("/models/{model_id}", response_model=ModelInfo, summary="One model name")
+    def get_model(model_id: str) -> ModelInfo:
+        """A model name and the answerer it stands for (404 `model_not_found`)."""
+        answerer = models.resolve(model_id)
+        return ModelInfo(id=model_id, answerer=answerer)
+
     app.include_router(router)
 
     @app.get("/healthz", response_model=Health, summary="Whether the server can answer")

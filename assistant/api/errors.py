@@ -48,6 +48,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 _RETRY_SOON = {"Retry-After": "5"}  # a restarting vector store is back within seconds
 _RETRY_LATER = {"Retry-After": "30"}  # an ingest or sync holds the index for longer
 _STATUS_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+_NOT_JSON = "the body must be a JSON object, sent as Content-Type: application/json"
+_UNPARSED = "There was an error parsing the body"
 
 
 class ApiError(Exception):
@@ -96,7 +98,9 @@ def api_error_for(exc: Exception) -> ApiError:
     if isinstance(exc, CollectionError):
         return ApiError(400, str(exc), code="invalid_collection", param="collections")
     if isinstance(exc, IndexMissingError):
-        return ApiError(503, str(exc), code="index_missing", kind=SERVER)
+        # Not the message: it names the server's folder, which is no client's business.
+        message = "no documents are indexed yet: run `assistant ingest` on the server"
+        return ApiError(503, message, code="index_missing", kind=SERVER)
     if isinstance(exc, IndexUnusableError):
         return ApiError(503, str(exc), code="index_unusable", kind=SERVER)
     if isinstance(exc, IndexBusyError):
@@ -113,8 +117,9 @@ def api_error_for(exc: Exception) -> ApiError:
     return ApiError(500, "the server failed; the error was logged", code="internal", kind=SERVER)
 
 
-def validation_error(exc: RequestValidationError) -> ApiError:
-    """400 for a body that is not JSON, 422 (naming the field) for one that breaks the schema."""
+def validation_error(exc: RequestValidationError, sent_as_json: bool = True) -> ApiError:
+    """400 for a body that is not JSON (none, or not sent as JSON: `sent_as_json` False), 422
+    (naming the field) for JSON that breaks the schema."""
     errors = list(exc.errors())
     first = errors[0] if errors else {}
     if first.get("type") == "json_invalid":
@@ -125,8 +130,10 @@ def validation_error(exc: RequestValidationError) -> ApiError:
     location = [str(part) for part in first.get("loc", ()) if part != "body"]
     param = ".".join(location) or None
     message = str(first.get("msg", "invalid request"))
-    if not location:  # the body as a whole: absent, or not a JSON object
-        message = "the body must be a JSON object, sent as Content-Type: application/json"
+    if not location and (first.get("type") == "missing" or not sent_as_json):
+        return ApiError(400, _NOT_JSON, code="invalid_json")  # no body, a form, plain text
+    if not location:  # the body as a whole: JSON, but not an object
+        message = _NOT_JSON
     elif param:
         message = f"{param}: {message}"
     more = len(errors) - 1
@@ -143,12 +150,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return validation_error(exc).response()
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        sent_as_json = media == "application/json" or media.endswith("+json")
+        return validation_error(exc, sent_as_json).response()
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         code = _STATUS_CODES.get(exc.status_code)
+        if exc.status_code == 400 and message == _UNPARSED:
+            # FastAPI's own words for a body it could not decode (not UTF-8, nested too deep).
+            message, code = f"the body is not valid JSON: {_UNPARSED.lower()}", "invalid_json"
         return ApiError(exc.status_code, message, code=code, headers=exc.headers).response()
 
     app.add_exception_handler(ApiError, on_api_error)

@@ -52,8 +52,9 @@ class ChatMessage(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    role: Literal["system", "developer", "user", "assistant"] = Field(
-        description="system and developer messages are accepted and ignored."
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"] = Field(
+        description="system, developer, tool and function messages are accepted and ignored "
+        "(a client's tool calls are not the documents' answer)."
     )
     content: str | list[ContentPart] | None = None
     name: str | None = None
@@ -238,9 +239,8 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(
-        min_length=1, description="The question (at most `max_question_chars` characters)."
-    )
+    # Not min_length: an empty question is refused as a blank one is, 400 invalid_question.
+    question: str = Field(description="The question (at most `max_question_chars` characters).")
     history: list[Message] = Field(
         default_factory=list, description="Earlier turns, oldest first, for follow-up questions."
     )

@@ -57,9 +57,10 @@ def test_responses_match_the_published_schema(api_server: Server, tmp_path: Path
     report = result.stdout + result.stderr
     assert result.returncode == 0, report
     tested = report.split("API Operations:", 1)[1]
-    # chat completions, ask, documents, collections, suggestions, models, healthz, and the
-    # conversations' list, detail and export (a service key has none: a documented 403)
-    assert "Tested: 10" in tested
+    # chat completions, ask, documents, collections, suggestions, models and one model,
+    # healthz, and the conversations' list, detail and export (a service key has none: a
+    # documented 403)
+    assert "Tested: 11" in tested
     assert API_KEY not in report  # schemathesis masks the header; so must everything else
 
 

@@ -32,8 +32,10 @@ def test_api_alone_without_an_index_says_so(tmp_path: Path) -> None:
             assert response.status_code == 503
             assert response.json()["error"]["code"] == "index_missing"
             assert "assistant ingest" in response.json()["error"]["message"]
+            assert str(tmp_path) not in response.text  # no folder of the server's to a client
         ask = httpx.post(f"{url}/v1/ask", json={"question": "Who?"}, timeout=60)
         assert ask.status_code == 503
+        assert str(tmp_path) not in ask.text
         documents = httpx.get(f"{url}/v1/documents", timeout=60).json()
         assert documents == {"documents": [], "count": 0, "chunks": 0}
         root = httpx.get(f"{url}/", timeout=60)  # no chat in API-only mode
