@@ -470,6 +470,28 @@ def test_hard_wrapped_text_file_is_unwrapped_in_place() -> None:
     assert [h.title for h in document.headings][:2] == ["Retention", "Deletion"]
 
 
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
+def test_txt_a_sentence_the_next_line_carries_on_is_one_sentence(newline: bytes) -> None:
+    # A short file (not hard-wrapped) whose sentence goes on on the next line in lower case:
+    # its answer was "Visitors park on level 1 and must [1]".
+    lines = [
+        b"Parking rules",
+        b"",
+        b"Staff may park in levels 2 and 3 of the garage.",
+        b"Visitors park on level 1 and must",
+        b"register their plate at reception.",
+        b"",
+        b"Electric cars charge for free on level 2.",
+    ]
+    data = newline.join(lines) + newline
+    document = load(data, ".txt")
+    assert len(document.text) == len(data.decode())  # offsets are the file's
+    sentences = [document.text[s:e] for s, e in sentence_spans(document.text)]
+    joined = "must" + " " * len(newline) + "register"
+    assert f"Visitors park on level 1 and {joined} their plate at reception." in sentences
+    assert "Staff may park in levels 2 and 3 of the garage." in sentences
+
+
 def test_txt_headings_are_underlined_or_short_lines_the_text_does_not_continue() -> None:
     data = (
         b"Release schedule\n----------------\n\n"

@@ -9,7 +9,7 @@ import re
 
 from assistant.line_shapes import looks_like_code
 from assistant.loaders.base import Extracted, decode_text
-from assistant.loaders.reflow import full_width, is_hard_wrapped, unwrap_printed
+from assistant.loaders.reflow import full_width, is_hard_wrapped, join_run_ons, unwrap_printed
 from assistant.text import sentence_spans
 from assistant.types import Heading
 
@@ -46,8 +46,10 @@ def extract_text(data: bytes) -> Extracted:
                 title = line
             headings.append(Heading(offset, line))
         first = False
-    if wrapped:
-        text = unwrap_printed(text)  # offsets unchanged: one space for one line break
+    # Offsets unchanged: one space for one line break. A sentence the next line carries on is
+    # joined in any file ("... and must" + "register their plate at reception."), whatever the
+    # width of its line.
+    text = unwrap_printed(text, run_on=True) if wrapped else join_run_ons(text)
     return Extracted(text=text, title=title, headings=tuple(headings))
 
 
