@@ -126,12 +126,16 @@ def _same_head(previous: str, fragment: str) -> str | None:
         return None
     head = bare.group(1)
     for match in re.finditer(rf"((?:[\w-]+\s+){{1,2}}){re.escape(head)}\b", previous, re.I):
-        modifiers = match.group(1).split()
-        while modifiers and modifiers[0].lower() in STOPWORDS:
-            modifiers = modifiers[1:]  # "do full-time employees": the phrase is "full-time ..."
-        if not modifiers or [w.lower() for w in modifiers] == [w.lower() for w in words_new[:-1]]:
+        # "do full-time employees": the words right before the head, back to a stop word.
+        modifiers: list[re.Match[str]] = []
+        for word in reversed(list(re.finditer(r"[\w-]+", match.group(1)))):
+            if word.group().lower() in STOPWORDS:
+                break
+            modifiers.insert(0, word)
+        said = [m.group().lower() for m in modifiers]
+        if not modifiers or said == [w.lower() for w in words_new[:-1]]:
             continue
-        start = match.end() - len(head) - len(" ".join(modifiers)) - 1
+        start = match.start(1) + modifiers[0].start()
         return previous[:start] + new + previous[match.end() :]
     return None
 

@@ -9,6 +9,7 @@ from assistant.backreference import needs_context, refers_back
 from assistant.citations import REFUSAL_TEXT
 from assistant.condense import condense
 from assistant.evidence import window_for
+from assistant.fragments import merge
 from assistant.interpret import analyse, focus_clause, specific_terms
 from assistant.named import answer_name
 from assistant.phrases import code_name, coordinated_names, topic_phrase
@@ -694,6 +695,26 @@ def test_follow_ups_point_at_a_thing_not_at_its_verbs(
 ) -> None:
     history = [Message(role="user", content=asked), Message(role="assistant", content=answered)]
     assert condense(follow_up, history) == standalone
+
+
+@pytest.mark.parametrize(
+    ("previous", "fragment", "merged"),
+    [
+        ("What is the dress code for the office staff?", "remote staff?",
+         "What is the dress code for the remote staff?"),
+        ("Which port does the primary database server use?", "standby server?",
+         "Which port does the standby server use?"),
+        # Only the words right before the head are its kind: "code for" is not.
+        ("What is the dress code for staff?", "remote staff?",
+         "What is the dress code for staff, remote staff?"),
+        ("How many days of annual leave do full-time  employees get?", "part-time employees?",
+         "How many days of annual leave do part-time employees get?"),
+    ],
+)  # fmt: skip
+def test_another_kind_of_the_same_thing_takes_its_place(
+    previous: str, fragment: str, merged: str
+) -> None:
+    assert merge(previous, fragment) == merged
 
 
 @pytest.mark.parametrize(
