@@ -92,6 +92,11 @@ def test_the_box_has_the_focus_back_after_an_answer_and_a_held_back_question_say
 ) -> None:
     page = limited
     page.set_viewport_size({"width": 1366, "height": 768})  # a laptop's screen
+    # The page's load events have drawn the header's counts and the suggested questions: the
+    # layout no longer moves under the scroll (a clean-clone run of 2026-12-07 filled the box
+    # while they were drawn, and they pushed the brought-up message below the fold again).
+    expect(page.locator("#qa-header")).to_contain_text("passages indexed")
+    page.locator("#qa-chat .example").first.wait_for()
     page.fill(BOX, "x" * (LIMIT + 5))  # the counter under the box is below the fold
     page.press(BOX, "Enter")
     counter = page.locator("#qa-counter .qa-counter")
