@@ -125,7 +125,7 @@ def candidate_features(
     said_before = _previous_answer_text(question)
     # What the follow-up brings that the last question did not ("And for partners?"): a window
     # said before that holds it answers the new ask, and is no mere repeat.
-    brought = set(content_terms(question.text)) - set(content_terms(_previous_question(question)))
+    brought = set(content_terms(question.text)) - set(content_terms(_last_said(question, "user")))
     wants_a_place = bool(_WHERE.search(ask.focus))
     seen: set[tuple[str, int, int]] = set()
     result: list[tuple[Window, dict[str, float]]] = []
@@ -312,21 +312,15 @@ def _joined_over_code_cuts(passage: Passage) -> dict[int, int]:
     return joined
 
 
-def _previous_question(question: Question) -> str:
-    """The last question asked before this one, as it was asked ("" without history)."""
-    for message in reversed(question.history):
-        if message.role == "user":
-            return message.content
-    return ""
+def _last_said(question: Question, role: str) -> str:
+    """What the history's last message of `role` says ("" without one)."""
+    return next((m.content for m in reversed(question.history) if m.role == role), "")
 
 
 def _previous_answer_text(question: Question) -> str:
     """The last answer as plain text: without its [n] markers, which stand before a sentence's
     full stop ("... in Hong Kong [1].") where the quoted sentence has none."""
-    for message in reversed(question.history):
-        if message.role == "assistant":
-            return " ".join(strip_markers(message.content).split())
-    return ""
+    return " ".join(strip_markers(_last_said(question, "assistant")).split())
 
 
 def _is_contents(text: str) -> bool:

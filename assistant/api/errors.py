@@ -117,7 +117,7 @@ def api_error_for(exc: Exception) -> ApiError:
     return ApiError(500, "the server failed; the error was logged", code="internal", kind=SERVER)
 
 
-def validation_error(exc: RequestValidationError, sent_as_json: bool = True) -> ApiError:
+def validation_error(exc: RequestValidationError, sent_as_json: bool) -> ApiError:
     """400 for a body that is not JSON (none, or not sent as JSON: `sent_as_json` False), 422
     (naming the field) for JSON that breaks the schema."""
     errors = list(exc.errors())

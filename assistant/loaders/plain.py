@@ -5,11 +5,12 @@ One space replaces one line break (`reflow.py`), so offsets into the file's text
 
 from __future__ import annotations
 
+import math
 import re
 
 from assistant.line_shapes import looks_like_code
 from assistant.loaders.base import Extracted, decode_text
-from assistant.loaders.reflow import full_width, is_hard_wrapped, join_run_ons, unwrap_printed
+from assistant.loaders.reflow import full_width, is_hard_wrapped, unwrap_printed
 from assistant.text import sentence_spans
 from assistant.types import Heading
 
@@ -48,8 +49,8 @@ def extract_text(data: bytes) -> Extracted:
         first = False
     # Offsets unchanged: one space for one line break. A sentence the next line carries on is
     # joined in any file ("... and must" + "register their plate at reception."), whatever the
-    # width of its line.
-    text = unwrap_printed(text, run_on=True) if wrapped else join_run_ons(text)
+    # width of its line; a file that is not hard-wrapped has no full line (an infinite width).
+    text = unwrap_printed(text, width if wrapped else math.inf, run_on=True)
     return Extracted(text=text, title=title, headings=tuple(headings))
 
 

@@ -106,24 +106,6 @@ def unwrap_printed(
     return "".join(out)
 
 
-def join_run_ons(text: str) -> str:
-    """Join only the lines whose sentence the next line carries on (`runs_on`), for text that
-    is not hard-wrapped ("Visitors park on level 1 and must" + "register their plate at
-    reception."): one space for one line break ("\r\n": two), so offsets hold."""
-    out = list(text)
-    position = 0
-    lines = text.split("\n")
-    for line, following in pairwise(lines):
-        position += len(line)
-        body = line.rstrip("\r")
-        if runs_on(body, following):
-            out[position] = " "
-            if body != line:
-                out[position - 1] = " "
-        position += 1
-    return "".join(out)
-
-
 def soft_break(line: str, following: str, width: float) -> bool:
     """Whether the break between a printed line and the next only marks a full line: the line
     reaches the full width and the next one continues its paragraph."""

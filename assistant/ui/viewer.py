@@ -229,9 +229,9 @@ def _highlighted(
         apart = h_end <= start or heading.offset >= end
         if inside and apart and text[heading.offset : h_end] == heading.title:
             spans.append((heading.offset, h_end, '<strong class="qa-heading">', "</strong>"))
-    taken = list(spans)
     for number, offset in enumerate(page_starts[1:], start=2):
-        if lo < offset < hi and not any(s < offset < e for s, e, _, _ in taken):
+        # Not inside the quote or a heading (a page mark before it is empty: never inside).
+        if lo < offset < hi and not any(s < offset < e for s, e, _, _ in spans):
             spans.append((offset, offset, f'<span class="qa-page-break">Page {number}</span>', ""))
     out, cursor = [], lo
     for s, e, open_tag, close_tag in sorted(spans):
