@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from assistant.account_types import User
-from assistant.api.auth import ApiKeys, Caller, key_dependency
+from assistant.api.auth import ApiKeys, AuthMiddleware, Caller, caller_check, caller_of
 from assistant.api.chat import SSE_HEADERS, completion, conversation, prompt_tokens, stream_events
 from assistant.api.errors import ERROR_RESPONSES, PERMISSION, ApiError, install_error_handlers
 from assistant.api.limits import BodyLimitMiddleware
@@ -113,15 +113,15 @@ def create_app(assistant: Assistant) -> FastAPI:
     install_error_handlers(app)
     app.state.answer_slots = slots  # observable by operators' tooling and the tests
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, prefix=API_PREFIX)
-    app.add_middleware(RequestIdMiddleware)  # outermost: even a 413 carries its id
-    require = key_dependency(
-        keys, assistant.accounts, TrustedProxy.from_settings(assistant.settings)
-    )
+    # Outside the size limit: a caller without a valid key uploads nothing and learns nothing.
+    check = caller_check(keys, assistant.accounts, TrustedProxy.from_settings(settings))
+    app.add_middleware(AuthMiddleware, check=check, prefix=API_PREFIX)
+    app.add_middleware(RequestIdMiddleware)  # outermost: even a 401 or 413 carries its id
     router = APIRouter(
-        prefix=API_PREFIX, dependencies=[Depends(require)], responses=ERROR_RESPONSES
+        prefix=API_PREFIX, dependencies=[Depends(caller_of)], responses=ERROR_RESPONSES
     )
     # Endpoints that need the caller ask for the same dependency: FastAPI computes it once.
-    called = Depends(require)
+    called = Depends(caller_of)
 
     @router.post(
         "/chat/completions",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hmac
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -30,11 +30,14 @@ from fastapi.security import (
     HTTPBasicCredentials,
     HTTPBearer,
 )
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.account_types import User, loggable_name
 from assistant.accounts import Accounts
-from assistant.api.errors import AUTHENTICATION, SERVER, ApiError
+from assistant.api.errors import AUTHENTICATION, SERVER, ApiError, api_error_for
+from assistant.api.limits import refuse, under
 from assistant.api.requestid import request_id_of
 from assistant.errors import DirectoryUnavailableError
 from assistant.proxyauth import TrustedProxy, peer_of
@@ -183,18 +186,18 @@ class Caller:
     request_id: str | None = None  # the request's (assistant.api.requestid)
 
 
-def key_dependency(
+def caller_check(
     keys: ApiKeys, accounts: Accounts, proxy: TrustedProxy | None = None
-) -> Callable[..., Caller]:
-    """A FastAPI dependency naming the caller; it admits a request without a valid key only
-    when no key is configured and no user exists (checked per request: adding the first user
-    closes the API at once). Behind a trusted SSO proxy, the user its header names (on a
-    request from one of the proxies) comes first."""
+) -> Callable[[Request], Awaitable[Caller]]:
+    """The check naming a request's caller; it admits a request without a valid key only when
+    no key is configured and no user exists (checked per request: adding the first user closes
+    the API at once). Behind a trusted SSO proxy, the user its header names (on a request from
+    one of the proxies) comes first. Raises the 401 (or 503) as an `ApiError`."""
 
-    def require_api_key(
+    def identify(
         request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
-        password: Annotated[HTTPBasicCredentials | None, Depends(_PASSWORD)],
+        credentials: HTTPAuthorizationCredentials | None,
+        password: HTTPBasicCredentials | None,
     ) -> Caller:
         request_id = request_id_of(request)
         identity = None if proxy is None else proxy.identity(peer_of(request), request.headers)
@@ -242,4 +245,50 @@ def key_dependency(
             401, "invalid API key", code="invalid_api_key", kind=AUTHENTICATION, headers=_CHALLENGE
         )
 
-    return require_api_key
+    async def check(request: Request) -> Caller:
+        credentials = await _BEARER(request)
+        password = await _PASSWORD(request)
+        # A password or a directory may take a while (scrypt, LDAP): not on the event loop.
+        return await run_in_threadpool(identify, request, credentials, password)
+
+    return check
+
+
+class AuthMiddleware:
+    """Name the caller of every request under `prefix` before anything reads its body, so a
+    request without a valid key learns nothing from the API: not whether its body parses,
+    nor which endpoints exist (401, not 400, 404 or 405). The caller is left in the request's
+    state, where `caller_of` hands it to the endpoints."""
+
+    def __init__(
+        self, app: ASGIApp, check: Callable[[Request], Awaitable[Caller]], prefix: str
+    ) -> None:
+        self.app = app
+        self.check = check
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on with its caller named, or answer the 401."""
+        if scope["type"] != "http" or not under(scope["path"], self.prefix):
+            await self.app(scope, receive, send)
+            return
+        try:
+            caller = await self.check(Request(scope))
+        except Exception as exc:  # a 401, or a catalog or directory that cannot be reached
+            await refuse(api_error_for(exc), scope, send)
+            return
+        scope.setdefault("state", {})["caller"] = caller
+        await self.app(scope, receive, send)
+
+
+def caller_of(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+    password: Annotated[HTTPBasicCredentials | None, Depends(_PASSWORD)],
+) -> Caller:
+    """The FastAPI dependency giving an endpoint the caller `AuthMiddleware` named. (The two
+    schemes are parameters so that the OpenAPI document lists them.)"""
+    caller = getattr(request.state, "caller", None)
+    if not isinstance(caller, Caller):
+        raise RuntimeError("the API's AuthMiddleware did not run")
+    return caller

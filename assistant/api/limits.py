@@ -22,12 +22,12 @@ class BodyLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass small requests on with their body replayed; refuse large ones."""
-        if scope["type"] != "http" or not _under(scope["path"], self.prefix):
+        if scope["type"] != "http" or not under(scope["path"], self.prefix):
             await self.app(scope, receive, send)
             return
         declared = _content_length(scope)  # the HTTP server has refused a malformed one
         if declared is not None and declared > self.max_bytes:
-            await _send(self._too_large(), scope, send)
+            await refuse(self._too_large(), scope, send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -38,7 +38,7 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await _send(self._too_large(), scope, send)
+                await refuse(self._too_large(), scope, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -63,7 +63,8 @@ class BodyLimitMiddleware:
         )
 
 
-def _under(path: str, prefix: str) -> bool:
+def under(path: str, prefix: str) -> bool:
+    """Whether `path` is `prefix` or below it."""
     return path == prefix or path.startswith(prefix + "/")
 
 
@@ -78,7 +79,8 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _send(error: ApiError, scope: Scope, send: Send) -> None:
+async def refuse(error: ApiError, scope: Scope, send: Send) -> None:
+    """Answer `error` without reading the request's body, and close the connection."""
     response = error.response()
     response.headers["Connection"] = "close"  # the unread body must not be taken as a request
     await response(scope, _no_receive, send)

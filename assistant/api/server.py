@@ -48,7 +48,7 @@ def unguarded_parts(
 
     The API is guarded by service keys (`api_keys`) or by accounts: users in the catalog, a
     directory or a trusted SSO proxy, after which every request needs a user's key or password
-    (`assistant.api.auth.key_dependency`)."""
+    (`assistant.api.auth.caller_check`)."""
     if is_loopback(settings.host):
         return []
     parts = ["the web chat"] if ui and not has_logins else []

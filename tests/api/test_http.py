@@ -64,6 +64,39 @@ def test_every_v1_endpoint_needs_the_key(
     assert error["type"] == "authentication_error"
 
 
+def test_a_caller_without_a_valid_key_learns_nothing_else(api_server: Server) -> None:
+    # The key is checked before the body is read or the path matched: not 400 for a body that
+    # is not JSON, 422 for one that breaks the schema, 404 or 405 for a path (they were).
+    wrong = {"Authorization": "Bearer qa-wrong-key-0000000000000"}
+    sent = [
+        ("POST", CHAT, "{not json", wrong),
+        ("POST", CHAT, "[" * 100_000 + "]" * 100_000, {}),
+        ("POST", "v1/ask", "{}", wrong),
+        ("GET", "v1/nothing-here", "", wrong),
+        ("GET", CHAT, "", {}),
+        ("DELETE", "v1/documents/x", "", {}),
+    ]
+    for method, path, body, headers in sent:
+        response = httpx.request(
+            method,
+            api_server.url + path,
+            content=body,
+            headers={**JSON_TYPE, **headers},
+            timeout=60,
+        )
+        assert response.status_code == 401, (method, path, response.text)
+        assert error_of(response)["code"] in {"missing_api_key", "invalid_api_key"}
+        assert response.headers["x-request-id"]
+
+
+def test_a_caller_without_a_key_is_refused_before_the_body_is_sent(api_server: Server) -> None:
+    """A client declaring 50 MB without a key gets its 401 at once, its body unread (and so
+    does one within the limit: the server waits for no body it will not read)."""
+    reply = _declaring_50_mb(api_server, b"", until=b'"missing_api_key"')
+    assert reply.startswith("HTTP/1.1 401")
+    assert '"missing_api_key"' in reply
+
+
 def test_the_key_never_reaches_the_log(api_server: Server, http: httpx.Client) -> None:
     assert http.post(CHAT, json=chat_body()).status_code == 200
     assert API_KEY not in api_server.log.read_text(errors="replace")
@@ -172,22 +205,29 @@ def test_bodies_over_the_limit_are_refused_before_parsing(http: httpx.Client) ->
 
 def test_a_lying_content_length_is_refused_unread(api_server: Server) -> None:
     """A client that declares 50 MB is answered at once, without the server waiting for it."""
+    key = b"Authorization: Bearer " + API_KEY.encode() + b"\r\n"
+    reply = _declaring_50_mb(api_server, key, until=b'"request_too_large"')
+    assert reply.startswith("HTTP/1.1 413")
+    assert '"request_too_large"' in reply
+
+
+def _declaring_50_mb(api_server: Server, headers: bytes, until: bytes) -> str:
+    """The server's reply to a POST /v1/ask declaring 50 MB and sending one byte of it, read
+    until `until` arrives (head and body may come apart) or the server closes."""
     address = urlparse(api_server.url)
     with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
         sock.sendall(
             b"POST /v1/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Authorization: Bearer " + API_KEY.encode() + b"\r\n"
-            b"Content-Length: 50000000\r\n\r\n{"
+            + headers
+            + b"Content-Length: 50000000\r\n\r\n{"
         )
         received = b""
-        while b'"request_too_large"' not in received:  # head and body may come apart
+        while until not in received:
             piece = sock.recv(65536)
             if not piece:
                 break
             received += piece
-        reply = received.decode()
-    assert reply.startswith("HTTP/1.1 413")
-    assert '"request_too_large"' in reply
+    return received.decode()
 
 
 def test_unknown_paths_and_methods_under_v1(http: httpx.Client) -> None:
