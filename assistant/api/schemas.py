@@ -8,9 +8,9 @@ the CLI and the UI.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from assistant.settings_pipeline import MAX_TOP_K
 from assistant.types import Citation, ConversationSummary, Message, RelatedPassage
@@ -234,6 +234,29 @@ class ModelList(BaseModel):
 # -- ask ------------------------------------------------------------------------------------
 
 
+def _pair_as_turn(value: object) -> object:
+    """A `[role, content]` pair as the `{"role", "content"}` object it stands for (a list of
+    another length is no turn)."""
+    if isinstance(value, list):
+        if len(value) != 2:
+            raise ValueError(
+                f"a turn is a {{role, content}} object or a [role, content] pair, "
+                f"not a list of {len(value)}"
+            )
+        return {"role": value[0], "content": value[1]}
+    return value
+
+
+# A turn as `Assistant.ask` takes it: an object, or a [role, content] pair.
+Turn = Annotated[
+    Message,
+    BeforeValidator(
+        _pair_as_turn,
+        json_schema_input_type=Message | tuple[Literal["user", "assistant"], str],
+    ),
+]
+
+
 class AskRequest(BaseModel):
     """A question, optionally with the conversation so far."""
 
@@ -241,8 +264,10 @@ class AskRequest(BaseModel):
 
     # Not min_length: an empty question is refused as a blank one is, 400 invalid_question.
     question: str = Field(description="The question (at most `max_question_chars` characters).")
-    history: list[Message] = Field(
-        default_factory=list, description="Earlier turns, oldest first, for follow-up questions."
+    history: list[Turn] = Field(
+        default_factory=list,
+        description='Earlier turns, oldest first, for follow-up questions: `{"role", '
+        '"content"}` objects or `["user" or "assistant", content]` pairs.',
     )
     # Strict, as `Assistant.ask` is: true, "2" and 2.0 are not a number of passages.
     k: int | None = Field(

@@ -270,9 +270,16 @@ def test_ask_takes_history_and_k(http: httpx.Client) -> None:
     assert FOLLOW_UP_ANSWER in answer["answer"]
     assert "digital currency" in answer["standalone_question"]
     assert "context:" not in answer["standalone_question"]
-    bad = http.post("v1/ask", json={"question": FOLLOW_UP, "history": [{"role": "bot"}]})
-    assert bad.status_code == 422
-    assert error_of(bad)["param"].startswith("history.0")
+    # [role, content] pairs, as the Python API takes them: the same answer.
+    pairs = {"question": FOLLOW_UP, "history": [["user", CURRENCY]], "k": 3}
+    paired = http.post("v1/ask", json=pairs)
+    assert paired.status_code == 200, paired.text
+    assert paired.json()["answer"] == answer["answer"]
+    assert paired.json()["standalone_question"] == answer["standalone_question"]
+    for turn in ({"role": "bot"}, ["bot", CURRENCY], ["user"], ["user", CURRENCY, "x"], "hi"):
+        bad = http.post("v1/ask", json={"question": FOLLOW_UP, "history": [turn]})
+        assert bad.status_code == 422, turn
+        assert error_of(bad)["param"].startswith("history.0"), turn
     assert http.post("v1/ask", json={"question": QUESTION, "k": 0}).status_code == 422
     for k in (True, "2", 2.0):  # as Assistant.ask refuses them: not a number of passages
         wrong = http.post("v1/ask", json={"question": QUESTION, "k": k})
