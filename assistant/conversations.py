@@ -86,6 +86,8 @@ class ConversationStore:
     ) -> list[ConversationSummary]:
         """The owner's conversations, most recently updated first; `query` filters them by
         words found in the title, a question or an answer (all words must occur)."""
+        if self._none_yet(owner):
+            return []
         self._maybe_sweep()
         sql = [
             "SELECT c.id, c.title, c.created_at, c.updated_at,",
@@ -117,6 +119,8 @@ class ConversationStore:
     def get(self, owner: str, conversation_id: str) -> Conversation | None:
         """One of the owner's conversations with its turns, or None (unknown, deleted, or
         another owner's)."""
+        if self._none_yet(owner):
+            return None
         self._maybe_sweep()
         row = self.store.execute(
             "SELECT id, title, created_at, updated_at FROM conversations "
@@ -205,6 +209,8 @@ class ConversationStore:
     def truncate(self, owner: str, conversation_id: str, keep: int) -> ConversationSummary | None:
         """Keep only the first `keep` answered questions of one of the owner's conversations
         (the chat's undo of its last question); the conversation itself stays."""
+        if self._none_yet(owner):
+            return None
         self._maybe_sweep()
         if self._summary(owner, conversation_id) is None:
             return None
@@ -217,10 +223,12 @@ class ConversationStore:
 
     def rename(self, owner: str, conversation_id: str, title: str) -> ConversationSummary | None:
         """Give one of the owner's conversations a new title (blank titles are refused)."""
-        self._maybe_sweep()
         cleaned = clean_title(title)
         if not cleaned:
             raise ValueError("a title cannot be blank")
+        if self._none_yet(owner):
+            return None
+        self._maybe_sweep()
         self.store.execute(
             "UPDATE conversations SET title = ? WHERE id = ? AND owner = ? AND deleted_at IS NULL",
             (cleaned, conversation_id, _owner(owner)),
@@ -229,6 +237,8 @@ class ConversationStore:
 
     def delete(self, owner: str, conversation_id: str) -> bool:
         """Delete one of the owner's conversations, restorable until the next delete."""
+        if self._none_yet(owner):
+            return False
         self._maybe_sweep()
         owner = _owner(owner)
         with self._transaction() as db:
@@ -243,6 +253,8 @@ class ConversationStore:
 
     def restore(self, owner: str, conversation_id: str) -> ConversationSummary | None:
         """Undo the owner's latest delete of this conversation, if it is still restorable."""
+        if self._none_yet(owner):
+            return None
         self._maybe_sweep()
         self.store.execute(
             "UPDATE conversations SET deleted_at = NULL WHERE id = ? AND owner = ? "
@@ -265,6 +277,8 @@ class ConversationStore:
     def apply_retention(self) -> int:
         """Remove conversations idle longer than the retention, and deletes past their undo
         window; returns how many conversations went."""
+        if not self.store.exists():
+            return 0
         now = self._clock()
         with self._transaction() as db:
             removed = self._purge(
@@ -282,6 +296,12 @@ class ConversationStore:
         self.store.close()
 
     # -- helpers --------------------------------------------------------------------------
+    def _none_yet(self, owner: str) -> bool:
+        """Whether no conversation was ever saved (the SQLite file is not made yet): a read
+        then finds nothing and makes no file, nor its folder. The owner is checked first."""
+        _owner(owner)
+        return not self.store.exists()
+
     def _transaction(self) -> AbstractContextManager[Statements]:
         return self.store.transaction()
 

@@ -249,6 +249,29 @@ def test_an_existing_index_opens_and_gains_conversations(seed_index: Path, tmp_p
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
+def test_reads_before_any_conversation_make_no_file_nor_folder(
+    tmp_path: Path, answers: tuple[Answer, Answer]
+) -> None:
+    # An assistant pointed at a folder that is not there (a typo) made it on the first read.
+    index_dir = tmp_path / "no-such-index"
+    conversations = Assistant(make_settings(index_dir)).conversations
+    assert conversations.list_conversations("b:1", "stablecoin") == []
+    assert conversations.get("b:1", "c1") is None
+    assert conversations.truncate("b:1", "c1", 0) is None
+    assert conversations.rename("b:1", "c1", "A title") is None
+    assert conversations.delete("b:1", "c1") is False
+    assert conversations.restore("b:1", "c1") is None
+    assert conversations.apply_retention() == 0
+    with pytest.raises(ValueError, match="owner"):
+        conversations.list_conversations("")
+    with pytest.raises(ValueError, match="blank"):
+        conversations.rename("b:1", "c1", "  ")
+    assert not index_dir.exists()
+    summary = conversations.save_turn("b:1", None, 0, QUESTION, answers[0])  # the first write
+    assert conversations.list_conversations("b:1") == [summary]
+    assert (index_dir / "conversations.sqlite3").is_file()
+
+
 def test_an_old_file_is_migrated_and_a_newer_one_refused(tmp_path: Path) -> None:
     old = tmp_path / "old.sqlite3"
     sqlite3.connect(old).close()  # version 0: an empty file
