@@ -111,6 +111,16 @@ IT_HAPPENED = re.compile(
 )
 
 
+# "Who reported it?": a verb of telling or finding out with "it" as its object, last. After
+# "Which companies had to halt X?" what was reported is that event (`that_clause`), not a
+# thing the question named ("Who reported Hong Kong?").
+REPORTED_IT = re.compile(
+    r"\b((?:report|announc|confirm|reveal|disclos|predict|discover|notic|leak)\w*|"
+    r"say|says|said|claim\w*|den(?:y|ies|ied))\s+(?:it|this|that)(?=\s*(?:[?.!,;:]|$))",
+    re.IGNORECASE,
+)
+
+
 _WH_NOUN = re.compile(
     r"^\s*(?:which|what)\s+((?:[\w.’'-]+\s+){0,3}?[\w.’'-]+?)\s+"
     r"(do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|must)\b\s*(.*)$",
@@ -148,6 +158,18 @@ def subject_and_predicate(previous: str) -> tuple[str, str]:
     auxiliary, rest = match.group(2).lower(), match.group(3).strip()
     predicate = rest if auxiliary in {"do", "does", "did"} else f"{match.group(2)} {rest}"
     return f"the {noun}", predicate.strip()
+
+
+def that_clause(previous: str) -> str:
+    """'Which companies had to halt X?' -> 'that the companies had to halt X': the event the
+    question asked about, as a clause; '' when it names no subject and predicate, or asked
+    with do ('Which companies did Beijing stop?': its verb has no tense of its own)."""
+    question = previous.rstrip("?.! ")
+    match = _WH_NOUN.match(question)
+    if match is not None and match.group(2).lower() in ("do", "does", "did"):
+        return ""
+    subject, predicate = subject_and_predicate(question)
+    return f"that {subject} {predicate}" if subject and predicate else ""
 
 
 # "How do I add a dependency only for ...?": what the asker wants to act on, after the verb.

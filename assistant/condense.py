@@ -30,10 +30,12 @@ from typing import NamedTuple
 from assistant.asked import (
     DO_IT,
     IT_HAPPENED,
+    REPORTED_IT,
     as_done,
     asked_object,
     names_the_one_asked_for,
     subject_and_predicate,
+    that_clause,
 )
 from assistant.backreference import (
     CONTINUATION,
@@ -147,6 +149,12 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
         happened = f"{subject} {as_done(predicate, 'do')}"
         return _Rewrite(IT_HAPPENED.sub(lambda _: happened, question, count=1))
     pronoun = first_pronoun(question)
+    reported = REPORTED_IT.search(question)
+    clause = that_clause(asked) if reported else ""
+    if reported and clause and (pronoun is None or pronoun.start() > reported.start()):
+        # "Who reported it?" after "Which companies had to halt X?": who reported that the
+        # companies had to halt X. (In "Did they report it?" "they" is resolved below.)
+        return _Rewrite(REPORTED_IT.sub(lambda m: f"{m.group(1)} {clause}", question, count=1))
     one_asked_for = names_the_one_asked_for(asked, subject, pronoun)
     kind = pronoun_kind(pronoun)
     # "How many people use it?" - "Is it replacing cash?": the same "it" as the last time.

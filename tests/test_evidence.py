@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.asked import base_form
+from assistant.asked import base_form, that_clause
 from assistant.backreference import needs_context, refers_back
 from assistant.citations import REFUSAL_TEXT
 from assistant.condense import condense
@@ -564,6 +564,12 @@ HISTORY = [
         ("Why?", "Why: Which companies had to halt their stablecoin plans?"),
         # "it" that happened is the event asked about, not a thing it named.
         ("When did it happen?", "When did the companies have to halt their stablecoin plans?"),
+        # What was reported is that event too ("Who reported Hong Kong?" named a place of it).
+        (
+            "Who reported it?",
+            "Who reported that the companies had to halt their stablecoin plans?",
+        ),
+        ("Did they report it?", "Did the companies report it?"),  # "they" comes first
     ],
 )
 def test_follow_ups_resolve_their_reference_without_a_glued_context(
@@ -572,6 +578,17 @@ def test_follow_ups_resolve_their_reference_without_a_glued_context(
     rewritten = condense(question, HISTORY)
     assert rewritten == standalone
     assert "context:" not in rewritten
+
+
+def test_the_event_a_question_asked_about_as_a_clause() -> None:
+    assert that_clause("Which regulator ordered the halt?") == "that the regulator ordered the halt"
+    assert that_clause("Which companies had to halt it in May?") == (
+        "that the companies had to halt it in May"
+    )
+    # Asked with "did", the verb has no tense of its own (and the noun may be its object).
+    assert that_clause("Which companies did Beijing stop?") == ""
+    assert that_clause("Who first reported the move?") == ""  # no subject but the answer
+    assert that_clause("How do I reset it?") == ""
 
 
 @pytest.mark.parametrize(
