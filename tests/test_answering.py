@@ -266,6 +266,25 @@ def test_a_follow_up_after_the_assistants_own_answer_finds_its_fact(
     assert fact in answer.text
 
 
+OFFICE_FACTS = """Office facts
+
+The Zürich office is at Bahnhofstrasse 12, on the third floor. The kitchen has free coffee and tea.
+The office opens at 07:30 and closes at 20:00. Visitors must sign in at reception and wear a badge.
+Bicycle parking is available in the basement; the code for the bike room is changed every month.
+"""
+
+
+def test_a_time_on_the_24_hour_clock_answers_when(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # "07:30" was no time to the answer typing: a "when" answer went looking for one and added
+    # the bicycle room's "changed every month".
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "office.txt").write_text(OFFICE_FACTS, encoding="utf-8")
+    assistant = Assistant(make_settings(tmp_path / "index"))
+    assistant.ingest([tmp_path / "docs"])
+    answer = assistant.ask("When does the office open?")
+    assert answer.text == "The office opens at 07:30 and closes at 20:00 [1]."
+
+
 def test_missing_index_says_to_ingest(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assistant = Assistant(make_settings(tmp_path / "nothing-here"))
     with pytest.raises(IndexMissingError, match="assistant ingest"):

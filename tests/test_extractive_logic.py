@@ -579,6 +579,25 @@ def test_a_name_written_as_code_answers_a_which_question_hyphenated_or_not() -> 
     assert found == [[1.0], [0.0]]
 
 
+@pytest.mark.parametrize(
+    ("text", "timed"),
+    [
+        ("The office opens at 07:30 and closes at 20:00.", True),
+        ("The help desk answers from 8:00 to 18:00.", True),
+        ("Deliveries arrive at 14h30.", True),
+        ("The screen has a ratio of 16:9.", False),
+        ("The proxy listens on port 8080.", False),
+    ],
+)
+def test_a_time_on_the_24_hour_clock_is_a_when_answer(text: str, timed: bool) -> None:
+    question = "When does it start?"
+    assert analyse(question).answer_type == "date"
+    features = candidate_features(
+        Question(question, question), retrieval_for(question, passage_of(text), {})
+    )
+    assert [values["type_ok"] for _, values in features] == [float(timed)]
+
+
 def test_the_context_features_read_the_sentences_embedded_in_context_or_else_the_pooled_ones() -> (
     None
 ):

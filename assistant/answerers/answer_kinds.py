@@ -18,7 +18,9 @@ _DATE = re.compile(
     r"aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?)\b|\b\d{1,2}[/.-]\d{1,2}"
     r"[/.-]\d{2,4}\b|\b(yesterday|today|since|decade|century|week|month|year|version|release)s?\b"
     r"|\b(noon|midnight|morning|afternoon|evening|night|daily|hourly|o'clock|monday|tuesday|"
-    r"wednesday|thursday|friday|saturday|sunday|weekend|weekday)s?\b|\b\d{1,2}(:\d\d)?\s*[ap]\.?m\b",
+    r"wednesday|thursday|friday|saturday|sunday|weekend|weekday)s?\b|\b\d{1,2}(:\d\d)?\s*[ap]\.?m\b"
+    # A time on the 24-hour clock: "opens at 07:30", "until 18:00", "14h30".
+    r"|\b(?:[01]?\d|2[0-3])(?::|h)[0-5]\d\b",
     re.IGNORECASE,
 )
 _NUMBER = re.compile(
