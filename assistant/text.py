@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
+import unicodedata
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -49,7 +50,7 @@ LETTER = re.compile(r"[^\W\d_]")
 _ACRONYM_PLURAL = re.compile(r"\b([A-Z][A-Z0-9]+)s\b")
 # Part of the index's fingerprint: bump it when `terms` changes, so that the lexical index is
 # rebuilt with the terms the questions are read with.
-TERMS_VERSION = "2"
+TERMS_VERSION = "3"
 # Dot leaders ("....", ". . . ."): read from the first dot of their run and never given back
 # (possessive), so a long run without a page number after it is read once, not tried from every
 # dot (2,000 dots took 29 s, growing with the cube of the run).
@@ -110,18 +111,29 @@ def stem(word: str) -> str:
 
 def term(word: str) -> str:
     """The term one word is read as, whole (a code name such as "pg_dump" stays one): lower
-    case, an acronym's plural "s" dropped as `words` drops it, stemmed."""
-    return stem(_ACRONYM_PLURAL.sub(r"\1", word).lower())
+    case, an acronym's plural "s" dropped as `words` drops it, diacritics folded, stemmed."""
+    return stem(folded(_ACRONYM_PLURAL.sub(r"\1", word).lower()))
+
+
+def folded(word: str) -> str:
+    """A word of the Latin alphabet without its diacritics ("zürich" -> "zurich", "naïve" ->
+    "naive", "ﬁle" -> "file"), so that a question typed without them reads as the documents
+    do (FTS5's unicode61 tokenizer folds them in the lexical index too, which is why indexes
+    made before need no rebuild). A word of another script stays as written."""
+    if word.isascii():
+        return word
+    bare = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return bare if bare.isascii() else word
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens; apostrophe suffixes such as ’s and an acronym's plural "s"
-    ("CPUs" -> "cpu") are dropped."""
+    """Lower-cased word tokens, diacritics folded (`folded`); apostrophe suffixes such as ’s
+    and an acronym's plural "s" ("CPUs" -> "cpu") are dropped."""
     tokens = []
     for match in _WORD.finditer(_ACRONYM_PLURAL.sub(r"\1", text).lower()):
         token = re.split(r"['’]", match.group())[0]
         if token:
-            tokens.append(token)
+            tokens.append(folded(token))
     return tokens
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -274,15 +275,28 @@ Bicycle parking is available in the basement; the code for the bike room is chan
 """
 
 
-def test_a_time_on_the_24_hour_clock_answers_when(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    # "07:30" was no time to the answer typing: a "when" answer went looking for one and added
-    # the bicycle room's "changed every month".
+def _office(tmp_path: Path) -> Assistant:
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "office.txt").write_text(OFFICE_FACTS, encoding="utf-8")
     assistant = Assistant(make_settings(tmp_path / "index"))
     assistant.ingest([tmp_path / "docs"])
-    answer = assistant.ask("When does the office open?")
+    return assistant
+
+
+def test_a_time_on_the_24_hour_clock_answers_when(tmp_path: Path) -> None:
+    # "07:30" was no time to the answer typing: a "when" answer went looking for one and added
+    # the bicycle room's "changed every month".
+    answer = _office(tmp_path).ask("When does the office open?")
     assert answer.text == "The office opens at 07:30 and closes at 20:00 [1]."
+
+
+def test_a_name_typed_without_its_diacritics_is_the_documents_name(tmp_path: Path) -> None:
+    # "Zurich" was a word the documents lack ("Zürich"): refused, with the answer retrieved.
+    assistant = _office(tmp_path)
+    for question in ("Where is the Zurich office?", "Where is the Zürich office?"):
+        answer = assistant.ask(question)
+        assert not answer.refused, question
+        assert "Bahnhofstrasse 12" in answer.text
 
 
 def test_missing_index_says_to_ingest(tmp_path) -> None:  # type: ignore[no-untyped-def]

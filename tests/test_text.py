@@ -93,6 +93,13 @@ def test_an_acronym_and_its_plural_are_one_term() -> None:
     assert content_terms("Services") == ["servic"]  # a capitalised word is not an acronym
 
 
+def test_a_latin_word_reads_the_same_with_or_without_its_diacritics() -> None:
+    assert content_terms("Zürich café naïve résumés") == content_terms("Zurich cafe naive resumes")
+    assert content_terms("ﬁle") == content_terms("file")  # a PDF's ligature
+    assert content_terms("Straße") == ["straße"]  # no Latin letter to fold it to
+    assert content_terms("Москва") == ["москва"]  # another script stays as written
+
+
 def test_a_line_longer_than_punkt_reads_at_once_is_cut_at_a_space() -> None:
     """NLTK's Punkt gives up after 5 s of matching on one text: a 900 kB line of "a. a. a. ..."
     raised TimeoutError, which stopped a whole ingest run. A line is read 10,000 characters at a
