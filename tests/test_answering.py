@@ -290,6 +290,29 @@ def test_a_time_on_the_24_hour_clock_answers_when(tmp_path: Path) -> None:
     assert answer.text == "The office opens at 07:30 and closes at 20:00 [1]."
 
 
+def test_a_small_set_of_documents_gives_no_stray_second_sentence(tmp_path: Path) -> None:
+    # Every passage of a few documents is retrieved: the meals allowance and the password's
+    # 180 days were added to the leave days for sharing the word "days".
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "leave-policy.md").write_text(LEAVE_POLICY, encoding="utf-8")
+    (docs / "expenses.md").write_text(
+        "# Expenses\n\nMeals during business travel are reimbursed up to 60 EUR per day. "
+        "Receipts must be submitted within 30 days.\n",
+        encoding="utf-8",
+    )
+    (docs / "office.txt").write_text(OFFICE_FACTS, encoding="utf-8")
+    assistant = Assistant(make_settings(tmp_path / "index"))
+    assistant.ingest([docs])
+    answer = assistant.ask("How many vacation days do I get?")
+    assert answer.text == (
+        "Full-time employees receive 25 days of paid annual leave per calendar year [1]."
+    )
+    bike = assistant.ask("Where can I leave my bike?")
+    assert [Path(c.source).name for c in bike.citations] == ["office.txt"]
+    assert "Bicycle parking is available in the basement" in bike.text
+
+
 def test_a_name_typed_without_its_diacritics_is_the_documents_name(tmp_path: Path) -> None:
     # "Zurich" was a word the documents lack ("Zürich"): refused, with the answer retrieved.
     assistant = _office(tmp_path)

@@ -292,6 +292,30 @@ def test_a_confident_lead_stands_alone_and_an_uncertain_one_is_joined_by_the_nex
     assert compose([uncertain, second], gain=0.05) == [uncertain, second]
 
 
+def test_prose_of_another_document_far_from_the_question_ends_the_answer() -> None:
+    """In a handful of documents every passage is retrieved, scored close together: the
+    meals allowance sharing "day" with a question about leave days is not added to its
+    answer, nor anything after it. Nearer in meaning, code, or from the lead's document, it
+    still is."""
+    leave = passage_of("Full-time employees receive 25 days of paid annual leave per year.")
+    expenses = replace(
+        passage_of("Meals are reimbursed up to 60 EUR per day.", chunk="e:0"), doc_id="e"
+    )
+    code = replace(passage_of("leave.days = 25", chunk="c:0"), doc_id="c")
+    lead = candidate(leave, leave.text, 0.6, semantic=0.53)
+    meals = candidate(expenses, expenses.text, 0.35, semantic=0.30)
+    after = candidate(code, code.text, 0.3, semantic=0.5)
+    assert compose([lead, meals, after], gain=0.06) == [lead]
+    nearer = candidate(expenses, expenses.text, 0.35, semantic=0.40)
+    assert compose([lead, nearer], gain=0.06) == [lead, nearer]
+    as_code = candidate(expenses, expenses.text, 0.35, semantic=0.30, code=1.0)
+    assert compose([lead, as_code], gain=0.06) == [lead, as_code]
+    later = passage_of("Travel is booked through the travel portal, which emails the tickets. "
+                       + expenses.text, chunk="d:1")  # fmt: skip
+    own_document = candidate(later, expenses.text, 0.35, semantic=0.30)
+    assert compose([lead, own_document], gain=0.06) == [lead, own_document]
+
+
 def test_the_sentence_next_to_the_lead_joins_it_as_one_quote_and_a_distant_one_does_not() -> None:
     text = (
         "Hatch respects the first .gitignore file it finds in the project. "
