@@ -295,8 +295,8 @@ def test_a_confident_lead_stands_alone_and_an_uncertain_one_is_joined_by_the_nex
 def test_prose_of_another_document_far_from_the_question_ends_the_answer() -> None:
     """In a handful of documents every passage is retrieved, scored close together: the
     meals allowance sharing "day" with a question about leave days is not added to its
-    answer, nor anything after it. Nearer in meaning, code, from the lead's document, or
-    scored near the lead, it still is."""
+    answer, nor anything after it, nor a window holding none of the question's terms. Nearer
+    in meaning, code, from the lead's document, or scored near the lead, it still is."""
     leave = passage_of("Full-time employees receive 25 days of paid annual leave per year.")
     expenses = replace(
         passage_of("Meals are reimbursed up to 60 EUR per day.", chunk="e:0"), doc_id="e"
@@ -314,6 +314,10 @@ def test_prose_of_another_document_far_from_the_question_ends_the_answer() -> No
                        + expenses.text, chunk="d:1")  # fmt: skip
     own_document = candidate(later, expenses.text, 0.35, semantic=0.30)
     assert compose([lead, own_document], gain=0.06) == [lead, own_document]
+    # As near in meaning, but holding none of the question's terms ("how long" read as a
+    # duration: the probation period after the password's length).
+    no_term = candidate(expenses, expenses.text, 0.35, semantic=0.53, lexical_focus=0.0)
+    assert compose([lead, no_term], gain=0.06) == [lead]
     # Scored near the lead, the ranking may know better than the meaning alone.
     close_behind = candidate(expenses, expenses.text, 0.4, semantic=0.30)
     assert compose([lead, close_behind], gain=0.06) == [lead, close_behind]
