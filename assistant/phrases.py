@@ -221,6 +221,8 @@ def topic_phrase(text: str) -> str:
                 part = part[:-1]  # "Who first reported ...": "first" names nothing
             while part and part[0].group().lower() in _COUNTS:
                 part = part[1:]  # "How many days ...": the days
+            if part and _HOW.search(text, 0, part[0].start()):
+                part = part[1:]  # "How long does my password ...": "long" asks, names nothing
             if not part:
                 continue
             words = [
@@ -234,6 +236,10 @@ def topic_phrase(text: str) -> str:
             if score > best_score:
                 best, best_score = " ".join(words), score
     return best
+
+
+# "How" right before a word: "How long", "How big", "How often" ask for a measure.
+_HOW = re.compile(r"\bhow\s+$", re.IGNORECASE)
 
 
 # Adverbs of time and order that stand before a verb ("first reported", "finally approved",

@@ -580,6 +580,19 @@ def test_follow_ups_resolve_their_reference_without_a_glued_context(
     assert "context:" not in rewritten
 
 
+def test_how_long_asks_for_a_measure_and_names_nothing() -> None:
+    # "it" was "long": "how often do I have to change long?"
+    history = [
+        Message(role="user", content="How long does my password have to be?"),
+        Message(role="assistant", content="Passwords must be at least 14 characters long [1]."),
+    ]
+    assert condense("How often do I have to change it?", history) == (
+        "How often do I have to change password?"
+    )
+    assert topic_phrase("How big can an attachment be?") == "attachment"
+    assert topic_phrase("How many days of leave do I get?") == "days"
+
+
 def test_the_event_a_question_asked_about_as_a_clause() -> None:
     assert that_clause("Which regulator ordered the halt?") == "that the regulator ordered the halt"
     assert that_clause("Which companies had to halt it in May?") == (
