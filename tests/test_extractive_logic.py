@@ -265,9 +265,9 @@ def test_the_default_stated_under_the_leads_own_setting_beats_a_better_scored_on
     assert "1 GB" not in lead.text
     assert "wal_keep_size" not in lead.text
     assert compose([lead, elsewhere, own], gain=1.01) == [lead, own]
-    # Without a default under the lead's setting, the best one elsewhere still supplies it
-    # (in document order: both come from one document).
-    assert compose([lead, elsewhere], gain=1.01) == [elsewhere, lead]
+    # Without a default under the lead's setting, the best one elsewhere still supplies it,
+    # after the lead: it is of another section (one section's windows read in its order).
+    assert compose([lead, elsewhere], gain=1.01) == [lead, elsewhere]
 
 
 def test_no_default_window_is_added_when_the_question_does_not_ask_for_one() -> None:

@@ -298,7 +298,7 @@ def compose(candidates: Sequence[Candidate], gain: float) -> list[Candidate]:
         covered |= new_terms
         length += len(candidate.text)
         missed *= 1.0 - candidate.score
-    if len({c.passage.doc_id for c in chosen}) == 1:  # read in document order
+    if len({_section(c) for c in chosen}) == 1:  # one section's sentences: in its order
         chosen.sort(key=lambda c: c.window.start)
     return _joined(chosen)
 
