@@ -58,6 +58,7 @@ from assistant.phrases import (
     code_name,
     coordinated_names,
     plural_phrase,
+    spelled_as,
     topic_phrase,
 )
 from assistant.scenario import (
@@ -207,6 +208,7 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
         phrase = plural_phrase(previous) or phrase
     if not phrase:
         return _Rewrite(merge(previous, fragment or question))
+    phrase = spelled_as(phrase, answered)
     as_asked = question
     if predicate:
         question = DO_IT.sub(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from difflib import get_close_matches
 from itertools import pairwise
 
 from assistant.text import STOPWORDS, content_terms
@@ -413,3 +414,35 @@ def _to_possessive(run: list[re.Match[str]]) -> list[re.Match[str]]:
 def _as_written(text: str, run: list[re.Match[str]]) -> str:
     """A run's text as written, without a possessive ending."""
     return re.sub(r"['’]s$", "", text[run[0].start() : run[-1].end()])
+
+
+# How alike a word typed and a word of the answer must be to be one word misspelt
+# (`difflib`'s ratio: "pasword" and "password" 0.93, "budjet" and "budget" 0.83).
+SAME_WORD_MISSPELT = 0.8
+
+
+def spelled_as(phrase: str, answered: str) -> str:
+    """A phrase taken from the asker's words, each word the answer lacks spelt as the answer
+    spells it when it is plainly the same word misspelt ("pasword" after "Passwords must be
+    ..."): the follow-up that names it searches for the documents' word. A word of four
+    letters or fewer, or one no word of the answer is a slip of, stays as typed."""
+    spellings: dict[str, str] = {}
+    for word in re.findall(_SPELT_WORD, answered):
+        spellings.setdefault(word.lower(), word)
+        if word.lower().endswith("s") and len(word) > 5:
+            spellings.setdefault(word.lower()[:-1], word[:-1])  # "Passwords": "password"
+
+    def respelt(match: re.Match[str]) -> str:
+        word = match.group()
+        if len(word) <= 4 or word.lower() in spellings:
+            return word
+        # A slip of one letter: as long as the word, or one letter longer or shorter
+        # ("import" is not "important").
+        alike = [w for w in spellings if abs(len(w) - len(word)) <= 1 and w[0] == word[0].lower()]
+        close = get_close_matches(word.lower(), alike, 1, SAME_WORD_MISSPELT)
+        return close[0] if close else word
+
+    return re.sub(_SPELT_WORD, respelt, phrase)
+
+
+_SPELT_WORD = r"[^\W\d_][\w'-]*"

@@ -12,7 +12,7 @@ from assistant.evidence import window_for
 from assistant.fragments import merge
 from assistant.interpret import analyse, focus_clause, specific_terms
 from assistant.named import answer_name
-from assistant.phrases import code_name, coordinated_names, topic_phrase
+from assistant.phrases import code_name, coordinated_names, spelled_as, topic_phrase
 from assistant.reading import in_document
 from assistant.text import sentence_spans
 from assistant.types import Heading, Message, Passage
@@ -580,17 +580,39 @@ def test_follow_ups_resolve_their_reference_without_a_glued_context(
     assert "context:" not in rewritten
 
 
-def test_how_long_asks_for_a_measure_and_names_nothing() -> None:
-    # "it" was "long": "how often do I have to change long?"
+@pytest.mark.parametrize(
+    "asked",
+    [
+        # "it" was "long": "How often do I have to change long?"
+        "How long does my password have to be?",
+        # "pasword" was searched for, a word the documents lack: the follow-up was refused.
+        "How long does my pasword have to be?",
+    ],
+)
+def test_after_how_long_it_is_the_thing_measured_spelt_as_the_answer_spells_it(
+    asked: str,
+) -> None:
     history = [
-        Message(role="user", content="How long does my password have to be?"),
-        Message(role="assistant", content="Passwords must be at least 14 characters long [1]."),
+        Message(role="user", content=asked),
+        Message(role="assistant", content="- Passwords must be at least 14 characters long [1]."),
     ]
     assert condense("How often do I have to change it?", history) == (
         "How often do I have to change password?"
     )
+
+
+def test_how_asks_for_a_measure_and_names_nothing() -> None:
     assert topic_phrase("How big can an attachment be?") == "attachment"
     assert topic_phrase("How many days of leave do I get?") == "days"
+
+
+def test_a_slip_of_one_letter_is_spelt_as_the_answer_spells_it() -> None:
+    answer = "Your learning budget is 1,200 EUR."
+    assert spelled_as("the learning budjet", answer) == "the learning budget"
+    # Another word, not a slip of one letter, stays as typed.
+    assert spelled_as("import", "This is important.") == "import"
+    assert spelled_as("install", "Run the installer.") == "install"
+    assert spelled_as("VPN", "The VPN server.") == "VPN"
 
 
 def test_the_event_a_question_asked_about_as_a_clause() -> None:
