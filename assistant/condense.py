@@ -166,9 +166,10 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
     # "How do I move the commit to another branch?" - "And if I already pushed it?": the commit.
     acted_on = asked_object(asked) if kind == "it" else ""
     named = answer_name(answered)
-    if one_asked_for and subject and not _names_something(named):
+    if one_asked_for and subject and not _names_something(named, previous):
         # "Which port ...?" - "The default is 5432." - "How do I change it?": the port, not
-        # "default" (an answer's common word names no one thing; "The CSRC." does).
+        # "default" (an answer's common word names no one thing; "The CSRC." does), nor "the
+        # admin console" of "The admin console listens on port 9090.": the question named it.
         named = ""
     if not named and one_asked_for and kind == "they":
         # "Who first reported the move?" - "This move, first reported by Financial Times, ..."
@@ -245,9 +246,11 @@ def _names_a_person(name: str) -> bool:
 _WHAT_IF = re.compile(r"^\s*what\s+if\b", re.IGNORECASE)
 
 
-def _names_something(phrase: str) -> bool:
-    """Whether an answer's phrase names one thing: not a single common word ("default")."""
-    return not (phrase.isalpha() and phrase.islower())
+def _names_something(phrase: str, previous: str) -> bool:
+    """Whether an answer's phrase names the one thing asked for: not a single common word
+    ("default"), nor words all of which the question already had."""
+    asked = set(content_terms(previous))
+    return not (phrase.isalpha() and phrase.islower()) and not set(content_terms(phrase)) <= asked
 
 
 def _reads_plural(phrase: str) -> bool:

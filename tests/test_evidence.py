@@ -601,6 +601,18 @@ def test_after_how_long_it_is_the_thing_measured_spelt_as_the_answer_spells_it(
     )
 
 
+def test_what_the_answer_names_that_the_question_had_is_not_the_one_asked_for() -> None:
+    # "it" was "admin console listens": the answer's subject, which the question had named.
+    history = [
+        Message(role="user", content="Which port does the admin console listen on?"),
+        Message(role="assistant", content="The admin console listens on port 9090 [1]."),
+    ]
+    assert condense("Can I change it?", history) == "Can I change the port?"
+    assert condense("Is it safe to expose it to the internet?", history) == (
+        "Is it safe to expose the port to the internet?"
+    )
+
+
 def test_how_asks_for_a_measure_and_names_nothing() -> None:
     assert topic_phrase("How big can an attachment be?") == "attachment"
     assert topic_phrase("How many days of leave do I get?") == "days"
