@@ -155,6 +155,10 @@ def as_passage(window: Window) -> Passage:
     )
 
 
+# A list item of at most this many characters is quoted whole from its first sentence.
+SHORT_ITEM_CHARS = 200
+
+
 def window_for(passage: Passage, start: int, end: int) -> Window:
     """The evidence window of the sentence at [start, end) of a passage."""
     lines = line_spans(passage.text, passage.start)
@@ -178,6 +182,18 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
             expanded = True
         elif introduces:
             dangling = True
+
+    # A short list item is one thought: the sentence that opens it quotes it whole ("- Arrive
+    # at 9:30. Sophie from HR meets you at reception on the 3rd floor.").
+    if (
+        start == line_start
+        and end < line_end - 1
+        and line_end - line_start <= SHORT_ITEM_CHARS
+        and LIST_ITEM.match(line_text)
+        and not is_code_at(passage, (line_start, line_end))
+    ):
+        window_end = line_end
+        expanded = True
 
     # Backward: an item or a code line belongs to the sentence that introduced it.
     is_term = any(h.offset == line_start and h.kind == "term" for h in passage.headings)

@@ -58,6 +58,24 @@ def test_a_lead_in_of_a_web_page_takes_the_items_of_its_list() -> None:
     assert "behind users" not in shown
 
 
+def test_the_sentence_that_opens_a_short_list_item_quotes_the_item_whole() -> None:
+    text = (
+        "Day 1\n"
+        "- Arrive at 9:30. Sophie from HR meets you at reception on the 3rd floor.\n"
+        "- Collect your laptop. " + "It comes with a charger, a sleeve and a headset. " * 4 + "\n"
+        "- Lunch with your team; the company pays.\n"
+    )
+    passage = passage_of(text, (Heading(0, "Day 1"),))
+    assert window_text(passage, "- Arrive at 9:30.") == (
+        "- Arrive at 9:30. Sophie from HR meets you at reception on the 3rd floor."
+    )
+    # Its second sentence alone stays itself, and a long item is quoted sentence by sentence.
+    assert window_text(passage, "Sophie from HR meets you at reception on the 3rd floor.") == (
+        "Sophie from HR meets you at reception on the 3rd floor."
+    )
+    assert window_text(passage, "- Collect your laptop.") == "- Collect your laptop."
+
+
 def test_an_item_that_leads_in_takes_its_command_but_not_the_next_item() -> None:
     text = (
         "Examples\n"
