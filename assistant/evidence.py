@@ -184,7 +184,9 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
             dangling = True
 
     # A short list item is one thought: the sentence that opens it quotes it whole ("- Arrive
-    # at 9:30. Sophie from HR meets you at reception on the 3rd floor.").
+    # at 9:30. Sophie from HR meets you at reception on the 3rd floor."). Not marked as grown:
+    # the ranking's `expanded` is for a lead-in that took what it announces (marked, the
+    # carry-over item outranked "Full-time employees receive 28 days of annual leave").
     if (
         start == line_start
         and end < line_end - 1
@@ -193,7 +195,6 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
         and not is_code_at(passage, (line_start, line_end))
     ):
         window_end = line_end
-        expanded = True
 
     # Backward: an item or a code line belongs to the sentence that introduced it.
     is_term = any(h.offset == line_start and h.kind == "term" for h in passage.headings)

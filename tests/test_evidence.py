@@ -69,6 +69,10 @@ def test_the_sentence_that_opens_a_short_list_item_quotes_the_item_whole() -> No
     assert window_text(passage, "- Arrive at 9:30.") == (
         "- Arrive at 9:30. Sophie from HR meets you at reception on the 3rd floor."
     )
+    # Not "expanded", which the ranking rewards in a lead-in that took what it announces:
+    # marked, an item grown this way outranked the sentence that answered.
+    opening = text.index("- Arrive")
+    assert not window_for(passage, opening, opening + len("- Arrive at 9:30.")).expanded
     # Its second sentence alone stays itself, and a long item is quoted sentence by sentence.
     assert window_text(passage, "Sophie from HR meets you at reception on the 3rd floor.") == (
         "Sophie from HR meets you at reception on the 3rd floor."
