@@ -419,6 +419,7 @@ def _as_written(text: str, run: list[re.Match[str]]) -> str:
 # How alike a word typed and a word of the answer must be to be one word misspelt
 # (`difflib`'s ratio: "pasword" and "password" 0.93, "budjet" and "budget" 0.83).
 SAME_WORD_MISSPELT = 0.8
+_SPELT_WORD = re.compile(r"[^\W\d_][\w'-]*")
 
 
 def spelled_as(phrase: str, answered: str) -> str:
@@ -426,11 +427,11 @@ def spelled_as(phrase: str, answered: str) -> str:
     spells it when it is plainly the same word misspelt ("pasword" after "Passwords must be
     ..."): the follow-up that names it searches for the documents' word. A word of four
     letters or fewer, or one no word of the answer is a slip of, stays as typed."""
-    spellings: dict[str, str] = {}
-    for word in re.findall(_SPELT_WORD, answered):
-        spellings.setdefault(word.lower(), word)
-        if word.lower().endswith("s") and len(word) > 5:
-            spellings.setdefault(word.lower()[:-1], word[:-1])  # "Passwords": "password"
+    spellings: set[str] = set()
+    for word in _SPELT_WORD.findall(answered.lower()):
+        spellings.add(word)
+        if word.endswith("s") and len(word) > 5:
+            spellings.add(word[:-1])  # "Passwords": "password"
 
     def respelt(match: re.Match[str]) -> str:
         word = match.group()
@@ -442,7 +443,4 @@ def spelled_as(phrase: str, answered: str) -> str:
         close = get_close_matches(word.lower(), alike, 1, SAME_WORD_MISSPELT)
         return close[0] if close else word
 
-    return re.sub(_SPELT_WORD, respelt, phrase)
-
-
-_SPELT_WORD = r"[^\W\d_][\w'-]*"
+    return _SPELT_WORD.sub(respelt, phrase)

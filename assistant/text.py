@@ -118,8 +118,8 @@ def term(word: str) -> str:
 def folded(word: str) -> str:
     """A word of the Latin alphabet without its diacritics ("zürich" -> "zurich", "naïve" ->
     "naive", "ﬁle" -> "file"), so that a question typed without them reads as the documents
-    do (FTS5's unicode61 tokenizer folds them in the lexical index too, which is why indexes
-    made before need no rebuild). A word of another script stays as written."""
+    do, as FTS5's unicode61 tokenizer reads them in the lexical index. Folded before stemming
+    ("résumé" and "resume" are one term). A word of another script stays as written."""
     if word.isascii():
         return word
     bare = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
