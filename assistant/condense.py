@@ -49,7 +49,7 @@ from assistant.backreference import (
     refers_back,
 )
 from assistant.citations import REFUSAL_TEXT
-from assistant.fragments import adds_condition, merge
+from assistant.fragments import adds_condition, merge, whole_question
 from assistant.interpret import focus_clause
 from assistant.named import answer_name, proper_name
 from assistant.phrases import (
@@ -125,14 +125,16 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
         ask = focus_clause(question)
         situation = question[: question.rfind(ask)].strip()
         return _Rewrite(f"{situation} {previous}")
-    fragment = CONTINUATION.sub("", question, count=1).strip()
-    if _WHAT_IF.match(question) and fragment:
-        fragment = f"if {fragment}"  # "What if that doesn't work?" adds a condition
+    fragment = _without_opening(question)
     if not content_terms(fragment) and not refers_back(fragment):
         # "Why?", "How?": the same question, asked another way.
         asked = fragment.rstrip("?.! ").strip() or question.rstrip("?.! ").strip()
         return _Rewrite(f"{asked}: {previous}")
-    elliptical = len(content_terms(fragment)) <= FRAGMENT_TERMS and not refers_back(fragment)
+    elliptical = (
+        len(content_terms(fragment)) <= FRAGMENT_TERMS
+        and not refers_back(fragment)
+        and not whole_question(fragment)
+    )
     asks = bool(fragment) and fragment.split()[0].lower() in _ASKING_WORDS
     if CONTINUATION.search(question) and asks and not elliptical and not refers_back(fragment):
         # "And which outlet reported the move?"
@@ -231,6 +233,20 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
         # previous question.
         return _Rewrite(merge(previous, fragment or question))
     return _Rewrite(rewritten, phrase, kind)
+
+
+def _without_opening(question: str) -> str:
+    """The question without the words that open a follow-up, both of "And what about Paris?";
+    "What if that doesn't work?" keeps its condition ("if that doesn't work")."""
+    fragment = question.strip()
+    for _ in range(2):
+        opening = CONTINUATION.match(fragment)
+        if opening is None:
+            break
+        fragment = fragment[opening.end() :].strip()
+        if _WHAT_IF.match(opening.group()):
+            return f"if {fragment}" if fragment else fragment
+    return fragment
 
 
 def _names_a_person(name: str) -> bool:

@@ -17,6 +17,8 @@ from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_sp
 
 AUXILIARIES = {"do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "can",
                "could", "will", "would", "should", "must", "may", "might"}  # fmt: skip
+# Auxiliaries a main verb follows ("can I see", "does the office open"), unlike "is" or "has".
+MAIN_VERB_AUXILIARY = r"(?:can|could|do|does|did|will|would|should|shall|must|may|might)\b"
 
 
 def merge(previous: str, fragment: str) -> str:
@@ -31,7 +33,11 @@ def merge(previous: str, fragment: str) -> str:
     if contrasted is not None:
         previous, fragment = contrasted
     else:
-        named = _noun_contrast(previous, fragment) or _same_head(previous, fragment)
+        named = (
+            _noun_contrast(previous, fragment)
+            or _same_head(previous, fragment)
+            or _name_contrast(previous, fragment)
+        )
         if named is not None:
             return named
     base = previous.rstrip().rstrip("?.!").rstrip()
@@ -43,12 +49,39 @@ def merge(previous: str, fragment: str) -> str:
     return f"{base}{joint}{addition}?"
 
 
-_CONDITION = re.compile(r"(?:if|unless|when|once)\b", re.IGNORECASE)
+# "when" with an auxiliary after it asks ("when can I see my payslip"), it sets no condition.
+_CONDITION = re.compile(
+    r"(?:if|unless|once|when(?!\s+" + MAIN_VERB_AUXILIARY + r"|\s+(?:is|are|was|were)\b))\b",
+    re.IGNORECASE,
+)
 
 
 def adds_condition(fragment: str) -> bool:
     """Whether a fragment is a condition ("if I already pushed it"), not a question."""
     return bool(_CONDITION.match(fragment))
+
+
+# An asking word, an auxiliary a main verb follows, and its subject: "when can I see my
+# payslip", "how long can I work from abroad" (not "what's the limit", "how about Paris").
+_WHOLE_QUESTION = re.compile(
+    r"(?:who|what|which|when|where|why|how(?:\s+(?:long|much|many|often|soon|far))?)\s+"
+    + MAIN_VERB_AUXILIARY
+    + r"(?:n['’]t)?\s+(?:i|we|you|they|he|she|the|my|our|your|their|a|an)\b",
+    re.IGNORECASE,
+)
+# What such a question says after its asking words: this many content terms or more, and it
+# names its own thing ("I see my payslip"), not only the last one's again ("I stay").
+WHOLE_QUESTION_TERMS = 2
+
+
+def whole_question(fragment: str) -> bool:
+    """Whether a short follow-up after "And" asks a whole question of its own ("And when can I
+    see my payslip?") rather than a fragment to merge into the last one ("And how long can I
+    stay?", "And what's the limit?")."""
+    opening = _WHOLE_QUESTION.match(fragment.strip())
+    return opening is not None and (
+        len(content_terms(fragment[opening.end() :])) >= WHOLE_QUESTION_TERMS
+    )
 
 
 # A thing named with a determiner and up to four content words or names: "the PyPI API token",
@@ -106,6 +139,32 @@ def _noun_contrast(previous: str, fragment: str) -> str | None:
     replaced = previous[: offset + start] + new + previous[offset + end :]
     rest = fragment[spans[0][1] :].strip()
     return f"{replaced.rstrip()} {rest}" if rest else replaced
+
+
+# A name of up to three capitalised words ("Paris", "New York"), not an acronym ("VPN").
+_TITLE_WORD = r"(?!I['’])[A-Z][\w'’-]*[a-z][\w'’-]*"
+_NAME = re.compile(rf"\b{_TITLE_WORD}(?:\s+{_TITLE_WORD}){{0,2}}\b")
+
+
+def _name_contrast(previous: str, fragment: str) -> str | None:
+    """The previous question asked of another name: a fragment that is only a name ("And what
+    about Paris?") replaces the one name the previous question gives ("I'm flying to Munich
+    next week, how much can the hotel cost?"). None when it gives none or several ("How do I
+    install Hatch on Linux?": which one is meant is anybody's guess), or the fragment says
+    more than a name."""
+    new = fragment.strip().rstrip("?.!").strip()
+    if not fragment.strip().endswith("?") or _NAME.fullmatch(new) is None:
+        return None
+    openings = {start for start, _ in sentence_spans(previous)}
+    names = [
+        m
+        for m in _NAME.finditer(previous)
+        if m.start() not in openings and m.group().lower() != new.lower()
+    ]
+    if len(names) != 1 or new.lower() in previous.lower():
+        return None
+    name = names[0]
+    return previous[: name.start()] + new + previous[name.end() :]
 
 
 # A bare noun phrase of a few words: "part-time employees", "weekend shifts".

@@ -1007,8 +1007,12 @@ def test_it_is_the_thing_a_how_do_i_question_acted_on() -> None:
         "I committed to the wrong branch. How do I move the commit to another branch?",
         'If you forked off the wrong branch and want to move it "back in time", use git-rebase.',
     )
+    assert condense("Where did I push it?", moved) == "Where did I push the commit?"
+    # "And what if" opens a condition as "What if" does: the last question on it, where the
+    # commit it named stays "it".
     assert condense("And what if I already pushed it?", moved) == (
-        "And what if I already pushed the commit?"
+        "I committed to the wrong branch. How do I move the commit to another branch if I "
+        "already pushed it?"
     )
 
 
@@ -1067,6 +1071,59 @@ def test_a_new_condition_on_the_previous_question_is_merged_into_it() -> None:
     rewritten = condense("And if I switch to the landscape printer?", history)
     assert rewritten == (
         "What page size does the report use by default if I switch to the landscape printer?"
+    )
+
+
+def test_a_whole_question_after_and_is_not_merged_into_the_last_one() -> None:
+    # An asking word, an auxiliary a verb follows, a subject and a thing of its own: a question.
+    history = one_turn("When do we get paid?", "On the last working day of each month [1].")
+    assert condense("and when can I see my payslip?", history) == "When can I see my payslip?"
+    history = one_turn(
+        "How many days a week can I work from home?", "Up to three days per week [1]."
+    )
+    assert condense("And how long can I work from abroad?", history) == (
+        "How long can I work from abroad?"
+    )
+    # Nothing of its own beyond its verb, or no verb at all: a fragment of the last question.
+    history = one_turn("Can I work from Spain for two weeks?", "Yes, for up to 20 days [1].")
+    assert condense("And how long can I stay?", history) == (
+        "Can I work from Spain for two weeks, how long can I stay?"
+    )
+    history = one_turn("What's the hotel limit in London?", "210 EUR per night [1].")
+    assert condense("And what's the limit?", history) == (
+        "What's the hotel limit in London, what's the limit?"
+    )
+    # "when" with an auxiliary asks; it adds no condition to the last question.
+    history = one_turn("How do I submit my expense claim?", "Use the form [1].")
+    assert condense("And when is the claim due?", history) == (
+        "How do I submit my expense claim, when is the claim due?"
+    )
+    assert condense("And when I am abroad?", history) == (
+        "How do I submit my expense claim when I am abroad?"
+    )
+
+
+def test_a_fragment_naming_another_name_replaces_the_one_name_asked_about() -> None:
+    history = one_turn(
+        "I'm flying to Munich next week for a customer visit, how much can the hotel cost?",
+        "City: Munich | Maximum per night: 170 EUR [1]",
+    )
+    assert condense("and what about Paris?", history) == (
+        "I'm flying to Paris next week for a customer visit, how much can the hotel cost?"
+    )
+    history = one_turn("What is the hotel limit in London?", "210 EUR per night [1].")
+    assert condense("And New York?", history) == "What is the hotel limit in New York?"
+    # Two names, or none but an acronym: which one is meant is a guess; merged as before.
+    history = one_turn("How do I install Hatch on Linux?", "Run the installer [1].")
+    assert condense("What about Windows?", history) == "How do I install Hatch on Linux, Windows?"
+    history = one_turn("Do I need the VPN in a coffee shop?", "Yes, always [1].")
+    assert condense("And what about Berlin?", history) == (
+        "Do I need the VPN in a coffee shop, Berlin?"
+    )
+    # "And what about" opens the fragment as "And" alone does.
+    history = one_turn("Where can twine read the API token from?", "From TWINE_TOKEN [1].")
+    assert condense("And what about the username?", history) == (
+        "Where can twine read the username from?"
     )
 
 
