@@ -313,6 +313,26 @@ def test_a_small_set_of_documents_gives_no_stray_second_sentence(tmp_path: Path)
     assert "Bicycle parking is available in the basement" in bike.text
 
 
+def test_the_table_row_asked_about_is_the_answer_not_the_whole_table(tmp_path: Path) -> None:
+    # The row was quoted with its table and the table's lead-in: five cities for one.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "travel.md").write_text(
+        "# Travel\n\n## Hotel limits\n\nThe company pays for hotels up to the following "
+        "amounts per night, including breakfast and city tax:\n\n"
+        "| City | Maximum per night |\n|------|------|\n| Berlin, Hamburg | 150 EUR |\n"
+        "| Munich | 170 EUR |\n| London, Paris, Zurich | 210 EUR |\n"
+        "| All other cities abroad | 160 EUR |\n\n"
+        "## Own car\n\nIf you drive your own car on business, you are paid 0.30 EUR per "
+        "kilometre.\n",
+        encoding="utf-8",
+    )
+    assistant = Assistant(make_settings(tmp_path / "index"))
+    assistant.ingest([docs])
+    answer = assistant.ask("whats the hotel limit in london")
+    assert answer.text == "City: London, Paris, Zurich | Maximum per night: 210 EUR [1]"
+
+
 def test_a_name_typed_without_its_diacritics_is_the_documents_name(tmp_path: Path) -> None:
     # "Zurich" was a word the documents lack ("Zürich"): refused, with the answer retrieved.
     assistant = _office(tmp_path)

@@ -221,6 +221,32 @@ def test_a_window_saying_the_lead_again_from_another_place_is_not_added() -> Non
     assert [c.text for c in chosen] == [lead.text, other.text]
 
 
+def test_a_window_inside_the_best_one_scored_nearly_as_well_leads_without_the_rest() -> None:
+    """The table row asked about inside the table and its lead-in: the row alone answers."""
+    text = (
+        "Hotels are paid up to these amounts per night:\n\n"
+        "City: Munich | Maximum per night: 170 EUR\n"
+        "City: London, Paris | Maximum per night: 210 EUR\n\n"
+        "Book through the travel portal."
+    )
+    passage = passage_of(text)
+    table = text[: text.index("\n\nBook")]
+    whole = Candidate(Window(passage, 0, len(table), 0, 46, expanded=True), {}, 0.71)
+    row = candidate(passage, "City: London, Paris | Maximum per night: 210 EUR", 0.70)
+    other = candidate(passage, "Book through the travel portal.", 0.2)
+    assert compose([whole, row, other], gain=0.5) == [row]
+    # Scored well below the best, the row is no answer of its own: the table leads.
+    lower = replace(row, score=0.6)
+    assert compose([whole, lower, other], gain=0.5) == [whole]
+    # In code, a window inside the best is an example cut short: the example leads.
+    code = passage_of(
+        "For example:\n\n    grep commit | cut -d' ' -f3 |\n    xargs git log --oneline\n"
+    )
+    example = Candidate(Window(code, 0, len(code.text.rstrip()), 0, 12, expanded=True), {}, 0.55)
+    piece = candidate(code, "grep commit | cut -d' ' -f3 |", 0.54)
+    assert compose([example, piece], gain=0.5) == [example]
+
+
 def test_a_window_holding_a_chosen_one_with_more_around_it_takes_its_place() -> None:
     """The reader module's short call is the first lines of the longer example on another
     page: quoting both says the call twice. The fuller window takes the short one's place,

@@ -220,7 +220,8 @@ def compose(candidates: Sequence[Candidate], gain: float) -> list[Candidate]:
     about.) A window that holds every word of a chosen one and more (the same call inside a
     longer example) takes that one's place rather than saying it twice.
     """
-    lead = candidates[0]
+    lead = _narrowest_lead(candidates)
+    candidates = [lead] + [c for c in candidates if c is not lead]
     chosen = [lead]
     covered = set(content_terms(lead.text))
     length = len(lead.text)
@@ -301,6 +302,39 @@ def compose(candidates: Sequence[Candidate], gain: float) -> list[Candidate]:
     if len({_section(c) for c in chosen}) == 1:  # one section's sentences: in its order
         chosen.sort(key=lambda c: c.window.start)
     return _joined(chosen)
+
+
+# A window inside the best one that the ranking scores nearly as well says what it says without
+# the rest around it: the row of a table asked about ("City: London, Paris | Maximum per night:
+# 210 EUR" inside the table and its lead-in, for "whats the hotel limit in london"). Not in
+# code: a piece of an example is code cut short ("grep commit | cut -d\\ -f3 |").
+NARROWER_LEAD_RATIO = 0.95
+
+
+def _narrowest_lead(candidates: Sequence[Candidate]) -> Candidate:
+    """The best window, or the shortest window inside it scored at least NARROWER_LEAD_RATIO
+    of it, when neither holds code."""
+    best = candidates[0]
+    if _holds_code(best.window):
+        return best
+    inside = [
+        c
+        for c in candidates[1:12]
+        if c.passage.chunk_id == best.passage.chunk_id
+        and best.window.start <= c.window.start
+        and c.window.end <= best.window.end
+        and c.window.end - c.window.start < best.window.end - best.window.start
+        and c.score >= NARROWER_LEAD_RATIO * best.score
+    ]
+    return min(inside, key=lambda c: c.window.end - c.window.start, default=best)
+
+
+def _holds_code(window: Window) -> bool:
+    """Whether a window overlaps a code block or has a line that reads as code."""
+    blocks = window.passage.code_blocks or ()
+    return any(a < window.end and window.start < b for a, b in blocks) or any(
+        looks_like_code(line) for line in window.text.splitlines() if line.strip()
+    )
 
 
 # A prose window of another document that the ranking scores well below the lead strays from
