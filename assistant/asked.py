@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from assistant.fragments import AUXILIARIES
+from assistant.phrases import modifies_a_verb
 from assistant.text import content_terms
 
 # Pronouns that stand for one thing or one person.
@@ -59,8 +60,6 @@ _E_DROPPED = re.compile(r"(?:[^aeiou]at|creat|[aeiou]s|iz|ir|ur|[bdgptkcz]l|let|
 _NO_E = {"focus", "bias", "alias", "canvas"}
 # A final consonant doubled before "-ed" ("stopped", "planned", "committed"; not "added").
 _DOUBLED = re.compile(r"[^aeiou]?[aeiou]([bdgkmnprt])\1$")
-# Adverbs that stand before the verb of a predicate ("first reported the move").
-_LEADING_ADVERB = re.compile(r"^(?:(?:first|also|then|later|already|just|still|once|\w+ly)\s+)*")
 
 
 def base_form(word: str) -> str:
@@ -94,8 +93,9 @@ def as_done(predicate: str, do: str) -> str:
     it?" after "Which companies had to halt X?" -> "have to halt X"); otherwise as it was."""
     if do.lower() != "do":
         return predicate
-    adverbs = _LEADING_ADVERB.match(predicate)
-    start = adverbs.end() if adverbs else 0
+    start = 0  # past the adverbs before the verb ("first reported the move")
+    while (word := re.match(r"([a-z]+)\s+", predicate[start:])) and modifies_a_verb(word[1]):
+        start += word.end()
     verb = re.match(r"[A-Za-z]+", predicate[start:])
     if verb is None:
         return predicate
