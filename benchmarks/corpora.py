@@ -75,6 +75,13 @@ ROLES: dict[str, Role] = {
     # octave-doc).
     "eximspec": "held-out",
     "octavepdf": "held-out",
+    # Written by helpers on 2026-12-07 (thirty-third session), blind to the assistant, on pages
+    # of a real staff handbook (the TTS / 18F handbook, Markdown, CC0, vendored under
+    # tests/golden/corpora/tts-handbook): a handful of policies, the corpus a small team has,
+    # which no set above is. The travel and leave pages are pending, to be studied; the
+    # equipment, IT and workplace pages are held out.
+    "ttstravel": "pending",
+    "ttsstaff": "held-out",
 }
 
 
