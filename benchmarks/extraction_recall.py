@@ -170,13 +170,16 @@ def _masked(line: str) -> str:
 
 def markdown_text(path: Path) -> str:
     """A Markdown file's visible text as another renderer sees it: Python-Markdown (not the
-    loader's markdown-it) to HTML, then lxml's text (link targets and markup are not text)."""
+    loader's markdown-it) to HTML, then lxml's text (link targets and markup are not text).
+    Front matter (a YAML block between `---` lines opening the file) is the page's settings,
+    not its text: every generator reads it off."""
     import lxml.html
     import markdown
 
     # Icon and emoji shortcodes (":octicons-arrow-right-24:", ":white_check_mark:") are
     # pictures on the rendered page, not words; so are their attribute lists.
     source = _SHORTCODE.sub("", path.read_text("utf-8", errors="replace"))
+    source = re.sub(r"\A---[ \t]*\n.*?\n---[ \t]*\n", "", source, count=1, flags=re.DOTALL)
     # What follows a fence's language (```toml tab="config.toml"```, ```toml config-example```:
     # a site plugin's tabs) is not Markdown: the renderer would take the block for text.
     source = _FENCE_ATTRIBUTES.sub(r"\1", source)

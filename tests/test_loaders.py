@@ -668,6 +668,42 @@ Keep $\\sum_{i=1}^{n}$, {{ .Name }}, "{:.2f}", ${#array}, t={x=1}, Foo{Bar=1} an
         assert syntax not in text, syntax
 
 
+def test_markdown_template_tags_read_as_the_generated_page() -> None:
+    # A Jekyll / Eleventy / Hugo handbook page: the tags were read as text, and a link whose
+    # target held one did not parse ("[secure written approval]({% page "/approvals" %})").
+    data = """---
+title: Book travel
+---
+{% include "step-indicator.html"
+steps: travel-steps.first_time_steps %}
+
+{% alert %}
+Book at least **two weeks** ahead.
+{% endalert %}
+
+1. [Secure written approval]({% page "/travel/approvals" %}) from your supervisor.
+2. See the [site rules]({{ site.baseurl }}/rules/) and [the FAQ]({{< ref "faq.md" >}}).
+
+For questions, post in {% slack_channel "travel" %} or
+{% slack_channel "tts-travel" "the travel channel" %}.
+{% image "_img/concur.png" "the Concur booking screen" %}
+A page about templates shows `{% include "x" %}` and {{ page.title }} as they are.
+
+```liquid
+{% if user %}Hello{% endif %}
+```
+"""
+    text = load(data.encode(), ".md").text
+    assert text.startswith("Book at least two weeks ahead.\n\n1. Secure written approval from")
+    assert "2. See the site rules and the FAQ." in text
+    assert "For questions, post in travel or the travel channel." in text
+    assert "Concur" not in text  # a picture, on a line of its own
+    assert 'shows `{% include "x" %}` and {{ page.title }} as they are.' in text
+    assert "```liquid\n{% if user %}Hello{% endif %}\n```" in text
+    for syntax in ("step-indicator", "alert", "](", "{% page", "site.baseurl", "{{<"):
+        assert syntax not in text, syntax
+
+
 def test_markdown_keeps_no_markup_or_script_of_a_hostile_page() -> None:
     data = (Path(__file__).parent / "corpus" / "hostile" / "zephyr-vault.txt").read_bytes()
     text = load(data, ".md").text

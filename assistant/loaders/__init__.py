@@ -19,7 +19,7 @@ from assistant.types import Attachment, Document
 
 # Part of the ingest fingerprint: bump it when an extractor's output changes, so existing
 # indexes re-extract their documents once.
-EXTRACTION_VERSION = "26"
+EXTRACTION_VERSION = "27"
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 # Suffix -> "module:function" of its extractor in this package, imported on first use (a

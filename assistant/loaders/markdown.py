@@ -88,7 +88,7 @@ def extract_markdown(data: bytes) -> Extracted:
     writer = _Writer(inline=lambda text: inline_text(parser.parseInline(text)[0]))
     if description:
         writer.block(description)
-    writer.render(parser.parse(_plain_blocks(body)))
+    writer.render(parser.parse(_plain_blocks(_without_templates(body))))
     headings = tuple(writer.headings)
     if title is None:
         title = writer.first_h1 or (headings[0].title if headings else None)
@@ -121,6 +121,73 @@ def _front_matter(source: str) -> tuple[str | None, str | None, str]:
         description.strip() if isinstance(description, str) and description.strip() else None,
         source[match.end() :],
     )
+
+
+# A site generator's template tags (Jekyll, Eleventy, Hugo: `{% include "x.html" %}`,
+# `{{< ref "page" >}}`, and in a link's target `{{ site.baseurl }}`): replaced by the
+# generator, never read as they are. An output tag in prose (`{{ .Name }}`) may be what a page
+# about templates shows: it stays.
+_TEMPLATE_TAG = re.compile(
+    r"\{%-?\s*[A-Za-z_].*?-?%\}|\{\{[<%]\s*.*?\s*[>%]\}\}|(?P<output>\{\{-?\s*[A-Za-z_.$].*?-?\}\})",
+    re.DOTALL,
+)
+_QUOTED = re.compile(r'"([^"\n]*)"|\'([^\'\n]*)\'')
+# Where a tag is part of a link's target ("[form]({% page "/forms" %})") or a tag's attribute.
+_IN_TARGET = re.compile(r"\]\([^()\s]*$|<[^<>]*$")
+
+
+def _without_templates(text: str) -> str:
+    """The text with its template tags as the rendered page reads them (outside code):
+    - a tag in a link's target: gone, so the link parses and reads as its text;
+    - a tag alone on its lines (`{% include ... %}`, `{% alert %}`): gone, with its lines;
+    - a tag in a line of text (`post in {% slack_channel "people-ops" %}`): its last quoted
+      argument (what such a tag shows: "people-ops"), or nothing.
+    """
+    out: list[str] = []
+    prose: list[str] = []
+    fence: str | None = None
+    for line in text.splitlines(keepends=True):
+        marker = _FENCE.match(line)
+        if fence is None and not marker:
+            prose.append(line)
+            continue
+        if fence is None:
+            out.append(_rendered_tags("".join(prose)))
+            prose = []
+            fence = marker.group(1) if marker else None
+        elif marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
+            fence = None
+        out.append(line)
+    out.append(_rendered_tags("".join(prose)))
+    return "".join(out)
+
+
+def _rendered_tags(text: str) -> str:
+    """Prose with each template tag outside a code span replaced (see _without_templates)."""
+    kept: list[str] = []
+    at = 0
+    for match in _TEMPLATE_TAG.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        before = text[line_start : match.start()]
+        if len(_BACKTICKS.findall(before)) % 2:
+            continue  # inside `code`
+        line_end = text.find("\n", match.end())
+        line_end = len(text) if line_end < 0 else line_end + 1
+        if _IN_TARGET.search(before):
+            shown = ""
+        elif match.group("output"):
+            continue
+        elif not before.strip() and not text[match.end() : line_end].strip():
+            kept.append(text[at:line_start])
+            at = line_end
+            continue
+        else:
+            arguments = [a or b for a, b in _QUOTED.findall(match.group())]
+            shown = arguments[-1] if arguments else ""
+        kept.append(text[at : match.start()] + shown)
+        at = match.end()
+    kept.append(text[at:])
+    return "".join(kept)
 
 
 def _plain_blocks(text: str) -> str:
