@@ -235,6 +235,9 @@ def test_a_window_inside_the_best_one_scored_nearly_as_well_leads_without_the_re
     row = candidate(passage, "City: London, Paris | Maximum per night: 210 EUR", 0.70)
     other = candidate(passage, "Book through the travel portal.", 0.2)
     assert compose([whole, row, other], gain=0.5) == [row]
+    # The lead-in with its first row only is the table cut short, not a part chosen from it.
+    first = Candidate(Window(passage, 0, text.index("\nCity: London"), 0, 46), {}, 0.705)
+    assert compose([whole, first, other], gain=0.5) == [whole]
     # Scored well below the best, the row is no answer of its own: the table leads.
     lower = replace(row, score=0.6)
     assert compose([whole, lower, other], gain=0.5) == [whole]

@@ -313,7 +313,9 @@ NARROWER_LEAD_RATIO = 0.95
 
 def _narrowest_lead(candidates: Sequence[Candidate]) -> Candidate:
     """The best window, or the shortest window inside it scored at least NARROWER_LEAD_RATIO
-    of it, when neither holds code."""
+    of it, when neither holds code. Inside: past its start, not the same lead-in with less of
+    what it announces ("Leave accrues by years of service: - Fewer than 3 years: 4 hours" is
+    the list cut after its first item)."""
     best = candidates[0]
     if _holds_code(best.window):
         return best
@@ -321,9 +323,8 @@ def _narrowest_lead(candidates: Sequence[Candidate]) -> Candidate:
         c
         for c in candidates[1:12]
         if c.passage.chunk_id == best.passage.chunk_id
-        and best.window.start <= c.window.start
+        and best.window.start < c.window.start
         and c.window.end <= best.window.end
-        and c.window.end - c.window.start < best.window.end - best.window.start
         and c.score >= NARROWER_LEAD_RATIO * best.score
     ]
     return min(inside, key=lambda c: c.window.end - c.window.start, default=best)
