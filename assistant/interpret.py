@@ -26,6 +26,10 @@ _AUXILIARIES = {"do", "does", "did", "can", "could", "should", "would", "is", "a
 _NUMBER_HOW = {"many", "much", "long", "often", "far", "big", "large", "old", "high", "low",
                "small", "fast", "soon"}  # fmt: skip
 _DATE_NOUNS = {"year", "date", "month", "day", "time"}
+# "What's the latest I can ...", "What is the deadline for ...": a time, a word further on.
+_DEADLINE_NOUNS = {"deadline", "latest", "earliest", "cutoff"}
+# "How late can I ...", "How early should we ...": a time, not a number.
+_TIME_HOW = {"late", "early"}
 _CLAUSE_OPENERS = {"and", "but", "so", "then", "or"}
 # Leaving a setting alone: "leave it alone", "left the timeout unset", "as is".
 _LEAVE_ALONE = r"\b(?:left|leave) (?:it |them |the \w+ )?(?:alone|unset|as is)\b"
@@ -140,16 +144,21 @@ def answer_type(focus: str) -> AnswerType | None:
     head = tokens[:6]
     if "how" in head:
         after = tokens[tokens.index("how") + 1 : tokens.index("how") + 2]
+        if after and after[0] in _TIME_HOW:
+            return "date"
         if after and after[0] in _NUMBER_HOW:
             return "number"
         if after and (after[0] in _AUXILIARIES or after[0] == "to"):
             return "procedure"
     # The clause without an opening "and", "but", "so" ...
     opening = head[1:] if head[:1] and head[0] in _CLAUSE_OPENERS else head
-    # "When did ...", "And when ...", "Since when ...": a time. "What happens when ..." asks
-    # for an outcome, not a date.
-    when = opening[1:] if opening[:1] in (["since"], ["until"]) else opening
-    if when[:1] == ["when"] or ({"what", "which"} & set(head[:2]) and _DATE_NOUNS & set(head[:3])):
+    # "When did ...", "And when ...", "Since when ...", "By when ...": a time. "What happens
+    # when ..." asks for an outcome, not a date.
+    when = opening[1:] if opening[:1] in (["since"], ["until"], ["by"]) else opening
+    what = bool({"what", "which"} & set(head[:2]))
+    if when[:1] == ["when"] or (
+        what and (_DATE_NOUNS & set(head[:3]) or _DEADLINE_NOUNS & set(head[:4]))
+    ):
         return "date"
     if {"who", "whom", "whose"} & set(head[:3]):
         return "person"

@@ -527,6 +527,11 @@ def test_a_plain_sentence_is_its_own_window() -> None:
         ("When was the ban announced?", "When was the ban announced?", "date"),
         ("And since when is it banned?", "And since when is it banned?", "date"),
         ("What year did the ban start?", "What year did the ban start?", "date"),
+        # A deadline is a time too (these had no kind of answer).
+        ("By when do I file the claim?", "By when do I file the claim?", "date"),
+        ("How late can I submit it?", "How late can I submit it?", "date"),
+        ("What's the latest I can book?", "What's the latest I can book?", "date"),
+        ("What is the deadline for claims?", "What is the deadline for claims?", "date"),
         # An outcome, not a time: "when" opens a condition here.
         ("What happens when a field is assigned?", "What happens when a field is assigned?", None),
         # "What X do ...": a name, as "which X" is; "what is ..." asks for anything.
