@@ -43,3 +43,16 @@ def test_a_long_run_of_spaces_in_markdown_is_read_at_once() -> None:
     data = ("Before" + " " * 200_000 + "after :warning: done.\n").encode()
     document = document_from_bytes(data, ".md", "notes.md", "notes")
     assert document.text.split() == ["Before", "after", "done."]
+
+
+def test_template_tags_that_never_close_are_read_at_once() -> None:
+    # Each "{%" is read up to a bounded length for its "%}", and each tag's line and code spans
+    # are counted on from the tag before it (a line of tags re-read the whole line before each
+    # of them: 20,000 tags took 74 s, and the time grew with the square of the line).
+    unclosed = ("Text {%a " * 20_000 + "\n").encode()
+    document = document_from_bytes(unclosed, ".md", "notes.md", "notes")
+    assert document.text.count("{%a") == 20_000
+    tags = ("Post in " + '{% slack "ops" %} ' * 100_000 + "`{% x %}`\n").encode()
+    document = document_from_bytes(tags, ".md", "notes.md", "notes")
+    assert document.text.split()[:4] == ["Post", "in", "ops", "ops"]
+    assert document.text.rstrip().endswith("`{% x %}`")

@@ -126,14 +126,19 @@ def _front_matter(source: str) -> tuple[str | None, str | None, str]:
 # A site generator's template tags (Jekyll, Eleventy, Hugo: `{% include "x.html" %}`,
 # `{{< ref "page" >}}`, and in a link's target `{{ site.baseurl }}`): replaced by the
 # generator, never read as they are. An output tag in prose (`{{ .Name }}`) may be what a page
-# about templates shows: it stays.
+# about templates shows: it stays. A tag is at most TAG_CHARS long, so that text full of "{%"
+# that never close is read in one pass.
+TAG_CHARS = 500
 _TEMPLATE_TAG = re.compile(
-    r"\{%-?\s*[A-Za-z_].*?-?%\}|\{\{[<%]\s*.*?\s*[>%]\}\}|(?P<output>\{\{-?\s*[A-Za-z_.$].*?-?\}\})",
+    rf"\{{%-?\s*[A-Za-z_].{{0,{TAG_CHARS}}}?-?%\}}|\{{\{{[<%]\s*.{{0,{TAG_CHARS}}}?\s*[>%]\}}\}}"
+    rf"|(?P<output>\{{\{{-?\s*[A-Za-z_.$].{{0,{TAG_CHARS}}}?-?\}}\}})",
     re.DOTALL,
 )
 _QUOTED = re.compile(r'"([^"\n]*)"|\'([^\'\n]*)\'')
-# Where a tag is part of a link's target ("[form]({% page "/forms" %})") or a tag's attribute.
+# Where a tag is part of a link's target ("[form]({% page "/forms" %})") or a tag's attribute
+# (read in the TAG_CHARS before it).
 _IN_TARGET = re.compile(r"\]\([^()\s]*$|<[^<>]*$")
+_LINE_REST = re.compile(r"[ \t]*(?:\r?\n|\Z)")
 
 
 def _without_templates(text: str) -> str:
@@ -143,6 +148,8 @@ def _without_templates(text: str) -> str:
     - a tag in a line of text (`post in {% slack_channel "people-ops" %}`): its last quoted
       argument (what such a tag shows: "people-ops"), or nothing.
     """
+    if "{%" not in text and "{{" not in text:
+        return text
     out: list[str] = []
     prose: list[str] = []
     fence: str | None = None
@@ -163,23 +170,29 @@ def _without_templates(text: str) -> str:
 
 
 def _rendered_tags(text: str) -> str:
-    """Prose with each template tag outside a code span replaced (see _without_templates)."""
+    """Prose with each template tag outside a code span replaced (see _without_templates), in
+    one pass: the line a tag is on and the backtick runs before it on that line are counted
+    on from the tag before it."""
     kept: list[str] = []
-    at = 0
+    at = line_start = counted = ticks = 0
     for match in _TEMPLATE_TAG.finditer(text):
-        line_start = text.rfind("\n", 0, match.start()) + 1
-        before = text[line_start : match.start()]
-        if len(_BACKTICKS.findall(before)) % 2:
+        newline = text.rfind("\n", counted, match.start())
+        if newline >= 0:
+            line_start = counted = newline + 1
+            ticks = 0
+        ticks += len(_BACKTICKS.findall(text, counted, match.start()))
+        counted = match.start()
+        if ticks % 2:
             continue  # inside `code`
-        line_end = text.find("\n", match.end())
-        line_end = len(text) if line_end < 0 else line_end + 1
+        before = text[max(line_start, match.start() - TAG_CHARS) : match.start()]
+        rest = _LINE_REST.match(text, match.end())
         if _IN_TARGET.search(before):
             shown = ""
         elif match.group("output"):
             continue
-        elif not before.strip() and not text[match.end() : line_end].strip():
+        elif rest is not None and match.start() - line_start < TAG_CHARS and not before.strip():
             kept.append(text[at:line_start])
-            at = line_end
+            at = rest.end()
             continue
         else:
             arguments = [a or b for a, b in _QUOTED.findall(match.group())]
