@@ -209,7 +209,8 @@ def related_windows(
 
 
 def compose(candidates: Sequence[Candidate], gain: float) -> list[Candidate]:
-    """The lead window, then up to two more that add facts and are worth their length.
+    """The lead window (the best, or a part of it scored nearly as well: `_narrowest_lead`),
+    then up to two more that add facts and are worth their length.
 
     A window joins when the chance that the windows chosen so far all miss the answer, times
     its own chance of holding it (the ranking model's probabilities), is at least `gain`: a
