@@ -157,6 +157,8 @@ def as_passage(window: Window) -> Passage:
 
 # A list item of at most this many characters is quoted whole from its first sentence.
 SHORT_ITEM_CHARS = 200
+# The label a FAQ puts before its answer ("A: First, verify that ...").
+_ANSWER_LABEL = re.compile(r"(?:A|Answer)[ \t]*:[ \t]+(?=\S)")
 
 
 def window_for(passage: Passage, start: int, end: int) -> Window:
@@ -245,6 +247,9 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
         expanded = (window_start, window_end) != (start, end)
         # A lead-in that lost the block it announces announces what the window lacks.
         dangling = dangling or (window_end <= end and introduces)
+    label = _ANSWER_LABEL.match(sentence)
+    if label is not None and window_start == start and start + label.end() < window_end:
+        window_start = start + label.end()  # a FAQ's "A: First, verify ...": the answer, unlabelled
     return Window(passage, window_start, window_end, start, end, expanded, dangling)
 
 

@@ -507,6 +507,15 @@ def test_a_plain_sentence_is_its_own_window() -> None:
     assert window_text(passage, "The answer is forty-two.") == "The answer is forty-two."
 
 
+def test_a_faqs_answer_is_quoted_without_its_label() -> None:
+    text = "Q: Do I have to pay the bill?\nA: First, verify that the voucher was paid.\n"
+    passage = passage_of(text)
+    sentence = "A: First, verify that the voucher was paid."
+    assert window_text(passage, sentence) == "First, verify that the voucher was paid."
+    # Another label ("Note:") is part of what the sentence says.
+    assert window_text(passage_of("Note: paid.\n"), "Note: paid.") == "Note: paid."
+
+
 @pytest.mark.parametrize(
     ("question", "focus", "kind"),
     [
