@@ -247,9 +247,15 @@ def window_for(passage: Passage, start: int, end: int) -> Window:
         expanded = (window_start, window_end) != (start, end)
         # A lead-in that lost the block it announces announces what the window lacks.
         dangling = dangling or (window_end <= end and introduces)
+    # A FAQ's "A: First, verify ...": the answer, unlabelled (not a table's column "A: 5 | B: 6").
     label = _ANSWER_LABEL.match(sentence)
-    if label is not None and window_start == start and start + label.end() < window_end:
-        window_start = start + label.end()  # a FAQ's "A: First, verify ...": the answer, unlabelled
+    if (
+        label is not None
+        and "|" not in sentence
+        and window_start == start
+        and start + label.end() < window_end
+    ):
+        window_start = start + label.end()
     return Window(passage, window_start, window_end, start, end, expanded, dangling)
 
 

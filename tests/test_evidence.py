@@ -512,8 +512,10 @@ def test_a_faqs_answer_is_quoted_without_its_label() -> None:
     passage = passage_of(text)
     sentence = "A: First, verify that the voucher was paid."
     assert window_text(passage, sentence) == "First, verify that the voucher was paid."
-    # Another label ("Note:") is part of what the sentence says.
+    # Another label ("Note:") is part of what the sentence says, and so is a table's column.
     assert window_text(passage_of("Note: paid.\n"), "Note: paid.") == "Note: paid."
+    row = "A: 5 | B: 6"
+    assert window_text(passage_of(f"{row}\n"), row) == row
 
 
 @pytest.mark.parametrize(
