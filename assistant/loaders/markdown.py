@@ -154,16 +154,13 @@ def _without_templates(text: str) -> str:
     prose: list[str] = []
     fence: str | None = None
     for line in text.splitlines(keepends=True):
-        marker = _FENCE.match(line)
-        if fence is None and not marker:
+        if fence is None and not _FENCE.match(line):
             prose.append(line)
             continue
         if fence is None:
             out.append(_rendered_tags("".join(prose)))
             prose = []
-            fence = marker.group(1) if marker else None
-        elif marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
-            fence = None
+        fence = _fence_after(line, fence)
         out.append(line)
     out.append(_rendered_tags("".join(prose)))
     return "".join(out)
@@ -203,6 +200,16 @@ def _rendered_tags(text: str) -> str:
     return "".join(kept)
 
 
+def _fence_after(line: str, fence: str | None) -> str | None:
+    """The code fence open after `line`, with `fence` open before it (None: none): a fence
+    line opens one, the same character at least as long closes it."""
+    marker = _FENCE.match(line)
+    if fence is None:
+        return marker.group(1) if marker else None
+    closing = marker.group(1) if marker else ""
+    return None if closing[:1] == fence[0] and len(closing) >= len(fence) else fence
+
+
 def _plain_blocks(text: str) -> str:
     """Admonitions, content tabs and alerts as plain blocks; attribute lists and snippet
     markers gone (outside code fences only)."""
@@ -213,14 +220,8 @@ def _plain_blocks(text: str) -> str:
     while index < len(lines):
         line = lines[index]
         index += 1
-        marker = _FENCE.match(line)
-        if fence is not None:
-            out.append(line)
-            if marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
-                fence = None
-            continue
-        if marker:
-            fence = marker.group(1)
+        if fence is not None or _FENCE.match(line):
+            fence = _fence_after(line, fence)
             out.append(line)
             continue
         opener = _BLOCK_OPENER.match(line)
