@@ -269,7 +269,7 @@ class AuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on with its caller named, or answer the 401."""
-        if scope["type"] != "http" or not under(scope["path"], self.prefix):
+        if not under(scope, self.prefix):
             await self.app(scope, receive, send)
             return
         try:

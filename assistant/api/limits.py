@@ -22,7 +22,7 @@ class BodyLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass small requests on with their body replayed; refuse large ones."""
-        if scope["type"] != "http" or not under(scope["path"], self.prefix):
+        if not under(scope, self.prefix):
             await self.app(scope, receive, send)
             return
         declared = _content_length(scope)  # the HTTP server has refused a malformed one
@@ -63,9 +63,11 @@ class BodyLimitMiddleware:
         )
 
 
-def under(path: str, prefix: str) -> bool:
-    """Whether `path` is `prefix` or below it."""
-    return path == prefix or path.startswith(prefix + "/")
+def under(scope: Scope, prefix: str) -> bool:
+    """Whether `scope` is an HTTP request for `prefix` or a path below it (the requests the API's
+    middleware guards; the rest, the mounted web chat's, pass on untouched)."""
+    path = scope["path"] if scope["type"] == "http" else None
+    return path is not None and (path == prefix or path.startswith(prefix + "/"))
 
 
 def _content_length(scope: Scope) -> int | None:
