@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.fragments import AUXILIARIES
+from assistant.fragments import AUXILIARIES, dependent_clause
 from assistant.interpret import focus_clause
 from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, words
 
@@ -141,7 +141,7 @@ def needs_context(question: str) -> bool:
     # "And ..." continues the last turn, unless it brings a whole scenario of its own ("And the
     # version matrix we defined on default, does docs get that as well?").
     continues = CONTINUATION.search(question) and own_terms < SELF_CONTAINED_TERMS
-    if own_terms < 2 or continues or elliptical_ask(question):
+    if own_terms < 2 or continues or elliptical_ask(question) or dependent_clause(question):
         return True
     return not scenario and refers_back(question)
 

@@ -49,7 +49,7 @@ from assistant.backreference import (
     refers_back,
 )
 from assistant.citations import REFUSAL_TEXT
-from assistant.fragments import adds_condition, merge, whole_question
+from assistant.fragments import adds_condition, dependent_clause, merge, whole_question
 from assistant.interpret import focus_clause
 from assistant.named import answer_name, proper_name
 from assistant.phrases import (
@@ -141,9 +141,11 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
         return _Rewrite(continue_topic(fragment[0].upper() + fragment[1:], previous, answered))
     if CONTINUATION.search(question) and elliptical:
         return _Rewrite(merge(previous, fragment))
-    # "And if I already pushed it?", "What if they're on holiday?": the last question on a new
-    # condition, its reference resolved below.
+    # "And if I already pushed it?", "What if they're on holiday?", "Even though I'm a
+    # veteran?": the last question on a new condition, its reference resolved below.
     condition = bool(CONTINUATION.search(question)) and adds_condition(fragment)
+    if dependent_clause(question):
+        condition, fragment = True, fragment[:1].lower() + fragment[1:]
     asked = focus_clause(previous)
     subject, predicate = subject_and_predicate(asked)
     if subject and predicate and IT_HAPPENED.search(question):

@@ -61,6 +61,32 @@ def adds_condition(fragment: str) -> bool:
     return bool(_CONDITION.match(fragment))
 
 
+# A clause that cannot stand alone: it opens with a subordinating conjunction ("even though
+# I'm a veteran?", "If I already pushed it?", "unless we're on a replica?").
+_SUBORDINATE = re.compile(
+    r"\s*(?:even\s+(?:if|though|when)|although|though|unless|if|once|as\s+long\s+as|in\s+case"
+    r"|because|since(?!\s+when\b))\s",
+    re.IGNORECASE,
+)
+_AUXILIARY = r"(?:" + "|".join(sorted(AUXILIARIES)) + r"|am)"
+_SUBJECT = r"(?:i|we|you|they|he|she|it|there|that|this)\b"
+# Its question, when it has one: an auxiliary before its subject ("... do I still get it?"),
+# or an asking word or auxiliary after a break ("If we switch that on, will npm test ...").
+_MAIN_QUESTION = re.compile(
+    r"\b" + _AUXILIARY + r"(?:n['’]t)?\s+" + _SUBJECT
+    + r"|[,;:.!?—–]\s*(?:" + "|".join(sorted(QUESTION_WORDS)) + r"|" + _AUXILIARY + r")\b",
+    re.IGNORECASE,
+)  # fmt: skip
+
+
+def dependent_clause(question: str) -> bool:
+    """Whether a follow-up is a condition alone, with no question of its own ("even though I'm
+    a veteran?"): it reads on from the last question, as "And if ...?" does. "If we switch
+    that on, will npm test still run?" asks its own."""
+    opening = _SUBORDINATE.match(question)
+    return opening is not None and not _MAIN_QUESTION.search(question, opening.end())
+
+
 # An asking word, an auxiliary a main verb follows, and its subject: "when can I see my
 # payslip", "how long can I work from abroad" (not "what's the limit", "how about Paris").
 _WHOLE_QUESTION = re.compile(

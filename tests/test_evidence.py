@@ -9,7 +9,7 @@ from assistant.backreference import needs_context, refers_back
 from assistant.citations import REFUSAL_TEXT
 from assistant.condense import condense
 from assistant.evidence import window_for
-from assistant.fragments import merge
+from assistant.fragments import dependent_clause, merge
 from assistant.interpret import analyse, focus_clause, specific_terms
 from assistant.named import answer_name
 from assistant.phrases import code_name, coordinated_names, spelled_as, topic_phrase
@@ -1030,6 +1030,33 @@ def test_it_is_the_thing_a_how_do_i_question_acted_on() -> None:
         "I committed to the wrong branch. How do I move the commit to another branch if I "
         "already pushed it?"
     )
+
+
+def test_a_condition_alone_reads_on_from_the_last_question() -> None:
+    parental = one_turn(
+        "I've only been a federal employee for 8 months. Can I use paid parental leave?",
+        "You need 12 months of federal service to access paid parental leave [1].",
+    )
+    # It was left as it was, with nothing of the last question to search for.
+    assert condense("even though I'm a veteran?", parental) == (
+        "I've only been a federal employee for 8 months. Can I use paid parental leave, "
+        "even though I'm a veteran?"
+    )
+    moved = one_turn(
+        "How do I move the last commit to another branch?",
+        "Use git cherry-pick on the other branch, then git reset --hard HEAD~1 [1].",
+    )
+    # Without "And" too; it was "If I already pushed use git cherry-pick?"
+    assert condense("If I already pushed it?", moved) == (
+        "How do I move the last commit to another branch if I already pushed it?"
+    )
+    assert condense("unless it's on a shared branch?", moved) == (
+        "How do I move the last commit to another branch unless it's on a shared branch?"
+    )
+    # A condition with its own question is a question of its own.
+    assert dependent_clause("If we switch that on, will npm test still run?") is False
+    assert dependent_clause("If I want it faster what number do I set?") is False
+    assert dependent_clause("since when does it apply?") is False
 
 
 def test_them_are_several_things_of_the_last_question() -> None:
