@@ -65,6 +65,13 @@ _STOP_ASK = re.compile(
 # "OK" said of something ("Is that OK, and what should we do instead?", "Is it OK to
 # force-push?") names nothing; the OK button, "200 OK" and an option "--ok" do.
 _INTERJECTIONS = {"ok", "okay"}
+# Months and weekdays are capitalised by convention, not as names: "reset on January 1", "since
+# Monday" give the asker's own date, as a bare number gives their own figure.
+_CALENDAR = frozenset(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+     "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+     "saturday", "sunday"]
+)  # fmt: skip
 _SAYS_ALL_RIGHT = re.compile(r"\s*(?:[?!.,;:]|$|(?:to|if|for|with|when|that)\b)")
 # What stands before a dot-name (a file extension ".pptx", a dotfile "~/.bashrc"): its dot, at
 # the start or after a space, a bracket, a slash, a glob's star or a quote ("(.xlsx)", "*.pptx",
@@ -198,7 +205,12 @@ def specific_terms(question: str) -> list[str]:
             # A dot-name (".pptx", "~/.bashrc") names a format or a file, as code does.
             extension = _EXTENSION_BEFORE.search(sentence[: match.start(1)]) is not None
             code = option or extension or bool(re.search(r"[_./:+#@]|\d", token))
-            capital = token[:1].isupper() and index > 0 and token != "I"
+            capital = (
+                token[:1].isupper()
+                and index > 0
+                and token != "I"
+                and token.lower() not in _CALENDAR
+            )
             acronym = len(token) >= 2 and token.isupper()
             if (
                 token.lower() in _INTERJECTIONS

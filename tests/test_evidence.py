@@ -578,6 +578,12 @@ def test_specific_terms_are_names_and_code_not_the_askers_numbers() -> None:
     assert specific_terms("When I'm done with it, can I just rm -rf that directory?") == []
     assert specific_terms("Isn't '-X ours' the same as '-s ours'?") == []
     assert specific_terms("Does -persist keep the window?") == ["persist"]
+    # A month or weekday is the asker's own date, as a number is their figure; a holiday, a
+    # quoted word or an acronym still names a thing.
+    assert specific_terms("Does my FMLA time reset on January 1 like the rest?") == ["fmla"]
+    assert specific_terms("The mail has been stuck since Monday. Why?") == []
+    assert specific_terms("When is the Christmas party?") == ["christma"]
+    assert specific_terms("What does `MARCH` select?") == ["march"]
     # A file extension named alone is a format the documents must name, as code is.
     assert specific_terms("Which option writes a .pptx file?") == ["pptx"]
     assert specific_terms("Does it read (.xlsx) workbooks?") == ["xlsx"]
