@@ -160,6 +160,18 @@ def subject_and_predicate(previous: str) -> tuple[str, str]:
     return f"the {noun}", predicate.strip()
 
 
+def described_subject(previous: str) -> str:
+    """'What form do I fill out to get into X?' -> 'the form that I fill out to get into X': the
+    thing the question asked for with what it said of it; its bare subject ('the port') when
+    it asked with "does" or "did" ('Which port does the console listen on?': the verb would
+    need an ending of its own), '' when it names none."""
+    subject, predicate = subject_and_predicate(previous)
+    match = _WH_NOUN.match(previous.rstrip("?.! "))
+    if not subject or not predicate or (match and match.group(2).lower() in ("does", "did")):
+        return subject
+    return f"{subject} that {predicate}"
+
+
 def that_clause(previous: str) -> str:
     """'Which companies had to halt X?' -> 'that the companies had to halt X': the event the
     question asked about, as a clause; '' when it names no subject and predicate, or asked

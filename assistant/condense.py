@@ -33,6 +33,7 @@ from assistant.asked import (
     REPORTED_IT,
     as_done,
     asked_object,
+    described_subject,
     names_the_one_asked_for,
     subject_and_predicate,
     that_clause,
@@ -164,9 +165,13 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
     kind = pronoun_kind(pronoun)
     # "How many people use it?" - "Is it replacing cash?": the same "it" as the last time.
     carried = last.phrase if last.pronoun and last.pronoun == kind else ""
+    # "How long does HR take to decide on it?" after "What form do I fill out to get into the
+    # leave donation program?": the form that I fill out to get into it, not any form. A person
+    # ("What does he argue?") or several ("they") are left as the question named them.
+    described = described_subject(asked) if kind == "it" else subject
     if subject.endswith("s") and pronoun and pronoun.group(1).lower() in ("it", "its"):
         # "it" cannot be "the tech giants": it is what the previous question asked about.
-        subject = carried or topic_phrase(predicate)
+        subject = described = carried or topic_phrase(predicate)
     # "How do I move the commit to another branch?" - "And if I already pushed it?": the commit.
     acted_on = asked_object(asked) if kind == "it" else ""
     named = answer_name(answered)
@@ -197,7 +202,7 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
         # "Which regulator ...?" - "The CSRC." - "What did it order?": the one thing asked
         # for is the one the answer named, not "the regulator" again.
         or (named if one_asked_for else "")
-        or subject
+        or described
         or carried
         or topic_phrase(asked)
         or topic_phrase(answered)

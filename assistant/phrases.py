@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from difflib import get_close_matches
 from itertools import pairwise
+
+from rapidfuzz.distance import OSA
 
 from assistant.text import STOPWORDS, content_terms
 
@@ -416,9 +417,9 @@ def _as_written(text: str, run: list[re.Match[str]]) -> str:
     return re.sub(r"['’]s$", "", text[run[0].start() : run[-1].end()])
 
 
-# How alike a word typed and a word of the answer must be to be one word misspelt
-# (`difflib`'s ratio: "pasword" and "password" 0.93, "budjet" and "budget" 0.83).
-SAME_WORD_MISSPELT = 0.8
+# A word typed is a word of the answer misspelt when one letter is left out, added, changed or
+# swapped with the next ("pasword", "budjet", "recieve"); "donation" is not "donating".
+SLIP_EDITS = 1
 _SPELT_WORD = re.compile(r"[^\W\d_][\w'-]*")
 
 
@@ -437,10 +438,12 @@ def spelled_as(phrase: str, answered: str) -> str:
         word = match.group()
         if len(word) <= 4 or word.lower() in spellings:
             return word
-        # A slip of one letter: as long as the word, or one letter longer or shorter
-        # ("import" is not "important").
-        alike = [w for w in spellings if abs(len(w) - len(word)) <= 1 and w[0] == word[0].lower()]
-        close = get_close_matches(word.lower(), alike, 1, SAME_WORD_MISSPELT)
-        return close[0] if close else word
+        # A slip of one letter, never the first ("import" is not "important").
+        slips = sorted(
+            w
+            for w in spellings
+            if w[0] == word[0].lower() and OSA.distance(word.lower(), w) <= SLIP_EDITS
+        )
+        return slips[0] if slips else word
 
     return _SPELT_WORD.sub(respelt, phrase)

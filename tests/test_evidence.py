@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.asked import base_form, that_clause
+from assistant.asked import base_form, described_subject, that_clause
 from assistant.backreference import needs_context, refers_back
 from assistant.citations import REFUSAL_TEXT
 from assistant.condense import condense
@@ -669,6 +669,29 @@ def test_a_slip_of_one_letter_is_spelt_as_the_answer_spells_it() -> None:
     assert spelled_as("import", "This is important.") == "import"
     assert spelled_as("install", "Run the installer.") == "install"
     assert spelled_as("VPN", "The VPN server.") == "VPN"
+    # Two letters apart is another word ("donation" was searched for as "donating"); two
+    # letters swapped is one slip.
+    assert spelled_as("the leave donation program", "Start donating leave.") == (
+        "the leave donation program"
+    )
+    assert spelled_as("recieve", "You receive a badge.") == "receive"
+
+
+def test_it_is_the_thing_asked_for_with_what_the_question_said_of_it() -> None:
+    donation = one_turn(
+        "What form do I fill out to get into the leave donation program?",
+        "You complete your part of OPM Form 630 and send it to your supervisor [1].",
+    )
+    # It was "... decide on the form?": any form.
+    assert condense("How long does HR usually take to decide on it?", donation) == (
+        "How long does HR usually take to decide on the form that I fill out to get into the "
+        "leave donation program?"
+    )
+    assert described_subject("Which option sets the default timeout?") == (
+        "the option that sets the default timeout"
+    )
+    # Asked with "does" or "did", the verb would need an ending of its own.
+    assert described_subject("Which port does the admin console listen on?") == "the port"
 
 
 def test_the_event_a_question_asked_about_as_a_clause() -> None:
