@@ -65,6 +65,10 @@ _STOP_ASK = re.compile(
 # "OK" said of something ("Is that OK, and what should we do instead?", "Is it OK to
 # force-push?") names nothing; the OK button, "200 OK" and an option "--ok" do.
 _INTERJECTIONS = {"ok", "okay"}
+# A path or an address is the asker's own example, as a bare number is their figure: what
+# follows a "/" that opens a word ("sends /wiki/AnyPage", "but not /.well-known/"; not
+# "~/.bashrc", a file of its own, nor "*.pptx", a format).
+_ASKERS_OWN = re.compile(r"(?:^|[\s(\[\"'`])/\.?$")
 # Months and weekdays are capitalised by convention, not as names: "reset on January 1", "since
 # Monday" give the asker's own date, as a bare number gives their own figure.
 _CALENDAR = frozenset(
@@ -202,6 +206,8 @@ def specific_terms(question: str) -> list[str]:
             long_option = option and match.start(1) > 1 and sentence[match.start(1) - 2] == "-"
             if option and not long_option and len(token) <= 2:
                 continue  # "-rf", "-X": a letter or two every tool uses, not a thing named
+            if _ASKERS_OWN.search(sentence[: match.start(1)]) or "@" in token:
+                continue  # "/wiki/AnyPage", "bob@build1.example.com": the asker's own
             # A dot-name (".pptx", "~/.bashrc") names a format or a file, as code does.
             extension = _EXTENSION_BEFORE.search(sentence[: match.start(1)]) is not None
             code = option or extension or bool(re.search(r"[_./:+#@]|\d", token))

@@ -584,6 +584,14 @@ def test_specific_terms_are_names_and_code_not_the_askers_numbers() -> None:
     assert specific_terms("The mail has been stuck since Monday. Why?") == []
     assert specific_terms("When is the Christmas party?") == ["christma"]
     assert specific_terms("What does `MARCH` select?") == ["march"]
+    # A path or an address is the asker's own example: the documents need not hold "AnyPage"
+    # for "sends /wiki/AnyPage to the new host" to be answerable.
+    assert specific_terms("Which directive sends /wiki/AnyPage to the new host?") == []
+    assert specific_terms("How do we block dot-files but not /.well-known/?") == []
+    assert specific_terms("Is mail to bob@build1.example.com rewritten?") == []
+    # A file's own name still counts.
+    assert specific_terms("How do I export to requirements.txt?") == ["requir", "txt"]
+    assert specific_terms("What does .gitattributes change?") == ["gitattribut"]
     # A file extension named alone is a format the documents must name, as code is.
     assert specific_terms("Which option writes a .pptx file?") == ["pptx"]
     assert specific_terms("Does it read (.xlsx) workbooks?") == ["xlsx"]
