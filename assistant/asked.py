@@ -162,14 +162,33 @@ def subject_and_predicate(previous: str) -> tuple[str, str]:
 
 def described_subject(previous: str) -> str:
     """'What form do I fill out to get into X?' -> 'the form that I fill out to get into X': the
-    thing the question asked for with what it said of it; its bare subject ('the port') when
+    thing the question asked for with what it said of it ('Which option can I use to skip
+    hooks?' -> 'the option that I can use to skip hooks'); its bare subject ('the port') when
     it asked with "does" or "did" ('Which port does the console listen on?': the verb would
-    need an ending of its own), '' when it names none."""
+    need an ending of its own) or of another thing named after the auxiliary ('Which port is
+    the console on?'), '' when it names none."""
     subject, predicate = subject_and_predicate(previous)
     match = _WH_NOUN.match(previous.rstrip("?.! "))
-    if not subject or not predicate or (match and match.group(2).lower() in ("does", "did")):
+    auxiliary = match.group(2).lower() if match is not None else ""
+    if not subject or not predicate or auxiliary in ("does", "did"):
         return subject
+    if match is not None and auxiliary != "do":
+        # "Which option can I use ...?": the thing is what "I can use ..." (the auxiliary
+        # after its subject again); "Which port is the console on?": left bare.
+        inverted = _INVERTED_SUBJECT.match(match.group(3))
+        if inverted is not None:
+            rest = match.group(3)[inverted.end() :].strip()
+            return f"{subject} that {inverted.group(1)} {match.group(2)} {rest}".rstrip()
+        if _DETERMINER_FIRST.match(match.group(3)):
+            return subject
     return f"{subject} that {predicate}"
+
+
+# The subject after an auxiliary that asks ("can I", "should we", "is it").
+_INVERTED_SUBJECT = re.compile(r"(i|we|you|they|he|she|it)\b", re.IGNORECASE)
+_DETERMINER_FIRST = re.compile(
+    r"(?:the|a|an|my|our|your|their|its|his|her|this|that|these|those)\b", re.IGNORECASE
+)
 
 
 def that_clause(previous: str) -> str:

@@ -700,6 +700,11 @@ def test_it_is_the_thing_asked_for_with_what_the_question_said_of_it() -> None:
     )
     # Asked with "does" or "did", the verb would need an ending of its own.
     assert described_subject("Which port does the admin console listen on?") == "the port"
+    # The subject after the auxiliary goes before it again; another thing there is left out.
+    assert described_subject("Which option can I use to skip hooks?") == (
+        "the option that I can use to skip hooks"
+    )
+    assert described_subject("Which port is the console on?") == "the port"
 
 
 def test_the_event_a_question_asked_about_as_a_clause() -> None:
