@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.fragments import AUXILIARIES, dependent_clause
+from assistant.fragments import AUXILIARIES, FRAGMENT_OPENING, dependent_clause
 from assistant.interpret import focus_clause
 from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, words
 
@@ -107,6 +107,9 @@ _POINTING_BACK = {"same", "too", "also", "either", "again", "likewise", "that", 
 SELF_CONTAINED_TERMS = 6
 # A scenario's asking sentence this short, without a question word, asks nothing of its own.
 ELLIPTICAL_ASK_WORDS = 3
+# A question this short that opens with a preposition or a focusing adverb and has no verb to
+# ask with ("Even on weekends?", "For contractors and interns?") is a piece of the last one.
+FRAGMENT_WORDS = 4
 
 
 def first_pronoun(text: str) -> re.Match[str] | None:
@@ -143,7 +146,18 @@ def needs_context(question: str) -> bool:
     continues = CONTINUATION.search(question) and own_terms < SELF_CONTAINED_TERMS
     if own_terms < 2 or continues or elliptical_ask(question) or dependent_clause(question):
         return True
-    return not scenario and refers_back(question)
+    return not scenario and (refers_back(question) or _fragment(question))
+
+
+def _fragment(question: str) -> bool:
+    """Whether a question is a short piece without a verb to ask with ("Even on weekends?")."""
+    tokens = words(question)
+    return (
+        question.rstrip().endswith("?")
+        and 0 < len(tokens) <= FRAGMENT_WORDS
+        and FRAGMENT_OPENING.match(question) is not None
+        and not set(tokens) & (QUESTION_WORDS | AUXILIARIES)
+    )
 
 
 def elliptical_ask(question: str) -> bool:

@@ -21,6 +21,15 @@ AUXILIARIES = {"do", "does", "did", "is", "are", "was", "were", "has", "have", "
 MAIN_VERB_AUXILIARY = r"(?:can|could|do|does|did|will|would|should|shall|must|may|might)\b"
 
 
+# What a piece of a question opens with when it has no verb: a preposition or a focusing
+# adverb ("even on weekends", "for contractors and interns"). Merged, it reads on in lower case.
+FRAGMENT_OPENING = re.compile(
+    r"\s*(?:even|only|also|just|especially|still|for|on|in|with|without|over|under|during"
+    r"|after|before|at|from|via|through|inside|outside|across|per)\b",
+    re.IGNORECASE,
+)
+
+
 def merge(previous: str, fragment: str) -> str:
     """The previous question with the fragment's new focus added: 'How do I X ... on a replica?'
 
@@ -44,6 +53,8 @@ def merge(previous: str, fragment: str) -> str:
     addition = fragment.strip().rstrip("?.!").strip()
     if not addition:
         return previous if previous.rstrip().endswith("?") else f"{base}?"
+    if FRAGMENT_OPENING.match(addition):
+        addition = addition[:1].lower() + addition[1:]
     # A condition reads on from the question ("How do I reset my password if that fails?").
     joint = " " if adds_condition(addition) else ", "
     return f"{base}{joint}{addition}?"

@@ -1095,6 +1095,18 @@ def test_a_condition_alone_reads_on_from_the_last_question() -> None:
     assert condense("unless it's on a shared branch?", moved) == (
         "How do I move the last commit to another branch unless it's on a shared branch?"
     )
+    # A short piece without a verb is one too, read on in lower case; it was left as it was.
+    vpn = one_turn(
+        "Can contractors use the VPN from home?",
+        "Contractors must use the WireGuard VPN outside the office [1].",
+    )
+    assert condense("Even on weekends?", vpn) == (
+        "Can contractors use the VPN from home, even on weekends?"
+    )
+    assert condense("For contractors and interns?", vpn) == (
+        "Can contractors use the VPN from home, for contractors and interns?"
+    )
+    assert needs_context("In which file is the limit set?") is False
     # A condition with its own question is a question of its own.
     assert dependent_clause("If we switch that on, will npm test still run?") is False
     assert dependent_clause("If I want it faster what number do I set?") is False
