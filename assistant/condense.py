@@ -51,7 +51,7 @@ from assistant.backreference import (
 )
 from assistant.citations import REFUSAL_TEXT
 from assistant.fragments import adds_condition, dependent_clause, merge, whole_question
-from assistant.interpret import focus_clause
+from assistant.interpret import asks_how_come, focus_clause
 from assistant.named import answer_name, proper_name
 from assistant.phrases import (
     ARTICLES,
@@ -127,8 +127,9 @@ def _condense(question: str, history: Sequence[Message], depth: int = 0) -> _Rew
         situation = question[: question.rfind(ask)].strip()
         return _Rewrite(f"{situation} {previous}")
     fragment = _without_opening(question)
-    if not content_terms(fragment) and not refers_back(fragment):
-        # "Why?", "How?": the same question, asked another way.
+    bare_how_come = asks_how_come(fragment) and len(content_terms(fragment)) == 1
+    if (not content_terms(fragment) or bare_how_come) and not refers_back(fragment):
+        # "Why?", "How?", "How come?": the same question, asked another way.
         asked = fragment.rstrip("?.! ").strip() or question.rstrip("?.! ").strip()
         return _Rewrite(f"{asked}: {previous}")
     elliptical = (

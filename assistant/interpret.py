@@ -149,6 +149,15 @@ def focus_clause(question: str) -> str:
     return clause if len(content_terms(clause)) >= 1 else sentence.strip()
 
 
+# "How come the build fails?" asks why.
+_HOW_COME = re.compile(r"\s*(?:(?:and|but|so)\s+)?how\s+come\b", re.IGNORECASE)
+
+
+def asks_how_come(text: str) -> bool:
+    """Whether a question asks why in other words: "How come the build fails?"."""
+    return _HOW_COME.match(text) is not None
+
+
 def answer_type(focus: str) -> AnswerType | None:
     """The kind of answer the asking clause wants, from its question words alone."""
     tokens = words(focus)
@@ -173,7 +182,7 @@ def answer_type(focus: str) -> AnswerType | None:
         return "date"
     if {"who", "whom", "whose"} & set(head[:3]):
         return "person"
-    if "why" in head[:3]:
+    if "why" in head[:3] or asks_how_come(focus):
         return "reason"
     if head[:1] == ["which"] or head[:2] == ["and", "which"]:
         return "name"  # "which module", "which regulator": a name the question lacks

@@ -534,6 +534,8 @@ def test_a_faqs_answer_is_quoted_without_its_label() -> None:
         ),
         ("How do I make the chart read dates?", "How do I make the chart read dates?", "procedure"),
         ("Why did the regulator step in?", "Why did the regulator step in?", "reason"),
+        # Why, in other words (it had no kind of answer).
+        ("How come the build fails?", "How come the build fails?", "reason"),
         ("Who first reported the move?", "Who first reported the move?", "person"),
         ("When was the ban announced?", "When was the ban announced?", "date"),
         ("And since when is it banned?", "And since when is it banned?", "date"),
@@ -1107,6 +1109,8 @@ def test_a_condition_alone_reads_on_from_the_last_question() -> None:
         "Can contractors use the VPN from home, for contractors and interns?"
     )
     assert needs_context("In which file is the limit set?") is False
+    # "How come?" asks the last question again, as "Why?" does (it was "..., How come?").
+    assert condense("How come?", vpn) == "How come: Can contractors use the VPN from home?"
     # A condition with its own question is a question of its own.
     assert dependent_clause("If we switch that on, will npm test still run?") is False
     assert dependent_clause("If I want it faster what number do I set?") is False
