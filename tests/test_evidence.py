@@ -536,6 +536,10 @@ def test_a_faqs_answer_is_quoted_without_its_label() -> None:
         ("Why did the regulator step in?", "Why did the regulator step in?", "reason"),
         # Why, in other words (it had no kind of answer).
         ("How come the build fails?", "How come the build fails?", "reason"),
+        # A question word typed without its apostrophe is the question word (it was none).
+        ("Whats the deadline for claims?", "Whats the deadline for claims?", "date"),
+        ("whos my contact for payroll?", "whos my contact for payroll?", "person"),
+        ("It broke. whats the fix?", "whats the fix?", None),
         ("Who first reported the move?", "Who first reported the move?", "person"),
         ("When was the ban announced?", "When was the ban announced?", "date"),
         ("And since when is it banned?", "And since when is it banned?", "date"),
