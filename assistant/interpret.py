@@ -69,6 +69,8 @@ _INTERJECTIONS = {"ok", "okay"}
 # follows a "/" that opens a word ("sends /wiki/AnyPage", "but not /.well-known/"; not
 # "~/.bashrc", a file of its own, nor "*.pptx", a format).
 _ASKERS_OWN = re.compile(r"(?:^|[\s(\[\"'`])/\.?$")
+# The longest of _ASKERS_OWN and _EXTENSION_BEFORE matches ("(/." and "(.").
+LOOKBEHIND_CHARS = 3
 # Months and weekdays are capitalised by convention, not as names: "reset on January 1", "since
 # Monday" give the asker's own date, as a bare number gives their own figure.
 _CALENDAR = frozenset(
@@ -218,18 +220,22 @@ def specific_terms(question: str) -> list[str]:
         sentence = question[s:e]
         for index, match in enumerate(_TOKEN.finditer(sentence)):
             token = match.group(1)
+            start = match.start(1)
             raw = match.group(0)
             quoted = raw[:1] in "`'\"“‘" and raw[-1:] in "`'\"”’"
             # A lower-case hyphenated word is English more often than a name ("hard-coding",
             # "built-in", "round-trip"); an option ("--dry-run") or one quoted still counts.
-            option = match.start(1) > 0 and sentence[match.start(1) - 1] == "-"
-            long_option = option and match.start(1) > 1 and sentence[match.start(1) - 2] == "-"
+            option = start > 0 and sentence[start - 1] == "-"
+            long_option = option and start > 1 and sentence[start - 2] == "-"
             if option and not long_option and len(token) <= 2:
                 continue  # "-rf", "-X": a letter or two every tool uses, not a thing named
-            if _ASKERS_OWN.search(sentence[: match.start(1)]) or "@" in token:
+            # What stands just before the token is read where it ends (both patterns are a few
+            # characters long), not in a copy of the whole sentence before it for every token.
+            lookback = max(0, start - LOOKBEHIND_CHARS)
+            if _ASKERS_OWN.search(sentence, lookback, start) or "@" in token:
                 continue  # "/wiki/AnyPage", "bob@build1.example.com": the asker's own
             # A dot-name (".pptx", "~/.bashrc") names a format or a file, as code does.
-            extension = _EXTENSION_BEFORE.search(sentence[: match.start(1)]) is not None
+            extension = _EXTENSION_BEFORE.search(sentence, lookback, start) is not None
             code = option or extension or bool(re.search(r"[_./:+#@]|\d", token))
             capital = (
                 token[:1].isupper()
