@@ -71,13 +71,13 @@ _INTERJECTIONS = {"ok", "okay"}
 _ASKERS_OWN = re.compile(r"(?:^|[\s(\[\"'`])/\.?$")
 # The longest of _ASKERS_OWN and _EXTENSION_BEFORE matches ("(/." and "(.").
 LOOKBEHIND_CHARS = 3
+# The calendar's names (also what a window's date is read by: `answer_kinds`).
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+          "september", "october", "november", "december")  # fmt: skip
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # Months and weekdays are capitalised by convention, not as names: "reset on January 1", "since
 # Monday" give the asker's own date, as a bare number gives their own figure.
-_CALENDAR = frozenset(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-     "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
-     "saturday", "sunday"]
-)  # fmt: skip
+_CALENDAR = frozenset(MONTHS + WEEKDAYS)
 _SAYS_ALL_RIGHT = re.compile(r"\s*(?:[?!.,;:]|$|(?:to|if|for|with|when|that)\b)")
 # What stands before a dot-name (a file extension ".pptx", a dotfile "~/.bashrc"): its dot, at
 # the start or after a space, a bracket, a slash, a glob's star or a quote ("(.xlsx)", "*.pptx",

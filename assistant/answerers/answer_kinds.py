@@ -9,16 +9,19 @@ import re
 
 from assistant.evidence import Window
 from assistant.fences import INLINE_CODE
-from assistant.interpret import Ask
+from assistant.interpret import MONTHS, WEEKDAYS, Ask
 from assistant.text import content_terms
 from assistant.types import Passage
 
+_MONTH_ABBREVIATIONS = ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
+                        "nov", "dec")  # fmt: skip
 _DATE = re.compile(
-    r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|"
-    r"aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?)\b|\b\d{1,2}[/.-]\d{1,2}"
-    r"[/.-]\d{2,4}\b|\b(yesterday|today|since|decade|century|week|month|year|version|release)s?\b"
-    r"|\b(noon|midnight|morning|afternoon|evening|night|daily|hourly|o'clock|monday|tuesday|"
-    r"wednesday|thursday|friday|saturday|sunday|weekend|weekday)s?\b|\b\d{1,2}(:\d\d)?\s*[ap]\.?m\b"
+    r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(" + "|".join(MONTHS + _MONTH_ABBREVIATIONS) + r")\b"
+    r"|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b"
+    r"|\b(yesterday|today|since|decade|century|week|month|year|version|release)s?\b"
+    r"|\b(noon|midnight|morning|afternoon|evening|night|daily|hourly|o'clock|"
+    + "|".join(WEEKDAYS)
+    + r"|weekend|weekday)s?\b|\b\d{1,2}(:\d\d)?\s*[ap]\.?m\b"
     # A time on the 24-hour clock: "opens at 07:30", "until 18:00", "14h30".
     r"|\b(?:[01]?\d|2[0-3])(?::|h)[0-5]\d\b",
     re.IGNORECASE,
