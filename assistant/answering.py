@@ -19,7 +19,7 @@ from assistant.errors import BadArgumentError, BadQuestionError
 from assistant.questionlog import new_entry
 from assistant.retrieval import Retrieval
 from assistant.settings_pipeline import MAX_TOP_K
-from assistant.text import clean_lines, clean_text, text_pieces
+from assistant.text import clean_lines, clean_text, text_pieces, with_apostrophes
 from assistant.types import Answer, Message
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def prepare_question(
         raise BadQuestionError(
             f"the question is too long ({len(question)} characters; the limit is {limit})"
         )
-    cleaned = clean_text(question)
+    cleaned = with_apostrophes(clean_text(question))
     if not cleaned:
         raise BadQuestionError("the question is empty")
     if history is not None and (
@@ -197,9 +197,10 @@ def _finish(
 
 def _clean_message(message: Message) -> Message:
     # An answer keeps its line breaks, so that its code block and list are read as such
-    # (condense); a question is one line, as the question asked now is.
-    clean = clean_lines if message.role == "assistant" else clean_text
-    return message.model_copy(update={"content": clean(message.content)})
+    # (condense); a question is one line, read as the question asked now is.
+    if message.role == "assistant":
+        return message.model_copy(update={"content": clean_lines(message.content)})
+    return message.model_copy(update={"content": with_apostrophes(clean_text(message.content))})
 
 
 def _message(item: object, number: int) -> Message:

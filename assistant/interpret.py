@@ -134,17 +134,6 @@ def answer_noun(focus: str) -> str | None:
     return terms[0] if terms else None
 
 
-# Question words typed without their apostrophe, as chat often does ("whats the deadline").
-_UNAPOSTROPHED = {"whats": "what", "whos": "who", "wheres": "where", "whens": "when",
-                  "hows": "how", "whys": "why"}  # fmt: skip
-
-
-def asking_words(text: str) -> list[str]:
-    """`words`, with a question word typed without its apostrophe read as the word
-    ("whats" as "what", as "what's" is)."""
-    return [_UNAPOSTROPHED.get(token, token) for token in words(text)]
-
-
 def focus_clause(question: str) -> str:
     """The part of a (scenario) question that asks: its last asking sentence or clause."""
     text = question.strip()
@@ -155,7 +144,7 @@ def focus_clause(question: str) -> str:
     # Inside the sentence, the clause from the last question word that opens a clause.
     best = 0
     for match in _CLAUSE_BREAK.finditer(sentence):
-        tail = asking_words(sentence[match.end() :])
+        tail = words(sentence[match.end() :])
         if tail and (tail[0] in QUESTION_WORDS or tail[0] in _AUXILIARIES):
             best = match.end()
     clause = sentence[best:].strip()
@@ -173,7 +162,7 @@ def asks_how_come(text: str) -> bool:
 
 def answer_type(focus: str) -> AnswerType | None:
     """The kind of answer the asking clause wants, from its question words alone."""
-    tokens = asking_words(focus)
+    tokens = words(focus)
     head = tokens[:6]
     if "how" in head:
         after = tokens[tokens.index("how") + 1 : tokens.index("how") + 2]

@@ -302,6 +302,43 @@ def clean_text(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", _without_escapes(text)).split())
 
 
+# Contractions typed without their apostrophe, as chat often has them ("whats", "doesnt",
+# "im"): only those that are no other English word ("cant" and "wont" are hardly ever meant as
+# words in a question; "its", "well", "were", "ill", "id", "lets", "shell", "wed" are left).
+_CONTRACTIONS = {
+    bare: spelled
+    for spelled in """
+    don't doesn't didn't isn't aren't wasn't weren't hasn't haven't hadn't wouldn't shouldn't
+    couldn't mustn't needn't can't won't what's where's who's how's when's why's that's there's
+    i'm i've you're they're we've you've they've you'll they'll it'll that'll you'd they'd
+    would've should've could've
+    """.split()  # noqa: SIM905
+    for bare in [spelled.replace("'", "")]
+}
+# Not inside code or a file name ("--dont", "whats_new", "dont.txt").
+_BARE_CONTRACTION = re.compile(
+    r"(?<![\w'’.-])(" + "|".join(_CONTRACTIONS) + r")(?![\w'’-]|\.\w)", re.IGNORECASE
+)
+
+
+def with_apostrophes(question: str) -> str:
+    """A question with its contractions typed without an apostrophe spelt with one ("whats
+    wrong" -> "what's wrong", "Im stuck" -> "I'm stuck"), so that every reading of it (its
+    terms, its asking clause, a follow-up's references) sees the word it means. A word in
+    capitals ("IM", "DONT") is left as typed."""
+
+    def spelled(match: re.Match[str]) -> str:
+        word = match.group(1)
+        if word.isupper() and len(word) > 1:
+            return word
+        out = _CONTRACTIONS[word.lower()]
+        if out.startswith("i'"):
+            return "I" + out[1:]
+        return out[:1].upper() + out[1:] if word[:1].isupper() else out
+
+    return _BARE_CONTRACTION.sub(spelled, question)
+
+
 def clean_lines(text: str) -> str:
     """`clean_text` line by line: the same characters removed and spaces collapsed within each
     line (indentation too), its line breaks kept (one blank line at most between paragraphs), so

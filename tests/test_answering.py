@@ -190,6 +190,21 @@ def test_control_characters_are_cleaned(seed_assistant: Assistant) -> None:
     assert answer.question == "What is the central concern for authorities in Beijing?"
 
 
+def test_a_question_typed_without_apostrophes_reads_as_one_typed_with_them(
+    seed_assistant: Assistant,
+) -> None:
+    # "Im" and "whats" were words of their own that no document uses: confidence 0.48, not 0.73.
+    careful = seed_assistant.ask("I'm confused, what's the e-CNY?")
+    casual = seed_assistant.ask("Im confused, whats the e-CNY?")
+    assert casual.question == "I'm confused, what's the e-CNY?"
+    assert (casual.text, casual.confidence) == (careful.text, careful.confidence)
+    assert not casual.refused
+    # The asker's earlier turns are read so too, for the follow-up's rewrite.
+    history = [("user", "whats the e-CNY?"), ("assistant", careful.text)]
+    prepared = seed_assistant.prepare_question("How many users is it tested with?", history)
+    assert prepared.history[0].content == "what's the e-CNY?"
+
+
 def test_an_answer_in_the_history_keeps_its_lines(seed_assistant: Assistant) -> None:
     """A history answer is cleaned line by line: its code block stays a code block, not a run
     of "`console $ hatch version ...`" that a follow-up then took for the name it points at."""

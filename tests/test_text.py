@@ -11,6 +11,7 @@ from assistant.text import (
     printable,
     sentence_spans,
     terms,
+    with_apostrophes,
 )
 
 
@@ -124,3 +125,18 @@ def test_names_are_made_printable_and_safe_for_a_terminal() -> None:
     # Escape sequences and controls go, line breaks and tabs stay.
     assert for_terminal("\x1b[2J\x1b[31mred.txt\x07\r") == "red.txt"
     assert for_terminal("\x1b]0;owned\x07a\tb\nc") == "a\tb\nc"
+
+
+def test_contractions_typed_without_an_apostrophe_are_spelt_with_one() -> None:
+    assert with_apostrophes("Im stuck: whats wrong, and why doesnt it start?") == (
+        "I'm stuck: what's wrong, and why doesn't it start?"
+    )
+    assert with_apostrophes("Whats new? Dont ask; cant, wont") == (
+        "What's new? Don't ask; can't, won't"
+    )
+    # Words that are English as they stand, a word in capitals, code and a file stay as typed.
+    assert with_apostrophes("its well, were ill, lets go") == "its well, were ill, lets go"
+    assert with_apostrophes("IM is down and DONT is set") == "IM is down and DONT is set"
+    assert with_apostrophes("open dont.txt, pass --dont or whats_new") == (
+        "open dont.txt, pass --dont or whats_new"
+    )
