@@ -10,10 +10,12 @@ for the question to be answerable.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
-from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, words
+from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, stem, words
 
 AnswerType = Literal["number", "date", "person", "reason", "procedure", "name"]
 
@@ -83,6 +85,8 @@ _SAYS_ALL_RIGHT = re.compile(r"\s*(?:[?!.,;:]|$|(?:to|if|for|with|when|that)\b)"
 # the start or after a space, a bracket, a slash, a glob's star or a quote ("(.xlsx)", "*.pptx",
 # "`.odp`"); not a sentence's full stop ("it. Then").
 _EXTENSION_BEFORE = re.compile(r"(?:^|[\s(\[/*'\"`“‘])\.$")
+# A token with a mark or a digit in it reads as code ("pg_dump", "v2.3", "HTTP/2").
+_CODE_SHAPE = re.compile(r"[_./:+#@]|\d")
 _TOKEN = re.compile(r"[`'\"“‘]?([\w][\w.:/+#@-]*[\w+#]|\w)[`'\"”’]?")
 
 
@@ -94,6 +98,8 @@ class Ask:
     focus: str  # the clause that asks: the whole question when it is one plain question
     answer_type: AnswerType | None
     specific_terms: tuple[str, ...]  # stemmed terms of names, code and numbers in the question
+    # A question that capitalises no name: its words that are no common English word.
+    uncommon_terms: tuple[str, ...] = ()
     # The noun a "which X" / "what X" question asks for ("companies", "setting"): it names the
     # kind of answer, so a sentence repeating it is no evidence.
     answer_noun: str | None = None
@@ -111,6 +117,7 @@ def analyse(question: str) -> Ask:
         focus=focus,
         answer_type=answer_type(focus),
         specific_terms=tuple(specific_terms(question)),
+        uncommon_terms=tuple(uncommon_terms(question)),
         answer_noun=answer_noun(focus),
         asks_default=bool(_DEFAULT_ASK.search(question)),
         # "if we never touch it", "without setting it": a default's words, not a stop.
@@ -199,12 +206,60 @@ def answer_type(focus: str) -> AnswerType | None:
     return None
 
 
+# A word seen this often in pyspellchecker's English word list (counts from subtitles and
+# other common text; 50 is its least) is a common word: about 47,000 of its 160,000 words. Fitted
+# on the tuning corpora's questions typed in lower case (docs/evaluation-history.md).
+COMMON_WORD_COUNT = 100
+
+
+@lru_cache(maxsize=1)
+def common_terms() -> frozenset[str]:
+    """The terms of common English words: those of pyspellchecker's English list seen at least
+    `COMMON_WORD_COUNT` times, and the whole words of the bundled embedding model's vocabulary
+    ("exchange", "voucher", "cutoff", "resolve"; not "kubernetes", "selinux", "gmail", "quic").
+    What a word typed in lower case is read against when case says nothing (`uncommon_terms`).
+    Stemmed, so "resolvers" is as common as "resolve". Read once, on first use (a tenth of a
+    second)."""
+    from spellchecker import SpellChecker
+
+    from assistant.embedding import default_model_path
+
+    listed = SpellChecker(language="en").word_frequency.dictionary
+    common = [word for word, count in listed.items() if count >= COMMON_WORD_COUNT]
+    common += (default_model_path() / "vocab.txt").read_text(encoding="utf-8").split()
+    return frozenset(stem(word) for word in common if word.isalpha() and word.islower())
+
+
+def uncommon_terms(question: str) -> list[str]:
+    """Stemmed terms of the words of a question that capitalises no name ("how do i enable
+    quic on our resolvers", "Can selinux block it?": no capital but a sentence's first letter
+    and "I") that are no common English word (`common_terms`): case says nothing there of
+    what is a name, so these stand in for its names when the corpus lacks them
+    (`window_features.confidence_features`). None for a question that capitalises a word or
+    writes an acronym, nor for its specific things (code, a file, a quoted word) or the
+    asker's own path or address."""
+    tokens = list(_tokens(question))
+    if any(cased for _, _, cased in tokens):
+        return []
+    found = [t for token, named, _ in tokens if not named for t in content_terms(token)]
+    return list(dict.fromkeys(t for t in found if t not in common_terms()))
+
+
 def specific_terms(question: str) -> list[str]:
     """Stemmed terms of the question's specific things: names, acronyms, code, numbers.
 
     A capitalised word counts unless it opens a sentence; "I" never does.
     """
-    found: list[str] = []
+    # A bare number is usually the asker's own figure ("150 connections").
+    found = [t for token, named, _ in _tokens(question) if named for t in content_terms(token)]
+    return list(dict.fromkeys(t for t in found if re.search(r"[^\W\d]", t)))
+
+
+def _tokens(question: str) -> Iterator[tuple[str, bool, bool]]:
+    """The question's words and code, each with whether it names a specific thing (a name,
+    an acronym, code, a file, a quoted word) and whether its case does (a capital that opens
+    no sentence, an acronym); the asker's own path or address, a short flag and an "OK" said
+    of something are left out."""
     for s, e in sentence_spans(question) or [(0, len(question))]:
         sentence = question[s:e]
         for index, match in enumerate(_TOKEN.finditer(sentence)):
@@ -225,7 +280,7 @@ def specific_terms(question: str) -> list[str]:
                 continue  # "/wiki/AnyPage", "bob@build1.example.com": the asker's own
             # A dot-name (".pptx", "~/.bashrc") names a format or a file, as code does.
             extension = _EXTENSION_BEFORE.search(sentence, lookback, start) is not None
-            code = option or extension or bool(re.search(r"[_./:+#@]|\d", token))
+            code = option or extension or bool(_CODE_SHAPE.search(token))
             capital = (
                 token[:1].isupper()
                 and index > 0
@@ -240,7 +295,4 @@ def specific_terms(question: str) -> list[str]:
                 and not re.search(r"\d\s*$", sentence[: match.start()])  # "200 OK"
             ):
                 continue  # "Is that OK?" names nothing the documents must hold
-            if quoted or code or capital or acronym:
-                # A bare number is usually the asker's own figure ("150 connections").
-                found.extend(t for t in content_terms(token) if re.search(r"[^\W\d]", t))
-    return list(dict.fromkeys(found))
+            yield token, quoted or code or capital or acronym, capital or acronym

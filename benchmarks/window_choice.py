@@ -260,13 +260,19 @@ def selected(args: argparse.Namespace) -> dict[str, Corpus] | None:
     return corpora
 
 
-def observed(corpora: dict[str, Corpus], work: Path) -> dict[str, list[Observation]]:
+def observed(
+    corpora: dict[str, Corpus], work: Path, typed: Callable[[str], str] | None = None
+) -> dict[str, list[Observation]]:
     """Every golden question of each corpus retrieved once and its windows described (the
-    indexes built into `work` first, or reused)."""
-    return {
-        name: observe(Assistant(index_corpus(c, work)), load_golden(c.golden), name)
-        for name, c in corpora.items()
-    }
+    indexes built into `work` first, or reused); each question retyped by `typed` first, when
+    given (its earlier turns as written)."""
+    found = {}
+    for name, c in corpora.items():
+        items = load_golden(c.golden)
+        if typed is not None:
+            items = [item.model_copy(update={"question": typed(item.question)}) for item in items]
+        found[name] = observe(Assistant(index_corpus(c, work)), items, name)
+    return found
 
 
 def models_without(tuning: dict[str, list[Observation]]) -> Callable[[str], ExtractiveModel]:

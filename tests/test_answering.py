@@ -205,6 +205,22 @@ def test_a_question_typed_without_apostrophes_reads_as_one_typed_with_them(
     assert prepared.history[0].content == "what's the e-CNY?"
 
 
+def test_a_name_typed_in_lower_case_that_the_documents_lack_is_refused(
+    seed_assistant: Assistant,
+) -> None:
+    # In lower case "solana" was no name, and the question was answered (confidence 0.50).
+    for question in (
+        "How does Solana compare to the digital yuan?",
+        "How does solana compare to the digital yuan?",  # capitalised as a phone does
+        "how does solana compare to the digital yuan",
+    ):
+        assert seed_assistant.ask(question).refused, question
+    # Lower case alone costs nothing: ordinary words and the documents' own names are no cause.
+    answer = seed_assistant.ask("what did the csrc tell local brokerages to do")
+    assert not answer.refused
+    assert "RWA tokenization" in answer.text
+
+
 def test_an_answer_in_the_history_keeps_its_lines(seed_assistant: Assistant) -> None:
     """A history answer is cleaned line by line: its code block stays a code block, not a run
     of "`console $ hatch version ...`" that a follow-up then took for the name it points at."""

@@ -444,6 +444,24 @@ def test_refusal_choice_decides_every_question_as_the_answerer_does(
         run("refusal_choice", "--corpora", "seed", "--work", str(tmp_path), "--against", str(saved))
 
 
+def test_refusal_choice_can_decide_every_question_typed_casually(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks.refusal_choice import casually
+
+    assert casually("What's the PID of `don't`?") == "whats the pid of `dont`"
+    assert casually(" Is it OK? Really?? ") == "is it ok? really"
+    run("refusal_choice", "--corpora", "seed", "--work", str(tmp_path), "--casual", "--show")
+    out = capsys.readouterr().out
+    assert "Every question typed casually" in out
+    (row,) = [line for line in out.splitlines() if line.startswith("| seed ")]
+    assert [cell.strip() for cell in row.strip("|").split("|")][3:6:2] == ["36", "14"]
+    # What --show lists is the question as it was decided: typed casually.
+    listed = re.findall(r"^    seed-\d+ \([^)]*\): (.*)$", out, re.M)
+    assert listed
+    assert all(question == casually(question) for question in listed)
+
+
 def test_refusal_curve_reads_the_recorded_confidences() -> None:
     from assistant.evaluation.results import EvalRun
     from benchmarks.corpora import all_corpora

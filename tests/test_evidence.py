@@ -10,7 +10,7 @@ from assistant.citations import REFUSAL_TEXT
 from assistant.condense import condense
 from assistant.evidence import window_for
 from assistant.fragments import dependent_clause, merge
-from assistant.interpret import analyse, focus_clause, specific_terms
+from assistant.interpret import analyse, focus_clause, specific_terms, uncommon_terms
 from assistant.named import answer_name
 from assistant.phrases import code_name, coordinated_names, spelled_as, topic_phrase
 from assistant.reading import in_document
@@ -607,6 +607,24 @@ def test_specific_terms_are_names_and_code_not_the_askers_numbers() -> None:
     assert specific_terms("Does it read `.odp` decks?") == ["odp"]
     assert specific_terms("Should I put it in ~/.bashrc?") == ["bashrc"]  # a dotfile too
     assert specific_terms("We use it. Then what?") == []
+
+
+def test_a_question_without_capitals_names_its_things_by_what_english_lacks() -> None:
+    # Typed in lower case, "kubernetes" and "selinux" are no capitalised names: read against
+    # the common English words, they are its names (ordinary words, plural or not, are not).
+    assert uncommon_terms("how do i run the resolvers on kubernetes with selinux on") == [
+        "kubernet",
+        "selinux",
+    ]
+    assert uncommon_terms("whats the cutoff for a voucher, and who signs off on it") == []
+    # A sentence's first letter and "I" are capitals by rule, not names.
+    assert uncommon_terms("Can I run it on kubernetes? It fails.") == ["kubernet"]
+    assert analyse("Can selinux block it?").uncommon_terms == ("selinux",)
+    # Code is one of its specific things already; a question that capitalises a name or
+    # writes an acronym has its names by case.
+    assert uncommon_terms("does pg_dump read ~/.pgpass") == []
+    assert uncommon_terms("Can Redis run on kubernetes?") == []
+    assert uncommon_terms("Does the API run on kubernetes?") == []
 
 
 HISTORY = [

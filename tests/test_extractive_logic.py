@@ -793,3 +793,18 @@ def test_code_cut_out_of_its_statement_is_no_candidate_window() -> None:
         'xaxis("$x$",BottomTop,LeftTicks(begin=false,\nextend=true));',
         "The grid lines are drawn in the tick pen.",
     ]
+
+
+def test_warming_up_reads_the_common_english_words_before_the_first_question(
+    tmp_path: Path,
+) -> None:
+    from assistant.answerers.extractive import ExtractiveAnswerer
+    from assistant.interpret import common_terms
+    from tests.conftest import make_settings
+
+    common_terms.cache_clear()
+    ExtractiveAnswerer(make_settings(tmp_path / "index")).warm_up()
+    assert common_terms.cache_info().currsize == 1
+    # Plural or not, an English word is common; a product's name is not.
+    assert {"resolv", "voucher", "cutoff"} <= common_terms()
+    assert not {"kubernet", "selinux", "quic", "gmail"} & common_terms()

@@ -36,6 +36,7 @@ from assistant.citations import (
     with_marker,
 )
 from assistant.evidence import GOES_ON, Window
+from assistant.interpret import common_terms
 from assistant.line_shapes import looks_like_code
 from assistant.retrieval import Retrieval
 from assistant.settings import Settings
@@ -157,6 +158,13 @@ class ExtractiveAnswerer:
     def threshold(self) -> float:
         """The refusal threshold: the setting when given, else the fitted one."""
         return self.model.threshold if self._threshold is None else self._threshold
+
+    def warm_up(self) -> None:
+        """Read before serving what the first questions would otherwise wait for: the fitted
+        model and the common English words a question typed without capitals is read against
+        (`interpret.common_terms`, about half a second)."""
+        _ = self.model
+        common_terms()
 
     def answer(self, question: Question, retrieval: Retrieval) -> Answer:
         """Quote the best windows with [n] markers, or refuse."""

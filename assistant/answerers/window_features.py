@@ -89,6 +89,13 @@ def confidence_features(
     # office", "over SSH") need not be in the documents; the ask's ("export to MP4") must.
     focus_terms = content_terms(ask.focus)
     specific = [t for t in ask.specific_terms if t in set(focus_terms)]
+    # A question that capitalises no name names its things in lower case: a word that is no
+    # common English word and that the corpus never uses ("how do i enable quic") is one.
+    specific += [
+        t
+        for t in ask.uncommon_terms
+        if t in set(focus_terms) and t not in specific and retrieval.term_counts.get(t, 1) == 0
+    ]
     # An ask that points back at its scenario ("How do we switch that behaviour off?", "Which
     # option generates one?") is about the scenario's things: what the corpus lacks is then
     # measured over the whole question, not over "switch", "behaviour" and "off".
