@@ -10,7 +10,7 @@ for the question to be answerable.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -112,12 +112,13 @@ class Ask:
 def analyse(question: str) -> Ask:
     """The interrogative clause, the answer type and the specific terms of a question."""
     focus = focus_clause(question)
+    tokens = list(_tokens(question))
     return Ask(
         text=question,
         focus=focus,
         answer_type=answer_type(focus),
-        specific_terms=tuple(specific_terms(question)),
-        uncommon_terms=tuple(uncommon_terms(question)),
+        specific_terms=tuple(_specific(tokens)),
+        uncommon_terms=tuple(_uncommon(tokens)),
         answer_noun=answer_noun(focus),
         asks_default=bool(_DEFAULT_ASK.search(question)),
         # "if we never touch it", "without setting it": a default's words, not a stop.
@@ -238,11 +239,7 @@ def uncommon_terms(question: str) -> list[str]:
     (`window_features.confidence_features`). None for a question that capitalises a word or
     writes an acronym, nor for its specific things (code, a file, a quoted word) or the
     asker's own path or address."""
-    tokens = list(_tokens(question))
-    if any(cased for _, _, cased in tokens):
-        return []
-    found = [t for token, named, _ in tokens if not named for t in content_terms(token)]
-    return list(dict.fromkeys(t for t in found if t not in common_terms()))
+    return _uncommon(list(_tokens(question)))
 
 
 def specific_terms(question: str) -> list[str]:
@@ -250,12 +247,27 @@ def specific_terms(question: str) -> list[str]:
 
     A capitalised word counts unless it opens a sentence; "I" never does.
     """
+    return _specific(list(_tokens(question)))
+
+
+# A question's word or code, whether it names a specific thing, and whether its case does.
+_Token = tuple[str, bool, bool]
+
+
+def _specific(tokens: Sequence[_Token]) -> list[str]:
     # A bare number is usually the asker's own figure ("150 connections").
-    found = [t for token, named, _ in _tokens(question) if named for t in content_terms(token)]
+    found = [t for token, named, _ in tokens if named for t in content_terms(token)]
     return list(dict.fromkeys(t for t in found if re.search(r"[^\W\d]", t)))
 
 
-def _tokens(question: str) -> Iterator[tuple[str, bool, bool]]:
+def _uncommon(tokens: Sequence[_Token]) -> list[str]:
+    if any(cased for _, _, cased in tokens):
+        return []
+    found = [t for token, named, _ in tokens if not named for t in content_terms(token)]
+    return list(dict.fromkeys(t for t in found if t not in common_terms()))
+
+
+def _tokens(question: str) -> Iterator[_Token]:
     """The question's words and code, each with whether it names a specific thing (a name,
     an acronym, code, a file, a quoted word) and whether its case does (a capital that opens
     no sentence, an acronym); the asker's own path or address, a short flag and an "OK" said
