@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from assistant.phrases import slipped_from
 from assistant.text import QUESTION_WORDS, STOPWORDS, content_terms, sentence_spans, stem, words
 
 AnswerType = Literal["number", "date", "person", "reason", "procedure", "name"]
@@ -214,13 +215,12 @@ COMMON_WORD_COUNT = 100
 
 
 @lru_cache(maxsize=1)
-def common_terms() -> frozenset[str]:
-    """The terms of common English words: those of pyspellchecker's English list seen at least
-    `COMMON_WORD_COUNT` times, and the whole words of the bundled embedding model's vocabulary
-    ("exchange", "voucher", "cutoff", "resolve"; not "kubernetes", "selinux", "gmail", "quic").
-    What a word typed in lower case is read against when case says nothing (`uncommon_terms`).
-    Stemmed, so "resolvers" is as common as "resolve". Read once, on first use (a tenth of a
-    second)."""
+def common_words() -> dict[str, tuple[str, ...]]:
+    """Common English words by their first letter: those of pyspellchecker's English list seen
+    at least `COMMON_WORD_COUNT` times, and the whole words of the bundled embedding model's
+    vocabulary ("exchange", "voucher", "cutoff", "resolve"; not "kubernetes", "selinux",
+    "quic"). What a word typed in lower case is read against when case says nothing
+    (`uncommon_terms`). Read once, on first use (with `common_terms`, most of a second)."""
     from spellchecker import SpellChecker
 
     from assistant.embedding import default_model_path
@@ -228,7 +228,18 @@ def common_terms() -> frozenset[str]:
     listed = SpellChecker(language="en").word_frequency.dictionary
     common = [word for word, count in listed.items() if count >= COMMON_WORD_COUNT]
     common += (default_model_path() / "vocab.txt").read_text(encoding="utf-8").split()
-    return frozenset(stem(word) for word in common if word.isalpha() and word.islower())
+    by_initial: dict[str, set[str]] = {}
+    for word in common:
+        if word.isalpha() and word.islower():
+            by_initial.setdefault(word[0], set()).add(word)
+    return {initial: tuple(sorted(words)) for initial, words in by_initial.items()}
+
+
+@lru_cache(maxsize=1)
+def common_terms() -> frozenset[str]:
+    """The terms of the common English words (`common_words`), so that "resolvers" is as
+    common as "resolve"."""
+    return frozenset(stem(word) for words in common_words().values() for word in words)
 
 
 def uncommon_terms(question: str) -> list[str]:
@@ -263,8 +274,16 @@ def _specific(tokens: Sequence[_Token]) -> list[str]:
 def _uncommon(tokens: Sequence[_Token]) -> list[str]:
     if any(cased for _, _, cased in tokens):
         return []
-    found = [t for token, named, _ in tokens if not named for t in content_terms(token)]
-    return list(dict.fromkeys(t for t in found if t not in common_terms()))
+    found = []
+    for token, named, _ in tokens:
+        for word in [] if named else words(token):
+            term = stem(word)
+            if word in STOPWORDS or term in common_terms():
+                continue
+            # A common word misspelt ("vaaction", "alerady") is no name.
+            if not slipped_from(word, common_words().get(word[0], ())):
+                found.append(term)
+    return list(dict.fromkeys(found))
 
 
 def _tokens(question: str) -> Iterator[_Token]:

@@ -10,7 +10,7 @@ code-like tokens (`word_runs`), preferring names and longer runs. What an answer
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import pairwise
 
 from rapidfuzz.distance import OSA
@@ -436,14 +436,18 @@ def spelled_as(phrase: str, answered: str) -> str:
 
     def respelt(match: re.Match[str]) -> str:
         word = match.group()
-        if len(word) <= 4 or word.lower() in spellings:
+        if word.lower() in spellings:
             return word
-        # A slip of one letter, never the first ("import" is not "important").
-        slips = sorted(
-            w
-            for w in spellings
-            if w[0] == word[0].lower() and OSA.distance(word.lower(), w) <= SLIP_EDITS
-        )
+        slips = slipped_from(word.lower(), spellings)
         return slips[0] if slips else word
 
     return _SPELT_WORD.sub(respelt, phrase)
+
+
+def slipped_from(word: str, spellings: Iterable[str]) -> list[str]:
+    """The lower-case spellings `word` is plainly a slip of: one letter off, never the first
+    ("import" is not "important"), in alphabetical order. A word of four letters or fewer is
+    no slip ("quic" is not "quick")."""
+    if len(word) <= 4:
+        return []
+    return sorted(w for w in spellings if w[:1] == word[0] and OSA.distance(word, w) <= SLIP_EDITS)

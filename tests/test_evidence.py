@@ -12,7 +12,13 @@ from assistant.evidence import window_for
 from assistant.fragments import dependent_clause, merge
 from assistant.interpret import analyse, focus_clause, specific_terms, uncommon_terms
 from assistant.named import answer_name
-from assistant.phrases import code_name, coordinated_names, spelled_as, topic_phrase
+from assistant.phrases import (
+    code_name,
+    coordinated_names,
+    slipped_from,
+    spelled_as,
+    topic_phrase,
+)
 from assistant.reading import in_document
 from assistant.text import sentence_spans, with_apostrophes
 from assistant.types import Heading, Message, Passage
@@ -617,6 +623,8 @@ def test_a_question_without_capitals_names_its_things_by_what_english_lacks() ->
         "selinux",
     ]
     assert uncommon_terms("whats the cutoff for a voucher, and who signs off on it") == []
+    # A common word misspelt is no name ("vaaction", "alerady"); a name stays one.
+    assert uncommon_terms("did i alerady lose my vaaction days on gerrit") == ["gerrit"]
     # A sentence's first letter and "I" are capitals by rule, not names.
     assert uncommon_terms("Can I run it on kubernetes? It fails.") == ["kubernet"]
     assert analyse("Can selinux block it?").uncommon_terms == ("selinux",)
@@ -694,6 +702,14 @@ def test_what_the_answer_names_that_the_question_had_is_not_the_one_asked_for() 
 def test_how_asks_for_a_measure_and_names_nothing() -> None:
     assert topic_phrase("How big can an attachment be?") == "attachment"
     assert topic_phrase("How many days of leave do I get?") == "days"
+
+
+def test_a_slip_is_one_letter_off_never_the_first_nor_in_a_short_word() -> None:
+    assert slipped_from("brokrages", ["bridges", "brokerages", "brokers"]) == ["brokerages"]
+    assert slipped_from("vaaction", ["vacation", "vocation"]) == ["vacation"]  # swapped
+    assert slipped_from("import", ["important"]) == []
+    assert slipped_from("rokerages", ["brokerages"]) == []  # its first letter
+    assert slipped_from("quic", ["quick"]) == []  # four letters or fewer: a name as often
 
 
 def test_a_slip_of_one_letter_is_spelt_as_the_answer_spells_it() -> None:

@@ -162,7 +162,7 @@ class ExtractiveAnswerer:
     def warm_up(self) -> None:
         """Read before serving what the first questions would otherwise wait for: the fitted
         model and the common English words a question typed without capitals is read against
-        (`interpret.common_terms`, about half a second)."""
+        (`interpret.common_terms`, most of a second)."""
         _ = self.model
         common_terms()
 

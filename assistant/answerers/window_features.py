@@ -27,6 +27,7 @@ from assistant.fences import renders_whole
 from assistant.injection import looks_like_instruction
 from assistant.interpret import analyse
 from assistant.line_shapes import looks_like_code, only_bare_tags
+from assistant.phrases import slipped_from
 from assistant.retrieval import Retrieval, cosine_rows
 from assistant.text import CONTENTS_ENTRY, content_terms, cut_inside_code, sentence_spans, words
 from assistant.types import Passage, heading_at
@@ -90,11 +91,15 @@ def confidence_features(
     focus_terms = content_terms(ask.focus)
     specific = [t for t in ask.specific_terms if t in set(focus_terms)]
     # A question that capitalises no name names its things in lower case: a word that is no
-    # common English word and that the corpus never uses ("how do i enable quic") is one.
+    # common English word and that the corpus never uses ("how do i enable quic") is one,
+    # unless it is plainly a slip of a word the evidence holds ("brokrages").
     specific += [
         t
         for t in ask.uncommon_terms
-        if t in set(focus_terms) and t not in specific and retrieval.term_counts.get(t, 1) == 0
+        if t in set(focus_terms)
+        and t not in specific
+        and retrieval.term_counts.get(t, 1) == 0
+        and not slipped_from(t, evidence_terms)
     ]
     # An ask that points back at its scenario ("How do we switch that behaviour off?", "Which
     # option generates one?") is about the scenario's things: what the corpus lacks is then
