@@ -274,14 +274,15 @@ def _specific(tokens: Sequence[_Token]) -> list[str]:
 def _uncommon(tokens: Sequence[_Token]) -> list[str]:
     if any(cased for _, _, cased in tokens):
         return []
+    common, by_initial = common_terms(), common_words()
     found = []
     for token, named, _ in tokens:
         for word in [] if named else words(token):
             term = stem(word)
-            if word in STOPWORDS or term in common_terms():
+            if word in STOPWORDS or term in common:
                 continue
             # A common word misspelt ("vaaction", "alerady") is no name.
-            if not slipped_from(word, common_words().get(word[0], ())):
+            if not slipped_from(word, by_initial.get(word[0], ())):
                 found.append(term)
     return list(dict.fromkeys(found))
 
