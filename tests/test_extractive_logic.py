@@ -539,6 +539,23 @@ def test_a_thing_the_ask_names_and_the_documents_lack_counts_fully_in_a_large_co
     assert features["focus_absent_corpus"] == pytest.approx(0.25)
 
 
+def test_a_slip_of_a_word_the_evidence_holds_is_not_missing_from_the_documents() -> None:
+    # "seperator" is a word the corpus lacks, and plainly the passage's "separator".
+    slip = refusal_features("Which seperator setting reads commas?", absent={"seper"})
+    assert slip["focus_absent_corpus"] == 0.0
+    # Two letters off, or off in its first letter, it is another word the documents lack.
+    for question, missing in (
+        ("Which sepparrator setting reads commas?", "sepparr"),
+        ("Which xeparator setting reads commas?", "xepar"),
+    ):
+        assert refusal_features(question, absent={missing})["focus_absent_corpus"] > 0, question
+    # In lower case, a slip is no name the evidence lacks either; a name is.
+    lower = refusal_features("which seperator setting reads commas", absent={"seper"})
+    assert lower["specific_absent_evidence"] == 0.0
+    name = refusal_features("which separator setting reads selinux", absent={"selinux"})
+    assert name["specific_absent_evidence"] == 1.0
+
+
 def test_absence_from_a_small_corpus_counts_less() -> None:
     question = "Can it read Parquet files directly?"
     passage = passage_of("The reader takes comma-separated files.")

@@ -29,7 +29,14 @@ from assistant.interpret import analyse
 from assistant.line_shapes import looks_like_code, only_bare_tags
 from assistant.phrases import slipped_from
 from assistant.retrieval import Retrieval, cosine_rows
-from assistant.text import CONTENTS_ENTRY, content_terms, cut_inside_code, sentence_spans, words
+from assistant.text import (
+    CONTENTS_ENTRY,
+    content_terms,
+    cut_inside_code,
+    sentence_spans,
+    stem,
+    words,
+)
 from assistant.types import Passage, heading_at
 from assistant.verify import strip_markers
 
@@ -106,7 +113,19 @@ def confidence_features(
     # measured over the whole question, not over "switch", "behaviour" and "off".
     scope = content_terms(question.standalone) if refers_back(ask.focus) else focus_terms
     focus = {t: term_weight(retrieval, t) for t in scope}
-    absent = sum(w for t, w in focus.items() if retrieval.term_counts.get(t, 1) == 0)
+    # A word the corpus lacks that is plainly a slip of one the evidence holds ("brokreages")
+    # is that word, not a thing the documents lack (read as typed: stems of two words can be
+    # one letter apart, "current" and "currenc-y").
+    evidence_words: set[str] = set()
+    for passage in retrieval.passages:
+        evidence_words |= set(words(passage.title + "\n" + passage.text))
+    typed = {stem(word): word for word in words(question.standalone)}
+    absent = sum(
+        w
+        for t, w in focus.items()
+        if retrieval.term_counts.get(t, 1) == 0
+        and not (t in typed and slipped_from(typed[t], evidence_words))
+    )
     # Absence from a large corpus is strong evidence, from a handful of chunks weak.
     strength = min(1.0, math.log10(1 + retrieval.chunk_count) / ABSENCE_FULL_AT)
     return {
