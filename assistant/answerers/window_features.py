@@ -31,6 +31,7 @@ from assistant.phrases import slipped_from
 from assistant.retrieval import Retrieval, cosine_rows
 from assistant.text import (
     CONTENTS_ENTRY,
+    STOPWORDS,
     content_terms,
     cut_inside_code,
     sentence_spans,
@@ -90,9 +91,11 @@ def confidence_features(
     transferred worse between them (leave-one-corpus-out, docs/evaluation-history.md).
     """
     ask = analyse(question.standalone)
-    evidence_terms: set[str] = set()
+    # The retrieved passages' words as written (for slips, below) and their terms.
+    evidence_words: set[str] = set()
     for passage in retrieval.passages:
-        evidence_terms |= set(content_terms(passage.title + "\n" + passage.text))
+        evidence_words |= set(words(passage.title + "\n" + passage.text))
+    evidence_terms = {stem(word) for word in evidence_words if word not in STOPWORDS}
     # What the question asks about is its asking clause: a scenario's own names ("the Paris
     # office", "over SSH") need not be in the documents; the ask's ("export to MP4") must.
     focus_terms = content_terms(ask.focus)
@@ -116,9 +119,6 @@ def confidence_features(
     # A word the corpus lacks that is plainly a slip of one the evidence holds ("brokreages")
     # is that word, not a thing the documents lack (read as typed: stems of two words can be
     # one letter apart, "current" and "currenc-y").
-    evidence_words: set[str] = set()
-    for passage in retrieval.passages:
-        evidence_words |= set(words(passage.title + "\n" + passage.text))
     typed = {stem(word): word for word in words(question.standalone)}
     absent = sum(
         w
