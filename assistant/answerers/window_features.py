@@ -99,14 +99,15 @@ def confidence_features(
     # What the question asks about is its asking clause: a scenario's own names ("the Paris
     # office", "over SSH") need not be in the documents; the ask's ("export to MP4") must.
     focus_terms = content_terms(ask.focus)
-    specific = [t for t in ask.specific_terms if t in set(focus_terms)]
+    in_focus = set(focus_terms)
+    specific = [t for t in ask.specific_terms if t in in_focus]
     # A question that capitalises no name names its things in lower case: a word that is no
     # common English word and that the corpus never uses ("how do i enable quic") is one,
     # unless it is plainly a slip of a word the evidence holds ("brokrages").
     specific += [
         t
         for t in ask.uncommon_terms
-        if t in set(focus_terms)
+        if t in in_focus
         and t not in specific
         and retrieval.term_counts.get(t, 1) == 0
         and not slipped_from(t, evidence_terms)
