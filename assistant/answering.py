@@ -17,6 +17,7 @@ from assistant.citations import related_passages
 from assistant.condense import condense
 from assistant.errors import BadArgumentError, BadQuestionError
 from assistant.questionlog import new_entry
+from assistant.respell import respelled
 from assistant.retrieval import Retrieval
 from assistant.settings_pipeline import MAX_TOP_K
 from assistant.text import clean_lines, clean_text, text_pieces, with_apostrophes
@@ -42,7 +43,10 @@ def ask(
     """The checked, logged and audited Answer to a question (`Assistant.ask`)."""
     started = time.perf_counter()
     chosen = _chosen(assistant, answerer)
-    prepared = assistant.prepare_question(question, history, answerer=chosen)
+    check_arguments(k, user)
+    prepared = assistant.prepare_question(
+        question, history, answerer=chosen, collections=collections, user=user
+    )
     retrieval = assistant.retrieve(prepared.standalone, k, collections=collections, user=user)
     clock = time.perf_counter()
     answer = chosen.answer(prepared, retrieval)
@@ -67,8 +71,10 @@ def stream(
     for and before anything is read."""
     started = time.perf_counter()
     answerer = _chosen(assistant, answerer)
-    prepared = assistant.prepare_question(question, history, answerer=answerer)
     check_arguments(k, user)
+    prepared = assistant.prepare_question(
+        question, history, answerer=answerer, collections=collections, user=user
+    )
     return _pieces(assistant, prepared, answerer, k, collections, user, request_id, started)
 
 
@@ -107,6 +113,8 @@ def prepare_question(
     history: HistoryLike | None,
     *,
     answerer: Answerer | None,
+    collections: Sequence[str] | None = None,
+    user: User | None = None,
 ) -> Question:
     """The question checked, cleaned and made standalone (`Assistant.prepare_question`)."""
     if not isinstance(question, str):
@@ -127,10 +135,30 @@ def prepare_question(
     messages = tuple(
         _clean_message(_message(item, number)) for number, item in enumerate(history or (), 1)
     )
+    asked = _respelled(assistant, cleaned, collections, user)
     condenser = _chosen(assistant, answerer) if messages else None
     if isinstance(condenser, Condenser):  # an LLM rewrites follow-ups
-        return Question(cleaned, condenser.condense(cleaned, messages), messages)
-    return Question(cleaned, condense(cleaned, messages), messages)
+        return Question(cleaned, condenser.condense(asked, messages), messages)
+    return Question(cleaned, condense(asked, messages), messages)
+
+
+def _respelled(
+    assistant: Assistant,
+    question: str,
+    collections: Sequence[str] | None,
+    user: User | None,
+) -> str:
+    """The question with its misspelt words spelt as the documents it may search spell them
+    (`assistant.respell`); as typed while there is no index."""
+    catalog = assistant.catalog
+
+    def held(terms: Sequence[str]) -> dict[str, int]:
+        if not catalog.exists():  # asked only for a word no English one: rarely
+            return dict.fromkeys(terms, 0)
+        return catalog.term_counts(terms, assistant.check_collections(collections, user))
+
+    restricted = collections is not None or user is not None
+    return respelled(question, held, catalog.term_counts if restricted else None)
 
 
 def _chosen(assistant: Assistant, answerer: object) -> Answerer:
@@ -164,7 +192,7 @@ def _finish(
     answer = answer.model_copy(
         update={
             "question": prepared.text,
-            "standalone_question": prepared.standalone if prepared.is_followup else None,
+            "standalone_question": prepared.standalone if prepared.is_rewritten else None,
             # The answerer's own list (its best windows), else retrieval's passages.
             "related": answer.related or related_passages(retrieval.passages, answer.citations),
             "timings_ms": timings,

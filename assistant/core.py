@@ -345,12 +345,20 @@ class Assistant:
         question: str,
         history: HistoryLike | None = None,
         answerer: Answerer | None = None,
+        *,
+        collections: Sequence[str] | None = None,
+        user: User | None = None,
     ) -> Question:
         """Validate and clean the question, and make it standalone using the history.
 
-        An LLM `answerer` (default: the configured one) rewrites follow-ups itself.
+        A word no document uses and no English word is, one letter off a word the documents
+        do use, is searched for as they spell it ("brokrages": "brokerages"); of the
+        documents in `collections` that `user` may read, as for `ask`. An LLM `answerer`
+        (default: the configured one) rewrites follow-ups itself.
         """
-        return answering.prepare_question(self, question, history, answerer=answerer)
+        return answering.prepare_question(
+            self, question, history, answerer=answerer, collections=collections, user=user
+        )
 
     def retrieve(
         self,

@@ -221,18 +221,29 @@ def common_words() -> dict[str, tuple[str, ...]]:
     vocabulary ("exchange", "voucher", "cutoff", "resolve"; not "kubernetes", "selinux",
     "quic"). What a word typed in lower case is read against when case says nothing
     (`uncommon_terms`). Read once, on first use (with `common_terms`, most of a second)."""
-    from spellchecker import SpellChecker
-
     from assistant.embedding import default_model_path
 
-    listed = SpellChecker(language="en").word_frequency.dictionary
-    common = [word for word, count in listed.items() if count >= COMMON_WORD_COUNT]
+    common = [word for word, count in _english().items() if count >= COMMON_WORD_COUNT]
     common += (default_model_path() / "vocab.txt").read_text(encoding="utf-8").split()
     by_initial: dict[str, set[str]] = {}
     for word in common:
         if word.isalpha() and word.islower():
             by_initial.setdefault(word[0], set()).add(word)
     return {initial: tuple(sorted(words)) for initial, words in by_initial.items()}
+
+
+@lru_cache(maxsize=1)
+def _english() -> dict[str, int]:
+    """pyspellchecker's English words with their counts (read once)."""
+    from spellchecker import SpellChecker
+
+    return dict(SpellChecker(language="en").word_frequency.dictionary)
+
+
+def english_word(word: str) -> bool:
+    """Whether a lower-case word is in pyspellchecker's English list at all, however rare
+    ("linter", "spammer"): an English word, not a slip of one."""
+    return word in _english()
 
 
 @lru_cache(maxsize=1)

@@ -79,7 +79,7 @@ class KeptSuggestions:
         # whatever answerer the chat uses.
         ask = ask_quietly(
             ExtractiveAnswerer(assistant.settings),
-            assistant.prepare_question,
+            lambda question: assistant.prepare_question(question, user=user),
             lambda query: assistant.retrieve(query, user=user),
         )
         rarity = rarity_from(assistant.catalog.idf, assistant.catalog.chunk_count())

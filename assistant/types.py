@@ -239,7 +239,10 @@ class Answer(BaseModel):
         None, description="Share of the answer's sentences supported by their citations, 0..1."
     )
     standalone_question: str | None = Field(
-        None, description="The follow-up rewritten as a self-contained question, if it was one."
+        None,
+        description="The question as searched for, when it is not the one asked: a follow-up "
+        "rewritten as a self-contained question, or a misspelt word spelt as the documents "
+        "spell it.",
     )
     notice: str | None = Field(None, description="A message for the user, e.g. a fallback.")
     related: tuple[RelatedPassage, ...] = Field(

@@ -102,6 +102,27 @@ def test_a_forbidden_answer_is_refused_exactly_as_an_absent_one(
         assert a.chunk_count == b.chunk_count == 2
 
 
+def test_a_misspelt_word_is_read_only_against_what_the_question_may_search(
+    docs: Path, team: Assistant, tmp_path: Path
+) -> None:
+    """A slip of "supplier", a word only `legal` holds: asked of `default`, it stays as typed,
+    and the answer is the one an index holding only `default` gives."""
+    typed = "Who signs big suplier contracts?"
+    assert team.prepare_question(typed).standalone == "Who signs big supplier contracts?"
+    assert team.prepare_question(typed, collections=["legal"]).standalone == (
+        "Who signs big supplier contracts?"
+    )
+    assert team.prepare_question(typed, collections=["default", "hr"]).standalone == typed
+    only_eng = Assistant(make_settings(tmp_path / "index"))
+    only_eng.ingest([docs / "eng"])
+    restricted = team.ask(typed, collections=["default"])
+    alone = only_eng.ask(typed)
+    assert restricted.standalone_question is None
+    assert (restricted.refused, restricted.text) == (alone.refused, alone.text)
+    assert restricted.confidence == pytest.approx(alone.confidence, abs=1e-6)
+    assert "second signature" in team.ask(typed, collections=["legal"]).text
+
+
 def test_forbidden_documents_cannot_push_an_allowed_one_out(tmp_path: Path) -> None:
     """40 near-copies of the question in another collection fill every candidate slot of an
     unrestricted search; restricted, the one allowed passage is still found."""

@@ -16,15 +16,18 @@ from assistant.types import Answer
 
 @dataclass(frozen=True)
 class Question:
-    """A question as asked, the self-contained form used for retrieval, and the conversation."""
+    """A question as asked, the self-contained form used for retrieval (and for reading the
+    question), and the conversation."""
 
     text: str
     standalone: str
     history: tuple[Message, ...] = ()
 
     @property
-    def is_followup(self) -> bool:
-        """Whether the question was rewritten with the help of the history."""
+    def is_rewritten(self) -> bool:
+        """Whether the question searched for is not the one asked: a follow-up made
+        self-contained with the help of the history, or a misspelt word spelt as the documents
+        spell it."""
         return self.standalone != self.text
 
 

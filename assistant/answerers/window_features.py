@@ -146,7 +146,7 @@ def candidate_features(
     embed_focus: Callable[[str], np.ndarray] | None = None,
 ) -> list[tuple[Window, dict[str, float]]]:
     """Every distinct evidence window of the retrieved passages with its features."""
-    ask = analyse(question.text if not question.is_followup else question.standalone)
+    ask = analyse(question.standalone)
     asked = set(content_terms(question.standalone))
     weights = {term: term_weight(retrieval, term) for term in asked if term != ask.answer_noun}
     focus_terms = (set(content_terms(ask.focus)) or asked) - {ask.answer_noun}
