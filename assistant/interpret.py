@@ -292,8 +292,9 @@ def _uncommon(tokens: Sequence[_Token]) -> list[str]:
             term = stem(word)
             if word in STOPWORDS or term in common:
                 continue
-            # A common word misspelt ("vaaction", "alerady") is no name.
-            if not slipped_from(word, by_initial.get(word[0], ())):
+            # A common word misspelt ("vaaction", "alerady") is no name; a word English knows
+            # is no misspelling ("docker" is not "docket").
+            if english_word(word) or not slipped_from(word, by_initial.get(word[0], ())):
                 found.append(term)
     return list(dict.fromkeys(found))
 

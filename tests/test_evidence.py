@@ -625,6 +625,8 @@ def test_a_question_without_capitals_names_its_things_by_what_english_lacks() ->
     assert uncommon_terms("whats the cutoff for a voucher, and who signs off on it") == []
     # A common word misspelt is no name ("vaaction", "alerady"); a name stays one.
     assert uncommon_terms("did i alerady lose my vaaction days on gerrit") == ["gerrit"]
+    # A word English knows, however rarely, is no misspelling: "linter" is not "linger".
+    assert uncommon_terms("does the linter run on every commit") == ["linter"]
     # A sentence's first letter and "I" are capitals by rule, not names.
     assert uncommon_terms("Can I run it on kubernetes? It fails.") == ["kubernet"]
     assert analyse("Can selinux block it?").uncommon_terms == ("selinux",)
