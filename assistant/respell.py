@@ -2,12 +2,13 @@
 
 A word typed in a hurry that no document uses finds nothing in the lexical index and reads as
 a thing the documents lack: the question is answered from the wrong passages, or refused. A
-word of the question is read as another when it is no common English word, the documents
-(those the question may search) never use it, and one letter off it, never the first (one
-left out, added, changed, or two swapped: `phrases.SLIP_EDITS`), is a word they do use; of
-several, the one the most passages hold. A word of four letters or fewer, in capitals, mixed
-case, or part of code (an option, a path, a dotted or snake_case name, a `quoted` span) stays
-as typed.
+word of four letters or more is read as another when it is no English word, the documents
+(those the question may search) never use it, and one letter off it (one left out, added,
+changed, or two neighbours swapped; of a four-letter word, only its middle two swapped) is an
+English word they do use; of several, the one the most passages hold. The first letter is
+never touched, nor is the last left out, changed or added to: a word's ending is often its
+own ("systemd" is not "system"). A word in capitals, mixed case, quotes, backticks or code (an
+option, a path, a dotted or snake_case name) stays as typed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from assistant.text import term
 
 # A plain word: letters only, not joined to code by _ . - / @ or a digit, and not quoted in
 # backticks (a word in backticks is written exactly).
-_WORD = re.compile(r"(?<![\w.\-/@`$%])[A-Za-z]{5,}(?![\w\-/@`]|\.\w)")
+SHORTEST_WORD = 4
+_WORD = re.compile(rf"(?<![\w.\-/@`$%])[A-Za-z]{{{SHORTEST_WORD},}}(?![\w\-/@`]|\.\w)")
 # Written exactly: a `code` span, or a word in quotes ('git stauts' as the asker typed it).
 _EXACT = re.compile(r"`[^`\n]*`|(?<!\w)'[^'\n]*'(?!\w)|\"[^\"\n]*\"|‘[^’\n]*’|“[^”\n]*”")
 
@@ -92,8 +94,13 @@ def _spellings(word: str) -> dict[str, str]:
 
 def _one_off(word: str) -> Iterator[str]:
     """Every spelling one letter off `word` (left out, added, changed, or two neighbours
-    swapped), its first letter kept."""
+    swapped), its first letter kept. A word of four letters only has its middle two swapped:
+    so many short words lie one letter off one another that anything more reads an acronym
+    typed in lower case as a word ("hsts": "hosts")."""
     n = len(word)
+    if n == SHORTEST_WORD:
+        yield word[0] + word[2] + word[1] + word[3]
+        return
     for i in range(1, n - 1):
         yield word[:i] + word[i + 1 :]  # one left out
         yield word[:i] + word[i + 1] + word[i] + word[i + 2 :]  # two swapped

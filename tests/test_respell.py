@@ -57,9 +57,14 @@ def test_words_that_are_no_slip_stay_as_typed() -> None:
         assert respelled(question, counts) == question, question
     # A letter left out elsewhere is a slip.
     assert respelled("our budgt", counts) == "our budget"
-    # A word of four letters or fewer is never looked up ("buget" is five).
+    # A word of four letters has only its middle two swapped ("yuan"): an acronym typed in
+    # lower case is not one letter added ("hsts" is not "hosts"); one of three is never
+    # looked up.
+    asked, counts = counter({"yuan": 3, "hosts": 5, "tax": 2})
+    assert respelled("the digital yaun", counts) == "the digital yuan"
+    assert respelled("the hsts header", counts) == "the hsts header"
     asked.clear()
-    assert respelled("the bdgt", counts) == "the bdgt"
+    assert respelled("the txa", counts) == "the txa"
     assert asked == []
 
 
