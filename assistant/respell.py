@@ -5,20 +5,22 @@ a thing the documents lack: the question is answered from the wrong passages, or
 word of four letters or more is read as another when it is no English word, the documents
 (those the question may search) never use it, and one letter off it (one left out, added,
 changed, or two neighbours swapped; of a four-letter word, only its middle two swapped) is an
-English word they do use; of several, the one the most passages hold. The first letter is
-never touched, nor is the last left out, changed or added to: a word's ending is often its
-own ("systemd" is not "system"). A word in capitals, mixed case, quotes, backticks or code (an
-option, a path, a dotted or snake_case name) stays as typed.
+English word they do use (a stop word is in every passage), or, two letters swapped, any word
+they use; of several, the one the most passages hold. The first letter is never touched, nor
+is the last left out, changed or added to: a word's ending is often its own ("systemd" is not
+"system"). A word in capitals, mixed case, quotes, backticks or code (an option, a path, a
+dotted or snake_case name) stays as typed.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from string import ascii_lowercase
 
 from assistant.interpret import common_terms, english_word
-from assistant.text import term
+from assistant.text import STOPWORDS, term
 
 # A plain word: letters only, not joined to code by _ . - / @ or a digit, and not quoted in
 # backticks (a word in backticks is written exactly).
@@ -52,10 +54,14 @@ def respelled(question: str, held: Counts, anywhere: Counts | None = None) -> st
     spellings = {
         word: found for word in strange if not own[term(word)] and (found := _spellings(word))
     }
-    wanted = sorted({t for found in spellings.values() for t in found})
+    # A stop word ("whtaever", "beacuse") is in no index and in every passage.
+    stop = {
+        t for found in spellings.values() for t, spelling in found.items() if spelling in STOPWORDS
+    }
+    wanted = sorted({t for found in spellings.values() for t in found} - stop)
     if anywhere is not None and wanted:
         wanted = [t for t, n in anywhere(wanted).items() if n > 0]
-    counts = held(wanted) if wanted else {}
+    counts = (held(wanted) if wanted else {}) | dict.fromkeys(stop, sys.maxsize)
     chosen = {
         word: best for word, found in spellings.items() if (best := _most_held(found, counts))
     }
@@ -83,10 +89,13 @@ def _plain_case(word: str) -> bool:
 
 def _spellings(word: str) -> dict[str, str]:
     """Each term one letter off `word`, never its first, with the spelling that gives it (of
-    several, the one nearest its length, then the first in alphabetical order)."""
+    several, the one nearest its length, then the first in alphabetical order): an English
+    word, or any word two swapped letters make ("toeknization": "tokenization"; a swap makes
+    one word another far less often than a letter left out, added or changed does)."""
+    swapped = {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(1, len(word) - 1)}
     found: dict[str, str] = {}
     for spelling in sorted(set(_one_off(word)), key=lambda s: (abs(len(s) - len(word)), s)):
-        if english_word(spelling):
+        if english_word(spelling) or spelling in swapped:
             found.setdefault(term(spelling), spelling)
     found.pop(term(word), None)
     return found

@@ -68,6 +68,17 @@ def test_words_that_are_no_slip_stay_as_typed() -> None:
     assert asked == []
 
 
+def test_two_swapped_letters_find_any_word_and_a_stop_word_needs_no_count() -> None:
+    # A swap finds a word that is no English word ("tokenization"); a letter left out,
+    # changed or added only an English one.
+    _, counts = counter({"tokenization": 4})
+    assert respelled("halt asset toeknization", counts) == "halt asset tokenization"
+    assert respelled("halt asset tokenizaton", counts) == "halt asset tokenizaton"
+    # A stop word is in no index, and in every passage: "whtaever" is "whatever".
+    _, counts = counter({})
+    assert respelled("back to whtaever branch", counts) == "back to whatever branch"
+
+
 def test_only_a_word_no_english_word_is_looked_up() -> None:
     asked, counts = counter({"brokerages": 3})
     assert respelled("Which companies were told to stop?", counts) == (
@@ -100,6 +111,10 @@ def test_a_misspelt_question_is_answered_as_the_one_spelt_right(
             "what did the csrc tell local brokrages to do",
             "what did the csrc tell local brokerages to do",
         ),
+        (
+            "Which regulator directed local brokerages to halt RWA toeknization projects?",
+            "Which regulator directed local brokerages to halt RWA tokenization projects?",
+        ),
     ):
         hurried, careful = (seed_assistant.ask(question) for question in (typed, spelt))
         assert hurried.question == typed
@@ -115,6 +130,7 @@ def test_the_documents_own_words_and_names_stay_as_typed(seed_assistant: Assista
     for question in (
         "What did the CSRC tell local brokerages to do?",  # spelt right
         "How does Solana compare to the digital yuan?",  # a name the documents lack
-        "What is a stablecion?",  # no English word one letter off: a limit, as typed
+        # A letter left out of a word no English word is ("stablecoin"): a limit, as typed.
+        "What is a stablecon?",
     ):
         assert seed_assistant.prepare_question(question).standalone == question
