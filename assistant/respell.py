@@ -22,9 +22,9 @@ from string import ascii_lowercase
 from assistant.interpret import common_terms, english_word
 from assistant.text import STOPWORDS, term
 
-# A plain word: letters only, not joined to code by _ . - / @ or a digit, and not quoted in
-# backticks (a word in backticks is written exactly).
+# Shorter words are never read as slips: "txa" is as likely "tax" as an acronym.
 SHORTEST_WORD = 4
+# A plain word: letters only, not joined to code by _ . - / @ or a digit, nor by a backtick.
 _WORD = re.compile(rf"(?<![\w.\-/@`$%])[A-Za-z]{{{SHORTEST_WORD},}}(?![\w\-/@`]|\.\w)")
 # Written exactly: a `code` span, or a word in quotes ('git stauts' as the asker typed it).
 _EXACT = re.compile(r"`[^`\n]*`|(?<!\w)'[^'\n]*'(?!\w)|\"[^\"\n]*\"|‘[^’\n]*’|“[^”\n]*”")
