@@ -6,6 +6,7 @@
     (edit the confidence features or how the question is read)
     python -m benchmarks.refusal_choice --work DIR --pending --against before.json
     python -m benchmarks.refusal_choice --work DIR --pending --casual   # typed in a hurry
+    python -m benchmarks.refusal_choice --work DIR --pending --slip     # and with a typo
 
 Every golden question of the tuning (and with `--pending` the pending) corpora is retrieved
 once and its windows described (`calibrate.observe`, as `benchmarks.window_choice` does). Each
@@ -23,9 +24,11 @@ shipped model decides (fitted on them too: a check that the steps run, not a num
 
 `--casual` decides every question as a chat often has it typed: in lower case, without the
 apostrophes of its contractions and without its closing question mark ("whats the default
-port"; `casually`), by the same models, fitted on the questions as written (the shipped model
-is fitted on careful questions, and staff type both ways); its earlier turns stay as written.
-How much a question's case and apostrophes decide its refusal.
+port"; `window_choice.casually`), by the same models, fitted on the questions as written (the
+shipped model is fitted on careful questions, and staff type both ways); its earlier turns
+stay as written. How much a question's case and apostrophes decide its refusal. `--slip`
+also swaps two letters of its longest word (`window_choice.with_a_slip`): how much a typo
+does.
 
 `--show` lists, after the table, every question decided wrongly, with its confidence and the
 confidence features; `--save FILE` keeps whether each question was decided right, and
@@ -36,7 +39,6 @@ confidence features; `--save FILE` keeps whether each question was decided right
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,19 +51,14 @@ from benchmarks.common import scratch_dir
 from benchmarks.window_choice import (
     Outcomes,
     add_arguments,
+    add_typing_arguments,
     compare_and_save,
     load_outcomes,
     models_without,
     observed,
+    retyping,
     selected,
 )
-
-
-def casually(question: str) -> str:
-    """A question as typed in a hurry: lower case, no apostrophe inside a word, no closing
-    question mark ("What's the PID?" -> "whats the pid")."""
-    return re.sub(r"\?+$", "", re.sub(r"(?<=\w)['’](?=\w)", "", question.strip().lower()))
-
 
 # What --save keeps of each question, and how --against names it.
 COMPARED = (("right", "refusal decided right"),)
@@ -158,11 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--show", action="store_true", help="list the questions decided wrongly, with features"
     )
-    parser.add_argument(
-        "--casual",
-        action="store_true",
-        help="decide every question typed in lower case, without apostrophes and '?'",
-    )
+    add_typing_arguments(parser)
     args = parser.parse_args(argv)
     before = load_outcomes(args.against, COMPARED) if args.against is not None else None
     corpora = selected(args)
@@ -172,9 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     observations = observed(corpora, work)
     tuning = {name: observations[name] for name, c in corpora.items() if c.role == "tuning"}
     model_for = models_without(tuning)
-    if args.casual:
-        print("Every question typed casually (`--casual`): lower case, no apostrophes, no '?'.")
-        observations = observed(corpora, work, typed=casually)
+    typed = retyping(args)
+    if typed is not None:
+        print(f"Every question retyped ({typed.__name__}), the models fitted as written.")
+        observations = observed(corpora, work, typed=typed)
 
     print(
         "| corpus | role | threshold | answerable | refused | unanswerable | refused "

@@ -3,6 +3,7 @@
     python -m benchmarks.window_choice --work DIR [--pending]
     python -m benchmarks.window_choice --corpora seed --work DIR   # a quick check
     python -m benchmarks.window_choice --work DIR --pending --show  # and every miss
+    python -m benchmarks.window_choice --work DIR --pending --slip  # questions with a typo
 
 The tuning corpora are indexed into DIR as `python -m benchmarks.eval_corpora --work DIR` does
 (incremental: its indexes are reused). Every golden question is retrieved once and its candidate
@@ -19,6 +20,10 @@ check that the steps run, not a number to report).
 `--show` lists, after the table, each corpus's questions whose answer misses while some window
 holds a key fact: the answer's windows, the best-ranked window holding one (its rank and score),
 and the features by which the lead outranked it (each feature's weight times the difference).
+
+`--casual` answers every question retyped as a chat often has it (lower case, no apostrophes,
+no closing "?": `casually`), `--slip` also with two letters of its longest word swapped
+(`with_a_slip`), by the models fitted on the questions as written: what hurried typing costs.
 
 `--save FILE` keeps each question's two outcomes (the lead holds a key fact, the answer
 does); `--against FILE` compares this run with such a file question by question and weighs the
@@ -39,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -240,6 +246,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_typing_arguments(parser: argparse.ArgumentParser) -> None:
+    """--casual and --slip: every question retyped as chat has it, after the models are fitted
+    on the questions as written."""
+    typing = parser.add_mutually_exclusive_group()
+    typing.add_argument(
+        "--casual",
+        action="store_true",
+        help="every question typed in lower case, without apostrophes and '?'",
+    )
+    typing.add_argument(
+        "--slip",
+        action="store_true",
+        help="as --casual, and two letters of the question's longest word swapped",
+    )
+
+
+def retyping(args: argparse.Namespace) -> Callable[[str], str] | None:
+    """How --casual or --slip retypes a question (None: as written)."""
+    return with_a_slip if args.slip else casually if args.casual else None
+
+
+def casually(question: str) -> str:
+    """A question as typed in a hurry: lower case, no apostrophe inside a word, no closing
+    question mark ("What's the PID?" -> "whats the pid")."""
+    return re.sub(r"\?+$", "", re.sub(r"(?<=\w)['’](?=\w)", "", question.strip().lower()))
+
+
+def with_a_slip(question: str) -> str:
+    """A question typed casually (`casually`) with a slip: the third and fourth letters of its
+    longest word of six letters or more swapped, the first of that length ("How do I rotate
+    the certificates?" -> "how do i rotate the cetrificates")."""
+    typed = casually(question)
+    found = list(re.finditer(r"[a-z]{6,}", typed))
+    if not found:
+        return typed
+    word = max(found, key=lambda m: (len(m.group()), -m.start()))
+    w = word.group()
+    return typed[: word.start()] + w[:2] + w[3] + w[2] + w[4:] + typed[word.end() :]
+
+
 def selected(args: argparse.Namespace) -> dict[str, Corpus] | None:
     """The tuning (and pending) corpora the options select, never a held-out one; None (said on
     stderr) when one is missing. SystemExit when there is nowhere to save, or no corpus."""
@@ -302,6 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="list the questions whose answer misses what a window holds, and why",
     )
+    add_typing_arguments(parser)
     args = parser.parse_args(argv)
     # Before a minute of work: a file to compare with that is not one, or nowhere to save.
     before = load_outcomes(args.against) if args.against is not None else None
@@ -312,6 +359,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     observations = observed(corpora, work)
     tuning = [name for name, c in corpora.items() if c.role == "tuning"]
     model_for = models_without({name: observations[name] for name in tuning})
+    typed = retyping(args)
+    if typed is not None:
+        print(f"Every question retyped ({typed.__name__}), the models fitted as written.")
+        observations = observed(corpora, work, typed=typed)
 
     print(
         "| corpus | role | answerable | lead holds a key fact | answer holds one "

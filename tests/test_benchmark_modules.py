@@ -447,19 +447,37 @@ def test_refusal_choice_decides_every_question_as_the_answerer_does(
 def test_refusal_choice_can_decide_every_question_typed_casually(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from benchmarks.refusal_choice import casually
+    from benchmarks.window_choice import casually
 
     assert casually("What's the PID of `don't`?") == "whats the pid of `dont`"
     assert casually(" Is it OK? Really?? ") == "is it ok? really"
     run("refusal_choice", "--corpora", "seed", "--work", str(tmp_path), "--casual", "--show")
     out = capsys.readouterr().out
-    assert "Every question typed casually" in out
+    assert "Every question retyped (casually)" in out
     (row,) = [line for line in out.splitlines() if line.startswith("| seed ")]
     assert [cell.strip() for cell in row.strip("|").split("|")][3:6:2] == ["36", "14"]
     # What --show lists is the question as it was decided: typed casually.
     listed = re.findall(r"^    seed-\d+ \([^)]*\): (.*)$", out, re.M)
     assert listed
     assert all(question == casually(question) for question in listed)
+
+
+def test_both_loops_can_ask_every_question_with_a_typo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks.window_choice import with_a_slip
+
+    assert with_a_slip("How do I rotate the certificates?") == "how do i rotate the cetrificates"
+    # The first of the longest words; a question without a word of six letters has none.
+    assert with_a_slip("Which branch or commit?") == "which brnach or commit"
+    assert with_a_slip("Is it OK?") == "is it ok"
+    for loop in ("window_choice", "refusal_choice"):
+        run(loop, "--corpora", "seed", "--work", str(tmp_path), "--slip")
+        out = capsys.readouterr().out
+        assert "Every question retyped (with_a_slip)" in out, loop
+        assert any(line.startswith("| seed ") for line in out.splitlines()), loop
+    with pytest.raises(SystemExit):  # one way of typing at a time
+        run("window_choice", "--corpora", "seed", "--work", str(tmp_path), "--casual", "--slip")
 
 
 def test_refusal_curve_reads_the_recorded_confidences() -> None:
