@@ -9,7 +9,7 @@ English word they do use (a stop word is in every passage), or, two letters swap
 they use; of several, the one the most passages hold. The first letter is never touched, nor
 is the last left out, changed or added to: a word's ending is often its own ("systemd" is not
 "system"). A word in capitals, mixed case, quotes, backticks or code (an option, a path, a
-dotted or snake_case name) stays as typed.
+snake_case name) stays as typed; the parts of a dotted name are words ("supbrocess.run").
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from assistant.text import STOPWORDS, term
 
 # Shorter words are never read as slips: "txa" is as likely "tax" as an acronym.
 SHORTEST_WORD = 4
-# A plain word: letters only, not joined to code by _ . - / @ or a digit, nor by a backtick.
-_WORD = re.compile(rf"(?<![\w.\-/@`$%])[A-Za-z]{{{SHORTEST_WORD},}}(?![\w\-/@`]|\.\w)")
+# A plain word: letters only, not joined to code by _ - / @ or a digit, nor by a backtick; a
+# part of a dotted name is one ("supbrocess.run": "subprocess.run", "os.path.spiltext").
+_WORD = re.compile(rf"(?<![\w\-/@`$%])[A-Za-z]{{{SHORTEST_WORD},}}(?![\w\-/@`])")
 # Written exactly: a `code` span, or a word in quotes ('git stauts' as the asker typed it).
 _EXACT = re.compile(r"`[^`\n]*`|(?<!\w)'[^'\n]*'(?!\w)|\"[^\"\n]*\"|‘[^’\n]*’|“[^”\n]*”")
 

@@ -47,7 +47,7 @@ def test_words_that_are_no_slip_stay_as_typed() -> None:
         "Is 'brokrages' in the log?",  # quoted: written exactly
         'Is "brokrages" in the log?',
         "Is `brokrages` in the log?",
-        "Set --brokrages or broker.brokrages or brokrages_max",  # code
+        "Set --brokrages or /srv/brokrages or brokrages_max",  # code
         "Which vrokerages halted?",  # the first letter differs
         "Does the linter run?",  # an English word, however rare ("linters" is held)
         # Its last letter is never left out, changed or added to ("system"), and "systemed" is
@@ -55,8 +55,9 @@ def test_words_that_are_no_slip_stay_as_typed() -> None:
         "Read the systemd journal",
     ):
         assert respelled(question, counts) == question, question
-    # A letter left out elsewhere is a slip.
+    # A letter left out elsewhere is a slip, and a dotted name's parts are words.
     assert respelled("our budgt", counts) == "our budget"
+    assert respelled("Is broker.brokrages set?", counts) == "Is broker.brokerages set?"
     # A word of four letters has only its middle two swapped ("yuan"): an acronym typed in
     # lower case is not one letter added ("hsts" is not "hosts"); one of three is never
     # looked up.
