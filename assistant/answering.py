@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
 from typing import TYPE_CHECKING
 
 from assistant.account_types import User
@@ -152,10 +153,17 @@ def _respelled(
     (`assistant.respell`); as typed while there is no index."""
     catalog = assistant.catalog
 
+    @cache
+    def scope() -> tuple[bool, tuple[str, ...] | None]:
+        """Whether there is an index, and which of its collections the question may search:
+        read once, and only for a word no English one is (rarely)."""
+        if not catalog.exists():
+            return False, None
+        return True, assistant.check_collections(collections, user)
+
     def held(terms: Sequence[str]) -> dict[str, int]:
-        if not catalog.exists():  # asked only for a word no English one: rarely
-            return dict.fromkeys(terms, 0)
-        return catalog.term_counts(terms, assistant.check_collections(collections, user))
+        present, allowed = scope()
+        return catalog.term_counts(terms, allowed) if present else dict.fromkeys(terms, 0)
 
     restricted = collections is not None or user is not None
     return respelled(question, held, catalog.term_counts if restricted else None)

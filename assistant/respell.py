@@ -93,7 +93,7 @@ def _spellings(word: str) -> dict[str, str]:
     several, the one nearest its length, then the first in alphabetical order): an English
     word, or any word two swapped letters make ("toeknization": "tokenization"; a swap makes
     one word another far less often than a letter left out, added or changed does)."""
-    swapped = {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(1, len(word) - 1)}
+    swapped = {_swapped(word, i) for i in range(1, len(word) - 1)}
     found: dict[str, str] = {}
     for spelling in sorted(set(_one_off(word)), key=lambda s: (abs(len(s) - len(word)), s)):
         if english_word(spelling) or spelling in swapped:
@@ -109,16 +109,21 @@ def _one_off(word: str) -> Iterator[str]:
     typed in lower case as a word ("hsts": "hosts")."""
     n = len(word)
     if n == SHORTEST_WORD:
-        yield word[0] + word[2] + word[1] + word[3]
+        yield _swapped(word, 1)
         return
     for i in range(1, n - 1):
         yield word[:i] + word[i + 1 :]  # one left out
-        yield word[:i] + word[i + 1] + word[i] + word[i + 2 :]  # two swapped
+        yield _swapped(word, i)
         for letter in ascii_lowercase:
             yield word[:i] + letter + word[i + 1 :]  # one changed
     for i in range(1, n):
         for letter in ascii_lowercase:
             yield word[:i] + letter + word[i:]  # one added
+
+
+def _swapped(word: str, i: int) -> str:
+    """`word` with its letters i and i + 1 swapped."""
+    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
 
 
 def _most_held(found: dict[str, str], held: dict[str, int]) -> str | None:
